@@ -1,0 +1,239 @@
+/*
+ * cbor.c - the project's thin layer over libcbor.
+ *
+ * Writing goes through libcbor's low-level encoders, which always pick the shortest head, so the
+ * output is the deterministic encoding of RFC 8949 §4.2.1 as long as callers write map keys in
+ * ascending order (all keys here are small unsigned integers, whose encodings sort numerically).
+ *
+ * Reading uses cbor_load and then insists the item spans the whole input: libcbor 0.8 stops after
+ * the first item and reports how much it read, so trailing bytes would otherwise go unnoticed.
+ * libcbor 0.8 also refuses tag heads 0xc6..0xd4 (tags 6..20, libcbor issue #307), COSE_Sign1's
+ * tag 18 among them, which is why tc_cbor_peel_tag exists.
+ */
+#include <cbor.h>
+#include <string.h>
+
+#include "cert.h"
+
+void tc_cw_init(struct tc_cw *w, uint8_t *buf, size_t cap)
+{
+    w->buf = buf;
+    w->cap = cap;
+    w->len = 0;
+    w->overflow = false;
+}
+
+static void advance(struct tc_cw *w, size_t n)
+{
+    if (n == 0)
+        w->overflow = true;
+    else
+        w->len += n;
+}
+
+#define CW_ROOM(w) ((w)->overflow ? 0 : (w)->cap - (w)->len)
+#define CW_PTR(w) ((w)->buf + (w)->len)
+
+void tc_cw_uint(struct tc_cw *w, uint64_t v)
+{
+    if (!w->overflow)
+        advance(w, cbor_encode_uint(v, CW_PTR(w), CW_ROOM(w)));
+}
+
+void tc_cw_int(struct tc_cw *w, int64_t v)
+{
+    if (w->overflow)
+        return;
+    if (v >= 0)
+        advance(w, cbor_encode_uint((uint64_t)v, CW_PTR(w), CW_ROOM(w)));
+    else
+        advance(w, cbor_encode_negint((uint64_t)(-(v + 1)), CW_PTR(w), CW_ROOM(w)));
+}
+
+void tc_cw_raw(struct tc_cw *w, const uint8_t *p, size_t n)
+{
+    if (w->overflow)
+        return;
+    if (n > CW_ROOM(w)) {
+        w->overflow = true;
+        return;
+    }
+    if (n)
+        memcpy(CW_PTR(w), p, n);
+    w->len += n;
+}
+
+void tc_cw_bytes(struct tc_cw *w, const uint8_t *p, size_t n)
+{
+    if (!w->overflow)
+        advance(w, cbor_encode_bytestring_start(n, CW_PTR(w), CW_ROOM(w)));
+    tc_cw_raw(w, p, n);
+}
+
+void tc_cw_text(struct tc_cw *w, const char *s)
+{
+    size_t n = strlen(s);
+    if (!w->overflow)
+        advance(w, cbor_encode_string_start(n, CW_PTR(w), CW_ROOM(w)));
+    tc_cw_raw(w, (const uint8_t *)s, n);
+}
+
+void tc_cw_array(struct tc_cw *w, size_t n)
+{
+    if (!w->overflow)
+        advance(w, cbor_encode_array_start(n, CW_PTR(w), CW_ROOM(w)));
+}
+
+void tc_cw_map(struct tc_cw *w, size_t n)
+{
+    if (!w->overflow)
+        advance(w, cbor_encode_map_start(n, CW_PTR(w), CW_ROOM(w)));
+}
+
+void tc_cw_tag(struct tc_cw *w, uint64_t tag)
+{
+    if (!w->overflow)
+        advance(w, cbor_encode_tag(tag, CW_PTR(w), CW_ROOM(w)));
+}
+
+enum tc_err tc_cbor_load(const uint8_t *in, size_t len, struct cbor_item_t **item)
+{
+    struct cbor_load_result res;
+    *item = NULL;
+    if (len == 0)
+        return TC_ERR_CBOR;
+    cbor_item_t *it = cbor_load(in, len, &res);
+    if (!it)
+        return res.error.code == CBOR_ERR_MEMERROR ? TC_ERR_NOMEM : TC_ERR_CBOR;
+    if (res.read != len) {
+        cbor_decref(&it);
+        return TC_ERR_TRAILING;
+    }
+    *item = it;
+    return TC_OK;
+}
+
+bool tc_cbor_peel_tag(const uint8_t **in, size_t *len, uint64_t *tag)
+{
+    const uint8_t *p = *in;
+    size_t n = *len;
+    if (n == 0 || (p[0] >> 5) != 6)
+        return false;
+    uint8_t ai = p[0] & 0x1f;
+    size_t extra = ai < 24 ? 0 : ai == 24 ? 1 : ai == 25 ? 2 : ai == 26 ? 4 : ai == 27 ? 8 : 99;
+    if (extra == 99 || n < 1 + extra)
+        return false;
+    uint64_t v = ai < 24 ? ai : 0;
+    for (size_t i = 0; i < extra; i++)
+        v = (v << 8) | p[1 + i];
+    *tag = v;
+    *in = p + 1 + extra;
+    *len = n - 1 - extra;
+    return true;
+}
+
+enum tc_err tc_cbor_get_uint(const struct cbor_item_t *it, uint64_t max, uint64_t *v)
+{
+    if (!cbor_isa_uint(it))
+        return TC_ERR_TYPE;
+    uint64_t x = cbor_get_int(it);
+    if (x > max)
+        return TC_ERR_RANGE;
+    *v = x;
+    return TC_OK;
+}
+
+enum tc_err tc_cbor_get_int(const struct cbor_item_t *it, int64_t min, int64_t max, int64_t *v)
+{
+    int64_t x;
+    if (cbor_isa_uint(it)) {
+        uint64_t u = cbor_get_int(it);
+        if (u > (uint64_t)INT64_MAX)
+            return TC_ERR_RANGE;
+        x = (int64_t)u;
+    } else if (cbor_isa_negint(it)) {
+        uint64_t u = cbor_get_int(it);
+        if (u > (uint64_t)INT64_MAX)
+            return TC_ERR_RANGE;
+        x = -1 - (int64_t)u;
+    } else {
+        return TC_ERR_TYPE;
+    }
+    if (x < min || x > max)
+        return TC_ERR_RANGE;
+    *v = x;
+    return TC_OK;
+}
+
+enum tc_err tc_cbor_get_text(const struct cbor_item_t *it, char *out, size_t max)
+{
+    if (!cbor_isa_string(it))
+        return TC_ERR_TYPE;
+    if (!cbor_string_is_definite(it))
+        return TC_ERR_NONCANONICAL;
+    size_t n = cbor_string_length(it);
+    if (n > max)
+        return TC_ERR_RANGE;
+    const uint8_t *p = cbor_string_handle(it);
+    if (n && !p)
+        return TC_ERR_CBOR;
+    if (!tc_text_safe(p, n))
+        return TC_ERR_TEXT;
+    if (n)
+        memcpy(out, p, n);
+    out[n] = '\0';
+    return TC_OK;
+}
+
+enum tc_err tc_cbor_get_bytes(const struct cbor_item_t *it, uint8_t *out, size_t n, bool exact,
+                              size_t *got)
+{
+    if (!cbor_isa_bytestring(it))
+        return TC_ERR_TYPE;
+    if (!cbor_bytestring_is_definite(it))
+        return TC_ERR_NONCANONICAL;
+    size_t len = cbor_bytestring_length(it);
+    if (exact ? len != n : len > n)
+        return TC_ERR_RANGE;
+    const uint8_t *p = cbor_bytestring_handle(it);
+    if (len && !p)
+        return TC_ERR_CBOR;
+    if (len)
+        memcpy(out, p, len);
+    if (got)
+        *got = len;
+    return TC_OK;
+}
+
+static const char uscc_alpha[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+enum tc_err tc_uscc_pack(uint8_t out[TC_USCC_PACKED], const char *uscc)
+{
+    if (!tc_uscc_well_formed(uscc))
+        return TC_ERR_CODE;
+    unsigned __int128 v = 0;
+    for (size_t i = 0; i < TC_USCC_LEN; i++)
+        v = v * 31 + (unsigned)(strchr(uscc_alpha, uscc[i]) - uscc_alpha);
+    for (int i = TC_USCC_PACKED - 1; i >= 0; i--) {
+        out[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+    return TC_OK;
+}
+
+enum tc_err tc_uscc_unpack(char out[TC_USCC_LEN + 1], const uint8_t in[TC_USCC_PACKED])
+{
+    unsigned __int128 v = 0, max = 1;
+    for (size_t i = 0; i < TC_USCC_PACKED; i++)
+        v = (v << 8) | in[i];
+    for (size_t i = 0; i < TC_USCC_LEN; i++)
+        max *= 31;
+    if (v >= max)
+        return TC_ERR_RANGE;
+    for (int i = TC_USCC_LEN - 1; i >= 0; i--) {
+        out[i] = uscc_alpha[(unsigned)(v % 31)];
+        v /= 31;
+    }
+    out[TC_USCC_LEN] = '\0';
+    return TC_OK;
+}

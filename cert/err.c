@@ -1,0 +1,74 @@
+/*
+ * err.c - names and messages for enum tc_err.
+ *
+ * One table keeps the code, its symbolic name and its sentence together so that adding a code
+ * without a message is impossible to miss in review.
+ */
+#include "cert.h"
+
+struct err_row {
+    enum tc_err code;
+    const char *name;
+    const char *msg;
+};
+
+static const struct err_row rows[] = {
+    {TC_OK, "TC_OK", "success"},
+    {TC_ERR_ARG, "TC_ERR_ARG", "invalid argument"},
+    {TC_ERR_BUFFER, "TC_ERR_BUFFER", "output buffer too small"},
+    {TC_ERR_SIZE_LIMIT, "TC_ERR_SIZE_LIMIT", "input exceeds the size limit for its kind"},
+    {TC_ERR_PREFIX, "TC_ERR_PREFIX", "payload text does not start with TC1:"},
+    {TC_ERR_DIGITS, "TC_ERR_DIGITS", "payload digits are not a valid encoding"},
+    {TC_ERR_CBOR, "TC_ERR_CBOR", "not well-formed CBOR"},
+    {TC_ERR_TRAILING, "TC_ERR_TRAILING", "trailing bytes after the encoded item"},
+    {TC_ERR_TYPE, "TC_ERR_TYPE", "an item has the wrong type"},
+    {TC_ERR_DUP_KEY, "TC_ERR_DUP_KEY", "duplicate map key"},
+    {TC_ERR_UNKNOWN_KEY, "TC_ERR_UNKNOWN_KEY", "unknown map key"},
+    {TC_ERR_MISSING_KEY, "TC_ERR_MISSING_KEY", "required key missing"},
+    {TC_ERR_NONCANONICAL, "TC_ERR_NONCANONICAL", "encoding is not deterministic (canonical) CBOR"},
+    {TC_ERR_RANGE, "TC_ERR_RANGE", "value out of range"},
+    {TC_ERR_TEXT, "TC_ERR_TEXT", "text is not valid UTF-8 or contains control characters"},
+    {TC_ERR_TAG, "TC_ERR_TAG", "missing or unexpected CBOR tag"},
+    {TC_ERR_HEADER, "TC_ERR_HEADER", "COSE header parameters not allowed"},
+    {TC_ERR_ALG, "TC_ERR_ALG", "signature algorithm is not EdDSA"},
+    {TC_ERR_INCONSISTENT, "TC_ERR_INCONSISTENT", "claims contradict each other"},
+    {TC_ERR_CODE, "TC_ERR_CODE", "invalid code (USCC, ID number, division code or date)"},
+    {TC_ERR_LINK, "TC_ERR_LINK", "link does not carry a certificate payload"},
+    {TC_ERR_BAD_SIGNATURE, "TC_ERR_BAD_SIGNATURE", "signature does not verify"},
+    {TC_ERR_UNKNOWN_KEY_ID, "TC_ERR_UNKNOWN_KEY_ID", "signing key is not in the trust list"},
+    {TC_ERR_KEY_REVOKED, "TC_ERR_KEY_REVOKED", "signing key is revoked"},
+    {TC_ERR_KEY_OUT_OF_TERM, "TC_ERR_KEY_OUT_OF_TERM", "outside the signing key's endorsed term"},
+    {TC_ERR_NOT_AUTHORISED, "TC_ERR_NOT_AUTHORISED", "outside the signing key's authorised scope"},
+    {TC_ERR_PASSPHRASE, "TC_ERR_PASSPHRASE", "wrong passphrase or altered key file"},
+    {TC_ERR_ENDORSEMENT, "TC_ERR_ENDORSEMENT", "invalid endorsement"},
+    {TC_ERR_TRUST_LIST, "TC_ERR_TRUST_LIST", "trust list rejected"},
+    {TC_ERR_IO, "TC_ERR_IO", "input/output error"},
+    {TC_ERR_PERMS, "TC_ERR_PERMS", "secret-key file is accessible by group or others (chmod 600)"},
+    {TC_ERR_EXISTS, "TC_ERR_EXISTS", "file exists; refusing to overwrite"},
+    {TC_ERR_KEYFILE, "TC_ERR_KEYFILE", "not a titlecert secret-key file, or truncated"},
+    {TC_ERR_NOT_FOUND, "TC_ERR_NOT_FOUND", "not found"},
+    {TC_ERR_NOMEM, "TC_ERR_NOMEM", "out of memory"},
+    {TC_ERR_CRYPTO_INIT, "TC_ERR_CRYPTO_INIT", "libsodium failed to initialise"},
+    {TC_ERR_QR, "TC_ERR_QR", "QR encoding failed"},
+    {TC_ERR_INTERNAL, "TC_ERR_INTERNAL", "internal error"},
+};
+
+static const struct err_row *find(enum tc_err err)
+{
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (rows[i].code == err)
+            return &rows[i];
+    return NULL;
+}
+
+const char *tc_strerror(enum tc_err err)
+{
+    const struct err_row *r = find(err);
+    return r ? r->msg : "unknown error";
+}
+
+const char *tc_errname(enum tc_err err)
+{
+    const struct err_row *r = find(err);
+    return r ? r->name : "TC_ERR_UNKNOWN";
+}

@@ -1,0 +1,225 @@
+/*
+ * qr.c - QR symbols for certificate links, via libqrencode; PNG via libpng; SVG and terminal
+ * output by hand (both are a few lines of text).
+ *
+ * Segmenting is the point of this file. A link is "<base>/v#TC1:<digits>". The digits go in
+ * numeric mode (3.33 bits each). '#' is not in the alphanumeric set, so "#TC1:" is one byte-mode
+ * segment. The base and "/v" go in alphanumeric mode (5.5 bits per character) when that is
+ * lossless: scheme and host are case-insensitive (RFC 3986 §3.1, §3.2.2), so when the base URL has
+ * no path, "HTTPS://HOST/V" means the same thing and the verifier serves "/V" as well as "/v".
+ * With a path (case-sensitive) the prefix stays in byte mode as written.
+ *
+ * PNG files are written with libpng into a temporary file and renamed into place, so a reader
+ * never sees half an image.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <png.h>
+#include <qrencode.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cert.h"
+
+#define QUIET 4
+
+static bool base_has_path(const char *link, const char *hash)
+{
+    const char *p = strstr(link, "://");
+    if (!p)
+        return true;
+    p = strchr(p + 3, '/');
+    /* the first '/' after the host must be the one of "/v#" */
+    return !p || p != hash - 2;
+}
+
+enum tc_err tc_qr_encode(struct tc_qr *qr, const char *link, enum tc_qr_ecc ecc)
+{
+    static const QRecLevel levels[] = {QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q, QR_ECLEVEL_H};
+    memset(qr, 0, sizeof *qr);
+    if (!link || (unsigned)ecc > TC_QR_H)
+        return TC_ERR_ARG;
+    size_t n = strlen(link);
+    if (n > TC_LINK_MAX)
+        return TC_ERR_SIZE_LIMIT;
+    const char *hash = strchr(link, '#');
+    const char *digits = hash ? strstr(hash, TC_TEXT_PREFIX) : NULL;
+    if (!hash || !digits || digits != hash + 1)
+        return TC_ERR_LINK;
+    digits += strlen(TC_TEXT_PREFIX);
+    for (const char *d = digits; *d; d++)
+        if (*d < '0' || *d > '9')
+            return TC_ERR_LINK;
+
+    QRinput *in = QRinput_new2(0, levels[ecc]);
+    if (!in)
+        return TC_ERR_NOMEM;
+    enum tc_err e = TC_ERR_QR;
+    int rc;
+    size_t base_len = (size_t)(hash - link);
+    char upper[TC_LINK_MAX + 1];
+    if (!base_has_path(link, hash)) {
+        for (size_t i = 0; i < base_len; i++)
+            upper[i] = (char)toupper((unsigned char)link[i]);
+        rc = QRinput_append(in, QR_MODE_AN, (int)base_len, (const unsigned char *)upper);
+    } else {
+        rc = QRinput_append(in, QR_MODE_8, (int)base_len, (const unsigned char *)link);
+    }
+    if (rc == 0)
+        rc = QRinput_append(in, QR_MODE_8, (int)(digits - hash), (const unsigned char *)hash);
+    if (rc == 0 && *digits)
+        rc = QRinput_append(in, QR_MODE_NUM, (int)strlen(digits), (const unsigned char *)digits);
+    if (rc != 0)
+        goto out;
+    QRcode *code = QRcode_encodeInput(in);
+    if (!code)
+        goto out;
+    qr->version = code->version;
+    qr->width = code->width;
+    qr->data = malloc((size_t)code->width * (size_t)code->width);
+    if (!qr->data) {
+        QRcode_free(code);
+        e = TC_ERR_NOMEM;
+        goto out;
+    }
+    for (int i = 0; i < code->width * code->width; i++)
+        qr->data[i] = code->data[i] & 1;
+    QRcode_free(code);
+    e = TC_OK;
+out:
+    QRinput_free(in);
+    return e;
+}
+
+void tc_qr_free(struct tc_qr *qr)
+{
+    free(qr->data);
+    qr->data = NULL;
+}
+
+static bool dark(const struct tc_qr *qr, int x, int y)
+{
+    x -= QUIET, y -= QUIET;
+    return x >= 0 && y >= 0 && x < qr->width && y < qr->width && qr->data[y * qr->width + x];
+}
+
+/* Opens "<path>.tmp.XXXXXX" for writing; rename_into_place finishes the job. */
+static FILE *open_tmp(const char *path, char *tmp, size_t cap)
+{
+    if ((size_t)snprintf(tmp, cap, "%s.tmp.XXXXXX", path) >= cap)
+        return NULL;
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return NULL;
+    fchmod(fd, 0644);
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+    }
+    return f;
+}
+
+static enum tc_err finish_tmp(FILE *f, const char *tmp, const char *path, bool ok)
+{
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        ok = false;
+    if (fclose(f) != 0)
+        ok = false;
+    if (ok && rename(tmp, path) == 0)
+        return TC_OK;
+    int saved = errno;
+    unlink(tmp);
+    errno = saved;
+    return TC_ERR_IO;
+}
+
+enum tc_err tc_qr_write_png(const struct tc_qr *qr, const char *path, int scale)
+{
+    if (!qr || !qr->data || scale < 1 || scale > 64)
+        return TC_ERR_ARG;
+    char tmp[4096];
+    FILE *f = open_tmp(path, tmp, sizeof tmp);
+    if (!f)
+        return TC_ERR_IO;
+    int side = (qr->width + 2 * QUIET) * scale;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    png_bytep row = calloc(1, (size_t)(side + 7) / 8);
+    bool ok = false;
+    if (!png || !info || !row)
+        goto done;
+    if (setjmp(png_jmpbuf(png)))
+        goto done;
+    png_init_io(png, f);
+    png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)side, 1, PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = 0; y < side; y++) {
+        memset(row, 0xff, (size_t)(side + 7) / 8); /* 1 = white in grayscale */
+        for (int x = 0; x < side; x++)
+            if (dark(qr, x / scale, y / scale))
+                row[x / 8] &= (png_byte) ~(0x80u >> (x % 8));
+        png_write_row(png, row);
+    }
+    png_write_end(png, NULL);
+    ok = true;
+done:
+    png_destroy_write_struct(&png, &info);
+    free(row);
+    return finish_tmp(f, tmp, path, ok);
+}
+
+enum tc_err tc_qr_write_svg(const struct tc_qr *qr, const char *path)
+{
+    if (!qr || !qr->data)
+        return TC_ERR_ARG;
+    char tmp[4096];
+    FILE *f = open_tmp(path, tmp, sizeof tmp);
+    if (!f)
+        return TC_ERR_IO;
+    int side = qr->width + 2 * QUIET;
+    bool ok = fprintf(f,
+                      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                      "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
+                      "fill=\"#fff\"/><path fill=\"#000\" d=\"",
+                      side, side, side, side) > 0;
+    for (int y = 0; y < qr->width && ok; y++)
+        for (int x = 0; x < qr->width; x++)
+            if (qr->data[y * qr->width + x] && fprintf(f, "M%d %dh1v1h-1z", x + QUIET, y + QUIET) < 0)
+                ok = false;
+    if (ok && fputs("\"/></svg>\n", f) < 0)
+        ok = false;
+    return finish_tmp(f, tmp, path, ok);
+}
+
+#define APPEND(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
+
+char *tc_qr_to_terminal(const struct tc_qr *qr)
+{
+    if (!qr || !qr->data)
+        return NULL;
+    int side = qr->width + 2 * QUIET;
+    /* per cell at most 3 bytes of UTF-8; per line the colour codes and a newline */
+    size_t cap = (size_t)((side + 1) / 2) * ((size_t)side * 3 + 32) + 1;
+    char *s = malloc(cap), *o = s;
+    if (!s)
+        return NULL;
+    for (int y = 0; y < side; y += 2) {
+        APPEND(o, "\033[30;47m"); /* black on white, whatever the terminal's theme */
+        for (int x = 0; x < side; x++) {
+            bool top = dark(qr, x, y), bottom = y + 1 < side && dark(qr, x, y + 1);
+            const char *c = top && bottom ? "\u2588" : top ? "\u2580" : bottom ? "\u2584" : " ";
+            size_t l = strlen(c);
+            memcpy(o, c, l);
+            o += l;
+        }
+        APPEND(o, "\033[0m\n");
+    }
+    *o = '\0';
+    return s;
+}
