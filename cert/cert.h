@@ -243,10 +243,12 @@ enum tc_err tc_cose_sign1_verify(const uint8_t *msg, size_t len, const uint8_t *
                                  size_t aad_len, const uint8_t pk[TC_PK_BYTES],
                                  uint8_t **payload, size_t *payload_len);
 
-/* Builds an untagged COSE_Sign1 over payload with headers {1:-8, 4:kid} / {}. */
+/* Builds an untagged COSE_Sign1 over payload with headers {1:-8, 4:kid} / {}. external_aad
+ * (RFC 9052 §4.3) separates the kinds of signed object: certificates use none, each key-hierarchy
+ * object its own string (TC_AAD_*), so a signature made for one kind never verifies as another. */
 enum tc_err tc_cose_sign1_sign(uint8_t *out, size_t cap, size_t *outlen, const uint8_t *payload,
-                               size_t payload_len, const uint8_t kid[TC_KID_BYTES],
-                               const uint8_t sk[TC_SK_BYTES]);
+                               size_t payload_len, const char *external_aad,
+                               const uint8_t kid[TC_KID_BYTES], const uint8_t sk[TC_SK_BYTES]);
 
 /* Parses a COSE_Sign1 in this project's own profile (untagged, protected {1:-8,4:kid},
  * unprotected {}), without verifying. Pointers refer into msg. */
@@ -255,10 +257,12 @@ enum tc_err tc_cose_sign1_parse(const uint8_t *msg, size_t len, uint8_t kid[TC_K
                                 const uint8_t **payload, size_t *payload_len,
                                 uint8_t sig[TC_SIG_BYTES]);
 
-/* Verifies sig over the Sig_structure of a profile message parsed by tc_cose_sign1_parse. */
+/* Verifies sig over the Sig_structure of a profile message parsed by tc_cose_sign1_parse, with the
+ * same external_aad (NULL for none) it was signed with. */
 enum tc_err tc_cose_sign1_check(const uint8_t *protected_hdr, size_t protected_len,
                                 const uint8_t *payload, size_t payload_len,
-                                const uint8_t sig[TC_SIG_BYTES], const uint8_t pk[TC_PK_BYTES]);
+                                const char *external_aad, const uint8_t sig[TC_SIG_BYTES],
+                                const uint8_t pk[TC_PK_BYTES]);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Text, links and QR codes                                                                    */

@@ -81,15 +81,21 @@ static enum tc_err check_sig(const uint8_t *prot, size_t plen, const uint8_t *aa
     return e;
 }
 
+static size_t aad_len(const char *aad)
+{
+    return aad ? strlen(aad) : 0;
+}
+
 enum tc_err tc_cose_sign1_sign(uint8_t *out, size_t cap, size_t *outlen, const uint8_t *payload,
-                               size_t payload_len, const uint8_t kid[TC_KID_BYTES],
-                               const uint8_t sk[TC_SK_BYTES])
+                               size_t payload_len, const char *external_aad,
+                               const uint8_t kid[TC_KID_BYTES], const uint8_t sk[TC_SK_BYTES])
 {
     uint8_t prot[PROTECTED_LEN], sig[TC_SIG_BYTES];
     uint8_t *tbs = NULL;
     size_t tbs_len = 0;
     write_protected(prot, kid);
-    enum tc_err e = sig_structure(&tbs, &tbs_len, prot, sizeof prot, NULL, 0, payload, payload_len);
+    enum tc_err e = sig_structure(&tbs, &tbs_len, prot, sizeof prot, (const uint8_t *)external_aad,
+                                  aad_len(external_aad), payload, payload_len);
     if (e != TC_OK)
         return e;
     crypto_sign_detached(sig, NULL, tbs, tbs_len, sk);
@@ -277,9 +283,11 @@ out:
 
 enum tc_err tc_cose_sign1_check(const uint8_t *protected_hdr, size_t protected_len,
                                 const uint8_t *payload, size_t payload_len,
-                                const uint8_t sig[TC_SIG_BYTES], const uint8_t pk[TC_PK_BYTES])
+                                const char *external_aad, const uint8_t sig[TC_SIG_BYTES],
+                                const uint8_t pk[TC_PK_BYTES])
 {
-    return check_sig(protected_hdr, protected_len, NULL, 0, payload, payload_len, sig, pk);
+    return check_sig(protected_hdr, protected_len, (const uint8_t *)external_aad,
+                     aad_len(external_aad), payload, payload_len, sig, pk);
 }
 
 enum tc_err tc_cert_sign(uint8_t *out, size_t cap, size_t *outlen, const struct tc_claims *c,
@@ -290,7 +298,7 @@ enum tc_err tc_cert_sign(uint8_t *out, size_t cap, size_t *outlen, const struct 
     enum tc_err e = tc_claims_encode(c, claims, sizeof claims, &n);
     if (e != TC_OK)
         return e;
-    return tc_cose_sign1_sign(out, cap, outlen, claims, n, kid, sk);
+    return tc_cose_sign1_sign(out, cap, outlen, claims, n, NULL, kid, sk);
 }
 
 enum tc_err tc_cert_decode(const uint8_t *in, size_t len, struct tc_cert *out, const char **field)
@@ -317,5 +325,5 @@ enum tc_err tc_cert_decode(const uint8_t *in, size_t len, struct tc_cert *out, c
 enum tc_err tc_cert_verify_sig(const struct tc_cert *cert, const uint8_t pk[TC_PK_BYTES])
 {
     return tc_cose_sign1_check(cert->protected_hdr, cert->protected_len, cert->payload,
-                               cert->payload_len, cert->sig, pk);
+                               cert->payload_len, NULL, cert->sig, pk);
 }

@@ -1,0 +1,230 @@
+/*
+ * keys.h - the key hierarchy (rule A1).
+ *
+ * A root key (the provincial HR department) endorses issuer keys (committees, HR offices): an
+ * endorsement signs the issuer's public key, key id and name, a validity window of at most three
+ * years and an authorised scope (tracks, series, levels, region prefix). The root also signs key
+ * revocations and a trust list: every current endorsement, the revocations with their dates, a
+ * version and an issued-at time. Verifiers pin the root public key and accept a certificate only
+ * when its signing key is endorsed in the trust list, inside its term and scope, and not revoked.
+ *
+ * Every signed object is a COSE_Sign1 in cert/'s profile with its own external_aad, so a
+ * signature for one kind of object never verifies as another.
+ *
+ * The module is built as two libraries. The public half (trust.c: endorsements, revocations,
+ * trust lists, public-key files) is what verifiers link. The secret half (secret.c: encrypted
+ * secret-key files, passphrases, signing) is linked only by titlecert-keys and titlecert-issuer,
+ * so the verifier binary contains no code that can read a secret key.
+ *
+ * Secret-key files: Argon2id (crypto_pwhash) derives a key from the passphrase that seals the
+ * secret with XChaCha20-Poly1305; the header (kind, name, public key, KDF parameters) is the
+ * associated data, so altering any of it is detected like a wrong passphrase. Files are created
+ * O_CREAT|O_EXCL|O_NOFOLLOW with mode 0600 and refused when group or others can access them.
+ * Secrets live only in sodium_malloc'd memory and are zeroed on every path.
+ */
+#ifndef TC_KEYS_H
+#define TC_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert.h"
+
+#define TC_AAD_ENDORSEMENT "titlecert/endorsement/v1"
+#define TC_AAD_REVOCATION "titlecert/revocation/v1"
+#define TC_AAD_TRUST_LIST "titlecert/trust-list/v1"
+
+#define TC_KEY_NAME_MAX 96             /* bytes of UTF-8 (32 CJK characters) */
+#define TC_KEY_TERM_MAX_DAYS 1096      /* A1: committees are approved for 3 years (SX §3(二)) */
+#define TC_KEYFILE_MAX_BYTES 1024
+#define TC_PUBFILE_MAX_BYTES 1024
+#define TC_ENDORSEMENT_MAX_BYTES 1024
+#define TC_REVOCATION_MAX_BYTES 1024
+#define TC_TRUST_LIST_MAX_BYTES (1u << 20)
+#define TC_TRUST_MAX_ENDORSEMENTS 2048
+#define TC_TRUST_MAX_REVOCATIONS 2048
+#define TC_AUTHZ_MAX_SERIES 32
+#define TC_REASON_MAX 240              /* revocation reason, bytes of UTF-8 */
+#define TC_PASSPHRASE_MIN 8
+#define TC_PASSPHRASE_MAX 1024
+
+enum tc_key_kind {
+    TC_KEY_ROOT = 1,   /* provincial HR department: endorses and revokes issuer keys */
+    TC_KEY_ISSUER = 2, /* committee / HR office: signs certificates */
+    TC_KEY_HASH = 3,   /* a 32-byte secret for keyed hashing of ID numbers (issuer store) */
+};
+
+/* Argon2id cost when creating a file; opening uses the parameters stored in the file. */
+enum tc_kdf_level {
+    TC_KDF_INTERACTIVE = 1, /* 64 MiB: tests and demos */
+    TC_KDF_MODERATE = 2,    /* 256 MiB: the default */
+    TC_KDF_SENSITIVE = 3,   /* 1 GiB: root keys on an offline machine */
+};
+
+const char *tc_key_kind_name(uint8_t kind);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Public half (linked by verifiers)                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+struct tc_pubkey {
+    uint8_t kind;
+    char name[TC_KEY_NAME_MAX + 1];
+    uint8_t pk[TC_PK_BYTES];
+    uint8_t kid[TC_KID_BYTES];
+};
+
+/* Public-key files: CBOR ["titlecert-pubkey", 1, kind, name, pk], created 0644, never replaced. */
+enum tc_err tc_keys_pub_write(const char *path, const struct tc_pubkey *pub);
+enum tc_err tc_keys_pub_read(const char *path, struct tc_pubkey *pub);
+enum tc_err tc_keys_pub_decode(const uint8_t *in, size_t len, struct tc_pubkey *pub);
+
+/* Bits of struct tc_authz.tracks and .levels. */
+#define TC_AUTHZ_TRACK(t) (1u << (t))   /* t: enum tc_track */
+#define TC_AUTHZ_LEVEL(l) (1u << (l))   /* l: enum tc_level */
+
+/* A1: what an endorsed key may sign. nseries == 0 means every series. */
+struct tc_authz {
+    uint8_t tracks;
+    uint8_t levels;
+    uint16_t series[TC_AUTHZ_MAX_SERIES];
+    size_t nseries;
+    uint32_t region; /* region prefix as in struct tc_scope */
+};
+
+struct tc_endorsement {
+    uint8_t pk[TC_PK_BYTES];
+    uint8_t kid[TC_KID_BYTES];
+    char name[TC_KEY_NAME_MAX + 1];
+    int32_t not_before; /* first valid day (day index) */
+    int32_t not_after;  /* last valid day, inclusive; at most TC_KEY_TERM_MAX_DAYS after */
+    struct tc_authz authz;
+    uint64_t endorsed_at; /* seconds since the epoch */
+    uint8_t root_kid[TC_KID_BYTES];
+};
+
+struct tc_revocation {
+    uint8_t kid[TC_KID_BYTES];
+    int32_t day; /* certificates issued on or after this day by the key are rejected */
+    char reason[TC_REASON_MAX + 1];
+    uint64_t revoked_at;
+};
+
+/* Checks an endorsement's own rules (A1): term within 3 years, scope well formed. */
+enum tc_err tc_keys_endorsement_check(const struct tc_endorsement *e);
+
+/* Parses and verifies a root-signed endorsement or revocation. */
+enum tc_err tc_keys_endorsement_parse(const uint8_t *in, size_t len,
+                                      const uint8_t root_pk[TC_PK_BYTES],
+                                      struct tc_endorsement *out);
+enum tc_err tc_keys_revocation_parse(const uint8_t *in, size_t len,
+                                     const uint8_t root_pk[TC_PK_BYTES], struct tc_revocation *out);
+
+/* A parsed, verified trust list. The endorsement bytes are kept so the list can be re-signed or
+ * embedded unchanged. */
+struct tc_trust_list {
+    uint64_t version;
+    uint64_t issued_at;
+    uint8_t root_kid[TC_KID_BYTES];
+    struct tc_endorsement *endorsements;
+    size_t n_endorsements;
+    struct tc_revocation *revocations;
+    size_t n_revocations;
+};
+
+/* Parses and verifies a trust list signed by root_pk: the list's signature, every endorsement's
+ * signature, unique key ids, and well-formed revocations. */
+enum tc_err tc_trust_list_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                                struct tc_trust_list **out);
+void tc_trust_list_free(struct tc_trust_list *tl);
+
+const struct tc_endorsement *tc_trust_find(const struct tc_trust_list *tl,
+                                           const uint8_t kid[TC_KID_BYTES]);
+const struct tc_revocation *tc_trust_find_revocation(const struct tc_trust_list *tl,
+                                                     const uint8_t kid[TC_KID_BYTES]);
+
+/* A1/A2 for one certificate: the signing key is endorsed (TC_ERR_UNKNOWN_KEY_ID), the signature
+ * verifies (TC_ERR_BAD_SIGNATURE), the certificate was issued inside the key's term
+ * (TC_ERR_KEY_OUT_OF_TERM) and before any revocation of the key (TC_ERR_KEY_REVOKED), and the
+ * key's authorised scope covers its track, series, level and region (TC_ERR_NOT_AUTHORISED).
+ * *which receives the endorsement when the key was found. */
+enum tc_err tc_trust_check_cert(const struct tc_trust_list *tl, const struct tc_cert *cert,
+                                const struct tc_endorsement **which);
+
+/* Whether an authorised scope covers a certificate's claims (A1), without the signature. */
+bool tc_authz_covers(const struct tc_authz *a, const struct tc_claims *c);
+
+/* Reads a whole file of at most max bytes into a malloc'd buffer. */
+enum tc_err tc_keys_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+
+/* Writes a file atomically (temporary file, fsync, rename); refuses to replace an existing file
+ * unless replace is true. */
+enum tc_err tc_keys_write_file(const char *path, const uint8_t *buf, size_t len, unsigned mode,
+                               bool replace);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Secret half (titlecert-keys and titlecert-issuer only)                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* An unlocked secret key in sodium_malloc'd memory. */
+struct tc_secret;
+
+/* Generates a key of the given kind and writes it encrypted under passphrase to path. For signing
+ * kinds *pub receives the public key (the caller writes the .pub file). */
+enum tc_err tc_keys_secret_create(const char *path, enum tc_key_kind kind, const char *name,
+                                  enum tc_kdf_level kdf, const char *pass, size_t pass_len,
+                                  struct tc_pubkey *pub);
+
+/* Opens and decrypts a secret-key file. TC_ERR_PERMS when group/others can access it,
+ * TC_ERR_KEYFILE when it is not one or truncated, TC_ERR_PASSPHRASE when the passphrase is wrong
+ * or the file was altered. */
+enum tc_err tc_keys_secret_open(struct tc_secret **out, const char *path, const char *pass,
+                                size_t pass_len);
+/* Zeroes and frees. NULL is allowed. */
+void tc_keys_secret_close(struct tc_secret *s);
+/* Makes the key memory read-only (sodium_mprotect_readonly) while it is used for signing. */
+enum tc_err tc_keys_secret_lock(struct tc_secret *s);
+
+uint8_t tc_keys_secret_kind(const struct tc_secret *s);
+const struct tc_pubkey *tc_keys_secret_pub(const struct tc_secret *s);
+/* The 64-byte Ed25519 secret key of a signing kind; the 32-byte secret of TC_KEY_HASH. The pointer
+ * is valid until tc_keys_secret_close. */
+const uint8_t *tc_keys_secret_bytes(const struct tc_secret *s);
+
+/* What a secret-key file says about itself without a passphrase. */
+struct tc_keyfile_info {
+    uint8_t kind;
+    char name[TC_KEY_NAME_MAX + 1];
+    struct tc_pubkey pub;
+    unsigned long long opslimit;
+    size_t memlimit;
+};
+enum tc_err tc_keys_secret_info(const char *path, struct tc_keyfile_info *info);
+
+/* Obtains a passphrase: from the environment variable env_name when set, else from file (first
+ * line), else from a no-echo prompt on the terminal (asked twice when confirm). The result is in
+ * sodium_malloc'd memory; release it with tc_keys_passphrase_free. On failure *why (static text)
+ * says what went wrong. */
+enum tc_err tc_keys_passphrase(char **pass, size_t *len, const char *env_name, const char *file,
+                               const char *prompt, bool confirm, const char **why);
+void tc_keys_passphrase_free(char *pass, size_t len);
+
+/* Signing with the root key (kind TC_KEY_ROOT); out is malloc'd. */
+enum tc_err tc_keys_endorse(uint8_t **out, size_t *len, const struct tc_endorsement *e,
+                            const struct tc_secret *root);
+enum tc_err tc_keys_revoke(uint8_t **out, size_t *len, const struct tc_revocation *r,
+                           const struct tc_secret *root);
+/* Builds a trust list from signed endorsements (each verified against the root first) and
+ * revocations. */
+enum tc_err tc_keys_trust_list_build(uint8_t **out, size_t *len, uint64_t version,
+                                     uint64_t issued_at, const uint8_t *const *endorsements,
+                                     const size_t *endorsement_lens, size_t n_endorsements,
+                                     const struct tc_revocation *revocations,
+                                     size_t n_revocations, const struct tc_secret *root);
+
+/* Signs a certificate with an issuer key (kind TC_KEY_ISSUER). */
+enum tc_err tc_keys_sign_cert(uint8_t *out, size_t cap, size_t *len, const struct tc_claims *c,
+                              const struct tc_secret *issuer);
+
+#endif

@@ -1,0 +1,754 @@
+/*
+ * main.c - titlecert-keys: the root ceremony and issuer-key administration (rule A1).
+ *
+ * A table of subcommands, each parsing its own options with getopt_long and printing its own
+ * --help. Exit status: 0 success, 1 a verification failed (show --root on a bad file), 2 usage or
+ * I/O error. Errors read "titlecert-keys: <what>: <why>" and never contain a secret.
+ */
+#include <getopt.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "keys.h"
+
+#define PROG "titlecert-keys"
+#define EXIT_VERIFY 1
+#define EXIT_USAGE 2
+
+struct pass_opts {
+    const char *env;
+    const char *file;
+};
+
+static int fail(const char *what, enum tc_err e)
+{
+    fprintf(stderr, PROG ": %s: %s\n", what, tc_strerror(e));
+    return EXIT_USAGE;
+}
+
+static int usage_error(const char *cmd, const char *msg)
+{
+    fprintf(stderr, PROG " %s: %s\nTry '" PROG " %s --help'.\n", cmd, msg, cmd);
+    return EXIT_USAGE;
+}
+
+static void hex(char *out, const uint8_t *in, size_t n)
+{
+    sodium_bin2hex(out, n * 2 + 1, in, n);
+}
+
+static bool parse_kdf(const char *s, enum tc_kdf_level *k)
+{
+    if (strcmp(s, "interactive") == 0)
+        *k = TC_KDF_INTERACTIVE;
+    else if (strcmp(s, "moderate") == 0)
+        *k = TC_KDF_MODERATE;
+    else if (strcmp(s, "sensitive") == 0)
+        *k = TC_KDF_SENSITIVE;
+    else
+        return false;
+    return true;
+}
+
+/* Gets a passphrase per the options; prints the reason on failure. */
+static char *get_pass(const struct pass_opts *po, const char *prompt, bool confirm, size_t *len)
+{
+    char *pass;
+    const char *why;
+    enum tc_err e = tc_keys_passphrase(&pass, len, po->env, po->file, prompt, confirm, &why);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": passphrase: %s\n", *why ? why : tc_strerror(e));
+        return NULL;
+    }
+    return pass;
+}
+
+static struct tc_secret *open_secret(const char *path, const struct pass_opts *po,
+                                     enum tc_key_kind want)
+{
+    struct tc_keyfile_info info;
+    enum tc_err e = tc_keys_secret_info(path, &info);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": %s: %s\n", path, tc_strerror(e));
+        return NULL;
+    }
+    if (info.kind != want) {
+        fprintf(stderr, PROG ": %s: is a %s key, not a %s key\n", path,
+                tc_key_kind_name(info.kind), tc_key_kind_name((uint8_t)want));
+        return NULL;
+    }
+    char prompt[256];
+    snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
+    size_t len;
+    char *pass = get_pass(po, prompt, false, &len);
+    if (!pass)
+        return NULL;
+    struct tc_secret *s = NULL;
+    e = tc_keys_secret_open(&s, path, pass, len);
+    tc_keys_passphrase_free(pass, len);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": %s: %s\n", path, tc_strerror(e));
+        return NULL;
+    }
+    return s;
+}
+
+static int write_or_fail(const char *path, const uint8_t *buf, size_t len)
+{
+    enum tc_err e = tc_keys_write_file(path, buf, len, 0644, false);
+    if (e != TC_OK)
+        return fail(path, e);
+    return 0;
+}
+
+/* ---- create ------------------------------------------------------------------------------ */
+
+static const char create_help[] =
+    "Usage: " PROG " %s --out PREFIX --name NAME [options]\n"
+    "Creates a %s key: PREFIX.key (secret, encrypted, mode 0600)%s.\n\n"
+    "  --out PREFIX            where to write (existing files are never replaced)\n"
+    "  --name NAME             who holds the key, e.g. 甘肃省人力资源和社会保障厅\n"
+    "  --kdf LEVEL             Argon2id cost: interactive, moderate (default), sensitive\n"
+    "  --passphrase-env VAR    read the passphrase from environment variable VAR\n"
+    "  --passphrase-file FILE  read it from the first line of FILE (mode 0600)\n"
+    "                          (default: ask twice on the terminal, without echo)\n";
+
+static int cmd_create(int argc, char **argv, const char *cmd, enum tc_key_kind kind)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'},        {"name", required_argument, 0, 'n'},
+        {"kdf", required_argument, 0, 'k'},        {"passphrase-env", required_argument, 0, 'e'},
+        {"passphrase-file", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *out = NULL, *name = NULL;
+    enum tc_kdf_level kdf = TC_KDF_MODERATE;
+    struct pass_opts po = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'n': name = optarg; break;
+        case 'k':
+            if (!parse_kdf(optarg, &kdf))
+                return usage_error(cmd, "--kdf takes interactive, moderate or sensitive");
+            break;
+        case 'e': po.env = optarg; break;
+        case 'f': po.file = optarg; break;
+        case 'h':
+            printf(create_help, cmd, tc_key_kind_name((uint8_t)kind),
+                   kind == TC_KEY_HASH ? "" : " and PREFIX.pub (public)");
+            return 0;
+        default: return usage_error(cmd, "unknown option");
+        }
+    }
+    if (!out || !name)
+        return usage_error(cmd, "--out and --name are required");
+    if (optind != argc)
+        return usage_error(cmd, "unexpected argument");
+    char key_path[4096], pub_path[4096];
+    if ((size_t)snprintf(key_path, sizeof key_path, "%s.key", out) >= sizeof key_path ||
+        (size_t)snprintf(pub_path, sizeof pub_path, "%s.pub", out) >= sizeof pub_path)
+        return usage_error(cmd, "--out is too long");
+    size_t len;
+    char *pass = get_pass(&po, "New passphrase: ", true, &len);
+    if (!pass)
+        return EXIT_USAGE;
+    if (len < TC_PASSPHRASE_MIN) {
+        tc_keys_passphrase_free(pass, len);
+        fprintf(stderr, PROG ": passphrase: shorter than %d characters\n", TC_PASSPHRASE_MIN);
+        return EXIT_USAGE;
+    }
+    struct tc_pubkey pub;
+    enum tc_err e = tc_keys_secret_create(key_path, kind, name, kdf, pass, len, &pub);
+    tc_keys_passphrase_free(pass, len);
+    if (e != TC_OK)
+        return fail(key_path, e);
+    if (kind != TC_KEY_HASH) {
+        if ((e = tc_keys_pub_write(pub_path, &pub)) != TC_OK)
+            return fail(pub_path, e);
+        char kid[TC_KID_BYTES * 2 + 1];
+        hex(kid, pub.kid, TC_KID_BYTES);
+        printf("%s key %s\n  secret: %s\n  public: %s\n", tc_key_kind_name((uint8_t)kind), kid,
+               key_path, pub_path);
+    } else {
+        printf("hash key\n  secret: %s\n", key_path);
+    }
+    return 0;
+}
+
+static int cmd_root_create(int argc, char **argv)
+{
+    return cmd_create(argc, argv, "root-create", TC_KEY_ROOT);
+}
+
+static int cmd_issuer_create(int argc, char **argv)
+{
+    return cmd_create(argc, argv, "issuer-create", TC_KEY_ISSUER);
+}
+
+static int cmd_hash_create(int argc, char **argv)
+{
+    return cmd_create(argc, argv, "hash-key-create", TC_KEY_HASH);
+}
+
+/* ---- endorse ----------------------------------------------------------------------------- */
+
+static bool parse_tracks(const char *s, uint8_t *tracks)
+{
+    char buf[64];
+    size_t n = strlen(s);
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n + 1);
+    *tracks = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (strcmp(t, "basic") == 0)
+            *tracks |= (uint8_t)TC_AUTHZ_TRACK(TC_TRACK_BASIC);
+        else if (strcmp(t, "province") == 0)
+            *tracks |= (uint8_t)TC_AUTHZ_TRACK(TC_TRACK_PROVINCE);
+        else
+            return false;
+    }
+    return *tracks != 0;
+}
+
+static bool parse_levels(const char *s, uint8_t *levels)
+{
+    *levels = 0;
+    for (const char *p = s; *p;) {
+        if (*p < '1' || *p > '5')
+            return false;
+        int a = *p - '0', b = a;
+        p++;
+        if (*p == '-') {
+            if (p[1] < '1' || p[1] > '5')
+                return false;
+            b = p[1] - '0';
+            p += 2;
+        }
+        if (b < a)
+            return false;
+        for (int l = a; l <= b; l++)
+            *levels |= (uint8_t)TC_AUTHZ_LEVEL(l);
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return false;
+    }
+    return *levels != 0;
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+    return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+static bool parse_series(const char *s, struct tc_authz *a)
+{
+    a->nseries = 0;
+    if (strcmp(s, "all") == 0)
+        return true;
+    char buf[512];
+    size_t n = strlen(s);
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n + 1);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        uint16_t id = tc_series_id(t);
+        if (id == 0 || a->nseries == TC_AUTHZ_MAX_SERIES)
+            return false;
+        a->series[a->nseries++] = id;
+    }
+    qsort(a->series, a->nseries, sizeof a->series[0], cmp_u16);
+    for (size_t i = 1; i < a->nseries; i++)
+        if (a->series[i] == a->series[i - 1])
+            return false;
+    return a->nseries > 0;
+}
+
+static bool parse_region(const char *s, uint32_t *region)
+{
+    size_t n = strlen(s);
+    if (n != 2 && n != 4 && n != 6)
+        return false;
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    *region = v;
+    return tc_region_valid(v);
+}
+
+static const char endorse_help[] =
+    "Usage: " PROG " endorse --root ROOT.key --issuer ISSUER.pub --from DATE --to DATE\n"
+    "                        --region PREFIX [--tracks T] [--series S] [--levels L] --out FILE\n"
+    "Endorses an issuer key for a term of at most 3 years and an authorised scope (rule A1).\n\n"
+    "  --from, --to DATE       first and last day of the term, YYYY-MM-DD (Beijing time)\n"
+    "  --region PREFIX         GB/T 2260 prefix the key may issue for: 62, 6229, 620102\n"
+    "  --tracks T              basic, province or basic,province (default)\n"
+    "  --series S              all (default) or series codes, e.g. WS-YL,WS-HL\n"
+    "  --levels L              levels 1 正高级 .. 5 员级, e.g. 1-5 (default), 2,3\n"
+    "  --out FILE              the signed endorsement\n"
+    "  --passphrase-env VAR, --passphrase-file FILE   for the root key\n";
+
+static int cmd_endorse(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"root", required_argument, 0, 'r'},   {"issuer", required_argument, 0, 'i'},
+        {"from", required_argument, 0, 'a'},   {"to", required_argument, 0, 'b'},
+        {"region", required_argument, 0, 'g'}, {"tracks", required_argument, 0, 't'},
+        {"series", required_argument, 0, 's'}, {"levels", required_argument, 0, 'l'},
+        {"out", required_argument, 0, 'o'},    {"passphrase-env", required_argument, 0, 'e'},
+        {"passphrase-file", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *root = NULL, *issuer = NULL, *from = NULL, *to = NULL, *out = NULL, *region = NULL;
+    struct tc_endorsement en;
+    memset(&en, 0, sizeof en);
+    en.authz.tracks = (uint8_t)(TC_AUTHZ_TRACK(TC_TRACK_BASIC) | TC_AUTHZ_TRACK(TC_TRACK_PROVINCE));
+    en.authz.levels = 0x3E;
+    struct pass_opts po = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': root = optarg; break;
+        case 'i': issuer = optarg; break;
+        case 'a': from = optarg; break;
+        case 'b': to = optarg; break;
+        case 'g': region = optarg; break;
+        case 't':
+            if (!parse_tracks(optarg, &en.authz.tracks))
+                return usage_error("endorse", "--tracks takes basic, province or basic,province");
+            break;
+        case 's':
+            if (!parse_series(optarg, &en.authz))
+                return usage_error("endorse", "--series takes all or known series codes, no repeats");
+            break;
+        case 'l':
+            if (!parse_levels(optarg, &en.authz.levels))
+                return usage_error("endorse", "--levels takes levels 1..5, e.g. 1-5 or 2,3");
+            break;
+        case 'o': out = optarg; break;
+        case 'e': po.env = optarg; break;
+        case 'f': po.file = optarg; break;
+        case 'h': fputs(endorse_help, stdout); return 0;
+        default: return usage_error("endorse", "unknown option");
+        }
+    }
+    if (!root || !issuer || !from || !to || !out || !region)
+        return usage_error("endorse", "--root, --issuer, --from, --to, --region and --out are required");
+    if (!tc_day_parse(&en.not_before, from) || !tc_day_parse(&en.not_after, to))
+        return usage_error("endorse", "--from and --to take dates YYYY-MM-DD");
+    if (!parse_region(region, &en.authz.region))
+        return usage_error("endorse", "--region takes a 2, 4 or 6 digit division code prefix");
+    struct tc_pubkey pub;
+    enum tc_err e = tc_keys_pub_read(issuer, &pub);
+    if (e != TC_OK)
+        return fail(issuer, e);
+    if (pub.kind != TC_KEY_ISSUER) {
+        fprintf(stderr, PROG ": %s: not an issuer public key\n", issuer);
+        return EXIT_USAGE;
+    }
+    memcpy(en.pk, pub.pk, TC_PK_BYTES);
+    memcpy(en.kid, pub.kid, TC_KID_BYTES);
+    memcpy(en.name, pub.name, sizeof en.name);
+    en.endorsed_at = (uint64_t)time(NULL);
+    if ((e = tc_keys_endorsement_check(&en)) != TC_OK) {
+        if (e == TC_ERR_ENDORSEMENT)
+            fprintf(stderr, PROG ": endorse: the term is longer than 3 years (rule A1)\n");
+        else
+            fprintf(stderr, PROG ": endorse: %s\n", tc_strerror(e));
+        return EXIT_USAGE;
+    }
+    struct tc_secret *rk = open_secret(root, &po, TC_KEY_ROOT);
+    if (!rk)
+        return EXIT_USAGE;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    e = tc_keys_endorse(&buf, &len, &en, rk);
+    tc_keys_secret_close(rk);
+    if (e != TC_OK)
+        return fail("endorse", e);
+    int rc = write_or_fail(out, buf, len);
+    free(buf);
+    if (rc == 0) {
+        char kid[TC_KID_BYTES * 2 + 1];
+        hex(kid, en.kid, TC_KID_BYTES);
+        printf("endorsed %s (%s) from %s to %s: %s\n", kid, en.name, from, to, out);
+    }
+    return rc;
+}
+
+/* ---- revoke ------------------------------------------------------------------------------ */
+
+static const char revoke_help[] =
+    "Usage: " PROG " revoke --root ROOT.key --kid HEX --date DATE --reason TEXT --out FILE\n"
+    "Revokes an issuer key: certificates it signed on or after DATE are invalid (rule A2).\n\n"
+    "  --kid HEX               the key id (16 hex digits; see 'show ISSUER.pub')\n"
+    "  --date DATE             first day the key's signatures are void, YYYY-MM-DD\n"
+    "  --reason TEXT           why, e.g. 密钥泄露 / key compromised\n"
+    "  --out FILE              the signed revocation, for trust-list\n"
+    "  --passphrase-env VAR, --passphrase-file FILE   for the root key\n";
+
+static int cmd_revoke(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"root", required_argument, 0, 'r'},   {"kid", required_argument, 0, 'k'},
+        {"date", required_argument, 0, 'd'},   {"reason", required_argument, 0, 'w'},
+        {"out", required_argument, 0, 'o'},    {"passphrase-env", required_argument, 0, 'e'},
+        {"passphrase-file", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *root = NULL, *kid = NULL, *date = NULL, *reason = NULL, *out = NULL;
+    struct pass_opts po = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': root = optarg; break;
+        case 'k': kid = optarg; break;
+        case 'd': date = optarg; break;
+        case 'w': reason = optarg; break;
+        case 'o': out = optarg; break;
+        case 'e': po.env = optarg; break;
+        case 'f': po.file = optarg; break;
+        case 'h': fputs(revoke_help, stdout); return 0;
+        default: return usage_error("revoke", "unknown option");
+        }
+    }
+    if (!root || !kid || !date || !reason || !out)
+        return usage_error("revoke", "--root, --kid, --date, --reason and --out are required");
+    struct tc_revocation r;
+    memset(&r, 0, sizeof r);
+    size_t bin_len = 0;
+    if (strlen(kid) != TC_KID_BYTES * 2 ||
+        sodium_hex2bin(r.kid, sizeof r.kid, kid, strlen(kid), NULL, &bin_len, NULL) != 0 ||
+        bin_len != TC_KID_BYTES)
+        return usage_error("revoke", "--kid takes 16 hex digits");
+    if (!tc_day_parse(&r.day, date))
+        return usage_error("revoke", "--date takes a date YYYY-MM-DD");
+    if (strlen(reason) == 0 || strlen(reason) > TC_REASON_MAX ||
+        !tc_text_safe((const uint8_t *)reason, strlen(reason)))
+        return usage_error("revoke", "--reason must be 1..240 bytes of printable UTF-8");
+    memcpy(r.reason, reason, strlen(reason) + 1);
+    r.revoked_at = (uint64_t)time(NULL);
+    struct tc_secret *rk = open_secret(root, &po, TC_KEY_ROOT);
+    if (!rk)
+        return EXIT_USAGE;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    enum tc_err e = tc_keys_revoke(&buf, &len, &r, rk);
+    tc_keys_secret_close(rk);
+    if (e != TC_OK)
+        return fail("revoke", e);
+    int rc = write_or_fail(out, buf, len);
+    free(buf);
+    if (rc == 0)
+        printf("revoked %s from %s: %s\n", kid, date, out);
+    return rc;
+}
+
+/* ---- trust-list -------------------------------------------------------------------------- */
+
+static const char trust_help[] =
+    "Usage: " PROG " trust-list --root ROOT.key --version N --out FILE [FILE...]\n"
+    "Signs a trust list holding the given endorsements and revocations (each checked against the\n"
+    "root key). Verifiers refuse a list whose version is not higher than the one they hold.\n\n"
+    "  --version N             the list's version, a positive integer\n"
+    "  --issued-at SECONDS     issue time (default: now)\n"
+    "  --out FILE              the signed trust list\n"
+    "  --passphrase-env VAR, --passphrase-file FILE   for the root key\n";
+
+static int cmd_trust_list(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"root", required_argument, 0, 'r'},      {"version", required_argument, 0, 'v'},
+        {"issued-at", required_argument, 0, 't'}, {"out", required_argument, 0, 'o'},
+        {"passphrase-env", required_argument, 0, 'e'}, {"passphrase-file", required_argument, 0, 'f'},
+        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+    const char *root = NULL, *out = NULL;
+    unsigned long long version = 0, issued_at = (unsigned long long)time(NULL);
+    struct pass_opts po = {0};
+    char *end;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': root = optarg; break;
+        case 'v':
+            version = strtoull(optarg, &end, 10);
+            if (*optarg == '\0' || *end || version == 0)
+                return usage_error("trust-list", "--version takes a positive integer");
+            break;
+        case 't':
+            issued_at = strtoull(optarg, &end, 10);
+            if (*optarg == '\0' || *end || issued_at == 0)
+                return usage_error("trust-list", "--issued-at takes seconds since 1970");
+            break;
+        case 'o': out = optarg; break;
+        case 'e': po.env = optarg; break;
+        case 'f': po.file = optarg; break;
+        case 'h': fputs(trust_help, stdout); return 0;
+        default: return usage_error("trust-list", "unknown option");
+        }
+    }
+    if (!root || !out || version == 0)
+        return usage_error("trust-list", "--root, --version and --out are required");
+    struct tc_keyfile_info info;
+    enum tc_err e = tc_keys_secret_info(root, &info);
+    if (e != TC_OK)
+        return fail(root, e);
+    size_t nfiles = (size_t)(argc - optind);
+    uint8_t **bufs = calloc(nfiles + 1, sizeof *bufs);
+    size_t *lens = calloc(nfiles + 1, sizeof *lens);
+    const uint8_t **ends = calloc(nfiles + 1, sizeof *ends);
+    size_t *end_lens = calloc(nfiles + 1, sizeof *end_lens);
+    struct tc_revocation *revs = calloc(nfiles + 1, sizeof *revs);
+    size_t ne = 0, nr = 0;
+    int rc = EXIT_USAGE;
+    struct tc_secret *rk = NULL;
+    uint8_t *list = NULL;
+    size_t list_len = 0;
+    if (!bufs || !lens || !ends || !end_lens || !revs) {
+        fail("trust-list", TC_ERR_NOMEM);
+        goto out;
+    }
+    for (size_t i = 0; i < nfiles; i++) {
+        const char *path = argv[optind + (int)i];
+        if ((e = tc_keys_read_file(path, TC_ENDORSEMENT_MAX_BYTES, &bufs[i], &lens[i])) != TC_OK) {
+            fail(path, e);
+            goto out;
+        }
+        struct tc_endorsement en;
+        enum tc_err e1 = tc_keys_endorsement_parse(bufs[i], lens[i], info.pub.pk, &en);
+        if (e1 == TC_OK) {
+            ends[ne] = bufs[i];
+            end_lens[ne++] = lens[i];
+            continue;
+        }
+        enum tc_err e2 = tc_keys_revocation_parse(bufs[i], lens[i], info.pub.pk, &revs[nr]);
+        if (e2 == TC_OK) {
+            nr++;
+            continue;
+        }
+        fprintf(stderr, PROG ": %s: not an endorsement or revocation signed by this root: %s\n",
+                path, tc_strerror(e1));
+        goto out;
+    }
+    if (!(rk = open_secret(root, &po, TC_KEY_ROOT)))
+        goto out;
+    e = tc_keys_trust_list_build(&list, &list_len, version, issued_at, ends, end_lens, ne, revs,
+                                 nr, rk);
+    if (e != TC_OK) {
+        if (e == TC_ERR_TRUST_LIST)
+            fprintf(stderr, PROG ": trust-list: a key is endorsed or revoked twice\n");
+        else
+            fail("trust-list", e);
+        goto out;
+    }
+    if ((rc = write_or_fail(out, list, list_len)) == 0)
+        printf("trust list version %llu: %zu endorsements, %zu revocations: %s\n", version, ne, nr,
+               out);
+out:
+    tc_keys_secret_close(rk);
+    for (size_t i = 0; bufs && i < nfiles; i++)
+        free(bufs[i]);
+    free(bufs);
+    free(lens);
+    free(ends);
+    free(end_lens);
+    free(revs);
+    free(list);
+    return rc;
+}
+
+/* ---- show -------------------------------------------------------------------------------- */
+
+static void print_authz(const struct tc_authz *a)
+{
+    printf("  tracks:     %s%s%s\n", a->tracks & TC_AUTHZ_TRACK(TC_TRACK_BASIC) ? "basic " : "",
+           a->tracks & TC_AUTHZ_TRACK(TC_TRACK_PROVINCE) ? "province" : "", "");
+    printf("  levels:    ");
+    for (uint8_t l = 1; l <= 5; l++)
+        if (a->levels & TC_AUTHZ_LEVEL(l))
+            printf(" %u(%s)", l, tc_level_name_zh(l));
+    printf("\n  series:    ");
+    if (a->nseries == 0)
+        printf(" all");
+    for (size_t i = 0; i < a->nseries; i++) {
+        size_t n;
+        const struct tc_title *t = tc_title_table(&n);
+        for (size_t j = 0; j < n; j++)
+            if (t[j].series == a->series[i]) {
+                printf(" %s(%s)", t[j].series_code, t[j].series_name);
+                break;
+            }
+    }
+    printf("\n  region:     %u\n", a->region);
+}
+
+static void print_endorsement(const struct tc_endorsement *en, const char *indent)
+{
+    char kid[TC_KID_BYTES * 2 + 1], d1[11], d2[11];
+    hex(kid, en->kid, TC_KID_BYTES);
+    tc_day_format(d1, en->not_before);
+    tc_day_format(d2, en->not_after);
+    printf("%sissuer key %s: %s\n%s  term:       %s .. %s\n", indent, kid, en->name, indent, d1, d2);
+    print_authz(&en->authz);
+}
+
+static const char show_help[] =
+    "Usage: " PROG " show FILE [--root ROOT.pub]\n"
+    "Describes a secret-key, public-key, endorsement, revocation or trust-list file. Signed files\n"
+    "are verified against --root; without it their contents are not shown. Exit status 1 when a\n"
+    "signature does not verify.\n";
+
+static int cmd_show(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"root", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *root = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': root = optarg; break;
+        case 'h': fputs(show_help, stdout); return 0;
+        default: return usage_error("show", "unknown option");
+        }
+    }
+    if (optind + 1 != argc)
+        return usage_error("show", "give exactly one FILE");
+    const char *path = argv[optind];
+    char kid[TC_KID_BYTES * 2 + 1];
+
+    uint8_t *buf;
+    size_t len;
+    enum tc_err e = tc_keys_read_file(path, TC_TRUST_LIST_MAX_BYTES, &buf, &len);
+    if (e != TC_OK)
+        return fail(path, e);
+    if (len >= 4 && memcmp(buf, "TCSK", 4) == 0) {
+        free(buf);
+        struct tc_keyfile_info info;
+        if ((e = tc_keys_secret_info(path, &info)) != TC_OK)
+            return fail(path, e);
+        printf("secret %s key (encrypted)\n  name:       %s\n", tc_key_kind_name(info.kind),
+               info.name);
+        if (info.kind != TC_KEY_HASH) {
+            hex(kid, info.pub.kid, TC_KID_BYTES);
+            printf("  key id:     %s\n", kid);
+        }
+        printf("  argon2id:   opslimit %llu, memlimit %zu MiB\n", info.opslimit,
+               info.memlimit >> 20);
+        return 0;
+    }
+    int rc = 0;
+    struct tc_pubkey pub;
+    if (tc_keys_pub_decode(buf, len, &pub) == TC_OK) {
+        hex(kid, pub.kid, TC_KID_BYTES);
+        char pk[TC_PK_BYTES * 2 + 1];
+        hex(pk, pub.pk, TC_PK_BYTES);
+        printf("public %s key %s\n  name:       %s\n  public key: %s\n", tc_key_kind_name(pub.kind),
+               kid, pub.name, pk);
+        goto out;
+    }
+    if (!root) {
+        fprintf(stderr, PROG ": %s: signed file; give --root ROOT.pub to verify and show it\n",
+                path);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    struct tc_pubkey rpub;
+    if ((e = tc_keys_pub_read(root, &rpub)) != TC_OK) {
+        rc = fail(root, e);
+        goto out;
+    }
+    struct tc_endorsement en;
+    struct tc_revocation rv;
+    struct tc_trust_list *tl = NULL;
+    enum tc_err e1, e2, e3;
+    if ((e1 = tc_keys_endorsement_parse(buf, len, rpub.pk, &en)) == TC_OK) {
+        printf("endorsement (signature verified)\n");
+        print_endorsement(&en, "");
+    } else if ((e2 = tc_keys_revocation_parse(buf, len, rpub.pk, &rv)) == TC_OK) {
+        char d[11];
+        hex(kid, rv.kid, TC_KID_BYTES);
+        tc_day_format(d, rv.day);
+        printf("revocation (signature verified)\n  key id:     %s\n  from:       %s\n  reason:     %s\n",
+               kid, d, rv.reason);
+    } else if ((e3 = tc_trust_list_parse(buf, len, rpub.pk, &tl)) == TC_OK) {
+        printf("trust list version %llu, issued at %llu (signature verified)\n",
+               (unsigned long long)tl->version, (unsigned long long)tl->issued_at);
+        for (size_t i = 0; i < tl->n_endorsements; i++)
+            print_endorsement(&tl->endorsements[i], "");
+        for (size_t i = 0; i < tl->n_revocations; i++) {
+            char d[11];
+            hex(kid, tl->revocations[i].kid, TC_KID_BYTES);
+            tc_day_format(d, tl->revocations[i].day);
+            printf("revoked key %s from %s: %s\n", kid, d, tl->revocations[i].reason);
+        }
+        tc_trust_list_free(tl);
+    } else {
+        enum tc_err worst = e1 == TC_ERR_BAD_SIGNATURE || e2 == TC_ERR_BAD_SIGNATURE ||
+                                    e3 == TC_ERR_BAD_SIGNATURE
+                                ? TC_ERR_BAD_SIGNATURE
+                                : e3;
+        fprintf(stderr, PROG ": %s: %s\n", path, tc_strerror(worst));
+        rc = worst == TC_ERR_BAD_SIGNATURE || worst == TC_ERR_UNKNOWN_KEY_ID ? EXIT_VERIFY
+                                                                             : EXIT_USAGE;
+    }
+out:
+    free(buf);
+    return rc;
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------- */
+
+struct command {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *description;
+};
+
+static const struct command commands[] = {
+    {"root-create", cmd_root_create, "create the root key (provincial HR department)"},
+    {"issuer-create", cmd_issuer_create, "create an issuer key (committee or HR office)"},
+    {"hash-key-create", cmd_hash_create, "create the secret for keyed hashing of ID numbers"},
+    {"endorse", cmd_endorse, "endorse an issuer key for a term and scope (A1)"},
+    {"revoke", cmd_revoke, "revoke an issuer key from a date (A2)"},
+    {"trust-list", cmd_trust_list, "sign a trust list of endorsements and revocations"},
+    {"show", cmd_show, "describe (and verify) any of these files"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: " PROG " COMMAND [options]\n\nThe titlecert key hierarchy: a root key "
+               "endorses issuer keys; a signed trust list\npublishes the endorsements and "
+               "revocations verifiers accept.\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].description);
+    fprintf(f, "\n'" PROG " COMMAND --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        fprintf(stderr, PROG ": %s\n", tc_strerror(TC_ERR_CRYPTO_INIT));
+        return EXIT_USAGE;
+    }
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, PROG ": unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}
