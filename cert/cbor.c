@@ -7,6 +7,14 @@
  *
  * Reading uses cbor_load and then insists the item spans the whole input: libcbor 0.8 stops after
  * the first item and reports how much it read, so trailing bytes would otherwise go unnoticed.
+ *
+ * Before cbor_load sees any input, a pre-scan walks the item heads with libcbor's streaming
+ * decoder and keeps count of how many items the open arrays and maps still owe. cbor_load
+ * allocates a container's whole element table as soon as it reads the head, so a 5-byte head
+ * claiming 2^32 elements would otherwise cost gigabytes and most of a minute; since every item
+ * takes at least one byte, a head that owes more items than bytes remain is refused up front, and
+ * with it every allocation stays proportional to the input. Nesting deeper than TC_CBOR_MAX_DEPTH
+ * is refused too.
  * libcbor 0.8 also refuses tag heads 0xc6..0xd4 (tags 6..20, libcbor issue #307), COSE_Sign1's
  * tag 18 among them, which is why tc_cbor_peel_tag exists.
  */
@@ -96,12 +104,100 @@ void tc_cw_tag(struct tc_cw *w, uint64_t tag)
         advance(w, cbor_encode_tag(tag, CW_PTR(w), CW_ROOM(w)));
 }
 
+#define TC_CBOR_MAX_DEPTH 32
+#define INDEFINITE SIZE_MAX
+
+enum head_kind { HEAD_LEAF, HEAD_CONTAINER, HEAD_INDEF, HEAD_BREAK };
+
+struct scan {
+    enum head_kind kind;
+    size_t count; /* items a definite container owes */
+};
+
+static void on_array(void *ctx, size_t n)
+{
+    ((struct scan *)ctx)->kind = HEAD_CONTAINER, ((struct scan *)ctx)->count = n;
+}
+
+static void on_map(void *ctx, size_t n)
+{
+    struct scan *s = ctx;
+    s->kind = HEAD_CONTAINER;
+    s->count = n > SIZE_MAX / 2 ? SIZE_MAX : 2 * n;
+}
+
+static void on_tag(void *ctx, uint64_t v)
+{
+    (void)v;
+    ((struct scan *)ctx)->kind = HEAD_CONTAINER, ((struct scan *)ctx)->count = 1;
+}
+
+static void on_indef(void *ctx)
+{
+    ((struct scan *)ctx)->kind = HEAD_INDEF;
+}
+
+static void on_break(void *ctx)
+{
+    ((struct scan *)ctx)->kind = HEAD_BREAK;
+}
+
+/* Checks that the heads in in[0..len) can describe one item whose declared sizes fit the input. */
+static enum tc_err prescan(const uint8_t *in, size_t len)
+{
+    struct cbor_callbacks cb = cbor_empty_callbacks;
+    cb.array_start = on_array;
+    cb.map_start = on_map;
+    cb.tag = on_tag;
+    cb.indef_array_start = on_indef;
+    cb.indef_map_start = on_indef;
+    cb.byte_string_start = on_indef;
+    cb.string_start = on_indef;
+    cb.indef_break = on_break;
+    size_t owed[TC_CBOR_MAX_DEPTH + 1]; /* per open container; INDEFINITE until its break */
+    size_t depth = 0, off = 0, outstanding = 1; /* the top-level item itself */
+    while (off < len) {
+        struct scan s = {HEAD_LEAF, 0};
+        struct cbor_decoder_result r = cbor_stream_decode(in + off, len - off, &cb, &s);
+        if (r.status != CBOR_DECODER_FINISHED || r.read == 0)
+            return TC_ERR_CBOR;
+        off += r.read;
+        if (s.kind == HEAD_BREAK) {
+            if (depth == 0 || owed[depth - 1] != INDEFINITE)
+                return TC_ERR_CBOR;
+            depth--;
+            outstanding--;
+        } else {
+            if (depth > 0 && owed[depth - 1] != INDEFINITE)
+                owed[depth - 1]--;
+            outstanding--; /* this item is here */
+            if (s.kind != HEAD_LEAF) {
+                if (depth == TC_CBOR_MAX_DEPTH)
+                    return TC_ERR_CBOR;
+                size_t n = s.kind == HEAD_INDEF ? 1 : s.count; /* an open indefinite owes a break */
+                if (n > len - off || outstanding > len - off - n)
+                    return TC_ERR_CBOR; /* claims more items than bytes remain */
+                owed[depth++] = s.kind == HEAD_INDEF ? INDEFINITE : s.count;
+                outstanding += n;
+            }
+        }
+        while (depth > 0 && owed[depth - 1] == 0)
+            depth--;
+        if (outstanding == 0)
+            return TC_OK; /* one complete item; what follows is trailing */
+    }
+    return TC_ERR_CBOR;
+}
+
 enum tc_err tc_cbor_load(const uint8_t *in, size_t len, struct cbor_item_t **item)
 {
     struct cbor_load_result res;
     *item = NULL;
     if (len == 0)
         return TC_ERR_CBOR;
+    enum tc_err e = prescan(in, len);
+    if (e != TC_OK)
+        return e;
     cbor_item_t *it = cbor_load(in, len, &res);
     if (!it)
         return res.error.code == CBOR_ERR_MEMERROR ? TC_ERR_NOMEM : TC_ERR_CBOR;
