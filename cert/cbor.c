@@ -168,9 +168,13 @@ static enum tc_err prescan(const uint8_t *in, size_t len)
             depth--;
             outstanding--;
         } else {
-            if (depth > 0 && owed[depth - 1] != INDEFINITE)
-                owed[depth - 1]--;
-            outstanding--; /* this item is here */
+            /* Only the top-level item and members of definite containers were counted as owed;
+             * members of an indefinite container are paid for by its closing break. */
+            if (depth == 0 || owed[depth - 1] != INDEFINITE) {
+                if (depth > 0)
+                    owed[depth - 1]--;
+                outstanding--;
+            }
             if (s.kind != HEAD_LEAF) {
                 if (depth == TC_CBOR_MAX_DEPTH)
                     return TC_ERR_CBOR;

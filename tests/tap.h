@@ -13,7 +13,7 @@
 
 static int tap_count, tap_failed;
 
-static void tap_line(int pass, const char *file, int line, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void tap_line(int pass, const char *file, int line, const char *fmt, va_list ap)
 {
     tap_count++;
     printf("%sok %d - ", pass ? "" : "not ", tap_count);
@@ -26,7 +26,7 @@ static void tap_line(int pass, const char *file, int line, const char *fmt, va_l
     fflush(stdout);
 }
 
-static inline int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static inline int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -35,7 +35,7 @@ static inline int tap_ok(int pass, const char *file, int line, const char *fmt, 
     return pass;
 }
 
-static inline int tap_is_err(int got, int want, const char *file, int line, const char *fmt, ...)
+__attribute__((format(printf, 5, 6))) static inline int tap_is_err(int got, int want, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

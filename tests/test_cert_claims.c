@@ -361,6 +361,13 @@ static void test_cbor_guards(void)
     is_err(tc_cbor_load(indef, sizeof indef, &it), TC_OK, "indefinite arrays load");
     if (it)
         cbor_decref(&it);
+    const uint8_t in_indef[] = {0xbf, 0x01, 0x9a, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff};
+    is_err(tc_cbor_load(in_indef, sizeof in_indef, &it), TC_ERR_CBOR,
+           "a huge array head inside an indefinite map (found by fuzz_trustlist)");
+    const uint8_t indef_member_then_huge[] = {0xa1, 0x00, 0x9f, 0x01, 0x02, 0x03, 0x9a, 0xff, 0xff,
+                                              0xff, 0xff, 0xff};
+    is_err(tc_cbor_load(indef_member_then_huge, sizeof indef_member_then_huge, &it), TC_ERR_CBOR,
+           "members of an indefinite array do not pay for the enclosing map");
     const uint8_t stray_break[] = {0x82, 0x01, 0xff};
     is_err(tc_cbor_load(stray_break, sizeof stray_break, &it), TC_ERR_CBOR, "a break in a definite array");
 }
