@@ -112,11 +112,41 @@ enum head_kind { HEAD_LEAF, HEAD_CONTAINER, HEAD_INDEF, HEAD_BREAK };
 struct scan {
     enum head_kind kind;
     size_t count; /* items a definite container owes */
+    struct tc_tok tok;
 };
+
+static void leaf_uint(struct scan *s, uint64_t v)
+{
+    s->tok.kind = TC_TOK_UINT, s->tok.value = v;
+}
+static void on_u8(void *c, uint8_t v) { leaf_uint(c, v); }
+static void on_u16(void *c, uint16_t v) { leaf_uint(c, v); }
+static void on_u32(void *c, uint32_t v) { leaf_uint(c, v); }
+static void on_u64(void *c, uint64_t v) { leaf_uint(c, v); }
+static void leaf_neg(struct scan *s, uint64_t v)
+{
+    s->tok.kind = TC_TOK_NEGINT, s->tok.value = v;
+}
+static void on_n8(void *c, uint8_t v) { leaf_neg(c, v); }
+static void on_n16(void *c, uint16_t v) { leaf_neg(c, v); }
+static void on_n32(void *c, uint32_t v) { leaf_neg(c, v); }
+static void on_n64(void *c, uint64_t v) { leaf_neg(c, v); }
+static void on_bytes(void *c, cbor_data p, size_t n)
+{
+    struct scan *s = c;
+    s->tok.kind = TC_TOK_BYTES, s->tok.p = p, s->tok.len = n;
+}
+static void on_text(void *c, cbor_data p, size_t n)
+{
+    struct scan *s = c;
+    s->tok.kind = TC_TOK_TEXT, s->tok.p = p, s->tok.len = n;
+}
 
 static void on_array(void *ctx, size_t n)
 {
-    ((struct scan *)ctx)->kind = HEAD_CONTAINER, ((struct scan *)ctx)->count = n;
+    struct scan *s = ctx;
+    s->kind = HEAD_CONTAINER, s->count = n;
+    s->tok.kind = TC_TOK_ARRAY, s->tok.value = n;
 }
 
 static void on_map(void *ctx, size_t n)
@@ -124,17 +154,20 @@ static void on_map(void *ctx, size_t n)
     struct scan *s = ctx;
     s->kind = HEAD_CONTAINER;
     s->count = n > SIZE_MAX / 2 ? SIZE_MAX : 2 * n;
+    s->tok.kind = TC_TOK_MAP, s->tok.value = n;
 }
 
 static void on_tag(void *ctx, uint64_t v)
 {
-    (void)v;
-    ((struct scan *)ctx)->kind = HEAD_CONTAINER, ((struct scan *)ctx)->count = 1;
+    struct scan *s = ctx;
+    s->kind = HEAD_CONTAINER, s->count = 1;
+    s->tok.kind = TC_TOK_TAG, s->tok.value = v;
 }
 
 static void on_indef(void *ctx)
 {
     ((struct scan *)ctx)->kind = HEAD_INDEF;
+    ((struct scan *)ctx)->tok.kind = TC_TOK_INDEF;
 }
 
 static void on_break(void *ctx)
@@ -142,10 +175,23 @@ static void on_break(void *ctx)
     ((struct scan *)ctx)->kind = HEAD_BREAK;
 }
 
-/* Checks that the heads in in[0..len) can describe one item whose declared sizes fit the input. */
-static enum tc_err prescan(const uint8_t *in, size_t len)
+/* Checks that the heads in in[0..len) can describe one item whose declared sizes fit the input.
+ * With toks, also records each head as a token (at most max); *ntok and *used say how many tokens
+ * and bytes the item took. */
+static enum tc_err scan_item(const uint8_t *in, size_t len, struct tc_tok *toks, size_t max,
+                             size_t *ntok, size_t *used)
 {
     struct cbor_callbacks cb = cbor_empty_callbacks;
+    cb.uint8 = on_u8;
+    cb.uint16 = on_u16;
+    cb.uint32 = on_u32;
+    cb.uint64 = on_u64;
+    cb.negint8 = on_n8;
+    cb.negint16 = on_n16;
+    cb.negint32 = on_n32;
+    cb.negint64 = on_n64;
+    cb.byte_string = on_bytes;
+    cb.string = on_text;
     cb.array_start = on_array;
     cb.map_start = on_map;
     cb.tag = on_tag;
@@ -155,13 +201,18 @@ static enum tc_err prescan(const uint8_t *in, size_t len)
     cb.string_start = on_indef;
     cb.indef_break = on_break;
     size_t owed[TC_CBOR_MAX_DEPTH + 1]; /* per open container; INDEFINITE until its break */
-    size_t depth = 0, off = 0, outstanding = 1; /* the top-level item itself */
+    size_t depth = 0, off = 0, outstanding = 1, nt = 0; /* the top-level item is owed */
     while (off < len) {
-        struct scan s = {HEAD_LEAF, 0};
+        struct scan s = {HEAD_LEAF, 0, {TC_TOK_OTHER, 0, NULL, 0}};
         struct cbor_decoder_result r = cbor_stream_decode(in + off, len - off, &cb, &s);
         if (r.status != CBOR_DECODER_FINISHED || r.read == 0)
             return TC_ERR_CBOR;
         off += r.read;
+        if (toks) {
+            if (nt == max)
+                return TC_ERR_SIZE_LIMIT;
+            toks[nt++] = s.tok;
+        }
         if (s.kind == HEAD_BREAK) {
             if (depth == 0 || owed[depth - 1] != INDEFINITE)
                 return TC_ERR_CBOR;
@@ -187,10 +238,32 @@ static enum tc_err prescan(const uint8_t *in, size_t len)
         }
         while (depth > 0 && owed[depth - 1] == 0)
             depth--;
-        if (outstanding == 0)
-            return TC_OK; /* one complete item; what follows is trailing */
+        if (outstanding == 0) { /* one complete item; what follows is trailing */
+            if (ntok)
+                *ntok = nt;
+            *used = off;
+            return TC_OK;
+        }
     }
     return TC_ERR_CBOR;
+}
+
+static enum tc_err prescan(const uint8_t *in, size_t len)
+{
+    size_t used;
+    return scan_item(in, len, NULL, 0, NULL, &used);
+}
+
+enum tc_err tc_cbor_tokens(const uint8_t *in, size_t len, struct tc_tok *toks, size_t max,
+                           size_t *n)
+{
+    size_t used = 0;
+    if (len == 0)
+        return TC_ERR_CBOR;
+    enum tc_err e = scan_item(in, len, toks, max, n, &used);
+    if (e == TC_OK && used != len)
+        return TC_ERR_TRAILING;
+    return e;
 }
 
 enum tc_err tc_cbor_load(const uint8_t *in, size_t len, struct cbor_item_t **item)

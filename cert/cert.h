@@ -416,6 +416,25 @@ enum tc_err tc_cbor_get_text(const struct cbor_item_t *it, char *out, size_t max
 enum tc_err tc_cbor_get_bytes(const struct cbor_item_t *it, uint8_t *out, size_t n, bool exact,
                               size_t *got);
 
+/* A flat token view of one CBOR item, read with libcbor's streaming decoder into a caller's
+ * array: no allocation, pointers into the input. The same size and depth guards as
+ * tc_cbor_load apply. Used where decoding speed matters (certificates). */
+enum tc_tok_kind {
+    TC_TOK_UINT, TC_TOK_NEGINT, TC_TOK_BYTES, TC_TOK_TEXT, TC_TOK_ARRAY, TC_TOK_MAP,
+    TC_TOK_TAG, TC_TOK_INDEF, /* the start of an indefinite-length string, array or map */
+    TC_TOK_OTHER,             /* floats, simple values, breaks */
+};
+struct tc_tok {
+    uint8_t kind;     /* enum tc_tok_kind */
+    uint64_t value;   /* integer value, or the element / pair count of an array / map */
+    const uint8_t *p; /* byte and text strings: the bytes, inside the input */
+    size_t len;
+};
+/* Reads one item spanning all of in[0..len) into at most max tokens. TC_ERR_CBOR when not well
+ * formed, TC_ERR_TRAILING for bytes after it, TC_ERR_SIZE_LIMIT when it needs more tokens. */
+enum tc_err tc_cbor_tokens(const uint8_t *in, size_t len, struct tc_tok *toks, size_t max,
+                           size_t *n);
+
 /* Packs an 18-character USCC (alphabet only checked) into 12 bytes and back. */
 #define TC_USCC_PACKED 12
 enum tc_err tc_uscc_pack(uint8_t out[TC_USCC_PACKED], const char *uscc);

@@ -13,7 +13,6 @@
  * That last step is the canonical-encoding check: any non-shortest head, indefinite length or
  * out-of-order key changes the bytes, so no separate rule for each case is needed.
  */
-#include <cbor.h>
 #include <string.h>
 
 #include "cert.h"
@@ -179,11 +178,10 @@ enum tc_err tc_claims_check(const struct tc_claims *c, const char **field)
     return TC_OK;
 }
 
-enum tc_err tc_claims_encode(const struct tc_claims *c, uint8_t *out, size_t cap, size_t *outlen)
+/* Encodes claims that already passed tc_claims_check. */
+static enum tc_err encode_checked(const struct tc_claims *c, uint8_t *out, size_t cap,
+                                  size_t *outlen)
 {
-    enum tc_err e = tc_claims_check(c, NULL);
-    if (e != TC_OK)
-        return e;
     bool basic = c->track == TC_TRACK_BASIC;
     size_t n = 14 + (c->title_variant ? 1 : 0) + (basic ? 1 : 0) + (c->conv.kind ? 1 : 0);
     uint8_t packed[TC_USCC_PACKED];
@@ -235,44 +233,118 @@ enum tc_err tc_claims_encode(const struct tc_claims *c, uint8_t *out, size_t cap
     return TC_OK;
 }
 
-static enum tc_err read_scope(const cbor_item_t *v, struct tc_scope *s)
+enum tc_err tc_claims_encode(const struct tc_claims *c, uint8_t *out, size_t cap, size_t *outlen)
 {
-    if (!cbor_isa_array(v))
-        return TC_ERR_TYPE;
-    size_t n = cbor_array_size(v);
-    if (n != 2 && n != 3)
+    enum tc_err e = tc_claims_check(c, NULL);
+    return e != TC_OK ? e : encode_checked(c, out, cap, outlen);
+}
+
+/* A cursor over the tokens of the claims map. */
+struct rd {
+    const struct tc_tok *t;
+    size_t n, i;
+};
+
+static const struct tc_tok *next(struct rd *r)
+{
+    return r->i < r->n ? &r->t[r->i++] : NULL;
+}
+
+static enum tc_err kind_error(const struct tc_tok *t)
+{
+    return !t ? TC_ERR_CBOR : t->kind == TC_TOK_INDEF ? TC_ERR_NONCANONICAL : TC_ERR_TYPE;
+}
+
+static enum tc_err rd_uint(struct rd *r, uint64_t max, uint64_t *v)
+{
+    const struct tc_tok *t = next(r);
+    if (!t || t->kind != TC_TOK_UINT)
+        return kind_error(t);
+    if (t->value > max)
         return TC_ERR_RANGE;
-    cbor_item_t **a = cbor_array_handle(v);
+    *v = t->value;
+    return TC_OK;
+}
+
+static enum tc_err rd_int32(struct rd *r, int32_t *v)
+{
+    const struct tc_tok *t = next(r);
+    if (t && t->kind == TC_TOK_UINT && t->value <= INT32_MAX)
+        *v = (int32_t)t->value;
+    else if (t && t->kind == TC_TOK_NEGINT && t->value <= INT32_MAX)
+        *v = -1 - (int32_t)t->value;
+    else if (t && (t->kind == TC_TOK_UINT || t->kind == TC_TOK_NEGINT))
+        return TC_ERR_RANGE;
+    else
+        return kind_error(t);
+    return TC_OK;
+}
+
+static enum tc_err rd_text(struct rd *r, char *out, size_t max)
+{
+    const struct tc_tok *t = next(r);
+    if (!t || t->kind != TC_TOK_TEXT)
+        return kind_error(t);
+    if (t->len > max)
+        return TC_ERR_RANGE;
+    if (!tc_text_safe(t->p, t->len))
+        return TC_ERR_TEXT;
+    memcpy(out, t->p, t->len);
+    out[t->len] = '\0';
+    return TC_OK;
+}
+
+static enum tc_err rd_uscc(struct rd *r, char *out)
+{
+    const struct tc_tok *t = next(r);
+    if (!t || t->kind != TC_TOK_BYTES)
+        return kind_error(t);
+    if (t->len != TC_USCC_PACKED)
+        return TC_ERR_RANGE;
+    return tc_uscc_unpack(out, t->p);
+}
+
+static enum tc_err rd_array(struct rd *r, size_t *n)
+{
+    const struct tc_tok *t = next(r);
+    if (!t || t->kind != TC_TOK_ARRAY)
+        return kind_error(t);
+    *n = (size_t)t->value;
+    return TC_OK;
+}
+
+static enum tc_err read_scope(struct rd *r, struct tc_scope *s)
+{
+    size_t n;
     uint64_t region, tier;
     enum tc_err e;
-    if ((e = tc_cbor_get_uint(a[0], 999999, &region)) != TC_OK ||
-        (e = tc_cbor_get_uint(a[1], TC_TIER_TOWNSHIP, &tier)) != TC_OK)
+    if ((e = rd_array(r, &n)) != TC_OK)
+        return e;
+    if (n != 2 && n != 3)
+        return TC_ERR_RANGE;
+    if ((e = rd_uint(r, 999999, &region)) != TC_OK || (e = rd_uint(r, TC_TIER_TOWNSHIP, &tier)) != TC_OK)
         return e;
     s->region = (uint32_t)region;
     s->tier = (uint8_t)tier;
     if (n == 3) {
-        uint8_t packed[TC_USCC_PACKED];
-        if ((e = tc_cbor_get_bytes(a[2], packed, sizeof packed, true, NULL)) != TC_OK)
-            return e;
-        if ((e = tc_uscc_unpack(s->unit, packed)) != TC_OK)
+        if ((e = rd_uscc(r, s->unit)) != TC_OK)
             return e;
         s->has_unit = true;
     }
     return TC_OK;
 }
 
-static enum tc_err read_conv(const cbor_item_t *v, struct tc_conversion *c)
+static enum tc_err read_conv(struct rd *r, struct tc_conversion *c)
 {
-    if (!cbor_isa_array(v))
-        return TC_ERR_TYPE;
-    size_t n = cbor_array_size(v);
-    cbor_item_t **a = cbor_array_handle(v);
+    size_t n;
     uint64_t x[4];
     enum tc_err e;
+    if ((e = rd_array(r, &n)) != TC_OK)
+        return e;
     if (n == 4) {
         static const uint64_t max[4] = {1200, 0xFFFF, 0xFFFF, 0xFF};
         for (size_t i = 0; i < 4; i++)
-            if ((e = tc_cbor_get_uint(a[i], max[i], &x[i])) != TC_OK)
+            if ((e = rd_uint(r, max[i], &x[i])) != TC_OK)
                 return e;
         c->kind = TC_CONV_PATH;
         c->earliest_month = (int32_t)x[0]; /* an offset until the tenure start is known */
@@ -282,8 +354,7 @@ static enum tc_err read_conv(const cbor_item_t *v, struct tc_conversion *c)
         return TC_OK;
     }
     if (n == 2) {
-        if ((e = tc_cbor_get_uint(a[0], UINT64_MAX, &x[0])) != TC_OK ||
-            (e = tc_cbor_get_uint(a[1], 0x7FFFFFFF, &x[1])) != TC_OK)
+        if ((e = rd_uint(r, UINT64_MAX, &x[0])) != TC_OK || (e = rd_uint(r, 0x7FFFFFFF, &x[1])) != TC_OK)
             return e;
         c->kind = TC_CONV_FROM;
         c->predecessor = x[0];
@@ -293,73 +364,65 @@ static enum tc_err read_conv(const cbor_item_t *v, struct tc_conversion *c)
     return TC_ERR_RANGE;
 }
 
-static enum tc_err read_entry(int key, const cbor_item_t *v, struct tc_claims *c)
+static enum tc_err read_entry(int key, struct rd *r, struct tc_claims *c)
 {
-    uint64_t u;
-    int64_t i;
+    uint64_t u = 0;
     enum tc_err e;
-    uint8_t packed[TC_USCC_PACKED];
     switch (key) {
     case K_ID:
-        if ((e = tc_cbor_get_uint(v, UINT64_MAX, &u)) == TC_OK)
-            c->id = u;
+        e = rd_uint(r, UINT64_MAX, &c->id);
         return e;
     case K_NAME:
-        return tc_cbor_get_text(v, c->name, TC_NAME_MAX);
+        return rd_text(r, c->name, TC_NAME_MAX);
     case K_IDMASK:
-        if ((e = tc_cbor_get_uint(v, MASK_MAX, &u)) == TC_OK)
+        if ((e = rd_uint(r, MASK_MAX, &u)) == TC_OK)
             mask_unpack(c->id_mask, (uint32_t)u);
         return e;
     case K_SERIES:
-        if ((e = tc_cbor_get_uint(v, 0xFFFF, &u)) == TC_OK)
-            c->series = (uint16_t)u;
+        e = rd_uint(r, 0xFFFF, &u);
+        c->series = (uint16_t)u;
         return e;
     case K_SPECIALTY:
-        return tc_cbor_get_text(v, c->specialty, TC_SPECIALTY_MAX);
+        return rd_text(r, c->specialty, TC_SPECIALTY_MAX);
     case K_LEVEL:
-        if ((e = tc_cbor_get_uint(v, 0xFF, &u)) == TC_OK)
-            c->level = (uint8_t)u;
+        e = rd_uint(r, 0xFF, &u);
+        c->level = (uint8_t)u;
         return e;
     case K_VARIANT:
         /* Absent means 0; an explicit 0 is not the canonical form. */
-        if ((e = tc_cbor_get_uint(v, 0xFF, &u)) == TC_OK)
-            c->title_variant = (uint8_t)u;
+        e = rd_uint(r, 0xFF, &u);
+        c->title_variant = (uint8_t)u;
         return e == TC_OK && u == 0 ? TC_ERR_NONCANONICAL : e;
     case K_TRACK:
-        if ((e = tc_cbor_get_uint(v, 0xFF, &u)) == TC_OK)
-            c->track = (uint8_t)u;
+        e = rd_uint(r, 0xFF, &u);
+        c->track = (uint8_t)u;
         return e;
     case K_METHOD:
-        if ((e = tc_cbor_get_uint(v, 0xFF, &u)) == TC_OK)
-            c->method = (uint8_t)u;
+        e = rd_uint(r, 0xFF, &u);
+        c->method = (uint8_t)u;
         return e;
     case K_EVAL_YEAR:
-        if ((e = tc_cbor_get_uint(v, 0xFFFF, &u)) == TC_OK)
-            c->eval_year = (uint16_t)u;
+        e = rd_uint(r, 0xFFFF, &u);
+        c->eval_year = (uint16_t)u;
         return e;
     case K_OBTAINED:
-        if ((e = tc_cbor_get_int(v, INT32_MIN, INT32_MAX, &i)) == TC_OK)
-            c->obtained_day = (int32_t)i;
-        return e;
+        return rd_int32(r, &c->obtained_day);
     case K_TENURE:
-        if ((e = tc_cbor_get_uint(v, 0x7FFFFFFF, &u)) == TC_OK)
-            c->tenure_month = (int32_t)u;
+        e = rd_uint(r, 0x7FFFFFFF, &u);
+        c->tenure_month = (int32_t)u;
         return e;
     case K_SCOPE:
-        return read_scope(v, &c->scope);
+        return read_scope(r, &c->scope);
     case K_EMPLOYER:
-        if ((e = tc_cbor_get_bytes(v, packed, sizeof packed, true, NULL)) != TC_OK)
-            return e;
-        return tc_uscc_unpack(c->employer, packed);
+        return rd_uscc(r, c->employer);
     case K_CONV:
-        return read_conv(v, &c->conv);
+        return read_conv(r, &c->conv);
     case K_COMMITTEE:
-        if ((e = tc_cbor_get_uint(v, 0xFFFF, &u)) == TC_OK)
-            c->committee = (uint16_t)u;
+        e = rd_uint(r, 0xFFFF, &u);
+        c->committee = (uint16_t)u;
         return e;
     case K_ISSUED_AT:
-        if ((e = tc_cbor_get_uint(v, 0xFFFFFFFF, &u)) == TC_OK)
-            c->issued_at = u;
+        e = rd_uint(r, 0xFFFFFFFF, &c->issued_at);
         return e;
     default:
         return TC_ERR_UNKNOWN_KEY;
@@ -376,7 +439,9 @@ static const uint32_t required_keys = (1u << K_ID) | (1u << K_NAME) | (1u << K_I
 enum tc_err tc_claims_decode(const uint8_t *in, size_t len, struct tc_claims *out,
                              const char **field)
 {
-    cbor_item_t *root = NULL;
+    /* 17 keys, the largest value (scope) 4 tokens: 1 + 17 + 17 * 4 tokens at most */
+    struct tc_tok toks[96];
+    struct rd r = {toks, 0, 0};
     struct tc_claims c;
     const char *where = NULL;
     uint8_t again[TC_CLAIMS_MAX_BYTES];
@@ -388,33 +453,31 @@ enum tc_err tc_claims_decode(const uint8_t *in, size_t len, struct tc_claims *ou
         e = TC_ERR_SIZE_LIMIT;
         goto out;
     }
-    if ((e = tc_cbor_load(in, len, &root)) != TC_OK)
-        goto out;
-    if (!cbor_isa_map(root)) {
-        e = TC_ERR_TYPE;
+    if ((e = tc_cbor_tokens(in, len, toks, sizeof toks / sizeof toks[0], &r.n)) != TC_OK) {
+        if (e == TC_ERR_SIZE_LIMIT)
+            e = TC_ERR_UNKNOWN_KEY; /* more entries than any certificate has */
         goto out;
     }
-    size_t n = cbor_map_size(root);
-    struct cbor_pair *pairs = cbor_map_handle(root);
+    const struct tc_tok *m = next(&r);
+    if (!m || m->kind != TC_TOK_MAP) {
+        e = kind_error(m);
+        goto out;
+    }
     uint32_t seen = 0;
-    for (size_t k = 0; k < n; k++) {
-        uint64_t key;
-        if (!cbor_isa_uint(pairs[k].key)) {
+    for (uint64_t k = 0; k < m->value; k++) {
+        const struct tc_tok *kt = next(&r);
+        if (!kt || kt->kind != TC_TOK_UINT || kt->value == 0 || kt->value > K_MAX) {
             e = TC_ERR_UNKNOWN_KEY;
             goto out;
         }
-        key = cbor_get_int(pairs[k].key);
-        if (key == 0 || key > K_MAX) {
-            e = TC_ERR_UNKNOWN_KEY;
-            goto out;
-        }
+        int key = (int)kt->value;
         where = key_names[key];
         if (seen & (1u << key)) {
             e = TC_ERR_DUP_KEY;
             goto out;
         }
         seen |= 1u << key;
-        if ((e = read_entry((int)key, pairs[k].value, &c)) != TC_OK)
+        if ((e = read_entry(key, &r, &c)) != TC_OK)
             goto out;
     }
     where = NULL;
@@ -440,7 +503,7 @@ enum tc_err tc_claims_decode(const uint8_t *in, size_t len, struct tc_claims *ou
         }
         goto out;
     }
-    if ((e = tc_claims_encode(&c, again, sizeof again, &again_len)) != TC_OK)
+    if ((e = encode_checked(&c, again, sizeof again, &again_len)) != TC_OK)
         goto out;
     if (again_len != len || memcmp(again, in, len) != 0) {
         e = TC_ERR_NONCANONICAL;
@@ -448,8 +511,6 @@ enum tc_err tc_claims_decode(const uint8_t *in, size_t len, struct tc_claims *ou
     }
     *out = c;
 out:
-    if (root)
-        cbor_decref(&root);
     if (field)
         *field = e == TC_OK ? NULL : where;
     return e;

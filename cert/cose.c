@@ -67,10 +67,30 @@ static enum tc_err sig_structure(uint8_t **out, size_t *outlen, const uint8_t *p
     return TC_OK;
 }
 
+static size_t aad_len(const char *aad)
+{
+    return aad ? strlen(aad) : 0;
+}
+
 static enum tc_err check_sig(const uint8_t *prot, size_t plen, const uint8_t *aad, size_t alen,
                              const uint8_t *payload, size_t paylen, const uint8_t sig[TC_SIG_BYTES],
                              const uint8_t pk[TC_PK_BYTES])
 {
+    /* Certificates are small: build their Sig_structure on the stack, not the heap. */
+    uint8_t local[1024];
+    struct tc_cw w;
+    if (32 + plen + alen + paylen <= sizeof local) {
+        tc_cw_init(&w, local, sizeof local);
+        tc_cw_array(&w, 4);
+        tc_cw_text(&w, "Signature1");
+        tc_cw_bytes(&w, prot, plen);
+        tc_cw_bytes(&w, aad, alen);
+        tc_cw_bytes(&w, payload, paylen);
+        if (w.overflow)
+            return TC_ERR_INTERNAL;
+        return crypto_sign_verify_detached(sig, local, w.len, pk) == 0 ? TC_OK
+                                                                       : TC_ERR_BAD_SIGNATURE;
+    }
     uint8_t *tbs = NULL;
     size_t tbs_len = 0;
     enum tc_err e = sig_structure(&tbs, &tbs_len, prot, plen, aad, alen, payload, paylen);
@@ -79,11 +99,6 @@ static enum tc_err check_sig(const uint8_t *prot, size_t plen, const uint8_t *aa
     e = crypto_sign_verify_detached(sig, tbs, tbs_len, pk) == 0 ? TC_OK : TC_ERR_BAD_SIGNATURE;
     free(tbs);
     return e;
-}
-
-static size_t aad_len(const char *aad)
-{
-    return aad ? strlen(aad) : 0;
 }
 
 enum tc_err tc_cose_sign1_sign(uint8_t *out, size_t cap, size_t *outlen, const uint8_t *payload,
@@ -219,6 +234,41 @@ out:
     return e;
 }
 
+/* The profile's envelope has one layout: 84, 4d + the 13-byte protected header, a0, the payload
+ * byte string with its shortest head, 58 40 + the signature. When msg is exactly that, split it
+ * without building a libcbor tree; anything else goes the slow way and is classified there. */
+static bool fast_split(const uint8_t *msg, size_t len, uint8_t kid[TC_KID_BYTES],
+                       const uint8_t **protected_hdr, size_t *protected_len,
+                       const uint8_t **payload, size_t *payload_len, uint8_t sig[TC_SIG_BYTES])
+{
+    static const uint8_t head[] = {0x84, 0x40 + PROTECTED_LEN, 0xa2, 0x01, 0x27, 0x04,
+                                   0x40 + TC_KID_BYTES};
+    const size_t off = sizeof head + TC_KID_BYTES + 1; /* ... kid, a0 */
+    if (len < off + 1 + 2 + TC_SIG_BYTES || memcmp(msg, head, sizeof head) != 0 ||
+        msg[off - 1] != 0xa0)
+        return false;
+    size_t n, hl;
+    uint8_t b = msg[off];
+    if (b >= 0x40 && b < 0x58)
+        n = b - 0x40u, hl = 1;
+    else if (b == 0x58 && msg[off + 1] >= 24)
+        n = msg[off + 1], hl = 2;
+    else if (b == 0x59 && len > off + 2 && ((size_t)msg[off + 1] << 8 | msg[off + 2]) >= 256)
+        n = (size_t)msg[off + 1] << 8 | msg[off + 2], hl = 3;
+    else
+        return false;
+    if (len != off + hl + n + 2 + TC_SIG_BYTES || msg[off + hl + n] != 0x58 ||
+        msg[off + hl + n + 1] != TC_SIG_BYTES)
+        return false;
+    memcpy(kid, msg + sizeof head, TC_KID_BYTES);
+    memcpy(sig, msg + len - TC_SIG_BYTES, TC_SIG_BYTES);
+    *protected_hdr = msg + 2;
+    *protected_len = PROTECTED_LEN;
+    *payload = msg + off + hl;
+    *payload_len = n;
+    return true;
+}
+
 enum tc_err tc_cose_sign1_parse(const uint8_t *msg, size_t len, uint8_t kid[TC_KID_BYTES],
                                 const uint8_t **protected_hdr, size_t *protected_len,
                                 const uint8_t **payload, size_t *payload_len,
@@ -226,6 +276,9 @@ enum tc_err tc_cose_sign1_parse(const uint8_t *msg, size_t len, uint8_t kid[TC_K
 {
     if (len > 0 && (msg[0] >> 5) == 6)
         return TC_ERR_TAG; /* the profile is untagged */
+    if (fast_split(msg, len, kid, protected_hdr, protected_len, payload, payload_len, sig))
+        return TC_OK;
+    /* Not the exact profile layout: load it with libcbor to say precisely what is wrong. */
     cbor_item_t *arr = NULL;
     enum tc_err e = tc_cbor_load(msg, len, &arr);
     if (e != TC_OK)

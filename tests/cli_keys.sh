@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# cli_keys.sh - titlecert-keys from the command line, as an HR department would run it: the root
+# ceremony, endorsement (A1), revocation (A2), trust list, and the refusals that must happen:
+# forged or altered files, wrong passphrases, readable key files, terms over 3 years. Prints TAP.
+set -u
+keys=$(realpath "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 2
+n=0 failed=0
+check() { # check DESCRIPTION EXPECTED_STATUS COMMAND...
+  local desc=$1 want=$2; shift 2
+  "$@" >out.txt 2>err.txt; local got=$?
+  n=$((n + 1))
+  if [ "$got" = "$want" ]; then echo "ok $n - $desc"; else
+    echo "not ok $n - $desc (exit $got, want $want)"; sed 's/^/# /' err.txt; failed=$((failed + 1)); fi
+}
+has() { # has DESCRIPTION FILE PATTERN
+  n=$((n + 1))
+  if grep -q -- "$3" "$2"; then echo "ok $n - $1"; else
+    echo "not ok $n - $1"; sed 's/^/# /' "$2"; failed=$((failed + 1)); fi
+}
+export TC_PW='cli test passphrase'
+P=(--passphrase-env TC_PW --kdf interactive)
+Q=(--passphrase-env TC_PW)
+
+check "--help lists the commands" 0 "$keys" --help
+has "help names endorse" out.txt "endorse"
+check "an unknown command is a usage error" 2 "$keys" frobnicate
+check "root-create" 0 "$keys" root-create --out root --name 甘肃省人社厅 "${P[@]}"
+check "issuer-create" 0 "$keys" issuer-create --out iss --name 甘肃省卫生高级评委会 "${P[@]}"
+check "a second root-create never overwrites" 2 "$keys" root-create --out root --name x "${P[@]}"
+has "and says the file exists" err.txt "refusing to overwrite"
+n=$((n + 1)); [ "$(stat -c %a root.key)" = 600 ] && echo "ok $n - root.key is 0600" || { echo "not ok $n - root.key mode $(stat -c %a root.key)"; failed=$((failed+1)); }
+check "a short passphrase is refused" 2 env TC_PW=short "$keys" issuer-create --out x --name x --passphrase-env TC_PW --kdf interactive
+check "show a secret key without its passphrase" 0 "$keys" show root.key
+has "show does not print the secret" out.txt "encrypted"
+kid=$("$keys" show iss.pub | awk 'NR==1{print $4}')
+check "endorse for exactly 3 years (A1)" 0 "$keys" endorse --root root.key --issuer iss.pub --from 2026-01-01 --to 2028-12-31 --region 62 --series WS-YL --levels 1-3 --out iss.end "${Q[@]}"
+check "endorse for 3 years and a day is refused (A1)" 2 "$keys" endorse --root root.key --issuer iss.pub --from 2026-01-01 --to 2029-01-01 --region 62 --out long.end "${Q[@]}"
+has "naming rule A1" err.txt "A1"
+check "a bad --levels is a usage error" 2 "$keys" endorse --root root.key --issuer iss.pub --from 2026-01-01 --to 2027-01-01 --region 62 --levels 0-9 --out x.end "${Q[@]}"
+check "a wrong passphrase is refused" 2 env TC_PW=not-the-passphrase "$keys" revoke --root root.key --kid "$kid" --date 2027-06-01 --reason x --out x.rev --passphrase-env TC_PW
+has "with a clear message" err.txt "wrong passphrase"
+check "revoke (A2)" 0 "$keys" revoke --root root.key --kid "$kid" --date 2027-06-01 --reason 密钥泄露 --out iss.rev "${Q[@]}"
+check "trust-list" 0 "$keys" trust-list --root root.key --version 1 --out trust.list iss.end iss.rev "${Q[@]}"
+check "show the trust list verified" 0 "$keys" show trust.list --root root.pub
+has "it lists the revocation" out.txt "revoked key $kid from 2027-06-01"
+
+cp trust.list forged.list
+printf '\x00' | dd of=forged.list bs=1 seek=70 conv=notrunc 2>/dev/null
+check "an altered trust list fails verification (exit 1)" 1 "$keys" show forged.list --root root.pub
+check "a second root" 0 "$keys" root-create --out other --name 冒充 "${P[@]}"
+check "a trust list checked against another root fails" 1 "$keys" show trust.list --root other.pub
+check "an endorsement by another root is not accepted into the list" 2 "$keys" trust-list --root other.key --version 2 --out t2.list iss.end "${Q[@]}"
+chmod 640 root.key
+check "a group-readable root key is refused" 2 "$keys" revoke --root root.key --kid "$kid" --date 2027-06-01 --reason x --out y.rev "${Q[@]}"
+has "with the chmod hint" err.txt "chmod 600"
+chmod 600 root.key
+head -c 100 root.key > cut.key; chmod 600 cut.key
+check "a truncated key file is refused" 2 "$keys" revoke --root cut.key --kid "$kid" --date 2027-06-01 --reason x --out z.rev "${Q[@]}"
+n=$((n + 1))
+if grep -rq "$TC_PW" . ; then echo "not ok $n - the passphrase appears in a file"; failed=$((failed+1)); else echo "ok $n - no file holds the passphrase"; fi
+echo "1..$n"
+[ "$failed" = 0 ]
