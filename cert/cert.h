@@ -377,6 +377,18 @@ const char *tc_method_name_zh(uint8_t method);
 const char *tc_tier_name_zh(uint8_t tier);
 
 /* ------------------------------------------------------------------------------------------ */
+/* JSON (jansson)                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+struct json_t;
+/* The claims as a JSON object with display names added; the caller owns the reference. */
+struct json_t *tc_claims_to_json(const struct tc_claims *c);
+/* Claims from a JSON object as tc_claims_to_json writes it; "id_number" (the full resident ID
+ * number, validated and reduced to its mask) may stand for "id_mask". When "issued_at" is absent
+ * it is left 0 for the caller to stamp and the claims are not yet checked. On failure *field
+ * names the offending member. */
+enum tc_err tc_claims_from_json(struct json_t *o, struct tc_claims *c, const char **field);
+
+/* ------------------------------------------------------------------------------------------ */
 /* CBOR helpers shared with keys/ (deterministic writer over libcbor's encoders, strict reads)  */
 /* ------------------------------------------------------------------------------------------ */
 struct cbor_item_t;

@@ -12,15 +12,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline json_t *vec_load(const char *file)
+/* Returns the parsed file, or NULL when the directory or file is absent (the caller SKIPs).
+ * A file that is present but does not parse is a test failure, never a skip: *broken is set. */
+static inline json_t *vec_load_flags(const char *file, size_t flags, bool *broken)
 {
+    *broken = false;
     const char *dir = getenv("TC_VECTORS_DIR");
     if (!dir || !*dir)
         return NULL;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    fclose(f);
     json_error_t err;
-    return json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    json_t *j = json_load_file(path, flags, &err);
+    if (!j) {
+        printf("# %s: line %d: %s\n", path, err.line, err.text);
+        *broken = true;
+    }
+    return j;
 }
 
 /* Hex string -> malloc'd bytes (never NULL on success, even for ""). */

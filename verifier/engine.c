@@ -1,0 +1,129 @@
+/*
+ * engine.c - turns a payload into a verdict with reasons (see verifier.h). Each tc_err the
+ * lower layers can return maps to exactly one reason code; anything that is not authentic and
+ * acceptable is `invalid`.
+ */
+#include <jansson.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "verifier.h"
+
+const char *tc_verdict_name(enum tc_verdict_kind k)
+{
+    static const char *const names[] = {"valid", "not_valid_here", "superseded", "revoked",
+                                        "invalid"};
+    return (unsigned)k <= TC_VERDICT_INVALID ? names[k] : "invalid";
+}
+
+static const struct tc_reason R_MALFORMED = {
+    "malformed", "", "证书数据格式错误或不完整，无法识别", "the certificate data is malformed or incomplete"};
+static const struct tc_reason R_BAD_SIGNATURE = {
+    "bad_signature", "", "电子签名验证失败，证书内容可能被篡改", "the signature does not verify: the certificate may have been altered"};
+static const struct tc_reason R_UNKNOWN_ISSUER = {
+    "unknown_issuer", "A1", "签发机构的密钥不在省人社厅发布的信任列表中", "the signing key is not in the trust list published by the provincial HR department"};
+static const struct tc_reason R_KEY_REVOKED = {
+    "issuer_key_revoked", "A2", "签发密钥已被撤销，撤销之日起签发的证书无效", "the signing key was revoked; certificates it signed from that day on are invalid"};
+static const struct tc_reason R_OUT_OF_TERM = {
+    "issuer_key_out_of_term", "A1", "证书签发时签发机构不在核准的有效期内（评委会每3年核准一次）", "the certificate was issued outside the signing key's approved term (committees are approved for 3 years)"};
+static const struct tc_reason R_NOT_AUTHORISED = {
+    "issuer_not_authorised", "A1", "签发机构无权签发此类职称（职称类型、系列、级别或地区超出授权范围）", "the issuer is not authorised for this title (track, series, level or region outside its scope)"};
+static const struct tc_reason R_SCOPE_UNCHECKED = {
+    "scope_not_checked", "S1", "未指定用人单位：基层职称仅在基层单位有效，请输入单位后核验", "no unit given: a basic-level title is valid only at basic-level units; give a unit to check"};
+
+static void add(struct tc_verdict *v, const struct tc_reason *r)
+{
+    if (v->n_reasons < TC_VERDICT_MAX_REASONS)
+        v->reasons[v->n_reasons++] = *r;
+}
+
+static void invalid(struct tc_verdict *v, enum tc_err e, const char *field)
+{
+    v->kind = TC_VERDICT_INVALID;
+    v->err = e;
+    v->err_field = field;
+    switch (e) {
+    case TC_ERR_BAD_SIGNATURE: add(v, &R_BAD_SIGNATURE); break;
+    case TC_ERR_UNKNOWN_KEY_ID: add(v, &R_UNKNOWN_ISSUER); break;
+    case TC_ERR_KEY_REVOKED: add(v, &R_KEY_REVOKED); break;
+    case TC_ERR_KEY_OUT_OF_TERM: add(v, &R_OUT_OF_TERM); break;
+    case TC_ERR_NOT_AUTHORISED: add(v, &R_NOT_AUTHORISED); break;
+    default: add(v, &R_MALFORMED); break;
+    }
+}
+
+void tc_verify_bytes(const struct tc_trust_list *tl, const uint8_t *bytes, size_t len,
+                     struct tc_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    const char *field = NULL;
+    enum tc_err e = tc_cert_decode(bytes, len, &v->cert, &field);
+    if (e != TC_OK) {
+        invalid(v, e, field);
+        return;
+    }
+    v->decoded = true;
+    e = tc_trust_check_cert(tl, &v->cert, &v->endorsement);
+    if (e != TC_OK) {
+        invalid(v, e, NULL);
+        return;
+    }
+    v->kind = TC_VERDICT_VALID;
+    if (v->cert.claims.track == TC_TRACK_BASIC)
+        add(v, &R_SCOPE_UNCHECKED);
+}
+
+void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t len, uint8_t *buf,
+                    struct tc_verdict *v)
+{
+    size_t n = 0;
+    enum tc_err e = tc_text_decode_any(buf, TC_CERT_MAX_BYTES, &n, input, len);
+    if (e != TC_OK) {
+        memset(v, 0, sizeof *v);
+        invalid(v, e, "payload");
+        return;
+    }
+    tc_verify_bytes(tl, buf, n, v);
+}
+
+json_t *tc_verdict_to_json(const struct tc_verdict *v)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "verdict", json_string(tc_verdict_name(v->kind)));
+    json_t *rs = json_array();
+    for (size_t i = 0; i < v->n_reasons; i++) {
+        json_t *r = json_object();
+        json_object_set_new(r, "code", json_string(v->reasons[i].code));
+        if (*v->reasons[i].rule)
+            json_object_set_new(r, "rule", json_string(v->reasons[i].rule));
+        json_object_set_new(r, "zh", json_string(v->reasons[i].zh));
+        json_object_set_new(r, "en", json_string(v->reasons[i].en));
+        json_array_append_new(rs, r);
+    }
+    json_object_set_new(o, "reasons", rs);
+    if (v->kind == TC_VERDICT_INVALID && v->err != TC_OK) {
+        json_t *d = json_object();
+        json_object_set_new(d, "error", json_string(tc_errname(v->err)));
+        json_object_set_new(d, "message", json_string(tc_strerror(v->err)));
+        if (v->err_field)
+            json_object_set_new(d, "field", json_string(v->err_field));
+        json_object_set_new(o, "detail", d);
+    }
+    if (v->decoded) {
+        json_object_set_new(o, "certificate", tc_claims_to_json(&v->cert.claims));
+        char kid[TC_KID_BYTES * 2 + 1];
+        sodium_bin2hex(kid, sizeof kid, v->cert.kid, TC_KID_BYTES);
+        json_t *iss = json_object();
+        json_object_set_new(iss, "key_id", json_string(kid));
+        if (v->endorsement) {
+            char d1[11], d2[11];
+            tc_day_format(d1, v->endorsement->not_before);
+            tc_day_format(d2, v->endorsement->not_after);
+            json_object_set_new(iss, "name", json_string(v->endorsement->name));
+            json_object_set_new(iss, "term_from", json_string(d1));
+            json_object_set_new(iss, "term_to", json_string(d2));
+        }
+        json_object_set_new(o, "issuer", iss);
+    }
+    return o;
+}
