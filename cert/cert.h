@@ -377,6 +377,26 @@ const char *tc_method_name_zh(uint8_t method);
 const char *tc_tier_name_zh(uint8_t tier);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Command-line programs                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+#define TC_EXIT_OK 0
+#define TC_EXIT_NOT_VALID 1 /* a verification failed or a rule refused */
+#define TC_EXIT_USAGE 2     /* usage or I/O error */
+
+struct tc_cli_command {
+    const char *name;
+    int (*fn)(int argc, char **argv); /* argv[0] is the command name */
+    const char *description;
+};
+/* Initialises libsodium, then runs the command named by argv[1] or prints usage (--help). */
+int tc_cli_dispatch(const char *prog, const char *about, const struct tc_cli_command *cmds,
+                    size_t n, int argc, char **argv);
+/* "prog: what: why" on stderr; returns TC_EXIT_USAGE. */
+int tc_cli_fail(const char *prog, const char *what, enum tc_err e);
+/* "prog cmd: msg" and a --help hint on stderr; returns TC_EXIT_USAGE. */
+int tc_cli_usage_error(const char *prog, const char *cmd, const char *msg);
+
+/* ------------------------------------------------------------------------------------------ */
 /* JSON (jansson)                                                                              */
 /* ------------------------------------------------------------------------------------------ */
 struct json_t;

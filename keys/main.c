@@ -15,8 +15,8 @@
 #include "keys.h"
 
 #define PROG "titlecert-keys"
-#define EXIT_VERIFY 1
-#define EXIT_USAGE 2
+#define EXIT_VERIFY TC_EXIT_NOT_VALID
+#define EXIT_USAGE TC_EXIT_USAGE
 
 struct pass_opts {
     const char *env;
@@ -25,14 +25,12 @@ struct pass_opts {
 
 static int fail(const char *what, enum tc_err e)
 {
-    fprintf(stderr, PROG ": %s: %s\n", what, tc_strerror(e));
-    return EXIT_USAGE;
+    return tc_cli_fail(PROG, what, e);
 }
 
 static int usage_error(const char *cmd, const char *msg)
 {
-    fprintf(stderr, PROG " %s: %s\nTry '" PROG " %s --help'.\n", cmd, msg, cmd);
-    return EXIT_USAGE;
+    return tc_cli_usage_error(PROG, cmd, msg);
 }
 
 static void hex(char *out, const uint8_t *in, size_t n)
@@ -704,13 +702,7 @@ out:
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
-struct command {
-    const char *name;
-    int (*fn)(int, char **);
-    const char *description;
-};
-
-static const struct command commands[] = {
+static const struct tc_cli_command commands[] = {
     {"root-create", cmd_root_create, "create the root key (provincial HR department)"},
     {"issuer-create", cmd_issuer_create, "create an issuer key (committee or HR office)"},
     {"hash-key-create", cmd_hash_create, "create the secret for keyed hashing of ID numbers"},
@@ -720,35 +712,10 @@ static const struct command commands[] = {
     {"show", cmd_show, "describe (and verify) any of these files"},
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f, "Usage: " PROG " COMMAND [options]\n\nThe titlecert key hierarchy: a root key "
-               "endorses issuer keys; a signed trust list\npublishes the endorsements and "
-               "revocations verifiers accept.\n\nCommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].description);
-    fprintf(f, "\n'" PROG " COMMAND --help' describes a command's options.\n");
-}
-
 int main(int argc, char **argv)
 {
-    if (sodium_init() < 0) {
-        fprintf(stderr, PROG ": %s\n", tc_strerror(TC_ERR_CRYPTO_INIT));
-        return EXIT_USAGE;
-    }
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, PROG ": unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return EXIT_USAGE;
+    static const char about[] =
+        "The titlecert key hierarchy: a root key endorses issuer keys; a signed trust list\n"
+        "publishes the endorsements and revocations verifiers accept.";
+    return tc_cli_dispatch(PROG, about, commands, sizeof commands / sizeof commands[0], argc, argv);
 }

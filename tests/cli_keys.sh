@@ -4,22 +4,10 @@
 # forged or altered files, wrong passphrases, readable key files, terms over 3 years. Prints TAP.
 set -u
 keys=$(realpath "$1")
+. "$(dirname "$(realpath "$0")")/tap.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 2
-n=0 failed=0
-check() { # check DESCRIPTION EXPECTED_STATUS COMMAND...
-  local desc=$1 want=$2; shift 2
-  "$@" >out.txt 2>err.txt; local got=$?
-  n=$((n + 1))
-  if [ "$got" = "$want" ]; then echo "ok $n - $desc"; else
-    echo "not ok $n - $desc (exit $got, want $want)"; sed 's/^/# /' err.txt; failed=$((failed + 1)); fi
-}
-has() { # has DESCRIPTION FILE PATTERN
-  n=$((n + 1))
-  if grep -q -- "$3" "$2"; then echo "ok $n - $1"; else
-    echo "not ok $n - $1"; sed 's/^/# /' "$2"; failed=$((failed + 1)); fi
-}
 export TC_PW='cli test passphrase'
 P=(--passphrase-env TC_PW --kdf interactive)
 Q=(--passphrase-env TC_PW)
@@ -61,5 +49,4 @@ head -c 100 root.key > cut.key; chmod 600 cut.key
 check "a truncated key file is refused" 2 "$keys" revoke --root cut.key --kid "$kid" --date 2027-06-01 --reason x --out z.rev "${Q[@]}"
 n=$((n + 1))
 if grep -rq "$TC_PW" . ; then echo "not ok $n - the passphrase appears in a file"; failed=$((failed+1)); else echo "ok $n - no file holds the passphrase"; fi
-echo "1..$n"
-[ "$failed" = 0 ]
+finish

@@ -5,22 +5,10 @@
 # binary contains no code that can open a secret key. Prints TAP.
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") samples=$(realpath "$4")
+. "$(dirname "$(realpath "$0")")/tap.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 2
-n=0 failed=0
-check() { # check DESCRIPTION EXPECTED_STATUS COMMAND...
-  local desc=$1 want=$2; shift 2
-  "$@" >out.txt 2>err.txt; local got=$?
-  n=$((n + 1))
-  if [ "$got" = "$want" ]; then echo "ok $n - $desc"; else
-    echo "not ok $n - $desc (exit $got, want $want)"; sed 's/^/# /' err.txt out.txt | head -20; failed=$((failed + 1)); fi
-}
-has() { # has DESCRIPTION FILE PATTERN
-  n=$((n + 1))
-  if grep -q -- "$3" "$2"; then echo "ok $n - $1"; else
-    echo "not ok $n - $1 (no '$3')"; sed 's/^/# /' "$2" | head -20; failed=$((failed + 1)); fi
-}
 export PW='cli verify passphrase'
 P=(--passphrase-env PW)
 "$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
@@ -81,5 +69,4 @@ else echo "ok $n - the verifier binary holds no secret-key code"; fi
 n=$((n + 1))
 if nm "$issuer" | grep -q tc_keys_secret_open; then echo "ok $n - (the check can fail: the issuer has it)"; else
   echo "not ok $n - nm found no secret-key code in the issuer either"; failed=$((failed+1)); fi
-echo "1..$n"
-[ "$failed" = 0 ]
+finish

@@ -13,19 +13,17 @@
 #include "verifier.h"
 
 #define PROG "titlecert-verifier"
-#define EXIT_NOT_VALID 1
-#define EXIT_USAGE 2
+#define EXIT_NOT_VALID TC_EXIT_NOT_VALID
+#define EXIT_USAGE TC_EXIT_USAGE
 
 static int fail(const char *what, enum tc_err e)
 {
-    fprintf(stderr, PROG ": %s: %s\n", what, tc_strerror(e));
-    return EXIT_USAGE;
+    return tc_cli_fail(PROG, what, e);
 }
 
 static int usage_error(const char *cmd, const char *msg)
 {
-    fprintf(stderr, PROG " %s: %s\nTry '" PROG " %s --help'.\n", cmd, msg, cmd);
-    return EXIT_USAGE;
+    return tc_cli_usage_error(PROG, cmd, msg);
 }
 
 static const char verify_help[] =
@@ -116,41 +114,12 @@ out:
     return rc;
 }
 
-struct command {
-    const char *name;
-    int (*fn)(int, char **);
-    const char *description;
-};
-
-static const struct command commands[] = {
+static const struct tc_cli_command commands[] = {
     {"verify", cmd_verify, "verify a payload, link or QR image offline; print the verdict as JSON"},
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f, "Usage: " PROG " COMMAND [options]\n\nVerifies titlecert electronic title "
-               "certificates.\n\nCommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].description);
-    fprintf(f, "\n'" PROG " COMMAND --help' describes a command's options.\n");
-}
-
 int main(int argc, char **argv)
 {
-    if (sodium_init() < 0)
-        return fail("libsodium", TC_ERR_CRYPTO_INIT);
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, PROG ": unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return EXIT_USAGE;
+    return tc_cli_dispatch(PROG, "Verifies titlecert electronic title certificates.", commands,
+                           sizeof commands / sizeof commands[0], argc, argv);
 }
