@@ -71,6 +71,10 @@ enum tc_err {
     TC_ERR_KEYFILE = 403,     /* not a titlecert secret-key file, or truncated */
     TC_ERR_NOT_FOUND = 404,   /* a named file or record does not exist */
 
+    TC_ERR_REFUSED = 600,     /* a rule refused the request (the refusal names the rule) */
+    TC_ERR_STORE = 601,       /* the store failed (SQLite's message is on the handle) */
+    TC_ERR_SCHEMA = 602,      /* the store's schema is newer than this program */
+
     TC_ERR_NOMEM = 500,
     TC_ERR_CRYPTO_INIT = 501, /* sodium_init failed */
     TC_ERR_QR = 502,          /* the QR encoder failed (data too large for any version) */
@@ -375,6 +379,46 @@ const char *tc_track_name_zh(uint8_t track);
 const char *tc_track_name_en(uint8_t track);
 const char *tc_method_name_zh(uint8_t method);
 const char *tc_tier_name_zh(uint8_t tier);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Province policy profiles (data/profiles/XX.json): S2, S3, C1, C2, D2, A1 as data            */
+/* ------------------------------------------------------------------------------------------ */
+#define TC_PROFILE_MAX_BYTES (64u << 10)
+#define TC_PROFILE_MAX_REGIONS 64
+#define TC_PROFILE_MAX_ALSO 8
+
+struct tc_profile_extra {
+    uint32_t region; /* region prefix */
+    uint8_t max_tier;
+};
+
+struct tc_profile {
+    char code[8];             /* "GS" */
+    int version;
+    uint32_t province;        /* 2-digit region prefix, e.g. 62 */
+    char name[64];
+    bool directory_rule;      /* S2: only units flagged in the directory are basic-level (SD) */
+    uint8_t max_tier;         /* S2 tier rule: units at this tier and below ... */
+    uint32_t regions[TC_PROFILE_MAX_REGIONS]; /* ... inside these region prefixes */
+    size_t nregions;
+    struct tc_profile_extra also[TC_PROFILE_MAX_ALSO]; /* plus these (GS: 甘南, 临夏 prefecture units) */
+    size_t nalso;
+    uint8_t default_tier;     /* S3: default scope of a basic-level certificate */
+    bool default_region_county; /* default scope region: the employer's county, else the province */
+    uint16_t conv_months;     /* C1: cumulative months at basic-level units */
+    uint16_t ce_hours;        /* C2: continuing-education hours per year */
+    uint8_t conv_flags;       /* C1: TC_CONV_* requirements */
+    int exclusivity_years;    /* D2 */
+    int max_key_term_years;   /* A1 */
+};
+
+/* Parses and validates a profile; on failure *why names the member at fault. */
+enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len, const char **why);
+
+/* S2: whether a unit is basic-level under the profile. code6 is the unit's county-level (or
+ * prefecture/province) GB/T 2260 code, tier its tier, flag the directory's explicit basic-level
+ * flag (-1 when the directory says nothing). The directory flag, when given, decides. */
+bool tc_profile_unit_basic(const struct tc_profile *p, uint32_t code6, uint8_t tier, int flag);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Command-line programs                                                                       */

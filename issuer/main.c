@@ -1,12 +1,10 @@
 /*
- * main.c - titlecert-issuer: issues certificates.
+ * main.c - titlecert-issuer: the store (init), the unit directory and records, issuance (issue,
+ * import), conversion, revocation, certificates shown in readable Chinese, the audit check and
+ * the status bundle; plus `sign`, which issues one certificate without a store.
  *
- * `sign` issues one certificate from claims in JSON: it unlocks the issuer key once, keeps it
- * read-only while signing, checks the result against the key's endorsement in the trust list
- * (rule A1: term and authorised scope) before anything is written, and writes the payload text,
- * the link, the QR code as PNG and SVG, and shows the QR on the terminal.
- *
- * Exit status: 0 issued, 1 refused by a rule, 2 usage or I/O error.
+ * Secret keys are unlocked once per command and kept read-only while used. Every refusal names
+ * its rule. Exit status: 0 done, 1 refused by a rule (or audit failed), 2 usage or I/O error.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -18,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "issuer.h"
+#include "issuer_internal.h"
 #include "keys.h"
 
 #define PROG "titlecert-issuer"
@@ -236,8 +236,934 @@ out:
     return rc;
 }
 
+/* ---- options shared by the store commands ---------------------------------------------------- */
+
+struct opts {
+    const char *db, *hash_key, *key, *root, *trust, *out_dir, *base, *penv, *pfile, *out;
+    const char *profile, *reason, *date, *until, *bl_reason, *decision, *at, *claims;
+    long committee;
+    bool strict_uscc, blacklist, dry_run, quiet;
+};
+
+enum {
+    O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
+    O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
+    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_HELP
+};
+
+static int parse_opts(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
+{
+    static const struct option table[] = {
+        {"db", required_argument, 0, O_DB},          {"hash-key", required_argument, 0, O_HASH},
+        {"key", required_argument, 0, O_KEY},        {"root", required_argument, 0, O_ROOT},
+        {"trust-list", required_argument, 0, O_TRUST}, {"out-dir", required_argument, 0, O_OUTDIR},
+        {"base-url", required_argument, 0, O_BASE},  {"passphrase-env", required_argument, 0, O_PENV},
+        {"passphrase-file", required_argument, 0, O_PFILE}, {"out", required_argument, 0, O_OUT},
+        {"profile", required_argument, 0, O_PROFILE}, {"reason", required_argument, 0, O_REASON},
+        {"date", required_argument, 0, O_DATE},      {"until", required_argument, 0, O_UNTIL},
+        {"blacklist-reason", required_argument, 0, O_BLREASON},
+        {"decision", required_argument, 0, O_DECISION}, {"at", required_argument, 0, O_AT},
+        {"claims", required_argument, 0, O_CLAIMS},  {"committee", required_argument, 0, O_COMMITTEE},
+        {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
+        {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
+        {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    int c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", table, NULL)) != -1) {
+        switch (c) {
+        case O_DB: o->db = optarg; break;
+        case O_HASH: o->hash_key = optarg; break;
+        case O_KEY: o->key = optarg; break;
+        case O_ROOT: o->root = optarg; break;
+        case O_TRUST: o->trust = optarg; break;
+        case O_OUTDIR: o->out_dir = optarg; break;
+        case O_BASE: o->base = optarg; break;
+        case O_PENV: o->penv = optarg; break;
+        case O_PFILE: o->pfile = optarg; break;
+        case O_OUT: o->out = optarg; break;
+        case O_PROFILE: o->profile = optarg; break;
+        case O_REASON: o->reason = optarg; break;
+        case O_DATE: o->date = optarg; break;
+        case O_UNTIL: o->until = optarg; break;
+        case O_BLREASON: o->bl_reason = optarg; break;
+        case O_DECISION: o->decision = optarg; break;
+        case O_AT: o->at = optarg; break;
+        case O_CLAIMS: o->claims = optarg; break;
+        case O_COMMITTEE:
+            o->committee = strtol(optarg, &end, 10);
+            if (*end || o->committee < 1 || o->committee > 65535)
+                return usage_error(cmd, "--committee takes a number 1..65535");
+            break;
+        case O_STRICT: o->strict_uscc = true; break;
+        case O_BLACKLIST: o->blacklist = true; break;
+        case O_DRY: o->dry_run = true; break;
+        case O_QUIET: o->quiet = true; break;
+        case O_HELP: fputs(help, stdout); return -1;
+        default: return usage_error(cmd, "unknown option");
+        }
+    }
+    if (!o->db)
+        return usage_error(cmd, "--db is required");
+    if (o->base && tc_base_url_check(o->base) != TC_OK)
+        return usage_error(cmd, "--base-url must be http(s)://host[:port][/path] without a "
+                                "trailing slash, query or fragment");
+    return 0;
+}
+
+static struct tc_secret *unlock(const char *path, const struct opts *o, enum tc_key_kind want)
+{
+    struct tc_keyfile_info info;
+    enum tc_err e = tc_keys_secret_info(path, &info);
+    if (e != TC_OK) {
+        fail(path, e);
+        return NULL;
+    }
+    if (info.kind != want) {
+        fprintf(stderr, PROG ": %s: is a %s key, not a %s key\n", path,
+                tc_key_kind_name(info.kind), tc_key_kind_name((uint8_t)want));
+        return NULL;
+    }
+    char prompt[300], *pass = NULL;
+    size_t pass_len = 0;
+    const char *why;
+    snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
+    if ((e = tc_keys_passphrase(&pass, &pass_len, o->penv, o->pfile, prompt, false, &why)) != TC_OK) {
+        fprintf(stderr, PROG ": passphrase: %s\n", *why ? why : tc_strerror(e));
+        return NULL;
+    }
+    struct tc_secret *sk = NULL;
+    e = tc_keys_secret_open(&sk, path, pass, pass_len);
+    tc_keys_passphrase_free(pass, pass_len);
+    if (e != TC_OK) {
+        fail(path, e);
+        return NULL;
+    }
+    tc_keys_secret_lock(sk);
+    return sk;
+}
+
+/* Opens the store, with its keys when a hash key is given (needed for anything that writes). */
+static struct tc_store *open_store(const struct opts *o, struct tc_secret **hk,
+                                   struct tc_store_keys **keys, bool need_keys)
+{
+    *hk = NULL;
+    *keys = NULL;
+    if (need_keys && !o->hash_key) {
+        fprintf(stderr, PROG ": --hash-key is required (it keys holder look-ups and the audit "
+                        "chain)\n");
+        return NULL;
+    }
+    if (o->hash_key) {
+        if (!(*hk = unlock(o->hash_key, o, TC_KEY_HASH)))
+            return NULL;
+        if (tc_store_keys_derive(keys, *hk) != TC_OK) {
+            tc_keys_secret_close(*hk);
+            *hk = NULL;
+            return NULL;
+        }
+    }
+    struct tc_store *s = NULL;
+    enum tc_err e = tc_store_open(&s, o->db, *keys);
+    if (e != TC_OK) {
+        if (e == TC_ERR_PASSPHRASE)
+            fprintf(stderr, PROG ": %s: this hash key is not the store's\n", o->db);
+        else
+            fail(o->db, e);
+        tc_store_keys_free(*keys);
+        tc_keys_secret_close(*hk);
+        *keys = NULL;
+        *hk = NULL;
+    }
+    return s;
+}
+
+static void close_store(struct tc_store *s, struct tc_secret *hk, struct tc_store_keys *keys)
+{
+    tc_store_close(s);
+    tc_store_keys_free(keys);
+    tc_keys_secret_close(hk);
+}
+
+static struct tc_trust_list *load_trust(const struct opts *o)
+{
+    struct tc_pubkey rpub;
+    uint8_t *list;
+    size_t len;
+    struct tc_trust_list *tl = NULL;
+    enum tc_err e;
+    if (!o->root || !o->trust) {
+        fprintf(stderr, PROG ": --root and --trust-list are required (rule A1 is checked "
+                        "before signing)\n");
+        return NULL;
+    }
+    if ((e = tc_keys_pub_read(o->root, &rpub)) != TC_OK) {
+        fail(o->root, e);
+        return NULL;
+    }
+    if ((e = tc_keys_read_file(o->trust, TC_TRUST_LIST_MAX_BYTES, &list, &len)) != TC_OK) {
+        fail(o->trust, e);
+        return NULL;
+    }
+    e = tc_trust_list_parse(list, len, rpub.pk, &tl);
+    free(list);
+    if (e != TC_OK)
+        fail(o->trust, e);
+    return tl;
+}
+
+static void print_refusals(const struct tc_refusals *r, const char *file)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct tc_refusal *x = &r->v[i];
+        bool warn = strcmp(x->rule, "warn") == 0;
+        fprintf(stderr, "%s%s%s", file ? file : "", file && x->line ? ":" : "", "");
+        if (x->line)
+            fprintf(stderr, "%zu", x->line);
+        fprintf(stderr, "%s%s%s%s%s%s%s: %s\n", file || x->line ? ": " : "",
+                warn ? "warning" : "refused", *x->rule && !warn ? " (rule " : "",
+                warn ? "" : x->rule, *x->rule && !warn ? ")" : "", *x->field ? ", " : "",
+                x->field, x->msg);
+    }
+    if (r->total > r->n)
+        fprintf(stderr, "... and %zu more\n", r->total - r->n);
+}
+
+static int write_outputs(const char *dir, const char *base, uint64_t id, const uint8_t *msg,
+                         size_t len, bool show, int *version)
+{
+    char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX + 1], path[4096];
+    struct tc_qr qr = {0};
+    enum tc_err e;
+    if ((e = tc_text_encode(text, sizeof text, msg, len)) != TC_OK ||
+        (e = tc_link_make(link, sizeof link, base, text)) != TC_OK ||
+        (e = tc_qr_encode(&qr, link, TC_QR_M)) != TC_OK)
+        return fail("encode", e);
+    int rc = 0;
+    if (mkdir(dir, 0755) != 0 && access(dir, W_OK) != 0)
+        rc = fail(dir, TC_ERR_IO);
+    if (rc == 0)
+        rc = write_text(dir, id, "txt", text);
+    if (rc == 0)
+        rc = write_text(dir, id, "link", link);
+    snprintf(path, sizeof path, "%s/%llu.png", dir, (unsigned long long)id);
+    if (rc == 0 && (e = tc_qr_write_png(&qr, path, 4)) != TC_OK)
+        rc = fail(path, e);
+    snprintf(path, sizeof path, "%s/%llu.svg", dir, (unsigned long long)id);
+    if (rc == 0 && (e = tc_qr_write_svg(&qr, path)) != TC_OK)
+        rc = fail(path, e);
+    if (rc == 0 && show) {
+        char *t = tc_qr_to_terminal(&qr);
+        if (t)
+            fputs(t, stdout);
+        free(t);
+    }
+    if (version)
+        *version = qr.version;
+    tc_qr_free(&qr);
+    return rc;
+}
+
+/* ---- init ---------------------------------------------------------------------------------- */
+
+static const char init_help[] =
+    "Usage: " PROG " init --db FILE --profile GS|SD|JL|CQ|SX|FILE.json --hash-key HASH.key\n"
+    "Creates a store for one province profile (data/profiles/). The hash key (titlecert-keys\n"
+    "hash-key-create) keys holder look-ups and the audit chain; it is bound to the store.\n";
+
+static char *read_profile(const char *name, size_t *len)
+{
+    char path[4096];
+    uint8_t *buf;
+    if (strlen(name) == 2) {
+        const char *dir = getenv("TITLECERT_PROFILES");
+        snprintf(path, sizeof path, "%s/%s.json", dir ? dir : TITLECERT_DATADIR "/profiles", name);
+    } else {
+        snprintf(path, sizeof path, "%s", name);
+    }
+    enum tc_err e = tc_keys_read_file(path, TC_PROFILE_MAX_BYTES, &buf, len);
+    if (e != TC_OK) {
+        fail(path, e);
+        return NULL;
+    }
+    buf[*len] = '\0';
+    return (char *)buf;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, "init", init_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.profile || !o.hash_key)
+        return usage_error("init", "--profile and --hash-key are required");
+    size_t len;
+    char *profile = read_profile(o.profile, &len);
+    if (!profile)
+        return EXIT_USAGE;
+    struct tc_secret *hk = unlock(o.hash_key, &o, TC_KEY_HASH);
+    struct tc_store_keys *keys = NULL;
+    const char *why = NULL;
+    enum tc_err e = TC_ERR_ARG;
+    if (hk && (e = tc_store_keys_derive(&keys, hk)) == TC_OK)
+        e = tc_store_init(o.db, profile, len, keys, &why);
+    if (e == TC_OK) {
+        struct tc_profile p;
+        tc_profile_parse(&p, profile, len, &why);
+        printf("store %s created for %s (%s), profile version %d\n", o.db, p.name, p.code,
+               p.version);
+    } else if (hk) {
+        if (why && e != TC_ERR_EXISTS)
+            fprintf(stderr, PROG ": %s: profile: %s: %s\n", o.profile, why, tc_strerror(e));
+        else
+            fail(o.db, e);
+    }
+    free(profile);
+    tc_store_keys_free(keys);
+    tc_keys_secret_close(hk);
+    return e == TC_OK ? 0 : EXIT_USAGE;
+}
+
+/* ---- units and records --------------------------------------------------------------------- */
+
+static const char units_help[] =
+    "Usage: " PROG " units import --db FILE --hash-key HASH.key [--strict-uscc] UNITS.csv\n"
+    "Imports basic-level unit directory entries (docs/CSV.md): uscc, name, division, tier,\n"
+    "basic_level (optional: yes/no), valid_from, valid_to (optional). All or nothing: every bad\n"
+    "line is listed and nothing is written. A USCC failing its GB 32100 check character is kept\n"
+    "with a warning (early pilot codes do fail it) unless --strict-uscc.\n";
+
+static int cmd_units(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "import") != 0) {
+        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+            fputs(units_help, stdout);
+            return 0;
+        }
+        return usage_error("units", "the subcommand is 'units import'");
+    }
+    struct opts o;
+    int rc = parse_opts(argc - 1, argv + 1, "units import", units_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (optind + 1 != argc - 1)
+        return usage_error("units import", "give one UNITS.csv");
+    const char *file = argv[1 + optind];
+    struct tc_secret *hk;
+    struct tc_store_keys *keys;
+    struct tc_store *s = open_store(&o, &hk, &keys, true);
+    if (!s)
+        return EXIT_USAGE;
+    struct tc_refusals ref = {0};
+    size_t n = 0, warnings = 0;
+    enum tc_err e = tc_units_import(s, file, o.strict_uscc, &ref, &n, &warnings);
+    print_refusals(&ref, file);
+    if (e == TC_OK)
+        printf("imported %zu units (%zu warnings)\n", n, warnings);
+    else if (e == TC_ERR_REFUSED)
+        fprintf(stderr, PROG ": %s: nothing imported\n", file);
+    else
+        fprintf(stderr, PROG ": %s: %s %s\n", file, tc_strerror(e), tc_store_errmsg(s));
+    tc_refusals_free(&ref);
+    close_store(s, hk, keys);
+    return e == TC_OK ? 0 : e == TC_ERR_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
+}
+
+static const char records_help[] =
+    "Usage: " PROG " records import --db FILE --hash-key HASH.key (employment|assessments|ce) FILE.csv\n"
+    "Imports the records behind the conversion path (docs/CSV.md):\n"
+    "  employment   id_number,name,unit,from,to      periods at a unit (to empty: still there)\n"
+    "  assessments  id_number,name,year,result       annual assessment: 优秀/合格/基本合格/不合格\n"
+    "  ce           id_number,name,year,hours        continuing-education hours (C2)\n"
+    "All or nothing; ID numbers are hashed, never stored.\n";
+
+static int cmd_records(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "import") != 0) {
+        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+            fputs(records_help, stdout);
+            return 0;
+        }
+        return usage_error("records", "the subcommand is 'records import'");
+    }
+    struct opts o;
+    int rc = parse_opts(argc - 1, argv + 1, "records import", records_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (optind + 2 != argc - 1)
+        return usage_error("records import", "give a kind (employment, assessments, ce) and a file");
+    const char *kind = argv[1 + optind], *file = argv[2 + optind];
+    if (strcmp(kind, "employment") && strcmp(kind, "assessments") && strcmp(kind, "ce"))
+        return usage_error("records import", "the kind is employment, assessments or ce");
+    struct tc_secret *hk;
+    struct tc_store_keys *keys;
+    struct tc_store *s = open_store(&o, &hk, &keys, true);
+    if (!s)
+        return EXIT_USAGE;
+    struct tc_refusals ref = {0};
+    size_t n = 0;
+    enum tc_err e = tc_records_import(s, kind, file, &ref, &n);
+    print_refusals(&ref, file);
+    if (e == TC_OK)
+        printf("imported %zu %s records\n", n, kind);
+    else if (e == TC_ERR_REFUSED)
+        fprintf(stderr, PROG ": %s: nothing imported\n", file);
+    else
+        fprintf(stderr, PROG ": %s: %s %s\n", file, tc_strerror(e), tc_store_errmsg(s));
+    tc_refusals_free(&ref);
+    close_store(s, hk, keys);
+    return e == TC_OK ? 0 : e == TC_ERR_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
+}
+
+/* ---- issue and import ---------------------------------------------------------------------- */
+
+struct progress {
+    bool tty;
+    time_t last;
+};
+
+static void show_progress(void *ctx, size_t done, size_t total)
+{
+    struct progress *p = ctx;
+    if (!p->tty)
+        return;
+    time_t now = time(NULL);
+    if (done != total && now == p->last)
+        return;
+    p->last = now;
+    int width = 30, filled = (int)((double)done / (double)total * width);
+    fprintf(stderr, "\rissuing %zu/%zu [", done, total);
+    for (int i = 0; i < width; i++)
+        fputc(i < filled ? '#' : ' ', stderr);
+    fprintf(stderr, "] %3d%%%s", (int)(100.0 * (double)done / (double)total),
+            done == total ? "\n" : "");
+}
+
+static const char import_help[] =
+    "Usage: " PROG " import --db FILE --hash-key HASH.key --key ISSUER.key --root ROOT.pub\n"
+    "                       --trust-list FILE [--out-dir DIR --base-url URL] [--dry-run] RESULTS.csv\n"
+    "Issues a committee's results (docs/CSV.md). The whole file is checked first against the rules\n"
+    "(T1, C4, S2/S3, D1, D2, A1, A2 blacklist) and the store; every refusal is listed with its line\n"
+    "and rule, and nothing is issued unless there is none. Then all certificates are signed and\n"
+    "stored in one transaction. --out-dir writes each certificate's payload, link, PNG and SVG.\n";
+
+static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_issue_request *reqs,
+                          size_t n, const char *source, bool show_qr)
+{
+    struct tc_trust_list *tl = load_trust(o);
+    if (!tl)
+        return EXIT_USAGE;
+    int rc = EXIT_USAGE;
+    struct tc_secret *sk = NULL;
+    struct tc_refusals ref = {0};
+    struct tc_keyfile_info info;
+    enum tc_err e = tc_keys_secret_info(o->key, &info);
+    if (e != TC_OK) {
+        fail(o->key, e);
+        goto out;
+    }
+    uint64_t now = (uint64_t)time(NULL);
+    e = tc_issue_check(s, reqs, n, tl, &info.pub, now, &ref);
+    print_refusals(&ref, source);
+    if (e == TC_ERR_REFUSED) {
+        fprintf(stderr, PROG ": %s: %zu refusal%s; nothing issued\n", source, ref.total,
+                ref.total == 1 ? "" : "s");
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": %s: %s %s\n", source, tc_strerror(e), tc_store_errmsg(s));
+        goto out;
+    }
+    if (o->dry_run) {
+        printf("%zu certificate%s would be issued (dry run)\n", n, n == 1 ? "" : "s");
+        rc = 0;
+        goto out;
+    }
+    if (!(sk = unlock(o->key, o, TC_KEY_ISSUER)))
+        goto out;
+    struct progress pr = {isatty(STDERR_FILENO) && n > 1000, 0};
+    e = tc_issue_commit(s, reqs, n, sk, now, source, show_progress, &pr);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": %s: %s %s; nothing issued\n", source, tc_strerror(e),
+                tc_store_errmsg(s));
+        goto out;
+    }
+    rc = 0;
+    printf("issued %zu certificate%s: %llu .. %llu\n", n, n == 1 ? "" : "s",
+           (unsigned long long)reqs[0].claims.id, (unsigned long long)reqs[n - 1].claims.id);
+    if (o->out_dir) {
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            struct tc_cert_row row;
+            int version = 0;
+            if ((e = tc_cert_get(s, reqs[i].claims.id, &row)) != TC_OK) {
+                rc = fail("read back", e);
+                break;
+            }
+            rc = write_outputs(o->out_dir, o->base, row.id, row.payload, row.payload_len, show_qr,
+                               &version);
+            if (rc == 0 && n == 1) {
+                char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX + 1];
+                tc_text_encode(text, sizeof text, row.payload, row.payload_len);
+                tc_link_make(link, sizeof link, o->base, text);
+                printf("  QR version %d at ECC M\n  link:  %s\n  files: %s/%llu.{txt,link,png,svg}\n",
+                       version, link, o->out_dir, (unsigned long long)row.id);
+            }
+        }
+        if (rc == 0 && n > 1)
+            printf("  files: %s/<id>.{txt,link,png,svg}\n", o->out_dir);
+    }
+out:
+    tc_refusals_free(&ref);
+    tc_keys_secret_close(sk);
+    tc_trust_list_free(tl);
+    return rc;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, "import", import_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (optind + 1 != argc)
+        return usage_error("import", "give one RESULTS.csv");
+    if (!o.key || (o.out_dir && !o.base))
+        return usage_error("import", "--key is required, and --out-dir needs --base-url");
+    const char *file = argv[optind];
+    struct tc_secret *hk;
+    struct tc_store_keys *keys;
+    struct tc_store *s = open_store(&o, &hk, &keys, true);
+    if (!s)
+        return EXIT_USAGE;
+    struct tc_refusals ref = {0};
+    struct tc_issue_request *reqs = NULL;
+    size_t n = 0;
+    enum tc_err e = tc_issue_read_csv(s, file, &reqs, &n, &ref);
+    if (e != TC_OK || ref.total) {
+        print_refusals(&ref, file);
+        if (e != TC_OK)
+            fail(file, e);
+        else
+            fprintf(stderr, PROG ": %s: %zu line%s unreadable; nothing issued\n", file, ref.total,
+                    ref.total == 1 ? "" : "s");
+        rc = e != TC_OK ? EXIT_USAGE : EXIT_REFUSED;
+    } else if (n == 0) {
+        fprintf(stderr, PROG ": %s: no rows\n", file);
+        rc = EXIT_USAGE;
+    } else {
+        rc = issue_requests(&o, s, reqs, n, file, false);
+    }
+    if (reqs)
+        sodium_memzero(reqs, n * sizeof *reqs);
+    free(reqs);
+    tc_refusals_free(&ref);
+    close_store(s, hk, keys);
+    return rc;
+}
+
+static const char issue_help[] =
+    "Usage: " PROG " issue --db FILE --hash-key HASH.key --key ISSUER.key --root ROOT.pub\n"
+    "                      --trust-list FILE --claims FILE.json --out-dir DIR --base-url URL\n"
+    "Issues one certificate from claims in JSON (as for 'sign', with \"id_number\" and an\n"
+    "\"approval\" reference) under the same rules as 'import'; writes payload, link, PNG, SVG.\n";
+
+static int cmd_issue(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, "issue", issue_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.key || !o.claims || !o.out_dir || !o.base)
+        return usage_error("issue", "--key, --claims, --out-dir and --base-url are required");
+    uint8_t *raw;
+    size_t raw_len;
+    enum tc_err e = tc_keys_read_file(o.claims, CLAIMS_JSON_MAX, &raw, &raw_len);
+    if (e != TC_OK)
+        return fail(o.claims, e);
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, &jerr);
+    free(raw);
+    if (!j) {
+        fprintf(stderr, PROG ": %s: line %d: %s\n", o.claims, jerr.line, jerr.text);
+        return EXIT_USAGE;
+    }
+    struct tc_issue_request q;
+    memset(&q, 0, sizeof q);
+    const char *field = NULL;
+    const char *idno = json_string_value(json_object_get(j, "id_number"));
+    const char *approval = json_string_value(json_object_get(j, "approval"));
+    e = tc_claims_from_json(j, &q.claims, &field);
+    if (e == TC_OK && (!idno || strlen(idno) != TC_IDNO_LEN))
+        e = TC_ERR_CODE, field = "id_number";
+    if (e == TC_OK && (!approval || !*approval || strlen(approval) > TC_APPROVAL_MAX))
+        e = TC_ERR_RANGE, field = "approval";
+    if (e == TC_OK) {
+        memcpy(q.idno, idno, TC_IDNO_LEN + 1);
+        memcpy(q.approval, approval, strlen(approval) + 1);
+        q.scope_given = json_object_get(j, "scope") != NULL;
+        q.line = 0;
+    }
+    json_decref(j);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": %s: claim '%s': %s\n", o.claims, field ? field : "?",
+                tc_strerror(e));
+        return EXIT_USAGE;
+    }
+    struct tc_secret *hk;
+    struct tc_store_keys *keys;
+    struct tc_store *s = open_store(&o, &hk, &keys, true);
+    if (!s)
+        return EXIT_USAGE;
+    rc = issue_requests(&o, s, &q, 1, o.claims, isatty(STDOUT_FILENO));
+    sodium_memzero(&q, sizeof q);
+    close_store(s, hk, keys);
+    return rc;
+}
+
+/* ---- revoke, convert, show, audit, bundle --------------------------------------------------- */
+
+static bool parse_id(const char *s, uint64_t *id)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || v == 0)
+        return false;
+    *id = v;
+    return true;
+}
+
+static const char revoke_help[] =
+    "Usage: " PROG " revoke --db FILE --hash-key HASH.key --reason fraud|error|other [--date DATE]\n"
+    "                       [--blacklist [--blacklist-reason TEXT] [--until DATE]] CERT_ID\n"
+    "Revokes a certificate from DATE (default today; rule A2). The record stays. --blacklist adds\n"
+    "the holder to the integrity blacklist: no new certificate until --until (default: open).\n";
+
+static int cmd_revoke(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, "revoke", revoke_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    uint64_t id;
+    if (optind + 1 != argc || !parse_id(argv[optind], &id))
+        return usage_error("revoke", "give one certificate id");
+    if (!o.reason || (strcmp(o.reason, "fraud") && strcmp(o.reason, "error") &&
+                      strcmp(o.reason, "other")))
+        return usage_error("revoke", "--reason is fraud, error or other");
+    int32_t day = tc_beijing_day((uint64_t)time(NULL)), until = 0;
+    if (o.date && !tc_day_parse(&day, o.date))
+        return usage_error("revoke", "--date takes YYYY-MM-DD");
+    if (o.until && !tc_day_parse(&until, o.until))
+        return usage_error("revoke", "--until takes YYYY-MM-DD");
+    if (o.bl_reason && (strlen(o.bl_reason) > TC_REASON_MAX ||
+                        !tc_text_safe((const uint8_t *)o.bl_reason, strlen(o.bl_reason))))
+        return usage_error("revoke", "--blacklist-reason must be printable text of at most 240 bytes");
+    struct tc_secret *hk;
+    struct tc_store_keys *keys;
+    struct tc_store *s = open_store(&o, &hk, &keys, true);
+    if (!s)
+        return EXIT_USAGE;
+    enum tc_err e = tc_revoke(s, id, o.reason, day, o.blacklist, o.bl_reason, until,
+                              (uint64_t)time(NULL));
+    if (e == TC_OK)
+        printf("certificate %llu revoked (%s)%s\n", (unsigned long long)id, o.reason,
+               o.blacklist ? "; holder blacklisted" : "");
+    else if (e == TC_ERR_EXISTS)
+        fprintf(stderr, PROG ": certificate %llu is already revoked\n", (unsigned long long)id);
+    else if (e == TC_ERR_NOT_FOUND)
+        fprintf(stderr, PROG ": no certificate %llu in %s\n", (unsigned long long)id, o.db);
+    else
+        fprintf(stderr, PROG ": revoke: %s %s\n", tc_strerror(e), tc_store_errmsg(s));
+    close_store(s, hk, keys);
+    return e == TC_OK ? 0 : EXIT_USAGE;
+}
+
+static const char convert_help[] =
+    "Usage: " PROG " convert --db FILE --hash-key HASH.key [--at DATE] CERT_ID\n"
+    "       " PROG " convert ... --decision REF --committee N --key ISSUER.key --root ROOT.pub\n"
+    "                        --trust-list FILE [--out-dir DIR --base-url URL] CERT_ID\n"
+    "Reports whether a basic-level certificate can be exchanged for a province-wide one (C1):\n"
+    "cumulative months at basic-level units, assessments, continuing education (C2); every\n"
+    "shortfall in words. With the unified committee's decision it issues the province-wide\n"
+    "certificate of the same level, tenure carried over (C3), and marks the old one superseded.\n";
+
+static int cmd_convert(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, "convert", convert_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    uint64_t id;
+    if (optind + 1 != argc || !parse_id(argv[optind], &id))
+        return usage_error("convert", "give one certificate id");
+    int32_t at = tc_beijing_day((uint64_t)time(NULL));
+    if (o.at && !tc_day_parse(&at, o.at))
+        return usage_error("convert", "--at takes YYYY-MM-DD");
+    if (o.decision && (!o.key || !o.committee))
+        return usage_error("convert", "--decision needs --key and --committee");
+    struct tc_secret *hk;
+    struct tc_store_keys *keys;
+    struct tc_store *s = open_store(&o, &hk, &keys, true);
+    if (!s)
+        return EXIT_USAGE;
+    struct tc_eligibility el;
+    enum tc_err e = tc_convert_check(s, id, at, &el);
+    if (e != TC_OK) {
+        rc = e == TC_ERR_NOT_FOUND ? (fprintf(stderr, PROG ": no certificate %llu\n",
+                                              (unsigned long long)id),
+                                      EXIT_USAGE)
+                                   : fail("convert", e);
+        goto out;
+    }
+    printf("certificate %llu: %d of %d months at basic-level units\n", (unsigned long long)id,
+           el.months, el.months_required);
+    for (size_t i = 0; i < el.n_shortfalls; i++)
+        printf("  不满足: %s\n", el.shortfalls[i]);
+    if (!el.eligible) {
+        printf("not eligible for conversion (C1)\n");
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    printf("eligible for conversion to a province-wide title of the same level (C1)\n");
+    rc = 0;
+    if (!o.decision)
+        goto out;
+    struct tc_trust_list *tl = load_trust(&o);
+    struct tc_secret *sk = tl ? unlock(o.key, &o, TC_KEY_ISSUER) : NULL;
+    uint64_t new_id = 0;
+    rc = EXIT_USAGE;
+    if (sk) {
+        const struct tc_endorsement *en = tc_trust_find(tl, tc_keys_secret_pub(sk)->kid);
+        if (!en || !(en->authz.tracks & TC_AUTHZ_TRACK(TC_TRACK_PROVINCE))) {
+            fprintf(stderr, PROG ": convert: refused (rule A1): the key may not sign "
+                            "province-wide titles\n");
+            rc = EXIT_REFUSED;
+        } else if ((e = tc_convert_commit(s, id, at, o.decision, (uint16_t)o.committee, sk,
+                                          (uint64_t)time(NULL), &new_id)) != TC_OK) {
+            fprintf(stderr, PROG ": convert: %s %s\n", tc_strerror(e), tc_store_errmsg(s));
+        } else {
+            printf("issued province-wide certificate %llu; %llu is superseded\n",
+                   (unsigned long long)new_id, (unsigned long long)id);
+            rc = 0;
+            struct tc_cert_row row;
+            if (o.out_dir && o.base && tc_cert_get(s, new_id, &row) == TC_OK)
+                rc = write_outputs(o.out_dir, o.base, new_id, row.payload, row.payload_len, false,
+                                   NULL);
+        }
+    }
+    tc_keys_secret_close(sk);
+    tc_trust_list_free(tl);
+out:
+    close_store(s, hk, keys);
+    return rc;
+}
+
+static const char show_help[] =
+    "Usage: " PROG " show --db FILE CERT_ID\n"
+    "Prints a certificate in readable Chinese with its status and history.\n";
+
+static int cmd_show(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, "show", show_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    uint64_t id;
+    if (optind + 1 != argc || !parse_id(argv[optind], &id))
+        return usage_error("show", "give one certificate id");
+    struct tc_store *s = NULL;
+    enum tc_err e = tc_store_open(&s, o.db, NULL);
+    if (e != TC_OK)
+        return fail(o.db, e);
+    struct tc_cert_row row;
+    struct tc_cert cert;
+    if ((e = tc_cert_get(s, id, &row)) != TC_OK ||
+        (e = tc_cert_decode(row.payload, row.payload_len, &cert, NULL)) != TC_OK) {
+        if (e == TC_ERR_NOT_FOUND)
+            fprintf(stderr, PROG ": no certificate %llu in %s\n", (unsigned long long)id, o.db);
+        else
+            fail("show", e);
+        tc_store_close(s);
+        return EXIT_USAGE;
+    }
+    const struct tc_claims *c = &cert.claims;
+    const struct tc_title *t = tc_title_lookup(c->series, c->level, c->title_variant);
+    char d1[11], m1[8], mask[TC_IDNO_LEN + 1], kid[TC_KID_BYTES * 2 + 1];
+    tc_idno_mask_display(mask, c->id_mask);
+    printf("证书编号  %llu\n", (unsigned long long)c->id);
+    if (!strcmp(row.status, "valid"))
+        printf("状态      有效\n");
+    else if (!strcmp(row.status, "revoked")) {
+        tc_day_format(d1, row.status_day);
+        printf("状态      已撤销（%s，%s起）\n", row.reason, d1);
+    } else {
+        tc_day_format(d1, row.status_day);
+        printf("状态      已换发（%s），新证书 %llu\n", d1, (unsigned long long)row.successor);
+    }
+    printf("持证人    %s（身份证号 %s）\n", c->name, mask);
+    printf("职称      %s %s（%s），专业：%s\n", t ? t->series_name : "?", t ? t->title : "?",
+           tc_level_name_zh(c->level), c->specialty);
+    tc_day_format(d1, c->obtained_day);
+    tc_month_format(m1, c->tenure_month);
+    printf("类别      %s，取得方式：%s，评审年度 %u，取得日期 %s，任职起始 %s\n",
+           tc_track_name_zh(c->track), tc_method_name_zh(c->method), c->eval_year, d1, m1);
+    if (c->track == TC_TRACK_BASIC) {
+        const struct tc_profile *pr = tc_store_profile(s);
+        char where[96];
+        if (c->scope.region == pr->province)
+            snprintf(where, sizeof where, "%s", pr->name);
+        else
+            snprintf(where, sizeof where, "%s 地区 %u", pr->name, c->scope.region);
+        printf("适用范围  限%s%s及以下基层单位%s%s\n", where, tc_tier_name_zh(c->scope.tier),
+               c->scope.has_unit ? "，仅限单位 " : "", c->scope.has_unit ? c->scope.unit : "");
+        tc_month_format(m1, c->conv.earliest_month);
+        printf("转换路径  最早 %s 可申请换发全省统一职称：基层单位累计聘满 %u 个月，每年继续教育 "
+               "%u 学时%s%s\n",
+               m1, c->conv.months_required, c->conv.ce_hours,
+               c->conv.flags & TC_CONV_NEEDS_ASSESSMENTS ? "，年度考核合格" : "",
+               c->conv.flags & TC_CONV_NEEDS_COMMITTEE ? "，经全省统一评审委员会评审" : "");
+    } else if (c->conv.kind == TC_CONV_FROM) {
+        tc_month_format(m1, c->conv.carried_tenure_month);
+        printf("换发自    基层职称证书 %llu，任职年限自 %s 连续计算\n",
+               (unsigned long long)c->conv.predecessor, m1);
+    } else {
+        printf("适用范围  全省范围有效\n");
+    }
+    sodium_bin2hex(kid, sizeof kid, cert.kid, TC_KID_BYTES);
+    printf("用人单位  %s\n评委会    %u，签发密钥 %s\n历史\n", c->employer, c->committee, kid);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(tc_store_db(s),
+                           "SELECT seq, datetime(at, 'unixepoch', '+8 hours'), kind, detail FROM "
+                           "events WHERE cert = ? ORDER BY seq",
+                           -1, &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(q, 1, (int64_t)id);
+        while (sqlite3_step(q) == SQLITE_ROW)
+            printf("  #%lld %s %s %s\n", (long long)sqlite3_column_int64(q, 0),
+                   (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2),
+                   (const char *)sqlite3_column_text(q, 3));
+        sqlite3_finalize(q);
+    }
+    tc_store_close(s);
+    return 0;
+}
+
+static const char audit_help[] =
+    "Usage: " PROG " audit verify --db FILE --hash-key HASH.key\n"
+    "Checks the append-only audit chain (A3): every event's MAC and sequence. Exit 1 when an\n"
+    "event was edited, deleted or inserted.\n";
+
+static int cmd_audit(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "verify") != 0) {
+        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+            fputs(audit_help, stdout);
+            return 0;
+        }
+        return usage_error("audit", "the subcommand is 'audit verify'");
+    }
+    struct opts o;
+    int rc = parse_opts(argc - 1, argv + 1, "audit verify", audit_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    struct tc_secret *hk;
+    struct tc_store_keys *keys;
+    struct tc_store *s = open_store(&o, &hk, &keys, true);
+    if (!s)
+        return EXIT_USAGE;
+    uint64_t count, bad;
+    uint8_t head[32];
+    char hex[65];
+    enum tc_err e = tc_audit_verify(s, &count, &bad, head);
+    if (e != TC_OK) {
+        rc = fail("audit", e);
+    } else if (bad) {
+        printf("audit chain BROKEN at event %llu (%llu events read)\n", (unsigned long long)bad,
+               (unsigned long long)count);
+        rc = EXIT_REFUSED;
+    } else {
+        sodium_bin2hex(hex, sizeof hex, head, 32);
+        printf("audit chain intact: %llu events, head %s\n", (unsigned long long)count, hex);
+    }
+    close_store(s, hk, keys);
+    return rc;
+}
+
+static const char bundle_help[] =
+    "Usage: " PROG " bundle export --db FILE --hash-key HASH.key --key STATUS.key --root ROOT.pub\n"
+    "                              --trust-list FILE --out FILE\n"
+    "Signs the status bundle verifiers load: trust list, revoked and superseded certificates,\n"
+    "unit directory, profile, title table, a version one higher than the last, the audit head.\n"
+    "STATUS.key must be endorsed with --tracks ...,status.\n";
+
+static int cmd_bundle(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "export") != 0) {
+        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+            fputs(bundle_help, stdout);
+            return 0;
+        }
+        return usage_error("bundle", "the subcommand is 'bundle export'");
+    }
+    struct opts o;
+    int rc = parse_opts(argc - 1, argv + 1, "bundle export", bundle_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.key || !o.out)
+        return usage_error("bundle export", "--key and --out are required");
+    struct tc_trust_list *tl = load_trust(&o);
+    if (!tl)
+        return EXIT_USAGE;
+    uint8_t *list = NULL;
+    size_t list_len = 0;
+    tc_keys_read_file(o.trust, TC_TRUST_LIST_MAX_BYTES, &list, &list_len);
+    struct tc_secret *hk;
+    struct tc_store_keys *keys;
+    struct tc_store *s = open_store(&o, &hk, &keys, true);
+    struct tc_secret *sk = s ? unlock(o.key, &o, TC_KEY_ISSUER) : NULL;
+    rc = EXIT_USAGE;
+    if (sk) {
+        uint8_t *b = NULL;
+        size_t blen = 0;
+        uint64_t version = 0;
+        enum tc_err e = tc_bundle_export(s, list, list_len, tl, sk, (uint64_t)time(NULL), &b,
+                                         &blen, &version);
+        if (e == TC_ERR_NOT_AUTHORISED)
+            fprintf(stderr, PROG ": bundle export: refused (rule A1): the key is not endorsed, in "
+                            "term, for status publication (--tracks ...,status)\n");
+        else if (e != TC_OK)
+            fprintf(stderr, PROG ": bundle export: %s %s\n", tc_strerror(e), tc_store_errmsg(s));
+        else if ((e = tc_keys_write_file(o.out, b, blen, 0644, true)) != TC_OK)
+            fail(o.out, e);
+        else {
+            printf("status bundle version %llu: %zu bytes: %s\n", (unsigned long long)version,
+                   blen, o.out);
+            rc = 0;
+        }
+        free(b);
+    }
+    tc_keys_secret_close(sk);
+    if (s)
+        close_store(s, hk, keys);
+    free(list);
+    tc_trust_list_free(tl);
+    return rc;
+}
+
 static const struct tc_cli_command commands[] = {
-    {"sign", cmd_sign, "issue one certificate from claims in JSON (payload, link, PNG, SVG)"},
+    {"init", cmd_init, "create a store for a province profile"},
+    {"units", cmd_units, "units import: the basic-level unit directory (S2)"},
+    {"records", cmd_records, "records import: employment, assessments, continuing education"},
+    {"issue", cmd_issue, "issue one certificate from JSON under the rules"},
+    {"import", cmd_import, "issue a committee's results CSV, all or nothing"},
+    {"convert", cmd_convert, "check or perform a basic-level -> province-wide conversion (C1)"},
+    {"revoke", cmd_revoke, "revoke a certificate, optionally blacklist its holder (A2)"},
+    {"show", cmd_show, "a certificate in readable Chinese, with status and history"},
+    {"audit", cmd_audit, "audit verify: check the append-only event chain (A3)"},
+    {"bundle", cmd_bundle, "bundle export: the signed status bundle for verifiers"},
+    {"sign", cmd_sign, "sign one certificate from JSON without a store (payload, link, PNG, SVG)"},
 };
 
 int main(int argc, char **argv)

@@ -83,6 +83,7 @@ enum tc_err tc_keys_pub_decode(const uint8_t *in, size_t len, struct tc_pubkey *
 /* Bits of struct tc_authz.tracks and .levels. */
 #define TC_AUTHZ_TRACK(t) (1u << (t))   /* t: enum tc_track */
 #define TC_AUTHZ_LEVEL(l) (1u << (l))   /* l: enum tc_level */
+#define TC_AUTHZ_STATUS (1u << 3)       /* in .tracks: may sign status bundles */
 
 /* A1: what an endorsed key may sign. nseries == 0 means every series. */
 struct tc_authz {

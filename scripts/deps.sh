@@ -4,7 +4,8 @@
 set -euo pipefail
 level=${1:-build}
 pkgs=(meson ninja-build pkg-config gcc libsodium-dev libqrencode-dev libmicrohttpd-dev
-      libsqlite3-dev libcbor-dev libjansson-dev libpng-dev libzbar-dev libjpeg-dev python3)
+      libsqlite3-dev libcbor-dev libjansson-dev libpng-dev libzbar-dev libjpeg-dev libcsv-dev
+      python3)
 case "$level" in
   build) ;;
   test) pkgs+=(zbar-tools) ;;

@@ -1,0 +1,161 @@
+/*
+ * profile.c - province policy profiles: where provinces differ (what a basic-level unit is, the
+ * default scope of a basic-level certificate, conversion years and hours, exclusivity years, key
+ * terms), the difference is this data, not code (RULES.md). Profiles are JSON files in
+ * data/profiles/, validated here on load; the status bundle carries them signed.
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "cert.h"
+
+static int tier_of(const char *s)
+{
+    static const char *const t[] = {NULL, "province", "prefecture", "county", "township"};
+    for (int i = 1; s && i <= 4; i++)
+        if (strcmp(s, t[i]) == 0)
+            return i;
+    return 0;
+}
+
+static uint32_t region_of(json_t *v)
+{
+    const char *s = json_string_value(v);
+    size_t n = s ? strlen(s) : 0;
+    uint32_t r = 0;
+    if (n != 2 && n != 4 && n != 6)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        r = r * 10 + (uint32_t)(s[i] - '0');
+    }
+    return tc_region_valid(r) ? r : 0;
+}
+
+#define BAD(what)                                                                                  \
+    do {                                                                                           \
+        *why = (what);                                                                             \
+        e = TC_ERR_RANGE;                                                                          \
+        goto out;                                                                                  \
+    } while (0)
+
+enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len, const char **why)
+{
+    memset(p, 0, sizeof *p);
+    *why = NULL;
+    if (len > TC_PROFILE_MAX_BYTES) {
+        *why = "size";
+        return TC_ERR_SIZE_LIMIT;
+    }
+    json_error_t jerr;
+    json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    enum tc_err e = TC_OK;
+    if (!o || !json_is_object(o)) {
+        *why = "not a JSON object";
+        json_decref(o);
+        return TC_ERR_TYPE;
+    }
+    const char *code = json_string_value(json_object_get(o, "profile"));
+    if (!code || strlen(code) < 2 || strlen(code) >= sizeof p->code)
+        BAD("profile");
+    memcpy(p->code, code, strlen(code) + 1);
+    json_t *v = json_object_get(o, "version");
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000)
+        BAD("version");
+    p->version = (int)json_integer_value(v);
+    p->province = region_of(json_object_get(o, "province"));
+    if (p->province == 0 || p->province >= 100)
+        BAD("province");
+    const char *name = json_string_value(json_object_get(o, "name"));
+    if (!name || strlen(name) >= sizeof p->name || !tc_text_safe((const uint8_t *)name, strlen(name)))
+        BAD("name");
+    memcpy(p->name, name, strlen(name) + 1);
+
+    json_t *bl = json_object_get(o, "basic_level");
+    const char *rule = json_string_value(json_object_get(bl, "rule"));
+    if (!rule || (strcmp(rule, "tier") != 0 && strcmp(rule, "directory") != 0))
+        BAD("basic_level.rule");
+    p->directory_rule = strcmp(rule, "directory") == 0;
+    if (!p->directory_rule) {
+        p->max_tier = (uint8_t)tier_of(json_string_value(json_object_get(bl, "max_tier")));
+        if (!p->max_tier)
+            BAD("basic_level.max_tier");
+        json_t *regs = json_object_get(bl, "regions");
+        size_t i;
+        json_t *r;
+        if (!json_is_array(regs) || json_array_size(regs) == 0 ||
+            json_array_size(regs) > TC_PROFILE_MAX_REGIONS)
+            BAD("basic_level.regions");
+        json_array_foreach(regs, i, r)
+        {
+            uint32_t reg = region_of(r);
+            if (!reg || !tc_region_contains(p->province, tc_region_code6(reg)))
+                BAD("basic_level.regions");
+            p->regions[p->nregions++] = reg;
+        }
+        json_t *also = json_object_get(bl, "also");
+        if (also && (!json_is_array(also) || json_array_size(also) > TC_PROFILE_MAX_ALSO))
+            BAD("basic_level.also");
+        json_array_foreach(also, i, r)
+        {
+            uint32_t reg = region_of(json_object_get(r, "region"));
+            int t = tier_of(json_string_value(json_object_get(r, "max_tier")));
+            if (!reg || !t || !tc_region_contains(p->province, tc_region_code6(reg)))
+                BAD("basic_level.also");
+            p->also[p->nalso].region = reg;
+            p->also[p->nalso++].max_tier = (uint8_t)t;
+        }
+    }
+    json_t *ds = json_object_get(o, "default_scope");
+    const char *dreg = json_string_value(json_object_get(ds, "region"));
+    if (!dreg || (strcmp(dreg, "province") != 0 && strcmp(dreg, "county") != 0))
+        BAD("default_scope.region");
+    p->default_region_county = strcmp(dreg, "county") == 0;
+    p->default_tier = (uint8_t)tier_of(json_string_value(json_object_get(ds, "tier")));
+    if (!p->default_tier)
+        BAD("default_scope.tier");
+
+    json_t *cv = json_object_get(o, "conversion");
+    json_t *m = json_object_get(cv, "months"), *h = json_object_get(cv, "ce_hours_per_year");
+    if (!json_is_integer(m) || json_integer_value(m) < 1 || json_integer_value(m) > 600)
+        BAD("conversion.months");
+    if (!json_is_integer(h) || json_integer_value(h) < 0 || json_integer_value(h) > 1000)
+        BAD("conversion.ce_hours_per_year");
+    p->conv_months = (uint16_t)json_integer_value(m);
+    p->ce_hours = (uint16_t)json_integer_value(h);
+    p->conv_flags = (uint8_t)((json_is_true(json_object_get(cv, "needs_assessments"))
+                                   ? TC_CONV_NEEDS_ASSESSMENTS
+                                   : 0) |
+                              (json_is_true(json_object_get(cv, "needs_committee"))
+                                   ? TC_CONV_NEEDS_COMMITTEE
+                                   : 0));
+    v = json_object_get(o, "exclusivity_years");
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 20)
+        BAD("exclusivity_years");
+    p->exclusivity_years = (int)json_integer_value(v);
+    v = json_object_get(o, "max_key_term_years");
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3)
+        BAD("max_key_term_years"); /* A1: never more than 3 */
+    p->max_key_term_years = (int)json_integer_value(v);
+out:
+    json_decref(o);
+    return e;
+}
+
+bool tc_profile_unit_basic(const struct tc_profile *p, uint32_t code6, uint8_t tier, int flag)
+{
+    if (!tc_region_contains(p->province, code6))
+        return false;
+    if (flag >= 0) /* the directory decides where it says something (S2: directories change) */
+        return flag == 1;
+    if (p->directory_rule)
+        return false;
+    for (size_t i = 0; i < p->nregions; i++)
+        if (tier >= p->max_tier && tc_region_contains(p->regions[i], code6))
+            return true;
+    for (size_t i = 0; i < p->nalso; i++)
+        if (tier >= p->also[i].max_tier && tc_region_contains(p->also[i].region, code6))
+            return true;
+    return false;
+}

@@ -1,0 +1,526 @@
+/*
+ * directory.c - the basic-level unit directory (S2) and the records behind the conversion path
+ * (C1, C2): employment periods, annual assessments, continuing-education hours.
+ *
+ * Every import reads and checks the whole file first and writes nothing unless every line is
+ * good; then it writes all rows and one audit event in a single transaction. Division codes are
+ * checked against the GB/T 2260 / GB/T 10114 tables compiled in from data/.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "issuer.h"
+#include "issuer_internal.h"
+
+extern const uint32_t tc_divisions[][2];
+extern const size_t tc_divisions_count;
+extern const uint32_t tc_townships[];
+extern const size_t tc_townships_count;
+
+/* The level (1 province, 2 prefecture, 3 county) of a 6-digit code, 0 when not in the table. */
+static int division_level(uint32_t code)
+{
+    size_t lo = 0, hi = tc_divisions_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tc_divisions[mid][0] < code)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < tc_divisions_count && tc_divisions[lo][0] == code ? (int)tc_divisions[lo][1] : 0;
+}
+
+static bool township_known(uint32_t code)
+{
+    size_t lo = 0, hi = tc_townships_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (tc_townships[mid] < code)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < tc_townships_count && tc_townships[lo] == code;
+}
+
+static bool parse_digits(const char *s, size_t n, uint32_t *v)
+{
+    if (strlen(s) != n)
+        return false;
+    *v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        *v = *v * 10 + (uint32_t)(s[i] - '0');
+    }
+    return true;
+}
+
+int tc_tier_parse(const char *s)
+{
+    static const char *const en[] = {NULL, "province", "prefecture", "county", "township"};
+    static const char *const zh[] = {NULL, "省级", "市级", "县级", "乡镇"};
+    for (int i = 1; i <= 4; i++)
+        if (strcmp(s, en[i]) == 0 || strcmp(s, zh[i]) == 0)
+            return i;
+    return 0;
+}
+
+/* "", yes/no, 1/0, 是/否 -> -1, 1, 0; -2 when unreadable. */
+static int parse_flag(const char *s)
+{
+    if (!*s)
+        return -1;
+    if (!strcmp(s, "yes") || !strcmp(s, "1") || !strcmp(s, "是") || !strcmp(s, "true"))
+        return 1;
+    if (!strcmp(s, "no") || !strcmp(s, "0") || !strcmp(s, "否") || !strcmp(s, "false"))
+        return 0;
+    return -2;
+}
+
+/* ---- units --------------------------------------------------------------------------------- */
+
+struct unit_rows {
+    struct tc_store *s;
+    bool strict;
+    struct tc_unit *v;
+    size_t *lines;
+    size_t n, cap;
+    size_t warnings;
+    struct tc_refusals *ref;
+};
+
+static void unit_row(void *ctx, size_t line, const char *const *f)
+{
+    struct unit_rows *u = ctx;
+    struct tc_unit x;
+    memset(&x, 0, sizeof x);
+    bool ok = true;
+    const struct tc_profile *p = tc_store_profile(u->s);
+    /* uscc,name,division,tier,basic_level?,valid_from,valid_to? */
+    if (!tc_uscc_well_formed(f[0])) {
+        tc_refusals_add(u->ref, line, "", "uscc", "'%s' is not an 18-character USCC", f[0]);
+        ok = false;
+    } else if (!tc_uscc_valid(f[0])) {
+        if (u->strict) {
+            tc_refusals_add(u->ref, line, "", "uscc", "%s fails the GB 32100 check character", f[0]);
+            ok = false;
+        } else {
+            u->warnings++;
+            tc_refusals_add(u->ref, line, "warn", "uscc",
+                            "%s fails the GB 32100 check character (kept: early pilot codes do)",
+                            f[0]);
+        }
+    }
+    memcpy(x.uscc, f[0], strlen(f[0]) < sizeof x.uscc ? strlen(f[0]) + 1 : 1);
+    if (!*f[1] || strlen(f[1]) >= sizeof x.name) {
+        tc_refusals_add(u->ref, line, "", "name", "empty or longer than 191 bytes");
+        ok = false;
+    } else {
+        memcpy(x.name, f[1], strlen(f[1]) + 1);
+    }
+    uint32_t code = 0;
+    if (parse_digits(f[2], 9, &code)) {
+        x.township = code;
+        x.division = code / 1000;
+        if (!township_known(code)) {
+            tc_refusals_add(u->ref, line, "", "division",
+                            "%s is not a township code of the GB/T 10114 table", f[2]);
+            ok = false;
+        }
+    } else if (parse_digits(f[2], 6, &code)) {
+        x.division = code;
+        if (!division_level(code)) {
+            tc_refusals_add(u->ref, line, "", "division",
+                            "%s is not a GB/T 2260 division code (statistical zones are not)", f[2]);
+            ok = false;
+        }
+    } else {
+        tc_refusals_add(u->ref, line, "", "division", "'%s' is not a 6- or 9-digit code", f[2]);
+        ok = false;
+    }
+    if (ok && !tc_region_contains(p->province, x.division)) {
+        tc_refusals_add(u->ref, line, "", "division", "%s is outside the province (%u)", f[2],
+                        p->province);
+        ok = false;
+    }
+    int tier = tc_tier_parse(f[3]);
+    if (!tier) {
+        tc_refusals_add(u->ref, line, "", "tier",
+                        "'%s' is not province, prefecture, county or township", f[3]);
+        ok = false;
+    }
+    x.tier = (uint8_t)tier;
+    x.basic_flag = parse_flag(f[4]);
+    if (x.basic_flag == -2) {
+        tc_refusals_add(u->ref, line, "", "basic_level", "'%s' is not yes, no or empty", f[4]);
+        ok = false;
+    }
+    if (!tc_day_parse(&x.valid_from, f[5])) {
+        tc_refusals_add(u->ref, line, "", "valid_from", "'%s' is not a date YYYY-MM-DD", f[5]);
+        ok = false;
+    }
+    x.valid_to = INT32_MAX;
+    if (*f[6] && !tc_day_parse(&x.valid_to, f[6])) {
+        tc_refusals_add(u->ref, line, "", "valid_to", "'%s' is not a date YYYY-MM-DD", f[6]);
+        ok = false;
+    } else if (ok && x.valid_to < x.valid_from) {
+        tc_refusals_add(u->ref, line, "", "valid_to", "before valid_from");
+        ok = false;
+    }
+    if (!ok)
+        return;
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 256;
+        struct tc_unit *v = realloc(u->v, cap * sizeof *v);
+        size_t *l = realloc(u->lines, cap * sizeof *l);
+        if (v)
+            u->v = v;
+        if (l)
+            u->lines = l;
+        if (!v || !l) {
+            tc_refusals_add(u->ref, line, "", "", "out of memory");
+            return;
+        }
+        u->cap = cap;
+    }
+    u->lines[u->n] = line;
+    u->v[u->n++] = x;
+}
+
+static int cmp_unit(const void *a, const void *b)
+{
+    const struct tc_unit *x = a, *y = b;
+    int c = strcmp(x->uscc, y->uscc);
+    return c ? c : (x->valid_from > y->valid_from) - (x->valid_from < y->valid_from);
+}
+
+/* Line numbers travel with their rows through the sort. */
+struct unit_line {
+    struct tc_unit u;
+    size_t line;
+};
+
+static int cmp_unit_line(const void *a, const void *b)
+{
+    return cmp_unit(&((const struct unit_line *)a)->u, &((const struct unit_line *)b)->u);
+}
+
+static size_t errors_in(const struct tc_refusals *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->v[i].rule, "warn") != 0)
+            n++;
+    return n + (r->total - r->n);
+}
+
+enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_uscc,
+                            struct tc_refusals *ref, size_t *imported, size_t *warnings)
+{
+    static const char *const cols[] = {"uscc",       "name",       "division", "tier",
+                                       "basic_level?", "valid_from", "valid_to?"};
+    struct unit_rows u = {.s = s, .strict = strict_uscc, .ref = ref};
+    *imported = 0;
+    *warnings = 0;
+    enum tc_err e = tc_csv_read(path, cols, 7, unit_row, &u, ref);
+    struct unit_line *ul = NULL;
+    sqlite3_stmt *ins = NULL, *overlap = NULL, *ev = NULL;
+    if (e != TC_OK)
+        goto out;
+    /* S2: one unit's entries may not overlap in time, in the file or with the store */
+    ul = malloc((u.n ? u.n : 1) * sizeof *ul);
+    if (!ul) {
+        e = TC_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < u.n; i++)
+        ul[i].u = u.v[i], ul[i].line = u.lines[i];
+    qsort(ul, u.n, sizeof *ul, cmp_unit_line);
+    for (size_t i = 1; i < u.n; i++)
+        if (strcmp(ul[i].u.uscc, ul[i - 1].u.uscc) == 0 && ul[i].u.valid_from <= ul[i - 1].u.valid_to)
+            tc_refusals_add(ref, ul[i].line, "S2", "valid_from",
+                            "%s: overlaps the entry on line %zu", ul[i].u.uscc, ul[i - 1].line);
+    if ((e = tc_store_prepare(s, "SELECT count(*) FROM units WHERE uscc = ?1 AND valid_from <> ?2 "
+                                 "AND valid_from <= ?3 AND valid_to >= ?2",
+                              &overlap)) != TC_OK)
+        goto out;
+    for (size_t i = 0; i < u.n; i++) {
+        sqlite3_bind_text(overlap, 1, ul[i].u.uscc, -1, SQLITE_STATIC);
+        sqlite3_bind_int(overlap, 2, ul[i].u.valid_from);
+        sqlite3_bind_int(overlap, 3, ul[i].u.valid_to);
+        if (sqlite3_step(overlap) == SQLITE_ROW && sqlite3_column_int(overlap, 0) > 0)
+            tc_refusals_add(ref, ul[i].line, "S2", "valid_from",
+                            "%s: overlaps an entry already in the directory", ul[i].u.uscc);
+        sqlite3_reset(overlap);
+    }
+    *warnings = u.warnings;
+    if (errors_in(ref) > 0) {
+        e = TC_ERR_REFUSED;
+        goto out;
+    }
+    if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
+        goto out;
+    e = tc_store_prepare(s, "INSERT INTO units(uscc, name, division, township, tier, basic_flag, "
+                            "valid_from, valid_to) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(uscc, "
+                            "valid_from) DO UPDATE SET name=excluded.name, "
+                            "division=excluded.division, township=excluded.township, "
+                            "tier=excluded.tier, basic_flag=excluded.basic_flag, "
+                            "valid_to=excluded.valid_to",
+                         &ins);
+    for (size_t i = 0; e == TC_OK && i < u.n; i++) {
+        const struct tc_unit *x = &ul[i].u;
+        sqlite3_bind_text(ins, 1, x->uscc, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, x->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 3, (int)x->division);
+        sqlite3_bind_int(ins, 4, (int)x->township);
+        sqlite3_bind_int(ins, 5, x->tier);
+        sqlite3_bind_int(ins, 6, x->basic_flag);
+        sqlite3_bind_int(ins, 7, x->valid_from);
+        sqlite3_bind_int(ins, 8, x->valid_to);
+        e = tc_store_step_done(s, ins);
+    }
+    char detail[160];
+    snprintf(detail, sizeof detail, "{\"units\":%zu}", u.n);
+    if (e == TC_OK)
+        e = tc_store_event(s, &ev, (int64_t)time(NULL), "units_import", 0, detail);
+    if (e == TC_OK)
+        e = tc_store_exec(s, "COMMIT");
+    if (e != TC_OK) {
+        tc_store_exec(s, "ROLLBACK");
+        tc_store_reload_head(s);
+        goto out;
+    }
+    *imported = u.n;
+out:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(overlap);
+    sqlite3_finalize(ev);
+    free(ul);
+    free(u.v);
+    free(u.lines);
+    return e;
+}
+
+enum tc_err tc_units_find(struct tc_store *s, const char *uscc, int32_t day, struct tc_unit *u)
+{
+    sqlite3_stmt *st;
+    enum tc_err e = tc_store_prepare(
+        s, "SELECT name, division, township, tier, basic_flag, valid_from, valid_to FROM units "
+           "WHERE uscc = ? AND valid_from <= ? AND valid_to >= ? LIMIT 1",
+        &st);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_text(st, 1, uscc, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, day);
+    sqlite3_bind_int(st, 3, day);
+    e = TC_ERR_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        memset(u, 0, sizeof *u);
+        snprintf(u->uscc, sizeof u->uscc, "%s", uscc);
+        snprintf(u->name, sizeof u->name, "%s", (const char *)sqlite3_column_text(st, 0));
+        u->division = (uint32_t)sqlite3_column_int(st, 1);
+        u->township = (uint32_t)sqlite3_column_int(st, 2);
+        u->tier = (uint8_t)sqlite3_column_int(st, 3);
+        u->basic_flag = sqlite3_column_int(st, 4);
+        u->valid_from = sqlite3_column_int(st, 5);
+        u->valid_to = sqlite3_column_int(st, 6);
+        e = TC_OK;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+/* ---- holders ------------------------------------------------------------------------------- */
+
+enum tc_err tc_holder_id(struct tc_store *s, const uint8_t hash[32], const char *mask,
+                         const char *name, bool create, int64_t *id)
+{
+    sqlite3_stmt *st;
+    enum tc_err e = tc_store_prepare(s, "SELECT id FROM holders WHERE id_hash = ?", &st);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    *id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (*id || !create)
+        return TC_OK;
+    if ((e = tc_store_prepare(s, "INSERT INTO holders(id_hash, id_mask, name) VALUES(?,?,?)",
+                              &st)) != TC_OK)
+        return e;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, mask, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+    e = tc_store_step_done(s, st);
+    sqlite3_finalize(st);
+    if (e == TC_OK)
+        *id = sqlite3_last_insert_rowid(tc_store_db(s));
+    return e;
+}
+
+/* ---- records ------------------------------------------------------------------------------- */
+
+struct record {
+    uint8_t hash[32];
+    char mask[TC_ID_MASK_LEN + 1];
+    char name[TC_NAME_MAX + 1];
+    char unit[TC_USCC_LEN + 1];
+    int32_t a, b; /* employment: from, to; assessments: year, passed; ce: year, hours */
+};
+
+struct record_rows {
+    struct tc_store *s;
+    int kind; /* 0 employment, 1 assessments, 2 ce */
+    struct record *v;
+    size_t n, cap;
+    struct tc_refusals *ref;
+};
+
+static void record_row(void *ctx, size_t line, const char *const *f)
+{
+    struct record_rows *r = ctx;
+    struct record x;
+    memset(&x, 0, sizeof x);
+    bool ok = true;
+    if (tc_store_holder_hash(r->s, f[0], x.hash) != TC_OK) {
+        tc_refusals_add(r->ref, line, "", "id_number",
+                        "not a valid resident ID number (GB 11643 check or birth date)");
+        ok = false;
+    } else {
+        tc_idno_mask(x.mask, f[0]);
+    }
+    if (!*f[1] || strlen(f[1]) > TC_NAME_MAX) {
+        tc_refusals_add(r->ref, line, "", "name", "empty or longer than %d bytes", TC_NAME_MAX);
+        ok = false;
+    } else {
+        memcpy(x.name, f[1], strlen(f[1]) + 1);
+    }
+    if (r->kind == 0) { /* id_number,name,unit,from,to? */
+        if (!tc_uscc_well_formed(f[2])) {
+            tc_refusals_add(r->ref, line, "", "unit", "'%s' is not an 18-character USCC", f[2]);
+            ok = false;
+        } else {
+            memcpy(x.unit, f[2], TC_USCC_LEN + 1);
+        }
+        x.b = INT32_MAX;
+        if (!tc_day_parse(&x.a, f[3]) || (*f[4] && !tc_day_parse(&x.b, f[4])) || x.b < x.a) {
+            tc_refusals_add(r->ref, line, "", "from", "from/to must be dates YYYY-MM-DD, from <= to");
+            ok = false;
+        }
+    } else {
+        char *end;
+        long year = strtol(f[2], &end, 10);
+        if (*end || year < 1950 || year > 2200) {
+            tc_refusals_add(r->ref, line, "", "year", "'%s' is not a year", f[2]);
+            ok = false;
+        }
+        x.a = (int32_t)year;
+        if (r->kind == 1) { /* result: 合格/基本合格 pass; 不合格 fail; or passed/failed */
+            const char *res = f[3];
+            if (!strcmp(res, "合格") || !strcmp(res, "优秀") || !strcmp(res, "基本合格") ||
+                !strcmp(res, "passed") || !strcmp(res, "excellent"))
+                x.b = 1;
+            else if (!strcmp(res, "不合格") || !strcmp(res, "failed"))
+                x.b = 0;
+            else {
+                tc_refusals_add(r->ref, line, "", "result",
+                                "'%s' is not 优秀, 合格, 基本合格, 不合格 (or passed/failed)", res);
+                ok = false;
+            }
+        } else {
+            long h = strtol(f[3], &end, 10);
+            if (*end || !*f[3] || h < 0 || h > 2000) {
+                tc_refusals_add(r->ref, line, "", "hours", "'%s' is not a number of hours", f[3]);
+                ok = false;
+            }
+            x.b = (int32_t)h;
+        }
+    }
+    if (!ok)
+        return;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        struct record *v = realloc(r->v, cap * sizeof *v);
+        if (!v) {
+            tc_refusals_add(r->ref, line, "", "", "out of memory");
+            return;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = x;
+}
+
+enum tc_err tc_records_import(struct tc_store *s, const char *kind, const char *path,
+                              struct tc_refusals *ref, size_t *imported)
+{
+    static const char *const emp[] = {"id_number", "name", "unit", "from", "to?"};
+    static const char *const ass[] = {"id_number", "name", "year", "result"};
+    static const char *const ce[] = {"id_number", "name", "year", "hours"};
+    struct record_rows r = {.s = s, .ref = ref};
+    const char *const *cols;
+    size_t ncols;
+    const char *sql;
+    *imported = 0;
+    if (strcmp(kind, "employment") == 0) {
+        r.kind = 0, cols = emp, ncols = 5;
+        sql = "INSERT INTO employment(holder, unit, from_day, to_day) VALUES(?,?,?,?)";
+    } else if (strcmp(kind, "assessments") == 0) {
+        r.kind = 1, cols = ass, ncols = 4;
+        sql = "INSERT OR REPLACE INTO assessments(holder, year, passed) VALUES(?,?,?)";
+    } else if (strcmp(kind, "ce") == 0) {
+        r.kind = 2, cols = ce, ncols = 4;
+        sql = "INSERT OR REPLACE INTO ce_hours(holder, year, hours) VALUES(?,?,?)";
+    } else {
+        return TC_ERR_ARG;
+    }
+    enum tc_err e = tc_csv_read(path, cols, ncols, record_row, &r, ref);
+    sqlite3_stmt *ins = NULL, *ev = NULL;
+    if (e != TC_OK)
+        goto out;
+    if (ref->total > 0) {
+        e = TC_ERR_REFUSED;
+        goto out;
+    }
+    if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
+        goto out;
+    e = tc_store_prepare(s, sql, &ins);
+    for (size_t i = 0; e == TC_OK && i < r.n; i++) {
+        int64_t holder;
+        if ((e = tc_holder_id(s, r.v[i].hash, r.v[i].mask, r.v[i].name, true, &holder)) != TC_OK)
+            break;
+        sqlite3_bind_int64(ins, 1, holder);
+        if (r.kind == 0) {
+            sqlite3_bind_text(ins, 2, r.v[i].unit, -1, SQLITE_STATIC);
+            sqlite3_bind_int(ins, 3, r.v[i].a);
+            sqlite3_bind_int(ins, 4, r.v[i].b);
+        } else {
+            sqlite3_bind_int(ins, 2, r.v[i].a);
+            sqlite3_bind_int(ins, 3, r.v[i].b);
+        }
+        e = tc_store_step_done(s, ins);
+    }
+    char detail[96];
+    snprintf(detail, sizeof detail, "{\"records\":\"%s\",\"rows\":%zu}", kind, r.n);
+    if (e == TC_OK)
+        e = tc_store_event(s, &ev, (int64_t)time(NULL), "records_import", 0, detail);
+    if (e == TC_OK)
+        e = tc_store_exec(s, "COMMIT");
+    if (e != TC_OK) {
+        tc_store_exec(s, "ROLLBACK");
+        tc_store_reload_head(s);
+        goto out;
+    }
+    *imported = r.n;
+out:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(ev);
+    if (r.v)
+        sodium_memzero(r.v, r.cap * sizeof *r.v);
+    free(r.v);
+    return e;
+}

@@ -1,0 +1,911 @@
+/*
+ * issue.c - issuance: reading committee results, checking them against the rules, and issuing
+ * them in one transaction.
+ *
+ * Checking comes first and is complete: every request is checked against the store and against
+ * the other requests of the batch, and every problem is reported with its line and rule, so a
+ * committee office fixes its file once. Only a batch without refusals is issued, and it is issued
+ * whole: one SQLite transaction holds every holder, certificate and audit event, so a crash leaves
+ * either the whole batch or none of it.
+ *
+ * Certificate ids are yy * 10^7 + a sequence number within the year (Beijing time), so they stay
+ * 5-byte integers in the QR code.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "issuer.h"
+#include "issuer_internal.h"
+
+int tc_tier_parse(const char *s);
+
+static int parse_level(const char *s)
+{
+    static const char *const zh[] = {NULL, "正高级", "副高级", "中级", "助理级", "员级"};
+    if (s[0] >= '1' && s[0] <= '5' && s[1] == '\0')
+        return s[0] - '0';
+    for (int i = 1; i <= 5; i++)
+        if (strcmp(s, zh[i]) == 0)
+            return i;
+    return 0;
+}
+
+static int parse_track(const char *s)
+{
+    if (!strcmp(s, "basic") || !strcmp(s, "基层") || !strcmp(s, "基层职称"))
+        return TC_TRACK_BASIC;
+    if (!strcmp(s, "province") || !strcmp(s, "全省") || !strcmp(s, "全省统一职称"))
+        return TC_TRACK_PROVINCE;
+    return 0;
+}
+
+static int parse_method(const char *s)
+{
+    static const char *const en[] = {NULL, "review", "assessment", "exam", "exceptional", "direct"};
+    static const char *const zh[] = {NULL, "评审", "考核认定", "以考代评", "破格", "直接认定"};
+    for (int i = 1; i <= 5; i++)
+        if (!strcmp(s, en[i]) || !strcmp(s, zh[i]))
+            return i;
+    if (!strcmp(s, "考评结合"))
+        return TC_METHOD_EXAM;
+    return 0;
+}
+
+static uint32_t parse_region(const char *s)
+{
+    size_t n = strlen(s);
+    uint32_t v = 0;
+    if (n != 2 && n != 4 && n != 6)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    return tc_region_valid(v) ? v : 0;
+}
+
+/* ---- reading committee results --------------------------------------------------------------- */
+
+struct req_rows {
+    struct tc_store *s;
+    struct tc_issue_request *v;
+    size_t n, cap;
+    struct tc_refusals *ref;
+};
+
+enum {
+    C_NAME, C_IDNO, C_SERIES, C_SPECIALTY, C_LEVEL, C_TRACK, C_METHOD, C_YEAR, C_OBTAINED,
+    C_TENURE, C_EMPLOYER, C_SREGION, C_STIER, C_SUNIT, C_COMMITTEE, C_APPROVAL, C_VARIANT, C_N
+};
+
+static void req_row(void *ctx, size_t line, const char *const *f)
+{
+    struct req_rows *r = ctx;
+    if (r->n == TC_BATCH_MAX) {
+        if (r->ref->total == 0 || r->v)
+            tc_refusals_add(r->ref, line, "", "", "more than %d rows in one batch", TC_BATCH_MAX);
+        return;
+    }
+    struct tc_issue_request q;
+    memset(&q, 0, sizeof q);
+    struct tc_claims *c = &q.claims;
+    bool ok = true;
+    q.line = line;
+#define BADF(field, ...)                                                                           \
+    do {                                                                                           \
+        tc_refusals_add(r->ref, line, "", field, __VA_ARGS__);                                     \
+        ok = false;                                                                                \
+    } while (0)
+    if (!*f[C_NAME] || strlen(f[C_NAME]) > TC_NAME_MAX)
+        BADF("name", "empty or longer than %d bytes", TC_NAME_MAX);
+    else
+        memcpy(c->name, f[C_NAME], strlen(f[C_NAME]) + 1);
+    if (!tc_idno_valid(f[C_IDNO]))
+        BADF("id_number", "not a valid resident ID number (GB 11643 check or birth date)");
+    else
+        memcpy(q.idno, f[C_IDNO], TC_IDNO_LEN + 1), tc_idno_mask(c->id_mask, f[C_IDNO]);
+    if (!(c->series = tc_series_id(f[C_SERIES])))
+        BADF("series", "'%s' is not a series code of the title table (T1)", f[C_SERIES]);
+    if (!*f[C_SPECIALTY] || strlen(f[C_SPECIALTY]) > TC_SPECIALTY_MAX)
+        BADF("specialty", "empty or longer than %d bytes", TC_SPECIALTY_MAX);
+    else
+        memcpy(c->specialty, f[C_SPECIALTY], strlen(f[C_SPECIALTY]) + 1);
+    if (!(c->level = (uint8_t)parse_level(f[C_LEVEL])))
+        BADF("level", "'%s' is not a level 1..5 or 正高级..员级", f[C_LEVEL]);
+    if (*f[C_VARIANT]) {
+        char *end;
+        long v = strtol(f[C_VARIANT], &end, 10);
+        if (*end || v < 0 || v > 9)
+            BADF("title_variant", "'%s' is not 0..9", f[C_VARIANT]);
+        c->title_variant = (uint8_t)v;
+    }
+    if (!(c->track = (uint8_t)parse_track(f[C_TRACK])))
+        BADF("track", "'%s' is not basic or province", f[C_TRACK]);
+    if (!(c->method = (uint8_t)parse_method(f[C_METHOD])))
+        BADF("method", "'%s' is not review, assessment, exam, exceptional or direct", f[C_METHOD]);
+    char *end;
+    long year = strtol(f[C_YEAR], &end, 10);
+    if (*end || !*f[C_YEAR] || year < 1950 || year > 2200)
+        BADF("eval_year", "'%s' is not a year", f[C_YEAR]);
+    c->eval_year = (uint16_t)year;
+    if (!tc_day_parse(&c->obtained_day, f[C_OBTAINED]))
+        BADF("obtained", "'%s' is not a date YYYY-MM-DD", f[C_OBTAINED]);
+    if (!tc_month_parse(&c->tenure_month, f[C_TENURE]))
+        BADF("tenure_start", "'%s' is not a month YYYY-MM", f[C_TENURE]);
+    if (!tc_uscc_well_formed(f[C_EMPLOYER]))
+        BADF("employer", "'%s' is not an 18-character USCC", f[C_EMPLOYER]);
+    else
+        memcpy(c->employer, f[C_EMPLOYER], TC_USCC_LEN + 1);
+    if (*f[C_SREGION] || *f[C_STIER] || *f[C_SUNIT]) {
+        q.scope_given = true;
+        if (!(c->scope.region = parse_region(f[C_SREGION])))
+            BADF("scope_region", "'%s' is not a 2, 4 or 6 digit region prefix", f[C_SREGION]);
+        if (!(c->scope.tier = (uint8_t)tc_tier_parse(f[C_STIER])))
+            BADF("scope_tier", "'%s' is not province, prefecture, county or township", f[C_STIER]);
+        if (*f[C_SUNIT]) {
+            if (!tc_uscc_well_formed(f[C_SUNIT]))
+                BADF("scope_unit", "'%s' is not an 18-character USCC", f[C_SUNIT]);
+            else
+                c->scope.has_unit = true, memcpy(c->scope.unit, f[C_SUNIT], TC_USCC_LEN + 1);
+        }
+    }
+    long committee = strtol(f[C_COMMITTEE], &end, 10);
+    if (*end || !*f[C_COMMITTEE] || committee < 1 || committee > 65535)
+        BADF("committee", "'%s' is not a committee number 1..65535", f[C_COMMITTEE]);
+    c->committee = (uint16_t)committee;
+    if (!*f[C_APPROVAL] || strlen(f[C_APPROVAL]) > TC_APPROVAL_MAX)
+        BADF("approval", "empty or longer than %d bytes", TC_APPROVAL_MAX);
+    else
+        memcpy(q.approval, f[C_APPROVAL], strlen(f[C_APPROVAL]) + 1);
+#undef BADF
+    if (!ok)
+        return;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 1024;
+        struct tc_issue_request *v = realloc(r->v, cap * sizeof *v);
+        if (!v) {
+            tc_refusals_add(r->ref, line, "", "", "out of memory");
+            return;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = q;
+}
+
+enum tc_err tc_issue_read_csv(struct tc_store *s, const char *path, struct tc_issue_request **reqs,
+                              size_t *n, struct tc_refusals *ref)
+{
+    static const char *const cols[C_N] = {
+        "name",     "id_number",    "series",     "specialty",   "level",     "track",
+        "method",   "eval_year",    "obtained",   "tenure_start", "employer", "scope_region?",
+        "scope_tier?", "scope_unit?", "committee", "approval",    "title_variant?"};
+    struct req_rows r = {.s = s, .ref = ref};
+    enum tc_err e = tc_csv_read(path, cols, C_N, req_row, &r, ref);
+    *reqs = r.v;
+    *n = r.n;
+    return e;
+}
+
+/* ---- checking ------------------------------------------------------------------------------ */
+
+/* The first day `years` calendar years after `day` (29 February -> 1 March). */
+static int32_t add_years(int32_t day, int years)
+{
+    int y, m, d;
+    int32_t out;
+    tc_day_split(day, &y, &m, &d);
+    if (!tc_day_index(&out, y + years, m, d))
+        tc_day_index(&out, y + years, 3, 1);
+    return out;
+}
+
+struct held {
+    uint64_t id;
+    uint8_t track, level;
+    uint16_t series;
+    uint16_t eval_year;
+    int32_t obtained;
+    size_t line; /* 0 for certificates in the store */
+};
+
+/* D1, D2 and duplicates between a request and one certificate the holder holds. */
+static void check_pair(const struct tc_profile *p, const struct tc_issue_request *q,
+                       const struct held *h, struct tc_refusals *ref)
+{
+    const struct tc_claims *c = &q->claims;
+    char where[64];
+    if (h->line)
+        snprintf(where, sizeof where, "line %zu of this batch", h->line);
+    else
+        snprintf(where, sizeof where, "certificate %llu", (unsigned long long)h->id);
+    if (h->track != c->track && h->eval_year == c->eval_year) /* D1 */
+        tc_refusals_add(ref, q->line, "D1", "track",
+                        "同年度不得同时申报两类职称: %s is of the other track in evaluation year %u",
+                        where, c->eval_year);
+    if (h->track != c->track && h->level == c->level) { /* D2 */
+        int32_t first = h->obtained < c->obtained_day ? h->obtained : c->obtained_day;
+        int32_t second = h->obtained < c->obtained_day ? c->obtained_day : h->obtained;
+        if (second < add_years(first, p->exclusivity_years)) {
+            char d[11];
+            tc_day_format(d, add_years(first, p->exclusivity_years));
+            tc_refusals_add(ref, q->line, "D2", "track",
+                            "取得一类职称%d年内不得申报另一类同级别职称: %s, same level, other track; "
+                            "possible from %s (or by conversion, C1)",
+                            p->exclusivity_years, where, d);
+        }
+    }
+    if (h->track == c->track && h->level == c->level && h->series == c->series)
+        tc_refusals_add(ref, q->line, "", "level", "the holder already holds this title (%s)", where);
+}
+
+static int cmp_hash_idx(const void *a, const void *b, void *hashes)
+{
+    const uint8_t(*h)[32] = hashes;
+    return memcmp(h[*(const size_t *)a], h[*(const size_t *)b], 32);
+}
+
+static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
+                               struct tc_refusals *ref)
+{
+    const struct tc_profile *p = tc_store_profile(s);
+    struct tc_claims *c = &q->claims;
+    struct tc_unit u;
+    char d[11];
+    tc_day_format(d, c->obtained_day);
+    enum tc_err e = tc_units_find(s, c->employer, c->obtained_day, &u);
+    if (e == TC_ERR_NOT_FOUND) {
+        tc_refusals_add(ref, q->line, "S2", "employer",
+                        "%s is not in the unit directory on %s: a basic-level title needs a "
+                        "basic-level employer", c->employer, d);
+        return TC_OK;
+    }
+    if (e != TC_OK)
+        return e;
+    if (!tc_profile_unit_basic(p, u.division, u.tier, u.basic_flag)) { /* S1, S2 */
+        tc_refusals_add(ref, q->line, "S2", "employer",
+                        "%s (%s) is not a basic-level unit under the %s profile on %s", c->employer,
+                        u.name, p->code, d);
+        return TC_OK;
+    }
+    if (!q->scope_given) { /* S3: the profile's default */
+        c->scope.tier = p->default_tier;
+        c->scope.region = p->default_region_county ? u.division : p->province;
+        return TC_OK;
+    }
+    if (c->scope.region < 100 ? c->scope.region != p->province
+                              : !tc_region_contains(p->province, tc_region_code6(c->scope.region)))
+        tc_refusals_add(ref, q->line, "S3", "scope_region", "scope region %u is outside the province",
+                        c->scope.region);
+    else if (!tc_region_contains(c->scope.region, u.division))
+        tc_refusals_add(ref, q->line, "S3", "scope_region",
+                        "the employer (%06u) lies outside the scope region %u", u.division,
+                        c->scope.region);
+    if (u.tier < c->scope.tier)
+        tc_refusals_add(ref, q->line, "S3", "scope_tier",
+                        "the employer is a %s unit but the scope admits %s units and below only",
+                        tc_tier_name_zh(u.tier), tc_tier_name_zh(c->scope.tier));
+    if (c->scope.has_unit && strcmp(c->scope.unit, c->employer) != 0)
+        tc_refusals_add(ref, q->line, "S3", "scope_unit",
+                        "a single-unit scope must name the employer (JL §2.6)");
+    return TC_OK;
+}
+
+enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
+                           const struct tc_trust_list *tl, const struct tc_pubkey *issuer,
+                           uint64_t now, struct tc_refusals *ref)
+{
+    const struct tc_profile *p = tc_store_profile(s);
+    const struct tc_endorsement *en = tl ? tc_trust_find(tl, issuer->kid) : NULL;
+    const struct tc_revocation *rv = tl ? tc_trust_find_revocation(tl, issuer->kid) : NULL;
+    int32_t today = tc_beijing_day(now);
+    size_t before = ref->total;
+    enum tc_err e = TC_OK;
+    if (tl && !en) {
+        tc_refusals_add(ref, 0, "A1", "key", "the signing key is not endorsed in the trust list");
+        return TC_ERR_REFUSED;
+    }
+    if (en && (today < en->not_before || today > en->not_after)) {
+        tc_refusals_add(ref, 0, "A1", "key", "the signing key's endorsed term does not cover today");
+        return TC_ERR_REFUSED;
+    }
+    if (rv && today >= rv->day) {
+        tc_refusals_add(ref, 0, "A2", "key", "the signing key is revoked");
+        return TC_ERR_REFUSED;
+    }
+    uint8_t(*hashes)[32] = malloc((n ? n : 1) * 32);
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    sqlite3_stmt *held_q = NULL, *bl_q = NULL, *holder_q = NULL;
+    if (!hashes || !order) {
+        e = TC_ERR_NOMEM;
+        goto out;
+    }
+    if ((e = tc_store_prepare(s, "SELECT id, track, level, series, eval_year, obtained FROM "
+                                 "certificates WHERE holder = ? AND status <> 'revoked'",
+                              &held_q)) != TC_OK ||
+        (e = tc_store_prepare(s, "SELECT reason FROM blacklist WHERE holder = ? AND from_day <= ? "
+                                 "AND to_day >= ?",
+                              &bl_q)) != TC_OK ||
+        (e = tc_store_prepare(s, "SELECT id FROM holders WHERE id_hash = ?", &holder_q)) != TC_OK)
+        goto out;
+
+    for (size_t i = 0; i < n; i++) {
+        struct tc_issue_request *q = &reqs[i];
+        struct tc_claims *c = &q->claims;
+        order[i] = i;
+        if ((e = tc_store_holder_hash(s, q->idno, hashes[i])) != TC_OK) {
+            tc_refusals_add(ref, q->line, "", "id_number", "not a valid resident ID number");
+            memset(hashes[i], 0, 32);
+            e = TC_OK;
+            continue;
+        }
+        if (!tc_title_lookup(c->series, c->level, c->title_variant)) /* T1 */
+            tc_refusals_add(ref, q->line, "T1", "level",
+                            "the title table has no title for this series at level %u (%s)",
+                            c->level, tc_level_name_zh(c->level));
+        if (c->obtained_day > today)
+            tc_refusals_add(ref, q->line, "", "obtained", "the date obtained is in the future");
+        int32_t obtained_month = tc_month_index(0, 1);
+        {
+            int y, m, d;
+            tc_day_split(c->obtained_day, &y, &m, &d);
+            obtained_month = tc_month_index(y, m);
+        }
+        if (c->tenure_month < obtained_month) /* C4 */
+            tc_refusals_add(ref, q->line, "C4", "tenure_start",
+                            "tenure counts from the month of employment or of obtaining the "
+                            "title, not before it was obtained");
+        int ty, tm, td;
+        tc_day_split(today, &ty, &tm, &td);
+        if (c->tenure_month > tc_month_index(ty + 1, tm))
+            tc_refusals_add(ref, q->line, "C4", "tenure_start", "tenure start more than a year ahead");
+        if (c->track == TC_TRACK_BASIC) {
+            if ((e = check_scope(s, q, ref)) != TC_OK)
+                goto out;
+            c->conv.kind = TC_CONV_PATH; /* C1, C2 from the profile */
+            c->conv.months_required = p->conv_months;
+            c->conv.earliest_month = c->tenure_month + p->conv_months;
+            c->conv.ce_hours = p->ce_hours;
+            c->conv.flags = p->conv_flags;
+        } else if (q->scope_given) {
+            tc_refusals_add(ref, q->line, "S4", "scope_region",
+                            "a province-wide title is valid at any unit and takes no scope");
+        }
+        if (en && !tc_authz_covers(&en->authz, c)) /* A1 */
+            tc_refusals_add(ref, q->line, "A1", "track",
+                            "the signing key is not authorised for this track, series, level or "
+                            "region");
+        /* the store: D1, D2, duplicates, blacklist (A2) */
+        sqlite3_bind_blob(holder_q, 1, hashes[i], 32, SQLITE_STATIC);
+        int64_t holder = sqlite3_step(holder_q) == SQLITE_ROW ? sqlite3_column_int64(holder_q, 0) : 0;
+        sqlite3_reset(holder_q);
+        if (!holder)
+            continue;
+        sqlite3_bind_int64(held_q, 1, holder);
+        while (sqlite3_step(held_q) == SQLITE_ROW) {
+            struct held h = {(uint64_t)sqlite3_column_int64(held_q, 0),
+                             (uint8_t)sqlite3_column_int(held_q, 1),
+                             (uint8_t)sqlite3_column_int(held_q, 2),
+                             (uint16_t)sqlite3_column_int(held_q, 3),
+                             (uint16_t)sqlite3_column_int(held_q, 4),
+                             sqlite3_column_int(held_q, 5), 0};
+            check_pair(p, q, &h, ref);
+        }
+        sqlite3_reset(held_q);
+        sqlite3_bind_int64(bl_q, 1, holder);
+        sqlite3_bind_int(bl_q, 2, today);
+        sqlite3_bind_int(bl_q, 3, today);
+        if (sqlite3_step(bl_q) == SQLITE_ROW)
+            tc_refusals_add(ref, q->line, "A2", "id_number",
+                            "the holder is on the integrity blacklist: %s",
+                            (const char *)sqlite3_column_text(bl_q, 0));
+        sqlite3_reset(bl_q);
+    }
+    /* within the batch: the same person twice (sorted by holder hash, compare each group) */
+    qsort_r(order, n, sizeof *order, cmp_hash_idx, hashes);
+    for (size_t a = 0; a < n;) {
+        size_t b = a + 1;
+        while (b < n && memcmp(hashes[order[a]], hashes[order[b]], 32) == 0)
+            b++;
+        for (size_t i = a; i < b; i++)
+            for (size_t j = a; j < i; j++) {
+                const struct tc_issue_request *x = &reqs[order[i]], *y = &reqs[order[j]];
+                const struct tc_issue_request *later = x->line > y->line ? x : y;
+                const struct tc_issue_request *earlier = later == x ? y : x;
+                struct held h = {0, earlier->claims.track, earlier->claims.level,
+                                 earlier->claims.series, earlier->claims.eval_year,
+                                 earlier->claims.obtained_day, earlier->line ? earlier->line : 1};
+                check_pair(p, later, &h, ref);
+            }
+        a = b;
+    }
+out:
+    sqlite3_finalize(held_q);
+    sqlite3_finalize(bl_q);
+    sqlite3_finalize(holder_q);
+    if (hashes)
+        sodium_memzero(hashes, (n ? n : 1) * 32);
+    free(hashes);
+    free(order);
+    if (e == TC_OK && ref->total > before)
+        e = TC_ERR_REFUSED;
+    return e;
+}
+
+/* ---- issuing ------------------------------------------------------------------------------- */
+
+struct stmts {
+    sqlite3_stmt *holder_find, *holder_add, *cert_add, *event, *max_id;
+};
+
+static void stmts_free(struct stmts *st)
+{
+    sqlite3_finalize(st->holder_find);
+    sqlite3_finalize(st->holder_add);
+    sqlite3_finalize(st->cert_add);
+    sqlite3_finalize(st->event);
+    sqlite3_finalize(st->max_id);
+}
+
+static enum tc_err next_id_base(struct stmts *st, uint64_t now, uint64_t *next)
+{
+    int y, m, d;
+    tc_day_split(tc_beijing_day(now), &y, &m, &d);
+    uint64_t base = (uint64_t)(y % 100) * 10000000ull;
+    if (!base)
+        base = 100ull * 10000000ull; /* year 2100 */
+    sqlite3_bind_int64(st->max_id, 1, (int64_t)base);
+    sqlite3_bind_int64(st->max_id, 2, (int64_t)(base + 9999999));
+    uint64_t last = base;
+    if (sqlite3_step(st->max_id) == SQLITE_ROW && sqlite3_column_type(st->max_id, 0) != SQLITE_NULL)
+        last = (uint64_t)sqlite3_column_int64(st->max_id, 0);
+    sqlite3_reset(st->max_id);
+    *next = last + 1;
+    return TC_OK;
+}
+
+/* Stores one signed certificate and its event; holder_id is looked up or created. */
+static enum tc_err store_one(struct tc_store *s, struct stmts *st, const struct tc_claims *c,
+                             const uint8_t *hash, const uint8_t *msg, size_t len,
+                             const uint8_t kid[TC_KID_BYTES], const char *approval, int64_t batch,
+                             const char *status, uint64_t predecessor, uint64_t now,
+                             const char *kind)
+{
+    enum tc_err e;
+    sqlite3_bind_blob(st->holder_find, 1, hash, 32, SQLITE_STATIC);
+    int64_t holder =
+        sqlite3_step(st->holder_find) == SQLITE_ROW ? sqlite3_column_int64(st->holder_find, 0) : 0;
+    sqlite3_reset(st->holder_find);
+    if (!holder) {
+        sqlite3_bind_blob(st->holder_add, 1, hash, 32, SQLITE_STATIC);
+        sqlite3_bind_text(st->holder_add, 2, c->id_mask, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st->holder_add, 3, c->name, -1, SQLITE_STATIC);
+        if ((e = tc_store_step_done(s, st->holder_add)) != TC_OK)
+            return e;
+        holder = sqlite3_last_insert_rowid(tc_store_db(s));
+    }
+    sqlite3_stmt *q = st->cert_add;
+    sqlite3_bind_int64(q, 1, (int64_t)c->id);
+    sqlite3_bind_int64(q, 2, holder);
+    sqlite3_bind_int(q, 3, c->track);
+    sqlite3_bind_int(q, 4, c->level);
+    sqlite3_bind_int(q, 5, c->series);
+    sqlite3_bind_int(q, 6, c->eval_year);
+    sqlite3_bind_int(q, 7, c->obtained_day);
+    sqlite3_bind_text(q, 8, status, -1, SQLITE_STATIC);
+    if (predecessor)
+        sqlite3_bind_int64(q, 9, (int64_t)predecessor);
+    else
+        sqlite3_bind_null(q, 9);
+    sqlite3_bind_text(q, 10, approval, -1, SQLITE_STATIC);
+    if (batch)
+        sqlite3_bind_int64(q, 11, batch);
+    else
+        sqlite3_bind_null(q, 11);
+    sqlite3_bind_blob(q, 12, msg, (int)len, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 13, kid, TC_KID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 14, (int64_t)c->issued_at);
+    if ((e = tc_store_step_done(s, q)) != TC_OK)
+        return e;
+    /* A3: the event names the certificate and fingerprints what was signed, nothing personal */
+    uint8_t fp[32];
+    char hex[65], detail[200];
+    crypto_generichash(fp, sizeof fp, msg, len, NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, fp, sizeof fp);
+    snprintf(detail, sizeof detail, "{\"batch\":%lld,\"payload_blake2b\":\"%s\"}", (long long)batch,
+             hex);
+    return tc_store_event(s, &st->event, (int64_t)now, kind, c->id, detail);
+}
+
+static enum tc_err prepare_stmts(struct tc_store *s, struct stmts *st)
+{
+    memset(st, 0, sizeof *st);
+    enum tc_err e;
+    if ((e = tc_store_prepare(s, "SELECT id FROM holders WHERE id_hash = ?", &st->holder_find)) ||
+        (e = tc_store_prepare(s, "INSERT INTO holders(id_hash, id_mask, name) VALUES(?,?,?)",
+                              &st->holder_add)) ||
+        (e = tc_store_prepare(s, "INSERT INTO certificates(id, holder, track, level, series, "
+                                 "eval_year, obtained, status, predecessor, approval, batch, "
+                                 "payload, kid, issued_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                              &st->cert_add)) ||
+        (e = tc_store_prepare(s, "SELECT max(id) FROM certificates WHERE id BETWEEN ? AND ?",
+                              &st->max_id)))
+        return e;
+    return TC_OK;
+}
+
+enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
+                            const struct tc_secret *issuer, uint64_t now, const char *source,
+                            tc_progress_fn progress, void *ctx)
+{
+    struct stmts st;
+    sqlite3_stmt *batch_q = NULL;
+    enum tc_err e = prepare_stmts(s, &st);
+    if (e != TC_OK)
+        goto out;
+    if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
+        goto out;
+    int64_t batch = 0;
+    if ((e = tc_store_prepare(s, "INSERT INTO batches(source, rows, at) VALUES(?,?,?)",
+                              &batch_q)) == TC_OK) {
+        sqlite3_bind_text(batch_q, 1, source, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(batch_q, 2, (int64_t)n);
+        sqlite3_bind_int64(batch_q, 3, (int64_t)now);
+        e = tc_store_step_done(s, batch_q);
+        batch = sqlite3_last_insert_rowid(tc_store_db(s));
+    }
+    uint64_t next = 0;
+    if (e == TC_OK)
+        e = next_id_base(&st, now, &next);
+    for (size_t i = 0; e == TC_OK && i < n; i++) {
+        struct tc_claims *c = &reqs[i].claims;
+        uint8_t hash[32], msg[TC_CERT_MAX_BYTES];
+        size_t len;
+        if (next % 10000000ull == 0) {
+            e = TC_ERR_RANGE; /* ten million certificates in one year */
+            break;
+        }
+        c->id = next++;
+        c->issued_at = now;
+        if ((e = tc_store_holder_hash(s, reqs[i].idno, hash)) != TC_OK ||
+            (e = tc_keys_sign_cert(msg, sizeof msg, &len, c, issuer)) != TC_OK)
+            break;
+        e = store_one(s, &st, c, hash, msg, len, tc_keys_secret_pub(issuer)->kid, reqs[i].approval,
+                      batch, "valid", 0, now, "issue");
+        sodium_memzero(hash, sizeof hash);
+        if (progress && (i % 1000 == 999 || i + 1 == n))
+            progress(ctx, i + 1, n);
+    }
+    if (e == TC_OK)
+        e = tc_store_exec(s, "COMMIT");
+    if (e != TC_OK) {
+        tc_store_exec(s, "ROLLBACK");
+        tc_store_reload_head(s);
+    }
+out:
+    sqlite3_finalize(batch_q);
+    stmts_free(&st);
+    return e;
+}
+
+/* ---- certificates, revocation, conversion -------------------------------------------------- */
+
+enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT status, successor, predecessor, reason, "
+                                        "status_day, payload FROM certificates WHERE id = ?",
+                                     &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, (int64_t)id);
+    e = TC_ERR_NOT_FOUND;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        memset(row, 0, sizeof *row);
+        row->id = id;
+        snprintf(row->status, sizeof row->status, "%s", (const char *)sqlite3_column_text(q, 0));
+        row->successor = (uint64_t)sqlite3_column_int64(q, 1);
+        row->predecessor = (uint64_t)sqlite3_column_int64(q, 2);
+        if (sqlite3_column_text(q, 3))
+            snprintf(row->reason, sizeof row->reason, "%s", (const char *)sqlite3_column_text(q, 3));
+        row->status_day = sqlite3_column_int(q, 4);
+        int n = sqlite3_column_bytes(q, 5);
+        if (n > 0 && (size_t)n <= sizeof row->payload) {
+            memcpy(row->payload, sqlite3_column_blob(q, 5), (size_t)n);
+            row->payload_len = (size_t)n;
+            e = TC_OK;
+        } else {
+            e = TC_ERR_STORE;
+        }
+    }
+    sqlite3_finalize(q);
+    return e;
+}
+
+enum tc_err tc_revoke(struct tc_store *s, uint64_t id, const char *reason, int32_t day,
+                      bool blacklist, const char *bl_reason, int32_t until, uint64_t now)
+{
+    static const char *const reasons[] = {"fraud", "error", "other"};
+    bool known = false;
+    for (size_t i = 0; i < 3; i++)
+        known |= strcmp(reason, reasons[i]) == 0;
+    if (!known)
+        return TC_ERR_ARG;
+    struct tc_cert_row row;
+    enum tc_err e = tc_cert_get(s, id, &row);
+    if (e != TC_OK)
+        return e;
+    if (strcmp(row.status, "revoked") == 0)
+        return TC_ERR_EXISTS;
+    sqlite3_stmt *up = NULL, *bl = NULL, *ev = NULL;
+    if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
+        return e;
+    if ((e = tc_store_prepare(s, "UPDATE certificates SET status = 'revoked', reason = ?, "
+                                 "status_day = ? WHERE id = ?",
+                              &up)) == TC_OK) {
+        sqlite3_bind_text(up, 1, reason, -1, SQLITE_STATIC);
+        sqlite3_bind_int(up, 2, day);
+        sqlite3_bind_int64(up, 3, (int64_t)id);
+        e = tc_store_step_done(s, up);
+    }
+    if (e == TC_OK && blacklist &&
+        (e = tc_store_prepare(s, "INSERT INTO blacklist(holder, reason, from_day, to_day) SELECT "
+                                 "holder, ?, ?, ? FROM certificates WHERE id = ?",
+                              &bl)) == TC_OK) {
+        sqlite3_bind_text(bl, 1, bl_reason && *bl_reason ? bl_reason : reason, -1, SQLITE_STATIC);
+        sqlite3_bind_int(bl, 2, day);
+        sqlite3_bind_int(bl, 3, until ? until : INT32_MAX);
+        sqlite3_bind_int64(bl, 4, (int64_t)id);
+        e = tc_store_step_done(s, bl);
+    }
+    char detail[128], d[11];
+    tc_day_format(d, day);
+    snprintf(detail, sizeof detail, "{\"reason\":\"%s\",\"day\":\"%s\",\"blacklist\":%s}", reason,
+             d, blacklist ? "true" : "false");
+    if (e == TC_OK)
+        e = tc_store_event(s, &ev, (int64_t)now, "revoke", id, detail);
+    if (e == TC_OK)
+        e = tc_store_exec(s, "COMMIT");
+    if (e != TC_OK) {
+        tc_store_exec(s, "ROLLBACK");
+        tc_store_reload_head(s);
+    }
+    sqlite3_finalize(up);
+    sqlite3_finalize(bl);
+    sqlite3_finalize(ev);
+    return e;
+}
+
+/* Loads and decodes a stored certificate's claims and its holder. */
+static enum tc_err load_claims(struct tc_store *s, uint64_t id, struct tc_claims *c,
+                               struct tc_cert_row *row, int64_t *holder)
+{
+    enum tc_err e = tc_cert_get(s, id, row);
+    if (e != TC_OK)
+        return e;
+    struct tc_cert cert;
+    if ((e = tc_cert_decode(row->payload, row->payload_len, &cert, NULL)) != TC_OK)
+        return e;
+    *c = cert.claims;
+    sqlite3_stmt *q;
+    if ((e = tc_store_prepare(s, "SELECT holder FROM certificates WHERE id = ?", &q)) != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, (int64_t)id);
+    *holder = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    sqlite3_finalize(q);
+    return TC_OK;
+}
+
+#define MONTH_SPAN 1200 /* 100 years of months from the tenure start */
+
+enum tc_err tc_convert_check(struct tc_store *s, uint64_t id, int32_t at, struct tc_eligibility *el)
+{
+    const struct tc_profile *p = tc_store_profile(s);
+    struct tc_claims c;
+    struct tc_cert_row row;
+    int64_t holder;
+    memset(el, 0, sizeof *el);
+    enum tc_err e = load_claims(s, id, &c, &row, &holder);
+    if (e != TC_OK)
+        return e;
+#define SHORT(...)                                                                                 \
+    do {                                                                                           \
+        if (el->n_shortfalls < 8)                                                                  \
+            snprintf(el->shortfalls[el->n_shortfalls++], sizeof el->shortfalls[0], __VA_ARGS__);   \
+    } while (0)
+    if (c.track != TC_TRACK_BASIC) {
+        SHORT("证书 %llu 不是基层职称，无需转换", (unsigned long long)id);
+        return TC_OK;
+    }
+    if (strcmp(row.status, "valid") != 0) {
+        SHORT("证书 %llu 状态为 %s，不能转换", (unsigned long long)id, row.status);
+        return TC_OK;
+    }
+    el->months_required = c.conv.months_required ? c.conv.months_required : p->conv_months;
+
+    /* C1: cumulative months, from the tenure start to `at`, employed at a unit that was
+     * basic-level at the time. A calendar month counts when the holder was so employed on at
+     * least one of its days (tenure counts from the month of employment, C4). */
+    uint8_t *months = calloc(MONTH_SPAN, 1);
+    sqlite3_stmt *emp = NULL, *units = NULL, *yr = NULL;
+    if (!months)
+        return TC_ERR_NOMEM;
+    int32_t start;
+    tc_day_index(&start, c.tenure_month / 12, c.tenure_month % 12 + 1, 1);
+    if ((e = tc_store_prepare(s, "SELECT unit, from_day, to_day FROM employment WHERE holder = ?",
+                              &emp)) != TC_OK ||
+        (e = tc_store_prepare(s, "SELECT division, tier, basic_flag, valid_from, valid_to FROM "
+                                 "units WHERE uscc = ? AND valid_from <= ? AND valid_to >= ?",
+                              &units)) != TC_OK)
+        goto out;
+    sqlite3_bind_int64(emp, 1, holder);
+    while (sqlite3_step(emp) == SQLITE_ROW) {
+        int32_t a = sqlite3_column_int(emp, 1), b = sqlite3_column_int(emp, 2);
+        if (a < start)
+            a = start;
+        if (b > at)
+            b = at;
+        if (a > b)
+            continue;
+        sqlite3_bind_text(units, 1, (const char *)sqlite3_column_text(emp, 0), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(units, 2, b);
+        sqlite3_bind_int(units, 3, a);
+        while (sqlite3_step(units) == SQLITE_ROW) {
+            if (!tc_profile_unit_basic(p, (uint32_t)sqlite3_column_int(units, 0),
+                                       (uint8_t)sqlite3_column_int(units, 1),
+                                       sqlite3_column_int(units, 2)))
+                continue;
+            int32_t x = a > sqlite3_column_int(units, 3) ? a : sqlite3_column_int(units, 3);
+            int32_t z = b < sqlite3_column_int(units, 4) ? b : sqlite3_column_int(units, 4);
+            if (x > z)
+                continue;
+            int y1, m1, d1, y2, m2, d2;
+            tc_day_split(x, &y1, &m1, &d1);
+            tc_day_split(z, &y2, &m2, &d2);
+            for (int32_t m = tc_month_index(y1, m1); m <= tc_month_index(y2, m2); m++)
+                if (m - c.tenure_month >= 0 && m - c.tenure_month < MONTH_SPAN)
+                    months[m - c.tenure_month] = 1;
+        }
+        sqlite3_reset(units);
+    }
+    for (int i = 0; i < MONTH_SPAN; i++)
+        el->months += months[i];
+    if (el->months < el->months_required)
+        SHORT("基层单位累计聘用 %d 个月，不足 %d 个月（C1）", el->months, el->months_required);
+
+    /* C1: assessments passed and C2: continuing education, each year of the tenure so far */
+    int y0 = c.tenure_month / 12, y_at, m_at, d_at;
+    tc_day_split(at, &y_at, &m_at, &d_at);
+    if ((e = tc_store_prepare(s, "SELECT (SELECT passed FROM assessments WHERE holder = ?1 AND "
+                                 "year = ?2), (SELECT hours FROM ce_hours WHERE holder = ?1 AND "
+                                 "year = ?2)",
+                              &yr)) != TC_OK)
+        goto out;
+    char missing_a[160] = "", failed_a[160] = "", short_ce[160] = "";
+    for (int y = y0; y < y_at; y++) { /* complete years only */
+        sqlite3_bind_int64(yr, 1, holder);
+        sqlite3_bind_int(yr, 2, y);
+        if (sqlite3_step(yr) == SQLITE_ROW) {
+            char buf[32];
+            if (c.conv.flags & TC_CONV_NEEDS_ASSESSMENTS) {
+                if (sqlite3_column_type(yr, 0) == SQLITE_NULL) {
+                    snprintf(buf, sizeof buf, " %d", y);
+                    strncat(missing_a, buf, sizeof missing_a - strlen(missing_a) - 1);
+                } else if (sqlite3_column_int(yr, 0) == 0) {
+                    snprintf(buf, sizeof buf, " %d", y);
+                    strncat(failed_a, buf, sizeof failed_a - strlen(failed_a) - 1);
+                }
+            }
+            int hours = sqlite3_column_type(yr, 1) == SQLITE_NULL ? 0 : sqlite3_column_int(yr, 1);
+            if (hours < c.conv.ce_hours) {
+                snprintf(buf, sizeof buf, " %d年%d学时", y, hours);
+                strncat(short_ce, buf, sizeof short_ce - strlen(short_ce) - 1);
+            }
+        }
+        sqlite3_reset(yr);
+    }
+    if (*missing_a)
+        SHORT("缺少年度考核结果:%s", missing_a);
+    if (*failed_a)
+        SHORT("年度考核不合格:%s", failed_a);
+    if (*short_ce)
+        SHORT("继续教育不足每年 %u 学时（C2）:%s", c.conv.ce_hours, short_ce);
+    el->eligible = el->n_shortfalls == 0;
+out:
+#undef SHORT
+    sqlite3_finalize(emp);
+    sqlite3_finalize(units);
+    sqlite3_finalize(yr);
+    free(months);
+    return e;
+}
+
+enum tc_err tc_convert_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
+                              uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                              uint64_t *new_id)
+{
+    struct tc_eligibility el;
+    enum tc_err e = tc_convert_check(s, id, at, &el);
+    if (e != TC_OK)
+        return e;
+    if (!el.eligible)
+        return TC_ERR_REFUSED;
+    if (!decision || !*decision || strlen(decision) > TC_APPROVAL_MAX)
+        return TC_ERR_ARG;
+    struct tc_claims old, c;
+    struct tc_cert_row row;
+    int64_t holder;
+    if ((e = load_claims(s, id, &old, &row, &holder)) != TC_OK)
+        return e;
+    /* C1: same series, specialty and level, province-wide; C3: tenure carried over */
+    c = old;
+    c.track = TC_TRACK_PROVINCE;
+    c.method = TC_METHOD_CONVERSION;
+    memset(&c.scope, 0, sizeof c.scope);
+    memset(&c.conv, 0, sizeof c.conv);
+    c.conv.kind = TC_CONV_FROM;
+    c.conv.predecessor = id;
+    c.conv.carried_tenure_month = old.tenure_month;
+    c.obtained_day = at;
+    int y, m, d;
+    tc_day_split(at, &y, &m, &d);
+    c.eval_year = (uint16_t)y;
+    c.committee = committee;
+    c.issued_at = now;
+    struct stmts st;
+    sqlite3_stmt *up = NULL, *ev = NULL, *hq = NULL;
+    if ((e = prepare_stmts(s, &st)) != TC_OK)
+        goto out;
+    uint8_t hash[32];
+    if ((e = tc_store_prepare(s, "SELECT id_hash FROM holders WHERE id = ?", &hq)) != TC_OK)
+        goto out;
+    sqlite3_bind_int64(hq, 1, holder);
+    if (sqlite3_step(hq) != SQLITE_ROW || sqlite3_column_bytes(hq, 0) != 32) {
+        e = TC_ERR_STORE;
+        goto out;
+    }
+    memcpy(hash, sqlite3_column_blob(hq, 0), 32);
+    if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
+        goto out;
+    uint64_t next;
+    next_id_base(&st, now, &next);
+    c.id = next;
+    uint8_t msg[TC_CERT_MAX_BYTES];
+    size_t len;
+    if ((e = tc_keys_sign_cert(msg, sizeof msg, &len, &c, issuer)) == TC_OK)
+        e = store_one(s, &st, &c, hash, msg, len, tc_keys_secret_pub(issuer)->kid, decision, 0,
+                      "valid", id, now, "convert_issue");
+    if (e == TC_OK &&
+        (e = tc_store_prepare(s, "UPDATE certificates SET status = 'superseded', successor = ?, "
+                                 "status_day = ? WHERE id = ? AND status = 'valid'",
+                              &up)) == TC_OK) {
+        sqlite3_bind_int64(up, 1, (int64_t)c.id);
+        sqlite3_bind_int(up, 2, at);
+        sqlite3_bind_int64(up, 3, (int64_t)id);
+        e = tc_store_step_done(s, up);
+        if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
+            e = TC_ERR_STORE;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "{\"successor\":%llu}", (unsigned long long)c.id);
+    if (e == TC_OK)
+        e = tc_store_event(s, &ev, (int64_t)now, "supersede", id, detail);
+    if (e == TC_OK)
+        e = tc_store_exec(s, "COMMIT");
+    if (e != TC_OK) {
+        tc_store_exec(s, "ROLLBACK");
+        tc_store_reload_head(s);
+    } else {
+        *new_id = c.id;
+    }
+out:
+    sqlite3_finalize(up);
+    sqlite3_finalize(ev);
+    sqlite3_finalize(hq);
+    stmts_free(&st);
+    return e;
+}

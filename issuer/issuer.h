@@ -1,0 +1,183 @@
+/*
+ * issuer.h - the issuer: a SQLite store for one province profile, the basic-level unit
+ * directory and the records behind the conversion path, issuance under the rules of RULES.md,
+ * conversion (C1-C3, C5), revocation (A2), an append-only hash-chained audit log (A3), and the
+ * signed status bundle verifiers load.
+ *
+ * Store: schema versioned with PRAGMA user_version, WAL, foreign keys on, every change in one
+ * transaction together with its audit event. Holders are found by a keyed BLAKE2b hash of their
+ * resident ID number; the number itself is never stored, only its mask.
+ *
+ * Secrets: the store's hash key (a titlecert-keys hash-key file) yields two subkeys, one keying
+ * the holder hash, one keying the audit chain's MAC, so the chain cannot be recomputed after an
+ * edit without that key.
+ *
+ * Refusals name their rule: struct tc_refusal carries the rule ID, the field and a sentence.
+ */
+#ifndef TC_ISSUER_H
+#define TC_ISSUER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert.h"
+#include "keys.h"
+
+#define TC_AAD_BUNDLE "titlecert/status-bundle/v1"
+#define TC_BUNDLE_MAX_BYTES (64u << 20)
+#define TC_CSV_MAX_BYTES (256u << 20)
+#define TC_CSV_MAX_ROWS 2000000
+#define TC_CSV_MAX_FIELD 512
+#define TC_BATCH_MAX 1000000
+#define TC_APPROVAL_MAX 64
+
+struct sqlite3;
+struct tc_store;
+
+/* The two keys derived from the store's hash-key file, in sodium_malloc'd memory. */
+struct tc_store_keys;
+enum tc_err tc_store_keys_derive(struct tc_store_keys **out, const struct tc_secret *hash_key);
+void tc_store_keys_free(struct tc_store_keys *k);
+
+/* Creates a store for profile_json (validated) at path; refuses an existing file. The hash keys
+ * are bound to the store: opening it for writing with another hash key fails. */
+enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len,
+                          const struct tc_store_keys *keys, const char **why);
+/* Opens a store, migrating its schema forward. keys may be NULL for read-only use. */
+enum tc_err tc_store_open(struct tc_store **out, const char *path, const struct tc_store_keys *keys);
+void tc_store_close(struct tc_store *s);
+/* SQLite's last message for the handle (never holds secrets). */
+const char *tc_store_errmsg(const struct tc_store *s);
+const struct tc_profile *tc_store_profile(const struct tc_store *s);
+const char *tc_store_profile_json(const struct tc_store *s);
+struct sqlite3 *tc_store_db(struct tc_store *s);
+
+/* The keyed hash of a resident ID number (after GB 11643 validation). */
+enum tc_err tc_store_holder_hash(const struct tc_store *s, const char *idno, uint8_t out[32]);
+
+/* ---- refusals ----------------------------------------------------------------------------- */
+struct tc_refusal {
+    size_t line;      /* CSV line, 0 when not from a file */
+    char rule[8];     /* "D1", "S3", ... or "" for format errors */
+    char field[32];
+    char msg[240];
+};
+struct tc_refusals {
+    struct tc_refusal *v;
+    size_t n, cap;
+    size_t total; /* how many there were, even past the ones kept */
+};
+void tc_refusals_add(struct tc_refusals *r, size_t line, const char *rule, const char *field,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void tc_refusals_free(struct tc_refusals *r);
+
+/* ---- CSV (libcsv) ------------------------------------------------------------------------- */
+/* Reads a UTF-8 CSV file with a header row; calls row() for each data row with its line number
+ * and the fields in the order of `columns` (a missing optional column gives ""). Columns named
+ * with a trailing '?' are optional. Field text must be safe UTF-8 of at most TC_CSV_MAX_FIELD
+ * bytes. Problems go to refusals; returns TC_ERR_IO/TC_ERR_SIZE_LIMIT for the file itself. */
+typedef void (*tc_csv_row_fn)(void *ctx, size_t line, const char *const *fields);
+enum tc_err tc_csv_read(const char *path, const char *const *columns, size_t ncolumns,
+                        tc_csv_row_fn row, void *ctx, struct tc_refusals *refusals);
+enum tc_err tc_csv_read_mem(const char *data, size_t len, const char *const *columns,
+                            size_t ncolumns, tc_csv_row_fn row, void *ctx,
+                            struct tc_refusals *refusals);
+
+/* ---- directory and records ---------------------------------------------------------------- */
+/* Imports units: uscc,name,division,tier,basic_level?,valid_from,valid_to? (docs/CSV.md). The
+ * whole file is checked first; nothing is written unless every line is good. */
+enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_uscc,
+                            struct tc_refusals *ref, size_t *imported, size_t *warnings);
+/* Employment periods, annual assessments and continuing-education hours (docs/CSV.md). */
+enum tc_err tc_records_import(struct tc_store *s, const char *kind, const char *path,
+                              struct tc_refusals *ref, size_t *imported);
+
+/* A unit as the directory knows it on a day. */
+struct tc_unit {
+    char uscc[TC_USCC_LEN + 1];
+    char name[192];
+    uint32_t division; /* 6-digit code of the county (or higher) it belongs to */
+    uint32_t township; /* 9-digit township code, or 0 */
+    uint8_t tier;
+    int basic_flag;    /* -1 unknown, 0 no, 1 yes */
+    int32_t valid_from, valid_to; /* valid_to INT32_MAX when open */
+};
+/* TC_ERR_NOT_FOUND when the directory has no entry for uscc valid on day. */
+enum tc_err tc_units_find(struct tc_store *s, const char *uscc, int32_t day, struct tc_unit *u);
+
+/* ---- issuance ----------------------------------------------------------------------------- */
+struct tc_issue_request {
+    struct tc_claims claims;  /* id, issued_at, scope (if !scope_given) and conversion filled in */
+    char idno[TC_IDNO_LEN + 1];
+    bool scope_given;
+    char approval[TC_APPROVAL_MAX + 1];
+    size_t line;              /* CSV line, for refusals */
+};
+
+/* Checks every request against the rules (T1, D1, D2, S3, C4, A1, A2 blacklist) and against the
+ * other requests; fills in defaults (scope from the profile, conversion path). Adds a refusal per
+ * problem; TC_OK only when there is none. */
+enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
+                           const struct tc_trust_list *tl, const struct tc_pubkey *issuer,
+                           uint64_t now, struct tc_refusals *ref);
+
+/* Issues checked requests in one transaction: ids allocated, each certificate signed, stored
+ * and logged. progress(ctx, done, total) is called now and then. All or nothing. */
+typedef void (*tc_progress_fn)(void *ctx, size_t done, size_t total);
+enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
+                            const struct tc_secret *issuer, uint64_t now, const char *source,
+                            tc_progress_fn progress, void *ctx);
+
+/* Parses a committee results CSV (docs/CSV.md) into requests (malloc'd). */
+enum tc_err tc_issue_read_csv(struct tc_store *s, const char *path, struct tc_issue_request **reqs,
+                              size_t *n, struct tc_refusals *ref);
+
+/* ---- certificates ------------------------------------------------------------------------- */
+struct tc_cert_row {
+    uint64_t id;
+    char status[12];     /* valid, revoked, superseded */
+    uint64_t successor;
+    uint64_t predecessor;
+    char reason[TC_REASON_MAX + 1];
+    int32_t status_day;
+    uint8_t payload[TC_CERT_MAX_BYTES];
+    size_t payload_len;
+};
+enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row);
+
+/* A2: revokes a certificate (reason: fraud, error, other; day), optionally blacklisting its
+ * holder from that day until `until` (0: open). The record stays. */
+enum tc_err tc_revoke(struct tc_store *s, uint64_t id, const char *reason, int32_t day,
+                      bool blacklist, const char *bl_reason, int32_t until, uint64_t now);
+
+/* C1: the eligibility of a basic-level certificate for conversion at day `at`. */
+struct tc_eligibility {
+    int months;            /* cumulative months at basic-level units since the tenure start */
+    int months_required;
+    bool eligible;
+    char shortfalls[8][160]; /* each a sentence in Chinese */
+    size_t n_shortfalls;
+};
+enum tc_err tc_convert_check(struct tc_store *s, uint64_t id, int32_t at, struct tc_eligibility *el);
+/* C1/C3: issues the province-wide certificate (same level, tenure carried over) for the unified
+ * committee's decision `decision`, and marks the old one superseded, in one transaction.
+ * Refuses (TC_ERR_REFUSED) when not eligible. */
+enum tc_err tc_convert_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
+                              uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                              uint64_t *new_id);
+
+/* ---- audit (A3) --------------------------------------------------------------------------- */
+/* Walks the chain: every event's MAC and link. *bad is the first bad event's sequence number (0 if
+ * none), *count the events, *head the last MAC. */
+enum tc_err tc_audit_verify(struct tc_store *s, uint64_t *count, uint64_t *bad, uint8_t head[32]);
+
+/* ---- status bundle ------------------------------------------------------------------------ */
+/* Signs a bundle: trust list, revoked and superseded ids, unit directory, profile, title table,
+ * version (one more than the last export), issued_at, audit head. The signing key must be
+ * endorsed in the trust list for status publication (TC_AUTHZ_STATUS). out is malloc'd. */
+enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
+                             const struct tc_trust_list *tl, const struct tc_secret *key,
+                             uint64_t now, uint8_t **out, size_t *len, uint64_t *version);
+
+#endif

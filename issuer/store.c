@@ -1,0 +1,459 @@
+/*
+ * store.c - the issuer's SQLite store: schema and migrations, the keys bound to a store, the
+ * keyed holder hash, the audit chain (A3) and refusal lists.
+ *
+ * Schema changes are numbered migrations applied in order under PRAGMA user_version, each in its
+ * own transaction. The audit table refuses UPDATE and DELETE by trigger; beyond that, every event
+ * carries a MAC (keyed BLAKE2b-256) over the previous event's MAC and its own content, so an
+ * edited, deleted or inserted event breaks the chain and cannot be re-chained without the store's
+ * key. The chain head goes into every status bundle, which anchors truncation of the tail too.
+ */
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "issuer.h"
+#include "issuer_internal.h"
+
+struct tc_store_keys {
+    uint8_t holder[32];
+    uint8_t audit[32];
+    uint8_t check[32]; /* binds keys to a store: BLAKE2b(holder key, "titlecert store check") */
+};
+
+enum tc_err tc_store_keys_derive(struct tc_store_keys **out, const struct tc_secret *hash_key)
+{
+    *out = NULL;
+    if (tc_keys_secret_kind(hash_key) != TC_KEY_HASH)
+        return TC_ERR_ARG;
+    struct tc_store_keys *k = sodium_malloc(sizeof *k);
+    if (!k)
+        return TC_ERR_NOMEM;
+    const uint8_t *master = tc_keys_secret_bytes(hash_key);
+    crypto_kdf_derive_from_key(k->holder, 32, 1, "tcissuer", master);
+    crypto_kdf_derive_from_key(k->audit, 32, 2, "tcissuer", master);
+    static const char check[] = "titlecert store check";
+    crypto_generichash(k->check, 32, (const uint8_t *)check, sizeof check - 1, k->holder, 32);
+    sodium_mprotect_readonly(k);
+    *out = k;
+    return TC_OK;
+}
+
+void tc_store_keys_free(struct tc_store_keys *k)
+{
+    if (k) {
+        sodium_mprotect_readwrite(k);
+        sodium_free(k);
+    }
+}
+
+/* ---- schema ------------------------------------------------------------------------------- */
+
+static const char *const migrations[] = {
+    /* 1: the first schema */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);"
+    "CREATE TABLE holders(id INTEGER PRIMARY KEY, id_hash BLOB NOT NULL UNIQUE,"
+    "  id_mask TEXT NOT NULL, name TEXT NOT NULL);"
+    "CREATE TABLE units(id INTEGER PRIMARY KEY, uscc TEXT NOT NULL, name TEXT NOT NULL,"
+    "  division INTEGER NOT NULL, township INTEGER NOT NULL DEFAULT 0, tier INTEGER NOT NULL,"
+    "  basic_flag INTEGER NOT NULL DEFAULT -1, valid_from INTEGER NOT NULL,"
+    "  valid_to INTEGER NOT NULL, UNIQUE(uscc, valid_from));"
+    "CREATE TABLE employment(id INTEGER PRIMARY KEY, holder INTEGER NOT NULL REFERENCES holders,"
+    "  unit TEXT NOT NULL, from_day INTEGER NOT NULL, to_day INTEGER NOT NULL);"
+    "CREATE INDEX employment_holder ON employment(holder);"
+    "CREATE TABLE assessments(holder INTEGER NOT NULL REFERENCES holders, year INTEGER NOT NULL,"
+    "  passed INTEGER NOT NULL, PRIMARY KEY(holder, year));"
+    "CREATE TABLE ce_hours(holder INTEGER NOT NULL REFERENCES holders, year INTEGER NOT NULL,"
+    "  hours INTEGER NOT NULL, PRIMARY KEY(holder, year));"
+    "CREATE TABLE batches(id INTEGER PRIMARY KEY, source TEXT NOT NULL, rows INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL);"
+    "CREATE TABLE certificates(rid INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE,"
+    "  holder INTEGER NOT NULL REFERENCES holders, track INTEGER NOT NULL,"
+    "  level INTEGER NOT NULL, series INTEGER NOT NULL, eval_year INTEGER NOT NULL,"
+    "  obtained INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'valid'"
+    "  CHECK(status IN ('valid','revoked','superseded')), successor INTEGER, predecessor INTEGER,"
+    "  reason TEXT, status_day INTEGER, approval TEXT, batch INTEGER REFERENCES batches,"
+    "  payload BLOB NOT NULL, kid BLOB NOT NULL, issued_at INTEGER NOT NULL);"
+    "CREATE INDEX certificates_holder ON certificates(holder);"
+    "CREATE TABLE blacklist(id INTEGER PRIMARY KEY, holder INTEGER NOT NULL REFERENCES holders,"
+    "  reason TEXT NOT NULL, from_day INTEGER NOT NULL, to_day INTEGER NOT NULL);"
+    "CREATE TABLE events(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,"
+    "  cert INTEGER NOT NULL, detail TEXT NOT NULL, mac BLOB NOT NULL);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+struct tc_store {
+    sqlite3 *db;
+    struct tc_profile profile;
+    char *profile_json;
+    const struct tc_store_keys *keys;
+    uint8_t head[32]; /* MAC of the last event */
+    int64_t last_seq;
+    char msg[256];
+};
+
+static enum tc_err db_error(struct tc_store *s)
+{
+    snprintf(s->msg, sizeof s->msg, "%s", sqlite3_errmsg(s->db));
+    return TC_ERR_STORE;
+}
+
+const char *tc_store_errmsg(const struct tc_store *s)
+{
+    return s->msg;
+}
+
+const struct tc_profile *tc_store_profile(const struct tc_store *s)
+{
+    return &s->profile;
+}
+
+const char *tc_store_profile_json(const struct tc_store *s)
+{
+    return s->profile_json;
+}
+
+sqlite3 *tc_store_db(struct tc_store *s)
+{
+    return s->db;
+}
+
+enum tc_err tc_store_exec(struct tc_store *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? TC_OK : db_error(s);
+}
+
+enum tc_err tc_store_prepare(struct tc_store *s, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v2(s->db, sql, -1, st, NULL) == SQLITE_OK ? TC_OK : db_error(s);
+}
+
+enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TC_OK : db_error(s);
+}
+
+static enum tc_err migrate(struct tc_store *s)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return db_error(s);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > SCHEMA_VERSION)
+        return TC_ERR_SCHEMA;
+    for (int v = version; v < SCHEMA_VERSION; v++) {
+        char set[64];
+        snprintf(set, sizeof set, "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            return db_error(s);
+        if (sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(s->db, set, NULL, NULL, NULL) != SQLITE_OK) {
+            enum tc_err e = db_error(s);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return e;
+        }
+        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            return db_error(s);
+    }
+    return TC_OK;
+}
+
+static enum tc_err open_db(struct tc_store *s, const char *path, int flags)
+{
+    if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+        return s->db ? db_error(s) : TC_ERR_NOMEM;
+    sqlite3_busy_timeout(s->db, 5000);
+    if (tc_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+                         "PRAGMA synchronous=FULL") != TC_OK)
+        return TC_ERR_STORE;
+    return migrate(s);
+}
+
+static enum tc_err meta_get(struct tc_store *s, const char *key, void **val, size_t *len)
+{
+    sqlite3_stmt *st;
+    enum tc_err e = tc_store_prepare(s, "SELECT value FROM meta WHERE key = ?", &st);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    e = TC_ERR_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(st, 0);
+        *val = malloc((size_t)n + 1);
+        if (*val) {
+            memcpy(*val, sqlite3_column_blob(st, 0), (size_t)n);
+            ((char *)*val)[n] = '\0';
+            *len = (size_t)n;
+            e = TC_OK;
+        } else {
+            e = TC_ERR_NOMEM;
+        }
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+enum tc_err tc_store_meta_set(struct tc_store *s, const char *key, const void *val, size_t len)
+{
+    sqlite3_stmt *st;
+    enum tc_err e = tc_store_prepare(s, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_STATIC);
+    e = tc_store_step_done(s, st);
+    sqlite3_finalize(st);
+    return e;
+}
+
+enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len,
+                          const struct tc_store_keys *keys, const char **why)
+{
+    struct tc_profile p;
+    enum tc_err e = tc_profile_parse(&p, profile_json, len, why);
+    if (e != TC_OK)
+        return e;
+    if (access(path, F_OK) == 0)
+        return TC_ERR_EXISTS;
+    struct tc_store s;
+    memset(&s, 0, sizeof s);
+    if ((e = open_db(&s, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) == TC_OK &&
+        (e = tc_store_exec(&s, "BEGIN IMMEDIATE")) == TC_OK) {
+        if ((e = tc_store_meta_set(&s, "profile", profile_json, len)) == TC_OK &&
+            (e = tc_store_meta_set(&s, "key_check", keys->check, 32)) == TC_OK)
+            e = tc_store_exec(&s, "COMMIT");
+        else
+            tc_store_exec(&s, "ROLLBACK");
+    }
+    if (e != TC_OK && why)
+        *why = "could not create the store";
+    sqlite3_close(s.db);
+    if (e != TC_OK)
+        unlink(path);
+    return e;
+}
+
+enum tc_err tc_store_open(struct tc_store **out, const char *path, const struct tc_store_keys *keys)
+{
+    *out = NULL;
+    if (access(path, F_OK) != 0)
+        return TC_ERR_NOT_FOUND;
+    struct tc_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return TC_ERR_NOMEM;
+    enum tc_err e = open_db(s, path, SQLITE_OPEN_READWRITE);
+    void *val = NULL;
+    size_t len = 0;
+    const char *why;
+    if (e != TC_OK)
+        goto fail;
+    if ((e = meta_get(s, "profile", &val, &len)) != TC_OK)
+        goto fail;
+    s->profile_json = val;
+    if ((e = tc_profile_parse(&s->profile, s->profile_json, len, &why)) != TC_OK)
+        goto fail;
+    if (keys) {
+        void *check = NULL;
+        size_t clen = 0;
+        if ((e = meta_get(s, "key_check", &check, &clen)) != TC_OK)
+            goto fail;
+        bool same = clen == 32 && sodium_memcmp(check, keys->check, 32) == 0;
+        free(check);
+        if (!same) {
+            snprintf(s->msg, sizeof s->msg, "this hash key is not the store's");
+            e = TC_ERR_PASSPHRASE;
+            goto fail;
+        }
+        s->keys = keys;
+    }
+    /* the chain head */
+    sqlite3_stmt *st;
+    if ((e = tc_store_prepare(s, "SELECT seq, mac FROM events ORDER BY seq DESC LIMIT 1", &st)) !=
+        TC_OK)
+        goto fail;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
+        s->last_seq = sqlite3_column_int64(st, 0);
+        memcpy(s->head, sqlite3_column_blob(st, 1), 32);
+    }
+    sqlite3_finalize(st);
+    *out = s;
+    return TC_OK;
+fail:
+    tc_store_close(s);
+    return e;
+}
+
+void tc_store_close(struct tc_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_close(s->db);
+    free(s->profile_json);
+    free(s);
+}
+
+enum tc_err tc_store_holder_hash(const struct tc_store *s, const char *idno, uint8_t out[32])
+{
+    if (!s->keys)
+        return TC_ERR_ARG;
+    if (!tc_idno_valid(idno))
+        return TC_ERR_CODE;
+    crypto_generichash(out, 32, (const uint8_t *)idno, TC_IDNO_LEN, s->keys->holder, 32);
+    return TC_OK;
+}
+
+/* ---- audit chain --------------------------------------------------------------------------- */
+
+static void event_mac(uint8_t out[32], const uint8_t key[32], const uint8_t prev[32], int64_t seq,
+                      int64_t at, const char *kind, uint64_t cert, const char *detail)
+{
+    crypto_generichash_state h;
+    uint8_t num[8];
+    crypto_generichash_init(&h, key, 32, 32);
+    crypto_generichash_update(&h, prev, 32);
+    for (int i = 0; i < 8; i++)
+        num[i] = (uint8_t)((uint64_t)seq >> (8 * i));
+    crypto_generichash_update(&h, num, 8);
+    for (int i = 0; i < 8; i++)
+        num[i] = (uint8_t)((uint64_t)at >> (8 * i));
+    crypto_generichash_update(&h, num, 8);
+    crypto_generichash_update(&h, (const uint8_t *)kind, strlen(kind) + 1);
+    for (int i = 0; i < 8; i++)
+        num[i] = (uint8_t)(cert >> (8 * i));
+    crypto_generichash_update(&h, num, 8);
+    crypto_generichash_update(&h, (const uint8_t *)detail, strlen(detail));
+    crypto_generichash_final(&h, out, 32);
+}
+
+/* Appends an event; the caller holds the transaction. On rollback the caller must reload the
+ * head (tc_store_reload_head). */
+enum tc_err tc_store_event(struct tc_store *s, sqlite3_stmt **cache, int64_t at, const char *kind,
+                           uint64_t cert, const char *detail)
+{
+    if (!s->keys)
+        return TC_ERR_ARG;
+    enum tc_err e;
+    if (!*cache && (e = tc_store_prepare(s, "INSERT INTO events(seq, at, kind, cert, detail, mac) "
+                                            "VALUES(?, ?, ?, ?, ?, ?)",
+                                         cache)) != TC_OK)
+        return e;
+    uint8_t mac[32];
+    int64_t seq = s->last_seq + 1;
+    event_mac(mac, s->keys->audit, s->head, seq, at, kind, cert, detail);
+    sqlite3_stmt *st = *cache;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, at);
+    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (int64_t)cert);
+    sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 6, mac, 32, SQLITE_STATIC);
+    if ((e = tc_store_step_done(s, st)) != TC_OK)
+        return e;
+    s->last_seq = seq;
+    memcpy(s->head, mac, 32);
+    return TC_OK;
+}
+
+void tc_store_reload_head(struct tc_store *s)
+{
+    sqlite3_stmt *st;
+    s->last_seq = 0;
+    memset(s->head, 0, 32);
+    if (tc_store_prepare(s, "SELECT seq, mac FROM events ORDER BY seq DESC LIMIT 1", &st) != TC_OK)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
+        s->last_seq = sqlite3_column_int64(st, 0);
+        memcpy(s->head, sqlite3_column_blob(st, 1), 32);
+    }
+    sqlite3_finalize(st);
+}
+
+enum tc_err tc_audit_verify(struct tc_store *s, uint64_t *count, uint64_t *bad, uint8_t head[32])
+{
+    *count = 0;
+    *bad = 0;
+    if (!s->keys)
+        return TC_ERR_ARG;
+    sqlite3_stmt *st;
+    enum tc_err e = tc_store_prepare(
+        s, "SELECT seq, at, kind, cert, detail, mac FROM events ORDER BY seq", &st);
+    if (e != TC_OK)
+        return e;
+    uint8_t prev[32] = {0}, mac[32];
+    int64_t expect = 1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        const char *kind = (const char *)sqlite3_column_text(st, 2);
+        const char *detail = (const char *)sqlite3_column_text(st, 4);
+        event_mac(mac, s->keys->audit, prev, seq, sqlite3_column_int64(st, 1), kind ? kind : "",
+                  (uint64_t)sqlite3_column_int64(st, 3), detail ? detail : "");
+        (*count)++;
+        if (seq != expect || sqlite3_column_bytes(st, 5) != 32 ||
+            sodium_memcmp(mac, sqlite3_column_blob(st, 5), 32) != 0) {
+            *bad = (uint64_t)(seq != expect ? expect : seq);
+            break;
+        }
+        memcpy(prev, mac, 32);
+        expect++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(s);
+    if (head)
+        memcpy(head, prev, 32);
+    return TC_OK;
+}
+
+void tc_store_head(const struct tc_store *s, int64_t *seq, uint8_t head[32])
+{
+    *seq = s->last_seq;
+    memcpy(head, s->head, 32);
+}
+
+/* ---- refusals ------------------------------------------------------------------------------ */
+
+#define REFUSALS_KEPT 1000
+
+void tc_refusals_add(struct tc_refusals *r, size_t line, const char *rule, const char *field,
+                     const char *fmt, ...)
+{
+    r->total++;
+    if (r->n == REFUSALS_KEPT)
+        return;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        struct tc_refusal *v = realloc(r->v, cap * sizeof *v);
+        if (!v)
+            return;
+        r->v = v;
+        r->cap = cap;
+    }
+    struct tc_refusal *x = &r->v[r->n++];
+    x->line = line;
+    snprintf(x->rule, sizeof x->rule, "%s", rule ? rule : "");
+    snprintf(x->field, sizeof x->field, "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->msg, sizeof x->msg, fmt, ap);
+    va_end(ap);
+}
+
+void tc_refusals_free(struct tc_refusals *r)
+{
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
