@@ -87,6 +87,8 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;"
     "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
     "  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;",
+    /* 2: a certificate's history (show) and audit checks look events up by certificate */
+    "CREATE INDEX events_cert ON events(cert);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -8,8 +8,8 @@ pkgs=(meson ninja-build pkg-config gcc libsodium-dev libqrencode-dev libmicrohtt
       python3)
 case "$level" in
   build) ;;
-  test) pkgs+=(zbar-tools) ;;
-  fuzz) pkgs+=(zbar-tools clang libclang-rt-14-dev) ;;
+  test) pkgs+=(zbar-tools sqlite3) ;;
+  fuzz) pkgs+=(zbar-tools sqlite3 clang libclang-rt-14-dev) ;;
   *) echo "usage: scripts/deps.sh [build|test|fuzz]" >&2; exit 2 ;;
 esac
 missing=()
