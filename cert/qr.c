@@ -10,7 +10,7 @@
  * With a path (case-sensitive) the prefix stays in byte mode as written.
  *
  * PNG files are written with libpng into a temporary file and renamed into place, so a reader
- * never sees half an image.
+ * never sees half an image (not fsync'd: see finish_tmp).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -124,9 +124,12 @@ static FILE *open_tmp(const char *path, char *tmp, size_t cap)
     return f;
 }
 
+/* No fsync: a QR image can always be rendered again from the store, and one fsync per image
+ * would cap batch rendering at the disk's sync rate. The rename still means a reader sees the
+ * old file or the whole new one, never half an image. */
 static enum tc_err finish_tmp(FILE *f, const char *tmp, const char *path, bool ok)
 {
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+    if (fflush(f) != 0)
         ok = false;
     if (fclose(f) != 0)
         ok = false;
@@ -156,6 +159,8 @@ enum tc_err tc_qr_write_png(const struct tc_qr *qr, const char *path, int scale)
     if (setjmp(png_jmpbuf(png)))
         goto done;
     png_init_io(png, f);
+    /* 1-bit images gain nothing from row filters, and trying them costs most of the time */
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
     png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)side, 1, PNG_COLOR_TYPE_GRAY,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

@@ -308,13 +308,15 @@ out:
 
 enum tc_err tc_units_find(struct tc_store *s, const char *uscc, int32_t day, struct tc_unit *u)
 {
-    sqlite3_stmt *st;
-    enum tc_err e = tc_store_prepare(
-        s, "SELECT name, division, township, tier, basic_flag, valid_from, valid_to FROM units "
-           "WHERE uscc = ? AND valid_from <= ? AND valid_to >= ? LIMIT 1",
-        &st);
-    if (e != TC_OK)
+    sqlite3_stmt **cached = tc_store_unit_find_stmt(s), *st;
+    enum tc_err e;
+    if (!*cached &&
+        (e = tc_store_prepare(s, "SELECT name, division, township, tier, basic_flag, valid_from, "
+                                 "valid_to FROM units WHERE uscc = ? AND valid_from <= ? AND "
+                                 "valid_to >= ? LIMIT 1",
+                              cached)) != TC_OK)
         return e;
+    st = *cached;
     sqlite3_bind_text(st, 1, uscc, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, day);
     sqlite3_bind_int(st, 3, day);
@@ -331,7 +333,7 @@ enum tc_err tc_units_find(struct tc_store *s, const char *uscc, int32_t day, str
         u->valid_to = sqlite3_column_int(st, 6);
         e = TC_OK;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return e;
 }
 

@@ -16,6 +16,8 @@ enum tc_err tc_store_event(struct tc_store *s, sqlite3_stmt **cache, int64_t at,
                            uint64_t cert, const char *detail);
 /* After a rollback: the chain head as the database has it. */
 void tc_store_reload_head(struct tc_store *s);
+/* The store's cached statement for tc_units_find. */
+sqlite3_stmt **tc_store_unit_find_stmt(struct tc_store *s);
 void tc_store_head(const struct tc_store *s, int64_t *seq, uint8_t head[32]);
 
 /* Day index of a Unix time in Beijing time. */

@@ -242,13 +242,13 @@ struct opts {
     const char *db, *hash_key, *key, *root, *trust, *out_dir, *base, *penv, *pfile, *out;
     const char *profile, *reason, *date, *until, *bl_reason, *decision, *at, *claims;
     long committee;
-    bool strict_uscc, blacklist, dry_run, quiet;
+    bool strict_uscc, blacklist, dry_run, quiet, qr;
 };
 
 enum {
     O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
-    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_HELP
+    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_HELP
 };
 
 static int parse_opts(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
@@ -266,6 +266,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
         {"claims", required_argument, 0, O_CLAIMS},  {"committee", required_argument, 0, O_COMMITTEE},
         {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
         {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
+        {"qr", no_argument, 0, O_QR},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
@@ -300,6 +301,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
         case O_BLACKLIST: o->blacklist = true; break;
         case O_DRY: o->dry_run = true; break;
         case O_QUIET: o->quiet = true; break;
+        case O_QR: o->qr = true; break;
         case O_HELP: fputs(help, stdout); return -1;
         default: return usage_error(cmd, "unknown option");
         }
@@ -962,8 +964,9 @@ out:
 }
 
 static const char show_help[] =
-    "Usage: " PROG " show --db FILE CERT_ID\n"
-    "Prints a certificate in readable Chinese with its status and history.\n";
+    "Usage: " PROG " show --db FILE [--qr --base-url URL] CERT_ID\n"
+    "Prints a certificate in readable Chinese with its status and history; --qr adds its QR code\n"
+    "(the link to the verification page at URL) on the terminal.\n";
 
 static int cmd_show(int argc, char **argv)
 {
@@ -1046,8 +1049,25 @@ static int cmd_show(int argc, char **argv)
                    (const char *)sqlite3_column_text(q, 3));
         sqlite3_finalize(q);
     }
+    rc = 0;
+    if (o.qr) {
+        char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX + 1];
+        struct tc_qr qr;
+        if (!o.base)
+            rc = usage_error("show", "--qr needs --base-url");
+        else if ((e = tc_text_encode(text, sizeof text, row.payload, row.payload_len)) != TC_OK ||
+                 (e = tc_link_make(link, sizeof link, o.base, text)) != TC_OK ||
+                 (e = tc_qr_encode(&qr, link, TC_QR_M)) != TC_OK)
+            rc = fail("qr", e);
+        else {
+            char *art = tc_qr_to_terminal(&qr);
+            printf("二维码（QR version %d, ECC M）\n%s", qr.version, art ? art : "");
+            free(art);
+            tc_qr_free(&qr);
+        }
+    }
     tc_store_close(s);
-    return 0;
+    return rc;
 }
 
 static const char audit_help[] =

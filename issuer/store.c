@@ -99,6 +99,7 @@ struct tc_store {
     const struct tc_store_keys *keys;
     uint8_t head[32]; /* MAC of the last event */
     int64_t last_seq;
+    sqlite3_stmt *unit_find; /* prepared once: issuance looks a unit up per certificate */
     char msg[256];
 };
 
@@ -302,6 +303,7 @@ void tc_store_close(struct tc_store *s)
 {
     if (!s)
         return;
+    sqlite3_finalize(s->unit_find);
     sqlite3_close(s->db);
     free(s->profile_json);
     free(s);
@@ -418,6 +420,11 @@ enum tc_err tc_audit_verify(struct tc_store *s, uint64_t *count, uint64_t *bad, 
     if (head)
         memcpy(head, prev, 32);
     return TC_OK;
+}
+
+sqlite3_stmt **tc_store_unit_find_stmt(struct tc_store *s)
+{
+    return &s->unit_find;
 }
 
 void tc_store_head(const struct tc_store *s, int64_t *seq, uint8_t head[32])

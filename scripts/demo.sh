@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# titlecert demo on embedded defaults: builds, creates a DEMO key hierarchy, issues sample
-# certificates, shows a QR code, writes PNGs, and verifies them offline (payload, link and image).
+# titlecert demo on embedded defaults: builds, creates a DEMO key hierarchy, initialises a 甘肃
+# store with sample units and records, issues a batch of committee results (basic-level and
+# province-wide), converts one, revokes one, exports the signed status bundle, shows a QR code and
+# verifies certificates offline (payload, link and image).
 # Everything goes to demo-out/, recreated on each run. The passphrase comes from
 # TITLECERT_DEMO_PASSPHRASE (default below): demo keys only, never for real certificates.
 set -euo pipefail
@@ -33,23 +35,51 @@ $keys trust-list --root "$out/keys/root.key" --version 1 --out "$out/keys/trust.
   "$out/keys/gs-ws.endorsement" "${P[@]}"
 
 echo
-echo "-- 2. issue sample certificates --"
-for f in data/samples/gs-basic.json data/samples/gs-province.json; do
-  $issuer sign --key "$out/keys/gs-ws.key" --claims "$f" --out-dir "$out/certs" --base-url "$base" \
-    --root "$out/keys/root.pub" --trust-list "$out/keys/trust.list" --qr "${P[@]}"
-  echo
+echo "-- 2. a 甘肃 (GS) store: unit directory, records, a batch of committee results --"
+$keys hash-key-create --out "$out/keys/store" --name 甘肃省职称证书库 --kdf interactive "${P[@]}"
+$keys issuer-create --out "$out/keys/gs-status" --name 甘肃省人社厅职称证书发布 --kdf interactive "${P[@]}"
+$keys endorse --root "$out/keys/root.key" --issuer "$out/keys/gs-status.pub" --from "$today" --to "$until" \
+  --region 62 --tracks status --out "$out/keys/gs-status.endorsement" "${P[@]}"
+$keys trust-list --root "$out/keys/root.key" --version 2 --out "$out/keys/trust.list.new" \
+  "$out/keys/gs-ws.endorsement" "$out/keys/gs-status.endorsement" "${P[@]}" >/dev/null
+mv "$out/keys/trust.list.new" "$out/keys/trust.list"
+D=(--db "$out/gs.db" --hash-key "$out/keys/store.key" "${P[@]}")
+T=(--root "$out/keys/root.pub" --trust-list "$out/keys/trust.list")
+$issuer init --db "$out/gs.db" --profile GS --hash-key "$out/keys/store.key" "${P[@]}"
+$issuer units import "${D[@]}" data/samples/gs-units.csv
+for kind in employment assessments ce; do
+  $issuer records import "${D[@]}" $kind data/samples/gs-$kind.csv
 done
+$issuer import "${D[@]}" --key "$out/keys/gs-ws.key" "${T[@]}" --out-dir "$out/certs" \
+  --base-url "$base" data/samples/gs-results.csv
+first=$(ls "$out/certs" | sed -n 's/\.txt$//p' | sort | head -1)
+third=$(ls "$out/certs" | sed -n 's/\.txt$//p' | sort | sed -n 3p)
 
-echo "-- 3. verify offline --"
+echo
+echo "-- 3. conversion (C1), revocation (A2), audit (A3), status bundle --"
+$issuer convert "${D[@]}" --decision 甘职改〔2026〕8号 --committee 100 --key "$out/keys/gs-ws.key" "${T[@]}" \
+  --out-dir "$out/certs" --base-url "$base" "$first"
+$issuer revoke "${D[@]}" --reason fraud --blacklist --blacklist-reason 论文造假 "$third"
+$issuer audit verify "${D[@]}"
+$issuer bundle export "${D[@]}" --key "$out/keys/gs-status.key" "${T[@]}" --out "$out/gs.bundle"
+echo
+$issuer show --db "$out/gs.db" "$first"
+echo
+second=$(ls "$out/certs" | sed -n 's/\.txt$//p' | sort | sed -n 2p)
+echo "The second certificate, a basic-level title at 临夏州人民医院, with the QR its holder gets:"
+$issuer show --db "$out/gs.db" --qr --base-url "$base" "$second"
+echo
+
+echo "-- 4. verify offline (signature, trust list, key term and scope) --"
 V=(--root "$out/keys/root.pub" --trust-list "$out/keys/trust.list")
-link=$(cat "$out/certs/260001234.link")
+link=$(cat "$out/certs/$second.link")
 echo "from the link:  $($verifier verify "${V[@]}" "$link" | grep -m1 '"verdict"')"
-echo "from the PNG:   $($verifier verify "${V[@]}" --image "$out/certs/260001234.png" | grep -m1 '"verdict"')"
-tampered=$(awk '{ d = substr($0, 300, 1); printf "%s%d%s\n", substr($0, 1, 299), (d + 1) % 10, substr($0, 301) }' "$out/certs/260001234.txt")
+echo "from the PNG:   $($verifier verify "${V[@]}" --image "$out/certs/$second.png" | grep -m1 '"verdict"')"
+tampered=$(awk '{ d = substr($0, 300, 1); printf "%s%d%s\n", substr($0, 1, 299), (d + 1) % 10, substr($0, 301) }' "$out/certs/$second.txt")
 if $verifier verify "${V[@]}" "$tampered" > "$out/tampered.json"; then
   echo "a tampered payload verified: this must not happen" >&2; exit 1
 fi
 echo "tampered copy: $(grep -m1 '"verdict"' "$out/tampered.json") ($(grep -m1 '"code"' "$out/tampered.json" | tr -d ' '))"
 echo
-echo "Full verdict: $verifier verify ${V[*]} \"\$(cat $out/certs/260001234.txt)\""
-echo "QR images:    $out/certs/*.png"
+echo "Full verdict: $verifier verify ${V[*]} \"\$(cat $out/certs/$second.txt)\""
+echo "QR images:    $out/certs/*.png    store: $out/gs.db    status bundle: $out/gs.bundle"
