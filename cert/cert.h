@@ -337,6 +337,8 @@ bool tc_text_safe(const uint8_t *s, size_t len);
 
 /* A region prefix (2, 4 or 6 significant digits of a GB/T 2260 code) is well formed. */
 bool tc_region_valid(uint32_t region);
+/* "62", "6229", "620102" -> 62, 6229, 620102; 0 when not a valid region prefix. */
+uint32_t tc_region_parse(const char *s);
 /* The 6-digit code of a region prefix (62 -> 620000) and its number of significant digits. */
 uint32_t tc_region_code6(uint32_t region);
 /* Whether a 6-digit division code lies inside a region prefix. */

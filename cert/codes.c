@@ -142,6 +142,20 @@ bool tc_region_valid(uint32_t region)
     return false;
 }
 
+uint32_t tc_region_parse(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    uint32_t v = 0;
+    if (n != 2 && n != 4 && n != 6)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    return tc_region_valid(v) ? v : 0;
+}
+
 uint32_t tc_region_code6(uint32_t region)
 {
     if (region < 100)

@@ -155,20 +155,6 @@ static void get_month(struct jin *j, json_t *o, const char *key, int32_t *m, boo
         j->bad = key;
 }
 
-static uint32_t parse_region(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    uint32_t v = 0;
-    if (n != 2 && n != 4 && n != 6)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (uint32_t)(s[i] - '0');
-    }
-    return tc_region_valid(v) ? v : 0;
-}
-
 enum tc_err tc_claims_from_json(json_t *o, struct tc_claims *c, const char **field)
 {
     struct jin j = {o, NULL};
@@ -217,7 +203,7 @@ enum tc_err tc_claims_from_json(json_t *o, struct tc_claims *c, const char **fie
 
     json_t *scope = json_object_get(o, "scope");
     if (scope) {
-        c->scope.region = parse_region(get_str(&j, scope, "region", true));
+        c->scope.region = tc_region_parse(get_str(&j, scope, "region", true));
         if (!c->scope.region && !j.bad)
             j.bad = "scope.region";
         c->scope.tier = (uint8_t)word_index(tier_words, 5, get_str(&j, scope, "tier", true));

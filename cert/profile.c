@@ -18,21 +18,6 @@ static int tier_of(const char *s)
     return 0;
 }
 
-static uint32_t region_of(json_t *v)
-{
-    const char *s = json_string_value(v);
-    size_t n = s ? strlen(s) : 0;
-    uint32_t r = 0;
-    if (n != 2 && n != 4 && n != 6)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        r = r * 10 + (uint32_t)(s[i] - '0');
-    }
-    return tc_region_valid(r) ? r : 0;
-}
-
 #define BAD(what)                                                                                  \
     do {                                                                                           \
         *why = (what);                                                                             \
@@ -64,7 +49,7 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
     if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000)
         BAD("version");
     p->version = (int)json_integer_value(v);
-    p->province = region_of(json_object_get(o, "province"));
+    p->province = tc_region_parse(json_string_value(json_object_get(o, "province")));
     if (p->province == 0 || p->province >= 100)
         BAD("province");
     const char *name = json_string_value(json_object_get(o, "name"));
@@ -89,7 +74,7 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
             BAD("basic_level.regions");
         json_array_foreach(regs, i, r)
         {
-            uint32_t reg = region_of(r);
+            uint32_t reg = tc_region_parse(json_string_value(r));
             if (!reg || !tc_region_contains(p->province, tc_region_code6(reg)))
                 BAD("basic_level.regions");
             p->regions[p->nregions++] = reg;
@@ -99,7 +84,7 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
             BAD("basic_level.also");
         json_array_foreach(also, i, r)
         {
-            uint32_t reg = region_of(json_object_get(r, "region"));
+            uint32_t reg = tc_region_parse(json_string_value(json_object_get(r, "region")));
             int t = tier_of(json_string_value(json_object_get(r, "max_tier")));
             if (!reg || !t || !tc_region_contains(p->province, tc_region_code6(reg)))
                 BAD("basic_level.also");

@@ -82,6 +82,24 @@ static int parse_flag(const char *s)
     return -2;
 }
 
+/* Appends the import's audit event and commits; on any failure rolls back (and re-reads the chain
+ * head). The caller began the transaction. */
+static enum tc_err commit_with_event(struct tc_store *s, enum tc_err e, const char *kind,
+                                     const char *detail)
+{
+    sqlite3_stmt *ev = NULL;
+    if (e == TC_OK)
+        e = tc_store_event(s, &ev, (int64_t)time(NULL), kind, 0, detail);
+    sqlite3_finalize(ev);
+    if (e == TC_OK)
+        e = tc_store_exec(s, "COMMIT");
+    if (e != TC_OK) {
+        tc_store_exec(s, "ROLLBACK");
+        tc_store_reload_head(s);
+    }
+    return e;
+}
+
 /* ---- units --------------------------------------------------------------------------------- */
 
 struct unit_rows {
@@ -229,7 +247,7 @@ enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_us
     *warnings = 0;
     enum tc_err e = tc_csv_read(path, cols, 7, unit_row, &u, ref);
     struct unit_line *ul = NULL;
-    sqlite3_stmt *ins = NULL, *overlap = NULL, *ev = NULL;
+    sqlite3_stmt *ins = NULL, *overlap = NULL;
     if (e != TC_OK)
         goto out;
     /* S2: one unit's entries may not overlap in time, in the file or with the store */
@@ -286,20 +304,12 @@ enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_us
     }
     char detail[160];
     snprintf(detail, sizeof detail, "{\"units\":%zu}", u.n);
-    if (e == TC_OK)
-        e = tc_store_event(s, &ev, (int64_t)time(NULL), "units_import", 0, detail);
-    if (e == TC_OK)
-        e = tc_store_exec(s, "COMMIT");
-    if (e != TC_OK) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
+    if ((e = commit_with_event(s, e, "units_import", detail)) != TC_OK)
         goto out;
-    }
     *imported = u.n;
 out:
     sqlite3_finalize(ins);
     sqlite3_finalize(overlap);
-    sqlite3_finalize(ev);
     free(ul);
     free(u.v);
     free(u.lines);
@@ -481,7 +491,7 @@ enum tc_err tc_records_import(struct tc_store *s, const char *kind, const char *
         return TC_ERR_ARG;
     }
     enum tc_err e = tc_csv_read(path, cols, ncols, record_row, &r, ref);
-    sqlite3_stmt *ins = NULL, *ev = NULL;
+    sqlite3_stmt *ins = NULL;
     if (e != TC_OK)
         goto out;
     if (ref->total > 0) {
@@ -508,19 +518,11 @@ enum tc_err tc_records_import(struct tc_store *s, const char *kind, const char *
     }
     char detail[96];
     snprintf(detail, sizeof detail, "{\"records\":\"%s\",\"rows\":%zu}", kind, r.n);
-    if (e == TC_OK)
-        e = tc_store_event(s, &ev, (int64_t)time(NULL), "records_import", 0, detail);
-    if (e == TC_OK)
-        e = tc_store_exec(s, "COMMIT");
-    if (e != TC_OK) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
+    if ((e = commit_with_event(s, e, "records_import", detail)) != TC_OK)
         goto out;
-    }
     *imported = r.n;
 out:
     sqlite3_finalize(ins);
-    sqlite3_finalize(ev);
     if (r.v)
         sodium_memzero(r.v, r.cap * sizeof *r.v);
     free(r.v);

@@ -54,20 +54,6 @@ static int parse_method(const char *s)
     return 0;
 }
 
-static uint32_t parse_region(const char *s)
-{
-    size_t n = strlen(s);
-    uint32_t v = 0;
-    if (n != 2 && n != 4 && n != 6)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (uint32_t)(s[i] - '0');
-    }
-    return tc_region_valid(v) ? v : 0;
-}
-
 /* ---- reading committee results --------------------------------------------------------------- */
 
 struct req_rows {
@@ -142,7 +128,7 @@ static void req_row(void *ctx, size_t line, const char *const *f)
         memcpy(c->employer, f[C_EMPLOYER], TC_USCC_LEN + 1);
     if (*f[C_SREGION] || *f[C_STIER] || *f[C_SUNIT]) {
         q.scope_given = true;
-        if (!(c->scope.region = parse_region(f[C_SREGION])))
+        if (!(c->scope.region = tc_region_parse(f[C_SREGION])))
             BADF("scope_region", "'%s' is not a 2, 4 or 6 digit region prefix", f[C_SREGION]);
         if (!(c->scope.tier = (uint8_t)tc_tier_parse(f[C_STIER])))
             BADF("scope_tier", "'%s' is not province, prefecture, county or township", f[C_STIER]);

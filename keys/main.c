@@ -269,21 +269,6 @@ static bool parse_series(const char *s, struct tc_authz *a)
     return a->nseries > 0;
 }
 
-static bool parse_region(const char *s, uint32_t *region)
-{
-    size_t n = strlen(s);
-    if (n != 2 && n != 4 && n != 6)
-        return false;
-    uint32_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (uint32_t)(s[i] - '0');
-    }
-    *region = v;
-    return tc_region_valid(v);
-}
-
 static const char endorse_help[] =
     "Usage: " PROG " endorse --root ROOT.key --issuer ISSUER.pub --from DATE --to DATE\n"
     "                        --region PREFIX [--tracks T] [--series S] [--levels L] --out FILE\n"
@@ -345,7 +330,7 @@ static int cmd_endorse(int argc, char **argv)
         return usage_error("endorse", "--root, --issuer, --from, --to, --region and --out are required");
     if (!tc_day_parse(&en.not_before, from) || !tc_day_parse(&en.not_after, to))
         return usage_error("endorse", "--from and --to take dates YYYY-MM-DD");
-    if (!parse_region(region, &en.authz.region))
+    if (!(en.authz.region = tc_region_parse(region)))
         return usage_error("endorse", "--region takes a 2, 4 or 6 digit division code prefix");
     struct tc_pubkey pub;
     enum tc_err e = tc_keys_pub_read(issuer, &pub);
