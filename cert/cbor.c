@@ -211,8 +211,9 @@ static enum tc_err scan_item(const uint8_t *in, size_t len, struct tc_tok *toks,
         if (toks) {
             if (nt == max)
                 return TC_ERR_SIZE_LIMIT;
-            toks[nt++] = s.tok;
+            toks[nt] = s.tok;
         }
+        nt++;
         if (s.kind == HEAD_BREAK) {
             if (depth == 0 || owed[depth - 1] != INDEFINITE)
                 return TC_ERR_CBOR;
@@ -250,8 +251,8 @@ static enum tc_err scan_item(const uint8_t *in, size_t len, struct tc_tok *toks,
 
 static enum tc_err prescan(const uint8_t *in, size_t len)
 {
-    size_t used;
-    return scan_item(in, len, NULL, 0, NULL, &used);
+    size_t used, n;
+    return scan_item(in, len, NULL, 0, &n, &used);
 }
 
 enum tc_err tc_cbor_tokens(const uint8_t *in, size_t len, struct tc_tok *toks, size_t max,

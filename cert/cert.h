@@ -509,7 +509,8 @@ struct tc_tok {
     size_t len;
 };
 /* Reads one item spanning all of in[0..len) into at most max tokens. TC_ERR_CBOR when not well
- * formed, TC_ERR_TRAILING for bytes after it, TC_ERR_SIZE_LIMIT when it needs more tokens. */
+ * formed, TC_ERR_TRAILING for bytes after it, TC_ERR_SIZE_LIMIT when it needs more tokens. With
+ * toks NULL it only counts them into *n. */
 enum tc_err tc_cbor_tokens(const uint8_t *in, size_t len, struct tc_tok *toks, size_t max,
                            size_t *n);
 

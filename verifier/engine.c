@@ -5,6 +5,7 @@
  */
 #include <jansson.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "verifier.h"
@@ -30,6 +31,23 @@ static const struct tc_reason R_NOT_AUTHORISED = {
     "issuer_not_authorised", "A1", "签发机构无权签发此类职称（职称类型、系列、级别或地区超出授权范围）", "the issuer is not authorised for this title (track, series, level or region outside its scope)"};
 static const struct tc_reason R_SCOPE_UNCHECKED = {
     "scope_not_checked", "S1", "未指定用人单位：基层职称仅在基层单位有效，请输入单位后核验", "no unit given: a basic-level title is valid only at basic-level units; give a unit to check"};
+
+static const struct tc_reason R_REVOKED = {
+    "revoked", "A2", "证书已被撤销，撤销后的证书不再有效", "the certificate has been revoked"};
+static const struct tc_reason R_SUPERSEDED = {
+    "superseded", "C1", "该基层职称已换发为全省统一职称证书，请查验新证书", "this basic-level title was exchanged for a province-wide certificate; check the new one"};
+static const struct tc_reason R_UNIT_UNKNOWN = {
+    "unit_unknown", "S2", "该单位不在基层单位目录中，无法确认为基层单位", "the unit is not in the basic-level unit directory on that day"};
+static const struct tc_reason R_NOT_BASIC = {
+    "unit_not_basic_level", "S1", "基层职称仅限在基层单位聘用，离开无效：该单位不是基层单位", "a basic-level title is valid only at basic-level units, and this unit is not one"};
+static const struct tc_reason R_OUTSIDE = {
+    "unit_outside_region", "S3", "该单位不在证书限定的地区范围内", "the unit lies outside the region the certificate is limited to"};
+static const struct tc_reason R_TIER = {
+    "unit_tier_not_allowed", "S3", "该单位层级超出证书限定的使用范围（如限乡镇基层单位使用）", "the unit's tier is above what the certificate allows (e.g. township units only)"};
+static const struct tc_reason R_NOT_EMPLOYER = {
+    "unit_not_the_employer", "S3", "该证书限于本单位内部使用，在其他单位无效", "the certificate is valid only inside the unit that employs its holder"};
+static const struct tc_reason R_STALE = {
+    "status_stale", "A2", "状态数据已超过有效期，撤销信息可能不是最新的", "the status data is older than allowed: revocations may be missing"};
 
 static void add(struct tc_verdict *v, const struct tc_reason *r)
 {
@@ -109,6 +127,33 @@ json_t *tc_verdict_to_json(const struct tc_verdict *v)
             json_object_set_new(d, "field", json_string(v->err_field));
         json_object_set_new(o, "detail", d);
     }
+    char day[11];
+    if (v->kind == TC_VERDICT_REVOKED) {
+        tc_day_format(day, v->status_day);
+        json_object_set_new(o, "revoked", json_pack("{s:s,s:s}", "reason", v->revoked_reason,
+                                                    "since", day));
+    }
+    if (v->kind == TC_VERDICT_SUPERSEDED) {
+        tc_day_format(day, v->status_day);
+        json_object_set_new(o, "superseded", json_pack("{s:I,s:s}", "successor",
+                                                       (json_int_t)v->successor, "since", day));
+    }
+    if (v->unit_checked) {
+        tc_day_format(day, v->at);
+        json_t *u = json_object();
+        json_object_set_new(u, "at", json_string(day));
+        json_object_set_new(u, "known", json_boolean(v->unit != NULL));
+        if (v->unit_name)
+            json_object_set_new(u, "name", json_string(v->unit_name));
+        if (v->unit) {
+            char div[8];
+            snprintf(div, sizeof div, "%06u", v->unit->division);
+            json_object_set_new(u, "uscc", json_string(v->unit->uscc));
+            json_object_set_new(u, "division", json_string(div));
+            json_object_set_new(u, "tier", json_string(tc_tier_name_zh(v->unit->tier)));
+        }
+        json_object_set_new(o, "unit", u);
+    }
     if (v->decoded) {
         json_object_set_new(o, "certificate", tc_claims_to_json(&v->cert.claims));
         char kid[TC_KID_BYTES * 2 + 1];
@@ -126,4 +171,85 @@ json_t *tc_verdict_to_json(const struct tc_verdict *v)
         json_object_set_new(o, "issuer", iss);
     }
     return o;
+}
+
+/* S1-S4: whether the certificate is valid at unit u; adds the reasons it is not. */
+static void check_scope(const struct tc_bundle *b, const struct tc_claims *c,
+                        const struct tc_bundle_unit *u, struct tc_verdict *v)
+{
+    if (c->track == TC_TRACK_PROVINCE)
+        return; /* S4: valid at any unit */
+    if (!u) {
+        add(v, &R_UNIT_UNKNOWN);
+        v->kind = TC_VERDICT_NOT_VALID_HERE;
+        return;
+    }
+    size_t before = v->n_reasons;
+    if (!tc_profile_unit_basic(&b->profile, u->division, u->tier, u->flag)) /* S1, S2 */
+        add(v, &R_NOT_BASIC);
+    if (!tc_region_contains(c->scope.region, u->division)) /* S3 */
+        add(v, &R_OUTSIDE);
+    if (u->tier < c->scope.tier)
+        add(v, &R_TIER);
+    if (c->scope.has_unit && strcmp(c->scope.unit, u->uscc) != 0)
+        add(v, &R_NOT_EMPLOYER);
+    if (v->n_reasons > before)
+        v->kind = TC_VERDICT_NOT_VALID_HERE;
+}
+
+void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size_t len,
+                           const struct tc_verify_opts *o, struct tc_verdict *v)
+{
+    tc_verify_bytes(b->tl, bytes, len, v);
+    v->at = o->at;
+    /* tc_verify_bytes notes "scope not checked" for basic-level titles; it is added back below
+     * only where it still applies (valid, no unit given) */
+    bool unchecked = v->n_reasons && strcmp(v->reasons[v->n_reasons - 1].code, "scope_not_checked") == 0;
+    if (unchecked)
+        v->n_reasons--;
+    if (o->max_age && o->now > b->issued_at + o->max_age)
+        add(v, &R_STALE);
+    if (v->kind == TC_VERDICT_INVALID)
+        return;
+    const struct tc_claims *c = &v->cert.claims;
+    const struct tc_bundle_revoked *rv = tc_bundle_revoked(b, c->id);
+    if (rv) { /* A2 */
+        v->kind = TC_VERDICT_REVOKED;
+        v->status_day = rv->day;
+        memcpy(v->revoked_reason, rv->reason, sizeof v->revoked_reason);
+        add(v, &R_REVOKED);
+        return;
+    }
+    const struct tc_bundle_superseded *sp = tc_bundle_superseded(b, c->id);
+    if (sp) { /* C1 */
+        v->kind = TC_VERDICT_SUPERSEDED;
+        v->successor = sp->successor;
+        v->status_day = sp->day;
+        add(v, &R_SUPERSEDED);
+        return;
+    }
+    if (!o->unit) {
+        if (unchecked)
+            add(v, &R_SCOPE_UNCHECKED);
+        return;
+    }
+    v->unit_checked = true;
+    v->unit = tc_bundle_unit_at(b, o->unit, o->at);
+    const struct tc_bundle_unit *named = v->unit ? v->unit : tc_bundle_unit_latest(b, o->unit);
+    v->unit_name = named ? b->names + named->name_off : NULL;
+    check_scope(b, c, v->unit, v);
+}
+
+void tc_verify_text_with_bundle(const struct tc_bundle *b, const char *input, size_t len,
+                                uint8_t *buf, const struct tc_verify_opts *o, struct tc_verdict *v)
+{
+    size_t n = 0;
+    enum tc_err e = tc_text_decode_any(buf, TC_CERT_MAX_BYTES, &n, input, len);
+    if (e != TC_OK) {
+        memset(v, 0, sizeof *v);
+        invalid(v, e, "payload");
+        v->at = o->at;
+        return;
+    }
+    tc_verify_with_bundle(b, buf, n, o, v);
 }

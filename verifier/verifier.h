@@ -42,6 +42,14 @@ struct tc_verdict {
     bool decoded;           /* cert holds the decoded claims */
     struct tc_cert cert;    /* points into the caller's payload buffer */
     const struct tc_endorsement *endorsement; /* the signing key's endorsement, if found */
+    /* with a bundle */
+    uint64_t successor;        /* superseded: the new certificate */
+    int32_t status_day;        /* revoked / superseded: since */
+    char revoked_reason[16];
+    bool unit_checked;
+    const struct tc_bundle_unit *unit; /* the unit asked about, if known */
+    const char *unit_name;
+    int32_t at;
 };
 
 const char *tc_verdict_name(enum tc_verdict_kind k);
@@ -57,6 +65,72 @@ void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t le
 
 /* The verdict as JSON: verdict, reasons, certificate claims, issuer. Caller owns the reference. */
 struct json_t *tc_verdict_to_json(const struct tc_verdict *v);
+
+/* ---- the status bundle (written by titlecert-issuer bundle export) ---------------------------- */
+#define TC_AAD_BUNDLE_V "titlecert/status-bundle/v1"
+#define TC_BUNDLE_MAX_BYTES_V (64u << 20)
+
+struct tc_bundle_unit {
+    char uscc[TC_USCC_LEN + 1];
+    uint32_t division, township;
+    int32_t from, to;
+    uint8_t tier;
+    int8_t flag;       /* -1 unknown, 0 no, 1 yes */
+    uint32_t name_off; /* into tc_bundle.names */
+};
+struct tc_bundle_revoked {
+    uint64_t id;
+    int32_t day;
+    char reason[16];
+};
+struct tc_bundle_superseded {
+    uint64_t id, successor;
+    int32_t day;
+};
+struct tc_bundle {
+    uint64_t version, issued_at;
+    uint32_t province;
+    uint8_t signer[TC_KID_BYTES];
+    struct tc_trust_list *tl;
+    struct tc_profile profile;
+    struct tc_bundle_revoked *revoked;
+    size_t n_revoked;
+    struct tc_bundle_superseded *superseded;
+    size_t n_superseded;
+    struct tc_bundle_unit *units; /* sorted by USCC, then from */
+    size_t n_units;
+    char *names;
+    uint64_t audit_seq;
+    uint8_t audit_head[32];
+};
+
+/* Parses and verifies a bundle: its trust list must be signed by root_pk, the bundle by a key that
+ * list endorses for status publication (TC_AUTHZ_STATUS), in term and not revoked when issued;
+ * lists must be well formed and sorted. */
+enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                            struct tc_bundle **out);
+void tc_bundle_free(struct tc_bundle *b);
+/* The directory entry for uscc valid on day, or NULL. */
+const struct tc_bundle_unit *tc_bundle_unit_at(const struct tc_bundle *b, const char *uscc,
+                                               int32_t day);
+/* The latest entry for uscc (any day), or NULL. */
+const struct tc_bundle_unit *tc_bundle_unit_latest(const struct tc_bundle *b, const char *uscc);
+const struct tc_bundle_revoked *tc_bundle_revoked(const struct tc_bundle *b, uint64_t id);
+const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *b, uint64_t id);
+
+/* Verifies against a bundle: trust, status (A2, C1) and, when unit is given, the scope at that
+ * unit on day `at` (S1-S4). `now` is for staleness: past max_age seconds (0: never) the verdict
+ * carries status_stale. bytes must outlive v. */
+struct tc_verify_opts {
+    const char *unit;  /* USCC, or NULL */
+    int32_t at;        /* day the unit is asked about */
+    uint64_t now;
+    uint64_t max_age;
+};
+void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size_t len,
+                           const struct tc_verify_opts *o, struct tc_verdict *v);
+void tc_verify_text_with_bundle(const struct tc_bundle *b, const char *input, size_t len,
+                                uint8_t *buf, const struct tc_verify_opts *o, struct tc_verdict *v);
 
 /* Finds a QR code in a PNG image and returns its text (malloc'd) in *text. TC_ERR_NOT_FOUND when
  * the image holds none; TC_ERR_SIZE_LIMIT over TC_IMAGE_MAX_BYTES or TC_IMAGE_MAX_PIXELS. */

@@ -1,0 +1,460 @@
+/*
+ * test_verifier_scenarios.c - the verification engine against real status bundles exported by
+ * the issuer for three provinces, one test per verdict and per reason code, and the scenarios
+ * named after their rules:
+ *   S1  a GS basic-level title at a county health centre (valid) and at the provincial hospital
+ *       (not_valid_here);
+ *   S2  a unit whose basic-level status ended before the day asked; a unit outside CQ's 16
+ *       districts; a unit not in the directory;
+ *   S3  a CQ township-only title at a county-level unit; a JL single-unit title at another unit;
+ *   S4  a province-wide title at the provincial hospital;
+ *   C1  the old QR after conversion (superseded, names the successor);
+ *   A2  a revoked certificate; a certificate signed after its key's revocation;
+ *   A1  a key used outside its term; a basic-level-only key signing a province-wide title; an
+ *       unknown key; plus malformed, bad_signature and status_stale.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fixtures.h"
+#include "issuer.h"
+#include "tap.h"
+#include "verifier.h"
+
+static char dir[] = "/tmp/tc_verifier_XXXXXX";
+static const char pass[] = "scenario test passphrase";
+static uint64_t now;
+static int32_t today;
+static struct tc_secret *root, *gs, *cq, *jl, *revoked_key, *hashk;
+static struct tc_store_keys *keys;
+static uint8_t *trust;
+static size_t trust_len;
+static struct tc_trust_list *tl;
+
+static const char *path_in(const char *name)
+{
+    static char buf[8][512];
+    static int slot;
+    slot = (slot + 1) % 8;
+    snprintf(buf[slot], sizeof buf[slot], "%s/%s", dir, name);
+    return buf[slot];
+}
+
+static void write_file(const char *name, const char *text)
+{
+    FILE *f = fopen(path_in(name), "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+static struct tc_secret *make_key(const char *name, enum tc_key_kind kind)
+{
+    struct tc_pubkey pub;
+    struct tc_secret *s = NULL;
+    tc_keys_secret_create(path_in(name), kind, name, TC_KDF_INTERACTIVE, pass, strlen(pass), &pub);
+    tc_keys_secret_open(&s, path_in(name), pass, strlen(pass));
+    return s;
+}
+
+static uint8_t *endorse(const struct tc_secret *k, uint8_t tracks, uint32_t region, size_t *len)
+{
+    struct tc_endorsement en;
+    memset(&en, 0, sizeof en);
+    const struct tc_pubkey *p = tc_keys_secret_pub(k);
+    memcpy(en.pk, p->pk, TC_PK_BYTES);
+    memcpy(en.kid, p->kid, TC_KID_BYTES);
+    memcpy(en.name, p->name, strlen(p->name) + 1);
+    en.not_before = today - 10;
+    en.not_after = today + 700;
+    en.authz.tracks = tracks;
+    en.authz.levels = 0x3E;
+    en.authz.region = region;
+    en.endorsed_at = now;
+    uint8_t *out = NULL;
+    tc_keys_endorse(&out, len, &en, root);
+    return out;
+}
+
+static void setup_keys(void)
+{
+    root = make_key("root.key", TC_KEY_ROOT);
+    gs = make_key("gs.key", TC_KEY_ISSUER);
+    cq = make_key("cq.key", TC_KEY_ISSUER);
+    jl = make_key("jl.key", TC_KEY_ISSUER);
+    revoked_key = make_key("revoked.key", TC_KEY_ISSUER);
+    hashk = make_key("hash.key", TC_KEY_HASH);
+    tc_store_keys_derive(&keys, hashk);
+    size_t l[4];
+    uint8_t *e[4];
+    e[0] = endorse(gs, TC_AUTHZ_TRACK(1) | TC_AUTHZ_TRACK(2) | TC_AUTHZ_STATUS, 62, &l[0]);
+    e[1] = endorse(cq, TC_AUTHZ_TRACK(1) | TC_AUTHZ_TRACK(2) | TC_AUTHZ_STATUS, 50, &l[1]);
+    e[2] = endorse(jl, TC_AUTHZ_TRACK(1) | TC_AUTHZ_STATUS, 22, &l[2]); /* basic-level only */
+    e[3] = endorse(revoked_key, TC_AUTHZ_TRACK(1) | TC_AUTHZ_TRACK(2), 62, &l[3]);
+    struct tc_revocation rv;
+    memset(&rv, 0, sizeof rv);
+    memcpy(rv.kid, tc_keys_secret_pub(revoked_key)->kid, TC_KID_BYTES);
+    rv.day = today - 2;
+    memcpy(rv.reason, "密钥泄露", sizeof "密钥泄露");
+    rv.revoked_at = now;
+    const uint8_t *ends[] = {e[0], e[1], e[2], e[3]};
+    tc_keys_trust_list_build(&trust, &trust_len, 1, now, ends, l, 4, &rv, 1, root);
+    tc_trust_list_parse(trust, trust_len, tc_keys_secret_pub(root)->pk, &tl);
+    for (int i = 0; i < 4; i++)
+        free(e[i]);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    uint8_t *b = NULL;
+    if (tc_keys_read_file(path, 1 << 20, &b, n) != TC_OK)
+        return NULL;
+    b[*n] = '\0';
+    return (char *)b;
+}
+
+/* A store for a profile with a units file; returns the store (kept open). */
+static struct tc_store *province(const char *code, const char *units_csv)
+{
+    char profile_path[1024], db[64], units[64];
+    snprintf(profile_path, sizeof profile_path, "%s/profiles/%s.json", getenv("TC_DATA_DIR"), code);
+    size_t n;
+    char *profile = slurp(profile_path, &n);
+    const char *why;
+    struct tc_store *s = NULL;
+    snprintf(db, sizeof db, "%s.db", code);
+    if (!profile || tc_store_init(path_in(db), profile, n, keys, &why) != TC_OK ||
+        tc_store_open(&s, path_in(db), keys) != TC_OK) {
+        free(profile);
+        return NULL;
+    }
+    free(profile);
+    snprintf(units, sizeof units, "%s-units.csv", code);
+    if (units_csv[0] == '/') {
+        struct tc_refusals r = {0};
+        size_t k, w;
+        tc_units_import(s, units_csv, false, &r, &k, &w);
+        tc_refusals_free(&r);
+    } else {
+        write_file(units, units_csv);
+        struct tc_refusals r = {0};
+        size_t k, w;
+        tc_units_import(s, path_in(units), false, &r, &k, &w);
+        tc_refusals_free(&r);
+    }
+    return s;
+}
+
+static struct tc_bundle *export(struct tc_store *s, const struct tc_secret *key)
+{
+    uint8_t *b = NULL;
+    size_t len = 0;
+    uint64_t version;
+    struct tc_bundle *bundle = NULL;
+    if (tc_bundle_export(s, trust, trust_len, tl, key, now, &b, &len, &version) == TC_OK)
+        tc_bundle_parse(b, len, tc_keys_secret_pub(root)->pk, &bundle);
+    free(b);
+    return bundle;
+}
+
+static struct tc_verdict v;
+static uint8_t cert[TC_CERT_MAX_BYTES];
+static size_t cert_len;
+
+static void sign(const struct tc_claims *c, const struct tc_secret *k)
+{
+    tc_cert_sign(cert, sizeof cert, &cert_len, c, tc_keys_secret_pub(k)->kid,
+                 tc_keys_secret_bytes(k));
+}
+
+static enum tc_verdict_kind check(const struct tc_bundle *b, const char *unit, int32_t at)
+{
+    struct tc_verify_opts o = {unit, at, now, 0};
+    tc_verify_with_bundle(b, cert, cert_len, &o, &v);
+    return v.kind;
+}
+
+static bool has_reason(const char *code, const char *rule)
+{
+    for (size_t i = 0; i < v.n_reasons; i++)
+        if (strcmp(v.reasons[i].code, code) == 0)
+            return !rule || strcmp(v.reasons[i].rule, rule) == 0;
+    return false;
+}
+
+static void reasons(void)
+{
+    printf("#   verdict %s:", tc_verdict_name(v.kind));
+    for (size_t i = 0; i < v.n_reasons; i++)
+        printf(" %s", v.reasons[i].code);
+    printf("\n");
+}
+
+#define COUNTY "12620102438000123H"
+#define PROVINCIAL "12620000438000456W"
+#define YONGDENG "12620121438000888F" /* basic until 2024-12-31, then not */
+
+static void gs_scenarios(void)
+{
+    char units[1024];
+    snprintf(units, sizeof units, "%s/samples/gs-units.csv", getenv("TC_DATA_DIR"));
+    struct tc_store *s = province("GS", units);
+    ok(s != NULL, "GS store with the sample directory");
+    if (!s)
+        return;
+    /* the sample committee results, a conversion and a revocation, through the issuer */
+    char path[1024];
+    struct tc_refusals r = {0};
+    size_t n;
+    const char *kinds[] = {"employment", "assessments", "ce"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/samples/gs-%s.csv", getenv("TC_DATA_DIR"), kinds[i]);
+        tc_records_import(s, kinds[i], path, &r, &n);
+    }
+    struct tc_issue_request *reqs = NULL;
+    snprintf(path, sizeof path, "%s/samples/gs-results.csv", getenv("TC_DATA_DIR"));
+    tc_issue_read_csv(s, path, &reqs, &n, &r);
+    bool issued = n == 4 && tc_issue_check(s, reqs, n, tl, tc_keys_secret_pub(gs), now, &r) == TC_OK &&
+                  tc_issue_commit(s, reqs, n, gs, now, "t", NULL, NULL) == TC_OK;
+    ok(issued, "the four sample certificates are issued");
+    if (!issued) {
+        free(reqs);
+        tc_store_close(s);
+        return;
+    }
+    uint64_t wang = reqs[0].claims.id, ma = reqs[1].claims.id, zhao = reqs[2].claims.id,
+             li = reqs[3].claims.id, successor = 0;
+    is_err(tc_convert_commit(s, wang, today, "甘职改〔2026〕8号", 100, gs, now, &successor), TC_OK,
+           "the first is converted");
+    is_err(tc_revoke(s, zhao, "fraud", today, false, NULL, 0, now), TC_OK, "the third revoked");
+    struct tc_bundle *b = export(s, gs);
+    ok(b != NULL, "GS bundle exported and loaded");
+    if (!b)
+        goto out;
+    ok(b->n_units == 7 && b->n_revoked == 1 && b->n_superseded == 1, "bundle holds 7 unit entries, "
+       "1 revocation, 1 supersession");
+
+    struct tc_cert_row row;
+    tc_cert_get(s, ma, &row); /* 马明: basic-level, GS default scope */
+    memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
+    ok(check(b, NULL, today) == TC_VERDICT_VALID && has_reason("scope_not_checked", "S1"),
+       "valid without a unit, with a note that the scope was not checked");
+    ok(check(b, COUNTY, today) == TC_VERDICT_VALID && v.n_reasons == 0,
+       "S1: a GS basic-level title at a county health centre is valid");
+    ok(check(b, PROVINCIAL, today) == TC_VERDICT_NOT_VALID_HERE &&
+           has_reason("unit_not_basic_level", "S1"),
+       "S1: at the provincial hospital it is not valid here (unit_not_basic_level)");
+    int32_t d2024, d2025;
+    tc_day_parse(&d2024, "2024-12-31");
+    tc_day_parse(&d2025, "2025-01-01");
+    ok(check(b, YONGDENG, d2024) == TC_VERDICT_VALID, "S2: at 永登县人民医院 on 2024-12-31: valid");
+    ok(check(b, YONGDENG, d2025) == TC_VERDICT_NOT_VALID_HERE && has_reason("unit_not_basic_level", "S1"),
+       "S2: from 2025-01-01, when its basic-level status ended, not valid here");
+    ok(check(b, "12620102438000999Q", today) == TC_VERDICT_NOT_VALID_HERE &&
+           has_reason("unit_unknown", "S2"),
+       "S2: a unit not in the directory (unit_unknown)");
+    ok(v.unit_checked && !v.unit, "and the verdict says the unit is unknown");
+
+    tc_cert_get(s, li, &row); /* province-wide */
+    memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
+    ok(check(b, PROVINCIAL, today) == TC_VERDICT_VALID, "S4: a province-wide title is valid at the "
+                                                        "provincial hospital");
+
+    tc_cert_get(s, wang, &row); /* the old QR after conversion */
+    memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
+    ok(check(b, COUNTY, today) == TC_VERDICT_SUPERSEDED && has_reason("superseded", "C1") &&
+           v.successor == successor,
+       "C1: the old QR after conversion is superseded and names its successor (%llu)",
+       (unsigned long long)v.successor);
+    tc_cert_get(s, successor, &row);
+    memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
+    ok(check(b, PROVINCIAL, today) == TC_VERDICT_VALID, "C1: the successor is valid anywhere");
+
+    tc_cert_get(s, zhao, &row);
+    memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
+    ok(check(b, COUNTY, today) == TC_VERDICT_REVOKED && has_reason("revoked", "A2") &&
+           strcmp(v.revoked_reason, "fraud") == 0,
+       "A2: a revoked certificate is revoked, with its reason");
+
+    /* A1 and signature failures, on a certificate otherwise like 马明's */
+    struct tc_claims c;
+    struct tc_cert dc;
+    tc_cert_get(s, ma, &row);
+    tc_cert_decode(row.payload, row.payload_len, &dc, NULL);
+    c = dc.claims;
+    c.issued_at = (uint64_t)(today - 30) * 86400;
+    sign(&c, gs);
+    ok(check(b, COUNTY, today) == TC_VERDICT_INVALID && has_reason("issuer_key_out_of_term", "A1"),
+       "A1: a key used outside its term gives invalid");
+    c = dc.claims;
+    sign(&c, revoked_key);
+    ok(check(b, COUNTY, today) == TC_VERDICT_INVALID && has_reason("issuer_key_revoked", "A2"),
+       "A2: a certificate signed after its key's revocation is invalid");
+    c.issued_at = (uint64_t)(today - 5) * 86400;
+    sign(&c, revoked_key);
+    ok(check(b, COUNTY, today) == TC_VERDICT_VALID, "A2: one it signed before the revocation day stays valid");
+    c = dc.claims;
+    struct fx_key stranger;
+    fx_key(&stranger, 42);
+    tc_cert_sign(cert, sizeof cert, &cert_len, &c, stranger.kid, stranger.sk);
+    ok(check(b, COUNTY, today) == TC_VERDICT_INVALID && has_reason("unknown_issuer", "A1"),
+       "A1: a key not in the trust list gives invalid (unknown_issuer)");
+    tc_cert_sign(cert, sizeof cert, &cert_len, &c, tc_keys_secret_pub(gs)->kid, stranger.sk);
+    ok(check(b, COUNTY, today) == TC_VERDICT_INVALID && has_reason("bad_signature", NULL),
+       "a forgery naming the GS key gives invalid (bad_signature)");
+    memcpy(cert, "\x84\x01", 2), cert_len = 2;
+    ok(check(b, COUNTY, today) == TC_VERDICT_INVALID && has_reason("malformed", NULL),
+       "garbage gives invalid (malformed)");
+
+    memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
+    struct tc_verify_opts stale = {COUNTY, today, now + 8 * 86400, 7 * 86400};
+    tc_verify_with_bundle(b, cert, cert_len, &stale, &v);
+    ok(v.kind == TC_VERDICT_VALID && has_reason("status_stale", NULL),
+       "a bundle older than the maximum age marks the verdict status_stale");
+    uint8_t text_buf[TC_CERT_MAX_BYTES];
+    struct tc_verify_opts o = {NULL, today, now, 0};
+    tc_verify_text_with_bundle(b, "TC1:256", 7, text_buf, &o, &v);
+    ok(v.kind == TC_VERDICT_INVALID && has_reason("malformed", NULL), "a bad payload text is malformed");
+    tc_bundle_free(b);
+out:
+    tc_refusals_free(&r);
+    free(reqs);
+    tc_store_close(s);
+}
+
+static void cq_scenarios(void)
+{
+    struct tc_store *s = province("CQ", "uscc,name,division,tier,valid_from\n"
+                                        "12500101438000101U,万州区人民医院,500101,county,2015-01-01\n"
+                                        "12500101438000102Y,太白街道社区卫生服务中心,500101017,township,2015-01-01\n"
+                                        "12500103438000103Y,七星岗街道社区卫生服务中心,500103001,township,2015-01-01\n");
+    struct tc_bundle *b = s ? export(s, cq) : NULL;
+    ok(b != NULL, "CQ bundle with three units");
+    if (!b) {
+        tc_store_close(s);
+        return;
+    }
+    struct tc_claims c;
+    fx_basic(&c);
+    c.scope.region = 50;
+    c.scope.tier = TC_TIER_TOWNSHIP; /* CQ §2(三): 限定在乡镇基层单位使用有效 */
+    memcpy(c.employer, "12500101438000102Y", 19);
+    c.issued_at = now - 3600;
+    sign(&c, cq);
+    ok(check(b, "12500101438000102Y", today) == TC_VERDICT_VALID,
+       "S3: a CQ township-only title at a township unit in 万州区 is valid");
+    ok(check(b, "12500101438000101U", today) == TC_VERDICT_NOT_VALID_HERE &&
+           has_reason("unit_tier_not_allowed", "S3") && !has_reason("unit_not_basic_level", NULL),
+       "S3: at a county-level unit it is not valid here (unit_tier_not_allowed), although that "
+       "unit is basic-level");
+    ok(check(b, "12500103438000103Y", today) == TC_VERDICT_NOT_VALID_HERE &&
+           has_reason("unit_not_basic_level", "S1"),
+       "S2: a township unit in 渝中区, outside CQ's 16 districts, is not basic-level");
+    c.scope.region = 500101;
+    c.scope.tier = TC_TIER_COUNTY;
+    sign(&c, cq);
+    ok(check(b, "12500103438000103Y", today) == TC_VERDICT_NOT_VALID_HERE &&
+           has_reason("unit_outside_region", "S3"),
+       "S3: a title limited to 万州区 at a unit elsewhere (unit_outside_region)");
+    tc_bundle_free(b);
+    tc_store_close(s);
+}
+
+static void jl_scenarios(void)
+{
+    struct tc_store *s = province("JL", "uscc,name,division,tier,valid_from\n"
+                                        "122201024380002014,南关区医院,220102,county,2015-01-01\n"
+                                        "122201044380002024,朝阳区医院,220104,county,2015-01-01\n");
+    struct tc_bundle *b = s ? export(s, jl) : NULL;
+    ok(b != NULL, "JL bundle with two units");
+    if (!b) {
+        tc_store_close(s);
+        return;
+    }
+    struct tc_claims c;
+    fx_basic(&c);
+    c.scope.region = 22;
+    c.scope.tier = TC_TIER_COUNTY;
+    c.scope.has_unit = true; /* JL §2.6: 由用人单位内部管理和使用 */
+    memcpy(c.scope.unit, "122201024380002014", 19);
+    memcpy(c.employer, "122201024380002014", 19);
+    c.issued_at = now - 3600;
+    sign(&c, jl);
+    ok(check(b, "122201024380002014", today) == TC_VERDICT_VALID,
+       "S3: a JL single-unit title at its own unit is valid");
+    ok(check(b, "122201044380002024", today) == TC_VERDICT_NOT_VALID_HERE &&
+           has_reason("unit_not_the_employer", "S3"),
+       "S3: at another unit it is not valid here (unit_not_the_employer)");
+    fx_converted(&c);
+    memcpy(c.employer, "122201024380002014", 19);
+    c.issued_at = now - 3600;
+    sign(&c, jl);
+    ok(check(b, "122201024380002014", today) == TC_VERDICT_INVALID &&
+           has_reason("issuer_not_authorised", "A1"),
+       "A1: a key endorsed for basic-level titles signing a province-wide one gives invalid");
+    if (v.kind != TC_VERDICT_INVALID)
+        reasons();
+    tc_bundle_free(b);
+    tc_store_close(s);
+}
+
+static void bundle_tampering(void)
+{
+    struct tc_store *s = province("SX", "uscc,name,division,valid_from,tier\n");
+    uint8_t *b = NULL;
+    size_t len = 0;
+    uint64_t version;
+    is_err(s ? tc_bundle_export(s, trust, trust_len, tl, revoked_key, now, &b, &len, &version)
+             : TC_ERR_STORE,
+           TC_ERR_NOT_AUTHORISED, "A1: a key without status authorisation cannot sign a bundle");
+    /* any key the root endorses for status may sign; tamper with what it signed */
+    if (s && tc_bundle_export(s, trust, trust_len, tl, cq, now, &b, &len, &version) == TC_OK) {
+        struct tc_bundle *bb = NULL;
+        is_err(tc_bundle_parse(b, len, tc_keys_secret_pub(root)->pk, &bb), TC_OK, "an SX bundle loads");
+        tc_bundle_free(bb);
+        bb = NULL;
+        b[len - 1] ^= 1;
+        is_err(tc_bundle_parse(b, len, tc_keys_secret_pub(root)->pk, &bb), TC_ERR_BAD_SIGNATURE,
+               "a bundle with a flipped bit is refused");
+        b[len - 1] ^= 1;
+        struct fx_key other;
+        fx_key(&other, 77);
+        is_err(tc_bundle_parse(b, len, other.pk, &bb), TC_ERR_UNKNOWN_KEY_ID,
+               "a bundle whose trust list is not the pinned root's is refused");
+        int refused = 0;
+        for (size_t k = 0; k < len; k += len / 97 + 1)
+            if (tc_bundle_parse(b, k, tc_keys_secret_pub(root)->pk, &bb) != TC_OK)
+                refused++;
+            else
+                tc_bundle_free(bb);
+        ok(refused == (int)((len + len / 97) / (len / 97 + 1)), "truncated bundles are refused");
+    }
+    free(b);
+    tc_store_close(s);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0 || !mkdtemp(dir) || !getenv("TC_DATA_DIR"))
+        return 2;
+    now = (uint64_t)time(NULL);
+    today = (int32_t)((now + 8 * 3600) / 86400);
+    setup_keys();
+    gs_scenarios();
+    cq_scenarios();
+    jl_scenarios();
+    bundle_tampering();
+    tc_trust_list_free(tl);
+    free(trust);
+    tc_store_keys_free(keys);
+    tc_keys_secret_close(root), tc_keys_secret_close(gs), tc_keys_secret_close(cq);
+    tc_keys_secret_close(jl), tc_keys_secret_close(revoked_key), tc_keys_secret_close(hashk);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("# could not remove %s\n", dir);
+    return tap_done();
+}

@@ -1,0 +1,316 @@
+/*
+ * bundle.c - loads the status bundle titlecert-issuer exports (see issuer/bundle.c for the
+ * layout). Order of trust: the embedded trust list is verified against the pinned root key; the
+ * bundle's signature against the key that list endorses for status publication; only then are
+ * the lists read. Reading uses cert/'s token reader into one allocation sized by a counting pass,
+ * so a bundle describing 100,000 units costs its tokens once and then compact arrays.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "verifier.h"
+
+#define BUNDLE_TYPE 4
+
+struct rd {
+    const struct tc_tok *t;
+    size_t n, i;
+};
+
+static const struct tc_tok *next(struct rd *r, uint8_t kind)
+{
+    if (r->i >= r->n || r->t[r->i].kind != kind)
+        return NULL;
+    return &r->t[r->i++];
+}
+
+static bool rd_int(struct rd *r, int64_t *v)
+{
+    if (r->i < r->n && r->t[r->i].kind == TC_TOK_UINT && r->t[r->i].value <= INT64_MAX) {
+        *v = (int64_t)r->t[r->i++].value;
+        return true;
+    }
+    if (r->i < r->n && r->t[r->i].kind == TC_TOK_NEGINT && r->t[r->i].value < INT64_MAX) {
+        *v = -1 - (int64_t)r->t[r->i++].value;
+        return true;
+    }
+    return false;
+}
+
+void tc_bundle_free(struct tc_bundle *b)
+{
+    if (!b)
+        return;
+    tc_trust_list_free(b->tl);
+    free(b->revoked);
+    free(b->superseded);
+    free(b->units);
+    free(b->names);
+    free(b);
+}
+
+static int unit_cmp(const char *uscc, int32_t from, const struct tc_bundle_unit *u)
+{
+    int c = strcmp(uscc, u->uscc);
+    return c ? c : (from > u->from) - (from < u->from);
+}
+
+/* Reads the list at the cursor; TC_ERR_TYPE/RANGE/NONCANONICAL on any deviation. */
+static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t **trust,
+                              size_t *trust_len, const char **profile, size_t *profile_len)
+{
+    const struct tc_tok *t = next(r, TC_TOK_MAP), *x;
+    int64_t v;
+    if (!t || t->value != 11)
+        return TC_ERR_TYPE;
+    for (uint64_t key = 0; key <= 10; key++) {
+        if (!(x = next(r, TC_TOK_UINT)) || x->value != key)
+            return TC_ERR_MISSING_KEY;
+        switch (key) {
+        case 0:
+            if (!(x = next(r, TC_TOK_UINT)) || x->value != BUNDLE_TYPE)
+                return TC_ERR_TYPE;
+            break;
+        case 1:
+        case 2:
+            if (!(x = next(r, TC_TOK_UINT)))
+                return TC_ERR_TYPE;
+            *(key == 1 ? &b->version : &b->issued_at) = x->value;
+            break;
+        case 3:
+            if (!(x = next(r, TC_TOK_BYTES)))
+                return TC_ERR_TYPE;
+            *trust = x->p, *trust_len = x->len;
+            break;
+        case 4: {
+            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->n)
+                return TC_ERR_TYPE;
+            b->n_revoked = (size_t)x->value;
+            b->revoked = calloc(b->n_revoked ? b->n_revoked : 1, sizeof *b->revoked);
+            if (!b->revoked)
+                return TC_ERR_NOMEM;
+            for (size_t i = 0; i < b->n_revoked; i++) {
+                const struct tc_tok *a = next(r, TC_TOK_ARRAY), *id = a ? next(r, TC_TOK_UINT) : NULL;
+                const struct tc_tok *reason;
+                if (!a || a->value != 3 || !id || !rd_int(r, &v) ||
+                    !(reason = next(r, TC_TOK_TEXT)) || reason->len >= sizeof b->revoked[i].reason ||
+                    !tc_text_safe(reason->p, reason->len))
+                    return TC_ERR_TYPE;
+                b->revoked[i].id = id->value;
+                b->revoked[i].day = (int32_t)v;
+                memcpy(b->revoked[i].reason, reason->p, reason->len);
+                if (i && b->revoked[i].id <= b->revoked[i - 1].id)
+                    return TC_ERR_NONCANONICAL;
+            }
+            break;
+        }
+        case 5: {
+            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->n)
+                return TC_ERR_TYPE;
+            b->n_superseded = (size_t)x->value;
+            b->superseded = calloc(b->n_superseded ? b->n_superseded : 1, sizeof *b->superseded);
+            if (!b->superseded)
+                return TC_ERR_NOMEM;
+            for (size_t i = 0; i < b->n_superseded; i++) {
+                const struct tc_tok *a = next(r, TC_TOK_ARRAY), *id, *succ;
+                if (!a || a->value != 3 || !(id = next(r, TC_TOK_UINT)) ||
+                    !(succ = next(r, TC_TOK_UINT)) || !rd_int(r, &v))
+                    return TC_ERR_TYPE;
+                b->superseded[i] = (struct tc_bundle_superseded){id->value, succ->value, (int32_t)v};
+                if (i && b->superseded[i].id <= b->superseded[i - 1].id)
+                    return TC_ERR_NONCANONICAL;
+            }
+            break;
+        }
+        case 6: {
+            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->n)
+                return TC_ERR_TYPE;
+            b->n_units = (size_t)x->value;
+            b->units = calloc(b->n_units ? b->n_units : 1, sizeof *b->units);
+            size_t names_cap = 1024, names_len = 0;
+            b->names = malloc(names_cap);
+            if (!b->units || !b->names)
+                return TC_ERR_NOMEM;
+            for (size_t i = 0; i < b->n_units; i++) {
+                struct tc_bundle_unit *u = &b->units[i];
+                const struct tc_tok *a = next(r, TC_TOK_ARRAY), *uscc, *name;
+                int64_t f[6];
+                if (!a || a->value != 8 || !(uscc = next(r, TC_TOK_BYTES)) ||
+                    uscc->len != TC_USCC_PACKED || tc_uscc_unpack(u->uscc, uscc->p) != TC_OK)
+                    return TC_ERR_TYPE;
+                for (int k = 0; k < 6; k++)
+                    if (!rd_int(r, &f[k]))
+                        return TC_ERR_TYPE;
+                if (!(name = next(r, TC_TOK_TEXT)) || name->len > 512 ||
+                    !tc_text_safe(name->p, name->len))
+                    return TC_ERR_TEXT;
+                if (f[0] < 0 || f[0] > 999999 || f[1] < 0 || f[1] > 999999999 || f[2] < 1 ||
+                    f[2] > 4 || f[3] < -1 || f[3] > 1 || f[4] < INT32_MIN || f[4] > INT32_MAX ||
+                    f[5] < f[4] || f[5] > INT32_MAX)
+                    return TC_ERR_RANGE;
+                u->division = (uint32_t)f[0], u->township = (uint32_t)f[1];
+                u->tier = (uint8_t)f[2], u->flag = (int8_t)f[3];
+                u->from = (int32_t)f[4], u->to = (int32_t)f[5];
+                if (names_len + name->len + 1 > names_cap) {
+                    names_cap = (names_cap + name->len + 1) * 2;
+                    char *grown = realloc(b->names, names_cap);
+                    if (!grown)
+                        return TC_ERR_NOMEM;
+                    b->names = grown;
+                }
+                u->name_off = (uint32_t)names_len;
+                memcpy(b->names + names_len, name->p, name->len);
+                names_len += name->len;
+                b->names[names_len++] = '\0';
+                if (i && unit_cmp(u->uscc, u->from, &b->units[i - 1]) <= 0)
+                    return TC_ERR_NONCANONICAL; /* sorted by USCC, then from */
+            }
+            break;
+        }
+        case 7:
+            if (!(x = next(r, TC_TOK_TEXT)))
+                return TC_ERR_TYPE;
+            *profile = (const char *)x->p, *profile_len = x->len;
+            break;
+        case 8: /* the title table: read and checked for shape; the compiled-in table is used */
+            if (!(x = next(r, TC_TOK_ARRAY)))
+                return TC_ERR_TYPE;
+            for (uint64_t i = 0; i < x->value; i++) {
+                const struct tc_tok *a = next(r, TC_TOK_ARRAY);
+                if (!a || a->value != 6 || !next(r, TC_TOK_UINT) || !next(r, TC_TOK_TEXT) ||
+                    !next(r, TC_TOK_TEXT) || !next(r, TC_TOK_UINT) || !next(r, TC_TOK_UINT) ||
+                    !next(r, TC_TOK_TEXT))
+                    return TC_ERR_TYPE;
+            }
+            break;
+        case 9: {
+            const struct tc_tok *a = next(r, TC_TOK_ARRAY), *seq, *head;
+            if (!a || a->value != 2 || !(seq = next(r, TC_TOK_UINT)) ||
+                !(head = next(r, TC_TOK_BYTES)) || head->len != 32)
+                return TC_ERR_TYPE;
+            b->audit_seq = seq->value;
+            memcpy(b->audit_head, head->p, 32);
+            break;
+        }
+        case 10:
+            if (!(x = next(r, TC_TOK_UINT)) || x->value >= 100)
+                return TC_ERR_TYPE;
+            b->province = (uint32_t)x->value;
+            break;
+        }
+    }
+    return r->i == r->n ? TC_OK : TC_ERR_TRAILING;
+}
+
+enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                            struct tc_bundle **out)
+{
+    *out = NULL;
+    if (len > TC_BUNDLE_MAX_BYTES_V)
+        return TC_ERR_SIZE_LIMIT;
+    const uint8_t *prot, *payload, *trust = NULL;
+    const char *profile = NULL;
+    size_t prot_len, payload_len, trust_len = 0, profile_len = 0, ntok = 0;
+    uint8_t sig[TC_SIG_BYTES];
+    struct tc_bundle *b = calloc(1, sizeof *b);
+    struct tc_tok *toks = NULL;
+    if (!b)
+        return TC_ERR_NOMEM;
+    enum tc_err e = tc_cose_sign1_parse(in, len, b->signer, &prot, &prot_len, &payload,
+                                        &payload_len, sig);
+    if (e != TC_OK)
+        goto out;
+    if ((e = tc_cbor_tokens(payload, payload_len, NULL, 0, &ntok)) != TC_OK)
+        goto out;
+    if (!(toks = malloc(ntok * sizeof *toks))) {
+        e = TC_ERR_NOMEM;
+        goto out;
+    }
+    if ((e = tc_cbor_tokens(payload, payload_len, toks, ntok, &ntok)) != TC_OK)
+        goto out;
+    struct rd r = {toks, ntok, 0};
+    if ((e = read_lists(&r, b, &trust, &trust_len, &profile, &profile_len)) != TC_OK)
+        goto out;
+    /* trust: the root's list, then the signer in it, then the signature */
+    if ((e = tc_trust_list_parse(trust, trust_len, root_pk, &b->tl)) != TC_OK)
+        goto out;
+    const struct tc_endorsement *en = tc_trust_find(b->tl, b->signer);
+    int32_t day = (int32_t)((b->issued_at + 8 * 3600) / 86400);
+    const struct tc_revocation *rv = tc_trust_find_revocation(b->tl, b->signer);
+    if (!en || !(en->authz.tracks & TC_AUTHZ_STATUS) || day < en->not_before ||
+        day > en->not_after || (rv && day >= rv->day)) {
+        e = TC_ERR_NOT_AUTHORISED;
+        goto out;
+    }
+    if ((e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_BUNDLE_V, sig,
+                                 en->pk)) != TC_OK)
+        goto out;
+    const char *why;
+    if ((e = tc_profile_parse(&b->profile, profile, profile_len, &why)) != TC_OK)
+        goto out;
+    if (b->profile.province != b->province) {
+        e = TC_ERR_INCONSISTENT;
+        goto out;
+    }
+    *out = b;
+    b = NULL;
+out:
+    free(toks);
+    tc_bundle_free(b);
+    return e;
+}
+
+/* Index one past the last entry that sorts at or before (uscc, day). */
+static size_t upper(const struct tc_bundle *b, const char *uscc, int32_t day)
+{
+    size_t lo = 0, hi = b->n_units;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (unit_cmp(uscc, day, &b->units[mid]) >= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+const struct tc_bundle_unit *tc_bundle_unit_at(const struct tc_bundle *b, const char *uscc,
+                                               int32_t day)
+{
+    size_t i = upper(b, uscc, day);
+    const struct tc_bundle_unit *u = i ? &b->units[i - 1] : NULL;
+    return u && strcmp(u->uscc, uscc) == 0 && u->from <= day && day <= u->to ? u : NULL;
+}
+
+const struct tc_bundle_unit *tc_bundle_unit_latest(const struct tc_bundle *b, const char *uscc)
+{
+    size_t i = upper(b, uscc, INT32_MAX);
+    const struct tc_bundle_unit *u = i ? &b->units[i - 1] : NULL;
+    return u && strcmp(u->uscc, uscc) == 0 ? u : NULL;
+}
+
+const struct tc_bundle_revoked *tc_bundle_revoked(const struct tc_bundle *b, uint64_t id)
+{
+    size_t lo = 0, hi = b->n_revoked;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (b->revoked[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->n_revoked && b->revoked[lo].id == id ? &b->revoked[lo] : NULL;
+}
+
+const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *b, uint64_t id)
+{
+    size_t lo = 0, hi = b->n_superseded;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (b->superseded[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->n_superseded && b->superseded[lo].id == id ? &b->superseded[lo] : NULL;
+}
