@@ -4,6 +4,7 @@
  * verdict, 2 usage or I/O error.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -11,6 +12,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
+#include <signal.h>
+
+#include "server.h"
 #include "verifier.h"
 
 #define PROG "titlecert-verifier"
@@ -145,8 +150,116 @@ out:
     return rc;
 }
 
+static const char serve_help[] =
+    "Usage: " PROG " serve --bundle FILE --root ROOT.pub [--listen 127.0.0.1:8080] [--web DIR]\n"
+    "                        [--max-age SECONDS] [--threads N] [--access-log FILE]\n"
+    "Serves the JSON API and the public verification page:\n"
+    "  POST /api/v1/verify        {\"payload\": \"TC1:...\", \"unit\": \"USCC\", \"at\": \"YYYY-MM-DD\"}\n"
+    "  POST /api/v1/verify-image  a PNG or JPEG holding the QR code (?unit=&at= optional)\n"
+    "  GET  /api/v1/units/USCC    a unit of the directory; /api/v1/units?q=NAME searches\n"
+    "  GET  /healthz  /metrics    health (503 when stale) and Prometheus metrics\n"
+    "  GET  /  /v                 the page (a QR link opens /v#TC1:...)\n"
+    "The bundle is reloaded on SIGHUP and when its file changes; one that does not verify or is\n"
+    "not newer is refused and the old one kept. Past --max-age seconds verdicts carry\n"
+    "status_stale and /healthz answers 503. Listens on 127.0.0.1 unless told otherwise.\n";
+
+static int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"bundle", required_argument, 0, 'b'},  {"root", required_argument, 0, 'r'},
+        {"listen", required_argument, 0, 'l'},  {"web", required_argument, 0, 'w'},
+        {"max-age", required_argument, 0, 'm'}, {"threads", required_argument, 0, 't'},
+        {"access-log", required_argument, 0, 'a'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    struct tc_server_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.addr.sin_family = AF_INET;
+    cfg.addr.sin_port = htons(8080);
+    cfg.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cfg.web_dir = TITLECERT_WEBDIR;
+    const char *root = NULL, *log_path = NULL;
+    char *end;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': cfg.bundle_path = optarg; break;
+        case 'r': root = optarg; break;
+        case 'w': cfg.web_dir = optarg; break;
+        case 'a': log_path = optarg; break;
+        case 'l': {
+            char host[64];
+            const char *colon = strrchr(optarg, ':');
+            long port = colon ? strtol(colon + 1, &end, 10) : -1;
+            if (!colon || *end || port < 1 || port > 65535 || (size_t)(colon - optarg) >= sizeof host)
+                return usage_error("serve", "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
+            memcpy(host, optarg, (size_t)(colon - optarg));
+            host[colon - optarg] = '\0';
+            if (inet_pton(AF_INET, host, &cfg.addr.sin_addr) != 1)
+                return usage_error("serve", "--listen takes an IPv4 address");
+            cfg.addr.sin_port = htons((uint16_t)port);
+            break;
+        }
+        case 'm':
+            cfg.max_age = strtoull(optarg, &end, 10);
+            if (*end || !*optarg)
+                return usage_error("serve", "--max-age takes seconds");
+            break;
+        case 't':
+            cfg.threads = (int)strtol(optarg, &end, 10);
+            if (*end || cfg.threads < 1 || cfg.threads > 64)
+                return usage_error("serve", "--threads takes 1..64");
+            break;
+        case 'h': fputs(serve_help, stdout); return 0;
+        default: return usage_error("serve", "unknown option");
+        }
+    }
+    if (!cfg.bundle_path || !root)
+        return usage_error("serve", "--bundle and --root are required");
+    struct tc_pubkey rpub;
+    enum tc_err e = tc_keys_pub_read(root, &rpub);
+    if (e != TC_OK)
+        return fail(root, e);
+    memcpy(cfg.root_pk, rpub.pk, TC_PK_BYTES);
+    if (log_path && !(cfg.access_log = fopen(log_path, "a")))
+        return fail(log_path, TC_ERR_IO);
+    /* signals are taken by this thread only: block them before the server starts its threads */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct tc_server *srv = NULL;
+    const char *why;
+    if ((e = tc_server_start(&srv, &cfg, &why)) != TC_OK) {
+        fprintf(stderr, PROG ": serve: %s: %s\n", why ? why : "start", tc_strerror(e));
+        return EXIT_USAGE;
+    }
+    char addr[32];
+    inet_ntop(AF_INET, &cfg.addr.sin_addr, addr, sizeof addr);
+    fprintf(stderr, PROG ": serving bundle version %llu on http://%s:%u/\n",
+            (unsigned long long)tc_server_bundle_version(srv), addr, ntohs(cfg.addr.sin_port));
+    for (;;) {
+        struct timespec tick = {1, 0};
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGHUP)
+            tc_server_reload(srv);
+        else if (sig == SIGINT || sig == SIGTERM)
+            break;
+        else
+            tc_server_poll_file(srv);
+    }
+    tc_server_stop(srv);
+    if (cfg.access_log)
+        fclose(cfg.access_log);
+    fprintf(stderr, PROG ": stopped\n");
+    return 0;
+}
+
 static const struct tc_cli_command commands[] = {
     {"verify", cmd_verify, "verify a payload, link or QR image offline; print the verdict as JSON"},
+    {"serve", cmd_serve, "serve the JSON API and the public verification page"},
 };
 
 int main(int argc, char **argv)

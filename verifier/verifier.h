@@ -132,8 +132,9 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
 void tc_verify_text_with_bundle(const struct tc_bundle *b, const char *input, size_t len,
                                 uint8_t *buf, const struct tc_verify_opts *o, struct tc_verdict *v);
 
-/* Finds a QR code in a PNG image and returns its text (malloc'd) in *text. TC_ERR_NOT_FOUND when
- * the image holds none; TC_ERR_SIZE_LIMIT over TC_IMAGE_MAX_BYTES or TC_IMAGE_MAX_PIXELS. */
+/* Finds a QR code in a PNG or JPEG image and returns its text (malloc'd) in *text. TC_ERR_TYPE for
+ * other formats, TC_ERR_NOT_FOUND when the image holds none; TC_ERR_SIZE_LIMIT over
+ * TC_IMAGE_MAX_BYTES or TC_IMAGE_MAX_PIXELS. */
 #define TC_IMAGE_MAX_BYTES (8u << 20)
 #define TC_IMAGE_MAX_PIXELS (24u << 20)
 enum tc_err tc_image_decode_qr(const uint8_t *img, size_t len, char **text);

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# http_verifier.sh - the real titlecert-verifier server on 127.0.0.1: every API path and its
+# errors, the page and its security headers, metrics, and the bundle hot reload under load
+# (file replaced, SIGHUP, a bad and an older bundle refused with the old one kept), with no
+# request failing. The whole flow from issuance to re-verification after revocation runs through
+# the real programs. Prints TAP. usage: http_verifier.sh KEYS ISSUER VERIFIER DATA_DIR
+set -u
+keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") data=$(realpath "$4")
+. "$(dirname "$(realpath "$0")")/tap.sh"
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work" || exit 2
+export PW='http test passphrase'
+P=(--passphrase-env PW)
+today=$(TZ=Asia/Shanghai date +%F)
+until=$(date -d "$today +2 years" +%F)
+"$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
+"$keys" issuer-create --out ws --name 卫生评委会 --kdf interactive "${P[@]}" >/dev/null
+"$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
+"$keys" endorse --root root.key --issuer ws.pub --from "$today" --to "$until" --region 62 \
+  --tracks basic,province,status --out ws.end "${P[@]}" >/dev/null
+"$keys" trust-list --root root.key --version 1 --out trust.list ws.end "${P[@]}" >/dev/null
+D=(--db gs.db --hash-key store.key "${P[@]}")
+T=(--root root.pub --trust-list trust.list)
+"$issuer" init --db gs.db --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" >/dev/null
+"$issuer" units import "${D[@]}" "$data/samples/gs-units.csv" >/dev/null
+for k in employment assessments ce; do "$issuer" records import "${D[@]}" $k "$data/samples/gs-$k.csv" >/dev/null; done
+"$issuer" import "${D[@]}" --key ws.key "${T[@]}" --out-dir certs --base-url http://127.0.0.1:8080 \
+  "$data/samples/gs-results.csv" >/dev/null
+ids=($(ls certs | sed -n 's/\.txt$//p' | sort))
+"$issuer" convert "${D[@]}" --decision 甘职改〔2026〕8号 --committee 100 --key ws.key "${T[@]}" "${ids[0]}" >/dev/null
+"$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out v1.bundle >/dev/null
+cp v1.bundle live.bundle
+
+port=0
+for try in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 20000))
+  "$verifier" serve --bundle live.bundle --root root.pub --listen 127.0.0.1:$port --max-age 86400 \
+    --access-log access.log 2>server.err &
+  server=$!
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && break 2
+    kill -0 "$server" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$server" 2>/dev/null; server=""
+done
+truth "the server listens on 127.0.0.1:$port" [ -n "$server" ]
+[ -n "$server" ] || { finish; exit 1; }
+U="http://127.0.0.1:$port"
+post() { curl -s --max-time 5 -o out.json -w '%{http_code}' -X POST "$U/api/v1/verify" -H 'Content-Type: application/json' -d "$1"; }
+field() { python3 -c "import json,sys; d=json.load(open('out.json')); print(eval(sys.argv[1]))" "$1"; }
+payload() { cat "certs/$1.txt"; }
+
+truth "POST /api/v1/verify: a basic-level title without a unit is valid" \
+  [ "$(post "{\"payload\":\"$(payload "${ids[1]}")\"}")" = 200 -a "$(field "d['verdict']")" = valid ]
+truth "at a county health centre: valid (S1)" \
+  [ "$(post "{\"payload\":\"$(payload "${ids[1]}")\",\"unit\":\"12620102438000123H\"}")" = 200 -a "$(field "d['verdict']")" = valid ]
+post "{\"payload\":\"$(payload "${ids[1]}")\",\"unit\":\"12620000438000456W\"}" >/dev/null
+truth "at the provincial hospital: not_valid_here, unit_not_basic_level (S1)" \
+  [ "$(field "d['verdict']")" = not_valid_here -a "$(field "d['reasons'][0]['code']")" = unit_not_basic_level ]
+post "{\"payload\":\"$(cat certs/${ids[0]}.link)\"}" >/dev/null
+truth "a link works as a payload, and the old QR after conversion is superseded (C1)" \
+  [ "$(field "d['verdict']")" = superseded ]
+truth "garbage is invalid (200 with a verdict)" [ "$(post '{"payload":"TC1:123"}')" = 200 -a "$(field "d['verdict']")" = invalid ]
+truth "a body that is not JSON is 400" [ "$(post 'not json')" = 400 ]
+truth "a missing payload is 400" [ "$(post '{"unit":"12620102438000123H"}')" = 400 ]
+truth "an unknown member is 400" [ "$(post '{"payload":"x","evil":1}')" = 400 ]
+truth "a bad unit is 400" [ "$(post '{"payload":"x","unit":"abc"}')" = 400 ]
+truth "a bad date is 400" [ "$(post '{"payload":"x","at":"2026-02-30"}')" = 400 ]
+head -c 20000 /dev/zero | tr '\0' 'a' > big.txt
+truth "a 20 KB body is 413" [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST "$U/api/v1/verify" --data-binary @big.txt)" = 413 ]
+truth "GET on /api/v1/verify is 405" [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$U/api/v1/verify")" = 405 ]
+truth "an unknown API path is 404 JSON" [ "$(curl -s --max-time 5 -o out.json -w '%{http_code}' "$U/api/v1/nope")" = 404 -a "$(field "d['error']")" = not_found ]
+truth "POST /api/v1/verify-image with the QR PNG: valid" \
+  [ "$(curl -s --max-time 5 -o out.json -w '%{http_code}' -X POST "$U/api/v1/verify-image?unit=12620102438000123H" --data-binary @certs/${ids[1]}.png)" = 200 -a "$(field "d['verdict']")" = valid ]
+truth "an upload that is not an image is 415" \
+  [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST "$U/api/v1/verify-image" --data-binary @big.txt)" = 415 ]
+truth "GET /api/v1/units/{uscc} finds a unit" \
+  [ "$(curl -s --max-time 5 -o out.json -w '%{http_code}' "$U/api/v1/units/12622901438000777Q")" = 200 -a "$(field "d['basic_level']")" = True ]
+truth "an unknown unit is 404" [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$U/api/v1/units/12620102438000999Q")" = 404 ]
+truth "units can be searched by name" \
+  [ "$(curl -s --max-time 5 -o out.json -w '%{http_code}' "$U/api/v1/units?q=%E4%B8%B4%E5%A4%8F")" = 200 -a "$(field "len(d['units'])")" = 1 ]
+curl -s --max-time 5 -D headers.txt -o page.html "$U/v"
+has "GET /v serves the page" page.html "职称电子证书核验"
+has "with a strict Content-Security-Policy" headers.txt "Content-Security-Policy: default-src 'none'; script-src 'self'"
+truth "the page loads nothing from another host" sh -c "! grep -Eq '(src|href)=\"(https?:)?//' page.html"
+truth "/V (the upper-case QR path) serves it too" [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$U/V")" = 200 ]
+truth "GET /healthz" [ "$(curl -s --max-time 5 -o out.json -w '%{http_code}' "$U/healthz")" = 200 -a "$(field "d['bundle_version']")" = 1 ]
+curl -s --max-time 5 -o metrics.txt "$U/metrics"
+has "/metrics counts requests by verdict" metrics.txt 'titlecert_requests_total{verdict="not_valid_here"} 1'
+has "/metrics has the latency histogram" metrics.txt 'titlecert_request_duration_seconds_bucket{le="+Inf"}'
+has "/metrics has the bundle version" metrics.txt 'titlecert_bundle_version 1'
+
+# hot reload under load: two clients verify continuously while the bundle changes three times
+load() { # load OUTFILE
+  local end=$((SECONDS + 6))
+  while [ $SECONDS -lt $end ]; do
+    curl -s --max-time 5 -o /dev/null -w '%{http_code}\n' -X POST "$U/api/v1/verify" \
+      -d "{\"payload\":\"$(payload "${ids[1]}")\"}" >> "$1"
+  done
+}
+load load1.txt & l1=$!
+load load2.txt & l2=$!
+"$issuer" revoke "${D[@]}" --reason fraud "${ids[1]}" >/dev/null
+"$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out v2.bundle >/dev/null
+sleep 1
+cp v2.bundle live.tmp && mv live.tmp live.bundle   # the file changes: picked up within a second
+for _ in $(seq 1 40); do curl -s --max-time 2 "$U/healthz" | grep -q '"bundle_version":2' && break; sleep 0.1; done
+truth "a replaced bundle file is loaded (version 2)" sh -c "curl -s --max-time 2 $U/healthz | grep -q '\"bundle_version\":2'"
+post "{\"payload\":\"$(payload "${ids[1]}")\"}" >/dev/null
+truth "after reload the revoked certificate is revoked (A2)" [ "$(field "d['verdict']")" = revoked ]
+cp v1.bundle live.tmp && mv live.tmp live.bundle    # older: refused
+sleep 1.5
+truth "an older bundle is refused and version 2 kept" sh -c "curl -s --max-time 2 $U/healthz | grep -q '\"bundle_version\":2'"
+"$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out v3.bundle >/dev/null
+cp v3.bundle bad.bundle
+printf '\x00' | dd of=bad.bundle bs=1 seek=100 conv=notrunc 2>/dev/null
+cp bad.bundle live.tmp && mv live.tmp live.bundle   # bad signature: refused
+sleep 1.5
+truth "a bundle that does not verify is refused and version 2 kept" sh -c "curl -s --max-time 2 $U/healthz | grep -q '\"bundle_version\":2'"
+cp v3.bundle live.bundle.new && mv live.bundle.new live.bundle
+kill -HUP "$server"
+for _ in $(seq 1 40); do curl -s --max-time 2 "$U/healthz" | grep -q '"bundle_version":3' && break; sleep 0.1; done
+truth "SIGHUP loads version 3" sh -c "curl -s --max-time 2 $U/healthz | grep -q '\"bundle_version\":3'"
+wait $l1 $l2
+total=$(cat load1.txt load2.txt | wc -l)
+bad=$(cat load1.txt load2.txt | grep -vc '^200$')
+truth "no request failed during the reloads ($total requests, $bad not 200)" [ "$total" -gt 20 -a "$bad" = 0 ]
+has "the refusals were logged" server.err "bundle refused"
+truth "the access log names no person" sh -c "! grep -q '王芳\|马明\|1534' access.log"
+kill -TERM "$server"
+for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+truth "SIGTERM stops the server" sh -c "! kill -0 $server 2>/dev/null"
+server=""
+finish

@@ -1,0 +1,615 @@
+/*
+ * server.c - the verifier's HTTP service on libmicrohttpd.
+ *
+ * Handlers are thin adapters: method check, bounded body, call the engine, map the verdict to a
+ * status and JSON. A request's state lives in a struct allocated on the first callback and freed
+ * in the completion callback; the response is queued on the second callback, after the upload
+ * was consumed, which keeps HTTP/1.1 keep-alive working with libmicrohttpd 0.9.75.
+ *
+ * The bundle in use is reference counted. A reload (SIGHUP, or the file changing) loads and
+ * verifies the new bundle off the request path and swaps the pointer under a mutex; requests
+ * already running finish on the bundle they took, and no request ever sees none. A bundle that
+ * does not verify, or whose version is not newer, is refused and the old one kept.
+ *
+ * Nothing here can read a secret key; access-log lines name the certificate id, never a person.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+
+#define VERIFY_BODY_MAX (8u << 10)
+#define METHOD_GET 1
+#define METHOD_POST 2
+#define N_BUCKETS 10
+static const double buckets[N_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                          0.025,  0.05,  0.1,    0.25,  1.0};
+
+struct held {
+    struct tc_bundle *b;
+    int refs;
+    time_t loaded;
+};
+
+struct tc_server {
+    struct MHD_Daemon *d;
+    struct tc_server_config cfg;
+    uint8_t root_pk[TC_PK_BYTES];
+    pthread_mutex_t lock;
+    struct held *cur;
+    struct stat seen; /* of the bundle file, for change detection */
+    atomic_ulong by_verdict[5], errors, reloads_ok, reloads_refused;
+    atomic_ulong hist[N_BUCKETS + 1], hist_count;
+    atomic_ullong hist_sum_us;
+    FILE *log;
+    pthread_mutex_t log_lock;
+    char *web_index, *web_js, *web_css;
+    size_t web_index_len, web_js_len, web_css_len;
+};
+
+struct req {
+    int method;
+    char *body;
+    size_t len, cap, limit;
+    bool too_big;
+    struct timespec start;
+    const char *verdict;
+    uint64_t cert_id;
+    unsigned status;
+    char path[128];
+};
+
+/* ---- bundles ------------------------------------------------------------------------------- */
+
+static struct held *take(struct tc_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    struct held *h = s->cur;
+    h->refs++;
+    pthread_mutex_unlock(&s->lock);
+    return h;
+}
+
+static void release(struct tc_server *s, struct held *h)
+{
+    pthread_mutex_lock(&s->lock);
+    bool last = --h->refs == 0;
+    pthread_mutex_unlock(&s->lock);
+    if (last) {
+        tc_bundle_free(h->b);
+        free(h);
+    }
+}
+
+/* Writes a line to the access log (to_access) or to stderr (operational messages). */
+static void logf_(struct tc_server *s, bool to_access, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(struct tc_server *s, bool to_access, const char *fmt, ...)
+{
+    FILE *f = to_access ? s->log : stderr;
+    va_list ap;
+    va_start(ap, fmt);
+    pthread_mutex_lock(&s->log_lock);
+    fputs(to_access ? "" : "titlecert-verifier: ", f);
+    vfprintf(f, fmt, ap);
+    fflush(f);
+    pthread_mutex_unlock(&s->log_lock);
+    va_end(ap);
+}
+
+static enum tc_err load(struct tc_server *s, struct tc_bundle **out, struct stat *st)
+{
+    uint8_t *buf;
+    size_t len;
+    enum tc_err e = tc_keys_read_file(s->cfg.bundle_path, TC_BUNDLE_MAX_BYTES_V, &buf, &len);
+    if (e != TC_OK)
+        return e;
+    if (st && stat(s->cfg.bundle_path, st) != 0)
+        memset(st, 0, sizeof *st);
+    e = tc_bundle_parse(buf, len, s->root_pk, out);
+    free(buf);
+    return e;
+}
+
+enum tc_err tc_server_reload(struct tc_server *s)
+{
+    struct tc_bundle *b = NULL;
+    struct stat st;
+    enum tc_err e = load(s, &b, &st);
+    pthread_mutex_lock(&s->lock);
+    s->seen = st; /* a bad file is not retried until it changes again */
+    uint64_t have = s->cur->b->version;
+    if (e == TC_OK && b->version <= have)
+        e = TC_ERR_TRUST_LIST;
+    struct held *old = NULL;
+    if (e == TC_OK) {
+        struct held *h = calloc(1, sizeof *h);
+        if (!h) {
+            e = TC_ERR_NOMEM;
+        } else {
+            h->b = b, h->refs = 1, h->loaded = time(NULL);
+            old = s->cur;
+            s->cur = h;
+            b = NULL;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (old)
+        release(s, old);
+    tc_bundle_free(b);
+    if (e == TC_OK) {
+        s->reloads_ok++;
+        logf_(s, false, "bundle reloaded: version %llu\n", (unsigned long long)s->cur->b->version);
+    } else {
+        s->reloads_refused++;
+        logf_(s, false, "bundle refused, keeping version %llu: %s\n", (unsigned long long)have,
+              e == TC_ERR_TRUST_LIST ? "not newer than the one in use" : tc_strerror(e));
+    }
+    return e;
+}
+
+void tc_server_poll_file(struct tc_server *s)
+{
+    struct stat st;
+    if (stat(s->cfg.bundle_path, &st) != 0)
+        return;
+    pthread_mutex_lock(&s->lock);
+    bool changed = st.st_mtim.tv_sec != s->seen.st_mtim.tv_sec ||
+                   st.st_mtim.tv_nsec != s->seen.st_mtim.tv_nsec || st.st_size != s->seen.st_size ||
+                   st.st_ino != s->seen.st_ino;
+    pthread_mutex_unlock(&s->lock);
+    if (changed)
+        tc_server_reload(s);
+}
+
+/* ---- responses ----------------------------------------------------------------------------- */
+
+static enum MHD_Result respond(struct MHD_Connection *c, struct req *r, unsigned status,
+                            const char *type, const void *body, size_t len, bool page)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cache-Control", page ? "no-cache" : "no-store");
+    if (page) {
+        MHD_add_response_header(resp, "Content-Security-Policy",
+                                "default-src 'none'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' blob: data:; media-src 'self' blob:; "
+                                "connect-src 'self'; base-uri 'none'; form-action 'none'; "
+                                "frame-ancestors 'none'");
+        MHD_add_response_header(resp, "Permissions-Policy", "camera=(self)");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    }
+    r->status = status;
+    enum MHD_Result ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, struct req *r, unsigned status, json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (!s)
+        return MHD_NO;
+    enum MHD_Result ret = respond(c, r, status, "application/json; charset=utf-8", s, strlen(s), false);
+    free(s);
+    return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, struct req *r, unsigned status,
+                                  const char *code, const char *msg)
+{
+    return send_json(c, r, status, json_pack("{s:s,s:s}", "error", code, "message", msg));
+}
+
+/* ---- handlers ------------------------------------------------------------------------------ */
+
+static void count_verdict(struct tc_server *s, struct req *r, const struct tc_verdict *v)
+{
+    s->by_verdict[v->kind]++;
+    r->verdict = tc_verdict_name(v->kind);
+    r->cert_id = v->decoded ? v->cert.claims.id : 0;
+}
+
+static enum MHD_Result verify_json(struct tc_server *s, struct MHD_Connection *c, struct req *r)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        return send_error(c, r, 400, "bad_json", "the body must be a JSON object");
+    }
+    const char *payload = NULL, *unit = NULL, *at = NULL;
+    json_t *extra = NULL;
+    if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s,s?s,s?s,s?o}", "payload", &payload, "unit",
+                       &unit, "at", &at, "lang", &extra) != 0) {
+        json_decref(j);
+        return send_error(c, r, 400, "bad_request",
+                          "expected {\"payload\": string, \"unit\": USCC, \"at\": YYYY-MM-DD}");
+    }
+    struct tc_verify_opts o = {NULL, (int32_t)(((uint64_t)time(NULL) + 8 * 3600) / 86400),
+                               (uint64_t)time(NULL), s->cfg.max_age};
+    char unit_buf[TC_USCC_LEN + 1];
+    if (unit && *unit) {
+        if (!tc_uscc_well_formed(unit)) {
+            json_decref(j);
+            return send_error(c, r, 400, "bad_unit", "unit must be an 18-character USCC");
+        }
+        memcpy(unit_buf, unit, TC_USCC_LEN + 1);
+        o.unit = unit_buf;
+    }
+    if (at && *at && !tc_day_parse(&o.at, at)) {
+        json_decref(j);
+        return send_error(c, r, 400, "bad_date", "at must be a date YYYY-MM-DD");
+    }
+    struct held *h = take(s);
+    uint8_t buf[TC_CERT_MAX_BYTES];
+    struct tc_verdict v;
+    tc_verify_text_with_bundle(h->b, payload, strlen(payload), buf, &o, &v);
+    json_t *out = tc_verdict_to_json(&v);
+    json_object_set_new(out, "bundle_version", json_integer((json_int_t)h->b->version));
+    json_object_set_new(out, "province", json_string(h->b->profile.name));
+    count_verdict(s, r, &v);
+    release(s, h);
+    json_decref(j);
+    return send_json(c, r, 200, out);
+}
+
+static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *c, struct req *r)
+{
+    char *text = NULL;
+    enum tc_err e = tc_image_decode_qr((const uint8_t *)r->body, r->len, &text);
+    if (e == TC_ERR_TYPE)
+        return send_error(c, r, 415, "unsupported_image", "send a PNG or JPEG image");
+    if (e == TC_ERR_SIZE_LIMIT)
+        return send_error(c, r, 413, "too_large", "the image is too large");
+    if (e == TC_ERR_NOT_FOUND)
+        return send_error(c, r, 422, "no_qr_code", "no QR code found in the image");
+    if (e != TC_OK)
+        return send_error(c, r, 500, "internal", tc_strerror(e));
+    const char *unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
+    const char *at = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "at");
+    struct tc_verify_opts o = {NULL, (int32_t)(((uint64_t)time(NULL) + 8 * 3600) / 86400),
+                               (uint64_t)time(NULL), s->cfg.max_age};
+    if (unit && *unit && tc_uscc_well_formed(unit))
+        o.unit = unit;
+    if (at && *at)
+        tc_day_parse(&o.at, at);
+    struct held *h = take(s);
+    uint8_t buf[TC_CERT_MAX_BYTES];
+    struct tc_verdict v;
+    tc_verify_text_with_bundle(h->b, text, strlen(text), buf, &o, &v);
+    json_t *out = tc_verdict_to_json(&v);
+    json_object_set_new(out, "payload", json_string(text));
+    json_object_set_new(out, "bundle_version", json_integer((json_int_t)h->b->version));
+    json_object_set_new(out, "province", json_string(h->b->profile.name));
+    count_verdict(s, r, &v);
+    release(s, h);
+    free(text);
+    return send_json(c, r, 200, out);
+}
+
+static json_t *unit_json(const struct tc_bundle *b, const struct tc_bundle_unit *u, int32_t day)
+{
+    char div[8], from[11], to[11];
+    snprintf(div, sizeof div, "%06u", u->division);
+    tc_day_format(from, u->from);
+    tc_day_format(to, u->to == INT32_MAX ? u->to - 1 : u->to);
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "uscc", u->uscc, "name",
+                          b->names + u->name_off, "division", div, "tier",
+                          tc_tier_name_zh(u->tier), "basic_level",
+                          day >= u->from && day <= u->to &&
+                              tc_profile_unit_basic(&b->profile, u->division, u->tier, u->flag),
+                          "valid_from", from);
+    if (u->to != INT32_MAX)
+        json_object_set_new(o, "valid_to", json_string(to));
+    return o;
+}
+
+static enum MHD_Result units(struct tc_server *s, struct MHD_Connection *c, struct req *r,
+                             const char *rest)
+{
+    struct held *h = take(s);
+    int32_t today = (int32_t)(((uint64_t)time(NULL) + 8 * 3600) / 86400);
+    enum MHD_Result ret;
+    if (*rest) { /* /api/v1/units/{uscc} */
+        const struct tc_bundle_unit *u = tc_uscc_well_formed(rest) ? tc_bundle_unit_at(h->b, rest, today)
+                                                                   : NULL;
+        if (!u && tc_uscc_well_formed(rest))
+            u = tc_bundle_unit_latest(h->b, rest);
+        ret = u ? send_json(c, r, 200, unit_json(h->b, u, today))
+                : send_error(c, r, 404, "unit_unknown", "no such unit in the directory");
+    } else { /* /api/v1/units?q=name: for the page's employer field */
+        const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+        if (!q || strlen(q) < 2 || strlen(q) > 64 || !tc_text_safe((const uint8_t *)q, strlen(q))) {
+            ret = send_error(c, r, 400, "bad_query", "q must be 2 to 64 bytes of text");
+        } else {
+            json_t *list = json_array();
+            for (size_t i = 0; i < h->b->n_units && json_array_size(list) < 20; i++) {
+                const struct tc_bundle_unit *u = &h->b->units[i];
+                if (u->from <= today && today <= u->to &&
+                    (strstr(h->b->names + u->name_off, q) || strncmp(u->uscc, q, strlen(q)) == 0))
+                    json_array_append_new(list, unit_json(h->b, u, today));
+            }
+            ret = send_json(c, r, 200, json_pack("{s:o}", "units", list));
+        }
+    }
+    release(s, h);
+    return ret;
+}
+
+static enum MHD_Result metrics(struct tc_server *s, struct MHD_Connection *c, struct req *r)
+{
+    struct held *h = take(s);
+    char *buf = malloc(8192);
+    if (!buf) {
+        release(s, h);
+        return MHD_NO;
+    }
+    size_t n = 0;
+#define P(...) n += (size_t)snprintf(buf + n, 8192 - n, __VA_ARGS__)
+    P("# HELP titlecert_requests_total Verification requests by verdict.\n"
+      "# TYPE titlecert_requests_total counter\n");
+    for (int k = 0; k <= TC_VERDICT_INVALID; k++)
+        P("titlecert_requests_total{verdict=\"%s\"} %lu\n", tc_verdict_name((enum tc_verdict_kind)k),
+          (unsigned long)s->by_verdict[k]);
+    P("# HELP titlecert_request_errors_total Requests answered with 4xx/5xx.\n"
+      "# TYPE titlecert_request_errors_total counter\ntitlecert_request_errors_total %lu\n",
+      (unsigned long)s->errors);
+    P("# HELP titlecert_request_duration_seconds Time to answer verification requests.\n"
+      "# TYPE titlecert_request_duration_seconds histogram\n");
+    unsigned long cum = 0;
+    for (int i = 0; i < N_BUCKETS; i++) {
+        cum += s->hist[i];
+        P("titlecert_request_duration_seconds_bucket{le=\"%g\"} %lu\n", buckets[i], cum);
+    }
+    cum += s->hist[N_BUCKETS];
+    P("titlecert_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+    P("titlecert_request_duration_seconds_sum %.6f\ntitlecert_request_duration_seconds_count %lu\n",
+      (double)s->hist_sum_us / 1e6, (unsigned long)s->hist_count);
+    P("# HELP titlecert_bundle_version Version of the status bundle in use.\n"
+      "# TYPE titlecert_bundle_version gauge\ntitlecert_bundle_version %llu\n",
+      (unsigned long long)h->b->version);
+    P("# HELP titlecert_bundle_age_seconds Seconds since the bundle in use was issued.\n"
+      "# TYPE titlecert_bundle_age_seconds gauge\ntitlecert_bundle_age_seconds %lld\n",
+      (long long)time(NULL) - (long long)h->b->issued_at);
+    P("# HELP titlecert_bundle_reloads_total Bundle reloads by result.\n"
+      "# TYPE titlecert_bundle_reloads_total counter\n"
+      "titlecert_bundle_reloads_total{result=\"ok\"} %lu\n"
+      "titlecert_bundle_reloads_total{result=\"refused\"} %lu\n",
+      (unsigned long)s->reloads_ok, (unsigned long)s->reloads_refused);
+#undef P
+    release(s, h);
+    enum MHD_Result ret = respond(c, r, 200, "text/plain; version=0.0.4", buf, n, false);
+    free(buf);
+    return ret;
+}
+
+static enum MHD_Result healthz(struct tc_server *s, struct MHD_Connection *c, struct req *r)
+{
+    struct held *h = take(s);
+    long long age = (long long)time(NULL) - (long long)h->b->issued_at;
+    bool stale = s->cfg.max_age && age > (long long)s->cfg.max_age;
+    json_t *j = json_pack("{s:s,s:I,s:I,s:s,s:I,s:I}", "status", stale ? "stale" : "ok",
+                          "bundle_version", (json_int_t)h->b->version, "bundle_age_seconds",
+                          (json_int_t)age, "province", h->b->profile.code, "units",
+                          (json_int_t)h->b->n_units, "revoked", (json_int_t)h->b->n_revoked);
+    release(s, h);
+    return send_json(c, r, stale ? 503 : 200, j);
+}
+
+static enum MHD_Result page(struct tc_server *s, struct MHD_Connection *c, struct req *r,
+                            const char *url)
+{
+    if (!strcmp(url, "/") || !strcmp(url, "/v") || !strcmp(url, "/V") || !strcmp(url, "/index.html"))
+        return respond(c, r, 200, "text/html; charset=utf-8", s->web_index, s->web_index_len, true);
+    if (!strcmp(url, "/app.js"))
+        return respond(c, r, 200, "text/javascript; charset=utf-8", s->web_js, s->web_js_len, true);
+    if (!strcmp(url, "/style.css"))
+        return respond(c, r, 200, "text/css; charset=utf-8", s->web_css, s->web_css_len, true);
+    return send_error(c, r, 404, "not_found", "no such page");
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **state)
+{
+    (void)version;
+    struct tc_server *s = cls;
+    struct req *r = *state;
+    if (!r) { /* first call: headers only */
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &r->start);
+        snprintf(r->path, sizeof r->path, "%s", url);
+        r->method = !strcmp(method, "GET") || !strcmp(method, "HEAD") ? METHOD_GET
+                    : !strcmp(method, "POST")                          ? METHOD_POST
+                                                                       : 0;
+        r->limit = !strcmp(url, "/api/v1/verify-image") ? TC_IMAGE_MAX_BYTES : VERIFY_BODY_MAX;
+        *state = r;
+        return MHD_YES;
+    }
+    if (*upload_size) { /* body, bounded */
+        if (r->len + *upload_size > r->limit) {
+            r->too_big = true;
+        } else {
+            if (r->len + *upload_size > r->cap) {
+                size_t cap = r->cap ? r->cap : 4096;
+                while (cap < r->len + *upload_size)
+                    cap *= 2;
+                char *grown = realloc(r->body, cap);
+                if (!grown)
+                    return MHD_NO;
+                r->body = grown, r->cap = cap;
+            }
+            memcpy(r->body + r->len, upload, *upload_size);
+            r->len += *upload_size;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    /* the upload is complete: answer */
+    if (r->too_big)
+        return send_error(c, r, 413, "too_large", "the request body is too large");
+    bool api = strncmp(url, "/api/", 5) == 0;
+    if (!strcmp(url, "/api/v1/verify") || !strcmp(url, "/api/v1/verify-image")) {
+        if (r->method != METHOD_POST)
+            return send_error(c, r, 405, "method_not_allowed", "use POST");
+        return url[14] == '\0' ? verify_json(s, c, r) : verify_image(s, c, r);
+    }
+    if (r->method != METHOD_GET)
+        return send_error(c, r, 405, "method_not_allowed", "use GET");
+    if (!strncmp(url, "/api/v1/units", 13) && (url[13] == '\0' || url[13] == '/'))
+        return units(s, c, r, url[13] ? url + 14 : "");
+    if (!strcmp(url, "/healthz"))
+        return healthz(s, c, r);
+    if (!strcmp(url, "/metrics"))
+        return metrics(s, c, r);
+    if (api)
+        return send_error(c, r, 404, "not_found", "no such API path");
+    return page(s, c, r, url);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **state,
+                      enum MHD_RequestTerminationCode why)
+{
+    (void)c;
+    struct tc_server *s = cls;
+    struct req *r = *state;
+    if (!r)
+        return;
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double secs = (double)(end.tv_sec - r->start.tv_sec) + (double)(end.tv_nsec - r->start.tv_nsec) / 1e9;
+    if (r->verdict) {
+        int i = 0;
+        while (i < N_BUCKETS && secs > buckets[i])
+            i++;
+        s->hist[i]++;
+        s->hist_count++;
+        s->hist_sum_us += (unsigned long long)(secs * 1e6);
+    }
+    if (r->status >= 400 || why != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        s->errors++;
+    if (s->cfg.access_log) {
+        char when[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        /* the path, the status, the verdict and the certificate id; no payload, unit or address */
+        const char *path =
+            strncmp(r->path, "/api/v1/units/", 14) == 0 ? "/api/v1/units/{uscc}" : r->path;
+        logf_(s, true, "%s %s %u %s %llu %.2fms\n", when, path, r->status, r->verdict ? r->verdict : "-",
+              (unsigned long long)r->cert_id, secs * 1e3);
+    }
+    free(r->body);
+    free(r);
+    *state = NULL;
+}
+
+static char *read_web(const char *dir, const char *name, size_t *len)
+{
+    char path[4096];
+    uint8_t *buf = NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (tc_keys_read_file(path, 1u << 20, &buf, len) != TC_OK)
+        return NULL;
+    return (char *)buf;
+}
+
+enum tc_err tc_server_start(struct tc_server **out, const struct tc_server_config *cfg,
+                            const char **why)
+{
+    *out = NULL;
+    *why = NULL;
+    struct tc_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return TC_ERR_NOMEM;
+    s->cfg = *cfg;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->log_lock, NULL);
+    s->log = cfg->access_log ? cfg->access_log : stderr;
+    memcpy(s->root_pk, cfg->root_pk, TC_PK_BYTES);
+    enum tc_err e;
+    struct tc_bundle *b = NULL;
+    if ((e = load(s, &b, &s->seen)) != TC_OK) {
+        *why = "the status bundle";
+        goto fail;
+    }
+    s->cur = calloc(1, sizeof *s->cur);
+    if (!s->cur) {
+        tc_bundle_free(b);
+        e = TC_ERR_NOMEM;
+        goto fail;
+    }
+    s->cur->b = b, s->cur->refs = 1, s->cur->loaded = time(NULL);
+    s->web_index = read_web(cfg->web_dir, "index.html", &s->web_index_len);
+    s->web_js = read_web(cfg->web_dir, "app.js", &s->web_js_len);
+    s->web_css = read_web(cfg->web_dir, "style.css", &s->web_css_len);
+    if (!s->web_index || !s->web_js || !s->web_css) {
+        *why = "the web page files (index.html, app.js, style.css)";
+        e = TC_ERR_NOT_FOUND;
+        goto fail;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    s->d = MHD_start_daemon(
+        flags, cfg->addr.sin_port ? ntohs(cfg->addr.sin_port) : 8080, NULL, NULL, handle, s,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(cfg->threads ? cfg->threads : 2), MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)(cfg->per_ip_limit ? cfg->per_ip_limit : 256), MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)(cfg->timeout ? cfg->timeout : 15), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(64u << 10), MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+    if (!s->d) {
+        *why = "the listening socket (address in use?)";
+        e = TC_ERR_IO;
+        goto fail;
+    }
+    *out = s;
+    return TC_OK;
+fail:
+    tc_server_stop(s);
+    return e;
+}
+
+uint64_t tc_server_bundle_version(struct tc_server *s)
+{
+    struct held *h = take(s);
+    uint64_t v = h->b->version;
+    release(s, h);
+    return v;
+}
+
+void tc_server_stop(struct tc_server *s)
+{
+    if (!s)
+        return;
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    if (s->cur)
+        release(s, s->cur);
+    free(s->web_index);
+    free(s->web_js);
+    free(s->web_css);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->log_lock);
+    free(s);
+}

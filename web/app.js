@@ -1,0 +1,233 @@
+// titlecert public verification page. No framework, no third-party code, no request to any host
+// but this one. Chinese first, English on request; the employer is remembered on this device.
+'use strict';
+
+const T = {
+  zh: {
+    verdict: { valid: '有效', not_valid_here: '在本单位不适用', superseded: '已换发', revoked: '已撤销', invalid: '无效' },
+    holder: '持证人', title: '职称', specialty: '专业', track: '类别', method: '取得方式', obtained: '取得日期',
+    tenure: '任职起始', id: '证书编号', issuer: '签发机构', term: '核准期限', scope: '适用范围', unit: '核验单位',
+    employer: '签发时用人单位', anywhere: '全省范围有效（任何单位）', scopeOf: (where, tier) => `限${where}${tier}基层单位`,
+    tiers: { province: '省级及以下', prefecture: '市（州）及以下', county: '县及以下', township: '乡镇' },
+    onlyUnit: u => `，仅限本单位（${u}）使用`,
+    tl: { start: '任职起始', earliest: '最早可申请换发全省统一职称', need: (m, h) => `基层单位累计聘满${m}个月，每年继续教育${h}学时`,
+          converted: id => `已换发为全省统一职称，新证书编号 ${id}`, from: id => `由基层职称证书 ${id} 换发，任职年限连续计算` },
+    validAt: name => `在「${name}」适用。`, validNoUnit: '证书真实有效。', unknownUnit: '（该单位不在基层单位目录中）',
+    searching: '查询中…', noQr: '图片中没有找到二维码。', failed: '核验失败：', camera: '无法打开摄像头。',
+  },
+  en: {
+    verdict: { valid: 'Valid', not_valid_here: 'Not valid at this unit', superseded: 'Superseded', revoked: 'Revoked', invalid: 'Invalid' },
+    holder: 'Holder', title: 'Title', specialty: 'Specialty', track: 'Track', method: 'Obtained by', obtained: 'Obtained',
+    tenure: 'Tenure from', id: 'Certificate no.', issuer: 'Issuer', term: 'Approved term', scope: 'Valid at', unit: 'Checked at',
+    employer: 'Employer at issue', anywhere: 'any unit in the province', scopeOf: (where, tier) => `basic-level units of ${where}, ${tier}`,
+    tiers: { province: 'province level and below', prefecture: 'prefecture level and below', county: 'county level and below', township: 'township units only' },
+    onlyUnit: u => `, only at unit ${u}`,
+    tl: { start: 'Tenure starts', earliest: 'Earliest exchange for a province-wide title', need: (m, h) => `${m} months at basic-level units, ${h} h/year continuing education`,
+          converted: id => `Exchanged for province-wide certificate ${id}`, from: id => `Exchanged from basic-level certificate ${id}; tenure carried over` },
+    validAt: name => `Valid at ${name}.`, validNoUnit: 'The certificate is authentic and in force.', unknownUnit: ' (not in the basic-level unit directory)',
+    searching: 'Searching…', noQr: 'No QR code found in the image.', failed: 'Check failed: ', camera: 'The camera could not be opened.',
+  },
+};
+
+const $ = id => document.getElementById(id);
+let lang = localStorage.getItem('tc-lang') === 'en' ? 'en' : 'zh';
+let last = null;       // the last payload checked
+let lastResult = null;
+
+function applyLang() {
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  document.querySelectorAll('[data-zh]').forEach(el => { el.textContent = el.dataset[lang]; });
+  $('lang').textContent = lang === 'zh' ? 'EN' : '中文';
+  $('lang').setAttribute('aria-label', lang === 'zh' ? 'English' : '中文');
+  document.title = $('title').textContent;
+  if (lastResult) render(lastResult);
+}
+
+function unitUscc() {
+  const v = $('unit').value.trim().toUpperCase();
+  const m = v.match(/[0-9A-HJ-NP-RTUWXY]{18}/);
+  return m ? m[0] : '';
+}
+
+function add(dl, label, value) {
+  if (!value) return;
+  const dt = document.createElement('dt');
+  const dd = document.createElement('dd');
+  dt.textContent = label;
+  dd.textContent = value;
+  dl.append(dt, dd);
+}
+
+function scopeText(c, province) {
+  const t = T[lang];
+  if (!c.scope) return t.anywhere;
+  const where = c.scope.region.length === 2 ? (province || c.scope.region) : `${province || ''} ${c.scope.region}`;
+  let s = t.scopeOf(where, t.tiers[c.scope.tier] || c.scope.tier);
+  if (c.scope.unit) s += t.onlyUnit(c.scope.unit);
+  return s;
+}
+
+function reasonText(res) {
+  const t = T[lang];
+  const shown = (res.reasons || []).filter(r => !(res.verdict !== 'valid' && r.code === 'scope_not_checked'));
+  if (res.verdict === 'valid') {
+    const note = shown.find(r => r.code === 'scope_not_checked' || r.code === 'status_stale');
+    const base = res.unit && res.unit.name ? t.validAt(res.unit.name) : t.validNoUnit;
+    return note ? `${base} ${note[lang]}` : base;
+  }
+  const main = shown.find(r => r.code !== 'status_stale') || shown[0];
+  let s = main ? main[lang] + (main.rule ? ` (${main.rule})` : '') : '';
+  if (res.unit && !res.unit.known) s += t.unknownUnit;
+  return s;
+}
+
+function render(res) {
+  lastResult = res;
+  const t = T[lang];
+  const box = $('verdict');
+  box.className = res.verdict;
+  box.textContent = t.verdict[res.verdict] || res.verdict;
+  $('why').textContent = reasonText(res);
+  const dl = $('details');
+  dl.replaceChildren();
+  const c = res.certificate;
+  const tl = $('timeline');
+  tl.replaceChildren();
+  if (c) {
+    add(dl, t.holder, `${c.name}（${c.id_number_masked}）`);
+    add(dl, t.title, `${c.series_name} ${c.title}（${c.level_name}）`);
+    add(dl, t.specialty, c.specialty);
+    add(dl, t.track, lang === 'zh' ? c.track_name : c.track);
+    add(dl, t.method, lang === 'zh' ? c.method_name : c.method);
+    add(dl, t.obtained, c.obtained);
+    add(dl, t.id, String(c.id));
+    add(dl, t.scope, scopeText(c, res.province));
+    if (res.unit) add(dl, t.unit, res.unit.name || unitUscc());
+    if (res.issuer) {
+      add(dl, t.issuer, res.issuer.name || res.issuer.key_id);
+      if (res.issuer.term_from) add(dl, t.term, `${res.issuer.term_from} – ${res.issuer.term_to}`);
+    }
+    const step = (text, done) => {
+      const li = document.createElement('li');
+      li.textContent = text;
+      if (done) li.className = 'done';
+      tl.append(li);
+    };
+    if (c.conversion && c.conversion.earliest) {
+      step(`${t.tl.start} ${c.tenure_start}`, true);
+      step(`${t.tl.earliest} ${c.conversion.earliest}（${t.tl.need(c.conversion.months_required, c.conversion.ce_hours_per_year)}）`, !!res.superseded);
+      if (res.superseded) step(t.tl.converted(res.superseded.successor), true);
+    } else if (c.conversion && c.conversion.predecessor) {
+      step(t.tl.from(c.conversion.predecessor), true);
+      step(`${t.tl.start} ${c.conversion.carried_tenure_start}`, true);
+    }
+  }
+  tl.hidden = !tl.children.length;
+  $('result').hidden = false;
+  box.focus && box.setAttribute('tabindex', '-1');
+}
+
+async function call(url, init) {
+  const r = await fetch(url, init);
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.message || r.status);
+  return body;
+}
+
+async function verify(payload) {
+  if (!payload) return;
+  last = payload.trim();
+  $('error').textContent = '';
+  try {
+    const res = await call('/api/v1/verify', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ payload: last, unit: unitUscc() || undefined }),
+    });
+    render(res);
+  } catch (e) {
+    $('error').textContent = T[lang].failed + e.message;
+  }
+}
+
+async function verifyImage(file) {
+  $('error').textContent = '';
+  try {
+    const q = unitUscc() ? `?unit=${encodeURIComponent(unitUscc())}` : '';
+    const res = await call(`/api/v1/verify-image${q}`, { method: 'POST', body: file });
+    if (res.payload) last = res.payload;
+    render(res);
+  } catch (e) {
+    $('error').textContent = e.message === 'no QR code found in the image' ? T[lang].noQr : T[lang].failed + e.message;
+  }
+}
+
+let searchTimer = 0;
+function unitInput() {
+  const v = $('unit').value.trim();
+  if (unitUscc()) {
+    localStorage.setItem('tc-unit', $('unit').value.trim());
+    if (last) verify(last);
+    return;
+  }
+  clearTimeout(searchTimer);
+  if (v.length < 2) return;
+  searchTimer = setTimeout(async () => {
+    try {
+      const res = await call(`/api/v1/units?q=${encodeURIComponent(v)}`);
+      const list = $('unit-list');
+      list.replaceChildren(...res.units.map(u => {
+        const o = document.createElement('option');
+        o.value = `${u.name} ${u.uscc}`;
+        return o;
+      }));
+    } catch (e) { /* a search that finds nothing is not an error */ }
+  }, 250);
+}
+
+async function scan() {
+  const video = $('camera');
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+  } catch (e) {
+    $('error').textContent = T[lang].camera;
+    return;
+  }
+  const detector = new BarcodeDetector({ formats: ['qr_code'] });
+  video.srcObject = stream;
+  video.hidden = false;
+  await video.play();
+  const stop = () => { stream.getTracks().forEach(tr => tr.stop()); video.hidden = true; };
+  const tick = async () => {
+    const codes = await detector.detect(video).catch(() => []);
+    if (codes.length) {
+      stop();
+      $('paste').value = codes[0].rawValue;
+      verify(codes[0].rawValue);
+    } else if (!video.hidden) {
+      requestAnimationFrame(tick);
+    }
+  };
+  tick();
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('unit').value = localStorage.getItem('tc-unit') || '';
+  applyLang();
+  $('lang').addEventListener('click', () => {
+    lang = lang === 'zh' ? 'en' : 'zh';
+    localStorage.setItem('tc-lang', lang);
+    applyLang();
+  });
+  $('unit').addEventListener('change', unitInput);
+  $('unit').addEventListener('input', unitInput);
+  $('check').addEventListener('click', () => verify($('paste').value));
+  $('paste').addEventListener('keydown', e => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); verify($('paste').value); } });
+  $('file').addEventListener('change', e => { if (e.target.files[0]) verifyImage(e.target.files[0]); });
+  if ('BarcodeDetector' in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    $('scan').hidden = false;
+    $('scan').addEventListener('click', scan);
+  }
+  window.addEventListener('hashchange', () => verify(decodeURIComponent(location.hash.slice(1))));
+  if (location.hash.length > 5) verify(decodeURIComponent(location.hash.slice(1)));
+});
