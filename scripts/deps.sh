@@ -8,10 +8,12 @@ pkgs=(meson ninja-build pkg-config gcc libsodium-dev libqrencode-dev libmicrohtt
       python3)
 case "$level" in
   build) ;;
-  test) pkgs+=(zbar-tools sqlite3) ;;
-  fuzz) pkgs+=(zbar-tools sqlite3 clang libclang-rt-14-dev) ;;
+  test) pkgs+=(zbar-tools sqlite3 curl chromium) ;;
+  fuzz) pkgs+=(zbar-tools sqlite3 curl chromium clang libclang-rt-14-dev) ;;
   *) echo "usage: scripts/deps.sh [build|test|fuzz]" >&2; exit 2 ;;
 esac
+# the browser tests run node (playwright-core); Debian's nodejs when the machine has no node
+if [ "$level" != build ] && ! command -v node >/dev/null; then pkgs+=(nodejs npm); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

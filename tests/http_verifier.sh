@@ -12,44 +12,11 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work" || exit 2
-export PW='http test passphrase'
-P=(--passphrase-env PW)
-today=$(TZ=Asia/Shanghai date +%F)
-until=$(date -d "$today +2 years" +%F)
-"$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
-"$keys" issuer-create --out ws --name 卫生评委会 --kdf interactive "${P[@]}" >/dev/null
-"$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
-"$keys" endorse --root root.key --issuer ws.pub --from "$today" --to "$until" --region 62 \
-  --tracks basic,province,status --out ws.end "${P[@]}" >/dev/null
-"$keys" trust-list --root root.key --version 1 --out trust.list ws.end "${P[@]}" >/dev/null
-D=(--db gs.db --hash-key store.key "${P[@]}")
-T=(--root root.pub --trust-list trust.list)
-"$issuer" init --db gs.db --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" >/dev/null
-"$issuer" units import "${D[@]}" "$data/samples/gs-units.csv" >/dev/null
-for k in employment assessments ce; do "$issuer" records import "${D[@]}" $k "$data/samples/gs-$k.csv" >/dev/null; done
-"$issuer" import "${D[@]}" --key ws.key "${T[@]}" --out-dir certs --base-url http://127.0.0.1:8080 \
-  "$data/samples/gs-results.csv" >/dev/null
-ids=($(ls certs | sed -n 's/\.txt$//p' | sort))
-"$issuer" convert "${D[@]}" --decision 甘职改〔2026〕8号 --committee 100 --key ws.key "${T[@]}" "${ids[0]}" >/dev/null
-"$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out v1.bundle >/dev/null
-cp v1.bundle live.bundle
-
-port=0
-for try in 1 2 3 4 5; do
-  port=$((20000 + RANDOM % 20000))
-  "$verifier" serve --bundle live.bundle --root root.pub --listen 127.0.0.1:$port --max-age 86400 \
-    --access-log access.log 2>server.err &
-  server=$!
-  for _ in $(seq 1 50); do
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && break 2
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$server" 2>/dev/null; server=""
-done
-truth "the server listens on 127.0.0.1:$port" [ -n "$server" ]
+. "$(dirname "$(realpath "$0")")/gs_fixture.sh"
+gs_fixture
+start_server
+truth "the server listens on 127.0.0.1" [ -n "$server" ]
 [ -n "$server" ] || { finish; exit 1; }
-U="http://127.0.0.1:$port"
 post() { curl -s --max-time 5 -o out.json -w '%{http_code}' -X POST "$U/api/v1/verify" -H 'Content-Type: application/json' -d "$1"; }
 field() { python3 -c "import json,sys; d=json.load(open('out.json')); print(eval(sys.argv[1]))" "$1"; }
 payload() { cat "certs/$1.txt"; }
