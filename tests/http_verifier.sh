@@ -102,4 +102,5 @@ kill -TERM "$server"
 for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
 truth "SIGTERM stops the server" sh -c "! kill -0 $server 2>/dev/null"
 server=""
+[ "$failed" = 0 ] || tail -n 60 server.err | sed 's/^/# server: /'
 finish

@@ -87,6 +87,12 @@ static void test_calendar(void)
             bad++;
     }
     ok(bad == 0, "days from 1800 to 2189 format and parse back");
+    int ey, emo, ed, ly, lmo, ld;
+    tc_day_split(INT32_MAX, &ey, &emo, &ed);
+    tc_day_split(INT32_MIN, &ly, &lmo, &ld);
+    ok(ey > 5000000 && emo >= 1 && emo <= 12 && ed >= 1 && ed <= 31 && ly < -5000000 && lmo >= 1 &&
+           lmo <= 12,
+       "the extreme day indexes split into real dates (year %d, %d), without overflow", ey, ly);
     int32_t m;
     ok(tc_month_parse(&m, "2026-12") && m == 2026 * 12 + 11, "C4: month index of 2026-12");
     char ms[8];

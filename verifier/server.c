@@ -310,15 +310,16 @@ static json_t *unit_json(const struct tc_bundle *b, const struct tc_bundle_unit 
     char div[8], from[11], to[11];
     snprintf(div, sizeof div, "%06u", u->division);
     tc_day_format(from, u->from);
-    tc_day_format(to, u->to == INT32_MAX ? u->to - 1 : u->to);
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s}", "uscc", u->uscc, "name",
                           b->names + u->name_off, "division", div, "tier",
                           tc_tier_name_zh(u->tier), "basic_level",
                           day >= u->from && day <= u->to &&
                               tc_profile_unit_basic(&b->profile, u->division, u->tier, u->flag),
                           "valid_from", from);
-    if (u->to != INT32_MAX)
+    if (u->to != INT32_MAX) { /* INT32_MAX: still valid, no end date */
+        tc_day_format(to, u->to);
         json_object_set_new(o, "valid_to", json_string(to));
+    }
     return o;
 }
 
