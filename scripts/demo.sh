@@ -2,7 +2,8 @@
 # titlecert demo on embedded defaults: builds, creates a DEMO key hierarchy, initialises a 甘肃
 # store with sample units and records, issues a batch of committee results (basic-level and
 # province-wide), converts one, revokes one, exports the signed status bundle, shows a QR code and
-# verifies certificates offline (payload, link and image).
+# verifies certificates offline (payload, link and image); then serves the verification page on
+# http://127.0.0.1:8080 until Ctrl-C (TITLECERT_DEMO_NO_SERVE=1 stops before that).
 # Everything goes to demo-out/, recreated on each run. The passphrase comes from
 # TITLECERT_DEMO_PASSPHRASE (default below): demo keys only, never for real certificates.
 set -euo pipefail
@@ -81,5 +82,19 @@ if $verifier verify "${V[@]}" "$tampered" > "$out/tampered.json"; then
 fi
 echo "tampered copy: $(grep -m1 '"verdict"' "$out/tampered.json") ($(grep -m1 '"code"' "$out/tampered.json" | tr -d ' '))"
 echo
-echo "Full verdict: $verifier verify ${V[*]} \"\$(cat $out/certs/$second.txt)\""
-echo "QR images:    $out/certs/*.png    store: $out/gs.db    status bundle: $out/gs.bundle"
+echo "with the status bundle, at the provincial hospital (not a basic-level unit):"
+echo "                $($verifier verify --root "$out/keys/root.pub" --bundle "$out/gs.bundle" \
+  --unit 12620000438000456W "$link" | grep -m1 '"verdict"')"
+echo
+echo "-- 5. the verifier and its public page --"
+for f in $(ls "$out/certs"/*.link | sort); do
+  id=$(basename "$f" .link)
+  echo "certificate $id: QR $out/certs/$id.png"
+  echo "  $(cat "$f")"
+done
+echo
+echo "Open a link above (or http://127.0.0.1:8080/ to paste or upload a QR image); try the employer"
+echo "field with 12620000438000456W (甘肃省人民医院, not basic-level) and 12620102438000123H."
+echo "Store: $out/gs.db   bundle: $out/gs.bundle   stop with Ctrl-C"
+[ "${TITLECERT_DEMO_NO_SERVE:-}" = 1 ] && exit 0
+exec $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen 127.0.0.1:8080

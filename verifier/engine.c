@@ -253,3 +253,44 @@ void tc_verify_text_with_bundle(const struct tc_bundle *b, const char *input, si
     }
     tc_verify_with_bundle(b, buf, n, o, v);
 }
+
+enum tc_err tc_verify_request_parse(const char *body, size_t len, struct tc_verify_request *out,
+                                    const char **code, const char **msg)
+{
+    memset(out, 0, sizeof *out);
+    *code = *msg = NULL;
+    if (len > TC_VERIFY_BODY_MAX) {
+        *code = "too_large", *msg = "the request body is too large";
+        return TC_ERR_SIZE_LIMIT;
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    enum tc_err e = TC_OK;
+    const char *payload = NULL, *unit = NULL, *at = NULL;
+    json_t *lang = NULL;
+    if (!j || !json_is_object(j)) {
+        *code = "bad_json", *msg = "the body must be a JSON object";
+        e = TC_ERR_TYPE;
+    } else if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s,s?s,s?s,s?o}", "payload", &payload,
+                              "unit", &unit, "at", &at, "lang", &lang) != 0) {
+        *code = "bad_request";
+        *msg = "expected {\"payload\": string, \"unit\": USCC, \"at\": YYYY-MM-DD}";
+        e = TC_ERR_TYPE;
+    } else if (strlen(payload) > TC_LINK_MAX) {
+        *code = "too_large", *msg = "the payload is too long";
+        e = TC_ERR_SIZE_LIMIT;
+    } else if (unit && *unit && !tc_uscc_well_formed(unit)) {
+        *code = "bad_unit", *msg = "unit must be an 18-character USCC";
+        e = TC_ERR_CODE;
+    } else if (at && *at && !tc_day_parse(&out->at, at)) {
+        *code = "bad_date", *msg = "at must be a date YYYY-MM-DD";
+        e = TC_ERR_CODE;
+    } else {
+        memcpy(out->payload, payload, strlen(payload) + 1);
+        if (unit && *unit)
+            memcpy(out->unit, unit, TC_USCC_LEN + 1);
+        out->has_at = at && *at;
+    }
+    json_decref(j);
+    return e;
+}

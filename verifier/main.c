@@ -249,6 +249,7 @@ static int cmd_serve(int argc, char **argv)
             break;
         else
             tc_server_poll_file(srv);
+        tc_server_flush_log(srv);
     }
     tc_server_stop(srv);
     if (cfg.access_log)

@@ -29,7 +29,6 @@
 
 #include "server.h"
 
-#define VERIFY_BODY_MAX (8u << 10)
 #define METHOD_GET 1
 #define METHOD_POST 2
 #define N_BUCKETS 10
@@ -103,7 +102,8 @@ static void logf_(struct tc_server *s, bool to_access, const char *fmt, ...)
     pthread_mutex_lock(&s->log_lock);
     fputs(to_access ? "" : "titlecert-verifier: ", f);
     vfprintf(f, fmt, ap);
-    fflush(f);
+    if (!to_access) /* access lines are buffered; tc_server_flush_log writes them every second */
+        fflush(f);
     pthread_mutex_unlock(&s->log_lock);
     va_end(ap);
 }
@@ -203,12 +203,21 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct req *r, unsigned
 
 static enum MHD_Result send_json(struct MHD_Connection *c, struct req *r, unsigned status, json_t *j)
 {
-    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* most answers fit on the stack; larger ones (unit searches) take the heap */
+    char local[4096];
+    size_t n = json_dumpb(j, local, sizeof local, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *heap = NULL;
+    if (n > sizeof local) {
+        heap = malloc(n);
+        if (heap)
+            n = json_dumpb(j, heap, n, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    }
     json_decref(j);
-    if (!s)
+    if (n == 0 || (n > sizeof local && !heap))
         return MHD_NO;
-    enum MHD_Result ret = respond(c, r, status, "application/json; charset=utf-8", s, strlen(s), false);
-    free(s);
+    enum MHD_Result ret =
+        respond(c, r, status, "application/json; charset=utf-8", heap ? heap : local, n, false);
+    free(heap);
     return ret;
 }
 
@@ -229,45 +238,22 @@ static void count_verdict(struct tc_server *s, struct req *r, const struct tc_ve
 
 static enum MHD_Result verify_json(struct tc_server *s, struct MHD_Connection *c, struct req *r)
 {
-    json_error_t jerr;
-    json_t *j = json_loadb(r->body ? r->body : "", r->len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!j || !json_is_object(j)) {
-        json_decref(j);
-        return send_error(c, r, 400, "bad_json", "the body must be a JSON object");
-    }
-    const char *payload = NULL, *unit = NULL, *at = NULL;
-    json_t *extra = NULL;
-    if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s,s?s,s?s,s?o}", "payload", &payload, "unit",
-                       &unit, "at", &at, "lang", &extra) != 0) {
-        json_decref(j);
-        return send_error(c, r, 400, "bad_request",
-                          "expected {\"payload\": string, \"unit\": USCC, \"at\": YYYY-MM-DD}");
-    }
-    struct tc_verify_opts o = {NULL, (int32_t)(((uint64_t)time(NULL) + 8 * 3600) / 86400),
+    struct tc_verify_request q;
+    const char *code, *msg;
+    if (tc_verify_request_parse(r->body, r->len, &q, &code, &msg) != TC_OK)
+        return send_error(c, r, strcmp(code, "too_large") == 0 ? 413 : 400, code, msg);
+    struct tc_verify_opts o = {q.unit[0] ? q.unit : NULL,
+                               q.has_at ? q.at : (int32_t)(((uint64_t)time(NULL) + 8 * 3600) / 86400),
                                (uint64_t)time(NULL), s->cfg.max_age};
-    char unit_buf[TC_USCC_LEN + 1];
-    if (unit && *unit) {
-        if (!tc_uscc_well_formed(unit)) {
-            json_decref(j);
-            return send_error(c, r, 400, "bad_unit", "unit must be an 18-character USCC");
-        }
-        memcpy(unit_buf, unit, TC_USCC_LEN + 1);
-        o.unit = unit_buf;
-    }
-    if (at && *at && !tc_day_parse(&o.at, at)) {
-        json_decref(j);
-        return send_error(c, r, 400, "bad_date", "at must be a date YYYY-MM-DD");
-    }
     struct held *h = take(s);
     uint8_t buf[TC_CERT_MAX_BYTES];
     struct tc_verdict v;
-    tc_verify_text_with_bundle(h->b, payload, strlen(payload), buf, &o, &v);
+    tc_verify_text_with_bundle(h->b, q.payload, strlen(q.payload), buf, &o, &v);
     json_t *out = tc_verdict_to_json(&v);
     json_object_set_new(out, "bundle_version", json_integer((json_int_t)h->b->version));
     json_object_set_new(out, "province", json_string(h->b->profile.name));
     count_verdict(s, r, &v);
     release(s, h);
-    json_decref(j);
     return send_json(c, r, 200, out);
 }
 
@@ -443,7 +429,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         r->method = !strcmp(method, "GET") || !strcmp(method, "HEAD") ? METHOD_GET
                     : !strcmp(method, "POST")                          ? METHOD_POST
                                                                        : 0;
-        r->limit = !strcmp(url, "/api/v1/verify-image") ? TC_IMAGE_MAX_BYTES : VERIFY_BODY_MAX;
+        r->limit = !strcmp(url, "/api/v1/verify-image") ? TC_IMAGE_MAX_BYTES : TC_VERIFY_BODY_MAX;
         *state = r;
         return MHD_YES;
     }
@@ -548,6 +534,8 @@ enum tc_err tc_server_start(struct tc_server **out, const struct tc_server_confi
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->log_lock, NULL);
     s->log = cfg->access_log ? cfg->access_log : stderr;
+    if (cfg->access_log)
+        setvbuf(s->log, NULL, _IOFBF, 64 << 10);
     memcpy(s->root_pk, cfg->root_pk, TC_PK_BYTES);
     enum tc_err e;
     struct tc_bundle *b = NULL;
@@ -591,6 +579,13 @@ fail:
     return e;
 }
 
+void tc_server_flush_log(struct tc_server *s)
+{
+    pthread_mutex_lock(&s->log_lock);
+    fflush(s->log);
+    pthread_mutex_unlock(&s->log_lock);
+}
+
 uint64_t tc_server_bundle_version(struct tc_server *s)
 {
     struct held *h = take(s);
@@ -605,6 +600,8 @@ void tc_server_stop(struct tc_server *s)
         return;
     if (s->d)
         MHD_stop_daemon(s->d);
+    if (s->log)
+        fflush(s->log);
     if (s->cur)
         release(s, s->cur);
     free(s->web_index);

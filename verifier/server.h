@@ -34,6 +34,8 @@ enum tc_err tc_server_reload(struct tc_server *s);
 /* Reloads when the bundle file changed since it was last read. */
 void tc_server_poll_file(struct tc_server *s);
 uint64_t tc_server_bundle_version(struct tc_server *s);
+/* Writes buffered access-log lines (the serve loop calls it every second). */
+void tc_server_flush_log(struct tc_server *s);
 void tc_server_stop(struct tc_server *s);
 
 #endif

@@ -132,6 +132,20 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
 void tc_verify_text_with_bundle(const struct tc_bundle *b, const char *input, size_t len,
                                 uint8_t *buf, const struct tc_verify_opts *o, struct tc_verdict *v);
 
+/* The body of POST /api/v1/verify: {"payload": "...", "unit": "USCC", "at": "YYYY-MM-DD"}, unit
+ * and at optional, nothing else (a "lang" member is tolerated and ignored). */
+#define TC_VERIFY_BODY_MAX (8u << 10)
+struct tc_verify_request {
+    char payload[TC_LINK_MAX + 1];
+    char unit[TC_USCC_LEN + 1]; /* "" when absent */
+    bool has_at;
+    int32_t at;
+};
+/* Parses a request body strictly (jansson, duplicate keys refused). On failure *code is a stable
+ * error code ("bad_json", "bad_request", "bad_unit", "bad_date", "too_large") and *msg a sentence. */
+enum tc_err tc_verify_request_parse(const char *body, size_t len, struct tc_verify_request *out,
+                                    const char **code, const char **msg);
+
 /* Finds a QR code in a PNG or JPEG image and returns its text (malloc'd) in *text. TC_ERR_TYPE for
  * other formats, TC_ERR_NOT_FOUND when the image holds none; TC_ERR_SIZE_LIMIT over
  * TC_IMAGE_MAX_BYTES or TC_IMAGE_MAX_PIXELS. */
