@@ -17,6 +17,7 @@
 #include "fixtures.h"
 #include "issuer.h"
 #include "keys.h"
+#include "scratch.h"
 #include "tap.h"
 
 static int32_t tc_beijing_day_for_test(uint64_t t)
@@ -24,8 +25,6 @@ static int32_t tc_beijing_day_for_test(uint64_t t)
     return (int32_t)((t + 8 * 3600) / 86400);
 }
 
-static char dir[] = "/tmp/tc_issuer_XXXXXX";
-static const char pass[] = "test passphrase for the issuer";
 static struct tc_secret *root, *issuer, *hashk, *narrow;
 static struct tc_store_keys *keys;
 static struct tc_trust_list *tl;
@@ -33,33 +32,6 @@ static uint8_t *trust_bytes;
 static size_t trust_len;
 static struct tc_store *store;
 static uint64_t now;
-
-static const char *path_in(const char *name)
-{
-    static char buf[8][512];
-    static int slot;
-    slot = (slot + 1) % 8;
-    snprintf(buf[slot], sizeof buf[slot], "%s/%s", dir, name);
-    return buf[slot];
-}
-
-static void write_file(const char *name, const char *text)
-{
-    FILE *f = fopen(path_in(name), "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
-static struct tc_secret *make_key(const char *name, enum tc_key_kind kind)
-{
-    struct tc_pubkey pub;
-    struct tc_secret *s = NULL;
-    tc_keys_secret_create(path_in(name), kind, name, TC_KDF_INTERACTIVE, pass, strlen(pass), &pub);
-    tc_keys_secret_open(&s, path_in(name), pass, strlen(pass));
-    return s;
-}
 
 static uint8_t *endorse(const struct tc_secret *k, uint8_t tracks, size_t *len, bool health_only)
 {
@@ -484,7 +456,7 @@ static void test_bundle(void)
 
 int main(void)
 {
-    if (sodium_init() < 0 || !mkdtemp(dir))
+    if (sodium_init() < 0 || !scratch_init())
         return 2;
     setup();
     test_store_and_directory();
@@ -503,9 +475,6 @@ int main(void)
     tc_keys_secret_close(hashk);
     tc_trust_list_free(tl);
     free(trust_bytes);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", dir);
+    scratch_remove();
     return tap_done();
 }

@@ -11,19 +11,10 @@
 
 #include "fixtures.h"
 #include "keys.h"
+#include "scratch.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/tc_keys_XXXXXX";
 static const char pass[] = "correct horse battery";
-
-static const char *path_in(const char *name)
-{
-    static char buf[8][512];
-    static int slot;
-    slot = (slot + 1) % 8;
-    snprintf(buf[slot], sizeof buf[slot], "%s/%s", dir, name);
-    return buf[slot];
-}
 
 static uint8_t *slurp(const char *p, size_t *n)
 {
@@ -358,7 +349,7 @@ static void test_pubfiles(void)
 
 int main(void)
 {
-    if (sodium_init() < 0 || !mkdtemp(dir))
+    if (sodium_init() < 0 || !scratch_init())
         return 2;
     test_keyfiles();
     make_keys();
@@ -367,9 +358,6 @@ int main(void)
     test_pubfiles();
     tc_keys_secret_close(root_key);
     tc_keys_secret_close(issuer_key);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", dir);
+    scratch_remove();
     return tap_done();
 }

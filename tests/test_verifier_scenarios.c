@@ -20,11 +20,10 @@
 
 #include "fixtures.h"
 #include "issuer.h"
+#include "scratch.h"
 #include "tap.h"
 #include "verifier.h"
 
-static char dir[] = "/tmp/tc_verifier_XXXXXX";
-static const char pass[] = "scenario test passphrase";
 static uint64_t now;
 static int32_t today;
 static struct tc_secret *root, *gs, *cq, *jl, *revoked_key, *hashk;
@@ -32,33 +31,6 @@ static struct tc_store_keys *keys;
 static uint8_t *trust;
 static size_t trust_len;
 static struct tc_trust_list *tl;
-
-static const char *path_in(const char *name)
-{
-    static char buf[8][512];
-    static int slot;
-    slot = (slot + 1) % 8;
-    snprintf(buf[slot], sizeof buf[slot], "%s/%s", dir, name);
-    return buf[slot];
-}
-
-static void write_file(const char *name, const char *text)
-{
-    FILE *f = fopen(path_in(name), "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
-
-static struct tc_secret *make_key(const char *name, enum tc_key_kind kind)
-{
-    struct tc_pubkey pub;
-    struct tc_secret *s = NULL;
-    tc_keys_secret_create(path_in(name), kind, name, TC_KDF_INTERACTIVE, pass, strlen(pass), &pub);
-    tc_keys_secret_open(&s, path_in(name), pass, strlen(pass));
-    return s;
-}
 
 static uint8_t *endorse(const struct tc_secret *k, uint8_t tracks, uint32_t region, size_t *len)
 {
@@ -438,7 +410,7 @@ static void bundle_tampering(void)
 
 int main(void)
 {
-    if (sodium_init() < 0 || !mkdtemp(dir) || !getenv("TC_DATA_DIR"))
+    if (sodium_init() < 0 || !scratch_init() || !getenv("TC_DATA_DIR"))
         return 2;
     now = (uint64_t)time(NULL);
     today = (int32_t)((now + 8 * 3600) / 86400);
@@ -452,9 +424,6 @@ int main(void)
     tc_store_keys_free(keys);
     tc_keys_secret_close(root), tc_keys_secret_close(gs), tc_keys_secret_close(cq);
     tc_keys_secret_close(jl), tc_keys_secret_close(revoked_key), tc_keys_secret_close(hashk);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("# could not remove %s\n", dir);
+    scratch_remove();
     return tap_done();
 }
