@@ -411,3 +411,47 @@ enum tc_err tc_uscc_unpack(char out[TC_USCC_LEN + 1], const uint8_t in[TC_USCC_P
     out[TC_USCC_LEN] = '\0';
     return TC_OK;
 }
+
+enum tc_err tc_tok_reader_init(struct tc_tok_reader *r, const uint8_t *in, size_t len)
+{
+    size_t used = 0, n = 0;
+    r->in = in, r->len = len, r->off = 0;
+    if (len == 0)
+        return TC_ERR_CBOR;
+    enum tc_err e = scan_item(in, len, NULL, 0, &n, &used);
+    if (e == TC_OK && used != len)
+        return TC_ERR_TRAILING;
+    return e;
+}
+
+bool tc_tok_next(struct tc_tok_reader *r, struct tc_tok *t)
+{
+    if (r->off >= r->len)
+        return false;
+    struct cbor_callbacks cb = cbor_empty_callbacks;
+    cb.uint8 = on_u8;
+    cb.uint16 = on_u16;
+    cb.uint32 = on_u32;
+    cb.uint64 = on_u64;
+    cb.negint8 = on_n8;
+    cb.negint16 = on_n16;
+    cb.negint32 = on_n32;
+    cb.negint64 = on_n64;
+    cb.byte_string = on_bytes;
+    cb.string = on_text;
+    cb.array_start = on_array;
+    cb.map_start = on_map;
+    cb.tag = on_tag;
+    cb.indef_array_start = on_indef;
+    cb.indef_map_start = on_indef;
+    cb.byte_string_start = on_indef;
+    cb.string_start = on_indef;
+    cb.indef_break = on_break;
+    struct scan s = {HEAD_LEAF, 0, {TC_TOK_OTHER, 0, NULL, 0}};
+    struct cbor_decoder_result res = cbor_stream_decode(r->in + r->off, r->len - r->off, &cb, &s);
+    if (res.status != CBOR_DECODER_FINISHED || res.read == 0)
+        return false;
+    r->off += res.read;
+    *t = s.tok;
+    return true;
+}

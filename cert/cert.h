@@ -514,6 +514,17 @@ struct tc_tok {
 enum tc_err tc_cbor_tokens(const uint8_t *in, size_t len, struct tc_tok *toks, size_t max,
                            size_t *n);
 
+/* A pull reader over one CBOR item, for large inputs: tc_tok_reader_init checks the whole item
+ * with the same guards as tc_cbor_tokens (well formed, sizes fit, depth, no trailing bytes); then
+ * each tc_tok_next yields the next head without storing the others. */
+struct tc_tok_reader {
+    const uint8_t *in;
+    size_t len, off;
+};
+enum tc_err tc_tok_reader_init(struct tc_tok_reader *r, const uint8_t *in, size_t len);
+/* false at the end of the item or on a head the pre-check would not have let through */
+bool tc_tok_next(struct tc_tok_reader *r, struct tc_tok *t);
+
 /* Packs an 18-character USCC (alphabet only checked) into 12 bytes and back. */
 #define TC_USCC_PACKED 12
 enum tc_err tc_uscc_pack(uint8_t out[TC_USCC_PACKED], const char *uscc);

@@ -2,8 +2,8 @@
  * bundle.c - loads the status bundle titlecert-issuer exports (see issuer/bundle.c for the
  * layout). Order of trust: the embedded trust list is verified against the pinned root key; the
  * bundle's signature against the key that list endorses for status publication; only then are
- * the lists read. Reading uses cert/'s token reader into one allocation sized by a counting pass,
- * so a bundle describing 100,000 units costs its tokens once and then compact arrays.
+ * the lists read. Reading pulls one head at a time from cert/'s token reader after its guarding
+ * pre-scan, so a bundle describing a million certificates costs only its compact arrays.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,26 +12,31 @@
 
 #define BUNDLE_TYPE 4
 
+/* Reads the payload head by head (tc_tok_next): a bundle of a million entries never becomes a
+ * million tokens in memory. Each call keeps its token in `cur`; a mismatch ends the read. */
 struct rd {
-    const struct tc_tok *t;
-    size_t n, i;
+    struct tc_tok_reader tr;
+    struct tc_tok cur;
+    size_t budget; /* a bound on list lengths: no list has more entries than the input has bytes */
 };
 
 static const struct tc_tok *next(struct rd *r, uint8_t kind)
 {
-    if (r->i >= r->n || r->t[r->i].kind != kind)
+    if (!tc_tok_next(&r->tr, &r->cur) || r->cur.kind != kind)
         return NULL;
-    return &r->t[r->i++];
+    return &r->cur;
 }
 
 static bool rd_int(struct rd *r, int64_t *v)
 {
-    if (r->i < r->n && r->t[r->i].kind == TC_TOK_UINT && r->t[r->i].value <= INT64_MAX) {
-        *v = (int64_t)r->t[r->i++].value;
+    if (!tc_tok_next(&r->tr, &r->cur))
+        return false;
+    if (r->cur.kind == TC_TOK_UINT && r->cur.value <= INT64_MAX) {
+        *v = (int64_t)r->cur.value;
         return true;
     }
-    if (r->i < r->n && r->t[r->i].kind == TC_TOK_NEGINT && r->t[r->i].value < INT64_MAX) {
-        *v = -1 - (int64_t)r->t[r->i++].value;
+    if (r->cur.kind == TC_TOK_NEGINT && r->cur.value < INT64_MAX) {
+        *v = -1 - (int64_t)r->cur.value;
         return true;
     }
     return false;
@@ -59,9 +64,9 @@ static int unit_cmp(const char *uscc, int32_t from, const struct tc_bundle_unit 
 static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t **trust,
                               size_t *trust_len, const char **profile, size_t *profile_len)
 {
-    const struct tc_tok *t = next(r, TC_TOK_MAP), *x;
+    const struct tc_tok *x = next(r, TC_TOK_MAP);
     int64_t v;
-    if (!t || t->value != 11)
+    if (!x || x->value != 11)
         return TC_ERR_TYPE;
     for (uint64_t key = 0; key <= 10; key++) {
         if (!(x = next(r, TC_TOK_UINT)) || x->value != key)
@@ -83,47 +88,54 @@ static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t *
             *trust = x->p, *trust_len = x->len;
             break;
         case 4: {
-            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->n)
+            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->budget)
                 return TC_ERR_TYPE;
             b->n_revoked = (size_t)x->value;
             b->revoked = calloc(b->n_revoked ? b->n_revoked : 1, sizeof *b->revoked);
             if (!b->revoked)
                 return TC_ERR_NOMEM;
             for (size_t i = 0; i < b->n_revoked; i++) {
-                const struct tc_tok *a = next(r, TC_TOK_ARRAY), *id = a ? next(r, TC_TOK_UINT) : NULL;
-                const struct tc_tok *reason;
-                if (!a || a->value != 3 || !id || !rd_int(r, &v) ||
-                    !(reason = next(r, TC_TOK_TEXT)) || reason->len >= sizeof b->revoked[i].reason ||
-                    !tc_text_safe(reason->p, reason->len))
+                const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
+                if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
                     return TC_ERR_TYPE;
-                b->revoked[i].id = id->value;
+                b->revoked[i].id = t->value;
+                if (!rd_int(r, &v) || !(t = next(r, TC_TOK_TEXT)) ||
+                    t->len >= sizeof b->revoked[i].reason || !tc_text_safe(t->p, t->len))
+                    return TC_ERR_TYPE;
                 b->revoked[i].day = (int32_t)v;
-                memcpy(b->revoked[i].reason, reason->p, reason->len);
+                memcpy(b->revoked[i].reason, t->p, t->len);
                 if (i && b->revoked[i].id <= b->revoked[i - 1].id)
                     return TC_ERR_NONCANONICAL;
             }
             break;
         }
         case 5: {
-            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->n)
+            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->budget)
                 return TC_ERR_TYPE;
             b->n_superseded = (size_t)x->value;
             b->superseded = calloc(b->n_superseded ? b->n_superseded : 1, sizeof *b->superseded);
             if (!b->superseded)
                 return TC_ERR_NOMEM;
             for (size_t i = 0; i < b->n_superseded; i++) {
-                const struct tc_tok *a = next(r, TC_TOK_ARRAY), *id, *succ;
-                if (!a || a->value != 3 || !(id = next(r, TC_TOK_UINT)) ||
-                    !(succ = next(r, TC_TOK_UINT)) || !rd_int(r, &v))
+                const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
+                uint64_t id;
+                if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
                     return TC_ERR_TYPE;
-                b->superseded[i] = (struct tc_bundle_superseded){id->value, succ->value, (int32_t)v};
+                id = t->value;
+                if (!(t = next(r, TC_TOK_UINT)))
+                    return TC_ERR_TYPE;
+                b->superseded[i].id = id;
+                b->superseded[i].successor = t->value;
+                if (!rd_int(r, &v))
+                    return TC_ERR_TYPE;
+                b->superseded[i].day = (int32_t)v;
                 if (i && b->superseded[i].id <= b->superseded[i - 1].id)
                     return TC_ERR_NONCANONICAL;
             }
             break;
         }
         case 6: {
-            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->n)
+            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->budget)
                 return TC_ERR_TYPE;
             b->n_units = (size_t)x->value;
             b->units = calloc(b->n_units ? b->n_units : 1, sizeof *b->units);
@@ -135,8 +147,10 @@ static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t *
                 struct tc_bundle_unit *u = &b->units[i];
                 const struct tc_tok *a = next(r, TC_TOK_ARRAY), *uscc, *name;
                 int64_t f[6];
-                if (!a || a->value != 8 || !(uscc = next(r, TC_TOK_BYTES)) ||
-                    uscc->len != TC_USCC_PACKED || tc_uscc_unpack(u->uscc, uscc->p) != TC_OK)
+                if (!a || a->value != 8)
+                    return TC_ERR_TYPE;
+                if (!(uscc = next(r, TC_TOK_BYTES)) || uscc->len != TC_USCC_PACKED ||
+                    tc_uscc_unpack(u->uscc, uscc->p) != TC_OK)
                     return TC_ERR_TYPE;
                 for (int k = 0; k < 6; k++)
                     if (!rd_int(r, &f[k]))
@@ -175,7 +189,7 @@ static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t *
         case 8: /* the title table: read and checked for shape; the compiled-in table is used */
             if (!(x = next(r, TC_TOK_ARRAY)))
                 return TC_ERR_TYPE;
-            for (uint64_t i = 0; i < x->value; i++) {
+            for (uint64_t i = 0, n = x->value; i < n; i++) {
                 const struct tc_tok *a = next(r, TC_TOK_ARRAY);
                 if (!a || a->value != 6 || !next(r, TC_TOK_UINT) || !next(r, TC_TOK_TEXT) ||
                     !next(r, TC_TOK_TEXT) || !next(r, TC_TOK_UINT) || !next(r, TC_TOK_UINT) ||
@@ -184,12 +198,13 @@ static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t *
             }
             break;
         case 9: {
-            const struct tc_tok *a = next(r, TC_TOK_ARRAY), *seq, *head;
-            if (!a || a->value != 2 || !(seq = next(r, TC_TOK_UINT)) ||
-                !(head = next(r, TC_TOK_BYTES)) || head->len != 32)
+            const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
+            if (!a || a->value != 2 || !(t = next(r, TC_TOK_UINT)))
                 return TC_ERR_TYPE;
-            b->audit_seq = seq->value;
-            memcpy(b->audit_head, head->p, 32);
+            b->audit_seq = t->value;
+            if (!(t = next(r, TC_TOK_BYTES)) || t->len != 32)
+                return TC_ERR_TYPE;
+            memcpy(b->audit_head, t->p, 32);
             break;
         }
         case 10:
@@ -199,7 +214,8 @@ static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t *
             break;
         }
     }
-    return r->i == r->n ? TC_OK : TC_ERR_TRAILING;
+    struct tc_tok extra;
+    return tc_tok_next(&r->tr, &extra) ? TC_ERR_TRAILING : TC_OK;
 }
 
 enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
@@ -210,25 +226,20 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
         return TC_ERR_SIZE_LIMIT;
     const uint8_t *prot, *payload, *trust = NULL;
     const char *profile = NULL;
-    size_t prot_len, payload_len, trust_len = 0, profile_len = 0, ntok = 0;
+    size_t prot_len, payload_len, trust_len = 0, profile_len = 0;
     uint8_t sig[TC_SIG_BYTES];
     struct tc_bundle *b = calloc(1, sizeof *b);
-    struct tc_tok *toks = NULL;
     if (!b)
         return TC_ERR_NOMEM;
     enum tc_err e = tc_cose_sign1_parse(in, len, b->signer, &prot, &prot_len, &payload,
                                         &payload_len, sig);
     if (e != TC_OK)
         goto out;
-    if ((e = tc_cbor_tokens(payload, payload_len, NULL, 0, &ntok)) != TC_OK)
+    struct rd r;
+    memset(&r, 0, sizeof r);
+    r.budget = payload_len;
+    if ((e = tc_tok_reader_init(&r.tr, payload, payload_len)) != TC_OK)
         goto out;
-    if (!(toks = malloc(ntok * sizeof *toks))) {
-        e = TC_ERR_NOMEM;
-        goto out;
-    }
-    if ((e = tc_cbor_tokens(payload, payload_len, toks, ntok, &ntok)) != TC_OK)
-        goto out;
-    struct rd r = {toks, ntok, 0};
     if ((e = read_lists(&r, b, &trust, &trust_len, &profile, &profile_len)) != TC_OK)
         goto out;
     /* trust: the root's list, then the signer in it, then the signature */
@@ -255,7 +266,6 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
     *out = b;
     b = NULL;
 out:
-    free(toks);
     tc_bundle_free(b);
     return e;
 }
