@@ -14,6 +14,7 @@ const T = {
           converted: id => `已换发为全省统一职称，新证书编号 ${id}`, from: id => `由基层职称证书 ${id} 换发，任职年限连续计算` },
     validAt: name => `在「${name}」适用。`, validNoUnit: '证书真实有效。', unknownUnit: '（该单位不在基层单位目录中）',
     searching: '查询中…', noQr: '图片中没有找到二维码。', failed: '核验失败：', camera: '无法打开摄像头。',
+    revokedAs: '撤销', reasons: { fraud: '弄虚作假', error: '差错', other: '其他原因' }, since: d => `（${d}起）`,
   },
   en: {
     verdict: { valid: 'Valid', not_valid_here: 'Not valid at this unit', superseded: 'Superseded', revoked: 'Revoked', invalid: 'Invalid' },
@@ -26,6 +27,7 @@ const T = {
           converted: id => `Exchanged for province-wide certificate ${id}`, from: id => `Exchanged from basic-level certificate ${id}; tenure carried over` },
     validAt: name => `Valid at ${name}.`, validNoUnit: 'The certificate is authentic and in force.', unknownUnit: ' (not in the basic-level unit directory)',
     searching: 'Searching…', noQr: 'No QR code found in the image.', failed: 'Check failed: ', camera: 'The camera could not be opened.',
+    revokedAs: 'Revoked', reasons: { fraud: 'fraud', error: 'error', other: 'other' }, since: d => ` (from ${d})`,
   },
 };
 
@@ -94,6 +96,8 @@ function render(res) {
   const tl = $('timeline');
   tl.replaceChildren();
   if (c) {
+    if (res.revoked)
+      add(dl, t.revokedAs, (t.reasons[res.revoked.reason] || res.revoked.reason) + t.since(res.revoked.since));
     add(dl, t.holder, `${c.name}（${c.id_number_masked}）`);
     add(dl, t.title, `${c.series_name} ${c.title}（${c.level_name}）`);
     add(dl, t.specialty, c.specialty);

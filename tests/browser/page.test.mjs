@@ -92,6 +92,7 @@ test('after revocation and a bundle reload the same link shows 已撤销 (A2)', 
   await page.goto(U + '/');
   await page.goto(U + basic);
   assert.equal(await verdict(), '已撤销');
+  assert.match(await page.textContent('#details'), /撤销\s*弄虚作假（\d{4}-\d{2}-\d{2}起）/);
   await page.screenshot({ path: `${SHOTS}/5-revoked.png`, fullPage: true });
 });
 
