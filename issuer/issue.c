@@ -303,6 +303,13 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
         tc_refusals_add(ref, 0, "A2", "key", "the signing key is revoked");
         return TC_ERR_REFUSED;
     }
+    if (en && en->not_after >= add_years(en->not_before, p->max_key_term_years)) { /* A1 */
+        tc_refusals_add(ref, 0, "A1", "key",
+                        "the signing key's endorsed term is longer than the %d years the %s "
+                        "profile allows",
+                        p->max_key_term_years, p->code);
+        return TC_ERR_REFUSED;
+    }
     uint8_t(*hashes)[32] = malloc((n ? n : 1) * 32);
     size_t *order = malloc((n ? n : 1) * sizeof *order);
     sqlite3_stmt *held_q = NULL, *bl_q = NULL, *holder_q = NULL;

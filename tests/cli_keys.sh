@@ -47,6 +47,20 @@ has "with the chmod hint" err.txt "chmod 600"
 chmod 600 root.key
 head -c 100 root.key > cut.key; chmod 600 cut.key
 check "a truncated key file is refused" 2 "$keys" revoke --root cut.key --kid "$kid" --date 2027-06-01 --reason x --out z.rev "${Q[@]}"
+# the no-echo prompt, through a real pseudo-terminal (script); the prompt discards typed-ahead
+# input (TCSAFLUSH), so each answer is typed after a pause
+if command -v script >/dev/null; then
+  typed() { (sleep 1; printf '%s\n' "$1"; sleep 1; printf '%s\n' "$2"; sleep 1) |
+    timeout 30 script -qec "$keys root-create --out $3 --name prompted --kdf interactive" /dev/null; }
+  typed 'typed at the prompt 1' 'typed at the prompt 1' prompted > tty.txt 2>&1
+  truth "a root key created at the terminal prompt" [ -f prompted.key ]
+  has "the prompt asks twice" tty.txt "Repeat the passphrase"
+  truth "the passphrase is not echoed" sh -c "! grep -q 'typed at the prompt' tty.txt"
+  check "and it is the one that opens the key" 0 env TC_PW='typed at the prompt 1' "$keys" revoke --root prompted.key --kid 0011223344556677 --date 2027-01-01 --reason x --out p.rev --passphrase-env TC_PW
+  typed 'typed at the prompt 1' 'typed at the prompt 2' differ > tty2.txt 2>&1
+  truth "two different answers create nothing" [ ! -f differ.key ]
+  has "and say so" tty2.txt "passphrases differ"
+fi
 n=$((n + 1))
 if grep -rq "$TC_PW" . ; then echo "not ok $n - the passphrase appears in a file"; failed=$((failed+1)); else echo "ok $n - no file holds the passphrase"; fi
 finish

@@ -299,6 +299,37 @@ static void test_rules(void)
     tc_refusals_free(&r);
 }
 
+static void test_key_term_A1(void)
+{
+    /* the same endorsement (about two years) under a profile that allows one year */
+    char gs[65536];
+    FILE *f = fopen(getenv("TC_PROFILE_GS"), "r");
+    size_t n = f ? fread(gs, 1, sizeof gs - 1, f) : 0;
+    if (f)
+        fclose(f);
+    gs[n] = '\0';
+    char *at = strstr(gs, "\"max_key_term_years\": 3");
+    ok(at != NULL, "the GS profile names its maximum key term");
+    if (!at)
+        return;
+    at[strlen("\"max_key_term_years\": ")] = '1';
+    const char *why;
+    struct tc_store *s1 = NULL;
+    if (tc_store_init(path_in("one-year.db"), gs, n, keys, &why) != TC_OK ||
+        tc_store_open(&s1, path_in("one-year.db"), keys) != TC_OK) {
+        ok(0, "a store for a one-year profile");
+        return;
+    }
+    struct tc_issue_request q =
+        req("张一", "620102198503121534", "WS-YL", 3, 2, 2026, "2026-10-01", "2026-10", PROVINCIAL);
+    struct tc_refusals r = {0};
+    ok(tc_issue_check(s1, &q, 1, tl, tc_keys_secret_pub(issuer), now, &r) == TC_ERR_REFUSED &&
+           has_refusal(&r, "A1", 0),
+       "A1: a key endorsed for longer than the profile's maximum term signs nothing");
+    tc_refusals_free(&r);
+    tc_store_close(s1);
+}
+
 static void test_revocation_A2(void)
 {
     struct tc_issue_request q =
@@ -462,6 +493,7 @@ int main(void)
     test_store_and_directory();
     if (store) {
         test_rules();
+        test_key_term_A1();
         test_revocation_A2();
         test_conversion_C1();
         test_bundle();

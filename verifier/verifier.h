@@ -50,6 +50,7 @@ struct tc_verdict {
     const struct tc_bundle_unit *unit; /* the unit asked about, if known */
     const char *unit_name;
     int32_t at;
+    const char *province_name; /* from the bundle's profile, for the scope in words */
 };
 
 const char *tc_verdict_name(enum tc_verdict_kind k);

@@ -105,7 +105,7 @@ function render(res) {
     add(dl, t.method, lang === 'zh' ? c.method_name : c.method);
     add(dl, t.obtained, c.obtained);
     add(dl, t.id, String(c.id));
-    add(dl, t.scope, scopeText(c, res.province));
+    add(dl, t.scope, res.scope_text ? res.scope_text[lang] : scopeText(c, res.province));
     if (res.unit) add(dl, t.unit, res.unit.name || unitUscc());
     if (res.issuer) {
       add(dl, t.issuer, res.issuer.name || res.issuer.key_id);
