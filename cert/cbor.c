@@ -175,11 +175,8 @@ static void on_break(void *ctx)
     ((struct scan *)ctx)->kind = HEAD_BREAK;
 }
 
-/* Checks that the heads in in[0..len) can describe one item whose declared sizes fit the input.
- * With toks, also records each head as a token (at most max); *ntok and *used say how many tokens
- * and bytes the item took. */
-static enum tc_err scan_item(const uint8_t *in, size_t len, struct tc_tok *toks, size_t max,
-                             size_t *ntok, size_t *used)
+/* The streaming decoder's callbacks: each records the head it saw into a struct scan. */
+static struct cbor_callbacks head_callbacks(void)
 {
     struct cbor_callbacks cb = cbor_empty_callbacks;
     cb.uint8 = on_u8;
@@ -200,6 +197,16 @@ static enum tc_err scan_item(const uint8_t *in, size_t len, struct tc_tok *toks,
     cb.byte_string_start = on_indef;
     cb.string_start = on_indef;
     cb.indef_break = on_break;
+    return cb;
+}
+
+/* Checks that the heads in in[0..len) can describe one item whose declared sizes fit the input.
+ * With toks, also records each head as a token (at most max); *ntok and *used say how many tokens
+ * and bytes the item took. */
+static enum tc_err scan_item(const uint8_t *in, size_t len, struct tc_tok *toks, size_t max,
+                             size_t *ntok, size_t *used)
+{
+    const struct cbor_callbacks cb = head_callbacks();
     size_t owed[TC_CBOR_MAX_DEPTH + 1]; /* per open container; INDEFINITE until its break */
     size_t depth = 0, off = 0, outstanding = 1, nt = 0; /* the top-level item is owed */
     while (off < len) {
@@ -428,25 +435,7 @@ bool tc_tok_next(struct tc_tok_reader *r, struct tc_tok *t)
 {
     if (r->off >= r->len)
         return false;
-    struct cbor_callbacks cb = cbor_empty_callbacks;
-    cb.uint8 = on_u8;
-    cb.uint16 = on_u16;
-    cb.uint32 = on_u32;
-    cb.uint64 = on_u64;
-    cb.negint8 = on_n8;
-    cb.negint16 = on_n16;
-    cb.negint32 = on_n32;
-    cb.negint64 = on_n64;
-    cb.byte_string = on_bytes;
-    cb.string = on_text;
-    cb.array_start = on_array;
-    cb.map_start = on_map;
-    cb.tag = on_tag;
-    cb.indef_array_start = on_indef;
-    cb.indef_map_start = on_indef;
-    cb.byte_string_start = on_indef;
-    cb.string_start = on_indef;
-    cb.indef_break = on_break;
+    const struct cbor_callbacks cb = head_callbacks();
     struct scan s = {HEAD_LEAF, 0, {TC_TOK_OTHER, 0, NULL, 0}};
     struct cbor_decoder_result res = cbor_stream_decode(r->in + r->off, r->len - r->off, &cb, &s);
     if (res.status != CBOR_DECODER_FINISHED || res.read == 0)

@@ -530,6 +530,25 @@ static int cmd_init(int argc, char **argv)
 
 /* ---- units and records --------------------------------------------------------------------- */
 
+/* "units import ...", "records import ...": checks the verb, handles --help, parses the options.
+ * Returns -1 when help was printed, a usage status, or 0 with *o filled. */
+static int verb(int argc, char **argv, const char *group, const char *name, const char *help,
+                struct opts *o)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "%s %s", group, name);
+    if (argc < 2 || strcmp(argv[1], name) != 0) {
+        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+            fputs(help, stdout);
+            return -1;
+        }
+        char msg[96];
+        snprintf(msg, sizeof msg, "the subcommand is '%s'", cmd);
+        return usage_error(group, msg);
+    }
+    return parse_opts(argc - 1, argv + 1, cmd, help, o);
+}
+
 static const char units_help[] =
     "Usage: " PROG " units import --db FILE --hash-key HASH.key [--strict-uscc] UNITS.csv\n"
     "Imports basic-level unit directory entries (docs/CSV.md): uscc, name, division, tier,\n"
@@ -539,15 +558,8 @@ static const char units_help[] =
 
 static int cmd_units(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "import") != 0) {
-        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-            fputs(units_help, stdout);
-            return 0;
-        }
-        return usage_error("units", "the subcommand is 'units import'");
-    }
     struct opts o;
-    int rc = parse_opts(argc - 1, argv + 1, "units import", units_help, &o);
+    int rc = verb(argc, argv, "units", "import", units_help, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (optind + 1 != argc - 1)
@@ -583,15 +595,8 @@ static const char records_help[] =
 
 static int cmd_records(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "import") != 0) {
-        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-            fputs(records_help, stdout);
-            return 0;
-        }
-        return usage_error("records", "the subcommand is 'records import'");
-    }
     struct opts o;
-    int rc = parse_opts(argc - 1, argv + 1, "records import", records_help, &o);
+    int rc = verb(argc, argv, "records", "import", records_help, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (optind + 2 != argc - 1)
@@ -1077,15 +1082,8 @@ static const char audit_help[] =
 
 static int cmd_audit(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "verify") != 0) {
-        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-            fputs(audit_help, stdout);
-            return 0;
-        }
-        return usage_error("audit", "the subcommand is 'audit verify'");
-    }
     struct opts o;
-    int rc = parse_opts(argc - 1, argv + 1, "audit verify", audit_help, &o);
+    int rc = verb(argc, argv, "audit", "verify", audit_help, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
     struct tc_secret *hk;
@@ -1120,15 +1118,8 @@ static const char bundle_help[] =
 
 static int cmd_bundle(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "export") != 0) {
-        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-            fputs(bundle_help, stdout);
-            return 0;
-        }
-        return usage_error("bundle", "the subcommand is 'bundle export'");
-    }
     struct opts o;
-    int rc = parse_opts(argc - 1, argv + 1, "bundle export", bundle_help, &o);
+    int rc = verb(argc, argv, "bundle", "export", bundle_help, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (!o.key || !o.out)
