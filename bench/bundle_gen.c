@@ -50,7 +50,7 @@ int main(int argc, char **argv)
     memcpy(en.pk, tc_keys_secret_pub(st)->pk, 32);
     memcpy(en.kid, tc_keys_secret_pub(st)->kid, 8);
     memcpy(en.name, "status", 7);
-    en.not_before = (int32_t)((now + 8 * 3600) / 86400) - 1;
+    en.not_before = tc_beijing_day(now) - 1;
     en.not_after = en.not_before + 365;
     en.authz.tracks = TC_AUTHZ_STATUS | 6, en.authz.levels = 0x3E, en.authz.region = 62;
     en.endorsed_at = now;

@@ -351,6 +351,11 @@ void tc_day_split(int32_t day, int *year, int *month, int *mday);
 bool tc_day_parse(int32_t *day, const char *s);
 /* day index -> "YYYY-MM-DD"; out needs 11 bytes. */
 void tc_day_format(char out[11], int32_t day);
+/* The same calendar date `years` years on (29 February -> 1 March when the year has none). */
+int32_t tc_day_add_years(int32_t day, int years);
+/* The calendar day, in Beijing time (UTC+8), of a Unix time: certificates, terms and revocations
+ * are dated the way the documents behind them are. */
+int32_t tc_beijing_day(uint64_t unix_time);
 /* Month index year*12 + month - 1; "YYYY-MM" parse and format (out needs 8 bytes). */
 int32_t tc_month_index(int year, int month);
 bool tc_month_parse(int32_t *month, const char *s);

@@ -260,6 +260,21 @@ void tc_day_format(char out[11], int32_t day)
     out[10] = '\0';
 }
 
+int32_t tc_day_add_years(int32_t day, int years)
+{
+    int y, m, d;
+    int32_t out;
+    tc_day_split(day, &y, &m, &d);
+    if (!tc_day_index(&out, y + years, m, d))
+        tc_day_index(&out, y + years, 3, 1);
+    return out;
+}
+
+int32_t tc_beijing_day(uint64_t unix_time)
+{
+    return (int32_t)((unix_time + 8 * 3600) / 86400);
+}
+
 int32_t tc_month_index(int year, int month)
 {
     return (int32_t)year * 12 + month - 1;

@@ -179,17 +179,6 @@ enum tc_err tc_issue_read_csv(struct tc_store *s, const char *path, struct tc_is
 
 /* ---- checking ------------------------------------------------------------------------------ */
 
-/* The first day `years` calendar years after `day` (29 February -> 1 March). */
-static int32_t add_years(int32_t day, int years)
-{
-    int y, m, d;
-    int32_t out;
-    tc_day_split(day, &y, &m, &d);
-    if (!tc_day_index(&out, y + years, m, d))
-        tc_day_index(&out, y + years, 3, 1);
-    return out;
-}
-
 struct held {
     uint64_t id;
     uint8_t track, level;
@@ -216,9 +205,9 @@ static void check_pair(const struct tc_profile *p, const struct tc_issue_request
     if (h->track != c->track && h->level == c->level) { /* D2 */
         int32_t first = h->obtained < c->obtained_day ? h->obtained : c->obtained_day;
         int32_t second = h->obtained < c->obtained_day ? c->obtained_day : h->obtained;
-        if (second < add_years(first, p->exclusivity_years)) {
+        if (second < tc_day_add_years(first, p->exclusivity_years)) {
             char d[11];
-            tc_day_format(d, add_years(first, p->exclusivity_years));
+            tc_day_format(d, tc_day_add_years(first, p->exclusivity_years));
             tc_refusals_add(ref, q->line, "D2", "track",
                             "取得一类职称%d年内不得申报另一类同级别职称: %s, same level, other track; "
                             "possible from %s (or by conversion, C1)",
@@ -303,7 +292,7 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
         tc_refusals_add(ref, 0, "A2", "key", "the signing key is revoked");
         return TC_ERR_REFUSED;
     }
-    if (en && en->not_after >= add_years(en->not_before, p->max_key_term_years)) { /* A1 */
+    if (en && en->not_after >= tc_day_add_years(en->not_before, p->max_key_term_years)) { /* A1 */
         tc_refusals_add(ref, 0, "A1", "key",
                         "the signing key's endorsed term is longer than the %d years the %s "
                         "profile allows",

@@ -20,12 +20,6 @@ void tc_store_reload_head(struct tc_store *s);
 sqlite3_stmt **tc_store_unit_find_stmt(struct tc_store *s);
 void tc_store_head(const struct tc_store *s, int64_t *seq, uint8_t head[32]);
 
-/* Day index of a Unix time in Beijing time. */
-static inline int32_t tc_beijing_day(uint64_t t)
-{
-    return (int32_t)((t + 8 * 3600) / 86400);
-}
-
 /* Holder row id for an ID hash, creating the holder when create is set. 0 when absent. */
 enum tc_err tc_holder_id(struct tc_store *s, const uint8_t hash[32], const char *mask,
                          const char *name, bool create, int64_t *id);

@@ -286,17 +286,6 @@ static bool series_known(uint16_t s)
     return false;
 }
 
-/* The last day of a term that starts on day `from` and lasts TERM_YEARS calendar years. */
-static int32_t term_last_day(int32_t from)
-{
-    int y, m, d;
-    int32_t end;
-    tc_day_split(from, &y, &m, &d);
-    if (!tc_day_index(&end, y + TERM_YEARS, m, d)) /* 29 February: the term ends on 28 February */
-        tc_day_index(&end, y + TERM_YEARS, 3, 1);
-    return end - 1;
-}
-
 enum tc_err tc_keys_endorsement_check(const struct tc_endorsement *e)
 {
     uint8_t kid[TC_KID_BYTES];
@@ -308,7 +297,7 @@ enum tc_err tc_keys_endorsement_check(const struct tc_endorsement *e)
         return TC_ERR_TEXT;
     if (e->not_after < e->not_before)
         return TC_ERR_RANGE;
-    if (e->not_after > term_last_day(e->not_before)) /* A1: at most 3 years */
+    if (e->not_after >= tc_day_add_years(e->not_before, TERM_YEARS)) /* A1: at most 3 years */
         return TC_ERR_ENDORSEMENT;
     const struct tc_authz *a = &e->authz;
     if (a->tracks == 0 || (a->tracks & ~(TC_AUTHZ_TRACK(TC_TRACK_BASIC) |
@@ -725,12 +714,6 @@ bool tc_authz_covers(const struct tc_authz *a, const struct tc_claims *c)
     return tc_region_contains(a->region, uscc_division(c->employer));
 }
 
-/* The calendar day in Beijing time of a Unix timestamp. */
-static int32_t beijing_day(uint64_t t)
-{
-    return (int32_t)((t + 8 * 3600) / 86400);
-}
-
 enum tc_err tc_trust_check_cert(const struct tc_trust_list *tl, const struct tc_cert *cert,
                                 const struct tc_endorsement **which)
 {
@@ -744,7 +727,7 @@ enum tc_err tc_trust_check_cert(const struct tc_trust_list *tl, const struct tc_
     enum tc_err e = tc_cert_verify_sig(cert, en->pk);
     if (e != TC_OK)
         return e;
-    int32_t day = beijing_day(cert->claims.issued_at);
+    int32_t day = tc_beijing_day(cert->claims.issued_at);
     const struct tc_revocation *r = tc_trust_find_revocation(tl, cert->kid);
     if (r && day >= r->day) /* A2: from the revocation day on, nothing the key signs counts */
         return TC_ERR_KEY_REVOKED;

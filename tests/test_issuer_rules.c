@@ -20,11 +20,6 @@
 #include "scratch.h"
 #include "tap.h"
 
-static int32_t tc_beijing_day_for_test(uint64_t t)
-{
-    return (int32_t)((t + 8 * 3600) / 86400);
-}
-
 static struct tc_secret *root, *issuer, *hashk, *narrow;
 static struct tc_store_keys *keys;
 static struct tc_trust_list *tl;
@@ -41,7 +36,7 @@ static uint8_t *endorse(const struct tc_secret *k, uint8_t tracks, size_t *len, 
     memcpy(en.pk, p->pk, TC_PK_BYTES);
     memcpy(en.kid, p->kid, TC_KID_BYTES);
     memcpy(en.name, p->name, strlen(p->name) + 1);
-    en.not_before = tc_beijing_day_for_test(now) - 10;
+    en.not_before = tc_beijing_day(now) - 10;
     en.not_after = en.not_before + 700;
     en.authz.tracks = tracks;
     en.authz.levels = 0x3E;
@@ -336,7 +331,7 @@ static void test_revocation_A2(void)
         req("孙三", "620123199205050025", "WS-HL", 3, 1, 2026, "2026-10-20", "2026-11", TOWNSHIP);
     ok(issue1(&q), "a township nurse's basic-level title is issued");
     uint64_t id = q.claims.id;
-    is_err(tc_revoke(store, id, "fraud", tc_beijing_day_for_test(now), true, "论文造假", 0, now),
+    is_err(tc_revoke(store, id, "fraud", tc_beijing_day(now), true, "论文造假", 0, now),
            TC_OK, "A2: revoked for fraud, holder blacklisted");
     is_err(tc_revoke(store, id, "fraud", 0, false, NULL, 0, now), TC_ERR_EXISTS, "only once");
     is_err(tc_revoke(store, id, "because", 0, false, NULL, 0, now), TC_ERR_ARG, "a reason outside the list");

@@ -413,7 +413,7 @@ int main(void)
     if (sodium_init() < 0 || !scratch_init() || !getenv("TC_DATA_DIR"))
         return 2;
     now = (uint64_t)time(NULL);
-    today = (int32_t)((now + 8 * 3600) / 86400);
+    today = tc_beijing_day(now);
     setup_keys();
     gs_scenarios();
     cq_scenarios();

@@ -246,7 +246,7 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
     if ((e = tc_trust_list_parse(trust, trust_len, root_pk, &b->tl)) != TC_OK)
         goto out;
     const struct tc_endorsement *en = tc_trust_find(b->tl, b->signer);
-    int32_t day = (int32_t)((b->issued_at + 8 * 3600) / 86400);
+    int32_t day = tc_beijing_day(b->issued_at);
     const struct tc_revocation *rv = tc_trust_find_revocation(b->tl, b->signer);
     if (!en || !(en->authz.tracks & TC_AUTHZ_STATUS) || day < en->not_before ||
         day > en->not_after || (rv && day >= rv->day)) {

@@ -56,7 +56,7 @@ static int cmd_verify(int argc, char **argv)
         {"unit", required_argument, 0, 'u'},  {"at", required_argument, 0, 'a'},
         {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *root = NULL, *trust = NULL, *image = NULL, *bundle = NULL, *unit = NULL;
-    int32_t at = (int32_t)(((uint64_t)time(NULL) + 8 * 3600) / 86400);
+    int32_t at = tc_beijing_day((uint64_t)time(NULL));
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {

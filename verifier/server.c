@@ -243,7 +243,7 @@ static enum MHD_Result verify_json(struct tc_server *s, struct MHD_Connection *c
     if (tc_verify_request_parse(r->body, r->len, &q, &code, &msg) != TC_OK)
         return send_error(c, r, strcmp(code, "too_large") == 0 ? 413 : 400, code, msg);
     struct tc_verify_opts o = {q.unit[0] ? q.unit : NULL,
-                               q.has_at ? q.at : (int32_t)(((uint64_t)time(NULL) + 8 * 3600) / 86400),
+                               q.has_at ? q.at : tc_beijing_day((uint64_t)time(NULL)),
                                (uint64_t)time(NULL), s->cfg.max_age};
     struct held *h = take(s);
     uint8_t buf[TC_CERT_MAX_BYTES];
@@ -271,7 +271,7 @@ static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *
         return send_error(c, r, 500, "internal", tc_strerror(e));
     const char *unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
     const char *at = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "at");
-    struct tc_verify_opts o = {NULL, (int32_t)(((uint64_t)time(NULL) + 8 * 3600) / 86400),
+    struct tc_verify_opts o = {NULL, tc_beijing_day((uint64_t)time(NULL)),
                                (uint64_t)time(NULL), s->cfg.max_age};
     if (unit && *unit && tc_uscc_well_formed(unit))
         o.unit = unit;
@@ -313,7 +313,7 @@ static enum MHD_Result units(struct tc_server *s, struct MHD_Connection *c, stru
                              const char *rest)
 {
     struct held *h = take(s);
-    int32_t today = (int32_t)(((uint64_t)time(NULL) + 8 * 3600) / 86400);
+    int32_t today = tc_beijing_day((uint64_t)time(NULL));
     enum MHD_Result ret;
     if (*rest) { /* /api/v1/units/{uscc} */
         const struct tc_bundle_unit *u = tc_uscc_well_formed(rest) ? tc_bundle_unit_at(h->b, rest, today)
