@@ -12,6 +12,7 @@ command -v wrk >/dev/null || { echo "bench_http: wrk is needed (apt-get install 
 keys=$(realpath build/keys/titlecert-keys) issuer=$(realpath build/issuer/titlecert-issuer)
 verifier=$(realpath build/verifier/titlecert-verifier) data=$(realpath data)
 raw=$(realpath build/bench/raw_verify) bare=$(realpath build/bench/bare_server)
+export TITLECERT_WEB_DIR=$(realpath web)
 . tests/tap.sh >/dev/null
 . tests/gs_fixture.sh
 work=$(mktemp -d)

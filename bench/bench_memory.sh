@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 certs=${1:-1000000} units=${2:-100000}
 gen=$(realpath build/bench/bundle_gen) verifier=$(realpath build/verifier/titlecert-verifier)
-export TC_PROFILE_GS=$(realpath data/profiles/GS.json)
+export TC_PROFILE_GS=$(realpath data/profiles/GS.json) TITLECERT_WEB_DIR=$(realpath web)
 work=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cert.h"
+#include "titlecert_config.h"
 
 int tc_cli_fail(const char *prog, const char *what, enum tc_err e)
 {
@@ -26,7 +27,8 @@ static void usage(FILE *f, const char *prog, const char *about, const struct tc_
     fprintf(f, "Usage: %s COMMAND [options]\n\n%s\n\nCommands:\n", prog, about);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %-16s %s\n", cmds[i].name, cmds[i].description);
-    fprintf(f, "\n'%s COMMAND --help' describes a command's options.\n", prog);
+    fprintf(f, "\n'%s COMMAND --help' describes a command's options; '%s --version' prints the\n"
+               "version; 'man %s' has the whole manual.\n", prog, prog, prog);
 }
 
 int tc_cli_dispatch(const char *prog, const char *about, const struct tc_cli_command *cmds,
@@ -41,6 +43,10 @@ int tc_cli_dispatch(const char *prog, const char *about, const struct tc_cli_com
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout, prog, about, cmds, n);
+        return TC_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("%s %s\n", prog, TITLECERT_VERSION);
         return TC_EXIT_OK;
     }
     for (size_t i = 0; i < n; i++)

@@ -19,6 +19,7 @@
 #include "issuer.h"
 #include "issuer_internal.h"
 #include "keys.h"
+#include "titlecert_config.h"
 
 #define PROG "titlecert-issuer"
 #define EXIT_REFUSED TC_EXIT_NOT_VALID
@@ -471,7 +472,8 @@ static int write_outputs(const char *dir, const char *base, uint64_t id, const u
 
 static const char init_help[] =
     "Usage: " PROG " init --db FILE --profile GS|SD|JL|CQ|SX|FILE.json --hash-key HASH.key\n"
-    "Creates a store for one province profile (data/profiles/). The hash key (titlecert-keys\n"
+    "Creates a store for one province profile: a name looks in " TITLECERT_DATADIR "/profiles\n"
+    "(or $TITLECERT_PROFILES), a FILE.json is read as given. The hash key (titlecert-keys\n"
     "hash-key-create) keys holder look-ups and the audit chain; it is bound to the store.\n";
 
 static char *read_profile(const char *name, size_t *len)
@@ -480,7 +482,9 @@ static char *read_profile(const char *name, size_t *len)
     uint8_t *buf;
     if (strlen(name) == 2) {
         const char *dir = getenv("TITLECERT_PROFILES");
-        snprintf(path, sizeof path, "%s/%s.json", dir ? dir : TITLECERT_DATADIR "/profiles", name);
+        /* installed profiles, or TITLECERT_PROFILES (a build-tree program run from the source) */
+        snprintf(path, sizeof path, "%s/%s.json", dir && *dir ? dir : TITLECERT_DATADIR "/profiles",
+                 name);
     } else {
         snprintf(path, sizeof path, "%s", name);
     }

@@ -106,7 +106,7 @@ static int write_or_fail(const char *path, const uint8_t *buf, size_t len)
 
 static const char create_help[] =
     "Usage: " PROG " %s --out PREFIX --name NAME [options]\n"
-    "Creates a %s key: PREFIX.key (secret, encrypted, mode 0600)%s.\n\n"
+    "Creates %s key: PREFIX.key (secret, encrypted, mode 0600)%s.\n\n"
     "  --out PREFIX            where to write (existing files are never replaced)\n"
     "  --name NAME             who holds the key, e.g. 甘肃省人力资源和社会保障厅\n"
     "  --kdf LEVEL             Argon2id cost: interactive, moderate (default), sensitive\n"
@@ -136,7 +136,7 @@ static int cmd_create(int argc, char **argv, const char *cmd, enum tc_key_kind k
         case 'e': po.env = optarg; break;
         case 'f': po.file = optarg; break;
         case 'h':
-            printf(create_help, cmd, tc_key_kind_name((uint8_t)kind),
+            printf(create_help, cmd, kind == TC_KEY_ISSUER ? "an issuer" : kind == TC_KEY_ROOT ? "a root" : "a hash",
                    kind == TC_KEY_HASH ? "" : " and PREFIX.pub (public)");
             return 0;
         default: return usage_error(cmd, "unknown option");

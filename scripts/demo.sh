@@ -3,17 +3,32 @@
 # store with sample units and records, issues a batch of committee results (basic-level and
 # province-wide), converts one, revokes one, exports the signed status bundle, shows a QR code and
 # verifies certificates offline (payload, link and image); then serves the verification page on
-# http://127.0.0.1:8080 until Ctrl-C (TITLECERT_DEMO_NO_SERVE=1 stops before that).
+# TITLECERT_LISTEN (default 127.0.0.1:8080) until Ctrl-C (TITLECERT_DEMO_NO_SERVE=1 stops before).
 # Everything goes to demo-out/, recreated on each run. The passphrase comes from
 # TITLECERT_DEMO_PASSPHRASE (default below): demo keys only, never for real certificates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+listen=${TITLECERT_LISTEN:-127.0.0.1:8080}
+host=${listen%:*} port=${listen##*:}
+if [[ ! "$listen" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
+  echo "demo: TITLECERT_LISTEN=$listen is not IPV4-ADDRESS:PORT (e.g. 127.0.0.1:8080)" >&2; exit 2
+fi
+# a busy port is reported now, before a minute of building and issuing
+if [ "${TITLECERT_DEMO_NO_SERVE:-}" != 1 ] && (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
+  echo "demo: $listen is already in use; stop what listens there or choose another address," >&2
+  echo "      e.g. TITLECERT_LISTEN=127.0.0.1:8081 bash scripts/demo.sh" >&2
+  exit 2
+fi
 scripts/deps.sh build
-[ -d build ] || meson setup build >/dev/null
-ninja -C build >/dev/null
+[ -f build/build.ninja ] || { mkdir -p build && meson setup build >build/setup.log 2>&1; } ||
+  { cat build/setup.log >&2; exit 2; }
+echo "demo: building (ninja -C build)"
+ninja -C build >build/demo-ninja.log 2>&1 || { tail -40 build/demo-ninja.log >&2; exit 2; }
+# the build-tree programs read the page and the profiles from the source tree
+export TITLECERT_WEB_DIR=$PWD/web TITLECERT_PROFILES=$PWD/data/profiles
 
 out=demo-out
-base=${TITLECERT_BASE_URL:-http://127.0.0.1:8080}
+base=${TITLECERT_BASE_URL:-http://$listen}
 export TITLECERT_DEMO_PASSPHRASE=${TITLECERT_DEMO_PASSPHRASE:-demo-only-not-a-secret}
 P=(--passphrase-env TITLECERT_DEMO_PASSPHRASE)
 keys=build/keys/titlecert-keys issuer=build/issuer/titlecert-issuer verifier=build/verifier/titlecert-verifier
@@ -93,8 +108,9 @@ for f in $(ls "$out/certs"/*.link | sort); do
   echo "  $(cat "$f")"
 done
 echo
-echo "Open a link above (or http://127.0.0.1:8080/ to paste or upload a QR image); try the employer"
+echo "Open a link above (or $base/ to paste or upload a QR image); try the employer"
 echo "field with 12620000438000456W (甘肃省人民医院, not basic-level) and 12620102438000123H."
 echo "Store: $out/gs.db   bundle: $out/gs.bundle   stop with Ctrl-C"
 [ "${TITLECERT_DEMO_NO_SERVE:-}" = 1 ] && exit 0
-exec $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen 127.0.0.1:8080
+echo "Serving on http://$listen/ (pid $$; the address is TITLECERT_LISTEN)"
+exec $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen"

@@ -1,27 +1,71 @@
 #!/usr/bin/env bash
 # Installs the Debian packages titlecert needs to build, test and run its demo, if any is missing.
 # Usage: scripts/deps.sh [build|test|fuzz]   (each includes the one before it)
+# Says what it installs and why, and lets apt show its progress.
 set -euo pipefail
 level=${1:-build}
-pkgs=(meson ninja-build pkg-config gcc libsodium-dev libqrencode-dev libmicrohttpd-dev
-      libsqlite3-dev libcbor-dev libjansson-dev libpng-dev libzbar-dev libjpeg-dev libcsv-dev
-      python3)
-case "$level" in
-  build) ;;
-  test) pkgs+=(zbar-tools sqlite3 curl chromium) ;;
-  fuzz) pkgs+=(zbar-tools sqlite3 curl chromium clang libclang-rt-14-dev) ;;
-  *) echo "usage: scripts/deps.sh [build|test|fuzz]" >&2; exit 2 ;;
-esac
-# the browser tests run node (playwright-core); Debian's nodejs when the machine has no node
-if [ "$level" != build ] && ! command -v node >/dev/null; then pkgs+=(nodejs npm); fi
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+case "$level" in build|test|fuzz) ;; *) echo "usage: scripts/deps.sh [build|test|fuzz]" >&2; exit 2 ;; esac
+
+# package | level | why
+table='
+meson              build  the build system
+ninja-build        build  runs the builds meson writes
+pkg-config         build  finds the libraries below
+gcc                build  the C compiler
+python3            build  generates the division and title tables at build time
+libsodium-dev      build  Ed25519 signatures, Argon2id and XChaCha20 for key files, BLAKE2b, SHA-256
+libqrencode-dev    build  QR code encoding
+libmicrohttpd-dev  build  the verifier HTTP service
+libsqlite3-dev     build  the issuer store
+libcbor-dev        build  CBOR encoding and decoding of certificates and bundles
+libjansson-dev     build  JSON for the API, profiles and verdicts
+libpng-dev         build  QR code images (PNG) and PNG uploads
+libjpeg-dev        build  JPEG uploads (phone photos of a QR code)
+libzbar-dev        build  reading QR codes from uploaded images
+libcsv-dev         build  CSV imports of results, units and records
+zbar-tools         test   zbarimg reads the QR codes the issuer writes
+sqlite3            test   the crash test inspects the store
+curl               test   the HTTP tests talk to the verifier
+openssl            test   a self-signed certificate for the nginx deployment test
+nginx              test   the nginx deployment example, run by its test on 127.0.0.1
+chromium           test   the browser tests of the public page (driven by playwright-core)
+fonts-noto-cjk     test   Chinese text in browser screenshots
+nodejs             test   runs the browser tests (playwright-core from tests/browser/package-lock.json)
+npm                test   installs playwright-core from the lockfile
+clang              fuzz   the ASan+UBSan build and the libFuzzer targets
+libclang-rt-14-dev fuzz   the sanitizer and libFuzzer runtimes
+'
+rank() { case "$1" in build) echo 1 ;; test) echo 2 ;; fuzz) echo 3 ;; esac; }
+want=$(rank "$level")
+missing=() why=()
+while read -r pkg lvl reason; do
+  [ -n "$pkg" ] || continue
+  [ "$(rank "$lvl")" -le "$want" ] || continue
+  # a node already on the machine (and its npm) serves the browser tests
+  case "$pkg" in nodejs) command -v node >/dev/null && continue ;; npm) command -v npm >/dev/null && continue ;; esac
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" && continue
+  missing+=("$pkg")
+  why+=("$(printf '  %-19s %s' "$pkg" "$reason")")
+done <<<"$table"
 [ ${#missing[@]} -eq 0 ] && exit 0
-echo "titlecert: installing ${missing[*]}" >&2
+
+echo "titlecert: installing ${#missing[@]} Debian package(s) for the '$level' level:" >&2
+printf '%s\n' "${why[@]}" >&2
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# nginx is installed for a test that runs its own instance; Debian would start the system service on
+# port 80 at install. A policy-rc.d for the duration of this install tells apt not to start it.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if printf '%s\n' "${missing[@]}" | grep -q '^nginx' && [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# titlecert scripts/deps.sh: no service starts during this install\nexit 101\n' |
+    $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy" && made_policy=1
+  echo "titlecert: nginx's system service is not started by this install (a temporary $policy)" >&2
+fi
+cleanup() { [ $made_policy = 1 ] && $sudo rm -f "$policy"; return 0; }
+trap cleanup EXIT
+echo "titlecert: apt-get update" >&2
+$sudo apt-get update
+$sudo apt-get install -y --no-install-recommends "${missing[@]}"
+echo "titlecert: installed ${missing[*]}" >&2

@@ -14,7 +14,9 @@ logs=()
 run_build() { # run_build DIR SETUP-ARGS...
   local dir=$1; shift
   if [ ! -f "$dir/build.ninja" ]; then
-    meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+    # the setup log lives in the build directory, so a test run leaves the checkout clean
+    mkdir -p "$dir"
+    meson setup "$dir" "$@" >"$dir/setup.log" 2>&1 || { cat "$dir/setup.log"; return 1; }
   else
     meson configure "$dir" "$@" >/dev/null || return 1
   fi

@@ -9,14 +9,25 @@ shots=$(realpath -m "$5")
 here=$(dirname "$(realpath "$0")")
 . "$here/tap.sh"
 . "$here/gs_fixture.sh"
-if [ ! -x /usr/bin/chromium ] || ! command -v node >/dev/null; then
-  echo "not ok 1 - /usr/bin/chromium and node are needed (scripts/deps.sh test installs them)"
-  echo "1..1"; exit 1
-fi
+# failures go to standard error as well: 'meson test --print-errorlogs' shows only that
+bail() { { echo "not ok 1 - $1"; [ -n "${2:-}" ] && sed 's/^/# /' "$2" | tail -40; } | tee /dev/stderr; echo "1..1"; exit 1; }
+[ -x /usr/bin/chromium ] || bail "/usr/bin/chromium is missing (scripts/deps.sh test installs Debian's chromium)"
+command -v node >/dev/null || bail "node is missing (scripts/deps.sh test installs Debian's nodejs)"
+npmlog=$(realpath -m "$shots/../browser-npm.log")
+mkdir -p "$(dirname "$npmlog")"
 if [ ! -d "$here/browser/node_modules/playwright-core" ]; then
-  (cd "$here/browser" && npm ci --no-audit --no-fund --silent) || {
-    echo "not ok 1 - npm ci for playwright-core failed"; echo "1..1"; exit 1; }
+  (cd "$here/browser" && npm ci --no-audit --no-fund) >"$npmlog" 2>&1 ||
+    bail "npm ci for playwright-core (tests/browser/package-lock.json) failed; its log:" "$npmlog"
 fi
+# engine mismatch: say which playwright-core wants which node, instead of a bare test failure
+engine=$(cd "$here/browser" && node -e '
+  const p = require("./node_modules/playwright-core/package.json");
+  const want = (p.engines && p.engines.node || "").match(/>=\s*(\d+)/);
+  const have = Number(process.versions.node.split(".")[0]);
+  if (want && have < Number(want[1]))
+    console.log(`playwright-core ${p.version} needs node ${p.engines.node}, this node is ${process.version}`);
+' 2>&1)
+[ -z "$engine" ] || bail "engine mismatch: $engine"
 work=$(mktemp -d)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
@@ -38,12 +49,22 @@ export TC_URL="$U" SHOTS="$shots" TC_BASIC_PNG="$work/certs/${ids[1]}.png"
 export TC_BASIC_LINK_PATH="/v#$(cat "certs/${ids[1]}.txt")" TC_REVOKE_AND_RELOAD="$work/revoke_and_reload.sh"
 timeout 150 node --test --test-reporter=tap "$here/browser/page.test.mjs" > node.tap 2>&1
 status=$?
-# re-emit the top-level results as plain TAP, with the failure details as comments
-grep -E '^(not )?ok [0-9]+ - ' node.tap | sed -E 's/^((not )?ok) [0-9]+ - /\1 - /' | while read -r line; do
-  n=$((n + 1)); echo "$line" | sed -E "s/^(not ok|ok) - /\1 $n - /"
-  case "$line" in not*) sed -n '/^not ok/,/^ *\.\.\.$/p' node.tap | sed 's/^/# /' | head -30 ;; esac
-done > results.tap
+cp node.tap "$(dirname "$npmlog")/browser-node.tap" 2>/dev/null
+# re-emit the top-level results as plain TAP, each failure followed by its whole diagnostic
+# (the failing step, the error and what the page showed)
+awk '
+  /^(not )?ok [0-9]+ - / { n++; line = $0; sub(/^(not )?ok [0-9]+ - /, "", line)
+                           fail = ($0 ~ /^not ok/); print (fail ? "not ok " : "ok ") n " - " line; next }
+  fail && /^ *\.\.\.$/ { fail = 0; next }
+  fail { print "# " $0 }
+' node.tap > results.tap
 cat results.tap
+grep -q '^not ok' results.tap && grep -v '^ok ' results.tap >&2
 count=$(grep -cE '^(not )?ok ' results.tap)
+if [ "$count" = 0 ]; then
+  # nothing ran (a launch error in before(), a syntax error, the time limit): show why
+  if [ "$status" = 124 ]; then why="the browser tests passed their 150 s limit"; else why="no browser test ran (node exit $status)"; fi
+  bail "$why; node printed:" node.tap
+fi
 echo "1..$count"
-[ "$status" = 0 ] && [ "$count" -gt 0 ] && ! grep -q '^not ok' results.tap
+[ "$status" = 0 ] && ! grep -q '^not ok' results.tap

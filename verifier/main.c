@@ -3,6 +3,7 @@
  * against a root-signed trust list. Prints the verdict as JSON. Exit status: 0 valid, 1 any other
  * verdict, 2 usage or I/O error.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <jansson.h>
@@ -11,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <arpa/inet.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include "server.h"
+#include "titlecert_config.h"
 #include "verifier.h"
 
 #define PROG "titlecert-verifier"
@@ -161,7 +165,43 @@ static const char serve_help[] =
     "  GET  /  /v                 the page (a QR link opens /v#TC1:...)\n"
     "The bundle is reloaded on SIGHUP and when its file changes; one that does not verify or is\n"
     "not newer is refused and the old one kept. Past --max-age seconds verdicts carry\n"
-    "status_stale and /healthz answers 503. Listens on 127.0.0.1 unless told otherwise.\n";
+    "status_stale and /healthz answers 503. Listens on 127.0.0.1 unless told otherwise.\n"
+    "The page is read from --web DIR, else $TITLECERT_WEB_DIR, else " TITLECERT_DATADIR "/web.\n";
+
+/* The checks a person can act on, made before the server starts: where the page files were
+ * looked for, and whether the listening address is free (MHD only says that it failed). */
+static int serve_preflight(const struct tc_server_config *cfg)
+{
+    static const char *const files[] = {"index.html", "app.js", "style.css"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", cfg->web_dir, files[i]);
+        if (access(path, R_OK) != 0) {
+            fprintf(stderr,
+                    PROG ": serve: the page file %s: %s\n"
+                         "  (install titlecert with 'meson install', or give --web DIR or "
+                         "TITLECERT_WEB_DIR=DIR, DIR holding index.html, app.js and style.css)\n",
+                    path, strerror(errno));
+            return EXIT_USAGE;
+        }
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return EXIT_USAGE;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc = bind(fd, (const struct sockaddr *)&cfg->addr, sizeof cfg->addr);
+    int err = errno;
+    close(fd);
+    if (rc != 0) {
+        char addr[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &cfg->addr.sin_addr, addr, sizeof addr);
+        fprintf(stderr, PROG ": serve: cannot listen on %s:%u: %s (choose another with --listen)\n",
+                addr, ntohs(cfg->addr.sin_port), strerror(err));
+        return EXIT_USAGE;
+    }
+    return 0;
+}
 
 static int cmd_serve(int argc, char **argv)
 {
@@ -176,10 +216,11 @@ static int cmd_serve(int argc, char **argv)
     cfg.addr.sin_family = AF_INET;
     cfg.addr.sin_port = htons(8080);
     cfg.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    cfg.web_dir = TITLECERT_WEBDIR;
+    const char *web_env = getenv("TITLECERT_WEB_DIR");
+    cfg.web_dir = web_env && *web_env ? web_env : TITLECERT_DATADIR "/web";
     const char *root = NULL, *log_path = NULL;
     char *end;
-    int c;
+    int c, rc;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'b': cfg.bundle_path = optarg; break;
@@ -220,6 +261,8 @@ static int cmd_serve(int argc, char **argv)
     if (e != TC_OK)
         return fail(root, e);
     memcpy(cfg.root_pk, rpub.pk, TC_PK_BYTES);
+    if ((rc = serve_preflight(&cfg)) != 0)
+        return rc;
     if (log_path && !(cfg.access_log = fopen(log_path, "a")))
         return fail(log_path, TC_ERR_IO);
     /* signals are taken by this thread only: block them before the server starts its threads */

@@ -1,7 +1,7 @@
 // page.test.mjs - the public verification page in a real browser: Debian's chromium (never a
 // downloaded one) driven by playwright-core. The server, store and certificates are set up by
 // browser.sh, which passes their details in the environment. Screenshots go to SHOTS.
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -15,14 +15,47 @@ const provincial = '12620000438000456W';         // provincial hospital: not bas
 const county = '12620102438000123H';             // county health centre: basic-level
 let browser, page;
 
+// what the page showed, for a failing step: the verdict area's text and the address
+async function pageShowed() {
+  if (!page) return '(no page: the browser did not start)';
+  try {
+    const text = await page.evaluate(() => {
+      const r = document.getElementById('result');
+      const e = document.getElementById('error');
+      return [r && !r.hidden ? r.innerText : '(verdict area hidden)',
+              e && !e.hidden && e.innerText.trim() ? 'error: ' + e.innerText : ''].filter(Boolean).join(' | ');
+    });
+    const url = page.url().replace(/(#TC1:\d{12})\d+/i, '$1…');
+    return `${url}: ${text.replace(/\s+/g, ' ').slice(0, 600)}`;
+  } catch (err) {
+    return `(could not read the page: ${err.message})`;
+  }
+}
+
+// every step names itself and, when it fails, says what the page showed at that moment
+function test(name, fn) {
+  nodeTest(name, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      err.message = `step "${name}" failed: ${err.message}\n  the page showed: ${await pageShowed()}`;
+      throw err;
+    }
+  });
+}
+
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  try {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+             '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  } catch (err) {
+    throw new Error(`launch error: /usr/bin/chromium did not start under playwright-core: ${err.message}`);
+  }
   const context = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: 'zh-CN' });
   page = await context.newPage();
   // the page must ask nothing of any other host
