@@ -27,6 +27,7 @@ zbar-tools         test   zbarimg reads the QR codes the issuer writes
 sqlite3            test   the crash test inspects the store
 curl               test   the HTTP tests talk to the verifier
 openssl            test   a self-signed certificate for the nginx deployment test
+man-db             test   the install test reads the installed manual pages with man
 nginx              test   the nginx deployment example, run by its test on 127.0.0.1
 chromium           test   the browser tests of the public page (driven by playwright-core)
 fonts-noto-cjk     test   Chinese text in browser screenshots
