@@ -135,12 +135,16 @@ enum tc_method {
 };
 
 /* S3: administrative tiers. A scope's tier is the highest tier at which the certificate is
- * valid: TC_TIER_COUNTY admits county and township units, TC_TIER_TOWNSHIP township units only. */
+ * valid: TC_TIER_COUNTY admits county and township units, TC_TIER_TOWNSHIP township units only.
+ * TC_TIER_BASIC, in a scope only, admits exactly the units the province's profile calls
+ * basic-level (GS §3(二) 全省基层范围有效: county level and below, and the 临夏/甘南 prefecture
+ * units), whatever their tier. */
 enum tc_tier {
     TC_TIER_PROVINCE = 1,
     TC_TIER_PREFECTURE = 2,
     TC_TIER_COUNTY = 3,
     TC_TIER_TOWNSHIP = 4,
+    TC_TIER_BASIC = 5,
 };
 
 /* S3: where a basic-level certificate is valid. Present on basic-level certificates only.
@@ -404,6 +408,7 @@ struct tc_profile {
     int version;
     uint32_t province;        /* 2-digit region prefix, e.g. 62 */
     char name[64];
+    char name_en[64];         /* English name ("Gansu Province"); optional, default the code */
     bool directory_rule;      /* S2: only units flagged in the directory are basic-level (SD) */
     uint8_t max_tier;         /* S2 tier rule: units at this tier and below ... */
     uint32_t regions[TC_PROFILE_MAX_REGIONS]; /* ... inside these region prefixes */
@@ -426,6 +431,23 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
  * prefecture/province) GB/T 2260 code, tier its tier, flag the directory's explicit basic-level
  * flag (-1 when the directory says nothing). The directory flag, when given, decides. */
 bool tc_profile_unit_basic(const struct tc_profile *p, uint32_t code6, uint8_t tier, int flag);
+
+/* S1-S3: whether a basic-level scope admits a unit (division code, tier, directory flag, USCC)
+ * under the profile. Returns 0 when it does, else the TC_SCOPE_* conditions it fails. The issuer
+ * (for the employer, on the day obtained) and the verifier (for the unit asked about) both ask
+ * this one function. */
+#define TC_SCOPE_NOT_BASIC 0x01u    /* S1/S2: not a basic-level unit under the profile */
+#define TC_SCOPE_OUTSIDE 0x02u      /* S3: outside the scope's region */
+#define TC_SCOPE_TIER 0x04u         /* S3: above the scope's tier */
+#define TC_SCOPE_NOT_EMPLOYER 0x08u /* S3: a single-unit scope, another unit */
+unsigned tc_scope_check(const struct tc_profile *p, const struct tc_scope *s, uint32_t division,
+                        uint8_t tier, int flag, const char *uscc);
+
+/* S3 in words, one wording everywhere (page, verifier JSON, issuer show, PDF): zh
+ * "限甘肃省基层单位使用", "限甘肃省行政区划6229县级及以下基层单位使用", en "basic-level units of Gansu
+ * only", ... province_zh/en name the province (NULL: the region code is used). */
+void tc_scope_words(const struct tc_scope *s, const char *province_zh, const char *province_en,
+                    char *zh, size_t zh_size, char *en, size_t en_size);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Command-line programs                                                                       */

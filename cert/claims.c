@@ -147,7 +147,7 @@ enum tc_err tc_claims_check(const struct tc_claims *c, const char **field)
         /* S3: a basic-level certificate always says where it is valid. */
         if (!tc_region_valid(c->scope.region))
             FAIL(TC_ERR_CODE, "scope");
-        if (c->scope.tier < TC_TIER_PROVINCE || c->scope.tier > TC_TIER_TOWNSHIP)
+        if (c->scope.tier < TC_TIER_PROVINCE || c->scope.tier > TC_TIER_BASIC)
             FAIL(TC_ERR_RANGE, "scope");
         if (c->scope.has_unit && !tc_uscc_well_formed(c->scope.unit))
             FAIL(TC_ERR_CODE, "scope");
@@ -322,7 +322,7 @@ static enum tc_err read_scope(struct rd *r, struct tc_scope *s)
         return e;
     if (n != 2 && n != 3)
         return TC_ERR_RANGE;
-    if ((e = rd_uint(r, 999999, &region)) != TC_OK || (e = rd_uint(r, TC_TIER_TOWNSHIP, &tier)) != TC_OK)
+    if ((e = rd_uint(r, 999999, &region)) != TC_OK || (e = rd_uint(r, TC_TIER_BASIC, &tier)) != TC_OK)
         return e;
     s->region = (uint32_t)region;
     s->tier = (uint8_t)tier;

@@ -325,6 +325,6 @@ const char *tc_method_name_zh(uint8_t method)
 
 const char *tc_tier_name_zh(uint8_t tier)
 {
-    static const char *n[] = {"?", "省级", "市级", "县级", "乡镇"};
-    return tier >= 1 && tier <= 4 ? n[tier] : n[0];
+    static const char *n[] = {"?", "省级", "市级", "县级", "乡镇", "基层"};
+    return tier >= 1 && tier <= TC_TIER_BASIC ? n[tier] : n[0];
 }

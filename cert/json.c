@@ -16,7 +16,7 @@
 static const char *const track_words[] = {NULL, "basic", "province"};
 static const char *const method_words[] = {NULL,          "review", "assessment", "exam",
                                            "exceptional", "direct", "conversion"};
-static const char *const tier_words[] = {NULL, "province", "prefecture", "county", "township"};
+static const char *const tier_words[] = {NULL, "province", "prefecture", "county", "township", "basic"};
 
 static int word_index(const char *const *words, size_t n, const char *w)
 {
@@ -75,7 +75,7 @@ json_t *tc_claims_to_json(const struct tc_claims *c)
         char region[7];
         region_string(region, c->scope.region);
         json_object_set_new(s, "region", json_string(region));
-        json_object_set_new(s, "tier", json_string(c->scope.tier <= 4 ? tier_words[c->scope.tier] : "?"));
+        json_object_set_new(s, "tier", json_string(c->scope.tier <= TC_TIER_BASIC ? tier_words[c->scope.tier] : "?"));
         if (c->scope.has_unit)
             json_object_set_new(s, "unit", json_string(c->scope.unit));
         json_object_set_new(o, "scope", s);
@@ -206,7 +206,7 @@ enum tc_err tc_claims_from_json(json_t *o, struct tc_claims *c, const char **fie
         c->scope.region = tc_region_parse(get_str(&j, scope, "region", true));
         if (!c->scope.region && !j.bad)
             j.bad = "scope.region";
-        c->scope.tier = (uint8_t)word_index(tier_words, 5, get_str(&j, scope, "tier", true));
+        c->scope.tier = (uint8_t)word_index(tier_words, 6, get_str(&j, scope, "tier", true));
         if (!c->scope.tier && !j.bad)
             j.bad = "scope.tier";
         const char *unit = get_str(&j, scope, "unit", false);

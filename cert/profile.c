@@ -5,14 +5,16 @@
  * data/profiles/, validated here on load; the status bundle carries them signed.
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cert.h"
 
-static int tier_of(const char *s)
+/* a tier name; "basic" (the profile's own basic level) only where a scope is meant */
+static int tier_of(const char *s, bool scope)
 {
-    static const char *const t[] = {NULL, "province", "prefecture", "county", "township"};
-    for (int i = 1; s && i <= 4; i++)
+    static const char *const t[] = {NULL, "province", "prefecture", "county", "township", "basic"};
+    for (int i = 1; s && i <= (scope ? TC_TIER_BASIC : TC_TIER_TOWNSHIP); i++)
         if (strcmp(s, t[i]) == 0)
             return i;
     return 0;
@@ -56,6 +58,11 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
     if (!name || strlen(name) >= sizeof p->name || !tc_text_safe((const uint8_t *)name, strlen(name)))
         BAD("name");
     memcpy(p->name, name, strlen(name) + 1);
+    const char *name_en = json_string_value(json_object_get(o, "name_en"));
+    if (name_en && (strlen(name_en) >= sizeof p->name_en ||
+                    !tc_text_safe((const uint8_t *)name_en, strlen(name_en))))
+        BAD("name_en");
+    snprintf(p->name_en, sizeof p->name_en, "%s", name_en ? name_en : p->code);
 
     json_t *bl = json_object_get(o, "basic_level");
     const char *rule = json_string_value(json_object_get(bl, "rule"));
@@ -63,7 +70,7 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
         BAD("basic_level.rule");
     p->directory_rule = strcmp(rule, "directory") == 0;
     if (!p->directory_rule) {
-        p->max_tier = (uint8_t)tier_of(json_string_value(json_object_get(bl, "max_tier")));
+        p->max_tier = (uint8_t)tier_of(json_string_value(json_object_get(bl, "max_tier")), false);
         if (!p->max_tier)
             BAD("basic_level.max_tier");
         json_t *regs = json_object_get(bl, "regions");
@@ -85,7 +92,7 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
         json_array_foreach(also, i, r)
         {
             uint32_t reg = tc_region_parse(json_string_value(json_object_get(r, "region")));
-            int t = tier_of(json_string_value(json_object_get(r, "max_tier")));
+            int t = tier_of(json_string_value(json_object_get(r, "max_tier")), false);
             if (!reg || !t || !tc_region_contains(p->province, tc_region_code6(reg)))
                 BAD("basic_level.also");
             p->also[p->nalso].region = reg;
@@ -97,7 +104,7 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
     if (!dreg || (strcmp(dreg, "province") != 0 && strcmp(dreg, "county") != 0))
         BAD("default_scope.region");
     p->default_region_county = strcmp(dreg, "county") == 0;
-    p->default_tier = (uint8_t)tier_of(json_string_value(json_object_get(ds, "tier")));
+    p->default_tier = (uint8_t)tier_of(json_string_value(json_object_get(ds, "tier")), true);
     if (!p->default_tier)
         BAD("default_scope.tier");
 
@@ -143,4 +150,49 @@ bool tc_profile_unit_basic(const struct tc_profile *p, uint32_t code6, uint8_t t
         if (tier >= p->also[i].max_tier && tc_region_contains(p->also[i].region, code6))
             return true;
     return false;
+}
+
+unsigned tc_scope_check(const struct tc_profile *p, const struct tc_scope *s, uint32_t division,
+                        uint8_t tier, int flag, const char *uscc)
+{
+    unsigned fails = 0;
+    if (!tc_profile_unit_basic(p, division, tier, flag)) /* S1, S2 */
+        fails |= TC_SCOPE_NOT_BASIC;
+    if (!tc_region_contains(s->region, division)) /* S3 */
+        fails |= TC_SCOPE_OUTSIDE;
+    /* S3: a tier bound; TC_TIER_BASIC leaves it to the profile's definition checked above */
+    if (s->tier != TC_TIER_BASIC && tier < s->tier)
+        fails |= TC_SCOPE_TIER;
+    if (s->has_unit && (!uscc || strcmp(s->unit, uscc) != 0))
+        fails |= TC_SCOPE_NOT_EMPLOYER;
+    return fails;
+}
+
+void tc_scope_words(const struct tc_scope *s, const char *province_zh, const char *province_en,
+                    char *zh, size_t zh_size, char *en, size_t en_size)
+{
+    static const char *const tier_zh[] = {"", "省级及以下", "市（州）级及以下", "县级及以下", "乡镇", ""};
+    static const char *const tier_en[] = {"", ", province level and below", ", prefecture level and below",
+                                          ", county level and below", ", township units", ""};
+    uint8_t t = s->tier <= TC_TIER_BASIC ? s->tier : 0;
+    char where_zh[96], where_en[96];
+    if (s->region < 100) {
+        snprintf(where_zh, sizeof where_zh, "%s", province_zh ? province_zh : "");
+        snprintf(where_en, sizeof where_en, "%s", province_en ? province_en : "");
+    } else {
+        /* a smaller region: the province and the division code */
+        snprintf(where_zh, sizeof where_zh, "%s行政区划%u", province_zh ? province_zh : "", s->region);
+        snprintf(where_en, sizeof where_en, "%s%sdivision %u", province_en ? province_en : "",
+                 province_en ? ", " : "", s->region);
+    }
+    if (!where_en[0])
+        snprintf(where_en, sizeof where_en, "division %u", s->region);
+    if (s->has_unit) {
+        snprintf(zh, zh_size, "限%s%s基层单位使用，且仅限用人单位（%s）内部使用", where_zh, tier_zh[t], s->unit);
+        snprintf(en, en_size, "basic-level units of %s%s only, and only inside the employing unit (%s)",
+                 where_en, tier_en[t], s->unit);
+    } else {
+        snprintf(zh, zh_size, "限%s%s基层单位使用", where_zh, tier_zh[t]);
+        snprintf(en, en_size, "basic-level units of %s%s only", where_en, tier_en[t]);
+    }
 }

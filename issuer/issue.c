@@ -130,8 +130,11 @@ static void req_row(void *ctx, size_t line, const char *const *f)
         q.scope_given = true;
         if (!(c->scope.region = tc_region_parse(f[C_SREGION])))
             BADF("scope_region", "'%s' is not a 2, 4 or 6 digit region prefix", f[C_SREGION]);
-        if (!(c->scope.tier = (uint8_t)tc_tier_parse(f[C_STIER])))
-            BADF("scope_tier", "'%s' is not province, prefecture, county or township", f[C_STIER]);
+        if (strcmp(f[C_STIER], "basic") == 0 || strcmp(f[C_STIER], "基层") == 0)
+            c->scope.tier = TC_TIER_BASIC; /* S3: the profile's whole basic level */
+        else if (!(c->scope.tier = (uint8_t)tc_tier_parse(f[C_STIER])))
+            BADF("scope_tier", "'%s' is not basic, province, prefecture, county or township",
+                 f[C_STIER]);
         if (*f[C_SUNIT]) {
             if (!tc_uscc_well_formed(f[C_SUNIT]))
                 BADF("scope_unit", "'%s' is not an 18-character USCC", f[C_SUNIT]);
@@ -250,21 +253,26 @@ static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
     if (!q->scope_given) { /* S3: the profile's default */
         c->scope.tier = p->default_tier;
         c->scope.region = p->default_region_county ? u.division : p->province;
-        return TC_OK;
-    }
-    if (c->scope.region < 100 ? c->scope.region != p->province
-                              : !tc_region_contains(p->province, tc_region_code6(c->scope.region)))
+    } else if (c->scope.region < 100
+                   ? c->scope.region != p->province
+                   : !tc_region_contains(p->province, tc_region_code6(c->scope.region))) {
         tc_refusals_add(ref, q->line, "S3", "scope_region", "scope region %u is outside the province",
                         c->scope.region);
-    else if (!tc_region_contains(c->scope.region, u.division))
+        return TC_OK;
+    }
+    /* S3: the scope, given or the default, must admit the holder's own employer on the day
+     * obtained: a title that is not valid where it was earned is a wrong certificate */
+    unsigned fails = tc_scope_check(p, &c->scope, u.division, u.tier, u.basic_flag, c->employer);
+    if (fails & TC_SCOPE_OUTSIDE)
         tc_refusals_add(ref, q->line, "S3", "scope_region",
-                        "the employer (%06u) lies outside the scope region %u", u.division,
-                        c->scope.region);
-    if (u.tier < c->scope.tier)
+                        "the scope does not admit the employer: %s (%06u) lies outside the scope "
+                        "region %u", u.name, u.division, c->scope.region);
+    if (fails & TC_SCOPE_TIER)
         tc_refusals_add(ref, q->line, "S3", "scope_tier",
-                        "the employer is a %s unit but the scope admits %s units and below only",
-                        tc_tier_name_zh(u.tier), tc_tier_name_zh(c->scope.tier));
-    if (c->scope.has_unit && strcmp(c->scope.unit, c->employer) != 0)
+                        "the scope does not admit the employer: %s is a %s unit but the scope "
+                        "admits %s units and below only",
+                        u.name, tc_tier_name_zh(u.tier), tc_tier_name_zh(c->scope.tier));
+    if (fails & TC_SCOPE_NOT_EMPLOYER)
         tc_refusals_add(ref, q->line, "S3", "scope_unit",
                         "a single-unit scope must name the employer (JL §2.6)");
     return TC_OK;

@@ -1024,13 +1024,9 @@ static int cmd_show(int argc, char **argv)
            tc_track_name_zh(c->track), tc_method_name_zh(c->method), c->eval_year, d1, m1);
     if (c->track == TC_TRACK_BASIC) {
         const struct tc_profile *pr = tc_store_profile(s);
-        char where[96];
-        if (c->scope.region == pr->province)
-            snprintf(where, sizeof where, "%s", pr->name);
-        else
-            snprintf(where, sizeof where, "%s 地区 %u", pr->name, c->scope.region);
-        printf("适用范围  限%s%s及以下基层单位%s%s\n", where, tc_tier_name_zh(c->scope.tier),
-               c->scope.has_unit ? "，仅限单位 " : "", c->scope.has_unit ? c->scope.unit : "");
+        char zh[256], en[256];
+        tc_scope_words(&c->scope, pr->name, pr->name_en, zh, sizeof zh, en, sizeof en);
+        printf("适用范围  %s\n", zh);
         tc_month_format(m1, c->conv.earliest_month);
         printf("转换路径  最早 %s 可申请换发全省统一职称：基层单位累计聘满 %u 个月，每年继续教育 "
                "%u 学时%s%s\n",

@@ -23,7 +23,7 @@ payload() { cat "certs/$1.txt"; }
 
 truth "POST /api/v1/verify: a basic-level title without a unit is valid" \
   [ "$(post "{\"payload\":\"$(payload "${ids[1]}")\"}")" = 200 -a "$(field "d['verdict']")" = valid ]
-truth "the verdict says the scope in words (S3)" [ "$(field "d['scope_text']['zh']")" = "限甘肃省县及以下基层单位" ]
+truth "the verdict says the scope in words (S3)" [ "$(field "d['scope_text']['zh']")" = "限甘肃省基层单位使用" ]
 truth "at a county health centre: valid (S1)" \
   [ "$(post "{\"payload\":\"$(payload "${ids[1]}")\",\"unit\":\"12620102438000123H\"}")" = 200 -a "$(field "d['verdict']")" = valid ]
 post "{\"payload\":\"$(payload "${ids[1]}")\",\"unit\":\"12620000438000456W\"}" >/dev/null

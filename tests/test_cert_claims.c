@@ -110,7 +110,7 @@ static void w_text_name(struct tc_cw *w) { tc_cw_uint(w, 7); }
 static void w_bad_utf8(struct tc_cw *w) { tc_cw_bytes(w, (const uint8_t *)"x", 1); }
 static void w_level9(struct tc_cw *w) { tc_cw_uint(w, 9); }
 static void w_track3(struct tc_cw *w) { tc_cw_uint(w, 3); }
-static void w_tier5(struct tc_cw *w) { tc_cw_array(w, 2), tc_cw_uint(w, 62), tc_cw_uint(w, 5); }
+static void w_tier6(struct tc_cw *w) { tc_cw_array(w, 2), tc_cw_uint(w, 62), tc_cw_uint(w, 6); }
 static void w_region_bad(struct tc_cw *w) { tc_cw_array(w, 2), tc_cw_uint(w, 620), tc_cw_uint(w, 3); }
 static void w_series_unknown(struct tc_cw *w) { tc_cw_uint(w, 999); }
 static void w_year_old(struct tc_cw *w) { tc_cw_uint(w, 1900); }
@@ -180,8 +180,8 @@ static void test_error_paths(void)
     is_err(decode_edit(&e_track, &f), TC_ERR_RANGE, "T2: track 3");
     struct edit e_series = {.over_key = 4, .over = w_series_unknown};
     is_err(decode_edit(&e_series, &f), TC_ERR_RANGE, "T1: series without a title table entry");
-    struct edit e_tier = {.over_key = 13, .over = w_tier5};
-    is_err(decode_edit(&e_tier, &f), TC_ERR_RANGE, "S3: tier 5");
+    struct edit e_tier = {.over_key = 13, .over = w_tier6};
+    is_err(decode_edit(&e_tier, &f), TC_ERR_RANGE, "S3: tier 6 (5 is the profile's basic level)");
     struct edit e_region = {.over_key = 13, .over = w_region_bad};
     is_err(decode_edit(&e_region, &f), TC_ERR_CODE, "S3: a 3-digit region");
     struct edit e_year = {.over_key = 10, .over = w_year_old};

@@ -218,11 +218,19 @@ static void test_rules(void)
     tc_refusals_free(&r);
     q = req("张一", "620102198503121534", "WS-YL", 3, 1, 2026, "2026-10-01", "2026-10", LINXIA);
     ok(check1(&q, &r, issuer), "S2: a 临夏州 prefecture unit is basic-level in GS (GS §3(一))");
-    ok(q.claims.scope.region == 62 && q.claims.scope.tier == TC_TIER_COUNTY,
-       "S3: the GS default scope is the province's basic level (62, county and below)");
+    ok(q.claims.scope.region == 62 && q.claims.scope.tier == TC_TIER_BASIC,
+       "S3: the GS default scope is the province's whole basic level (62, as the profile defines it)");
     ok(q.claims.conv.kind == TC_CONV_PATH && q.claims.conv.months_required == 60 &&
            q.claims.conv.ce_hours == 90 && q.claims.conv.earliest_month == q.claims.tenure_month + 60,
        "C1/C2: the conversion path comes from the profile");
+    tc_refusals_free(&r);
+    q = req("张一", "620102198503121534", "WS-YL", 3, 1, 2026, "2026-10-01", "2026-10", LINXIA);
+    q.scope_given = true;
+    q.claims.scope.region = 62;
+    q.claims.scope.tier = TC_TIER_COUNTY;
+    ok(!check1(&q, &r, issuer) && has_refusal(&r, "S3", 2),
+       "S3: a scope that does not admit the holder's own employer is refused (county and below, "
+       "employer a 临夏州 prefecture unit), naming rule and line");
     tc_refusals_free(&r);
     q = req("张一", "620102198503121534", "WS-YL", 3, 1, 2024, "2024-12-31", "2024-12", YONGDENG);
     ok(check1(&q, &r, issuer), "S2: the county hospital was basic-level on 2024-12-31");

@@ -168,6 +168,8 @@ static void reasons(void)
 #define COUNTY "12620102438000123H"
 #define PROVINCIAL "12620000438000456W"
 #define YONGDENG "12620121438000888F" /* basic until 2024-12-31, then not */
+#define LINXIA "12622901438000777Q"   /* 临夏州人民医院: a prefecture unit, basic-level in GS */
+#define LANZHOU_FIRST "126201034380005550" /* 兰州市第一人民医院: prefecture, not basic-level */
 
 static void gs_scenarios(void)
 {
@@ -219,6 +221,12 @@ static void gs_scenarios(void)
     ok(check(b, PROVINCIAL, today) == TC_VERDICT_NOT_VALID_HERE &&
            has_reason("unit_not_basic_level", "S1"),
        "S1: at the provincial hospital it is not valid here (unit_not_basic_level)");
+    ok(check(b, LINXIA, today) == TC_VERDICT_VALID && v.n_reasons == 0,
+       "S3 (GS §3(二) 全省基层范围有效): the title of an employee of 临夏州人民医院, a prefecture unit "
+       "GS counts as basic-level, is valid at that hospital");
+    ok(check(b, LANZHOU_FIRST, today) == TC_VERDICT_NOT_VALID_HERE &&
+           has_reason("unit_not_basic_level", "S1") && !has_reason("unit_tier_not_allowed", NULL),
+       "S1: at a 兰州 prefecture hospital, not basic-level in GS, it is not valid here");
     int32_t d2024, d2025;
     tc_day_parse(&d2024, "2024-12-31");
     tc_day_parse(&d2025, "2025-01-01");

@@ -104,25 +104,14 @@ void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t le
     tc_verify_bytes(tl, buf, n, v);
 }
 
-/* S3/S4 in words: "限甘肃省县及以下基层单位" / "basic-level units of 甘肃省, county level and below". */
-static json_t *scope_text(const struct tc_claims *c, const char *province)
+/* S3/S4 in words, the wording of tc_scope_words */
+static json_t *scope_text(const struct tc_claims *c, const struct tc_profile *p)
 {
-    char zh[256], en[256], where[64];
+    char zh[256], en[256];
     if (c->track != TC_TRACK_BASIC)
-        return json_pack("{s:s,s:s}", "zh", "全省范围有效", "en", "valid at any unit in the province");
-    static const char *const tier_zh[] = {"", "省级及以下", "市（州）及以下", "县及以下", "乡镇"};
-    static const char *const tier_en[] = {"", "province level and below", "prefecture level and below",
-                                          "county level and below", "township units only"};
-    uint8_t t = c->scope.tier <= 4 ? c->scope.tier : 0;
-    if (province && c->scope.region < 100)
-        snprintf(where, sizeof where, "%s", province);
-    else
-        snprintf(where, sizeof where, "%s%s%u", province ? province : "", province ? " " : "",
-                 c->scope.region);
-    snprintf(zh, sizeof zh, "限%s%s基层单位%s%s", where, tier_zh[t],
-             c->scope.has_unit ? "，仅限本单位使用：" : "", c->scope.has_unit ? c->scope.unit : "");
-    snprintf(en, sizeof en, "basic-level units of %s, %s%s%s", where, tier_en[t],
-             c->scope.has_unit ? ", only at unit " : "", c->scope.has_unit ? c->scope.unit : "");
+        return json_pack("{s:s,s:s}", "zh", "全省范围有效，适用于任何单位", "en",
+                         "valid at any unit in the province");
+    tc_scope_words(&c->scope, p ? p->name : NULL, p ? p->name_en : NULL, zh, sizeof zh, en, sizeof en);
     return json_pack("{s:s,s:s}", "zh", zh, "en", en);
 }
 
@@ -177,7 +166,7 @@ json_t *tc_verdict_to_json(const struct tc_verdict *v)
         json_object_set_new(o, "unit", u);
     }
     if (v->decoded)
-        json_object_set_new(o, "scope_text", scope_text(&v->cert.claims, v->province_name));
+        json_object_set_new(o, "scope_text", scope_text(&v->cert.claims, v->profile));
     if (v->decoded) {
         json_object_set_new(o, "certificate", tc_claims_to_json(&v->cert.claims));
         char kid[TC_KID_BYTES * 2 + 1];
@@ -208,16 +197,16 @@ static void check_scope(const struct tc_bundle *b, const struct tc_claims *c,
         v->kind = TC_VERDICT_NOT_VALID_HERE;
         return;
     }
-    size_t before = v->n_reasons;
-    if (!tc_profile_unit_basic(&b->profile, u->division, u->tier, u->flag)) /* S1, S2 */
+    unsigned fails = tc_scope_check(&b->profile, &c->scope, u->division, u->tier, u->flag, u->uscc);
+    if (fails & TC_SCOPE_NOT_BASIC) /* S1, S2 */
         add(v, &R_NOT_BASIC);
-    if (!tc_region_contains(c->scope.region, u->division)) /* S3 */
+    if (fails & TC_SCOPE_OUTSIDE) /* S3 */
         add(v, &R_OUTSIDE);
-    if (u->tier < c->scope.tier)
+    if (fails & TC_SCOPE_TIER)
         add(v, &R_TIER);
-    if (c->scope.has_unit && strcmp(c->scope.unit, u->uscc) != 0)
+    if (fails & TC_SCOPE_NOT_EMPLOYER)
         add(v, &R_NOT_EMPLOYER);
-    if (v->n_reasons > before)
+    if (fails)
         v->kind = TC_VERDICT_NOT_VALID_HERE;
 }
 
@@ -227,6 +216,7 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
     tc_verify_bytes(b->tl, bytes, len, v);
     v->at = o->at;
     v->province_name = b->profile.name;
+    v->profile = &b->profile;
     /* tc_verify_bytes notes "scope not checked" for basic-level titles; it is added back below
      * only where it still applies (valid, no unit given) */
     bool unchecked = v->n_reasons && strcmp(v->reasons[v->n_reasons - 1].code, "scope_not_checked") == 0;

@@ -51,6 +51,7 @@ struct tc_verdict {
     const char *unit_name;
     int32_t at;
     const char *province_name; /* from the bundle's profile, for the scope in words */
+    const struct tc_profile *profile; /* the bundle's profile, or NULL without a bundle */
 };
 
 const char *tc_verdict_name(enum tc_verdict_kind k);

@@ -73,7 +73,7 @@ test('opening the QR link verifies at once: 有效', async () => {
   await page.goto(U + basic);
   assert.equal(await verdict(), '有效');
   assert.match(await page.textContent('#details'), /主治医师/);
-  assert.match(await page.textContent('#details'), /限甘肃省县及以下基层单位/);
+  assert.match(await page.textContent('#details'), /限甘肃省基层单位使用/);
   assert.match(await page.textContent('#timeline'), /最早可申请换发全省统一职称 2031-11/);
   await page.screenshot({ path: `${SHOTS}/1-link-valid.png`, fullPage: true });
 });
