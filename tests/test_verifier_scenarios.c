@@ -13,6 +13,7 @@
  *   A1  a key used outside its term; a basic-level-only key signing a province-wide title; an
  *       unknown key; plus malformed, bad_signature and status_stale.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -170,6 +171,7 @@ static void reasons(void)
 #define YONGDENG "12620121438000888F" /* basic until 2024-12-31, then not */
 #define LINXIA "12622901438000777Q"   /* 临夏州人民医院: a prefecture unit, basic-level in GS */
 #define LANZHOU_FIRST "126201034380005550" /* 兰州市第一人民医院: prefecture, not basic-level */
+#define TOWNSHIP "126201234380010119"  /* 榆中县高崖镇卫生院 */
 
 static void gs_scenarios(void)
 {
@@ -230,13 +232,28 @@ static void gs_scenarios(void)
     int32_t d2024, d2025;
     tc_day_parse(&d2024, "2024-12-31");
     tc_day_parse(&d2025, "2025-01-01");
+    /* 王芳's title, held since 2020 (converted only today), at a unit whose status changed */
+    tc_cert_get(s, wang, &row);
+    memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
     ok(check(b, YONGDENG, d2024) == TC_VERDICT_VALID, "S2: at 永登县人民医院 on 2024-12-31: valid");
     ok(check(b, YONGDENG, d2025) == TC_VERDICT_NOT_VALID_HERE && has_reason("unit_not_basic_level", "S1"),
        "S2: from 2025-01-01, when its basic-level status ended, not valid here");
+    tc_cert_get(s, ma, &row);
+    memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
     ok(check(b, "12620102438000999Q", today) == TC_VERDICT_NOT_VALID_HERE &&
            has_reason("unit_unknown", "S2"),
        "S2: a unit not in the directory (unit_unknown)");
     ok(v.unit_checked && !v.unit, "and the verdict says the unit is unknown");
+
+    /* the day asked (at) follows the dated facts */
+    int32_t d2019;
+    tc_day_parse(&d2019, "2019-01-01");
+    ok(check(b, COUNTY, d2019) == TC_VERDICT_NOT_VALID_HERE && has_reason("not_yet_obtained", NULL),
+       "not_yet_obtained: a title obtained 2026-10-20, checked at 2019-01-01, is not valid then");
+    ok(check(b, NULL, d2019) == TC_VERDICT_NOT_VALID_HERE && has_reason("not_yet_obtained", NULL),
+       "not_yet_obtained: also without a unit");
+    ok(check(b, COUNTY, reqs[1].claims.obtained_day) == TC_VERDICT_VALID,
+       "on the day obtained it is valid");
 
     tc_cert_get(s, li, &row); /* province-wide */
     memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
@@ -252,12 +269,21 @@ static void gs_scenarios(void)
     tc_cert_get(s, successor, &row);
     memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
     ok(check(b, PROVINCIAL, today) == TC_VERDICT_VALID, "C1: the successor is valid anywhere");
+    tc_cert_get(s, wang, &row);
+    memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
+    ok(check(b, COUNTY, today - 1) == TC_VERDICT_VALID && has_reason("superseded_later", "C1"),
+       "C1 (superseded from its date): the day before the conversion the old title was valid, "
+       "with a note that it was exchanged later");
 
     tc_cert_get(s, zhao, &row);
     memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
     ok(check(b, COUNTY, today) == TC_VERDICT_REVOKED && has_reason("revoked", "A2") &&
            strcmp(v.revoked_reason, "fraud") == 0,
        "A2: a revoked certificate is revoked, with its reason");
+    ok(check(b, TOWNSHIP, today - 30) == TC_VERDICT_VALID && has_reason("revoked_later", "A2"),
+       "A2 (revoked from its date): a month before the revocation it was valid, with a note that "
+       "it was revoked later");
+    ok(check(b, TOWNSHIP, today + 30) == TC_VERDICT_REVOKED, "A2: and revoked on every day after");
 
     /* A1 and signature failures, on a certificate otherwise like 马明's */
     struct tc_claims c;
@@ -277,6 +303,16 @@ static void gs_scenarios(void)
     sign(&c, revoked_key);
     ok(check(b, COUNTY, today) == TC_VERDICT_VALID, "A2: one it signed before the revocation day stays valid");
     c = dc.claims;
+    c.issued_at = now + 3600;
+    sign(&c, gs);
+    ok(check(b, COUNTY, today) == TC_VERDICT_INVALID && has_reason("issued_in_future", NULL),
+       "issued_in_future: a certificate saying it was issued an hour from now is invalid");
+    c.issued_at = now + 60;
+    sign(&c, gs);
+    ok(check(b, COUNTY, today) == TC_VERDICT_VALID,
+       "issued_in_future: a minute ahead is within the allowed clock skew (%u s)",
+       TC_CLOCK_SKEW_SECONDS);
+    c = dc.claims;
     struct fx_key stranger;
     fx_key(&stranger, 42);
     tc_cert_sign(cert, sizeof cert, &cert_len, &c, stranger.kid, stranger.sk);
@@ -285,6 +321,14 @@ static void gs_scenarios(void)
     tc_cert_sign(cert, sizeof cert, &cert_len, &c, tc_keys_secret_pub(gs)->kid, stranger.sk);
     ok(check(b, COUNTY, today) == TC_VERDICT_INVALID && has_reason("bad_signature", NULL),
        "a forgery naming the GS key gives invalid (bad_signature)");
+    json_t *forged = tc_verdict_to_json(&v);
+    json_t *fiss = json_object_get(forged, "issuer");
+    ok(!json_object_get(forged, "certificate") && !json_object_get(forged, "scope_text") &&
+           json_is_string(json_object_get(fiss, "key_id")) && !json_object_get(fiss, "name") &&
+           !json_object_get(fiss, "term_from"),
+       "bad_signature: the answer carries no forged claims and no genuine issuer's name, only "
+       "the key id");
+    json_decref(forged);
     memcpy(cert, "\x84\x01", 2), cert_len = 2;
     ok(check(b, COUNTY, today) == TC_VERDICT_INVALID && has_reason("malformed", NULL),
        "garbage gives invalid (malformed)");

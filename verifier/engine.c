@@ -46,6 +46,14 @@ static const struct tc_reason R_TIER = {
     "unit_tier_not_allowed", "S3", "该单位层级超出证书限定的使用范围（如限乡镇基层单位使用）", "the unit's tier is above what the certificate allows (e.g. township units only)"};
 static const struct tc_reason R_NOT_EMPLOYER = {
     "unit_not_the_employer", "S3", "该证书限于本单位内部使用，在其他单位无效", "the certificate is valid only inside the unit that employs its holder"};
+static const struct tc_reason R_FUTURE = {
+    "issued_in_future", "A1", "证书的签发时间晚于当前时间，证书不可信", "the certificate says it was issued later than now: it cannot be trusted"};
+static const struct tc_reason R_NOT_YET = {
+    "not_yet_obtained", "", "所查日期早于取得该职称的日期，当日尚未取得该职称", "on the day asked the title had not yet been obtained"};
+static const struct tc_reason R_REVOKED_LATER = {
+    "revoked_later", "A2", "注意：该证书此后已被撤销", "note: the certificate was revoked after the day asked"};
+static const struct tc_reason R_SUPERSEDED_LATER = {
+    "superseded_later", "C1", "注意：该证书此后已换发为全省统一职称证书", "note: the certificate was exchanged for a province-wide one after the day asked"};
 static const struct tc_reason R_STALE = {
     "status_stale", "A2", "状态数据已超过有效期，撤销信息可能不是最新的", "the status data is older than allowed: revocations may be missing"};
 
@@ -70,7 +78,7 @@ static void invalid(struct tc_verdict *v, enum tc_err e, const char *field)
     }
 }
 
-void tc_verify_bytes(const struct tc_trust_list *tl, const uint8_t *bytes, size_t len,
+void tc_verify_bytes(const struct tc_trust_list *tl, const uint8_t *bytes, size_t len, uint64_t now,
                      struct tc_verdict *v)
 {
     memset(v, 0, sizeof *v);
@@ -86,13 +94,19 @@ void tc_verify_bytes(const struct tc_trust_list *tl, const uint8_t *bytes, size_
         invalid(v, e, NULL);
         return;
     }
+    /* a certificate from the future: the signer's clock, or a signer choosing its own date */
+    if (v->cert.claims.issued_at > now + TC_CLOCK_SKEW_SECONDS) {
+        v->kind = TC_VERDICT_INVALID;
+        add(v, &R_FUTURE);
+        return;
+    }
     v->kind = TC_VERDICT_VALID;
     if (v->cert.claims.track == TC_TRACK_BASIC)
         add(v, &R_SCOPE_UNCHECKED);
 }
 
-void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t len, uint8_t *buf,
-                    struct tc_verdict *v)
+void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t len, uint64_t now,
+                    uint8_t *buf, struct tc_verdict *v)
 {
     size_t n = 0;
     enum tc_err e = tc_text_decode_any(buf, TC_CERT_MAX_BYTES, &n, input, len);
@@ -101,7 +115,7 @@ void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t le
         invalid(v, e, "payload");
         return;
     }
-    tc_verify_bytes(tl, buf, n, v);
+    tc_verify_bytes(tl, buf, n, now, v);
 }
 
 /* S3/S4 in words, the wording of tc_scope_words */
@@ -165,15 +179,18 @@ json_t *tc_verdict_to_json(const struct tc_verdict *v)
         }
         json_object_set_new(o, "unit", u);
     }
-    if (v->decoded)
+    /* what did not verify is not displayed as if genuine: no claims, no issuer name */
+    bool genuine = v->decoded && v->kind != TC_VERDICT_INVALID;
+    if (genuine)
         json_object_set_new(o, "scope_text", scope_text(&v->cert.claims, v->profile));
-    if (v->decoded) {
+    if (genuine)
         json_object_set_new(o, "certificate", tc_claims_to_json(&v->cert.claims));
+    if (v->decoded) {
         char kid[TC_KID_BYTES * 2 + 1];
         sodium_bin2hex(kid, sizeof kid, v->cert.kid, TC_KID_BYTES);
         json_t *iss = json_object();
         json_object_set_new(iss, "key_id", json_string(kid));
-        if (v->endorsement) {
+        if (genuine && v->endorsement) {
             char d1[11], d2[11];
             tc_day_format(d1, v->endorsement->not_before);
             tc_day_format(d2, v->endorsement->not_after);
@@ -213,7 +230,7 @@ static void check_scope(const struct tc_bundle *b, const struct tc_claims *c,
 void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size_t len,
                            const struct tc_verify_opts *o, struct tc_verdict *v)
 {
-    tc_verify_bytes(b->tl, bytes, len, v);
+    tc_verify_bytes(b->tl, bytes, len, o->now, v);
     v->at = o->at;
     v->province_name = b->profile.name;
     v->profile = &b->profile;
@@ -227,8 +244,10 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
     if (v->kind == TC_VERDICT_INVALID)
         return;
     const struct tc_claims *c = &v->cert.claims;
+    /* the dated facts, at the day asked: revocation (A2) and supersession (C1) from their days
+     * on; before the day obtained the title did not exist yet */
     const struct tc_bundle_revoked *rv = tc_bundle_revoked(b, c->id);
-    if (rv) { /* A2 */
+    if (rv && o->at >= rv->day) { /* A2 */
         v->kind = TC_VERDICT_REVOKED;
         v->status_day = rv->day;
         memcpy(v->revoked_reason, rv->reason, sizeof v->revoked_reason);
@@ -236,11 +255,20 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
         return;
     }
     const struct tc_bundle_superseded *sp = tc_bundle_superseded(b, c->id);
-    if (sp) { /* C1 */
+    if (sp && o->at >= sp->day) { /* C1 */
         v->kind = TC_VERDICT_SUPERSEDED;
         v->successor = sp->successor;
         v->status_day = sp->day;
         add(v, &R_SUPERSEDED);
+        return;
+    }
+    if (rv)
+        add(v, &R_REVOKED_LATER);
+    else if (sp)
+        add(v, &R_SUPERSEDED_LATER);
+    if (o->at < c->obtained_day) {
+        v->kind = TC_VERDICT_NOT_VALID_HERE;
+        add(v, &R_NOT_YET);
         return;
     }
     if (!o->unit) {

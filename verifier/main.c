@@ -137,7 +137,7 @@ static int cmd_verify(int argc, char **argv)
         struct tc_verify_opts vo = {unit, at, (uint64_t)time(NULL), 0};
         tc_verify_text_with_bundle(b, input, strlen(input), buf, &vo, &v);
     } else {
-        tc_verify_text(tl, input, strlen(input), buf, &v);
+        tc_verify_text(tl, input, strlen(input), (uint64_t)time(NULL), buf, &v);
     }
     json_t *j = tc_verdict_to_json(&v);
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -233,7 +233,8 @@ static void count_verdict(struct tc_server *s, struct req *r, const struct tc_ve
 {
     s->by_verdict[v->kind]++;
     r->verdict = tc_verdict_name(v->kind);
-    r->cert_id = v->decoded ? v->cert.claims.id : 0;
+    /* an invalid certificate's number is whatever its author wrote: not logged */
+    r->cert_id = v->decoded && v->kind != TC_VERDICT_INVALID ? v->cert.claims.id : 0;
 }
 
 static enum MHD_Result verify_json(struct tc_server *s, struct MHD_Connection *c, struct req *r)

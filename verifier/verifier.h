@@ -56,16 +56,24 @@ struct tc_verdict {
 
 const char *tc_verdict_name(enum tc_verdict_kind k);
 
-/* Verifies payload bytes (already taken out of text or link form) against a trust list.
- * Never fails: every outcome is a verdict. bytes must outlive v. */
-void tc_verify_bytes(const struct tc_trust_list *tl, const uint8_t *bytes, size_t len,
+/* How far a certificate's own issued_at may lie ahead of the verifier's clock before it is
+ * invalid (issued_in_future): clocks of signing machines and verifiers drift by seconds to
+ * minutes, never by ten. */
+#define TC_CLOCK_SKEW_SECONDS 600u
+
+/* Verifies payload bytes (already taken out of text or link form) against a trust list, at
+ * time now (seconds since the epoch). Never fails: every outcome is a verdict. bytes must
+ * outlive v. */
+void tc_verify_bytes(const struct tc_trust_list *tl, const uint8_t *bytes, size_t len, uint64_t now,
                      struct tc_verdict *v);
 
 /* Verifies a payload text or link. buf (TC_CERT_MAX_BYTES) receives the bytes and must outlive v. */
-void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t len, uint8_t *buf,
-                    struct tc_verdict *v);
+void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t len, uint64_t now,
+                    uint8_t *buf, struct tc_verdict *v);
 
-/* The verdict as JSON: verdict, reasons, certificate claims, issuer. Caller owns the reference. */
+/* The verdict as JSON: verdict, reasons, certificate claims, issuer. An invalid verdict carries
+ * no claims and no issuer name (only the reasons and the key id the payload names): what failed
+ * to verify is not shown as if it were genuine. Caller owns the reference. */
 struct json_t *tc_verdict_to_json(const struct tc_verdict *v);
 
 /* ---- the status bundle (written by titlecert-issuer bundle export) ---------------------------- */

@@ -5,6 +5,7 @@
 const T = {
   zh: {
     verdict: { valid: '有效', not_valid_here: '在本单位不适用', superseded: '已换发', revoked: '已撤销', invalid: '无效' },
+    notYet: '当日尚未取得',
     holder: '持证人', title: '职称', specialty: '专业', track: '类别', method: '取得方式', obtained: '取得日期',
     tenure: '任职起始', id: '证书编号', issuer: '签发机构', term: '核准期限', scope: '适用范围', unit: '核验单位',
     employer: '签发时用人单位', anywhere: '全省范围有效（任何单位）', scopeOf: (where, tier) => `限${where}${tier}基层单位`,
@@ -18,6 +19,7 @@ const T = {
   },
   en: {
     verdict: { valid: 'Valid', not_valid_here: 'Not valid at this unit', superseded: 'Superseded', revoked: 'Revoked', invalid: 'Invalid' },
+    notYet: 'Not yet obtained on that day',
     holder: 'Holder', title: 'Title', specialty: 'Specialty', track: 'Track', method: 'Obtained by', obtained: 'Obtained',
     tenure: 'Tenure from', id: 'Certificate no.', issuer: 'Issuer', term: 'Approved term', scope: 'Valid at', unit: 'Checked at',
     employer: 'Employer at issue', anywhere: 'any unit in the province', scopeOf: (where, tier) => `basic-level units of ${where}, ${tier}`,
@@ -73,9 +75,9 @@ function reasonText(res) {
   const t = T[lang];
   const shown = (res.reasons || []).filter(r => !(res.verdict !== 'valid' && r.code === 'scope_not_checked'));
   if (res.verdict === 'valid') {
-    const note = shown.find(r => r.code === 'scope_not_checked' || r.code === 'status_stale');
+    const notes = shown.filter(r => ['scope_not_checked', 'status_stale', 'revoked_later', 'superseded_later'].includes(r.code));
     const base = res.unit && res.unit.name ? t.validAt(res.unit.name) : t.validNoUnit;
-    return note ? `${base} ${note[lang]}` : base;
+    return [base, ...notes.map(n => n[lang])].join(' ');
   }
   const main = shown.find(r => r.code !== 'status_stale') || shown[0];
   let s = main ? main[lang] + (main.rule ? ` (${main.rule})` : '') : '';
@@ -88,7 +90,8 @@ function render(res) {
   const t = T[lang];
   const box = $('verdict');
   box.className = res.verdict;
-  box.textContent = t.verdict[res.verdict] || res.verdict;
+  const notYet = (res.reasons || []).some(r => r.code === 'not_yet_obtained');
+  box.textContent = notYet ? t.notYet : (t.verdict[res.verdict] || res.verdict);
   $('why').textContent = reasonText(res);
   const dl = $('details');
   dl.replaceChildren();
