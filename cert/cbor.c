@@ -422,7 +422,7 @@ enum tc_err tc_uscc_unpack(char out[TC_USCC_LEN + 1], const uint8_t in[TC_USCC_P
 enum tc_err tc_tok_reader_init(struct tc_tok_reader *r, const uint8_t *in, size_t len)
 {
     size_t used = 0, n = 0;
-    r->in = in, r->len = len, r->off = 0;
+    r->in = in, r->len = len, r->off = 0, r->canonical = false;
     if (len == 0)
         return TC_ERR_CBOR;
     enum tc_err e = scan_item(in, len, NULL, 0, &n, &used);
@@ -440,6 +440,24 @@ bool tc_tok_next(struct tc_tok_reader *r, struct tc_tok *t)
     struct cbor_decoder_result res = cbor_stream_decode(r->in + r->off, r->len - r->off, &cb, &s);
     if (res.status != CBOR_DECODER_FINISHED || res.read == 0)
         return false;
+    if (r->canonical) {
+        uint64_t v;
+        size_t head = res.read;
+        switch (s.tok.kind) {
+        case TC_TOK_UINT: case TC_TOK_NEGINT: case TC_TOK_ARRAY: case TC_TOK_MAP:
+            v = s.tok.value;
+            break;
+        case TC_TOK_BYTES: case TC_TOK_TEXT:
+            v = s.tok.len;
+            head -= s.tok.len;
+            break;
+        default:
+            return false;
+        }
+        size_t shortest = v < 24 ? 1 : v <= 0xff ? 2 : v <= 0xffff ? 3 : v <= 0xffffffffu ? 5 : 9;
+        if (head != shortest)
+            return false;
+    }
     r->off += res.read;
     *t = s.tok;
     return true;

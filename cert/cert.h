@@ -547,6 +547,10 @@ enum tc_err tc_cbor_tokens(const uint8_t *in, size_t len, struct tc_tok *toks, s
 struct tc_tok_reader {
     const uint8_t *in;
     size_t len, off;
+    /* set after init: only shortest-form definite heads of integers, strings, arrays and maps
+     * are read (tags, floats, simple values and indefinite lengths end the read), so a reader
+     * that also fixes key order and sorting accepts exactly one encoding of each value */
+    bool canonical;
 };
 enum tc_err tc_tok_reader_init(struct tc_tok_reader *r, const uint8_t *in, size_t len);
 /* false at the end of the item or on a head the pre-check would not have let through */

@@ -15,6 +15,7 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -425,6 +426,66 @@ static void jl_scenarios(void)
     tc_store_close(s);
 }
 
+/* Bundle checked before it is parsed: the lists of a bundle are read only once its signature
+ * verifies, and only in their one canonical encoding. */
+static void bundle_before_parse(const uint8_t *bundle, size_t len)
+{
+    uint8_t kid[TC_KID_BYTES], sig[TC_SIG_BYTES];
+    const uint8_t *prot, *payload;
+    size_t prot_len, payload_len;
+    if (tc_cose_sign1_parse(bundle, len, kid, &prot, &prot_len, &payload, &payload_len, sig) != TC_OK)
+        return;
+    struct tc_tok_reader tr;
+    struct tc_tok t;
+    const uint8_t *emb = NULL; /* the embedded trust list */
+    size_t emb_len = 0;
+    tc_tok_reader_init(&tr, payload, payload_len);
+    for (int i = 0; i < 12 && !emb && tc_tok_next(&tr, &t); i++)
+        if (t.kind == TC_TOK_BYTES)
+            emb = t.p, emb_len = t.len;
+    size_t cap = payload_len + 65536;
+    uint8_t *p = malloc(cap), *msg = malloc(cap + 256);
+    struct tc_cw w;
+    size_t mlen;
+    struct tc_bundle *bb = NULL;
+    /* well-formed CBOR whose lists are not a bundle's (1000 integers where revocations go),
+     * signed by a key the trust list does not know: refused for its signer, not its lists */
+    tc_cw_init(&w, p, cap);
+    tc_cw_map(&w, 11), tc_cw_uint(&w, 0), tc_cw_uint(&w, 4), tc_cw_uint(&w, 1), tc_cw_uint(&w, 99);
+    tc_cw_uint(&w, 2), tc_cw_uint(&w, now), tc_cw_uint(&w, 3), tc_cw_bytes(&w, emb, emb_len);
+    tc_cw_uint(&w, 4), tc_cw_array(&w, 1000);
+    for (int i = 0; i < 1000; i++)
+        tc_cw_uint(&w, 7);
+    for (uint64_t k = 5; k <= 10; k++)
+        tc_cw_uint(&w, k), tc_cw_uint(&w, 0);
+    struct fx_key stranger;
+    fx_key(&stranger, 91);
+    tc_cose_sign1_sign(msg, cap + 256, &mlen, p, w.len, TC_AAD_BUNDLE_V, stranger.kid, stranger.sk);
+    is_err(tc_bundle_parse(msg, mlen, tc_keys_secret_pub(root)->pk, &bb), TC_ERR_NOT_AUTHORISED,
+           "bundle checked before parsing: lists signed by an unknown key are never read (the "
+           "signer is refused, not the lists)");
+    tc_bundle_free(bb);
+    bb = NULL;
+    /* the genuine payload with its version written in a longer head, re-signed by the status
+     * key: the same values, another encoding */
+    ok(payload[0] == 0xab && payload[1] == 0 && payload[3] == 1 && payload[4] < 24,
+       "the bundle starts {0: type, 1: version (one byte)}");
+    size_t n = 0;
+    memcpy(p, payload, 4), n = 4;
+    p[n++] = 0x1b;
+    memset(p + n, 0, 7), n += 7;
+    p[n++] = payload[4];
+    memcpy(p + n, payload + 5, payload_len - 5), n += payload_len - 5;
+    tc_cose_sign1_sign(msg, cap + 256, &mlen, p, n, TC_AAD_BUNDLE_V, tc_keys_secret_pub(cq)->kid,
+                       tc_keys_secret_bytes(cq));
+    ok(tc_bundle_parse(msg, mlen, tc_keys_secret_pub(root)->pk, &bb) != TC_OK,
+       "a validly signed bundle in a non-canonical encoding (a 9-byte head for a 1-byte version) "
+       "is refused");
+    tc_bundle_free(bb);
+    free(p);
+    free(msg);
+}
+
 static void bundle_tampering(void)
 {
     struct tc_store *s = province("SX", "uscc,name,division,valid_from,tier\n");
@@ -455,6 +516,7 @@ static void bundle_tampering(void)
             else
                 tc_bundle_free(bb);
         ok(refused == (int)((len + len / 97) / (len / 97 + 1)), "truncated bundles are refused");
+        bundle_before_parse(b, len);
     }
     free(b);
     tc_store_close(s);

@@ -1,7 +1,8 @@
 /*
  * fuzz_bundle.c - libFuzzer target for the status bundle loader. Mode 0 feeds raw bytes; mode 1
- * wraps the input as the payload of a COSE_Sign1 signed by a fixed key, so the list reader (which
- * runs before the trust checks) sees arbitrary payloads rather than failing at the envelope.
+ * wraps the input as the payload of a COSE_Sign1 signed by a fixed key (refused at the trust
+ * checks, which run before any list is read); mode 2 feeds the input to the list reader as if it
+ * were authenticated, so the reader itself sees arbitrary payloads.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "verifier.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+enum tc_err tc_bundle_fuzz_lists(const uint8_t *payload, size_t len); /* verifier/bundle.c */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -25,7 +27,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 || size > (1u << 20))
         return 0;
     struct tc_bundle *b = NULL;
-    if (data[0] % 2 == 0) {
+    if (data[0] % 3 == 2) {
+        tc_bundle_fuzz_lists(data + 1, size - 1);
+        return 0;
+    }
+    if (data[0] % 3 == 0) {
         if (tc_bundle_parse(data + 1, size - 1, root.pk, &b) == TC_OK)
             tc_bundle_free(b);
         return 0;
