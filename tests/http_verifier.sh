@@ -62,6 +62,24 @@ has "/metrics counts requests by verdict" metrics.txt 'titlecert_requests_total{
 has "/metrics has the latency histogram" metrics.txt 'titlecert_request_duration_seconds_bucket{le="+Inf"}'
 has "/metrics has the bundle version" metrics.txt 'titlecert_bundle_version 1'
 
+# inputs are checked the same on every path: normalised (trim, upper case), else 400 with a code
+get() { curl -s --max-time 5 -o out.json -w '%{http_code}' "$@"; }
+img() { curl -s --max-time 5 -o out.json -w '%{http_code}' -X POST --data-binary @certs/${ids[1]}.png "$U/api/v1/verify-image$1"; }
+truth "a lower-case unit code with spaces is normalised on /api/v1/verify" \
+  [ "$(post "{\"payload\":\"$(payload "${ids[1]}")\",\"unit\":\" 12620102438000123h \"}")" = 200 -a "$(field "d['unit']['uscc']")" = 12620102438000123H ]
+truth "and on /api/v1/verify-image: the unit is checked, not ignored" \
+  [ "$(img "?unit=12620000438000456w")" = 200 -a "$(field "d['verdict']")" = not_valid_here ]
+truth "a bad unit on /api/v1/verify-image is 400 bad_unit" [ "$(img "?unit=abc")" = 400 -a "$(field "d['error']")" = bad_unit ]
+truth "a bad date on /api/v1/verify-image is 400 bad_date" [ "$(img "?at=2026-02-30")" = 400 -a "$(field "d['error']")" = bad_date ]
+truth "unit_code_invalid: a wrong GB 32100 check character on /api/v1/verify is 400, never not_valid_here" \
+  [ "$(post "{\"payload\":\"$(payload "${ids[1]}")\",\"unit\":\"12620000438000456X\"}")" = 400 -a "$(field "d['error']")" = unit_code_invalid ]
+truth "unit_code_invalid on /api/v1/verify-image" [ "$(img "?unit=12620000438000456X")" = 400 -a "$(field "d['error']")" = unit_code_invalid ]
+truth "unit_code_invalid on /api/v1/units/{uscc}" [ "$(get "$U/api/v1/units/12620000438000456X")" = 400 -a "$(field "d['error']")" = unit_code_invalid ]
+truth "a lower-case code finds the unit on /api/v1/units/{uscc}" [ "$(get "$U/api/v1/units/12622901438000777q")" = 200 ]
+# paths that try to write into the access log: a forged line, a name and an ID number
+get "$U/api/v1/units/%0a2026-12-01T00:00:00Z%20/api/v1/verify%20200%20valid%20260000003%200.10ms" >/dev/null
+get "$U/%E9%A9%AC%E6%98%8E/622921199001010024" >/dev/null
+
 # hot reload under load: two clients verify continuously while the bundle changes three times
 load() { # load OUTFILE
   local end=$((SECONDS + 6))
@@ -102,6 +120,12 @@ truth "the access log names no person" sh -c "! grep -q '王芳\|马明\|1534' a
 kill -TERM "$server"
 for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
 truth "SIGTERM stops the server" sh -c "! kill -0 $server 2>/dev/null"
+# every access-log line is the server's own words: time, route, status, verdict, id, duration
+bad_lines=$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z (/[a-z0-9/.{}()-]*|\(unknown\)|/ \(page\)) [0-9]{3} [a-z_-]+ [0-9]+ [0-9.]+ms$' access.log)
+truth "access log: every line has the server's format, none forged by a path ($(wc -l < access.log) lines, $bad_lines others)" \
+  [ "$bad_lines" = 0 -a "$(wc -l < access.log)" -gt 20 ]
+grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z ' access.log | head -3 | sed 's/^/# /'
+truth "access log: no ID number or name from a path" sh -c "! grep -q '622921199001010024\|马明\|2026-12-01T00:00:00Z /api/v1/verify' access.log"
 server=""
 [ "$failed" = 0 ] || tail -n 60 server.err | sed 's/^/# server: /'
 finish

@@ -60,6 +60,8 @@ static int cmd_verify(int argc, char **argv)
         {"unit", required_argument, 0, 'u'},  {"at", required_argument, 0, 'a'},
         {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *root = NULL, *trust = NULL, *image = NULL, *bundle = NULL, *unit = NULL;
+    const char *code, *msg;
+    char uscc[TC_USCC_LEN + 1];
     int32_t at = tc_beijing_day((uint64_t)time(NULL));
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -68,13 +70,13 @@ static int cmd_verify(int argc, char **argv)
         case 't': trust = optarg; break;
         case 'i': image = optarg; break;
         case 'b': bundle = optarg; break;
-        case 'u':
-            if (!tc_uscc_well_formed(optarg))
-                return usage_error("verify", "--unit takes an 18-character USCC");
-            unit = optarg;
+        case 'u': /* the same checks as the HTTP API's */
+            if (tc_unit_normalise(optarg, uscc, &msg))
+                return usage_error("verify", "--unit takes an 18-character unified social credit code");
+            unit = uscc;
             break;
         case 'a':
-            if (!tc_day_parse(&at, optarg))
+            if (tc_day_input(optarg, &at, &msg))
                 return usage_error("verify", "--at takes a date YYYY-MM-DD");
             break;
         case 'h': fputs(verify_help, stdout); return 0;
@@ -105,6 +107,11 @@ static int cmd_verify(int argc, char **argv)
     free(list);
     if (e != TC_OK)
         return fail(src, e);
+    if (unit && (code = tc_unit_code_check(b, unit, &msg)) != NULL) {
+        fprintf(stderr, PROG ": --unit %s: %s (%s)\n", unit, msg, code);
+        tc_bundle_free(b);
+        return EXIT_USAGE;
+    }
 
     char *input = NULL;
     int rc = EXIT_USAGE;

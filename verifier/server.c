@@ -66,8 +66,25 @@ struct req {
     const char *verdict;
     uint64_t cert_id;
     unsigned status;
-    char path[128];
+    const char *route; /* a fixed route name for the log, never the requested path */
 };
+
+/* The route a request's path falls under, as logged: the raw path is the client's text (it can
+ * hold a line break, a name or an ID number) and is never written anywhere. */
+static const char *route_of(const char *url)
+{
+    static const char *const fixed[] = {"/api/v1/verify", "/api/v1/verify-image", "/api/v1/units",
+                                        "/healthz", "/metrics", "/app.js", "/style.css",
+                                        "/favicon.ico"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (strcmp(url, fixed[i]) == 0)
+            return fixed[i];
+    if (strncmp(url, "/api/v1/units/", 14) == 0)
+        return "/api/v1/units/{uscc}";
+    if (!strcmp(url, "/") || !strcmp(url, "/v") || !strcmp(url, "/V") || !strcmp(url, "/index.html"))
+        return "/ (page)";
+    return strncmp(url, "/api/", 5) == 0 ? "/api/(unknown)" : "(unknown)";
+}
 
 /* ---- bundles ------------------------------------------------------------------------------- */
 
@@ -247,6 +264,10 @@ static enum MHD_Result verify_json(struct tc_server *s, struct MHD_Connection *c
                                q.has_at ? q.at : tc_beijing_day((uint64_t)time(NULL)),
                                (uint64_t)time(NULL), s->cfg.max_age};
     struct held *h = take(s);
+    if (o.unit && (code = tc_unit_code_check(h->b, o.unit, &msg)) != NULL) {
+        release(s, h);
+        return send_error(c, r, 400, code, msg);
+    }
     uint8_t buf[TC_CERT_MAX_BYTES];
     struct tc_verdict v;
     tc_verify_text_with_bundle(h->b, q.payload, strlen(q.payload), buf, &o, &v);
@@ -260,6 +281,20 @@ static enum MHD_Result verify_json(struct tc_server *s, struct MHD_Connection *c
 
 static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *c, struct req *r)
 {
+    /* the query is checked as the JSON body is, before the image is looked at */
+    const char *unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
+    const char *at = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "at");
+    char uscc[TC_USCC_LEN + 1];
+    const char *code, *msg;
+    struct tc_verify_opts o = {NULL, tc_beijing_day((uint64_t)time(NULL)),
+                               (uint64_t)time(NULL), s->cfg.max_age};
+    if (unit && *unit) {
+        if ((code = tc_unit_normalise(unit, uscc, &msg)) != NULL)
+            return send_error(c, r, 400, code, msg);
+        o.unit = uscc;
+    }
+    if (at && *at && (code = tc_day_input(at, &o.at, &msg)) != NULL)
+        return send_error(c, r, 400, code, msg);
     char *text = NULL;
     enum tc_err e = tc_image_decode_qr((const uint8_t *)r->body, r->len, &text);
     if (e == TC_ERR_TYPE)
@@ -270,15 +305,12 @@ static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *
         return send_error(c, r, 422, "no_qr_code", "no QR code found in the image");
     if (e != TC_OK)
         return send_error(c, r, 500, "internal", tc_strerror(e));
-    const char *unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
-    const char *at = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "at");
-    struct tc_verify_opts o = {NULL, tc_beijing_day((uint64_t)time(NULL)),
-                               (uint64_t)time(NULL), s->cfg.max_age};
-    if (unit && *unit && tc_uscc_well_formed(unit))
-        o.unit = unit;
-    if (at && *at)
-        tc_day_parse(&o.at, at);
     struct held *h = take(s);
+    if (o.unit && (code = tc_unit_code_check(h->b, o.unit, &msg)) != NULL) {
+        release(s, h);
+        free(text);
+        return send_error(c, r, 400, code, msg);
+    }
     uint8_t buf[TC_CERT_MAX_BYTES];
     struct tc_verdict v;
     tc_verify_text_with_bundle(h->b, text, strlen(text), buf, &o, &v);
@@ -317,12 +349,16 @@ static enum MHD_Result units(struct tc_server *s, struct MHD_Connection *c, stru
     int32_t today = tc_beijing_day((uint64_t)time(NULL));
     enum MHD_Result ret;
     if (*rest) { /* /api/v1/units/{uscc} */
-        const struct tc_bundle_unit *u = tc_uscc_well_formed(rest) ? tc_bundle_unit_at(h->b, rest, today)
-                                                                   : NULL;
-        if (!u && tc_uscc_well_formed(rest))
-            u = tc_bundle_unit_latest(h->b, rest);
-        ret = u ? send_json(c, r, 200, unit_json(h->b, u, today))
-                : send_error(c, r, 404, "unit_unknown", "no such unit in the directory");
+        char uscc[TC_USCC_LEN + 1];
+        const char *code, *msg;
+        const struct tc_bundle_unit *u = NULL;
+        if ((code = tc_unit_normalise(rest, uscc, &msg)) == NULL &&
+            (code = tc_unit_code_check(h->b, uscc, &msg)) == NULL &&
+            !(u = tc_bundle_unit_at(h->b, uscc, today)))
+            u = tc_bundle_unit_latest(h->b, uscc);
+        ret = code ? send_error(c, r, 400, code, msg)
+              : u  ? send_json(c, r, 200, unit_json(h->b, u, today))
+                   : send_error(c, r, 404, "unit_unknown", "no such unit in the directory");
     } else { /* /api/v1/units?q=name: for the page's employer field */
         const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
         if (!q || strlen(q) < 2 || strlen(q) > 64 || !tc_text_safe((const uint8_t *)q, strlen(q))) {
@@ -426,7 +462,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (!r)
             return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &r->start);
-        snprintf(r->path, sizeof r->path, "%s", url);
+        r->route = route_of(url);
         r->method = !strcmp(method, "GET") || !strcmp(method, "HEAD") ? METHOD_GET
                     : !strcmp(method, "POST")                          ? METHOD_POST
                                                                        : 0;
@@ -502,11 +538,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **state,
         struct tm tm;
         gmtime_r(&t, &tm);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        /* the path, the status, the verdict and the certificate id; no payload, unit or address */
-        const char *path =
-            strncmp(r->path, "/api/v1/units/", 14) == 0 ? "/api/v1/units/{uscc}" : r->path;
-        logf_(s, true, "%s %s %u %s %llu %.2fms\n", when, path, r->status, r->verdict ? r->verdict : "-",
-              (unsigned long long)r->cert_id, secs * 1e3);
+        /* the route, the status, the verdict and the certificate id: all of them the server's
+         * own words and numbers; no path, payload, unit or address */
+        logf_(s, true, "%s %s %u %s %llu %.2fms\n", when, r->route, r->status,
+              r->verdict ? r->verdict : "-", (unsigned long long)r->cert_id, secs * 1e3);
     }
     free(r->body);
     free(r);

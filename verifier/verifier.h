@@ -151,6 +151,17 @@ struct tc_verify_request {
     bool has_at;
     int32_t at;
 };
+/* Request inputs, checked the same way on every path (JSON body, query string, command line):
+ * a unit code is trimmed (ASCII and full-width spaces) and upper-cased, then must be 18 characters
+ * of the USCC alphabet; a day is trimmed and must be YYYY-MM-DD. Each returns NULL when the input
+ * is good, else a stable error code ("bad_unit", "bad_date") and *msg a sentence. */
+const char *tc_unit_normalise(const char *in, char out[TC_USCC_LEN + 1], const char **msg);
+const char *tc_day_input(const char *in, int32_t *day, const char **msg);
+/* GB 32100: a unit code whose check character is wrong and which the directory does not hold is a
+ * typing error (the directory keeps early pilot codes that fail the check), never a unit a title
+ * is not valid at. Returns "unit_code_invalid" (and *msg) or NULL. */
+const char *tc_unit_code_check(const struct tc_bundle *b, const char *uscc, const char **msg);
+
 /* Parses a request body strictly (jansson, duplicate keys refused). On failure *code is a stable
  * error code ("bad_json", "bad_request", "bad_unit", "bad_date", "too_large") and *msg a sentence. */
 enum tc_err tc_verify_request_parse(const char *body, size_t len, struct tc_verify_request *out,

@@ -15,6 +15,13 @@ const T = {
           converted: id => `已换发为全省统一职称，新证书编号 ${id}`, from: id => `由基层职称证书 ${id} 换发，任职年限连续计算` },
     validAt: name => `在「${name}」适用。`, validNoUnit: '证书真实有效。', unknownUnit: '（该单位不在基层单位目录中）',
     searching: '查询中…', noQr: '图片中没有找到二维码。', failed: '核验失败：', camera: '无法打开摄像头。',
+    errors: {
+      too_large: '内容过长，请只粘贴证书链接或代码。', bad_unit: '单位代码应为18位统一社会信用代码。',
+      unit_code_invalid: '单位代码校验位不正确，请核对统一社会信用代码。', bad_date: '日期格式应为 YYYY-MM-DD。',
+      bad_json: '请求格式错误。', bad_request: '请求格式错误。', unsupported_image: '请上传 PNG 或 JPEG 图片。',
+      no_qr_code: '图片中没有找到二维码。', status_stale: '本服务的证书状态信息已过期，暂时无法核验。',
+      busy: '服务繁忙，请稍后再试。', internal: '服务内部错误，请稍后再试。',
+    },
     revokedAs: '撤销', reasons: { fraud: '弄虚作假', error: '差错', other: '其他原因' }, since: d => `（${d}起）`,
   },
   en: {
@@ -29,6 +36,13 @@ const T = {
           converted: id => `Exchanged for province-wide certificate ${id}`, from: id => `Exchanged from basic-level certificate ${id}; tenure carried over` },
     validAt: name => `Valid at ${name}.`, validNoUnit: 'The certificate is authentic and in force.', unknownUnit: ' (not in the basic-level unit directory)',
     searching: 'Searching…', noQr: 'No QR code found in the image.', failed: 'Check failed: ', camera: 'The camera could not be opened.',
+    errors: {
+      too_large: 'Too long: paste only the certificate link or code.', bad_unit: 'A unit code has 18 characters (unified social credit code).',
+      unit_code_invalid: 'The unit code\'s check character is wrong: check the unit code.', bad_date: 'Dates are written YYYY-MM-DD.',
+      bad_json: 'The request was malformed.', bad_request: 'The request was malformed.', unsupported_image: 'Upload a PNG or JPEG image.',
+      no_qr_code: 'No QR code found in the image.', status_stale: 'This service\'s status information is out of date; it cannot verify now.',
+      busy: 'The service is busy; try again shortly.', internal: 'Internal error; try again shortly.',
+    },
     revokedAs: 'Revoked', reasons: { fraud: 'fraud', error: 'error', other: 'other' }, since: d => ` (from ${d})`,
   },
 };
@@ -137,7 +151,12 @@ function render(res) {
 async function call(url, init) {
   const r = await fetch(url, init);
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) throw new Error(body.message || r.status);
+  if (!r.ok) {
+    const err = new Error(body.message || String(r.status));
+    err.code = body.error;
+    err.body = body;
+    throw err;
+  }
   return body;
 }
 
@@ -152,8 +171,14 @@ async function verify(payload) {
     });
     render(res);
   } catch (e) {
-    $('error').textContent = T[lang].failed + e.message;
+    $('error').textContent = errorText(e);
   }
+}
+
+// a server error in the page's language, by its stable code; never the server's English text
+function errorText(e) {
+  const t = T[lang];
+  return t.errors[e.code] || t.failed + (lang === 'en' ? e.message : String(e.code || e.message));
 }
 
 async function verifyImage(file) {
@@ -164,7 +189,7 @@ async function verifyImage(file) {
     if (res.payload) last = res.payload;
     render(res);
   } catch (e) {
-    $('error').textContent = e.message === 'no QR code found in the image' ? T[lang].noQr : T[lang].failed + e.message;
+    $('error').textContent = errorText(e);
   }
 }
 
