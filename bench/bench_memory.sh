@@ -14,7 +14,7 @@ bytes=$("$gen" "$work" "$certs" "$units")
 port=$((20000 + RANDOM % 20000))
 t0=$(date +%s.%N)
 "$verifier" serve --bundle "$work/big.bundle" --root "$work/root.pub" --listen 127.0.0.1:$port \
-  --access-log /dev/null 2>/dev/null &
+  --state "$work/state" --access-log /dev/null 2>/dev/null &
 pid=$!
 until curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz"; do sleep 0.05; done
 t1=$(date +%s.%N)

@@ -422,6 +422,7 @@ struct tc_profile {
     uint8_t conv_flags;       /* C1: TC_CONV_* requirements */
     int exclusivity_years;    /* D2 */
     int max_key_term_years;   /* A1 */
+    uint32_t status_max_age;  /* seconds a status bundle stays fresh (status_max_age_days, default 7) */
 };
 
 /* Parses and validates a profile; on failure *why names the member at fault. */

@@ -130,6 +130,11 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
     if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3)
         BAD("max_key_term_years"); /* A1: never more than 3 */
     p->max_key_term_years = (int)json_integer_value(v);
+    /* how long verifiers may rely on a status bundle: past it they fail closed (status_stale) */
+    v = json_object_get(o, "status_max_age_days");
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 90))
+        BAD("status_max_age_days");
+    p->status_max_age = (uint32_t)(v ? json_integer_value(v) : 7) * 86400u;
 out:
     json_decref(o);
     return e;

@@ -113,4 +113,5 @@ echo "field with 12620000438000456W (甘肃省人民医院, not basic-level) and
 echo "Store: $out/gs.db   bundle: $out/gs.bundle   stop with Ctrl-C"
 [ "${TITLECERT_DEMO_NO_SERVE:-}" = 1 ] && exit 0
 echo "Serving on http://$listen/ (pid $$; the address is TITLECERT_LISTEN)"
-exec $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen"
+exec $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen" \
+  --state "$out/state"

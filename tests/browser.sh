@@ -30,10 +30,14 @@ engine=$(cd "$here/browser" && node -e '
 [ -z "$engine" ] || bail "engine mismatch: $engine"
 work=$(mktemp -d)
 server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; [ -n "${stale_server:-}" ] && kill "$stale_server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work" || exit 2
 gs_fixture
+# a second verifier whose status is out of date (maximum age 1 s), for the stale-status step
+cp v1.bundle stale.bundle
+BUNDLE=stale.bundle STATE=state-stale start_server --max-age 1 || { echo "not ok 1 - the stale server did not start"; echo "1..1"; exit 1; }
+stale_server=$server STALE_U=$U
 start_server || { echo "not ok 1 - the server did not start"; sed 's/^/# /' server.err; echo "1..1"; exit 1; }
 # the page test calls this to revoke the basic-level certificate and reload the bundle
 cat > revoke_and_reload.sh <<SH
@@ -45,7 +49,7 @@ cp v2.bundle live.tmp && mv live.tmp live.bundle && kill -HUP $server &&
 for _ in \$(seq 1 50); do curl -s --max-time 1 $U/healthz | grep -q '"bundle_version":2' && exit 0; sleep 0.1; done; exit 1
 SH
 chmod +x revoke_and_reload.sh
-export TC_URL="$U" SHOTS="$shots" TC_BASIC_PNG="$work/certs/${ids[1]}.png"
+export TC_URL="$U" TC_STALE_URL="$STALE_U" SHOTS="$shots" TC_BASIC_PNG="$work/certs/${ids[1]}.png"
 export TC_BASIC_LINK_PATH="/v#$(cat "certs/${ids[1]}.txt")" TC_REVOKE_AND_RELOAD="$work/revoke_and_reload.sh"
 timeout 150 node --test --test-reporter=tap "$here/browser/page.test.mjs" > node.tap 2>&1
 status=$?
@@ -58,6 +62,8 @@ awk '
   fail && /^ *\.\.\.$/ { fail = 0; next }
   fail { print "# " $0 }
 ' node.tap > results.tap
+# errors outside any step (an uncaught exception, a hook) are top-level comments: keep them
+grep -q '^not ok' results.tap && grep -m5 '^# Error' node.tap | sed 's/^# /# (outside a step) /' >> results.tap
 cat results.tap
 grep -q '^not ok' results.tap && grep -v '^ok ' results.tap >&2
 count=$(grep -cE '^(not )?ok ' results.tap)

@@ -32,14 +32,15 @@ gs_fixture() {
   cp v1.bundle live.bundle
 }
 
-# start_server: tries a few random ports; sets server and U, or leaves server empty.
+# start_server [SERVE-OPTIONS...]: tries a few random ports; sets server and U, or leaves server
+# empty. The bundle is ${BUNDLE:-live.bundle}, the state directory ${STATE:-state} (this test's own).
 start_server() {
   local try
   server=""
   for try in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 20000))
-    "$verifier" serve --bundle live.bundle --root root.pub --listen 127.0.0.1:$port --max-age 86400 \
-      --access-log access.log 2>server.err &
+    "$verifier" serve --bundle "${BUNDLE:-live.bundle}" --root root.pub --listen 127.0.0.1:$port \
+      --state "${STATE:-state}" --access-log access.log "$@" 2>server.err &
     server=$!
     for _ in $(seq 1 50); do
       curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && { U="http://127.0.0.1:$port"; return 0; }

@@ -127,5 +127,60 @@ truth "access log: every line has the server's format, none forged by a path ($(
 grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z ' access.log | head -3 | sed 's/^/# /'
 truth "access log: no ID number or name from a path" sh -c "! grep -q '622921199001010024\|马明\|2026-12-01T00:00:00Z /api/v1/verify' access.log"
 server=""
+
+# Rollback: what was accepted survives a restart (the state directory)
+check "rollback: a restarted verifier refuses bundle v1 after it accepted v3" 2 \
+  "$verifier" serve --bundle v1.bundle --root root.pub --listen 127.0.0.1:$((port + 1)) --state state
+has "naming the rollback and the versions" err.txt "older than one this verifier has accepted.*bundle 1.*accepted before: bundle 3"
+truth "the state file is 0600" [ "$(stat -c %a state/*.state)" = 600 ]
+# a status key revoked by trust list v2 signs a newer bundle that embeds trust list v1
+"$keys" issuer-create --out st2 --name 甘肃省人社厅职称证书发布 --kdf interactive "${P[@]}" >/dev/null
+today=$(TZ=Asia/Shanghai date +%F)
+"$keys" endorse --root root.key --issuer st2.pub --from "$today" --to "$(date -d "$today +1 year" +%F)" \
+  --region 62 --tracks status --out st2.end "${P[@]}" >/dev/null
+"$keys" revoke --root root.key --kid "$("$keys" show ws.pub | awk 'NR==1{print $4}')" --date "$today" \
+  --reason 密钥泄露 --out ws.rev "${P[@]}" >/dev/null
+"$keys" trust-list --root root.key --version 2 --out trust2.list ws.end st2.end ws.rev "${P[@]}" >/dev/null
+"$issuer" bundle export "${D[@]}" --key st2.key --root root.pub --trust-list trust2.list --out tl2.bundle >/dev/null
+"$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out tl1-newer.bundle >/dev/null
+cp tl2.bundle live2.bundle
+BUNDLE=live2.bundle STATE=state2 start_server
+truth "a verifier on the bundle with trust list v2 starts" [ -n "$server" ]
+cp tl1-newer.bundle live2.tmp && mv live2.tmp live2.bundle
+sleep 1.5
+truth "a newer bundle embedding the older trust list v1 is refused on reload" \
+  sh -c "curl -s --max-time 2 $U/healthz | grep -q '\"bundle_version\":4'"
+has "and the refusal says why" server.err "embeds a trust list older than one this verifier has accepted"
+curl -s --max-time 2 -o metrics.txt "$U/metrics"
+has "/metrics counts the refused rollback" metrics.txt "titlecert_bundle_rollbacks_refused_total 1"
+kill "$server"; wait "$server" 2>/dev/null; server=""
+check "--min-trust-list 2: a fresh replica refuses a bundle embedding trust list v1" 2 \
+  "$verifier" serve --bundle tl1-newer.bundle --root root.pub --listen 127.0.0.1:$((port + 1)) \
+  --state state3 --min-trust-list 2
+has "naming the floor" err.txt "older than --min-trust-list"
+
+# Stale status fails closed
+"$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out fresh.bundle >/dev/null
+BUNDLE=fresh.bundle STATE=state4 start_server --max-age 1
+sleep 2.2
+truth "status_stale: past the maximum age POST /api/v1/verify answers 503" \
+  [ "$(post "{\"payload\":\"$(payload "${ids[1]}")\"}")" = 503 -a "$(field "d['error']")" = status_stale ]
+truth "and says when the status was last updated" [ -n "$(field "d['status_updated_at']")" ]
+truth "status_stale: /api/v1/verify-image answers 503 too" [ "$(img "")" = 503 ]
+truth "status_stale: /healthz answers 503" [ "$(get "$U/healthz")" = 503 -a "$(field "d['status']")" = stale ]
+kill "$server"; wait "$server" 2>/dev/null; server=""
+BUNDLE=fresh.bundle STATE=state4 start_server --max-age 1 --stale-ok
+sleep 1.2
+truth "--stale-ok: the verdict is given, with the status_stale note" \
+  [ "$(post "{\"payload\":\"$(payload "${ids[1]}")\"}")" = 200 -a "$(field "[r['code'] for r in d['reasons']].count('status_stale')")" = 1 ]
+kill "$server"; wait "$server" 2>/dev/null; server=""
+check "status_stale: the CLI warns and exits 1 for a stale bundle" 1 "$verifier" verify --root root.pub \
+  --bundle fresh.bundle --max-age 1 "$(payload "${ids[3]}")"
+has "with a warning naming the bundle's age" err.txt "warning: the status bundle (version .*) is older than 1 seconds"
+check "status_stale: --stale-ok gives the verdict (exit 0)" 0 "$verifier" verify --root root.pub \
+  --bundle fresh.bundle --max-age 1 --stale-ok "$(payload "${ids[3]}")"
+check "a fresh bundle verifies without warning under the profile's 7 days" 0 "$verifier" verify --root root.pub \
+  --bundle fresh.bundle "$(payload "${ids[3]}")"
+
 [ "$failed" = 0 ] || tail -n 60 server.err | sed 's/^/# server: /'
 finish

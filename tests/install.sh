@@ -84,7 +84,8 @@ has "the verdict is valid" out.txt '"verdict": *"valid"'
 port=""
 for _ in 1 2 3 4 5; do
   p=$((20000 + RANDOM % 20000))
-  "$B/titlecert-verifier" serve --bundle gs.bundle --root root.pub --listen 127.0.0.1:$p 2>serve.err &
+  "$B/titlecert-verifier" serve --bundle gs.bundle --root root.pub --listen 127.0.0.1:$p --state state \
+    2>serve.err &
   server=$!
   for _ in $(seq 1 50); do
     curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/healthz" && { port=$p; break 2; }
@@ -101,11 +102,11 @@ check "POST /api/v1/verify" 0 curl -sf --max-time 5 -H 'Content-Type: applicatio
   --data "{\"payload\":\"$(cat "certs/$id.txt")\"}" "http://127.0.0.1:$port/api/v1/verify"
 has "verified valid through the installed service" out.txt '"verdict": *"valid"'
 check "a busy address is refused with a clear error" 2 "$B/titlecert-verifier" serve --bundle gs.bundle \
-  --root root.pub --listen 127.0.0.1:$port
+  --root root.pub --listen 127.0.0.1:$port --state state
 has "the error names the address and the option" err.txt "cannot listen on 127.0.0.1:$port.*--listen"
 kill "$server"; wait "$server" 2>/dev/null; server=""
 check "with no page files the verifier says where it looked" 2 env TITLECERT_WEB_DIR=/nonexistent \
-  "$B/titlecert-verifier" serve --bundle gs.bundle --root root.pub --listen 127.0.0.1:$port
+  "$B/titlecert-verifier" serve --bundle gs.bundle --root root.pub --listen 127.0.0.1:$port --state state
 has "the error names the directory and the ways to set it" err.txt "/nonexistent/index.html.*"
 
 if command -v systemd-analyze >/dev/null; then

@@ -48,7 +48,10 @@ static const char verify_help[] =
     "  --bundle FILE           the signed status bundle (titlecert-issuer bundle export)\n"
     "  --trust-list FILE       only a trust list: signature and key checks, no status or scope\n"
     "  --unit USCC             the employing unit to check the scope at\n"
-    "  --at YYYY-MM-DD         the day to check (default: today, Beijing time)\n\n"
+    "  --at YYYY-MM-DD         the day to check (default: today, Beijing time)\n"
+    "  --max-age SECONDS       how old the bundle may be (default: its profile's, 7 days);\n"
+    "                          an older one is stale: a warning and exit 1\n"
+    "  --stale-ok              verify with a stale bundle anyway (the verdict notes it)\n\n"
     "Verdicts: valid, not_valid_here, superseded, revoked, invalid.\n"
     "Exit status: 0 valid, 1 any other verdict, 2 usage or I/O error.\n";
 
@@ -58,7 +61,11 @@ static int cmd_verify(int argc, char **argv)
         {"root", required_argument, 0, 'r'},  {"trust-list", required_argument, 0, 't'},
         {"image", required_argument, 0, 'i'}, {"bundle", required_argument, 0, 'b'},
         {"unit", required_argument, 0, 'u'},  {"at", required_argument, 0, 'a'},
+        {"max-age", required_argument, 0, 'm'}, {"stale-ok", no_argument, 0, 'S'},
         {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+    uint64_t max_age = 0;
+    bool stale_ok = false;
+    char *end;
     const char *root = NULL, *trust = NULL, *image = NULL, *bundle = NULL, *unit = NULL;
     const char *code, *msg;
     char uscc[TC_USCC_LEN + 1];
@@ -79,6 +86,12 @@ static int cmd_verify(int argc, char **argv)
             if (tc_day_input(optarg, &at, &msg))
                 return usage_error("verify", "--at takes a date YYYY-MM-DD");
             break;
+        case 'm':
+            max_age = strtoull(optarg, &end, 10);
+            if (*end || !*optarg || max_age == 0)
+                return usage_error("verify", "--max-age takes seconds, at least 1");
+            break;
+        case 'S': stale_ok = true; break;
         case 'h': fputs(verify_help, stdout); return 0;
         default: return usage_error("verify", "unknown option");
         }
@@ -140,8 +153,22 @@ static int cmd_verify(int argc, char **argv)
     }
     uint8_t buf[TC_CERT_MAX_BYTES];
     struct tc_verdict v;
+    bool stale = false;
     if (b) {
-        struct tc_verify_opts vo = {unit, at, (uint64_t)time(NULL), 0};
+        uint64_t now = (uint64_t)time(NULL), limit = max_age ? max_age : b->profile.status_max_age;
+        struct tc_verify_opts vo = {unit, at, now, limit};
+        stale = now > b->issued_at + limit;
+        if (stale) {
+            char when[32];
+            time_t t = (time_t)b->issued_at;
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+            fprintf(stderr, PROG ": warning: the status bundle (version %llu, of %s) is older than "
+                    "%llu seconds: revocations since may be missing%s\n",
+                    (unsigned long long)b->version, when, (unsigned long long)limit,
+                    stale_ok ? " (--stale-ok)" : "; the verdict is not relied on (exit 1)");
+        }
         tc_verify_text_with_bundle(b, input, strlen(input), buf, &vo, &v);
     } else {
         tc_verify_text(tl, input, strlen(input), (uint64_t)time(NULL), buf, &v);
@@ -152,7 +179,7 @@ static int cmd_verify(int argc, char **argv)
         puts(s);
     free(s);
     json_decref(j);
-    rc = v.kind == TC_VERDICT_VALID ? 0 : EXIT_NOT_VALID;
+    rc = v.kind == TC_VERDICT_VALID && (!stale || stale_ok) ? 0 : EXIT_NOT_VALID;
 out:
     free(input);
     free(img);
@@ -163,7 +190,8 @@ out:
 
 static const char serve_help[] =
     "Usage: " PROG " serve --bundle FILE --root ROOT.pub [--listen 127.0.0.1:8080] [--web DIR]\n"
-    "                        [--max-age SECONDS] [--threads N] [--access-log FILE]\n"
+    "                        [--state DIR] [--min-trust-list N] [--max-age SECONDS] [--stale-ok]\n"
+    "                        [--threads N] [--access-log FILE]\n"
     "Serves the JSON API and the public verification page:\n"
     "  POST /api/v1/verify        {\"payload\": \"TC1:...\", \"unit\": \"USCC\", \"at\": \"YYYY-MM-DD\"}\n"
     "  POST /api/v1/verify-image  a PNG or JPEG holding the QR code (?unit=&at= optional)\n"
@@ -171,8 +199,13 @@ static const char serve_help[] =
     "  GET  /healthz  /metrics    health (503 when stale) and Prometheus metrics\n"
     "  GET  /  /v                 the page (a QR link opens /v#TC1:...)\n"
     "The bundle is reloaded on SIGHUP and when its file changes; one that does not verify or is\n"
-    "not newer is refused and the old one kept. Past --max-age seconds verdicts carry\n"
-    "status_stale and /healthz answers 503. Listens on 127.0.0.1 unless told otherwise.\n"
+    "not newer is refused and the old one kept. The highest bundle and trust-list versions\n"
+    "accepted are kept in --state DIR (default $STATE_DIRECTORY, else /var/lib/titlecert-verifier\n"
+    "for root, else ~/.local/state/titlecert-verifier): an older bundle is refused across\n"
+    "restarts, as is one embedding a trust list older than --min-trust-list. Past the bundle's\n"
+    "maximum age (--max-age, default from its profile: 7 days) verification answers 503\n"
+    "status_stale and /healthz 503; --stale-ok answers with a status_stale note instead.\n"
+    "Listens on 127.0.0.1 unless told otherwise.\n"
     "The page is read from --web DIR, else $TITLECERT_WEB_DIR, else " TITLECERT_DATADIR "/web.\n";
 
 /* The checks a person can act on, made before the server starts: where the page files were
@@ -217,8 +250,10 @@ static int cmd_serve(int argc, char **argv)
         {"listen", required_argument, 0, 'l'},  {"web", required_argument, 0, 'w'},
         {"max-age", required_argument, 0, 'm'}, {"threads", required_argument, 0, 't'},
         {"access-log", required_argument, 0, 'a'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"state", required_argument, 0, 's'},   {"min-trust-list", required_argument, 0, 'M'},
+        {"stale-ok", no_argument, 0, 'S'},      {0, 0, 0, 0}};
     struct tc_server_config cfg;
+    char state_buf[4096];
     memset(&cfg, 0, sizeof cfg);
     cfg.addr.sin_family = AF_INET;
     cfg.addr.sin_port = htons(8080);
@@ -249,8 +284,16 @@ static int cmd_serve(int argc, char **argv)
         }
         case 'm':
             cfg.max_age = strtoull(optarg, &end, 10);
+            if (*end || !*optarg || cfg.max_age == 0)
+                return usage_error("serve", "--max-age takes seconds, at least 1 (--stale-ok "
+                                            "serves stale status with a warning)");
+            break;
+        case 's': cfg.state_dir = optarg; break;
+        case 'S': cfg.stale_ok = true; break;
+        case 'M':
+            cfg.min_trust_list = strtoull(optarg, &end, 10);
             if (*end || !*optarg)
-                return usage_error("serve", "--max-age takes seconds");
+                return usage_error("serve", "--min-trust-list takes a trust-list version");
             break;
         case 't':
             cfg.threads = (int)strtol(optarg, &end, 10);
@@ -263,6 +306,8 @@ static int cmd_serve(int argc, char **argv)
     }
     if (!cfg.bundle_path || !root)
         return usage_error("serve", "--bundle and --root are required");
+    if (!cfg.state_dir && !(cfg.state_dir = tc_state_default_dir(state_buf, sizeof state_buf)))
+        return usage_error("serve", "no state directory: give --state DIR");
     struct tc_pubkey rpub;
     enum tc_err e = tc_keys_pub_read(root, &rpub);
     if (e != TC_OK)
@@ -288,8 +333,9 @@ static int cmd_serve(int argc, char **argv)
     }
     char addr[32];
     inet_ntop(AF_INET, &cfg.addr.sin_addr, addr, sizeof addr);
-    fprintf(stderr, PROG ": serving bundle version %llu on http://%s:%u/\n",
-            (unsigned long long)tc_server_bundle_version(srv), addr, ntohs(cfg.addr.sin_port));
+    fprintf(stderr, PROG ": serving bundle version %llu on http://%s:%u/ (state in %s)\n",
+            (unsigned long long)tc_server_bundle_version(srv), addr, ntohs(cfg.addr.sin_port),
+            cfg.state_dir);
     for (;;) {
         struct timespec tick = {1, 0};
         int sig = sigtimedwait(&set, NULL, &tick);

@@ -51,6 +51,8 @@ struct tc_server {
     atomic_ulong by_verdict[5], errors, reloads_ok, reloads_refused;
     atomic_ulong hist[N_BUCKETS + 1], hist_count;
     atomic_ullong hist_sum_us;
+    struct tc_state st; /* accepted so far; under lock */
+    atomic_ulong refused_rollback, stale_refusals;
     FILE *log;
     pthread_mutex_t log_lock;
     char *web_index, *web_js, *web_css;
@@ -125,6 +127,47 @@ static void logf_(struct tc_server *s, bool to_access, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The bundle's freshness bound: --max-age, else its profile's. */
+static uint64_t max_age_of(const struct tc_server *s, const struct tc_bundle *b)
+{
+    return s->cfg.max_age ? s->cfg.max_age : b->profile.status_max_age;
+}
+
+static bool stale(const struct tc_server *s, const struct tc_bundle *b, time_t now)
+{
+    return (uint64_t)now > b->issued_at + max_age_of(s, b);
+}
+
+/* Rollback protection: b must not be older than what was accepted (also before a restart);
+ * the state is written before b is used. Caller holds s->lock or is starting up. NULL or why. */
+static const char *accept_state(struct tc_server *s, const struct tc_bundle *b)
+{
+    static __thread char why[256];
+    const char *no = tc_state_admits(&s->st, b, s->cfg.min_trust_list);
+    if (no) {
+        snprintf(why, sizeof why, "%s: bundle %llu with trust list %llu, accepted before: bundle "
+                 "%llu, trust list %llu", no, (unsigned long long)b->version,
+                 (unsigned long long)b->tl->version, (unsigned long long)s->st.bundle_version,
+                 (unsigned long long)s->st.trust_list_version);
+        return why;
+    }
+    struct tc_state next = s->st;
+    if (b->version > next.bundle_version)
+        next.bundle_version = b->version;
+    if (b->tl->version > next.trust_list_version)
+        next.trust_list_version = b->tl->version;
+    int err = 0;
+    if ((next.bundle_version != s->st.bundle_version ||
+         next.trust_list_version != s->st.trust_list_version) &&
+        tc_state_save(s->cfg.state_dir, b->tl->root_kid, b->profile.code, &next, &err) != TC_OK) {
+        snprintf(why, sizeof why, "the state in %s could not be written: %s", s->cfg.state_dir,
+                 strerror(err));
+        return why;
+    }
+    s->st = next;
+    return NULL;
+}
+
 static enum tc_err load(struct tc_server *s, struct tc_bundle **out, struct stat *st)
 {
     uint8_t *buf;
@@ -147,8 +190,11 @@ enum tc_err tc_server_reload(struct tc_server *s)
     pthread_mutex_lock(&s->lock);
     s->seen = st; /* a bad file is not retried until it changes again */
     uint64_t have = s->cur->b->version;
+    const char *why = NULL;
     if (e == TC_OK && b->version <= have)
-        e = TC_ERR_TRUST_LIST;
+        e = TC_ERR_TRUST_LIST, why = "not newer than the one in use";
+    if (e == TC_OK && (why = accept_state(s, b)) != NULL)
+        e = TC_ERR_TRUST_LIST, s->refused_rollback++;
     struct held *old = NULL;
     if (e == TC_OK) {
         struct held *h = calloc(1, sizeof *h);
@@ -171,7 +217,7 @@ enum tc_err tc_server_reload(struct tc_server *s)
     } else {
         s->reloads_refused++;
         logf_(s, false, "bundle refused, keeping version %llu: %s\n", (unsigned long long)have,
-              e == TC_ERR_TRUST_LIST ? "not newer than the one in use" : tc_strerror(e));
+              why ? why : tc_strerror(e));
     }
     return e;
 }
@@ -246,6 +292,30 @@ static enum MHD_Result send_error(struct MHD_Connection *c, struct req *r, unsig
 
 /* ---- handlers ------------------------------------------------------------------------------ */
 
+/* Stale status fails closed: past the bundle's maximum age, verification answers 503 with
+ * status_stale and when the status was last updated, unless --stale-ok. Returns true (and has
+ * answered) when the request must not be verified; sets o->max_age for the note otherwise. */
+static bool refuse_stale(struct tc_server *s, struct MHD_Connection *c, struct req *r,
+                         const struct held *h, struct tc_verify_opts *o, enum MHD_Result *ret)
+{
+    o->max_age = max_age_of(s, h->b);
+    if (s->cfg.stale_ok || !stale(s, h->b, (time_t)o->now))
+        return false;
+    char when[32];
+    time_t t = (time_t)h->b->issued_at;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    s->stale_refusals++;
+    *ret = send_json(c, r, 503,
+                     json_pack("{s:s,s:s,s:s,s:I}", "error", "status_stale", "message",
+                               "the service's status information is out of date; it cannot verify "
+                               "until it is updated",
+                               "status_updated_at", when, "bundle_version",
+                               (json_int_t)h->b->version));
+    return true;
+}
+
 static void count_verdict(struct tc_server *s, struct req *r, const struct tc_verdict *v)
 {
     s->by_verdict[v->kind]++;
@@ -264,6 +334,11 @@ static enum MHD_Result verify_json(struct tc_server *s, struct MHD_Connection *c
                                q.has_at ? q.at : tc_beijing_day((uint64_t)time(NULL)),
                                (uint64_t)time(NULL), s->cfg.max_age};
     struct held *h = take(s);
+    enum MHD_Result ret;
+    if (refuse_stale(s, c, r, h, &o, &ret)) {
+        release(s, h);
+        return ret;
+    }
     if (o.unit && (code = tc_unit_code_check(h->b, o.unit, &msg)) != NULL) {
         release(s, h);
         return send_error(c, r, 400, code, msg);
@@ -306,6 +381,12 @@ static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *
     if (e != TC_OK)
         return send_error(c, r, 500, "internal", tc_strerror(e));
     struct held *h = take(s);
+    enum MHD_Result ret;
+    if (refuse_stale(s, c, r, h, &o, &ret)) {
+        release(s, h);
+        free(text);
+        return ret;
+    }
     if (o.unit && (code = tc_unit_code_check(h->b, o.unit, &msg)) != NULL) {
         release(s, h);
         free(text);
@@ -418,6 +499,14 @@ static enum MHD_Result metrics(struct tc_server *s, struct MHD_Connection *c, st
       "titlecert_bundle_reloads_total{result=\"ok\"} %lu\n"
       "titlecert_bundle_reloads_total{result=\"refused\"} %lu\n",
       (unsigned long)s->reloads_ok, (unsigned long)s->reloads_refused);
+    P("# HELP titlecert_bundle_rollbacks_refused_total Bundles refused as older than one accepted.\n"
+      "# TYPE titlecert_bundle_rollbacks_refused_total counter\n"
+      "titlecert_bundle_rollbacks_refused_total %lu\n", (unsigned long)s->refused_rollback);
+    P("# HELP titlecert_bundle_stale 1 while the bundle is past its maximum age.\n"
+      "# TYPE titlecert_bundle_stale gauge\ntitlecert_bundle_stale %d\n"
+      "# HELP titlecert_stale_refusals_total Verifications refused (503) for stale status.\n"
+      "# TYPE titlecert_stale_refusals_total counter\ntitlecert_stale_refusals_total %lu\n",
+      stale(s, h->b, time(NULL)) ? 1 : 0, (unsigned long)s->stale_refusals);
 #undef P
     release(s, h);
     enum MHD_Result ret = respond(c, r, 200, "text/plain; version=0.0.4", buf, n, false);
@@ -428,14 +517,16 @@ static enum MHD_Result metrics(struct tc_server *s, struct MHD_Connection *c, st
 static enum MHD_Result healthz(struct tc_server *s, struct MHD_Connection *c, struct req *r)
 {
     struct held *h = take(s);
-    long long age = (long long)time(NULL) - (long long)h->b->issued_at;
-    bool stale = s->cfg.max_age && age > (long long)s->cfg.max_age;
-    json_t *j = json_pack("{s:s,s:I,s:I,s:s,s:I,s:I}", "status", stale ? "stale" : "ok",
+    time_t now = time(NULL);
+    long long age = (long long)now - (long long)h->b->issued_at;
+    bool old = stale(s, h->b, now);
+    json_t *j = json_pack("{s:s,s:I,s:I,s:I,s:s,s:I,s:I}", "status", old ? "stale" : "ok",
                           "bundle_version", (json_int_t)h->b->version, "bundle_age_seconds",
-                          (json_int_t)age, "province", h->b->profile.code, "units",
+                          (json_int_t)age, "max_age_seconds", (json_int_t)max_age_of(s, h->b),
+                          "province", h->b->profile.code, "units",
                           (json_int_t)h->b->n_units, "revoked", (json_int_t)h->b->n_revoked);
     release(s, h);
-    return send_json(c, r, stale ? 503 : 200, j);
+    return send_json(c, r, old ? 503 : 200, j);
 }
 
 static enum MHD_Result page(struct tc_server *s, struct MHD_Connection *c, struct req *r,
@@ -577,6 +668,22 @@ enum tc_err tc_server_start(struct tc_server **out, const struct tc_server_confi
     struct tc_bundle *b = NULL;
     if ((e = load(s, &b, &s->seen)) != TC_OK) {
         *why = "the status bundle";
+        goto fail;
+    }
+    static __thread char state_why[512];
+    int err = 0;
+    const char *no = NULL;
+    if ((e = tc_state_load(cfg->state_dir, b->tl->root_kid, b->profile.code, &s->st, &err)) != TC_OK) {
+        snprintf(state_why, sizeof state_why, "the state in %s (%s)", cfg->state_dir,
+                 e == TC_ERR_IO ? strerror(err) : "not a titlecert-verifier state file");
+        *why = state_why;
+    } else if ((no = accept_state(s, b)) != NULL) {
+        snprintf(state_why, sizeof state_why, "%s (state in %s)", no, cfg->state_dir);
+        *why = state_why;
+        e = TC_ERR_TRUST_LIST;
+    }
+    if (e != TC_OK) {
+        tc_bundle_free(b);
         goto fail;
     }
     s->cur = calloc(1, sizeof *s->cur);

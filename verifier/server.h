@@ -18,7 +18,10 @@ struct tc_server_config {
     const char *bundle_path;
     uint8_t root_pk[TC_PK_BYTES];
     const char *web_dir;      /* index.html, app.js, style.css */
-    uint64_t max_age;         /* seconds; verdicts carry status_stale past it (0: never) */
+    uint64_t max_age;         /* seconds a bundle stays fresh (0: the bundle profile's, e.g. 7 days) */
+    bool stale_ok;            /* past it, answer with a status_stale note instead of 503 */
+    const char *state_dir;    /* where the accepted versions are kept (tc_state_*) */
+    uint64_t min_trust_list;  /* refuse bundles embedding an older trust list */
     int threads;              /* worker threads (default 2) */
     int per_ip_limit;         /* connections per client address (default 256) */
     int timeout;              /* idle connection timeout, seconds (default 15) */
@@ -26,7 +29,8 @@ struct tc_server_config {
 };
 
 struct tc_server;
-/* Loads and verifies the bundle, reads the page, listens. *why names what failed. */
+/* Loads and verifies the bundle, checks it against the state (no rollback), reads the page,
+ * listens. *why names what failed. */
 enum tc_err tc_server_start(struct tc_server **s, const struct tc_server_config *cfg,
                             const char **why);
 /* Reloads the bundle now (SIGHUP); refused (old kept) unless it verifies and is newer. */

@@ -142,6 +142,25 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
 void tc_verify_text_with_bundle(const struct tc_bundle *b, const char *input, size_t len,
                                 uint8_t *buf, const struct tc_verify_opts *o, struct tc_verdict *v);
 
+/* ---- what this verifier has accepted, across restarts (state.c) ----------------------------- */
+struct tc_state {
+    uint64_t bundle_version;     /* the highest bundle version accepted */
+    uint64_t trust_list_version; /* the highest trust-list version seen in an accepted bundle */
+};
+/* The default state directory: $STATE_DIRECTORY (systemd), else /var/lib/titlecert-verifier for
+ * root, else $XDG_STATE_HOME or ~/.local/state, /titlecert-verifier. NULL when none applies. */
+const char *tc_state_default_dir(char *buf, size_t size);
+/* Reads the state for a root key and province from dir (no file: all zero). *err is errno on
+ * TC_ERR_IO; TC_ERR_INCONSISTENT for a file that is not a state file. */
+enum tc_err tc_state_load(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
+                          const char *province, struct tc_state *st, int *err);
+/* Writes it atomically (temporary file, fsync, rename, directory fsync), mode 0600. */
+enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
+                          const char *province, const struct tc_state *st, int *err);
+/* NULL when bundle b may be accepted after st (and the --min-trust-list floor), else why not. */
+const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b,
+                            uint64_t min_trust_list);
+
 /* The body of POST /api/v1/verify: {"payload": "...", "unit": "USCC", "at": "YYYY-MM-DD"}, unit
  * and at optional, nothing else (a "lang" member is tolerated and ignored). */
 #define TC_VERIFY_BODY_MAX (8u << 10)

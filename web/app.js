@@ -20,6 +20,7 @@ const T = {
       unit_code_invalid: '单位代码校验位不正确，请核对统一社会信用代码。', bad_date: '日期格式应为 YYYY-MM-DD。',
       bad_json: '请求格式错误。', bad_request: '请求格式错误。', unsupported_image: '请上传 PNG 或 JPEG 图片。',
       no_qr_code: '图片中没有找到二维码。', status_stale: '本服务的证书状态信息已过期，暂时无法核验。',
+      staleAt: d => `本服务的证书状态信息已过期（最后更新于 ${d}），暂时无法核验，请稍后再试。`,
       busy: '服务繁忙，请稍后再试。', internal: '服务内部错误，请稍后再试。',
     },
     revokedAs: '撤销', reasons: { fraud: '弄虚作假', error: '差错', other: '其他原因' }, since: d => `（${d}起）`,
@@ -41,6 +42,7 @@ const T = {
       unit_code_invalid: 'The unit code\'s check character is wrong: check the unit code.', bad_date: 'Dates are written YYYY-MM-DD.',
       bad_json: 'The request was malformed.', bad_request: 'The request was malformed.', unsupported_image: 'Upload a PNG or JPEG image.',
       no_qr_code: 'No QR code found in the image.', status_stale: 'This service\'s status information is out of date; it cannot verify now.',
+      staleAt: d => `This service's status information is out of date (last updated ${d}); it cannot verify now. Try again later.`,
       busy: 'The service is busy; try again shortly.', internal: 'Internal error; try again shortly.',
     },
     revokedAs: 'Revoked', reasons: { fraud: 'fraud', error: 'error', other: 'other' }, since: d => ` (from ${d})`,
@@ -178,6 +180,12 @@ async function verify(payload) {
 // a server error in the page's language, by its stable code; never the server's English text
 function errorText(e) {
   const t = T[lang];
+  if (e.code === 'status_stale' && e.body && e.body.status_updated_at) {
+    const d = new Date(e.body.status_updated_at);
+    const when = isNaN(d) ? e.body.status_updated_at
+      : d.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: 'Asia/Shanghai', dateStyle: 'long', timeStyle: 'short' });
+    return t.errors.staleAt(when);
+  }
   return t.errors[e.code] || t.failed + (lang === 'en' ? e.message : String(e.code || e.message));
 }
 

@@ -59,7 +59,9 @@ before(async () => {
   const context = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: 'zh-CN' });
   page = await context.newPage();
   // the page must ask nothing of any other host
-  page.on('request', req => assert.ok(req.url().startsWith(U), `request to another host: ${req.url()}`));
+  const STALE = process.env.TC_STALE_URL;
+  page.on('request', req => assert.ok(req.url().startsWith(U) || (STALE && req.url().startsWith(STALE)),
+                                      `request to another host: ${req.url()}`));
 });
 
 after(async () => { await browser?.close(); });
@@ -127,6 +129,15 @@ test('after revocation and a bundle reload the same link shows 已撤销 (A2)', 
   assert.equal(await verdict(), '已撤销');
   assert.match(await page.textContent('#details'), /撤销\s*弄虚作假（\d{4}-\d{2}-\d{2}起）/);
   await page.screenshot({ path: `${SHOTS}/5-revoked.png`, fullPage: true });
+});
+
+test('status_stale: a verifier whose status is out of date says so, and when it was updated', async () => {
+  await page.goto(process.env.TC_STALE_URL + basic);
+  await page.waitForFunction(() => document.getElementById('error').textContent.length > 0);
+  const text = await page.textContent('#error');
+  assert.match(text, /证书状态信息已过期（最后更新于 .*\d{4}.*），暂时无法核验/);
+  assert.doesNotMatch(text, /out of date/);
+  await page.screenshot({ path: `${SHOTS}/6-status-stale.png`, fullPage: true });
 });
 
 test('the layout fits a 360 px phone without sideways scrolling', async () => {

@@ -1,0 +1,145 @@
+/*
+ * state.c - what a verifier has accepted, kept across restarts: the highest status-bundle and
+ * trust-list versions, per root key and province. A verifier that has seen bundle v3 refuses v1
+ * after a restart; one that has seen trust list v2 refuses a bundle embedding v1 (a status key
+ * that v2 revoked could otherwise sign it). State that lived only in memory could be rolled back
+ * by a restart.
+ *
+ * The file is a few lines of text, written to a temporary name, fsync'd, renamed over the old
+ * one and the directory fsync'd: a crash leaves the old state or the new, never a torn one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "verifier.h"
+
+#define STATE_MAGIC "titlecert-verifier state 1"
+
+const char *tc_state_default_dir(char *buf, size_t size)
+{
+    const char *sd = getenv("STATE_DIRECTORY"); /* systemd's StateDirectory=, maybe a list */
+    if (sd && *sd) {
+        size_t n = strcspn(sd, ":");
+        snprintf(buf, size, "%.*s", (int)n, sd);
+        return buf;
+    }
+    if (geteuid() == 0) {
+        snprintf(buf, size, "/var/lib/titlecert-verifier");
+        return buf;
+    }
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(buf, size, "%s/titlecert-verifier", xdg);
+    else if (home && *home)
+        snprintf(buf, size, "%s/.local/state/titlecert-verifier", home);
+    else
+        return NULL;
+    return buf;
+}
+
+static void state_path(char *out, size_t size, const char *dir, const uint8_t root_kid[TC_KID_BYTES],
+                       const char *province)
+{
+    char kid[TC_KID_BYTES * 2 + 1];
+    sodium_bin2hex(kid, sizeof kid, root_kid, TC_KID_BYTES);
+    snprintf(out, size, "%s/%s-%s.state", dir, province, kid);
+}
+
+/* mkdir -p with mode 0700 for what it creates */
+static int make_dirs(const char *dir)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp)
+        return ENAMETOOLONG;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+            return errno;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+        return errno;
+    return 0;
+}
+
+enum tc_err tc_state_load(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
+                          const char *province, struct tc_state *st, int *err)
+{
+    char path[PATH_MAX];
+    memset(st, 0, sizeof *st);
+    *err = 0;
+    state_path(path, sizeof path, dir, root_kid, province);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        if (errno == ENOENT)
+            return TC_OK; /* nothing accepted yet */
+        *err = errno;
+        return TC_ERR_IO;
+    }
+    char magic[64];
+    unsigned long long bv = 0, tv = 0;
+    int ok = fgets(magic, sizeof magic, f) && strncmp(magic, STATE_MAGIC "\n", sizeof STATE_MAGIC) == 0 &&
+             fscanf(f, "bundle_version %llu\ntrust_list_version %llu\n", &bv, &tv) == 2;
+    fclose(f);
+    if (!ok)
+        return TC_ERR_INCONSISTENT; /* a state file that is not one: refuse rather than forget */
+    st->bundle_version = bv, st->trust_list_version = tv;
+    return TC_OK;
+}
+
+enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
+                          const char *province, const struct tc_state *st, int *err)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 8];
+    *err = make_dirs(dir);
+    if (*err)
+        return TC_ERR_IO;
+    state_path(path, sizeof path, dir, root_kid, province);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        *err = errno;
+        return TC_ERR_IO;
+    }
+    char text[160];
+    int n = snprintf(text, sizeof text, STATE_MAGIC "\nbundle_version %" PRIu64
+                     "\ntrust_list_version %" PRIu64 "\n", st->bundle_version, st->trust_list_version);
+    bool ok = write(fd, text, (size_t)n) == n && fsync(fd) == 0;
+    *err = ok ? 0 : errno;
+    if (close(fd) != 0 && ok)
+        ok = false, *err = errno;
+    if (!ok || rename(tmp, path) != 0) {
+        if (ok)
+            *err = errno;
+        unlink(tmp);
+        return TC_ERR_IO;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return TC_OK;
+}
+
+const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b,
+                            uint64_t min_trust_list)
+{
+    if (b->version < st->bundle_version)
+        return "the bundle is older than one this verifier has accepted (a rollback)";
+    if (b->tl->version < st->trust_list_version)
+        return "the bundle embeds a trust list older than one this verifier has accepted";
+    if (b->tl->version < min_trust_list)
+        return "the bundle embeds a trust list older than --min-trust-list";
+    return NULL;
+}
