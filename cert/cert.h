@@ -338,6 +338,10 @@ void tc_idno_mask_display(char out[TC_IDNO_LEN + 1], const char *mask);
 /* Strict UTF-8 (no overlong forms, surrogates or values above U+10FFFF) without C0/C1 controls,
  * DEL, bidirectional overrides/isolates, or the BOM. */
 bool tc_text_safe(const uint8_t *s, size_t len);
+/* tc_text_safe and no Unicode default-ignorable code point (zero-width spaces and joiners, soft
+ * hyphen, variation selectors, tags ...): what holder names and specialties must be, so that two
+ * names that look the same are the same bytes. */
+bool tc_text_visible(const uint8_t *s, size_t len);
 
 /* A region prefix (2, 4 or 6 significant digits of a GB/T 2260 code) is well formed. */
 bool tc_region_valid(uint32_t region);

@@ -100,7 +100,7 @@ static bool mask_ok(const char *m)
 static bool text_ok(const char *s, size_t max)
 {
     size_t n = strlen(s);
-    return n > 0 && n <= max && tc_text_safe((const uint8_t *)s, n);
+    return n > 0 && n <= max && tc_text_visible((const uint8_t *)s, n);
 }
 
 #define FAIL(e, f)                                                                                 \
@@ -287,7 +287,7 @@ static enum tc_err rd_text(struct rd *r, char *out, size_t max)
         return kind_error(t);
     if (t->len > max)
         return TC_ERR_RANGE;
-    if (!tc_text_safe(t->p, t->len))
+    if (!tc_text_visible(t->p, t->len)) /* names and specialties: no invisible characters */
         return TC_ERR_TEXT;
     memcpy(out, t->p, t->len);
     out[t->len] = '\0';

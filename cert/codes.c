@@ -130,6 +130,37 @@ bool tc_text_safe(const uint8_t *s, size_t len)
     return true;
 }
 
+/* Unicode Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15): characters a
+ * renderer shows as nothing. In a name they make two different byte strings look the same. */
+static bool default_ignorable(uint32_t cp)
+{
+    static const uint32_t ranges[][2] = {
+        {0x00AD, 0x00AD},   {0x034F, 0x034F},   {0x061C, 0x061C},   {0x115F, 0x1160},
+        {0x17B4, 0x17B5},   {0x180B, 0x180F},   {0x200B, 0x200F},   {0x202A, 0x202E},
+        {0x2060, 0x206F},   {0x3164, 0x3164},   {0xFE00, 0xFE0F},   {0xFEFF, 0xFEFF},
+        {0xFFA0, 0xFFA0},   {0xFFF0, 0xFFF8},   {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
+        {0xE0000, 0xE0FFF},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
+        if (cp >= ranges[i][0] && cp <= ranges[i][1])
+            return true;
+    return false;
+}
+
+bool tc_text_visible(const uint8_t *s, size_t len)
+{
+    if (!tc_text_safe(s, len))
+        return false;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = utf8_next(s + i, len - i, &cp);
+        if (n == 0 || default_ignorable(cp))
+            return false;
+        i += n;
+    }
+    return true;
+}
+
 bool tc_region_valid(uint32_t region)
 {
     /* 2, 4 or 6 significant digits; the first digit of a province code is 1..8. */

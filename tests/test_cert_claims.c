@@ -212,6 +212,31 @@ static void test_error_paths(void)
         ok(!tc_text_safe((const uint8_t *)bad_texts[i], strlen(bad_texts[i])),
            "tc_text_safe refuses text #%zu itself", i);
     }
+    /* names that look like 张三 but are not: default-ignorable code points (look-alike names) */
+    static const char *const invisible[] = {
+        "\xe5\xbc\xa0\xe2\x80\x8b\xe4\xb8\x89", /* ZERO WIDTH SPACE */
+        "\xe5\xbc\xa0\xe2\x80\x8d\xe4\xb8\x89", /* ZERO WIDTH JOINER */
+        "\xe5\xbc\xa0\xe2\x81\xa0\xe4\xb8\x89", /* WORD JOINER */
+        "\xe5\xbc\xa0\xc2\xad\xe4\xb8\x89",     /* SOFT HYPHEN */
+        "\xe5\xbc\xa0\xef\xb8\x8f\xe4\xb8\x89", /* VARIATION SELECTOR-16 */
+        "\xe5\xbc\xa0\xe3\x85\xa4\xe4\xb8\x89", /* HANGUL FILLER */
+        "\xe5\xbc\xa0\xf3\xa0\x80\x81\xe4\xb8\x89", /* TAG (U+E0001) */
+    };
+    for (size_t i = 0; i < sizeof invisible / sizeof invisible[0]; i++) {
+        bad_text_now = invisible[i];
+        struct edit e_inv = {.over_key = 2, .over = w_bad_text};
+        is_err(decode_edit(&e_inv, &f), TC_ERR_TEXT,
+               "a name with a default-ignorable code point (#%zu) is refused at decoding", i);
+        struct tc_claims ci;
+        fx_basic(&ci);
+        snprintf(ci.name, sizeof ci.name, "%s", invisible[i]);
+        is_err(tc_claims_check(&ci, &f), TC_ERR_TEXT, "and at issuance (#%zu)", i);
+        fx_basic(&ci);
+        snprintf(ci.specialty, sizeof ci.specialty, "内科%s", invisible[i]);
+        is_err(tc_claims_check(&ci, &f), TC_ERR_TEXT, "and in a specialty (#%zu)", i);
+    }
+    ok(tc_text_visible((const uint8_t *)"阿卜杜热合曼·买买提", strlen("阿卜杜热合曼·买买提")),
+       "a compound name with its middle dot stays visible text");
     ok(tc_text_safe((const uint8_t *)"张三·Li 𠀀", strlen("张三·Li 𠀀")),
        "tc_text_safe accepts CJK, a middle dot, Latin and a supplementary-plane character");
 }
