@@ -29,20 +29,18 @@ vport=${U##*:}
 
 # free ports for nginx's plain and TLS listeners
 free_port() { local p; while :; do p=$((20000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }; done; }
-p80=$(free_port) p443=$(free_port)
 mkdir -p tls cache tmp logs
 check "a self-signed certificate for the test host" 0 openssl req -x509 -newkey ec \
   -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=zcyz.example.gov.cn \
   -addext subjectAltName=DNS:zcyz.example.gov.cn -keyout tls/privkey.pem -out tls/fullchain.pem
-sed -e "s|server 127.0.0.1:8080;|server 127.0.0.1:$vport;|" \
-    -e "s|listen 80;|listen 127.0.0.1:$p80;|" -e "s|listen 443 ssl http2;|listen 127.0.0.1:$p443 ssl http2;|" \
-    -e '/listen \[::\]/d' -e "s|/etc/ssl/titlecert/|$work/tls/|" -e "s|/var/cache/nginx/titlecert|$work/cache|" \
-    "$site" > site.conf
-changed=$(diff "$site" site.conf | grep -c '^> *[^# ]')
-truth "the site file needed only its ports, certificate paths and cache directory changed ($changed lines)" \
-  test "$changed" -le 6
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
+site_for() { # site_for P80 P443: the example with this test's ports, certificates and cache
+  sed -e "s|server 127.0.0.1:8080;|server 127.0.0.1:$vport;|" \
+      -e "s|listen 80;|listen 127.0.0.1:$1;|" -e "s|listen 443 ssl http2;|listen 127.0.0.1:$2 ssl http2;|" \
+      -e '/listen \[::\]/d' -e "s|/etc/ssl/titlecert/|$work/tls/|" -e "s|/var/cache/nginx/titlecert|$work/cache|" \
+      "$site" > site.conf
+}
 cat > nginx.conf <<CONF
 $user_line
 worker_processes 1;
@@ -59,13 +57,30 @@ http {
     include $work/site.conf;
 }
 CONF
+p80=$(free_port) p443=$(free_port)
+site_for "$p80" "$p443"
+changed=$(diff "$site" site.conf | grep -c '^> *[^# ]')
+truth "the site file needed only its ports, certificate paths and cache directory changed ($changed lines)" \
+  test "$changed" -le 6
 check "nginx -t accepts the site" 0 "$nginx" -t -p "$work" -e "$work/logs/error.log" -c "$work/nginx.conf"
-"$nginx" -p "$work" -e "$work/logs/error.log" -c "$work/nginx.conf" -g 'daemon off;' 2>logs/stderr &
-ngx=$!
+# start it; another test may take a port between the choice and the bind: then choose again
+up=1
+for try in 1 2 3 4 5; do
+  if [ "$try" -gt 1 ]; then p80=$(free_port) p443=$(free_port); site_for "$p80" "$p443"; fi
+  [ "$p80" = "$p443" ] && continue
+  : > logs/error.log
+  "$nginx" -p "$work" -e "$work/logs/error.log" -c "$work/nginx.conf" -g 'daemon off;' 2>logs/stderr &
+  ngx=$!
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null --max-time 2 --resolve "zcyz.example.gov.cn:$p443:127.0.0.1" --cacert tls/fullchain.pem \
+      "https://zcyz.example.gov.cn:$p443/" && { up=0; break 2; }
+    kill -0 "$ngx" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$ngx" 2>/dev/null; wait "$ngx" 2>/dev/null; ngx=""
+done
 H=zcyz.example.gov.cn
 R=(--resolve "$H:$p443:127.0.0.1" --resolve "$H:$p80:127.0.0.1" --cacert tls/fullchain.pem --max-time 5)
-up=1
-for _ in $(seq 1 50); do curl -s -o /dev/null "${R[@]}" "https://$H:$p443/" && { up=0; break; }; sleep 0.1; done
 truth "nginx serves on 127.0.0.1" test $up = 0
 check "plain HTTP redirects to HTTPS" 0 curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "${R[@]}" "http://$H:$p80/v"
 has "301 to the https address" out.txt "^301 https://$H/v"

@@ -8,13 +8,13 @@ check() { # check DESCRIPTION EXPECTED_STATUS COMMAND...
   "$@" >out.txt 2>err.txt; local got=$?
   n=$((n + 1))
   if [ "$got" = "$want" ]; then echo "ok $n - $desc"; else
-    { echo "not ok $n - $desc (exit $got, want $want)"; sed 's/^/# /' err.txt out.txt | head -20; } | both
+    { echo "not ok $n - $desc (exit $got, want $want)"; awk '{ print "# " $0 }' err.txt out.txt | head -20; } | both
     failed=$((failed + 1)); fi
 }
 has() { # has DESCRIPTION FILE PATTERN
   n=$((n + 1))
   if grep -q -- "$3" "$2"; then echo "ok $n - $1"; else
-    { echo "not ok $n - $1 (no '$3')"; sed 's/^/# /' "$2" | head -20; } | both; failed=$((failed + 1)); fi
+    { echo "not ok $n - $1 (no '$3')"; awk '{ print "# " $0 }' "$2" | head -20; } | both; failed=$((failed + 1)); fi
 }
 truth() { # truth DESCRIPTION COMMAND... (ok when the command succeeds)
   local desc=$1; shift
