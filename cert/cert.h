@@ -79,6 +79,8 @@ enum tc_err {
     TC_ERR_CRYPTO_INIT = 501, /* sodium_init failed */
     TC_ERR_QR = 502,          /* the QR encoder failed (data too large for any version) */
     TC_ERR_INTERNAL = 503,
+    TC_ERR_TIMEOUT = 504,     /* work passed its time limit (an image that takes too long) */
+    TC_ERR_BUSY = 505,        /* a bounded pool or budget is full: try again later */
 };
 
 /* A stable English sentence for an error code; never NULL. */

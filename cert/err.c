@@ -54,6 +54,8 @@ static const struct err_row rows[] = {
     {TC_ERR_CRYPTO_INIT, "TC_ERR_CRYPTO_INIT", "libsodium failed to initialise"},
     {TC_ERR_QR, "TC_ERR_QR", "QR encoding failed"},
     {TC_ERR_INTERNAL, "TC_ERR_INTERNAL", "internal error"},
+    {TC_ERR_TIMEOUT, "TC_ERR_TIMEOUT", "took longer than its time limit"},
+    {TC_ERR_BUSY, "TC_ERR_BUSY", "busy: try again later"},
 };
 
 static const struct err_row *find(enum tc_err err)

@@ -191,7 +191,7 @@ out:
 static const char serve_help[] =
     "Usage: " PROG " serve --bundle FILE --root ROOT.pub [--listen 127.0.0.1:8080] [--web DIR]\n"
     "                        [--state DIR] [--min-trust-list N] [--max-age SECONDS] [--stale-ok]\n"
-    "                        [--threads N] [--access-log FILE]\n"
+    "                        [--threads N] [--access-log FILE] [limits]\n"
     "Serves the JSON API and the public verification page:\n"
     "  POST /api/v1/verify        {\"payload\": \"TC1:...\", \"unit\": \"USCC\", \"at\": \"YYYY-MM-DD\"}\n"
     "  POST /api/v1/verify-image  a PNG or JPEG holding the QR code (?unit=&at= optional)\n"
@@ -206,6 +206,16 @@ static const char serve_help[] =
     "maximum age (--max-age, default from its profile: 7 days) verification answers 503\n"
     "status_stale and /healthz 503; --stale-ok answers with a status_stale note instead.\n"
     "Listens on 127.0.0.1 unless told otherwise.\n"
+    "Limits (defaults in brackets):\n"
+    "  --connection-limit N     connections in all [1024]\n"
+    "  --per-address-limit N    connections and requests in progress per client address [64]\n"
+    "  --idle-timeout SECONDS   close idle connections [15]\n"
+    "  --trusted-proxy ADDR     the front proxy's address: its X-Real-IP (or last\n"
+    "                           X-Forwarded-For) is the client address for the limits\n"
+    "  --image-threads N        threads decoding uploaded images [2]\n"
+    "  --image-queue N          images waiting for them; more are answered 503 busy [8]\n"
+    "  --image-memory MIB       image bodies held at once [64]\n"
+    "  --image-timeout MS       time limit per image [2000]\n"
     "The page is read from --web DIR, else $TITLECERT_WEB_DIR, else " TITLECERT_DATADIR "/web.\n";
 
 /* The checks a person can act on, made before the server starts: where the page files were
@@ -251,7 +261,13 @@ static int cmd_serve(int argc, char **argv)
         {"max-age", required_argument, 0, 'm'}, {"threads", required_argument, 0, 't'},
         {"access-log", required_argument, 0, 'a'}, {"help", no_argument, 0, 'h'},
         {"state", required_argument, 0, 's'},   {"min-trust-list", required_argument, 0, 'M'},
-        {"stale-ok", no_argument, 0, 'S'},      {0, 0, 0, 0}};
+        {"stale-ok", no_argument, 0, 'S'},
+        {"connection-limit", required_argument, 0, 1}, {"per-address-limit", required_argument, 0, 2},
+        {"idle-timeout", required_argument, 0, 3},     {"trusted-proxy", required_argument, 0, 4},
+        {"image-threads", required_argument, 0, 5},    {"image-queue", required_argument, 0, 6},
+        {"image-memory", required_argument, 0, 7},     {"image-timeout", required_argument, 0, 8},
+        {0, 0, 0, 0}};
+    unsigned char proxy_bin[sizeof(struct in6_addr)];
     struct tc_server_config cfg;
     char state_buf[4096];
     memset(&cfg, 0, sizeof cfg);
@@ -287,6 +303,31 @@ static int cmd_serve(int argc, char **argv)
             if (*end || !*optarg || cfg.max_age == 0)
                 return usage_error("serve", "--max-age takes seconds, at least 1 (--stale-ok "
                                             "serves stale status with a warning)");
+            break;
+        case 1: case 2: case 3: case 5: case 6: case 7: case 8: {
+            static const char *const names[] = {"", "--connection-limit", "--per-address-limit",
+                                                "--idle-timeout", "", "--image-threads",
+                                                "--image-queue", "--image-memory", "--image-timeout"};
+            static const long max[] = {0, 100000, 100000, 3600, 0, 64, 10000, 65536, 60000};
+            long v = strtol(optarg, &end, 10);
+            if (*end || !*optarg || v < 1 || v > max[c]) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "%s takes a number from 1 to %ld", names[c], max[c]);
+                return usage_error("serve", msg);
+            }
+            if (c == 1) cfg.connection_limit = (int)v;
+            if (c == 2) cfg.per_ip_limit = (int)v;
+            if (c == 3) cfg.timeout = (int)v;
+            if (c == 5) cfg.image_threads = (int)v;
+            if (c == 6) cfg.image_queue = (int)v;
+            if (c == 7) cfg.image_memory = (uint64_t)v << 20;
+            if (c == 8) cfg.image_timeout_ms = (unsigned)v;
+            break;
+        }
+        case 4:
+            if (inet_pton(AF_INET, optarg, proxy_bin) != 1 && inet_pton(AF_INET6, optarg, proxy_bin) != 1)
+                return usage_error("serve", "--trusted-proxy takes an IPv4 or IPv6 address");
+            cfg.trusted_proxy = optarg;
             break;
         case 's': cfg.state_dir = optarg; break;
         case 'S': cfg.stale_ok = true; break;

@@ -13,6 +13,7 @@
  *
  * Nothing here can read a secret key; access-log lines name the certificate id, never a person.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -29,6 +30,7 @@
 
 #include "server.h"
 
+#define ADDR_SLOTS 4096 /* counters of requests in progress, by client address hash */
 #define METHOD_GET 1
 #define METHOD_POST 2
 #define N_BUCKETS 10
@@ -52,7 +54,10 @@ struct tc_server {
     atomic_ulong hist[N_BUCKETS + 1], hist_count;
     atomic_ullong hist_sum_us;
     struct tc_state st; /* accepted so far; under lock */
-    atomic_ulong refused_rollback, stale_refusals;
+    atomic_ulong refused_rollback, stale_refusals, images_busy, images_timeout, too_many;
+    struct tc_image_pool *images;
+    atomic_ullong image_bytes; /* image bodies held now, against cfg.image_memory */
+    atomic_uint per_addr[ADDR_SLOTS]; /* requests in progress per client address (hashed) */
     FILE *log;
     pthread_mutex_t log_lock;
     char *web_index, *web_js, *web_css;
@@ -69,7 +74,14 @@ struct req {
     uint64_t cert_id;
     unsigned status;
     const char *route; /* a fixed route name for the log, never the requested path */
+    /* the image path (verify_image) */
+    int image_state;
+    struct tc_image_job job;
+    struct MHD_Connection *conn;
+    size_t reserved;   /* bytes of the image memory budget this body holds */
+    int slot;          /* in-progress counter of the client address, or -1 */
 };
+enum { IMAGE_NONE, IMAGE_QUEUED, IMAGE_DONE };
 
 /* The route a request's path falls under, as logged: the raw path is the client's text (it can
  * hold a line break, a name or an ID number) and is never written anywhere. */
@@ -354,6 +366,17 @@ static enum MHD_Result verify_json(struct tc_server *s, struct MHD_Connection *c
     return send_json(c, r, 200, out);
 }
 
+/* The image path answers in two steps: the upload is complete, the query is checked and the
+ * image is queued for the decoding pool while the connection is suspended (503 busy when the
+ * pool's queue is full); the pool's worker resumes it, and the second step verifies what it
+ * found. Verify, health and page requests never wait behind an image. */
+static void image_done(struct tc_image_job *j)
+{
+    struct req *r = j->owner;
+    r->image_state = IMAGE_DONE;
+    MHD_resume_connection(r->conn);
+}
+
 static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *c, struct req *r)
 {
     /* the query is checked as the JSON body is, before the image is looked at */
@@ -370,12 +393,32 @@ static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *
     }
     if (at && *at && (code = tc_day_input(at, &o.at, &msg)) != NULL)
         return send_error(c, r, 400, code, msg);
-    char *text = NULL;
-    enum tc_err e = tc_image_decode_qr((const uint8_t *)r->body, r->len, &text);
+    if (r->image_state == IMAGE_NONE) {
+        r->job.data = (const uint8_t *)r->body, r->job.len = r->len;
+        r->job.done = image_done, r->job.owner = r;
+        r->conn = c;
+        if (tc_image_pool_submit(s->images, &r->job) != TC_OK) {
+            s->images_busy++;
+            return send_error(c, r, 503, "busy", "image checks are busy: try again shortly");
+        }
+        r->image_state = IMAGE_QUEUED;
+        MHD_suspend_connection(c);
+        return MHD_YES;
+    }
+    char *text = r->job.text;
+    r->job.text = NULL;
+    enum tc_err e = r->job.err;
     if (e == TC_ERR_TYPE)
         return send_error(c, r, 415, "unsupported_image", "send a PNG or JPEG image");
     if (e == TC_ERR_SIZE_LIMIT)
-        return send_error(c, r, 413, "too_large", "the image is too large");
+        return send_error(c, r, 413, "too_large",
+                          "the image is too large (at most 16 megapixels, 8 MiB and 64 JPEG scans)");
+    if (e == TC_ERR_TIMEOUT) {
+        s->images_timeout++;
+        return send_error(c, r, 422, "image_too_slow", "the image took too long to read");
+    }
+    if (e == TC_ERR_BUSY)
+        return send_error(c, r, 503, "busy", "image checks are busy: try again shortly");
     if (e == TC_ERR_NOT_FOUND)
         return send_error(c, r, 422, "no_qr_code", "no QR code found in the image");
     if (e != TC_OK)
@@ -541,6 +584,90 @@ static enum MHD_Result page(struct tc_server *s, struct MHD_Connection *c, struc
     return send_error(c, r, 404, "not_found", "no such page");
 }
 
+/* The client's address: the peer's, or for connections from the trusted proxy the address it
+ * passes on (X-Real-IP, else the last X-Forwarded-For entry), when that is an address. */
+static void client_address(const struct tc_server *s, struct MHD_Connection *c,
+                           char out[INET6_ADDRSTRLEN])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    out[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, INET6_ADDRSTRLEN);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, INET6_ADDRSTRLEN);
+    if (!s->cfg.trusted_proxy || strcmp(out, s->cfg.trusted_proxy) != 0)
+        return;
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Real-IP");
+    if (!h) {
+        const char *x = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+        const char *last = x ? strrchr(x, ',') : NULL;
+        h = last ? last + 1 : x;
+    }
+    if (!h)
+        return;
+    while (*h == ' ')
+        h++;
+    char cand[INET6_ADDRSTRLEN];
+    size_t n = strcspn(h, " ,");
+    unsigned char bin[sizeof(struct in6_addr)];
+    if (n == 0 || n >= sizeof cand)
+        return;
+    memcpy(cand, h, n);
+    cand[n] = '\0';
+    if (inet_pton(AF_INET, cand, bin) == 1 || inet_pton(AF_INET6, cand, bin) == 1)
+        memcpy(out, cand, n + 1);
+}
+
+static int addr_slot(const char *addr)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *addr; addr++)
+        h = (h ^ (uint8_t)*addr) * 16777619u;
+    return (int)(h % ADDR_SLOTS);
+}
+
+/* Image bodies are held in memory until decoded: they count against a budget. */
+static bool reserve_image(struct tc_server *s, struct req *r, size_t total)
+{
+    if (total <= r->reserved)
+        return true;
+    size_t more = total - r->reserved;
+    unsigned long long was = atomic_fetch_add(&s->image_bytes, more);
+    if (was + more > s->cfg.image_memory) {
+        atomic_fetch_sub(&s->image_bytes, more);
+        return false;
+    }
+    r->reserved = total;
+    return true;
+}
+
+/* The checks made on the headers, before any body is read; a refusal is answered at once and the
+ * connection closed (MHD does not read a body it was not asked for). */
+static enum MHD_Result first_call(struct tc_server *s, struct MHD_Connection *c, struct req *r,
+                                  const char *url)
+{
+    char addr[INET6_ADDRSTRLEN];
+    client_address(s, c, addr);
+    r->slot = addr_slot(addr);
+    if (atomic_fetch_add(&s->per_addr[r->slot], 1) + 1 > (unsigned)s->cfg.per_ip_limit) {
+        s->too_many++;
+        return send_error(c, r, 429, "too_many_requests",
+                          "too many requests in progress from this address");
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+    if (declared > r->limit)
+        return send_error(c, r, 413, "too_large", "the request body is too large");
+    if (r->limit == TC_IMAGE_MAX_BYTES && !reserve_image(s, r, (size_t)declared)) {
+        s->images_busy++;
+        return send_error(c, r, 503, "busy", "image checks are busy: try again shortly");
+    }
+    (void)url;
+    return MHD_YES;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **state)
@@ -554,16 +681,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &r->start);
         r->route = route_of(url);
+        r->slot = -1;
         r->method = !strcmp(method, "GET") || !strcmp(method, "HEAD") ? METHOD_GET
                     : !strcmp(method, "POST")                          ? METHOD_POST
                                                                        : 0;
         r->limit = !strcmp(url, "/api/v1/verify-image") ? TC_IMAGE_MAX_BYTES : TC_VERIFY_BODY_MAX;
         *state = r;
-        return MHD_YES;
+        return first_call(s, c, r, url);
     }
+    if (r->status) /* answered on the headers: nothing more is read */
+        return MHD_YES;
     if (*upload_size) { /* body, bounded */
-        if (r->len + *upload_size > r->limit) {
+        if (r->len + *upload_size > r->limit ||
+            (r->limit == TC_IMAGE_MAX_BYTES && !reserve_image(s, r, r->len + *upload_size))) {
+            /* a body without Content-Length that grows past its limit: the connection is closed */
             r->too_big = true;
+            return MHD_NO;
         } else {
             if (r->len + *upload_size > r->cap) {
                 size_t cap = r->cap ? r->cap : 4096;
@@ -634,6 +767,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **state,
         logf_(s, true, "%s %s %u %s %llu %.2fms\n", when, r->route, r->status,
               r->verdict ? r->verdict : "-", (unsigned long long)r->cert_id, secs * 1e3);
     }
+    if (r->reserved)
+        atomic_fetch_sub(&s->image_bytes, r->reserved);
+    if (r->slot >= 0)
+        atomic_fetch_sub(&s->per_addr[r->slot], 1);
+    free(r->job.text);
     free(r->body);
     free(r);
     *state = NULL;
@@ -701,13 +839,33 @@ enum tc_err tc_server_start(struct tc_server **out, const struct tc_server_confi
         e = TC_ERR_NOT_FOUND;
         goto fail;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    /* defaults for what the caller left unset */
+    if (!s->cfg.connection_limit)
+        s->cfg.connection_limit = 1024;
+    if (!s->cfg.per_ip_limit)
+        s->cfg.per_ip_limit = 64;
+    if (!s->cfg.image_threads)
+        s->cfg.image_threads = 2;
+    if (!s->cfg.image_queue)
+        s->cfg.image_queue = 8;
+    if (!s->cfg.image_memory)
+        s->cfg.image_memory = 64u << 20;
+    if (!s->cfg.image_timeout_ms)
+        s->cfg.image_timeout_ms = 2000;
+    if ((e = tc_image_pool_start(&s->images, (size_t)s->cfg.image_threads, (size_t)s->cfg.image_queue,
+                                 (uint64_t)s->cfg.image_timeout_ms * 1000000u)) != TC_OK) {
+        *why = "the image decoding threads";
+        goto fail;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     s->d = MHD_start_daemon(
         flags, cfg->addr.sin_port ? ntohs(cfg->addr.sin_port) : 8080, NULL, NULL, handle, s,
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(cfg->threads ? cfg->threads : 2), MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)1024, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)(cfg->per_ip_limit ? cfg->per_ip_limit : 256), MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->cfg.connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        /* behind the trusted proxy every connection is the proxy's: count per client instead */
+        (unsigned)(s->cfg.trusted_proxy ? 0 : s->cfg.per_ip_limit), MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(cfg->timeout ? cfg->timeout : 15), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(64u << 10), MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
     if (!s->d) {
@@ -741,6 +899,8 @@ void tc_server_stop(struct tc_server *s)
 {
     if (!s)
         return;
+    /* the pool first: it resumes every connection it suspended, which MHD needs before it stops */
+    tc_image_pool_stop(s->images);
     if (s->d)
         MHD_stop_daemon(s->d);
     if (s->log)

@@ -23,10 +23,37 @@ struct tc_server_config {
     const char *state_dir;    /* where the accepted versions are kept (tc_state_*) */
     uint64_t min_trust_list;  /* refuse bundles embedding an older trust list */
     int threads;              /* worker threads (default 2) */
-    int per_ip_limit;         /* connections per client address (default 256) */
+    int connection_limit;     /* connections in all (default 1024) */
+    int per_ip_limit;         /* requests in progress per client address (default 64) */
     int timeout;              /* idle connection timeout, seconds (default 15) */
+    /* the front proxy (nginx): connections from this address are counted per address by its
+     * X-Real-IP (else the last X-Forwarded-For) header; no header is trusted from anyone else */
+    const char *trusted_proxy;
+    int image_threads;        /* image decoding threads (default 2) */
+    int image_queue;          /* images waiting for one (default 8); more: 503 busy */
+    uint64_t image_memory;    /* bytes of image bodies in memory at once (default 64 MiB) */
+    unsigned image_timeout_ms;/* per-image decoding time limit (default 2000 ms) */
     FILE *access_log;         /* default stderr */
 };
+
+/* The image decoding pool (imagepool.c). done() runs on the worker thread with err and text set
+ * (text malloc'd, the callee's). */
+struct tc_image_job {
+    const uint8_t *data;
+    size_t len;
+    enum tc_err err;
+    char *text;
+    void (*done)(struct tc_image_job *j);
+    void *owner;
+    struct tc_image_job *next;
+};
+struct tc_image_pool;
+enum tc_err tc_image_pool_start(struct tc_image_pool **p, size_t threads, size_t capacity,
+                                uint64_t timeout_ns);
+/* Queues a job, or TC_ERR_BUSY at once when capacity jobs already wait. */
+enum tc_err tc_image_pool_submit(struct tc_image_pool *p, struct tc_image_job *j);
+/* Finishes the jobs being decoded, answers those waiting with TC_ERR_BUSY, joins the threads. */
+void tc_image_pool_stop(struct tc_image_pool *p);
 
 struct tc_server;
 /* Loads and verifies the bundle, checks it against the state (no rollback), reads the page,

@@ -188,9 +188,23 @@ enum tc_err tc_verify_request_parse(const char *body, size_t len, struct tc_veri
 
 /* Finds a QR code in a PNG or JPEG image and returns its text (malloc'd) in *text. TC_ERR_TYPE for
  * other formats, TC_ERR_NOT_FOUND when the image holds none; TC_ERR_SIZE_LIMIT over
- * TC_IMAGE_MAX_BYTES or TC_IMAGE_MAX_PIXELS. */
+ * TC_IMAGE_MAX_BYTES, the pixel limit or (JPEG) the scan limit; TC_ERR_TIMEOUT past the
+ * deadline. The pixel limit is sized for phone photos of a QR code (12 Mpx is common, 16 Mpx
+ * the most a phone writes by default); images over TC_IMAGE_SCAN_PIXELS are scaled down before
+ * the QR is looked for (JPEG by libjpeg's DCT scaling, PNG by averaging). */
 #define TC_IMAGE_MAX_BYTES (8u << 20)
-#define TC_IMAGE_MAX_PIXELS (24u << 20)
+#define TC_IMAGE_MAX_PIXELS (16u << 20)
+#define TC_IMAGE_MAX_SCANS 64 /* a progressive JPEG has about 10 scans */
+#define TC_IMAGE_SCAN_PIXELS (4u << 20)
+struct tc_image_limits {
+    uint64_t max_pixels;  /* default TC_IMAGE_MAX_PIXELS */
+    int max_scans;        /* default TC_IMAGE_MAX_SCANS */
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC nanoseconds; 0: none */
+};
+enum tc_err tc_image_decode_qr_limited(const uint8_t *img, size_t len,
+                                       const struct tc_image_limits *lim, char **text);
 enum tc_err tc_image_decode_qr(const uint8_t *img, size_t len, char **text);
+/* CLOCK_MONOTONIC now, in nanoseconds */
+uint64_t tc_monotonic_ns(void);
 
 #endif

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# http_limits.sh - hostile uploads and connections cannot stall the verifier: image decoding runs
+# in its own bounded pool, so while hostile images upload, /healthz and /api/v1/verify answer
+# within 100 ms; a progressive JPEG with its AC scan repeated thousands of times is refused at
+# the scan limit, a PNG declaring too many pixels at its header, an oversized body with 413
+# before it is read; a full image queue is 503 busy; per-address limits count the client the
+# trusted proxy names, and no one else's header. Prints TAP.
+# usage: http_limits.sh KEYS ISSUER VERIFIER DATA_DIR HOSTILE_IMAGES
+set -u
+keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") data=$(realpath "$4")
+hostile=$(realpath "$5")
+here=$(dirname "$(realpath "$0")")
+. "$here/tap.sh"
+. "$here/gs_fixture.sh"
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; jobs -p | xargs -r kill 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work" || exit 2
+gs_fixture
+"$hostile" scans scans.jpg 2000
+"$hostile" bomb bomb.png 6000 4000   # 24 Mpx declared in 23 KB
+"$hostile" bomb big.png 4000 4000    # 16 Mpx: allowed, and the most expensive allowed
+head -c $((20 << 20)) /dev/zero > 20m.bin
+P="{\"payload\":\"$(cat "certs/${ids[1]}.txt")\"}"
+ms() { awk -v t="$1" 'BEGIN { printf "%d", t * 1000 }'; }
+
+start_server
+truth "the server starts" [ -n "$server" ]
+code() { curl -s --max-time 10 -o out.json -w '%{http_code}' "$@"; }
+truth "a progressive JPEG with its AC scan repeated 2000 times is refused (413, the scan limit)" \
+  [ "$(code -X POST --data-binary @scans.jpg "$U/api/v1/verify-image")" = 413 ]
+truth "a PNG declaring 24 Mpx is refused at its header (413)" \
+  [ "$(code -X POST --data-binary @bomb.png "$U/api/v1/verify-image")" = 413 ]
+t=$(curl -s --max-time 10 -o out.json -w '%{http_code} %{size_upload} %{time_total}' -X POST --data-binary @20m.bin "$U/api/v1/verify-image")
+truth "a 20 MiB upload is answered 413 at once, before its body is sent ($t)" \
+  [ "${t%% *}" = 413 -a "$(echo "$t" | awk '{print $2 < 1048576}')" = 1 ]
+
+# 4 hostile images uploading at once, while health and verify are timed
+uploads=()
+for i in 1 2 3 4; do
+  f=scans.jpg; [ $((i % 2)) = 0 ] && f=big.png
+  ( for _ in 1 2 3; do curl -s --max-time 20 -o /dev/null -w '%{http_code}\n' -X POST --data-binary @$f "$U/api/v1/verify-image"; done >> hostile.txt ) &
+  uploads+=($!)
+done
+sleep 0.05
+worst=0
+for _ in $(seq 1 20); do
+  a=$(curl -s --max-time 5 -o /dev/null -w '%{time_total}' "$U/healthz")
+  b=$(curl -s --max-time 5 -o /dev/null -w '%{time_total}' -X POST -d "$P" "$U/api/v1/verify")
+  for x in $a $b; do [ "$(ms "$x")" -gt "$worst" ] && worst=$(ms "$x"); done
+  sleep 0.02
+done
+wait "${uploads[@]}"
+echo "# slowest /healthz or /api/v1/verify while hostile images uploaded: $worst ms"
+echo "# hostile uploads answered: $(sort hostile.txt | uniq -c | tr '\n' ' ')"
+truth "while 4 hostile images upload, /healthz and /api/v1/verify answer within 100 ms (slowest $worst ms)" \
+  [ "$worst" -le 100 ]
+truth "every hostile upload was answered (none hung)" [ "$(wc -l < hostile.txt)" = 12 ]
+kill "$server"; wait "$server" 2>/dev/null; server=""
+
+# a full image queue is 503 busy at once, not a wait
+STATE=state2 start_server --image-threads 1 --image-queue 1
+uploads=()
+for i in $(seq 1 8); do
+  curl -s --max-time 20 -o /dev/null -w '%{http_code}\n' -X POST --data-binary @big.png "$U/api/v1/verify-image" >> busy.txt &
+  uploads+=($!)
+done
+wait "${uploads[@]}"
+truth "busy: with one image thread and a queue of one, 8 uploads at once get some 503 busy ($(sort busy.txt | uniq -c | tr '\n' ' '))" \
+  grep -q '^503$' busy.txt
+truth "and the others are answered (422: no QR code in the grey image)" grep -q '^422$' busy.txt
+curl -s --max-time 2 -o metrics.txt "$U/metrics"
+kill "$server"; wait "$server" 2>/dev/null; server=""
+
+# per-address limits, with and without a trusted proxy. A slow upload (curl --limit-rate) holds
+# one request in progress for a few seconds.
+head -c 6000 /dev/zero > slow.bin
+STATE=state3 start_server --per-address-limit 1 --trusted-proxy 127.0.0.1
+curl -s --max-time 10 -o /dev/null --limit-rate 2000 -H 'X-Real-IP: 192.0.2.7' -X POST \
+  --data-binary @slow.bin "$U/api/v1/verify" & slow=$!
+sleep 0.5
+truth "--trusted-proxy: a second request for the same client address is 429" \
+  [ "$(code -H 'X-Real-IP: 192.0.2.7' "$U/healthz")" = 429 -a "$(python3 -c "import json; print(json.load(open('out.json'))['error'])")" = too_many_requests ]
+truth "--trusted-proxy: another client behind the same proxy is served" \
+  [ "$(code -H 'X-Real-IP: 192.0.2.8' "$U/healthz")" = 200 ]
+truth "--trusted-proxy: X-Forwarded-For's last entry counts when X-Real-IP is absent" \
+  [ "$(code -H 'X-Forwarded-For: 198.51.100.1, 192.0.2.7' "$U/healthz")" = 429 ]
+kill $slow 2>/dev/null; wait $slow 2>/dev/null
+kill "$server"; wait "$server" 2>/dev/null; server=""
+STATE=state4 start_server --per-address-limit 1
+curl -s --max-time 10 -o /dev/null --limit-rate 2000 -X POST --data-binary @slow.bin "$U/api/v1/verify" & slow=$!
+sleep 0.5
+# (here the second connection from the address is already refused by the connection limit)
+got=$(code -H 'X-Real-IP: 192.0.2.9' "$U/healthz")
+truth "without --trusted-proxy a client's X-Real-IP is not believed: still the same address, refused ($got)" \
+  [ "$got" = 429 -o "$got" = 000 ]
+kill $slow 2>/dev/null; wait $slow 2>/dev/null
+kill "$server"; wait "$server" 2>/dev/null; server=""
+check "--per-address-limit 0 is refused with the range" 2 "$verifier" serve --bundle live.bundle --root root.pub \
+  --state state5 --per-address-limit 0
+has "naming the option" err.txt "per-address-limit takes a number"
+finish
