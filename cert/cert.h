@@ -74,6 +74,7 @@ enum tc_err {
     TC_ERR_REFUSED = 600,     /* a rule refused the request (the refusal names the rule) */
     TC_ERR_STORE = 601,       /* the store failed (SQLite's message is on the handle) */
     TC_ERR_SCHEMA = 602,      /* the store's schema is newer than this program */
+    TC_ERR_SCHEMA_OLD = 603,  /* the store's schema is older: titlecert-issuer migrate upgrades it */
 
     TC_ERR_NOMEM = 500,
     TC_ERR_CRYPTO_INIT = 501, /* sodium_init failed */

@@ -2,6 +2,7 @@
  * cli.c - what every titlecert program's main() shares: the subcommand table dispatch, top-level
  * usage, and the "program: what: why" error lines with their exit statuses.
  */
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +12,12 @@
 
 int tc_cli_fail(const char *prog, const char *what, enum tc_err e)
 {
-    fprintf(stderr, "%s: %s: %s\n", prog, what, tc_strerror(e));
+    /* an I/O error keeps the system's reason ("No space left on device"), which says what to do */
+    int saved = errno;
+    if (e == TC_ERR_IO && saved != 0)
+        fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(saved));
+    else
+        fprintf(stderr, "%s: %s: %s\n", prog, what, tc_strerror(e));
     return TC_EXIT_USAGE;
 }
 

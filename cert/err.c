@@ -50,6 +50,7 @@ static const struct err_row rows[] = {
     {TC_ERR_REFUSED, "TC_ERR_REFUSED", "refused by a rule"},
     {TC_ERR_STORE, "TC_ERR_STORE", "the store failed"},
     {TC_ERR_SCHEMA, "TC_ERR_SCHEMA", "the store was written by a newer version"},
+    {TC_ERR_SCHEMA_OLD, "TC_ERR_SCHEMA_OLD", "the store's schema is older than this program's: run 'titlecert-issuer migrate --db FILE' (it backs the store up first)"},
     {TC_ERR_NOMEM, "TC_ERR_NOMEM", "out of memory"},
     {TC_ERR_CRYPTO_INIT, "TC_ERR_CRYPTO_INIT", "libsodium failed to initialise"},
     {TC_ERR_QR, "TC_ERR_QR", "QR encoding failed"},

@@ -46,6 +46,12 @@ enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len
                           const struct tc_store_keys *keys, const char **why);
 /* Opens a store, migrating its schema forward. keys may be NULL for read-only use. */
 enum tc_err tc_store_open(struct tc_store **out, const char *path, const struct tc_store_keys *keys);
+/* The same, read-only (show, audit verify): works on a store on read-only media or a copy. */
+enum tc_err tc_store_open_ro(struct tc_store **out, const char *path, const struct tc_store_keys *keys);
+/* Upgrades an older store's schema after a backup (SQLite's online backup API) to
+ * "<path>.schema<N>-<time>.bak" (0600), named in backup. *from and *to are the versions; nothing
+ * is done (backup empty) when the schema is current. */
+enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size, int *from, int *to);
 void tc_store_close(struct tc_store *s);
 /* SQLite's last message for the handle (never holds secrets). */
 const char *tc_store_errmsg(const struct tc_store *s);
@@ -145,6 +151,10 @@ struct tc_cert_row {
     size_t payload_len;
 };
 enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row);
+/* The batch a certificate was issued in (0 for one issued alone or by conversion). */
+enum tc_err tc_cert_batch_of(struct tc_store *s, uint64_t id, int64_t *batch);
+/* The certificate ids of a batch, ascending (malloc'd); TC_ERR_NOT_FOUND for an empty one. */
+enum tc_err tc_batch_certs(struct tc_store *s, int64_t batch, uint64_t **ids, size_t *n);
 
 /* A2: revokes a certificate (reason: fraud, error, other; day), optionally blacklisting its
  * holder from that day until `until` (0: open). The record stays. */

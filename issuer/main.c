@@ -243,13 +243,14 @@ struct opts {
     const char *db, *hash_key, *key, *root, *trust, *out_dir, *base, *penv, *pfile, *out;
     const char *profile, *reason, *date, *until, *bl_reason, *decision, *at, *claims;
     long committee;
-    bool strict_uscc, blacklist, dry_run, quiet, qr;
+    long long batch;
+    bool strict_uscc, blacklist, dry_run, quiet, qr, read_only;
 };
 
 enum {
     O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
-    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_HELP
+    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_HELP
 };
 
 static int parse_opts(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
@@ -267,7 +268,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
         {"claims", required_argument, 0, O_CLAIMS},  {"committee", required_argument, 0, O_COMMITTEE},
         {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
         {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
-        {"qr", no_argument, 0, O_QR},
+        {"qr", no_argument, 0, O_QR},                {"batch", required_argument, 0, O_BATCH},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
@@ -303,6 +304,11 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
         case O_DRY: o->dry_run = true; break;
         case O_QUIET: o->quiet = true; break;
         case O_QR: o->qr = true; break;
+        case O_BATCH:
+            o->batch = strtoll(optarg, &end, 10);
+            if (*end || o->batch < 1)
+                return usage_error(cmd, "--batch takes a batch number (import prints it)");
+            break;
         case O_HELP: fputs(help, stdout); return -1;
         default: return usage_error(cmd, "unknown option");
         }
@@ -368,7 +374,7 @@ static struct tc_store *open_store(const struct opts *o, struct tc_secret **hk,
         }
     }
     struct tc_store *s = NULL;
-    enum tc_err e = tc_store_open(&s, o->db, *keys);
+    enum tc_err e = o->read_only ? tc_store_open_ro(&s, o->db, *keys) : tc_store_open(&s, o->db, *keys);
     if (e != TC_OK) {
         if (e == TC_ERR_PASSPHRASE)
             fprintf(stderr, PROG ": %s: this hash key is not the store's\n", o->db);
@@ -431,6 +437,131 @@ static void print_refusals(const struct tc_refusals *r, const char *file)
     }
     if (r->total > r->n)
         fprintf(stderr, "... and %zu more\n", r->total - r->n);
+}
+
+static int write_outputs(const char *dir, const char *base, uint64_t id, const uint8_t *msg,
+                         size_t len, bool show, int *version);
+static bool parse_id(const char *s, uint64_t *id);
+
+/* Writes the output files of certificates already in the store. On the first failure it stops
+ * and says which certificates have their files, which do not, and the command that writes the
+ * rest: the certificates themselves are issued and stay so. Returns 0 or EXIT_USAGE. */
+static int render_ids(struct tc_store *s, const uint64_t *ids, size_t n, const struct opts *o,
+                      int64_t batch, bool show_qr)
+{
+    int rc = 0;
+    size_t done = 0;
+    for (; done < n && rc == 0; done++) {
+        struct tc_cert_row row;
+        int version = 0;
+        enum tc_err e = tc_cert_get(s, ids[done], &row);
+        if (e != TC_OK) {
+            rc = fail("read back", e);
+            break;
+        }
+        rc = write_outputs(o->out_dir, o->base, row.id, row.payload, row.payload_len, show_qr,
+                           &version);
+        if (rc != 0)
+            break;
+        if (n == 1) {
+            char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX + 1];
+            tc_text_encode(text, sizeof text, row.payload, row.payload_len);
+            tc_link_make(link, sizeof link, o->base, text);
+            printf("  QR version %d at ECC M\n  link:  %s\n  files: %s/%llu.{txt,link,png,svg}\n",
+                   version, link, o->out_dir, (unsigned long long)row.id);
+        } else if (isatty(STDERR_FILENO) && n > 1000 && done % 500 == 0) {
+            fprintf(stderr, "\rwriting files %zu/%zu", done, n);
+        }
+    }
+    if (rc == 0) {
+        if (n > 1)
+            printf("  files: %s/<id>.{txt,link,png,svg} for %zu certificates\n", o->out_dir, n);
+        return 0;
+    }
+    fprintf(stderr,
+            PROG ": the certificates are issued and stored; the files of %zu of %zu were written "
+                 "(%llu failed first)\n",
+            done, n, (unsigned long long)ids[done < n ? done : n - 1]);
+    if (batch > 0)
+        fprintf(stderr, "  write them again with: " PROG " render --db %s --batch %lld --out-dir %s "
+                        "--base-url %s\n", o->db, (long long)batch, o->out_dir, o->base);
+    else
+        fprintf(stderr, "  write them again with: " PROG " render --db %s --out-dir %s --base-url %s "
+                        "%llu\n", o->db, o->out_dir, o->base, (unsigned long long)ids[0]);
+    return EXIT_USAGE;
+}
+
+static const char render_help[] =
+    "Usage: " PROG " render --db FILE --out-dir DIR --base-url URL (--batch B | CERT_ID...)\n"
+    "Writes the output files of certificates already issued, from the store: DIR/<id>.txt\n"
+    "(payload), .link, .png and .svg (the QR code). For a batch whose files could not be written\n"
+    "at import (a full disk, say), or to render again for another verification address. Reads\n"
+    "the store only (a read-only copy works); files are written to a temporary name and renamed.\n";
+
+static int cmd_render(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, "render", render_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.out_dir || !o.base)
+        return usage_error("render", "--out-dir and --base-url are required");
+    if (!o.batch == !(optind < argc))
+        return usage_error("render", "give --batch B or certificate ids, not both");
+    struct tc_store *s = NULL;
+    enum tc_err e = tc_store_open_ro(&s, o.db, NULL);
+    if (e != TC_OK)
+        return fail(o.db, e);
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    if (o.batch) {
+        if ((e = tc_batch_certs(s, o.batch, &ids, &n)) != TC_OK) {
+            if (e == TC_ERR_NOT_FOUND)
+                fprintf(stderr, PROG ": render: no batch %lld in %s\n", o.batch, o.db);
+            else
+                fail("render", e);
+            tc_store_close(s);
+            return EXIT_USAGE;
+        }
+    } else {
+        n = (size_t)(argc - optind);
+        ids = calloc(n, sizeof *ids);
+        for (size_t i = 0; ids && i < n; i++)
+            if (!parse_id(argv[optind + (int)i], &ids[i])) {
+                free(ids);
+                tc_store_close(s);
+                return usage_error("render", "certificate ids are numbers");
+            }
+    }
+    rc = ids ? render_ids(s, ids, n, &o, o.batch, false) : fail("render", TC_ERR_NOMEM);
+    free(ids);
+    tc_store_close(s);
+    return rc;
+}
+
+static const char migrate_help[] =
+    "Usage: " PROG " migrate --db FILE\n"
+    "Upgrades a store written by an older titlecert-issuer to this program's schema. It first\n"
+    "copies the store with SQLite's online backup API to FILE.schema<N>-<time>.bak (mode 0600),\n"
+    "then upgrades it in one transaction per step. Other commands refuse an older store rather\n"
+    "than upgrade it silently.\n";
+
+static int cmd_migrate(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, "migrate", migrate_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    char backup[4096];
+    int from, to;
+    enum tc_err e = tc_store_migrate(o.db, backup, sizeof backup, &from, &to);
+    if (e != TC_OK)
+        return fail(o.db, e);
+    if (!backup[0])
+        printf("%s: schema %d is current; nothing to do\n", o.db, from);
+    else
+        printf("%s: backed up to %s\n%s: schema %d -> %d\n", o.db, backup, o.db, from, to);
+    return 0;
 }
 
 static int write_outputs(const char *dir, const char *base, uint64_t id, const uint8_t *msg,
@@ -633,6 +764,7 @@ static int cmd_records(int argc, char **argv)
 struct progress {
     bool tty;
     time_t last;
+    const char *verb;
 };
 
 static void show_progress(void *ctx, size_t done, size_t total)
@@ -645,7 +777,7 @@ static void show_progress(void *ctx, size_t done, size_t total)
         return;
     p->last = now;
     int width = 30, filled = (int)((double)done / (double)total * width);
-    fprintf(stderr, "\rissuing %zu/%zu [", done, total);
+    fprintf(stderr, "\r%s %zu/%zu [", p->verb ? p->verb : "issuing", done, total);
     for (int i = 0; i < width; i++)
         fputc(i < filled ? '#' : ' ', stderr);
     fprintf(stderr, "] %3d%%%s", (int)(100.0 * (double)done / (double)total),
@@ -695,7 +827,7 @@ static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_is
     }
     if (!(sk = unlock(o->key, o, TC_KEY_ISSUER)))
         goto out;
-    struct progress pr = {isatty(STDERR_FILENO) && n > 1000, 0};
+    struct progress pr = {isatty(STDERR_FILENO) && n > 1000, 0, "issuing"};
     e = tc_issue_commit(s, reqs, n, sk, now, source, show_progress, &pr);
     if (e != TC_OK) {
         fprintf(stderr, PROG ": %s: %s %s; nothing issued\n", source, tc_strerror(e),
@@ -703,28 +835,19 @@ static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_is
         goto out;
     }
     rc = 0;
-    printf("issued %zu certificate%s: %llu .. %llu\n", n, n == 1 ? "" : "s",
-           (unsigned long long)reqs[0].claims.id, (unsigned long long)reqs[n - 1].claims.id);
+    int64_t batch = 0;
+    tc_cert_batch_of(s, reqs[0].claims.id, &batch);
+    printf("issued %zu certificate%s: %llu .. %llu (batch %lld)\n", n, n == 1 ? "" : "s",
+           (unsigned long long)reqs[0].claims.id, (unsigned long long)reqs[n - 1].claims.id,
+           (long long)batch);
     if (o->out_dir) {
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            struct tc_cert_row row;
-            int version = 0;
-            if ((e = tc_cert_get(s, reqs[i].claims.id, &row)) != TC_OK) {
-                rc = fail("read back", e);
-                break;
-            }
-            rc = write_outputs(o->out_dir, o->base, row.id, row.payload, row.payload_len, show_qr,
-                               &version);
-            if (rc == 0 && n == 1) {
-                char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX + 1];
-                tc_text_encode(text, sizeof text, row.payload, row.payload_len);
-                tc_link_make(link, sizeof link, o->base, text);
-                printf("  QR version %d at ECC M\n  link:  %s\n  files: %s/%llu.{txt,link,png,svg}\n",
-                       version, link, o->out_dir, (unsigned long long)row.id);
-            }
-        }
-        if (rc == 0 && n > 1)
-            printf("  files: %s/<id>.{txt,link,png,svg}\n", o->out_dir);
+        uint64_t *ids = malloc(n * sizeof *ids);
+        if (!ids)
+            return fail("outputs", TC_ERR_NOMEM);
+        for (size_t i = 0; i < n; i++)
+            ids[i] = reqs[i].claims.id;
+        rc = render_ids(s, ids, n, o, batch, show_qr);
+        free(ids);
     }
 out:
     tc_refusals_free(&ref);
@@ -959,10 +1082,8 @@ static int cmd_convert(int argc, char **argv)
             printf("issued province-wide certificate %llu; %llu is superseded\n",
                    (unsigned long long)new_id, (unsigned long long)id);
             rc = 0;
-            struct tc_cert_row row;
-            if (o.out_dir && o.base && tc_cert_get(s, new_id, &row) == TC_OK)
-                rc = write_outputs(o.out_dir, o.base, new_id, row.payload, row.payload_len, false,
-                                   NULL);
+            if (o.out_dir && o.base)
+                rc = render_ids(s, &new_id, 1, &o, 0, false);
         }
     }
     tc_keys_secret_close(sk);
@@ -987,7 +1108,7 @@ static int cmd_show(int argc, char **argv)
     if (optind + 1 != argc || !parse_id(argv[optind], &id))
         return usage_error("show", "give one certificate id");
     struct tc_store *s = NULL;
-    enum tc_err e = tc_store_open(&s, o.db, NULL);
+    enum tc_err e = tc_store_open_ro(&s, o.db, NULL); /* reading only: a read-only copy works */
     if (e != TC_OK)
         return fail(o.db, e);
     struct tc_cert_row row;
@@ -1088,6 +1209,7 @@ static int cmd_audit(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     struct tc_secret *hk;
     struct tc_store_keys *keys;
+    o.read_only = true; /* a check reads: it works on a read-only copy of the store */
     struct tc_store *s = open_store(&o, &hk, &keys, true);
     if (!s)
         return EXIT_USAGE;
@@ -1174,6 +1296,8 @@ static const struct tc_cli_command commands[] = {
     {"show", cmd_show, "a certificate in readable Chinese, with status and history"},
     {"audit", cmd_audit, "audit verify: check the append-only event chain (A3)"},
     {"bundle", cmd_bundle, "bundle export: the signed status bundle for verifiers"},
+    {"render", cmd_render, "write the files (payload, link, QR PNG/SVG) of issued certificates"},
+    {"migrate", cmd_migrate, "upgrade an older store's schema, after a backup"},
     {"sign", cmd_sign, "sign one certificate from JSON without a store (payload, link, PNG, SVG)"},
 };
 

@@ -8,12 +8,14 @@
  * edited, deleted or inserted event breaks the chain and cannot be re-chained without the store's
  * key. The chain head goes into every status bundle, which anchors truncation of the tail too.
  */
+#include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "issuer.h"
@@ -146,15 +148,45 @@ enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st)
     return rc == SQLITE_DONE ? TC_OK : db_error(s);
 }
 
-static enum tc_err migrate(struct tc_store *s)
+static int schema_version(struct tc_store *s)
 {
     sqlite3_stmt *st;
-    int version = 0;
+    int version = -1;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return db_error(s);
+        return -1;
     if (sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
+    return version;
+}
+
+/* A store's schema must be this program's: a newer one is refused, an older one is upgraded only
+ * by tc_store_migrate (titlecert-issuer migrate), after a backup, never on the way to another
+ * command. A new, empty file (version 0) gets the schema. */
+static enum tc_err check_schema(struct tc_store *s, bool create)
+{
+    int version = schema_version(s);
+    if (version < 0)
+        return db_error(s);
+    if (version > SCHEMA_VERSION) {
+        snprintf(s->msg, sizeof s->msg, "(schema %d, newer than this program's %d)", version,
+                 SCHEMA_VERSION);
+        return TC_ERR_SCHEMA;
+    }
+    if (version < SCHEMA_VERSION && !(create && version == 0)) {
+        snprintf(s->msg, sizeof s->msg,
+                 "(schema %d, older than this program's %d: run 'titlecert-issuer migrate --db "
+                 "FILE', which backs the store up first)", version, SCHEMA_VERSION);
+        return TC_ERR_SCHEMA_OLD;
+    }
+    return TC_OK;
+}
+
+static enum tc_err migrate(struct tc_store *s)
+{
+    int version = schema_version(s);
+    if (version < 0)
+        return db_error(s);
     if (version > SCHEMA_VERSION)
         return TC_ERR_SCHEMA;
     for (int v = version; v < SCHEMA_VERSION; v++) {
@@ -179,10 +211,26 @@ static enum tc_err open_db(struct tc_store *s, const char *path, int flags)
     if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
         return s->db ? db_error(s) : TC_ERR_NOMEM;
     sqlite3_busy_timeout(s->db, 5000);
+    if (flags & SQLITE_OPEN_READONLY) {
+        /* a WAL store on read-only media has no -shm to map: then read it as immutable */
+        if (schema_version(s) < 0) {
+            sqlite3_close(s->db);
+            s->db = NULL;
+            char *uri = sqlite3_mprintf("file:%s?immutable=1", path);
+            if (!uri)
+                return TC_ERR_NOMEM;
+            int rc = sqlite3_open_v2(uri, &s->db, flags | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL);
+            sqlite3_free(uri);
+            if (rc != SQLITE_OK)
+                return s->db ? db_error(s) : TC_ERR_NOMEM;
+        }
+        return check_schema(s, false);
+    }
     if (tc_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
                          "PRAGMA synchronous=FULL") != TC_OK)
         return TC_ERR_STORE;
-    return migrate(s);
+    enum tc_err e = check_schema(s, flags & SQLITE_OPEN_CREATE);
+    return e == TC_OK ? migrate(s) : e;
 }
 
 static enum tc_err meta_get(struct tc_store *s, const char *key, void **val, size_t *len)
@@ -249,7 +297,86 @@ enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len
     return e;
 }
 
+enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size, int *from, int *to)
+{
+    *from = *to = SCHEMA_VERSION;
+    backup[0] = '\0';
+    if (access(path, F_OK) != 0)
+        return TC_ERR_NOT_FOUND;
+    struct tc_store s;
+    memset(&s, 0, sizeof s);
+    enum tc_err e = TC_OK;
+    if (sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+        e = s.db ? db_error(&s) : TC_ERR_NOMEM;
+        goto out;
+    }
+    sqlite3_busy_timeout(s.db, 5000);
+    if ((*from = schema_version(&s)) < 0) {
+        e = db_error(&s);
+        goto out;
+    }
+    if (*from > SCHEMA_VERSION) {
+        e = TC_ERR_SCHEMA;
+        goto out;
+    }
+    if (*from == SCHEMA_VERSION)
+        goto out; /* nothing to do */
+    /* the backup first, with SQLite's online backup API: a consistent copy, mode 0600 */
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(backup, backup_size, "%s.schema%d-%s.bak", path, *from, when);
+    int fd = open(backup, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        e = TC_ERR_IO;
+        goto out;
+    }
+    close(fd);
+    sqlite3 *dst = NULL;
+    sqlite3_backup *b = NULL;
+    int rc = sqlite3_open_v2(backup, &dst, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK && (b = sqlite3_backup_init(dst, "main", s.db, "main")) != NULL) {
+        rc = sqlite3_backup_step(b, -1);
+        rc = sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    } else {
+        rc = SQLITE_ERROR;
+    }
+    if (rc != SQLITE_OK) {
+        snprintf(s.msg, sizeof s.msg, "(backup to %s: %s)", backup, dst ? sqlite3_errmsg(dst) : "open");
+        sqlite3_close(dst);
+        unlink(backup);
+        e = TC_ERR_STORE;
+        goto out;
+    }
+    sqlite3_close(dst);
+    if ((e = tc_store_exec(&s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+                               "PRAGMA synchronous=FULL")) == TC_OK &&
+        (e = migrate(&s)) == TC_OK)
+        *to = schema_version(&s);
+out:
+    if (e != TC_OK && s.msg[0])
+        fprintf(stderr, "titlecert-issuer: %s: %s\n", path, s.msg);
+    sqlite3_close(s.db);
+    return e;
+}
+
+static enum tc_err store_open(struct tc_store **out, const char *path,
+                              const struct tc_store_keys *keys, int flags);
+
 enum tc_err tc_store_open(struct tc_store **out, const char *path, const struct tc_store_keys *keys)
+{
+    return store_open(out, path, keys, SQLITE_OPEN_READWRITE);
+}
+
+enum tc_err tc_store_open_ro(struct tc_store **out, const char *path, const struct tc_store_keys *keys)
+{
+    return store_open(out, path, keys, SQLITE_OPEN_READONLY);
+}
+
+static enum tc_err store_open(struct tc_store **out, const char *path,
+                              const struct tc_store_keys *keys, int flags)
 {
     *out = NULL;
     if (access(path, F_OK) != 0)
@@ -257,7 +384,7 @@ enum tc_err tc_store_open(struct tc_store **out, const char *path, const struct 
     struct tc_store *s = calloc(1, sizeof *s);
     if (!s)
         return TC_ERR_NOMEM;
-    enum tc_err e = open_db(s, path, SQLITE_OPEN_READWRITE);
+    enum tc_err e = open_db(s, path, flags);
     void *val = NULL;
     size_t len = 0;
     const char *why;
@@ -465,4 +592,54 @@ void tc_refusals_free(struct tc_refusals *r)
 {
     free(r->v);
     memset(r, 0, sizeof *r);
+}
+
+enum tc_err tc_cert_batch_of(struct tc_store *s, uint64_t id, int64_t *batch)
+{
+    sqlite3_stmt *st;
+    enum tc_err e = tc_store_prepare(s, "SELECT coalesce(batch, 0) FROM certificates WHERE id = ?", &st);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(st, 1, (int64_t)id);
+    e = TC_ERR_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *batch = sqlite3_column_int64(st, 0);
+        e = TC_OK;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+enum tc_err tc_batch_certs(struct tc_store *s, int64_t batch, uint64_t **ids, size_t *n)
+{
+    sqlite3_stmt *st;
+    *ids = NULL, *n = 0;
+    enum tc_err e = tc_store_prepare(s, "SELECT id FROM certificates WHERE batch = ? ORDER BY id", &st);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(st, 1, batch);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            uint64_t *grown = realloc(*ids, cap * sizeof **ids);
+            if (!grown) {
+                e = TC_ERR_NOMEM;
+                break;
+            }
+            *ids = grown;
+        }
+        (*ids)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+    }
+    if (e == TC_OK && rc != SQLITE_DONE)
+        e = db_error(s);
+    sqlite3_finalize(st);
+    if (e == TC_OK && *n == 0)
+        e = TC_ERR_NOT_FOUND;
+    if (e != TC_OK) {
+        free(*ids);
+        *ids = NULL, *n = 0;
+    }
+    return e;
 }
