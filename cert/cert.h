@@ -430,6 +430,10 @@ struct tc_profile {
     int exclusivity_years;    /* D2 */
     int max_key_term_years;   /* A1 */
     uint32_t status_max_age;  /* seconds a status bundle stays fresh (status_max_age_days, default 7) */
+    bool basic_title_achievement; /* C5: a basic-level title counts as one quantified achievement
+                                     of a province-wide application (GS §3(二)) */
+    int commitment_years;     /* C6: years a holder who obtained a basic-level title at a township
+                                 unit must serve there (SD §5(二): 5); 0 when the province has none */
 };
 
 /* Parses and validates a profile; on failure *why names the member at fault. */

@@ -135,6 +135,14 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
     if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 90))
         BAD("status_max_age_days");
     p->status_max_age = (uint32_t)(v ? json_integer_value(v) : 7) * 86400u;
+    /* C6: a service commitment for titles obtained at township units, where the province has one */
+    json_t *sc = json_object_get(o, "service_commitment");
+    v = json_object_get(sc, "years");
+    if (sc && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 20))
+        BAD("service_commitment.years");
+    p->commitment_years = sc ? (int)json_integer_value(v) : 0;
+    p->basic_title_achievement =
+        json_is_true(json_object_get(json_object_get(o, "leaving_basic"), "counts_as_achievement"));
 out:
     json_decref(o);
     return e;

@@ -382,6 +382,7 @@ struct record {
     char name[TC_NAME_MAX + 1];
     char unit[TC_USCC_LEN + 1];
     int32_t a, b; /* employment: from, to; assessments: year, passed; ce: year, hours */
+    size_t line;
 };
 
 struct record_rows {
@@ -454,6 +455,7 @@ static void record_row(void *ctx, size_t line, const char *const *f)
     }
     if (!ok)
         return;
+    x.line = line;
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
         struct record *v = realloc(r->v, cap * sizeof *v);
@@ -465,6 +467,42 @@ static void record_row(void *ctx, size_t line, const char *const *f)
         r->cap = cap;
     }
     r->v[r->n++] = x;
+}
+
+/* C6 (SD §5(二)): an employment period that ends at the unit of a holder's service commitment
+ * before the commitment ends is reported as a warning with its line (the records are kept: they
+ * are facts; what follows from them is the department's decision). */
+static enum tc_err warn_commitments(struct tc_store *s, struct record_rows *r)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(
+        s, "SELECT c.id, c.commitment_end, h.name FROM certificates c JOIN holders h ON h.id = "
+           "c.holder WHERE h.id_hash = ? AND c.commit_unit = ? AND c.commitment_end > ? AND "
+           "c.status = 'valid'", &q);
+    if (e != TC_OK)
+        return e;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct record *x = &r->v[i];
+        if (x->b == INT32_MAX)
+            continue; /* still there */
+        sqlite3_bind_blob(q, 1, x->hash, 32, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, x->unit, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 3, x->b);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            char left[11], end[11];
+            tc_day_format(left, x->b);
+            tc_day_format(end, sqlite3_column_int(q, 1));
+            tc_refusals_add(r->ref, x->line, "C6", "to",
+                            "warning: %s leaves %s on %s, before the service commitment of "
+                            "certificate %lld ends on %s (SD §5(二): at least 5 years at the "
+                            "township unit where the title was obtained)",
+                            (const char *)sqlite3_column_text(q, 2), x->unit, left,
+                            (long long)sqlite3_column_int64(q, 0), end);
+        }
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
 }
 
 enum tc_err tc_records_import(struct tc_store *s, const char *kind, const char *path,
@@ -521,6 +559,8 @@ enum tc_err tc_records_import(struct tc_store *s, const char *kind, const char *
     if ((e = commit_with_event(s, e, "records_import", detail)) != TC_OK)
         goto out;
     *imported = r.n;
+    if (r.kind == 0)
+        e = warn_commitments(s, &r);
 out:
     sqlite3_finalize(ins);
     if (r.v)

@@ -260,6 +260,10 @@ static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
                         c->scope.region);
         return TC_OK;
     }
+    /* C6 (SD §5(二)): a title obtained at a township unit binds its holder to serve there */
+    q->commitment_end = p->commitment_years && u.tier == TC_TIER_TOWNSHIP
+                            ? tc_day_add_years(c->obtained_day, p->commitment_years) - 1
+                            : 0;
     /* S3: the scope, given or the default, must admit the holder's own employer on the day
      * obtained: a title that is not valid where it was earned is a wrong certificate */
     unsigned fails = tc_scope_check(p, &c->scope, u.division, u.tier, u.basic_flag, c->employer);
@@ -528,6 +532,22 @@ static enum tc_err prepare_stmts(struct tc_store *s, struct stmts *st)
     return TC_OK;
 }
 
+/* C6: records the service commitment of a certificate, in the issuing transaction */
+static enum tc_err store_commitment(struct tc_store *s, uint64_t id, const char *unit, int32_t end)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "UPDATE certificates SET commit_unit = ?, commitment_end = ? "
+                                        "WHERE id = ?", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_text(q, 1, unit, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 2, end);
+    sqlite3_bind_int64(q, 3, (int64_t)id);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    return e;
+}
+
 enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
                             const struct tc_secret *issuer, uint64_t now, const char *source,
                             tc_progress_fn progress, void *ctx)
@@ -566,6 +586,8 @@ enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, s
             break;
         e = store_one(s, &st, c, hash, msg, len, tc_keys_secret_pub(issuer)->kid, reqs[i].approval,
                       batch, "valid", 0, now, "issue");
+        if (e == TC_OK && reqs[i].commitment_end)
+            e = store_commitment(s, c->id, c->employer, reqs[i].commitment_end);
         sodium_memzero(hash, sizeof hash);
         if (progress && (i % 1000 == 999 || i + 1 == n))
             progress(ctx, i + 1, n);
@@ -588,7 +610,8 @@ enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row
 {
     sqlite3_stmt *q;
     enum tc_err e = tc_store_prepare(s, "SELECT status, successor, predecessor, reason, "
-                                        "status_day, payload FROM certificates WHERE id = ?",
+                                        "status_day, payload, commitment_end FROM certificates "
+                                        "WHERE id = ?",
                                      &q);
     if (e != TC_OK)
         return e;
@@ -603,6 +626,7 @@ enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row
         if (sqlite3_column_text(q, 3))
             snprintf(row->reason, sizeof row->reason, "%s", (const char *)sqlite3_column_text(q, 3));
         row->status_day = sqlite3_column_int(q, 4);
+        row->commitment_end = sqlite3_column_int(q, 6);
         int n = sqlite3_column_bytes(q, 5);
         if (n > 0 && (size_t)n <= sizeof row->payload) {
             memcpy(row->payload, sqlite3_column_blob(q, 5), (size_t)n);
@@ -898,4 +922,44 @@ out:
     sqlite3_finalize(hq);
     stmts_free(&st);
     return e;
+}
+
+enum tc_err tc_basic_status(struct tc_store *s, uint64_t id, int32_t day, struct tc_c5 *out)
+{
+    const struct tc_profile *p = tc_store_profile(s);
+    struct tc_claims c;
+    struct tc_cert_row row;
+    int64_t holder;
+    memset(out, 0, sizeof *out);
+    enum tc_err e = load_claims(s, id, &c, &row, &holder);
+    if (e != TC_OK || c.track != TC_TRACK_BASIC)
+        return e;
+    /* the employment periods covering the day, each judged by the directory on that day */
+    sqlite3_stmt *q;
+    if ((e = tc_store_prepare(s, "SELECT unit, from_day FROM employment WHERE holder = ? AND "
+                                 "from_day <= ? AND to_day >= ? ORDER BY from_day DESC", &q)) != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, holder);
+    sqlite3_bind_int(q, 2, day);
+    sqlite3_bind_int(q, 3, day);
+    out->state = TC_C5_UNKNOWN;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *unit = (const char *)sqlite3_column_text(q, 0);
+        struct tc_unit u;
+        bool basic = tc_units_find(s, unit, day, &u) == TC_OK &&
+                     tc_profile_unit_basic(p, u.division, u.tier, u.basic_flag);
+        if (basic) {
+            out->state = TC_C5_AT_BASIC;
+            break;
+        }
+        if (out->state == TC_C5_UNKNOWN) { /* the latest period at a unit that is not basic */
+            out->state = TC_C5_LEFT;
+            out->since = sqlite3_column_int(q, 1);
+            snprintf(out->unit, sizeof out->unit, "%s", unit);
+            snprintf(out->unit_name, sizeof out->unit_name, "%s",
+                     tc_units_find(s, unit, day, &u) == TC_OK ? u.name : unit);
+        }
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
 }

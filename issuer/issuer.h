@@ -119,6 +119,7 @@ struct tc_issue_request {
     bool scope_given;
     char approval[TC_APPROVAL_MAX + 1];
     size_t line;              /* CSV line, for refusals */
+    int32_t commitment_end;   /* C6: last day of the township service commitment, 0 for none */
 };
 
 /* Checks every request against the rules (T1, D1, D2, S3, C4, A1, A2 blacklist) and against the
@@ -147,10 +148,22 @@ struct tc_cert_row {
     uint64_t predecessor;
     char reason[TC_REASON_MAX + 1];
     int32_t status_day;
+    int32_t commitment_end;   /* C6: last day of the township service commitment, 0 for none */
     uint8_t payload[TC_CERT_MAX_BYTES];
     size_t payload_len;
 };
 enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row);
+/* C5 (CQ §4(十二), GS §3(二)): whether the employment records show the holder of a basic-level
+ * title at a basic-level unit on a day, or gone to a unit that is not one. */
+enum tc_c5_state { TC_C5_NONE = 0, TC_C5_UNKNOWN, TC_C5_AT_BASIC, TC_C5_LEFT };
+struct tc_c5 {
+    int state;             /* enum tc_c5_state; NONE for a province-wide title */
+    int32_t since;         /* LEFT: the start of the period at the other unit */
+    char unit[TC_USCC_LEN + 1];
+    char unit_name[192];
+};
+enum tc_err tc_basic_status(struct tc_store *s, uint64_t id, int32_t day, struct tc_c5 *out);
+
 /* The batch a certificate was issued in (0 for one issued alone or by conversion). */
 enum tc_err tc_cert_batch_of(struct tc_store *s, uint64_t id, int64_t *batch);
 /* The certificate ids of a batch, ascending (malloc'd); TC_ERR_NOT_FOUND for an empty one. */

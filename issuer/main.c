@@ -426,14 +426,17 @@ static void print_refusals(const struct tc_refusals *r, const char *file)
 {
     for (size_t i = 0; i < r->n; i++) {
         const struct tc_refusal *x = &r->v[i];
-        bool warn = strcmp(x->rule, "warn") == 0;
+        /* a warning is the rule "warn", or a message that says it is one (rule C6) */
+        bool bare = strcmp(x->rule, "warn") == 0;
+        bool warn = bare || strncmp(x->msg, "warning: ", 9) == 0;
+        const char *msg = warn && !bare ? x->msg + 9 : x->msg;
         fprintf(stderr, "%s%s%s", file ? file : "", file && x->line ? ":" : "", "");
         if (x->line)
             fprintf(stderr, "%zu", x->line);
         fprintf(stderr, "%s%s%s%s%s%s%s: %s\n", file || x->line ? ": " : "",
-                warn ? "warning" : "refused", *x->rule && !warn ? " (rule " : "",
-                warn ? "" : x->rule, *x->rule && !warn ? ")" : "", *x->field ? ", " : "",
-                x->field, x->msg);
+                warn ? "warning" : "refused", *x->rule && !bare ? " (rule " : "",
+                bare ? "" : x->rule, *x->rule && !bare ? ")" : "", *x->field ? ", " : "",
+                x->field, msg);
     }
     if (r->total > r->n)
         fprintf(stderr, "... and %zu more\n", r->total - r->n);
@@ -442,6 +445,7 @@ static void print_refusals(const struct tc_refusals *r, const char *file)
 static int write_outputs(const char *dir, const char *base, uint64_t id, const uint8_t *msg,
                          size_t len, bool show, int *version);
 static bool parse_id(const char *s, uint64_t *id);
+static void print_c5(struct tc_store *s, uint64_t id, const struct tc_profile *pr);
 
 /* Writes the output files of certificates already in the store. On the first failure it stops
  * and says which certificates have their files, which do not, and the command that writes the
@@ -1056,6 +1060,7 @@ static int cmd_convert(int argc, char **argv)
            el.months, el.months_required);
     for (size_t i = 0; i < el.n_shortfalls; i++)
         printf("  不满足: %s\n", el.shortfalls[i]);
+    print_c5(s, id, tc_store_profile(s)); /* C5: the holder may have left basic level */
     if (!el.eligible) {
         printf("not eligible for conversion (C1)\n");
         rc = EXIT_REFUSED;
@@ -1097,6 +1102,21 @@ static const char show_help[] =
     "Usage: " PROG " show --db FILE [--qr --base-url URL] CERT_ID\n"
     "Prints a certificate in readable Chinese with its status and history; --qr adds its QR code\n"
     "(the link to the verification page at URL) on the terminal.\n";
+
+/* C5: where the employment records show the holder has left basic-level units, what can be done */
+static void print_c5(struct tc_store *s, uint64_t id, const struct tc_profile *pr)
+{
+    struct tc_c5 st;
+    char d[11];
+    if (tc_basic_status(s, id, tc_beijing_day((uint64_t)time(NULL)), &st) != TC_OK ||
+        st.state != TC_C5_LEFT)
+        return;
+    tc_day_format(d, st.since);
+    printf("离开基层  据聘用记录，持证人自 %s 起在%s（非基层单位）工作，基层职称在该单位不适用（S1）。\n"
+           "          可申请转评为同级别的全省统一职称（C5），或重新申报全省统一职称%s。\n",
+           d, st.unit_name,
+           pr->basic_title_achievement ? "，基层职称可作为一项量化业绩（GS §3(二)）" : "");
+}
 
 static int cmd_show(int argc, char **argv)
 {
@@ -1148,6 +1168,11 @@ static int cmd_show(int argc, char **argv)
         char zh[256], en[256];
         tc_scope_words(&c->scope, pr->name, pr->name_en, zh, sizeof zh, en, sizeof en);
         printf("适用范围  %s\n", zh);
+        if (row.commitment_end) { /* C6 */
+            tc_day_format(d1, row.commitment_end);
+            printf("服务承诺  须在取得职称的乡镇单位服务至 %s（不少于5年，SD §5(二)，C6）\n", d1);
+        }
+        print_c5(s, c->id, pr);
         tc_month_format(m1, c->conv.earliest_month);
         printf("转换路径  最早 %s 可申请换发全省统一职称：基层单位累计聘满 %u 个月，每年继续教育 "
                "%u 学时%s%s\n",

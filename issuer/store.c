@@ -91,6 +91,9 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;",
     /* 2: a certificate's history (show) and audit checks look events up by certificate */
     "CREATE INDEX events_cert ON events(cert);",
+    /* 3: C6 service commitment: the unit and the last day of the commitment */
+    "ALTER TABLE certificates ADD COLUMN commit_unit TEXT;"
+    "ALTER TABLE certificates ADD COLUMN commitment_end INTEGER;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -82,18 +82,19 @@ fi
 
 # an older schema: refused by every command, upgraded only by migrate, after a backup
 cp gs.db old.db
-sqlite3 old.db "DROP INDEX events_cert; PRAGMA user_version = 1" >/dev/null
+# schema 2, as the previous release wrote it (before the C6 columns)
+sqlite3 old.db "ALTER TABLE certificates DROP COLUMN commit_unit; ALTER TABLE certificates DROP COLUMN commitment_end; PRAGMA user_version = 2" >/dev/null
 check "show refuses a store of an older schema" 2 "$issuer" show --db old.db "$first"
 has "and says to migrate, which backs up first" err.txt "older than this program's: run 'titlecert-issuer migrate --db FILE'"
 check "so does a writing command, which does not upgrade it silently" 2 "$issuer" revoke --db old.db \
   --hash-key store.key "${P[@]}" --reason error "$first"
-has "the schema is still 1" <(sqlite3 old.db "PRAGMA user_version") "^1$"
+has "the schema is still 2" <(sqlite3 old.db "PRAGMA user_version") "^2$"
 check "migrate upgrades it" 0 "$issuer" migrate --db old.db
-has "naming the backup and the versions" out.txt "backed up to old.db.schema1-.*\.bak"
-has "schema 1 -> 2" out.txt "schema 1 -> 2"
-bak=$(ls old.db.schema1-*.bak 2>/dev/null | head -1)
-truth "the backup exists, mode 0600, still schema 1" \
-  [ -n "$bak" -a "$(stat -c %a "$bak" 2>/dev/null)" = 600 -a "$(sqlite3 "$bak" "PRAGMA user_version")" = 1 ]
+has "naming the backup and the versions" out.txt "backed up to old.db.schema2-.*\.bak"
+has "schema 2 -> 3" out.txt "schema 2 -> 3"
+bak=$(ls old.db.schema2-*.bak 2>/dev/null | head -1)
+truth "the backup exists, mode 0600, still schema 2" \
+  [ -n "$bak" -a "$(stat -c %a "$bak" 2>/dev/null)" = 600 -a "$(sqlite3 "$bak" "PRAGMA user_version")" = 2 ]
 truth "and holds the 4 certificates" [ "$(sqlite3 "$bak" "SELECT count(*) FROM certificates")" = 4 ]
 check "after migrate, show works" 0 "$issuer" show --db old.db "$first"
 check "migrate again: nothing to do" 0 "$issuer" migrate --db old.db

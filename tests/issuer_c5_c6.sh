@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# issuer_c5_c6.sh - the two rules about leaving, through the real programs:
+#  C6 (SD §5(二)): a title obtained at a township unit binds its holder to serve there at least
+#     5 years; the store records when the commitment ends, `show` states it, and an employment
+#     import that has the holder leave the unit before then warns, naming the line and the rule;
+#  C5 (CQ §4(十二), GS §3(二)): when the employment records show the holder of a basic-level
+#     title at a unit that is not basic-level, `show` and `convert` say what the holder can do
+#     (转评 to the same-level province-wide title, or a new application, where GS counts the
+#     basic-level title as one quantified achievement).
+# usage: issuer_c5_c6.sh KEYS ISSUER DATA_DIR
+set -u
+keys=$(realpath "$1") issuer=$(realpath "$2") data=$(realpath "$3")
+here=$(dirname "$(realpath "$0")")
+. "$here/tap.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 2
+export PW='c5 c6 test passphrase'
+P=(--passphrase-env PW)
+today=$(TZ=Asia/Shanghai date +%F)
+"$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
+"$keys" issuer-create --out k --name 评委会 --kdf interactive "${P[@]}" >/dev/null
+"$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
+"$keys" endorse --root root.key --issuer k.pub --from "$today" --to "$(date -d "$today +2 years" +%F)" \
+  --region 37 --out k37.end "${P[@]}" >/dev/null
+"$keys" endorse --root root.key --issuer k.pub --from "$today" --to "$(date -d "$today +2 years" +%F)" \
+  --region 62 --out k62.end "${P[@]}" >/dev/null 2>&1
+"$keys" trust-list --root root.key --version 1 --out sd.list k37.end "${P[@]}" >/dev/null
+
+# C6 in 山东 (SD): a township health centre and a county hospital on the directory
+cat > units.csv <<'CSV'
+uscc,name,division,tier,basic_level,valid_from,valid_to
+12370112MB0000001K,柳埠街道卫生院（示例）,370112019,township,yes,2015-01-01,
+12370112MB0000002N,历城区人民医院（示例）,370112,county,yes,2015-01-01,
+CSV
+cat > results.csv <<'CSV'
+name,id_number,series,specialty,level,track,method,eval_year,obtained,tenure_start,employer,scope_region,scope_tier,scope_unit,committee,approval
+张乡,620102198503121534,WS-YL,全科医学,中级,basic,review,2026,2026-10-20,2026-11,12370112MB0000001K,,,,201,鲁卫评〔2026〕1号
+李县,622921199001010024,WS-YL,内科学,中级,basic,review,2026,2026-10-20,2026-11,12370112MB0000002N,,,,201,鲁卫评〔2026〕1号
+CSV
+D=(--db sd.db --hash-key store.key "${P[@]}")
+"$issuer" init --db sd.db --profile "$data/profiles/SD.json" --hash-key store.key "${P[@]}" >/dev/null
+"$issuer" units import "${D[@]}" units.csv >/dev/null
+check "SD: issue a title at a township unit and one at a county unit" 0 "$issuer" import "${D[@]}" --key k.key \
+  --root root.pub --trust-list sd.list results.csv
+ids=($(sqlite3 sd.db "SELECT id FROM certificates ORDER BY id"))
+check "show the township title" 0 "$issuer" show --db sd.db "${ids[0]}"
+has "C6: it states the service commitment and when it ends (5 years from 2026-10-20)" out.txt \
+  "服务承诺  须在取得职称的乡镇单位服务至 2031-10-19（不少于5年，SD §5(二)，C6）"
+check "show the county title" 0 "$issuer" show --db sd.db "${ids[1]}"
+truth "C6: a title obtained at a county unit carries no commitment" sh -c "! grep -q 服务承诺 out.txt"
+cat > employment.csv <<'CSV'
+id_number,name,unit,from,to
+620102198503121534,张乡,12370112MB0000001K,2019-03-01,2027-06-30
+620102198503121534,张乡,12370112MB0000002N,2027-07-01,
+622921199001010024,李县,12370112MB0000002N,2018-01-01,2027-06-30
+CSV
+check "an employment import with the township holder leaving in 2027 is imported" 0 \
+  "$issuer" records import "${D[@]}" employment employment.csv
+has "C6: and warns, naming the line, the rule and the day" err.txt "employment.csv:2: warning (rule C6), to: 张乡 leaves 12370112MB0000001K on 2027-06-30, before the service commitment of certificate ${ids[0]} ends on 2031-10-19"
+truth "C6: no warning for the county holder, who has no commitment" sh -c "! grep -q 李县 err.txt"
+
+# C5 in 甘肃 (GS): 马明's basic-level title, and the records showing him at the provincial hospital
+"$keys" trust-list --root root.key --version 2 --out gs.list k62.end "${P[@]}" >/dev/null
+G=(--db gs.db --hash-key store.key "${P[@]}")
+"$issuer" init --db gs.db --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" >/dev/null
+"$issuer" units import "${G[@]}" "$data/samples/gs-units.csv" >/dev/null
+grep -v 马明 "$data/samples/gs-employment.csv" > gs-employment.csv
+grep 马明 "$data/samples/gs-employment.csv" | sed "s/,\$/,$(date -d "$today -11 days" +%F)/" > ma-at-linxia.csv
+cat ma-at-linxia.csv >> gs-employment.csv
+"$issuer" records import "${G[@]}" employment gs-employment.csv >/dev/null
+for k in assessments ce; do "$issuer" records import "${G[@]}" $k "$data/samples/gs-$k.csv" >/dev/null; done
+"$issuer" import "${G[@]}" --key k.key --root root.pub --trust-list gs.list "$data/samples/gs-results.csv" >/dev/null
+ma=$(sqlite3 gs.db "SELECT c.id FROM certificates c JOIN holders h ON h.id = c.holder WHERE h.name = '马明'")
+check "C5: show while the records end 马明's period at 临夏州人民医院 (basic-level) and have nothing after" 0 "$issuer" show --db gs.db "$ma"
+truth "C5: nothing about leaving while the records do not show another unit" sh -c "! grep -q 离开基层 out.txt"
+sed -n '1p' "$data/samples/gs-employment.csv" > left.csv
+echo "622921199001010024,马明,12620000438000456W,$(date -d "$today -10 days" +%F)," >> left.csv
+"$issuer" records import "${G[@]}" employment left.csv >/dev/null
+check "C5: show after the records put him at the provincial hospital" 0 "$issuer" show --db gs.db "$ma"
+has "C5: it says he left basic level, where and since when" out.txt "离开基层  据聘用记录，持证人自 $(date -d "$today -10 days" +%F) 起在甘肃省人民医院（示例）（非基层单位）工作"
+has "C5: and what he can do: 转评, or a new application with the title as one achievement (GS)" out.txt \
+  "可申请转评为同级别的全省统一职称（C5），或重新申报全省统一职称，基层职称可作为一项量化业绩（GS §3(二)）"
+check "C5: convert says the same" 1 "$issuer" convert "${G[@]}" "$ma"
+has "in its report" out.txt "可申请转评为同级别的全省统一职称（C5）"
+finish
