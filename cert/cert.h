@@ -135,6 +135,8 @@ enum tc_method {
     TC_METHOD_EXCEPTIONAL = 4, /* 破格 */
     TC_METHOD_DIRECT = 5,      /* 直接认定 */
     TC_METHOD_CONVERSION = 6,  /* 换发: basic-level title exchanged under C1 */
+    TC_METHOD_REEVALUATION = 7,/* 转评: re-evaluated to the same-level general title on leaving
+                                  basic level (C5, CQ §4(十二)); names its predecessor as 换发 does */
 };
 
 /* S3: administrative tiers. A scope's tier is the highest tier at which the certificate is

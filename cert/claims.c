@@ -128,7 +128,7 @@ enum tc_err tc_claims_check(const struct tc_claims *c, const char **field)
         FAIL(TC_ERR_TEXT, "specialty");
     if (c->track != TC_TRACK_BASIC && c->track != TC_TRACK_PROVINCE) /* T2 */
         FAIL(TC_ERR_RANGE, "track");
-    if (c->method < TC_METHOD_REVIEW || c->method > TC_METHOD_CONVERSION) /* T3 */
+    if (c->method < TC_METHOD_REVIEW || c->method > TC_METHOD_REEVALUATION) /* T3 */
         FAIL(TC_ERR_RANGE, "method");
     if (c->eval_year < YEAR_MIN || c->eval_year > YEAR_MAX) /* D1 */
         FAIL(TC_ERR_RANGE, "eval_year");
@@ -159,7 +159,7 @@ enum tc_err tc_claims_check(const struct tc_claims *c, const char **field)
             c->conv.months_required > 600 || c->conv.ce_hours > 1000 ||
             (c->conv.flags & ~TC_CONV_FLAGS_ALL) != 0)
             FAIL(TC_ERR_RANGE, "conversion");
-        if (c->method == TC_METHOD_CONVERSION)
+        if (c->method == TC_METHOD_CONVERSION || c->method == TC_METHOD_REEVALUATION)
             FAIL(TC_ERR_INCONSISTENT, "method");
     } else {
         /* S4: province-wide titles carry no scope. */
@@ -168,7 +168,8 @@ enum tc_err tc_claims_check(const struct tc_claims *c, const char **field)
         if (c->conv.kind == TC_CONV_PATH)
             FAIL(TC_ERR_INCONSISTENT, "conversion");
         /* C1/C3: a converted title names its predecessor; only a converted title does. */
-        if ((c->conv.kind == TC_CONV_FROM) != (c->method == TC_METHOD_CONVERSION))
+        if ((c->conv.kind == TC_CONV_FROM) !=
+            (c->method == TC_METHOD_CONVERSION || c->method == TC_METHOD_REEVALUATION))
             FAIL(TC_ERR_INCONSISTENT, "method");
         if (c->conv.kind == TC_CONV_FROM &&
             (c->conv.predecessor == 0 || c->conv.predecessor == c->id ||

@@ -350,8 +350,8 @@ const char *tc_track_name_en(uint8_t track)
 
 const char *tc_method_name_zh(uint8_t method)
 {
-    static const char *n[] = {"?", "评审", "考核认定", "以考代评/考评结合", "破格", "直接认定", "换发"};
-    return method >= 1 && method <= 6 ? n[method] : n[0];
+    static const char *n[] = {"?", "评审", "考核认定", "以考代评/考评结合", "破格", "直接认定", "换发", "转评"};
+    return method >= 1 && method <= TC_METHOD_REEVALUATION ? n[method] : n[0];
 }
 
 const char *tc_tier_name_zh(uint8_t tier)

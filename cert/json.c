@@ -15,7 +15,7 @@
 
 static const char *const track_words[] = {NULL, "basic", "province"};
 static const char *const method_words[] = {NULL,          "review", "assessment", "exam",
-                                           "exceptional", "direct", "conversion"};
+                                           "exceptional", "direct", "conversion", "reevaluation"};
 static const char *const tier_words[] = {NULL, "province", "prefecture", "county", "township", "basic"};
 
 static int word_index(const char *const *words, size_t n, const char *w)
@@ -65,7 +65,7 @@ json_t *tc_claims_to_json(const struct tc_claims *c)
     json_object_set_new(o, "title", json_string(t ? t->title : "?"));
     json_object_set_new(o, "track", json_string(c->track <= 2 ? track_words[c->track] : "?"));
     json_object_set_new(o, "track_name", json_string(tc_track_name_zh(c->track)));
-    json_object_set_new(o, "method", json_string(c->method <= 6 ? method_words[c->method] : "?"));
+    json_object_set_new(o, "method", json_string(c->method <= TC_METHOD_REEVALUATION ? method_words[c->method] : "?"));
     json_object_set_new(o, "method_name", json_string(tc_method_name_zh(c->method)));
     json_object_set_new(o, "eval_year", json_integer(c->eval_year));
     set_day(o, "obtained", c->obtained_day);
@@ -185,7 +185,7 @@ enum tc_err tc_claims_from_json(json_t *o, struct tc_claims *c, const char **fie
     c->track = (uint8_t)word_index(track_words, 3, get_str(&j, o, "track", true));
     if (!c->track && !j.bad)
         j.bad = "track";
-    c->method = (uint8_t)word_index(method_words, 7, get_str(&j, o, "method", true));
+    c->method = (uint8_t)word_index(method_words, 8, get_str(&j, o, "method", true));
     if (!c->method && !j.bad)
         j.bad = "method";
     c->eval_year = (uint16_t)get_int(&j, o, "eval_year", 1950, 2200, true);

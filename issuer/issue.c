@@ -65,7 +65,8 @@ struct req_rows {
 
 enum {
     C_NAME, C_IDNO, C_SERIES, C_SPECIALTY, C_LEVEL, C_TRACK, C_METHOD, C_YEAR, C_OBTAINED,
-    C_TENURE, C_EMPLOYER, C_SREGION, C_STIER, C_SUNIT, C_COMMITTEE, C_APPROVAL, C_VARIANT, C_N
+    C_TENURE, C_EMPLOYER, C_SREGION, C_STIER, C_SUNIT, C_COMMITTEE, C_APPROVAL, C_VARIANT,
+    C_ACHIEVE, C_N
 };
 
 static void req_row(void *ctx, size_t line, const char *const *f)
@@ -102,6 +103,13 @@ static void req_row(void *ctx, size_t line, const char *const *f)
         memcpy(c->specialty, f[C_SPECIALTY], strlen(f[C_SPECIALTY]) + 1);
     if (!(c->level = (uint8_t)parse_level(f[C_LEVEL])))
         BADF("level", "'%s' is not a level 1..5 or 正高级..员级", f[C_LEVEL]);
+    if (*f[C_ACHIEVE]) { /* C5, GS §3(二): a basic-level title counted as one achievement */
+        char *end;
+        unsigned long long v = strtoull(f[C_ACHIEVE], &end, 10);
+        if (*end || v == 0)
+            BADF("basic_title_achievement", "'%s' is not a certificate number", f[C_ACHIEVE]);
+        q.achievement = (uint64_t)v;
+    }
     if (*f[C_VARIANT]) {
         char *end;
         long v = strtol(f[C_VARIANT], &end, 10);
@@ -172,7 +180,8 @@ enum tc_err tc_issue_read_csv(struct tc_store *s, const char *path, struct tc_is
     static const char *const cols[C_N] = {
         "name",     "id_number",    "series",     "specialty",   "level",     "track",
         "method",   "eval_year",    "obtained",   "tenure_start", "employer", "scope_region?",
-        "scope_tier?", "scope_unit?", "committee", "approval",    "title_variant?"};
+        "scope_tier?", "scope_unit?", "committee", "approval",    "title_variant?",
+        "basic_title_achievement?"};
     struct req_rows r = {.s = s, .ref = ref};
     enum tc_err e = tc_csv_read(path, cols, C_N, req_row, &r, ref);
     *reqs = r.v;
@@ -282,6 +291,45 @@ static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
     return TC_OK;
 }
 
+/* C5 (GS §3(二)): a province-wide application may count the holder's own basic-level title as
+ * one quantified achievement, where the profile says so; the title must be in the store, the
+ * holder's, basic-level and not revoked. */
+static enum tc_err check_achievement(struct tc_store *s, const struct tc_issue_request *q,
+                                     const uint8_t hash[32], struct tc_refusals *ref)
+{
+    const struct tc_profile *p = tc_store_profile(s);
+    if (!p->basic_title_achievement) {
+        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
+                        "the %s profile does not count a basic-level title as an achievement", p->code);
+        return TC_OK;
+    }
+    if (q->claims.track != TC_TRACK_PROVINCE) {
+        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
+                        "only a province-wide application counts a basic-level title as an achievement");
+        return TC_OK;
+    }
+    sqlite3_stmt *st;
+    enum tc_err e = tc_store_prepare(s, "SELECT c.track, c.status, h.id_hash FROM certificates c "
+                                        "JOIN holders h ON h.id = c.holder WHERE c.id = ?", &st);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(st, 1, (int64_t)q->achievement);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "no certificate %llu in the store",
+                        (unsigned long long)q->achievement);
+    else if (sqlite3_column_int(st, 0) != TC_TRACK_BASIC)
+        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
+                        "certificate %llu is not a basic-level title", (unsigned long long)q->achievement);
+    else if (strcmp((const char *)sqlite3_column_text(st, 1), "revoked") == 0)
+        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "certificate %llu is revoked",
+                        (unsigned long long)q->achievement);
+    else if (sqlite3_column_bytes(st, 2) != 32 || sodium_memcmp(sqlite3_column_blob(st, 2), hash, 32) != 0)
+        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
+                        "certificate %llu belongs to another person", (unsigned long long)q->achievement);
+    sqlite3_finalize(st);
+    return TC_OK;
+}
+
 enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
                            const struct tc_trust_list *tl, const struct tc_pubkey *issuer,
                            uint64_t now, struct tc_refusals *ref)
@@ -357,6 +405,8 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
         tc_day_split(today, &ty, &tm, &td);
         if (c->tenure_month > tc_month_index(ty + 1, tm))
             tc_refusals_add(ref, q->line, "C4", "tenure_start", "tenure start more than a year ahead");
+        if (q->achievement && (e = check_achievement(s, q, hashes[i], ref)) != TC_OK)
+            goto out;
         if (c->track == TC_TRACK_BASIC) {
             if ((e = check_scope(s, q, ref)) != TC_OK)
                 goto out;
@@ -532,6 +582,20 @@ static enum tc_err prepare_stmts(struct tc_store *s, struct stmts *st)
     return TC_OK;
 }
 
+/* C5: records the basic-level title a certificate's application counted as an achievement */
+static enum tc_err store_achievement(struct tc_store *s, uint64_t id, uint64_t basic)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "UPDATE certificates SET achievement_cert = ? WHERE id = ?", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, (int64_t)basic);
+    sqlite3_bind_int64(q, 2, (int64_t)id);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    return e;
+}
+
 /* C6: records the service commitment of a certificate, in the issuing transaction */
 static enum tc_err store_commitment(struct tc_store *s, uint64_t id, const char *unit, int32_t end)
 {
@@ -588,6 +652,8 @@ enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, s
                       batch, "valid", 0, now, "issue");
         if (e == TC_OK && reqs[i].commitment_end)
             e = store_commitment(s, c->id, c->employer, reqs[i].commitment_end);
+        if (e == TC_OK && reqs[i].achievement)
+            e = store_achievement(s, c->id, reqs[i].achievement);
         sodium_memzero(hash, sizeof hash);
         if (progress && (i % 1000 == 999 || i + 1 == n))
             progress(ctx, i + 1, n);
@@ -610,8 +676,8 @@ enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row
 {
     sqlite3_stmt *q;
     enum tc_err e = tc_store_prepare(s, "SELECT status, successor, predecessor, reason, "
-                                        "status_day, payload, commitment_end FROM certificates "
-                                        "WHERE id = ?",
+                                        "status_day, payload, commitment_end, achievement_cert "
+                                        "FROM certificates WHERE id = ?",
                                      &q);
     if (e != TC_OK)
         return e;
@@ -627,6 +693,7 @@ enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row
             snprintf(row->reason, sizeof row->reason, "%s", (const char *)sqlite3_column_text(q, 3));
         row->status_day = sqlite3_column_int(q, 4);
         row->commitment_end = sqlite3_column_int(q, 6);
+        row->achievement = (uint64_t)sqlite3_column_int64(q, 7);
         int n = sqlite3_column_bytes(q, 5);
         if (n > 0 && (size_t)n <= sizeof row->payload) {
             memcpy(row->payload, sqlite3_column_blob(q, 5), (size_t)n);
@@ -838,6 +905,10 @@ out:
     return e;
 }
 
+static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
+                                  uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                                  uint8_t method, uint64_t *new_id);
+
 enum tc_err tc_convert_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
                               uint16_t committee, const struct tc_secret *issuer, uint64_t now,
                               uint64_t *new_id)
@@ -848,17 +919,45 @@ enum tc_err tc_convert_commit(struct tc_store *s, uint64_t id, int32_t at, const
         return e;
     if (!el.eligible)
         return TC_ERR_REFUSED;
+    return supersede_with(s, id, at, decision, committee, issuer, now, TC_METHOD_CONVERSION, new_id);
+}
+
+enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
+                                 uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                                 uint64_t *new_id)
+{
+    struct tc_c5 st;
+    struct tc_cert_row row;
+    enum tc_err e = tc_basic_status(s, id, at, &st);
+    if (e != TC_OK)
+        return e;
+    if ((e = tc_cert_get(s, id, &row)) != TC_OK)
+        return e;
+    /* C5: only a valid basic-level title whose holder the records show outside basic level */
+    if (st.state != TC_C5_LEFT || strcmp(row.status, "valid") != 0)
+        return TC_ERR_REFUSED;
+    return supersede_with(s, id, at, decision, committee, issuer, now, TC_METHOD_REEVALUATION,
+                          new_id);
+}
+
+/* Issues the province-wide certificate of the same level that replaces a basic-level one (C1
+ * 换发 or C5 转评) and marks the old one superseded, in one transaction. */
+static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
+                                  uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                                  uint8_t method, uint64_t *new_id)
+{
     if (!decision || !*decision || strlen(decision) > TC_APPROVAL_MAX)
         return TC_ERR_ARG;
+    enum tc_err e;
     struct tc_claims old, c;
     struct tc_cert_row row;
     int64_t holder;
     if ((e = load_claims(s, id, &old, &row, &holder)) != TC_OK)
         return e;
-    /* C1: same series, specialty and level, province-wide; C3: tenure carried over */
+    /* C1/C5: same series, specialty and level, province-wide; C3: tenure carried over */
     c = old;
     c.track = TC_TRACK_PROVINCE;
-    c.method = TC_METHOD_CONVERSION;
+    c.method = method;
     memset(&c.scope, 0, sizeof c.scope);
     memset(&c.conv, 0, sizeof c.conv);
     c.conv.kind = TC_CONV_FROM;
@@ -892,7 +991,8 @@ enum tc_err tc_convert_commit(struct tc_store *s, uint64_t id, int32_t at, const
     size_t len;
     if ((e = tc_keys_sign_cert(msg, sizeof msg, &len, &c, issuer)) == TC_OK)
         e = store_one(s, &st, &c, hash, msg, len, tc_keys_secret_pub(issuer)->kid, decision, 0,
-                      "valid", id, now, "convert_issue");
+                      "valid", id, now,
+                      method == TC_METHOD_REEVALUATION ? "reevaluate_issue" : "convert_issue");
     if (e == TC_OK &&
         (e = tc_store_prepare(s, "UPDATE certificates SET status = 'superseded', successor = ?, "
                                  "status_day = ? WHERE id = ? AND status = 'valid'",

@@ -120,6 +120,7 @@ struct tc_issue_request {
     char approval[TC_APPROVAL_MAX + 1];
     size_t line;              /* CSV line, for refusals */
     int32_t commitment_end;   /* C6: last day of the township service commitment, 0 for none */
+    uint64_t achievement;     /* C5 (GS): the holder's basic-level title counted as an achievement */
 };
 
 /* Checks every request against the rules (T1, D1, D2, S3, C4, A1, A2 blacklist) and against the
@@ -149,6 +150,7 @@ struct tc_cert_row {
     char reason[TC_REASON_MAX + 1];
     int32_t status_day;
     int32_t commitment_end;   /* C6: last day of the township service commitment, 0 for none */
+    uint64_t achievement;     /* C5: the basic-level title its application counted, 0 for none */
     uint8_t payload[TC_CERT_MAX_BYTES];
     size_t payload_len;
 };
@@ -163,6 +165,12 @@ struct tc_c5 {
     char unit_name[192];
 };
 enum tc_err tc_basic_status(struct tc_store *s, uint64_t id, int32_t day, struct tc_c5 *out);
+/* C5 转评: issues the same-level province-wide certificate (method reevaluation, predecessor and
+ * tenure carried as for C1) for a valid basic-level title whose holder the records show outside
+ * basic level on day at, and supersedes the old one. TC_ERR_REFUSED when they do not. */
+enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
+                                 uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                                 uint64_t *new_id);
 
 /* The batch a certificate was issued in (0 for one issued alone or by conversion). */
 enum tc_err tc_cert_batch_of(struct tc_store *s, uint64_t id, int64_t *batch);

@@ -244,13 +244,13 @@ struct opts {
     const char *profile, *reason, *date, *until, *bl_reason, *decision, *at, *claims;
     long committee;
     long long batch;
-    bool strict_uscc, blacklist, dry_run, quiet, qr, read_only;
+    bool strict_uscc, blacklist, dry_run, quiet, qr, read_only, reevaluation;
 };
 
 enum {
     O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
-    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_HELP
+    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_HELP
 };
 
 static int parse_opts(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
@@ -269,6 +269,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
         {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
         {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
         {"qr", no_argument, 0, O_QR},                {"batch", required_argument, 0, O_BATCH},
+        {"reevaluation", no_argument, 0, O_REEVAL},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
@@ -304,6 +305,7 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
         case O_DRY: o->dry_run = true; break;
         case O_QUIET: o->quiet = true; break;
         case O_QR: o->qr = true; break;
+        case O_REEVAL: o->reevaluation = true; break;
         case O_BATCH:
             o->batch = strtoll(optarg, &end, 10);
             if (*end || o->batch < 1)
@@ -1026,7 +1028,10 @@ static const char convert_help[] =
     "Reports whether a basic-level certificate can be exchanged for a province-wide one (C1):\n"
     "cumulative months at basic-level units, assessments, continuing education (C2); every\n"
     "shortfall in words. With the unified committee's decision it issues the province-wide\n"
-    "certificate of the same level, tenure carried over (C3), and marks the old one superseded.\n";
+    "certificate of the same level, tenure carried over (C3), and marks the old one superseded.\n"
+    "--reevaluation (转评, C5): for a holder the employment records show at a unit that is not\n"
+    "basic-level, the same-level province-wide title by re-evaluation instead, without the\n"
+    "five-year conditions; also recorded as superseding the basic-level certificate.\n";
 
 static int cmd_convert(int argc, char **argv)
 {
@@ -1049,6 +1054,9 @@ static int cmd_convert(int argc, char **argv)
         return EXIT_USAGE;
     struct tc_eligibility el;
     enum tc_err e = tc_convert_check(s, id, at, &el);
+    struct tc_c5 c5 = {0};
+    if (e == TC_OK && o.reevaluation)
+        e = tc_basic_status(s, id, at, &c5);
     if (e != TC_OK) {
         rc = e == TC_ERR_NOT_FOUND ? (fprintf(stderr, PROG ": no certificate %llu\n",
                                               (unsigned long long)id),
@@ -1061,12 +1069,21 @@ static int cmd_convert(int argc, char **argv)
     for (size_t i = 0; i < el.n_shortfalls; i++)
         printf("  不满足: %s\n", el.shortfalls[i]);
     print_c5(s, id, tc_store_profile(s)); /* C5: the holder may have left basic level */
-    if (!el.eligible) {
+    if (o.reevaluation) {
+        if (c5.state != TC_C5_LEFT) {
+            printf("not eligible for re-evaluation (转评, C5): the employment records do not show "
+                   "the holder at a unit outside basic level\n");
+            rc = EXIT_REFUSED;
+            goto out;
+        }
+        printf("eligible for re-evaluation (转评) to a province-wide title of the same level (C5)\n");
+    } else if (!el.eligible) {
         printf("not eligible for conversion (C1)\n");
         rc = EXIT_REFUSED;
         goto out;
+    } else {
+        printf("eligible for conversion to a province-wide title of the same level (C1)\n");
     }
-    printf("eligible for conversion to a province-wide title of the same level (C1)\n");
     rc = 0;
     if (!o.decision)
         goto out;
@@ -1080,8 +1097,9 @@ static int cmd_convert(int argc, char **argv)
             fprintf(stderr, PROG ": convert: refused (rule A1): the key may not sign "
                             "province-wide titles\n");
             rc = EXIT_REFUSED;
-        } else if ((e = tc_convert_commit(s, id, at, o.decision, (uint16_t)o.committee, sk,
-                                          (uint64_t)time(NULL), &new_id)) != TC_OK) {
+        } else if ((e = (o.reevaluation ? tc_reevaluate_commit : tc_convert_commit)(
+                        s, id, at, o.decision, (uint16_t)o.committee, sk, (uint64_t)time(NULL),
+                        &new_id)) != TC_OK) {
             fprintf(stderr, PROG ": convert: %s %s\n", tc_strerror(e), tc_store_errmsg(s));
         } else {
             printf("issued province-wide certificate %llu; %llu is superseded\n",
@@ -1181,11 +1199,15 @@ static int cmd_show(int argc, char **argv)
                c->conv.flags & TC_CONV_NEEDS_COMMITTEE ? "，经全省统一评审委员会评审" : "");
     } else if (c->conv.kind == TC_CONV_FROM) {
         tc_month_format(m1, c->conv.carried_tenure_month);
-        printf("换发自    基层职称证书 %llu，任职年限自 %s 连续计算\n",
+        printf("%s    基层职称证书 %llu，任职年限自 %s 连续计算\n",
+               c->method == TC_METHOD_REEVALUATION ? "转评自" : "换发自",
                (unsigned long long)c->conv.predecessor, m1);
     } else {
         printf("适用范围  全省范围有效\n");
     }
+    if (row.achievement)
+        printf("量化业绩  基层职称证书 %llu 计为一项量化业绩（GS §3(二)，C5）\n",
+               (unsigned long long)row.achievement);
     sodium_bin2hex(kid, sizeof kid, cert.kid, TC_KID_BYTES);
     printf("用人单位  %s\n评委会    %u，签发密钥 %s\n历史\n", c->employer, c->committee, kid);
     sqlite3_stmt *q;

@@ -91,9 +91,11 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;",
     /* 2: a certificate's history (show) and audit checks look events up by certificate */
     "CREATE INDEX events_cert ON events(cert);",
-    /* 3: C6 service commitment: the unit and the last day of the commitment */
+    /* 3: C6 service commitment (the unit and its last day); C5 the basic-level title an
+     * application counted as an achievement */
     "ALTER TABLE certificates ADD COLUMN commit_unit TEXT;"
-    "ALTER TABLE certificates ADD COLUMN commitment_end INTEGER;",
+    "ALTER TABLE certificates ADD COLUMN commitment_end INTEGER;"
+    "ALTER TABLE certificates ADD COLUMN achievement_cert INTEGER;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

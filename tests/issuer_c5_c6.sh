@@ -83,4 +83,31 @@ has "C5: and what he can do: 转评, or a new application with the title as one 
   "可申请转评为同级别的全省统一职称（C5），或重新申报全省统一职称，基层职称可作为一项量化业绩（GS §3(二)）"
 check "C5: convert says the same" 1 "$issuer" convert "${G[@]}" "$ma"
 has "in its report" out.txt "可申请转评为同级别的全省统一职称（C5）"
+K=(--key k.key --root root.pub --trust-list gs.list --committee 100)
+wang=$(sqlite3 gs.db "SELECT c.id FROM certificates c JOIN holders h ON h.id = c.holder WHERE h.name = '王芳'")
+check "C5 转评: refused for a holder still at a basic-level unit" 1 "$issuer" convert "${G[@]}" --reevaluation \
+  --decision 甘职改〔2026〕9号 "${K[@]}" "$wang"
+has "saying why" out.txt "not eligible for re-evaluation (转评, C5)"
+check "C5 转评: issued for 马明, who left basic level" 0 "$issuer" convert "${G[@]}" --reevaluation \
+  --decision 甘职改〔2026〕9号 "${K[@]}" "$ma"
+has "a province-wide certificate, the old one superseded" out.txt "issued province-wide certificate .*; $ma is superseded"
+new=$(sqlite3 gs.db "SELECT successor FROM certificates WHERE id = $ma")
+check "show the 转评 certificate" 0 "$issuer" show --db gs.db "$new"
+has "obtained by 转评" out.txt "类别      全省统一职称，取得方式：转评"
+has "naming the basic-level title it replaces, tenure carried (C3)" out.txt "转评自    基层职称证书 $ma，任职年限自 2026-11 连续计算"
+check "the old certificate is superseded" 0 "$issuer" show --db gs.db "$ma"
+has "by the new one" out.txt "已换发.*新证书 $new"
+
+# C5 (GS §3(二)): a province-wide application counting the holder's basic-level title
+head -1 "$data/samples/gs-results.csv" | sed 's/$/,basic_title_achievement/' > apply.csv
+echo "王芳,620102198503121534,WS-YL,内科学,正高级,province,review,2026,$(date -d "$today -1 day" +%F),$(date -d "$today -1 day" +%Y-%m),12620000438000456W,,,,101,甘卫高评〔2026〕20号,$wang" >> apply.csv
+check "C5: a province-wide application counting 王芳's own basic-level title is issued" 0 \
+  "$issuer" import "${G[@]}" --key k.key --root root.pub --trust-list gs.list apply.csv
+senior=$(sqlite3 gs.db "SELECT max(id) FROM certificates")
+check "show it" 0 "$issuer" show --db gs.db "$senior"
+has "it records the basic-level title as one achievement" out.txt "量化业绩  基层职称证书 $wang 计为一项量化业绩（GS §3(二)，C5）"
+head -1 apply.csv > wrong.csv
+echo "王芳,620102198503121534,WS-HL,护理学,正高级,province,review,2026,$(date -d "$today -1 day" +%F),$(date -d "$today -1 day" +%Y-%m),12620000438000456W,,,,101,甘卫高评〔2026〕21号,$new" >> wrong.csv
+check "C5: someone else's title is refused" 1 "$issuer" import "${G[@]}" --key k.key --root root.pub --trust-list gs.list wrong.csv
+has "naming the line and rule" err.txt "wrong.csv:2: refused (rule C5), basic_title_achievement: certificate $new"
 finish
