@@ -15,9 +15,9 @@
  * and any encoding that is not the one this module would write are each rejected with a
  * distinct error code. Nothing in this module prints, exits or touches a secret-key file.
  *
- * Also here, because every module needs them: the project's error enum (enum tc_err),
- * check-character routines for the Unified Social Credit Code (GB 32100) and the resident ID
- * number (GB 11643), the series x level -> title table (rule T1) and calendar helpers.
+ * The error enum, codes and calendar are base/ (base.h); the vocabulary of the rules (levels,
+ * tracks, methods, tiers, scopes), the title table and the province profiles are policy/
+ * (policy.h). This header is the wire format only.
  */
 #ifndef TC_CERT_H
 #define TC_CERT_H
@@ -26,68 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ------------------------------------------------------------------------------------------ */
-/* Errors. One enum for the whole project, numbered in ranges:                                 */
-/*   1xx usage, 2xx malformed input, 3xx cryptographic / trust, 4xx storage and I/O,           */
-/*   5xx system, 6xx rule refusals (issuer), 7xx verification outcomes.                        */
-/* ------------------------------------------------------------------------------------------ */
-enum tc_err {
-    TC_OK = 0,
-
-    TC_ERR_ARG = 100,         /* a caller passed an impossible argument */
-    TC_ERR_BUFFER = 101,      /* the output buffer is too small */
-
-    TC_ERR_SIZE_LIMIT = 200,  /* input larger than the named limit for its kind */
-    TC_ERR_PREFIX = 201,      /* text lacks the "TC1:" prefix or names another version */
-    TC_ERR_DIGITS = 202,      /* the decimal body is not a valid encoding of bytes */
-    TC_ERR_CBOR = 203,        /* not well-formed CBOR */
-    TC_ERR_TRAILING = 204,    /* bytes left after the top-level item */
-    TC_ERR_TYPE = 205,        /* an item has the wrong CBOR type */
-    TC_ERR_DUP_KEY = 206,     /* a map key appears twice */
-    TC_ERR_UNKNOWN_KEY = 207, /* a map key this version does not define */
-    TC_ERR_MISSING_KEY = 208, /* a required key is absent */
-    TC_ERR_NONCANONICAL = 209,/* well-formed, but not the deterministic encoding */
-    TC_ERR_RANGE = 210,       /* a value is outside its allowed range */
-    TC_ERR_TEXT = 211,        /* text is not valid UTF-8, or holds control/bidi characters */
-    TC_ERR_TAG = 212,         /* missing or unexpected CBOR tag */
-    TC_ERR_HEADER = 213,      /* COSE headers are not the ones this profile allows */
-    TC_ERR_ALG = 214,         /* COSE algorithm other than EdDSA */
-    TC_ERR_INCONSISTENT = 215,/* fields contradict each other (e.g. a scope on a province-wide title) */
-    TC_ERR_CODE = 216,        /* a USCC, ID number, division code or date is not valid */
-    TC_ERR_LINK = 217,        /* a link that does not carry a payload in its fragment */
-
-    TC_ERR_BAD_SIGNATURE = 300,  /* the signature does not verify */
-    TC_ERR_UNKNOWN_KEY_ID = 301, /* no trusted key has this key id */
-    TC_ERR_KEY_REVOKED = 302,    /* the signing key is revoked (A2) */
-    TC_ERR_KEY_OUT_OF_TERM = 303,/* outside the key's endorsed validity window (A1) */
-    TC_ERR_NOT_AUTHORISED = 304, /* outside the key's authorised scope (A1) */
-    TC_ERR_PASSPHRASE = 305,     /* wrong passphrase, or the key file was altered */
-    TC_ERR_ENDORSEMENT = 306,    /* an endorsement is invalid (term over 3 years, bad signer...) */
-    TC_ERR_TRUST_LIST = 307,     /* a trust list is older than the one held, or inconsistent */
-
-    TC_ERR_IO = 400,          /* read/write failed; errno is preserved */
-    TC_ERR_PERMS = 401,       /* a secret-key file is readable by group or others */
-    TC_ERR_EXISTS = 402,      /* refusing to overwrite an existing file */
-    TC_ERR_KEYFILE = 403,     /* not a titlecert secret-key file, or truncated */
-    TC_ERR_NOT_FOUND = 404,   /* a named file or record does not exist */
-
-    TC_ERR_REFUSED = 600,     /* a rule refused the request (the refusal names the rule) */
-    TC_ERR_STORE = 601,       /* the store failed (SQLite's message is on the handle) */
-    TC_ERR_SCHEMA = 602,      /* the store's schema is newer than this program */
-    TC_ERR_SCHEMA_OLD = 603,  /* the store's schema is older: titlecert-issuer migrate upgrades it */
-
-    TC_ERR_NOMEM = 500,
-    TC_ERR_CRYPTO_INIT = 501, /* sodium_init failed */
-    TC_ERR_QR = 502,          /* the QR encoder failed (data too large for any version) */
-    TC_ERR_INTERNAL = 503,
-    TC_ERR_TIMEOUT = 504,     /* work passed its time limit (an image that takes too long) */
-    TC_ERR_BUSY = 505,        /* a bounded pool or budget is full: try again later */
-};
-
-/* A stable English sentence for an error code; never NULL. */
-const char *tc_strerror(enum tc_err err);
-/* The symbolic name, e.g. "TC_ERR_BAD_SIGNATURE"; never NULL. */
-const char *tc_errname(enum tc_err err);
+#include "policy.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Limits                                                                                      */
@@ -104,68 +43,11 @@ const char *tc_errname(enum tc_err err);
 #define TC_BASE_URL_MAX 200       /* the verify base URL */
 #define TC_NAME_MAX 48            /* holder name, bytes of UTF-8 (16 CJK characters) */
 #define TC_SPECIALTY_MAX 60       /* specialty, bytes of UTF-8 (20 CJK characters) */
-#define TC_USCC_LEN 18
-#define TC_IDNO_LEN 18
-#define TC_ID_MASK_LEN 4          /* last 4 characters of the resident ID number */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Claims                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* T1: levels, numbered as in data/title_levels.csv. */
-enum tc_level {
-    TC_LEVEL_ZHENGGAO = 1, /* 正高级 */
-    TC_LEVEL_FUGAO = 2,    /* 副高级 */
-    TC_LEVEL_ZHONGJI = 3,  /* 中级 */
-    TC_LEVEL_ZHULI = 4,    /* 助理级 */
-    TC_LEVEL_YUAN = 5,     /* 员级 */
-};
-
-/* T2: the two tracks. */
-enum tc_track {
-    TC_TRACK_BASIC = 1,    /* 基层职称: valid only at basic-level units (S1) */
-    TC_TRACK_PROVINCE = 2, /* 全省统一职称: valid at any unit (S4) */
-};
-
-/* T3: how the title was obtained. */
-enum tc_method {
-    TC_METHOD_REVIEW = 1,      /* 评审 */
-    TC_METHOD_ASSESSMENT = 2,  /* 考核认定 */
-    TC_METHOD_EXAM = 3,        /* 以考代评 / 考评结合 */
-    TC_METHOD_EXCEPTIONAL = 4, /* 破格 */
-    TC_METHOD_DIRECT = 5,      /* 直接认定 */
-    TC_METHOD_CONVERSION = 6,  /* 换发: basic-level title exchanged under C1 */
-    TC_METHOD_REEVALUATION = 7,/* 转评: re-evaluated to the same-level general title on leaving
-                                  basic level (C5, CQ §4(十二)); names its predecessor as 换发 does */
-};
-
-/* S3: administrative tiers. A scope's tier is the highest tier at which the certificate is
- * valid: TC_TIER_COUNTY admits county and township units, TC_TIER_TOWNSHIP township units only.
- * TC_TIER_BASIC, in a scope only, admits exactly the units the province's profile calls
- * basic-level (GS §3(二) 全省基层范围有效: county level and below, and the 临夏/甘南 prefecture
- * units), whatever their tier. */
-enum tc_tier {
-    TC_TIER_PROVINCE = 1,
-    TC_TIER_PREFECTURE = 2,
-    TC_TIER_COUNTY = 3,
-    TC_TIER_TOWNSHIP = 4,
-    TC_TIER_BASIC = 5,
-};
-
-/* S3: where a basic-level certificate is valid. Present on basic-level certificates only.
- * region is a GB/T 2260 division code prefix written with its significant digits only:
- * 62 (甘肃省), 6229 (临夏州), 620102 (城关区). */
-struct tc_scope {
-    uint32_t region;
-    uint8_t tier;               /* enum tc_tier */
-    bool has_unit;              /* JL §2.6: one employing unit only */
-    char unit[TC_USCC_LEN + 1]; /* that unit's USCC when has_unit */
-};
-
-/* C1 conversion-path requirement flags (struct tc_conversion.flags). */
-#define TC_CONV_NEEDS_ASSESSMENTS 0x01u /* annual assessments passed (考核合格) */
-#define TC_CONV_NEEDS_COMMITTEE 0x02u   /* review by the province's unified committee */
-#define TC_CONV_FLAGS_ALL 0x03u
 
 /* C1/C3: the conversion path. A basic-level certificate records when the cumulative 5 years can
  * be reached at the earliest and what else is required; a certificate issued by conversion
@@ -324,164 +206,6 @@ enum tc_err tc_qr_write_png(const struct tc_qr *qr, const char *path, int scale)
 enum tc_err tc_qr_write_svg(const struct tc_qr *qr, const char *path);
 /* Renders the QR with Unicode half blocks and ANSI colours into a malloc'd string. */
 char *tc_qr_to_terminal(const struct tc_qr *qr);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Codes, text and calendar helpers                                                            */
-/* ------------------------------------------------------------------------------------------ */
-
-/* GB 32100-2015: 18 characters from 0-9A-HJ-NP-RTUWXY with a mod-31 check character. */
-bool tc_uscc_valid(const char *uscc);
-/* Only the alphabet and length, not the check character (early pilot codes fail the check). */
-bool tc_uscc_well_formed(const char *uscc);
-/* GB 11643-1999: 17 digits and an ISO 7064 MOD 11-2 check character, with a real birth date. */
-bool tc_idno_valid(const char *idno);
-/* Writes the mask (the last 4 characters) of a valid ID number. */
-enum tc_err tc_idno_mask(char mask[TC_ID_MASK_LEN + 1], const char *idno);
-/* Renders a mask for display: "**************002X". out needs 19 bytes. */
-void tc_idno_mask_display(char out[TC_IDNO_LEN + 1], const char *mask);
-
-/* Strict UTF-8 (no overlong forms, surrogates or values above U+10FFFF) without C0/C1 controls,
- * DEL, bidirectional overrides/isolates, or the BOM. */
-bool tc_text_safe(const uint8_t *s, size_t len);
-/* tc_text_safe and no Unicode default-ignorable code point (zero-width spaces and joiners, soft
- * hyphen, variation selectors, tags ...): what holder names and specialties must be, so that two
- * names that look the same are the same bytes. */
-bool tc_text_visible(const uint8_t *s, size_t len);
-
-/* A region prefix (2, 4 or 6 significant digits of a GB/T 2260 code) is well formed. */
-bool tc_region_valid(uint32_t region);
-/* "62", "6229", "620102" -> 62, 6229, 620102; 0 when not a valid region prefix. */
-uint32_t tc_region_parse(const char *s);
-/* The 6-digit code of a region prefix (62 -> 620000) and its number of significant digits. */
-uint32_t tc_region_code6(uint32_t region);
-/* Whether a 6-digit division code lies inside a region prefix. */
-bool tc_region_contains(uint32_t region, uint32_t code6);
-
-/* Days since 1970-01-01 for a valid proleptic Gregorian date; false when the date is invalid. */
-bool tc_day_index(int32_t *day, int year, int month, int mday);
-void tc_day_split(int32_t day, int *year, int *month, int *mday);
-/* "YYYY-MM-DD" (exactly) -> day index. */
-bool tc_day_parse(int32_t *day, const char *s);
-/* day index -> "YYYY-MM-DD"; out needs 11 bytes. */
-void tc_day_format(char out[11], int32_t day);
-/* The same calendar date `years` years on (29 February -> 1 March when the year has none). */
-int32_t tc_day_add_years(int32_t day, int years);
-/* The calendar day, in Beijing time (UTC+8), of a Unix time: certificates, terms and revocations
- * are dated the way the documents behind them are. */
-int32_t tc_beijing_day(uint64_t unix_time);
-/* Month index year*12 + month - 1; "YYYY-MM" parse and format (out needs 8 bytes). */
-int32_t tc_month_index(int year, int month);
-bool tc_month_parse(int32_t *month, const char *s);
-void tc_month_format(char out[8], int32_t month);
-
-/* ------------------------------------------------------------------------------------------ */
-/* T1: series x level -> title (data/title_levels.csv, compiled in)                            */
-/* ------------------------------------------------------------------------------------------ */
-struct tc_title {
-    uint16_t series;       /* stable numeric series id (data/series_ids.csv) */
-    const char *series_code;  /* e.g. "WS-YL" */
-    const char *series_name;  /* e.g. "卫生(医疗)" */
-    uint8_t level;
-    uint8_t variant;
-    const char *level_name;   /* e.g. "副高级" */
-    const char *title;        /* e.g. "副主任医师" */
-};
-/* The title for (series, level, variant), or NULL when the table has none. */
-const struct tc_title *tc_title_lookup(uint16_t series, uint8_t level, uint8_t variant);
-/* The series id for a series code ("WS-YL"), or 0 when unknown. */
-uint16_t tc_series_id(const char *series_code);
-/* The whole table, for listings and the status bundle. */
-const struct tc_title *tc_title_table(size_t *count);
-
-/* Names for display. */
-const char *tc_level_name_zh(uint8_t level);
-const char *tc_track_name_zh(uint8_t track);
-const char *tc_track_name_en(uint8_t track);
-const char *tc_method_name_zh(uint8_t method);
-const char *tc_tier_name_zh(uint8_t tier);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Province policy profiles (data/profiles/XX.json): S2, S3, C1, C2, D2, A1 as data            */
-/* ------------------------------------------------------------------------------------------ */
-#define TC_PROFILE_MAX_BYTES (64u << 10)
-#define TC_PROFILE_MAX_REGIONS 64
-#define TC_PROFILE_MAX_ALSO 8
-
-struct tc_profile_extra {
-    uint32_t region; /* region prefix */
-    uint8_t max_tier;
-};
-
-struct tc_profile {
-    char code[8];             /* "GS" */
-    int version;
-    uint32_t province;        /* 2-digit region prefix, e.g. 62 */
-    char name[64];
-    char name_en[64];         /* English name ("Gansu Province"); optional, default the code */
-    bool directory_rule;      /* S2: only units flagged in the directory are basic-level (SD) */
-    uint8_t max_tier;         /* S2 tier rule: units at this tier and below ... */
-    uint32_t regions[TC_PROFILE_MAX_REGIONS]; /* ... inside these region prefixes */
-    size_t nregions;
-    struct tc_profile_extra also[TC_PROFILE_MAX_ALSO]; /* plus these (GS: 甘南, 临夏 prefecture units) */
-    size_t nalso;
-    uint8_t default_tier;     /* S3: default scope of a basic-level certificate */
-    bool default_region_county; /* default scope region: the employer's county, else the province */
-    uint16_t conv_months;     /* C1: cumulative months at basic-level units */
-    uint16_t ce_hours;        /* C2: continuing-education hours per year */
-    uint8_t conv_flags;       /* C1: TC_CONV_* requirements */
-    int exclusivity_years;    /* D2 */
-    int max_key_term_years;   /* A1 */
-    uint32_t status_max_age;  /* seconds a status bundle stays fresh (status_max_age_days, default 7) */
-    bool basic_title_achievement; /* C5: a basic-level title counts as one quantified achievement
-                                     of a province-wide application (GS §3(二)) */
-    int commitment_years;     /* C6: years a holder who obtained a basic-level title at a township
-                                 unit must serve there (SD §5(二): 5); 0 when the province has none */
-};
-
-/* Parses and validates a profile; on failure *why names the member at fault. */
-enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len, const char **why);
-
-/* S2: whether a unit is basic-level under the profile. code6 is the unit's county-level (or
- * prefecture/province) GB/T 2260 code, tier its tier, flag the directory's explicit basic-level
- * flag (-1 when the directory says nothing). The directory flag, when given, decides. */
-bool tc_profile_unit_basic(const struct tc_profile *p, uint32_t code6, uint8_t tier, int flag);
-
-/* S1-S3: whether a basic-level scope admits a unit (division code, tier, directory flag, USCC)
- * under the profile. Returns 0 when it does, else the TC_SCOPE_* conditions it fails. The issuer
- * (for the employer, on the day obtained) and the verifier (for the unit asked about) both ask
- * this one function. */
-#define TC_SCOPE_NOT_BASIC 0x01u    /* S1/S2: not a basic-level unit under the profile */
-#define TC_SCOPE_OUTSIDE 0x02u      /* S3: outside the scope's region */
-#define TC_SCOPE_TIER 0x04u         /* S3: above the scope's tier */
-#define TC_SCOPE_NOT_EMPLOYER 0x08u /* S3: a single-unit scope, another unit */
-unsigned tc_scope_check(const struct tc_profile *p, const struct tc_scope *s, uint32_t division,
-                        uint8_t tier, int flag, const char *uscc);
-
-/* S3 in words, one wording everywhere (page, verifier JSON, issuer show, PDF): zh
- * "限甘肃省基层单位使用", "限甘肃省行政区划6229县级及以下基层单位使用", en "basic-level units of Gansu
- * only", ... province_zh/en name the province (NULL: the region code is used). */
-void tc_scope_words(const struct tc_scope *s, const char *province_zh, const char *province_en,
-                    char *zh, size_t zh_size, char *en, size_t en_size);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Command-line programs                                                                       */
-/* ------------------------------------------------------------------------------------------ */
-#define TC_EXIT_OK 0
-#define TC_EXIT_NOT_VALID 1 /* a verification failed or a rule refused */
-#define TC_EXIT_USAGE 2     /* usage or I/O error */
-
-struct tc_cli_command {
-    const char *name;
-    int (*fn)(int argc, char **argv); /* argv[0] is the command name */
-    const char *description;
-};
-/* Initialises libsodium, then runs the command named by argv[1] or prints usage (--help). */
-int tc_cli_dispatch(const char *prog, const char *about, const struct tc_cli_command *cmds,
-                    size_t n, int argc, char **argv);
-/* "prog: what: why" on stderr; returns TC_EXIT_USAGE. */
-int tc_cli_fail(const char *prog, const char *what, enum tc_err e);
-/* "prog cmd: msg" and a --help hint on stderr; returns TC_EXIT_USAGE. */
-int tc_cli_usage_error(const char *prog, const char *cmd, const char *msg);
 
 /* ------------------------------------------------------------------------------------------ */
 /* JSON (jansson)                                                                              */

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cert.h"
+#include "policy.h"
 
 /* a tier name; "basic" (the profile's own basic level) only where a scope is meant */
 static int tier_of(const char *s, bool scope)

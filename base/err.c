@@ -4,7 +4,7 @@
  * One table keeps the code, its symbolic name and its sentence together so that adding a code
  * without a message is impossible to miss in review.
  */
-#include "cert.h"
+#include "base.h"
 
 struct err_row {
     enum tc_err code;

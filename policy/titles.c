@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "cert.h"
+#include "policy.h"
 
 extern const struct tc_title tc_titles_generated[];
 extern const size_t tc_titles_generated_count;

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "cert.h"
+#include "base.h"
 
 static const char uscc_alphabet[] = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 static const int uscc_weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
@@ -328,34 +328,4 @@ void tc_month_format(char out[8], int32_t month)
     out[4] = '-';
     put_digits(out + 5, (int)(month % 12) + 1, 2);
     out[7] = '\0';
-}
-
-const char *tc_level_name_zh(uint8_t level)
-{
-    static const char *n[] = {"?", "正高级", "副高级", "中级", "助理级", "员级"};
-    return level >= 1 && level <= 5 ? n[level] : n[0];
-}
-
-const char *tc_track_name_zh(uint8_t track)
-{
-    return track == TC_TRACK_BASIC ? "基层职称" : track == TC_TRACK_PROVINCE ? "全省统一职称" : "?";
-}
-
-const char *tc_track_name_en(uint8_t track)
-{
-    return track == TC_TRACK_BASIC      ? "basic-level"
-           : track == TC_TRACK_PROVINCE ? "province-wide"
-                                        : "?";
-}
-
-const char *tc_method_name_zh(uint8_t method)
-{
-    static const char *n[] = {"?", "评审", "考核认定", "以考代评/考评结合", "破格", "直接认定", "换发", "转评"};
-    return method >= 1 && method <= TC_METHOD_REEVALUATION ? n[method] : n[0];
-}
-
-const char *tc_tier_name_zh(uint8_t tier)
-{
-    static const char *n[] = {"?", "省级", "市级", "县级", "乡镇", "基层"};
-    return tier >= 1 && tier <= TC_TIER_BASIC ? n[tier] : n[0];
 }

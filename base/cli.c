@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cert.h"
+#include "base.h"
 #include "titlecert_config.h"
 
 int tc_cli_fail(const char *prog, const char *what, enum tc_err e)

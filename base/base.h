@@ -1,0 +1,154 @@
+/*
+ * base.h - what every titlecert module shares and nothing else: the project's error enum and its
+ * messages, the identifiers of the documents (GB 32100 unit codes, GB 11643 resident ID numbers,
+ * GB/T 2260 region codes), text safety, the calendar (Beijing days and months), and the
+ * command-line conventions of the programs (subcommand dispatch, "program: what: why" errors,
+ * exit statuses). No module of the project is below it.
+ */
+#ifndef TC_BASE_H
+#define TC_BASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* Errors. One enum for the whole project, numbered in ranges:                                 */
+/*   1xx usage, 2xx malformed input, 3xx cryptographic / trust, 4xx storage and I/O,           */
+/*   5xx system, 6xx rule refusals (issuer), 7xx verification outcomes.                        */
+/* ------------------------------------------------------------------------------------------ */
+enum tc_err {
+    TC_OK = 0,
+
+    TC_ERR_ARG = 100,         /* a caller passed an impossible argument */
+    TC_ERR_BUFFER = 101,      /* the output buffer is too small */
+
+    TC_ERR_SIZE_LIMIT = 200,  /* input larger than the named limit for its kind */
+    TC_ERR_PREFIX = 201,      /* text lacks the "TC1:" prefix or names another version */
+    TC_ERR_DIGITS = 202,      /* the decimal body is not a valid encoding of bytes */
+    TC_ERR_CBOR = 203,        /* not well-formed CBOR */
+    TC_ERR_TRAILING = 204,    /* bytes left after the top-level item */
+    TC_ERR_TYPE = 205,        /* an item has the wrong CBOR type */
+    TC_ERR_DUP_KEY = 206,     /* a map key appears twice */
+    TC_ERR_UNKNOWN_KEY = 207, /* a map key this version does not define */
+    TC_ERR_MISSING_KEY = 208, /* a required key is absent */
+    TC_ERR_NONCANONICAL = 209,/* well-formed, but not the deterministic encoding */
+    TC_ERR_RANGE = 210,       /* a value is outside its allowed range */
+    TC_ERR_TEXT = 211,        /* text is not valid UTF-8, or holds control/bidi characters */
+    TC_ERR_TAG = 212,         /* missing or unexpected CBOR tag */
+    TC_ERR_HEADER = 213,      /* COSE headers are not the ones this profile allows */
+    TC_ERR_ALG = 214,         /* COSE algorithm other than EdDSA */
+    TC_ERR_INCONSISTENT = 215,/* fields contradict each other (e.g. a scope on a province-wide title) */
+    TC_ERR_CODE = 216,        /* a USCC, ID number, division code or date is not valid */
+    TC_ERR_LINK = 217,        /* a link that does not carry a payload in its fragment */
+
+    TC_ERR_BAD_SIGNATURE = 300,  /* the signature does not verify */
+    TC_ERR_UNKNOWN_KEY_ID = 301, /* no trusted key has this key id */
+    TC_ERR_KEY_REVOKED = 302,    /* the signing key is revoked (A2) */
+    TC_ERR_KEY_OUT_OF_TERM = 303,/* outside the key's endorsed validity window (A1) */
+    TC_ERR_NOT_AUTHORISED = 304, /* outside the key's authorised scope (A1) */
+    TC_ERR_PASSPHRASE = 305,     /* wrong passphrase, or the key file was altered */
+    TC_ERR_ENDORSEMENT = 306,    /* an endorsement is invalid (term over 3 years, bad signer...) */
+    TC_ERR_TRUST_LIST = 307,     /* a trust list is older than the one held, or inconsistent */
+
+    TC_ERR_IO = 400,          /* read/write failed; errno is preserved */
+    TC_ERR_PERMS = 401,       /* a secret-key file is readable by group or others */
+    TC_ERR_EXISTS = 402,      /* refusing to overwrite an existing file */
+    TC_ERR_KEYFILE = 403,     /* not a titlecert secret-key file, or truncated */
+    TC_ERR_NOT_FOUND = 404,   /* a named file or record does not exist */
+
+    TC_ERR_REFUSED = 600,     /* a rule refused the request (the refusal names the rule) */
+    TC_ERR_STORE = 601,       /* the store failed (SQLite's message is on the handle) */
+    TC_ERR_SCHEMA = 602,      /* the store's schema is newer than this program */
+    TC_ERR_SCHEMA_OLD = 603,  /* the store's schema is older: titlecert-issuer migrate upgrades it */
+
+    TC_ERR_NOMEM = 500,
+    TC_ERR_CRYPTO_INIT = 501, /* sodium_init failed */
+    TC_ERR_QR = 502,          /* the QR encoder failed (data too large for any version) */
+    TC_ERR_INTERNAL = 503,
+    TC_ERR_TIMEOUT = 504,     /* work passed its time limit (an image that takes too long) */
+    TC_ERR_BUSY = 505,        /* a bounded pool or budget is full: try again later */
+};
+
+/* A stable English sentence for an error code; never NULL. */
+const char *tc_strerror(enum tc_err err);
+/* The symbolic name, e.g. "TC_ERR_BAD_SIGNATURE"; never NULL. */
+const char *tc_errname(enum tc_err err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lengths of the identifiers                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+#define TC_USCC_LEN 18
+#define TC_IDNO_LEN 18
+#define TC_ID_MASK_LEN 4          /* last 4 characters of the resident ID number */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Codes, text and calendar helpers                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/* GB 32100-2015: 18 characters from 0-9A-HJ-NP-RTUWXY with a mod-31 check character. */
+bool tc_uscc_valid(const char *uscc);
+/* Only the alphabet and length, not the check character (early pilot codes fail the check). */
+bool tc_uscc_well_formed(const char *uscc);
+/* GB 11643-1999: 17 digits and an ISO 7064 MOD 11-2 check character, with a real birth date. */
+bool tc_idno_valid(const char *idno);
+/* Writes the mask (the last 4 characters) of a valid ID number. */
+enum tc_err tc_idno_mask(char mask[TC_ID_MASK_LEN + 1], const char *idno);
+/* Renders a mask for display: "**************002X". out needs 19 bytes. */
+void tc_idno_mask_display(char out[TC_IDNO_LEN + 1], const char *mask);
+
+/* Strict UTF-8 (no overlong forms, surrogates or values above U+10FFFF) without C0/C1 controls,
+ * DEL, bidirectional overrides/isolates, or the BOM. */
+bool tc_text_safe(const uint8_t *s, size_t len);
+/* tc_text_safe and no Unicode default-ignorable code point (zero-width spaces and joiners, soft
+ * hyphen, variation selectors, tags ...): what holder names and specialties must be, so that two
+ * names that look the same are the same bytes. */
+bool tc_text_visible(const uint8_t *s, size_t len);
+
+/* A region prefix (2, 4 or 6 significant digits of a GB/T 2260 code) is well formed. */
+bool tc_region_valid(uint32_t region);
+/* "62", "6229", "620102" -> 62, 6229, 620102; 0 when not a valid region prefix. */
+uint32_t tc_region_parse(const char *s);
+/* The 6-digit code of a region prefix (62 -> 620000) and its number of significant digits. */
+uint32_t tc_region_code6(uint32_t region);
+/* Whether a 6-digit division code lies inside a region prefix. */
+bool tc_region_contains(uint32_t region, uint32_t code6);
+
+/* Days since 1970-01-01 for a valid proleptic Gregorian date; false when the date is invalid. */
+bool tc_day_index(int32_t *day, int year, int month, int mday);
+void tc_day_split(int32_t day, int *year, int *month, int *mday);
+/* "YYYY-MM-DD" (exactly) -> day index. */
+bool tc_day_parse(int32_t *day, const char *s);
+/* day index -> "YYYY-MM-DD"; out needs 11 bytes. */
+void tc_day_format(char out[11], int32_t day);
+/* The same calendar date `years` years on (29 February -> 1 March when the year has none). */
+int32_t tc_day_add_years(int32_t day, int years);
+/* The calendar day, in Beijing time (UTC+8), of a Unix time: certificates, terms and revocations
+ * are dated the way the documents behind them are. */
+int32_t tc_beijing_day(uint64_t unix_time);
+/* Month index year*12 + month - 1; "YYYY-MM" parse and format (out needs 8 bytes). */
+int32_t tc_month_index(int year, int month);
+bool tc_month_parse(int32_t *month, const char *s);
+void tc_month_format(char out[8], int32_t month);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Command-line programs                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+#define TC_EXIT_OK 0
+#define TC_EXIT_NOT_VALID 1 /* a verification failed or a rule refused */
+#define TC_EXIT_USAGE 2     /* usage or I/O error */
+
+struct tc_cli_command {
+    const char *name;
+    int (*fn)(int argc, char **argv); /* argv[0] is the command name */
+    const char *description;
+};
+/* Initialises libsodium, then runs the command named by argv[1] or prints usage (--help). */
+int tc_cli_dispatch(const char *prog, const char *about, const struct tc_cli_command *cmds,
+                    size_t n, int argc, char **argv);
+/* "prog: what: why" on stderr; returns TC_EXIT_USAGE. */
+int tc_cli_fail(const char *prog, const char *what, enum tc_err e);
+/* "prog cmd: msg" and a --help hint on stderr; returns TC_EXIT_USAGE. */
+int tc_cli_usage_error(const char *prog, const char *cmd, const char *msg);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * policy.h - the rules as data and the one small module that applies them, shared by the issuer
+ * and the verifier (RULES.md): the vocabulary of titles (levels, tracks, how obtained: T1-T3),
+ * where a title is valid (tiers and scopes: S1-S4), the series x level -> title table (T1), and
+ * the province profiles (what a basic-level unit is, default scopes, conversion years and hours,
+ * key terms, maximum status age, C5 and C6). Where provinces differ, the difference is a profile,
+ * not code.
+ */
+#ifndef TC_POLICY_H
+#define TC_POLICY_H
+
+#include "base.h"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Vocabulary                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/* T1: levels, numbered as in data/title_levels.csv. */
+enum tc_level {
+    TC_LEVEL_ZHENGGAO = 1, /* 正高级 */
+    TC_LEVEL_FUGAO = 2,    /* 副高级 */
+    TC_LEVEL_ZHONGJI = 3,  /* 中级 */
+    TC_LEVEL_ZHULI = 4,    /* 助理级 */
+    TC_LEVEL_YUAN = 5,     /* 员级 */
+};
+
+/* T2: the two tracks. */
+enum tc_track {
+    TC_TRACK_BASIC = 1,    /* 基层职称: valid only at basic-level units (S1) */
+    TC_TRACK_PROVINCE = 2, /* 全省统一职称: valid at any unit (S4) */
+};
+
+/* T3: how the title was obtained. */
+enum tc_method {
+    TC_METHOD_REVIEW = 1,      /* 评审 */
+    TC_METHOD_ASSESSMENT = 2,  /* 考核认定 */
+    TC_METHOD_EXAM = 3,        /* 以考代评 / 考评结合 */
+    TC_METHOD_EXCEPTIONAL = 4, /* 破格 */
+    TC_METHOD_DIRECT = 5,      /* 直接认定 */
+    TC_METHOD_CONVERSION = 6,  /* 换发: basic-level title exchanged under C1 */
+    TC_METHOD_REEVALUATION = 7,/* 转评: re-evaluated to the same-level general title on leaving
+                                  basic level (C5, CQ §4(十二)); names its predecessor as 换发 does */
+};
+
+/* S3: administrative tiers. A scope's tier is the highest tier at which the certificate is
+ * valid: TC_TIER_COUNTY admits county and township units, TC_TIER_TOWNSHIP township units only.
+ * TC_TIER_BASIC, in a scope only, admits exactly the units the province's profile calls
+ * basic-level (GS §3(二) 全省基层范围有效: county level and below, and the 临夏/甘南 prefecture
+ * units), whatever their tier. */
+enum tc_tier {
+    TC_TIER_PROVINCE = 1,
+    TC_TIER_PREFECTURE = 2,
+    TC_TIER_COUNTY = 3,
+    TC_TIER_TOWNSHIP = 4,
+    TC_TIER_BASIC = 5,
+};
+
+/* S3: where a basic-level certificate is valid. Present on basic-level certificates only.
+ * region is a GB/T 2260 division code prefix written with its significant digits only:
+ * 62 (甘肃省), 6229 (临夏州), 620102 (城关区). */
+struct tc_scope {
+    uint32_t region;
+    uint8_t tier;               /* enum tc_tier */
+    bool has_unit;              /* JL §2.6: one employing unit only */
+    char unit[TC_USCC_LEN + 1]; /* that unit's USCC when has_unit */
+};
+
+/* C1 conversion-path requirement flags (struct tc_conversion.flags). */
+#define TC_CONV_NEEDS_ASSESSMENTS 0x01u /* annual assessments passed (考核合格) */
+#define TC_CONV_NEEDS_COMMITTEE 0x02u   /* review by the province's unified committee */
+#define TC_CONV_FLAGS_ALL 0x03u
+
+/* ------------------------------------------------------------------------------------------ */
+/* T1: series x level -> title (data/title_levels.csv, compiled in)                            */
+/* ------------------------------------------------------------------------------------------ */
+struct tc_title {
+    uint16_t series;       /* stable numeric series id (data/series_ids.csv) */
+    const char *series_code;  /* e.g. "WS-YL" */
+    const char *series_name;  /* e.g. "卫生(医疗)" */
+    uint8_t level;
+    uint8_t variant;
+    const char *level_name;   /* e.g. "副高级" */
+    const char *title;        /* e.g. "副主任医师" */
+};
+/* The title for (series, level, variant), or NULL when the table has none. */
+const struct tc_title *tc_title_lookup(uint16_t series, uint8_t level, uint8_t variant);
+/* The series id for a series code ("WS-YL"), or 0 when unknown. */
+uint16_t tc_series_id(const char *series_code);
+/* The whole table, for listings and the status bundle. */
+const struct tc_title *tc_title_table(size_t *count);
+
+/* Names for display. */
+const char *tc_level_name_zh(uint8_t level);
+const char *tc_track_name_zh(uint8_t track);
+const char *tc_track_name_en(uint8_t track);
+const char *tc_method_name_zh(uint8_t method);
+const char *tc_tier_name_zh(uint8_t tier);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Province policy profiles (data/profiles/XX.json): S2, S3, C1, C2, D2, A1 as data            */
+/* ------------------------------------------------------------------------------------------ */
+#define TC_PROFILE_MAX_BYTES (64u << 10)
+#define TC_PROFILE_MAX_REGIONS 64
+#define TC_PROFILE_MAX_ALSO 8
+
+struct tc_profile_extra {
+    uint32_t region; /* region prefix */
+    uint8_t max_tier;
+};
+
+struct tc_profile {
+    char code[8];             /* "GS" */
+    int version;
+    uint32_t province;        /* 2-digit region prefix, e.g. 62 */
+    char name[64];
+    char name_en[64];         /* English name ("Gansu Province"); optional, default the code */
+    bool directory_rule;      /* S2: only units flagged in the directory are basic-level (SD) */
+    uint8_t max_tier;         /* S2 tier rule: units at this tier and below ... */
+    uint32_t regions[TC_PROFILE_MAX_REGIONS]; /* ... inside these region prefixes */
+    size_t nregions;
+    struct tc_profile_extra also[TC_PROFILE_MAX_ALSO]; /* plus these (GS: 甘南, 临夏 prefecture units) */
+    size_t nalso;
+    uint8_t default_tier;     /* S3: default scope of a basic-level certificate */
+    bool default_region_county; /* default scope region: the employer's county, else the province */
+    uint16_t conv_months;     /* C1: cumulative months at basic-level units */
+    uint16_t ce_hours;        /* C2: continuing-education hours per year */
+    uint8_t conv_flags;       /* C1: TC_CONV_* requirements */
+    int exclusivity_years;    /* D2 */
+    int max_key_term_years;   /* A1 */
+    uint32_t status_max_age;  /* seconds a status bundle stays fresh (status_max_age_days, default 7) */
+    bool basic_title_achievement; /* C5: a basic-level title counts as one quantified achievement
+                                     of a province-wide application (GS §3(二)) */
+    int commitment_years;     /* C6: years a holder who obtained a basic-level title at a township
+                                 unit must serve there (SD §5(二): 5); 0 when the province has none */
+};
+
+/* Parses and validates a profile; on failure *why names the member at fault. */
+enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len, const char **why);
+
+/* S2: whether a unit is basic-level under the profile. code6 is the unit's county-level (or
+ * prefecture/province) GB/T 2260 code, tier its tier, flag the directory's explicit basic-level
+ * flag (-1 when the directory says nothing). The directory flag, when given, decides. */
+bool tc_profile_unit_basic(const struct tc_profile *p, uint32_t code6, uint8_t tier, int flag);
+
+/* S1-S3: whether a basic-level scope admits a unit (division code, tier, directory flag, USCC)
+ * under the profile. Returns 0 when it does, else the TC_SCOPE_* conditions it fails. The issuer
+ * (for the employer, on the day obtained) and the verifier (for the unit asked about) both ask
+ * this one function. */
+#define TC_SCOPE_NOT_BASIC 0x01u    /* S1/S2: not a basic-level unit under the profile */
+#define TC_SCOPE_OUTSIDE 0x02u      /* S3: outside the scope's region */
+#define TC_SCOPE_TIER 0x04u         /* S3: above the scope's tier */
+#define TC_SCOPE_NOT_EMPLOYER 0x08u /* S3: a single-unit scope, another unit */
+unsigned tc_scope_check(const struct tc_profile *p, const struct tc_scope *s, uint32_t division,
+                        uint8_t tier, int flag, const char *uscc);
+
+/* S3 in words, one wording everywhere (page, verifier JSON, issuer show, PDF): zh
+ * "限甘肃省基层单位使用", "限甘肃省行政区划6229县级及以下基层单位使用", en "basic-level units of Gansu
+ * only", ... province_zh/en name the province (NULL: the region code is used). */
+void tc_scope_words(const struct tc_scope *s, const char *province_zh, const char *province_en,
+                    char *zh, size_t zh_size, char *en, size_t en_size);
+
+#endif
