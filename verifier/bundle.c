@@ -63,12 +63,135 @@ static int unit_cmp(const char *uscc, int32_t from, const struct tc_bundle_unit 
     return c ? c : (from > u->from) - (from < u->from);
 }
 
+/* 4: [[id, day, reason]], ascending ids */
+static enum tc_err read_revoked(struct rd *r, struct tc_bundle *b)
+{
+    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
+    int64_t v;
+    if (!x || x->value > r->budget)
+        return TC_ERR_TYPE;
+    b->n_revoked = (size_t)x->value;
+    b->revoked = calloc(b->n_revoked ? b->n_revoked : 1, sizeof *b->revoked);
+    if (!b->revoked)
+        return TC_ERR_NOMEM;
+    for (size_t i = 0; i < b->n_revoked; i++) {
+        const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
+        if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
+            return TC_ERR_TYPE;
+        b->revoked[i].id = t->value;
+        if (!rd_int(r, &v) || !(t = next(r, TC_TOK_TEXT)) ||
+            t->len >= sizeof b->revoked[i].reason || !tc_text_safe(t->p, t->len))
+            return TC_ERR_TYPE;
+        b->revoked[i].day = (int32_t)v;
+        memcpy(b->revoked[i].reason, t->p, t->len);
+        if (i && b->revoked[i].id <= b->revoked[i - 1].id)
+            return TC_ERR_NONCANONICAL;
+    }
+    return TC_OK;
+}
+
+/* 5: [[id, successor, day]], ascending ids */
+static enum tc_err read_superseded(struct rd *r, struct tc_bundle *b)
+{
+    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
+    int64_t v;
+    if (!x || x->value > r->budget)
+        return TC_ERR_TYPE;
+    b->n_superseded = (size_t)x->value;
+    b->superseded = calloc(b->n_superseded ? b->n_superseded : 1, sizeof *b->superseded);
+    if (!b->superseded)
+        return TC_ERR_NOMEM;
+    for (size_t i = 0; i < b->n_superseded; i++) {
+        const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
+        uint64_t id;
+        if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
+            return TC_ERR_TYPE;
+        id = t->value;
+        if (!(t = next(r, TC_TOK_UINT)))
+            return TC_ERR_TYPE;
+        b->superseded[i].id = id;
+        b->superseded[i].successor = t->value;
+        if (!rd_int(r, &v))
+            return TC_ERR_TYPE;
+        b->superseded[i].day = (int32_t)v;
+        if (i && b->superseded[i].id <= b->superseded[i - 1].id)
+            return TC_ERR_NONCANONICAL;
+    }
+    return TC_OK;
+}
+
+/* 6: [[uscc, division, township, tier, flag, from, to, name]], sorted by USCC, then from */
+static enum tc_err read_units(struct rd *r, struct tc_bundle *b)
+{
+    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
+    if (!x || x->value > r->budget)
+        return TC_ERR_TYPE;
+    b->n_units = (size_t)x->value;
+    b->units = calloc(b->n_units ? b->n_units : 1, sizeof *b->units);
+    size_t names_cap = 1024, names_len = 0;
+    b->names = malloc(names_cap);
+    if (!b->units || !b->names)
+        return TC_ERR_NOMEM;
+    for (size_t i = 0; i < b->n_units; i++) {
+        struct tc_bundle_unit *u = &b->units[i];
+        const struct tc_tok *a = next(r, TC_TOK_ARRAY), *uscc, *name;
+        int64_t f[6];
+        if (!a || a->value != 8)
+            return TC_ERR_TYPE;
+        if (!(uscc = next(r, TC_TOK_BYTES)) || uscc->len != TC_USCC_PACKED ||
+            tc_uscc_unpack(u->uscc, uscc->p) != TC_OK)
+            return TC_ERR_TYPE;
+        for (int k = 0; k < 6; k++)
+            if (!rd_int(r, &f[k]))
+                return TC_ERR_TYPE;
+        if (!(name = next(r, TC_TOK_TEXT)) || name->len > 512 || !tc_text_safe(name->p, name->len))
+            return TC_ERR_TEXT;
+        if (f[0] < 0 || f[0] > 999999 || f[1] < 0 || f[1] > 999999999 || f[2] < 1 || f[2] > 4 ||
+            f[3] < -1 || f[3] > 1 || f[4] < INT32_MIN || f[4] > INT32_MAX || f[5] < f[4] ||
+            f[5] > INT32_MAX)
+            return TC_ERR_RANGE;
+        u->division = (uint32_t)f[0], u->township = (uint32_t)f[1];
+        u->tier = (uint8_t)f[2], u->flag = (int8_t)f[3];
+        u->from = (int32_t)f[4], u->to = (int32_t)f[5];
+        if (names_len + name->len + 1 > names_cap) {
+            names_cap = (names_cap + name->len + 1) * 2;
+            char *grown = realloc(b->names, names_cap);
+            if (!grown)
+                return TC_ERR_NOMEM;
+            b->names = grown;
+        }
+        u->name_off = (uint32_t)names_len;
+        memcpy(b->names + names_len, name->p, name->len);
+        names_len += name->len;
+        b->names[names_len++] = '\0';
+        if (i && unit_cmp(u->uscc, u->from, &b->units[i - 1]) <= 0)
+            return TC_ERR_NONCANONICAL; /* sorted by USCC, then from */
+    }
+    return TC_OK;
+}
+
+/* 8: the title table, read and checked for shape; the compiled-in table is used */
+static enum tc_err read_titles(struct rd *r)
+{
+    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
+    if (!x)
+        return TC_ERR_TYPE;
+    for (uint64_t i = 0, n = x->value; i < n; i++) {
+        const struct tc_tok *a = next(r, TC_TOK_ARRAY);
+        if (!a || a->value != 6 || !next(r, TC_TOK_UINT) || !next(r, TC_TOK_TEXT) ||
+            !next(r, TC_TOK_TEXT) || !next(r, TC_TOK_UINT) || !next(r, TC_TOK_UINT) ||
+            !next(r, TC_TOK_TEXT))
+            return TC_ERR_TYPE;
+    }
+    return TC_OK;
+}
+
 /* Reads the list at the cursor; TC_ERR_TYPE/RANGE/NONCANONICAL on any deviation. */
 static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t **trust,
                               size_t *trust_len, const char **profile, size_t *profile_len)
 {
     const struct tc_tok *x = next(r, TC_TOK_MAP);
-    int64_t v;
+    enum tc_err e;
     if (!x || x->value != 11)
         return TC_ERR_TYPE;
     for (uint64_t key = 0; key <= 10; key++) {
@@ -90,115 +213,26 @@ static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t *
                 return TC_ERR_TYPE;
             *trust = x->p, *trust_len = x->len;
             break;
-        case 4: {
-            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->budget)
-                return TC_ERR_TYPE;
-            b->n_revoked = (size_t)x->value;
-            b->revoked = calloc(b->n_revoked ? b->n_revoked : 1, sizeof *b->revoked);
-            if (!b->revoked)
-                return TC_ERR_NOMEM;
-            for (size_t i = 0; i < b->n_revoked; i++) {
-                const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-                if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
-                    return TC_ERR_TYPE;
-                b->revoked[i].id = t->value;
-                if (!rd_int(r, &v) || !(t = next(r, TC_TOK_TEXT)) ||
-                    t->len >= sizeof b->revoked[i].reason || !tc_text_safe(t->p, t->len))
-                    return TC_ERR_TYPE;
-                b->revoked[i].day = (int32_t)v;
-                memcpy(b->revoked[i].reason, t->p, t->len);
-                if (i && b->revoked[i].id <= b->revoked[i - 1].id)
-                    return TC_ERR_NONCANONICAL;
-            }
+        case 4:
+            if ((e = read_revoked(r, b)) != TC_OK)
+                return e;
             break;
-        }
-        case 5: {
-            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->budget)
-                return TC_ERR_TYPE;
-            b->n_superseded = (size_t)x->value;
-            b->superseded = calloc(b->n_superseded ? b->n_superseded : 1, sizeof *b->superseded);
-            if (!b->superseded)
-                return TC_ERR_NOMEM;
-            for (size_t i = 0; i < b->n_superseded; i++) {
-                const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-                uint64_t id;
-                if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
-                    return TC_ERR_TYPE;
-                id = t->value;
-                if (!(t = next(r, TC_TOK_UINT)))
-                    return TC_ERR_TYPE;
-                b->superseded[i].id = id;
-                b->superseded[i].successor = t->value;
-                if (!rd_int(r, &v))
-                    return TC_ERR_TYPE;
-                b->superseded[i].day = (int32_t)v;
-                if (i && b->superseded[i].id <= b->superseded[i - 1].id)
-                    return TC_ERR_NONCANONICAL;
-            }
+        case 5:
+            if ((e = read_superseded(r, b)) != TC_OK)
+                return e;
             break;
-        }
-        case 6: {
-            if (!(x = next(r, TC_TOK_ARRAY)) || x->value > r->budget)
-                return TC_ERR_TYPE;
-            b->n_units = (size_t)x->value;
-            b->units = calloc(b->n_units ? b->n_units : 1, sizeof *b->units);
-            size_t names_cap = 1024, names_len = 0;
-            b->names = malloc(names_cap);
-            if (!b->units || !b->names)
-                return TC_ERR_NOMEM;
-            for (size_t i = 0; i < b->n_units; i++) {
-                struct tc_bundle_unit *u = &b->units[i];
-                const struct tc_tok *a = next(r, TC_TOK_ARRAY), *uscc, *name;
-                int64_t f[6];
-                if (!a || a->value != 8)
-                    return TC_ERR_TYPE;
-                if (!(uscc = next(r, TC_TOK_BYTES)) || uscc->len != TC_USCC_PACKED ||
-                    tc_uscc_unpack(u->uscc, uscc->p) != TC_OK)
-                    return TC_ERR_TYPE;
-                for (int k = 0; k < 6; k++)
-                    if (!rd_int(r, &f[k]))
-                        return TC_ERR_TYPE;
-                if (!(name = next(r, TC_TOK_TEXT)) || name->len > 512 ||
-                    !tc_text_safe(name->p, name->len))
-                    return TC_ERR_TEXT;
-                if (f[0] < 0 || f[0] > 999999 || f[1] < 0 || f[1] > 999999999 || f[2] < 1 ||
-                    f[2] > 4 || f[3] < -1 || f[3] > 1 || f[4] < INT32_MIN || f[4] > INT32_MAX ||
-                    f[5] < f[4] || f[5] > INT32_MAX)
-                    return TC_ERR_RANGE;
-                u->division = (uint32_t)f[0], u->township = (uint32_t)f[1];
-                u->tier = (uint8_t)f[2], u->flag = (int8_t)f[3];
-                u->from = (int32_t)f[4], u->to = (int32_t)f[5];
-                if (names_len + name->len + 1 > names_cap) {
-                    names_cap = (names_cap + name->len + 1) * 2;
-                    char *grown = realloc(b->names, names_cap);
-                    if (!grown)
-                        return TC_ERR_NOMEM;
-                    b->names = grown;
-                }
-                u->name_off = (uint32_t)names_len;
-                memcpy(b->names + names_len, name->p, name->len);
-                names_len += name->len;
-                b->names[names_len++] = '\0';
-                if (i && unit_cmp(u->uscc, u->from, &b->units[i - 1]) <= 0)
-                    return TC_ERR_NONCANONICAL; /* sorted by USCC, then from */
-            }
+        case 6:
+            if ((e = read_units(r, b)) != TC_OK)
+                return e;
             break;
-        }
         case 7:
             if (!(x = next(r, TC_TOK_TEXT)))
                 return TC_ERR_TYPE;
             *profile = (const char *)x->p, *profile_len = x->len;
             break;
-        case 8: /* the title table: read and checked for shape; the compiled-in table is used */
-            if (!(x = next(r, TC_TOK_ARRAY)))
-                return TC_ERR_TYPE;
-            for (uint64_t i = 0, n = x->value; i < n; i++) {
-                const struct tc_tok *a = next(r, TC_TOK_ARRAY);
-                if (!a || a->value != 6 || !next(r, TC_TOK_UINT) || !next(r, TC_TOK_TEXT) ||
-                    !next(r, TC_TOK_TEXT) || !next(r, TC_TOK_UINT) || !next(r, TC_TOK_UINT) ||
-                    !next(r, TC_TOK_TEXT))
-                    return TC_ERR_TYPE;
-            }
+        case 8:
+            if ((e = read_titles(r)) != TC_OK)
+                return e;
             break;
         case 9: {
             const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
