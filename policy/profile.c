@@ -27,6 +27,49 @@ static int tier_of(const char *s, bool scope)
         goto out;                                                                                  \
     } while (0)
 
+/* S2: what a basic-level unit is in this province: the directory's word (SD), or units at a
+ * tier and below inside regions, plus named exceptions (GS: the 临夏 and 甘南 prefecture units) */
+static enum tc_err parse_basic_level(struct tc_profile *p, json_t *bl, const char **why)
+{
+    enum tc_err e = TC_OK;
+    const char *rule = json_string_value(json_object_get(bl, "rule"));
+    if (!rule || (strcmp(rule, "tier") != 0 && strcmp(rule, "directory") != 0))
+        BAD("basic_level.rule");
+    p->directory_rule = strcmp(rule, "directory") == 0;
+    if (!p->directory_rule) {
+        p->max_tier = (uint8_t)tier_of(json_string_value(json_object_get(bl, "max_tier")), false);
+        if (!p->max_tier)
+            BAD("basic_level.max_tier");
+        json_t *regs = json_object_get(bl, "regions");
+        size_t i;
+        json_t *r;
+        if (!json_is_array(regs) || json_array_size(regs) == 0 ||
+            json_array_size(regs) > TC_PROFILE_MAX_REGIONS)
+            BAD("basic_level.regions");
+        json_array_foreach(regs, i, r)
+        {
+            uint32_t reg = tc_region_parse(json_string_value(r));
+            if (!reg || !tc_region_contains(p->province, tc_region_code6(reg)))
+                BAD("basic_level.regions");
+            p->regions[p->nregions++] = reg;
+        }
+        json_t *also = json_object_get(bl, "also");
+        if (also && (!json_is_array(also) || json_array_size(also) > TC_PROFILE_MAX_ALSO))
+            BAD("basic_level.also");
+        json_array_foreach(also, i, r)
+        {
+            uint32_t reg = tc_region_parse(json_string_value(json_object_get(r, "region")));
+            int t = tier_of(json_string_value(json_object_get(r, "max_tier")), false);
+            if (!reg || !t || !tc_region_contains(p->province, tc_region_code6(reg)))
+                BAD("basic_level.also");
+            p->also[p->nalso].region = reg;
+            p->also[p->nalso++].max_tier = (uint8_t)t;
+        }
+    }
+out:
+    return e;
+}
+
 enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len, const char **why)
 {
     memset(p, 0, sizeof *p);
@@ -64,41 +107,8 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
         BAD("name_en");
     snprintf(p->name_en, sizeof p->name_en, "%s", name_en ? name_en : p->code);
 
-    json_t *bl = json_object_get(o, "basic_level");
-    const char *rule = json_string_value(json_object_get(bl, "rule"));
-    if (!rule || (strcmp(rule, "tier") != 0 && strcmp(rule, "directory") != 0))
-        BAD("basic_level.rule");
-    p->directory_rule = strcmp(rule, "directory") == 0;
-    if (!p->directory_rule) {
-        p->max_tier = (uint8_t)tier_of(json_string_value(json_object_get(bl, "max_tier")), false);
-        if (!p->max_tier)
-            BAD("basic_level.max_tier");
-        json_t *regs = json_object_get(bl, "regions");
-        size_t i;
-        json_t *r;
-        if (!json_is_array(regs) || json_array_size(regs) == 0 ||
-            json_array_size(regs) > TC_PROFILE_MAX_REGIONS)
-            BAD("basic_level.regions");
-        json_array_foreach(regs, i, r)
-        {
-            uint32_t reg = tc_region_parse(json_string_value(r));
-            if (!reg || !tc_region_contains(p->province, tc_region_code6(reg)))
-                BAD("basic_level.regions");
-            p->regions[p->nregions++] = reg;
-        }
-        json_t *also = json_object_get(bl, "also");
-        if (also && (!json_is_array(also) || json_array_size(also) > TC_PROFILE_MAX_ALSO))
-            BAD("basic_level.also");
-        json_array_foreach(also, i, r)
-        {
-            uint32_t reg = tc_region_parse(json_string_value(json_object_get(r, "region")));
-            int t = tier_of(json_string_value(json_object_get(r, "max_tier")), false);
-            if (!reg || !t || !tc_region_contains(p->province, tc_region_code6(reg)))
-                BAD("basic_level.also");
-            p->also[p->nalso].region = reg;
-            p->also[p->nalso++].max_tier = (uint8_t)t;
-        }
-    }
+    if ((e = parse_basic_level(p, json_object_get(o, "basic_level"), why)) != TC_OK)
+        goto out;
     json_t *ds = json_object_get(o, "default_scope");
     const char *dreg = json_string_value(json_object_get(ds, "region"));
     if (!dreg || (strcmp(dreg, "province") != 0 && strcmp(dreg, "county") != 0))

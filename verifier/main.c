@@ -253,7 +253,9 @@ static int serve_preflight(const struct tc_server_config *cfg)
     return 0;
 }
 
-static int cmd_serve(int argc, char **argv)
+/* serve's options into cfg; 0 to go on, -1 after --help, else the exit status */
+static int serve_options(int argc, char **argv, struct tc_server_config *cfg_out, const char **root_out,
+                         const char **log_out)
 {
     static const struct option opts[] = {
         {"bundle", required_argument, 0, 'b'},  {"root", required_argument, 0, 'r'},
@@ -268,8 +270,8 @@ static int cmd_serve(int argc, char **argv)
         {"image-memory", required_argument, 0, 7},     {"image-timeout", required_argument, 0, 8},
         {0, 0, 0, 0}};
     unsigned char proxy_bin[sizeof(struct in6_addr)];
+    static char state_buf[4096];
     struct tc_server_config cfg;
-    char state_buf[4096];
     memset(&cfg, 0, sizeof cfg);
     cfg.addr.sin_family = AF_INET;
     cfg.addr.sin_port = htons(8080);
@@ -278,7 +280,7 @@ static int cmd_serve(int argc, char **argv)
     cfg.web_dir = web_env && *web_env ? web_env : TITLECERT_DATADIR "/web";
     const char *root = NULL, *log_path = NULL;
     char *end;
-    int c, rc;
+    int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'b': cfg.bundle_path = optarg; break;
@@ -341,7 +343,7 @@ static int cmd_serve(int argc, char **argv)
             if (*end || cfg.threads < 1 || cfg.threads > 64)
                 return usage_error("serve", "--threads takes 1..64");
             break;
-        case 'h': fputs(serve_help, stdout); return 0;
+        case 'h': fputs(serve_help, stdout); return -1;
         default: return usage_error("serve", "unknown option");
         }
     }
@@ -349,6 +351,34 @@ static int cmd_serve(int argc, char **argv)
         return usage_error("serve", "--bundle and --root are required");
     if (!cfg.state_dir && !(cfg.state_dir = tc_state_default_dir(state_buf, sizeof state_buf)))
         return usage_error("serve", "no state directory: give --state DIR");
+    *cfg_out = cfg, *root_out = root, *log_out = log_path;
+    return 0;
+}
+
+/* Reloads on SIGHUP and when the bundle file changes, flushes the access log every second, and
+ * returns on SIGINT or SIGTERM. */
+static void serve_until_signal(struct tc_server *srv, sigset_t *set)
+{
+    for (;;) {
+        struct timespec tick = {1, 0};
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig == SIGHUP)
+            tc_server_reload(srv);
+        else if (sig == SIGINT || sig == SIGTERM)
+            break;
+        else
+            tc_server_poll_file(srv);
+        tc_server_flush_log(srv);
+    }
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct tc_server_config cfg;
+    const char *root = NULL, *log_path = NULL;
+    int rc = serve_options(argc, argv, &cfg, &root, &log_path);
+    if (rc)
+        return rc < 0 ? 0 : rc;
     struct tc_pubkey rpub;
     enum tc_err e = tc_keys_pub_read(root, &rpub);
     if (e != TC_OK)
@@ -377,17 +407,7 @@ static int cmd_serve(int argc, char **argv)
     fprintf(stderr, PROG ": serving bundle version %llu on http://%s:%u/ (state in %s)\n",
             (unsigned long long)tc_server_bundle_version(srv), addr, ntohs(cfg.addr.sin_port),
             cfg.state_dir);
-    for (;;) {
-        struct timespec tick = {1, 0};
-        int sig = sigtimedwait(&set, NULL, &tick);
-        if (sig == SIGHUP)
-            tc_server_reload(srv);
-        else if (sig == SIGINT || sig == SIGTERM)
-            break;
-        else
-            tc_server_poll_file(srv);
-        tc_server_flush_log(srv);
-    }
+    serve_until_signal(srv, &set);
     tc_server_stop(srv);
     if (cfg.access_log)
         fclose(cfg.access_log);
