@@ -55,6 +55,57 @@ static const char verify_help[] =
     "Verdicts: valid, not_valid_here, superseded, revoked, invalid.\n"
     "Exit status: 0 valid, 1 any other verdict, 2 usage or I/O error.\n";
 
+/* The certificate text to verify: decoded from an image, read from standard input ("-"), or the
+ * argument itself; NULL (after saying why) when it cannot be had. */
+static char *read_input(const char *image, const char *arg)
+{
+    char *input = NULL;
+    if (image) {
+        uint8_t *img = NULL;
+        size_t img_len;
+        enum tc_err e = tc_keys_read_file(image, TC_IMAGE_MAX_BYTES, &img, &img_len);
+        if (e != TC_OK) {
+            fail(image, e);
+            return NULL;
+        }
+        e = tc_image_decode_qr(img, img_len, &input);
+        free(img);
+        if (e != TC_OK) {
+            fprintf(stderr, PROG ": %s: %s\n", image,
+                    e == TC_ERR_NOT_FOUND ? "no QR code found in the image"
+                    : e == TC_ERR_TYPE    ? "not a PNG or JPEG image"
+                                          : tc_strerror(e));
+            return NULL;
+        }
+        return input;
+    }
+    if (strcmp(arg, "-") == 0) {
+        input = calloc(1, TC_LINK_MAX + 2);
+        size_t n = input ? fread(input, 1, TC_LINK_MAX + 1, stdin) : 0;
+        if (!input || n > TC_LINK_MAX) {
+            free(input);
+            fail("standard input", TC_ERR_SIZE_LIMIT);
+            return NULL;
+        }
+        return input;
+    }
+    return strdup(arg);
+}
+
+/* Says that the bundle is older than its maximum age, and what follows from it. */
+static void warn_stale(const struct tc_bundle *b, uint64_t limit, bool stale_ok)
+{
+    char when[32];
+    time_t t = (time_t)b->issued_at;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+    fprintf(stderr, PROG ": warning: the status bundle (version %llu, of %s) is older than "
+            "%llu seconds: revocations since may be missing%s\n",
+            (unsigned long long)b->version, when, (unsigned long long)limit,
+            stale_ok ? " (--stale-ok)" : "; the verdict is not relied on (exit 1)");
+}
+
 static int cmd_verify(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -107,8 +158,8 @@ static int cmd_verify(int argc, char **argv)
     enum tc_err e = tc_keys_pub_read(root, &rpub);
     if (e != TC_OK)
         return fail(root, e);
-    uint8_t *list = NULL, *img = NULL;
-    size_t list_len, img_len;
+    uint8_t *list = NULL;
+    size_t list_len;
     struct tc_trust_list *tl = NULL;
     struct tc_bundle *b = NULL;
     const char *src = bundle ? bundle : trust;
@@ -126,31 +177,10 @@ static int cmd_verify(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    char *input = NULL;
     int rc = EXIT_USAGE;
-    if (image) {
-        if ((e = tc_keys_read_file(image, TC_IMAGE_MAX_BYTES, &img, &img_len)) != TC_OK) {
-            fail(image, e);
-            goto out;
-        }
-        e = tc_image_decode_qr(img, img_len, &input);
-        if (e != TC_OK) {
-            fprintf(stderr, PROG ": %s: %s\n", image,
-                    e == TC_ERR_NOT_FOUND ? "no QR code found in the image"
-                    : e == TC_ERR_TYPE    ? "not a PNG image"
-                                          : tc_strerror(e));
-            goto out;
-        }
-    } else if (strcmp(argv[optind], "-") == 0) {
-        input = calloc(1, TC_LINK_MAX + 2);
-        size_t n = input ? fread(input, 1, TC_LINK_MAX + 1, stdin) : 0;
-        if (!input || n > TC_LINK_MAX) {
-            fail("standard input", TC_ERR_SIZE_LIMIT);
-            goto out;
-        }
-    } else {
-        input = strdup(argv[optind]);
-    }
+    char *input = read_input(image, argc > optind ? argv[optind] : NULL);
+    if (!input)
+        goto out;
     uint8_t buf[TC_CERT_MAX_BYTES];
     struct tc_verdict v;
     bool stale = false;
@@ -158,17 +188,8 @@ static int cmd_verify(int argc, char **argv)
         uint64_t now = (uint64_t)time(NULL), limit = max_age ? max_age : b->profile.status_max_age;
         struct tc_verify_opts vo = {unit, at, now, limit};
         stale = now > b->issued_at + limit;
-        if (stale) {
-            char when[32];
-            time_t t = (time_t)b->issued_at;
-            struct tm tm;
-            gmtime_r(&t, &tm);
-            strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-            fprintf(stderr, PROG ": warning: the status bundle (version %llu, of %s) is older than "
-                    "%llu seconds: revocations since may be missing%s\n",
-                    (unsigned long long)b->version, when, (unsigned long long)limit,
-                    stale_ok ? " (--stale-ok)" : "; the verdict is not relied on (exit 1)");
-        }
+        if (stale)
+            warn_stale(b, limit, stale_ok);
         tc_verify_text_with_bundle(b, input, strlen(input), buf, &vo, &v);
     } else {
         tc_verify_text(tl, input, strlen(input), (uint64_t)time(NULL), buf, &v);
@@ -182,7 +203,6 @@ static int cmd_verify(int argc, char **argv)
     rc = v.kind == TC_VERDICT_VALID && (!stale || stale_ok) ? 0 : EXIT_NOT_VALID;
 out:
     free(input);
-    free(img);
     tc_trust_list_free(tl);
     tc_bundle_free(b);
     return rc;
