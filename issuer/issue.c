@@ -291,6 +291,54 @@ static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
     return TC_OK;
 }
 
+/* T1 and C4, on the claims alone: a title the table has, obtained in the past, tenure from the
+ * month obtained and not more than a year ahead. */
+static void check_title_and_dates(const struct tc_issue_request *q, int32_t today,
+                                  struct tc_refusals *ref)
+{
+    const struct tc_claims *c = &q->claims;
+    if (!tc_title_lookup(c->series, c->level, c->title_variant)) /* T1 */
+        tc_refusals_add(ref, q->line, "T1", "level",
+                        "the title table has no title for this series at level %u (%s)",
+                        c->level, tc_level_name_zh(c->level));
+    if (c->obtained_day > today)
+        tc_refusals_add(ref, q->line, "", "obtained", "the date obtained is in the future");
+    int y, m, d;
+    tc_day_split(c->obtained_day, &y, &m, &d);
+    if (c->tenure_month < tc_month_index(y, m)) /* C4 */
+        tc_refusals_add(ref, q->line, "C4", "tenure_start",
+                        "tenure counts from the month of employment or of obtaining the "
+                        "title, not before it was obtained");
+    tc_day_split(today, &y, &m, &d);
+    if (c->tenure_month > tc_month_index(y + 1, m))
+        tc_refusals_add(ref, q->line, "C4", "tenure_start", "tenure start more than a year ahead");
+}
+
+/* D1, D2 within the batch: the same person twice (sorted by holder hash, each group compared,
+ * reported on the later line). */
+static void check_within_batch(const struct tc_profile *p, const struct tc_issue_request *reqs,
+                               size_t n, uint8_t (*hashes)[32], size_t *order,
+                               struct tc_refusals *ref)
+{
+    qsort_r(order, n, sizeof *order, cmp_hash_idx, hashes);
+    for (size_t a = 0; a < n;) {
+        size_t b = a + 1;
+        while (b < n && memcmp(hashes[order[a]], hashes[order[b]], 32) == 0)
+            b++;
+        for (size_t i = a; i < b; i++)
+            for (size_t j = a; j < i; j++) {
+                const struct tc_issue_request *x = &reqs[order[i]], *y = &reqs[order[j]];
+                const struct tc_issue_request *later = x->line > y->line ? x : y;
+                const struct tc_issue_request *earlier = later == x ? y : x;
+                struct held h = {0, earlier->claims.track, earlier->claims.level,
+                                 earlier->claims.series, earlier->claims.eval_year,
+                                 earlier->claims.obtained_day, earlier->line ? earlier->line : 1};
+                check_pair(p, later, &h, ref);
+            }
+        a = b;
+    }
+}
+
 /* C5 (GS §3(二)): a province-wide application may count the holder's own basic-level title as
  * one quantified achievement, where the profile says so; the title must be in the store, the
  * holder's, basic-level and not revoked. */
@@ -385,26 +433,7 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
             e = TC_OK;
             continue;
         }
-        if (!tc_title_lookup(c->series, c->level, c->title_variant)) /* T1 */
-            tc_refusals_add(ref, q->line, "T1", "level",
-                            "the title table has no title for this series at level %u (%s)",
-                            c->level, tc_level_name_zh(c->level));
-        if (c->obtained_day > today)
-            tc_refusals_add(ref, q->line, "", "obtained", "the date obtained is in the future");
-        int32_t obtained_month = tc_month_index(0, 1);
-        {
-            int y, m, d;
-            tc_day_split(c->obtained_day, &y, &m, &d);
-            obtained_month = tc_month_index(y, m);
-        }
-        if (c->tenure_month < obtained_month) /* C4 */
-            tc_refusals_add(ref, q->line, "C4", "tenure_start",
-                            "tenure counts from the month of employment or of obtaining the "
-                            "title, not before it was obtained");
-        int ty, tm, td;
-        tc_day_split(today, &ty, &tm, &td);
-        if (c->tenure_month > tc_month_index(ty + 1, tm))
-            tc_refusals_add(ref, q->line, "C4", "tenure_start", "tenure start more than a year ahead");
+        check_title_and_dates(q, today, ref);
         if (q->achievement && (e = check_achievement(s, q, hashes[i], ref)) != TC_OK)
             goto out;
         if (c->track == TC_TRACK_BASIC) {
@@ -449,24 +478,7 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
                             (const char *)sqlite3_column_text(bl_q, 0));
         sqlite3_reset(bl_q);
     }
-    /* within the batch: the same person twice (sorted by holder hash, compare each group) */
-    qsort_r(order, n, sizeof *order, cmp_hash_idx, hashes);
-    for (size_t a = 0; a < n;) {
-        size_t b = a + 1;
-        while (b < n && memcmp(hashes[order[a]], hashes[order[b]], 32) == 0)
-            b++;
-        for (size_t i = a; i < b; i++)
-            for (size_t j = a; j < i; j++) {
-                const struct tc_issue_request *x = &reqs[order[i]], *y = &reqs[order[j]];
-                const struct tc_issue_request *later = x->line > y->line ? x : y;
-                const struct tc_issue_request *earlier = later == x ? y : x;
-                struct held h = {0, earlier->claims.track, earlier->claims.level,
-                                 earlier->claims.series, earlier->claims.eval_year,
-                                 earlier->claims.obtained_day, earlier->line ? earlier->line : 1};
-                check_pair(p, later, &h, ref);
-            }
-        a = b;
-    }
+    check_within_batch(p, reqs, n, hashes, order, ref);
 out:
     sqlite3_finalize(held_q);
     sqlite3_finalize(bl_q);
