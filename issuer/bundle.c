@@ -33,6 +33,84 @@ static int64_t count(struct tc_store *s, const char *sql)
     return n;
 }
 
+/* 4: revoked certificates [[id, day, reason]], by id */
+static enum tc_err write_revoked(struct tc_store *s, struct tc_cw *w)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT id, status_day, reason FROM certificates WHERE "
+                                        "status = 'revoked' ORDER BY id", &q);
+    if (e != TC_OK)
+        return e;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        tc_cw_array(w, 3);
+        tc_cw_uint(w, (uint64_t)sqlite3_column_int64(q, 0));
+        tc_cw_int(w, sqlite3_column_int(q, 1));
+        tc_cw_text(w, (const char *)sqlite3_column_text(q, 2));
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
+}
+
+/* 5: superseded certificates [[id, successor, day]], by id */
+static enum tc_err write_superseded(struct tc_store *s, struct tc_cw *w)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT id, successor, status_day FROM certificates WHERE "
+                                        "status = 'superseded' ORDER BY id", &q);
+    if (e != TC_OK)
+        return e;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        tc_cw_array(w, 3);
+        tc_cw_uint(w, (uint64_t)sqlite3_column_int64(q, 0));
+        tc_cw_uint(w, (uint64_t)sqlite3_column_int64(q, 1));
+        tc_cw_int(w, sqlite3_column_int(q, 2));
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
+}
+
+/* 6: the unit directory [[uscc, division, township, tier, flag, from, to, name]], by USCC, from */
+static enum tc_err write_units(struct tc_store *s, struct tc_cw *w)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT uscc, division, township, tier, basic_flag, "
+                                        "valid_from, valid_to, name FROM units ORDER BY uscc, "
+                                        "valid_from", &q);
+    if (e != TC_OK)
+        return e;
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        uint8_t packed[TC_USCC_PACKED];
+        if (tc_uscc_pack(packed, (const char *)sqlite3_column_text(q, 0)) != TC_OK) {
+            e = TC_ERR_STORE;
+            break;
+        }
+        tc_cw_array(w, 8);
+        tc_cw_bytes(w, packed, sizeof packed);
+        for (int col = 1; col <= 6; col++)
+            tc_cw_int(w, sqlite3_column_int64(q, col));
+        tc_cw_text(w, (const char *)sqlite3_column_text(q, 7));
+    }
+    sqlite3_finalize(q);
+    return e;
+}
+
+/* 8: the title table [[series, code, name, level, variant, title]] */
+static void write_titles(struct tc_cw *w)
+{
+    size_t titles;
+    const struct tc_title *tt = tc_title_table(&titles);
+    tc_cw_array(w, titles);
+    for (size_t i = 0; i < titles; i++) {
+        tc_cw_array(w, 6);
+        tc_cw_uint(w, tt[i].series);
+        tc_cw_text(w, tt[i].series_code);
+        tc_cw_text(w, tt[i].series_name);
+        tc_cw_uint(w, tt[i].level);
+        tc_cw_uint(w, tt[i].variant);
+        tc_cw_text(w, tt[i].title);
+    }
+}
+
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
                              const struct tc_trust_list *tl, const struct tc_secret *key,
                              uint64_t now, uint8_t **out, size_t *len, uint64_t *version)
@@ -49,7 +127,7 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
     if (n_rev < 0 || n_sup < 0 || n_units < 0)
         return TC_ERR_STORE;
     size_t titles;
-    const struct tc_title *tt = tc_title_table(&titles);
+    tc_title_table(&titles);
     const char *profile = tc_store_profile_json(s);
     size_t cap = 4096 + trust_len + strlen(profile) + (size_t)n_rev * (TC_REASON_MAX + 32) +
                  (size_t)n_sup * 32 + (size_t)n_units * 280 + titles * 200;
@@ -81,59 +159,17 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
     tc_cw_uint(&w, 2), tc_cw_uint(&w, now);
     tc_cw_uint(&w, 3), tc_cw_bytes(&w, trust_list, trust_len);
     tc_cw_uint(&w, 4), tc_cw_array(&w, (size_t)n_rev);
-    if ((e = tc_store_prepare(s, "SELECT id, status_day, reason FROM certificates WHERE status = "
-                                 "'revoked' ORDER BY id",
-                              &q)) != TC_OK)
+    if ((e = write_revoked(s, &w)) != TC_OK)
         goto rollback;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        tc_cw_array(&w, 3);
-        tc_cw_uint(&w, (uint64_t)sqlite3_column_int64(q, 0));
-        tc_cw_int(&w, sqlite3_column_int(q, 1));
-        tc_cw_text(&w, (const char *)sqlite3_column_text(q, 2));
-    }
-    sqlite3_finalize(q);
     tc_cw_uint(&w, 5), tc_cw_array(&w, (size_t)n_sup);
-    if ((e = tc_store_prepare(s, "SELECT id, successor, status_day FROM certificates WHERE "
-                                 "status = 'superseded' ORDER BY id",
-                              &q)) != TC_OK)
+    if ((e = write_superseded(s, &w)) != TC_OK)
         goto rollback;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        tc_cw_array(&w, 3);
-        tc_cw_uint(&w, (uint64_t)sqlite3_column_int64(q, 0));
-        tc_cw_uint(&w, (uint64_t)sqlite3_column_int64(q, 1));
-        tc_cw_int(&w, sqlite3_column_int(q, 2));
-    }
-    sqlite3_finalize(q);
     tc_cw_uint(&w, 6), tc_cw_array(&w, (size_t)n_units);
-    if ((e = tc_store_prepare(s, "SELECT uscc, division, township, tier, basic_flag, valid_from, "
-                                 "valid_to, name FROM units ORDER BY uscc, valid_from",
-                              &q)) != TC_OK)
+    if ((e = write_units(s, &w)) != TC_OK)
         goto rollback;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        uint8_t packed[TC_USCC_PACKED];
-        if (tc_uscc_pack(packed, (const char *)sqlite3_column_text(q, 0)) != TC_OK) {
-            e = TC_ERR_STORE;
-            goto rollback;
-        }
-        tc_cw_array(&w, 8);
-        tc_cw_bytes(&w, packed, sizeof packed);
-        for (int col = 1; col <= 6; col++)
-            tc_cw_int(&w, sqlite3_column_int64(q, col));
-        tc_cw_text(&w, (const char *)sqlite3_column_text(q, 7));
-    }
-    sqlite3_finalize(q);
-    q = NULL;
     tc_cw_uint(&w, 7), tc_cw_text(&w, profile);
-    tc_cw_uint(&w, 8), tc_cw_array(&w, titles);
-    for (size_t i = 0; i < titles; i++) {
-        tc_cw_array(&w, 6);
-        tc_cw_uint(&w, tt[i].series);
-        tc_cw_text(&w, tt[i].series_code);
-        tc_cw_text(&w, tt[i].series_name);
-        tc_cw_uint(&w, tt[i].level);
-        tc_cw_uint(&w, tt[i].variant);
-        tc_cw_text(&w, tt[i].title);
-    }
+    tc_cw_uint(&w, 8);
+    write_titles(&w);
     tc_cw_uint(&w, 9), tc_cw_array(&w, 2), tc_cw_uint(&w, (uint64_t)seq),
         tc_cw_bytes(&w, head, 32);
     tc_cw_uint(&w, 10), tc_cw_uint(&w, tc_store_profile(s)->province);
