@@ -795,36 +795,18 @@ static enum tc_err load_claims(struct tc_store *s, uint64_t id, struct tc_claims
 
 #define MONTH_SPAN 1200 /* 100 years of months from the tenure start */
 
-enum tc_err tc_convert_check(struct tc_store *s, uint64_t id, int32_t at, struct tc_eligibility *el)
+/* C1: cumulative months, from the tenure start to `at`, employed at a unit that was basic-level
+ * at the time. A calendar month counts when the holder was so employed on at least one of its
+ * days (tenure counts from the month of employment, C4). */
+static enum tc_err count_basic_months(struct tc_store *s, int64_t holder, const struct tc_claims *cl,
+                                      int32_t at, int *count)
 {
     const struct tc_profile *p = tc_store_profile(s);
-    struct tc_claims c;
-    struct tc_cert_row row;
-    int64_t holder;
-    memset(el, 0, sizeof *el);
-    enum tc_err e = load_claims(s, id, &c, &row, &holder);
-    if (e != TC_OK)
-        return e;
-#define SHORT(...)                                                                                 \
-    do {                                                                                           \
-        if (el->n_shortfalls < 8)                                                                  \
-            snprintf(el->shortfalls[el->n_shortfalls++], sizeof el->shortfalls[0], __VA_ARGS__);   \
-    } while (0)
-    if (c.track != TC_TRACK_BASIC) {
-        SHORT("证书 %llu 不是基层职称，无需转换", (unsigned long long)id);
-        return TC_OK;
-    }
-    if (strcmp(row.status, "valid") != 0) {
-        SHORT("证书 %llu 状态为 %s，不能转换", (unsigned long long)id, row.status);
-        return TC_OK;
-    }
-    el->months_required = c.conv.months_required ? c.conv.months_required : p->conv_months;
-
-    /* C1: cumulative months, from the tenure start to `at`, employed at a unit that was
-     * basic-level at the time. A calendar month counts when the holder was so employed on at
-     * least one of its days (tenure counts from the month of employment, C4). */
+    const struct tc_claims c = *cl;
+    enum tc_err e;
+    *count = 0;
     uint8_t *months = calloc(MONTH_SPAN, 1);
-    sqlite3_stmt *emp = NULL, *units = NULL, *yr = NULL;
+    sqlite3_stmt *emp = NULL, *units = NULL;
     if (!months)
         return TC_ERR_NOMEM;
     int32_t start;
@@ -866,7 +848,45 @@ enum tc_err tc_convert_check(struct tc_store *s, uint64_t id, int32_t at, struct
         sqlite3_reset(units);
     }
     for (int i = 0; i < MONTH_SPAN; i++)
-        el->months += months[i];
+        *count += months[i];
+out:
+    sqlite3_finalize(emp);
+    sqlite3_finalize(units);
+    free(months);
+    return e;
+}
+
+enum tc_err tc_convert_check(struct tc_store *s, uint64_t id, int32_t at, struct tc_eligibility *el)
+{
+    const struct tc_profile *p = tc_store_profile(s);
+    struct tc_claims c;
+    struct tc_cert_row row;
+    int64_t holder;
+    memset(el, 0, sizeof *el);
+    enum tc_err e = load_claims(s, id, &c, &row, &holder);
+    if (e != TC_OK)
+        return e;
+#define SHORT(...)                                                                                 \
+    do {                                                                                           \
+        if (el->n_shortfalls < 8)                                                                  \
+            snprintf(el->shortfalls[el->n_shortfalls++], sizeof el->shortfalls[0], __VA_ARGS__);   \
+    } while (0)
+    if (c.track != TC_TRACK_BASIC) {
+        SHORT("证书 %llu 不是基层职称，无需转换", (unsigned long long)id);
+        return TC_OK;
+    }
+    if (strcmp(row.status, "valid") != 0) {
+        SHORT("证书 %llu 状态为 %s，不能转换", (unsigned long long)id, row.status);
+        return TC_OK;
+    }
+    el->months_required = c.conv.months_required ? c.conv.months_required : p->conv_months;
+
+    /* C1: cumulative months, from the tenure start to `at`, employed at a unit that was
+     * basic-level at the time. A calendar month counts when the holder was so employed on at
+     * least one of its days (tenure counts from the month of employment, C4). */
+    sqlite3_stmt *yr = NULL;
+    if ((e = count_basic_months(s, holder, &c, at, &el->months)) != TC_OK)
+        return e;
     if (el->months < el->months_required)
         SHORT("基层单位累计聘用 %d 个月，不足 %d 个月（C1）", el->months, el->months_required);
 
@@ -910,10 +930,7 @@ enum tc_err tc_convert_check(struct tc_store *s, uint64_t id, int32_t at, struct
     el->eligible = el->n_shortfalls == 0;
 out:
 #undef SHORT
-    sqlite3_finalize(emp);
-    sqlite3_finalize(units);
     sqlite3_finalize(yr);
-    free(months);
     return e;
 }
 
