@@ -77,6 +77,39 @@ static int write_text(const char *dir, uint64_t id, const char *ext, const char 
     return e == TC_OK ? 0 : fail(path, e);
 }
 
+/* The claims of 'sign' from a JSON file, stamped with the time when they carry none and
+ * checked; 0, or 2 after saying what is wrong (the claim named). */
+static int read_claims(const char *claims_path, struct tc_claims *out)
+{
+    uint8_t *raw;
+    size_t raw_len;
+    enum tc_err e = tc_keys_read_file(claims_path, CLAIMS_JSON_MAX, &raw, &raw_len);
+    if (e != TC_OK) {
+        fail(claims_path, e);
+        return EXIT_USAGE;
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, &jerr);
+    free(raw);
+    if (!j) {
+        fprintf(stderr, PROG ": %s: line %d: %s\n", claims_path, jerr.line, jerr.text);
+        return EXIT_USAGE;
+    }
+    const char *field = NULL;
+    e = tc_claims_from_json(j, out, &field);
+    json_decref(j);
+    if (e == TC_OK && out->issued_at == 0) {
+        out->issued_at = (uint64_t)time(NULL);
+        e = tc_claims_check(out, &field);
+    }
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": %s: claim '%s': %s\n", claims_path, field ? field : "?",
+                tc_strerror(e));
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 static int cmd_sign(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -114,31 +147,10 @@ static int cmd_sign(int argc, char **argv)
                                    "trailing slash, query or fragment");
 
     /* Claims first: nothing is unlocked for input that cannot be signed. */
-    uint8_t *raw;
-    size_t raw_len;
-    enum tc_err e = tc_keys_read_file(claims_path, CLAIMS_JSON_MAX, &raw, &raw_len);
-    if (e != TC_OK)
-        return fail(claims_path, e);
-    json_error_t jerr;
-    json_t *j = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, &jerr);
-    free(raw);
-    if (!j) {
-        fprintf(stderr, PROG ": %s: line %d: %s\n", claims_path, jerr.line, jerr.text);
-        return EXIT_USAGE;
-    }
     struct tc_claims claims;
-    const char *field = NULL;
-    e = tc_claims_from_json(j, &claims, &field);
-    json_decref(j);
-    if (e == TC_OK && claims.issued_at == 0) {
-        claims.issued_at = (uint64_t)time(NULL);
-        e = tc_claims_check(&claims, &field);
-    }
-    if (e != TC_OK) {
-        fprintf(stderr, PROG ": %s: claim '%s': %s\n", claims_path, field ? field : "?",
-                tc_strerror(e));
+    if (read_claims(claims_path, &claims) != 0)
         return EXIT_USAGE;
-    }
+    enum tc_err e;
 
     struct tc_trust_list *tl = NULL;
     if (trust) {
