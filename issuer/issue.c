@@ -69,6 +69,37 @@ enum {
     C_ACHIEVE, C_N
 };
 
+/* S3: the scope columns, when any is given (otherwise the profile's default applies) */
+static bool parse_scope_columns(struct req_rows *r, size_t line, const char *const *f,
+                                struct tc_issue_request *q)
+{
+    struct tc_claims *c = &q->claims;
+    bool ok = true;
+#define BADF(field, ...)                                                                           \
+    do {                                                                                           \
+        tc_refusals_add(r->ref, line, "", field, __VA_ARGS__);                                     \
+        ok = false;                                                                                \
+    } while (0)
+    if (*f[C_SREGION] || *f[C_STIER] || *f[C_SUNIT]) {
+        q->scope_given = true;
+        if (!(c->scope.region = tc_region_parse(f[C_SREGION])))
+            BADF("scope_region", "'%s' is not a 2, 4 or 6 digit region prefix", f[C_SREGION]);
+        if (strcmp(f[C_STIER], "basic") == 0 || strcmp(f[C_STIER], "基层") == 0)
+            c->scope.tier = TC_TIER_BASIC; /* S3: the profile's whole basic level */
+        else if (!(c->scope.tier = (uint8_t)tc_tier_parse(f[C_STIER])))
+            BADF("scope_tier", "'%s' is not basic, province, prefecture, county or township",
+                 f[C_STIER]);
+        if (*f[C_SUNIT]) {
+            if (!tc_uscc_well_formed(f[C_SUNIT]))
+                BADF("scope_unit", "'%s' is not an 18-character USCC", f[C_SUNIT]);
+            else
+                c->scope.has_unit = true, memcpy(c->scope.unit, f[C_SUNIT], TC_USCC_LEN + 1);
+        }
+    }
+#undef BADF
+    return ok;
+}
+
 static void req_row(void *ctx, size_t line, const char *const *f)
 {
     struct req_rows *r = ctx;
@@ -134,22 +165,8 @@ static void req_row(void *ctx, size_t line, const char *const *f)
         BADF("employer", "'%s' is not an 18-character USCC", f[C_EMPLOYER]);
     else
         memcpy(c->employer, f[C_EMPLOYER], TC_USCC_LEN + 1);
-    if (*f[C_SREGION] || *f[C_STIER] || *f[C_SUNIT]) {
-        q.scope_given = true;
-        if (!(c->scope.region = tc_region_parse(f[C_SREGION])))
-            BADF("scope_region", "'%s' is not a 2, 4 or 6 digit region prefix", f[C_SREGION]);
-        if (strcmp(f[C_STIER], "basic") == 0 || strcmp(f[C_STIER], "基层") == 0)
-            c->scope.tier = TC_TIER_BASIC; /* S3: the profile's whole basic level */
-        else if (!(c->scope.tier = (uint8_t)tc_tier_parse(f[C_STIER])))
-            BADF("scope_tier", "'%s' is not basic, province, prefecture, county or township",
-                 f[C_STIER]);
-        if (*f[C_SUNIT]) {
-            if (!tc_uscc_well_formed(f[C_SUNIT]))
-                BADF("scope_unit", "'%s' is not an 18-character USCC", f[C_SUNIT]);
-            else
-                c->scope.has_unit = true, memcpy(c->scope.unit, f[C_SUNIT], TC_USCC_LEN + 1);
-        }
-    }
+    if (!parse_scope_columns(r, line, f, &q))
+        ok = false;
     long committee = strtol(f[C_COMMITTEE], &end, 10);
     if (*end || !*f[C_COMMITTEE] || committee < 1 || committee > 65535)
         BADF("committee", "'%s' is not a committee number 1..65535", f[C_COMMITTEE]);
@@ -378,6 +395,37 @@ static enum tc_err check_achievement(struct tc_store *s, const struct tc_issue_r
     return TC_OK;
 }
 
+/* D1, D2 against the certificates the holder already has, and the integrity blacklist (A2) */
+static void check_history(const struct tc_profile *p, const struct tc_issue_request *q,
+                          const uint8_t hash[32], int32_t today, sqlite3_stmt *held_q,
+                          sqlite3_stmt *bl_q, sqlite3_stmt *holder_q, struct tc_refusals *ref)
+{
+    sqlite3_bind_blob(holder_q, 1, hash, 32, SQLITE_STATIC);
+    int64_t holder = sqlite3_step(holder_q) == SQLITE_ROW ? sqlite3_column_int64(holder_q, 0) : 0;
+    sqlite3_reset(holder_q);
+    if (!holder)
+        return;
+    sqlite3_bind_int64(held_q, 1, holder);
+    while (sqlite3_step(held_q) == SQLITE_ROW) {
+        struct held h = {(uint64_t)sqlite3_column_int64(held_q, 0),
+                         (uint8_t)sqlite3_column_int(held_q, 1),
+                         (uint8_t)sqlite3_column_int(held_q, 2),
+                         (uint16_t)sqlite3_column_int(held_q, 3),
+                         (uint16_t)sqlite3_column_int(held_q, 4),
+                         sqlite3_column_int(held_q, 5), 0};
+        check_pair(p, q, &h, ref);
+    }
+    sqlite3_reset(held_q);
+    sqlite3_bind_int64(bl_q, 1, holder);
+    sqlite3_bind_int(bl_q, 2, today);
+    sqlite3_bind_int(bl_q, 3, today);
+    if (sqlite3_step(bl_q) == SQLITE_ROW)
+        tc_refusals_add(ref, q->line, "A2", "id_number",
+                        "the holder is on the integrity blacklist: %s",
+                        (const char *)sqlite3_column_text(bl_q, 0));
+    sqlite3_reset(bl_q);
+}
+
 enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
                            const struct tc_trust_list *tl, const struct tc_pubkey *issuer,
                            uint64_t now, struct tc_refusals *ref)
@@ -453,30 +501,7 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
                             "the signing key is not authorised for this track, series, level or "
                             "region");
         /* the store: D1, D2, duplicates, blacklist (A2) */
-        sqlite3_bind_blob(holder_q, 1, hashes[i], 32, SQLITE_STATIC);
-        int64_t holder = sqlite3_step(holder_q) == SQLITE_ROW ? sqlite3_column_int64(holder_q, 0) : 0;
-        sqlite3_reset(holder_q);
-        if (!holder)
-            continue;
-        sqlite3_bind_int64(held_q, 1, holder);
-        while (sqlite3_step(held_q) == SQLITE_ROW) {
-            struct held h = {(uint64_t)sqlite3_column_int64(held_q, 0),
-                             (uint8_t)sqlite3_column_int(held_q, 1),
-                             (uint8_t)sqlite3_column_int(held_q, 2),
-                             (uint16_t)sqlite3_column_int(held_q, 3),
-                             (uint16_t)sqlite3_column_int(held_q, 4),
-                             sqlite3_column_int(held_q, 5), 0};
-            check_pair(p, q, &h, ref);
-        }
-        sqlite3_reset(held_q);
-        sqlite3_bind_int64(bl_q, 1, holder);
-        sqlite3_bind_int(bl_q, 2, today);
-        sqlite3_bind_int(bl_q, 3, today);
-        if (sqlite3_step(bl_q) == SQLITE_ROW)
-            tc_refusals_add(ref, q->line, "A2", "id_number",
-                            "the holder is on the integrity blacklist: %s",
-                            (const char *)sqlite3_column_text(bl_q, 0));
-        sqlite3_reset(bl_q);
+        check_history(p, q, hashes[i], today, held_q, bl_q, holder_q, ref);
     }
     check_within_batch(p, reqs, n, hashes, order, ref);
 out:

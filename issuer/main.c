@@ -77,6 +77,26 @@ static int write_text(const char *dir, uint64_t id, const char *ext, const char 
     return e == TC_OK ? 0 : fail(path, e);
 }
 
+static int write_outputs(const char *dir, const char *base, uint64_t id, const uint8_t *msg,
+                         size_t len, bool show, int *version);
+
+/* The trust list in file trust, checked against the root public key in file root; 0, or 2 after
+ * saying which file is wrong. */
+static int read_trust_list(const char *root, const char *trust, struct tc_trust_list **tl)
+{
+    struct tc_pubkey rpub;
+    uint8_t *list;
+    size_t list_len;
+    enum tc_err e;
+    if ((e = tc_keys_pub_read(root, &rpub)) != TC_OK)
+        return fail(root, e);
+    if ((e = tc_keys_read_file(trust, TC_TRUST_LIST_MAX_BYTES, &list, &list_len)) != TC_OK)
+        return fail(trust, e);
+    e = tc_trust_list_parse(list, list_len, rpub.pk, tl);
+    free(list);
+    return e == TC_OK ? 0 : fail(trust, e);
+}
+
 /* The claims of 'sign' from a JSON file, stamped with the time when they carry none and
  * checked; 0, or 2 after saying what is wrong (the claim named). */
 static int read_claims(const char *claims_path, struct tc_claims *out)
@@ -153,19 +173,8 @@ static int cmd_sign(int argc, char **argv)
     enum tc_err e;
 
     struct tc_trust_list *tl = NULL;
-    if (trust) {
-        struct tc_pubkey rpub;
-        uint8_t *list;
-        size_t list_len;
-        if ((e = tc_keys_pub_read(root, &rpub)) != TC_OK)
-            return fail(root, e);
-        if ((e = tc_keys_read_file(trust, TC_TRUST_LIST_MAX_BYTES, &list, &list_len)) != TC_OK)
-            return fail(trust, e);
-        e = tc_trust_list_parse(list, list_len, rpub.pk, &tl);
-        free(list);
-        if (e != TC_OK)
-            return fail(trust, e);
-    }
+    if (trust && read_trust_list(root, trust, &tl) != 0)
+        return EXIT_USAGE;
 
     char *pass = NULL;
     size_t pass_len = 0;
@@ -206,43 +215,19 @@ static int cmd_sign(int argc, char **argv)
             goto out;
         }
     }
-    char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX + 1], path[4096];
-    struct tc_qr qr = {0};
-    if ((e = tc_text_encode(text, sizeof text, msg, msg_len)) != TC_OK ||
-        (e = tc_link_make(link, sizeof link, base, text)) != TC_OK ||
-        (e = tc_qr_encode(&qr, link, TC_QR_M)) != TC_OK) {
-        fail("encode", e);
-        goto out;
-    }
-    if (mkdir(dir, 0755) != 0 && access(dir, W_OK) != 0) {
-        fail(dir, TC_ERR_IO);
-        tc_qr_free(&qr);
-        goto out;
-    }
-    rc = write_text(dir, claims.id, "txt", text);
-    if (rc == 0)
-        rc = write_text(dir, claims.id, "link", link);
-    snprintf(path, sizeof path, "%s/%llu.png", dir, (unsigned long long)claims.id);
-    if (rc == 0 && (e = tc_qr_write_png(&qr, path, 4)) != TC_OK)
-        rc = fail(path, e);
-    snprintf(path, sizeof path, "%s/%llu.svg", dir, (unsigned long long)claims.id);
-    if (rc == 0 && (e = tc_qr_write_svg(&qr, path)) != TC_OK)
-        rc = fail(path, e);
-    if (rc == 0) {
-        if (show_qr) {
-            char *t = tc_qr_to_terminal(&qr);
-            if (t)
-                fputs(t, stdout);
-            free(t);
-        }
+    /* the same files as import writes: payload, link, PNG and SVG */
+    int version = 0;
+    if ((rc = write_outputs(dir, base, claims.id, msg, msg_len, show_qr, &version)) == 0) {
+        char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX + 1];
+        tc_text_encode(text, sizeof text, msg, msg_len);
+        tc_link_make(link, sizeof link, base, text);
         const struct tc_title *t = tc_title_lookup(claims.series, claims.level, claims.title_variant);
         printf("issued certificate %llu: %s, %s %s (%s), QR version %d at ECC M\n",
                (unsigned long long)claims.id, claims.name, t ? t->series_name : "?",
-               t ? t->title : "?", tc_track_name_zh(claims.track), qr.version);
+               t ? t->title : "?", tc_track_name_zh(claims.track), version);
         printf("  link:    %s\n  files:   %s/%llu.{txt,link,png,svg}\n", link, dir,
                (unsigned long long)claims.id);
     }
-    tc_qr_free(&qr);
 out:
     tc_keys_secret_close(sk);
     tc_trust_list_free(tl);
@@ -1148,6 +1133,42 @@ static void print_c5(struct tc_store *s, uint64_t id, const struct tc_profile *p
            pr->basic_title_achievement ? "，基层职称可作为一项量化业绩（GS §3(二)）" : "");
 }
 
+/* A certificate's events from the audit log, oldest first (A3). */
+static void print_history(struct tc_store *s, uint64_t id)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(tc_store_db(s),
+                           "SELECT seq, datetime(at, 'unixepoch', '+8 hours'), kind, detail FROM "
+                           "events WHERE cert = ? ORDER BY seq",
+                           -1, &q, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(q, 1, (int64_t)id);
+    while (sqlite3_step(q) == SQLITE_ROW)
+        printf("  #%lld %s %s %s\n", (long long)sqlite3_column_int64(q, 0),
+               (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2),
+               (const char *)sqlite3_column_text(q, 3));
+    sqlite3_finalize(q);
+}
+
+/* The QR code its holder gets (the link to the page at base), on the terminal. */
+static int print_qr(const struct tc_cert_row *row, const char *base)
+{
+    char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX + 1];
+    struct tc_qr qr;
+    enum tc_err e;
+    if (!base)
+        return usage_error("show", "--qr needs --base-url");
+    if ((e = tc_text_encode(text, sizeof text, row->payload, row->payload_len)) != TC_OK ||
+        (e = tc_link_make(link, sizeof link, base, text)) != TC_OK ||
+        (e = tc_qr_encode(&qr, link, TC_QR_M)) != TC_OK)
+        return fail("qr", e);
+    char *art = tc_qr_to_terminal(&qr);
+    printf("二维码（QR version %d, ECC M）\n%s", qr.version, art ? art : "");
+    free(art);
+    tc_qr_free(&qr);
+    return 0;
+}
+
 static int cmd_show(int argc, char **argv)
 {
     struct opts o;
@@ -1222,35 +1243,8 @@ static int cmd_show(int argc, char **argv)
                (unsigned long long)row.achievement);
     sodium_bin2hex(kid, sizeof kid, cert.kid, TC_KID_BYTES);
     printf("用人单位  %s\n评委会    %u，签发密钥 %s\n历史\n", c->employer, c->committee, kid);
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(tc_store_db(s),
-                           "SELECT seq, datetime(at, 'unixepoch', '+8 hours'), kind, detail FROM "
-                           "events WHERE cert = ? ORDER BY seq",
-                           -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, (int64_t)id);
-        while (sqlite3_step(q) == SQLITE_ROW)
-            printf("  #%lld %s %s %s\n", (long long)sqlite3_column_int64(q, 0),
-                   (const char *)sqlite3_column_text(q, 1), (const char *)sqlite3_column_text(q, 2),
-                   (const char *)sqlite3_column_text(q, 3));
-        sqlite3_finalize(q);
-    }
-    rc = 0;
-    if (o.qr) {
-        char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX + 1];
-        struct tc_qr qr;
-        if (!o.base)
-            rc = usage_error("show", "--qr needs --base-url");
-        else if ((e = tc_text_encode(text, sizeof text, row.payload, row.payload_len)) != TC_OK ||
-                 (e = tc_link_make(link, sizeof link, o.base, text)) != TC_OK ||
-                 (e = tc_qr_encode(&qr, link, TC_QR_M)) != TC_OK)
-            rc = fail("qr", e);
-        else {
-            char *art = tc_qr_to_terminal(&qr);
-            printf("二维码（QR version %d, ECC M）\n%s", qr.version, art ? art : "");
-            free(art);
-            tc_qr_free(&qr);
-        }
-    }
+    print_history(s, id);
+    rc = o.qr ? print_qr(&row, o.base) : 0;
     tc_store_close(s);
     return rc;
 }
