@@ -80,6 +80,30 @@ static int write_text(const char *dir, uint64_t id, const char *ext, const char 
 static int write_outputs(const char *dir, const char *base, uint64_t id, const uint8_t *msg,
                          size_t len, bool show, int *version);
 
+/* Opens a secret-key file with its passphrase (environment, file or prompt); NULL after saying
+ * why. The passphrase is zeroed and freed at once. */
+static struct tc_secret *open_key_file(const char *key, const char *penv, const char *pfile)
+{
+    char *pass = NULL;
+    size_t pass_len = 0;
+    const char *why;
+    char prompt[300];
+    snprintf(prompt, sizeof prompt, "Passphrase for %s: ", key);
+    enum tc_err e = tc_keys_passphrase(&pass, &pass_len, penv, pfile, prompt, false, &why);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": passphrase: %s\n", *why ? why : tc_strerror(e));
+        return NULL;
+    }
+    struct tc_secret *sk = NULL;
+    e = tc_keys_secret_open(&sk, key, pass, pass_len);
+    tc_keys_passphrase_free(pass, pass_len);
+    if (e != TC_OK) {
+        fail(key, e);
+        return NULL;
+    }
+    return sk;
+}
+
 /* The trust list in file trust, checked against the root public key in file root; 0, or 2 after
  * saying which file is wrong. */
 static int read_trust_list(const char *root, const char *trust, struct tc_trust_list **tl)
@@ -176,22 +200,10 @@ static int cmd_sign(int argc, char **argv)
     if (trust && read_trust_list(root, trust, &tl) != 0)
         return EXIT_USAGE;
 
-    char *pass = NULL;
-    size_t pass_len = 0;
-    const char *why;
-    char prompt[300];
-    snprintf(prompt, sizeof prompt, "Passphrase for %s: ", key);
-    if ((e = tc_keys_passphrase(&pass, &pass_len, penv, pfile, prompt, false, &why)) != TC_OK) {
+    struct tc_secret *sk = open_key_file(key, penv, pfile);
+    if (!sk) {
         tc_trust_list_free(tl);
-        fprintf(stderr, PROG ": passphrase: %s\n", *why ? why : tc_strerror(e));
         return EXIT_USAGE;
-    }
-    struct tc_secret *sk = NULL;
-    e = tc_keys_secret_open(&sk, key, pass, pass_len);
-    tc_keys_passphrase_free(pass, pass_len);
-    if (e != TC_OK) {
-        tc_trust_list_free(tl);
-        return fail(key, e);
     }
     int rc = EXIT_USAGE;
     uint8_t msg[TC_CERT_MAX_BYTES];
