@@ -6,6 +6,10 @@ const T = {
   zh: {
     verdict: { valid: '有效', not_valid_here: '在本单位不适用', superseded: '已换发', revoked: '已撤销', invalid: '无效' },
     notYet: '当日尚未取得',
+    chooseUnit: '请选择用人单位', chooseWhy: scope => `证书真实有效，但这是基层职称，${scope}。请在上方输入您的单位，核验在本单位是否适用。`,
+    pending: '核验中…', notChecked: '未能核验', emptyInput: '请粘贴证书链接或代码，或上传二维码图片。',
+    pickUnit: '请从列表中选择单位，或输入18位统一社会信用代码。', keyTerm: '签发密钥核准期限',
+    lifelong: '长期有效（职称证书不设有效期）', validity: '证书有效期', rule: '规则', code: '代码',
     holder: '持证人', title: '职称', specialty: '专业', track: '类别', method: '取得方式', obtained: '取得日期',
     tenure: '任职起始', id: '证书编号', issuer: '签发机构', term: '核准期限', scope: '适用范围', unit: '核验单位',
     employer: '签发时用人单位', anywhere: '全省范围有效（任何单位）', scopeOf: (where, tier) => `限${where}${tier}基层单位`,
@@ -28,6 +32,10 @@ const T = {
   en: {
     verdict: { valid: 'Valid', not_valid_here: 'Not valid at this unit', superseded: 'Superseded', revoked: 'Revoked', invalid: 'Invalid' },
     notYet: 'Not yet obtained on that day',
+    chooseUnit: 'Choose your unit', chooseWhy: scope => `The certificate is authentic, but this is a basic-level title: ${scope}. Enter your unit above to check whether it is valid there.`,
+    pending: 'Checking…', notChecked: 'Not checked', emptyInput: 'Paste the certificate link or code, or upload a QR image.',
+    pickUnit: 'Pick a unit from the list, or enter its 18-character unified social credit code.', keyTerm: 'Signing key approved for',
+    lifelong: 'Does not expire (title certificates have no expiry date)', validity: 'Validity', rule: 'rule', code: 'code',
     holder: 'Holder', title: 'Title', specialty: 'Specialty', track: 'Track', method: 'Obtained by', obtained: 'Obtained',
     tenure: 'Tenure from', id: 'Certificate no.', issuer: 'Issuer', term: 'Approved term', scope: 'Valid at', unit: 'Checked at',
     employer: 'Employer at issue', anywhere: 'any unit in the province', scopeOf: (where, tier) => `basic-level units of ${where}, ${tier}`,
@@ -53,6 +61,7 @@ const $ = id => document.getElementById(id);
 let lang = localStorage.getItem('tc-lang') === 'en' ? 'en' : 'zh';
 let last = null;       // the last payload checked
 let lastResult = null;
+let gen = 0;           // the newest check: an older answer arriving late is dropped
 
 function applyLang() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -96,8 +105,8 @@ function reasonText(res) {
     return [base, ...notes.map(n => n[lang])].join(' ');
   }
   const main = shown.find(r => r.code !== 'status_stale') || shown[0];
-  let s = main ? main[lang] + (main.rule ? ` (${main.rule})` : '') : '';
-  if (res.unit && !res.unit.known) s += t.unknownUnit;
+  let s = main ? main[lang] : '';
+  if (res.unit && !res.unit.known && !(main && main.code === 'unit_unknown')) s += t.unknownUnit;
   return s;
 }
 
@@ -107,8 +116,18 @@ function render(res) {
   const box = $('verdict');
   box.className = res.verdict;
   const notYet = (res.reasons || []).some(r => r.code === 'not_yet_obtained');
-  box.textContent = notYet ? t.notYet : (t.verdict[res.verdict] || res.verdict);
-  $('why').textContent = reasonText(res);
+  // a basic-level title checked with no unit is not "valid for you": it asks for the unit
+  const chooseUnit = res.verdict === 'valid' && (res.reasons || []).some(r => r.code === 'scope_not_checked');
+  box.className = chooseUnit ? 'choose_unit' : res.verdict;
+  box.textContent = chooseUnit ? t.chooseUnit : notYet ? t.notYet : (t.verdict[res.verdict] || res.verdict);
+  $('why').textContent = chooseUnit ? t.chooseWhy(res.scope_text ? res.scope_text[lang] : '') : reasonText(res);
+  const codes = $('codes');
+  codes.replaceChildren(...(res.reasons || []).map(r => {
+    const li = document.createElement('li');
+    li.textContent = `${t.code} ${r.code}${r.rule ? `，${t.rule} ${r.rule}` : ''}`;
+    return li;
+  }));
+  $('expert').hidden = !codes.children.length;
   const dl = $('details');
   dl.replaceChildren();
   const c = res.certificate;
@@ -123,12 +142,13 @@ function render(res) {
     add(dl, t.track, lang === 'zh' ? c.track_name : c.track);
     add(dl, t.method, lang === 'zh' ? c.method_name : c.method);
     add(dl, t.obtained, c.obtained);
+    if (res.verdict !== 'invalid') add(dl, t.validity, t.lifelong);
     add(dl, t.id, String(c.id));
     add(dl, t.scope, res.scope_text ? res.scope_text[lang] : scopeText(c, res.province));
     if (res.unit) add(dl, t.unit, res.unit.name || unitUscc());
     if (res.issuer) {
       add(dl, t.issuer, res.issuer.name || res.issuer.key_id);
-      if (res.issuer.term_from) add(dl, t.term, `${res.issuer.term_from} – ${res.issuer.term_to}`);
+      if (res.issuer.term_from) add(dl, t.keyTerm, `${res.issuer.term_from} – ${res.issuer.term_to}`);
     }
     const step = (text, done) => {
       const li = document.createElement('li');
@@ -147,7 +167,35 @@ function render(res) {
   }
   tl.hidden = !tl.children.length;
   $('result').hidden = false;
-  box.focus && box.setAttribute('tabindex', '-1');
+  box.setAttribute('tabindex', '-1');
+}
+
+// Every check replaces the verdict area: a pending state while it runs, or why it could not be
+// made, brought into view with focus; nothing of an earlier verdict stays on screen.
+function showState(kind, message, focus = true) {
+  const t = T[lang];
+  lastResult = null;
+  const box = $('verdict');
+  box.className = kind;
+  box.textContent = kind === 'pending' ? t.pending : t.notChecked;
+  $('why').textContent = message || '';
+  $('details').replaceChildren();
+  $('timeline').replaceChildren();
+  $('timeline').hidden = true;
+  $('codes').replaceChildren();
+  $('expert').hidden = true;
+  $('error').textContent = '';
+  $('result').hidden = false;
+  box.setAttribute('tabindex', '-1');
+  if (kind !== 'pending' && focus) {
+    $('result').scrollIntoView({ block: 'start' });
+    box.focus();
+  }
+}
+
+// what people paste: a link or code broken over lines, with spaces, or a lower-case "tc1:"
+function normalisePayload(text) {
+  return (text || '').replace(/\s+/g, '').replace(/tc1:/i, 'TC1:');
 }
 
 async function call(url, init) {
@@ -162,18 +210,29 @@ async function call(url, init) {
   return body;
 }
 
-async function verify(payload) {
-  if (!payload) return;
-  last = payload.trim();
-  $('error').textContent = '';
+// focus: false when the check follows the unit field, so that typing there is not interrupted
+async function verify(payload, focus = true) {
+  const p = normalisePayload(payload);
+  if (!p) {
+    showState('error', T[lang].emptyInput, focus);
+    return;
+  }
+  last = p;
+  const my = ++gen;
+  showState('pending');
   try {
     const res = await call('/api/v1/verify', {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ payload: last, unit: unitUscc() || undefined }),
     });
+    if (my !== gen) return;
     render(res);
+    if (focus) {
+      $('result').scrollIntoView({ block: 'start' });
+      $('verdict').focus();
+    }
   } catch (e) {
-    $('error').textContent = errorText(e);
+    if (my === gen) showState('error', errorText(e), focus);
   }
 }
 
@@ -190,14 +249,22 @@ function errorText(e) {
 }
 
 async function verifyImage(file) {
-  $('error').textContent = '';
+  const my = ++gen;
+  showState('pending');
+  if (!/^image\/(png|jpeg)$/.test(file.type || '')) {
+    showState('error', T[lang].errors.unsupported_image);
+    return;
+  }
   try {
     const q = unitUscc() ? `?unit=${encodeURIComponent(unitUscc())}` : '';
     const res = await call(`/api/v1/verify-image${q}`, { method: 'POST', body: file });
+    if (my !== gen) return;
     if (res.payload) last = res.payload;
     render(res);
+    $('result').scrollIntoView({ block: 'start' });
+    $('verdict').focus();
   } catch (e) {
-    $('error').textContent = errorText(e);
+    if (my === gen) showState('error', errorText(e));
   }
 }
 
@@ -206,10 +273,19 @@ function unitInput() {
   const v = $('unit').value.trim();
   if (unitUscc()) {
     localStorage.setItem('tc-unit', $('unit').value.trim());
-    if (last) verify(last);
+    if (last) verify(last, false);
     return;
   }
   clearTimeout(searchTimer);
+  if (!v) { // the unit cleared: the verdict is no longer for a unit
+    localStorage.removeItem('tc-unit');
+    if (last) verify(last, false);
+    return;
+  }
+  if (last) { // no verdict for a half-typed unit
+    gen++;
+    showState('error', T[lang].pickUnit, false);
+  }
   if (v.length < 2) return;
   searchTimer = setTimeout(async () => {
     try {
@@ -267,7 +343,10 @@ document.addEventListener('DOMContentLoaded', () => {
   if ('BarcodeDetector' in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
     $('scan').hidden = false;
     $('scan').addEventListener('click', scan);
+  } else { // no live scanning (iPhone Safari): the camera through a photo that is uploaded
+    $('photo-label').hidden = false;
   }
+  $('photo').addEventListener('change', e => { if (e.target.files[0]) verifyImage(e.target.files[0]); });
   window.addEventListener('hashchange', () => verify(decodeURIComponent(location.hash.slice(1))));
   if (location.hash.length > 5) verify(decodeURIComponent(location.hash.slice(1)));
 });

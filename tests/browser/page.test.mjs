@@ -4,7 +4,9 @@
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const U = process.env.TC_URL;
@@ -22,7 +24,8 @@ async function pageShowed() {
     const text = await page.evaluate(() => {
       const r = document.getElementById('result');
       const e = document.getElementById('error');
-      return [r && !r.hidden ? r.innerText : '(verdict area hidden)',
+      const u = document.getElementById('unit');
+      return [u ? `[unit field: "${u.value}"]` : '', r && !r.hidden ? r.innerText : '(verdict area hidden)',
               e && !e.hidden && e.innerText.trim() ? 'error: ' + e.innerText : ''].filter(Boolean).join(' | ');
     });
     const url = page.url().replace(/(#TC1:\d{12})\d+/i, '$1…');
@@ -67,13 +70,26 @@ before(async () => {
 after(async () => { await browser?.close(); });
 
 async function verdict() {
-  await page.waitForFunction(() => !document.getElementById('result').hidden);
+  await page.waitForFunction(() => !document.getElementById('result').hidden &&
+    document.getElementById('verdict').className !== 'pending');
   return (await page.textContent('#verdict')).trim();
 }
 
-test('opening the QR link verifies at once: 有效', async () => {
+test('opening a basic-level QR link with no unit asks for the unit, not 有效 (S1)', async () => {
   await page.goto(U + basic);
-  assert.equal(await verdict(), '有效');
+  await page.waitForFunction(() => document.getElementById('verdict').className === 'choose_unit');
+  assert.equal(await verdict(), '请选择用人单位');
+  assert.match(await page.textContent('#why'), /证书真实有效，但这是基层职称，限甘肃省基层单位使用。请在上方输入您的单位/);
+  // the unit field comes before the verdict
+  assert.ok(await page.evaluate(() => document.getElementById('unit').compareDocumentPosition(
+    document.getElementById('verdict')) & Node.DOCUMENT_POSITION_FOLLOWING));
+  await page.screenshot({ path: `${SHOTS}/0-basic-no-unit.png`, fullPage: true });
+});
+
+test('opening the QR link verifies at once', async () => {
+  await page.goto(U + basic);
+  await page.waitForFunction(() => !document.getElementById('result').hidden &&
+    document.getElementById('verdict').className !== 'pending');
   assert.match(await page.textContent('#details'), /主治医师/);
   assert.match(await page.textContent('#details'), /限甘肃省基层单位使用/);
   assert.match(await page.textContent('#timeline'), /最早可申请换发全省统一职称 2031-11/);
@@ -84,7 +100,9 @@ test('a non-basic-level unit in the employer field: 在本单位不适用 (S1)',
   await page.fill('#unit', provincial);
   await page.waitForFunction(() => document.getElementById('verdict').textContent.includes('不适用'));
   assert.equal(await verdict(), '在本单位不适用');
-  assert.match(await page.textContent('#why'), /基层职称仅限在基层单位聘用，离开无效/);
+  assert.match(await page.textContent('#why'), /基层职称仅限在基层单位聘用/);
+  assert.doesNotMatch(await page.textContent('#why'), /\((S|A|C)\d\)/, 'no rule codes in the people\'s text');
+  assert.match(await page.textContent('#codes'), /unit_not_basic_level.*S1/, 'they are in the technical details');
   await page.screenshot({ path: `${SHOTS}/2-not-valid-here.png`, fullPage: true });
 });
 
@@ -122,6 +140,90 @@ test('English on request', async () => {
   await page.click('#lang');
 });
 
+test('the signing key\'s term is labelled as such, and the title does not expire', async () => {
+  await page.goto(U + '/');
+  await page.fill('#paste', U + basic);
+  await page.click('#check');
+  await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
+  const details = await page.textContent('#details');
+  assert.match(details, /签发密钥核准期限/);
+  assert.match(details, /证书有效期长期有效（职称证书不设有效期）/);
+  assert.doesNotMatch(details, /^核准期限|[^钥]核准期限/);
+});
+
+test('a failed upload replaces the verdict with why, and takes the focus', async () => {
+  await page.goto(U + '/');
+  await page.fill('#paste', U + basic);
+  await page.click('#check');
+  await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
+  const txt = join(mkdtempSync(join(tmpdir(), 'tc-')), 'not-an-image.txt');
+  writeFileSync(txt, 'this is not an image');
+  await page.setInputFiles('#file', txt);
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === '未能核验');
+  assert.match(await page.textContent('#why'), /请上传 PNG 或 JPEG 图片/);
+  assert.equal(await page.textContent('#details'), '', 'nothing of the earlier verdict stays');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'verdict');
+  await page.screenshot({ path: `${SHOTS}/7-upload-error.png`, fullPage: true });
+});
+
+test('核验 with an empty box says what to enter', async () => {
+  await page.goto(U + '/');
+  await page.fill('#paste', '');
+  await page.click('#check');
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === '未能核验');
+  assert.match(await page.textContent('#why'), /请粘贴证书链接或代码/);
+});
+
+test('a pasted link broken over lines, with spaces and a lower-case tc1:, verifies', async () => {
+  await page.goto(U + '/');
+  const link = (U + basic).replace('TC1:', 'tc1:');
+  const broken = link.slice(0, 40) + '\n' + link.slice(40, 120) + '  \n ' + link.slice(120);
+  await page.fill('#paste', broken);
+  await page.click('#check');
+  await page.waitForFunction(() => !['', 'pending', 'error'].includes(document.getElementById('verdict').className));
+  assert.notEqual(await verdict(), '无效');
+  assert.match(await page.textContent('#details'), /主治医师/);
+});
+
+test('a half-typed unit replaces the verdict; clearing it asks for the unit again', async () => {
+  await page.fill('#unit', '甘肃');
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === '未能核验');
+  assert.match(await page.textContent('#why'), /请从列表中选择单位/);
+  await page.fill('#unit', '');
+  await page.waitForFunction(() => document.getElementById('verdict').className === 'choose_unit');
+  await page.fill('#unit', county);
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === '有效');
+});
+
+test('a unit code with a wrong check character says to check the code (unit_code_invalid)', async () => {
+  await page.fill('#unit', '12620000438000456X');
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === '未能核验');
+  assert.match(await page.textContent('#why'), /单位代码校验位不正确，请核对统一社会信用代码/);
+  await page.fill('#unit', county);
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === '有效');
+});
+
+test('without live scanning the scan button is hidden and a photo button offered', async () => {
+  const live = await page.evaluate(() => 'BarcodeDetector' in window);
+  const scanShown = await page.evaluate(() => getComputedStyle(document.getElementById('scan')).display !== 'none');
+  const photoShown = await page.evaluate(() => getComputedStyle(document.getElementById('photo-label')).display !== 'none');
+  assert.equal(scanShown, live, 'the scan button shows exactly where it works');
+  assert.equal(photoShown, !live, 'the photo button where it does not');
+  assert.equal(await page.getAttribute('#photo', 'capture'), 'environment');
+});
+
+test('no horizontal scrolling at 320 px, in Chinese and English', async () => {
+  await page.setViewportSize({ width: 320, height: 700 });
+  await page.goto(U + basic);
+  await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
+  for (const l of ['zh', 'en']) {
+    const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    assert.ok(sw <= cw, `${l}: ${sw} px of content in ${cw}`);
+    await page.click('#lang');
+  }
+  await page.setViewportSize({ width: 360, height: 780 });
+});
+
 test('after revocation and a bundle reload the same link shows 已撤销 (A2)', async () => {
   execFileSync(process.env.TC_REVOKE_AND_RELOAD, { stdio: 'inherit' });
   await page.goto(U + '/');
@@ -133,8 +235,8 @@ test('after revocation and a bundle reload the same link shows 已撤销 (A2)', 
 
 test('status_stale: a verifier whose status is out of date says so, and when it was updated', async () => {
   await page.goto(process.env.TC_STALE_URL + basic);
-  await page.waitForFunction(() => document.getElementById('error').textContent.length > 0);
-  const text = await page.textContent('#error');
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === '未能核验');
+  const text = await page.textContent('#why');
   assert.match(text, /证书状态信息已过期（最后更新于 .*\d{4}.*），暂时无法核验/);
   assert.doesNotMatch(text, /out of date/);
   await page.screenshot({ path: `${SHOTS}/6-status-stale.png`, fullPage: true });
@@ -152,6 +254,10 @@ test('the controls are reachable by keyboard and labelled', async () => {
   }
   assert.equal(await page.getAttribute('#result', 'aria-live'), 'polite');
   await page.focus('#unit');
-  await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'paste');
+  const reached = [];
+  for (let i = 0; i < 4; i++) {
+    await page.keyboard.press('Tab');
+    reached.push(await page.evaluate(() => document.activeElement.id || document.activeElement.tagName));
+  }
+  assert.ok(reached.includes('paste'), `Tab from the unit field reaches the paste box (${reached})`);
 });
