@@ -114,6 +114,8 @@ struct tc_profile {
     uint32_t province;        /* 2-digit region prefix, e.g. 62 */
     char name[64];
     char name_en[64];         /* English name ("Gansu Province"); optional, default the code */
+    char operator_zh[96];     /* who runs verification: the provincial HR department (optional) */
+    char operator_en[160];
     bool directory_rule;      /* S2: only units flagged in the directory are basic-level (SD) */
     uint8_t max_tier;         /* S2 tier rule: units at this tier and below ... */
     uint32_t regions[TC_PROFILE_MAX_REGIONS]; /* ... inside these region prefixes */

@@ -106,6 +106,16 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
                     !tc_text_safe((const uint8_t *)name_en, strlen(name_en))))
         BAD("name_en");
     snprintf(p->name_en, sizeof p->name_en, "%s", name_en ? name_en : p->code);
+    json_t *op = json_object_get(o, "operator");
+    const char *op_zh = json_string_value(json_object_get(op, "zh"));
+    const char *op_en = json_string_value(json_object_get(op, "en"));
+    if (op && (!op_zh || !op_en || strlen(op_zh) >= sizeof p->operator_zh ||
+               strlen(op_en) >= sizeof p->operator_en ||
+               !tc_text_safe((const uint8_t *)op_zh, strlen(op_zh)) ||
+               !tc_text_safe((const uint8_t *)op_en, strlen(op_en))))
+        BAD("operator");
+    snprintf(p->operator_zh, sizeof p->operator_zh, "%s", op_zh ? op_zh : "");
+    snprintf(p->operator_en, sizeof p->operator_en, "%s", op_en ? op_en : "");
 
     if ((e = parse_basic_level(p, json_object_get(o, "basic_level"), why)) != TC_OK)
         goto out;

@@ -39,7 +39,7 @@ static const struct tc_reason R_SUPERSEDED = {
 static const struct tc_reason R_UNIT_UNKNOWN = {
     "unit_unknown", "S2", "该单位不在基层单位目录中，无法确认为基层单位", "the unit is not in the basic-level unit directory on that day"};
 static const struct tc_reason R_NOT_BASIC = {
-    "unit_not_basic_level", "S1", "基层职称仅限在基层单位聘用，离开无效：该单位不是基层单位", "a basic-level title is valid only at basic-level units, and this unit is not one"};
+    "unit_not_basic_level", "S1", "该单位不是基层单位。基层职称仅限在基层单位聘用，在该单位不适用", "this unit is not a basic-level unit: a basic-level title is valid only at basic-level units"};
 static const struct tc_reason R_OUTSIDE = {
     "unit_outside_region", "S3", "该单位不在证书限定的地区范围内", "the unit lies outside the region the certificate is limited to"};
 static const struct tc_reason R_TIER = {

@@ -328,6 +328,24 @@ static bool refuse_stale(struct tc_server *s, struct MHD_Connection *c, struct r
     return true;
 }
 
+/* What a verification record needs besides the verdict: when it was made, who runs the
+ * service (the profile's operator), and how current the status information is. */
+static void add_record(json_t *out, const struct tc_bundle *b)
+{
+    char when[32], updated[32];
+    time_t now = time(NULL), t = (time_t)b->issued_at;
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    gmtime_r(&t, &tm);
+    strftime(updated, sizeof updated, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_object_set_new(out, "checked_at", json_string(when));
+    json_object_set_new(out, "status_updated_at", json_string(updated));
+    if (b->profile.operator_zh[0])
+        json_object_set_new(out, "operator", json_pack("{s:s,s:s}", "zh", b->profile.operator_zh,
+                                                       "en", b->profile.operator_en));
+}
+
 static void count_verdict(struct tc_server *s, struct req *r, const struct tc_verdict *v)
 {
     s->by_verdict[v->kind]++;
@@ -361,6 +379,7 @@ static enum MHD_Result verify_json(struct tc_server *s, struct MHD_Connection *c
     json_t *out = tc_verdict_to_json(&v);
     json_object_set_new(out, "bundle_version", json_integer((json_int_t)h->b->version));
     json_object_set_new(out, "province", json_string(h->b->profile.name));
+    add_record(out, h->b);
     count_verdict(s, r, &v);
     release(s, h);
     return send_json(c, r, 200, out);
@@ -442,6 +461,7 @@ static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *
     json_object_set_new(out, "payload", json_string(text));
     json_object_set_new(out, "bundle_version", json_integer((json_int_t)h->b->version));
     json_object_set_new(out, "province", json_string(h->b->profile.name));
+    add_record(out, h->b);
     count_verdict(s, r, &v);
     release(s, h);
     free(text);

@@ -10,6 +10,7 @@ const T = {
     pending: '核验中…', notChecked: '未能核验', emptyInput: '请粘贴证书链接或代码，或上传二维码图片。',
     pickUnit: '请从列表中选择单位，或输入18位统一社会信用代码。', keyTerm: '签发密钥核准期限',
     lifelong: '长期有效（职称证书不设有效期）', validity: '证书有效期', rule: '规则', code: '代码',
+    checkedAt: '核验时间', operator: '核验服务', statusAt: '状态信息更新于', statusVersion: '状态信息版本',
     holder: '持证人', title: '职称', specialty: '专业', track: '类别', method: '取得方式', obtained: '取得日期',
     tenure: '任职起始', id: '证书编号', issuer: '签发机构', term: '核准期限', scope: '适用范围', unit: '核验单位',
     employer: '签发时用人单位', anywhere: '全省范围有效（任何单位）', scopeOf: (where, tier) => `限${where}${tier}基层单位`,
@@ -36,6 +37,7 @@ const T = {
     pending: 'Checking…', notChecked: 'Not checked', emptyInput: 'Paste the certificate link or code, or upload a QR image.',
     pickUnit: 'Pick a unit from the list, or enter its 18-character unified social credit code.', keyTerm: 'Signing key approved for',
     lifelong: 'Does not expire (title certificates have no expiry date)', validity: 'Validity', rule: 'rule', code: 'code',
+    checkedAt: 'Checked at (time)', operator: 'Service run by', statusAt: 'Status information of', statusVersion: 'Status version',
     holder: 'Holder', title: 'Title', specialty: 'Specialty', track: 'Track', method: 'Obtained by', obtained: 'Obtained',
     tenure: 'Tenure from', id: 'Certificate no.', issuer: 'Issuer', term: 'Approved term', scope: 'Valid at', unit: 'Checked at',
     employer: 'Employer at issue', anywhere: 'any unit in the province', scopeOf: (where, tier) => `basic-level units of ${where}, ${tier}`,
@@ -102,7 +104,8 @@ function reasonText(res) {
   if (res.verdict === 'valid') {
     const notes = shown.filter(r => ['scope_not_checked', 'status_stale', 'revoked_later', 'superseded_later'].includes(r.code));
     const base = res.unit && res.unit.name ? t.validAt(res.unit.name) : t.validNoUnit;
-    return [base, ...notes.map(n => n[lang])].join(' ');
+    // Chinese sentences end in 。 and need no space between them; English ones do
+    return [base, ...notes.map(n => n[lang])].join(lang === 'zh' ? '' : ' ');
   }
   const main = shown.find(r => r.code !== 'status_stale') || shown[0];
   let s = main ? main[lang] : '';
@@ -128,6 +131,19 @@ function render(res) {
     return li;
   }));
   $('expert').hidden = !codes.children.length;
+  // the verification record: when, by whom, and how current the status was
+  const rec = $('record');
+  rec.replaceChildren();
+  const when = iso => {
+    const d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB',
+      { timeZone: 'Asia/Shanghai', dateStyle: 'long', timeStyle: 'short' }) + (lang === 'zh' ? '（北京时间）' : ' (Beijing time)');
+  };
+  if (res.checked_at) add(rec, t.checkedAt, when(res.checked_at));
+  if (res.operator) add(rec, t.operator, res.operator[lang]);
+  if (res.status_updated_at) add(rec, t.statusAt, when(res.status_updated_at));
+  if (res.bundle_version) add(rec, t.statusVersion, String(res.bundle_version));
+  $('print').hidden = !rec.children.length;
   const dl = $('details');
   dl.replaceChildren();
   const c = res.certificate;
@@ -184,6 +200,8 @@ function showState(kind, message, focus = true) {
   $('timeline').hidden = true;
   $('codes').replaceChildren();
   $('expert').hidden = true;
+  $('record').replaceChildren();
+  $('print').hidden = true;
   $('error').textContent = '';
   $('result').hidden = false;
   box.setAttribute('tabindex', '-1');
@@ -338,6 +356,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('unit').addEventListener('change', unitInput);
   $('unit').addEventListener('input', unitInput);
   $('check').addEventListener('click', () => verify($('paste').value));
+  $('print').addEventListener('click', () => window.print());
   $('paste').addEventListener('keydown', e => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); verify($('paste').value); } });
   $('file').addEventListener('change', e => { if (e.target.files[0]) verifyImage(e.target.files[0]); });
   if ('BarcodeDetector' in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {

@@ -100,7 +100,8 @@ test('a non-basic-level unit in the employer field: 在本单位不适用 (S1)',
   await page.fill('#unit', provincial);
   await page.waitForFunction(() => document.getElementById('verdict').textContent.includes('不适用'));
   assert.equal(await verdict(), '在本单位不适用');
-  assert.match(await page.textContent('#why'), /基层职称仅限在基层单位聘用/);
+  assert.match(await page.textContent('#why'), /该单位不是基层单位。基层职称仅限在基层单位聘用，在该单位不适用/);
+  assert.doesNotMatch(await page.textContent('#why'), /。 /, 'no half-width space after 。');
   assert.doesNotMatch(await page.textContent('#why'), /\((S|A|C)\d\)/, 'no rule codes in the people\'s text');
   assert.match(await page.textContent('#codes'), /unit_not_basic_level.*S1/, 'they are in the technical details');
   await page.screenshot({ path: `${SHOTS}/2-not-valid-here.png`, fullPage: true });
@@ -147,6 +148,16 @@ test('the signing key\'s term is labelled as such, and the title does not expire
   await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
   const details = await page.textContent('#details');
   assert.match(details, /签发密钥核准期限/);
+  const record = await page.textContent('#record');
+  assert.match(record, /核验时间\d{4}年\d+月\d+日.*（北京时间）/, 'the record says when');
+  assert.match(record, /核验服务甘肃省人力资源和社会保障厅/, 'who runs the service');
+  assert.match(record, /状态信息更新于.*状态信息版本\d+/, 'and how current the status was');
+  await page.emulateMedia({ media: 'print' });
+  await page.screenshot({ path: `${SHOTS}/8-print.png`, fullPage: true });
+  const printed = await page.evaluate(() => [getComputedStyle(document.getElementById('paste').closest('.card')).display,
+                                               getComputedStyle(document.getElementById('record')).display]);
+  await page.emulateMedia({ media: 'screen' });
+  assert.deepEqual(printed, ['none', 'grid'], 'the print view keeps the record and drops the controls');
   assert.match(details, /证书有效期长期有效（职称证书不设有效期）/);
   assert.doesNotMatch(details, /^核准期限|[^钥]核准期限/);
 });
