@@ -69,7 +69,7 @@ function applyLang() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   document.querySelectorAll('[data-zh]').forEach(el => { el.textContent = el.dataset[lang]; });
   $('lang').textContent = lang === 'zh' ? 'EN' : '中文';
-  $('lang').setAttribute('aria-label', lang === 'zh' ? 'English' : '中文');
+  $('lang').setAttribute('aria-label', lang === 'zh' ? 'EN (English)' : '中文 (Chinese)');
   document.title = $('title').textContent;
   if (lastResult) render(lastResult);
 }

@@ -4,7 +4,7 @@
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -251,6 +251,27 @@ test('status_stale: a verifier whose status is out of date says so, and when it 
   assert.match(text, /证书状态信息已过期（最后更新于 .*\d{4}.*），暂时无法核验/);
   assert.doesNotMatch(text, /out of date/);
   await page.screenshot({ path: `${SHOTS}/6-status-stale.png`, fullPage: true });
+});
+
+// axe-core (pinned in package-lock.json) runs in the page through the DevTools protocol, which
+// the page's CSP does not govern; the page itself loads nothing new
+const axeSource = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+async function axeViolations() {
+  await page.evaluate(axeSource);
+  const res = await page.evaluate(() => axe.run(document, { resultTypes: ['violations'] }));
+  return res.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
+}
+
+test('axe-core finds no serious or critical accessibility violation, in Chinese and English', async () => {
+  await page.goto(U + basic);
+  await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
+  for (const l of ['zh', 'en']) {
+    const found = await axeViolations();
+    assert.deepEqual(found, [], `${l}: ${found.join('; ')}`);
+    await page.click('#lang');
+    await page.waitForFunction(want => document.documentElement.lang.startsWith(want), l === 'zh' ? 'en' : 'zh');
+  }
 });
 
 test('the layout fits a 360 px phone without sideways scrolling', async () => {
