@@ -223,14 +223,18 @@ test('without live scanning the scan button is hidden and a photo button offered
   assert.equal(await page.getAttribute('#photo', 'capture'), 'environment');
 });
 
-test('no horizontal scrolling at 320 px, in Chinese and English', async () => {
-  await page.setViewportSize({ width: 320, height: 700 });
-  await page.goto(U + basic);
-  await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
-  for (const l of ['zh', 'en']) {
-    const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-    assert.ok(sw <= cw, `${l}: ${sw} px of content in ${cw}`);
-    await page.click('#lang');
+test('no horizontal scrolling at 320 px and at 200 % zoom on a 390 px phone, in Chinese and English', async () => {
+  // 200 % zoom of a 390 px phone leaves 195 CSS pixels
+  for (const width of [320, 195]) {
+    await page.setViewportSize({ width, height: 700 });
+    await page.goto(U + basic);
+    await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
+    for (const l of ['zh', 'en']) {
+      const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      assert.ok(sw <= cw, `${width} px, ${l}: ${sw} px of content in ${cw}`);
+      if (width === 195) await page.screenshot({ path: `${SHOTS}/9-zoom-200-${l}.png`, fullPage: true });
+      await page.click('#lang');
+    }
   }
   await page.setViewportSize({ width: 360, height: 780 });
 });
