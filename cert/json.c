@@ -57,16 +57,21 @@ json_t *tc_claims_to_json(const struct tc_claims *c)
     const struct tc_title *t = tc_title_lookup(c->series, c->level, c->title_variant);
     json_object_set_new(o, "series", json_string(t ? t->series_code : "?"));
     json_object_set_new(o, "series_name", json_string(t ? t->series_name : "?"));
+    json_object_set_new(o, "series_name_en", json_string(t ? t->series_en : "?"));
     json_object_set_new(o, "specialty", json_string(c->specialty));
     json_object_set_new(o, "level", json_integer(c->level));
     json_object_set_new(o, "level_name", json_string(tc_level_name_zh(c->level)));
+    json_object_set_new(o, "level_name_en", json_string(tc_level_name_en(c->level)));
     if (c->title_variant)
         json_object_set_new(o, "title_variant", json_integer(c->title_variant));
     json_object_set_new(o, "title", json_string(t ? t->title : "?"));
+    json_object_set_new(o, "title_en", json_string(t ? t->title_en : "?"));
     json_object_set_new(o, "track", json_string(c->track <= 2 ? track_words[c->track] : "?"));
     json_object_set_new(o, "track_name", json_string(tc_track_name_zh(c->track)));
+    json_object_set_new(o, "track_name_en", json_string(tc_track_name_en(c->track)));
     json_object_set_new(o, "method", json_string(c->method <= TC_METHOD_REEVALUATION ? method_words[c->method] : "?"));
     json_object_set_new(o, "method_name", json_string(tc_method_name_zh(c->method)));
+    json_object_set_new(o, "method_name_en", json_string(tc_method_name_en(c->method)));
     json_object_set_new(o, "eval_year", json_integer(c->eval_year));
     set_day(o, "obtained", c->obtained_day);
     set_month(o, "tenure_start", c->tenure_month);

@@ -33,3 +33,18 @@ const char *tc_tier_name_zh(uint8_t tier)
     static const char *n[] = {"?", "省级", "市级", "县级", "乡镇", "基层"};
     return tier >= 1 && tier <= TC_TIER_BASIC ? n[tier] : n[0];
 }
+
+const char *tc_level_name_en(uint8_t level)
+{
+    static const char *n[] = {"?", "full senior", "associate senior", "intermediate", "assistant",
+                              "technician"};
+    return level >= 1 && level <= 5 ? n[level] : n[0];
+}
+
+const char *tc_method_name_en(uint8_t method)
+{
+    static const char *n[] = {"?", "committee review", "assessment", "examination",
+                              "exceptional promotion", "direct recognition",
+                              "exchange (conversion)", "re-evaluation"};
+    return method >= 1 && method <= TC_METHOD_REEVALUATION ? n[method] : n[0];
+}

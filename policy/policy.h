@@ -81,6 +81,8 @@ struct tc_title {
     uint8_t variant;
     const char *level_name;   /* e.g. "副高级" */
     const char *title;        /* e.g. "副主任医师" */
+    const char *series_en;    /* e.g. "Health (medicine)" (data/titles_en.csv, a translation) */
+    const char *title_en;     /* e.g. "Associate Chief Physician" */
 };
 /* The title for (series, level, variant), or NULL when the table has none. */
 const struct tc_title *tc_title_lookup(uint16_t series, uint8_t level, uint8_t variant);
@@ -94,6 +96,8 @@ const char *tc_level_name_zh(uint8_t level);
 const char *tc_track_name_zh(uint8_t track);
 const char *tc_track_name_en(uint8_t track);
 const char *tc_method_name_zh(uint8_t method);
+const char *tc_level_name_en(uint8_t level);
+const char *tc_method_name_en(uint8_t method);
 const char *tc_tier_name_zh(uint8_t tier);
 
 /* ------------------------------------------------------------------------------------------ */

@@ -71,6 +71,7 @@ function applyLang() {
   $('lang').textContent = lang === 'zh' ? 'EN' : '中文';
   $('lang').setAttribute('aria-label', lang === 'zh' ? 'EN (English)' : '中文 (Chinese)');
   document.title = $('title').textContent;
+  $('timeline').setAttribute('aria-label', lang === 'zh' ? '转换路径' : 'Conversion path');
   if (lastResult) render(lastResult);
 }
 
@@ -98,6 +99,13 @@ function scopeText(c, province) {
   return s;
 }
 
+// server reasons as sentences: an English one gets its capital and full stop
+function sentence(r) {
+  const text = r[lang] || '';
+  if (lang === 'zh') return /[。！？]$/.test(text) ? text : text + '。';
+  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? '' : '.');
+}
+
 function reasonText(res) {
   const t = T[lang];
   const shown = (res.reasons || []).filter(r => !(res.verdict !== 'valid' && r.code === 'scope_not_checked'));
@@ -105,10 +113,10 @@ function reasonText(res) {
     const notes = shown.filter(r => ['scope_not_checked', 'status_stale', 'revoked_later', 'superseded_later'].includes(r.code));
     const base = res.unit && res.unit.name ? t.validAt(res.unit.name) : t.validNoUnit;
     // Chinese sentences end in 。 and need no space between them; English ones do
-    return [base, ...notes.map(n => n[lang])].join(lang === 'zh' ? '' : ' ');
+    return [base, ...notes.map(sentence)].join(lang === 'zh' ? '' : ' ');
   }
   const main = shown.find(r => r.code !== 'status_stale') || shown[0];
-  let s = main ? main[lang] : '';
+  let s = main ? sentence(main) : '';
   if (res.unit && !res.unit.known && !(main && main.code === 'unit_unknown')) s += t.unknownUnit;
   return s;
 }
@@ -152,11 +160,13 @@ function render(res) {
   if (c) {
     if (res.revoked)
       add(dl, t.revokedAs, (t.reasons[res.revoked.reason] || res.revoked.reason) + t.since(res.revoked.since));
-    add(dl, t.holder, `${c.name}（${c.id_number_masked}）`);
-    add(dl, t.title, `${c.series_name} ${c.title}（${c.level_name}）`);
+    const zh = lang === 'zh';
+    add(dl, t.holder, zh ? `${c.name}（${c.id_number_masked}）` : `${c.name} (${c.id_number_masked})`);
+    add(dl, t.title, zh ? `${c.series_name} ${c.title}（${c.level_name}）`
+      : `${c.title_en || c.title}, ${c.series_name_en || c.series_name} (${c.level_name_en || c.level_name})`);
     add(dl, t.specialty, c.specialty);
-    add(dl, t.track, lang === 'zh' ? c.track_name : c.track);
-    add(dl, t.method, lang === 'zh' ? c.method_name : c.method);
+    add(dl, t.track, zh ? c.track_name : (c.track_name_en || c.track));
+    add(dl, t.method, zh ? c.method_name : (c.method_name_en || c.method));
     add(dl, t.obtained, c.obtained);
     if (res.verdict !== 'invalid') add(dl, t.validity, t.lifelong);
     add(dl, t.id, String(c.id));
@@ -174,7 +184,9 @@ function render(res) {
     };
     if (c.conversion && c.conversion.earliest) {
       step(`${t.tl.start} ${c.tenure_start}`, true);
-      step(`${t.tl.earliest} ${c.conversion.earliest}（${t.tl.need(c.conversion.months_required, c.conversion.ce_hours_per_year)}）`, !!res.superseded);
+      const need = t.tl.need(c.conversion.months_required, c.conversion.ce_hours_per_year);
+      step(lang === 'zh' ? `${t.tl.earliest} ${c.conversion.earliest}（${need}）`
+        : `${t.tl.earliest}: ${c.conversion.earliest} (${need})`, !!res.superseded);
       if (res.superseded) step(t.tl.converted(res.superseded.successor), true);
     } else if (c.conversion && c.conversion.predecessor) {
       step(t.tl.from(c.conversion.predecessor), true);
