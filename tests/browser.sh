@@ -50,7 +50,7 @@ for _ in \$(seq 1 50); do curl -s --max-time 1 $U/healthz | grep -q '"bundle_ver
 SH
 chmod +x revoke_and_reload.sh
 export TC_URL="$U" TC_STALE_URL="$STALE_U" SHOTS="$shots" TC_BASIC_PNG="$work/certs/${ids[1]}.png"
-export TC_BASIC_LINK_PATH="/v#$(cat "certs/${ids[1]}.txt")" TC_REVOKE_AND_RELOAD="$work/revoke_and_reload.sh"
+export TC_BASIC_LINK_PATH="/v#$(cat "certs/${ids[1]}.txt")" TC_OLD_LINK_PATH="/v#$(cat "certs/${ids[0]}.txt")" TC_REVOKE_AND_RELOAD="$work/revoke_and_reload.sh"
 timeout 150 node --test --test-reporter=tap "$here/browser/page.test.mjs" > node.tap 2>&1
 status=$?
 cp node.tap "$(dirname "$npmlog")/browser-node.tap" 2>/dev/null

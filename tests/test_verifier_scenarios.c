@@ -267,6 +267,8 @@ static void gs_scenarios(void)
            v.successor == successor,
        "C1: the old QR after conversion is superseded and names its successor (%llu)",
        (unsigned long long)v.successor);
+    ok(v.successor_status && strcmp(v.successor_status, "in_force") == 0,
+       "C1: and says the successor is in force (%s)", v.successor_status ? v.successor_status : "-");
     tc_cert_get(s, successor, &row);
     memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
     ok(check(b, PROVINCIAL, today) == TC_VERDICT_VALID, "C1: the successor is valid anywhere");

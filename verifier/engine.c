@@ -160,8 +160,10 @@ json_t *tc_verdict_to_json(const struct tc_verdict *v)
     }
     if (v->kind == TC_VERDICT_SUPERSEDED) {
         tc_day_format(day, v->status_day);
-        json_object_set_new(o, "superseded", json_pack("{s:I,s:s}", "successor",
-                                                       (json_int_t)v->successor, "since", day));
+        json_object_set_new(o, "superseded",
+                            json_pack("{s:I,s:s,s:s}", "successor", (json_int_t)v->successor,
+                                      "since", day, "successor_status",
+                                      v->successor_status ? v->successor_status : "unknown"));
     }
     if (v->unit_checked) {
         tc_day_format(day, v->at);
@@ -259,6 +261,12 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
         v->kind = TC_VERDICT_SUPERSEDED;
         v->successor = sp->successor;
         v->status_day = sp->day;
+        /* the successor's own standing, as far as the bundle knows it on that day */
+        const struct tc_bundle_revoked *srv = tc_bundle_revoked(b, sp->successor);
+        const struct tc_bundle_superseded *ssp = tc_bundle_superseded(b, sp->successor);
+        v->successor_status = srv && o->at >= srv->day   ? "revoked"
+                              : ssp && o->at >= ssp->day ? "superseded"
+                                                         : "in_force";
         add(v, &R_SUPERSEDED);
         return;
     }

@@ -44,6 +44,7 @@ struct tc_verdict {
     const struct tc_endorsement *endorsement; /* the signing key's endorsement, if found */
     /* with a bundle */
     uint64_t successor;        /* superseded: the new certificate */
+    const char *successor_status; /* superseded: "in_force", "revoked" or "superseded" (bundle) */
     int32_t status_day;        /* revoked / superseded: since */
     char revoked_reason[16];
     bool unit_checked;

@@ -17,7 +17,7 @@ const T = {
     tiers: { province: '省级及以下', prefecture: '市（州）级及以下', county: '县级及以下', township: '乡镇', basic: '' },
     onlyUnit: u => `，仅限本单位（${u}）使用`,
     tl: { start: '任职起始', earliest: '最早可申请换发全省统一职称', need: (m, h) => `基层单位累计聘满${m}个月，每年继续教育${h}学时`,
-          converted: id => `已换发为全省统一职称，新证书编号 ${id}`, from: id => `由基层职称证书 ${id} 换发，任职年限连续计算` },
+          converted: (id, since, st) => `${since} 已换发为全省统一职称，新证书编号 ${id}（${{ in_force: '新证书有效，全省范围适用', revoked: '新证书已被撤销', superseded: '新证书已再次换发' }[st] || '请核验新证书'}）`, from: id => `由基层职称证书 ${id} 换发，任职年限连续计算` },
     validAt: name => `在「${name}」适用。`, validNoUnit: '证书真实有效。', unknownUnit: '（该单位不在基层单位目录中）',
     searching: '查询中…', noQr: '图片中没有找到二维码。', failed: '核验失败：', camera: '无法打开摄像头。',
     errors: {
@@ -44,7 +44,7 @@ const T = {
     tiers: { province: 'province level and below', prefecture: 'prefecture level and below', county: 'county level and below', township: 'township units only', basic: 'as the province defines them' },
     onlyUnit: u => `, only at unit ${u}`,
     tl: { start: 'Tenure starts', earliest: 'Earliest exchange for a province-wide title', need: (m, h) => `${m} months at basic-level units, ${h} h/year continuing education`,
-          converted: id => `Exchanged for province-wide certificate ${id}`, from: id => `Exchanged from basic-level certificate ${id}; tenure carried over` },
+          converted: (id, since, st) => `${since}: exchanged for province-wide certificate ${id} (${{ in_force: 'the new certificate is in force, valid at any unit', revoked: 'the new certificate has been revoked', superseded: 'the new certificate was exchanged again' }[st] || 'check the new certificate'})`, from: id => `Exchanged from basic-level certificate ${id}; tenure carried over` },
     validAt: name => `Valid at ${name}.`, validNoUnit: 'The certificate is authentic and in force.', unknownUnit: ' (not in the basic-level unit directory)',
     searching: 'Searching…', noQr: 'No QR code found in the image.', failed: 'Check failed: ', camera: 'The camera could not be opened.',
     errors: {
@@ -182,12 +182,15 @@ function render(res) {
       if (done) li.className = 'done';
       tl.append(li);
     };
-    if (c.conversion && c.conversion.earliest) {
+    if (c.conversion && c.conversion.earliest && res.verdict === 'revoked') {
+      step(`${t.tl.start} ${c.tenure_start}`, true); // a revoked title has no conversion ahead
+    } else if (c.conversion && c.conversion.earliest) {
       step(`${t.tl.start} ${c.tenure_start}`, true);
       const need = t.tl.need(c.conversion.months_required, c.conversion.ce_hours_per_year);
       step(lang === 'zh' ? `${t.tl.earliest} ${c.conversion.earliest}（${need}）`
         : `${t.tl.earliest}: ${c.conversion.earliest} (${need})`, !!res.superseded);
-      if (res.superseded) step(t.tl.converted(res.superseded.successor), true);
+      if (res.superseded)
+        step(t.tl.converted(res.superseded.successor, res.superseded.since, res.superseded.successor_status), true);
     } else if (c.conversion && c.conversion.predecessor) {
       step(t.tl.from(c.conversion.predecessor), true);
       step(`${t.tl.start} ${c.conversion.carried_tenure_start}`, true);

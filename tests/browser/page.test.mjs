@@ -253,12 +253,36 @@ test('no horizontal scrolling at 320 px and at 200 % zoom on a 390 px phone, in 
   await page.setViewportSize({ width: 360, height: 780 });
 });
 
+test('a superseded certificate shows when it was exchanged and the new certificate\'s standing (C1)', async () => {
+  await page.goto(U + process.env.TC_OLD_LINK_PATH);
+  assert.equal(await verdict(), '已换发');
+  assert.match(await page.textContent('#timeline'),
+    /\d{4}-\d{2}-\d{2} 已换发为全省统一职称，新证书编号 \d+（新证书有效，全省范围适用）/);
+  await page.screenshot({ path: `${SHOTS}/5a-superseded.png`, fullPage: true });
+});
+
+test('an .svg upload and a 100 KB paste replace the verdict with why', async () => {
+  await page.goto(U + basic);
+  await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
+  const svg = join(mkdtempSync(join(tmpdir(), 'tc-')), 'qr.svg');
+  writeFileSync(svg, '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  await page.setInputFiles('#file', svg);
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === '未能核验');
+  assert.match(await page.textContent('#why'), /请上传 PNG 或 JPEG 图片/);
+  await page.fill('#paste', 'TC1:' + '1'.repeat(100000));
+  await page.click('#check');
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === '未能核验');
+  assert.match(await page.textContent('#why'), /内容过长，请只粘贴证书链接或代码/);
+  assert.equal(await page.textContent('#details'), '');
+});
+
 test('after revocation and a bundle reload the same link shows 已撤销 (A2)', async () => {
   execFileSync(process.env.TC_REVOKE_AND_RELOAD, { stdio: 'inherit' });
   await page.goto(U + '/');
   await page.goto(U + basic);
   assert.equal(await verdict(), '已撤销');
   assert.match(await page.textContent('#details'), /撤销\s*弄虚作假（\d{4}-\d{2}-\d{2}起）/);
+  assert.doesNotMatch(await page.textContent('#timeline'), /最早可申请/, 'a revoked title has no conversion ahead');
   await page.screenshot({ path: `${SHOTS}/5-revoked.png`, fullPage: true });
 });
 
