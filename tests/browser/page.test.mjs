@@ -321,6 +321,27 @@ test('the layout fits a 360 px phone without sideways scrolling', async () => {
   assert.ok(width <= 360, `page is ${width} px wide`);
 });
 
+test('focus is visible on every control', async () => {
+  await page.goto(U + basic);
+  await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
+  const controls = ['lang', 'unit', 'paste', 'check', 'file', 'print'];
+  const visible = await page.evaluate(() => ['scan', 'photo'].filter(id => {
+    const el = document.getElementById(id === 'photo' ? 'photo-label' : id);
+    return getComputedStyle(el).display !== 'none';
+  }));
+  for (const id of [...controls, ...visible]) {
+    await page.focus('#' + id);
+    await page.keyboard.press('Shift'); // a keyboard event, so :focus-visible applies
+    const style = await page.evaluate(i => {
+      const el = document.getElementById(i);
+      // a visually hidden file input shows its ring on the label that stands for it
+      const shown = el.classList.contains('visually-hidden') ? document.querySelector(`label[for="${i}"]`) : el;
+      return getComputedStyle(shown).outlineStyle;
+    }, id);
+    assert.notEqual(style, 'none', `#${id} shows no focus ring`);
+  }
+});
+
 test('the controls are reachable by keyboard and labelled', async () => {
   for (const id of ['unit', 'paste', 'file']) {
     const label = await page.$(`label[for="${id}"]`);
