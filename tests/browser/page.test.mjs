@@ -261,7 +261,7 @@ test('a superseded certificate shows when it was exchanged and the new certifica
   await page.screenshot({ path: `${SHOTS}/5a-superseded.png`, fullPage: true });
 });
 
-test('an .svg upload and a 100 KB paste replace the verdict with why', async () => {
+test('an .svg upload, an image without a QR code and a 100 KB paste replace the verdict with why', async () => {
   await page.goto(U + basic);
   await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
   const svg = join(mkdtempSync(join(tmpdir(), 'tc-')), 'qr.svg');
@@ -269,6 +269,15 @@ test('an .svg upload and a 100 KB paste replace the verdict with why', async () 
   await page.setInputFiles('#file', svg);
   await page.waitForFunction(() => document.getElementById('verdict').textContent === '未能核验');
   assert.match(await page.textContent('#why'), /请上传 PNG 或 JPEG 图片/);
+  // an image with no QR code in it (8x8 white), after a verdict was on screen
+  await page.goto(U + '/');
+  await page.goto(U + basic);
+  await page.waitForFunction(() => document.getElementById('details').textContent.length > 0);
+  const blank = join(mkdtempSync(join(tmpdir(), 'tc-')), 'blank.png');
+  writeFileSync(blank, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAAAAADhZOFXAAAADklEQVR4nGP4DwUMlDEA98A/wbI0QbsAAAAASUVORK5CYII=', 'base64'));
+  await page.setInputFiles('#file', blank);
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === '未能核验');
+  assert.match(await page.textContent('#why'), /图片中没有找到二维码/);
   await page.fill('#paste', 'TC1:' + '1'.repeat(100000));
   await page.click('#check');
   await page.waitForFunction(() => document.getElementById('verdict').textContent === '未能核验');
