@@ -408,29 +408,13 @@ static void close_store(struct tc_store *s, struct tc_secret *hk, struct tc_stor
 
 static struct tc_trust_list *load_trust(const struct opts *o)
 {
-    struct tc_pubkey rpub;
-    uint8_t *list;
-    size_t len;
     struct tc_trust_list *tl = NULL;
-    enum tc_err e;
     if (!o->root || !o->trust) {
         fprintf(stderr, PROG ": --root and --trust-list are required (rule A1 is checked "
                         "before signing)\n");
         return NULL;
     }
-    if ((e = tc_keys_pub_read(o->root, &rpub)) != TC_OK) {
-        fail(o->root, e);
-        return NULL;
-    }
-    if ((e = tc_keys_read_file(o->trust, TC_TRUST_LIST_MAX_BYTES, &list, &len)) != TC_OK) {
-        fail(o->trust, e);
-        return NULL;
-    }
-    e = tc_trust_list_parse(list, len, rpub.pk, &tl);
-    free(list);
-    if (e != TC_OK)
-        fail(o->trust, e);
-    return tl;
+    return read_trust_list(o->root, o->trust, &tl) == 0 ? tl : NULL;
 }
 
 static void print_refusals(const struct tc_refusals *r, const char *file)

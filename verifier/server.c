@@ -79,6 +79,8 @@ struct req {
     struct tc_image_job job;
     struct MHD_Connection *conn;
     size_t reserved;   /* bytes of the image memory budget this body holds */
+    struct tc_verify_opts opts; /* the image's query, checked before it was queued */
+    char uscc[TC_USCC_LEN + 1];
     int slot;          /* in-progress counter of the client address, or -1 */
 };
 enum { IMAGE_NONE, IMAGE_QUEUED, IMAGE_DONE };
@@ -137,6 +139,15 @@ static void logf_(struct tc_server *s, bool to_access, const char *fmt, ...)
         fflush(f);
     pthread_mutex_unlock(&s->log_lock);
     va_end(ap);
+}
+
+/* "2026-12-01T09:30:00Z": the one time format of the API and the access log */
+#define ISO_UTC_LEN 21
+static void iso_utc(char out[ISO_UTC_LEN], time_t t)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, ISO_UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* The bundle's freshness bound: --max-age, else its profile's. */
@@ -313,11 +324,8 @@ static bool refuse_stale(struct tc_server *s, struct MHD_Connection *c, struct r
     o->max_age = max_age_of(s, h->b);
     if (s->cfg.stale_ok || !stale(s, h->b, (time_t)o->now))
         return false;
-    char when[32];
-    time_t t = (time_t)h->b->issued_at;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char when[ISO_UTC_LEN];
+    iso_utc(when, (time_t)h->b->issued_at);
     s->stale_refusals++;
     *ret = send_json(c, r, 503,
                      json_pack("{s:s,s:s,s:s,s:I}", "error", "status_stale", "message",
@@ -332,13 +340,9 @@ static bool refuse_stale(struct tc_server *s, struct MHD_Connection *c, struct r
  * service (the profile's operator), and how current the status information is. */
 static void add_record(json_t *out, const struct tc_bundle *b)
 {
-    char when[32], updated[32];
-    time_t now = time(NULL), t = (time_t)b->issued_at;
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    gmtime_r(&t, &tm);
-    strftime(updated, sizeof updated, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char when[ISO_UTC_LEN], updated[ISO_UTC_LEN];
+    iso_utc(when, time(NULL));
+    iso_utc(updated, (time_t)b->issued_at);
     json_object_set_new(out, "checked_at", json_string(when));
     json_object_set_new(out, "status_updated_at", json_string(updated));
     if (b->profile.operator_zh[0])
@@ -398,21 +402,20 @@ static void image_done(struct tc_image_job *j)
 
 static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *c, struct req *r)
 {
-    /* the query is checked as the JSON body is, before the image is looked at */
-    const char *unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
-    const char *at = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "at");
-    char uscc[TC_USCC_LEN + 1];
     const char *code, *msg;
-    struct tc_verify_opts o = {NULL, tc_beijing_day((uint64_t)time(NULL)),
-                               (uint64_t)time(NULL), s->cfg.max_age};
-    if (unit && *unit) {
-        if ((code = tc_unit_normalise(unit, uscc, &msg)) != NULL)
-            return send_error(c, r, 400, code, msg);
-        o.unit = uscc;
-    }
-    if (at && *at && (code = tc_day_input(at, &o.at, &msg)) != NULL)
-        return send_error(c, r, 400, code, msg);
+    struct tc_verify_opts *o = &r->opts;
     if (r->image_state == IMAGE_NONE) {
+        /* the query is checked as the JSON body is, before the image is looked at */
+        const char *unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
+        const char *at = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "at");
+        *o = (struct tc_verify_opts){NULL, tc_beijing_day((uint64_t)time(NULL)), 0, s->cfg.max_age};
+        if (unit && *unit) {
+            if ((code = tc_unit_normalise(unit, r->uscc, &msg)) != NULL)
+                return send_error(c, r, 400, code, msg);
+            o->unit = r->uscc;
+        }
+        if (at && *at && (code = tc_day_input(at, &o->at, &msg)) != NULL)
+            return send_error(c, r, 400, code, msg);
         r->job.data = (const uint8_t *)r->body, r->job.len = r->len;
         r->job.done = image_done, r->job.owner = r;
         r->conn = c;
@@ -424,6 +427,7 @@ static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *
         MHD_suspend_connection(c);
         return MHD_YES;
     }
+    o->now = (uint64_t)time(NULL); /* staleness as of the answer */
     char *text = r->job.text;
     r->job.text = NULL;
     enum tc_err e = r->job.err;
@@ -444,19 +448,19 @@ static enum MHD_Result verify_image(struct tc_server *s, struct MHD_Connection *
         return send_error(c, r, 500, "internal", tc_strerror(e));
     struct held *h = take(s);
     enum MHD_Result ret;
-    if (refuse_stale(s, c, r, h, &o, &ret)) {
+    if (refuse_stale(s, c, r, h, o, &ret)) {
         release(s, h);
         free(text);
         return ret;
     }
-    if (o.unit && (code = tc_unit_code_check(h->b, o.unit, &msg)) != NULL) {
+    if (o->unit && (code = tc_unit_code_check(h->b, o->unit, &msg)) != NULL) {
         release(s, h);
         free(text);
         return send_error(c, r, 400, code, msg);
     }
     uint8_t buf[TC_CERT_MAX_BYTES];
     struct tc_verdict v;
-    tc_verify_text_with_bundle(h->b, text, strlen(text), buf, &o, &v);
+    tc_verify_text_with_bundle(h->b, text, strlen(text), buf, o, &v);
     json_t *out = tc_verdict_to_json(&v);
     json_object_set_new(out, "payload", json_string(text));
     json_object_set_new(out, "bundle_version", json_integer((json_int_t)h->b->version));
@@ -665,8 +669,7 @@ static bool reserve_image(struct tc_server *s, struct req *r, size_t total)
 
 /* The checks made on the headers, before any body is read; a refusal is answered at once and the
  * connection closed (MHD does not read a body it was not asked for). */
-static enum MHD_Result first_call(struct tc_server *s, struct MHD_Connection *c, struct req *r,
-                                  const char *url)
+static enum MHD_Result first_call(struct tc_server *s, struct MHD_Connection *c, struct req *r)
 {
     char addr[INET6_ADDRSTRLEN];
     client_address(s, c, addr);
@@ -684,7 +687,6 @@ static enum MHD_Result first_call(struct tc_server *s, struct MHD_Connection *c,
         s->images_busy++;
         return send_error(c, r, 503, "busy", "image checks are busy: try again shortly");
     }
-    (void)url;
     return MHD_YES;
 }
 
@@ -707,7 +709,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                                                                        : 0;
         r->limit = !strcmp(url, "/api/v1/verify-image") ? TC_IMAGE_MAX_BYTES : TC_VERIFY_BODY_MAX;
         *state = r;
-        return first_call(s, c, r, url);
+        return first_call(s, c, r);
     }
     if (r->status) /* answered on the headers: nothing more is read */
         return MHD_YES;
@@ -777,11 +779,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **state,
     if (r->status >= 400 || why != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         s->errors++;
     if (s->cfg.access_log) {
-        char when[32];
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        char when[ISO_UTC_LEN];
+        iso_utc(when, time(NULL));
         /* the route, the status, the verdict and the certificate id: all of them the server's
          * own words and numbers; no path, payload, unit or address */
         logf_(s, true, "%s %s %u %s %llu %.2fms\n", when, r->route, r->status,
