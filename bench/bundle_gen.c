@@ -31,6 +31,18 @@ static struct tc_secret *key(const char *dir, const char *name, enum tc_key_kind
     return s;
 }
 
+/* tc_bundle_export with the bundle bytes only */
+static enum tc_err export_bytes(struct tc_store *s, const uint8_t *list, size_t list_len,
+                                const struct tc_trust_list *tlist, const struct tc_secret *key,
+                                uint64_t at, uint8_t **b, size_t *len, uint64_t *version)
+{
+    struct tc_export x;
+    enum tc_err e = tc_bundle_export(s, list, list_len, tlist, key, NULL, at, &x);
+    *b = x.bundle, *len = x.len, *version = x.version;
+    free(x.checkpoint);
+    return e;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4 || sodium_init() < 0) {
@@ -52,7 +64,7 @@ int main(int argc, char **argv)
     memcpy(en.name, "status", 7);
     en.not_before = tc_beijing_day(now) - 1;
     en.not_after = en.not_before + 365;
-    en.authz.tracks = TC_AUTHZ_STATUS | 6, en.authz.levels = 0x3E, en.authz.region = 62;
+    en.authz.tracks = TC_AUTHZ_STATUS | TC_AUTHZ_REGISTER | 6, en.authz.levels = 0x3E, en.authz.region = 62;
     en.endorsed_at = now;
     uint8_t *end = NULL, *list = NULL;
     size_t end_len, list_len;
@@ -97,7 +109,7 @@ int main(int argc, char **argv)
     uint8_t *b = NULL;
     size_t blen = 0;
     uint64_t version = 0;
-    enum tc_err e = tc_bundle_export(s, list, list_len, tl, st, now, &b, &blen, &version);
+    enum tc_err e = export_bytes(s, list, list_len, tl, st, now, &b, &blen, &version);
     if (e != TC_OK) {
         fprintf(stderr, "bundle_gen: export: %s\n", tc_strerror(e));
         return 1;

@@ -8,8 +8,13 @@
  *   (bytes), 4 revoked [[id, day, reason]], 5 superseded [[id, successor, day]],
  *   6 units [[uscc (12 packed bytes), division, township, tier, basic_flag, from, to, name]],
  *   7 the profile (JSON text), 8 title table [[series, code, series name, level, variant,
- *   title]], 9 audit head [seq, mac], 10 province.
- * Lists are in ascending order (ids; USCC then valid_from), so a verifier can binary-search.
+ *   title]], 9 audit head [seq, mac], 10 province, 11 the register checkpoint (a signed note,
+ *   text), 12 index of registered certificates [[id, leaf index, h'first 16 bytes of SHA-256 of
+ *   the certificate']], 13 consistency proofs to the checkpoint from earlier published sizes
+ *   [[size, [hash...]]].
+ * Lists are in ascending order (ids; USCC then valid_from; sizes), so a verifier can
+ * binary-search. The index and the status lists come from the certificates table and the
+ * checkpoint from the register: `titlecert-register audit` checks that they agree.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -18,6 +23,7 @@
 
 #include "issuer.h"
 #include "issuer_internal.h"
+#include "register.h"
 
 #define BUNDLE_TYPE 4
 
@@ -94,6 +100,32 @@ static enum tc_err write_units(struct tc_store *s, struct tc_cw *w)
     return e;
 }
 
+/* 12: the index [[id, leaf, h'16']], by id */
+static enum tc_err write_index(struct tc_store *s, struct tc_cw *w, uint64_t reg_size)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT id, reg_leaf, payload FROM certificates ORDER BY id", &q);
+    if (e != TC_OK)
+        return e;
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        uint8_t h[32];
+        if (sqlite3_column_type(q, 1) != SQLITE_INTEGER ||
+            (uint64_t)sqlite3_column_int64(q, 1) >= reg_size) {
+            tc_store_set_msg(s, "certificate %lld has no register entry",
+                             (long long)sqlite3_column_int64(q, 0));
+            e = TC_ERR_INCONSISTENT;
+            break;
+        }
+        crypto_hash_sha256(h, sqlite3_column_blob(q, 2), (unsigned long long)sqlite3_column_bytes(q, 2));
+        tc_cw_array(w, 3);
+        tc_cw_uint(w, (uint64_t)sqlite3_column_int64(q, 0));
+        tc_cw_uint(w, (uint64_t)sqlite3_column_int64(q, 1));
+        tc_cw_bytes(w, h, TC_BUNDLE_INDEX_HASH);
+    }
+    sqlite3_finalize(q);
+    return e;
+}
+
 /* 8: the title table [[series, code, name, level, variant, title]] */
 static void write_titles(struct tc_cw *w)
 {
@@ -113,31 +145,46 @@ static void write_titles(struct tc_cw *w)
 
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
                              const struct tc_trust_list *tl, const struct tc_secret *key,
-                             uint64_t now, uint8_t **out, size_t *len, uint64_t *version)
+                             const char *origin, uint64_t now, struct tc_export *out)
 {
-    *out = NULL;
+    memset(out, 0, sizeof *out);
     const struct tc_endorsement *en = tc_trust_find(tl, tc_keys_secret_pub(key)->kid);
     int32_t today = tc_beijing_day(now);
-    if (!en || !(en->authz.tracks & TC_AUTHZ_STATUS) || today < en->not_before ||
-        today > en->not_after || tc_trust_find_revocation(tl, en->kid))
+    if (!en || !(en->authz.tracks & TC_AUTHZ_STATUS) || !(en->authz.tracks & TC_AUTHZ_REGISTER) ||
+        today < en->not_before || today > en->not_after || tc_trust_find_revocation(tl, en->kid))
         return TC_ERR_NOT_AUTHORISED;
     int64_t n_rev = count(s, "SELECT count(*) FROM certificates WHERE status = 'revoked'");
     int64_t n_sup = count(s, "SELECT count(*) FROM certificates WHERE status = 'superseded'");
     int64_t n_units = count(s, "SELECT count(*) FROM units");
-    if (n_rev < 0 || n_sup < 0 || n_units < 0)
+    int64_t n_certs = count(s, "SELECT count(*) FROM certificates");
+    if (n_rev < 0 || n_sup < 0 || n_units < 0 || n_certs < 0)
         return TC_ERR_STORE;
     size_t titles;
     tc_title_table(&titles);
     const char *profile = tc_store_profile_json(s);
     size_t cap = 4096 + trust_len + strlen(profile) + (size_t)n_rev * (TC_REASON_MAX + 32) +
-                 (size_t)n_sup * 32 + (size_t)n_units * 280 + titles * 200;
+                 (size_t)n_sup * 32 + (size_t)n_units * 280 + titles * 200 +
+                 (size_t)n_certs * (20 + TC_BUNDLE_INDEX_HASH) + TC_REG_NOTE_MAX +
+                 TC_BUNDLE_PROOFS * (16 + TC_REG_PROOF_MAX * 34);
     uint8_t *buf = malloc(cap), *msg = NULL;
     sqlite3_stmt *q = NULL, *ev = NULL;
+    struct tc_reg_tree tree;
+    tc_reg_tree_init(&tree);
+    char note[TC_REG_NOTE_MAX];
+    size_t note_len = 0;
     enum tc_err e = TC_OK;
     if (!buf)
         return TC_ERR_NOMEM;
     if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
         goto out;
+    /* A3: a newer trust list (key endorsements and revocations) is an event of the register */
+    if ((e = tc_register_log_trust(s, trust_list, trust_len, tl->version, today)) != TC_OK)
+        goto rollback;
+    char org[TC_REG_ORIGIN_MAX + 1];
+    if ((e = tc_register_origin(s, origin, org)) != TC_OK ||
+        (e = tc_register_tree(s, UINT64_MAX, &tree)) != TC_OK ||
+        (e = tc_register_sign(s, &tree, org, key, now, note, sizeof note, &note_len)) != TC_OK)
+        goto rollback;
     int64_t seq;
     uint8_t head[32];
     tc_store_head(s, &seq, head);
@@ -153,7 +200,7 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
 
     struct tc_cw w;
     tc_cw_init(&w, buf, cap);
-    tc_cw_map(&w, 11);
+    tc_cw_map(&w, 14);
     tc_cw_uint(&w, 0), tc_cw_uint(&w, BUNDLE_TYPE);
     tc_cw_uint(&w, 1), tc_cw_uint(&w, v);
     tc_cw_uint(&w, 2), tc_cw_uint(&w, now);
@@ -173,6 +220,13 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
     tc_cw_uint(&w, 9), tc_cw_array(&w, 2), tc_cw_uint(&w, (uint64_t)seq),
         tc_cw_bytes(&w, head, 32);
     tc_cw_uint(&w, 10), tc_cw_uint(&w, tc_store_profile(s)->province);
+    tc_cw_uint(&w, 11), tc_cw_text(&w, note);
+    tc_cw_uint(&w, 12), tc_cw_array(&w, (size_t)n_certs);
+    if ((e = write_index(s, &w, tree.n)) != TC_OK)
+        goto rollback;
+    tc_cw_uint(&w, 13);
+    if ((e = tc_register_write_proofs(s, &tree, &w)) != TC_OK)
+        goto rollback;
     if (w.overflow) {
         e = TC_ERR_INTERNAL;
         goto rollback;
@@ -189,16 +243,23 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
     if ((e = tc_cose_sign1_sign(msg, mcap, &mlen, buf, w.len, TC_AAD_BUNDLE,
                                 tc_keys_secret_pub(key)->kid, tc_keys_secret_bytes(key))) != TC_OK)
         goto rollback;
-    char vs[24], detail[96];
+    char vs[24], detail[128];
     snprintf(vs, sizeof vs, "%llu", (unsigned long long)v);
-    snprintf(detail, sizeof detail, "{\"version\":%llu,\"bytes\":%zu}", (unsigned long long)v, mlen);
+    snprintf(detail, sizeof detail, "{\"version\":%llu,\"bytes\":%zu,\"register_size\":%llu}",
+             (unsigned long long)v, mlen, (unsigned long long)tree.n);
     if ((e = tc_store_meta_set(s, "bundle_version", vs, strlen(vs))) != TC_OK ||
         (e = tc_store_event(s, &ev, (int64_t)now, "bundle_export", 0, detail)) != TC_OK ||
         (e = tc_store_exec(s, "COMMIT")) != TC_OK)
         goto rollback;
-    *out = msg;
-    *len = mlen;
-    *version = v;
+    if (!(out->checkpoint = malloc(note_len + 1))) {
+        e = TC_ERR_NOMEM; /* committed: the next export is one version higher, nothing lost */
+        goto out;
+    }
+    memcpy(out->checkpoint, note, note_len + 1);
+    out->bundle = msg;
+    out->len = mlen;
+    out->version = v;
+    out->register_size = tree.n;
     msg = NULL;
     goto out;
 rollback:
@@ -206,6 +267,7 @@ rollback:
     tc_store_exec(s, "ROLLBACK");
     tc_store_reload_head(s);
 out:
+    tc_reg_tree_free(&tree);
     sqlite3_finalize(ev);
     free(buf);
     free(msg);

@@ -19,6 +19,7 @@
 
 #include "issuer.h"
 #include "issuer_internal.h"
+#include "register.h"
 
 int tc_tier_parse(const char *s);
 
@@ -590,7 +591,18 @@ static enum tc_err store_one(struct tc_store *s, struct stmts *st, const struct 
     sqlite3_bind_blob(q, 12, msg, (int)len, SQLITE_STATIC);
     sqlite3_bind_blob(q, 13, kid, TC_KID_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(q, 14, (int64_t)c->issued_at);
-    if ((e = tc_store_step_done(s, q)) != TC_OK)
+    /* A3: the issue leaf of the register, in this transaction: hash of the signed bytes, key id,
+     * the day it was recorded (the store's clock, not the issued_at the signer wrote) */
+    struct tc_reg_leaf leaf;
+    memset(&leaf, 0, sizeof leaf);
+    leaf.kind = TC_REG_ISSUE;
+    leaf.id = c->id;
+    crypto_hash_sha256(leaf.hash, msg, len);
+    memcpy(leaf.kid, kid, 8);
+    leaf.day = tc_beijing_day(now);
+    leaf.other = (uint64_t)(batch > 0 ? batch : 0);
+    sqlite3_bind_int64(q, 15, (int64_t)tc_store_register_size(s));
+    if ((e = tc_store_step_done(s, q)) != TC_OK || (e = tc_store_register(s, &leaf, NULL)) != TC_OK)
         return e;
     /* A3: the event names the certificate and fingerprints what was signed, nothing personal */
     uint8_t fp[32];
@@ -611,7 +623,7 @@ static enum tc_err prepare_stmts(struct tc_store *s, struct stmts *st)
                               &st->holder_add)) ||
         (e = tc_store_prepare(s, "INSERT INTO certificates(id, holder, track, level, series, "
                                  "eval_year, obtained, status, predecessor, approval, batch, "
-                                 "payload, kid, issued_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                 "payload, kid, issued_at, reg_leaf) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                               &st->cert_add)) ||
         (e = tc_store_prepare(s, "SELECT max(id) FROM certificates WHERE id BETWEEN ? AND ?",
                               &st->max_id)))
@@ -786,6 +798,13 @@ enum tc_err tc_revoke(struct tc_store *s, uint64_t id, const char *reason, int32
              d, blacklist ? "true" : "false");
     if (e == TC_OK)
         e = tc_store_event(s, &ev, (int64_t)now, "revoke", id, detail);
+    if (e == TC_OK) { /* A3: the revocation in the register, same transaction */
+        struct tc_reg_leaf leaf;
+        memset(&leaf, 0, sizeof leaf);
+        leaf.kind = TC_REG_REVOKE, leaf.id = id, leaf.day = day;
+        snprintf(leaf.reason, sizeof leaf.reason, "%s", reason);
+        e = tc_store_register(s, &leaf, NULL);
+    }
     if (e == TC_OK)
         e = tc_store_exec(s, "COMMIT");
     if (e != TC_OK) {
@@ -1062,6 +1081,12 @@ static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, c
     snprintf(detail, sizeof detail, "{\"successor\":%llu}", (unsigned long long)c.id);
     if (e == TC_OK)
         e = tc_store_event(s, &ev, (int64_t)now, "supersede", id, detail);
+    if (e == TC_OK) { /* A3: the supersession in the register, after the successor's issue leaf */
+        struct tc_reg_leaf leaf;
+        memset(&leaf, 0, sizeof leaf);
+        leaf.kind = TC_REG_SUPERSEDE, leaf.id = id, leaf.other = c.id, leaf.day = at;
+        e = tc_store_register(s, &leaf, NULL);
+    }
     if (e == TC_OK)
         e = tc_store_exec(s, "COMMIT");
     if (e != TC_OK) {

@@ -25,7 +25,7 @@
 #include "keys.h"
 
 #define TC_AAD_BUNDLE "titlecert/status-bundle/v1"
-#define TC_BUNDLE_MAX_BYTES (64u << 20)
+#define TC_BUNDLE_MAX_BYTES (128u << 20)
 #define TC_CSV_MAX_BYTES (256u << 20)
 #define TC_CSV_MAX_ROWS 2000000
 #define TC_CSV_MAX_FIELD 512
@@ -205,10 +205,36 @@ enum tc_err tc_audit_verify(struct tc_store *s, uint64_t *count, uint64_t *bad, 
 
 /* ---- status bundle ------------------------------------------------------------------------ */
 /* Signs a bundle: trust list, revoked and superseded ids, unit directory, profile, title table,
- * version (one more than the last export), issued_at, audit head. The signing key must be
- * endorsed in the trust list for status publication (TC_AUTHZ_STATUS). out is malloc'd. */
+ * version (one more than the last export), issued_at, audit head, and the register: a signed
+ * checkpoint of all its leaves, the index of registered certificates and consistency proofs from
+ * earlier checkpoints (A3). The key must be endorsed in the trust list for status publication and
+ * for register checkpoints (TC_AUTHZ_STATUS | TC_AUTHZ_REGISTER). A trust list newer than the
+ * last one logged is logged first. origin: the register's name, fixed by the first export (NULL:
+ * the store's, or register.titlecert.invalid/<province>). */
+#define TC_BUNDLE_INDEX_HASH 16 /* bytes of SHA-256 per certificate in the index */
+#define TC_BUNDLE_PROOFS 8      /* consistency proofs from the last 8 published sizes */
+struct tc_export {
+    uint8_t *bundle; /* malloc'd */
+    size_t len;
+    uint64_t version;
+    char *checkpoint; /* the signed note, malloc'd */
+    uint64_t register_size;
+};
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
                              const struct tc_trust_list *tl, const struct tc_secret *key,
-                             uint64_t now, uint8_t **out, size_t *len, uint64_t *version);
+                             const char *origin, uint64_t now, struct tc_export *out);
+void tc_export_free(struct tc_export *x);
+
+/* ---- publication (publish.c) ---------------------------------------------------------------- */
+/* Writes the register's tiles and entry bundles up to the size the checkpoint note names, then
+ * the checkpoint, under dir (C2SP tlog-tiles). *files counts the files written. */
+enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char *checkpoint,
+                                uint64_t *files, int *err);
+/* The 公示 of a batch (A3, GS §9(三)7): dir/gongshi-<batch>.{html,csv,json}, review-passed and
+ * assessment-recognised persons listed separately, with the announcement period (days, from
+ * the day of `now`). The JSON's SHA-256 is logged as a publication leaf of the register unless
+ * that very hash is logged already. */
+enum tc_err tc_gongshi_publish(struct tc_store *s, int64_t batch, const char *dir, int days,
+                               uint64_t now, int *err);
 
 #endif

@@ -16,6 +16,30 @@ enum tc_err tc_store_event(struct tc_store *s, sqlite3_stmt **cache, int64_t at,
                            uint64_t cert, const char *detail);
 /* After a rollback: the chain head as the database has it. */
 void tc_store_reload_head(struct tc_store *s);
+/* Appends a register leaf (A3); the caller holds the transaction of the event it records, and
+ * reloads the head on rollback. *idx (may be NULL) receives its index. */
+struct tc_reg_leaf;
+enum tc_err tc_store_register(struct tc_store *s, const struct tc_reg_leaf *l, uint64_t *idx);
+uint64_t tc_store_register_size(const struct tc_store *s);
+enum tc_err tc_store_meta_get(struct tc_store *s, const char *key, void **val, size_t *len);
+void tc_store_set_msg(struct tc_store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* publish.c: the register's side of a bundle export, inside its transaction */
+struct tc_reg_tree;
+struct tc_cw;
+/* the tree of the first min(n, size) leaves */
+enum tc_err tc_register_tree(struct tc_store *s, uint64_t n, struct tc_reg_tree *t);
+/* the origin: given (must match the store's once set), the store's, or the default; saved */
+enum tc_err tc_register_origin(struct tc_store *s, const char *given, char out[129]);
+/* logs a trust leaf when version is newer than the last logged */
+enum tc_err tc_register_log_trust(struct tc_store *s, const uint8_t *list, size_t len,
+                                  uint64_t version, int32_t day);
+/* signs a checkpoint of t as a note into out and records it in the checkpoints table */
+enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, const char *origin,
+                             const struct tc_secret *key, uint64_t now, char *out, size_t size,
+                             size_t *len);
+/* bundle member 13: [[size, [hash...]]] from up to TC_BUNDLE_PROOFS earlier checkpoints */
+enum tc_err tc_register_write_proofs(struct tc_store *s, struct tc_reg_tree *t, struct tc_cw *w);
 /* The store's cached statement for tc_units_find. */
 sqlite3_stmt **tc_store_unit_find_stmt(struct tc_store *s);
 void tc_store_head(const struct tc_store *s, int64_t *seq, uint8_t head[32]);

@@ -6,6 +6,7 @@
  * Secret keys are unlocked once per command and kept read-only while used. Every refusal names
  * its rule. Exit status: 0 done, 1 refused by a rule (or audit failed), 2 usage or I/O error.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -250,8 +251,8 @@ out:
 
 struct opts {
     const char *db, *hash_key, *key, *root, *trust, *out_dir, *base, *penv, *pfile, *out;
-    const char *profile, *reason, *date, *until, *bl_reason, *decision, *at, *claims;
-    long committee;
+    const char *profile, *reason, *date, *until, *bl_reason, *decision, *at, *claims, *origin;
+    long committee, days;
     long long batch;
     bool strict_uscc, blacklist, dry_run, quiet, qr, read_only, reevaluation;
 };
@@ -259,7 +260,7 @@ struct opts {
 enum {
     O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
-    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_HELP
+    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_HELP
 };
 
 static int parse_opts(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
@@ -278,7 +279,8 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
         {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
         {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
         {"qr", no_argument, 0, O_QR},                {"batch", required_argument, 0, O_BATCH},
-        {"reevaluation", no_argument, 0, O_REEVAL},
+        {"reevaluation", no_argument, 0, O_REEVAL}, {"origin", required_argument, 0, O_ORIGIN},
+        {"days", required_argument, 0, O_DAYS},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
@@ -315,6 +317,12 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
         case O_QUIET: o->quiet = true; break;
         case O_QR: o->qr = true; break;
         case O_REEVAL: o->reevaluation = true; break;
+        case O_ORIGIN: o->origin = optarg; break;
+        case O_DAYS:
+            o->days = strtol(optarg, &end, 10);
+            if (*end || o->days < 1 || o->days > 60)
+                return usage_error(cmd, "--days takes a number of working days 1..60");
+            break;
         case O_BATCH:
             o->batch = strtoll(optarg, &end, 10);
             if (*end || o->batch < 1)
@@ -1281,11 +1289,30 @@ static int cmd_audit(int argc, char **argv)
 }
 
 static const char bundle_help[] =
-    "Usage: " PROG " bundle export --db FILE --hash-key HASH.key --key STATUS.key --root ROOT.pub\n"
-    "                              --trust-list FILE --out FILE\n"
+    "Usage: " PROG " bundle export --db FILE --hash-key HASH.key --key PUBLICATION.key\n"
+    "                              --root ROOT.pub --trust-list FILE --out FILE [--origin O]\n"
     "Signs the status bundle verifiers load: trust list, revoked and superseded certificates,\n"
-    "unit directory, profile, title table, a version one higher than the last, the audit head.\n"
-    "STATUS.key must be endorsed with --tracks ...,status.\n";
+    "unit directory, profile, title table, a version one higher than the last, the audit head,\n"
+    "and the public register (rule A3): a signed checkpoint, the index of registered\n"
+    "certificates and consistency proofs from earlier checkpoints. PUBLICATION.key must be\n"
+    "endorsed with --tracks ...,status,register. 'publish' also writes the register's files.\n"
+    "  --origin O   the register's name, fixed by the first export (default\n"
+    "               titlecert.invalid/register/<profile code>)\n";
+
+/* The export both commands share; prints why on failure. */
+static bool export_bundle(struct tc_store *s, const struct opts *o, const struct tc_trust_list *tl,
+                          const uint8_t *list, size_t list_len, const struct tc_secret *sk,
+                          const char *what, struct tc_export *x)
+{
+    enum tc_err e = tc_bundle_export(s, list, list_len, tl, sk, o->origin, (uint64_t)time(NULL), x);
+    if (e == TC_ERR_NOT_AUTHORISED)
+        fprintf(stderr, PROG ": %s: refused (rules A1, A3): the key is not endorsed, in term, for "
+                        "status publication and register checkpoints (--tracks ...,status,register)\n",
+                what);
+    else if (e != TC_OK)
+        fprintf(stderr, PROG ": %s: %s %s\n", what, tc_strerror(e), tc_store_errmsg(s));
+    return e == TC_OK;
+}
 
 static int cmd_bundle(int argc, char **argv)
 {
@@ -1306,26 +1333,106 @@ static int cmd_bundle(int argc, char **argv)
     struct tc_store *s = open_store(&o, &hk, &keys, true);
     struct tc_secret *sk = s ? unlock(o.key, &o, TC_KEY_ISSUER) : NULL;
     rc = EXIT_USAGE;
-    if (sk) {
-        uint8_t *b = NULL;
-        size_t blen = 0;
-        uint64_t version = 0;
-        enum tc_err e = tc_bundle_export(s, list, list_len, tl, sk, (uint64_t)time(NULL), &b,
-                                         &blen, &version);
-        if (e == TC_ERR_NOT_AUTHORISED)
-            fprintf(stderr, PROG ": bundle export: refused (rule A1): the key is not endorsed, in "
-                            "term, for status publication (--tracks ...,status)\n");
-        else if (e != TC_OK)
-            fprintf(stderr, PROG ": bundle export: %s %s\n", tc_strerror(e), tc_store_errmsg(s));
-        else if ((e = tc_keys_write_file(o.out, b, blen, 0644, true)) != TC_OK)
+    struct tc_export x;
+    memset(&x, 0, sizeof x);
+    if (sk && export_bundle(s, &o, tl, list, list_len, sk, "bundle export", &x)) {
+        enum tc_err e = tc_keys_write_file(o.out, x.bundle, x.len, 0644, true);
+        if (e != TC_OK)
             fail(o.out, e);
         else {
-            printf("status bundle version %llu: %zu bytes: %s\n", (unsigned long long)version,
-                   blen, o.out);
+            printf("status bundle version %llu: %zu bytes, register of %llu entries: %s\n",
+                   (unsigned long long)x.version, x.len, (unsigned long long)x.register_size, o.out);
             rc = 0;
         }
-        free(b);
     }
+    tc_export_free(&x);
+    tc_keys_secret_close(sk);
+    if (s)
+        close_store(s, hk, keys);
+    free(list);
+    tc_trust_list_free(tl);
+    return rc;
+}
+
+static const char publish_help[] =
+    "Usage: " PROG " publish --db FILE --hash-key HASH.key --key PUBLICATION.key --root ROOT.pub\n"
+    "                        --trust-list FILE --out DIR [--batch B [--days N]] [--origin O]\n"
+    "Writes the province's static publication into DIR, for any web server, mirror or CDN to\n"
+    "serve (rule A3, 公示 and 全程记录):\n"
+    "  DIR/gongshi-B.html, .csv, .json  with --batch: the 公示 of batch B, review-passed and\n"
+    "                                   assessment-recognised persons listed separately, with\n"
+    "                                   the announcement period; the JSON's hash is logged\n"
+    "  DIR/tile/...                     the register in the C2SP tlog-tiles layout\n"
+    "  DIR/bundle.cbor                  the signed status bundle (as 'bundle export')\n"
+    "  DIR/checkpoint                   the register's signed checkpoint, written last\n"
+    "  --days N     announcement period in working days (default 5)\n"
+    "  --origin O   the register's name, fixed by the first export\n"
+    "Existing full tiles are kept; each file is written to a temporary name and renamed.\n";
+
+static int cmd_publish(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, "publish", publish_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.key || !o.out)
+        return usage_error("publish", "--key and --out are required");
+    if (o.days && !o.batch)
+        return usage_error("publish", "--days goes with --batch");
+    struct tc_trust_list *tl = load_trust(&o);
+    if (!tl)
+        return EXIT_USAGE;
+    uint8_t *list = NULL;
+    size_t list_len = 0;
+    tc_keys_read_file(o.trust, TC_TRUST_LIST_MAX_BYTES, &list, &list_len);
+    struct tc_secret *hk;
+    struct tc_store_keys *keys;
+    struct tc_store *s = open_store(&o, &hk, &keys, true);
+    struct tc_secret *sk = s ? unlock(o.key, &o, TC_KEY_ISSUER) : NULL;
+    struct tc_export x;
+    memset(&x, 0, sizeof x);
+    rc = EXIT_USAGE;
+    int err = 0;
+    enum tc_err e = TC_OK;
+    if (!sk)
+        goto out;
+    if (mkdir(o.out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, PROG ": publish: %s: %s\n", o.out, strerror(errno));
+        goto out;
+    }
+    if (o.batch) {
+        int days = o.days ? (int)o.days : 5;
+        if ((e = tc_gongshi_publish(s, o.batch, o.out, days, (uint64_t)time(NULL), &err)) != TC_OK) {
+            if (e == TC_ERR_NOT_FOUND)
+                fprintf(stderr, PROG ": publish: batch %lld has no certificates\n", o.batch);
+            else
+                fprintf(stderr, PROG ": publish: 公示 of batch %lld: %s%s%s %s\n", o.batch,
+                        tc_strerror(e), err ? ": " : "", err ? strerror(err) : "", tc_store_errmsg(s));
+            goto out;
+        }
+        printf("公示 of batch %lld (%d working days): %s/gongshi-%lld.html, .csv, .json\n", o.batch,
+               days, o.out, o.batch);
+    }
+    if (!export_bundle(s, &o, tl, list, list_len, sk, "publish", &x))
+        goto out;
+    uint64_t files = 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bundle.cbor", o.out);
+    if ((e = tc_keys_write_file(path, x.bundle, x.len, 0644, true)) != TC_OK) {
+        fail(path, e);
+        goto out;
+    }
+    if ((e = tc_register_publish(s, o.out, x.checkpoint, &files, &err)) != TC_OK) {
+        fprintf(stderr, PROG ": publish: register files in %s: %s%s%s %s\n", o.out, tc_strerror(e),
+                err ? ": " : "", err ? strerror(err) : "", tc_store_errmsg(s));
+        goto out;
+    }
+    printf("register: %llu entries, %llu files written: %s/tile, %s/checkpoint\n",
+           (unsigned long long)x.register_size, (unsigned long long)files, o.out, o.out);
+    printf("status bundle version %llu: %zu bytes: %s\n", (unsigned long long)x.version, x.len, path);
+    rc = 0;
+out:
+    tc_export_free(&x);
     tc_keys_secret_close(sk);
     if (s)
         close_store(s, hk, keys);
@@ -1345,6 +1452,7 @@ static const struct tc_cli_command commands[] = {
     {"show", cmd_show, "a certificate in readable Chinese, with status and history"},
     {"audit", cmd_audit, "audit verify: check the append-only event chain (A3)"},
     {"bundle", cmd_bundle, "bundle export: the signed status bundle for verifiers"},
+    {"publish", cmd_publish, "the static publication: 公示, register tiles, checkpoint, bundle (A3)"},
     {"render", cmd_render, "write the files (payload, link, QR PNG/SVG) of issued certificates"},
     {"migrate", cmd_migrate, "upgrade an older store's schema, after a backup"},
     {"sign", cmd_sign, "sign one certificate from JSON without a store (payload, link, PNG, SVG)"},

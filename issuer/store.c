@@ -20,6 +20,7 @@
 
 #include "issuer.h"
 #include "issuer_internal.h"
+#include "register.h"
 
 struct tc_store_keys {
     uint8_t holder[32];
@@ -96,6 +97,17 @@ static const char *const migrations[] = {
     "ALTER TABLE certificates ADD COLUMN commit_unit TEXT;"
     "ALTER TABLE certificates ADD COLUMN commitment_end INTEGER;"
     "ALTER TABLE certificates ADD COLUMN achievement_cert INTEGER;",
+    /* 4: the public register (A3): its leaves, append-only like the events and written in the
+     * same transaction as the event each records; the checkpoints published; each certificate's
+     * issue leaf. Existing certificates are registered by register_backfill. */
+    "CREATE TABLE register(idx INTEGER PRIMARY KEY, leaf BLOB NOT NULL, hash BLOB NOT NULL);"
+    "CREATE TRIGGER register_no_update BEFORE UPDATE ON register"
+    "  BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;"
+    "CREATE TRIGGER register_no_delete BEFORE DELETE ON register"
+    "  BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;"
+    "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, root BLOB NOT NULL, at INTEGER NOT NULL,"
+    "  note TEXT NOT NULL);"
+    "ALTER TABLE certificates ADD COLUMN reg_leaf INTEGER;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -106,7 +118,9 @@ struct tc_store {
     const struct tc_store_keys *keys;
     uint8_t head[32]; /* MAC of the last event */
     int64_t last_seq;
+    uint64_t reg_size; /* leaves in the register */
     sqlite3_stmt *unit_find; /* prepared once: issuance looks a unit up per certificate */
+    sqlite3_stmt *reg_add;
     char msg[256];
 };
 
@@ -187,6 +201,9 @@ static enum tc_err check_schema(struct tc_store *s, bool create)
     return TC_OK;
 }
 
+static enum tc_err register_backfill(struct tc_store *s);
+static void load_reg_size(struct tc_store *s);
+
 static enum tc_err migrate(struct tc_store *s)
 {
     int version = schema_version(s);
@@ -199,9 +216,13 @@ static enum tc_err migrate(struct tc_store *s)
         snprintf(set, sizeof set, "PRAGMA user_version = %d", v + 1);
         if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
             return db_error(s);
+        enum tc_err e = TC_OK;
         if (sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(s->db, set, NULL, NULL, NULL) != SQLITE_OK) {
-            enum tc_err e = db_error(s);
+            sqlite3_exec(s->db, set, NULL, NULL, NULL) != SQLITE_OK)
+            e = db_error(s);
+        else if (v == 3)
+            e = register_backfill(s);
+        if (e != TC_OK) {
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return e;
         }
@@ -236,6 +257,21 @@ static enum tc_err open_db(struct tc_store *s, const char *path, int flags)
         return TC_ERR_STORE;
     enum tc_err e = check_schema(s, flags & SQLITE_OPEN_CREATE);
     return e == TC_OK ? migrate(s) : e;
+}
+
+void tc_store_set_msg(struct tc_store *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->msg, sizeof s->msg, fmt, ap);
+    va_end(ap);
+}
+
+static enum tc_err meta_get(struct tc_store *s, const char *key, void **val, size_t *len);
+
+enum tc_err tc_store_meta_get(struct tc_store *s, const char *key, void **val, size_t *len)
+{
+    return meta_get(s, key, val, len);
 }
 
 static enum tc_err meta_get(struct tc_store *s, const char *key, void **val, size_t *len)
@@ -424,6 +460,7 @@ static enum tc_err store_open(struct tc_store **out, const char *path,
         memcpy(s->head, sqlite3_column_blob(st, 1), 32);
     }
     sqlite3_finalize(st);
+    load_reg_size(s);
     *out = s;
     return TC_OK;
 fail:
@@ -436,6 +473,7 @@ void tc_store_close(struct tc_store *s)
     if (!s)
         return;
     sqlite3_finalize(s->unit_find);
+    sqlite3_finalize(s->reg_add);
     sqlite3_close(s->db);
     free(s->profile_json);
     free(s);
@@ -503,9 +541,21 @@ enum tc_err tc_store_event(struct tc_store *s, sqlite3_stmt **cache, int64_t at,
     return TC_OK;
 }
 
+static void load_reg_size(struct tc_store *s)
+{
+    sqlite3_stmt *st;
+    s->reg_size = 0;
+    if (tc_store_prepare(s, "SELECT coalesce(max(idx) + 1, 0) FROM register", &st) != TC_OK)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        s->reg_size = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+}
+
 void tc_store_reload_head(struct tc_store *s)
 {
     sqlite3_stmt *st;
+    load_reg_size(s);
     s->last_seq = 0;
     memset(s->head, 0, 32);
     if (tc_store_prepare(s, "SELECT seq, mac FROM events ORDER BY seq DESC LIMIT 1", &st) != TC_OK)
@@ -563,6 +613,102 @@ void tc_store_head(const struct tc_store *s, int64_t *seq, uint8_t head[32])
 {
     *seq = s->last_seq;
     memcpy(head, s->head, 32);
+}
+
+/* ---- the register (A3) ---------------------------------------------------------------------- */
+
+static enum tc_err reg_insert(struct tc_store *s, const struct tc_reg_leaf *l, uint64_t *idx)
+{
+    uint8_t buf[TC_REG_LEAF_MAX], h[TC_REG_HASH];
+    size_t len;
+    enum tc_err e = tc_reg_leaf_encode(l, buf, &len);
+    if (e != TC_OK)
+        return e;
+    tc_reg_leaf_hash(h, buf, len);
+    if (!s->reg_add &&
+        (e = tc_store_prepare(s, "INSERT INTO register(idx, leaf, hash) VALUES(?, ?, ?)",
+                              &s->reg_add)) != TC_OK)
+        return e;
+    sqlite3_bind_int64(s->reg_add, 1, (int64_t)s->reg_size);
+    sqlite3_bind_blob(s->reg_add, 2, buf, (int)len, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s->reg_add, 3, h, TC_REG_HASH, SQLITE_TRANSIENT);
+    if ((e = tc_store_step_done(s, s->reg_add)) != TC_OK)
+        return e;
+    if (idx)
+        *idx = s->reg_size;
+    s->reg_size++;
+    return TC_OK;
+}
+
+enum tc_err tc_store_register(struct tc_store *s, const struct tc_reg_leaf *l, uint64_t *idx)
+{
+    return reg_insert(s, l, idx);
+}
+
+uint64_t tc_store_register_size(const struct tc_store *s)
+{
+    return s->reg_size;
+}
+
+/* Schema 4 registers what a store already holds, in the order it was issued: an issue leaf per
+ * certificate (its day the day of its issued_at, the only date known), then the supersessions
+ * and revocations of its present status. */
+static enum tc_err register_backfill(struct tc_store *s)
+{
+    sqlite3_stmt *q, *up;
+    load_reg_size(s);
+    enum tc_err e = tc_store_prepare(s, "SELECT id, payload, kid, issued_at, coalesce(batch, 0) "
+                                        "FROM certificates ORDER BY rid", &q);
+    if (e != TC_OK)
+        return e;
+    if ((e = tc_store_prepare(s, "UPDATE certificates SET reg_leaf = ? WHERE id = ?", &up)) != TC_OK) {
+        sqlite3_finalize(q);
+        return e;
+    }
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        struct tc_reg_leaf l;
+        memset(&l, 0, sizeof l);
+        l.kind = TC_REG_ISSUE;
+        l.id = (uint64_t)sqlite3_column_int64(q, 0);
+        crypto_hash_sha256(l.hash, sqlite3_column_blob(q, 1), (unsigned long long)sqlite3_column_bytes(q, 1));
+        if (sqlite3_column_bytes(q, 2) == 8)
+            memcpy(l.kid, sqlite3_column_blob(q, 2), 8);
+        l.day = tc_beijing_day((uint64_t)sqlite3_column_int64(q, 3));
+        l.other = (uint64_t)sqlite3_column_int64(q, 4);
+        uint64_t idx;
+        if ((e = reg_insert(s, &l, &idx)) == TC_OK) {
+            sqlite3_bind_int64(up, 1, (int64_t)idx);
+            sqlite3_bind_int64(up, 2, (int64_t)l.id);
+            e = tc_store_step_done(s, up);
+        }
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(up);
+    if (e != TC_OK)
+        return e;
+    if ((e = tc_store_prepare(s, "SELECT id, status, coalesce(successor, 0), coalesce(status_day, 0), "
+                                 "coalesce(reason, 'other') FROM certificates WHERE status != 'valid' "
+                                 "ORDER BY rid", &q)) != TC_OK)
+        return e;
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        struct tc_reg_leaf l;
+        memset(&l, 0, sizeof l);
+        const char *status = (const char *)sqlite3_column_text(q, 1);
+        l.id = (uint64_t)sqlite3_column_int64(q, 0);
+        l.day = sqlite3_column_int(q, 3);
+        if (strcmp(status, "superseded") == 0) {
+            l.kind = TC_REG_SUPERSEDE;
+            l.other = (uint64_t)sqlite3_column_int64(q, 2);
+        } else {
+            l.kind = TC_REG_REVOKE;
+            snprintf(l.reason, sizeof l.reason, "%s", (const char *)sqlite3_column_text(q, 4));
+        }
+        e = reg_insert(s, &l, NULL);
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(s->reg_add);
+    s->reg_add = NULL;
+    return e;
 }
 
 /* ---- refusals ------------------------------------------------------------------------------ */

@@ -84,6 +84,7 @@ enum tc_err tc_keys_pub_decode(const uint8_t *in, size_t len, struct tc_pubkey *
 #define TC_AUTHZ_TRACK(t) (1u << (t))   /* t: enum tc_track */
 #define TC_AUTHZ_LEVEL(l) (1u << (l))   /* l: enum tc_level */
 #define TC_AUTHZ_STATUS (1u << 3)       /* in .tracks: may sign status bundles */
+#define TC_AUTHZ_REGISTER (1u << 4)     /* in .tracks: may sign register checkpoints (A3) */
 
 /* A1: what an endorsed key may sign. nseries == 0 means every series. */
 struct tc_authz {

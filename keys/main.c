@@ -209,6 +209,8 @@ static bool parse_tracks(const char *s, uint8_t *tracks)
             *tracks |= (uint8_t)TC_AUTHZ_TRACK(TC_TRACK_PROVINCE);
         else if (strcmp(t, "status") == 0)
             *tracks |= (uint8_t)TC_AUTHZ_STATUS;
+        else if (strcmp(t, "register") == 0)
+            *tracks |= (uint8_t)TC_AUTHZ_REGISTER;
         else
             return false;
     }
@@ -275,8 +277,9 @@ static const char endorse_help[] =
     "Endorses an issuer key for a term of at most 3 years and an authorised scope (rule A1).\n\n"
     "  --from, --to DATE       first and last day of the term, YYYY-MM-DD (Beijing time)\n"
     "  --region PREFIX         GB/T 2260 prefix the key may issue for: 62, 6229, 620102\n"
-    "  --tracks T              basic, province, status (may sign status bundles), comma-\n"
-    "                          separated (default basic,province)\n"
+    "  --tracks T              basic, province, status (may sign status bundles), register\n"
+    "                          (may sign register checkpoints), comma-separated (default\n"
+    "                          basic,province)\n"
     "  --series S              all (default) or series codes, e.g. WS-YL,WS-HL\n"
     "  --levels L              levels 1 正高级 .. 5 员级, e.g. 1-5 (default), 2,3\n"
     "  --out FILE              the signed endorsement\n"
@@ -308,8 +311,8 @@ static int cmd_endorse(int argc, char **argv)
         case 'g': region = optarg; break;
         case 't':
             if (!parse_tracks(optarg, &en.authz.tracks))
-                return usage_error("endorse", "--tracks takes basic, province and/or status, "
-                                              "comma-separated");
+                return usage_error("endorse", "--tracks takes basic, province, status and/or "
+                                              "register, comma-separated");
             break;
         case 's':
             if (!parse_series(optarg, &en.authz))
@@ -554,9 +557,10 @@ out:
 
 static void print_authz(const struct tc_authz *a)
 {
-    printf("  tracks:     %s%s%s\n", a->tracks & TC_AUTHZ_TRACK(TC_TRACK_BASIC) ? "basic " : "",
+    printf("  tracks:     %s%s%s%s\n", a->tracks & TC_AUTHZ_TRACK(TC_TRACK_BASIC) ? "basic " : "",
            a->tracks & TC_AUTHZ_TRACK(TC_TRACK_PROVINCE) ? "province " : "",
-           a->tracks & TC_AUTHZ_STATUS ? "status" : "");
+           a->tracks & TC_AUTHZ_STATUS ? "status " : "",
+           a->tracks & TC_AUTHZ_REGISTER ? "register" : "");
     printf("  levels:    ");
     for (uint8_t l = 1; l <= 5; l++)
         if (a->levels & TC_AUTHZ_LEVEL(l))

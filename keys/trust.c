@@ -301,7 +301,8 @@ enum tc_err tc_keys_endorsement_check(const struct tc_endorsement *e)
         return TC_ERR_ENDORSEMENT;
     const struct tc_authz *a = &e->authz;
     if (a->tracks == 0 || (a->tracks & ~(TC_AUTHZ_TRACK(TC_TRACK_BASIC) |
-                                         TC_AUTHZ_TRACK(TC_TRACK_PROVINCE) | TC_AUTHZ_STATUS)) != 0)
+                                         TC_AUTHZ_TRACK(TC_TRACK_PROVINCE) | TC_AUTHZ_STATUS |
+                                         TC_AUTHZ_REGISTER)) != 0)
         return TC_ERR_RANGE;
     if (a->levels == 0 || (a->levels & ~0x3Eu) != 0)
         return TC_ERR_RANGE;

@@ -55,7 +55,7 @@ echo "-- 2. a 甘肃 (GS) store: unit directory, records, a batch of committee r
 $keys hash-key-create --out "$out/keys/store" --name 甘肃省职称证书库 --kdf interactive "${P[@]}"
 $keys issuer-create --out "$out/keys/gs-status" --name 甘肃省人社厅职称证书发布 --kdf interactive "${P[@]}"
 $keys endorse --root "$out/keys/root.key" --issuer "$out/keys/gs-status.pub" --from "$today" --to "$until" \
-  --region 62 --tracks status --out "$out/keys/gs-status.endorsement" "${P[@]}"
+  --region 62 --tracks status,register --out "$out/keys/gs-status.endorsement" "${P[@]}"
 $keys trust-list --root "$out/keys/root.key" --version 2 --out "$out/keys/trust.list.new" \
   "$out/keys/gs-ws.endorsement" "$out/keys/gs-status.endorsement" "${P[@]}" >/dev/null
 mv "$out/keys/trust.list.new" "$out/keys/trust.list"

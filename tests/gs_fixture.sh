@@ -13,7 +13,7 @@ gs_fixture() {
   "$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}" >/dev/null
   "$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
   "$keys" endorse --root root.key --issuer ws.pub --from "$today" --to "$until" --region 62 \
-    --tracks basic,province,status --out ws.end "${P[@]}" >/dev/null
+    --tracks basic,province,status,register --out ws.end "${P[@]}" >/dev/null
   "$keys" trust-list --root root.key --version 1 --out trust.list ws.end "${P[@]}" >/dev/null
   D=(--db gs.db --hash-key store.key "${P[@]}")
   T=(--root root.pub --trust-list trust.list)

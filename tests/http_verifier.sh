@@ -137,7 +137,7 @@ truth "the state file is 0600" [ "$(stat -c %a state/*.state)" = 600 ]
 "$keys" issuer-create --out st2 --name 甘肃省人社厅职称证书发布 --kdf interactive "${P[@]}" >/dev/null
 today=$(TZ=Asia/Shanghai date +%F)
 "$keys" endorse --root root.key --issuer st2.pub --from "$today" --to "$(date -d "$today +1 year" +%F)" \
-  --region 62 --tracks status --out st2.end "${P[@]}" >/dev/null
+  --region 62 --tracks status,register --out st2.end "${P[@]}" >/dev/null
 "$keys" revoke --root root.key --kid "$("$keys" show ws.pub | awk 'NR==1{print $4}')" --date "$today" \
   --reason 密钥泄露 --out ws.rev "${P[@]}" >/dev/null
 "$keys" trust-list --root root.key --version 2 --out trust2.list ws.end st2.end ws.rev "${P[@]}" >/dev/null

@@ -64,7 +64,7 @@ check "keys: root, issuer, hash key" 0 bash -c "
   '$B/titlecert-keys' issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive ${P[*]} &&
   '$B/titlecert-keys' hash-key-create --out store --name store --kdf interactive ${P[*]} &&
   '$B/titlecert-keys' endorse --root root.key --issuer ws.pub --from $today --to $until --region 62 \
-    --tracks basic,province,status --out ws.end ${P[*]} &&
+    --tracks basic,province,status,register --out ws.end ${P[*]} &&
   '$B/titlecert-keys' trust-list --root root.key --version 1 --out trust.list ws.end ${P[*]}"
 D=(--db gs.db --hash-key store.key "${P[@]}")
 T=(--root root.pub --trust-list trust.list)

@@ -24,7 +24,7 @@ today=$(TZ=Asia/Shanghai date +%F)
 "$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}" >/dev/null
 "$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
 "$keys" endorse --root root.key --issuer ws.pub --from "$today" --to "$(date -d "$today +2 years" +%F)" \
-  --region 62 --tracks basic,province,status --out ws.end "${P[@]}" >/dev/null
+  --region 62 --tracks basic,province,status,register --out ws.end "${P[@]}" >/dev/null
 "$keys" trust-list --root root.key --version 1 --out trust.list ws.end "${P[@]}" >/dev/null
 D=(--db gs.db --hash-key store.key "${P[@]}")
 T=(--root root.pub --trust-list trust.list)
@@ -83,7 +83,7 @@ fi
 # an older schema: refused by every command, upgraded only by migrate, after a backup
 cp gs.db old.db
 # schema 2, as the previous release wrote it (before the C6 columns)
-sqlite3 old.db "ALTER TABLE certificates DROP COLUMN commit_unit; ALTER TABLE certificates DROP COLUMN commitment_end; ALTER TABLE certificates DROP COLUMN achievement_cert; PRAGMA user_version = 2" >/dev/null
+sqlite3 old.db "ALTER TABLE certificates DROP COLUMN commit_unit; ALTER TABLE certificates DROP COLUMN commitment_end; ALTER TABLE certificates DROP COLUMN achievement_cert; ALTER TABLE certificates DROP COLUMN reg_leaf; DROP TABLE register; DROP TABLE checkpoints; PRAGMA user_version = 2" >/dev/null
 check "show refuses a store of an older schema" 2 "$issuer" show --db old.db "$first"
 has "and says to migrate, which backs up first" err.txt "older than this program's: run 'titlecert-issuer migrate --db FILE'"
 check "so does a writing command, which does not upgrade it silently" 2 "$issuer" revoke --db old.db \
@@ -91,7 +91,10 @@ check "so does a writing command, which does not upgrade it silently" 2 "$issuer
 has "the schema is still 2" <(sqlite3 old.db "PRAGMA user_version") "^2$"
 check "migrate upgrades it" 0 "$issuer" migrate --db old.db
 has "naming the backup and the versions" out.txt "backed up to old.db.schema2-.*\.bak"
-has "schema 2 -> 3" out.txt "schema 2 -> 3"
+has "schema 2 -> 4" out.txt "schema 2 -> 4"
+truth "schema 4 registers the 4 certificates it held (A3): an issue leaf each" \
+  [ "$(sqlite3 old.db "SELECT count(*) FROM register WHERE substr(leaf, 1, 2) = x'8601'")" = 4 -a \
+    "$(sqlite3 old.db "SELECT count(*) FROM certificates WHERE reg_leaf IS NULL")" = 0 ]
 bak=$(ls old.db.schema2-*.bak 2>/dev/null | head -1)
 truth "the backup exists, mode 0600, still schema 2" \
   [ -n "$bak" -a "$(stat -c %a "$bak" 2>/dev/null)" = 600 -a "$(sqlite3 "$bak" "PRAGMA user_version")" = 2 ]

@@ -14,6 +14,7 @@
 #include "verifier.h"
 
 #define BUNDLE_TYPE 4
+#define BUNDLE_MEMBERS 14
 
 /* Reads the payload head by head (tc_tok_next): a bundle of a million entries never becomes a
  * million tokens in memory. Each call keeps its token in `cur`; a mismatch ends the read. */
@@ -54,6 +55,9 @@ void tc_bundle_free(struct tc_bundle *b)
     free(b->superseded);
     free(b->units);
     free(b->names);
+    free(b->note);
+    free(b->index);
+    free(b->proofs);
     free(b);
 }
 
@@ -170,6 +174,64 @@ static enum tc_err read_units(struct rd *r, struct tc_bundle *b)
     return TC_OK;
 }
 
+/* 12: [[id, leaf, h'16']], ascending ids */
+static enum tc_err read_index(struct rd *r, struct tc_bundle *b)
+{
+    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
+    if (!x || x->value > r->budget)
+        return TC_ERR_TYPE;
+    b->n_index = (size_t)x->value;
+    b->index = malloc((b->n_index ? b->n_index : 1) * sizeof *b->index);
+    if (!b->index)
+        return TC_ERR_NOMEM;
+    for (size_t i = 0; i < b->n_index; i++) {
+        const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
+        struct tc_bundle_registered *e = &b->index[i];
+        if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
+            return TC_ERR_TYPE;
+        e->id = t->value;
+        if (!(t = next(r, TC_TOK_UINT)))
+            return TC_ERR_TYPE;
+        e->leaf = t->value;
+        if (!(t = next(r, TC_TOK_BYTES)) || t->len != TC_BUNDLE_INDEX_HASH_V)
+            return TC_ERR_TYPE;
+        memcpy(e->hash, t->p, TC_BUNDLE_INDEX_HASH_V);
+        if (i && e->id <= b->index[i - 1].id)
+            return TC_ERR_NONCANONICAL;
+    }
+    return TC_OK;
+}
+
+/* 13: [[size, [hash...]]], ascending sizes */
+static enum tc_err read_proofs(struct rd *r, struct tc_bundle *b)
+{
+    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
+    if (!x || x->value > TC_BUNDLE_MAX_PROOFS)
+        return TC_ERR_TYPE;
+    b->n_proofs = (size_t)x->value;
+    b->proofs = calloc(b->n_proofs ? b->n_proofs : 1, sizeof *b->proofs);
+    if (!b->proofs)
+        return TC_ERR_NOMEM;
+    for (size_t i = 0; i < b->n_proofs; i++) {
+        struct tc_bundle_proof *p = &b->proofs[i];
+        const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
+        if (!a || a->value != 2 || !(t = next(r, TC_TOK_UINT)))
+            return TC_ERR_TYPE;
+        p->size = t->value;
+        if (!(t = next(r, TC_TOK_ARRAY)) || t->value > TC_REG_PROOF_MAX)
+            return TC_ERR_TYPE;
+        p->len = (size_t)t->value;
+        for (size_t k = 0; k < p->len; k++) {
+            if (!(t = next(r, TC_TOK_BYTES)) || t->len != TC_REG_HASH)
+                return TC_ERR_TYPE;
+            memcpy(p->hashes[k], t->p, TC_REG_HASH);
+        }
+        if (i && p->size <= b->proofs[i - 1].size)
+            return TC_ERR_NONCANONICAL;
+    }
+    return TC_OK;
+}
+
 /* 8: the title table, read and checked for shape; the compiled-in table is used */
 static enum tc_err read_titles(struct rd *r)
 {
@@ -188,13 +250,14 @@ static enum tc_err read_titles(struct rd *r)
 
 /* Reads the list at the cursor; TC_ERR_TYPE/RANGE/NONCANONICAL on any deviation. */
 static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t **trust,
-                              size_t *trust_len, const char **profile, size_t *profile_len)
+                              size_t *trust_len, const char **profile, size_t *profile_len,
+                              const char **note, size_t *note_len)
 {
     const struct tc_tok *x = next(r, TC_TOK_MAP);
     enum tc_err e;
-    if (!x || x->value != 11)
+    if (!x || x->value != BUNDLE_MEMBERS)
         return TC_ERR_TYPE;
-    for (uint64_t key = 0; key <= 10; key++) {
+    for (uint64_t key = 0; key < BUNDLE_MEMBERS; key++) {
         if (!(x = next(r, TC_TOK_UINT)) || x->value != key)
             return TC_ERR_MISSING_KEY;
         switch (key) {
@@ -249,6 +312,19 @@ static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t *
                 return TC_ERR_TYPE;
             b->province = (uint32_t)x->value;
             break;
+        case 11:
+            if (!(x = next(r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
+                return TC_ERR_TYPE;
+            *note = (const char *)x->p, *note_len = x->len;
+            break;
+        case 12:
+            if ((e = read_index(r, b)) != TC_OK)
+                return e;
+            break;
+        case 13:
+            if ((e = read_proofs(r, b)) != TC_OK)
+                return e;
+            break;
         }
     }
     struct tc_tok extra;
@@ -267,7 +343,7 @@ static enum tc_err read_head(const uint8_t *payload, size_t len, struct tc_bundl
         return e;
     r.tr.canonical = true;
     const struct tc_tok *x = next(&r, TC_TOK_MAP);
-    if (!x || x->value != 11)
+    if (!x || x->value != BUNDLE_MEMBERS)
         return TC_ERR_TYPE;
     for (uint64_t key = 0; key <= 3; key++) {
         if (!(x = next(&r, TC_TOK_UINT)) || x->value != key)
@@ -296,6 +372,50 @@ static enum tc_err check_signer(const struct tc_bundle *b, const struct tc_endor
         day > en->not_after || (rv && day >= rv->day))
         return TC_ERR_NOT_AUTHORISED;
     *out = en;
+    return TC_OK;
+}
+
+/* The register checkpoint (A3): a signed note whose key is endorsed for register checkpoints,
+ * in term and not revoked on the bundle's day; the index and proofs must fit inside it. */
+static enum tc_err check_register(struct tc_bundle *b, const char *note, size_t len)
+{
+    /* the body comes before the last blank line; its origin names the key that signs */
+    const char *split = NULL;
+    for (size_t i = len; i-- > 1;)
+        if (note[i] == '\n' && note[i - 1] == '\n') {
+            split = note + i;
+            break;
+        }
+    if (!split || tc_checkpoint_parse(note, (size_t)(split - note), &b->checkpoint) != TC_OK)
+        return TC_ERR_TYPE;
+    int32_t day = tc_beijing_day(b->issued_at);
+    enum tc_err e = TC_ERR_BAD_SIGNATURE;
+    for (size_t i = 0; i < b->tl->n_endorsements && e != TC_OK; i++) {
+        const struct tc_endorsement *en = &b->tl->endorsements[i];
+        const struct tc_revocation *rv = tc_trust_find_revocation(b->tl, en->kid);
+        const char *body;
+        size_t blen;
+        if (!(en->authz.tracks & TC_AUTHZ_REGISTER) || day < en->not_before || day > en->not_after ||
+            (rv && day >= rv->day))
+            continue;
+        if (tc_note_open(note, len, b->checkpoint.origin, en->pk, &body, &blen) == TC_OK) {
+            b->register_key = en;
+            e = TC_OK;
+        }
+    }
+    if (e != TC_OK)
+        return e;
+    for (size_t i = 0; i < b->n_index; i++)
+        if (b->index[i].leaf >= b->checkpoint.size)
+            return TC_ERR_INCONSISTENT;
+    for (size_t i = 0; i < b->n_proofs; i++)
+        if (b->proofs[i].size >= b->checkpoint.size)
+            return TC_ERR_INCONSISTENT;
+    if (!(b->note = malloc(len + 1)))
+        return TC_ERR_NOMEM;
+    memcpy(b->note, note, len);
+    b->note[len] = '\0';
+    b->note_len = len;
     return TC_OK;
 }
 
@@ -331,7 +451,10 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
     if ((e = tc_tok_reader_init(&r.tr, payload, payload_len)) != TC_OK)
         goto out;
     r.tr.canonical = true;
-    if ((e = read_lists(&r, b, &trust, &trust_len, &profile, &profile_len)) != TC_OK)
+    const char *note = NULL;
+    size_t note_len = 0;
+    if ((e = read_lists(&r, b, &trust, &trust_len, &profile, &profile_len, &note, &note_len)) != TC_OK ||
+        (e = check_register(b, note, note_len)) != TC_OK)
         goto out;
     const char *why;
     if ((e = tc_profile_parse(&b->profile, profile, profile_len, &why)) != TC_OK)
@@ -360,12 +483,12 @@ enum tc_err tc_bundle_fuzz_lists(const uint8_t *payload, size_t len)
     memset(&r, 0, sizeof r);
     r.budget = len;
     const uint8_t *trust;
-    const char *profile;
-    size_t trust_len, profile_len;
+    const char *profile, *note;
+    size_t trust_len, profile_len, note_len;
     enum tc_err e = tc_tok_reader_init(&r.tr, payload, len);
     if (e == TC_OK) {
         r.tr.canonical = true;
-        e = read_lists(&r, b, &trust, &trust_len, &profile, &profile_len);
+        e = read_lists(&r, b, &trust, &trust_len, &profile, &profile_len, &note, &note_len);
     }
     tc_bundle_free(b);
     return e;
@@ -411,6 +534,19 @@ const struct tc_bundle_revoked *tc_bundle_revoked(const struct tc_bundle *b, uin
             hi = mid;
     }
     return lo < b->n_revoked && b->revoked[lo].id == id ? &b->revoked[lo] : NULL;
+}
+
+const struct tc_bundle_registered *tc_bundle_registered(const struct tc_bundle *b, uint64_t id)
+{
+    size_t lo = 0, hi = b->n_index;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (b->index[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->n_index && b->index[lo].id == id ? &b->index[lo] : NULL;
 }
 
 const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *b, uint64_t id)

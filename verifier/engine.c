@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "verifier.h"
 
@@ -202,6 +203,9 @@ json_t *tc_verdict_to_json(const struct tc_verdict *v)
         }
         json_object_set_new(o, "issuer", iss);
     }
+    if (v->registered) /* A3: 已登记, register entry N of a tree of size n */
+        json_object_set_new(o, "register", json_pack("{s:I,s:I}", "entry", (json_int_t)v->reg_entry,
+                                                     "tree_size", (json_int_t)v->reg_size));
     return o;
 }
 
@@ -229,6 +233,33 @@ static void check_scope(const struct tc_bundle *b, const struct tc_claims *c,
         v->kind = TC_VERDICT_NOT_VALID_HERE;
 }
 
+/* not_registered, saying when this verifier's register was last updated when the certificate
+ * claims to be newer than that (a genuine certificate the next publication will list) */
+static void not_registered(const struct tc_bundle *b, struct tc_verdict *v)
+{
+    char when[32];
+    time_t t = (time_t)b->issued_at + 8 * 3600; /* Beijing time */
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    if (v->cert.claims.issued_at > b->issued_at) {
+        snprintf(v->reg_zh, sizeof v->reg_zh, "该证书未在公共登记册中登记。本核验服务的登记册最后更新于"
+                 "%s（北京时间），晚于此时签发的证书尚未列入，请稍后再查", when);
+        snprintf(v->reg_en, sizeof v->reg_en, "the certificate is not in the public register: the "
+                 "register here was last updated at %s (Beijing time), and a certificate issued "
+                 "since is not in it yet; check again later", when);
+    } else {
+        snprintf(v->reg_zh, sizeof v->reg_zh, "该证书未在省级公共登记册中登记（或与登记内容不符），"
+                 "不是省人社部门登记发放的证书");
+        snprintf(v->reg_en, sizeof v->reg_en, "the certificate is not in the province's public "
+                 "register (or differs from what was registered): it was not issued through the "
+                 "province");
+    }
+    struct tc_reason r = {"not_registered", "A3", v->reg_zh, v->reg_en};
+    v->kind = TC_VERDICT_INVALID;
+    add(v, &r);
+}
+
 void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size_t len,
                            const struct tc_verify_opts *o, struct tc_verdict *v)
 {
@@ -246,6 +277,19 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
     if (v->kind == TC_VERDICT_INVALID)
         return;
     const struct tc_claims *c = &v->cert.claims;
+    /* A3: valid only if the province registered it, under its id, with these very bytes. A key
+     * that was stolen, or used after its term with an issued_at written before it, can sign,
+     * but cannot register: the register records when each issuance was logged. */
+    const struct tc_bundle_registered *reg = tc_bundle_registered(b, c->id);
+    uint8_t h[32];
+    crypto_hash_sha256(h, bytes, len);
+    if (!reg || memcmp(reg->hash, h, TC_BUNDLE_INDEX_HASH_V) != 0) {
+        not_registered(b, v);
+        return;
+    }
+    v->registered = true;
+    v->reg_entry = reg->leaf;
+    v->reg_size = b->checkpoint.size;
     /* the dated facts, at the day asked: revocation (A2) and supersession (C1) from their days
      * on; before the day obtained the title did not exist yet */
     const struct tc_bundle_revoked *rv = tc_bundle_revoked(b, c->id);

@@ -14,6 +14,7 @@
  * Nothing here can read a secret key; access-log lines name the certificate id, never a person.
  */
 #include <arpa/inet.h>
+#include <sodium.h>
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -55,6 +56,7 @@ struct tc_server {
     atomic_ullong hist_sum_us;
     struct tc_state st; /* accepted so far; under lock */
     atomic_ulong refused_rollback, stale_refusals, images_busy, images_timeout, too_many;
+    atomic_ulong refused_register; /* bundles whose register checkpoint did not follow (A3) */
     struct tc_image_pool *images;
     atomic_ullong image_bytes; /* image bodies held now, against cfg.image_memory */
     atomic_uint per_addr[ADDR_SLOTS]; /* requests in progress per client address (hashed) */
@@ -97,6 +99,10 @@ static const char *route_of(const char *url)
             return fixed[i];
     if (strncmp(url, "/api/v1/units/", 14) == 0)
         return "/api/v1/units/{uscc}";
+    if (strcmp(url, "/api/v1/register/checkpoint") == 0)
+        return "/api/v1/register/checkpoint";
+    if (strncmp(url, "/api/v1/register/proof/", 23) == 0)
+        return "/api/v1/register/proof/{id}";
     if (!strcmp(url, "/") || !strcmp(url, "/v") || !strcmp(url, "/V") || !strcmp(url, "/index.html"))
         return "/ (page)";
     return strncmp(url, "/api/", 5) == 0 ? "/api/(unknown)" : "(unknown)";
@@ -174,14 +180,21 @@ static const char *accept_state(struct tc_server *s, const struct tc_bundle *b)
                  (unsigned long long)s->st.trust_list_version);
         return why;
     }
+    struct tc_reg_source tiles;
+    struct tc_tile_reader *tr = NULL;
+    if (s->cfg.register_dir &&
+        tc_tile_reader_open(s->cfg.register_dir, b->checkpoint.size, &tr) == TC_OK)
+        tiles = tc_tile_reader_source(tr);
+    no = tc_state_admits_register(&s->st, b, tr ? &tiles : NULL, why, sizeof why);
+    tc_tile_reader_close(tr);
+    if (no) {
+        s->refused_register++;
+        return why;
+    }
     struct tc_state next = s->st;
-    if (b->version > next.bundle_version)
-        next.bundle_version = b->version;
-    if (b->tl->version > next.trust_list_version)
-        next.trust_list_version = b->tl->version;
+    tc_state_advance(&next, b);
     int err = 0;
-    if ((next.bundle_version != s->st.bundle_version ||
-         next.trust_list_version != s->st.trust_list_version) &&
+    if (memcmp(&next, &s->st, sizeof next) != 0 &&
         tc_state_save(s->cfg.state_dir, b->tl->root_kid, b->profile.code, &next, &err) != TC_OK) {
         snprintf(why, sizeof why, "the state in %s could not be written: %s", s->cfg.state_dir,
                  strerror(err));
@@ -526,6 +539,76 @@ static enum MHD_Result units(struct tc_server *s, struct MHD_Connection *c, stru
     return ret;
 }
 
+/* GET /api/v1/register/checkpoint: the signed checkpoint of the bundle in use (A3) */
+static enum MHD_Result checkpoint(struct tc_server *s, struct MHD_Connection *c, struct req *r)
+{
+    struct held *h = take(s);
+    enum MHD_Result ret = respond(c, r, 200, "text/plain; charset=utf-8", h->b->note,
+                                  h->b->note_len, false);
+    release(s, h);
+    return ret;
+}
+
+/* GET /api/v1/register/proof/{id}: the certificate's issue leaf and its inclusion proof in the
+ * checkpoint in use, computed from the published tiles (--register) and checked before it is
+ * served. Anyone can check it again with titlecert-register or any RFC 9162 implementation. */
+static enum MHD_Result proof(struct tc_server *s, struct MHD_Connection *c, struct req *r,
+                             const char *rest)
+{
+    char *end;
+    errno = 0;
+    unsigned long long id = strtoull(rest, &end, 10);
+    if (!*rest || *end || errno || rest[0] == '-' || rest[0] == '+' || strlen(rest) > 19)
+        return send_error(c, r, 400, "bad_id", "the id is a certificate number (digits)");
+    struct held *h = take(s);
+    const struct tc_bundle *b = h->b;
+    const struct tc_bundle_registered *reg = tc_bundle_registered(b, id);
+    enum MHD_Result ret;
+    struct tc_tile_reader *tr = NULL;
+    const uint8_t *leaf;
+    size_t leaf_len, len = 0;
+    struct tc_reg_leaf l;
+    uint8_t lh[TC_REG_HASH], p[TC_REG_PROOF_MAX][TC_REG_HASH];
+    if (!reg) {
+        ret = send_error(c, r, 404, "not_registered", "no such certificate in the register");
+    } else if (!s->cfg.register_dir) {
+        ret = send_error(c, r, 503, "register_unavailable",
+                         "this verifier serves no copy of the register's tiles (--register DIR)");
+    } else if (tc_tile_reader_open(s->cfg.register_dir, b->checkpoint.size, &tr) != TC_OK ||
+               tc_tile_reader_leaf(tr, reg->leaf, &leaf, &leaf_len) != TC_OK ||
+               tc_reg_leaf_decode(leaf, leaf_len, &l) != TC_OK || l.kind != TC_REG_ISSUE ||
+               l.id != id || memcmp(l.hash, reg->hash, TC_BUNDLE_INDEX_HASH_V) != 0) {
+        ret = send_error(c, r, 503, "register_unavailable",
+                         "the register's tiles here do not match the checkpoint in use");
+    } else {
+        struct tc_reg_source src = tc_tile_reader_source(tr);
+        tc_reg_leaf_hash(lh, leaf, leaf_len);
+        if (tc_reg_prove_inclusion(&src, reg->leaf, b->checkpoint.size, p, &len) != TC_OK ||
+            !tc_reg_verify_inclusion(reg->leaf, b->checkpoint.size, lh,
+                                     (const uint8_t(*)[TC_REG_HASH])p, len, b->checkpoint.root)) {
+            ret = send_error(c, r, 503, "register_unavailable",
+                             "the register's tiles here do not match the checkpoint in use");
+        } else {
+            char b64[TC_REG_LEAF_MAX * 2], hex[TC_REG_HASH * 2 + 1];
+            json_t *arr = json_array();
+            for (size_t i = 0; i < len; i++) {
+                sodium_bin2base64(b64, sizeof b64, p[i], TC_REG_HASH, sodium_base64_VARIANT_ORIGINAL);
+                json_array_append_new(arr, json_string(b64));
+            }
+            sodium_bin2base64(b64, sizeof b64, leaf, leaf_len, sodium_base64_VARIANT_ORIGINAL);
+            sodium_bin2hex(hex, sizeof hex, l.hash, TC_REG_HASH);
+            ret = send_json(c, r, 200,
+                            json_pack("{s:I,s:I,s:I,s:s,s:s,s:o,s:s}", "id", (json_int_t)id,
+                                      "entry", (json_int_t)reg->leaf, "tree_size",
+                                      (json_int_t)b->checkpoint.size, "leaf", b64,
+                                      "certificate_sha256", hex, "proof", arr, "checkpoint", b->note));
+        }
+    }
+    tc_tile_reader_close(tr);
+    release(s, h);
+    return ret;
+}
+
 static enum MHD_Result metrics(struct tc_server *s, struct MHD_Connection *c, struct req *r)
 {
     struct held *h = take(s);
@@ -569,6 +652,12 @@ static enum MHD_Result metrics(struct tc_server *s, struct MHD_Connection *c, st
     P("# HELP titlecert_bundle_rollbacks_refused_total Bundles refused as older than one accepted.\n"
       "# TYPE titlecert_bundle_rollbacks_refused_total counter\n"
       "titlecert_bundle_rollbacks_refused_total %lu\n", (unsigned long)s->refused_rollback);
+    P("# HELP titlecert_register_refused_total Bundles refused: register not consistent with the "
+      "one accepted (rollback, split view, no proof).\n"
+      "# TYPE titlecert_register_refused_total counter\ntitlecert_register_refused_total %lu\n"
+      "# HELP titlecert_register_size Entries in the register checkpoint in use.\n"
+      "# TYPE titlecert_register_size gauge\ntitlecert_register_size %llu\n",
+      (unsigned long)s->refused_register, (unsigned long long)h->b->checkpoint.size);
     P("# HELP titlecert_bundle_stale 1 while the bundle is past its maximum age.\n"
       "# TYPE titlecert_bundle_stale gauge\ntitlecert_bundle_stale %d\n"
       "# HELP titlecert_stale_refusals_total Verifications refused (503) for stale status.\n"
@@ -748,6 +837,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_error(c, r, 405, "method_not_allowed", "use GET");
     if (!strncmp(url, "/api/v1/units", 13) && (url[13] == '\0' || url[13] == '/'))
         return units(s, c, r, url[13] ? url + 14 : "");
+    if (!strcmp(url, "/api/v1/register/checkpoint"))
+        return checkpoint(s, c, r);
+    if (!strncmp(url, "/api/v1/register/proof/", 23))
+        return proof(s, c, r, url + 23);
     if (!strcmp(url, "/healthz"))
         return healthz(s, c, r);
     if (!strcmp(url, "/metrics"))

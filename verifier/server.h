@@ -21,6 +21,7 @@ struct tc_server_config {
     uint64_t max_age;         /* seconds a bundle stays fresh (0: the bundle profile's, e.g. 7 days) */
     bool stale_ok;            /* past it, answer with a status_stale note instead of 503 */
     const char *state_dir;    /* where the accepted versions are kept (tc_state_*) */
+    const char *register_dir; /* the published register (tiles), for proofs; NULL: none */
     uint64_t min_trust_list;  /* refuse bundles embedding an older trust list */
     int threads;              /* worker threads (default 2) */
     int connection_limit;     /* connections in all (default 1024) */

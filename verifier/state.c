@@ -21,7 +21,8 @@
 
 #include "verifier.h"
 
-#define STATE_MAGIC "titlecert-verifier state 1"
+#define STATE_MAGIC "titlecert-verifier state 2"
+#define STATE_MAGIC_1 "titlecert-verifier state 1" /* before the register: read, then rewritten */
 
 const char *tc_state_default_dir(char *buf, size_t size)
 {
@@ -86,14 +87,29 @@ enum tc_err tc_state_load(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
         *err = errno;
         return TC_ERR_IO;
     }
-    char magic[64];
-    unsigned long long bv = 0, tv = 0;
-    int ok = fgets(magic, sizeof magic, f) && strncmp(magic, STATE_MAGIC "\n", sizeof STATE_MAGIC) == 0 &&
-             fscanf(f, "bundle_version %llu\ntrust_list_version %llu\n", &bv, &tv) == 2;
+    char magic[64], origin[TC_REG_ORIGIN_MAX + 2], root[TC_REG_HASH * 2 + 2];
+    unsigned long long bv = 0, tv = 0, rs = 0;
+    bool v1 = false, ok = fgets(magic, sizeof magic, f) != NULL;
+    if (ok && strcmp(magic, STATE_MAGIC_1 "\n") == 0)
+        v1 = true;
+    else if (!ok || strcmp(magic, STATE_MAGIC "\n") != 0)
+        ok = false;
+    ok = ok && fscanf(f, "bundle_version %llu\ntrust_list_version %llu\n", &bv, &tv) == 2;
+    if (ok && !v1) {
+        ok = fscanf(f, "register_origin %129s\nregister_size %llu\nregister_root %65s\n", origin,
+                    &rs, root) == 3;
+        size_t got = 0;
+        ok = ok && strlen(origin) <= TC_REG_ORIGIN_MAX &&
+             (strcmp(origin, "-") == 0 ||
+              (sodium_hex2bin(st->register_root, TC_REG_HASH, root, strlen(root), NULL, &got, NULL) == 0 &&
+               got == TC_REG_HASH));
+        if (ok && strcmp(origin, "-") != 0)
+            snprintf(st->origin, sizeof st->origin, "%s", origin);
+    }
     fclose(f);
     if (!ok)
         return TC_ERR_INCONSISTENT; /* a state file that is not one: refuse rather than forget */
-    st->bundle_version = bv, st->trust_list_version = tv;
+    st->bundle_version = bv, st->trust_list_version = tv, st->register_size = rs;
     return TC_OK;
 }
 
@@ -111,9 +127,12 @@ enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
         *err = errno;
         return TC_ERR_IO;
     }
-    char text[160];
+    char text[512], root[TC_REG_HASH * 2 + 1];
+    sodium_bin2hex(root, sizeof root, st->register_root, TC_REG_HASH);
     int n = snprintf(text, sizeof text, STATE_MAGIC "\nbundle_version %" PRIu64
-                     "\ntrust_list_version %" PRIu64 "\n", st->bundle_version, st->trust_list_version);
+                     "\ntrust_list_version %" PRIu64 "\nregister_origin %s\nregister_size %" PRIu64
+                     "\nregister_root %s\n", st->bundle_version, st->trust_list_version,
+                     st->origin[0] ? st->origin : "-", st->register_size, root);
     bool ok = write(fd, text, (size_t)n) == n && fsync(fd) == 0;
     *err = ok ? 0 : errno;
     if (close(fd) != 0 && ok)
@@ -142,4 +161,70 @@ const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b
     if (b->tl->version < min_trust_list)
         return "the bundle embeds a trust list older than --min-trust-list";
     return NULL;
+}
+
+const char *tc_state_admits_register(const struct tc_state *st, const struct tc_bundle *b,
+                                     const struct tc_reg_source *tiles, char *why, size_t size)
+{
+    const struct tc_checkpoint *c = &b->checkpoint;
+    if (!st->origin[0])
+        return NULL; /* the first checkpoint this verifier sees */
+    if (strcmp(st->origin, c->origin) != 0) {
+        snprintf(why, size, "the bundle's register is %s, not %s, which this verifier follows",
+                 c->origin, st->origin);
+        return why;
+    }
+    if (c->size < st->register_size) {
+        snprintf(why, size, "the bundle's register has %" PRIu64 " entries, fewer than the %" PRIu64
+                 " this verifier has accepted (a rollback)", c->size, st->register_size);
+        return why;
+    }
+    if (c->size == st->register_size) {
+        if (sodium_memcmp(c->root, st->register_root, TC_REG_HASH) != 0) {
+            snprintf(why, size, "the bundle's register of %" PRIu64 " entries has another root than "
+                     "the one accepted at that size (a split view)", c->size);
+            return why;
+        }
+        return NULL;
+    }
+    for (size_t i = 0; i < b->n_proofs; i++)
+        if (b->proofs[i].size == st->register_size) {
+            if (tc_reg_verify_consistency(st->register_size, c->size, st->register_root, c->root,
+                                          (const uint8_t(*)[TC_REG_HASH])b->proofs[i].hashes,
+                                          b->proofs[i].len))
+                return NULL;
+            snprintf(why, size, "the bundle's consistency proof from %" PRIu64 " to %" PRIu64
+                     " entries does not verify: the register was rewritten (a split view)",
+                     st->register_size, c->size);
+            return why;
+        }
+    if (tiles) {
+        uint8_t proof[TC_REG_PROOF_MAX][TC_REG_HASH], root[TC_REG_HASH];
+        size_t len;
+        if (tc_reg_root(tiles, c->size, root) == TC_OK &&
+            sodium_memcmp(root, c->root, TC_REG_HASH) == 0 &&
+            tc_reg_prove_consistency(tiles, st->register_size, c->size, proof, &len) == TC_OK &&
+            tc_reg_verify_consistency(st->register_size, c->size, st->register_root, c->root,
+                                      (const uint8_t(*)[TC_REG_HASH])proof, len))
+            return NULL;
+        snprintf(why, size, "no consistency proof from %" PRIu64 " to %" PRIu64 " entries: the "
+                 "bundle has none and the published tiles do not give one that verifies",
+                 st->register_size, c->size);
+        return why;
+    }
+    snprintf(why, size, "the bundle has no consistency proof from the %" PRIu64 " register entries "
+             "this verifier accepted to its %" PRIu64 " (give --register DIR, the published tiles, "
+             "to compute one)", st->register_size, c->size);
+    return why;
+}
+
+void tc_state_advance(struct tc_state *st, const struct tc_bundle *b)
+{
+    if (b->version > st->bundle_version)
+        st->bundle_version = b->version;
+    if (b->tl->version > st->trust_list_version)
+        st->trust_list_version = b->tl->version;
+    snprintf(st->origin, sizeof st->origin, "%s", b->checkpoint.origin);
+    st->register_size = b->checkpoint.size;
+    memcpy(st->register_root, b->checkpoint.root, TC_REG_HASH);
 }

@@ -14,6 +14,7 @@
 
 #include "cert.h"
 #include "keys.h"
+#include "register.h"
 
 enum tc_verdict_kind {
     TC_VERDICT_VALID = 0,
@@ -53,6 +54,10 @@ struct tc_verdict {
     int32_t at;
     const char *province_name; /* from the bundle's profile, for the scope in words */
     const struct tc_profile *profile; /* the bundle's profile, or NULL without a bundle */
+    /* with a bundle: the certificate's entry in the register (A3) */
+    bool registered;
+    uint64_t reg_entry, reg_size;
+    char reg_zh[200], reg_en[240]; /* not_registered: the message, with the register's time */
 };
 
 const char *tc_verdict_name(enum tc_verdict_kind k);
@@ -79,7 +84,7 @@ struct json_t *tc_verdict_to_json(const struct tc_verdict *v);
 
 /* ---- the status bundle (written by titlecert-issuer bundle export) ---------------------------- */
 #define TC_AAD_BUNDLE_V "titlecert/status-bundle/v1"
-#define TC_BUNDLE_MAX_BYTES_V (64u << 20)
+#define TC_BUNDLE_MAX_BYTES_V (128u << 20)
 
 struct tc_bundle_unit {
     char uscc[TC_USCC_LEN + 1];
@@ -98,6 +103,20 @@ struct tc_bundle_superseded {
     uint64_t id, successor;
     int32_t day;
 };
+/* 12: a registered certificate: id, its issue leaf, the first 16 bytes of SHA-256 of its bytes */
+#define TC_BUNDLE_INDEX_HASH_V 16
+struct tc_bundle_registered {
+    uint64_t id;
+    uint64_t leaf;
+    uint8_t hash[TC_BUNDLE_INDEX_HASH_V];
+};
+/* 13: a consistency proof from an earlier checkpoint size to the bundle's */
+struct tc_bundle_proof {
+    uint64_t size;
+    size_t len;
+    uint8_t hashes[TC_REG_PROOF_MAX][TC_REG_HASH];
+};
+#define TC_BUNDLE_MAX_PROOFS 16
 struct tc_bundle {
     uint64_t version, issued_at;
     uint32_t province;
@@ -113,6 +132,15 @@ struct tc_bundle {
     char *names;
     uint64_t audit_seq;
     uint8_t audit_head[32];
+    /* the register (A3): the checkpoint, verified with a key endorsed for TC_AUTHZ_REGISTER */
+    struct tc_checkpoint checkpoint;
+    char *note; /* the signed note, NUL-terminated */
+    size_t note_len;
+    const struct tc_endorsement *register_key;
+    struct tc_bundle_registered *index; /* sorted by id */
+    size_t n_index;
+    struct tc_bundle_proof *proofs; /* ascending sizes, all below checkpoint.size */
+    size_t n_proofs;
 };
 
 /* Parses and verifies a bundle: its trust list must be signed by root_pk, the bundle by a key that
@@ -128,6 +156,7 @@ const struct tc_bundle_unit *tc_bundle_unit_at(const struct tc_bundle *b, const 
 const struct tc_bundle_unit *tc_bundle_unit_latest(const struct tc_bundle *b, const char *uscc);
 const struct tc_bundle_revoked *tc_bundle_revoked(const struct tc_bundle *b, uint64_t id);
 const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *b, uint64_t id);
+const struct tc_bundle_registered *tc_bundle_registered(const struct tc_bundle *b, uint64_t id);
 
 /* Verifies against a bundle: trust, status (A2, C1) and, when unit is given, the scope at that
  * unit on day `at` (S1-S4). `now` is for staleness: past max_age seconds (0: never) the verdict
@@ -147,6 +176,10 @@ void tc_verify_text_with_bundle(const struct tc_bundle *b, const char *input, si
 struct tc_state {
     uint64_t bundle_version;     /* the highest bundle version accepted */
     uint64_t trust_list_version; /* the highest trust-list version seen in an accepted bundle */
+    /* the register checkpoint accepted (A3): a newer one must be proved consistent with it */
+    char origin[TC_REG_ORIGIN_MAX + 1];
+    uint64_t register_size;
+    uint8_t register_root[TC_REG_HASH];
 };
 /* The default state directory: $STATE_DIRECTORY (systemd), else /var/lib/titlecert-verifier for
  * root, else $XDG_STATE_HOME or ~/.local/state, /titlecert-verifier. NULL when none applies. */
@@ -161,6 +194,14 @@ enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
 /* NULL when bundle b may be accepted after st (and the --min-trust-list floor), else why not. */
 const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b,
                             uint64_t min_trust_list);
+/* NULL when b's register checkpoint may follow the one in st: same origin, not smaller, the same
+ * root at the same size, or an RFC 9162 consistency proof from st's size, taken from the bundle
+ * or, when tiles is not NULL, computed from the published tiles (and checked against both
+ * roots, so tiles need no trust). Else why not, in why (a buffer of size). */
+const char *tc_state_admits_register(const struct tc_state *st, const struct tc_bundle *b,
+                                     const struct tc_reg_source *tiles, char *why, size_t size);
+/* st updated to what b brings (versions and checkpoint). */
+void tc_state_advance(struct tc_state *st, const struct tc_bundle *b);
 
 /* The body of POST /api/v1/verify: {"payload": "...", "unit": "USCC", "at": "YYYY-MM-DD"}, unit
  * and at optional, nothing else (a "lang" member is tolerated and ignored). */
