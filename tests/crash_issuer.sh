@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # crash_issuer.sh - kills `titlecert-issuer import` with SIGKILL at random moments during large
 # batches, repeatedly, and checks the store after each kill: no partial batch, every certificate
-# has its audit event, the audit chain verifies, ids are unique. Then one batch runs to the end.
+# has its audit event, the audit chain verifies, ids are unique, and the register (A3) holds
+# exactly one issue entry per certificate. Then one batch runs to the end.
 # Odd rounds kill inside the transaction: once the write-ahead log has grown past a random size
 # (SQLite spills pages there before COMMIT); even rounds kill after a random delay.
 # Prints TAP. usage: crash_issuer.sh KEYS ISSUER DATA_DIR [ROUNDS] [ROWS]
@@ -34,6 +35,15 @@ store_checks() { # store_checks LABEL
   truth "$1: no partial batch" [ "$partial" = 0 ]
   truth "$1: every certificate has its issue event" [ "$missing" = 0 ]
   truth "$1: certificate ids are unique" [ "$dup" = 0 ]
+  # A3: the register and the store agree: one issue entry per certificate, each certificate's
+  # entry exists, and the entries are numbered without a gap
+  local issues certs unlinked gap
+  issues=$(sqlite3 gs.db "SELECT count(*) FROM register WHERE substr(leaf, 1, 2) = x'8601'")
+  certs=$(sqlite3 gs.db "SELECT count(*) FROM certificates")
+  unlinked=$(sqlite3 gs.db "SELECT count(*) FROM certificates c WHERE c.reg_leaf IS NULL OR NOT EXISTS (SELECT 1 FROM register r WHERE r.idx = c.reg_leaf AND substr(r.leaf, 1, 2) = x'8601')")
+  gap=$(sqlite3 gs.db "SELECT count(*) - coalesce(max(idx) + 1, 0) FROM register")
+  truth "$1: the register holds one issue entry per certificate ($issues for $certs)" [ "$issues" = "$certs" ]
+  truth "$1: every certificate points at its issue entry, numbered without a gap" [ "$unlinked" = 0 -a "$gap" = 0 ]
   check "$1: the audit chain verifies" 0 "$issuer" audit verify "${D[@]}"
 }
 

@@ -211,11 +211,14 @@ out:
 static const char serve_help[] =
     "Usage: " PROG " serve --bundle FILE --root ROOT.pub [--listen 127.0.0.1:8080] [--web DIR]\n"
     "                        [--state DIR] [--min-trust-list N] [--max-age SECONDS] [--stale-ok]\n"
-    "                        [--threads N] [--access-log FILE] [limits]\n"
+    "                        [--register DIR] [--threads N] [--access-log FILE] [limits]\n"
     "Serves the JSON API and the public verification page:\n"
     "  POST /api/v1/verify        {\"payload\": \"TC1:...\", \"unit\": \"USCC\", \"at\": \"YYYY-MM-DD\"}\n"
     "  POST /api/v1/verify-image  a PNG or JPEG holding the QR code (?unit=&at= optional)\n"
     "  GET  /api/v1/units/USCC    a unit of the directory; /api/v1/units?q=NAME searches\n"
+    "  GET  /api/v1/register/checkpoint   the register's signed checkpoint (rule A3)\n"
+    "  GET  /api/v1/register/proof/ID     a certificate's register entry and inclusion proof\n"
+    "                                     (needs --register)\n"
     "  GET  /healthz  /metrics    health (503 when stale) and Prometheus metrics\n"
     "  GET  /  /v                 the page (a QR link opens /v#TC1:...)\n"
     "The bundle is reloaded on SIGHUP and when its file changes; one that does not verify or is\n"
@@ -225,6 +228,11 @@ static const char serve_help[] =
     "restarts, as is one embedding a trust list older than --min-trust-list. Past the bundle's\n"
     "maximum age (--max-age, default from its profile: 7 days) verification answers 503\n"
     "status_stale and /healthz 503; --stale-ok answers with a status_stale note instead.\n"
+    "A certificate is valid only if the bundle's register index holds it (else invalid,\n"
+    "not_registered). A newer bundle's register must be consistent with the one accepted: the\n"
+    "bundle carries proofs from recent checkpoints; --register DIR (the publication directory\n"
+    "titlecert-issuer publish writes) lets the verifier compute one from the tiles, and serve\n"
+    "inclusion proofs.\n"
     "Listens on 127.0.0.1 unless told otherwise.\n"
     "Limits (defaults in brackets):\n"
     "  --connection-limit N     connections in all [1024]\n"
@@ -283,7 +291,7 @@ static int serve_options(int argc, char **argv, struct tc_server_config *cfg_out
         {"max-age", required_argument, 0, 'm'}, {"threads", required_argument, 0, 't'},
         {"access-log", required_argument, 0, 'a'}, {"help", no_argument, 0, 'h'},
         {"state", required_argument, 0, 's'},   {"min-trust-list", required_argument, 0, 'M'},
-        {"stale-ok", no_argument, 0, 'S'},
+        {"stale-ok", no_argument, 0, 'S'},     {"register", required_argument, 0, 'R'},
         {"connection-limit", required_argument, 0, 1}, {"per-address-limit", required_argument, 0, 2},
         {"idle-timeout", required_argument, 0, 3},     {"trusted-proxy", required_argument, 0, 4},
         {"image-threads", required_argument, 0, 5},    {"image-queue", required_argument, 0, 6},
@@ -353,6 +361,7 @@ static int serve_options(int argc, char **argv, struct tc_server_config *cfg_out
             break;
         case 's': cfg.state_dir = optarg; break;
         case 'S': cfg.stale_ok = true; break;
+        case 'R': cfg.register_dir = optarg; break;
         case 'M':
             cfg.min_trust_list = strtoull(optarg, &end, 10);
             if (*end || !*optarg)

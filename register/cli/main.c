@@ -1,0 +1,732 @@
+/*
+ * main.c - titlecert-register: checks a province's public register (A3) from its static
+ * publication, for employers, auditors, mirrors and the HR department itself. It trusts only
+ * the root public key: the checkpoint must be signed by a key the root's trust list endorses for
+ * register checkpoints, and every tile read is checked against that checkpoint's root.
+ *
+ *   verify       the checkpoint's signature, and that the tiles give its root
+ *   vkey         the register keys as signed-note verifier keys (for other tools)
+ *   prove ID     a certificate's issue entry and its inclusion proof
+ *   consistency  an RFC 9162 consistency proof between two checkpoints
+ *   audit        a status bundle against the register: index, revocations, supersessions
+ *   monitor      every entry under a key id: what was issued in a key's name
+ *
+ * Links cert/, the public half of keys/, register/ and the verifier's bundle reader; no code
+ * that can read a secret key. Exit status: 0 checked, 1 a check failed, 2 usage or I/O error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "register.h"
+#include "titlecert_config.h"
+#include "verifier.h"
+
+#define PROG "titlecert-register"
+#define EXIT_FAILED TC_EXIT_NOT_VALID
+#define EXIT_USAGE TC_EXIT_USAGE
+
+struct opts {
+    const char *root, *trust, *dir, *bundle, *kid;
+    uint64_t since;
+    bool json;
+    int argc;
+    char **argv; /* the operands */
+};
+
+/* what every command works from: the root, the trust list, the checkpoint and the tiles */
+struct ctx {
+    struct tc_pubkey root;
+    struct tc_trust_list *tl;
+    struct tc_bundle *bundle; /* when the trust list came from a bundle, or audit */
+    char *note;
+    size_t note_len;
+    struct tc_checkpoint cp;
+    const struct tc_endorsement *key;
+    struct tc_tile_reader *tiles;
+};
+
+static int usage_error(const char *cmd, const char *msg)
+{
+    return tc_cli_usage_error(PROG, cmd, msg);
+}
+
+static int parse(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
+{
+    static const struct option table[] = {
+        {"root", required_argument, 0, 'r'},   {"trust-list", required_argument, 0, 't'},
+        {"dir", required_argument, 0, 'd'},    {"bundle", required_argument, 0, 'b'},
+        {"kid", required_argument, 0, 'k'},    {"since", required_argument, 0, 's'},
+        {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, "", table, NULL)) != -1) {
+        switch (c) {
+        case 'r': o->root = optarg; break;
+        case 't': o->trust = optarg; break;
+        case 'd': o->dir = optarg; break;
+        case 'b': o->bundle = optarg; break;
+        case 'k': o->kid = optarg; break;
+        case 's':
+            errno = 0;
+            o->since = strtoull(optarg, &end, 10);
+            if (*end || !*optarg || errno || optarg[0] == '-')
+                return usage_error(cmd, "--since takes a register entry number");
+            break;
+        case 'j': o->json = true; break;
+        case 'h': fputs(help, stdout); return -1;
+        default: return usage_error(cmd, "unknown option");
+        }
+    }
+    o->argc = argc - optind;
+    o->argv = argv + optind;
+    if (!o->root)
+        return usage_error(cmd, "--root ROOT.pub is required");
+    if (!o->dir)
+        return usage_error(cmd, "--dir DIR (the publication directory) is required");
+    return 0;
+}
+
+static void ctx_free(struct ctx *x)
+{
+    tc_trust_list_free(x->bundle ? NULL : x->tl);
+    tc_bundle_free(x->bundle);
+    free(x->note);
+    tc_tile_reader_close(x->tiles);
+}
+
+/* Opens a signed checkpoint note with the register keys the trust list endorses. */
+static enum tc_err open_note(const struct tc_trust_list *tl, const char *note, size_t len,
+                             struct tc_checkpoint *cp, const struct tc_endorsement **key)
+{
+    const char *split = NULL;
+    for (size_t i = len; i-- > 1;)
+        if (note[i] == '\n' && note[i - 1] == '\n') {
+            split = note + i;
+            break;
+        }
+    if (!split || tc_checkpoint_parse(note, (size_t)(split - note), cp) != TC_OK)
+        return TC_ERR_TYPE;
+    for (size_t i = 0; i < tl->n_endorsements; i++) {
+        const struct tc_endorsement *en = &tl->endorsements[i];
+        const char *body;
+        size_t blen;
+        if ((en->authz.tracks & TC_AUTHZ_REGISTER) &&
+            tc_note_open(note, len, cp->origin, en->pk, &body, &blen) == TC_OK) {
+            *key = en;
+            return TC_OK;
+        }
+    }
+    return TC_ERR_BAD_SIGNATURE;
+}
+
+static enum tc_err read_text(const char *path, char **out, size_t *len)
+{
+    uint8_t *buf;
+    enum tc_err e = tc_keys_read_file(path, TC_REG_NOTE_MAX, &buf, len);
+    if (e != TC_OK)
+        return e;
+    char *t = realloc(buf, *len + 1);
+    if (!t) {
+        free(buf);
+        return TC_ERR_NOMEM;
+    }
+    t[*len] = '\0';
+    *out = t;
+    return TC_OK;
+}
+
+/* The root, the trust list (--trust-list, else the one DIR/bundle.cbor carries), the checkpoint
+ * (DIR/checkpoint, or checkpoint_path) verified with it, and a tile reader for its size. */
+static int setup(const struct opts *o, const char *cmd, const char *checkpoint_path, struct ctx *x)
+{
+    memset(x, 0, sizeof *x);
+    char path[4096];
+    enum tc_err e;
+    if ((e = tc_keys_pub_read(o->root, &x->root)) != TC_OK)
+        return tc_cli_fail(PROG, o->root, e);
+    if (o->trust) {
+        uint8_t *buf;
+        size_t len;
+        if ((e = tc_keys_read_file(o->trust, TC_TRUST_LIST_MAX_BYTES, &buf, &len)) == TC_OK) {
+            e = tc_trust_list_parse(buf, len, x->root.pk, &x->tl);
+            free(buf);
+        }
+        if (e != TC_OK)
+            return tc_cli_fail(PROG, o->trust, e);
+    } else {
+        snprintf(path, sizeof path, "%s", o->bundle ? o->bundle : "");
+        if (!o->bundle)
+            snprintf(path, sizeof path, "%s/bundle.cbor", o->dir);
+        uint8_t *buf;
+        size_t len;
+        if ((e = tc_keys_read_file(path, TC_BUNDLE_MAX_BYTES_V, &buf, &len)) == TC_OK) {
+            e = tc_bundle_parse(buf, len, x->root.pk, &x->bundle);
+            free(buf);
+        }
+        if (e != TC_OK) {
+            fprintf(stderr, PROG ": %s: %s: %s (the trust list is read from the bundle; or give "
+                            "--trust-list FILE)\n", cmd, path, tc_strerror(e));
+            return EXIT_USAGE;
+        }
+        x->tl = x->bundle->tl;
+    }
+    if (checkpoint_path)
+        snprintf(path, sizeof path, "%s", checkpoint_path);
+    else
+        snprintf(path, sizeof path, "%s/checkpoint", o->dir);
+    if ((e = read_text(path, &x->note, &x->note_len)) != TC_OK)
+        return tc_cli_fail(PROG, path, e);
+    if ((e = open_note(x->tl, x->note, x->note_len, &x->cp, &x->key)) != TC_OK) {
+        fprintf(stderr, PROG ": %s: %s: %s\n", cmd, path,
+                e == TC_ERR_BAD_SIGNATURE
+                    ? "no key the trust list endorses for register checkpoints signed it"
+                    : "not a signed checkpoint (C2SP tlog-checkpoint in a signed note)");
+        return EXIT_FAILED;
+    }
+    if ((e = tc_tile_reader_open(o->dir, x->cp.size, &x->tiles)) != TC_OK)
+        return tc_cli_fail(PROG, o->dir, e);
+    return 0;
+}
+
+/* the tiles give the checkpoint's root */
+static bool tiles_match(struct ctx *x, const char *cmd)
+{
+    struct tc_reg_source src = tc_tile_reader_source(x->tiles);
+    uint8_t root[TC_REG_HASH];
+    enum tc_err e = tc_reg_root(&src, x->cp.size, root);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": %s: the tiles for %" PRIu64 " entries: %s: %s\n", cmd, x->cp.size,
+                tc_tile_reader_last(x->tiles), tc_strerror(e));
+        return false;
+    }
+    if (sodium_memcmp(root, x->cp.root, TC_REG_HASH) != 0) {
+        fprintf(stderr, PROG ": %s: the tiles in %s do not give the checkpoint's root: they were "
+                        "altered or belong to another register\n", cmd, tc_tile_reader_last(x->tiles));
+        return false;
+    }
+    return true;
+}
+
+/* the entry bundles give the checkpoint's root: every leaf is read, hashed and the tree rebuilt,
+ * so no entry can be altered without this failing (the hash tiles are checked separately) */
+static bool entries_match(struct ctx *x, const char *cmd)
+{
+    struct tc_reg_tree t;
+    tc_reg_tree_init(&t);
+    bool ok = true;
+    for (uint64_t i = 0; ok && i < x->cp.size; i++) {
+        const uint8_t *leaf;
+        size_t len;
+        uint8_t h[TC_REG_HASH];
+        enum tc_err e = tc_tile_reader_leaf(x->tiles, i, &leaf, &len);
+        if (e != TC_OK) {
+            fprintf(stderr, PROG ": %s: register entry %" PRIu64 ": %s: %s\n", cmd, i,
+                    tc_tile_reader_last(x->tiles), tc_strerror(e));
+            ok = false;
+            break;
+        }
+        tc_reg_leaf_hash(h, leaf, len);
+        ok = tc_reg_tree_append(&t, h) == TC_OK;
+    }
+    uint8_t root[TC_REG_HASH];
+    struct tc_reg_source src = tc_reg_tree_source(&t);
+    if (ok && (tc_reg_root(&src, t.n, root) != TC_OK ||
+               sodium_memcmp(root, x->cp.root, TC_REG_HASH) != 0)) {
+        fprintf(stderr, PROG ": %s: the entry bundles (tile/entries) do not give the checkpoint's "
+                        "root: an entry was altered, added or removed\n", cmd);
+        ok = false;
+    }
+    tc_reg_tree_free(&t);
+    return ok;
+}
+
+static void print_hash(const char *label, const uint8_t h[TC_REG_HASH])
+{
+    char b64[64];
+    sodium_bin2base64(b64, sizeof b64, h, TC_REG_HASH, sodium_base64_VARIANT_ORIGINAL);
+    printf("%s%s\n", label, b64);
+}
+
+/* ---- verify ---------------------------------------------------------------------------------- */
+
+static const char verify_help[] =
+    "Usage: " PROG " verify --root ROOT.pub --dir DIR [--trust-list FILE] [CHECKPOINT]\n"
+    "Verifies the register's checkpoint (DIR/checkpoint, or the file given) against the trust\n"
+    "list the root signed (--trust-list, else the one in DIR/bundle.cbor): a C2SP signed note by\n"
+    "a key endorsed for register checkpoints. Then recomputes its root twice, from the hash\n"
+    "tiles and from every entry, so that no published file differs from what was signed.\n";
+
+static int cmd_verify(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse(argc, argv, "verify", verify_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    struct ctx x;
+    if ((rc = setup(&o, "verify", o.argc ? o.argv[0] : NULL, &x)) != 0) {
+        ctx_free(&x);
+        return rc;
+    }
+    printf("checkpoint: %s, %" PRIu64 " entries, signed by %s (key %s)\n", x.cp.origin, x.cp.size,
+           x.key->name, x.cp.origin);
+    print_hash("root: ", x.cp.root);
+    rc = tiles_match(&x, "verify") && entries_match(&x, "verify") ? 0 : EXIT_FAILED;
+    if (!rc)
+        printf("tiles: the hash tiles and the %" PRIu64 " entries give this root (%s)\n", x.cp.size,
+               o.dir);
+    ctx_free(&x);
+    return rc;
+}
+
+/* ---- vkey ------------------------------------------------------------------------------------ */
+
+static const char vkey_help[] =
+    "Usage: " PROG " vkey --root ROOT.pub --dir DIR [--trust-list FILE]\n"
+    "Prints the register keys of the trust list as signed-note verifier keys\n"
+    "(name+hash+base64), the form other transparency tools (Go's golang.org/x/mod/sumdb/note,\n"
+    "witnesses) take. The name is the register's origin, from DIR/checkpoint.\n";
+
+static int cmd_vkey(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse(argc, argv, "vkey", vkey_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    struct ctx x;
+    if ((rc = setup(&o, "vkey", NULL, &x)) == 0) {
+        char vk[256];
+        tc_note_vkey(vk, sizeof vk, x.cp.origin, x.key->pk);
+        printf("%s\n", vk);
+    }
+    ctx_free(&x);
+    return rc;
+}
+
+/* ---- prove ----------------------------------------------------------------------------------- */
+
+static const char prove_help[] =
+    "Usage: " PROG " prove --root ROOT.pub --dir DIR ID\n"
+    "Finds certificate ID's issue entry in the register (the bundle's index names it, the entry\n"
+    "itself is read from the tiles), computes its RFC 9162 inclusion proof in DIR/checkpoint and\n"
+    "verifies it. Prints the entry, the certificate hash it records and the proof.\n";
+
+static int cmd_prove(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse(argc, argv, "prove", prove_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (o.argc != 1)
+        return usage_error("prove", "give one certificate id");
+    char *end;
+    uint64_t id = strtoull(o.argv[0], &end, 10);
+    if (*end || !*o.argv[0])
+        return usage_error("prove", "the id is a certificate number");
+    if (o.trust)
+        return usage_error("prove", "prove reads the index from DIR/bundle.cbor (no --trust-list)");
+    struct ctx x;
+    if ((rc = setup(&o, "prove", NULL, &x)) != 0) {
+        ctx_free(&x);
+        return rc;
+    }
+    rc = EXIT_FAILED;
+    const struct tc_bundle_registered *reg = tc_bundle_registered(x.bundle, id);
+    const uint8_t *leaf;
+    size_t len, plen;
+    struct tc_reg_leaf l;
+    uint8_t lh[TC_REG_HASH], proof[TC_REG_PROOF_MAX][TC_REG_HASH];
+    struct tc_reg_source src = tc_tile_reader_source(x.tiles);
+    if (!reg) {
+        printf("certificate %" PRIu64 ": not in the register's index (not_registered)\n", id);
+    } else if (reg->leaf >= x.cp.size || tc_tile_reader_leaf(x.tiles, reg->leaf, &leaf, &len) != TC_OK ||
+               tc_reg_leaf_decode(leaf, len, &l) != TC_OK || l.kind != TC_REG_ISSUE || l.id != id) {
+        printf("certificate %" PRIu64 ": the index names entry %" PRIu64 ", which is not its issue "
+               "entry in the tiles\n", id, reg->leaf);
+    } else {
+        tc_reg_leaf_hash(lh, leaf, len);
+        if (tc_reg_prove_inclusion(&src, reg->leaf, x.cp.size, proof, &plen) != TC_OK ||
+            !tc_reg_verify_inclusion(reg->leaf, x.cp.size, lh, (const uint8_t(*)[TC_REG_HASH])proof,
+                                     plen, x.cp.root)) {
+            printf("certificate %" PRIu64 ": the inclusion proof of entry %" PRIu64 " does not "
+                   "verify: the tiles do not match the checkpoint\n", id, reg->leaf);
+        } else {
+            char kid[17], d[11], hex[65];
+            sodium_bin2hex(kid, sizeof kid, l.kid, 8);
+            sodium_bin2hex(hex, sizeof hex, l.hash, 32);
+            tc_day_format(d, l.day);
+            printf("certificate %" PRIu64 ": register entry %" PRIu64 " of %" PRIu64 " (%s)\n", id,
+                   reg->leaf, x.cp.size, x.cp.origin);
+            printf("  issued under key %s, recorded %s, batch %" PRIu64 "\n", kid, d, l.other);
+            printf("  certificate SHA-256 %s\n", hex);
+            print_hash("  leaf hash ", lh);
+            for (size_t i = 0; i < plen; i++) {
+                char label[32];
+                snprintf(label, sizeof label, "  proof[%zu] ", i);
+                print_hash(label, proof[i]);
+            }
+            printf("inclusion proof verified against the signed checkpoint\n");
+            rc = 0;
+        }
+    }
+    ctx_free(&x);
+    return rc;
+}
+
+/* ---- consistency ----------------------------------------------------------------------------- */
+
+static const char consistency_help[] =
+    "Usage: " PROG " consistency --root ROOT.pub --dir DIR OLD NEW\n"
+    "Verifies two checkpoint files (signed notes) and proves NEW extends OLD (RFC 9162\n"
+    "consistency proof computed from the tiles in DIR, which must reach NEW's size): the\n"
+    "register was only appended to between them. A failure means a rewritten register.\n";
+
+static int cmd_consistency(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse(argc, argv, "consistency", consistency_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (o.argc != 2)
+        return usage_error("consistency", "give two checkpoint files, OLD and NEW");
+    struct ctx x, y;
+    if ((rc = setup(&o, "consistency", o.argv[1], &y)) != 0) {
+        ctx_free(&y);
+        return rc;
+    }
+    if ((rc = setup(&o, "consistency", o.argv[0], &x)) != 0) {
+        ctx_free(&x);
+        ctx_free(&y);
+        return rc;
+    }
+    rc = EXIT_FAILED;
+    uint8_t proof[TC_REG_PROOF_MAX][TC_REG_HASH];
+    size_t plen = 0;
+    struct tc_reg_source src = tc_tile_reader_source(y.tiles);
+    if (strcmp(x.cp.origin, y.cp.origin) != 0) {
+        printf("the checkpoints are of different registers (%s, %s)\n", x.cp.origin, y.cp.origin);
+    } else if (x.cp.size > y.cp.size) {
+        printf("OLD has %" PRIu64 " entries, more than NEW's %" PRIu64 "\n", x.cp.size, y.cp.size);
+    } else if (!tiles_match(&y, "consistency")) {
+        ;
+    } else if ((x.cp.size && tc_reg_prove_consistency(&src, x.cp.size, y.cp.size, proof, &plen) != TC_OK) ||
+               !tc_reg_verify_consistency(x.cp.size, y.cp.size, x.cp.root, y.cp.root,
+                                          (const uint8_t(*)[TC_REG_HASH])proof, plen)) {
+        printf("NOT consistent: the register of %" PRIu64 " entries is not a prefix of the one of "
+               "%" PRIu64 " (it was rewritten)\n", x.cp.size, y.cp.size);
+    } else {
+        for (size_t i = 0; i < plen; i++) {
+            char label[32];
+            snprintf(label, sizeof label, "  proof[%zu] ", i);
+            print_hash(label, proof[i]);
+        }
+        printf("consistent: %" PRIu64 " -> %" PRIu64 " entries, only appended to\n", x.cp.size,
+               y.cp.size);
+        rc = 0;
+    }
+    ctx_free(&x);
+    ctx_free(&y);
+    return rc;
+}
+
+/* ---- audit ----------------------------------------------------------------------------------- */
+
+static const char audit_help[] =
+    "Usage: " PROG " audit --root ROOT.pub --dir DIR [--bundle FILE]\n"
+    "Checks a status bundle (default DIR/bundle.cbor) against the register up to the bundle's\n"
+    "checkpoint: every certificate in its index has its issue entry there with the same hash,\n"
+    "every issued certificate is in the index, and its revocations and supersessions are exactly\n"
+    "the register's. Names the first entry that differs. Exit 1 when they differ.\n";
+
+struct expect {
+    uint64_t id, leaf;
+    uint8_t hash[TC_REG_HASH];
+    int32_t rev_day, sup_day;
+    uint64_t successor;
+    char reason[16];
+    bool revoked, superseded;
+};
+
+static int expect_cmp(const void *a, const void *b)
+{
+    const struct expect *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static struct expect *find(struct expect *v, size_t n, uint64_t id)
+{
+    struct expect key = {.id = id};
+    return bsearch(&key, v, n, sizeof *v, expect_cmp);
+}
+
+static int cmd_audit(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse(argc, argv, "audit", audit_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (o.trust)
+        return usage_error("audit", "audit reads the trust list from the bundle (no --trust-list)");
+    struct ctx x;
+    if ((rc = setup(&o, "audit", NULL, &x)) != 0) {
+        ctx_free(&x);
+        return rc;
+    }
+    /* the bundle's own checkpoint is the one audited: its signature was checked when it loaded */
+    const struct tc_bundle *b = x.bundle;
+    memcpy(&x.cp, &b->checkpoint, sizeof x.cp);
+    tc_tile_reader_close(x.tiles);
+    x.tiles = NULL;
+    rc = EXIT_FAILED;
+    struct expect *v = NULL;
+    size_t n = 0, cap = 0, bad = 0;
+    if (tc_tile_reader_open(o.dir, x.cp.size, &x.tiles) != TC_OK || !tiles_match(&x, "audit") ||
+        !entries_match(&x, "audit"))
+        goto out;
+    /* pass 1: the issue entries */
+    for (uint64_t i = 0; i < x.cp.size; i++) {
+        const uint8_t *leaf;
+        size_t len;
+        struct tc_reg_leaf l;
+        if (tc_tile_reader_leaf(x.tiles, i, &leaf, &len) != TC_OK || tc_reg_leaf_decode(leaf, len, &l) != TC_OK) {
+            printf("register entry %" PRIu64 ": unreadable in %s\n", i, tc_tile_reader_last(x.tiles));
+            goto out;
+        }
+        if (l.kind != TC_REG_ISSUE)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            struct expect *g = realloc(v, cap * sizeof *v);
+            if (!g)
+                goto out;
+            v = g;
+        }
+        memset(&v[n], 0, sizeof v[n]);
+        v[n].id = l.id, v[n].leaf = i;
+        memcpy(v[n].hash, l.hash, TC_REG_HASH);
+        n++;
+    }
+    qsort(v, n, sizeof *v, expect_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (v[i].id == v[i - 1].id) {
+            printf("certificate %" PRIu64 ": issued twice in the register (entries %" PRIu64
+                   " and %" PRIu64 ")\n", v[i].id, v[i - 1].leaf, v[i].leaf);
+            bad++;
+        }
+    /* pass 2: revocations and supersessions, in order */
+    for (uint64_t i = 0; i < x.cp.size; i++) {
+        const uint8_t *leaf;
+        size_t len;
+        struct tc_reg_leaf l;
+        if (tc_tile_reader_leaf(x.tiles, i, &leaf, &len) != TC_OK || tc_reg_leaf_decode(leaf, len, &l) != TC_OK)
+            goto out;
+        if (l.kind != TC_REG_REVOKE && l.kind != TC_REG_SUPERSEDE)
+            continue;
+        struct expect *e = find(v, n, l.id);
+        if (!e) {
+            printf("register entry %" PRIu64 ": %s of certificate %" PRIu64 ", which the register "
+                   "never issued\n", i, tc_reg_kind_name(l.kind), l.id);
+            bad++;
+            continue;
+        }
+        if (l.kind == TC_REG_REVOKE)
+            e->revoked = true, e->rev_day = l.day, snprintf(e->reason, sizeof e->reason, "%s", l.reason);
+        else
+            e->superseded = true, e->sup_day = l.day, e->successor = l.other;
+    }
+    /* the bundle's index against the register */
+    for (size_t i = 0; i < b->n_index; i++) {
+        const struct tc_bundle_registered *r = &b->index[i];
+        struct expect *e = find(v, n, r->id);
+        if (!e) {
+            printf("certificate %" PRIu64 ": in the bundle's index, but the register never issued "
+                   "it\n", r->id);
+            bad++;
+        } else if (e->leaf != r->leaf || memcmp(e->hash, r->hash, TC_BUNDLE_INDEX_HASH_V) != 0) {
+            printf("certificate %" PRIu64 ": the bundle's index says entry %" PRIu64 " and another "
+                   "hash; the register's issue entry is %" PRIu64 "\n", r->id, r->leaf, e->leaf);
+            bad++;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct expect *e = &v[i];
+        if (!tc_bundle_registered(b, e->id)) {
+            printf("certificate %" PRIu64 ": issued in register entry %" PRIu64 ", missing from the "
+                   "bundle's index\n", e->id, e->leaf);
+            bad++;
+        }
+        const struct tc_bundle_revoked *rv = tc_bundle_revoked(b, e->id);
+        if (e->revoked && !rv) {
+            char d[11];
+            tc_day_format(d, e->rev_day);
+            printf("certificate %" PRIu64 ": revoked in the register (%s, %s), but the bundle does "
+                   "not list the revocation\n", e->id, e->reason, d);
+            bad++;
+        } else if (!e->revoked && rv) {
+            printf("certificate %" PRIu64 ": the bundle lists a revocation the register does not "
+                   "hold\n", e->id);
+            bad++;
+        } else if (rv && (rv->day != e->rev_day || strcmp(rv->reason, e->reason) != 0)) {
+            printf("certificate %" PRIu64 ": the bundle's revocation differs from the register's "
+                   "(day or reason)\n", e->id);
+            bad++;
+        }
+        const struct tc_bundle_superseded *sp = tc_bundle_superseded(b, e->id);
+        if (e->superseded != (sp != NULL) ||
+            (sp && (sp->successor != e->successor || sp->day != e->sup_day))) {
+            printf("certificate %" PRIu64 ": the bundle's supersession differs from the "
+                   "register's\n", e->id);
+            bad++;
+        }
+    }
+    for (size_t i = 0; i < b->n_revoked; i++)
+        if (!find(v, n, b->revoked[i].id)) {
+            printf("certificate %" PRIu64 ": the bundle revokes it, but the register never issued "
+                   "it\n", b->revoked[i].id);
+            bad++;
+        }
+    if (bad) {
+        printf("audit FAILED: %zu difference(s) between bundle version %" PRIu64 " and the register "
+               "of %" PRIu64 " entries\n", bad, b->version, x.cp.size);
+    } else {
+        printf("audit passed: bundle version %" PRIu64 " agrees with the register of %" PRIu64
+               " entries (%zu certificates, %zu revoked, %zu superseded)\n", b->version, x.cp.size,
+               n, b->n_revoked, b->n_superseded);
+        rc = 0;
+    }
+out:
+    free(v);
+    ctx_free(&x);
+    return rc;
+}
+
+/* ---- monitor --------------------------------------------------------------------------------- */
+
+static const char monitor_help[] =
+    "Usage: " PROG " monitor --root ROOT.pub --dir DIR --kid HEX [--since N] [--json]\n"
+    "Lists every certificate the register records as issued under key id HEX (16 hex digits, as\n"
+    "titlecert-keys show prints it), from entry N on (default 0), with the day it was recorded\n"
+    "and its hash, and every revocation or supersession of those certificates. An HR department\n"
+    "compares it with its own records: an entry it did not make means its key is used by\n"
+    "someone else. Ends with the entry to continue from (--since) next time.\n";
+
+static int id_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmd_monitor(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse(argc, argv, "monitor", monitor_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    uint8_t kid[8];
+    size_t got = 0;
+    if (!o.kid || strlen(o.kid) != 16 ||
+        sodium_hex2bin(kid, sizeof kid, o.kid, 16, NULL, &got, NULL) != 0 || got != 8)
+        return usage_error("monitor", "--kid takes a key id of 16 hex digits");
+    struct ctx x;
+    if ((rc = setup(&o, "monitor", NULL, &x)) != 0) {
+        ctx_free(&x);
+        return rc;
+    }
+    rc = EXIT_FAILED;
+    if (!tiles_match(&x, "monitor") || !entries_match(&x, "monitor"))
+        goto out;
+    uint64_t *mine = NULL, issued = 0, events = 0;
+    size_t nmine = 0, cap = 0;
+    if (!o.json)
+        printf("register %s, %" PRIu64 " entries; key %s\n", x.cp.origin, x.cp.size, o.kid);
+    /* pass 1: the certificates issued under the key (those before --since too: their later
+     * revocations and supersessions are listed) */
+    for (int pass = 1; pass <= 2; pass++) {
+        for (uint64_t i = pass == 1 ? 0 : o.since; i < x.cp.size; i++) {
+            const uint8_t *leaf;
+            size_t len;
+            struct tc_reg_leaf l;
+            if (tc_tile_reader_leaf(x.tiles, i, &leaf, &len) != TC_OK ||
+                tc_reg_leaf_decode(leaf, len, &l) != TC_OK) {
+                fprintf(stderr, PROG ": monitor: register entry %" PRIu64 ": unreadable in %s\n", i,
+                        tc_tile_reader_last(x.tiles));
+                free(mine);
+                goto out;
+            }
+            bool under = l.kind == TC_REG_ISSUE && memcmp(l.kid, kid, 8) == 0;
+            if (pass == 1) {
+                if (!under)
+                    continue;
+                if (nmine == cap) {
+                    cap = cap ? cap * 2 : 256;
+                    uint64_t *g = realloc(mine, cap * sizeof *g);
+                    if (!g) {
+                        free(mine);
+                        goto out;
+                    }
+                    mine = g;
+                }
+                mine[nmine++] = l.id;
+                continue;
+            }
+            if (!under && !((l.kind == TC_REG_REVOKE || l.kind == TC_REG_SUPERSEDE) &&
+                            bsearch(&l.id, mine, nmine, sizeof *mine, id_cmp)))
+                continue;
+            char d[11], hex[65];
+            tc_day_format(d, l.day);
+            events++;
+            if (l.kind == TC_REG_ISSUE) {
+                issued++;
+                sodium_bin2hex(hex, sizeof hex, l.hash, 32);
+                if (o.json)
+                    printf("{\"entry\":%" PRIu64 ",\"event\":\"issue\",\"certificate\":%" PRIu64
+                           ",\"day\":\"%s\",\"batch\":%" PRIu64 ",\"sha256\":\"%s\"}\n", i, l.id, d,
+                           l.other, hex);
+                else
+                    printf("  entry %-8" PRIu64 " %s  issue      certificate %" PRIu64 "  batch %" PRIu64
+                           "  sha256 %.16s\n", i, d, l.id, l.other, hex);
+            } else if (o.json) {
+                printf("{\"entry\":%" PRIu64 ",\"event\":\"%s\",\"certificate\":%" PRIu64
+                       ",\"day\":\"%s\"}\n", i, tc_reg_kind_name(l.kind), l.id, d);
+            } else {
+                printf("  entry %-8" PRIu64 " %s  %-10s certificate %" PRIu64 "\n", i, d,
+                       tc_reg_kind_name(l.kind), l.id);
+            }
+        }
+        if (pass == 1)
+            qsort(mine, nmine, sizeof *mine, id_cmp);
+    }
+    free(mine);
+    if (!o.json)
+        printf("%" PRIu64 " certificates issued under key %s (%" PRIu64 " events) from entry %" PRIu64
+               "; next time: --since %" PRIu64 "\n", issued, o.kid, events, o.since, x.cp.size);
+    rc = 0;
+out:
+    ctx_free(&x);
+    return rc;
+}
+
+static const struct tc_cli_command commands[] = {
+    {"verify", cmd_verify, "verify the checkpoint and that the tiles give its root"},
+    {"vkey", cmd_vkey, "print the register key as a signed-note verifier key"},
+    {"prove", cmd_prove, "a certificate's register entry and inclusion proof"},
+    {"consistency", cmd_consistency, "prove a newer checkpoint extends an older one"},
+    {"audit", cmd_audit, "check a status bundle against the register"},
+    {"monitor", cmd_monitor, "every entry under a key id, for the key's holder to compare"},
+};
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0)
+        return EXIT_USAGE;
+    return tc_cli_dispatch(PROG, "Checks a titlecert public register (公示, 全程记录) from its static "
+                                 "publication.", commands, sizeof commands / sizeof commands[0],
+                           argc, argv);
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# register.sh - the public register (rule A3) end to end, through the real programs:
+#  - publish writes the 公示 (review-passed and assessment-recognised persons apart), the tiles,
+#    the checkpoint and the bundle; titlecert-register verifies, proves, audits and monitors;
+#  - back-dating: a certificate signed after its key's revocation (or past its term) with an
+#    issued_at before it verifies against the trust list alone, and is not_registered with the
+#    bundle;
+#  - a bundle with an extra index entry or a dropped revocation fails the audit, naming it;
+#  - a flipped byte in a tile makes verification and proofs fail;
+#  - a verifier that accepted a register refuses an older bundle after a restart, and a forked
+#    register (split view) without a consistency proof;
+#  - the verifier serves the checkpoint and inclusion proofs.
+# Prints TAP. usage: register.sh KEYS ISSUER VERIFIER REGISTER DATA_DIR
+set -u
+keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") reg=$(realpath "$4")
+data=$(realpath "$5")
+here=$(dirname "$(realpath "$0")")
+. "$here/tap.sh"
+. "$here/gs_fixture.sh"
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work" || exit 2
+gs_fixture
+R=(--root root.pub --dir pub)
+today=$(TZ=Asia/Shanghai date +%F)
+
+# a second batch with an assessment-recognised person (考核认定), for the 公示
+{ head -1 "$data/samples/gs-results.csv"
+  echo "孙静,620102199101010019,WS-HL,护理学,中级,province,assessment,2026,2026-10-25,2026-11,12620000438000456W,,,,101,甘卫高评〔2026〕5号"
+  echo "周强,620102198901010020,WS-YL,内科学,中级,province,review,2026,2026-10-25,2026-11,12620000438000456W,,,,101,甘卫高评〔2026〕5号"
+} > batch2.csv
+"$issuer" import "${D[@]}" --key ws.key "${T[@]}" --out-dir certs2 --base-url http://127.0.0.1:8080 batch2.csv >/dev/null
+check "publish --batch 2 writes the 公示, tiles, checkpoint and bundle" 0 "$issuer" publish "${D[@]}" \
+  --key ws.key "${T[@]}" --out pub --batch 2
+has "it says what it wrote" out.txt "register: [0-9][0-9]* entries"
+truth "the 公示 in HTML, CSV and JSON" [ -s pub/gongshi-2.html -a -s pub/gongshi-2.csv -a -s pub/gongshi-2.json ]
+has "review-passed persons are listed apart (GS §9(三)7)" pub/gongshi-2.html "评审通过人员（1 人）"
+has "and assessment-recognised persons apart" pub/gongshi-2.html "考核认定人员（1 人）"
+has "with the announcement period" pub/gongshi-2.html "公示期：$today 至"
+has "the JSON names person, unit, title, track and how obtained" pub/gongshi-2.json \
+  '"name":"孙静","unit":"[^"]*","series":"卫生(护理)","specialty":"护理学","level":"中级","title":"主管护师","track":"全省统一职称","scope":"全省范围有效","method":"考核认定"'
+h=$(sha256sum pub/gongshi-2.json | cut -c1-64)
+truth "the JSON's SHA-256 is a publication entry of the register" \
+  [ "$(sqlite3 gs.db "SELECT count(*) FROM register WHERE substr(leaf, 1, 2) = x'8405' AND instr(leaf, x'$h') > 0")" = 1 ]
+truth "the register itself holds no names (no 孙静 in any entry bundle)" sh -c '! grep -rq "孙静" pub/tile'
+check "titlecert-register verify: checkpoint signed by a register key, tiles give its root" 0 "$reg" verify "${R[@]}"
+has "it names the register and its size" out.txt "checkpoint: titlecert.invalid/register/GS, [0-9][0-9]* entries"
+check "prove: a certificate's inclusion proof verifies" 0 "$reg" prove "${R[@]}" "${ids[1]}"
+has "naming its entry" out.txt "register entry 1 of "
+has "and the key it was issued under" out.txt "issued under key [0-9a-f]"
+check "audit: the bundle agrees with the register" 0 "$reg" audit "${R[@]}"
+"$reg" prove "${R[@]}" "${ids[1]}" > prove.txt
+kid=$(grep -o 'issued under key [0-9a-f]*' prove.txt | awk '{print $4}')
+check "monitor --kid lists what was issued under the committee key" 0 "$reg" monitor "${R[@]}" --kid "$kid"
+has "every certificate: 7 issued (4 + conversion + 2)" out.txt "^7 certificates issued under key $kid"
+has "and the supersession of the converted one" out.txt "supersede  *certificate ${ids[0]}"
+check "monitor --since past the end lists nothing new" 0 "$reg" monitor "${R[@]}" --kid "$kid" --since 1000
+has "and says so" out.txt "^0 certificates issued"
+"$reg" vkey "${R[@]}" > vkey.txt
+has "vkey prints a signed-note verifier key" vkey.txt "^titlecert.invalid/register/GS+[0-9a-f]\{8\}+A"
+
+# back-dating: a committee key revoked from 30 days ago signs today, with an issued_at before it
+past=$(date -d "$today -60 days" +%F) void=$(date -d "$today -30 days" +%F)
+"$keys" issuer-create --out thief --name 被盗密钥评委会 --kdf interactive "${P[@]}" >/dev/null
+"$keys" endorse --root root.key --issuer thief.pub --from "$past" --to "$(date -d "$today +1 year" +%F)" \
+  --region 62 --out thief.end "${P[@]}" >/dev/null
+thief_kid=$("$keys" show thief.pub | grep -o '[0-9a-f]\{16\}' | head -1)
+"$keys" revoke --root root.key --kid "$thief_kid" --date "$void" --reason 密钥泄露 --out thief.rev "${P[@]}" >/dev/null
+# a retired key: its term ended 30 days ago
+"$keys" issuer-create --out retired --name 已到期评委会 --kdf interactive "${P[@]}" >/dev/null
+"$keys" endorse --root root.key --issuer retired.pub --from "$(date -d "$today -400 days" +%F)" \
+  --to "$void" --region 62 --out retired.end "${P[@]}" >/dev/null
+"$keys" trust-list --root root.key --version 2 --out trust2.list ws.end thief.end thief.rev retired.end "${P[@]}" >/dev/null
+backdate=$(( $(date -d "$today -31 days" +%s) + 43200 ))
+sed "s/\"committee\": 101/\"committee\": 101, \"issued_at\": $backdate/; s/260001234/260009001/" \
+  "$data/samples/gs-basic.json" > backdated.json
+"$issuer" sign --key thief.key --claims backdated.json --out-dir stolen --base-url http://127.0.0.1:8080 "${P[@]}" >/dev/null 2>&1
+"$issuer" sign --key retired.key --claims backdated.json --out-dir retired --base-url http://127.0.0.1:8080 "${P[@]}" >/dev/null 2>&1
+T2=(--root root.pub --trust-list trust2.list)
+check "publish with trust list v2 (the key events are register entries)" 0 "$issuer" publish "${D[@]}" \
+  --key ws.key "${T2[@]}" --out pub
+check "the hole: against the trust list alone, the back-dated certificate of the revoked key is valid" 0 \
+  "$verifier" verify --root root.pub --trust-list trust2.list "$(cat stolen/260009001.txt)"
+check "with the register (bundle): invalid" 1 "$verifier" verify --root root.pub --bundle pub/bundle.cbor \
+  "$(cat stolen/260009001.txt)"
+has "not_registered (rule A3)" out.txt '"code": *"not_registered"'
+check "a retired key signing with an old issued_at: valid against the trust list alone" 0 \
+  "$verifier" verify --root root.pub --trust-list trust2.list "$(cat retired/260009001.txt)"
+check "and not_registered with the bundle" 1 "$verifier" verify --root root.pub --bundle pub/bundle.cbor \
+  "$(cat retired/260009001.txt)"
+has "not_registered" out.txt '"code": *"not_registered"'
+check "a genuine certificate verifies through the register" 0 "$verifier" verify --root root.pub \
+  --bundle pub/bundle.cbor "$(cat certs/${ids[1]}.txt)"
+has "and the verdict names its register entry" out.txt '"entry": *1'
+
+# consistency between checkpoints; a forked register is not consistent
+cp pub/checkpoint cp-a
+cp -r pub pub-a
+cp gs.db before.db
+"$issuer" revoke "${D[@]}" --reason fraud "${ids[2]}" >/dev/null
+check "publish after a revocation" 0 "$issuer" publish "${D[@]}" --key ws.key "${T2[@]}" --out pub
+check "consistency: the newer checkpoint extends the older" 0 "$reg" consistency "${R[@]}" cp-a pub/checkpoint
+has "it says so" out.txt "^consistent: [0-9]* -> [0-9]* entries"
+check "audit after the revocation passes" 0 "$reg" audit "${R[@]}"
+
+flip() { python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[int(sys.argv[2])]^=1; open(p,'wb').write(b)" "$@"; }
+
+# tampered stores: the bundle and the register disagree; the audit names the entry
+cp gs.db extra.db
+sqlite3 extra.db "INSERT INTO certificates(id, holder, track, level, series, eval_year, obtained, payload, kid, issued_at, reg_leaf) SELECT 269999999, holder, track, level, series, eval_year, obtained, payload, kid, issued_at, 0 FROM certificates LIMIT 1"
+"$issuer" publish --db extra.db --hash-key store.key "${P[@]}" --key ws.key "${T2[@]}" --out pub-extra >/dev/null 2>&1
+check "audit of a bundle whose index lists a certificate the register never issued: fails" 1 \
+  "$reg" audit --root root.pub --dir pub-extra
+has "naming it" out.txt "certificate 269999999: in the bundle's index, but the register never issued it"
+cp gs.db dropped.db
+sqlite3 dropped.db "UPDATE certificates SET status = 'valid', reason = NULL WHERE id = ${ids[2]}"
+"$issuer" publish --db dropped.db --hash-key store.key "${P[@]}" --key ws.key "${T2[@]}" --out pub-dropped >/dev/null 2>&1
+check "the dropped revocation's bundle still verifies for a verifier (its signature is genuine)" 0 \
+  "$verifier" verify --root root.pub --bundle pub-dropped/bundle.cbor "$(cat certs/${ids[1]}.txt)"
+check "but the audit fails" 1 "$reg" audit --root root.pub --dir pub-dropped
+has "naming the revocation it dropped" out.txt "certificate ${ids[2]}: revoked in the register (fraud, $today), but the bundle does not list the revocation"
+
+# a flipped byte in any file of the current checkpoint: verify fails (partial tiles of earlier
+# sizes stay for readers of older checkpoints; they are not the current one's)
+size=$(sed -n 2p pub/checkpoint)
+for t in $(cd pub && find tile -type f | sort); do
+  case "$t" in *.p/*) [ "${t##*.p/}" = "$size" ] || continue ;; esac
+  rm -rf pub-flip && cp -r pub pub-flip
+  flip "pub-flip/$t" 5
+  check "a flipped byte in $t: verify fails" 1 "$reg" verify --root root.pub --dir pub-flip
+done
+rm -rf pub-flip && cp -r pub pub-flip
+flip "pub-flip/tile/entries/000.p/$size" 40
+check "a flipped byte in an entry: prove of a certificate in it fails" 1 "$reg" prove --root root.pub \
+  --dir pub-flip "${ids[0]}"
+check "and audit fails" 1 "$reg" audit --root root.pub --dir pub-flip
+
+# the verifier: endpoints, and rollback and split views refused across restarts
+rm -rf state
+BUNDLE=pub/bundle.cbor start_server --register pub
+truth "the verifier serves the register" [ -n "$server" ]
+curl -s "$U/api/v1/register/checkpoint" > served.cp
+truth "GET /api/v1/register/checkpoint is the published checkpoint" cmp -s served.cp pub/checkpoint
+curl -s "$U/api/v1/register/proof/${ids[1]}" > proof.json
+has "GET /api/v1/register/proof/ID: entry, tree size and proof" proof.json '"entry": *1,.*"tree_size": *[0-9]'
+python3 - "$work/proof.json" > proof-check.txt <<'EOF'
+import base64, hashlib, json, sys
+p = json.load(open(sys.argv[1]))
+h = hashlib.sha256(b"\x00" + base64.b64decode(p["leaf"])).digest()
+i, n = p["entry"], p["tree_size"]
+fn, sn, r = i, n - 1, h
+for s in p["proof"]:
+    s = base64.b64decode(s)
+    if fn & 1 or fn == sn:
+        r = hashlib.sha256(b"\x01" + s + r).digest()
+        while not fn & 1 and fn:
+            fn >>= 1; sn >>= 1
+    else:
+        r = hashlib.sha256(b"\x01" + r + s).digest()
+    fn >>= 1; sn >>= 1
+root = p["checkpoint"].split("\n")[2]
+print("verified" if sn == 0 and base64.b64encode(r).decode() == root else "FAILED")
+EOF
+has "and the proof checks with Python's hashlib against the checkpoint's root (RFC 9162 §2.1.3.2)" proof-check.txt "^verified$"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$U/api/v1/register/proof/260009001")
+truth "proof of an unregistered certificate: 404" [ "$code" = 404 ]
+code=$(curl -s -o /dev/null -w '%{http_code}' "$U/api/v1/register/proof/12ab")
+truth "a malformed id: 400" [ "$code" = 400 ]
+curl -s "$U/metrics" > metrics.txt
+has "/metrics reports the register size" metrics.txt "^titlecert_register_size [0-9]"
+kill "$server"; wait "$server" 2>/dev/null; server=""
+BUNDLE=pub-a/bundle.cbor start_server
+truth "after a restart, the older bundle (smaller register) is refused" [ -z "$server" ]
+has "saying it is older" server.err "older than one this verifier has accepted"
+# a split view: a store copied before the revocation says something else at the same size
+cp before.db split.db
+sqlite3 split.db "UPDATE meta SET value = CAST(value AS INTEGER) + 5 WHERE key = 'bundle_version'"
+"$issuer" revoke --db split.db --hash-key store.key "${P[@]}" --reason error "${ids[3]}" >/dev/null
+"$issuer" publish --db split.db --hash-key store.key "${P[@]}" --key ws.key "${T2[@]}" --out pub-split >/dev/null
+BUNDLE=pub-split/bundle.cbor start_server
+truth "a newer bundle whose register has another root at the accepted size is refused" [ -z "$server" ]
+has "as a split view" server.err "split view"
+# an honest extension whose bundle carries no proof from the accepted size
+cp gs.db fork.db
+sqlite3 fork.db "UPDATE meta SET value = CAST(value AS INTEGER) + 9 WHERE key = 'bundle_version'; DELETE FROM checkpoints"
+"$issuer" revoke --db fork.db --hash-key store.key "${P[@]}" --reason error "${ids[3]}" >/dev/null
+"$issuer" publish --db fork.db --hash-key store.key "${P[@]}" --key ws.key "${T2[@]}" --out pub-fork >/dev/null
+BUNDLE=pub-fork/bundle.cbor start_server
+truth "a newer bundle without a consistency proof from the accepted register is refused" [ -z "$server" ]
+has "saying why and what would help" server.err "no consistency proof.*--register"
+BUNDLE=pub-fork/bundle.cbor start_server --register pub
+truth "with --register DIR of tiles that do not reach its size, still refused" [ -z "$server" ]
+has "saying the tiles give none" server.err "published tiles do not give one"
+BUNDLE=pub-fork/bundle.cbor start_server --register pub-fork
+truth "with its own tiles the proof is computed, and the extension accepted" [ -n "$server" ]
+[ -n "$server" ] && { kill "$server"; wait "$server" 2>/dev/null; server=""; }
+finish
