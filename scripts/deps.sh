@@ -33,6 +33,8 @@ chromium           test   the browser tests of the public page (driven by playwr
 fonts-noto-cjk     test   Chinese text in browser screenshots
 nodejs             test   runs the browser tests (playwright-core from tests/browser/package-lock.json)
 npm                test   installs playwright-core from the lockfile
+golang-go          test   the Go reference signed-note and tlog code cross-checks the register
+golang-golang-x-mod-dev test golang.org/x/mod/sumdb/note and tlog, for that cross-check
 clang              fuzz   the ASan+UBSan build and the libFuzzer targets
 libclang-rt-14-dev fuzz   the sanitizer and libFuzzer runtimes
 '
