@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # titlecert demo on embedded defaults: builds, creates a DEMO key hierarchy, initialises a 甘肃
 # store with sample units and records, issues a batch of committee results (basic-level and
-# province-wide), converts one, revokes one, exports the signed status bundle, shows a QR code and
-# verifies certificates offline (payload, link and image); then serves the verification page on
+# province-wide), converts one, revokes one, publishes the 公示, the public register and the signed
+# status bundle, checks the register (proof, audit, a certificate signed outside it refused, the
+# committee key's entries), shows a QR code and verifies certificates offline (payload, link and
+# image); then serves the verification page on
 # TITLECERT_LISTEN (default 127.0.0.1:8080) until Ctrl-C (TITLECERT_DEMO_NO_SERVE=1 stops before).
 # Everything goes to demo-out/, recreated on each run. The passphrase comes from
 # TITLECERT_DEMO_PASSPHRASE (default below): demo keys only, never for real certificates.
@@ -32,6 +34,7 @@ base=${TITLECERT_BASE_URL:-http://$listen}
 export TITLECERT_DEMO_PASSPHRASE=${TITLECERT_DEMO_PASSPHRASE:-demo-only-not-a-secret}
 P=(--passphrase-env TITLECERT_DEMO_PASSPHRASE)
 keys=build/keys/titlecert-keys issuer=build/issuer/titlecert-issuer verifier=build/verifier/titlecert-verifier
+register=build/register/cli/titlecert-register
 
 rm -rf "$out"
 mkdir -p "$out/keys" "$out/certs"
@@ -72,21 +75,42 @@ first=$(ls "$out/certs" | sed -n 's/\.txt$//p' | sort | head -1)
 third=$(ls "$out/certs" | sed -n 's/\.txt$//p' | sort | sed -n 3p)
 
 echo
-echo "-- 3. conversion (C1), revocation (A2), audit (A3), status bundle --"
+echo "-- 3. conversion (C1), revocation (A2), audit (A3), publication: 公示, register, bundle (A3) --"
 $issuer convert "${D[@]}" --decision 甘职改〔2026〕8号 --committee 100 --key "$out/keys/gs-ws.key" "${T[@]}" \
   --out-dir "$out/certs" --base-url "$base" "$first"
 $issuer revoke "${D[@]}" --reason fraud --blacklist --blacklist-reason 论文造假 "$third"
 $issuer audit verify "${D[@]}"
-$issuer bundle export "${D[@]}" --key "$out/keys/gs-status.key" "${T[@]}" --out "$out/gs.bundle"
+$issuer publish "${D[@]}" --key "$out/keys/gs-status.key" "${T[@]}" --out "$out/pub" --batch 1
+cp "$out/pub/bundle.cbor" "$out/gs.bundle"
+echo
+echo "-- 4. the public register: anyone can check it from the published files (A3) --"
+R=(--root "$out/keys/root.pub" --dir "$out/pub")
+$register verify "${R[@]}"
+second=$(ls "$out/certs" | sed -n 's/\.txt$//p' | sort | sed -n 2p)
+$register prove "${R[@]}" "$second" | sed -n '1,2p;$p'
+$register audit "${R[@]}"
+echo
+echo "A certificate signed with the committee's own key, but outside the store (as a thief with"
+echo "the key, or a retired committee back-dating one, would), is not in the register:"
+$issuer sign --key "$out/keys/gs-ws.key" --claims data/samples/gs-basic.json --out-dir "$out/outside" \
+  --base-url "$base" "${P[@]}" >/dev/null
+if $verifier verify --root "$out/keys/root.pub" --bundle "$out/gs.bundle" "$(cat "$out/outside/260001234.txt")" \
+  > "$out/outside.json"; then
+  echo "an unregistered certificate verified: this must not happen" >&2; exit 1
+fi
+echo "  verdict $(sed -n 's/.*"verdict": *"\([a-z_]*\)".*/\1/p' "$out/outside.json" | head -1), reason $(sed -n 's/.*"code": *"\([a-z_]*\)".*/\1/p' "$out/outside.json" | head -1)"
+echo "The department lists every certificate the register holds under its committee key, to"
+echo "compare with its own records (an entry it did not make would mean its key is misused):"
+kid=$($keys show "$out/keys/gs-ws.pub" | sed -n 's/^public issuer key //p')
+$register monitor "${R[@]}" --kid "$kid"
 echo
 $issuer show --db "$out/gs.db" "$first"
 echo
-second=$(ls "$out/certs" | sed -n 's/\.txt$//p' | sort | sed -n 2p)
 echo "The second certificate, a basic-level title at 临夏州人民医院, with the QR its holder gets:"
 $issuer show --db "$out/gs.db" --qr --base-url "$base" "$second"
 echo
 
-echo "-- 4. verify offline (signature, trust list, key term and scope) --"
+echo "-- 5. verify offline (signature, trust list, key term and scope) --"
 V=(--root "$out/keys/root.pub" --trust-list "$out/keys/trust.list")
 link=$(cat "$out/certs/$second.link")
 echo "from the link:  $($verifier verify "${V[@]}" "$link" | grep -m1 '"verdict"')"
@@ -101,7 +125,7 @@ echo "with the status bundle, at the provincial hospital (not a basic-level unit
 echo "                $($verifier verify --root "$out/keys/root.pub" --bundle "$out/gs.bundle" \
   --unit 12620000438000456W "$link" | grep -m1 '"verdict"')"
 echo
-echo "-- 5. the verifier and its public page --"
+echo "-- 6. the verifier and its public page --"
 for f in $(ls "$out/certs"/*.link | sort); do
   id=$(basename "$f" .link)
   echo "certificate $id: QR $out/certs/$id.png"
@@ -110,8 +134,8 @@ done
 echo
 echo "Open a link above (or $base/ to paste or upload a QR image); try the employer"
 echo "field with 12620000438000456W (甘肃省人民医院, not basic-level) and 12620102438000123H."
-echo "Store: $out/gs.db   bundle: $out/gs.bundle   stop with Ctrl-C"
+echo "Store: $out/gs.db   publication (公示, register, bundle): $out/pub/   stop with Ctrl-C"
 [ "${TITLECERT_DEMO_NO_SERVE:-}" = 1 ] && exit 0
 echo "Serving on http://$listen/ (pid $$; the address is TITLECERT_LISTEN)"
 exec $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen" \
-  --state "$out/state"
+  --state "$out/state" --register "$out/pub"

@@ -27,9 +27,9 @@ check "the programs build" 0 ninja -C copy/_build
 check "meson install --destdir stages the install" 0 meson install -C copy/_build --destdir "$work/stage"
 cp out.txt install.log
 stage=$work/stage$prefix
-for f in bin/titlecert-keys bin/titlecert-issuer bin/titlecert-verifier \
+for f in bin/titlecert-keys bin/titlecert-issuer bin/titlecert-verifier bin/titlecert-register \
          share/man/man1/titlecert-keys.1 share/man/man1/titlecert-issuer.1 \
-         share/man/man1/titlecert-verifier.1 share/titlecert/web/index.html \
+         share/man/man1/titlecert-verifier.1 share/man/man1/titlecert-register.1 share/titlecert/web/index.html \
          share/titlecert/web/app.js share/titlecert/web/style.css share/titlecert/profiles/GS.json \
          share/titlecert/profiles/SX.json share/titlecert/data/divisions_5prov.csv \
          share/titlecert/data/README.md share/titlecert/samples/gs-results.csv \
@@ -80,6 +80,10 @@ check "bundle export" 0 "$B/titlecert-issuer" bundle export "${D[@]}" --key ws.k
 check "verify a certificate with the bundle: valid" 0 "$B/titlecert-verifier" verify --root root.pub \
   --bundle gs.bundle "$(cat "certs/$id.link")"
 has "the verdict is valid" out.txt '"verdict": *"valid"'
+check "publish the register and the 公示 of batch 1" 0 "$B/titlecert-issuer" publish "${D[@]}" --key ws.key \
+  "${T[@]}" --out pub --batch 1
+check "the installed titlecert-register verifies it" 0 "$B/titlecert-register" verify --root root.pub --dir pub
+check "and man renders its page" 0 man -l "$prefix/share/man/man1/titlecert-register.1"
 
 port=""
 for _ in 1 2 3 4 5; do

@@ -13,6 +13,7 @@ const T = {
     checkedAt: '核验时间', operator: '核验服务', statusAt: '状态信息更新于', statusVersion: '状态信息版本',
     holder: '持证人', title: '职称', specialty: '专业', track: '类别', method: '取得方式', obtained: '取得日期',
     tenure: '任职起始', id: '证书编号', issuer: '签发机构', term: '核准期限', scope: '适用范围', unit: '核验单位',
+    register: '公共登记册', registered: (n, size) => `已登记（登记册第 ${n} 条，共 ${size} 条）`,
     employer: '签发时用人单位', anywhere: '全省范围有效（任何单位）', scopeOf: (where, tier) => `限${where}${tier}基层单位`,
     tiers: { province: '省级及以下', prefecture: '市（州）级及以下', county: '县级及以下', township: '乡镇', basic: '' },
     onlyUnit: u => `，仅限本单位（${u}）使用`,
@@ -40,6 +41,7 @@ const T = {
     checkedAt: 'Checked at (time)', operator: 'Service run by', statusAt: 'Status information of', statusVersion: 'Status version',
     holder: 'Holder', title: 'Title', specialty: 'Specialty', track: 'Track', method: 'Obtained by', obtained: 'Obtained',
     tenure: 'Tenure from', id: 'Certificate no.', issuer: 'Issuer', term: 'Approved term', scope: 'Valid at', unit: 'Checked at',
+    register: 'Public register', registered: (n, size) => `registered (entry ${n} of ${size})`,
     employer: 'Employer at issue', anywhere: 'any unit in the province', scopeOf: (where, tier) => `basic-level units of ${where}, ${tier}`,
     tiers: { province: 'province level and below', prefecture: 'prefecture level and below', county: 'county level and below', township: 'township units only', basic: 'as the province defines them' },
     onlyUnit: u => `, only at unit ${u}`,
@@ -176,6 +178,7 @@ function render(res) {
       add(dl, t.issuer, res.issuer.name || res.issuer.key_id);
       if (res.issuer.term_from) add(dl, t.keyTerm, `${res.issuer.term_from} – ${res.issuer.term_to}`);
     }
+    if (res.register) add(dl, t.register, t.registered(res.register.entry, res.register.tree_size));
     const step = (text, done) => {
       const li = document.createElement('li');
       li.textContent = text;

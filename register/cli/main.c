@@ -275,8 +275,10 @@ static int cmd_verify(int argc, char **argv)
         ctx_free(&x);
         return rc;
     }
+    char kid[TC_KID_BYTES * 2 + 1];
+    sodium_bin2hex(kid, sizeof kid, x.key->kid, TC_KID_BYTES);
     printf("checkpoint: %s, %" PRIu64 " entries, signed by %s (key %s)\n", x.cp.origin, x.cp.size,
-           x.key->name, x.cp.origin);
+           x.key->name, kid);
     print_hash("root: ", x.cp.root);
     rc = tiles_match(&x, "verify") && entries_match(&x, "verify") ? 0 : EXIT_FAILED;
     if (!rc)

@@ -93,6 +93,7 @@ test('opening the QR link verifies at once', async () => {
   assert.match(await page.textContent('#details'), /主治医师/);
   assert.match(await page.textContent('#details'), /限甘肃省基层单位使用/);
   assert.match(await page.textContent('#timeline'), /最早可申请换发全省统一职称 2031-11/);
+  assert.match(await page.textContent('#details'), /公共登记册已登记（登记册第 \d+ 条，共 \d+ 条）/, 'A3: registered');
   await page.screenshot({ path: `${SHOTS}/1-link-valid.png`, fullPage: true });
 });
 
