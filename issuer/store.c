@@ -630,8 +630,8 @@ static enum tc_err reg_insert(struct tc_store *s, const struct tc_reg_leaf *l, u
                               &s->reg_add)) != TC_OK)
         return e;
     sqlite3_bind_int64(s->reg_add, 1, (int64_t)s->reg_size);
-    sqlite3_bind_blob(s->reg_add, 2, buf, (int)len, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(s->reg_add, 3, h, TC_REG_HASH, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(s->reg_add, 2, buf, (int)len, SQLITE_STATIC); /* stepped before return */
+    sqlite3_bind_blob(s->reg_add, 3, h, TC_REG_HASH, SQLITE_STATIC);
     if ((e = tc_store_step_done(s, s->reg_add)) != TC_OK)
         return e;
     if (idx)
