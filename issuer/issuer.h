@@ -225,6 +225,73 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
                              const char *origin, uint64_t now, struct tc_export *out);
 void tc_export_free(struct tc_export *x);
 
+/* ---- the holder's e-certificate (pdf.c, rule A4) ------------------------------------------- */
+#define TC_PDF_SEAL_MAX (1u << 20) /* bytes of a seal image */
+#define TC_PDF_REPORT_MAX 64
+struct tc_pdf_cert {
+    const struct tc_claims *c;
+    const char *link;        /* the verification link the QR code holds */
+    const char *base_url;
+    const struct tc_profile *profile;
+    const char *committee;   /* the signing key's endorsed name */
+    const char *organiser;   /* 组建单位: the organiser whose seal it bears */
+    const uint8_t *seal;     /* PNG with transparency, or SVG */
+    size_t seal_len;
+    bool seal_svg;
+    const char *employer_name; /* the employing unit's name, or NULL */
+    const char *font;        /* NULL: the profile's, else Noto Serif CJK SC */
+};
+/* Where each text went: its box and the ink extents of what was drawn in it, in pt. */
+struct tc_pdf_box {
+    char field[24];
+    double x, y, w, h;
+    double ix, iy, iw, ih;
+    double size; /* font size used, pt */
+    int lines;
+};
+struct tc_pdf_report {
+    struct tc_pdf_box box[TC_PDF_REPORT_MAX];
+    size_t n;
+};
+/* A font map and layout context for one thread: fonts are loaded once, not per document. */
+struct tc_pdf_engine;
+struct tc_pdf_engine *tc_pdf_engine_new(void);
+void tc_pdf_engine_free(struct tc_pdf_engine *g);
+/* Writes the one-page A4 PDF of a certificate to path (the caller renames it into place), with
+ * engine g (NULL: a temporary one). TC_ERR_RANGE when some text does not fit even shrunk (why
+ * says which); rep may be NULL. */
+enum tc_err tc_pdf_write(struct tc_pdf_engine *g, const struct tc_pdf_cert *in, const char *path,
+                         struct tc_pdf_report *rep, char *why, size_t why_size);
+/* A seal image must be a PNG with an alpha channel (64..4096 px a side) or an SVG. */
+enum tc_err tc_pdf_seal_check(const uint8_t *img, size_t len, bool *svg, char *why, size_t why_size);
+/* true for a file that starts as a PDF and ends with %%EOF (a finished write) */
+bool tc_pdf_complete(const char *path);
+/* The e-certificates of certificates in the store, DIR/<id>.pdf, on `threads` threads (default
+ * 2). Each certificate's signature is checked against the trust list, whose endorsement names
+ * the committee; its key must have a seal (tc_seal_set). Complete files are kept unless force;
+ * progress() (may be NULL) is called from the caller's thread about five times a second. */
+struct tc_pdf_batch_opts {
+    const char *dir, *base;
+    int threads;
+    bool force;
+    void (*progress)(void *ctx, size_t done, size_t total, double seconds);
+    void *progress_ctx;
+};
+struct tc_pdf_batch_result {
+    size_t written, kept;
+    double seconds;
+    uint64_t failed_id;
+    char why[640];
+};
+enum tc_err tc_pdf_batch(struct tc_store *s, const uint64_t *ids, size_t n,
+                         const struct tc_trust_list *tl, const struct tc_pdf_batch_opts *o,
+                         struct tc_pdf_batch_result *res);
+/* The seal configured for an issuer key (seal set), malloc'd image. TC_ERR_NOT_FOUND without. */
+enum tc_err tc_seal_get(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], char *organiser,
+                        size_t organiser_size, uint8_t **image, size_t *len, bool *svg);
+enum tc_err tc_seal_set(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], const char *organiser,
+                        const uint8_t *image, size_t len, uint64_t now, char *why, size_t why_size);
+
 /* ---- publication (publish.c) ---------------------------------------------------------------- */
 /* Writes the register's tiles and entry bundles up to the size the checkpoint note names, then
  * the checkpoint, under dir (C2SP tlog-tiles). *files counts the files written. */

@@ -252,15 +252,16 @@ out:
 struct opts {
     const char *db, *hash_key, *key, *root, *trust, *out_dir, *base, *penv, *pfile, *out;
     const char *profile, *reason, *date, *until, *bl_reason, *decision, *at, *claims, *origin;
-    long committee, days;
+    const char *organiser, *image, *kid;
+    long committee, days, threads;
     long long batch;
-    bool strict_uscc, blacklist, dry_run, quiet, qr, read_only, reevaluation;
+    bool strict_uscc, blacklist, dry_run, quiet, qr, read_only, reevaluation, pdf, force;
 };
 
 enum {
     O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
-    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_HELP
+    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_PDF, O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_HELP
 };
 
 static int parse_opts(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
@@ -280,7 +281,10 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
         {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
         {"qr", no_argument, 0, O_QR},                {"batch", required_argument, 0, O_BATCH},
         {"reevaluation", no_argument, 0, O_REEVAL}, {"origin", required_argument, 0, O_ORIGIN},
-        {"days", required_argument, 0, O_DAYS},
+        {"days", required_argument, 0, O_DAYS},       {"pdf", no_argument, 0, O_PDF},
+        {"threads", required_argument, 0, O_THREADS}, {"force", no_argument, 0, O_FORCE},
+        {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
+        {"kid", required_argument, 0, O_KID},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
@@ -318,6 +322,16 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
         case O_QR: o->qr = true; break;
         case O_REEVAL: o->reevaluation = true; break;
         case O_ORIGIN: o->origin = optarg; break;
+        case O_PDF: o->pdf = true; break;
+        case O_FORCE: o->force = true; break;
+        case O_ORGANISER: o->organiser = optarg; break;
+        case O_IMAGE: o->image = optarg; break;
+        case O_KID: o->kid = optarg; break;
+        case O_THREADS:
+            o->threads = strtol(optarg, &end, 10);
+            if (*end || o->threads < 1 || o->threads > 16)
+                return usage_error(cmd, "--threads takes 1..16");
+            break;
         case O_DAYS:
             o->days = strtol(optarg, &end, 10);
             if (*end || o->days < 1 || o->days > 60)
@@ -450,6 +464,50 @@ static int write_outputs(const char *dir, const char *base, uint64_t id, const u
 static bool parse_id(const char *s, uint64_t *id);
 static void print_c5(struct tc_store *s, uint64_t id, const struct tc_profile *pr);
 
+static void pdf_progress(void *ctx, size_t done, size_t total, double secs)
+{
+    (void)ctx;
+    if (!isatty(STDERR_FILENO) || total < 2)
+        return;
+    int width = 30, filled = total ? (int)((double)done / (double)total * width) : width;
+    double rate = secs > 0 ? (double)done / secs : 0;
+    fprintf(stderr, "\rPDF %zu/%zu [", done, total);
+    for (int i = 0; i < width; i++)
+        fputc(i < filled ? '#' : ' ', stderr);
+    fprintf(stderr, "] %.0f/s", rate);
+    if (rate > 0 && done < total)
+        fprintf(stderr, ", about %.0f s left  ", (double)(total - done) / rate);
+    else
+        fprintf(stderr, "                  \n");
+    fflush(stderr);
+}
+
+/* The e-certificates (A4) of certificates in the store: DIR/<id>.pdf, on --threads threads. */
+static int render_pdfs(struct tc_store *s, const uint64_t *ids, size_t n, const struct opts *o,
+                       int64_t batch)
+{
+    struct tc_trust_list *tl = load_trust(o);
+    if (!tl)
+        return EXIT_USAGE;
+    struct tc_pdf_batch_opts po = {o->out_dir, o->base, o->threads ? (int)o->threads : 2, o->force,
+                                   pdf_progress, NULL};
+    struct tc_pdf_batch_result res;
+    enum tc_err e = tc_pdf_batch(s, ids, n, tl, &po, &res);
+    tc_trust_list_free(tl);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": e-certificates: %s (%zu written, %zu already complete)\n",
+                res.why[0] ? res.why : tc_strerror(e), res.written, res.kept);
+        fprintf(stderr, "  the rest, once fixed: " PROG " render --db %s --pdf --out-dir %s --base-url %s "
+                        "--root ... --trust-list ... %s%lld\n", o->db, o->out_dir, o->base,
+                batch > 0 ? "--batch " : "", batch > 0 ? (long long)batch : (long long)ids[0]);
+        return e == TC_ERR_NOT_FOUND || e == TC_ERR_RANGE ? EXIT_REFUSED : EXIT_USAGE;
+    }
+    printf("  e-certificates: %s/<id>.pdf, %zu written%s%zu already complete kept (%.1f s, %.1f/s)\n",
+           o->out_dir, res.written, res.kept ? ", " : ", ", res.kept, res.seconds,
+           res.seconds > 0 ? (double)res.written / res.seconds : 0.0);
+    return 0;
+}
+
 /* Writes the output files of certificates already in the store. On the first failure it stops
  * and says which certificates have their files, which do not, and the command that writes the
  * rest: the certificates themselves are issued and stay so. Returns 0 or EXIT_USAGE. */
@@ -483,7 +541,7 @@ static int render_ids(struct tc_store *s, const uint64_t *ids, size_t n, const s
     if (rc == 0) {
         if (n > 1)
             printf("  files: %s/<id>.{txt,link,png,svg} for %zu certificates\n", o->out_dir, n);
-        return 0;
+        return o->pdf ? render_pdfs(s, ids, n, o, batch) : 0;
     }
     fprintf(stderr,
             PROG ": the certificates are issued and stored; the files of %zu of %zu were written "
@@ -500,10 +558,18 @@ static int render_ids(struct tc_store *s, const uint64_t *ids, size_t n, const s
 
 static const char render_help[] =
     "Usage: " PROG " render --db FILE --out-dir DIR --base-url URL (--batch B | CERT_ID...)\n"
+    "                       [--pdf --root ROOT.pub --trust-list FILE [--threads N] [--force]]\n"
     "Writes the output files of certificates already issued, from the store: DIR/<id>.txt\n"
     "(payload), .link, .png and .svg (the QR code). For a batch whose files could not be written\n"
     "at import (a full disk, say), or to render again for another verification address. Reads\n"
-    "the store only (a read-only copy works); files are written to a temporary name and renamed.\n";
+    "the store only (a read-only copy works); files are written to a temporary name and renamed.\n"
+    "  --pdf        also the holder's e-certificate, DIR/<id>.pdf (rule A4): one A4 page with\n"
+    "               the title, scope, conversion path, QR code (as vectors) and the organiser's\n"
+    "               seal (set with '" PROG " seal'); each certificate's signature is checked\n"
+    "               against the trust list, whose endorsement names the committee\n"
+    "  --threads N  PDF rendering threads (default 2), with a progress bar on a terminal\n"
+    "  --force      render PDFs that are already complete again (else they are kept, so an\n"
+    "               interrupted run resumes)\n";
 
 static int cmd_render(int argc, char **argv)
 {
@@ -513,6 +579,9 @@ static int cmd_render(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     if (!o.out_dir || !o.base)
         return usage_error("render", "--out-dir and --base-url are required");
+    if (o.pdf && (!o.root || !o.trust))
+        return usage_error("render", "--pdf needs --root and --trust-list (the committee's name "
+                                     "and the signature are checked before a certificate is rendered)");
     if (!o.batch == !(optind < argc))
         return usage_error("render", "give --batch B or certificate ids, not both");
     struct tc_store *s = NULL;
@@ -797,7 +866,8 @@ static const char import_help[] =
     "Issues a committee's results (docs/CSV.md). The whole file is checked first against the rules\n"
     "(T1, C4, S2/S3, D1, D2, A1, A2 blacklist) and the store; every refusal is listed with its line\n"
     "and rule, and nothing is issued unless there is none. Then all certificates are signed and\n"
-    "stored in one transaction. --out-dir writes each certificate's payload, link, PNG and SVG.\n";
+    "stored in one transaction. --out-dir writes each certificate's payload, link, PNG and SVG;\n"
+    "with --pdf also its e-certificate (as 'render --pdf': --threads, a seal for the key).\n";
 
 static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_issue_request *reqs,
                           size_t n, const char *source, bool show_qr)
@@ -1354,6 +1424,50 @@ static int cmd_bundle(int argc, char **argv)
     return rc;
 }
 
+static const char seal_help[] =
+    "Usage: " PROG " seal --db FILE --hash-key HASH.key --kid HEX --organiser NAME --image FILE\n"
+    "Sets the seal of the organiser (评审委员会组建单位 or HR department, rule A4) that the\n"
+    "e-certificates signed by issuer key HEX (16 hex digits, as 'titlecert-keys show' prints it)\n"
+    "bear over its name: a PNG with transparency (64 to 4096 pixels a side) or an SVG, at most\n"
+    "1 MiB. The image comes from the organiser; setting it is an audited event.\n";
+
+static int cmd_seal(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_opts(argc, argv, "seal", seal_help, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    uint8_t kid[TC_KID_BYTES];
+    size_t got = 0;
+    if (!o.kid || strlen(o.kid) != 16 ||
+        sodium_hex2bin(kid, sizeof kid, o.kid, 16, NULL, &got, NULL) != 0 || got != TC_KID_BYTES)
+        return usage_error("seal", "--kid takes an issuer key id of 16 hex digits");
+    if (!o.organiser || !o.image)
+        return usage_error("seal", "--organiser and --image are required");
+    uint8_t *img = NULL;
+    size_t len = 0;
+    enum tc_err e = tc_keys_read_file(o.image, TC_PDF_SEAL_MAX, &img, &len);
+    if (e != TC_OK)
+        return fail(o.image, e);
+    struct tc_secret *hk;
+    struct tc_store_keys *keys;
+    struct tc_store *s = open_store(&o, &hk, &keys, true);
+    rc = EXIT_USAGE;
+    if (s) {
+        char why[256] = "";
+        e = tc_seal_set(s, kid, o.organiser, img, len, (uint64_t)time(NULL), why, sizeof why);
+        if (e != TC_OK)
+            fprintf(stderr, PROG ": seal: %s: %s\n", o.image, why[0] ? why : tc_store_errmsg(s));
+        else {
+            printf("seal of %s set for issuer key %s (%zu bytes)\n", o.organiser, o.kid, len);
+            rc = 0;
+        }
+        close_store(s, hk, keys);
+    }
+    free(img);
+    return rc;
+}
+
 static const char publish_help[] =
     "Usage: " PROG " publish --db FILE --hash-key HASH.key --key PUBLICATION.key --root ROOT.pub\n"
     "                        --trust-list FILE --out DIR [--batch B [--days N]] [--origin O]\n"
@@ -1453,6 +1567,7 @@ static const struct tc_cli_command commands[] = {
     {"audit", cmd_audit, "audit verify: check the append-only event chain (A3)"},
     {"bundle", cmd_bundle, "bundle export: the signed status bundle for verifiers"},
     {"publish", cmd_publish, "the static publication: 公示, register tiles, checkpoint, bundle (A3)"},
+    {"seal", cmd_seal, "set the organiser's seal an issuer key's e-certificates bear (A4)"},
     {"render", cmd_render, "write the files (payload, link, QR PNG/SVG) of issued certificates"},
     {"migrate", cmd_migrate, "upgrade an older store's schema, after a backup"},
     {"sign", cmd_sign, "sign one certificate from JSON without a store (payload, link, PNG, SVG)"},

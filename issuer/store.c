@@ -108,6 +108,9 @@ static const char *const migrations[] = {
     "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, root BLOB NOT NULL, at INTEGER NOT NULL,"
     "  note TEXT NOT NULL);"
     "ALTER TABLE certificates ADD COLUMN reg_leaf INTEGER;",
+    /* 5: A4 the organiser's seal per issuer key, for the e-certificate */
+    "CREATE TABLE seals(kid BLOB PRIMARY KEY, organiser TEXT NOT NULL, image BLOB NOT NULL,"
+    "  svg INTEGER NOT NULL, at INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -708,6 +711,78 @@ static enum tc_err register_backfill(struct tc_store *s)
     sqlite3_finalize(q);
     sqlite3_finalize(s->reg_add);
     s->reg_add = NULL;
+    return e;
+}
+
+/* ---- seals (A4) ----------------------------------------------------------------------------- */
+
+enum tc_err tc_seal_set(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], const char *organiser,
+                        const uint8_t *image, size_t len, uint64_t now, char *why, size_t why_size)
+{
+    bool svg;
+    enum tc_err e;
+    size_t olen = strlen(organiser);
+    if (olen == 0 || olen > 180 || !tc_text_visible((const uint8_t *)organiser, olen)) {
+        snprintf(why, why_size, "the organiser's name must be 1 to 180 bytes of visible text");
+        return TC_ERR_TEXT;
+    }
+    if ((e = tc_pdf_seal_check(image, len, &svg, why, why_size)) != TC_OK)
+        return e;
+    sqlite3_stmt *q = NULL, *ev = NULL;
+    if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
+        return e;
+    if ((e = tc_store_prepare(s, "INSERT OR REPLACE INTO seals(kid, organiser, image, svg, at) "
+                                 "VALUES(?, ?, ?, ?, ?)", &q)) == TC_OK) {
+        sqlite3_bind_blob(q, 1, kid, TC_KID_BYTES, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, organiser, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(q, 3, image, (int)len, SQLITE_STATIC);
+        sqlite3_bind_int(q, 4, svg);
+        sqlite3_bind_int64(q, 5, (int64_t)now);
+        e = tc_store_step_done(s, q);
+    }
+    char hex[TC_KID_BYTES * 2 + 1], hh[65], detail[200];
+    uint8_t h[32];
+    sodium_bin2hex(hex, sizeof hex, kid, TC_KID_BYTES);
+    crypto_hash_sha256(h, image, len);
+    sodium_bin2hex(hh, sizeof hh, h, 32);
+    snprintf(detail, sizeof detail, "{\"kid\":\"%s\",\"%s_sha256\":\"%s\"}", hex, svg ? "svg" : "png", hh);
+    if (e == TC_OK)
+        e = tc_store_event(s, &ev, (int64_t)now, "seal_set", 0, detail);
+    if (e == TC_OK)
+        e = tc_store_exec(s, "COMMIT");
+    if (e != TC_OK) {
+        tc_store_exec(s, "ROLLBACK");
+        tc_store_reload_head(s);
+    }
+    sqlite3_finalize(q);
+    sqlite3_finalize(ev);
+    return e;
+}
+
+enum tc_err tc_seal_get(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], char *organiser,
+                        size_t organiser_size, uint8_t **image, size_t *len, bool *svg)
+{
+    sqlite3_stmt *q;
+    *image = NULL, *len = 0;
+    enum tc_err e = tc_store_prepare(s, "SELECT organiser, image, svg FROM seals WHERE kid = ?", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_blob(q, 1, kid, TC_KID_BYTES, SQLITE_STATIC);
+    e = TC_ERR_NOT_FOUND;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        snprintf(organiser, organiser_size, "%s", (const char *)sqlite3_column_text(q, 0));
+        int n = sqlite3_column_bytes(q, 1);
+        *image = malloc(n > 0 ? (size_t)n : 1);
+        if (*image) {
+            memcpy(*image, sqlite3_column_blob(q, 1), (size_t)n);
+            *len = (size_t)n;
+            *svg = sqlite3_column_int(q, 2) != 0;
+            e = TC_OK;
+        } else {
+            e = TC_ERR_NOMEM;
+        }
+    }
+    sqlite3_finalize(q);
     return e;
 }
 

@@ -116,6 +116,19 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
         BAD("operator");
     snprintf(p->operator_zh, sizeof p->operator_zh, "%s", op_zh ? op_zh : "");
     snprintf(p->operator_en, sizeof p->operator_en, "%s", op_en ? op_en : "");
+    /* A4: the e-certificate's own wording and font, when the province names them */
+    const char *ct = json_string_value(json_object_get(o, "certificate_title"));
+    if (json_object_get(o, "certificate_title") &&
+        (!ct || !*ct || strlen(ct) >= sizeof p->certificate_title ||
+         !tc_text_safe((const uint8_t *)ct, strlen(ct))))
+        BAD("certificate_title");
+    snprintf(p->certificate_title, sizeof p->certificate_title, "%s", ct ? ct : "");
+    const char *cf = json_string_value(json_object_get(o, "certificate_font"));
+    if (json_object_get(o, "certificate_font") &&
+        (!cf || !*cf || strlen(cf) >= sizeof p->certificate_font ||
+         !tc_text_safe((const uint8_t *)cf, strlen(cf))))
+        BAD("certificate_font");
+    snprintf(p->certificate_font, sizeof p->certificate_font, "%s", cf ? cf : "");
 
     if ((e = parse_basic_level(p, json_object_get(o, "basic_level"), why)) != TC_OK)
         goto out;

@@ -23,7 +23,12 @@ libpng-dev         build  QR code images (PNG) and PNG uploads
 libjpeg-dev        build  JPEG uploads (phone photos of a QR code)
 libzbar-dev        build  reading QR codes from uploaded images
 libcsv-dev         build  CSV imports of results, units and records
+libcairo2-dev      build  the e-certificate PDF (cairo PDF surface: vectors, font subsets)
+libpango1.0-dev    build  text layout and font fallback for the e-certificate
+librsvg2-dev       build  SVG seal images on the e-certificate
+fonts-arphic-uming build  the e-certificate typeface (AR PL UMing, a Ming face; TrueType subsets small)
 zbar-tools         test   zbarimg reads the QR codes the issuer writes
+poppler-utils      test   pdftotext, pdffonts, pdfinfo, pdftoppm check the e-certificates
 sqlite3            test   the crash test inspects the store
 curl               test   the HTTP tests talk to the verifier
 openssl            test   a self-signed certificate for the nginx deployment test

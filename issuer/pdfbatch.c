@@ -1,0 +1,250 @@
+/*
+ * pdfbatch.c - renders the e-certificates (A4) of many certificates on worker threads: the store
+ * is read first, on the caller's thread (certificates, each signing key's endorsed name, the
+ * organiser's seal, the employer's name), then N threads, each with its own font map, write
+ * DIR/<id>.pdf. Every file is written to a temporary name and renamed; a file that is already
+ * complete is kept (an interrupted run resumes), unless asked to render again.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "issuer.h"
+#include "issuer_internal.h"
+
+struct seal {
+    uint8_t kid[TC_KID_BYTES];
+    char organiser[192];
+    uint8_t *img;
+    size_t len;
+    bool svg;
+};
+
+struct job {
+    struct tc_claims c;
+    char link[TC_LINK_MAX + 1];
+    char employer[192];
+    const char *committee;
+    const struct seal *seal;
+};
+
+struct run {
+    struct job *jobs;
+    size_t n;
+    const char *dir, *base;
+    const struct tc_profile *profile;
+    atomic_size_t next, done;
+    pthread_mutex_t lock;
+    enum tc_err err;
+    uint64_t failed_id;
+    char why[4700];
+};
+
+static void *worker(void *arg)
+{
+    struct run *r = arg;
+    struct tc_pdf_engine *g = tc_pdf_engine_new();
+    char path[4096], tmp[4200], why[4700];
+    for (;;) {
+        size_t i = atomic_fetch_add(&r->next, 1);
+        if (i >= r->n || !g)
+            break;
+        pthread_mutex_lock(&r->lock);
+        bool stop = r->err != TC_OK;
+        pthread_mutex_unlock(&r->lock);
+        if (stop)
+            break;
+        const struct job *j = &r->jobs[i];
+        struct tc_pdf_cert in = {&j->c, j->link, r->base, r->profile, j->committee,
+                                 j->seal->organiser, j->seal->img, j->seal->len, j->seal->svg,
+                                 j->employer[0] ? j->employer : NULL, NULL};
+        snprintf(path, sizeof path, "%s/%llu.pdf", r->dir, (unsigned long long)j->c.id);
+        snprintf(tmp, sizeof tmp, "%s.tmp%ld-%zu", path, (long)getpid(), i);
+        enum tc_err e = tc_pdf_write(g, &in, tmp, NULL, why, sizeof why);
+        if (e == TC_OK && rename(tmp, path) != 0) {
+            snprintf(why, sizeof why, "%s: %s", path, strerror(errno));
+            unlink(tmp);
+            e = TC_ERR_IO;
+        }
+        if (e != TC_OK) {
+            pthread_mutex_lock(&r->lock);
+            if (r->err == TC_OK) {
+                r->err = e;
+                r->failed_id = j->c.id;
+                snprintf(r->why, sizeof r->why, "%s", why);
+            }
+            pthread_mutex_unlock(&r->lock);
+            break;
+        }
+        atomic_fetch_add(&r->done, 1);
+    }
+    tc_pdf_engine_free(g);
+    return NULL;
+}
+
+/* removes temporary files a killed run left behind (names end in .pdf.tmp<pid>-<n>) */
+static void clean_temporaries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[4096];
+    if (!d)
+        return;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".pdf.tmp")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+}
+
+static double seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+enum tc_err tc_pdf_batch(struct tc_store *s, const uint64_t *ids, size_t n,
+                         const struct tc_trust_list *tl, const struct tc_pdf_batch_opts *o,
+                         struct tc_pdf_batch_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.dir = o->dir, r.base = o->base, r.profile = tc_store_profile(s);
+    r.jobs = calloc(n ? n : 1, sizeof *r.jobs);
+    struct seal *seals = NULL;
+    size_t nseals = 0;
+    sqlite3_stmt *unit = NULL;
+    enum tc_err e = r.jobs ? TC_OK : TC_ERR_NOMEM;
+    if (e == TC_OK && mkdir(o->dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(res->why, sizeof res->why, "%.500s: %s", o->dir, strerror(errno));
+        e = TC_ERR_IO;
+    }
+    if (e == TC_OK)
+        e = tc_store_prepare(s, "SELECT name FROM units WHERE uscc = ? ORDER BY valid_from DESC LIMIT 1", &unit);
+    for (size_t i = 0; e == TC_OK && i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%llu.pdf", o->dir, (unsigned long long)ids[i]);
+        if (!o->force && tc_pdf_complete(path)) {
+            res->kept++;
+            continue;
+        }
+        struct tc_cert_row row;
+        struct tc_cert cert;
+        if ((e = tc_cert_get(s, ids[i], &row)) != TC_OK ||
+            (e = tc_cert_decode(row.payload, row.payload_len, &cert, NULL)) != TC_OK) {
+            res->failed_id = ids[i];
+            snprintf(res->why, sizeof res->why, "certificate %llu: %s", (unsigned long long)ids[i],
+                     tc_strerror(e));
+            break;
+        }
+        /* what is rendered is what verifies: the signature and the key's endorsement */
+        const struct tc_endorsement *en = tc_trust_find(tl, cert.kid);
+        if (!en || tc_cert_verify_sig(&cert, en->pk) != TC_OK) {
+            res->failed_id = ids[i];
+            snprintf(res->why, sizeof res->why, "certificate %llu: its key is not in the trust list, "
+                     "or its signature does not verify", (unsigned long long)ids[i]);
+            e = TC_ERR_UNKNOWN_KEY_ID;
+            break;
+        }
+        struct job *j = &r.jobs[r.n];
+        j->c = cert.claims;
+        j->committee = en->name;
+        char text[TC_TEXT_MAX + 1];
+        if ((e = tc_text_encode(text, sizeof text, row.payload, row.payload_len)) != TC_OK ||
+            (e = tc_link_make(j->link, sizeof j->link, o->base, text)) != TC_OK)
+            break;
+        sqlite3_bind_text(unit, 1, cert.claims.employer, -1, SQLITE_STATIC);
+        if (sqlite3_step(unit) == SQLITE_ROW)
+            snprintf(j->employer, sizeof j->employer, "%s", (const char *)sqlite3_column_text(unit, 0));
+        sqlite3_reset(unit);
+        size_t k = 0;
+        while (k < nseals && memcmp(seals[k].kid, cert.kid, TC_KID_BYTES) != 0)
+            k++;
+        if (k == nseals) {
+            struct seal *g = realloc(seals, (nseals + 1) * sizeof *seals);
+            if (!g) {
+                e = TC_ERR_NOMEM;
+                break;
+            }
+            seals = g;
+            memset(&seals[k], 0, sizeof seals[k]);
+            memcpy(seals[k].kid, cert.kid, TC_KID_BYTES);
+            nseals++;
+            e = tc_seal_get(s, cert.kid, seals[k].organiser, sizeof seals[k].organiser,
+                            &seals[k].img, &seals[k].len, &seals[k].svg);
+            if (e == TC_ERR_NOT_FOUND) {
+                char kid[TC_KID_BYTES * 2 + 1];
+                for (int b = 0; b < TC_KID_BYTES; b++)
+                    snprintf(kid + 2 * b, 3, "%02x", cert.kid[b]);
+                res->failed_id = ids[i];
+                snprintf(res->why, sizeof res->why, "no seal for key %s (%s): an e-certificate is "
+                         "sealed by the organiser (A4); set one with: titlecert-issuer seal --kid %s "
+                         "--organiser NAME --image SEAL.png|.svg", kid, en->name, kid);
+                break;
+            }
+            if (e != TC_OK)
+                break;
+        }
+        j->seal = &seals[k];
+        r.n++;
+    }
+    sqlite3_finalize(unit);
+    if (e == TC_OK && r.n) {
+        clean_temporaries(o->dir);
+        pthread_mutex_init(&r.lock, NULL);
+        int threads = o->threads > 0 ? o->threads : 2;
+        pthread_t th[16];
+        if (threads > 16)
+            threads = 16;
+        int started = 0;
+        double t0 = seconds(), last = 0;
+        for (; started < threads; started++)
+            if (pthread_create(&th[started], NULL, worker, &r) != 0)
+                break;
+        if (!started)
+            e = TC_ERR_NOMEM;
+        /* progress, on the caller's thread */
+        while (started && atomic_load(&r.done) < r.n) {
+            pthread_mutex_lock(&r.lock);
+            bool stop = r.err != TC_OK;
+            pthread_mutex_unlock(&r.lock);
+            if (stop)
+                break;
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            double t = seconds();
+            if (o->progress && t - last >= 0.2) {
+                o->progress(o->progress_ctx, atomic_load(&r.done), r.n, t - t0);
+                last = t;
+            }
+        }
+        for (int i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+        if (o->progress)
+            o->progress(o->progress_ctx, atomic_load(&r.done), r.n, seconds() - t0);
+        res->seconds = seconds() - t0;
+        pthread_mutex_destroy(&r.lock);
+        if (r.err != TC_OK) {
+            e = r.err;
+            res->failed_id = r.failed_id;
+            snprintf(res->why, sizeof res->why, "certificate %llu: %.600s",
+                     (unsigned long long)r.failed_id, r.why);
+        }
+    }
+    res->written = atomic_load(&r.done);
+    for (size_t k = 0; k < nseals; k++)
+        free(seals[k].img);
+    free(seals);
+    free(r.jobs);
+    return e;
+}

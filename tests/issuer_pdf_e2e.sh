@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# issuer_pdf_e2e.sh - the holder's e-certificate (rule A4) end to end, checked with tools titlecert
+# did not write (poppler's pdftotext, pdffonts, pdfinfo, pdftoppm; zbar's zbarimg):
+#  - render --pdf refuses a key without the organiser's seal, naming the command that sets one;
+#  - every field is in the PDF's text, in Chinese; the CJK font is embedded as a subset; the
+#    metadata names the document, the organiser and the certificate number;
+#  - page 1 rendered at 150 dpi: zbarimg reads the QR code and titlecert-verifier says valid (and
+#    not_valid_here at the provincial hospital for a basic-level title); a converted certificate
+#    is valid and its predecessor superseded;
+#  - an interrupted run resumes: complete files are kept, a truncated one and stale temporary
+#    files are replaced.
+# Prints TAP. usage: issuer_pdf_e2e.sh KEYS ISSUER VERIFIER DATA_DIR [PNG_DIR]
+set -u
+keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") data=$(realpath "$4")
+shots=${5:-}
+here=$(dirname "$(realpath "$0")")
+. "$here/tap.sh"
+. "$here/gs_fixture.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 2
+gs_fixture
+succ=$(sqlite3 gs.db "SELECT successor FROM certificates WHERE id = ${ids[0]}")
+kid=$("$keys" show ws.pub | sed -n 's/^public issuer key //p')
+B=http://127.0.0.1:8080
+R=(render --db gs.db --pdf "${T[@]}" --out-dir pdf --base-url "$B")
+
+check "render --pdf without a seal for the key is refused" 1 "$issuer" "${R[@]}" --batch 1
+has "naming the command that sets one (A4: the organiser seals it)" err.txt "titlecert-issuer seal --kid $kid"
+check "seal sets the organiser's seal for the committee key" 0 "$issuer" seal "${D[@]}" --kid "$kid" \
+  --organiser 甘肃省卫生健康委员会 --image "$data/samples/demo-seal.svg"
+printf 'not an image' > bad.png
+check "a seal that is no image is refused" 2 "$issuer" seal "${D[@]}" --kid "$kid" --organiser X --image bad.png
+check "render --pdf --batch 1 writes the four e-certificates" 0 "$issuer" "${R[@]}" --batch 1
+has "saying how many and how fast" out.txt "e-certificates: pdf/<id>.pdf, 4 written"
+check "and the converted one's" 0 "$issuer" "${R[@]}" "$succ"
+
+pdftotext "pdf/${ids[1]}.pdf" ma.txt
+for want in 专业技术职务任职资格电子证书 甘肃省人力资源和社会保障厅统一监制 马明 '\*\*\*\*\*\*\*\*\*\*\*\*\*\*0024' \
+    '卫生(医疗)' 外科学 主治医师（中级） 基层职称 '评审，评审年度 2026' '2026-10-20，任职起始 2026-11' \
+    临夏州人民医院 '甘肃省卫生系列高级职称评审委员会（备案号 101）' "${ids[1]}" 限甘肃省基层单位使用有效 \
+    '最早 2031-11 可申请换发全省统一职称' '累计聘满 60 个月' '每年继续教育 90 学时' 年度考核合格 \
+    甘肃省卫生健康委员会 "$B/v" 用手机相机扫描二维码; do
+  has "pdftotext shows: $want" ma.txt "$want"
+done
+has "the date of issue in Chinese" ma.txt "$(TZ=Asia/Shanghai date +%Y年%-m月%-d日)"
+pdftotext "pdf/$succ.pdf" succ.txt
+has "a converted certificate shows its predecessor and carried tenure" succ.txt "基层职称证书 ${ids[0]}，任职年限自 2020-07 起连续计算"
+has "and is province-wide" succ.txt 全省范围有效
+pdffonts "pdf/${ids[1]}.pdf" > fonts.txt
+has "pdffonts: the CJK font is embedded as a subset, with a Unicode map" fonts.txt "UMingCN .* yes yes yes"
+truth "and no font is left unembedded" sh -c "! awk 'NR > 2 && \$(NF-4) != \"yes\"' fonts.txt | grep -q ."
+pdfinfo "pdf/${ids[1]}.pdf" > info.txt
+has "pdfinfo: the title names the document and the number" info.txt "^Title: *专业技术职务任职资格电子证书 ${ids[1]}"
+has "the author is the organiser" info.txt "^Author: *甘肃省卫生健康委员会"
+has "the keywords carry the certificate number" info.txt "^Keywords: *证书编号 ${ids[1]}"
+has "one A4 page" info.txt "^Page size: *595.28 x 841.89 pts (A4)"
+size=$(stat -c %s "pdf/${ids[1]}.pdf")
+truth "the file is small: $size bytes (goal <= 80 KB)" [ "$size" -le 81920 ]
+
+# page 1 at 150 dpi: the QR decodes and verifies
+for id in "${ids[1]}" "$succ" "${ids[0]}"; do
+  pdftoppm -r 150 -png -singlefile "pdf/$id.pdf" "page-$id"
+  zbarimg --raw -q "page-$id.png" > "qr-$id.txt" 2>/dev/null
+  truth "zbarimg reads the QR code on the rendered page of $id" grep -qi "^$B/v#TC1:" "qr-$id.txt"
+done
+[ -n "$shots" ] && mkdir -p "$shots" && cp page-*.png "$shots/" 2>/dev/null
+check "titlecert-verifier: the basic-level title from the PDF is valid" 0 "$verifier" verify --root root.pub \
+  --bundle v1.bundle "$(cat "qr-${ids[1]}.txt")"
+has "valid" out.txt '"verdict": *"valid"'
+check "and not_valid_here at the provincial hospital" 1 "$verifier" verify --root root.pub --bundle v1.bundle \
+  --unit 12620000438000456W "$(cat "qr-${ids[1]}.txt")"
+has "not_valid_here" out.txt '"verdict": *"not_valid_here"'
+check "the converted certificate from its PDF is valid" 0 "$verifier" verify --root root.pub --bundle v1.bundle \
+  --unit 12620000438000456W "$(cat "qr-$succ.txt")"
+check "its predecessor's PDF now says superseded" 1 "$verifier" verify --root root.pub --bundle v1.bundle \
+  "$(cat "qr-${ids[0]}.txt")"
+has "superseded, naming the successor" out.txt '"verdict": *"superseded"'
+
+# resume: a complete file is kept, a truncated one and leftovers replaced
+touch -d '2020-01-01' "pdf/${ids[2]}.pdf"
+head -c 1000 "pdf/${ids[3]}.pdf" > t && mv t "pdf/${ids[3]}.pdf"
+printf 'partial' > "pdf/${ids[1]}.pdf.tmp999-0"
+check "render --pdf again after an interruption" 0 "$issuer" "${R[@]}" --batch 1 --threads 1
+has "keeps the complete files" out.txt "1 written, 3 already complete kept"
+truth "the complete file is untouched" [ "$(stat -c %Y "pdf/${ids[2]}.pdf")" = "$(date -d 2020-01-01 +%s)" ]
+truth "the truncated one is whole again" sh -c "tail -c 10 pdf/${ids[3]}.pdf | grep -q '%%EOF'"
+truth "no temporary file is left" sh -c '! ls pdf | grep -q tmp'
+check "--force renders them all again" 0 "$issuer" "${R[@]}" --batch 1 --force
+has "four written" out.txt "4 written"
+finish
