@@ -80,6 +80,15 @@ $issuer convert "${D[@]}" --decision 甘职改〔2026〕8号 --committee 100 --k
   --out-dir "$out/certs" --base-url "$base" "$first"
 $issuer revoke "${D[@]}" --reason fraud --blacklist --blacklist-reason 论文造假 "$third"
 $issuer audit verify "${D[@]}"
+echo
+echo "The e-certificates (A4): the committee's organiser seals them. The demo's seal is an"
+echo "illustration marked 示例 (data/samples/demo-seal.svg), never a real one:"
+ws_kid=$($keys show "$out/keys/gs-ws.pub" | sed -n 's/^public issuer key //p')
+$issuer seal "${D[@]}" --kid "$ws_kid" --organiser 甘肃省卫生健康委员会（示例） --image data/samples/demo-seal.svg
+$issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" --batch 1
+converted=$($issuer show --db "$out/gs.db" "$first" | sed -n 's/.*新证书 \([0-9]*\).*/\1/p' | head -1)
+$issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" "$converted" |
+  grep e-certificates
 $issuer publish "${D[@]}" --key "$out/keys/gs-status.key" "${T[@]}" --out "$out/pub" --batch 1
 cp "$out/pub/bundle.cbor" "$out/gs.bundle"
 echo
@@ -128,7 +137,7 @@ echo
 echo "-- 6. the verifier and its public page --"
 for f in $(ls "$out/certs"/*.link | sort); do
   id=$(basename "$f" .link)
-  echo "certificate $id: QR $out/certs/$id.png"
+  echo "certificate $id: QR $out/certs/$id.png, e-certificate $out/certs/$id.pdf"
   echo "  $(cat "$f")"
 done
 echo
