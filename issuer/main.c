@@ -20,6 +20,7 @@
 #include "issuer.h"
 #include "issuer_internal.h"
 #include "keys.h"
+#include "register.h"
 #include "titlecert_config.h"
 
 #define PROG "titlecert-issuer"
@@ -1478,7 +1479,9 @@ static const char publish_help[] =
     "                                   the announcement period; the JSON's hash is logged\n"
     "  DIR/tile/...                     the register in the C2SP tlog-tiles layout\n"
     "  DIR/bundle.cbor                  the signed status bundle (as 'bundle export')\n"
-    "  DIR/checkpoint                   the register's signed checkpoint, written last\n"
+    "  DIR/checkpoint                   the register's signed checkpoint\n"
+    "  DIR/head                         what replicas poll (serve --source): the bundle's\n"
+    "                                   version, SHA-256 and size, and the checkpoint; last\n"
     "  --days N     announcement period in working days (default 5)\n"
     "  --origin O   the register's name, fixed by the first export\n"
     "Existing full tiles are kept; each file is written to a temporary name and renamed.\n";
@@ -1540,6 +1543,22 @@ static int cmd_publish(int argc, char **argv)
         fprintf(stderr, PROG ": publish: register files in %s: %s%s%s %s\n", o.out, tc_strerror(e),
                 err ? ": " : "", err ? strerror(err) : "", tc_store_errmsg(s));
         goto out;
+    }
+    /* the head replicas poll (serve --source): version, hash and size of the bundle, and the
+     * checkpoint; written last, so a replica that sees it finds everything it names */
+    {
+        uint8_t h[32];
+        char hex[65], head[TC_REG_NOTE_MAX + 256], hp[4096];
+        crypto_hash_sha256(h, x.bundle, x.len);
+        sodium_bin2hex(hex, sizeof hex, h, 32);
+        int hl = snprintf(head, sizeof head, "titlecert-head 1\nversion %llu\nsha256 %s\nbytes %zu\n\n%s",
+                          (unsigned long long)x.version, hex, x.len, x.checkpoint);
+        snprintf(hp, sizeof hp, "%s/head", o.out);
+        if (hl < 0 || (size_t)hl >= sizeof head ||
+            (e = tc_keys_write_file(hp, (const uint8_t *)head, (size_t)hl, 0644, true)) != TC_OK) {
+            fail(hp, e != TC_OK ? e : TC_ERR_BUFFER);
+            goto out;
+        }
     }
     printf("register: %llu entries, %llu files written: %s/tile, %s/checkpoint\n",
            (unsigned long long)x.register_size, (unsigned long long)files, o.out, o.out);

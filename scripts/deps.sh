@@ -21,6 +21,7 @@ libcbor-dev        build  CBOR encoding and decoding of certificates and bundles
 libjansson-dev     build  JSON for the API, profiles and verdicts
 libpng-dev         build  QR code images (PNG) and PNG uploads
 libjpeg-dev        build  JPEG uploads (phone photos of a QR code)
+libcurl4-openssl-dev build the verifier following a publication over HTTP (serve --source)
 libzbar-dev        build  reading QR codes from uploaded images
 libcsv-dev         build  CSV imports of results, units and records
 libcairo2-dev      build  the e-certificate PDF (cairo PDF surface: vectors, font subsets)

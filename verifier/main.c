@@ -208,8 +208,11 @@ out:
     return rc;
 }
 
+static double poll_interval = 2;
+
 static const char serve_help[] =
-    "Usage: " PROG " serve --bundle FILE --root ROOT.pub [--listen 127.0.0.1:8080] [--web DIR]\n"
+    "Usage: " PROG " serve (--bundle FILE | --source URL [--poll SECONDS]) --root ROOT.pub\n"
+    "                        [--listen 127.0.0.1:8080] [--web DIR]\n"
     "                        [--state DIR] [--min-trust-list N] [--max-age SECONDS] [--stale-ok]\n"
     "                        [--register DIR] [--threads N] [--access-log FILE] [limits]\n"
     "Serves the JSON API and the public verification page:\n"
@@ -221,6 +224,12 @@ static const char serve_help[] =
     "                                     (needs --register)\n"
     "  GET  /healthz  /metrics    health (503 when stale) and Prometheus metrics\n"
     "  GET  /  /v                 the page (a QR link opens /v#TC1:...)\n"
+    "--source URL follows a publication (titlecert-issuer publish's directory on any static\n"
+    "web server or CDN): URL/head is polled every --poll seconds (default 2) with a conditional\n"
+    "request; a newer bundle is fetched, checked against the head and then as any bundle, and\n"
+    "kept in the state directory (a restart with the source down serves it, never an older\n"
+    "one). A head offering an older bundle is refused. Failures keep the bundle in use; they\n"
+    "count in /metrics, and /healthz turns 503 only when the bundle passes its maximum age.\n"
     "The bundle is reloaded on SIGHUP and when its file changes; one that does not verify or is\n"
     "not newer is refused and the old one kept. The highest bundle and trust-list versions\n"
     "accepted are kept in --state DIR (default $STATE_DIRECTORY, else /var/lib/titlecert-verifier\n"
@@ -296,6 +305,7 @@ static int serve_options(int argc, char **argv, struct tc_server_config *cfg_out
         {"idle-timeout", required_argument, 0, 3},     {"trusted-proxy", required_argument, 0, 4},
         {"image-threads", required_argument, 0, 5},    {"image-queue", required_argument, 0, 6},
         {"image-memory", required_argument, 0, 7},     {"image-timeout", required_argument, 0, 8},
+        {"source", required_argument, 0, 9},           {"poll", required_argument, 0, 10},
         {0, 0, 0, 0}};
     unsigned char proxy_bin[sizeof(struct in6_addr)];
     static char state_buf[4096];
@@ -362,6 +372,12 @@ static int serve_options(int argc, char **argv, struct tc_server_config *cfg_out
         case 's': cfg.state_dir = optarg; break;
         case 'S': cfg.stale_ok = true; break;
         case 'R': cfg.register_dir = optarg; break;
+        case 9: cfg.source_url = optarg; break;
+        case 10:
+            poll_interval = strtod(optarg, &end);
+            if (*end || !(poll_interval >= 0.2 && poll_interval <= 3600))
+                return usage_error("serve", "--poll takes seconds between 0.2 and 3600");
+            break;
         case 'M':
             cfg.min_trust_list = strtoull(optarg, &end, 10);
             if (*end || !*optarg)
@@ -376,20 +392,36 @@ static int serve_options(int argc, char **argv, struct tc_server_config *cfg_out
         default: return usage_error("serve", "unknown option");
         }
     }
-    if (!cfg.bundle_path || !root)
-        return usage_error("serve", "--bundle and --root are required");
+    if (!root || !cfg.bundle_path == !cfg.source_url)
+        return usage_error("serve", "--root and one of --bundle FILE or --source URL are required");
     if (!cfg.state_dir && !(cfg.state_dir = tc_state_default_dir(state_buf, sizeof state_buf)))
         return usage_error("serve", "no state directory: give --state DIR");
+    if (cfg.source_url) { /* the last bundle fetched is kept beside the state */
+        static char cache[4200];
+        snprintf(cache, sizeof cache, "%s/source.bundle", cfg.state_dir);
+        cfg.bundle_path = cache;
+    }
     *cfg_out = cfg, *root_out = root, *log_out = log_path;
     return 0;
 }
 
 /* Reloads on SIGHUP and when the bundle file changes, flushes the access log every second, and
  * returns on SIGINT or SIGTERM. */
-static void serve_until_signal(struct tc_server *srv, sigset_t *set)
+static void serve_until_signal(struct tc_server *srv, sigset_t *set, struct tc_source *src,
+                               const char *cache)
 {
     for (;;) {
-        struct timespec tick = {1, 0};
+        struct timespec tick = {0, 250 * 1000 * 1000};
+        if (src) {
+            char msg[1024];
+            int r = tc_source_poll(src, cache, tc_server_bundle_version(srv), false, msg, sizeof msg);
+            if (r == 1) {
+                tc_server_source_note(srv, false, msg);
+                tc_server_reload(srv);
+            } else if (r < 0) {
+                tc_server_source_note(srv, r == -2, msg);
+            }
+        }
         int sig = sigtimedwait(set, NULL, &tick);
         if (sig == SIGHUP)
             tc_server_reload(srv);
@@ -427,16 +459,46 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     struct tc_server *srv = NULL;
     const char *why;
+    struct tc_source *src = NULL;
+    static struct tc_source_stats early; /* counts before the server exists */
+    if (cfg.source_url) {
+        if ((e = tc_source_new(&src, cfg.source_url, poll_interval, &early)) != TC_OK)
+            return usage_error("serve", "--source takes an http:// or https:// URL");
+        char msg[1024];
+        /* the current publication first; the cached bundle when it cannot be had */
+        int r = tc_source_poll(src, cfg.bundle_path, 0, true, msg, sizeof msg);
+        if (r != 1) {
+            if (access(cfg.bundle_path, R_OK) != 0) {
+                fprintf(stderr, PROG ": serve: the publication at %s cannot be had (%s) and no "
+                                "bundle is cached in %s\n", cfg.source_url, msg, cfg.state_dir);
+                tc_source_free(src);
+                return EXIT_USAGE;
+            }
+            fprintf(stderr, PROG ": serve: %s; serving the cached bundle until it can be fetched\n", msg);
+        } else {
+            fprintf(stderr, PROG ": serve: %s\n", msg);
+        }
+    }
     if ((e = tc_server_start(&srv, &cfg, &why)) != TC_OK) {
         fprintf(stderr, PROG ": serve: %s: %s\n", why ? why : "start", tc_strerror(e));
+        tc_source_free(src);
         return EXIT_USAGE;
+    }
+    if (src) { /* from now on the server's counters */
+        struct tc_source_stats *st = tc_server_source_stats(srv);
+        atomic_store(&st->polls, atomic_load(&early.polls));
+        atomic_store(&st->fetched, atomic_load(&early.fetched));
+        atomic_store(&st->bytes, atomic_load(&early.bytes));
+        atomic_store(&st->failures, atomic_load(&early.failures));
+        tc_source_set_stats(src, st);
     }
     char addr[32];
     inet_ntop(AF_INET, &cfg.addr.sin_addr, addr, sizeof addr);
     fprintf(stderr, PROG ": serving bundle version %llu on http://%s:%u/ (state in %s)\n",
             (unsigned long long)tc_server_bundle_version(srv), addr, ntohs(cfg.addr.sin_port),
             cfg.state_dir);
-    serve_until_signal(srv, &set);
+    serve_until_signal(srv, &set, src, cfg.bundle_path);
+    tc_source_free(src);
     tc_server_stop(srv);
     if (cfg.access_log)
         fclose(cfg.access_log);

@@ -57,6 +57,7 @@ struct tc_server {
     struct tc_state st; /* accepted so far; under lock */
     atomic_ulong refused_rollback, stale_refusals, images_busy, images_timeout, too_many;
     atomic_ulong refused_register; /* bundles whose register checkpoint did not follow (A3) */
+    struct tc_source_stats source; /* serve --source */
     struct tc_image_pool *images;
     atomic_ullong image_bytes; /* image bodies held now, against cfg.image_memory */
     atomic_uint per_addr[ADDR_SLOTS]; /* requests in progress per client address (hashed) */
@@ -256,6 +257,18 @@ enum tc_err tc_server_reload(struct tc_server *s)
               why ? why : tc_strerror(e));
     }
     return e;
+}
+
+struct tc_source_stats *tc_server_source_stats(struct tc_server *s)
+{
+    return &s->source;
+}
+
+void tc_server_source_note(struct tc_server *s, bool rollback, const char *msg)
+{
+    if (rollback)
+        s->refused_rollback++;
+    logf_(s, false, "source: %s\n", msg);
 }
 
 void tc_server_poll_file(struct tc_server *s)
@@ -612,13 +625,13 @@ static enum MHD_Result proof(struct tc_server *s, struct MHD_Connection *c, stru
 static enum MHD_Result metrics(struct tc_server *s, struct MHD_Connection *c, struct req *r)
 {
     struct held *h = take(s);
-    char *buf = malloc(8192);
+    char *buf = malloc(16384);
     if (!buf) {
         release(s, h);
         return MHD_NO;
     }
     size_t n = 0;
-#define P(...) n += (size_t)snprintf(buf + n, 8192 - n, __VA_ARGS__)
+#define P(...) n += (size_t)snprintf(buf + n, 16384 - n, __VA_ARGS__)
     P("# HELP titlecert_requests_total Verification requests by verdict.\n"
       "# TYPE titlecert_requests_total counter\n");
     for (int k = 0; k <= TC_VERDICT_INVALID; k++)
@@ -652,6 +665,22 @@ static enum MHD_Result metrics(struct tc_server *s, struct MHD_Connection *c, st
     P("# HELP titlecert_bundle_rollbacks_refused_total Bundles refused as older than one accepted.\n"
       "# TYPE titlecert_bundle_rollbacks_refused_total counter\n"
       "titlecert_bundle_rollbacks_refused_total %lu\n", (unsigned long)s->refused_rollback);
+    if (s->cfg.source_url)
+        P("# HELP titlecert_source_polls_total Polls of the publication's head.\n"
+          "# TYPE titlecert_source_polls_total counter\ntitlecert_source_polls_total %lu\n"
+          "# HELP titlecert_source_unchanged_total Polls answered 304 Not Modified.\n"
+          "# TYPE titlecert_source_unchanged_total counter\ntitlecert_source_unchanged_total %lu\n"
+          "# HELP titlecert_source_fetches_total Bundles fetched from the publication.\n"
+          "# TYPE titlecert_source_fetches_total counter\ntitlecert_source_fetches_total %lu\n"
+          "# HELP titlecert_source_failures_total Failed polls or fetches (the bundle in use is kept).\n"
+          "# TYPE titlecert_source_failures_total counter\ntitlecert_source_failures_total %lu\n"
+          "# HELP titlecert_source_older_refused_total Heads offering an older bundle, refused.\n"
+          "# TYPE titlecert_source_older_refused_total counter\ntitlecert_source_older_refused_total %lu\n"
+          "# HELP titlecert_source_bytes_total Bytes fetched from the publication.\n"
+          "# TYPE titlecert_source_bytes_total counter\ntitlecert_source_bytes_total %llu\n",
+          (unsigned long)s->source.polls, (unsigned long)s->source.unchanged,
+          (unsigned long)s->source.fetched, (unsigned long)s->source.failures,
+          (unsigned long)s->source.older, (unsigned long long)s->source.bytes);
     P("# HELP titlecert_register_refused_total Bundles refused: register not consistent with the "
       "one accepted (rollback, split view, no proof).\n"
       "# TYPE titlecert_register_refused_total counter\ntitlecert_register_refused_total %lu\n"

@@ -9,6 +9,7 @@
 #define TC_SERVER_H
 
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "verifier.h"
@@ -22,6 +23,7 @@ struct tc_server_config {
     bool stale_ok;            /* past it, answer with a status_stale note instead of 503 */
     const char *state_dir;    /* where the accepted versions are kept (tc_state_*) */
     const char *register_dir; /* the published register (tiles), for proofs; NULL: none */
+    const char *source_url;   /* serve --source: the publication followed over HTTP, or NULL */
     uint64_t min_trust_list;  /* refuse bundles embedding an older trust list */
     int threads;              /* worker threads (default 2) */
     int connection_limit;     /* connections in all (default 1024) */
@@ -69,5 +71,27 @@ uint64_t tc_server_bundle_version(struct tc_server *s);
 /* Writes buffered access-log lines (the serve loop calls it every second). */
 void tc_server_flush_log(struct tc_server *s);
 void tc_server_stop(struct tc_server *s);
+
+/* ---- following a publication over HTTP (source.c, libcurl) ------------------------------------ */
+struct tc_source_stats {
+    atomic_ulong polls, unchanged, failures, fetched, older;
+    atomic_ullong bytes;
+};
+struct tc_source;
+/* url: the publication's base (http or https); interval: seconds between polls of its head. */
+enum tc_err tc_source_new(struct tc_source **out, const char *url, double interval,
+                          struct tc_source_stats *stats);
+void tc_source_free(struct tc_source *s);
+void tc_source_set_stats(struct tc_source *s, struct tc_source_stats *stats);
+/* Polls the head when due (or now, with force) and, when it names a bundle newer than version
+ * `have`, fetches it, checks its size and SHA-256 against the head and writes it to cache.
+ * Returns 1 when cache holds a new bundle to reload, 0 when nothing changed, -1 on a failure
+ * (msg says what), -2 when the head offers an older bundle (msg says so; not fetched). */
+int tc_source_poll(struct tc_source *s, const char *cache, uint64_t have, bool force, char *msg,
+                   size_t size);
+/* The server's counters for /metrics (polls, fetches, failures...). */
+struct tc_source_stats *tc_server_source_stats(struct tc_server *s);
+/* Logs a line about the source, and counts a refused rollback. */
+void tc_server_source_note(struct tc_server *s, bool rollback, const char *msg);
 
 #endif
