@@ -129,8 +129,11 @@ truth "access log: no ID number or name from a path" sh -c "! grep -q '622921199
 server=""
 
 # Rollback: what was accepted survives a restart (the state directory)
+# a port nothing listens on (the refusal must be for the rollback, not a busy address)
+rport=$((port + 1))
+while (exec 3<>"/dev/tcp/127.0.0.1/$rport") 2>/dev/null; do rport=$((20000 + RANDOM % 20000)); done
 check "rollback: a restarted verifier refuses bundle v1 after it accepted v3" 2 \
-  "$verifier" serve --bundle v1.bundle --root root.pub --listen 127.0.0.1:$((port + 1)) --state state
+  "$verifier" serve --bundle v1.bundle --root root.pub --listen 127.0.0.1:$rport --state state
 has "naming the rollback and the versions" err.txt "older than one this verifier has accepted.*bundle 1.*accepted before: bundle 3"
 truth "the state file is 0600" [ "$(stat -c %a state/*.state)" = 600 ]
 # a status key revoked by trust list v2 signs a newer bundle that embeds trust list v1
@@ -155,7 +158,7 @@ curl -s --max-time 2 -o metrics.txt "$U/metrics"
 has "/metrics counts the refused rollback" metrics.txt "titlecert_bundle_rollbacks_refused_total 1"
 kill "$server"; wait "$server" 2>/dev/null; server=""
 check "--min-trust-list 2: a fresh replica refuses a bundle embedding trust list v1" 2 \
-  "$verifier" serve --bundle tl1-newer.bundle --root root.pub --listen 127.0.0.1:$((port + 1)) \
+  "$verifier" serve --bundle tl1-newer.bundle --root root.pub --listen 127.0.0.1:$rport \
   --state state3 --min-trust-list 2
 has "naming the floor" err.txt "older than --min-trust-list"
 
