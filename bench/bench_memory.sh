@@ -15,12 +15,13 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 "$gen" "$work" "$certs" "$units" > "$work/gen.txt"
 bytes=$(sed -n 1p "$work/gen.txt")
 read -r _ big_s big_n big_files < <(sed -n 2p "$work/gen.txt")
-read -r _ bapp_s bapp_n bapp_files < <(sed -n 3p "$work/gen.txt")
+read -r _ delta_b delta_full < <(sed -n 3p "$work/gen.txt")
+read -r _ bapp_s bapp_n bapp_files < <(sed -n 4p "$work/gen.txt")
 # the register figures at the goal's size, 10^6 leaves: 333,334 certificates give 3 leaves each
 mkdir "$work/reg"
 "$gen" "$work/reg" 333334 10 > "$work/reg.txt"
 read -r _ pub_s pub_n pub_files < <(sed -n 2p "$work/reg.txt")
-read -r _ app_s app_n app_files < <(sed -n 3p "$work/reg.txt")
+read -r _ app_s app_n app_files < <(sed -n 4p "$work/reg.txt")
 rm -rf "$work/reg"
 port=$((20000 + RANDOM % 20000))
 t0=$(date +%s.%N)
@@ -41,3 +42,5 @@ printf "  then 10^4 more (%d)      %6.2f s  (%d files written; goal <= 1 s)\n" "
 printf "  all tiles of %d leaves        %6.2f s  (%d files; the bundle above)\n" "$big_n" "$big_s" "$big_files"
 printf "  then 10^4 more (%d)      %6.2f s  (%d files written)\n" "$bapp_n" "$bapp_s" "$bapp_files"
 echo "  published directory           $(du -sh "$work/pub" | cut -f1) for $big_n leaves"
+echo "bytes a replica fetches for one published revocation (serve --source):"
+printf "  signed delta                  %8d bytes (goal <= 64 KiB), instead of the %.1f MiB bundle\n" "$delta_b" "$(echo "$delta_full / 1048576" | bc -l)"

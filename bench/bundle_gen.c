@@ -7,7 +7,8 @@
  * (DIR/pub) and prints how long that took, and how long appending 10^4 leaves and publishing
  * again took.
  * usage: bundle_gen DIR CERTS UNITS   (writes DIR/root.pub, DIR/big.bundle and DIR/pub; prints
- *        the bundle's size, then "publish SECONDS LEAVES" and "append SECONDS LEAVES FILES")
+ *        the bundle's size, then "publish SECONDS LEAVES FILES", "delta BYTES BUNDLE_BYTES" for
+ *        one revocation published, and "append SECONDS LEAVES FILES")
  */
 #include <sodium.h>
 #include <sqlite3.h>
@@ -178,6 +179,14 @@ int main(int argc, char **argv)
     double t1 = seconds();
     printf("publish %.3f %llu %llu\n", t1 - t0, (unsigned long long)x.register_size,
            (unsigned long long)files);
+    tc_export_free(&x);
+    /* one revocation, published: the delta a replica fetches instead of the bundle */
+    if ((e = tc_revoke(s, 260000001, "fraud", tc_beijing_day(now), false, NULL, 0, now)) != TC_OK ||
+        (e = tc_bundle_export(s, list, list_len, tl, st, NULL, now + 1, &x)) != TC_OK) {
+        fprintf(stderr, "bundle_gen: revoke and export: %s %s\n", tc_strerror(e), tc_store_errmsg(s));
+        return 1;
+    }
+    printf("delta %zu %zu\n", x.delta_len, x.len);
     tc_export_free(&x);
     snprintf(sql, sizeof sql,
              "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) "

@@ -13,7 +13,14 @@
  *   the certificate']], 13 consistency proofs to the checkpoint from earlier published sizes
  *   [[size, [hash...]]].
  * Lists are in ascending order (ids; USCC then valid_from; sizes), so a verifier can
- * binary-search. The index and the status lists come from the certificates table and the
+ * binary-search.
+ *
+ * Delta (external AAD "titlecert/status-delta/v1", same key), written when the members that do
+ * not come from the register (trust list, units, profile, titles, province) are byte for byte
+ * those of the previous export: {0: 6, 1: from version, 2: h'SHA-256 of the from bundle', 3: to
+ * version, 4: issued_at, 5: checkpoint, 6: index additions, 7: revoked additions, 8: superseded
+ * additions, 9: consistency proofs, 10: audit head, 11: h'SHA-256 of the to bundle'}: the register
+ * entries since the previous export, a few hundred bytes per revocation instead of the bundle. The index and the status lists come from the certificates table and the
  * checkpoint from the register: `titlecert-register audit` checks that they agree.
  */
 #include <sodium.h>
@@ -143,6 +150,69 @@ static void write_titles(struct tc_cw *w)
     }
 }
 
+static int add_cmp(const void *a, const void *b)
+{
+    const struct tc_reg_leaf *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The delta's register part: the leaves [from, to) as index, revoked and superseded additions. */
+static enum tc_err write_delta_lists(struct tc_store *s, uint64_t from, struct tc_cw *w)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT leaf FROM register WHERE idx >= ? ORDER BY idx", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, (int64_t)from);
+    struct tc_reg_leaf *v = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t idx = from;
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct tc_reg_leaf *g = realloc(v, cap * sizeof *v);
+            if (!g) {
+                e = TC_ERR_NOMEM;
+                break;
+            }
+            v = g;
+        }
+        if ((e = tc_reg_leaf_decode(sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0),
+                                    &v[n])) != TC_OK)
+            break;
+        v[n].other = v[n].kind == TC_REG_ISSUE ? idx : v[n].other; /* issue: its entry number */
+        n++, idx++;
+    }
+    sqlite3_finalize(q);
+    if (e == TC_OK) {
+        qsort(v, n, sizeof *v, add_cmp);
+        size_t ni = 0, nr = 0, ns = 0;
+        for (size_t i = 0; i < n; i++)
+            ni += v[i].kind == TC_REG_ISSUE, nr += v[i].kind == TC_REG_REVOKE,
+                ns += v[i].kind == TC_REG_SUPERSEDE;
+        tc_cw_uint(w, 6), tc_cw_array(w, ni);
+        for (size_t i = 0; i < n; i++)
+            if (v[i].kind == TC_REG_ISSUE) {
+                tc_cw_array(w, 3), tc_cw_uint(w, v[i].id), tc_cw_uint(w, v[i].other);
+                tc_cw_bytes(w, v[i].hash, TC_BUNDLE_INDEX_HASH);
+            }
+        tc_cw_uint(w, 7), tc_cw_array(w, nr);
+        for (size_t i = 0; i < n; i++)
+            if (v[i].kind == TC_REG_REVOKE) {
+                tc_cw_array(w, 3), tc_cw_uint(w, v[i].id), tc_cw_int(w, v[i].day);
+                tc_cw_text(w, v[i].reason);
+            }
+        tc_cw_uint(w, 8), tc_cw_array(w, ns);
+        for (size_t i = 0; i < n; i++)
+            if (v[i].kind == TC_REG_SUPERSEDE) {
+                tc_cw_array(w, 3), tc_cw_uint(w, v[i].id), tc_cw_uint(w, v[i].other);
+                tc_cw_int(w, v[i].day);
+            }
+    }
+    free(v);
+    return e;
+}
+
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
                              const struct tc_trust_list *tl, const struct tc_secret *key,
                              const char *origin, uint64_t now, struct tc_export *out)
@@ -204,22 +274,34 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
     tc_cw_uint(&w, 0), tc_cw_uint(&w, BUNDLE_TYPE);
     tc_cw_uint(&w, 1), tc_cw_uint(&w, v);
     tc_cw_uint(&w, 2), tc_cw_uint(&w, now);
+    crypto_hash_sha256_state stat_h; /* the members that do not come from the register */
+    crypto_hash_sha256_init(&stat_h);
+    size_t mark = w.len;
     tc_cw_uint(&w, 3), tc_cw_bytes(&w, trust_list, trust_len);
+    crypto_hash_sha256_update(&stat_h, buf + mark, w.len - mark);
     tc_cw_uint(&w, 4), tc_cw_array(&w, (size_t)n_rev);
     if ((e = write_revoked(s, &w)) != TC_OK)
         goto rollback;
     tc_cw_uint(&w, 5), tc_cw_array(&w, (size_t)n_sup);
     if ((e = write_superseded(s, &w)) != TC_OK)
         goto rollback;
+    mark = w.len;
     tc_cw_uint(&w, 6), tc_cw_array(&w, (size_t)n_units);
     if ((e = write_units(s, &w)) != TC_OK)
         goto rollback;
     tc_cw_uint(&w, 7), tc_cw_text(&w, profile);
     tc_cw_uint(&w, 8);
     write_titles(&w);
+    if (!w.overflow)
+        crypto_hash_sha256_update(&stat_h, buf + mark, w.len - mark);
     tc_cw_uint(&w, 9), tc_cw_array(&w, 2), tc_cw_uint(&w, (uint64_t)seq),
         tc_cw_bytes(&w, head, 32);
+    mark = w.len;
     tc_cw_uint(&w, 10), tc_cw_uint(&w, tc_store_profile(s)->province);
+    if (!w.overflow)
+        crypto_hash_sha256_update(&stat_h, buf + mark, w.len - mark);
+    uint8_t stat_sum[32];
+    crypto_hash_sha256_final(&stat_h, stat_sum);
     tc_cw_uint(&w, 11), tc_cw_text(&w, note);
     tc_cw_uint(&w, 12), tc_cw_array(&w, (size_t)n_certs);
     if ((e = write_index(s, &w, tree.n)) != TC_OK)
@@ -243,8 +325,73 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
     if ((e = tc_cose_sign1_sign(msg, mcap, &mlen, buf, w.len, TC_AAD_BUNDLE,
                                 tc_keys_secret_pub(key)->kid, tc_keys_secret_bytes(key))) != TC_OK)
         goto rollback;
-    char vs[24], detail[128];
+    /* the delta from the previous export, when only the register changed since */
+    uint8_t bundle_sum[32], prev_sum[32], prev_stat[32];
+    crypto_hash_sha256(bundle_sum, msg, mlen);
+    void *pv = NULL;
+    size_t pl = 0;
+    uint64_t prev_size = 0;
+    bool delta_ok = v > 1;
+    if (delta_ok && tc_store_meta_get(s, "bundle_sha256", &pv, &pl) == TC_OK && pl == 32)
+        memcpy(prev_sum, pv, 32);
+    else
+        delta_ok = false;
+    free(pv), pv = NULL;
+    if (delta_ok && tc_store_meta_get(s, "bundle_static_sha256", &pv, &pl) == TC_OK && pl == 32)
+        memcpy(prev_stat, pv, 32), delta_ok = memcmp(prev_stat, stat_sum, 32) == 0;
+    else
+        delta_ok = false;
+    free(pv), pv = NULL;
+    if (delta_ok && tc_store_meta_get(s, "bundle_register_size", &pv, &pl) == TC_OK)
+        prev_size = strtoull(pv, NULL, 10);
+    else
+        delta_ok = false;
+    free(pv), pv = NULL;
+    uint8_t *delta = NULL;
+    size_t delta_len = 0;
+    if (delta_ok && prev_size <= tree.n) {
+        size_t dcap = 8192 + (tree.n - prev_size) * 96 + TC_REG_NOTE_MAX +
+                      TC_BUNDLE_PROOFS * (16 + TC_REG_PROOF_MAX * 34);
+        uint8_t *dbuf = malloc(dcap);
+        if (!dbuf || !(delta = malloc(dcap + 128))) {
+            free(dbuf);
+            e = TC_ERR_NOMEM;
+            goto rollback;
+        }
+        struct tc_cw d;
+        tc_cw_init(&d, dbuf, dcap);
+        tc_cw_map(&d, 12);
+        tc_cw_uint(&d, 0), tc_cw_uint(&d, 6);
+        tc_cw_uint(&d, 1), tc_cw_uint(&d, v - 1);
+        tc_cw_uint(&d, 2), tc_cw_bytes(&d, prev_sum, 32);
+        tc_cw_uint(&d, 3), tc_cw_uint(&d, v);
+        tc_cw_uint(&d, 4), tc_cw_uint(&d, now);
+        tc_cw_uint(&d, 5), tc_cw_text(&d, note);
+        if ((e = write_delta_lists(s, prev_size, &d)) != TC_OK) {
+            free(dbuf);
+            goto rollback;
+        }
+        tc_cw_uint(&d, 9);
+        if ((e = tc_register_write_proofs(s, &tree, &d)) != TC_OK) {
+            free(dbuf);
+            goto rollback;
+        }
+        tc_cw_uint(&d, 10), tc_cw_array(&d, 2), tc_cw_uint(&d, (uint64_t)seq), tc_cw_bytes(&d, head, 32);
+        tc_cw_uint(&d, 11), tc_cw_bytes(&d, bundle_sum, 32);
+        e = d.overflow ? TC_ERR_INTERNAL
+                       : tc_cose_sign1_sign(delta, dcap + 128, &delta_len, dbuf, d.len, TC_AAD_DELTA,
+                                            tc_keys_secret_pub(key)->kid, tc_keys_secret_bytes(key));
+        free(dbuf);
+        if (e != TC_OK)
+            goto rollback_delta;
+    }
+    char vs[24], detail[128], rs[24];
     snprintf(vs, sizeof vs, "%llu", (unsigned long long)v);
+    snprintf(rs, sizeof rs, "%llu", (unsigned long long)tree.n);
+    if ((e = tc_store_meta_set(s, "bundle_sha256", bundle_sum, 32)) != TC_OK ||
+        (e = tc_store_meta_set(s, "bundle_static_sha256", stat_sum, 32)) != TC_OK ||
+        (e = tc_store_meta_set(s, "bundle_register_size", rs, strlen(rs))) != TC_OK)
+        goto rollback_delta;
     snprintf(detail, sizeof detail, "{\"version\":%llu,\"bytes\":%zu,\"register_size\":%llu}",
              (unsigned long long)v, mlen, (unsigned long long)tree.n);
     if ((e = tc_store_meta_set(s, "bundle_version", vs, strlen(vs))) != TC_OK ||
@@ -253,6 +400,7 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
         goto rollback;
     if (!(out->checkpoint = malloc(note_len + 1))) {
         e = TC_ERR_NOMEM; /* committed: the next export is one version higher, nothing lost */
+        free(delta);
         goto out;
     }
     memcpy(out->checkpoint, note, note_len + 1);
@@ -260,8 +408,11 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
     out->len = mlen;
     out->version = v;
     out->register_size = tree.n;
+    out->delta = delta, out->delta_len = delta_len, out->delta_from = delta ? v - 1 : 0;
     msg = NULL;
     goto out;
+rollback_delta:
+    free(delta);
 rollback:
     sqlite3_finalize(q);
     tc_store_exec(s, "ROLLBACK");

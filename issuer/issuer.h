@@ -25,6 +25,7 @@
 #include "keys.h"
 
 #define TC_AAD_BUNDLE "titlecert/status-bundle/v1"
+#define TC_AAD_DELTA "titlecert/status-delta/v1"
 #define TC_BUNDLE_MAX_BYTES (128u << 20)
 #define TC_CSV_MAX_BYTES (256u << 20)
 #define TC_CSV_MAX_ROWS 2000000
@@ -219,6 +220,11 @@ struct tc_export {
     uint64_t version;
     char *checkpoint; /* the signed note, malloc'd */
     uint64_t register_size;
+    /* the signed delta from the previous export, when only register events changed since (the
+     * trust list, units, profile and title table are the same): malloc'd, or NULL */
+    uint8_t *delta;
+    size_t delta_len;
+    uint64_t delta_from;
 };
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
                              const struct tc_trust_list *tl, const struct tc_secret *key,

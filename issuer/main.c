@@ -1551,8 +1551,23 @@ static int cmd_publish(int argc, char **argv)
         char hex[65], head[TC_REG_NOTE_MAX + 256], hp[4096];
         crypto_hash_sha256(h, x.bundle, x.len);
         sodium_bin2hex(hex, sizeof hex, h, 32);
-        int hl = snprintf(head, sizeof head, "titlecert-head 1\nversion %llu\nsha256 %s\nbytes %zu\n\n%s",
-                          (unsigned long long)x.version, hex, x.len, x.checkpoint);
+        char dline[200] = "";
+        if (x.delta) { /* the delta from the previous version, for replicas that hold it */
+            char dp[4096], dhex[65];
+            uint8_t dh[32];
+            snprintf(dp, sizeof dp, "%s/delta-%llu.cbor", o.out, (unsigned long long)x.delta_from);
+            if ((e = tc_keys_write_file(dp, x.delta, x.delta_len, 0644, true)) != TC_OK) {
+                fail(dp, e);
+                goto out;
+            }
+            crypto_hash_sha256(dh, x.delta, x.delta_len);
+            sodium_bin2hex(dhex, sizeof dhex, dh, 32);
+            snprintf(dline, sizeof dline, "delta %llu %s %zu\n", (unsigned long long)x.delta_from,
+                     dhex, x.delta_len);
+        }
+        int hl = snprintf(head, sizeof head,
+                          "titlecert-head 1\nversion %llu\nsha256 %s\nbytes %zu\n%s\n%s",
+                          (unsigned long long)x.version, hex, x.len, dline, x.checkpoint);
         snprintf(hp, sizeof hp, "%s/head", o.out);
         if (hl < 0 || (size_t)hl >= sizeof head ||
             (e = tc_keys_write_file(hp, (const uint8_t *)head, (size_t)hl, 0644, true)) != TC_OK) {
@@ -1563,6 +1578,9 @@ static int cmd_publish(int argc, char **argv)
     printf("register: %llu entries, %llu files written: %s/tile, %s/checkpoint\n",
            (unsigned long long)x.register_size, (unsigned long long)files, o.out, o.out);
     printf("status bundle version %llu: %zu bytes: %s\n", (unsigned long long)x.version, x.len, path);
+    if (x.delta)
+        printf("delta from version %llu: %zu bytes: %s/delta-%llu.cbor\n",
+               (unsigned long long)x.delta_from, x.delta_len, o.out, (unsigned long long)x.delta_from);
     rc = 0;
 out:
     tc_export_free(&x);

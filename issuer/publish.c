@@ -25,6 +25,7 @@ void tc_export_free(struct tc_export *x)
 {
     free(x->bundle);
     free(x->checkpoint);
+    free(x->delta);
     memset(x, 0, sizeof *x);
 }
 

@@ -3,7 +3,8 @@
 # (Debian's, started here as an ordinary process with its own prefix, on 127.0.0.1) serves the
 # publication directory and balances three replicas started with --source. While a bounded load
 # runs through nginx:
-#  1. a revocation is published: every replica answers `revoked` within 5 s (measured);
+#  1. a revocation is published: every replica answers `revoked` within 5 s (measured), having
+#     fetched a signed delta of a few hundred bytes rather than the bundle;
 #  2. one replica is killed with SIGKILL: no request through nginx fails (POST verify is
 #     idempotent, so nginx retries it on the next replica); it restarts and rejoins with the
 #     current bundle, never an older one;
@@ -129,6 +130,12 @@ prop=$(echo "$lastseen - $t0" | bc -l)
 truth "every replica answers revoked (publish -> last replica's first revoked: $(printf %.2f "$prop") s, goal <= 5 s)" \
   [ "${seen[0]}" != 0 -a "${seen[1]}" != 0 -a "${seen[2]}" != 0 -a "$(echo "$prop <= 5" | bc)" = 1 ]
 v3=$(version 0)
+for k in 0 1 2; do curl -s "http://127.0.0.1:${ports[$k]}/metrics" > "m1-$k.txt"; done
+truth "each replica took the revocation as a delta, not the whole bundle" \
+  sh -c 'for k in 0 1 2; do grep -q "^titlecert_source_deltas_total [1-9]" m1-$k.txt || exit 1; done'
+dbytes=$(sed -n 's/^delta [0-9]* [0-9a-f]* \([0-9]*\)$/\1/p' pub/head)
+truth "the delta is $dbytes bytes (goal <= 64 KiB; the bundle is $(stat -c %s pub/bundle.cbor))" \
+  [ -n "$dbytes" ] && [ "$dbytes" -le 65536 ]
 
 # 2. SIGKILL one replica under load: nginx retries on the others
 sleep 1

@@ -9,6 +9,7 @@
  * certificates. A bundle describing a million certificates costs only its compact arrays.
  */
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "verifier.h"
@@ -58,6 +59,7 @@ void tc_bundle_free(struct tc_bundle *b)
     free(b->note);
     free(b->index);
     free(b->proofs);
+    free(b->trust_raw);
     free(b);
 }
 
@@ -463,6 +465,13 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
         e = TC_ERR_INCONSISTENT;
         goto out;
     }
+    crypto_hash_sha256(b->file_sha256, in, len);
+    if (!(b->trust_raw = malloc(trust_len ? trust_len : 1))) {
+        e = TC_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(b->trust_raw, trust, trust_len);
+    b->trust_raw_len = trust_len;
     *out = b;
     b = NULL;
 out:
@@ -560,4 +569,216 @@ const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *
             hi = mid;
     }
     return lo < b->n_superseded && b->superseded[lo].id == id ? &b->superseded[lo] : NULL;
+}
+
+/* ---- deltas ----------------------------------------------------------------------------------- */
+
+static int reg_cmp(const void *a, const void *b)
+{
+    const struct tc_bundle_registered *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* merges sorted additions into a sorted array of n elements of `size` bytes keyed by a leading
+ * uint64_t id; an id present in both is an inconsistency */
+static enum tc_err merge(const void *old, size_t n, const void *add, size_t m, size_t size,
+                         void **out, size_t *outn)
+{
+    uint8_t *r = malloc((n + m ? n + m : 1) * size);
+    if (!r)
+        return TC_ERR_NOMEM;
+    size_t i = 0, j = 0, k = 0;
+    while (i < n || j < m) {
+        uint64_t a = i < n ? *(const uint64_t *)((const uint8_t *)old + i * size) : UINT64_MAX;
+        uint64_t b = j < m ? *(const uint64_t *)((const uint8_t *)add + j * size) : UINT64_MAX;
+        if (i < n && j < m && a == b) {
+            free(r);
+            return TC_ERR_INCONSISTENT;
+        }
+        if (j >= m || (i < n && a < b))
+            memcpy(r + k++ * size, (const uint8_t *)old + i++ * size, size);
+        else
+            memcpy(r + k++ * size, (const uint8_t *)add + j++ * size, size);
+    }
+    *out = r, *outn = k;
+    return TC_OK;
+}
+
+enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
+                                  const uint8_t root_pk[TC_PK_BYTES], struct tc_bundle **out)
+{
+    *out = NULL;
+    if (len > TC_DELTA_MAX_BYTES_V)
+        return TC_ERR_SIZE_LIMIT;
+    const uint8_t *prot, *payload;
+    size_t prot_len, payload_len;
+    uint8_t kid[TC_KID_BYTES], sig[TC_SIG_BYTES];
+    enum tc_err e = tc_cose_sign1_parse(in, len, kid, &prot, &prot_len, &payload, &payload_len, sig);
+    if (e != TC_OK)
+        return e;
+    /* the signer: endorsed for status in the trust list the bundle already holds */
+    const struct tc_endorsement *en = tc_trust_find(from->tl, kid);
+    const struct tc_revocation *rv = tc_trust_find_revocation(from->tl, kid);
+    if (!en || !(en->authz.tracks & TC_AUTHZ_STATUS))
+        return TC_ERR_NOT_AUTHORISED;
+    if ((e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_DELTA_V, sig, en->pk)) != TC_OK)
+        return e;
+    struct tc_bundle *b = calloc(1, sizeof *b);
+    struct tc_bundle_registered *ix = NULL;
+    struct tc_bundle_revoked *rvk = NULL;
+    struct tc_bundle_superseded *sup = NULL;
+    size_t nix = 0, nrv = 0, nsup = 0;
+    const char *note = NULL;
+    size_t note_len = 0;
+    uint8_t to_sum[32];
+    if (!b)
+        return TC_ERR_NOMEM;
+    struct rd r;
+    memset(&r, 0, sizeof r);
+    r.budget = payload_len;
+    if ((e = tc_tok_reader_init(&r.tr, payload, payload_len)) != TC_OK)
+        goto out;
+    r.tr.canonical = true;
+    const struct tc_tok *x = next(&r, TC_TOK_MAP);
+    e = TC_ERR_TYPE;
+    if (!x || x->value != 12)
+        goto out;
+    for (uint64_t key = 0; key < 12; key++) {
+        if (!(x = next(&r, TC_TOK_UINT)) || x->value != key) {
+            e = TC_ERR_MISSING_KEY;
+            goto out;
+        }
+        switch (key) {
+        case 0:
+            if (!(x = next(&r, TC_TOK_UINT)) || x->value != 6)
+                goto out;
+            break;
+        case 1:
+            if (!(x = next(&r, TC_TOK_UINT)) || x->value != from->version) {
+                e = TC_ERR_INCONSISTENT;
+                goto out;
+            }
+            break;
+        case 2:
+            if (!(x = next(&r, TC_TOK_BYTES)) || x->len != 32 || memcmp(x->p, from->file_sha256, 32)) {
+                e = TC_ERR_INCONSISTENT;
+                goto out;
+            }
+            break;
+        case 3:
+        case 4:
+            if (!(x = next(&r, TC_TOK_UINT)))
+                goto out;
+            *(key == 3 ? &b->version : &b->issued_at) = x->value;
+            break;
+        case 5:
+            if (!(x = next(&r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
+                goto out;
+            note = (const char *)x->p, note_len = x->len;
+            break;
+        case 6: {
+            struct tc_bundle saved = *b;
+            if ((e = read_index(&r, b)) != TC_OK)
+                goto out;
+            ix = b->index, nix = b->n_index;
+            b->index = saved.index, b->n_index = saved.n_index;
+            break;
+        }
+        case 7:
+            if ((e = read_revoked(&r, b)) != TC_OK)
+                goto out;
+            rvk = b->revoked, nrv = b->n_revoked, b->revoked = NULL, b->n_revoked = 0;
+            break;
+        case 8:
+            if ((e = read_superseded(&r, b)) != TC_OK)
+                goto out;
+            sup = b->superseded, nsup = b->n_superseded, b->superseded = NULL, b->n_superseded = 0;
+            break;
+        case 9:
+            if ((e = read_proofs(&r, b)) != TC_OK)
+                goto out;
+            break;
+        case 10: {
+            const struct tc_tok *a = next(&r, TC_TOK_ARRAY), *t;
+            if (!a || a->value != 2 || !(t = next(&r, TC_TOK_UINT)))
+                goto out;
+            b->audit_seq = t->value;
+            if (!(t = next(&r, TC_TOK_BYTES)) || t->len != 32)
+                goto out;
+            memcpy(b->audit_head, t->p, 32);
+            break;
+        }
+        case 11:
+            if (!(x = next(&r, TC_TOK_BYTES)) || x->len != 32)
+                goto out;
+            memcpy(to_sum, x->p, 32);
+            break;
+        }
+    }
+    struct tc_tok extra;
+    if (tc_tok_next(&r.tr, &extra)) {
+        e = TC_ERR_TRAILING;
+        goto out;
+    }
+    if (b->version <= from->version) {
+        e = TC_ERR_INCONSISTENT;
+        goto out;
+    }
+    int32_t day = tc_beijing_day(b->issued_at); /* the signer in term, not revoked, that day */
+    if (day < en->not_before || day > en->not_after || (rv && day >= rv->day)) {
+        e = TC_ERR_NOT_AUTHORISED;
+        goto out;
+    }
+    /* what the delta does not carry is the old bundle's: the trust list (re-read from its bytes),
+     * profile, units, province; the lists gain the additions */
+    b->province = from->province;
+    b->profile = from->profile;
+    memcpy(b->signer, kid, TC_KID_BYTES);
+    if ((e = tc_trust_list_parse(from->trust_raw, from->trust_raw_len, root_pk, &b->tl)) != TC_OK)
+        goto out;
+    if (!(b->trust_raw = malloc(from->trust_raw_len ? from->trust_raw_len : 1)) ||
+        !(b->units = malloc((from->n_units ? from->n_units : 1) * sizeof *b->units))) {
+        e = TC_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(b->trust_raw, from->trust_raw, from->trust_raw_len);
+    b->trust_raw_len = from->trust_raw_len;
+    memcpy(b->units, from->units, from->n_units * sizeof *b->units);
+    b->n_units = from->n_units;
+    size_t names_len = 0;
+    if (from->n_units) { /* the names buffer ends after the last name's NUL */
+        for (size_t i = 0; i < from->n_units; i++) {
+            size_t end = from->units[i].name_off + strlen(from->names + from->units[i].name_off) + 1;
+            if (end > names_len)
+                names_len = end;
+        }
+    }
+    if (!(b->names = malloc(names_len ? names_len : 1))) {
+        e = TC_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(b->names, from->names, names_len);
+    qsort(ix, nix, sizeof *ix, reg_cmp);
+    void *m;
+    size_t mn;
+    if ((e = merge(from->index, from->n_index, ix, nix, sizeof *ix, &m, &mn)) != TC_OK)
+        goto out;
+    b->index = m, b->n_index = mn;
+    if ((e = merge(from->revoked, from->n_revoked, rvk, nrv, sizeof *rvk, &m, &mn)) != TC_OK)
+        goto out;
+    b->revoked = m, b->n_revoked = mn;
+    if ((e = merge(from->superseded, from->n_superseded, sup, nsup, sizeof *sup, &m, &mn)) != TC_OK)
+        goto out;
+    b->superseded = m, b->n_superseded = mn;
+    if ((e = check_register(b, note, note_len)) != TC_OK)
+        goto out;
+    memcpy(b->file_sha256, to_sum, 32);
+    *out = b;
+    b = NULL;
+out:
+    free(ix);
+    free(rvk);
+    free(sup);
+    tc_bundle_free(b);
+    return e;
 }

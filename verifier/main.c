@@ -414,8 +414,16 @@ static void serve_until_signal(struct tc_server *srv, sigset_t *set, struct tc_s
         struct timespec tick = {0, 250 * 1000 * 1000};
         if (src) {
             char msg[1024];
-            int r = tc_source_poll(src, cache, tc_server_bundle_version(srv), false, msg, sizeof msg);
-            if (r == 1) {
+            uint8_t *delta;
+            size_t dlen;
+            int r = tc_source_poll(src, cache, tc_server_bundle_version(srv), false, msg, sizeof msg,
+                                   &delta, &dlen);
+            if (r == 2) {
+                tc_server_source_note(srv, false, msg);
+                if (tc_server_apply_delta(srv, delta, dlen) != TC_OK)
+                    tc_source_no_delta(src);
+                free(delta);
+            } else if (r == 1) {
                 tc_server_source_note(srv, false, msg);
                 tc_server_reload(srv);
             } else if (r < 0) {
@@ -466,7 +474,7 @@ static int cmd_serve(int argc, char **argv)
             return usage_error("serve", "--source takes an http:// or https:// URL");
         char msg[1024];
         /* the current publication first; the cached bundle when it cannot be had */
-        int r = tc_source_poll(src, cfg.bundle_path, 0, true, msg, sizeof msg);
+        int r = tc_source_poll(src, cfg.bundle_path, 0, true, msg, sizeof msg, NULL, NULL);
         if (r != 1) {
             if (access(cfg.bundle_path, R_OK) != 0) {
                 fprintf(stderr, PROG ": serve: the publication at %s cannot be had (%s) and no "

@@ -259,6 +259,47 @@ enum tc_err tc_server_reload(struct tc_server *s)
     return e;
 }
 
+enum tc_err tc_server_apply_delta(struct tc_server *s, const uint8_t *d, size_t len)
+{
+    struct held *cur = take(s);
+    struct tc_bundle *b = NULL;
+    enum tc_err e = tc_bundle_apply_delta(cur->b, d, len, s->root_pk, &b);
+    uint64_t have = cur->b->version;
+    release(s, cur);
+    const char *why = NULL;
+    struct held *old = NULL;
+    pthread_mutex_lock(&s->lock);
+    if (e == TC_OK && b->version <= s->cur->b->version)
+        e = TC_ERR_TRUST_LIST, why = "not newer than the one in use";
+    if (e == TC_OK && (why = accept_state(s, b)) != NULL)
+        e = TC_ERR_TRUST_LIST, s->refused_rollback++;
+    if (e == TC_OK) {
+        struct held *h = calloc(1, sizeof *h);
+        if (!h) {
+            e = TC_ERR_NOMEM;
+        } else {
+            h->b = b, h->refs = 1, h->loaded = time(NULL);
+            old = s->cur;
+            s->cur = h;
+            b = NULL;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (old)
+        release(s, old);
+    tc_bundle_free(b);
+    if (e == TC_OK) {
+        s->reloads_ok++;
+        s->source.deltas++;
+        logf_(s, false, "bundle updated by a delta: version %llu -> %llu (%zu bytes)\n",
+              (unsigned long long)have, (unsigned long long)s->cur->b->version, len);
+    } else {
+        logf_(s, false, "delta refused, keeping version %llu: %s (the full bundle is fetched)\n",
+              (unsigned long long)have, why ? why : tc_strerror(e));
+    }
+    return e;
+}
+
 struct tc_source_stats *tc_server_source_stats(struct tc_server *s)
 {
     return &s->source;
@@ -677,10 +718,13 @@ static enum MHD_Result metrics(struct tc_server *s, struct MHD_Connection *c, st
           "# HELP titlecert_source_older_refused_total Heads offering an older bundle, refused.\n"
           "# TYPE titlecert_source_older_refused_total counter\ntitlecert_source_older_refused_total %lu\n"
           "# HELP titlecert_source_bytes_total Bytes fetched from the publication.\n"
-          "# TYPE titlecert_source_bytes_total counter\ntitlecert_source_bytes_total %llu\n",
+          "# TYPE titlecert_source_bytes_total counter\ntitlecert_source_bytes_total %llu\n"
+          "# HELP titlecert_source_deltas_total Bundles updated by a delta instead of a fetch.\n"
+          "# TYPE titlecert_source_deltas_total counter\ntitlecert_source_deltas_total %lu\n",
           (unsigned long)s->source.polls, (unsigned long)s->source.unchanged,
           (unsigned long)s->source.fetched, (unsigned long)s->source.failures,
-          (unsigned long)s->source.older, (unsigned long long)s->source.bytes);
+          (unsigned long)s->source.older, (unsigned long long)s->source.bytes,
+          (unsigned long)s->source.deltas);
     P("# HELP titlecert_register_refused_total Bundles refused: register not consistent with the "
       "one accepted (rollback, split view, no proof).\n"
       "# TYPE titlecert_register_refused_total counter\ntitlecert_register_refused_total %lu\n"

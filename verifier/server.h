@@ -74,7 +74,7 @@ void tc_server_stop(struct tc_server *s);
 
 /* ---- following a publication over HTTP (source.c, libcurl) ------------------------------------ */
 struct tc_source_stats {
-    atomic_ulong polls, unchanged, failures, fetched, older;
+    atomic_ulong polls, unchanged, failures, fetched, older, deltas;
     atomic_ullong bytes;
 };
 struct tc_source;
@@ -86,9 +86,15 @@ void tc_source_set_stats(struct tc_source *s, struct tc_source_stats *stats);
 /* Polls the head when due (or now, with force) and, when it names a bundle newer than version
  * `have`, fetches it, checks its size and SHA-256 against the head and writes it to cache.
  * Returns 1 when cache holds a new bundle to reload, 0 when nothing changed, -1 on a failure
- * (msg says what), -2 when the head offers an older bundle (msg says so; not fetched). */
+ * (msg says what), -2 when the head offers an older bundle (msg says so; not fetched), 2 when
+ * *delta holds a delta from version `have` to the head's (malloc'd; the head names it, and its
+ * size and SHA-256 matched), to apply with tc_server_apply_delta. */
 int tc_source_poll(struct tc_source *s, const char *cache, uint64_t have, bool force, char *msg,
-                   size_t size);
+                   size_t size, uint8_t **delta, size_t *delta_len);
+/* After a delta failed to apply: the next poll fetches the full bundle. */
+void tc_source_no_delta(struct tc_source *s);
+/* Applies a delta to the bundle in use (tc_bundle_apply_delta), then as a reload does. */
+enum tc_err tc_server_apply_delta(struct tc_server *s, const uint8_t *d, size_t len);
 /* The server's counters for /metrics (polls, fetches, failures...). */
 struct tc_source_stats *tc_server_source_stats(struct tc_server *s);
 /* Logs a line about the source, and counts a refused rollback. */

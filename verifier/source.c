@@ -30,7 +30,15 @@ struct tc_source {
     char etag[256];
     double interval, next;
     struct tc_source_stats *stats;
+    bool no_delta;
 };
+
+void tc_source_no_delta(struct tc_source *s)
+{
+    s->no_delta = true;
+    s->etag[0] = '\0';
+    s->next = 0;
+}
 
 struct buf {
     uint8_t *p;
@@ -165,7 +173,22 @@ static CURLcode get(struct tc_source *s, const char *url, const char *etag_in, c
     return rc;
 }
 
-/* "titlecert-head 1\nversion V\nsha256 HEX\nbytes N\n\n<checkpoint>" */
+/* "delta F HEX N" after the bytes line, when the publication offers one */
+static bool parse_delta(const char *t, uint64_t *from, uint8_t sha[32], uint64_t *bytes)
+{
+    const char *d = strstr(t, "\ndelta ");
+    const char *blank = strstr(t, "\n\n");
+    unsigned long long f, n;
+    char hex[80];
+    size_t got = 0;
+    if (!d || (blank && d > blank) || sscanf(d, "\ndelta %llu %64s %llu\n", &f, hex, &n) != 3 ||
+        strlen(hex) != 64 || sodium_hex2bin(sha, 32, hex, 64, NULL, &got, NULL) != 0 || got != 32)
+        return false;
+    *from = f, *bytes = n;
+    return true;
+}
+
+/* "titlecert-head 1\nversion V\nsha256 HEX\nbytes N\n[delta F HEX N\n]\n<checkpoint>" */
 static bool parse_head(const char *t, uint64_t *version, uint8_t sha[32], uint64_t *bytes)
 {
     unsigned long long v, n;
@@ -194,9 +217,11 @@ static int mkdirs(const char *path)
 }
 
 int tc_source_poll(struct tc_source *s, const char *cache, uint64_t have, bool force, char *msg,
-                   size_t size)
+                   size_t size, uint8_t **delta, size_t *delta_len)
 {
     msg[0] = '\0';
+    if (delta)
+        *delta = NULL, *delta_len = 0;
     double t = now_s();
     if (!force && t < s->next)
         return 0;
@@ -228,9 +253,10 @@ int tc_source_poll(struct tc_source *s, const char *cache, uint64_t have, bool f
         return -1;
     }
     text[b.len] = '\0';
-    uint64_t version, bytes;
-    uint8_t sha[32];
+    uint64_t version, bytes, dfrom = 0, dbytes = 0;
+    uint8_t sha[32], dsha[32];
     bool ok = parse_head(text, &version, sha, &bytes);
+    bool has_delta = ok && parse_delta(text, &dfrom, dsha, &dbytes);
     free(text);
     if (!ok) {
         s->stats->failures++;
@@ -253,6 +279,25 @@ int tc_source_poll(struct tc_source *s, const char *cache, uint64_t have, bool f
         snprintf(msg, size, "%s names a bundle of %" PRIu64 " bytes, over the limit", url, bytes);
         return -1;
     }
+    /* a delta from the version in use: a few hundred bytes instead of the bundle */
+    if (delta && has_delta && dfrom == have && have > 0 && !s->no_delta && dbytes <= TC_DELTA_MAX_BYTES_V) {
+        struct buf db = {0};
+        db.max = (size_t)dbytes;
+        uint8_t dh[32];
+        snprintf(url, sizeof url, "%s/delta-%" PRIu64 ".cbor", s->url, dfrom);
+        rc = get(s, url, NULL, NULL, &db, &status, 30);
+        if (rc == CURLE_OK && status == 200 && db.len == dbytes &&
+            (crypto_hash_sha256(dh, db.p, db.len), sodium_memcmp(dh, dsha, 32) == 0)) {
+            s->stats->bytes += db.len;
+            snprintf(s->etag, sizeof s->etag, "%s", etag);
+            *delta = db.p, *delta_len = db.len;
+            snprintf(msg, size, "fetched the delta %" PRIu64 " -> %" PRIu64 " (%zu bytes) from %s",
+                     dfrom, version, db.len, s->url);
+            return 2;
+        }
+        free(db.p); /* the full bundle, then */
+    }
+    s->no_delta = false;
     struct buf body = {0};
     body.max = (size_t)bytes;
     snprintf(url, sizeof url, "%s/bundle.cbor", s->url);

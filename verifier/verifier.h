@@ -141,7 +141,20 @@ struct tc_bundle {
     size_t n_index;
     struct tc_bundle_proof *proofs; /* ascending sizes, all below checkpoint.size */
     size_t n_proofs;
+    uint8_t file_sha256[32]; /* of the bundle file (or, after a delta, of the one it stands for) */
+    uint8_t *trust_raw;      /* the embedded trust list's bytes */
+    size_t trust_raw_len;
 };
+#define TC_AAD_DELTA_V "titlecert/status-delta/v1"
+#define TC_DELTA_MAX_BYTES_V (16u << 20)
+/* Applies a signed delta (titlecert-issuer publish writes delta-<from>.cbor) to bundle `from`:
+ * it must be signed by a key from's trust list endorses for status publication, name from's
+ * version and file hash, and carry a register checkpoint signed as a bundle's is. The result is
+ * from with the delta's additions merged into its index, revoked and superseded lists, its
+ * version, time, checkpoint, proofs and audit head: the bundle the delta stands for (whose file
+ * hash it names). The caller still checks it against its state (versions, register consistency). */
+enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
+                                  const uint8_t root_pk[TC_PK_BYTES], struct tc_bundle **out);
 
 /* Parses and verifies a bundle: its trust list must be signed by root_pk, the bundle by a key that
  * list endorses for status publication (TC_AUTHZ_STATUS), in term and not revoked when issued;
