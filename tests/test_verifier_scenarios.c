@@ -91,7 +91,15 @@ static char *slurp(const char *path, size_t *n)
 }
 
 /* A store for a profile with a units file; returns the store (kept open). */
+static struct tc_store *province_as(const char *code, const char *name, const char *units_csv);
+
 static struct tc_store *province(const char *code, const char *units_csv)
+{
+    return province_as(code, code, units_csv);
+}
+
+/* a store of profile `code` in the file <name>.db */
+static struct tc_store *province_as(const char *code, const char *name, const char *units_csv)
 {
     char profile_path[1024], db[64], units[64];
     snprintf(profile_path, sizeof profile_path, "%s/profiles/%s.json", getenv("TC_DATA_DIR"), code);
@@ -99,7 +107,7 @@ static struct tc_store *province(const char *code, const char *units_csv)
     char *profile = slurp(profile_path, &n);
     const char *why;
     struct tc_store *s = NULL;
-    snprintf(db, sizeof db, "%s.db", code);
+    snprintf(db, sizeof db, "%s.db", name);
     if (!profile || tc_store_init(path_in(db), profile, n, keys, &why) != TC_OK ||
         tc_store_open(&s, path_in(db), keys) != TC_OK) {
         free(profile);
@@ -559,6 +567,84 @@ static void bundle_before_parse(const uint8_t *bundle, size_t len)
     free(msg);
 }
 
+/* Deltas (serve --source): a revocation published as a delta applies to the bundle it names and
+ * to no other; an altered delta is refused. */
+static void deltas(void)
+{
+    char units[1024];
+    snprintf(units, sizeof units, "%s/samples/gs-units.csv", getenv("TC_DATA_DIR"));
+    struct tc_store *s = province_as("GS", "GS-deltas", units);
+    char path[1024];
+    struct tc_refusals r = {0};
+    size_t n;
+    struct tc_issue_request *reqs = NULL;
+    const char *kinds[] = {"employment", "assessments", "ce"};
+    for (int i = 0; s && i < 3; i++) {
+        snprintf(path, sizeof path, "%s/samples/gs-%s.csv", getenv("TC_DATA_DIR"), kinds[i]);
+        tc_records_import(s, kinds[i], path, &r, &n);
+    }
+    snprintf(path, sizeof path, "%s/samples/gs-results.csv", getenv("TC_DATA_DIR"));
+    if (!s || tc_issue_read_csv(s, path, &reqs, &n, &r) != TC_OK ||
+        tc_issue_check(s, reqs, n, tl, tc_keys_secret_pub(gs), now, &r) != TC_OK ||
+        tc_issue_commit(s, reqs, n, gs, now, "t", NULL, NULL) != TC_OK) {
+        ok(0, "deltas: the sample batch is issued");
+        goto done;
+    }
+    struct tc_export x1, x2, x3;
+    struct tc_bundle *b1 = NULL, *b2 = NULL, *full = NULL;
+    is_err(tc_bundle_export(s, trust, trust_len, tl, gs, NULL, now, &x1), TC_OK, "deltas: bundle v1");
+    ok(x1.delta == NULL, "the first export has no delta (nothing to apply it to)");
+    tc_revoke(s, reqs[2].claims.id, "fraud", today, false, NULL, 0, now);
+    is_err(tc_bundle_export(s, trust, trust_len, tl, gs, NULL, now + 1, &x2), TC_OK, "a revocation, exported as v2");
+    ok(x2.delta && x2.delta_from == 1 && x2.delta_len < 2048, "with a delta from v1 of %zu bytes (the bundle is %zu)",
+       x2.delta_len, x2.len);
+    tc_bundle_parse(x1.bundle, x1.len, tc_keys_secret_pub(root)->pk, &b1);
+    tc_bundle_parse(x2.bundle, x2.len, tc_keys_secret_pub(root)->pk, &full);
+    is_err(b1 && x2.delta ? tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_keys_secret_pub(root)->pk, &b2)
+                          : TC_ERR_INTERNAL,
+           TC_OK, "the delta applies to v1");
+    ok(b2 && full && b2->version == 2 && b2->n_revoked == full->n_revoked && b2->n_index == full->n_index &&
+           tc_bundle_revoked(b2, reqs[2].claims.id) && b2->checkpoint.size == full->checkpoint.size &&
+           memcmp(b2->checkpoint.root, full->checkpoint.root, 32) == 0 &&
+           memcmp(b2->file_sha256, full->file_sha256, 32) == 0 && b2->n_units == full->n_units,
+       "and gives what the full v2 says: the revocation, the index, the checkpoint, its file hash");
+    struct tc_bundle *again = NULL;
+    is_err(b2 && x2.delta ? tc_bundle_apply_delta(b2, x2.delta, x2.delta_len, tc_keys_secret_pub(root)->pk, &again)
+                          : TC_ERR_INTERNAL,
+           TC_ERR_INCONSISTENT, "it does not apply to another version (v2)");
+    tc_bundle_free(again), again = NULL;
+    if (x2.delta) {
+        x2.delta[x2.delta_len - 1] ^= 1;
+        is_err(tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_keys_secret_pub(root)->pk, &again),
+               TC_ERR_BAD_SIGNATURE, "an altered delta is refused");
+        x2.delta[x2.delta_len - 1] ^= 1;
+    }
+    /* a unit directory change: no delta, the bundle is fetched */
+    tc_bundle_free(again), again = NULL;
+    snprintf(path, sizeof path, "%s/u2.csv", scratch_dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("uscc,name,division,tier,valid_from\n126201024380009994,新增单位,620102,county,2026-01-01\n", f);
+        fclose(f);
+    }
+    struct tc_refusals r2 = {0};
+    size_t nu = 0, nw = 0;
+    tc_units_import(s, path, false, &r2, &nu, &nw);
+    tc_refusals_free(&r2);
+    is_err(tc_bundle_export(s, trust, trust_len, tl, gs, NULL, now + 2, &x3), TC_OK, "after a unit import, v3");
+    ok(nu == 1 && x3.delta == NULL, "has no delta: the units changed (%zu imported)", nu);
+    tc_export_free(&x1);
+    tc_export_free(&x2);
+    tc_export_free(&x3);
+    tc_bundle_free(b1);
+    tc_bundle_free(b2);
+    tc_bundle_free(full);
+done:
+    tc_refusals_free(&r);
+    free(reqs);
+    tc_store_close(s);
+}
+
 static void bundle_tampering(void)
 {
     struct tc_store *s = province("SX", "uscc,name,division,valid_from,tier\n");
@@ -606,6 +692,7 @@ int main(void)
     cq_scenarios();
     jl_scenarios();
     bundle_tampering();
+    deltas();
     tc_trust_list_free(tl);
     free(trust);
     tc_store_keys_free(keys);
