@@ -219,20 +219,18 @@ static enum tc_err load(struct tc_server *s, struct tc_bundle **out, struct stat
     return e;
 }
 
-enum tc_err tc_server_reload(struct tc_server *s)
+/* Puts b in use if it is newer than the bundle in use and the state admits it (versions, trust
+ * list, register consistency); else frees it. *why says why not. Takes s->lock. */
+static enum tc_err install(struct tc_server *s, struct tc_bundle *b, const char **why)
 {
-    struct tc_bundle *b = NULL;
-    struct stat st;
-    enum tc_err e = load(s, &b, &st);
-    pthread_mutex_lock(&s->lock);
-    s->seen = st; /* a bad file is not retried until it changes again */
-    uint64_t have = s->cur->b->version;
-    const char *why = NULL;
-    if (e == TC_OK && b->version <= have)
-        e = TC_ERR_TRUST_LIST, why = "not newer than the one in use";
-    if (e == TC_OK && (why = accept_state(s, b)) != NULL)
-        e = TC_ERR_TRUST_LIST, s->refused_rollback++;
+    enum tc_err e = TC_OK;
     struct held *old = NULL;
+    *why = NULL;
+    pthread_mutex_lock(&s->lock);
+    if (b->version <= s->cur->b->version)
+        e = TC_ERR_TRUST_LIST, *why = "not newer than the one in use";
+    if (e == TC_OK && (*why = accept_state(s, b)) != NULL)
+        e = TC_ERR_TRUST_LIST, s->refused_rollback++;
     if (e == TC_OK) {
         struct held *h = calloc(1, sizeof *h);
         if (!h) {
@@ -248,6 +246,21 @@ enum tc_err tc_server_reload(struct tc_server *s)
     if (old)
         release(s, old);
     tc_bundle_free(b);
+    return e;
+}
+
+enum tc_err tc_server_reload(struct tc_server *s)
+{
+    struct tc_bundle *b = NULL;
+    struct stat st;
+    enum tc_err e = load(s, &b, &st);
+    pthread_mutex_lock(&s->lock);
+    s->seen = st; /* a bad file is not retried until it changes again */
+    uint64_t have = s->cur->b->version;
+    pthread_mutex_unlock(&s->lock);
+    const char *why = NULL;
+    if (e == TC_OK)
+        e = install(s, b, &why);
     if (e == TC_OK) {
         s->reloads_ok++;
         logf_(s, false, "bundle reloaded: version %llu\n", (unsigned long long)s->cur->b->version);
@@ -267,27 +280,8 @@ enum tc_err tc_server_apply_delta(struct tc_server *s, const uint8_t *d, size_t 
     uint64_t have = cur->b->version;
     release(s, cur);
     const char *why = NULL;
-    struct held *old = NULL;
-    pthread_mutex_lock(&s->lock);
-    if (e == TC_OK && b->version <= s->cur->b->version)
-        e = TC_ERR_TRUST_LIST, why = "not newer than the one in use";
-    if (e == TC_OK && (why = accept_state(s, b)) != NULL)
-        e = TC_ERR_TRUST_LIST, s->refused_rollback++;
-    if (e == TC_OK) {
-        struct held *h = calloc(1, sizeof *h);
-        if (!h) {
-            e = TC_ERR_NOMEM;
-        } else {
-            h->b = b, h->refs = 1, h->loaded = time(NULL);
-            old = s->cur;
-            s->cur = h;
-            b = NULL;
-        }
-    }
-    pthread_mutex_unlock(&s->lock);
-    if (old)
-        release(s, old);
-    tc_bundle_free(b);
+    if (e == TC_OK)
+        e = install(s, b, &why);
     if (e == TC_OK) {
         s->reloads_ok++;
         s->source.deltas++;
