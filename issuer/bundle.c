@@ -185,7 +185,8 @@ static enum tc_err write_delta_lists(struct tc_store *s, uint64_t from, struct t
     }
     sqlite3_finalize(q);
     if (e == TC_OK) {
-        qsort(v, n, sizeof *v, add_cmp);
+        if (n)
+            qsort(v, n, sizeof *v, add_cmp);
         size_t ni = 0, nr = 0, ns = 0;
         for (size_t i = 0; i < n; i++)
             ni += v[i].kind == TC_REG_ISSUE, nr += v[i].kind == TC_REG_REVOKE,

@@ -109,8 +109,8 @@ static const char *const migrations[] = {
     "  note TEXT NOT NULL);"
     "ALTER TABLE certificates ADD COLUMN reg_leaf INTEGER;",
     /* 5: A4 the organiser's seal per issuer key, for the e-certificate */
-    "CREATE TABLE seals(kid BLOB PRIMARY KEY, organiser TEXT NOT NULL, image BLOB NOT NULL,"
-    "  svg INTEGER NOT NULL, at INTEGER NOT NULL);",
+    ("CREATE TABLE seals(kid BLOB PRIMARY KEY, organiser TEXT NOT NULL, image BLOB NOT NULL,"
+     "  svg INTEGER NOT NULL, at INTEGER NOT NULL);"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -465,7 +465,7 @@ static int expect_cmp(const void *a, const void *b)
 static struct expect *find(struct expect *v, size_t n, uint64_t id)
 {
     struct expect key = {.id = id};
-    return bsearch(&key, v, n, sizeof *v, expect_cmp);
+    return n ? bsearch(&key, v, n, sizeof *v, expect_cmp) : NULL;
 }
 
 static int cmd_audit(int argc, char **argv)
@@ -515,7 +515,8 @@ static int cmd_audit(int argc, char **argv)
         memcpy(v[n].hash, l.hash, TC_REG_HASH);
         n++;
     }
-    qsort(v, n, sizeof *v, expect_cmp);
+    if (n)
+        qsort(v, n, sizeof *v, expect_cmp);
     for (size_t i = 1; i < n; i++)
         if (v[i].id == v[i - 1].id) {
             printf("certificate %" PRIu64 ": issued twice in the register (entries %" PRIu64
@@ -679,7 +680,7 @@ static int cmd_monitor(int argc, char **argv)
                 continue;
             }
             if (!under && !((l.kind == TC_REG_REVOKE || l.kind == TC_REG_SUPERSEDE) &&
-                            bsearch(&l.id, mine, nmine, sizeof *mine, id_cmp)))
+                            nmine && bsearch(&l.id, mine, nmine, sizeof *mine, id_cmp)))
                 continue;
             char d[11], hex[65];
             tc_day_format(d, l.day);
@@ -703,7 +704,8 @@ static int cmd_monitor(int argc, char **argv)
             }
         }
         if (pass == 1)
-            qsort(mine, nmine, sizeof *mine, id_cmp);
+            if (nmine)
+                qsort(mine, nmine, sizeof *mine, id_cmp);
     }
     free(mine);
     if (!o.json)
