@@ -144,14 +144,24 @@ kill -9 "${pids[1]}"; wait "${pids[1]}" 2>/dev/null
 sleep 3
 during=$(cat load*.txt | wc -l)
 truth "requests kept flowing through nginx while replica 1 was down ($((during - before)) in 3 s)" [ $((during - before)) -gt 10 ]
+r0=$(date +%s.%N)
 truth "replica 1 restarts and rejoins" start_replica 1
-truth "with the current bundle (version $(version 1), current $v3)" [ "$(version 1)" = "$v3" ]
+rejoin=$(echo "$(date +%s.%N) - $r0" | bc -l)
+truth "with the current bundle (version $(version 1), current $v3; serving $(printf %.2f "$rejoin") s after the restart)" \
+  [ "$(version 1)" = "$v3" ]
 truth "and its state file keeps it from ever accepting an older one" grep -q "bundle_version $v3" state1/*.state
 
 # 3. an older bundle is published: refused everywhere, the current one kept
 cp old.bundle pub/bundle.cbor.tmp && mv pub/bundle.cbor.tmp pub/bundle.cbor
 cp old.head pub/head.tmp && mv pub/head.tmp pub/head
-sleep 2.5
+t0=$(date +%s.%N)
+for _ in $(seq 1 50); do
+  n=0; for k in 0 1 2; do grep -q "older than version $v3 in use: refused" "replica$k.log" && n=$((n + 1)); done
+  [ $n = 3 ] && break
+  sleep 0.1
+done
+refusal=$(echo "$(date +%s.%N) - $t0" | bc -l)
+truth "all three refused the older bundle $(printf %.2f "$refusal") s after it was published" [ "$n" = 3 ]
 for k in 0 1 2; do
   truth "replica $k keeps serving version $v3 after the rollback attempt" [ "$(version $k)" = "$v3" ]
   has "replica $k says so in its log" "replica$k.log" "older than version $v3 in use: refused (a rollback)"
