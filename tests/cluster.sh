@@ -156,12 +156,12 @@ cp old.bundle pub/bundle.cbor.tmp && mv pub/bundle.cbor.tmp pub/bundle.cbor
 cp old.head pub/head.tmp && mv pub/head.tmp pub/head
 t0=$(date +%s.%N)
 for _ in $(seq 1 50); do
-  n=0; for k in 0 1 2; do grep -q "older than version $v3 in use: refused" "replica$k.log" && n=$((n + 1)); done
-  [ $n = 3 ] && break
+  nref=0; for k in 0 1 2; do grep -q "older than version $v3 in use: refused" "replica$k.log" && nref=$((nref + 1)); done
+  [ $nref = 3 ] && break
   sleep 0.1
 done
 refusal=$(echo "$(date +%s.%N) - $t0" | bc -l)
-truth "all three refused the older bundle $(printf %.2f "$refusal") s after it was published" [ "$n" = 3 ]
+truth "all three refused the older bundle $(printf %.2f "$refusal") s after it was published" [ "$nref" = 3 ]
 for k in 0 1 2; do
   truth "replica $k keeps serving version $v3 after the rollback attempt" [ "$(version $k)" = "$v3" ]
   has "replica $k says so in its log" "replica$k.log" "older than version $v3 in use: refused (a rollback)"
