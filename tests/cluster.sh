@@ -36,7 +36,13 @@ gs_fixture
 cp pub/bundle.cbor old.bundle && cp pub/head old.head
 
 free_port() { local p; while :; do p=$((20000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }; done; }
-ports=($(free_port) $(free_port) $(free_port)) np=$(free_port)
+# four distinct free ports: three replicas and nginx
+ports=()
+while [ ${#ports[@]} -lt 4 ]; do
+  p=$(free_port)
+  case " ${ports[*]} " in *" $p "*) ;; *) ports+=("$p") ;; esac
+done
+np=${ports[3]}
 mkdir -p tmp logs
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
@@ -91,6 +97,7 @@ start_replica() { # start_replica K
     curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:${ports[$1]}/healthz" && return 0
     sleep 0.1
   done
+  sed 's/^/# /' "replica$1.log" | tail -5
   return 1
 }
 for k in 0 1 2; do truth "replica $k follows the publication through nginx" start_replica $k; done
