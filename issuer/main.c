@@ -1605,7 +1605,7 @@ static const struct tc_cli_command commands[] = {
     {"bundle", cmd_bundle, "bundle export: the signed status bundle for verifiers"},
     {"publish", cmd_publish, "the static publication: 公示, register tiles, checkpoint, bundle (A3)"},
     {"seal", cmd_seal, "set the organiser's seal an issuer key's e-certificates bear (A4)"},
-    {"render", cmd_render, "write the files (payload, link, QR PNG/SVG) of issued certificates"},
+    {"render", cmd_render, "write the files (payload, link, QR PNG/SVG, --pdf e-certificate) again"},
     {"migrate", cmd_migrate, "upgrade an older store's schema, after a backup"},
     {"sign", cmd_sign, "sign one certificate from JSON without a store (payload, link, PNG, SVG)"},
 };
