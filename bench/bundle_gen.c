@@ -174,7 +174,7 @@ int main(int argc, char **argv)
     uint64_t files = 0;
     int err = 0;
     double t0 = seconds();
-    if (tc_register_publish(s, pub, x.checkpoint, &files, &err) != TC_OK)
+    if (tc_register_publish(s, pub, x.checkpoint, NULL, &files, &err) != TC_OK)
         return 1;
     double t1 = seconds();
     printf("publish %.3f %llu %llu\n", t1 - t0, (unsigned long long)x.register_size,
@@ -207,7 +207,7 @@ int main(int argc, char **argv)
     snprintf(note, sizeof note, "bench\n%llu\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
              (unsigned long long)n2);
     t0 = seconds();
-    if (tc_register_publish(s, pub, note, &files, &err) != TC_OK)
+    if (tc_register_publish(s, pub, note, NULL, &files, &err) != TC_OK)
         return 1;
     t1 = seconds();
     printf("append %.3f %llu %llu\n", t1 - t0, (unsigned long long)n2, (unsigned long long)files);

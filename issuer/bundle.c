@@ -410,6 +410,11 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
     out->version = v;
     out->register_size = tree.n;
     out->delta = delta, out->delta_len = delta_len, out->delta_from = delta ? v - 1 : 0;
+    /* the tree goes with the export: publish writes its tiles without rebuilding it */
+    if ((out->tree = malloc(sizeof *out->tree)) != NULL) {
+        *out->tree = tree;
+        tc_reg_tree_init(&tree);
+    }
     msg = NULL;
     goto out;
 rollback_delta:

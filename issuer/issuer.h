@@ -214,6 +214,7 @@ enum tc_err tc_audit_verify(struct tc_store *s, uint64_t *count, uint64_t *bad, 
  * the store's, or register.titlecert.invalid/<province>). */
 #define TC_BUNDLE_INDEX_HASH 16 /* bytes of SHA-256 per certificate in the index */
 #define TC_BUNDLE_PROOFS 8      /* consistency proofs from the last 8 published sizes */
+struct tc_reg_tree;
 struct tc_export {
     uint8_t *bundle; /* malloc'd */
     size_t len;
@@ -225,6 +226,7 @@ struct tc_export {
     uint8_t *delta;
     size_t delta_len;
     uint64_t delta_from;
+    struct tc_reg_tree *tree; /* the register's tree at the checkpoint (malloc'd, or NULL) */
 };
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
                              const struct tc_trust_list *tl, const struct tc_secret *key,
@@ -300,9 +302,10 @@ enum tc_err tc_seal_set(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], con
 
 /* ---- publication (publish.c) ---------------------------------------------------------------- */
 /* Writes the register's tiles and entry bundles up to the size the checkpoint note names, then
- * the checkpoint, under dir (C2SP tlog-tiles). *files counts the files written. */
+ * the checkpoint, under dir (C2SP tlog-tiles). tree: the export's (tc_export.tree), or NULL
+ * to rebuild it from the store. *files counts the files written. */
 enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char *checkpoint,
-                                uint64_t *files, int *err);
+                                struct tc_reg_tree *tree, uint64_t *files, int *err);
 /* The 公示 of a batch (A3, GS §9(三)7): dir/gongshi-<batch>.{html,csv,json}, review-passed and
  * assessment-recognised persons listed separately, with the announcement period (days, from
  * the day of `now`). The JSON's SHA-256 is logged as a publication leaf of the register unless

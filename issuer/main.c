@@ -1370,12 +1370,45 @@ static const char bundle_help[] =
     "  --origin O   the register's name, fixed by the first export (default\n"
     "               titlecert.invalid/register/<profile code>)\n";
 
-/* The export both commands share; prints why on failure. */
-static bool export_bundle(struct tc_store *s, const struct opts *o, const struct tc_trust_list *tl,
-                          const uint8_t *list, size_t list_len, const struct tc_secret *sk,
-                          const char *what, struct tc_export *x)
+/* What bundle export and publish both open: the trust list (parsed and its bytes), the store
+ * with its keys, and the publication key. */
+struct publication {
+    struct tc_trust_list *tl;
+    uint8_t *list;
+    size_t list_len;
+    struct tc_store *s;
+    struct tc_secret *hk, *sk;
+    struct tc_store_keys *keys;
+};
+
+/* true when everything is open (else it said why); close with publication_close either way */
+static bool publication_open(const struct opts *o, struct publication *p)
 {
-    enum tc_err e = tc_bundle_export(s, list, list_len, tl, sk, o->origin, (uint64_t)time(NULL), x);
+    memset(p, 0, sizeof *p);
+    if (!(p->tl = load_trust(o)))
+        return false;
+    tc_keys_read_file(o->trust, TC_TRUST_LIST_MAX_BYTES, &p->list, &p->list_len);
+    if (!(p->s = open_store(o, &p->hk, &p->keys, true)))
+        return false;
+    return (p->sk = unlock(o->key, o, TC_KEY_ISSUER)) != NULL;
+}
+
+static void publication_close(struct publication *p)
+{
+    tc_keys_secret_close(p->sk);
+    if (p->s)
+        close_store(p->s, p->hk, p->keys);
+    free(p->list);
+    tc_trust_list_free(p->tl);
+}
+
+/* The export both commands share; prints why on failure. */
+static bool export_bundle(const struct publication *p, const struct opts *o, const char *what,
+                          struct tc_export *x)
+{
+    struct tc_store *s = p->s;
+    enum tc_err e = tc_bundle_export(s, p->list, p->list_len, p->tl, p->sk, o->origin,
+                                     (uint64_t)time(NULL), x);
     if (e == TC_ERR_NOT_AUTHORISED)
         fprintf(stderr, PROG ": %s: refused (rules A1, A3): the key is not endorsed, in term, for "
                         "status publication and register checkpoints (--tracks ...,status,register)\n",
@@ -1393,20 +1426,11 @@ static int cmd_bundle(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     if (!o.key || !o.out)
         return usage_error("bundle export", "--key and --out are required");
-    struct tc_trust_list *tl = load_trust(&o);
-    if (!tl)
-        return EXIT_USAGE;
-    uint8_t *list = NULL;
-    size_t list_len = 0;
-    tc_keys_read_file(o.trust, TC_TRUST_LIST_MAX_BYTES, &list, &list_len);
-    struct tc_secret *hk;
-    struct tc_store_keys *keys;
-    struct tc_store *s = open_store(&o, &hk, &keys, true);
-    struct tc_secret *sk = s ? unlock(o.key, &o, TC_KEY_ISSUER) : NULL;
+    struct publication pub;
     rc = EXIT_USAGE;
     struct tc_export x;
     memset(&x, 0, sizeof x);
-    if (sk && export_bundle(s, &o, tl, list, list_len, sk, "bundle export", &x)) {
+    if (publication_open(&o, &pub) && export_bundle(&pub, &o, "bundle export", &x)) {
         enum tc_err e = tc_keys_write_file(o.out, x.bundle, x.len, 0644, true);
         if (e != TC_OK)
             fail(o.out, e);
@@ -1417,11 +1441,7 @@ static int cmd_bundle(int argc, char **argv)
         }
     }
     tc_export_free(&x);
-    tc_keys_secret_close(sk);
-    if (s)
-        close_store(s, hk, keys);
-    free(list);
-    tc_trust_list_free(tl);
+    publication_close(&pub);
     return rc;
 }
 
@@ -1496,22 +1516,15 @@ static int cmd_publish(int argc, char **argv)
         return usage_error("publish", "--key and --out are required");
     if (o.days && !o.batch)
         return usage_error("publish", "--days goes with --batch");
-    struct tc_trust_list *tl = load_trust(&o);
-    if (!tl)
-        return EXIT_USAGE;
-    uint8_t *list = NULL;
-    size_t list_len = 0;
-    tc_keys_read_file(o.trust, TC_TRUST_LIST_MAX_BYTES, &list, &list_len);
-    struct tc_secret *hk;
-    struct tc_store_keys *keys;
-    struct tc_store *s = open_store(&o, &hk, &keys, true);
-    struct tc_secret *sk = s ? unlock(o.key, &o, TC_KEY_ISSUER) : NULL;
+    struct publication pub;
     struct tc_export x;
     memset(&x, 0, sizeof x);
     rc = EXIT_USAGE;
     int err = 0;
     enum tc_err e = TC_OK;
-    if (!sk)
+    bool opened = publication_open(&o, &pub);
+    struct tc_store *s = pub.s;
+    if (!opened)
         goto out;
     if (mkdir(o.out, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, PROG ": publish: %s: %s\n", o.out, strerror(errno));
@@ -1530,7 +1543,7 @@ static int cmd_publish(int argc, char **argv)
         printf("公示 of batch %lld (%d working days): %s/gongshi-%lld.html, .csv, .json\n", o.batch,
                days, o.out, o.batch);
     }
-    if (!export_bundle(s, &o, tl, list, list_len, sk, "publish", &x))
+    if (!export_bundle(&pub, &o, "publish", &x))
         goto out;
     uint64_t files = 0;
     char path[4096];
@@ -1539,7 +1552,7 @@ static int cmd_publish(int argc, char **argv)
         fail(path, e);
         goto out;
     }
-    if ((e = tc_register_publish(s, o.out, x.checkpoint, &files, &err)) != TC_OK) {
+    if ((e = tc_register_publish(s, o.out, x.checkpoint, x.tree, &files, &err)) != TC_OK) {
         fprintf(stderr, PROG ": publish: register files in %s: %s%s%s %s\n", o.out, tc_strerror(e),
                 err ? ": " : "", err ? strerror(err) : "", tc_store_errmsg(s));
         goto out;
@@ -1584,11 +1597,7 @@ static int cmd_publish(int argc, char **argv)
     rc = 0;
 out:
     tc_export_free(&x);
-    tc_keys_secret_close(sk);
-    if (s)
-        close_store(s, hk, keys);
-    free(list);
-    tc_trust_list_free(tl);
+    publication_close(&pub);
     return rc;
 }
 

@@ -472,7 +472,7 @@ bool tc_pdf_complete(const char *path)
         return false;
     char tail[32] = {0};
     bool ok = fseek(f, -(long)(sizeof tail - 1), SEEK_END) == 0 &&
-              fread(tail, 1, sizeof tail - 1, f) == sizeof tail - 1 && memcmp(tail, "%PDF", 0) == 0 &&
+              fread(tail, 1, sizeof tail - 1, f) == sizeof tail - 1 &&
               strstr(tail, "%%EOF") != NULL;
     char head[5] = {0};
     ok = ok && fseek(f, 0, SEEK_SET) == 0 && fread(head, 1, 4, f) == 4 && memcmp(head, "%PDF", 4) == 0;

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,8 +185,7 @@ enum tc_err tc_pdf_batch(struct tc_store *s, const uint64_t *ids, size_t n,
                             &seals[k].img, &seals[k].len, &seals[k].svg);
             if (e == TC_ERR_NOT_FOUND) {
                 char kid[TC_KID_BYTES * 2 + 1];
-                for (int b = 0; b < TC_KID_BYTES; b++)
-                    snprintf(kid + 2 * b, 3, "%02x", cert.kid[b]);
+                sodium_bin2hex(kid, sizeof kid, cert.kid, TC_KID_BYTES);
                 res->failed_id = ids[i];
                 snprintf(res->why, sizeof res->why, "no seal for key %s (%s): an e-certificate is "
                          "sealed by the organiser (A4); set one with: titlecert-issuer seal --kid %s "

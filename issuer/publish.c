@@ -26,6 +26,9 @@ void tc_export_free(struct tc_export *x)
     free(x->bundle);
     free(x->checkpoint);
     free(x->delta);
+    if (x->tree)
+        tc_reg_tree_free(x->tree);
+    free(x->tree);
     memset(x, 0, sizeof *x);
 }
 
@@ -210,39 +213,29 @@ static enum tc_err next_leaf(void *ctx, uint64_t i, const uint8_t **p, size_t *l
     return TC_OK;
 }
 
+/* a published file: written whole (temporary name, fsync, rename), readable by the web server */
 static enum tc_err write_atomic(const char *path, const void *p, size_t len, int *err)
 {
-    char tmp[PATH_MAX + 16];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        *err = errno;
-        return TC_ERR_IO;
-    }
-    bool ok = write(fd, p, len) == (ssize_t)len && fsync(fd) == 0;
-    *err = ok ? 0 : errno;
-    if (close(fd) != 0 && ok)
-        ok = false, *err = errno;
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok)
-            *err = errno;
-        unlink(tmp);
-        return TC_ERR_IO;
-    }
-    return TC_OK;
+    enum tc_err e = tc_keys_write_file(path, p, len, 0644, true);
+    *err = e == TC_OK ? 0 : errno;
+    return e;
 }
 
 enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char *checkpoint,
-                                uint64_t *files, int *err)
+                                struct tc_reg_tree *tree, uint64_t *files, int *err)
 {
     *files = 0, *err = 0;
     /* the size the checkpoint names: the leaves after it (another export since) wait for theirs */
     const char *nl1 = strchr(checkpoint, '\n');
     uint64_t n = nl1 ? strtoull(nl1 + 1, NULL, 10) : 0;
-    struct tc_reg_tree t;
-    tc_reg_tree_init(&t);
-    enum tc_err e = tc_register_tree(s, n, &t);
-    if (e == TC_OK && t.n != n)
+    struct tc_reg_tree own, *t = &own;
+    tc_reg_tree_init(&own);
+    enum tc_err e = TC_OK;
+    if (tree && tree->n == n)
+        t = tree; /* the export's */
+    else
+        e = tc_register_tree(s, n, &own);
+    if (e == TC_OK && t->n != n)
         e = TC_ERR_INCONSISTENT;
     if (e == TC_OK && mkdir(dir, 0755) != 0 && errno != EEXIST) {
         *err = errno;
@@ -254,10 +247,10 @@ enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char 
         (e = tc_store_prepare(s, "SELECT idx, leaf FROM register WHERE idx >= ? ORDER BY idx",
                               &l.q)) == TC_OK) {
         sqlite3_bind_int64(l.q, 1, 0);
-        e = tc_tiles_write(dir, &t, next_leaf, &l, files, err);
+        e = tc_tiles_write(dir, t, next_leaf, &l, files, err);
         sqlite3_finalize(l.q);
     }
-    tc_reg_tree_free(&t);
+    tc_reg_tree_free(&own);
     if (e != TC_OK)
         return e;
     /* the tiles reach the disk before the checkpoint that names them */

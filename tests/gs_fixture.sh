@@ -49,6 +49,8 @@ start_server() {
     done
     kill "$server" 2>/dev/null
     server=""
+    # another port only when this one was taken; any other refusal stays in server.err
+    grep -q "cannot listen on" server.err || return 1
   done
   return 1
 }

@@ -469,8 +469,8 @@ static enum tc_err export_bytes(struct tc_store *s, const uint8_t *list, size_t 
     struct tc_export x;
     enum tc_err e = tc_bundle_export(s, list, list_len, tlist, key, NULL, at, &x);
     *b = x.bundle, *len = x.len, *version = x.version;
-    free(x.checkpoint);
-    free(x.delta);
+    x.bundle = NULL; /* the caller's now */
+    tc_export_free(&x);
     return e;
 }
 

@@ -69,17 +69,23 @@ static int unit_cmp(const char *uscc, int32_t from, const struct tc_bundle_unit 
     return c ? c : (from > u->from) - (from < u->from);
 }
 
+/* A list's head: its length (no more than the input has bytes) and an array that long. */
+static enum tc_err read_list(struct rd *r, size_t elem, void **v, size_t *n)
+{
+    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
+    if (!x || x->value > r->budget)
+        return TC_ERR_TYPE;
+    *n = (size_t)x->value;
+    return (*v = calloc(*n ? *n : 1, elem)) ? TC_OK : TC_ERR_NOMEM;
+}
+
 /* 4: [[id, day, reason]], ascending ids */
 static enum tc_err read_revoked(struct rd *r, struct tc_bundle *b)
 {
-    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
     int64_t v;
-    if (!x || x->value > r->budget)
-        return TC_ERR_TYPE;
-    b->n_revoked = (size_t)x->value;
-    b->revoked = calloc(b->n_revoked ? b->n_revoked : 1, sizeof *b->revoked);
-    if (!b->revoked)
-        return TC_ERR_NOMEM;
+    enum tc_err e = read_list(r, sizeof *b->revoked, (void **)&b->revoked, &b->n_revoked);
+    if (e != TC_OK)
+        return e;
     for (size_t i = 0; i < b->n_revoked; i++) {
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
         if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
@@ -99,14 +105,10 @@ static enum tc_err read_revoked(struct rd *r, struct tc_bundle *b)
 /* 5: [[id, successor, day]], ascending ids */
 static enum tc_err read_superseded(struct rd *r, struct tc_bundle *b)
 {
-    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
     int64_t v;
-    if (!x || x->value > r->budget)
-        return TC_ERR_TYPE;
-    b->n_superseded = (size_t)x->value;
-    b->superseded = calloc(b->n_superseded ? b->n_superseded : 1, sizeof *b->superseded);
-    if (!b->superseded)
-        return TC_ERR_NOMEM;
+    enum tc_err e = read_list(r, sizeof *b->superseded, (void **)&b->superseded, &b->n_superseded);
+    if (e != TC_OK)
+        return e;
     for (size_t i = 0; i < b->n_superseded; i++) {
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
         uint64_t id;
@@ -179,26 +181,22 @@ static enum tc_err read_units(struct rd *r, struct tc_bundle *b)
 /* 12: [[id, leaf, h'16']], ascending ids */
 static enum tc_err read_index(struct rd *r, struct tc_bundle *b)
 {
-    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
-    if (!x || x->value > r->budget)
-        return TC_ERR_TYPE;
-    b->n_index = (size_t)x->value;
-    b->index = malloc((b->n_index ? b->n_index : 1) * sizeof *b->index);
-    if (!b->index)
-        return TC_ERR_NOMEM;
+    enum tc_err e = read_list(r, sizeof *b->index, (void **)&b->index, &b->n_index);
+    if (e != TC_OK)
+        return e;
     for (size_t i = 0; i < b->n_index; i++) {
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-        struct tc_bundle_registered *e = &b->index[i];
+        struct tc_bundle_registered *en = &b->index[i];
         if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
             return TC_ERR_TYPE;
-        e->id = t->value;
+        en->id = t->value;
         if (!(t = next(r, TC_TOK_UINT)))
             return TC_ERR_TYPE;
-        e->leaf = t->value;
+        en->leaf = t->value;
         if (!(t = next(r, TC_TOK_BYTES)) || t->len != TC_BUNDLE_INDEX_HASH_V)
             return TC_ERR_TYPE;
-        memcpy(e->hash, t->p, TC_BUNDLE_INDEX_HASH_V);
-        if (i && e->id <= b->index[i - 1].id)
+        memcpy(en->hash, t->p, TC_BUNDLE_INDEX_HASH_V);
+        if (i && en->id <= b->index[i - 1].id)
             return TC_ERR_NONCANONICAL;
     }
     return TC_OK;
@@ -377,9 +375,9 @@ static enum tc_err check_signer(const struct tc_bundle *b, const struct tc_endor
     return TC_OK;
 }
 
-/* The register checkpoint (A3): a signed note whose key is endorsed for register checkpoints,
- * in term and not revoked on the bundle's day; the index and proofs must fit inside it. */
-static enum tc_err check_register(struct tc_bundle *b, const char *note, size_t len)
+enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note, size_t len,
+                               int32_t day, struct tc_checkpoint *cp,
+                               const struct tc_endorsement **key)
 {
     /* the body comes before the last blank line; its origin names the key that signs */
     const char *split = NULL;
@@ -388,23 +386,31 @@ static enum tc_err check_register(struct tc_bundle *b, const char *note, size_t 
             split = note + i;
             break;
         }
-    if (!split || tc_checkpoint_parse(note, (size_t)(split - note), &b->checkpoint) != TC_OK)
+    if (!split || tc_checkpoint_parse(note, (size_t)(split - note), cp) != TC_OK)
         return TC_ERR_TYPE;
-    int32_t day = tc_beijing_day(b->issued_at);
-    enum tc_err e = TC_ERR_BAD_SIGNATURE;
-    for (size_t i = 0; i < b->tl->n_endorsements && e != TC_OK; i++) {
-        const struct tc_endorsement *en = &b->tl->endorsements[i];
-        const struct tc_revocation *rv = tc_trust_find_revocation(b->tl, en->kid);
+    for (size_t i = 0; i < tl->n_endorsements; i++) {
+        const struct tc_endorsement *en = &tl->endorsements[i];
+        const struct tc_revocation *rv = tc_trust_find_revocation(tl, en->kid);
         const char *body;
         size_t blen;
-        if (!(en->authz.tracks & TC_AUTHZ_REGISTER) || day < en->not_before || day > en->not_after ||
-            (rv && day >= rv->day))
+        if (!(en->authz.tracks & TC_AUTHZ_REGISTER) ||
+            (day != INT32_MIN &&
+             (day < en->not_before || day > en->not_after || (rv && day >= rv->day))))
             continue;
-        if (tc_note_open(note, len, b->checkpoint.origin, en->pk, &body, &blen) == TC_OK) {
-            b->register_key = en;
-            e = TC_OK;
+        if (tc_note_open(note, len, cp->origin, en->pk, &body, &blen) == TC_OK) {
+            *key = en;
+            return TC_OK;
         }
     }
+    return TC_ERR_BAD_SIGNATURE;
+}
+
+/* The register checkpoint (A3): a signed note whose key is endorsed for register checkpoints,
+ * in term and not revoked on the bundle's day; the index and proofs must fit inside it. */
+static enum tc_err check_register(struct tc_bundle *b, const char *note, size_t len)
+{
+    enum tc_err e = tc_checkpoint_open(b->tl, note, len, tc_beijing_day(b->issued_at),
+                                       &b->checkpoint, &b->register_key);
     if (e != TC_OK)
         return e;
     for (size_t i = 0; i < b->n_index; i++)

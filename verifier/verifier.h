@@ -147,6 +147,12 @@ struct tc_bundle {
 };
 #define TC_AAD_DELTA_V "titlecert/status-delta/v1"
 #define TC_DELTA_MAX_BYTES_V (16u << 20)
+/* Opens a register checkpoint (a C2SP signed note) with the keys trust list tl endorses for
+ * register checkpoints: in term and not revoked on `day`, or on any day for INT32_MIN.
+ * TC_ERR_TYPE when it is no checkpoint, TC_ERR_BAD_SIGNATURE when no such key signed it. */
+enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note, size_t len,
+                               int32_t day, struct tc_checkpoint *cp,
+                               const struct tc_endorsement **key);
 /* Applies a signed delta (titlecert-issuer publish writes delta-<from>.cbor) to bundle `from`:
  * it must be signed by a key from's trust list endorses for status publication, name from's
  * version and file hash, and carry a register checkpoint signed as a bundle's is. The result is

@@ -102,31 +102,6 @@ static void ctx_free(struct ctx *x)
     tc_tile_reader_close(x->tiles);
 }
 
-/* Opens a signed checkpoint note with the register keys the trust list endorses. */
-static enum tc_err open_note(const struct tc_trust_list *tl, const char *note, size_t len,
-                             struct tc_checkpoint *cp, const struct tc_endorsement **key)
-{
-    const char *split = NULL;
-    for (size_t i = len; i-- > 1;)
-        if (note[i] == '\n' && note[i - 1] == '\n') {
-            split = note + i;
-            break;
-        }
-    if (!split || tc_checkpoint_parse(note, (size_t)(split - note), cp) != TC_OK)
-        return TC_ERR_TYPE;
-    for (size_t i = 0; i < tl->n_endorsements; i++) {
-        const struct tc_endorsement *en = &tl->endorsements[i];
-        const char *body;
-        size_t blen;
-        if ((en->authz.tracks & TC_AUTHZ_REGISTER) &&
-            tc_note_open(note, len, cp->origin, en->pk, &body, &blen) == TC_OK) {
-            *key = en;
-            return TC_OK;
-        }
-    }
-    return TC_ERR_BAD_SIGNATURE;
-}
-
 static enum tc_err read_text(const char *path, char **out, size_t *len)
 {
     uint8_t *buf;
@@ -184,7 +159,7 @@ static int setup(const struct opts *o, const char *cmd, const char *checkpoint_p
         snprintf(path, sizeof path, "%s/checkpoint", o->dir);
     if ((e = read_text(path, &x->note, &x->note_len)) != TC_OK)
         return tc_cli_fail(PROG, path, e);
-    if ((e = open_note(x->tl, x->note, x->note_len, &x->cp, &x->key)) != TC_OK) {
+    if ((e = tc_checkpoint_open(x->tl, x->note, x->note_len, INT32_MIN, &x->cp, &x->key)) != TC_OK) {
         fprintf(stderr, PROG ": %s: %s: %s\n", cmd, path,
                 e == TC_ERR_BAD_SIGNATURE
                     ? "no key the trust list endorses for register checkpoints signed it"
@@ -253,6 +228,15 @@ static void print_hash(const char *label, const uint8_t h[TC_REG_HASH])
     char b64[64];
     sodium_bin2base64(b64, sizeof b64, h, TC_REG_HASH, sodium_base64_VARIANT_ORIGINAL);
     printf("%s%s\n", label, b64);
+}
+
+static void print_proof(const uint8_t (*proof)[TC_REG_HASH], size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char label[32];
+        snprintf(label, sizeof label, "  proof[%zu] ", i);
+        print_hash(label, proof[i]);
+    }
 }
 
 /* ---- verify ---------------------------------------------------------------------------------- */
@@ -369,11 +353,7 @@ static int cmd_prove(int argc, char **argv)
             printf("  issued under key %s, recorded %s, batch %" PRIu64 "\n", kid, d, l.other);
             printf("  certificate SHA-256 %s\n", hex);
             print_hash("  leaf hash ", lh);
-            for (size_t i = 0; i < plen; i++) {
-                char label[32];
-                snprintf(label, sizeof label, "  proof[%zu] ", i);
-                print_hash(label, proof[i]);
-            }
+            print_proof((const uint8_t(*)[TC_REG_HASH])proof, plen);
             printf("inclusion proof verified against the signed checkpoint\n");
             rc = 0;
         }
@@ -424,11 +404,7 @@ static int cmd_consistency(int argc, char **argv)
         printf("NOT consistent: the register of %" PRIu64 " entries is not a prefix of the one of "
                "%" PRIu64 " (it was rewritten)\n", x.cp.size, y.cp.size);
     } else {
-        for (size_t i = 0; i < plen; i++) {
-            char label[32];
-            snprintf(label, sizeof label, "  proof[%zu] ", i);
-            print_hash(label, proof[i]);
-        }
+        print_proof((const uint8_t(*)[TC_REG_HASH])proof, plen);
         printf("consistent: %" PRIu64 " -> %" PRIu64 " entries, only appended to\n", x.cp.size,
                y.cp.size);
         rc = 0;
