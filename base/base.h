@@ -132,6 +132,43 @@ bool tc_month_parse(int32_t *month, const char *s);
 void tc_month_format(char out[8], int32_t month);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Files (file.c): every file titlecert writes goes through here                               */
+/* ------------------------------------------------------------------------------------------ */
+#define TC_FILE_REPLACE 1u /* replace an existing file; without it TC_ERR_EXISTS, never overwritten */
+#define TC_FILE_NOSYNC 2u  /* no fsync of file or directory: only for files that can be made again
+                            * from the store; the rename still keeps them whole */
+#define TC_PATH_MAX 4096
+
+/* A file being written: a temporary "<path>.tmp.XXXXXX" beside it, renamed into place by
+ * tc_file_commit. */
+struct tc_file {
+    int fd;
+    unsigned flags;
+    char path[TC_PATH_MAX];
+    char tmp[TC_PATH_MAX + 16];
+};
+/* Creates the temporary file with mode (set with fchmod: the umask cannot widen it). */
+enum tc_err tc_file_begin(struct tc_file *f, const char *path, unsigned mode, unsigned flags);
+/* Writes all of buf (EINTR retried); TC_ERR_IO with errno on failure (the caller aborts). */
+enum tc_err tc_file_put(struct tc_file *f, const void *buf, size_t len);
+/* fsync, close, rename (TC_FILE_REPLACE) or link (the name must still be free), fsync of the
+ * directory. On failure the temporary file is removed and the target is as it was. */
+enum tc_err tc_file_commit(struct tc_file *f);
+/* Removes the temporary file; the target is untouched. errno is kept. */
+void tc_file_abort(struct tc_file *f);
+/* The three above in one call. */
+enum tc_err tc_file_write(const char *path, const void *buf, size_t len, unsigned mode,
+                          unsigned flags);
+/* fsync of a directory (after renames made with TC_FILE_NOSYNC). */
+enum tc_err tc_file_sync_dir(const char *dir);
+/* syncfs(2) of the file system holding dir: one sync for a batch of TC_FILE_NOSYNC files. */
+enum tc_err tc_file_sync_fs(const char *dir);
+/* Reads a whole regular file of at most max bytes into a malloc'd buffer, with a NUL after the
+ * last byte (not counted in *len). TC_ERR_NOT_FOUND, TC_ERR_SIZE_LIMIT, TC_ERR_IO (errno kept;
+ * also a file that grew while read). */
+enum tc_err tc_file_read(const char *path, size_t max, uint8_t **buf, size_t *len);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Command-line programs                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 #define TC_EXIT_OK 0

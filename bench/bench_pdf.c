@@ -144,7 +144,7 @@ int main(int argc, char **argv)
     const char *why;
     snprintf(path, sizeof path, "%s/samples/demo-seal.svg", data);
     if (tc_profile_parse(&profile, json, jlen, &why) != TC_OK ||
-        tc_keys_read_file(path, TC_PDF_SEAL_MAX, &seal, &seal_len) != TC_OK) {
+        tc_file_read(path, TC_PDF_SEAL_MAX, &seal, &seal_len) != TC_OK) {
         fprintf(stderr, "bench_pdf: run from the source tree or set TC_DATA_DIR\n");
         return 2;
     }

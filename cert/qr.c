@@ -9,8 +9,8 @@
  * no path, "HTTPS://HOST/V" means the same thing and the verifier serves "/V" as well as "/v".
  * With a path (case-sensitive) the prefix stays in byte mode as written.
  *
- * PNG files are written with libpng into a temporary file and renamed into place, so a reader
- * never sees half an image (not fsync'd: see finish_tmp).
+ * PNG and SVG files are made in memory and written whole by base's atomic writer, so a reader
+ * never sees half an image (not fsync'd: see finish_mem).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -107,48 +107,40 @@ static bool dark(const struct tc_qr *qr, int x, int y)
     return x >= 0 && y >= 0 && x < qr->width && y < qr->width && qr->data[y * qr->width + x];
 }
 
-/* Opens "<path>.tmp.XXXXXX" for writing; rename_into_place finishes the job. */
-static FILE *open_tmp(const char *path, char *tmp, size_t cap)
+/* An image is made in memory, then written in one piece by base's atomic writer. */
+struct mem {
+    char *buf;
+    size_t len;
+};
+
+static FILE *open_mem(struct mem *m)
 {
-    if ((size_t)snprintf(tmp, cap, "%s.tmp.XXXXXX", path) >= cap)
-        return NULL;
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return NULL;
-    fchmod(fd, 0644);
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-    }
-    return f;
+    m->buf = NULL, m->len = 0;
+    return open_memstream(&m->buf, &m->len);
 }
 
 /* No fsync: a QR image can always be rendered again from the store, and one fsync per image
  * would cap batch rendering at the disk's sync rate. The rename still means a reader sees the
  * old file or the whole new one, never half an image. */
-static enum tc_err finish_tmp(FILE *f, const char *tmp, const char *path, bool ok)
+static enum tc_err finish_mem(FILE *f, struct mem *m, const char *path, bool ok)
 {
-    if (fflush(f) != 0)
-        ok = false;
     if (fclose(f) != 0)
         ok = false;
-    if (ok && rename(tmp, path) == 0)
-        return TC_OK;
-    int saved = errno;
-    unlink(tmp);
-    errno = saved;
-    return TC_ERR_IO;
+    enum tc_err e = ok ? tc_file_write(path, m->buf, m->len, 0644,
+                                       TC_FILE_REPLACE | TC_FILE_NOSYNC)
+                       : TC_ERR_IO;
+    free(m->buf);
+    return e;
 }
 
 enum tc_err tc_qr_write_png(const struct tc_qr *qr, const char *path, int scale)
 {
     if (!qr || !qr->data || scale < 1 || scale > 64)
         return TC_ERR_ARG;
-    char tmp[4096];
-    FILE *f = open_tmp(path, tmp, sizeof tmp);
+    struct mem m;
+    FILE *f = open_mem(&m);
     if (!f)
-        return TC_ERR_IO;
+        return TC_ERR_NOMEM;
     int side = (qr->width + 2 * QUIET) * scale;
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -176,17 +168,17 @@ enum tc_err tc_qr_write_png(const struct tc_qr *qr, const char *path, int scale)
 done:
     png_destroy_write_struct(&png, &info);
     free(row);
-    return finish_tmp(f, tmp, path, ok);
+    return finish_mem(f, &m, path, ok);
 }
 
 enum tc_err tc_qr_write_svg(const struct tc_qr *qr, const char *path)
 {
     if (!qr || !qr->data)
         return TC_ERR_ARG;
-    char tmp[4096];
-    FILE *f = open_tmp(path, tmp, sizeof tmp);
+    struct mem m;
+    FILE *f = open_mem(&m);
     if (!f)
-        return TC_ERR_IO;
+        return TC_ERR_NOMEM;
     int side = qr->width + 2 * QUIET;
     bool ok = fprintf(f,
                       "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
@@ -199,7 +191,7 @@ enum tc_err tc_qr_write_svg(const struct tc_qr *qr, const char *path)
                 ok = false;
     if (ok && fputs("\"/></svg>\n", f) < 0)
         ok = false;
-    return finish_tmp(f, tmp, path, ok);
+    return finish_mem(f, &m, path, ok);
 }
 
 #define APPEND(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)

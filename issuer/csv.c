@@ -180,7 +180,7 @@ enum tc_err tc_csv_read(const char *path, const char *const *columns, size_t nco
 {
     uint8_t *buf;
     size_t len;
-    enum tc_err e = tc_keys_read_file(path, TC_CSV_MAX_BYTES, &buf, &len);
+    enum tc_err e = tc_file_read(path, TC_CSV_MAX_BYTES, &buf, &len);
     if (e != TC_OK)
         return e;
     e = tc_csv_read_mem((const char *)buf, len, columns, ncolumns, row, ctx, refusals);

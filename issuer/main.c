@@ -75,7 +75,7 @@ static int write_text(const char *dir, uint64_t id, const char *ext, const char 
     size_t n = strlen(text);
     memcpy(line, text, n);
     line[n] = '\n';
-    enum tc_err e = tc_keys_write_file(path, (const uint8_t *)line, n + 1, 0644, true);
+    enum tc_err e = tc_file_write(path, (const uint8_t *)line, n + 1, 0644, TC_FILE_REPLACE);
     return e == TC_OK ? 0 : fail(path, e);
 }
 
@@ -116,7 +116,7 @@ static int read_trust_list(const char *root, const char *trust, struct tc_trust_
     enum tc_err e;
     if ((e = tc_keys_pub_read(root, &rpub)) != TC_OK)
         return fail(root, e);
-    if ((e = tc_keys_read_file(trust, TC_TRUST_LIST_MAX_BYTES, &list, &list_len)) != TC_OK)
+    if ((e = tc_file_read(trust, TC_TRUST_LIST_MAX_BYTES, &list, &list_len)) != TC_OK)
         return fail(trust, e);
     e = tc_trust_list_parse(list, list_len, rpub.pk, tl);
     free(list);
@@ -129,7 +129,7 @@ static int read_claims(const char *claims_path, struct tc_claims *out)
 {
     uint8_t *raw;
     size_t raw_len;
-    enum tc_err e = tc_keys_read_file(claims_path, CLAIMS_JSON_MAX, &raw, &raw_len);
+    enum tc_err e = tc_file_read(claims_path, CLAIMS_JSON_MAX, &raw, &raw_len);
     if (e != TC_OK) {
         fail(claims_path, e);
         return EXIT_USAGE;
@@ -696,7 +696,7 @@ static char *read_profile(const char *name, size_t *len)
     } else {
         snprintf(path, sizeof path, "%s", name);
     }
-    enum tc_err e = tc_keys_read_file(path, TC_PROFILE_MAX_BYTES, &buf, len);
+    enum tc_err e = tc_file_read(path, TC_PROFILE_MAX_BYTES, &buf, len);
     if (e != TC_OK) {
         fail(path, e);
         return NULL;
@@ -992,7 +992,7 @@ static int cmd_issue(int argc, char **argv)
         return usage_error("issue", "--key, --claims, --out-dir and --base-url are required");
     uint8_t *raw;
     size_t raw_len;
-    enum tc_err e = tc_keys_read_file(o.claims, CLAIMS_JSON_MAX, &raw, &raw_len);
+    enum tc_err e = tc_file_read(o.claims, CLAIMS_JSON_MAX, &raw, &raw_len);
     if (e != TC_OK)
         return fail(o.claims, e);
     json_error_t jerr;
@@ -1387,7 +1387,7 @@ static bool publication_open(const struct opts *o, struct publication *p)
     memset(p, 0, sizeof *p);
     if (!(p->tl = load_trust(o)))
         return false;
-    tc_keys_read_file(o->trust, TC_TRUST_LIST_MAX_BYTES, &p->list, &p->list_len);
+    tc_file_read(o->trust, TC_TRUST_LIST_MAX_BYTES, &p->list, &p->list_len);
     if (!(p->s = open_store(o, &p->hk, &p->keys, true)))
         return false;
     return (p->sk = unlock(o->key, o, TC_KEY_ISSUER)) != NULL;
@@ -1431,7 +1431,7 @@ static int cmd_bundle(int argc, char **argv)
     struct tc_export x;
     memset(&x, 0, sizeof x);
     if (publication_open(&o, &pub) && export_bundle(&pub, &o, "bundle export", &x)) {
-        enum tc_err e = tc_keys_write_file(o.out, x.bundle, x.len, 0644, true);
+        enum tc_err e = tc_file_write(o.out, x.bundle, x.len, 0644, TC_FILE_REPLACE);
         if (e != TC_OK)
             fail(o.out, e);
         else {
@@ -1467,7 +1467,7 @@ static int cmd_seal(int argc, char **argv)
         return usage_error("seal", "--organiser and --image are required");
     uint8_t *img = NULL;
     size_t len = 0;
-    enum tc_err e = tc_keys_read_file(o.image, TC_PDF_SEAL_MAX, &img, &len);
+    enum tc_err e = tc_file_read(o.image, TC_PDF_SEAL_MAX, &img, &len);
     if (e != TC_OK)
         return fail(o.image, e);
     struct tc_secret *hk;
@@ -1548,7 +1548,7 @@ static int cmd_publish(int argc, char **argv)
     uint64_t files = 0;
     char path[4096];
     snprintf(path, sizeof path, "%s/bundle.cbor", o.out);
-    if ((e = tc_keys_write_file(path, x.bundle, x.len, 0644, true)) != TC_OK) {
+    if ((e = tc_file_write(path, x.bundle, x.len, 0644, TC_FILE_REPLACE)) != TC_OK) {
         fail(path, e);
         goto out;
     }
@@ -1569,7 +1569,7 @@ static int cmd_publish(int argc, char **argv)
             char dp[4096], dhex[65];
             uint8_t dh[32];
             snprintf(dp, sizeof dp, "%s/delta-%llu.cbor", o.out, (unsigned long long)x.delta_from);
-            if ((e = tc_keys_write_file(dp, x.delta, x.delta_len, 0644, true)) != TC_OK) {
+            if ((e = tc_file_write(dp, x.delta, x.delta_len, 0644, TC_FILE_REPLACE)) != TC_OK) {
                 fail(dp, e);
                 goto out;
             }
@@ -1583,7 +1583,7 @@ static int cmd_publish(int argc, char **argv)
                           (unsigned long long)x.version, hex, x.len, dline, x.checkpoint);
         snprintf(hp, sizeof hp, "%s/head", o.out);
         if (hl < 0 || (size_t)hl >= sizeof head ||
-            (e = tc_keys_write_file(hp, (const uint8_t *)head, (size_t)hl, 0644, true)) != TC_OK) {
+            (e = tc_file_write(hp, (const uint8_t *)head, (size_t)hl, 0644, TC_FILE_REPLACE)) != TC_OK) {
             fail(hp, e != TC_OK ? e : TC_ERR_BUFFER);
             goto out;
         }

@@ -216,7 +216,7 @@ static enum tc_err next_leaf(void *ctx, uint64_t i, const uint8_t **p, size_t *l
 /* a published file: written whole (temporary name, fsync, rename), readable by the web server */
 static enum tc_err write_atomic(const char *path, const void *p, size_t len, int *err)
 {
-    enum tc_err e = tc_keys_write_file(path, p, len, 0644, true);
+    enum tc_err e = tc_file_write(path, p, len, 0644, TC_FILE_REPLACE);
     *err = e == TC_OK ? 0 : errno;
     return e;
 }

@@ -157,14 +157,6 @@ enum tc_err tc_trust_check_cert(const struct tc_trust_list *tl, const struct tc_
 /* Whether an authorised scope covers a certificate's claims (A1), without the signature. */
 bool tc_authz_covers(const struct tc_authz *a, const struct tc_claims *c);
 
-/* Reads a whole file of at most max bytes into a malloc'd buffer. */
-enum tc_err tc_keys_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
-
-/* Writes a file atomically (temporary file, fsync, rename); refuses to replace an existing file
- * unless replace is true. */
-enum tc_err tc_keys_write_file(const char *path, const uint8_t *buf, size_t len, unsigned mode,
-                               bool replace);
-
 /* ------------------------------------------------------------------------------------------ */
 /* Secret half (titlecert-keys and titlecert-issuer only)                                      */
 /* ------------------------------------------------------------------------------------------ */

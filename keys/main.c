@@ -96,7 +96,7 @@ static struct tc_secret *open_secret(const char *path, const struct pass_opts *p
 
 static int write_or_fail(const char *path, const uint8_t *buf, size_t len)
 {
-    enum tc_err e = tc_keys_write_file(path, buf, len, 0644, false);
+    enum tc_err e = tc_file_write(path, buf, len, 0644, 0);
     if (e != TC_OK)
         return fail(path, e);
     return 0;
@@ -506,7 +506,7 @@ static int cmd_trust_list(int argc, char **argv)
     }
     for (size_t i = 0; i < nfiles; i++) {
         const char *path = argv[optind + (int)i];
-        if ((e = tc_keys_read_file(path, TC_ENDORSEMENT_MAX_BYTES, &bufs[i], &lens[i])) != TC_OK) {
+        if ((e = tc_file_read(path, TC_ENDORSEMENT_MAX_BYTES, &bufs[i], &lens[i])) != TC_OK) {
             fail(path, e);
             goto out;
         }
@@ -616,7 +616,7 @@ static int cmd_show(int argc, char **argv)
 
     uint8_t *buf;
     size_t len;
-    enum tc_err e = tc_keys_read_file(path, TC_TRUST_LIST_MAX_BYTES, &buf, &len);
+    enum tc_err e = tc_file_read(path, TC_TRUST_LIST_MAX_BYTES, &buf, &len);
     if (e != TC_OK)
         return fail(path, e);
     if (len >= 4 && memcmp(buf, "TCSK", 4) == 0) {

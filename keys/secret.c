@@ -111,7 +111,6 @@ enum tc_err tc_keys_secret_create(const char *path, enum tc_key_kind kind, const
     uint8_t *sk = sodium_malloc(TC_SK_BYTES);
     uint8_t *key = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
     enum tc_err e = TC_ERR_NOMEM;
-    int fd = -1;
     struct tc_pubkey p;
     memset(&p, 0, sizeof p);
     if (!seed || !sk || !key)
@@ -142,33 +141,12 @@ enum tc_err tc_keys_secret_create(const char *path, enum tc_key_kind kind, const
                                                hdr_len, NULL, file + 40, key);
     size_t total = hdr_len + SEED_BYTES + TAG_BYTES;
 
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        e = errno == EEXIST ? TC_ERR_EXISTS : TC_ERR_IO;
-        goto out;
-    }
-    e = TC_ERR_IO;
-    if (fchmod(fd, 0600) != 0) /* whatever the umask said */
-        goto out_unlink;
-    for (size_t off = 0; off < total;) {
-        ssize_t w = write(fd, file + off, total - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto out_unlink;
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0)
-        goto out_unlink;
-    e = TC_OK;
-    if (pub)
+    /* 0600 whatever the umask said; created beside and linked into place, so an existing file
+     * is never overwritten and a crash leaves no half-written key */
+    if ((e = tc_file_write(path, file, total, 0600, 0)) == TC_OK && pub)
         *pub = p;
-    goto out;
-out_unlink:
-    unlink(path);
 out:
-    if (fd >= 0)
-        close(fd);
+    sodium_memzero(file, sizeof file);
     sodium_free(seed);
     sodium_free(sk);
     sodium_free(key);

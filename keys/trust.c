@@ -43,99 +43,6 @@ const char *tc_key_kind_name(uint8_t kind)
     }
 }
 
-/* ---- files -------------------------------------------------------------------------------- */
-
-enum tc_err tc_keys_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
-{
-    *buf = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT ? TC_ERR_NOT_FOUND : TC_ERR_IO;
-    struct stat st;
-    enum tc_err e = TC_ERR_IO;
-    uint8_t *b = NULL;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        goto out;
-    if ((uint64_t)st.st_size > max) {
-        e = TC_ERR_SIZE_LIMIT;
-        goto out;
-    }
-    b = malloc((size_t)st.st_size + 1);
-    if (!b) {
-        e = TC_ERR_NOMEM;
-        goto out;
-    }
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            goto out;
-        got += (size_t)r;
-    }
-    /* one more byte would mean the file grew while we read it */
-    if (read(fd, b + got, 1) != 0)
-        goto out;
-    *buf = b;
-    *len = got;
-    b = NULL;
-    e = TC_OK;
-out:
-    free(b);
-    close(fd);
-    return e;
-}
-
-enum tc_err tc_keys_write_file(const char *path, const uint8_t *buf, size_t len, unsigned mode,
-                               bool replace)
-{
-    if (!replace && access(path, F_OK) == 0)
-        return TC_ERR_EXISTS;
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= sizeof tmp)
-        return TC_ERR_ARG;
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return TC_ERR_IO;
-    enum tc_err e = TC_ERR_IO;
-    if (fchmod(fd, (mode_t)mode) != 0)
-        goto fail;
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(fd, buf + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto fail;
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0)
-        goto fail;
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (!replace) {
-        /* link() fails if the name appeared meanwhile: no silent overwrite */
-        if (link(tmp, path) != 0) {
-            e = errno == EEXIST ? TC_ERR_EXISTS : TC_ERR_IO;
-            goto fail;
-        }
-        unlink(tmp);
-        return TC_OK;
-    }
-    if (rename(tmp, path) != 0)
-        goto fail;
-    return TC_OK;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    return e;
-}
-
 /* ---- small strict-map helper ------------------------------------------------------------- */
 
 #define MAX_KEYS 8
@@ -259,14 +166,14 @@ enum tc_err tc_keys_pub_write(const char *path, const struct tc_pubkey *pub)
     enum tc_err e = pub_encode(pub, buf, sizeof buf, &len);
     if (e != TC_OK)
         return e;
-    return tc_keys_write_file(path, buf, len, 0644, false);
+    return tc_file_write(path, buf, len, 0644, 0);
 }
 
 enum tc_err tc_keys_pub_read(const char *path, struct tc_pubkey *pub)
 {
     uint8_t *buf;
     size_t len;
-    enum tc_err e = tc_keys_read_file(path, TC_PUBFILE_MAX_BYTES, &buf, &len);
+    enum tc_err e = tc_file_read(path, TC_PUBFILE_MAX_BYTES, &buf, &len);
     if (e != TC_OK)
         return e;
     e = tc_keys_pub_decode(buf, len, pub);

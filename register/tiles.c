@@ -73,34 +73,13 @@ static int make_parents(char *path)
     return 0;
 }
 
+/* Tiles are written whole (temporary file, rename) without a sync each: the publisher syncs the
+ * file system once (tc_file_sync_fs) before it writes the checkpoint that names them. */
 static enum tc_err write_file(const char *path, const uint8_t *p, size_t len, int *err)
 {
-    char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        *err = errno;
-        return TC_ERR_IO;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t k = write(fd, p + off, len - off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            *err = k < 0 ? errno : EIO;
-            close(fd);
-            unlink(tmp);
-            return TC_ERR_IO;
-        }
-        off += (size_t)k;
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        *err = errno;
-        unlink(tmp);
-        return TC_ERR_IO;
-    }
-    return TC_OK;
+    enum tc_err e = tc_file_write(path, p, len, 0644, TC_FILE_REPLACE | TC_FILE_NOSYNC);
+    *err = e == TC_OK ? 0 : errno;
+    return e;
 }
 
 static bool exists_with_size(const char *path, off_t size)

@@ -96,7 +96,7 @@ int main(void)
     if (tc_profile_parse(&profile, json, jlen, &w) != TC_OK)
         return 2;
     snprintf(path, sizeof path, "%s/samples/demo-seal.svg", getenv("TC_DATA_DIR"));
-    if (tc_keys_read_file(path, TC_PDF_SEAL_MAX, &seal, &seal_len) != TC_OK)
+    if (tc_file_read(path, TC_PDF_SEAL_MAX, &seal, &seal_len) != TC_OK)
         return 2;
     engine = tc_pdf_engine_new();
     struct tc_pdf_report rep;

@@ -19,7 +19,7 @@ static const char pass[] = "correct horse battery";
 static uint8_t *slurp(const char *p, size_t *n)
 {
     uint8_t *b;
-    return tc_keys_read_file(p, 1 << 20, &b, n) == TC_OK ? b : NULL;
+    return tc_file_read(p, 1 << 20, &b, n) == TC_OK ? b : NULL;
 }
 
 static void spit(const char *p, const uint8_t *b, size_t n, mode_t mode)

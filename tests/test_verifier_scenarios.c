@@ -84,7 +84,7 @@ static void setup_keys(void)
 static char *slurp(const char *path, size_t *n)
 {
     uint8_t *b = NULL;
-    if (tc_keys_read_file(path, 1 << 20, &b, n) != TC_OK)
+    if (tc_file_read(path, 1 << 20, &b, n) != TC_OK)
         return NULL;
     b[*n] = '\0';
     return (char *)b;

@@ -63,7 +63,7 @@ static char *read_input(const char *image, const char *arg)
     if (image) {
         uint8_t *img = NULL;
         size_t img_len;
-        enum tc_err e = tc_keys_read_file(image, TC_IMAGE_MAX_BYTES, &img, &img_len);
+        enum tc_err e = tc_file_read(image, TC_IMAGE_MAX_BYTES, &img, &img_len);
         if (e != TC_OK) {
             fail(image, e);
             return NULL;
@@ -163,7 +163,7 @@ static int cmd_verify(int argc, char **argv)
     struct tc_trust_list *tl = NULL;
     struct tc_bundle *b = NULL;
     const char *src = bundle ? bundle : trust;
-    if ((e = tc_keys_read_file(src, bundle ? TC_BUNDLE_MAX_BYTES_V : TC_TRUST_LIST_MAX_BYTES, &list,
+    if ((e = tc_file_read(src, bundle ? TC_BUNDLE_MAX_BYTES_V : TC_TRUST_LIST_MAX_BYTES, &list,
                                &list_len)) != TC_OK)
         return fail(src, e);
     e = bundle ? tc_bundle_parse(list, list_len, rpub.pk, &b)

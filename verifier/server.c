@@ -209,7 +209,7 @@ static enum tc_err load(struct tc_server *s, struct tc_bundle **out, struct stat
 {
     uint8_t *buf;
     size_t len;
-    enum tc_err e = tc_keys_read_file(s->cfg.bundle_path, TC_BUNDLE_MAX_BYTES_V, &buf, &len);
+    enum tc_err e = tc_file_read(s->cfg.bundle_path, TC_BUNDLE_MAX_BYTES_V, &buf, &len);
     if (e != TC_OK)
         return e;
     if (st && stat(s->cfg.bundle_path, st) != 0)
@@ -961,7 +961,7 @@ static char *read_web(const char *dir, const char *name, size_t *len)
     char path[4096];
     uint8_t *buf = NULL;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (tc_keys_read_file(path, 1u << 20, &buf, len) != TC_OK)
+    if (tc_file_read(path, 1u << 20, &buf, len) != TC_OK)
         return NULL;
     return (char *)buf;
 }

@@ -317,7 +317,7 @@ int tc_source_poll(struct tc_source *s, const char *cache, uint64_t have, bool f
     }
     s->stats->fetched++;
     s->stats->bytes += body.len;
-    enum tc_err e = mkdirs(cache) == 0 ? tc_keys_write_file(cache, body.p, body.len, 0600, true)
+    enum tc_err e = mkdirs(cache) == 0 ? tc_file_write(cache, body.p, body.len, 0600, TC_FILE_REPLACE)
                                        : TC_ERR_IO;
     free(body.p);
     if (e != TC_OK) {

@@ -116,39 +116,20 @@ enum tc_err tc_state_load(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
 enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
                           const char *province, const struct tc_state *st, int *err)
 {
-    char path[PATH_MAX], tmp[PATH_MAX + 8];
+    char path[PATH_MAX];
     *err = make_dirs(dir);
     if (*err)
         return TC_ERR_IO;
     state_path(path, sizeof path, dir, root_kid, province);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        *err = errno;
-        return TC_ERR_IO;
-    }
     char text[512], root[TC_REG_HASH * 2 + 1];
     sodium_bin2hex(root, sizeof root, st->register_root, TC_REG_HASH);
     int n = snprintf(text, sizeof text, STATE_MAGIC "\nbundle_version %" PRIu64
                      "\ntrust_list_version %" PRIu64 "\nregister_origin %s\nregister_size %" PRIu64
                      "\nregister_root %s\n", st->bundle_version, st->trust_list_version,
                      st->origin[0] ? st->origin : "-", st->register_size, root);
-    bool ok = write(fd, text, (size_t)n) == n && fsync(fd) == 0;
-    *err = ok ? 0 : errno;
-    if (close(fd) != 0 && ok)
-        ok = false, *err = errno;
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok)
-            *err = errno;
-        unlink(tmp);
-        return TC_ERR_IO;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return TC_OK;
+    enum tc_err e = tc_file_write(path, text, (size_t)n, 0600, TC_FILE_REPLACE);
+    *err = e == TC_OK ? 0 : errno;
+    return e;
 }
 
 const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b,

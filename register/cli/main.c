@@ -105,7 +105,7 @@ static void ctx_free(struct ctx *x)
 static enum tc_err read_text(const char *path, char **out, size_t *len)
 {
     uint8_t *buf;
-    enum tc_err e = tc_keys_read_file(path, TC_REG_NOTE_MAX, &buf, len);
+    enum tc_err e = tc_file_read(path, TC_REG_NOTE_MAX, &buf, len);
     if (e != TC_OK)
         return e;
     char *t = realloc(buf, *len + 1);
@@ -130,7 +130,7 @@ static int setup(const struct opts *o, const char *cmd, const char *checkpoint_p
     if (o->trust) {
         uint8_t *buf;
         size_t len;
-        if ((e = tc_keys_read_file(o->trust, TC_TRUST_LIST_MAX_BYTES, &buf, &len)) == TC_OK) {
+        if ((e = tc_file_read(o->trust, TC_TRUST_LIST_MAX_BYTES, &buf, &len)) == TC_OK) {
             e = tc_trust_list_parse(buf, len, x->root.pk, &x->tl);
             free(buf);
         }
@@ -142,7 +142,7 @@ static int setup(const struct opts *o, const char *cmd, const char *checkpoint_p
             snprintf(path, sizeof path, "%s/bundle.cbor", o->dir);
         uint8_t *buf;
         size_t len;
-        if ((e = tc_keys_read_file(path, TC_BUNDLE_MAX_BYTES_V, &buf, &len)) == TC_OK) {
+        if ((e = tc_file_read(path, TC_BUNDLE_MAX_BYTES_V, &buf, &len)) == TC_OK) {
             e = tc_bundle_parse(buf, len, x->root.pk, &x->bundle);
             free(buf);
         }
