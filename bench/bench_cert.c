@@ -53,7 +53,7 @@ static void sign_encode(void)
     uint8_t m[TC_CERT_MAX_BYTES];
     size_t n;
     char t[TC_TEXT_MAX + 1];
-    if (tc_cert_sign(m, sizeof m, &n, &claims, key.kid, key.sk) != TC_OK ||
+    if (fx_cert_sign(m, sizeof m, &n, &claims, key.kid, key.sk) != TC_OK ||
         tc_text_encode(t, sizeof t, m, n) != TC_OK)
         abort();
     sink += t[10];
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
         return 2;
     fx_key(&key, 1);
     fx_basic(&claims);
-    tc_cert_sign(msg, sizeof msg, &msg_len, &claims, key.kid, key.sk);
+    fx_cert_sign(msg, sizeof msg, &msg_len, &claims, key.kid, key.sk);
     tc_text_encode(text, sizeof text, msg, msg_len);
     /* the raw baseline signs the same number of bytes as the Sig_structure of a certificate */
     struct tc_cert c;

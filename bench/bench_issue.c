@@ -106,25 +106,25 @@ int main(int argc, char **argv)
 
     char path[512], units[600];
     struct tc_pubkey pub;
-    struct tc_secret *root = NULL, *iss = NULL, *hk = NULL;
+    struct tc_signer *root = NULL, *iss = NULL;
+    struct tc_secret *hk = NULL;
     snprintf(path, sizeof path, "%s/root.key", dir);
     tc_keys_secret_create(path, TC_KEY_ROOT, "root", TC_KDF_INTERACTIVE, pass, strlen(pass), &pub);
-    tc_keys_secret_open(&root, path, pass, strlen(pass));
+    tc_keys_signer_open(&root, path, pass, strlen(pass), TC_KEY_ROOT);
     snprintf(path, sizeof path, "%s/iss.key", dir);
     tc_keys_secret_create(path, TC_KEY_ISSUER, "iss", TC_KDF_INTERACTIVE, pass, strlen(pass), &pub);
-    tc_keys_secret_open(&iss, path, pass, strlen(pass));
+    tc_keys_signer_open(&iss, path, pass, strlen(pass), TC_KEY_ISSUER);
     snprintf(path, sizeof path, "%s/hash.key", dir);
     tc_keys_secret_create(path, TC_KEY_HASH, "hash", TC_KDF_INTERACTIVE, pass, strlen(pass), &pub);
     tc_keys_secret_open(&hk, path, pass, strlen(pass));
     struct tc_store_keys *keys = NULL;
     tc_store_keys_derive(&keys, hk);
-    tc_keys_secret_lock(iss);
 
     uint64_t now = (uint64_t)time(NULL);
     struct tc_endorsement en;
     memset(&en, 0, sizeof en);
-    memcpy(en.pk, tc_keys_secret_pub(iss)->pk, 32);
-    memcpy(en.kid, tc_keys_secret_pub(iss)->kid, 8);
+    memcpy(en.pk, tc_signer_pub(iss)->pk, 32);
+    memcpy(en.kid, tc_signer_pub(iss)->kid, 8);
     memcpy(en.name, "iss", 4);
     en.not_before = (int32_t)(now / 86400) - 5;
     en.not_after = en.not_before + 700;
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     const uint8_t *ends[] = {end};
     tc_keys_trust_list_build(&list, &list_len, 1, now, ends, &end_len, 1, NULL, 0, root);
     struct tc_trust_list *tl = NULL;
-    tc_trust_list_parse(list, list_len, tc_keys_secret_pub(root)->pk, &tl);
+    tc_trust_list_parse(list, list_len, tc_signer_pub(root)->pk, &tl);
 
     const char *profile_path = getenv("TC_PROFILE_GS");
     FILE *f = fopen(profile_path ? profile_path : "data/profiles/GS.json", "r");
@@ -179,16 +179,17 @@ int main(int argc, char **argv)
 
     /* the ceiling, in the same run */
     uint8_t sig[64], tbs[120];
+    size_t sig_len;
     memset(tbs, 0x5a, sizeof tbs);
     size_t k = 0;
     double t0 = now_s();
     while (now_s() - t0 < 1.0)
         for (int i = 0; i < 256; i++, k++)
-            crypto_sign_detached(sig, NULL, tbs, sizeof tbs, tc_keys_secret_bytes(iss));
+            tc_signer_sign(iss, tbs, sizeof tbs, sig, sizeof sig, &sig_len);
     double raw = (double)k / (now_s() - t0);
 
     t0 = now_s();
-    enum tc_err e = tc_issue_check(s, reqs, rows, tl, tc_keys_secret_pub(iss), now, &ref);
+    enum tc_err e = tc_issue_check(s, reqs, rows, tl, tc_signer_pub(iss), now, &ref);
     double t1 = now_s();
     if (e == TC_OK)
         e = tc_issue_commit(s, reqs, rows, iss, now, "bench", NULL, NULL);
@@ -236,7 +237,7 @@ int main(int argc, char **argv)
     free(msgs), free(lens), free(reqs), free(end), free(list);
     tc_trust_list_free(tl);
     tc_store_keys_free(keys);
-    tc_keys_secret_close(root), tc_keys_secret_close(iss), tc_keys_secret_close(hk);
+    tc_signer_close(root), tc_signer_close(iss), tc_keys_secret_close(hk);
     tc_refusals_free(&ref);
     return 0;
 }

@@ -166,7 +166,7 @@ int main(int argc, char **argv)
         uint8_t msg[TC_CERT_MAX_BYTES];
         size_t len;
         char text[TC_TEXT_MAX + 1];
-        if (tc_cert_sign(msg, sizeof msg, &len, &claims[i], key.kid, key.sk) != TC_OK ||
+        if (fx_cert_sign(msg, sizeof msg, &len, &claims[i], key.kid, key.sk) != TC_OK ||
             tc_text_encode(text, sizeof text, msg, len) != TC_OK ||
             tc_link_make(links[i], sizeof links[i], "https://zcyz.rst.gansu.gov.cn", text) != TC_OK)
             return 1;

@@ -22,18 +22,33 @@
 
 static const char pass[] = "bundle generator passphrase";
 
-static struct tc_secret *key(const char *dir, const char *name, enum tc_key_kind kind)
+static void make(const char *dir, const char *name, enum tc_key_kind kind, char *path, size_t size)
+{
+    struct tc_pubkey pub;
+    snprintf(path, size, "%s/%s.key", dir, name);
+    tc_keys_secret_create(path, kind, name, TC_KDF_INTERACTIVE, pass, strlen(pass), &pub);
+    if (kind == TC_KEY_ROOT) {
+        char pubpath[512];
+        snprintf(pubpath, sizeof pubpath, "%s/%s.pub", dir, name);
+        tc_keys_pub_write(pubpath, &pub);
+    }
+}
+
+static struct tc_signer *signer(const char *dir, const char *name, enum tc_key_kind kind)
 {
     char path[512];
-    struct tc_pubkey pub;
+    struct tc_signer *s = NULL;
+    make(dir, name, kind, path, sizeof path);
+    tc_keys_signer_open(&s, path, pass, strlen(pass), kind);
+    return s;
+}
+
+static struct tc_secret *hash_key(const char *dir, const char *name)
+{
+    char path[512];
     struct tc_secret *s = NULL;
-    snprintf(path, sizeof path, "%s/%s.key", dir, name);
-    tc_keys_secret_create(path, kind, name, TC_KDF_INTERACTIVE, pass, strlen(pass), &pub);
+    make(dir, name, TC_KEY_HASH, path, sizeof path);
     tc_keys_secret_open(&s, path, pass, strlen(pass));
-    if (s && kind == TC_KEY_ROOT) {
-        snprintf(path, sizeof path, "%s/%s.pub", dir, name);
-        tc_keys_pub_write(path, &pub);
-    }
     return s;
 }
 
@@ -84,15 +99,16 @@ int main(int argc, char **argv)
     const char *dir = argv[1];
     long certs = atol(argv[2]), units = atol(argv[3]);
     uint64_t now = (uint64_t)time(NULL);
-    struct tc_secret *root = key(dir, "root", TC_KEY_ROOT), *st = key(dir, "status", TC_KEY_ISSUER),
-                     *hk = key(dir, "hash", TC_KEY_HASH);
+    struct tc_signer *root = signer(dir, "root", TC_KEY_ROOT),
+                     *st = signer(dir, "status", TC_KEY_ISSUER);
+    struct tc_secret *hk = hash_key(dir, "hash");
     struct tc_store_keys *keys = NULL;
     if (!root || !st || !hk || tc_store_keys_derive(&keys, hk) != TC_OK)
         return 1;
     struct tc_endorsement en;
     memset(&en, 0, sizeof en);
-    memcpy(en.pk, tc_keys_secret_pub(st)->pk, 32);
-    memcpy(en.kid, tc_keys_secret_pub(st)->kid, 8);
+    memcpy(en.pk, tc_signer_pub(st)->pk, 32);
+    memcpy(en.kid, tc_signer_pub(st)->kid, 8);
     memcpy(en.name, "status", 7);
     en.not_before = tc_beijing_day(now) - 1;
     en.not_after = en.not_before + 365;
@@ -104,7 +120,7 @@ int main(int argc, char **argv)
     const uint8_t *ends[] = {end};
     tc_keys_trust_list_build(&list, &list_len, 1, now, ends, &end_len, 1, NULL, 0, root);
     struct tc_trust_list *tl = NULL;
-    tc_trust_list_parse(list, list_len, tc_keys_secret_pub(root)->pk, &tl);
+    tc_trust_list_parse(list, list_len, tc_signer_pub(root)->pk, &tl);
 
     char path[512], profile[65536];
     const char *pp = getenv("TC_PROFILE_GS");

@@ -34,7 +34,6 @@
 #define TC_KID_BYTES 8            /* key id: first 8 bytes of BLAKE2b-256(public key) */
 #define TC_PK_BYTES 32
 #define TC_SIG_BYTES 64
-#define TC_SK_BYTES 64            /* libsodium's seed||pk secret key */
 #define TC_CERT_MAX_BYTES 512     /* a signed certificate (COSE_Sign1) */
 #define TC_CLAIMS_MAX_BYTES 384   /* the claims map alone */
 #define TC_TEXT_PREFIX "TC1:"
@@ -106,10 +105,35 @@ enum tc_err tc_claims_decode(const uint8_t *in, size_t len, struct tc_claims *ou
 /* The key id of a public key: the first TC_KID_BYTES of BLAKE2b-256(pk). */
 void tc_kid(uint8_t kid[TC_KID_BYTES], const uint8_t pk[TC_PK_BYTES]);
 
-/* Signs claims c with secret key sk (libsodium 64-byte form) whose key id is kid, writing the
- * (untagged) COSE_Sign1 bytes into out. Checks c first (tc_claims_check). */
-enum tc_err tc_cert_sign(uint8_t *out, size_t cap, size_t *outlen, const struct tc_claims *c,
-                         const uint8_t kid[TC_KID_BYTES], const uint8_t sk[TC_SK_BYTES]);
+/* ---- signature algorithms ------------------------------------------------------------------ */
+/* One row per algorithm (cose.c): its COSE id, sizes and verification. The COSE protected
+ * header is written from this table, and a signer handle (keys/) names its row, so a second
+ * algorithm is a row here and a backend in keys/, not a change to the callers. */
+enum tc_alg {
+    TC_ALG_ED25519 = 1, /* EdDSA over Ed25519 (RFC 8032), COSE alg -8 */
+};
+#define TC_SIG_MAX_BYTES 64 /* the longest signature of any algorithm in the table */
+struct tc_alg_info {
+    enum tc_alg id;
+    const char *name;   /* "Ed25519" */
+    int64_t cose_alg;   /* RFC 9053 */
+    size_t pk_bytes, sig_bytes;
+};
+/* The row of an algorithm, or NULL when it is not one this build knows. */
+const struct tc_alg_info *tc_alg_info(enum tc_alg alg);
+
+/* Signs msg into sig (cap bytes), *sig_len the length: what a signer handle provides. */
+typedef enum tc_err (*tc_sign_fn)(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig,
+                                  size_t cap, size_t *sig_len);
+
+/* Builds an untagged COSE_Sign1 over payload with the protected header {1: alg, 4: kid} (the
+ * algorithm's COSE id from the table) and an empty unprotected header; sign() signs the
+ * Sig_structure. external_aad (RFC 9052 §4.3) separates the kinds of signed object:
+ * certificates use none, each other kind its own string (TC_AAD_*), so a signature made for one
+ * kind never verifies as another. Only keys/ calls this: everyone else signs with a handle. */
+enum tc_err tc_cose_sign1_build(uint8_t *out, size_t cap, size_t *outlen, const uint8_t *payload,
+                                size_t payload_len, const char *external_aad, enum tc_alg alg,
+                                const uint8_t kid[TC_KID_BYTES], tc_sign_fn sign, void *ctx);
 
 /* A decoded, not yet verified certificate. The pointers refer into the caller's input buffer,
  * which must outlive this struct. */
@@ -137,13 +161,6 @@ enum tc_err tc_cert_verify_sig(const struct tc_cert *cert, const uint8_t pk[TC_P
 enum tc_err tc_cose_sign1_verify(const uint8_t *msg, size_t len, const uint8_t *external_aad,
                                  size_t aad_len, const uint8_t pk[TC_PK_BYTES],
                                  uint8_t **payload, size_t *payload_len);
-
-/* Builds an untagged COSE_Sign1 over payload with headers {1:-8, 4:kid} / {}. external_aad
- * (RFC 9052 §4.3) separates the kinds of signed object: certificates use none, each key-hierarchy
- * object its own string (TC_AAD_*), so a signature made for one kind never verifies as another. */
-enum tc_err tc_cose_sign1_sign(uint8_t *out, size_t cap, size_t *outlen, const uint8_t *payload,
-                               size_t payload_len, const char *external_aad,
-                               const uint8_t kid[TC_KID_BYTES], const uint8_t sk[TC_SK_BYTES]);
 
 /* Parses a COSE_Sign1 in this project's own profile (untagged, protected {1:-8,4:kid},
  * unprotected {}), without verifying. Pointers refer into msg. */

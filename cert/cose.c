@@ -10,7 +10,8 @@
  * signature cannot be carried over to a re-framed copy.
  *
  * The Sig_structure ["Signature1", protected, external_aad, payload] is built with the same
- * deterministic writer and signed with libsodium's detached Ed25519.
+ * deterministic writer and handed to the signer's function (keys/ owns every secret); the
+ * protected header comes from the algorithm table (tc_alg_info).
  */
 #include <cbor.h>
 #include <sodium.h>
@@ -33,13 +34,29 @@ void tc_kid(uint8_t kid[TC_KID_BYTES], const uint8_t pk[TC_PK_BYTES])
     memcpy(kid, h, TC_KID_BYTES);
 }
 
-static void write_protected(uint8_t out[PROTECTED_LEN], const uint8_t kid[TC_KID_BYTES])
+static const struct tc_alg_info algs[] = {
+    {TC_ALG_ED25519, "Ed25519", COSE_ALG_EDDSA, TC_PK_BYTES, TC_SIG_BYTES},
+};
+
+const struct tc_alg_info *tc_alg_info(enum tc_alg alg)
+{
+    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+        if (algs[i].id == alg)
+            return &algs[i];
+    return NULL;
+}
+
+/* {1: alg, 4: kid}; *len its length (at most PROTECTED_MAX) */
+#define PROTECTED_MAX (16 + TC_KID_BYTES)
+static size_t write_protected(uint8_t out[PROTECTED_MAX], const struct tc_alg_info *alg,
+                              const uint8_t kid[TC_KID_BYTES])
 {
     struct tc_cw w;
-    tc_cw_init(&w, out, PROTECTED_LEN);
+    tc_cw_init(&w, out, PROTECTED_MAX);
     tc_cw_map(&w, 2);
-    tc_cw_uint(&w, COSE_HDR_ALG), tc_cw_int(&w, COSE_ALG_EDDSA);
+    tc_cw_uint(&w, COSE_HDR_ALG), tc_cw_int(&w, alg->cose_alg);
     tc_cw_uint(&w, COSE_HDR_KID), tc_cw_bytes(&w, kid, TC_KID_BYTES);
+    return w.overflow ? 0 : w.len;
 }
 
 /* Builds the Sig_structure in a malloc'd buffer (payloads can be up to a trust list's size). */
@@ -101,28 +118,33 @@ static enum tc_err check_sig(const uint8_t *prot, size_t plen, const uint8_t *aa
     return e;
 }
 
-enum tc_err tc_cose_sign1_sign(uint8_t *out, size_t cap, size_t *outlen, const uint8_t *payload,
-                               size_t payload_len, const char *external_aad,
-                               const uint8_t kid[TC_KID_BYTES], const uint8_t sk[TC_SK_BYTES])
+enum tc_err tc_cose_sign1_build(uint8_t *out, size_t cap, size_t *outlen, const uint8_t *payload,
+                                size_t payload_len, const char *external_aad, enum tc_alg alg,
+                                const uint8_t kid[TC_KID_BYTES], tc_sign_fn sign, void *ctx)
 {
-    uint8_t prot[PROTECTED_LEN], sig[TC_SIG_BYTES];
+    const struct tc_alg_info *ai = tc_alg_info(alg);
+    uint8_t prot[PROTECTED_MAX], sig[TC_SIG_MAX_BYTES];
     uint8_t *tbs = NULL;
-    size_t tbs_len = 0;
-    write_protected(prot, kid);
-    enum tc_err e = sig_structure(&tbs, &tbs_len, prot, sizeof prot, (const uint8_t *)external_aad,
+    size_t tbs_len = 0, sig_len = 0, plen;
+    if (!ai || !sign || (plen = write_protected(prot, ai, kid)) == 0)
+        return TC_ERR_ALG;
+    enum tc_err e = sig_structure(&tbs, &tbs_len, prot, plen, (const uint8_t *)external_aad,
                                   aad_len(external_aad), payload, payload_len);
     if (e != TC_OK)
         return e;
-    crypto_sign_detached(sig, NULL, tbs, tbs_len, sk);
+    e = sign(ctx, tbs, tbs_len, sig, sizeof sig, &sig_len);
     free(tbs);
-
+    if (e == TC_OK && sig_len != ai->sig_bytes)
+        e = TC_ERR_INTERNAL; /* a backend that answers with another algorithm's signature */
+    if (e != TC_OK)
+        return e;
     struct tc_cw w;
     tc_cw_init(&w, out, cap);
     tc_cw_array(&w, 4);
-    tc_cw_bytes(&w, prot, sizeof prot);
+    tc_cw_bytes(&w, prot, plen);
     tc_cw_map(&w, 0);
     tc_cw_bytes(&w, payload, payload_len);
-    tc_cw_bytes(&w, sig, sizeof sig);
+    tc_cw_bytes(&w, sig, sig_len);
     if (w.overflow)
         return TC_ERR_BUFFER;
     *outlen = w.len;
@@ -309,12 +331,12 @@ enum tc_err tc_cose_sign1_parse(const uint8_t *msg, size_t len, uint8_t kid[TC_K
     /* Canonical envelope: rebuilding its fixed head and the payload's head must give the input
      * back, which also pins down where the protected header and payload sit in msg. */
     {
-        uint8_t prot_again[PROTECTED_LEN], head[32], payhead[9];
-        write_protected(prot_again, kid);
+        uint8_t prot_again[PROTECTED_MAX], head[48], payhead[9];
+        size_t again = write_protected(prot_again, tc_alg_info(TC_ALG_ED25519), kid);
         struct tc_cw w;
         tc_cw_init(&w, head, sizeof head);
         tc_cw_array(&w, 4);
-        tc_cw_bytes(&w, prot_again, sizeof prot_again);
+        tc_cw_bytes(&w, prot_again, again);
         tc_cw_map(&w, 0);
         size_t off = w.len;
         size_t hl = cbor_encode_bytestring_start(paylen, payhead, sizeof payhead);
@@ -341,17 +363,6 @@ enum tc_err tc_cose_sign1_check(const uint8_t *protected_hdr, size_t protected_l
 {
     return check_sig(protected_hdr, protected_len, (const uint8_t *)external_aad,
                      aad_len(external_aad), payload, payload_len, sig, pk);
-}
-
-enum tc_err tc_cert_sign(uint8_t *out, size_t cap, size_t *outlen, const struct tc_claims *c,
-                         const uint8_t kid[TC_KID_BYTES], const uint8_t sk[TC_SK_BYTES])
-{
-    uint8_t claims[TC_CLAIMS_MAX_BYTES];
-    size_t n = 0;
-    enum tc_err e = tc_claims_encode(c, claims, sizeof claims, &n);
-    if (e != TC_OK)
-        return e;
-    return tc_cose_sign1_sign(out, cap, outlen, claims, n, NULL, kid, sk);
 }
 
 enum tc_err tc_cert_decode(const uint8_t *in, size_t len, struct tc_cert *out, const char **field)

@@ -215,11 +215,11 @@ static enum tc_err write_delta_lists(struct tc_store *s, uint64_t from, struct t
 }
 
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
-                             const struct tc_trust_list *tl, const struct tc_secret *key,
+                             const struct tc_trust_list *tl, struct tc_signer *key,
                              const char *origin, uint64_t now, struct tc_export *out)
 {
     memset(out, 0, sizeof *out);
-    const struct tc_endorsement *en = tc_trust_find(tl, tc_keys_secret_pub(key)->kid);
+    const struct tc_endorsement *en = tc_trust_find(tl, tc_signer_pub(key)->kid);
     int32_t today = tc_beijing_day(now);
     if (!en || !(en->authz.tracks & TC_AUTHZ_STATUS) || !(en->authz.tracks & TC_AUTHZ_REGISTER) ||
         today < en->not_before || today > en->not_after || tc_trust_find_revocation(tl, en->kid))
@@ -323,8 +323,7 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
         e = TC_ERR_NOMEM;
         goto rollback;
     }
-    if ((e = tc_cose_sign1_sign(msg, mcap, &mlen, buf, w.len, TC_AAD_BUNDLE,
-                                tc_keys_secret_pub(key)->kid, tc_keys_secret_bytes(key))) != TC_OK)
+    if ((e = tc_signer_cose_sign1(key, TC_AAD_BUNDLE, buf, w.len, msg, mcap, &mlen)) != TC_OK)
         goto rollback;
     /* the delta from the previous export, when only the register changed since */
     uint8_t bundle_sum[32], prev_sum[32], prev_stat[32];
@@ -380,8 +379,8 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
         tc_cw_uint(&d, 10), tc_cw_array(&d, 2), tc_cw_uint(&d, (uint64_t)seq), tc_cw_bytes(&d, head, 32);
         tc_cw_uint(&d, 11), tc_cw_bytes(&d, bundle_sum, 32);
         e = d.overflow ? TC_ERR_INTERNAL
-                       : tc_cose_sign1_sign(delta, dcap + 128, &delta_len, dbuf, d.len, TC_AAD_DELTA,
-                                            tc_keys_secret_pub(key)->kid, tc_keys_secret_bytes(key));
+                       : tc_signer_cose_sign1(key, TC_AAD_DELTA, dbuf, d.len, delta, dcap + 128,
+                                              &delta_len);
         free(dbuf);
         if (e != TC_OK)
             goto rollback_delta;

@@ -662,7 +662,7 @@ static enum tc_err store_commitment(struct tc_store *s, uint64_t id, const char 
 }
 
 enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
-                            const struct tc_secret *issuer, uint64_t now, const char *source,
+                            struct tc_signer *issuer, uint64_t now, const char *source,
                             tc_progress_fn progress, void *ctx)
 {
     struct stmts st;
@@ -697,7 +697,7 @@ enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, s
         if ((e = tc_store_holder_hash(s, reqs[i].idno, hash)) != TC_OK ||
             (e = tc_keys_sign_cert(msg, sizeof msg, &len, c, issuer)) != TC_OK)
             break;
-        e = store_one(s, &st, c, hash, msg, len, tc_keys_secret_pub(issuer)->kid, reqs[i].approval,
+        e = store_one(s, &st, c, hash, msg, len, tc_signer_pub(issuer)->kid, reqs[i].approval,
                       batch, "valid", 0, now, "issue");
         if (e == TC_OK && reqs[i].commitment_end)
             e = store_commitment(s, c->id, c->employer, reqs[i].commitment_end);
@@ -979,11 +979,11 @@ out:
 }
 
 static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
-                                  uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                                  uint16_t committee, struct tc_signer *issuer, uint64_t now,
                                   uint8_t method, uint64_t *new_id);
 
 enum tc_err tc_convert_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
-                              uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                              uint16_t committee, struct tc_signer *issuer, uint64_t now,
                               uint64_t *new_id)
 {
     struct tc_eligibility el;
@@ -996,7 +996,7 @@ enum tc_err tc_convert_commit(struct tc_store *s, uint64_t id, int32_t at, const
 }
 
 enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
-                                 uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                                 uint16_t committee, struct tc_signer *issuer, uint64_t now,
                                  uint64_t *new_id)
 {
     struct tc_c5 st;
@@ -1016,7 +1016,7 @@ enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, co
 /* Issues the province-wide certificate of the same level that replaces a basic-level one (C1
  * 换发 or C5 转评) and marks the old one superseded, in one transaction. */
 static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
-                                  uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                                  uint16_t committee, struct tc_signer *issuer, uint64_t now,
                                   uint8_t method, uint64_t *new_id)
 {
     if (!decision || !*decision || strlen(decision) > TC_APPROVAL_MAX)
@@ -1063,7 +1063,7 @@ static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, c
     uint8_t msg[TC_CERT_MAX_BYTES];
     size_t len;
     if ((e = tc_keys_sign_cert(msg, sizeof msg, &len, &c, issuer)) == TC_OK)
-        e = store_one(s, &st, &c, hash, msg, len, tc_keys_secret_pub(issuer)->kid, decision, 0,
+        e = store_one(s, &st, &c, hash, msg, len, tc_signer_pub(issuer)->kid, decision, 0,
                       "valid", id, now,
                       method == TC_METHOD_REEVALUATION ? "reevaluate_issue" : "convert_issue");
     if (e == TC_OK &&

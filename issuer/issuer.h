@@ -135,7 +135,7 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
  * and logged. progress(ctx, done, total) is called now and then. All or nothing. */
 typedef void (*tc_progress_fn)(void *ctx, size_t done, size_t total);
 enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
-                            const struct tc_secret *issuer, uint64_t now, const char *source,
+                            struct tc_signer *issuer, uint64_t now, const char *source,
                             tc_progress_fn progress, void *ctx);
 
 /* Parses a committee results CSV (docs/CSV.md) into requests (malloc'd). */
@@ -170,7 +170,7 @@ enum tc_err tc_basic_status(struct tc_store *s, uint64_t id, int32_t day, struct
  * tenure carried as for C1) for a valid basic-level title whose holder the records show outside
  * basic level on day at, and supersedes the old one. TC_ERR_REFUSED when they do not. */
 enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
-                                 uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                                 uint16_t committee, struct tc_signer *issuer, uint64_t now,
                                  uint64_t *new_id);
 
 /* The batch a certificate was issued in (0 for one issued alone or by conversion). */
@@ -196,7 +196,7 @@ enum tc_err tc_convert_check(struct tc_store *s, uint64_t id, int32_t at, struct
  * committee's decision `decision`, and marks the old one superseded, in one transaction.
  * Refuses (TC_ERR_REFUSED) when not eligible. */
 enum tc_err tc_convert_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
-                              uint16_t committee, const struct tc_secret *issuer, uint64_t now,
+                              uint16_t committee, struct tc_signer *issuer, uint64_t now,
                               uint64_t *new_id);
 
 /* ---- audit (A3) --------------------------------------------------------------------------- */
@@ -229,7 +229,7 @@ struct tc_export {
     struct tc_reg_tree *tree; /* the register's tree at the checkpoint (malloc'd, or NULL) */
 };
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
-                             const struct tc_trust_list *tl, const struct tc_secret *key,
+                             const struct tc_trust_list *tl, struct tc_signer *key,
                              const char *origin, uint64_t now, struct tc_export *out);
 void tc_export_free(struct tc_export *x);
 

@@ -36,7 +36,7 @@ enum tc_err tc_register_log_trust(struct tc_store *s, const uint8_t *list, size_
                                   uint64_t version, int32_t day);
 /* signs a checkpoint of t as a note into out and records it in the checkpoints table */
 enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, const char *origin,
-                             const struct tc_secret *key, uint64_t now, char *out, size_t size,
+                             struct tc_signer *key, uint64_t now, char *out, size_t size,
                              size_t *len);
 /* bundle member 13: [[size, [hash...]]] from up to TC_BUNDLE_PROOFS earlier checkpoints */
 enum tc_err tc_register_write_proofs(struct tc_store *s, struct tc_reg_tree *t, struct tc_cw *w);

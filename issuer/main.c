@@ -84,7 +84,7 @@ static int write_outputs(const char *dir, const char *base, uint64_t id, const u
 
 /* Opens a secret-key file with its passphrase (environment, file or prompt); NULL after saying
  * why. The passphrase is zeroed and freed at once. */
-static struct tc_secret *open_key_file(const char *key, const char *penv, const char *pfile)
+static struct tc_signer *open_key_file(const char *key, const char *penv, const char *pfile)
 {
     char *pass = NULL;
     size_t pass_len = 0;
@@ -96,8 +96,8 @@ static struct tc_secret *open_key_file(const char *key, const char *penv, const 
         fprintf(stderr, PROG ": passphrase: %s\n", *why ? why : tc_strerror(e));
         return NULL;
     }
-    struct tc_secret *sk = NULL;
-    e = tc_keys_secret_open(&sk, key, pass, pass_len);
+    struct tc_signer *sk = NULL;
+    e = tc_keys_signer_open(&sk, key, pass, pass_len, 0);
     tc_keys_passphrase_free(pass, pass_len);
     if (e != TC_OK) {
         fail(key, e);
@@ -202,7 +202,7 @@ static int cmd_sign(int argc, char **argv)
     if (trust && read_trust_list(root, trust, &tl) != 0)
         return EXIT_USAGE;
 
-    struct tc_secret *sk = open_key_file(key, penv, pfile);
+    struct tc_signer *sk = open_key_file(key, penv, pfile);
     if (!sk) {
         tc_trust_list_free(tl);
         return EXIT_USAGE;
@@ -210,11 +210,10 @@ static int cmd_sign(int argc, char **argv)
     int rc = EXIT_USAGE;
     uint8_t msg[TC_CERT_MAX_BYTES];
     size_t msg_len = 0;
-    if (tc_keys_secret_kind(sk) != TC_KEY_ISSUER) {
+    if (tc_signer_pub(sk)->kind != TC_KEY_ISSUER) {
         fprintf(stderr, PROG ": %s: not an issuer key\n", key);
         goto out;
     }
-    tc_keys_secret_lock(sk); /* read-only while signing */
     if ((e = tc_keys_sign_cert(msg, sizeof msg, &msg_len, &claims, sk)) != TC_OK) {
         fail("sign", e);
         goto out;
@@ -243,7 +242,7 @@ static int cmd_sign(int argc, char **argv)
                (unsigned long long)claims.id);
     }
 out:
-    tc_keys_secret_close(sk);
+    tc_signer_close(sk);
     tc_trust_list_free(tl);
     return rc;
 }
@@ -355,18 +354,21 @@ static int parse_opts(int argc, char **argv, const char *cmd, const char *help, 
     return 0;
 }
 
-static struct tc_secret *unlock(const char *path, const struct opts *o, enum tc_key_kind want)
+/* Asks for the passphrase of key file path, which must be of kind want, and opens it: a hash
+ * key as *secret, a signing key as *signer. false after saying why. */
+static bool unlock_key(const char *path, const struct opts *o, enum tc_key_kind want,
+                       struct tc_secret **secret, struct tc_signer **signer)
 {
     struct tc_keyfile_info info;
     enum tc_err e = tc_keys_secret_info(path, &info);
     if (e != TC_OK) {
         fail(path, e);
-        return NULL;
+        return false;
     }
     if (info.kind != want) {
         fprintf(stderr, PROG ": %s: is a %s key, not a %s key\n", path,
                 tc_key_kind_name(info.kind), tc_key_kind_name((uint8_t)want));
-        return NULL;
+        return false;
     }
     char prompt[300], *pass = NULL;
     size_t pass_len = 0;
@@ -374,17 +376,29 @@ static struct tc_secret *unlock(const char *path, const struct opts *o, enum tc_
     snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
     if ((e = tc_keys_passphrase(&pass, &pass_len, o->penv, o->pfile, prompt, false, &why)) != TC_OK) {
         fprintf(stderr, PROG ": passphrase: %s\n", *why ? why : tc_strerror(e));
-        return NULL;
+        return false;
     }
-    struct tc_secret *sk = NULL;
-    e = tc_keys_secret_open(&sk, path, pass, pass_len);
+    if (secret && (e = tc_keys_secret_open(secret, path, pass, pass_len)) == TC_OK)
+        tc_keys_secret_lock(*secret);
+    else if (signer)
+        e = tc_keys_signer_open(signer, path, pass, pass_len, want);
     tc_keys_passphrase_free(pass, pass_len);
-    if (e != TC_OK) {
+    if (e != TC_OK)
         fail(path, e);
-        return NULL;
-    }
-    tc_keys_secret_lock(sk);
-    return sk;
+    return e == TC_OK;
+}
+
+static struct tc_secret *unlock(const char *path, const struct opts *o, enum tc_key_kind want)
+{
+    struct tc_secret *k = NULL;
+    return unlock_key(path, o, want, &k, NULL) ? k : NULL;
+}
+
+static struct tc_signer *unlock_signer(const char *path, const struct opts *o,
+                                       enum tc_key_kind want)
+{
+    struct tc_signer *k = NULL;
+    return unlock_key(path, o, want, NULL, &k) ? k : NULL;
 }
 
 /* Opens the store, with its keys when a hash key is given (needed for anything that writes). */
@@ -877,7 +891,7 @@ static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_is
     if (!tl)
         return EXIT_USAGE;
     int rc = EXIT_USAGE;
-    struct tc_secret *sk = NULL;
+    struct tc_signer *sk = NULL;
     struct tc_refusals ref = {0};
     struct tc_keyfile_info info;
     enum tc_err e = tc_keys_secret_info(o->key, &info);
@@ -903,7 +917,7 @@ static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_is
         rc = 0;
         goto out;
     }
-    if (!(sk = unlock(o->key, o, TC_KEY_ISSUER)))
+    if (!(sk = unlock_signer(o->key, o, TC_KEY_ISSUER)))
         goto out;
     struct progress pr = {isatty(STDERR_FILENO) && n > 1000, 0, "issuing"};
     e = tc_issue_commit(s, reqs, n, sk, now, source, show_progress, &pr);
@@ -929,7 +943,7 @@ static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_is
     }
 out:
     tc_refusals_free(&ref);
-    tc_keys_secret_close(sk);
+    tc_signer_close(sk);
     tc_trust_list_free(tl);
     return rc;
 }
@@ -1160,11 +1174,11 @@ static int cmd_convert(int argc, char **argv)
     if (!o.decision)
         goto out;
     struct tc_trust_list *tl = load_trust(&o);
-    struct tc_secret *sk = tl ? unlock(o.key, &o, TC_KEY_ISSUER) : NULL;
+    struct tc_signer *sk = tl ? unlock_signer(o.key, &o, TC_KEY_ISSUER) : NULL;
     uint64_t new_id = 0;
     rc = EXIT_USAGE;
     if (sk) {
-        const struct tc_endorsement *en = tc_trust_find(tl, tc_keys_secret_pub(sk)->kid);
+        const struct tc_endorsement *en = tc_trust_find(tl, tc_signer_pub(sk)->kid);
         if (!en || !(en->authz.tracks & TC_AUTHZ_TRACK(TC_TRACK_PROVINCE))) {
             fprintf(stderr, PROG ": convert: refused (rule A1): the key may not sign "
                             "province-wide titles\n");
@@ -1181,7 +1195,7 @@ static int cmd_convert(int argc, char **argv)
                 rc = render_ids(s, &new_id, 1, &o, 0, false);
         }
     }
-    tc_keys_secret_close(sk);
+    tc_signer_close(sk);
     tc_trust_list_free(tl);
 out:
     close_store(s, hk, keys);
@@ -1377,7 +1391,8 @@ struct publication {
     uint8_t *list;
     size_t list_len;
     struct tc_store *s;
-    struct tc_secret *hk, *sk;
+    struct tc_secret *hk;
+    struct tc_signer *sk;
     struct tc_store_keys *keys;
 };
 
@@ -1390,12 +1405,12 @@ static bool publication_open(const struct opts *o, struct publication *p)
     tc_file_read(o->trust, TC_TRUST_LIST_MAX_BYTES, &p->list, &p->list_len);
     if (!(p->s = open_store(o, &p->hk, &p->keys, true)))
         return false;
-    return (p->sk = unlock(o->key, o, TC_KEY_ISSUER)) != NULL;
+    return (p->sk = unlock_signer(o->key, o, TC_KEY_ISSUER)) != NULL;
 }
 
 static void publication_close(struct publication *p)
 {
-    tc_keys_secret_close(p->sk);
+    tc_signer_close(p->sk);
     if (p->s)
         close_store(p->s, p->hk, p->keys);
     free(p->list);

@@ -122,7 +122,7 @@ enum tc_err tc_register_log_trust(struct tc_store *s, const uint8_t *list, size_
 }
 
 enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, const char *origin,
-                             const struct tc_secret *key, uint64_t now, char *out, size_t size,
+                             struct tc_signer *key, uint64_t now, char *out, size_t size,
                              size_t *len)
 {
     struct tc_checkpoint c;
@@ -135,11 +135,16 @@ enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, co
         return e;
     char body[TC_REG_NOTE_MAX];
     size_t blen = tc_checkpoint_format(&c, body, sizeof body);
-    uint8_t sig[64];
+    uint8_t sig[TC_SIG_MAX_BYTES];
+    size_t sig_len = 0;
     if (!blen)
         return TC_ERR_BUFFER;
-    crypto_sign_detached(sig, NULL, (const uint8_t *)body, blen, tc_keys_secret_bytes(key));
-    *len = tc_note_format(body, blen, origin, tc_keys_secret_pub(key)->pk, sig, out, size);
+    /* a C2SP signed note of type 0x01 is Ed25519 */
+    if (tc_signer_alg(key) != TC_ALG_ED25519)
+        return TC_ERR_ALG;
+    if ((e = tc_signer_sign(key, (const uint8_t *)body, blen, sig, sizeof sig, &sig_len)) != TC_OK)
+        return e;
+    *len = tc_note_format(body, blen, origin, tc_signer_pub(key)->pk, sig, out, size);
     if (!*len)
         return TC_ERR_BUFFER;
     sqlite3_stmt *q;

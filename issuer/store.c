@@ -36,9 +36,11 @@ enum tc_err tc_store_keys_derive(struct tc_store_keys **out, const struct tc_sec
     struct tc_store_keys *k = sodium_malloc(sizeof *k);
     if (!k)
         return TC_ERR_NOMEM;
-    const uint8_t *master = tc_keys_secret_bytes(hash_key);
-    crypto_kdf_derive_from_key(k->holder, 32, 1, "tcissuer", master);
-    crypto_kdf_derive_from_key(k->audit, 32, 2, "tcissuer", master);
+    if (tc_keys_secret_derive(hash_key, 1, "tcissuer", k->holder, 32) != TC_OK ||
+        tc_keys_secret_derive(hash_key, 2, "tcissuer", k->audit, 32) != TC_OK) {
+        sodium_free(k);
+        return TC_ERR_INTERNAL;
+    }
     static const char check[] = "titlecert store check";
     crypto_generichash(k->check, 32, (const uint8_t *)check, sizeof check - 1, k->holder, 32);
     sodium_mprotect_readonly(k);

@@ -12,9 +12,11 @@
  * signature for one kind of object never verifies as another.
  *
  * The module is built as two libraries. The public half (trust.c: endorsements, revocations,
- * trust lists, public-key files) is what verifiers link. The secret half (secret.c: encrypted
- * secret-key files, passphrases, signing) is linked only by titlecert-keys and titlecert-issuer,
- * so the verifier binary contains no code that can read a secret key.
+ * trust lists, public-key files; signer.c: the signer handle, through which everything is
+ * signed, and what the key hierarchy signs with one) is what verifiers link. The secret half
+ * (secret.c: encrypted secret-key files, passphrases, the file backend of the signer handle) is
+ * linked only by the programs that open keys, so the verifier binary contains no code that can
+ * read a secret key.
  *
  * Secret-key files: Argon2id (crypto_pwhash) derives a key from the passphrase that seals the
  * secret with XChaCha20-Poly1305; the header (kind, name, public key, KDF parameters) is the
@@ -158,14 +160,66 @@ enum tc_err tc_trust_check_cert(const struct tc_trust_list *tl, const struct tc_
 bool tc_authz_covers(const struct tc_authz *a, const struct tc_claims *c);
 
 /* ------------------------------------------------------------------------------------------ */
+/* The signer handle (signer.c): the only way anything is signed                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/* What holds a secret: an encrypted key file (secret.c), a PKCS#11 token (the signer program).
+ * sign() writes a signature of the handle's algorithm over msg; close() releases and wipes
+ * whatever the backend holds. */
+struct tc_signer_backend {
+    const char *name;
+    enum tc_err (*sign)(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap,
+                        size_t *sig_len);
+    void (*close)(void *ctx);
+};
+struct tc_signer;
+/* Wraps a backend's ctx (the handle owns it: tc_signer_close calls backend->close). pub is the
+ * key's public half, kind and name; alg a row of cert/'s table. */
+enum tc_err tc_signer_new(struct tc_signer **out, const struct tc_signer_backend *b, void *ctx,
+                          enum tc_alg alg, const struct tc_pubkey *pub);
+/* Closes the backend (its secret is wiped) and frees the handle. NULL is allowed. */
+void tc_signer_close(struct tc_signer *s);
+const struct tc_pubkey *tc_signer_pub(const struct tc_signer *s);
+enum tc_alg tc_signer_alg(const struct tc_signer *s);
+const char *tc_signer_backend_name(const struct tc_signer *s); /* "file", "pkcs11" */
+/* A raw signature over msg (signed notes: the register's checkpoints). */
+enum tc_err tc_signer_sign(struct tc_signer *s, const uint8_t *msg, size_t len, uint8_t *sig,
+                           size_t cap, size_t *sig_len);
+/* A profile COSE_Sign1 (cert/) over payload with external AAD aad (NULL for certificates),
+ * into out; the _alloc form returns a malloc'd buffer. */
+enum tc_err tc_signer_cose_sign1(struct tc_signer *s, const char *aad, const uint8_t *payload,
+                                 size_t len, uint8_t *out, size_t cap, size_t *outlen);
+enum tc_err tc_signer_cose_sign1_alloc(struct tc_signer *s, const char *aad,
+                                       const uint8_t *payload, size_t len, uint8_t **out,
+                                       size_t *outlen);
+
+/* What the key hierarchy signs. The root's objects need a handle of kind TC_KEY_ROOT, a
+ * certificate one of kind TC_KEY_ISSUER (TC_ERR_ARG otherwise); out is malloc'd. */
+enum tc_err tc_keys_endorse(uint8_t **out, size_t *len, const struct tc_endorsement *e,
+                            struct tc_signer *root);
+enum tc_err tc_keys_revoke(uint8_t **out, size_t *len, const struct tc_revocation *r,
+                           struct tc_signer *root);
+/* Builds a trust list from signed endorsements (each verified against the root first) and
+ * revocations; the list is read back before it is returned. */
+enum tc_err tc_keys_trust_list_build(uint8_t **out, size_t *len, uint64_t version,
+                                     uint64_t issued_at, const uint8_t *const *endorsements,
+                                     const size_t *endorsement_lens, size_t n_endorsements,
+                                     const struct tc_revocation *revocations,
+                                     size_t n_revocations, struct tc_signer *root);
+enum tc_err tc_keys_sign_cert(uint8_t *out, size_t cap, size_t *len, const struct tc_claims *c,
+                              struct tc_signer *issuer);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Secret half (titlecert-keys and titlecert-issuer only)                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* An unlocked secret key in sodium_malloc'd memory. */
+/* An unlocked secret key in sodium_malloc'd memory. Signing keys are used through a signer
+ * handle (tc_keys_signer_open); a hash key (TC_KEY_HASH) only yields derived subkeys. */
 struct tc_secret;
 
-/* Generates a key of the given kind and writes it encrypted under passphrase to path. For signing
- * kinds *pub receives the public key (the caller writes the .pub file). */
+/* Generates a key of the given kind and writes it encrypted under passphrase to path (0600,
+ * never over an existing file). For signing kinds *pub receives the public key (the caller
+ * writes the .pub file). */
 enum tc_err tc_keys_secret_create(const char *path, enum tc_key_kind kind, const char *name,
                                   enum tc_kdf_level kdf, const char *pass, size_t pass_len,
                                   struct tc_pubkey *pub);
@@ -177,14 +231,21 @@ enum tc_err tc_keys_secret_open(struct tc_secret **out, const char *path, const 
                                 size_t pass_len);
 /* Zeroes and frees. NULL is allowed. */
 void tc_keys_secret_close(struct tc_secret *s);
-/* Makes the key memory read-only (sodium_mprotect_readonly) while it is used for signing. */
+/* Makes the key memory read-only (sodium_mprotect_readonly) while it is in use. */
 enum tc_err tc_keys_secret_lock(struct tc_secret *s);
-
 uint8_t tc_keys_secret_kind(const struct tc_secret *s);
 const struct tc_pubkey *tc_keys_secret_pub(const struct tc_secret *s);
-/* The 64-byte Ed25519 secret key of a signing kind; the 32-byte secret of TC_KEY_HASH. The pointer
- * is valid until tc_keys_secret_close. */
-const uint8_t *tc_keys_secret_bytes(const struct tc_secret *s);
+/* A subkey of a hash key (crypto_kdf_derive_from_key: subkey number, 8-character context); the
+ * hash key's own bytes never leave this module. TC_ERR_ARG for another kind of key. */
+enum tc_err tc_keys_secret_derive(const struct tc_secret *s, uint64_t subkey, const char ctx[8],
+                                  uint8_t *out, size_t len);
+
+/* Opens a signing key file as a signer handle (the file backend): the key is decrypted into
+ * sodium_malloc'd memory, read-only while the handle lives and wiped by tc_signer_close. want:
+ * the kind required (TC_KEY_ROOT, TC_KEY_ISSUER), 0 for either; TC_ERR_ARG for another kind or a
+ * hash key. Errors as tc_keys_secret_open. */
+enum tc_err tc_keys_signer_open(struct tc_signer **out, const char *path, const char *pass,
+                                size_t pass_len, enum tc_key_kind want);
 
 /* What a secret-key file says about itself without a passphrase. */
 struct tc_keyfile_info {
@@ -203,22 +264,5 @@ enum tc_err tc_keys_secret_info(const char *path, struct tc_keyfile_info *info);
 enum tc_err tc_keys_passphrase(char **pass, size_t *len, const char *env_name, const char *file,
                                const char *prompt, bool confirm, const char **why);
 void tc_keys_passphrase_free(char *pass, size_t len);
-
-/* Signing with the root key (kind TC_KEY_ROOT); out is malloc'd. */
-enum tc_err tc_keys_endorse(uint8_t **out, size_t *len, const struct tc_endorsement *e,
-                            const struct tc_secret *root);
-enum tc_err tc_keys_revoke(uint8_t **out, size_t *len, const struct tc_revocation *r,
-                           const struct tc_secret *root);
-/* Builds a trust list from signed endorsements (each verified against the root first) and
- * revocations. */
-enum tc_err tc_keys_trust_list_build(uint8_t **out, size_t *len, uint64_t version,
-                                     uint64_t issued_at, const uint8_t *const *endorsements,
-                                     const size_t *endorsement_lens, size_t n_endorsements,
-                                     const struct tc_revocation *revocations,
-                                     size_t n_revocations, const struct tc_secret *root);
-
-/* Signs a certificate with an issuer key (kind TC_KEY_ISSUER). */
-enum tc_err tc_keys_sign_cert(uint8_t *out, size_t cap, size_t *len, const struct tc_claims *c,
-                              const struct tc_secret *issuer);
 
 #endif

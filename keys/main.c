@@ -64,7 +64,7 @@ static char *get_pass(const struct pass_opts *po, const char *prompt, bool confi
     return pass;
 }
 
-static struct tc_secret *open_secret(const char *path, const struct pass_opts *po,
+static struct tc_signer *open_signer(const char *path, const struct pass_opts *po,
                                      enum tc_key_kind want)
 {
     struct tc_keyfile_info info;
@@ -84,8 +84,8 @@ static struct tc_secret *open_secret(const char *path, const struct pass_opts *p
     char *pass = get_pass(po, prompt, false, &len);
     if (!pass)
         return NULL;
-    struct tc_secret *s = NULL;
-    e = tc_keys_secret_open(&s, path, pass, len);
+    struct tc_signer *s = NULL;
+    e = tc_keys_signer_open(&s, path, pass, len, want);
     tc_keys_passphrase_free(pass, len);
     if (e != TC_OK) {
         fprintf(stderr, PROG ": %s: %s\n", path, tc_strerror(e));
@@ -354,13 +354,13 @@ static int cmd_endorse(int argc, char **argv)
             fprintf(stderr, PROG ": endorse: %s\n", tc_strerror(e));
         return EXIT_USAGE;
     }
-    struct tc_secret *rk = open_secret(root, &po, TC_KEY_ROOT);
+    struct tc_signer *rk = open_signer(root, &po, TC_KEY_ROOT);
     if (!rk)
         return EXIT_USAGE;
     uint8_t *buf = NULL;
     size_t len = 0;
     e = tc_keys_endorse(&buf, &len, &en, rk);
-    tc_keys_secret_close(rk);
+    tc_signer_close(rk);
     if (e != TC_OK)
         return fail("endorse", e);
     int rc = write_or_fail(out, buf, len);
@@ -424,13 +424,13 @@ static int cmd_revoke(int argc, char **argv)
         return usage_error("revoke", "--reason must be 1..240 bytes of printable UTF-8");
     memcpy(r.reason, reason, strlen(reason) + 1);
     r.revoked_at = (uint64_t)time(NULL);
-    struct tc_secret *rk = open_secret(root, &po, TC_KEY_ROOT);
+    struct tc_signer *rk = open_signer(root, &po, TC_KEY_ROOT);
     if (!rk)
         return EXIT_USAGE;
     uint8_t *buf = NULL;
     size_t len = 0;
     enum tc_err e = tc_keys_revoke(&buf, &len, &r, rk);
-    tc_keys_secret_close(rk);
+    tc_signer_close(rk);
     if (e != TC_OK)
         return fail("revoke", e);
     int rc = write_or_fail(out, buf, len);
@@ -497,7 +497,7 @@ static int cmd_trust_list(int argc, char **argv)
     struct tc_revocation *revs = calloc(nfiles + 1, sizeof *revs);
     size_t ne = 0, nr = 0;
     int rc = EXIT_USAGE;
-    struct tc_secret *rk = NULL;
+    struct tc_signer *rk = NULL;
     uint8_t *list = NULL;
     size_t list_len = 0;
     if (!bufs || !lens || !ends || !end_lens || !revs) {
@@ -526,7 +526,7 @@ static int cmd_trust_list(int argc, char **argv)
                 path, tc_strerror(e1));
         goto out;
     }
-    if (!(rk = open_secret(root, &po, TC_KEY_ROOT)))
+    if (!(rk = open_signer(root, &po, TC_KEY_ROOT)))
         goto out;
     e = tc_keys_trust_list_build(&list, &list_len, version, issued_at, ends, end_lens, ne, revs,
                                  nr, rk);
@@ -541,7 +541,7 @@ static int cmd_trust_list(int argc, char **argv)
         printf("trust list version %llu: %zu endorsements, %zu revocations: %s\n", version, ne, nr,
                out);
 out:
-    tc_keys_secret_close(rk);
+    tc_signer_close(rk);
     for (size_t i = 0; bufs && i < nfiles; i++)
         free(bufs[i]);
     free(bufs);

@@ -50,7 +50,7 @@
 struct tc_secret {
     uint8_t kind;
     struct tc_pubkey pub;
-    uint8_t bytes[TC_SK_BYTES]; /* Ed25519 seed||pk, or the 32-byte hash key */
+    uint8_t bytes[crypto_sign_SECRETKEYBYTES]; /* Ed25519 seed||pk, or the 32-byte hash key */
 };
 
 static void put_be64(uint8_t *p, uint64_t v)
@@ -108,7 +108,7 @@ enum tc_err tc_keys_secret_create(const char *path, enum tc_key_kind kind, const
     uint8_t file[HDR_FIXED + TC_KEY_NAME_MAX + SEED_BYTES + TAG_BYTES];
     size_t hdr_len = HDR_FIXED + nl;
     uint8_t *seed = sodium_malloc(SEED_BYTES);
-    uint8_t *sk = sodium_malloc(TC_SK_BYTES);
+    uint8_t *sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
     uint8_t *key = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
     enum tc_err e = TC_ERR_NOMEM;
     struct tc_pubkey p;
@@ -306,11 +306,6 @@ const struct tc_pubkey *tc_keys_secret_pub(const struct tc_secret *s)
     return &s->pub;
 }
 
-const uint8_t *tc_keys_secret_bytes(const struct tc_secret *s)
-{
-    return s->bytes;
-}
-
 /* ---- passphrases ------------------------------------------------------------------------- */
 
 static enum tc_err prompt_tty(char *buf, size_t cap, size_t *len, const char *prompt,
@@ -469,90 +464,54 @@ void tc_keys_passphrase_free(char *pass, size_t len)
     sodium_free(pass);
 }
 
-/* ---- signing ----------------------------------------------------------------------------- */
+/* ---- the file backend of the signer handle ------------------------------------------------ */
 
-static enum tc_err sign_root_object(uint8_t **out, size_t *len, const uint8_t *payload,
-                                    size_t payload_len, const char *aad,
-                                    const struct tc_secret *root)
+/* The key stays in sodium_malloc'd memory, read-only while the handle lives; the handle's
+ * sign() is the only thing that reads it. */
+static enum tc_err file_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap,
+                             size_t *sig_len)
 {
-    if (root->kind != TC_KEY_ROOT)
-        return TC_ERR_ARG;
-    size_t cap = payload_len + 128;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return TC_ERR_NOMEM;
-    enum tc_err e =
-        tc_cose_sign1_sign(buf, cap, len, payload, payload_len, aad, root->pub.kid, root->bytes);
-    if (e != TC_OK) {
-        free(buf);
-        return e;
-    }
-    *out = buf;
+    const struct tc_secret *k = ctx;
+    if (cap < crypto_sign_BYTES)
+        return TC_ERR_BUFFER;
+    crypto_sign_detached(sig, NULL, msg, len, k->bytes);
+    *sig_len = crypto_sign_BYTES;
     return TC_OK;
 }
 
-enum tc_err tc_keys_endorse(uint8_t **out, size_t *len, const struct tc_endorsement *en,
-                            const struct tc_secret *root)
+static void file_close(void *ctx)
 {
-    enum tc_err e = tc_keys_endorsement_check(en);
-    if (e != TC_OK)
-        return e;
-    uint8_t payload[TC_ENDORSEMENT_MAX_BYTES];
-    size_t n;
-    if ((e = tc_keys_internal_endorsement_bytes(en, payload, sizeof payload, &n)) != TC_OK)
-        return e;
-    return sign_root_object(out, len, payload, n, TC_AAD_ENDORSEMENT, root);
+    tc_keys_secret_close(ctx);
 }
 
-enum tc_err tc_keys_revoke(uint8_t **out, size_t *len, const struct tc_revocation *r,
-                           const struct tc_secret *root)
+static const struct tc_signer_backend file_backend = {"file", file_sign, file_close};
+
+enum tc_err tc_keys_signer_open(struct tc_signer **out, const char *path, const char *pass,
+                                size_t pass_len, enum tc_key_kind want)
 {
-    uint8_t payload[TC_REVOCATION_MAX_BYTES];
-    size_t n;
-    enum tc_err e = tc_keys_internal_revocation_bytes(r, payload, sizeof payload, &n);
+    *out = NULL;
+    struct tc_secret *k = NULL;
+    enum tc_err e = tc_keys_secret_open(&k, path, pass, pass_len);
     if (e != TC_OK)
         return e;
-    return sign_root_object(out, len, payload, n, TC_AAD_REVOCATION, root);
-}
-
-enum tc_err tc_keys_trust_list_build(uint8_t **out, size_t *len, uint64_t version,
-                                     uint64_t issued_at, const uint8_t *const *endorsements,
-                                     const size_t *endorsement_lens, size_t n_endorsements,
-                                     const struct tc_revocation *revocations,
-                                     size_t n_revocations, const struct tc_secret *root)
-{
-    if (root->kind != TC_KEY_ROOT)
+    if (k->kind == TC_KEY_HASH || (want && k->kind != want)) {
+        tc_keys_secret_close(k);
         return TC_ERR_ARG;
-    if (n_endorsements > TC_TRUST_MAX_ENDORSEMENTS || n_revocations > TC_TRUST_MAX_REVOCATIONS)
-        return TC_ERR_SIZE_LIMIT;
-    /* Build the list the way a verifier will read it, and read it back before handing it out:
-     * a list this function signs always parses. */
-    uint8_t *payload = NULL, *signed_list = NULL;
-    size_t payload_len = 0, signed_len = 0;
-    enum tc_err e = tc_keys_internal_trust_payload(&payload, &payload_len, version, issued_at,
-                                                   endorsements, endorsement_lens, n_endorsements,
-                                                   revocations, n_revocations);
-    if (e != TC_OK)
-        return e;
-    e = sign_root_object(&signed_list, &signed_len, payload, payload_len, TC_AAD_TRUST_LIST, root);
-    free(payload);
-    if (e != TC_OK)
-        return e;
-    struct tc_trust_list *check = NULL;
-    if ((e = tc_trust_list_parse(signed_list, signed_len, root->pub.pk, &check)) != TC_OK) {
-        free(signed_list);
-        return e;
     }
-    tc_trust_list_free(check);
-    *out = signed_list;
-    *len = signed_len;
-    return TC_OK;
+    if (sodium_mprotect_readonly(k) != 0) {
+        tc_keys_secret_close(k);
+        return TC_ERR_INTERNAL;
+    }
+    if ((e = tc_signer_new(out, &file_backend, k, TC_ALG_ED25519, &k->pub)) != TC_OK)
+        tc_keys_secret_close(k);
+    return e;
 }
 
-enum tc_err tc_keys_sign_cert(uint8_t *out, size_t cap, size_t *len, const struct tc_claims *c,
-                              const struct tc_secret *issuer)
+enum tc_err tc_keys_secret_derive(const struct tc_secret *s, uint64_t subkey, const char ctx[8],
+                                  uint8_t *out, size_t len)
 {
-    if (issuer->kind != TC_KEY_ISSUER)
+    if (s->kind != TC_KEY_HASH || len < crypto_kdf_BYTES_MIN || len > crypto_kdf_BYTES_MAX)
         return TC_ERR_ARG;
-    return tc_cert_sign(out, cap, len, c, issuer->pub.kid, issuer->bytes);
+    return crypto_kdf_derive_from_key(out, len, subkey, ctx, s->bytes) == 0 ? TC_OK
+                                                                           : TC_ERR_INTERNAL;
 }

@@ -12,9 +12,40 @@
 
 struct fx_key {
     uint8_t pk[TC_PK_BYTES];
-    uint8_t sk[TC_SK_BYTES];
+    uint8_t sk[crypto_sign_SECRETKEYBYTES];
     uint8_t kid[TC_KID_BYTES];
 };
+
+/* Test-only signing with a raw Ed25519 key (forgeries, vectors, corpora): production signs only
+ * through a keys/ signer handle. */
+static inline enum tc_err fx_raw_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig,
+                                      size_t cap, size_t *sig_len)
+{
+    if (cap < crypto_sign_BYTES)
+        return TC_ERR_BUFFER;
+    crypto_sign_detached(sig, NULL, msg, len, ctx);
+    *sig_len = crypto_sign_BYTES;
+    return TC_OK;
+}
+
+static inline enum tc_err fx_cose_sign1(uint8_t *out, size_t cap, size_t *outlen,
+                                        const uint8_t *payload, size_t payload_len,
+                                        const char *aad, const uint8_t kid[TC_KID_BYTES],
+                                        const uint8_t *sk)
+{
+    return tc_cose_sign1_build(out, cap, outlen, payload, payload_len, aad, TC_ALG_ED25519, kid,
+                               fx_raw_sign, (void *)sk);
+}
+
+static inline enum tc_err fx_cert_sign(uint8_t *out, size_t cap, size_t *outlen,
+                                       const struct tc_claims *c, const uint8_t kid[TC_KID_BYTES],
+                                       const uint8_t *sk)
+{
+    uint8_t claims[TC_CLAIMS_MAX_BYTES];
+    size_t n = 0;
+    enum tc_err e = tc_claims_encode(c, claims, sizeof claims, &n);
+    return e != TC_OK ? e : fx_cose_sign1(out, cap, outlen, claims, n, NULL, kid, sk);
+}
 
 /* A key pair from a seed whose bytes are all `n`. */
 static inline void fx_key(struct fx_key *k, uint8_t n)

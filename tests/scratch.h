@@ -49,6 +49,17 @@ static inline struct tc_secret *make_key(const char *name, enum tc_key_kind kind
     return s;
 }
 
+/* Creates a signing key named `name` and opens it as a signer handle (the file backend). */
+static inline struct tc_signer *make_signer(const char *name, enum tc_key_kind kind)
+{
+    struct tc_pubkey pub;
+    struct tc_signer *s = NULL;
+    tc_keys_secret_create(path_in(name), kind, name, TC_KDF_INTERACTIVE, scratch_pass,
+                          strlen(scratch_pass), &pub);
+    tc_keys_signer_open(&s, path_in(name), scratch_pass, strlen(scratch_pass), kind);
+    return s;
+}
+
 static inline void scratch_remove(void)
 {
     char cmd[600];

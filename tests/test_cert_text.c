@@ -160,7 +160,7 @@ static void test_qr(void)
     fx_basic(&c);
     uint8_t m[TC_CERT_MAX_BYTES];
     size_t n;
-    tc_cert_sign(m, sizeof m, &n, &c, key.kid, key.sk);
+    fx_cert_sign(m, sizeof m, &n, &c, key.kid, key.sk);
     char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX];
     tc_text_encode(text, sizeof text, m, n);
     tc_link_make(link, sizeof link, "https://zcyz.hrss.gansu.gov.cn", text);

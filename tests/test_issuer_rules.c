@@ -20,7 +20,8 @@
 #include "scratch.h"
 #include "tap.h"
 
-static struct tc_secret *root, *issuer, *hashk, *narrow;
+static struct tc_signer *root, *issuer, *narrow;
+static struct tc_secret *hashk;
 static struct tc_store_keys *keys;
 static struct tc_trust_list *tl;
 static uint8_t *trust_bytes;
@@ -28,11 +29,11 @@ static size_t trust_len;
 static struct tc_store *store;
 static uint64_t now;
 
-static uint8_t *endorse(const struct tc_secret *k, uint8_t tracks, size_t *len, bool health_only)
+static uint8_t *endorse(struct tc_signer *k, uint8_t tracks, size_t *len, bool health_only)
 {
     struct tc_endorsement en;
     memset(&en, 0, sizeof en);
-    const struct tc_pubkey *p = tc_keys_secret_pub(k);
+    const struct tc_pubkey *p = tc_signer_pub(k);
     memcpy(en.pk, p->pk, TC_PK_BYTES);
     memcpy(en.kid, p->kid, TC_KID_BYTES);
     memcpy(en.name, p->name, strlen(p->name) + 1);
@@ -54,9 +55,9 @@ static uint8_t *endorse(const struct tc_secret *k, uint8_t tracks, size_t *len, 
 static void setup(void)
 {
     now = (uint64_t)time(NULL);
-    root = make_key("root.key", TC_KEY_ROOT);
-    issuer = make_key("issuer.key", TC_KEY_ISSUER);
-    narrow = make_key("narrow.key", TC_KEY_ISSUER);
+    root = make_signer("root.key", TC_KEY_ROOT);
+    issuer = make_signer("issuer.key", TC_KEY_ISSUER);
+    narrow = make_signer("narrow.key", TC_KEY_ISSUER);
     hashk = make_key("hash.key", TC_KEY_HASH);
     tc_store_keys_derive(&keys, hashk);
     size_t l1, l2;
@@ -65,7 +66,7 @@ static void setup(void)
     const uint8_t *ends[] = {e1, e2};
     size_t lens[] = {l1, l2};
     tc_keys_trust_list_build(&trust_bytes, &trust_len, 1, now, ends, lens, 2, NULL, 0, root);
-    tc_trust_list_parse(trust_bytes, trust_len, tc_keys_secret_pub(root)->pk, &tl);
+    tc_trust_list_parse(trust_bytes, trust_len, tc_signer_pub(root)->pk, &tl);
     free(e1);
     free(e2);
 }
@@ -111,10 +112,10 @@ static struct tc_issue_request req(const char *name, const char *idno, const cha
 }
 
 /* Checks one request; returns whether it passed, leaving refusals in *r. */
-static bool check1(struct tc_issue_request *q, struct tc_refusals *r, const struct tc_secret *k)
+static bool check1(struct tc_issue_request *q, struct tc_refusals *r, struct tc_signer *k)
 {
     memset(r, 0, sizeof *r);
-    return tc_issue_check(store, q, 1, tl, tc_keys_secret_pub(k), now, r) == TC_OK;
+    return tc_issue_check(store, q, 1, tl, tc_signer_pub(k), now, r) == TC_OK;
 }
 
 static bool issue1(struct tc_issue_request *q)
@@ -296,7 +297,7 @@ static void test_rules(void)
     two[1] = req("钱二", "622921199001010024", "WS-HL", 4, 2, 2026, "2026-10-01", "2026-10", PROVINCIAL);
     two[1].line = 3;
     memset(&r, 0, sizeof r);
-    ok(tc_issue_check(store, two, 2, tl, tc_keys_secret_pub(issuer), now, &r) == TC_ERR_REFUSED &&
+    ok(tc_issue_check(store, two, 2, tl, tc_signer_pub(issuer), now, &r) == TC_ERR_REFUSED &&
            has_refusal(&r, "D1", 3),
        "D1: both tracks in one year within one batch, reported on the later line");
     tc_refusals_free(&r);
@@ -326,7 +327,7 @@ static void test_key_term_A1(void)
     struct tc_issue_request q =
         req("张一", "620102198503121534", "WS-YL", 3, 2, 2026, "2026-10-01", "2026-10", PROVINCIAL);
     struct tc_refusals r = {0};
-    ok(tc_issue_check(s1, &q, 1, tl, tc_keys_secret_pub(issuer), now, &r) == TC_ERR_REFUSED &&
+    ok(tc_issue_check(s1, &q, 1, tl, tc_signer_pub(issuer), now, &r) == TC_ERR_REFUSED &&
            has_refusal(&r, "A1", 0),
        "A1: a key endorsed for longer than the profile's maximum term signs nothing");
     tc_refusals_free(&r);
@@ -463,7 +464,7 @@ static void test_audit_A3(void)
 
 /* tc_bundle_export with the bundle bytes only */
 static enum tc_err export_bytes(struct tc_store *s, const uint8_t *list, size_t list_len,
-                                const struct tc_trust_list *tlist, const struct tc_secret *key,
+                                const struct tc_trust_list *tlist, struct tc_signer *key,
                                 uint64_t at, uint8_t **b, size_t *len, uint64_t *version)
 {
     struct tc_export x;
@@ -487,7 +488,7 @@ static void test_bundle(void)
     uint8_t *payload = NULL;
     size_t plen = 0;
     is_err(tc_cose_sign1_verify(b, len, (const uint8_t *)TC_AAD_BUNDLE, strlen(TC_AAD_BUNDLE),
-                                tc_keys_secret_pub(issuer)->pk, &payload, &plen),
+                                tc_signer_pub(issuer)->pk, &payload, &plen),
            TC_OK, "its signature verifies with the status key and the bundle AAD");
     struct cbor_item_t *it = NULL;
     is_err(tc_cbor_load(payload, plen, &it), TC_OK, "its payload is well-formed CBOR");
@@ -517,9 +518,9 @@ int main(void)
     }
     tc_store_close(store);
     tc_store_keys_free(keys);
-    tc_keys_secret_close(root);
-    tc_keys_secret_close(issuer);
-    tc_keys_secret_close(narrow);
+    tc_signer_close(root);
+    tc_signer_close(issuer);
+    tc_signer_close(narrow);
     tc_keys_secret_close(hashk);
     tc_trust_list_free(tl);
     free(trust_bytes);

@@ -28,17 +28,18 @@
 
 static uint64_t now;
 static int32_t today;
-static struct tc_secret *root, *gs, *cq, *jl, *revoked_key, *hashk;
+static struct tc_signer *root, *gs, *cq, *jl, *revoked_key;
+static struct tc_secret *hashk;
 static struct tc_store_keys *keys;
 static uint8_t *trust;
 static size_t trust_len;
 static struct tc_trust_list *tl;
 
-static uint8_t *endorse(const struct tc_secret *k, uint8_t tracks, uint32_t region, size_t *len)
+static uint8_t *endorse(struct tc_signer *k, uint8_t tracks, uint32_t region, size_t *len)
 {
     struct tc_endorsement en;
     memset(&en, 0, sizeof en);
-    const struct tc_pubkey *p = tc_keys_secret_pub(k);
+    const struct tc_pubkey *p = tc_signer_pub(k);
     memcpy(en.pk, p->pk, TC_PK_BYTES);
     memcpy(en.kid, p->kid, TC_KID_BYTES);
     memcpy(en.name, p->name, strlen(p->name) + 1);
@@ -55,11 +56,11 @@ static uint8_t *endorse(const struct tc_secret *k, uint8_t tracks, uint32_t regi
 
 static void setup_keys(void)
 {
-    root = make_key("root.key", TC_KEY_ROOT);
-    gs = make_key("gs.key", TC_KEY_ISSUER);
-    cq = make_key("cq.key", TC_KEY_ISSUER);
-    jl = make_key("jl.key", TC_KEY_ISSUER);
-    revoked_key = make_key("revoked.key", TC_KEY_ISSUER);
+    root = make_signer("root.key", TC_KEY_ROOT);
+    gs = make_signer("gs.key", TC_KEY_ISSUER);
+    cq = make_signer("cq.key", TC_KEY_ISSUER);
+    jl = make_signer("jl.key", TC_KEY_ISSUER);
+    revoked_key = make_signer("revoked.key", TC_KEY_ISSUER);
     hashk = make_key("hash.key", TC_KEY_HASH);
     tc_store_keys_derive(&keys, hashk);
     size_t l[4];
@@ -70,13 +71,13 @@ static void setup_keys(void)
     e[3] = endorse(revoked_key, TC_AUTHZ_TRACK(1) | TC_AUTHZ_TRACK(2), 62, &l[3]);
     struct tc_revocation rv;
     memset(&rv, 0, sizeof rv);
-    memcpy(rv.kid, tc_keys_secret_pub(revoked_key)->kid, TC_KID_BYTES);
+    memcpy(rv.kid, tc_signer_pub(revoked_key)->kid, TC_KID_BYTES);
     rv.day = today - 2;
     memcpy(rv.reason, "密钥泄露", sizeof "密钥泄露");
     rv.revoked_at = now;
     const uint8_t *ends[] = {e[0], e[1], e[2], e[3]};
     tc_keys_trust_list_build(&trust, &trust_len, 1, now, ends, l, 4, &rv, 1, root);
-    tc_trust_list_parse(trust, trust_len, tc_keys_secret_pub(root)->pk, &tl);
+    tc_trust_list_parse(trust, trust_len, tc_signer_pub(root)->pk, &tl);
     for (int i = 0; i < 4; i++)
         free(e[i]);
 }
@@ -132,7 +133,7 @@ static struct tc_store *province_as(const char *code, const char *name, const ch
 
 /* tc_bundle_export with the bundle bytes only */
 static enum tc_err export_bytes(struct tc_store *s, const uint8_t *list, size_t list_len,
-                                const struct tc_trust_list *tlist, const struct tc_secret *key,
+                                const struct tc_trust_list *tlist, struct tc_signer *key,
                                 uint64_t at, uint8_t **b, size_t *len, uint64_t *version)
 {
     struct tc_export x;
@@ -143,14 +144,14 @@ static enum tc_err export_bytes(struct tc_store *s, const uint8_t *list, size_t 
     return e;
 }
 
-static struct tc_bundle *export(struct tc_store *s, const struct tc_secret *key)
+static struct tc_bundle *export(struct tc_store *s, struct tc_signer *key)
 {
     uint8_t *b = NULL;
     size_t len = 0;
     uint64_t version;
     struct tc_bundle *bundle = NULL;
     if (export_bytes(s, trust, trust_len, tl, key, now, &b, &len, &version) == TC_OK)
-        tc_bundle_parse(b, len, tc_keys_secret_pub(root)->pk, &bundle);
+        tc_bundle_parse(b, len, tc_signer_pub(root)->pk, &bundle);
     free(b);
     return bundle;
 }
@@ -159,10 +160,9 @@ static struct tc_verdict v;
 static uint8_t cert[TC_CERT_MAX_BYTES];
 static size_t cert_len;
 
-static void sign(const struct tc_claims *c, const struct tc_secret *k)
+static void sign(const struct tc_claims *c, struct tc_signer *k)
 {
-    tc_cert_sign(cert, sizeof cert, &cert_len, c, tc_keys_secret_pub(k)->kid,
-                 tc_keys_secret_bytes(k));
+    tc_keys_sign_cert(cert, sizeof cert, &cert_len, c, k);
 }
 
 /* Registers the certificate at hand in bundle b's index, as if the province had logged it: the
@@ -242,7 +242,7 @@ static void gs_scenarios(void)
     struct tc_issue_request *reqs = NULL;
     snprintf(path, sizeof path, "%s/samples/gs-results.csv", getenv("TC_DATA_DIR"));
     tc_issue_read_csv(s, path, &reqs, &n, &r);
-    bool issued = n == 4 && tc_issue_check(s, reqs, n, tl, tc_keys_secret_pub(gs), now, &r) == TC_OK &&
+    bool issued = n == 4 && tc_issue_check(s, reqs, n, tl, tc_signer_pub(gs), now, &r) == TC_OK &&
                   tc_issue_commit(s, reqs, n, gs, now, "t", NULL, NULL) == TC_OK;
     ok(issued, "the four sample certificates are issued");
     if (!issued) {
@@ -395,10 +395,10 @@ static void gs_scenarios(void)
     c = dc.claims;
     struct fx_key stranger;
     fx_key(&stranger, 42);
-    tc_cert_sign(cert, sizeof cert, &cert_len, &c, stranger.kid, stranger.sk);
+    fx_cert_sign(cert, sizeof cert, &cert_len, &c, stranger.kid, stranger.sk);
     ok(check(b, COUNTY, today) == TC_VERDICT_INVALID && has_reason("unknown_issuer", "A1"),
        "A1: a key not in the trust list gives invalid (unknown_issuer)");
-    tc_cert_sign(cert, sizeof cert, &cert_len, &c, tc_keys_secret_pub(gs)->kid, stranger.sk);
+    fx_cert_sign(cert, sizeof cert, &cert_len, &c, tc_signer_pub(gs)->kid, stranger.sk);
     ok(check(b, COUNTY, today) == TC_VERDICT_INVALID && has_reason("bad_signature", NULL),
        "a forgery naming the GS key gives invalid (bad_signature)");
     json_t *forged = tc_verdict_to_json(&v);
@@ -542,8 +542,8 @@ static void bundle_before_parse(const uint8_t *bundle, size_t len)
         tc_cw_uint(&w, k), tc_cw_uint(&w, 0);
     struct fx_key stranger;
     fx_key(&stranger, 91);
-    tc_cose_sign1_sign(msg, cap + 256, &mlen, p, w.len, TC_AAD_BUNDLE_V, stranger.kid, stranger.sk);
-    is_err(tc_bundle_parse(msg, mlen, tc_keys_secret_pub(root)->pk, &bb), TC_ERR_NOT_AUTHORISED,
+    fx_cose_sign1(msg, cap + 256, &mlen, p, w.len, TC_AAD_BUNDLE_V, stranger.kid, stranger.sk);
+    is_err(tc_bundle_parse(msg, mlen, tc_signer_pub(root)->pk, &bb), TC_ERR_NOT_AUTHORISED,
            "bundle checked before parsing: lists signed by an unknown key are never read (the "
            "signer is refused, not the lists)");
     tc_bundle_free(bb);
@@ -558,9 +558,8 @@ static void bundle_before_parse(const uint8_t *bundle, size_t len)
     memset(p + n, 0, 7), n += 7;
     p[n++] = payload[4];
     memcpy(p + n, payload + 5, payload_len - 5), n += payload_len - 5;
-    tc_cose_sign1_sign(msg, cap + 256, &mlen, p, n, TC_AAD_BUNDLE_V, tc_keys_secret_pub(cq)->kid,
-                       tc_keys_secret_bytes(cq));
-    ok(tc_bundle_parse(msg, mlen, tc_keys_secret_pub(root)->pk, &bb) != TC_OK,
+    tc_signer_cose_sign1(cq, TC_AAD_BUNDLE_V, p, n, msg, cap + 256, &mlen);
+    ok(tc_bundle_parse(msg, mlen, tc_signer_pub(root)->pk, &bb) != TC_OK,
        "a validly signed bundle in a non-canonical encoding (a 9-byte head for a 1-byte version) "
        "is refused");
     tc_bundle_free(bb);
@@ -586,7 +585,7 @@ static void deltas(void)
     }
     snprintf(path, sizeof path, "%s/samples/gs-results.csv", getenv("TC_DATA_DIR"));
     if (!s || tc_issue_read_csv(s, path, &reqs, &n, &r) != TC_OK ||
-        tc_issue_check(s, reqs, n, tl, tc_keys_secret_pub(gs), now, &r) != TC_OK ||
+        tc_issue_check(s, reqs, n, tl, tc_signer_pub(gs), now, &r) != TC_OK ||
         tc_issue_commit(s, reqs, n, gs, now, "t", NULL, NULL) != TC_OK) {
         ok(0, "deltas: the sample batch is issued");
         goto done;
@@ -599,9 +598,9 @@ static void deltas(void)
     is_err(tc_bundle_export(s, trust, trust_len, tl, gs, NULL, now + 1, &x2), TC_OK, "a revocation, exported as v2");
     ok(x2.delta && x2.delta_from == 1 && x2.delta_len < 2048, "with a delta from v1 of %zu bytes (the bundle is %zu)",
        x2.delta_len, x2.len);
-    tc_bundle_parse(x1.bundle, x1.len, tc_keys_secret_pub(root)->pk, &b1);
-    tc_bundle_parse(x2.bundle, x2.len, tc_keys_secret_pub(root)->pk, &full);
-    is_err(b1 && x2.delta ? tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_keys_secret_pub(root)->pk, &b2)
+    tc_bundle_parse(x1.bundle, x1.len, tc_signer_pub(root)->pk, &b1);
+    tc_bundle_parse(x2.bundle, x2.len, tc_signer_pub(root)->pk, &full);
+    is_err(b1 && x2.delta ? tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_signer_pub(root)->pk, &b2)
                           : TC_ERR_INTERNAL,
            TC_OK, "the delta applies to v1");
     ok(b2 && full && b2->version == 2 && b2->n_revoked == full->n_revoked && b2->n_index == full->n_index &&
@@ -610,13 +609,13 @@ static void deltas(void)
            memcmp(b2->file_sha256, full->file_sha256, 32) == 0 && b2->n_units == full->n_units,
        "and gives what the full v2 says: the revocation, the index, the checkpoint, its file hash");
     struct tc_bundle *again = NULL;
-    is_err(b2 && x2.delta ? tc_bundle_apply_delta(b2, x2.delta, x2.delta_len, tc_keys_secret_pub(root)->pk, &again)
+    is_err(b2 && x2.delta ? tc_bundle_apply_delta(b2, x2.delta, x2.delta_len, tc_signer_pub(root)->pk, &again)
                           : TC_ERR_INTERNAL,
            TC_ERR_INCONSISTENT, "it does not apply to another version (v2)");
     tc_bundle_free(again), again = NULL;
     if (x2.delta) {
         x2.delta[x2.delta_len - 1] ^= 1;
-        is_err(tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_keys_secret_pub(root)->pk, &again),
+        is_err(tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_signer_pub(root)->pk, &again),
                TC_ERR_BAD_SIGNATURE, "an altered delta is refused");
         x2.delta[x2.delta_len - 1] ^= 1;
     }
@@ -658,11 +657,11 @@ static void bundle_tampering(void)
     /* any key the root endorses for status may sign; tamper with what it signed */
     if (s && export_bytes(s, trust, trust_len, tl, cq, now, &b, &len, &version) == TC_OK) {
         struct tc_bundle *bb = NULL;
-        is_err(tc_bundle_parse(b, len, tc_keys_secret_pub(root)->pk, &bb), TC_OK, "an SX bundle loads");
+        is_err(tc_bundle_parse(b, len, tc_signer_pub(root)->pk, &bb), TC_OK, "an SX bundle loads");
         tc_bundle_free(bb);
         bb = NULL;
         b[len - 1] ^= 1;
-        is_err(tc_bundle_parse(b, len, tc_keys_secret_pub(root)->pk, &bb), TC_ERR_BAD_SIGNATURE,
+        is_err(tc_bundle_parse(b, len, tc_signer_pub(root)->pk, &bb), TC_ERR_BAD_SIGNATURE,
                "a bundle with a flipped bit is refused");
         b[len - 1] ^= 1;
         struct fx_key other;
@@ -671,7 +670,7 @@ static void bundle_tampering(void)
                "a bundle whose trust list is not the pinned root's is refused");
         int refused = 0;
         for (size_t k = 0; k < len; k += len / 97 + 1)
-            if (tc_bundle_parse(b, k, tc_keys_secret_pub(root)->pk, &bb) != TC_OK)
+            if (tc_bundle_parse(b, k, tc_signer_pub(root)->pk, &bb) != TC_OK)
                 refused++;
             else
                 tc_bundle_free(bb);
@@ -697,8 +696,8 @@ int main(void)
     tc_trust_list_free(tl);
     free(trust);
     tc_store_keys_free(keys);
-    tc_keys_secret_close(root), tc_keys_secret_close(gs), tc_keys_secret_close(cq);
-    tc_keys_secret_close(jl), tc_keys_secret_close(revoked_key), tc_keys_secret_close(hashk);
+    tc_signer_close(root), tc_signer_close(gs), tc_signer_close(cq);
+    tc_signer_close(jl), tc_signer_close(revoked_key), tc_keys_secret_close(hashk);
     scratch_remove();
     return tap_done();
 }

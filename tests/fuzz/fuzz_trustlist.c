@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *msg = malloc(cap);
     if (!msg)
         return 0;
-    if (tc_cose_sign1_sign(msg, cap, &len, data, size, aads[mode], root.kid, root.sk) == TC_OK) {
+    if (fx_cose_sign1(msg, cap, &len, data, size, aads[mode], root.kid, root.sk) == TC_OK) {
         struct tc_endorsement en;
         struct tc_revocation rv;
         if (mode == 1 && tc_trust_list_parse(msg, len, root.pk, &tl) == TC_OK)

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
         uint8_t m[TC_CERT_MAX_BYTES], cl[TC_CLAIMS_MAX_BYTES];
         size_t n, cn;
         char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX], name[64];
-        tc_cert_sign(m, sizeof m, &n, &variants[i], issuer.kid, issuer.sk);
+        fx_cert_sign(m, sizeof m, &n, &variants[i], issuer.kid, issuer.sk);
         tc_claims_encode(&variants[i], cl, sizeof cl, &cn);
         tc_text_encode(text, sizeof text, m, n);
         tc_link_make(link, sizeof link, "https://zcyz.hrss.gansu.gov.cn", text);
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     put(td, "endorsement-payload", 2, ebuf, w.len);
     uint8_t signed_end[1024];
     size_t signed_end_len;
-    tc_cose_sign1_sign(signed_end, sizeof signed_end, &signed_end_len, ebuf, w.len,
+    fx_cose_sign1(signed_end, sizeof signed_end, &signed_end_len, ebuf, w.len,
                        TC_AAD_ENDORSEMENT, root.kid, root.sk);
     struct tc_endorsement check;
     if (tc_keys_endorsement_parse(signed_end, signed_end_len, root.pk, &check) != TC_OK) {
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
     plen = w.len;
     payload = lbuf;
     put(td, "list-payload", 1, payload, plen);
-    tc_cose_sign1_sign(msg, 4096, &mlen, payload, plen, TC_AAD_TRUST_LIST, root.kid, root.sk);
+    fx_cose_sign1(msg, 4096, &mlen, payload, plen, TC_AAD_TRUST_LIST, root.kid, root.sk);
     struct tc_trust_list *tl = NULL;
     if (tc_trust_list_parse(msg, mlen, root.pk, &tl) != TC_OK) {
         fprintf(stderr, "make_corpus: the trust-list seed does not parse\n");
