@@ -101,7 +101,7 @@ static void registered_check(void)
     const struct tc_bundle_registered *r = tc_bundle_registered(&reg_bundle, id);
     uint8_t h[32];
     crypto_hash_sha256(h, msg, msg_len);
-    if (!r || memcmp(r->hash, h, TC_BUNDLE_INDEX_HASH_V) != 0)
+    if (!r || memcmp(r->hash, h, TC_BUNDLE_INDEX_HASH) != 0)
         abort();
     sink += (int)r->leaf;
 }
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < INDEXED; i++) {
         reg_bundle.index[i].id = 260000000 + 2 * i;
         reg_bundle.index[i].leaf = i;
-        memcpy(reg_bundle.index[i].hash, h, TC_BUNDLE_INDEX_HASH_V);
+        memcpy(reg_bundle.index[i].hash, h, TC_BUNDLE_INDEX_HASH);
     }
     for (int i = 0; i < 4096; i++)
         probe_ids[i] = 260000000 + 2 * (randombytes_uniform(INDEXED));

@@ -23,10 +23,8 @@
 
 #include "cert.h"
 #include "keys.h"
+#include "publication.h"
 
-#define TC_AAD_BUNDLE "titlecert/status-bundle/v1"
-#define TC_AAD_DELTA "titlecert/status-delta/v1"
-#define TC_BUNDLE_MAX_BYTES (128u << 20)
 #define TC_CSV_MAX_BYTES (256u << 20)
 #define TC_CSV_MAX_ROWS 2000000
 #define TC_CSV_MAX_FIELD 512
@@ -212,8 +210,6 @@ enum tc_err tc_audit_verify(struct tc_store *s, uint64_t *count, uint64_t *bad, 
  * for register checkpoints (TC_AUTHZ_STATUS | TC_AUTHZ_REGISTER). A trust list newer than the
  * last one logged is logged first. origin: the register's name, fixed by the first export (NULL:
  * the store's, or register.titlecert.invalid/<province>). */
-#define TC_BUNDLE_INDEX_HASH 16 /* bytes of SHA-256 per certificate in the index */
-#define TC_BUNDLE_PROOFS 8      /* consistency proofs from the last 8 published sizes */
 struct tc_reg_tree;
 struct tc_export {
     uint8_t *bundle; /* malloc'd */

@@ -38,8 +38,11 @@ enum tc_err tc_register_log_trust(struct tc_store *s, const uint8_t *list, size_
 enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, const char *origin,
                              struct tc_signer *key, uint64_t now, char *out, size_t size,
                              size_t *len);
-/* bundle member 13: [[size, [hash...]]] from up to TC_BUNDLE_PROOFS earlier checkpoints */
-enum tc_err tc_register_write_proofs(struct tc_store *s, struct tc_reg_tree *t, struct tc_cw *w);
+/* bundle member 13: consistency proofs to t from up to TC_BUNDLE_PROOFS earlier checkpoints,
+ * ascending sizes (malloc'd) */
+struct tc_bundle_proof;
+enum tc_err tc_register_proofs(struct tc_store *s, struct tc_reg_tree *t,
+                               struct tc_bundle_proof **out, size_t *n);
 /* The store's cached statement for tc_units_find. */
 sqlite3_stmt **tc_store_unit_find_stmt(struct tc_store *s);
 void tc_store_head(const struct tc_store *s, int64_t *seq, uint8_t head[32]);

@@ -1575,31 +1575,25 @@ static int cmd_publish(int argc, char **argv)
     /* the head replicas poll (serve --source): version, hash and size of the bundle, and the
      * checkpoint; written last, so a replica that sees it finds everything it names */
     {
-        uint8_t h[32];
-        char hex[65], head[TC_REG_NOTE_MAX + 256], hp[4096];
-        crypto_hash_sha256(h, x.bundle, x.len);
-        sodium_bin2hex(hex, sizeof hex, h, 32);
-        char dline[200] = "";
+        struct tc_head h = {.version = x.version, .bytes = x.len, .checkpoint = x.checkpoint,
+                            .checkpoint_len = strlen(x.checkpoint)};
+        char head[TC_HEAD_MAX_BYTES + 1], hp[4096];
+        size_t hl = 0;
+        crypto_hash_sha256(h.sha256, x.bundle, x.len);
         if (x.delta) { /* the delta from the previous version, for replicas that hold it */
-            char dp[4096], dhex[65];
-            uint8_t dh[32];
+            char dp[4096];
             snprintf(dp, sizeof dp, "%s/delta-%llu.cbor", o.out, (unsigned long long)x.delta_from);
             if ((e = tc_file_write(dp, x.delta, x.delta_len, 0644, TC_FILE_REPLACE)) != TC_OK) {
                 fail(dp, e);
                 goto out;
             }
-            crypto_hash_sha256(dh, x.delta, x.delta_len);
-            sodium_bin2hex(dhex, sizeof dhex, dh, 32);
-            snprintf(dline, sizeof dline, "delta %llu %s %zu\n", (unsigned long long)x.delta_from,
-                     dhex, x.delta_len);
+            h.has_delta = true, h.delta_from = x.delta_from, h.delta_bytes = x.delta_len;
+            crypto_hash_sha256(h.delta_sha256, x.delta, x.delta_len);
         }
-        int hl = snprintf(head, sizeof head,
-                          "titlecert-head 1\nversion %llu\nsha256 %s\nbytes %zu\n%s\n%s",
-                          (unsigned long long)x.version, hex, x.len, dline, x.checkpoint);
         snprintf(hp, sizeof hp, "%s/head", o.out);
-        if (hl < 0 || (size_t)hl >= sizeof head ||
-            (e = tc_file_write(hp, (const uint8_t *)head, (size_t)hl, 0644, TC_FILE_REPLACE)) != TC_OK) {
-            fail(hp, e != TC_OK ? e : TC_ERR_BUFFER);
+        if ((e = tc_head_format(&h, head, sizeof head, &hl)) != TC_OK ||
+            (e = tc_file_write(hp, (const uint8_t *)head, hl, 0644, TC_FILE_REPLACE)) != TC_OK) {
+            fail(hp, e);
             goto out;
         }
     }

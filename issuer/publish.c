@@ -19,6 +19,7 @@
 
 #include "issuer.h"
 #include "issuer_internal.h"
+#include "publication.h"
 #include "register.h"
 
 void tc_export_free(struct tc_export *x)
@@ -160,11 +161,13 @@ enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, co
     return e;
 }
 
-enum tc_err tc_register_write_proofs(struct tc_store *s, struct tc_reg_tree *t, struct tc_cw *w)
+enum tc_err tc_register_proofs(struct tc_store *s, struct tc_reg_tree *t,
+                               struct tc_bundle_proof **out, size_t *n_out)
 {
     sqlite3_stmt *q;
     uint64_t sizes[TC_BUNDLE_PROOFS];
     size_t n = 0;
+    *out = NULL, *n_out = 0;
     enum tc_err e = tc_store_prepare(s, "SELECT size FROM checkpoints WHERE size > 0 AND size < ? "
                                         "ORDER BY size DESC LIMIT ?", &q);
     if (e != TC_OK)
@@ -174,19 +177,19 @@ enum tc_err tc_register_write_proofs(struct tc_store *s, struct tc_reg_tree *t, 
     while (n < TC_BUNDLE_PROOFS && sqlite3_step(q) == SQLITE_ROW)
         sizes[n++] = (uint64_t)sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
+    struct tc_bundle_proof *p = calloc(n ? n : 1, sizeof *p);
+    if (!p)
+        return TC_ERR_NOMEM;
     struct tc_reg_source src = tc_reg_tree_source(t);
-    tc_cw_array(w, n);
-    for (size_t i = n; i-- > 0;) { /* ascending sizes */
-        uint8_t proof[TC_REG_PROOF_MAX][TC_REG_HASH];
-        size_t len;
-        if ((e = tc_reg_prove_consistency(&src, sizes[i], t->n, proof, &len)) != TC_OK)
-            return e;
-        tc_cw_array(w, 2);
-        tc_cw_uint(w, sizes[i]);
-        tc_cw_array(w, len);
-        for (size_t k = 0; k < len; k++)
-            tc_cw_bytes(w, proof[k], TC_REG_HASH);
+    for (size_t i = 0; i < n && e == TC_OK; i++) { /* ascending sizes */
+        p[i].size = sizes[n - 1 - i];
+        e = tc_reg_prove_consistency(&src, p[i].size, t->n, p[i].hashes, &p[i].len);
     }
+    if (e != TC_OK) {
+        free(p);
+        return e;
+    }
+    *out = p, *n_out = n;
     return TC_OK;
 }
 

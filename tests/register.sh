@@ -196,4 +196,12 @@ has "saying the tiles give none" server.err "published tiles do not give one"
 BUNDLE=pub-fork/bundle.cbor start_server --register pub-fork
 truth "with its own tiles the proof is computed, and the extension accepted" [ -n "$server" ]
 [ -n "$server" ] && { kill "$server"; wait "$server" 2>/dev/null; server=""; }
+
+# titlecert-register reads files only: it links nothing of the verifier service
+ldd "$reg" > reg-ldd.txt 2>&1
+ldd "$verifier" > ver-ldd.txt 2>&1
+truth "titlecert-register links neither libmicrohttpd, libcurl nor libzbar" \
+  bash -c '! grep -qE "libmicrohttpd|libcurl|libzbar" reg-ldd.txt'
+truth "(the check can fail: the verifier links all three)" \
+  bash -c 'grep -q libmicrohttpd ver-ldd.txt && grep -q libcurl ver-ldd.txt && grep -q libzbar ver-ldd.txt'
 finish

@@ -182,13 +182,13 @@ static void admit(struct tc_bundle *b)
     while (i < b->n_index && b->index[i].id < dc.claims.id)
         i++;
     if (i < b->n_index && b->index[i].id == dc.claims.id) {
-        memcpy(b->index[i].hash, h, TC_BUNDLE_INDEX_HASH_V);
+        memcpy(b->index[i].hash, h, TC_BUNDLE_INDEX_HASH);
         return;
     }
     memmove(&b->index[i + 1], &b->index[i], (b->n_index - i) * sizeof *grown);
     b->index[i].id = dc.claims.id;
     b->index[i].leaf = 0;
-    memcpy(b->index[i].hash, h, TC_BUNDLE_INDEX_HASH_V);
+    memcpy(b->index[i].hash, h, TC_BUNDLE_INDEX_HASH);
     b->n_index++;
 }
 
@@ -542,7 +542,7 @@ static void bundle_before_parse(const uint8_t *bundle, size_t len)
         tc_cw_uint(&w, k), tc_cw_uint(&w, 0);
     struct fx_key stranger;
     fx_key(&stranger, 91);
-    fx_cose_sign1(msg, cap + 256, &mlen, p, w.len, TC_AAD_BUNDLE_V, stranger.kid, stranger.sk);
+    fx_cose_sign1(msg, cap + 256, &mlen, p, w.len, TC_AAD_BUNDLE, stranger.kid, stranger.sk);
     is_err(tc_bundle_parse(msg, mlen, tc_signer_pub(root)->pk, &bb), TC_ERR_NOT_AUTHORISED,
            "bundle checked before parsing: lists signed by an unknown key are never read (the "
            "signer is refused, not the lists)");
@@ -558,7 +558,7 @@ static void bundle_before_parse(const uint8_t *bundle, size_t len)
     memset(p + n, 0, 7), n += 7;
     p[n++] = payload[4];
     memcpy(p + n, payload + 5, payload_len - 5), n += payload_len - 5;
-    tc_signer_cose_sign1(cq, TC_AAD_BUNDLE_V, p, n, msg, cap + 256, &mlen);
+    tc_signer_cose_sign1(cq, TC_AAD_BUNDLE, p, n, msg, cap + 256, &mlen);
     ok(tc_bundle_parse(msg, mlen, tc_signer_pub(root)->pk, &bb) != TC_OK,
        "a validly signed bundle in a non-canonical encoding (a 9-byte head for a 1-byte version) "
        "is refused");

@@ -283,7 +283,7 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
     const struct tc_bundle_registered *reg = tc_bundle_registered(b, c->id);
     uint8_t h[32];
     crypto_hash_sha256(h, bytes, len);
-    if (!reg || memcmp(reg->hash, h, TC_BUNDLE_INDEX_HASH_V) != 0) {
+    if (!reg || memcmp(reg->hash, h, TC_BUNDLE_INDEX_HASH) != 0) {
         not_registered(b, v);
         return;
     }

@@ -163,7 +163,7 @@ static int cmd_verify(int argc, char **argv)
     struct tc_trust_list *tl = NULL;
     struct tc_bundle *b = NULL;
     const char *src = bundle ? bundle : trust;
-    if ((e = tc_file_read(src, bundle ? TC_BUNDLE_MAX_BYTES_V : TC_TRUST_LIST_MAX_BYTES, &list,
+    if ((e = tc_file_read(src, bundle ? TC_BUNDLE_MAX_BYTES : TC_TRUST_LIST_MAX_BYTES, &list,
                                &list_len)) != TC_OK)
         return fail(src, e);
     e = bundle ? tc_bundle_parse(list, list_len, rpub.pk, &b)

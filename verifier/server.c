@@ -209,7 +209,7 @@ static enum tc_err load(struct tc_server *s, struct tc_bundle **out, struct stat
 {
     uint8_t *buf;
     size_t len;
-    enum tc_err e = tc_file_read(s->cfg.bundle_path, TC_BUNDLE_MAX_BYTES_V, &buf, &len);
+    enum tc_err e = tc_file_read(s->cfg.bundle_path, TC_BUNDLE_MAX_BYTES, &buf, &len);
     if (e != TC_OK)
         return e;
     if (st && stat(s->cfg.bundle_path, st) != 0)
@@ -625,7 +625,7 @@ static enum MHD_Result proof(struct tc_server *s, struct MHD_Connection *c, stru
     } else if (tc_tile_reader_open(s->cfg.register_dir, b->checkpoint.size, &tr) != TC_OK ||
                tc_tile_reader_leaf(tr, reg->leaf, &leaf, &leaf_len) != TC_OK ||
                tc_reg_leaf_decode(leaf, leaf_len, &l) != TC_OK || l.kind != TC_REG_ISSUE ||
-               l.id != id || memcmp(l.hash, reg->hash, TC_BUNDLE_INDEX_HASH_V) != 0) {
+               l.id != id || memcmp(l.hash, reg->hash, TC_BUNDLE_INDEX_HASH) != 0) {
         ret = send_error(c, r, 503, "register_unavailable",
                          "the register's tiles here do not match the checkpoint in use");
     } else {

@@ -22,7 +22,6 @@
 
 #include "server.h"
 
-#define HEAD_MAX 16384
 
 struct tc_source {
     char url[1024];
@@ -173,35 +172,6 @@ static CURLcode get(struct tc_source *s, const char *url, const char *etag_in, c
     return rc;
 }
 
-/* "delta F HEX N" after the bytes line, when the publication offers one */
-static bool parse_delta(const char *t, uint64_t *from, uint8_t sha[32], uint64_t *bytes)
-{
-    const char *d = strstr(t, "\ndelta ");
-    const char *blank = strstr(t, "\n\n");
-    unsigned long long f, n;
-    char hex[80];
-    size_t got = 0;
-    if (!d || (blank && d > blank) || sscanf(d, "\ndelta %llu %64s %llu\n", &f, hex, &n) != 3 ||
-        strlen(hex) != 64 || sodium_hex2bin(sha, 32, hex, 64, NULL, &got, NULL) != 0 || got != 32)
-        return false;
-    *from = f, *bytes = n;
-    return true;
-}
-
-/* "titlecert-head 1\nversion V\nsha256 HEX\nbytes N\n[delta F HEX N\n]\n<checkpoint>" */
-static bool parse_head(const char *t, uint64_t *version, uint8_t sha[32], uint64_t *bytes)
-{
-    unsigned long long v, n;
-    char hex[80];
-    if (sscanf(t, "titlecert-head 1\nversion %llu\nsha256 %64s\nbytes %llu\n", &v, hex, &n) != 3)
-        return false;
-    size_t got = 0;
-    if (strlen(hex) != 64 || sodium_hex2bin(sha, 32, hex, 64, NULL, &got, NULL) != 0 || got != 32)
-        return false;
-    *version = v, *bytes = n;
-    return true;
-}
-
 static int mkdirs(const char *path)
 {
     char tmp[4096];
@@ -228,7 +198,7 @@ int tc_source_poll(struct tc_source *s, const char *cache, uint64_t have, bool f
     s->next = t + s->interval;
     char url[1100], etag[256];
     struct buf b = {0};
-    b.max = HEAD_MAX;
+    b.max = TC_HEAD_MAX_BYTES;
     long status;
     snprintf(url, sizeof url, "%s/head", s->url);
     s->stats->polls++;
@@ -247,17 +217,13 @@ int tc_source_poll(struct tc_source *s, const char *cache, uint64_t have, bool f
         free(b.p);
         return 0;
     }
-    char *text = realloc(b.p, b.len + 1);
-    if (!text) {
-        free(b.p);
-        return -1;
-    }
-    text[b.len] = '\0';
-    uint64_t version, bytes, dfrom = 0, dbytes = 0;
-    uint8_t sha[32], dsha[32];
-    bool ok = parse_head(text, &version, sha, &bytes);
-    bool has_delta = ok && parse_delta(text, &dfrom, dsha, &dbytes);
-    free(text);
+    struct tc_head head;
+    bool ok = tc_head_parse((const char *)b.p, b.len, &head) == TC_OK;
+    free(b.p);
+    uint64_t version = head.version, bytes = head.bytes, dfrom = head.delta_from;
+    uint64_t dbytes = head.delta_bytes;
+    bool has_delta = head.has_delta;
+    const uint8_t *sha = head.sha256, *dsha = head.delta_sha256;
     if (!ok) {
         s->stats->failures++;
         snprintf(msg, size, "%s: not a titlecert head", url);
@@ -274,13 +240,13 @@ int tc_source_poll(struct tc_source *s, const char *cache, uint64_t have, bool f
                  " in use: refused (a rollback), not fetched", url, version, have);
         return -2;
     }
-    if (bytes > TC_BUNDLE_MAX_BYTES_V) {
+    if (bytes > TC_BUNDLE_MAX_BYTES) {
         s->stats->failures++;
         snprintf(msg, size, "%s names a bundle of %" PRIu64 " bytes, over the limit", url, bytes);
         return -1;
     }
     /* a delta from the version in use: a few hundred bytes instead of the bundle */
-    if (delta && has_delta && dfrom == have && have > 0 && !s->no_delta && dbytes <= TC_DELTA_MAX_BYTES_V) {
+    if (delta && has_delta && dfrom == have && have > 0 && !s->no_delta && dbytes <= TC_DELTA_MAX_BYTES) {
         struct buf db = {0};
         db.max = (size_t)dbytes;
         uint8_t dh[32];

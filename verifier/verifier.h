@@ -14,6 +14,7 @@
 
 #include "cert.h"
 #include "keys.h"
+#include "publication.h"
 #include "register.h"
 
 enum tc_verdict_kind {
@@ -81,101 +82,6 @@ void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t le
  * no claims and no issuer name (only the reasons and the key id the payload names): what failed
  * to verify is not shown as if it were genuine. Caller owns the reference. */
 struct json_t *tc_verdict_to_json(const struct tc_verdict *v);
-
-/* ---- the status bundle (written by titlecert-issuer bundle export) ---------------------------- */
-#define TC_AAD_BUNDLE_V "titlecert/status-bundle/v1"
-#define TC_BUNDLE_MAX_BYTES_V (128u << 20)
-
-struct tc_bundle_unit {
-    char uscc[TC_USCC_LEN + 1];
-    uint32_t division, township;
-    int32_t from, to;
-    uint8_t tier;
-    int8_t flag;       /* -1 unknown, 0 no, 1 yes */
-    uint32_t name_off; /* into tc_bundle.names */
-};
-struct tc_bundle_revoked {
-    uint64_t id;
-    int32_t day;
-    char reason[16];
-};
-struct tc_bundle_superseded {
-    uint64_t id, successor;
-    int32_t day;
-};
-/* 12: a registered certificate: id, its issue leaf, the first 16 bytes of SHA-256 of its bytes */
-#define TC_BUNDLE_INDEX_HASH_V 16
-struct tc_bundle_registered {
-    uint64_t id;
-    uint64_t leaf;
-    uint8_t hash[TC_BUNDLE_INDEX_HASH_V];
-};
-/* 13: a consistency proof from an earlier checkpoint size to the bundle's */
-struct tc_bundle_proof {
-    uint64_t size;
-    size_t len;
-    uint8_t hashes[TC_REG_PROOF_MAX][TC_REG_HASH];
-};
-#define TC_BUNDLE_MAX_PROOFS 16
-struct tc_bundle {
-    uint64_t version, issued_at;
-    uint32_t province;
-    uint8_t signer[TC_KID_BYTES];
-    struct tc_trust_list *tl;
-    struct tc_profile profile;
-    struct tc_bundle_revoked *revoked;
-    size_t n_revoked;
-    struct tc_bundle_superseded *superseded;
-    size_t n_superseded;
-    struct tc_bundle_unit *units; /* sorted by USCC, then from */
-    size_t n_units;
-    char *names;
-    uint64_t audit_seq;
-    uint8_t audit_head[32];
-    /* the register (A3): the checkpoint, verified with a key endorsed for TC_AUTHZ_REGISTER */
-    struct tc_checkpoint checkpoint;
-    char *note; /* the signed note, NUL-terminated */
-    size_t note_len;
-    const struct tc_endorsement *register_key;
-    struct tc_bundle_registered *index; /* sorted by id */
-    size_t n_index;
-    struct tc_bundle_proof *proofs; /* ascending sizes, all below checkpoint.size */
-    size_t n_proofs;
-    uint8_t file_sha256[32]; /* of the bundle file (or, after a delta, of the one it stands for) */
-    uint8_t *trust_raw;      /* the embedded trust list's bytes */
-    size_t trust_raw_len;
-};
-#define TC_AAD_DELTA_V "titlecert/status-delta/v1"
-#define TC_DELTA_MAX_BYTES_V (16u << 20)
-/* Opens a register checkpoint (a C2SP signed note) with the keys trust list tl endorses for
- * register checkpoints: in term and not revoked on `day`, or on any day for INT32_MIN.
- * TC_ERR_TYPE when it is no checkpoint, TC_ERR_BAD_SIGNATURE when no such key signed it. */
-enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note, size_t len,
-                               int32_t day, struct tc_checkpoint *cp,
-                               const struct tc_endorsement **key);
-/* Applies a signed delta (titlecert-issuer publish writes delta-<from>.cbor) to bundle `from`:
- * it must be signed by a key from's trust list endorses for status publication, name from's
- * version and file hash, and carry a register checkpoint signed as a bundle's is. The result is
- * from with the delta's additions merged into its index, revoked and superseded lists, its
- * version, time, checkpoint, proofs and audit head: the bundle the delta stands for (whose file
- * hash it names). The caller still checks it against its state (versions, register consistency). */
-enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
-                                  const uint8_t root_pk[TC_PK_BYTES], struct tc_bundle **out);
-
-/* Parses and verifies a bundle: its trust list must be signed by root_pk, the bundle by a key that
- * list endorses for status publication (TC_AUTHZ_STATUS), in term and not revoked when issued;
- * lists must be well formed and sorted. */
-enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
-                            struct tc_bundle **out);
-void tc_bundle_free(struct tc_bundle *b);
-/* The directory entry for uscc valid on day, or NULL. */
-const struct tc_bundle_unit *tc_bundle_unit_at(const struct tc_bundle *b, const char *uscc,
-                                               int32_t day);
-/* The latest entry for uscc (any day), or NULL. */
-const struct tc_bundle_unit *tc_bundle_unit_latest(const struct tc_bundle *b, const char *uscc);
-const struct tc_bundle_revoked *tc_bundle_revoked(const struct tc_bundle *b, uint64_t id);
-const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *b, uint64_t id);
-const struct tc_bundle_registered *tc_bundle_registered(const struct tc_bundle *b, uint64_t id);
 
 /* Verifies against a bundle: trust, status (A2, C1) and, when unit is given, the scope at that
  * unit on day `at` (S1-S4). `now` is for staleness: past max_age seconds (0: never) the verdict

@@ -24,7 +24,7 @@
 
 #include "register.h"
 #include "titlecert_config.h"
-#include "verifier.h"
+#include "publication.h"
 
 #define PROG "titlecert-register"
 #define EXIT_FAILED TC_EXIT_NOT_VALID
@@ -142,7 +142,7 @@ static int setup(const struct opts *o, const char *cmd, const char *checkpoint_p
             snprintf(path, sizeof path, "%s/bundle.cbor", o->dir);
         uint8_t *buf;
         size_t len;
-        if ((e = tc_file_read(path, TC_BUNDLE_MAX_BYTES_V, &buf, &len)) == TC_OK) {
+        if ((e = tc_file_read(path, TC_BUNDLE_MAX_BYTES, &buf, &len)) == TC_OK) {
             e = tc_bundle_parse(buf, len, x->root.pk, &x->bundle);
             free(buf);
         }
@@ -528,7 +528,7 @@ static int cmd_audit(int argc, char **argv)
             printf("certificate %" PRIu64 ": in the bundle's index, but the register never issued "
                    "it\n", r->id);
             bad++;
-        } else if (e->leaf != r->leaf || memcmp(e->hash, r->hash, TC_BUNDLE_INDEX_HASH_V) != 0) {
+        } else if (e->leaf != r->leaf || memcmp(e->hash, r->hash, TC_BUNDLE_INDEX_HASH) != 0) {
             printf("certificate %" PRIu64 ": the bundle's index says entry %" PRIu64 " and another "
                    "hash; the register's issue entry is %" PRIu64 "\n", r->id, r->leaf, e->leaf);
             bad++;

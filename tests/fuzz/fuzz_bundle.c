@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../fixtures.h"
-#include "verifier.h"
+#include "publication.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum tc_err tc_bundle_fuzz_lists(const uint8_t *payload, size_t len); /* verifier/bundle.c */
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t cap = size + 128, len = 0;
     uint8_t *msg = malloc(cap);
-    if (msg && fx_cose_sign1(msg, cap, &len, data + 1, size - 1, TC_AAD_BUNDLE_V, status.kid,
+    if (msg && fx_cose_sign1(msg, cap, &len, data + 1, size - 1, TC_AAD_BUNDLE, status.kid,
                                   status.sk) == TC_OK &&
         tc_bundle_parse(msg, len, root.pk, &b) == TC_OK)
         tc_bundle_free(b);

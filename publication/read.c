@@ -1,6 +1,6 @@
 /*
- * bundle.c - loads the status bundle titlecert-issuer exports (see issuer/bundle.c for the
- * layout). Order of trust: the first four members (type, version, time, embedded trust list) are
+ * read.c - reads the status bundle and applies deltas (the layouts are in publication.h). Order
+ * of trust: the first four members (type, version, time, embedded trust list) are
  * read without allocating; the trust list is verified against the pinned root key; the bundle's
  * signature over its raw bytes against the key that list endorses for status publication; only
  * then are the lists parsed and allocated, so unauthenticated bytes cost no memory. Reading
@@ -8,11 +8,12 @@
  * mode (shortest heads, fixed key order, sorted lists): one encoding per bundle, as for
  * certificates. A bundle describing a million certificates costs only its compact arrays.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <sodium.h>
 #include <string.h>
 
-#include "verifier.h"
+#include "publication.h"
 
 #define BUNDLE_TYPE 4
 #define BUNDLE_MEMBERS 14
@@ -193,9 +194,9 @@ static enum tc_err read_index(struct rd *r, struct tc_bundle *b)
         if (!(t = next(r, TC_TOK_UINT)))
             return TC_ERR_TYPE;
         en->leaf = t->value;
-        if (!(t = next(r, TC_TOK_BYTES)) || t->len != TC_BUNDLE_INDEX_HASH_V)
+        if (!(t = next(r, TC_TOK_BYTES)) || t->len != TC_BUNDLE_INDEX_HASH)
             return TC_ERR_TYPE;
-        memcpy(en->hash, t->p, TC_BUNDLE_INDEX_HASH_V);
+        memcpy(en->hash, t->p, TC_BUNDLE_INDEX_HASH);
         if (i && en->id <= b->index[i - 1].id)
             return TC_ERR_NONCANONICAL;
     }
@@ -248,6 +249,19 @@ static enum tc_err read_titles(struct rd *r)
     return TC_OK;
 }
 
+/* 9: [seq, mac] of the audit chain */
+static enum tc_err read_audit_head(struct rd *r, struct tc_bundle *b)
+{
+    const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
+    if (!a || a->value != 2 || !(t = next(r, TC_TOK_UINT)))
+        return TC_ERR_TYPE;
+    b->audit_seq = t->value;
+    if (!(t = next(r, TC_TOK_BYTES)) || t->len != 32)
+        return TC_ERR_TYPE;
+    memcpy(b->audit_head, t->p, 32);
+    return TC_OK;
+}
+
 /* Reads the list at the cursor; TC_ERR_TYPE/RANGE/NONCANONICAL on any deviation. */
 static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t **trust,
                               size_t *trust_len, const char **profile, size_t *profile_len,
@@ -297,16 +311,10 @@ static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t *
             if ((e = read_titles(r)) != TC_OK)
                 return e;
             break;
-        case 9: {
-            const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-            if (!a || a->value != 2 || !(t = next(r, TC_TOK_UINT)))
-                return TC_ERR_TYPE;
-            b->audit_seq = t->value;
-            if (!(t = next(r, TC_TOK_BYTES)) || t->len != 32)
-                return TC_ERR_TYPE;
-            memcpy(b->audit_head, t->p, 32);
+        case 9:
+            if ((e = read_audit_head(r, b)) != TC_OK)
+                return e;
             break;
-        }
         case 10:
             if (!(x = next(r, TC_TOK_UINT)) || x->value >= 100)
                 return TC_ERR_TYPE;
@@ -431,7 +439,7 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
                             struct tc_bundle **out)
 {
     *out = NULL;
-    if (len > TC_BUNDLE_MAX_BYTES_V)
+    if (len > TC_BUNDLE_MAX_BYTES)
         return TC_ERR_SIZE_LIMIT;
     const uint8_t *prot, *payload, *trust = NULL;
     const char *profile = NULL;
@@ -449,7 +457,7 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
     if ((e = read_head(payload, payload_len, b, &trust, &trust_len)) != TC_OK ||
         (e = tc_trust_list_parse(trust, trust_len, root_pk, &b->tl)) != TC_OK ||
         (e = check_signer(b, &en)) != TC_OK ||
-        (e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_BUNDLE_V, sig,
+        (e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_BUNDLE, sig,
                                  en->pk)) != TC_OK)
         goto out;
     /* then the lists, of authenticated bytes */
@@ -486,7 +494,7 @@ out:
 }
 
 /* The list reader on a payload as if it were authenticated, for the fuzz target only (its
- * prototype is in tests/fuzz/fuzz_bundle.c, not in verifier.h): random bytes never get past the
+ * prototype is in tests/fuzz/fuzz_bundle.c, not in publication.h): random bytes never get past the
  * signature check in tc_bundle_parse, and the reader must still be fuzzed. */
 enum tc_err tc_bundle_fuzz_lists(const uint8_t *payload, size_t len);
 enum tc_err tc_bundle_fuzz_lists(const uint8_t *payload, size_t len)
@@ -538,52 +546,47 @@ const struct tc_bundle_unit *tc_bundle_unit_latest(const struct tc_bundle *b, co
     return u && strcmp(u->uscc, uscc) == 0 ? u : NULL;
 }
 
-const struct tc_bundle_revoked *tc_bundle_revoked(const struct tc_bundle *b, uint64_t id)
+/* The element of a sorted array whose leading uint64_t id is `id`, or NULL: the index, the
+ * revoked and the superseded lists all start with the certificate id. */
+_Static_assert(offsetof(struct tc_bundle_revoked, id) == 0, "id first");
+_Static_assert(offsetof(struct tc_bundle_superseded, id) == 0, "id first");
+_Static_assert(offsetof(struct tc_bundle_registered, id) == 0, "id first");
+
+static const void *find_id(const void *base, size_t n, size_t size, uint64_t id)
 {
-    size_t lo = 0, hi = b->n_revoked;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (b->revoked[mid].id < id)
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t at;
+        memcpy(&at, (const uint8_t *)base + mid * size, sizeof at);
+        if (at < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < b->n_revoked && b->revoked[lo].id == id ? &b->revoked[lo] : NULL;
+    if (lo == n)
+        return NULL;
+    uint64_t at;
+    memcpy(&at, (const uint8_t *)base + lo * size, sizeof at);
+    return at == id ? (const uint8_t *)base + lo * size : NULL;
+}
+
+const struct tc_bundle_revoked *tc_bundle_revoked(const struct tc_bundle *b, uint64_t id)
+{
+    return find_id(b->revoked, b->n_revoked, sizeof *b->revoked, id);
 }
 
 const struct tc_bundle_registered *tc_bundle_registered(const struct tc_bundle *b, uint64_t id)
 {
-    size_t lo = 0, hi = b->n_index;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (b->index[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < b->n_index && b->index[lo].id == id ? &b->index[lo] : NULL;
+    return find_id(b->index, b->n_index, sizeof *b->index, id);
 }
 
 const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *b, uint64_t id)
 {
-    size_t lo = 0, hi = b->n_superseded;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (b->superseded[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < b->n_superseded && b->superseded[lo].id == id ? &b->superseded[lo] : NULL;
+    return find_id(b->superseded, b->n_superseded, sizeof *b->superseded, id);
 }
 
 /* ---- deltas ----------------------------------------------------------------------------------- */
-
-static int reg_cmp(const void *a, const void *b)
-{
-    const struct tc_bundle_registered *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
-}
 
 /* merges sorted additions into a sorted array of n elements of `size` bytes keyed by a leading
  * uint64_t id; an id present in both is an inconsistency */
@@ -610,11 +613,138 @@ static enum tc_err merge(const void *old, size_t n, const void *add, size_t m, s
     return TC_OK;
 }
 
+/* A delta's members, read into `add` (its index, revoked, superseded and proofs lists are the
+ * additions; version, issued_at and the audit head the new bundle's). */
+struct delta {
+    struct tc_bundle add;
+    const char *note;
+    size_t note_len;
+    uint8_t to_sum[32];
+};
+
+static enum tc_err read_delta_member(struct rd *r, uint64_t key, const struct tc_bundle *from,
+                                     struct delta *d)
+{
+    const struct tc_tok *x;
+    switch (key) {
+    case 0:
+        return (x = next(r, TC_TOK_UINT)) && x->value == 6 ? TC_OK : TC_ERR_TYPE;
+    case 1:
+        return (x = next(r, TC_TOK_UINT)) && x->value == from->version ? TC_OK
+                                                                      : TC_ERR_INCONSISTENT;
+    case 2:
+        return (x = next(r, TC_TOK_BYTES)) && x->len == 32 &&
+                       memcmp(x->p, from->file_sha256, 32) == 0
+                   ? TC_OK
+                   : TC_ERR_INCONSISTENT;
+    case 3:
+    case 4:
+        if (!(x = next(r, TC_TOK_UINT)))
+            return TC_ERR_TYPE;
+        *(key == 3 ? &d->add.version : &d->add.issued_at) = x->value;
+        return TC_OK;
+    case 5:
+        if (!(x = next(r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
+            return TC_ERR_TYPE;
+        d->note = (const char *)x->p, d->note_len = x->len;
+        return TC_OK;
+    case 6:
+        return read_index(r, &d->add);
+    case 7:
+        return read_revoked(r, &d->add);
+    case 8:
+        return read_superseded(r, &d->add);
+    case 9:
+        return read_proofs(r, &d->add);
+    case 10:
+        return read_audit_head(r, &d->add);
+    default: /* 11 */
+        if (!(x = next(r, TC_TOK_BYTES)) || x->len != 32)
+            return TC_ERR_TYPE;
+        memcpy(d->to_sum, x->p, 32);
+        return TC_OK;
+    }
+}
+
+static enum tc_err read_delta(const uint8_t *payload, size_t len, const struct tc_bundle *from,
+                              struct delta *d)
+{
+    struct rd r;
+    memset(&r, 0, sizeof r);
+    r.budget = len;
+    enum tc_err e = tc_tok_reader_init(&r.tr, payload, len);
+    if (e != TC_OK)
+        return e;
+    r.tr.canonical = true;
+    const struct tc_tok *x = next(&r, TC_TOK_MAP);
+    if (!x || x->value != 12)
+        return TC_ERR_TYPE;
+    for (uint64_t key = 0; key < 12; key++) {
+        if (!(x = next(&r, TC_TOK_UINT)) || x->value != key)
+            return TC_ERR_MISSING_KEY;
+        if ((e = read_delta_member(&r, key, from, d)) != TC_OK)
+            return e;
+    }
+    struct tc_tok extra;
+    return tc_tok_next(&r.tr, &extra) ? TC_ERR_TRAILING : TC_OK;
+}
+
+/* What a delta does not carry is the old bundle's: the trust list (read again from its bytes),
+ * profile, units and their names, province. */
+static enum tc_err copy_static(const struct tc_bundle *from, const uint8_t root_pk[TC_PK_BYTES],
+                               struct tc_bundle *b)
+{
+    b->province = from->province;
+    b->profile = from->profile;
+    enum tc_err e = tc_trust_list_parse(from->trust_raw, from->trust_raw_len, root_pk, &b->tl);
+    if (e != TC_OK)
+        return e;
+    if (!(b->trust_raw = malloc(from->trust_raw_len ? from->trust_raw_len : 1)) ||
+        !(b->units = malloc((from->n_units ? from->n_units : 1) * sizeof *b->units)))
+        return TC_ERR_NOMEM;
+    memcpy(b->trust_raw, from->trust_raw, from->trust_raw_len);
+    b->trust_raw_len = from->trust_raw_len;
+    memcpy(b->units, from->units, from->n_units * sizeof *b->units);
+    b->n_units = from->n_units;
+    size_t names_len = 0; /* the names buffer ends after the last name's NUL */
+    for (size_t i = 0; i < from->n_units; i++) {
+        size_t end = from->units[i].name_off + strlen(from->names + from->units[i].name_off) + 1;
+        if (end > names_len)
+            names_len = end;
+    }
+    if (!(b->names = malloc(names_len ? names_len : 1)))
+        return TC_ERR_NOMEM;
+    memcpy(b->names, from->names, names_len);
+    return TC_OK;
+}
+
+/* The lists of the old bundle with the delta's additions merged in. */
+static enum tc_err merge_lists(const struct tc_bundle *from, struct tc_bundle *add,
+                               struct tc_bundle *b)
+{
+    void *m;
+    size_t mn;
+    enum tc_err e;
+    if ((e = merge(from->index, from->n_index, add->index, add->n_index, sizeof *add->index, &m,
+                   &mn)) != TC_OK)
+        return e;
+    b->index = m, b->n_index = mn;
+    if ((e = merge(from->revoked, from->n_revoked, add->revoked, add->n_revoked,
+                   sizeof *add->revoked, &m, &mn)) != TC_OK)
+        return e;
+    b->revoked = m, b->n_revoked = mn;
+    if ((e = merge(from->superseded, from->n_superseded, add->superseded, add->n_superseded,
+                   sizeof *add->superseded, &m, &mn)) != TC_OK)
+        return e;
+    b->superseded = m, b->n_superseded = mn;
+    return TC_OK;
+}
+
 enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
                                   const uint8_t root_pk[TC_PK_BYTES], struct tc_bundle **out)
 {
     *out = NULL;
-    if (len > TC_DELTA_MAX_BYTES_V)
+    if (len > TC_DELTA_MAX_BYTES)
         return TC_ERR_SIZE_LIMIT;
     const uint8_t *prot, *payload;
     size_t prot_len, payload_len;
@@ -627,164 +757,40 @@ enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *i
     const struct tc_revocation *rv = tc_trust_find_revocation(from->tl, kid);
     if (!en || !(en->authz.tracks & TC_AUTHZ_STATUS))
         return TC_ERR_NOT_AUTHORISED;
-    if ((e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_DELTA_V, sig, en->pk)) != TC_OK)
+    if ((e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_DELTA, sig,
+                                 en->pk)) != TC_OK)
         return e;
+    struct delta d;
+    memset(&d, 0, sizeof d);
     struct tc_bundle *b = calloc(1, sizeof *b);
-    struct tc_bundle_registered *ix = NULL;
-    struct tc_bundle_revoked *rvk = NULL;
-    struct tc_bundle_superseded *sup = NULL;
-    size_t nix = 0, nrv = 0, nsup = 0;
-    const char *note = NULL;
-    size_t note_len = 0;
-    uint8_t to_sum[32];
     if (!b)
         return TC_ERR_NOMEM;
-    struct rd r;
-    memset(&r, 0, sizeof r);
-    r.budget = payload_len;
-    if ((e = tc_tok_reader_init(&r.tr, payload, payload_len)) != TC_OK)
+    if ((e = read_delta(payload, payload_len, from, &d)) != TC_OK)
         goto out;
-    r.tr.canonical = true;
-    const struct tc_tok *x = next(&r, TC_TOK_MAP);
-    e = TC_ERR_TYPE;
-    if (!x || x->value != 12)
+    e = TC_ERR_INCONSISTENT;
+    if (d.add.version <= from->version)
         goto out;
-    for (uint64_t key = 0; key < 12; key++) {
-        if (!(x = next(&r, TC_TOK_UINT)) || x->value != key) {
-            e = TC_ERR_MISSING_KEY;
-            goto out;
-        }
-        switch (key) {
-        case 0:
-            if (!(x = next(&r, TC_TOK_UINT)) || x->value != 6)
-                goto out;
-            break;
-        case 1:
-            if (!(x = next(&r, TC_TOK_UINT)) || x->value != from->version) {
-                e = TC_ERR_INCONSISTENT;
-                goto out;
-            }
-            break;
-        case 2:
-            if (!(x = next(&r, TC_TOK_BYTES)) || x->len != 32 || memcmp(x->p, from->file_sha256, 32)) {
-                e = TC_ERR_INCONSISTENT;
-                goto out;
-            }
-            break;
-        case 3:
-        case 4:
-            if (!(x = next(&r, TC_TOK_UINT)))
-                goto out;
-            *(key == 3 ? &b->version : &b->issued_at) = x->value;
-            break;
-        case 5:
-            if (!(x = next(&r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
-                goto out;
-            note = (const char *)x->p, note_len = x->len;
-            break;
-        case 6: {
-            struct tc_bundle saved = *b;
-            if ((e = read_index(&r, b)) != TC_OK)
-                goto out;
-            ix = b->index, nix = b->n_index;
-            b->index = saved.index, b->n_index = saved.n_index;
-            break;
-        }
-        case 7:
-            if ((e = read_revoked(&r, b)) != TC_OK)
-                goto out;
-            rvk = b->revoked, nrv = b->n_revoked, b->revoked = NULL, b->n_revoked = 0;
-            break;
-        case 8:
-            if ((e = read_superseded(&r, b)) != TC_OK)
-                goto out;
-            sup = b->superseded, nsup = b->n_superseded, b->superseded = NULL, b->n_superseded = 0;
-            break;
-        case 9:
-            if ((e = read_proofs(&r, b)) != TC_OK)
-                goto out;
-            break;
-        case 10: {
-            const struct tc_tok *a = next(&r, TC_TOK_ARRAY), *t;
-            if (!a || a->value != 2 || !(t = next(&r, TC_TOK_UINT)))
-                goto out;
-            b->audit_seq = t->value;
-            if (!(t = next(&r, TC_TOK_BYTES)) || t->len != 32)
-                goto out;
-            memcpy(b->audit_head, t->p, 32);
-            break;
-        }
-        case 11:
-            if (!(x = next(&r, TC_TOK_BYTES)) || x->len != 32)
-                goto out;
-            memcpy(to_sum, x->p, 32);
-            break;
-        }
-    }
-    struct tc_tok extra;
-    if (tc_tok_next(&r.tr, &extra)) {
-        e = TC_ERR_TRAILING;
-        goto out;
-    }
-    if (b->version <= from->version) {
-        e = TC_ERR_INCONSISTENT;
-        goto out;
-    }
-    int32_t day = tc_beijing_day(b->issued_at); /* the signer in term, not revoked, that day */
+    int32_t day = tc_beijing_day(d.add.issued_at); /* the signer in term, not revoked, that day */
     if (day < en->not_before || day > en->not_after || (rv && day >= rv->day)) {
         e = TC_ERR_NOT_AUTHORISED;
         goto out;
     }
-    /* what the delta does not carry is the old bundle's: the trust list (re-read from its bytes),
-     * profile, units, province; the lists gain the additions */
-    b->province = from->province;
-    b->profile = from->profile;
+    b->version = d.add.version, b->issued_at = d.add.issued_at;
+    b->audit_seq = d.add.audit_seq;
+    memcpy(b->audit_head, d.add.audit_head, 32);
+    b->proofs = d.add.proofs, b->n_proofs = d.add.n_proofs, d.add.proofs = NULL;
     memcpy(b->signer, kid, TC_KID_BYTES);
-    if ((e = tc_trust_list_parse(from->trust_raw, from->trust_raw_len, root_pk, &b->tl)) != TC_OK)
+    if ((e = copy_static(from, root_pk, b)) != TC_OK || (e = merge_lists(from, &d.add, b)) != TC_OK ||
+        (e = check_register(b, d.note, d.note_len)) != TC_OK)
         goto out;
-    if (!(b->trust_raw = malloc(from->trust_raw_len ? from->trust_raw_len : 1)) ||
-        !(b->units = malloc((from->n_units ? from->n_units : 1) * sizeof *b->units))) {
-        e = TC_ERR_NOMEM;
-        goto out;
-    }
-    memcpy(b->trust_raw, from->trust_raw, from->trust_raw_len);
-    b->trust_raw_len = from->trust_raw_len;
-    memcpy(b->units, from->units, from->n_units * sizeof *b->units);
-    b->n_units = from->n_units;
-    size_t names_len = 0;
-    if (from->n_units) { /* the names buffer ends after the last name's NUL */
-        for (size_t i = 0; i < from->n_units; i++) {
-            size_t end = from->units[i].name_off + strlen(from->names + from->units[i].name_off) + 1;
-            if (end > names_len)
-                names_len = end;
-        }
-    }
-    if (!(b->names = malloc(names_len ? names_len : 1))) {
-        e = TC_ERR_NOMEM;
-        goto out;
-    }
-    memcpy(b->names, from->names, names_len);
-    qsort(ix, nix, sizeof *ix, reg_cmp);
-    void *m;
-    size_t mn;
-    if ((e = merge(from->index, from->n_index, ix, nix, sizeof *ix, &m, &mn)) != TC_OK)
-        goto out;
-    b->index = m, b->n_index = mn;
-    if ((e = merge(from->revoked, from->n_revoked, rvk, nrv, sizeof *rvk, &m, &mn)) != TC_OK)
-        goto out;
-    b->revoked = m, b->n_revoked = mn;
-    if ((e = merge(from->superseded, from->n_superseded, sup, nsup, sizeof *sup, &m, &mn)) != TC_OK)
-        goto out;
-    b->superseded = m, b->n_superseded = mn;
-    if ((e = check_register(b, note, note_len)) != TC_OK)
-        goto out;
-    memcpy(b->file_sha256, to_sum, 32);
+    memcpy(b->file_sha256, d.to_sum, 32);
     *out = b;
     b = NULL;
 out:
-    free(ix);
-    free(rvk);
-    free(sup);
+    free(d.add.index);
+    free(d.add.revoked);
+    free(d.add.superseded);
+    free(d.add.proofs);
     tc_bundle_free(b);
     return e;
 }

@@ -1,0 +1,219 @@
+/*
+ * publication.h - what a province publishes for verifiers, in one place: the signed status
+ * bundle, the signed delta from one bundle to the next, and the head that says which of them is
+ * current (docs/FORMAT.md "Publication"). The issuer writes them with this module and the
+ * verifier, titlecert-register and the tests read them with it; nothing else encodes or decodes
+ * them.
+ *
+ * Bundle: a profile COSE_Sign1 (cert/) with external AAD TC_AAD_BUNDLE over a CBOR map of 14
+ * members, in this order and canonical (shortest heads, sorted lists, one encoding per bundle):
+ *   0 type (4), 1 version, 2 issued_at, 3 the root-signed trust list (bytes), 4 revoked
+ *   [[id, day, reason]], 5 superseded [[id, successor, day]], 6 units [[uscc (12 packed bytes),
+ *   division, township, tier, basic_flag, from, to, name]], 7 the profile (JSON text), 8 title
+ *   table [[series, code, series name, level, variant, title]], 9 audit head [seq, mac], 10
+ *   province, 11 the register checkpoint (a C2SP signed note), 12 index of registered
+ *   certificates [[id, leaf, h'first 16 bytes of SHA-256 of the certificate']], 13 consistency
+ *   proofs to the checkpoint from earlier published sizes [[size, [hash...]]].
+ * It is signed by a key the embedded trust list endorses for status publication; its checkpoint
+ * by a key endorsed for register checkpoints.
+ *
+ * Delta: {0: 6, 1: from version, 2: h'SHA-256 of the from bundle', 3: to version, 4: issued_at,
+ * 5: checkpoint, 6: index additions, 7: revoked additions, 8: superseded additions, 9: consistency
+ * proofs, 10: audit head, 11: h'SHA-256 of the to bundle'}, AAD TC_AAD_DELTA, same key: written
+ * when only register events changed since the previous bundle.
+ *
+ * Head: text, "titlecert-head 1", version, sha256 and bytes of the bundle, an optional delta
+ * line, a blank line and the checkpoint note (tc_head_format). It is not signed: it only says what
+ * to fetch, and everything fetched is verified.
+ *
+ * Reading checks trust before it allocates: the first four members are read in place, the trust
+ * list is verified against the pinned root, the bundle's signature over its raw bytes against
+ * the key that list endorses, and only then are the lists parsed. This module links cert/,
+ * policy/, register/ and the public half of keys/; it signs only through a signer handle.
+ */
+#ifndef TC_PUBLICATION_H
+#define TC_PUBLICATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert.h"
+#include "keys.h"
+#include "register.h"
+
+#define TC_AAD_BUNDLE "titlecert/status-bundle/v1"
+#define TC_AAD_DELTA "titlecert/status-delta/v1"
+#define TC_BUNDLE_MAX_BYTES (128u << 20)
+#define TC_DELTA_MAX_BYTES (16u << 20)
+#define TC_HEAD_MAX_BYTES (TC_REG_NOTE_MAX + 512)
+#define TC_BUNDLE_INDEX_HASH 16 /* bytes of SHA-256 per certificate in the index */
+#define TC_BUNDLE_PROOFS 8      /* written: proofs from the last 8 published sizes */
+#define TC_BUNDLE_MAX_PROOFS 16 /* read */
+#define TC_BUNDLE_REASON_MAX 16 /* bytes of a revocation reason code */
+
+struct tc_bundle_unit {
+    char uscc[TC_USCC_LEN + 1];
+    uint32_t division, township;
+    int32_t from, to;   /* to: INT32_MAX while in force */
+    uint8_t tier;
+    int8_t flag;        /* -1 unknown, 0 no, 1 yes */
+    uint32_t name_off;  /* into the names buffer */
+};
+/* Lists are sorted by id; the id comes first in each, so one search serves them all. */
+struct tc_bundle_revoked {
+    uint64_t id;
+    int32_t day;
+    char reason[TC_BUNDLE_REASON_MAX];
+};
+struct tc_bundle_superseded {
+    uint64_t id, successor;
+    int32_t day;
+};
+/* 12: a registered certificate: id, its issue leaf, the first bytes of SHA-256 of its bytes */
+struct tc_bundle_registered {
+    uint64_t id;
+    uint64_t leaf;
+    uint8_t hash[TC_BUNDLE_INDEX_HASH];
+};
+/* 13: a consistency proof from an earlier checkpoint size to the bundle's */
+struct tc_bundle_proof {
+    uint64_t size;
+    size_t len;
+    uint8_t hashes[TC_REG_PROOF_MAX][TC_REG_HASH];
+};
+
+/* ---- reading ------------------------------------------------------------------------------- */
+
+struct tc_bundle {
+    uint64_t version, issued_at;
+    uint32_t province;
+    uint8_t signer[TC_KID_BYTES];
+    struct tc_trust_list *tl;
+    struct tc_profile profile;
+    struct tc_bundle_revoked *revoked;
+    size_t n_revoked;
+    struct tc_bundle_superseded *superseded;
+    size_t n_superseded;
+    struct tc_bundle_unit *units; /* sorted by USCC, then from */
+    size_t n_units;
+    char *names;
+    uint64_t audit_seq;
+    uint8_t audit_head[32];
+    /* the register (A3): the checkpoint, verified with a key endorsed for TC_AUTHZ_REGISTER */
+    struct tc_checkpoint checkpoint;
+    char *note; /* the signed note, NUL-terminated */
+    size_t note_len;
+    const struct tc_endorsement *register_key;
+    struct tc_bundle_registered *index; /* sorted by id */
+    size_t n_index;
+    struct tc_bundle_proof *proofs; /* ascending sizes, all below checkpoint.size */
+    size_t n_proofs;
+    uint8_t file_sha256[32]; /* of the bundle file (or, after a delta, of the one it stands for) */
+    uint8_t *trust_raw;      /* the embedded trust list's bytes */
+    size_t trust_raw_len;
+};
+
+/* Parses and verifies a bundle: its trust list must be signed by root_pk, the bundle by a key
+ * that list endorses for status publication (TC_AUTHZ_STATUS), in term and not revoked when
+ * issued; lists must be well formed and sorted; the checkpoint signed by a register key. */
+enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                            struct tc_bundle **out);
+void tc_bundle_free(struct tc_bundle *b);
+/* The directory entry for uscc valid on day, or NULL; the latest entry for uscc (any day). */
+const struct tc_bundle_unit *tc_bundle_unit_at(const struct tc_bundle *b, const char *uscc,
+                                               int32_t day);
+const struct tc_bundle_unit *tc_bundle_unit_latest(const struct tc_bundle *b, const char *uscc);
+const struct tc_bundle_revoked *tc_bundle_revoked(const struct tc_bundle *b, uint64_t id);
+const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *b, uint64_t id);
+const struct tc_bundle_registered *tc_bundle_registered(const struct tc_bundle *b, uint64_t id);
+
+/* Opens a register checkpoint (a C2SP signed note) with the keys trust list tl endorses for
+ * register checkpoints: in term and not revoked on `day`, or on any day for INT32_MIN.
+ * TC_ERR_TYPE when it is no checkpoint, TC_ERR_BAD_SIGNATURE when no such key signed it. */
+enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note, size_t len,
+                               int32_t day, struct tc_checkpoint *cp,
+                               const struct tc_endorsement **key);
+
+/* Applies a signed delta to bundle `from`: it must be signed by a key from's trust list endorses
+ * for status publication, name from's version and file hash, and carry a register checkpoint
+ * signed as a bundle's is. The result is from with the delta's additions merged into its index,
+ * revoked and superseded lists, its version, time, checkpoint, proofs and audit head: the bundle
+ * the delta stands for (whose file hash it names). The caller still checks it against its state
+ * (versions, register consistency). */
+enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
+                                  const uint8_t root_pk[TC_PK_BYTES], struct tc_bundle **out);
+
+/* ---- writing ------------------------------------------------------------------------------- */
+
+/* What a bundle holds, for the writer. Lists sorted as the reader demands; names: the buffer the
+ * units' name_off point into. */
+struct tc_bundle_content {
+    uint64_t version, issued_at;
+    const uint8_t *trust;
+    size_t trust_len;
+    const struct tc_bundle_revoked *revoked;
+    size_t n_revoked;
+    const struct tc_bundle_superseded *superseded;
+    size_t n_superseded;
+    const struct tc_bundle_unit *units;
+    size_t n_units;
+    const char *names;
+    const char *profile_json;
+    uint64_t audit_seq;
+    uint8_t audit_head[32];
+    uint32_t province;
+    const char *note;
+    const struct tc_bundle_registered *index;
+    size_t n_index;
+    const struct tc_bundle_proof *proofs;
+    size_t n_proofs;
+};
+/* Encodes and signs a bundle with key (out malloc'd). static_sha256 (may be NULL) receives the
+ * SHA-256 of the members that do not come from the register (trust list, units, profile, title
+ * table, province): equal between two bundles exactly when a delta can stand for the second.
+ * TC_ERR_SIZE_LIMIT over TC_BUNDLE_MAX_BYTES. */
+enum tc_err tc_bundle_write(struct tc_signer *key, const struct tc_bundle_content *c,
+                            uint8_t **out, size_t *len, uint8_t static_sha256[32]);
+
+struct tc_delta_content {
+    uint64_t from_version;
+    uint8_t from_sha256[32];
+    uint64_t to_version, issued_at;
+    const char *note;
+    const struct tc_bundle_registered *index; /* additions, each list sorted by id */
+    size_t n_index;
+    const struct tc_bundle_revoked *revoked;
+    size_t n_revoked;
+    const struct tc_bundle_superseded *superseded;
+    size_t n_superseded;
+    const struct tc_bundle_proof *proofs;
+    size_t n_proofs;
+    uint64_t audit_seq;
+    uint8_t audit_head[32];
+    uint8_t to_sha256[32];
+};
+enum tc_err tc_delta_write(struct tc_signer *key, const struct tc_delta_content *c, uint8_t **out,
+                           size_t *len);
+
+/* ---- the head ------------------------------------------------------------------------------ */
+
+struct tc_head {
+    uint64_t version;
+    uint8_t sha256[32];
+    uint64_t bytes;
+    bool has_delta;
+    uint64_t delta_from;
+    uint8_t delta_sha256[32];
+    uint64_t delta_bytes;
+    const char *checkpoint; /* the note, pointing into the parsed text (or the caller's) */
+    size_t checkpoint_len;
+};
+/* Writes the head into out; *len its length. TC_ERR_BUFFER when it does not fit. */
+enum tc_err tc_head_format(const struct tc_head *h, char *out, size_t size, size_t *len);
+/* Parses a head strictly: exactly the lines tc_head_format writes, decimal numbers without
+ * signs or leading zeros, 64 lower-case hex digits, at most TC_HEAD_MAX_BYTES; the checkpoint is
+ * the rest (not verified here). TC_ERR_TYPE when it is not a head. */
+enum tc_err tc_head_parse(const char *in, size_t len, struct tc_head *h);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * write.c - encodes and signs the status bundle and the delta (layouts in publication.h), in the
+ * canonical form read.c demands: members in key order, shortest heads, lists as given (the
+ * caller sorts them). Both are built in one buffer sized from the content, then signed through
+ * the caller's signer handle.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "publication.h"
+
+#define BUNDLE_TYPE 4
+#define DELTA_TYPE 6
+
+static void write_revoked(struct tc_cw *w, const struct tc_bundle_revoked *v, size_t n)
+{
+    tc_cw_array(w, n);
+    for (size_t i = 0; i < n; i++) {
+        tc_cw_array(w, 3);
+        tc_cw_uint(w, v[i].id);
+        tc_cw_int(w, v[i].day);
+        tc_cw_text(w, v[i].reason);
+    }
+}
+
+static void write_superseded(struct tc_cw *w, const struct tc_bundle_superseded *v, size_t n)
+{
+    tc_cw_array(w, n);
+    for (size_t i = 0; i < n; i++) {
+        tc_cw_array(w, 3);
+        tc_cw_uint(w, v[i].id);
+        tc_cw_uint(w, v[i].successor);
+        tc_cw_int(w, v[i].day);
+    }
+}
+
+static void write_index(struct tc_cw *w, const struct tc_bundle_registered *v, size_t n)
+{
+    tc_cw_array(w, n);
+    for (size_t i = 0; i < n; i++) {
+        tc_cw_array(w, 3);
+        tc_cw_uint(w, v[i].id);
+        tc_cw_uint(w, v[i].leaf);
+        tc_cw_bytes(w, v[i].hash, TC_BUNDLE_INDEX_HASH);
+    }
+}
+
+static void write_proofs(struct tc_cw *w, const struct tc_bundle_proof *v, size_t n)
+{
+    tc_cw_array(w, n);
+    for (size_t i = 0; i < n; i++) {
+        tc_cw_array(w, 2);
+        tc_cw_uint(w, v[i].size);
+        tc_cw_array(w, v[i].len);
+        for (size_t k = 0; k < v[i].len; k++)
+            tc_cw_bytes(w, v[i].hashes[k], TC_REG_HASH);
+    }
+}
+
+/* 6: [[uscc, division, township, tier, flag, from, to, name]] */
+static enum tc_err write_units(struct tc_cw *w, const struct tc_bundle_unit *u, size_t n,
+                               const char *names)
+{
+    tc_cw_array(w, n);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t packed[TC_USCC_PACKED];
+        if (tc_uscc_pack(packed, u[i].uscc) != TC_OK)
+            return TC_ERR_CODE;
+        tc_cw_array(w, 8);
+        tc_cw_bytes(w, packed, sizeof packed);
+        tc_cw_int(w, u[i].division);
+        tc_cw_int(w, u[i].township);
+        tc_cw_int(w, u[i].tier);
+        tc_cw_int(w, u[i].flag);
+        tc_cw_int(w, u[i].from);
+        tc_cw_int(w, u[i].to);
+        tc_cw_text(w, names + u[i].name_off);
+    }
+    return TC_OK;
+}
+
+/* 8: the title table [[series, code, name, level, variant, title]] (policy/'s, compiled in) */
+static void write_titles(struct tc_cw *w)
+{
+    size_t titles;
+    const struct tc_title *tt = tc_title_table(&titles);
+    tc_cw_array(w, titles);
+    for (size_t i = 0; i < titles; i++) {
+        tc_cw_array(w, 6);
+        tc_cw_uint(w, tt[i].series);
+        tc_cw_text(w, tt[i].series_code);
+        tc_cw_text(w, tt[i].series_name);
+        tc_cw_uint(w, tt[i].level);
+        tc_cw_uint(w, tt[i].variant);
+        tc_cw_text(w, tt[i].title);
+    }
+}
+
+static void write_audit(struct tc_cw *w, uint64_t seq, const uint8_t head[32])
+{
+    tc_cw_array(w, 2), tc_cw_uint(w, seq), tc_cw_bytes(w, head, 32);
+}
+
+static size_t proofs_bytes(size_t n)
+{
+    return n * (16 + TC_REG_PROOF_MAX * (TC_REG_HASH + 2));
+}
+
+static size_t bundle_cap(const struct tc_bundle_content *c)
+{
+    size_t titles, names = 0;
+    tc_title_table(&titles);
+    for (size_t i = 0; i < c->n_units; i++)
+        names += strlen(c->names + c->units[i].name_off) + 9;
+    return 4096 + c->trust_len + strlen(c->profile_json) + strlen(c->note) +
+           c->n_revoked * (TC_BUNDLE_REASON_MAX + 32) + c->n_superseded * 32 +
+           c->n_units * 64 + names + titles * 200 + c->n_index * (24 + TC_BUNDLE_INDEX_HASH) +
+           proofs_bytes(c->n_proofs);
+}
+
+/* The payload; *static_sum the SHA-256 of the members not from the register (3, 6, 7, 8, 10). */
+static enum tc_err encode_bundle(const struct tc_bundle_content *c, struct tc_cw *w,
+                                 uint8_t static_sum[32])
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    tc_cw_map(w, 14);
+    tc_cw_uint(w, 0), tc_cw_uint(w, BUNDLE_TYPE);
+    tc_cw_uint(w, 1), tc_cw_uint(w, c->version);
+    tc_cw_uint(w, 2), tc_cw_uint(w, c->issued_at);
+    size_t mark = w->len;
+    tc_cw_uint(w, 3), tc_cw_bytes(w, c->trust, c->trust_len);
+    if (!w->overflow)
+        crypto_hash_sha256_update(&st, w->buf + mark, w->len - mark);
+    tc_cw_uint(w, 4), write_revoked(w, c->revoked, c->n_revoked);
+    tc_cw_uint(w, 5), write_superseded(w, c->superseded, c->n_superseded);
+    mark = w->len;
+    tc_cw_uint(w, 6);
+    enum tc_err e = write_units(w, c->units, c->n_units, c->names);
+    if (e != TC_OK)
+        return e;
+    tc_cw_uint(w, 7), tc_cw_text(w, c->profile_json);
+    tc_cw_uint(w, 8), write_titles(w);
+    if (!w->overflow)
+        crypto_hash_sha256_update(&st, w->buf + mark, w->len - mark);
+    tc_cw_uint(w, 9), write_audit(w, c->audit_seq, c->audit_head);
+    mark = w->len;
+    tc_cw_uint(w, 10), tc_cw_uint(w, c->province);
+    if (!w->overflow)
+        crypto_hash_sha256_update(&st, w->buf + mark, w->len - mark);
+    crypto_hash_sha256_final(&st, static_sum);
+    tc_cw_uint(w, 11), tc_cw_text(w, c->note);
+    tc_cw_uint(w, 12), write_index(w, c->index, c->n_index);
+    tc_cw_uint(w, 13), write_proofs(w, c->proofs, c->n_proofs);
+    return w->overflow ? TC_ERR_INTERNAL : TC_OK;
+}
+
+/* Signs payload w with key into a malloc'd COSE_Sign1 (limit: the largest the reader takes). */
+static enum tc_err sign(struct tc_signer *key, const char *aad, const struct tc_cw *w,
+                        size_t limit, uint8_t **out, size_t *len)
+{
+    if (w->len + 128 > limit)
+        return TC_ERR_SIZE_LIMIT;
+    return tc_signer_cose_sign1_alloc(key, aad, w->buf, w->len, out, len);
+}
+
+enum tc_err tc_bundle_write(struct tc_signer *key, const struct tc_bundle_content *c,
+                            uint8_t **out, size_t *len, uint8_t static_sha256[32])
+{
+    *out = NULL, *len = 0;
+    size_t cap = bundle_cap(c);
+    uint8_t *buf = malloc(cap), sum[32];
+    if (!buf)
+        return TC_ERR_NOMEM;
+    struct tc_cw w;
+    tc_cw_init(&w, buf, cap);
+    enum tc_err e = encode_bundle(c, &w, sum);
+    if (e == TC_OK)
+        e = sign(key, TC_AAD_BUNDLE, &w, TC_BUNDLE_MAX_BYTES, out, len);
+    if (e == TC_OK && static_sha256)
+        memcpy(static_sha256, sum, 32);
+    free(buf);
+    return e;
+}
+
+enum tc_err tc_delta_write(struct tc_signer *key, const struct tc_delta_content *c, uint8_t **out,
+                           size_t *len)
+{
+    *out = NULL, *len = 0;
+    size_t cap = 8192 + strlen(c->note) + c->n_index * (24 + TC_BUNDLE_INDEX_HASH) +
+                 c->n_revoked * (TC_BUNDLE_REASON_MAX + 32) + c->n_superseded * 32 +
+                 proofs_bytes(c->n_proofs);
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return TC_ERR_NOMEM;
+    struct tc_cw w;
+    tc_cw_init(&w, buf, cap);
+    tc_cw_map(&w, 12);
+    tc_cw_uint(&w, 0), tc_cw_uint(&w, DELTA_TYPE);
+    tc_cw_uint(&w, 1), tc_cw_uint(&w, c->from_version);
+    tc_cw_uint(&w, 2), tc_cw_bytes(&w, c->from_sha256, 32);
+    tc_cw_uint(&w, 3), tc_cw_uint(&w, c->to_version);
+    tc_cw_uint(&w, 4), tc_cw_uint(&w, c->issued_at);
+    tc_cw_uint(&w, 5), tc_cw_text(&w, c->note);
+    tc_cw_uint(&w, 6), write_index(&w, c->index, c->n_index);
+    tc_cw_uint(&w, 7), write_revoked(&w, c->revoked, c->n_revoked);
+    tc_cw_uint(&w, 8), write_superseded(&w, c->superseded, c->n_superseded);
+    tc_cw_uint(&w, 9), write_proofs(&w, c->proofs, c->n_proofs);
+    tc_cw_uint(&w, 10), write_audit(&w, c->audit_seq, c->audit_head);
+    tc_cw_uint(&w, 11), tc_cw_bytes(&w, c->to_sha256, 32);
+    enum tc_err e = w.overflow ? TC_ERR_INTERNAL
+                               : sign(key, TC_AAD_DELTA, &w, TC_DELTA_MAX_BYTES, out, len);
+    free(buf);
+    return e;
+}
