@@ -235,6 +235,12 @@ struct json_t *tc_claims_to_json(const struct tc_claims *c);
  * it is left 0 for the caller to stamp and the claims are not yet checked. On failure *field
  * names the offending member. */
 enum tc_err tc_claims_from_json(struct json_t *o, struct tc_claims *c, const char **field);
+#define TC_CLAIMS_JSON_MAX (64u << 10)
+/* Claims from JSON text (at most TC_CLAIMS_JSON_MAX bytes, duplicate keys refused), stamped with
+ * now when they carry no "issued_at", and checked. On failure *field names the claim, or is NULL
+ * for text that is not JSON and *line the line where it stops being JSON. */
+enum tc_err tc_claims_parse_json(const char *text, size_t len, uint64_t now, struct tc_claims *c,
+                                 const char **field, int *line);
 
 /* ------------------------------------------------------------------------------------------ */
 /* CBOR helpers shared with keys/ (deterministic writer over libcbor's encoders, strict reads)  */

@@ -11,6 +11,7 @@
  * Certificate ids are yy * 10^7 + a sequence number within the year (Beijing time), so they stay
  * 5-byte integers in the QR code.
  */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1141,4 +1142,35 @@ enum tc_err tc_basic_status(struct tc_store *s, uint64_t id, int32_t day, struct
     }
     sqlite3_finalize(q);
     return TC_OK;
+}
+
+enum tc_err tc_issue_request_from_json(const char *text, size_t len, struct tc_issue_request *q,
+                                       const char **field, int *line)
+{
+    memset(q, 0, sizeof *q);
+    *field = NULL, *line = 0;
+    if (len > TC_CLAIMS_JSON_MAX)
+        return TC_ERR_SIZE_LIMIT;
+    json_error_t jerr;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j) {
+        *line = jerr.line;
+        return TC_ERR_TEXT;
+    }
+    const char *idno = json_string_value(json_object_get(j, "id_number"));
+    const char *approval = json_string_value(json_object_get(j, "approval"));
+    enum tc_err e = tc_claims_from_json(j, &q->claims, field);
+    if (e == TC_OK && (!idno || strlen(idno) != TC_IDNO_LEN))
+        e = TC_ERR_CODE, *field = "id_number";
+    if (e == TC_OK && (!approval || !*approval || strlen(approval) > TC_APPROVAL_MAX))
+        e = TC_ERR_RANGE, *field = "approval";
+    if (e == TC_OK) {
+        memcpy(q->idno, idno, TC_IDNO_LEN + 1);
+        memcpy(q->approval, approval, strlen(approval) + 1);
+        q->scope_given = json_object_get(j, "scope") != NULL;
+    }
+    json_decref(j);
+    if (e != TC_OK)
+        sodium_memzero(q, sizeof *q);
+    return e;
 }

@@ -49,8 +49,18 @@ enum tc_err tc_store_open(struct tc_store **out, const char *path, const struct 
 enum tc_err tc_store_open_ro(struct tc_store **out, const char *path, const struct tc_store_keys *keys);
 /* Upgrades an older store's schema after a backup (SQLite's online backup API) to
  * "<path>.schema<N>-<time>.bak" (0600), named in backup. *from and *to are the versions; nothing
- * is done (backup empty) when the schema is current. */
-enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size, int *from, int *to);
+ * is done (backup empty) when the schema is current. On failure why (may be NULL) says what
+ * SQLite or the backup said. */
+enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size, int *from, int *to,
+                             char *why, size_t why_size);
+/* Opens a store with its hash-key file (hash_key), decrypted with pass: the two subkeys are
+ * derived and kept in sodium_malloc'd memory until tc_store_close, the hash key itself is closed
+ * at once. On failure *which is the file the error is about: hash_key (errors as
+ * tc_keys_secret_open; TC_ERR_ARG for a key that is not a hash key) or db (as tc_store_open;
+ * TC_ERR_PASSPHRASE there: the hash key is not the store's). */
+enum tc_err tc_store_open_keyed(struct tc_store **out, const char *db, const char *hash_key,
+                                const char *pass, size_t pass_len, bool read_only,
+                                const char **which);
 void tc_store_close(struct tc_store *s);
 /* SQLite's last message for the handle (never holds secrets). */
 const char *tc_store_errmsg(const struct tc_store *s);
@@ -112,6 +122,9 @@ struct tc_unit {
 enum tc_err tc_units_find(struct tc_store *s, const char *uscc, int32_t day, struct tc_unit *u);
 
 /* ---- issuance ----------------------------------------------------------------------------- */
+/* Long work reports progress through this: done of total, now and then. */
+typedef void (*tc_progress_fn)(void *ctx, size_t done, size_t total);
+
 struct tc_issue_request {
     struct tc_claims claims;  /* id, issued_at, scope (if !scope_given) and conversion filled in */
     char idno[TC_IDNO_LEN + 1];
@@ -131,10 +144,17 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
 
 /* Issues checked requests in one transaction: ids allocated, each certificate signed, stored
  * and logged. progress(ctx, done, total) is called now and then. All or nothing. */
-typedef void (*tc_progress_fn)(void *ctx, size_t done, size_t total);
 enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
                             struct tc_signer *issuer, uint64_t now, const char *source,
                             tc_progress_fn progress, void *ctx);
+
+/* One request from JSON text (at most TC_CLAIMS_JSON_MAX bytes): the claims as
+ * tc_claims_from_json reads them, "id_number" (the full resident ID number; only its keyed hash
+ * and mask are kept) and "approval" (the decision reference, at most TC_APPROVAL_MAX bytes);
+ * scope_given when the JSON names a scope. On failure *field names the member, or is NULL for
+ * text that is not JSON and *line the line. */
+enum tc_err tc_issue_request_from_json(const char *text, size_t len, struct tc_issue_request *q,
+                                       const char **field, int *line);
 
 /* Parses a committee results CSV (docs/CSV.md) into requests (malloc'd). */
 enum tc_err tc_issue_read_csv(struct tc_store *s, const char *path, struct tc_issue_request **reqs,
@@ -170,6 +190,36 @@ enum tc_err tc_basic_status(struct tc_store *s, uint64_t id, int32_t day, struct
 enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
                                  uint16_t committee, struct tc_signer *issuer, uint64_t now,
                                  uint64_t *new_id);
+
+/* ---- output files (outputs.c) ---------------------------------------------------------------- */
+/* DIR/<id>.txt (payload), .link, .png (QR code, 4 px a module) and .svg of one certificate, each
+ * written whole. out receives the link and the QR version; on failure out->failed names the file
+ * (or the step) and errno is kept for an I/O error. */
+struct tc_cert_files {
+    int qr_version;
+    char link[TC_LINK_MAX + 1];
+    char failed[TC_PATH_MAX + 64];
+};
+enum tc_err tc_cert_files_write(const char *dir, const char *base, uint64_t id, const uint8_t *msg,
+                                size_t len, struct tc_cert_files *out);
+/* The files of certificates in the store, in order, stopping at the first failure: r->done are
+ * written, r->failed_id and r->files.failed say what failed. The directory is synced once at the
+ * end. progress (may be NULL) is called every 500 certificates and at the end. */
+struct tc_render_result {
+    size_t done;
+    uint64_t failed_id;
+    struct tc_cert_files files; /* the last certificate's */
+};
+enum tc_err tc_render_files(struct tc_store *s, const uint64_t *ids, size_t n, const char *dir,
+                            const char *base, tc_progress_fn progress, void *ctx,
+                            struct tc_render_result *r);
+
+/* A certificate's events from the audit log, oldest first (A3): fn gets each one's sequence
+ * number, its time in Beijing ("YYYY-MM-DD HH:MM:SS"), kind and detail (JSON). */
+enum tc_err tc_cert_events(struct tc_store *s, uint64_t id,
+                           void (*fn)(void *ctx, int64_t seq, const char *when, const char *kind,
+                                      const char *detail),
+                           void *ctx);
 
 /* The batch a certificate was issued in (0 for one issued alone or by conversion). */
 enum tc_err tc_cert_batch_of(struct tc_store *s, uint64_t id, int64_t *batch);
@@ -308,5 +358,31 @@ enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char 
  * that very hash is logged already. */
 enum tc_err tc_gongshi_publish(struct tc_store *s, int64_t batch, const char *dir, int days,
                                uint64_t now, int *err);
+
+/* Publishes into dir what verifiers and the public read: the 公示 of a batch (when batch is not
+ * 0), the status bundle (exported as tc_bundle_export does), the delta from the previous bundle
+ * when there is one, the register's tiles and checkpoint, and last the head that names them.
+ * On failure r->failed says what (a file, or a step) and r->err holds errno for an I/O error;
+ * what was written before stays (each file is whole) and the next publication writes it again.
+ * r->x is the export (tc_export_free it, also on failure). */
+struct tc_publish_opts {
+    const char *dir;
+    const uint8_t *trust; /* the trust list's bytes, and parsed */
+    size_t trust_len;
+    const struct tc_trust_list *tl;
+    struct tc_signer *key; /* the publication key */
+    const char *origin;    /* NULL: the register's own */
+    int64_t batch;         /* the batch whose 公示 is published, or 0 */
+    int days;              /* its period in working days */
+    uint64_t now;
+};
+struct tc_publish_result {
+    struct tc_export x;
+    uint64_t files;        /* register files written */
+    char failed[TC_PATH_MAX + 64];
+    int err;
+};
+enum tc_err tc_publish(struct tc_store *s, const struct tc_publish_opts *o,
+                       struct tc_publish_result *r);
 
 #endif

@@ -8,14 +8,12 @@
  * register) over the C2SP checkpoint text; its key name is the register's origin.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "issuer.h"
 #include "issuer_internal.h"
@@ -221,14 +219,6 @@ static enum tc_err next_leaf(void *ctx, uint64_t i, const uint8_t **p, size_t *l
     return TC_OK;
 }
 
-/* a published file: written whole (temporary name, fsync, rename), readable by the web server */
-static enum tc_err write_atomic(const char *path, const void *p, size_t len, int *err)
-{
-    enum tc_err e = tc_file_write(path, p, len, 0644, TC_FILE_REPLACE);
-    *err = e == TC_OK ? 0 : errno;
-    return e;
-}
-
 enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char *checkpoint,
                                 struct tc_reg_tree *tree, uint64_t *files, int *err)
 {
@@ -262,278 +252,84 @@ enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char 
     if (e != TC_OK)
         return e;
     /* the tiles reach the disk before the checkpoint that names them */
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        syncfs(dfd);
-        close(dfd);
+    if (tc_file_sync_fs(dir) != TC_OK) {
+        *err = errno;
+        return TC_ERR_IO;
     }
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/checkpoint", dir);
-    if ((e = write_atomic(path, checkpoint, strlen(checkpoint), err)) == TC_OK)
+    if ((e = tc_file_write(path, checkpoint, strlen(checkpoint), 0644, TC_FILE_REPLACE)) == TC_OK)
         (*files)++;
-    return e;
-}
-
-/* ---- 公示 ---------------------------------------------------------------------------------- */
-
-static void csv_field(FILE *f, const char *s, bool last)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputs(last ? "\"\r\n" : "\",", f);
-}
-
-static void html_text(FILE *f, const char *s)
-{
-    for (; *s; s++)
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-}
-
-static void json_text(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
-/* GS §9(三)7: review-passed and assessment-recognised persons are announced separately */
-static int group_of(uint8_t method)
-{
-    switch (method) {
-    case TC_METHOD_ASSESSMENT:
-    case TC_METHOD_DIRECT:
-        return 1; /* 考核认定 */
-    case TC_METHOD_CONVERSION:
-    case TC_METHOD_REEVALUATION:
-        return 2; /* 换发, 转评 */
-    default:
-        return 0; /* 评审 (incl. 以考代评, 破格) */
-    }
-}
-static const char *const group_zh[3] = {"评审通过人员", "考核认定人员", "换发、转评人员"};
-
-struct row {
-    struct tc_claims c;
-    char unit[192], title[96], scope[192];
-};
-
-/* the day `days` working days (Monday to Friday; public holidays are not known here) after day */
-static int32_t working_days_after(int32_t day, int days)
-{
-    while (days > 0) {
-        day++;
-        int wd = (int)(((day % 7) + 7 + 3) % 7); /* 1970-01-01 was a Thursday: 0 = Monday */
-        if (wd < 5)
-            days--;
-    }
-    return day;
-}
-
-enum tc_err tc_gongshi_publish(struct tc_store *s, int64_t batch, const char *dir, int days,
-                               uint64_t now, int *err)
-{
-    *err = 0;
-    uint64_t *ids;
-    size_t n;
-    enum tc_err e = tc_batch_certs(s, batch, &ids, &n);
-    if (e != TC_OK)
-        return e;
-    struct row *rows = calloc(n, sizeof *rows);
-    sqlite3_stmt *unit = NULL;
-    if (!rows) {
-        free(ids);
-        return TC_ERR_NOMEM;
-    }
-    const struct tc_profile *p = tc_store_profile(s);
-    e = tc_store_prepare(s, "SELECT name FROM units WHERE uscc = ? ORDER BY valid_from DESC LIMIT 1", &unit);
-    for (size_t i = 0; e == TC_OK && i < n; i++) {
-        struct tc_cert_row cr;
-        struct tc_cert cert;
-        if ((e = tc_cert_get(s, ids[i], &cr)) != TC_OK ||
-            (e = tc_cert_decode(cr.payload, cr.payload_len, &cert, NULL)) != TC_OK)
-            break;
-        rows[i].c = cert.claims;
-        sqlite3_bind_text(unit, 1, cert.claims.employer, -1, SQLITE_STATIC);
-        snprintf(rows[i].unit, sizeof rows[i].unit, "%s",
-                 sqlite3_step(unit) == SQLITE_ROW ? (const char *)sqlite3_column_text(unit, 0)
-                                                  : cert.claims.employer);
-        sqlite3_reset(unit);
-        const struct tc_title *t = tc_title_lookup(cert.claims.series, cert.claims.level,
-                                                   cert.claims.title_variant);
-        snprintf(rows[i].title, sizeof rows[i].title, "%s", t ? t->title : "");
-        if (cert.claims.track == TC_TRACK_BASIC) {
-            char en[192];
-            tc_scope_words(&cert.claims.scope, p->name, p->name_en, rows[i].scope,
-                           sizeof rows[i].scope, en, sizeof en);
-        } else {
-            snprintf(rows[i].scope, sizeof rows[i].scope, "全省范围有效");
-        }
-    }
-    sqlite3_finalize(unit);
-    free(ids);
-    char base[PATH_MAX], path[PATH_MAX + 8], from[11], to[11];
-    int32_t today = tc_beijing_day(now);
-    tc_day_format(from, today);
-    tc_day_format(to, working_days_after(today, days));
-    snprintf(base, sizeof base, "%s/gongshi-%lld", dir, (long long)batch);
-    char *json = NULL, *csv = NULL, *html = NULL;
-    size_t json_len = 0, csv_len = 0, html_len = 0;
-    FILE *fj = NULL, *fc = NULL, *fh = NULL;
-    if (e == TC_OK && (!(fj = open_memstream(&json, &json_len)) ||
-                       !(fc = open_memstream(&csv, &csv_len)) ||
-                       !(fh = open_memstream(&html, &html_len))))
-        e = TC_ERR_NOMEM;
-    if (e == TC_OK) {
-        /* JSON: the canonical document; its hash is the register's publication leaf */
-        fprintf(fj, "{\"batch\":%lld,\"province\":", (long long)batch);
-        json_text(fj, p->name);
-        fprintf(fj, ",\"from\":\"%s\",\"to\":\"%s\",\"groups\":[", from, to);
-        fprintf(fc, "\xef\xbb\xbf"); /* a BOM: spreadsheet programs then read the CSV as UTF-8 */
-        csv_field(fc, "类别", false), csv_field(fc, "证书编号", false), csv_field(fc, "姓名", false);
-        csv_field(fc, "单位", false), csv_field(fc, "系列", false), csv_field(fc, "专业", false);
-        csv_field(fc, "级别", false), csv_field(fc, "职称", false), csv_field(fc, "类型", false);
-        csv_field(fc, "适用范围", false), csv_field(fc, "取得方式", true);
-        fprintf(fh, "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                    "<title>职称评审结果公示（批次 %lld）</title><style>body{font-family:sans-serif;"
-                    "margin:2em;max-width:72em}table{border-collapse:collapse;width:100%%}"
-                    "th,td{border:1px solid #999;padding:.3em .5em;text-align:left}"
-                    "caption{font-weight:bold;text-align:left;margin:1em 0 .3em}</style></head>"
-                    "<body><h1>",
-                (long long)batch);
-        html_text(fh, p->name);
-        fprintf(fh, "职称评审结果公示</h1>\n<p>批次 %lld。公示期：%s 至 %s（%d 个工作日）。"
-                    "对公示结果有异议的，请在公示期内向组建评审委员会的单位反映。</p>\n",
-                (long long)batch, from, to, days);
-        for (int g = 0; g < 3; g++) {
-            size_t count = 0;
-            for (size_t i = 0; i < n; i++)
-                count += group_of(rows[i].c.method) == g;
-            fprintf(fj, "%s{\"group\":", g ? "," : "");
-            json_text(fj, group_zh[g]);
-            fprintf(fj, ",\"persons\":[");
-            if (count)
-                fprintf(fh, "<table><caption>%s（%zu 人）</caption><thead><tr><th>证书编号</th>"
-                            "<th>姓名</th><th>单位</th><th>系列</th><th>专业</th><th>级别</th>"
-                            "<th>职称</th><th>类型</th><th>适用范围</th><th>取得方式</th></tr>"
-                            "</thead><tbody>\n", group_zh[g], count);
-            bool first = true;
-            for (size_t i = 0; i < n; i++) {
-                const struct row *r = &rows[i];
-                if (group_of(r->c.method) != g)
-                    continue;
-                const struct tc_title *t = tc_title_lookup(r->c.series, r->c.level, r->c.title_variant);
-                const char *series = t ? t->series_name : "";
-                char idbuf[24];
-                snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)r->c.id);
-                const char *f[10] = {idbuf, r->c.name, r->unit, series, r->c.specialty,
-                                     tc_level_name_zh(r->c.level), r->title,
-                                     tc_track_name_zh(r->c.track), r->scope,
-                                     tc_method_name_zh(r->c.method)};
-                static const char *const keys[10] = {"id", "name", "unit", "series", "specialty",
-                                                     "level", "title", "track", "scope", "method"};
-                fprintf(fj, "%s{", first ? "" : ",");
-                first = false;
-                csv_field(fc, group_zh[g], false);
-                fputs("<tr>", fh);
-                for (int k = 0; k < 10; k++) {
-                    fprintf(fj, "%s\"%s\":", k ? "," : "", keys[k]);
-                    if (k == 0)
-                        fputs(idbuf, fj);
-                    else
-                        json_text(fj, f[k]);
-                    csv_field(fc, f[k], k == 9);
-                    fputs("<td>", fh);
-                    html_text(fh, f[k]);
-                    fputs("</td>", fh);
-                }
-                fputs("}", fj);
-                fputs("</tr>\n", fh);
-            }
-            fputs("]}", fj);
-            if (count)
-                fputs("</tbody></table>\n", fh);
-        }
-        fputs("]}\n", fj);
-        fprintf(fh, "<p>每张证书均登记于公共登记册（透明日志）；登记册的本次公示条目记录本文件"
-                    "JSON 版本（gongshi-%lld.json）的 SHA-256 摘要。</p></body></html>\n",
-                (long long)batch);
-    }
-    if (fj)
-        fclose(fj);
-    if (fc)
-        fclose(fc);
-    if (fh)
-        fclose(fh);
-    if (e == TC_OK && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    else
         *err = errno;
-        e = TC_ERR_IO;
-    }
-    if (e == TC_OK) {
-        snprintf(path, sizeof path, "%s.json", base);
-        e = write_atomic(path, json, json_len, err);
-    }
-    if (e == TC_OK) {
-        snprintf(path, sizeof path, "%s.csv", base);
-        e = write_atomic(path, csv, csv_len, err);
-    }
-    if (e == TC_OK) {
-        snprintf(path, sizeof path, "%s.html", base);
-        e = write_atomic(path, html, html_len, err);
-    }
-    /* the publication leaf, unless this very document is logged already */
-    if (e == TC_OK) {
-        struct tc_reg_leaf l;
-        memset(&l, 0, sizeof l);
-        l.kind = TC_REG_PUBLICATION, l.id = (uint64_t)batch, l.day = today;
-        crypto_hash_sha256(l.hash, (const uint8_t *)json, json_len);
-        uint8_t enc[TC_REG_LEAF_MAX];
-        size_t enc_len;
-        sqlite3_stmt *q = NULL;
-        bool logged = false;
-        if ((e = tc_reg_leaf_encode(&l, enc, &enc_len)) == TC_OK &&
-            (e = tc_store_prepare(s, "SELECT 1 FROM register WHERE leaf = ?", &q)) == TC_OK) {
-            sqlite3_bind_blob(q, 1, enc, (int)enc_len, SQLITE_STATIC);
-            logged = sqlite3_step(q) == SQLITE_ROW;
-            sqlite3_finalize(q);
-        }
-        if (e == TC_OK && !logged) {
-            if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) == TC_OK) {
-                char detail[96];
-                sqlite3_stmt *ev = NULL;
-                snprintf(detail, sizeof detail, "{\"batch\":%lld,\"persons\":%zu}", (long long)batch, n);
-                if ((e = tc_store_register(s, &l, NULL)) == TC_OK &&
-                    (e = tc_store_event(s, &ev, (int64_t)now, "gongshi", 0, detail)) == TC_OK)
-                    e = tc_store_exec(s, "COMMIT");
-                sqlite3_finalize(ev);
-                if (e != TC_OK) {
-                    tc_store_exec(s, "ROLLBACK");
-                    tc_store_reload_head(s);
-                }
-            }
-        }
-    }
-    free(json);
-    free(csv);
-    free(html);
-    free(rows);
     return e;
+}
+
+
+/* ---- the publication sequence --------------------------------------------------------------- */
+
+/* A file of the publication, written whole; on failure r says which. */
+static enum tc_err put(struct tc_publish_result *r, const char *dir, const char *name,
+                       const void *p, size_t len)
+{
+    snprintf(r->failed, sizeof r->failed, "%s/%s", dir, name);
+    enum tc_err e = tc_file_write(r->failed, p, len, 0644, TC_FILE_REPLACE);
+    r->err = e == TC_OK ? 0 : errno;
+    if (e == TC_OK)
+        r->failed[0] = '\0';
+    return e;
+}
+
+/* The head replicas poll: version, hash and size of the bundle, the delta when there is one,
+ * and the checkpoint. Written last, so a replica that sees it finds everything it names. */
+static enum tc_err write_head(const char *dir, struct tc_publish_result *r)
+{
+    const struct tc_export *x = &r->x;
+    struct tc_head h = {.version = x->version, .bytes = x->len, .checkpoint = x->checkpoint,
+                        .checkpoint_len = strlen(x->checkpoint)};
+    char head[TC_HEAD_MAX_BYTES + 1];
+    size_t len = 0;
+    crypto_hash_sha256(h.sha256, x->bundle, x->len);
+    if (x->delta) {
+        h.has_delta = true, h.delta_from = x->delta_from, h.delta_bytes = x->delta_len;
+        crypto_hash_sha256(h.delta_sha256, x->delta, x->delta_len);
+    }
+    enum tc_err e = tc_head_format(&h, head, sizeof head, &len);
+    if (e != TC_OK) {
+        snprintf(r->failed, sizeof r->failed, "%s/head", dir);
+        return e;
+    }
+    return put(r, dir, "head", head, len);
+}
+
+enum tc_err tc_publish(struct tc_store *s, const struct tc_publish_opts *o,
+                       struct tc_publish_result *r)
+{
+    memset(r, 0, sizeof *r);
+    enum tc_err e = TC_OK;
+    if (mkdir(o->dir, 0755) != 0 && errno != EEXIST) {
+        r->err = errno;
+        snprintf(r->failed, sizeof r->failed, "%s", o->dir);
+        return TC_ERR_IO;
+    }
+    if (o->batch && (e = tc_gongshi_publish(s, o->batch, o->dir, o->days, o->now, &r->err)) != TC_OK) {
+        snprintf(r->failed, sizeof r->failed, "the 公示 of batch %lld", (long long)o->batch);
+        return e;
+    }
+    if ((e = tc_bundle_export(s, o->trust, o->trust_len, o->tl, o->key, o->origin, o->now,
+                              &r->x)) != TC_OK) {
+        snprintf(r->failed, sizeof r->failed, "the status bundle");
+        return e;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "delta-%llu.cbor", (unsigned long long)r->x.delta_from);
+    if ((e = put(r, o->dir, "bundle.cbor", r->x.bundle, r->x.len)) != TC_OK ||
+        (r->x.delta && (e = put(r, o->dir, name, r->x.delta, r->x.delta_len)) != TC_OK))
+        return e;
+    if ((e = tc_register_publish(s, o->dir, r->x.checkpoint, r->x.tree, &r->files, &r->err)) !=
+        TC_OK) {
+        snprintf(r->failed, sizeof r->failed, "the register's files in %s", o->dir);
+        return e;
+    }
+    return write_head(o->dir, r);
 }

@@ -121,6 +121,7 @@ struct tc_store {
     struct tc_profile profile;
     char *profile_json;
     const struct tc_store_keys *keys;
+    struct tc_store_keys *own_keys; /* tc_store_open_keyed's, freed with the store */
     uint8_t head[32]; /* MAC of the last event */
     int64_t last_seq;
     uint64_t reg_size; /* leaves in the register */
@@ -343,7 +344,8 @@ enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len
     return e;
 }
 
-enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size, int *from, int *to)
+enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size, int *from, int *to,
+                             char *why, size_t why_size)
 {
     *from = *to = SCHEMA_VERSION;
     backup[0] = '\0';
@@ -402,8 +404,8 @@ enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size,
         (e = migrate(&s)) == TC_OK)
         *to = schema_version(&s);
 out:
-    if (e != TC_OK && s.msg[0])
-        fprintf(stderr, "titlecert-issuer: %s: %s\n", path, s.msg);
+    if (why)
+        snprintf(why, why_size, "%s", e != TC_OK ? s.msg : "");
     sqlite3_close(s.db);
     return e;
 }
@@ -481,7 +483,32 @@ void tc_store_close(struct tc_store *s)
     sqlite3_finalize(s->reg_add);
     sqlite3_close(s->db);
     free(s->profile_json);
+    tc_store_keys_free(s->own_keys);
     free(s);
+}
+
+enum tc_err tc_store_open_keyed(struct tc_store **out, const char *db, const char *hash_key,
+                                const char *pass, size_t pass_len, bool read_only,
+                                const char **which)
+{
+    *out = NULL;
+    *which = hash_key;
+    struct tc_secret *hk = NULL;
+    struct tc_store_keys *keys = NULL;
+    enum tc_err e = tc_keys_secret_open(&hk, hash_key, pass, pass_len);
+    if (e == TC_OK)
+        e = tc_store_keys_derive(&keys, hk);
+    tc_keys_secret_close(hk); /* only the derived subkeys stay */
+    if (e == TC_OK) {
+        *which = db;
+        e = read_only ? tc_store_open_ro(out, db, keys) : tc_store_open(out, db, keys);
+    }
+    if (e != TC_OK) {
+        tc_store_keys_free(keys);
+        return e;
+    }
+    (*out)->own_keys = keys;
+    return TC_OK;
 }
 
 enum tc_err tc_store_holder_hash(const struct tc_store *s, const char *idno, uint8_t out[32])
@@ -870,4 +897,22 @@ enum tc_err tc_batch_certs(struct tc_store *s, int64_t batch, uint64_t **ids, si
         *ids = NULL, *n = 0;
     }
     return e;
+}
+
+enum tc_err tc_cert_events(struct tc_store *s, uint64_t id,
+                           void (*fn)(void *ctx, int64_t seq, const char *when, const char *kind,
+                                      const char *detail),
+                           void *ctx)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT seq, datetime(at, 'unixepoch', '+8 hours'), kind, "
+                                        "detail FROM events WHERE cert = ? ORDER BY seq", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, (int64_t)id);
+    while (sqlite3_step(q) == SQLITE_ROW)
+        fn(ctx, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
+           (const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 3));
+    sqlite3_finalize(q);
+    return TC_OK;
 }

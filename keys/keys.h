@@ -143,6 +143,12 @@ enum tc_err tc_trust_list_parse(const uint8_t *in, size_t len, const uint8_t roo
                                 struct tc_trust_list **out);
 void tc_trust_list_free(struct tc_trust_list *tl);
 
+/* Reads the root's public-key file and the trust list file, and parses the list against that
+ * root. raw (may be NULL) receives the list's bytes (malloc'd). On failure *which names the file
+ * that is wrong. */
+enum tc_err tc_trust_list_load(const char *root_pub, const char *path, struct tc_trust_list **tl,
+                               uint8_t **raw, size_t *raw_len, const char **which);
+
 const struct tc_endorsement *tc_trust_find(const struct tc_trust_list *tl,
                                            const uint8_t kid[TC_KID_BYTES]);
 const struct tc_revocation *tc_trust_find_revocation(const struct tc_trust_list *tl,

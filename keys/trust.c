@@ -682,3 +682,25 @@ enum tc_err tc_keys_internal_trust_payload(uint8_t **out, size_t *len, uint64_t 
 {
     return trust_payload_write(out, len, version, issued_at, end, end_lens, n_end, rev, n_rev);
 }
+
+enum tc_err tc_trust_list_load(const char *root_pub, const char *path, struct tc_trust_list **tl,
+                               uint8_t **raw, size_t *raw_len, const char **which)
+{
+    struct tc_pubkey root;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    *tl = NULL;
+    *which = root_pub;
+    enum tc_err e = tc_keys_pub_read(root_pub, &root);
+    if (e != TC_OK)
+        return e;
+    *which = path;
+    if ((e = tc_file_read(path, TC_TRUST_LIST_MAX_BYTES, &buf, &len)) != TC_OK)
+        return e;
+    if ((e = tc_trust_list_parse(buf, len, root.pk, tl)) == TC_OK && raw) {
+        *raw = buf, *raw_len = len;
+        buf = NULL;
+    }
+    free(buf);
+    return e;
+}

@@ -1,0 +1,391 @@
+/*
+ * cli.c - what the commands of titlecert-issuer share (cli.h): options, opening what a command
+ * works on with the passphrases the options name, and printing refusals, progress and outputs.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int cli_fail(const char *what, enum tc_err e)
+{
+    return tc_cli_fail(PROG, what, e);
+}
+
+int cli_usage(const char *cmd, const char *msg)
+{
+    return tc_cli_usage_error(PROG, cmd, msg);
+}
+
+bool cli_parse_id(const char *s, uint64_t *id)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || v == 0 || *s == '-' || *s == '+')
+        return false;
+    *id = v;
+    return true;
+}
+
+enum {
+    O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
+    O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
+    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_PDF, O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_HELP
+};
+
+int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
+{
+    static const struct option table[] = {
+        {"db", required_argument, 0, O_DB},          {"hash-key", required_argument, 0, O_HASH},
+        {"key", required_argument, 0, O_KEY},        {"root", required_argument, 0, O_ROOT},
+        {"trust-list", required_argument, 0, O_TRUST}, {"out-dir", required_argument, 0, O_OUTDIR},
+        {"base-url", required_argument, 0, O_BASE},  {"passphrase-env", required_argument, 0, O_PENV},
+        {"passphrase-file", required_argument, 0, O_PFILE}, {"out", required_argument, 0, O_OUT},
+        {"profile", required_argument, 0, O_PROFILE}, {"reason", required_argument, 0, O_REASON},
+        {"date", required_argument, 0, O_DATE},      {"until", required_argument, 0, O_UNTIL},
+        {"blacklist-reason", required_argument, 0, O_BLREASON},
+        {"decision", required_argument, 0, O_DECISION}, {"at", required_argument, 0, O_AT},
+        {"claims", required_argument, 0, O_CLAIMS},  {"committee", required_argument, 0, O_COMMITTEE},
+        {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
+        {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
+        {"qr", no_argument, 0, O_QR},                {"batch", required_argument, 0, O_BATCH},
+        {"reevaluation", no_argument, 0, O_REEVAL}, {"origin", required_argument, 0, O_ORIGIN},
+        {"days", required_argument, 0, O_DAYS},       {"pdf", no_argument, 0, O_PDF},
+        {"threads", required_argument, 0, O_THREADS}, {"force", no_argument, 0, O_FORCE},
+        {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
+        {"kid", required_argument, 0, O_KID},
+        {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    int c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", table, NULL)) != -1) {
+        switch (c) {
+        case O_DB: o->db = optarg; break;
+        case O_HASH: o->hash_key = optarg; break;
+        case O_KEY: o->key = optarg; break;
+        case O_ROOT: o->root = optarg; break;
+        case O_TRUST: o->trust = optarg; break;
+        case O_OUTDIR: o->out_dir = optarg; break;
+        case O_BASE: o->base = optarg; break;
+        case O_PENV: o->penv = optarg; break;
+        case O_PFILE: o->pfile = optarg; break;
+        case O_OUT: o->out = optarg; break;
+        case O_PROFILE: o->profile = optarg; break;
+        case O_REASON: o->reason = optarg; break;
+        case O_DATE: o->date = optarg; break;
+        case O_UNTIL: o->until = optarg; break;
+        case O_BLREASON: o->bl_reason = optarg; break;
+        case O_DECISION: o->decision = optarg; break;
+        case O_AT: o->at = optarg; break;
+        case O_CLAIMS: o->claims = optarg; break;
+        case O_COMMITTEE:
+            o->committee = strtol(optarg, &end, 10);
+            if (*end || o->committee < 1 || o->committee > 65535)
+                return cli_usage(cmd, "--committee takes a number 1..65535");
+            break;
+        case O_STRICT: o->strict_uscc = true; break;
+        case O_BLACKLIST: o->blacklist = true; break;
+        case O_DRY: o->dry_run = true; break;
+        case O_QUIET: o->quiet = true; break;
+        case O_QR: o->qr = true; break;
+        case O_REEVAL: o->reevaluation = true; break;
+        case O_ORIGIN: o->origin = optarg; break;
+        case O_PDF: o->pdf = true; break;
+        case O_FORCE: o->force = true; break;
+        case O_ORGANISER: o->organiser = optarg; break;
+        case O_IMAGE: o->image = optarg; break;
+        case O_KID: o->kid = optarg; break;
+        case O_THREADS:
+            o->threads = strtol(optarg, &end, 10);
+            if (*end || o->threads < 1 || o->threads > 16)
+                return cli_usage(cmd, "--threads takes 1..16");
+            break;
+        case O_DAYS:
+            o->days = strtol(optarg, &end, 10);
+            if (*end || o->days < 1 || o->days > 60)
+                return cli_usage(cmd, "--days takes a number of working days 1..60");
+            break;
+        case O_BATCH:
+            o->batch = strtoll(optarg, &end, 10);
+            if (*end || o->batch < 1)
+                return cli_usage(cmd, "--batch takes a batch number (import prints it)");
+            break;
+        case O_HELP: fputs(help, stdout); return -1;
+        default: return cli_usage(cmd, "unknown option");
+        }
+    }
+    if (!o->db)
+        return cli_usage(cmd, "--db is required");
+    if (o->base && tc_base_url_check(o->base) != TC_OK)
+        return cli_usage(cmd, "--base-url must be http(s)://host[:port][/path] without a "
+                                "trailing slash, query or fragment");
+    return 0;
+}
+
+/* "units import ...", "records import ...": checks the verb, handles --help, parses the options.
+ * Returns -1 when help was printed, a usage status, or 0 with *o filled. */
+int cli_verb(int argc, char **argv, const char *group, const char *name, const char *help,
+             struct opts *o)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "%s %s", group, name);
+    if (argc < 2 || strcmp(argv[1], name) != 0) {
+        if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+            fputs(help, stdout);
+            return -1;
+        }
+        char msg[96];
+        snprintf(msg, sizeof msg, "the subcommand is '%s'", cmd);
+        return cli_usage(group, msg);
+    }
+    return cli_options(argc - 1, argv + 1, cmd, help, o);
+}
+
+/* The passphrase of key file path, from the options' environment variable, file or a prompt
+ * naming the file; NULL after saying why. Freed with tc_keys_passphrase_free. */
+static char *passphrase(const char *path, const char *penv, const char *pfile, size_t *len)
+{
+    char prompt[300], *pass = NULL;
+    const char *why;
+    snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
+    enum tc_err e = tc_keys_passphrase(&pass, len, penv, pfile, prompt, false, &why);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": passphrase: %s\n", *why ? why : tc_strerror(e));
+        return NULL;
+    }
+    return pass;
+}
+
+/* path must be a key file of kind want (said without asking for a passphrase) */
+static bool key_kind(const char *path, enum tc_key_kind want)
+{
+    struct tc_keyfile_info info;
+    enum tc_err e = tc_keys_secret_info(path, &info);
+    if (e != TC_OK) {
+        cli_fail(path, e);
+        return false;
+    }
+    if (want && info.kind != want) {
+        fprintf(stderr, PROG ": %s: is a %s key, not a %s key\n", path,
+                tc_key_kind_name(info.kind), tc_key_kind_name((uint8_t)want));
+        return false;
+    }
+    return true;
+}
+
+struct tc_signer *cli_signer(const char *path, const char *penv, const char *pfile,
+                             enum tc_key_kind want)
+{
+    size_t len = 0;
+    char *pass = key_kind(path, want) ? passphrase(path, penv, pfile, &len) : NULL;
+    if (!pass)
+        return NULL;
+    struct tc_signer *s = NULL;
+    enum tc_err e = tc_keys_signer_open(&s, path, pass, len, want);
+    tc_keys_passphrase_free(pass, len);
+    if (e != TC_OK)
+        cli_fail(path, e);
+    return s;
+}
+
+struct tc_store *cli_open_store(const struct opts *o, bool need_keys)
+{
+    struct tc_store *s = NULL;
+    enum tc_err e;
+    if (need_keys && !o->hash_key) {
+        fprintf(stderr, PROG ": --hash-key is required (it keys holder look-ups and the audit "
+                        "chain)\n");
+        return NULL;
+    }
+    if (!o->hash_key) {
+        e = o->read_only ? tc_store_open_ro(&s, o->db, NULL) : tc_store_open(&s, o->db, NULL);
+        if (e != TC_OK)
+            cli_fail(o->db, e);
+        return s;
+    }
+    size_t len = 0;
+    char *pass = key_kind(o->hash_key, TC_KEY_HASH) ? passphrase(o->hash_key, o->penv, o->pfile,
+                                                                  &len)
+                                                     : NULL;
+    if (!pass)
+        return NULL;
+    const char *which;
+    e = tc_store_open_keyed(&s, o->db, o->hash_key, pass, len, o->read_only, &which);
+    tc_keys_passphrase_free(pass, len);
+    if (e == TC_ERR_PASSPHRASE && which == o->db)
+        fprintf(stderr, PROG ": %s: this hash key is not the store's\n", o->db);
+    else if (e != TC_OK)
+        cli_fail(which, e);
+    return s;
+}
+
+struct tc_trust_list *cli_trust(const struct opts *o, uint8_t **raw, size_t *raw_len)
+{
+    struct tc_trust_list *tl = NULL;
+    const char *which;
+    if (!o->root || !o->trust) {
+        fprintf(stderr, PROG ": --root and --trust-list are required (rule A1 is checked "
+                        "before signing)\n");
+        return NULL;
+    }
+    enum tc_err e = tc_trust_list_load(o->root, o->trust, &tl, raw, raw_len, &which);
+    if (e != TC_OK)
+        cli_fail(which, e);
+    return tl;
+}
+
+void cli_print_refusals(const struct tc_refusals *r, const char *file)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const struct tc_refusal *x = &r->v[i];
+        /* a warning is the rule "warn", or a message that says it is one (rule C6) */
+        bool bare = strcmp(x->rule, "warn") == 0;
+        bool warn = bare || strncmp(x->msg, "warning: ", 9) == 0;
+        const char *msg = warn && !bare ? x->msg + 9 : x->msg;
+        fprintf(stderr, "%s%s%s", file ? file : "", file && x->line ? ":" : "", "");
+        if (x->line)
+            fprintf(stderr, "%zu", x->line);
+        fprintf(stderr, "%s%s%s%s%s%s%s: %s\n", file || x->line ? ": " : "",
+                warn ? "warning" : "refused", *x->rule && !bare ? " (rule " : "",
+                bare ? "" : x->rule, *x->rule && !bare ? ")" : "", *x->field ? ", " : "",
+                x->field, msg);
+    }
+    if (r->total > r->n)
+        fprintf(stderr, "... and %zu more\n", r->total - r->n);
+}
+
+void cli_progress(void *ctx, size_t done, size_t total)
+{
+    struct cli_progress *p = ctx;
+    if (!p->tty)
+        return;
+    long now = (long)time(NULL);
+    if (done != total && now == p->last)
+        return;
+    p->last = now;
+    int width = 30, filled = (int)((double)done / (double)total * width);
+    fprintf(stderr, "\r%s %zu/%zu [", p->verb ? p->verb : "issuing", done, total);
+    for (int i = 0; i < width; i++)
+        fputc(i < filled ? '#' : ' ', stderr);
+    fprintf(stderr, "] %3d%%%s", (int)(100.0 * (double)done / (double)total),
+            done == total ? "\n" : "");
+}
+
+static void pdf_progress(void *ctx, size_t done, size_t total, double secs)
+{
+    (void)ctx;
+    if (!isatty(STDERR_FILENO) || total < 2)
+        return;
+    int width = 30, filled = total ? (int)((double)done / (double)total * width) : width;
+    double rate = secs > 0 ? (double)done / secs : 0;
+    fprintf(stderr, "\rPDF %zu/%zu [", done, total);
+    for (int i = 0; i < width; i++)
+        fputc(i < filled ? '#' : ' ', stderr);
+    fprintf(stderr, "] %.0f/s", rate);
+    if (rate > 0 && done < total)
+        fprintf(stderr, ", about %.0f s left  ", (double)(total - done) / rate);
+    else
+        fprintf(stderr, "                  \n");
+    fflush(stderr);
+}
+
+/* The e-certificates (A4) of certificates in the store: DIR/<id>.pdf, on --threads threads. */
+static int render_pdfs(struct tc_store *s, const uint64_t *ids, size_t n, const struct opts *o,
+                       int64_t batch)
+{
+    struct tc_trust_list *tl = cli_trust(o, NULL, NULL);
+    if (!tl)
+        return EXIT_USAGE;
+    struct tc_pdf_batch_opts po = {o->out_dir, o->base, o->threads ? (int)o->threads : 2, o->force,
+                                   pdf_progress, NULL};
+    struct tc_pdf_batch_result res;
+    enum tc_err e = tc_pdf_batch(s, ids, n, tl, &po, &res);
+    tc_trust_list_free(tl);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": e-certificates: %s (%zu written, %zu already complete)\n",
+                res.why[0] ? res.why : tc_strerror(e), res.written, res.kept);
+        fprintf(stderr, "  the rest, once fixed: " PROG " render --db %s --pdf --out-dir %s --base-url %s "
+                        "--root ... --trust-list ... %s%lld\n", o->db, o->out_dir, o->base,
+                batch > 0 ? "--batch " : "", batch > 0 ? (long long)batch : (long long)ids[0]);
+        return e == TC_ERR_NOT_FOUND || e == TC_ERR_RANGE ? EXIT_REFUSED : EXIT_USAGE;
+    }
+    printf("  e-certificates: %s/<id>.pdf, %zu written%s%zu already complete kept (%.1f s, %.1f/s)\n",
+           o->out_dir, res.written, res.kept ? ", " : ", ", res.kept, res.seconds,
+           res.seconds > 0 ? (double)res.written / res.seconds : 0.0);
+    return 0;
+}
+
+/* One certificate's link, QR version and files, and its QR code on the terminal when asked. */
+static void print_one(struct tc_store *s, uint64_t id, const struct opts *o, bool show_qr)
+{
+    struct tc_cert_row row;
+    char text[TC_TEXT_MAX + 1], link[TC_LINK_MAX + 1];
+    struct tc_qr qr;
+    if (tc_cert_get(s, id, &row) != TC_OK ||
+        tc_text_encode(text, sizeof text, row.payload, row.payload_len) != TC_OK ||
+        tc_link_make(link, sizeof link, o->base, text) != TC_OK ||
+        tc_qr_encode(&qr, link, TC_QR_M) != TC_OK)
+        return;
+    if (show_qr) {
+        char *t = tc_qr_to_terminal(&qr);
+        if (t)
+            fputs(t, stdout);
+        free(t);
+    }
+    printf("  QR version %d at ECC M\n  link:  %s\n  files: %s/%llu.{txt,link,png,svg}\n",
+           qr.version, link, o->out_dir, (unsigned long long)id);
+    tc_qr_free(&qr);
+}
+
+int cli_render(struct tc_store *s, const uint64_t *ids, size_t n, const struct opts *o,
+               int64_t batch, bool show_qr)
+{
+    struct cli_progress pr = {isatty(STDERR_FILENO) && n > 1000, 0, "writing files"};
+    struct tc_render_result r;
+    enum tc_err e = tc_render_files(s, ids, n, o->out_dir, o->base, cli_progress, &pr, &r);
+    if (e == TC_OK) {
+        if (n == 1)
+            print_one(s, ids[0], o, show_qr);
+        else if (n > 1)
+            printf("  files: %s/<id>.{txt,link,png,svg} for %zu certificates\n", o->out_dir, n);
+        return o->pdf ? render_pdfs(s, ids, n, o, batch) : 0;
+    }
+    cli_fail(r.files.failed, e);
+    fprintf(stderr,
+            PROG ": the certificates are issued and stored; the files of %zu of %zu were written "
+                 "(%llu failed first)\n",
+            r.done, n, (unsigned long long)r.failed_id);
+    if (batch > 0)
+        fprintf(stderr, "  write them again with: " PROG " render --db %s --batch %lld --out-dir %s "
+                        "--base-url %s\n", o->db, (long long)batch, o->out_dir, o->base);
+    else
+        fprintf(stderr, "  write them again with: " PROG " render --db %s --out-dir %s --base-url %s "
+                        "%llu\n", o->db, o->out_dir, o->base, (unsigned long long)ids[0]);
+    return EXIT_USAGE;
+}
+
+struct tc_store_keys *cli_store_keys(const struct opts *o)
+{
+    size_t len = 0;
+    char *pass = key_kind(o->hash_key, TC_KEY_HASH) ? passphrase(o->hash_key, o->penv, o->pfile,
+                                                                  &len)
+                                                     : NULL;
+    if (!pass)
+        return NULL;
+    struct tc_secret *hk = NULL;
+    struct tc_store_keys *keys = NULL;
+    enum tc_err e = tc_keys_secret_open(&hk, o->hash_key, pass, len);
+    tc_keys_passphrase_free(pass, len);
+    if (e == TC_OK)
+        e = tc_store_keys_derive(&keys, hk);
+    tc_keys_secret_close(hk);
+    if (e != TC_OK)
+        cli_fail(o->hash_key, e);
+    return keys;
+}
