@@ -451,6 +451,61 @@ static const char trust_help[] =
     "  --out FILE              the signed trust list\n"
     "  --passphrase-env VAR, --passphrase-file FILE   for the root key\n";
 
+/* The endorsement and revocation files of a trust list, each checked against the root. */
+struct members {
+    uint8_t **bufs;
+    size_t *lens;
+    const uint8_t **ends;
+    size_t *end_lens, ne;
+    struct tc_revocation *revs;
+    size_t nr, nfiles;
+};
+
+static void members_free(struct members *m)
+{
+    for (size_t i = 0; m->bufs && i < m->nfiles; i++)
+        free(m->bufs[i]);
+    free(m->bufs);
+    free(m->lens);
+    free(m->ends);
+    free(m->end_lens);
+    free(m->revs);
+}
+
+/* 0, or EXIT_USAGE after naming the file that is neither */
+static int read_members(char **paths, size_t n, const uint8_t root_pk[TC_PK_BYTES],
+                        struct members *m)
+{
+    memset(m, 0, sizeof *m);
+    m->nfiles = n;
+    m->bufs = calloc(n + 1, sizeof *m->bufs);
+    m->lens = calloc(n + 1, sizeof *m->lens);
+    m->ends = calloc(n + 1, sizeof *m->ends);
+    m->end_lens = calloc(n + 1, sizeof *m->end_lens);
+    m->revs = calloc(n + 1, sizeof *m->revs);
+    if (!m->bufs || !m->lens || !m->ends || !m->end_lens || !m->revs)
+        return fail("trust-list", TC_ERR_NOMEM);
+    for (size_t i = 0; i < n; i++) {
+        enum tc_err e = tc_file_read(paths[i], TC_ENDORSEMENT_MAX_BYTES, &m->bufs[i], &m->lens[i]);
+        if (e != TC_OK)
+            return fail(paths[i], e);
+        struct tc_endorsement en;
+        enum tc_err e1 = tc_keys_endorsement_parse(m->bufs[i], m->lens[i], root_pk, &en);
+        if (e1 == TC_OK) {
+            m->ends[m->ne] = m->bufs[i];
+            m->end_lens[m->ne++] = m->lens[i];
+        } else if (tc_keys_revocation_parse(m->bufs[i], m->lens[i], root_pk, &m->revs[m->nr]) ==
+                   TC_OK) {
+            m->nr++;
+        } else {
+            fprintf(stderr, PROG ": %s: not an endorsement or revocation signed by this root: %s\n",
+                    paths[i], tc_strerror(e1));
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
 static int cmd_trust_list(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -489,66 +544,26 @@ static int cmd_trust_list(int argc, char **argv)
     enum tc_err e = tc_keys_secret_info(root, &info);
     if (e != TC_OK)
         return fail(root, e);
-    size_t nfiles = (size_t)(argc - optind);
-    uint8_t **bufs = calloc(nfiles + 1, sizeof *bufs);
-    size_t *lens = calloc(nfiles + 1, sizeof *lens);
-    const uint8_t **ends = calloc(nfiles + 1, sizeof *ends);
-    size_t *end_lens = calloc(nfiles + 1, sizeof *end_lens);
-    struct tc_revocation *revs = calloc(nfiles + 1, sizeof *revs);
-    size_t ne = 0, nr = 0;
-    int rc = EXIT_USAGE;
+    struct members m;
     struct tc_signer *rk = NULL;
     uint8_t *list = NULL;
     size_t list_len = 0;
-    if (!bufs || !lens || !ends || !end_lens || !revs) {
-        fail("trust-list", TC_ERR_NOMEM);
-        goto out;
-    }
-    for (size_t i = 0; i < nfiles; i++) {
-        const char *path = argv[optind + (int)i];
-        if ((e = tc_file_read(path, TC_ENDORSEMENT_MAX_BYTES, &bufs[i], &lens[i])) != TC_OK) {
-            fail(path, e);
-            goto out;
-        }
-        struct tc_endorsement en;
-        enum tc_err e1 = tc_keys_endorsement_parse(bufs[i], lens[i], info.pub.pk, &en);
-        if (e1 == TC_OK) {
-            ends[ne] = bufs[i];
-            end_lens[ne++] = lens[i];
-            continue;
-        }
-        enum tc_err e2 = tc_keys_revocation_parse(bufs[i], lens[i], info.pub.pk, &revs[nr]);
-        if (e2 == TC_OK) {
-            nr++;
-            continue;
-        }
-        fprintf(stderr, PROG ": %s: not an endorsement or revocation signed by this root: %s\n",
-                path, tc_strerror(e1));
-        goto out;
-    }
-    if (!(rk = open_signer(root, &po, TC_KEY_ROOT)))
-        goto out;
-    e = tc_keys_trust_list_build(&list, &list_len, version, issued_at, ends, end_lens, ne, revs,
-                                 nr, rk);
-    if (e != TC_OK) {
+    int rc = read_members(argv + optind, (size_t)(argc - optind), info.pub.pk, &m);
+    if (rc == 0 && !(rk = open_signer(root, &po, TC_KEY_ROOT)))
+        rc = EXIT_USAGE;
+    if (rc == 0 && (e = tc_keys_trust_list_build(&list, &list_len, version, issued_at, m.ends,
+                                                 m.end_lens, m.ne, m.revs, m.nr, rk)) != TC_OK) {
         if (e == TC_ERR_TRUST_LIST)
             fprintf(stderr, PROG ": trust-list: a key is endorsed or revoked twice\n");
         else
             fail("trust-list", e);
-        goto out;
+        rc = EXIT_USAGE;
     }
-    if ((rc = write_or_fail(out, list, list_len)) == 0)
-        printf("trust list version %llu: %zu endorsements, %zu revocations: %s\n", version, ne, nr,
-               out);
-out:
+    if (rc == 0 && (rc = write_or_fail(out, list, list_len)) == 0)
+        printf("trust list version %llu: %zu endorsements, %zu revocations: %s\n", version, m.ne,
+               m.nr, out);
     tc_signer_close(rk);
-    for (size_t i = 0; bufs && i < nfiles; i++)
-        free(bufs[i]);
-    free(bufs);
-    free(lens);
-    free(ends);
-    free(end_lens);
-    free(revs);
+    members_free(&m);
     free(list);
     return rc;
 }

@@ -70,6 +70,119 @@ out:
     return e;
 }
 
+/* An optional text member: absent leaves dst "" (or def), present it must be safe text that fits
+ * (and not empty when nonempty is set). false when it is there but not so. */
+static bool opt_text(json_t *o, const char *key, char *dst, size_t size, const char *def,
+                     bool nonempty)
+{
+    json_t *v = json_object_get(o, key);
+    const char *t = json_string_value(v);
+    snprintf(dst, size, "%s", def ? def : "");
+    if (!v)
+        return true;
+    if (!t || strlen(t) >= size || (nonempty && !*t) || !tc_text_safe((const uint8_t *)t, strlen(t)))
+        return false;
+    snprintf(dst, size, "%s", t);
+    return true;
+}
+
+/* An integer member in [lo, hi]; absent gives def when def >= lo, else it is missing. */
+static bool int_in(json_t *o, const char *key, long long lo, long long hi, long long def,
+                   long long *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v && def >= lo) {
+        *out = def;
+        return true;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return false;
+    *out = json_integer_value(v);
+    return true;
+}
+
+/* Who the profile is of: code, version, province, names, operator, the e-certificate's words. */
+static enum tc_err parse_identity(struct tc_profile *p, json_t *o, const char **why)
+{
+    enum tc_err e = TC_OK;
+    long long v;
+    const char *code = json_string_value(json_object_get(o, "profile"));
+    if (!code || strlen(code) < 2 || strlen(code) >= sizeof p->code)
+        BAD("profile");
+    memcpy(p->code, code, strlen(code) + 1);
+    if (!int_in(o, "version", 1, 1000000, 0, &v))
+        BAD("version");
+    p->version = (int)v;
+    p->province = tc_region_parse(json_string_value(json_object_get(o, "province")));
+    if (p->province == 0 || p->province >= 100)
+        BAD("province");
+    if (!json_is_string(json_object_get(o, "name")) ||
+        !opt_text(o, "name", p->name, sizeof p->name, NULL, false))
+        BAD("name");
+    if (!opt_text(o, "name_en", p->name_en, sizeof p->name_en, p->code, false))
+        BAD("name_en");
+    json_t *op = json_object_get(o, "operator");
+    if (op && (!json_is_string(json_object_get(op, "zh")) ||
+               !json_is_string(json_object_get(op, "en")) ||
+               !opt_text(op, "zh", p->operator_zh, sizeof p->operator_zh, NULL, false) ||
+               !opt_text(op, "en", p->operator_en, sizeof p->operator_en, NULL, false)))
+        BAD("operator");
+    /* A4: the e-certificate's own wording and font, when the province names them */
+    if (!opt_text(o, "certificate_title", p->certificate_title, sizeof p->certificate_title, NULL,
+                  true))
+        BAD("certificate_title");
+    if (!opt_text(o, "certificate_font", p->certificate_font, sizeof p->certificate_font, NULL,
+                  true))
+        BAD("certificate_font");
+out:
+    return e;
+}
+
+/* The rules' numbers: default scope, conversion (C1, C2), exclusivity (D2), key terms (A1), how
+ * long a status bundle may be relied on, the township service commitment (C6), C5 achievement. */
+static enum tc_err parse_rules(struct tc_profile *p, json_t *o, const char **why)
+{
+    enum tc_err e = TC_OK;
+    long long v, h;
+    json_t *ds = json_object_get(o, "default_scope");
+    const char *dreg = json_string_value(json_object_get(ds, "region"));
+    if (!dreg || (strcmp(dreg, "province") != 0 && strcmp(dreg, "county") != 0))
+        BAD("default_scope.region");
+    p->default_region_county = strcmp(dreg, "county") == 0;
+    p->default_tier = (uint8_t)tier_of(json_string_value(json_object_get(ds, "tier")), true);
+    if (!p->default_tier)
+        BAD("default_scope.tier");
+    json_t *cv = json_object_get(o, "conversion");
+    if (!int_in(cv, "months", 1, 600, 0, &v))
+        BAD("conversion.months");
+    if (!int_in(cv, "ce_hours_per_year", 0, 1000, -1, &h))
+        BAD("conversion.ce_hours_per_year");
+    p->conv_months = (uint16_t)v;
+    p->ce_hours = (uint16_t)h;
+    p->conv_flags = (uint8_t)(
+        (json_is_true(json_object_get(cv, "needs_assessments")) ? TC_CONV_NEEDS_ASSESSMENTS : 0) |
+        (json_is_true(json_object_get(cv, "needs_committee")) ? TC_CONV_NEEDS_COMMITTEE : 0));
+    if (!int_in(o, "exclusivity_years", 0, 20, -1, &v))
+        BAD("exclusivity_years");
+    p->exclusivity_years = (int)v;
+    if (!int_in(o, "max_key_term_years", 1, 3, 0, &v))
+        BAD("max_key_term_years"); /* A1: never more than 3 */
+    p->max_key_term_years = (int)v;
+    /* how long verifiers may rely on a status bundle: past it they fail closed (status_stale) */
+    if (!int_in(o, "status_max_age_days", 1, 90, 7, &v))
+        BAD("status_max_age_days");
+    p->status_max_age = (uint32_t)v * 86400u;
+    /* C6: a service commitment for titles obtained at township units, where the province has one */
+    json_t *sc = json_object_get(o, "service_commitment");
+    if (sc && !int_in(sc, "years", 1, 20, 0, &v))
+        BAD("service_commitment.years");
+    p->commitment_years = sc ? (int)v : 0;
+    p->basic_title_achievement =
+        json_is_true(json_object_get(json_object_get(o, "leaving_basic"), "counts_as_achievement"));
+out:
+    return e;
+}
+
 enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len, const char **why)
 {
     memset(p, 0, sizeof *p);
@@ -80,103 +193,15 @@ enum tc_err tc_profile_parse(struct tc_profile *p, const char *json, size_t len,
     }
     json_error_t jerr;
     json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    enum tc_err e = TC_OK;
     if (!o || !json_is_object(o)) {
         *why = "not a JSON object";
         json_decref(o);
         return TC_ERR_TYPE;
     }
-    const char *code = json_string_value(json_object_get(o, "profile"));
-    if (!code || strlen(code) < 2 || strlen(code) >= sizeof p->code)
-        BAD("profile");
-    memcpy(p->code, code, strlen(code) + 1);
-    json_t *v = json_object_get(o, "version");
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000)
-        BAD("version");
-    p->version = (int)json_integer_value(v);
-    p->province = tc_region_parse(json_string_value(json_object_get(o, "province")));
-    if (p->province == 0 || p->province >= 100)
-        BAD("province");
-    const char *name = json_string_value(json_object_get(o, "name"));
-    if (!name || strlen(name) >= sizeof p->name || !tc_text_safe((const uint8_t *)name, strlen(name)))
-        BAD("name");
-    memcpy(p->name, name, strlen(name) + 1);
-    const char *name_en = json_string_value(json_object_get(o, "name_en"));
-    if (name_en && (strlen(name_en) >= sizeof p->name_en ||
-                    !tc_text_safe((const uint8_t *)name_en, strlen(name_en))))
-        BAD("name_en");
-    snprintf(p->name_en, sizeof p->name_en, "%s", name_en ? name_en : p->code);
-    json_t *op = json_object_get(o, "operator");
-    const char *op_zh = json_string_value(json_object_get(op, "zh"));
-    const char *op_en = json_string_value(json_object_get(op, "en"));
-    if (op && (!op_zh || !op_en || strlen(op_zh) >= sizeof p->operator_zh ||
-               strlen(op_en) >= sizeof p->operator_en ||
-               !tc_text_safe((const uint8_t *)op_zh, strlen(op_zh)) ||
-               !tc_text_safe((const uint8_t *)op_en, strlen(op_en))))
-        BAD("operator");
-    snprintf(p->operator_zh, sizeof p->operator_zh, "%s", op_zh ? op_zh : "");
-    snprintf(p->operator_en, sizeof p->operator_en, "%s", op_en ? op_en : "");
-    /* A4: the e-certificate's own wording and font, when the province names them */
-    const char *ct = json_string_value(json_object_get(o, "certificate_title"));
-    if (json_object_get(o, "certificate_title") &&
-        (!ct || !*ct || strlen(ct) >= sizeof p->certificate_title ||
-         !tc_text_safe((const uint8_t *)ct, strlen(ct))))
-        BAD("certificate_title");
-    snprintf(p->certificate_title, sizeof p->certificate_title, "%s", ct ? ct : "");
-    const char *cf = json_string_value(json_object_get(o, "certificate_font"));
-    if (json_object_get(o, "certificate_font") &&
-        (!cf || !*cf || strlen(cf) >= sizeof p->certificate_font ||
-         !tc_text_safe((const uint8_t *)cf, strlen(cf))))
-        BAD("certificate_font");
-    snprintf(p->certificate_font, sizeof p->certificate_font, "%s", cf ? cf : "");
-
-    if ((e = parse_basic_level(p, json_object_get(o, "basic_level"), why)) != TC_OK)
-        goto out;
-    json_t *ds = json_object_get(o, "default_scope");
-    const char *dreg = json_string_value(json_object_get(ds, "region"));
-    if (!dreg || (strcmp(dreg, "province") != 0 && strcmp(dreg, "county") != 0))
-        BAD("default_scope.region");
-    p->default_region_county = strcmp(dreg, "county") == 0;
-    p->default_tier = (uint8_t)tier_of(json_string_value(json_object_get(ds, "tier")), true);
-    if (!p->default_tier)
-        BAD("default_scope.tier");
-
-    json_t *cv = json_object_get(o, "conversion");
-    json_t *m = json_object_get(cv, "months"), *h = json_object_get(cv, "ce_hours_per_year");
-    if (!json_is_integer(m) || json_integer_value(m) < 1 || json_integer_value(m) > 600)
-        BAD("conversion.months");
-    if (!json_is_integer(h) || json_integer_value(h) < 0 || json_integer_value(h) > 1000)
-        BAD("conversion.ce_hours_per_year");
-    p->conv_months = (uint16_t)json_integer_value(m);
-    p->ce_hours = (uint16_t)json_integer_value(h);
-    p->conv_flags = (uint8_t)((json_is_true(json_object_get(cv, "needs_assessments"))
-                                   ? TC_CONV_NEEDS_ASSESSMENTS
-                                   : 0) |
-                              (json_is_true(json_object_get(cv, "needs_committee"))
-                                   ? TC_CONV_NEEDS_COMMITTEE
-                                   : 0));
-    v = json_object_get(o, "exclusivity_years");
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 20)
-        BAD("exclusivity_years");
-    p->exclusivity_years = (int)json_integer_value(v);
-    v = json_object_get(o, "max_key_term_years");
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3)
-        BAD("max_key_term_years"); /* A1: never more than 3 */
-    p->max_key_term_years = (int)json_integer_value(v);
-    /* how long verifiers may rely on a status bundle: past it they fail closed (status_stale) */
-    v = json_object_get(o, "status_max_age_days");
-    if (v && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 90))
-        BAD("status_max_age_days");
-    p->status_max_age = (uint32_t)(v ? json_integer_value(v) : 7) * 86400u;
-    /* C6: a service commitment for titles obtained at township units, where the province has one */
-    json_t *sc = json_object_get(o, "service_commitment");
-    v = json_object_get(sc, "years");
-    if (sc && (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 20))
-        BAD("service_commitment.years");
-    p->commitment_years = sc ? (int)json_integer_value(v) : 0;
-    p->basic_title_achievement =
-        json_is_true(json_object_get(json_object_get(o, "leaving_basic"), "counts_as_achievement"));
-out:
+    enum tc_err e;
+    if ((e = parse_identity(p, o, why)) == TC_OK &&
+        (e = parse_basic_level(p, json_object_get(o, "basic_level"), why)) == TC_OK)
+        e = parse_rules(p, o, why);
     json_decref(o);
     return e;
 }

@@ -144,6 +144,42 @@ enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note,
 enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
                                   const uint8_t root_pk[TC_PK_BYTES], struct tc_bundle **out);
 
+/* ---- what the register says (status.c) ------------------------------------------------------ */
+
+/* The certificates' status as the register's entries give it (A3): the index (issue entries),
+ * revocations and supersessions, each sorted by id once finished. Publication derives its lists
+ * from it; an auditor compares a publication with it. */
+struct tc_reg_status {
+    struct tc_bundle_registered *index;
+    size_t n_index;
+    struct tc_bundle_revoked *revoked;
+    size_t n_revoked;
+    struct tc_bundle_superseded *superseded;
+    size_t n_superseded;
+    size_t cap[3];
+};
+/* Where differences are told: fn(ctx, sentence) for each, at most max (0: all). */
+struct tc_reg_report {
+    void (*fn)(void *ctx, const char *line);
+    void *ctx;
+    size_t max;
+};
+void tc_reg_status_init(struct tc_reg_status *st);
+void tc_reg_status_free(struct tc_reg_status *st);
+/* Folds register entry number `entry` in: an issue adds to the index, a revocation or a
+ * supersession to its list; trust and 公示 entries change nothing. Entries in register order. */
+enum tc_err tc_reg_status_add(struct tc_reg_status *st, uint64_t entry,
+                              const struct tc_reg_leaf *l);
+/* Sorts the lists and checks them, on top of base (the bundle the entries follow, or NULL for a
+ * register from its first entry): no certificate issued, revoked or superseded twice, nothing
+ * revoked or superseded that was never issued. Returns the number of faults (each reported). */
+size_t tc_reg_status_finish(struct tc_reg_status *st, const struct tc_bundle *base,
+                            const struct tc_reg_report *rep);
+/* Compares bundle b's index, revoked and superseded lists with a finished status of the whole
+ * register up to b's checkpoint: every difference is reported; returns their number. */
+size_t tc_reg_status_compare(const struct tc_reg_status *st, const struct tc_bundle *b,
+                             const struct tc_reg_report *rep);
+
 /* ---- writing ------------------------------------------------------------------------------- */
 
 /* What a bundle holds, for the writer. Lists sorted as the reader demands; names: the buffer the

@@ -423,25 +423,31 @@ static const char audit_help[] =
     "every issued certificate is in the index, and its revocations and supersessions are exactly\n"
     "the register's. Names the first entry that differs. Exit 1 when they differ.\n";
 
-struct expect {
-    uint64_t id, leaf;
-    uint8_t hash[TC_REG_HASH];
-    int32_t rev_day, sup_day;
-    uint64_t successor;
-    char reason[16];
-    bool revoked, superseded;
-};
-
-static int expect_cmp(const void *a, const void *b)
+static void print_line(void *ctx, const char *line)
 {
-    const struct expect *x = a, *y = b;
-    return (x->id > y->id) - (x->id < y->id);
+    (void)ctx;
+    printf("%s\n", line);
 }
 
-static struct expect *find(struct expect *v, size_t n, uint64_t id)
+/* The status the register's entries up to x's checkpoint give; false after saying why. */
+static bool register_status(struct ctx *x, struct tc_reg_status *st)
 {
-    struct expect key = {.id = id};
-    return n ? bsearch(&key, v, n, sizeof *v, expect_cmp) : NULL;
+    for (uint64_t i = 0; i < x->cp.size; i++) {
+        const uint8_t *leaf;
+        size_t len;
+        struct tc_reg_leaf l;
+        if (tc_tile_reader_leaf(x->tiles, i, &leaf, &len) != TC_OK ||
+            tc_reg_leaf_decode(leaf, len, &l) != TC_OK) {
+            printf("register entry %" PRIu64 ": unreadable in %s\n", i,
+                   tc_tile_reader_last(x->tiles));
+            return false;
+        }
+        if (tc_reg_status_add(st, i, &l) != TC_OK) {
+            printf("register entry %" PRIu64 ": out of memory\n", i);
+            return false;
+        }
+    }
+    return true;
 }
 
 static int cmd_audit(int argc, char **argv)
@@ -463,125 +469,24 @@ static int cmd_audit(int argc, char **argv)
     tc_tile_reader_close(x.tiles);
     x.tiles = NULL;
     rc = EXIT_FAILED;
-    struct expect *v = NULL;
-    size_t n = 0, cap = 0, bad = 0;
-    if (tc_tile_reader_open(o.dir, x.cp.size, &x.tiles) != TC_OK || !tiles_match(&x, "audit") ||
-        !entries_match(&x, "audit"))
-        goto out;
-    /* pass 1: the issue entries */
-    for (uint64_t i = 0; i < x.cp.size; i++) {
-        const uint8_t *leaf;
-        size_t len;
-        struct tc_reg_leaf l;
-        if (tc_tile_reader_leaf(x.tiles, i, &leaf, &len) != TC_OK || tc_reg_leaf_decode(leaf, len, &l) != TC_OK) {
-            printf("register entry %" PRIu64 ": unreadable in %s\n", i, tc_tile_reader_last(x.tiles));
-            goto out;
-        }
-        if (l.kind != TC_REG_ISSUE)
-            continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            struct expect *g = realloc(v, cap * sizeof *v);
-            if (!g)
-                goto out;
-            v = g;
-        }
-        memset(&v[n], 0, sizeof v[n]);
-        v[n].id = l.id, v[n].leaf = i;
-        memcpy(v[n].hash, l.hash, TC_REG_HASH);
-        n++;
-    }
-    if (n)
-        qsort(v, n, sizeof *v, expect_cmp);
-    for (size_t i = 1; i < n; i++)
-        if (v[i].id == v[i - 1].id) {
-            printf("certificate %" PRIu64 ": issued twice in the register (entries %" PRIu64
-                   " and %" PRIu64 ")\n", v[i].id, v[i - 1].leaf, v[i].leaf);
-            bad++;
-        }
-    /* pass 2: revocations and supersessions, in order */
-    for (uint64_t i = 0; i < x.cp.size; i++) {
-        const uint8_t *leaf;
-        size_t len;
-        struct tc_reg_leaf l;
-        if (tc_tile_reader_leaf(x.tiles, i, &leaf, &len) != TC_OK || tc_reg_leaf_decode(leaf, len, &l) != TC_OK)
-            goto out;
-        if (l.kind != TC_REG_REVOKE && l.kind != TC_REG_SUPERSEDE)
-            continue;
-        struct expect *e = find(v, n, l.id);
-        if (!e) {
-            printf("register entry %" PRIu64 ": %s of certificate %" PRIu64 ", which the register "
-                   "never issued\n", i, tc_reg_kind_name(l.kind), l.id);
-            bad++;
-            continue;
-        }
-        if (l.kind == TC_REG_REVOKE)
-            e->revoked = true, e->rev_day = l.day, snprintf(e->reason, sizeof e->reason, "%s", l.reason);
-        else
-            e->superseded = true, e->sup_day = l.day, e->successor = l.other;
-    }
-    /* the bundle's index against the register */
-    for (size_t i = 0; i < b->n_index; i++) {
-        const struct tc_bundle_registered *r = &b->index[i];
-        struct expect *e = find(v, n, r->id);
-        if (!e) {
-            printf("certificate %" PRIu64 ": in the bundle's index, but the register never issued "
-                   "it\n", r->id);
-            bad++;
-        } else if (e->leaf != r->leaf || memcmp(e->hash, r->hash, TC_BUNDLE_INDEX_HASH) != 0) {
-            printf("certificate %" PRIu64 ": the bundle's index says entry %" PRIu64 " and another "
-                   "hash; the register's issue entry is %" PRIu64 "\n", r->id, r->leaf, e->leaf);
-            bad++;
+    struct tc_reg_status st;
+    tc_reg_status_init(&st);
+    struct tc_reg_report rep = {print_line, NULL, 0};
+    if (tc_tile_reader_open(o.dir, x.cp.size, &x.tiles) == TC_OK && tiles_match(&x, "audit") &&
+        entries_match(&x, "audit") && register_status(&x, &st)) {
+        size_t bad = tc_reg_status_finish(&st, NULL, &rep);
+        bad += tc_reg_status_compare(&st, b, &rep);
+        if (bad) {
+            printf("audit FAILED: %zu difference(s) between bundle version %" PRIu64 " and the "
+                   "register of %" PRIu64 " entries\n", bad, b->version, x.cp.size);
+        } else {
+            printf("audit passed: bundle version %" PRIu64 " agrees with the register of %" PRIu64
+                   " entries (%zu certificates, %zu revoked, %zu superseded)\n", b->version,
+                   x.cp.size, st.n_index, b->n_revoked, b->n_superseded);
+            rc = 0;
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        const struct expect *e = &v[i];
-        if (!tc_bundle_registered(b, e->id)) {
-            printf("certificate %" PRIu64 ": issued in register entry %" PRIu64 ", missing from the "
-                   "bundle's index\n", e->id, e->leaf);
-            bad++;
-        }
-        const struct tc_bundle_revoked *rv = tc_bundle_revoked(b, e->id);
-        if (e->revoked && !rv) {
-            char d[11];
-            tc_day_format(d, e->rev_day);
-            printf("certificate %" PRIu64 ": revoked in the register (%s, %s), but the bundle does "
-                   "not list the revocation\n", e->id, e->reason, d);
-            bad++;
-        } else if (!e->revoked && rv) {
-            printf("certificate %" PRIu64 ": the bundle lists a revocation the register does not "
-                   "hold\n", e->id);
-            bad++;
-        } else if (rv && (rv->day != e->rev_day || strcmp(rv->reason, e->reason) != 0)) {
-            printf("certificate %" PRIu64 ": the bundle's revocation differs from the register's "
-                   "(day or reason)\n", e->id);
-            bad++;
-        }
-        const struct tc_bundle_superseded *sp = tc_bundle_superseded(b, e->id);
-        if (e->superseded != (sp != NULL) ||
-            (sp && (sp->successor != e->successor || sp->day != e->sup_day))) {
-            printf("certificate %" PRIu64 ": the bundle's supersession differs from the "
-                   "register's\n", e->id);
-            bad++;
-        }
-    }
-    for (size_t i = 0; i < b->n_revoked; i++)
-        if (!find(v, n, b->revoked[i].id)) {
-            printf("certificate %" PRIu64 ": the bundle revokes it, but the register never issued "
-                   "it\n", b->revoked[i].id);
-            bad++;
-        }
-    if (bad) {
-        printf("audit FAILED: %zu difference(s) between bundle version %" PRIu64 " and the register "
-               "of %" PRIu64 " entries\n", bad, b->version, x.cp.size);
-    } else {
-        printf("audit passed: bundle version %" PRIu64 " agrees with the register of %" PRIu64
-               " entries (%zu certificates, %zu revoked, %zu superseded)\n", b->version, x.cp.size,
-               n, b->n_revoked, b->n_superseded);
-        rc = 0;
-    }
-out:
-    free(v);
+    tc_reg_status_free(&st);
     ctx_free(&x);
     return rc;
 }

@@ -1,0 +1,218 @@
+/*
+ * status.c - what the register's entries say about certificates (A3): the index of registered
+ * certificates (each with its issue entry and the hash of its bytes), the revocations and the
+ * supersessions. It is folded from the entries in order, so the issuer's bundle, a replica
+ * applying a delta and an auditor all derive the same lists from the same entries, and compare
+ * what a publication claims with what the register holds.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "publication.h"
+
+void tc_reg_status_init(struct tc_reg_status *st)
+{
+    memset(st, 0, sizeof *st);
+}
+
+void tc_reg_status_free(struct tc_reg_status *st)
+{
+    free(st->index);
+    free(st->revoked);
+    free(st->superseded);
+    memset(st, 0, sizeof *st);
+}
+
+static void *grow(void **v, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 256;
+        void *g = realloc(*v, c * size);
+        if (!g)
+            return NULL;
+        *v = g, *cap = c;
+    }
+    return (uint8_t *)*v + (*n)++ * size;
+}
+
+enum tc_err tc_reg_status_add(struct tc_reg_status *st, uint64_t entry,
+                              const struct tc_reg_leaf *l)
+{
+    switch (l->kind) {
+    case TC_REG_ISSUE: {
+        struct tc_bundle_registered *r =
+            grow((void **)&st->index, &st->n_index, &st->cap[0], sizeof *r);
+        if (!r)
+            return TC_ERR_NOMEM;
+        r->id = l->id, r->leaf = entry;
+        memcpy(r->hash, l->hash, TC_BUNDLE_INDEX_HASH);
+        break;
+    }
+    case TC_REG_REVOKE: {
+        struct tc_bundle_revoked *r =
+            grow((void **)&st->revoked, &st->n_revoked, &st->cap[1], sizeof *r);
+        if (!r)
+            return TC_ERR_NOMEM;
+        memset(r, 0, sizeof *r);
+        r->id = l->id, r->day = l->day;
+        snprintf(r->reason, sizeof r->reason, "%s", l->reason);
+        break;
+    }
+    case TC_REG_SUPERSEDE: {
+        struct tc_bundle_superseded *r =
+            grow((void **)&st->superseded, &st->n_superseded, &st->cap[2], sizeof *r);
+        if (!r)
+            return TC_ERR_NOMEM;
+        r->id = l->id, r->successor = l->other, r->day = l->day;
+        break;
+    }
+    default: /* trust lists and 公示 change no certificate's status */
+        break;
+    }
+    return TC_OK;
+}
+
+/* Lists sorted by id, the first element of each; equal ids keep their entry order. */
+static int cmp_id(const void *a, const void *b)
+{
+    uint64_t x, y;
+    memcpy(&x, a, sizeof x);
+    memcpy(&y, b, sizeof y);
+    return (x > y) - (x < y);
+}
+
+static void sort(void *v, size_t n, size_t size)
+{
+    if (n > 1)
+        qsort(v, n, size, cmp_id);
+}
+
+static void say(const struct tc_reg_report *rep, size_t *bad, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(const struct tc_reg_report *rep, size_t *bad, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    (*bad)++;
+    if (rep && rep->fn && *bad <= (rep->max ? rep->max : SIZE_MAX))
+        rep->fn(rep->ctx, line);
+}
+
+static const struct tc_bundle_registered *in_index(const struct tc_reg_status *st,
+                                                   const struct tc_bundle *base, uint64_t id)
+{
+    struct tc_bundle_registered key = {.id = id};
+    const struct tc_bundle_registered *r =
+        st->n_index ? bsearch(&key, st->index, st->n_index, sizeof key, cmp_id) : NULL;
+    return r ? r : base ? tc_bundle_registered(base, id) : NULL;
+}
+
+size_t tc_reg_status_finish(struct tc_reg_status *st, const struct tc_bundle *base,
+                            const struct tc_reg_report *rep)
+{
+    size_t bad = 0;
+    sort(st->index, st->n_index, sizeof *st->index);
+    sort(st->revoked, st->n_revoked, sizeof *st->revoked);
+    sort(st->superseded, st->n_superseded, sizeof *st->superseded);
+    for (size_t i = 0; i < st->n_index; i++)
+        if ((i && st->index[i].id == st->index[i - 1].id) ||
+            (base && tc_bundle_registered(base, st->index[i].id)))
+            say(rep, &bad, "certificate %" PRIu64 ": issued twice in the register (entry %" PRIu64
+                ")", st->index[i].id, st->index[i].leaf);
+    for (size_t i = 0; i < st->n_revoked; i++) {
+        uint64_t id = st->revoked[i].id;
+        if (!in_index(st, base, id))
+            say(rep, &bad, "a revocation of certificate %" PRIu64 ", which the register never "
+                "issued", id);
+        else if ((i && st->revoked[i - 1].id == id) || (base && tc_bundle_revoked(base, id)))
+            say(rep, &bad, "certificate %" PRIu64 ": revoked twice in the register", id);
+    }
+    for (size_t i = 0; i < st->n_superseded; i++) {
+        uint64_t id = st->superseded[i].id;
+        if (!in_index(st, base, id))
+            say(rep, &bad, "a supersession of certificate %" PRIu64 ", which the register never "
+                "issued", id);
+        else if ((i && st->superseded[i - 1].id == id) || (base && tc_bundle_superseded(base, id)))
+            say(rep, &bad, "certificate %" PRIu64 ": superseded twice in the register", id);
+    }
+    return bad;
+}
+
+/* The index of bundle b against the register's. */
+static void compare_index(const struct tc_reg_status *st, const struct tc_bundle *b,
+                          const struct tc_reg_report *rep, size_t *bad)
+{
+    for (size_t i = 0; i < b->n_index; i++) {
+        const struct tc_bundle_registered *r = &b->index[i], *e = in_index(st, NULL, r->id);
+        if (!e)
+            say(rep, bad, "certificate %" PRIu64 ": in the bundle's index, but the register "
+                "never issued it", r->id);
+        else if (e->leaf != r->leaf || memcmp(e->hash, r->hash, TC_BUNDLE_INDEX_HASH) != 0)
+            say(rep, bad, "certificate %" PRIu64 ": the bundle's index says entry %" PRIu64 " and "
+                "another hash; the register's issue entry is %" PRIu64, r->id, r->leaf, e->leaf);
+    }
+    for (size_t i = 0; i < st->n_index; i++)
+        if (!tc_bundle_registered(b, st->index[i].id))
+            say(rep, bad, "certificate %" PRIu64 ": issued in register entry %" PRIu64 ", missing "
+                "from the bundle's index", st->index[i].id, st->index[i].leaf);
+}
+
+static void compare_revoked(const struct tc_reg_status *st, const struct tc_bundle *b,
+                            const struct tc_reg_report *rep, size_t *bad)
+{
+    for (size_t i = 0; i < st->n_revoked; i++) {
+        const struct tc_bundle_revoked *e = &st->revoked[i], *r = tc_bundle_revoked(b, e->id);
+        char d[11];
+        tc_day_format(d, e->day);
+        if (!r)
+            say(rep, bad, "certificate %" PRIu64 ": revoked in the register (%s, %s), but the "
+                "bundle does not list the revocation", e->id, e->reason, d);
+        else if (r->day != e->day || strcmp(r->reason, e->reason) != 0)
+            say(rep, bad, "certificate %" PRIu64 ": the bundle's revocation differs from the "
+                "register's (day or reason)", e->id);
+    }
+    struct tc_bundle_revoked key;
+    for (size_t i = 0; i < b->n_revoked; i++) {
+        key.id = b->revoked[i].id;
+        if (!st->n_revoked ||
+            !bsearch(&key, st->revoked, st->n_revoked, sizeof key, cmp_id))
+            say(rep, bad, "certificate %" PRIu64 ": the bundle lists a revocation the register "
+                "does not hold", key.id);
+    }
+}
+
+static void compare_superseded(const struct tc_reg_status *st, const struct tc_bundle *b,
+                               const struct tc_reg_report *rep, size_t *bad)
+{
+    for (size_t i = 0; i < st->n_superseded; i++) {
+        const struct tc_bundle_superseded *e = &st->superseded[i];
+        const struct tc_bundle_superseded *r = tc_bundle_superseded(b, e->id);
+        if (!r || r->successor != e->successor || r->day != e->day)
+            say(rep, bad, "certificate %" PRIu64 ": the bundle's supersession differs from the "
+                "register's", e->id);
+    }
+    struct tc_bundle_superseded key;
+    for (size_t i = 0; i < b->n_superseded; i++) {
+        key.id = b->superseded[i].id;
+        if (!st->n_superseded ||
+            !bsearch(&key, st->superseded, st->n_superseded, sizeof key, cmp_id))
+            say(rep, bad, "certificate %" PRIu64 ": the bundle lists a supersession the register "
+                "does not hold", key.id);
+    }
+}
+
+size_t tc_reg_status_compare(const struct tc_reg_status *st, const struct tc_bundle *b,
+                             const struct tc_reg_report *rep)
+{
+    size_t bad = 0;
+    compare_index(st, b, rep, &bad);
+    compare_revoked(st, b, rep, &bad);
+    compare_superseded(st, b, rep, &bad);
+    return bad;
+}
