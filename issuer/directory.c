@@ -102,6 +102,75 @@ static enum tc_err commit_with_event(struct tc_store *s, enum tc_err e, const ch
 
 /* ---- units --------------------------------------------------------------------------------- */
 
+/* Grows *v (n elements of size bytes, capacity *cap) by one; NULL when out of memory. */
+static void *grow(void **v, size_t *n, size_t *cap, size_t size)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        void *g = realloc(*v, c * size);
+        if (!g)
+            return NULL;
+        *v = g, *cap = c;
+    }
+    return (uint8_t *)*v + (*n)++ * size;
+}
+
+/* 6: the unit directory, by USCC then valid_from, with a buffer of their names */
+enum tc_err tc_store_units(struct tc_store *s, struct tc_bundle_unit **units, size_t *n,
+                           char **names)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT uscc, division, township, tier, basic_flag, "
+                                        "valid_from, valid_to, name FROM units ORDER BY uscc, "
+                                        "valid_from", &q);
+    size_t cap = 0, names_len = 0, names_cap = 0;
+    *units = NULL, *n = 0, *names = NULL;
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(q, 7);
+        size_t nl = strlen(name) + 1;
+        struct tc_bundle_unit *u = grow((void **)units, n, &cap, sizeof *u);
+        if (u && names_len + nl > names_cap) {
+            char *g = realloc(*names, (names_len + nl) * 2);
+            if (g)
+                *names = g, names_cap = (names_len + nl) * 2;
+        }
+        if (!u || names_len + nl > names_cap) {
+            e = TC_ERR_NOMEM;
+            break;
+        }
+        memset(u, 0, sizeof *u);
+        snprintf(u->uscc, sizeof u->uscc, "%s", (const char *)sqlite3_column_text(q, 0));
+        u->division = (uint32_t)sqlite3_column_int64(q, 1);
+        u->township = (uint32_t)sqlite3_column_int64(q, 2);
+        u->tier = (uint8_t)sqlite3_column_int(q, 3);
+        u->flag = (int8_t)sqlite3_column_int(q, 4);
+        u->from = sqlite3_column_int(q, 5), u->to = sqlite3_column_int(q, 6);
+        u->name_off = (uint32_t)names_len;
+        memcpy(*names + names_len, name, nl);
+        names_len += nl;
+    }
+    sqlite3_finalize(q);
+    if (e != TC_OK) {
+        free(*units), free(*names);
+        *units = NULL, *n = 0, *names = NULL;
+    }
+    return e;
+}
+
+enum tc_err tc_store_units_digest(struct tc_store *s, uint8_t out[32])
+{
+    struct tc_bundle_unit *u = NULL;
+    size_t n = 0;
+    char *names = NULL;
+    enum tc_err e = tc_store_units(s, &u, &n, &names);
+    if (e == TC_OK)
+        e = tc_bundle_units_digest(u, n, names ? names : "", out);
+    free(u);
+    free(names);
+    return e;
+}
+
+
 struct unit_rows {
     struct tc_store *s;
     bool strict;
@@ -302,6 +371,10 @@ enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_us
         sqlite3_bind_int(ins, 8, x->valid_to);
         e = tc_store_step_done(s, ins);
     }
+    /* A3: the directory a verdict depends on is logged as it now is */
+    uint8_t digest[32];
+    if (e == TC_OK && (e = tc_store_units_digest(s, digest)) == TC_OK)
+        e = tc_store_log_data(s, TC_REG_DATA_UNITS, digest, tc_beijing_day((uint64_t)time(NULL)));
     char detail[160];
     snprintf(detail, sizeof detail, "{\"units\":%zu}", u.n);
     if ((e = commit_with_event(s, e, "units_import", detail)) != TC_OK)

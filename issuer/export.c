@@ -90,42 +90,6 @@ static enum tc_err read_status(struct tc_store *s, struct lists *l)
     return e;
 }
 
-/* 6: the unit directory, by USCC then valid_from, with a buffer of their names */
-static enum tc_err read_units(struct tc_store *s, struct lists *l)
-{
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT uscc, division, township, tier, basic_flag, "
-                                        "valid_from, valid_to, name FROM units ORDER BY uscc, "
-                                        "valid_from", &q);
-    size_t cap = 0, names_len = 0, names_cap = 0;
-    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(q, 7);
-        size_t nl = strlen(name) + 1;
-        struct tc_bundle_unit *u = grow((void **)&l->units, &l->n_units, &cap, sizeof *u);
-        if (u && names_len + nl > names_cap) {
-            char *g = realloc(l->names, (names_len + nl) * 2);
-            if (g)
-                l->names = g, names_cap = (names_len + nl) * 2;
-        }
-        if (!u || names_len + nl > names_cap) {
-            e = TC_ERR_NOMEM;
-            break;
-        }
-        memset(u, 0, sizeof *u);
-        snprintf(u->uscc, sizeof u->uscc, "%s", (const char *)sqlite3_column_text(q, 0));
-        u->division = (uint32_t)sqlite3_column_int64(q, 1);
-        u->township = (uint32_t)sqlite3_column_int64(q, 2);
-        u->tier = (uint8_t)sqlite3_column_int(q, 3);
-        u->flag = (int8_t)sqlite3_column_int(q, 4);
-        u->from = sqlite3_column_int(q, 5), u->to = sqlite3_column_int(q, 6);
-        u->name_off = (uint32_t)names_len;
-        memcpy(l->names + names_len, name, nl);
-        names_len += nl;
-    }
-    sqlite3_finalize(q);
-    return e;
-}
-
 /* 12: the index [[id, leaf, h'16']], by id; every certificate must have its register entry */
 static enum tc_err read_index(struct tc_store *s, struct lists *l, uint64_t reg_size)
 {
@@ -329,7 +293,7 @@ static enum tc_err build(struct export *x, const uint8_t *trust, size_t trust_le
 {
     enum tc_err e;
     if ((e = sign_register(x, trust, trust_len, tl, origin)) != TC_OK ||
-        (e = read_status(x->s, &x->all)) != TC_OK || (e = read_units(x->s, &x->all)) != TC_OK ||
+        (e = read_status(x->s, &x->all)) != TC_OK || (e = tc_store_units(x->s, &x->all.units, &x->all.n_units, &x->all.names)) != TC_OK ||
         (e = read_index(x->s, &x->all, x->tree.n)) != TC_OK)
         return e;
     struct tc_bundle_content c = {

@@ -43,6 +43,16 @@ enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, co
 struct tc_bundle_proof;
 enum tc_err tc_register_proofs(struct tc_store *s, struct tc_reg_tree *t,
                                struct tc_bundle_proof **out, size_t *n);
+/* The unit directory as the bundle carries it, by USCC then valid_from (malloc'd), and its
+ * digest (tc_bundle_units_digest). */
+struct tc_bundle_unit;
+enum tc_err tc_store_units(struct tc_store *s, struct tc_bundle_unit **units, size_t *n,
+                           char **names);
+enum tc_err tc_store_units_digest(struct tc_store *s, uint8_t out[32]);
+/* Logs what a verdict depends on besides certificates (TC_REG_DATA_UNITS, TC_REG_DATA_PROFILE)
+ * as a register entry, inside the caller's transaction. */
+enum tc_err tc_store_log_data(struct tc_store *s, uint64_t what, const uint8_t hash[32],
+                              int32_t day);
 /* The store's cached statement for tc_units_find. */
 sqlite3_stmt **tc_store_unit_find_stmt(struct tc_store *s);
 void tc_store_head(const struct tc_store *s, int64_t *seq, uint8_t head[32]);

@@ -113,6 +113,9 @@ static const char *const migrations[] = {
     /* 5: A4 the organiser's seal per issuer key, for the e-certificate */
     ("CREATE TABLE seals(kid BLOB PRIMARY KEY, organiser TEXT NOT NULL, image BLOB NOT NULL,"
      "  svg INTEGER NOT NULL, at INTEGER NOT NULL);"),
+    /* 6: A3 the unit directory and the profile, which verdicts depend on, are register entries
+     * (their digests, logged by data_backfill for a store made before) */
+    "SELECT 1;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -208,6 +211,7 @@ static enum tc_err check_schema(struct tc_store *s, bool create)
 }
 
 static enum tc_err register_backfill(struct tc_store *s);
+static enum tc_err data_backfill(struct tc_store *s);
 static void load_reg_size(struct tc_store *s);
 
 static enum tc_err migrate(struct tc_store *s)
@@ -228,6 +232,8 @@ static enum tc_err migrate(struct tc_store *s)
             e = db_error(s);
         else if (v == 3)
             e = register_backfill(s);
+        else if (v == 5)
+            e = data_backfill(s);
         if (e != TC_OK) {
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return e;
@@ -330,11 +336,17 @@ enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len
     memset(&s, 0, sizeof s);
     if ((e = open_db(&s, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) == TC_OK &&
         (e = tc_store_exec(&s, "BEGIN IMMEDIATE")) == TC_OK) {
+        uint8_t h[32];
+        crypto_hash_sha256(h, (const uint8_t *)profile_json, len);
+        load_reg_size(&s);
         if ((e = tc_store_meta_set(&s, "profile", profile_json, len)) == TC_OK &&
-            (e = tc_store_meta_set(&s, "key_check", keys->check, 32)) == TC_OK)
+            (e = tc_store_meta_set(&s, "key_check", keys->check, 32)) == TC_OK &&
+            (e = tc_store_log_data(&s, TC_REG_DATA_PROFILE, h,
+                                   tc_beijing_day((uint64_t)time(NULL)))) == TC_OK)
             e = tc_store_exec(&s, "COMMIT");
         else
             tc_store_exec(&s, "ROLLBACK");
+        sqlite3_finalize(s.reg_add);
     }
     if (e != TC_OK && why)
         *why = "could not create the store";
@@ -571,6 +583,42 @@ enum tc_err tc_store_event(struct tc_store *s, sqlite3_stmt **cache, int64_t at,
     s->last_seq = seq;
     memcpy(s->head, mac, 32);
     return TC_OK;
+}
+
+static enum tc_err reg_insert(struct tc_store *s, const struct tc_reg_leaf *l, uint64_t *idx);
+
+enum tc_err tc_store_log_data(struct tc_store *s, uint64_t what, const uint8_t hash[32],
+                              int32_t day)
+{
+    struct tc_reg_leaf l;
+    memset(&l, 0, sizeof l);
+    l.kind = TC_REG_DATA, l.id = what, l.day = day;
+    memcpy(l.hash, hash, TC_REG_HASH);
+    return reg_insert(s, &l, NULL);
+}
+
+/* Schema 6: the profile and the unit directory as they are, logged; a new store (no profile yet)
+ * logs its profile when it is created (tc_store_init). */
+static enum tc_err data_backfill(struct tc_store *s)
+{
+    void *profile = NULL;
+    size_t len = 0;
+    uint8_t h[32];
+    load_reg_size(s);
+    enum tc_err e = meta_get(s, "profile", &profile, &len);
+    int32_t today = tc_beijing_day((uint64_t)time(NULL));
+    if (e == TC_ERR_NOT_FOUND)
+        return TC_OK;
+    if (e == TC_OK) {
+        crypto_hash_sha256(h, profile, len);
+        e = tc_store_log_data(s, TC_REG_DATA_PROFILE, h, today);
+    }
+    free(profile);
+    if (e == TC_OK && (e = tc_store_units_digest(s, h)) == TC_OK)
+        e = tc_store_log_data(s, TC_REG_DATA_UNITS, h, today);
+    sqlite3_finalize(s->reg_add);
+    s->reg_add = NULL;
+    return e;
 }
 
 static void load_reg_size(struct tc_store *s)

@@ -212,6 +212,11 @@ struct tc_bundle_content {
 enum tc_err tc_bundle_write(struct tc_signer *key, const struct tc_bundle_content *c,
                             uint8_t **out, size_t *len, uint8_t static_sha256[32]);
 
+/* SHA-256 of a unit directory as the bundle encodes it (member 6): what the register logs
+ * (TC_REG_DATA_UNITS) when the directory changes, and what publication checks it against. */
+enum tc_err tc_bundle_units_digest(const struct tc_bundle_unit *u, size_t n, const char *names,
+                                   uint8_t out[32]);
+
 struct tc_delta_content {
     uint64_t from_version;
     uint8_t from_sha256[32];

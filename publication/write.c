@@ -80,6 +80,26 @@ static enum tc_err write_units(struct tc_cw *w, const struct tc_bundle_unit *u, 
     return TC_OK;
 }
 
+enum tc_err tc_bundle_units_digest(const struct tc_bundle_unit *u, size_t n, const char *names,
+                                   uint8_t out[32])
+{
+    size_t cap = 64 + n * 64;
+    for (size_t i = 0; i < n; i++)
+        cap += strlen(names + u[i].name_off) + 9;
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return TC_ERR_NOMEM;
+    struct tc_cw w;
+    tc_cw_init(&w, buf, cap);
+    enum tc_err e = write_units(&w, u, n, names);
+    if (e == TC_OK && w.overflow)
+        e = TC_ERR_INTERNAL;
+    if (e == TC_OK)
+        crypto_hash_sha256(out, buf, w.len);
+    free(buf);
+    return e;
+}
+
 /* 8: the title table [[series, code, name, level, variant, title]] (policy/'s, compiled in) */
 static void write_titles(struct tc_cw *w)
 {

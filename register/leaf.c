@@ -16,6 +16,7 @@ const char *tc_reg_kind_name(uint8_t kind)
     case TC_REG_REVOKE: return "revoke";
     case TC_REG_TRUST: return "trust";
     case TC_REG_PUBLICATION: return "publication";
+    case TC_REG_DATA: return "data";
     }
     return "unknown";
 }
@@ -51,6 +52,10 @@ enum tc_err tc_reg_leaf_encode(const struct tc_reg_leaf *l, uint8_t *out, size_t
         tc_cw_array(&w, 4), tc_cw_uint(&w, l->kind), tc_cw_uint(&w, l->id);
         tc_cw_int(&w, l->day), tc_cw_text(&w, l->reason);
         break;
+    case TC_REG_DATA:
+        if (l->id != TC_REG_DATA_UNITS && l->id != TC_REG_DATA_PROFILE)
+            return TC_ERR_RANGE;
+        __attribute__((fallthrough)); /* the same shape */
     case TC_REG_TRUST:
     case TC_REG_PUBLICATION:
         tc_cw_array(&w, 4), tc_cw_uint(&w, l->kind), tc_cw_uint(&w, l->id);
@@ -135,6 +140,10 @@ enum tc_err tc_reg_leaf_decode(const uint8_t *in, size_t len, struct tc_reg_leaf
             ok = reason_ok(l->reason);
         }
         break;
+    case TC_REG_DATA:
+        if (l->id != TC_REG_DATA_UNITS && l->id != TC_REG_DATA_PROFILE)
+            return TC_ERR_RANGE;
+        __attribute__((fallthrough)); /* the same shape */
     case TC_REG_TRUST:
     case TC_REG_PUBLICATION:
         ok = items == 4 && rd_bytes(&r, l->hash, TC_REG_HASH) && rd_day(&r, &l->day);

@@ -76,6 +76,22 @@ void tc_reg_tree_free(struct tc_reg_tree *t);
 enum tc_err tc_reg_tree_append(struct tc_reg_tree *t, const uint8_t leaf_hash[TC_REG_HASH]);
 struct tc_reg_source tc_reg_tree_source(struct tc_reg_tree *t);
 
+/* The frontier of a tree of `size` leaves: the hashes of its complete subtrees from the left,
+ * largest first (one per bit of size). It gives the tree's root, and leaves appended to it give
+ * the root of the longer tree: what a replica needs to check that new entries extend the
+ * register it holds, without the entries before them. */
+struct tc_reg_frontier {
+    uint64_t size;
+    size_t len;
+    uint8_t hash[64][TC_REG_HASH];
+};
+enum tc_err tc_reg_frontier_of(const struct tc_reg_source *s, uint64_t n,
+                               struct tc_reg_frontier *f);
+/* Whether f has one hash per bit of its size (one read from outside must be checked first). */
+bool tc_reg_frontier_valid(const struct tc_reg_frontier *f);
+void tc_reg_frontier_append(struct tc_reg_frontier *f, const uint8_t leaf_hash[TC_REG_HASH]);
+void tc_reg_frontier_root(const struct tc_reg_frontier *f, uint8_t out[TC_REG_HASH]);
+
 /* ---- leaves (leaf.c) -------------------------------------------------------------------------- */
 
 enum tc_reg_kind {
@@ -84,7 +100,10 @@ enum tc_reg_kind {
     TC_REG_REVOKE = 3,      /* [3, id, day, reason code] */
     TC_REG_TRUST = 4,       /* [4, trust-list version, h'SHA-256 of the trust list', day] */
     TC_REG_PUBLICATION = 5, /* [5, batch, h'SHA-256 of the 公示 JSON', day] */
+    TC_REG_DATA = 6,        /* [6, what, h'SHA-256 of it', day]: what a verdict also depends on */
 };
+#define TC_REG_DATA_UNITS 1   /* the unit directory, as the bundle carries it (member 6) */
+#define TC_REG_DATA_PROFILE 2 /* the province profile's JSON text (member 7) */
 struct tc_reg_leaf {
     uint8_t kind;  /* enum tc_reg_kind */
     uint64_t id;   /* certificate id; trust-list version; batch */

@@ -265,3 +265,66 @@ struct tc_reg_source tc_reg_tree_source(struct tc_reg_tree *t)
     struct tc_reg_source s = {tree_hash, t};
     return s;
 }
+
+/* ---- the frontier of a tree: its right edge, to append to -------------------------------------- */
+
+static unsigned popcount64(uint64_t n)
+{
+    unsigned c = 0;
+    for (; n; n &= n - 1)
+        c++;
+    return c;
+}
+
+enum tc_err tc_reg_frontier_of(const struct tc_reg_source *s, uint64_t n,
+                               struct tc_reg_frontier *f)
+{
+    memset(f, 0, sizeof *f);
+    if (n > TC_REG_SIZE_MAX)
+        return TC_ERR_RANGE;
+    uint64_t lo = 0;
+    for (int bit = 63; bit >= 0; bit--) {
+        uint64_t k = UINT64_C(1) << bit;
+        if (!(n & k))
+            continue;
+        enum tc_err e = s->hash(s->ctx, (unsigned)bit, lo >> bit, f->hash[f->len]);
+        if (e != TC_OK)
+            return e;
+        f->len++;
+        lo += k;
+    }
+    f->size = n;
+    return TC_OK;
+}
+
+bool tc_reg_frontier_valid(const struct tc_reg_frontier *f)
+{
+    return f->size <= TC_REG_SIZE_MAX && popcount64(f->size) == f->len;
+}
+
+void tc_reg_frontier_append(struct tc_reg_frontier *f, const uint8_t leaf_hash[TC_REG_HASH])
+{
+    /* a binary counter: the new leaf merges with every complete subtree of its size to its left */
+    uint8_t h[TC_REG_HASH];
+    memcpy(h, leaf_hash, TC_REG_HASH);
+    for (uint64_t bit = 1; f->size & bit; bit <<= 1) {
+        tc_reg_node_hash(h, f->hash[f->len - 1], h);
+        f->len--;
+    }
+    memcpy(f->hash[f->len++], h, TC_REG_HASH);
+    f->size++;
+}
+
+void tc_reg_frontier_root(const struct tc_reg_frontier *f, uint8_t out[TC_REG_HASH])
+{
+    if (f->len == 0) {
+        crypto_hash_sha256(out, (const uint8_t *)"", 0);
+        return;
+    }
+    /* RFC 9162 MTH: the largest complete subtree on the left, the rest hashed to its right */
+    uint8_t h[TC_REG_HASH];
+    memcpy(h, f->hash[f->len - 1], TC_REG_HASH);
+    for (size_t i = f->len - 1; i-- > 0;)
+        tc_reg_node_hash(h, f->hash[i], h);
+    memcpy(out, h, TC_REG_HASH);
+}

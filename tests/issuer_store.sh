@@ -91,7 +91,9 @@ check "so does a writing command, which does not upgrade it silently" 2 "$issuer
 has "the schema is still 2" <(sqlite3 old.db "PRAGMA user_version") "^2$"
 check "migrate upgrades it" 0 "$issuer" migrate --db old.db
 has "naming the backup and the versions" out.txt "backed up to old.db.schema2-.*\.bak"
-has "schema 2 -> 5" out.txt "schema 2 -> 5"
+has "schema 2 -> 6" out.txt "schema 2 -> 6"
+truth "schema 6 logs the profile and the unit directory it held (A3): a data entry each" \
+  [ "$(sqlite3 old.db "SELECT count(*) FROM register WHERE substr(leaf, 1, 2) = x'8406'")" = 2 ]
 truth "schema 4 registers the 4 certificates it held (A3): an issue leaf each" \
   [ "$(sqlite3 old.db "SELECT count(*) FROM register WHERE substr(leaf, 1, 2) = x'8601'")" = 4 -a \
     "$(sqlite3 old.db "SELECT count(*) FROM certificates WHERE reg_leaf IS NULL")" = 0 ]

@@ -48,7 +48,8 @@ truth "the register itself holds no names (no 孙静 in any entry bundle)" sh -c
 check "titlecert-register verify: checkpoint signed by a register key, tiles give its root" 0 "$reg" verify "${R[@]}"
 has "it names the register and its size" out.txt "checkpoint: titlecert.invalid/register/GS, [0-9][0-9]* entries"
 check "prove: a certificate's inclusion proof verifies" 0 "$reg" prove "${R[@]}" "${ids[1]}"
-has "naming its entry" out.txt "register entry 1 of "
+# entries 0 and 1 are the profile and the unit directory (A3), then the batch: ids[1] is entry 3
+has "naming its entry" out.txt "register entry 3 of "
 has "and the key it was issued under" out.txt "issued under key [0-9a-f]"
 check "audit: the bundle agrees with the register" 0 "$reg" audit "${R[@]}"
 "$reg" prove "${R[@]}" "${ids[1]}" > prove.txt
@@ -93,7 +94,7 @@ check "and not_registered with the bundle" 1 "$verifier" verify --root root.pub 
 has "not_registered" out.txt '"code": *"not_registered"'
 check "a genuine certificate verifies through the register" 0 "$verifier" verify --root root.pub \
   --bundle pub/bundle.cbor "$(cat certs/${ids[1]}.txt)"
-has "and the verdict names its register entry" out.txt '"entry": *1'
+has "and the verdict names its register entry" out.txt '"entry": *3'
 
 # consistency between checkpoints; a forked register is not consistent
 cp pub/checkpoint cp-a
@@ -132,7 +133,11 @@ for t in $(cd pub && find tile -type f | sort); do
   check "a flipped byte in $t: verify fails" 1 "$reg" verify --root root.pub --dir pub-flip
 done
 rm -rf pub-flip && cp -r pub pub-flip
-flip "pub-flip/tile/entries/000.p/$size" 40
+# a byte inside entry 2, the issue entry of ids[0] (each entry: a 2-byte length, then the leaf)
+off=$(python3 -c "import sys; b=open(sys.argv[1],'rb').read(); o=0
+for _ in range(2): o += 2 + int.from_bytes(b[o:o+2], 'big')
+print(o + 12)" "pub-flip/tile/entries/000.p/$size")
+flip "pub-flip/tile/entries/000.p/$size" "$off"
 check "a flipped byte in an entry: prove of a certificate in it fails" 1 "$reg" prove --root root.pub \
   --dir pub-flip "${ids[0]}"
 check "and audit fails" 1 "$reg" audit --root root.pub --dir pub-flip
@@ -144,7 +149,7 @@ truth "the verifier serves the register" [ -n "$server" ]
 curl -s "$U/api/v1/register/checkpoint" > served.cp
 truth "GET /api/v1/register/checkpoint is the published checkpoint" cmp -s served.cp pub/checkpoint
 curl -s "$U/api/v1/register/proof/${ids[1]}" > proof.json
-has "GET /api/v1/register/proof/ID: entry, tree size and proof" proof.json '"entry": *1,.*"tree_size": *[0-9]'
+has "GET /api/v1/register/proof/ID: entry, tree size and proof" proof.json '"entry": *3,.*"tree_size": *[0-9]'
 python3 - "$work/proof.json" > proof-check.txt <<'EOF'
 import base64, hashlib, json, sys
 p = json.load(open(sys.argv[1]))

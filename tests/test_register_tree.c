@@ -453,12 +453,72 @@ static void test_notes(void)
        "a minimal checkpoint parses");
 }
 
+/* The frontier: at every size, its root is the tree's (RFC 9162 reference vectors and a random
+ * tree), and appending the next leaves to the frontier of size m gives the root of size n. */
+static void test_frontier(void)
+{
+    struct tc_reg_tree t;
+    reference_tree(&t);
+    struct tc_reg_source s = tc_reg_tree_source(&t);
+    int bad = 0;
+    for (uint64_t n = 0; n <= 8; n++) {
+        struct tc_reg_frontier f;
+        uint8_t r[32], want[32];
+        unhex(want, roots_hex[n]);
+        bad += tc_reg_frontier_of(&s, n, &f) != TC_OK || !tc_reg_frontier_valid(&f);
+        tc_reg_frontier_root(&f, r);
+        bad += memcmp(r, want, 32) != 0;
+    }
+    OK(bad == 0, "frontier roots of the RFC 9162 reference tree at every size 0..8");
+    tc_reg_tree_free(&t);
+    enum { N = 300 };
+    tc_reg_tree_init(&t);
+    for (int i = 0; i < N; i++) {
+        uint8_t leaf[8], h[32];
+        randombytes_buf(leaf, sizeof leaf);
+        tc_reg_leaf_hash(h, leaf, sizeof leaf);
+        tc_reg_tree_append(&t, h);
+    }
+    s = tc_reg_tree_source(&t);
+    uint64_t pairs = 0, failed = 0;
+    for (uint64_t m = 0; m <= N; m += 7)
+        for (uint64_t n = m; n <= N; n += 13) {
+            struct tc_reg_frontier f;
+            uint8_t got[32], want[32];
+            pairs++;
+            if (tc_reg_frontier_of(&s, m, &f) != TC_OK) {
+                failed++;
+                continue;
+            }
+            for (uint64_t i = m; i < n; i++)
+                tc_reg_frontier_append(&f, t.level[0] + i * 32);
+            tc_reg_frontier_root(&f, got);
+            failed += tc_reg_root(&s, n, want) != TC_OK || memcmp(got, want, 32) != 0 ||
+                      f.size != n || !tc_reg_frontier_valid(&f);
+        }
+    OK(failed == 0, "appending leaves m..n to the frontier of m gives the root of n (%llu pairs)",
+       (unsigned long long)pairs);
+    struct tc_reg_frontier f;
+    tc_reg_frontier_of(&s, 100, &f);
+    uint8_t other[32], root[32], r2[32];
+    tc_reg_frontier_root(&f, root);
+    memcpy(other, f.hash[1], 32);
+    other[0] ^= 1;
+    memcpy(f.hash[1], other, 32);
+    tc_reg_frontier_root(&f, r2);
+    OK(memcmp(root, r2, 32) != 0, "a changed frontier hash gives another root");
+    f.len--;
+    OK(!tc_reg_frontier_valid(&f), "a frontier with a hash missing for its size is not valid");
+    tc_reg_tree_free(&t);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 1;
     test_vectors();
     test_property();
+    test_frontier();
     test_tiles();
     test_leaves();
     test_notes();
