@@ -883,15 +883,21 @@ static void publication_close(struct publication *p)
     tc_trust_list_free(p->tl);
 }
 
-/* Says why an export was refused. */
-static void export_refused(struct tc_store *s, const char *what, enum tc_err e)
+/* Says why an export was refused; the exit status. */
+static int export_refused(struct tc_store *s, const char *what, enum tc_err e)
 {
+    if (e == TC_ERR_INCONSISTENT) { /* the store disagrees with its register (A3) */
+        fprintf(stderr, PROG ": %s: refused (rule A3): %s; nothing was signed\n", what,
+                tc_store_errmsg(s));
+        return EXIT_REFUSED;
+    }
     if (e == TC_ERR_NOT_AUTHORISED)
         fprintf(stderr, PROG ": %s: refused (rules A1, A3): the key is not endorsed, in term, for "
                         "status publication and register checkpoints (--tracks ...,status,register)\n",
                 what);
     else
         fprintf(stderr, PROG ": %s: %s %s\n", what, tc_strerror(e), tc_store_errmsg(s));
+    return EXIT_USAGE;
 }
 
 static int cmd_bundle(int argc, char **argv)
@@ -911,7 +917,7 @@ static int cmd_bundle(int argc, char **argv)
         ;
     } else if ((e = tc_bundle_export(pub.s, pub.list, pub.list_len, pub.tl, pub.sk, o.origin,
                                      (uint64_t)time(NULL), &x)) != TC_OK) {
-        export_refused(pub.s, "bundle export", e);
+        rc = export_refused(pub.s, "bundle export", e);
     } else if ((e = tc_file_write(o.out, x.bundle, x.len, 0644, TC_FILE_REPLACE)) != TC_OK) {
         cli_fail(o.out, e);
     } else {
@@ -983,16 +989,17 @@ static const char publish_help[] =
     "  --origin O   the register's name, fixed by the first export\n"
     "Existing full tiles are kept; each file is written to a temporary name and renamed.\n";
 
-static void publish_failed(struct tc_store *s, const struct opts *o, enum tc_err e,
-                           const struct tc_publish_result *r)
+static int publish_failed(struct tc_store *s, const struct opts *o, enum tc_err e,
+                          const struct tc_publish_result *r)
 {
     if (e == TC_ERR_NOT_FOUND && o->batch && strncmp(r->failed, "the 公示", 9) == 0)
         fprintf(stderr, PROG ": publish: batch %lld has no certificates\n", o->batch);
     else if (strcmp(r->failed, "the status bundle") == 0)
-        export_refused(s, "publish", e);
+        return export_refused(s, "publish", e);
     else
         fprintf(stderr, PROG ": publish: %s: %s%s%s %s\n", r->failed, tc_strerror(e),
                 r->err ? ": " : "", r->err ? strerror(r->err) : "", tc_store_errmsg(s));
+    return EXIT_USAGE;
 }
 
 static int cmd_publish(int argc, char **argv)
@@ -1013,10 +1020,7 @@ static int cmd_publish(int argc, char **argv)
         struct tc_publish_opts po = {o.out, pub.list, pub.list_len, pub.tl, pub.sk, o.origin,
                                      o.batch, o.days ? (int)o.days : 5, (uint64_t)time(NULL)};
         enum tc_err e = tc_publish(pub.s, &po, &r);
-        if (e != TC_OK)
-            publish_failed(pub.s, &o, e, &r);
-        else
-            rc = 0;
+        rc = e != TC_OK ? publish_failed(pub.s, &o, e, &r) : 0;
     }
     publication_close(&pub);
     if (rc == 0) {

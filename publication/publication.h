@@ -17,10 +17,13 @@
  * It is signed by a key the embedded trust list endorses for status publication; its checkpoint
  * by a key endorsed for register checkpoints.
  *
- * Delta: {0: 6, 1: from version, 2: h'SHA-256 of the from bundle', 3: to version, 4: issued_at,
- * 5: checkpoint, 6: index additions, 7: revoked additions, 8: superseded additions, 9: consistency
- * proofs, 10: audit head, 11: h'SHA-256 of the to bundle'}, AAD TC_AAD_DELTA, same key: written
- * when only register events changed since the previous bundle.
+ * Delta: {0: 7, 1: from version, 2: h'SHA-256 of the from bundle', 3: to version, 4: issued_at,
+ * 5: checkpoint, 6: [frontier hashes of the from bundle's register], 7: [the register entries
+ * added since, as leaf bytes], 8: consistency proofs, 9: audit head, 10: h'SHA-256 of the to
+ * bundle', 11: h'the to bundle's signature'}, AAD TC_AAD_DELTA, same key: written when only
+ * register events changed since the previous bundle. It carries no list: a replica derives the
+ * additions from the entries, checks that they extend the register it holds, assembles the full
+ * bundle and checks its hash and signature (tc_bundle_apply_delta).
  *
  * Head: text, "titlecert-head 1", version, sha256 and bytes of the bundle, an optional delta
  * line, a blank line and the checkpoint note (tc_head_format). It is not signed: it only says what
@@ -43,7 +46,7 @@
 #include "register.h"
 
 #define TC_AAD_BUNDLE "titlecert/status-bundle/v1"
-#define TC_AAD_DELTA "titlecert/status-delta/v1"
+#define TC_AAD_DELTA "titlecert/status-delta/v2"
 #define TC_BUNDLE_MAX_BYTES (128u << 20)
 #define TC_DELTA_MAX_BYTES (16u << 20)
 #define TC_HEAD_MAX_BYTES (TC_REG_NOTE_MAX + 512)
@@ -109,14 +112,25 @@ struct tc_bundle {
     size_t n_index;
     struct tc_bundle_proof *proofs; /* ascending sizes, all below checkpoint.size */
     size_t n_proofs;
-    uint8_t file_sha256[32]; /* of the bundle file (or, after a delta, of the one it stands for) */
-    uint8_t *trust_raw;      /* the embedded trust list's bytes */
+    uint8_t file_sha256[32]; /* of the bundle file */
+    uint8_t sig[TC_SIG_BYTES];
+    /* raw members, so that the bundle can be encoded again (a delta's result) */
+    uint8_t *trust_raw; /* the embedded trust list's bytes */
     size_t trust_raw_len;
+    char *profile_json;
+    size_t profile_json_len;
+    uint8_t *titles_raw; /* member 8 as it was encoded */
+    size_t titles_raw_len;
 };
 
 /* Parses and verifies a bundle: its trust list must be signed by root_pk, the bundle by a key
- * that list endorses for status publication (TC_AUTHZ_STATUS), in term and not revoked when
- * issued; lists must be well formed and sorted; the checkpoint signed by a register key. */
+ * that list endorses for status publication (TC_AUTHZ_STATUS) and in term on the day it claims;
+ * lists must be well formed and sorted; the checkpoint signed by a register key. A key the list
+ * revokes is refused from its revocation day counted by the later of the bundle's own day and
+ * `now`, the reader's clock (seconds; 0 for offline tools that judge a bundle by its own date):
+ * a revoked key cannot date a bundle back to before its revocation. */
+enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                               uint64_t now, struct tc_bundle **out);
 enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
                             struct tc_bundle **out);
 void tc_bundle_free(struct tc_bundle *b);
@@ -135,14 +149,41 @@ enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note,
                                int32_t day, struct tc_checkpoint *cp,
                                const struct tc_endorsement **key);
 
-/* Applies a signed delta to bundle `from`: it must be signed by a key from's trust list endorses
- * for status publication, name from's version and file hash, and carry a register checkpoint
- * signed as a bundle's is. The result is from with the delta's additions merged into its index,
- * revoked and superseded lists, its version, time, checkpoint, proofs and audit head: the bundle
- * the delta stands for (whose file hash it names). The caller still checks it against its state
- * (versions, register consistency). */
+/* A delta, opened: its signature checked (by a key tl endorses for status publication, as for a
+ * bundle, with `now` the reader's clock), its checkpoint opened with a register key of tl, its
+ * members read (leaves point into the delta's bytes, which must outlive it). The frontier's size
+ * is the checkpoint's size less the entries it carries. */
+struct tc_delta {
+    uint8_t kid[TC_KID_BYTES];
+    uint64_t from_version, version, issued_at;
+    uint8_t from_sha256[32], to_sha256[32], bundle_sig[TC_SIG_BYTES];
+    const char *note;
+    size_t note_len;
+    struct tc_checkpoint checkpoint;
+    struct tc_reg_frontier frontier;
+    const uint8_t **leaf;
+    size_t *leaf_len, n_leaves;
+    struct tc_bundle more; /* its proofs and audit head */
+};
+enum tc_err tc_delta_open(const uint8_t *in, size_t len, const struct tc_trust_list *tl,
+                          uint64_t now, struct tc_delta *d);
+void tc_delta_close(struct tc_delta *d);
+
+/* Applies a signed delta to bundle `from` and returns the full bundle it stands for, parsed
+ * (*out) and as its file (*bytes, malloc'd: what a replica caches). The delta proves itself:
+ *  - it is signed by a key from's trust list endorses for status publication, not revoked by
+ *    `now` (as tc_bundle_parse_at), and names from's version and file hash;
+ *  - its frontier gives from's register root, and its entries appended to it give the root of
+ *    its checkpoint (signed by a register key): they extend the register from holds;
+ *  - the index, revocation and supersession additions are derived from those entries (nothing
+ *    issued, revoked or superseded twice), never read from the delta;
+ *  - the bundle assembled from from and the additions, under the signature the delta carries,
+ *    has the file hash the delta names and verifies as any bundle.
+ * TC_ERR_INCONSISTENT when any of that does not hold. The caller still checks the result
+ * against its state (versions, register consistency). */
 enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
-                                  const uint8_t root_pk[TC_PK_BYTES], struct tc_bundle **out);
+                                  const uint8_t root_pk[TC_PK_BYTES], uint64_t now,
+                                  struct tc_bundle **out, uint8_t **bytes, size_t *bytes_len);
 
 /* ---- what the register says (status.c) ------------------------------------------------------ */
 
@@ -196,6 +237,8 @@ struct tc_bundle_content {
     size_t n_units;
     const char *names;
     const char *profile_json;
+    const uint8_t *titles_raw; /* member 8 as a bundle had it; NULL: policy/'s table */
+    size_t titles_raw_len;
     uint64_t audit_seq;
     uint8_t audit_head[32];
     uint32_t province;
@@ -217,22 +260,30 @@ enum tc_err tc_bundle_write(struct tc_signer *key, const struct tc_bundle_conten
 enum tc_err tc_bundle_units_digest(const struct tc_bundle_unit *u, size_t n, const char *names,
                                    uint8_t out[32]);
 
+/* The same, assembled around a signature sign() makes (a delta's result carries the one the
+ * publisher made): kid names the signing key. */
+enum tc_err tc_bundle_encode_signed(const struct tc_bundle_content *c,
+                                    const uint8_t kid[TC_KID_BYTES], tc_sign_fn sign, void *ctx,
+                                    uint8_t **out, size_t *len);
+
+/* A delta from the previous bundle to this one: the register entries added since (leaf bytes),
+ * the frontier of the register the previous bundle holds, the new checkpoint, proofs and audit
+ * head, and the hash and signature of the new full bundle. */
 struct tc_delta_content {
     uint64_t from_version;
     uint8_t from_sha256[32];
     uint64_t to_version, issued_at;
     const char *note;
-    const struct tc_bundle_registered *index; /* additions, each list sorted by id */
-    size_t n_index;
-    const struct tc_bundle_revoked *revoked;
-    size_t n_revoked;
-    const struct tc_bundle_superseded *superseded;
-    size_t n_superseded;
+    const struct tc_reg_frontier *frontier; /* of the previous bundle's register size */
+    const uint8_t *const *leaf;             /* entries frontier->size .. */
+    const size_t *leaf_len;
+    size_t n_leaves;
     const struct tc_bundle_proof *proofs;
     size_t n_proofs;
     uint64_t audit_seq;
     uint8_t audit_head[32];
     uint8_t to_sha256[32];
+    uint8_t bundle_sig[TC_SIG_BYTES];
 };
 enum tc_err tc_delta_write(struct tc_signer *key, const struct tc_delta_content *c, uint8_t **out,
                            size_t *len);

@@ -61,6 +61,8 @@ void tc_bundle_free(struct tc_bundle *b)
     free(b->index);
     free(b->proofs);
     free(b->trust_raw);
+    free(b->profile_json);
+    free(b->titles_raw);
     free(b);
 }
 
@@ -262,10 +264,70 @@ static enum tc_err read_audit_head(struct rd *r, struct tc_bundle *b)
     return TC_OK;
 }
 
-/* Reads the list at the cursor; TC_ERR_TYPE/RANGE/NONCANONICAL on any deviation. */
-static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t **trust,
-                              size_t *trust_len, const char **profile, size_t *profile_len,
-                              const char **note, size_t *note_len)
+/* Members read in place (pointers into the payload), kept by the caller after the read. */
+struct spans {
+    const uint8_t *trust, *titles;
+    size_t trust_len, titles_len;
+    const char *profile, *note;
+    size_t profile_len, note_len;
+};
+
+/* One member of a bundle at the cursor. */
+static enum tc_err read_member(struct rd *r, uint64_t key, struct tc_bundle *b, struct spans *sp)
+{
+    const struct tc_tok *x;
+    size_t at = r->tr.off;
+    enum tc_err e;
+    switch (key) {
+    case 0:
+        return (x = next(r, TC_TOK_UINT)) && x->value == BUNDLE_TYPE ? TC_OK : TC_ERR_TYPE;
+    case 1:
+    case 2:
+        if (!(x = next(r, TC_TOK_UINT)))
+            return TC_ERR_TYPE;
+        *(key == 1 ? &b->version : &b->issued_at) = x->value;
+        return TC_OK;
+    case 3:
+        if (!(x = next(r, TC_TOK_BYTES)))
+            return TC_ERR_TYPE;
+        sp->trust = x->p, sp->trust_len = x->len;
+        return TC_OK;
+    case 4:
+        return read_revoked(r, b);
+    case 5:
+        return read_superseded(r, b);
+    case 6:
+        return read_units(r, b);
+    case 7:
+        if (!(x = next(r, TC_TOK_TEXT)))
+            return TC_ERR_TYPE;
+        sp->profile = (const char *)x->p, sp->profile_len = x->len;
+        return TC_OK;
+    case 8:
+        if ((e = read_titles(r)) == TC_OK) /* kept as it is: a delta re-encodes the bundle */
+            sp->titles = r->tr.in + at, sp->titles_len = r->tr.off - at;
+        return e;
+    case 9:
+        return read_audit_head(r, b);
+    case 10:
+        if (!(x = next(r, TC_TOK_UINT)) || x->value >= 100)
+            return TC_ERR_TYPE;
+        b->province = (uint32_t)x->value;
+        return TC_OK;
+    case 11:
+        if (!(x = next(r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
+            return TC_ERR_TYPE;
+        sp->note = (const char *)x->p, sp->note_len = x->len;
+        return TC_OK;
+    case 12:
+        return read_index(r, b);
+    default: /* 13 */
+        return read_proofs(r, b);
+    }
+}
+
+/* Reads the members at the cursor; TC_ERR_TYPE/RANGE/NONCANONICAL on any deviation. */
+static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, struct spans *sp)
 {
     const struct tc_tok *x = next(r, TC_TOK_MAP);
     enum tc_err e;
@@ -274,66 +336,8 @@ static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, const uint8_t *
     for (uint64_t key = 0; key < BUNDLE_MEMBERS; key++) {
         if (!(x = next(r, TC_TOK_UINT)) || x->value != key)
             return TC_ERR_MISSING_KEY;
-        switch (key) {
-        case 0:
-            if (!(x = next(r, TC_TOK_UINT)) || x->value != BUNDLE_TYPE)
-                return TC_ERR_TYPE;
-            break;
-        case 1:
-        case 2:
-            if (!(x = next(r, TC_TOK_UINT)))
-                return TC_ERR_TYPE;
-            *(key == 1 ? &b->version : &b->issued_at) = x->value;
-            break;
-        case 3:
-            if (!(x = next(r, TC_TOK_BYTES)))
-                return TC_ERR_TYPE;
-            *trust = x->p, *trust_len = x->len;
-            break;
-        case 4:
-            if ((e = read_revoked(r, b)) != TC_OK)
-                return e;
-            break;
-        case 5:
-            if ((e = read_superseded(r, b)) != TC_OK)
-                return e;
-            break;
-        case 6:
-            if ((e = read_units(r, b)) != TC_OK)
-                return e;
-            break;
-        case 7:
-            if (!(x = next(r, TC_TOK_TEXT)))
-                return TC_ERR_TYPE;
-            *profile = (const char *)x->p, *profile_len = x->len;
-            break;
-        case 8:
-            if ((e = read_titles(r)) != TC_OK)
-                return e;
-            break;
-        case 9:
-            if ((e = read_audit_head(r, b)) != TC_OK)
-                return e;
-            break;
-        case 10:
-            if (!(x = next(r, TC_TOK_UINT)) || x->value >= 100)
-                return TC_ERR_TYPE;
-            b->province = (uint32_t)x->value;
-            break;
-        case 11:
-            if (!(x = next(r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
-                return TC_ERR_TYPE;
-            *note = (const char *)x->p, *note_len = x->len;
-            break;
-        case 12:
-            if ((e = read_index(r, b)) != TC_OK)
-                return e;
-            break;
-        case 13:
-            if ((e = read_proofs(r, b)) != TC_OK)
-                return e;
-            break;
-        }
+        if ((e = read_member(r, key, b, sp)) != TC_OK)
+            return e;
     }
     struct tc_tok extra;
     return tc_tok_next(&r->tr, &extra) ? TC_ERR_TRAILING : TC_OK;
@@ -370,22 +374,33 @@ static enum tc_err read_head(const uint8_t *payload, size_t len, struct tc_bundl
     return TC_OK;
 }
 
-/* The signer must be endorsed for status publication, in term and not revoked when it signed. */
-static enum tc_err check_signer(const struct tc_bundle *b, const struct tc_endorsement **out)
+/* A publication key revoked in tl is refused from its revocation day on, counted by the later of
+ * the day the object claims and the reader's own day (0: the claim alone, for offline tools):
+ * a revoked key that dates its bundle before its revocation is refused all the same. */
+static bool revoked_for(const struct tc_trust_list *tl, const uint8_t kid[TC_KID_BYTES],
+                        int32_t day, uint64_t now)
 {
-    const struct tc_endorsement *en = tc_trust_find(b->tl, b->signer);
-    int32_t day = tc_beijing_day(b->issued_at);
-    const struct tc_revocation *rv = tc_trust_find_revocation(b->tl, b->signer);
+    const struct tc_revocation *rv = tc_trust_find_revocation(tl, kid);
+    return rv && (day >= rv->day || (now && tc_beijing_day(now) >= rv->day));
+}
+
+/* The signer must be endorsed for status publication, in term when it signed, and not revoked. */
+static enum tc_err check_signer(const struct tc_trust_list *tl, const uint8_t kid[TC_KID_BYTES],
+                                uint64_t issued_at, uint64_t now,
+                                const struct tc_endorsement **out)
+{
+    const struct tc_endorsement *en = tc_trust_find(tl, kid);
+    int32_t day = tc_beijing_day(issued_at);
     if (!en || !(en->authz.tracks & TC_AUTHZ_STATUS) || day < en->not_before ||
-        day > en->not_after || (rv && day >= rv->day))
+        day > en->not_after || revoked_for(tl, kid, day, now))
         return TC_ERR_NOT_AUTHORISED;
     *out = en;
     return TC_OK;
 }
 
-enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note, size_t len,
-                               int32_t day, struct tc_checkpoint *cp,
-                               const struct tc_endorsement **key)
+static enum tc_err open_checkpoint(const struct tc_trust_list *tl, const char *note, size_t len,
+                                   int32_t day, uint64_t now, struct tc_checkpoint *cp,
+                                   const struct tc_endorsement **key)
 {
     /* the body comes before the last blank line; its origin names the key that signs */
     const char *split = NULL;
@@ -398,12 +413,11 @@ enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note,
         return TC_ERR_TYPE;
     for (size_t i = 0; i < tl->n_endorsements; i++) {
         const struct tc_endorsement *en = &tl->endorsements[i];
-        const struct tc_revocation *rv = tc_trust_find_revocation(tl, en->kid);
         const char *body;
         size_t blen;
         if (!(en->authz.tracks & TC_AUTHZ_REGISTER) ||
-            (day != INT32_MIN &&
-             (day < en->not_before || day > en->not_after || (rv && day >= rv->day))))
+            (day != INT32_MIN && (day < en->not_before || day > en->not_after ||
+                                  revoked_for(tl, en->kid, day, now))))
             continue;
         if (tc_note_open(note, len, cp->origin, en->pk, &body, &blen) == TC_OK) {
             *key = en;
@@ -413,12 +427,19 @@ enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note,
     return TC_ERR_BAD_SIGNATURE;
 }
 
+enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note, size_t len,
+                               int32_t day, struct tc_checkpoint *cp,
+                               const struct tc_endorsement **key)
+{
+    return open_checkpoint(tl, note, len, day, 0, cp, key);
+}
+
 /* The register checkpoint (A3): a signed note whose key is endorsed for register checkpoints,
  * in term and not revoked on the bundle's day; the index and proofs must fit inside it. */
-static enum tc_err check_register(struct tc_bundle *b, const char *note, size_t len)
+static enum tc_err check_register(struct tc_bundle *b, const char *note, size_t len, uint64_t now)
 {
-    enum tc_err e = tc_checkpoint_open(b->tl, note, len, tc_beijing_day(b->issued_at),
-                                       &b->checkpoint, &b->register_key);
+    enum tc_err e = open_checkpoint(b->tl, note, len, tc_beijing_day(b->issued_at), now,
+                                    &b->checkpoint, &b->register_key);
     if (e != TC_OK)
         return e;
     for (size_t i = 0; i < b->n_index; i++)
@@ -435,15 +456,41 @@ static enum tc_err check_register(struct tc_bundle *b, const char *note, size_t 
     return TC_OK;
 }
 
-enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
-                            struct tc_bundle **out)
+static char *dup_bytes(const void *p, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, p, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* What a verified bundle keeps of its raw members: the trust list, the profile and the title
+ * table (a delta's result is encoded again from them), and its file hash and signature. */
+static enum tc_err keep(struct tc_bundle *b, const struct spans *sp, const uint8_t *in,
+                        size_t len, const uint8_t *sig)
+{
+    crypto_hash_sha256(b->file_sha256, in, len);
+    memcpy(b->sig, sig, TC_SIG_BYTES);
+    b->trust_raw_len = sp->trust_len;
+    b->profile_json_len = sp->profile_len;
+    b->titles_raw_len = sp->titles_len;
+    if (!(b->trust_raw = (uint8_t *)dup_bytes(sp->trust, sp->trust_len)) ||
+        !(b->profile_json = dup_bytes(sp->profile, sp->profile_len)) ||
+        !(b->titles_raw = (uint8_t *)dup_bytes(sp->titles, sp->titles_len)))
+        return TC_ERR_NOMEM;
+    return TC_OK;
+}
+
+enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                               uint64_t now, struct tc_bundle **out)
 {
     *out = NULL;
     if (len > TC_BUNDLE_MAX_BYTES)
         return TC_ERR_SIZE_LIMIT;
     const uint8_t *prot, *payload, *trust = NULL;
-    const char *profile = NULL;
-    size_t prot_len, payload_len, trust_len = 0, profile_len = 0;
+    size_t prot_len, payload_len, trust_len = 0;
     uint8_t sig[TC_SIG_BYTES];
     struct tc_bundle *b = calloc(1, sizeof *b);
     if (!b)
@@ -456,7 +503,7 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
     const struct tc_endorsement *en;
     if ((e = read_head(payload, payload_len, b, &trust, &trust_len)) != TC_OK ||
         (e = tc_trust_list_parse(trust, trust_len, root_pk, &b->tl)) != TC_OK ||
-        (e = check_signer(b, &en)) != TC_OK ||
+        (e = check_signer(b->tl, b->signer, b->issued_at, now, &en)) != TC_OK ||
         (e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_BUNDLE, sig,
                                  en->pk)) != TC_OK)
         goto out;
@@ -467,30 +514,30 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
     if ((e = tc_tok_reader_init(&r.tr, payload, payload_len)) != TC_OK)
         goto out;
     r.tr.canonical = true;
-    const char *note = NULL;
-    size_t note_len = 0;
-    if ((e = read_lists(&r, b, &trust, &trust_len, &profile, &profile_len, &note, &note_len)) != TC_OK ||
-        (e = check_register(b, note, note_len)) != TC_OK)
-        goto out;
+    struct spans sp;
+    memset(&sp, 0, sizeof sp);
     const char *why;
-    if ((e = tc_profile_parse(&b->profile, profile, profile_len, &why)) != TC_OK)
+    if ((e = read_lists(&r, b, &sp)) != TC_OK ||
+        (e = check_register(b, sp.note, sp.note_len, now)) != TC_OK ||
+        (e = tc_profile_parse(&b->profile, sp.profile, sp.profile_len, &why)) != TC_OK)
         goto out;
     if (b->profile.province != b->province) {
         e = TC_ERR_INCONSISTENT;
         goto out;
     }
-    crypto_hash_sha256(b->file_sha256, in, len);
-    if (!(b->trust_raw = malloc(trust_len ? trust_len : 1))) {
-        e = TC_ERR_NOMEM;
+    if ((e = keep(b, &sp, in, len, sig)) != TC_OK)
         goto out;
-    }
-    memcpy(b->trust_raw, trust, trust_len);
-    b->trust_raw_len = trust_len;
     *out = b;
     b = NULL;
 out:
     tc_bundle_free(b);
     return e;
+}
+
+enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                            struct tc_bundle **out)
+{
+    return tc_bundle_parse_at(in, len, root_pk, 0, out);
 }
 
 /* The list reader on a payload as if it were authenticated, for the fuzz target only (its
@@ -505,13 +552,11 @@ enum tc_err tc_bundle_fuzz_lists(const uint8_t *payload, size_t len)
     struct rd r;
     memset(&r, 0, sizeof r);
     r.budget = len;
-    const uint8_t *trust;
-    const char *profile, *note;
-    size_t trust_len, profile_len, note_len;
+    struct spans sp;
     enum tc_err e = tc_tok_reader_init(&r.tr, payload, len);
     if (e == TC_OK) {
         r.tr.canonical = true;
-        e = read_lists(&r, b, &trust, &trust_len, &profile, &profile_len, &note, &note_len);
+        e = read_lists(&r, b, &sp);
     }
     tc_bundle_free(b);
     return e;
@@ -598,8 +643,11 @@ static enum tc_err merge(const void *old, size_t n, const void *add, size_t m, s
         return TC_ERR_NOMEM;
     size_t i = 0, j = 0, k = 0;
     while (i < n || j < m) {
-        uint64_t a = i < n ? *(const uint64_t *)((const uint8_t *)old + i * size) : UINT64_MAX;
-        uint64_t b = j < m ? *(const uint64_t *)((const uint8_t *)add + j * size) : UINT64_MAX;
+        uint64_t a = UINT64_MAX, b = UINT64_MAX;
+        if (i < n)
+            memcpy(&a, (const uint8_t *)old + i * size, sizeof a);
+        if (j < m)
+            memcpy(&b, (const uint8_t *)add + j * size, sizeof b);
         if (i < n && j < m && a == b) {
             free(r);
             return TC_ERR_INCONSISTENT;
@@ -613,61 +661,88 @@ static enum tc_err merge(const void *old, size_t n, const void *add, size_t m, s
     return TC_OK;
 }
 
-/* A delta's members, read into `add` (its index, revoked, superseded and proofs lists are the
- * additions; version, issued_at and the audit head the new bundle's). */
-struct delta {
-    struct tc_bundle add;
-    const char *note;
-    size_t note_len;
-    uint8_t to_sum[32];
-};
+/* ---- deltas ----------------------------------------------------------------------------------- */
 
-static enum tc_err read_delta_member(struct rd *r, uint64_t key, const struct tc_bundle *from,
-                                     struct delta *d)
+#define DELTA_TYPE 7
+#define DELTA_MEMBERS 12
+
+static enum tc_err read_frontier(struct rd *r, struct tc_delta *d)
+{
+    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
+    if (!x || x->value > 64)
+        return TC_ERR_TYPE;
+    d->frontier.len = (size_t)x->value;
+    for (size_t i = 0; i < d->frontier.len; i++) {
+        if (!(x = next(r, TC_TOK_BYTES)) || x->len != TC_REG_HASH)
+            return TC_ERR_TYPE;
+        memcpy(d->frontier.hash[i], x->p, TC_REG_HASH);
+    }
+    return TC_OK;
+}
+
+static enum tc_err read_leaves(struct rd *r, struct tc_delta *d)
+{
+    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
+    if (!x || x->value > r->budget)
+        return TC_ERR_TYPE;
+    d->n_leaves = (size_t)x->value;
+    d->leaf = calloc(d->n_leaves ? d->n_leaves : 1, sizeof *d->leaf);
+    d->leaf_len = calloc(d->n_leaves ? d->n_leaves : 1, sizeof *d->leaf_len);
+    if (!d->leaf || !d->leaf_len)
+        return TC_ERR_NOMEM;
+    for (size_t i = 0; i < d->n_leaves; i++) {
+        if (!(x = next(r, TC_TOK_BYTES)) || x->len > TC_REG_LEAF_MAX)
+            return TC_ERR_TYPE;
+        d->leaf[i] = x->p, d->leaf_len[i] = x->len;
+    }
+    return TC_OK;
+}
+
+static enum tc_err read_fixed(struct rd *r, uint8_t *out, size_t n)
+{
+    const struct tc_tok *x = next(r, TC_TOK_BYTES);
+    if (!x || x->len != n)
+        return TC_ERR_TYPE;
+    memcpy(out, x->p, n);
+    return TC_OK;
+}
+
+static enum tc_err read_delta_member(struct rd *r, uint64_t key, struct tc_delta *d)
 {
     const struct tc_tok *x;
     switch (key) {
     case 0:
-        return (x = next(r, TC_TOK_UINT)) && x->value == 6 ? TC_OK : TC_ERR_TYPE;
+        return (x = next(r, TC_TOK_UINT)) && x->value == DELTA_TYPE ? TC_OK : TC_ERR_TYPE;
     case 1:
-        return (x = next(r, TC_TOK_UINT)) && x->value == from->version ? TC_OK
-                                                                      : TC_ERR_INCONSISTENT;
-    case 2:
-        return (x = next(r, TC_TOK_BYTES)) && x->len == 32 &&
-                       memcmp(x->p, from->file_sha256, 32) == 0
-                   ? TC_OK
-                   : TC_ERR_INCONSISTENT;
     case 3:
     case 4:
         if (!(x = next(r, TC_TOK_UINT)))
             return TC_ERR_TYPE;
-        *(key == 3 ? &d->add.version : &d->add.issued_at) = x->value;
+        *(key == 1 ? &d->from_version : key == 3 ? &d->version : &d->issued_at) = x->value;
         return TC_OK;
+    case 2:
+        return read_fixed(r, d->from_sha256, 32);
     case 5:
         if (!(x = next(r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
             return TC_ERR_TYPE;
         d->note = (const char *)x->p, d->note_len = x->len;
         return TC_OK;
     case 6:
-        return read_index(r, &d->add);
+        return read_frontier(r, d);
     case 7:
-        return read_revoked(r, &d->add);
+        return read_leaves(r, d);
     case 8:
-        return read_superseded(r, &d->add);
+        return read_proofs(r, &d->more);
     case 9:
-        return read_proofs(r, &d->add);
+        return read_audit_head(r, &d->more);
     case 10:
-        return read_audit_head(r, &d->add);
+        return read_fixed(r, d->to_sha256, 32);
     default: /* 11 */
-        if (!(x = next(r, TC_TOK_BYTES)) || x->len != 32)
-            return TC_ERR_TYPE;
-        memcpy(d->to_sum, x->p, 32);
-        return TC_OK;
+        return read_fixed(r, d->bundle_sig, TC_SIG_BYTES);
     }
 }
 
-static enum tc_err read_delta(const uint8_t *payload, size_t len, const struct tc_bundle *from,
-                              struct delta *d)
+static enum tc_err read_delta(const uint8_t *payload, size_t len, struct tc_delta *d)
 {
     struct rd r;
     memset(&r, 0, sizeof r);
@@ -677,120 +752,171 @@ static enum tc_err read_delta(const uint8_t *payload, size_t len, const struct t
         return e;
     r.tr.canonical = true;
     const struct tc_tok *x = next(&r, TC_TOK_MAP);
-    if (!x || x->value != 12)
+    if (!x || x->value != DELTA_MEMBERS)
         return TC_ERR_TYPE;
-    for (uint64_t key = 0; key < 12; key++) {
+    for (uint64_t key = 0; key < DELTA_MEMBERS; key++) {
         if (!(x = next(&r, TC_TOK_UINT)) || x->value != key)
             return TC_ERR_MISSING_KEY;
-        if ((e = read_delta_member(&r, key, from, d)) != TC_OK)
+        if ((e = read_delta_member(&r, key, d)) != TC_OK)
             return e;
     }
     struct tc_tok extra;
     return tc_tok_next(&r.tr, &extra) ? TC_ERR_TRAILING : TC_OK;
 }
 
-/* What a delta does not carry is the old bundle's: the trust list (read again from its bytes),
- * profile, units and their names, province. */
-static enum tc_err copy_static(const struct tc_bundle *from, const uint8_t root_pk[TC_PK_BYTES],
-                               struct tc_bundle *b)
+/* The delta reader on a payload as if it were authenticated, for the fuzz target only (as
+ * tc_bundle_fuzz_lists). */
+enum tc_err tc_delta_fuzz_members(const uint8_t *payload, size_t len);
+enum tc_err tc_delta_fuzz_members(const uint8_t *payload, size_t len)
 {
-    b->province = from->province;
-    b->profile = from->profile;
-    enum tc_err e = tc_trust_list_parse(from->trust_raw, from->trust_raw_len, root_pk, &b->tl);
-    if (e != TC_OK)
-        return e;
-    if (!(b->trust_raw = malloc(from->trust_raw_len ? from->trust_raw_len : 1)) ||
-        !(b->units = malloc((from->n_units ? from->n_units : 1) * sizeof *b->units)))
-        return TC_ERR_NOMEM;
-    memcpy(b->trust_raw, from->trust_raw, from->trust_raw_len);
-    b->trust_raw_len = from->trust_raw_len;
-    memcpy(b->units, from->units, from->n_units * sizeof *b->units);
-    b->n_units = from->n_units;
-    size_t names_len = 0; /* the names buffer ends after the last name's NUL */
-    for (size_t i = 0; i < from->n_units; i++) {
-        size_t end = from->units[i].name_off + strlen(from->names + from->units[i].name_off) + 1;
-        if (end > names_len)
-            names_len = end;
-    }
-    if (!(b->names = malloc(names_len ? names_len : 1)))
-        return TC_ERR_NOMEM;
-    memcpy(b->names, from->names, names_len);
-    return TC_OK;
+    struct tc_delta d;
+    memset(&d, 0, sizeof d);
+    enum tc_err e = read_delta(payload, len, &d);
+    tc_delta_close(&d);
+    return e;
 }
 
-/* The lists of the old bundle with the delta's additions merged in. */
-static enum tc_err merge_lists(const struct tc_bundle *from, struct tc_bundle *add,
-                               struct tc_bundle *b)
+void tc_delta_close(struct tc_delta *d)
 {
-    void *m;
-    size_t mn;
-    enum tc_err e;
-    if ((e = merge(from->index, from->n_index, add->index, add->n_index, sizeof *add->index, &m,
-                   &mn)) != TC_OK)
-        return e;
-    b->index = m, b->n_index = mn;
-    if ((e = merge(from->revoked, from->n_revoked, add->revoked, add->n_revoked,
-                   sizeof *add->revoked, &m, &mn)) != TC_OK)
-        return e;
-    b->revoked = m, b->n_revoked = mn;
-    if ((e = merge(from->superseded, from->n_superseded, add->superseded, add->n_superseded,
-                   sizeof *add->superseded, &m, &mn)) != TC_OK)
-        return e;
-    b->superseded = m, b->n_superseded = mn;
-    return TC_OK;
+    free(d->leaf);
+    free(d->leaf_len);
+    free(d->more.proofs);
+    memset(d, 0, sizeof *d);
 }
 
-enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
-                                  const uint8_t root_pk[TC_PK_BYTES], struct tc_bundle **out)
+enum tc_err tc_delta_open(const uint8_t *in, size_t len, const struct tc_trust_list *tl,
+                          uint64_t now, struct tc_delta *d)
 {
-    *out = NULL;
+    memset(d, 0, sizeof *d);
     if (len > TC_DELTA_MAX_BYTES)
         return TC_ERR_SIZE_LIMIT;
     const uint8_t *prot, *payload;
     size_t prot_len, payload_len;
-    uint8_t kid[TC_KID_BYTES], sig[TC_SIG_BYTES];
-    enum tc_err e = tc_cose_sign1_parse(in, len, kid, &prot, &prot_len, &payload, &payload_len, sig);
+    uint8_t sig[TC_SIG_BYTES];
+    const struct tc_endorsement *en;
+    enum tc_err e = tc_cose_sign1_parse(in, len, d->kid, &prot, &prot_len, &payload, &payload_len,
+                                        sig);
     if (e != TC_OK)
         return e;
-    /* the signer: endorsed for status in the trust list the bundle already holds */
-    const struct tc_endorsement *en = tc_trust_find(from->tl, kid);
-    const struct tc_revocation *rv = tc_trust_find_revocation(from->tl, kid);
-    if (!en || !(en->authz.tracks & TC_AUTHZ_STATUS))
+    /* the signature first, then the members, then the signer's standing on the day it claims */
+    if (!(en = tc_trust_find(tl, d->kid)))
         return TC_ERR_NOT_AUTHORISED;
     if ((e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_DELTA, sig,
-                                 en->pk)) != TC_OK)
+                                 en->pk)) != TC_OK ||
+        (e = read_delta(payload, payload_len, d)) != TC_OK ||
+        (e = check_signer(tl, d->kid, d->issued_at, now, &en)) != TC_OK ||
+        (e = open_checkpoint(tl, d->note, d->note_len, tc_beijing_day(d->issued_at), now,
+                             &d->checkpoint, &en)) != TC_OK) {
+        tc_delta_close(d);
         return e;
-    struct delta d;
-    memset(&d, 0, sizeof d);
-    struct tc_bundle *b = calloc(1, sizeof *b);
-    if (!b)
-        return TC_ERR_NOMEM;
-    if ((e = read_delta(payload, payload_len, from, &d)) != TC_OK)
-        goto out;
-    e = TC_ERR_INCONSISTENT;
-    if (d.add.version <= from->version)
-        goto out;
-    int32_t day = tc_beijing_day(d.add.issued_at); /* the signer in term, not revoked, that day */
-    if (day < en->not_before || day > en->not_after || (rv && day >= rv->day)) {
-        e = TC_ERR_NOT_AUTHORISED;
-        goto out;
     }
-    b->version = d.add.version, b->issued_at = d.add.issued_at;
-    b->audit_seq = d.add.audit_seq;
-    memcpy(b->audit_head, d.add.audit_head, 32);
-    b->proofs = d.add.proofs, b->n_proofs = d.add.n_proofs, d.add.proofs = NULL;
-    memcpy(b->signer, kid, TC_KID_BYTES);
-    if ((e = copy_static(from, root_pk, b)) != TC_OK || (e = merge_lists(from, &d.add, b)) != TC_OK ||
-        (e = check_register(b, d.note, d.note_len)) != TC_OK)
-        goto out;
-    memcpy(b->file_sha256, d.to_sum, 32);
-    *out = b;
-    b = NULL;
-out:
-    free(d.add.index);
-    free(d.add.revoked);
-    free(d.add.superseded);
-    free(d.add.proofs);
-    tc_bundle_free(b);
+    /* the entries end at the checkpoint; the frontier is of the register before them */
+    d->frontier.size = d->checkpoint.size - d->n_leaves;
+    if (d->n_leaves > d->checkpoint.size || !tc_reg_frontier_valid(&d->frontier) ||
+        d->version <= d->from_version) {
+        tc_delta_close(d);
+        return TC_ERR_INCONSISTENT;
+    }
+    return TC_OK;
+}
+
+/* The entries extend the register `from` holds: the frontier gives from's root, and with the
+ * entries appended, the delta's checkpoint's root. Then what they say about certificates, on top
+ * of from's lists, with nothing issued, revoked or superseded twice. */
+static enum tc_err check_entries(const struct tc_bundle *from, const struct tc_delta *d,
+                                 struct tc_reg_status *st)
+{
+    uint8_t root[TC_REG_HASH], h[TC_REG_HASH];
+    struct tc_reg_frontier f = d->frontier;
+    tc_reg_frontier_root(&f, root);
+    if (d->from_version != from->version || memcmp(d->from_sha256, from->file_sha256, 32) != 0 ||
+        f.size != from->checkpoint.size || memcmp(root, from->checkpoint.root, TC_REG_HASH) != 0 ||
+        strcmp(d->checkpoint.origin, from->checkpoint.origin) != 0)
+        return TC_ERR_INCONSISTENT;
+    for (size_t i = 0; i < d->n_leaves; i++) {
+        struct tc_reg_leaf l;
+        enum tc_err e;
+        if ((e = tc_reg_leaf_decode(d->leaf[i], d->leaf_len[i], &l)) != TC_OK ||
+            (e = tc_reg_status_add(st, f.size, &l)) != TC_OK)
+            return e;
+        tc_reg_leaf_hash(h, d->leaf[i], d->leaf_len[i]);
+        tc_reg_frontier_append(&f, h);
+    }
+    tc_reg_frontier_root(&f, root);
+    if (memcmp(root, d->checkpoint.root, TC_REG_HASH) != 0)
+        return TC_ERR_INCONSISTENT;
+    return tc_reg_status_finish(st, from, NULL) ? TC_ERR_INCONSISTENT : TC_OK;
+}
+
+/* returns the signature the delta carries: the full bundle is assembled around it */
+static enum tc_err carried_sig(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap,
+                               size_t *sig_len)
+{
+    (void)msg, (void)len;
+    if (cap < TC_SIG_BYTES)
+        return TC_ERR_BUFFER;
+    memcpy(sig, ctx, TC_SIG_BYTES);
+    *sig_len = TC_SIG_BYTES;
+    return TC_OK;
+}
+
+/* The full bundle the delta stands for: from's members that no entry changes, its lists with
+ * the entries' additions, the delta's version, time, checkpoint, proofs and audit head, under the
+ * signature the delta carries. */
+static enum tc_err assemble(const struct tc_bundle *from, const struct tc_delta *d,
+                            const struct tc_reg_status *st, uint8_t **out, size_t *len)
+{
+    struct tc_bundle_content c = {
+        .version = d->version, .issued_at = d->issued_at, .trust = from->trust_raw,
+        .trust_len = from->trust_raw_len, .units = from->units, .n_units = from->n_units,
+        .names = from->names ? from->names : "", .profile_json = from->profile_json,
+        .titles_raw = from->titles_raw, .titles_raw_len = from->titles_raw_len,
+        .audit_seq = d->more.audit_seq, .province = from->province, .proofs = d->more.proofs,
+        .n_proofs = d->more.n_proofs};
+    memcpy(c.audit_head, d->more.audit_head, 32);
+    char *note = dup_bytes(d->note, d->note_len);
+    void *ix = NULL, *rv = NULL, *sp = NULL;
+    enum tc_err e = note ? TC_OK : TC_ERR_NOMEM;
+    if (e == TC_OK &&
+        (e = merge(from->index, from->n_index, st->index, st->n_index, sizeof *st->index, &ix,
+                   &c.n_index)) == TC_OK &&
+        (e = merge(from->revoked, from->n_revoked, st->revoked, st->n_revoked,
+                   sizeof *st->revoked, &rv, &c.n_revoked)) == TC_OK &&
+        (e = merge(from->superseded, from->n_superseded, st->superseded, st->n_superseded,
+                   sizeof *st->superseded, &sp, &c.n_superseded)) == TC_OK) {
+        c.note = note, c.index = ix, c.revoked = rv, c.superseded = sp;
+        e = tc_bundle_encode_signed(&c, d->kid, carried_sig, (void *)d->bundle_sig, out, len);
+    }
+    free(note), free(ix), free(rv), free(sp);
+    return e;
+}
+
+enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
+                                  const uint8_t root_pk[TC_PK_BYTES], uint64_t now,
+                                  struct tc_bundle **out, uint8_t **bytes, size_t *bytes_len)
+{
+    *out = NULL, *bytes = NULL, *bytes_len = 0;
+    struct tc_delta d;
+    uint8_t sum[32];
+    struct tc_reg_status st;
+    tc_reg_status_init(&st);
+    /* signed by a key the bundle in use endorses for status, not revoked by now */
+    enum tc_err e = tc_delta_open(in, len, from->tl, now, &d);
+    if (e != TC_OK)
+        return e;
+    if ((e = check_entries(from, &d, &st)) == TC_OK &&
+        (e = assemble(from, &d, &st, bytes, bytes_len)) == TC_OK) {
+        /* the result must be the very bundle the delta names, and verify as any bundle does */
+        crypto_hash_sha256(sum, *bytes, *bytes_len);
+        e = memcmp(sum, d.to_sha256, 32) == 0
+                ? tc_bundle_parse_at(*bytes, *bytes_len, root_pk, now, out)
+                : TC_ERR_INCONSISTENT;
+    }
+    if (e != TC_OK) {
+        free(*bytes);
+        *bytes = NULL, *bytes_len = 0;
+    }
+    tc_reg_status_free(&st);
+    tc_delta_close(&d);
     return e;
 }

@@ -11,7 +11,7 @@
 #include "publication.h"
 
 #define BUNDLE_TYPE 4
-#define DELTA_TYPE 6
+#define DELTA_TYPE 7
 
 static void write_revoked(struct tc_cw *w, const struct tc_bundle_revoked *v, size_t n)
 {
@@ -133,7 +133,7 @@ static size_t bundle_cap(const struct tc_bundle_content *c)
     tc_title_table(&titles);
     for (size_t i = 0; i < c->n_units; i++)
         names += strlen(c->names + c->units[i].name_off) + 9;
-    return 4096 + c->trust_len + strlen(c->profile_json) + strlen(c->note) +
+    return 4096 + c->trust_len + strlen(c->profile_json) + strlen(c->note) + c->titles_raw_len +
            c->n_revoked * (TC_BUNDLE_REASON_MAX + 32) + c->n_superseded * 32 +
            c->n_units * 64 + names + titles * 200 + c->n_index * (24 + TC_BUNDLE_INDEX_HASH) +
            proofs_bytes(c->n_proofs);
@@ -161,7 +161,11 @@ static enum tc_err encode_bundle(const struct tc_bundle_content *c, struct tc_cw
     if (e != TC_OK)
         return e;
     tc_cw_uint(w, 7), tc_cw_text(w, c->profile_json);
-    tc_cw_uint(w, 8), write_titles(w);
+    tc_cw_uint(w, 8);
+    if (c->titles_raw)
+        tc_cw_raw(w, c->titles_raw, c->titles_raw_len);
+    else
+        write_titles(w);
     if (!w->overflow)
         crypto_hash_sha256_update(&st, w->buf + mark, w->len - mark);
     tc_cw_uint(w, 9), write_audit(w, c->audit_seq, c->audit_head);
@@ -176,19 +180,57 @@ static enum tc_err encode_bundle(const struct tc_bundle_content *c, struct tc_cw
     return w->overflow ? TC_ERR_INTERNAL : TC_OK;
 }
 
-/* Signs payload w with key into a malloc'd COSE_Sign1 (limit: the largest the reader takes). */
-static enum tc_err sign(struct tc_signer *key, const char *aad, const struct tc_cw *w,
-                        size_t limit, uint8_t **out, size_t *len)
+static enum tc_err sign_cb(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap,
+                           size_t *sig_len)
 {
-    if (w->len + 128 > limit)
+    return tc_signer_sign(ctx, msg, len, sig, cap, sig_len);
+}
+
+/* The payload in w under a COSE_Sign1 made with sign(), malloc'd; limit: the most the reader
+ * takes. */
+static enum tc_err envelope(const struct tc_cw *w, const char *aad, size_t limit,
+                            const uint8_t kid[TC_KID_BYTES], tc_sign_fn sign, void *ctx,
+                            uint8_t **out, size_t *len)
+{
+    size_t cap = w->len + 128 + TC_SIG_MAX_BYTES;
+    if (cap > limit)
         return TC_ERR_SIZE_LIMIT;
-    return tc_signer_cose_sign1_alloc(key, aad, w->buf, w->len, out, len);
+    if (!(*out = malloc(cap)))
+        return TC_ERR_NOMEM;
+    enum tc_err e = tc_cose_sign1_build(*out, cap, len, w->buf, w->len, aad, TC_ALG_ED25519, kid,
+                                        sign, ctx);
+    if (e != TC_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    return e;
+}
+
+enum tc_err tc_bundle_encode_signed(const struct tc_bundle_content *c,
+                                    const uint8_t kid[TC_KID_BYTES], tc_sign_fn sign, void *ctx,
+                                    uint8_t **out, size_t *len)
+{
+    uint8_t sum[32];
+    *out = NULL, *len = 0;
+    size_t cap = bundle_cap(c);
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return TC_ERR_NOMEM;
+    struct tc_cw w;
+    tc_cw_init(&w, buf, cap);
+    enum tc_err e = encode_bundle(c, &w, sum);
+    if (e == TC_OK)
+        e = envelope(&w, TC_AAD_BUNDLE, TC_BUNDLE_MAX_BYTES, kid, sign, ctx, out, len);
+    free(buf);
+    return e;
 }
 
 enum tc_err tc_bundle_write(struct tc_signer *key, const struct tc_bundle_content *c,
                             uint8_t **out, size_t *len, uint8_t static_sha256[32])
 {
     *out = NULL, *len = 0;
+    if (tc_signer_alg(key) != TC_ALG_ED25519)
+        return TC_ERR_ALG; /* the bundle's profile is EdDSA, as certificates' */
     size_t cap = bundle_cap(c);
     uint8_t *buf = malloc(cap), sum[32];
     if (!buf)
@@ -197,7 +239,8 @@ enum tc_err tc_bundle_write(struct tc_signer *key, const struct tc_bundle_conten
     tc_cw_init(&w, buf, cap);
     enum tc_err e = encode_bundle(c, &w, sum);
     if (e == TC_OK)
-        e = sign(key, TC_AAD_BUNDLE, &w, TC_BUNDLE_MAX_BYTES, out, len);
+        e = envelope(&w, TC_AAD_BUNDLE, TC_BUNDLE_MAX_BYTES, tc_signer_pub(key)->kid, sign_cb, key,
+                     out, len);
     if (e == TC_OK && static_sha256)
         memcpy(static_sha256, sum, 32);
     free(buf);
@@ -208,8 +251,7 @@ enum tc_err tc_delta_write(struct tc_signer *key, const struct tc_delta_content 
                            size_t *len)
 {
     *out = NULL, *len = 0;
-    size_t cap = 8192 + strlen(c->note) + c->n_index * (24 + TC_BUNDLE_INDEX_HASH) +
-                 c->n_revoked * (TC_BUNDLE_REASON_MAX + 32) + c->n_superseded * 32 +
+    size_t cap = 8192 + strlen(c->note) + c->n_leaves * (TC_REG_LEAF_MAX + 4) +
                  proofs_bytes(c->n_proofs);
     uint8_t *buf = malloc(cap);
     if (!buf)
@@ -223,14 +265,19 @@ enum tc_err tc_delta_write(struct tc_signer *key, const struct tc_delta_content 
     tc_cw_uint(&w, 3), tc_cw_uint(&w, c->to_version);
     tc_cw_uint(&w, 4), tc_cw_uint(&w, c->issued_at);
     tc_cw_uint(&w, 5), tc_cw_text(&w, c->note);
-    tc_cw_uint(&w, 6), write_index(&w, c->index, c->n_index);
-    tc_cw_uint(&w, 7), write_revoked(&w, c->revoked, c->n_revoked);
-    tc_cw_uint(&w, 8), write_superseded(&w, c->superseded, c->n_superseded);
-    tc_cw_uint(&w, 9), write_proofs(&w, c->proofs, c->n_proofs);
-    tc_cw_uint(&w, 10), write_audit(&w, c->audit_seq, c->audit_head);
-    tc_cw_uint(&w, 11), tc_cw_bytes(&w, c->to_sha256, 32);
+    tc_cw_uint(&w, 6), tc_cw_array(&w, c->frontier->len);
+    for (size_t i = 0; i < c->frontier->len; i++)
+        tc_cw_bytes(&w, c->frontier->hash[i], TC_REG_HASH);
+    tc_cw_uint(&w, 7), tc_cw_array(&w, c->n_leaves);
+    for (size_t i = 0; i < c->n_leaves; i++)
+        tc_cw_bytes(&w, c->leaf[i], c->leaf_len[i]);
+    tc_cw_uint(&w, 8), write_proofs(&w, c->proofs, c->n_proofs);
+    tc_cw_uint(&w, 9), write_audit(&w, c->audit_seq, c->audit_head);
+    tc_cw_uint(&w, 10), tc_cw_bytes(&w, c->to_sha256, 32);
+    tc_cw_uint(&w, 11), tc_cw_bytes(&w, c->bundle_sig, TC_SIG_BYTES);
     enum tc_err e = w.overflow ? TC_ERR_INTERNAL
-                               : sign(key, TC_AAD_DELTA, &w, TC_DELTA_MAX_BYTES, out, len);
+                               : envelope(&w, TC_AAD_DELTA, TC_DELTA_MAX_BYTES,
+                                          tc_signer_pub(key)->kid, sign_cb, key, out, len);
     free(buf);
     return e;
 }

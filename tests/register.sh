@@ -10,10 +10,12 @@
 #  - a verifier that accepted a register refuses an older bundle after a restart, and a forked
 #    register (split view) without a consistency proof;
 #  - the verifier serves the checkpoint and inclusion proofs.
-# Prints TAP. usage: register.sh KEYS ISSUER VERIFIER REGISTER DATA_DIR
+#  - an edited or inserted store row is refused by publish, naming it (17.2, 17.3); a bundle or
+#    delta forged with the publication key fails the audit, naming what differs (17.1)
+# Prints TAP. usage: register.sh KEYS ISSUER VERIFIER REGISTER DATA_DIR FORGE
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") reg=$(realpath "$4")
-data=$(realpath "$5")
+data=$(realpath "$5") forge=$(realpath "$6")
 here=$(dirname "$(realpath "$0")")
 . "$here/tap.sh"
 . "$here/gs_fixture.sh"
@@ -105,23 +107,57 @@ check "publish after a revocation" 0 "$issuer" publish "${D[@]}" --key ws.key "$
 check "consistency: the newer checkpoint extends the older" 0 "$reg" consistency "${R[@]}" cp-a pub/checkpoint
 has "it says so" out.txt "^consistent: [0-9]* -> [0-9]* entries"
 check "audit after the revocation passes" 0 "$reg" audit "${R[@]}"
+has "with the deltas and the head checked" out.txt "[0-9] deltas and the head checked"
 
 flip() { python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[int(sys.argv[2])]^=1; open(p,'wb').write(b)" "$@"; }
 
-# tampered stores: the bundle and the register disagree; the audit names the entry
+# tampered stores (17.2, 17.3; each failed on the release before: publish signed them): one row
+# inserted, one revocation undone by an UPDATE; publish refuses before it signs, naming the row
 cp gs.db extra.db
 sqlite3 extra.db "INSERT INTO certificates(id, holder, track, level, series, eval_year, obtained, payload, kid, issued_at, reg_leaf) SELECT 269999999, holder, track, level, series, eval_year, obtained, payload, kid, issued_at, 0 FROM certificates LIMIT 1"
-"$issuer" publish --db extra.db --hash-key store.key "${P[@]}" --key ws.key "${T2[@]}" --out pub-extra >/dev/null 2>&1
+check "17.3: publish refuses a store with a row the register never issued" 1 "$issuer" publish \
+  --db extra.db --hash-key store.key "${P[@]}" --key ws.key "${T2[@]}" --out pub-extra
+has "naming the row" err.txt "certificate 269999999: its row is not what the register issued"
+truth "and writes no bundle" [ ! -e pub-extra/bundle.cbor ]
+cp gs.db dropped.db
+sqlite3 dropped.db "UPDATE certificates SET status = 'valid', reason = NULL WHERE id = ${ids[2]}"
+check "17.2: publish refuses a store whose revocation was undone by an UPDATE" 1 "$issuer" publish \
+  --db dropped.db --hash-key store.key "${P[@]}" --key ws.key "${T2[@]}" --out pub-dropped
+has "naming the row and what the register says" err.txt "certificate ${ids[2]}: its row says 'valid', the register says revoked"
+cp gs.db units.db
+sqlite3 units.db "UPDATE units SET basic_flag = 1 WHERE uscc = '12620000438000456W'"
+check "publish refuses a unit directory changed outside units import" 1 "$issuer" publish \
+  --db units.db --hash-key store.key "${P[@]}" --key ws.key "${T2[@]}" --out pub-units
+has "saying so" err.txt "the unit directory differs from the one the register logged"
+cp gs.db rewritten.db
+sqlite3 rewritten.db "DROP TRIGGER register_no_update; UPDATE register SET hash = zeroblob(32) WHERE idx = 1"
+check "publish refuses a register whose stored hash was changed" 1 "$issuer" publish \
+  --db rewritten.db --hash-key store.key "${P[@]}" --key ws.key "${T2[@]}" --out pub-rw
+has "naming the entry" err.txt "register entry 1 was altered"
+
+# the publication key's holder can still sign what it likes: the audit names it (17.1)
+rm -rf pub-extra && cp -r pub pub-extra && "$forge" bundle root.pub ws.key pub/bundle.cbor pub-extra/bundle.cbor --add-index 269999999
 check "audit of a bundle whose index lists a certificate the register never issued: fails" 1 \
   "$reg" audit --root root.pub --dir pub-extra
 has "naming it" out.txt "certificate 269999999: in the bundle's index, but the register never issued it"
-cp gs.db dropped.db
-sqlite3 dropped.db "UPDATE certificates SET status = 'valid', reason = NULL WHERE id = ${ids[2]}"
-"$issuer" publish --db dropped.db --hash-key store.key "${P[@]}" --key ws.key "${T2[@]}" --out pub-dropped >/dev/null 2>&1
+rm -rf pub-dropped && cp -r pub pub-dropped && "$forge" bundle root.pub ws.key pub/bundle.cbor pub-dropped/bundle.cbor --drop-revoked "${ids[2]}"
 check "the dropped revocation's bundle still verifies for a verifier (its signature is genuine)" 0 \
   "$verifier" verify --root root.pub --bundle pub-dropped/bundle.cbor "$(cat certs/${ids[1]}.txt)"
 check "but the audit fails" 1 "$reg" audit --root root.pub --dir pub-dropped
 has "naming the revocation it dropped" out.txt "certificate ${ids[2]}: revoked in the register (fraud, $today), but the bundle does not list the revocation"
+
+# 17.1: deltas signed with the publication key that do not say what the register says
+v=$(sed -n 's/^version //p' pub/head)
+rm -rf pub-fd && cp -r pub pub-fd
+"$forge" delta root.pub ws.key pub pub-a/bundle.cbor pub-dropped/bundle.cbor "pub-fd/delta-$((v - 1)).cbor"
+check "17.1: audit of a delta that leads to a bundle without the revocation: fails" 1 "$reg" audit --root root.pub --dir pub-fd
+has "naming it" out.txt "delta-$((v - 1)).cbor: it names a bundle other than the one published"
+has "and the head no longer names it" out.txt "head: the delta it names"
+rm -rf pub-fe && cp -r pub pub-fe
+last=$(( $(sed -n 2p pub/checkpoint) - 1 ))
+"$forge" delta root.pub ws.key pub pub-a/bundle.cbor pub/bundle.cbor "pub-fe/delta-$((v - 1)).cbor" --drop-entry "$last"
+check "17.1: audit of a delta that leaves the revocation's entry out: fails" 1 "$reg" audit --root root.pub --dir pub-fe
+has "naming what differs" out.txt "delta-$((v - 1)).cbor: \(its frontier\|register entry\)"
 
 # a flipped byte in any file of the current checkpoint: verify fails (partial tiles of earlier
 # sizes stay for readers of older checkpoints; they are not the current one's)

@@ -22,6 +22,8 @@
 
 #include "fixtures.h"
 #include "issuer.h"
+#include <sqlite3.h>
+
 #include "scratch.h"
 #include "tap.h"
 #include "verifier.h"
@@ -34,6 +36,10 @@ static struct tc_store_keys *keys;
 static uint8_t *trust;
 static size_t trust_len;
 static struct tc_trust_list *tl;
+struct tc_export;
+static void malicious_deltas(struct tc_store *s, const struct tc_bundle *b1,
+                             const struct tc_bundle *full, const struct tc_export *x2,
+                             uint64_t revoked_id);
 
 static uint8_t *endorse(struct tc_signer *k, uint8_t tracks, uint32_t region, size_t *len)
 {
@@ -600,22 +606,31 @@ static void deltas(void)
        x2.delta_len, x2.len);
     tc_bundle_parse(x1.bundle, x1.len, tc_signer_pub(root)->pk, &b1);
     tc_bundle_parse(x2.bundle, x2.len, tc_signer_pub(root)->pk, &full);
-    is_err(b1 && x2.delta ? tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_signer_pub(root)->pk, &b2)
+    uint8_t *bytes = NULL;
+    size_t bytes_len = 0;
+    is_err(b1 && x2.delta ? tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_signer_pub(root)->pk,
+                                                  now + 1, &b2, &bytes, &bytes_len)
                           : TC_ERR_INTERNAL,
            TC_OK, "the delta applies to v1");
+    ok(bytes && bytes_len == x2.len && memcmp(bytes, x2.bundle, x2.len) == 0,
+       "17.1: and gives the full v2 byte for byte (%zu bytes), under the signature it carries",
+       bytes_len);
+    free(bytes), bytes = NULL;
     ok(b2 && full && b2->version == 2 && b2->n_revoked == full->n_revoked && b2->n_index == full->n_index &&
            tc_bundle_revoked(b2, reqs[2].claims.id) && b2->checkpoint.size == full->checkpoint.size &&
            memcmp(b2->checkpoint.root, full->checkpoint.root, 32) == 0 &&
            memcmp(b2->file_sha256, full->file_sha256, 32) == 0 && b2->n_units == full->n_units,
        "and gives what the full v2 says: the revocation, the index, the checkpoint, its file hash");
     struct tc_bundle *again = NULL;
-    is_err(b2 && x2.delta ? tc_bundle_apply_delta(b2, x2.delta, x2.delta_len, tc_signer_pub(root)->pk, &again)
+    is_err(b2 && x2.delta ? tc_bundle_apply_delta(b2, x2.delta, x2.delta_len, tc_signer_pub(root)->pk,
+                                                  now + 1, &again, &bytes, &bytes_len)
                           : TC_ERR_INTERNAL,
            TC_ERR_INCONSISTENT, "it does not apply to another version (v2)");
     tc_bundle_free(again), again = NULL;
     if (x2.delta) {
         x2.delta[x2.delta_len - 1] ^= 1;
-        is_err(tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_signer_pub(root)->pk, &again),
+        is_err(tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_signer_pub(root)->pk, now + 1,
+                                     &again, &bytes, &bytes_len),
                TC_ERR_BAD_SIGNATURE, "an altered delta is refused");
         x2.delta[x2.delta_len - 1] ^= 1;
     }
@@ -633,6 +648,8 @@ static void deltas(void)
     tc_refusals_free(&r2);
     is_err(tc_bundle_export(s, trust, trust_len, tl, gs, NULL, now + 2, &x3), TC_OK, "after a unit import, v3");
     ok(nu == 1 && x3.delta == NULL, "has no delta: the units changed (%zu imported)", nu);
+    if (b1 && full)
+        malicious_deltas(s, b1, full, &x2, reqs[2].claims.id);
     tc_export_free(&x1);
     tc_export_free(&x2);
     tc_export_free(&x3);
@@ -642,6 +659,168 @@ static void deltas(void)
 done:
     tc_refusals_free(&r);
     free(reqs);
+    tc_store_close(s);
+}
+
+/* ---- issue 17: what the holder of the publication key can no longer do ----------------------- */
+
+/* A bundle like b, signed with key, with revocation `drop` left out or certificate `add` put into
+ * the index (0: neither): what the publication key's holder can sign outside the issuer. */
+static enum tc_err forged_bundle(const struct tc_bundle *b, struct tc_signer *key, uint64_t drop,
+                                 uint64_t add, uint8_t **out, size_t *len)
+{
+    struct tc_bundle_registered *ix = calloc(b->n_index + 1, sizeof *ix);
+    struct tc_bundle_revoked *rv = calloc(b->n_revoked + 1, sizeof *rv);
+    size_t n_ix = 0, n_rv = 0;
+    for (size_t i = 0; i < b->n_index; i++) {
+        if (add && b->index[i].id > add && (!n_ix || ix[n_ix - 1].id < add))
+            ix[n_ix] = b->index[0], ix[n_ix++].id = add;
+        ix[n_ix++] = b->index[i];
+    }
+    if (add && (!n_ix || ix[n_ix - 1].id < add))
+        ix[n_ix] = b->index[0], ix[n_ix++].id = add;
+    for (size_t i = 0; i < b->n_revoked; i++)
+        if (b->revoked[i].id != drop)
+            rv[n_rv++] = b->revoked[i];
+    struct tc_bundle_content c = {
+        .version = b->version, .issued_at = b->issued_at, .trust = b->trust_raw,
+        .trust_len = b->trust_raw_len, .revoked = rv, .n_revoked = n_rv,
+        .superseded = b->superseded, .n_superseded = b->n_superseded, .units = b->units,
+        .n_units = b->n_units, .names = b->names ? b->names : "", .profile_json = b->profile_json,
+        .titles_raw = b->titles_raw, .titles_raw_len = b->titles_raw_len, .audit_seq = b->audit_seq,
+        .province = b->province, .note = b->note, .index = ix, .n_index = n_ix,
+        .proofs = b->proofs, .n_proofs = b->n_proofs};
+    memcpy(c.audit_head, b->audit_head, 32);
+    enum tc_err e = tc_bundle_write(key, &c, out, len, NULL);
+    free(ix), free(rv);
+    return e;
+}
+
+/* A delta from `from` carrying the store's register entries since from's checkpoint (without
+ * the last when drop_last), naming bundle `to`. */
+static enum tc_err forged_delta(struct tc_store *s, const struct tc_bundle *from,
+                                const struct tc_export *x, const uint8_t *to, size_t to_len,
+                                bool drop_last, uint8_t **out, size_t *len)
+{
+    struct tc_bundle *tb = NULL;
+    struct tc_reg_frontier f;
+    struct tc_reg_source src = tc_reg_tree_source(x->tree);
+    enum tc_err e = tc_bundle_parse(to, to_len, tc_signer_pub(root)->pk, &tb);
+    if (e == TC_OK)
+        e = tc_reg_frontier_of(&src, from->checkpoint.size, &f);
+    sqlite3_stmt *q = NULL;
+    if (e == TC_OK && sqlite3_prepare_v2(tc_store_db(s), "SELECT leaf FROM register WHERE idx >= ? "
+                                         "AND idx < ? ORDER BY idx", -1, &q, NULL) != SQLITE_OK)
+        e = TC_ERR_STORE;
+    uint8_t *leaf[64];
+    size_t leaf_len[64], n = 0;
+    if (e == TC_OK) {
+        sqlite3_bind_int64(q, 1, (int64_t)from->checkpoint.size);
+        sqlite3_bind_int64(q, 2, (int64_t)x->register_size - (drop_last ? 1 : 0));
+        while (n < 64 && sqlite3_step(q) == SQLITE_ROW) {
+            leaf_len[n] = (size_t)sqlite3_column_bytes(q, 0);
+            leaf[n] = malloc(leaf_len[n]);
+            memcpy(leaf[n], sqlite3_column_blob(q, 0), leaf_len[n]);
+            n++;
+        }
+    }
+    sqlite3_finalize(q);
+    if (e == TC_OK) {
+        struct tc_delta_content d = {
+            .from_version = from->version, .to_version = tb->version, .issued_at = tb->issued_at,
+            .note = tb->note, .frontier = &f, .leaf = (const uint8_t *const *)leaf,
+            .leaf_len = leaf_len, .n_leaves = n, .proofs = tb->proofs, .n_proofs = tb->n_proofs,
+            .audit_seq = tb->audit_seq};
+        memcpy(d.from_sha256, from->file_sha256, 32);
+        memcpy(d.audit_head, tb->audit_head, 32);
+        memcpy(d.to_sha256, tb->file_sha256, 32);
+        memcpy(d.bundle_sig, tb->sig, TC_SIG_BYTES);
+        e = tc_delta_write(gs, &d, out, len);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(leaf[i]);
+    tc_bundle_free(tb);
+    return e;
+}
+
+/* 17.1: a validly signed delta that does not say what the register says is refused by a replica,
+ * whichever way it differs (each test failed on the release before: the delta's lists were
+ * applied as they came). */
+static void malicious_deltas(struct tc_store *s, const struct tc_bundle *b1,
+                             const struct tc_bundle *full, const struct tc_export *x2,
+                             uint64_t revoked_id)
+{
+    uint8_t *fb = NULL, *fd = NULL, *bytes = NULL;
+    size_t fbl = 0, fdl = 0, bl = 0;
+    struct tc_bundle *out = NULL;
+    const uint8_t *rpk = tc_signer_pub(root)->pk;
+    ok(forged_bundle(full, gs, revoked_id, 0, &fb, &fbl) == TC_OK &&
+           forged_delta(s, b1, x2, fb, fbl, false, &fd, &fdl) == TC_OK,
+       "17.1: the publication key signs a v2 without the revocation, and a delta to it");
+    is_err(fd ? tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl) : TC_OK,
+           TC_ERR_INCONSISTENT, "17.1: a replica refuses the delta that drops a revocation");
+    ok(!out && !bytes, "and keeps nothing of it");
+    free(fb), free(fd), fb = NULL, fd = NULL;
+    ok(forged_bundle(full, gs, 0, 269999999, &fb, &fbl) == TC_OK &&
+           forged_delta(s, b1, x2, fb, fbl, false, &fd, &fdl) == TC_OK,
+       "17.1: and a v2 whose index lists a certificate the register never issued, and a delta");
+    is_err(fd ? tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl) : TC_OK,
+           TC_ERR_INCONSISTENT, "17.1: a replica refuses the delta that adds to the index");
+    free(fb), free(fd), fd = NULL;
+    ok(forged_delta(s, b1, x2, x2->bundle, x2->len, true, &fd, &fdl) == TC_OK,
+       "17.1: a delta to the genuine v2 without its last register entry");
+    is_err(fd ? tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl) : TC_OK,
+           TC_ERR_INCONSISTENT, "17.1: is refused: its entries do not give the checkpoint's root");
+    free(fd), fd = NULL;
+    ok(forged_delta(s, b1, x2, x2->bundle, x2->len, false, &fd, &fdl) == TC_OK &&
+           tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl) == TC_OK,
+       "(the check can fail: the same delta made honestly applies)");
+    free(fd), free(bytes);
+    tc_bundle_free(out);
+}
+
+/* 17.4: a revoked publication key dates its bundle before its revocation and embeds the trust
+ * list that revokes it: refused from the revocation day of the verifier's own clock (this failed
+ * on the release before: the revocation was judged by the date the bundle claims). */
+static void backdated_bundle(void)
+{
+    struct tc_store *s = province_as("SX", "SX-backdated", "uscc,name,division,valid_from,tier\n");
+    size_t l1 = 0, lr = 0, len = 0, fl = 0;
+    uint8_t *e1 = endorse(cq, TC_AUTHZ_TRACK(1) | TC_AUTHZ_TRACK(2) | TC_AUTHZ_STATUS |
+                                  TC_AUTHZ_REGISTER, 14, &l1);
+    struct tc_revocation rv;
+    memset(&rv, 0, sizeof rv);
+    memcpy(rv.kid, tc_signer_pub(cq)->kid, TC_KID_BYTES);
+    rv.day = today - 1; /* the key was compromised and revoked yesterday */
+    snprintf(rv.reason, sizeof rv.reason, "密钥泄露");
+    rv.revoked_at = now;
+    uint8_t *list = NULL, *b = NULL, *forged = NULL;
+    const uint8_t *ends[] = {e1};
+    struct tc_bundle *bb = NULL, *genuine = NULL;
+    uint64_t version;
+    /* a genuine bundle first, then the same signed again dated three days back, embedding the
+     * list that revokes its key */
+    bool made = s && e1 && export_bytes(s, trust, trust_len, tl, cq, now, &b, &len, &version) == TC_OK &&
+                tc_bundle_parse(b, len, tc_signer_pub(root)->pk, &genuine) == TC_OK &&
+                tc_keys_trust_list_build(&list, &lr, 9, now, ends, &l1, 1, &rv, 1, root) == TC_OK;
+    if (made) {
+        struct tc_bundle_content c = {
+            .version = genuine->version + 1, .issued_at = now - 3 * 86400, .trust = list,
+            .trust_len = lr, .units = genuine->units, .n_units = genuine->n_units,
+            .names = genuine->names ? genuine->names : "", .profile_json = genuine->profile_json,
+            .province = genuine->province, .note = genuine->note, .index = genuine->index,
+            .n_index = genuine->n_index};
+        made = tc_bundle_write(cq, &c, &forged, &fl, NULL) == TC_OK;
+    }
+    ok(made, "17.4: a revoked publication key signs a bundle dated before its revocation");
+    is_err(made ? tc_bundle_parse_at(forged, fl, tc_signer_pub(root)->pk, now, &bb) : TC_OK,
+           TC_ERR_NOT_AUTHORISED, "17.4: a verifier whose clock is past the revocation refuses it");
+    tc_bundle_free(bb), bb = NULL;
+    is_err(made ? tc_bundle_parse_at(forged, fl, tc_signer_pub(root)->pk, 0, &bb) : TC_ERR_INTERNAL,
+           TC_OK, "(the check can fail: judged by its own date alone it passes)");
+    tc_bundle_free(bb);
+    tc_bundle_free(genuine);
+    free(e1), free(list), free(b), free(forged);
     tc_store_close(s);
 }
 
@@ -693,6 +872,7 @@ int main(void)
     jl_scenarios();
     bundle_tampering();
     deltas();
+    backdated_bundle();
     tc_trust_list_free(tl);
     free(trust);
     tc_store_keys_free(keys);

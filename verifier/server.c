@@ -276,7 +276,11 @@ enum tc_err tc_server_apply_delta(struct tc_server *s, const uint8_t *d, size_t 
 {
     struct held *cur = take(s);
     struct tc_bundle *b = NULL;
-    enum tc_err e = tc_bundle_apply_delta(cur->b, d, len, s->root_pk, &b);
+    uint8_t *bytes = NULL;
+    size_t bytes_len = 0;
+    enum tc_err e = tc_bundle_apply_delta(cur->b, d, len, s->root_pk, (uint64_t)time(NULL), &b,
+                                          &bytes, &bytes_len);
+    free(bytes);
     uint64_t have = cur->b->version;
     release(s, cur);
     const char *why = NULL;

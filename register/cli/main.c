@@ -14,6 +14,7 @@
  * Links cert/, the public half of keys/, register/ and the verifier's bundle reader; no code
  * that can read a secret key. Exit status: 0 checked, 1 a check failed, 2 usage or I/O error.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -43,6 +44,7 @@ struct ctx {
     struct tc_pubkey root;
     struct tc_trust_list *tl;
     struct tc_bundle *bundle; /* when the trust list came from a bundle, or audit */
+    size_t bundle_len;
     char *note;
     size_t note_len;
     struct tc_checkpoint cp;
@@ -144,6 +146,7 @@ static int setup(const struct opts *o, const char *cmd, const char *checkpoint_p
         size_t len;
         if ((e = tc_file_read(path, TC_BUNDLE_MAX_BYTES, &buf, &len)) == TC_OK) {
             e = tc_bundle_parse(buf, len, x->root.pk, &x->bundle);
+            x->bundle_len = len;
             free(buf);
         }
         if (e != TC_OK) {
@@ -421,7 +424,10 @@ static const char audit_help[] =
     "Checks a status bundle (default DIR/bundle.cbor) against the register up to the bundle's\n"
     "checkpoint: every certificate in its index has its issue entry there with the same hash,\n"
     "every issued certificate is in the index, and its revocations and supersessions are exactly\n"
-    "the register's. Names the first entry that differs. Exit 1 when they differ.\n";
+    "the register's. Without --bundle, also every DIR/delta-N.cbor (signed by a publication key,\n"
+    "its entries and checkpoint the register's, and the one that leads to the bundle naming its\n"
+    "hash and signature) and DIR/head (naming the bundle, its checkpoint and an existing delta).\n"
+    "Names what differs. Exit 1 when anything does.\n";
 
 static void print_line(void *ctx, const char *line)
 {
@@ -450,6 +456,123 @@ static bool register_status(struct ctx *x, struct tc_reg_status *st)
     return true;
 }
 
+/* One delta of the publication: signed with a key the bundle's trust list endorses, its entries
+ * exactly the register's, its frontier the register's before them, its checkpoint's root the
+ * register's at its size, and, when it leads to the bundle published, that bundle's hash and
+ * signature. What a replica derives from it is then what the register says. */
+static size_t audit_delta(struct ctx *x, const char *name, const uint8_t *buf, size_t len,
+                          const uint8_t bundle_sum[32])
+{
+    struct tc_delta d;
+    const struct tc_bundle *b = x->bundle;
+    struct tc_reg_source src = tc_tile_reader_source(x->tiles);
+    struct tc_reg_frontier f;
+    uint8_t root[TC_REG_HASH];
+    enum tc_err e = tc_delta_open(buf, len, b->tl, 0, &d);
+    size_t bad = 0;
+    if (e != TC_OK) {
+        printf("%s: %s: not a delta signed by a publication key of the trust list\n", name,
+               tc_strerror(e));
+        return 1;
+    }
+    uint64_t m = d.frontier.size, n = d.checkpoint.size, from = 0;
+    sscanf(name, "delta-%" SCNu64, &from);
+    if (from != d.from_version)
+        printf("%s: it is the delta from version %" PRIu64 "\n", name, d.from_version), bad++;
+    if (n > x->cp.size || d.version > b->version) {
+        printf("%s: it leads past the bundle published (version %" PRIu64 ", %" PRIu64 " entries)\n",
+               name, d.version, n), bad++;
+    } else {
+        if (tc_reg_frontier_of(&src, m, &f) != TC_OK || f.len != d.frontier.len ||
+            memcmp(f.hash, d.frontier.hash, f.len * TC_REG_HASH) != 0)
+            printf("%s: its frontier is not the register's at %" PRIu64 " entries\n", name, m), bad++;
+        for (uint64_t i = m; i < n; i++) {
+            const uint8_t *leaf;
+            size_t ll;
+            if (tc_tile_reader_leaf(x->tiles, i, &leaf, &ll) != TC_OK || ll != d.leaf_len[i - m] ||
+                memcmp(leaf, d.leaf[i - m], ll) != 0) {
+                printf("%s: register entry %" PRIu64 " differs from the register's\n", name, i);
+                bad++;
+                break;
+            }
+        }
+        if (tc_reg_root(&src, n, root) != TC_OK || memcmp(root, d.checkpoint.root, TC_REG_HASH))
+            printf("%s: its checkpoint is not the register's at %" PRIu64 " entries\n", name, n), bad++;
+        if (d.version == b->version &&
+            (memcmp(d.to_sha256, bundle_sum, 32) != 0 || memcmp(d.bundle_sig, b->sig, TC_SIG_BYTES)))
+            printf("%s: it names a bundle other than the one published as version %" PRIu64 "\n",
+                   name, b->version), bad++;
+    }
+    tc_delta_close(&d);
+    return bad;
+}
+
+/* Every delta-N.cbor in dir. */
+static size_t audit_deltas(struct ctx *x, const char *dir, const uint8_t bundle_sum[32],
+                           size_t *count)
+{
+    DIR *dp = opendir(dir);
+    struct dirent *de;
+    size_t bad = 0;
+    while (dp && (de = readdir(dp)) != NULL) {
+        size_t nl = strlen(de->d_name);
+        if (strncmp(de->d_name, "delta-", 6) != 0 || nl < 11 ||
+            strcmp(de->d_name + nl - 5, ".cbor") != 0)
+            continue;
+        char path[4096];
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (tc_file_read(path, TC_DELTA_MAX_BYTES, &buf, &len) != TC_OK) {
+            printf("%s: unreadable\n", de->d_name), bad++;
+            continue;
+        }
+        bad += audit_delta(x, de->d_name, buf, len, bundle_sum);
+        (*count)++;
+        free(buf);
+    }
+    if (dp)
+        closedir(dp);
+    return bad;
+}
+
+/* The head replicas poll: it names the bundle published, its checkpoint, and a delta there is. */
+static size_t audit_head(struct ctx *x, const char *dir, const uint8_t bundle_sum[32],
+                         size_t bundle_len)
+{
+    char path[4096];
+    uint8_t *buf = NULL, sum[32];
+    size_t len = 0, bad = 0;
+    struct tc_head h;
+    snprintf(path, sizeof path, "%s/head", dir);
+    if (tc_file_read(path, TC_HEAD_MAX_BYTES, &buf, &len) == TC_ERR_NOT_FOUND)
+        return 0; /* a bundle exported alone has no head */
+    if (!buf || tc_head_parse((const char *)buf, len, &h) != TC_OK) {
+        free(buf);
+        printf("head: not a titlecert head\n");
+        return 1;
+    }
+    if (h.version != x->bundle->version || memcmp(h.sha256, bundle_sum, 32) != 0 ||
+        h.bytes != bundle_len)
+        printf("head: it names version %" PRIu64 " and another hash or size than bundle.cbor\n",
+               h.version), bad++;
+    if (h.checkpoint_len != x->bundle->note_len ||
+        memcmp(h.checkpoint, x->bundle->note, h.checkpoint_len) != 0)
+        printf("head: its checkpoint is not the bundle's\n"), bad++;
+    if (h.has_delta) {
+        uint8_t *d = NULL;
+        size_t dl = 0;
+        snprintf(path, sizeof path, "%s/delta-%" PRIu64 ".cbor", dir, h.delta_from);
+        if (tc_file_read(path, TC_DELTA_MAX_BYTES, &d, &dl) != TC_OK || dl != h.delta_bytes ||
+            (crypto_hash_sha256(sum, d, dl), memcmp(sum, h.delta_sha256, 32) != 0))
+            printf("head: the delta it names (delta-%" PRIu64 ".cbor) is missing or another\n",
+                   h.delta_from), bad++;
+        free(d);
+    }
+    free(buf);
+    return bad;
+}
+
 static int cmd_audit(int argc, char **argv)
 {
     struct opts o;
@@ -474,15 +597,19 @@ static int cmd_audit(int argc, char **argv)
     struct tc_reg_report rep = {print_line, NULL, 0};
     if (tc_tile_reader_open(o.dir, x.cp.size, &x.tiles) == TC_OK && tiles_match(&x, "audit") &&
         entries_match(&x, "audit") && register_status(&x, &st)) {
-        size_t bad = tc_reg_status_finish(&st, NULL, &rep);
+        size_t bad = tc_reg_status_finish(&st, NULL, &rep), deltas = 0;
         bad += tc_reg_status_compare(&st, b, &rep);
+        if (!o.bundle) /* a publication directory: its deltas and head too */
+            bad += audit_deltas(&x, o.dir, b->file_sha256, &deltas) +
+                   audit_head(&x, o.dir, b->file_sha256, x.bundle_len);
         if (bad) {
             printf("audit FAILED: %zu difference(s) between bundle version %" PRIu64 " and the "
                    "register of %" PRIu64 " entries\n", bad, b->version, x.cp.size);
         } else {
             printf("audit passed: bundle version %" PRIu64 " agrees with the register of %" PRIu64
-                   " entries (%zu certificates, %zu revoked, %zu superseded)\n", b->version,
-                   x.cp.size, st.n_index, b->n_revoked, b->n_superseded);
+                   " entries (%zu certificates, %zu revoked, %zu superseded; %zu deltas and the "
+                   "head checked)\n", b->version, x.cp.size, st.n_index, b->n_revoked,
+                   b->n_superseded, deltas);
             rc = 0;
         }
     }
