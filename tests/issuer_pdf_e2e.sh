@@ -4,6 +4,7 @@
 #  - render --pdf refuses a key without the organiser's seal, naming the command that sets one;
 #  - every field is in the PDF's text, in Chinese; the CJK font is embedded as a subset; the
 #    metadata names the document, the organiser and the certificate number;
+#  - the QR code is a 1-bit image mask, sharp and readable at 600 dpi;
 #  - page 1 rendered at 150 dpi: zbarimg reads the QR code and titlecert-verifier says valid (and
 #    not_valid_here at the provincial hospital for a basic-level title); a converted certificate
 #    is valid and its predecessor superseded;
@@ -65,6 +66,18 @@ for id in "${ids[1]}" "$succ" "${ids[0]}"; do
   truth "zbarimg reads the QR code on the rendered page of $id" grep -qi "^$B/v#TC1:" "qr-$id.txt"
 done
 [ -n "$shots" ] && mkdir -p "$shots" && cp page-*.png "$shots/" 2>/dev/null
+# printed: the QR code is a 1-bit image mask without interpolation, so at 600 dpi its modules
+# fill whole device pixels (rectangles at fractional positions gave 8 % grey edge pixels) and it
+# decodes. Its box: 54 pt from the left, 569.89 pt from the top, 150 pt square (2 pt inset here).
+one="pdf/${ids[1]}.pdf"
+has "the QR code is an image mask" "$one" "/ImageMask true"
+truth "drawn without interpolation" sh -c "awk '/ImageMask true/ { m = 1 } m && /Interpolate/ { print; exit }' $one | grep -q false"
+pdftoppm -r 600 -gray -x 467 -y 4766 -W 1216 -H 1216 -singlefile "$one" qr600
+grey=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); px = d[d.index(b"255\n") + 4:]
+print(round(1000 * sum(1 for b in px if 0 < b < 255) / max(1, px.count(0))))' qr600.pgm)
+truth "at 600 dpi the QR code's edges are sharp: $grey grey pixels per 1000 black (goal < 10)" [ "$grey" -lt 10 ]
+zbarimg --raw -q qr600.pgm > qr600.txt 2>/dev/null
+truth "and it decodes from the 600 dpi render" grep -qi "^$B/v#TC1:" qr600.txt
 check "titlecert-verifier: the basic-level title from the PDF is valid" 0 "$verifier" verify --root root.pub \
   --bundle v1.bundle "$(cat "qr-${ids[1]}.txt")"
 has "valid" out.txt '"verdict": *"valid"'
