@@ -261,7 +261,8 @@ struct tc_pdf_report {
     struct tc_pdf_box box[TC_PDF_REPORT_MAX];
     size_t n;
 };
-/* A font map and layout context for one thread: fonts are loaded once, not per document. */
+/* A font map and layout context for one thread: fonts are loaded once, not per document, and
+ * each seal is drawn once and replayed on every page. */
 struct tc_pdf_engine;
 struct tc_pdf_engine *tc_pdf_engine_new(void);
 void tc_pdf_engine_free(struct tc_pdf_engine *g);
