@@ -6,9 +6,11 @@
  * cannot fit is refused naming the field. Seal images are checked. Checks the extents pango
  * reports for every text against its box.
  *
- * Then how the page is written: a 512 px PNG seal (rasterised here from the demo's SVG, as a
- * province would upload one) drawn as its ink through its alpha within 80 KB, a two-ink one as it
- * is; a seal replayed from the engine's recording writes the same bytes as one drawn afresh.
+ * Then how the page is written: every stream at TC_PDF_DEFLATE_LEVEL (re-compressed here with
+ * zlib and compared byte for byte) while a deflate stream started anywhere else keeps its own
+ * level; a 512 px PNG seal (rasterised here from the demo's SVG, as a province would upload
+ * one) drawn as its ink through its alpha within 80 KB, a two-ink one as it is; a seal replayed
+ * from the engine's recording writes the same bytes as one drawn afresh.
  */
 #include <cairo.h>
 #include <librsvg/rsvg.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "fixtures.h"
 #include "issuer.h"
@@ -169,6 +172,61 @@ static bool contains(const struct bytes *b, const char *s)
     return memmem(b->p, b->len, s, strlen(s)) != NULL;
 }
 
+/* zlib's deflate of in at level, as deflateInit2_ (called directly, so never through pdf.c's
+ * deflateInit_) writes it */
+static bool deflate_at(const struct bytes *in, int level, struct bytes *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, level, Z_DEFLATED, MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return false;
+    out->len = 0;
+    uLong bound = deflateBound(&z, in->len);
+    uint8_t *p = malloc(bound);
+    z.next_in = in->p, z.avail_in = (uInt)in->len, z.next_out = p, z.avail_out = (uInt)bound;
+    bool ok = p && deflate(&z, Z_FINISH) == Z_STREAM_END && append(out, p, z.total_out);
+    deflateEnd(&z);
+    free(p);
+    return ok;
+}
+
+/* Whether every deflated stream of the PDF at path is byte for byte what zlib writes at level
+ * (deflate's output is a function of the input, the level and the zlib build); *n counts them. */
+static bool streams_at(const char *path, int level, int *n)
+{
+    struct bytes pdf = {0}, plain = {0}, again = {0};
+    bool same = read_all(path, &pdf);
+    const char tag[] = ">>\nstream\n";
+    *n = 0;
+    for (size_t off = 0; same;) {
+        uint8_t *hit = memmem(pdf.p + off, pdf.len - off, tag, sizeof tag - 1);
+        if (!hit)
+            break;
+        size_t start = (size_t)(hit - pdf.p) + sizeof tag - 1;
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        uint8_t chunk[65536];
+        int st = inflateInit(&z);
+        z.next_in = pdf.p + start, z.avail_in = (uInt)(pdf.len - start);
+        plain.len = 0;
+        do {
+            z.next_out = chunk, z.avail_out = sizeof chunk;
+            st = inflate(&z, Z_NO_FLUSH);
+            append(&plain, chunk, sizeof chunk - z.avail_out);
+        } while (st == Z_OK);
+        size_t used = z.total_in;
+        inflateEnd(&z);
+        off = start + used;
+        if (st != Z_STREAM_END)
+            continue; /* not deflated */
+        (*n)++;
+        same = deflate_at(&plain, level, &again) && again.len == used &&
+               memcmp(again.p, pdf.p + start, used) == 0;
+    }
+    free(pdf.p), free(plain.p), free(again.p);
+    return same;
+}
+
 /* The QR link of a signed certificate, as long as those issued (the short one above is not). */
 static void real_link(const struct tc_claims *c, char link[TC_LINK_MAX + 1])
 {
@@ -181,6 +239,47 @@ static void real_link(const struct tc_claims *c, char link[TC_LINK_MAX + 1])
     if (tc_cert_sign(msg, sizeof msg, &len, c, key.kid, key.sk) == TC_OK &&
         tc_text_encode(text, sizeof text, msg, len) == TC_OK)
         tc_link_make(link, TC_LINK_MAX + 1, "http://127.0.0.1:8080", text);
+}
+
+static void test_compression(void)
+{
+    char path[128], why[640];
+    struct tc_claims c;
+    fx_basic(&c);
+    snprintf(path, sizeof path, "%s/z.pdf", dir);
+    int n = 0, m = 0;
+    IS(render_to(path, &c, "甘肃省卫生系列高级职称评审委员会", "http://127.0.0.1:8080/v#TC1:1",
+                 seal, seal_len, true, NULL, why, sizeof why),
+       TC_OK, "a page renders");
+    bool at = streams_at(path, TC_PDF_DEFLATE_LEVEL, &n);
+    OK(at && n >= 5, "its %d streams are deflated at zlib level %d, byte for byte", n,
+       TC_PDF_DEFLATE_LEVEL);
+    OK(!streams_at(path, 6, &m), "not at zlib's default level 6, which cairo asks for");
+    /* deflateInit() below goes through pdf.c's deflateInit_ like cairo's calls do: after a PDF
+     * is written, a stream started elsewhere must be exactly zlib's at the caller's level */
+    struct bytes text = {0}, want = {0}, got = {0};
+    read_all(path, &text);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    uint8_t *out = malloc(text.len * 2 + 1024);
+    bool ok = out && deflateInit(&z, Z_DEFAULT_COMPRESSION) == Z_OK;
+    z.next_in = text.p, z.avail_in = (uInt)text.len;
+    z.next_out = out, z.avail_out = (uInt)(text.len * 2 + 1024);
+    ok = ok && deflate(&z, Z_FINISH) == Z_STREAM_END && append(&got, out, z.total_out);
+    deflateEnd(&z);
+    ok =
+        ok && deflate_at(&text, 6, &want) && want.len == got.len && !memcmp(want.p, got.p, got.len);
+    OK(ok, "outside tc_pdf_write, deflateInit() is zlib's at the caller's level (%zu bytes)",
+       got.len);
+    free(out), free(text.p), free(want.p), free(got.p);
+    int was = tc_pdf_deflate_level(9);
+    IS(render_to(path, &c, "甘肃省卫生系列高级职称评审委员会", "http://127.0.0.1:8080/v#TC1:1",
+                 seal, seal_len, true, NULL, why, sizeof why),
+       TC_OK, "with tc_pdf_deflate_level(9) it renders");
+    at = streams_at(path, 9, &n);
+    OK(at && n >= 5, "its %d streams at level 9", n);
+    IS(tc_pdf_deflate_level(was), 9, "the setting is the thread's until it is put back");
+    IS(was, TC_PDF_DEFLATE_AUTO, "which was TC_PDF_DEFLATE_AUTO");
 }
 
 static void test_png_seals(void)
@@ -381,6 +480,7 @@ int main(void)
     IS(tc_pdf_seal_check((const uint8_t *)"not an image at all", 19, &svg, why, sizeof why),
        TC_ERR_TYPE, "bytes that are no image are refused");
 
+    test_compression();
     test_png_seals();
     test_replay();
     tc_pdf_engine_free(engine);
