@@ -287,21 +287,34 @@ static uint32_t argb(const uint8_t *px, int stride, int x, int y)
     return v;
 }
 
+/* a seal image in one ink: the colour, and the alpha channel of the part that is not fully
+ * transparent, whose top left corner is (x, y) in the image */
+struct ink {
+    double rgb[3];
+    cairo_surface_t *alpha;
+    int x, y;
+};
+
 /* Whether the seal image is one ink: every pixel opaque enough to tell its colour (alpha >= 32;
  * below that 8-bit premultiplication blurs it) within INK_SPREAD of the others on each channel.
- * If so, *ink is their alpha-weighted mean (0..1 a channel) and *alpha the image's alpha
- * channel (A8, the caller's). */
+ * If so, *ink has their alpha-weighted mean and the alpha channel (the caller's), cut to the
+ * pixels that are not fully transparent and a 2-pixel border: uploads come with margins, which
+ * would be compressed into every file. */
 #define INK_SPREAD 24
-static bool one_ink(cairo_surface_t *img, double ink[3], cairo_surface_t **alpha)
+static bool one_ink(cairo_surface_t *img, struct ink *ink)
 {
     int w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
     int stride = cairo_image_surface_get_stride(img);
     const uint8_t *px = cairo_image_surface_get_data(img);
-    int lo[3] = {255, 255, 255}, hi[3] = {0, 0, 0};
+    int lo[3] = {255, 255, 255}, hi[3] = {0, 0, 0}, x0 = w, y0 = h, x1 = -1, y1 = -1;
     double sum[3] = {0, 0, 0}, weight = 0;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             uint32_t v = argb(px, stride, x, y), a = v >> 24;
+            if (a > 0) {
+                x0 = x < x0 ? x : x0, x1 = x > x1 ? x : x1;
+                y0 = y < y0 ? y : y0, y1 = y;
+            }
             if (a < 32)
                 continue;
             for (int k = 0; k < 3; k++) {
@@ -316,21 +329,25 @@ static bool one_ink(cairo_surface_t *img, double ink[3], cairo_surface_t **alpha
     for (int k = 0; k < 3; k++)
         if (weight == 0 || hi[k] - lo[k] > INK_SPREAD)
             return false;
-    cairo_surface_t *m = cairo_image_surface_create(CAIRO_FORMAT_A8, w, h);
+    /* two transparent pixels kept around: viewers interpolate the edge against them */
+    x0 = x0 > 2 ? x0 - 2 : 0, y0 = y0 > 2 ? y0 - 2 : 0;
+    x1 = x1 < w - 3 ? x1 + 2 : w - 1, y1 = y1 < h - 3 ? y1 + 2 : h - 1;
+    cairo_surface_t *m = cairo_image_surface_create(CAIRO_FORMAT_A8, x1 - x0 + 1, y1 - y0 + 1);
     if (cairo_surface_status(m) != CAIRO_STATUS_SUCCESS) {
         cairo_surface_destroy(m);
         return false;
     }
     uint8_t *d = cairo_image_surface_get_data(m);
     int ds = cairo_image_surface_get_stride(m);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            d[(size_t)y * (size_t)ds + (size_t)x] = (uint8_t)(argb(px, stride, x, y) >> 24);
+    for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++)
+            d[(size_t)(y - y0) * (size_t)ds + (size_t)(x - x0)] =
+                (uint8_t)(argb(px, stride, x, y) >> 24);
     cairo_surface_mark_dirty(m);
     /* the sums are of premultiplied channels: divided by the alpha, they are 0..1 */
     for (int k = 0; k < 3; k++)
-        ink[k] = sum[k] / weight;
-    *alpha = m;
+        ink->rgb[k] = sum[k] / weight;
+    ink->alpha = m, ink->x = x0, ink->y = y0;
     return true;
 }
 
@@ -348,14 +365,14 @@ static bool record_png_seal(cairo_t *cr, const uint8_t *img, size_t len)
         return false;
     }
     double w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
-    double k = SEAL_SIDE / (w > h ? w : h), ink[3];
-    cairo_surface_t *alpha = NULL;
+    double k = SEAL_SIDE / (w > h ? w : h);
+    struct ink ink;
     cairo_translate(cr, (SEAL_SIDE - w * k) / 2, (SEAL_SIDE - h * k) / 2);
     cairo_scale(cr, k, k);
-    if (one_ink(s, ink, &alpha)) {
-        cairo_set_source_rgb(cr, ink[0], ink[1], ink[2]);
-        cairo_mask_surface(cr, alpha, 0, 0);
-        cairo_surface_destroy(alpha);
+    if (one_ink(s, &ink)) {
+        cairo_set_source_rgb(cr, ink.rgb[0], ink.rgb[1], ink.rgb[2]);
+        cairo_mask_surface(cr, ink.alpha, ink.x, ink.y);
+        cairo_surface_destroy(ink.alpha);
     } else {
         cairo_set_source_surface(cr, s, 0, 0);
         cairo_paint(cr);
