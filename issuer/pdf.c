@@ -303,6 +303,7 @@ struct ink {
 #define INK_SPREAD 24
 static bool one_ink(cairo_surface_t *img, struct ink *ink)
 {
+    cairo_surface_flush(img);
     int w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
     int stride = cairo_image_surface_get_stride(img);
     const uint8_t *px = cairo_image_surface_get_data(img);
@@ -354,7 +355,8 @@ static bool one_ink(cairo_surface_t *img, struct ink *ink)
 /* A PNG seal, scaled to fit SEAL_SIDE and centred. A seal in one ink (as seals are) is drawn as
  * that colour through its alpha channel: cairo then writes the 8-bit alpha alone (a soft mask),
  * not an RGB image beside it whose edge pixels, un-premultiplied, vary enough to double the
- * compressed size (a 512 px seal: 51 KB, where the mask is 24 KB). Other seals as they are. */
+ * compressed size (a 512 px seal: 51 KB, where its mask alone is 24 KB). Other seals as they
+ * are. */
 static bool record_png_seal(cairo_t *cr, const uint8_t *img, size_t len)
 {
     struct png_src src = {img, len, 0};
@@ -393,6 +395,8 @@ static void forget_seal(struct recorded_seal *r)
  * cannot be drawn. */
 static cairo_surface_t *seal_recording(struct tc_pdf_engine *g, const struct tc_pdf_cert *in)
 {
+    if (!in->seal || !in->seal_len)
+        return NULL;
     for (int i = 0; i < SEALS_KEPT; i++) {
         const struct recorded_seal *r = &g->seals[i];
         if (r->rec && r->len == in->seal_len && r->svg == in->seal_svg &&
@@ -406,7 +410,7 @@ static cairo_surface_t *seal_recording(struct tc_pdf_engine *g, const struct tc_
                            : record_png_seal(cr, in->seal, in->seal_len);
     ok = ok && cairo_status(cr) == CAIRO_STATUS_SUCCESS;
     cairo_destroy(cr);
-    uint8_t *copy = ok ? malloc(in->seal_len ? in->seal_len : 1) : NULL;
+    uint8_t *copy = ok ? malloc(in->seal_len) : NULL;
     if (!copy) {
         cairo_surface_destroy(rec);
         return NULL;
