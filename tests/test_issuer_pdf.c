@@ -301,7 +301,7 @@ static void test_png_seals(void)
                  why, sizeof why),
        TC_OK, "a page with it and a full-length link renders");
     const struct tc_pdf_box *b = box(&rep, "seal");
-    OK(b && b->w == 128 && b->h == 128, "the seal is 128 pt square, over the organiser");
+    OK(b && b->w == 128 && b->h == 128, "the seal's box is 128 pt square");
     bool read = read_all(path, &pdf);
     OK(read && pdf.len <= 80 * 1024, "the file is %.1f KB (goal <= 80 KB)", (double)pdf.len / 1024);
     OK(contains(&pdf, "/S /Alpha") && !contains(&pdf, "/ColorSpace /DeviceRGB"),
