@@ -307,10 +307,20 @@ struct tc_pdf_report {
     struct tc_pdf_box box[TC_PDF_REPORT_MAX];
     size_t n;
 };
-/* A font map and layout context for one thread: fonts are loaded once, not per document. */
+/* A font map and layout context for one thread: fonts are loaded once, not per document, and
+ * each seal is drawn once and replayed on every page. */
 struct tc_pdf_engine;
 struct tc_pdf_engine *tc_pdf_engine_new(void);
 void tc_pdf_engine_free(struct tc_pdf_engine *g);
+/* The zlib level of the e-certificate's streams. cairo compresses at zlib's default (6) and has
+ * no setting; pdf.c supplies zlib's deflateInit_, which starts streams at TC_PDF_DEFLATE_LEVEL
+ * inside tc_pdf_write and as zlib would elsewhere (docs/DECISIONS.md: the level and why).
+ * tc_pdf_deflate_level() sets another level (0..9, -1: zlib's default) for the PDF streams cairo
+ * starts on the calling thread, inside tc_pdf_write or not (a benchmark drawing its own PDFs);
+ * TC_PDF_DEFLATE_AUTO returns to the above. Returns the thread's previous setting. */
+#define TC_PDF_DEFLATE_LEVEL 4
+#define TC_PDF_DEFLATE_AUTO (-2)
+int tc_pdf_deflate_level(int level);
 /* Writes the one-page A4 PDF of a certificate to path (the caller renames it into place), with
  * engine g (NULL: a temporary one). TC_ERR_RANGE when some text does not fit even shrunk (why
  * says which); rep may be NULL. */

@@ -63,9 +63,12 @@ static void *worker(void *arg)
         if (stop)
             break;
         const struct job *j = &r->jobs[i];
-        struct tc_pdf_cert in = {&j->c, j->link, r->base, r->profile, j->committee,
-                                 j->seal->organiser, j->seal->img, j->seal->len, j->seal->svg,
-                                 j->employer[0] ? j->employer : NULL, NULL};
+        struct tc_pdf_cert in = {&j->c,        j->link,
+                                 r->base,      r->profile,
+                                 j->committee, j->seal->organiser,
+                                 j->seal->img, j->seal->len,
+                                 j->seal->svg, j->employer[0] ? j->employer : NULL,
+                                 NULL};
         snprintf(path, sizeof path, "%s/%llu.pdf", r->dir, (unsigned long long)j->c.id);
         snprintf(tmp, sizeof tmp, "%s.tmp%ld-%zu", path, (long)getpid(), i);
         enum tc_err e = tc_pdf_write(g, &in, tmp, NULL, why, sizeof why);
@@ -113,6 +116,157 @@ static double seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* the seals of the keys met so far: few (one per committee key), looked up by key id */
+struct seals {
+    struct seal *v;
+    size_t n;
+};
+
+/* The seal of key kid (loaded from the store the first time it is met) in *out. */
+static enum tc_err seal_for(struct tc_store *s, struct seals *ss, const uint8_t kid[TC_KID_BYTES],
+                            const char *committee, struct tc_pdf_batch_result *res,
+                            const struct seal **out)
+{
+    size_t k = 0;
+    while (k < ss->n && memcmp(ss->v[k].kid, kid, TC_KID_BYTES) != 0)
+        k++;
+    if (k < ss->n) {
+        *out = &ss->v[k];
+        return TC_OK;
+    }
+    struct seal *g = realloc(ss->v, (ss->n + 1) * sizeof *ss->v);
+    if (!g)
+        return TC_ERR_NOMEM;
+    ss->v = g;
+    memset(&ss->v[k], 0, sizeof ss->v[k]);
+    memcpy(ss->v[k].kid, kid, TC_KID_BYTES);
+    ss->n++;
+    enum tc_err e = tc_seal_get(s, kid, ss->v[k].organiser, sizeof ss->v[k].organiser,
+                                &ss->v[k].img, &ss->v[k].len, &ss->v[k].svg);
+    if (e == TC_ERR_NOT_FOUND) {
+        char hex[TC_KID_BYTES * 2 + 1];
+        sodium_bin2hex(hex, sizeof hex, kid, TC_KID_BYTES);
+        snprintf(res->why, sizeof res->why,
+                 "no seal for key %s (%s): an e-certificate is sealed by the organiser (A4); set "
+                 "one with: titlecert-issuer seal --kid %s --organiser NAME --image "
+                 "SEAL.png|.svg",
+                 hex, committee, hex);
+    }
+    *out = &ss->v[k];
+    return e;
+}
+
+/* Reads certificate id into job j: decoded, its signature checked against the trust list (what
+ * is rendered is what verifies; the committee's name is the key's endorsement), its link, the
+ * employer's name (unit, a prepared statement) and its key's seal. */
+static enum tc_err read_job(struct tc_store *s, uint64_t id, const struct tc_trust_list *tl,
+                            const char *base, sqlite3_stmt *unit, struct seals *ss, struct job *j,
+                            struct tc_pdf_batch_result *res)
+{
+    struct tc_cert_row row;
+    struct tc_cert cert;
+    enum tc_err e;
+    if ((e = tc_cert_get(s, id, &row)) != TC_OK ||
+        (e = tc_cert_decode(row.payload, row.payload_len, &cert, NULL)) != TC_OK) {
+        snprintf(res->why, sizeof res->why, "certificate %llu: %s", (unsigned long long)id,
+                 tc_strerror(e));
+        return e;
+    }
+    const struct tc_endorsement *en = tc_trust_find(tl, cert.kid);
+    if (!en || tc_cert_verify_sig(&cert, en->pk) != TC_OK) {
+        snprintf(res->why, sizeof res->why,
+                 "certificate %llu: its key is not in the trust list, or its signature does not "
+                 "verify",
+                 (unsigned long long)id);
+        return TC_ERR_UNKNOWN_KEY_ID;
+    }
+    j->c = cert.claims;
+    j->committee = en->name;
+    char text[TC_TEXT_MAX + 1];
+    if ((e = tc_text_encode(text, sizeof text, row.payload, row.payload_len)) != TC_OK ||
+        (e = tc_link_make(j->link, sizeof j->link, base, text)) != TC_OK)
+        return e;
+    sqlite3_bind_text(unit, 1, cert.claims.employer, -1, SQLITE_STATIC);
+    if (sqlite3_step(unit) == SQLITE_ROW)
+        snprintf(j->employer, sizeof j->employer, "%s", (const char *)sqlite3_column_text(unit, 0));
+    sqlite3_reset(unit);
+    return seal_for(s, ss, cert.kid, en->name, res, &j->seal);
+}
+
+/* The jobs: every certificate of ids whose file is not already complete (unless force). */
+static enum tc_err read_jobs(struct tc_store *s, const uint64_t *ids, size_t n,
+                             const struct tc_trust_list *tl, const struct tc_pdf_batch_opts *o,
+                             struct run *r, struct seals *ss, struct tc_pdf_batch_result *res)
+{
+    sqlite3_stmt *unit = NULL;
+    enum tc_err e = tc_store_prepare(
+        s, "SELECT name FROM units WHERE uscc = ? ORDER BY valid_from DESC LIMIT 1", &unit);
+    for (size_t i = 0; e == TC_OK && i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%llu.pdf", o->dir, (unsigned long long)ids[i]);
+        if (!o->force && tc_pdf_complete(path)) {
+            res->kept++;
+            continue;
+        }
+        memset(&r->jobs[r->n], 0, sizeof r->jobs[r->n]);
+        e = read_job(s, ids[i], tl, o->base, unit, ss, &r->jobs[r->n], res);
+        if (e == TC_OK)
+            r->n++;
+        else if (res->why[0])
+            res->failed_id = ids[i];
+    }
+    sqlite3_finalize(unit);
+    return e;
+}
+
+/* Runs the workers over r's jobs and reports progress from this thread until they are done or
+ * one fails. */
+static enum tc_err render_jobs(struct run *r, const struct tc_pdf_batch_opts *o,
+                               struct tc_pdf_batch_result *res)
+{
+    enum tc_err e = TC_OK;
+    clean_temporaries(o->dir);
+    pthread_mutex_init(&r->lock, NULL);
+    int threads = o->threads > 0 ? o->threads : 2;
+    pthread_t th[16];
+    if (threads > 16)
+        threads = 16;
+    int started = 0;
+    double t0 = seconds(), last = 0;
+    for (; started < threads; started++)
+        if (pthread_create(&th[started], NULL, worker, r) != 0)
+            break;
+    if (!started)
+        e = TC_ERR_NOMEM;
+    while (started && atomic_load(&r->done) < r->n) {
+        pthread_mutex_lock(&r->lock);
+        bool stop = r->err != TC_OK;
+        pthread_mutex_unlock(&r->lock);
+        if (stop)
+            break;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        double t = seconds();
+        if (o->progress && t - last >= 0.2) {
+            o->progress(o->progress_ctx, atomic_load(&r->done), r->n, t - t0);
+            last = t;
+        }
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (o->progress)
+        o->progress(o->progress_ctx, atomic_load(&r->done), r->n, seconds() - t0);
+    res->seconds = seconds() - t0;
+    pthread_mutex_destroy(&r->lock);
+    if (r->err != TC_OK) {
+        e = r->err;
+        res->failed_id = r->failed_id;
+        snprintf(res->why, sizeof res->why, "certificate %llu: %.600s",
+                 (unsigned long long)r->failed_id, r->why);
+    }
+    return e;
+}
+
 enum tc_err tc_pdf_batch(struct tc_store *s, const uint64_t *ids, size_t n,
                          const struct tc_trust_list *tl, const struct tc_pdf_batch_opts *o,
                          struct tc_pdf_batch_result *res)
@@ -122,129 +276,20 @@ enum tc_err tc_pdf_batch(struct tc_store *s, const uint64_t *ids, size_t n,
     memset(&r, 0, sizeof r);
     r.dir = o->dir, r.base = o->base, r.profile = tc_store_profile(s);
     r.jobs = calloc(n ? n : 1, sizeof *r.jobs);
-    struct seal *seals = NULL;
-    size_t nseals = 0;
-    sqlite3_stmt *unit = NULL;
+    struct seals ss = {NULL, 0};
     enum tc_err e = r.jobs ? TC_OK : TC_ERR_NOMEM;
     if (e == TC_OK && mkdir(o->dir, 0755) != 0 && errno != EEXIST) {
         snprintf(res->why, sizeof res->why, "%.500s: %s", o->dir, strerror(errno));
         e = TC_ERR_IO;
     }
     if (e == TC_OK)
-        e = tc_store_prepare(s, "SELECT name FROM units WHERE uscc = ? ORDER BY valid_from DESC LIMIT 1", &unit);
-    for (size_t i = 0; e == TC_OK && i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%llu.pdf", o->dir, (unsigned long long)ids[i]);
-        if (!o->force && tc_pdf_complete(path)) {
-            res->kept++;
-            continue;
-        }
-        struct tc_cert_row row;
-        struct tc_cert cert;
-        if ((e = tc_cert_get(s, ids[i], &row)) != TC_OK ||
-            (e = tc_cert_decode(row.payload, row.payload_len, &cert, NULL)) != TC_OK) {
-            res->failed_id = ids[i];
-            snprintf(res->why, sizeof res->why, "certificate %llu: %s", (unsigned long long)ids[i],
-                     tc_strerror(e));
-            break;
-        }
-        /* what is rendered is what verifies: the signature and the key's endorsement */
-        const struct tc_endorsement *en = tc_trust_find(tl, cert.kid);
-        if (!en || tc_cert_verify_sig(&cert, en->pk) != TC_OK) {
-            res->failed_id = ids[i];
-            snprintf(res->why, sizeof res->why, "certificate %llu: its key is not in the trust list, "
-                     "or its signature does not verify", (unsigned long long)ids[i]);
-            e = TC_ERR_UNKNOWN_KEY_ID;
-            break;
-        }
-        struct job *j = &r.jobs[r.n];
-        j->c = cert.claims;
-        j->committee = en->name;
-        char text[TC_TEXT_MAX + 1];
-        if ((e = tc_text_encode(text, sizeof text, row.payload, row.payload_len)) != TC_OK ||
-            (e = tc_link_make(j->link, sizeof j->link, o->base, text)) != TC_OK)
-            break;
-        sqlite3_bind_text(unit, 1, cert.claims.employer, -1, SQLITE_STATIC);
-        if (sqlite3_step(unit) == SQLITE_ROW)
-            snprintf(j->employer, sizeof j->employer, "%s", (const char *)sqlite3_column_text(unit, 0));
-        sqlite3_reset(unit);
-        size_t k = 0;
-        while (k < nseals && memcmp(seals[k].kid, cert.kid, TC_KID_BYTES) != 0)
-            k++;
-        if (k == nseals) {
-            struct seal *g = realloc(seals, (nseals + 1) * sizeof *seals);
-            if (!g) {
-                e = TC_ERR_NOMEM;
-                break;
-            }
-            seals = g;
-            memset(&seals[k], 0, sizeof seals[k]);
-            memcpy(seals[k].kid, cert.kid, TC_KID_BYTES);
-            nseals++;
-            e = tc_seal_get(s, cert.kid, seals[k].organiser, sizeof seals[k].organiser,
-                            &seals[k].img, &seals[k].len, &seals[k].svg);
-            if (e == TC_ERR_NOT_FOUND) {
-                char kid[TC_KID_BYTES * 2 + 1];
-                sodium_bin2hex(kid, sizeof kid, cert.kid, TC_KID_BYTES);
-                res->failed_id = ids[i];
-                snprintf(res->why, sizeof res->why, "no seal for key %s (%s): an e-certificate is "
-                         "sealed by the organiser (A4); set one with: titlecert-issuer seal --kid %s "
-                         "--organiser NAME --image SEAL.png|.svg", kid, en->name, kid);
-                break;
-            }
-            if (e != TC_OK)
-                break;
-        }
-        j->seal = &seals[k];
-        r.n++;
-    }
-    sqlite3_finalize(unit);
-    if (e == TC_OK && r.n) {
-        clean_temporaries(o->dir);
-        pthread_mutex_init(&r.lock, NULL);
-        int threads = o->threads > 0 ? o->threads : 2;
-        pthread_t th[16];
-        if (threads > 16)
-            threads = 16;
-        int started = 0;
-        double t0 = seconds(), last = 0;
-        for (; started < threads; started++)
-            if (pthread_create(&th[started], NULL, worker, &r) != 0)
-                break;
-        if (!started)
-            e = TC_ERR_NOMEM;
-        /* progress, on the caller's thread */
-        while (started && atomic_load(&r.done) < r.n) {
-            pthread_mutex_lock(&r.lock);
-            bool stop = r.err != TC_OK;
-            pthread_mutex_unlock(&r.lock);
-            if (stop)
-                break;
-            struct timespec ts = {0, 100 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-            double t = seconds();
-            if (o->progress && t - last >= 0.2) {
-                o->progress(o->progress_ctx, atomic_load(&r.done), r.n, t - t0);
-                last = t;
-            }
-        }
-        for (int i = 0; i < started; i++)
-            pthread_join(th[i], NULL);
-        if (o->progress)
-            o->progress(o->progress_ctx, atomic_load(&r.done), r.n, seconds() - t0);
-        res->seconds = seconds() - t0;
-        pthread_mutex_destroy(&r.lock);
-        if (r.err != TC_OK) {
-            e = r.err;
-            res->failed_id = r.failed_id;
-            snprintf(res->why, sizeof res->why, "certificate %llu: %.600s",
-                     (unsigned long long)r.failed_id, r.why);
-        }
-    }
+        e = read_jobs(s, ids, n, tl, o, &r, &ss, res);
+    if (e == TC_OK && r.n)
+        e = render_jobs(&r, o, res);
     res->written = atomic_load(&r.done);
-    for (size_t k = 0; k < nseals; k++)
-        free(seals[k].img);
-    free(seals);
+    for (size_t k = 0; k < ss.n; k++)
+        free(ss.v[k].img);
+    free(ss.v);
     free(r.jobs);
     return e;
 }
