@@ -169,6 +169,14 @@ enum tc_err tc_file_sync_fs(const char *dir);
 enum tc_err tc_file_read(const char *path, size_t max, uint8_t **buf, size_t *len);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Processes that hold secrets                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+/* Core dumps off (RLIMIT_CORE 0) and the process not dumpable (PR_SET_DUMPABLE 0: no core file,
+ * no ptrace by another user, /proc/PID/mem and environ root's only): for every program that
+ * opens a secret key or a passphrase, called before it does. */
+enum tc_err tc_proc_harden(void);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Command-line programs                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 #define TC_EXIT_OK 0

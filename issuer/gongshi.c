@@ -16,9 +16,14 @@
 #include "issuer_internal.h"
 #include "register.h"
 
+/* A CSV cell. One that a spreadsheet would read as a formula (it starts with = + - @, a tab or a
+ * carriage return: OWASP's CSV-injection rule) gets a leading apostrophe, so a name such as
+ * "=HYPERLINK(...)" shows as text; the HTML and JSON keep the data exactly as it is. */
 static void csv_field(FILE *f, const char *s, bool last)
 {
     fputc('"', f);
+    if (*s && strchr("=+-@\t\r", *s))
+        fputc('\'', f);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', f);

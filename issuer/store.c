@@ -8,6 +8,7 @@
  * edited, deleted or inserted event breaks the chain and cannot be re-chained without the store's
  * key. The chain head goes into every status bundle, which anchors truncation of the tail too.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -244,8 +246,38 @@ static enum tc_err migrate(struct tc_store *s)
     return TC_OK;
 }
 
+/* The store holds names, masked ID numbers and employment records: owner only, whatever the
+ * umask. SQLite gives its -wal, -shm and -journal files the database's mode; files left by an
+ * older release are narrowed too. */
+static enum tc_err private_files(const char *path, bool create)
+{
+    if (create) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return errno == EEXIST ? TC_ERR_EXISTS : TC_ERR_IO;
+        int rc = fchmod(fd, 0600);
+        close(fd);
+        if (rc != 0)
+            return TC_ERR_IO;
+    }
+    static const char *const ext[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        char p[4096];
+        struct stat st;
+        snprintf(p, sizeof p, "%s%s", path, ext[i]);
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) && chmod(p, 0600) != 0)
+            return TC_ERR_IO;
+    }
+    return TC_OK;
+}
+
 static enum tc_err open_db(struct tc_store *s, const char *path, int flags)
 {
+    if (!(flags & SQLITE_OPEN_READONLY)) {
+        enum tc_err e = private_files(path, flags & SQLITE_OPEN_CREATE);
+        if (e != TC_OK)
+            return e;
+    }
     if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
         return s->db ? db_error(s) : TC_ERR_NOMEM;
     sqlite3_busy_timeout(s->db, 5000);

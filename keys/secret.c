@@ -392,6 +392,53 @@ static enum tc_err read_pass_file(char *buf, size_t cap, size_t *len, const char
     return TC_OK;
 }
 
+/* A passphrase given in the environment is moved out of it at its first reading: the value is
+ * copied into sodium_malloc'd memory (locked, left out of core dumps), the environment's copy is
+ * overwritten and the variable removed, so neither /proc/PID/environ nor a dump of the process
+ * holds it; later readings of the same variable (a command that opens two keys) use the copy,
+ * which is wiped at exit. */
+#define ENV_KEPT 4
+static struct {
+    char name[64];
+    char *value; /* sodium_malloc'd */
+    size_t len;
+} env_kept[ENV_KEPT];
+
+static void env_wipe(void)
+{
+    for (size_t i = 0; i < ENV_KEPT; i++)
+        if (env_kept[i].value) {
+            sodium_free(env_kept[i].value);
+            memset(&env_kept[i], 0, sizeof env_kept[i]);
+        }
+}
+
+/* The value of env_name, taken out of the environment; NULL when it was never set. */
+static const char *env_take(const char *env_name, size_t *len)
+{
+    for (size_t i = 0; i < ENV_KEPT; i++)
+        if (env_kept[i].value && strcmp(env_kept[i].name, env_name) == 0)
+            return *len = env_kept[i].len, env_kept[i].value;
+    char *v = getenv(env_name);
+    size_t i = 0;
+    while (i < ENV_KEPT && env_kept[i].value)
+        i++;
+    if (!v || i == ENV_KEPT || strlen(env_name) >= sizeof env_kept[i].name)
+        return v ? (*len = strlen(v), v) : NULL;
+    size_t n = strlen(v);
+    if (!(env_kept[i].value = sodium_malloc(n + 1)))
+        return *len = n, v;
+    static bool registered;
+    if (!registered)
+        registered = atexit(env_wipe) == 0;
+    memcpy(env_kept[i].value, v, n + 1);
+    sodium_memzero(v, n); /* the environment block's own bytes */
+    unsetenv(env_name);
+    snprintf(env_kept[i].name, sizeof env_kept[i].name, "%s", env_name);
+    env_kept[i].len = n;
+    return *len = n, env_kept[i].value;
+}
+
 enum tc_err tc_keys_passphrase(char **pass, size_t *len, const char *env_name, const char *file,
                                const char *prompt, bool confirm, const char **why)
 {
@@ -409,13 +456,12 @@ enum tc_err tc_keys_passphrase(char **pass, size_t *len, const char *env_name, c
         return TC_ERR_NOMEM;
     memset(buf, 0, TC_PASSPHRASE_MAX + 1);
     if (env_name) {
-        const char *v = getenv(env_name);
+        const char *v = env_take(env_name, &n);
         if (!v) {
             *why = "the passphrase environment variable is not set";
             e = TC_ERR_ARG;
             goto out;
         }
-        n = strlen(v);
         if (n > TC_PASSPHRASE_MAX) {
             *why = "passphrase too long";
             e = TC_ERR_ARG;

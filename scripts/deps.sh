@@ -31,6 +31,7 @@ fonts-arphic-uming build  the e-certificate typeface (AR PL UMing, a Ming face; 
 zbar-tools         test   zbarimg reads the QR codes the issuer writes
 poppler-utils      test   pdftotext, pdffonts, pdfinfo, pdftoppm check the e-certificates
 sqlite3            test   the crash test inspects the store
+gdb                test   gcore writes a running issuer's memory: no passphrase may be in it
 curl               test   the HTTP tests talk to the verifier
 openssl            test   a self-signed certificate for the nginx deployment test
 man-db             test   the install test reads the installed manual pages with man

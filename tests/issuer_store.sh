@@ -4,7 +4,8 @@
 #    left on device), says which certificates were issued and whose files were not written, and
 #    names the command that writes them; `render` does, from the store;
 #  - read-only commands (show, audit verify, render) work on a store on read-only media;
-#  - an older schema is upgraded only by `migrate`, after a backup, never by another command.
+#  - an older schema is upgraded only by `migrate`, after a backup, never by another command;
+#  - the store and its WAL are the owner's only (0600) whatever the umask (17.8; they were 0644).
 # The full and the read-only file systems are small tmpfs mounts (root, or a user namespace);
 # where neither can be had those parts say SKIP. Prints TAP.
 # usage: issuer_store.sh KEYS ISSUER VERIFIER DATA_DIR
@@ -29,9 +30,22 @@ today=$(TZ=Asia/Shanghai date +%F)
 D=(--db gs.db --hash-key store.key "${P[@]}")
 T=(--root root.pub --trust-list trust.list)
 B=http://127.0.0.1:8080
+umask 022
 "$issuer" init --db gs.db --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" >/dev/null
 "$issuer" units import "${D[@]}" "$data/samples/gs-units.csv" >/dev/null
 for k in employment assessments ce; do "$issuer" records import "${D[@]}" $k "$data/samples/gs-$k.csv" >/dev/null; done
+truth "17.8: under umask 022 the store is created 0600" [ "$(stat -c %a gs.db)" = 600 ]
+# a reader holding the store open keeps its WAL and shared-memory files in place
+python3 -c 'import sqlite3, sys, time; c = sqlite3.connect("gs.db"); c.execute("SELECT count(*) FROM units").fetchall(); sys.stdout.write("open\n"); sys.stdout.flush(); time.sleep(5)' > holder.txt &
+holder=$!
+for _ in $(seq 50); do grep -q open holder.txt 2>/dev/null && break; sleep 0.1; done
+truth "17.8: and its write-ahead log and shared-memory file too" \
+  [ "$(stat -c %a gs.db-wal)" = 600 -a "$(stat -c %a gs.db-shm)" = 600 ]
+kill $holder 2>/dev/null; wait $holder 2>/dev/null
+cp gs.db widened.db && chmod 0644 widened.db
+"$issuer" revoke --db widened.db --hash-key store.key "${P[@]}" --reason error 1 >/dev/null 2>&1
+truth "17.8: a store left 0644 by an older release is narrowed when opened for writing" \
+  [ "$(stat -c %a widened.db)" = 600 ]
 
 # a tmpfs of SIZE at DIR: mounted directly as root; SKIP where mounting is not allowed
 can_mount=0

@@ -245,4 +245,17 @@ truth "titlecert-register links neither libmicrohttpd, libcurl nor libzbar" \
   bash -c '! grep -qE "libmicrohttpd|libcurl|libzbar" reg-ldd.txt'
 truth "(the check can fail: the verifier links all three)" \
   bash -c 'grep -q libmicrohttpd ver-ldd.txt && grep -q libcurl ver-ldd.txt && grep -q libzbar ver-ldd.txt'
+# 17.9: cells a spreadsheet would run as formulas are neutralised in the CSV (they were not)
+{ head -1 "$data/samples/gs-results.csv"
+  echo "吴敏,620102198801010023,WS-YL,=1+2,中级,province,review,2026,2026-10-25,2026-11,12620000438000456W,,,,101,甘卫高评〔2026〕6号"
+  echo "郑洁,620102198701010034,WS-YL,@SUM(9),中级,province,review,2026,2026-10-25,2026-11,12620000438000456W,,,,101,甘卫高评〔2026〕6号"
+} > batch3.csv
+"$issuer" import "${D[@]}" --key ws.key "${T[@]}" batch3.csv >/dev/null
+"$issuer" publish "${D[@]}" --key ws.key "${T[@]}" --out pub --batch 3 >/dev/null
+has "17.9: a specialty starting with = is text in the CSV" pub/gongshi-3.csv "\"'=1+2\""
+has "17.9: and one starting with @" pub/gongshi-3.csv "\"'@SUM(9)\""
+truth "17.9: no cell of the CSV starts with a formula character" \
+  python3 -c 'import csv, sys; rows = list(csv.reader(open(sys.argv[1], encoding="utf-8-sig"))); sys.exit(any(c[:1] in ("=", "+", "-", "@", "\t", "\r") for r in rows for c in r))' pub/gongshi-3.csv
+has "while the JSON keeps the data exactly" pub/gongshi-3.json '"specialty":"=1+2"'
+has "and so does the HTML" pub/gongshi-3.html "<td>=1+2</td>"
 finish

@@ -143,8 +143,17 @@ static void test_keyfiles(void)
     is_err(tc_keys_passphrase(&p, &pl, NULL, pf, "", false, &why), TC_ERR_PERMS,
            "a world-readable passphrase file is refused");
     setenv("TC_TEST_PASS", "env passphrase", 1);
+    char *env_copy = getenv("TC_TEST_PASS");
     is_err(tc_keys_passphrase(&p, &pl, "TC_TEST_PASS", NULL, "", false, &why), TC_OK,
            "passphrase from the environment");
+    ok(p && pl == 14 && memcmp(p, "env passphrase", 14) == 0, "with its value");
+    tc_keys_passphrase_free(p, pl);
+    /* 17.10: it leaves the environment, and the environment's bytes are overwritten */
+    ok(getenv("TC_TEST_PASS") == NULL, "17.10: the variable is removed once read");
+    ok(env_copy && memchr(env_copy, 'e', 14) == NULL, "17.10: and its bytes in the environment are wiped");
+    is_err(tc_keys_passphrase(&p, &pl, "TC_TEST_PASS", NULL, "", false, &why), TC_OK,
+           "a second key opened with the same variable still gets the passphrase");
+    ok(p && pl == 14 && memcmp(p, "env passphrase", 14) == 0, "the same one");
     tc_keys_passphrase_free(p, pl);
     is_err(tc_keys_passphrase(&p, &pl, "TC_TEST_UNSET_VAR", NULL, "", false, &why), TC_ERR_ARG,
            "an unset variable is an error");

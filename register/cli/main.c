@@ -471,8 +471,11 @@ static size_t audit_delta(struct ctx *x, const char *name, const uint8_t *buf, s
     enum tc_err e = tc_delta_open(buf, len, b->tl, 0, &d);
     size_t bad = 0;
     if (e != TC_OK) {
-        printf("%s: %s: not a delta signed by a publication key of the trust list\n", name,
-               tc_strerror(e));
+        printf("%s: %s\n", name,
+               e == TC_ERR_INCONSISTENT ? "its frontier, entries and checkpoint do not fit together"
+               : e == TC_ERR_BAD_SIGNATURE || e == TC_ERR_NOT_AUTHORISED
+                   ? "not signed by a publication key of the trust list"
+                   : "not a delta");
         return 1;
     }
     uint64_t m = d.frontier.size, n = d.checkpoint.size, from = 0;
