@@ -84,6 +84,19 @@ const T = {
       bad_query: '请输入至少两个字符。', other: '核验服务返回了错误，请稍后重试。',
     },
     errorCode: '错误代码',
+    batch: {
+      needUnit: '请先选择用人单位：全部证书按同一单位核验。', nothing: '请选择二维码图片或粘贴证书链接。',
+      tooMany: n => `一次最多核验 50 份，现有 ${n} 份，请分批核验。`,
+      files: n => `已选择 ${n} 张图片。`, progress: (d, n) => `已核验 ${d} / ${n}`, done: n => `已完成，共 ${n} 份。`,
+      summary: c => `共 ${c.total} 份：` + [['有效', c.valid], ['不适用', c.not_valid_here], ['无法确认单位', c.unit_unknown],
+        ['已换发', c.superseded], ['已撤销', c.revoked], ['无效', c.invalid], ['未核验', c.none]]
+        .filter(([k, n], i) => i === 0 || n).map(([k, n]) => `${k} ${n}`).join('，') + '。',
+      meta: (u, when, op) => `核验单位：${u}；核验时间：${when}${op ? `；核验服务：${op}` : ''}。结果不在本站保存。`,
+      caption: u => `在 ${u} 的核验结果`, verdictHead: u => `在 ${u} 的核验结果`,
+      line: n => `第 ${n} 行`, image: name => `图片 ${name}`,
+      csvHead: ['序号', '来源', '持证人', '证件号码（部分）', '职称', '证书编号', '核验单位', '核验结果', '原因', '核验时间'],
+      csvName: d => `职称核验结果-${d}.csv`,
+    },
   },
   en: {
     head: { valid: 'Valid', not_valid_here: 'Not valid', superseded: 'Superseded', revoked: 'Revoked', invalid: 'Invalid',
@@ -159,6 +172,19 @@ const T = {
       bad_query: 'Type at least two characters.', other: 'The verification service answered with an error; try again shortly.',
     },
     errorCode: 'Error code',
+    batch: {
+      needUnit: 'Choose the employer first: all certificates are checked for the same unit.', nothing: 'Choose QR images or paste certificate links.',
+      tooMany: n => `At most 50 at a time; there are ${n}. Check them in parts.`,
+      files: n => `${n} image(s) chosen.`, progress: (d, n) => `Checked ${d} of ${n}`, done: n => `Done: ${n} checked.`,
+      summary: c => `${c.total} in all: ` + [['valid', c.valid], ['not valid', c.not_valid_here], ['unit not confirmed', c.unit_unknown],
+        ['superseded', c.superseded], ['revoked', c.revoked], ['invalid', c.invalid], ['not checked', c.none]]
+        .filter(([k, n], i) => i === 0 || n).map(([k, n]) => `${n} ${k}`).join(', ') + '.',
+      meta: (u, when, op) => `Checked for ${u} at ${when}${op ? `; service run by ${op}` : ''}. The results are not kept on this site.`,
+      caption: u => `Results at ${u}`, verdictHead: u => `Result at ${u}`,
+      line: n => `line ${n}`, image: name => `image ${name}`,
+      csvHead: ['No.', 'Source', 'Holder', 'ID number (part)', 'Title', 'Certificate no.', 'Unit', 'Result', 'Reason', 'Checked at'],
+      csvName: d => `title-check-${d}.csv`,
+    },
   },
 };
 
@@ -179,6 +205,7 @@ const S = {
   operator: null,    // { zh, en } from the last reply
   contact: null,     // { zh, en } when the server says it
   gen: 0,            // the newest check: an older answer arriving late is dropped
+  mode: 'single',
 };
 
 function loadUnit() {
@@ -261,7 +288,8 @@ function unitQuoted(u) {
   else f.append(zh(u.name));
   return f;
 }
-
+// text of parts (strings and nodes), for the table and CSV
+function plain(parts) { return parts.map(p => typeof p === 'string' ? p : p.textContent).join(''); }
 
 // ---- talking to the server ------------------------------------------------------------------
 
@@ -567,11 +595,11 @@ function renderUnitArea() {
   const L = t();
   const hasResult = S.view === 'verdict' && S.res;
   const o = hasResult ? outcomeOf(S.res) : null;
-  const mustChoose = o === 'choose_unit';
+  const mustChoose = S.mode === 'single' && o === 'choose_unit';
   // open where the unit is asked for; elsewhere a line names it (or says none) with a button
-  const open = S.editing || mustChoose || (!S.unit && S.view === 'idle');
+  const open = S.editing || mustChoose || (!S.unit && (S.mode === 'batch' || S.view === 'idle'));
   // a check that was not made needs no unit; one chosen before is still named
-  const quiet = !S.unit && !S.editing &&
+  const quiet = S.mode === 'single' && !S.unit && !S.editing &&
     (S.view === 'notice' || (hasResult && ['revoked', 'invalid'].includes(o)));
   $('unit-area').hidden = quiet;
   $('unit-line').hidden = open && !S.unit;
@@ -590,12 +618,12 @@ function renderUnitArea() {
   $('change-unit').setAttribute('aria-expanded', String(open));
   $('unit-cancel').hidden = !(S.editing && S.unit);
   $('unit-clear').hidden = !(S.editing && S.unit);
-  $('unit-label').textContent = $('unit-label').dataset[lang] + (!hasResult && !S.unit ? L.optional : '');
+  $('unit-label').textContent = $('unit-label').dataset[lang] + (S.mode === 'single' && !hasResult && !S.unit ? L.optional : '');
   // the verdict stays while the unit is edited, dimmed when it depends on the unit
-  const dim = S.editing && hasResult && dependsOnUnit(S.res);
+  const dim = S.editing && hasResult && S.mode === 'single' && dependsOnUnit(S.res);
   $('outcome').classList.toggle('dimmed', !!dim || (S.view === 'pending' && S.keepShown));
   const note = $('editing-note');
-  if (S.editing && hasResult && S.res.certificate) {
+  if (S.editing && hasResult && S.mode === 'single' && S.res.certificate) {
     note.textContent = isProvince(S.res) ? L.editingProvince : dependsOnUnit(S.res) ? L.editing : '';
     note.hidden = !note.textContent;
   } else {
@@ -604,16 +632,19 @@ function renderUnitArea() {
 }
 
 function render() {
-  if (S.view === 'verdict' && S.res) renderResult();
-  else if (S.view === 'notice' || S.view === 'pending') {
-    if (!(S.view === 'pending' && S.keepShown)) renderNotice(S.view === 'pending' ? { kind: 'pending' } : S.notice);
-  } else {
-    $('outcome').hidden = true;
-    $('explain').hidden = true;
-    clearDetails();
+  if (S.mode === 'single') {
+    if (S.view === 'verdict' && S.res) renderResult();
+    else if (S.view === 'notice' || S.view === 'pending') {
+      if (!(S.view === 'pending' && S.keepShown)) renderNotice(S.view === 'pending' ? { kind: 'pending' } : S.notice);
+    } else {
+      $('outcome').hidden = true;
+      $('explain').hidden = true;
+      clearDetails();
+    }
   }
   renderTrust();
   renderUnitArea();
+  if (S.mode === 'batch') renderBatch();
 }
 
 // the operator and its contact, as the server names them: header and footer
@@ -846,7 +877,7 @@ function choose(u) {
   $('unit').value = '';
   setOptions([], '');
   S.editing = false;
-  if (S.payload) {
+  if (S.mode === 'single' && S.payload) {
     verify(S.payload, { focus: true, keep: true });
   } else {
     render();
@@ -874,7 +905,192 @@ function unitInput() {
   searchTimer = setTimeout(() => searchUnits(v), 200);
 }
 
-// ---- language, start ------------------------------------------------------------------------
+// ---- the batch check ------------------------------------------------------------------------
+// Up to 50 QR images or links, one unit for all, two at a time (the server's image queue holds
+// eight); nothing is kept: the table lives in this page only.
+
+const BATCH_MAX = 50, BATCH_PARALLEL = 2;
+const B = { files: [], rows: [], running: false, at: null, unit: null };
+
+function batchItems() {
+  const lines = $('batch-links').value.split(/\n/).map((s, i) => ({ line: i + 1, text: s.trim() })).filter(l => l.text);
+  return [...B.files.map(f => ({ file: f })), ...lines];
+}
+
+const UNREADABLE = ['no_qr_code', 'unsupported_image', 'image_too_slow', 'too_large'];
+function rowOutcome(r) {
+  if (r.res) return outcomeOf(r.res);
+  if (!r.notice) return 'pending';
+  if (r.notice.kind === 'error') return UNREADABLE.includes(r.notice.code) ? 'unrecognised' : 'error';
+  return r.notice.kind;
+}
+
+async function batchOne(item, unit) {
+  const row = { item };
+  let attempt = 0;
+  for (;;) {
+    try {
+      let res;
+      if (item.file) {
+        if (!/^image\/(png|jpeg)$/.test(item.file.type || '')) throw new CallError('unsupported_image', 415);
+        res = await call(`/api/v1/verify-image?unit=${encodeURIComponent(unit.uscc)}`, { method: 'POST', body: item.file });
+      } else {
+        const c = classify(item.text);
+        if (c.kind !== 'payload') { row.notice = { kind: c.kind, n: c.n }; return row; }
+        res = await call('/api/v1/verify', {
+          method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ payload: c.payload, unit: unit.uscc }),
+        });
+      }
+      noteReply(res);
+      if (outcomeOf(res) === 'incomplete') row.notice = { kind: 'incomplete' };
+      else row.res = res;
+      return row;
+    } catch (e) {
+      // a busy server is waited for, a few times; anything else is the row's answer
+      if (['busy', 'too_many_requests', 'network'].includes(e.code) && attempt < 4) {
+        attempt++;
+        await new Promise(ok => setTimeout(ok, (e.retryAfter || attempt) * 1000));
+        continue;
+      }
+      row.notice = noticeFromError(e, { image: !!item.file });
+      return row;
+    }
+  }
+}
+
+async function runBatch() {
+  const L = t().batch;
+  const msg = $('batch-msg');
+  msg.textContent = '';
+  if (B.running) return;
+  if (!S.unit) { msg.textContent = L.needUnit; openPicker(); return; }
+  const items = batchItems();
+  if (!items.length) { msg.textContent = L.nothing; return; }
+  if (items.length > BATCH_MAX) { msg.textContent = L.tooMany(items.length); return; }
+  B.running = true;
+  B.unit = { ...S.unit };
+  B.rows = new Array(items.length);
+  B.at = new Date().toISOString();
+  $('batch-run').disabled = true;
+  let next = 0, done = 0;
+  const progress = () => { $('batch-progress').textContent = L.progress(done, items.length); };
+  progress();
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      B.rows[i] = await batchOne(items[i], B.unit);
+      done++;
+      progress();
+    }
+  };
+  await Promise.all(Array.from({ length: BATCH_PARALLEL }, worker));
+  B.running = false;
+  $('batch-run').disabled = false;
+  $('batch-progress').textContent = t().batch.done(items.length);
+  renderBatch();
+  $('batch-summary').focus();
+}
+
+function rowText(r) {
+  const L = t();
+  const o = rowOutcome(r);
+  const c = r.res && r.res.certificate;
+  const src = r.item.file ? L.batch.image(r.item.file.name) : L.batch.line(r.item.line);
+  let verdict, reason;
+  if (r.res) {
+    verdict = L.head[o] || o;
+    if (o === 'superseded' && r.res.superseded) {
+      const st = r.res.superseded.successor_status;
+      verdict += lang === 'zh' ? `（新证书${st === 'in_force' ? '有效' : st === 'revoked' ? '已撤销' : '需核验'}）`
+        : ` (new certificate ${st === 'in_force' ? 'valid' : st === 'revoked' ? 'revoked' : 'to be checked'})`;
+    }
+    reason = plain(reasonLine(r.res, B.unit)); // the row speaks of the batch's unit
+  } else {
+    const n = r.notice;
+    // an image with no readable QR code is, like other text, not a certificate: not checked
+    if (n.kind === 'error' && UNREADABLE.includes(n.code)) { verdict = L.head.unrecognised; reason = errorText(n); }
+    else if (n.kind === 'error') { verdict = L.head.error; reason = errorText(n); }
+    else if (n.kind === 'number') { verdict = L.head.number; reason = L.notices.number(n.n)[0]; }
+    else { verdict = L.head[n.kind] || L.head.unrecognised; reason = (L.notices[n.kind] || L.notices.unrecognised)[0]; }
+  }
+  const title = c ? (lang === 'zh' ? `${c.series_name} ${c.title}（${c.level_name}）`
+    : `${c.title_en || c.title}, ${c.series_name_en || c.series_name} (${c.level_name_en || c.level_name})`) : '';
+  return { o, src, holder: c ? c.name : '', idm: c ? c.id_number_masked : '', title, id: c ? String(c.id) : '', verdict, reason };
+}
+
+function renderBatch() {
+  const L = t();
+  $('batch-files-note').textContent = B.files.length ? L.batch.files(B.files.length) : '';
+  const out = $('batch-out');
+  if (!B.rows.length || B.running) { out.hidden = true; return; }
+  out.hidden = false;
+  const u = unitText(B.unit);
+  const count = { total: B.rows.length, valid: 0, not_valid_here: 0, unit_unknown: 0, superseded: 0, revoked: 0, invalid: 0, none: 0 };
+  const tbody = $('batch-rows');
+  tbody.replaceChildren(...B.rows.map((r, i) => {
+    const x = rowText(r);
+    if (x.o in count && x.o !== 'total' && x.o !== 'none') count[x.o]++;
+    else if (x.o === 'not_yet') count.not_valid_here++;
+    else count.none++;
+    const tr = el('tr', 'row-' + x.o);
+    const cell = (label, ...kids) => { const td = el('td', null, ...kids); td.dataset.label = label; return td; };
+    const H = lang === 'zh' ? ['序号', '持证人', '职称', '核验结果', '原因'] : ['No.', 'Holder', 'Title', 'Result', 'Reason'];
+    tr.append(
+      cell(H[0], String(i + 1), el('span', 'src', x.src)),
+      cell(H[1], x.holder ? zh(x.holder) : '—', x.idm ? el('span', 'src', x.idm) : ''),
+      cell(H[2], x.title ? (lang === 'zh' ? zh(x.title) : x.title) : '—', x.id ? el('span', 'src', (lang === 'zh' ? '编号 ' : 'no. ') + x.id) : ''),
+      cell(H[3], el('span', 'tag ' + x.o, x.verdict)),
+      cell(H[4], x.reason));
+    return tr;
+  }));
+  $('batch-summary').textContent = L.batch.summary(count);
+  $('batch-summary').setAttribute('tabindex', '-1');
+  $('batch-meta').textContent = L.batch.meta(u, when(B.at), S.operator ? S.operator[lang] : '');
+  $('batch-caption').textContent = L.batch.caption(u);
+  $('batch-verdict-head').textContent = L.batch.verdictHead(u);
+}
+
+function csvCell(v) {
+  let s = String(v == null ? '' : v);
+  if (/^[=+\-@\t\r]/.test(s)) s = "'" + s; // a spreadsheet must not read a cell as a formula
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+function exportCsv() {
+  const L = t().batch;
+  const u = unitText(B.unit);
+  const at = when(B.at);
+  const lines = [L.csvHead.map(csvCell).join(',')];
+  B.rows.forEach((r, i) => {
+    const x = rowText(r);
+    lines.push([i + 1, x.src, x.holder, x.idm, x.title, x.id, u, x.verdict, x.reason, at].map(csvCell).join(','));
+  });
+  // with a byte-order mark, so that spreadsheet programs read the Chinese as UTF-8
+  const blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = L.csvName(B.at.slice(0, 10));
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+// ---- modes, language, start -----------------------------------------------------------------
+
+function setMode(mode) {
+  S.mode = mode;
+  document.body.classList.toggle('mode-batch', mode === 'batch');
+  $('single').hidden = mode !== 'single';
+  $('batch').hidden = mode !== 'batch';
+  $(mode === 'single' ? 'mode-single' : 'mode-batch').setAttribute('aria-current', 'page');
+  $(mode === 'single' ? 'mode-batch' : 'mode-single').removeAttribute('aria-current');
+  // one picker: in the card whose answer it decides
+  const slot = mode === 'batch' ? $('batch-unit-slot') : $('unit-slot');
+  if ($('unit-area').parentNode !== slot) slot.append($('unit-area'));
+  S.editing = false;
+  render();
+}
 
 function applyLang() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
@@ -882,6 +1098,7 @@ function applyLang() {
   $('lang').textContent = lang === 'zh' ? 'EN' : '中文';
   $('lang').lang = lang === 'zh' ? 'en' : 'zh-CN';
   $('lang').setAttribute('aria-label', lang === 'zh' ? 'EN (English)' : '中文 (Chinese)');
+  $('modes').setAttribute('aria-label', lang === 'zh' ? '核验方式' : 'How to check');
   document.title = $('title').textContent;
   render();
   if (options.length) setOptions(options, t().found(options.length)); // the list speaks it too
@@ -889,6 +1106,8 @@ function applyLang() {
 
 function route() {
   const h = decodeURIComponent(location.hash.slice(1));
+  if (h === 'batch') { setMode('batch'); return; }
+  if (S.mode !== 'single') setMode('single');
   if (h.length > 0) verify(h);
 }
 
@@ -936,7 +1155,7 @@ document.addEventListener('DOMContentLoaded', () => {
     S.unit = null;
     saveUnit();
     S.editing = false;
-    if (S.payload) verify(S.payload, { focus: true });
+    if (S.mode === 'single' && S.payload) verify(S.payload, { focus: true });
     else render();
   });
   // the open answer "choose the unit" is no button, but tapping it leads to the field
@@ -955,6 +1174,15 @@ document.addEventListener('DOMContentLoaded', () => {
     $('photo-label').hidden = false;
   }
   $('photo').addEventListener('change', e => { if (e.target.files[0]) verifyImage(e.target.files[0]); });
+  $('batch-files').addEventListener('change', e => { B.files = [...e.target.files]; $('batch-msg').textContent = ''; renderBatch(); });
+  $('batch-run').addEventListener('click', runBatch);
+  $('batch-clear').addEventListener('click', () => {
+    B.files = []; B.rows = []; $('batch-files').value = ''; $('batch-links').value = '';
+    $('batch-msg').textContent = ''; $('batch-progress').textContent = '';
+    renderBatch();
+  });
+  $('batch-print').addEventListener('click', () => window.print());
+  $('batch-csv').addEventListener('click', exportCsv);
   window.addEventListener('hashchange', route);
   route();
 });

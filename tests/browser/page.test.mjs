@@ -281,7 +281,7 @@ test('focus is visible on every control', async () => {
   await pickUnit(county, COUNTY);
   await page.goto(U + basic);
   await verdict();
-  const controls = ['lang', 'change-unit', 'paste', 'check', 'file', 'print'];
+  const controls = ['lang', 'mode-batch', 'change-unit', 'paste', 'check', 'file', 'print'];
   const visible = await page.evaluate(() => ['scan', 'photo'].filter(id => {
     const el = document.getElementById(id === 'photo' ? 'photo-label' : id);
     return getComputedStyle(el).display !== 'none';
