@@ -49,6 +49,8 @@ const T = {
     searching: '查询中…', found: n => `找到 ${n} 个单位，用上下方向键选择，回车确认。`,
     more: '结果较多，请输入更完整的名称。',
     notFound: q => `未找到“${q}”。目录外的单位（如民营企业）请直接输入其18位统一社会信用代码（见营业执照）。`,
+    labelPinyin: '用人单位：输入名称、拼音首字母或统一社会信用代码',
+    noPinyin: q => `未找到“${q}”。本服务暂不能按拼音首字母查找，请输入单位名称中的几个字（如“省医院”），或其18位统一社会信用代码。`,
     useCode: c => `按统一社会信用代码 ${c} 核验`, codeBad: '统一社会信用代码的校验位不正确，请核对。',
     codeShort: '统一社会信用代码为18位。', basicYes: '基层单位', basicNo: '非基层单位', optional: '（可选）',
     noUnit: '未选择', changeUnit: '更换单位', chooseUnit: '选择单位', tiers: { '省级': '省级', '市级': '市级', '县级': '县级', '乡镇': '乡镇', '基层': '基层' },
@@ -137,6 +139,8 @@ const T = {
     searching: 'Searching…', found: n => `${n} unit(s) found: use the arrow keys and Enter to choose.`,
     more: 'Many results: type more of the name.',
     notFound: q => `Nothing found for "${q}". A unit outside the directory (a private employer, say) can be entered by its 18-character unified social credit code (on its business licence).`,
+    labelPinyin: 'Employer: type its name, pinyin initials or unified social credit code',
+    noPinyin: q => `Nothing found for "${q}". This service cannot search by pinyin initials yet: type a few characters of the unit's name (such as 省医院), or its 18-character unified social credit code.`,
     useCode: c => `Check for the unit with code ${c}`, codeBad: 'The check character of this unified social credit code is wrong: check the code.',
     codeShort: 'A unified social credit code has 18 characters.', basicYes: 'basic-level unit', basicNo: 'not a basic-level unit', optional: ' (optional)',
     noUnit: 'none chosen', changeUnit: 'Change unit', chooseUnit: 'Choose unit', tiers: { '省级': 'province level', '市级': 'prefecture level', '县级': 'county level', '乡镇': 'township', '基层': 'basic level' },
@@ -205,6 +209,7 @@ const S = {
   operator: null,    // { zh, en } from the last reply
   contact: null,     // { zh, en } when the server says it
   gen: 0,            // the newest check: an older answer arriving late is dropped
+  pinyin: false,     // the unit search matches pinyin initials (its answers say how each matched)
   mode: 'single',
 };
 
@@ -618,7 +623,8 @@ function renderUnitArea() {
   $('change-unit').setAttribute('aria-expanded', String(open));
   $('unit-cancel').hidden = !(S.editing && S.unit);
   $('unit-clear').hidden = !(S.editing && S.unit);
-  $('unit-label').textContent = $('unit-label').dataset[lang] + (S.mode === 'single' && !hasResult && !S.unit ? L.optional : '');
+  $('unit-label').textContent = (S.pinyin ? L.labelPinyin : $('unit-label').dataset[lang]) +
+    (S.mode === 'single' && !hasResult && !S.unit ? L.optional : '');
   // the verdict stays while the unit is edited, dimmed when it depends on the unit
   const dim = S.editing && hasResult && S.mode === 'single' && dependsOnUnit(S.res);
   $('outcome').classList.toggle('dimmed', !!dim || (S.view === 'pending' && S.keepShown));
@@ -803,6 +809,12 @@ async function searchUnits(raw) {
   const get = async s => {
     const res = await call(`/api/v1/units?q=${encodeURIComponent(s)}`);
     if (res.more) more = true;
+    // a server that says how each unit matched also matches pinyin initials
+    // (docs/notes-server-for-page.md): the label may say so
+    if (Array.isArray(res.units) && res.units.some(u => typeof u.match === 'string') && !S.pinyin) {
+      S.pinyin = true;
+      renderUnitArea();
+    }
     return Array.isArray(res.units) ? res.units : [];
   };
   try {
@@ -827,7 +839,8 @@ async function searchUnits(raw) {
     if (usccCheck(code)) list.unshift({ uscc: code, byCode: true });
     else if (!list.length) { setOptions([], L.codeBad); return; }
   }
-  setOptions(list, list.length ? L.found(list.length) + (more ? ' ' + L.more : '') : L.notFound(q));
+  setOptions(list, list.length ? L.found(list.length) + (more ? ' ' + L.more : '')
+    : /^[a-z]+$/i.test(q) && !S.pinyin ? L.noPinyin(q) : L.notFound(q));
   // a whole code that names one unit is taken at once, as typed
   if (/^[0-9A-HJ-NP-RTUWXY]{18}$/.test(code) && list.length && list[0].uscc === code &&
       document.activeElement === $('unit')) choose(list[0]);
