@@ -802,9 +802,9 @@ async function searchUnits(raw) {
   const my = ++searchGen;
   const code = q.toUpperCase();
   if (!q) { setOptions([], ''); return; }
-  if (/^[0-9A-Za-z]{18}$/.test(q) && !/^[0-9A-HJ-NP-RTUWXY]{18}$/.test(code)) { setOptions([], L.errors.bad_unit); return; }
+  if (/^[0-9A-Za-z]{18}$/.test(q) && !/^[0-9A-HJ-NP-RTUWXY]{18}$/.test(code)) { setOptions([], () => t().errors.bad_unit); return; }
   if ([...q].length < 2 && !/[\u3400-\u9fff]/.test(q)) { setOptions([], ''); return; }
-  setStatus(L.searching);
+  setStatus(() => t().searching);
   let units = [], more = false;
   const get = async s => {
     const res = await call(`/api/v1/units?q=${encodeURIComponent(s)}`);
@@ -830,23 +830,29 @@ async function searchUnits(raw) {
     }
   } catch (e) {
     if (my !== searchGen) return;
-    if (e.code !== 'bad_query') { setOptions([], errorText(noticeFromError(e))); return; }
+    if (e.code !== 'bad_query') { const n = noticeFromError(e); setOptions([], () => errorText(n)); return; }
   }
   if (my !== searchGen) return;
   const list = units.slice(0, 20).map(u => ({ uscc: u.uscc, name: u.name, tier: u.tier, basic: u.basic_level }));
   // a whole, well-formed code is a choice of its own (a unit outside the directory)
   if (/^[0-9A-HJ-NP-RTUWXY]{18}$/.test(code) && !list.some(u => u.uscc === code)) {
     if (usccCheck(code)) list.unshift({ uscc: code, byCode: true });
-    else if (!list.length) { setOptions([], L.codeBad); return; }
+    else if (!list.length) { setOptions([], () => t().codeBad); return; }
   }
-  setOptions(list, list.length ? L.found(list.length) + (more ? ' ' + L.more : '')
-    : /^[a-z]+$/i.test(q) && !S.pinyin ? L.noPinyin(q) : L.notFound(q));
+  setOptions(list, () => list.length ? t().found(list.length) + (more ? ' ' + t().more : '')
+    : /^[a-z]+$/i.test(q) && !S.pinyin ? t().noPinyin(q) : t().notFound(q));
   // a whole code that names one unit is taken at once, as typed
   if (/^[0-9A-HJ-NP-RTUWXY]{18}$/.test(code) && list.length && list[0].uscc === code &&
       document.activeElement === $('unit')) choose(list[0]);
 }
 
-function setStatus(text) { $('unit-status').textContent = text; }
+// what the unit field says (found, not found, searching): kept as a function of the language, so
+// that switching language says it again in the other
+let statusOf = null;
+function setStatus(fn) {
+  statusOf = typeof fn === 'function' ? fn : null;
+  $('unit-status').textContent = statusOf ? statusOf() : fn || '';
+}
 
 function setOptions(list, status) {
   const L = t();
@@ -905,7 +911,7 @@ function unitKey(e) {
     e.preventDefault();
     if (active >= 0) choose(options[active]);
     else if (options.length === 1 || (options[0] && options[0].byCode)) choose(options[0]);
-    else if (!$('unit').value.trim()) setStatus(t().pickUnit);
+    else if (!$('unit').value.trim()) setStatus(() => t().pickUnit);
   } else if (e.key === 'Escape') {
     if (options.length) setOptions([], '');
     else if (S.editing && S.unit) { closePicker(); $('change-unit').focus(); }
@@ -923,7 +929,8 @@ function unitInput() {
 // eight); nothing is kept: the table lives in this page only.
 
 const BATCH_MAX = 50, BATCH_PARALLEL = 2;
-const B = { files: [], rows: [], running: false, at: null, unit: null };
+// msg and progress are functions of the language, so that a switch says them again
+const B = { files: [], rows: [], running: false, at: null, unit: null, msg: null, progress: null };
 
 function batchItems() {
   const lines = $('batch-links').value.split(/\n/).map((s, i) => ({ line: i + 1, text: s.trim() })).filter(l => l.text);
@@ -973,21 +980,21 @@ async function batchOne(item, unit) {
 }
 
 async function runBatch() {
-  const L = t().batch;
-  const msg = $('batch-msg');
-  msg.textContent = '';
+  B.msg = null;
+  renderBatch();
   if (B.running) return;
-  if (!S.unit) { msg.textContent = L.needUnit; openPicker(); return; }
+  const say = fn => { B.msg = fn; renderBatch(); };
+  if (!S.unit) { say(() => t().batch.needUnit); openPicker(); return; }
   const items = batchItems();
-  if (!items.length) { msg.textContent = L.nothing; return; }
-  if (items.length > BATCH_MAX) { msg.textContent = L.tooMany(items.length); return; }
+  if (!items.length) { say(() => t().batch.nothing); return; }
+  if (items.length > BATCH_MAX) { say(() => t().batch.tooMany(items.length)); return; }
   B.running = true;
   B.unit = { ...S.unit };
   B.rows = new Array(items.length);
   B.at = new Date().toISOString();
   $('batch-run').disabled = true;
   let next = 0, done = 0;
-  const progress = () => { $('batch-progress').textContent = L.progress(done, items.length); };
+  const progress = () => { B.progress = () => t().batch.progress(done, items.length); renderBatch(); };
   progress();
   const worker = async () => {
     while (next < items.length) {
@@ -1000,7 +1007,7 @@ async function runBatch() {
   await Promise.all(Array.from({ length: BATCH_PARALLEL }, worker));
   B.running = false;
   $('batch-run').disabled = false;
-  $('batch-progress').textContent = t().batch.done(items.length);
+  B.progress = () => t().batch.done(items.length);
   renderBatch();
   $('batch-summary').focus();
 }
@@ -1034,6 +1041,8 @@ function rowText(r) {
 
 function renderBatch() {
   const L = t();
+  $('batch-msg').textContent = B.msg ? B.msg() : '';
+  $('batch-progress').textContent = B.progress ? B.progress() : '';
   $('batch-files-note').textContent = B.files.length ? L.batch.files(B.files.length) : '';
   const out = $('batch-out');
   if (!B.rows.length || B.running) { out.hidden = true; return; }
@@ -1114,7 +1123,7 @@ function applyLang() {
   $('modes').setAttribute('aria-label', lang === 'zh' ? '核验方式' : 'How to check');
   document.title = $('title').textContent;
   render();
-  if (options.length) setOptions(options, t().found(options.length)); // the list speaks it too
+  if (options.length || statusOf) setOptions(options, statusOf); // the list speaks it too
 }
 
 function route() {
@@ -1162,6 +1171,10 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('unit').addEventListener('input', unitInput);
   $('unit').addEventListener('keydown', unitKey);
+  // the list closes when the focus leaves the field (a click on an option keeps it there)
+  $('unit').addEventListener('blur', () => setTimeout(() => {
+    if (document.activeElement !== $('unit') && options.length) setOptions([], '');
+  }, 150));
   $('change-unit').addEventListener('click', openPicker);
   $('unit-cancel').addEventListener('click', () => { closePicker(); $('change-unit').focus(); });
   $('unit-clear').addEventListener('click', () => {
@@ -1187,11 +1200,11 @@ document.addEventListener('DOMContentLoaded', () => {
     $('photo-label').hidden = false;
   }
   $('photo').addEventListener('change', e => { if (e.target.files[0]) verifyImage(e.target.files[0]); });
-  $('batch-files').addEventListener('change', e => { B.files = [...e.target.files]; $('batch-msg').textContent = ''; renderBatch(); });
+  $('batch-files').addEventListener('change', e => { B.files = [...e.target.files]; B.msg = null; renderBatch(); });
   $('batch-run').addEventListener('click', runBatch);
   $('batch-clear').addEventListener('click', () => {
     B.files = []; B.rows = []; $('batch-files').value = ''; $('batch-links').value = '';
-    $('batch-msg').textContent = ''; $('batch-progress').textContent = '';
+    B.msg = null; B.progress = null;
     renderBatch();
   });
   $('batch-print').addEventListener('click', () => window.print());
