@@ -28,6 +28,30 @@ export const W = {
         noPinyin: 'cannot search by pinyin initials yet', pinyin: 'pinyin initials' },
 };
 
+const PHONES = [[390, 'zh'], [390, 'en'], [320, 'zh'], [320, 'en']];
+// for every phone and language: a fresh page (no unit kept), the step, its screenshots
+export function onPhones(name, fn) {
+  test(name, async () => {
+    for (const [width, lang] of PHONES) {
+      await newPage({ width, lang });
+      try {
+        await fn(W[lang], lang, width);
+        await noSideways();
+      } catch (err) {
+        err.message = `${width} px, ${lang}: ${err.message}`;
+        throw err;
+      }
+    }
+  });
+}
+
+export async function printShown() { return ctx.page.isVisible('#print'); }
+export async function background() {
+  return ctx.page.evaluate(() => getComputedStyle(document.getElementById('verdict')).backgroundColor);
+}
+export const WHITE = 'rgb(255, 255, 255)';
+
+
 export async function paste(text) {
   await ctx.page.goto(U + '/');
   await ctx.page.fill('#paste', text);
