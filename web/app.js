@@ -1008,7 +1008,7 @@ async function runBatch() {
   B.running = false;
   $('batch-run').disabled = false;
   B.progress = () => t().batch.done(items.length);
-  renderBatch();
+  render(); // the table, and the operator the replies named in header and footer
   $('batch-summary').focus();
 }
 
