@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # browser.sh - the public page in Debian's chromium, driven by playwright-core (installed from the
-# lockfile in tests/browser). Sets up the GS fixture and a server, runs page.test.mjs, and turns
-# its results into TAP. Screenshots are kept in SHOTS (the build directory).
-# usage: browser.sh KEYS ISSUER VERIFIER DATA_DIR SHOTS_DIR
+# lockfile in tests/browser). Sets up the GS fixture and a server, runs one test file (default
+# page.test.mjs), and turns its results into TAP. Screenshots are kept in SHOTS (the build
+# directory). Test files other than page.test.mjs get a fixture with one certificate revoked
+# (the third, a township title) and one signed outside the store (not registered).
+# usage: browser.sh KEYS ISSUER VERIFIER DATA_DIR SHOTS_DIR [TEST_FILE]
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") data=$(realpath "$4")
 shots=$(realpath -m "$5")
+file=${6:-page.test.mjs}
+name=${file%.test.mjs}
 here=$(dirname "$(realpath "$0")")
 . "$here/tap.sh"
 . "$here/gs_fixture.sh"
@@ -34,6 +38,15 @@ cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; [ -n "${stale_server
 trap cleanup EXIT
 cd "$work" || exit 2
 gs_fixture
+if [ "$file" != page.test.mjs ]; then
+  # revoked: the third certificate; not registered: one signed with the committee's key outside
+  # the store (as scripts/demo.sh shows)
+  "$issuer" revoke "${D[@]}" --reason fraud "${ids[2]}" >/dev/null &&
+  "$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out v1.bundle >/dev/null &&
+  cp v1.bundle live.bundle &&
+  "$issuer" sign --key ws.key --claims "$data/samples/gs-basic.json" --out-dir outside \
+    --base-url http://127.0.0.1:8080 "${P[@]}" >/dev/null || bail "the fixture's revocation or outside signature failed"
+fi
 # a second verifier whose status is out of date (maximum age 1 s), for the stale-status step
 cp v1.bundle stale.bundle
 BUNDLE=stale.bundle STATE=state-stale start_server --max-age 1 || { echo "not ok 1 - the stale server did not start"; echo "1..1"; exit 1; }
@@ -50,10 +63,11 @@ for _ in \$(seq 1 50); do curl -s --max-time 1 $U/healthz | grep -q '"bundle_ver
 SH
 chmod +x revoke_and_reload.sh
 export TC_URL="$U" TC_STALE_URL="$STALE_U" SHOTS="$shots" TC_BASIC_PNG="$work/certs/${ids[1]}.png"
+export TC_CERTS="$work/certs" TC_IDS="${ids[*]}" TC_OUTSIDE="$work/outside" TC_WORK="$work"
 export TC_BASIC_LINK_PATH="/v#$(cat "certs/${ids[1]}.txt")" TC_OLD_LINK_PATH="/v#$(cat "certs/${ids[0]}.txt")" TC_REVOKE_AND_RELOAD="$work/revoke_and_reload.sh"
-timeout 150 node --test --test-reporter=tap "$here/browser/page.test.mjs" > node.tap 2>&1
+timeout 150 node --test --test-reporter=tap "$here/browser/$file" > node.tap 2>&1
 status=$?
-cp node.tap "$(dirname "$npmlog")/browser-node.tap" 2>/dev/null
+cp node.tap "$(dirname "$npmlog")/browser-$name-node.tap" 2>/dev/null
 # re-emit the top-level results as plain TAP, each failure followed by its whole diagnostic
 # (the failing step, the error and what the page showed)
 awk '
