@@ -62,6 +62,16 @@ static void shipped_files(void)
        "2025 names its notice: 国办发明电〔2024〕12号 of 2024-11-12");
     ok(tc_calendar_get(cal, 2027) == NULL, "2027 is not held (its notice was not found)");
 
+    /* without TITLECERT_CALENDAR, the installed directory */
+    char *env = strdup(getenv("TITLECERT_CALENDAR") ? getenv("TITLECERT_CALENDAR") : "");
+    unsetenv("TITLECERT_CALENDAR");
+    const char *d = tc_calendar_dir();
+    size_t dl = strlen(d);
+    ok(dl > 19 && strcmp(d + dl - 19, "/titlecert/calendar") == 0,
+       "unset, TITLECERT_CALENDAR gives way to the datadir (%s)", d);
+    setenv("TITLECERT_CALENDAR", env, 1);
+    free(env);
+
     /* counted from the notices by hand: days off, 调休 days, and working days of the year
      * (2026: 261 weekdays - 19 weekday holidays + 6 调休 = 248; 2025: 261 - 18 + 5 = 248) */
     static const struct {
