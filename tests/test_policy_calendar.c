@@ -301,6 +301,7 @@ static char *edit(const char *from, const char *to)
     return s;
 }
 
+/* the good file with one edit each */
 static void malformed(void)
 {
     struct tc_calendar_year y;
@@ -392,8 +393,13 @@ static void malformed(void)
            "refused: %s (%s: \"%s\")", cases[i].what, tc_errname(e), why);
         free(s);
     }
+}
 
-    /* whole files, each missing or mistyping a part */
+/* whole files, each missing or mistyping a part */
+static void malformed_whole(void)
+{
+    struct tc_calendar_year y;
+    char why[TC_CALENDAR_WHY_MAX];
 #define SRC                                                                                        \
     "\"source\": {\"title\": \"国务院办公厅关于2026年部分节假日安排的通知\", "  \
     "\"number\": \"N\", \"published\": \"2025-11-04\", \"url\": \"https://www.gov.cn/x\"}"
@@ -431,6 +437,13 @@ static void malformed(void)
         ok(e == whole[i].want && strstr(why, whole[i].why) != NULL, "%s: %s (%s: \"%s\")",
            e == TC_OK ? "read" : "refused", whole[i].what, tc_errname(e), why);
     }
+}
+
+/* sizes and bytes: over the limit, invalid UTF-8, a NUL, every prefix */
+static void malformed_bytes(void)
+{
+    struct tc_calendar_year y;
+    char why[TC_CALENDAR_WHY_MAX];
     char *s;
 
     /* oversize: the good file padded with spaces past the limit */
@@ -648,6 +661,8 @@ int main(void)
     period_table();
     counting();
     malformed();
+    malformed_whole();
+    malformed_bytes();
     adding();
     directories();
     property();
