@@ -167,4 +167,132 @@ unsigned tc_scope_check(const struct tc_profile *p, const struct tc_scope *s, ui
 void tc_scope_words(const struct tc_scope *s, const char *province_zh, const char *province_en,
                     char *zh, size_t zh_size, char *en, size_t en_size);
 
+/* ------------------------------------------------------------------------------------------ */
+/* The working-day calendar (data/calendar/<year>.json): how long a 公示 lasts                  */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * A 公示 lasts the profile's gongshi_working_days *working days* (ISSUANCE.md). Which days those
+ * are is decided every year by the State Council's notice on public holiday arrangements
+ * (《国务院办公厅关于YYYY年部分节假日安排的通知》), so it is data: one file per year, each naming its
+ * notice. This module reads the files strictly and answers from the years it holds, and only
+ * from them.
+ *
+ * Working day. A day is a working day when it is a listed 调休 workday, or a Monday to Friday
+ * outside every listed holiday. Every other day is a rest day.
+ *
+ * Known days. A day is known when the calendar holds the file of its year. Nothing about an
+ * unknown day is guessed: every call that needs one returns TC_ERR_RANGE and writes its year to
+ * *missing_year (when missing_year is not NULL), so the caller can say "the working-day calendar
+ * has no year 2027". On success *missing_year is 0.
+ *
+ * The period rule. A 公示 starts on the day it is published. That day is the period's first day
+ * when it is a working day; otherwise the first day is the next working day. The last day is the
+ * n-th working day counting the first as the 1st. So the period [first, last] holds exactly n
+ * working days, starts and ends on one, and the working days from the publication day to the last
+ * day are n. Only the days from the publication day to the last day need to be known.
+ *
+ * A calendar is not shared between threads while it is changed; read-only calls may run
+ * concurrently.
+ */
+#define TC_CALENDAR_MAX_BYTES (16u << 10) /* a year file */
+#define TC_CALENDAR_MIN_YEAR 2000
+#define TC_CALENDAR_MAX_YEAR 2199
+#define TC_CALENDAR_MAX_HOLIDAYS 16      /* holiday ranges in a year (7 since 2014) */
+#define TC_CALENDAR_MAX_WORKDAYS 16      /* 调休 workdays in a year */
+#define TC_CALENDAR_MAX_RANGE 10         /* days in one holiday range (春节 2020, extended: 10) */
+#define TC_CALENDAR_MAX_PERIOD 366       /* working days one period may last */
+#define TC_CALENDAR_NAME_MAX 48          /* bytes of a holiday's name with its NUL */
+#define TC_CALENDAR_TEXT_MAX 512         /* bytes of the notice's words for one holiday, with NUL */
+#define TC_CALENDAR_WHY_MAX 192          /* a reason written by the parsers fits in this */
+
+struct tc_calendar_holiday {
+    char name[TC_CALENDAR_NAME_MAX]; /* "春节", "国庆节、中秋节" */
+    int32_t from, to;                /* day indexes (tc_day_index), both inclusive */
+    char text[TC_CALENDAR_TEXT_MAX]; /* the notice's item in its own words; "" when not given */
+};
+
+struct tc_calendar_workday {
+    int32_t day;     /* a Saturday or Sunday that is a working day */
+    uint8_t holiday; /* index in holidays[] of the holiday it makes up for */
+};
+
+/* One year file, parsed and checked. */
+struct tc_calendar_year {
+    int year;
+    char title[192];   /* the notice's title, "国务院办公厅关于2026年部分节假日安排的通知" */
+    char number[64];   /* its 文号, "国办发明电〔2025〕7号" */
+    int32_t published; /* the day it was published */
+    char url[256];     /* its official text, https://www.gov.cn/... */
+    struct tc_calendar_holiday holidays[TC_CALENDAR_MAX_HOLIDAYS]; /* in date order */
+    size_t nholidays;
+    struct tc_calendar_workday workdays[TC_CALENDAR_MAX_WORKDAYS]; /* in date order */
+    size_t nworkdays;
+};
+
+/* Parses one year file (data/calendar/README.md has the format) from a buffer of len bytes (no
+ * NUL needed). Strict: duplicate or unknown members, trailing bytes, more than
+ * TC_CALENDAR_MAX_BYTES, a day that is not a real YYYY-MM-DD date or lies outside the year,
+ * holidays out of order or overlapping or longer than TC_CALENDAR_MAX_RANGE days, a workday that
+ * is not a Saturday or Sunday, falls in a holiday or names no holiday of the file, and unsafe
+ * text are refused. On failure why (why_size bytes, TC_CALENDAR_WHY_MAX is enough) names the
+ * member at fault and the reason, e.g. "workdays[1].day: 2026-02-17 is not a Saturday or Sunday";
+ * it never repeats text from the input other than a valid date. Errors: TC_ERR_SIZE_LIMIT,
+ * TC_ERR_TYPE (not JSON, or a member of the wrong type), TC_ERR_DUP_KEY, TC_ERR_TRAILING,
+ * TC_ERR_UNKNOWN_KEY, TC_ERR_MISSING_KEY, TC_ERR_CODE (not a date), TC_ERR_RANGE (outside the
+ * year, a range too long, too many entries), TC_ERR_INCONSISTENT (order, overlap, weekday,
+ * title without the year), TC_ERR_TEXT. */
+enum tc_err tc_calendar_year_parse(struct tc_calendar_year *y, const char *json, size_t len,
+                                   char *why, size_t why_size);
+
+/* A calendar: the years it holds, none at first. Owned by the caller: tc_calendar_free. */
+struct tc_calendar;
+enum tc_err tc_calendar_new(struct tc_calendar **cal); /* TC_ERR_NOMEM */
+void tc_calendar_free(struct tc_calendar *cal);        /* NULL is allowed */
+
+/* What tc_calendar_add and the loaders do with a year the calendar already holds: without either
+ * flag they refuse with TC_ERR_EXISTS and change nothing. */
+#define TC_CALENDAR_REPLACE 1u /* the new file replaces the one held (a corrected notice) */
+#define TC_CALENDAR_KEEP 2u    /* the one held stays, the new file is skipped (REPLACE wins) */
+
+/* Adds a copy of a parsed year. TC_ERR_EXISTS (see the flags), TC_ERR_NOMEM, TC_ERR_ARG (a year
+ * that tc_calendar_year_parse would refuse: only parsed years belong here). */
+enum tc_err tc_calendar_add(struct tc_calendar *cal, const struct tc_calendar_year *y,
+                            unsigned flags);
+/* tc_calendar_year_parse, then tc_calendar_add: what an administrator loading a new year's file
+ * does. *year (may be NULL) receives the file's year once it is parsed. */
+enum tc_err tc_calendar_load(struct tc_calendar *cal, const char *json, size_t len,
+                             unsigned flags, int *year, char *why, size_t why_size);
+/* Loads every file named <year>.json (four digits) in dir; other names are ignored. A file whose
+ * year member differs from its name is refused (TC_ERR_INCONSISTENT). All or nothing: on any
+ * failure the calendar is as it was and why starts with the file's name ("2026.json: ...").
+ * TC_ERR_NOT_FOUND when dir does not exist, TC_ERR_IO, and the errors above. */
+enum tc_err tc_calendar_load_dir(struct tc_calendar *cal, const char *dir, unsigned flags,
+                                 char *why, size_t why_size);
+/* The directory of the shipped year files: $TITLECERT_CALENDAR when set and not empty (a program
+ * run from the build tree is pointed at data/calendar by it), else TITLECERT_DATADIR/calendar. */
+const char *tc_calendar_dir(void);
+
+/* The year held for `year`, or NULL. Valid until that year is replaced or the calendar freed. */
+const struct tc_calendar_year *tc_calendar_get(const struct tc_calendar *cal, int year);
+/* Writes up to max held years in increasing order; returns how many the calendar holds. */
+size_t tc_calendar_years(const struct tc_calendar *cal, int *years, size_t max);
+
+/* Whether a known day is a working day. TC_ERR_RANGE when its year is not held. */
+enum tc_err tc_calendar_working(const struct tc_calendar *cal, int32_t day, bool *working,
+                                int *missing_year);
+/* The period of a 公示 published on `published` that lasts n working days (1 to
+ * TC_CALENDAR_MAX_PERIOD, else TC_ERR_ARG): its first and last day, by the rule above.
+ * TC_ERR_RANGE (with the year) when a day up to the last is not known. */
+enum tc_err tc_calendar_period(const struct tc_calendar *cal, int32_t published, unsigned n,
+                               int32_t *first, int32_t *last, int *missing_year);
+/* The working days from `from` to `to`, both included; 0 when from > to. TC_ERR_RANGE when a
+ * day between them is not known. */
+enum tc_err tc_calendar_count(const struct tc_calendar *cal, int32_t from, int32_t to,
+                              unsigned *count, int *missing_year);
+/* The working days of the period [first, last] that remain on `today`, today included: all n
+ * before the period, 0 after its last day. Only days from max(today, first) to last need to be
+ * known. */
+enum tc_err tc_calendar_left(const struct tc_calendar *cal, int32_t first, int32_t last,
+                             int32_t today, unsigned *left, int *missing_year);
+
 #endif

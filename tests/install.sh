@@ -14,7 +14,7 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work" || exit 2
-unset TITLECERT_WEB_DIR TITLECERT_PROFILES
+unset TITLECERT_WEB_DIR TITLECERT_PROFILES TITLECERT_CALENDAR
 
 # 1. a copy of the source (no build directories), configured for a prefix of its own
 mkdir copy
@@ -31,7 +31,8 @@ for f in bin/titlecert-keys bin/titlecert-issuer bin/titlecert-verifier bin/titl
          share/man/man1/titlecert-keys.1 share/man/man1/titlecert-issuer.1 \
          share/man/man1/titlecert-verifier.1 share/man/man1/titlecert-register.1 share/titlecert/web/index.html \
          share/titlecert/web/app.js share/titlecert/web/style.css share/titlecert/profiles/GS.json \
-         share/titlecert/profiles/SX.json share/titlecert/data/divisions_5prov.csv \
+         share/titlecert/profiles/SX.json share/titlecert/calendar/2026.json \
+         share/titlecert/calendar/README.md share/titlecert/data/divisions_5prov.csv \
          share/titlecert/data/README.md share/titlecert/samples/gs-results.csv \
          lib/systemd/system/titlecert-verifier.service share/doc/titlecert/deploy/nginx-titlecert.conf \
          share/doc/titlecert/LICENSE; do
