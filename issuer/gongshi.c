@@ -86,30 +86,14 @@ struct row {
     const char *f[COLUMNS]; /* the columns, in the order above */
 };
 
-/* the day `days` working days (Monday to Friday; public holidays are not known here) after day */
-static int32_t working_days_after(int32_t day, int days)
-{
-    while (days > 0) {
-        day++;
-        int wd = (int)(((day % 7) + 7 + 3) % 7); /* 1970-01-01 was a Thursday: 0 = Monday */
-        if (wd < 5)
-            days--;
-    }
-    return day;
-}
-
-/* A certificate of the batch as a row of the announcement. */
-static enum tc_err read_row(struct tc_store *s, sqlite3_stmt *unit, uint64_t id, struct row *r)
+/* A person of the batch as a row of the announcement: number is the certificate's, or before
+ * issuance the line of the results. */
+static void fill_row(struct tc_store *s, sqlite3_stmt *unit, const struct tc_claims *claims,
+                     uint64_t number, struct row *r)
 {
     const struct tc_profile *p = tc_store_profile(s);
-    struct tc_cert_row cr;
-    struct tc_cert cert;
-    enum tc_err e;
-    if ((e = tc_cert_get(s, id, &cr)) != TC_OK ||
-        (e = tc_cert_decode(cr.payload, cr.payload_len, &cert, NULL)) != TC_OK)
-        return e;
     const struct tc_claims *c = &r->c;
-    r->c = cert.claims;
+    r->c = *claims;
     sqlite3_bind_text(unit, 1, c->employer, -1, SQLITE_STATIC);
     snprintf(r->unit, sizeof r->unit, "%s",
              sqlite3_step(unit) == SQLITE_ROW ? (const char *)sqlite3_column_text(unit, 0)
@@ -123,11 +107,23 @@ static enum tc_err read_row(struct tc_store *s, sqlite3_stmt *unit, uint64_t id,
     } else {
         snprintf(r->scope, sizeof r->scope, "全省范围有效");
     }
-    snprintf(r->id, sizeof r->id, "%llu", (unsigned long long)c->id);
+    snprintf(r->id, sizeof r->id, "%llu", (unsigned long long)number);
     const char *f[COLUMNS] = {r->id, c->name, r->unit, t ? t->series_name : "", c->specialty,
                               tc_level_name_zh(c->level), r->title, tc_track_name_zh(c->track),
                               r->scope, tc_method_name_zh(c->method)};
     memcpy(r->f, f, sizeof f);
+}
+
+/* A certificate of the batch as a row of the announcement. */
+static enum tc_err read_row(struct tc_store *s, sqlite3_stmt *unit, uint64_t id, struct row *r)
+{
+    struct tc_cert_row cr;
+    struct tc_cert cert;
+    enum tc_err e;
+    if ((e = tc_cert_get(s, id, &cr)) != TC_OK ||
+        (e = tc_cert_decode(cr.payload, cr.payload_len, &cert, NULL)) != TC_OK)
+        return e;
+    fill_row(s, unit, &cert.claims, cert.claims.id, r);
     return TC_OK;
 }
 
@@ -306,27 +302,61 @@ static enum tc_err log_leaf(struct tc_store *s, const struct tc_reg_leaf *l, siz
     return e;
 }
 
+static enum tc_err write_files(const char *dir, const struct announcement *a, uint8_t sum[32],
+                               int *err)
+{
+    enum tc_err e = TC_OK;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        *err = errno;
+        return TC_ERR_IO;
+    }
+    if ((e = write_file(dir, a->batch, "json", write_json, a, sum, err)) == TC_OK &&
+        (e = write_file(dir, a->batch, "csv", write_csv, a, NULL, err)) == TC_OK)
+        e = write_file(dir, a->batch, "html", write_html, a, NULL, err);
+    return e;
+}
+
+enum tc_err tc_gongshi_write(struct tc_store *s, int64_t batch, const struct tc_claims *claims,
+                             const uint64_t *numbers, size_t n, int32_t from, int32_t to,
+                             int days, const char *dir, uint8_t json_sha256[32], int *err)
+{
+    *err = 0;
+    struct announcement a = {.batch = batch, .province = tc_store_profile(s)->name, .days = days,
+                             .n = n};
+    struct row *rows = calloc(n ? n : 1, sizeof *rows);
+    sqlite3_stmt *unit = NULL;
+    enum tc_err e = rows ? tc_store_prepare(s, "SELECT name FROM units WHERE uscc = ? ORDER BY "
+                                               "valid_from DESC LIMIT 1", &unit)
+                         : TC_ERR_NOMEM;
+    for (size_t i = 0; e == TC_OK && i < n; i++)
+        fill_row(s, unit, &claims[i], numbers[i], &rows[i]);
+    sqlite3_finalize(unit);
+    a.rows = rows;
+    tc_day_format(a.from, from);
+    tc_day_format(a.to, to);
+    if (e == TC_OK)
+        e = write_files(dir, &a, json_sha256, err);
+    free(rows);
+    return e;
+}
+
 enum tc_err tc_gongshi_publish(struct tc_store *s, int64_t batch, const char *dir, int days,
-                               uint64_t now, int *err)
+                               uint64_t now, int *err, char *why, size_t why_size)
 {
     *err = 0;
     struct row *rows = NULL;
     struct announcement a = {.batch = batch, .province = tc_store_profile(s)->name, .days = days};
-    enum tc_err e = read_rows(s, batch, &rows, &a.n);
+    int32_t today = tc_beijing_day(now), to = 0;
+    enum tc_err e = tc_store_period(s, today, days, &to, why, why_size);
+    if (e == TC_OK)
+        e = read_rows(s, batch, &rows, &a.n);
     a.rows = rows;
-    int32_t today = tc_beijing_day(now);
     tc_day_format(a.from, today);
-    tc_day_format(a.to, working_days_after(today, days));
-    if (e == TC_OK && mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        *err = errno;
-        e = TC_ERR_IO;
-    }
+    tc_day_format(a.to, to);
     struct tc_reg_leaf l;
     memset(&l, 0, sizeof l);
     l.kind = TC_REG_PUBLICATION, l.id = (uint64_t)batch, l.day = today;
-    if (e == TC_OK && (e = write_file(dir, batch, "json", write_json, &a, l.hash, err)) == TC_OK &&
-        (e = write_file(dir, batch, "csv", write_csv, &a, NULL, err)) == TC_OK &&
-        (e = write_file(dir, batch, "html", write_html, &a, NULL, err)) == TC_OK)
+    if (e == TC_OK && (e = write_files(dir, &a, l.hash, err)) == TC_OK)
         e = log_leaf(s, &l, a.n, now);
     free(rows);
     return e;

@@ -477,7 +477,7 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
         struct tc_issue_request *q = &reqs[i];
         struct tc_claims *c = &q->claims;
         order[i] = i;
-        if ((e = tc_store_holder_hash(s, q->idno, hashes[i])) != TC_OK) {
+        if ((e = tc_issue_holder(s, q, hashes[i])) != TC_OK) {
             tc_refusals_add(ref, q->line, "", "id_number", "not a valid resident ID number");
             memset(hashes[i], 0, 32);
             e = TC_OK;
@@ -662,9 +662,26 @@ static enum tc_err store_commitment(struct tc_store *s, uint64_t id, const char 
     return e;
 }
 
+enum tc_err tc_issue_holder(struct tc_store *s, const struct tc_issue_request *q, uint8_t out[32])
+{
+    if (q->hashed) {
+        memcpy(out, q->holder, 32);
+        return TC_OK;
+    }
+    return tc_store_holder_hash(s, q->idno, out);
+}
+
 enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
                             struct tc_signer *issuer, uint64_t now, const char *source,
                             tc_progress_fn progress, void *ctx)
+{
+    return tc_issue_commit_with(s, reqs, n, issuer, now, source, progress, ctx, NULL);
+}
+
+enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
+                                 struct tc_signer *issuer, uint64_t now, const char *source,
+                                 tc_progress_fn progress, void *ctx,
+                                 const struct tc_commit_hook *hook)
 {
     struct stmts st;
     sqlite3_stmt *batch_q = NULL;
@@ -695,7 +712,7 @@ enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, s
         }
         c->id = next++;
         c->issued_at = now;
-        if ((e = tc_store_holder_hash(s, reqs[i].idno, hash)) != TC_OK ||
+        if ((e = tc_issue_holder(s, &reqs[i], hash)) != TC_OK ||
             (e = tc_keys_sign_cert(msg, sizeof msg, &len, c, issuer)) != TC_OK)
             break;
         e = store_one(s, &st, c, hash, msg, len, tc_signer_pub(issuer)->kid, reqs[i].approval,
@@ -708,6 +725,8 @@ enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, s
         if (progress && (i % 1000 == 999 || i + 1 == n))
             progress(ctx, i + 1, n);
     }
+    if (e == TC_OK && hook) /* what the caller records in the same transaction */
+        e = hook->fn(s, batch, hook->ctx);
     if (e == TC_OK)
         e = tc_store_exec(s, "COMMIT");
     if (e != TC_OK) {
@@ -757,8 +776,9 @@ enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row
     return e;
 }
 
-enum tc_err tc_revoke(struct tc_store *s, uint64_t id, const char *reason, int32_t day,
-                      bool blacklist, const char *bl_reason, int32_t until, uint64_t now)
+/* A2 inside the caller's transaction: the row, the blacklist, the event, the register entry. */
+enum tc_err tc_revoke_in(struct tc_store *s, uint64_t id, const char *reason, int32_t day,
+                         bool blacklist, const char *bl_reason, int32_t until, uint64_t now)
 {
     static const char *const reasons[] = {"fraud", "error", "other"};
     bool known = false;
@@ -773,8 +793,6 @@ enum tc_err tc_revoke(struct tc_store *s, uint64_t id, const char *reason, int32
     if (strcmp(row.status, "revoked") == 0)
         return TC_ERR_EXISTS;
     sqlite3_stmt *up = NULL, *bl = NULL, *ev = NULL;
-    if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
-        return e;
     if ((e = tc_store_prepare(s, "UPDATE certificates SET status = 'revoked', reason = ?, "
                                  "status_day = ? WHERE id = ?",
                               &up)) == TC_OK) {
@@ -806,15 +824,24 @@ enum tc_err tc_revoke(struct tc_store *s, uint64_t id, const char *reason, int32
         snprintf(leaf.reason, sizeof leaf.reason, "%s", reason);
         e = tc_store_register(s, &leaf, NULL);
     }
-    if (e == TC_OK)
+    sqlite3_finalize(up);
+    sqlite3_finalize(bl);
+    sqlite3_finalize(ev);
+    return e;
+}
+
+enum tc_err tc_revoke(struct tc_store *s, uint64_t id, const char *reason, int32_t day,
+                      bool blacklist, const char *bl_reason, int32_t until, uint64_t now)
+{
+    enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
+    if (e != TC_OK)
+        return e;
+    if ((e = tc_revoke_in(s, id, reason, day, blacklist, bl_reason, until, now)) == TC_OK)
         e = tc_store_exec(s, "COMMIT");
     if (e != TC_OK) {
         tc_store_exec(s, "ROLLBACK");
         tc_store_reload_head(s);
     }
-    sqlite3_finalize(up);
-    sqlite3_finalize(bl);
-    sqlite3_finalize(ev);
     return e;
 }
 

@@ -128,6 +128,8 @@ typedef void (*tc_progress_fn)(void *ctx, size_t done, size_t total);
 struct tc_issue_request {
     struct tc_claims claims;  /* id, issued_at, scope (if !scope_given) and conversion filled in */
     char idno[TC_IDNO_LEN + 1];
+    bool hashed;              /* the holder is given by its keyed hash, not the ID number */
+    uint8_t holder[32];
     bool scope_given;
     char approval[TC_APPROVAL_MAX + 1];
     size_t line;              /* CSV line, for refusals */
@@ -155,6 +157,19 @@ enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, s
  * text that is not JSON and *line the line. */
 enum tc_err tc_issue_request_from_json(const char *text, size_t len, struct tc_issue_request *q,
                                        const char **field, int *line);
+
+/* The keyed hash of a request's holder (from the ID number, or as given). */
+enum tc_err tc_issue_holder(struct tc_store *s, const struct tc_issue_request *q, uint8_t out[32]);
+/* What a caller records in the issuance's own transaction, after the certificates and before
+ * COMMIT (the workflow's state): issue_batch is the batch the certificates were stored under. */
+struct tc_commit_hook {
+    enum tc_err (*fn)(struct tc_store *s, int64_t issue_batch, void *ctx);
+    void *ctx;
+};
+enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
+                                 struct tc_signer *issuer, uint64_t now, const char *source,
+                                 tc_progress_fn progress, void *ctx,
+                                 const struct tc_commit_hook *hook);
 
 /* Parses a committee results CSV (docs/CSV.md) into requests (malloc'd). */
 enum tc_err tc_issue_read_csv(struct tc_store *s, const char *path, struct tc_issue_request **reqs,
@@ -279,6 +294,158 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
                              const char *origin, uint64_t now, struct tc_export *out);
 void tc_export_free(struct tc_export *x);
 
+/* ---- accounts and roles (accounts.c; ISSUANCE.md "Roles") ----------------------------------- */
+#define TC_ROLE_CLERK 1u     /* 录入员: prepares batches, starts 公示, records objections, proposes */
+#define TC_ROLE_APPROVER 2u  /* 审核员: approves or rejects, resolves objections */
+#define TC_ROLE_CUSTODIAN 4u /* 密钥保管员: unlocks the signer, starts signing */
+#define TC_ROLE_AUDITOR 8u   /* 审计员: reads everything, changes nothing */
+#define TC_ROLE_ADMIN 16u    /* 系统管理员: accounts, roles (with a second admin), calendar */
+#define TC_ACCOUNT_NAME_MAX 64
+#define TC_ACCOUNT_DISPLAY_MAX 96
+#define TC_PASSWORD_MIN 12
+#define TC_ENROL_CODE_LEN 20
+#define TC_LOGIN_FAILURES_MAX 5
+#define TC_LOGIN_LOCK_SECONDS (15 * 60)
+
+struct tc_account {
+    int64_t id;
+    char name[TC_ACCOUNT_NAME_MAX];
+    char display[TC_ACCOUNT_DISPLAY_MAX];
+    unsigned roles; /* TC_ROLE_* */
+    bool disabled, has_password;
+    uint64_t locked_until;
+};
+/* "clerk" ... "admin" (or in Chinese) for one role bit; "?" for anything else. */
+const char *tc_role_name(unsigned role, bool zh);
+/* "clerk,custodian" -> bits; false for an unknown name or none. */
+bool tc_roles_parse(const char *list, unsigned *roles);
+void tc_roles_format(unsigned roles, char *out, size_t size);
+/* NULL when an account may hold these roles together, else why not (zh / en): an admin or an
+ * auditor holds no other role, and nobody is clerk and approver. */
+const char *tc_roles_check(unsigned roles);
+
+/* Adds an account: name (2-63 of a-z 0-9 - _ .), the person's name, roles, a password (at least
+ * TC_PASSWORD_MIN characters; NULL: set at the first sign-in with the enrolment code). by is the
+ * admin adding it, whose roles for it then wait for a second admin (tc_role_change_confirm); by
+ * NULL is the host's bootstrap, allowed only for the first two admins. code receives the one-time
+ * enrolment code (kept hashed). TC_ERR_REFUSED with *why (zh / en) for a rule. Audited. */
+enum tc_err tc_account_add(struct tc_store *s, const char *name, const char *display,
+                           unsigned roles, const char *password, const struct tc_account *by,
+                           uint64_t now, char code[TC_ENROL_CODE_LEN + 1], int64_t *id,
+                           const char **why);
+enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_account *a);
+/* Checks a password (Argon2id); `how` names the way in for the audit ("cli", "console",
+ * "signer"). Five failures lock the account for TC_LOGIN_LOCK_SECONDS. TC_ERR_PASSPHRASE for a
+ * wrong account or password (one answer for both), TC_ERR_REFUSED for a disabled or locked one. */
+enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *password,
+                            size_t len, const char *how, uint64_t now, struct tc_account *a,
+                            const char **why);
+/* Role changes: one admin proposes, another confirms (never their own roles). */
+enum tc_err tc_role_change_propose(struct tc_store *s, const struct tc_account *by,
+                                   const char *name, unsigned roles, uint64_t now, int64_t *id,
+                                   const char **why);
+enum tc_err tc_role_change_confirm(struct tc_store *s, const struct tc_account *by, int64_t change,
+                                   uint64_t now, const char **why);
+enum tc_err tc_account_disable(struct tc_store *s, const struct tc_account *by, const char *name,
+                               uint64_t now, const char **why);
+enum tc_err tc_account_list(struct tc_store *s,
+                            void (*fn)(void *ctx, const struct tc_account *a), void *ctx);
+
+/* ---- the workflow (workflow.c; ISSUANCE.md "A batch's life") ------------------------------- */
+/* A store set up for the workflow (init --workflow) issues and revokes only through it: direct
+ * import, issue, revoke and convert are refused there. A demo store (init --demo) honours
+ * TITLECERT_DEMO_CLOCK (a number of days) so a 公示 can be shown passing; no other store does. */
+bool tc_store_workflow(struct tc_store *s);
+bool tc_store_demo(struct tc_store *s);
+/* now, or for a demo store the demo clock's time */
+uint64_t tc_store_clock(struct tc_store *s, uint64_t now);
+/* The last day of a period of n working days whose first candidate day is `first` (it counts when
+ * it is a working day), by the store's working-day calendar; TC_ERR_RANGE with why naming the
+ * year the calendar lacks. */
+enum tc_err tc_store_period(struct tc_store *s, int32_t first, int n, int32_t *last, char *why,
+                            size_t why_size);
+/* Working days from `from` to `to`, both counted (0 when the calendar lacks a year). */
+enum tc_err tc_store_working_days(struct tc_store *s, int32_t from, int32_t to, int *n);
+/* admin: a new year's file of the working-day calendar (policy/'s format), replacing the year if
+ * the store holds it; *year is the file's. Audited. */
+enum tc_err tc_calendar_admin_load(struct tc_store *s, const struct tc_account *by,
+                                   const char *json, size_t len, uint64_t now, int *year,
+                                   char *why, size_t why_size);
+enum tc_err tc_store_calendar_years(struct tc_store *s, int *years, size_t max, size_t *n);
+
+struct tc_wf_batch {
+    int64_t id;
+    char kind[8];   /* issue, revoke */
+    char state[16]; /* draft, publicised, approved, signed, published */
+    char title[128], source[256];
+    int64_t prepared_by, approved_by, signed_by, issue_batch;
+    char prepared_by_name[TC_ACCOUNT_NAME_MAX], approved_by_name[TC_ACCOUNT_NAME_MAX];
+    size_t rows;                   /* rows still in the batch */
+    uint8_t rows_hash[32];         /* SHA-256 of them, what approval binds to */
+    int32_t gongshi_from, gongshi_to;
+    bool publicity_closed;         /* the last day passed and no objection is open */
+    int working_days_left;         /* of the 公示, today counted */
+    int open_objections;
+    char decision[TC_APPROVAL_MAX + 1];
+    uint8_t approved_hash[32];
+    uint64_t signed_at, published_at;
+};
+enum tc_err tc_wf_get(struct tc_store *s, int64_t id, uint64_t now, struct tc_wf_batch *b);
+
+/* Each transition names the account acting, which must hold the role (TC_ERR_REFUSED, why in
+ * zh / en, otherwise) and is an audit event. */
+/* clerk: the results CSV checked against every rule (refusals by line, nothing stored when there
+ * is one), stored as a draft; replace (a batch id) puts new rows in a batch not signed yet,
+ * which voids its 公示 and approval. tl and issuer: the trust list and the issuing key's public
+ * half (A1 is checked now and again when signing). */
+enum tc_err tc_wf_prepare(struct tc_store *s, const struct tc_account *by, const char *path,
+                          const char *title, int64_t replace, const struct tc_trust_list *tl,
+                          const struct tc_pubkey *issuer, uint64_t now, int64_t *batch,
+                          struct tc_refusals *ref, char *why, size_t why_size);
+/* clerk: draft -> publicised: the 公示 files in dir, a period of the profile's working days from
+ * today, its JSON's hash a register entry dated today. */
+enum tc_err tc_wf_publicise(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                            const char *dir, uint64_t now, int *err, char *why, size_t why_size);
+/* clerk: an objection against a row, received within the period, from a named objector with a
+ * contact (kept, never published or logged). */
+enum tc_err tc_wf_object(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                         size_t line, const char *objector, const char *contact, int32_t received,
+                         const char *text, uint64_t now, int64_t *id, char *why, size_t why_size);
+/* approver: upheld (the row leaves the batch) or dismissed, with a written outcome. */
+enum tc_err tc_wf_resolve(struct tc_store *s, const struct tc_account *by, int64_t objection,
+                          bool upheld, const char *outcome, uint64_t now, char *why,
+                          size_t why_size);
+/* approver, not the one who prepared it: the 公示 over with no open objection (issue batches),
+ * expected the rows' hash the approver was shown; with the decision reference (文号). */
+enum tc_err tc_wf_approve(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                          const char *decision, const uint8_t expected[32], uint64_t now,
+                          char *why, size_t why_size);
+/* approver: back to draft (the 公示 and any approval void). */
+enum tc_err tc_wf_reject(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                         uint64_t now, char *why, size_t why_size);
+/* clerk: a revocation batch (draft until approved) */
+struct tc_wf_revocation {
+    uint64_t id;
+    char reason[16];     /* fraud, error, other */
+    int32_t day;
+    bool blacklist;
+    char bl_reason[TC_REASON_MAX + 1];
+    int32_t until;       /* 0: open */
+};
+enum tc_err tc_wf_propose_revocations(struct tc_store *s, const struct tc_account *by,
+                                      const struct tc_wf_revocation *v, size_t n,
+                                      const char *title, uint64_t now, int64_t *batch, char *why,
+                                      size_t why_size);
+/* custodian, neither preparer nor approver (the signer): everything approval needed is checked
+ * again from the store, then the rules, then the rows are issued (or revoked) with their register
+ * entries and the batch marked signed in one transaction: a crash leaves it approved or signed,
+ * never half. *signed_n: the certificates. */
+enum tc_err tc_wf_sign(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                       struct tc_signer *key, const struct tc_trust_list *tl, uint64_t now,
+                       struct tc_refusals *ref, size_t *signed_n, char *why, size_t why_size);
+/* After a publication: the signed batches are published. */
+enum tc_err tc_wf_published(struct tc_store *s, uint64_t now);
+
 /* ---- the holder's e-certificate (pdf.c, rule A4) ------------------------------------------- */
 #define TC_PDF_SEAL_MAX (1u << 20) /* bytes of a seal image */
 #define TC_PDF_REPORT_MAX 64
@@ -362,12 +529,19 @@ enum tc_err tc_seal_set(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], con
  * to rebuild it from the store. *files counts the files written. */
 enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char *checkpoint,
                                 struct tc_reg_tree *tree, uint64_t *files, int *err);
-/* The 公示 of a batch (A3, GS §9(三)7): dir/gongshi-<batch>.{html,csv,json}, review-passed and
- * assessment-recognised persons listed separately, with the announcement period (days, from
- * the day of `now`). The JSON's SHA-256 is logged as a publication leaf of the register unless
- * that very hash is logged already. */
+/* The 公示 of a batch of issued certificates (A3, GS §9(三)7), for a single-operator store:
+ * dir/gongshi-<batch>.{html,csv,json}, review-passed and assessment-recognised persons listed
+ * separately, with the announcement period: `days` working days from the day of `now`, counted
+ * with the store's working-day calendar (TC_ERR_RANGE, why naming the year, where it lacks one).
+ * The JSON's SHA-256 is logged as a publication leaf unless that very hash is logged already. */
 enum tc_err tc_gongshi_publish(struct tc_store *s, int64_t batch, const char *dir, int days,
-                               uint64_t now, int *err);
+                               uint64_t now, int *err, char *why, size_t why_size);
+/* The same files for n persons given by their claims and numbers (their certificates', or
+ * before issuance their lines), for a period from..to of `days` working days; json_sha256
+ * receives the hash the register logs. Logs nothing itself. */
+enum tc_err tc_gongshi_write(struct tc_store *s, int64_t batch, const struct tc_claims *claims,
+                             const uint64_t *numbers, size_t n, int32_t from, int32_t to,
+                             int days, const char *dir, uint8_t json_sha256[32], int *err);
 
 /* Publishes into dir what verifiers and the public read: the 公示 of a batch (when batch is not
  * 0), the status bundle (exported as tc_bundle_export does), the delta from the previous bundle

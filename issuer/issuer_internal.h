@@ -57,6 +57,13 @@ enum tc_err tc_store_log_data(struct tc_store *s, uint64_t what, const uint8_t h
 sqlite3_stmt **tc_store_unit_find_stmt(struct tc_store *s);
 void tc_store_head(const struct tc_store *s, int64_t *seq, uint8_t head[32]);
 
+/* Puts the shipped working-day years (tc_calendar_dir) into a new or migrated store. */
+enum tc_err tc_store_calendar_shipped(struct tc_store *s, uint64_t now);
+
+/* tc_revoke inside the caller's transaction (a workflow signs several in one). */
+enum tc_err tc_revoke_in(struct tc_store *s, uint64_t id, const char *reason, int32_t day,
+                         bool blacklist, const char *bl_reason, int32_t until, uint64_t now);
+
 /* Holder row id for an ID hash, creating the holder when create is set. 0 when absent. */
 enum tc_err tc_holder_id(struct tc_store *s, const uint8_t hash[32], const char *mask,
                          const char *name, bool create, int64_t *id);

@@ -312,8 +312,11 @@ enum tc_err tc_publish(struct tc_store *s, const struct tc_publish_opts *o,
         snprintf(r->failed, sizeof r->failed, "%s", o->dir);
         return TC_ERR_IO;
     }
-    if (o->batch && (e = tc_gongshi_publish(s, o->batch, o->dir, o->days, o->now, &r->err)) != TC_OK) {
-        snprintf(r->failed, sizeof r->failed, "the 公示 of batch %lld", (long long)o->batch);
+    char why[320] = "";
+    if (o->batch && (e = tc_gongshi_publish(s, o->batch, o->dir, o->days, o->now, &r->err, why,
+                                            sizeof why)) != TC_OK) {
+        snprintf(r->failed, sizeof r->failed, "the 公示 of batch %lld%s%s", (long long)o->batch,
+                 why[0] ? ": " : "", why);
         return e;
     }
     if ((e = tc_bundle_export(s, o->trust, o->trust_len, o->tl, o->key, o->origin, o->now,

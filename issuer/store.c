@@ -118,6 +118,39 @@ static const char *const migrations[] = {
     /* 6: A3 the unit directory and the profile, which verdicts depend on, are register entries
      * (their digests, logged by data_backfill for a store made before) */
     "SELECT 1;",
+    /* 7: issuance as departments run it (ISSUANCE.md): accounts and roles, batches from draft
+     * to published with their 公示 and objections, revocations proposed and approved, the
+     * working-day calendar; the rows hold no full ID number (only the keyed holder hash) */
+    ("CREATE TABLE accounts(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+     "  display TEXT NOT NULL, pw_hash TEXT, enrol_hash BLOB, totp_secret BLOB,"
+     "  disabled INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,"
+     "  locked_until INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);"
+     "CREATE TABLE account_roles(account INTEGER NOT NULL REFERENCES accounts, role TEXT NOT NULL"
+     "  CHECK(role IN ('clerk','approver','custodian','auditor','admin')),"
+     "  granted_at INTEGER NOT NULL, PRIMARY KEY(account, role));"
+     "CREATE TABLE role_changes(id INTEGER PRIMARY KEY, account INTEGER NOT NULL REFERENCES"
+     "  accounts, roles TEXT NOT NULL, proposed_by INTEGER NOT NULL REFERENCES accounts,"
+     "  proposed_at INTEGER NOT NULL, confirmed_by INTEGER REFERENCES accounts, confirmed_at"
+     "  INTEGER, state TEXT NOT NULL CHECK(state IN ('pending','confirmed','cancelled')));"
+     "CREATE TABLE wf_batches(id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK(kind IN"
+     "  ('issue','revoke')), state TEXT NOT NULL CHECK(state IN ('draft','publicised',"
+     "  'approved','signed','published')), title TEXT NOT NULL, source TEXT NOT NULL,"
+     "  prepared_by INTEGER NOT NULL REFERENCES accounts, prepared_at INTEGER NOT NULL,"
+     "  rows_hash BLOB NOT NULL, gongshi_from INTEGER, gongshi_to INTEGER, gongshi_sha256 BLOB,"
+     "  publicised_by INTEGER REFERENCES accounts, approved_by INTEGER REFERENCES accounts,"
+     "  approved_at INTEGER, approved_hash BLOB, decision TEXT, signed_by INTEGER REFERENCES"
+     "  accounts, signed_at INTEGER, issue_batch INTEGER REFERENCES batches, published_at"
+     "  INTEGER);"
+     "CREATE TABLE wf_rows(batch INTEGER NOT NULL REFERENCES wf_batches, line INTEGER NOT NULL,"
+     "  row TEXT NOT NULL, dropped INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(batch, line));"
+     "CREATE TABLE objections(id INTEGER PRIMARY KEY, batch INTEGER NOT NULL REFERENCES"
+     "  wf_batches, line INTEGER NOT NULL, objector TEXT NOT NULL, contact TEXT NOT NULL,"
+     "  received INTEGER NOT NULL, text TEXT NOT NULL, recorded_by INTEGER NOT NULL REFERENCES"
+     "  accounts, recorded_at INTEGER NOT NULL, state TEXT NOT NULL CHECK(state IN ('open',"
+     "  'upheld','dismissed')), resolved_by INTEGER REFERENCES accounts, resolved_at INTEGER,"
+     "  outcome TEXT);"
+     "CREATE TABLE calendar(year INTEGER PRIMARY KEY, json TEXT NOT NULL, loaded_at INTEGER"
+     "  NOT NULL);"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -236,6 +269,8 @@ static enum tc_err migrate(struct tc_store *s)
             e = register_backfill(s);
         else if (v == 5)
             e = data_backfill(s);
+        else if (v == 6) /* the working-day years shipped with this release */
+            e = tc_store_calendar_shipped(s, (uint64_t)time(NULL));
         if (e != TC_OK) {
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return e;

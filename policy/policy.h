@@ -140,6 +140,7 @@ struct tc_profile {
                                      of a province-wide application (GS §3(二)) */
     int commitment_years;     /* C6: years a holder who obtained a basic-level title at a township
                                  unit must serve there (SD §5(二): 5); 0 when the province has none */
+    int gongshi_working_days; /* A3: how long results are publicised (公示), working days; 5 */
 };
 
 /* Parses and validates a profile; on failure *why names the member at fault. */

@@ -179,6 +179,10 @@ static enum tc_err parse_rules(struct tc_profile *p, json_t *o, const char **why
     p->commitment_years = sc ? (int)v : 0;
     p->basic_title_achievement =
         json_is_true(json_object_get(json_object_get(o, "leaving_basic"), "counts_as_achievement"));
+    /* national practice: results are publicised for at least 5 working days */
+    if (!int_in(o, "gongshi_working_days", 5, 30, 5, &v))
+        BAD("gongshi_working_days");
+    p->gongshi_working_days = (int)v;
 out:
     return e;
 }

@@ -1,0 +1,518 @@
+/*
+ * accounts.c - the people of a department's issuance (ISSUANCE.md "Roles"): accounts with
+ * Argon2id password hashes, roles, and the invariants that keep one person from doing what the
+ * policy gives to several (三员分立 plus four eyes):
+ *   - an admin holds no other role; an auditor holds no other role; nobody is clerk and approver;
+ *     a custodian may also be a clerk or an approver (the per-item rules in workflow.c stop the
+ *     same person preparing, approving and signing one batch);
+ *   - roles are given by one admin and take effect when a second admin confirms; only the first
+ *     two admins are made on the host without one (the bootstrap, said in DECISIONS.md);
+ *   - five failed passwords lock an account for fifteen minutes.
+ * Every change and every sign-in, failed or not, is an audit event naming the account.
+ */
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "issuer.h"
+#include "issuer_internal.h"
+
+static const char *const role_names[] = {"clerk", "approver", "custodian", "auditor", "admin"};
+static const char *const role_names_zh[] = {"录入员", "审核员", "密钥保管员", "审计员",
+                                            "系统管理员"};
+#define N_ROLES 5
+
+const char *tc_role_name(unsigned role, bool zh)
+{
+    for (unsigned i = 0; i < N_ROLES; i++)
+        if (role == 1u << i)
+            return zh ? role_names_zh[i] : role_names[i];
+    return "?";
+}
+
+bool tc_roles_parse(const char *list, unsigned *roles)
+{
+    *roles = 0;
+    char buf[128];
+    if (!list || strlen(list) >= sizeof buf)
+        return false;
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        unsigned i = 0;
+        while (i < N_ROLES && strcmp(t, role_names[i]) != 0)
+            i++;
+        if (i == N_ROLES)
+            return false;
+        *roles |= 1u << i;
+    }
+    return *roles != 0;
+}
+
+void tc_roles_format(unsigned roles, char *out, size_t size)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < N_ROLES; i++)
+        if (roles & (1u << i))
+            n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s%s", n ? "," : "",
+                                  role_names[i]);
+}
+
+const char *tc_roles_check(unsigned roles)
+{
+    if (!roles || roles >= (1u << N_ROLES))
+        return "没有可用的角色 / no known role";
+    if ((roles & TC_ROLE_ADMIN) && roles != TC_ROLE_ADMIN)
+        return "系统管理员不兼任其他角色 / an admin holds no other role";
+    if ((roles & TC_ROLE_AUDITOR) && roles != TC_ROLE_AUDITOR)
+        return "审计员不兼任其他角色 / an auditor holds no other role";
+    if ((roles & TC_ROLE_CLERK) && (roles & TC_ROLE_APPROVER))
+        return "录入员与审核员不能是同一人 / a clerk may not also be an approver";
+    return NULL;
+}
+
+static bool name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 2 || n >= TC_ACCOUNT_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+              name[i] == '-' || name[i] == '_' || name[i] == '.'))
+            return false;
+    return true;
+}
+
+static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    sqlite3_stmt *ev = NULL;
+    enum tc_err e = tc_store_event(s, &ev, (int64_t)now, kind, 0, detail);
+    sqlite3_finalize(ev);
+    return e;
+}
+
+/* Runs fn inside a transaction with its audit events; rolls back on any failure. */
+static enum tc_err in_tx(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),
+                         void *ctx)
+{
+    enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
+    if (e != TC_OK)
+        return e;
+    if ((e = fn(s, ctx)) == TC_OK)
+        e = tc_store_exec(s, "COMMIT");
+    if (e != TC_OK) {
+        tc_store_exec(s, "ROLLBACK");
+        tc_store_reload_head(s);
+    }
+    return e;
+}
+
+static unsigned roles_of(struct tc_store *s, int64_t id)
+{
+    sqlite3_stmt *q;
+    unsigned roles = 0;
+    if (tc_store_prepare(s, "SELECT role FROM account_roles WHERE account = ?", &q) != TC_OK)
+        return 0;
+    sqlite3_bind_int64(q, 1, id);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        unsigned r = 0;
+        tc_roles_parse((const char *)sqlite3_column_text(q, 0), &r);
+        roles |= r;
+    }
+    sqlite3_finalize(q);
+    return roles;
+}
+
+enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_account *a)
+{
+    sqlite3_stmt *q;
+    memset(a, 0, sizeof *a);
+    enum tc_err e = tc_store_prepare(s, "SELECT id, name, display, disabled, pw_hash IS NOT NULL, "
+                                        "locked_until FROM accounts WHERE name = ?", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    e = TC_ERR_NOT_FOUND;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        a->id = sqlite3_column_int64(q, 0);
+        snprintf(a->name, sizeof a->name, "%s", (const char *)sqlite3_column_text(q, 1));
+        snprintf(a->display, sizeof a->display, "%s", (const char *)sqlite3_column_text(q, 2));
+        a->disabled = sqlite3_column_int(q, 3) != 0;
+        a->has_password = sqlite3_column_int(q, 4) != 0;
+        a->locked_until = (uint64_t)sqlite3_column_int64(q, 5);
+        e = TC_OK;
+    }
+    sqlite3_finalize(q);
+    if (e == TC_OK)
+        a->roles = roles_of(s, a->id);
+    return e;
+}
+
+static int64_t count_admins(struct tc_store *s)
+{
+    sqlite3_stmt *q;
+    int64_t n = -1;
+    if (tc_store_prepare(s, "SELECT count(*) FROM account_roles r JOIN accounts a ON a.id = "
+                            "r.account WHERE r.role = 'admin' AND a.disabled = 0", &q) == TC_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
+}
+
+struct add {
+    const char *name, *display, *password;
+    unsigned roles;
+    const struct tc_account *by;
+    uint64_t now;
+    char code[TC_ENROL_CODE_LEN + 1];
+    int64_t id;
+    const char **why;
+};
+
+static enum tc_err set_roles(struct tc_store *s, int64_t id, unsigned roles, uint64_t now)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "DELETE FROM account_roles WHERE account = ?", &q);
+    if (e == TC_OK) {
+        sqlite3_bind_int64(q, 1, id);
+        e = tc_store_step_done(s, q);
+        sqlite3_finalize(q);
+    }
+    if (e != TC_OK ||
+        (e = tc_store_prepare(s, "INSERT INTO account_roles(account, role, granted_at) VALUES(?, "
+                                 "?, ?)", &q)) != TC_OK)
+        return e;
+    for (unsigned i = 0; e == TC_OK && i < N_ROLES; i++)
+        if (roles & (1u << i)) {
+            sqlite3_bind_int64(q, 1, id);
+            sqlite3_bind_text(q, 2, role_names[i], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 3, (int64_t)now);
+            e = tc_store_step_done(s, q);
+        }
+    sqlite3_finalize(q);
+    return e;
+}
+
+static enum tc_err propose(struct tc_store *s, const struct tc_account *by, const char *name,
+                           unsigned roles, uint64_t now, int64_t *id, const char **why);
+
+/* An enrolment code: 20 characters a person can read aloud, shown once, kept as a hash. */
+static void enrol_code(char out[TC_ENROL_CODE_LEN + 1], uint8_t hash[32])
+{
+    static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    for (size_t i = 0; i < TC_ENROL_CODE_LEN; i++)
+        out[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+    out[TC_ENROL_CODE_LEN] = '\0';
+    crypto_generichash(hash, 32, (const uint8_t *)out, TC_ENROL_CODE_LEN, NULL, 0);
+}
+
+static enum tc_err add_tx(struct tc_store *s, void *ctx)
+{
+    struct add *x = ctx;
+    char pw[crypto_pwhash_STRBYTES], roles[96];
+    uint8_t code_hash[32];
+    if (x->password &&
+        crypto_pwhash_str(pw, x->password, strlen(x->password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return TC_ERR_NOMEM;
+    enrol_code(x->code, code_hash);
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "INSERT INTO accounts(name, display, pw_hash, enrol_hash, "
+                                        "created_at) VALUES(?, ?, ?, ?, ?)", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_text(q, 1, x->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, x->display, -1, SQLITE_STATIC);
+    if (x->password)
+        sqlite3_bind_text(q, 3, pw, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 4, code_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 5, (int64_t)x->now);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    sodium_memzero(pw, sizeof pw);
+    x->id = sqlite3_last_insert_rowid(tc_store_db(s));
+    tc_roles_format(x->roles, roles, sizeof roles);
+    if (e == TC_OK && !x->by) /* the bootstrap: the host makes the first two admins */
+        e = set_roles(s, x->id, x->roles, x->now);
+    else if (e == TC_OK) /* anyone else: roles wait for a second admin */
+        e = propose(s, x->by, x->name, x->roles, x->now, NULL, x->why);
+    if (e == TC_OK)
+        e = event(s, x->now, "account_add", "{\"account\":\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}",
+                  x->name, roles, x->by ? x->by->name : "(host)");
+    return e;
+}
+
+enum tc_err tc_account_add(struct tc_store *s, const char *name, const char *display,
+                           unsigned roles, const char *password, const struct tc_account *by,
+                           uint64_t now, char code[TC_ENROL_CODE_LEN + 1], int64_t *id,
+                           const char **why)
+{
+    struct tc_account old;
+    *why = NULL;
+    if (!name_ok(name))
+        return *why = "账号名为 2 至 63 个小写字母、数字或 - _ . / an account name is 2 to 63 "
+                      "lower-case letters, digits or - _ .", TC_ERR_ARG;
+    if (!display || !*display || strlen(display) >= TC_ACCOUNT_DISPLAY_MAX ||
+        !tc_text_visible((const uint8_t *)display, strlen(display)))
+        return *why = "姓名不可为空 / the person's name is required", TC_ERR_ARG;
+    if ((*why = tc_roles_check(roles)) != NULL)
+        return TC_ERR_REFUSED;
+    if (password && strlen(password) < TC_PASSWORD_MIN)
+        return *why = "口令至少 12 个字符 / a password has at least 12 characters", TC_ERR_ARG;
+    if (tc_account_find(s, name, &old) == TC_OK)
+        return *why = "账号已存在 / the account exists", TC_ERR_EXISTS;
+    if (!by && (roles != TC_ROLE_ADMIN || count_admins(s) >= 2))
+        return *why = "除最初两名系统管理员外，账号须由系统管理员添加、另一名系统管理员确认 / "
+                      "after the first two admins, an admin adds accounts and a second admin "
+                      "confirms their roles", TC_ERR_REFUSED;
+    if (by && !(by->roles & TC_ROLE_ADMIN))
+        return *why = "只有系统管理员可以添加账号 / only an admin adds accounts", TC_ERR_REFUSED;
+    struct add x = {name, display, password, roles, by, now, {0}, 0, why};
+    enum tc_err e = in_tx(s, add_tx, &x);
+    if (e == TC_OK) {
+        memcpy(code, x.code, sizeof x.code);
+        if (id)
+            *id = x.id;
+    }
+    sodium_memzero(x.code, sizeof x.code);
+    return e;
+}
+
+struct change {
+    const struct tc_account *by;
+    int64_t id;
+    uint64_t now;
+    const char **why;
+};
+
+static enum tc_err propose(struct tc_store *s, const struct tc_account *by, const char *name,
+                           unsigned roles, uint64_t now, int64_t *id, const char **why)
+{
+    struct tc_account a;
+    char list[96];
+    *why = NULL;
+    if (!(by->roles & TC_ROLE_ADMIN))
+        return *why = "只有系统管理员可以更改角色 / only an admin changes roles", TC_ERR_REFUSED;
+    if ((*why = tc_roles_check(roles)) != NULL)
+        return TC_ERR_REFUSED;
+    if (tc_account_find(s, name, &a) != TC_OK)
+        return *why = "没有这个账号 / no such account", TC_ERR_NOT_FOUND;
+    tc_roles_format(roles, list, sizeof list);
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "INSERT INTO role_changes(account, roles, proposed_by, "
+                                        "proposed_at, state) VALUES(?, ?, ?, ?, 'pending')", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, a.id);
+    sqlite3_bind_text(q, 2, list, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, by->id);
+    sqlite3_bind_int64(q, 4, (int64_t)now);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    int64_t cid = sqlite3_last_insert_rowid(tc_store_db(s));
+    if (id)
+        *id = cid;
+    return e != TC_OK ? e
+                      : event(s, now, "role_change_proposed", "{\"change\":%lld,\"account\":"
+                              "\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}", (long long)cid, name,
+                              list, by->name);
+}
+
+struct proposal {
+    const struct tc_account *by;
+    const char *name;
+    unsigned roles;
+    uint64_t now;
+    int64_t *id;
+    const char **why;
+};
+
+static enum tc_err propose_tx(struct tc_store *s, void *ctx)
+{
+    struct proposal *p = ctx;
+    return propose(s, p->by, p->name, p->roles, p->now, p->id, p->why);
+}
+
+enum tc_err tc_role_change_propose(struct tc_store *s, const struct tc_account *by,
+                                   const char *name, unsigned roles, uint64_t now, int64_t *id,
+                                   const char **why)
+{
+    struct proposal p = {by, name, roles, now, id, why};
+    return in_tx(s, propose_tx, &p);
+}
+
+static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
+{
+    struct change *c = ctx;
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT r.account, r.roles, r.proposed_by, a.name FROM "
+                                        "role_changes r JOIN accounts a ON a.id = r.account "
+                                        "WHERE r.id = ? AND r.state = 'pending'", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, c->id);
+    if (sqlite3_step(q) != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        return *c->why = "没有待确认的这项变更 / no such pending change", TC_ERR_NOT_FOUND;
+    }
+    int64_t account = sqlite3_column_int64(q, 0), proposer = sqlite3_column_int64(q, 2);
+    unsigned roles = 0;
+    char name[TC_ACCOUNT_NAME_MAX], list[96];
+    tc_roles_parse((const char *)sqlite3_column_text(q, 1), &roles);
+    snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(q, 3));
+    snprintf(list, sizeof list, "%s", (const char *)sqlite3_column_text(q, 1));
+    sqlite3_finalize(q);
+    if (proposer == c->by->id)
+        return *c->why = "须由另一名系统管理员确认 / a second admin confirms", TC_ERR_REFUSED;
+    if (account == c->by->id)
+        return *c->why = "不能确认自己的角色 / an admin does not confirm their own roles",
+               TC_ERR_REFUSED;
+    if ((e = set_roles(s, account, roles, c->now)) != TC_OK ||
+        (e = tc_store_prepare(s, "UPDATE role_changes SET state = 'confirmed', confirmed_by = ?, "
+                                 "confirmed_at = ? WHERE id = ?", &q)) != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, c->by->id);
+    sqlite3_bind_int64(q, 2, (int64_t)c->now);
+    sqlite3_bind_int64(q, 3, c->id);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    return e != TC_OK ? e
+                      : event(s, c->now, "role_change_confirmed", "{\"change\":%lld,\"account\":"
+                              "\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}", (long long)c->id, name,
+                              list, c->by->name);
+}
+
+enum tc_err tc_role_change_confirm(struct tc_store *s, const struct tc_account *by, int64_t change,
+                                   uint64_t now, const char **why)
+{
+    *why = NULL;
+    if (!(by->roles & TC_ROLE_ADMIN))
+        return *why = "只有系统管理员可以确认 / only an admin confirms", TC_ERR_REFUSED;
+    struct change c = {by, change, now, why};
+    return in_tx(s, confirm_tx, &c);
+}
+
+/* ---- signing in ----------------------------------------------------------------------------- */
+
+struct auth {
+    const char *name;
+    int64_t id;
+    bool ok;
+    uint64_t now;
+    const char *how;
+};
+
+static enum tc_err auth_tx(struct tc_store *s, void *ctx)
+{
+    struct auth *x = ctx;
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, x->ok ? "UPDATE accounts SET failures = 0 WHERE id = ?"
+                                              : "UPDATE accounts SET failures = failures + 1, "
+                                                "locked_until = CASE WHEN failures + 1 >= ?2 THEN "
+                                                "?3 ELSE locked_until END WHERE id = ?1", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, x->id);
+    sqlite3_bind_int(q, 2, TC_LOGIN_FAILURES_MAX);
+    sqlite3_bind_int64(q, 3, (int64_t)(x->now + TC_LOGIN_LOCK_SECONDS));
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    return e != TC_OK ? e
+                      : event(s, x->now, x->ok ? "sign_in" : "sign_in_failed",
+                              "{\"account\":\"%s\",\"how\":\"%s\"}", x->name, x->how);
+}
+
+enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *password,
+                            size_t len, const char *how, uint64_t now, struct tc_account *a,
+                            const char **why)
+{
+    *why = NULL;
+    enum tc_err e = tc_account_find(s, name, a);
+    if (e == TC_ERR_NOT_FOUND)
+        return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
+    if (e != TC_OK)
+        return e;
+    if (a->disabled)
+        return *why = "账号已停用 / the account is disabled", TC_ERR_REFUSED;
+    if (a->locked_until > now)
+        return *why = "连续输错口令，账号已锁定 15 分钟 / too many wrong passwords: the account is "
+                      "locked for 15 minutes", TC_ERR_REFUSED;
+    sqlite3_stmt *q;
+    char hash[crypto_pwhash_STRBYTES] = "";
+    if ((e = tc_store_prepare(s, "SELECT pw_hash FROM accounts WHERE id = ?", &q)) != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, a->id);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+        snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    struct auth x = {name, a->id, hash[0] && crypto_pwhash_str_verify(hash, password, len) == 0,
+                     now, how};
+    if ((e = in_tx(s, auth_tx, &x)) != TC_OK)
+        return e;
+    if (!x.ok)
+        return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
+    return TC_OK;
+}
+
+struct disable {
+    const struct tc_account *by;
+    const char *name;
+    uint64_t now;
+};
+
+static enum tc_err disable_tx(struct tc_store *s, void *ctx)
+{
+    struct disable *d = ctx;
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "UPDATE accounts SET disabled = 1 WHERE name = ?", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_text(q, 1, d->name, -1, SQLITE_STATIC);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    return e != TC_OK ? e
+                      : event(s, d->now, "account_disable", "{\"account\":\"%s\",\"by\":\"%s\"}",
+                              d->name, d->by->name);
+}
+
+enum tc_err tc_account_disable(struct tc_store *s, const struct tc_account *by, const char *name,
+                               uint64_t now, const char **why)
+{
+    struct tc_account a;
+    *why = NULL;
+    if (!(by->roles & TC_ROLE_ADMIN))
+        return *why = "只有系统管理员可以停用账号 / only an admin disables accounts", TC_ERR_REFUSED;
+    if (tc_account_find(s, name, &a) != TC_OK)
+        return *why = "没有这个账号 / no such account", TC_ERR_NOT_FOUND;
+    if (a.id == by->id)
+        return *why = "不能停用自己的账号 / an admin does not disable their own account",
+               TC_ERR_REFUSED;
+    struct disable d = {by, name, now};
+    return in_tx(s, disable_tx, &d);
+}
+
+enum tc_err tc_account_list(struct tc_store *s,
+                            void (*fn)(void *ctx, const struct tc_account *a), void *ctx)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT name FROM accounts ORDER BY id", &q);
+    if (e != TC_OK)
+        return e;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        struct tc_account a;
+        if (tc_account_find(s, (const char *)sqlite3_column_text(q, 0), &a) == TC_OK)
+            fn(ctx, &a);
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
+}

@@ -1,0 +1,904 @@
+/*
+ * workflow.c - a batch's life as departments run it (ISSUANCE.md "A batch's life"): results are
+ * prepared by a clerk, publicised (公示) for the profile's working days, objections recorded and
+ * resolved, approved by an approver who did not prepare them, bound to the SHA-256 of the exact
+ * rows, and only then signed, by the signer, which checks it all again from the store. A
+ * revocation is proposed, approved and signed the same way, without a 公示.
+ *
+ * Rows are kept as canonical JSON (sorted keys, no spaces) without the full ID number: the
+ * holder is its keyed hash and mask. The rows' hash is SHA-256 over "line\trow\n" of every row
+ * still in the batch, in line order; an objection upheld drops a row and so changes it. Any edit
+ * after the 公示 voids the 公示 and the approval. Every transition is an audit event naming the
+ * account, its role and the batch; the 公示 and the signing are register entries.
+ */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "issuer.h"
+#include "issuer_internal.h"
+#include "register.h"
+
+#define WHY(...) (snprintf(why, why_size, __VA_ARGS__), TC_ERR_REFUSED)
+
+/* ---- the store's settings ------------------------------------------------------------------- */
+
+static bool meta_flag(struct tc_store *s, const char *key)
+{
+    void *v = NULL;
+    size_t n = 0;
+    bool on = tc_store_meta_get(s, key, &v, &n) == TC_OK && n == 1 && *(char *)v == '1';
+    free(v);
+    return on;
+}
+
+bool tc_store_workflow(struct tc_store *s)
+{
+    return meta_flag(s, "workflow");
+}
+
+bool tc_store_demo(struct tc_store *s)
+{
+    return meta_flag(s, "demo");
+}
+
+uint64_t tc_store_clock(struct tc_store *s, uint64_t now)
+{
+    /* a demo store runs on a clock set back or forward by TITLECERT_DEMO_CLOCK days, so that a
+     * 公示 period can be shown passing; a real store never honours it */
+    const char *shift = getenv("TITLECERT_DEMO_CLOCK");
+    if (!shift || !*shift || !tc_store_demo(s))
+        return now;
+    char *end;
+    long days = strtol(shift, &end, 10);
+    if (*end || days < -400 || days > 400)
+        return now;
+    return (uint64_t)((int64_t)now + (int64_t)days * 86400);
+}
+
+/* ---- rows ----------------------------------------------------------------------------------- */
+
+/* A request as a canonical JSON row (without the ID number: its keyed hash and mask). */
+static char *row_encode(const struct tc_issue_request *q, const uint8_t holder[32])
+{
+    const struct tc_claims *c = &q->claims;
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, holder, 32);
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:i,s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:i,s:s,s:I}",
+                          "line", (json_int_t)q->line, "name", c->name, "mask", c->id_mask,
+                          "holder", hex, "series", c->series, "specialty", c->specialty, "level",
+                          c->level, "variant", c->title_variant, "track", c->track, "method",
+                          c->method, "eval_year", c->eval_year, "obtained", c->obtained_day,
+                          "tenure", c->tenure_month, "employer", c->employer, "committee",
+                          c->committee, "approval", q->approval, "achievement",
+                          (json_int_t)q->achievement);
+    if (o && q->scope_given)
+        json_object_set_new(o, "scope", json_pack("{s:I,s:i,s:s}", "region",
+                                                  (json_int_t)c->scope.region, "tier",
+                                                  c->scope.tier, "unit",
+                                                  c->scope.has_unit ? c->scope.unit : ""));
+    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return t;
+}
+
+static bool text_into(json_t *o, const char *key, char *dst, size_t size)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    if (!v || strlen(v) >= size)
+        return false;
+    memcpy(dst, v, strlen(v) + 1);
+    return true;
+}
+
+static int64_t int_of(json_t *o, const char *key)
+{
+    return json_integer_value(json_object_get(o, key));
+}
+
+/* The request a row stands for; false when the row is not one this module wrote. */
+static bool row_decode(const char *text, struct tc_issue_request *q)
+{
+    json_error_t err;
+    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    struct tc_claims *c = &q->claims;
+    char hex[65];
+    size_t got = 0;
+    memset(q, 0, sizeof *q);
+    bool ok = o && text_into(o, "name", c->name, sizeof c->name) &&
+              text_into(o, "mask", c->id_mask, sizeof c->id_mask) &&
+              text_into(o, "holder", hex, sizeof hex) &&
+              sodium_hex2bin(q->holder, 32, hex, 64, NULL, &got, NULL) == 0 && got == 32 &&
+              text_into(o, "specialty", c->specialty, sizeof c->specialty) &&
+              text_into(o, "employer", c->employer, sizeof c->employer) &&
+              text_into(o, "approval", q->approval, sizeof q->approval);
+    if (ok) {
+        q->hashed = true;
+        q->line = (size_t)int_of(o, "line");
+        c->series = (uint16_t)int_of(o, "series"), c->level = (uint8_t)int_of(o, "level");
+        c->title_variant = (uint8_t)int_of(o, "variant"), c->track = (uint8_t)int_of(o, "track");
+        c->method = (uint8_t)int_of(o, "method"), c->eval_year = (uint16_t)int_of(o, "eval_year");
+        c->obtained_day = (int32_t)int_of(o, "obtained");
+        c->tenure_month = (int32_t)int_of(o, "tenure");
+        c->committee = (uint16_t)int_of(o, "committee");
+        q->achievement = (uint64_t)int_of(o, "achievement");
+        json_t *sc = json_object_get(o, "scope");
+        if ((q->scope_given = sc != NULL)) {
+            c->scope.region = (uint32_t)int_of(sc, "region");
+            c->scope.tier = (uint8_t)int_of(sc, "tier");
+            ok = text_into(sc, "unit", c->scope.unit, sizeof c->scope.unit);
+            c->scope.has_unit = ok && c->scope.unit[0];
+        }
+    }
+    json_decref(o);
+    return ok;
+}
+
+/* SHA-256 of "line\trow\n" for the rows still in the batch, in line order. */
+static enum tc_err rows_hash(struct tc_store *s, int64_t batch, uint8_t out[32], size_t *n)
+{
+    sqlite3_stmt *q;
+    crypto_hash_sha256_state h;
+    *n = 0;
+    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
+                                        "dropped = 0 ORDER BY line", &q);
+    if (e != TC_OK)
+        return e;
+    crypto_hash_sha256_init(&h);
+    sqlite3_bind_int64(q, 1, batch);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        char line[24];
+        snprintf(line, sizeof line, "%lld\t", (long long)sqlite3_column_int64(q, 0));
+        crypto_hash_sha256_update(&h, (const uint8_t *)line, strlen(line));
+        crypto_hash_sha256_update(&h, sqlite3_column_text(q, 1),
+                                  (unsigned long long)sqlite3_column_bytes(q, 1));
+        crypto_hash_sha256_update(&h, (const uint8_t *)"\n", 1);
+        (*n)++;
+    }
+    sqlite3_finalize(q);
+    crypto_hash_sha256_final(&h, out);
+    return TC_OK;
+}
+
+/* The requests of a batch's rows still in it (malloc'd, holders as hashes). */
+static enum tc_err rows_requests(struct tc_store *s, int64_t batch, struct tc_issue_request **out,
+                                 size_t *n)
+{
+    sqlite3_stmt *q;
+    size_t cap = 0;
+    *out = NULL, *n = 0;
+    enum tc_err e = tc_store_prepare(s, "SELECT row FROM wf_rows WHERE batch = ? AND dropped = 0 "
+                                        "ORDER BY line", &q);
+    sqlite3_bind_int64(q, 1, batch);
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        if (*n == cap) {
+            struct tc_issue_request *g = realloc(*out, (cap = cap ? cap * 2 : 64) * sizeof *g);
+            if (!g) {
+                e = TC_ERR_NOMEM;
+                break;
+            }
+            *out = g;
+        }
+        if (!row_decode((const char *)sqlite3_column_text(q, 0), &(*out)[*n]))
+            e = TC_ERR_INCONSISTENT;
+        else
+            (*n)++;
+    }
+    sqlite3_finalize(q);
+    return e;
+}
+
+/* ---- reading a batch ------------------------------------------------------------------------ */
+
+static int64_t open_objections(struct tc_store *s, int64_t batch)
+{
+    sqlite3_stmt *q;
+    int64_t n = -1;
+    if (tc_store_prepare(s, "SELECT count(*) FROM objections WHERE batch = ? AND state = 'open'",
+                         &q) == TC_OK) {
+        sqlite3_bind_int64(q, 1, batch);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    return n;
+}
+
+static void text_col(sqlite3_stmt *q, int col, char *dst, size_t size)
+{
+    snprintf(dst, size, "%s", sqlite3_column_text(q, col) ? (const char *)sqlite3_column_text(q, col)
+                                                          : "");
+}
+
+enum tc_err tc_wf_get(struct tc_store *s, int64_t id, uint64_t now, struct tc_wf_batch *b)
+{
+    sqlite3_stmt *q;
+    memset(b, 0, sizeof *b);
+    enum tc_err e = tc_store_prepare(
+        s, "SELECT w.kind, w.state, w.title, w.source, w.prepared_by, p.name, w.rows_hash, "
+           "coalesce(w.gongshi_from, 0), coalesce(w.gongshi_to, 0), coalesce(w.approved_by, 0), "
+           "coalesce(a.name, ''), coalesce(w.decision, ''), w.approved_hash, "
+           "coalesce(w.issue_batch, 0), coalesce(w.signed_at, 0), coalesce(w.published_at, 0), "
+           "coalesce(w.signed_by, 0) FROM wf_batches w JOIN accounts p ON p.id = w.prepared_by "
+           "LEFT JOIN accounts a ON a.id = w.approved_by WHERE w.id = ?", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) != SQLITE_ROW) {
+        sqlite3_finalize(q);
+        return TC_ERR_NOT_FOUND;
+    }
+    b->id = id;
+    text_col(q, 0, b->kind, sizeof b->kind), text_col(q, 1, b->state, sizeof b->state);
+    text_col(q, 2, b->title, sizeof b->title), text_col(q, 3, b->source, sizeof b->source);
+    b->prepared_by = sqlite3_column_int64(q, 4);
+    text_col(q, 5, b->prepared_by_name, sizeof b->prepared_by_name);
+    b->gongshi_from = sqlite3_column_int(q, 7), b->gongshi_to = sqlite3_column_int(q, 8);
+    b->approved_by = sqlite3_column_int64(q, 9);
+    text_col(q, 10, b->approved_by_name, sizeof b->approved_by_name);
+    text_col(q, 11, b->decision, sizeof b->decision);
+    if (sqlite3_column_bytes(q, 12) == 32)
+        memcpy(b->approved_hash, sqlite3_column_blob(q, 12), 32);
+    b->issue_batch = sqlite3_column_int64(q, 13);
+    b->signed_at = (uint64_t)sqlite3_column_int64(q, 14);
+    b->published_at = (uint64_t)sqlite3_column_int64(q, 15);
+    b->signed_by = sqlite3_column_int64(q, 16);
+    sqlite3_finalize(q);
+    if ((e = rows_hash(s, id, b->rows_hash, &b->rows)) != TC_OK)
+        return e;
+    b->open_objections = (int)open_objections(s, id);
+    int32_t today = tc_beijing_day(now);
+    b->publicity_closed = strcmp(b->state, "publicised") == 0 && today > b->gongshi_to &&
+                          b->open_objections == 0;
+    if (strcmp(b->state, "publicised") == 0 && today <= b->gongshi_to)
+        tc_store_working_days(s, today, b->gongshi_to, &b->working_days_left);
+    return TC_OK;
+}
+
+/* ---- transitions ---------------------------------------------------------------------------- */
+
+/* Runs fn inside a transaction; rolls back (and re-reads the audit head) on any failure. */
+static enum tc_err in_tx(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),
+                         void *ctx)
+{
+    enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
+    if (e != TC_OK)
+        return e;
+    if ((e = fn(s, ctx)) == TC_OK)
+        e = tc_store_exec(s, "COMMIT");
+    if (e != TC_OK) {
+        tc_store_exec(s, "ROLLBACK");
+        tc_store_reload_head(s);
+    }
+    return e;
+}
+
+static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind,
+                         const struct tc_account *by, unsigned role, int64_t batch,
+                         const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind,
+                         const struct tc_account *by, unsigned role, int64_t batch,
+                         const char *fmt, ...)
+{
+    char more[384], detail[640];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(more, sizeof more, fmt, ap);
+    va_end(ap);
+    snprintf(detail, sizeof detail, "{\"account\":\"%s\",\"role\":\"%s\",\"batch\":%lld%s%s}",
+             by ? by->name : "(host)", tc_role_name(role, false), (long long)batch,
+             more[0] ? "," : "", more);
+    sqlite3_stmt *ev = NULL;
+    enum tc_err e = tc_store_event(s, &ev, (int64_t)now, kind, 0, detail);
+    sqlite3_finalize(ev);
+    return e;
+}
+
+static enum tc_err exec_bind(struct tc_store *s, const char *sql, const char *types, ...)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, sql, &q);
+    if (e != TC_OK)
+        return e;
+    va_list ap;
+    va_start(ap, types);
+    for (int i = 0; types[i]; i++) {
+        switch (types[i]) {
+        case 'i': sqlite3_bind_int64(q, i + 1, va_arg(ap, int64_t)); break;
+        case 't': sqlite3_bind_text(q, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT); break;
+        case 'b': sqlite3_bind_blob(q, i + 1, va_arg(ap, const uint8_t *), 32, SQLITE_TRANSIENT); break;
+        default: sqlite3_bind_null(q, i + 1); (void)va_arg(ap, int64_t); break;
+        }
+    }
+    va_end(ap);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    return e;
+}
+
+/* The account acting must hold the role and the store must run the workflow. */
+static enum tc_err may(struct tc_store *s, const struct tc_account *a, unsigned role, char *why,
+                       size_t why_size)
+{
+    if (!tc_store_workflow(s))
+        return WHY("这个证书库未启用审批流程 / this store does not run the workflow");
+    if (!a || a->disabled || !(a->roles & role))
+        return WHY("须由%s操作 / this takes the %s role", tc_role_name(role, true),
+                   tc_role_name(role, false));
+    return TC_OK;
+}
+
+struct prepare {
+    const struct tc_account *by;
+    struct tc_issue_request *reqs;
+    size_t n;
+    const char *title, *source;
+    uint64_t now;
+    int64_t batch; /* 0: a new one; else the draft it replaces */
+};
+
+static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
+{
+    struct prepare *p = ctx;
+    enum tc_err e = TC_OK;
+    if (p->batch)
+        e = exec_bind(s, "DELETE FROM wf_rows WHERE batch = ?", "i", p->batch);
+    else if ((e = exec_bind(s, "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
+                               "prepared_at, rows_hash) VALUES('issue', 'draft', ?, ?, ?, ?, "
+                               "zeroblob(32))", "ttii", p->title, p->source, p->by->id,
+                            (int64_t)p->now)) == TC_OK)
+        p->batch = sqlite3_last_insert_rowid(tc_store_db(s));
+    for (size_t i = 0; e == TC_OK && i < p->n; i++) {
+        uint8_t h[32];
+        char *row = NULL;
+        if ((e = tc_issue_holder(s, &p->reqs[i], h)) == TC_OK &&
+            !(row = row_encode(&p->reqs[i], h)))
+            e = TC_ERR_NOMEM;
+        if (e == TC_OK)
+            e = exec_bind(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", "iit",
+                          p->batch, (int64_t)p->reqs[i].line, row);
+        free(row);
+        sodium_memzero(h, sizeof h);
+    }
+    uint8_t sum[32];
+    size_t n;
+    char hex[65];
+    if (e == TC_OK && (e = rows_hash(s, p->batch, sum, &n)) == TC_OK &&
+        (e = exec_bind(s, "UPDATE wf_batches SET rows_hash = ?, state = 'draft', gongshi_from = "
+                          "NULL, gongshi_to = NULL, gongshi_sha256 = NULL, approved_by = NULL, "
+                          "approved_hash = NULL, approved_at = NULL, decision = NULL, title = ?, "
+                          "source = ? WHERE id = ?", "btti", sum, p->title, p->source,
+                       p->batch)) == TC_OK) {
+        sodium_bin2hex(hex, sizeof hex, sum, 32);
+        e = event(s, p->now, "wf_prepare", p->by, TC_ROLE_CLERK, p->batch,
+                  "\"rows\":%zu,\"rows_sha256\":\"%s\"", n, hex);
+    }
+    return e;
+}
+
+enum tc_err tc_wf_prepare(struct tc_store *s, const struct tc_account *by, const char *path,
+                          const char *title, int64_t replace, const struct tc_trust_list *tl,
+                          const struct tc_pubkey *issuer, uint64_t now, int64_t *batch,
+                          struct tc_refusals *ref, char *why, size_t why_size)
+{
+    enum tc_err e = may(s, by, TC_ROLE_CLERK, why, why_size);
+    struct tc_issue_request *reqs = NULL;
+    size_t n = 0;
+    struct tc_wf_batch old;
+    if (e != TC_OK)
+        return e;
+    if (replace && ((e = tc_wf_get(s, replace, now, &old)) != TC_OK ||
+                    strcmp(old.kind, "issue") != 0 || strcmp(old.state, "signed") == 0 ||
+                    strcmp(old.state, "published") == 0))
+        return e != TC_OK ? e : WHY("只能修改尚未签发的批次 / only a batch not signed yet can "
+                                    "be changed");
+    if ((e = tc_issue_read_csv(s, path, &reqs, &n, ref)) == TC_OK && !ref->total && n == 0)
+        e = WHY("文件中没有数据行 / the file has no rows");
+    if (e == TC_OK && !ref->total)
+        e = tc_issue_check(s, reqs, n, tl, issuer, now, ref);
+    if (e == TC_OK && ref->total)
+        e = TC_ERR_REFUSED;
+    struct prepare p = {by, reqs, n, title, path, now, replace};
+    if (e == TC_OK && (e = in_tx(s, prepare_tx, &p)) == TC_OK)
+        *batch = p.batch;
+    if (reqs)
+        sodium_memzero(reqs, n * sizeof *reqs);
+    free(reqs);
+    return e;
+}
+
+/* ---- the 公示 ------------------------------------------------------------------------------- */
+
+struct publicise {
+    const struct tc_account *by;
+    int64_t batch;
+    int32_t from, to;
+    uint8_t sum[32];
+    size_t n;
+    uint64_t now;
+};
+
+static enum tc_err publicise_tx(struct tc_store *s, void *ctx)
+{
+    struct publicise *p = ctx;
+    struct tc_reg_leaf l;
+    memset(&l, 0, sizeof l);
+    l.kind = TC_REG_PUBLICATION, l.id = (uint64_t)p->batch, l.day = p->from;
+    memcpy(l.hash, p->sum, 32);
+    char from[11], to[11], hex[65];
+    tc_day_format(from, p->from), tc_day_format(to, p->to);
+    sodium_bin2hex(hex, sizeof hex, p->sum, 32);
+    enum tc_err e = exec_bind(s, "UPDATE wf_batches SET state = 'publicised', gongshi_from = ?, "
+                                 "gongshi_to = ?, gongshi_sha256 = ?, publicised_by = ? WHERE "
+                                 "id = ? AND state = 'draft'", "iibii", (int64_t)p->from,
+                              (int64_t)p->to, p->sum, p->by->id, p->batch);
+    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
+        e = TC_ERR_INCONSISTENT; /* changed meanwhile */
+    if (e == TC_OK) /* A3: the 公示 is dated by its register entry: it starts the day it is logged */
+        e = tc_store_register(s, &l, NULL);
+    if (e == TC_OK)
+        e = event(s, p->now, "wf_publicise", p->by, TC_ROLE_CLERK, p->batch,
+                  "\"persons\":%zu,\"from\":\"%s\",\"to\":\"%s\",\"gongshi_sha256\":\"%s\"", p->n,
+                  from, to, hex);
+    return e;
+}
+
+enum tc_err tc_wf_publicise(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                            const char *dir, uint64_t now, int *err, char *why, size_t why_size)
+{
+    struct tc_wf_batch b;
+    struct tc_issue_request *reqs = NULL;
+    size_t n = 0;
+    enum tc_err e = may(s, by, TC_ROLE_CLERK, why, why_size);
+    *err = 0;
+    if (e == TC_OK && (e = tc_wf_get(s, batch, now, &b)) == TC_OK &&
+        (strcmp(b.kind, "issue") != 0 || strcmp(b.state, "draft") != 0))
+        e = WHY("只有草稿状态的结果可以公示（现为 %s）/ only a draft is publicised (it is %s)",
+                b.state, b.state);
+    int days = tc_store_profile(s)->gongshi_working_days;
+    struct publicise p = {by, batch, tc_beijing_day(now), 0, {0}, 0, now};
+    if (e == TC_OK)
+        e = tc_store_period(s, p.from, days, &p.to, why, why_size);
+    if (e == TC_OK)
+        e = rows_requests(s, batch, &reqs, &n);
+    struct tc_claims *claims = calloc(n ? n : 1, sizeof *claims);
+    uint64_t *lines = calloc(n ? n : 1, sizeof *lines);
+    for (size_t i = 0; claims && lines && i < n; i++)
+        claims[i] = reqs[i].claims, lines[i] = reqs[i].line;
+    if (e == TC_OK && (!claims || !lines))
+        e = TC_ERR_NOMEM;
+    if (e == TC_OK)
+        e = tc_gongshi_write(s, batch, claims, lines, n, p.from, p.to, days, dir, p.sum, err);
+    p.n = n;
+    if (e == TC_OK)
+        e = in_tx(s, publicise_tx, &p);
+    free(claims), free(lines);
+    if (reqs)
+        sodium_memzero(reqs, n * sizeof *reqs);
+    free(reqs);
+    return e;
+}
+
+/* ---- objections (异议) ------------------------------------------------------------------------ */
+
+struct objection {
+    const struct tc_account *by;
+    int64_t batch, id;
+    size_t line;
+    const char *objector, *contact, *text, *outcome;
+    int32_t received;
+    bool upheld;
+    uint64_t now;
+};
+
+static enum tc_err object_tx(struct tc_store *s, void *ctx)
+{
+    struct objection *o = ctx;
+    enum tc_err e = exec_bind(s, "INSERT INTO objections(batch, line, objector, contact, received, "
+                                 "text, recorded_by, recorded_at, state) VALUES(?, ?, ?, ?, ?, ?, "
+                                 "?, ?, 'open')", "iitttiii", o->batch, (int64_t)o->line,
+                              o->objector, o->contact, (int64_t)o->received, o->text, o->by->id,
+                              (int64_t)o->now);
+    /* the objection's text, its author and contact stay in the store: the audit names none */
+    o->id = sqlite3_last_insert_rowid(tc_store_db(s));
+    return e != TC_OK ? e
+                      : event(s, o->now, "wf_objection", o->by, TC_ROLE_CLERK, o->batch,
+                              "\"objection\":%lld,\"line\":%zu", (long long)o->id, o->line);
+}
+
+static bool line_in(struct tc_store *s, int64_t batch, size_t line)
+{
+    sqlite3_stmt *q;
+    bool in = false;
+    if (tc_store_prepare(s, "SELECT 1 FROM wf_rows WHERE batch = ? AND line = ? AND dropped = 0",
+                         &q) == TC_OK) {
+        sqlite3_bind_int64(q, 1, batch);
+        sqlite3_bind_int64(q, 2, (int64_t)line);
+        in = sqlite3_step(q) == SQLITE_ROW;
+    }
+    sqlite3_finalize(q);
+    return in;
+}
+
+enum tc_err tc_wf_object(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                         size_t line, const char *objector, const char *contact, int32_t received,
+                         const char *text, uint64_t now, int64_t *id, char *why, size_t why_size)
+{
+    struct tc_wf_batch b;
+    enum tc_err e = may(s, by, TC_ROLE_CLERK, why, why_size);
+    if (e == TC_OK && (e = tc_wf_get(s, batch, now, &b)) == TC_OK &&
+        strcmp(b.state, "publicised") != 0)
+        e = WHY("只有公示中的批次可以登记异议 / objections are recorded during the 公示");
+    if (e == TC_OK && (received < b.gongshi_from || received > b.gongshi_to))
+        e = WHY("异议须在公示期内提出 / an objection must be received within the 公示 period");
+    if (e == TC_OK && received > tc_beijing_day(now))
+        e = WHY("收到日期不能晚于今天 / the day received cannot be after today");
+    if (e == TC_OK && !line_in(s, batch, line))
+        e = WHY("批次中没有第 %zu 行 / the batch has no line %zu", line, line);
+    if (e == TC_OK && (!objector || !*objector || !contact || !*contact || !text || !*text ||
+                       strlen(text) > 4000 || !tc_text_safe((const uint8_t *)text, strlen(text))))
+        e = WHY("异议须以真实姓名、联系方式和书面内容提出 / an objection carries the objector's "
+                "real name, a contact and its text");
+    struct objection o = {by, batch, 0, line, objector, contact, text, NULL, received, false, now};
+    if (e == TC_OK && (e = in_tx(s, object_tx, &o)) == TC_OK && id)
+        *id = o.id;
+    return e;
+}
+
+static enum tc_err resolve_tx(struct tc_store *s, void *ctx)
+{
+    struct objection *o = ctx;
+    enum tc_err e = exec_bind(s, "UPDATE objections SET state = ?, resolved_by = ?, resolved_at "
+                                 "= ?, outcome = ? WHERE id = ? AND state = 'open'", "tiiti",
+                              o->upheld ? "upheld" : "dismissed", o->by->id, (int64_t)o->now,
+                              o->outcome, o->id);
+    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
+        e = TC_ERR_INCONSISTENT;
+    /* upheld: the row leaves the batch, which changes its hash */
+    if (e == TC_OK && o->upheld)
+        e = exec_bind(s, "UPDATE wf_rows SET dropped = 1 WHERE batch = ? AND line = ?", "ii",
+                      o->batch, (int64_t)o->line);
+    return e != TC_OK ? e
+                      : event(s, o->now, "wf_objection_resolved", o->by, TC_ROLE_APPROVER,
+                              o->batch, "\"objection\":%lld,\"line\":%zu,\"outcome\":\"%s\"",
+                              (long long)o->id, o->line, o->upheld ? "upheld" : "dismissed");
+}
+
+enum tc_err tc_wf_resolve(struct tc_store *s, const struct tc_account *by, int64_t objection,
+                          bool upheld, const char *outcome, uint64_t now, char *why,
+                          size_t why_size)
+{
+    enum tc_err e = may(s, by, TC_ROLE_APPROVER, why, why_size);
+    sqlite3_stmt *q = NULL;
+    struct objection o = {by, 0, objection, 0, NULL, NULL, NULL, outcome, 0, upheld, now};
+    if (e == TC_OK && (!outcome || !*outcome || !tc_text_safe((const uint8_t *)outcome,
+                                                               strlen(outcome))))
+        e = WHY("须写明处理结果 / the outcome is written down");
+    if (e == TC_OK && (e = tc_store_prepare(s, "SELECT batch, line FROM objections WHERE id = ? "
+                                               "AND state = 'open'", &q)) == TC_OK) {
+        sqlite3_bind_int64(q, 1, objection);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            o.batch = sqlite3_column_int64(q, 0), o.line = (size_t)sqlite3_column_int64(q, 1);
+        else
+            e = WHY("没有待处理的这项异议 / no such open objection");
+    }
+    sqlite3_finalize(q);
+    return e == TC_OK ? in_tx(s, resolve_tx, &o) : e;
+}
+
+/* ---- approval ------------------------------------------------------------------------------- */
+
+struct approve {
+    const struct tc_account *by;
+    int64_t batch;
+    const char *decision;
+    uint8_t hash[32];
+    uint64_t now;
+    bool reject;
+};
+
+static enum tc_err approve_tx(struct tc_store *s, void *ctx)
+{
+    struct approve *a = ctx;
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, a->hash, 32);
+    enum tc_err e =
+        a->reject
+            ? exec_bind(s, "UPDATE wf_batches SET state = 'draft', gongshi_from = NULL, "
+                           "gongshi_to = NULL, gongshi_sha256 = NULL, approved_by = NULL, "
+                           "approved_hash = NULL, approved_at = NULL, decision = NULL WHERE "
+                           "id = ?", "i", a->batch)
+            : exec_bind(s, "UPDATE wf_batches SET state = 'approved', approved_by = ?, "
+                           "approved_at = ?, approved_hash = ?, decision = ? WHERE id = ?",
+                        "iibti", a->by->id, (int64_t)a->now, a->hash, a->decision, a->batch);
+    return e != TC_OK ? e
+                      : event(s, a->now, a->reject ? "wf_reject" : "wf_approve", a->by,
+                              TC_ROLE_APPROVER, a->batch, "\"rows_sha256\":\"%s\"%s%s%s", hex,
+                              a->reject ? "" : ",\"decision\":\"", a->reject ? "" : a->decision,
+                              a->reject ? "" : "\"");
+}
+
+/* What approval needs of the batch as it stands (issue: the 公示 over, no open objection). */
+static enum tc_err approvable(const struct tc_wf_batch *b, const struct tc_account *by,
+                              const uint8_t expected[32], uint64_t now, char *why, size_t why_size)
+{
+    bool issue = strcmp(b->kind, "issue") == 0;
+    if (strcmp(b->state, issue ? "publicised" : "draft") != 0)
+        return WHY("此批次现为 %s，不能审批 / the batch is %s: it cannot be approved", b->state,
+                   b->state);
+    if (b->prepared_by == by->id)
+        return WHY("审核员不能审批自己录入的批次 / an approver does not approve what the same "
+                   "account prepared");
+    if (issue && tc_beijing_day(now) <= b->gongshi_to)
+        return WHY("公示期尚未结束（至 %d 个工作日后）/ the 公示 period has not ended",
+                   b->working_days_left);
+    if (b->open_objections)
+        return WHY("尚有 %d 项异议未处理 / %d objection(s) are still open", b->open_objections,
+                   b->open_objections);
+    if (b->rows == 0)
+        return WHY("批次中已没有人员 / the batch holds nobody any more");
+    if (sodium_memcmp(expected, b->rows_hash, 32) != 0)
+        return WHY("所见内容已变更，请重新核对后再审批 / the rows changed since they were shown: "
+                   "look at them again");
+    return TC_OK;
+}
+
+enum tc_err tc_wf_approve(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                          const char *decision, const uint8_t expected[32], uint64_t now,
+                          char *why, size_t why_size)
+{
+    struct tc_wf_batch b;
+    enum tc_err e = may(s, by, TC_ROLE_APPROVER, why, why_size);
+    if (e == TC_OK && (!decision || !*decision || strlen(decision) > TC_APPROVAL_MAX ||
+                       !tc_text_visible((const uint8_t *)decision, strlen(decision))))
+        e = WHY("须填写批准文号 / the decision reference (文号) is required");
+    if (e == TC_OK && (e = tc_wf_get(s, batch, now, &b)) == TC_OK)
+        e = approvable(&b, by, expected, now, why, why_size);
+    struct approve a = {by, batch, decision, {0}, now, false};
+    memcpy(a.hash, b.rows_hash, 32);
+    return e == TC_OK ? in_tx(s, approve_tx, &a) : e;
+}
+
+enum tc_err tc_wf_reject(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                         uint64_t now, char *why, size_t why_size)
+{
+    struct tc_wf_batch b;
+    enum tc_err e = may(s, by, TC_ROLE_APPROVER, why, why_size);
+    if (e == TC_OK && (e = tc_wf_get(s, batch, now, &b)) == TC_OK &&
+        strcmp(b.state, "publicised") != 0 && strcmp(b.state, "approved") != 0 &&
+        strcmp(b.state, "draft") != 0)
+        e = WHY("已签发的批次不能退回 / a signed batch cannot be sent back");
+    struct approve a = {by, batch, NULL, {0}, now, true};
+    memcpy(a.hash, b.rows_hash, 32);
+    return e == TC_OK ? in_tx(s, approve_tx, &a) : e;
+}
+
+/* ---- revocations: proposed, approved, signed ----------------------------------------------- */
+
+static char *revocation_row(const struct tc_wf_revocation *r, size_t line)
+{
+    json_t *o = json_pack("{s:I,s:I,s:s,s:i,s:b,s:s,s:i}", "line", (json_int_t)line, "id",
+                          (json_int_t)r->id, "reason", r->reason, "day", r->day, "blacklist",
+                          r->blacklist, "bl_reason", r->bl_reason, "until", r->until);
+    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return t;
+}
+
+static bool revocation_decode(const char *text, struct tc_wf_revocation *r)
+{
+    json_error_t err;
+    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    memset(r, 0, sizeof *r);
+    bool ok = o && text_into(o, "reason", r->reason, sizeof r->reason) &&
+              text_into(o, "bl_reason", r->bl_reason, sizeof r->bl_reason);
+    if (ok) {
+        r->id = (uint64_t)int_of(o, "id");
+        r->day = (int32_t)int_of(o, "day");
+        r->until = (int32_t)int_of(o, "until");
+        r->blacklist = json_is_true(json_object_get(o, "blacklist"));
+    }
+    json_decref(o);
+    return ok;
+}
+
+struct propose {
+    const struct tc_account *by;
+    const struct tc_wf_revocation *v;
+    size_t n;
+    const char *title;
+    uint64_t now;
+    int64_t batch;
+};
+
+static enum tc_err propose_tx(struct tc_store *s, void *ctx)
+{
+    struct propose *p = ctx;
+    enum tc_err e = exec_bind(s, "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
+                                 "prepared_at, rows_hash) VALUES('revoke', 'draft', ?, 'propose', "
+                                 "?, ?, zeroblob(32))", "tii", p->title, p->by->id,
+                              (int64_t)p->now);
+    p->batch = sqlite3_last_insert_rowid(tc_store_db(s));
+    for (size_t i = 0; e == TC_OK && i < p->n; i++) {
+        char *row = revocation_row(&p->v[i], i + 1);
+        e = row ? exec_bind(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", "iit",
+                            p->batch, (int64_t)(i + 1), row)
+                : TC_ERR_NOMEM;
+        free(row);
+    }
+    uint8_t sum[32];
+    size_t n;
+    char hex[65];
+    if (e == TC_OK && (e = rows_hash(s, p->batch, sum, &n)) == TC_OK &&
+        (e = exec_bind(s, "UPDATE wf_batches SET rows_hash = ? WHERE id = ?", "bi", sum,
+                       p->batch)) == TC_OK) {
+        sodium_bin2hex(hex, sizeof hex, sum, 32);
+        e = event(s, p->now, "wf_revocation_proposed", p->by, TC_ROLE_CLERK, p->batch,
+                  "\"certificates\":%zu,\"rows_sha256\":\"%s\"", n, hex);
+    }
+    return e;
+}
+
+enum tc_err tc_wf_propose_revocations(struct tc_store *s, const struct tc_account *by,
+                                      const struct tc_wf_revocation *v, size_t n,
+                                      const char *title, uint64_t now, int64_t *batch, char *why,
+                                      size_t why_size)
+{
+    enum tc_err e = may(s, by, TC_ROLE_CLERK, why, why_size);
+    for (size_t i = 0; e == TC_OK && i < n; i++) {
+        struct tc_cert_row row;
+        if (strcmp(v[i].reason, "fraud") && strcmp(v[i].reason, "error") &&
+            strcmp(v[i].reason, "other"))
+            e = WHY("第 %zu 项：撤销原因为 fraud、error 或 other / item %zu: the reason is fraud, "
+                    "error or other", i + 1, i + 1);
+        else if (tc_cert_get(s, v[i].id, &row) != TC_OK)
+            e = WHY("第 %zu 项：没有证书 %llu / item %zu: no certificate %llu", i + 1,
+                    (unsigned long long)v[i].id, i + 1, (unsigned long long)v[i].id);
+        else if (strcmp(row.status, "revoked") == 0)
+            e = WHY("证书 %llu 已撤销 / certificate %llu is already revoked",
+                    (unsigned long long)v[i].id, (unsigned long long)v[i].id);
+    }
+    if (e == TC_OK && n == 0)
+        e = WHY("没有要撤销的证书 / no certificate to revoke");
+    struct propose p = {by, v, n, title, now, 0};
+    if (e == TC_OK && (e = in_tx(s, propose_tx, &p)) == TC_OK)
+        *batch = p.batch;
+    return e;
+}
+
+/* ---- signing (the signer's) ----------------------------------------------------------------- */
+
+/* Everything approval needed, checked again from the store at the moment of signing, and that
+ * the custodian is a third person. */
+static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
+                            const struct tc_account *by, uint64_t now, char *why, size_t why_size)
+{
+    struct tc_account approver;
+    if (strcmp(b->state, "approved") != 0)
+        return WHY("此批次现为 %s，未经批准不能签发 / the batch is %s: only approved work is "
+                   "signed", b->state, b->state);
+    if (sodium_memcmp(b->rows_hash, b->approved_hash, 32) != 0)
+        return WHY("批准后内容已变更，批准失效 / the rows changed after the approval: it no "
+                   "longer holds");
+    if (b->approved_by == b->prepared_by)
+        return WHY("录入与审批是同一账号 / the same account prepared and approved it");
+    if (by->id == b->prepared_by || by->id == b->approved_by)
+        return WHY("签发人须不同于录入人和审核人 / the custodian who signs is neither the one "
+                   "who prepared nor the one who approved");
+    if (tc_account_find(s, b->approved_by_name, &approver) != TC_OK || approver.disabled ||
+        !(approver.roles & TC_ROLE_APPROVER))
+        return WHY("批准人已不再担任审核员 / the approver no longer holds the approver role");
+    if (strcmp(b->kind, "issue") == 0 && tc_beijing_day(now) <= b->gongshi_to)
+        return WHY("公示期尚未结束 / the 公示 period has not ended");
+    if (b->open_objections)
+        return WHY("尚有异议未处理 / objections are still open");
+    return TC_OK;
+}
+
+struct signing {
+    const struct tc_account *by;
+    int64_t batch;
+    uint64_t now;
+    size_t n;
+    int64_t issue_batch;
+};
+
+/* In the issuance's own transaction: the batch is signed, or nothing is (a crash leaves it
+ * approved). */
+static enum tc_err signed_hook(struct tc_store *s, int64_t issue_batch, void *ctx)
+{
+    struct signing *g = ctx;
+    g->issue_batch = issue_batch;
+    enum tc_err e = exec_bind(s, "UPDATE wf_batches SET state = 'signed', signed_by = ?, "
+                                 "signed_at = ?, issue_batch = ? WHERE id = ? AND state = "
+                                 "'approved'", "iiii", g->by->id, (int64_t)g->now,
+                              issue_batch ? issue_batch : (int64_t)0, g->batch);
+    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
+        e = TC_ERR_INCONSISTENT;
+    return e != TC_OK ? e
+                      : event(s, g->now, "wf_sign", g->by, TC_ROLE_CUSTODIAN, g->batch,
+                              "\"certificates\":%zu", g->n);
+}
+
+static enum tc_err sign_issue(struct tc_store *s, struct signing *g, struct tc_signer *key,
+                              const struct tc_trust_list *tl, struct tc_refusals *ref)
+{
+    struct tc_issue_request *reqs = NULL;
+    enum tc_err e = rows_requests(s, g->batch, &reqs, &g->n);
+    /* the rules again: a blacklist entry or a key revoked since approval stops it here */
+    if (e == TC_OK)
+        e = tc_issue_check(s, reqs, g->n, tl, tc_signer_pub(key), g->now, ref);
+    struct tc_commit_hook hook = {signed_hook, g};
+    char source[64];
+    snprintf(source, sizeof source, "workflow batch %lld", (long long)g->batch);
+    if (e == TC_OK)
+        e = tc_issue_commit_with(s, reqs, g->n, key, g->now, source, NULL, NULL, &hook);
+    if (reqs)
+        sodium_memzero(reqs, g->n * sizeof *reqs);
+    free(reqs);
+    return e;
+}
+
+static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
+{
+    struct signing *g = ctx;
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT row FROM wf_rows WHERE batch = ? AND dropped = 0 "
+                                        "ORDER BY line", &q);
+    sqlite3_bind_int64(q, 1, g->batch);
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        struct tc_wf_revocation r;
+        if (!revocation_decode((const char *)sqlite3_column_text(q, 0), &r))
+            e = TC_ERR_INCONSISTENT;
+        else
+            e = tc_revoke_in(s, r.id, r.reason, r.day, r.blacklist, r.bl_reason, r.until, g->now);
+        g->n++;
+    }
+    sqlite3_finalize(q);
+    return e == TC_OK ? signed_hook(s, 0, g) : e;
+}
+
+enum tc_err tc_wf_sign(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                       struct tc_signer *key, const struct tc_trust_list *tl, uint64_t now,
+                       struct tc_refusals *ref, size_t *signed_n, char *why, size_t why_size)
+{
+    struct tc_wf_batch b;
+    enum tc_err e = may(s, by, TC_ROLE_CUSTODIAN, why, why_size);
+    struct signing g = {by, batch, now, 0, 0};
+    if (e == TC_OK && (e = tc_wf_get(s, batch, now, &b)) == TC_OK)
+        e = signable(s, &b, by, now, why, why_size);
+    if (e == TC_OK && strcmp(b.kind, "issue") == 0)
+        e = sign_issue(s, &g, key, tl, ref);
+    else if (e == TC_OK)
+        e = in_tx(s, revoke_tx, &g);
+    if (e == TC_ERR_REFUSED && ref && ref->total && !why[0])
+        snprintf(why, why_size, "规则检查未通过（%zu 项）/ the rules refused %zu row(s)",
+                 ref->total, ref->total);
+    if (signed_n)
+        *signed_n = e == TC_OK ? g.n : 0;
+    return e;
+}
+
+struct published {
+    uint64_t now;
+};
+
+static enum tc_err published_tx(struct tc_store *s, void *ctx)
+{
+    struct published *p = ctx;
+    enum tc_err e = exec_bind(s, "UPDATE wf_batches SET state = 'published', published_at = ? "
+                                 "WHERE state = 'signed'", "i", (int64_t)p->now);
+    int n = sqlite3_changes(tc_store_db(s));
+    return e != TC_OK || n == 0 ? e
+                                : event(s, p->now, "wf_published", NULL, 0, 0, "\"batches\":%d",
+                                        n);
+}
+
+enum tc_err tc_wf_published(struct tc_store *s, uint64_t now)
+{
+    struct published p = {now};
+    return in_tx(s, published_tx, &p);
+}
