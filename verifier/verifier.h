@@ -49,6 +49,9 @@ struct tc_verdict {
     const char *successor_status; /* superseded: "in_force", "revoked" or "superseded" (bundle) */
     int32_t status_day;        /* revoked / superseded: since */
     char revoked_reason[16];
+    /* valid, basic-level, and no unit checked: the verdict carries the reason
+     * scope_not_checked (S1), a basic-level title being valid only at basic-level units */
+    bool scope_unchecked;
     bool unit_checked;
     const struct tc_bundle_unit *unit; /* the unit asked about, if known */
     const char *unit_name;
