@@ -50,6 +50,8 @@ enum tc_err {
     TC_ERR_PASSPHRASE = 305,     /* wrong passphrase, or the key file was altered */
     TC_ERR_ENDORSEMENT = 306,    /* an endorsement is invalid (term over 3 years, bad signer...) */
     TC_ERR_TRUST_LIST = 307,     /* a trust list is older than the one held, or inconsistent */
+    TC_ERR_ROLLBACK = 308,       /* a bundle is not newer than the one in use, or older than (or its
+                                  * register not consistent with) what was accepted before */
 
     TC_ERR_IO = 400,          /* read/write failed; errno is preserved */
     TC_ERR_PERMS = 401,       /* a secret-key file is readable by group or others */

@@ -42,6 +42,7 @@ static const struct err_row rows[] = {
     {TC_ERR_PASSPHRASE, "TC_ERR_PASSPHRASE", "wrong passphrase or altered key file"},
     {TC_ERR_ENDORSEMENT, "TC_ERR_ENDORSEMENT", "invalid endorsement"},
     {TC_ERR_TRUST_LIST, "TC_ERR_TRUST_LIST", "trust list rejected"},
+    {TC_ERR_ROLLBACK, "TC_ERR_ROLLBACK", "not newer than, or not consistent with, what was accepted before (a rollback)"},
     {TC_ERR_IO, "TC_ERR_IO", "input/output error"},
     {TC_ERR_PERMS, "TC_ERR_PERMS", "secret-key file is accessible by group or others (chmod 600)"},
     {TC_ERR_EXISTS, "TC_ERR_EXISTS", "file exists; refusing to overwrite"},

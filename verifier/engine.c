@@ -79,8 +79,10 @@ static void invalid(struct tc_verdict *v, enum tc_err e, const char *field)
     }
 }
 
-void tc_verify_bytes(const struct tc_trust_list *tl, const uint8_t *bytes, size_t len, uint64_t now,
-                     struct tc_verdict *v)
+/* Signature, trust and date; a valid basic-level title is marked scope_unchecked, and its reason
+ * is added by the caller once it knows whether a unit was checked. */
+static void verify_trust(const struct tc_trust_list *tl, const uint8_t *bytes, size_t len,
+                         uint64_t now, struct tc_verdict *v)
 {
     memset(v, 0, sizeof *v);
     const char *field = NULL;
@@ -102,21 +104,41 @@ void tc_verify_bytes(const struct tc_trust_list *tl, const uint8_t *bytes, size_
         return;
     }
     v->kind = TC_VERDICT_VALID;
-    if (v->cert.claims.track == TC_TRACK_BASIC)
+    v->scope_unchecked = v->cert.claims.track == TC_TRACK_BASIC;
+}
+
+/* scope_not_checked, last of the reasons, when the verdict is marked so */
+static void note_scope_unchecked(struct tc_verdict *v)
+{
+    if (v->scope_unchecked)
         add(v, &R_SCOPE_UNCHECKED);
+}
+
+void tc_verify_bytes(const struct tc_trust_list *tl, const uint8_t *bytes, size_t len, uint64_t now,
+                     struct tc_verdict *v)
+{
+    verify_trust(tl, bytes, len, now, v);
+    note_scope_unchecked(v);
+}
+
+/* The payload text or link into buf; false (and v invalid, "payload") when it is neither. */
+static bool decode_text(const char *input, size_t len, uint8_t *buf, size_t *n,
+                        struct tc_verdict *v)
+{
+    enum tc_err e = tc_text_decode_any(buf, TC_CERT_MAX_BYTES, n, input, len);
+    if (e == TC_OK)
+        return true;
+    memset(v, 0, sizeof *v);
+    invalid(v, e, "payload");
+    return false;
 }
 
 void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t len, uint64_t now,
                     uint8_t *buf, struct tc_verdict *v)
 {
     size_t n = 0;
-    enum tc_err e = tc_text_decode_any(buf, TC_CERT_MAX_BYTES, &n, input, len);
-    if (e != TC_OK) {
-        memset(v, 0, sizeof *v);
-        invalid(v, e, "payload");
-        return;
-    }
-    tc_verify_bytes(tl, buf, n, now, v);
+    if (decode_text(input, len, buf, &n, v))
+        tc_verify_bytes(tl, buf, n, now, v);
 }
 
 /* S3/S4 in words, the wording of tc_scope_words */
@@ -263,15 +285,14 @@ static void not_registered(const struct tc_bundle *b, struct tc_verdict *v)
 void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size_t len,
                            const struct tc_verify_opts *o, struct tc_verdict *v)
 {
-    tc_verify_bytes(b->tl, bytes, len, o->now, v);
+    verify_trust(b->tl, bytes, len, o->now, v);
     v->at = o->at;
     v->province_name = b->profile.name;
     v->profile = &b->profile;
-    /* tc_verify_bytes notes "scope not checked" for basic-level titles; it is added back below
-     * only where it still applies (valid, no unit given) */
-    bool unchecked = v->n_reasons && strcmp(v->reasons[v->n_reasons - 1].code, "scope_not_checked") == 0;
-    if (unchecked)
-        v->n_reasons--;
+    /* a basic-level title's scope stays unchecked only where the verdict stays valid without a
+     * unit; the reason is added at that point, after the others */
+    bool basic = v->scope_unchecked;
+    v->scope_unchecked = false;
     if (o->max_age && o->now > b->issued_at + o->max_age)
         add(v, &R_STALE);
     if (v->kind == TC_VERDICT_INVALID)
@@ -324,8 +345,8 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
         return;
     }
     if (!o->unit) {
-        if (unchecked)
-            add(v, &R_SCOPE_UNCHECKED);
+        v->scope_unchecked = basic;
+        note_scope_unchecked(v);
         return;
     }
     v->unit_checked = true;
@@ -339,107 +360,8 @@ void tc_verify_text_with_bundle(const struct tc_bundle *b, const char *input, si
                                 uint8_t *buf, const struct tc_verify_opts *o, struct tc_verdict *v)
 {
     size_t n = 0;
-    enum tc_err e = tc_text_decode_any(buf, TC_CERT_MAX_BYTES, &n, input, len);
-    if (e != TC_OK) {
-        memset(v, 0, sizeof *v);
-        invalid(v, e, "payload");
+    if (decode_text(input, len, buf, &n, v))
+        tc_verify_with_bundle(b, buf, n, o, v);
+    else
         v->at = o->at;
-        return;
-    }
-    tc_verify_with_bundle(b, buf, n, o, v);
-}
-
-const char *tc_unit_normalise(const char *in, char out[TC_USCC_LEN + 1], const char **msg)
-{
-    size_t n = in ? strlen(in) : 0, a = 0, k = 0;
-    /* trim ASCII white space and U+3000 (a full-width space typed on a Chinese keyboard) */
-    for (;;) {
-        if (a < n && (in[a] == ' ' || (in[a] >= '\t' && in[a] <= '\r')))
-            a++;
-        else if (a + 3 <= n && memcmp(in + a, "\xe3\x80\x80", 3) == 0)
-            a += 3;
-        else
-            break;
-    }
-    for (;;) {
-        if (n > a && (in[n - 1] == ' ' || (in[n - 1] >= '\t' && in[n - 1] <= '\r')))
-            n--;
-        else if (n >= a + 3 && memcmp(in + n - 3, "\xe3\x80\x80", 3) == 0)
-            n -= 3;
-        else
-            break;
-    }
-    if (n - a == TC_USCC_LEN) {
-        for (size_t i = a; i < n; i++)
-            out[k++] = in[i] >= 'a' && in[i] <= 'z' ? (char)(in[i] - 'a' + 'A') : in[i];
-        out[k] = '\0';
-        if (tc_uscc_well_formed(out))
-            return NULL;
-    }
-    out[0] = '\0';
-    *msg = "unit must be an 18-character unified social credit code (USCC)";
-    return "bad_unit";
-}
-
-const char *tc_day_input(const char *in, int32_t *day, const char **msg)
-{
-    char buf[16];
-    size_t n = in ? strlen(in) : 0, a = 0;
-    while (a < n && (in[a] == ' ' || in[a] == '\t'))
-        a++;
-    while (n > a && (in[n - 1] == ' ' || in[n - 1] == '\t'))
-        n--;
-    if (n - a < sizeof buf) {
-        memcpy(buf, in + a, n - a);
-        buf[n - a] = '\0';
-        if (tc_day_parse(day, buf))
-            return NULL;
-    }
-    *msg = "at must be a date YYYY-MM-DD";
-    return "bad_date";
-}
-
-const char *tc_unit_code_check(const struct tc_bundle *b, const char *uscc, const char **msg)
-{
-    if (tc_uscc_valid(uscc) || (b && tc_bundle_unit_latest(b, uscc)))
-        return NULL;
-    *msg = "the unit code's check character is wrong: check the unit code";
-    return "unit_code_invalid";
-}
-
-enum tc_err tc_verify_request_parse(const char *body, size_t len, struct tc_verify_request *out,
-                                    const char **code, const char **msg)
-{
-    memset(out, 0, sizeof *out);
-    *code = *msg = NULL;
-    if (len > TC_VERIFY_BODY_MAX) {
-        *code = "too_large", *msg = "the request body is too large";
-        return TC_ERR_SIZE_LIMIT;
-    }
-    json_error_t jerr;
-    json_t *j = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
-    enum tc_err e = TC_OK;
-    const char *payload = NULL, *unit = NULL, *at = NULL;
-    json_t *lang = NULL;
-    if (!j || !json_is_object(j)) {
-        *code = "bad_json", *msg = "the body must be a JSON object";
-        e = TC_ERR_TYPE;
-    } else if (json_unpack_ex(j, &jerr, JSON_STRICT, "{s:s,s?s,s?s,s?o}", "payload", &payload,
-                              "unit", &unit, "at", &at, "lang", &lang) != 0) {
-        *code = "bad_request";
-        *msg = "expected {\"payload\": string, \"unit\": USCC, \"at\": YYYY-MM-DD}";
-        e = TC_ERR_TYPE;
-    } else if (strlen(payload) > TC_LINK_MAX) {
-        *code = "too_large", *msg = "the payload is too long";
-        e = TC_ERR_SIZE_LIMIT;
-    } else if (unit && *unit && (*code = tc_unit_normalise(unit, out->unit, msg)) != NULL) {
-        e = TC_ERR_CODE;
-    } else if (at && *at && (*code = tc_day_input(at, &out->at, msg)) != NULL) {
-        e = TC_ERR_CODE;
-    } else {
-        memcpy(out->payload, payload, strlen(payload) + 1);
-        out->has_at = at && *at;
-    }
-    json_decref(j);
-    return e;
 }

@@ -17,7 +17,7 @@
 
 #include <jpeglib.h>
 
-#include "verifier.h"
+#include "service.h"
 
 uint64_t tc_monotonic_ns(void)
 {

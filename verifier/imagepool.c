@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "server.h"
+#include "service.h"
 
 struct tc_image_pool {
     pthread_mutex_t lock;

@@ -1,40 +1,22 @@
 /*
  * main.c - titlecert-verifier: offline verification of a certificate payload, link or QR image
- * against a root-signed trust list. Prints the verdict as JSON. Exit status: 0 valid, 1 any other
- * verdict, 2 usage or I/O error.
+ * against a root-signed trust list, and the verification service (serve). It parses arguments and
+ * prints; verifying is the engine's (verifier.h) and serving the service library's (service.h).
+ * Exit status: 0 valid, 1 any other verdict, 2 usage or I/O error.
  */
-#include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <jansson.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <arpa/inet.h>
-#include <signal.h>
-#include <sys/socket.h>
-
-#include "server.h"
+#include "service.h"
 #include "titlecert_config.h"
 #include "verifier.h"
 
 #define PROG "titlecert-verifier"
-#define EXIT_NOT_VALID TC_EXIT_NOT_VALID
-#define EXIT_USAGE TC_EXIT_USAGE
-
-static int fail(const char *what, enum tc_err e)
-{
-    return tc_cli_fail(PROG, what, e);
-}
-
-static int usage_error(const char *cmd, const char *msg)
-{
-    return tc_cli_usage_error(PROG, cmd, msg);
-}
 
 static const char verify_help[] =
     "Usage: " PROG " verify --root ROOT.pub (--bundle FILE | --trust-list FILE) [--unit USCC]\n"
@@ -65,7 +47,7 @@ static char *read_input(const char *image, const char *arg)
         size_t img_len;
         enum tc_err e = tc_file_read(image, TC_IMAGE_MAX_BYTES, &img, &img_len);
         if (e != TC_OK) {
-            fail(image, e);
+            tc_cli_fail(PROG, image, e);
             return NULL;
         }
         e = tc_image_decode_qr(img, img_len, &input);
@@ -84,7 +66,7 @@ static char *read_input(const char *image, const char *arg)
         size_t n = input ? fread(input, 1, TC_LINK_MAX + 1, stdin) : 0;
         if (!input || n > TC_LINK_MAX) {
             free(input);
-            fail("standard input", TC_ERR_SIZE_LIMIT);
+            tc_cli_fail(PROG, "standard input", TC_ERR_SIZE_LIMIT);
             return NULL;
         }
         return input;
@@ -106,7 +88,24 @@ static void warn_stale(const struct tc_bundle *b, uint64_t limit, bool stale_ok)
             stale_ok ? " (--stale-ok)" : "; the verdict is not relied on (exit 1)");
 }
 
-static int cmd_verify(int argc, char **argv)
+/* "SECONDS" of --max-age: at least 1 */
+static bool seconds_arg(const char *arg, uint64_t *out)
+{
+    char *end;
+    *out = strtoull(arg, &end, 10);
+    return !*end && *arg && *out > 0;
+}
+
+struct verify_args {
+    const char *root, *trust, *image, *bundle, *unit, *payload;
+    char uscc[TC_USCC_LEN + 1];
+    int32_t at;
+    uint64_t max_age;
+    bool stale_ok;
+};
+
+/* verify's options into a; 0 to go on, -1 after --help, else the exit status */
+static int verify_options(int argc, char **argv, struct verify_args *a)
 {
     static const struct option opts[] = {
         {"root", required_argument, 0, 'r'},  {"trust-list", required_argument, 0, 't'},
@@ -114,85 +113,91 @@ static int cmd_verify(int argc, char **argv)
         {"unit", required_argument, 0, 'u'},  {"at", required_argument, 0, 'a'},
         {"max-age", required_argument, 0, 'm'}, {"stale-ok", no_argument, 0, 'S'},
         {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
-    uint64_t max_age = 0;
-    bool stale_ok = false;
-    char *end;
-    const char *root = NULL, *trust = NULL, *image = NULL, *bundle = NULL, *unit = NULL;
-    const char *code, *msg;
-    char uscc[TC_USCC_LEN + 1];
-    int32_t at = tc_beijing_day((uint64_t)time(NULL));
+    const char *msg;
     int c;
+    memset(a, 0, sizeof *a);
+    a->at = tc_beijing_day((uint64_t)time(NULL));
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'r': root = optarg; break;
-        case 't': trust = optarg; break;
-        case 'i': image = optarg; break;
-        case 'b': bundle = optarg; break;
+        case 'r': a->root = optarg; break;
+        case 't': a->trust = optarg; break;
+        case 'i': a->image = optarg; break;
+        case 'b': a->bundle = optarg; break;
         case 'u': /* the same checks as the HTTP API's */
-            if (tc_unit_normalise(optarg, uscc, &msg))
-                return usage_error("verify", "--unit takes an 18-character unified social credit code");
-            unit = uscc;
+            if (tc_unit_normalise(optarg, a->uscc, &msg))
+                return tc_cli_usage_error(PROG, "verify", "--unit takes an 18-character unified "
+                                                          "social credit code");
+            a->unit = a->uscc;
             break;
         case 'a':
-            if (tc_day_input(optarg, &at, &msg))
-                return usage_error("verify", "--at takes a date YYYY-MM-DD");
+            if (tc_day_input(optarg, &a->at, &msg))
+                return tc_cli_usage_error(PROG, "verify", "--at takes a date YYYY-MM-DD");
             break;
         case 'm':
-            max_age = strtoull(optarg, &end, 10);
-            if (*end || !*optarg || max_age == 0)
-                return usage_error("verify", "--max-age takes seconds, at least 1");
+            if (!seconds_arg(optarg, &a->max_age))
+                return tc_cli_usage_error(PROG, "verify", "--max-age takes seconds, at least 1");
             break;
-        case 'S': stale_ok = true; break;
-        case 'h': fputs(verify_help, stdout); return 0;
-        default: return usage_error("verify", "unknown option");
+        case 'S': a->stale_ok = true; break;
+        case 'h': fputs(verify_help, stdout); return -1;
+        default: return tc_cli_usage_error(PROG, "verify", "unknown option");
         }
     }
-    if (!root || (!trust == !bundle))
-        return usage_error("verify", "--root and one of --bundle or --trust-list are required");
-    if (unit && !bundle)
-        return usage_error("verify", "--unit needs --bundle (the unit directory is in it)");
-    if ((image != NULL) == (optind < argc) || argc - optind > 1)
-        return usage_error("verify", "give one PAYLOAD, LINK or '-', or --image FILE");
+    if (!a->root || (!a->trust == !a->bundle))
+        return tc_cli_usage_error(PROG, "verify",
+                                  "--root and one of --bundle or --trust-list are required");
+    if (a->unit && !a->bundle)
+        return tc_cli_usage_error(PROG, "verify",
+                                  "--unit needs --bundle (the unit directory is in it)");
+    if ((a->image != NULL) == (optind < argc) || argc - optind > 1)
+        return tc_cli_usage_error(PROG, "verify", "give one PAYLOAD, LINK or '-', or --image FILE");
+    a->payload = argc > optind ? argv[optind] : NULL;
+    return 0;
+}
 
+/* The bundle (or trust list) named, checked against the root; 0, else the exit status after
+ * saying why. */
+static int verify_trust(const struct verify_args *a, struct tc_trust_list **tl,
+                        struct tc_bundle **b)
+{
     struct tc_pubkey rpub;
-    enum tc_err e = tc_keys_pub_read(root, &rpub);
-    if (e != TC_OK)
-        return fail(root, e);
     uint8_t *list = NULL;
     size_t list_len;
-    struct tc_trust_list *tl = NULL;
-    struct tc_bundle *b = NULL;
-    const char *src = bundle ? bundle : trust;
-    if ((e = tc_file_read(src, bundle ? TC_BUNDLE_MAX_BYTES : TC_TRUST_LIST_MAX_BYTES, &list,
-                               &list_len)) != TC_OK)
-        return fail(src, e);
-    e = bundle ? tc_bundle_parse(list, list_len, rpub.pk, &b)
-               : tc_trust_list_parse(list, list_len, rpub.pk, &tl);
+    const char *src = a->bundle ? a->bundle : a->trust, *code, *msg;
+    enum tc_err e = tc_keys_pub_read(a->root, &rpub);
+    if (e != TC_OK)
+        return tc_cli_fail(PROG, a->root, e);
+    if ((e = tc_file_read(src, a->bundle ? TC_BUNDLE_MAX_BYTES : TC_TRUST_LIST_MAX_BYTES, &list,
+                          &list_len)) != TC_OK)
+        return tc_cli_fail(PROG, src, e);
+    e = a->bundle ? tc_bundle_parse(list, list_len, rpub.pk, b)
+                  : tc_trust_list_parse(list, list_len, rpub.pk, tl);
     free(list);
     if (e != TC_OK)
-        return fail(src, e);
-    if (unit && (code = tc_unit_code_check(b, unit, &msg)) != NULL) {
-        fprintf(stderr, PROG ": --unit %s: %s (%s)\n", unit, msg, code);
-        tc_bundle_free(b);
-        return EXIT_USAGE;
+        return tc_cli_fail(PROG, src, e);
+    if (a->unit && (code = tc_unit_code_check(*b, a->unit, &msg)) != NULL) {
+        fprintf(stderr, PROG ": --unit %s: %s (%s)\n", a->unit, msg, code);
+        return TC_EXIT_USAGE;
     }
+    return 0;
+}
 
-    int rc = EXIT_USAGE;
-    char *input = read_input(image, argc > optind ? argv[optind] : NULL);
-    if (!input)
-        goto out;
+/* Verifies input, prints the verdict as JSON; the exit status. */
+static int print_verdict(const struct verify_args *a, const struct tc_trust_list *tl,
+                         const struct tc_bundle *b, const char *input)
+{
     uint8_t buf[TC_CERT_MAX_BYTES];
     struct tc_verdict v;
     bool stale = false;
+    uint64_t now = (uint64_t)time(NULL);
     if (b) {
-        uint64_t now = (uint64_t)time(NULL), limit = max_age ? max_age : b->profile.status_max_age;
-        struct tc_verify_opts vo = {unit, at, now, limit};
+        uint64_t limit = a->max_age ? a->max_age : b->profile.status_max_age;
+        struct tc_verify_opts vo = {a->unit, a->at, now, limit};
         stale = now > b->issued_at + limit;
         if (stale)
-            warn_stale(b, limit, stale_ok);
+            warn_stale(b, limit, a->stale_ok);
         tc_verify_text_with_bundle(b, input, strlen(input), buf, &vo, &v);
     } else {
-        tc_verify_text(tl, input, strlen(input), (uint64_t)time(NULL), buf, &v);
+        tc_verify_text(tl, input, strlen(input), now, buf, &v);
     }
     json_t *j = tc_verdict_to_json(&v);
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -200,15 +205,28 @@ static int cmd_verify(int argc, char **argv)
         puts(s);
     free(s);
     json_decref(j);
-    rc = v.kind == TC_VERDICT_VALID && (!stale || stale_ok) ? 0 : EXIT_NOT_VALID;
+    return v.kind == TC_VERDICT_VALID && (!stale || a->stale_ok) ? 0 : TC_EXIT_NOT_VALID;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+    struct verify_args a;
+    struct tc_trust_list *tl = NULL;
+    struct tc_bundle *b = NULL;
+    char *input = NULL;
+    int rc = verify_options(argc, argv, &a);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if ((rc = verify_trust(&a, &tl, &b)) != 0)
+        goto out;
+    input = read_input(a.image, a.payload);
+    rc = input ? print_verdict(&a, tl, b, input) : TC_EXIT_USAGE;
 out:
     free(input);
     tc_trust_list_free(tl);
     tc_bundle_free(b);
     return rc;
 }
-
-static double poll_interval = 2;
 
 static const char serve_help[] =
     "Usage: " PROG " serve (--bundle FILE | --source URL [--poll SECONDS]) --root ROOT.pub\n"
@@ -255,44 +273,102 @@ static const char serve_help[] =
     "  --image-timeout MS       time limit per image [2000]\n"
     "The page is read from --web DIR, else $TITLECERT_WEB_DIR, else " TITLECERT_DATADIR "/web.\n";
 
-/* The checks a person can act on, made before the server starts: where the page files were
- * looked for, and whether the listening address is free (MHD only says that it failed). */
-static int serve_preflight(const struct tc_server_config *cfg)
+/* --listen ADDRESS:PORT (IPv4) into addr; NULL, else what is wrong with it */
+static const char *listen_arg(const char *arg, struct sockaddr_in *addr)
 {
-    static const char *const files[] = {"index.html", "app.js", "style.css"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", cfg->web_dir, files[i]);
-        if (access(path, R_OK) != 0) {
-            fprintf(stderr,
-                    PROG ": serve: the page file %s: %s\n"
-                         "  (install titlecert with 'meson install', or give --web DIR or "
-                         "TITLECERT_WEB_DIR=DIR, DIR holding index.html, app.js and style.css)\n",
-                    path, strerror(errno));
-            return EXIT_USAGE;
-        }
+    char host[64], *end;
+    const char *colon = strrchr(arg, ':');
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || *end || port < 1 || port > 65535 || (size_t)(colon - arg) >= sizeof host)
+        return "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080";
+    memcpy(host, arg, (size_t)(colon - arg));
+    host[colon - arg] = '\0';
+    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1)
+        return "--listen takes an IPv4 address";
+    addr->sin_port = htons((uint16_t)port);
+    return NULL;
+}
+
+/* The numbered limits (getopt values 1..8 but 4) into cfg; 0, else the exit status. */
+static int limit_arg(int c, const char *arg, struct tc_service_config *cfg)
+{
+    static const char *const names[] = {"", "--connection-limit", "--per-address-limit",
+                                        "--idle-timeout", "", "--image-threads",
+                                        "--image-queue", "--image-memory", "--image-timeout"};
+    static const long max[] = {0, 100000, 100000, 3600, 0, 64, 10000, 65536, 60000};
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || !*arg || v < 1 || v > max[c]) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s takes a number from 1 to %ld", names[c], max[c]);
+        return tc_cli_usage_error(PROG, "serve", msg);
     }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return EXIT_USAGE;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    int rc = bind(fd, (const struct sockaddr *)&cfg->addr, sizeof cfg->addr);
-    int err = errno;
-    close(fd);
-    if (rc != 0) {
-        char addr[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &cfg->addr.sin_addr, addr, sizeof addr);
-        fprintf(stderr, PROG ": serve: cannot listen on %s:%u: %s (choose another with --listen)\n",
-                addr, ntohs(cfg->addr.sin_port), strerror(err));
-        return EXIT_USAGE;
+    switch (c) {
+    case 1: cfg->connection_limit = (int)v; break;
+    case 2: cfg->per_ip_limit = (int)v; break;
+    case 3: cfg->timeout = (int)v; break;
+    case 5: cfg->image_threads = (int)v; break;
+    case 6: cfg->image_queue = (int)v; break;
+    case 7: cfg->image_memory = (uint64_t)v << 20; break;
+    default: cfg->image_timeout_ms = (unsigned)v; break;
+    }
+    return 0;
+}
+
+/* The options that take no numbered limit; 0, else the exit status. */
+static int serve_arg(int c, const char *arg, struct tc_service_config *cfg, const char **root,
+                     const char **log_path)
+{
+    unsigned char bin[sizeof(struct in6_addr)];
+    char *end;
+    const char *bad;
+    switch (c) {
+    case 'b': cfg->bundle_path = arg; break;
+    case 'r': *root = arg; break;
+    case 'w': cfg->web_dir = arg; break;
+    case 'a': *log_path = arg; break;
+    case 's': cfg->state_dir = arg; break;
+    case 'S': cfg->stale_ok = true; break;
+    case 'R': cfg->register_dir = arg; break;
+    case 9: cfg->source_url = arg; break;
+    case 'l':
+        if ((bad = listen_arg(arg, &cfg->addr)) != NULL)
+            return tc_cli_usage_error(PROG, "serve", bad);
+        break;
+    case 'm':
+        if (!seconds_arg(arg, &cfg->max_age))
+            return tc_cli_usage_error(PROG, "serve", "--max-age takes seconds, at least 1 "
+                                      "(--stale-ok serves stale status with a warning)");
+        break;
+    case 4:
+        if (inet_pton(AF_INET, arg, bin) != 1 && inet_pton(AF_INET6, arg, bin) != 1)
+            return tc_cli_usage_error(PROG, "serve",
+                                      "--trusted-proxy takes an IPv4 or IPv6 address");
+        cfg->trusted_proxy = arg;
+        break;
+    case 10:
+        cfg->poll_interval = strtod(arg, &end);
+        if (*end || !(cfg->poll_interval >= 0.2 && cfg->poll_interval <= 3600))
+            return tc_cli_usage_error(PROG, "serve", "--poll takes seconds between 0.2 and 3600");
+        break;
+    case 'M':
+        cfg->min_trust_list = strtoull(arg, &end, 10);
+        if (*end || !*arg)
+            return tc_cli_usage_error(PROG, "serve", "--min-trust-list takes a trust-list version");
+        break;
+    case 't':
+        cfg->threads = (int)strtol(arg, &end, 10);
+        if (*end || cfg->threads < 1 || cfg->threads > 64)
+            return tc_cli_usage_error(PROG, "serve", "--threads takes 1..64");
+        break;
+    default: return tc_cli_usage_error(PROG, "serve", "unknown option");
     }
     return 0;
 }
 
 /* serve's options into cfg; 0 to go on, -1 after --help, else the exit status */
-static int serve_options(int argc, char **argv, struct tc_server_config *cfg_out, const char **root_out,
-                         const char **log_out)
+static int serve_options(int argc, char **argv, struct tc_service_config *cfg, const char **root,
+                         const char **log_path)
 {
     static const struct option opts[] = {
         {"bundle", required_argument, 0, 'b'},  {"root", required_argument, 0, 'r'},
@@ -307,211 +383,83 @@ static int serve_options(int argc, char **argv, struct tc_server_config *cfg_out
         {"image-memory", required_argument, 0, 7},     {"image-timeout", required_argument, 0, 8},
         {"source", required_argument, 0, 9},           {"poll", required_argument, 0, 10},
         {0, 0, 0, 0}};
-    unsigned char proxy_bin[sizeof(struct in6_addr)];
-    static char state_buf[4096];
-    struct tc_server_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.addr.sin_family = AF_INET;
-    cfg.addr.sin_port = htons(8080);
-    cfg.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    static char state_buf[4096], cache[4200];
+    memset(cfg, 0, sizeof *cfg);
+    cfg->addr.sin_family = AF_INET;
+    cfg->addr.sin_port = htons(8080);
+    cfg->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cfg->poll_interval = 2;
     const char *web_env = getenv("TITLECERT_WEB_DIR");
-    cfg.web_dir = web_env && *web_env ? web_env : TITLECERT_DATADIR "/web";
-    const char *root = NULL, *log_path = NULL;
-    char *end;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'b': cfg.bundle_path = optarg; break;
-        case 'r': root = optarg; break;
-        case 'w': cfg.web_dir = optarg; break;
-        case 'a': log_path = optarg; break;
-        case 'l': {
-            char host[64];
-            const char *colon = strrchr(optarg, ':');
-            long port = colon ? strtol(colon + 1, &end, 10) : -1;
-            if (!colon || *end || port < 1 || port > 65535 || (size_t)(colon - optarg) >= sizeof host)
-                return usage_error("serve", "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
-            memcpy(host, optarg, (size_t)(colon - optarg));
-            host[colon - optarg] = '\0';
-            if (inet_pton(AF_INET, host, &cfg.addr.sin_addr) != 1)
-                return usage_error("serve", "--listen takes an IPv4 address");
-            cfg.addr.sin_port = htons((uint16_t)port);
-            break;
+    cfg->web_dir = web_env && *web_env ? web_env : TITLECERT_DATADIR "/web";
+    int c, rc = 0;
+    while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(serve_help, stdout);
+            return -1;
         }
-        case 'm':
-            cfg.max_age = strtoull(optarg, &end, 10);
-            if (*end || !*optarg || cfg.max_age == 0)
-                return usage_error("serve", "--max-age takes seconds, at least 1 (--stale-ok "
-                                            "serves stale status with a warning)");
-            break;
-        case 1: case 2: case 3: case 5: case 6: case 7: case 8: {
-            static const char *const names[] = {"", "--connection-limit", "--per-address-limit",
-                                                "--idle-timeout", "", "--image-threads",
-                                                "--image-queue", "--image-memory", "--image-timeout"};
-            static const long max[] = {0, 100000, 100000, 3600, 0, 64, 10000, 65536, 60000};
-            long v = strtol(optarg, &end, 10);
-            if (*end || !*optarg || v < 1 || v > max[c]) {
-                char msg[96];
-                snprintf(msg, sizeof msg, "%s takes a number from 1 to %ld", names[c], max[c]);
-                return usage_error("serve", msg);
-            }
-            if (c == 1) cfg.connection_limit = (int)v;
-            if (c == 2) cfg.per_ip_limit = (int)v;
-            if (c == 3) cfg.timeout = (int)v;
-            if (c == 5) cfg.image_threads = (int)v;
-            if (c == 6) cfg.image_queue = (int)v;
-            if (c == 7) cfg.image_memory = (uint64_t)v << 20;
-            if (c == 8) cfg.image_timeout_ms = (unsigned)v;
-            break;
-        }
-        case 4:
-            if (inet_pton(AF_INET, optarg, proxy_bin) != 1 && inet_pton(AF_INET6, optarg, proxy_bin) != 1)
-                return usage_error("serve", "--trusted-proxy takes an IPv4 or IPv6 address");
-            cfg.trusted_proxy = optarg;
-            break;
-        case 's': cfg.state_dir = optarg; break;
-        case 'S': cfg.stale_ok = true; break;
-        case 'R': cfg.register_dir = optarg; break;
-        case 9: cfg.source_url = optarg; break;
-        case 10:
-            poll_interval = strtod(optarg, &end);
-            if (*end || !(poll_interval >= 0.2 && poll_interval <= 3600))
-                return usage_error("serve", "--poll takes seconds between 0.2 and 3600");
-            break;
-        case 'M':
-            cfg.min_trust_list = strtoull(optarg, &end, 10);
-            if (*end || !*optarg)
-                return usage_error("serve", "--min-trust-list takes a trust-list version");
-            break;
-        case 't':
-            cfg.threads = (int)strtol(optarg, &end, 10);
-            if (*end || cfg.threads < 1 || cfg.threads > 64)
-                return usage_error("serve", "--threads takes 1..64");
-            break;
-        case 'h': fputs(serve_help, stdout); return -1;
-        default: return usage_error("serve", "unknown option");
-        }
+        rc = c >= 1 && c <= 8 && c != 4 ? limit_arg(c, optarg, cfg)
+                                         : serve_arg(c, optarg, cfg, root, log_path);
     }
-    if (!root || !cfg.bundle_path == !cfg.source_url)
-        return usage_error("serve", "--root and one of --bundle FILE or --source URL are required");
-    if (!cfg.state_dir && !(cfg.state_dir = tc_state_default_dir(state_buf, sizeof state_buf)))
-        return usage_error("serve", "no state directory: give --state DIR");
-    if (cfg.source_url) { /* the last bundle fetched is kept beside the state */
-        static char cache[4200];
-        snprintf(cache, sizeof cache, "%s/source.bundle", cfg.state_dir);
-        cfg.bundle_path = cache;
+    if (rc)
+        return rc;
+    if (!*root || !cfg->bundle_path == !cfg->source_url)
+        return tc_cli_usage_error(PROG, "serve",
+                                  "--root and one of --bundle FILE or --source URL are required");
+    if (!cfg->state_dir && !(cfg->state_dir = tc_state_default_dir(state_buf, sizeof state_buf)))
+        return tc_cli_usage_error(PROG, "serve", "no state directory: give --state DIR");
+    if (cfg->source_url) { /* the last bundle fetched is kept beside the state */
+        snprintf(cache, sizeof cache, "%s/source.bundle", cfg->state_dir);
+        cfg->bundle_path = cache;
     }
-    *cfg_out = cfg, *root_out = root, *log_out = log_path;
     return 0;
 }
 
-/* Reloads on SIGHUP and when the bundle file changes, flushes the access log every second, and
- * returns on SIGINT or SIGTERM. */
-static void serve_until_signal(struct tc_server *srv, sigset_t *set, struct tc_source *src,
-                               const char *cache)
+/* What the service has to say, on standard error */
+static void say(void *ctx, const char *msg)
 {
-    for (;;) {
-        struct timespec tick = {0, 250 * 1000 * 1000};
-        if (src) {
-            char msg[1024];
-            uint8_t *delta;
-            size_t dlen;
-            int r = tc_source_poll(src, cache, tc_server_bundle_version(srv), false, msg, sizeof msg,
-                                   &delta, &dlen);
-            if (r == 2) {
-                tc_server_source_note(srv, false, msg);
-                if (tc_server_apply_delta(srv, delta, dlen) != TC_OK)
-                    tc_source_no_delta(src);
-                free(delta);
-            } else if (r == 1) {
-                tc_server_source_note(srv, false, msg);
-                tc_server_reload(srv);
-            } else if (r < 0) {
-                tc_server_source_note(srv, r == -2, msg);
-            }
-        }
-        int sig = sigtimedwait(set, NULL, &tick);
-        if (sig == SIGHUP)
-            tc_server_reload(srv);
-        else if (sig == SIGINT || sig == SIGTERM)
-            break;
-        else
-            tc_server_poll_file(srv);
-        tc_server_flush_log(srv);
-    }
+    (void)ctx;
+    fprintf(stderr, PROG ": %s\n", msg);
 }
 
 static int cmd_serve(int argc, char **argv)
 {
-    struct tc_server_config cfg;
+    struct tc_service_config cfg;
+    struct tc_service *svc = NULL;
+    struct tc_pubkey rpub;
     const char *root = NULL, *log_path = NULL;
+    char why[2048];
     int rc = serve_options(argc, argv, &cfg, &root, &log_path);
     if (rc)
         return rc < 0 ? 0 : rc;
-    struct tc_pubkey rpub;
     enum tc_err e = tc_keys_pub_read(root, &rpub);
     if (e != TC_OK)
-        return fail(root, e);
+        return tc_cli_fail(PROG, root, e);
     memcpy(cfg.root_pk, rpub.pk, TC_PK_BYTES);
-    if ((rc = serve_preflight(&cfg)) != 0)
-        return rc;
+    if (tc_service_preflight(&cfg, why, sizeof why)) {
+        fprintf(stderr, PROG ": serve: %s\n", why);
+        return TC_EXIT_USAGE;
+    }
     if (log_path && !(cfg.access_log = fopen(log_path, "a")))
-        return fail(log_path, TC_ERR_IO);
-    /* signals are taken by this thread only: block them before the server starts its threads */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    struct tc_server *srv = NULL;
-    const char *why;
-    struct tc_source *src = NULL;
-    static struct tc_source_stats early; /* counts before the server exists */
-    if (cfg.source_url) {
-        if ((e = tc_source_new(&src, cfg.source_url, poll_interval, &early)) != TC_OK)
-            return usage_error("serve", "--source takes an http:// or https:// URL");
-        char msg[1024];
-        /* the current publication first; the cached bundle when it cannot be had */
-        int r = tc_source_poll(src, cfg.bundle_path, 0, true, msg, sizeof msg, NULL, NULL);
-        if (r != 1) {
-            if (access(cfg.bundle_path, R_OK) != 0) {
-                fprintf(stderr, PROG ": serve: the publication at %s cannot be had (%s) and no "
-                                "bundle is cached in %s\n", cfg.source_url, msg, cfg.state_dir);
-                tc_source_free(src);
-                return EXIT_USAGE;
-            }
-            fprintf(stderr, PROG ": serve: %s; serving the cached bundle until it can be fetched\n", msg);
-        } else {
-            fprintf(stderr, PROG ": serve: %s\n", msg);
-        }
+        return tc_cli_fail(PROG, log_path, TC_ERR_IO);
+    cfg.log = say;
+    if (cfg.source_url && !tc_source_url_ok(cfg.source_url)) {
+        rc = tc_cli_usage_error(PROG, "serve", "--source takes an http:// or https:// URL");
+    } else if (tc_service_start(&svc, &cfg, why, sizeof why) != TC_OK) {
+        fprintf(stderr, PROG ": serve: %s\n", why);
+        rc = TC_EXIT_USAGE;
+    } else {
+        char addr[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &cfg.addr.sin_addr, addr, sizeof addr);
+        fprintf(stderr, PROG ": serving bundle version %llu on http://%s:%u/ (state in %s)\n",
+                (unsigned long long)tc_service_bundle_version(svc), addr,
+                ntohs(cfg.addr.sin_port), cfg.state_dir);
+        tc_service_run(svc);
+        tc_service_stop(svc);
+        fprintf(stderr, PROG ": stopped\n");
     }
-    if ((e = tc_server_start(&srv, &cfg, &why)) != TC_OK) {
-        fprintf(stderr, PROG ": serve: %s: %s\n", why ? why : "start", tc_strerror(e));
-        tc_source_free(src);
-        return EXIT_USAGE;
-    }
-    if (src) { /* from now on the server's counters */
-        struct tc_source_stats *st = tc_server_source_stats(srv);
-        atomic_store(&st->polls, atomic_load(&early.polls));
-        atomic_store(&st->fetched, atomic_load(&early.fetched));
-        atomic_store(&st->bytes, atomic_load(&early.bytes));
-        atomic_store(&st->failures, atomic_load(&early.failures));
-        tc_source_set_stats(src, st);
-    }
-    char addr[32];
-    inet_ntop(AF_INET, &cfg.addr.sin_addr, addr, sizeof addr);
-    fprintf(stderr, PROG ": serving bundle version %llu on http://%s:%u/ (state in %s)\n",
-            (unsigned long long)tc_server_bundle_version(srv), addr, ntohs(cfg.addr.sin_port),
-            cfg.state_dir);
-    serve_until_signal(srv, &set, src, cfg.bundle_path);
-    tc_source_free(src);
-    tc_server_stop(srv);
     if (cfg.access_log)
         fclose(cfg.access_log);
-    fprintf(stderr, PROG ": stopped\n");
-    return 0;
+    return rc;
 }
 
 static const struct tc_cli_command commands[] = {

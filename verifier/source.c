@@ -20,15 +20,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "server.h"
-
+#include "service.h"
 
 struct tc_source {
     char url[1024];
     CURL *curl;
     char etag[256];
     double interval, next;
-    struct tc_source_stats *stats;
+    struct tc_source_stats stats;
     bool no_delta;
 };
 
@@ -37,6 +36,11 @@ void tc_source_no_delta(struct tc_source *s)
     s->no_delta = true;
     s->etag[0] = '\0';
     s->next = 0;
+}
+
+const struct tc_source_stats *tc_source_stats(const struct tc_source *s)
+{
+    return &s->stats;
 }
 
 struct buf {
@@ -94,12 +98,17 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-enum tc_err tc_source_new(struct tc_source **out, const char *url, double interval,
-                          struct tc_source_stats *stats)
+bool tc_source_url_ok(const char *url)
+{
+    size_t n = strlen(url);
+    return n > 0 && n < 1000 &&
+           (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0);
+}
+
+enum tc_err tc_source_new(struct tc_source **out, const char *url, double interval)
 {
     *out = NULL;
-    size_t n = strlen(url);
-    if (n == 0 || n >= 1000 || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+    if (!tc_source_url_ok(url))
         return TC_ERR_ARG;
     static bool once;
     if (!once) {
@@ -110,21 +119,16 @@ enum tc_err tc_source_new(struct tc_source **out, const char *url, double interv
     struct tc_source *s = calloc(1, sizeof *s);
     if (!s)
         return TC_ERR_NOMEM;
-    snprintf(s->url, sizeof s->url, "%.*s", (int)(n && url[n - 1] == '/' ? n - 1 : n), url);
+    size_t n = strlen(url);
+    snprintf(s->url, sizeof s->url, "%.*s", (int)(url[n - 1] == '/' ? n - 1 : n), url);
     s->curl = curl_easy_init();
     s->interval = interval > 0 ? interval : 2;
-    s->stats = stats;
     if (!s->curl) {
         free(s);
         return TC_ERR_NOMEM;
     }
     *out = s;
     return TC_OK;
-}
-
-void tc_source_set_stats(struct tc_source *s, struct tc_source_stats *stats)
-{
-    s->stats = stats;
 }
 
 void tc_source_free(struct tc_source *s)
@@ -172,127 +176,147 @@ static CURLcode get(struct tc_source *s, const char *url, const char *etag_in, c
     return rc;
 }
 
-static int mkdirs(const char *path)
+/* GET URL/head, conditional on the ETag last seen unless force. false when there is nothing more
+ * to do (*r says why: unchanged, or failed with msg); else head holds it and etag its ETag. */
+static bool get_head(struct tc_source *s, bool force, struct tc_head *head, char etag[256],
+                     enum tc_source_result *r, char *msg, size_t size)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
+    char url[1100];
+    struct buf b = {0};
+    b.max = TC_HEAD_MAX_BYTES;
+    long status;
+    snprintf(url, sizeof url, "%s/head", s->url);
+    s->stats.polls++;
+    CURLcode rc = get(s, url, force ? NULL : s->etag, etag, &b, &status, 5);
+    bool ok = false;
+    *r = TC_SOURCE_FAILED;
+    if (rc != CURLE_OK || (status != 200 && status != 304)) {
+        s->stats.failures++;
+        snprintf(msg, size, "%s: %s", url, rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP error");
+        if (rc == CURLE_OK)
+            snprintf(msg + strlen(msg), size - strlen(msg), " %ld", status);
+    } else {
+        s->stats.bytes += b.len;
+        if (status == 304) {
+            s->stats.unchanged++;
+            *r = TC_SOURCE_UNCHANGED;
+        } else if (tc_head_parse((const char *)b.p, b.len, head) != TC_OK) {
+            s->stats.failures++;
+            snprintf(msg, size, "%s: not a titlecert head", url);
+        } else {
+            head->checkpoint = NULL; /* it pointed into b */
+            ok = true;
         }
-    return 0;
+    }
+    free(b.p);
+    return ok;
 }
 
-int tc_source_poll(struct tc_source *s, const char *cache, uint64_t have, bool force, char *msg,
-                   size_t size, uint8_t **delta, size_t *delta_len)
+/* The delta the head names from the version in use, its size and SHA-256 checked: a few hundred
+ * bytes instead of the bundle. false when it cannot be had (the full bundle is fetched then). */
+static bool get_delta(struct tc_source *s, const struct tc_head *head, uint8_t **delta,
+                      size_t *delta_len, char *msg, size_t size)
+{
+    char url[1100];
+    struct buf db = {0};
+    db.max = (size_t)head->delta_bytes;
+    uint8_t dh[32];
+    long status;
+    snprintf(url, sizeof url, "%s/delta-%" PRIu64 ".cbor", s->url, head->delta_from);
+    CURLcode rc = get(s, url, NULL, NULL, &db, &status, 30);
+    if (rc != CURLE_OK || status != 200 || db.len != head->delta_bytes ||
+        (crypto_hash_sha256(dh, db.p, db.len), sodium_memcmp(dh, head->delta_sha256, 32) != 0)) {
+        free(db.p);
+        return false;
+    }
+    s->stats.bytes += db.len;
+    *delta = db.p, *delta_len = db.len;
+    snprintf(msg, size, "fetched the delta %" PRIu64 " -> %" PRIu64 " (%zu bytes) from %s",
+             head->delta_from, head->version, db.len, s->url);
+    return true;
+}
+
+/* The bundle the head names, its size and SHA-256 checked, written to cache. */
+static enum tc_source_result get_bundle(struct tc_source *s, const struct tc_head *head,
+                                        const char *cache, char *msg, size_t size)
+{
+    char url[1100];
+    struct buf body = {0};
+    body.max = (size_t)head->bytes;
+    long status;
+    uint8_t h[32];
+    snprintf(url, sizeof url, "%s/bundle.cbor", s->url);
+    CURLcode rc = get(s, url, NULL, NULL, &body, &status, 120);
+    if (rc != CURLE_OK || status != 200 || body.len != head->bytes ||
+        (crypto_hash_sha256(h, body.p, body.len), sodium_memcmp(h, head->sha256, 32) != 0)) {
+        s->stats.failures++;
+        snprintf(msg, size, "%s: %s (the head names version %" PRIu64 ", %" PRIu64 " bytes; a "
+                 "publication in progress is fetched again at the next poll)", url,
+                 rc != CURLE_OK ? curl_easy_strerror(rc)
+                 : status != 200 ? "HTTP error"
+                                 : "its size or SHA-256 is not the head's",
+                 head->version, head->bytes);
+        free(body.p);
+        return TC_SOURCE_FAILED;
+    }
+    s->stats.fetched++;
+    s->stats.bytes += body.len;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", cache);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    enum tc_err e = !slash || tc_state_make_dir(dir) == 0
+                        ? tc_file_write(cache, body.p, body.len, 0600, TC_FILE_REPLACE)
+                        : TC_ERR_IO;
+    free(body.p);
+    if (e != TC_OK) {
+        s->stats.failures++;
+        snprintf(msg, size, "%s: %s", cache, strerror(errno));
+        return TC_SOURCE_FAILED;
+    }
+    snprintf(msg, size, "fetched bundle version %" PRIu64 " (%" PRIu64 " bytes) from %s",
+             head->version, head->bytes, s->url);
+    return TC_SOURCE_BUNDLE;
+}
+
+enum tc_source_result tc_source_poll(struct tc_source *s, const char *cache, uint64_t have,
+                                     bool force, char *msg, size_t size, uint8_t **delta,
+                                     size_t *delta_len)
 {
     msg[0] = '\0';
     if (delta)
         *delta = NULL, *delta_len = 0;
     double t = now_s();
     if (!force && t < s->next)
-        return 0;
+        return TC_SOURCE_UNCHANGED;
     s->next = t + s->interval;
-    char url[1100], etag[256];
-    struct buf b = {0};
-    b.max = TC_HEAD_MAX_BYTES;
-    long status;
-    snprintf(url, sizeof url, "%s/head", s->url);
-    s->stats->polls++;
-    CURLcode rc = get(s, url, force ? NULL : s->etag, etag, &b, &status, 5);
-    if (rc != CURLE_OK || (status != 200 && status != 304)) {
-        s->stats->failures++;
-        snprintf(msg, size, "%s: %s", url, rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP error");
-        if (rc == CURLE_OK)
-            snprintf(msg + strlen(msg), size - strlen(msg), " %ld", status);
-        free(b.p);
-        return -1;
-    }
-    s->stats->bytes += b.len;
-    if (status == 304) {
-        s->stats->unchanged++;
-        free(b.p);
-        return 0;
-    }
     struct tc_head head;
-    bool ok = tc_head_parse((const char *)b.p, b.len, &head) == TC_OK;
-    free(b.p);
-    uint64_t version = head.version, bytes = head.bytes, dfrom = head.delta_from;
-    uint64_t dbytes = head.delta_bytes;
-    bool has_delta = head.has_delta;
-    const uint8_t *sha = head.sha256, *dsha = head.delta_sha256;
-    if (!ok) {
-        s->stats->failures++;
-        snprintf(msg, size, "%s: not a titlecert head", url);
-        return -1;
-    }
-    if (version == have) {
-        snprintf(s->etag, sizeof s->etag, "%s", etag);
-        return 0;
-    }
-    if (version < have) {
-        snprintf(s->etag, sizeof s->etag, "%s", etag); /* said once per head */
-        s->stats->older++;
-        snprintf(msg, size, "%s offers bundle version %" PRIu64 ", older than version %" PRIu64
-                 " in use: refused (a rollback), not fetched", url, version, have);
-        return -2;
-    }
-    if (bytes > TC_BUNDLE_MAX_BYTES) {
-        s->stats->failures++;
-        snprintf(msg, size, "%s names a bundle of %" PRIu64 " bytes, over the limit", url, bytes);
-        return -1;
-    }
-    /* a delta from the version in use: a few hundred bytes instead of the bundle */
-    if (delta && has_delta && dfrom == have && have > 0 && !s->no_delta && dbytes <= TC_DELTA_MAX_BYTES) {
-        struct buf db = {0};
-        db.max = (size_t)dbytes;
-        uint8_t dh[32];
-        snprintf(url, sizeof url, "%s/delta-%" PRIu64 ".cbor", s->url, dfrom);
-        rc = get(s, url, NULL, NULL, &db, &status, 30);
-        if (rc == CURLE_OK && status == 200 && db.len == dbytes &&
-            (crypto_hash_sha256(dh, db.p, db.len), sodium_memcmp(dh, dsha, 32) == 0)) {
-            s->stats->bytes += db.len;
-            snprintf(s->etag, sizeof s->etag, "%s", etag);
-            *delta = db.p, *delta_len = db.len;
-            snprintf(msg, size, "fetched the delta %" PRIu64 " -> %" PRIu64 " (%zu bytes) from %s",
-                     dfrom, version, db.len, s->url);
-            return 2;
-        }
-        free(db.p); /* the full bundle, then */
-    }
-    s->no_delta = false;
-    struct buf body = {0};
-    body.max = (size_t)bytes;
-    snprintf(url, sizeof url, "%s/bundle.cbor", s->url);
-    rc = get(s, url, NULL, NULL, &body, &status, 120);
-    uint8_t h[32];
-    if (rc != CURLE_OK || status != 200 || body.len != bytes ||
-        (crypto_hash_sha256(h, body.p, body.len), sodium_memcmp(h, sha, 32) != 0)) {
-        s->stats->failures++;
-        snprintf(msg, size, "%s: %s (the head names version %" PRIu64 ", %" PRIu64 " bytes; a "
-                 "publication in progress is fetched again at the next poll)", url,
-                 rc != CURLE_OK ? curl_easy_strerror(rc)
-                 : status != 200 ? "HTTP error"
-                                 : "its size or SHA-256 is not the head's",
-                 version, bytes);
-        free(body.p);
-        return -1;
-    }
-    s->stats->fetched++;
-    s->stats->bytes += body.len;
-    enum tc_err e = mkdirs(cache) == 0 ? tc_file_write(cache, body.p, body.len, 0600, TC_FILE_REPLACE)
-                                       : TC_ERR_IO;
-    free(body.p);
-    if (e != TC_OK) {
-        s->stats->failures++;
-        snprintf(msg, size, "%s: %s", cache, strerror(errno));
-        return -1;
+    char etag[256];
+    enum tc_source_result r;
+    if (!get_head(s, force, &head, etag, &r, msg, size))
+        return r;
+    if (head.version < have) {
+        s->stats.older++;
+        snprintf(msg, size, "%s/head offers bundle version %" PRIu64 ", older than version %" PRIu64
+                 " in use: refused (a rollback), not fetched", s->url, head.version, have);
+        r = TC_SOURCE_OLDER; /* said once per head */
+    } else if (head.version == have) {
+        r = TC_SOURCE_UNCHANGED;
+    } else if (head.bytes > TC_BUNDLE_MAX_BYTES) {
+        s->stats.failures++;
+        snprintf(msg, size, "%s/head names a bundle of %" PRIu64 " bytes, over the limit", s->url,
+                 head.bytes);
+        return TC_SOURCE_FAILED;
+    } else if (delta && head.has_delta && head.delta_from == have && have > 0 && !s->no_delta &&
+               head.delta_bytes <= TC_DELTA_MAX_BYTES &&
+               get_delta(s, &head, delta, delta_len, msg, size)) {
+        r = TC_SOURCE_DELTA;
+    } else {
+        s->no_delta = false;
+        if ((r = get_bundle(s, &head, cache, msg, size)) != TC_SOURCE_BUNDLE)
+            return r;
     }
     snprintf(s->etag, sizeof s->etag, "%s", etag);
-    snprintf(msg, size, "fetched bundle version %" PRIu64 " (%" PRIu64 " bytes) from %s", version,
-             bytes, s->url);
-    return 1;
+    return r;
 }

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "verifier.h"
+#include "service.h"
 
 #define STATE_MAGIC "titlecert-verifier state 2"
 #define STATE_MAGIC_1 "titlecert-verifier state 1" /* before the register: read, then rewritten */
@@ -54,8 +54,7 @@ static void state_path(char *out, size_t size, const char *dir, const uint8_t ro
     snprintf(out, size, "%s/%s-%s.state", dir, province, kid);
 }
 
-/* mkdir -p with mode 0700 for what it creates */
-static int make_dirs(const char *dir)
+int tc_state_make_dir(const char *dir)
 {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp)
@@ -117,7 +116,7 @@ enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
                           const char *province, const struct tc_state *st, int *err)
 {
     char path[PATH_MAX];
-    *err = make_dirs(dir);
+    *err = tc_state_make_dir(dir);
     if (*err)
         return TC_ERR_IO;
     state_path(path, sizeof path, dir, root_kid, province);

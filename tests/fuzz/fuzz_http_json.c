@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "verifier.h"
+#include "service.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
  */
 #include <stdlib.h>
 
-#include "verifier.h"
+#include "service.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

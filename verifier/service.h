@@ -1,0 +1,248 @@
+/*
+ * service.h - the verifier as a service (library tc_verifier_service): the HTTP API and page on
+ * the shared HTTP layer (server.c), the bundle in use and its reloads (lifecycle.c), what was
+ * accepted across restarts (state.c), following a publication over HTTP (source.c, libcurl),
+ * QR codes in uploaded images (image.c, imagepool.c: libpng, libjpeg, zbar) and the checks of
+ * what a client asks (request.c). The verdicts themselves are the engine's (verifier.h).
+ *
+ * Paths (ARCHITECTURE.md): POST /api/v1/verify, POST /api/v1/verify-image,
+ * GET /api/v1/units/{uscc}, GET /api/v1/units?q=..., GET /api/v1/register/checkpoint,
+ * GET /api/v1/register/proof/{id}, GET /healthz, GET /metrics, GET / and /v (the page).
+ *
+ * Below the program nothing prints: what the service has to say goes to the log callback the
+ * program gives (one sentence a call, no newline).
+ */
+#ifndef TC_SERVICE_H
+#define TC_SERVICE_H
+
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "verifier.h"
+
+typedef void tc_service_log(void *ctx, const char *msg);
+/* Formats a message (printf) and hands it to log(ctx, msg); nothing when log is NULL. */
+void tc_service_say(tc_service_log *log, void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- what a client asks (request.c) ---------------------------------------------------------- */
+/* The body of POST /api/v1/verify: {"payload": "...", "unit": "USCC", "at": "YYYY-MM-DD"}, unit
+ * and at optional, nothing else (a "lang" member is tolerated and ignored). */
+#define TC_VERIFY_BODY_MAX (8u << 10)
+struct tc_verify_request {
+    char payload[TC_LINK_MAX + 1];
+    char unit[TC_USCC_LEN + 1]; /* "" when absent */
+    bool has_at;
+    int32_t at;
+};
+/* Request inputs, checked the same way on every path (JSON body, query string, command line):
+ * a unit code is trimmed (ASCII and full-width spaces) and upper-cased, then must be 18 characters
+ * of the USCC alphabet; a day is trimmed and must be YYYY-MM-DD. Each returns NULL when the input
+ * is good, else a stable error code ("bad_unit", "bad_date") and *msg a sentence. */
+const char *tc_unit_normalise(const char *in, char out[TC_USCC_LEN + 1], const char **msg);
+const char *tc_day_input(const char *in, int32_t *day, const char **msg);
+/* GB 32100: a unit code whose check character is wrong and which the directory does not hold is a
+ * typing error (the directory keeps early pilot codes that fail the check), never a unit a title
+ * is not valid at. Returns "unit_code_invalid" (and *msg) or NULL. */
+const char *tc_unit_code_check(const struct tc_bundle *b, const char *uscc, const char **msg);
+/* Parses a request body strictly (jansson, duplicate keys refused). On failure *code is a stable
+ * error code ("bad_json", "bad_request", "bad_unit", "bad_date", "too_large") and *msg a
+ * sentence. */
+enum tc_err tc_verify_request_parse(const char *body, size_t len, struct tc_verify_request *out,
+                                    const char **code, const char **msg);
+
+/* ---- QR codes in images (image.c) ------------------------------------------------------------ */
+/* Finds a QR code in a PNG or JPEG image and returns its text (malloc'd) in *text. TC_ERR_TYPE for
+ * other formats, TC_ERR_NOT_FOUND when the image holds none; TC_ERR_SIZE_LIMIT over
+ * TC_IMAGE_MAX_BYTES, the pixel limit or (JPEG) the scan limit; TC_ERR_TIMEOUT past the
+ * deadline. The pixel limit is sized for phone photos of a QR code (12 Mpx is common, 16 Mpx
+ * the most a phone writes by default); images over TC_IMAGE_SCAN_PIXELS are scaled down before
+ * the QR is looked for (JPEG by libjpeg's DCT scaling, PNG by averaging). */
+#define TC_IMAGE_MAX_BYTES (8u << 20)
+#define TC_IMAGE_MAX_PIXELS (16u << 20)
+#define TC_IMAGE_MAX_SCANS 64 /* a progressive JPEG has about 10 scans */
+#define TC_IMAGE_SCAN_PIXELS (4u << 20)
+struct tc_image_limits {
+    uint64_t max_pixels;  /* default TC_IMAGE_MAX_PIXELS */
+    int max_scans;        /* default TC_IMAGE_MAX_SCANS */
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC nanoseconds; 0: none */
+};
+enum tc_err tc_image_decode_qr_limited(const uint8_t *img, size_t len,
+                                       const struct tc_image_limits *lim, char **text);
+enum tc_err tc_image_decode_qr(const uint8_t *img, size_t len, char **text);
+/* CLOCK_MONOTONIC now, in nanoseconds */
+uint64_t tc_monotonic_ns(void);
+
+/* The image decoding pool (imagepool.c). done() runs on the worker thread with err and text set
+ * (text malloc'd, the callee's). */
+struct tc_image_job {
+    const uint8_t *data;
+    size_t len;
+    enum tc_err err;
+    char *text;
+    void (*done)(struct tc_image_job *j);
+    void *owner;
+    struct tc_image_job *next;
+};
+struct tc_image_pool;
+enum tc_err tc_image_pool_start(struct tc_image_pool **p, size_t threads, size_t capacity,
+                                uint64_t timeout_ns);
+/* Queues a job, or TC_ERR_BUSY at once when capacity jobs already wait. */
+enum tc_err tc_image_pool_submit(struct tc_image_pool *p, struct tc_image_job *j);
+/* Finishes the jobs being decoded, answers those waiting with TC_ERR_BUSY, joins the threads. */
+void tc_image_pool_stop(struct tc_image_pool *p);
+
+/* ---- what this verifier has accepted, across restarts (state.c) ----------------------------- */
+struct tc_state {
+    uint64_t bundle_version;     /* the highest bundle version accepted */
+    uint64_t trust_list_version; /* the highest trust-list version seen in an accepted bundle */
+    /* the register checkpoint accepted (A3): a newer one must be proved consistent with it */
+    char origin[TC_REG_ORIGIN_MAX + 1];
+    uint64_t register_size;
+    uint8_t register_root[TC_REG_HASH];
+};
+/* The default state directory: $STATE_DIRECTORY (systemd), else /var/lib/titlecert-verifier for
+ * root, else $XDG_STATE_HOME or ~/.local/state, /titlecert-verifier. NULL when none applies. */
+const char *tc_state_default_dir(char *buf, size_t size);
+/* mkdir -p: dir and its missing parents, mode 0700. 0 or errno. */
+int tc_state_make_dir(const char *dir);
+/* Reads the state for a root key and province from dir (no file: all zero). *err is errno on
+ * TC_ERR_IO; TC_ERR_INCONSISTENT for a file that is not a state file. */
+enum tc_err tc_state_load(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
+                          const char *province, struct tc_state *st, int *err);
+/* Writes it atomically (temporary file, fsync, rename, directory fsync), mode 0600. */
+enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
+                          const char *province, const struct tc_state *st, int *err);
+/* NULL when bundle b may be accepted after st (and the --min-trust-list floor), else why not. */
+const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b,
+                            uint64_t min_trust_list);
+/* NULL when b's register checkpoint may follow the one in st: same origin, not smaller, the same
+ * root at the same size, or an RFC 9162 consistency proof from st's size, taken from the bundle
+ * or, when tiles is not NULL, computed from the published tiles (and checked against both
+ * roots, so tiles need no trust). Else why not, in why (a buffer of size). */
+const char *tc_state_admits_register(const struct tc_state *st, const struct tc_bundle *b,
+                                     const struct tc_reg_source *tiles, char *why, size_t size);
+/* st updated to what b brings (versions and checkpoint). */
+void tc_state_advance(struct tc_state *st, const struct tc_bundle *b);
+
+/* ---- the bundle in use (lifecycle.c) --------------------------------------------------------- */
+/* The bundle in use is reference counted. A reload (SIGHUP, the file changing, a fetch) or a delta
+ * loads and verifies the new bundle off the request path and swaps the pointer under a lock;
+ * requests already running finish on the bundle they took, and no request ever sees none. A
+ * bundle that does not verify, is not newer, or that the state does not admit (an older bundle
+ * or trust list, a register that does not follow) is refused and the old one kept; the state
+ * is written before a bundle is used. */
+struct tc_lifecycle_config {
+    const char *bundle_path;
+    uint8_t root_pk[TC_PK_BYTES];
+    const char *state_dir;      /* where the accepted versions are kept (tc_state_*) */
+    const char *register_dir;   /* the published tiles, for consistency proofs; NULL: none */
+    uint64_t min_trust_list;    /* refuse bundles embedding an older trust list */
+    tc_service_log *log;        /* reloads and refusals; may be NULL */
+    void *log_ctx;
+};
+struct tc_lifecycle_stats {
+    atomic_ulong reloads_ok, reloads_refused;
+    atomic_ulong rollbacks;        /* bundles the state refused (older, or a register that does
+                                    * not follow) */
+    atomic_ulong register_refused; /* of which: the register checkpoint did not follow (A3) */
+    atomic_ulong deltas;           /* updates made by a delta */
+};
+struct tc_lifecycle;
+struct tc_held; /* a reference to a bundle, from tc_lifecycle_take */
+/* Loads and verifies the bundle and checks it against the state (no rollback). On failure why
+ * (a buffer of size) says what failed and why. */
+enum tc_err tc_lifecycle_open(struct tc_lifecycle **out, const struct tc_lifecycle_config *cfg,
+                              char *why, size_t size);
+void tc_lifecycle_close(struct tc_lifecycle *l);
+/* The bundle in use; it stays valid until tc_lifecycle_release(l, *ref). */
+const struct tc_bundle *tc_lifecycle_take(struct tc_lifecycle *l, struct tc_held **ref);
+void tc_lifecycle_release(struct tc_lifecycle *l, struct tc_held *ref);
+uint64_t tc_lifecycle_version(struct tc_lifecycle *l);
+/* Reloads the bundle file now; refused (old kept, logged) unless it verifies and is newer:
+ * TC_ERR_ROLLBACK when the state does not admit it or it is not newer. */
+enum tc_err tc_lifecycle_reload(struct tc_lifecycle *l);
+/* Reloads when the bundle file changed since it was last read. */
+void tc_lifecycle_poll_file(struct tc_lifecycle *l);
+/* Applies a delta to the bundle in use (tc_bundle_apply_delta), then installs it as a reload
+ * does. */
+enum tc_err tc_lifecycle_apply_delta(struct tc_lifecycle *l, const uint8_t *d, size_t len);
+const struct tc_lifecycle_stats *tc_lifecycle_stats(const struct tc_lifecycle *l);
+
+/* ---- following a publication over HTTP (source.c, libcurl) ---------------------------------- */
+struct tc_source_stats {
+    atomic_ulong polls, unchanged, failures, fetched, older;
+    atomic_ullong bytes;
+};
+struct tc_source;
+/* Whether url can be followed: http:// or https://, under 1000 bytes. */
+bool tc_source_url_ok(const char *url);
+/* url: the publication's base (tc_source_url_ok); interval: seconds between polls of its head. */
+enum tc_err tc_source_new(struct tc_source **out, const char *url, double interval);
+void tc_source_free(struct tc_source *s);
+const struct tc_source_stats *tc_source_stats(const struct tc_source *s);
+enum tc_source_result {
+    TC_SOURCE_UNCHANGED, /* nothing newer, or not due yet */
+    TC_SOURCE_BUNDLE,    /* cache holds a newer bundle, checked against the head: reload it */
+    TC_SOURCE_DELTA,     /* *delta holds a delta from version `have` to the head's (malloc'd; its
+                          * size and SHA-256 matched the head's): tc_lifecycle_apply_delta */
+    TC_SOURCE_FAILED,    /* msg says what; the next poll tries again */
+    TC_SOURCE_OLDER,     /* the head offers an older bundle: refused (a rollback), not fetched */
+};
+/* Polls the head when due (or now, with force) and, when it names a bundle newer than version
+ * `have`, fetches the delta from `have` (when delta is not NULL and the head names one) or the
+ * bundle, which is written to cache. msg (of size) says what happened, "" when nothing did. */
+enum tc_source_result tc_source_poll(struct tc_source *s, const char *cache, uint64_t have,
+                                     bool force, char *msg, size_t size, uint8_t **delta,
+                                     size_t *delta_len);
+/* After a delta failed to apply: the next poll fetches the full bundle. */
+void tc_source_no_delta(struct tc_source *s);
+
+/* ---- the service (server.c) ----------------------------------------------------------------- */
+struct tc_service_config {
+    struct sockaddr_in addr;  /* 127.0.0.1 by default */
+    const char *bundle_path;  /* with source_url: where the fetched bundle is cached */
+    uint8_t root_pk[TC_PK_BYTES];
+    const char *web_dir;      /* index.html, app.js, style.css */
+    uint64_t max_age;         /* seconds a bundle stays fresh (0: its profile's, e.g. 7 days) */
+    bool stale_ok;            /* past it, answer with a status_stale note instead of 503 */
+    const char *state_dir;    /* where the accepted versions are kept (tc_state_*) */
+    const char *register_dir; /* the published register (tiles), for proofs; NULL: none */
+    const char *source_url;   /* serve --source: the publication followed over HTTP, or NULL */
+    double poll_interval;     /* seconds between polls of its head (0: 2) */
+    uint64_t min_trust_list;  /* refuse bundles embedding an older trust list */
+    int threads;              /* worker threads (default 2) */
+    int connection_limit;     /* connections in all (default 1024) */
+    int per_ip_limit;         /* requests in progress per client address (default 64) */
+    int timeout;              /* idle connection timeout, seconds (default 15) */
+    /* the front proxy (nginx): connections from this address are counted per address by its
+     * X-Real-IP (else the last X-Forwarded-For) header; no header is trusted from anyone else */
+    const char *trusted_proxy;
+    int image_threads;        /* image decoding threads (default 2) */
+    int image_queue;          /* images waiting for one (default 8); more: 503 busy */
+    uint64_t image_memory;    /* bytes of image bodies in memory at once (default 64 MiB) */
+    unsigned image_timeout_ms;/* per-image decoding time limit (default 2000 ms) */
+    FILE *access_log;         /* NULL: none (the caller opens and closes it) */
+    tc_service_log *log;      /* what the service has to say; may be NULL */
+    void *log_ctx;
+};
+
+/* The checks a person can act on, made before the service starts: the page files are readable
+ * in web_dir and the listening address is free. NULL, or why not (a sentence in why). */
+const char *tc_service_preflight(const struct tc_service_config *cfg, char *why, size_t size);
+struct tc_service;
+/* Blocks the signals tc_service_run waits for (before any thread starts), fetches the current
+ * publication when following one (else, or when it cannot be had, the cached bundle), loads and
+ * verifies the bundle, checks it against the state (no rollback), reads the page, starts the
+ * image threads and listens. On failure why (a buffer of size) says what failed and why. */
+enum tc_err tc_service_start(struct tc_service **s, const struct tc_service_config *cfg,
+                             char *why, size_t size);
+uint64_t tc_service_bundle_version(struct tc_service *s);
+/* Serves until SIGINT or SIGTERM: reloads the bundle on SIGHUP and when its file changes, follows
+ * the publication, writes the access log every tick. */
+void tc_service_run(struct tc_service *s);
+/* Stops the image threads, then the listener. NULL is ignored. */
+void tc_service_stop(struct tc_service *s);
+
+#endif
