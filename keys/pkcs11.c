@@ -122,6 +122,7 @@ static const struct {
     CK_RV rv;
     const char *name;
 } rv_names[] = {
+/* clang-format off */
 #define RV(x) {x, #x}
     RV(CKR_OK), RV(CKR_CANCEL), RV(CKR_HOST_MEMORY), RV(CKR_SLOT_ID_INVALID),
     RV(CKR_GENERAL_ERROR), RV(CKR_FUNCTION_FAILED), RV(CKR_ARGUMENTS_BAD),
@@ -139,6 +140,7 @@ static const struct {
     RV(CKR_BUFFER_TOO_SMALL), RV(CKR_CRYPTOKI_NOT_INITIALIZED),
     RV(CKR_CRYPTOKI_ALREADY_INITIALIZED), RV(CKR_CANT_LOCK), RV(CKR_NEED_TO_CREATE_THREADS),
 #undef RV
+    /* clang-format on */
 };
 
 const char *tc_keys_pkcs11_rv_name(unsigned long rv)
@@ -153,7 +155,7 @@ void tc_keys_pkcs11_why(char *out, size_t cap, enum tc_err e, const struct tc_pk
 {
     if (cap == 0)
         return;
-    const char *text = d && d->detail[0] ? d->detail
+    const char *text = d && d->detail[0]        ? d->detail
                        : e == TC_ERR_PASSPHRASE ? "wrong PIN"
                                                 : tc_strerror(e);
     if (d && d->call)
@@ -185,8 +187,8 @@ enum tc_err tc_keys_pkcs11_ec_params(const uint8_t *in, size_t len)
      * PrintableString (SoftHSM2's choice). Exact bytes: anything else is another curve or not
      * DER. */
     static const uint8_t oid[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
-    static const uint8_t name[] = {0x13, 0x0c, 'e', 'd', 'w', 'a', 'r', 'd',
-                                   's',  '2',  '5', '5', '1', '9'};
+    static const uint8_t name[] = {0x13, 0x0c, 'e', 'd', 'w', 'a', 'r',
+                                   'd',  's',  '2', '5', '5', '1', '9'};
     if ((len == sizeof oid && memcmp(in, oid, len) == 0) ||
         (len == sizeof name && memcmp(in, name, len) == 0))
         return TC_OK;
@@ -290,8 +292,7 @@ static enum tc_err login_call(struct p11 *p, const char *pin, size_t pin_len,
     return rv == CKR_OK ? TC_OK : ckr(d, "C_Login", rv);
 }
 
-static enum tc_err login(struct p11 *p, const char *pin, size_t pin_len,
-                         struct tc_pkcs11_diag *d)
+static enum tc_err login(struct p11 *p, const char *pin, size_t pin_len, struct tc_pkcs11_diag *d)
 {
     uint8_t digest[PIN_DIGEST];
     struct login *l = login_find(p->mod, p->slot);
@@ -339,8 +340,7 @@ static void logout(struct p11 *p)
 
 /* ---- finding the token and the key -------------------------------------------------------- */
 
-static enum tc_err find_slot(struct p11 *p, const struct tc_pkcs11_key *w,
-                             struct tc_pkcs11_diag *d)
+static enum tc_err find_slot(struct p11 *p, const struct tc_pkcs11_key *w, struct tc_pkcs11_diag *d)
 {
     CK_FUNCTION_LIST_PTR fl = p->mod->fl;
     CK_TOKEN_INFO info;
@@ -402,8 +402,8 @@ static enum tc_err find_objects(struct p11 *p, CK_OBJECT_CLASS cls, const char *
 }
 
 /* One attribute of at most cap bytes; TC_ERR_KEYFILE when it is longer or absent. */
-static enum tc_err get_attr(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
-                            void *buf, size_t cap, size_t *len, struct tc_pkcs11_diag *d)
+static enum tc_err get_attr(struct p11 *p, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type, void *buf,
+                            size_t cap, size_t *len, struct tc_pkcs11_diag *d)
 {
     CK_ATTRIBUTE a = {type, buf, cap};
     CK_RV rv = p->mod->fl->C_GetAttributeValue(p->session, obj, &a, 1);
@@ -503,8 +503,7 @@ static enum tc_err token_sign(struct p11 *p, const uint8_t *msg, size_t len, uin
     else if ((rv = fl->C_Sign(p->session, (CK_BYTE_PTR)msg, len, buf, &n)) != CKR_OK)
         e = ckr(d, "C_Sign", rv);
     else if (n != TC_SIG_BYTES || crypto_sign_verify_detached(buf, msg, len, p->pk) != 0)
-        e = say(d, TC_ERR_BAD_SIGNATURE, "the token's signature does not verify against its "
-                                         "public key");
+        e = say(d, TC_ERR_BAD_SIGNATURE, "the token's signature does not verify");
     pthread_mutex_unlock(&p->lock);
     if (e == TC_OK) {
         memcpy(sig, buf, TC_SIG_BYTES);
@@ -616,8 +615,7 @@ static enum tc_err open_steps(struct p11 *p, const struct tc_pkcs11_key *w, cons
 }
 
 enum tc_err tc_keys_pkcs11_open(struct tc_signer **out, struct tc_pkcs11_diag *diag,
-                                const struct tc_pkcs11_key *where, const char *pin,
-                                size_t pin_len)
+                                const struct tc_pkcs11_key *where, const char *pin, size_t pin_len)
 {
     struct tc_pkcs11_diag scratch;
     struct tc_pkcs11_diag *d = diag ? diag : &scratch;

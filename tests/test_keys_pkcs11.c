@@ -38,6 +38,8 @@ struct vec {
     enum tc_err want;
 };
 
+/* The byte tables read best as written. */
+/* clang-format off */
 #define PT32 0x3b, 0x6a, 0x27, 0xbc, 0xce, 0xb6, 0xa4, 0x2d, 0x62, 0xa3, 0xa8, 0xd0, 0x2a, 0x6f, \
              0x0d, 0x73, 0x65, 0x32, 0x15, 0x77, 0x1d, 0xe2, 0x43, 0xa6, 0x3a, 0xc0, 0x48, 0xa1, \
              0x8b, 0x59, 0xda, 0x29
@@ -86,6 +88,7 @@ static const struct vec ec_params[] = {
     {"explicit parameters (a SEQUENCE)", {0x30, 0x03, 0x02, 0x01, 0x01}, 5, TC_ERR_KEYFILE},
     {"empty", {0}, 0, TC_ERR_KEYFILE},
 };
+/* clang-format on */
 
 static void test_parsers(void)
 {
@@ -146,11 +149,13 @@ struct gen {
     size_t params_len;
 };
 
+/* clang-format off */
 static const uint8_t p_name[] = {0x13, 0x0c, 'e', 'd', 'w', 'a', 'r', 'd',
                                  's',  '2',  '5', '5', '1', '9'};
 static const uint8_t p_oid[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
 static const uint8_t p_448[] = {0x13, 0x0a, 'e', 'd', 'w', 'a', 'r', 'd', 's', '4', '4', '8'};
 static const uint8_t p_256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+/* clang-format on */
 
 static CK_RV generate(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE h, const struct gen *g,
                       CK_OBJECT_HANDLE *pub)
@@ -162,8 +167,10 @@ static CK_RV generate(CK_FUNCTION_LIST_PTR fl, CK_SESSION_HANDLE h, const struct
                          {CKA_EC_PARAMS, (void *)g->params, g->params_len},
                          {CKA_LABEL, (void *)g->label, strlen(g->label)},
                          {CKA_ID, (void *)&g->id, 1}};
-    CK_ATTRIBUTE kt[] = {{CKA_TOKEN, &yes, sizeof yes},     {CKA_SIGN, &yes, sizeof yes},
-                         {CKA_SENSITIVE, &yes, sizeof yes}, {CKA_PRIVATE, &yes, sizeof yes},
+    CK_ATTRIBUTE kt[] = {{CKA_TOKEN, &yes, sizeof yes},
+                         {CKA_SIGN, &yes, sizeof yes},
+                         {CKA_SENSITIVE, &yes, sizeof yes},
+                         {CKA_PRIVATE, &yes, sizeof yes},
                          {CKA_LABEL, (void *)g->label, strlen(g->label)},
                          {CKA_ID, (void *)&g->id, 1}};
     CK_OBJECT_HANDLE priv;
@@ -195,8 +202,10 @@ static bool ed448_made;
 static bool make_token(void)
 {
     char conf[600];
-    snprintf(conf, sizeof conf, "directories.tokendir = %s\nobjectstore.backend = file\n"
-                                "log.level = ERROR\n", scratch_dir);
+    snprintf(conf, sizeof conf,
+             "directories.tokendir = %s\nobjectstore.backend = file\n"
+             "log.level = ERROR\n",
+             scratch_dir);
     write_file("softhsm2.conf", conf);
     setenv("SOFTHSM2_CONF", path_in("softhsm2.conf"), 1);
     void *dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
@@ -233,8 +242,7 @@ static bool make_token(void)
     for (size_t i = 0; rv == CKR_OK && i < sizeof gens / sizeof gens[0]; i++)
         if ((rv = generate(fl, h, &gens[i], &pub)) == CKR_OK && gens[i].id == 4)
             rv = fl->C_DestroyObject(h, pub);
-    static const struct gen ed448 = {"ed448", 7, CKM_EC_EDWARDS_KEY_PAIR_GEN, p_448,
-                                     sizeof p_448};
+    static const struct gen ed448 = {"ed448", 7, CKM_EC_EDWARDS_KEY_PAIR_GEN, p_448, sizeof p_448};
     ed448_made = rv == CKR_OK && generate(fl, h, &ed448, &pub) == CKR_OK;
     if (rv != CKR_OK)
         printf("# making the token: %s\n", tc_keys_pkcs11_rv_name(rv));
@@ -245,8 +253,11 @@ static bool make_token(void)
 
 static struct tc_pkcs11_key where(const char *key_label)
 {
-    struct tc_pkcs11_key w = {.module = module, .token = TOKEN, .key_label = key_label,
-                              .kind = TC_KEY_ISSUER, .name = "甘肃省卫生高级评委会"};
+    struct tc_pkcs11_key w = {.module = module,
+                              .token = TOKEN,
+                              .key_label = key_label,
+                              .kind = TC_KEY_ISSUER,
+                              .name = "甘肃省卫生高级评委会"};
     return w;
 }
 
@@ -264,14 +275,14 @@ static bool signs(struct tc_signer *s)
     uint8_t sig[TC_SIG_MAX_BYTES], *cose = NULL, *payload = NULL;
     size_t n = 0, cose_len = 0, payload_len = 0;
     const uint8_t *pk = tc_signer_pub(s)->pk;
-    bool good = tc_signer_sign(s, msg, sizeof msg, sig, sizeof sig, &n) == TC_OK &&
-                n == TC_SIG_BYTES && crypto_sign_verify_detached(sig, msg, sizeof msg, pk) == 0 &&
-                tc_signer_cose_sign1_alloc(s, TC_AAD_TRUST_LIST, msg, sizeof msg, &cose,
-                                           &cose_len) == TC_OK &&
-                tc_cose_sign1_verify(cose, cose_len, (const uint8_t *)TC_AAD_TRUST_LIST,
-                                     strlen(TC_AAD_TRUST_LIST), pk, &payload,
-                                     &payload_len) == TC_OK &&
-                payload_len == sizeof msg;
+    bool good =
+        tc_signer_sign(s, msg, sizeof msg, sig, sizeof sig, &n) == TC_OK && n == TC_SIG_BYTES &&
+        crypto_sign_verify_detached(sig, msg, sizeof msg, pk) == 0 &&
+        tc_signer_cose_sign1_alloc(s, TC_AAD_TRUST_LIST, msg, sizeof msg, &cose, &cose_len) ==
+            TC_OK &&
+        tc_cose_sign1_verify(cose, cose_len, (const uint8_t *)TC_AAD_TRUST_LIST,
+                             strlen(TC_AAD_TRUST_LIST), pk, &payload, &payload_len) == TC_OK &&
+        payload_len == sizeof msg;
     free(cose);
     free(payload);
     return good;
@@ -330,8 +341,7 @@ static void test_token_open(void)
     ok(!b, "and no handle");
     is_err(open_key(&b, &d, "ed25519-oid", PIN), TC_OK,
            "a second key whose curve is an OID, with the PIN");
-    ok(b && memcmp(tc_signer_pub(a)->pk, tc_signer_pub(b)->pk, TC_PK_BYTES) != 0,
-       "is another key");
+    ok(b && memcmp(tc_signer_pub(a)->pk, tc_signer_pub(b)->pk, TC_PK_BYTES) != 0, "is another key");
     tc_signer_close(a);
     ok(b && signs(b), "which signs after the first handle is closed");
     tc_signer_close(b);
