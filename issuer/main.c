@@ -61,6 +61,7 @@ static int json_refused(const char *path, enum tc_err e, const char *field, int 
 static const char sign_help[] =
     "Usage: " PROG " sign --key ISSUER.key --claims FILE.json --out-dir DIR --base-url URL\n"
     "                      [--root ROOT.pub --trust-list FILE] [--qr] [passphrase options]\n"
+    "       " PROG " sign --pkcs11-module SO --token LABEL --key-label LABEL ... [PIN options]\n"
     "Issues one certificate. Writes DIR/<id>.txt (payload), DIR/<id>.link, DIR/<id>.png and\n"
     "DIR/<id>.svg (QR code), and prints the link.\n\n"
     "  --claims FILE.json      the claims (see docs/FORMAT.md); \"id_number\" is reduced to its\n"
@@ -68,11 +69,15 @@ static const char sign_help[] =
     "  --base-url URL          where the public verification page is, e.g. https://zc.example.cn\n"
     "  --root, --trust-list    check the key's endorsement (term and scope, rule A1) first\n"
     "  --qr                    show the QR code on the terminal (default when it is one)\n"
-    "  --passphrase-env VAR, --passphrase-file FILE   for the issuer key (default: prompt)\n\n"
+    "  --passphrase-env VAR, --passphrase-file FILE   for the issuer key (default: prompt)\n"
+    "  --pkcs11-module SO      sign with an Ed25519 key on a PKCS#11 token instead of --key:\n"
+    "  --token, --key-label    the token's label and the key's (see titlecert-keys token-pub)\n"
+    "  --pin-env VAR, --pin-file FILE   the token's user PIN (default: prompt)\n\n"
     "Exit status: 0 issued, 1 refused by a rule, 2 usage or I/O error.\n";
 
 struct sign_opts {
     const char *key, *claims, *dir, *base, *root, *trust, *penv, *pfile;
+    const char *module, *token, *key_label, *pin_env, *pin_file; /* a key on a token */
     bool show_qr;
 };
 
@@ -84,12 +89,16 @@ static int sign_options(int argc, char **argv, struct sign_opts *o)
         {"root", required_argument, 0, 'r'},       {"trust-list", required_argument, 0, 't'},
         {"qr", no_argument, 0, 'q'},               {"passphrase-env", required_argument, 0, 'e'},
         {"passphrase-file", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"pkcs11-module", required_argument, 0, 'm'}, {"token", required_argument, 0, 'T'},
+        {"key-label", required_argument, 0, 'L'}, {"pin-env", required_argument, 0, 'E'},
+        {"pin-file", required_argument, 0, 'F'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->show_qr = isatty(STDOUT_FILENO);
     const char **dest[128] = {0};
     dest['k'] = &o->key, dest['c'] = &o->claims, dest['o'] = &o->dir, dest['b'] = &o->base;
     dest['r'] = &o->root, dest['t'] = &o->trust, dest['e'] = &o->penv, dest['f'] = &o->pfile;
+    dest['m'] = &o->module, dest['T'] = &o->token, dest['L'] = &o->key_label;
+    dest['E'] = &o->pin_env, dest['F'] = &o->pin_file;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -103,8 +112,12 @@ static int sign_options(int argc, char **argv, struct sign_opts *o)
         else
             return cli_usage("sign", "unknown option");
     }
-    if (!o->key || !o->claims || !o->dir || !o->base)
-        return cli_usage("sign", "--key, --claims, --out-dir and --base-url are required");
+    if (!o->claims || !o->dir || !o->base)
+        return cli_usage("sign", "--claims, --out-dir and --base-url are required");
+    if ((o->key != NULL) == (o->module != NULL))
+        return cli_usage("sign", "give --key, or --pkcs11-module with --token and --key-label");
+    if (o->module && (!o->token || !o->key_label))
+        return cli_usage("sign", "--pkcs11-module needs --token and --key-label");
     if ((o->root == NULL) != (o->trust == NULL))
         return cli_usage("sign", "--root and --trust-list go together");
     if (tc_base_url_check(o->base) != TC_OK)
@@ -113,17 +126,44 @@ static int sign_options(int argc, char **argv, struct sign_opts *o)
     return 0;
 }
 
+/* The issuer key on a token, its PIN from --pin-env, --pin-file or a prompt; NULL after saying
+ * why. It signs as an issuer key named by its label. */
+static struct tc_signer *token_signer(const struct sign_opts *o)
+{
+    struct tc_pkcs11_key where = {.module = o->module, .token = o->token,
+                                  .key_label = o->key_label, .kind = TC_KEY_ISSUER,
+                                  .name = o->key_label};
+    char prompt[TC_PKCS11_TOKEN_LABEL_MAX + 32], *pin = NULL, why[TC_PKCS11_DETAIL_MAX + 64];
+    const char *pwhy;
+    size_t len = 0;
+    snprintf(prompt, sizeof prompt, "User PIN for token %s: ", o->token);
+    enum tc_err e = tc_keys_passphrase(&pin, &len, o->pin_env, o->pin_file, prompt, false, &pwhy);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": PIN: %s\n", *pwhy ? pwhy : tc_strerror(e));
+        return NULL;
+    }
+    struct tc_signer *s = NULL;
+    struct tc_pkcs11_diag diag;
+    e = tc_keys_pkcs11_open(&s, &diag, &where, pin, len);
+    tc_keys_passphrase_free(pin, len);
+    if (e != TC_OK) {
+        tc_keys_pkcs11_why(why, sizeof why, e, &diag);
+        fprintf(stderr, PROG ": token %s: %s\n", o->token, why);
+    }
+    return s;
+}
+
 /* Signs claims with the key and, with a trust list, checks the key may (A1, A2). */
 static int sign_checked(const struct sign_opts *o, const struct tc_claims *claims,
                         const struct tc_trust_list *tl, uint8_t *msg, size_t *msg_len)
 {
-    struct tc_signer *sk = cli_signer(o->key, o->penv, o->pfile, 0);
+    struct tc_signer *sk = o->module ? token_signer(o) : cli_signer(o->key, o->penv, o->pfile, 0);
     int rc = EXIT_USAGE;
     enum tc_err e;
     if (!sk)
         return EXIT_USAGE;
     if (tc_signer_pub(sk)->kind != TC_KEY_ISSUER) {
-        fprintf(stderr, PROG ": %s: not an issuer key\n", o->key);
+        fprintf(stderr, PROG ": %s: not an issuer key\n", o->key ? o->key : o->key_label);
     } else if ((e = tc_keys_sign_cert(msg, TC_CERT_MAX_BYTES, msg_len, claims, sk)) != TC_OK) {
         cli_fail("sign", e);
     } else {

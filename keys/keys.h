@@ -11,12 +11,12 @@
  * Every signed object is a COSE_Sign1 in cert/'s profile with its own external_aad, so a
  * signature for one kind of object never verifies as another.
  *
- * The module is built as two libraries. The public half (trust.c: endorsements, revocations,
+ * The module is built as three libraries. The public half (trust.c: endorsements, revocations,
  * trust lists, public-key files; signer.c: the signer handle, through which everything is
  * signed, and what the key hierarchy signs with one) is what verifiers link. The secret half
- * (secret.c: encrypted secret-key files, passphrases, the file backend of the signer handle) is
- * linked only by the programs that open keys, so the verifier binary contains no code that can
- * read a secret key.
+ * (secret.c: encrypted secret-key files, passphrases, the file backend of the signer handle) and
+ * the token backend (pkcs11.c: keys on PKCS#11 tokens) are linked only by the programs that open
+ * keys, so the verifier binary contains no code that can read a secret key or use a token.
  *
  * Secret-key files: Argon2id (crypto_pwhash) derives a key from the passphrase that seals the
  * secret with XChaCha20-Poly1305; the header (kind, name, public key, KDF parameters) is the
@@ -169,7 +169,7 @@ bool tc_authz_covers(const struct tc_authz *a, const struct tc_claims *c);
 /* The signer handle (signer.c): the only way anything is signed                               */
 /* ------------------------------------------------------------------------------------------ */
 
-/* What holds a secret: an encrypted key file (secret.c), a PKCS#11 token (the signer program).
+/* What holds a secret: an encrypted key file (secret.c), a PKCS#11 token (pkcs11.c).
  * sign() writes a signature of the handle's algorithm over msg; close() releases and wipes
  * whatever the backend holds. */
 struct tc_signer_backend {
@@ -270,5 +270,109 @@ enum tc_err tc_keys_secret_info(const char *path, struct tc_keyfile_info *info);
 enum tc_err tc_keys_passphrase(char **pass, size_t *len, const char *env_name, const char *file,
                                const char *prompt, bool confirm, const char **why);
 void tc_keys_passphrase_free(char *pass, size_t len);
+
+/* ------------------------------------------------------------------------------------------ */
+/* PKCS#11 tokens (pkcs11.c, its own library: never linked by verifiers)                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* An Ed25519 key on a PKCS#11 token as a signer handle (backend "pkcs11"): every caller of the
+ * handle (certificates, trust lists, bundles, checkpoints) signs with it unchanged. The module
+ * (the HSM vendor's .so; SoftHSM2 in tests) is loaded with dlopen from the path given, so the
+ * program uses exactly the module the custodian names. titlecert never generates token keys:
+ * departments make them with their HSM's tools, and titlecert-keys token-pub exports the public
+ * half as a public-key file for the root to endorse.
+ *
+ * Only Ed25519: the private key must be CKK_EC_EDWARDS, its public key's CKA_EC_PARAMS must name
+ * edwards25519 (tc_keys_pkcs11_ec_params), and signatures are CKM_EDDSA without parameters
+ * (pure Ed25519, RFC 8032, 64 bytes). Every signature the token returns is verified against the
+ * public key before it is handed out, and opening signs a self-test message first, so a module
+ * that answers with another key or with garbage is refused rather than trusted.
+ *
+ * The module runs inside this process and a software token (SoftHSM2) decrypts its keys in this
+ * process's memory, which titlecert cannot wipe; opening therefore turns core dumps off for the
+ * process (RLIMIT_CORE 0, PR_SET_DUMPABLE 0) for good. The PIN is copied into sodium_malloc'd
+ * (locked, guarded) memory only for C_Login and wiped after it. */
+#define TC_PKCS11_TOKEN_LABEL_MAX 32 /* CK_TOKEN_INFO.label: 32 bytes, blank padded */
+#define TC_PKCS11_KEY_LABEL_MAX 128  /* bytes of a key's CKA_LABEL given to find it */
+#define TC_PKCS11_ID_MAX 64          /* bytes of a key's CKA_ID */
+#define TC_PKCS11_PIN_MAX 256        /* bytes of a user PIN */
+#define TC_PKCS11_SLOTS_MAX 64       /* slots with a token searched for a label */
+#define TC_PKCS11_MODULES_MAX 4      /* distinct modules loaded at once in one process */
+#define TC_PKCS11_LOGINS_MAX 8       /* tokens of one module logged in at once */
+#define TC_PKCS11_EC_ATTR_MAX 64     /* bytes of CKA_EC_POINT or CKA_EC_PARAMS accepted */
+#define TC_PKCS11_DETAIL_MAX 200     /* bytes of struct tc_pkcs11_diag.detail */
+
+/* Which key: a token found by label (or, with token NULL, the slot id) in the module, and on it
+ * the private key with this CKA_LABEL and/or CKA_ID (at least one; both must match when both
+ * are given). kind and name are what the handle signs as (struct tc_pubkey): TC_KEY_ISSUER or
+ * TC_KEY_ROOT, and the holder's name, as in a key file. */
+struct tc_pkcs11_key {
+    const char *module;    /* path of the PKCS#11 module (.so) */
+    const char *token;     /* token label, at most TC_PKCS11_TOKEN_LABEL_MAX bytes; or NULL */
+    unsigned long slot;    /* CK_SLOT_ID, used when token is NULL */
+    const char *key_label; /* the private key's CKA_LABEL, or NULL */
+    const uint8_t *id;     /* the private key's CKA_ID (id_len bytes), or NULL */
+    size_t id_len;
+    uint8_t kind;          /* enum tc_key_kind: TC_KEY_ISSUER or TC_KEY_ROOT */
+    const char *name;      /* 1..TC_KEY_NAME_MAX bytes of printable UTF-8 */
+};
+
+/* What went wrong below an error code, for the program to print (library code prints nothing).
+ * call is the PKCS#11 function that failed ("C_Login") and rv its return value, or call is NULL;
+ * detail is a sentence (dlerror's text, which token or key was not found, why a key is not
+ * Ed25519), or empty. Never holds a PIN. */
+struct tc_pkcs11_diag {
+    const char *call;
+    unsigned long rv;
+    char detail[TC_PKCS11_DETAIL_MAX];
+};
+
+/* Opens the key as a signer handle: loads the module (dlopen RTLD_NOW|RTLD_LOCAL,
+ * C_GetFunctionList, C_Initialize with CKF_OS_LOCKING_OK; a module already loaded by another
+ * handle is shared), finds the token, opens a read-only session, logs in as the user with pin,
+ * finds the private key and its public key (same CKA_ID, or the same CKA_LABEL when the key has
+ * no id), checks both are Ed25519, and signs and verifies a self-test message. The handle owns
+ * the session: tc_signer_close logs out (when it is the last handle logged in to that token),
+ * closes the session, and finalises and unloads the module when it is the last handle using it.
+ *
+ * Errors: TC_ERR_ARG for a missing or oversized field, an empty PIN, or a label or id that
+ * matches more than one token or key; TC_ERR_IO when the module does not load or is not a
+ * PKCS#11 module, or the token fails; TC_ERR_NOT_FOUND for a token, private key or public key
+ * that is not there; TC_ERR_PASSPHRASE for a wrong PIN (CKR_PIN_INCORRECT and its kin);
+ * TC_ERR_KEYFILE for a key that is not Ed25519; TC_ERR_BAD_SIGNATURE when the self-test
+ * signature does not verify; TC_ERR_BUSY when more than TC_PKCS11_MODULES_MAX modules or
+ * TC_PKCS11_LOGINS_MAX tokens of one module are open. A second handle on a token this process
+ * is already logged in to must present the same PIN (TC_ERR_PASSPHRASE otherwise), since the
+ * token itself no longer checks it. diag (may be NULL) says more. The handle's sign() may be
+ * called from several threads: calls are serialised. A handle does not survive fork(). */
+enum tc_err tc_keys_pkcs11_open(struct tc_signer **out, struct tc_pkcs11_diag *diag,
+                                const struct tc_pkcs11_key *where, const char *pin,
+                                size_t pin_len);
+
+/* The diagnostic of the last failed signature of a "pkcs11" handle (errors as above, plus
+ * TC_ERR_BAD_SIGNATURE for a signature that does not verify, which is wiped), or NULL for a
+ * handle of another backend. Valid until the next signature or tc_signer_close. */
+const struct tc_pkcs11_diag *tc_keys_pkcs11_last(const struct tc_signer *s);
+
+/* The symbolic name of a CK_RV, e.g. "CKR_PIN_INCORRECT"; "CKR_VENDOR_DEFINED" or "CKR_UNKNOWN"
+ * for one this table does not list. Never NULL. */
+const char *tc_keys_pkcs11_rv_name(unsigned long rv);
+
+/* One line saying why for a program's error message: diag's detail (or tc_strerror(e), or
+ * "wrong PIN" for TC_ERR_PASSPHRASE), then "(C_Login: CKR_PIN_INCORRECT)" when a call failed.
+ * Truncated to cap bytes, always terminated. */
+void tc_keys_pkcs11_why(char *out, size_t cap, enum tc_err e, const struct tc_pkcs11_diag *diag);
+
+/* The public key from a token's CKA_EC_POINT for an Ed25519 key: the DER OCTET STRING holding
+ * the 32-byte point (PKCS#11 3.0; SoftHSM2 writes 04 20 ...), or the 32 bytes themselves (some
+ * modules). TC_ERR_KEYFILE for anything else: another length, a long-form or indefinite length,
+ * another type, trailing bytes. */
+enum tc_err tc_keys_pkcs11_ec_point(uint8_t pk[TC_PK_BYTES], const uint8_t *in, size_t len);
+
+/* Whether a CKA_EC_PARAMS names edwards25519: the DER OID 1.3.101.112 (RFC 8410 id-Ed25519) or
+ * the DER PrintableString "edwards25519" (the PKCS#11 3.0 curve name, what SoftHSM2 writes).
+ * TC_OK, or TC_ERR_KEYFILE for anything else (edwards448, Ed448's OID, NIST curves, explicit
+ * parameters, non-DER lengths, trailing bytes). */
+enum tc_err tc_keys_pkcs11_ec_params(const uint8_t *in, size_t len);
 
 #endif

@@ -13,4 +13,8 @@ enum tc_err tc_keys_internal_trust_payload(uint8_t **out, size_t *len, uint64_t 
                                            const size_t *end_lens, size_t n_end,
                                            const struct tc_revocation *rev, size_t n_rev);
 
+/* The ctx of a signer handle of backend b, or NULL for a handle of another backend: how a
+ * backend reaches its own state from a handle (tc_keys_pkcs11_last). */
+void *tc_keys_internal_signer_ctx(const struct tc_signer *s, const struct tc_signer_backend *b);
+
 #endif

@@ -709,6 +709,141 @@ out:
     return rc;
 }
 
+/* ---- token-pub --------------------------------------------------------------------------- */
+
+static const char token_pub_help[] =
+    "Usage: " PROG " token-pub --module SO (--token LABEL | --slot N)\n"
+    "                          (--key LABEL | --key-id HEX) --name NAME --kind issuer|root\n"
+    "                          --out FILE.pub [--pin-env VAR | --pin-file FILE]\n"
+    "Exports the public half of an Ed25519 key on a PKCS#11 token as a public-key file, for the\n"
+    "root to endorse (issuer) or for verifiers to pin (root). The key is made with the token's\n"
+    "own tools; titlecert never generates token keys. The token signs a self-test message that\n"
+    "must verify before anything is written.\n\n"
+    "  --module SO             the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so\n"
+    "  --token LABEL           the token's label (or --slot N, its slot id)\n"
+    "  --key LABEL             the private key's label (CKA_LABEL)\n"
+    "  --key-id HEX            its id (CKA_ID), instead of or as well as the label\n"
+    "  --name NAME             who holds the key, as in the endorsement\n"
+    "  --kind issuer|root      what the key signs as\n"
+    "  --out FILE.pub          the public-key file (never replaces one)\n"
+    "  --pin-env VAR           read the user PIN from environment variable VAR\n"
+    "  --pin-file FILE         read it from the first line of FILE (mode 0600)\n"
+    "                          (default: ask on the terminal, without echo)\n";
+
+struct token_opts {
+    struct tc_pkcs11_key where;
+    uint8_t id[TC_PKCS11_ID_MAX];
+    const char *out;
+    struct pass_opts pin;
+};
+
+static bool parse_slot(const char *s, unsigned long *slot)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return false;
+    *slot = strtoul(s, &end, 10);
+    return *end == '\0';
+}
+
+static bool parse_key_id(const char *s, struct token_opts *o)
+{
+    size_t n = strlen(s), bin = 0;
+    if (n == 0 || n % 2 || n > TC_PKCS11_ID_MAX * 2 ||
+        sodium_hex2bin(o->id, sizeof o->id, s, n, NULL, &bin, NULL) != 0 || bin != n / 2)
+        return false;
+    o->where.id = o->id;
+    o->where.id_len = bin;
+    return true;
+}
+
+/* 0, -1 after printing help, or a usage status. */
+static int token_options(int argc, char **argv, struct token_opts *o)
+{
+    static const struct option opts[] = {
+        {"module", required_argument, 0, 'm'}, {"token", required_argument, 0, 't'},
+        {"slot", required_argument, 0, 's'},   {"key", required_argument, 0, 'k'},
+        {"key-id", required_argument, 0, 'i'}, {"name", required_argument, 0, 'n'},
+        {"kind", required_argument, 0, 'K'},   {"out", required_argument, 0, 'o'},
+        {"pin-env", required_argument, 0, 'e'}, {"pin-file", required_argument, 0, 'f'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    bool slot = false;
+    int c;
+    memset(o, 0, sizeof *o);
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o->where.module = optarg; break;
+        case 't': o->where.token = optarg; break;
+        case 's':
+            if (!(slot = parse_slot(optarg, &o->where.slot)))
+                return usage_error("token-pub", "--slot takes a slot id (a number)");
+            break;
+        case 'k': o->where.key_label = optarg; break;
+        case 'i':
+            if (!parse_key_id(optarg, o))
+                return usage_error("token-pub", "--key-id takes 1..64 bytes in hex");
+            break;
+        case 'n': o->where.name = optarg; break;
+        case 'K':
+            if (strcmp(optarg, "issuer") && strcmp(optarg, "root"))
+                return usage_error("token-pub", "--kind takes issuer or root");
+            o->where.kind = *optarg == 'i' ? TC_KEY_ISSUER : TC_KEY_ROOT;
+            break;
+        case 'o': o->out = optarg; break;
+        case 'e': o->pin.env = optarg; break;
+        case 'f': o->pin.file = optarg; break;
+        case 'h': fputs(token_pub_help, stdout); return -1;
+        default: return usage_error("token-pub", "unknown option");
+        }
+    }
+    if (!o->where.module || !o->where.name || !o->where.kind || !o->out)
+        return usage_error("token-pub", "--module, --name, --kind and --out are required");
+    if ((o->where.token != NULL) == slot)
+        return usage_error("token-pub", "give --token or --slot");
+    if (!o->where.key_label && !o->where.id_len)
+        return usage_error("token-pub", "give --key or --key-id");
+    if (optind != argc)
+        return usage_error("token-pub", "unexpected argument");
+    return 0;
+}
+
+static int cmd_token_pub(int argc, char **argv)
+{
+    struct token_opts o;
+    int rc = token_options(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    char what[TC_PKCS11_TOKEN_LABEL_MAX + 32], prompt[TC_PKCS11_TOKEN_LABEL_MAX + 64];
+    if (o.where.token)
+        snprintf(what, sizeof what, "token %s", o.where.token);
+    else
+        snprintf(what, sizeof what, "token in slot %lu", o.where.slot);
+    snprintf(prompt, sizeof prompt, "User PIN for %s: ", what);
+    size_t len;
+    char *pin = get_pass(&o.pin, prompt, false, &len);
+    if (!pin)
+        return EXIT_USAGE;
+    struct tc_signer *s = NULL;
+    struct tc_pkcs11_diag diag;
+    enum tc_err e = tc_keys_pkcs11_open(&s, &diag, &o.where, pin, len);
+    tc_keys_passphrase_free(pin, len);
+    if (e != TC_OK) {
+        char why[TC_PKCS11_DETAIL_MAX + 64];
+        tc_keys_pkcs11_why(why, sizeof why, e, &diag);
+        fprintf(stderr, PROG ": %s: %s\n", what, why);
+        return EXIT_USAGE;
+    }
+    struct tc_pubkey pub = *tc_signer_pub(s);
+    tc_signer_close(s);
+    if ((e = tc_keys_pub_write(o.out, &pub)) != TC_OK)
+        return fail(o.out, e);
+    char kid[TC_KID_BYTES * 2 + 1];
+    hex(kid, pub.kid, TC_KID_BYTES);
+    printf("%s key %s on %s (Ed25519, self-test signature verified)\n  public: %s\n",
+           tc_key_kind_name(pub.kind), kid, what, o.out);
+    return 0;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 static const struct tc_cli_command commands[] = {
@@ -719,6 +854,7 @@ static const struct tc_cli_command commands[] = {
     {"revoke", cmd_revoke, "revoke an issuer key from a date (A2)"},
     {"trust-list", cmd_trust_list, "sign a trust list of endorsements and revocations"},
     {"show", cmd_show, "describe (and verify) any of these files"},
+    {"token-pub", cmd_token_pub, "export the public key of an Ed25519 key on a PKCS#11 token"},
 };
 
 int main(int argc, char **argv)

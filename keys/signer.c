@@ -6,8 +6,8 @@
  * token or another algorithm is a new backend, not a change to them.
  *
  * This file is part of the public half of keys/: it reads no key file and holds no secret. The
- * backends live with the secrets (secret.c for encrypted key files; the signer program's PKCS#11
- * backend).
+ * backends live with the secrets (secret.c for encrypted key files; pkcs11.c for keys on PKCS#11
+ * tokens).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +48,11 @@ void tc_signer_close(struct tc_signer *s)
 const struct tc_pubkey *tc_signer_pub(const struct tc_signer *s)
 {
     return &s->pub;
+}
+
+void *tc_keys_internal_signer_ctx(const struct tc_signer *s, const struct tc_signer_backend *b)
+{
+    return s && s->backend == b ? s->ctx : NULL;
 }
 
 enum tc_alg tc_signer_alg(const struct tc_signer *s)

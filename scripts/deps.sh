@@ -27,11 +27,12 @@ libcsv-dev         build  CSV imports of results, units and records
 libcairo2-dev      build  the e-certificate PDF (cairo PDF surface: vectors, font subsets)
 libpango1.0-dev    build  text layout and font fallback for the e-certificate
 librsvg2-dev       build  SVG seal images on the e-certificate
+libp11-kit-dev     build  the standard PKCS#11 header (pkcs11.h) for the token backend; not linked
 fonts-arphic-uming build  the e-certificate typeface (AR PL UMing, a Ming face; TrueType subsets small)
 zbar-tools         test   zbarimg reads the QR codes the issuer writes
 poppler-utils      test   pdftotext, pdffonts, pdfinfo, pdftoppm check the e-certificates
 sqlite3            test   the crash test inspects the store
-gdb                test   gcore writes a running issuer's memory: no passphrase may be in it
+gdb                test   gcore writes the memory of a running issuer: no passphrase may be in it
 curl               test   the HTTP tests talk to the verifier
 openssl            test   a self-signed certificate for the nginx deployment test
 man-db             test   the install test reads the installed manual pages with man
@@ -42,6 +43,8 @@ nodejs             test   runs the browser tests (playwright-core from tests/bro
 npm                test   installs playwright-core from the lockfile
 golang-go          test   the Go reference signed-note and tlog code cross-checks the register
 golang-golang-x-mod-dev test golang.org/x/mod/sumdb/note and tlog, for that cross-check
+softhsm2           test   a software PKCS#11 token: the token backend is tested against its module
+opensc             test   pkcs11-tool makes the Ed25519 key pair on the test token (titlecert makes no token keys)
 clang              fuzz   the ASan+UBSan build and the libFuzzer targets
 libclang-rt-14-dev fuzz   the sanitizer and libFuzzer runtimes
 '

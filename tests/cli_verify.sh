@@ -2,7 +2,7 @@
 # cli_verify.sh - issue with titlecert-issuer, verify with titlecert-verifier, from the command
 # line: valid certificates verify from payload, link and PNG; forgeries and certificates outside
 # the key's endorsement (A1) or after its revocation (A2) do not. Also checks that the verifier
-# binary contains no code that can open a secret key. Prints TAP.
+# binary contains no code that can open a secret key or use a token. Prints TAP.
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") samples=$(realpath "$4")
 . "$(dirname "$(realpath "$0")")/tap.sh"
@@ -63,10 +63,11 @@ check "a file that is not a PNG is a usage error" 2 "$verifier" verify "${T[@]}"
 check "verify --help" 0 "$verifier" verify --help
 
 n=$((n + 1))
-if nm "$verifier" | grep -qE 'tc_keys_secret|crypto_pwhash|crypto_aead_xchacha20poly1305'; then
-  echo "not ok $n - the verifier binary links secret-key code"; failed=$((failed+1))
-else echo "ok $n - the verifier binary holds no secret-key code"; fi
+if nm "$verifier" | grep -qE 'tc_keys_secret|tc_keys_pkcs11|crypto_pwhash|crypto_aead_xchacha20poly1305'; then
+  echo "not ok $n - the verifier binary links secret-key or token code"; failed=$((failed+1))
+else echo "ok $n - the verifier binary holds no secret-key or token code"; fi
 n=$((n + 1))
-if nm "$issuer" | grep -q tc_keys_secret_open; then echo "ok $n - (the check can fail: the issuer has it)"; else
-  echo "not ok $n - nm found no secret-key code in the issuer either"; failed=$((failed+1)); fi
+if nm "$issuer" | grep -q tc_keys_secret_open && nm "$issuer" | grep -q tc_keys_pkcs11_open; then
+  echo "ok $n - (the check can fail: the issuer has both)"; else
+  echo "not ok $n - nm found no secret-key or token code in the issuer either"; failed=$((failed+1)); fi
 finish
