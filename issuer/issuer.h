@@ -76,7 +76,7 @@ struct tc_refusal {
     size_t line;      /* CSV line, 0 when not from a file */
     char rule[8];     /* "D1", "S3", ... or "" for format errors */
     char field[32];
-    char msg[240];
+    char msg[512];    /* "中文 / English" */
 };
 struct tc_refusals {
     struct tc_refusal *v;
@@ -86,12 +86,19 @@ struct tc_refusals {
 void tc_refusals_add(struct tc_refusals *r, size_t line, const char *rule, const char *field,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void tc_refusals_free(struct tc_refusals *r);
+/* Orders the refusals kept by line, stably (a line's own keep their order): a file's field
+ * refusals and the rule refusals of its rows, added in two passes, read as one list. */
+void tc_refusals_sort(struct tc_refusals *r);
 
 /* ---- CSV (libcsv) ------------------------------------------------------------------------- */
 /* Reads a UTF-8 CSV file with a header row; calls row() for each data row with its line number
- * and the fields in the order of `columns` (a missing optional column gives ""). Columns named
- * with a trailing '?' are optional. Field text must be safe UTF-8 of at most TC_CSV_MAX_FIELD
- * bytes. Problems go to refusals; returns TC_ERR_IO/TC_ERR_SIZE_LIMIT for the file itself. */
+ * and the fields in the order of `columns` (a missing optional column gives ""). A column is
+ * named "english|中文|..." and a header cell may give either name (the English one in any ASCII
+ * case), trimmed of spaces; a trailing '?' makes a column optional. Field text must be safe
+ * UTF-8 of at most TC_CSV_MAX_FIELD bytes. A leading UTF-8 byte-order mark is dropped; a file in
+ * GBK/GB18030 or UTF-16 gets one refusal (line 0) saying how to save it as UTF-8, and no rows.
+ * Rows whose every cell is empty are skipped. Rows with a problem are not passed to row().
+ * Problems go to refusals; returns TC_ERR_IO/TC_ERR_SIZE_LIMIT for the file itself. */
 typedef void (*tc_csv_row_fn)(void *ctx, size_t line, const char *const *fields);
 enum tc_err tc_csv_read(const char *path, const char *const *columns, size_t ncolumns,
                         tc_csv_row_fn row, void *ctx, struct tc_refusals *refusals);
@@ -156,7 +163,11 @@ enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, s
 enum tc_err tc_issue_request_from_json(const char *text, size_t len, struct tc_issue_request *q,
                                        const char **field, int *line);
 
-/* Parses a committee results CSV (docs/CSV.md) into requests (malloc'd). */
+/* Parses a committee results CSV (docs/CSV.md) into requests (malloc'd): *reqs holds the rows
+ * that read well, each with its line; every other row has its refusals (one per bad field) in
+ * ref and is left out, so tc_issue_check on *reqs adds the rule refusals of the good rows only,
+ * none caused by a bad one. TC_OK even when some rows are refused: a caller issues nothing
+ * unless ref is empty after both. Errors are for the file itself (TC_ERR_IO, size). */
 enum tc_err tc_issue_read_csv(struct tc_store *s, const char *path, struct tc_issue_request **reqs,
                               size_t *n, struct tc_refusals *ref);
 
