@@ -321,15 +321,19 @@ static void check_pair(const struct tc_profile *p, const struct tc_issue_request
                        const struct held *h, struct tc_refusals *ref)
 {
     const struct tc_claims *c = &q->claims;
-    char where[64];
-    if (h->line)
+    char where[64], zh[64];
+    if (h->line) {
         snprintf(where, sizeof where, "line %zu of this batch", h->line);
-    else
+        snprintf(zh, sizeof zh, "本批第 %zu 行", h->line);
+    } else {
         snprintf(where, sizeof where, "certificate %llu", (unsigned long long)h->id);
+        snprintf(zh, sizeof zh, "证书 %llu", (unsigned long long)h->id);
+    }
     if (h->track != c->track && h->eval_year == c->eval_year) /* D1 */
         tc_refusals_add(ref, q->line, "D1", "track",
-                        "同年度不得同时申报两类职称: %s is of the other track in evaluation year %u",
-                        where, c->eval_year);
+                        "同年度不得同时申报两类职称：%s是 %u 年度的另一类职称 / not both tracks in "
+                        "one year: %s is of the other track in evaluation year %u",
+                        zh, c->eval_year, where, c->eval_year);
     if (h->track != c->track && h->level == c->level) { /* D2 */
         int32_t first = h->obtained < c->obtained_day ? h->obtained : c->obtained_day;
         int32_t second = h->obtained < c->obtained_day ? c->obtained_day : h->obtained;
@@ -337,13 +341,16 @@ static void check_pair(const struct tc_profile *p, const struct tc_issue_request
             char d[11];
             tc_day_format(d, tc_day_add_years(first, p->exclusivity_years));
             tc_refusals_add(ref, q->line, "D2", "track",
-                            "取得一类职称%d年内不得申报另一类同级别职称: %s, same level, other track; "
-                            "possible from %s (or by conversion, C1)",
-                            p->exclusivity_years, where, d);
+                            "取得一类职称%d年内不得申报另一类同级别职称：%s级别相同、类别不同；"
+                            "%s 起方可（或经 C1 换发） / not the other track at the same level "
+                            "within %d years: %s, same level, other track; possible from %s (or "
+                            "by conversion, C1)",
+                            p->exclusivity_years, zh, d, p->exclusivity_years, where, d);
         }
     }
     if (h->track == c->track && h->level == c->level && h->series == c->series)
-        tc_refusals_add(ref, q->line, "", "level", "the holder already holds this title (%s)", where);
+        tc_refusals_add(ref, q->line, "", "level", "持证人已有此职称（%s） / the holder already "
+                        "holds this title (%s)", zh, where);
 }
 
 static int cmp_hash_idx(const void *a, const void *b, void *hashes)
@@ -363,16 +370,18 @@ static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
     enum tc_err e = tc_units_find(s, c->employer, c->obtained_day, &u);
     if (e == TC_ERR_NOT_FOUND) {
         tc_refusals_add(ref, q->line, "S2", "employer",
-                        "%s is not in the unit directory on %s: a basic-level title needs a "
-                        "basic-level employer", c->employer, d);
+                        "%s 在 %s 不在单位目录中：基层职称须由基层单位聘用 / %s is not in the unit "
+                        "directory on %s: a basic-level title needs a basic-level employer",
+                        c->employer, d, c->employer, d);
         return TC_OK;
     }
     if (e != TC_OK)
         return e;
     if (!tc_profile_unit_basic(p, u.division, u.tier, u.basic_flag)) { /* S1, S2 */
         tc_refusals_add(ref, q->line, "S2", "employer",
-                        "%s (%s) is not a basic-level unit under the %s profile on %s", c->employer,
-                        u.name, p->code, d);
+                        "%s（%s）在 %s 不是%s规定的基层单位 / %s is not a basic-level unit under "
+                        "the %s profile on %s",
+                        c->employer, u.name, d, p->name, c->employer, p->code, d);
         return TC_OK;
     }
     if (!q->scope_given) { /* S3: the profile's default */
@@ -381,8 +390,8 @@ static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
     } else if (c->scope.region < 100
                    ? c->scope.region != p->province
                    : !tc_region_contains(p->province, tc_region_code6(c->scope.region))) {
-        tc_refusals_add(ref, q->line, "S3", "scope_region", "scope region %u is outside the province",
-                        c->scope.region);
+        tc_refusals_add(ref, q->line, "S3", "scope_region", "适用地区 %u 不在本省 / scope region "
+                        "%u is outside the province", c->scope.region, c->scope.region);
         return TC_OK;
     }
     /* C6 (SD §5(二)): a title obtained at a township unit binds its holder to serve there */
@@ -394,16 +403,21 @@ static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
     unsigned fails = tc_scope_check(p, &c->scope, u.division, u.tier, u.basic_flag, c->employer);
     if (fails & TC_SCOPE_OUTSIDE)
         tc_refusals_add(ref, q->line, "S3", "scope_region",
-                        "the scope does not admit the employer: %s (%06u) lies outside the scope "
-                        "region %u", u.name, u.division, c->scope.region);
+                        "适用范围不含用人单位：%s（%06u）在适用地区 %u 之外 / the scope does not "
+                        "admit the employer: %s (%06u) lies outside the scope region %u",
+                        u.name, u.division, c->scope.region, c->employer, u.division,
+                        c->scope.region);
     if (fails & TC_SCOPE_TIER)
         tc_refusals_add(ref, q->line, "S3", "scope_tier",
-                        "the scope does not admit the employer: %s is a %s unit but the scope "
-                        "admits %s units and below only",
-                        u.name, tc_tier_name_zh(u.tier), tc_tier_name_zh(c->scope.tier));
+                        "适用范围不含用人单位：%s 是%s单位，适用范围只到%s及以下 / the scope does "
+                        "not admit the employer: %s is a %s unit but the scope admits %s units "
+                        "and below only",
+                        u.name, tc_tier_name_zh(u.tier), tc_tier_name_zh(c->scope.tier),
+                        c->employer, tc_tier_name_zh(u.tier), tc_tier_name_zh(c->scope.tier));
     if (fails & TC_SCOPE_NOT_EMPLOYER)
         tc_refusals_add(ref, q->line, "S3", "scope_unit",
-                        "a single-unit scope must name the employer (JL §2.6)");
+                        "限一个单位使用的，须是用人单位本身（JL §2.6） / a single-unit scope "
+                        "must name the employer (JL §2.6)");
     return TC_OK;
 }
 
@@ -415,19 +429,24 @@ static void check_title_and_dates(const struct tc_issue_request *q, int32_t toda
     const struct tc_claims *c = &q->claims;
     if (!tc_title_lookup(c->series, c->level, c->title_variant)) /* T1 */
         tc_refusals_add(ref, q->line, "T1", "level",
-                        "the title table has no title for this series at level %u (%s)",
-                        c->level, tc_level_name_zh(c->level));
+                        "职称表中此系列没有%s（%u 级）的职称 / the title table has no title for "
+                        "this series at level %u (%s)",
+                        tc_level_name_zh(c->level), c->level, c->level,
+                        tc_level_name_zh(c->level));
     if (c->obtained_day > today)
-        tc_refusals_add(ref, q->line, "", "obtained", "the date obtained is in the future");
+        tc_refusals_add(ref, q->line, "", "obtained", "取得日期在今天之后 / the date obtained "
+                        "is in the future");
     int y, m, d;
     tc_day_split(c->obtained_day, &y, &m, &d);
     if (c->tenure_month < tc_month_index(y, m)) /* C4 */
         tc_refusals_add(ref, q->line, "C4", "tenure_start",
-                        "tenure counts from the month of employment or of obtaining the "
-                        "title, not before it was obtained");
+                        "任职年限从聘用或取得职称的当月起算，不能早于取得日期 / tenure counts "
+                        "from the month of employment or of obtaining the title, not before it "
+                        "was obtained");
     tc_day_split(today, &y, &m, &d);
     if (c->tenure_month > tc_month_index(y + 1, m))
-        tc_refusals_add(ref, q->line, "C4", "tenure_start", "tenure start more than a year ahead");
+        tc_refusals_add(ref, q->line, "C4", "tenure_start", "任职起始比今天晚一年以上 / tenure "
+                        "start more than a year ahead");
 }
 
 /* D1, D2 within the batch: the same person twice (sorted by holder hash, each group compared,
@@ -464,12 +483,14 @@ static enum tc_err check_achievement(struct tc_store *s, const struct tc_issue_r
     const struct tc_profile *p = tc_store_profile(s);
     if (!p->basic_title_achievement) {
         tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
-                        "the %s profile does not count a basic-level title as an achievement", p->code);
+                        "%s不把基层职称计为业绩成果 / the %s profile does not count a basic-level "
+                        "title as an achievement", p->name, p->code);
         return TC_OK;
     }
     if (q->claims.track != TC_TRACK_PROVINCE) {
         tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
-                        "only a province-wide application counts a basic-level title as an achievement");
+                        "只有全省统一职称的申报才把基层职称计为业绩成果 / only a province-wide "
+                        "application counts a basic-level title as an achievement");
         return TC_OK;
     }
     sqlite3_stmt *st;
@@ -479,17 +500,21 @@ static enum tc_err check_achievement(struct tc_store *s, const struct tc_issue_r
         return e;
     sqlite3_bind_int64(st, 1, (int64_t)q->achievement);
     if (sqlite3_step(st) != SQLITE_ROW)
-        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "no certificate %llu in the store",
+        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "库中没有证书 %llu / no "
+                        "certificate %llu in the store", (unsigned long long)q->achievement,
                         (unsigned long long)q->achievement);
     else if (sqlite3_column_int(st, 0) != TC_TRACK_BASIC)
         tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
-                        "certificate %llu is not a basic-level title", (unsigned long long)q->achievement);
+                        "证书 %llu 不是基层职称 / certificate %llu is not a basic-level title",
+                        (unsigned long long)q->achievement, (unsigned long long)q->achievement);
     else if (strcmp((const char *)sqlite3_column_text(st, 1), "revoked") == 0)
-        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "certificate %llu is revoked",
+        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "证书 %llu 已撤销 / "
+                        "certificate %llu is revoked", (unsigned long long)q->achievement,
                         (unsigned long long)q->achievement);
     else if (sqlite3_column_bytes(st, 2) != 32 || sodium_memcmp(sqlite3_column_blob(st, 2), hash, 32) != 0)
         tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
-                        "certificate %llu belongs to another person", (unsigned long long)q->achievement);
+                        "证书 %llu 属于他人 / certificate %llu belongs to another person",
+                        (unsigned long long)q->achievement, (unsigned long long)q->achievement);
     sqlite3_finalize(st);
     return TC_OK;
 }
@@ -520,7 +545,7 @@ static void check_history(const struct tc_profile *p, const struct tc_issue_requ
     sqlite3_bind_int(bl_q, 3, today);
     if (sqlite3_step(bl_q) == SQLITE_ROW)
         tc_refusals_add(ref, q->line, "A2", "id_number",
-                        "the holder is on the integrity blacklist: %s",
+                        "持证人在诚信黑名单上（%s） / the holder is on the integrity blacklist",
                         (const char *)sqlite3_column_text(bl_q, 0));
     sqlite3_reset(bl_q);
 }
@@ -536,22 +561,24 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
     size_t before = ref->total;
     enum tc_err e = TC_OK;
     if (tl && !en) {
-        tc_refusals_add(ref, 0, "A1", "key", "the signing key is not endorsed in the trust list");
+        tc_refusals_add(ref, 0, "A1", "key", "签发密钥未在信任列表中备案 / the signing key is not "
+                        "endorsed in the trust list");
         return TC_ERR_REFUSED;
     }
     if (en && (today < en->not_before || today > en->not_after)) {
-        tc_refusals_add(ref, 0, "A1", "key", "the signing key's endorsed term does not cover today");
+        tc_refusals_add(ref, 0, "A1", "key", "签发密钥的备案期限不含今天 / the signing key's "
+                        "endorsed term does not cover today");
         return TC_ERR_REFUSED;
     }
     if (rv && today >= rv->day) {
-        tc_refusals_add(ref, 0, "A2", "key", "the signing key is revoked");
+        tc_refusals_add(ref, 0, "A2", "key", "签发密钥已被撤销 / the signing key is revoked");
         return TC_ERR_REFUSED;
     }
     if (en && en->not_after >= tc_day_add_years(en->not_before, p->max_key_term_years)) { /* A1 */
         tc_refusals_add(ref, 0, "A1", "key",
-                        "the signing key's endorsed term is longer than the %d years the %s "
-                        "profile allows",
-                        p->max_key_term_years, p->code);
+                        "签发密钥的备案期限超过%s允许的 %d 年 / the signing key's endorsed term "
+                        "is longer than the %d years the %s profile allows",
+                        p->name, p->max_key_term_years, p->max_key_term_years, p->code);
         return TC_ERR_REFUSED;
     }
     uint8_t(*hashes)[32] = malloc((n ? n : 1) * 32);
@@ -575,7 +602,8 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
         struct tc_claims *c = &q->claims;
         order[i] = i;
         if ((e = tc_store_holder_hash(s, q->idno, hashes[i])) != TC_OK) {
-            tc_refusals_add(ref, q->line, "", "id_number", "not a valid resident ID number");
+            tc_refusals_add(ref, q->line, "", "id_number", "不是有效的身份证号码 / not a valid "
+                            "resident ID number");
             memset(hashes[i], 0, 32);
             e = TC_OK;
             continue;
@@ -593,12 +621,13 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
             c->conv.flags = p->conv_flags;
         } else if (q->scope_given) {
             tc_refusals_add(ref, q->line, "S4", "scope_region",
-                            "a province-wide title is valid at any unit and takes no scope");
+                            "全省统一职称在任何单位有效，不填适用范围 / a province-wide title is "
+                            "valid at any unit and takes no scope");
         }
         if (en && !tc_authz_covers(&en->authz, c)) /* A1 */
             tc_refusals_add(ref, q->line, "A1", "track",
-                            "the signing key is not authorised for this track, series, level or "
-                            "region");
+                            "签发密钥无权签发此类别、系列、级别或地区的职称 / the signing key is "
+                            "not authorised for this track, series, level or region");
         /* the store: D1, D2, duplicates, blacklist (A2) */
         check_history(p, q, hashes[i], today, held_q, bl_q, holder_q, ref);
     }

@@ -109,5 +109,5 @@ has "it records the basic-level title as one achievement" out.txt "量化业绩 
 head -1 apply.csv > wrong.csv
 echo "王芳,620102198503121534,WS-HL,护理学,正高级,province,review,2026,$(date -d "$today -1 day" +%F),$(date -d "$today -1 day" +%Y-%m),12620000438000456W,,,,101,甘卫高评〔2026〕21号,$new" >> wrong.csv
 check "C5: someone else's title is refused" 1 "$issuer" import "${G[@]}" --key k.key --root root.pub --trust-list gs.list wrong.csv
-has "naming the line and rule" err.txt "wrong.csv:2: refused (rule C5), basic_title_achievement: certificate $new"
+has "naming the line and rule" err.txt "wrong.csv:2: refused (rule C5), basic_title_achievement: 证书 $new .* / certificate $new"
 finish
