@@ -408,13 +408,13 @@ static int cmd_records(int argc, char **argv)
 static const char import_help[] =
     "Usage: " PROG " import --db FILE --hash-key HASH.key --key ISSUER.key --root ROOT.pub\n"
     "                       --trust-list FILE [--out-dir DIR --base-url URL] [--dry-run] RESULTS.csv\n"
-    "Issues a committee's results (docs/CSV.md; UTF-8, as Excel's \"CSV UTF-8\" saves it). The whole\n"
-    "file is checked first: every field, then every row that reads against the rules (T1, C4,\n"
-    "S2/S3, D1, D2, A1, A2 blacklist) and the store; every refusal is listed in line order with\n"
-    "its field or rule, and nothing is issued unless there is none. Then all certificates are\n"
-    "signed and stored in one transaction. --out-dir writes each certificate's payload, link,\n"
-    "PNG and SVG; with --pdf also its e-certificate (as 'render --pdf': --threads, a seal for\n"
-    "the key).\n";
+    "Issues a committee's results (docs/CSV.md; UTF-8, as Excel's \"CSV UTF-8\" saves it). The\n"
+    "whole file is checked first: every field, then every row that reads against the rules (T1,\n"
+    "C4, S2/S3, D1, D2, A1, A2 blacklist) and the store; every refusal is listed in line order\n"
+    "with its field or rule, and nothing is issued unless there is none. Then all certificates\n"
+    "are signed and stored in one transaction. --out-dir writes each certificate's payload,\n"
+    "link, PNG and SVG; with --pdf also its e-certificate (as 'render --pdf': --threads, a seal\n"
+    "for the key).\n";
 
 /* "N refusals on M lines; nothing issued" */
 static void print_refused(const struct tc_refusals *ref, const char *source)

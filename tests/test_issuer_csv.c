@@ -387,7 +387,8 @@ static void test_values(void)
     tc_issue_read_csv(store, path_in("values.csv"), &q, &n, &r);
     ok(n == 2 && r.total == 0 && q[0].claims.series == tc_series_id("WS-YL") &&
            q[0].claims.level == 5 && q[0].claims.track == TC_TRACK_PROVINCE &&
-           q[0].claims.method == TC_METHOD_ASSESSMENT && q[1].claims.series == tc_series_id("WS-HL") &&
+           q[0].claims.method == TC_METHOD_ASSESSMENT &&
+           q[1].claims.series == tc_series_id("WS-HL") &&
            q[1].claims.level == 4 && q[1].claims.track == TC_TRACK_BASIC &&
            q[1].claims.method == TC_METHOD_EXAM,
        "series, level, track and method in Chinese, as the title table and the documents name "
