@@ -293,6 +293,8 @@ void tc_export_free(struct tc_export *x);
 /* ---- the holder's e-certificate (pdf.c, rule A4) ------------------------------------------- */
 #define TC_PDF_SEAL_MAX (1u << 20) /* bytes of a seal image */
 #define TC_PDF_REPORT_MAX 64
+/* A certificate's status as its page shows it (tc_pdf_cert.status). */
+enum tc_pdf_status { TC_PDF_VALID = 0, TC_PDF_REVOKED, TC_PDF_SUPERSEDED };
 struct tc_pdf_cert {
     const struct tc_claims *c;
     const char *link;        /* the verification link the QR code holds */
@@ -305,6 +307,13 @@ struct tc_pdf_cert {
     bool seal_svg;
     const char *employer_name; /* the employing unit's name, or NULL */
     const char *font;        /* NULL: the profile's, else Noto Serif CJK SC */
+    /* Its status in the store (enum tc_pdf_status; 0, valid, draws none). A revoked or
+     * superseded certificate's page carries a translucent red stamp across it, 已撤销 REVOKED
+     * <day> or 已换发 SUPERSEDED <day> → 新证书 <successor> (the QR code under it still scans and
+     * shows the live status), the status in its subject and keywords, and no conversion path. */
+    int status;
+    int32_t status_day;
+    uint64_t successor;      /* SUPERSEDED: the certificate that replaced it */
 };
 /* Where each text went: its box and the ink extents of what was drawn in it, in pt. */
 struct tc_pdf_box {

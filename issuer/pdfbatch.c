@@ -68,7 +68,8 @@ static void *worker(void *arg)
                                  j->committee, j->seal->organiser,
                                  j->seal->img, j->seal->len,
                                  j->seal->svg, j->employer[0] ? j->employer : NULL,
-                                 NULL};
+                                 NULL,         TC_PDF_VALID,
+                                 0,            0};
         snprintf(path, sizeof path, "%s/%llu.pdf", r->dir, (unsigned long long)j->c.id);
         snprintf(tmp, sizeof tmp, "%s.tmp%ld-%zu", path, (long)getpid(), i);
         enum tc_err e = tc_pdf_write(g, &in, tmp, NULL, why, sizeof why);
