@@ -353,13 +353,18 @@ bool tc_pdf_complete(const char *path);
 /* The e-certificates of certificates in the store, DIR/<id>.pdf, on `threads` threads (default
  * 2). Each certificate's signature is checked against the trust list, whose endorsement names
  * the committee; its key must have a seal (tc_seal_set). Complete files are kept unless force;
- * progress() (may be NULL) is called from the caller's thread about five times a second. */
+ * progress() (may be NULL) is called from the caller's thread about five times a second.
+ * A revoked or superseded certificate is refused (TC_ERR_REFUSED before anything is written;
+ * res->why names the first, its status and day, and how many more there are) unless
+ * status_stamp: then its page carries its status (tc_pdf_cert.status), and it is rendered even
+ * when its file is complete, since that file may be from before the status changed. */
 struct tc_pdf_batch_opts {
     const char *dir, *base;
     int threads;
     bool force;
     void (*progress)(void *ctx, size_t done, size_t total, double seconds);
     void *progress_ctx;
+    bool status_stamp;
 };
 struct tc_pdf_batch_result {
     size_t written, kept;

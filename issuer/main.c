@@ -190,7 +190,8 @@ static int cmd_sign(int argc, char **argv)
 
 static const char render_help[] =
     "Usage: " PROG " render --db FILE --out-dir DIR --base-url URL (--batch B | CERT_ID...)\n"
-    "                       [--pdf --root ROOT.pub --trust-list FILE [--threads N] [--force]]\n"
+    "                       [--pdf --root ROOT.pub --trust-list FILE [--threads N] [--force]\n"
+    "                        [--status-stamp]]\n"
     "Writes the output files of certificates already issued, from the store: DIR/<id>.txt\n"
     "(payload), .link, .png and .svg (the QR code). For a batch whose files could not be written\n"
     "at import (a full disk, say), or to render again for another verification address. Reads\n"
@@ -201,7 +202,10 @@ static const char render_help[] =
     "               against the trust list, whose endorsement names the committee\n"
     "  --threads N  PDF rendering threads (default 2), with a progress bar on a terminal\n"
     "  --force      render PDFs that are already complete again (else they are kept, so an\n"
-    "               interrupted run resumes)\n";
+    "               interrupted run resumes)\n"
+    "  --status-stamp  render revoked and superseded certificates too, with 已撤销 REVOKED or\n"
+    "               已换发 SUPERSEDED (and the successor) stamped across the page; without it\n"
+    "               they are refused, naming them, and nothing is rendered\n";
 
 static int cmd_render(int argc, char **argv)
 {
