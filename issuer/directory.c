@@ -344,8 +344,9 @@ enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_us
     qsort(ul, u.n, sizeof *ul, cmp_unit_line);
     for (size_t i = 1; i < u.n; i++)
         if (strcmp(ul[i].u.uscc, ul[i - 1].u.uscc) == 0 && ul[i].u.valid_from <= ul[i - 1].u.valid_to)
-            tc_refusals_add(ref, ul[i].line, "S2", "valid_from",
-                            "%s: overlaps the entry on line %zu", ul[i].u.uscc, ul[i - 1].line);
+            tc_refusals_add(ref, ul[i].line, "S2", "valid_from", "%s 与第 %zu 行的条目时间重叠 / "
+                            "%s: overlaps the entry on line %zu", ul[i].u.uscc, ul[i - 1].line,
+                            ul[i].u.uscc, ul[i - 1].line);
     if ((e = tc_store_prepare(s, "SELECT count(*) FROM units WHERE uscc = ?1 AND valid_from <> ?2 "
                                  "AND valid_from <= ?3 AND valid_to >= ?2",
                               &overlap)) != TC_OK)
@@ -355,8 +356,9 @@ enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_us
         sqlite3_bind_int(overlap, 2, ul[i].u.valid_from);
         sqlite3_bind_int(overlap, 3, ul[i].u.valid_to);
         if (sqlite3_step(overlap) == SQLITE_ROW && sqlite3_column_int(overlap, 0) > 0)
-            tc_refusals_add(ref, ul[i].line, "S2", "valid_from",
-                            "%s: overlaps an entry already in the directory", ul[i].u.uscc);
+            tc_refusals_add(ref, ul[i].line, "S2", "valid_from", "%s 与目录中已有的条目时间重叠 / "
+                            "%s: overlaps an entry already in the directory", ul[i].u.uscc,
+                            ul[i].u.uscc);
         sqlite3_reset(overlap);
     }
     *warnings = u.warnings;
@@ -591,12 +593,14 @@ static enum tc_err warn_commitments(struct tc_store *s, struct record_rows *r)
             char left[11], end[11];
             tc_day_format(left, x->b);
             tc_day_format(end, sqlite3_column_int(q, 1));
+            const char *name = (const char *)sqlite3_column_text(q, 2);
+            long long id = (long long)sqlite3_column_int64(q, 0);
             tc_refusals_add(r->ref, x->line, "C6", "to",
-                            "warning: %s leaves %s on %s, before the service commitment of "
-                            "certificate %lld ends on %s (SD §5(二): at least 5 years at the "
-                            "township unit where the title was obtained)",
-                            (const char *)sqlite3_column_text(q, 2), x->unit, left,
-                            (long long)sqlite3_column_int64(q, 0), end);
+                            "warning: %s 于 %s 离开 %s，早于证书 %lld 的服务期满日 %s（SD §5(二)：在"
+                            "取得职称的乡镇单位至少服务 5 年） / %s leaves %s on %s, before the "
+                            "service commitment of certificate %lld ends on %s (SD §5(二): at "
+                            "least 5 years at the township unit where the title was obtained)",
+                            name, left, x->unit, id, end, name, x->unit, left, id, end);
         }
         sqlite3_reset(q);
     }

@@ -57,7 +57,7 @@ id_number,name,unit,from,to
 CSV
 check "an employment import with the township holder leaving in 2027 is imported" 0 \
   "$issuer" records import "${D[@]}" employment employment.csv
-has "C6: and warns, naming the line, the rule and the day" err.txt "employment.csv:2: warning (rule C6), to: 张乡 leaves 12370112MB0000001K on 2027-06-30, before the service commitment of certificate ${ids[0]} ends on 2031-10-19"
+has "C6: and warns, naming the line, the rule and the day" err.txt "employment.csv:2: warning (rule C6), to: 张乡 于 2027-06-30 离开 12370112MB0000001K，早于证书 ${ids[0]} 的服务期满日 2031-10-19.* / 张乡 leaves 12370112MB0000001K on 2027-06-30, before the service commitment of certificate ${ids[0]} ends on 2031-10-19"
 truth "C6: no warning for the county holder, who has no commitment" sh -c "! grep -q 李县 err.txt"
 
 # C5 in 甘肃 (GS): 马明's basic-level title, and the records showing him at the provincial hospital
