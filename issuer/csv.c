@@ -159,7 +159,7 @@ static void on_field(void *data, size_t len, void *p)
         r->row_bad = true;
         return;
     }
-    char *f = malloc(len + 1);
+    char *f = len <= TC_CSV_MAX_FIELD ? malloc(len + 1) : NULL; /* a huge field is not copied */
     if (f && len)
         memcpy(f, data, len);
     if (f && !r->header_done)
@@ -168,11 +168,11 @@ static void on_field(void *data, size_t len, void *p)
         f[len] = '\0';
     if (!f || len > TC_CSV_MAX_FIELD || !tc_text_safe((const uint8_t *)f, len)) {
         size_t col = r->nfields + 1;
-        if (!r->row_bad && !f)
-            tc_refusals_add(r->ref, line, "", "", "内存不足 / out of memory");
-        else if (!r->row_bad && len > TC_CSV_MAX_FIELD)
+        if (!r->row_bad && len > TC_CSV_MAX_FIELD)
             tc_refusals_add(r->ref, line, "", "", "第 %zu 列超过 %d 字节 / column %zu: longer "
                             "than %d bytes", col, TC_CSV_MAX_FIELD, col, TC_CSV_MAX_FIELD);
+        else if (!r->row_bad && !f)
+            tc_refusals_add(r->ref, line, "", "", "内存不足 / out of memory");
         else if (!r->row_bad)
             tc_refusals_add(r->ref, line, "", "", "第 %zu 列不是有效的 UTF-8 文本（或含控制字符）"
                             " / column %zu: not valid UTF-8 text (or control characters)", col,

@@ -206,6 +206,14 @@ static void test_encodings(void)
     ok(r.total == 1 && r.v[0].line == 2 && strstr(r.v[0].msg, "column 2: not valid UTF-8"),
        "a stray byte in a UTF-8 file is refused on its line and column");
     tc_refusals_free(&r);
+    char big[1024] = "id_number,name,year,hours\n620102198503121534,";
+    memset(big + strlen(big), 'x', 600);
+    strcat(big, ",2024,90\n");
+    write_file("long.csv", big);
+    read_kind(K_CE, path_in("long.csv"), &r, &rows);
+    ok(r.total == 1 && r.v[0].line == 2 && strstr(r.v[0].msg, "column 2: longer than 512 bytes"),
+       "a cell longer than 512 bytes is refused on its line and column");
+    tc_refusals_free(&r);
 }
 
 /* ---- dates and months ----------------------------------------------------------------------- */
