@@ -243,7 +243,10 @@ static void ecert_one(struct worker *w, const char *path, size_t i, const struct
                              seal->len,
                              svg,
                              "临夏州人民医院",
-                             NULL};
+                             NULL,
+                             TC_PDF_VALID,
+                             0,
+                             0};
     if (tc_pdf_write(w->g, &in, path, NULL, why, sizeof why) != TC_OK) {
         fprintf(stderr, "bench_pdf: %s\n", why);
         exit(1);

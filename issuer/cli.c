@@ -35,7 +35,8 @@ bool cli_parse_id(const char *s, uint64_t *id)
 enum {
     O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
-    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_PDF, O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_HELP
+    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_PDF,
+    O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_STAMP, O_HELP
 };
 
 int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
@@ -58,7 +59,7 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
         {"days", required_argument, 0, O_DAYS},       {"pdf", no_argument, 0, O_PDF},
         {"threads", required_argument, 0, O_THREADS}, {"force", no_argument, 0, O_FORCE},
         {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
-        {"kid", required_argument, 0, O_KID},
+        {"kid", required_argument, 0, O_KID},        {"status-stamp", no_argument, 0, O_STAMP},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
@@ -98,6 +99,7 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
         case O_ORIGIN: o->origin = optarg; break;
         case O_PDF: o->pdf = true; break;
         case O_FORCE: o->force = true; break;
+        case O_STAMP: o->status_stamp = true; break;
         case O_ORGANISER: o->organiser = optarg; break;
         case O_IMAGE: o->image = optarg; break;
         case O_KID: o->kid = optarg; break;
@@ -303,17 +305,21 @@ static int render_pdfs(struct tc_store *s, const uint64_t *ids, size_t n, const 
     if (!tl)
         return EXIT_USAGE;
     struct tc_pdf_batch_opts po = {o->out_dir, o->base, o->threads ? (int)o->threads : 2, o->force,
-                                   pdf_progress, NULL};
+                                   pdf_progress, NULL, o->status_stamp};
     struct tc_pdf_batch_result res;
     enum tc_err e = tc_pdf_batch(s, ids, n, tl, &po, &res);
     tc_trust_list_free(tl);
     if (e != TC_OK) {
         fprintf(stderr, PROG ": e-certificates: %s (%zu written, %zu already complete)\n",
                 res.why[0] ? res.why : tc_strerror(e), res.written, res.kept);
-        fprintf(stderr, "  the rest, once fixed: " PROG " render --db %s --pdf --out-dir %s --base-url %s "
-                        "--root ... --trust-list ... %s%lld\n", o->db, o->out_dir, o->base,
-                batch > 0 ? "--batch " : "", batch > 0 ? (long long)batch : (long long)ids[0]);
-        return e == TC_ERR_NOT_FOUND || e == TC_ERR_RANGE ? EXIT_REFUSED : EXIT_USAGE;
+        if (e != TC_ERR_REFUSED) /* a status refusal says what to do */
+            fprintf(stderr,
+                    "  the rest, once fixed: " PROG " render --db %s --pdf --out-dir %s "
+                    "--base-url %s --root ... --trust-list ... %s%lld\n",
+                    o->db, o->out_dir, o->base, batch > 0 ? "--batch " : "",
+                    batch > 0 ? (long long)batch : (long long)ids[0]);
+        return e == TC_ERR_NOT_FOUND || e == TC_ERR_RANGE || e == TC_ERR_REFUSED ? EXIT_REFUSED
+                                                                                  : EXIT_USAGE;
     }
     printf("  e-certificates: %s/<id>.pdf, %zu written%s%zu already complete kept (%.1f s, %.1f/s)\n",
            o->out_dir, res.written, res.kept ? ", " : ", ", res.kept, res.seconds,

@@ -23,6 +23,7 @@ struct opts {
     long committee, days, threads;
     long long batch;
     bool strict_uscc, blacklist, dry_run, quiet, qr, read_only, reevaluation, pdf, force;
+    bool status_stamp;
 };
 
 /* "titlecert-issuer: what: why" (errno's sentence for an I/O error); returns EXIT_USAGE. */

@@ -7,6 +7,7 @@
  * checked against the GB/T 2260 / GB/T 10114 tables compiled in from data/.
  */
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,84 +182,92 @@ struct unit_rows {
     struct tc_refusals *ref;
 };
 
+/* a refusal of a directory or records row (the row is then left out) */
+static bool refuse(struct tc_refusals *ref, size_t line, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool refuse(struct tc_refusals *ref, size_t line, const char *field, const char *fmt, ...)
+{
+    char msg[sizeof ((struct tc_refusal *)0)->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tc_refusals_add(ref, line, "", field, "%s", msg);
+    return false;
+}
+
+/* uscc, name and division of a directory row; false after refusing one */
+static bool unit_codes(struct unit_rows *u, size_t line, const char *const *f, struct tc_unit *x)
+{
+    const struct tc_profile *p = tc_store_profile(u->s);
+    char s[TC_CSV_SHOWN];
+    bool ok = true;
+    tc_csv_shown(s, f[0]);
+    if (!tc_uscc_well_formed(f[0]))
+        ok = refuse(u->ref, line, "uscc", "“%s”不是 18 位统一社会信用代码 / '%s' is not an "
+                    "18-character USCC", s, s);
+    else if (!tc_uscc_valid(f[0]) && u->strict)
+        ok = refuse(u->ref, line, "uscc", "%s 的校验位不符（GB 32100） / %s fails the GB 32100 "
+                    "check character", s, s);
+    else if (!tc_uscc_valid(f[0])) {
+        u->warnings++;
+        tc_refusals_add(u->ref, line, "warn", "uscc", "%s 的校验位不符（GB 32100），已保留：早期试"
+                        "点代码有此情况 / %s fails the GB 32100 check character (kept: early "
+                        "pilot codes do)", s, s);
+    }
+    memcpy(x->uscc, f[0], strlen(f[0]) < sizeof x->uscc ? strlen(f[0]) + 1 : 1);
+    if (!*f[1] || strlen(f[1]) >= sizeof x->name)
+        ok = refuse(u->ref, line, "name", "单位名称为空或超过 191 字节 / empty or longer than "
+                    "191 bytes");
+    else
+        memcpy(x->name, f[1], strlen(f[1]) + 1);
+    uint32_t code = 0;
+    tc_csv_shown(s, f[2]);
+    if (parse_digits(f[2], 9, &code)) {
+        x->township = code, x->division = code / 1000;
+        if (!township_known(code))
+            ok = refuse(u->ref, line, "division", "%s 不是 GB/T 10114 表中的乡镇代码 / %s is not "
+                        "a township code of the GB/T 10114 table", s, s);
+    } else if (parse_digits(f[2], 6, &code)) {
+        x->division = code;
+        if (!division_level(code))
+            ok = refuse(u->ref, line, "division", "%s 不是 GB/T 2260 行政区划代码（统计用区不是）"
+                        " / %s is not a GB/T 2260 division code (statistical zones are not)", s,
+                        s);
+    } else {
+        ok = refuse(u->ref, line, "division", "“%s”不是 6 位或 9 位代码 / '%s' is not a 6- or "
+                    "9-digit code", s, s);
+    }
+    if (ok && !tc_region_contains(p->province, x->division))
+        ok = refuse(u->ref, line, "division", "%s 不在本省（%u） / %s is outside the province "
+                    "(%u)", s, p->province, s, p->province);
+    return ok;
+}
+
 static void unit_row(void *ctx, size_t line, const char *const *f)
 {
     struct unit_rows *u = ctx;
     struct tc_unit x;
     memset(&x, 0, sizeof x);
-    bool ok = true;
-    const struct tc_profile *p = tc_store_profile(u->s);
     /* uscc,name,division,tier,basic_level?,valid_from,valid_to? */
-    if (!tc_uscc_well_formed(f[0])) {
-        tc_refusals_add(u->ref, line, "", "uscc", "'%s' is not an 18-character USCC", f[0]);
-        ok = false;
-    } else if (!tc_uscc_valid(f[0])) {
-        if (u->strict) {
-            tc_refusals_add(u->ref, line, "", "uscc", "%s fails the GB 32100 check character", f[0]);
-            ok = false;
-        } else {
-            u->warnings++;
-            tc_refusals_add(u->ref, line, "warn", "uscc",
-                            "%s fails the GB 32100 check character (kept: early pilot codes do)",
-                            f[0]);
-        }
-    }
-    memcpy(x.uscc, f[0], strlen(f[0]) < sizeof x.uscc ? strlen(f[0]) + 1 : 1);
-    if (!*f[1] || strlen(f[1]) >= sizeof x.name) {
-        tc_refusals_add(u->ref, line, "", "name", "empty or longer than 191 bytes");
-        ok = false;
-    } else {
-        memcpy(x.name, f[1], strlen(f[1]) + 1);
-    }
-    uint32_t code = 0;
-    if (parse_digits(f[2], 9, &code)) {
-        x.township = code;
-        x.division = code / 1000;
-        if (!township_known(code)) {
-            tc_refusals_add(u->ref, line, "", "division",
-                            "%s is not a township code of the GB/T 10114 table", f[2]);
-            ok = false;
-        }
-    } else if (parse_digits(f[2], 6, &code)) {
-        x.division = code;
-        if (!division_level(code)) {
-            tc_refusals_add(u->ref, line, "", "division",
-                            "%s is not a GB/T 2260 division code (statistical zones are not)", f[2]);
-            ok = false;
-        }
-    } else {
-        tc_refusals_add(u->ref, line, "", "division", "'%s' is not a 6- or 9-digit code", f[2]);
-        ok = false;
-    }
-    if (ok && !tc_region_contains(p->province, x.division)) {
-        tc_refusals_add(u->ref, line, "", "division", "%s is outside the province (%u)", f[2],
-                        p->province);
-        ok = false;
-    }
+    bool ok = unit_codes(u, line, f, &x);
+    char s[TC_CSV_SHOWN], why[400];
     int tier = tc_tier_parse(f[3]);
-    if (!tier) {
-        tc_refusals_add(u->ref, line, "", "tier",
-                        "'%s' is not province, prefecture, county or township", f[3]);
-        ok = false;
-    }
+    if (!tier)
+        ok = refuse(u->ref, line, "tier", "“%s”不是层级（省级、市级、县级、乡镇） / '%s' is not "
+                    "province, prefecture, county or township", tc_csv_shown(s, f[3]), s);
     x.tier = (uint8_t)tier;
     x.basic_flag = parse_flag(f[4]);
-    if (x.basic_flag == -2) {
-        tc_refusals_add(u->ref, line, "", "basic_level", "'%s' is not yes, no or empty", f[4]);
-        ok = false;
-    }
-    if (!tc_day_parse(&x.valid_from, f[5])) {
-        tc_refusals_add(u->ref, line, "", "valid_from", "'%s' is not a date YYYY-MM-DD", f[5]);
-        ok = false;
-    }
+    if (x.basic_flag == -2)
+        ok = refuse(u->ref, line, "basic_level", "“%s”不是 是、否 或空 / '%s' is not yes, no or "
+                    "empty", tc_csv_shown(s, f[4]), s);
+    if (!tc_csv_day(&x.valid_from, f[5], why, sizeof why))
+        ok = refuse(u->ref, line, "valid_from", "%s", why);
     x.valid_to = INT32_MAX;
-    if (*f[6] && !tc_day_parse(&x.valid_to, f[6])) {
-        tc_refusals_add(u->ref, line, "", "valid_to", "'%s' is not a date YYYY-MM-DD", f[6]);
-        ok = false;
-    } else if (ok && x.valid_to < x.valid_from) {
-        tc_refusals_add(u->ref, line, "", "valid_to", "before valid_from");
-        ok = false;
-    }
+    if (*f[6] && !tc_csv_day(&x.valid_to, f[6], why, sizeof why))
+        ok = refuse(u->ref, line, "valid_to", "%s", why);
+    else if (ok && x.valid_to < x.valid_from)
+        ok = refuse(u->ref, line, "valid_to", "失效日期早于生效日期 / before valid_from");
     if (!ok)
         return;
     if (u->n == u->cap) {
@@ -270,7 +279,7 @@ static void unit_row(void *ctx, size_t line, const char *const *f)
         if (l)
             u->lines = l;
         if (!v || !l) {
-            tc_refusals_add(u->ref, line, "", "", "out of memory");
+            refuse(u->ref, line, "", "内存不足 / out of memory");
             return;
         }
         u->cap = cap;
@@ -309,8 +318,13 @@ static size_t errors_in(const struct tc_refusals *r)
 enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_uscc,
                             struct tc_refusals *ref, size_t *imported, size_t *warnings)
 {
-    static const char *const cols[] = {"uscc",       "name",       "division", "tier",
-                                       "basic_level?", "valid_from", "valid_to?"};
+    static const char *const cols[] = {"uscc|统一社会信用代码",
+                                       "name|单位名称|名称",
+                                       "division|行政区划代码|区划代码",
+                                       "tier|层级|单位层级",
+                                       "basic_level|是否基层单位|基层单位?",
+                                       "valid_from|生效日期|起始日期",
+                                       "valid_to|失效日期|截止日期?"};
     struct unit_rows u = {.s = s, .strict = strict_uscc, .ref = ref};
     *imported = 0;
     *warnings = 0;
@@ -330,8 +344,9 @@ enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_us
     qsort(ul, u.n, sizeof *ul, cmp_unit_line);
     for (size_t i = 1; i < u.n; i++)
         if (strcmp(ul[i].u.uscc, ul[i - 1].u.uscc) == 0 && ul[i].u.valid_from <= ul[i - 1].u.valid_to)
-            tc_refusals_add(ref, ul[i].line, "S2", "valid_from",
-                            "%s: overlaps the entry on line %zu", ul[i].u.uscc, ul[i - 1].line);
+            tc_refusals_add(ref, ul[i].line, "S2", "valid_from", "%s 与第 %zu 行的条目时间重叠 / "
+                            "%s: overlaps the entry on line %zu", ul[i].u.uscc, ul[i - 1].line,
+                            ul[i].u.uscc, ul[i - 1].line);
     if ((e = tc_store_prepare(s, "SELECT count(*) FROM units WHERE uscc = ?1 AND valid_from <> ?2 "
                                  "AND valid_from <= ?3 AND valid_to >= ?2",
                               &overlap)) != TC_OK)
@@ -341,8 +356,9 @@ enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_us
         sqlite3_bind_int(overlap, 2, ul[i].u.valid_from);
         sqlite3_bind_int(overlap, 3, ul[i].u.valid_to);
         if (sqlite3_step(overlap) == SQLITE_ROW && sqlite3_column_int(overlap, 0) > 0)
-            tc_refusals_add(ref, ul[i].line, "S2", "valid_from",
-                            "%s: overlaps an entry already in the directory", ul[i].u.uscc);
+            tc_refusals_add(ref, ul[i].line, "S2", "valid_from", "%s 与目录中已有的条目时间重叠 / "
+                            "%s: overlaps an entry already in the directory", ul[i].u.uscc,
+                            ul[i].u.uscc);
         sqlite3_reset(overlap);
     }
     *warnings = u.warnings;
@@ -466,66 +482,78 @@ struct record_rows {
     struct tc_refusals *ref;
 };
 
+/* employment: unit, from, to? (C1) */
+static bool employment_cells(struct record_rows *r, size_t line, const char *const *f,
+                             struct record *x)
+{
+    char s[TC_CSV_SHOWN], why[400];
+    bool ok = true;
+    if (!tc_uscc_well_formed(f[2]))
+        ok = refuse(r->ref, line, "unit", "“%s”不是 18 位统一社会信用代码 / '%s' is not an "
+                    "18-character USCC", tc_csv_shown(s, f[2]), s);
+    else
+        memcpy(x->unit, f[2], TC_USCC_LEN + 1);
+    x->b = INT32_MAX;
+    if (!tc_csv_day(&x->a, f[3], why, sizeof why))
+        ok = refuse(r->ref, line, "from", "%s", why);
+    if (*f[4] && !tc_csv_day(&x->b, f[4], why, sizeof why))
+        ok = refuse(r->ref, line, "to", "%s", why);
+    else if (ok && x->b < x->a)
+        ok = refuse(r->ref, line, "to", "截止日期早于起始日期 / to is before from");
+    return ok;
+}
+
+/* assessments: year, result; ce: year, hours (C1, C2) */
+static bool yearly_cells(struct record_rows *r, size_t line, const char *const *f,
+                         struct record *x)
+{
+    char s[TC_CSV_SHOWN], *end;
+    bool ok = true;
+    long year = strtol(f[2], &end, 10);
+    if (*end || !*f[2] || year < 1950 || year > 2200)
+        ok = refuse(r->ref, line, "year", "“%s”不是年份 / '%s' is not a year",
+                    tc_csv_shown(s, f[2]), s);
+    x->a = (int32_t)year;
+    const char *res = f[3];
+    tc_csv_shown(s, res);
+    if (r->kind == 1) { /* result: 合格/基本合格 pass; 不合格 fail; or passed/failed */
+        if (!strcmp(res, "合格") || !strcmp(res, "优秀") || !strcmp(res, "基本合格") ||
+            !strcmp(res, "passed") || !strcmp(res, "excellent"))
+            x->b = 1;
+        else if (!strcmp(res, "不合格") || !strcmp(res, "failed"))
+            x->b = 0;
+        else
+            ok = refuse(r->ref, line, "result", "“%s”不是考核结果（优秀、合格、基本合格、不合格）"
+                        " / '%s' is not 优秀, 合格, 基本合格, 不合格 (or passed/failed)", s, s);
+        return ok;
+    }
+    long h = strtol(f[3], &end, 10);
+    if (*end || !*f[3] || h < 0 || h > 2000)
+        ok = refuse(r->ref, line, "hours", "“%s”不是学时数 / '%s' is not a number of hours", s,
+                    s);
+    x->b = (int32_t)h;
+    return ok;
+}
+
 static void record_row(void *ctx, size_t line, const char *const *f)
 {
     struct record_rows *r = ctx;
     struct record x;
     memset(&x, 0, sizeof x);
     bool ok = true;
-    if (tc_store_holder_hash(r->s, f[0], x.hash) != TC_OK) {
-        tc_refusals_add(r->ref, line, "", "id_number",
-                        "not a valid resident ID number (GB 11643 check or birth date)");
-        ok = false;
-    } else {
+    char why[400] = "不是有效的身份证号码 / not a valid resident ID number";
+    if (!tc_csv_idno(f[0], why, sizeof why) || tc_store_holder_hash(r->s, f[0], x.hash) != TC_OK)
+        ok = refuse(r->ref, line, "id_number", "%s", why);
+    else
         tc_idno_mask(x.mask, f[0]);
-    }
-    if (!*f[1] || strlen(f[1]) > TC_NAME_MAX) {
-        tc_refusals_add(r->ref, line, "", "name", "empty or longer than %d bytes", TC_NAME_MAX);
-        ok = false;
-    } else {
+    if (!*f[1] || strlen(f[1]) > TC_NAME_MAX)
+        ok = refuse(r->ref, line, "name", "姓名为空或超过 %d 字节 / empty or longer than %d bytes",
+                    TC_NAME_MAX, TC_NAME_MAX);
+    else
         memcpy(x.name, f[1], strlen(f[1]) + 1);
-    }
-    if (r->kind == 0) { /* id_number,name,unit,from,to? */
-        if (!tc_uscc_well_formed(f[2])) {
-            tc_refusals_add(r->ref, line, "", "unit", "'%s' is not an 18-character USCC", f[2]);
-            ok = false;
-        } else {
-            memcpy(x.unit, f[2], TC_USCC_LEN + 1);
-        }
-        x.b = INT32_MAX;
-        if (!tc_day_parse(&x.a, f[3]) || (*f[4] && !tc_day_parse(&x.b, f[4])) || x.b < x.a) {
-            tc_refusals_add(r->ref, line, "", "from", "from/to must be dates YYYY-MM-DD, from <= to");
-            ok = false;
-        }
-    } else {
-        char *end;
-        long year = strtol(f[2], &end, 10);
-        if (*end || year < 1950 || year > 2200) {
-            tc_refusals_add(r->ref, line, "", "year", "'%s' is not a year", f[2]);
-            ok = false;
-        }
-        x.a = (int32_t)year;
-        if (r->kind == 1) { /* result: 合格/基本合格 pass; 不合格 fail; or passed/failed */
-            const char *res = f[3];
-            if (!strcmp(res, "合格") || !strcmp(res, "优秀") || !strcmp(res, "基本合格") ||
-                !strcmp(res, "passed") || !strcmp(res, "excellent"))
-                x.b = 1;
-            else if (!strcmp(res, "不合格") || !strcmp(res, "failed"))
-                x.b = 0;
-            else {
-                tc_refusals_add(r->ref, line, "", "result",
-                                "'%s' is not 优秀, 合格, 基本合格, 不合格 (or passed/failed)", res);
-                ok = false;
-            }
-        } else {
-            long h = strtol(f[3], &end, 10);
-            if (*end || !*f[3] || h < 0 || h > 2000) {
-                tc_refusals_add(r->ref, line, "", "hours", "'%s' is not a number of hours", f[3]);
-                ok = false;
-            }
-            x.b = (int32_t)h;
-        }
-    }
+    /* id_number,name,unit,from,to? or id_number,name,year,result|hours */
+    if (!(r->kind == 0 ? employment_cells(r, line, f, &x) : yearly_cells(r, line, f, &x)))
+        ok = false;
     if (!ok)
         return;
     x.line = line;
@@ -533,7 +561,7 @@ static void record_row(void *ctx, size_t line, const char *const *f)
         size_t cap = r->cap ? r->cap * 2 : 256;
         struct record *v = realloc(r->v, cap * sizeof *v);
         if (!v) {
-            tc_refusals_add(r->ref, line, "", "", "out of memory");
+            refuse(r->ref, line, "", "内存不足 / out of memory");
             return;
         }
         r->v = v;
@@ -565,12 +593,14 @@ static enum tc_err warn_commitments(struct tc_store *s, struct record_rows *r)
             char left[11], end[11];
             tc_day_format(left, x->b);
             tc_day_format(end, sqlite3_column_int(q, 1));
+            const char *name = (const char *)sqlite3_column_text(q, 2);
+            long long id = (long long)sqlite3_column_int64(q, 0);
             tc_refusals_add(r->ref, x->line, "C6", "to",
-                            "warning: %s leaves %s on %s, before the service commitment of "
-                            "certificate %lld ends on %s (SD §5(二): at least 5 years at the "
-                            "township unit where the title was obtained)",
-                            (const char *)sqlite3_column_text(q, 2), x->unit, left,
-                            (long long)sqlite3_column_int64(q, 0), end);
+                            "warning: %s 于 %s 离开 %s，早于证书 %lld 的服务期满日 %s（SD §5(二)：在"
+                            "取得职称的乡镇单位至少服务 5 年） / %s leaves %s on %s, before the "
+                            "service commitment of certificate %lld ends on %s (SD §5(二): at "
+                            "least 5 years at the township unit where the title was obtained)",
+                            name, left, x->unit, id, end, name, x->unit, left, id, end);
         }
         sqlite3_reset(q);
     }
@@ -581,9 +611,14 @@ static enum tc_err warn_commitments(struct tc_store *s, struct record_rows *r)
 enum tc_err tc_records_import(struct tc_store *s, const char *kind, const char *path,
                               struct tc_refusals *ref, size_t *imported)
 {
-    static const char *const emp[] = {"id_number", "name", "unit", "from", "to?"};
-    static const char *const ass[] = {"id_number", "name", "year", "result"};
-    static const char *const ce[] = {"id_number", "name", "year", "hours"};
+#define ID_NUMBER "id_number|身份证号码|身份证号|公民身份号码"
+    static const char *const emp[] = {ID_NUMBER, "name|姓名", "unit|工作单位|用人单位|单位",
+                                      "from|起始日期|开始日期|聘用起始", "to|截止日期|结束日期?"};
+    static const char *const ass[] = {ID_NUMBER, "name|姓名", "year|年度|考核年度",
+                                      "result|考核结果|结果"};
+    static const char *const ce[] = {ID_NUMBER, "name|姓名", "year|年度",
+                                     "hours|学时|继续教育学时"};
+#undef ID_NUMBER
     struct record_rows r = {.s = s, .ref = ref};
     const char *const *cols;
     size_t ncols;

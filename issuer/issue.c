@@ -13,6 +13,7 @@
  */
 #include <jansson.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +25,35 @@
 
 int tc_tier_parse(const char *s);
 
+/* ---- reading committee results --------------------------------------------------------------- */
+
+/* A level as a number, its name, or the table's health-series name (员级(士级), 士级 ...), with
+ * ASCII or full-width brackets. */
 static int parse_level(const char *s)
 {
-    static const char *const zh[] = {NULL, "正高级", "副高级", "中级", "助理级", "员级"};
+    static const char *const zh[][4] = {
+        {NULL}, {"正高级"}, {"副高级"}, {"中级"},
+        {"助理级", "助理级(师级)", "助理级（师级）", "师级"},
+        {"员级", "员级(士级)", "员级（士级）", "士级"}};
     if (s[0] >= '1' && s[0] <= '5' && s[1] == '\0')
         return s[0] - '0';
     for (int i = 1; i <= 5; i++)
-        if (strcmp(s, zh[i]) == 0)
-            return i;
+        for (int k = 0; k < 4 && zh[i][k]; k++)
+            if (strcmp(s, zh[i][k]) == 0)
+                return i;
     return 0;
 }
 
 static int parse_track(const char *s)
 {
-    if (!strcmp(s, "basic") || !strcmp(s, "基层") || !strcmp(s, "基层职称"))
-        return TC_TRACK_BASIC;
-    if (!strcmp(s, "province") || !strcmp(s, "全省") || !strcmp(s, "全省统一职称"))
-        return TC_TRACK_PROVINCE;
+    static const char *const basic[] = {"basic", "基层", "基层职称"};
+    static const char *const province[] = {"province", "全省", "全省统一", "全省统一职称"};
+    for (size_t i = 0; i < 3; i++)
+        if (!strcmp(s, basic[i]))
+            return TC_TRACK_BASIC;
+    for (size_t i = 0; i < 4; i++)
+        if (!strcmp(s, province[i]))
+            return TC_TRACK_PROVINCE;
     return 0;
 }
 
@@ -56,7 +69,29 @@ static int parse_method(const char *s)
     return 0;
 }
 
-/* ---- reading committee results --------------------------------------------------------------- */
+/* T1: a series code (WS-YL) or the table's name for it, 卫生(医疗) or 卫生（医疗）. */
+static uint16_t parse_series(const char *s)
+{
+    uint16_t id = tc_series_id(s);
+    if (id || strlen(s) > 64)
+        return id;
+    char ascii[72]; /* full-width brackets as the table writes them, ASCII */
+    size_t n = 0;
+    for (const char *p = s; *p;)
+        if (!strncmp(p, "（", 3))
+            ascii[n++] = '(', p += 3;
+        else if (!strncmp(p, "）", 3))
+            ascii[n++] = ')', p += 3;
+        else
+            ascii[n++] = *p++;
+    ascii[n] = '\0';
+    size_t count;
+    const struct tc_title *t = tc_title_table(&count);
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(t[i].series_name, ascii) == 0)
+            return t[i].series;
+    return 0;
+}
 
 struct req_rows {
     struct tc_store *s;
@@ -71,136 +106,198 @@ enum {
     C_ACHIEVE, C_N
 };
 
-/* S3: the scope columns, when any is given (otherwise the profile's default applies) */
-static bool parse_scope_columns(struct req_rows *r, size_t line, const char *const *f,
-                                struct tc_issue_request *q)
+/* One row being read: its refusals go to ref under its line; ok until one is added. */
+struct row {
+    struct tc_refusals *ref;
+    size_t line;
+    bool ok;
+    char shown[TC_CSV_SHOWN];
+    char why[400];
+};
+
+static void bad(struct row *w, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void bad(struct row *w, const char *field, const char *fmt, ...)
 {
-    struct tc_claims *c = &q->claims;
-    bool ok = true;
-#define BADF(field, ...)                                                                           \
-    do {                                                                                           \
-        tc_refusals_add(r->ref, line, "", field, __VA_ARGS__);                                     \
-        ok = false;                                                                                \
-    } while (0)
-    if (*f[C_SREGION] || *f[C_STIER] || *f[C_SUNIT]) {
-        q->scope_given = true;
-        if (!(c->scope.region = tc_region_parse(f[C_SREGION])))
-            BADF("scope_region", "'%s' is not a 2, 4 or 6 digit region prefix", f[C_SREGION]);
-        if (strcmp(f[C_STIER], "basic") == 0 || strcmp(f[C_STIER], "基层") == 0)
-            c->scope.tier = TC_TIER_BASIC; /* S3: the profile's whole basic level */
-        else if (!(c->scope.tier = (uint8_t)tc_tier_parse(f[C_STIER])))
-            BADF("scope_tier", "'%s' is not basic, province, prefecture, county or township",
-                 f[C_STIER]);
-        if (*f[C_SUNIT]) {
-            if (!tc_uscc_well_formed(f[C_SUNIT]))
-                BADF("scope_unit", "'%s' is not an 18-character USCC", f[C_SUNIT]);
-            else
-                c->scope.has_unit = true, memcpy(c->scope.unit, f[C_SUNIT], TC_USCC_LEN + 1);
-        }
-    }
-#undef BADF
-    return ok;
+    char msg[sizeof ((struct tc_refusal *)0)->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tc_refusals_add(w->ref, w->line, "", field, "%s", msg);
+    w->ok = false;
 }
 
+/* the cell as a refusal shows it (one at a time: the buffer is the row's) */
+static const char *shown(struct row *w, const char *cell)
+{
+    return tc_csv_shown(w->shown, cell);
+}
+
+/* refuses a cell, shown in both languages: "“cell”zh / 'cell' en" */
+static void bad_cell(struct row *w, const char *field, const char *cell, const char *zh,
+                     const char *en)
+{
+    const char *s = shown(w, cell);
+    bad(w, field, "“%s”%s / '%s' %s", s, zh, s, en);
+}
+
+/* copies text of 1..max bytes into out, or refuses it as field */
+static void text_cell(struct row *w, const char *field, const char *zh, const char *cell,
+                      size_t max, char *out)
+{
+    if (!*cell || strlen(cell) > max)
+        bad(w, field, "%s为空或超过 %zu 字节 / empty or longer than %zu bytes", zh, max, max);
+    else
+        memcpy(out, cell, strlen(cell) + 1);
+}
+
+/* a whole number in [lo, hi], or refused with the sentence given */
+static long int_cell(struct row *w, const char *field, const char *cell, long lo, long hi,
+                     const char *zh, const char *en)
+{
+    char *end;
+    long v = strtol(cell, &end, 10);
+    if (*end || !*cell || v < lo || v > hi) {
+        const char *s = shown(w, cell);
+        bad(w, field, "“%s”不是%s / '%s' is not %s", s, zh, s, en);
+        return lo;
+    }
+    return v;
+}
+
+/* S3: the scope columns, when any is given (otherwise the profile's default applies) */
+static void parse_scope_columns(struct row *w, const char *const *f, struct tc_issue_request *q)
+{
+    struct tc_claims *c = &q->claims;
+    if (!*f[C_SREGION] && !*f[C_STIER] && !*f[C_SUNIT])
+        return;
+    q->scope_given = true;
+    if (!(c->scope.region = tc_region_parse(f[C_SREGION])))
+        bad_cell(w, "scope_region", f[C_SREGION], "不是 2、4 或 6 位的地区代码前缀",
+                 "is not a 2, 4 or 6 digit region prefix");
+    if (strcmp(f[C_STIER], "basic") == 0 || strcmp(f[C_STIER], "基层") == 0)
+        c->scope.tier = TC_TIER_BASIC; /* S3: the profile's whole basic level */
+    else if (!(c->scope.tier = (uint8_t)tc_tier_parse(f[C_STIER])))
+        bad_cell(w, "scope_tier", f[C_STIER], "不是适用层级（基层、省级、市级、县级、乡镇）",
+                 "is not basic, province, prefecture, county or township");
+    if (!*f[C_SUNIT])
+        return;
+    if (!tc_uscc_well_formed(f[C_SUNIT]))
+        bad_cell(w, "scope_unit", f[C_SUNIT], "不是 18 位统一社会信用代码",
+                 "is not an 18-character USCC");
+    else
+        c->scope.has_unit = true, memcpy(c->scope.unit, f[C_SUNIT], TC_USCC_LEN + 1);
+}
+
+/* who holds it and which title (T1) */
+static void read_title(struct row *w, const char *const *f, struct tc_issue_request *q)
+{
+    struct tc_claims *c = &q->claims;
+    text_cell(w, "name", "姓名", f[C_NAME], TC_NAME_MAX, c->name);
+    if (!tc_csv_idno(f[C_IDNO], w->why, sizeof w->why))
+        bad(w, "id_number", "%s", w->why);
+    else
+        memcpy(q->idno, f[C_IDNO], TC_IDNO_LEN + 1), tc_idno_mask(c->id_mask, f[C_IDNO]);
+    if (!(c->series = parse_series(f[C_SERIES])))
+        bad_cell(w, "series", f[C_SERIES], "不是职称表中的系列代码或名称（T1）",
+                 "is not a series code or name of the title table (T1)");
+    text_cell(w, "specialty", "专业", f[C_SPECIALTY], TC_SPECIALTY_MAX, c->specialty);
+    if (!(c->level = (uint8_t)parse_level(f[C_LEVEL])))
+        bad_cell(w, "level", f[C_LEVEL], "不是级别（正高级、副高级、中级、助理级、员级 或 1..5）",
+                 "is not a level 1..5 or 正高级..员级");
+    if (*f[C_VARIANT])
+        c->title_variant = (uint8_t)int_cell(w, "title_variant", f[C_VARIANT], 0, 9, "0..9",
+                                             "0..9");
+    if (*f[C_ACHIEVE]) { /* C5, GS §3(二): a basic-level title counted as one achievement */
+        char *end;
+        unsigned long long v = strtoull(f[C_ACHIEVE], &end, 10);
+        if (*end || v == 0 || f[C_ACHIEVE][0] == '-')
+            bad_cell(w, "basic_title_achievement", f[C_ACHIEVE], "不是证书编号",
+                     "is not a certificate number");
+        q->achievement = (uint64_t)v;
+    }
+}
+
+/* how and when it was obtained, where, and by whose decision */
+static void read_award(struct row *w, const char *const *f, struct tc_issue_request *q)
+{
+    struct tc_claims *c = &q->claims;
+    if (!(c->track = (uint8_t)parse_track(f[C_TRACK])))
+        bad_cell(w, "track", f[C_TRACK], "不是类别（基层职称 或 全省统一职称）",
+                 "is not basic or province");
+    if (!(c->method = (uint8_t)parse_method(f[C_METHOD])))
+        bad_cell(w, "method", f[C_METHOD],
+                 "不是取得方式（评审、考核认定、以考代评、考评结合、破格、直接认定）",
+                 "is not review, assessment, exam, exceptional or direct");
+    c->eval_year = (uint16_t)int_cell(w, "eval_year", f[C_YEAR], 1950, 2200, "年份", "a year");
+    if (!tc_csv_day(&c->obtained_day, f[C_OBTAINED], w->why, sizeof w->why))
+        bad(w, "obtained", "%s", w->why);
+    if (!tc_csv_month(&c->tenure_month, f[C_TENURE], w->why, sizeof w->why))
+        bad(w, "tenure_start", "%s", w->why);
+    if (!tc_uscc_well_formed(f[C_EMPLOYER]))
+        bad_cell(w, "employer", f[C_EMPLOYER], "不是 18 位统一社会信用代码",
+                 "is not an 18-character USCC");
+    else
+        memcpy(c->employer, f[C_EMPLOYER], TC_USCC_LEN + 1);
+    parse_scope_columns(w, f, q);
+    c->committee = (uint16_t)int_cell(w, "committee", f[C_COMMITTEE], 1, 65535,
+                                      "评审委员会备案号 1..65535", "a committee number 1..65535");
+    text_cell(w, "approval", "批准文号", f[C_APPROVAL], TC_APPROVAL_MAX, q->approval);
+}
+
+/* One results row: a request when every field reads, else its refusals only (the rules are not
+ * checked on a row that did not read: no refusal follows from another). */
 static void req_row(void *ctx, size_t line, const char *const *f)
 {
     struct req_rows *r = ctx;
     if (r->n == TC_BATCH_MAX) {
         if (r->ref->total == 0 || r->v)
-            tc_refusals_add(r->ref, line, "", "", "more than %d rows in one batch", TC_BATCH_MAX);
+            tc_refusals_add(r->ref, line, "", "", "一批超过 %d 行 / more than %d rows in one batch",
+                            TC_BATCH_MAX, TC_BATCH_MAX);
         return;
     }
     struct tc_issue_request q;
     memset(&q, 0, sizeof q);
-    struct tc_claims *c = &q.claims;
-    bool ok = true;
     q.line = line;
-#define BADF(field, ...)                                                                           \
-    do {                                                                                           \
-        tc_refusals_add(r->ref, line, "", field, __VA_ARGS__);                                     \
-        ok = false;                                                                                \
-    } while (0)
-    if (!*f[C_NAME] || strlen(f[C_NAME]) > TC_NAME_MAX)
-        BADF("name", "empty or longer than %d bytes", TC_NAME_MAX);
-    else
-        memcpy(c->name, f[C_NAME], strlen(f[C_NAME]) + 1);
-    if (!tc_idno_valid(f[C_IDNO]))
-        BADF("id_number", "not a valid resident ID number (GB 11643 check or birth date)");
-    else
-        memcpy(q.idno, f[C_IDNO], TC_IDNO_LEN + 1), tc_idno_mask(c->id_mask, f[C_IDNO]);
-    if (!(c->series = tc_series_id(f[C_SERIES])))
-        BADF("series", "'%s' is not a series code of the title table (T1)", f[C_SERIES]);
-    if (!*f[C_SPECIALTY] || strlen(f[C_SPECIALTY]) > TC_SPECIALTY_MAX)
-        BADF("specialty", "empty or longer than %d bytes", TC_SPECIALTY_MAX);
-    else
-        memcpy(c->specialty, f[C_SPECIALTY], strlen(f[C_SPECIALTY]) + 1);
-    if (!(c->level = (uint8_t)parse_level(f[C_LEVEL])))
-        BADF("level", "'%s' is not a level 1..5 or 正高级..员级", f[C_LEVEL]);
-    if (*f[C_ACHIEVE]) { /* C5, GS §3(二): a basic-level title counted as one achievement */
-        char *end;
-        unsigned long long v = strtoull(f[C_ACHIEVE], &end, 10);
-        if (*end || v == 0)
-            BADF("basic_title_achievement", "'%s' is not a certificate number", f[C_ACHIEVE]);
-        q.achievement = (uint64_t)v;
-    }
-    if (*f[C_VARIANT]) {
-        char *end;
-        long v = strtol(f[C_VARIANT], &end, 10);
-        if (*end || v < 0 || v > 9)
-            BADF("title_variant", "'%s' is not 0..9", f[C_VARIANT]);
-        c->title_variant = (uint8_t)v;
-    }
-    if (!(c->track = (uint8_t)parse_track(f[C_TRACK])))
-        BADF("track", "'%s' is not basic or province", f[C_TRACK]);
-    if (!(c->method = (uint8_t)parse_method(f[C_METHOD])))
-        BADF("method", "'%s' is not review, assessment, exam, exceptional or direct", f[C_METHOD]);
-    char *end;
-    long year = strtol(f[C_YEAR], &end, 10);
-    if (*end || !*f[C_YEAR] || year < 1950 || year > 2200)
-        BADF("eval_year", "'%s' is not a year", f[C_YEAR]);
-    c->eval_year = (uint16_t)year;
-    if (!tc_day_parse(&c->obtained_day, f[C_OBTAINED]))
-        BADF("obtained", "'%s' is not a date YYYY-MM-DD", f[C_OBTAINED]);
-    if (!tc_month_parse(&c->tenure_month, f[C_TENURE]))
-        BADF("tenure_start", "'%s' is not a month YYYY-MM", f[C_TENURE]);
-    if (!tc_uscc_well_formed(f[C_EMPLOYER]))
-        BADF("employer", "'%s' is not an 18-character USCC", f[C_EMPLOYER]);
-    else
-        memcpy(c->employer, f[C_EMPLOYER], TC_USCC_LEN + 1);
-    if (!parse_scope_columns(r, line, f, &q))
-        ok = false;
-    long committee = strtol(f[C_COMMITTEE], &end, 10);
-    if (*end || !*f[C_COMMITTEE] || committee < 1 || committee > 65535)
-        BADF("committee", "'%s' is not a committee number 1..65535", f[C_COMMITTEE]);
-    c->committee = (uint16_t)committee;
-    if (!*f[C_APPROVAL] || strlen(f[C_APPROVAL]) > TC_APPROVAL_MAX)
-        BADF("approval", "empty or longer than %d bytes", TC_APPROVAL_MAX);
-    else
-        memcpy(q.approval, f[C_APPROVAL], strlen(f[C_APPROVAL]) + 1);
-#undef BADF
-    if (!ok)
-        return;
-    if (r->n == r->cap) {
+    struct row w = {r->ref, line, true, "", ""};
+    read_title(&w, f, &q);
+    read_award(&w, f, &q);
+    if (w.ok && r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 1024;
         struct tc_issue_request *v = realloc(r->v, cap * sizeof *v);
-        if (!v) {
-            tc_refusals_add(r->ref, line, "", "", "out of memory");
-            return;
-        }
-        r->v = v;
-        r->cap = cap;
+        if (!v)
+            bad(&w, "", "内存不足 / out of memory");
+        else
+            r->v = v, r->cap = cap;
     }
-    r->v[r->n++] = q;
+    if (w.ok)
+        r->v[r->n++] = q;
+    sodium_memzero(&q, sizeof q);
 }
 
 enum tc_err tc_issue_read_csv(struct tc_store *s, const char *path, struct tc_issue_request **reqs,
                               size_t *n, struct tc_refusals *ref)
 {
     static const char *const cols[C_N] = {
-        "name",     "id_number",    "series",     "specialty",   "level",     "track",
-        "method",   "eval_year",    "obtained",   "tenure_start", "employer", "scope_region?",
-        "scope_tier?", "scope_unit?", "committee", "approval",    "title_variant?",
-        "basic_title_achievement?"};
+        "name|姓名",
+        "id_number|身份证号码|身份证号|公民身份号码",
+        "series|系列|职称系列",
+        "specialty|专业",
+        "level|级别|职称级别",
+        "track|类别|职称类别",
+        "method|取得方式",
+        "eval_year|评审年度",
+        "obtained|取得日期|取得时间",
+        "tenure_start|任职起始|聘任时间|任职起始时间",
+        "employer|工作单位|用人单位",
+        "scope_region|适用地区?",
+        "scope_tier|适用层级?",
+        "scope_unit|适用单位?",
+        "committee|评审委员会|评委会备案号",
+        "approval|批准文号|文号",
+        "title_variant|职称序号?",
+        "basic_title_achievement|基层职称业绩证书?"};
     struct req_rows r = {.s = s, .ref = ref};
     enum tc_err e = tc_csv_read(path, cols, C_N, req_row, &r, ref);
     *reqs = r.v;
@@ -224,15 +321,19 @@ static void check_pair(const struct tc_profile *p, const struct tc_issue_request
                        const struct held *h, struct tc_refusals *ref)
 {
     const struct tc_claims *c = &q->claims;
-    char where[64];
-    if (h->line)
+    char where[64], zh[64];
+    if (h->line) {
         snprintf(where, sizeof where, "line %zu of this batch", h->line);
-    else
+        snprintf(zh, sizeof zh, "本批第 %zu 行", h->line);
+    } else {
         snprintf(where, sizeof where, "certificate %llu", (unsigned long long)h->id);
+        snprintf(zh, sizeof zh, "证书 %llu", (unsigned long long)h->id);
+    }
     if (h->track != c->track && h->eval_year == c->eval_year) /* D1 */
         tc_refusals_add(ref, q->line, "D1", "track",
-                        "同年度不得同时申报两类职称: %s is of the other track in evaluation year %u",
-                        where, c->eval_year);
+                        "同年度不得同时申报两类职称：%s是 %u 年度的另一类职称 / not both tracks in "
+                        "one year: %s is of the other track in evaluation year %u",
+                        zh, c->eval_year, where, c->eval_year);
     if (h->track != c->track && h->level == c->level) { /* D2 */
         int32_t first = h->obtained < c->obtained_day ? h->obtained : c->obtained_day;
         int32_t second = h->obtained < c->obtained_day ? c->obtained_day : h->obtained;
@@ -240,13 +341,16 @@ static void check_pair(const struct tc_profile *p, const struct tc_issue_request
             char d[11];
             tc_day_format(d, tc_day_add_years(first, p->exclusivity_years));
             tc_refusals_add(ref, q->line, "D2", "track",
-                            "取得一类职称%d年内不得申报另一类同级别职称: %s, same level, other track; "
-                            "possible from %s (or by conversion, C1)",
-                            p->exclusivity_years, where, d);
+                            "取得一类职称%d年内不得申报另一类同级别职称：%s级别相同、类别不同；"
+                            "%s 起方可（或经 C1 换发） / not the other track at the same level "
+                            "within %d years: %s, same level, other track; possible from %s (or "
+                            "by conversion, C1)",
+                            p->exclusivity_years, zh, d, p->exclusivity_years, where, d);
         }
     }
     if (h->track == c->track && h->level == c->level && h->series == c->series)
-        tc_refusals_add(ref, q->line, "", "level", "the holder already holds this title (%s)", where);
+        tc_refusals_add(ref, q->line, "", "level", "持证人已有此职称（%s） / the holder already "
+                        "holds this title (%s)", zh, where);
 }
 
 static int cmp_hash_idx(const void *a, const void *b, void *hashes)
@@ -266,16 +370,18 @@ static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
     enum tc_err e = tc_units_find(s, c->employer, c->obtained_day, &u);
     if (e == TC_ERR_NOT_FOUND) {
         tc_refusals_add(ref, q->line, "S2", "employer",
-                        "%s is not in the unit directory on %s: a basic-level title needs a "
-                        "basic-level employer", c->employer, d);
+                        "%s 在 %s 不在单位目录中：基层职称须由基层单位聘用 / %s is not in the unit "
+                        "directory on %s: a basic-level title needs a basic-level employer",
+                        c->employer, d, c->employer, d);
         return TC_OK;
     }
     if (e != TC_OK)
         return e;
     if (!tc_profile_unit_basic(p, u.division, u.tier, u.basic_flag)) { /* S1, S2 */
         tc_refusals_add(ref, q->line, "S2", "employer",
-                        "%s (%s) is not a basic-level unit under the %s profile on %s", c->employer,
-                        u.name, p->code, d);
+                        "%s（%s）在 %s 不是%s规定的基层单位 / %s is not a basic-level unit under "
+                        "the %s profile on %s",
+                        c->employer, u.name, d, p->name, c->employer, p->code, d);
         return TC_OK;
     }
     if (!q->scope_given) { /* S3: the profile's default */
@@ -284,8 +390,8 @@ static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
     } else if (c->scope.region < 100
                    ? c->scope.region != p->province
                    : !tc_region_contains(p->province, tc_region_code6(c->scope.region))) {
-        tc_refusals_add(ref, q->line, "S3", "scope_region", "scope region %u is outside the province",
-                        c->scope.region);
+        tc_refusals_add(ref, q->line, "S3", "scope_region", "适用地区 %u 不在本省 / scope region "
+                        "%u is outside the province", c->scope.region, c->scope.region);
         return TC_OK;
     }
     /* C6 (SD §5(二)): a title obtained at a township unit binds its holder to serve there */
@@ -297,16 +403,21 @@ static enum tc_err check_scope(struct tc_store *s, struct tc_issue_request *q,
     unsigned fails = tc_scope_check(p, &c->scope, u.division, u.tier, u.basic_flag, c->employer);
     if (fails & TC_SCOPE_OUTSIDE)
         tc_refusals_add(ref, q->line, "S3", "scope_region",
-                        "the scope does not admit the employer: %s (%06u) lies outside the scope "
-                        "region %u", u.name, u.division, c->scope.region);
+                        "适用范围不含用人单位：%s（%06u）在适用地区 %u 之外 / the scope does not "
+                        "admit the employer: %s (%06u) lies outside the scope region %u",
+                        u.name, u.division, c->scope.region, c->employer, u.division,
+                        c->scope.region);
     if (fails & TC_SCOPE_TIER)
         tc_refusals_add(ref, q->line, "S3", "scope_tier",
-                        "the scope does not admit the employer: %s is a %s unit but the scope "
-                        "admits %s units and below only",
-                        u.name, tc_tier_name_zh(u.tier), tc_tier_name_zh(c->scope.tier));
+                        "适用范围不含用人单位：%s 是%s单位，适用范围只到%s及以下 / the scope does "
+                        "not admit the employer: %s is a %s unit but the scope admits %s units "
+                        "and below only",
+                        u.name, tc_tier_name_zh(u.tier), tc_tier_name_zh(c->scope.tier),
+                        c->employer, tc_tier_name_zh(u.tier), tc_tier_name_zh(c->scope.tier));
     if (fails & TC_SCOPE_NOT_EMPLOYER)
         tc_refusals_add(ref, q->line, "S3", "scope_unit",
-                        "a single-unit scope must name the employer (JL §2.6)");
+                        "限一个单位使用的，须是用人单位本身（JL §2.6） / a single-unit scope "
+                        "must name the employer (JL §2.6)");
     return TC_OK;
 }
 
@@ -318,19 +429,24 @@ static void check_title_and_dates(const struct tc_issue_request *q, int32_t toda
     const struct tc_claims *c = &q->claims;
     if (!tc_title_lookup(c->series, c->level, c->title_variant)) /* T1 */
         tc_refusals_add(ref, q->line, "T1", "level",
-                        "the title table has no title for this series at level %u (%s)",
-                        c->level, tc_level_name_zh(c->level));
+                        "职称表中此系列没有%s（%u 级）的职称 / the title table has no title for "
+                        "this series at level %u (%s)",
+                        tc_level_name_zh(c->level), c->level, c->level,
+                        tc_level_name_zh(c->level));
     if (c->obtained_day > today)
-        tc_refusals_add(ref, q->line, "", "obtained", "the date obtained is in the future");
+        tc_refusals_add(ref, q->line, "", "obtained", "取得日期在今天之后 / the date obtained "
+                        "is in the future");
     int y, m, d;
     tc_day_split(c->obtained_day, &y, &m, &d);
     if (c->tenure_month < tc_month_index(y, m)) /* C4 */
         tc_refusals_add(ref, q->line, "C4", "tenure_start",
-                        "tenure counts from the month of employment or of obtaining the "
-                        "title, not before it was obtained");
+                        "任职年限从聘用或取得职称的当月起算，不能早于取得日期 / tenure counts "
+                        "from the month of employment or of obtaining the title, not before it "
+                        "was obtained");
     tc_day_split(today, &y, &m, &d);
     if (c->tenure_month > tc_month_index(y + 1, m))
-        tc_refusals_add(ref, q->line, "C4", "tenure_start", "tenure start more than a year ahead");
+        tc_refusals_add(ref, q->line, "C4", "tenure_start", "任职起始比今天晚一年以上 / tenure "
+                        "start more than a year ahead");
 }
 
 /* D1, D2 within the batch: the same person twice (sorted by holder hash, each group compared,
@@ -367,12 +483,14 @@ static enum tc_err check_achievement(struct tc_store *s, const struct tc_issue_r
     const struct tc_profile *p = tc_store_profile(s);
     if (!p->basic_title_achievement) {
         tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
-                        "the %s profile does not count a basic-level title as an achievement", p->code);
+                        "%s不把基层职称计为业绩成果 / the %s profile does not count a basic-level "
+                        "title as an achievement", p->name, p->code);
         return TC_OK;
     }
     if (q->claims.track != TC_TRACK_PROVINCE) {
         tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
-                        "only a province-wide application counts a basic-level title as an achievement");
+                        "只有全省统一职称的申报才把基层职称计为业绩成果 / only a province-wide "
+                        "application counts a basic-level title as an achievement");
         return TC_OK;
     }
     sqlite3_stmt *st;
@@ -382,17 +500,21 @@ static enum tc_err check_achievement(struct tc_store *s, const struct tc_issue_r
         return e;
     sqlite3_bind_int64(st, 1, (int64_t)q->achievement);
     if (sqlite3_step(st) != SQLITE_ROW)
-        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "no certificate %llu in the store",
+        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "库中没有证书 %llu / no "
+                        "certificate %llu in the store", (unsigned long long)q->achievement,
                         (unsigned long long)q->achievement);
     else if (sqlite3_column_int(st, 0) != TC_TRACK_BASIC)
         tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
-                        "certificate %llu is not a basic-level title", (unsigned long long)q->achievement);
+                        "证书 %llu 不是基层职称 / certificate %llu is not a basic-level title",
+                        (unsigned long long)q->achievement, (unsigned long long)q->achievement);
     else if (strcmp((const char *)sqlite3_column_text(st, 1), "revoked") == 0)
-        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "certificate %llu is revoked",
+        tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "证书 %llu 已撤销 / "
+                        "certificate %llu is revoked", (unsigned long long)q->achievement,
                         (unsigned long long)q->achievement);
     else if (sqlite3_column_bytes(st, 2) != 32 || sodium_memcmp(sqlite3_column_blob(st, 2), hash, 32) != 0)
         tc_refusals_add(ref, q->line, "C5", "basic_title_achievement",
-                        "certificate %llu belongs to another person", (unsigned long long)q->achievement);
+                        "证书 %llu 属于他人 / certificate %llu belongs to another person",
+                        (unsigned long long)q->achievement, (unsigned long long)q->achievement);
     sqlite3_finalize(st);
     return TC_OK;
 }
@@ -423,7 +545,7 @@ static void check_history(const struct tc_profile *p, const struct tc_issue_requ
     sqlite3_bind_int(bl_q, 3, today);
     if (sqlite3_step(bl_q) == SQLITE_ROW)
         tc_refusals_add(ref, q->line, "A2", "id_number",
-                        "the holder is on the integrity blacklist: %s",
+                        "持证人在诚信黑名单上（%s） / the holder is on the integrity blacklist",
                         (const char *)sqlite3_column_text(bl_q, 0));
     sqlite3_reset(bl_q);
 }
@@ -439,22 +561,24 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
     size_t before = ref->total;
     enum tc_err e = TC_OK;
     if (tl && !en) {
-        tc_refusals_add(ref, 0, "A1", "key", "the signing key is not endorsed in the trust list");
+        tc_refusals_add(ref, 0, "A1", "key", "签发密钥未在信任列表中备案 / the signing key is not "
+                        "endorsed in the trust list");
         return TC_ERR_REFUSED;
     }
     if (en && (today < en->not_before || today > en->not_after)) {
-        tc_refusals_add(ref, 0, "A1", "key", "the signing key's endorsed term does not cover today");
+        tc_refusals_add(ref, 0, "A1", "key", "签发密钥的备案期限不含今天 / the signing key's "
+                        "endorsed term does not cover today");
         return TC_ERR_REFUSED;
     }
     if (rv && today >= rv->day) {
-        tc_refusals_add(ref, 0, "A2", "key", "the signing key is revoked");
+        tc_refusals_add(ref, 0, "A2", "key", "签发密钥已被撤销 / the signing key is revoked");
         return TC_ERR_REFUSED;
     }
     if (en && en->not_after >= tc_day_add_years(en->not_before, p->max_key_term_years)) { /* A1 */
         tc_refusals_add(ref, 0, "A1", "key",
-                        "the signing key's endorsed term is longer than the %d years the %s "
-                        "profile allows",
-                        p->max_key_term_years, p->code);
+                        "签发密钥的备案期限超过%s允许的 %d 年 / the signing key's endorsed term "
+                        "is longer than the %d years the %s profile allows",
+                        p->name, p->max_key_term_years, p->max_key_term_years, p->code);
         return TC_ERR_REFUSED;
     }
     uint8_t(*hashes)[32] = malloc((n ? n : 1) * 32);
@@ -478,7 +602,8 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
         struct tc_claims *c = &q->claims;
         order[i] = i;
         if ((e = tc_issue_holder(s, q, hashes[i])) != TC_OK) {
-            tc_refusals_add(ref, q->line, "", "id_number", "not a valid resident ID number");
+            tc_refusals_add(ref, q->line, "", "id_number", "不是有效的身份证号码 / not a valid "
+                            "resident ID number");
             memset(hashes[i], 0, 32);
             e = TC_OK;
             continue;
@@ -496,12 +621,13 @@ enum tc_err tc_issue_check(struct tc_store *s, struct tc_issue_request *reqs, si
             c->conv.flags = p->conv_flags;
         } else if (q->scope_given) {
             tc_refusals_add(ref, q->line, "S4", "scope_region",
-                            "a province-wide title is valid at any unit and takes no scope");
+                            "全省统一职称在任何单位有效，不填适用范围 / a province-wide title is "
+                            "valid at any unit and takes no scope");
         }
         if (en && !tc_authz_covers(&en->authz, c)) /* A1 */
             tc_refusals_add(ref, q->line, "A1", "track",
-                            "the signing key is not authorised for this track, series, level or "
-                            "region");
+                            "签发密钥无权签发此类别、系列、级别或地区的职称 / the signing key is "
+                            "not authorised for this track, series, level or region");
         /* the store: D1, D2, duplicates, blacklist (A2) */
         check_history(p, q, hashes[i], today, held_q, bl_q, holder_q, ref);
     }

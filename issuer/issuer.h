@@ -76,7 +76,7 @@ struct tc_refusal {
     size_t line;      /* CSV line, 0 when not from a file */
     char rule[8];     /* "D1", "S3", ... or "" for format errors */
     char field[32];
-    char msg[240];
+    char msg[512];    /* "中文 / English" */
 };
 struct tc_refusals {
     struct tc_refusal *v;
@@ -86,12 +86,19 @@ struct tc_refusals {
 void tc_refusals_add(struct tc_refusals *r, size_t line, const char *rule, const char *field,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void tc_refusals_free(struct tc_refusals *r);
+/* Orders the refusals kept by line, stably (a line's own keep their order): a file's field
+ * refusals and the rule refusals of its rows, added in two passes, read as one list. */
+void tc_refusals_sort(struct tc_refusals *r);
 
 /* ---- CSV (libcsv) ------------------------------------------------------------------------- */
 /* Reads a UTF-8 CSV file with a header row; calls row() for each data row with its line number
- * and the fields in the order of `columns` (a missing optional column gives ""). Columns named
- * with a trailing '?' are optional. Field text must be safe UTF-8 of at most TC_CSV_MAX_FIELD
- * bytes. Problems go to refusals; returns TC_ERR_IO/TC_ERR_SIZE_LIMIT for the file itself. */
+ * and the fields in the order of `columns` (a missing optional column gives ""). A column is
+ * named "english|中文|..." and a header cell may give either name (the English one in any ASCII
+ * case), trimmed of spaces; a trailing '?' makes a column optional. Field text must be safe
+ * UTF-8 of at most TC_CSV_MAX_FIELD bytes. A leading UTF-8 byte-order mark is dropped; a file in
+ * GBK/GB18030 or UTF-16 gets one refusal (line 0) saying how to save it as UTF-8, and no rows.
+ * Rows whose every cell is empty are skipped. Rows with a problem are not passed to row().
+ * Problems go to refusals; returns TC_ERR_IO/TC_ERR_SIZE_LIMIT for the file itself. */
 typedef void (*tc_csv_row_fn)(void *ctx, size_t line, const char *const *fields);
 enum tc_err tc_csv_read(const char *path, const char *const *columns, size_t ncolumns,
                         tc_csv_row_fn row, void *ctx, struct tc_refusals *refusals);
@@ -171,7 +178,11 @@ enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *re
                                  tc_progress_fn progress, void *ctx,
                                  const struct tc_commit_hook *hook);
 
-/* Parses a committee results CSV (docs/CSV.md) into requests (malloc'd). */
+/* Parses a committee results CSV (docs/CSV.md) into requests (malloc'd): *reqs holds the rows
+ * that read well, each with its line; every other row has its refusals (one per bad field) in
+ * ref and is left out, so tc_issue_check on *reqs adds the rule refusals of the good rows only,
+ * none caused by a bad one. TC_OK even when some rows are refused: a caller issues nothing
+ * unless ref is empty after both. Errors are for the file itself (TC_ERR_IO, size). */
 enum tc_err tc_issue_read_csv(struct tc_store *s, const char *path, struct tc_issue_request **reqs,
                               size_t *n, struct tc_refusals *ref);
 
@@ -449,6 +460,8 @@ enum tc_err tc_wf_published(struct tc_store *s, uint64_t now);
 /* ---- the holder's e-certificate (pdf.c, rule A4) ------------------------------------------- */
 #define TC_PDF_SEAL_MAX (1u << 20) /* bytes of a seal image */
 #define TC_PDF_REPORT_MAX 64
+/* A certificate's status as its page shows it (tc_pdf_cert.status). */
+enum tc_pdf_status { TC_PDF_VALID = 0, TC_PDF_REVOKED, TC_PDF_SUPERSEDED };
 struct tc_pdf_cert {
     const struct tc_claims *c;
     const char *link;        /* the verification link the QR code holds */
@@ -461,6 +474,13 @@ struct tc_pdf_cert {
     bool seal_svg;
     const char *employer_name; /* the employing unit's name, or NULL */
     const char *font;        /* NULL: the profile's, else Noto Serif CJK SC */
+    /* Its status in the store (enum tc_pdf_status; 0, valid, draws none). A revoked or
+     * superseded certificate's page carries a translucent red stamp across it, 已撤销 REVOKED
+     * <day> or 已换发 SUPERSEDED <day> → 新证书 <successor> (the QR code under it still scans and
+     * shows the live status), the status in its subject and keywords, and no conversion path. */
+    int status;
+    int32_t status_day;
+    uint64_t successor;      /* SUPERSEDED: the certificate that replaced it */
 };
 /* Where each text went: its box and the ink extents of what was drawn in it, in pt. */
 struct tc_pdf_box {
@@ -500,13 +520,18 @@ bool tc_pdf_complete(const char *path);
 /* The e-certificates of certificates in the store, DIR/<id>.pdf, on `threads` threads (default
  * 2). Each certificate's signature is checked against the trust list, whose endorsement names
  * the committee; its key must have a seal (tc_seal_set). Complete files are kept unless force;
- * progress() (may be NULL) is called from the caller's thread about five times a second. */
+ * progress() (may be NULL) is called from the caller's thread about five times a second.
+ * A revoked or superseded certificate is refused (TC_ERR_REFUSED before anything is written;
+ * res->why names the first, its status and day, and how many more there are) unless
+ * status_stamp: then its page carries its status (tc_pdf_cert.status), and it is rendered even
+ * when its file is complete, since that file may be from before the status changed. */
 struct tc_pdf_batch_opts {
     const char *dir, *base;
     int threads;
     bool force;
     void (*progress)(void *ctx, size_t done, size_t total, double seconds);
     void *progress_ctx;
+    bool status_stamp;
 };
 struct tc_pdf_batch_result {
     size_t written, kept;

@@ -64,6 +64,21 @@ enum tc_err tc_store_calendar_shipped(struct tc_store *s, uint64_t now);
 enum tc_err tc_revoke_in(struct tc_store *s, uint64_t id, const char *reason, int32_t day,
                          bool blacklist, const char *bl_reason, int32_t until, uint64_t now);
 
+/* ---- CSV cells as spreadsheets write them (csv.c, docs/CSV.md) ---- */
+/* A cell as a refusal shows it: at most TC_CSV_SHOWN - 1 bytes, cut between characters and
+ * ended with "…" when longer. Returns out. */
+#define TC_CSV_SHOWN 64
+const char *tc_csv_shown(char out[TC_CSV_SHOWN], const char *cell);
+/* A day: YYYY-MM-DD, YYYY/M/D (or YYYY/MM/DD) or YYYY年M月D日, and a real calendar day. A month:
+ * YYYY-MM, YYYY/M (or YYYY/MM) or YYYY年M月. Nothing else. On failure why holds the refusal
+ * ("中文 / English", the cell shown): an Excel serial number (46315) is said to be a cell
+ * formatted as a number, a day where a month is wanted is said to be one. */
+bool tc_csv_day(int32_t *day, const char *cell, char *why, size_t why_size);
+bool tc_csv_month(int32_t *month, const char *cell, char *why, size_t why_size);
+/* A resident ID number (tc_idno_valid). On failure why holds the refusal; a cell Excel turned
+ * into a number (6.20102E+17, 620102199001011000) is shown, with what to do. */
+bool tc_csv_idno(const char *cell, char *why, size_t why_size);
+
 /* Holder row id for an ID hash, creating the holder when create is set. 0 when absent. */
 enum tc_err tc_holder_id(struct tc_store *s, const uint8_t hash[32], const char *mask,
                          const char *name, bool create, int64_t *id);

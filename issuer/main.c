@@ -230,7 +230,8 @@ static int cmd_sign(int argc, char **argv)
 
 static const char render_help[] =
     "Usage: " PROG " render --db FILE --out-dir DIR --base-url URL (--batch B | CERT_ID...)\n"
-    "                       [--pdf --root ROOT.pub --trust-list FILE [--threads N] [--force]]\n"
+    "                       [--pdf --root ROOT.pub --trust-list FILE [--threads N] [--force]\n"
+    "                        [--status-stamp]]\n"
     "Writes the output files of certificates already issued, from the store: DIR/<id>.txt\n"
     "(payload), .link, .png and .svg (the QR code). For a batch whose files could not be written\n"
     "at import (a full disk, say), or to render again for another verification address. Reads\n"
@@ -241,7 +242,10 @@ static const char render_help[] =
     "               against the trust list, whose endorsement names the committee\n"
     "  --threads N  PDF rendering threads (default 2), with a progress bar on a terminal\n"
     "  --force      render PDFs that are already complete again (else they are kept, so an\n"
-    "               interrupted run resumes)\n";
+    "               interrupted run resumes)\n"
+    "  --status-stamp  render revoked and superseded certificates too, with 已撤销 REVOKED or\n"
+    "               已换发 SUPERSEDED (and the successor) stamped across the page; without it\n"
+    "               they are refused, naming them, and nothing is rendered\n";
 
 static int cmd_render(int argc, char **argv)
 {
@@ -410,7 +414,7 @@ static int import_records(struct opts *o, const char *kind, const char *file)
     else if (e == TC_OK)
         printf("imported %zu units (%zu warnings)\n", n, warnings);
     else if (e == TC_ERR_REFUSED)
-        fprintf(stderr, PROG ": %s: nothing imported\n", file);
+        fprintf(stderr, PROG ": %s: 未导入任何记录 / nothing imported\n", file);
     else
         fprintf(stderr, PROG ": %s: %s %s\n", file, tc_strerror(e), tc_store_errmsg(s));
     tc_refusals_free(&ref);
@@ -448,32 +452,49 @@ static int cmd_records(int argc, char **argv)
 static const char import_help[] =
     "Usage: " PROG " import --db FILE --hash-key HASH.key --key ISSUER.key --root ROOT.pub\n"
     "                       --trust-list FILE [--out-dir DIR --base-url URL] [--dry-run] RESULTS.csv\n"
-    "Issues a committee's results (docs/CSV.md). The whole file is checked first against the rules\n"
-    "(T1, C4, S2/S3, D1, D2, A1, A2 blacklist) and the store; every refusal is listed with its line\n"
-    "and rule, and nothing is issued unless there is none. Then all certificates are signed and\n"
-    "stored in one transaction. --out-dir writes each certificate's payload, link, PNG and SVG;\n"
-    "with --pdf also its e-certificate (as 'render --pdf': --threads, a seal for the key).\n";
+    "Issues a committee's results (docs/CSV.md; UTF-8, as Excel's \"CSV UTF-8\" saves it). The\n"
+    "whole file is checked first: every field, then every row that reads against the rules (T1,\n"
+    "C4, S2/S3, D1, D2, A1, A2 blacklist) and the store; every refusal is listed in line order\n"
+    "with its field or rule, and nothing is issued unless there is none. Then all certificates\n"
+    "are signed and stored in one transaction. --out-dir writes each certificate's payload,\n"
+    "link, PNG and SVG; with --pdf also its e-certificate (as 'render --pdf': --threads, a seal\n"
+    "for the key).\n";
+
+/* "N refusals on M lines; nothing issued" */
+static void print_refused(const struct tc_refusals *ref, const char *source)
+{
+    size_t lines = 0;
+    for (size_t i = 0; i < ref->n; i++) /* sorted by line */
+        lines += i == 0 || ref->v[i].line != ref->v[i - 1].line;
+    fprintf(stderr, PROG ": %s: %zu 处拒绝，涉及 %zu 行%s；未签发任何证书 / %zu refusal%s on %zu "
+            "line%s%s; nothing issued\n", source, ref->total, lines,
+            ref->total > ref->n ? "（只列出前面的）" : "", ref->total, ref->total == 1 ? "" : "s",
+            lines, lines == 1 ? "" : "s", ref->total > ref->n ? " (the first ones listed)" : "");
+}
 
 /* Checks requests against the rules, then (unless a dry run) unlocks the key and issues them in
- * one transaction, then writes their files. */
+ * one transaction, then writes their files. ref holds the refusals of the rows of the file
+ * that did not read (their rows are not in reqs): they are listed with the rule refusals of the
+ * others, in line order, and keep anything from being issued. */
 static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_issue_request *reqs,
-                          size_t n, const char *source, bool show_qr)
+                          size_t n, const char *source, bool show_qr, struct tc_refusals *ref)
 {
     struct tc_trust_list *tl = cli_trust(o, NULL, NULL);
     struct tc_signer *sk = NULL;
-    struct tc_refusals ref = {0};
     struct tc_keyfile_info info;
     uint64_t now = (uint64_t)time(NULL);
     int rc = EXIT_USAGE;
     enum tc_err e = tl ? tc_keys_secret_info(o->key, &info) : TC_ERR_ARG;
     if (tl && e != TC_OK)
         cli_fail(o->key, e);
-    if (e == TC_OK) {
-        e = tc_issue_check(s, reqs, n, tl, &info.pub, now, &ref);
-        cli_print_refusals(&ref, source);
+    bool checked = e == TC_OK;
+    if (checked && (e = tc_issue_check(s, reqs, n, tl, &info.pub, now, ref)) == TC_OK && ref->total)
+        e = TC_ERR_REFUSED;
+    tc_refusals_sort(ref);
+    cli_print_refusals(ref, source);
+    if (checked) {
         if (e == TC_ERR_REFUSED)
-            fprintf(stderr, PROG ": %s: %zu refusal%s; nothing issued\n", source, ref.total,
-                    ref.total == 1 ? "" : "s"), rc = EXIT_REFUSED;
+            print_refused(ref, source), rc = EXIT_REFUSED;
         else if (e != TC_OK)
             fprintf(stderr, PROG ": %s: %s %s\n", source, tc_strerror(e), tc_store_errmsg(s));
         else if (o->dry_run)
@@ -491,7 +512,6 @@ static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_is
             rc = 0;
         }
     }
-    tc_refusals_free(&ref);
     tc_signer_close(sk);
     tc_trust_list_free(tl);
     if (rc != 0 || o->dry_run)
@@ -530,20 +550,21 @@ static int cmd_import(int argc, char **argv)
     struct tc_refusals ref = {0};
     struct tc_issue_request *reqs = NULL;
     size_t n = 0;
+    /* one pass: the rows that read are checked against the rules, so the file's refusals, of
+     * fields and of rules, are listed together */
     enum tc_err e = tc_issue_read_csv(s, file, &reqs, &n, &ref);
-    if (e != TC_OK || ref.total) {
+    if (e != TC_OK || n == 0) {
+        tc_refusals_sort(&ref);
         cli_print_refusals(&ref, file);
         if (e != TC_OK)
             cli_fail(file, e);
+        else if (ref.total)
+            print_refused(&ref, file);
         else
-            fprintf(stderr, PROG ": %s: %zu line%s unreadable; nothing issued\n", file, ref.total,
-                    ref.total == 1 ? "" : "s");
-        rc = e != TC_OK ? EXIT_USAGE : EXIT_REFUSED;
-    } else if (n == 0) {
-        fprintf(stderr, PROG ": %s: no rows\n", file);
-        rc = EXIT_USAGE;
+            fprintf(stderr, PROG ": %s: no rows\n", file);
+        rc = e == TC_OK && ref.total ? EXIT_REFUSED : EXIT_USAGE;
     } else {
-        rc = issue_requests(&o, s, reqs, n, file, false);
+        rc = issue_requests(&o, s, reqs, n, file, false, &ref);
     }
     if (reqs)
         sodium_memzero(reqs, n * sizeof *reqs);
@@ -580,7 +601,9 @@ static int cmd_issue(int argc, char **argv)
     if (e != TC_OK)
         return json_refused(o.claims, e, field, line);
     struct tc_store *s = cli_open_store(&o, true);
-    rc = s ? issue_requests(&o, s, &q, 1, o.claims, isatty(STDOUT_FILENO)) : EXIT_USAGE;
+    struct tc_refusals ref = {0};
+    rc = s ? issue_requests(&o, s, &q, 1, o.claims, isatty(STDOUT_FILENO), &ref) : EXIT_USAGE;
+    tc_refusals_free(&ref);
     sodium_memzero(&q, sizeof q);
     tc_store_close(s);
     return rc;

@@ -9,6 +9,10 @@
  * Every text is laid out in a box: it wraps at characters, and shrinks (down to a floor) when
  * wrapping is not enough; what still does not fit is an error, never cut off. Each box and the
  * ink extents of its text go into a report, which the layout tests check.
+ *
+ * A revoked or superseded certificate, rendered at all, says so across the whole page (a stamp
+ * drawn last, over everything), in its metadata, and by leaving out the conversion path it no
+ * longer has; the QR code under the stamp still scans, and the verifier shows the live status.
  */
 #include <cairo-pdf.h>
 #include <cairo.h>
@@ -464,10 +468,20 @@ static void set_metadata(cairo_surface_t *surf, const struct tc_pdf_cert *in, co
     snprintf(meta, sizeof meta, "%s %s", doc_title, id);
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_TITLE, meta);
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_AUTHOR, in->organiser);
-    snprintf(meta, sizeof meta, "%s %s（%s）%s", p->name, title, tc_level_name_zh(c->level),
-             tc_track_name_zh(c->track));
+    char status[160] = "", day[11];
+    tc_day_format(day, in->status_day);
+    if (in->status == TC_PDF_REVOKED)
+        snprintf(status, sizeof status, "已撤销 REVOKED %s: ", day);
+    else if (in->status == TC_PDF_SUPERSEDED)
+        snprintf(status, sizeof status, "已换发 SUPERSEDED %s → 新证书 %llu: ", day,
+                 (unsigned long long)in->successor);
+    snprintf(meta, sizeof meta, "%s%s %s（%s）%s", status, p->name, title,
+             tc_level_name_zh(c->level), tc_track_name_zh(c->track));
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_SUBJECT, meta);
-    snprintf(meta, sizeof meta, "证书编号 %s, certificate %s", id, id);
+    snprintf(meta, sizeof meta, "证书编号 %s, certificate %s%s", id, id,
+             in->status == TC_PDF_REVOKED      ? ", 已撤销, revoked"
+             : in->status == TC_PDF_SUPERSEDED ? ", 已换发, superseded"
+                                               : "");
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_KEYWORDS, meta);
     cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR,
                                    "titlecert " TITLECERT_VERSION);
@@ -582,8 +596,9 @@ static double draw_fields(struct ctx *x, const struct field *f, int nf, double y
     return y;
 }
 
-/* The scope, prominently, for a basic-level title, boxed with its conversion path; a
- * province-wide title says so. Returns where it ends. */
+/* The scope, prominently, for a basic-level title, boxed with its conversion path (C1), which
+ * a revoked or superseded (converted) title no longer offers; a province-wide title says so,
+ * and offers none, converted or not. Returns where it ends. */
 static double draw_scope(struct ctx *x, const struct tc_pdf_cert *in, double y)
 {
     const struct tc_claims *c = in->c;
@@ -602,20 +617,24 @@ static double draw_scope(struct ctx *x, const struct tc_pdf_cert *in, double y)
     /* 限…基层单位使用 -> 限…基层单位使用有效 */
     snprintf(big, sizeof big, "%s有效", scope_zh);
     tc_month_format(m2, c->conv.earliest_month);
+    bool path = in->status == TC_PDF_VALID;
     snprintf(path_text, sizeof path_text,
              "定向评价、定向使用：离开基层单位后不再有效。最早 %s 可申请换发全省统一职称：基层单位"
              "累计聘满 %u 个月，每年继续教育 %u 学时%s%s。",
              m2, c->conv.months_required, c->conv.ce_hours,
              c->conv.flags & TC_CONV_NEEDS_ASSESSMENTS ? "，年度考核合格" : "",
              c->conv.flags & TC_CONV_NEEDS_COMMITTEE ? "，经全省统一评审委员会评审" : "");
+    if (!path)
+        snprintf(path_text, sizeof path_text, "定向评价、定向使用：离开基层单位后不再有效。");
     double top = y + 6, pad = 10;
     cairo_set_source_rgb(cr, 0.62, 0.1, 0.1);
     double h1 = text_box(x, "scope", big, MARGIN + pad, top + pad, TEXT_W - 2 * pad, 60, 17,
                          PANGO_ALIGN_CENTER, true);
     cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
     double h2 = h1 < 0 ? -1
-                       : text_box(x, "conversion_path", path_text, MARGIN + pad, top + pad + h1 + 4,
-                                  TEXT_W - 2 * pad, 60, 10.5, PANGO_ALIGN_LEFT, true);
+                       : text_box(x, path ? "conversion_path" : "scope_note", path_text,
+                                  MARGIN + pad, top + pad + h1 + 4, TEXT_W - 2 * pad, 60, 10.5,
+                                  PANGO_ALIGN_LEFT, true);
     if (h2 < 0)
         return y;
     cairo_set_source_rgb(cr, 0.62, 0.1, 0.1);
@@ -693,6 +712,111 @@ static void draw_lower_band(struct ctx *x, const struct tc_pdf_cert *in, const s
                  PANGO_ALIGN_LEFT, true);
 }
 
+/* One line of the stamp, size pt, its width at most w (shrunk to fit); caller unrefs it. */
+static PangoLayout *stamp_line(struct ctx *x, const char *text, double size, double w)
+{
+    PangoLayout *l = pango_layout_new(x->pc);
+    PangoFontDescription *fd = pango_font_description_from_string(x->font);
+    pango_font_description_set_weight(fd, PANGO_WEIGHT_NORMAL);
+    pango_layout_set_text(l, text, -1);
+    PangoRectangle ink, logical;
+    for (;; size -= 1) {
+        pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
+        pango_layout_set_font_description(l, fd);
+        pango_layout_get_extents(l, &ink, &logical);
+        if ((double)logical.width / PANGO_SCALE <= w || size <= MIN_PT)
+            break;
+    }
+    pango_font_description_free(fd);
+    return l;
+}
+
+#define STAMP_ANGLE 0.5235987755982988 /* radians (30 degrees), rising to the right */
+#define STAMP_COS 0.8660254037844386
+#define STAMP_SIN 0.5
+#define STAMP_W 430.0    /* the longest line, pt */
+
+/* The status in words, big (the stamp's first line) and small (its day, the successor). */
+static void status_words(const struct tc_pdf_cert *in, char *big, size_t bsize, char *small,
+                         size_t ssize)
+{
+    char day[11];
+    tc_day_format(day, in->status_day);
+    bool revoked = in->status == TC_PDF_REVOKED;
+    snprintf(big, bsize, "%s", revoked ? "已撤销  REVOKED" : "已换发  SUPERSEDED");
+    if (revoked)
+        snprintf(small, ssize, "%s", day);
+    else
+        snprintf(small, ssize, "%s  →  新证书 %llu", day, (unsigned long long)in->successor);
+}
+
+/* A line of the stamp at (-w/2, y), as text (so it can be found and read aloud) and as an
+ * outline over it: the certificate's Ming face is thin, and a stamp must read at a glance. */
+static void stamp_text(cairo_t *cr, PangoLayout *l, double w, double y)
+{
+    cairo_move_to(cr, -w / 2, y);
+    pango_cairo_show_layout(cr, l);
+    cairo_move_to(cr, -w / 2, y);
+    pango_cairo_layout_path(cr, l);
+    cairo_set_line_width(cr, 0.9);
+    cairo_stroke(cr);
+}
+
+/* A revoked or superseded certificate's status across the page, like a rubber stamp: large,
+ * red, translucent (the page stays readable under it: it was issued, and is no longer so),
+ * rotated through the middle of the fields, clear of the QR code, which still scans and shows
+ * the live status. Drawn as one group made translucent as a whole, so strokes that cross do not
+ * darken. */
+static void draw_stamp(struct ctx *x, const struct tc_pdf_cert *in)
+{
+    char big[64], small[96];
+    status_words(in, big, sizeof big, small, sizeof small);
+    PangoLayout *l1 = stamp_line(x, big, 60, STAMP_W), *l2 = stamp_line(x, small, 28, STAMP_W);
+    PangoRectangle r1, r2;
+    pango_layout_get_extents(l1, NULL, &r1);
+    pango_layout_get_extents(l2, NULL, &r2);
+    double w1 = (double)r1.width / PANGO_SCALE, h1 = (double)r1.height / PANGO_SCALE;
+    double w2 = (double)r2.width / PANGO_SCALE, h2 = (double)r2.height / PANGO_SCALE;
+    double bw = (w1 > w2 ? w1 : w2) + 48, bh = h1 + h2 + 30, cx = PAGE_W / 2, cy = PAGE_H * 0.42;
+    cairo_t *cr = x->cr;
+    cairo_save(cr);
+    cairo_push_group(cr);
+    cairo_translate(cr, cx, cy);
+    cairo_rotate(cr, -STAMP_ANGLE);
+    cairo_set_source_rgb(cr, 0.80, 0.05, 0.05);
+    cairo_set_line_width(cr, 4);
+    cairo_rectangle(cr, -bw / 2, -bh / 2, bw, bh);
+    cairo_stroke(cr);
+    cairo_set_line_width(cr, 1.2);
+    cairo_rectangle(cr, -bw / 2 + 6, -bh / 2 + 6, bw - 12, bh - 12);
+    cairo_stroke(cr);
+    stamp_text(cr, l1, w1, -bh / 2 + 12);
+    stamp_text(cr, l2, w2, -bh / 2 + 14 + h1);
+    cairo_pop_group_to_source(cr);
+    cairo_paint_with_alpha(cr, 0.45);
+    cairo_restore(cr);
+    g_object_unref(l1);
+    g_object_unref(l2);
+    /* the box the rotated stamp covers, for the layout report */
+    double ex = (bw * STAMP_COS + bh * STAMP_SIN) / 2, ey = (bw * STAMP_SIN + bh * STAMP_COS) / 2;
+    note(x, "stamp", cx - ex, cy - ey, 2 * ex, 2 * ey, cx - ex, cy - ey, 2 * ex, 2 * ey, 60, 2);
+}
+
+/* The status once more, level, in the gap under the heading (y: where the fields start): text
+ * that text extraction and screen readers find, which a diagonal stamp is not for all of them. */
+static void draw_status_line(struct ctx *x, const struct tc_pdf_cert *in, double y)
+{
+    char line[200], day[11];
+    tc_day_format(day, in->status_day);
+    if (in->status == TC_PDF_REVOKED)
+        snprintf(line, sizeof line, "已撤销 REVOKED %s（以扫码核验结果为准）", day);
+    else
+        snprintf(line, sizeof line, "已换发 SUPERSEDED %s → 新证书 %llu（以扫码核验结果为准）", day,
+                 (unsigned long long)in->successor);
+    cairo_set_source_rgb(x->cr, 0.75, 0.05, 0.05);
+    text_box(x, "status", line, MARGIN, y - 16, TEXT_W, 14, 9.5, PANGO_ALIGN_CENTER, true);
+}
+
 /* Draws the page on x->cr; false (x->why set) when something does not fit. */
 static bool draw_page(struct ctx *x, const struct tc_pdf_cert *in, const struct tc_qr *qr,
                       const char *doc_title, const char *id)
@@ -702,11 +826,16 @@ static bool draw_page(struct ctx *x, const struct tc_pdf_cert *in, const struct 
     struct field f[FIELDS_MAX];
     int nf = make_fields(x, in, t, title, id, f);
     double y = draw_heading(x, in->profile, doc_title);
+    bool stamped = in->status == TC_PDF_REVOKED || in->status == TC_PDF_SUPERSEDED;
+    if (stamped)
+        draw_status_line(x, in, y);
     y = draw_fields(x, f, nf, y);
     if (!x->failed)
         y = draw_scope(x, in, y);
     if (!x->failed)
         draw_lower_band(x, in, qr, id, y);
+    if (!x->failed && stamped)
+        draw_stamp(x, in);
     return !x->failed;
 }
 

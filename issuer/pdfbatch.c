@@ -4,6 +4,10 @@
  * organiser's seal, the employer's name), then N threads, each with its own font map, write
  * DIR/<id>.pdf. Every file is written to a temporary name and renamed; a file that is already
  * complete is kept (an interrupted run resumes), unless asked to render again.
+ *
+ * A revoked or superseded certificate is not rendered as if it were valid: the batch is refused,
+ * naming it, unless asked to stamp its status across the page; then its file is always written
+ * again (one kept from before the revocation would not carry it).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,6 +38,9 @@ struct job {
     char employer[192];
     const char *committee;
     const struct seal *seal;
+    int status; /* enum tc_pdf_status */
+    int32_t status_day;
+    uint64_t successor;
 };
 
 struct run {
@@ -68,7 +75,8 @@ static void *worker(void *arg)
                                  j->committee, j->seal->organiser,
                                  j->seal->img, j->seal->len,
                                  j->seal->svg, j->employer[0] ? j->employer : NULL,
-                                 NULL};
+                                 NULL,         j->status,
+                                 j->status_day, j->successor};
         snprintf(path, sizeof path, "%s/%llu.pdf", r->dir, (unsigned long long)j->c.id);
         snprintf(tmp, sizeof tmp, "%s.tmp%ld-%zu", path, (long)getpid(), i);
         enum tc_err e = tc_pdf_write(g, &in, tmp, NULL, why, sizeof why);
@@ -156,18 +164,59 @@ static enum tc_err seal_for(struct tc_store *s, struct seals *ss, const uint8_t 
     return e;
 }
 
+/* The status of a certificate's row in job j; TC_ERR_REFUSED (and why, unless one is said
+ * already) for a revoked or superseded one without status_stamp. */
+static enum tc_err job_status(const struct tc_cert_row *row, bool status_stamp, struct job *j,
+                              struct tc_pdf_batch_result *res)
+{
+    bool revoked = strcmp(row->status, "revoked") == 0;
+    if (!revoked && strcmp(row->status, "superseded") != 0)
+        return TC_OK;
+    j->status = revoked ? TC_PDF_REVOKED : TC_PDF_SUPERSEDED;
+    j->status_day = row->status_day, j->successor = row->successor;
+    if (status_stamp)
+        return TC_OK;
+    char day[11];
+    unsigned long long id = row->id, next = row->successor;
+    tc_day_format(day, row->status_day);
+    if (res->why[0])
+        ;
+    else if (revoked)
+        snprintf(res->why, sizeof res->why,
+                 "证书 %llu 已于 %s 撤销，不出电子证书 / certificate %llu was revoked on %s (%s): "
+                 "not rendered as if valid; --status-stamp renders it with 已撤销 REVOKED across "
+                 "the page", id, day, id, day, row->reason);
+    else
+        snprintf(res->why, sizeof res->why,
+                 "证书 %llu 已于 %s 换发为证书 %llu，不出电子证书 / certificate %llu was superseded "
+                 "by %llu on %s: render %llu instead; --status-stamp renders it with 已换发 "
+                 "SUPERSEDED across the page", id, day, next, id, next, day, next);
+    return TC_ERR_REFUSED;
+}
+
 /* Reads certificate id into job j: decoded, its signature checked against the trust list (what
  * is rendered is what verifies; the committee's name is the key's endorsement), its link, the
- * employer's name (unit, a prepared statement) and its key's seal. */
+ * employer's name (unit, a prepared statement) and its key's seal. *kept when its file is
+ * complete and kept instead. */
 static enum tc_err read_job(struct tc_store *s, uint64_t id, const struct tc_trust_list *tl,
-                            const char *base, sqlite3_stmt *unit, struct seals *ss, struct job *j,
+                            const struct tc_pdf_batch_opts *o, sqlite3_stmt *unit,
+                            struct seals *ss, struct job *j, bool *kept,
                             struct tc_pdf_batch_result *res)
 {
     struct tc_cert_row row;
     struct tc_cert cert;
     enum tc_err e;
-    if ((e = tc_cert_get(s, id, &row)) != TC_OK ||
-        (e = tc_cert_decode(row.payload, row.payload_len, &cert, NULL)) != TC_OK) {
+    char path[4096];
+    *kept = false;
+    if ((e = tc_cert_get(s, id, &row)) == TC_OK &&
+        (e = job_status(&row, o->status_stamp, j, res)) == TC_ERR_REFUSED)
+        return e;
+    snprintf(path, sizeof path, "%s/%llu.pdf", o->dir, (unsigned long long)id);
+    if (e == TC_OK && !o->force && j->status == TC_PDF_VALID && tc_pdf_complete(path)) {
+        *kept = true;
+        return TC_OK;
+    }
+    if (e != TC_OK || (e = tc_cert_decode(row.payload, row.payload_len, &cert, NULL)) != TC_OK) {
         snprintf(res->why, sizeof res->why, "certificate %llu: %s", (unsigned long long)id,
                  tc_strerror(e));
         return e;
@@ -184,7 +233,7 @@ static enum tc_err read_job(struct tc_store *s, uint64_t id, const struct tc_tru
     j->committee = en->name;
     char text[TC_TEXT_MAX + 1];
     if ((e = tc_text_encode(text, sizeof text, row.payload, row.payload_len)) != TC_OK ||
-        (e = tc_link_make(j->link, sizeof j->link, base, text)) != TC_OK)
+        (e = tc_link_make(j->link, sizeof j->link, o->base, text)) != TC_OK)
         return e;
     sqlite3_bind_text(unit, 1, cert.claims.employer, -1, SQLITE_STATIC);
     if (sqlite3_step(unit) == SQLITE_ROW)
@@ -193,29 +242,42 @@ static enum tc_err read_job(struct tc_store *s, uint64_t id, const struct tc_tru
     return seal_for(s, ss, cert.kid, en->name, res, &j->seal);
 }
 
-/* The jobs: every certificate of ids whose file is not already complete (unless force). */
+/* The jobs: every certificate of ids whose file is not already complete (unless force). A
+ * revoked or superseded certificate refuses the batch, after the others are looked at, so the
+ * refusal can say how many there are. */
 static enum tc_err read_jobs(struct tc_store *s, const uint64_t *ids, size_t n,
                              const struct tc_trust_list *tl, const struct tc_pdf_batch_opts *o,
                              struct run *r, struct seals *ss, struct tc_pdf_batch_result *res)
 {
     sqlite3_stmt *unit = NULL;
+    size_t refused = 0;
     enum tc_err e = tc_store_prepare(
         s, "SELECT name FROM units WHERE uscc = ? ORDER BY valid_from DESC LIMIT 1", &unit);
     for (size_t i = 0; e == TC_OK && i < n; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%llu.pdf", o->dir, (unsigned long long)ids[i]);
-        if (!o->force && tc_pdf_complete(path)) {
-            res->kept++;
-            continue;
-        }
+        bool kept;
         memset(&r->jobs[r->n], 0, sizeof r->jobs[r->n]);
-        e = read_job(s, ids[i], tl, o->base, unit, ss, &r->jobs[r->n], res);
-        if (e == TC_OK)
+        e = read_job(s, ids[i], tl, o, unit, ss, &r->jobs[r->n], &kept, res);
+        if (e == TC_ERR_REFUSED && !refused++)
+            res->failed_id = ids[i];
+        if (e == TC_ERR_REFUSED)
+            e = TC_OK; /* the others are looked at, for the count */
+        else if (e == TC_OK && kept)
+            res->kept++;
+        else if (e == TC_OK)
             r->n++;
         else if (res->why[0])
             res->failed_id = ids[i];
     }
     sqlite3_finalize(unit);
+    if (e == TC_OK && refused) {
+        size_t len = strlen(res->why);
+        if (refused > 1)
+            snprintf(res->why + len, sizeof res->why - len,
+                     " (以及另外 %zu 张已撤销或已换发的证书 / and %zu more revoked or superseded)",
+                     refused - 1, refused - 1);
+        res->kept = 0;
+        e = TC_ERR_REFUSED;
+    }
     return e;
 }
 

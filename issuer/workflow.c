@@ -397,10 +397,13 @@ enum tc_err tc_wf_prepare(struct tc_store *s, const struct tc_account *by, const
                                     "be changed");
     if ((e = tc_issue_read_csv(s, path, &reqs, &n, ref)) == TC_OK && !ref->total && n == 0)
         e = WHY("文件中没有数据行 / the file has no rows");
-    if (e == TC_OK && !ref->total)
+    /* one pass: the rows that read are checked against the rules even when others did not */
+    if (e == TC_OK && n)
         e = tc_issue_check(s, reqs, n, tl, issuer, now, ref);
-    if (e == TC_OK && ref->total)
+    if (e == TC_OK && ref->total) {
+        tc_refusals_sort(ref);
         e = TC_ERR_REFUSED;
+    }
     struct prepare p = {by, reqs, n, title, path, now, replace};
     if (e == TC_OK && (e = in_tx(s, prepare_tx, &p)) == TC_OK)
         *batch = p.batch;

@@ -85,7 +85,9 @@ echo "The e-certificates (A4): the committee's organiser seals them. The demo's 
 echo "illustration marked 示例 (data/samples/demo-seal.svg), never a real one:"
 ws_kid=$($keys show "$out/keys/gs-ws.pub" | sed -n 's/^public issuer key //p')
 $issuer seal "${D[@]}" --kid "$ws_kid" --organiser 甘肃省卫生健康委员会（示例） --image data/samples/demo-seal.svg
-$issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" --batch 1
+echo "The converted and the revoked certificate of the batch get their status stamped across:"
+$issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" --batch 1 \
+  --status-stamp
 converted=$($issuer show --db "$out/gs.db" "$first" | sed -n 's/.*新证书 \([0-9]*\).*/\1/p' | head -1)
 $issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" "$converted" |
   grep e-certificates

@@ -10,7 +10,12 @@
 #    is valid and its predecessor superseded;
 #  - an interrupted run resumes: complete files are kept, a truncated one and stale temporary
 #    files are replaced;
-#  - with a 512 px PNG seal the file stays within 80 KB and its QR code scans.
+#  - with a 512 px PNG seal the file stays within 80 KB and its QR code scans;
+#  - a superseded and a revoked certificate are refused, naming them, unless --status-stamp:
+#    then 已换发 (with the successor) or 已撤销 is stamped across the page and said in the text
+#    and the metadata, the conversion path is gone, and the QR code under the stamp still scans
+#    and verifies to the live status; a valid page carries no stamp, and a converted
+#    (province-wide) certificate offers no conversion path.
 # Prints TAP. usage: issuer_pdf_e2e.sh KEYS ISSUER VERIFIER DATA_DIR [PNG_DIR]
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") data=$(realpath "$4")
@@ -33,7 +38,10 @@ check "seal sets the organiser's seal for the committee key" 0 "$issuer" seal "$
   --organiser 甘肃省卫生健康委员会 --image "$data/samples/demo-seal.svg"
 printf 'not an image' > bad.png
 check "a seal that is no image is refused" 2 "$issuer" seal "${D[@]}" --kid "$kid" --organiser X --image bad.png
-check "render --pdf --batch 1 writes the four e-certificates" 0 "$issuer" "${R[@]}" --batch 1
+check "render --pdf --batch 1 is refused: its first certificate was converted" 1 "$issuer" "${R[@]}" --batch 1
+has "naming it, its successor and the option" err.txt "证书 ${ids[0]} 已于 [0-9-]* 换发为证书 $succ.*/ certificate ${ids[0]} was superseded by $succ.*--status-stamp"
+truth "and writing no e-certificate" sh -c '! ls pdf | grep -q "\.pdf$"'
+check "with --status-stamp it writes the four e-certificates" 0 "$issuer" "${R[@]}" --batch 1 --status-stamp
 has "saying how many and how fast" out.txt "e-certificates: pdf/<id>.pdf, 4 written"
 check "and the converted one's" 0 "$issuer" "${R[@]}" "$succ"
 
@@ -46,9 +54,19 @@ for want in 专业技术职务任职资格电子证书 甘肃省人力资源和�
   has "pdftotext shows: $want" ma.txt "$want"
 done
 has "the date of issue in Chinese" ma.txt "$(TZ=Asia/Shanghai date +%Y年%-m月%-d日)"
+truth "a valid certificate carries no status stamp" sh -c '! grep -q "已撤销\|已换发\|REVOKED\|SUPERSEDED" ma.txt'
 pdftotext "pdf/$succ.pdf" succ.txt
 has "a converted certificate shows its predecessor and carried tenure" succ.txt "基层职称证书 ${ids[0]}，任职年限自 2020-07 起连续计算"
 has "and is province-wide" succ.txt 全省范围有效
+truth "and offers no conversion path" sh -c '! grep -q "可申请换发\|累计聘满" succ.txt'
+truth "and carries no status stamp" sh -c '! grep -q "已撤销\|SUPERSEDED" succ.txt'
+pdftotext "pdf/${ids[0]}.pdf" old.txt
+pdftotext -raw "pdf/${ids[0]}.pdf" old-raw.txt
+has "the superseded certificate says so under its heading, with its successor" old.txt "已换发 SUPERSEDED [0-9-]* → 新证书 $succ"
+has "and in the stamp across the page" old-raw.txt "^SUPERSEDED$"
+truth "and offers no conversion path any more" sh -c '! grep -q "可申请换发\|累计聘满" old.txt'
+pdfinfo "pdf/${ids[0]}.pdf" > old-info.txt
+has "its subject says so" old-info.txt "^Subject: *已换发 SUPERSEDED [0-9-]* → 新证书 $succ"
 pdffonts "pdf/${ids[1]}.pdf" > fonts.txt
 has "pdffonts: the CJK font is embedded as a subset, with a Unicode map" fonts.txt "UMingCN .* yes yes yes"
 truth "and no font is left unembedded" sh -c "! awk 'NR > 2 && \$(NF-4) != \"yes\"' fonts.txt | grep -q ."
@@ -95,12 +113,13 @@ has "superseded, naming the successor" out.txt '"verdict": *"superseded"'
 touch -d '2020-01-01' "pdf/${ids[2]}.pdf"
 head -c 1000 "pdf/${ids[3]}.pdf" > t && mv t "pdf/${ids[3]}.pdf"
 printf 'partial' > "pdf/${ids[1]}.pdf.tmp999-0"
-check "render --pdf again after an interruption" 0 "$issuer" "${R[@]}" --batch 1 --threads 1
-has "keeps the complete files" out.txt "1 written, 3 already complete kept"
+check "render --pdf again after an interruption" 0 "$issuer" "${R[@]}" --batch 1 --threads 1 --status-stamp
+# the superseded one is always written again: a file from before its status would not carry it
+has "keeps the complete files of valid certificates" out.txt "2 written, 2 already complete kept"
 truth "the complete file is untouched" [ "$(stat -c %Y "pdf/${ids[2]}.pdf")" = "$(date -d 2020-01-01 +%s)" ]
 truth "the truncated one is whole again" sh -c "tail -c 10 pdf/${ids[3]}.pdf | grep -q '%%EOF'"
 truth "no temporary file is left" sh -c '! ls pdf | grep -q tmp'
-check "--force renders them all again" 0 "$issuer" "${R[@]}" --batch 1 --force
+check "--force renders them all again" 0 "$issuer" "${R[@]}" --batch 1 --force --status-stamp
 has "four written" out.txt "4 written"
 
 # a 512 px PNG seal, as provinces upload them (one red ink on transparency; made here, no
@@ -134,7 +153,8 @@ open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack(
 EOF
 check "seal sets a 512 px PNG seal" 0 "$issuer" seal "${D[@]}" --kid "$kid" \
   --organiser 甘肃省卫生健康委员会 --image seal512.png
-check "render --pdf with it" 0 "$issuer" render --db gs.db --pdf "${T[@]}" --out-dir png --base-url "$B" --batch 1
+check "render --pdf with it" 0 "$issuer" render --db gs.db --pdf "${T[@]}" --out-dir png --base-url "$B" --batch 1 \
+  --status-stamp
 one="png/${ids[1]}.pdf"
 size=$(stat -c %s "$one")
 truth "the file is small: $size bytes (goal <= 80 KB)" [ "$size" -le 81920 ]
@@ -143,4 +163,33 @@ pdftoppm -r 150 -png -singlefile "$one" png-page
 zbarimg --raw -q png-page.png > qr-png.txt 2>/dev/null
 truth "zbarimg reads the QR code on the page rendered at 150 dpi" cmp -s qr-png.txt "qr-${ids[1]}.txt"
 [ -n "$shots" ] && pdftoppm -r 100 -png -singlefile "$one" "$shots/png-seal-${ids[1]}"
+
+# revoked: refused without the option, stamped with it; the QR code under the stamp still scans
+# and shows the live status
+check "revoke a certificate" 0 "$issuer" revoke "${D[@]}" --reason fraud "${ids[2]}"
+check "render --pdf of a revoked certificate is refused" 1 "$issuer" "${R[@]}" "${ids[2]}"
+has "naming it and the option" err.txt "证书 ${ids[2]} 已于 [0-9-]* 撤销.*/ certificate ${ids[2]} was revoked on [0-9-]* (fraud).*--status-stamp"
+check "with --status-stamp it is rendered" 0 "$issuer" "${R[@]}" --status-stamp "${ids[2]}"
+pdftotext "pdf/${ids[2]}.pdf" rev.txt
+pdftotext -raw "pdf/${ids[2]}.pdf" rev-raw.txt
+has "it says 已撤销 under its heading" rev.txt "已撤销 REVOKED $(TZ=Asia/Shanghai date +%F)"
+has "and across the page" rev-raw.txt "^已撤销$"
+truth "and offers no conversion path" sh -c '! grep -q "可申请换发" rev.txt'
+pdfinfo "pdf/${ids[2]}.pdf" > rev-info.txt
+has "its subject says so" rev-info.txt "^Subject: *已撤销 REVOKED"
+has "and its keywords" rev-info.txt "^Keywords: .*已撤销, revoked"
+pdftoppm -r 150 -png -singlefile "pdf/${ids[2]}.pdf" "page-${ids[2]}"
+zbarimg --raw -q "page-${ids[2]}.png" > "qr-${ids[2]}.txt" 2>/dev/null
+truth "zbarimg reads the QR code on the stamped page at 150 dpi" grep -qi "^$B/v#TC1:" "qr-${ids[2]}.txt"
+pdftoppm -r 100 -png -singlefile "pdf/${ids[0]}.pdf" "stamp100-${ids[0]}"
+pdftoppm -r 100 -png -singlefile "pdf/${ids[2]}.pdf" "stamp100-${ids[2]}"
+for id in "${ids[0]}" "${ids[2]}"; do
+  zbarimg --raw -q "stamp100-$id.png" > "qr100-$id.txt" 2>/dev/null
+  truth "and on the stamped page of $id at 100 dpi" grep -qi "^$B/v#TC1:" "qr100-$id.txt"
+done
+"$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out v2.bundle >/dev/null
+check "scanned, it verifies to the live status" 1 "$verifier" verify --root root.pub --bundle v2.bundle \
+  "$(cat "qr-${ids[2]}.txt")"
+has "revoked" out.txt '"verdict": *"revoked"'
+[ -n "$shots" ] && cp stamp100-*.png "$shots/"
 finish

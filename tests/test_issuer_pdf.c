@@ -4,7 +4,8 @@
  * 阿卜杜热合曼·买买提), the longest specialty the format allows, every title of the table, a
  * converted certificate, every scope wording; text is shrunk or wrapped, never cut, and what
  * cannot fit is refused naming the field. Seal images are checked. Checks the extents pango
- * reports for every text against its box.
+ * reports for every text against its box. A revoked and a superseded certificate carry their
+ * status across the page, clear of the QR code, and no conversion path; a valid one no stamp.
  *
  * Then how the page is written: every stream at TC_PDF_DEFLATE_LEVEL (re-compressed here with
  * zlib and compared byte for byte) while a deflate stream started anywhere else keeps its own
@@ -42,11 +43,13 @@ static bool inside(const struct tc_pdf_report *r, char *bad, size_t size)
         bool ok = b->ix >= b->x - 0.5 && b->iy >= b->y - 0.5 &&
                   b->ix + b->iw <= b->x + b->w + 0.5 && b->iy + b->ih <= b->y + b->h + 0.5 &&
                   (b->size == 0 || b->size >= 7.0);
-        /* no two boxes of the page overlap, but the seal, which lies over the organiser */
+        /* no two boxes of the page overlap, but the seal, which lies over the organiser, and a
+         * status stamp, which lies across the page */
         for (size_t k = 0; ok && k < i; k++) {
             const struct tc_pdf_box *o = &r->box[k];
             if (!strcmp(b->field, "seal") || !strcmp(o->field, "seal") ||
-                !strcmp(b->field, "label") || !strcmp(o->field, "label"))
+                !strcmp(b->field, "label") || !strcmp(o->field, "label") ||
+                !strcmp(b->field, "stamp") || !strcmp(o->field, "stamp"))
                 continue;
             bool apart = b->ix >= o->ix + o->iw || o->ix >= b->ix + b->iw ||
                          b->iy >= o->iy + o->ih || o->iy >= b->iy + b->ih;
@@ -73,6 +76,13 @@ static const struct tc_pdf_box *box(const struct tc_pdf_report *r, const char *f
     return NULL;
 }
 
+/* the status the pages below are drawn with (valid unless a test says otherwise) */
+static struct {
+    int status;
+    int32_t day;
+    uint64_t successor;
+} page_status;
+
 static enum tc_err render_to(const char *path, const struct tc_claims *c, const char *committee,
                              const char *link, const uint8_t *img, size_t img_len, bool svg,
                              struct tc_pdf_report *r, char *why, size_t why_size)
@@ -87,7 +97,10 @@ static enum tc_err render_to(const char *path, const struct tc_claims *c, const 
                              img_len,
                              svg,
                              "临夏回族自治州人民医院（示例）",
-                             NULL};
+                             NULL,
+                             page_status.status,
+                             page_status.day,
+                             page_status.successor};
     return tc_pdf_write(engine, &in, path, r, why, why_size);
 }
 
@@ -239,6 +252,37 @@ static void real_link(const struct tc_claims *c, char link[TC_LINK_MAX + 1])
     if (fx_cert_sign(msg, sizeof msg, &len, c, key.kid, key.sk) == TC_OK &&
         tc_text_encode(text, sizeof text, msg, len) == TC_OK)
         tc_link_make(link, TC_LINK_MAX + 1, "http://127.0.0.1:8080", text);
+}
+
+/* A revoked and a superseded certificate's pages: the status stamped across (clear of the QR
+ * code, inside the page), said once more level under the heading, and no conversion path. */
+static void test_status(void)
+{
+    static const struct {
+        int status;
+        const char *what;
+    } cases[] = {{TC_PDF_REVOKED, "revoked"}, {TC_PDF_SUPERSEDED, "superseded"}};
+    struct tc_pdf_report rep;
+    struct tc_claims c;
+    char why[640], bad[256];
+    for (size_t i = 0; i < 2; i++) {
+        fx_basic(&c);
+        page_status.status = cases[i].status;
+        tc_day_parse(&page_status.day, "2031-12-20");
+        page_status.successor = cases[i].status == TC_PDF_SUPERSEDED ? 310000077 : 0;
+        IS(render(&c, "甘肃省卫生系列高级职称评审委员会", &rep, why, sizeof why), TC_OK,
+           "a %s basic-level certificate renders (%s)", cases[i].what, why);
+        const struct tc_pdf_box *st = box(&rep, "stamp"), *qr = box(&rep, "qr");
+        OK(inside(&rep, bad, sizeof bad) && box(&rep, "status"),
+           "%s: every text inside its box, the status line under the heading (%s)",
+           cases[i].what, bad);
+        OK(st && st->x >= 0 && st->y >= 0 && st->x + st->w <= 595.28 && st->y + st->h <= 841.89,
+           "%s: the stamp lies across the page, inside it", cases[i].what);
+        OK(st && qr && st->y + st->h < qr->y, "%s: clear of the QR code", cases[i].what);
+        OK(!box(&rep, "conversion_path") && box(&rep, "scope_note"),
+           "%s: the scope without the conversion path", cases[i].what);
+    }
+    memset(&page_status, 0, sizeof page_status);
 }
 
 static void test_compression(void)
@@ -452,6 +496,9 @@ int main(void)
        "a converted certificate renders");
     OK(inside(&rep, bad, sizeof bad) && box(&rep, "predecessor") && !box(&rep, "conversion_path"),
        "with its predecessor and carried tenure, without a conversion path");
+    OK(!box(&rep, "stamp") && !box(&rep, "status"), "a valid certificate has no status stamp");
+
+    test_status();
 
     /* what cannot fit is refused, naming the field; nothing is left behind */
     fx_basic(&c);
