@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 command -v wrk >/dev/null || { echo "bench_cluster: wrk is needed (apt-get install wrk)" >&2; exit 2; }
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
-keys=$(realpath build/keys/titlecert-keys) issuer=$(realpath build/issuer/titlecert-issuer)
+keys=$(realpath build/keys/titlecert-keys) issuer=$(realpath build/issuer/cli/titlecert-issuer)
 verifier=$(realpath build/verifier/titlecert-verifier) data=$(realpath data)
 export TITLECERT_WEB_DIR=$(realpath web) TITLECERT_PROFILES=$(realpath data/profiles)
 . tests/tap.sh >/dev/null

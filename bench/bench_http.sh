@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 command -v wrk >/dev/null || { echo "bench_http: wrk is needed (apt-get install wrk)" >&2; exit 2; }
-keys=$(realpath build/keys/titlecert-keys) issuer=$(realpath build/issuer/titlecert-issuer)
+keys=$(realpath build/keys/titlecert-keys) issuer=$(realpath build/issuer/cli/titlecert-issuer)
 verifier=$(realpath build/verifier/titlecert-verifier) data=$(realpath data)
 raw=$(realpath build/bench/raw_verify) bare=$(realpath build/bench/bare_server)
 export TITLECERT_WEB_DIR=$(realpath web)

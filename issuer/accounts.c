@@ -10,6 +10,7 @@
  *   - five failed passwords lock an account for fifteen minutes.
  * Every change and every sign-in, failed or not, is an audit event naming the account.
  */
+#include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,22 +98,6 @@ static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind, con
     sqlite3_stmt *ev = NULL;
     enum tc_err e = tc_store_event(s, &ev, (int64_t)now, kind, 0, detail);
     sqlite3_finalize(ev);
-    return e;
-}
-
-/* Runs fn inside a transaction with its audit events; rolls back on any failure. */
-static enum tc_err in_tx(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),
-                         void *ctx)
-{
-    enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
-    if (e != TC_OK)
-        return e;
-    if ((e = fn(s, ctx)) == TC_OK)
-        e = tc_store_exec(s, "COMMIT");
-    if (e != TC_OK) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
-    }
     return e;
 }
 
@@ -278,7 +263,7 @@ enum tc_err tc_account_add(struct tc_store *s, const char *name, const char *dis
     if (by && !(by->roles & TC_ROLE_ADMIN))
         return *why = "只有系统管理员可以添加账号 / only an admin adds accounts", TC_ERR_REFUSED;
     struct add x = {name, display, password, roles, by, now, {0}, 0, why};
-    enum tc_err e = in_tx(s, add_tx, &x);
+    enum tc_err e = tc_store_tx(s, add_tx, &x);
     if (e == TC_OK) {
         memcpy(code, x.code, sizeof x.code);
         if (id)
@@ -348,7 +333,7 @@ enum tc_err tc_role_change_propose(struct tc_store *s, const struct tc_account *
                                    const char **why)
 {
     struct proposal p = {by, name, roles, now, id, why};
-    return in_tx(s, propose_tx, &p);
+    return tc_store_tx(s, propose_tx, &p);
 }
 
 static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
@@ -399,7 +384,7 @@ enum tc_err tc_role_change_confirm(struct tc_store *s, const struct tc_account *
     if (!(by->roles & TC_ROLE_ADMIN))
         return *why = "只有系统管理员可以确认 / only an admin confirms", TC_ERR_REFUSED;
     struct change c = {by, change, now, why};
-    return in_tx(s, confirm_tx, &c);
+    return tc_store_tx(s, confirm_tx, &c);
 }
 
 /* ---- signing in ----------------------------------------------------------------------------- */
@@ -457,7 +442,7 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
     sqlite3_finalize(q);
     struct auth x = {name, a->id, hash[0] && crypto_pwhash_str_verify(hash, password, len) == 0,
                      now, how};
-    if ((e = in_tx(s, auth_tx, &x)) != TC_OK)
+    if ((e = tc_store_tx(s, auth_tx, &x)) != TC_OK)
         return e;
     if (!x.ok)
         return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
@@ -498,7 +483,7 @@ enum tc_err tc_account_disable(struct tc_store *s, const struct tc_account *by, 
         return *why = "不能停用自己的账号 / an admin does not disable their own account",
                TC_ERR_REFUSED;
     struct disable d = {by, name, now};
-    return in_tx(s, disable_tx, &d);
+    return tc_store_tx(s, disable_tx, &d);
 }
 
 enum tc_err tc_account_list(struct tc_store *s,
@@ -512,6 +497,133 @@ enum tc_err tc_account_list(struct tc_store *s,
         struct tc_account a;
         if (tc_account_find(s, (const char *)sqlite3_column_text(q, 0), &a) == TC_OK)
             fn(ctx, &a);
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
+}
+
+/* ---- what the signer and the console record of a request ------------------------------------ */
+
+struct note {
+    const struct tc_audit_note *n;
+    uint64_t now;
+};
+
+static enum tc_err note_tx(struct tc_store *s, void *ctx)
+{
+    const struct note *x = ctx;
+    const struct tc_audit_note *n = x->n;
+    char roles[128];
+    tc_roles_format(n->by ? n->by->roles : 0, roles, sizeof roles);
+    /* jansson escapes what a caller passes (an object's name, a refusal's text) */
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s}", "account", n->by ? n->by->name : "(none)",
+                          "roles", roles, "object", n->object ? n->object : "", "outcome",
+                          n->outcome ? n->outcome : "", "client", n->client ? n->client : "");
+    char *detail = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    if (!detail)
+        return TC_ERR_NOMEM;
+    sqlite3_stmt *ev = NULL;
+    enum tc_err e = tc_store_event(s, &ev, (int64_t)x->now, n->action, 0, detail);
+    sqlite3_finalize(ev);
+    free(detail);
+    return e;
+}
+
+enum tc_err tc_audit_note(struct tc_store *s, uint64_t now, const struct tc_audit_note *n)
+{
+    if (!n->action || !*n->action || strlen(n->action) > 48)
+        return TC_ERR_ARG;
+    struct note x = {n, now};
+    return tc_store_tx(s, note_tx, &x);
+}
+
+/* ---- enrolment: the person sets their own password with the one-time code ------------------- */
+
+struct enrol {
+    int64_t id;
+    const char *name;
+    char pw[crypto_pwhash_STRBYTES];
+    uint64_t now;
+};
+
+static enum tc_err enrol_tx(struct tc_store *s, void *ctx)
+{
+    struct enrol *x = ctx;
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "UPDATE accounts SET pw_hash = ?, enrol_hash = NULL, "
+                                        "failures = 0 WHERE id = ? AND pw_hash IS NULL", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_text(q, 1, x->pw, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, x->id);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
+        e = TC_ERR_INCONSISTENT;
+    return e != TC_OK ? e : event(s, x->now, "account_enrol", "{\"account\":\"%s\"}", x->name);
+}
+
+enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *code,
+                             const char *password, size_t len, uint64_t now, const char **why)
+{
+    struct tc_account a;
+    *why = "账号或登记码不对 / wrong account or enrolment code";
+    enum tc_err e = tc_account_find(s, name, &a);
+    if (e != TC_OK)
+        return e == TC_ERR_NOT_FOUND ? TC_ERR_PASSPHRASE : e;
+    if (a.disabled || a.has_password || a.locked_until > now)
+        return *why = a.has_password ? "账号已设置口令 / the account already has a password"
+                                     : "账号已停用或锁定 / the account is disabled or locked",
+               TC_ERR_REFUSED;
+    if (len < TC_PASSWORD_MIN || len > 1024)
+        return *why = "口令为 12 至 1024 个字符 / a password has 12 to 1024 characters", TC_ERR_ARG;
+    sqlite3_stmt *q;
+    uint8_t stored[32] = {0}, given[32];
+    if ((e = tc_store_prepare(s, "SELECT enrol_hash FROM accounts WHERE id = ?", &q)) != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, a.id);
+    bool have = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32;
+    if (have)
+        memcpy(stored, sqlite3_column_blob(q, 0), 32);
+    sqlite3_finalize(q);
+    crypto_generichash(given, 32, (const uint8_t *)code, code ? strlen(code) : 0, NULL, 0);
+    bool ok = have && code && strlen(code) == TC_ENROL_CODE_LEN && sodium_memcmp(stored, given, 32) == 0;
+    if (!ok) { /* a wrong code counts as a failed sign-in */
+        struct auth x = {name, a.id, false, now, "enrol"};
+        tc_store_tx(s, auth_tx, &x);
+        return TC_ERR_PASSPHRASE;
+    }
+    struct enrol x = {a.id, name, "", now};
+    if (crypto_pwhash_str(x.pw, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return TC_ERR_NOMEM;
+    e = tc_store_tx(s, enrol_tx, &x);
+    sodium_memzero(x.pw, sizeof x.pw);
+    *why = NULL;
+    return e;
+}
+
+enum tc_err tc_role_changes_pending(struct tc_store *s,
+                                    void (*fn)(void *ctx, const struct tc_role_change *c),
+                                    void *ctx)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT c.id, a.name, c.roles, p.name, c.proposed_at FROM "
+                                        "role_changes c JOIN accounts a ON a.id = c.account JOIN "
+                                        "accounts p ON p.id = c.proposed_by WHERE c.state = "
+                                        "'pending' ORDER BY c.id", &q);
+    if (e != TC_OK)
+        return e;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        struct tc_role_change c;
+        memset(&c, 0, sizeof c);
+        c.id = sqlite3_column_int64(q, 0);
+        snprintf(c.account, sizeof c.account, "%s", (const char *)sqlite3_column_text(q, 1));
+        tc_roles_parse((const char *)sqlite3_column_text(q, 2), &c.roles);
+        snprintf(c.proposed_by, sizeof c.proposed_by, "%s", (const char *)sqlite3_column_text(q, 3));
+        c.proposed_at = (uint64_t)sqlite3_column_int64(q, 4);
+        fn(ctx, &c);
     }
     sqlite3_finalize(q);
     return TC_OK;

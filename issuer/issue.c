@@ -797,10 +797,23 @@ enum tc_err tc_issue_holder(struct tc_store *s, const struct tc_issue_request *q
     return tc_store_holder_hash(s, q->idno, out);
 }
 
+/* A store set up for the workflow issues, revokes and converts only through it (ISSUANCE.md):
+ * nobody signs alone there, whatever key they hold. */
+static bool workflow_only(struct tc_store *s)
+{
+    if (!tc_store_workflow(s))
+        return false;
+    tc_store_set_msg(s, "这个证书库按审批流程签发：须经公示、审核，由签名服务签署 / this store issues "
+                        "through the workflow: 公示, approval, then the signer");
+    return true;
+}
+
 enum tc_err tc_issue_commit(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
                             struct tc_signer *issuer, uint64_t now, const char *source,
                             tc_progress_fn progress, void *ctx)
 {
+    if (workflow_only(s))
+        return TC_ERR_REFUSED;
     return tc_issue_commit_with(s, reqs, n, issuer, now, source, progress, ctx, NULL);
 }
 
@@ -959,6 +972,8 @@ enum tc_err tc_revoke_in(struct tc_store *s, uint64_t id, const char *reason, in
 enum tc_err tc_revoke(struct tc_store *s, uint64_t id, const char *reason, int32_t day,
                       bool blacklist, const char *bl_reason, int32_t until, uint64_t now)
 {
+    if (workflow_only(s))
+        return TC_ERR_REFUSED;
     enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
     if (e != TC_OK)
         return e;
@@ -1134,25 +1149,30 @@ out:
 
 static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
                                   uint16_t committee, struct tc_signer *issuer, uint64_t now,
-                                  uint8_t method, uint64_t *new_id);
+                                  uint8_t method, bool own_tx, uint64_t *new_id);
 
 enum tc_err tc_convert_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
                               uint16_t committee, struct tc_signer *issuer, uint64_t now,
                               uint64_t *new_id)
 {
+    if (workflow_only(s))
+        return TC_ERR_REFUSED;
     struct tc_eligibility el;
     enum tc_err e = tc_convert_check(s, id, at, &el);
     if (e != TC_OK)
         return e;
     if (!el.eligible)
         return TC_ERR_REFUSED;
-    return supersede_with(s, id, at, decision, committee, issuer, now, TC_METHOD_CONVERSION, new_id);
+    return supersede_with(s, id, at, decision, committee, issuer, now, TC_METHOD_CONVERSION, true,
+                          new_id);
 }
 
 enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
                                  uint16_t committee, struct tc_signer *issuer, uint64_t now,
                                  uint64_t *new_id)
 {
+    if (workflow_only(s))
+        return TC_ERR_REFUSED;
     struct tc_c5 st;
     struct tc_cert_row row;
     enum tc_err e = tc_basic_status(s, id, at, &st);
@@ -1164,6 +1184,37 @@ enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, co
     if (st.state != TC_C5_LEFT || strcmp(row.status, "valid") != 0)
         return TC_ERR_REFUSED;
     return supersede_with(s, id, at, decision, committee, issuer, now, TC_METHOD_REEVALUATION,
+                          true, new_id);
+}
+
+enum tc_err tc_conversion_in(struct tc_store *s, uint64_t id, int32_t at, bool reevaluation,
+                             const char *decision, uint16_t committee, struct tc_signer *issuer,
+                             uint64_t now, uint64_t *new_id, char *why, size_t why_size)
+{
+    enum tc_err e;
+    struct tc_cert_row row;
+    if (reevaluation) {
+        struct tc_c5 st;
+        if ((e = tc_basic_status(s, id, at, &st)) != TC_OK || (e = tc_cert_get(s, id, &row)) != TC_OK)
+            return e;
+        if (st.state != TC_C5_LEFT || strcmp(row.status, "valid") != 0) {
+            snprintf(why, why_size, "证书 %llu 不符合转评条件（C5）/ certificate %llu may not be "
+                     "re-evaluated (C5)", (unsigned long long)id, (unsigned long long)id);
+            return TC_ERR_REFUSED;
+        }
+    } else {
+        struct tc_eligibility el;
+        if ((e = tc_convert_check(s, id, at, &el)) != TC_OK)
+            return e;
+        if (!el.eligible) {
+            snprintf(why, why_size, "证书 %llu 不符合换发条件（C1）：%s / certificate %llu may not "
+                     "be converted (C1)", (unsigned long long)id,
+                     el.n_shortfalls ? el.shortfalls[0] : "", (unsigned long long)id);
+            return TC_ERR_REFUSED;
+        }
+    }
+    return supersede_with(s, id, at, decision, committee, issuer, now,
+                          reevaluation ? TC_METHOD_REEVALUATION : TC_METHOD_CONVERSION, false,
                           new_id);
 }
 
@@ -1171,7 +1222,7 @@ enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, co
  * 换发 or C5 转评) and marks the old one superseded, in one transaction. */
 static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
                                   uint16_t committee, struct tc_signer *issuer, uint64_t now,
-                                  uint8_t method, uint64_t *new_id)
+                                  uint8_t method, bool own_tx, uint64_t *new_id)
 {
     if (!decision || !*decision || strlen(decision) > TC_APPROVAL_MAX)
         return TC_ERR_ARG;
@@ -1209,7 +1260,7 @@ static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, c
         goto out;
     }
     memcpy(hash, sqlite3_column_blob(hq, 0), 32);
-    if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
+    if (own_tx && (e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
         goto out;
     uint64_t next;
     next_id_base(&st, now, &next);
@@ -1241,12 +1292,12 @@ static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, c
         leaf.kind = TC_REG_SUPERSEDE, leaf.id = id, leaf.other = c.id, leaf.day = at;
         e = tc_store_register(s, &leaf, NULL);
     }
-    if (e == TC_OK)
+    if (e == TC_OK && own_tx)
         e = tc_store_exec(s, "COMMIT");
-    if (e != TC_OK) {
+    if (e != TC_OK && own_tx) {
         tc_store_exec(s, "ROLLBACK");
         tc_store_reload_head(s);
-    } else {
+    } else if (e == TC_OK) {
         *new_id = c.id;
     }
 out:

@@ -43,6 +43,13 @@ void tc_store_keys_free(struct tc_store_keys *k);
  * are bound to the store: opening it for writing with another hash key fails. */
 enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len,
                           const struct tc_store_keys *keys, const char **why);
+/* The same, for a mode fixed at creation: TC_STORE_WORKFLOW issues and revokes only through the
+ * workflow (ISSUANCE.md); TC_STORE_DEMO (with it) is a demo store, whose clock
+ * TITLECERT_DEMO_CLOCK may move, and which says so on everything it makes. */
+#define TC_STORE_WORKFLOW 1u
+#define TC_STORE_DEMO 2u
+enum tc_err tc_store_init_mode(const char *path, const char *profile_json, size_t len,
+                               const struct tc_store_keys *keys, unsigned mode, const char **why);
 /* Opens a store, migrating its schema forward. keys may be NULL for read-only use. */
 enum tc_err tc_store_open(struct tc_store **out, const char *path, const struct tc_store_keys *keys);
 /* The same, read-only (show, audit verify): works on a store on read-only media or a copy. */
@@ -351,16 +358,42 @@ enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_acco
 enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *password,
                             size_t len, const char *how, uint64_t now, struct tc_account *a,
                             const char **why);
+/* The person sets their own password with the one-time enrolment code tc_account_add printed
+ * (an account added without one). A wrong code counts as a failed sign-in; TC_ERR_PASSPHRASE
+ * for a wrong account or code (one answer), TC_ERR_REFUSED for an account that has a password,
+ * is disabled or locked. Audited. */
+enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *code,
+                             const char *password, size_t len, uint64_t now, const char **why);
 /* Role changes: one admin proposes, another confirms (never their own roles). */
 enum tc_err tc_role_change_propose(struct tc_store *s, const struct tc_account *by,
                                    const char *name, unsigned roles, uint64_t now, int64_t *id,
                                    const char **why);
 enum tc_err tc_role_change_confirm(struct tc_store *s, const struct tc_account *by, int64_t change,
                                    uint64_t now, const char **why);
+/* The role changes waiting for a second admin. */
+struct tc_role_change {
+    int64_t id;
+    char account[TC_ACCOUNT_NAME_MAX], proposed_by[TC_ACCOUNT_NAME_MAX];
+    unsigned roles;
+    uint64_t proposed_at;
+};
+enum tc_err tc_role_changes_pending(struct tc_store *s,
+                                    void (*fn)(void *ctx, const struct tc_role_change *c),
+                                    void *ctx);
 enum tc_err tc_account_disable(struct tc_store *s, const struct tc_account *by, const char *name,
                                uint64_t now, const char **why);
 enum tc_err tc_account_list(struct tc_store *s,
                             void (*fn)(void *ctx, const struct tc_account *a), void *ctx);
+
+/* An audit event of its own (accounts.c): who (by, NULL for nobody signed in), what (action, a
+ * short ASCII word such as "signer_unlock"), on what (object), the outcome and the client
+ * ("uid 1000", an address); the texts are escaped into the event's JSON. */
+struct tc_audit_note {
+    const char *action;
+    const struct tc_account *by;
+    const char *object, *outcome, *client;
+};
+enum tc_err tc_audit_note(struct tc_store *s, uint64_t now, const struct tc_audit_note *n);
 
 /* ---- the workflow (workflow.c; ISSUANCE.md "A batch's life") ------------------------------- */
 /* A store set up for the workflow (init --workflow) issues and revokes only through it: direct
@@ -386,7 +419,7 @@ enum tc_err tc_store_calendar_years(struct tc_store *s, int *years, size_t max, 
 
 struct tc_wf_batch {
     int64_t id;
-    char kind[8];   /* issue, revoke */
+    char kind[8];   /* issue, revoke, convert */
     char state[16]; /* draft, publicised, approved, signed, published */
     char title[128], source[256];
     int64_t prepared_by, approved_by, signed_by, issue_batch;
@@ -394,6 +427,8 @@ struct tc_wf_batch {
     size_t rows;                   /* rows still in the batch */
     uint8_t rows_hash[32];         /* SHA-256 of them, what approval binds to */
     int32_t gongshi_from, gongshi_to;
+    uint8_t gongshi_sha256[32];    /* the 公示 JSON's hash, as the register logged it */
+    int64_t gongshi_idx;           /* its register entry, -1 before the 公示 */
     bool publicity_closed;         /* the last day passed and no objection is open */
     int working_days_left;         /* of the 公示, today counted */
     int open_objections;
@@ -447,6 +482,18 @@ enum tc_err tc_wf_propose_revocations(struct tc_store *s, const struct tc_accoun
                                       const struct tc_wf_revocation *v, size_t n,
                                       const char *title, uint64_t now, int64_t *batch, char *why,
                                       size_t why_size);
+/* clerk: a conversion batch (C1 换发, or C5 转评), draft until approved; the decision (文号) is
+ * the approval's */
+struct tc_wf_conversion {
+    uint64_t id;        /* the basic-level certificate */
+    int32_t at;         /* the day of the conversion */
+    uint16_t committee; /* the unified committee that decided */
+    bool reevaluation;  /* C5 转评 instead of C1 换发 */
+};
+enum tc_err tc_wf_propose_conversions(struct tc_store *s, const struct tc_account *by,
+                                      const struct tc_wf_conversion *v, size_t n,
+                                      const char *title, uint64_t now, int64_t *batch, char *why,
+                                      size_t why_size);
 /* custodian, neither preparer nor approver (the signer): everything approval needed is checked
  * again from the store, then the rules, then the rows are issued (or revoked) with their register
  * entries and the batch marked signed in one transaction: a crash leaves it approved or signed,
@@ -456,6 +503,29 @@ enum tc_err tc_wf_sign(struct tc_store *s, const struct tc_account *by, int64_t 
                        struct tc_refusals *ref, size_t *signed_n, char *why, size_t why_size);
 /* After a publication: the signed batches are published. */
 enum tc_err tc_wf_published(struct tc_store *s, uint64_t now);
+
+/* Every batch, oldest first, as tc_wf_get reads it. */
+enum tc_err tc_wf_list(struct tc_store *s, uint64_t now,
+                       void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx);
+/* A batch's rows in line order: canonical JSON (an issue row holds the name, the ID number's
+ * mask and the holder's keyed hash, never the number), dropped when an objection was upheld. */
+enum tc_err tc_wf_rows(struct tc_store *s, int64_t batch,
+                       void (*fn)(void *ctx, size_t line, bool dropped, const char *row),
+                       void *ctx);
+#define TC_OBJECTION_TEXT_MAX 4000
+struct tc_wf_objection {
+    int64_t id, batch;
+    size_t line;
+    char objector[TC_ACCOUNT_DISPLAY_MAX], contact[128];
+    int32_t received;
+    char text[TC_OBJECTION_TEXT_MAX + 1];
+    char state[12]; /* open, upheld, dismissed */
+    char outcome[1024];
+    char recorded_by[TC_ACCOUNT_NAME_MAX], resolved_by[TC_ACCOUNT_NAME_MAX];
+};
+/* A batch's objections (personal data: the objector and the contact). */
+enum tc_err tc_wf_objections(struct tc_store *s, int64_t batch,
+                             void (*fn)(void *ctx, const struct tc_wf_objection *o), void *ctx);
 
 /* ---- the holder's e-certificate (pdf.c, rule A4) ------------------------------------------- */
 #define TC_PDF_SEAL_MAX (1u << 20) /* bytes of a seal image */

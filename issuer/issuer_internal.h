@@ -14,6 +14,17 @@ enum tc_err tc_store_meta_set(struct tc_store *s, const char *key, const void *v
  * caller finalizes. */
 enum tc_err tc_store_event(struct tc_store *s, sqlite3_stmt **cache, int64_t at, const char *kind,
                            uint64_t cert, const char *detail);
+/* Runs fn inside a transaction (BEGIN IMMEDIATE) with its audit events; rolls back and reloads
+ * the chain head on any failure. */
+enum tc_err tc_store_tx(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),
+                        void *ctx);
+/* TC_OK when audit event seq carries the MAC the chain key gives it after its predecessor: it
+ * was written by a holder of the hash key, not put in the table by someone without it;
+ * TC_ERR_INCONSISTENT otherwise. */
+enum tc_err tc_store_event_genuine(struct tc_store *s, int64_t seq);
+/* The register leaf at idx, decoded. */
+struct tc_reg_leaf;
+enum tc_err tc_store_leaf_at(struct tc_store *s, uint64_t idx, struct tc_reg_leaf *l);
 /* After a rollback: the chain head as the database has it. */
 void tc_store_reload_head(struct tc_store *s);
 /* Appends a register leaf (A3); the caller holds the transaction of the event it records, and
@@ -60,6 +71,11 @@ void tc_store_head(const struct tc_store *s, int64_t *seq, uint8_t head[32]);
 /* Puts the shipped working-day years (tc_calendar_dir) into a new or migrated store. */
 enum tc_err tc_store_calendar_shipped(struct tc_store *s, uint64_t now);
 
+/* A conversion (C1 换发, or C5 转评 with reevaluation) checked and committed inside the caller's
+ * transaction (a workflow signs several in one); TC_ERR_REFUSED with why when it is not allowed. */
+enum tc_err tc_conversion_in(struct tc_store *s, uint64_t id, int32_t at, bool reevaluation,
+                             const char *decision, uint16_t committee, struct tc_signer *issuer,
+                             uint64_t now, uint64_t *new_id, char *why, size_t why_size);
 /* tc_revoke inside the caller's transaction (a workflow signs several in one). */
 enum tc_err tc_revoke_in(struct tc_store *s, uint64_t id, const char *reason, int32_t day,
                          bool blacklist, const char *bl_reason, int32_t until, uint64_t now);

@@ -133,10 +133,11 @@ static const char *const migrations[] = {
      "  proposed_at INTEGER NOT NULL, confirmed_by INTEGER REFERENCES accounts, confirmed_at"
      "  INTEGER, state TEXT NOT NULL CHECK(state IN ('pending','confirmed','cancelled')));"
      "CREATE TABLE wf_batches(id INTEGER PRIMARY KEY, kind TEXT NOT NULL CHECK(kind IN"
-     "  ('issue','revoke')), state TEXT NOT NULL CHECK(state IN ('draft','publicised',"
+     "  ('issue','revoke','convert')), state TEXT NOT NULL CHECK(state IN ('draft','publicised',"
      "  'approved','signed','published')), title TEXT NOT NULL, source TEXT NOT NULL,"
      "  prepared_by INTEGER NOT NULL REFERENCES accounts, prepared_at INTEGER NOT NULL,"
      "  rows_hash BLOB NOT NULL, gongshi_from INTEGER, gongshi_to INTEGER, gongshi_sha256 BLOB,"
+     "  gongshi_idx INTEGER,"
      "  publicised_by INTEGER REFERENCES accounts, approved_by INTEGER REFERENCES accounts,"
      "  approved_at INTEGER, approved_hash BLOB, decision TEXT, signed_by INTEGER REFERENCES"
      "  accounts, signed_at INTEGER, issue_batch INTEGER REFERENCES batches, published_at"
@@ -196,7 +197,14 @@ sqlite3 *tc_store_db(struct tc_store *s)
 
 enum tc_err tc_store_exec(struct tc_store *s, const char *sql)
 {
-    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? TC_OK : db_error(s);
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s);
+    /* Another process (a CLI command beside the signer or the console) may have appended events
+     * and register entries since this handle last wrote: a write transaction starts from the
+     * chain head and register size the database has now, never from a cached one. */
+    if (strcmp(sql, "BEGIN IMMEDIATE") == 0 && s->keys)
+        tc_store_reload_head(s);
+    return TC_OK;
 }
 
 enum tc_err tc_store_prepare(struct tc_store *s, const char *sql, sqlite3_stmt **st)
@@ -393,6 +401,15 @@ enum tc_err tc_store_meta_set(struct tc_store *s, const char *key, const void *v
 enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len,
                           const struct tc_store_keys *keys, const char **why)
 {
+    return tc_store_init_mode(path, profile_json, len, keys, 0, why);
+}
+
+enum tc_err tc_store_init_mode(const char *path, const char *profile_json, size_t len,
+                               const struct tc_store_keys *keys, unsigned mode, const char **why)
+{
+    if (mode & ~(TC_STORE_WORKFLOW | TC_STORE_DEMO) ||
+        ((mode & TC_STORE_DEMO) && !(mode & TC_STORE_WORKFLOW)))
+        return TC_ERR_ARG;
     struct tc_profile p;
     enum tc_err e = tc_profile_parse(&p, profile_json, len, why);
     if (e != TC_OK)
@@ -408,6 +425,9 @@ enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len
         load_reg_size(&s);
         if ((e = tc_store_meta_set(&s, "profile", profile_json, len)) == TC_OK &&
             (e = tc_store_meta_set(&s, "key_check", keys->check, 32)) == TC_OK &&
+            (!(mode & TC_STORE_WORKFLOW) ||
+             (e = tc_store_meta_set(&s, "workflow", "1", 1)) == TC_OK) &&
+            (!(mode & TC_STORE_DEMO) || (e = tc_store_meta_set(&s, "demo", "1", 1)) == TC_OK) &&
             (e = tc_store_log_data(&s, TC_REG_DATA_PROFILE, h,
                                    tc_beijing_day((uint64_t)time(NULL)))) == TC_OK)
             e = tc_store_exec(&s, "COMMIT");
@@ -699,6 +719,21 @@ static void load_reg_size(struct tc_store *s)
     sqlite3_finalize(st);
 }
 
+enum tc_err tc_store_tx(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),
+                        void *ctx)
+{
+    enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
+    if (e != TC_OK)
+        return e;
+    if ((e = fn(s, ctx)) == TC_OK)
+        e = tc_store_exec(s, "COMMIT");
+    if (e != TC_OK) {
+        tc_store_exec(s, "ROLLBACK");
+        tc_store_reload_head(s);
+    }
+    return e;
+}
+
 void tc_store_reload_head(struct tc_store *s)
 {
     sqlite3_stmt *st;
@@ -749,6 +784,51 @@ enum tc_err tc_audit_verify(struct tc_store *s, uint64_t *count, uint64_t *bad, 
     if (head)
         memcpy(head, prev, 32);
     return TC_OK;
+}
+
+enum tc_err tc_store_event_genuine(struct tc_store *s, int64_t seq)
+{
+    if (!s->keys || seq < 1)
+        return TC_ERR_ARG;
+    sqlite3_stmt *st;
+    enum tc_err e = tc_store_prepare(s, "SELECT seq, at, kind, cert, detail, mac FROM events "
+                                        "WHERE seq IN (?, ?) ORDER BY seq", &st);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(st, 1, seq - 1);
+    sqlite3_bind_int64(st, 2, seq);
+    uint8_t prev[32] = {0}, mac[32];
+    e = TC_ERR_INCONSISTENT;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 5) != 32)
+            break;
+        if (sqlite3_column_int64(st, 0) == seq - 1) {
+            memcpy(prev, sqlite3_column_blob(st, 5), 32);
+            continue;
+        }
+        const char *kind = (const char *)sqlite3_column_text(st, 2);
+        const char *detail = (const char *)sqlite3_column_text(st, 4);
+        event_mac(mac, s->keys->audit, prev, seq, sqlite3_column_int64(st, 1), kind ? kind : "",
+                  (uint64_t)sqlite3_column_int64(st, 3), detail ? detail : "");
+        if (sodium_memcmp(mac, sqlite3_column_blob(st, 5), 32) == 0)
+            e = TC_OK;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+enum tc_err tc_store_leaf_at(struct tc_store *s, uint64_t idx, struct tc_reg_leaf *l)
+{
+    sqlite3_stmt *st;
+    enum tc_err e = tc_store_prepare(s, "SELECT leaf FROM register WHERE idx = ?", &st);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(st, 1, (int64_t)idx);
+    e = TC_ERR_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        e = tc_reg_leaf_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), l);
+    sqlite3_finalize(st);
+    return e;
 }
 
 sqlite3_stmt **tc_store_unit_find_stmt(struct tc_store *s)

@@ -222,7 +222,8 @@ enum tc_err tc_wf_get(struct tc_store *s, int64_t id, uint64_t now, struct tc_wf
            "coalesce(w.gongshi_from, 0), coalesce(w.gongshi_to, 0), coalesce(w.approved_by, 0), "
            "coalesce(a.name, ''), coalesce(w.decision, ''), w.approved_hash, "
            "coalesce(w.issue_batch, 0), coalesce(w.signed_at, 0), coalesce(w.published_at, 0), "
-           "coalesce(w.signed_by, 0) FROM wf_batches w JOIN accounts p ON p.id = w.prepared_by "
+           "coalesce(w.signed_by, 0), w.gongshi_sha256, coalesce(w.gongshi_idx, -1) "
+           "FROM wf_batches w JOIN accounts p ON p.id = w.prepared_by "
            "LEFT JOIN accounts a ON a.id = w.approved_by WHERE w.id = ?", &q);
     if (e != TC_OK)
         return e;
@@ -246,6 +247,9 @@ enum tc_err tc_wf_get(struct tc_store *s, int64_t id, uint64_t now, struct tc_wf
     b->signed_at = (uint64_t)sqlite3_column_int64(q, 14);
     b->published_at = (uint64_t)sqlite3_column_int64(q, 15);
     b->signed_by = sqlite3_column_int64(q, 16);
+    if (sqlite3_column_bytes(q, 17) == 32)
+        memcpy(b->gongshi_sha256, sqlite3_column_blob(q, 17), 32);
+    b->gongshi_idx = sqlite3_column_int64(q, 18);
     sqlite3_finalize(q);
     if ((e = rows_hash(s, id, b->rows_hash, &b->rows)) != TC_OK)
         return e;
@@ -259,22 +263,6 @@ enum tc_err tc_wf_get(struct tc_store *s, int64_t id, uint64_t now, struct tc_wf
 }
 
 /* ---- transitions ---------------------------------------------------------------------------- */
-
-/* Runs fn inside a transaction; rolls back (and re-reads the audit head) on any failure. */
-static enum tc_err in_tx(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),
-                         void *ctx)
-{
-    enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
-    if (e != TC_OK)
-        return e;
-    if ((e = fn(s, ctx)) == TC_OK)
-        e = tc_store_exec(s, "COMMIT");
-    if (e != TC_OK) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
-    }
-    return e;
-}
 
 static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind,
                          const struct tc_account *by, unsigned role, int64_t batch,
@@ -368,7 +356,8 @@ static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
     char hex[65];
     if (e == TC_OK && (e = rows_hash(s, p->batch, sum, &n)) == TC_OK &&
         (e = exec_bind(s, "UPDATE wf_batches SET rows_hash = ?, state = 'draft', gongshi_from = "
-                          "NULL, gongshi_to = NULL, gongshi_sha256 = NULL, approved_by = NULL, "
+                          "NULL, gongshi_to = NULL, gongshi_sha256 = NULL, gongshi_idx = NULL, "
+                          "approved_by = NULL, "
                           "approved_hash = NULL, approved_at = NULL, decision = NULL, title = ?, "
                           "source = ? WHERE id = ?", "btti", sum, p->title, p->source,
                        p->batch)) == TC_OK) {
@@ -405,7 +394,7 @@ enum tc_err tc_wf_prepare(struct tc_store *s, const struct tc_account *by, const
         e = TC_ERR_REFUSED;
     }
     struct prepare p = {by, reqs, n, title, path, now, replace};
-    if (e == TC_OK && (e = in_tx(s, prepare_tx, &p)) == TC_OK)
+    if (e == TC_OK && (e = tc_store_tx(s, prepare_tx, &p)) == TC_OK)
         *batch = p.batch;
     if (reqs)
         sodium_memzero(reqs, n * sizeof *reqs);
@@ -440,8 +429,12 @@ static enum tc_err publicise_tx(struct tc_store *s, void *ctx)
                               (int64_t)p->to, p->sum, p->by->id, p->batch);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT; /* changed meanwhile */
+    uint64_t idx = 0;
     if (e == TC_OK) /* A3: the 公示 is dated by its register entry: it starts the day it is logged */
-        e = tc_store_register(s, &l, NULL);
+        e = tc_store_register(s, &l, &idx);
+    if (e == TC_OK)
+        e = exec_bind(s, "UPDATE wf_batches SET gongshi_idx = ? WHERE id = ?", "ii", (int64_t)idx,
+                      p->batch);
     if (e == TC_OK)
         e = event(s, p->now, "wf_publicise", p->by, TC_ROLE_CLERK, p->batch,
                   "\"persons\":%zu,\"from\":\"%s\",\"to\":\"%s\",\"gongshi_sha256\":\"%s\"", p->n,
@@ -477,7 +470,7 @@ enum tc_err tc_wf_publicise(struct tc_store *s, const struct tc_account *by, int
         e = tc_gongshi_write(s, batch, claims, lines, n, p.from, p.to, days, dir, p.sum, err);
     p.n = n;
     if (e == TC_OK)
-        e = in_tx(s, publicise_tx, &p);
+        e = tc_store_tx(s, publicise_tx, &p);
     free(claims), free(lines);
     if (reqs)
         sodium_memzero(reqs, n * sizeof *reqs);
@@ -526,6 +519,12 @@ static bool line_in(struct tc_store *s, int64_t batch, size_t line)
     return in;
 }
 
+/* A text a person typed: not empty, at most max bytes, printable (tc_text_safe). */
+static bool field_ok(const char *v, size_t max)
+{
+    return v && *v && strlen(v) <= max && tc_text_safe((const uint8_t *)v, strlen(v));
+}
+
 enum tc_err tc_wf_object(struct tc_store *s, const struct tc_account *by, int64_t batch,
                          size_t line, const char *objector, const char *contact, int32_t received,
                          const char *text, uint64_t now, int64_t *id, char *why, size_t why_size)
@@ -541,12 +540,13 @@ enum tc_err tc_wf_object(struct tc_store *s, const struct tc_account *by, int64_
         e = WHY("收到日期不能晚于今天 / the day received cannot be after today");
     if (e == TC_OK && !line_in(s, batch, line))
         e = WHY("批次中没有第 %zu 行 / the batch has no line %zu", line, line);
-    if (e == TC_OK && (!objector || !*objector || !contact || !*contact || !text || !*text ||
-                       strlen(text) > 4000 || !tc_text_safe((const uint8_t *)text, strlen(text))))
+    if (e == TC_OK && (!field_ok(objector, TC_ACCOUNT_DISPLAY_MAX - 1) ||
+                       !field_ok(contact, sizeof ((struct tc_wf_objection *)0)->contact - 1) ||
+                       !field_ok(text, TC_OBJECTION_TEXT_MAX)))
         e = WHY("异议须以真实姓名、联系方式和书面内容提出 / an objection carries the objector's "
                 "real name, a contact and its text");
     struct objection o = {by, batch, 0, line, objector, contact, text, NULL, received, false, now};
-    if (e == TC_OK && (e = in_tx(s, object_tx, &o)) == TC_OK && id)
+    if (e == TC_OK && (e = tc_store_tx(s, object_tx, &o)) == TC_OK && id)
         *id = o.id;
     return e;
 }
@@ -577,8 +577,7 @@ enum tc_err tc_wf_resolve(struct tc_store *s, const struct tc_account *by, int64
     enum tc_err e = may(s, by, TC_ROLE_APPROVER, why, why_size);
     sqlite3_stmt *q = NULL;
     struct objection o = {by, 0, objection, 0, NULL, NULL, NULL, outcome, 0, upheld, now};
-    if (e == TC_OK && (!outcome || !*outcome || !tc_text_safe((const uint8_t *)outcome,
-                                                               strlen(outcome))))
+    if (e == TC_OK && !field_ok(outcome, sizeof ((struct tc_wf_objection *)0)->outcome - 1))
         e = WHY("须写明处理结果 / the outcome is written down");
     if (e == TC_OK && (e = tc_store_prepare(s, "SELECT batch, line FROM objections WHERE id = ? "
                                                "AND state = 'open'", &q)) == TC_OK) {
@@ -589,7 +588,7 @@ enum tc_err tc_wf_resolve(struct tc_store *s, const struct tc_account *by, int64
             e = WHY("没有待处理的这项异议 / no such open objection");
     }
     sqlite3_finalize(q);
-    return e == TC_OK ? in_tx(s, resolve_tx, &o) : e;
+    return e == TC_OK ? tc_store_tx(s, resolve_tx, &o) : e;
 }
 
 /* ---- approval ------------------------------------------------------------------------------- */
@@ -611,7 +610,7 @@ static enum tc_err approve_tx(struct tc_store *s, void *ctx)
     enum tc_err e =
         a->reject
             ? exec_bind(s, "UPDATE wf_batches SET state = 'draft', gongshi_from = NULL, "
-                           "gongshi_to = NULL, gongshi_sha256 = NULL, approved_by = NULL, "
+                           "gongshi_to = NULL, gongshi_sha256 = NULL, gongshi_idx = NULL, approved_by = NULL, "
                            "approved_hash = NULL, approved_at = NULL, decision = NULL WHERE "
                            "id = ?", "i", a->batch)
             : exec_bind(s, "UPDATE wf_batches SET state = 'approved', approved_by = ?, "
@@ -662,7 +661,7 @@ enum tc_err tc_wf_approve(struct tc_store *s, const struct tc_account *by, int64
         e = approvable(&b, by, expected, now, why, why_size);
     struct approve a = {by, batch, decision, {0}, now, false};
     memcpy(a.hash, b.rows_hash, 32);
-    return e == TC_OK ? in_tx(s, approve_tx, &a) : e;
+    return e == TC_OK ? tc_store_tx(s, approve_tx, &a) : e;
 }
 
 enum tc_err tc_wf_reject(struct tc_store *s, const struct tc_account *by, int64_t batch,
@@ -676,7 +675,7 @@ enum tc_err tc_wf_reject(struct tc_store *s, const struct tc_account *by, int64_
         e = WHY("已签发的批次不能退回 / a signed batch cannot be sent back");
     struct approve a = {by, batch, NULL, {0}, now, true};
     memcpy(a.hash, b.rows_hash, 32);
-    return e == TC_OK ? in_tx(s, approve_tx, &a) : e;
+    return e == TC_OK ? tc_store_tx(s, approve_tx, &a) : e;
 }
 
 /* ---- revocations: proposed, approved, signed ----------------------------------------------- */
@@ -710,7 +709,8 @@ static bool revocation_decode(const char *text, struct tc_wf_revocation *r)
 
 struct propose {
     const struct tc_account *by;
-    const struct tc_wf_revocation *v;
+    const char *kind;   /* revoke, convert */
+    char **rows;        /* canonical JSON, one per line */
     size_t n;
     const char *title;
     uint64_t now;
@@ -721,17 +721,13 @@ static enum tc_err propose_tx(struct tc_store *s, void *ctx)
 {
     struct propose *p = ctx;
     enum tc_err e = exec_bind(s, "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
-                                 "prepared_at, rows_hash) VALUES('revoke', 'draft', ?, 'propose', "
-                                 "?, ?, zeroblob(32))", "tii", p->title, p->by->id,
+                                 "prepared_at, rows_hash) VALUES(?, 'draft', ?, 'propose', ?, ?, "
+                                 "zeroblob(32))", "ttii", p->kind, p->title, p->by->id,
                               (int64_t)p->now);
     p->batch = sqlite3_last_insert_rowid(tc_store_db(s));
-    for (size_t i = 0; e == TC_OK && i < p->n; i++) {
-        char *row = revocation_row(&p->v[i], i + 1);
-        e = row ? exec_bind(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", "iit",
-                            p->batch, (int64_t)(i + 1), row)
-                : TC_ERR_NOMEM;
-        free(row);
-    }
+    for (size_t i = 0; e == TC_OK && i < p->n; i++)
+        e = exec_bind(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", "iit", p->batch,
+                      (int64_t)(i + 1), p->rows[i]);
     uint8_t sum[32];
     size_t n;
     char hex[65];
@@ -739,9 +735,26 @@ static enum tc_err propose_tx(struct tc_store *s, void *ctx)
         (e = exec_bind(s, "UPDATE wf_batches SET rows_hash = ? WHERE id = ?", "bi", sum,
                        p->batch)) == TC_OK) {
         sodium_bin2hex(hex, sizeof hex, sum, 32);
-        e = event(s, p->now, "wf_revocation_proposed", p->by, TC_ROLE_CLERK, p->batch,
-                  "\"certificates\":%zu,\"rows_sha256\":\"%s\"", n, hex);
+        e = event(s, p->now, strcmp(p->kind, "revoke") == 0 ? "wf_revocation_proposed"
+                                                            : "wf_conversion_proposed",
+                  p->by, TC_ROLE_CLERK, p->batch, "\"certificates\":%zu,\"rows_sha256\":\"%s\"", n,
+                  hex);
     }
+    return e;
+}
+
+/* Stores rows (freed here) as a new draft batch of kind. */
+static enum tc_err propose(struct tc_store *s, struct propose *p, int64_t *batch)
+{
+    enum tc_err e = TC_OK;
+    for (size_t i = 0; i < p->n; i++)
+        if (!p->rows[i])
+            e = TC_ERR_NOMEM;
+    if (e == TC_OK && (e = tc_store_tx(s, propose_tx, p)) == TC_OK)
+        *batch = p->batch;
+    for (size_t i = 0; i < p->n; i++)
+        free(p->rows[i]);
+    free(p->rows);
     return e;
 }
 
@@ -766,13 +779,158 @@ enum tc_err tc_wf_propose_revocations(struct tc_store *s, const struct tc_accoun
     }
     if (e == TC_OK && n == 0)
         e = WHY("没有要撤销的证书 / no certificate to revoke");
-    struct propose p = {by, v, n, title, now, 0};
-    if (e == TC_OK && (e = in_tx(s, propose_tx, &p)) == TC_OK)
-        *batch = p.batch;
-    return e;
+    char **rows = e == TC_OK ? calloc(n, sizeof *rows) : NULL;
+    if (e == TC_OK && !rows)
+        e = TC_ERR_NOMEM;
+    if (e != TC_OK)
+        return e;
+    for (size_t i = 0; i < n; i++)
+        rows[i] = revocation_row(&v[i], i + 1);
+    struct propose p = {by, "revoke", rows, n, title, now, 0};
+    return propose(s, &p, batch);
+}
+
+/* ---- conversions: proposed, approved, signed ------------------------------------------------ */
+
+static char *conversion_row(const struct tc_wf_conversion *c, size_t line)
+{
+    json_t *o = json_pack("{s:I,s:I,s:i,s:i,s:b}", "line", (json_int_t)line, "id",
+                          (json_int_t)c->id, "at", c->at, "committee", (int)c->committee,
+                          "reevaluation", c->reevaluation);
+    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return t;
+}
+
+static bool conversion_decode(const char *text, struct tc_wf_conversion *c)
+{
+    json_error_t err;
+    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    memset(c, 0, sizeof *c);
+    bool ok = o && json_is_integer(json_object_get(o, "id")) &&
+              json_is_integer(json_object_get(o, "committee"));
+    if (ok) {
+        c->id = (uint64_t)int_of(o, "id");
+        c->at = (int32_t)int_of(o, "at");
+        c->committee = (uint16_t)int_of(o, "committee");
+        c->reevaluation = json_is_true(json_object_get(o, "reevaluation"));
+    }
+    json_decref(o);
+    return ok;
+}
+
+/* Whether the certificate may be converted now (C1) or re-evaluated (C5): the clerk hears at
+ * once; the signer checks again. */
+static enum tc_err convertible(struct tc_store *s, const struct tc_wf_conversion *c, size_t i,
+                               char *why, size_t why_size)
+{
+    struct tc_eligibility el;
+    struct tc_c5 st;
+    enum tc_err e = c->reevaluation ? tc_basic_status(s, c->id, c->at, &st)
+                                    : tc_convert_check(s, c->id, c->at, &el);
+    if (e == TC_ERR_NOT_FOUND)
+        return WHY("第 %zu 项：没有证书 %llu / item %zu: no certificate %llu", i + 1,
+                   (unsigned long long)c->id, i + 1, (unsigned long long)c->id);
+    if (e != TC_OK)
+        return e;
+    if (c->committee == 0)
+        return WHY("第 %zu 项：须给出评审委员会 / item %zu: the committee is required", i + 1,
+                   i + 1);
+    if (c->reevaluation && st.state != TC_C5_LEFT)
+        return WHY("证书 %llu 不符合转评条件（C5）/ certificate %llu may not be re-evaluated (C5)",
+                   (unsigned long long)c->id, (unsigned long long)c->id);
+    if (!c->reevaluation && !el.eligible)
+        return WHY("证书 %llu 不符合换发条件（C1）：%s / certificate %llu may not be converted (C1)",
+                   (unsigned long long)c->id, el.n_shortfalls ? el.shortfalls[0] : "",
+                   (unsigned long long)c->id);
+    return TC_OK;
+}
+
+enum tc_err tc_wf_propose_conversions(struct tc_store *s, const struct tc_account *by,
+                                      const struct tc_wf_conversion *v, size_t n,
+                                      const char *title, uint64_t now, int64_t *batch, char *why,
+                                      size_t why_size)
+{
+    enum tc_err e = may(s, by, TC_ROLE_CLERK, why, why_size);
+    if (e == TC_OK && n == 0)
+        e = WHY("没有要换发的证书 / no certificate to convert");
+    for (size_t i = 0; e == TC_OK && i < n; i++)
+        e = convertible(s, &v[i], i, why, why_size);
+    char **rows = e == TC_OK ? calloc(n, sizeof *rows) : NULL;
+    if (e == TC_OK && !rows)
+        e = TC_ERR_NOMEM;
+    if (e != TC_OK)
+        return e;
+    for (size_t i = 0; i < n; i++)
+        rows[i] = conversion_row(&v[i], i + 1);
+    struct propose p = {by, "convert", rows, n, title, now, 0};
+    return propose(s, &p, batch);
 }
 
 /* ---- signing (the signer's) ----------------------------------------------------------------- */
+
+/* The approval as the audit chain has it, not as the batch's row says: the batch's last approval
+ * event names the approver, the rows' hash and the decision the row holds, no rejection or new
+ * rows came after it, and its MAC is the chain's (a row or an event put in the table by someone
+ * without the hash key does not pass). */
+static enum tc_err approval_genuine(struct tc_store *s, const struct tc_wf_batch *b, char *why,
+                                    size_t why_size)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT seq, kind, detail FROM events WHERE kind IN "
+                                        "('wf_approve', 'wf_reject', 'wf_prepare') ORDER BY seq "
+                                        "DESC", &q);
+    if (e != TC_OK)
+        return e;
+    int64_t seq = 0;
+    bool match = false;
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, b->approved_hash, 32);
+    while (!seq && sqlite3_step(q) == SQLITE_ROW) {
+        json_error_t err;
+        json_t *o = json_loads((const char *)sqlite3_column_text(q, 2), 0, &err);
+        if (o && json_integer_value(json_object_get(o, "batch")) == b->id) {
+            seq = sqlite3_column_int64(q, 0);
+            const char *acct = json_string_value(json_object_get(o, "account"));
+            const char *rows = json_string_value(json_object_get(o, "rows_sha256"));
+            const char *dec = json_string_value(json_object_get(o, "decision"));
+            match = strcmp((const char *)sqlite3_column_text(q, 1), "wf_approve") == 0 && acct &&
+                    rows && dec && strcmp(acct, b->approved_by_name) == 0 &&
+                    strcmp(rows, hex) == 0 && strcmp(dec, b->decision) == 0;
+        }
+        json_decref(o);
+    }
+    sqlite3_finalize(q);
+    if (!match)
+        return WHY("批准与审计记录不符，不能签发 / the approval is not the one the audit log "
+                   "recorded: nothing is signed");
+    if (tc_store_event_genuine(s, seq) != TC_OK)
+        return WHY("批准的审计记录未通过校验，不能签发 / the approval's audit event fails its "
+                   "check: nothing is signed");
+    return TC_OK;
+}
+
+/* The 公示 as the register logged it: its entry is this batch's, with the hash and first day the
+ * batch row holds, and its period, counted again from that day, is over. */
+static enum tc_err gongshi_registered(struct tc_store *s, const struct tc_wf_batch *b,
+                                      uint64_t now, char *why, size_t why_size)
+{
+    struct tc_reg_leaf l;
+    int32_t last = 0;
+    if (b->gongshi_idx < 0 || tc_store_leaf_at(s, (uint64_t)b->gongshi_idx, &l) != TC_OK ||
+        l.kind != TC_REG_PUBLICATION || l.id != (uint64_t)b->id || l.day != b->gongshi_from ||
+        sodium_memcmp(l.hash, b->gongshi_sha256, 32) != 0)
+        return WHY("公示与登记簿记载不符，不能签发 / the 公示 is not the one the register logged: "
+                   "nothing is signed");
+    enum tc_err e = tc_store_period(s, l.day, tc_store_profile(s)->gongshi_working_days, &last,
+                                    why, why_size);
+    if (e != TC_OK)
+        return TC_ERR_REFUSED;
+    if (last != b->gongshi_to || tc_beijing_day(now) <= last)
+        return WHY("按登记簿记载的公示日期，公示期尚未结束 / by the day the register logged, the 公示 "
+                   "period has not ended");
+    return TC_OK;
+}
 
 /* Everything approval needed, checked again from the store at the moment of signing, and that
  * the custodian is a third person. */
@@ -798,7 +956,10 @@ static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
         return WHY("公示期尚未结束 / the 公示 period has not ended");
     if (b->open_objections)
         return WHY("尚有异议未处理 / objections are still open");
-    return TC_OK;
+    enum tc_err e = approval_genuine(s, b, why, why_size);
+    if (e == TC_OK && strcmp(b->kind, "issue") == 0)
+        e = gongshi_registered(s, b, now, why, why_size);
+    return e;
 }
 
 struct signing {
@@ -807,6 +968,10 @@ struct signing {
     uint64_t now;
     size_t n;
     int64_t issue_batch;
+    const char *decision;      /* conversions: the approval's */
+    struct tc_signer *key;     /* conversions */
+    char *why;
+    size_t why_size;
 };
 
 /* In the issuance's own transaction: the batch is signed, or nothing is (a crash leaves it
@@ -864,19 +1029,53 @@ static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
     return e == TC_OK ? signed_hook(s, 0, g) : e;
 }
 
+static enum tc_err convert_tx(struct tc_store *s, void *ctx)
+{
+    struct signing *g = ctx;
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT row FROM wf_rows WHERE batch = ? AND dropped = 0 "
+                                        "ORDER BY line", &q);
+    sqlite3_bind_int64(q, 1, g->batch);
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        struct tc_wf_conversion c;
+        uint64_t new_id = 0;
+        if (!conversion_decode((const char *)sqlite3_column_text(q, 0), &c))
+            e = TC_ERR_INCONSISTENT;
+        else
+            e = tc_conversion_in(s, c.id, c.at, c.reevaluation, g->decision, c.committee, g->key,
+                                 g->now, &new_id, g->why, g->why_size);
+        g->n++;
+    }
+    sqlite3_finalize(q);
+    return e == TC_OK ? signed_hook(s, 0, g) : e;
+}
+
+/* A1 for conversions: the key may sign province-wide titles. */
+static bool province_key(const struct tc_trust_list *tl, struct tc_signer *key)
+{
+    const struct tc_endorsement *en = tc_trust_find(tl, tc_signer_pub(key)->kid);
+    return en && (en->authz.tracks & TC_AUTHZ_TRACK(TC_TRACK_PROVINCE));
+}
+
 enum tc_err tc_wf_sign(struct tc_store *s, const struct tc_account *by, int64_t batch,
                        struct tc_signer *key, const struct tc_trust_list *tl, uint64_t now,
                        struct tc_refusals *ref, size_t *signed_n, char *why, size_t why_size)
 {
     struct tc_wf_batch b;
     enum tc_err e = may(s, by, TC_ROLE_CUSTODIAN, why, why_size);
-    struct signing g = {by, batch, now, 0, 0};
+    struct signing g = {by, batch, now, 0, 0, NULL, key, why, why_size};
     if (e == TC_OK && (e = tc_wf_get(s, batch, now, &b)) == TC_OK)
         e = signable(s, &b, by, now, why, why_size);
+    g.decision = b.decision;
     if (e == TC_OK && strcmp(b.kind, "issue") == 0)
         e = sign_issue(s, &g, key, tl, ref);
+    else if (e == TC_OK && strcmp(b.kind, "revoke") == 0)
+        e = tc_store_tx(s, revoke_tx, &g);
+    else if (e == TC_OK && !province_key(tl, key))
+        e = WHY("此密钥未获授权签发全省统一职称（A1）/ the key is not endorsed for province-wide "
+                "titles (A1)");
     else if (e == TC_OK)
-        e = in_tx(s, revoke_tx, &g);
+        e = tc_store_tx(s, convert_tx, &g);
     if (e == TC_ERR_REFUSED && ref && ref->total && !why[0])
         snprintf(why, why_size, "规则检查未通过（%zu 项）/ the rules refused %zu row(s)",
                  ref->total, ref->total);
@@ -903,5 +1102,67 @@ static enum tc_err published_tx(struct tc_store *s, void *ctx)
 enum tc_err tc_wf_published(struct tc_store *s, uint64_t now)
 {
     struct published p = {now};
-    return in_tx(s, published_tx, &p);
+    return tc_store_tx(s, published_tx, &p);
+}
+
+/* ---- lists ----------------------------------------------------------------------------------- */
+
+enum tc_err tc_wf_list(struct tc_store *s, uint64_t now,
+                       void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT id FROM wf_batches ORDER BY id", &q);
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        struct tc_wf_batch b;
+        if ((e = tc_wf_get(s, sqlite3_column_int64(q, 0), now, &b)) == TC_OK)
+            fn(ctx, &b);
+    }
+    sqlite3_finalize(q);
+    return e;
+}
+
+enum tc_err tc_wf_rows(struct tc_store *s, int64_t batch,
+                       void (*fn)(void *ctx, size_t line, bool dropped, const char *row),
+                       void *ctx)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT line, dropped, row FROM wf_rows WHERE batch = ? "
+                                        "ORDER BY line", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, batch);
+    while (sqlite3_step(q) == SQLITE_ROW)
+        fn(ctx, (size_t)sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1) != 0,
+           (const char *)sqlite3_column_text(q, 2));
+    sqlite3_finalize(q);
+    return TC_OK;
+}
+
+enum tc_err tc_wf_objections(struct tc_store *s, int64_t batch,
+                             void (*fn)(void *ctx, const struct tc_wf_objection *o), void *ctx)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(
+        s, "SELECT o.id, o.line, o.objector, o.contact, o.received, o.text, o.state, "
+           "coalesce(o.outcome, ''), r.name, coalesce(v.name, '') FROM objections o JOIN "
+           "accounts r ON r.id = o.recorded_by LEFT JOIN accounts v ON v.id = o.resolved_by "
+           "WHERE o.batch = ? ORDER BY o.id", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, batch);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        struct tc_wf_objection o;
+        memset(&o, 0, sizeof o);
+        o.id = sqlite3_column_int64(q, 0), o.batch = batch;
+        o.line = (size_t)sqlite3_column_int64(q, 1);
+        text_col(q, 2, o.objector, sizeof o.objector), text_col(q, 3, o.contact, sizeof o.contact);
+        o.received = sqlite3_column_int(q, 4);
+        text_col(q, 5, o.text, sizeof o.text), text_col(q, 6, o.state, sizeof o.state);
+        text_col(q, 7, o.outcome, sizeof o.outcome);
+        text_col(q, 8, o.recorded_by, sizeof o.recorded_by);
+        text_col(q, 9, o.resolved_by, sizeof o.resolved_by);
+        fn(ctx, &o);
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
 }

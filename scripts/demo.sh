@@ -33,7 +33,7 @@ out=demo-out
 base=${TITLECERT_BASE_URL:-http://$listen}
 export TITLECERT_DEMO_PASSPHRASE=${TITLECERT_DEMO_PASSPHRASE:-demo-only-not-a-secret}
 P=(--passphrase-env TITLECERT_DEMO_PASSPHRASE)
-keys=build/keys/titlecert-keys issuer=build/issuer/titlecert-issuer verifier=build/verifier/titlecert-verifier
+keys=build/keys/titlecert-keys issuer=build/issuer/cli/titlecert-issuer verifier=build/verifier/titlecert-verifier
 register=build/register/cli/titlecert-register
 
 rm -rf "$out"

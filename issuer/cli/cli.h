@@ -23,6 +23,7 @@ struct opts {
     long committee, days, threads;
     long long batch;
     bool strict_uscc, blacklist, dry_run, quiet, qr, read_only, reevaluation, pdf, force;
+    bool workflow, demo;
     bool status_stamp;
 };
 
@@ -42,11 +43,16 @@ bool cli_parse_id(const char *s, uint64_t *id);
  * --passphrase-file or a prompt) when given, which need_keys requires; read-only with
  * o->read_only. NULL after saying why. Closed with tc_store_close. */
 struct tc_store *cli_open_store(const struct opts *o, bool need_keys);
+/* For a demo store, says on standard error that it is one and what its clock reads. */
+void cli_demo_banner(struct tc_store *s);
 /* The subkeys of --hash-key (for a store not created yet); NULL after saying why. */
 struct tc_store_keys *cli_store_keys(const struct opts *o);
 /* The key file at path, of kind want, as a signer handle; NULL after saying why. */
 struct tc_signer *cli_signer(const char *path, const char *penv, const char *pfile,
                              enum tc_key_kind want);
+/* true for a single-operator store; for a store set up for the workflow says the command is
+ * refused there and what to use instead (before any key or passphrase is asked for). */
+bool cli_single_operator(struct tc_store *s, const char *cmd, const char *instead);
 /* --root and --trust-list, both required; raw (may be NULL) receives the list's bytes. */
 struct tc_trust_list *cli_trust(const struct opts *o, uint8_t **raw, size_t *raw_len);
 

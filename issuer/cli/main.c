@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "flow.h"
+#include "signer.h"
 #include "titlecert_config.h"
 
 static const char *rule_of(enum tc_err e)
@@ -323,9 +325,18 @@ static int cmd_migrate(int argc, char **argv)
 
 static const char init_help[] =
     "Usage: " PROG " init --db FILE --profile GS|SD|JL|CQ|SX|FILE.json --hash-key HASH.key\n"
+    "                     [--workflow | --demo]\n"
     "Creates a store for one province profile: a name looks in " TITLECERT_DATADIR "/profiles\n"
     "(or $TITLECERT_PROFILES), a FILE.json is read as given. The hash key (titlecert-keys\n"
-    "hash-key-create) keys holder look-ups and the audit chain; it is bound to the store.\n";
+    "hash-key-create) keys holder look-ups and the audit chain; it is bound to the store.\n"
+    "  --workflow   issuance as departments run it (ISSUANCE.md): results are publicised (公示),\n"
+    "               approved by a second person and signed by titlecert-signer; import, issue,\n"
+    "               revoke, convert, bundle export and publish are refused in this store.\n"
+    "               Fixed at creation. The first two admins: 'account add NAME --roles admin'\n"
+    "  --demo       a workflow store for demonstrations, whose clock TITLECERT_DEMO_CLOCK\n"
+    "               (days, -400..400) may move so a 公示 can be shown passing; it says it is a\n"
+    "               demo store on every command. Never use one for real certificates.\n"
+    "Without either: a single-operator store (import signs at once), as before.\n";
 
 static char *read_profile(const char *name, size_t *len)
 {
@@ -348,6 +359,27 @@ static char *read_profile(const char *name, size_t *len)
     return (char *)buf;
 }
 
+/* The working-day years a new store holds (the 公示 periods are counted on them). */
+static void print_calendar_years(const char *db)
+{
+    struct tc_store *s = NULL;
+    int years[64];
+    size_t n = 0;
+    if (tc_store_open_ro(&s, db, NULL) != TC_OK ||
+        tc_store_calendar_years(s, years, 64, &n) != TC_OK) {
+        tc_store_close(s);
+        return;
+    }
+    tc_store_close(s);
+    printf("working-day calendar:");
+    for (size_t i = 0; i < n; i++)
+        printf(" %d", years[i]);
+    if (!n)
+        printf(" none found in %s: an admin loads each year ('calendar load YEAR.json') before "
+               "a 公示 can be counted", tc_calendar_dir());
+    printf("\n");
+}
+
 static int cmd_init(int argc, char **argv)
 {
     struct opts o;
@@ -364,12 +396,17 @@ static int cmd_init(int argc, char **argv)
     const char *why = NULL;
     enum tc_err e = TC_ERR_ARG;
     if (keys)
-        e = tc_store_init(o.db, profile, len, keys, &why);
+        e = tc_store_init_mode(o.db, profile, len, keys,
+                               (o.workflow ? TC_STORE_WORKFLOW : 0) | (o.demo ? TC_STORE_DEMO : 0),
+                               &why);
     if (e == TC_OK) {
         struct tc_profile p;
         tc_profile_parse(&p, profile, len, &why);
-        printf("store %s created for %s (%s), profile version %d\n", o.db, p.name, p.code,
-               p.version);
+        printf("store %s created for %s (%s), profile version %d%s\n", o.db, p.name, p.code,
+               p.version, o.demo       ? "; a DEMO workflow store (演示库)"
+                          : o.workflow ? "; issuance through the workflow (公示, approval, signer)"
+                                       : "");
+        print_calendar_years(o.db);
     } else if (keys) {
         if (why && e != TC_ERR_EXISTS)
             fprintf(stderr, PROG ": %s: profile: %s: %s\n", o.profile, why, tc_strerror(e));
@@ -547,6 +584,10 @@ static int cmd_import(int argc, char **argv)
     struct tc_store *s = cli_open_store(&o, true);
     if (!s)
         return EXIT_USAGE;
+    if (!cli_single_operator(s, "import", PROG " batch prepare")) {
+        tc_store_close(s);
+        return EXIT_REFUSED;
+    }
     struct tc_refusals ref = {0};
     struct tc_issue_request *reqs = NULL;
     size_t n = 0;
@@ -602,7 +643,10 @@ static int cmd_issue(int argc, char **argv)
         return json_refused(o.claims, e, field, line);
     struct tc_store *s = cli_open_store(&o, true);
     struct tc_refusals ref = {0};
-    rc = s ? issue_requests(&o, s, &q, 1, o.claims, isatty(STDOUT_FILENO), &ref) : EXIT_USAGE;
+    if (s && !cli_single_operator(s, "issue", PROG " batch prepare"))
+        rc = EXIT_REFUSED;
+    else
+        rc = s ? issue_requests(&o, s, &q, 1, o.claims, isatty(STDOUT_FILENO), &ref) : EXIT_USAGE;
     tc_refusals_free(&ref);
     sodium_memzero(&q, sizeof q);
     tc_store_close(s);
@@ -640,6 +684,10 @@ static int cmd_revoke(int argc, char **argv)
     struct tc_store *s = cli_open_store(&o, true);
     if (!s)
         return EXIT_USAGE;
+    if (!cli_single_operator(s, "revoke", PROG " revocation propose")) {
+        tc_store_close(s);
+        return EXIT_REFUSED;
+    }
     enum tc_err e = tc_revoke(s, id, o.reason, day, o.blacklist, o.bl_reason, until,
                               (uint64_t)time(NULL));
     if (e == TC_OK)
@@ -733,6 +781,10 @@ static int cmd_convert(int argc, char **argv)
     rc = 0;
     if (!o.decision)
         goto out;
+    if (!cli_single_operator(s, "convert", PROG " conversion propose")) {
+        rc = EXIT_REFUSED;
+        goto out;
+    }
     struct tc_trust_list *tl = cli_trust(&o, NULL, NULL);
     struct tc_signer *sk = tl ? cli_signer(o.key, o.penv, o.pfile, TC_KEY_ISSUER) : NULL;
     uint64_t new_id = 0;
@@ -929,13 +981,17 @@ struct publication {
     struct tc_signer *sk;
 };
 
-/* true when everything is open (else it said why); close with publication_close either way */
-static bool publication_open(const struct opts *o, struct publication *p)
+/* 0 when everything is open, else the exit status after saying why; close with
+ * publication_close either way. A store set up for the workflow publishes only through the
+ * signer. */
+static int publication_open(const struct opts *o, const char *cmd, struct publication *p)
 {
     memset(p, 0, sizeof *p);
-    return (p->tl = cli_trust(o, &p->list, &p->list_len)) != NULL &&
-           (p->s = cli_open_store(o, true)) != NULL &&
-           (p->sk = cli_signer(o->key, o->penv, o->pfile, TC_KEY_ISSUER)) != NULL;
+    if (!(p->tl = cli_trust(o, &p->list, &p->list_len)) || !(p->s = cli_open_store(o, true)))
+        return EXIT_USAGE;
+    if (!cli_single_operator(p->s, cmd, PROG " signer publish"))
+        return EXIT_REFUSED;
+    return (p->sk = cli_signer(o->key, o->penv, o->pfile, TC_KEY_ISSUER)) ? 0 : EXIT_USAGE;
 }
 
 static void publication_close(struct publication *p)
@@ -974,15 +1030,14 @@ static int cmd_bundle(int argc, char **argv)
     struct publication pub;
     struct tc_export x;
     memset(&x, 0, sizeof x);
-    rc = EXIT_USAGE;
     enum tc_err e;
-    if (!publication_open(&o, &pub)) {
+    if ((rc = publication_open(&o, "bundle export", &pub)) != 0) {
         ;
     } else if ((e = tc_bundle_export(pub.s, pub.list, pub.list_len, pub.tl, pub.sk, o.origin,
                                      (uint64_t)time(NULL), &x)) != TC_OK) {
         rc = export_refused(pub.s, "bundle export", e);
     } else if ((e = tc_file_write(o.out, x.bundle, x.len, 0644, TC_FILE_REPLACE)) != TC_OK) {
-        cli_fail(o.out, e);
+        rc = cli_fail(o.out, e);
     } else {
         printf("status bundle version %llu: %zu bytes, register of %llu entries: %s\n",
                (unsigned long long)x.version, x.len, (unsigned long long)x.register_size, o.out);
@@ -1078,8 +1133,7 @@ static int cmd_publish(int argc, char **argv)
     struct publication pub;
     struct tc_publish_result r;
     memset(&r, 0, sizeof r);
-    rc = EXIT_USAGE;
-    if (publication_open(&o, &pub)) {
+    if ((rc = publication_open(&o, "publish", &pub)) == 0) {
         struct tc_publish_opts po = {o.out, pub.list, pub.list_len, pub.tl, pub.sk, o.origin,
                                      o.batch, o.days ? (int)o.days : 5, (uint64_t)time(NULL)};
         enum tc_err e = tc_publish(pub.s, &po, &r);
@@ -1119,6 +1173,12 @@ static const struct tc_cli_command commands[] = {
     {"render", cmd_render, "write the files (payload, link, QR PNG/SVG, --pdf e-certificate) again"},
     {"migrate", cmd_migrate, "upgrade an older store's schema, after a backup"},
     {"sign", cmd_sign, "sign one certificate from JSON without a store (payload, link, PNG, SVG)"},
+    {"account", cmd_account, "workflow: accounts and roles (add, enrol, list, roles, confirm, disable)"},
+    {"batch", cmd_batch, "workflow: results prepared, publicised (公示), objections, approved, signed"},
+    {"revocation", cmd_revocation, "workflow: revocations proposed, approved, signed (A2)"},
+    {"conversion", cmd_conversion, "workflow: conversions proposed, approved, signed (C1, C5)"},
+    {"signer", cmd_signer, "workflow: titlecert-signer's status, unlock, lock, publish"},
+    {"calendar", cmd_calendar, "workflow: the working-day calendar (show, period, load)"},
 };
 
 int main(int argc, char **argv)
@@ -1128,6 +1188,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot turn core dumps off\n", argv[0]);
         return TC_EXIT_USAGE;
     }
+    tc_signer_json_hygiene(); /* passwords pass through JSON on their way to the signer */
     return tc_cli_dispatch(PROG, "Issues titlecert electronic title certificates.", commands,
                            sizeof commands / sizeof commands[0], argc, argv);
 }

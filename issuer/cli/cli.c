@@ -36,7 +36,7 @@ enum {
     O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
     O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_PDF,
-    O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_STAMP, O_HELP
+    O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_STAMP, O_WORKFLOW, O_DEMO, O_HELP
 };
 
 int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
@@ -60,6 +60,7 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
         {"threads", required_argument, 0, O_THREADS}, {"force", no_argument, 0, O_FORCE},
         {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
         {"kid", required_argument, 0, O_KID},        {"status-stamp", no_argument, 0, O_STAMP},
+        {"workflow", no_argument, 0, O_WORKFLOW},    {"demo", no_argument, 0, O_DEMO},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
@@ -100,6 +101,8 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
         case O_PDF: o->pdf = true; break;
         case O_FORCE: o->force = true; break;
         case O_STAMP: o->status_stamp = true; break;
+        case O_WORKFLOW: o->workflow = true; break;
+        case O_DEMO: o->demo = o->workflow = true; break;
         case O_ORGANISER: o->organiser = optarg; break;
         case O_IMAGE: o->image = optarg; break;
         case O_KID: o->kid = optarg; break;
@@ -224,7 +227,31 @@ struct tc_store *cli_open_store(const struct opts *o, bool need_keys)
         fprintf(stderr, PROG ": %s: this hash key is not the store's\n", o->db);
     else if (e != TC_OK)
         cli_fail(which, e);
+    if (s)
+        cli_demo_banner(s);
     return s;
+}
+
+void cli_demo_banner(struct tc_store *s)
+{
+    if (!tc_store_demo(s))
+        return;
+    char day[11];
+    tc_day_format(day, tc_beijing_day(tc_store_clock(s, (uint64_t)time(NULL))));
+    fprintf(stderr, "【演示库 DEMO STORE】仅供演示，时钟可调：今天按 %s 计 / for demonstration "
+                    "only; its clock is set: today counts as %s\n", day, day);
+}
+
+bool cli_single_operator(struct tc_store *s, const char *cmd, const char *instead)
+{
+    if (!tc_store_workflow(s))
+        return true;
+    fprintf(stderr, PROG " %s: 拒绝：这个证书库按审批流程工作（公示、审核、签名服务），任何人不能"
+                    "独自执行“%s”；请用 %s\n"
+                    PROG " %s: refused: this store works through the workflow (公示, approval, the "
+                    "signer): nobody does '%s' alone here; use '%s'\n",
+            cmd, cmd, instead, cmd, cmd, instead);
+    return false;
 }
 
 struct tc_trust_list *cli_trust(const struct opts *o, uint8_t **raw, size_t *raw_len)

@@ -1,0 +1,294 @@
+/*
+ * main.c - titlecert-signer: `serve` runs the signer (signer.h) on a Unix socket. The custodian
+ * unlocks it and the workflow's commands reach it through `titlecert-issuer signer|batch sign|
+ * revocation sign`, or the HR console.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "issuer.h"
+#include "keys.h"
+#include "signer.h"
+
+#define PROG "titlecert-signer"
+
+static const char serve_help[] =
+    "Usage: " PROG " serve --socket PATH --db FILE --hash-key HASH.key\n"
+    "         (--key ISSUER.key | --pkcs11-module SO --token LABEL --key-label LABEL)\n"
+    "         (--publication-key PUBLICATION.key | --publication-label LABEL)\n"
+    "         --root ROOT.pub --trust-list FILE --publish-dir DIR [options]\n"
+    "The only process that opens the keys that issue certificates and sign publications\n"
+    "(ISSUANCE.md). It starts locked, holding no secret; a key custodian unlocks it for a\n"
+    "window with the keys' passphrase (and the token's PIN) and their own password\n"
+    "('titlecert-issuer signer unlock'). Unlocked, it signs only batches that were approved,\n"
+    "after checking the approval again from the store, and publishes. It returns no signature\n"
+    "and no key; every request is on its log and, unlocked, in the store's audit chain.\n\n"
+    "  --socket PATH           the Unix socket (default $TITLECERT_SIGNER_SOCKET or\n"
+    "                          /run/titlecert/signer.sock)\n"
+    "  --socket-mode MODE      0600 (default: this user only) or 0660 (its group may connect)\n"
+    "  --allow-uid UID         a user besides this one whose connections are answered\n"
+    "                          (repeatable, at most 8); others are refused by their uid\n"
+    "  --db, --hash-key        the store set up with 'init --workflow', and its hash key\n"
+    "  --key ISSUER.key        the issuing key file (opened with the passphrase at unlock)\n"
+    "  --pkcs11-module SO, --token LABEL, --key-label LABEL\n"
+    "                          or the issuing key on a PKCS#11 token (opened with the PIN)\n"
+    "  --publication-key FILE  the publication key file (endorsed for status,register)\n"
+    "  --publication-label L   or the publication key on the same token\n"
+    "  --root, --trust-list    the root key and the trust list (read again at each unlock)\n"
+    "  --publish-dir DIR       where 'publish' writes the bundle, register and head\n"
+    "  --origin O              the register's name, as 'titlecert-issuer publish' takes it\n"
+    "  --window-max DURATION   the longest window a custodian may ask for (default 8h;\n"
+    "                          60s, 30m, 8h)\n"
+    "  --idle DURATION         locks after this long without signing (default 15m)\n"
+    "  --log FILE              append the request log there (default: standard error)\n\n"
+    "Stops on SIGTERM or SIGINT, locking first. Exit status: 0 stopped, 2 could not start.\n";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+/* "90s", "30m", "8h" or minutes; 0 on a malformed or out-of-range duration */
+static int duration(const char *s, int max)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    long unit = *end == 's' ? 1 : *end == 'h' ? 3600 : 60;
+    if (end == s || v < 1 || (*end && end[1]) || (*end && !strchr("smh", *end)) || v > max / unit)
+        return 0;
+    return (int)(v * unit);
+}
+
+enum {
+    O_SOCKET = 1000,
+    O_MODE,
+    O_ALLOW,
+    O_DB,
+    O_HASH,
+    O_KEY,
+    O_MODULE,
+    O_TOKEN,
+    O_LABEL,
+    O_PUBKEY,
+    O_PUBLABEL,
+    O_ROOT,
+    O_TRUST,
+    O_DIR,
+    O_ORIGIN,
+    O_WINDOW,
+    O_IDLE,
+    O_LOG,
+    O_HELP
+};
+
+static struct tc_pkcs11_key token;
+
+static int option(struct tc_signer_config *c, int opt, const char *arg, const char **log)
+{
+    char *end;
+    switch (opt) {
+    case O_SOCKET:
+        c->socket_path = arg;
+        break;
+    case O_MODE:
+        c->socket_mode = (unsigned)strtoul(arg, &end, 8);
+        if (*end || (c->socket_mode != 0600 && c->socket_mode != 0660))
+            return tc_cli_usage_error(PROG, "serve", "--socket-mode is 0600 or 0660");
+        break;
+    case O_ALLOW: {
+        unsigned long u = strtoul(arg, &end, 10);
+        if (*end || !*arg || u >= 0xffffffffUL || c->n_allow == TC_SIGNER_ALLOW_MAX)
+            return tc_cli_usage_error(PROG, "serve", "--allow-uid takes a uid, at most 8 times");
+        c->allow[c->n_allow++] = (uid_t)u;
+        break;
+    }
+    case O_DB:
+        c->db = arg;
+        break;
+    case O_HASH:
+        c->hash_key = arg;
+        break;
+    case O_KEY:
+        c->issuer_key = arg;
+        break;
+    case O_MODULE:
+        token.module = arg;
+        c->token = &token;
+        break;
+    case O_TOKEN:
+        token.token = arg;
+        break;
+    case O_LABEL:
+        token.key_label = arg;
+        break;
+    case O_PUBKEY:
+        c->publication_key = arg;
+        break;
+    case O_PUBLABEL:
+        c->publication_label = arg;
+        break;
+    case O_ROOT:
+        c->root = arg;
+        break;
+    case O_TRUST:
+        c->trust = arg;
+        break;
+    case O_DIR:
+        c->publish_dir = arg;
+        break;
+    case O_ORIGIN:
+        c->origin = arg;
+        break;
+    case O_WINDOW:
+        if (!(c->window_max = duration(arg, 24 * 3600)))
+            return tc_cli_usage_error(PROG, "serve", "--window-max takes 1s..24h (60s, 30m, 8h)");
+        break;
+    case O_IDLE:
+        if (!(c->idle = duration(arg, 24 * 3600)))
+            return tc_cli_usage_error(PROG, "serve", "--idle takes 1s..24h (60s, 15m)");
+        break;
+    case O_LOG:
+        *log = arg;
+        break;
+    default:
+        return tc_cli_usage_error(PROG, "serve", "unknown option");
+    }
+    return 0;
+}
+
+/* What serve needs, given together or not at all. */
+static int complete(const struct tc_signer_config *c)
+{
+    if (!c->db || !c->hash_key || !c->root || !c->trust || !c->publish_dir)
+        return tc_cli_usage_error(PROG, "serve",
+                                  "--db, --hash-key, --root, --trust-list and "
+                                  "--publish-dir are required");
+    if ((c->issuer_key != NULL) == (c->token != NULL))
+        return tc_cli_usage_error(PROG, "serve",
+                                  "give --key, or --pkcs11-module with --token "
+                                  "and --key-label");
+    if (c->token && (!token.token || !token.key_label))
+        return tc_cli_usage_error(PROG, "serve", "--pkcs11-module needs --token and --key-label");
+    if ((c->publication_key != NULL) == (c->publication_label != NULL) ||
+        (c->publication_label && !c->token))
+        return tc_cli_usage_error(PROG, "serve",
+                                  "give --publication-key, or "
+                                  "--publication-label with a token");
+    return 0;
+}
+
+static int options(int argc, char **argv, struct tc_signer_config *c, const char **log)
+{
+    static const struct option table[] = {{"socket", required_argument, 0, O_SOCKET},
+                                          {"socket-mode", required_argument, 0, O_MODE},
+                                          {"allow-uid", required_argument, 0, O_ALLOW},
+                                          {"db", required_argument, 0, O_DB},
+                                          {"hash-key", required_argument, 0, O_HASH},
+                                          {"key", required_argument, 0, O_KEY},
+                                          {"pkcs11-module", required_argument, 0, O_MODULE},
+                                          {"token", required_argument, 0, O_TOKEN},
+                                          {"key-label", required_argument, 0, O_LABEL},
+                                          {"publication-key", required_argument, 0, O_PUBKEY},
+                                          {"publication-label", required_argument, 0, O_PUBLABEL},
+                                          {"root", required_argument, 0, O_ROOT},
+                                          {"trust-list", required_argument, 0, O_TRUST},
+                                          {"publish-dir", required_argument, 0, O_DIR},
+                                          {"origin", required_argument, 0, O_ORIGIN},
+                                          {"window-max", required_argument, 0, O_WINDOW},
+                                          {"idle", required_argument, 0, O_IDLE},
+                                          {"log", required_argument, 0, O_LOG},
+                                          {"help", no_argument, 0, O_HELP},
+                                          {0, 0, 0, 0}};
+    const char *env = getenv("TITLECERT_SIGNER_SOCKET");
+    memset(c, 0, sizeof *c);
+    c->socket_path = env && *env ? env : "/run/titlecert/signer.sock";
+    c->socket_mode = 0600, c->window_max = TC_SIGNER_WINDOW_MAX * 60, c->idle = TC_SIGNER_IDLE;
+    int opt, rc;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", table, NULL)) != -1) {
+        if (opt == O_HELP) {
+            fputs(serve_help, stdout);
+            return -1;
+        }
+        if ((rc = option(c, opt, optarg, log)) != 0)
+            return rc;
+    }
+    if (optind < argc)
+        return tc_cli_usage_error(PROG, "serve", "unexpected argument");
+    return complete(c);
+}
+
+/* The store must be one set up for the workflow: the signer signs nothing else. */
+static int check_store(const struct tc_signer_config *c)
+{
+    struct tc_store *s = NULL;
+    enum tc_err e = tc_store_open_ro(&s, c->db, NULL);
+    if (e != TC_OK)
+        return tc_cli_fail(PROG, c->db, e);
+    bool wf = tc_store_workflow(s);
+    tc_store_close(s);
+    if (!wf) {
+        fprintf(stderr,
+                PROG ": %s: 这个库不是按审批流程建立的（init --workflow）/ not a store set "
+                     "up for the workflow (init --workflow)\n",
+                c->db);
+        return TC_EXIT_USAGE;
+    }
+    struct tc_keyfile_info info;
+    const char *files[] = {c->hash_key, c->issuer_key, c->publication_key};
+    for (size_t i = 0; i < 3; i++)
+        if (files[i] && (e = tc_keys_secret_info(files[i], &info)) != TC_OK)
+            return tc_cli_fail(PROG, files[i], e);
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct tc_signer_config c;
+    const char *log = NULL;
+    int rc = options(argc, argv, &c, &log);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if ((rc = check_store(&c)) != 0)
+        return rc;
+    if (log) {
+        int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0 || !(c.log = fdopen(fd, "a")))
+            return tc_cli_fail(PROG, log, TC_ERR_IO);
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    rc = tc_signer_serve(&c, &stop);
+    if (c.log)
+        fclose(c.log);
+    return rc;
+}
+
+static const struct tc_cli_command commands[] = {
+    {"serve", cmd_serve, "run the signer on its Unix socket, locked until a custodian unlocks it"},
+};
+
+int main(int argc, char **argv)
+{
+    /* the keys are opened here: no core dump, no ptrace may reach them */
+    if (tc_proc_harden() != TC_OK) {
+        fprintf(stderr, PROG ": cannot turn core dumps off\n");
+        return TC_EXIT_USAGE;
+    }
+    return tc_cli_dispatch(PROG,
+                           "Signs approved titlecert batches and publications; the only "
+                           "process that opens the issuing keys.",
+                           commands, sizeof commands / sizeof commands[0], argc, argv);
+}

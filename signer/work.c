@@ -1,0 +1,130 @@
+/*
+ * work.c - what an unlocked signer does for a custodian: sign an approved batch (tc_wf_sign reads
+ * it again from the store and checks everything its approval needed, then the rules, then issues
+ * or revokes in one transaction), and publish (tc_publish: bundle, delta, register tiles,
+ * checkpoint, head), after which the signed batches are published. The answer says what was done,
+ * never a signature.
+ */
+#include "service.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define REFUSALS_SHOWN 20
+
+/* The refusals of the rules, as the answer carries them (the first REFUSALS_SHOWN). */
+static json_t *refusal_list(const struct tc_refusals *ref)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < ref->n && i < REFUSALS_SHOWN; i++)
+        json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s}", "line", (json_int_t)ref->v[i].line,
+                                           "rule", ref->v[i].rule, "field", ref->v[i].field,
+                                           "message", ref->v[i].msg));
+    return a;
+}
+
+/* Unlocked, and the account a custodian: NULL, else the refusal. */
+static json_t *ready(struct ctx *x)
+{
+    if (!x->h->unlocked) {
+        const char *m =
+            "签名服务已锁定：须由密钥保管员解锁 / the signer is locked: a key custodian "
+            "unlocks it";
+        sv_record(x, NULL, m);
+        return sv_refused("locked", m);
+    }
+    return sv_custodian(x);
+}
+
+json_t *sv_sign(struct ctx *x)
+{
+    json_t *no = ready(x);
+    if (no)
+        return no;
+    struct held *h = x->h;
+    bool revocation = x->r->op == TC_SIGNER_SIGN_REVOCATION;
+    char object[48], why[512] = "";
+    snprintf(object, sizeof object, "batch %lld", (long long)x->r->batch);
+    uint64_t now = tc_store_clock(h->s, x->now);
+    struct tc_wf_batch b;
+    enum tc_err e = tc_wf_get(h->s, x->r->batch, now, &b);
+    bool revoke_kind = e == TC_OK && strcmp(b.kind, "revoke") == 0;
+    if (e == TC_OK && revocation != revoke_kind) {
+        snprintf(why, sizeof why, "%s",
+                 revocation ? "这不是撤销批次 / this is not a revocation batch"
+                            : "这是撤销批次：请用 sign-revocation / a revocation batch: it is "
+                              "signed with sign-revocation");
+        e = TC_ERR_REFUSED;
+    }
+    struct tc_refusals ref = {0};
+    size_t n = 0;
+    if (e == TC_OK)
+        e = tc_wf_sign(h->s, &x->by, x->r->batch, h->issuer, h->tl, now, &ref, &n, why, sizeof why);
+    if (e == TC_OK) {
+        h->last_use = x->now;
+        char outcome[96];
+        snprintf(outcome, sizeof outcome, "已签 %zu 项 / signed %zu", n, n);
+        sv_record(x, object, outcome);
+        tc_refusals_free(&ref);
+        return json_pack("{s:b,s:I,s:s,s:I}", "ok", 1, "batch", (json_int_t)x->r->batch, "kind",
+                         b.kind, "signed", (json_int_t)n);
+    }
+    if (!why[0])
+        snprintf(why, sizeof why, "%s %s",
+                 e == TC_ERR_NOT_FOUND ? "没有这个批次 / no such batch" : tc_strerror(e),
+                 e == TC_ERR_NOT_FOUND ? "" : tc_store_errmsg(h->s));
+    sv_record(x, object, why);
+    json_t *o = sv_refused(e == TC_ERR_NOT_FOUND ? "not_found" : "refused", why);
+    if (ref.n)
+        json_object_set_new(o, "refusals", refusal_list(&ref));
+    tc_refusals_free(&ref);
+    return o;
+}
+
+json_t *sv_publish(struct ctx *x)
+{
+    json_t *no = ready(x);
+    if (no)
+        return no;
+    struct held *h = x->h;
+    uint64_t now = tc_store_clock(h->s, x->now);
+    struct tc_publish_opts o = {x->cfg->publish_dir,
+                                h->trust,
+                                h->trust_len,
+                                h->tl,
+                                h->publication,
+                                x->cfg->origin,
+                                0,
+                                0,
+                                now};
+    struct tc_publish_result r;
+    memset(&r, 0, sizeof r);
+    enum tc_err e = tc_publish(h->s, &o, &r);
+    if (e == TC_OK)
+        e = tc_wf_published(h->s, now);
+    char outcome[TC_PATH_MAX + 160];
+    if (e != TC_OK) {
+        snprintf(outcome, sizeof outcome, "发布未成 / not published: %s: %s%s%s %s",
+                 r.failed[0] ? r.failed : "-", tc_strerror(e), r.err ? ": " : "",
+                 r.err ? strerror(r.err) : "",
+                 e == TC_ERR_INCONSISTENT ? tc_store_errmsg(h->s) : "");
+        sv_record(x, "publication", outcome);
+        tc_export_free(&r.x);
+        return sv_refused(e == TC_ERR_INCONSISTENT ? "inconsistent" : "publish", outcome);
+    }
+    h->last_use = x->now;
+    snprintf(outcome, sizeof outcome,
+             "状态包第 %llu 版，登记簿 %llu 条 / bundle version %llu, "
+             "register of %llu",
+             (unsigned long long)r.x.version, (unsigned long long)r.x.register_size,
+             (unsigned long long)r.x.version, (unsigned long long)r.x.register_size);
+    sv_record(x, "publication", outcome);
+    json_t *a = json_pack("{s:b,s:I,s:I,s:I,s:I}", "ok", 1, "version", (json_int_t)r.x.version,
+                          "register_size", (json_int_t)r.x.register_size, "bytes",
+                          (json_int_t)r.x.len, "files", (json_int_t)r.files);
+    if (r.x.delta)
+        json_object_set_new(a, "delta_from", json_integer((json_int_t)r.x.delta_from));
+    tc_export_free(&r.x);
+    return a;
+}
