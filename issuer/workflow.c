@@ -495,7 +495,7 @@ static enum tc_err object_tx(struct tc_store *s, void *ctx)
     struct objection *o = ctx;
     enum tc_err e = exec_bind(s, "INSERT INTO objections(batch, line, objector, contact, received, "
                                  "text, recorded_by, recorded_at, state) VALUES(?, ?, ?, ?, ?, ?, "
-                                 "?, ?, 'open')", "iitttiii", o->batch, (int64_t)o->line,
+                                 "?, ?, 'open')", "iittitii", o->batch, (int64_t)o->line,
                               o->objector, o->contact, (int64_t)o->received, o->text, o->by->id,
                               (int64_t)o->now);
     /* the objection's text, its author and contact stay in the store: the audit names none */
@@ -981,7 +981,7 @@ static enum tc_err signed_hook(struct tc_store *s, int64_t issue_batch, void *ct
     struct signing *g = ctx;
     g->issue_batch = issue_batch;
     enum tc_err e = exec_bind(s, "UPDATE wf_batches SET state = 'signed', signed_by = ?, "
-                                 "signed_at = ?, issue_batch = ? WHERE id = ? AND state = "
+                                 "signed_at = ?, issue_batch = nullif(?, 0) WHERE id = ? AND state = "
                                  "'approved'", "iiii", g->by->id, (int64_t)g->now,
                               issue_batch ? issue_batch : (int64_t)0, g->batch);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)

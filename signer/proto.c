@@ -224,11 +224,18 @@ enum tc_err tc_signer_call(const char *socket_path, const char *request, int tim
     if (fd < 0)
         return TC_ERR_IO;
     enum tc_err e = TC_ERR_IO;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        (e = send_all(fd, request, strlen(request), timeout_ms)) == TC_OK &&
-        (e = send_all(fd, "\n", 1, timeout_ms)) == TC_OK) {
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+        /* a signer that refuses the peer answers without reading: its answer is still read */
+        enum tc_err sent = send_all(fd, request, strlen(request), timeout_ms);
+        if (sent == TC_OK)
+            sent = send_all(fd, "\n", 1, timeout_ms);
         shutdown(fd, SHUT_WR);
         e = receive(fd, timeout_ms, reply);
+        if (e == TC_OK && !**reply) { /* nothing came back */
+            free(*reply);
+            *reply = NULL;
+            e = sent != TC_OK ? sent : TC_ERR_IO;
+        }
     }
     int saved = errno;
     close(fd);

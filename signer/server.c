@@ -212,6 +212,21 @@ static ssize_t read_request(int fd, char *buf, size_t cap)
     return len < cap ? (ssize_t)len : -1;
 }
 
+/* What a refused peer sent, read and dropped briefly, so that closing does not reset the
+ * connection before it read the answer. */
+static void drain(int fd)
+{
+    char sink[4096];
+    shutdown(fd, SHUT_WR);
+    for (size_t total = 0; total < TC_SIGNER_REQUEST_MAX;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        ssize_t r = poll(&p, 1, 200) > 0 ? recv(fd, sink, sizeof sink, 0) : 0;
+        if (r <= 0)
+            break;
+        total += (size_t)r;
+    }
+}
+
 static bool peer_allowed(const struct tc_signer_config *cfg, uid_t uid)
 {
     if (uid == geteuid())
@@ -236,6 +251,7 @@ static void serve_one(const struct tc_signer_config *cfg, struct held *h, int fd
         sv_log(cfg, "%s: refused: not the signer's user nor one --allow-uid names", x.client);
         send_reply(fd, sv_refused("peer_refused", "此用户无权连接签名服务 / this user may not "
                                                   "use the signer"));
+        drain(fd);
         return;
     }
     char *buf = sodium_malloc(TC_SIGNER_REQUEST_MAX + 1);

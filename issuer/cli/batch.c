@@ -122,6 +122,9 @@ static void print_batch(struct tc_store *s, const struct tc_wf_batch *b, const s
     printf("  open objections: %d\n", b->open_objections);
     if (b->approved_by)
         printf("  approved by %s, decision %s\n", b->approved_by_name, b->decision);
+    if (b->issue_batch)
+        printf("  certificates: issue batch %lld ('render --batch %lld' writes their files)\n",
+               (long long)b->issue_batch, (long long)b->issue_batch);
     if (strcmp(b->state, "approved") != 0 && strcmp(b->state, "signed") != 0 &&
         strcmp(b->state, "published") != 0)
         printf("  to approve what is shown here: --rows-hash %s\n", hex);
@@ -135,7 +138,10 @@ static void print_batch(struct tc_store *s, const struct tc_wf_batch *b, const s
 
 static int step_failed(const char *what, enum tc_err e, const char *why)
 {
-    fprintf(stderr, PROG ": %s: %s\n", what, why[0] ? why : tc_strerror(e));
+    fprintf(stderr, PROG ": %s: %s\n", what,
+            why[0]                  ? why
+            : e == TC_ERR_NOT_FOUND ? "没有这个批次或异议 / no such batch or objection"
+                                    : tc_strerror(e));
     return e == TC_ERR_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
 }
 

@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# workflow.sh - issuance as departments run it, through the command line and titlecert-signer
+# (ISSUANCE.md, rules A1-A4): a demo store set up for the workflow; accounts and their roles; a
+# batch prepared, publicised (公示) on the working-day calendar, objected to, the objection upheld,
+# approved by a second person bound to the rows, signed by the signer over its socket and
+# published; the certificates verify with the ordinary verifier. Then what must not happen:
+# one person issuing, revoking or publishing alone; the signer signing when locked, after its
+# window, for a non-custodian, for a peer of another uid, for a forged request, for unapproved or
+# tampered batches; a SIGKILL during signing leaving a half-signed batch. Prints TAP.
+# usage: workflow.sh KEYS ISSUER VERIFIER SIGNER REGISTER DATA_DIR
+set -u
+keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") signer=$(realpath "$4")
+register=$(realpath "$5") data=$(realpath "$6")
+here=$(dirname "$(realpath "$0")")
+. "$here/tap.sh"
+work=$(mktemp -d)
+spid=
+cleanup() { [ -n "$spid" ] && kill -9 "$spid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work" || exit 2
+export PW='workflow test passphrase'
+P=(--passphrase-env PW)
+today=$(TZ=Asia/Shanghai date +%F)
+from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
+"$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
+"$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}" >/dev/null
+"$keys" issuer-create --out pub --name 甘肃省职称证书发布 --kdf interactive "${P[@]}" >/dev/null
+"$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
+"$keys" endorse --root root.key --issuer ws.pub --from "$from" --to "$to" --region 62 \
+  --tracks basic,province --out ws.end "${P[@]}" >/dev/null
+"$keys" endorse --root root.key --issuer pub.pub --from "$from" --to "$to" --region 62 \
+  --tracks status,register --out pub.end "${P[@]}" >/dev/null
+"$keys" trust-list --root root.key --version 1 --out trust.list ws.end pub.end "${P[@]}" >/dev/null
+printf '%s\n' "$PW" > keys.pass && chmod 600 keys.pass
+D=(--db gs.db --hash-key store.key "${P[@]}")
+T=(--root root.pub --trust-list trust.list)
+sock=$work/signer.sock
+S=(--socket "$sock")
+
+check "init --demo: a workflow store for demonstrations" 0 "$issuer" init --db gs.db \
+  --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" --demo
+has "init names the working-day years it holds" out.txt "working-day calendar: 2025 2026"
+"$issuer" units import "${D[@]}" "$data/samples/gs-units.csv" >/dev/null 2>&1
+for k in employment assessments ce; do
+  "$issuer" records import "${D[@]}" $k "$data/samples/gs-$k.csv" >/dev/null 2>err.txt
+done
+has "every command on a demo store says it is one" err.txt "演示库 DEMO STORE"
+
+# ---- accounts ------------------------------------------------------------------------------
+pw() { printf 'password-of-%s-1\n' "$1" > "$1.pw"; chmod 600 "$1.pw"; }
+for a in admin1 admin2 admin3 alice bob carol erin frank; do pw $a; done
+as() { echo --as "$1" --password-file "$1.pw"; }
+check "the host's bootstrap makes the first admin" 0 "$issuer" account add admin1 --name 管理员甲 \
+  --roles admin --password-file admin1.pw "${D[@]}"
+check "and the second" 0 "$issuer" account add admin2 --name 管理员乙 --roles admin \
+  --password-file admin2.pw "${D[@]}"
+check "not a third: after two admins, an admin adds accounts" 1 "$issuer" account add admin3 \
+  --name 管理员丙 --roles admin --password-file admin3.pw "${D[@]}"
+check "nobody is clerk and approver" 1 "$issuer" account add x1 --name 某 --roles clerk,approver \
+  $(as admin1) "${D[@]}"
+check "an admin holds no other role" 1 "$issuer" account add x2 --name 某 --roles admin,clerk \
+  $(as admin1) "${D[@]}"
+codes=()
+add() { # add NAME ROLES: added by admin1, enrolled with the code it printed
+  "$issuer" account add "$1" --name "人员$1" --roles "$2" $(as admin1) "${D[@]}" >add.txt 2>/dev/null
+  sed -n 's/^enrolment code.*: //p' add.txt > "$1.code"; chmod 600 "$1.code"
+}
+add alice clerk; add bob approver; add carol custodian; add erin approver,custodian; add frank clerk
+check "account list shows the roles waiting for a second admin" 0 "$issuer" account list "${D[@]}"
+has "five changes wait" out.txt "change 5: frank -> clerk"
+check "the admin who proposed a change cannot confirm it" 1 "$issuer" account confirm 1 \
+  $(as admin1) "${D[@]}"
+for c in 1 2 3 4 5; do "$issuer" account confirm $c $(as admin2) "${D[@]}" >/dev/null 2>&1; done
+check "a second admin confirms them" 0 "$issuer" account list "${D[@]}"
+has "alice is a clerk now" out.txt "^alice .* clerk .*not enrolled"
+echo WRONGCODEWRONGCODE12 > bad.code && chmod 600 bad.code
+check "a wrong enrolment code sets nothing" 1 "$issuer" account enrol alice --code-file bad.code \
+  --password-file alice.pw "${D[@]}"
+for a in alice bob carol erin frank; do
+  "$issuer" account enrol $a --code-file $a.code --password-file $a.pw "${D[@]}" >/dev/null 2>&1
+done
+check "each person set their password with their code" 0 "$issuer" account list "${D[@]}"
+truth "no account is left not enrolled" bash -c '! grep -q "not enrolled" out.txt'
+check "an enrolment code works once" 1 "$issuer" account enrol alice --code-file alice.code \
+  --password-file alice.pw "${D[@]}"
+
+# ---- one person alone does nothing --------------------------------------------------------------
+check "import is refused in a workflow store (exit 1)" 1 "$issuer" import "${D[@]}" --key ws.key \
+  "${T[@]}" "$data/samples/gs-results.csv"
+has "it says why and what to use, in Chinese first" err.txt "任何人不能独自执行"
+has "and names batch prepare" err.txt "batch prepare"
+check "revoke is refused" 1 "$issuer" revoke "${D[@]}" --reason fraud 260000001
+check "publish is refused: only the signer publishes" 1 "$issuer" publish "${D[@]}" --key pub.key \
+  "${T[@]}" --out pubdir
+check "bundle export is refused" 1 "$issuer" bundle export "${D[@]}" --key pub.key "${T[@]}" \
+  --out b.cbor
+truth "no certificate and no publication exist" bash -c '[ ! -e pubdir ] && [ ! -e b.cbor ]'
+
+# ---- a batch's life ---------------------------------------------------------------------------
+PREP=(--issuer-pub ws.pub "${T[@]}")
+printf 'name,id_number\n王五,123\n' > bad.csv
+check "a CSV with refusals stores nothing" 1 "$issuer" batch prepare bad.csv --title 坏 "${PREP[@]}" \
+  $(as alice) "${D[@]}"
+check "an approver cannot prepare" 1 "$issuer" batch prepare "$data/samples/gs-results.csv" \
+  --title 第一批 "${PREP[@]}" $(as bob) "${D[@]}"
+check "a wrong password is refused" 1 "$issuer" batch prepare "$data/samples/gs-results.csv" \
+  --title 第一批 "${PREP[@]}" --as alice --password-file bob.pw "${D[@]}"
+has "in one answer for account and password" err.txt "wrong account or password"
+export TITLECERT_DEMO_CLOCK=-14 # the demo's 公示 began two weeks ago
+check "a clerk prepares the results: batch 1, a draft" 0 "$issuer" batch prepare \
+  "$data/samples/gs-results.csv" --title 2026年卫生系列高级职称评审结果 "${PREP[@]}" $(as alice) "${D[@]}"
+has "it says what comes next" out.txt "batch 1 prepared: 4 rows"
+check "approval before the 公示 is refused" 1 "$issuer" batch approve 1 --decision 甘人社〔2026〕1号 \
+  --rows-hash "$(printf '0%.0s' {1..64})" $(as bob) "${D[@]}"
+check "the clerk publicises it" 0 "$issuer" batch publicise 1 --out pubdir $(as alice) "${D[@]}"
+start=$(TZ=Asia/Shanghai date -d "$today -14 days" +%F)
+has "the period is printed, from the demo clock's today" out.txt "公示 of batch 1: $start"
+truth "the 公示 files are written" test -s pubdir/gongshi-1.html -a -s pubdir/gongshi-1.json
+check "an objection received before the 公示 is refused" 1 "$issuer" batch objection 1 --line 5 \
+  --objector 张三 --contact 13900000000 --received "$(date -d "$start -1 day" +%F)" \
+  --text 材料有误 $(as alice) "${D[@]}"
+check "an objection within the period is recorded" 0 "$issuer" batch objection 1 --line 5 \
+  --objector 张三 --contact 13900000000 --received "$start" --text 李四的业绩材料与事实不符 \
+  $(as alice) "${D[@]}"
+unset TITLECERT_DEMO_CLOCK
+hash0=$("$issuer" batch status 1 "${D[@]}" 2>/dev/null | sed -n 's/^  rows hash: //p')
+check "approval with an objection open is refused" 1 "$issuer" batch approve 1 \
+  --decision 甘人社〔2026〕1号 --rows-hash "$hash0" $(as bob) "${D[@]}"
+has "naming it" err.txt "objection"
+check "a clerk cannot resolve an objection" 1 "$issuer" batch resolve 1 --upheld \
+  --outcome 取消 $(as alice) "${D[@]}"
+check "the approver upholds it in writing" 0 "$issuer" batch resolve 1 --upheld \
+  --outcome 经核查材料不实，取消其通过资格 $(as bob) "${D[@]}"
+check "approval bound to the rows seen before the objection is refused" 1 "$issuer" batch approve 1 \
+  --decision 甘人社〔2026〕1号 --rows-hash "$hash0" $(as bob) "${D[@]}"
+has "the rows changed" err.txt "rows changed since they were shown"
+"$issuer" batch status 1 --rows --objections "${D[@]}" > status.txt 2>/dev/null
+has "status shows the dropped row" status.txt "line 5 .*dropped: objection upheld"
+has "and the objection's outcome" status.txt "经核查材料不实"
+hash1=$(sed -n 's/^  rows hash: //p' status.txt)
+truth "the rows hash changed when the row left" [ -n "$hash1" -a "$hash1" != "$hash0" ]
+check "the approver approves what they were shown" 0 "$issuer" batch approve 1 \
+  --decision 甘人社〔2026〕1号 --rows-hash "$hash1" $(as bob) "${D[@]}"
+
+# ---- the signer ---------------------------------------------------------------------------------
+start_signer() { # start_signer [serve options...]: waits for its socket
+  rm -f "$sock"
+  "$signer" serve "${S[@]}" --db gs.db --hash-key store.key --key ws.key --publication-key pub.key \
+    "${T[@]}" --publish-dir pubdir --log signer.log "$@" 2>>signer.log &
+  spid=$!
+  for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
+  return 1
+}
+stop_signer() { kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=; }
+unlock() { "$issuer" signer unlock "${S[@]}" $(as "$1") --passphrase-file "${2:-keys.pass}" --minutes 30; }
+
+check "the signer refuses a store not set up for the workflow" 2 "$signer" serve "${S[@]}" \
+  --db /dev/null --hash-key store.key --key ws.key --publication-key pub.key "${T[@]}" \
+  --publish-dir pubdir
+truth "the signer starts" start_signer
+truth "its socket is the owner's only (0600)" [ "$(stat -c %a "$sock")" = 600 ]
+check "status: locked" 0 "$issuer" signer status "${S[@]}"
+has "it says so" out.txt '"state":"locked"'
+check "signing while locked is refused" 1 "$issuer" batch sign 1 "${S[@]}" $(as carol)
+has "naming why" err.txt "the signer is locked"
+echo 'not the passphrase' > wrong.pass && chmod 600 wrong.pass
+check "unlock with a wrong key passphrase is refused" 1 unlock carol wrong.pass
+check "unlock by a non-custodian is refused" 1 unlock bob
+check "the custodian unlocks it" 0 unlock carol
+has "for the window asked" out.txt '"seconds":1800'
+check "an approver cannot have a batch signed" 1 "$issuer" batch sign 1 "${S[@]}" $(as bob)
+has "only a custodian" err.txt "only a key custodian"
+check "sign-revocation of an issuance batch is refused" 1 "$issuer" revocation sign 1 "${S[@]}" \
+  $(as carol)
+check "the custodian has the approved batch signed" 0 "$issuer" batch sign 1 "${S[@]}" $(as carol)
+has "three certificates: the upheld objection's row is not among them" out.txt '"signed":3'
+check "signing it again is refused" 1 "$issuer" batch sign 1 "${S[@]}" $(as carol)
+check "the custodian publishes" 0 "$issuer" signer publish "${S[@]}" $(as carol)
+has "bundle version 1" out.txt '"version":1'
+"$issuer" batch status 1 "${D[@]}" > status.txt 2>/dev/null
+has "the batch is published" status.txt "state: published"
+ib=$(sed -n 's/.*issue batch \([0-9]*\).*/\1/p' status.txt)
+check "render writes the certificates' files from the store" 0 "$issuer" render "${D[@]}" \
+  --out-dir certs --base-url http://127.0.0.1:8080 --batch "$ib"
+ok=0
+for f in certs/*.txt; do
+  "$verifier" verify --root root.pub --bundle pubdir/bundle.cbor "$(cat "$f")" >/dev/null 2>&1 && ok=$((ok + 1))
+done
+truth "the three certificates verify with the ordinary verifier and the published bundle" [ "$ok" = 3 ]
+check "the register's auditor accepts the publication" 0 "$register" audit --root root.pub --dir pubdir
+grep -q "sign-batch account=bob" signer.log
+truth "the signer's log has every request, refused ones too" [ $? = 0 ]
+truth "and no secret" bash -c "! grep -q -e 'password-of' -e '$PW' signer.log"
+"$issuer" audit verify "${D[@]}" > audit.txt 2>&1
+has "the store's audit chain is intact with the signer's events" audit.txt "audit chain intact"
+
+# ---- the peer check ------------------------------------------------------------------------------
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  chmod 711 "$work" # another user reaches the socket; its mode and the signer decide the rest
+  stop_signer; start_signer --socket-mode 0660
+  # uid 65534 with group 0 may open the 0660 socket: only the signer's own check stands
+  check "a peer of another uid is refused by its uid" 1 setpriv --reuid=65534 --regid=65534 \
+    --groups=0 "$issuer" signer status "${S[@]}"
+  has "saying this user may not use the signer" err.txt "may not use the signer"
+  stop_signer; start_signer --socket-mode 0660 --allow-uid 65534
+  check "an --allow-uid peer is answered" 0 setpriv --reuid=65534 --regid=65534 --groups=0 \
+    "$issuer" signer status "${S[@]}"
+  stop_signer; start_signer
+  check "a 0600 socket: another uid cannot even connect" 2 setpriv --reuid=65534 --regid=65534 \
+    --clear-groups "$issuer" signer status "${S[@]}"
+else
+  echo "ok $((n + 1)) - # SKIP the peer check needs root and setpriv"; n=$((n + 1))
+fi
+
+# ---- forged requests ------------------------------------------------------------------------------
+raw() { # raw BYTES: sends them as they are, prints the answer
+  python3 - "$sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode()); s.shutdown(socket.SHUT_WR)
+print(s.recv(65536).decode())
+PY
+}
+forged() { # forged DESCRIPTION CODE REQUEST
+  raw "$3" > raw.txt; has "$1" raw.txt "\"error\": *\"$2\""
+}
+forged "a request that is not JSON" bad_request 'sign-batch 1'
+forged "an unknown operation" unknown_op '{"op":"sign-anything","account":"carol","password":"x"}'
+forged "a member the operation does not take" bad_request \
+  '{"op":"sign-batch","account":"carol","password":"x","batch":1,"signature":"00"}'
+forged "a duplicate member" bad_request \
+  '{"op":"sign-batch","account":"carol","account":"bob","password":"x","batch":1}'
+forged "a batch that is not a number" bad_batch \
+  '{"op":"sign-batch","account":"carol","password":"x","batch":"1"}'
+forged "a window longer than eight hours" bad_minutes \
+  '{"op":"unlock","account":"carol","password":"x","passphrase":"y","minutes":481}'
+big=$(python3 -c 'print("{\"op\":\"status\",\"x\":\"" + "a" * 20000 + "\"}")')
+forged "a request over 16 KiB" bad_request "$big"
+check "the signer still answers after all of them" 0 "$issuer" signer status "${S[@]}"
+
+# ---- unapproved and tampered batches ------------------------------------------------------------
+python3 "$here/gen_results.py" 5 100 12620102438000123H > second.csv
+export TITLECERT_DEMO_CLOCK=-14
+check "a second batch is prepared" 0 "$issuer" batch prepare second.csv --title 第二批 "${PREP[@]}" \
+  $(as frank) "${D[@]}"
+"$issuer" batch publicise 2 --out pubdir $(as frank) "${D[@]}" >/dev/null 2>&1
+unset TITLECERT_DEMO_CLOCK
+check "the signer is unlocked again" 0 unlock carol
+check "a batch not approved is refused by the signer" 1 "$issuer" batch sign 2 "${S[@]}" $(as carol)
+has "naming why" err.txt "only approved work is signed"
+h2=$("$issuer" batch status 2 "${D[@]}" 2>/dev/null | sed -n 's/^  rows hash: //p')
+sq() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()' gs.db "$1"; }
+hex2blob() { echo "X'$1'"; }
+sq "UPDATE wf_batches SET state='approved', approved_by=(SELECT id FROM accounts WHERE name='bob'), approved_at=1, approved_hash=$(hex2blob "$h2"), decision='伪造' WHERE id=2"
+check "an approval written into the table, not the audit chain, is refused" 1 "$issuer" batch sign 2 \
+  "${S[@]}" $(as carol)
+has "the approval is not the one the audit log recorded" err.txt "not the one the audit log recorded"
+sq "UPDATE wf_batches SET state='publicised', approved_by=NULL, approved_hash=NULL, decision=NULL WHERE id=2"
+check "erin (approver and custodian) approves batch 2" 0 "$issuer" batch approve 2 \
+  --decision 甘人社〔2026〕2号 --rows-hash "$h2" $(as erin) "${D[@]}"
+check "and cannot have it signed herself" 1 "$issuer" batch sign 2 "${S[@]}" $(as erin)
+has "the custodian is neither preparer nor approver" err.txt "neither the one who prepared nor"
+sq "UPDATE wf_rows SET row=replace(row, '测试101', '测试999') WHERE batch=2 AND line=3"
+check "a row changed in the table after approval is refused" 1 "$issuer" batch sign 2 "${S[@]}" \
+  $(as carol)
+has "the approval no longer holds" err.txt "changed after the approval"
+sq "UPDATE wf_rows SET row=replace(row, '测试999', '测试101') WHERE batch=2 AND line=3"
+sq "UPDATE wf_batches SET gongshi_from=gongshi_from-20, gongshi_to=gongshi_to-20 WHERE id=2"
+check "a 公示 moved in the table is refused against its register entry" 1 "$issuer" batch sign 2 \
+  "${S[@]}" $(as carol)
+has "the 公示 is not the one the register logged" err.txt "not the one the register logged"
+sq "UPDATE wf_batches SET gongshi_from=gongshi_from+20, gongshi_to=gongshi_to+20 WHERE id=2"
+n_before=$(python3 -c 'import sqlite3; print(sqlite3.connect("gs.db").execute("SELECT count(*) FROM certificates").fetchone()[0])')
+truth "none of the refused requests issued anything" [ "$n_before" = 3 ]
+
+# ---- the window and idleness ------------------------------------------------------------------------
+stop_signer; start_signer --window-max 2s
+check "unlocked for at most --window-max" 0 unlock carol
+has "two seconds, whatever was asked" out.txt '"seconds":2'
+sleep 3
+check "after the window signing is refused" 1 "$issuer" batch sign 2 "${S[@]}" $(as carol)
+has "locked" err.txt "the signer is locked"
+stop_signer; start_signer --idle 1s
+check "unlocked again" 0 unlock carol
+sleep 2.5
+check "idle past --idle: locked" 0 "$issuer" signer status "${S[@]}"
+has "it locked itself" out.txt '"state":"locked"'
+grep -q "locked: 空闲超时 / idle" signer.log
+truth "and said why on its log" [ $? = 0 ]
+
+# ---- revocations ------------------------------------------------------------------------------------
+first=$(ls certs/*.txt | head -1 | xargs -n1 basename | cut -d. -f1)
+check "a clerk proposes a revocation" 0 "$issuer" revocation propose "$first" --reason fraud \
+  --blacklist --title 撤销 $(as alice) "${D[@]}"
+rb=$(sed -n 's/^revocation batch \([0-9]*\) proposed.*/\1/p' out.txt)
+hr=$("$issuer" revocation status "$rb" "${D[@]}" 2>/dev/null | sed -n 's/^  rows hash: //p')
+check "the approver approves it" 0 "$issuer" revocation approve "$rb" --decision 甘人社〔2026〕9号 \
+  --rows-hash "$hr" $(as bob) "${D[@]}"
+stop_signer; start_signer; unlock carol >/dev/null 2>&1
+check "sign-batch does not sign a revocation batch" 1 "$issuer" batch sign "$rb" "${S[@]}" $(as carol)
+check "the signer signs the revocation" 0 "$issuer" revocation sign "$rb" "${S[@]}" $(as carol)
+"$issuer" show "${D[@]}" "$first" > show.txt 2>&1
+has "the certificate is revoked" show.txt "已撤销（fraud"
+
+# ---- a SIGKILL during signing --------------------------------------------------------------------
+python3 "$here/gen_results.py" 3000 500000 12620102438000123H > big.csv
+export TITLECERT_DEMO_CLOCK=-14
+"$issuer" batch prepare big.csv --title 大批 "${PREP[@]}" $(as alice) "${D[@]}" >prep.txt 2>&1
+kb=$(sed -n 's/^batch \([0-9]*\) prepared.*/\1/p' prep.txt)
+"$issuer" batch publicise "$kb" --out pubdir $(as alice) "${D[@]}" >/dev/null 2>&1
+unset TITLECERT_DEMO_CLOCK
+hk=$("$issuer" batch status "$kb" "${D[@]}" 2>/dev/null | sed -n 's/^  rows hash: //p')
+"$issuer" batch approve "$kb" --decision 甘人社〔2026〕3号 --rows-hash "$hk" $(as bob) "${D[@]}" >/dev/null 2>&1
+count() { python3 -c 'import sqlite3,sys; print(sqlite3.connect("gs.db").execute(sys.argv[1]).fetchone()[0])' "$1"; }
+before=$(count "SELECT count(*) FROM certificates")
+killed_mid=0
+for delay in 0.2 0.5 0.9 1.5; do
+  "$issuer" batch sign "$kb" "${S[@]}" $(as carol) >/dev/null 2>&1 &
+  cpid=$!
+  sleep $delay
+  if kill -0 "$spid" 2>/dev/null && kill -0 "$cpid" 2>/dev/null; then killed_mid=1; fi
+  kill -9 "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=
+  wait "$cpid" 2>/dev/null
+  state=$(count "SELECT state FROM wf_batches WHERE id=$kb")
+  now_n=$(count "SELECT count(*) FROM certificates")
+  if [ "$state" = approved ]; then
+    truth "SIGKILL after ${delay}s: approved, and not one certificate of it" [ "$now_n" = "$before" ]
+  else
+    truth "SIGKILL after ${delay}s: signed, with every certificate" \
+      [ "$state" = signed -a "$now_n" = $((before + 3000)) ]
+    break
+  fi
+  start_signer; unlock carol >/dev/null 2>&1
+done
+truth "at least one SIGKILL landed while the batch was being signed" [ "$killed_mid" = 1 ]
+[ -z "$spid" ] && { start_signer; unlock carol >/dev/null 2>&1; }
+if [ "$(count "SELECT state FROM wf_batches WHERE id=$kb")" = approved ]; then
+  check "after the crashes the batch is signed whole" 0 "$issuer" batch sign "$kb" "${S[@]}" $(as carol)
+fi
+truth "it holds all 3000 certificates once" [ "$(count "SELECT count(*) FROM certificates")" = $((before + 3000)) ]
+check "the audit chain is intact after the crashes" 0 "$issuer" audit verify "${D[@]}"
+stop_signer
+finish
