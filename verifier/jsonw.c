@@ -190,7 +190,8 @@ static void string_body(struct tc_jsonw *w, const char *s, size_t n)
             return;
         }
         /* U+2028 and U+2029 (E2 80 A8/A9): line ends to JavaScript, escaped */
-        bool sep = k == 3 && c == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9);
+        bool sep = k == 3 && c == 0xE2 && p[i + 1] == 0x80 &&
+                   (p[i + 2] == 0xA8 || p[i + 2] == 0xA9);
         if (k > 1 && !sep) {
             i += k;
             continue;
