@@ -226,10 +226,18 @@ void tc_jsonw_string(struct tc_jsonw *w, const char *s)
 
 void tc_jsonw_int(struct tc_jsonw *w, long long v)
 {
+    /* digits from the end, as %lld writes them (the most negative value included) */
     char num[24];
-    int n = snprintf(num, sizeof num, "%lld", v);
+    size_t at = sizeof num;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        num[--at] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        num[--at] = '-';
     if (before_value(w))
-        put(w, num, (size_t)n);
+        put(w, num + at, sizeof num - at);
 }
 
 void tc_jsonw_bool(struct tc_jsonw *w, bool v)
