@@ -39,16 +39,21 @@ static void escapes(void)
         free(ref);
         json_decref(a);
     }
-    ok(same == 0x80, "each of the 128 ASCII characters (controls, '\"', '\\\\' and the rest) is "
-       "written as jansson writes it (%d)", same);
+    ok(same == 0x80,
+       "each of the 128 ASCII characters (controls, '\"', '\\\\' and the rest) is "
+       "written as jansson writes it (%d)",
+       same);
     one("\x1f\x7f", 2, out, sizeof out);
     ok(strcmp(out, "[\"\\u001F\x7f\"]") == 0, "a control character is \\u00XX, DEL is itself: %s",
        out);
-    one("a\xe2\x80\xa8" "b\xe2\x80\xa9", 8, out, sizeof out);
+    one("a\xe2\x80\xa8"
+        "b\xe2\x80\xa9",
+        8, out, sizeof out);
     ok(strcmp(out, "[\"a\\u2028b\\u2029\"]") == 0, "U+2028 and U+2029 are escaped: %s", out);
     json_t *back = json_loads(out, 0, NULL);
-    ok(back && strcmp(json_string_value(json_array_get(back, 0)), "a\xe2\x80\xa8" "b\xe2\x80\xa9")
-       == 0, "and jansson reads them back as the characters");
+    ok(back && strcmp(json_string_value(json_array_get(back, 0)), "a\xe2\x80\xa8"
+                                                                  "b\xe2\x80\xa9") == 0,
+       "and jansson reads them back as the characters");
     json_decref(back);
     one("王芳 \xf0\x9f\x98\x80", 11, out, sizeof out);
     ok(strcmp(out, "[\"王芳 \xf0\x9f\x98\x80\"]") == 0, "other UTF-8 is copied as it is");
@@ -74,7 +79,9 @@ static void malformed(void)
         {"\xf5\x80\x80\x80", 4, "F5"},
         {"\xff", 1, "FF"},
         {"\xe7\x8e", 2, "a cut three-byte sequence"},
-        {"\xe7\x8e" "a", 3, "a sequence broken by ASCII"},
+        {"\xe7\x8e"
+         "a",
+         3, "a sequence broken by ASCII"},
         {"ok\xf0\x9f\x98", 5, "a cut four-byte sequence at the end"},
     };
     int refused = 0;
@@ -174,8 +181,9 @@ static void cap_and_growth(void)
 /* random nested documents of random UTF-8 text, written both ways */
 static void random_documents(void)
 {
-    static const char *const words[] = {"a", "\"", "\\", "\n", "\t\x01", "王", "芳", "é", "/",
-                                        "\xf0\x9f\x98\x80", "", "0931", "\x7f", "\r\b\f"};
+    static const char *const words[] = {"a",  "\"",   "\\",   "\n",    "\t\x01",
+                                        "王", "芳",   "é",    "/",     "\xf0\x9f\x98\x80",
+                                        "",   "0931", "\x7f", "\r\b\f"};
     const size_t nw = sizeof words / sizeof words[0];
     uint32_t x = 12345;
     int same = 0;

@@ -134,8 +134,11 @@ void tc_jsonw_end(struct tc_jsonw *w)
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
-    size_t k = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    size_t k = c < 0x80                 ? 1
+               : c >= 0xC2 && c <= 0xDF ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
     if (k == 0 || k > n)
         return 0;
     for (size_t i = 1; i < k; i++)
@@ -161,8 +164,14 @@ bool tc_jsonw_utf8_ok(const char *s, size_t n)
 static size_t escape_of(unsigned char c, char out[7])
 {
     static const char hex[] = "0123456789ABCDEF";
-    const char *two = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f"
-                      : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+    const char *two = c == '"'    ? "\\\""
+                      : c == '\\' ? "\\\\"
+                      : c == '\b' ? "\\b"
+                      : c == '\f' ? "\\f"
+                      : c == '\n' ? "\\n"
+                      : c == '\r' ? "\\r"
+                      : c == '\t' ? "\\t"
+                                  : NULL;
     if (two) {
         memcpy(out, two, 2);
         return 2;
@@ -190,8 +199,8 @@ static void string_body(struct tc_jsonw *w, const char *s, size_t n)
             return;
         }
         /* U+2028 and U+2029 (E2 80 A8/A9): line ends to JavaScript, escaped */
-        bool sep = k == 3 && c == 0xE2 && p[i + 1] == 0x80 &&
-                   (p[i + 2] == 0xA8 || p[i + 2] == 0xA9);
+        bool sep =
+            k == 3 && c == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9);
         if (k > 1 && !sep) {
             i += k;
             continue;

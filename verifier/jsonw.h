@@ -27,7 +27,7 @@
 #define TC_JSONW_MAX_DEPTH 32
 
 struct tc_jsonw {
-    char *buf;       /* the bytes so far: the caller's first buffer, then the heap */
+    char *buf; /* the bytes so far: the caller's first buffer, then the heap */
     size_t len, cap, max;
     bool heap;       /* buf was allocated here (tc_jsonw_free frees it) */
     bool after_key;  /* a key was written: its value comes next, without a comma */

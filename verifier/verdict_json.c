@@ -20,8 +20,8 @@
 static const char *const track_words[] = {NULL, "basic", "province"};
 static const char *const method_words[] = {NULL,          "review", "assessment", "exam",
                                            "exceptional", "direct", "conversion", "reevaluation"};
-static const char *const tier_words[] = {NULL,       "province", "prefecture",
-                                         "county",   "township", "basic"};
+static const char *const tier_words[] = {NULL,     "province", "prefecture",
+                                         "county", "township", "basic"};
 
 static void kday(struct tc_jsonw *w, const char *key, int32_t d)
 {
@@ -92,8 +92,8 @@ static void write_claims(struct tc_jsonw *w, const struct tc_claims *c)
         snprintf(region, sizeof region, "%u", c->scope.region);
         tc_jsonw_kobject(w, "scope");
         tc_jsonw_kstring(w, "region", region);
-        tc_jsonw_kstring(w, "tier", c->scope.tier <= TC_TIER_BASIC ? tier_words[c->scope.tier]
-                                                                   : "?");
+        tc_jsonw_kstring(w, "tier",
+                         c->scope.tier <= TC_TIER_BASIC ? tier_words[c->scope.tier] : "?");
         if (c->scope.has_unit)
             tc_jsonw_kstring(w, "unit", c->scope.unit);
         tc_jsonw_end(w);
@@ -144,8 +144,7 @@ static void write_status(struct tc_jsonw *w, const struct tc_verdict *v)
     tc_jsonw_kobject(w, "superseded");
     tc_jsonw_kint(w, "successor", (long long)v->successor);
     kday(w, "since", v->status_day);
-    tc_jsonw_kstring(w, "successor_status",
-                     v->successor_status ? v->successor_status : "unknown");
+    tc_jsonw_kstring(w, "successor_status", v->successor_status ? v->successor_status : "unknown");
     tc_jsonw_kobject(w, "successor_verdict");
     tc_jsonw_kstring(w, "verdict", sv);
     if (strcmp(sv, "unknown") != 0)
