@@ -352,6 +352,7 @@ static enum MHD_Result first_call(struct tc_http *h, struct tc_http_req *r)
     client_address(h, r->conn, r->client);
     r->slot = addr_slot(r->client);
     if (atomic_fetch_add(&h->per_addr[r->slot], 1) + 1 > (unsigned)h->cfg.per_address_limit) {
+        tc_http_add_header(r, "Retry-After", TC_HTTP_RETRY_AFTER);
         tc_http_reply_error(r, 429, "too_many_requests",
                             "too many requests in progress from this address");
         return r->result;
@@ -364,6 +365,7 @@ static enum MHD_Result first_call(struct tc_http *h, struct tc_http_req *r)
         return r->result;
     }
     if (!reserve(h, r, (size_t)declared)) {
+        tc_http_add_header(r, "Retry-After", TC_HTTP_RETRY_AFTER);
         tc_http_reply_error(r, 503, "busy", r->route->busy ? r->route->busy : DEFAULT_BUSY);
         return r->result;
     }

@@ -144,6 +144,9 @@ struct tc_http_config {
 };
 
 #define TC_HTTP_BODY_MAX (16u << 10)
+/* Retry-After (seconds) on 429 too_many_requests and 503 busy: the per-address limit counts
+ * requests in progress and the body budget bodies held, both freed within a moment */
+#define TC_HTTP_RETRY_AFTER "2"
 #define TC_HTTP_TICK_MS 250
 #define TC_HTTP_PAGE_CSP                                                                           \
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                    \
@@ -201,7 +204,8 @@ void tc_http_reply_page(struct tc_http_req *r, const char *type, const void *bod
 /* JSON, compact, members in insertion order, "application/json; charset=utf-8". Takes the
  * reference to j (NULL: the connection is closed without an answer). */
 void tc_http_reply_json(struct tc_http_req *r, unsigned status, struct json_t *j);
-/* {"error": code, "message": message}: code a stable identifier, message a sentence. */
+/* {"error": code, "message": message}: code a stable identifier, message a sentence. The layer's
+ * own 429 and 503 busy carry Retry-After: TC_HTTP_RETRY_AFTER. */
 void tc_http_reply_error(struct tc_http_req *r, unsigned status, const char *code,
                          const char *message);
 /* The handler for GET /metrics: runs the collect hook and answers with cfg.metrics. */

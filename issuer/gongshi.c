@@ -3,6 +3,12 @@
  * review-passed and assessment-recognised persons listed apart, as DIR/gongshi-<batch>.json (the
  * canonical document: its SHA-256 is the register's publication leaf), .csv (for spreadsheets,
  * with a BOM so they read UTF-8) and .html (to post on the department's site).
+ *
+ * The HTML is one self-contained page (its style in the file): who publishes it and how to reach
+ * them (the profile's operator and contact), the day of publication, the period in working days,
+ * the committees and their decision references, then each group as a table on a desk and as
+ * cards on a phone. It carries more than the JSON, whose bytes are what the register logs and
+ * do not change with the page.
  */
 #include <errno.h>
 #include <limits.h>
@@ -146,6 +152,8 @@ static enum tc_err read_rows(struct tc_store *s, int64_t batch, struct row **row
     return e;
 }
 
+#define DECISIONS_MAX 16 /* decision references (文号) named on the page; more are "等" */
+
 struct announcement {
     int64_t batch;
     const char *province;
@@ -153,7 +161,49 @@ struct announcement {
     int days;
     const struct row *rows;
     size_t n;
+    /* for the HTML only: who publishes, how to reach them, and the committees' decisions */
+    const char *publisher, *contact;
+    char decisions[DECISIONS_MAX][TC_APPROVAL_MAX + 1];
+    size_t n_decisions;
+    bool more_decisions;
 };
+
+/* The committees' decision references (文号) of the batch, distinct and in order: from the
+ * certificates of an issued batch (workflow false), or from the rows of a workflow batch before
+ * issuance. What the store cannot give leaves the list empty; the page then names none. */
+static void read_decisions(struct tc_store *s, int64_t batch, bool workflow,
+                           struct announcement *a)
+{
+    sqlite3_stmt *q = NULL;
+    const char *sql = workflow ? "SELECT DISTINCT json_extract(row, '$.approval') AS d FROM "
+                                 "wf_rows WHERE batch = ? AND dropped = 0 AND d IS NOT NULL "
+                                 "ORDER BY d"
+                               : "SELECT DISTINCT approval FROM certificates WHERE batch = ? "
+                                 "AND approval IS NOT NULL ORDER BY approval";
+    if (tc_store_prepare(s, sql, &q) != TC_OK)
+        return;
+    sqlite3_bind_int64(q, 1, batch);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(q, 0);
+        if (!d || !*d || strlen(d) > TC_APPROVAL_MAX)
+            continue;
+        if (a->n_decisions == DECISIONS_MAX) {
+            a->more_decisions = true;
+            break;
+        }
+        memcpy(a->decisions[a->n_decisions++], d, strlen(d) + 1);
+    }
+    sqlite3_finalize(q);
+}
+
+/* Publisher and contact from the profile: its operator (the provincial HR department), else
+ * the province's name. */
+static void who_publishes(struct tc_store *s, struct announcement *a)
+{
+    const struct tc_profile *p = tc_store_profile(s);
+    a->publisher = p->operator_zh[0] ? p->operator_zh : p->name;
+    a->contact = p->contact_zh;
+}
 
 /* JSON: the canonical document; its hash is the register's publication leaf */
 static void write_json(FILE *f, const struct announcement *a)
@@ -201,16 +251,44 @@ static void write_csv(FILE *f, const struct announcement *a)
         }
 }
 
-static void write_html_group(FILE *f, const struct announcement *a, int g)
+/* The page's style: a table on a desk, cards on a phone (one list per group, the same rows), in
+ * the file itself: the page is posted as it is, with nothing beside it. */
+static const char html_style[] =
+    "body{font-family:system-ui,\"Noto Sans CJK SC\",\"Microsoft YaHei\",sans-serif;margin:0;"
+    "color:#1a1a1a;background:#fff;line-height:1.6}"
+    "header,main,footer{max-width:72em;margin:0 auto;padding:0 1em}"
+    "header{border-bottom:3px solid #b00;padding-top:1em}h1{font-size:1.5em;margin:.3em 0}"
+    "h2{font-size:1.15em;margin:1.4em 0 .4em}"
+    ".meta{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;margin:1em 0}"
+    ".meta dt{font-weight:bold}.meta dd{margin:0}"
+    "table{border-collapse:collapse;width:100%}th,td{border:1px solid #888;padding:.3em .5em;"
+    "text-align:left;vertical-align:top}thead th{background:#eee}"
+    ".cards{list-style:none;margin:0;padding:0}.card{border:1px solid #888;border-radius:.4em;"
+    "padding:.6em .8em;margin:0 0 .8em}.card h3{font-size:1.05em;margin:0 0 .3em}"
+    ".card dl{display:grid;grid-template-columns:max-content 1fr;gap:.1em .8em;margin:0}"
+    ".card dt{color:#444}.card dd{margin:0;overflow-wrap:anywhere}"
+    "td:nth-child(-n+2){white-space:nowrap}caption{position:absolute;width:1px;height:1px;"
+    "overflow:hidden;clip:rect(0 0 0 0)}"
+    "footer{border-top:1px solid #888;margin-top:2em;padding-bottom:2em}footer p{font-size:.95em}"
+    "@media (min-width:48em){.cards{display:none}}"
+    "@media (max-width:47.99em){.table-wrap{display:none}.meta{grid-template-columns:1fr}"
+    ".meta dd{margin-bottom:.4em}}"
+    "@media print{.cards{display:none}.table-wrap{display:block}}";
+
+static size_t group_count(const struct announcement *a, int g)
 {
     size_t count = 0;
     for (size_t i = 0; i < a->n; i++)
         count += group_of(a->rows[i].c.method) == g;
-    if (!count)
-        return;
-    fprintf(f, "<table><caption>%s（%zu 人）</caption><thead><tr>", group_zh[g], count);
+    return count;
+}
+
+static void html_table(FILE *f, const struct announcement *a, int g, size_t count)
+{
+    fprintf(f, "<div class=\"table-wrap\"><table><caption>%s（%zu 人）</caption><thead><tr>",
+            group_zh[g], count);
     for (int k = 0; k < COLUMNS; k++)
-        fprintf(f, "<th>%s</th>", columns_zh[k]);
+        fprintf(f, "<th scope=\"col\">%s</th>", columns_zh[k]);
     fputs("</tr></thead><tbody>\n", f);
     for (size_t i = 0; i < a->n; i++) {
         if (group_of(a->rows[i].c.method) != g)
@@ -223,27 +301,104 @@ static void write_html_group(FILE *f, const struct announcement *a, int g)
         }
         fputs("</tr>\n", f);
     }
-    fputs("</tbody></table>\n", f);
+    fputs("</tbody></table></div>\n", f);
+}
+
+/* the same rows as cards: the name as each card's heading, the other columns as a list */
+static void html_cards(FILE *f, const struct announcement *a, int g)
+{
+    fputs("<ul class=\"cards\">\n", f);
+    for (size_t i = 0; i < a->n; i++) {
+        if (group_of(a->rows[i].c.method) != g)
+            continue;
+        fputs("<li class=\"card\"><h3>", f);
+        html_text(f, a->rows[i].f[1]);
+        fputs("</h3><dl>", f);
+        for (int k = 0; k < COLUMNS; k++) {
+            if (k == 1)
+                continue;
+            fprintf(f, "<dt>%s</dt><dd>", columns_zh[k]);
+            html_text(f, a->rows[i].f[k]);
+            fputs("</dd>", f);
+        }
+        fputs("</dl></li>\n", f);
+    }
+    fputs("</ul>\n", f);
+}
+
+static void write_html_group(FILE *f, const struct announcement *a, int g)
+{
+    size_t count = group_count(a, g);
+    if (!count)
+        return;
+    fprintf(f, "<section aria-labelledby=\"g%d\"><h2 id=\"g%d\">%s（%zu 人）</h2>\n", g, g,
+            group_zh[g], count);
+    html_table(f, a, g, count);
+    html_cards(f, a, g);
+    fputs("</section>\n", f);
+}
+
+/* 发布单位, 发布日期, 公示期, 评审委员会, 评审决定文号, 联系方式 */
+static void html_meta(FILE *f, const struct announcement *a)
+{
+    fputs("<dl class=\"meta\"><dt>发布单位</dt><dd>", f);
+    html_text(f, a->publisher);
+    fprintf(f, "</dd><dt>发布日期</dt><dd>%s</dd><dt>公示期</dt><dd>%s 至 %s（%d 个工作日）</dd>"
+               "<dt>评审委员会</dt><dd>",
+            a->from, a->from, a->to, a->days);
+    uint16_t seen[64];
+    size_t n_seen = 0;
+    for (size_t i = 0; i < a->n && n_seen < sizeof seen / sizeof seen[0]; i++) {
+        uint16_t c = a->rows[i].c.committee;
+        bool dup = false;
+        for (size_t k = 0; k < n_seen; k++)
+            dup = dup || seen[k] == c;
+        if (!dup)
+            fprintf(f, "%s备案号 %u", n_seen ? "；" : "", c), seen[n_seen++] = c;
+    }
+    fputs(n_seen ? "</dd>" : "—</dd>", f);
+    fputs("<dt>评审决定文号</dt><dd>", f);
+    for (size_t i = 0; i < a->n_decisions; i++) {
+        fputs(i ? "；" : "", f);
+        html_text(f, a->decisions[i]);
+    }
+    fputs(a->more_decisions ? "等</dd>" : a->n_decisions ? "</dd>" : "—</dd>", f);
+    if (a->contact && *a->contact) {
+        fputs("<dt>联系方式</dt><dd>", f);
+        html_text(f, a->contact);
+        fputs("</dd>", f);
+    }
+    fputs("</dl>\n", f);
 }
 
 static void write_html(FILE *f, const struct announcement *a)
 {
     fprintf(f, "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-               "<title>职称评审结果公示（批次 %lld）</title><style>body{font-family:sans-serif;"
-               "margin:2em;max-width:72em}table{border-collapse:collapse;width:100%%}"
-               "th,td{border:1px solid #999;padding:.3em .5em;text-align:left}"
-               "caption{font-weight:bold;text-align:left;margin:1em 0 .3em}</style></head>"
-               "<body><h1>",
-            (long long)a->batch);
+               "<title>职称评审结果公示（批次 %lld）</title><style>%s</style></head><body>\n"
+               "<header><h1>",
+            (long long)a->batch, html_style);
     html_text(f, a->province);
-    fprintf(f, "职称评审结果公示</h1>\n<p>批次 %lld。公示期：%s 至 %s（%d 个工作日）。"
-               "对公示结果有异议的，请在公示期内向组建评审委员会的单位反映。</p>\n",
-            (long long)a->batch, a->from, a->to, a->days);
+    fprintf(f, "职称评审结果公示</h1><p>批次 %lld</p></header>\n<main>\n", (long long)a->batch);
+    html_meta(f, a);
+    fprintf(f, "<p>公示期：%s 至 %s（%d 个工作日）。对公示结果有异议的，请在公示期内向组建评审"
+               "委员会的单位反映。",
+            a->from, a->to, a->days);
+    if (a->contact && *a->contact) {
+        fputs("联系方式：", f);
+        html_text(f, a->contact);
+    }
+    fputs("</p>\n", f);
     for (int g = 0; g < 3; g++)
         write_html_group(f, a, g);
-    fprintf(f, "<p>每张证书均登记于公共登记册（透明日志）；登记册的本次公示条目记录本文件"
-               "JSON 版本（gongshi-%lld.json）的 SHA-256 摘要。</p></body></html>\n",
+    fputs("</main>\n<footer><p>发布单位：", f);
+    html_text(f, a->publisher);
+    if (a->contact && *a->contact) {
+        fputs("　联系方式：", f);
+        html_text(f, a->contact);
+    }
+    fprintf(f, "</p><p>每张证书均登记于公共登记册（透明日志）；登记册的本次公示条目记录本文件"
+               "JSON 版本（gongshi-%lld.json）的 SHA-256 摘要。</p></footer></body></html>\n",
             (long long)a->batch);
 }
 
@@ -323,6 +478,8 @@ enum tc_err tc_gongshi_write(struct tc_store *s, int64_t batch, const struct tc_
     *err = 0;
     struct announcement a = {.batch = batch, .province = tc_store_profile(s)->name, .days = days,
                              .n = n};
+    who_publishes(s, &a);
+    read_decisions(s, batch, true, &a);
     struct row *rows = calloc(n ? n : 1, sizeof *rows);
     sqlite3_stmt *unit = NULL;
     enum tc_err e = rows ? tc_store_prepare(s, "SELECT name FROM units WHERE uscc = ? ORDER BY "
@@ -346,6 +503,8 @@ enum tc_err tc_gongshi_publish(struct tc_store *s, int64_t batch, const char *di
     *err = 0;
     struct row *rows = NULL;
     struct announcement a = {.batch = batch, .province = tc_store_profile(s)->name, .days = days};
+    who_publishes(s, &a);
+    read_decisions(s, batch, false, &a);
     int32_t today = tc_beijing_day(now), to = 0;
     enum tc_err e = tc_store_period(s, today, days, &to, why, why_size);
     if (e == TC_OK)

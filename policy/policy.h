@@ -120,6 +120,10 @@ struct tc_profile {
     char name_en[64];         /* English name ("Gansu Province"); optional, default the code */
     char operator_zh[96];     /* who runs verification: the provincial HR department (optional) */
     char operator_en[160];
+    /* how the public reaches the operator about verification: phone, address or web page of the
+     * provincial HR department (optional; shown on the verification page and the 公示) */
+    char contact_zh[160];
+    char contact_en[200];
     char certificate_title[96]; /* A4: the e-certificate's title, "" for 专业技术职务任职资格电子证书 */
     char certificate_font[96];  /* its font family list (fontconfig names), "" for Noto Serif CJK SC */
     bool directory_rule;      /* S2: only units flagged in the directory are basic-level (SD) */

@@ -101,7 +101,8 @@ static bool int_in(json_t *o, const char *key, long long lo, long long hi, long 
     return true;
 }
 
-/* Who the profile is of: code, version, province, names, operator, the e-certificate's words. */
+/* Who the profile is of: code, version, province, names, operator and its contact, the
+ * e-certificate's words. */
 static enum tc_err parse_identity(struct tc_profile *p, json_t *o, const char **why)
 {
     enum tc_err e = TC_OK;
@@ -127,6 +128,12 @@ static enum tc_err parse_identity(struct tc_profile *p, json_t *o, const char **
                !opt_text(op, "zh", p->operator_zh, sizeof p->operator_zh, NULL, false) ||
                !opt_text(op, "en", p->operator_en, sizeof p->operator_en, NULL, false)))
         BAD("operator");
+    json_t *ct = json_object_get(o, "contact");
+    if (ct && (!json_is_string(json_object_get(ct, "zh")) ||
+               !json_is_string(json_object_get(ct, "en")) ||
+               !opt_text(ct, "zh", p->contact_zh, sizeof p->contact_zh, NULL, false) ||
+               !opt_text(ct, "en", p->contact_en, sizeof p->contact_en, NULL, false)))
+        BAD("contact");
     /* A4: the e-certificate's own wording and font, when the province names them */
     if (!opt_text(o, "certificate_title", p->certificate_title, sizeof p->certificate_title, NULL,
                   true))

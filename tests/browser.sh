@@ -47,6 +47,12 @@ if [ "$file" != page.test.mjs ]; then
   "$issuer" sign --key ws.key --claims "$data/samples/gs-basic.json" --out-dir outside \
     --base-url http://127.0.0.1:8080 "${P[@]}" >/dev/null || bail "the fixture's revocation or outside signature failed"
 fi
+if [ "$file" = gongshi.test.mjs ]; then
+  # the 公示 of the fixture's batch, as publish writes it beside the bundle and the register
+  "$issuer" publish "${D[@]}" --key ws.key "${T[@]}" --out pub --batch 1 >/dev/null ||
+    bail "publish --batch 1 (the 公示) failed"
+  export TC_GONGSHI="$work/pub/gongshi-1.html"
+fi
 # a second verifier whose status is out of date (maximum age 1 s), for the stale-status step
 cp v1.bundle stale.bundle
 BUNDLE=stale.bundle STATE=state-stale start_server --max-age 1 || { echo "not ok 1 - the stale server did not start"; echo "1..1"; exit 1; }

@@ -51,6 +51,33 @@ truth "GET /api/v1/units/{uscc} finds a unit" \
 truth "an unknown unit is 404" [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "$U/api/v1/units/12620102438000999Q")" = 404 ]
 truth "units can be searched by name" \
   [ "$(curl -s --max-time 5 -o out.json -w '%{http_code}' "$U/api/v1/units?q=%E4%B8%B4%E5%A4%8F")" = 200 -a "$(field "len(d['units'])")" = 1 ]
+truth "units searched by name answer how each matched, the total and whether there are more" \
+  [ "$(field "d['units'][0]['match']")" = name -a "$(field "d['total']")" = 1 -a "$(field "d['more']")" = False ]
+# pinyin initials, a code prefix and the characters in order (unitsearch.c)
+get_units() { curl -s --max-time 5 -o out.json -w '%{http_code}' "$U/api/v1/units?q=$1"; }
+truth "units by pinyin initials: srmyy finds 甘肃省人民医院（示例）" \
+  [ "$(get_units srmyy)" = 200 -a "$(field "[u['name'] for u in d['units'] if u['match'] == 'initials'][0]")" = 甘肃省人民医院（示例） ]
+truth "units by the characters of the name in order: 省医院 (parts)" \
+  [ "$(get_units %E7%9C%81%E5%8C%BB%E9%99%A2)" = 200 -a "$(field "d['units'][0]['match']")" = parts -a "$(field "d['units'][0]['uscc']")" = 12620000438000456W ]
+truth "units by the start of the code, ranked first (code)" \
+  [ "$(get_units 1262290)" = 200 -a "$(field "d['units'][0]['match']")" = code -a "$(field "d['units'][0]['uscc']")" = 12622901438000777Q ]
+truth "every answer counts all matches: total >= units, at most 20 units" \
+  [ "$(get_units 12)" = 200 -a "$(field "d['total'] >= len(d['units']) and len(d['units']) <= 20")" = True ]
+truth "a one-letter query is 400 bad_query (bounds unchanged)" [ "$(get_units r)" = 400 -a "$(field "d['error']")" = bad_query ]
+truth "a 65-byte query is 400 bad_query" [ "$(get_units "$(printf 'a%.0s' $(seq 1 65))")" = 400 ]
+truth "GET /api/v1/service names the operator and its contact" \
+  [ "$(get_units x >/dev/null; curl -s --max-time 5 -o out.json -w '%{http_code}' "$U/api/v1/service")" = 200 \
+    -a "$(field "d['operator']['zh']")" = 甘肃省人力资源和社会保障厅 -a -n "$(field "d['contact']['zh']")" ]
+truth "with the contact marked as an example in the sample profile" [ "$(field "'（示例）' in d['contact']['zh'] and '(example)' in d['contact']['en']")" = True ]
+truth "and the province, the bundle version and its age" \
+  [ "$(field "d['province']")" = 甘肃省 -a "$(field "d['bundle_version']")" = 1 -a "$(field "d['bundle_age_seconds'] >= 0 and d['stale'] is False")" = True ]
+truth "and nothing private: only the members the page needs" \
+  [ "$(field "sorted(d)")" = "['bundle_age_seconds', 'bundle_version', 'contact', 'operator', 'province', 'province_en', 'stale', 'status_updated_at', 'unit_search']" ]
+post "{\"payload\":\"$(payload "${ids[1]}")\"}" >/dev/null
+truth "a verdict carries the contact beside the operator" [ "$(field "d['contact']['en']")" = "$(python3 -c "import json; print(json.load(open('$data/profiles/GS.json'))['contact']['en'])")" ]
+post "{\"payload\":\"$(cat certs/${ids[0]}.link)\",\"unit\":\"12620000438000456W\"}" >/dev/null
+truth "a superseded certificate carries its successor's own verdict: valid (province-wide)" \
+  [ "$(field "d['superseded']['successor_verdict']['verdict']")" = valid -a "$(field "d['superseded']['successor_verdict']['track']")" = province ]
 curl -s --max-time 5 -D headers.txt -o page.html "$U/v"
 has "GET /v serves the page" page.html "职称电子证书核验"
 has "with a strict Content-Security-Policy" headers.txt "Content-Security-Policy: default-src 'none'; script-src 'self'"
@@ -127,6 +154,40 @@ truth "access log: every line has the server's format, none forged by a path ($(
 grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z ' access.log | head -3 | sed 's/^/# /'
 truth "access log: no ID number or name from a path" sh -c "! grep -q '622921199001010024\|马明\|2026-12-01T00:00:00Z /api/v1/verify' access.log"
 server=""
+
+# Retry-After: a 429 (requests in progress from one address) says how long to wait
+head -c 6000 /dev/zero > slow.bin
+STATE=state-ra start_server --per-address-limit 1 --trusted-proxy 127.0.0.1
+curl -s --max-time 10 -o /dev/null --limit-rate 2000 -H 'X-Real-IP: 192.0.2.7' -X POST \
+  --data-binary @slow.bin "$U/api/v1/verify" & slow=$!
+sleep 0.5
+truth "429 too_many_requests carries Retry-After: 2" \
+  [ "$(curl -s --max-time 5 -D ra.txt -o out.json -w '%{http_code}' -H 'X-Real-IP: 192.0.2.7' "$U/healthz")" = 429 \
+    -a "$(tr -d '\r' < ra.txt | awk -F': ' 'tolower($1) == "retry-after" {print $2}')" = 2 ]
+kill $slow 2>/dev/null; wait $slow 2>/dev/null
+kill "$server"; wait "$server" 2>/dev/null; server=""
+# and so does a 503 busy (the image queue full), as answered to a burst of uploads
+python3 -c "
+import struct, zlib
+w = h = 3000  # a grey 9-megapixel PNG: a few hundred ms to decode, no QR code in it
+def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
+raw = zlib.compress((b'\\0' + b'\\x80' * w) * h, 9)
+open('grey.png', 'wb').write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 0, 0, 0, 0))
+                              + chunk(b'IDAT', raw) + chunk(b'IEND', b''))"
+STATE=state-busy start_server --image-threads 1 --image-queue 1
+uploads=()
+for i in $(seq 1 8); do
+  curl -s --max-time 20 -D busy-$i.txt -o /dev/null -X POST --data-binary @grey.png \
+    "$U/api/v1/verify-image" & uploads+=($!)
+done
+wait "${uploads[@]}"
+busy=$(grep -l '^HTTP/1.1 503' busy-*.txt | head -1)
+if [ -n "$busy" ]; then
+  has "503 busy carries Retry-After: 2" "$busy" "^Retry-After: 2"
+else
+  truth "503 busy carries Retry-After (no upload of 8 was refused busy here: skipped) # SKIP" true
+fi
+kill "$server"; wait "$server" 2>/dev/null; server=""
 
 # Rollback: what was accepted survives a restart (the state directory)
 # a port nothing listens on (the refusal must be for the rollback, not a busy address)

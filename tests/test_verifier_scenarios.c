@@ -26,6 +26,7 @@
 
 #include "scratch.h"
 #include "tap.h"
+#include "jsonw.h"
 #include "verifier.h"
 
 static uint64_t now;
@@ -198,10 +199,37 @@ static void admit(struct tc_bundle *b)
     b->n_index++;
 }
 
+/* Every verdict made here is written twice, by the writer (tc_verdict_write_json) and as the
+ * jansson tree dumped the way the HTTP layer dumps it: the bytes must be the same. */
+static size_t json_checked, json_differ;
+static void json_same(void)
+{
+    char local[512];
+    struct tc_jsonw w;
+    const char *out;
+    size_t len;
+    tc_jsonw_init(&w, local, sizeof local, 1u << 16);
+    tc_jsonw_object(&w);
+    tc_verdict_write_json(&w, &v);
+    tc_jsonw_end(&w);
+    json_t *tree = tc_verdict_to_json(&v);
+    char *ref = json_dumps(tree, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_checked++;
+    if (tc_jsonw_finish(&w, &out, &len) != TC_OK || !ref || strlen(ref) != len ||
+        memcmp(ref, out, len) != 0) {
+        json_differ++;
+        printf("#   writer: %s\n#   tree:   %s\n", out ? out : "(error)", ref ? ref : "(none)");
+    }
+    free(ref);
+    json_decref(tree);
+    tc_jsonw_free(&w);
+}
+
 static enum tc_verdict_kind check(const struct tc_bundle *b, const char *unit, int32_t at)
 {
     struct tc_verify_opts o = {unit, at, now, 0};
     tc_verify_with_bundle(b, cert, cert_len, &o, &v);
+    json_same();
     return v.kind;
 }
 
@@ -323,6 +351,9 @@ static void gs_scenarios(void)
        (unsigned long long)v.successor);
     ok(v.successor_status && strcmp(v.successor_status, "in_force") == 0,
        "C1: and says the successor is in force (%s)", v.successor_status ? v.successor_status : "-");
+    ok(v.successor_verdict && strcmp(v.successor_verdict, "valid") == 0,
+       "C1: the successor's own verdict at the unit asked is valid (province-wide) (%s)",
+       v.successor_verdict ? v.successor_verdict : "-");
     tc_cert_get(s, successor, &row);
     memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
     ok(check(b, PROVINCIAL, today) == TC_VERDICT_VALID, "C1: the successor is valid anywhere");
@@ -422,13 +453,27 @@ static void gs_scenarios(void)
     memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
     struct tc_verify_opts stale = {COUNTY, today, now + 8 * 86400, 7 * 86400};
     tc_verify_with_bundle(b, cert, cert_len, &stale, &v);
+    json_same();
     ok(v.kind == TC_VERDICT_VALID && has_reason("status_stale", NULL),
        "a bundle older than the maximum age marks the verdict status_stale");
     uint8_t text_buf[TC_CERT_MAX_BYTES];
     struct tc_verify_opts o = {NULL, today, now, 0};
     tc_verify_text_with_bundle(b, "TC1:256", 7, text_buf, &o, &v);
+    json_same();
     ok(v.kind == TC_VERDICT_INVALID && has_reason("malformed", NULL), "a bad payload text is malformed");
     tc_bundle_free(b);
+    /* the successor revoked: the old QR says so as the successor's own verdict */
+    is_err(tc_revoke(s, successor, "fraud", today, false, NULL, 0, now), TC_OK,
+           "the successor revoked");
+    if ((b = export(s, gs)) != NULL) {
+        tc_cert_get(s, wang, &row);
+        memcpy(cert, row.payload, row.payload_len), cert_len = row.payload_len;
+        ok(check(b, PROVINCIAL, today) == TC_VERDICT_SUPERSEDED && v.successor_verdict &&
+               strcmp(v.successor_verdict, "revoked") == 0 && v.successor_since == today &&
+               strcmp(v.successor_reason, "fraud") == 0,
+           "C1: a successor revoked since is the successor's verdict, with its day and reason");
+        tc_bundle_free(b);
+    }
 out:
     tc_refusals_free(&r);
     free(reqs);
@@ -873,6 +918,9 @@ int main(void)
     bundle_tampering();
     deltas();
     backdated_bundle();
+    ok(json_checked > 20 && json_differ == 0,
+       "every verdict written by the JSON writer is the bytes of jansson's dump of its tree (%zu "
+       "verdicts, %zu differ)", json_checked, json_differ);
     tc_trust_list_free(tl);
     free(trust);
     tc_store_keys_free(keys);

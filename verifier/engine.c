@@ -183,10 +183,25 @@ json_t *tc_verdict_to_json(const struct tc_verdict *v)
     }
     if (v->kind == TC_VERDICT_SUPERSEDED) {
         tc_day_format(day, v->status_day);
+        json_t *sv = json_pack("{s:s}", "verdict",
+                               v->successor_verdict ? v->successor_verdict : "unknown");
+        if (v->successor_verdict && strcmp(v->successor_verdict, "unknown") != 0)
+            json_object_set_new(sv, "track", json_string("province"));
+        if (v->successor_verdict && (strcmp(v->successor_verdict, "revoked") == 0 ||
+                                     strcmp(v->successor_verdict, "superseded") == 0)) {
+            char since[11];
+            tc_day_format(since, v->successor_since);
+            json_object_set_new(sv, "since", json_string(since));
+        }
+        if (v->successor_verdict && strcmp(v->successor_verdict, "revoked") == 0)
+            json_object_set_new(sv, "reason", json_string(v->successor_reason));
+        if (v->successor_verdict && strcmp(v->successor_verdict, "superseded") == 0)
+            json_object_set_new(sv, "successor", json_integer((json_int_t)v->successor_successor));
         json_object_set_new(o, "superseded",
-                            json_pack("{s:I,s:s,s:s}", "successor", (json_int_t)v->successor,
+                            json_pack("{s:I,s:s,s:s,s:o}", "successor", (json_int_t)v->successor,
                                       "since", day, "successor_status",
-                                      v->successor_status ? v->successor_status : "unknown"));
+                                      v->successor_status ? v->successor_status : "unknown",
+                                      "successor_verdict", sv));
     }
     if (v->unit_checked) {
         tc_day_format(day, v->at);
@@ -282,6 +297,34 @@ static void not_registered(const struct tc_bundle *b, struct tc_verdict *v)
     add(v, &r);
 }
 
+/* The successor's standing, as far as the bundle knows it on day at, and so its own verdict:
+ * the successor of a conversion (C1) or a 转评 (C5) is a province-wide title, valid at any unit
+ * while in force (S4), so no claim of it beyond its status is needed. A successor the bundle
+ * does not register is "unknown", never valid. */
+static void successor_of(const struct tc_bundle *b, const struct tc_bundle_superseded *sp,
+                         int32_t at, struct tc_verdict *v)
+{
+    const struct tc_bundle_revoked *srv = tc_bundle_revoked(b, sp->successor);
+    const struct tc_bundle_superseded *ssp = tc_bundle_superseded(b, sp->successor);
+    v->successor_status = srv && at >= srv->day   ? "revoked"
+                          : ssp && at >= ssp->day ? "superseded"
+                                                  : "in_force";
+    if (!tc_bundle_registered(b, sp->successor)) {
+        v->successor_verdict = "unknown";
+    } else if (srv && at >= srv->day) {
+        v->successor_verdict = "revoked";
+        v->successor_since = srv->day;
+        memcpy(v->successor_reason, srv->reason, sizeof v->successor_reason);
+        v->successor_reason[sizeof v->successor_reason - 1] = '\0';
+    } else if (ssp && at >= ssp->day) {
+        v->successor_verdict = "superseded";
+        v->successor_since = ssp->day;
+        v->successor_successor = ssp->successor;
+    } else {
+        v->successor_verdict = "valid";
+    }
+}
+
 void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size_t len,
                            const struct tc_verify_opts *o, struct tc_verdict *v)
 {
@@ -326,12 +369,7 @@ void tc_verify_with_bundle(const struct tc_bundle *b, const uint8_t *bytes, size
         v->kind = TC_VERDICT_SUPERSEDED;
         v->successor = sp->successor;
         v->status_day = sp->day;
-        /* the successor's own standing, as far as the bundle knows it on that day */
-        const struct tc_bundle_revoked *srv = tc_bundle_revoked(b, sp->successor);
-        const struct tc_bundle_superseded *ssp = tc_bundle_superseded(b, sp->successor);
-        v->successor_status = srv && o->at >= srv->day   ? "revoked"
-                              : ssp && o->at >= ssp->day ? "superseded"
-                                                         : "in_force";
+        successor_of(b, sp, o->at, v);
         add(v, &R_SUPERSEDED);
         return;
     }

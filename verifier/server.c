@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,9 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "jsonw.h"
 #include "service.h"
+#include "unitsearch.h"
 
 /* The metrics, in the order /metrics shows them. Their names and labels are an interface
  * (dashboards and alerts read them): change none. */
@@ -95,6 +98,9 @@ static const struct {
     "media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; "            \
     "frame-ancestors 'none'"
 #define IMAGES_BUSY "image checks are busy: try again shortly"
+/* a verdict reply is about 1.5 KB: on the stack, the heap past it, never past the cap */
+#define VERDICT_REPLY_STACK 4096
+#define VERDICT_REPLY_MAX (64u << 10)
 
 struct tc_service {
     struct tc_service_config cfg;
@@ -164,17 +170,115 @@ static bool refuse_stale(struct tc_service *s, struct tc_http_req *r, const stru
 }
 
 /* What a verification record needs besides the verdict: when it was made, who runs the
- * service (the profile's operator), and how current the status information is. */
-static void add_record(json_t *out, const struct tc_bundle *b)
+ * service (the profile's operator) and how to reach it, and how current the status
+ * information is. As members of the reply object w has open. */
+static void write_record(struct tc_jsonw *w, const struct tc_bundle *b)
 {
     char when[ISO_UTC_LEN], updated[ISO_UTC_LEN];
     iso_utc(when, time(NULL));
     iso_utc(updated, (time_t)b->issued_at);
-    json_object_set_new(out, "checked_at", json_string(when));
+    tc_jsonw_kstring(w, "checked_at", when);
+    tc_jsonw_kstring(w, "status_updated_at", updated);
+    const struct tc_profile *p = &b->profile;
+    if (p->operator_zh[0]) {
+        tc_jsonw_kobject(w, "operator");
+        tc_jsonw_kstring(w, "zh", p->operator_zh);
+        tc_jsonw_kstring(w, "en", p->operator_en);
+        tc_jsonw_end(w);
+    }
+    if (p->contact_zh[0]) {
+        tc_jsonw_kobject(w, "contact");
+        tc_jsonw_kstring(w, "zh", p->contact_zh);
+        tc_jsonw_kstring(w, "en", p->contact_en);
+        tc_jsonw_end(w);
+    }
+}
+
+/* The verdict reply as a jansson tree, dumped: what the reply was before it was written
+ * straight into a buffer, kept as the reference the writer is checked against. */
+static char *reply_by_tree(const struct tc_verdict *v, const struct tc_bundle *b,
+                           const char *echo, const char *checked_at, size_t *len)
+{
+    char updated[ISO_UTC_LEN];
+    iso_utc(updated, (time_t)b->issued_at);
+    json_t *out = tc_verdict_to_json(v);
+    if (echo)
+        json_object_set_new(out, "payload", json_string(echo));
+    json_object_set_new(out, "bundle_version", json_integer((json_int_t)b->version));
+    json_object_set_new(out, "province", json_string(b->profile.name));
+    json_object_set_new(out, "checked_at", json_string(checked_at));
     json_object_set_new(out, "status_updated_at", json_string(updated));
-    if (b->profile.operator_zh[0])
-        json_object_set_new(out, "operator", json_pack("{s:s,s:s}", "zh", b->profile.operator_zh,
-                                                       "en", b->profile.operator_en));
+    const struct tc_profile *p = &b->profile;
+    if (p->operator_zh[0])
+        json_object_set_new(out, "operator",
+                            json_pack("{s:s,s:s}", "zh", p->operator_zh, "en", p->operator_en));
+    if (p->contact_zh[0])
+        json_object_set_new(out, "contact",
+                            json_pack("{s:s,s:s}", "zh", p->contact_zh, "en", p->contact_en));
+    char *text = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(out);
+    *len = text ? strlen(text) : 0;
+    return text;
+}
+
+/* TITLECERT_CHECK_JSON set (the tests set it): every verdict reply is compared with the tree's
+ * dump, and a difference is answered 500 and logged instead of sent. */
+static bool check_json(void)
+{
+    static atomic_int on = -1;
+    int v = atomic_load(&on);
+    if (v < 0) {
+        const char *e = getenv("TITLECERT_CHECK_JSON");
+        atomic_store(&on, v = e && *e && strcmp(e, "0") != 0);
+    }
+    return v;
+}
+
+static bool same_as_tree(struct tc_service *s, const struct tc_verdict *v,
+                         const struct tc_bundle *b, const char *echo, const char *reply,
+                         size_t len)
+{
+    /* checked_at is the one member the two writings may differ in (the second may turn) */
+    const char *at = strstr(reply, "\"checked_at\":\"");
+    char when[ISO_UTC_LEN] = "";
+    if (at)
+        snprintf(when, sizeof when, "%.20s", at + 14);
+    size_t n;
+    char *ref = reply_by_tree(v, b, echo, when, &n);
+    bool same = ref && n == len && memcmp(ref, reply, len) == 0;
+    if (!same)
+        tc_service_say(s->cfg.log, s->cfg.log_ctx, "verdict JSON differs from the tree's:\n  "
+                       "writer %.*s\n  tree   %s", (int)len, reply, ref ? ref : "(none)");
+    free(ref);
+    return same;
+}
+
+/* The reply to a verification, written into a buffer: the verdict's members, the text read from
+ * an image (echo, or NULL), the bundle and the record. */
+static void reply_verdict(struct tc_service *s, struct tc_http_req *r, const struct tc_verdict *v,
+                          const struct tc_bundle *b, const char *echo)
+{
+    char local[VERDICT_REPLY_STACK];
+    struct tc_jsonw w;
+    const char *out;
+    size_t len;
+    tc_jsonw_init(&w, local, sizeof local, VERDICT_REPLY_MAX);
+    tc_jsonw_object(&w);
+    tc_verdict_write_json(&w, v);
+    if (echo)
+        tc_jsonw_kstring(&w, "payload", echo);
+    tc_jsonw_kint(&w, "bundle_version", (long long)b->version);
+    tc_jsonw_kstring(&w, "province", b->profile.name);
+    write_record(&w, b);
+    tc_jsonw_end(&w);
+    enum tc_err e = tc_jsonw_finish(&w, &out, &len);
+    if (e != TC_OK)
+        tc_http_reply_error(r, 500, "internal", tc_strerror(e));
+    else if (check_json() && !same_as_tree(s, v, b, echo, out, len))
+        tc_http_reply_error(r, 500, "internal", "the verdict reply differs from its reference");
+    else
+        tc_http_reply(r, 200, "application/json; charset=utf-8", out, len);
+    tc_jsonw_free(&w);
 }
 
 /* Verifies text (a payload or link) with the bundle in use and answers with the verdict; echo:
@@ -193,18 +297,12 @@ static void answer_verdict(struct tc_service *s, struct tc_http_req *r, struct t
         uint8_t buf[TC_CERT_MAX_BYTES];
         struct tc_verdict v;
         tc_verify_text_with_bundle(b, text, strlen(text), buf, o, &v);
-        json_t *out = tc_verdict_to_json(&v);
-        if (echo)
-            json_object_set_new(out, "payload", json_string(text));
-        json_object_set_new(out, "bundle_version", json_integer((json_int_t)b->version));
-        json_object_set_new(out, "province", json_string(b->profile.name));
-        add_record(out, b);
         tc_metric_add(s->m[M_REQUESTS], v.kind, 1);
         /* an invalid certificate's number is whatever its author wrote: not logged */
         tc_http_log_note(r, tc_verdict_name(v.kind),
                          v.decoded && v.kind != TC_VERDICT_INVALID ? v.cert.claims.id : 0);
         tc_http_time(r, s->m[M_DURATION]);
-        tc_http_reply_json(r, 200, out);
+        reply_verdict(s, r, &v, b, echo ? text : NULL);
     }
     tc_lifecycle_release(s->bundles, h);
 }
@@ -274,6 +372,7 @@ static void image_queue(struct tc_service *s, struct tc_http_req *r, struct imag
     q->queued = true;
     if (tc_image_pool_submit(s->images, &q->job) != TC_OK) {
         q->queued = false;
+        tc_http_add_header(r, "Retry-After", TC_HTTP_RETRY_AFTER);
         tc_http_reply_error(r, 503, "busy", IMAGES_BUSY);
         return;
     }
@@ -308,6 +407,8 @@ static void verify_image(struct tc_http_req *r, void *ctx)
     enum tc_err e = q->job.err;
     for (size_t i = 0; i < sizeof image_errors / sizeof image_errors[0]; i++)
         if (e == image_errors[i].e) {
+            if (e == TC_ERR_BUSY) /* the pool stopping: another replica, or this one shortly */
+                tc_http_add_header(r, "Retry-After", TC_HTTP_RETRY_AFTER);
             tc_http_reply_error(r, image_errors[i].status, image_errors[i].code,
                                 image_errors[i].msg);
             return;
@@ -357,22 +458,50 @@ static void unit_one(struct tc_http_req *r, const struct tc_bundle *b, const cha
         tc_http_reply_error(r, 404, "unit_unknown", "no such unit in the directory");
 }
 
-/* GET /api/v1/units?q=name: for the page's employer field */
+static const char *how_name(enum tc_unitsearch_how how)
+{
+    switch (how) {
+    case TC_UNITSEARCH_CODE: return "code";
+    case TC_UNITSEARCH_NAME: return "name";
+    case TC_UNITSEARCH_INITIALS: return "initials";
+    case TC_UNITSEARCH_PARTS: return "parts";
+    case TC_UNITSEARCH_INITIALS_IN_ORDER: return "initials_in_order";
+    default: return "none";
+    }
+}
+
+/* GET /api/v1/units?q=...: for the page's employer field. Units on their entry valid today are
+ * matched as HR staff type (unitsearch.h: the start of the code, a piece of the name, pinyin
+ * initials, the characters in order), the best TC_UNITSEARCH_RESULTS_MAX answered with how each
+ * matched, total counting every match and more saying there were others. */
 static void unit_search(struct tc_http_req *r, const struct tc_bundle *b, int32_t today)
 {
     const char *q = tc_http_query(r, "q");
-    if (!q || strlen(q) < 2 || strlen(q) > 64 || !tc_text_safe((const uint8_t *)q, strlen(q))) {
+    struct tc_unitsearch_query uq;
+    if (!q || strlen(q) < TC_UNITSEARCH_QUERY_MIN ||
+        tc_unitsearch_query_parse(&uq, q, strlen(q)) != TC_OK) {
         tc_http_reply_error(r, 400, "bad_query", "q must be 2 to 64 bytes of text");
         return;
     }
-    json_t *list = json_array();
-    for (size_t i = 0; i < b->n_units && json_array_size(list) < 20; i++) {
+    struct tc_unitsearch_top top;
+    tc_unitsearch_top_init(&top);
+    for (size_t i = 0; i < b->n_units; i++) {
         const struct tc_bundle_unit *u = &b->units[i];
-        if (u->from <= today && today <= u->to &&
-            (strstr(b->names + u->name_off, q) || strncmp(u->uscc, q, strlen(q)) == 0))
-            json_array_append_new(list, unit_json(b, u, today));
+        const char *name = b->names + u->name_off;
+        if (u->from <= today && today <= u->to) /* the entry valid today: one per code */
+            tc_unitsearch_top_add(&top, i, tc_unitsearch_score(&uq, name, u->uscc, NULL), name);
     }
-    tc_http_reply_json(r, 200, json_pack("{s:o}", "units", list));
+    json_t *list = json_array();
+    for (size_t k = 0; k < top.n; k++) {
+        const struct tc_bundle_unit *u = &b->units[top.e[k].index];
+        enum tc_unitsearch_how how;
+        tc_unitsearch_score(&uq, b->names + u->name_off, u->uscc, &how);
+        json_t *o = unit_json(b, u, today);
+        json_object_set_new(o, "match", json_string(how_name(how)));
+        json_array_append_new(list, o);
+    }
+    tc_http_reply_json(r, 200, json_pack("{s:o,s:I,s:b}", "units", list, "total",
+                                         (json_int_t)top.total, "more", top.total > top.n));
 }
 
 static void units(struct tc_http_req *r, void *ctx)
@@ -487,6 +616,39 @@ static void healthz(struct tc_http_req *r, void *ctx)
     tc_http_reply_json(r, old ? 503 : 200, j);
 }
 
+/* GET /api/v1/service: what the page shows before any check, from the bundle in use: who runs
+ * the service and how to reach it, the province, how current the status information is, and
+ * how units can be searched. All of it public (the profile and the bundle are published);
+ * nothing of the machine, its paths or its limits. */
+static void service(struct tc_http_req *r, void *ctx)
+{
+    struct tc_service *s = ctx;
+    struct tc_held *h;
+    const struct tc_bundle *b = tc_lifecycle_take(s->bundles, &h);
+    const struct tc_profile *p = &b->profile;
+    time_t now = time(NULL);
+    char updated[ISO_UTC_LEN];
+    iso_utc(updated, (time_t)b->issued_at);
+    json_t *j = json_object();
+    if (p->operator_zh[0])
+        json_object_set_new(j, "operator",
+                            json_pack("{s:s,s:s}", "zh", p->operator_zh, "en", p->operator_en));
+    if (p->contact_zh[0])
+        json_object_set_new(j, "contact",
+                            json_pack("{s:s,s:s}", "zh", p->contact_zh, "en", p->contact_en));
+    json_object_set_new(j, "province", json_string(p->name));
+    json_object_set_new(j, "province_en", json_string(p->name_en));
+    json_object_set_new(j, "bundle_version", json_integer((json_int_t)b->version));
+    json_object_set_new(j, "status_updated_at", json_string(updated));
+    json_object_set_new(j, "bundle_age_seconds",
+                        json_integer((json_int_t)((long long)now - (long long)b->issued_at)));
+    json_object_set_new(j, "stale", json_boolean(stale(s, b, now)));
+    json_object_set_new(j, "unit_search", json_pack("[s,s,s,s,s]", "code", "name", "initials",
+                                                    "parts", "initials_in_order"));
+    tc_lifecycle_release(s->bundles, h);
+    tc_http_reply_json(r, 200, j);
+}
+
 /* Before /metrics is rendered: the gauges of the bundle in use, and the counters kept by the
  * lifecycle and the source. A head offering an older bundle is a refused rollback too. */
 static void collect(void *ctx)
@@ -556,6 +718,7 @@ static const struct tc_http_route routes[] = {
      IMAGES_BUSY},
     {TC_HTTP_GET, "/api/v1/units", units, NULL, 0, 0, NULL},
     {TC_HTTP_GET, "/api/v1/units/{uscc}", units, NULL, 0, 0, NULL},
+    {TC_HTTP_GET, "/api/v1/service", service, NULL, 0, 0, NULL},
     {TC_HTTP_GET, "/api/v1/register/checkpoint", checkpoint, NULL, 0, 0, NULL},
     {TC_HTTP_GET, "/api/v1/register/proof/{id}", proof, NULL, 0, 0, NULL},
     {TC_HTTP_GET, "/healthz", healthz, NULL, 0, 0, NULL},

@@ -46,11 +46,18 @@ const char *tc_day_input(const char *in, int32_t *day, const char **msg);
  * typing error (the directory keeps early pilot codes that fail the check), never a unit a title
  * is not valid at. Returns "unit_code_invalid" (and *msg) or NULL. */
 const char *tc_unit_code_check(const struct tc_bundle *b, const char *uscc, const char **msg);
-/* Parses a request body strictly (jansson, duplicate keys refused). On failure *code is a stable
- * error code ("bad_json", "bad_request", "bad_unit", "bad_date", "too_large") and *msg a
- * sentence. */
+/* Parses a request body strictly. On failure *code is a stable error code ("bad_json",
+ * "bad_request", "bad_unit", "bad_date", "too_large") and *msg a sentence. A body of the common
+ * shape (the known members, each once, plain strings without escapes) is read without building
+ * a tree; any other body goes to tc_verify_request_parse_tree, which refuses what it must: the
+ * answer is the tree reader's in every case (fuzz_http_json checks that the two agree). On
+ * failure out may hold part of what was read. */
 enum tc_err tc_verify_request_parse(const char *body, size_t len, struct tc_verify_request *out,
                                     const char **code, const char **msg);
+/* The same with jansson (duplicate keys refused, nothing but the known members): the reference. */
+enum tc_err tc_verify_request_parse_tree(const char *body, size_t len,
+                                         struct tc_verify_request *out, const char **code,
+                                         const char **msg);
 
 /* ---- QR codes in images (image.c) ------------------------------------------------------------ */
 /* Finds a QR code in a PNG or JPEG image and returns its text (malloc'd) in *text. TC_ERR_TYPE for

@@ -3,8 +3,8 @@
  * ("人民医院"), its characters in order ("省医院" for 甘肃省人民医院), the pinyin initials of its
  * name ("rmyy", "gssrmyy", "gsrmyy") or the start of its unified social credit code ("1262").
  *
- * Pure functions over UTF-8 text: no bundle, no HTTP, no allocation. GET /api/v1/units?q= is to
- * call them over the directory entries valid today (docs/notes-server-for-page.md says how).
+ * Pure functions over UTF-8 text: no bundle, no HTTP, no allocation. GET /api/v1/units?q=
+ * (server.c) calls them over the directory entries valid today.
  *
  * Pinyin initials come from a table generated at build time (scripts/gen_initials.py) from the
  * GB 2312 level-1 ordering: its 3755 common hanzi are sorted by pinyin, so where each initial

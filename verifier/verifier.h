@@ -50,6 +50,14 @@ struct tc_verdict {
     /* with a bundle */
     uint64_t successor;        /* superseded: the new certificate */
     const char *successor_status; /* superseded: "in_force", "revoked" or "superseded" (bundle) */
+    /* superseded: the successor's own verdict at the day asked. The successor of a conversion
+     * (C1) or a 转评 (C5) is a province-wide title, valid at any unit while in force, so the
+     * bundle's status of it is its whole verdict: "valid", "revoked", "superseded", or
+     * "unknown" when the bundle does not register it. */
+    const char *successor_verdict;
+    int32_t successor_since;         /* successor revoked or superseded: since */
+    char successor_reason[16];       /* successor revoked: the reason */
+    uint64_t successor_successor;    /* successor superseded: its own successor */
     int32_t status_day;        /* revoked / superseded: since */
     char revoked_reason[16];
     /* valid, basic-level, and no unit checked: the verdict carries the reason
@@ -88,6 +96,12 @@ void tc_verify_text(const struct tc_trust_list *tl, const char *input, size_t le
  * no claims and no issuer name (only the reasons and the key id the payload names): what failed
  * to verify is not shown as if it were genuine. Caller owns the reference. */
 struct json_t *tc_verdict_to_json(const struct tc_verdict *v);
+/* The same members, in the same order and bytes as json_dumpb(tc_verdict_to_json(v),
+ * JSON_COMPACT | JSON_PRESERVE_ORDER) writes them between its braces, written by w (jsonw.h)
+ * into the object the caller has opened, which the caller may add to and closes: the reply on
+ * the request path, without a tree to build, dump and free (verdict_json.c). */
+struct tc_jsonw;
+void tc_verdict_write_json(struct tc_jsonw *w, const struct tc_verdict *v);
 
 /* Verifies against a bundle: trust, status (A2, C1) and, when unit is given, the scope at that
  * unit on day `at` (S1-S4). `now` is for staleness: past max_age seconds (0: never) the verdict

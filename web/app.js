@@ -49,14 +49,12 @@ const T = {
     searching: '查询中…', found: n => `找到 ${n} 个单位，用上下方向键选择，回车确认。`,
     more: '结果较多，请输入更完整的名称。',
     notFound: q => `未找到“${q}”。目录外的单位（如民营企业）请直接输入其18位统一社会信用代码（见营业执照）。`,
-    labelPinyin: '用人单位：输入名称、拼音首字母或统一社会信用代码',
-    noPinyin: q => `未找到“${q}”。本服务暂不能按拼音首字母查找，请输入单位名称中的几个字（如“省医院”），或其18位统一社会信用代码。`,
     useCode: c => `按统一社会信用代码 ${c} 核验`, codeBad: '统一社会信用代码的校验位不正确，请核对。',
     codeShort: '统一社会信用代码为18位。', basicYes: '基层单位', basicNo: '非基层单位', optional: '（可选）',
     noUnit: '未选择', changeUnit: '更换单位', chooseUnit: '选择单位', tiers: { '省级': '省级', '市级': '市级', '县级': '县级', '乡镇': '乡镇', '基层': '基层' },
     lifelong: '长期有效（职称证书不设有效期）', validity: '证书有效期', rule: '规则', code: '代码',
     checkedAt: '核验时间', operator: '核验服务', statusAt: '状态信息更新于', statusVersion: '状态信息版本',
-    contact: '联系', runBy: op => `核验服务：${op}`,
+    contact: '联系方式', runBy: op => `核验服务：${op}`,
     holder: '持证人', idCheck: m => `请核对持证人身份证件：姓名一致，证件号码末四位为 ${m}。`,
     title: '职称', specialty: '专业', track: '类别', method: '取得方式', obtained: '取得日期',
     id: '证书编号', issuer: '签发机构', keyId: '签发密钥', keyTerm: '签发密钥核准期限', scope: '适用范围',
@@ -139,8 +137,6 @@ const T = {
     searching: 'Searching…', found: n => `${n} unit(s) found: use the arrow keys and Enter to choose.`,
     more: 'Many results: type more of the name.',
     notFound: q => `Nothing found for "${q}". A unit outside the directory (a private employer, say) can be entered by its 18-character unified social credit code (on its business licence).`,
-    labelPinyin: 'Employer: type its name, pinyin initials or unified social credit code',
-    noPinyin: q => `Nothing found for "${q}". This service cannot search by pinyin initials yet: type a few characters of the unit's name (such as 省医院), or its 18-character unified social credit code.`,
     useCode: c => `Check for the unit with code ${c}`, codeBad: 'The check character of this unified social credit code is wrong: check the code.',
     codeShort: 'A unified social credit code has 18 characters.', basicYes: 'basic-level unit', basicNo: 'not a basic-level unit', optional: ' (optional)',
     noUnit: 'none chosen', changeUnit: 'Change unit', chooseUnit: 'Choose unit', tiers: { '省级': 'province level', '市级': 'prefecture level', '县级': 'county level', '乡镇': 'township', '基层': 'basic level' },
@@ -209,7 +205,6 @@ const S = {
   operator: null,    // { zh, en } from the last reply
   contact: null,     // { zh, en } when the server says it
   gen: 0,            // the newest check: an older answer arriving late is dropped
-  pinyin: false,     // the unit search matches pinyin initials (its answers say how each matched)
   mode: 'single',
 };
 
@@ -442,18 +437,21 @@ function reasonLine(res, unit = S.unit) {
   return [main ? sentence(main) : ''];
 }
 
-// A superseded certificate's answer is its successor's: C1 successors are province-wide titles,
-// valid at any unit while in force. The server's own verdict on the successor at the unit asked
-// (superseded.successor_verdict, docs/notes-server-for-page.md) is used when it sends one.
+// A superseded certificate's answer is its successor's, as the server gives it
+// (superseded.successor_verdict): the successor of a conversion or 转评 is a province-wide title,
+// so the server knows from its status alone whether it is valid at any unit, revoked or
+// superseded on the day asked.
+function successorState(sp) {
+  const sv = sp && sp.successor_verdict && sp.successor_verdict.verdict;
+  return { valid: 'in_force', revoked: 'revoked', superseded: 'superseded' }[sv] || 'unknown';
+}
 function renderSuccessor(res) {
   const box = $('successor');
   const sp = res.superseded;
   if (outcomeOf(res) !== 'superseded' || !sp) { box.hidden = true; box.replaceChildren(); return; }
   const L = t().successor;
   const u = replyUnit(res);
-  const sv = sp.successor_verdict && sp.successor_verdict.verdict;
-  const st = sv ? ({ valid: 'in_force', not_valid_here: 'not_valid_here', revoked: 'revoked', superseded: 'superseded' }[sv] || 'unknown')
-    : sp.successor_status;
+  const st = successorState(sp);
   let cls, text;
   if (st === 'in_force') { cls = 'valid'; text = u ? withNode(L.valid, unitNode(u)) : [L.valid('')]; }
   else if (st === 'revoked') { cls = 'revoked'; text = [L.revoked]; }
@@ -498,7 +496,7 @@ function renderDetails(res) {
       step(`${L.tl.start} ${c.tenure_start}`, true);
       const need = L.tl.need(c.conversion.months_required, c.conversion.ce_hours_per_year);
       step(zhPage ? `${L.tl.earliest} ${c.conversion.earliest}（${need}）` : `${L.tl.earliest}: ${c.conversion.earliest} (${need})`, !!res.superseded);
-      if (res.superseded) step(L.tl.converted(res.superseded.successor, res.superseded.since, res.superseded.successor_status), true);
+      if (res.superseded) step(L.tl.converted(res.superseded.successor, res.superseded.since, successorState(res.superseded)), true);
     } else if (c.conversion && c.conversion.predecessor) {
       step(L.tl.from(c.conversion.predecessor), true);
       step(`${L.tl.start} ${c.conversion.carried_tenure_start}`, true);
@@ -521,6 +519,7 @@ function renderDetails(res) {
   // the verification record: when, by whom, and how current the status was
   if (res.checked_at) add(rec, L.checkedAt, when(res.checked_at));
   if (res.operator) add(rec, L.operator, res.operator[lang]);
+  if (res.contact) add(rec, L.contact, res.contact[lang]);
   if (res.status_updated_at) add(rec, L.statusAt, when(res.status_updated_at));
   $('print').hidden = !PRINTABLE.includes(o) || !rec.children.length;
 }
@@ -623,7 +622,7 @@ function renderUnitArea() {
   $('change-unit').setAttribute('aria-expanded', String(open));
   $('unit-cancel').hidden = !(S.editing && S.unit);
   $('unit-clear').hidden = !(S.editing && S.unit);
-  $('unit-label').textContent = (S.pinyin ? L.labelPinyin : $('unit-label').dataset[lang]) +
+  $('unit-label').textContent = $('unit-label').dataset[lang] +
     (S.mode === 'single' && !hasResult && !S.unit ? L.optional : '');
   // the verdict stays while the unit is edited, dimmed when it depends on the unit
   const dim = S.editing && hasResult && S.mode === 'single' && dependsOnUnit(S.res);
@@ -661,13 +660,22 @@ function renderTrust() {
   $('footer-operator').textContent = op ? t().runBy(op) : '';
   $('footer-operator').hidden = !op;
   const ct = S.contact && (typeof S.contact === 'string' ? S.contact : S.contact[lang]);
-  $('footer-contact').textContent = ct ? `${t().contact}: ${ct}` : '';
+  $('footer-contact').textContent = ct ? `${t().contact}${lang === 'zh' ? '：' : ': '}${ct}` : '';
   $('footer-contact').hidden = !ct;
 }
 
 function noteReply(res) {
   if (res && res.operator) S.operator = res.operator;
   if (res && res.contact) S.contact = res.contact;
+}
+
+// who runs the service and how to reach it, before any check (GET /api/v1/service); without an
+// answer the header and footer wait for the first verdict, which names them too
+async function loadService() {
+  try {
+    noteReply(await call('/api/v1/service'));
+    renderTrust();
+  } catch (e) { /* shown from the first verdict instead */ }
 }
 
 function focusVerdict() {
@@ -763,9 +771,8 @@ async function verifyImage(file) {
 }
 
 // ---- the unit picker ------------------------------------------------------------------------
-// An in-page list (ARIA combobox + listbox), filled from GET /api/v1/units?q=. The server matches
-// names and code prefixes; names typed in parts ("省医院") are looked up by their pieces here and
-// kept when every character appears in order in the name.
+// An in-page list (ARIA combobox + listbox), filled from GET /api/v1/units?q=, which matches as
+// HR staff type: a piece of the name, its characters in order, pinyin initials, a code prefix.
 
 let searchTimer = 0, searchGen = 0, options = [], active = -1;
 
@@ -783,19 +790,6 @@ function closePicker() {
   render();
 }
 
-// the characters of q appear in name in this order: "省医院" in "甘肃省人民医院"
-function inOrder(q, name) {
-  let i = 0;
-  for (const ch of name) if (i < q.length && ch === q[i]) i++;
-  return i === q.length;
-}
-function partsOf(q) {
-  const chars = [...q];
-  const out = new Set();
-  for (let i = 0; i + 2 <= chars.length; i++) out.add(chars.slice(i, i + 2).join(''));
-  return [...out].slice(-3); // the last pieces name the kind of unit (医院, 卫生院): the most telling
-}
-
 async function searchUnits(raw) {
   const L = t();
   const q = raw.replace(/[\s\u3000]+/g, '');
@@ -806,28 +800,12 @@ async function searchUnits(raw) {
   if ([...q].length < 2 && !/[\u3400-\u9fff]/.test(q)) { setOptions([], ''); return; }
   setStatus(() => t().searching);
   let units = [], more = false;
-  const get = async s => {
-    const res = await call(`/api/v1/units?q=${encodeURIComponent(s)}`);
-    if (res.more) more = true;
-    // a server that says how each unit matched also matches pinyin initials
-    // (docs/notes-server-for-page.md): the label may say so
-    if (Array.isArray(res.units) && res.units.some(u => typeof u.match === 'string') && !S.pinyin) {
-      S.pinyin = true;
-      renderUnitArea();
-    }
-    return Array.isArray(res.units) ? res.units : [];
-  };
   try {
-    units = await get(/^[0-9A-Za-z]+$/.test(q) ? code : q);
-    // names typed in parts: look up the pieces, keep what holds every character in order
-    if (!units.length && /[\u3400-\u9fff]/.test(q) && [...q].length > 2) {
-      const seen = new Set();
-      for (const part of partsOf(q)) {
-        for (const u of await get(part))
-          if (!seen.has(u.uscc) && inOrder([...q], u.name)) { seen.add(u.uscc); units.push(u); }
-        if (units.length >= 20) break;
-      }
-    }
+    // the server matches a piece of the name, its characters in order (省医院), pinyin initials
+    // (srmyy) and the start of the code, best first
+    const res = await call(`/api/v1/units?q=${encodeURIComponent(q)}`);
+    units = Array.isArray(res.units) ? res.units : [];
+    more = !!res.more;
   } catch (e) {
     if (my !== searchGen) return;
     if (e.code !== 'bad_query') { const n = noticeFromError(e); setOptions([], () => errorText(n)); return; }
@@ -840,7 +818,7 @@ async function searchUnits(raw) {
     else if (!list.length) { setOptions([], () => t().codeBad); return; }
   }
   setOptions(list, () => list.length ? t().found(list.length) + (more ? ' ' + t().more : '')
-    : /^[a-z]+$/i.test(q) && !S.pinyin ? t().noPinyin(q) : t().notFound(q));
+    : t().notFound(q));
   // a whole code that names one unit is taken at once, as typed
   if (/^[0-9A-HJ-NP-RTUWXY]{18}$/.test(code) && list.length && list[0].uscc === code &&
       document.activeElement === $('unit')) choose(list[0]);
@@ -1021,7 +999,7 @@ function rowText(r) {
   if (r.res) {
     verdict = L.head[o] || o;
     if (o === 'superseded' && r.res.superseded) {
-      const st = r.res.superseded.successor_status;
+      const st = successorState(r.res.superseded);
       verdict += lang === 'zh' ? `（新证书${st === 'in_force' ? '有效' : st === 'revoked' ? '已撤销' : '需核验'}）`
         : ` (new certificate ${st === 'in_force' ? 'valid' : st === 'revoked' ? 'revoked' : 'to be checked'})`;
     }
@@ -1211,4 +1189,5 @@ document.addEventListener('DOMContentLoaded', () => {
   $('batch-csv').addEventListener('click', exportCsv);
   window.addEventListener('hashchange', route);
   route();
+  loadService();
 });

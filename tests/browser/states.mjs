@@ -17,7 +17,7 @@ export const W = {
         code18: '18位统一社会信用代码', bureau: '人力资源和社会保障局', network: '无法连接核验服务',
         wait: /请求过于频繁，请 \d+ 秒后重试/, idCheck: '请核对持证人身份证件', operator: '甘肃省人力资源和社会保障厅',
         lifelong: '长期有效', scope: '适用范围', retry: '重试', scanHow: /扫描证书上的二维码/, byCode: '按统一社会信用代码',
-        noPinyin: '暂不能按拼音首字母查找', pinyin: '拼音首字母' },
+        pinyin: '拼音首字母', contact: '联系方式：（示例）咨询电话 0931-0000000' },
   en: { number: 'A number alone cannot be checked', unrecognised: 'Not recognised; not checked', incomplete: 'Incomplete link; not checked',
         notValid: 'Not valid', valid: 'Valid', unknown: 'Cannot confirm it is a basic-level unit', change: 'Change unit', choose: 'Choose unit',
         provincial: '甘肃省人民医院（示例）', county: '兰州市城关区社区卫生服务中心（示例）', notFound: 'Nothing found',
@@ -25,7 +25,7 @@ export const W = {
         wait: /Too many requests at once: try again in \d+ seconds/, idCheck: 'Compare with the holder\'s ID card',
         operator: 'Department of Human Resources and Social Security of Gansu Province',
         lifelong: 'Does not expire', scope: 'Valid at', retry: 'Try again', scanHow: /scan its QR code/, byCode: 'Check for the unit with code',
-        noPinyin: 'cannot search by pinyin initials yet', pinyin: 'pinyin initials' },
+        pinyin: 'pinyin initials', contact: 'Contact: (example) Enquiries: +86 931 0000000' },
 };
 
 const PHONES = [[390, 'zh'], [390, 'en'], [320, 'zh'], [320, 'en']];
