@@ -97,6 +97,7 @@ void tc_image_pool_stop(struct tc_image_pool *p);
 struct tc_state {
     uint64_t bundle_version;     /* the highest bundle version accepted */
     uint64_t trust_list_version; /* the highest trust-list version seen in an accepted bundle */
+    uint64_t bundle_issued_at;   /* the latest issued_at accepted (0: none known) */
     /* the register checkpoint accepted (A3): a newer one must be proved consistent with it */
     char origin[TC_REG_ORIGIN_MAX + 1];
     uint64_t register_size;
@@ -107,14 +108,16 @@ struct tc_state {
 const char *tc_state_default_dir(char *buf, size_t size);
 /* mkdir -p: dir and its missing parents, mode 0700. 0 or errno. */
 int tc_state_make_dir(const char *dir);
-/* Reads the state for a root key and province from dir (no file: all zero). *err is errno on
- * TC_ERR_IO; TC_ERR_INCONSISTENT for a file that is not a state file. */
+/* Reads the state for a root key and province from dir (no file: all zero; a file written before
+ * bundle_issued_at was kept: that field 0). *err is errno on TC_ERR_IO; TC_ERR_INCONSISTENT for a
+ * file that is not a state file. */
 enum tc_err tc_state_load(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
                           const char *province, struct tc_state *st, int *err);
 /* Writes it atomically (temporary file, fsync, rename, directory fsync), mode 0600. */
 enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
                           const char *province, const struct tc_state *st, int *err);
-/* NULL when bundle b may be accepted after st (and the --min-trust-list floor), else why not. */
+/* NULL when bundle b may be accepted after st (and the --min-trust-list floor), else why not: a
+ * lower bundle or trust-list version, or an issued_at before the one accepted. */
 const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b,
                             uint64_t min_trust_list);
 /* NULL when b's register checkpoint may follow the one in st: same origin, not smaller, the same
@@ -123,7 +126,7 @@ const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b
  * roots, so tiles need no trust). Else why not, in why (a buffer of size). */
 const char *tc_state_admits_register(const struct tc_state *st, const struct tc_bundle *b,
                                      const struct tc_reg_source *tiles, char *why, size_t size);
-/* st updated to what b brings (versions and checkpoint). */
+/* st updated to what b brings (versions, issued_at and checkpoint). */
 void tc_state_advance(struct tc_state *st, const struct tc_bundle *b);
 
 /* ---- the bundle in use (lifecycle.c) --------------------------------------------------------- */
