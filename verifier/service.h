@@ -186,6 +186,15 @@ enum tc_err tc_lifecycle_apply_delta(struct tc_lifecycle *l, const uint8_t *d, s
 const struct tc_lifecycle_stats *tc_lifecycle_stats(const struct tc_lifecycle *l);
 
 /* ---- following a publication over HTTP (source.c, libcurl) ---------------------------------- */
+/* Every transfer is bounded: a connection within TC_SOURCE_CONNECT_MS, at least
+ * TC_SOURCE_LOW_SPEED bytes a second over any TC_SOURCE_LOW_SPEED_S seconds, and in all
+ * TC_SOURCE_BASE_MS plus the time the named size takes at TC_SOURCE_MIN_RATE bytes a second. A
+ * source that drips is abandoned, never waited for; tc_source_abort ends a transfer at once. */
+#define TC_SOURCE_CONNECT_MS 2000L
+#define TC_SOURCE_LOW_SPEED 1024L
+#define TC_SOURCE_LOW_SPEED_S 10L
+#define TC_SOURCE_BASE_MS 10000L
+#define TC_SOURCE_MIN_RATE (128u << 10)
 struct tc_source_stats {
     atomic_ulong polls, unchanged, failures, fetched, older;
     atomic_ullong bytes;

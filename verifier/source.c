@@ -11,8 +11,9 @@
  * The head is not signed: it only says what to fetch; everything fetched is verified as a file
  * bundle is. A lying head costs a download, never a verdict, and never the cache.
  *
- * tc_source_abort ends a transfer at once (the progress callback sees the flag), so the thread
- * that polls can always be stopped.
+ * A source may be slow or hostile: every transfer has a connection timeout, a low-speed limit
+ * and an overall limit from the size the head names, and tc_source_abort ends one at once (the
+ * progress callback sees the flag), so the thread that polls can always be stopped.
  */
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -156,6 +157,12 @@ void tc_source_free(struct tc_source *s)
     free(s);
 }
 
+/* The overall limit of a transfer of `bytes` (the head's word; it is bounded by the caller) */
+static long limit_ms(uint64_t bytes)
+{
+    return TC_SOURCE_BASE_MS + (long)(bytes * 1000 / TC_SOURCE_MIN_RATE);
+}
+
 /* GET url into b; *status the HTTP status (0 when the transfer failed). etag_in: sent as
  * If-None-Match; etag_out receives the response's ETag. */
 static CURLcode get(struct tc_source *s, const char *url, const char *etag_in, char *etag_out,
@@ -183,8 +190,10 @@ static CURLcode get(struct tc_source *s, const char *url, const char *etag_in, c
     hdrs = curl_slist_append(hdrs, "Cache-Control: no-cache");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, TC_SOURCE_CONNECT_MS);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, TC_SOURCE_LOW_SPEED);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, TC_SOURCE_LOW_SPEED_S);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
@@ -241,9 +250,12 @@ static bool get_head(struct tc_source *s, bool force, struct tc_head *head, char
 }
 
 /* The delta the head names from the version in use, its size and SHA-256 checked: a few hundred
- * bytes instead of the bundle. false when it cannot be had (the full bundle is fetched then). */
-static bool get_delta(struct tc_source *s, const struct tc_head *head, uint8_t **delta,
-                      size_t *delta_len, char *msg, size_t size)
+ * bytes instead of the bundle. TC_SOURCE_DELTA when had; TC_SOURCE_BUNDLE when the host answers
+ * without it (missing, or not what the head names: the full bundle is fetched then);
+ * TC_SOURCE_FAILED, with msg, when the transfer failed (too slow, stopped...): the same host would
+ * not serve the bundle better, and the next poll tries again. */
+static enum tc_source_result get_delta(struct tc_source *s, const struct tc_head *head,
+                                       uint8_t **delta, size_t *delta_len, char *msg, size_t size)
 {
     char url[1100];
     struct buf db = {0};
@@ -251,17 +263,23 @@ static bool get_delta(struct tc_source *s, const struct tc_head *head, uint8_t *
     uint8_t dh[32];
     long status;
     snprintf(url, sizeof url, "%s/delta-%" PRIu64 ".cbor", s->url, head->delta_from);
-    CURLcode rc = get(s, url, NULL, NULL, &db, &status, 30000);
+    CURLcode rc = get(s, url, NULL, NULL, &db, &status, limit_ms(head->delta_bytes));
+    if (rc != CURLE_OK && !db.over) {
+        free(db.p);
+        s->stats.failures++;
+        snprintf(msg, size, "%s: %s (fetched again at the next poll)", url, failure(s, rc));
+        return TC_SOURCE_FAILED;
+    }
     if (rc != CURLE_OK || status != 200 || db.len != head->delta_bytes ||
         (crypto_hash_sha256(dh, db.p, db.len), sodium_memcmp(dh, head->delta_sha256, 32) != 0)) {
         free(db.p);
-        return false;
+        return TC_SOURCE_BUNDLE;
     }
     s->stats.bytes += db.len;
     *delta = db.p, *delta_len = db.len;
     snprintf(msg, size, "fetched the delta %" PRIu64 " -> %" PRIu64 " (%zu bytes) from %s",
              head->delta_from, head->version, db.len, s->url);
-    return true;
+    return TC_SOURCE_DELTA;
 }
 
 /* The bundle the head names, its size and SHA-256 checked, in *data: nothing is written until
@@ -275,7 +293,7 @@ static enum tc_source_result get_bundle(struct tc_source *s, const struct tc_hea
     long status;
     uint8_t h[32];
     snprintf(url, sizeof url, "%s/bundle.cbor", s->url);
-    CURLcode rc = get(s, url, NULL, NULL, &body, &status, 120000);
+    CURLcode rc = get(s, url, NULL, NULL, &body, &status, limit_ms(head->bytes));
     if (rc != CURLE_OK || status != 200 || body.len != head->bytes ||
         (crypto_hash_sha256(h, body.p, body.len), sodium_memcmp(h, head->sha256, 32) != 0)) {
         s->stats.failures++;
@@ -324,8 +342,9 @@ enum tc_source_result tc_source_poll(struct tc_source *s, uint64_t have, bool fo
         return TC_SOURCE_FAILED;
     } else if (head.has_delta && head.delta_from == have && have > 0 && !s->no_delta &&
                head.delta_bytes <= TC_DELTA_MAX_BYTES &&
-               get_delta(s, &head, data, data_len, msg, size)) {
-        r = TC_SOURCE_DELTA;
+               (r = get_delta(s, &head, data, data_len, msg, size)) != TC_SOURCE_BUNDLE) {
+        if (r == TC_SOURCE_FAILED)
+            return r;
     } else {
         s->no_delta = false;
         if ((r = get_bundle(s, &head, data, data_len, msg, size)) != TC_SOURCE_BUNDLE)
