@@ -169,7 +169,9 @@ static int verify_trust(const struct verify_args *a, struct tc_trust_list **tl,
     if ((e = tc_file_read(src, a->bundle ? TC_BUNDLE_MAX_BYTES : TC_TRUST_LIST_MAX_BYTES, &list,
                           &list_len)) != TC_OK)
         return tc_cli_fail(PROG, src, e);
-    e = a->bundle ? tc_bundle_parse(list, list_len, rpub.pk, b)
+    /* a bundle by this machine's clock: a publication key revoked by now signs nothing, whatever
+     * day its bundle claims */
+    e = a->bundle ? tc_bundle_parse_at(list, list_len, rpub.pk, (uint64_t)time(NULL), b)
                   : tc_trust_list_parse(list, list_len, rpub.pk, tl);
     free(list);
     if (e != TC_OK)
