@@ -96,7 +96,8 @@ refused() {
   truth "$desc (exit $got, want 2)" [ "$got" = 2 ]
   [ "$got" = 2 ] || sed 's/^/# /' err.txt | head -5 >&2
 }
-# stop_replica: SIGTERM, and how long it took to exit (in `took`, seconds); 1 after 10 s
+# stop_replica: SIGTERM; how long it took to exit in `took` (seconds), its status in `status`;
+# 1 unless it exited 0 within 10 s (then it is killed)
 stop_replica() {
   local t0 i
   t0=$(date +%s.%N)
@@ -104,7 +105,9 @@ stop_replica() {
   for i in $(seq 1 200); do kill -0 "$rep" 2>/dev/null || break; sleep 0.05; done
   took=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN { printf "%.2f", a - b }')
   if kill -0 "$rep" 2>/dev/null; then kill -9 "$rep"; wait "$rep" 2>/dev/null; rep=""; return 1; fi
-  wait "$rep" 2>/dev/null; rep=""
+  wait "$rep" 2>/dev/null
+  status=$? rep=""
+  [ "$status" = 0 ]
 }
 version() { curl -s --max-time 2 "$R/healthz" | sed -n 's/.*"bundle_version":\([0-9]*\).*/\1/p'; }
 verdict() {
@@ -236,5 +239,7 @@ refused "17.4: a fresh replica (no state) refuses to start on it" --source "$S" 
 has "17.4: saying why" err.txt "the downloaded status bundle: its signing key is not endorsed.*revoked"
 stop_source
 
+# under AddressSanitizer a leak or a memory error in any replica shows in its log
+truth "no sanitizer report in any verifier's log" sh -c '! grep -l "Sanitizer\|runtime error" *.log'
 [ "$failed" = 0 ] || { tail -n 20 s*.log | sed 's/^/# /'; sed 's/^/# source: /' source.err; }
 finish
