@@ -4,7 +4,8 @@
 # publication directory and balances three replicas started with --source. While a bounded load
 # runs through nginx:
 #  1. a revocation is published: every replica answers `revoked` within 5 s (measured), having
-#     fetched a signed delta of a few hundred bytes rather than the bundle;
+#     fetched a signed delta of a few hundred bytes rather than the bundle, and each caches the
+#     full bundle it stands for (17.5);
 #  2. one replica is killed with SIGKILL: no request through nginx fails (POST verify is
 #     idempotent, so nginx retries it on the next replica); it restarts and rejoins with the
 #     current bundle, never an older one;
@@ -141,6 +142,8 @@ v3=$(version 0)
 for k in 0 1 2; do curl -s "http://127.0.0.1:${ports[$k]}/metrics" > "m1-$k.txt"; done
 truth "each replica took the revocation as a delta, not the whole bundle" \
   sh -c 'for k in 0 1 2; do grep -q "^titlecert_source_deltas_total [1-9]" m1-$k.txt || exit 1; done'
+truth "17.5: each replica's cache holds the bundle in use, the full bundle the delta stands for" \
+  sh -c 'for k in 0 1 2; do cmp -s state$k/source.bundle pub/bundle.cbor || exit 1; done'
 dbytes=$(sed -n 's/^delta [0-9]* [0-9a-f]* \([0-9]*\)$/\1/p' pub/head)
 truth "the delta is $dbytes bytes (goal <= 64 KiB; the bundle is $(stat -c %s pub/bundle.cbor))" \
   [ -n "$dbytes" ] && [ "$dbytes" -le 65536 ]

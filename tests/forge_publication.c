@@ -9,6 +9,9 @@
  *   forge_publication delta ROOT.pub KEY DIR FROM TO OUT [--drop-entry N]
  *       a delta from bundle FROM to bundle TO carrying DIR's register entries since FROM (the
  *       tiles of DIR), naming TO's hash and signature; --drop-entry leaves entry N out
+ *   forge_publication redate ROOT.pub KEY IN OUT VERSION ISSUED_AT [TRUST_LIST]
+ *       IN signed again with KEY as bundle VERSION issued at ISSUED_AT (Unix seconds), embedding
+ *       TRUST_LIST's bytes when given (e.g. the list that revokes KEY, dated before it)
  * Exit 0 when the file was written, 2 otherwise.
  */
 #include <sodium.h>
@@ -143,17 +146,49 @@ out:
     return rc;
 }
 
+/* IN as another version, issued at another time, with another trust list: what a holder of the
+ * publication key whose clock (or intent) goes back can sign */
+static int forge_redate(const uint8_t root[32], struct tc_signer *key, char **argv, int argc)
+{
+    size_t len, tl_len = 0;
+    uint8_t *raw, *tl = NULL, *out = NULL;
+    struct tc_bundle *b = load(root, argv[0], &raw, &len);
+    if (!b || (argc > 4 && !(tl = slurp(argv[4], TC_TRUST_LIST_MAX_BYTES, &tl_len)))) {
+        tc_bundle_free(b), free(raw);
+        return 2;
+    }
+    struct tc_bundle_content c = {
+        .version = strtoull(argv[2], NULL, 10), .issued_at = strtoull(argv[3], NULL, 10),
+        .trust = tl ? tl : b->trust_raw, .trust_len = tl ? tl_len : b->trust_raw_len,
+        .revoked = b->revoked, .n_revoked = b->n_revoked, .superseded = b->superseded,
+        .n_superseded = b->n_superseded, .units = b->units, .n_units = b->n_units,
+        .names = b->names ? b->names : "", .profile_json = b->profile_json,
+        .titles_raw = b->titles_raw, .titles_raw_len = b->titles_raw_len,
+        .audit_seq = b->audit_seq, .province = b->province, .note = b->note, .index = b->index,
+        .n_index = b->n_index, .proofs = b->proofs, .n_proofs = b->n_proofs};
+    memcpy(c.audit_head, b->audit_head, 32);
+    size_t out_len = 0;
+    int rc = tc_bundle_write(key, &c, &out, &out_len, NULL) == TC_OK &&
+                     tc_file_write(argv[1], out, out_len, 0644, TC_FILE_REPLACE) == TC_OK
+                 ? 0
+                 : 2;
+    free(out), free(tl), free(raw);
+    tc_bundle_free(b);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct tc_pubkey root;
     if (sodium_init() < 0 || argc < 7 || tc_keys_pub_read(argv[2], &root) != TC_OK) {
-        fprintf(stderr, "usage: forge_publication bundle|delta ROOT.pub KEY ...\n");
+        fprintf(stderr, "usage: forge_publication bundle|delta|redate ROOT.pub KEY ...\n");
         return 2;
     }
     struct tc_signer *key = signer(argv[3]);
     int rc = !key                           ? 2
              : strcmp(argv[1], "bundle") == 0 ? forge_bundle(root.pk, key, argv + 4)
-                                            : forge_delta(root.pk, key, argv + 4, argc - 4);
+             : strcmp(argv[1], "redate") == 0 ? forge_redate(root.pk, key, argv + 4, argc - 4)
+                                              : forge_delta(root.pk, key, argv + 4, argc - 4);
     tc_signer_close(key);
     return rc;
 }

@@ -2,7 +2,8 @@
 # programs from data/samples (keys, units, records, the committee batch, one conversion), its
 # status bundle as v1.bundle and live.bundle, and a verifier serving it on a free 127.0.0.1 port.
 # Needs: keys, issuer, verifier, data set; cwd the work directory. Sets: ids (sorted certificate
-# ids), D and T (issuer options), server (pid) and U (base URL).
+# ids), D and T (issuer options), server (pid) and U (base URL). The committee key ws is endorsed
+# from today, or from GS_ENDORSE_FROM (YYYY-MM-DD) when set.
 gs_fixture() {
   export PW='fixture test passphrase'
   P=(--passphrase-env PW)
@@ -12,8 +13,8 @@ gs_fixture() {
   "$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
   "$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}" >/dev/null
   "$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
-  "$keys" endorse --root root.key --issuer ws.pub --from "$today" --to "$until" --region 62 \
-    --tracks basic,province,status,register --out ws.end "${P[@]}" >/dev/null
+  "$keys" endorse --root root.key --issuer ws.pub --from "${GS_ENDORSE_FROM:-$today}" --to "$until" \
+    --region 62 --tracks basic,province,status,register --out ws.end "${P[@]}" >/dev/null
   "$keys" trust-list --root root.key --version 1 --out trust.list ws.end "${P[@]}" >/dev/null
   D=(--db gs.db --hash-key store.key "${P[@]}")
   T=(--root root.pub --trust-list trust.list)

@@ -1,12 +1,24 @@
 /*
- * lifecycle.c - the bundle a verifier serves, from its first load to each reload and delta (see
- * service.h). One install step serves them all: the new bundle must be newer than the one in use
- * and admitted by the state (versions, trust list, register consistency), and the state is
- * written before the bundle is put in use; anything else is refused and the old bundle kept.
+ * lifecycle.c - the bundle a verifier serves, from its first load to each reload, download and
+ * delta (see service.h). One install step serves them all: the new bundle must verify by this
+ * verifier's clock, be newer than the one in use and be admitted by the state (versions, trust
+ * list, issued_at, register consistency); the state is written before the bundle is put in use;
+ * anything else is refused and the old bundle kept.
+ *
+ * Following a publication, the bundle file is the cache of what was installed, and only this
+ * file writes it: a download or a delta's result is written there once it has verified and the
+ * state admits it, and before the state moves on, so the cache is never older than the state
+ * (a restart with the publication unreachable starts from it) and never holds what was refused
+ * (a hostile host cannot replace it). Written after the state instead, a crash between the two
+ * would leave a cache the state refuses as a rollback.
  *
  * The bundle in use is reference counted: a request takes it, and a swap only drops the
- * lifecycle's own reference, so the old bundle is freed by whoever releases it last.
+ * lifecycle's own reference, so the old bundle is freed by whoever releases it last. `lock`
+ * guards only that pointer and its counts (requests take it), while `install` serialises the
+ * installers and guards the state, so that writing a large cache or fsyncing the state never
+ * holds a request.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +35,11 @@ struct tc_held {
 
 struct tc_lifecycle {
     struct tc_lifecycle_config cfg;
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;    /* cur and the counts of every tc_held; seen */
+    pthread_mutex_t install; /* one installer at a time; st */
     struct tc_held *cur;
-    struct stat seen;   /* of the bundle file, for change detection; under lock */
-    struct tc_state st; /* accepted so far; under lock */
+    struct stat seen;   /* of the bundle file, for change detection */
+    struct tc_state st; /* accepted so far */
     struct tc_lifecycle_stats stats;
 };
 
@@ -64,19 +77,41 @@ const struct tc_lifecycle_stats *tc_lifecycle_stats(const struct tc_lifecycle *l
     return &l->stats;
 }
 
-/* Rollback protection: b must not be older than what was accepted (also before a restart); the
- * state is written before b is used. Caller holds l->lock or is opening. TC_ERR_ROLLBACK (or
- * TC_ERR_IO: the state could not be written) and why. */
-static enum tc_err admit(struct tc_lifecycle *l, const struct tc_bundle *b, char *why, size_t size)
+/* "2026-12-01T09:30:00Z", or "-" for 0 (a state from before issued_at was kept) */
+static void when(char out[24], uint64_t t)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!t || !gmtime_r(&tt, &tm) || !strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(out, 24, "-");
+}
+
+/* Why a bundle did not verify, in words an operator can act on */
+static const char *unverified(enum tc_err e)
+{
+    if (e == TC_ERR_NOT_AUTHORISED)
+        return "its signing key is not endorsed for status publication, out of its term, or "
+               "revoked (a revocation counts from this verifier's clock, not from the day the "
+               "bundle claims)";
+    return tc_strerror(e);
+}
+
+/* Rollback protection, before anything is written: b must not be older than what was accepted
+ * (also before a restart), in version, trust list or issued_at, and its register must follow the
+ * one accepted. Caller holds l->install or is opening. TC_ERR_ROLLBACK and why. */
+static enum tc_err check(struct tc_lifecycle *l, const struct tc_bundle *b, char *why, size_t size)
 {
     const char *no = tc_state_admits(&l->st, b, l->cfg.min_trust_list);
     if (no) {
+        char t[24], t0[24];
+        when(t, b->issued_at), when(t0, l->st.bundle_issued_at);
         snprintf(why, size,
-                 "%s: bundle %llu with trust list %llu, accepted before: bundle %llu, "
-                 "trust list %llu",
-                 no, (unsigned long long)b->version, (unsigned long long)b->tl->version,
+                 "%s: bundle %llu with trust list %llu issued %s, accepted before: bundle %llu, "
+                 "trust list %llu issued %s",
+                 no, (unsigned long long)b->version, (unsigned long long)b->tl->version, t,
                  (unsigned long long)l->st.bundle_version,
-                 (unsigned long long)l->st.trust_list_version);
+                 (unsigned long long)l->st.trust_list_version, t0);
+        l->stats.rollbacks++;
         return TC_ERR_ROLLBACK;
     }
     struct tc_reg_source tiles;
@@ -87,9 +122,16 @@ static enum tc_err admit(struct tc_lifecycle *l, const struct tc_bundle *b, char
     no = tc_state_admits_register(&l->st, b, tr ? &tiles : NULL, why, size);
     tc_tile_reader_close(tr);
     if (no) {
+        l->stats.rollbacks++;
         l->stats.register_refused++;
         return TC_ERR_ROLLBACK;
     }
+    return TC_OK;
+}
+
+/* The state moves on to b (checked) and is written before b is used. TC_ERR_IO and why. */
+static enum tc_err commit(struct tc_lifecycle *l, const struct tc_bundle *b, char *why, size_t size)
+{
     struct tc_state next = l->st;
     tc_state_advance(&next, b);
     int err = 0;
@@ -103,57 +145,103 @@ static enum tc_err admit(struct tc_lifecycle *l, const struct tc_bundle *b, char
     return TC_OK;
 }
 
-/* Reads and verifies the bundle file; *st is what the file was before it was read (a file that
- * changes while it is read is read again at the next poll). */
-static enum tc_err load(struct tc_lifecycle *l, struct tc_bundle **out, struct stat *st)
+/* Writes a verified, admitted bundle's bytes to the cache (atomically: a reader or a restart
+ * sees the old file or the new). A failure is said and the bundle still used: revocations must
+ * reach verdicts; the old cache then stays, and a restart needs the publication. */
+static void write_cache(struct tc_lifecycle *l, const uint8_t *bytes, size_t len)
 {
-    uint8_t *buf;
-    size_t len;
-    if (stat(l->cfg.bundle_path, st) != 0)
-        memset(st, 0, sizeof *st);
-    enum tc_err e = tc_file_read(l->cfg.bundle_path, TC_BUNDLE_MAX_BYTES, &buf, &len);
-    if (e != TC_OK)
-        return e;
-    e = tc_bundle_parse_at(buf, len, l->cfg.root_pk, (uint64_t)time(NULL), out);
-    free(buf);
-    return e;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", l->cfg.bundle_path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int err = slash ? tc_state_make_dir(dir) : 0;
+    if (!err && tc_file_write(l->cfg.bundle_path, bytes, len, 0600, TC_FILE_REPLACE) != TC_OK)
+        err = errno ? errno : EIO;
+    struct stat st;
+    if (err) {
+        tc_service_say(l->cfg.log, l->cfg.log_ctx,
+                       "the cache %s could not be written (%s): a restart while the publication "
+                       "is unreachable would find an older bundle there",
+                       l->cfg.bundle_path, strerror(err));
+    } else if (stat(l->cfg.bundle_path, &st) == 0) {
+        pthread_mutex_lock(&l->lock);
+        l->seen = st; /* written here: nothing to reload */
+        pthread_mutex_unlock(&l->lock);
+    }
 }
 
 /* Puts b in use if it was had (had: TC_OK), is newer than the bundle in use and the state admits
- * it; else frees it. why (of size) says why not. Takes l->lock. */
-static enum tc_err install(struct tc_lifecycle *l, enum tc_err had, struct tc_bundle *b, char *why,
-                           size_t size)
+ * it; bytes (NULL: b came from the bundle file) are its file, written to the cache first. Else
+ * frees b. why (of size) says why not. */
+static enum tc_err install(struct tc_lifecycle *l, enum tc_err had, struct tc_bundle *b,
+                           const uint8_t *bytes, size_t len, char *why, size_t size)
 {
-    enum tc_err e = had;
-    struct tc_held *old = NULL;
     if (had != TC_OK) {
-        snprintf(why, size, "%s", tc_strerror(had));
+        snprintf(why, size, "%s", unverified(had));
         tc_bundle_free(b);
         return had;
     }
-    pthread_mutex_lock(&l->lock);
-    if (b->version <= l->cur->b->version) {
+    enum tc_err e = TC_OK;
+    struct tc_held *h = NULL, *old = NULL;
+    pthread_mutex_lock(&l->install);
+    if (b->version <= l->cur->b->version) { /* cur changes only under install */
         snprintf(why, size, "not newer than the one in use");
         e = TC_ERR_ROLLBACK;
-    } else if ((e = admit(l, b, why, size)) != TC_OK) {
-        l->stats.rollbacks++;
-    } else {
-        struct tc_held *h = calloc(1, sizeof *h);
-        if (!h) {
+    } else if ((e = check(l, b, why, size)) == TC_OK) {
+        if (bytes)
+            write_cache(l, bytes, len);
+        if (!(h = calloc(1, sizeof *h))) {
             snprintf(why, size, "%s", tc_strerror(TC_ERR_NOMEM));
             e = TC_ERR_NOMEM;
+        } else if ((e = commit(l, b, why, size)) != TC_OK) {
+            free(h);
         } else {
             h->b = b, h->refs = 1;
+            b = NULL;
+            pthread_mutex_lock(&l->lock);
             old = l->cur;
             l->cur = h;
-            b = NULL;
+            pthread_mutex_unlock(&l->lock);
         }
     }
-    pthread_mutex_unlock(&l->lock);
+    pthread_mutex_unlock(&l->install);
     if (old)
         tc_lifecycle_release(l, old);
     tc_bundle_free(b);
     return e;
+}
+
+/* Reads the bundle file into *buf; *st is what the file was before it was read (a file that
+ * changes while it is read is read again at the next poll). */
+static enum tc_err read_file(struct tc_lifecycle *l, uint8_t **buf, size_t *len, struct stat *st)
+{
+    if (stat(l->cfg.bundle_path, st) != 0)
+        memset(st, 0, sizeof *st);
+    return tc_file_read(l->cfg.bundle_path, TC_BUNDLE_MAX_BYTES, buf, len);
+}
+
+/* Verifies a bundle by this verifier's own clock: a key revoked by now signs nothing, whatever
+ * day the bundle claims. */
+static enum tc_err parse(struct tc_lifecycle *l, const uint8_t *in, size_t len,
+                         struct tc_bundle **out)
+{
+    return tc_bundle_parse_at(in, len, l->cfg.root_pk, (uint64_t)time(NULL), out);
+}
+
+/* Logs what an install did; counts it as a reload. */
+static void said(struct tc_lifecycle *l, enum tc_err e, const char *what, uint64_t have,
+                 uint64_t version, const char *why)
+{
+    if (e == TC_OK) {
+        l->stats.reloads_ok++;
+        tc_service_say(l->cfg.log, l->cfg.log_ctx, "%s: version %llu", what,
+                       (unsigned long long)version);
+    } else {
+        l->stats.reloads_refused++;
+        tc_service_say(l->cfg.log, l->cfg.log_ctx, "bundle refused, keeping version %llu: %s",
+                       (unsigned long long)have, why);
+    }
 }
 
 enum tc_err tc_lifecycle_reload(struct tc_lifecycle *l)
@@ -161,21 +249,29 @@ enum tc_err tc_lifecycle_reload(struct tc_lifecycle *l)
     struct tc_bundle *b = NULL;
     struct stat st;
     char why[512];
-    enum tc_err e = load(l, &b, &st);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    enum tc_err e = read_file(l, &buf, &len, &st);
+    if (e == TC_OK)
+        e = parse(l, buf, len, &b);
+    free(buf);
     pthread_mutex_lock(&l->lock);
     l->seen = st; /* a bad file is not retried until it changes again */
-    uint64_t have = l->cur->b->version;
     pthread_mutex_unlock(&l->lock);
-    uint64_t version = b ? b->version : 0;
-    if ((e = install(l, e, b, why, sizeof why)) == TC_OK) {
-        l->stats.reloads_ok++;
-        tc_service_say(l->cfg.log, l->cfg.log_ctx, "bundle reloaded: version %llu",
-                       (unsigned long long)version);
-    } else {
-        l->stats.reloads_refused++;
-        tc_service_say(l->cfg.log, l->cfg.log_ctx, "bundle refused, keeping version %llu: %s",
-                       (unsigned long long)have, why);
-    }
+    uint64_t have = tc_lifecycle_version(l), version = b ? b->version : 0;
+    e = install(l, e, b, NULL, 0, why, sizeof why);
+    said(l, e, "bundle reloaded", have, version, why);
+    return e;
+}
+
+enum tc_err tc_lifecycle_install(struct tc_lifecycle *l, const uint8_t *bundle, size_t len)
+{
+    struct tc_bundle *b = NULL;
+    char why[512];
+    enum tc_err e = parse(l, bundle, len, &b);
+    uint64_t have = tc_lifecycle_version(l), version = b ? b->version : 0;
+    e = install(l, e, b, bundle, len, why, sizeof why);
+    said(l, e, "bundle installed", have, version, why);
     return e;
 }
 
@@ -189,10 +285,11 @@ enum tc_err tc_lifecycle_apply_delta(struct tc_lifecycle *l, const uint8_t *d, s
     size_t bytes_len = 0;
     enum tc_err e = tc_bundle_apply_delta(in_use, d, len, l->cfg.root_pk, (uint64_t)time(NULL), &b,
                                           &bytes, &bytes_len);
-    free(bytes);
     uint64_t have = in_use->version, version = b ? b->version : 0;
     tc_lifecycle_release(l, cur);
-    if ((e = install(l, e, b, why, sizeof why)) == TC_OK) {
+    /* the full bundle's bytes go to the cache: it holds the bundle in use, not the last one
+     * downloaded whole */
+    if ((e = install(l, e, b, bytes, bytes_len, why, sizeof why)) == TC_OK) {
         l->stats.reloads_ok++;
         l->stats.deltas++;
         tc_service_say(l->cfg.log, l->cfg.log_ctx,
@@ -203,6 +300,7 @@ enum tc_err tc_lifecycle_apply_delta(struct tc_lifecycle *l, const uint8_t *d, s
                        "delta refused, keeping version %llu: %s (the full bundle is fetched)",
                        (unsigned long long)have, why);
     }
+    free(bytes);
     return e;
 }
 
@@ -220,24 +318,34 @@ void tc_lifecycle_poll_file(struct tc_lifecycle *l)
         tc_lifecycle_reload(l);
 }
 
-/* The first bundle: read, verified and admitted by the state; why says what failed. */
-static enum tc_err first_bundle(struct tc_lifecycle *l, struct tc_bundle **out, char *why,
-                                size_t size)
+/* The first bundle: given (a download, written to the cache once admitted) or read from the
+ * file, verified and admitted by the state; why says what failed. */
+static enum tc_err first_bundle(struct tc_lifecycle *l, const uint8_t *given, size_t given_len,
+                                struct tc_bundle **out, char *why, size_t size)
 {
     struct tc_bundle *b = NULL;
-    enum tc_err e = load(l, &b, &l->seen);
+    uint8_t *buf = NULL;
+    size_t len = given_len;
     int err = 0;
     char no[512];
-    if (e != TC_OK) {
-        snprintf(why, size, "the status bundle: %s", tc_strerror(e));
+    const char *what = given ? "the downloaded status bundle" : "the status bundle";
+    enum tc_err e = given ? TC_OK : read_file(l, &buf, &len, &l->seen);
+    if (e != TC_OK || (e = parse(l, given ? given : buf, len, &b)) != TC_OK) {
+        snprintf(why, size, "%s: %s", what, unverified(e));
     } else if ((e = tc_state_load(l->cfg.state_dir, b->tl->root_kid, b->profile.code, &l->st,
                                   &err)) != TC_OK) {
         snprintf(why, size, "the state in %s (%s): %s", l->cfg.state_dir,
                  e == TC_ERR_IO ? strerror(err) : "not a titlecert-verifier state file",
                  tc_strerror(e));
-    } else if ((e = admit(l, b, no, sizeof no)) != TC_OK) {
-        snprintf(why, size, "%s (state in %s): %s", no, l->cfg.state_dir, tc_strerror(e));
+    } else if ((e = check(l, b, no, sizeof no)) != TC_OK) {
+        snprintf(why, size, "%s: %s (state in %s): %s", what, no, l->cfg.state_dir, tc_strerror(e));
+    } else {
+        if (given)
+            write_cache(l, given, given_len);
+        if ((e = commit(l, b, no, sizeof no)) != TC_OK)
+            snprintf(why, size, "%s", no);
     }
+    free(buf);
     if (e != TC_OK) {
         tc_bundle_free(b);
         b = NULL;
@@ -247,7 +355,7 @@ static enum tc_err first_bundle(struct tc_lifecycle *l, struct tc_bundle **out, 
 }
 
 enum tc_err tc_lifecycle_open(struct tc_lifecycle **out, const struct tc_lifecycle_config *cfg,
-                              char *why, size_t size)
+                              const uint8_t *bundle, size_t len, char *why, size_t size)
 {
     *out = NULL;
     struct tc_lifecycle *l = calloc(1, sizeof *l);
@@ -257,8 +365,9 @@ enum tc_err tc_lifecycle_open(struct tc_lifecycle **out, const struct tc_lifecyc
     }
     l->cfg = *cfg;
     pthread_mutex_init(&l->lock, NULL);
+    pthread_mutex_init(&l->install, NULL);
     struct tc_bundle *b = NULL;
-    enum tc_err e = first_bundle(l, &b, why, size);
+    enum tc_err e = first_bundle(l, bundle, len, &b, why, size);
     if (e == TC_OK && !(l->cur = calloc(1, sizeof *l->cur))) {
         snprintf(why, size, "%s", tc_strerror(TC_ERR_NOMEM));
         tc_bundle_free(b);
@@ -279,6 +388,7 @@ void tc_lifecycle_close(struct tc_lifecycle *l)
         return;
     if (l->cur)
         tc_lifecycle_release(l, l->cur);
+    pthread_mutex_destroy(&l->install);
     pthread_mutex_destroy(&l->lock);
     free(l);
 }

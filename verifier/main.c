@@ -169,7 +169,9 @@ static int verify_trust(const struct verify_args *a, struct tc_trust_list **tl,
     if ((e = tc_file_read(src, a->bundle ? TC_BUNDLE_MAX_BYTES : TC_TRUST_LIST_MAX_BYTES, &list,
                           &list_len)) != TC_OK)
         return tc_cli_fail(PROG, src, e);
-    e = a->bundle ? tc_bundle_parse(list, list_len, rpub.pk, b)
+    /* a bundle by this machine's clock: a publication key revoked by now signs nothing, whatever
+     * day its bundle claims */
+    e = a->bundle ? tc_bundle_parse_at(list, list_len, rpub.pk, (uint64_t)time(NULL), b)
                   : tc_trust_list_parse(list, list_len, rpub.pk, tl);
     free(list);
     if (e != TC_OK)
@@ -244,14 +246,19 @@ static const char serve_help[] =
     "  GET  /  /v                 the page (a QR link opens /v#TC1:...)\n"
     "--source URL follows a publication (titlecert-issuer publish's directory on any static\n"
     "web server or CDN): URL/head is polled every --poll seconds (default 2) with a conditional\n"
-    "request; a newer bundle is fetched, checked against the head and then as any bundle, and\n"
-    "kept in the state directory (a restart with the source down serves it, never an older\n"
-    "one). A head offering an older bundle is refused. Failures keep the bundle in use; they\n"
-    "count in /metrics, and /healthz turns 503 only when the bundle passes its maximum age.\n"
-    "The bundle is reloaded on SIGHUP and when its file changes; one that does not verify or is\n"
-    "not newer is refused and the old one kept. The highest bundle and trust-list versions\n"
-    "accepted are kept in --state DIR (default $STATE_DIRECTORY, else /var/lib/titlecert-verifier\n"
-    "for root, else ~/.local/state/titlecert-verifier): an older bundle is refused across\n"
+    "request; a newer bundle (or a delta) is fetched, checked against the head and then as any\n"
+    "bundle, and only then kept in the state directory, which always holds the bundle in use: a\n"
+    "restart serves it at once (with the source down, up to its maximum age) and polls. A head\n"
+    "offering an older bundle is refused. Every transfer is bounded (a source that drips is\n"
+    "abandoned) and runs on its own thread: SIGTERM stops the server at once. Failures keep the\n"
+    "bundle in use; they count in /metrics, and /healthz turns 503 only when the bundle passes\n"
+    "its maximum age. SIGHUP polls the source now.\n"
+    "--bundle FILE is reloaded on SIGHUP and when the file changes; a bundle that does not\n"
+    "verify or is not newer is refused and the old one kept. A publication key revoked by the\n"
+    "verifier's clock signs no bundle, whatever day the bundle claims. The highest bundle and\n"
+    "trust-list versions and the latest issued_at accepted are kept in --state DIR (default\n"
+    "$STATE_DIRECTORY, else /var/lib/titlecert-verifier for root, else\n"
+    "~/.local/state/titlecert-verifier): an older or earlier-dated bundle is refused across\n"
     "restarts, as is one embedding a trust list older than --min-trust-list. Past the bundle's\n"
     "maximum age (--max-age, default from its profile: 7 days) verification answers 503\n"
     "status_stale and /healthz 503; --stale-ok answers with a status_stale note instead.\n"
@@ -407,7 +414,7 @@ static int serve_options(int argc, char **argv, struct tc_service_config *cfg, c
                                   "--root and one of --bundle FILE or --source URL are required");
     if (!cfg->state_dir && !(cfg->state_dir = tc_state_default_dir(state_buf, sizeof state_buf)))
         return tc_cli_usage_error(PROG, "serve", "no state directory: give --state DIR");
-    if (cfg->source_url) { /* the last bundle fetched is kept beside the state */
+    if (cfg->source_url) { /* the bundle in use is cached beside the state */
         snprintf(cache, sizeof cache, "%s/source.bundle", cfg->state_dir);
         cfg->bundle_path = cache;
     }

@@ -6,14 +6,18 @@
  * to a status and JSON. Uploaded images are decoded in their own pool (imagepool.c) while their
  * connection is suspended, so that verify, health and page requests never wait behind one.
  *
- * The service also follows the publication (source.c) and reloads the bundle from the layer's
- * signal loop: on SIGHUP, when the file changes, and when a newer bundle or delta was fetched.
+ * A bundle file is reloaded from the layer's signal loop (on SIGHUP and when the file changes). A
+ * publication is followed (source.c) on a thread of its own, which installs what it fetches: a
+ * slow or hostile source then never holds the signal loop, which keeps flushing the access log
+ * and stops the service at once on SIGTERM (the transfer in progress is aborted and the thread
+ * joined).
  *
  * Nothing here can read a secret key; access-log lines name the certificate id, never a person.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -112,6 +116,12 @@ struct tc_service {
     struct tc_http *http;
     char *web[WEB_COUNT];
     size_t web_len[WEB_COUNT];
+    /* the thread following the publication: woken to poll now (SIGHUP) or to stop */
+    pthread_t poller;
+    bool polling;
+    pthread_mutex_t poll_lock;
+    pthread_cond_t poll_cond;
+    bool poll_now, poll_stop;
 };
 
 void tc_service_say(tc_service_log *log, void *ctx, const char *fmt, ...)
@@ -736,62 +746,151 @@ static const struct tc_http_route routes[] = {
 
 /* ---- following the publication, reloading ---------------------------------------------------- */
 
-static void follow(struct tc_service *s)
+/* One poll of the publication (the head, and a delta or the bundle when it names a newer one),
+ * installed through the lifecycle, which verifies it and only then writes the cache. */
+static void follow(struct tc_service *s, bool force)
 {
     char msg[1024];
-    uint8_t *delta;
-    size_t dlen;
-    enum tc_source_result r =
-        tc_source_poll(s->source, s->cfg.bundle_path, tc_lifecycle_version(s->bundles), false, msg,
-                       sizeof msg, &delta, &dlen);
+    uint8_t *data;
+    size_t len;
+    enum tc_source_result r = tc_source_poll(s->source, tc_lifecycle_version(s->bundles), force,
+                                             msg, sizeof msg, &data, &len);
     if (r != TC_SOURCE_UNCHANGED)
         tc_service_say(s->cfg.log, s->cfg.log_ctx, "source: %s", msg);
-    if (r == TC_SOURCE_DELTA) {
-        if (tc_lifecycle_apply_delta(s->bundles, delta, dlen) != TC_OK)
-            tc_source_no_delta(s->source);
-        free(delta);
-    } else if (r == TC_SOURCE_BUNDLE) {
-        tc_lifecycle_reload(s->bundles);
-    }
+    enum tc_err e = TC_OK;
+    if (r == TC_SOURCE_DELTA)
+        e = tc_lifecycle_apply_delta(s->bundles, data, len);
+    else if (r == TC_SOURCE_BUNDLE)
+        e = tc_lifecycle_install(s->bundles, data, len);
+    /* a delta that did not apply, or a download refused here for want of memory or disk, is
+     * fetched whole at the next poll; a bundle that does not verify waits for a new head */
+    if ((r == TC_SOURCE_DELTA && e != TC_OK) || e == TC_ERR_IO || e == TC_ERR_NOMEM)
+        tc_source_no_delta(s->source);
+    free(data);
 }
 
-/* every tick of the signal loop: the publication, then the bundle file */
+/* The polling thread: a poll every tick (tc_source_poll knows when one is due), at once when
+ * woken by SIGHUP, until told to stop. Signals stay blocked here (tc_service_start). */
+static void *poll_loop(void *ctx)
+{
+    struct tc_service *s = ctx;
+    pthread_mutex_lock(&s->poll_lock);
+    while (!s->poll_stop) {
+        bool now = s->poll_now;
+        s->poll_now = false;
+        pthread_mutex_unlock(&s->poll_lock);
+        follow(s, now);
+        pthread_mutex_lock(&s->poll_lock);
+        if (s->poll_stop || s->poll_now)
+            continue;
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_nsec += TC_HTTP_TICK_MS * 1000L * 1000L;
+        t.tv_sec += t.tv_nsec / 1000000000L, t.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&s->poll_cond, &s->poll_lock, &t);
+    }
+    pthread_mutex_unlock(&s->poll_lock);
+    return NULL;
+}
+
+static void wake_poller(struct tc_service *s, bool stop)
+{
+    pthread_mutex_lock(&s->poll_lock);
+    if (stop)
+        s->poll_stop = true;
+    else
+        s->poll_now = true;
+    pthread_cond_signal(&s->poll_cond);
+    pthread_mutex_unlock(&s->poll_lock);
+}
+
+static enum tc_err start_polling(struct tc_service *s, bool now, char *why, size_t size)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&s->poll_lock, NULL);
+    pthread_cond_init(&s->poll_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->poll_now = now;
+    int err = pthread_create(&s->poller, NULL, poll_loop, s);
+    if (err) {
+        snprintf(why, size, "the thread following the publication: %s", strerror(err));
+        pthread_cond_destroy(&s->poll_cond);
+        pthread_mutex_destroy(&s->poll_lock);
+        return TC_ERR_INTERNAL;
+    }
+    s->polling = true;
+    return TC_OK;
+}
+
+/* Aborts the transfer in progress, if any, and joins the thread: within about a second (libcurl
+ * calls the progress callback at least that often). */
+static void stop_polling(struct tc_service *s)
+{
+    if (!s->polling)
+        return;
+    tc_source_abort(s->source);
+    wake_poller(s, true);
+    pthread_join(s->poller, NULL);
+    pthread_cond_destroy(&s->poll_cond);
+    pthread_mutex_destroy(&s->poll_lock);
+    s->polling = false;
+}
+
+/* every tick of the signal loop: the bundle file (a publication's cache is the lifecycle's) */
 static void tick(void *ctx)
 {
     struct tc_service *s = ctx;
-    if (s->source)
-        follow(s);
-    tc_lifecycle_poll_file(s->bundles);
+    if (!s->source)
+        tc_lifecycle_poll_file(s->bundles);
 }
 
+/* SIGHUP: the bundle file again, or the publication's head now */
 static void reload(void *ctx)
 {
     struct tc_service *s = ctx;
-    tc_lifecycle_reload(s->bundles);
+    if (s->source)
+        wake_poller(s, false);
+    else
+        tc_lifecycle_reload(s->bundles);
 }
 
-/* The current publication first; the cached bundle when it cannot be had. */
-static enum tc_err first_fetch(struct tc_service *s, char *why, size_t size)
+/* Following a publication: the cache when it verifies and the state admits it (the publication
+ * is then polled at once, on its thread: *poll_now); else the current bundle, fetched now, and
+ * installed only once verified. */
+static enum tc_err first_bundle(struct tc_service *s, const struct tc_lifecycle_config *lc,
+                                bool *poll_now, char *why, size_t size)
 {
-    char msg[1024];
+    char cached[1024], msg[1024];
+    uint8_t *data = NULL;
+    size_t len = 0;
     enum tc_err e = tc_source_new(&s->source, s->cfg.source_url, s->cfg.poll_interval);
     if (e != TC_OK) {
         snprintf(why, size, "--source %s: %s", s->cfg.source_url, tc_strerror(e));
         return e;
     }
-    if (tc_source_poll(s->source, s->cfg.bundle_path, 0, true, msg, sizeof msg, NULL, NULL) ==
-        TC_SOURCE_BUNDLE) {
-        tc_service_say(s->cfg.log, s->cfg.log_ctx, "serve: %s", msg);
-    } else if (access(s->cfg.bundle_path, R_OK) == 0) {
+    *poll_now = true;
+    if (access(lc->bundle_path, F_OK) != 0) {
+        snprintf(cached, sizeof cached, "no bundle is cached in %s", s->cfg.state_dir);
+    } else if (tc_lifecycle_open(&s->bundles, lc, NULL, 0, cached, sizeof cached) == TC_OK) {
         tc_service_say(s->cfg.log, s->cfg.log_ctx,
-                       "serve: %s; serving the cached bundle until it can be fetched", msg);
+                       "serve: the cached bundle, version %llu, verified; polling %s",
+                       (unsigned long long)tc_lifecycle_version(s->bundles), s->cfg.source_url);
+        return TC_OK;
     } else {
-        snprintf(why, size,
-                 "the publication at %s cannot be had (%s) and no bundle is cached in %s",
-                 s->cfg.source_url, msg, s->cfg.state_dir);
+        tc_service_say(s->cfg.log, s->cfg.log_ctx, "serve: the cache is not used: %s", cached);
+    }
+    *poll_now = false;
+    if (tc_source_poll(s->source, 0, true, msg, sizeof msg, &data, &len) != TC_SOURCE_BUNDLE) {
+        snprintf(why, size, "the publication at %s cannot be had (%s), and %s",
+                 s->cfg.source_url, msg, cached);
         return TC_ERR_NOT_FOUND;
     }
-    return TC_OK;
+    tc_service_say(s->cfg.log, s->cfg.log_ctx, "serve: %s", msg);
+    e = tc_lifecycle_open(&s->bundles, lc, data, len, why, size);
+    free(data);
+    return e;
 }
 
 /* ---- start and stop ------------------------------------------------------------------------- */
@@ -915,11 +1014,12 @@ enum tc_err tc_service_start(struct tc_service **out, const struct tc_service_co
     };
     memcpy(lc.root_pk, cfg->root_pk, TC_PK_BYTES);
     enum tc_err e;
+    bool poll_now = false;
     if ((e = register_metrics(s)) != TC_OK)
         snprintf(why, size, "the metrics: %s", tc_strerror(e));
-    else if (cfg->source_url && (e = first_fetch(s, why, size)) != TC_OK)
-        ;
-    else if ((e = tc_lifecycle_open(&s->bundles, &lc, why, size)) != TC_OK)
+    else if ((e = cfg->source_url ? first_bundle(s, &lc, &poll_now, why, size)
+                                  : tc_lifecycle_open(&s->bundles, &lc, NULL, 0, why, size)) !=
+             TC_OK)
         ;
     else if ((e = read_page(s)) != TC_OK)
         snprintf(why, size, "the web page files (index.html, app.js, style.css): %s",
@@ -928,8 +1028,8 @@ enum tc_err tc_service_start(struct tc_service **out, const struct tc_service_co
                                       (size_t)s->cfg.image_queue,
                                       (uint64_t)s->cfg.image_timeout_ms * 1000000u)) != TC_OK)
         snprintf(why, size, "the image decoding threads: %s", tc_strerror(e));
-    else
-        e = listen_http(s, why, size);
+    else if ((e = listen_http(s, why, size)) == TC_OK && s->source)
+        e = start_polling(s, poll_now, why, size);
     if (e != TC_OK) {
         tc_service_stop(s);
         return e;
@@ -952,7 +1052,9 @@ void tc_service_stop(struct tc_service *s)
 {
     if (!s)
         return;
-    /* the pool first: it resumes every connection it suspended, which the listener needs before
+    /* the publication first: the bundles it would install are going away */
+    stop_polling(s);
+    /* then the pool: it resumes every connection it suspended, which the listener needs before
      * it stops */
     tc_image_pool_stop(s->images);
     tc_http_stop(s->http);

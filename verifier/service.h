@@ -104,6 +104,7 @@ void tc_image_pool_stop(struct tc_image_pool *p);
 struct tc_state {
     uint64_t bundle_version;     /* the highest bundle version accepted */
     uint64_t trust_list_version; /* the highest trust-list version seen in an accepted bundle */
+    uint64_t bundle_issued_at;   /* the latest issued_at accepted (0: none known) */
     /* the register checkpoint accepted (A3): a newer one must be proved consistent with it */
     char origin[TC_REG_ORIGIN_MAX + 1];
     uint64_t register_size;
@@ -114,14 +115,16 @@ struct tc_state {
 const char *tc_state_default_dir(char *buf, size_t size);
 /* mkdir -p: dir and its missing parents, mode 0700. 0 or errno. */
 int tc_state_make_dir(const char *dir);
-/* Reads the state for a root key and province from dir (no file: all zero). *err is errno on
- * TC_ERR_IO; TC_ERR_INCONSISTENT for a file that is not a state file. */
+/* Reads the state for a root key and province from dir (no file: all zero; a file written before
+ * bundle_issued_at was kept: that field 0). *err is errno on TC_ERR_IO; TC_ERR_INCONSISTENT for a
+ * file that is not a state file. */
 enum tc_err tc_state_load(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
                           const char *province, struct tc_state *st, int *err);
 /* Writes it atomically (temporary file, fsync, rename, directory fsync), mode 0600. */
 enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
                           const char *province, const struct tc_state *st, int *err);
-/* NULL when bundle b may be accepted after st (and the --min-trust-list floor), else why not. */
+/* NULL when bundle b may be accepted after st (and the --min-trust-list floor), else why not: a
+ * lower bundle or trust-list version, or an issued_at before the one accepted. */
 const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b,
                             uint64_t min_trust_list);
 /* NULL when b's register checkpoint may follow the one in st: same origin, not smaller, the same
@@ -130,18 +133,25 @@ const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b
  * roots, so tiles need no trust). Else why not, in why (a buffer of size). */
 const char *tc_state_admits_register(const struct tc_state *st, const struct tc_bundle *b,
                                      const struct tc_reg_source *tiles, char *why, size_t size);
-/* st updated to what b brings (versions and checkpoint). */
+/* st updated to what b brings (versions, issued_at and checkpoint). */
 void tc_state_advance(struct tc_state *st, const struct tc_bundle *b);
 
 /* ---- the bundle in use (lifecycle.c) --------------------------------------------------------- */
-/* The bundle in use is reference counted. A reload (SIGHUP, the file changing, a fetch) or a delta
- * loads and verifies the new bundle off the request path and swaps the pointer under a lock;
- * requests already running finish on the bundle they took, and no request ever sees none. A
- * bundle that does not verify, is not newer, or that the state does not admit (an older bundle
- * or trust list, a register that does not follow) is refused and the old one kept; the state
- * is written before a bundle is used. */
+/* The bundle in use is reference counted. A reload (SIGHUP, the file changing), a download or a
+ * delta verifies the new bundle off the request path and swaps the pointer under a lock; requests
+ * already running finish on the bundle they took, and no request ever sees none. Every bundle is
+ * verified by this verifier's clock (tc_bundle_parse_at with the time now: a publication key
+ * revoked by now signs nothing, whatever day its bundle claims). A bundle that does not verify,
+ * is not newer, or that the state does not admit (an older bundle, trust list or issued_at, a
+ * register that does not follow) is refused and the old one kept; the state is written before a
+ * bundle is used.
+ *
+ * Following a publication, bundle_path is the cache: downloads and the full bundles deltas stand
+ * for are written there (atomically, 0600) once verified and admitted and before the state moves
+ * on, so it always holds the bundle in use (or, after a failed write, which is logged, the one
+ * before), never one that was refused. The lifecycle writes nothing else. */
 struct tc_lifecycle_config {
-    const char *bundle_path;
+    const char *bundle_path;    /* serve --bundle FILE, or the cache of serve --source */
     uint8_t root_pk[TC_PK_BYTES];
     const char *state_dir;      /* where the accepted versions are kept (tc_state_*) */
     const char *register_dir;   /* the published tiles, for consistency proofs; NULL: none */
@@ -158,10 +168,11 @@ struct tc_lifecycle_stats {
 };
 struct tc_lifecycle;
 struct tc_held; /* a reference to a bundle, from tc_lifecycle_take */
-/* Loads and verifies the bundle and checks it against the state (no rollback). On failure why
- * (a buffer of size) says what failed and why. */
+/* Starts with bundle[0..len) when bundle is not NULL (a download: written to bundle_path once
+ * verified and admitted), else with the file at bundle_path; verified and checked against the
+ * state (no rollback). On failure why (a buffer of size) says what failed and why. */
 enum tc_err tc_lifecycle_open(struct tc_lifecycle **out, const struct tc_lifecycle_config *cfg,
-                              char *why, size_t size);
+                              const uint8_t *bundle, size_t len, char *why, size_t size);
 void tc_lifecycle_close(struct tc_lifecycle *l);
 /* The bundle in use; it stays valid until tc_lifecycle_release(l, *ref). */
 const struct tc_bundle *tc_lifecycle_take(struct tc_lifecycle *l, struct tc_held **ref);
@@ -170,14 +181,27 @@ uint64_t tc_lifecycle_version(struct tc_lifecycle *l);
 /* Reloads the bundle file now; refused (old kept, logged) unless it verifies and is newer:
  * TC_ERR_ROLLBACK when the state does not admit it or it is not newer. */
 enum tc_err tc_lifecycle_reload(struct tc_lifecycle *l);
-/* Reloads when the bundle file changed since it was last read. */
+/* Reloads when the bundle file changed since it was last read (not for a cache: the lifecycle
+ * writes it). */
 void tc_lifecycle_poll_file(struct tc_lifecycle *l);
-/* Applies a delta to the bundle in use (tc_bundle_apply_delta), then installs it as a reload
- * does. */
+/* Installs a downloaded bundle (bundle[0..len), the caller's) as a reload does, and writes it to
+ * the cache before it is used; refused (logged, cache untouched) otherwise. */
+enum tc_err tc_lifecycle_install(struct tc_lifecycle *l, const uint8_t *bundle, size_t len);
+/* Applies a delta to the bundle in use (tc_bundle_apply_delta), then installs the full bundle it
+ * stands for as tc_lifecycle_install does (the cache receives the full bundle's bytes). */
 enum tc_err tc_lifecycle_apply_delta(struct tc_lifecycle *l, const uint8_t *d, size_t len);
 const struct tc_lifecycle_stats *tc_lifecycle_stats(const struct tc_lifecycle *l);
 
 /* ---- following a publication over HTTP (source.c, libcurl) ---------------------------------- */
+/* Every transfer is bounded: a connection within TC_SOURCE_CONNECT_MS, at least
+ * TC_SOURCE_LOW_SPEED bytes a second over any TC_SOURCE_LOW_SPEED_S seconds, and in all
+ * TC_SOURCE_BASE_MS plus the time the named size takes at TC_SOURCE_MIN_RATE bytes a second. A
+ * source that drips is abandoned, never waited for; tc_source_abort ends a transfer at once. */
+#define TC_SOURCE_CONNECT_MS 2000L
+#define TC_SOURCE_LOW_SPEED 1024L
+#define TC_SOURCE_LOW_SPEED_S 10L
+#define TC_SOURCE_BASE_MS 10000L
+#define TC_SOURCE_MIN_RATE (128u << 10)
 struct tc_source_stats {
     atomic_ulong polls, unchanged, failures, fetched, older;
     atomic_ullong bytes;
@@ -191,25 +215,31 @@ void tc_source_free(struct tc_source *s);
 const struct tc_source_stats *tc_source_stats(const struct tc_source *s);
 enum tc_source_result {
     TC_SOURCE_UNCHANGED, /* nothing newer, or not due yet */
-    TC_SOURCE_BUNDLE,    /* cache holds a newer bundle, checked against the head: reload it */
-    TC_SOURCE_DELTA,     /* *delta holds a delta from version `have` to the head's (malloc'd; its
+    TC_SOURCE_BUNDLE,    /* *data holds the newer bundle the head names (malloc'd; its size and
+                          * SHA-256 matched the head's): tc_lifecycle_install */
+    TC_SOURCE_DELTA,     /* *data holds a delta from version `have` to the head's (malloc'd; its
                           * size and SHA-256 matched the head's): tc_lifecycle_apply_delta */
     TC_SOURCE_FAILED,    /* msg says what; the next poll tries again */
     TC_SOURCE_OLDER,     /* the head offers an older bundle: refused (a rollback), not fetched */
 };
 /* Polls the head when due (or now, with force) and, when it names a bundle newer than version
- * `have`, fetches the delta from `have` (when delta is not NULL and the head names one) or the
- * bundle, which is written to cache. msg (of size) says what happened, "" when nothing did. */
-enum tc_source_result tc_source_poll(struct tc_source *s, const char *cache, uint64_t have,
-                                     bool force, char *msg, size_t size, uint8_t **delta,
-                                     size_t *delta_len);
-/* After a delta failed to apply: the next poll fetches the full bundle. */
+ * `have`, fetches the delta from `have` when the head names one (and have is not 0), else the
+ * bundle. Nothing is written: what is fetched is only checked against the head, which is not
+ * signed, and must be verified before it is used. msg (of size) says what happened, "" when
+ * nothing did. One thread at a time polls a source. */
+enum tc_source_result tc_source_poll(struct tc_source *s, uint64_t have, bool force, char *msg,
+                                     size_t size, uint8_t **data, size_t *data_len);
+/* The next poll fetches the full bundle, even for a head already seen (after a delta or a
+ * download failed to install). */
 void tc_source_no_delta(struct tc_source *s);
+/* Ends the transfer in progress and every later one (TC_SOURCE_FAILED); any thread may call it,
+ * e.g. to stop the thread that polls. */
+void tc_source_abort(struct tc_source *s);
 
 /* ---- the service (server.c) ----------------------------------------------------------------- */
 struct tc_service_config {
     struct sockaddr_in addr;  /* 127.0.0.1 by default */
-    const char *bundle_path;  /* with source_url: where the fetched bundle is cached */
+    const char *bundle_path;  /* with source_url: the cache of the bundle in use */
     uint8_t root_pk[TC_PK_BYTES];
     const char *web_dir;      /* index.html, app.js, style.css */
     uint64_t max_age;         /* seconds a bundle stays fresh (0: its profile's, e.g. 7 days) */
@@ -239,17 +269,21 @@ struct tc_service_config {
  * in web_dir and the listening address is free. NULL, or why not (a sentence in why). */
 const char *tc_service_preflight(const struct tc_service_config *cfg, char *why, size_t size);
 struct tc_service;
-/* Blocks the signals tc_service_run waits for (before any thread starts), fetches the current
- * publication when following one (else, or when it cannot be had, the cached bundle), loads and
- * verifies the bundle, checks it against the state (no rollback), reads the page, starts the
- * image threads and listens. On failure why (a buffer of size) says what failed and why. */
+/* Blocks the signals tc_service_run waits for (before any thread starts), loads and verifies the
+ * bundle and checks it against the state (no rollback), reads the page, starts the image threads
+ * and listens. Following a publication, the bundle is the cache when it verifies and the state
+ * admits it (a replica restarted with the publication down serves it, up to its maximum age),
+ * and the publication is polled at once on a thread of its own; without a usable cache the
+ * current bundle is fetched first. On failure why (a buffer of size) says what failed and why. */
 enum tc_err tc_service_start(struct tc_service **s, const struct tc_service_config *cfg,
                              char *why, size_t size);
 uint64_t tc_service_bundle_version(struct tc_service *s);
-/* Serves until SIGINT or SIGTERM: reloads the bundle on SIGHUP and when its file changes, follows
- * the publication, writes the access log every tick. */
+/* Serves until SIGINT or SIGTERM: reloads the bundle on SIGHUP and when its file changes (or,
+ * following a publication, polls it now on SIGHUP), writes the access log every tick. The
+ * publication is followed on its own thread, so that a slow source never delays a signal. */
 void tc_service_run(struct tc_service *s);
-/* Stops the image threads, then the listener. NULL is ignored. */
+/* Stops following the publication (a transfer in progress is aborted), the image threads, then
+ * the listener, whose access log is flushed. NULL is ignored. */
 void tc_service_stop(struct tc_service *s);
 
 #endif

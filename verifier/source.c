@@ -2,16 +2,20 @@
  * source.c - a verifier following a static publication over HTTP (serve --source URL): it polls
  * URL/head (the bundle's version, SHA-256 and size, and the register checkpoint) with a
  * conditional request (If-None-Match on the ETag any static server or CDN sends) every few
- * seconds; only when the head names a newer bundle does it fetch URL/bundle.cbor, check its
- * size and hash against the head, and hand it to the ordinary reload (signature, trust, rollback
- * state, register consistency) through a cache file in the state directory. A head that offers
- * an older bundle is refused without fetching it. Failures keep the bundle in use and count.
+ * seconds; only when the head names a newer bundle does it fetch URL/delta-<V>.cbor or
+ * URL/bundle.cbor, check its size and hash against the head, and hand it in memory to the
+ * lifecycle, which verifies it (signature, trust, rollback state, register consistency) and only
+ * then writes it to the cache. A head that offers an older bundle is refused without fetching it.
+ * Failures keep the bundle in use and count.
  *
  * The head is not signed: it only says what to fetch; everything fetched is verified as a file
- * bundle is. A lying head costs a download, never a verdict.
+ * bundle is. A lying head costs a download, never a verdict, and never the cache.
+ *
+ * A source may be slow or hostile: every transfer has a connection timeout, a low-speed limit
+ * and an overall limit from the size the head names, and tc_source_abort ends one at once (the
+ * progress callback sees the flag), so the thread that polls can always be stopped.
  */
 #include <curl/curl.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -29,7 +33,21 @@ struct tc_source {
     double interval, next;
     struct tc_source_stats stats;
     bool no_delta;
+    atomic_bool stop;
 };
+
+void tc_source_abort(struct tc_source *s)
+{
+    s->stop = true;
+}
+
+/* Called by libcurl at least once a second while a transfer runs: non-zero aborts it. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return ((struct tc_source *)ctx)->stop ? 1 : 0;
+}
 
 void tc_source_no_delta(struct tc_source *s)
 {
@@ -139,14 +157,23 @@ void tc_source_free(struct tc_source *s)
     free(s);
 }
 
+/* The overall limit of a transfer of `bytes` (the head's word; it is bounded by the caller) */
+static long limit_ms(uint64_t bytes)
+{
+    return TC_SOURCE_BASE_MS + (long)(bytes * 1000 / TC_SOURCE_MIN_RATE);
+}
+
 /* GET url into b; *status the HTTP status (0 when the transfer failed). etag_in: sent as
  * If-None-Match; etag_out receives the response's ETag. */
 static CURLcode get(struct tc_source *s, const char *url, const char *etag_in, char *etag_out,
-                    struct buf *b, long *status, double timeout)
+                    struct buf *b, long *status, long timeout_ms)
 {
     CURL *c = s->curl;
     struct curl_slist *hdrs = NULL;
     char h[300];
+    *status = 0;
+    if (s->stop)
+        return CURLE_ABORTED_BY_CALLBACK;
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -163,17 +190,27 @@ static CURLcode get(struct tc_source *s, const char *url, const char *etag_in, c
     hdrs = curl_slist_append(hdrs, "Cache-Control: no-cache");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, TC_SOURCE_CONNECT_MS);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, TC_SOURCE_LOW_SPEED);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, TC_SOURCE_LOW_SPEED_S);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "titlecert-verifier");
     CURLcode rc = curl_easy_perform(c);
-    *status = 0;
     if (rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_slist_free_all(hdrs);
     return rc;
+}
+
+/* What a failed transfer is called in the log */
+static const char *failure(const struct tc_source *s, CURLcode rc)
+{
+    return rc == CURLE_ABORTED_BY_CALLBACK && s->stop ? "stopped" : curl_easy_strerror(rc);
 }
 
 /* GET URL/head, conditional on the ETag last seen unless force. false when there is nothing more
@@ -187,12 +224,12 @@ static bool get_head(struct tc_source *s, bool force, struct tc_head *head, char
     long status;
     snprintf(url, sizeof url, "%s/head", s->url);
     s->stats.polls++;
-    CURLcode rc = get(s, url, force ? NULL : s->etag, etag, &b, &status, 5);
+    CURLcode rc = get(s, url, force ? NULL : s->etag, etag, &b, &status, 5000);
     bool ok = false;
     *r = TC_SOURCE_FAILED;
     if (rc != CURLE_OK || (status != 200 && status != 304)) {
         s->stats.failures++;
-        snprintf(msg, size, "%s: %s", url, rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP error");
+        snprintf(msg, size, "%s: %s", url, rc != CURLE_OK ? failure(s, rc) : "HTTP error");
         if (rc == CURLE_OK)
             snprintf(msg + strlen(msg), size - strlen(msg), " %ld", status);
     } else {
@@ -213,9 +250,12 @@ static bool get_head(struct tc_source *s, bool force, struct tc_head *head, char
 }
 
 /* The delta the head names from the version in use, its size and SHA-256 checked: a few hundred
- * bytes instead of the bundle. false when it cannot be had (the full bundle is fetched then). */
-static bool get_delta(struct tc_source *s, const struct tc_head *head, uint8_t **delta,
-                      size_t *delta_len, char *msg, size_t size)
+ * bytes instead of the bundle. TC_SOURCE_DELTA when had; TC_SOURCE_BUNDLE when the host answers
+ * without it (missing, or not what the head names: the full bundle is fetched then);
+ * TC_SOURCE_FAILED, with msg, when the transfer failed (too slow, stopped...): the same host would
+ * not serve the bundle better, and the next poll tries again. */
+static enum tc_source_result get_delta(struct tc_source *s, const struct tc_head *head,
+                                       uint8_t **delta, size_t *delta_len, char *msg, size_t size)
 {
     char url[1100];
     struct buf db = {0};
@@ -223,22 +263,29 @@ static bool get_delta(struct tc_source *s, const struct tc_head *head, uint8_t *
     uint8_t dh[32];
     long status;
     snprintf(url, sizeof url, "%s/delta-%" PRIu64 ".cbor", s->url, head->delta_from);
-    CURLcode rc = get(s, url, NULL, NULL, &db, &status, 30);
+    CURLcode rc = get(s, url, NULL, NULL, &db, &status, limit_ms(head->delta_bytes));
+    if (rc != CURLE_OK && !db.over) {
+        free(db.p);
+        s->stats.failures++;
+        snprintf(msg, size, "%s: %s (fetched again at the next poll)", url, failure(s, rc));
+        return TC_SOURCE_FAILED;
+    }
     if (rc != CURLE_OK || status != 200 || db.len != head->delta_bytes ||
         (crypto_hash_sha256(dh, db.p, db.len), sodium_memcmp(dh, head->delta_sha256, 32) != 0)) {
         free(db.p);
-        return false;
+        return TC_SOURCE_BUNDLE;
     }
     s->stats.bytes += db.len;
     *delta = db.p, *delta_len = db.len;
     snprintf(msg, size, "fetched the delta %" PRIu64 " -> %" PRIu64 " (%zu bytes) from %s",
              head->delta_from, head->version, db.len, s->url);
-    return true;
+    return TC_SOURCE_DELTA;
 }
 
-/* The bundle the head names, its size and SHA-256 checked, written to cache. */
+/* The bundle the head names, its size and SHA-256 checked, in *data: nothing is written until
+ * the lifecycle has verified it. */
 static enum tc_source_result get_bundle(struct tc_source *s, const struct tc_head *head,
-                                        const char *cache, char *msg, size_t size)
+                                        uint8_t **data, size_t *data_len, char *msg, size_t size)
 {
     char url[1100];
     struct buf body = {0};
@@ -246,13 +293,13 @@ static enum tc_source_result get_bundle(struct tc_source *s, const struct tc_hea
     long status;
     uint8_t h[32];
     snprintf(url, sizeof url, "%s/bundle.cbor", s->url);
-    CURLcode rc = get(s, url, NULL, NULL, &body, &status, 120);
+    CURLcode rc = get(s, url, NULL, NULL, &body, &status, limit_ms(head->bytes));
     if (rc != CURLE_OK || status != 200 || body.len != head->bytes ||
         (crypto_hash_sha256(h, body.p, body.len), sodium_memcmp(h, head->sha256, 32) != 0)) {
         s->stats.failures++;
         snprintf(msg, size, "%s: %s (the head names version %" PRIu64 ", %" PRIu64 " bytes; a "
                  "publication in progress is fetched again at the next poll)", url,
-                 rc != CURLE_OK ? curl_easy_strerror(rc)
+                 rc != CURLE_OK ? failure(s, rc)
                  : status != 200 ? "HTTP error"
                                  : "its size or SHA-256 is not the head's",
                  head->version, head->bytes);
@@ -261,32 +308,17 @@ static enum tc_source_result get_bundle(struct tc_source *s, const struct tc_hea
     }
     s->stats.fetched++;
     s->stats.bytes += body.len;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", cache);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    enum tc_err e = !slash || tc_state_make_dir(dir) == 0
-                        ? tc_file_write(cache, body.p, body.len, 0600, TC_FILE_REPLACE)
-                        : TC_ERR_IO;
-    free(body.p);
-    if (e != TC_OK) {
-        s->stats.failures++;
-        snprintf(msg, size, "%s: %s", cache, strerror(errno));
-        return TC_SOURCE_FAILED;
-    }
+    *data = body.p, *data_len = body.len;
     snprintf(msg, size, "fetched bundle version %" PRIu64 " (%" PRIu64 " bytes) from %s",
              head->version, head->bytes, s->url);
     return TC_SOURCE_BUNDLE;
 }
 
-enum tc_source_result tc_source_poll(struct tc_source *s, const char *cache, uint64_t have,
-                                     bool force, char *msg, size_t size, uint8_t **delta,
-                                     size_t *delta_len)
+enum tc_source_result tc_source_poll(struct tc_source *s, uint64_t have, bool force, char *msg,
+                                     size_t size, uint8_t **data, size_t *data_len)
 {
     msg[0] = '\0';
-    if (delta)
-        *delta = NULL, *delta_len = 0;
+    *data = NULL, *data_len = 0;
     double t = now_s();
     if (!force && t < s->next)
         return TC_SOURCE_UNCHANGED;
@@ -308,13 +340,14 @@ enum tc_source_result tc_source_poll(struct tc_source *s, const char *cache, uin
         snprintf(msg, size, "%s/head names a bundle of %" PRIu64 " bytes, over the limit", s->url,
                  head.bytes);
         return TC_SOURCE_FAILED;
-    } else if (delta && head.has_delta && head.delta_from == have && have > 0 && !s->no_delta &&
+    } else if (head.has_delta && head.delta_from == have && have > 0 && !s->no_delta &&
                head.delta_bytes <= TC_DELTA_MAX_BYTES &&
-               get_delta(s, &head, delta, delta_len, msg, size)) {
-        r = TC_SOURCE_DELTA;
+               (r = get_delta(s, &head, data, data_len, msg, size)) != TC_SOURCE_BUNDLE) {
+        if (r == TC_SOURCE_FAILED)
+            return r;
     } else {
         s->no_delta = false;
-        if ((r = get_bundle(s, &head, cache, msg, size)) != TC_SOURCE_BUNDLE)
+        if ((r = get_bundle(s, &head, data, data_len, msg, size)) != TC_SOURCE_BUNDLE)
             return r;
     }
     snprintf(s->etag, sizeof s->etag, "%s", etag);

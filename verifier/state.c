@@ -5,6 +5,12 @@
  * that v2 revoked could otherwise sign it). State that lived only in memory could be rolled back
  * by a restart.
  *
+ * It also keeps the accepted bundle's issued_at: time only moves forward, so a bundle dated
+ * before the one accepted is refused even when its version is higher (a publisher's clock set
+ * back, or a key that dates a bundle to before its own revocation). Files written before that
+ * line existed have none and read as 0; a file written with it is still read by a program that
+ * does not know it (the line comes last and is the only optional one).
+ *
  * The file is a few lines of text, written to a temporary name, fsync'd, renamed over the old
  * one and the directory fsync'd: a crash leaves the old state or the new, never a torn one.
  */
@@ -72,6 +78,40 @@ int tc_state_make_dir(const char *dir)
     return 0;
 }
 
+/* The lines after the magic: the versions, then (state 2) the checkpoint and the optional
+ * bundle_issued_at; nothing may follow. false when the file is not a state file. */
+static bool read_lines(FILE *f, bool v1, struct tc_state *st)
+{
+    char origin[TC_REG_ORIGIN_MAX + 2], root[TC_REG_HASH * 2 + 2];
+    unsigned long long bv = 0, tv = 0, rs = 0, ia = 0;
+    if (fscanf(f, "bundle_version %llu\ntrust_list_version %llu\n", &bv, &tv) != 2)
+        return false;
+    st->bundle_version = bv, st->trust_list_version = tv;
+    if (v1)
+        return true;
+    if (fscanf(f, "register_origin %129s\nregister_size %llu\nregister_root %65s\n", origin, &rs,
+               root) != 3 ||
+        strlen(origin) > TC_REG_ORIGIN_MAX)
+        return false;
+    size_t got = 0;
+    if (strcmp(origin, "-") != 0) {
+        if (sodium_hex2bin(st->register_root, TC_REG_HASH, root, strlen(root), NULL, &got, NULL) !=
+                0 ||
+            got != TC_REG_HASH)
+            return false;
+        snprintf(st->origin, sizeof st->origin, "%s", origin);
+    }
+    st->register_size = rs;
+    int c = fgetc(f);
+    if (c == EOF)
+        return true; /* written before bundle_issued_at was kept: 0, nothing known */
+    ungetc(c, f);
+    if (fscanf(f, "bundle_issued_at %llu\n", &ia) != 1)
+        return false;
+    st->bundle_issued_at = ia;
+    return fgetc(f) == EOF;
+}
+
 enum tc_err tc_state_load(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
                           const char *province, struct tc_state *st, int *err)
 {
@@ -86,29 +126,18 @@ enum tc_err tc_state_load(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
         *err = errno;
         return TC_ERR_IO;
     }
-    char magic[64], origin[TC_REG_ORIGIN_MAX + 2], root[TC_REG_HASH * 2 + 2];
-    unsigned long long bv = 0, tv = 0, rs = 0;
+    char magic[64];
     bool v1 = false, ok = fgets(magic, sizeof magic, f) != NULL;
     if (ok && strcmp(magic, STATE_MAGIC_1 "\n") == 0)
         v1 = true;
     else if (!ok || strcmp(magic, STATE_MAGIC "\n") != 0)
         ok = false;
-    ok = ok && fscanf(f, "bundle_version %llu\ntrust_list_version %llu\n", &bv, &tv) == 2;
-    if (ok && !v1) {
-        ok = fscanf(f, "register_origin %129s\nregister_size %llu\nregister_root %65s\n", origin,
-                    &rs, root) == 3;
-        size_t got = 0;
-        ok = ok && strlen(origin) <= TC_REG_ORIGIN_MAX &&
-             (strcmp(origin, "-") == 0 ||
-              (sodium_hex2bin(st->register_root, TC_REG_HASH, root, strlen(root), NULL, &got, NULL) == 0 &&
-               got == TC_REG_HASH));
-        if (ok && strcmp(origin, "-") != 0)
-            snprintf(st->origin, sizeof st->origin, "%s", origin);
-    }
+    ok = ok && read_lines(f, v1, st);
     fclose(f);
-    if (!ok)
+    if (!ok) {
+        memset(st, 0, sizeof *st);
         return TC_ERR_INCONSISTENT; /* a state file that is not one: refuse rather than forget */
-    st->bundle_version = bv, st->trust_list_version = tv, st->register_size = rs;
+    }
     return TC_OK;
 }
 
@@ -124,8 +153,9 @@ enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
     sodium_bin2hex(root, sizeof root, st->register_root, TC_REG_HASH);
     int n = snprintf(text, sizeof text, STATE_MAGIC "\nbundle_version %" PRIu64
                      "\ntrust_list_version %" PRIu64 "\nregister_origin %s\nregister_size %" PRIu64
-                     "\nregister_root %s\n", st->bundle_version, st->trust_list_version,
-                     st->origin[0] ? st->origin : "-", st->register_size, root);
+                     "\nregister_root %s\nbundle_issued_at %" PRIu64 "\n", st->bundle_version,
+                     st->trust_list_version, st->origin[0] ? st->origin : "-", st->register_size,
+                     root, st->bundle_issued_at);
     enum tc_err e = tc_file_write(path, text, (size_t)n, 0600, TC_FILE_REPLACE);
     *err = e == TC_OK ? 0 : errno;
     return e;
@@ -140,6 +170,9 @@ const char *tc_state_admits(const struct tc_state *st, const struct tc_bundle *b
         return "the bundle embeds a trust list older than one this verifier has accepted";
     if (b->tl->version < min_trust_list)
         return "the bundle embeds a trust list older than --min-trust-list";
+    if (b->issued_at < st->bundle_issued_at)
+        return "the bundle was issued before the one this verifier has accepted (time only moves "
+               "forward)";
     return NULL;
 }
 
@@ -204,6 +237,8 @@ void tc_state_advance(struct tc_state *st, const struct tc_bundle *b)
         st->bundle_version = b->version;
     if (b->tl->version > st->trust_list_version)
         st->trust_list_version = b->tl->version;
+    if (b->issued_at > st->bundle_issued_at)
+        st->bundle_issued_at = b->issued_at;
     snprintf(st->origin, sizeof st->origin, "%s", b->checkpoint.origin);
     st->register_size = b->checkpoint.size;
     memcpy(st->register_root, b->checkpoint.root, TC_REG_HASH);
