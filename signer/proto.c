@@ -83,8 +83,9 @@ static enum tc_err account(json_t *o, struct tc_signer_request *r, const char **
                            const char **msg)
 {
     enum tc_err e = TC_OK;
-    const char *a = json_string_value(json_object_get(o, "account"));
-    if (!a || !*a || strlen(a) >= sizeof r->account || !tc_text_safe((const uint8_t *)a, strlen(a)))
+    json_t *av = json_object_get(o, "account");
+    const char *a = json_string_value(av);
+    if (!a || !*a || strlen(a) >= sizeof r->account || strlen(a) != json_string_length(av) || !tc_text_safe((const uint8_t *)a, strlen(a)))
         REFUSE("bad_account", "须给出账号 / an account is required");
     memcpy(r->account, a, strlen(a) + 1);
     if (!secret(json_object_get(o, "password"), &r->password, &r->password_len))
