@@ -50,6 +50,9 @@ enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len
 #define TC_STORE_DEMO 2u
 enum tc_err tc_store_init_mode(const char *path, const char *profile_json, size_t len,
                                const struct tc_store_keys *keys, unsigned mode, const char **why);
+/* Sets a single-operator store to issue through the workflow from now on (an audit event); one
+ * way: nothing turns it back. TC_ERR_EXISTS when it already does. */
+enum tc_err tc_store_workflow_enable(struct tc_store *s, uint64_t now);
 /* Opens a store, migrating its schema forward. keys may be NULL for read-only use. */
 enum tc_err tc_store_open(struct tc_store **out, const char *path, const struct tc_store_keys *keys);
 /* The same, read-only (show, audit verify): works on a store on read-only media or a copy. */

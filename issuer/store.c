@@ -443,6 +443,26 @@ enum tc_err tc_store_init_mode(const char *path, const char *profile_json, size_
     return e;
 }
 
+static enum tc_err workflow_on(struct tc_store *s, void *ctx)
+{
+    uint64_t now = *(const uint64_t *)ctx;
+    sqlite3_stmt *ev = NULL;
+    enum tc_err e = tc_store_meta_set(s, "workflow", "1", 1);
+    if (e == TC_OK)
+        e = tc_store_event(s, &ev, (int64_t)now, "workflow_enabled", 0, "{\"by\":\"(host)\"}");
+    sqlite3_finalize(ev);
+    return e;
+}
+
+enum tc_err tc_store_workflow_enable(struct tc_store *s, uint64_t now)
+{
+    if (!s->keys)
+        return TC_ERR_ARG;
+    if (tc_store_workflow(s))
+        return TC_ERR_EXISTS;
+    return tc_store_tx(s, workflow_on, &now);
+}
+
 enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size, int *from, int *to,
                              char *why, size_t why_size)
 {

@@ -294,11 +294,32 @@ static int cmd_render(int argc, char **argv)
 }
 
 static const char migrate_help[] =
-    "Usage: " PROG " migrate --db FILE\n"
+    "Usage: " PROG " migrate --db FILE [--workflow --hash-key HASH.key]\n"
     "Upgrades a store written by an older titlecert-issuer to this program's schema. It first\n"
     "copies the store with SQLite's online backup API to FILE.schema<N>-<time>.bak (mode 0600),\n"
     "then upgrades it in one transaction per step. Other commands refuse an older store rather\n"
-    "than upgrade it silently.\n";
+    "than upgrade it silently.\n"
+    "  --workflow   then sets the store to issue through the workflow (公示, approval, the\n"
+    "               signer; see 'init --workflow') from now on, keeping its certificates,\n"
+    "               register and audit chain. One way: nothing turns it back.\n";
+
+/* migrate --workflow: the one-way switch of a single-operator store */
+static int enable_workflow(const struct opts *o)
+{
+    struct tc_store *s = cli_open_store(o, true);
+    if (!s)
+        return EXIT_USAGE;
+    enum tc_err e = tc_store_workflow_enable(s, (uint64_t)time(NULL));
+    if (e == TC_ERR_EXISTS)
+        printf("%s: already issues through the workflow\n", o->db);
+    else if (e != TC_OK)
+        fprintf(stderr, PROG ": %s: %s %s\n", o->db, tc_strerror(e), tc_store_errmsg(s));
+    else
+        printf("%s: issues through the workflow from now on (公示, approval, titlecert-signer); "
+               "the first two admins: 'account add NAME --roles admin'\n", o->db);
+    tc_store_close(s);
+    return e == TC_OK || e == TC_ERR_EXISTS ? 0 : EXIT_USAGE;
+}
 
 static int cmd_migrate(int argc, char **argv)
 {
@@ -320,7 +341,7 @@ static int cmd_migrate(int argc, char **argv)
         printf("%s: schema %d is current; nothing to do\n", o.db, from);
     else
         printf("%s: backed up to %s\n%s: schema %d -> %d\n", o.db, backup, o.db, from, to);
-    return 0;
+    return o.workflow ? enable_workflow(&o) : 0;
 }
 
 static const char init_help[] =
