@@ -22,9 +22,11 @@
 #ifndef TC_WITNESS_H
 #define TC_WITNESS_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "register.h"
 
@@ -170,5 +172,38 @@ enum tc_witness_status tc_witness_decide(const struct tc_witness_submission *sub
                                          const struct tc_witness_state *held,
                                          struct tc_witness_state *next,
                                          struct tc_witness_verdict *v);
+
+/* ---- the service (service.c) ----------------------------------------------------------------- */
+
+struct tc_signer;
+struct tc_witness_service;
+
+struct tc_witness_service_config {
+    struct sockaddr_in addr;              /* all zero: 127.0.0.1:8090 */
+    const struct tc_witness_config *logs; /* kept by reference */
+    const char *state_dir;                /* locked while the service runs */
+    struct tc_signer *signer;             /* an Ed25519 key; kept by reference */
+    const char *name;                     /* the witness's key name (tc_note_name_ok) */
+    int threads, connection_limit, per_address_limit, timeout; /* 0: the HTTP layer's */
+    const char *trusted_proxy;               /* as in struct tc_http_config; NULL: none */
+    FILE *access_log;                        /* NULL: none; the caller closes it */
+    void (*log)(void *ctx, const char *msg); /* what the service has to say; NULL: nothing */
+    void *log_ctx;
+};
+/* Locks the state directory, reads every log's state, and listens:
+ *   POST /add-checkpoint   tlog-witness add-checkpoint (answers 200 with the co-signature line,
+ *                          409 text/x.tlog.size, 400, 403, 404, 422 text; 413 past
+ *                          TC_WITNESS_BODY_MAX; 500 when the state cannot be written or the key
+ *                          does not sign, 503 for a log whose state write failed, until restart)
+ *   GET /healthz, GET /metrics
+ * On failure why says what failed (a state file, the lock, the socket). */
+enum tc_err tc_witness_service_start(struct tc_witness_service **out,
+                                     const struct tc_witness_service_config *cfg, char *why,
+                                     size_t why_size);
+uint16_t tc_witness_service_port(const struct tc_witness_service *s);
+/* Serves until SIGINT or SIGTERM (tc_http_block_signals must have been called first). */
+void tc_witness_service_run(struct tc_witness_service *s);
+/* Stops listening, releases the state lock and frees the service. NULL is ignored. */
+void tc_witness_service_stop(struct tc_witness_service *s);
 
 #endif
