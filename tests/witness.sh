@@ -4,8 +4,9 @@
 #     titlecert (witness_log check) and by an independent checker written from the specs with
 #     Python's cryptography (cosig_check.py), which also refuses every altered line;
 #  2. the refusals with the spec's codes: 409 with the size held as text/x.tlog.size, the split
-#     view (tree b at and beyond the size co-signed from tree a), 404 unknown origin, 403 a
-#     signature by another key, 422 a bad proof, 400 malformed bodies, 413, 405;
+#     view (tree b at and beyond the size co-signed from tree a; the log's other checkpoint of
+#     that size kept as evidence), 404 unknown origin, 403 a signature by another key, 422 a
+#     bad proof, 400 malformed bodies, 413, 405;
 #  3. a restart keeps the state; a second witness on the same state directory is refused;
 #  4. kill -9: two clients race trees a and b (a split view from leaf 7 on) while the witness
 #     is killed at random instants and restarted, again and again. Every co-signature returned
@@ -123,6 +124,11 @@ truth "(exactly: digits and a newline)" [ "$(od -An -c ans.txt | tr -d ' ')" = '
 status_is "old 0 learns the size held: 409" 409 req
 "$wlog" body --tree b 301 301 > req
 status_is "split view: tree b at the size co-signed from tree a: 409" 409 req
+ev=$(ls state/log-*.split-301-*.note 2>/dev/null | head -1)
+truth "the checkpoint of tree b, signed by the log, is kept as evidence beside the state" \
+  test -n "$ev"
+has "it is tree b's checkpoint of size 301" "${ev:-/dev/null}" "^$("$wlog" root --tree b 301)$"
+has "with the log's signature line" "${ev:-/dev/null}" "^— $ORIGIN "
 "$wlog" body --tree b 301 320 > req
 status_is "split view: tree b beyond it: 422 (its proof is not from a's tree)" 422 req
 "$wlog" body --origin other.example/log 301 320 > req
@@ -151,6 +157,7 @@ has "status prints origin, size, root and time" out.txt "^$ORIGIN 301 $("$wlog" 
 curl -s "$url/metrics" > metrics.txt
 has "metrics count the results" metrics.txt 'titlecert_witness_requests_total{result="cosigned"} 5'
 has "conflicts among them" metrics.txt 'titlecert_witness_requests_total{result="conflict"} 3'
+has "and the split view" metrics.txt '^titlecert_witness_split_views_total 1$'
 
 # ---- 3. restart --------------------------------------------------------------------------------
 check "a second witness on the same state directory is refused" 2 timeout 10 "$witness" serve \

@@ -12,9 +12,13 @@
  * A state write that fails leaves the log refused (503) until the witness is restarted and reads
  * its file again: after a failed directory sync the file may hold the new tree or the old one, and
  * the service will not guess which while it runs.
+ *
+ * A checkpoint the log signed at the size held with another root is the one refusal that proves
+ * something against the log (a split view): it is kept beside the state as evidence.
  */
 #include <dirent.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,16 +31,18 @@
 #include "witness.h"
 
 /* The metrics, in the order /metrics shows them: names and labels are an interface. */
-enum { M_REQUESTS, M_ERRORS, M_DURATION, M_LOGS, M_COUNT };
+enum { M_REQUESTS, M_ERRORS, M_DURATION, M_LOGS, M_SPLIT, M_COUNT };
 static const char *const results[] = {"cosigned", "malformed", "bad_signature", "unknown_log",
                                       "conflict", "bad_proof", "failed"};
 enum { R_COSIGNED, R_MALFORMED, R_BAD_SIGNATURE, R_UNKNOWN_LOG, R_CONFLICT, R_BAD_PROOF, R_FAILED };
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
+#define EVIDENCE_MAX 64 /* conflicting checkpoints kept per log while the witness runs */
 
 struct log_slot {
     pthread_mutex_t lock; /* one add-checkpoint at a time per log */
     struct tc_witness_state state;
-    bool broken; /* a state write failed: refused until restart */
+    bool broken;     /* a state write failed: refused until restart */
+    size_t evidence; /* conflicting checkpoints kept since the start */
 };
 
 struct tc_witness_service {
@@ -155,6 +161,34 @@ static const char *cosign(struct tc_witness_service *s, size_t log, struct tc_wi
     return sign_line(s, next, line, line_len);
 }
 
+/* A checkpoint the log signed at the size held with another root than the one co-signed is
+ * proof that the log showed two trees of one size: the state file holds the other, signed by the
+ * log too. It is kept beside the state, once per size and root, for the department to act on
+ * (the refusal alone would leave it nothing to show). With the log's lock held. */
+static void keep_evidence(struct tc_witness_service *s, size_t log,
+                          const struct tc_witness_submission *sub)
+{
+    struct log_slot *slot = &s->slots[log];
+    const struct tc_checkpoint *c = &sub->checkpoint;
+    if (slot->state.note_len == 0 || c->size != slot->state.size ||
+        sodium_memcmp(c->root, slot->state.root, TC_REG_HASH) == 0)
+        return;
+    tc_metric_add(s->m[M_SPLIT], 0, 1);
+    if (slot->evidence >= EVIDENCE_MAX)
+        return;
+    char path[TC_PATH_MAX], state[TC_PATH_MAX], root[17];
+    sodium_bin2hex(root, sizeof root, c->root, 8);
+    tc_witness_state_path(state, sizeof state, s->cfg.state_dir, c->origin);
+    /* "<dir>/log-<hex>.state" -> "<dir>/log-<hex>.split-<size>-<root>.note" */
+    snprintf(path, sizeof path, "%.*s.split-%llu-%s.note", (int)(strlen(state) - 6), state,
+             (unsigned long long)c->size, root);
+    if (tc_file_write(path, sub->kept, sub->kept_len, 0600, 0) == TC_OK) {
+        slot->evidence++;
+        say(s, "%s: the log signed another tree of size %llu than the one co-signed: kept in %s",
+            c->origin, (unsigned long long)c->size, path);
+    }
+}
+
 static void add_checkpoint(struct tc_http_req *r, void *ctx)
 {
     struct tc_witness_service *s = ctx;
@@ -176,6 +210,8 @@ static void add_checkpoint(struct tc_http_req *r, void *ctx)
     if (!(broken = slot->broken) &&
         tc_witness_decide(&w->sub, &slot->state, &w->next, &v) == TC_WITNESS_COSIGN)
         failed = cosign(s, w->sub.log, &w->next, line, &line_len);
+    else if (!broken)
+        keep_evidence(s, w->sub.log, &w->sub);
     pthread_mutex_unlock(&slot->lock);
     if (broken)
         fail(s, r, 503, "the witness cannot record checkpoints of this log until it is restarted",
@@ -218,6 +254,10 @@ static enum tc_err register_metrics(struct tc_witness_service *s)
         s->metrics, "titlecert_witness_request_duration_seconds",
         "Time to answer add-checkpoint requests.", buckets, sizeof buckets / sizeof buckets[0]);
     s->m[M_LOGS] = tc_metrics_gauge(s->metrics, "titlecert_witness_logs", "Logs witnessed.");
+    s->m[M_SPLIT] = tc_metrics_counter(
+        s->metrics, "titlecert_witness_split_views_total",
+        "Checkpoints signed by a log at the size co-signed with another root (kept as evidence).",
+        NULL, NULL, 0);
     for (int i = 0; i < M_COUNT; i++)
         if (!s->m[i])
             return TC_ERR_NOMEM;
@@ -231,7 +271,7 @@ static void sweep(const char *dir)
     DIR *d = opendir(dir);
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL) {
-        if (strncmp(de->d_name, "log-", 4) == 0 && strstr(de->d_name, ".state.tmp.")) {
+        if (strncmp(de->d_name, "log-", 4) == 0 && strstr(de->d_name, ".tmp.")) {
             char path[TC_PATH_MAX];
             snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
             unlink(path);

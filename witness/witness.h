@@ -190,7 +190,10 @@ struct tc_witness_service_config {
     void (*log)(void *ctx, const char *msg); /* what the service has to say; NULL: nothing */
     void *log_ctx;
 };
-/* Locks the state directory, reads every log's state, and listens:
+/* Locks the state directory, reads every log's state, and listens. A checkpoint signed by a log
+ * at the size held with another root (a split view) is refused and kept as evidence in the state
+ * directory, "log-<hex>.split-<size>-<root hex>.note" (at most 64 per log while it runs).
+ *
  *   POST /add-checkpoint   tlog-witness add-checkpoint (answers 200 with the co-signature line,
  *                          409 text/x.tlog.size, 400, 403, 404, 422 text; 413 past
  *                          TC_WITNESS_BODY_MAX; 500 when the state cannot be written or the key
