@@ -12,7 +12,8 @@
 #     is killed at random instants and restarted, again and again. Every co-signature returned
 #     is logged; afterwards no size has two roots, every state read after a restart is a
 #     checkpoint of one of the trees at least as large as every co-signature returned before
-#     the kill, and no temporary file is left;
+#     the kill, and no temporary file is left; then gdb kills it at the two instants that
+#     matter, inside the state write and between the write and the signature;
 #  5. a witness key on a PKCS#11 token (SoftHSM2), when its tools are installed.
 # Prints TAP. Arguments: titlecert-keys titlecert-witness witness_log cosig_check.py [MODULE]
 set -u
@@ -250,6 +251,64 @@ sed 's/^/# /' "$klog"
 # a state ahead of every answer: the kill came after the state was written and before the answer
 # left (that co-signature was never returned, and the next request is judged from the state)
 echo "# $ahead of $rounds kills came between a state write and its answer"
+
+# ---- 4b. kill -9 at the two instants that matter -----------------------------------------------
+# gdb stops the witness inside an add-checkpoint and kills it (SIGKILL): once in the middle of
+# the state write (tc_file_commit: the new state is in its temporary file, not renamed), once
+# after the state write and before the signature (tc_signer_sign). The sender gets no answer
+# either time; what the witness holds afterwards decides what it co-signs next.
+gdb_kill() { # gdb_kill FUNCTION TREE OLD NEW: the witness on gstate, killed in FUNCTION
+  local p; p=$(free_port)
+  timeout 120 gdb -q -batch -ex 'set breakpoint pending on' -ex "break $1" -ex run -ex kill \
+    --args "$witness" serve --config logs.conf --state gstate --key wit.key \
+    --passphrase-env PW --listen "127.0.0.1:$p" > "gdb.$1.txt" 2>&1 &
+  local g=$!
+  pids+=("$g")
+  for _ in $(seq 300); do
+    curl -s -o /dev/null "http://127.0.0.1:$p/healthz" && break
+    sleep 0.1
+  done
+  "$wlog" body --tree "$2" "$3" "$4" > req
+  gcode=$(curl -s -o ans.txt -w '%{http_code}' --max-time 60 --data-binary @req \
+    "http://127.0.0.1:$p/add-checkpoint")
+  wait "$g"
+  grep -q "Breakpoint 1, .*$1" "gdb.$1.txt"
+}
+if command -v gdb >/dev/null; then
+  mkdir gstate
+  truth "gdb kills the witness in the middle of writing the state for tree a's 10" \
+    gdb_kill tc_file_commit a 0 10
+  truth "the sender got no answer" [ "$gcode" = 000 ]
+  check "the state still holds nothing" 0 "$witness" status --config logs.conf --state gstate
+  has "(size 0, none)" out.txt "^$ORIGIN 0 - none$"
+  truth "the temporary file of the interrupted write is there" \
+    bash -c "ls gstate | grep -q '\.tmp\.'"
+  truth "the witness restarts" start g1 --config logs.conf --state gstate --key wit.key \
+    --passphrase-env PW
+  truth "and sweeps the temporary file" bash -c "! ls gstate | grep -q '\.tmp\.'"
+  "$wlog" body --tree b 0 10 > req
+  status_is "nothing was co-signed for a's 10, so tree b's 10 is co-signed" 200 req
+  stop
+  truth "gdb kills the witness after it wrote b's 20, before it signed" \
+    gdb_kill tc_signer_sign b 10 20
+  truth "the sender got no answer" [ "$gcode" = 000 ]
+  check "the state holds b's 20, recorded but never co-signed" 0 "$witness" status \
+    --config logs.conf --state gstate
+  has "(its root)" out.txt "^$ORIGIN 20 $("$wlog" root --tree b 20) "
+  truth "the witness restarts" start g2 --config logs.conf --state gstate --key wit.key \
+    --passphrase-env PW
+  "$wlog" body --tree a 10 20 > req
+  status_is "tree a from 10: 409, the size held is 20" 409 req
+  truth "(20)" [ "$(cat ans.txt)" = 20 ]
+  "$wlog" body --tree a 20 20 > req
+  status_is "tree a's 20: 409, a split view of the tree recorded" 409 req
+  "$wlog" body --tree b 20 20 > req
+  status_is "b's 20, sent again: co-signed" 200 req
+  check "and it verifies" 0 "$wlog" check "$WVKEY" --tree b 20 ans.txt
+  stop
+else
+  n=$((n + 1)); echo "ok $n - kill -9 inside an add-checkpoint # SKIP gdb is not installed"
+fi
 
 # ---- 5. PKCS#11 --------------------------------------------------------------------------------
 if [ -n "$module" ] && [ -e "$module" ] && command -v softhsm2-util >/dev/null &&
