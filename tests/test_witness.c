@@ -3,15 +3,16 @@
  * add-checkpoint as pure functions (tc_witness_open, tc_witness_decide), judged as C2SP
  * tlog-witness says.
  *
- * Property: every consistency-proof shape the register's own property test proves (every pair
- * of sizes 0 <= m <= n <= 160 of a random tree) is offered to a witness holding size m: each is
- * co-signed; the same proof with one bit changed, or claimed from another old size, is refused
- * (422, 409). A random walk of requests (right and wrong old sizes, sizes going back, the split
- * tree) never co-signs two roots for one size. The split view: a log with trees a and b that
- * agree on their first 7 leaves offers both; whichever the witness co-signs first, the other is
- * refused from then on (409 at the size held, 422 beyond it).
- * Tables: malformed configurations (with the line named), request bodies, state files, and the
- * order of the refusals (404 before 403 before 400 before 409 before 422).
+ * Property: the consistency-proof shapes the register's own property test proves, offered to a
+ * witness holding the smaller size: every pair of sizes 0 <= m <= n <= 160 of a random 1,024-leaf
+ * tree, and every size to the sizes around 256, 512 and 1,024 and to 1,000. Each is co-signed;
+ * the same proof with one bit changed, or claimed from another old size, is refused (422, 409). A
+ * random walk of requests (right and wrong old sizes, sizes going back, the split tree) never
+ * co-signs two roots for one size. The split view: a log with trees a and b that agree on their
+ * first 7 leaves offers both; whichever the witness co-signs first, the other is refused from then
+ * on (409 at the size held, 422 beyond it). Tables: malformed configurations (with the line named),
+ * request bodies, state files, and the order of the refusals (404 before 403 before 400 before 409
+ * before 422).
  */
 #include <dirent.h>
 #include <sodium.h>
@@ -27,7 +28,8 @@
 #define OK(c, ...) tap_ok((c) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
 #define IS(g, w, ...) tap_is_err((int)(g), (int)(w), __FILE__, __LINE__, __VA_ARGS__)
 #define ORIGIN "titlecert.invalid/register/witness-test"
-#define N 160
+#define N 1024    /* leaves of the test trees */
+#define PAIRS 160 /* every pair of sizes up to this is offered */
 
 /* A log: a random tree (and its twin "b", equal on the first 7 leaves), a key, and the roots
  * of every size. */
@@ -297,43 +299,65 @@ static void test_refusal_order(void)
     free(sub);
 }
 
-/* Every shape: held m, offered n, for all 0 <= m <= n <= N. */
-static void test_every_shape(void)
+struct shapes {
+    uint64_t pairs, cosigned, flipped, flipped_refused, wrong, wrong_old;
+};
+
+/* Held m, offered n with the proof m -> n: co-signed; with one bit of the proof changed, or
+ * claimed from another old size: refused. */
+static void offer(const struct tc_witness_state *held, uint64_t m, uint64_t n, struct shapes *c)
 {
     static char body[16384];
-    static struct tc_witness_state held, next;
+    static struct tc_witness_state next;
     struct tc_witness_verdict v;
-    uint64_t pairs = 0, cosigned = 0, flipped_refused = 0, flipped = 0, wrong_old = 0, wrong = 0;
-    for (uint64_t m = 0; m <= N; m++) {
-        held_at(&held, 'a', m);
-        for (uint64_t n = m; n <= N; n++) {
-            pairs++;
-            size_t len = body_of(body, sizeof body, 'a', m, m, n, NULL, NULL);
-            if (add(body, len, &held, &next, &v) == TC_WITNESS_COSIGN && next.size == n &&
-                memcmp(next.root, roots_a[n], 32) == 0)
-                cosigned++;
-            char *p = strchr(body, '\n') + 1;
-            if (*p != '\n') { /* a proof: change one bit of one of its hashes */
-                flipped++;
-                p[(m * 7 + n) % 40] ^= 0x01;
-                flipped_refused += add(body, len, &held, &next, &v) != TC_WITNESS_COSIGN;
-            }
-            if (n > 0 && (m * 31 + n) % 5 == 0) { /* claimed from another old size */
-                wrong++;
-                len = body_of(body, sizeof body, 'a', m ? m - 1 : 1, m, n, NULL, NULL);
-                enum tc_witness_status st = add(body, len, &held, &next, &v);
-                wrong_old += st == TC_WITNESS_CONFLICT || (st == TC_WITNESS_MALFORMED && m == n);
-            }
-        }
+    c->pairs++;
+    size_t len = body_of(body, sizeof body, 'a', m, m, n, NULL, NULL);
+    if (add(body, len, held, &next, &v) == TC_WITNESS_COSIGN && next.size == n &&
+        memcmp(next.root, roots_a[n], 32) == 0)
+        c->cosigned++;
+    char *p = strchr(body, '\n') + 1;
+    if (*p != '\n') { /* a proof: change one bit of one of its hashes */
+        c->flipped++;
+        p[(m * 7 + n) % 40] ^= 0x01;
+        c->flipped_refused += add(body, len, held, &next, &v) != TC_WITNESS_COSIGN;
     }
-    OK(cosigned == pairs,
-       "every consistency-proof shape of sizes 0..%d is co-signed: %llu of "
-       "%llu pairs",
-       N, (unsigned long long)cosigned, (unsigned long long)pairs);
-    OK(flipped_refused == flipped, "a one-bit change of the proof is refused in all %llu (%llu)",
-       (unsigned long long)flipped, (unsigned long long)flipped_refused);
-    OK(wrong_old == wrong, "another old size is refused in all %llu (%llu)",
-       (unsigned long long)wrong, (unsigned long long)wrong_old);
+    if (n > 0 && (m * 31 + n) % 5 == 0) { /* claimed from another old size */
+        c->wrong++;
+        len = body_of(body, sizeof body, 'a', m ? m - 1 : 1, m, n, NULL, NULL);
+        enum tc_witness_status st = add(body, len, held, &next, &v);
+        c->wrong_old += st == TC_WITNESS_CONFLICT || (st == TC_WITNESS_MALFORMED && m == n);
+    }
+}
+
+/* Every shape: every pair 0 <= m <= n <= PAIRS, and every m up to sizes of the whole tree around
+ * powers of two (where proofs change shape) and at its end. */
+static void test_every_shape(void)
+{
+    static struct tc_witness_state held;
+    static const uint64_t ends[] = {255, 256, 257, 511, 512, 513, 1000, N - 1, N};
+    struct shapes c = {0};
+    for (uint64_t m = 0; m <= PAIRS; m++) {
+        held_at(&held, 'a', m);
+        for (uint64_t n = m; n <= PAIRS; n++)
+            offer(&held, m, n, &c);
+    }
+    OK(c.cosigned == c.pairs, "every pair of sizes 0 <= m <= n <= %d: co-signed, %llu of %llu",
+       PAIRS, (unsigned long long)c.cosigned, (unsigned long long)c.pairs);
+    uint64_t first = c.pairs;
+    for (size_t k = 0; k < sizeof ends / sizeof ends[0]; k++)
+        for (uint64_t m = 0; m <= ends[k]; m += 1 + (m > PAIRS) * 2) {
+            held_at(&held, 'a', m);
+            offer(&held, m, ends[k], &c);
+        }
+    OK(c.cosigned == c.pairs,
+       "from every size (every third past %d) to 255, 256, 257, 511, 512, "
+       "513, 1000, 1023 and 1024: co-signed, %llu of %llu",
+       PAIRS, (unsigned long long)(c.cosigned - first), (unsigned long long)(c.pairs - first));
+    OK(c.flipped_refused == c.flipped,
+       "a one-bit change of the proof is refused in all %llu (%llu)", (unsigned long long)c.flipped,
+       (unsigned long long)c.flipped_refused);
+    OK(c.wrong_old == c.wrong, "another old size is refused in all %llu (%llu)",
+       (unsigned long long)c.wrong, (unsigned long long)c.wrong_old);
 }
 
 static void test_decide_cases(void)

@@ -98,8 +98,10 @@ void tc_witness_state_init(struct tc_witness_state *s);
  * length, 0 when it does not fit. */
 size_t tc_witness_state_format(const struct tc_witness_state *s, char *out, size_t size);
 /* Parses a state file's text for the log with this origin: strict (the format above, a note
- * whose text is a canonical checkpoint of that origin without extension lines). TC_ERR_TYPE,
- * TC_ERR_INCONSISTENT for a checkpoint of another origin, the errors of tc_note_parse. */
+ * with at least one signature line whose text is a checkpoint of that origin). TC_ERR_TYPE for
+ * the layout, TC_ERR_NONCANONICAL for a checkpoint not in its canonical spelling or with
+ * extension lines, TC_ERR_INCONSISTENT for a checkpoint of another origin, TC_ERR_SIZE_LIMIT
+ * past TC_WITNESS_STATE_MAX, the errors of tc_note_parse and tc_checkpoint_parse. */
 enum tc_err tc_witness_state_parse(const char *text, size_t len, const char *origin,
                                    struct tc_witness_state *s);
 /* The file of a log in dir: "<dir>/log-<hex of SHA-256(origin)>.state" (origins hold '/'). */
