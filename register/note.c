@@ -6,6 +6,9 @@
  * id is the first four bytes, big-endian, of SHA-256(name || 0x0A || 0x01 || public key); the
  * signature is Ed25519 over the text. Lines of unknown signers are ignored: a witness may add
  * cosignatures without breaking anyone.
+ *
+ * tc_note_parse is the one reader of the note layout: tc_note_open checks a log's signature over
+ * what it returns, and cosig.c a witness's, so the two never disagree on where the text ends.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -15,7 +18,7 @@
 
 #define DASH "\xe2\x80\x94" /* — */
 
-static bool name_ok(const char *p, size_t n)
+bool tc_note_name_ok(const char *p, size_t n)
 {
     if (n == 0 || n > TC_REG_ORIGIN_MAX)
         return false;
@@ -27,17 +30,22 @@ static bool name_ok(const char *p, size_t n)
     return true;
 }
 
-uint32_t tc_note_key_id(const char *name, const uint8_t pk[32])
+uint32_t tc_note_key_id_typed(const char *name, uint8_t type, const uint8_t *pk, size_t pk_len)
 {
     crypto_hash_sha256_state h;
     uint8_t d[32];
-    static const uint8_t sep[2] = {0x0a, 0x01};
+    const uint8_t sep[2] = {0x0a, type};
     crypto_hash_sha256_init(&h);
     crypto_hash_sha256_update(&h, (const uint8_t *)name, strlen(name));
     crypto_hash_sha256_update(&h, sep, 2);
-    crypto_hash_sha256_update(&h, pk, 32);
+    crypto_hash_sha256_update(&h, pk, pk_len);
     crypto_hash_sha256_final(&h, d);
     return (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
+}
+
+uint32_t tc_note_key_id(const char *name, const uint8_t pk[32])
+{
+    return tc_note_key_id_typed(name, 0x01, pk, 32);
 }
 
 void tc_note_vkey(char *out, size_t size, const char *name, const uint8_t pk[32])
@@ -53,7 +61,7 @@ void tc_note_vkey(char *out, size_t size, const char *name, const uint8_t pk[32]
 enum tc_err tc_note_vkey_parse(const char *vkey, char *name, size_t name_size, uint8_t pk[32])
 {
     const char *p1 = strchr(vkey, '+'), *p2 = p1 ? strchr(p1 + 1, '+') : NULL;
-    if (!p1 || !p2 || p2 - p1 != 9 || !name_ok(vkey, (size_t)(p1 - vkey)) ||
+    if (!p1 || !p2 || p2 - p1 != 9 || !tc_note_name_ok(vkey, (size_t)(p1 - vkey)) ||
         (size_t)(p1 - vkey) >= name_size)
         return TC_ERR_CODE;
     uint8_t k[33];
@@ -98,7 +106,7 @@ enum tc_err tc_checkpoint_parse(const char *body, size_t len, struct tc_checkpoi
     if (len > TC_REG_NOTE_MAX)
         return TC_ERR_SIZE_LIMIT;
     /* origin: non-empty, no spaces or plus signs (the C2SP checkpoint spec's SHOULD, kept) */
-    if (!line(&p, end, &s, &n) || !name_ok(s, n))
+    if (!line(&p, end, &s, &n) || !tc_note_name_ok(s, n))
         return TC_ERR_TYPE;
     memcpy(c->origin, s, n);
     /* size: decimal, no leading zeros, no sign */
@@ -169,54 +177,80 @@ static bool text_ok(const uint8_t *s, size_t n)
     return true;
 }
 
-enum tc_err tc_note_open(const char *note, size_t len, const char *name, const uint8_t pk[32],
-                         const char **body, size_t *body_len)
+/* One signature line s[0..n) (without its newline) into sig. */
+static enum tc_err sig_line(const char *s, size_t n, struct tc_note_sig *sig)
 {
+    if (n < 4 + 2 || memcmp(s, DASH " ", 4) != 0)
+        return TC_ERR_TYPE;
+    const char *nm = s + 4, *sp = memchr(nm, ' ', n - 4);
+    if (!sp || !tc_note_name_ok(nm, (size_t)(sp - nm)))
+        return TC_ERR_TYPE;
+    const char *b = sp + 1, *stop;
+    size_t blen = (size_t)(s + n - b), got;
+    uint8_t blob[4 + TC_NOTE_SIG_MAX];
+    if (sodium_base642bin(blob, sizeof blob, b, blen, NULL, &got, &stop,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        stop != b + blen || got < 5)
+        return TC_ERR_TYPE;
+    sig->name = nm, sig->name_len = (size_t)(sp - nm);
+    sig->key_id =
+        (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
+    sig->sig_len = got - 4;
+    memcpy(sig->sig, blob + 4, sig->sig_len);
+    return TC_OK;
+}
+
+enum tc_err tc_note_parse(const char *note, size_t len, struct tc_note *out)
+{
+    out->text = note, out->text_len = 0, out->n_sigs = 0;
     if (len > TC_REG_NOTE_MAX)
         return TC_ERR_SIZE_LIMIT;
     if (len == 0 || note[len - 1] != '\n' || !text_ok((const uint8_t *)note, len))
         return TC_ERR_TEXT;
     /* the text ends at the last blank line: "\n\n" */
     size_t split = 0;
-    bool found = false;
-    for (size_t i = len - 1; i > 0; i--)
-        if (note[i] == '\n' && note[i - 1] == '\n') {
+    for (size_t i = len - 1; i > 0 && !split; i--)
+        if (note[i] == '\n' && note[i - 1] == '\n')
             split = i; /* note[0..split) is the text, ending in its own newline */
-            found = true;
-            break;
-        }
-    if (!found || split == 0)
+    if (!split)
         return TC_ERR_TYPE;
     const char *p = note + split + 1, *end = note + len, *s;
-    size_t n, sigs = 0;
-    uint32_t want_id = tc_note_key_id(name, pk);
-    bool verified = false;
+    size_t n;
     while (p < end) {
-        if (!line(&p, end, &s, &n) || ++sigs > TC_REG_NOTE_SIGS)
-            return sigs > TC_REG_NOTE_SIGS ? TC_ERR_SIZE_LIMIT : TC_ERR_TYPE;
-        if (n < 4 + 2 || memcmp(s, DASH " ", 4) != 0)
-            return TC_ERR_TYPE;
-        const char *nm = s + 4, *sp = memchr(nm, ' ', n - 4);
-        if (!sp || !name_ok(nm, (size_t)(sp - nm)))
-            return TC_ERR_TYPE;
-        const char *b = sp + 1;
-        size_t blen = (size_t)(s + n - b), got;
-        uint8_t blob[4 + 128];
-        const char *stop;
-        if (sodium_base642bin(blob, sizeof blob, b, blen, NULL, &got, &stop,
-                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
-            stop != b + blen || got < 5)
-            return TC_ERR_TYPE;
-        uint32_t id = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 |
-                      blob[3];
-        if ((size_t)(sp - nm) != strlen(name) || memcmp(nm, name, (size_t)(sp - nm)) != 0 ||
-            id != want_id)
+        if (out->n_sigs == TC_REG_NOTE_SIGS)
+            return TC_ERR_SIZE_LIMIT;
+        struct tc_note_sig *sig = &out->sig[out->n_sigs];
+        const char *start = p;
+        enum tc_err e = line(&p, end, &s, &n) ? sig_line(s, n, sig) : TC_ERR_TYPE;
+        if (e != TC_OK)
+            return e;
+        sig->line = start, sig->line_len = (size_t)(p - start);
+        out->n_sigs++;
+    }
+    out->text_len = split;
+    return TC_OK;
+}
+
+enum tc_err tc_note_open(const char *note, size_t len, const char *name, const uint8_t pk[32],
+                         const char **body, size_t *body_len)
+{
+    struct tc_note n;
+    enum tc_err e = tc_note_parse(note, len, &n);
+    if (e != TC_OK)
+        return e;
+    uint32_t want_id = tc_note_key_id(name, pk);
+    size_t name_len = strlen(name);
+    bool verified = false;
+    for (size_t i = 0; i < n.n_sigs; i++) {
+        const struct tc_note_sig *s = &n.sig[i];
+        if (s->name_len != name_len || memcmp(s->name, name, name_len) != 0 || s->key_id != want_id)
             continue; /* another signer: a witness, or a key this verifier does not know */
-        if (got == 68 && crypto_sign_verify_detached(blob + 4, (const uint8_t *)note, split, pk) == 0)
+        if (s->sig_len == 64 &&
+            crypto_sign_verify_detached(s->sig, (const uint8_t *)n.text, n.text_len, pk) == 0)
             verified = true;
     }
     if (!verified)
         return TC_ERR_BAD_SIGNATURE;
-    *body = note, *body_len = split;
+    *body = n.text, *body_len = n.text_len;
     return TC_OK;
 }

@@ -10,7 +10,10 @@
  *     signed note with an Ed25519 key (key id = SHA-256(name || 0x0A || 0x01 || pk)[:4]);
  *   - the published files are the C2SP tlog-tiles layout: tile/<L>/<N>[.p/<W>] hash tiles of
  *     height 8 and tile/entries/<N>[.p/<W>] entry bundles (a 2-byte big-endian length before each
- *     leaf), plus the checkpoint.
+ *     leaf), plus the checkpoint;
+ *   - witnesses co-sign checkpoints with C2SP tlog-cosignature lines (cosignature/v1: Ed25519
+ *     over "cosignature/v1\ntime <t>\n" and the checkpoint, key id type 0x04), which the
+ *     register makes and checks from a table of co-signature types.
  * Leaves hold no personal data (docs/FORMAT.md "Register"). This module links cert/ for CBOR and
  * libsodium for SHA-256 and Ed25519 verification; it holds no code that can read a secret key.
  */
@@ -121,12 +124,20 @@ const char *tc_reg_kind_name(uint8_t kind);
 
 /* ---- checkpoints and signed notes (note.c) ---------------------------------------------------- */
 
+#define TC_NOTE_SIG_MAX 128 /* bytes of one signature after its key id (cosignature/v1: 72) */
+
 struct tc_checkpoint {
     char origin[TC_REG_ORIGIN_MAX + 1];
     uint64_t size;
     uint8_t root[TC_REG_HASH];
 };
-/* The signed-note key id of an Ed25519 key called name. */
+/* Whether n bytes at p are a signed-note key name (also a checkpoint origin): 1 to
+ * TC_REG_ORIGIN_MAX bytes with no space, control character or plus sign. */
+bool tc_note_name_ok(const char *p, size_t n);
+/* The signed-note key id SHA-256(name || 0x0A || type || public key)[:4], big-endian: type 0x01
+ * for a log's Ed25519 key, 0x04 for a witness's cosignature/v1 key. */
+uint32_t tc_note_key_id_typed(const char *name, uint8_t type, const uint8_t *pk, size_t pk_len);
+/* The signed-note key id of an Ed25519 key called name (type 0x01). */
 uint32_t tc_note_key_id(const char *name, const uint8_t pk[32]);
 /* The verifier key in the signed-note text form: name+hex8+base64(0x01 || pk). */
 void tc_note_vkey(char *out, size_t size, const char *name, const uint8_t pk[32]);
@@ -139,6 +150,30 @@ enum tc_err tc_checkpoint_parse(const char *body, size_t len, struct tc_checkpoi
 /* A signed note: body + "\n" + "— name base64(keyid || sig)\n". sig is Ed25519 over the body. */
 size_t tc_note_format(const char *body, size_t body_len, const char *name, const uint8_t pk[32],
                       const uint8_t sig[64], char *out, size_t size);
+/* One signature line of a note: "— <name> base64(key id || sig)\n". */
+struct tc_note_sig {
+    const char *name;   /* into the note, not terminated */
+    size_t name_len;
+    uint32_t key_id;
+    uint8_t sig[TC_NOTE_SIG_MAX]; /* the bytes after the key id */
+    size_t sig_len;               /* at least 1 */
+    const char *line;             /* the whole line in the note, with its newline */
+    size_t line_len;
+};
+/* A note split into its text and its signature lines, nothing verified. */
+struct tc_note {
+    const char *text; /* the note's start: its text, with the final newline */
+    size_t text_len;
+    struct tc_note_sig sig[TC_REG_NOTE_SIGS];
+    size_t n_sigs; /* 0 for a note that ends at its blank line: it verifies for nobody */
+};
+/* Splits a signed note (C2SP signed-note) at its last blank line and parses each signature line;
+ * pointers in out point into note. TC_ERR_SIZE_LIMIT for a note over TC_REG_NOTE_MAX bytes or
+ * with more than TC_REG_NOTE_SIGS signature lines; TC_ERR_TEXT when it is not UTF-8, holds a
+ * control character other than newline or does not end in a newline; TC_ERR_TYPE without a blank
+ * line, or for a signature line that is not the form above (em dash, space, name, space,
+ * standard padded base64 of at least 5 and at most 4 + TC_NOTE_SIG_MAX bytes). */
+enum tc_err tc_note_parse(const char *note, size_t len, struct tc_note *out);
 /* Opens a signed note: splits body and signature lines (at most TC_REG_NOTE_SIGS, the rest
  * refused), and verifies the line that names `name` with the key hash of pk. TC_OK with *body,
  * *body_len pointing into note; TC_ERR_BAD_SIGNATURE when that line is absent or does not
@@ -146,6 +181,93 @@ size_t tc_note_format(const char *body, size_t body_len, const char *name, const
  * ignored, as the signed-note spec says (witness cosignatures). */
 enum tc_err tc_note_open(const char *note, size_t len, const char *name, const uint8_t pk[32],
                          const char **body, size_t *body_len);
+
+/* ---- co-signatures (cosig.c) ----------------------------------------------------------------- */
+
+/* C2SP tlog-cosignature. A witness's co-signature on a checkpoint is one more signature line of
+ * the checkpoint's note, "— <witness name> base64(key id || timestamp || signature)", where the
+ * timestamp is 8 bytes big-endian (POSIX seconds, at most 2^63 - 1) and the signature is over a
+ * message its type defines. Types are rows of a table: cosignature/v1 (Ed25519, signed-note type
+ * 0x04) is the one row today; ML-DSA-44 (type 0x06, docs/DECISIONS.md) would be one more, with
+ * its own message builder and verifier, and no caller would change.
+ *
+ * Signing is the caller's: tc_cosig_message builds the bytes, a signer handle (keys/) signs
+ * them, tc_cosig_line formats the line. So this module still holds no code that reads a secret
+ * key. A verifier of a register (publish collecting co-signatures, a verifier requiring a
+ * quorum) opens the log's signature with tc_note_open and then counts witnesses with
+ * tc_cosig_verify_note. */
+#define TC_COSIG_ED25519 0x04 /* signed-note signature type of cosignature/v1 */
+#define TC_COSIG_PK_MAX 32    /* bytes of the largest public key in the table */
+#define TC_COSIG_SIG_MAX 64   /* bytes of the largest signature in the table */
+#define TC_COSIG_TIME_MAX ((uint64_t)INT64_MAX) /* the spec's bound on a timestamp */
+/* the signed message: a header line, a time line and a note's text */
+#define TC_COSIG_MSG_MAX (TC_REG_NOTE_MAX + 64)
+/* a signature line: em dash (3 bytes), space, name, space, base64 of key id, timestamp and
+ * signature, newline and NUL */
+#define TC_COSIG_LINE_MAX (4 + TC_REG_ORIGIN_MAX + 1 + 4 * ((4 + 8 + TC_COSIG_SIG_MAX + 2) / 3) + 2)
+/* a verifier key: name, '+', 8 hex digits, '+', base64 of type and public key, NUL */
+#define TC_COSIG_VKEY_MAX (TC_REG_ORIGIN_MAX + 10 + 4 * ((1 + TC_COSIG_PK_MAX + 2) / 3) + 1)
+
+/* A row of the table of co-signature types. */
+struct tc_cosig_type {
+    const char *name; /* "cosignature/v1" */
+    uint8_t type;     /* the signed-note signature type of its key id and verifier key */
+    size_t pk_len;    /* bytes of a public key */
+    size_t sig_len;   /* bytes of a signature (after the key id and timestamp) */
+    /* The message signed for a note's text at time, by the cosigner called name (a type may
+     * commit to it; cosignature/v1 does not). TC_ERR_BUFFER when it does not fit in cap,
+     * TC_ERR_RANGE for a time above TC_COSIG_TIME_MAX. */
+    enum tc_err (*message)(const char *name, uint64_t time, const char *text, size_t text_len,
+                           uint8_t *out, size_t cap, size_t *len);
+    /* Whether sig (sig_len bytes) is pk's signature over msg. */
+    bool (*verify)(const uint8_t *sig, const uint8_t *msg, size_t len, const uint8_t *pk);
+};
+/* The row of a signed-note signature type, or NULL when the table has none. */
+const struct tc_cosig_type *tc_cosig_type_of(uint8_t type);
+
+/* A witness as its users know it: its name, type and public key (and so its key id). */
+struct tc_cosigner {
+    char name[TC_REG_ORIGIN_MAX + 1];
+    const struct tc_cosig_type *type;
+    uint8_t pk[TC_COSIG_PK_MAX];
+    uint32_t key_id;
+};
+/* From a name, a signed-note type and a public key. TC_ERR_CODE for a name that is not a key
+ * name (tc_note_name_ok), TC_ERR_ALG for a type the table does not have, TC_ERR_ARG for a
+ * public key of another length. */
+enum tc_err tc_cosigner_init(struct tc_cosigner *c, const char *name, uint8_t type,
+                             const uint8_t *pk, size_t pk_len);
+/* From a verifier key in the signed-note text form name+hex8+base64(type || public key), where
+ * hex8 must be the key id (lower case). TC_ERR_CODE when it is not one, TC_ERR_ALG when its type
+ * is not a co-signature type of the table (a log's 0x01 key, say). */
+enum tc_err tc_cosigner_parse(struct tc_cosigner *c, const char *vkey);
+/* The verifier key of c into out; its length, 0 if it does not fit. */
+size_t tc_cosigner_vkey(const struct tc_cosigner *c, char *out, size_t size);
+
+/* The message c signs to co-sign a note's text (a checkpoint: origin, size, root and any
+ * extension lines, with the final newline) at time. Errors as the type's message(). */
+enum tc_err tc_cosig_message(const struct tc_cosigner *c, uint64_t time, const char *text,
+                             size_t text_len, uint8_t *out, size_t cap, size_t *len);
+/* The signature line of c's signature sig (sig_len bytes, the type's length, else TC_ERR_ARG)
+ * made at time: "— <name> base64(key id || time || sig)\n", terminated, its length in *len.
+ * TC_ERR_RANGE for a time above TC_COSIG_TIME_MAX, TC_ERR_BUFFER when it does not fit. */
+enum tc_err tc_cosig_line(const struct tc_cosigner *c, uint64_t time, const uint8_t *sig,
+                          size_t sig_len, char *out, size_t size, size_t *len);
+/* Verifies c's co-signature in a parsed note: every line with c's name and key id must be a
+ * timestamped signature of c's type that verifies over the note's text. TC_OK with *time the
+ * latest of their timestamps (time may be NULL); TC_ERR_NOT_FOUND when the note has no line of
+ * c; TC_ERR_BAD_SIGNATURE when one of c's lines does not verify, has the wrong length or a
+ * timestamp above TC_COSIG_TIME_MAX (the signed-note spec: a known key's bad signature makes
+ * the whole note suspect). Lines of other keys are ignored. */
+enum tc_err tc_cosig_verify(const struct tc_note *note, const struct tc_cosigner *c,
+                            uint64_t *time);
+/* Counts the witnesses of w[0..n-1] (each counted once, however often it is listed or signed)
+ * whose co-signature verifies in a signed note, into *count. TC_OK when *count >= quorum;
+ * TC_ERR_REFUSED when fewer verify; TC_ERR_BAD_SIGNATURE when any listed witness's line does not
+ * verify (a forged line is refused, not skipped); the errors of tc_note_parse for a malformed
+ * note. The log's own signature is not checked here: open the note with tc_note_open first. */
+enum tc_err tc_cosig_verify_note(const char *note, size_t len, const struct tc_cosigner *w,
+                                 size_t n, size_t quorum, size_t *count);
 
 /* ---- tiles (tiles.c) -------------------------------------------------------------------------- */
 

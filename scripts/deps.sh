@@ -43,6 +43,7 @@ nodejs             test   runs the browser tests (playwright-core from tests/bro
 npm                test   installs playwright-core from the lockfile
 golang-go          test   the Go reference signed-note and tlog code cross-checks the register
 golang-golang-x-mod-dev test golang.org/x/mod/sumdb/note and tlog, for that cross-check
+python3-cryptography test   another Ed25519 (OpenSSL): tests/cosig_check.py checks witness co-signatures from the spec
 softhsm2           test   a software PKCS#11 token: the token backend is tested against its module
 opensc             test   pkcs11-tool makes the Ed25519 key pair on the test token (titlecert makes no token keys)
 clang              fuzz   the ASan+UBSan build and the libFuzzer targets
