@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# titlecert demo on embedded defaults: builds, creates a DEMO key hierarchy, initialises a 甘肃
-# store with sample units and records, issues a batch of committee results (basic-level and
-# province-wide), converts one, revokes one, publishes the 公示, the public register and the signed
-# status bundle, checks the register (proof, audit, a certificate signed outside it refused, the
-# committee key's entries), shows a QR code and verifies certificates offline (payload, link and
-# image); then serves the verification page on
-# TITLECERT_LISTEN (default 127.0.0.1:8080) until Ctrl-C (TITLECERT_DEMO_NO_SERVE=1 stops before).
-# Everything goes to demo-out/, recreated on each run. The passphrase comes from
-# TITLECERT_DEMO_PASSPHRASE (default below): demo keys only, never for real certificates.
+# titlecert demo on embedded defaults. Builds (with a progress line), then in demo-out/ runs the
+# whole life of a batch as a department runs it (ISSUANCE.md), on a DEMO store whose clock may be
+# set back so that a 公示 can be shown passing:
+#   DEMO keys (root, committee, publication, store hash key); a 甘肃 store set up for the workflow;
+#   accounts (two admins, a clerk, an approver, a key custodian), roles confirmed by the second
+#   admin; the committee's results prepared by the clerk and publicised (公示, period printed,
+#   counted on the working-day calendar); an objection recorded and upheld; approval by the
+#   approver, bound to the rows shown; titlecert-signer unlocked by the custodian, signing the
+#   batch, a conversion (C1) and a revocation (A2) each proposed and approved first; publication
+#   (bundle, register, checkpoint) by the signer; the e-certificates; the register checked by
+#   anyone (a certificate signed outside it refused); verification offline.
+# Then it serves the verification page on TITLECERT_LISTEN (default 127.0.0.1:8080) until Ctrl-C
+# (TITLECERT_DEMO_NO_SERVE=1 stops before). The terminal gets a short account; every command's
+# own output goes to demo-out/demo.log. TITLECERT_DEMO_QR=1 also draws a QR code on the terminal.
+# The passphrase comes from TITLECERT_DEMO_PASSPHRASE (default below): demo keys only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 listen=${TITLECERT_LISTEN:-127.0.0.1:8080}
@@ -15,7 +21,7 @@ host=${listen%:*} port=${listen##*:}
 if [[ ! "$listen" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
   echo "demo: TITLECERT_LISTEN=$listen is not IPV4-ADDRESS:PORT (e.g. 127.0.0.1:8080)" >&2; exit 2
 fi
-# a busy port is reported now, before a minute of building and issuing
+# a busy port is reported now, before the build
 if [ "${TITLECERT_DEMO_NO_SERVE:-}" != 1 ] && (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
   echo "demo: $listen is already in use; stop what listens there or choose another address," >&2
   echo "      e.g. TITLECERT_LISTEN=127.0.0.1:8081 bash scripts/demo.sh" >&2
@@ -24,129 +30,181 @@ fi
 scripts/deps.sh build
 [ -f build/build.ninja ] || { mkdir -p build && meson setup build >build/setup.log 2>&1; } ||
   { cat build/setup.log >&2; exit 2; }
-echo "demo: building (ninja -C build)"
-ninja -C build >build/demo-ninja.log 2>&1 || { tail -40 build/demo-ninja.log >&2; exit 2; }
-# the build-tree programs read the page and the profiles from the source tree
-export TITLECERT_WEB_DIR=$PWD/web TITLECERT_PROFILES=$PWD/data/profiles
+# ninja's [done/total] lines as one progress line on a terminal, the full log in the build tree
+if [ -t 1 ]; then
+  ninja -C build 2>&1 | tee build/demo-ninja.log |
+    awk '/^\[[0-9]+\/[0-9]+\]/ { split(substr($1, 2), a, "/"); printf "\rdemo: building %3d%% (%s of %s steps)", 100 * a[1] / a[2], a[1], a[2]; fflush() } END { printf "\r%60s\r", "" }'
+  [ "${PIPESTATUS[0]}" = 0 ] || { tail -40 build/demo-ninja.log >&2; exit 2; }
+  echo "demo: built"
+else
+  echo "demo: building (ninja -C build)"
+  ninja -C build >build/demo-ninja.log 2>&1 || { tail -40 build/demo-ninja.log >&2; exit 2; }
+fi
+# the build-tree programs read the page, the profiles and the calendar from the source tree
+export TITLECERT_WEB_DIR=$PWD/web TITLECERT_PROFILES=$PWD/data/profiles TITLECERT_CALENDAR=$PWD/data/calendar
 
 out=demo-out
 base=${TITLECERT_BASE_URL:-http://$listen}
 export TITLECERT_DEMO_PASSPHRASE=${TITLECERT_DEMO_PASSPHRASE:-demo-only-not-a-secret}
 P=(--passphrase-env TITLECERT_DEMO_PASSPHRASE)
 keys=build/keys/titlecert-keys issuer=build/issuer/cli/titlecert-issuer verifier=build/verifier/titlecert-verifier
-register=build/register/cli/titlecert-register
-
+register=build/register/cli/titlecert-register signer=build/signer/titlecert-signer
 rm -rf "$out"
-mkdir -p "$out/keys" "$out/certs"
+mkdir -p "$out/keys" "$out/accounts" "$out/certs"
+log=$out/demo.log
+: > "$log"
+spid=
+trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; true' EXIT
+step() { printf '\n%s\n' "$*"; printf '\n== %s\n' "$*" >> "$log"; }
+say() { printf '  %s\n' "$*"; }
+run() { echo "\$ $*" >> "$log"; "$@" >> "$log" 2>&1 || { echo "demo: failed: $*" >&2; tail -20 "$log" >&2; exit 2; }; }
+grab() { echo "\$ $*" >> "$log"; "$@" 2>>"$log" | tee -a "$log"; }
+
 cat <<TXT
 == titlecert demo ==
-DEMO KEYS ONLY: the passphrase is public ($TITLECERT_DEMO_PASSPHRASE); output in $out/
-
--- 1. key hierarchy (rule A1) --
+DEMO KEYS AND A DEMO STORE: the passphrase is public ($TITLECERT_DEMO_PASSPHRASE); its clock is
+set back two weeks for the 公示. Output in $out/, every command's own words in $log.
 TXT
-$keys root-create --out "$out/keys/root" --name 甘肃省人力资源和社会保障厅 --kdf interactive "${P[@]}"
-$keys issuer-create --out "$out/keys/gs-ws" --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}"
-today=$(date +%F)
-until=$(date -d "$today +3 years -1 day" +%F)
-$keys endorse --root "$out/keys/root.key" --issuer "$out/keys/gs-ws.pub" --from "$today" --to "$until" \
-  --region 62 --series WS-YL,WS-HL,WS-YX,WS-JS --levels 1-5 --out "$out/keys/gs-ws.endorsement" "${P[@]}"
-$keys trust-list --root "$out/keys/root.key" --version 1 --out "$out/keys/trust.list" \
-  "$out/keys/gs-ws.endorsement" "${P[@]}"
 
-echo
-echo "-- 2. a 甘肃 (GS) store: unit directory, records, a batch of committee results --"
-$keys hash-key-create --out "$out/keys/store" --name 甘肃省职称证书库 --kdf interactive "${P[@]}"
-$keys issuer-create --out "$out/keys/gs-status" --name 甘肃省人社厅职称证书发布 --kdf interactive "${P[@]}"
-$keys endorse --root "$out/keys/root.key" --issuer "$out/keys/gs-status.pub" --from "$today" --to "$until" \
+step "1. keys: the province's root endorses the committee's and the publication's (rule A1)"
+today=$(TZ=Asia/Shanghai date +%F)
+from=$(date -d "$today -60 days" +%F) until=$(date -d "$from +3 years -1 day" +%F)
+run $keys root-create --out "$out/keys/root" --name 甘肃省人力资源和社会保障厅 --kdf interactive "${P[@]}"
+run $keys issuer-create --out "$out/keys/gs-ws" --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}"
+run $keys issuer-create --out "$out/keys/gs-status" --name 甘肃省人社厅职称证书发布 --kdf interactive "${P[@]}"
+run $keys hash-key-create --out "$out/keys/store" --name 甘肃省职称证书库 --kdf interactive "${P[@]}"
+run $keys endorse --root "$out/keys/root.key" --issuer "$out/keys/gs-ws.pub" --from "$from" --to "$until" \
+  --region 62 --series WS-YL,WS-HL,WS-YX,WS-JS --levels 1-5 --out "$out/keys/gs-ws.endorsement" "${P[@]}"
+run $keys endorse --root "$out/keys/root.key" --issuer "$out/keys/gs-status.pub" --from "$from" --to "$until" \
   --region 62 --tracks status,register --out "$out/keys/gs-status.endorsement" "${P[@]}"
-$keys trust-list --root "$out/keys/root.key" --version 2 --out "$out/keys/trust.list.new" \
-  "$out/keys/gs-ws.endorsement" "$out/keys/gs-status.endorsement" "${P[@]}" >/dev/null
-mv "$out/keys/trust.list.new" "$out/keys/trust.list"
+run $keys trust-list --root "$out/keys/root.key" --version 1 --out "$out/keys/trust.list" \
+  "$out/keys/gs-ws.endorsement" "$out/keys/gs-status.endorsement" "${P[@]}"
+say "root, committee (甘肃省卫生系列高级职称评审委员会), publication and store keys: $out/keys/"
+
+step "2. a 甘肃 store that issues only through the workflow, with its units and records"
 D=(--db "$out/gs.db" --hash-key "$out/keys/store.key" "${P[@]}")
 T=(--root "$out/keys/root.pub" --trust-list "$out/keys/trust.list")
-$issuer init --db "$out/gs.db" --profile GS --hash-key "$out/keys/store.key" "${P[@]}"
-$issuer units import "${D[@]}" data/samples/gs-units.csv
-for kind in employment assessments ce; do
-  $issuer records import "${D[@]}" $kind data/samples/gs-$kind.csv
-done
-$issuer import "${D[@]}" --key "$out/keys/gs-ws.key" "${T[@]}" --out-dir "$out/certs" \
-  --base-url "$base" data/samples/gs-results.csv
-first=$(ls "$out/certs" | sed -n 's/\.txt$//p' | sort | head -1)
-third=$(ls "$out/certs" | sed -n 's/\.txt$//p' | sort | sed -n 3p)
+run $issuer init --db "$out/gs.db" --profile GS --hash-key "$out/keys/store.key" "${P[@]}" --demo
+run $issuer units import "${D[@]}" data/samples/gs-units.csv
+for kind in employment assessments ce; do run $issuer records import "${D[@]}" $kind data/samples/gs-$kind.csv; done
+say "$out/gs.db: 甘肃 (GS), working-day calendar $(sed -n 's/^working-day calendar: //p' "$log")"
+echo "  one person alone cannot issue there:"
+if $issuer import "${D[@]}" --key "$out/keys/gs-ws.key" "${T[@]}" data/samples/gs-results.csv >>"$log" 2>"$out/refused.txt"; then
+  echo "demo: import was not refused in a workflow store" >&2; exit 2
+fi
+say "$(grep -m1 '拒绝' "$out/refused.txt")"
 
-echo
-echo "-- 3. conversion (C1), revocation (A2), audit (A3), publication: 公示, register, bundle (A3) --"
-$issuer convert "${D[@]}" --decision 甘职改〔2026〕8号 --committee 100 --key "$out/keys/gs-ws.key" "${T[@]}" \
-  --out-dir "$out/certs" --base-url "$base" "$first"
-$issuer revoke "${D[@]}" --reason fraud --blacklist --blacklist-reason 论文造假 "$third"
-$issuer audit verify "${D[@]}"
-echo
-echo "The e-certificates (A4): the committee's organiser seals them. The demo's seal is an"
-echo "illustration marked 示例 (data/samples/demo-seal.svg), never a real one:"
-ws_kid=$($keys show "$out/keys/gs-ws.pub" | sed -n 's/^public issuer key //p')
-$issuer seal "${D[@]}" --kid "$ws_kid" --organiser 甘肃省卫生健康委员会（示例） --image data/samples/demo-seal.svg
-echo "The converted and the revoked certificate of the batch get their status stamped across:"
-$issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" --batch 1 \
-  --status-stamp
-converted=$($issuer show --db "$out/gs.db" "$first" | sed -n 's/.*新证书 \([0-9]*\).*/\1/p' | head -1)
-$issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" "$converted" |
-  grep e-certificates
-$issuer publish "${D[@]}" --key "$out/keys/gs-status.key" "${T[@]}" --out "$out/pub" --batch 1
+step "3. accounts: two admins; a clerk, an approver and a key custodian, confirmed by the second admin"
+pw() { printf 'demo-password-of-%s\n' "$1" > "$out/accounts/$1.pw"; chmod 600 "$out/accounts/$1.pw"; }
+as() { echo --as "$1" --password-file "$out/accounts/$1.pw"; }
+for a in admin1 admin2 wang li zhang; do pw $a; done
+run $issuer account add admin1 --name 系统管理员甲 --roles admin --password-file "$out/accounts/admin1.pw" "${D[@]}"
+run $issuer account add admin2 --name 系统管理员乙 --roles admin --password-file "$out/accounts/admin2.pw" "${D[@]}"
+c=0
+for a in wang:王录入:clerk li:李审核:approver zhang:张保管:custodian; do
+  IFS=: read -r name person role <<< "$a"
+  grab $issuer account add "$name" --name "$person" --roles "$role" $(as admin1) "${D[@]}" |
+    sed -n 's/^enrolment code.*: //p' > "$out/accounts/$name.code"
+  chmod 600 "$out/accounts/$name.code"
+  c=$((c + 1))
+  run $issuer account confirm $c $(as admin2) "${D[@]}"
+  run $issuer account enrol "$name" --code-file "$out/accounts/$name.code" --password-file "$out/accounts/$name.pw" "${D[@]}"
+done
+say "wang 王录入 (clerk), li 李审核 (approver), zhang 张保管 (custodian); passwords in $out/accounts/"
+
+step "4. the committee's results: prepared, publicised (公示), an objection upheld, approved"
+PREP=(--issuer-pub "$out/keys/gs-ws.pub" "${T[@]}")
+export TITLECERT_DEMO_CLOCK=-14 # the 公示 was published two weeks ago
+run $issuer batch prepare data/samples/gs-results.csv --title 2026年甘肃省卫生系列高级职称评审结果 "${PREP[@]}" $(as wang) "${D[@]}"
+say "wang prepared batch 1: 4 persons, every rule checked"
+grab $issuer batch publicise 1 --out "$out/pub" $(as wang) "${D[@]}" | head -1 | sed 's/^/  /'
+received=$(date -d "$today -14 days" +%F)
+run $issuer batch objection 1 --line 5 --objector 张三 --contact 0931-0000000（示例） --received "$received" \
+  --text "李四的业绩材料与事实不符（示例）" $(as wang) "${D[@]}"
+say "an objection against line 5 (李四) received $received, recorded by wang"
+unset TITLECERT_DEMO_CLOCK
+run $issuer batch resolve 1 --upheld --outcome "经核查材料不实，取消其通过资格（示例）" $(as li) "${D[@]}"
+say "li upheld it: 李四 leaves the batch, whose rows hash changes"
+hash=$($issuer batch status 1 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
+run $issuer batch approve 1 --decision 甘人社职〔2026〕88号 --rows-hash "$hash" $(as li) "${D[@]}"
+say "li approved the 3 persons shown (rows hash ${hash:0:16}…), decision 甘人社职〔2026〕88号"
+
+step "5. titlecert-signer: unlocked by the custodian, it signs what was approved and publishes"
+sock=$PWD/$out/signer.sock
+printf '%s\n' "$TITLECERT_DEMO_PASSPHRASE" > "$out/keys/passphrase" && chmod 600 "$out/keys/passphrase"
+$signer serve --socket "$sock" --db "$out/gs.db" --hash-key "$out/keys/store.key" --key "$out/keys/gs-ws.key" \
+  --publication-key "$out/keys/gs-status.key" "${T[@]}" --publish-dir "$out/pub" --log "$out/signer.log" 2>>"$log" &
+spid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+S=(--socket "$sock")
+if $issuer batch sign 1 "${S[@]}" $(as zhang) >>"$log" 2>&1; then echo "demo: a locked signer signed" >&2; exit 2; fi
+say "locked, it refuses; zhang unlocks it for 30 minutes with the keys' passphrase and her password"
+run $issuer signer unlock "${S[@]}" $(as zhang) --passphrase-file "$out/keys/passphrase" --minutes 30
+run $issuer batch sign 1 "${S[@]}" $(as zhang)
+ib=$($issuer batch status 1 "${D[@]}" 2>>"$log" | sed -n 's/.*issue batch \([0-9]*\).*/\1/p')
+run $issuer render "${D[@]}" --out-dir "$out/certs" --base-url "$base" --batch "$ib"
+ids=($(ls "$out/certs" | sed -n 's/\.txt$//p' | sort))
+say "batch 1 signed: ${#ids[@]} certificates, ${ids[*]}"
+first=${ids[0]} second=${ids[1]} third=${ids[2]}
+run $issuer conversion propose "$first" --committee 100 --title 基层职称换发 $(as wang) "${D[@]}"
+h=$($issuer conversion status 2 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
+run $issuer conversion approve 2 --decision 甘职改〔2026〕8号 --rows-hash "$h" $(as li) "${D[@]}"
+run $issuer conversion sign 2 "${S[@]}" $(as zhang)
+run $issuer revocation propose "$third" --reason fraud --blacklist --blacklist-reason 论文造假（示例） \
+  --title 撤销 $(as wang) "${D[@]}"
+h=$($issuer revocation status 3 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
+run $issuer revocation approve 3 --decision 甘人社职〔2026〕90号 --rows-hash "$h" $(as li) "${D[@]}"
+run $issuer revocation sign 3 "${S[@]}" $(as zhang)
+converted=$($issuer show --db "$out/gs.db" "$first" 2>>"$log" | sed -n 's/.*新证书 \([0-9]*\).*/\1/p' | head -1)
+say "$first converted to the province-wide $converted (C1); $third revoked for fraud (A2): each proposed by wang, approved by li, signed by the signer"
+run $issuer signer publish "${S[@]}" $(as zhang)
+run $issuer signer lock "${S[@]}"
+kill "$spid" && wait "$spid" 2>/dev/null || true
+spid=
 cp "$out/pub/bundle.cbor" "$out/gs.bundle"
-echo
-echo "-- 4. the public register: anyone can check it from the published files (A3) --"
-R=(--root "$out/keys/root.pub" --dir "$out/pub")
-$register verify "${R[@]}"
-second=$(ls "$out/certs" | sed -n 's/\.txt$//p' | sort | sed -n 2p)
-$register prove "${R[@]}" "$second" | sed -n '1,2p;$p'
-$register audit "${R[@]}"
-echo
-echo "A certificate signed with the committee's own key, but outside the store (as a thief with"
-echo "the key, or a retired committee back-dating one, would), is not in the register:"
-$issuer sign --key "$out/keys/gs-ws.key" --claims data/samples/gs-basic.json --out-dir "$out/outside" \
-  --base-url "$base" "${P[@]}" >/dev/null
-if $verifier verify --root "$out/keys/root.pub" --bundle "$out/gs.bundle" "$(cat "$out/outside/260001234.txt")" \
-  > "$out/outside.json"; then
-  echo "an unregistered certificate verified: this must not happen" >&2; exit 1
-fi
-echo "  verdict $(sed -n 's/.*"verdict": *"\([a-z_]*\)".*/\1/p' "$out/outside.json" | head -1), reason $(sed -n 's/.*"code": *"\([a-z_]*\)".*/\1/p' "$out/outside.json" | head -1)"
-echo "The department lists every certificate the register holds under its committee key, to"
-echo "compare with its own records (an entry it did not make would mean its key is misused):"
-kid=$($keys show "$out/keys/gs-ws.pub" | sed -n 's/^public issuer key //p')
-$register monitor "${R[@]}" --kid "$kid"
-echo
-$issuer show --db "$out/gs.db" "$first"
-echo
-echo "The second certificate, a basic-level title at 临夏州人民医院, with the QR its holder gets:"
-$issuer show --db "$out/gs.db" --qr --base-url "$base" "$second"
-echo
+say "published: $out/pub/ (公示 gongshi-1.html, register tiles and checkpoint, bundle.cbor, head); the signer locked"
+run $issuer audit verify "${D[@]}"
+say "the audit chain is intact; the signer's $(grep -c 'account=' "$out/signer.log") requests are on its log ($out/signer.log) and in the chain"
 
-echo "-- 5. verify offline (signature, trust list, key term and scope) --"
-V=(--root "$out/keys/root.pub" --trust-list "$out/keys/trust.list")
-link=$(cat "$out/certs/$second.link")
-echo "from the link:  $($verifier verify "${V[@]}" "$link" | grep -m1 '"verdict"')"
-echo "from the PNG:   $($verifier verify "${V[@]}" --image "$out/certs/$second.png" | grep -m1 '"verdict"')"
-tampered=$(awk '{ d = substr($0, 300, 1); printf "%s%d%s\n", substr($0, 1, 299), (d + 1) % 10, substr($0, 301) }' "$out/certs/$second.txt")
-if $verifier verify "${V[@]}" "$tampered" > "$out/tampered.json"; then
-  echo "a tampered payload verified: this must not happen" >&2; exit 1
-fi
-echo "tampered copy: $(grep -m1 '"verdict"' "$out/tampered.json") ($(grep -m1 '"code"' "$out/tampered.json" | tr -d ' '))"
-echo
-echo "with the status bundle, at the provincial hospital (not a basic-level unit):"
-echo "                $($verifier verify --root "$out/keys/root.pub" --bundle "$out/gs.bundle" \
-  --unit 12620000438000456W "$link" | grep -m1 '"verdict"')"
-echo
-echo "-- 6. the verifier and its public page --"
-for f in $(ls "$out/certs"/*.link | sort); do
-  id=$(basename "$f" .link)
-  echo "certificate $id: QR $out/certs/$id.png, e-certificate $out/certs/$id.pdf"
-  echo "  $(cat "$f")"
+step "6. e-certificates (rule A4), with their status across the converted and the revoked one"
+ws_kid=$($keys show "$out/keys/gs-ws.pub" | sed -n 's/^public issuer key //p')
+run $issuer seal "${D[@]}" --kid "$ws_kid" --organiser 甘肃省卫生健康委员会（示例） --image data/samples/demo-seal.svg
+run $issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" --batch "$ib" --status-stamp
+run $issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" "$converted"
+say "$out/certs/<id>.pdf (the seal is the demo's illustration, marked 示例)"
+
+step "7. the public register, checked by anyone from the published files (A3)"
+R=(--root "$out/keys/root.pub" --dir "$out/pub")
+run $register verify "${R[@]}"
+run $register audit "${R[@]}"
+say "the bundle's every status is the register's, and the checkpoint is signed"
+run $issuer sign --key "$out/keys/gs-ws.key" --claims data/samples/gs-basic.json --out-dir "$out/outside" \
+  --base-url "$base" "${P[@]}"
+$verifier verify --root "$out/keys/root.pub" --bundle "$out/gs.bundle" "$(cat "$out/outside/260001234.txt")" \
+  > "$out/outside.json" 2>>"$log" && { echo "demo: an unregistered certificate verified" >&2; exit 2; }
+say "a certificate signed with the committee's key outside the store: $(sed -n 's/.*"verdict": *"\([a-z_]*\)".*/\1/p' "$out/outside.json" | head -1) ($(sed -n 's/.*"code": *"\([a-z_]*\)".*/\1/p' "$out/outside.json" | head -1))"
+
+step "8. verification offline, at 甘肃省人民医院 (not a basic-level unit)"
+verdict() { $verifier verify --root "$out/keys/root.pub" --bundle "$out/gs.bundle" "$@" 2>>"$log" |
+  sed -n 's/.*"verdict": *"\([a-z_]*\)".*/\1/p' | head -1; }
+for id in "$first" "$second" "$third" "$converted"; do
+  say "$id: $(verdict "$(cat "$out/certs/$id.txt")") (no unit given); at 甘肃省人民医院: $(verdict --unit 12620000438000456W "$(cat "$out/certs/$id.txt")")"
 done
-echo
-echo "Open a link above (or $base/ to paste or upload a QR image); try the employer"
-echo "field with 12620000438000456W (甘肃省人民医院, not basic-level) and 12620102438000123H."
-echo "Store: $out/gs.db   publication (公示, register, bundle): $out/pub/   stop with Ctrl-C"
+if [ "${TITLECERT_DEMO_QR:-}" = 1 ]; then
+  $issuer show --db "$out/gs.db" --qr --base-url "$base" "$second"
+else
+  say "(TITLECERT_DEMO_QR=1 draws the QR code of $second on the terminal)"
+fi
+
+step "Made"
+say "store                 $out/gs.db (a DEMO store)"
+say "publication           $out/pub/ (the 公示: $out/pub/gongshi-1.html)"
+say "QR codes, e-certs     $out/certs/<id>.png, <id>.pdf"
+say "signer's log          $out/signer.log     everything else: $log"
+say "try at the page       $second (basic-level: valid at 12620102438000123H, not at 12620000438000456W)"
+say "                      $third (revoked), $first (superseded by $converted)"
 [ "${TITLECERT_DEMO_NO_SERVE:-}" = 1 ] && exit 0
-echo "Serving on http://$listen/ (pid $$; the address is TITLECERT_LISTEN)"
+say "verification page     $base/   (Ctrl-C stops it)"
+echo
 exec $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen" \
   --state "$out/state" --register "$out/pub"
