@@ -164,7 +164,7 @@ spid=
 cp "$out/pub/bundle.cbor" "$out/gs.bundle"
 say "published: $out/pub/ (公示 gongshi-1.html, register tiles and checkpoint, bundle.cbor, head); the signer locked"
 run $issuer audit verify "${D[@]}"
-say "the audit chain is intact; the signer's $(grep -c 'account=' "$out/signer.log") requests are on its log ($out/signer.log) and in the chain"
+say "the audit chain is intact; the signer's $(grep -c 'account=' "$out/signer.log") requests are on its log ($out/signer.log), those made while unlocked in the chain too"
 
 step "6. e-certificates (rule A4), with their status across the converted and the revoked one"
 ws_kid=$($keys show "$out/keys/gs-ws.pub" | sed -n 's/^public issuer key //p')
