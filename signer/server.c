@@ -120,6 +120,7 @@ static void expire(const struct tc_signer_config *cfg, struct held *h, uint64_t 
 static json_t *do_status(struct ctx *x)
 {
     struct held *h = x->h;
+    sv_log(x->cfg, "%s status: %s", x->client, h->unlocked ? "unlocked" : "locked");
     if (!h->unlocked)
         return json_pack("{s:b,s:s}", "ok", 1, "state", "locked");
     char until[32];
