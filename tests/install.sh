@@ -28,6 +28,8 @@ check "meson install --destdir stages the install" 0 meson install -C copy/_buil
 cp out.txt install.log
 stage=$work/stage$prefix
 for f in bin/titlecert-keys bin/titlecert-issuer bin/titlecert-verifier bin/titlecert-register \
+         bin/titlecert-signer bin/titlecert-witness share/man/man1/titlecert-signer.1 \
+         share/man/man1/titlecert-witness.1 lib/systemd/system/titlecert-witness.service \
          share/man/man1/titlecert-keys.1 share/man/man1/titlecert-issuer.1 \
          share/man/man1/titlecert-verifier.1 share/man/man1/titlecert-register.1 share/titlecert/web/index.html \
          share/titlecert/web/app.js share/titlecert/web/style.css share/titlecert/profiles/GS.json \
@@ -71,6 +73,14 @@ D=(--db gs.db --hash-key store.key "${P[@]}")
 T=(--root root.pub --trust-list trust.list)
 check "issuer init --profile GS reads the installed profile" 0 "$B/titlecert-issuer" init --db gs.db \
   --profile GS --hash-key store.key "${P[@]}"
+has "and the installed working-day years" out.txt "working-day calendar: 2025 2026"
+check "a workflow store too" 0 "$B/titlecert-issuer" init --db wf.db --profile GS --hash-key store.key \
+  "${P[@]}" --workflow
+check "the installed signer starts on it and stops on SIGTERM" 0 bash -c "
+  '$B/titlecert-signer' serve --socket '$work/s.sock' --db wf.db --hash-key store.key --key ws.key \
+    --publication-key ws.key --root root.pub --trust-list trust.list --publish-dir wfpub 2>signer.log &
+  pid=\$!; for i in \$(seq 100); do [ -S '$work/s.sock' ] && break; sleep 0.05; done
+  '$B/titlecert-issuer' signer status --socket '$work/s.sock' | grep -q locked && kill \$pid && wait \$pid"
 check "units and records from the installed samples" 0 bash -c "
   '$B/titlecert-issuer' units import ${D[*]} '$S/gs-units.csv' &&
   for k in employment assessments ce; do '$B/titlecert-issuer' records import ${D[*]} \$k '$S/gs-'\$k.csv || exit 1; done"
