@@ -355,12 +355,14 @@ static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
     size_t n;
     char hex[65];
     if (e == TC_OK && (e = rows_hash(s, p->batch, sum, &n)) == TC_OK &&
+        /* new rows in a batch are the rows of the clerk who put them in: the preparer, whom
+         * approval and signing keep apart from the approver and the custodian, is that clerk */
         (e = exec_bind(s, "UPDATE wf_batches SET rows_hash = ?, state = 'draft', gongshi_from = "
                           "NULL, gongshi_to = NULL, gongshi_sha256 = NULL, gongshi_idx = NULL, "
                           "approved_by = NULL, "
                           "approved_hash = NULL, approved_at = NULL, decision = NULL, title = ?, "
-                          "source = ? WHERE id = ?", "btti", sum, p->title, p->source,
-                       p->batch)) == TC_OK) {
+                          "source = ?, prepared_by = ?, prepared_at = ? WHERE id = ?", "bttiii",
+                       sum, p->title, p->source, p->by->id, (int64_t)p->now, p->batch)) == TC_OK) {
         sodium_bin2hex(hex, sizeof hex, sum, 32);
         e = event(s, p->now, "wf_prepare", p->by, TC_ROLE_CLERK, p->batch,
                   "\"rows\":%zu,\"rows_sha256\":\"%s\"", n, hex);
