@@ -912,6 +912,69 @@ static enum tc_err approval_genuine(struct tc_store *s, const struct tc_wf_batch
     return TC_OK;
 }
 
+/* The batch's latest audit event of one of `kinds` (an SQL list of quoted kinds): its sequence
+ * number (0 when there is none), kind and detail (json_decref it). Events are read newest first
+ * and the reading stops at the batch's, so this costs what happened since. */
+static enum tc_err latest_event(struct tc_store *s, int64_t batch, const char *kinds, int64_t *seq,
+                                char kind[32], json_t **detail)
+{
+    sqlite3_stmt *q;
+    char sql[256];
+    *seq = 0, *detail = NULL, kind[0] = '\0';
+    snprintf(sql, sizeof sql, "SELECT seq, kind, detail FROM events WHERE kind IN (%s) ORDER BY "
+                              "seq DESC", kinds);
+    enum tc_err e = tc_store_prepare(s, sql, &q);
+    if (e != TC_OK)
+        return e;
+    while (!*seq && sqlite3_step(q) == SQLITE_ROW) {
+        json_error_t err;
+        json_t *o = json_loads((const char *)sqlite3_column_text(q, 2), 0, &err);
+        if (o && json_integer_value(json_object_get(o, "batch")) == batch) {
+            *seq = sqlite3_column_int64(q, 0);
+            snprintf(kind, 32, "%s", (const char *)sqlite3_column_text(q, 1));
+            *detail = o;
+        } else {
+            json_decref(o);
+        }
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
+}
+
+static bool member_is(json_t *o, const char *key, const char *value)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v && strcmp(v, value) == 0;
+}
+
+/* The 公示 the batch row names is the batch's current one: the last 公示, rejection or new rows
+ * the audit log has for the batch is a genuine 公示 event with the row's days and hash. A 公示
+ * voided by a rejection or by new rows, put back in the row with its own register entry, is not
+ * (its entry is the batch's and its period may long be over). */
+static enum tc_err gongshi_current(struct tc_store *s, const struct tc_wf_batch *b, char *why,
+                                   size_t why_size)
+{
+    int64_t seq;
+    char kind[32], from[11], to[11], hex[65];
+    json_t *o = NULL;
+    enum tc_err e = latest_event(s, b->id, "'wf_publicise', 'wf_reject', 'wf_prepare'", &seq,
+                                 kind, &o);
+    if (e != TC_OK)
+        return e;
+    tc_day_format(from, b->gongshi_from), tc_day_format(to, b->gongshi_to);
+    sodium_bin2hex(hex, sizeof hex, b->gongshi_sha256, 32);
+    bool match = o && strcmp(kind, "wf_publicise") == 0 && member_is(o, "from", from) &&
+                 member_is(o, "to", to) && member_is(o, "gongshi_sha256", hex);
+    json_decref(o);
+    if (!match)
+        return WHY("公示不是审计记录中此批次现行的公示，不能签发 / the 公示 is not the batch's "
+                   "current one in the audit log: nothing is signed");
+    if (tc_store_event_genuine(s, seq) != TC_OK)
+        return WHY("公示的审计记录未通过校验，不能签发 / the 公示's audit event fails its check: "
+                   "nothing is signed");
+    return TC_OK;
+}
+
 /* The 公示 as the register logged it: its entry is this batch's, with the hash and first day the
  * batch row holds, and its period, counted again from that day, is over. */
 static enum tc_err gongshi_registered(struct tc_store *s, const struct tc_wf_batch *b,
@@ -961,6 +1024,8 @@ static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
     enum tc_err e = approval_genuine(s, b, why, why_size);
     if (e == TC_OK && strcmp(b->kind, "issue") == 0)
         e = gongshi_registered(s, b, now, why, why_size);
+    if (e == TC_OK && strcmp(b->kind, "issue") == 0)
+        e = gongshi_current(s, b, why, why_size);
     return e;
 }
 
