@@ -137,18 +137,21 @@ static bool row_decode(const char *text, struct tc_issue_request *q)
     return ok;
 }
 
-/* SHA-256 of "line\trow\n" for the rows still in the batch, in line order. */
-static enum tc_err rows_hash(struct tc_store *s, int64_t batch, uint8_t out[32], size_t *n)
+/* SHA-256 of "line\trow\n" for the rows still in the batch (all: every row, dropped or not: the
+ * rows as they were prepared), in line order. */
+static enum tc_err rows_hash_of(struct tc_store *s, int64_t batch, bool all, uint8_t out[32],
+                                size_t *n)
 {
     sqlite3_stmt *q;
     crypto_hash_sha256_state h;
     *n = 0;
     enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
-                                        "dropped = 0 ORDER BY line", &q);
+                                        "(dropped = 0 OR ?) ORDER BY line", &q);
     if (e != TC_OK)
         return e;
     crypto_hash_sha256_init(&h);
     sqlite3_bind_int64(q, 1, batch);
+    sqlite3_bind_int(q, 2, all);
     while (sqlite3_step(q) == SQLITE_ROW) {
         char line[24];
         snprintf(line, sizeof line, "%lld\t", (long long)sqlite3_column_int64(q, 0));
@@ -161,6 +164,11 @@ static enum tc_err rows_hash(struct tc_store *s, int64_t batch, uint8_t out[32],
     sqlite3_finalize(q);
     crypto_hash_sha256_final(&h, out);
     return TC_OK;
+}
+
+static enum tc_err rows_hash(struct tc_store *s, int64_t batch, uint8_t out[32], size_t *n)
+{
+    return rows_hash_of(s, batch, false, out, n);
 }
 
 /* The requests of a batch's rows still in it (malloc'd, holders as hashes). */
@@ -947,6 +955,38 @@ static bool member_is(json_t *o, const char *key, const char *value)
     return v && strcmp(v, value) == 0;
 }
 
+/* The rows are the ones prepared, by the account the batch row names: the batch's last new rows
+ * or proposal in the audit log is a genuine event of that account with the hash of every row,
+ * dropped or not (an upheld objection drops a row; nothing changes one). A row changed in the
+ * table after the 公示, or another preparer named there so that the preparer could approve, is
+ * refused here, whatever the approval bound itself to. */
+static enum tc_err prepared_genuine(struct tc_store *s, const struct tc_wf_batch *b, char *why,
+                                    size_t why_size)
+{
+    int64_t seq;
+    size_t n;
+    char kind[32], hex[65];
+    uint8_t all[32];
+    json_t *o = NULL;
+    enum tc_err e = rows_hash_of(s, b->id, true, all, &n);
+    if (e == TC_OK)
+        e = latest_event(s, b->id, "'wf_prepare', 'wf_revocation_proposed', "
+                                   "'wf_conversion_proposed'", &seq, kind, &o);
+    if (e != TC_OK)
+        return e;
+    sodium_bin2hex(hex, sizeof hex, all, 32);
+    bool match = o && member_is(o, "account", b->prepared_by_name) &&
+                 member_is(o, "rows_sha256", hex);
+    json_decref(o);
+    if (!match)
+        return WHY("批次内容或录入人与审计记录不符，不能签发 / the rows or their preparer are not "
+                   "the ones the audit log recorded as prepared: nothing is signed");
+    if (tc_store_event_genuine(s, seq) != TC_OK)
+        return WHY("录入的审计记录未通过校验，不能签发 / the audit event of the rows' preparation "
+                   "fails its check: nothing is signed");
+    return TC_OK;
+}
+
 /* The 公示 the batch row names is the batch's current one: the last 公示, rejection or new rows
  * the audit log has for the batch is a genuine 公示 event with the row's days and hash. A 公示
  * voided by a rejection or by new rows, put back in the row with its own register entry, is not
@@ -1022,6 +1062,8 @@ static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
     if (b->open_objections)
         return WHY("尚有异议未处理 / objections are still open");
     enum tc_err e = approval_genuine(s, b, why, why_size);
+    if (e == TC_OK)
+        e = prepared_genuine(s, b, why, why_size);
     if (e == TC_OK && strcmp(b->kind, "issue") == 0)
         e = gongshi_registered(s, b, now, why, why_size);
     if (e == TC_OK && strcmp(b->kind, "issue") == 0)
