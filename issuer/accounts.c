@@ -86,6 +86,15 @@ static bool name_ok(const char *name)
     return true;
 }
 
+/* NULL when `by` acts as an admin, else why not (refused): disabling an account leaves its roles
+ * in place, so a disabled admin still holds the role and must be stopped here. */
+static const char *not_admin(const struct tc_account *by, const char *refusal)
+{
+    if (by->disabled)
+        return "账号已停用 / the account is disabled";
+    return by->roles & TC_ROLE_ADMIN ? NULL : refusal;
+}
+
 static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind, const char *fmt, ...)
@@ -260,8 +269,8 @@ enum tc_err tc_account_add(struct tc_store *s, const char *name, const char *dis
         return *why = "除最初两名系统管理员外，账号须由系统管理员添加、另一名系统管理员确认 / "
                       "after the first two admins, an admin adds accounts and a second admin "
                       "confirms their roles", TC_ERR_REFUSED;
-    if (by && !(by->roles & TC_ROLE_ADMIN))
-        return *why = "只有系统管理员可以添加账号 / only an admin adds accounts", TC_ERR_REFUSED;
+    if (by && (*why = not_admin(by, "只有系统管理员可以添加账号 / only an admin adds accounts")))
+        return TC_ERR_REFUSED;
     struct add x = {name, display, password, roles, by, now, {0}, 0, why};
     enum tc_err e = tc_store_tx(s, add_tx, &x);
     if (e == TC_OK) {
@@ -286,8 +295,8 @@ static enum tc_err propose(struct tc_store *s, const struct tc_account *by, cons
     struct tc_account a;
     char list[96];
     *why = NULL;
-    if (!(by->roles & TC_ROLE_ADMIN))
-        return *why = "只有系统管理员可以更改角色 / only an admin changes roles", TC_ERR_REFUSED;
+    if ((*why = not_admin(by, "只有系统管理员可以更改角色 / only an admin changes roles")))
+        return TC_ERR_REFUSED;
     if ((*why = tc_roles_check(roles)) != NULL)
         return TC_ERR_REFUSED;
     if (tc_account_find(s, name, &a) != TC_OK)
@@ -381,8 +390,8 @@ enum tc_err tc_role_change_confirm(struct tc_store *s, const struct tc_account *
                                    uint64_t now, const char **why)
 {
     *why = NULL;
-    if (!(by->roles & TC_ROLE_ADMIN))
-        return *why = "只有系统管理员可以确认 / only an admin confirms", TC_ERR_REFUSED;
+    if ((*why = not_admin(by, "只有系统管理员可以确认 / only an admin confirms")))
+        return TC_ERR_REFUSED;
     struct change c = {by, change, now, why};
     return tc_store_tx(s, confirm_tx, &c);
 }
@@ -475,8 +484,8 @@ enum tc_err tc_account_disable(struct tc_store *s, const struct tc_account *by, 
 {
     struct tc_account a;
     *why = NULL;
-    if (!(by->roles & TC_ROLE_ADMIN))
-        return *why = "只有系统管理员可以停用账号 / only an admin disables accounts", TC_ERR_REFUSED;
+    if ((*why = not_admin(by, "只有系统管理员可以停用账号 / only an admin disables accounts")))
+        return TC_ERR_REFUSED;
     if (tc_account_find(s, name, &a) != TC_OK)
         return *why = "没有这个账号 / no such account", TC_ERR_NOT_FOUND;
     if (a.id == by->id)

@@ -115,7 +115,8 @@ enum tc_err tc_calendar_admin_load(struct tc_store *s, const struct tc_account *
 {
     struct tc_calendar_year y;
     *year = 0;
-    if (!by || !(by->roles & TC_ROLE_ADMIN)) {
+    /* a disabled admin keeps the role in the table: it loads nothing */
+    if (!by || by->disabled || !(by->roles & TC_ROLE_ADMIN)) {
         snprintf(why, why_size, "只有系统管理员可以导入工作日历 / only an admin loads the calendar");
         return TC_ERR_REFUSED;
     }

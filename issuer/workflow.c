@@ -137,18 +137,21 @@ static bool row_decode(const char *text, struct tc_issue_request *q)
     return ok;
 }
 
-/* SHA-256 of "line\trow\n" for the rows still in the batch, in line order. */
-static enum tc_err rows_hash(struct tc_store *s, int64_t batch, uint8_t out[32], size_t *n)
+/* SHA-256 of "line\trow\n" for the rows still in the batch (all: every row, dropped or not: the
+ * rows as they were prepared), in line order. */
+static enum tc_err rows_hash_of(struct tc_store *s, int64_t batch, bool all, uint8_t out[32],
+                                size_t *n)
 {
     sqlite3_stmt *q;
     crypto_hash_sha256_state h;
     *n = 0;
     enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
-                                        "dropped = 0 ORDER BY line", &q);
+                                        "(dropped = 0 OR ?) ORDER BY line", &q);
     if (e != TC_OK)
         return e;
     crypto_hash_sha256_init(&h);
     sqlite3_bind_int64(q, 1, batch);
+    sqlite3_bind_int(q, 2, all);
     while (sqlite3_step(q) == SQLITE_ROW) {
         char line[24];
         snprintf(line, sizeof line, "%lld\t", (long long)sqlite3_column_int64(q, 0));
@@ -161,6 +164,11 @@ static enum tc_err rows_hash(struct tc_store *s, int64_t batch, uint8_t out[32],
     sqlite3_finalize(q);
     crypto_hash_sha256_final(&h, out);
     return TC_OK;
+}
+
+static enum tc_err rows_hash(struct tc_store *s, int64_t batch, uint8_t out[32], size_t *n)
+{
+    return rows_hash_of(s, batch, false, out, n);
 }
 
 /* The requests of a batch's rows still in it (malloc'd, holders as hashes). */
@@ -355,12 +363,14 @@ static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
     size_t n;
     char hex[65];
     if (e == TC_OK && (e = rows_hash(s, p->batch, sum, &n)) == TC_OK &&
+        /* new rows in a batch are the rows of the clerk who put them in: the preparer, whom
+         * approval and signing keep apart from the approver and the custodian, is that clerk */
         (e = exec_bind(s, "UPDATE wf_batches SET rows_hash = ?, state = 'draft', gongshi_from = "
                           "NULL, gongshi_to = NULL, gongshi_sha256 = NULL, gongshi_idx = NULL, "
                           "approved_by = NULL, "
                           "approved_hash = NULL, approved_at = NULL, decision = NULL, title = ?, "
-                          "source = ? WHERE id = ?", "btti", sum, p->title, p->source,
-                       p->batch)) == TC_OK) {
+                          "source = ?, prepared_by = ?, prepared_at = ? WHERE id = ?", "bttiii",
+                       sum, p->title, p->source, p->by->id, (int64_t)p->now, p->batch)) == TC_OK) {
         sodium_bin2hex(hex, sizeof hex, sum, 32);
         e = event(s, p->now, "wf_prepare", p->by, TC_ROLE_CLERK, p->batch,
                   "\"rows\":%zu,\"rows_sha256\":\"%s\"", n, hex);
@@ -910,6 +920,101 @@ static enum tc_err approval_genuine(struct tc_store *s, const struct tc_wf_batch
     return TC_OK;
 }
 
+/* The batch's latest audit event of one of `kinds` (an SQL list of quoted kinds): its sequence
+ * number (0 when there is none), kind and detail (json_decref it). Events are read newest first
+ * and the reading stops at the batch's, so this costs what happened since. */
+static enum tc_err latest_event(struct tc_store *s, int64_t batch, const char *kinds, int64_t *seq,
+                                char kind[32], json_t **detail)
+{
+    sqlite3_stmt *q;
+    char sql[256];
+    *seq = 0, *detail = NULL, kind[0] = '\0';
+    snprintf(sql, sizeof sql, "SELECT seq, kind, detail FROM events WHERE kind IN (%s) ORDER BY "
+                              "seq DESC", kinds);
+    enum tc_err e = tc_store_prepare(s, sql, &q);
+    if (e != TC_OK)
+        return e;
+    while (!*seq && sqlite3_step(q) == SQLITE_ROW) {
+        json_error_t err;
+        json_t *o = json_loads((const char *)sqlite3_column_text(q, 2), 0, &err);
+        if (o && json_integer_value(json_object_get(o, "batch")) == batch) {
+            *seq = sqlite3_column_int64(q, 0);
+            snprintf(kind, 32, "%s", (const char *)sqlite3_column_text(q, 1));
+            *detail = o;
+        } else {
+            json_decref(o);
+        }
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
+}
+
+static bool member_is(json_t *o, const char *key, const char *value)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v && strcmp(v, value) == 0;
+}
+
+/* The rows are the ones prepared, by the account the batch row names: the batch's last new rows
+ * or proposal in the audit log is a genuine event of that account with the hash of every row,
+ * dropped or not (an upheld objection drops a row; nothing changes one). A row changed in the
+ * table after the 公示, or another preparer named there so that the preparer could approve, is
+ * refused here, whatever the approval bound itself to. */
+static enum tc_err prepared_genuine(struct tc_store *s, const struct tc_wf_batch *b, char *why,
+                                    size_t why_size)
+{
+    int64_t seq;
+    size_t n;
+    char kind[32], hex[65];
+    uint8_t all[32];
+    json_t *o = NULL;
+    enum tc_err e = rows_hash_of(s, b->id, true, all, &n);
+    if (e == TC_OK)
+        e = latest_event(s, b->id, "'wf_prepare', 'wf_revocation_proposed', "
+                                   "'wf_conversion_proposed'", &seq, kind, &o);
+    if (e != TC_OK)
+        return e;
+    sodium_bin2hex(hex, sizeof hex, all, 32);
+    bool match = o && member_is(o, "account", b->prepared_by_name) &&
+                 member_is(o, "rows_sha256", hex);
+    json_decref(o);
+    if (!match)
+        return WHY("批次内容或录入人与审计记录不符，不能签发 / the rows or their preparer are not "
+                   "the ones the audit log recorded as prepared: nothing is signed");
+    if (tc_store_event_genuine(s, seq) != TC_OK)
+        return WHY("录入的审计记录未通过校验，不能签发 / the audit event of the rows' preparation "
+                   "fails its check: nothing is signed");
+    return TC_OK;
+}
+
+/* The 公示 the batch row names is the batch's current one: the last 公示, rejection or new rows
+ * the audit log has for the batch is a genuine 公示 event with the row's days and hash. A 公示
+ * voided by a rejection or by new rows, put back in the row with its own register entry, is not
+ * (its entry is the batch's and its period may long be over). */
+static enum tc_err gongshi_current(struct tc_store *s, const struct tc_wf_batch *b, char *why,
+                                   size_t why_size)
+{
+    int64_t seq;
+    char kind[32], from[11], to[11], hex[65];
+    json_t *o = NULL;
+    enum tc_err e = latest_event(s, b->id, "'wf_publicise', 'wf_reject', 'wf_prepare'", &seq,
+                                 kind, &o);
+    if (e != TC_OK)
+        return e;
+    tc_day_format(from, b->gongshi_from), tc_day_format(to, b->gongshi_to);
+    sodium_bin2hex(hex, sizeof hex, b->gongshi_sha256, 32);
+    bool match = o && strcmp(kind, "wf_publicise") == 0 && member_is(o, "from", from) &&
+                 member_is(o, "to", to) && member_is(o, "gongshi_sha256", hex);
+    json_decref(o);
+    if (!match)
+        return WHY("公示不是审计记录中此批次现行的公示，不能签发 / the 公示 is not the batch's "
+                   "current one in the audit log: nothing is signed");
+    if (tc_store_event_genuine(s, seq) != TC_OK)
+        return WHY("公示的审计记录未通过校验，不能签发 / the 公示's audit event fails its check: "
+                   "nothing is signed");
+    return TC_OK;
+}
+
 /* The 公示 as the register logged it: its entry is this batch's, with the hash and first day the
  * batch row holds, and its period, counted again from that day, is over. */
 static enum tc_err gongshi_registered(struct tc_store *s, const struct tc_wf_batch *b,
@@ -957,8 +1062,12 @@ static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
     if (b->open_objections)
         return WHY("尚有异议未处理 / objections are still open");
     enum tc_err e = approval_genuine(s, b, why, why_size);
+    if (e == TC_OK)
+        e = prepared_genuine(s, b, why, why_size);
     if (e == TC_OK && strcmp(b->kind, "issue") == 0)
         e = gongshi_registered(s, b, now, why, why_size);
+    if (e == TC_OK && strcmp(b->kind, "issue") == 0)
+        e = gongshi_current(s, b, why, why_size);
     return e;
 }
 
