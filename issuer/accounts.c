@@ -155,8 +155,9 @@ static int64_t count_admins(struct tc_store *s)
 {
     sqlite3_stmt *q;
     int64_t n = -1;
-    if (tc_store_prepare(s, "SELECT count(*) FROM account_roles r JOIN accounts a ON a.id = "
-                            "r.account WHERE r.role = 'admin' AND a.disabled = 0", &q) == TC_OK &&
+    /* every admin there ever was, disabled too: disabling one does not reopen the bootstrap */
+    if (tc_store_prepare(s, "SELECT count(*) FROM account_roles WHERE role = 'admin'", &q) ==
+            TC_OK &&
         sqlite3_step(q) == SQLITE_ROW)
         n = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
@@ -411,9 +412,12 @@ static enum tc_err auth_tx(struct tc_store *s, void *ctx)
     struct auth *x = ctx;
     sqlite3_stmt *q;
     enum tc_err e = tc_store_prepare(s, x->ok ? "UPDATE accounts SET failures = 0 WHERE id = ?"
-                                              : "UPDATE accounts SET failures = failures + 1, "
-                                                "locked_until = CASE WHEN failures + 1 >= ?2 THEN "
-                                                "?3 ELSE locked_until END WHERE id = ?1", &q);
+                                              /* a lock that ran out starts the count again */
+                                              : "UPDATE accounts SET failures = CASE WHEN "
+                                                "failures >= ?2 THEN 1 ELSE failures + 1 END, "
+                                                "locked_until = CASE WHEN failures + 1 >= ?2 AND "
+                                                "failures < ?2 THEN ?3 ELSE locked_until END "
+                                                "WHERE id = ?1", &q);
     if (e != TC_OK)
         return e;
     sqlite3_bind_int64(q, 1, x->id);

@@ -1218,6 +1218,39 @@ enum tc_err tc_conversion_in(struct tc_store *s, uint64_t id, int32_t at, bool r
                           new_id);
 }
 
+/* C1/C5: the successor of a basic-level certificate: same series, specialty and level,
+ * province-wide; C3: tenure carried over. */
+static void successor_claims(const struct tc_claims *old, uint64_t id, int32_t at,
+                             uint16_t committee, uint8_t method, struct tc_claims *c)
+{
+    *c = *old;
+    c->track = TC_TRACK_PROVINCE;
+    c->method = method;
+    memset(&c->scope, 0, sizeof c->scope);
+    memset(&c->conv, 0, sizeof c->conv);
+    c->conv.kind = TC_CONV_FROM;
+    c->conv.predecessor = id;
+    c->conv.carried_tenure_month = old->tenure_month;
+    c->obtained_day = at;
+    int y, m, d;
+    tc_day_split(at, &y, &m, &d);
+    c->eval_year = (uint16_t)y;
+    c->committee = committee;
+}
+
+enum tc_err tc_conversion_claims(struct tc_store *s, uint64_t id, int32_t at, uint16_t committee,
+                                 bool reevaluation, struct tc_claims *c)
+{
+    struct tc_claims old;
+    struct tc_cert_row row;
+    int64_t holder;
+    enum tc_err e = load_claims(s, id, &old, &row, &holder);
+    if (e == TC_OK)
+        successor_claims(&old, id, at, committee,
+                         reevaluation ? TC_METHOD_REEVALUATION : TC_METHOD_CONVERSION, c);
+    return e;
+}
+
 /* Issues the province-wide certificate of the same level that replaces a basic-level one (C1
  * 换发 or C5 转评) and marks the old one superseded, in one transaction. */
 static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, const char *decision,
@@ -1232,20 +1265,7 @@ static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, c
     int64_t holder;
     if ((e = load_claims(s, id, &old, &row, &holder)) != TC_OK)
         return e;
-    /* C1/C5: same series, specialty and level, province-wide; C3: tenure carried over */
-    c = old;
-    c.track = TC_TRACK_PROVINCE;
-    c.method = method;
-    memset(&c.scope, 0, sizeof c.scope);
-    memset(&c.conv, 0, sizeof c.conv);
-    c.conv.kind = TC_CONV_FROM;
-    c.conv.predecessor = id;
-    c.conv.carried_tenure_month = old.tenure_month;
-    c.obtained_day = at;
-    int y, m, d;
-    tc_day_split(at, &y, &m, &d);
-    c.eval_year = (uint16_t)y;
-    c.committee = committee;
+    successor_claims(&old, id, at, committee, method, &c);
     c.issued_at = now;
     struct stmts st;
     sqlite3_stmt *up = NULL, *ev = NULL, *hq = NULL;

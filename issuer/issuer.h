@@ -522,7 +522,7 @@ struct tc_wf_objection {
     char objector[TC_ACCOUNT_DISPLAY_MAX], contact[128];
     int32_t received;
     char text[TC_OBJECTION_TEXT_MAX + 1];
-    char state[12]; /* open, upheld, dismissed */
+    char state[12]; /* open, upheld, dismissed, lapsed (the rows were replaced) */
     char outcome[1024];
     char recorded_by[TC_ACCOUNT_NAME_MAX], resolved_by[TC_ACCOUNT_NAME_MAX];
 };

@@ -76,6 +76,9 @@ enum tc_err tc_store_calendar_shipped(struct tc_store *s, uint64_t now);
 enum tc_err tc_conversion_in(struct tc_store *s, uint64_t id, int32_t at, bool reevaluation,
                              const char *decision, uint16_t committee, struct tc_signer *issuer,
                              uint64_t now, uint64_t *new_id, char *why, size_t why_size);
+/* The claims a conversion would give the successor (the 公示 of a conversion batch lists them). */
+enum tc_err tc_conversion_claims(struct tc_store *s, uint64_t id, int32_t at, uint16_t committee,
+                                 bool reevaluation, struct tc_claims *c);
 /* tc_revoke inside the caller's transaction (a workflow signs several in one). */
 enum tc_err tc_revoke_in(struct tc_store *s, uint64_t id, const char *reason, int32_t day,
                          bool blacklist, const char *bl_reason, int32_t until, uint64_t now);

@@ -148,7 +148,7 @@ static const char *const migrations[] = {
      "  wf_batches, line INTEGER NOT NULL, objector TEXT NOT NULL, contact TEXT NOT NULL,"
      "  received INTEGER NOT NULL, text TEXT NOT NULL, recorded_by INTEGER NOT NULL REFERENCES"
      "  accounts, recorded_at INTEGER NOT NULL, state TEXT NOT NULL CHECK(state IN ('open',"
-     "  'upheld','dismissed')), resolved_by INTEGER REFERENCES accounts, resolved_at INTEGER,"
+     "  'upheld','dismissed','lapsed')), resolved_by INTEGER REFERENCES accounts, resolved_at INTEGER,"
      "  outcome TEXT);"
      "CREATE TABLE calendar(year INTEGER PRIMARY KEY, json TEXT NOT NULL, loaded_at INTEGER"
      "  NOT NULL);"),

@@ -272,6 +272,12 @@ enum tc_err tc_wf_get(struct tc_store *s, int64_t id, uint64_t now, struct tc_wf
 
 /* ---- transitions ---------------------------------------------------------------------------- */
 
+/* Results and conversions are publicised (公示) before approval; revocations are not. */
+static bool publicised_kind(const char *kind)
+{
+    return strcmp(kind, "issue") == 0 || strcmp(kind, "convert") == 0;
+}
+
 static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind,
                          const struct tc_account *by, unsigned role, int64_t batch,
                          const char *fmt, ...) __attribute__((format(printf, 7, 8)));
@@ -319,8 +325,15 @@ static enum tc_err exec_bind(struct tc_store *s, const char *sql, const char *ty
 static enum tc_err may(struct tc_store *s, const struct tc_account *a, unsigned role, char *why,
                        size_t why_size)
 {
+    struct tc_account now;
     if (!tc_store_workflow(s))
         return WHY("这个证书库未启用审批流程 / this store does not run the workflow");
+    /* the account as the store has it now, not the caller's copy: disabled or stripped of the
+     * role since it signed in, it acts no more */
+    if (a && tc_account_find(s, a->name, &now) == TC_OK && now.id == a->id)
+        a = &now;
+    else
+        a = NULL;
     if (!a || a->disabled || !(a->roles & role))
         return WHY("须由%s操作 / this takes the %s role", tc_role_name(role, true),
                    tc_role_name(role, false));
@@ -340,8 +353,13 @@ static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
 {
     struct prepare *p = ctx;
     enum tc_err e = TC_OK;
-    if (p->batch)
-        e = exec_bind(s, "DELETE FROM wf_rows WHERE batch = ?", "i", p->batch);
+    if (p->batch) /* new rows: the old ones go, and objections to them lapse with their 公示 */
+        e = exec_bind(s, "DELETE FROM wf_rows WHERE batch = ?", "i", p->batch) != TC_OK
+                ? TC_ERR_STORE
+                : exec_bind(s, "UPDATE objections SET state = 'lapsed', resolved_at = ?, outcome = "
+                               "'批次内容已替换，异议随原公示失效 / the rows were replaced: the "
+                               "objection lapsed with their 公示' WHERE batch = ? AND state = "
+                               "'open'", "ii", (int64_t)p->now, p->batch);
     else if ((e = exec_bind(s, "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
                                "prepared_at, rows_hash) VALUES('issue', 'draft', ?, ?, ?, ?, "
                                "zeroblob(32))", "ttii", p->title, p->source, p->by->id,
@@ -452,39 +470,79 @@ static enum tc_err publicise_tx(struct tc_store *s, void *ctx)
     return e;
 }
 
+static bool conversion_decode(const char *text, struct tc_wf_conversion *c);
+
+/* The persons a batch's 公示 lists, in line order: the rows' claims (for a conversion, the
+ * successor's) and their lines; malloc'd. */
+static enum tc_err gongshi_rows(struct tc_store *s, const struct tc_wf_batch *b,
+                                struct tc_claims **claims, uint64_t **lines, size_t *n)
+{
+    sqlite3_stmt *q;
+    size_t cap = 0;
+    *claims = NULL, *lines = NULL, *n = 0;
+    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
+                                        "dropped = 0 ORDER BY line", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, b->id);
+    bool conversion = strcmp(b->kind, "convert") == 0;
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            struct tc_claims *c2 = realloc(*claims, cap * sizeof **claims);
+            uint64_t *l2 = c2 ? realloc(*lines, cap * sizeof **lines) : NULL;
+            if (c2)
+                *claims = c2;
+            if (!c2 || !l2) {
+                e = TC_ERR_NOMEM;
+                break;
+            }
+            *lines = l2;
+        }
+        const char *text = (const char *)sqlite3_column_text(q, 1);
+        struct tc_issue_request r;
+        struct tc_wf_conversion c;
+        if (conversion)
+            e = conversion_decode(text, &c) ? tc_conversion_claims(s, c.id, c.at, c.committee,
+                                                                   c.reevaluation, &(*claims)[*n])
+                                            : TC_ERR_INCONSISTENT;
+        else if (row_decode(text, &r))
+            (*claims)[*n] = r.claims;
+        else
+            e = TC_ERR_INCONSISTENT;
+        (*lines)[(*n)++] = (uint64_t)sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    return e;
+}
+
 enum tc_err tc_wf_publicise(struct tc_store *s, const struct tc_account *by, int64_t batch,
                             const char *dir, uint64_t now, int *err, char *why, size_t why_size)
 {
     struct tc_wf_batch b;
-    struct tc_issue_request *reqs = NULL;
+    struct tc_claims *claims = NULL;
+    uint64_t *lines = NULL;
     size_t n = 0;
     enum tc_err e = may(s, by, TC_ROLE_CLERK, why, why_size);
     *err = 0;
     if (e == TC_OK && (e = tc_wf_get(s, batch, now, &b)) == TC_OK &&
-        (strcmp(b.kind, "issue") != 0 || strcmp(b.state, "draft") != 0))
-        e = WHY("只有草稿状态的结果可以公示（现为 %s）/ only a draft is publicised (it is %s)",
-                b.state, b.state);
+        (!publicised_kind(b.kind) || strcmp(b.state, "draft") != 0))
+        e = WHY("只有草稿状态的结果或换发可以公示（现为 %s）/ only a draft of results or "
+                "conversions is publicised (it is %s)", b.state, b.state);
     int days = tc_store_profile(s)->gongshi_working_days;
     struct publicise p = {by, batch, tc_beijing_day(now), 0, {0}, 0, now};
     if (e == TC_OK)
         e = tc_store_period(s, p.from, days, &p.to, why, why_size);
     if (e == TC_OK)
-        e = rows_requests(s, batch, &reqs, &n);
-    struct tc_claims *claims = calloc(n ? n : 1, sizeof *claims);
-    uint64_t *lines = calloc(n ? n : 1, sizeof *lines);
-    for (size_t i = 0; claims && lines && i < n; i++)
-        claims[i] = reqs[i].claims, lines[i] = reqs[i].line;
-    if (e == TC_OK && (!claims || !lines))
-        e = TC_ERR_NOMEM;
+        e = gongshi_rows(s, &b, &claims, &lines, &n);
     if (e == TC_OK)
         e = tc_gongshi_write(s, batch, claims, lines, n, p.from, p.to, days, dir, p.sum, err);
     p.n = n;
     if (e == TC_OK)
         e = tc_store_tx(s, publicise_tx, &p);
+    if (claims)
+        sodium_memzero(claims, n * sizeof *claims);
     free(claims), free(lines);
-    if (reqs)
-        sodium_memzero(reqs, n * sizeof *reqs);
-    free(reqs);
     return e;
 }
 
@@ -637,7 +695,7 @@ static enum tc_err approve_tx(struct tc_store *s, void *ctx)
 static enum tc_err approvable(const struct tc_wf_batch *b, const struct tc_account *by,
                               const uint8_t expected[32], uint64_t now, char *why, size_t why_size)
 {
-    bool issue = strcmp(b->kind, "issue") == 0;
+    bool issue = publicised_kind(b->kind);
     if (strcmp(b->state, issue ? "publicised" : "draft") != 0)
         return WHY("此批次现为 %s，不能审批 / the batch is %s: it cannot be approved", b->state,
                    b->state);
@@ -1057,16 +1115,16 @@ static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
     if (tc_account_find(s, b->approved_by_name, &approver) != TC_OK || approver.disabled ||
         !(approver.roles & TC_ROLE_APPROVER))
         return WHY("批准人已不再担任审核员 / the approver no longer holds the approver role");
-    if (strcmp(b->kind, "issue") == 0 && tc_beijing_day(now) <= b->gongshi_to)
+    if (publicised_kind(b->kind) && tc_beijing_day(now) <= b->gongshi_to)
         return WHY("公示期尚未结束 / the 公示 period has not ended");
     if (b->open_objections)
         return WHY("尚有异议未处理 / objections are still open");
     enum tc_err e = approval_genuine(s, b, why, why_size);
     if (e == TC_OK)
         e = prepared_genuine(s, b, why, why_size);
-    if (e == TC_OK && strcmp(b->kind, "issue") == 0)
+    if (e == TC_OK && publicised_kind(b->kind))
         e = gongshi_registered(s, b, now, why, why_size);
-    if (e == TC_OK && strcmp(b->kind, "issue") == 0)
+    if (e == TC_OK && publicised_kind(b->kind))
         e = gongshi_current(s, b, why, why_size);
     return e;
 }

@@ -63,7 +63,7 @@ grab() { echo "\$ $*" >> "$log"; "$@" 2>>"$log" | tee -a "$log"; }
 cat <<TXT
 == titlecert demo ==
 DEMO KEYS AND A DEMO STORE: the passphrase is public ($TITLECERT_DEMO_PASSPHRASE); its clock is
-set back two weeks for the 公示. Output in $out/, every command's own words in $log.
+set back three weeks for the 公示. Output in $out/, every command's own words in $log.
 TXT
 
 step "1. keys: the province's root endorses the committee's and the publication's (rule A1)"
@@ -114,15 +114,15 @@ say "wang 王录入 (clerk), li 李审核 (approver), zhang 张保管 (custodian
 
 step "4. the committee's results: prepared, publicised (公示), an objection upheld, approved"
 PREP=(--issuer-pub "$out/keys/gs-ws.pub" "${T[@]}")
-export TITLECERT_DEMO_CLOCK=-14 # the 公示 was published two weeks ago
+export TITLECERT_DEMO_CLOCK=-21 # three weeks ago: the results arrive and are publicised
 run $issuer batch prepare data/samples/gs-results.csv --title 2026年甘肃省卫生系列高级职称评审结果 "${PREP[@]}" $(as wang) "${D[@]}"
 say "wang prepared batch 1: 4 persons, every rule checked"
 grab $issuer batch publicise 1 --out "$out/pub" $(as wang) "${D[@]}" | head -1 | sed 's/^/  /'
-received=$(date -d "$today -14 days" +%F)
+received=$(date -d "$today -21 days" +%F)
 run $issuer batch objection 1 --line 5 --objector 张三 --contact 0931-0000000（示例） --received "$received" \
   --text "李四的业绩材料与事实不符（示例）" $(as wang) "${D[@]}"
 say "an objection against line 5 (李四) received $received, recorded by wang"
-unset TITLECERT_DEMO_CLOCK
+export TITLECERT_DEMO_CLOCK=-13 # the 公示 is over
 run $issuer batch resolve 1 --upheld --outcome "经核查材料不实，取消其通过资格（示例）" $(as li) "${D[@]}"
 say "li upheld it: 李四 leaves the batch, whose rows hash changes"
 hash=$($issuer batch status 1 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
@@ -131,12 +131,16 @@ say "li approved the 3 persons shown (rows hash ${hash:0:16}…), decision 甘�
 
 step "5. titlecert-signer: unlocked by the custodian, it signs what was approved and publishes"
 sock=$PWD/$out/signer.sock
-printf '%s\n' "$TITLECERT_DEMO_PASSPHRASE" > "$out/keys/passphrase" && chmod 600 "$out/keys/passphrase"
-$signer serve --socket "$sock" --db "$out/gs.db" --hash-key "$out/keys/store.key" --key "$out/keys/gs-ws.key" \
-  --publication-key "$out/keys/gs-status.key" "${T[@]}" --publish-dir "$out/pub" --log "$out/signer.log" 2>>"$log" &
-spid=$!
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 S=(--socket "$sock")
+printf '%s\n' "$TITLECERT_DEMO_PASSPHRASE" > "$out/keys/passphrase" && chmod 600 "$out/keys/passphrase"
+start_signer() { # the signer reads the demo store's clock from its own environment
+  $signer serve "${S[@]}" --db "$out/gs.db" --hash-key "$out/keys/store.key" --key "$out/keys/gs-ws.key" \
+    --publication-key "$out/keys/gs-status.key" "${T[@]}" --publish-dir "$out/pub" --log "$out/signer.log" 2>>"$log" &
+  spid=$!
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+}
+stop_signer() { run $issuer signer lock "${S[@]}"; kill "$spid" && wait "$spid" 2>/dev/null || true; spid=; }
+start_signer
 if $issuer batch sign 1 "${S[@]}" $(as zhang) >>"$log" 2>&1; then echo "demo: a locked signer signed" >&2; exit 2; fi
 say "locked, it refuses; zhang unlocks it for 30 minutes with the keys' passphrase and her password"
 run $issuer signer unlock "${S[@]}" $(as zhang) --passphrase-file "$out/keys/passphrase" --minutes 30
@@ -146,23 +150,28 @@ run $issuer render "${D[@]}" --out-dir "$out/certs" --base-url "$base" --batch "
 ids=($(ls "$out/certs" | sed -n 's/\.txt$//p' | sort))
 say "batch 1 signed: ${#ids[@]} certificates, ${ids[*]}"
 first=${ids[0]} second=${ids[1]} third=${ids[2]}
-run $issuer conversion propose "$first" --committee 100 --title 基层职称换发 $(as wang) "${D[@]}"
-h=$($issuer conversion status 2 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
-run $issuer conversion approve 2 --decision 甘职改〔2026〕8号 --rows-hash "$h" $(as li) "${D[@]}"
-run $issuer conversion sign 2 "${S[@]}" $(as zhang)
 run $issuer revocation propose "$third" --reason fraud --blacklist --blacklist-reason 论文造假（示例） \
   --title 撤销 $(as wang) "${D[@]}"
-h=$($issuer revocation status 3 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
-run $issuer revocation approve 3 --decision 甘人社职〔2026〕90号 --rows-hash "$h" $(as li) "${D[@]}"
-run $issuer revocation sign 3 "${S[@]}" $(as zhang)
+h=$($issuer revocation status 2 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
+run $issuer revocation approve 2 --decision 甘人社职〔2026〕90号 --rows-hash "$h" $(as li) "${D[@]}"
+run $issuer revocation sign 2 "${S[@]}" $(as zhang)
+say "$third revoked for fraud (A2): proposed by wang, approved by li, signed by the signer"
+run $issuer conversion propose "$first" --committee 100 --title 基层职称换发 $(as wang) "${D[@]}"
+grab $issuer conversion publicise 3 --out "$out/pub" $(as wang) "${D[@]}" | head -1 |
+  sed 's/^公示 of batch 3/  公示 of the conversion of '"$first"'/'
+stop_signer
+unset TITLECERT_DEMO_CLOCK # today: the conversion's 公示 is over
+h=$($issuer conversion status 3 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
+run $issuer conversion approve 3 --decision 甘职改〔2026〕8号 --rows-hash "$h" $(as li) "${D[@]}"
+start_signer
+run $issuer signer unlock "${S[@]}" $(as zhang) --passphrase-file "$out/keys/passphrase" --minutes 30
+run $issuer conversion sign 3 "${S[@]}" $(as zhang)
 converted=$($issuer show --db "$out/gs.db" "$first" 2>>"$log" | sed -n 's/.*新证书 \([0-9]*\).*/\1/p' | head -1)
-say "$first converted to the province-wide $converted (C1); $third revoked for fraud (A2): each proposed by wang, approved by li, signed by the signer"
+say "$first converted to the province-wide $converted (C1): proposed, publicised, approved, signed"
 run $issuer signer publish "${S[@]}" $(as zhang)
-run $issuer signer lock "${S[@]}"
-kill "$spid" && wait "$spid" 2>/dev/null || true
-spid=
+stop_signer
 cp "$out/pub/bundle.cbor" "$out/gs.bundle"
-say "published: $out/pub/ (公示 gongshi-1.html, register tiles and checkpoint, bundle.cbor, head); the signer locked"
+say "published: $out/pub/ (公示 gongshi-1.html and -3.html, register tiles and checkpoint, bundle.cbor, head); the signer locked"
 run $issuer audit verify "${D[@]}"
 say "the audit chain is intact; the signer's $(grep -c 'account=' "$out/signer.log") requests are on its log ($out/signer.log), those made while unlocked in the chain too"
 

@@ -1514,9 +1514,20 @@ static void test_conversions(void)
             "conversion: not without the unified committee");
     is_err(propose_conversion(CLERK, wang, 100, now, &cv), TC_OK,
            "conversion: 王芳's, eligible, is proposed");
-    is_err(approve(APPROVER, cv, now + 600), TC_OK, "conversion: approved by an approver");
+    /* ISSUANCE.md: a conversion batch is publicised like any result. Published Tuesday
+     * 2026-03-10, five working days run to Monday 03-16; approval opens on 03-17 */
+    refused(approve(APPROVER, cv, now + 600), "cannot be approved",
+            "conversion: not approved before its 公示");
+    is_err(publicise(CLERK, cv, now + 300), TC_OK, "conversion: publicised (公示) by the clerk");
+    struct tc_wf_batch pb = get(cv, now + 300);
+    ok(pb.gongshi_from == day("2026-03-10") && pb.gongshi_to == day("2026-03-16"),
+       "conversion: its 公示 runs 2026-03-10 to 2026-03-16");
+    refused(approve(APPROVER, cv, at("2026-03-16", 17)), "has not ended",
+            "conversion: approval on the 公示's last day is refused");
+    uint64_t later = at("2026-03-17", 9);
+    is_err(approve(APPROVER, cv, later), TC_OK, "conversion: approved by an approver");
     size_t n = 0;
-    is_err(sign(CUSTODIAN, cv, now + 1200, &n), TC_OK, "conversion: signed by the custodian");
+    is_err(sign(CUSTODIAN, cv, later + 600, &n), TC_OK, "conversion: signed by the custodian");
     static struct tc_cert_row old, successor;
     struct tc_cert c;
     ok(n == 1 && tc_cert_get(W, wang, &old) == TC_OK && strcmp(old.status, "superseded") == 0 &&
@@ -1528,7 +1539,7 @@ static void test_conversions(void)
            c.claims.track == TC_TRACK_PROVINCE && c.claims.method == TC_METHOD_CONVERSION &&
            c.claims.level == TC_LEVEL_FUGAO && c.claims.conv.predecessor == wang,
        "conversion: the successor verifies: province-wide, the same level, naming the old one");
-    refused(propose_conversion(CLERK, wang, 100, now + 1800, &again), "superseded",
+    refused(propose_conversion(CLERK, wang, 100, later + 1800, &again), "superseded",
             "conversion: a certificate is converted once");
 }
 

@@ -53,10 +53,12 @@ static const char revocation_help[] =
 static const char conversion_help[] =
     "Usage: " PROG " conversion propose ID... --committee N [--at DATE] [--reevaluation]\n"
     "                   --title T --as CLERK --db ...\n"
-    "       " PROG " conversion approve|reject B ... ; sign B ... ; status [B] ...  (as batch)\n"
+    "       " PROG " conversion publicise|objection|resolve|approve|reject|sign|status ...\n"
+    "                   (as for batch)\n"
     "Conversions of basic-level titles to province-wide ones (C1 换发; --reevaluation: C5 转评)\n"
-    "are checked when proposed and again when signed; the approval's decision (文号) is the\n"
-    "new certificates' reference.\n";
+    "are checked when proposed and again when signed, publicised (公示) like results, approved\n"
+    "by an approver who did not propose them and signed by the signer; the approval's decision\n"
+    "(文号) is the new certificates' reference.\n";
 
 /* ---- printing -------------------------------------------------------------------------------- */
 
@@ -435,10 +437,12 @@ int cmd_revocation(int argc, char **argv)
 static int conversion_own(struct flow *f, struct tc_store *s, uint64_t now, const char *verb,
                           int64_t n)
 {
-    (void)n;
+    if (strcmp(verb, "publicise") == 0 || strcmp(verb, "objection") == 0 ||
+        strcmp(verb, "resolve") == 0) /* a conversion batch is publicised like results */
+        return batch_own(f, s, now, verb, n);
     if (strcmp(verb, "propose") != 0)
-        return cli_usage("conversion", "the subcommands are propose, approve, reject, sign, "
-                                       "status");
+        return cli_usage("conversion", "the subcommands are propose, publicise, objection, "
+                                       "resolve, approve, reject, sign, status");
     uint64_t *ids = calloc((size_t)f->argc + 1, sizeof *ids);
     struct tc_wf_conversion *v = calloc((size_t)f->argc + 1, sizeof *v);
     int32_t at = tc_beijing_day(now);
