@@ -29,6 +29,7 @@
 #define TC_REG_HASH 32
 #define TC_REG_TILE_HEIGHT 8
 #define TC_REG_TILE_WIDTH 256
+#define TC_REG_TILE_LEVELS 6      /* tile levels 0..5: tree levels 0..40, TC_REG_SIZE_MAX leaves */
 #define TC_REG_LEAF_MAX 512       /* bytes of one leaf; an entry bundle holds 256 of them */
 #define TC_REG_PROOF_MAX 64       /* hashes in one proof (a tree of 2^63 leaves needs 63) */
 #define TC_REG_NOTE_MAX 8192      /* bytes of a signed note */
@@ -94,6 +95,43 @@ enum tc_err tc_reg_frontier_of(const struct tc_reg_source *s, uint64_t n,
 bool tc_reg_frontier_valid(const struct tc_reg_frontier *f);
 void tc_reg_frontier_append(struct tc_reg_frontier *f, const uint8_t leaf_hash[TC_REG_HASH]);
 void tc_reg_frontier_root(const struct tc_reg_frontier *f, uint8_t out[TC_REG_HASH]);
+
+/* ---- the right edge (edge.c) ------------------------------------------------------------------ */
+
+/* The right edge of a tree as its tiles hold it: for each tile level T (tree level 8T), the hashes
+ * from the last tile the tree had at size `from` (its first hash first[T], a multiple of 256) to
+ * the end. It is all that changes when a tree of `from` leaves grows to n: the frontiers (and
+ * roots) of every size from..n lie in it, and so do the tiles that change (tc_tiles_append).
+ * A publication keeps the rest of the tree where it already is (tiles, a store) and appends to
+ * the edge. */
+struct tc_reg_edge {
+    uint64_t from, n;
+    uint8_t *row[TC_REG_TILE_LEVELS];  /* malloc'd: row[T] + 32 k is hash (8T, first[T] + k) */
+    uint64_t first[TC_REG_TILE_LEVELS], count[TC_REG_TILE_LEVELS], cap[TC_REG_TILE_LEVELS];
+};
+/* n consecutive hashes of tree level `level` (a multiple of 8) from index first, into out. */
+typedef enum tc_err (*tc_reg_rows_fn)(void *ctx, unsigned level, uint64_t first, size_t n,
+                                      uint8_t *out);
+void tc_reg_edge_init(struct tc_reg_edge *e);
+void tc_reg_edge_free(struct tc_reg_edge *e);
+/* The edge of a tree of `size` leaves, from the content of its last tile at each level, which
+ * rows() gives (at most 255 hashes each; levels whose last tile is full or empty are not asked).
+ * Nothing is checked: compare the root (tc_reg_edge_source) with a signed one. */
+enum tc_err tc_reg_edge_start(struct tc_reg_edge *e, uint64_t size, tc_reg_rows_fn rows,
+                              void *ctx);
+/* Appends a leaf hash: the hashes it completes join the rows above. TC_ERR_NOMEM leaves the edge
+ * as it was. */
+enum tc_err tc_reg_edge_append(struct tc_reg_edge *e, const uint8_t leaf_hash[TC_REG_HASH]);
+/* count hashes of tree level `level` (a multiple of 8) from index first, within the edge of its
+ * current size, or NULL when they are not all in it. */
+const uint8_t *tc_reg_edge_row(const struct tc_reg_edge *e, unsigned level, uint64_t first,
+                               uint64_t count);
+/* The root of `count` consecutive hashes of one level (a power of two, at most 256): the hash of
+ * the subtree they are the level of. */
+void tc_reg_hash_run(const uint8_t *h, uint64_t count, uint8_t out[TC_REG_HASH]);
+/* A source of the subtree hashes the edge holds (TC_ERR_NOT_FOUND for the others): enough for
+ * tc_reg_root and tc_reg_frontier_of at every size from e->from to e->n. */
+struct tc_reg_source tc_reg_edge_source(struct tc_reg_edge *e);
 
 /* ---- leaves (leaf.c) -------------------------------------------------------------------------- */
 
@@ -282,6 +320,14 @@ enum tc_err tc_tiles_write(const char *dir, struct tc_reg_tree *t,
                            enum tc_err (*leaf)(void *ctx, uint64_t i, const uint8_t **p,
                                                size_t *len),
                            void *ctx, uint64_t *written, int *err);
+/* The same for a tree that grew from e->from leaves to e->n: only the tiles from the last one of
+ * size e->from on, at each level (hash tiles from e's rows, entry bundles from leaf(), asked in
+ * ascending order from index e->first[0]). Tiles of the tree before are not looked at: they are
+ * where the publication of e->from left them. */
+enum tc_err tc_tiles_append(const char *dir, const struct tc_reg_edge *e,
+                            enum tc_err (*leaf)(void *ctx, uint64_t i, const uint8_t **p,
+                                                size_t *len),
+                            void *ctx, uint64_t *written, int *err);
 /* A source that reads hash tiles from dir for a tree of size n; a small cache keeps the last
  * tiles read. Hashes read are not trusted by themselves: every root or proof computed from them
  * is checked against a signed checkpoint by the caller. */

@@ -5,7 +5,8 @@
  * length). <N> is written in 3-digit groups, all but the last prefixed with "x".
  *
  * Writing: a full tile never changes, so one that exists is kept; every file goes to a temporary
- * name and is renamed, so a reader sees a whole tile or none. Reading: tiles are checked for
+ * name and is renamed, so a reader sees a whole tile or none. A tree written again after it grew
+ * (tc_tiles_append) looks only at the tiles from the last one of its old size on, at each level. Reading: tiles are checked for
  * their exact size and cached a few at a time; a hash read from a tile is only as good as the
  * signed checkpoint it is checked against, which every caller does.
  */
@@ -88,66 +89,128 @@ static bool exists_with_size(const char *path, off_t size)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == size;
 }
 
-enum tc_err tc_tiles_write(const char *dir, struct tc_reg_tree *t,
-                           enum tc_err (*leaf)(void *ctx, uint64_t i, const uint8_t **p,
-                                               size_t *len),
-                           void *ctx, uint64_t *written, int *err)
+/* What a writing pass takes its hashes from, and where it starts at each level. */
+struct tile_src {
+    uint64_t n;
+    uint64_t start[TC_REG_TILE_LEVELS + 1]; /* first tile written: [0] entry bundles, [1 + T] */
+    const uint8_t *(*hashes)(const void *ctx, unsigned level, uint64_t first, unsigned w);
+    const void *ctx;
+};
+
+/* The entry bundle of w leaves from first into buf (BUNDLE_MAX bytes); its length in *len. */
+static enum tc_err bundle_of(uint8_t *buf, uint64_t first, unsigned w,
+                             enum tc_err (*leaf)(void *ctx, uint64_t i, const uint8_t **p,
+                                                 size_t *len),
+                             void *ctx, size_t *len)
+{
+    *len = 0;
+    for (unsigned k = 0; k < w; k++) {
+        const uint8_t *p;
+        size_t n;
+        enum tc_err e = leaf(ctx, first + k, &p, &n);
+        if (e != TC_OK)
+            return e;
+        if (n > TC_REG_LEAF_MAX)
+            return TC_ERR_SIZE_LIMIT;
+        buf[*len] = (uint8_t)(n >> 8), buf[*len + 1] = (uint8_t)n;
+        memcpy(buf + *len + 2, p, n);
+        *len += 2 + n;
+    }
+    return TC_OK;
+}
+
+/* One tile (level -1: an entry bundle) unless it is there already: a full hash tile never
+ * changes, a partial one of this width neither, and an entry bundle of a width is written once. */
+static enum tc_err write_tile(const char *dir, const struct tile_src *src, int level,
+                              uint64_t idx, uint8_t *buf,
+                              enum tc_err (*leaf)(void *ctx, uint64_t i, const uint8_t **p,
+                                                  size_t *len),
+                              void *ctx, uint64_t *written, int *err)
 {
     char rel[128], path[PATH_MAX];
+    unsigned w = tc_tile_path(rel, sizeof rel, level, idx, src->n);
+    if (snprintf(path, sizeof path, "%s/%s", dir, rel) >= (int)sizeof path) {
+        *err = ENAMETOOLONG;
+        return TC_ERR_IO;
+    }
+    size_t len = 0;
+    uint64_t first = idx * TC_REG_TILE_WIDTH;
+    enum tc_err e = TC_OK;
+    if (level >= 0) {
+        if (exists_with_size(path, (off_t)w * TC_REG_HASH))
+            return TC_OK;
+        const uint8_t *h = src->hashes(src->ctx, (unsigned)level, first, w);
+        if (!h)
+            return TC_ERR_INTERNAL;
+        memcpy(buf, h, (size_t)w * TC_REG_HASH);
+        len = (size_t)w * TC_REG_HASH;
+    } else {
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            return TC_OK;
+        if ((e = bundle_of(buf, first, w, leaf, ctx, &len)) != TC_OK)
+            return e;
+    }
+    if ((*err = make_parents(path)) != 0)
+        return TC_ERR_IO;
+    if ((e = write_file(path, buf, len, err)) == TC_OK)
+        (*written)++;
+    return e;
+}
+
+static enum tc_err write_tiles(const char *dir, const struct tile_src *src,
+                               enum tc_err (*leaf)(void *ctx, uint64_t i, const uint8_t **p,
+                                                   size_t *len),
+                               void *ctx, uint64_t *written, int *err)
+{
     uint8_t *buf = malloc(BUNDLE_MAX);
     enum tc_err e = TC_OK;
     *written = 0, *err = 0;
     if (!buf)
         return TC_ERR_NOMEM;
-    for (int level = -1; e == TC_OK && level < 8; level++) {
-        uint64_t count = level_count(level, t->n);
+    for (int level = -1; e == TC_OK && level < TC_REG_TILE_LEVELS; level++) {
+        uint64_t count = level_count(level, src->n);
         if (count == 0)
             break;
-        for (uint64_t idx = 0; e == TC_OK && idx * TC_REG_TILE_WIDTH < count; idx++) {
-            unsigned w = tc_tile_path(rel, sizeof rel, level, idx, t->n);
-            if (snprintf(path, sizeof path, "%s/%s", dir, rel) >= (int)sizeof path) {
-                *err = ENAMETOOLONG;
-                e = TC_ERR_IO;
-                break;
-            }
-            size_t len = 0;
-            uint64_t first = idx * TC_REG_TILE_WIDTH;
-            if (level >= 0) {
-                if (exists_with_size(path, (off_t)w * TC_REG_HASH))
-                    continue;
-                memcpy(buf, t->level[level * TC_REG_TILE_HEIGHT] + (size_t)first * TC_REG_HASH,
-                       (size_t)w * TC_REG_HASH);
-                len = (size_t)w * TC_REG_HASH;
-            } else {
-                struct stat st;
-                if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-                    continue; /* an entry bundle of this width is written once */
-                for (unsigned k = 0; k < w; k++) {
-                    const uint8_t *p;
-                    size_t n;
-                    if ((e = leaf(ctx, first + k, &p, &n)) != TC_OK)
-                        break;
-                    if (n > TC_REG_LEAF_MAX) {
-                        e = TC_ERR_SIZE_LIMIT;
-                        break;
-                    }
-                    buf[len] = (uint8_t)(n >> 8), buf[len + 1] = (uint8_t)n;
-                    memcpy(buf + len + 2, p, n);
-                    len += 2 + n;
-                }
-                if (e != TC_OK)
-                    break;
-            }
-            if ((*err = make_parents(path)) != 0) {
-                e = TC_ERR_IO;
-                break;
-            }
-            if ((e = write_file(path, buf, len, err)) == TC_OK)
-                (*written)++;
-        }
+        for (uint64_t idx = src->start[level + 1];
+             e == TC_OK && idx * TC_REG_TILE_WIDTH < count; idx++)
+            e = write_tile(dir, src, level, idx, buf, leaf, ctx, written, err);
     }
     free(buf);
     return e;
+}
+
+static const uint8_t *tree_hashes(const void *ctx, unsigned level, uint64_t first, unsigned w)
+{
+    const struct tc_reg_tree *t = ctx;
+    (void)w;
+    return t->level[level * TC_REG_TILE_HEIGHT] + (size_t)first * TC_REG_HASH;
+}
+
+enum tc_err tc_tiles_write(const char *dir, struct tc_reg_tree *t,
+                           enum tc_err (*leaf)(void *ctx, uint64_t i, const uint8_t **p,
+                                               size_t *len),
+                           void *ctx, uint64_t *written, int *err)
+{
+    struct tile_src src = {.n = t->n, .hashes = tree_hashes, .ctx = t};
+    return write_tiles(dir, &src, leaf, ctx, written, err);
+}
+
+static const uint8_t *edge_hashes(const void *ctx, unsigned level, uint64_t first, unsigned w)
+{
+    return tc_reg_edge_row(ctx, level * TC_REG_TILE_HEIGHT, first, w);
+}
+
+enum tc_err tc_tiles_append(const char *dir, const struct tc_reg_edge *e,
+                            enum tc_err (*leaf)(void *ctx, uint64_t i, const uint8_t **p,
+                                                size_t *len),
+                            void *ctx, uint64_t *written, int *err)
+{
+    struct tile_src src = {.n = e->n, .hashes = edge_hashes, .ctx = e};
+    src.start[0] = e->first[0] / TC_REG_TILE_WIDTH;
+    for (int t = 0; t < TC_REG_TILE_LEVELS; t++)
+        src.start[t + 1] = e->first[t] / TC_REG_TILE_WIDTH;
+    return write_tiles(dir, &src, leaf, ctx, written, err);
 }
 
 enum tc_err tc_entry_bundle_split(const uint8_t *in, size_t len, unsigned width,
