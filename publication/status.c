@@ -84,10 +84,42 @@ static int cmp_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* How many elements from the start are in order already. */
+static size_t sorted_prefix(const uint8_t *v, size_t n, size_t size)
+{
+    size_t k = 1;
+    while (k < n && cmp_id(v + (k - 1) * size, v + k * size) <= 0)
+        k++;
+    return k;
+}
+
+/* Sorts by id, stably (glibc's qsort is a merge sort). The lists come in entry order, which is
+ * mostly id order (ids grow with issuance): the sorted start is kept, only the rest is sorted,
+ * then merged into it from the back; a list already in order costs one pass. */
 static void sort(void *v, size_t n, size_t size)
 {
-    if (n > 1)
-        qsort(v, n, size, cmp_id);
+    uint8_t *p = v, *tail;
+    size_t k = n > 1 ? sorted_prefix(p, n, size) : n;
+    if (k == n)
+        return;
+    size_t m = n - k;
+    qsort(p + k * size, m, size, cmp_id);
+    if (cmp_id(p + (k - 1) * size, p + k * size) <= 0)
+        return;
+    if (!(tail = malloc(m * size))) {
+        qsort(p, n, size, cmp_id); /* no room to merge: sort it all */
+        return;
+    }
+    memcpy(tail, p + k * size, m * size);
+    size_t i = k, j = m, w = n; /* one past the next element of each */
+    while (j > 0) {
+        /* on equal ids the tail's goes last: it came later */
+        if (i > 0 && cmp_id(p + (i - 1) * size, tail + (j - 1) * size) > 0)
+            memcpy(p + --w * size, p + --i * size, size);
+        else
+            memcpy(p + --w * size, tail + --j * size, size);
+    }
+    free(tail);
 }
 
 static void say(const struct tc_reg_report *rep, size_t *bad, const char *fmt, ...)
