@@ -221,6 +221,9 @@ void tc_qr_free(struct tc_qr *qr);
 enum tc_err tc_qr_write_png(const struct tc_qr *qr, const char *path, int scale);
 /* Writes an SVG with a 4-module quiet zone to path (replaced atomically). */
 enum tc_err tc_qr_write_svg(const struct tc_qr *qr, const char *path);
+/* The same images in memory: malloc'd bytes in *out, their length in *len. */
+enum tc_err tc_qr_png(const struct tc_qr *qr, int scale, uint8_t **out, size_t *len);
+enum tc_err tc_qr_svg(const struct tc_qr *qr, uint8_t **out, size_t *len);
 /* Renders the QR with Unicode half blocks and ANSI colours into a malloc'd string. */
 char *tc_qr_to_terminal(const struct tc_qr *qr);
 

@@ -9,8 +9,9 @@
  * no path, "HTTPS://HOST/V" means the same thing and the verifier serves "/V" as well as "/v".
  * With a path (case-sensitive) the prefix stays in byte mode as written.
  *
- * PNG and SVG files are made in memory and written whole by base's atomic writer, so a reader
- * never sees half an image (not fsync'd: see finish_mem).
+ * PNG and SVG images are made in memory (tc_qr_png, tc_qr_svg: a batch writes them its own
+ * way) or written whole by base's atomic writer, so a reader never sees half an image (not
+ * fsync'd: see write_image).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -107,91 +108,183 @@ static bool dark(const struct tc_qr *qr, int x, int y)
     return x >= 0 && y >= 0 && x < qr->width && y < qr->width && qr->data[y * qr->width + x];
 }
 
-/* An image is made in memory, then written in one piece by base's atomic writer. */
+/* A growing buffer an image is made in. */
 struct mem {
-    char *buf;
-    size_t len;
+    uint8_t *buf;
+    size_t len, cap;
+    bool failed;
 };
 
-static FILE *open_mem(struct mem *m)
+static void mem_put(struct mem *m, const void *p, size_t n)
 {
-    m->buf = NULL, m->len = 0;
-    return open_memstream(&m->buf, &m->len);
+    if (m->failed)
+        return;
+    if (m->len + n > m->cap) {
+        size_t cap = m->cap ? m->cap : 4096;
+        while (cap < m->len + n)
+            cap *= 2;
+        uint8_t *g = realloc(m->buf, cap);
+        if (!g) {
+            m->failed = true;
+            return;
+        }
+        m->buf = g, m->cap = cap;
+    }
+    memcpy(m->buf + m->len, p, n);
+    m->len += n;
 }
 
-/* No fsync: a QR image can always be rendered again from the store, and one fsync per image
- * would cap batch rendering at the disk's sync rate. The rename still means a reader sees the
- * old file or the whole new one, never half an image. */
-static enum tc_err finish_mem(FILE *f, struct mem *m, const char *path, bool ok)
+static void png_out(png_structp png, png_bytep p, size_t n)
 {
-    if (fclose(f) != 0)
-        ok = false;
-    enum tc_err e = ok ? tc_file_write(path, m->buf, m->len, 0644,
-                                       TC_FILE_REPLACE | TC_FILE_NOSYNC)
-                       : TC_ERR_IO;
-    free(m->buf);
-    return e;
+    mem_put(png_get_io_ptr(png), p, n);
 }
 
-enum tc_err tc_qr_write_png(const struct tc_qr *qr, const char *path, int scale)
+static void png_flush(png_structp png)
 {
+    (void)png;
+}
+
+/* The 1-bit pixel row of module row y, `scale` pixels a module (1 = white in grayscale). */
+static void png_row(const struct tc_qr *qr, int y, int scale, png_bytep row, size_t bytes)
+{
+    int side = qr->width + 2 * QUIET;
+    memset(row, 0xff, bytes);
+    for (int x = 0; x < side; x++) {
+        if (!dark(qr, x, y))
+            continue;
+        for (int p = x * scale; p < (x + 1) * scale; p++)
+            row[p / 8] &= (png_byte) ~(0x80u >> (p % 8));
+    }
+}
+
+/* A small deflate window and hash (the image is a few KB, its rows repeat `scale` times): less
+ * to allocate and clear per image than zlib's defaults (a quarter MiB, which glibc's malloc also
+ * hands back to the kernel after each image), for a file a few bytes larger. */
+static void png_setup(png_structp png, png_infop info, int side)
+{
+    png_set_compression_window_bits(png, 10);
+    png_set_compression_mem_level(png, 2);
+    /* 1-bit images gain nothing from row filters, and trying them costs most of the time */
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+    png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)side, 1, PNG_COLOR_TYPE_GRAY,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+}
+
+enum tc_err tc_qr_png(const struct tc_qr *qr, int scale, uint8_t **out, size_t *len)
+{
+    *out = NULL, *len = 0;
     if (!qr || !qr->data || scale < 1 || scale > 64)
         return TC_ERR_ARG;
-    struct mem m;
-    FILE *f = open_mem(&m);
-    if (!f)
-        return TC_ERR_NOMEM;
+    struct mem m = {0};
     int side = (qr->width + 2 * QUIET) * scale;
+    size_t bytes = (size_t)(side + 7) / 8;
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    png_bytep row = calloc(1, (size_t)(side + 7) / 8);
+    png_bytep row = malloc(bytes);
     bool ok = false;
     if (!png || !info || !row)
         goto done;
     if (setjmp(png_jmpbuf(png)))
         goto done;
-    png_init_io(png, f);
-    /* 1-bit images gain nothing from row filters, and trying them costs most of the time */
-    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
-    png_set_IHDR(png, info, (png_uint_32)side, (png_uint_32)side, 1, PNG_COLOR_TYPE_GRAY,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_write_fn(png, &m, png_out, png_flush);
+    png_setup(png, info, side);
     png_write_info(png, info);
-    for (int y = 0; y < side; y++) {
-        memset(row, 0xff, (size_t)(side + 7) / 8); /* 1 = white in grayscale */
-        for (int x = 0; x < side; x++)
-            if (dark(qr, x / scale, y / scale))
-                row[x / 8] &= (png_byte) ~(0x80u >> (x % 8));
-        png_write_row(png, row);
+    for (int y = 0; y < qr->width + 2 * QUIET; y++) {
+        png_row(qr, y, scale, row, bytes);
+        for (int k = 0; k < scale; k++)
+            png_write_row(png, row);
     }
     png_write_end(png, NULL);
-    ok = true;
+    ok = !m.failed;
 done:
     png_destroy_write_struct(&png, &info);
     free(row);
-    return finish_mem(f, &m, path, ok);
+    if (!ok) {
+        free(m.buf);
+        return TC_ERR_NOMEM;
+    }
+    *out = m.buf, *len = m.len;
+    return TC_OK;
+}
+
+/* a decimal number into p; its length */
+static size_t put_num(char *p, int v)
+{
+    char t[12];
+    size_t n = 0, k = 0;
+    unsigned u = (unsigned)v;
+    do
+        t[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    while (n)
+        p[k++] = t[--n];
+    return k;
+}
+
+enum tc_err tc_qr_svg(const struct tc_qr *qr, uint8_t **out, size_t *len)
+{
+    *out = NULL, *len = 0;
+    if (!qr || !qr->data)
+        return TC_ERR_ARG;
+    struct mem m = {0};
+    char head[256], run[64];
+    int side = qr->width + 2 * QUIET;
+    int n = snprintf(head, sizeof head,
+                     "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                     "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
+                     "fill=\"#fff\"/><path fill=\"#000\" d=\"",
+                     side, side, side, side);
+    mem_put(&m, head, (size_t)n);
+    /* one rectangle per run of dark modules in a row */
+    for (int y = 0; y < qr->width; y++)
+        for (int x = 0; x < qr->width;) {
+            if (!qr->data[y * qr->width + x]) {
+                x++;
+                continue;
+            }
+            int w = 1;
+            while (x + w < qr->width && qr->data[y * qr->width + x + w])
+                w++;
+            size_t k = 0;
+            run[k++] = 'M', k += put_num(run + k, x + QUIET), run[k++] = ' ';
+            k += put_num(run + k, y + QUIET), run[k++] = 'h', k += put_num(run + k, w);
+            memcpy(run + k, "v1h-", 4), k += 4, k += put_num(run + k, w), run[k++] = 'z';
+            mem_put(&m, run, k);
+            x += w;
+        }
+    mem_put(&m, "\"/></svg>\n", 10);
+    if (m.failed) {
+        free(m.buf);
+        return TC_ERR_NOMEM;
+    }
+    *out = m.buf, *len = m.len;
+    return TC_OK;
+}
+
+/* No fsync: a QR image can always be rendered again from the store, and one fsync per image
+ * would cap batch rendering at the disk's sync rate. The rename still means a reader sees the
+ * old file or the whole new one, never half an image. */
+static enum tc_err write_image(const char *path, uint8_t *p, size_t len)
+{
+    enum tc_err e = tc_file_write(path, p, len, 0644, TC_FILE_REPLACE | TC_FILE_NOSYNC);
+    free(p);
+    return e;
+}
+
+enum tc_err tc_qr_write_png(const struct tc_qr *qr, const char *path, int scale)
+{
+    uint8_t *p = NULL;
+    size_t len = 0;
+    enum tc_err e = tc_qr_png(qr, scale, &p, &len);
+    return e == TC_OK ? write_image(path, p, len) : e;
 }
 
 enum tc_err tc_qr_write_svg(const struct tc_qr *qr, const char *path)
 {
-    if (!qr || !qr->data)
-        return TC_ERR_ARG;
-    struct mem m;
-    FILE *f = open_mem(&m);
-    if (!f)
-        return TC_ERR_NOMEM;
-    int side = qr->width + 2 * QUIET;
-    bool ok = fprintf(f,
-                      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-                      "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
-                      "fill=\"#fff\"/><path fill=\"#000\" d=\"",
-                      side, side, side, side) > 0;
-    for (int y = 0; y < qr->width && ok; y++)
-        for (int x = 0; x < qr->width; x++)
-            if (qr->data[y * qr->width + x] && fprintf(f, "M%d %dh1v1h-1z", x + QUIET, y + QUIET) < 0)
-                ok = false;
-    if (ok && fputs("\"/></svg>\n", f) < 0)
-        ok = false;
-    return finish_mem(f, &m, path, ok);
+    uint8_t *p = NULL;
+    size_t len = 0;
+    enum tc_err e = tc_qr_svg(qr, &p, &len);
+    return e == TC_OK ? write_image(path, p, len) : e;
 }
 
 #define APPEND(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
