@@ -229,8 +229,9 @@ enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, co
 
 /* ---- output files (outputs.c) ---------------------------------------------------------------- */
 /* DIR/<id>.txt (payload), .link, .png (QR code, 4 px a module) and .svg of one certificate, each
- * written whole. out receives the link and the QR version; on failure out->failed names the file
- * (or the step) and errno is kept for an I/O error. */
+ * written whole to a temporary name, fsync'd, renamed, then the directory fsync'd. out receives
+ * the link and the QR version; on failure out->failed names the file (or the step) and errno is
+ * kept for an I/O error. */
 struct tc_cert_files {
     int qr_version;
     char link[TC_LINK_MAX + 1];
@@ -238,17 +239,29 @@ struct tc_cert_files {
 };
 enum tc_err tc_cert_files_write(const char *dir, const char *base, uint64_t id, const uint8_t *msg,
                                 size_t len, struct tc_cert_files *out);
-/* The files of certificates in the store, in order, stopping at the first failure: r->done are
- * written, r->failed_id and r->files.failed say what failed. The directory is synced once at the
- * end. progress (may be NULL) is called every 500 certificates and at the end. */
-struct tc_render_result {
-    size_t done;
-    uint64_t failed_id;
-    struct tc_cert_files files; /* the last certificate's */
+/* The files of certificates in the store, DIR/<id>.{txt,link,png,svg}, made on `threads`
+ * worker threads (default 2) in groups of up to 4,096 certificates: each file is written to a
+ * temporary name beside its own, the file system is synced once per group before the files are
+ * renamed into place, and the directory once at the end, so a file under its final name is
+ * always whole, even after a crash. A certificate whose four files are already there, complete
+ * and for the same link, is kept: an interrupted run is resumed by running it again. Stops at the
+ * first failure: r->done certificates are written or kept (r->kept of them kept), r->failed_id
+ * and r->files.failed say what failed, r->err (and errno) the system's reason for an I/O error.
+ * progress (may be NULL) is called from the caller's thread after each group. */
+struct tc_render_opts {
+    const char *dir, *base;
+    int threads;
+    tc_progress_fn progress;
+    void *ctx;
 };
-enum tc_err tc_render_files(struct tc_store *s, const uint64_t *ids, size_t n, const char *dir,
-                            const char *base, tc_progress_fn progress, void *ctx,
-                            struct tc_render_result *r);
+struct tc_render_result {
+    size_t done, kept;
+    uint64_t failed_id;
+    int err;
+    struct tc_cert_files files; /* what failed */
+};
+enum tc_err tc_render_files(struct tc_store *s, const uint64_t *ids, size_t n,
+                            const struct tc_render_opts *o, struct tc_render_result *r);
 
 /* A certificate's events from the audit log, oldest first (A3): fn gets each one's sequence
  * number, its time in Beijing ("YYYY-MM-DD HH:MM:SS"), kind and detail (JSON). */

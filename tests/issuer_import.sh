@@ -53,4 +53,28 @@ truth "once" [ "$(grep -c refused err.txt)" = 1 ]
 { printf '\xef\xbb\xbf'; iconv -f GBK -t UTF-8 gbk.csv; } > good.csv
 check "saved as CSV UTF-8 it is issued" 0 "$issuer" "${I[@]}" good.csv
 has "one certificate" out.txt "issued 1 certificate"
+
+# --out-dir: the files of a batch written whole and resumable (outputs.c)
+python3 "$here/gen_results.py" 3 7 12620102438000123H > three.csv
+R=(--out-dir out --base-url https://zcyz.rst.gansu.gov.cn)
+check "an import with --out-dir" 0 "$issuer" "${I[@]}" "${R[@]}" three.csv
+truth "writes 4 files a certificate and no temporary one" [ "$(ls out | grep -vc tmp)" = 12 -a "$(ls out | grep -c tmp)" = 0 ]
+batch=$(grep -o 'batch [0-9]*' out.txt | head -1 | cut -d' ' -f2)
+ids=($(ls out | sed -n 's/\.link$//p' | sort))
+check "rendered again into the same directory" 0 "$issuer" render "${D[@]}" "${R[@]}" --batch "$batch"
+has "every certificate's files are kept" out.txt "(0 written, 3 already complete kept)"
+rm "out/${ids[0]}.png"
+printf 'old' > "out/${ids[1]}.link"
+printf 'half' > "out/${ids[2]}.svg.tmp999999999"
+printf 'theirs' > "out/${ids[2]}.png.tmp$$"
+check "after a file was lost and another left from an older run" 0 "$issuer" render "${D[@]}" "${R[@]}" --batch "$batch"
+has "only those two certificates are written again" out.txt "(2 written, 1 already complete kept)"
+truth "the lost image is back" [ -s "out/${ids[0]}.png" ]
+truth "the link is the certificate's again" grep -q '^https://zcyz.rst.gansu.gov.cn/' "out/${ids[1]}.link"
+truth "a temporary file of a process gone is removed" [ ! -e "out/${ids[2]}.svg.tmp999999999" ]
+truth "one of a process still running (another run into the directory) is left to it" [ -e "out/${ids[2]}.png.tmp$$" ]
+rm -f "out/${ids[2]}.png.tmp$$"
+check "rendered for another verification address" 0 "$issuer" render "${D[@]}" --out-dir out --base-url https://verify.example.cn --batch "$batch"
+has "every file is written again" out.txt "(3 written, 0 already complete kept)"
+truth "with the new address" grep -q '^https://verify.example.cn/' "out/${ids[2]}.link"
 finish

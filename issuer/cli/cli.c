@@ -380,19 +380,22 @@ int cli_render(struct tc_store *s, const uint64_t *ids, size_t n, const struct o
                int64_t batch, bool show_qr)
 {
     struct cli_progress pr = {isatty(STDERR_FILENO) && n > 1000, 0, "writing files"};
+    struct tc_render_opts ro = {o->out_dir, o->base, o->threads ? (int)o->threads : 2,
+                                cli_progress, &pr};
     struct tc_render_result r;
-    enum tc_err e = tc_render_files(s, ids, n, o->out_dir, o->base, cli_progress, &pr, &r);
+    enum tc_err e = tc_render_files(s, ids, n, &ro, &r);
     if (e == TC_OK) {
         if (n == 1)
             print_one(s, ids[0], o, show_qr);
         else if (n > 1)
-            printf("  files: %s/<id>.{txt,link,png,svg} for %zu certificates\n", o->out_dir, n);
+            printf("  files: %s/<id>.{txt,link,png,svg} for %zu certificates (%zu written, %zu "
+                   "already complete kept)\n", o->out_dir, n, n - r.kept, r.kept);
         return o->pdf ? render_pdfs(s, ids, n, o, batch) : 0;
     }
     cli_fail(r.files.failed, e);
     fprintf(stderr,
             PROG ": the certificates are issued and stored; the files of %zu of %zu were written "
-                 "(%llu failed first)\n",
+                 "(%llu failed first; those written are complete and kept by the command below)\n",
             r.done, n, (unsigned long long)r.failed_id);
     if (batch > 0)
         fprintf(stderr, "  write them again with: " PROG " render --db %s --batch %lld --out-dir %s "
