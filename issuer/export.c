@@ -4,11 +4,13 @@
  * register's entries (publication/'s tc_reg_status), never read from a mutable table. Before
  * anything is signed the store is checked, so that one edited file cannot turn into a signed
  * publication:
- *   - every entry's stored hash is its leaf's hash, and the entries give the root of the last
- *     checkpoint this store signed (no entry was changed, dropped or inserted before it);
- *   - the audit chain's MACs hold (no event was edited);
+ *   - the entries and the tree against the last checkpoint this store signed, and the audit
+ *     chain's MACs (export_reg.c: every entry and event at a first export, those added since at
+ *     the next ones, with what the last one kept and a rolling re-check of the rest);
  *   - the certificates table says what the register says (an edited or inserted row is refused,
- *     naming it), and so do the unit directory and the profile (their digests are entries).
+ *     naming it): every row at a first export; at the next ones the rows the new entries name,
+ *     the number of rows, and a rolling window of the others; the unit directory and the
+ *     profile each time (their digests are entries).
  * When only register entries changed since the previous export, it also writes the delta from
  * that export: the entries themselves, which a replica checks and derives the lists from.
  */
@@ -18,39 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export.h"
 #include "issuer.h"
-#include "issuer_internal.h"
-#include "publication.h"
-#include "register.h"
 
-/* The state an export works in, inside its transaction. */
-struct export {
-    struct tc_store *s;
-    struct tc_signer *key;
-    uint64_t now, version;
-    struct tc_reg_tree tree;
-    struct tc_reg_status st;
-    uint8_t data[3][32]; /* the last logged digest of TC_REG_DATA_UNITS, _PROFILE */
-    bool logged[3];
-    uint64_t prev_size;  /* the register size of the previous export, for its delta */
-    uint8_t **leaf;      /* the entries from prev_size on, for the delta */
-    size_t *leaf_len, n_leaves, cap_leaves;
-    char note[TC_REG_NOTE_MAX];
-    size_t note_len;
-    int64_t audit_seq;
-    uint8_t audit_head[32];
-    uint8_t bundle_sum[32], static_sum[32];
-    struct tc_bundle_unit *units;
-    size_t n_units;
-    char *names;
-    struct tc_bundle_proof *proofs;
-    size_t n_proofs;
-    char why[320];
-};
-
-static enum tc_err refuse(struct export *x, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static enum tc_err refuse(struct export *x, const char *fmt, ...)
+enum tc_err tc_export_refuse(struct export *x, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -60,14 +33,19 @@ static enum tc_err refuse(struct export *x, const char *fmt, ...)
     return TC_ERR_INCONSISTENT;
 }
 
+#define refuse tc_export_refuse
+
 static void export_free(struct export *x)
 {
     tc_reg_tree_free(&x->tree);
-    tc_reg_status_free(&x->st);
+    tc_reg_edge_free(&x->edge);
+    tc_regstate_status_free(&x->rst);
+    tc_regstate_writer_free(&x->w);
     for (size_t i = 0; i < x->n_leaves; i++)
         free(x->leaf[i]);
     free(x->leaf);
     free(x->leaf_len);
+    free(x->named);
     free(x->units);
     free(x->names);
     free(x->proofs);
@@ -93,99 +71,6 @@ static bool meta_sum(struct tc_store *s, const char *key, uint8_t out[32])
         memcpy(out, p, 32);
     free(p);
     return ok;
-}
-
-/* Keeps entry i's bytes when the delta carries it. */
-static enum tc_err keep_leaf(struct export *x, const uint8_t *leaf, size_t len)
-{
-    if (x->n_leaves == x->cap_leaves) {
-        size_t c = x->cap_leaves ? x->cap_leaves * 2 : 64;
-        uint8_t **l = realloc(x->leaf, c * sizeof *l);
-        size_t *n = l ? realloc(x->leaf_len, c * sizeof *n) : NULL;
-        if (l)
-            x->leaf = l;
-        if (!n)
-            return TC_ERR_NOMEM;
-        x->leaf_len = n, x->cap_leaves = c;
-    }
-    if (!(x->leaf[x->n_leaves] = malloc(len ? len : 1)))
-        return TC_ERR_NOMEM;
-    memcpy(x->leaf[x->n_leaves], leaf, len);
-    x->leaf_len[x->n_leaves++] = len;
-    return TC_OK;
-}
-
-/* One pass over the register: each entry's hash recomputed from its bytes, the tree built, the
- * status and the data digests folded, the entries a delta carries kept. */
-static enum tc_err read_register(struct export *x)
-{
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(x->s, "SELECT idx, leaf, hash FROM register ORDER BY idx", &q);
-    int rc = SQLITE_DONE;
-    while (e == TC_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-        uint64_t i = x->tree.n;
-        const uint8_t *leaf = sqlite3_column_blob(q, 1);
-        size_t len = (size_t)sqlite3_column_bytes(q, 1);
-        uint8_t h[TC_REG_HASH];
-        struct tc_reg_leaf l;
-        if ((uint64_t)sqlite3_column_int64(q, 0) != i || len > TC_REG_LEAF_MAX)
-            return sqlite3_finalize(q), refuse(x, "register entry %llu is missing",
-                                               (unsigned long long)i);
-        tc_reg_leaf_hash(h, leaf, len);
-        if (sqlite3_column_bytes(q, 2) != TC_REG_HASH ||
-            memcmp(h, sqlite3_column_blob(q, 2), TC_REG_HASH) != 0 ||
-            tc_reg_leaf_decode(leaf, len, &l) != TC_OK)
-            return sqlite3_finalize(q), refuse(x, "register entry %llu was altered: its bytes do "
-                                               "not give its hash", (unsigned long long)i);
-        if ((e = tc_reg_tree_append(&x->tree, h)) == TC_OK)
-            e = tc_reg_status_add(&x->st, i, &l);
-        if (e == TC_OK && l.kind == TC_REG_DATA && l.id < 3)
-            memcpy(x->data[l.id], l.hash, 32), x->logged[l.id] = true;
-        if (e == TC_OK && i >= x->prev_size)
-            e = keep_leaf(x, leaf, len);
-    }
-    sqlite3_finalize(q);
-    return e == TC_OK && rc != SQLITE_DONE ? TC_ERR_STORE : e;
-}
-
-/* The entries up to the last checkpoint this store signed give that checkpoint's root. */
-static enum tc_err check_checkpoint(struct export *x)
-{
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(x->s, "SELECT size, root, datetime(at, 'unixepoch', "
-                                           "'+8 hours') FROM checkpoints ORDER BY size DESC LIMIT 1",
-                                     &q);
-    if (e != TC_OK || sqlite3_step(q) != SQLITE_ROW) {
-        sqlite3_finalize(q);
-        return e;
-    }
-    uint64_t size = (uint64_t)sqlite3_column_int64(q, 0);
-    uint8_t root[TC_REG_HASH];
-    struct tc_reg_source src = tc_reg_tree_source(&x->tree);
-    char when[32];
-    snprintf(when, sizeof when, "%s", (const char *)sqlite3_column_text(q, 2));
-    if (size > x->tree.n)
-        e = refuse(x, "the register holds %llu entries, fewer than the %llu of the checkpoint "
-                   "signed at %s: entries were removed", (unsigned long long)x->tree.n,
-                   (unsigned long long)size, when);
-    else if (tc_reg_root(&src, size, root) != TC_OK || sqlite3_column_bytes(q, 1) != TC_REG_HASH ||
-             memcmp(root, sqlite3_column_blob(q, 1), TC_REG_HASH) != 0)
-        e = refuse(x, "the register's first %llu entries do not give the checkpoint signed at %s: "
-                   "the register was rewritten", (unsigned long long)size, when);
-    sqlite3_finalize(q);
-    return e;
-}
-
-/* The audit chain (A3): every event's MAC. */
-static enum tc_err check_audit(struct export *x)
-{
-    uint64_t count = 0, bad = 0;
-    uint8_t head[32];
-    enum tc_err e = tc_audit_verify(x->s, &count, &bad, head);
-    if (e == TC_OK && bad)
-        e = refuse(x, "audit event %llu was altered, inserted or removed (the chain breaks there)",
-                   (unsigned long long)bad);
-    return e;
 }
 
 static const struct tc_bundle_revoked *find_revoked(const struct tc_reg_status *st, uint64_t id)
@@ -222,7 +107,7 @@ static enum tc_err check_row(struct export *x, sqlite3_stmt *q, size_t *k)
 {
     uint64_t id = (uint64_t)sqlite3_column_int64(q, 0);
     const char *status = (const char *)sqlite3_column_text(q, 1);
-    const struct tc_reg_status *st = &x->st;
+    const struct tc_reg_status *st = &x->rst.st;
     if (*k < st->n_index && st->index[*k].id < id)
         return refuse(x, "certificate %llu is in the register (entry %llu) but its row was "
                       "removed from the store", (unsigned long long)st->index[*k].id,
@@ -249,34 +134,114 @@ static enum tc_err check_row(struct export *x, sqlite3_stmt *q, size_t *k)
     return TC_OK;
 }
 
-/* Every table a verdict depends on says what the register says. */
-static enum tc_err check_tables(struct export *x)
+/* The profile and the unit directory are the ones the register logged last. */
+static enum tc_err check_data(struct export *x)
 {
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(x->s, "SELECT id, status, payload, coalesce(status_day, 0), "
-                                           "coalesce(reason, '') FROM certificates ORDER BY id",
-                                     &q);
-    size_t k = 0;
-    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW)
-        e = check_row(x, q, &k);
-    sqlite3_finalize(q);
-    if (e == TC_OK && k < x->st.n_index)
-        e = refuse(x, "certificate %llu is in the register (entry %llu) but its row was removed "
-                   "from the store", (unsigned long long)x->st.index[k].id,
-                   (unsigned long long)x->st.index[k].leaf);
     uint8_t h[32];
     const char *profile = tc_store_profile_json(x->s);
+    enum tc_err e = TC_OK;
     crypto_hash_sha256(h, (const uint8_t *)profile, strlen(profile));
-    if (e == TC_OK && (!x->logged[TC_REG_DATA_PROFILE] || memcmp(h, x->data[TC_REG_DATA_PROFILE], 32)))
+    if (!x->rst.logged[TC_REG_DATA_PROFILE] || memcmp(h, x->rst.data[TC_REG_DATA_PROFILE], 32))
         e = refuse(x, "the profile differs from the one the register logged");
     if (e == TC_OK &&
         (e = tc_store_units(x->s, &x->units, &x->n_units, &x->names)) == TC_OK &&
         (e = tc_bundle_units_digest(x->units, x->n_units, x->names ? x->names : "", h)) == TC_OK &&
-        (x->logged[TC_REG_DATA_UNITS] ? memcmp(h, x->data[TC_REG_DATA_UNITS], 32) != 0
-                                      : x->n_units != 0))
+        (x->rst.logged[TC_REG_DATA_UNITS] ? memcmp(h, x->rst.data[TC_REG_DATA_UNITS], 32) != 0
+                                          : x->n_units != 0))
         e = refuse(x, "the unit directory differs from the one the register logged (it was "
-                   "changed outside 'units import')");
+                      "changed outside 'units import')");
     return e;
+}
+
+/* The position of the index's first entry at or after id. */
+static size_t index_at(const struct tc_reg_status *st, uint64_t id)
+{
+    size_t lo = 0, hi = st->n_index;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (st->index[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+#define ROW_SQL "SELECT id, status, payload, coalesce(status_day, 0), coalesce(reason, '') FROM " \
+                "certificates "
+
+/* Rows from id `from` on, at most limit (-1: all), against the index from its entry for `from`
+ * on. *last: the last id read; *end whether the table ended. */
+static enum tc_err check_rows(struct export *x, uint64_t from, int64_t limit, uint64_t *last,
+                              bool *end)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(x->s, ROW_SQL "WHERE id >= ? ORDER BY id LIMIT ?", &q);
+    const struct tc_reg_status *st = &x->rst.st;
+    size_t k = index_at(st, from);
+    int64_t rows = 0;
+    sqlite3_bind_int64(q, 1, (int64_t)from);
+    sqlite3_bind_int64(q, 2, limit);
+    *last = from;
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        e = check_row(x, q, &k);
+        *last = (uint64_t)sqlite3_column_int64(q, 0), rows++;
+    }
+    sqlite3_finalize(q);
+    *end = limit < 0 || rows < limit;
+    if (e == TC_OK && *end && k < st->n_index)
+        e = refuse(x, "certificate %llu is in the register (entry %llu) but its row was removed "
+                      "from the store", (unsigned long long)st->index[k].id,
+                   (unsigned long long)st->index[k].leaf);
+    return e;
+}
+
+/* Appending: the rows the new entries name, the number of rows, and the next window of the
+ * others (round and round, as the entries). */
+static enum tc_err check_rows_since(struct export *x)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(x->s, ROW_SQL "WHERE id = ?", &q);
+    for (size_t i = 0; e == TC_OK && i < x->n_named; i++) {
+        uint64_t id = x->named[i];
+        const struct tc_reg_status *st = &x->rst.st;
+        size_t k = index_at(st, id);
+        sqlite3_bind_int64(q, 1, (int64_t)id);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            e = check_row(x, q, &k);
+        else if (k < st->n_index && st->index[k].id == id)
+            e = refuse(x, "certificate %llu is in the register (entry %llu) but its row was "
+                          "removed from the store", (unsigned long long)id,
+                       (unsigned long long)st->index[k].leaf);
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    int64_t rows = -1;
+    if (e == TC_OK && (e = tc_store_prepare(x->s, "SELECT count(*) FROM certificates", &q)) == TC_OK) {
+        rows = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+        sqlite3_finalize(q);
+    }
+    uint64_t last;
+    bool end;
+    /* rows inserted or removed: every row is looked at, to name one */
+    if (e == TC_OK && rows != (int64_t)x->rst.st.n_index &&
+        (e = check_rows(x, 0, -1, &last, &end)) == TC_OK)
+        e = refuse(x, "the store holds %lld certificate rows, the register %zu certificates: rows "
+                      "were inserted or removed outside the issuer", (long long)rows,
+                   x->rst.st.n_index);
+    if (e == TC_OK &&
+        (e = check_rows(x, x->state.sweep_cert, (int64_t)x->recheck, &last, &end)) == TC_OK)
+        x->state.sweep_cert = end ? 0 : last + 1;
+    return e;
+}
+
+/* Every table a verdict depends on says what the register says. */
+static enum tc_err check_tables(struct export *x)
+{
+    uint64_t last;
+    bool end;
+    enum tc_err e = x->full ? check_rows(x, 0, -1, &last, &end) : check_rows_since(x);
+    return e == TC_OK ? check_data(x) : e;
 }
 
 /* The delta from the previous export, when only the register changed since (same static sum). */
@@ -287,12 +252,11 @@ static enum tc_err write_delta(struct export *x, const struct tc_export *out, ui
     const uint8_t *prot, *payload;
     size_t plen, paylen;
     struct tc_reg_frontier f;
-    struct tc_reg_source src = tc_reg_tree_source(&x->tree);
     if (x->version < 2 || !meta_sum(x->s, "bundle_sha256", prev_sum) ||
         !meta_sum(x->s, "bundle_static_sha256", prev_static) ||
-        memcmp(prev_static, x->static_sum, 32) != 0 || x->prev_size > x->tree.n ||
-        x->n_leaves != x->tree.n - x->prev_size ||
-        tc_reg_frontier_of(&src, x->prev_size, &f) != TC_OK ||
+        memcmp(prev_static, x->static_sum, 32) != 0 || x->prev_size > x->n ||
+        x->n_leaves != x->n - x->prev_size ||
+        tc_reg_frontier_of(&x->src, x->prev_size, &f) != TC_OK ||
         tc_cose_sign1_parse(out->bundle, out->len, kid, &prot, &plen, &payload, &paylen, sig) !=
             TC_OK)
         return TC_OK;
@@ -313,9 +277,9 @@ static enum tc_err record(struct export *x, size_t bytes)
 {
     char vs[24], rs[24], detail[128];
     snprintf(vs, sizeof vs, "%llu", (unsigned long long)x->version);
-    snprintf(rs, sizeof rs, "%llu", (unsigned long long)x->tree.n);
+    snprintf(rs, sizeof rs, "%llu", (unsigned long long)x->n);
     snprintf(detail, sizeof detail, "{\"version\":%llu,\"bytes\":%zu,\"register_size\":%llu}",
-             (unsigned long long)x->version, bytes, (unsigned long long)x->tree.n);
+             (unsigned long long)x->version, bytes, (unsigned long long)x->n);
     sqlite3_stmt *ev = NULL;
     enum tc_err e;
     if ((e = tc_store_meta_set(x->s, "bundle_sha256", x->bundle_sum, 32)) == TC_OK &&
@@ -327,8 +291,9 @@ static enum tc_err record(struct export *x, size_t bytes)
     return e;
 }
 
-/* The register's side (A3): a newer trust list logged, the store checked against the register
- * and the register against its last checkpoint, then a new checkpoint signed and its proofs. */
+/* The register's side (A3): a newer trust list logged, the register and the audit chain checked
+ * against the last checkpoint (export_reg.c), the store's tables against the register, then a
+ * new checkpoint signed and its proofs. */
 static enum tc_err sign_register(struct export *x, const uint8_t *trust, size_t trust_len,
                                  const struct tc_trust_list *tl, const char *origin)
 {
@@ -341,18 +306,20 @@ static enum tc_err sign_register(struct export *x, const uint8_t *trust, size_t 
     if ((e = tc_register_log_trust(x->s, trust, trust_len, tl->version,
                                    tc_beijing_day(x->now))) != TC_OK ||
         (e = tc_register_origin(x->s, origin, org)) != TC_OK ||
-        (e = check_audit(x)) != TC_OK || (e = read_register(x)) != TC_OK ||
-        (e = check_checkpoint(x)) != TC_OK)
+        (e = tc_export_register(x)) != TC_OK)
         return e;
     struct tc_reg_report rep = {NULL, NULL, 0};
-    if (tc_reg_status_finish(&x->st, NULL, &rep))
+    if (tc_reg_status_finish(&x->rst.st, NULL, &rep))
         return refuse(x, "the register issues, revokes or supersedes a certificate twice");
     if ((e = check_tables(x)) != TC_OK ||
-        (e = tc_register_sign(x->s, &x->tree, org, x->key, x->now, x->note, sizeof x->note,
+        (e = tc_register_sign(x->s, x->n, x->root, org, x->key, x->now, x->note, sizeof x->note,
                               &x->note_len)) != TC_OK)
         return e;
     tc_store_head(x->s, &x->audit_seq, x->audit_head);
-    return tc_register_proofs(x->s, &x->tree, &x->proofs, &x->n_proofs);
+    e = tc_register_proofs(x->s, &x->src, x->n, x->root, &x->proofs, &x->n_proofs);
+    if (e == TC_ERR_INCONSISTENT)
+        return refuse(x, "%s", tc_store_errmsg(x->s));
+    return e == TC_OK ? tc_export_keep(x) : e;
 }
 
 static bool key_may_publish(const struct tc_trust_list *tl, struct tc_signer *key, int32_t today)
@@ -372,46 +339,48 @@ static enum tc_err build(struct export *x, const uint8_t *trust, size_t trust_le
         return e;
     struct tc_bundle_content c = {
         .version = x->version, .issued_at = x->now, .trust = trust, .trust_len = trust_len,
-        .revoked = x->st.revoked, .n_revoked = x->st.n_revoked,
-        .superseded = x->st.superseded, .n_superseded = x->st.n_superseded,
+        .revoked = x->rst.st.revoked, .n_revoked = x->rst.st.n_revoked,
+        .superseded = x->rst.st.superseded, .n_superseded = x->rst.st.n_superseded,
         .units = x->units, .n_units = x->n_units, .names = x->names ? x->names : "",
         .profile_json = tc_store_profile_json(x->s), .audit_seq = (uint64_t)x->audit_seq,
-        .province = tc_store_profile(x->s)->province, .note = x->note, .index = x->st.index,
-        .n_index = x->st.n_index, .proofs = x->proofs, .n_proofs = x->n_proofs};
+        .province = tc_store_profile(x->s)->province, .note = x->note, .index = x->rst.st.index,
+        .n_index = x->rst.st.n_index, .proofs = x->proofs, .n_proofs = x->n_proofs};
     memcpy(c.audit_head, x->audit_head, 32);
     if ((e = tc_bundle_write(x->key, &c, &out->bundle, &out->len, x->static_sum)) != TC_OK)
         return e;
     crypto_hash_sha256(x->bundle_sum, out->bundle, out->len);
+    memcpy(out->sha256, x->bundle_sum, 32);
     if ((e = write_delta(x, out, &out->delta, &out->delta_len)) != TC_OK)
         return e;
     return record(x, out->len);
 }
 
-enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
-                             const struct tc_trust_list *tl, struct tc_signer *key,
-                             const char *origin, uint64_t now, struct tc_export *out)
+enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opts *o,
+                                  struct tc_export *out)
 {
     memset(out, 0, sizeof *out);
-    if (!key_may_publish(tl, key, tc_beijing_day(now)))
+    if (!key_may_publish(o->tl, o->key, tc_beijing_day(o->now)))
         return TC_ERR_NOT_AUTHORISED;
     struct export x;
     memset(&x, 0, sizeof x);
-    x.s = s, x.key = key, x.now = now;
+    x.s = s, x.key = o->key, x.now = o->now, x.full = o->full_check;
     tc_reg_tree_init(&x.tree);
-    tc_reg_status_init(&x.st);
+    tc_reg_edge_init(&x.edge);
+    tc_reg_status_init(&x.rst.st);
     enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
-    if (e == TC_OK && (e = build(&x, trust_list, trust_len, tl, origin, out)) == TC_OK)
+    if (e == TC_OK && (e = build(&x, o->trust, o->trust_len, o->tl, o->origin, out)) == TC_OK)
         e = tc_store_exec(s, "COMMIT");
     if (e == TC_OK && !(out->checkpoint = strdup(x.note)))
         e = TC_ERR_NOMEM; /* committed: the next export is one version higher, nothing lost */
     if (e == TC_OK) {
         out->version = x.version;
-        out->register_size = x.tree.n;
+        out->register_size = x.n;
         out->delta_from = out->delta ? x.version - 1 : 0;
-        /* the tree goes with the export: publish writes its tiles without rebuilding it */
-        if ((out->tree = malloc(sizeof *out->tree)) != NULL) {
-            *out->tree = x.tree;
-            tc_reg_tree_init(&x.tree);
+        out->full_check = x.full;
+        /* the edge goes with the export: publish writes the tiles that changed from it */
+        if ((out->edge = malloc(sizeof *out->edge)) != NULL) {
+            *out->edge = x.edge;
+            tc_reg_edge_init(&x.edge);
         }
     } else {
         tc_store_exec(s, "ROLLBACK");
@@ -422,4 +391,12 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
     }
     export_free(&x);
     return e;
+}
+
+enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
+                             const struct tc_trust_list *tl, struct tc_signer *key,
+                             const char *origin, uint64_t now, struct tc_export *out)
+{
+    struct tc_export_opts o = {trust_list, trust_len, tl, key, origin, now, false};
+    return tc_bundle_export_with(s, &o, out);
 }

@@ -309,7 +309,7 @@ enum tc_err tc_audit_verify(struct tc_store *s, uint64_t *count, uint64_t *bad, 
  * for register checkpoints (TC_AUTHZ_STATUS | TC_AUTHZ_REGISTER). A trust list newer than the
  * last one logged is logged first. origin: the register's name, fixed by the first export (NULL:
  * the store's, or register.titlecert.invalid/<province>). */
-struct tc_reg_tree;
+struct tc_reg_edge;
 struct tc_export {
     uint8_t *bundle; /* malloc'd */
     size_t len;
@@ -321,11 +321,31 @@ struct tc_export {
     uint8_t *delta;
     size_t delta_len;
     uint64_t delta_from;
-    struct tc_reg_tree *tree; /* the register's tree at the checkpoint (malloc'd, or NULL) */
+    uint8_t sha256[32];       /* the bundle's */
+    bool full_check;          /* the whole register and audit chain were read and checked */
+    /* the register's right edge from the previous checkpoint to this one, what the tiles that
+     * change are written from (tc_register_publish); malloc'd, or NULL */
+    struct tc_reg_edge *edge;
 };
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
                              const struct tc_trust_list *tl, struct tc_signer *key,
                              const char *origin, uint64_t now, struct tc_export *out);
+/* The same with its options. The first export of a store reads the whole register and audit
+ * chain and every certificate row, and keeps what the next needs (schema 8); the next ones read
+ * what was added since, a rolling window of the rest and O(log n) kept hashes, so their time
+ * follows what was added (docs/DECISIONS.md "Publishing appends": what is checked each time and
+ * what is not). full_check reads and checks everything again, as a first export. */
+struct tc_export_opts {
+    const uint8_t *trust; /* the trust list's bytes, and parsed */
+    size_t trust_len;
+    const struct tc_trust_list *tl;
+    struct tc_signer *key;
+    const char *origin;
+    uint64_t now;
+    bool full_check;
+};
+enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opts *o,
+                                  struct tc_export *out);
 void tc_export_free(struct tc_export *x);
 
 /* ---- accounts and roles (accounts.c; ISSUANCE.md "Roles") ----------------------------------- */
@@ -636,10 +656,13 @@ enum tc_err tc_seal_set(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], con
 
 /* ---- publication (publish.c) ---------------------------------------------------------------- */
 /* Writes the register's tiles and entry bundles up to the size the checkpoint note names, then
- * the checkpoint, under dir (C2SP tlog-tiles). tree: the export's (tc_export.tree), or NULL
- * to rebuild it from the store. *files counts the files written. */
+ * the checkpoint, under dir (C2SP tlog-tiles). x: the export that signed the checkpoint, whose
+ * edge gives the tiles that changed when dir holds the previous checkpoint (the usual case);
+ * otherwise, or with x NULL, every tile is written from the store (the entries checked against
+ * their hashes and the checkpoint's root; full tiles already there kept). *files counts the
+ * files written. */
 enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char *checkpoint,
-                                struct tc_reg_tree *tree, uint64_t *files, int *err);
+                                const struct tc_export *x, uint64_t *files, int *err);
 /* The 公示 of a batch of issued certificates (A3, GS §9(三)7), for a single-operator store:
  * dir/gongshi-<batch>.{html,csv,json}, review-passed and assessment-recognised persons listed
  * separately, with the announcement period: `days` working days from the day of `now`, counted
@@ -679,5 +702,9 @@ struct tc_publish_result {
 };
 enum tc_err tc_publish(struct tc_store *s, const struct tc_publish_opts *o,
                        struct tc_publish_result *r);
+/* The same, the whole register, audit chain and certificates table read and checked again as at
+ * a first publication (tc_export_opts.full_check). */
+enum tc_err tc_publish_full(struct tc_store *s, const struct tc_publish_opts *o,
+                            struct tc_publish_result *r);
 
 #endif

@@ -22,6 +22,23 @@ enum tc_err tc_store_tx(struct tc_store *s, enum tc_err (*fn)(struct tc_store *,
  * was written by a holder of the hash key, not put in the table by someone without it;
  * TC_ERR_INCONSISTENT otherwise. */
 enum tc_err tc_store_event_genuine(struct tc_store *s, int64_t seq);
+/* Checks audit events from seq `from` on, at most limit of them (0: to the end): each one's MAC
+ * over its content and the MAC before it, prev for the first (the MAC of event from - 1 as the
+ * caller knows it). out: how many were read, the first bad one (0: none), and the last good one
+ * (from - 1 and prev when there is none). TC_ERR_ARG without the store's keys. */
+struct tc_audit_span {
+    uint64_t count, bad;
+    int64_t last;
+    uint8_t mac[32];
+};
+enum tc_err tc_audit_verify_from(struct tc_store *s, int64_t from, uint64_t limit,
+                                 const uint8_t prev[32], struct tc_audit_span *out);
+/* The MAC stored with event seq (32 zero bytes for seq 0); TC_ERR_NOT_FOUND without one. */
+enum tc_err tc_store_event_mac(struct tc_store *s, int64_t seq, uint8_t mac[32]);
+/* A MAC (keyed BLAKE2b-256) over the concatenation of parts, with a key derived from the store's
+ * audit key for what publications keep between them (regstate.c). TC_ERR_ARG without keys. */
+enum tc_err tc_store_state_mac(const struct tc_store *s, const void *const *parts,
+                               const size_t *lens, size_t n, uint8_t out[32]);
 /* The register leaf at idx, decoded. */
 struct tc_reg_leaf;
 enum tc_err tc_store_leaf_at(struct tc_store *s, uint64_t idx, struct tc_reg_leaf *l);
@@ -38,22 +55,103 @@ void tc_store_set_msg(struct tc_store *s, const char *fmt, ...) __attribute__((f
 /* publish.c: the register's side of a bundle export, inside its transaction */
 struct tc_reg_tree;
 struct tc_cw;
-/* the tree of the first min(n, size) leaves */
+/* the tree of the first min(n, size) leaves, each leaf's bytes checked against its stored hash
+ * (TC_ERR_INCONSISTENT, the store's message naming it) */
 enum tc_err tc_register_tree(struct tc_store *s, uint64_t n, struct tc_reg_tree *t);
 /* the origin: given (must match the store's once set), the store's, or the default; saved */
 enum tc_err tc_register_origin(struct tc_store *s, const char *given, char out[129]);
 /* logs a trust leaf when version is newer than the last logged */
 enum tc_err tc_register_log_trust(struct tc_store *s, const uint8_t *list, size_t len,
                                   uint64_t version, int32_t day);
-/* signs a checkpoint of t as a note into out and records it in the checkpoints table */
-enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, const char *origin,
-                             struct tc_signer *key, uint64_t now, char *out, size_t size,
-                             size_t *len);
-/* bundle member 13: consistency proofs to t from up to TC_BUNDLE_PROOFS earlier checkpoints,
- * ascending sizes (malloc'd) */
+/* signs a checkpoint of the tree of n leaves with this root as a note into out and records it
+ * in the checkpoints table */
+enum tc_err tc_register_sign(struct tc_store *s, uint64_t n, const uint8_t root[32],
+                             const char *origin, struct tc_signer *key, uint64_t now, char *out,
+                             size_t size, size_t *len);
+/* bundle member 13: consistency proofs to the tree of n leaves (root) from up to
+ * TC_BUNDLE_PROOFS earlier checkpoints, ascending sizes (malloc'd), made from src and each
+ * verified against both signed roots (TC_ERR_INCONSISTENT, the store's message saying which,
+ * when one does not: src gave an altered hash) */
 struct tc_bundle_proof;
-enum tc_err tc_register_proofs(struct tc_store *s, struct tc_reg_tree *t,
-                               struct tc_bundle_proof **out, size_t *n);
+struct tc_reg_source;
+enum tc_err tc_register_proofs(struct tc_store *s, const struct tc_reg_source *src, uint64_t n,
+                               const uint8_t root[32], struct tc_bundle_proof **out, size_t *len);
+/* The publication's register files, in two steps: the tiles of the tree the checkpoint names
+ * (those that changed since x's edge began, when dir holds that checkpoint's; else all of them,
+ * from the store, the existing full ones kept), synced to the disk; then the checkpoint. */
+struct tc_export;
+enum tc_err tc_register_tiles(struct tc_store *s, const char *dir, const char *checkpoint,
+                              const struct tc_export *x, uint64_t *files, int *err);
+enum tc_err tc_register_checkpoint_write(const char *dir, const char *checkpoint, uint64_t *files,
+                                         int *err);
+/* ---- regstate.c: what an export keeps of the register for the next one (schema 8) ---- */
+#define TC_REGSTATE_CHUNK 4096 /* entries a chunk of register_status covers */
+/* The state under the store's MAC: the last checkpoint's size and root, the last audit event
+ * checked and its MAC, and where the rolling re-check of old entries, rows and events goes on. */
+struct tc_regstate {
+    bool present;
+    uint64_t size;
+    uint8_t root[32];
+    int64_t audit_seq;
+    uint8_t audit_mac[32];
+    uint64_t sweep_block; /* a block of 256 entries */
+    uint64_t sweep_cert;  /* a certificate id */
+    int64_t sweep_event;  /* an audit event */
+};
+/* TC_OK with present false when nothing is kept (a store before schema 8, or never exported);
+ * TC_ERR_INCONSISTENT when its MAC does not hold. */
+enum tc_err tc_regstate_load(struct tc_store *s, struct tc_regstate *st);
+enum tc_err tc_regstate_save(struct tc_store *s, const struct tc_regstate *st);
+/* What the entries say: the status and the last data digests (TC_REG_DATA_UNITS, _PROFILE). */
+struct tc_regstate_status {
+    struct tc_reg_status st;
+    uint8_t data[3][32];
+    bool logged[3];
+};
+/* The status of the first `size` entries, from the chunks kept: each chunk's MAC must hold for
+ * its number and the entries it covers, and none may be missing (TC_ERR_INCONSISTENT). Unsorted:
+ * tc_reg_status_finish. */
+enum tc_err tc_regstate_status_load(struct tc_store *s, uint64_t size,
+                                    struct tc_regstate_status *out);
+void tc_regstate_status_free(struct tc_regstate_status *out);
+/* Collects the records of entries from..., in order, and writes them into their chunks (the one
+ * holding `from` completed, the next ones new). */
+struct tc_regstate_writer {
+    uint64_t from, next;
+    uint8_t *buf;
+    size_t len, cap;
+    size_t *starts; /* where the records of chunk from / CHUNK + k + 1 start in buf */
+    size_t n_starts, cap_starts;
+};
+void tc_regstate_writer_init(struct tc_regstate_writer *w, uint64_t from);
+void tc_regstate_writer_free(struct tc_regstate_writer *w);
+enum tc_err tc_regstate_writer_add(struct tc_regstate_writer *w, uint64_t i,
+                                   const struct tc_reg_leaf *l);
+enum tc_err tc_regstate_writer_flush(struct tc_store *s, struct tc_regstate_writer *w);
+/* Drops every chunk (a full check writes them all again). */
+enum tc_err tc_regstate_status_clear(struct tc_store *s);
+/* count hashes of tree level `level` from index first as the store keeps them: the entries'
+ * hashes (level 0) or register_nodes (8, 16, ...); TC_ERR_INCONSISTENT when one is missing. */
+enum tc_err tc_regstate_rows(struct tc_store *s, unsigned level, uint64_t first, size_t count,
+                             uint8_t *out);
+/* A source of every subtree hash of the tree: the edge's, else the store's. What the store gives
+ * is not checked: a proof made from it is verified against signed roots by its user. */
+struct tc_regsource {
+    struct tc_store *s;
+    struct tc_reg_edge *edge;
+};
+struct tc_reg_source tc_regsource(struct tc_regsource *r);
+/* Keeps the subtree hashes (levels 8, 16, ...) the edge completed past e->from. */
+enum tc_err tc_regstate_nodes_append(struct tc_store *s, const struct tc_reg_edge *e);
+/* Compares every kept subtree hash with the tree's (TC_ERR_INCONSISTENT for one that differs)
+ * and keeps those missing. */
+enum tc_err tc_regstate_nodes_full(struct tc_store *s, const struct tc_reg_tree *tree);
+/* Reads the entries of blocks [b0, b1) of 256 again (complete, before e->from): their bytes give
+ * their stored hashes and decode, their hashes give the kept subtree hashes, and those give
+ * their parents up to the edge (TC_ERR_INCONSISTENT, the store's message naming what, else). */
+enum tc_err tc_regstate_recheck(struct tc_store *s, const struct tc_reg_edge *e, uint64_t b0,
+                                uint64_t b1);
+
 /* The unit directory as the bundle carries it, by USCC then valid_from (malloc'd), and its
  * digest (tc_bundle_units_digest). */
 struct tc_bundle_unit;

@@ -25,27 +25,34 @@ void tc_export_free(struct tc_export *x)
     free(x->bundle);
     free(x->checkpoint);
     free(x->delta);
-    if (x->tree)
-        tc_reg_tree_free(x->tree);
-    free(x->tree);
+    if (x->edge)
+        tc_reg_edge_free(x->edge);
+    free(x->edge);
     memset(x, 0, sizeof *x);
 }
 
 enum tc_err tc_register_tree(struct tc_store *s, uint64_t n, struct tc_reg_tree *t)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT idx, hash FROM register WHERE idx < ? ORDER BY idx", &q);
+    enum tc_err e = tc_store_prepare(s, "SELECT idx, leaf, hash FROM register WHERE idx < ? "
+                                        "ORDER BY idx", &q);
     if (e != TC_OK)
         return e;
     sqlite3_bind_int64(q, 1, n > INT64_MAX ? INT64_MAX : (int64_t)n);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if ((uint64_t)sqlite3_column_int64(q, 0) != t->n || sqlite3_column_bytes(q, 1) != TC_REG_HASH) {
+        uint8_t h[TC_REG_HASH];
+        size_t len = (size_t)sqlite3_column_bytes(q, 1);
+        if (len <= TC_REG_LEAF_MAX)
+            tc_reg_leaf_hash(h, len ? sqlite3_column_blob(q, 1) : (const uint8_t *)"", len);
+        if ((uint64_t)sqlite3_column_int64(q, 0) != t->n || len > TC_REG_LEAF_MAX ||
+            sqlite3_column_bytes(q, 2) != TC_REG_HASH ||
+            memcmp(h, sqlite3_column_blob(q, 2), TC_REG_HASH) != 0) {
             tc_store_set_msg(s, "register entry %llu is missing or damaged", (unsigned long long)t->n);
             e = TC_ERR_INCONSISTENT;
             break;
         }
-        if ((e = tc_reg_tree_append(t, sqlite3_column_blob(q, 1))) != TC_OK)
+        if ((e = tc_reg_tree_append(t, h)) != TC_OK)
             break;
     }
     if (e == TC_OK && rc != SQLITE_DONE)
@@ -120,18 +127,16 @@ enum tc_err tc_register_log_trust(struct tc_store *s, const uint8_t *list, size_
     return tc_store_meta_set(s, "register_trust_version", vs, strlen(vs));
 }
 
-enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, const char *origin,
-                             struct tc_signer *key, uint64_t now, char *out, size_t size,
-                             size_t *len)
+enum tc_err tc_register_sign(struct tc_store *s, uint64_t n, const uint8_t root[32],
+                             const char *origin, struct tc_signer *key, uint64_t now, char *out,
+                             size_t size, size_t *len)
 {
     struct tc_checkpoint c;
+    enum tc_err e;
     memset(&c, 0, sizeof c);
     snprintf(c.origin, sizeof c.origin, "%s", origin);
-    c.size = t->n;
-    struct tc_reg_source src = tc_reg_tree_source((struct tc_reg_tree *)t);
-    enum tc_err e = tc_reg_root(&src, t->n, c.root);
-    if (e != TC_OK)
-        return e;
+    c.size = n;
+    memcpy(c.root, root, TC_REG_HASH);
     char body[TC_REG_NOTE_MAX];
     size_t blen = tc_checkpoint_format(&c, body, sizeof body);
     uint8_t sig[TC_SIG_MAX_BYTES];
@@ -159,35 +164,50 @@ enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, co
     return e;
 }
 
-enum tc_err tc_register_proofs(struct tc_store *s, struct tc_reg_tree *t,
-                               struct tc_bundle_proof **out, size_t *n_out)
+enum tc_err tc_register_proofs(struct tc_store *s, const struct tc_reg_source *src, uint64_t n,
+                               const uint8_t root[32], struct tc_bundle_proof **out, size_t *len)
 {
     sqlite3_stmt *q;
     uint64_t sizes[TC_BUNDLE_PROOFS];
-    size_t n = 0;
-    *out = NULL, *n_out = 0;
-    enum tc_err e = tc_store_prepare(s, "SELECT size FROM checkpoints WHERE size > 0 AND size < ? "
-                                        "ORDER BY size DESC LIMIT ?", &q);
+    uint8_t roots[TC_BUNDLE_PROOFS][TC_REG_HASH];
+    size_t k = 0;
+    *out = NULL, *len = 0;
+    enum tc_err e = tc_store_prepare(s, "SELECT size, root FROM checkpoints WHERE size > 0 AND "
+                                        "size < ? ORDER BY size DESC LIMIT ?", &q);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, (int64_t)t->n);
+    sqlite3_bind_int64(q, 1, (int64_t)n);
     sqlite3_bind_int(q, 2, TC_BUNDLE_PROOFS);
-    while (n < TC_BUNDLE_PROOFS && sqlite3_step(q) == SQLITE_ROW)
-        sizes[n++] = (uint64_t)sqlite3_column_int64(q, 0);
+    while (k < TC_BUNDLE_PROOFS && sqlite3_step(q) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(q, 1) != TC_REG_HASH)
+            continue; /* its proof could not be checked: left out */
+        sizes[k] = (uint64_t)sqlite3_column_int64(q, 0);
+        memcpy(roots[k++], sqlite3_column_blob(q, 1), TC_REG_HASH);
+    }
     sqlite3_finalize(q);
-    struct tc_bundle_proof *p = calloc(n ? n : 1, sizeof *p);
+    struct tc_bundle_proof *p = calloc(k ? k : 1, sizeof *p);
     if (!p)
         return TC_ERR_NOMEM;
-    struct tc_reg_source src = tc_reg_tree_source(t);
-    for (size_t i = 0; i < n && e == TC_OK; i++) { /* ascending sizes */
-        p[i].size = sizes[n - 1 - i];
-        e = tc_reg_prove_consistency(&src, p[i].size, t->n, p[i].hashes, &p[i].len);
+    for (size_t i = 0; i < k && e == TC_OK; i++) { /* ascending sizes */
+        struct tc_bundle_proof *pr = &p[i];
+        pr->size = sizes[k - 1 - i];
+        e = tc_reg_prove_consistency(src, pr->size, n, pr->hashes, &pr->len);
+        /* every hash of it came from the tree checked or from the store: it must hold */
+        if (e == TC_OK && !tc_reg_verify_consistency(pr->size, n, roots[k - 1 - i], root,
+                                                     (const uint8_t(*)[TC_REG_HASH])pr->hashes,
+                                                     pr->len)) {
+            tc_store_set_msg(s, "登记簿与先前检查点的一致性证明不成立 / the register's consistency from the "
+                                "checkpoint of %llu entries "
+                                "does not hold: a kept subtree hash was altered",
+                             (unsigned long long)pr->size);
+            e = TC_ERR_INCONSISTENT;
+        }
     }
     if (e != TC_OK) {
         free(p);
-        return e;
+        return e == TC_ERR_NOT_FOUND ? TC_ERR_INCONSISTENT : e;
     }
-    *out = p, *n_out = n;
+    *out = p, *len = k;
     return TC_OK;
 }
 
@@ -197,9 +217,12 @@ struct leaves {
     sqlite3_stmt *q;
     uint64_t next;
     uint8_t buf[TC_REG_LEAF_MAX];
+    const struct tc_reg_edge *edge; /* the leaves must give its hashes, */
+    const struct tc_reg_tree *tree; /* or this tree's */
 };
 
-/* leaf i, read in order (the tile writer asks for ascending indexes, skipping full bundles) */
+/* leaf i, read in order (the tile writer asks for ascending indexes, skipping full bundles);
+ * its hash must be the one the export checked (the edge) or the tree rebuilt has */
 static enum tc_err next_leaf(void *ctx, uint64_t i, const uint8_t **p, size_t *len)
 {
     struct leaves *l = ctx;
@@ -214,41 +237,102 @@ static enum tc_err next_leaf(void *ctx, uint64_t i, const uint8_t **p, size_t *l
     if (n < 0 || n > TC_REG_LEAF_MAX)
         return TC_ERR_SIZE_LIMIT;
     memcpy(l->buf, sqlite3_column_blob(l->q, 1), (size_t)n);
+    const uint8_t *want = l->edge                 ? tc_reg_edge_row(l->edge, 0, i, 1)
+                          : l->tree && i < l->tree->n ? l->tree->level[0] + (size_t)i * TC_REG_HASH
+                                                      : NULL;
+    uint8_t h[TC_REG_HASH];
+    tc_reg_leaf_hash(h, l->buf, (size_t)n);
+    if (!want || memcmp(h, want, TC_REG_HASH) != 0)
+        return TC_ERR_INCONSISTENT;
     *p = l->buf, *len = (size_t)n;
     l->next++;
     return TC_OK;
 }
 
-enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char *checkpoint,
-                                struct tc_reg_tree *tree, uint64_t *files, int *err)
+/* The size of the checkpoint dir holds when it is one this store signed (its root is the one
+ * recorded for its size), else 0: what the tiles in dir are the tiles of. */
+static uint64_t dir_size(struct tc_store *s, const char *dir)
+{
+    char path[PATH_MAX];
+    uint8_t *note = NULL;
+    size_t len = 0;
+    struct tc_note parsed;
+    struct tc_checkpoint c;
+    sqlite3_stmt *q = NULL;
+    uint64_t size = 0;
+    snprintf(path, sizeof path, "%s/checkpoint", dir);
+    if (tc_file_read(path, TC_REG_NOTE_MAX, &note, &len) == TC_OK &&
+        tc_note_parse((const char *)note, len, &parsed) == TC_OK &&
+        tc_checkpoint_parse(parsed.text, parsed.text_len, &c) == TC_OK &&
+        tc_store_prepare(s, "SELECT root FROM checkpoints WHERE size = ?", &q) == TC_OK) {
+        sqlite3_bind_int64(q, 1, (int64_t)c.size);
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == TC_REG_HASH &&
+            memcmp(sqlite3_column_blob(q, 0), c.root, TC_REG_HASH) == 0)
+            size = c.size;
+    }
+    sqlite3_finalize(q);
+    free(note);
+    return size;
+}
+
+/* Every tile, from the tree rebuilt from the store and checked against the checkpoint's root;
+ * full ones already there kept. */
+static enum tc_err tiles_all(struct tc_store *s, const char *dir, uint64_t n,
+                             const uint8_t root[TC_REG_HASH], struct leaves *l, uint64_t *files,
+                             int *err)
+{
+    struct tc_reg_tree t;
+    uint8_t got[TC_REG_HASH];
+    tc_reg_tree_init(&t);
+    enum tc_err e = tc_register_tree(s, n, &t);
+    struct tc_reg_source src = tc_reg_tree_source(&t);
+    if (e == TC_OK && t.n != n)
+        e = TC_ERR_INCONSISTENT;
+    if (e == TC_OK && (e = tc_reg_root(&src, n, got)) == TC_OK && memcmp(got, root, TC_REG_HASH)) {
+        tc_store_set_msg(s, "登记簿条目与检查点的根哈希不符 / the register's %llu entries do not give "
+                            "the checkpoint's root",
+                         (unsigned long long)n);
+        e = TC_ERR_INCONSISTENT;
+    }
+    l->tree = &t;
+    if (e == TC_OK)
+        e = tc_tiles_write(dir, &t, next_leaf, l, files, err);
+    l->tree = NULL;
+    tc_reg_tree_free(&t);
+    return e;
+}
+
+enum tc_err tc_register_tiles(struct tc_store *s, const char *dir, const char *checkpoint,
+                              const struct tc_export *x, uint64_t *files, int *err)
 {
     *files = 0, *err = 0;
     /* the size the checkpoint names: the leaves after it (another export since) wait for theirs */
-    const char *nl1 = strchr(checkpoint, '\n');
-    uint64_t n = nl1 ? strtoull(nl1 + 1, NULL, 10) : 0;
-    struct tc_reg_tree own, *t = &own;
-    tc_reg_tree_init(&own);
-    enum tc_err e = TC_OK;
-    if (tree && tree->n == n)
-        t = tree; /* the export's */
-    else
-        e = tc_register_tree(s, n, &own);
-    if (e == TC_OK && t->n != n)
-        e = TC_ERR_INCONSISTENT;
-    if (e == TC_OK && mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    struct tc_checkpoint c;
+    struct tc_note note;
+    enum tc_err e = tc_note_parse(checkpoint, strlen(checkpoint), &note);
+    if (e == TC_OK)
+        e = tc_checkpoint_parse(note.text, note.text_len, &c);
+    if (e != TC_OK)
+        return e;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         *err = errno;
-        e = TC_ERR_IO;
+        return TC_ERR_IO;
     }
+    const struct tc_reg_edge *edge = x ? x->edge : NULL;
     struct leaves l;
     memset(&l, 0, sizeof l);
-    if (e == TC_OK &&
-        (e = tc_store_prepare(s, "SELECT idx, leaf FROM register WHERE idx >= ? ORDER BY idx",
-                              &l.q)) == TC_OK) {
-        sqlite3_bind_int64(l.q, 1, 0);
-        e = tc_tiles_write(dir, t, next_leaf, &l, files, err);
-        sqlite3_finalize(l.q);
+    if ((e = tc_store_prepare(s, "SELECT idx, leaf FROM register WHERE idx >= ? ORDER BY idx",
+                              &l.q)) != TC_OK)
+        return e;
+    sqlite3_bind_int64(l.q, 1, 0);
+    /* the usual case: dir holds the previous checkpoint, whose tiles the edge begins at */
+    if (edge && edge->n == c.size && dir_size(s, dir) == edge->from) {
+        l.edge = edge;
+        e = tc_tiles_append(dir, edge, next_leaf, &l, files, err);
+    } else {
+        e = tiles_all(s, dir, c.size, c.root, &l, files, err);
     }
-    tc_reg_tree_free(&own);
+    sqlite3_finalize(l.q);
     if (e != TC_OK)
         return e;
     /* the tiles reach the disk before the checkpoint that names them */
@@ -256,15 +340,28 @@ enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char 
         *err = errno;
         return TC_ERR_IO;
     }
+    return TC_OK;
+}
+
+enum tc_err tc_register_checkpoint_write(const char *dir, const char *checkpoint, uint64_t *files,
+                                         int *err)
+{
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/checkpoint", dir);
-    if ((e = tc_file_write(path, checkpoint, strlen(checkpoint), 0644, TC_FILE_REPLACE)) == TC_OK)
+    enum tc_err e = tc_file_write(path, checkpoint, strlen(checkpoint), 0644, TC_FILE_REPLACE);
+    if (e == TC_OK)
         (*files)++;
     else
         *err = errno;
     return e;
 }
 
+enum tc_err tc_register_publish(struct tc_store *s, const char *dir, const char *checkpoint,
+                                const struct tc_export *x, uint64_t *files, int *err)
+{
+    enum tc_err e = tc_register_tiles(s, dir, checkpoint, x, files, err);
+    return e == TC_OK ? tc_register_checkpoint_write(dir, checkpoint, files, err) : e;
+}
 
 /* ---- the publication sequence --------------------------------------------------------------- */
 
@@ -289,7 +386,7 @@ static enum tc_err write_head(const char *dir, struct tc_publish_result *r)
                         .checkpoint_len = strlen(x->checkpoint)};
     char head[TC_HEAD_MAX_BYTES + 1];
     size_t len = 0;
-    crypto_hash_sha256(h.sha256, x->bundle, x->len);
+    memcpy(h.sha256, x->sha256, 32); /* the export hashed it */
     if (x->delta) {
         h.has_delta = true, h.delta_from = x->delta_from, h.delta_bytes = x->delta_len;
         crypto_hash_sha256(h.delta_sha256, x->delta, x->delta_len);
@@ -302,8 +399,32 @@ static enum tc_err write_head(const char *dir, struct tc_publish_result *r)
     return put(r, dir, "head", head, len);
 }
 
-enum tc_err tc_publish(struct tc_store *s, const struct tc_publish_opts *o,
-                       struct tc_publish_result *r)
+/* The 公示 of a batch (when one is named), its files and its register entry. */
+static enum tc_err publish_gongshi(struct tc_store *s, const struct tc_publish_opts *o,
+                                   struct tc_publish_result *r)
+{
+    char why[320] = "";
+    enum tc_err e = tc_gongshi_publish(s, o->batch, o->dir, o->days, o->now, &r->err, why,
+                                       sizeof why);
+    if (e != TC_OK)
+        snprintf(r->failed, sizeof r->failed, "the 公示 of batch %lld%s%s", (long long)o->batch,
+                 why[0] ? ": " : "", why);
+    return e;
+}
+
+/* The status bundle and its delta from the previous one. */
+static enum tc_err publish_bundle(const struct tc_publish_opts *o, struct tc_publish_result *r)
+{
+    char name[64];
+    snprintf(name, sizeof name, "delta-%llu.cbor", (unsigned long long)r->x.delta_from);
+    enum tc_err e = put(r, o->dir, "bundle.cbor", r->x.bundle, r->x.len);
+    if (e == TC_OK && r->x.delta)
+        e = put(r, o->dir, name, r->x.delta, r->x.delta_len);
+    return e;
+}
+
+static enum tc_err publish(struct tc_store *s, const struct tc_publish_opts *o, bool full,
+                           struct tc_publish_result *r)
 {
     memset(r, 0, sizeof *r);
     enum tc_err e = TC_OK;
@@ -312,27 +433,39 @@ enum tc_err tc_publish(struct tc_store *s, const struct tc_publish_opts *o,
         snprintf(r->failed, sizeof r->failed, "%s", o->dir);
         return TC_ERR_IO;
     }
-    char why[320] = "";
-    if (o->batch && (e = tc_gongshi_publish(s, o->batch, o->dir, o->days, o->now, &r->err, why,
-                                            sizeof why)) != TC_OK) {
-        snprintf(r->failed, sizeof r->failed, "the 公示 of batch %lld%s%s", (long long)o->batch,
-                 why[0] ? ": " : "", why);
+    if (o->batch && (e = publish_gongshi(s, o, r)) != TC_OK)
         return e;
-    }
-    if ((e = tc_bundle_export(s, o->trust, o->trust_len, o->tl, o->key, o->origin, o->now,
-                              &r->x)) != TC_OK) {
+    /* the store checked against its register, the register's checkpoint signed, the bundle
+     * derived from the register and signed (export.c) */
+    struct tc_export_opts xo = {o->trust, o->trust_len, o->tl, o->key, o->origin, o->now, full};
+    if ((e = tc_bundle_export_with(s, &xo, &r->x)) != TC_OK) {
         snprintf(r->failed, sizeof r->failed, "the status bundle");
         return e;
     }
-    char name[64];
-    snprintf(name, sizeof name, "delta-%llu.cbor", (unsigned long long)r->x.delta_from);
-    if ((e = put(r, o->dir, "bundle.cbor", r->x.bundle, r->x.len)) != TC_OK ||
-        (r->x.delta && (e = put(r, o->dir, name, r->x.delta, r->x.delta_len)) != TC_OK))
+    if ((e = publish_bundle(o, r)) != TC_OK)
         return e;
-    if ((e = tc_register_publish(s, o->dir, r->x.checkpoint, r->x.tree, &r->files, &r->err)) !=
-        TC_OK) {
-        snprintf(r->failed, sizeof r->failed, "the register's files in %s", o->dir);
+    /* the register's tiles, on the disk before the checkpoint that names them */
+    if ((e = tc_register_tiles(s, o->dir, r->x.checkpoint, &r->x, &r->files, &r->err)) != TC_OK) {
+        snprintf(r->failed, sizeof r->failed, "the register's tiles in %s", o->dir);
         return e;
     }
+    /* the checkpoint */
+    if ((e = tc_register_checkpoint_write(o->dir, r->x.checkpoint, &r->files, &r->err)) != TC_OK) {
+        snprintf(r->failed, sizeof r->failed, "%s/checkpoint", o->dir);
+        return e;
+    }
+    /* last, the head that names them all */
     return write_head(o->dir, r);
+}
+
+enum tc_err tc_publish(struct tc_store *s, const struct tc_publish_opts *o,
+                       struct tc_publish_result *r)
+{
+    return publish(s, o, false, r);
+}
+
+enum tc_err tc_publish_full(struct tc_store *s, const struct tc_publish_opts *o,
+                            struct tc_publish_result *r)
+{
+    return publish(s, o, true, r);
 }

@@ -28,6 +28,7 @@ struct tc_store_keys {
     uint8_t holder[32];
     uint8_t audit[32];
     uint8_t check[32]; /* binds keys to a store: BLAKE2b(holder key, "titlecert store check") */
+    uint8_t state[32]; /* MACs what a publication keeps: BLAKE2b(audit key, "... register state") */
 };
 
 enum tc_err tc_store_keys_derive(struct tc_store_keys **out, const struct tc_secret *hash_key)
@@ -43,8 +44,9 @@ enum tc_err tc_store_keys_derive(struct tc_store_keys **out, const struct tc_sec
         sodium_free(k);
         return TC_ERR_INTERNAL;
     }
-    static const char check[] = "titlecert store check";
+    static const char check[] = "titlecert store check", state[] = "titlecert register state";
     crypto_generichash(k->check, 32, (const uint8_t *)check, sizeof check - 1, k->holder, 32);
+    crypto_generichash(k->state, 32, (const uint8_t *)state, sizeof state - 1, k->audit, 32);
     sodium_mprotect_readonly(k);
     *out = k;
     return TC_OK;
@@ -152,6 +154,19 @@ static const char *const migrations[] = {
      "  outcome TEXT);"
      "CREATE TABLE calendar(year INTEGER PRIMARY KEY, json TEXT NOT NULL, loaded_at INTEGER"
      "  NOT NULL);"),
+    /* 8: A3 what a publication keeps of the register so the next one appends to it: the hashes
+     * of its complete subtrees of 2^8, 2^16, ... leaves (what its hash tiles of level 1 and up
+     * hold), append-only like the register; and what its entries say about certificates, in
+     * chunks of 4,096 entries under the store's MAC (regstate.c). The state tying them to the
+     * last checkpoint is a meta row. */
+    ("CREATE TABLE register_nodes(level INTEGER NOT NULL, idx INTEGER NOT NULL,"
+     "  hash BLOB NOT NULL, PRIMARY KEY(level, idx)) WITHOUT ROWID;"
+     "CREATE TRIGGER register_nodes_no_update BEFORE UPDATE ON register_nodes"
+     "  BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;"
+     "CREATE TRIGGER register_nodes_no_delete BEFORE DELETE ON register_nodes"
+     "  BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;"
+     "CREATE TABLE register_status(chunk INTEGER PRIMARY KEY, records BLOB NOT NULL,"
+     "  mac BLOB NOT NULL);"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -166,7 +181,7 @@ struct tc_store {
     uint64_t reg_size; /* leaves in the register */
     sqlite3_stmt *unit_find; /* prepared once: issuance looks a unit up per certificate */
     sqlite3_stmt *reg_add;
-    char msg[256];
+    char msg[512];
 };
 
 static enum tc_err db_error(struct tc_store *s)
@@ -769,40 +784,88 @@ void tc_store_reload_head(struct tc_store *s)
     sqlite3_finalize(st);
 }
 
-enum tc_err tc_audit_verify(struct tc_store *s, uint64_t *count, uint64_t *bad, uint8_t head[32])
+enum tc_err tc_audit_verify_from(struct tc_store *s, int64_t from, uint64_t limit,
+                                 const uint8_t prev[32], struct tc_audit_span *out)
 {
-    *count = 0;
-    *bad = 0;
-    if (!s->keys)
+    memset(out, 0, sizeof *out);
+    out->last = from - 1;
+    if (!s->keys || from < 1)
         return TC_ERR_ARG;
     sqlite3_stmt *st;
-    enum tc_err e = tc_store_prepare(
-        s, "SELECT seq, at, kind, cert, detail, mac FROM events ORDER BY seq", &st);
+    enum tc_err e = tc_store_prepare(s, "SELECT seq, at, kind, cert, detail, mac FROM events "
+                                        "WHERE seq >= ? ORDER BY seq LIMIT ?", &st);
     if (e != TC_OK)
         return e;
-    uint8_t prev[32] = {0}, mac[32];
-    int64_t expect = 1;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+    uint8_t mac[32];
+    memcpy(out->mac, prev, 32);
+    int64_t expect = from;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0);
         const char *kind = (const char *)sqlite3_column_text(st, 2);
         const char *detail = (const char *)sqlite3_column_text(st, 4);
-        event_mac(mac, s->keys->audit, prev, seq, sqlite3_column_int64(st, 1), kind ? kind : "",
-                  (uint64_t)sqlite3_column_int64(st, 3), detail ? detail : "");
-        (*count)++;
+        event_mac(mac, s->keys->audit, out->mac, seq, sqlite3_column_int64(st, 1),
+                  kind ? kind : "", (uint64_t)sqlite3_column_int64(st, 3), detail ? detail : "");
+        out->count++;
         if (seq != expect || sqlite3_column_bytes(st, 5) != 32 ||
             sodium_memcmp(mac, sqlite3_column_blob(st, 5), 32) != 0) {
-            *bad = (uint64_t)(seq != expect ? expect : seq);
+            out->bad = (uint64_t)(seq != expect ? expect : seq);
             break;
         }
-        memcpy(prev, mac, 32);
+        memcpy(out->mac, mac, 32);
+        out->last = seq;
         expect++;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_error(s);
-    if (head)
-        memcpy(head, prev, 32);
+    return TC_OK;
+}
+
+enum tc_err tc_audit_verify(struct tc_store *s, uint64_t *count, uint64_t *bad, uint8_t head[32])
+{
+    static const uint8_t none[32];
+    struct tc_audit_span sp;
+    enum tc_err e = tc_audit_verify_from(s, 1, 0, none, &sp);
+    *count = sp.count, *bad = sp.bad;
+    if (e == TC_OK && head)
+        memcpy(head, sp.mac, 32);
+    return e;
+}
+
+enum tc_err tc_store_event_mac(struct tc_store *s, int64_t seq, uint8_t mac[32])
+{
+    static const uint8_t none[32];
+    if (seq == 0) {
+        memcpy(mac, none, 32);
+        return TC_OK;
+    }
+    sqlite3_stmt *st;
+    enum tc_err e = tc_store_prepare(s, "SELECT mac FROM events WHERE seq = ?", &st);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(st, 1, seq);
+    e = TC_ERR_NOT_FOUND;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+        memcpy(mac, sqlite3_column_blob(st, 0), 32);
+        e = TC_OK;
+    }
+    sqlite3_finalize(st);
+    return e;
+}
+
+enum tc_err tc_store_state_mac(const struct tc_store *s, const void *const *parts,
+                               const size_t *lens, size_t n, uint8_t out[32])
+{
+    if (!s->keys)
+        return TC_ERR_ARG;
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, s->keys->state, 32, 32);
+    for (size_t i = 0; i < n; i++)
+        crypto_generichash_update(&h, parts[i], lens[i]);
+    crypto_generichash_final(&h, out, 32);
     return TC_OK;
 }
 

@@ -97,7 +97,7 @@ fi
 # an older schema: refused by every command, upgraded only by migrate, after a backup
 cp gs.db old.db
 # schema 2, as the previous release wrote it (before the C6 columns)
-sqlite3 old.db "ALTER TABLE certificates DROP COLUMN commit_unit; ALTER TABLE certificates DROP COLUMN commitment_end; ALTER TABLE certificates DROP COLUMN achievement_cert; ALTER TABLE certificates DROP COLUMN reg_leaf; DROP TABLE register; DROP TABLE checkpoints; DROP TABLE seals; DROP TABLE objections; DROP TABLE wf_rows; DROP TABLE wf_batches; DROP TABLE role_changes; DROP TABLE account_roles; DROP TABLE accounts; DROP TABLE calendar; PRAGMA user_version = 2" >/dev/null
+sqlite3 old.db "ALTER TABLE certificates DROP COLUMN commit_unit; ALTER TABLE certificates DROP COLUMN commitment_end; ALTER TABLE certificates DROP COLUMN achievement_cert; ALTER TABLE certificates DROP COLUMN reg_leaf; DROP TABLE register; DROP TABLE checkpoints; DROP TABLE seals; DROP TABLE objections; DROP TABLE wf_rows; DROP TABLE wf_batches; DROP TABLE role_changes; DROP TABLE account_roles; DROP TABLE accounts; DROP TABLE calendar; DROP TABLE register_nodes; DROP TABLE register_status; DELETE FROM meta WHERE key = 'register_state'; PRAGMA user_version = 2" >/dev/null
 check "show refuses a store of an older schema" 2 "$issuer" show --db old.db "$first"
 has "and says to migrate, which backs up first" err.txt "older than this program's: run 'titlecert-issuer migrate --db FILE'"
 check "so does a writing command, which does not upgrade it silently" 2 "$issuer" revoke --db old.db \
@@ -105,7 +105,7 @@ check "so does a writing command, which does not upgrade it silently" 2 "$issuer
 has "the schema is still 2" <(sqlite3 old.db "PRAGMA user_version") "^2$"
 check "migrate upgrades it" 0 "$issuer" migrate --db old.db
 has "naming the backup and the versions" out.txt "backed up to old.db.schema2-.*\.bak"
-has "schema 2 -> 7" out.txt "schema 2 -> 7"
+has "schema 2 -> 8" out.txt "schema 2 -> 8"
 truth "schema 6 logs the profile and the unit directory it held (A3): a data entry each" \
   [ "$(sqlite3 old.db "SELECT count(*) FROM register WHERE substr(leaf, 1, 2) = x'8406'")" = 2 ]
 truth "schema 7 gives it the working-day years shipped (2026 among them)" \

@@ -26,11 +26,11 @@ truth "the fixture is release 0.1.0's: schema 5, 4 certificates, 10 events, 6 re
 check "a command other than migrate refuses the older store" 2 "$issuer" show "${D[@]}" 260000001
 has "and says to migrate" err.txt "migrate"
 check "migrate upgrades it" 0 "$issuer" migrate --db gs.db
-has "from schema 5 to this release's" out.txt "schema 5 -> 7"
+has "from schema 5 to this release's" out.txt "schema 5 -> 8"
 bak=$(ls gs.db.schema5-*.bak 2>/dev/null | head -1)
 truth "after a backup of the old store, the owner's only" [ -n "$bak" -a "$(stat -c %a "$bak" 2>/dev/null)" = 600 ]
 check "migrating again has nothing to do" 0 "$issuer" migrate --db gs.db
-has "it says so" out.txt "schema 7 is current"
+has "it says so" out.txt "schema 8 is current"
 check "its audit chain, 0.1.0's events and the migration's, is intact" 0 "$issuer" audit verify "${D[@]}"
 check "certificate 260000001 is there, valid" 0 "$issuer" show "${D[@]}" 260000001
 has "valid" out.txt "状态      有效"

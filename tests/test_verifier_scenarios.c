@@ -741,6 +741,21 @@ static enum tc_err forged_bundle(const struct tc_bundle *b, struct tc_signer *ke
     return e;
 }
 
+/* The tree of the store's register entries (their stored hashes). */
+static enum tc_err store_tree(struct tc_store *s, struct tc_reg_tree *t)
+{
+    sqlite3_stmt *q = NULL;
+    enum tc_err e = TC_OK;
+    tc_reg_tree_init(t);
+    if (sqlite3_prepare_v2(tc_store_db(s), "SELECT hash FROM register ORDER BY idx", -1, &q,
+                           NULL) != SQLITE_OK)
+        return TC_ERR_STORE;
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW)
+        e = tc_reg_tree_append(t, sqlite3_column_blob(q, 0));
+    sqlite3_finalize(q);
+    return e;
+}
+
 /* A delta from `from` carrying the store's register entries since from's checkpoint (without
  * the last when drop_last), naming bundle `to`. */
 static enum tc_err forged_delta(struct tc_store *s, const struct tc_bundle *from,
@@ -749,10 +764,14 @@ static enum tc_err forged_delta(struct tc_store *s, const struct tc_bundle *from
 {
     struct tc_bundle *tb = NULL;
     struct tc_reg_frontier f;
-    struct tc_reg_source src = tc_reg_tree_source(x->tree);
-    enum tc_err e = tc_bundle_parse(to, to_len, tc_signer_pub(root)->pk, &tb);
+    struct tc_reg_tree tree;
+    struct tc_reg_source src = tc_reg_tree_source(&tree);
+    enum tc_err e = store_tree(s, &tree);
+    if (e == TC_OK)
+        e = tc_bundle_parse(to, to_len, tc_signer_pub(root)->pk, &tb);
     if (e == TC_OK)
         e = tc_reg_frontier_of(&src, from->checkpoint.size, &f);
+    tc_reg_tree_free(&tree);
     sqlite3_stmt *q = NULL;
     if (e == TC_OK && sqlite3_prepare_v2(tc_store_db(s), "SELECT leaf FROM register WHERE idx >= ? "
                                          "AND idx < ? ORDER BY idx", -1, &q, NULL) != SQLITE_OK)
