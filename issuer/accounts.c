@@ -641,3 +641,24 @@ enum tc_err tc_role_changes_pending(struct tc_store *s,
     sqlite3_finalize(q);
     return TC_OK;
 }
+
+enum tc_err tc_account_failed(struct tc_store *s, const struct tc_account *a, const char *how,
+                              uint64_t now)
+{
+    struct auth x = {a->name, a->id, false, now, how};
+    return tc_store_tx(s, auth_tx, &x);
+}
+
+enum tc_err tc_account_by_id(struct tc_store *s, int64_t id, struct tc_account *a)
+{
+    sqlite3_stmt *q;
+    char name[TC_ACCOUNT_NAME_MAX] = "";
+    enum tc_err e = tc_store_prepare(s, "SELECT name FROM accounts WHERE id = ?", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return name[0] ? tc_account_find(s, name, a) : TC_ERR_NOT_FOUND;
+}

@@ -367,6 +367,10 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
  * is disabled or locked. Audited. */
 enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *code,
                              const char *password, size_t len, uint64_t now, const char **why);
+/* A failed second factor counts as a failed sign-in (five lock the account). Audited. */
+enum tc_err tc_account_failed(struct tc_store *s, const struct tc_account *a, const char *how,
+                              uint64_t now);
+enum tc_err tc_account_by_id(struct tc_store *s, int64_t id, struct tc_account *a);
 /* Role changes: one admin proposes, another confirms (never their own roles). */
 enum tc_err tc_role_change_propose(struct tc_store *s, const struct tc_account *by,
                                    const char *name, unsigned roles, uint64_t now, int64_t *id,
@@ -397,6 +401,62 @@ struct tc_audit_note {
     const char *object, *outcome, *client;
 };
 enum tc_err tc_audit_note(struct tc_store *s, uint64_t now, const struct tc_audit_note *n);
+
+/* ---- what the console looks up (query.c) ------------------------------------------------------ */
+struct tc_cert_hit {
+    uint64_t id;
+    char status[12];
+    struct tc_claims claims;
+};
+/* Certificates whose number is q (digits), or whose holder's name holds q, or whose employer's
+ * code is q; at most max, in number order. TC_ERR_ARG for an empty, long or unsafe q. */
+enum tc_err tc_cert_search(struct tc_store *s, const char *q, size_t max,
+                           void (*fn)(void *ctx, const struct tc_cert_hit *h), void *ctx,
+                           size_t *found);
+struct tc_audit_filter {
+    const char *account, *action; /* NULL or "": any */
+    uint64_t from, to;            /* [from, to); to 0: no end */
+    size_t max;                   /* 0: 1000 */
+};
+struct tc_audit_row {
+    int64_t seq;
+    uint64_t at, cert;
+    const char *kind, *detail;
+};
+/* The audit log's events matching f, newest first. */
+enum tc_err tc_audit_list(struct tc_store *s, const struct tc_audit_filter *f,
+                          void (*fn)(void *ctx, const struct tc_audit_row *r), void *ctx);
+
+/* ---- the console's second factor and sessions (sessions.c) ---------------------------------- */
+#define TC_TOTP_B32_MAX 48
+/* A new TOTP seed for the account (encrypted in the store; off until a code from it is
+ * accepted), its base32 form in b32 for the person's authenticator app. TC_ERR_EXISTS when the
+ * account's factor is on (only a reset on the host replaces it). */
+enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_B32_MAX]);
+/* *ok when code is the account's 6-digit code at now (one step either side) and was not used
+ * before; the first accepted code turns the factor on. */
+enum tc_err tc_totp_check(struct tc_store *s, int64_t account, const char *code, uint64_t now,
+                          bool *ok);
+/* Whether the account's factor is on. */
+enum tc_err tc_totp_state(struct tc_store *s, int64_t account, bool *on);
+
+struct tc_session {
+    int64_t account;
+    char csrf[65];
+    uint64_t created_at, seen_at, reauth_at;
+};
+/* A session for the account: id_hex (64 hex digits, for the cookie; only its hash is stored)
+ * and its CSRF token. */
+enum tc_err tc_session_create(struct tc_store *s, int64_t account, const char *client,
+                              uint64_t now, char id_hex[65], char csrf[65]);
+/* The session of id_hex, unless idle for `idle` seconds or older than `max` (then it is ended):
+ * TC_ERR_NOT_FOUND. Marks it seen at now. */
+enum tc_err tc_session_get(struct tc_store *s, const char *id_hex, uint64_t now, uint64_t idle,
+                           uint64_t max, struct tc_session *out);
+enum tc_err tc_session_reauth(struct tc_store *s, const char *id_hex, uint64_t now);
+enum tc_err tc_session_end(struct tc_store *s, const char *id_hex);
+/* Every session of the account (it was disabled, reset, or its roles changed). */
+enum tc_err tc_session_end_account(struct tc_store *s, int64_t account);
 
 /* ---- the workflow (workflow.c; ISSUANCE.md "A batch's life") ------------------------------- */
 /* A store set up for the workflow (init --workflow) issues and revokes only through it: direct

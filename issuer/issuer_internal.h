@@ -25,6 +25,8 @@ enum tc_err tc_store_event_genuine(struct tc_store *s, int64_t seq);
 /* The register leaf at idx, decoded. */
 struct tc_reg_leaf;
 enum tc_err tc_store_leaf_at(struct tc_store *s, uint64_t idx, struct tc_reg_leaf *l);
+/* The key that encrypts secrets kept in the store (TOTP seeds), NULL without the hash key. */
+const uint8_t *tc_store_secrets_key(const struct tc_store *s);
 /* After a rollback: the chain head as the database has it. */
 void tc_store_reload_head(struct tc_store *s);
 /* Appends a register leaf (A3); the caller holds the transaction of the event it records, and
