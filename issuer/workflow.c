@@ -52,6 +52,18 @@ uint64_t tc_store_clock(struct tc_store *s, uint64_t now)
     const char *shift = getenv("TITLECERT_DEMO_CLOCK");
     if (!shift || !*shift || !tc_store_demo(s))
         return now;
+    char buf[16] = "";
+    if (*shift == '@') { /* "@FILE": the days in a file, read each time, so that a running
+                          * console and signer follow a demonstration day by day */
+        FILE *f = fopen(shift + 1, "r");
+        if (!f)
+            return now;
+        if (!fgets(buf, sizeof buf, f))
+            buf[0] = '\0';
+        fclose(f);
+        buf[strcspn(buf, "\n")] = '\0';
+        shift = buf;
+    }
     char *end;
     long days = strtol(shift, &end, 10);
     if (*end || days < -400 || days > 400)
