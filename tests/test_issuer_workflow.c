@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "issuer.h"
 #include "keys.h"
@@ -1664,7 +1663,7 @@ static void test_demo_clock(void)
     write_file("clock", "3\n");
     ok(first && tc_store_clock(demo, t) == t + 3 * 86400 && tc_store_clock(plain, t) == t,
        "demo: TITLECERT_DEMO_CLOCK=@FILE follows the file as it changes, and moves no other store");
-    unlink(path_in("clock"));
+    remove(path_in("clock"));
     ok(tc_store_clock(demo, t) == t, "demo: without the file the demo store's clock is the time");
     unsetenv("TITLECERT_DEMO_CLOCK");
     struct tc_refusals ref = {0};
