@@ -180,6 +180,7 @@ static void second_factor(struct console *c, struct tc_http_req *r, json_t *b, s
         return;
     }
     if (code && tc_totp_check(c->s, w->a.id, code, w->now, &ok) == TC_OK && ok) {
+        tc_account_signed_in(c->s, &w->a, "console", w->now); /* both factors: failures cleared */
         signed_in(c, r, w);
         return;
     }
@@ -203,10 +204,10 @@ void cs_login(struct tc_http_req *r, void *ctx)
     json_t *pv = json_object_get(b, "password");
     const char *pw = json_string_value(pv);
     const char *why = NULL;
-    enum tc_err e =
-        name && pw && json_string_length(pv) <= 1024
-            ? tc_account_auth(c->s, name, pw, json_string_length(pv), "console", w.now, &w.a, &why)
-            : TC_ERR_PASSPHRASE;
+    enum tc_err e = name && pw && json_string_length(pv) <= 1024
+                        ? tc_account_password(c->s, name, pw, json_string_length(pv), "console",
+                                              w.now, &w.a, &why)
+                        : TC_ERR_PASSPHRASE;
     if (pw)
         sodium_memzero((char *)pw, json_string_length(pv));
     if (e == TC_OK)

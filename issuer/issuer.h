@@ -367,6 +367,13 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
  * is disabled or locked. Audited. */
 enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *code,
                              const char *password, size_t len, uint64_t now, const char **why);
+/* Two factors: the password first (a failure counted as above, a success not yet: the failures
+ * are cleared and the sign-in audited only by tc_account_signed_in, after the second factor). */
+enum tc_err tc_account_password(struct tc_store *s, const char *name, const char *password,
+                                size_t len, const char *how, uint64_t now, struct tc_account *a,
+                                const char **why);
+enum tc_err tc_account_signed_in(struct tc_store *s, const struct tc_account *a, const char *how,
+                                 uint64_t now);
 /* A failed second factor counts as a failed sign-in (five lock the account). Audited. */
 enum tc_err tc_account_failed(struct tc_store *s, const struct tc_account *a, const char *how,
                               uint64_t now);
