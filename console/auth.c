@@ -55,9 +55,10 @@ static bool same_origin(struct console *c, struct tc_http_req *r)
 static bool session(struct console *c, struct tc_http_req *r, struct who *w)
 {
     const char *sid = tc_http_cookie(r, TC_CONSOLE_COOKIE);
-    w->now = tc_store_clock(c->s, (uint64_t)time(NULL));
+    w->real = (uint64_t)time(NULL);
+    w->now = tc_store_clock(c->s, w->real);
     if (!sid || strlen(sid) != 64 ||
-        tc_session_get(c->s, sid, w->now, c->cfg.idle, c->cfg.max, &w->sess) != TC_OK)
+        tc_session_get(c->s, sid, w->real, c->cfg.idle, c->cfg.max, &w->sess) != TC_OK)
         return false;
     memcpy(w->sid, sid, 65);
     if (tc_account_by_id(c->s, w->sess.account, &w->a) != TC_OK || w->a.disabled) {
@@ -70,16 +71,16 @@ static bool session(struct console *c, struct tc_http_req *r, struct who *w)
 /* CS_REAUTH: a TOTP code within the window, or one given now in the body. */
 static bool reauthenticated(struct console *c, struct tc_http_req *r, json_t *body, struct who *w)
 {
-    if (w->now < w->sess.reauth_at + c->cfg.reauth)
+    if (w->real < w->sess.reauth_at + c->cfg.reauth)
         return true;
     const char *code = body ? cs_text(body, "totp", 6) : NULL;
     bool ok = false;
-    if (code && tc_totp_check(c->s, w->a.id, code, w->now, &ok) == TC_OK && ok) {
-        tc_session_reauth(c->s, w->sid, w->now);
+    if (code && tc_totp_check(c->s, w->a.id, code, w->real, &ok) == TC_OK && ok) {
+        tc_session_reauth(c->s, w->sid, w->real);
         return true;
     }
     if (code) {
-        tc_account_failed(c->s, &w->a, "console-reauth", w->now);
+        tc_account_failed(c->s, &w->a, "console-reauth", w->real);
         cs_error(r, 403, "reauth_failed", "动态验证码不对 / the TOTP code is wrong");
     } else {
         cs_error(r, 403, "reauth_required",
@@ -147,7 +148,7 @@ static void signed_in(struct console *c, struct tc_http_req *r, struct who *w)
     if (old)
         tc_session_end(c->s, old);
     char sid[65], csrf[65], cookie[160];
-    if (tc_session_create(c->s, w->a.id, tc_http_client(r), w->now, sid, csrf) != TC_OK) {
+    if (tc_session_create(c->s, w->a.id, tc_http_client(r), w->real, sid, csrf) != TC_OK) {
         cs_error(r, 500, "store", "无法建立会话 / the session could not be made");
         return;
     }
@@ -179,12 +180,12 @@ static void second_factor(struct console *c, struct tc_http_req *r, json_t *b, s
         sodium_memzero(b32, sizeof b32);
         return;
     }
-    if (code && tc_totp_check(c->s, w->a.id, code, w->now, &ok) == TC_OK && ok) {
-        tc_account_signed_in(c->s, &w->a, "console", w->now); /* both factors: failures cleared */
+    if (code && tc_totp_check(c->s, w->a.id, code, w->real, &ok) == TC_OK && ok) {
+        tc_account_signed_in(c->s, &w->a, "console", w->real); /* both factors: failures cleared */
         signed_in(c, r, w);
         return;
     }
-    tc_account_failed(c->s, &w->a, "console-totp", w->now);
+    tc_account_failed(c->s, &w->a, "console-totp", w->real);
     tc_metric_add(c->logins, 1, 1);
     cs_error(r, 401, code ? "totp_wrong" : "totp_required",
              code ? "动态验证码不对 / the TOTP code is wrong"
@@ -196,7 +197,8 @@ void cs_login(struct tc_http_req *r, void *ctx)
     struct console *c = ctx;
     struct who w;
     memset(&w, 0, sizeof w);
-    w.now = tc_store_clock(c->s, (uint64_t)time(NULL));
+    w.real = (uint64_t)time(NULL);
+    w.now = tc_store_clock(c->s, w.real);
     json_t *b = cs_body(r);
     if (!b)
         return;
@@ -206,7 +208,7 @@ void cs_login(struct tc_http_req *r, void *ctx)
     const char *why = NULL;
     enum tc_err e = name && pw && json_string_length(pv) <= 1024
                         ? tc_account_password(c->s, name, pw, json_string_length(pv), "console",
-                                              w.now, &w.a, &why)
+                                              w.real, &w.a, &why)
                         : TC_ERR_PASSPHRASE;
     if (pw)
         sodium_memzero((char *)pw, json_string_length(pv));
@@ -244,8 +246,8 @@ void cs_me(struct tc_http_req *r, void *ctx)
     tc_http_reply_json(r, 200,
                        json_pack("{s:o,s:s,s:b,s:I,s:I}", "account", cs_account_json(&w.a), "csrf",
                                  w.sess.csrf, "demo", tc_store_demo(c->s), "reauth_seconds_left",
-                                 (json_int_t)(w.sess.reauth_at + c->cfg.reauth > w.now
-                                                  ? w.sess.reauth_at + c->cfg.reauth - w.now
+                                 (json_int_t)(w.sess.reauth_at + c->cfg.reauth > w.real
+                                                  ? w.sess.reauth_at + c->cfg.reauth - w.real
                                                   : 0),
                                  "idle_seconds", (json_int_t)c->cfg.idle));
 }
@@ -257,7 +259,8 @@ void cs_enrol(struct tc_http_req *r, void *ctx)
     struct console *c = ctx;
     struct who w;
     memset(&w, 0, sizeof w);
-    w.now = tc_store_clock(c->s, (uint64_t)time(NULL));
+    w.real = (uint64_t)time(NULL);
+    w.now = tc_store_clock(c->s, w.real);
     json_t *b = cs_body(r);
     if (!b)
         return;
@@ -267,7 +270,7 @@ void cs_enrol(struct tc_http_req *r, void *ctx)
     const char *pw = json_string_value(pv);
     const char *why = NULL;
     enum tc_err e = name && code && pw ? tc_account_enrol(c->s, name, code, pw,
-                                                          json_string_length(pv), w.now, &why)
+                                                          json_string_length(pv), w.real, &why)
                                        : TC_ERR_ARG;
     if (pw)
         sodium_memzero((char *)pw, json_string_length(pv));

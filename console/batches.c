@@ -47,19 +47,6 @@ static void list_one(void *ctx, const struct tc_wf_batch *b)
     json_array_append_new(ctx, batch_json(b));
 }
 
-/* The id in "{id}" or "{id}/{action}"; *action "" when none. */
-static bool id_and_action(struct tc_http_req *r, int64_t *id, const char **action)
-{
-    const char *p = tc_http_param(r);
-    char *end;
-    long long v = strtoll(p, &end, 10);
-    if (end == p || v < 1 || (*end && *end != '/'))
-        return false;
-    *id = v;
-    *action = *end ? end + 1 : "";
-    return true;
-}
-
 static void refused(struct tc_http_req *r, enum tc_err e, const char *why,
                     const struct tc_refusals *ref)
 {
@@ -305,7 +292,7 @@ void cs_batch(struct tc_http_req *r, void *ctx)
     struct console *c = ctx;
     int64_t id;
     const char *action;
-    if (!id_and_action(r, &id, &action)) {
+    if (!cs_id_action(tc_http_param(r), &id, &action)) {
         cs_error(r, 404, "not_found", "没有这个批次 / no such batch");
         return;
     }
@@ -314,12 +301,17 @@ void cs_batch(struct tc_http_req *r, void *ctx)
         return;
     }
     struct who w;
-    if (*action || !cs_allowed(c, r, ANY_STAFF, CS_READ, NULL, &w)) {
-        if (*action)
-            cs_error(r, 405, "method_not_allowed", "use POST");
+    bool zip = strcmp(action, "ecerts.zip") == 0;
+    if (*action && !zip) {
+        cs_error(r, 405, "method_not_allowed", "use POST");
         return;
     }
-    show(c, r, &w, id);
+    if (!cs_allowed(c, r, zip ? TC_ROLE_CLERK | TC_ROLE_APPROVER : ANY_STAFF, CS_READ, NULL, &w))
+        return;
+    if (zip)
+        cs_ecerts(c, r, &w, id);
+    else
+        show(c, r, &w, id);
 }
 
 void cs_objection(struct tc_http_req *r, void *ctx)
@@ -330,7 +322,7 @@ void cs_objection(struct tc_http_req *r, void *ctx)
     struct who w;
     json_t *b = NULL;
     char why[512] = "";
-    if (!id_and_action(r, &id, &action) || strcmp(action, "resolve") != 0) {
+    if (!cs_id_action(tc_http_param(r), &id, &action) || strcmp(action, "resolve") != 0) {
         cs_error(r, 404, "not_found", "没有这个操作 / no such action");
         return;
     }
@@ -355,30 +347,6 @@ static void list_revocations(void *ctx, const struct tc_wf_batch *b)
         json_array_append_new(ctx, batch_json(b));
 }
 
-static bool revocation_items(json_t *b, struct tc_wf_revocation **v, size_t *n, int32_t today)
-{
-    json_t *ids = json_object_get(b, "ids"), *x;
-    const char *reason = cs_text(b, "reason", 8), *day = cs_text(b, "day", 10);
-    const char *until = cs_text(b, "until", 10), *bl = cs_text(b, "blacklist_reason", 240);
-    int32_t d = today, u = 0;
-    size_t i;
-    *n = json_array_size(ids);
-    if (!json_is_array(ids) || *n == 0 || *n > 10000 || !reason ||
-        (day && !tc_day_parse(&d, day)) || (until && !tc_day_parse(&u, until)) ||
-        !(*v = calloc(*n, sizeof **v)))
-        return false;
-    json_array_foreach(ids, i, x)
-    {
-        if (!json_is_integer(x) || json_integer_value(x) < 1)
-            return false;
-        (*v)[i].id = (uint64_t)json_integer_value(x), (*v)[i].day = d, (*v)[i].until = u;
-        (*v)[i].blacklist = json_is_true(json_object_get(b, "blacklist"));
-        snprintf((*v)[i].reason, sizeof(*v)[i].reason, "%s", reason);
-        snprintf((*v)[i].bl_reason, sizeof(*v)[i].bl_reason, "%s", bl ? bl : "");
-    }
-    return true;
-}
-
 void cs_revocations(struct tc_http_req *r, void *ctx)
 {
     struct console *c = ctx;
@@ -401,7 +369,7 @@ void cs_revocations(struct tc_http_req *r, void *ctx)
     int64_t batch = 0;
     char why[512] = "";
     const char *title = cs_text(b, "title", 120);
-    if (!title || !revocation_items(b, &v, &n, tc_beijing_day(w.now)))
+    if (!title || !cs_revocation_items(b, &v, &n, tc_beijing_day(w.now)))
         cs_error(r, 400, "bad_request",
                  "须给出证书编号、撤销原因和名称 / certificate ids, a reason "
                  "and a title");
@@ -423,7 +391,7 @@ void cs_revocation(struct tc_http_req *r, void *ctx)
     struct console *c = ctx;
     int64_t id;
     const char *action;
-    if (!id_and_action(r, &id, &action)) {
+    if (!cs_id_action(tc_http_param(r), &id, &action)) {
         cs_error(r, 404, "not_found", "没有这个批次 / no such batch");
         return;
     }

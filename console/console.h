@@ -37,6 +37,7 @@ struct tc_console_config {
     const char *signer_socket;  /* titlecert-signer's socket */
     const char *root, *trust;   /* the trust list (A1 is checked when results are prepared) */
     const char *issuer_pub;     /* the committee's issuing key, public half */
+    const char *base_url; /* the public page the e-certificates' QR codes link to */
     const char *origin;         /* the Origin browsers send, e.g. https://hr.example.gov.cn */
     const char *trusted_proxy;  /* nginx's address, or NULL */
     const char *hsts;           /* Strict-Transport-Security value, or NULL (nginx sets it) */

@@ -32,7 +32,8 @@ struct who {
     struct tc_account a;
     struct tc_session sess;
     char sid[65];
-    uint64_t now;
+    uint64_t now;  /* the store's clock (a demo store's may be moved): for the workflow */
+    uint64_t real; /* the time: for sessions, TOTP codes and lockouts, never moved */
 };
 
 /* ---- replies and bodies (server.c) ---- */
@@ -42,6 +43,11 @@ void cs_error(struct tc_http_req *r, unsigned status, const char *code, const ch
 json_t *cs_body(struct tc_http_req *r);
 /* A string member of at most max bytes, printable (tc_text_safe); NULL when absent or not. */
 const char *cs_text(json_t *o, const char *key, size_t max);
+/* "{id}" or "{id}/{action}" (parse.c): a positive id, *action "" when none. */
+bool cs_id_action(const char *p, int64_t *id, const char **action);
+/* {"ids": [...], "reason", "day"?, "until"?, "blacklist"?, "blacklist_reason"?} as revocations
+ * dated today unless "day" says otherwise; *v malloc'd (also on failure: free it). */
+bool cs_revocation_items(json_t *b, struct tc_wf_revocation **v, size_t *n, int32_t today);
 /* An audit event for the request (the store's lock held). */
 void cs_audit(struct console *c, struct tc_http_req *r, const struct who *w, const char *action,
               const char *object, const char *outcome);
@@ -69,6 +75,8 @@ void cs_objection(struct tc_http_req *r, void *ctx);   /* /api/objections/{id}/r
 void cs_revocations(struct tc_http_req *r, void *ctx); /* GET list, POST propose */
 void cs_revocation(struct tc_http_req *r, void *ctx);  /* /api/revocations/{id}/action */
 void cs_work(struct tc_http_req *r, void *ctx);        /* GET /api/work */
+/* GET /api/batches/{id}/ecerts.zip (ecerts.c) */
+void cs_ecerts(struct console *c, struct tc_http_req *r, const struct who *w, int64_t id);
 /* Asks the signer for op (JSON members in req, which is consumed), answering the request. */
 void cs_signer_call(struct console *c, struct tc_http_req *r, const struct who *w, json_t *req,
                     const char *object);

@@ -36,7 +36,9 @@ static const char serve_help[] =
     "                          session limits (defaults 900, 28800, 300)\n"
     "  --trusted-proxy ADDR    the nginx in front: its X-Real-IP is the client's address\n"
     "  --hsts VALUE            a Strict-Transport-Security header (when nginx does not set it)\n"
-    "  --access-log FILE       one line per request: route, status, time; no personal data\n";
+    "  --access-log FILE       one line per request: route, status, time; no personal data\n"
+    "  --base-url URL          the public verification page the e-certificates' QR codes\n"
+    "                          link to (default http://127.0.0.1:8080)\n";
 
 enum {
     O_DB = 1000,
@@ -56,6 +58,7 @@ enum {
     O_PROXY,
     O_HSTS,
     O_LOG,
+    O_BASE,
     O_HELP
 };
 
@@ -112,6 +115,11 @@ static int option(struct tc_console_config *c, int opt, const char *arg, const c
     case O_LOG:
         *log = arg;
         break;
+    case O_BASE:
+        if (tc_base_url_check(arg) != TC_OK)
+            return tc_cli_usage_error(PROG, "serve", "--base-url is http(s)://host[:port][/path]");
+        c->base_url = arg;
+        break;
     case O_LISTEN: {
         char host[64];
         const char *colon = strrchr(arg, ':');
@@ -156,7 +164,7 @@ static int options(int argc, char **argv, struct tc_console_config *c, const cha
                                           {"reauth", 1, 0, O_REAUTH},
                                           {"trusted-proxy", 1, 0, O_PROXY},
                                           {"hsts", 1, 0, O_HSTS},
-                                          {"access-log", 1, 0, O_LOG},
+                                          {"access-log", 1, 0, O_LOG}, {"base-url", 1, 0, O_BASE},
                                           {"help", 0, 0, O_HELP},
                                           {0, 0, 0, 0}};
     const char *sock = getenv("TITLECERT_SIGNER_SOCKET"),
@@ -164,6 +172,7 @@ static int options(int argc, char **argv, struct tc_console_config *c, const cha
     memset(c, 0, sizeof *c);
     c->signer_socket = sock && *sock ? sock : "/run/titlecert/signer.sock";
     c->web_dir = web && *web ? web : TITLECERT_DATADIR "/console";
+    c->base_url = "http://127.0.0.1:8080";
     int opt, rc;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", table, NULL)) != -1) {

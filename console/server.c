@@ -42,16 +42,6 @@ json_t *cs_body(struct tc_http_req *r)
     return o;
 }
 
-const char *cs_text(json_t *o, const char *key, size_t max)
-{
-    json_t *v = json_object_get(o, key);
-    const char *t = json_string_value(v);
-    if (!t || json_string_length(v) != strlen(t) || strlen(t) > max ||
-        !tc_text_safe((const uint8_t *)t, strlen(t)))
-        return NULL;
-    return t;
-}
-
 void cs_audit(struct console *c, struct tc_http_req *r, const struct who *w, const char *action,
               const char *object, const char *outcome)
 {

@@ -32,6 +32,9 @@ from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
 D=(--db gs.db --hash-key store.key "${P[@]}")
 "$issuer" units import "${D[@]}" "$data/samples/gs-units.csv" >>setup.log 2>&1
 for k in employment assessments ce; do "$issuer" records import "${D[@]}" $k "$data/samples/gs-$k.csv" >>setup.log 2>&1; done
+kid=$("$keys" show ws.pub | sed -n 's/^public issuer key //p')
+"$issuer" seal "${D[@]}" --kid "$kid" --organiser 甘肃省卫生健康委员会（示例） \
+  --image "$data/samples/demo-seal.svg" >>setup.log 2>&1
 printf '%s\n' "$PW" > pass.txt && chmod 600 pass.txt
 pw() { printf 'password-of-%s-1\n' "$1" > "$1.pw"; chmod 600 "$1.pw"; }
 for a in admin1 admin2; do
