@@ -73,6 +73,15 @@ uint64_t tc_store_clock(struct tc_store *s, uint64_t now)
 
 /* ---- rows ----------------------------------------------------------------------------------- */
 
+/* A row's canonical text (members sorted, no spaces): what the rows' hash is taken over. Takes
+ * the reference to o. */
+static char *canonical(json_t *o)
+{
+    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return t;
+}
+
 /* A request as a canonical JSON row (without the ID number: its keyed hash and mask). */
 static char *row_encode(const struct tc_issue_request *q, const uint8_t holder[32])
 {
@@ -92,9 +101,7 @@ static char *row_encode(const struct tc_issue_request *q, const uint8_t holder[3
                                                   (json_int_t)c->scope.region, "tier",
                                                   c->scope.tier, "unit",
                                                   c->scope.has_unit ? c->scope.unit : ""));
-    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(o);
-    return t;
+    return canonical(o);
 }
 
 static bool text_into(json_t *o, const char *key, char *dst, size_t size)
@@ -765,9 +772,7 @@ static char *revocation_row(const struct tc_wf_revocation *r, size_t line)
     json_t *o = json_pack("{s:I,s:I,s:s,s:i,s:b,s:s,s:i}", "line", (json_int_t)line, "id",
                           (json_int_t)r->id, "reason", r->reason, "day", r->day, "blacklist",
                           r->blacklist, "bl_reason", r->bl_reason, "until", r->until);
-    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(o);
-    return t;
+    return canonical(o);
 }
 
 static bool revocation_decode(const char *text, struct tc_wf_revocation *r)
@@ -877,9 +882,7 @@ static char *conversion_row(const struct tc_wf_conversion *c, size_t line)
     json_t *o = json_pack("{s:I,s:I,s:i,s:i,s:b}", "line", (json_int_t)line, "id",
                           (json_int_t)c->id, "at", c->at, "committee", (int)c->committee,
                           "reevaluation", c->reevaluation);
-    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(o);
-    return t;
+    return canonical(o);
 }
 
 static bool conversion_decode(const char *text, struct tc_wf_conversion *c)
