@@ -308,6 +308,13 @@ enum tc_err tc_cosigner_set_parse(const char *text, size_t len, struct tc_cosign
 /* Reads and parses a file (errors as above, and those of tc_file_read). */
 enum tc_err tc_cosigner_set_load(const char *path, struct tc_cosigner_set *set, size_t *line);
 
+/* A sentence for an error of tc_cosigner_set_add, _parse or _load (a line to fix). */
+const char *tc_cosigner_set_strerror(enum tc_err e);
+/* Sets the quorum a command line gave (0: none given). With witnesses it must be given, and be
+ * 1 to their number; without, none may be. NULL, else why not (a sentence naming the options
+ * --witness-quorum, --witness and --witnesses). */
+const char *tc_cosigner_set_quorum(struct tc_cosigner_set *set, long quorum);
+
 /* What a note's co-signatures are worth to a set: per witness of the set, TC_OK (counted),
  * TC_ERR_NOT_FOUND (no line of it), TC_ERR_BAD_SIGNATURE (a line of its name and key id that
  * does not verify) or TC_ERR_ROLLBACK (its latest co-signature is older than the one accepted

@@ -131,6 +131,45 @@ enum tc_err tc_cosigner_set_load(const char *path, struct tc_cosigner_set *set, 
     return e;
 }
 
+const char *tc_cosigner_set_strerror(enum tc_err e)
+{
+    switch (e) {
+    case TC_ERR_CODE:
+        return "not a witness's verifier key (name+hex8+base64, as titlecert-witness vkey prints "
+               "it)";
+    case TC_ERR_ALG:
+        return "a verifier key of a type witnesses do not co-sign with (a log's key?)";
+    case TC_ERR_LINK:
+        return "the URL is not http:// or https:// without spaces";
+    case TC_ERR_DUP_KEY:
+        return "a witness given twice (by its name or its key)";
+    case TC_ERR_SIZE_LIMIT:
+        return "too many witnesses (at most 15), or a file over 64 KiB";
+    case TC_ERR_TEXT:
+        return "not UTF-8 text without control characters";
+    case TC_ERR_TYPE:
+        return "not a line 'witness NAME VERIFIER-KEY [URL]'";
+    case TC_ERR_INCONSISTENT:
+        return "the name is not the verifier key's name";
+    case TC_ERR_MISSING_KEY:
+        return "no witness in the file";
+    default:
+        return tc_strerror(e);
+    }
+}
+
+const char *tc_cosigner_set_quorum(struct tc_cosigner_set *set, long quorum)
+{
+    if (set->n == 0 && quorum)
+        return "--witness-quorum needs the witnesses (--witness or --witnesses)";
+    if (set->n && !quorum)
+        return "--witness-quorum K is required with witnesses: how many of them must co-sign";
+    if (quorum < 0 || (size_t)quorum > set->n)
+        return "--witness-quorum is more than the witnesses given";
+    set->quorum = (size_t)quorum;
+    return NULL;
+}
+
 enum tc_err tc_cosigner_set_check(const struct tc_cosigner_set *set, const char *note, size_t len,
                                   const uint64_t *min_time, struct tc_cosig_tally *t)
 {

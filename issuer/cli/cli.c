@@ -36,7 +36,8 @@ enum {
     O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
     O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_PDF,
-    O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_STAMP, O_WORKFLOW, O_DEMO, O_HELP
+    O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_STAMP, O_WORKFLOW, O_DEMO, O_WITNESSES,
+    O_QUORUM, O_HELP
 };
 
 int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
@@ -61,6 +62,8 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
         {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
         {"kid", required_argument, 0, O_KID},        {"status-stamp", no_argument, 0, O_STAMP},
         {"workflow", no_argument, 0, O_WORKFLOW},    {"demo", no_argument, 0, O_DEMO},
+        {"witnesses", required_argument, 0, O_WITNESSES},
+        {"witness-quorum", required_argument, 0, O_QUORUM},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
@@ -120,6 +123,13 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
             o->batch = strtoll(optarg, &end, 10);
             if (*end || o->batch < 1)
                 return cli_usage(cmd, "--batch takes a batch number (import prints it)");
+            break;
+        case O_WITNESSES: o->witnesses = optarg; break;
+        case O_QUORUM:
+            o->witness_quorum = strtol(optarg, &end, 10);
+            if (*end || o->witness_quorum < 1 || o->witness_quorum > TC_COSIGNERS_MAX)
+                return cli_usage(cmd, "--witness-quorum takes how many witnesses must co-sign, "
+                                      "1 to 15");
             break;
         case O_HELP: fputs(help, stdout); return -1;
         default: return cli_usage(cmd, "unknown option");
