@@ -17,24 +17,30 @@
 #  5. forged: a witness's line altered in a bundle the publication key signed again: refused by
 #     verifiers even with the quorum met by others; an earlier co-signing of the same checkpoint
 #     (older co-signature times) refused by a verifier that accepted later ones, across a restart;
-#  6. a fresh verifier requiring witnesses does not start on an unwitnessed bundle.
-# Prints TAP. usage: witness_publish.sh KEYS ISSUER VERIFIER REGISTER WITNESS DATA_DIR FORGE CHECKER
+#  6. a fresh verifier requiring witnesses does not start on an unwitnessed bundle;
+#  7. titlecert-signer (a workflow store) publishes with the witnesses, and refuses below them.
+# Prints TAP.
+# usage: witness_publish.sh KEYS ISSUER VERIFIER REGISTER WITNESS DATA_DIR FORGE CHECKER SIGNER
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") register=$(realpath "$4")
 witness=$(realpath "$5") data=$(realpath "$6") forge=$(realpath "$7") checker=$(realpath "$8")
+signer=$(realpath "$9")
 here=$(dirname "$(realpath "$0")")
 . "$here/tap.sh"
 . "$here/gs_fixture.sh"
+. "$here/workflow_lib.sh"
 work=$(mktemp -d /tmp/wit2-wp.XXXXXX 2>/dev/null || mktemp -d)
-wpid=("" "" "" "") wport=("" "" "" "") src="" rep=""
+wpid=("" "" "" "") wport=("" "" "" "") src="" rep="" spid=""
 cleanup() {
-  for p in "${wpid[@]}" $rep $src; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
+  for p in "${wpid[@]}" $rep $src $spid; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
   wait 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 cd "$work" || exit 2
-gs_fixture
+# the committee key from 30 days back: the workflow store's batch is prepared on its demo clock
+# two weeks ago (part 7)
+GS_ENDORSE_FROM=$(date -d "$(TZ=Asia/Shanghai date +%F) -30 days" +%F) gs_fixture
 ORIGIN=titlecert.invalid/register/GS
 
 # a free port in 18600-18699, not one handed out already
@@ -254,4 +260,51 @@ check "a fresh verifier requiring one witness does not start on an unwitnessed b
   timeout 20 "$verifier" serve --bundle boot/bundle.cbor --state fresh --root root.pub \
   --listen "127.0.0.1:$(free_port)" "${WQ[@]}" --witness-quorum 1
 has "and says so" err.txt "lacks the witnesses' quorum: 0 of 3 witnesses co-signed (quorum 1)"
+
+# ---- 7. the signer of a workflow store ----------------------------------------------------------
+# another register (its own origin, the same key): the witnesses are told its verifier key
+WFO=titlecert.invalid/register/GS-workflow
+wpk=$("$keys" show ws.pub | sed -n 's/^ *public key: *//p')
+WFKEY=$(python3 -c 'import base64, hashlib, sys
+n, pk = sys.argv[1], bytes.fromhex(sys.argv[2])
+kid = hashlib.sha256(n.encode() + b"\n\x01" + pk).digest()[:4].hex()
+print(n + "+" + kid + "+" + base64.b64encode(b"\x01" + pk).decode())' "$WFO" "$wpk")
+echo "log $WFO $WFKEY" >> logs.conf
+for i in 1 2 3; do stop_witness $i; truth "witness $i restarted with the second register" start_witness $i; done
+D=(--db wf.db --hash-key store.key "${P[@]}")
+PREP=(--issuer-pub ws.pub "${T[@]}")
+"$issuer" init --db wf.db --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" --demo >/dev/null
+"$issuer" units import "${D[@]}" "$data/samples/gs-units.csv" >/dev/null 2>&1
+for k in employment assessments ce; do
+  "$issuer" records import "${D[@]}" $k "$data/samples/gs-$k.csv" >/dev/null 2>&1
+done
+wf_accounts
+b=$(WF_OUT=wfgongshi wf_approved "$data/samples/gs-results.csv" 2026年第一批)
+truth "a batch of the workflow store is approved" [ -n "$b" ]
+sock=$work/s.sock
+SV=(serve --socket "$sock" --db wf.db --hash-key store.key --key ws.key --publication-key ws.key
+    "${T[@]}" --publish-dir wfpub --origin "$WFO")
+check "the signer refuses witnesses without a quorum" 2 timeout 10 "$signer" "${SV[@]}" "${WQ[@]}"
+has "saying what is missing" err.txt "witness-quorum"
+"$signer" "${SV[@]}" "${WQ[@]}" --witness-quorum 2 2>signer.log &
+spid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+printf '%s\n' "$PW" > pass.txt && chmod 600 pass.txt
+check "the custodian unlocks the signer" 0 "$issuer" signer unlock --socket "$sock" $(wf_as carol) \
+  --passphrase-file pass.txt --minutes 10
+check "it signs the batch" 0 "$issuer" batch sign "$b" --socket "$sock" $(wf_as carol)
+check "signer publish: the witnesses co-sign" 0 "$issuer" signer publish --socket "$sock" $(wf_as carol)
+has "the answer names who co-signed" out.txt '"cosigned_by":\["witness.test/w1","witness.test/w2","witness.test/w3"\]'
+truth "the workflow store's checkpoint carries the three co-signatures" [ "$(witness_lines wfpub/checkpoint)" = 3 ]
+check "titlecert-register audit of it with quorum 3" 0 \
+  "$register" audit --root root.pub --dir wfpub "${WQ[@]}" --witness-quorum 3
+stop_witness 2
+stop_witness 3
+files_sum wfpub > before.sum
+check "two witnesses down: signer publish is refused (exit 1)" 1 \
+  "$issuer" signer publish --socket "$sock" $(wf_as carol)
+has "the answer names each witness and why" err.txt "witness.test/w2: not co-signed: .*connect"
+files_sum wfpub > after.sum
+truth "and the publication is as it was" cmp -s before.sum after.sum
+kill "$spid"; wait "$spid" 2>/dev/null; spid=""
 finish
