@@ -324,7 +324,7 @@ size_t tc_witness_explain(const struct tc_cosigner_set *set, const struct tc_wit
         const struct tc_witness_reply *r = &reply[i];
         int n = r->result == TC_OK
                     ? snprintf(used < size ? out + used : NULL, used < size ? size - used : 0,
-                               "%s%s: co-signed (%.2f s)", i ? sep : "", set->w[i].name, r->seconds)
+                               "%s%s: co-signed (%.3f s)", i ? sep : "", set->w[i].name, r->seconds)
                     : snprintf(used < size ? out + used : NULL, used < size ? size - used : 0,
                                "%s%s: not co-signed: %s", i ? sep : "", set->w[i].name, r->why);
         if (n > 0)

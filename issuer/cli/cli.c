@@ -40,6 +40,14 @@ enum {
     O_QUORUM, O_HELP
 };
 
+/* --witness-quorum K: how many witnesses must co-sign, 1 to TC_COSIGNERS_MAX */
+static bool quorum_arg(const char *arg, long *k)
+{
+    char *end;
+    *k = strtol(arg, &end, 10);
+    return !*end && *k >= 1 && *k <= TC_COSIGNERS_MAX;
+}
+
 int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
 {
     static const struct option table[] = {
@@ -126,10 +134,8 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
             break;
         case O_WITNESSES: o->witnesses = optarg; break;
         case O_QUORUM:
-            o->witness_quorum = strtol(optarg, &end, 10);
-            if (*end || o->witness_quorum < 1 || o->witness_quorum > TC_COSIGNERS_MAX)
-                return cli_usage(cmd, "--witness-quorum takes how many witnesses must co-sign, "
-                                      "1 to 15");
+            if (!quorum_arg(optarg, &o->witness_quorum))
+                return cli_usage(cmd, "--witness-quorum takes how many must co-sign, 1 to 15");
             break;
         case O_HELP: fputs(help, stdout); return -1;
         default: return cli_usage(cmd, "unknown option");
