@@ -324,6 +324,7 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": cannot turn core dumps off\n");
         return TC_EXIT_USAGE;
     }
+    tc_signer_json_hygiene(); /* requests carry passwords and passphrases */
     return tc_cli_dispatch(PROG,
                            "Signs approved titlecert batches and publications; the only "
                            "process that opens the issuing keys.",
