@@ -1110,6 +1110,56 @@ static enum tc_err gongshi_current(struct tc_store *s, const struct tc_wf_batch 
     return TC_OK;
 }
 
+/* Every objection the audit log recorded against the batch's current 公示 was resolved, as the
+ * log says too: an objection deleted from its table, or set resolved there, is still open here. */
+static enum tc_err objections_genuine(struct tc_store *s, const struct tc_wf_batch *b, char *why,
+                                      size_t why_size)
+{
+    int64_t since;
+    char kind[32];
+    json_t *o = NULL;
+    enum tc_err e = latest_event(s, b->id, "'wf_publicise'", &since, kind, &o);
+    json_decref(o);
+    sqlite3_stmt *q;
+    if (e != TC_OK ||
+        (e = tc_store_prepare(s, "SELECT kind, detail FROM events WHERE kind IN ('wf_objection', "
+                                 "'wf_objection_resolved') AND seq > ? ORDER BY seq", &q)) != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, since);
+    int64_t *open = NULL;
+    size_t n = 0, cap = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        json_error_t err;
+        json_t *d = json_loads((const char *)sqlite3_column_text(q, 1), 0, &err);
+        int64_t id = d ? json_integer_value(json_object_get(d, "objection")) : 0;
+        bool mine = d && json_integer_value(json_object_get(d, "batch")) == b->id;
+        json_decref(d);
+        if (!mine)
+            continue;
+        if (strcmp((const char *)sqlite3_column_text(q, 0), "wf_objection") == 0) {
+            int64_t *g = n < cap ? open : realloc(open, (cap = cap ? 2 * cap : 16) * sizeof *g);
+            if (!g) {
+                e = TC_ERR_NOMEM;
+                break;
+            }
+            open = g;
+            open[n++] = id;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (open[i] == id)
+                open[i] = open[--n];
+    }
+    sqlite3_finalize(q);
+    free(open);
+    if (e != TC_OK)
+        return e;
+    if (n)
+        return WHY("审计记录中有未处理的异议，不能签发 / the audit log holds an objection that was "
+                   "never resolved: nothing is signed");
+    return TC_OK;
+}
+
 /* The 公示 as the register logged it: its entry is this batch's, with the hash and first day the
  * batch row holds, and its period, counted again from that day, is over. */
 static enum tc_err gongshi_registered(struct tc_store *s, const struct tc_wf_batch *b,
@@ -1163,6 +1213,8 @@ static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
         e = gongshi_registered(s, b, now, why, why_size);
     if (e == TC_OK && publicised_kind(b->kind))
         e = gongshi_current(s, b, why, why_size);
+    if (e == TC_OK && publicised_kind(b->kind))
+        e = objections_genuine(s, b, why, why_size);
     return e;
 }
 
