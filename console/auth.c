@@ -55,7 +55,8 @@ static bool same_origin(struct console *c, struct tc_http_req *r)
 static bool session(struct console *c, struct tc_http_req *r, struct who *w)
 {
     const char *sid = tc_http_cookie(r, TC_CONSOLE_COOKIE);
-    w->now = tc_store_clock(c->s, (uint64_t)time(NULL));
+    w->now = (uint64_t)time(NULL);
+    w->clock = tc_store_clock(c->s, w->now);
     if (!sid || strlen(sid) != 64 ||
         tc_session_get(c->s, sid, w->now, c->cfg.idle, c->cfg.max, &w->sess) != TC_OK)
         return false;
@@ -195,7 +196,7 @@ void cs_login(struct tc_http_req *r, void *ctx)
     struct console *c = ctx;
     struct who w;
     memset(&w, 0, sizeof w);
-    w.now = tc_store_clock(c->s, (uint64_t)time(NULL));
+    w.now = (uint64_t)time(NULL);
     json_t *b = cs_body(r);
     if (!b)
         return;
@@ -256,7 +257,7 @@ void cs_enrol(struct tc_http_req *r, void *ctx)
     struct console *c = ctx;
     struct who w;
     memset(&w, 0, sizeof w);
-    w.now = tc_store_clock(c->s, (uint64_t)time(NULL));
+    w.now = (uint64_t)time(NULL);
     json_t *b = cs_body(r);
     if (!b)
         return;

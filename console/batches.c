@@ -120,11 +120,11 @@ static void upload(struct console *c, struct tc_http_req *r, const struct who *w
     }
     struct tc_refusals ref = {0};
     int64_t batch = 0;
-    enum tc_err e = tc_wf_prepare(c->s, &w->a, path, title, replace, c->tl, &c->issuer, w->now,
+    enum tc_err e = tc_wf_prepare(c->s, &w->a, path, title, replace, c->tl, &c->issuer, w->clock,
                                   &batch, &ref, why, sizeof why);
     unlink(path);
     struct tc_wf_batch b;
-    if (e == TC_OK && tc_wf_get(c->s, batch, w->now, &b) == TC_OK)
+    if (e == TC_OK && tc_wf_get(c->s, batch, w->clock, &b) == TC_OK)
         tc_http_reply_json(r, 201, batch_json(&b));
     else
         refused(r, e == TC_OK ? TC_ERR_STORE : e,
@@ -146,7 +146,7 @@ void cs_batches(struct tc_http_req *r, void *ctx)
         return;
     }
     json_t *a = json_array();
-    tc_wf_list(c->s, w.now, list_one, a);
+    tc_wf_list(c->s, w.clock, list_one, a);
     tc_http_reply_json(r, 200, json_pack("{s:o}", "batches", a));
 }
 
@@ -177,7 +177,7 @@ static void objection_one(void *ctx, const struct tc_wf_objection *o)
 static void show(struct console *c, struct tc_http_req *r, const struct who *w, int64_t id)
 {
     struct tc_wf_batch b;
-    enum tc_err e = tc_wf_get(c->s, id, w->now, &b);
+    enum tc_err e = tc_wf_get(c->s, id, w->clock, &b);
     if (e != TC_OK) {
         refused(r, e, NULL, NULL);
         return;
@@ -212,7 +212,7 @@ static void objection(struct console *c, struct tc_http_req *r, const struct who
     enum tc_err e =
         tc_wf_object(c->s, &w->a, id, (size_t)json_integer_value(line), cs_text(b, "objector", 95),
                      cs_text(b, "contact", 127), received,
-                     cs_text(b, "text", TC_OBJECTION_TEXT_MAX), w->now, &oid, why, sizeof why);
+                     cs_text(b, "text", TC_OBJECTION_TEXT_MAX), w->clock, &oid, why, sizeof why);
     if (e != TC_OK)
         refused(r, e, why, NULL);
     else
@@ -232,10 +232,10 @@ static void decide(struct console *c, struct tc_http_req *r, const struct who *w
         return;
     }
     enum tc_err e =
-        approve ? tc_wf_approve(c->s, &w->a, id, decision, expected, w->now, why, sizeof why)
-                : tc_wf_reject(c->s, &w->a, id, w->now, why, sizeof why);
+        approve ? tc_wf_approve(c->s, &w->a, id, decision, expected, w->clock, why, sizeof why)
+                : tc_wf_reject(c->s, &w->a, id, w->clock, why, sizeof why);
     struct tc_wf_batch x;
-    if (e == TC_OK && tc_wf_get(c->s, id, w->now, &x) == TC_OK)
+    if (e == TC_OK && tc_wf_get(c->s, id, w->clock, &x) == TC_OK)
         tc_http_reply_json(r, 200, batch_json(&x));
     else
         refused(r, e, why, NULL);
@@ -286,7 +286,7 @@ static void act(struct console *c, struct tc_http_req *r, int64_t id, const char
     char why[512] = "";
     int err = 0;
     enum tc_err e;
-    if (i == 0 && (e = tc_wf_publicise(c->s, &w.a, id, c->cfg.publish_dir, w.now, &err, why,
+    if (i == 0 && (e = tc_wf_publicise(c->s, &w.a, id, c->cfg.publish_dir, w.clock, &err, why,
                                        sizeof why)) != TC_OK)
         refused(r, e, why[0] ? why : err ? strerror(err) : "", NULL);
     else if (i == 0)
@@ -339,7 +339,7 @@ void cs_objection(struct tc_http_req *r, void *ctx)
         return;
     }
     enum tc_err e = tc_wf_resolve(c->s, &w.a, id, json_is_true(json_object_get(b, "upheld")),
-                                  cs_text(b, "outcome", 1000), w.now, why, sizeof why);
+                                  cs_text(b, "outcome", 1000), w.clock, why, sizeof why);
     if (e != TC_OK)
         refused(r, e, why, NULL);
     else
@@ -392,7 +392,7 @@ void cs_revocations(struct tc_http_req *r, void *ctx)
     }
     if (!post) {
         json_t *a = json_array();
-        tc_wf_list(c->s, w.now, list_revocations, a);
+        tc_wf_list(c->s, w.clock, list_revocations, a);
         tc_http_reply_json(r, 200, json_pack("{s:o}", "revocations", a));
         return;
     }
@@ -401,15 +401,15 @@ void cs_revocations(struct tc_http_req *r, void *ctx)
     int64_t batch = 0;
     char why[512] = "";
     const char *title = cs_text(b, "title", 120);
-    if (!title || !revocation_items(b, &v, &n, tc_beijing_day(w.now)))
+    if (!title || !revocation_items(b, &v, &n, tc_beijing_day(w.clock)))
         cs_error(r, 400, "bad_request",
                  "须给出证书编号、撤销原因和名称 / certificate ids, a reason "
                  "and a title");
     else {
         enum tc_err e =
-            tc_wf_propose_revocations(c->s, &w.a, v, n, title, w.now, &batch, why, sizeof why);
+            tc_wf_propose_revocations(c->s, &w.a, v, n, title, w.clock, &batch, why, sizeof why);
         struct tc_wf_batch x;
-        if (e == TC_OK && tc_wf_get(c->s, batch, w.now, &x) == TC_OK)
+        if (e == TC_OK && tc_wf_get(c->s, batch, w.clock, &x) == TC_OK)
             tc_http_reply_json(r, 201, batch_json(&x));
         else
             refused(r, e, why, NULL);
@@ -512,7 +512,7 @@ void cs_work(struct tc_http_req *r, void *ctx)
         return;
     struct work k = {&w.a, json_array()};
     if (w.a.roles & (TC_ROLE_CLERK | TC_ROLE_APPROVER | TC_ROLE_CUSTODIAN))
-        tc_wf_list(c->s, w.now, work_one, &k);
+        tc_wf_list(c->s, w.clock, work_one, &k);
     if (w.a.roles & TC_ROLE_ADMIN)
         tc_role_changes_pending(c->s, change_one, &k);
     tc_http_reply_json(r, 200, json_pack("{s:o}", "work", k.items));

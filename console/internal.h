@@ -27,12 +27,15 @@ struct console {
     struct tc_metric *errors, *logins;
 };
 
-/* Who is asking: the session's account, as the store has it now. */
+/* Who is asking: the session's account, as the store has it now. Sessions, TOTP codes, lockouts
+ * and the console's audit notes go by the real time (now); the workflow goes by the store's clock
+ * (clock), which a demo store sets back or forward (TITLECERT_DEMO_CLOCK) to show a 公示 passing,
+ * as the signer does: an authenticator app's codes and a signed-in session must not follow it. */
 struct who {
     struct tc_account a;
     struct tc_session sess;
     char sid[65];
-    uint64_t now;
+    uint64_t now, clock;
 };
 
 /* ---- replies and bodies (server.c) ---- */
