@@ -552,6 +552,9 @@ test('the custodian publishes: status bundle, register and checkpoint', async ()
   assert.match(await page.textContent('#steps [aria-current=step]'), /已发布/);
   issueBatch = Number((await page.textContent('#batch-facts')).match(/签发批次\s*(\d+)/)[1]);
   await screen(page, 'batch-published', { en: true });
+  await go(pages[clerk], '#/batches');
+  assert.match(await pages[clerk].textContent('#batches-table'), /已发布/);
+  await screen(pages[clerk], 'batches');
 });
 
 test('the public page verifies one of the new certificates: 李四\'s province-wide title is valid', async () => {
@@ -616,6 +619,9 @@ test('a revocation: proposed by the clerk, approved by the approver with its dec
   await cu.fill('#batch-publish-password', people[custodian].password);
   await press(cu, '#batch-publish-form-submit');
   await flash(cu, /状态包第 2 版/);
+  await go(page, '#/revocations');
+  assert.match(await page.textContent('#revocations-table'), /已发布.*甘人社〔2026〕13号/s);
+  await screen(page, 'revocations');
   await go(page, '#/certificates');
   await page.click('#search-form-submit');
   await page.waitForSelector('#hits-table');
@@ -666,15 +672,34 @@ test('the auditor\'s view: filtered by action, account and day; the CSRF attempt
   await screen(page, 'audit', { en: true });
 });
 
-test('a session that ended leads back to sign-in (401), and signing out ends it', async () => {
+test('roles change only when a second admin confirms; a disabled account is signed out at once (401 back to sign-in)', async () => {
+  const a1 = pages.admin1, a2 = pages.admin2;
+  await go(a1, '#/users');
+  const row = a1.locator(`#users-table tr[data-user="${custodian}"]`);
+  await row.locator('summary').click();
+  await a1.check(`#roles-${custodian}-role-approver`);
+  await withReauth(a1, 'admin1', () => a1.click(`#roles-${custodian}-submit`), '#flash');
+  assert.match(await a1.textContent('#flash'), /等待另一位系统管理员确认/);
+  assert.match(await a1.textContent('#pending-table'), new RegExp(`${custodian}.*审核员、密钥保管员.*须另一位系统管理员确认`, 's'));
+  await go(a2, '#/users');
+  await withReauth(a2, 'admin2', () => a2.click('#pending-table button'), '#flash');
+  assert.match(await a2.textContent('#flash'), /已确认角色变更/);
+  assert.match(await a2.textContent(`#users-table tr[data-user="${custodian}"]`), /审核员、密钥保管员/);
+  // disabling asks first (a native confirmation), then ends the account's sessions
+  a1.once('dialog', d => d.accept());
+  await go(a1, '#/users');
+  await withReauth(a1, 'admin1', () => a1.click(`#disable-${auditor}`), '#flash');
+  assert.match(await a1.textContent('#flash'), new RegExp(`已停用账号 ${auditor}`));
+  assert.match(await a1.textContent(`#users-table tr[data-user="${auditor}"]`), /已停用/);
+  const au = pages[auditor];
+  await au.click('#nav a[href="#/work"]');
+  await au.waitForSelector('#signin-form');
+  assert.match(await au.textContent('#signin-message'), /请先登录/);
+});
+
+test('signing out ends the session', async () => {
   const page = pages[clerk];
-  await page.context().clearCookies();
-  await page.click('#nav a[href="#/batches"]');
+  await page.click('#signout');
   await page.waitForSelector('#signin-form');
-  assert.match(await page.textContent('#signin-message'), /请先登录/);
-  const ap = pages[auditor];
-  await ap.click('#signout');
-  await ap.waitForSelector('#signin-form');
-  const after = await ap.evaluate(async () => (await fetch('/api/me')).status);
-  assert.equal(after, 401);
+  assert.equal(await page.evaluate(async () => (await fetch('/api/me')).status), 401);
 });
