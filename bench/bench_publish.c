@@ -60,8 +60,9 @@ static uint64_t clock_now;
 /* One publication of w into its directory; wall and CPU seconds. */
 static int publish(struct work *w, double *wall, double *cpu, uint64_t *files)
 {
-    struct tc_publish_opts o = {w->pub, keys.list, keys.list_len, keys.tl, keys.pub_key, NULL, 0,
-                                5, ++clock_now};
+    struct tc_publish_opts o = {.dir = w->pub, .trust = keys.list, .trust_len = keys.list_len,
+                                .tl = keys.tl, .key = keys.pub_key, .days = 5,
+                                .now = ++clock_now};
     struct tc_publish_result r;
     double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), t0 = now_s(CLOCK_MONOTONIC);
     enum tc_err e = tc_publish(w->s, &o, &r);

@@ -214,6 +214,8 @@ enum tc_qr_ecc { TC_QR_L = 0, TC_QR_M = 1, TC_QR_Q = 2, TC_QR_H = 3 };
  * before the digits in alphanumeric mode (in upper case, when the base URL has no path and so
  * nothing case-sensitive) or byte mode, the digits in numeric mode. */
 enum tc_err tc_qr_encode(struct tc_qr *qr, const char *link, enum tc_qr_ecc ecc);
+/* Encodes any text (at most TC_LINK_MAX bytes) in byte mode: e.g. an otpauth:// URI. */
+enum tc_err tc_qr_encode_text(struct tc_qr *qr, const char *text, enum tc_qr_ecc ecc);
 void tc_qr_free(struct tc_qr *qr);
 
 /* Writes a 1-bit PNG with `scale` pixels per module and a 4-module quiet zone to path

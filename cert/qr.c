@@ -96,6 +96,26 @@ out:
     return e;
 }
 
+enum tc_err tc_qr_encode_text(struct tc_qr *qr, const char *text, enum tc_qr_ecc ecc)
+{
+    static const QRecLevel levels[] = {QR_ECLEVEL_L, QR_ECLEVEL_M, QR_ECLEVEL_Q, QR_ECLEVEL_H};
+    memset(qr, 0, sizeof *qr);
+    if (!text || (unsigned)ecc > TC_QR_H)
+        return TC_ERR_ARG;
+    if (strlen(text) > TC_LINK_MAX)
+        return TC_ERR_SIZE_LIMIT;
+    QRcode *code = QRcode_encodeString8bit(text, 0, levels[ecc]);
+    if (!code)
+        return TC_ERR_QR;
+    qr->version = code->version;
+    qr->width = code->width;
+    qr->data = malloc((size_t)code->width * (size_t)code->width);
+    for (int i = 0; qr->data && i < code->width * code->width; i++)
+        qr->data[i] = code->data[i] & 1;
+    QRcode_free(code);
+    return qr->data ? TC_OK : TC_ERR_NOMEM;
+}
+
 void tc_qr_free(struct tc_qr *qr)
 {
     free(qr->data);

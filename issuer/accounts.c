@@ -130,8 +130,10 @@ enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_acco
 {
     sqlite3_stmt *q;
     memset(a, 0, sizeof *a);
-    enum tc_err e = tc_store_prepare(s, "SELECT id, name, display, disabled, pw_hash IS NOT NULL, "
-                                        "locked_until FROM accounts WHERE name = ?", &q);
+    enum tc_err e = tc_store_prepare(s,
+                                     "SELECT id, name, display, disabled, pw_hash IS NOT NULL, "
+                                     "locked_until FROM accounts WHERE name = ?",
+                                     &q);
     if (e != TC_OK)
         return e;
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
@@ -184,8 +186,10 @@ static enum tc_err set_roles(struct tc_store *s, int64_t id, unsigned roles, uin
         sqlite3_finalize(q);
     }
     if (e != TC_OK ||
-        (e = tc_store_prepare(s, "INSERT INTO account_roles(account, role, granted_at) VALUES(?, "
-                                 "?, ?)", &q)) != TC_OK)
+        (e = tc_store_prepare(s,
+                              "INSERT INTO account_roles(account, role, granted_at) VALUES(?, "
+                              "?, ?)",
+                              &q)) != TC_OK)
         return e;
     for (unsigned i = 0; e == TC_OK && i < N_ROLES; i++)
         if (roles & (1u << i)) {
@@ -222,8 +226,10 @@ static enum tc_err add_tx(struct tc_store *s, void *ctx)
         return TC_ERR_NOMEM;
     enrol_code(x->code, code_hash);
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "INSERT INTO accounts(name, display, pw_hash, enrol_hash, "
-                                        "created_at) VALUES(?, ?, ?, ?, ?)", &q);
+    enum tc_err e = tc_store_prepare(s,
+                                     "INSERT INTO accounts(name, display, pw_hash, enrol_hash, "
+                                     "created_at) VALUES(?, ?, ?, ?, ?)",
+                                     &q);
     if (e != TC_OK)
         return e;
     sqlite3_bind_text(q, 1, x->name, -1, SQLITE_STATIC);
@@ -256,7 +262,8 @@ enum tc_err tc_account_add(struct tc_store *s, const char *name, const char *dis
     *why = NULL;
     if (!name_ok(name))
         return *why = "账号名为 2 至 63 个小写字母、数字或 - _ . / an account name is 2 to 63 "
-                      "lower-case letters, digits or - _ .", TC_ERR_ARG;
+                      "lower-case letters, digits or - _ .",
+               TC_ERR_ARG;
     if (!display || !*display || strlen(display) >= TC_ACCOUNT_DISPLAY_MAX ||
         !tc_text_visible((const uint8_t *)display, strlen(display)))
         return *why = "姓名不可为空 / the person's name is required", TC_ERR_ARG;
@@ -269,7 +276,8 @@ enum tc_err tc_account_add(struct tc_store *s, const char *name, const char *dis
     if (!by && (roles != TC_ROLE_ADMIN || count_admins(s) >= 2))
         return *why = "除最初两名系统管理员外，账号须由系统管理员添加、另一名系统管理员确认 / "
                       "after the first two admins, an admin adds accounts and a second admin "
-                      "confirms their roles", TC_ERR_REFUSED;
+                      "confirms their roles",
+               TC_ERR_REFUSED;
     if (by && (*why = not_admin(by, "只有系统管理员可以添加账号 / only an admin adds accounts")))
         return TC_ERR_REFUSED;
     struct add x = {name, display, password, roles, by, now, {0}, 0, why};
@@ -304,8 +312,10 @@ static enum tc_err propose(struct tc_store *s, const struct tc_account *by, cons
         return *why = "没有这个账号 / no such account", TC_ERR_NOT_FOUND;
     tc_roles_format(roles, list, sizeof list);
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "INSERT INTO role_changes(account, roles, proposed_by, "
-                                        "proposed_at, state) VALUES(?, ?, ?, ?, 'pending')", &q);
+    enum tc_err e = tc_store_prepare(s,
+                                     "INSERT INTO role_changes(account, roles, proposed_by, "
+                                     "proposed_at, state) VALUES(?, ?, ?, ?, 'pending')",
+                                     &q);
     if (e != TC_OK)
         return e;
     sqlite3_bind_int64(q, 1, a.id);
@@ -318,9 +328,10 @@ static enum tc_err propose(struct tc_store *s, const struct tc_account *by, cons
     if (id)
         *id = cid;
     return e != TC_OK ? e
-                      : event(s, now, "role_change_proposed", "{\"change\":%lld,\"account\":"
-                              "\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}", (long long)cid, name,
-                              list, by->name);
+                      : event(s, now, "role_change_proposed",
+                              "{\"change\":%lld,\"account\":"
+                              "\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}",
+                              (long long)cid, name, list, by->name);
 }
 
 struct proposal {
@@ -350,9 +361,11 @@ static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
 {
     struct change *c = ctx;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT r.account, r.roles, r.proposed_by, a.name FROM "
-                                        "role_changes r JOIN accounts a ON a.id = r.account "
-                                        "WHERE r.id = ? AND r.state = 'pending'", &q);
+    enum tc_err e = tc_store_prepare(s,
+                                     "SELECT r.account, r.roles, r.proposed_by, a.name FROM "
+                                     "role_changes r JOIN accounts a ON a.id = r.account "
+                                     "WHERE r.id = ? AND r.state = 'pending'",
+                                     &q);
     if (e != TC_OK)
         return e;
     sqlite3_bind_int64(q, 1, c->id);
@@ -373,8 +386,10 @@ static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
         return *c->why = "不能确认自己的角色 / an admin does not confirm their own roles",
                TC_ERR_REFUSED;
     if ((e = set_roles(s, account, roles, c->now)) != TC_OK ||
-        (e = tc_store_prepare(s, "UPDATE role_changes SET state = 'confirmed', confirmed_by = ?, "
-                                 "confirmed_at = ? WHERE id = ?", &q)) != TC_OK)
+        (e = tc_store_prepare(s,
+                              "UPDATE role_changes SET state = 'confirmed', confirmed_by = ?, "
+                              "confirmed_at = ? WHERE id = ?",
+                              &q)) != TC_OK)
         return e;
     sqlite3_bind_int64(q, 1, c->by->id);
     sqlite3_bind_int64(q, 2, (int64_t)c->now);
@@ -382,9 +397,10 @@ static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
     e = tc_store_step_done(s, q);
     sqlite3_finalize(q);
     return e != TC_OK ? e
-                      : event(s, c->now, "role_change_confirmed", "{\"change\":%lld,\"account\":"
-                              "\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}", (long long)c->id, name,
-                              list, c->by->name);
+                      : event(s, c->now, "role_change_confirmed",
+                              "{\"change\":%lld,\"account\":"
+                              "\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}",
+                              (long long)c->id, name, list, c->by->name);
 }
 
 enum tc_err tc_role_change_confirm(struct tc_store *s, const struct tc_account *by, int64_t change,
@@ -411,13 +427,15 @@ static enum tc_err auth_tx(struct tc_store *s, void *ctx)
 {
     struct auth *x = ctx;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, x->ok ? "UPDATE accounts SET failures = 0 WHERE id = ?"
-                                              /* a lock that ran out starts the count again */
-                                              : "UPDATE accounts SET failures = CASE WHEN "
-                                                "failures >= ?2 THEN 1 ELSE failures + 1 END, "
-                                                "locked_until = CASE WHEN failures + 1 >= ?2 AND "
-                                                "failures < ?2 THEN ?3 ELSE locked_until END "
-                                                "WHERE id = ?1", &q);
+    enum tc_err e = tc_store_prepare(s,
+                                     x->ok ? "UPDATE accounts SET failures = 0 WHERE id = ?"
+                                           /* a lock that ran out starts the count again */
+                                           : "UPDATE accounts SET failures = CASE WHEN "
+                                             "failures >= ?2 THEN 1 ELSE failures + 1 END, "
+                                             "locked_until = CASE WHEN failures + 1 >= ?2 AND "
+                                             "failures < ?2 THEN ?3 ELSE locked_until END "
+                                             "WHERE id = ?1",
+                                     &q);
     if (e != TC_OK)
         return e;
     sqlite3_bind_int64(q, 1, x->id);
@@ -430,9 +448,10 @@ static enum tc_err auth_tx(struct tc_store *s, void *ctx)
                               "{\"account\":\"%s\",\"how\":\"%s\"}", x->name, x->how);
 }
 
-enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *password,
-                            size_t len, const char *how, uint64_t now, struct tc_account *a,
-                            const char **why)
+/* The password alone: a failure is counted (and audited), a success changes nothing yet. */
+static enum tc_err password_ok(struct tc_store *s, const char *name, const char *password,
+                               size_t len, const char *how, uint64_t now, struct tc_account *a,
+                               const char **why)
 {
     *why = NULL;
     enum tc_err e = tc_account_find(s, name, a);
@@ -444,7 +463,8 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
         return *why = "账号已停用 / the account is disabled", TC_ERR_REFUSED;
     if (a->locked_until > now)
         return *why = "连续输错口令，账号已锁定 15 分钟 / too many wrong passwords: the account is "
-                      "locked for 15 minutes", TC_ERR_REFUSED;
+                      "locked for 15 minutes",
+               TC_ERR_REFUSED;
     sqlite3_stmt *q;
     char hash[crypto_pwhash_STRBYTES] = "";
     if ((e = tc_store_prepare(s, "SELECT pw_hash FROM accounts WHERE id = ?", &q)) != TC_OK)
@@ -453,13 +473,33 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
     if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
         snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(q, 0));
     sqlite3_finalize(q);
-    struct auth x = {name, a->id, hash[0] && crypto_pwhash_str_verify(hash, password, len) == 0,
-                     now, how};
+    if (hash[0] && crypto_pwhash_str_verify(hash, password, len) == 0)
+        return TC_OK;
+    struct auth x = {name, a->id, false, now, how};
     if ((e = tc_store_tx(s, auth_tx, &x)) != TC_OK)
         return e;
-    if (!x.ok)
-        return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
-    return TC_OK;
+    return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
+}
+
+enum tc_err tc_account_password(struct tc_store *s, const char *name, const char *password,
+                                size_t len, const char *how, uint64_t now, struct tc_account *a,
+                                const char **why)
+{
+    return password_ok(s, name, password, len, how, now, a, why);
+}
+
+enum tc_err tc_account_signed_in(struct tc_store *s, const struct tc_account *a, const char *how,
+                                 uint64_t now)
+{
+    struct auth x = {a->name, a->id, true, now, how};
+    return tc_store_tx(s, auth_tx, &x);
+}
+
+enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *password, size_t len,
+                            const char *how, uint64_t now, struct tc_account *a, const char **why)
+{
+    enum tc_err e = password_ok(s, name, password, len, how, now, a, why);
+    return e == TC_OK ? tc_account_signed_in(s, a, how, now) : e;
 }
 
 struct disable {
@@ -499,8 +539,8 @@ enum tc_err tc_account_disable(struct tc_store *s, const struct tc_account *by, 
     return tc_store_tx(s, disable_tx, &d);
 }
 
-enum tc_err tc_account_list(struct tc_store *s,
-                            void (*fn)(void *ctx, const struct tc_account *a), void *ctx)
+enum tc_err tc_account_list(struct tc_store *s, void (*fn)(void *ctx, const struct tc_account *a),
+                            void *ctx)
 {
     sqlite3_stmt *q;
     enum tc_err e = tc_store_prepare(s, "SELECT name FROM accounts ORDER BY id", &q);
@@ -564,8 +604,10 @@ static enum tc_err enrol_tx(struct tc_store *s, void *ctx)
 {
     struct enrol *x = ctx;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "UPDATE accounts SET pw_hash = ?, enrol_hash = NULL, "
-                                        "failures = 0 WHERE id = ? AND pw_hash IS NULL", &q);
+    enum tc_err e = tc_store_prepare(s,
+                                     "UPDATE accounts SET pw_hash = ?, enrol_hash = NULL, "
+                                     "failures = 0 WHERE id = ? AND pw_hash IS NULL",
+                                     &q);
     if (e != TC_OK)
         return e;
     sqlite3_bind_text(q, 1, x->pw, -1, SQLITE_STATIC);
@@ -601,7 +643,8 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
         memcpy(stored, sqlite3_column_blob(q, 0), 32);
     sqlite3_finalize(q);
     crypto_generichash(given, 32, (const uint8_t *)code, code ? strlen(code) : 0, NULL, 0);
-    bool ok = have && code && strlen(code) == TC_ENROL_CODE_LEN && sodium_memcmp(stored, given, 32) == 0;
+    bool ok =
+        have && code && strlen(code) == TC_ENROL_CODE_LEN && sodium_memcmp(stored, given, 32) == 0;
     if (!ok) { /* a wrong code counts as a failed sign-in */
         struct auth x = {name, a.id, false, now, "enrol"};
         tc_store_tx(s, auth_tx, &x);
@@ -622,10 +665,12 @@ enum tc_err tc_role_changes_pending(struct tc_store *s,
                                     void *ctx)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT c.id, a.name, c.roles, p.name, c.proposed_at FROM "
-                                        "role_changes c JOIN accounts a ON a.id = c.account JOIN "
-                                        "accounts p ON p.id = c.proposed_by WHERE c.state = "
-                                        "'pending' ORDER BY c.id", &q);
+    enum tc_err e = tc_store_prepare(s,
+                                     "SELECT c.id, a.name, c.roles, p.name, c.proposed_at FROM "
+                                     "role_changes c JOIN accounts a ON a.id = c.account JOIN "
+                                     "accounts p ON p.id = c.proposed_by WHERE c.state = "
+                                     "'pending' ORDER BY c.id",
+                                     &q);
     if (e != TC_OK)
         return e;
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -634,10 +679,32 @@ enum tc_err tc_role_changes_pending(struct tc_store *s,
         c.id = sqlite3_column_int64(q, 0);
         snprintf(c.account, sizeof c.account, "%s", (const char *)sqlite3_column_text(q, 1));
         tc_roles_parse((const char *)sqlite3_column_text(q, 2), &c.roles);
-        snprintf(c.proposed_by, sizeof c.proposed_by, "%s", (const char *)sqlite3_column_text(q, 3));
+        snprintf(c.proposed_by, sizeof c.proposed_by, "%s",
+                 (const char *)sqlite3_column_text(q, 3));
         c.proposed_at = (uint64_t)sqlite3_column_int64(q, 4);
         fn(ctx, &c);
     }
     sqlite3_finalize(q);
     return TC_OK;
+}
+
+enum tc_err tc_account_failed(struct tc_store *s, const struct tc_account *a, const char *how,
+                              uint64_t now)
+{
+    struct auth x = {a->name, a->id, false, now, how};
+    return tc_store_tx(s, auth_tx, &x);
+}
+
+enum tc_err tc_account_by_id(struct tc_store *s, int64_t id, struct tc_account *a)
+{
+    sqlite3_stmt *q;
+    char name[TC_ACCOUNT_NAME_MAX] = "";
+    enum tc_err e = tc_store_prepare(s, "SELECT name FROM accounts WHERE id = ?", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return name[0] ? tc_account_find(s, name, a) : TC_ERR_NOT_FOUND;
 }

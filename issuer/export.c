@@ -315,6 +315,11 @@ static enum tc_err sign_register(struct export *x, const uint8_t *trust, size_t 
         (e = tc_register_sign(x->s, x->n, x->root, org, x->key, x->now, x->note, sizeof x->note,
                               &x->note_len)) != TC_OK)
         return e;
+    /* co-signed before the bundle is signed: the bundle, delta and head carry the witnesses */
+    if (x->cosign && (e = tc_register_cosign(x->s, x->cosign, &x->src, x->n, x->note,
+                                             sizeof x->note, &x->note_len, x->why,
+                                             sizeof x->why)) != TC_OK)
+        return e;
     tc_store_head(x->s, &x->audit_seq, x->audit_head);
     e = tc_register_proofs(x->s, &x->src, x->n, x->root, &x->proofs, &x->n_proofs);
     if (e == TC_ERR_INCONSISTENT)
@@ -363,7 +368,7 @@ enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opt
         return TC_ERR_NOT_AUTHORISED;
     struct export x;
     memset(&x, 0, sizeof x);
-    x.s = s, x.key = o->key, x.now = o->now, x.full = o->full_check;
+    x.s = s, x.key = o->key, x.now = o->now, x.full = o->full_check, x.cosign = o->cosign;
     tc_reg_tree_init(&x.tree);
     tc_reg_edge_init(&x.edge);
     tc_reg_status_init(&x.rst.st);
@@ -393,10 +398,18 @@ enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opt
     return e;
 }
 
+enum tc_err tc_bundle_export_witnessed(struct tc_store *s, const uint8_t *trust_list,
+                                       size_t trust_len, const struct tc_trust_list *tl,
+                                       struct tc_signer *key, const char *origin, uint64_t now,
+                                       const struct tc_cosigning *w, struct tc_export *out)
+{
+    struct tc_export_opts o = {trust_list, trust_len, tl, key, origin, now, false, w};
+    return tc_bundle_export_with(s, &o, out);
+}
+
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
                              const struct tc_trust_list *tl, struct tc_signer *key,
                              const char *origin, uint64_t now, struct tc_export *out)
 {
-    struct tc_export_opts o = {trust_list, trust_len, tl, key, origin, now, false};
-    return tc_bundle_export_with(s, &o, out);
+    return tc_bundle_export_witnessed(s, trust_list, trust_len, tl, key, origin, now, NULL, out);
 }

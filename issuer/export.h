@@ -50,6 +50,7 @@ struct export {
     struct tc_bundle_proof *proofs;
     size_t n_proofs;
     char why[512];
+    const struct tc_cosigning *cosign; /* the witnesses asked, or NULL */
 };
 
 /* Sets why and the store's message; TC_ERR_INCONSISTENT. */

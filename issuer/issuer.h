@@ -335,6 +335,7 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
  * what was added since, a rolling window of the rest and O(log n) kept hashes, so their time
  * follows what was added (docs/DECISIONS.md "Publishing appends": what is checked each time and
  * what is not). full_check reads and checks everything again, as a first export. */
+struct tc_cosigning;
 struct tc_export_opts {
     const uint8_t *trust; /* the trust list's bytes, and parsed */
     size_t trust_len;
@@ -343,10 +344,28 @@ struct tc_export_opts {
     const char *origin;
     uint64_t now;
     bool full_check;
+    const struct tc_cosigning *cosign; /* the witnesses to co-sign the checkpoint, or NULL */
 };
 enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opts *o,
                                   struct tc_export *out);
 void tc_export_free(struct tc_export *x);
+/* The witnesses an export asks to co-sign its checkpoint (cosign.c, C2SP tlog-witness): after
+ * the checkpoint is signed and before the bundle is, so that the bundle, its delta, the head and
+ * the checkpoint file all carry the co-signed note. */
+struct tc_witness_reply;
+struct tc_cosigning {
+    const struct tc_cosigner_set *set; /* each witness with its URL; set->quorum at least 1 */
+    struct tc_witness_reply *reply;    /* set->n replies, what each witness did; NULL: not kept */
+};
+/* tc_bundle_export with the checkpoint co-signed by the witnesses of w (NULL: as
+ * tc_bundle_export). With fewer than w's quorum of verified co-signatures the export is refused,
+ * TC_ERR_REFUSED, and rolled back: no version, checkpoint or size is kept, and the store's
+ * message says how many co-signed and why the first that did not. The size each witness holds
+ * is kept in the store with the export, for its next consistency proof. */
+enum tc_err tc_bundle_export_witnessed(struct tc_store *s, const uint8_t *trust_list,
+                                       size_t trust_len, const struct tc_trust_list *tl,
+                                       struct tc_signer *key, const char *origin, uint64_t now,
+                                       const struct tc_cosigning *w, struct tc_export *out);
 
 /* ---- accounts and roles (accounts.c; ISSUANCE.md "Roles") ----------------------------------- */
 #define TC_ROLE_CLERK 1u     /* 录入员: prepares batches, starts 公示, records objections, proposes */
@@ -400,6 +419,17 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
  * is disabled or locked. Audited. */
 enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *code,
                              const char *password, size_t len, uint64_t now, const char **why);
+/* Two factors: the password first (a failure counted as above, a success not yet: the failures
+ * are cleared and the sign-in audited only by tc_account_signed_in, after the second factor). */
+enum tc_err tc_account_password(struct tc_store *s, const char *name, const char *password,
+                                size_t len, const char *how, uint64_t now, struct tc_account *a,
+                                const char **why);
+enum tc_err tc_account_signed_in(struct tc_store *s, const struct tc_account *a, const char *how,
+                                 uint64_t now);
+/* A failed second factor counts as a failed sign-in (five lock the account). Audited. */
+enum tc_err tc_account_failed(struct tc_store *s, const struct tc_account *a, const char *how,
+                              uint64_t now);
+enum tc_err tc_account_by_id(struct tc_store *s, int64_t id, struct tc_account *a);
 /* Role changes: one admin proposes, another confirms (never their own roles). */
 enum tc_err tc_role_change_propose(struct tc_store *s, const struct tc_account *by,
                                    const char *name, unsigned roles, uint64_t now, int64_t *id,
@@ -431,13 +461,70 @@ struct tc_audit_note {
 };
 enum tc_err tc_audit_note(struct tc_store *s, uint64_t now, const struct tc_audit_note *n);
 
+/* ---- what the console looks up (query.c) ------------------------------------------------------ */
+struct tc_cert_hit {
+    uint64_t id;
+    char status[12];
+    struct tc_claims claims;
+};
+/* Certificates whose number is q (digits), or whose holder's name holds q, or whose employer's
+ * code is q; at most max, in number order. TC_ERR_ARG for an empty, long or unsafe q. */
+enum tc_err tc_cert_search(struct tc_store *s, const char *q, size_t max,
+                           void (*fn)(void *ctx, const struct tc_cert_hit *h), void *ctx,
+                           size_t *found);
+struct tc_audit_filter {
+    const char *account, *action; /* NULL or "": any */
+    uint64_t from, to;            /* [from, to); to 0: no end */
+    size_t max;                   /* 0: 1000 */
+};
+struct tc_audit_row {
+    int64_t seq;
+    uint64_t at, cert;
+    const char *kind, *detail;
+};
+/* The audit log's events matching f, newest first. */
+enum tc_err tc_audit_list(struct tc_store *s, const struct tc_audit_filter *f,
+                          void (*fn)(void *ctx, const struct tc_audit_row *r), void *ctx);
+
+/* ---- the console's second factor and sessions (sessions.c) ---------------------------------- */
+#define TC_TOTP_B32_MAX 48
+/* A new TOTP seed for the account (encrypted in the store; off until a code from it is
+ * accepted), its base32 form in b32 for the person's authenticator app. TC_ERR_EXISTS when the
+ * account's factor is on (only a reset on the host replaces it). */
+enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_B32_MAX]);
+/* *ok when code is the account's 6-digit code at now (one step either side) and was not used
+ * before; the first accepted code turns the factor on. */
+enum tc_err tc_totp_check(struct tc_store *s, int64_t account, const char *code, uint64_t now,
+                          bool *ok);
+/* Whether the account's factor is on. */
+enum tc_err tc_totp_state(struct tc_store *s, int64_t account, bool *on);
+
+struct tc_session {
+    int64_t account;
+    char csrf[65];
+    uint64_t created_at, seen_at, reauth_at;
+};
+/* A session for the account: id_hex (64 hex digits, for the cookie; only its hash is stored)
+ * and its CSRF token. */
+enum tc_err tc_session_create(struct tc_store *s, int64_t account, const char *client,
+                              uint64_t now, char id_hex[65], char csrf[65]);
+/* The session of id_hex, unless idle for `idle` seconds or older than `max` (then it is ended):
+ * TC_ERR_NOT_FOUND. Marks it seen at now. */
+enum tc_err tc_session_get(struct tc_store *s, const char *id_hex, uint64_t now, uint64_t idle,
+                           uint64_t max, struct tc_session *out);
+enum tc_err tc_session_reauth(struct tc_store *s, const char *id_hex, uint64_t now);
+enum tc_err tc_session_end(struct tc_store *s, const char *id_hex);
+/* Every session of the account (it was disabled, reset, or its roles changed). */
+enum tc_err tc_session_end_account(struct tc_store *s, int64_t account);
+
 /* ---- the workflow (workflow.c; ISSUANCE.md "A batch's life") ------------------------------- */
 /* A store set up for the workflow (init --workflow) issues and revokes only through it: direct
  * import, issue, revoke and convert are refused there. A demo store (init --demo) honours
  * TITLECERT_DEMO_CLOCK (a number of days) so a 公示 can be shown passing; no other store does. */
 bool tc_store_workflow(struct tc_store *s);
 bool tc_store_demo(struct tc_store *s);
-/* now, or for a demo store the demo clock's time */
+/* now, or for a demo store the demo clock's time: TITLECERT_DEMO_CLOCK is a number of days
+ * (-400..400), or "@FILE", a file holding that number, read on every call */
 uint64_t tc_store_clock(struct tc_store *s, uint64_t now);
 /* The last day of a period of n working days whose first candidate day is `first` (it counts when
  * it is a working day), by the store's working-day calendar; TC_ERR_RANGE with why naming the
@@ -693,6 +780,10 @@ struct tc_publish_opts {
     int64_t batch;         /* the batch whose 公示 is published, or 0 */
     int days;              /* its period in working days */
     uint64_t now;
+    /* the witnesses that co-sign the checkpoint before anything is written (tc_cosigning;
+     * TC_ERR_REFUSED below their quorum); NULL or an empty set: none are asked */
+    const struct tc_cosigner_set *witnesses;
+    struct tc_witness_reply *witness_replies; /* NULL, or witnesses->n: what each did */
 };
 struct tc_publish_result {
     struct tc_export x;

@@ -42,6 +42,8 @@ enum tc_err tc_store_state_mac(const struct tc_store *s, const void *const *part
 /* The register leaf at idx, decoded. */
 struct tc_reg_leaf;
 enum tc_err tc_store_leaf_at(struct tc_store *s, uint64_t idx, struct tc_reg_leaf *l);
+/* The key that encrypts secrets kept in the store (TOTP seeds), NULL without the hash key. */
+const uint8_t *tc_store_secrets_key(const struct tc_store *s);
 /* After a rollback: the chain head as the database has it. */
 void tc_store_reload_head(struct tc_store *s);
 /* Appends a register leaf (A3); the caller holds the transaction of the event it records, and
@@ -68,6 +70,15 @@ enum tc_err tc_register_log_trust(struct tc_store *s, const uint8_t *list, size_
 enum tc_err tc_register_sign(struct tc_store *s, uint64_t n, const uint8_t root[32],
                              const char *origin, struct tc_signer *key, uint64_t now, char *out,
                              size_t size, size_t *len);
+/* cosign.c: the witnesses of w asked to co-sign note (the checkpoint of the tree of n leaves
+ * whose hashes src gives, signed, *len bytes in a buffer of cap), inside the export's
+ * transaction; their verified lines are appended to note. TC_ERR_REFUSED, with why, below w's
+ * quorum. Each witness's size is kept in the store's meta. */
+struct tc_cosigning;
+struct tc_reg_source;
+enum tc_err tc_register_cosign(struct tc_store *s, const struct tc_cosigning *w,
+                               const struct tc_reg_source *src, uint64_t n, char *note, size_t cap,
+                               size_t *len, char *why, size_t why_size);
 /* bundle member 13: consistency proofs to the tree of n leaves (root) from up to
  * TC_BUNDLE_PROOFS earlier checkpoints, ascending sizes (malloc'd), made from src and each
  * verified against both signed roots (TC_ERR_INCONSISTENT, the store's message saying which,

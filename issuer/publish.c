@@ -435,9 +435,12 @@ static enum tc_err publish(struct tc_store *s, const struct tc_publish_opts *o, 
     }
     if (o->batch && (e = publish_gongshi(s, o, r)) != TC_OK)
         return e;
-    /* the store checked against its register, the register's checkpoint signed, the bundle
-     * derived from the register and signed (export.c) */
-    struct tc_export_opts xo = {o->trust, o->trust_len, o->tl, o->key, o->origin, o->now, full};
+    /* the store checked against its register, the register's checkpoint signed and co-signed
+     * by the witnesses, the bundle derived from the register and signed (export.c), before
+     * anything is written */
+    struct tc_cosigning w = {o->witnesses, o->witness_replies};
+    struct tc_export_opts xo = {o->trust, o->trust_len, o->tl, o->key, o->origin, o->now, full,
+                                o->witnesses && o->witnesses->n ? &w : NULL};
     if ((e = tc_bundle_export_with(s, &xo, &r->x)) != TC_OK) {
         snprintf(r->failed, sizeof r->failed, "the status bundle");
         return e;

@@ -28,6 +28,7 @@ struct tc_store_keys {
     uint8_t holder[32];
     uint8_t audit[32];
     uint8_t check[32]; /* binds keys to a store: BLAKE2b(holder key, "titlecert store check") */
+    uint8_t secrets[32]; /* encrypts secrets kept in the store (TOTP seeds) */
     uint8_t state[32]; /* MACs what a publication keeps: BLAKE2b(audit key, "... register state") */
 };
 
@@ -40,7 +41,8 @@ enum tc_err tc_store_keys_derive(struct tc_store_keys **out, const struct tc_sec
     if (!k)
         return TC_ERR_NOMEM;
     if (tc_keys_secret_derive(hash_key, 1, "tcissuer", k->holder, 32) != TC_OK ||
-        tc_keys_secret_derive(hash_key, 2, "tcissuer", k->audit, 32) != TC_OK) {
+        tc_keys_secret_derive(hash_key, 2, "tcissuer", k->audit, 32) != TC_OK ||
+        tc_keys_secret_derive(hash_key, 3, "tcissuer", k->secrets, 32) != TC_OK) {
         sodium_free(k);
         return TC_ERR_INTERNAL;
     }
@@ -153,7 +155,12 @@ static const char *const migrations[] = {
      "  'upheld','dismissed','lapsed')), resolved_by INTEGER REFERENCES accounts, resolved_at INTEGER,"
      "  outcome TEXT);"
      "CREATE TABLE calendar(year INTEGER PRIMARY KEY, json TEXT NOT NULL, loaded_at INTEGER"
-     "  NOT NULL);"),
+     "  NOT NULL);"
+     "ALTER TABLE accounts ADD COLUMN totp_on INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE accounts ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE sessions(id_hash BLOB PRIMARY KEY, account INTEGER NOT NULL REFERENCES"
+     "  accounts, csrf TEXT NOT NULL, created_at INTEGER NOT NULL, seen_at INTEGER NOT NULL,"
+     "  reauth_at INTEGER NOT NULL, client TEXT NOT NULL);"),
     /* 8: A3 what a publication keeps of the register so the next one appends to it: the hashes
      * of its complete subtrees of 2^8, 2^16, ... leaves (what its hash tiles of level 1 and up
      * hold), append-only like the register; and what its entries say about certificates, in
@@ -188,6 +195,11 @@ static enum tc_err db_error(struct tc_store *s)
 {
     snprintf(s->msg, sizeof s->msg, "%s", sqlite3_errmsg(s->db));
     return TC_ERR_STORE;
+}
+
+const uint8_t *tc_store_secrets_key(const struct tc_store *s)
+{
+    return s->keys ? s->keys->secrets : NULL;
 }
 
 const char *tc_store_errmsg(const struct tc_store *s)

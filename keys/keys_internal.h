@@ -17,4 +17,8 @@ enum tc_err tc_keys_internal_trust_payload(uint8_t **out, size_t *len, uint64_t 
  * backend reaches its own state from a handle (tc_keys_pkcs11_last). */
 void *tc_keys_internal_signer_ctx(const struct tc_signer *s, const struct tc_signer_backend *b);
 
+/* The bytes of an opened secret key (secret.c), for the file backend (filesigner.c) only. */
+struct tc_secret;
+const uint8_t *tc_keys_internal_secret_bytes(const struct tc_secret *s);
+
 #endif

@@ -510,47 +510,9 @@ void tc_keys_passphrase_free(char *pass, size_t len)
     sodium_free(pass);
 }
 
-/* ---- the file backend of the signer handle ------------------------------------------------ */
-
-/* The key stays in sodium_malloc'd memory, read-only while the handle lives; the handle's
- * sign() is the only thing that reads it. */
-static enum tc_err file_sign(void *ctx, const uint8_t *msg, size_t len, uint8_t *sig, size_t cap,
-                             size_t *sig_len)
+const uint8_t *tc_keys_internal_secret_bytes(const struct tc_secret *s)
 {
-    const struct tc_secret *k = ctx;
-    if (cap < crypto_sign_BYTES)
-        return TC_ERR_BUFFER;
-    crypto_sign_detached(sig, NULL, msg, len, k->bytes);
-    *sig_len = crypto_sign_BYTES;
-    return TC_OK;
-}
-
-static void file_close(void *ctx)
-{
-    tc_keys_secret_close(ctx);
-}
-
-static const struct tc_signer_backend file_backend = {"file", file_sign, file_close};
-
-enum tc_err tc_keys_signer_open(struct tc_signer **out, const char *path, const char *pass,
-                                size_t pass_len, enum tc_key_kind want)
-{
-    *out = NULL;
-    struct tc_secret *k = NULL;
-    enum tc_err e = tc_keys_secret_open(&k, path, pass, pass_len);
-    if (e != TC_OK)
-        return e;
-    if (k->kind == TC_KEY_HASH || (want && k->kind != want)) {
-        tc_keys_secret_close(k);
-        return TC_ERR_ARG;
-    }
-    if (sodium_mprotect_readonly(k) != 0) {
-        tc_keys_secret_close(k);
-        return TC_ERR_INTERNAL;
-    }
-    if ((e = tc_signer_new(out, &file_backend, k, TC_ALG_ED25519, &k->pub)) != TC_OK)
-        tc_keys_secret_close(k);
-    return e;
+    return s->bytes;
 }
 
 enum tc_err tc_keys_secret_derive(const struct tc_secret *s, uint64_t subkey, const char ctx[8],

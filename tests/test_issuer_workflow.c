@@ -1654,6 +1654,17 @@ static void test_demo_clock(void)
            "other store's",
            clocks[i].value ? clocks[i].value : "(unset)", (long long)clocks[i].days);
     }
+    /* "@FILE": the days read from a file on every call, so a running console follows them */
+    char clockenv[600];
+    snprintf(clockenv, sizeof clockenv, "@%s", path_in("clock"));
+    setenv("TITLECERT_DEMO_CLOCK", clockenv, 1);
+    write_file("clock", "-7\n");
+    bool first = tc_store_clock(demo, t) == t - 7 * 86400 && tc_store_clock(plain, t) == t;
+    write_file("clock", "3\n");
+    ok(first && tc_store_clock(demo, t) == t + 3 * 86400 && tc_store_clock(plain, t) == t,
+       "demo: TITLECERT_DEMO_CLOCK=@FILE follows the file as it changes, and moves no other store");
+    remove(path_in("clock"));
+    ok(tc_store_clock(demo, t) == t, "demo: without the file the demo store's clock is the time");
     unsetenv("TITLECERT_DEMO_CLOCK");
     struct tc_refusals ref = {0};
     int64_t b = 0;

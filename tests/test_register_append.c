@@ -157,8 +157,9 @@ static bool same_tiles(const char *a, const char *b, char *why, size_t size)
 
 static enum tc_err publish(struct tc_store *s, const char *pub, bool full)
 {
-    struct tc_publish_opts o = {pub, keys.list, keys.list_len, keys.tl, keys.pub_key, NULL, 0, 5,
-                                ++clock_now};
+    struct tc_publish_opts o = {.dir = pub, .trust = keys.list, .trust_len = keys.list_len,
+                                .tl = keys.tl, .key = keys.pub_key, .days = 5,
+                                .now = ++clock_now};
     struct tc_publish_result r;
     enum tc_err e = full ? tc_publish_full(s, &o, &r) : tc_publish(s, &o, &r);
     if (e != TC_OK)
@@ -170,8 +171,9 @@ static enum tc_err publish(struct tc_store *s, const char *pub, bool full)
 /* The same, saying whether the export read and checked everything (*full). */
 static enum tc_err publish_full_flag(struct tc_store *s, const char *pub, bool *full)
 {
-    struct tc_publish_opts o = {pub, keys.list, keys.list_len, keys.tl, keys.pub_key, NULL, 0, 5,
-                                ++clock_now};
+    struct tc_publish_opts o = {.dir = pub, .trust = keys.list, .trust_len = keys.list_len,
+                                .tl = keys.tl, .key = keys.pub_key, .days = 5,
+                                .now = ++clock_now};
     struct tc_publish_result r;
     enum tc_err e = tc_publish(s, &o, &r);
     if (e != TC_OK)

@@ -1,0 +1,231 @@
+/*
+ * main.c - titlecert-console serve: the HR console (console.h). Reads its options, the store's
+ * hash-key passphrase (a file or a prompt, never the environment of a long-lived service), and
+ * serves.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console.h"
+#include "keys.h"
+#include "signer.h"
+#include "titlecert_config.h"
+
+#define PROG "titlecert-console"
+
+static const char serve_help[] =
+    "Usage: " PROG " serve --db FILE --hash-key HASH.key --root ROOT.pub --trust-list FILE\n"
+    "                        --issuer-pub ISSUER.pub --publish-dir DIR [options]\n"
+    "The HR console: the department's web application for the workflow of a store set up with\n"
+    "'titlecert-issuer init --workflow' (ISSUANCE.md): results uploaded and checked, the 公示,\n"
+    "objections, approval, signing by titlecert-signer, revocations, accounts and roles, the\n"
+    "working-day calendar, the audit view. Staff sign in with a password and a TOTP code.\n\n"
+    "  --listen ADDR:PORT      where to listen (default 127.0.0.1:8081; an intranet address\n"
+    "                          behind the nginx site, docs/deploy/)\n"
+    "  --origin URL            the Origin browsers send (https://hr.example.gov.cn); default:\n"
+    "                          http(s):// and the Host header\n"
+    "  --signer-socket PATH    titlecert-signer's socket (default $TITLECERT_SIGNER_SOCKET or\n"
+    "                          /run/titlecert/signer.sock)\n"
+    "  --web DIR               the front end (default $TITLECERT_CONSOLE_WEB_DIR or\n"
+    "                          " TITLECERT_DATADIR "/console)\n"
+    "  --passphrase-file FILE  the hash key's passphrase (default: a prompt)\n"
+    "  --idle SECONDS, --session-max SECONDS, --reauth SECONDS\n"
+    "                          session limits (defaults 900, 28800, 300)\n"
+    "  --trusted-proxy ADDR    the nginx in front: its X-Real-IP is the client's address\n"
+    "  --hsts VALUE            a Strict-Transport-Security header (when nginx does not set it)\n"
+    "  --access-log FILE       one line per request: route, status, time; no personal data\n"
+    "  --base-url URL          the public verification page the e-certificates' QR codes\n"
+    "                          link to (default http://127.0.0.1:8080)\n";
+
+enum {
+    O_DB = 1000,
+    O_HASH,
+    O_ROOT,
+    O_TRUST,
+    O_ISSUER,
+    O_DIR,
+    O_LISTEN,
+    O_ORIGIN,
+    O_SOCKET,
+    O_WEB,
+    O_PFILE,
+    O_IDLE,
+    O_MAX,
+    O_REAUTH,
+    O_PROXY,
+    O_HSTS,
+    O_LOG,
+    O_BASE,
+    O_HELP
+};
+
+static bool seconds(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || !*s || v < 1 || v > 7 * 86400)
+        return false;
+    *out = v;
+    return true;
+}
+
+static int option(struct tc_console_config *c, int opt, const char *arg, const char **pfile,
+                  const char **log)
+{
+    switch (opt) {
+    case O_DB:
+        c->db = arg;
+        break;
+    case O_HASH:
+        c->hash_key = arg;
+        break;
+    case O_ROOT:
+        c->root = arg;
+        break;
+    case O_TRUST:
+        c->trust = arg;
+        break;
+    case O_ISSUER:
+        c->issuer_pub = arg;
+        break;
+    case O_DIR:
+        c->publish_dir = arg;
+        break;
+    case O_ORIGIN:
+        c->origin = arg;
+        break;
+    case O_SOCKET:
+        c->signer_socket = arg;
+        break;
+    case O_WEB:
+        c->web_dir = arg;
+        break;
+    case O_PFILE:
+        *pfile = arg;
+        break;
+    case O_PROXY:
+        c->trusted_proxy = arg;
+        break;
+    case O_HSTS:
+        c->hsts = arg;
+        break;
+    case O_LOG:
+        *log = arg;
+        break;
+    case O_BASE:
+        if (tc_base_url_check(arg) != TC_OK)
+            return tc_cli_usage_error(PROG, "serve", "--base-url is http(s)://host[:port][/path]");
+        c->base_url = arg;
+        break;
+    case O_LISTEN: {
+        char host[64];
+        const char *colon = strrchr(arg, ':');
+        long port = colon ? strtol(colon + 1, NULL, 10) : 0;
+        if (!colon || (size_t)(colon - arg) >= sizeof host || port < 1 || port > 65535)
+            return tc_cli_usage_error(PROG, "serve", "--listen takes IPV4-ADDRESS:PORT");
+        snprintf(host, sizeof host, "%.*s", (int)(colon - arg), arg);
+        c->addr.sin_family = AF_INET;
+        c->addr.sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &c->addr.sin_addr) != 1)
+            return tc_cli_usage_error(PROG, "serve", "--listen takes IPV4-ADDRESS:PORT");
+        break;
+    }
+    case O_IDLE:
+    case O_MAX:
+    case O_REAUTH:
+        if (!seconds(arg, opt == O_IDLE ? &c->idle : opt == O_MAX ? &c->max : &c->reauth))
+            return tc_cli_usage_error(PROG, "serve", "a number of seconds, 1 to 604800");
+        break;
+    default:
+        return tc_cli_usage_error(PROG, "serve", "unknown option");
+    }
+    return 0;
+}
+
+static int options(int argc, char **argv, struct tc_console_config *c, const char **pfile,
+                   const char **log)
+{
+    static const struct option table[] = {{"db", 1, 0, O_DB},
+                                          {"hash-key", 1, 0, O_HASH},
+                                          {"root", 1, 0, O_ROOT},
+                                          {"trust-list", 1, 0, O_TRUST},
+                                          {"issuer-pub", 1, 0, O_ISSUER},
+                                          {"publish-dir", 1, 0, O_DIR},
+                                          {"listen", 1, 0, O_LISTEN},
+                                          {"origin", 1, 0, O_ORIGIN},
+                                          {"signer-socket", 1, 0, O_SOCKET},
+                                          {"web", 1, 0, O_WEB},
+                                          {"passphrase-file", 1, 0, O_PFILE},
+                                          {"idle", 1, 0, O_IDLE},
+                                          {"session-max", 1, 0, O_MAX},
+                                          {"reauth", 1, 0, O_REAUTH},
+                                          {"trusted-proxy", 1, 0, O_PROXY},
+                                          {"hsts", 1, 0, O_HSTS},
+                                          {"access-log", 1, 0, O_LOG}, {"base-url", 1, 0, O_BASE},
+                                          {"help", 0, 0, O_HELP},
+                                          {0, 0, 0, 0}};
+    const char *sock = getenv("TITLECERT_SIGNER_SOCKET"),
+               *web = getenv("TITLECERT_CONSOLE_WEB_DIR");
+    memset(c, 0, sizeof *c);
+    c->signer_socket = sock && *sock ? sock : "/run/titlecert/signer.sock";
+    c->web_dir = web && *web ? web : TITLECERT_DATADIR "/console";
+    c->base_url = "http://127.0.0.1:8080";
+    int opt, rc;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", table, NULL)) != -1) {
+        if (opt == O_HELP) {
+            fputs(serve_help, stdout);
+            return -1;
+        }
+        if ((rc = option(c, opt, optarg, pfile, log)) != 0)
+            return rc;
+    }
+    if (!c->db || !c->hash_key || !c->root || !c->trust || !c->issuer_pub || !c->publish_dir)
+        return tc_cli_usage_error(PROG, "serve",
+                                  "--db, --hash-key, --root, --trust-list, "
+                                  "--issuer-pub and --publish-dir are required");
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct tc_console_config c;
+    const char *pfile = NULL, *log = NULL, *why = NULL;
+    int rc = options(argc, argv, &c, &pfile, &log);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    char *pass = NULL;
+    size_t len = 0;
+    if (tc_keys_passphrase(&pass, &len, NULL, pfile, "Passphrase of the store's hash key: ", false,
+                           &why) != TC_OK) {
+        fprintf(stderr, PROG ": passphrase: %s\n", why && *why ? why : "none given");
+        return TC_EXIT_USAGE;
+    }
+    if (log && !(c.access_log = fopen(log, "a"))) {
+        tc_keys_passphrase_free(pass, len);
+        return tc_cli_fail(PROG, log, TC_ERR_IO);
+    }
+    rc = tc_console_serve(&c, pass, len);
+    tc_keys_passphrase_free(pass, len);
+    if (c.access_log)
+        fclose(c.access_log);
+    return rc;
+}
+
+static const struct tc_cli_command commands[] = {
+    {"serve", cmd_serve, "serve the HR console (the department's web application)"},
+};
+
+int main(int argc, char **argv)
+{
+    if (tc_proc_harden() != TC_OK) { /* it holds the store's hash key and passes passwords on */
+        fprintf(stderr, PROG ": cannot turn core dumps off\n");
+        return TC_EXIT_USAGE;
+    }
+    tc_signer_json_hygiene();
+    return tc_cli_dispatch(PROG, "The HR console of titlecert.", commands,
+                           sizeof commands / sizeof commands[0], argc, argv);
+}

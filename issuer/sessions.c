@@ -1,0 +1,293 @@
+/*
+ * sessions.c - the console's second factor and sessions, kept in the store beside the accounts
+ * (ISSUANCE.md "The HR console"):
+ *   - TOTP (RFC 6238: 30 s steps, 6 digits, one step either side; liboath): a 20-byte seed per
+ *     account, encrypted in the store with a key derived from the store's hash key
+ *     (XChaCha20-Poly1305, the account's id as associated data); a code is accepted once (the
+ *     last step used is kept), and the first accepted code turns the factor on;
+ *   - sessions: a 256-bit random id given to the browser, only its BLAKE2b hash stored, with a
+ *     CSRF token, the times it was made, last seen and last re-authenticated, and the client's
+ *     address; idle and absolute limits are the caller's.
+ */
+#include <liboath/oath.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "issuer.h"
+#include "issuer_internal.h"
+
+#define SEED_BYTES 20
+#define SEALED_BYTES                                                                               \
+    (crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + SEED_BYTES +                                   \
+     crypto_aead_xchacha20poly1305_ietf_ABYTES)
+
+static void account_ad(uint8_t ad[16], int64_t account)
+{
+    memcpy(ad, "tc-totp:", 8);
+    for (int i = 0; i < 8; i++)
+        ad[8 + i] = (uint8_t)((uint64_t)account >> (56 - 8 * i));
+}
+
+/* ---- TOTP ---------------------------------------------------------------------------------- */
+
+static pthread_once_t oath_once = PTHREAD_ONCE_INIT;
+static int oath_ready;
+static void oath_start(void)
+{
+    oath_ready = oath_init() == OATH_OK;
+}
+/* liboath is initialised once, before its first use */
+static bool oath_ok(void)
+{
+    pthread_once(&oath_once, oath_start);
+    return oath_ready;
+}
+
+static enum tc_err seed_of(struct tc_store *s, int64_t account, uint8_t seed[SEED_BYTES], bool *on,
+                           int64_t *step)
+{
+    const uint8_t *key = tc_store_secrets_key(s);
+    sqlite3_stmt *q;
+    if (!key)
+        return TC_ERR_ARG;
+    enum tc_err e = tc_store_prepare(s,
+                                     "SELECT totp_secret, totp_on, totp_step FROM accounts "
+                                     "WHERE id = ?",
+                                     &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, account);
+    e = TC_ERR_NOT_FOUND;
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == SEALED_BYTES) {
+        const uint8_t *b = sqlite3_column_blob(q, 0);
+        uint8_t ad[16];
+        unsigned long long n = 0;
+        account_ad(ad, account);
+        e = crypto_aead_xchacha20poly1305_ietf_decrypt(
+                seed, &n, NULL, b + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                SEALED_BYTES - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, ad, sizeof ad, b,
+                key) == 0 &&
+                    n == SEED_BYTES
+                ? TC_OK
+                : TC_ERR_INCONSISTENT;
+        *on = sqlite3_column_int(q, 1) != 0;
+        *step = sqlite3_column_int64(q, 2);
+    }
+    sqlite3_finalize(q);
+    return e;
+}
+
+enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_B32_MAX])
+{
+    const uint8_t *key = tc_store_secrets_key(s);
+    uint8_t seed[SEED_BYTES], sealed[SEALED_BYTES], ad[16];
+    bool on = false;
+    int64_t step = 0;
+    if (!key || !oath_ok())
+        return TC_ERR_ARG;
+    if (seed_of(s, account, seed, &on, &step) == TC_OK && on) {
+        sodium_memzero(seed, sizeof seed);
+        return TC_ERR_EXISTS; /* a factor in use is replaced only by a reset on the host */
+    }
+    randombytes_buf(seed, sizeof seed);
+    randombytes_buf(sealed, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    account_ad(ad, account);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(
+        sealed + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, NULL, seed, sizeof seed, ad,
+        sizeof ad, NULL, sealed, key);
+    char *out = NULL;
+    size_t len = 0;
+    enum tc_err e = oath_base32_encode((const char *)seed, sizeof seed, &out, &len) == OATH_OK &&
+                            len < TC_TOTP_B32_MAX
+                        ? TC_OK
+                        : TC_ERR_INTERNAL;
+    if (e == TC_OK) {
+        memcpy(b32, out, len + 1);
+        sqlite3_stmt *q;
+        if ((e = tc_store_prepare(s,
+                                  "UPDATE accounts SET totp_secret = ?, totp_on = 0, "
+                                  "totp_step = 0 WHERE id = ?",
+                                  &q)) == TC_OK) {
+            sqlite3_bind_blob(q, 1, sealed, sizeof sealed, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 2, account);
+            e = tc_store_step_done(s, q);
+            sqlite3_finalize(q);
+        }
+    }
+    if (out)
+        sodium_memzero(out, len), free(out);
+    sodium_memzero(seed, sizeof seed);
+    return e;
+}
+
+enum tc_err tc_totp_check(struct tc_store *s, int64_t account, const char *code, uint64_t now,
+                          bool *ok)
+{
+    uint8_t seed[SEED_BYTES];
+    bool on = false;
+    int64_t last = 0;
+    *ok = false;
+    if (!code || strlen(code) != 6 || strspn(code, "0123456789") != 6 || !oath_ok())
+        return TC_OK;
+    enum tc_err e = seed_of(s, account, seed, &on, &last);
+    if (e != TC_OK)
+        return e;
+    int pos = 0;
+    int rc = oath_totp_validate2((const char *)seed, sizeof seed, (time_t)now,
+                                 OATH_TOTP_DEFAULT_TIME_STEP_SIZE, 0, 1, &pos, code);
+    sodium_memzero(seed, sizeof seed);
+    int64_t step = (int64_t)(now / OATH_TOTP_DEFAULT_TIME_STEP_SIZE) + pos;
+    if (rc < 0 || step <= last) /* a code is good once: a replayed one is refused */
+        return TC_OK;
+    sqlite3_stmt *q;
+    if ((e = tc_store_prepare(s,
+                              "UPDATE accounts SET totp_on = 1, totp_step = ? WHERE id = ? AND "
+                              "totp_step < ?",
+                              &q)) != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, step);
+    sqlite3_bind_int64(q, 2, account);
+    sqlite3_bind_int64(q, 3, step);
+    e = tc_store_step_done(s, q);
+    *ok = e == TC_OK && sqlite3_changes(tc_store_db(s)) == 1;
+    sqlite3_finalize(q);
+    return e;
+}
+
+enum tc_err tc_totp_state(struct tc_store *s, int64_t account, bool *on)
+{
+    uint8_t seed[SEED_BYTES];
+    int64_t step;
+    *on = false;
+    enum tc_err e = seed_of(s, account, seed, on, &step);
+    sodium_memzero(seed, sizeof seed);
+    return e == TC_ERR_NOT_FOUND ? TC_OK : e;
+}
+
+/* ---- sessions ------------------------------------------------------------------------------- */
+
+static bool hex_id(const char *hex, uint8_t out[32])
+{
+    size_t got = 0;
+    return hex && strlen(hex) == 64 && sodium_hex2bin(out, 32, hex, 64, NULL, &got, NULL) == 0 &&
+           got == 32;
+}
+
+static void id_hash(uint8_t h[32], const uint8_t id[32])
+{
+    crypto_generichash(h, 32, id, 32, (const uint8_t *)"tc-session-id", 13);
+}
+
+enum tc_err tc_session_create(struct tc_store *s, int64_t account, const char *client, uint64_t now,
+                              char id_hex[65], char csrf[65])
+{
+    uint8_t id[32], h[32], token[32];
+    randombytes_buf(id, sizeof id);
+    randombytes_buf(token, sizeof token);
+    id_hash(h, id);
+    sodium_bin2hex(id_hex, 65, id, 32);
+    sodium_bin2hex(csrf, 65, token, 32);
+    sodium_memzero(id, sizeof id);
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s,
+                                     "INSERT INTO sessions(id_hash, account, csrf, created_at, "
+                                     "seen_at, reauth_at, client) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                                     &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_blob(q, 1, h, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, account);
+    sqlite3_bind_text(q, 3, csrf, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, (int64_t)now);
+    sqlite3_bind_int64(q, 5, (int64_t)now);
+    sqlite3_bind_int64(q, 6, (int64_t)now); /* signing in is the first authentication */
+    sqlite3_bind_text(q, 7, client ? client : "", -1, SQLITE_STATIC);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    return e;
+}
+
+enum tc_err tc_session_get(struct tc_store *s, const char *id_hex, uint64_t now, uint64_t idle,
+                           uint64_t max, struct tc_session *out)
+{
+    uint8_t id[32], h[32];
+    memset(out, 0, sizeof *out);
+    if (!hex_id(id_hex, id))
+        return TC_ERR_NOT_FOUND;
+    id_hash(h, id);
+    sodium_memzero(id, sizeof id);
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s,
+                                     "SELECT account, csrf, created_at, seen_at, reauth_at "
+                                     "FROM sessions WHERE id_hash = ?",
+                                     &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_blob(q, 1, h, 32, SQLITE_STATIC);
+    e = TC_ERR_NOT_FOUND;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        out->account = sqlite3_column_int64(q, 0);
+        snprintf(out->csrf, sizeof out->csrf, "%s", (const char *)sqlite3_column_text(q, 1));
+        out->created_at = (uint64_t)sqlite3_column_int64(q, 2);
+        out->seen_at = (uint64_t)sqlite3_column_int64(q, 3);
+        out->reauth_at = (uint64_t)sqlite3_column_int64(q, 4);
+        e = TC_OK;
+    }
+    sqlite3_finalize(q);
+    if (e == TC_OK && (now >= out->seen_at + idle || now >= out->created_at + max)) {
+        tc_session_end(s, id_hex); /* timed out: gone, as if it never was */
+        return TC_ERR_NOT_FOUND;
+    }
+    if (e == TC_OK && (e = tc_store_prepare(s, "UPDATE sessions SET seen_at = ? WHERE id_hash = ?",
+                                            &q)) == TC_OK) {
+        sqlite3_bind_int64(q, 1, (int64_t)now);
+        sqlite3_bind_blob(q, 2, h, 32, SQLITE_STATIC);
+        e = tc_store_step_done(s, q);
+        sqlite3_finalize(q);
+    }
+    return e;
+}
+
+static enum tc_err by_id(struct tc_store *s, const char *sql, const char *id_hex, int64_t value)
+{
+    uint8_t id[32], h[32];
+    if (!hex_id(id_hex, id))
+        return TC_ERR_NOT_FOUND;
+    id_hash(h, id);
+    sodium_memzero(id, sizeof id);
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, sql, &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_blob(q, 1, h, 32, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(q) > 1)
+        sqlite3_bind_int64(q, 2, value);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    return e;
+}
+
+enum tc_err tc_session_reauth(struct tc_store *s, const char *id_hex, uint64_t now)
+{
+    return by_id(s, "UPDATE sessions SET reauth_at = ?2 WHERE id_hash = ?1", id_hex, (int64_t)now);
+}
+
+enum tc_err tc_session_end(struct tc_store *s, const char *id_hex)
+{
+    return by_id(s, "DELETE FROM sessions WHERE id_hash = ?1", id_hex, 0);
+}
+
+enum tc_err tc_session_end_account(struct tc_store *s, int64_t account)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "DELETE FROM sessions WHERE account = ?", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, account);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    return e;
+}

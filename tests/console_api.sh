@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# console_api.sh - titlecert-console's API tested from outside (console_api.py): a demo workflow
+# store with keys and accounts made on the host, titlecert-signer, and two consoles on the store
+# (one with short session limits for the timeout checks), all on 127.0.0.1 and stopped at the
+# end. Also: the console links no code that signs. Prints TAP (the Python part's, then its own).
+# usage: console_api.sh KEYS ISSUER SIGNER CONSOLE DATA_DIR
+set -u
+keys=$(realpath "$1") issuer=$(realpath "$2") signer=$(realpath "$3") console=$(realpath "$4")
+data=$(realpath "$5")
+here=$(dirname "$(realpath "$0")")
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+cd "$work" || exit 2
+export PW='console api test passphrase'
+P=(--passphrase-env PW)
+today=$(TZ=Asia/Shanghai date +%F)
+from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
+{
+  "$keys" root-create --out root --name root --kdf interactive "${P[@]}"
+  "$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}"
+  "$keys" issuer-create --out pub --name 发布 --kdf interactive "${P[@]}"
+  "$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}"
+  "$keys" endorse --root root.key --issuer ws.pub --from "$from" --to "$to" --region 62 \
+    --tracks basic,province --out ws.end "${P[@]}"
+  "$keys" endorse --root root.key --issuer pub.pub --from "$from" --to "$to" --region 62 \
+    --tracks status,register --out pub.end "${P[@]}"
+  "$keys" trust-list --root root.key --version 1 --out trust.list ws.end pub.end "${P[@]}"
+  "$issuer" init --db gs.db --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" --demo
+} > setup.log 2>&1 || { echo "Bail out! setup failed"; cat setup.log; exit 1; }
+D=(--db gs.db --hash-key store.key "${P[@]}")
+"$issuer" units import "${D[@]}" "$data/samples/gs-units.csv" >>setup.log 2>&1
+for k in employment assessments ce; do "$issuer" records import "${D[@]}" $k "$data/samples/gs-$k.csv" >>setup.log 2>&1; done
+kid=$("$keys" show ws.pub | sed -n 's/^public issuer key //p')
+"$issuer" seal "${D[@]}" --kid "$kid" --organiser 甘肃省卫生健康委员会（示例） \
+  --image "$data/samples/demo-seal.svg" >>setup.log 2>&1
+printf '%s\n' "$PW" > pass.txt && chmod 600 pass.txt
+pw() { printf 'password-of-%s-1\n' "$1" > "$1.pw"; chmod 600 "$1.pw"; }
+for a in admin1 admin2; do
+  pw $a
+  "$issuer" account add $a --name "管理员$a" --roles admin --password-file $a.pw "${D[@]}" >>setup.log 2>&1
+done
+c=0
+echo '{' > accounts.json
+sep=
+for a in clerk1:clerk approver1:approver custodian1:custodian auditor1:auditor victim1:clerk victim2:clerk; do
+  name=${a%%:*}; pw "$name"
+  "$issuer" account add "$name" --name "人员$name" --roles "${a##*:}" --as admin1 --password-file admin1.pw \
+    "${D[@]}" 2>>setup.log | sed -n 's/^enrolment code.*: //p' > "$name.code"
+  chmod 600 "$name.code"; c=$((c + 1))
+  "$issuer" account confirm $c --as admin2 --password-file admin2.pw "${D[@]}" >>setup.log 2>&1
+  "$issuer" account enrol "$name" --code-file "$name.code" --password-file "$name.pw" "${D[@]}" >>setup.log 2>&1
+  printf '%s "%s": {"password": "%s"}\n' "$sep" "$name" "$(head -1 "$name.pw")" >> accounts.json; sep=,
+done
+printf ',"admin1": {"password": "%s"}}\n' "$(head -1 admin1.pw)" >> accounts.json
+cp "$data/samples/gs-results.csv" results.csv
+python3 "$here/gen_results.py" 100000 700000 12620102438000123H > big.csv
+{ head -1 results.csv; echo '=HYPERLINK("http://x"),620102198503121534,WS-YL,内科学,副高级,basic,review,2020,2020-06-15,2020-07,12620102438000123H,,,,101,甘卫高评〔2020〕12号'; } > formula.csv
+echo 0 > clock
+export TITLECERT_DEMO_CLOCK=@$work/clock
+mkdir -p pub
+"$signer" serve --socket "$work/s.sock" --db gs.db --hash-key store.key --key ws.key \
+  --publication-key pub.key --root root.pub --trust-list trust.list --publish-dir pub \
+  --log signer.log 2>>signer.log &
+pids+=($!)
+port=$((20000 + RANDOM % 20000))
+C=(serve --db gs.db --hash-key store.key --root root.pub --trust-list trust.list --issuer-pub ws.pub
+   --publish-dir pub --passphrase-file pass.txt --signer-socket "$work/s.sock" --web "$here/../console/web")
+"$console" "${C[@]}" --listen "127.0.0.1:$port" 2>console.log &
+pids+=($!)
+"$console" "${C[@]}" --listen "127.0.0.1:$((port + 1))" --idle 6 --session-max 12 2>console2.log &
+pids+=($!)
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && curl -sf "http://127.0.0.1:$((port + 1))/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+python3 "$here/console_api.py" "http://127.0.0.1:$port" "http://127.0.0.1:$((port + 1))" accounts.json \
+  "$work" "$work/clock" | tee tap.txt | grep -v '^1\.\.'
+status=${PIPESTATUS[0]}
+n=$(grep -c '^\(not \)\?ok ' tap.txt)
+# the console signs nothing: no file or token signing code, no Ed25519 signing import
+n=$((n + 1))
+if nm "$console" | grep -qE 'tc_keys_signer_open|tc_keys_pkcs11_open|file_sign' ||
+   nm -D "$console" | grep -qw crypto_sign_detached; then
+  echo "not ok $n - the console links no code that signs with a key"; status=1
+else
+  echo "ok $n - the console links no code that signs with a key (nm)"
+fi
+n=$((n + 1))
+if grep -q -e 'password-of-' -e "$PW" console.log console2.log signer.log; then
+  echo "not ok $n - no password or passphrase in the logs"; status=1
+else
+  echo "ok $n - no password or passphrase in the logs"
+fi
+echo "1..$n"
+exit "$status"
