@@ -12,7 +12,8 @@
 
 /* Each export also reads again at least this many of the entries, certificate rows and audit
  * events it did not add (more when it adds more), going round, so every one of them is checked
- * again within a bounded number of publications (docs/DECISIONS.md "Publishing appends"). */
+ * again within a bounded number of publications (docs/DECISIONS.md "Re-publishing and batch
+ * outputs"). */
 #define TC_RECHECK_MIN 16384
 
 struct export {

@@ -181,6 +181,15 @@ static enum tc_err check_full(struct export *x)
     return e;
 }
 
+/* The refusal for an audit chain that breaks at event seq. */
+static enum tc_err audit_broken(struct export *x, uint64_t seq)
+{
+    return tc_export_refuse(x,
+                            "审计事件 %llu 被改动、插入或删除 / audit event %llu was altered, "
+                            "inserted or removed (the chain breaks there)",
+                            (unsigned long long)seq, (unsigned long long)seq);
+}
+
 /* The audit chain (A3): every event's MAC. */
 static enum tc_err audit_full(struct export *x)
 {
@@ -188,11 +197,7 @@ static enum tc_err audit_full(struct export *x)
     struct tc_audit_span sp;
     enum tc_err e = tc_audit_verify_from(x->s, 1, 0, none, &sp);
     if (e == TC_OK && sp.bad)
-        e = tc_export_refuse(x,
-                             "审计事件 %llu 被改动、插入或删除 / audit event %llu was altered, "
-                             "inserted or removed (the chain "
-                             "breaks there)",
-                             (unsigned long long)sp.bad, (unsigned long long)sp.bad);
+        e = audit_broken(x, sp.bad);
     x->state.audit_seq = sp.last;
     memcpy(x->state.audit_mac, sp.mac, 32);
     return e;
@@ -303,11 +308,7 @@ static enum tc_err audit_since(struct export *x)
     if (e == TC_OK)
         e = tc_audit_verify_from(x->s, x->state.audit_seq + 1, 0, x->state.audit_mac, &sp);
     if (e == TC_OK && sp.bad)
-        e = tc_export_refuse(x,
-                             "审计事件 %llu 被改动、插入或删除 / audit event %llu was altered, "
-                             "inserted or removed (the chain "
-                             "breaks there)",
-                             (unsigned long long)sp.bad, (unsigned long long)sp.bad);
+        e = audit_broken(x, sp.bad);
     if (e == TC_OK)
         x->state.audit_seq = sp.last, memcpy(x->state.audit_mac, sp.mac, 32);
     return e;
@@ -344,12 +345,7 @@ static enum tc_err recheck_events(struct export *x, int64_t checked)
     if (e == TC_OK)
         e = tc_audit_verify_from(x->s, from, count < x->recheck ? count : x->recheck, prev, &sp);
     if (e == TC_ERR_NOT_FOUND || (e == TC_OK && sp.bad))
-        return tc_export_refuse(x,
-                                "审计事件 %llu 被改动、插入或删除 / audit event %llu was altered, "
-                                "inserted or removed (the chain "
-                                "breaks there)",
-                                (unsigned long long)(e == TC_OK ? sp.bad : (uint64_t)from - 1),
-                                (unsigned long long)(e == TC_OK ? sp.bad : (uint64_t)from - 1));
+        return audit_broken(x, e == TC_OK ? sp.bad : (uint64_t)from - 1);
     if (e == TC_OK)
         x->state.sweep_event = sp.last >= checked ? 1 : sp.last + 1;
     return e;

@@ -332,9 +332,10 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
                              const char *origin, uint64_t now, struct tc_export *out);
 /* The same with its options. The first export of a store reads the whole register and audit
  * chain and every certificate row, and keeps what the next needs (schema 8); the next ones read
- * what was added since, a rolling window of the rest and O(log n) kept hashes, so their time
- * follows what was added (docs/DECISIONS.md "Publishing appends": what is checked each time and
- * what is not). full_check reads and checks everything again, as a first export. */
+ * what was added since, a rolling window of the rest and O(log n) kept hashes, so the
+ * register's part of their time follows what was added (docs/DECISIONS.md "Re-publishing and
+ * batch outputs": what is checked each time and what is not). full_check reads and checks
+ * everything again, as a first export. */
 struct tc_cosigning;
 struct tc_export_opts {
     const uint8_t *trust; /* the trust list's bytes, and parsed */

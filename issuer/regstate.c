@@ -1,6 +1,6 @@
 /*
  * regstate.c - what an export keeps of the register so that the next one appends to it instead
- * of reading it all again (A3; docs/DECISIONS.md "Publishing appends").
+ * of reading it all again (A3; docs/DECISIONS.md "Re-publishing and batch outputs").
  *
  * Three things, written in the export's transaction, all derived from entries that export
  * verified (their bytes hashed again, decoded, and the tree they make compared with a signed

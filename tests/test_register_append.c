@@ -1,6 +1,6 @@
 /*
- * test_register_append.c - publishing appends (A3, docs/DECISIONS.md "Publishing appends"): a
- * register published again and again with random numbers of new entries (none, one, hundreds,
+ * test_register_append.c - publishing appends (A3, docs/DECISIONS.md "Re-publishing and batch
+ * outputs"): a register published again and again with random numbers of new entries (none, one, hundreds,
  * and once across 65,536, where the level-2 tiles begin) is, after every publication, what a
  * rebuild from scratch gives: the checkpoint's size and root, every tile file byte for byte, the
  * bundle's consistency proofs and its index, revocations and supersessions. Also a publication
