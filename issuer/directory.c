@@ -388,11 +388,13 @@ enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_us
         e = tc_store_step_done(s, ins);
     }
     /* A3: the directory a verdict depends on is logged as it now is */
-    uint8_t digest[32];
+    uint8_t digest[32] = {0};
     if (e == TC_OK && (e = tc_store_units_digest(s, digest)) == TC_OK)
         e = tc_store_log_data(s, TC_REG_DATA_UNITS, digest, tc_beijing_day((uint64_t)time(NULL)));
-    char detail[160];
-    snprintf(detail, sizeof detail, "{\"units\":%zu}", u.n);
+    char detail[200], hex[65];
+    sodium_bin2hex(hex, sizeof hex, digest, 32);
+    /* the digest its register entry logs: what vouches for that entry (the signer checks it) */
+    snprintf(detail, sizeof detail, "{\"units\":%zu,\"digest\":\"%s\"}", u.n, hex);
     if ((e = commit_with_event(s, e, "units_import", detail)) != TC_OK)
         goto out;
     *imported = u.n;

@@ -182,6 +182,7 @@ enum tc_err tc_issue_holder(struct tc_store *s, const struct tc_issue_request *q
 struct tc_commit_hook {
     enum tc_err (*fn)(struct tc_store *s, int64_t issue_batch, void *ctx);
     void *ctx;
+    uint64_t *reg_start; /* may be NULL: receives the register's size when the transaction began */
 };
 enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
                                  struct tc_signer *issuer, uint64_t now, const char *source,
@@ -589,6 +590,35 @@ enum tc_err tc_wf_propose_conversions(struct tc_store *s, const struct tc_accoun
 enum tc_err tc_wf_sign(struct tc_store *s, const struct tc_account *by, int64_t batch,
                        struct tc_signer *key, const struct tc_trust_list *tl, uint64_t now,
                        struct tc_refusals *ref, size_t *signed_n, char *why, size_t why_size);
+/* ---- what the signer checks against its own record (workflow.c; signer/) ---- */
+/* The audit chain's head as the database holds it (0 and zeros for an empty chain). */
+enum tc_err tc_audit_head(struct tc_store *s, int64_t *seq, uint8_t mac[32]);
+/* Whether the chain still holds event seq with this MAC, and the MAC is the chain's. */
+bool tc_audit_holds(struct tc_store *s, int64_t seq, const uint8_t mac[32]);
+/* The 公示 entries of the register from index `from` on: fn(ctx, idx) for each; *next receives
+ * the size scanned to. Needs no key. */
+enum tc_err tc_register_publications(struct tc_store *s, uint64_t from,
+                                     void (*fn)(void *ctx, uint64_t idx), void *ctx,
+                                     uint64_t *next);
+struct tc_range {
+    uint64_t from, to; /* [from, to) */
+};
+/* Every register entry in [from, to) is one the signer appended itself (in own) or one the audit
+ * chain vouches for with a genuine event: a 公示 (wf_publicise, its batch and hash) or the unit
+ * directory (units_import, its digest). TC_ERR_REFUSED naming the first that is neither. */
+enum tc_err tc_register_vouch(struct tc_store *s, uint64_t from, uint64_t to,
+                              const struct tc_range *own, size_t n_own, char *why, size_t why_size);
+/* The register's size as the database holds it. */
+uint64_t tc_register_size_now(struct tc_store *s);
+/* The entries [from, r->to) a signing appended, as its genuine wf_sign audit event says: for a
+ * signer that stopped between the signing's commit and its own record of it. */
+bool tc_wf_signed_range(struct tc_store *s, uint64_t from, struct tc_range *r);
+/* tc_wf_sign, saying which register entries it appended: [*reg_from, *reg_to). */
+enum tc_err tc_wf_sign_range(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                             struct tc_signer *key, const struct tc_trust_list *tl, uint64_t now,
+                             struct tc_refusals *ref, size_t *signed_n, uint64_t *reg_from,
+                             uint64_t *reg_to, char *why, size_t why_size);
+
 /* After a publication: the signed batches are published. */
 enum tc_err tc_wf_published(struct tc_store *s, uint64_t now);
 

@@ -99,6 +99,8 @@ struct tc_signer_config {
     int window_max;                    /* seconds a window may last */
     int idle;                          /* seconds without signing before it locks */
     FILE *log;                         /* NULL: stderr */
+    const char *state_path;            /* the signer's own record of the store (state.c) */
+    bool demo;                         /* a demo: a demo store's clock is followed */
     /* the witnesses that co-sign each publication's checkpoint (register.h; each with its URL,
      * the quorum set), or NULL: publish refuses below their quorum (issuer.h, tc_cosigning) */
     const struct tc_cosigner_set *witnesses;

@@ -96,7 +96,7 @@ json_t *sv_unlock(struct ctx *x)
                           "lock it first");
     }
     json_t *no = open_store(x);
-    if (!no && !(no = sv_custodian(x)))
+    if (!no && !(no = sv_custodian(x)) && !(no = sv_anchor(x)))
         no = open_keys(x);
     if (no) {
         sv_drop(x->cfg, h, "解锁未成 / the unlock failed");

@@ -81,7 +81,7 @@ check "a workflow store too" 0 "$B/titlecert-issuer" init --db wf.db --profile G
   "${P[@]}" --workflow
 check "the installed signer starts on it and stops on SIGTERM" 0 bash -c "
   '$B/titlecert-signer' serve --socket '$work/s.sock' --db wf.db --hash-key store.key --key ws.key \
-    --publication-key ws.key --root root.pub --trust-list trust.list --publish-dir wfpub 2>signer.log &
+    --publication-key ws.key --root root.pub --trust-list trust.list --publish-dir wfpub --state wf.state 2>signer.log &
   pid=\$!; for i in \$(seq 100); do [ -S '$work/s.sock' ] && break; sleep 0.05; done
   '$B/titlecert-issuer' signer status --socket '$work/s.sock' | grep -q locked && kill \$pid && wait \$pid"
 check "units and records from the installed samples" 0 bash -c "

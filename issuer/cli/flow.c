@@ -497,6 +497,17 @@ int flow_signer(struct flow *f, const char *op, json_t *extra, bool as_account)
     return rc;
 }
 
+void flow_signer_sees(struct flow *f)
+{
+    const char *env = getenv("TITLECERT_SIGNER_SOCKET");
+    const char *path = f->socket ? f->socket : env && *env ? env : "/run/titlecert/signer.sock";
+    char *reply = NULL;
+    if (tc_signer_call(path, "{\"op\":\"status\"}", 2000, &reply) != TC_OK)
+        fprintf(stderr, PROG ": note: titlecert-signer (%s) was not reached: the 公示's period runs "
+                         "from the day it first sees it in the register\n", path);
+    free(reply);
+}
+
 static int signer_unlock(struct flow *f)
 {
     char *end;

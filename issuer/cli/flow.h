@@ -33,6 +33,10 @@ bool flow_number(const char *s, int64_t *n);
  * EXIT_REFUSED when the signer refused, EXIT_USAGE when it could not be reached. */
 int flow_signer(struct flow *f, const char *op, json_t *extra, bool as_account);
 
+/* Asks the signer for its status, so that it scans the register now: a 公示 just written is
+ * seen (and its period dated) at once. Says so when the signer is not reached. */
+void flow_signer_sees(struct flow *f);
+
 int cmd_account(int argc, char **argv);
 int cmd_calendar(int argc, char **argv);
 int cmd_signer(int argc, char **argv);
