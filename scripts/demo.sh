@@ -10,8 +10,9 @@
 #   batch, a conversion (C1) and a revocation (A2) each proposed and approved first; publication
 #   (bundle, register, checkpoint) by the signer; the e-certificates; the register checked by
 #   anyone (a certificate signed outside it refused); verification offline.
-# Then it serves the verification page on TITLECERT_LISTEN (default 127.0.0.1:8080) until Ctrl-C
-# (TITLECERT_DEMO_NO_SERVE=1 stops before). The terminal gets a short account; every command's
+# Then it serves the verification page on TITLECERT_LISTEN (default 127.0.0.1:8080) and the HR
+# console on TITLECERT_CONSOLE_LISTEN (default: the next port, 127.0.0.1:8081), the signer behind
+# it, until Ctrl-C (TITLECERT_DEMO_NO_SERVE=1 stops before). The terminal gets a short account; every command's
 # own output goes to demo-out/demo.log. TITLECERT_DEMO_QR=1 also draws a QR code on the terminal.
 # The passphrase comes from TITLECERT_DEMO_PASSPHRASE (default below): demo keys only.
 set -euo pipefail
@@ -21,12 +22,19 @@ host=${listen%:*} port=${listen##*:}
 if [[ ! "$listen" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
   echo "demo: TITLECERT_LISTEN=$listen is not IPV4-ADDRESS:PORT (e.g. 127.0.0.1:8080)" >&2; exit 2
 fi
-# a busy port is reported now, before the build
-if [ "${TITLECERT_DEMO_NO_SERVE:-}" != 1 ] && (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
-  echo "demo: $listen is already in use; stop what listens there or choose another address," >&2
-  echo "      e.g. TITLECERT_LISTEN=127.0.0.1:8081 bash scripts/demo.sh" >&2
-  exit 2
+clisten=${TITLECERT_CONSOLE_LISTEN:-$host:$((port + 1))}
+chost=${clisten%:*} cport=${clisten##*:}
+if [[ ! "$clisten" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || [ "$cport" -lt 1 ] || [ "$cport" -gt 65535 ]; then
+  echo "demo: TITLECERT_CONSOLE_LISTEN=$clisten is not IPV4-ADDRESS:PORT (e.g. 127.0.0.1:8081)" >&2; exit 2
 fi
+# a busy port is reported now, before the build
+for a in "$listen" "$clisten"; do
+  if [ "${TITLECERT_DEMO_NO_SERVE:-}" != 1 ] && (exec 3<>"/dev/tcp/${a%:*}/${a##*:}") 2>/dev/null; then
+    echo "demo: $a is already in use; stop what listens there or choose other addresses," >&2
+    echo "      e.g. TITLECERT_LISTEN=127.0.0.1:9080 TITLECERT_CONSOLE_LISTEN=127.0.0.1:9081 bash scripts/demo.sh" >&2
+    exit 2
+  fi
+done
 scripts/deps.sh build
 [ -f build/build.ninja ] || { mkdir -p build && meson setup build >build/setup.log 2>&1; } ||
   { cat build/setup.log >&2; exit 2; }
@@ -53,8 +61,8 @@ rm -rf "$out"
 mkdir -p "$out/keys" "$out/accounts" "$out/certs"
 log=$out/demo.log
 : > "$log"
-spid=
-trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; true' EXIT
+spid= cpid=
+trap 'for p in $spid $cpid; do kill "$p" 2>/dev/null; done; true' EXIT
 step() { printf '\n%s\n' "$*"; printf '\n== %s\n' "$*" >> "$log"; }
 say() { printf '  %s\n' "$*"; }
 run() { echo "\$ $*" >> "$log"; "$@" >> "$log" 2>&1 || { echo "demo: failed: $*" >&2; tail -20 "$log" >&2; exit 2; }; }
@@ -112,17 +120,35 @@ for a in wang:王录入:clerk li:李审核:approver zhang:张保管:custodian; d
 done
 say "wang 王录入 (clerk), li 李审核 (approver), zhang 张保管 (custodian); passwords in $out/accounts/"
 
+# titlecert-signer runs from here on: it dates each 公示 from the day it first sees it in the
+# register, by the demo store's clock (the file $out/clock, days from today; --demo) and never
+# by a date the store alone holds
+sock=$PWD/$out/signer.sock
+S=(--socket "$sock")
+printf '%s\n' "$TITLECERT_DEMO_PASSPHRASE" > "$out/keys/passphrase" && chmod 600 "$out/keys/passphrase"
+export TITLECERT_DEMO_CLOCK=@$PWD/$out/clock
+echo 0 > "$out/clock"
+start_signer() {
+  $signer serve "${S[@]}" --db "$out/gs.db" --hash-key "$out/keys/store.key" --key "$out/keys/gs-ws.key" \
+    --publication-key "$out/keys/gs-status.key" "${T[@]}" --publish-dir "$out/pub" --log "$out/signer.log" \
+    --state "$out/signer.state" --demo 2>>"$log" &
+  spid=$!
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+}
+stop_signer() { run $issuer signer lock "${S[@]}"; kill "$spid" && wait "$spid" 2>/dev/null || true; spid=; }
+start_signer
+
 step "4. the committee's results: prepared, publicised (公示), an objection upheld, approved"
 PREP=(--issuer-pub "$out/keys/gs-ws.pub" "${T[@]}")
-export TITLECERT_DEMO_CLOCK=-21 # three weeks ago: the results arrive and are publicised
+echo -21 > "$out/clock" # three weeks ago: the results arrive and are publicised
 run $issuer batch prepare data/samples/gs-results.csv --title 2026年甘肃省卫生系列高级职称评审结果 "${PREP[@]}" $(as wang) "${D[@]}"
 say "wang prepared batch 1: 4 persons, every rule checked"
-grab $issuer batch publicise 1 --out "$out/pub" $(as wang) "${D[@]}" | head -1 | sed 's/^/  /'
+grab $issuer batch publicise 1 --out "$out/pub" "${S[@]}" $(as wang) "${D[@]}" | head -1 | sed 's/^/  /'
 received=$(date -d "$today -21 days" +%F)
 run $issuer batch objection 1 --line 5 --objector 张三 --contact 0931-0000000（示例） --received "$received" \
   --text "李四的业绩材料与事实不符（示例）" $(as wang) "${D[@]}"
 say "an objection against line 5 (李四) received $received, recorded by wang"
-export TITLECERT_DEMO_CLOCK=-13 # the 公示 is over
+echo -13 > "$out/clock" # the 公示 is over
 run $issuer batch resolve 1 --upheld --outcome "经核查材料不实，取消其通过资格（示例）" $(as li) "${D[@]}"
 say "li upheld it: 李四 leaves the batch, whose rows hash changes"
 hash=$($issuer batch status 1 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
@@ -130,17 +156,6 @@ run $issuer batch approve 1 --decision 甘人社职〔2026〕88号 --rows-hash "
 say "li approved the 3 persons shown (rows hash ${hash:0:16}…), decision 甘人社职〔2026〕88号"
 
 step "5. titlecert-signer: unlocked by the custodian, it signs what was approved and publishes"
-sock=$PWD/$out/signer.sock
-S=(--socket "$sock")
-printf '%s\n' "$TITLECERT_DEMO_PASSPHRASE" > "$out/keys/passphrase" && chmod 600 "$out/keys/passphrase"
-start_signer() { # the signer reads the demo store's clock from its own environment
-  $signer serve "${S[@]}" --db "$out/gs.db" --hash-key "$out/keys/store.key" --key "$out/keys/gs-ws.key" \
-    --publication-key "$out/keys/gs-status.key" "${T[@]}" --publish-dir "$out/pub" --log "$out/signer.log" 2>>"$log" &
-  spid=$!
-  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-}
-stop_signer() { run $issuer signer lock "${S[@]}"; kill "$spid" && wait "$spid" 2>/dev/null || true; spid=; }
-start_signer
 if $issuer batch sign 1 "${S[@]}" $(as zhang) >>"$log" 2>&1; then echo "demo: a locked signer signed" >&2; exit 2; fi
 say "locked, it refuses; zhang unlocks it for 30 minutes with the keys' passphrase and her password"
 run $issuer signer unlock "${S[@]}" $(as zhang) --passphrase-file "$out/keys/passphrase" --minutes 30
@@ -157,14 +172,11 @@ run $issuer revocation approve 2 --decision 甘人社职〔2026〕90号 --rows-h
 run $issuer revocation sign 2 "${S[@]}" $(as zhang)
 say "$third revoked for fraud (A2): proposed by wang, approved by li, signed by the signer"
 run $issuer conversion propose "$first" --committee 100 --title 基层职称换发 $(as wang) "${D[@]}"
-grab $issuer conversion publicise 3 --out "$out/pub" $(as wang) "${D[@]}" | head -1 |
+grab $issuer conversion publicise 3 --out "$out/pub" "${S[@]}" $(as wang) "${D[@]}" | head -1 |
   sed 's/^公示 of batch 3/  公示 of the conversion of '"$first"'/'
-stop_signer
-unset TITLECERT_DEMO_CLOCK # today: the conversion's 公示 is over
+echo 0 > "$out/clock" # today: the conversion's 公示 is over
 h=$($issuer conversion status 3 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
 run $issuer conversion approve 3 --decision 甘职改〔2026〕8号 --rows-hash "$h" $(as li) "${D[@]}"
-start_signer
-run $issuer signer unlock "${S[@]}" $(as zhang) --passphrase-file "$out/keys/passphrase" --minutes 30
 run $issuer conversion sign 3 "${S[@]}" $(as zhang)
 converted=$($issuer show --db "$out/gs.db" "$first" 2>>"$log" | sed -n 's/.*新证书 \([0-9]*\).*/\1/p' | head -1)
 say "$first converted to the province-wide $converted (C1): proposed, publicised, approved, signed"
@@ -213,7 +225,22 @@ say "signer's log          $out/signer.log     everything else: $log"
 say "try at the page       $second (basic-level: valid at 12620102438000123H, not at 12620000438000456W)"
 say "                      $third (revoked), $first (superseded by $converted)"
 [ "${TITLECERT_DEMO_NO_SERVE:-}" = 1 ] && exit 0
-say "verification page     $base/   (Ctrl-C stops it)"
+# the HR console beside the page, the signer (locked) behind it: sign in as wang, li or zhang
+# with the password in demo-out/accounts/NAME.pw; the first sign-in shows the TOTP seed to add
+# to an authenticator app
+start_signer
+build/console/titlecert-console serve --db "$out/gs.db" --hash-key "$out/keys/store.key" \
+  --passphrase-file "$out/keys/passphrase" "${T[@]}" --issuer-pub "$out/keys/gs-ws.pub" \
+  --publish-dir "$out/pub" --signer-socket "$sock" --web "$PWD/console/web" --listen "$clisten" \
+  --base-url "$base" 2>>"$log" &
+cpid=$!
+say "verification page     $base/"
+say "HR console            http://$clisten/   (accounts: wang, li, zhang, admin1, admin2;"
+say "                      passwords in $out/accounts/NAME.pw, the TOTP seed at first sign-in)"
+say "Ctrl-C stops them all (this script's PID: $$)"
 echo
-exec $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen" \
-  --state "$out/state" --register "$out/pub"
+$verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen" \
+  --state "$out/state" --register "$out/pub" &
+vpid=$!
+trap 'for p in $spid $cpid $vpid; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; exit 0' INT TERM
+wait "$vpid"
