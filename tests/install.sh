@@ -40,7 +40,8 @@ for f in bin/titlecert-keys bin/titlecert-issuer bin/titlecert-verifier bin/titl
          share/doc/titlecert/LICENSE bin/titlecert-console share/man/man1/titlecert-console.1 \
          lib/systemd/system/titlecert-console.service share/titlecert/console/index.html \
          share/titlecert/console/console.js share/titlecert/console/console.css \
-         share/doc/titlecert/deploy/nginx-titlecert-console.conf; do
+         share/doc/titlecert/deploy/nginx-titlecert-console.conf \
+         lib/systemd/system/titlecert-signer.service; do
   truth "installed: $f" test -s "$stage/$f"
 done
 truth "nothing is installed outside the prefix" \
@@ -134,6 +135,9 @@ if command -v systemd-analyze >/dev/null; then
   sed 's/^/# /' err.txt | head -10
   check "and the console's" 0 env MANPATH="$prefix/share/man:" \
     systemd-analyze verify "$prefix/lib/systemd/system/titlecert-console.service"
+  sed 's/^/# /' err.txt | head -10
+  check "and the signer's" 0 env MANPATH="$prefix/share/man:" \
+    systemd-analyze verify "$prefix/lib/systemd/system/titlecert-signer.service"
   sed 's/^/# /' err.txt | head -10
 else
   echo "ok $((n += 1)) - systemd-analyze verify # SKIP systemd is not installed here"
