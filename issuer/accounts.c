@@ -166,6 +166,11 @@ static int64_t count_admins(struct tc_store *s)
     return n;
 }
 
+int64_t tc_account_admins(struct tc_store *s)
+{
+    return count_admins(s);
+}
+
 struct add {
     const char *name, *display, *password;
     unsigned roles;

@@ -124,6 +124,16 @@ enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_us
 /* Employment periods, annual assessments and continuing-education hours (docs/CSV.md). */
 enum tc_err tc_records_import(struct tc_store *s, const char *kind, const char *path,
                               struct tc_refusals *ref, size_t *imported);
+struct tc_account;
+/* The same, by an account: in a store set up for the workflow with an admin, the unit directory
+ * takes an admin and the records a clerk (by NULL is refused there, with the store's message);
+ * the audit event names the account. */
+enum tc_err tc_units_import_as(struct tc_store *s, const struct tc_account *by, const char *path,
+                               bool strict_uscc, struct tc_refusals *ref, size_t *imported,
+                               size_t *warnings);
+enum tc_err tc_records_import_as(struct tc_store *s, const struct tc_account *by,
+                                 const char *kind, const char *path, struct tc_refusals *ref,
+                                 size_t *imported);
 
 /* A unit as the directory knows it on a day. */
 struct tc_unit {
@@ -396,6 +406,8 @@ enum tc_err tc_account_signed_in(struct tc_store *s, const struct tc_account *a,
 enum tc_err tc_account_failed(struct tc_store *s, const struct tc_account *a, const char *how,
                               uint64_t now);
 enum tc_err tc_account_by_id(struct tc_store *s, int64_t id, struct tc_account *a);
+/* How many accounts ever held the admin role (disabled ones too); -1 on error. */
+int64_t tc_account_admins(struct tc_store *s);
 /* Role changes: one admin proposes, another confirms (never their own roles). */
 enum tc_err tc_role_change_propose(struct tc_store *s, const struct tc_account *by,
                                    const char *name, unsigned roles, uint64_t now, int64_t *id,

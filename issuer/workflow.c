@@ -881,6 +881,12 @@ enum tc_err tc_wf_propose_revocations(struct tc_store *s, const struct tc_accoun
         else if (strcmp(row.status, "revoked") == 0)
             e = WHY("证书 %llu 已撤销 / certificate %llu is already revoked",
                     (unsigned long long)v[i].id, (unsigned long long)v[i].id);
+        else if (v[i].day > tc_beijing_day(now)) { /* a date ahead would leave it valid till then */
+            char d[11];
+            tc_day_format(d, v[i].day);
+            e = WHY("证书 %llu：撤销日期 %s 晚于今天 / certificate %llu: the revocation date %s is "
+                    "after today", (unsigned long long)v[i].id, d, (unsigned long long)v[i].id, d);
+        }
     }
     if (e == TC_OK && n == 0)
         e = WHY("没有要撤销的证书 / no certificate to revoke");

@@ -88,6 +88,20 @@ truth "no account is left not enrolled" bash -c '! grep -q "not enrolled" out.tx
 check "an enrolment code works once" 1 "$issuer" account enrol alice --code-file alice.code \
   --password-file alice.pw "${D[@]}"
 
+# ---- the unit directory and the records, once there is an admin --------------------------------
+check "units import without an account is refused once the store has an admin" 1 "$issuer" units \
+  import "${D[@]}" "$data/samples/gs-units.csv"
+has "saying who imports it" err.txt "an admin imports the unit directory"
+check "a clerk may not change the unit directory" 1 "$issuer" units import "${D[@]}" $(as alice) \
+  "$data/samples/gs-units.csv"
+check "an admin imports it" 0 "$issuer" units import "${D[@]}" $(as admin1) "$data/samples/gs-units.csv"
+check "records import without an account is refused" 1 "$issuer" records import "${D[@]}" ce \
+  "$data/samples/gs-ce.csv"
+has "saying who imports them" err.txt "a clerk imports the records"
+check "a clerk imports them" 0 "$issuer" records import "${D[@]}" $(as alice) ce "$data/samples/gs-ce.csv"
+python3 -c 'import sqlite3; print(sqlite3.connect("gs.db").execute("SELECT detail FROM events WHERE kind = \"units_import\" ORDER BY seq DESC LIMIT 1").fetchone()[0])' > ev.txt
+has "the audit event names the admin" ev.txt '"account":"admin1"'
+
 # ---- one person alone does nothing --------------------------------------------------------------
 check "import is refused in a workflow store (exit 1)" 1 "$issuer" import "${D[@]}" --key ws.key \
   "${T[@]}" "$data/samples/gs-results.csv"
@@ -318,6 +332,10 @@ truth "and said why on its log" [ $? = 0 ]
 
 # ---- revocations ------------------------------------------------------------------------------------
 first=$(ls certs/*.txt | head -1 | xargs -n1 basename | cut -d. -f1)
+check "a revocation dated after today is refused (it would leave the certificate valid till then)" \
+  1 "$issuer" revocation propose "$first" --reason fraud --date "$(date -d "$today +1 day" +%F)" \
+  --title 撤销 $(as alice) "${D[@]}"
+has "naming the date" err.txt "is after today"
 check "a clerk proposes a revocation" 0 "$issuer" revocation propose "$first" --reason fraud \
   --blacklist --title 撤销 $(as alice) "${D[@]}"
 rb=$(sed -n 's/^revocation batch \([0-9]*\) proposed.*/\1/p' out.txt)

@@ -37,7 +37,7 @@ enum {
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
     O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_PDF,
     O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_STAMP, O_WORKFLOW, O_DEMO, O_WITNESSES,
-    O_QUORUM, O_HELP
+    O_QUORUM, O_AS, O_PWFILE, O_HELP
 };
 
 /* --witness-quorum K: how many witnesses must co-sign, 1 to TC_COSIGNERS_MAX */
@@ -72,6 +72,7 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
         {"workflow", no_argument, 0, O_WORKFLOW},    {"demo", no_argument, 0, O_DEMO},
         {"witnesses", required_argument, 0, O_WITNESSES},
         {"witness-quorum", required_argument, 0, O_QUORUM},
+        {"as", required_argument, 0, O_AS},          {"password-file", required_argument, 0, O_PWFILE},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
@@ -133,6 +134,8 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
                 return cli_usage(cmd, "--batch takes a batch number (import prints it)");
             break;
         case O_WITNESSES: o->witnesses = optarg; break;
+        case O_AS: o->as = optarg; break;
+        case O_PWFILE: o->password_file = optarg; break;
         case O_QUORUM:
             if (!quorum_arg(optarg, &o->witness_quorum))
                 return cli_usage(cmd, "--witness-quorum takes how many must co-sign, 1 to 15");
