@@ -15,10 +15,11 @@
 #     certificates, all issued through the workflow (batches of --fill rows prepared, publicised
 #     and approved with titlecert-issuer, signed by titlecert-signer), with --waiting approved
 #     batches of --batch rows still to sign. Baseline: GET /healthz of the same console (no store
-#     work). wrk (Debian's; -t2, --conns connections, --seconds per run, a Lua script setting the
-#     Cookie header) shares the 2 cores with the console, so the console's CPU per request (user +
-#     system of all its threads from /proc/PID/stat, over the requests wrk counted) is printed
-#     beside req/s.
+#     work). wrk (Debian's; -t2, --conns connections, --seconds per run, a 60 s timeout, a Lua
+#     script setting the Cookie header) shares the 2 cores with the console, so the console's CPU
+#     per request (user + system of all its threads from /proc/PID/stat, from the run's start to
+#     wrk's end, over the requests wrk counted) is printed beside req/s. The console answers API
+#     requests one at a time (its store's lock): each run starts once the console is idle again.
 #  3. sign -> publish -> the public verifier answers `valid`: one of the waiting batches of
 #     --batch (10^3) rows signed through the console (POST /api/batches/{id}/sign, the signer
 #     signs), published (POST /api/signer op publish: bundle, delta, register tiles and head
@@ -33,11 +34,13 @@
 # usage: bench/bench_console.sh [--rows N] [--rounds N] [--certs N] [--fill N] [--batch N]
 #                               [--seconds S] [--conns N] [--poll S] [--port P]
 #   defaults: --rows 10000 --rounds 5 --certs 100000 --fill 10000 --batch 1000 --seconds 5
-#             --conns 8 --poll 0.25 --port 18800 (ports P to P+3 on 127.0.0.1)
+#             --conns 8 --poll 0.25; four free ports on 127.0.0.1 unless --port P (P to P+3)
+# Every program started is stopped on the way out (TERM, KILL 5 s later); wrk runs under
+# timeout(1), the console must be idle again within 120 s of a run, a client gives up after 600 s.
 # BUILD=DIR picks the build directory (default build). About 6 minutes with the defaults.
 set -eu
 cd "$(dirname "$0")/.."
-rows=10000 rounds=5 certs=100000 fill=10000 batch=1000 secs=5 conns=8 poll=0.25 port=18800
+rows=10000 rounds=5 certs=100000 fill=10000 batch=1000 secs=5 conns=8 poll=0.25 port=
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) rows=$2 ;; --rounds) rounds=$2 ;; --certs) certs=$2 ;; --fill) fill=$2 ;;
@@ -60,9 +63,16 @@ export TITLECERT_CALENDAR=$data/calendar TITLECERT_PROFILES=$data/profiles
 export TITLECERT_WEB_DIR=$(realpath web)
 work=$(mktemp -d /tmp/cbench-XXXXXX)
 pids=()
-cleanup() {
+cleanup() { # TERM to every program started, KILL to any still there 5 s later
   set +e
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  local p i
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  for i in $(seq 50); do
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && break; p=; done
+    [ -z "$p" ] && break
+    sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -134,21 +144,29 @@ done
 say "store ready: $(du -m flow.db | cut -f1) MiB, batches waiting: ${waiting[*]}"
 
 # ---- the programs ---------------------------------------------------------------------------
-up=http://127.0.0.1:$port base=http://127.0.0.1:$((port + 1))
-src=http://127.0.0.1:$((port + 2)) vurl=http://127.0.0.1:$((port + 3))
+if [ -n "$port" ]; then
+  ports=($port $((port + 1)) $((port + 2)) $((port + 3)))
+else # four ports nothing listens on now, from the system
+  ports=($(python3 -c 'import socket
+s = [socket.socket() for _ in range(4)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))'))
+fi
+up=http://127.0.0.1:${ports[0]} base=http://127.0.0.1:${ports[1]}
+src=http://127.0.0.1:${ports[2]} vurl=http://127.0.0.1:${ports[3]}
 C=(serve --hash-key store.key "${T[@]}" --issuer-pub ws.pub --publish-dir gongshi
    --passphrase-file pass.txt --signer-socket "$sock" --web "$cweb" --idle 3600 --reauth 3600)
-"$console" "${C[@]}" --db upload.db --listen "127.0.0.1:$port" 2>console-up.log &
+"$console" "${C[@]}" --db upload.db --listen "127.0.0.1:${ports[0]}" 2>console-up.log &
 cup=$!; pids+=($cup)
-"$console" "${C[@]}" --db flow.db --listen "127.0.0.1:$((port + 1))" 2>console.log &
+"$console" "${C[@]}" --db flow.db --listen "127.0.0.1:${ports[1]}" 2>console.log &
 cpid=$!; pids+=($cpid)
-python3 "$tests/drip_server.py" pub $((port + 2)) src.port drip.on drip.log 2>src.err &
+python3 "$tests/drip_server.py" pub "${ports[2]}" src.port drip.on drip.log 2>src.err &
 pids+=($!)
 wait_url() { for _ in $(seq 200); do curl -sf -o /dev/null --max-time 1 "$1" && return 0; sleep 0.05; done
   echo "bench_console: $1 does not answer" >&2; return 1; }
 wait_url "$up/healthz"; wait_url "$base/healthz"; wait_url "$src/head"
 "$verifier" serve --source "$src" --poll "$poll" --root root.pub --state vstate \
-  --listen "127.0.0.1:$((port + 3))" 2>verifier.log &
+  --listen "127.0.0.1:${ports[3]}" 2>verifier.log &
 vpid=$!; pids+=($vpid)
 wait_url "$vurl/healthz"
 pwd_of() { head -1 "$1.pw"; }
@@ -198,14 +216,28 @@ python3 -c 'import json, sys; print("wrk.headers[\"Cookie\"] = \"%s\"" % json.lo
   bob.json > cookie.lua
 python3 "$client" get "$base" bob.json /api/work > work.json
 python3 "$client" get "$base" bob.json "/api/batches/$page" > page.json
-run() { # run PATH: "req/s cpu-us-per-request non2xx"
+# the console answers API requests one at a time (its store's lock): requests wrk gave up on at
+# the end of a run are still being answered after it; the next run starts once they are done
+drain() { # until the console's CPU time stands still for 0.2 s; at most 120 s
+  local a b i
+  b=$(ticks $cpid)
+  for i in $(seq 600); do
+    sleep 0.2; a=$(ticks $cpid)
+    [ "$a" = "$b" ] && return 0
+    b=$a
+  done
+  echo "bench_console: the console is still busy 120 s after a run" >&2; exit 1
+}
+run() { # run PATH: "req/s cpu-us-per-request non2xx"; the CPU from the run's start to wrk's end
   local t0 t1 out
+  drain
   t0=$(ticks $cpid)
-  out=$(wrk -t2 -c"$conns" -d"${secs}s" -s cookie.lua "$base$1")
+  out=$(timeout -k 5 $((secs + 90)) wrk -t2 -c"$conns" -d"${secs}s" --timeout 60s -s cookie.lua "$base$1")
   t1=$(ticks $cpid)
   awk -v t0="$t0" -v t1="$t1" -v hz="$hz" '
-    /Requests\/sec/ { rps = $2 } / requests in / { n = $1 } /Non-2xx/ { bad = $4 }
-    END { printf "%.1f %.1f %d\n", rps, (t1 - t0) * 1e6 / hz / n, bad + 0 }' <<<"$out"
+    /Requests\/sec/ { rps = $2 } / requests in / { n = $1 } /Non-2xx/ { bad += $4 }
+    /Socket errors/ { for (i = 3; i < NF; i += 2) bad += $(i + 1) }
+    END { printf "%.1f %.1f %d\n", rps, n ? (t1 - t0) * 1e6 / hz / n : -1, bad + 0 }' <<<"$out"
 }
 run /api/work >/dev/null # warms the caches; not counted
 : > part2.txt
@@ -269,7 +301,7 @@ line("work list / healthz, req/s", [r[3] / r[0] for r in p2], "{:10.4f}")
 line("batch page / healthz, req/s", [r[6] / r[0] for r in p2], "{:10.4f}")
 bad = sum(r[2] + r[5] + r[8] for r in p2)
 if bad:
-    print(f"  non-2xx answers: {bad:.0f}")
+    print(f"  non-2xx answers and socket errors: {bad:.0f}")
 p3 = [list(map(float, l.split())) for l in open('part3.txt')]
 print(f"3. sign -> publish -> verifier valid, batches of {batch}, verifier --poll {poll}, {rounds} rounds (s)")
 print(hdr)
