@@ -243,9 +243,12 @@ void cs_me(struct tc_http_req *r, void *ctx)
     struct who w;
     if (!cs_allowed(c, r, 0, CS_READ, NULL, &w))
         return;
+    char today[11]; /* the store's day: a demo store's clock, which the page shows */
+    tc_day_format(today, tc_beijing_day(w.now));
     tc_http_reply_json(r, 200,
-                       json_pack("{s:o,s:s,s:b,s:I,s:I}", "account", cs_account_json(&w.a), "csrf",
-                                 w.sess.csrf, "demo", tc_store_demo(c->s), "reauth_seconds_left",
+                       json_pack("{s:o,s:s,s:b,s:s,s:I,s:I}", "account", cs_account_json(&w.a), "csrf",
+                                 w.sess.csrf, "demo", tc_store_demo(c->s), "today", today,
+                                 "reauth_seconds_left",
                                  (json_int_t)(w.sess.reauth_at + c->cfg.reauth > w.real
                                                   ? w.sess.reauth_at + c->cfg.reauth - w.real
                                                   : 0),

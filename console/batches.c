@@ -139,8 +139,74 @@ void cs_batches(struct tc_http_req *r, void *ctx)
 
 /* ---- one batch ------------------------------------------------------------------------------ */
 
+struct rows_ctx {
+    struct tc_store *s;
+    json_t *a;
+};
+
+static int32_t int_member(json_t *o, const char *key)
+{
+    return (int32_t)json_integer_value(json_object_get(o, key));
+}
+
+/* A basic-level row's scope in words (tc_scope_words: the wording of the verifier and the
+ * e-certificate): the scope the row gives, else the profile's default for its employer, as
+ * signing will make it; a province-wide title is valid at any unit. */
+static void scope_words(struct tc_store *s, json_t *row, const struct tc_unit *u, bool found,
+                        json_t *w)
+{
+    const struct tc_profile *p = tc_store_profile(s);
+    char zh[256] = "全省范围有效（任何单位）", en[256] = "valid at any unit in the province";
+    json_t *given = json_object_get(row, "scope");
+    struct tc_scope sc;
+    memset(&sc, 0, sizeof sc);
+    if (int_member(row, "track") == TC_TRACK_BASIC) {
+        const char *unit = json_string_value(json_object_get(given, "unit"));
+        sc.region = given                               ? (uint32_t)int_member(given, "region")
+                    : p->default_region_county && found ? u->division
+                                                        : p->province;
+        sc.tier = (uint8_t)(given ? int_member(given, "tier") : p->default_tier);
+        sc.has_unit = unit && *unit && strlen(unit) < sizeof sc.unit;
+        if (sc.has_unit)
+            memcpy(sc.unit, unit, strlen(unit) + 1);
+        tc_scope_words(&sc, p->name, p->name_en, zh, sizeof zh, en, sizeof en);
+    }
+    json_object_set_new(w, "scope_zh", json_string(zh));
+    json_object_set_new(w, "scope_en", json_string(en));
+}
+
+/* What an issue row says, in words for the page: the title, the track and how it was obtained,
+ * its days, the employer's name in the unit directory and the scope. */
+static json_t *issue_words(struct tc_store *s, json_t *row)
+{
+    const struct tc_title *t =
+        tc_title_lookup((uint16_t)int_member(row, "series"), (uint8_t)int_member(row, "level"),
+                        (uint8_t)int_member(row, "variant"));
+    uint8_t track = (uint8_t)int_member(row, "track"), method = (uint8_t)int_member(row, "method");
+    char day[11], month[8];
+    tc_day_format(day, int_member(row, "obtained"));
+    tc_month_format(month, int_member(row, "tenure"));
+    json_t *w = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "series_zh",
+                          t ? t->series_name : "?", "series_en", t ? t->series_en : "?", "title_zh",
+                          t ? t->title : "?", "title_en", t ? t->title_en : "?", "level_zh",
+                          tc_level_name_zh((uint8_t)int_member(row, "level")), "level_en",
+                          tc_level_name_en((uint8_t)int_member(row, "level")), "track_zh",
+                          tc_track_name_zh(track), "track_en", tc_track_name_en(track), "method_zh",
+                          tc_method_name_zh(method), "method_en", tc_method_name_en(method),
+                          "obtained", day, "tenure", month);
+    const char *employer = json_string_value(json_object_get(row, "employer"));
+    struct tc_unit u;
+    bool found = employer && tc_units_find(s, employer, int_member(row, "obtained"), &u) == TC_OK;
+    if (w && found)
+        json_object_set_new(w, "employer_name", json_string(u.name));
+    if (w)
+        scope_words(s, row, &u, found, w);
+    return w;
+}
+
 static void row_one(void *ctx, size_t line, bool dropped, const char *row)
 {
+    struct rows_ctx *x = ctx;
     json_error_t err;
     json_t *o = json_loads(row, 0, &err);
     if (!o)
@@ -148,7 +214,20 @@ static void row_one(void *ctx, size_t line, bool dropped, const char *row)
     json_object_del(o, "holder");
     json_object_set_new(o, "line", json_integer((json_int_t)line));
     json_object_set_new(o, "dropped", json_boolean(dropped));
-    json_array_append_new(ctx, o);
+    json_t *words = json_object();
+    if (json_object_get(o, "series"))
+        json_object_update_new(words, issue_words(x->s, o));
+    static const char *const days[] = {"day", "until", "at"}; /* revocations, conversions */
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+        char d[11];
+        int32_t v = int_member(o, days[i]);
+        if (v && !json_object_get(o, "series")) {
+            tc_day_format(d, v);
+            json_object_set_new(words, days[i], json_string(d));
+        }
+    }
+    json_object_set_new(o, "words", words);
+    json_array_append_new(x->a, o);
 }
 
 static void objection_one(void *ctx, const struct tc_wf_objection *o)
@@ -172,7 +251,8 @@ static void show(struct console *c, struct tc_http_req *r, const struct who *w, 
     json_t *o = batch_json(&b);
     if (w->a.roles & ROWS_ROLES) { /* names and objectors: personal data, each read audited */
         json_t *rows = json_array(), *obj = json_array();
-        tc_wf_rows(c->s, id, row_one, rows);
+        struct rows_ctx x = {c->s, rows};
+        tc_wf_rows(c->s, id, row_one, &x);
         tc_wf_objections(c->s, id, objection_one, obj);
         json_object_set_new(o, "rows_detail", rows);
         json_object_set_new(o, "objections", obj);

@@ -27,7 +27,10 @@ struct console {
     struct tc_metric *errors, *logins;
 };
 
-/* Who is asking: the session's account, as the store has it now. */
+/* Who is asking: the session's account, as the store has it now. Sessions, TOTP codes, lockouts
+ * and the console's audit notes go by the real time (real); the workflow goes by the store's clock
+ * (now), which a demo store sets back or forward (TITLECERT_DEMO_CLOCK) to show a 公示 passing,
+ * as the signer does: an authenticator app's codes and a signed-in session must not follow it. */
 struct who {
     struct tc_account a;
     struct tc_session sess;

@@ -46,6 +46,7 @@ struct export {
     struct tc_bundle_proof *proofs;
     size_t n_proofs;
     char why[320];
+    const struct tc_cosigning *cosign; /* the witnesses asked, or NULL */
 };
 
 static enum tc_err refuse(struct export *x, const char *fmt, ...)
@@ -351,6 +352,10 @@ static enum tc_err sign_register(struct export *x, const uint8_t *trust, size_t 
         (e = tc_register_sign(x->s, &x->tree, org, x->key, x->now, x->note, sizeof x->note,
                               &x->note_len)) != TC_OK)
         return e;
+    /* co-signed before the bundle is signed: the bundle, delta and head carry the witnesses */
+    if (x->cosign && (e = tc_register_cosign(x->s, x->cosign, &x->tree, x->note, sizeof x->note,
+                                             &x->note_len, x->why, sizeof x->why)) != TC_OK)
+        return e;
     tc_store_head(x->s, &x->audit_seq, x->audit_head);
     return tc_register_proofs(x->s, &x->tree, &x->proofs, &x->n_proofs);
 }
@@ -391,12 +396,20 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
                              const struct tc_trust_list *tl, struct tc_signer *key,
                              const char *origin, uint64_t now, struct tc_export *out)
 {
+    return tc_bundle_export_witnessed(s, trust_list, trust_len, tl, key, origin, now, NULL, out);
+}
+
+enum tc_err tc_bundle_export_witnessed(struct tc_store *s, const uint8_t *trust_list,
+                                       size_t trust_len, const struct tc_trust_list *tl,
+                                       struct tc_signer *key, const char *origin, uint64_t now,
+                                       const struct tc_cosigning *w, struct tc_export *out)
+{
     memset(out, 0, sizeof *out);
     if (!key_may_publish(tl, key, tc_beijing_day(now)))
         return TC_ERR_NOT_AUTHORISED;
     struct export x;
     memset(&x, 0, sizeof x);
-    x.s = s, x.key = key, x.now = now;
+    x.s = s, x.key = key, x.now = now, x.cosign = w;
     tc_reg_tree_init(&x.tree);
     tc_reg_status_init(&x.st);
     enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");

@@ -314,6 +314,23 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
                              const struct tc_trust_list *tl, struct tc_signer *key,
                              const char *origin, uint64_t now, struct tc_export *out);
 void tc_export_free(struct tc_export *x);
+/* The witnesses an export asks to co-sign its checkpoint (cosign.c, C2SP tlog-witness): after
+ * the checkpoint is signed and before the bundle is, so that the bundle, its delta, the head and
+ * the checkpoint file all carry the co-signed note. */
+struct tc_witness_reply;
+struct tc_cosigning {
+    const struct tc_cosigner_set *set; /* each witness with its URL; set->quorum at least 1 */
+    struct tc_witness_reply *reply;    /* set->n replies, what each witness did; NULL: not kept */
+};
+/* tc_bundle_export with the checkpoint co-signed by the witnesses of w (NULL: as
+ * tc_bundle_export). With fewer than w's quorum of verified co-signatures the export is refused,
+ * TC_ERR_REFUSED, and rolled back: no version, checkpoint or size is kept, and the store's
+ * message says how many co-signed and why the first that did not. The size each witness holds
+ * is kept in the store with the export, for its next consistency proof. */
+enum tc_err tc_bundle_export_witnessed(struct tc_store *s, const uint8_t *trust_list,
+                                       size_t trust_len, const struct tc_trust_list *tl,
+                                       struct tc_signer *key, const char *origin, uint64_t now,
+                                       const struct tc_cosigning *w, struct tc_export *out);
 
 /* ---- accounts and roles (accounts.c; ISSUANCE.md "Roles") ----------------------------------- */
 #define TC_ROLE_CLERK 1u     /* 录入员: prepares batches, starts 公示, records objections, proposes */
@@ -729,6 +746,10 @@ struct tc_publish_opts {
     int64_t batch;         /* the batch whose 公示 is published, or 0 */
     int days;              /* its period in working days */
     uint64_t now;
+    /* the witnesses that co-sign the checkpoint before anything is written (tc_cosigning;
+     * TC_ERR_REFUSED below their quorum); NULL or an empty set: none are asked */
+    const struct tc_cosigner_set *witnesses;
+    struct tc_witness_reply *witness_replies; /* NULL, or witnesses->n: what each did */
 };
 struct tc_publish_result {
     struct tc_export x;

@@ -51,6 +51,13 @@ enum tc_err tc_register_log_trust(struct tc_store *s, const uint8_t *list, size_
 enum tc_err tc_register_sign(struct tc_store *s, const struct tc_reg_tree *t, const char *origin,
                              struct tc_signer *key, uint64_t now, char *out, size_t size,
                              size_t *len);
+/* cosign.c: the witnesses of w asked to co-sign note (the checkpoint of t, signed, *len bytes in
+ * a buffer of cap), inside the export's transaction; their verified lines are appended to note.
+ * TC_ERR_REFUSED, with why, below w's quorum. Each witness's size is kept in the store's meta. */
+struct tc_cosigning;
+enum tc_err tc_register_cosign(struct tc_store *s, const struct tc_cosigning *w,
+                               struct tc_reg_tree *t, char *note, size_t cap, size_t *len,
+                               char *why, size_t why_size);
 /* bundle member 13: consistency proofs to t from up to TC_BUNDLE_PROOFS earlier checkpoints,
  * ascending sizes (malloc'd) */
 struct tc_bundle_proof;

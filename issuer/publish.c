@@ -319,8 +319,11 @@ enum tc_err tc_publish(struct tc_store *s, const struct tc_publish_opts *o,
                  why[0] ? ": " : "", why);
         return e;
     }
-    if ((e = tc_bundle_export(s, o->trust, o->trust_len, o->tl, o->key, o->origin, o->now,
-                              &r->x)) != TC_OK) {
+    /* the witnesses co-sign the checkpoint inside the export, before anything is written */
+    struct tc_cosigning w = {o->witnesses, o->witness_replies};
+    if ((e = tc_bundle_export_witnessed(s, o->trust, o->trust_len, o->tl, o->key, o->origin,
+                                        o->now, o->witnesses && o->witnesses->n ? &w : NULL,
+                                        &r->x)) != TC_OK) {
         snprintf(r->failed, sizeof r->failed, "the status bundle");
         return e;
     }

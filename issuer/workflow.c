@@ -73,6 +73,15 @@ uint64_t tc_store_clock(struct tc_store *s, uint64_t now)
 
 /* ---- rows ----------------------------------------------------------------------------------- */
 
+/* A row's canonical text (members sorted, no spaces): what the rows' hash is taken over. Takes
+ * the reference to o. */
+static char *canonical(json_t *o)
+{
+    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    return t;
+}
+
 /* A request as a canonical JSON row (without the ID number: its keyed hash and mask). */
 static char *row_encode(const struct tc_issue_request *q, const uint8_t holder[32])
 {
@@ -92,9 +101,7 @@ static char *row_encode(const struct tc_issue_request *q, const uint8_t holder[3
                                                   (json_int_t)c->scope.region, "tier",
                                                   c->scope.tier, "unit",
                                                   c->scope.has_unit ? c->scope.unit : ""));
-    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(o);
-    return t;
+    return canonical(o);
 }
 
 static bool text_into(json_t *o, const char *key, char *dst, size_t size)
@@ -149,6 +156,18 @@ static bool row_decode(const char *text, struct tc_issue_request *q)
     return ok;
 }
 
+/* One row into the rows' hash: "line\trow\n", from a statement whose columns 0 and 1 are the
+ * line and the row. */
+static void hash_row(crypto_hash_sha256_state *h, sqlite3_stmt *q)
+{
+    char line[24];
+    snprintf(line, sizeof line, "%lld\t", (long long)sqlite3_column_int64(q, 0));
+    crypto_hash_sha256_update(h, (const uint8_t *)line, strlen(line));
+    crypto_hash_sha256_update(h, sqlite3_column_text(q, 1),
+                              (unsigned long long)sqlite3_column_bytes(q, 1));
+    crypto_hash_sha256_update(h, (const uint8_t *)"\n", 1);
+}
+
 /* SHA-256 of "line\trow\n" for the rows still in the batch (all: every row, dropped or not: the
  * rows as they were prepared), in line order. */
 static enum tc_err rows_hash_of(struct tc_store *s, int64_t batch, bool all, uint8_t out[32],
@@ -165,12 +184,7 @@ static enum tc_err rows_hash_of(struct tc_store *s, int64_t batch, bool all, uin
     sqlite3_bind_int64(q, 1, batch);
     sqlite3_bind_int(q, 2, all);
     while (sqlite3_step(q) == SQLITE_ROW) {
-        char line[24];
-        snprintf(line, sizeof line, "%lld\t", (long long)sqlite3_column_int64(q, 0));
-        crypto_hash_sha256_update(&h, (const uint8_t *)line, strlen(line));
-        crypto_hash_sha256_update(&h, sqlite3_column_text(q, 1),
-                                  (unsigned long long)sqlite3_column_bytes(q, 1));
-        crypto_hash_sha256_update(&h, (const uint8_t *)"\n", 1);
+        hash_row(&h, q);
         (*n)++;
     }
     sqlite3_finalize(q);
@@ -185,15 +199,18 @@ static enum tc_err rows_hash(struct tc_store *s, int64_t batch, uint8_t out[32],
 
 /* The requests of a batch's rows still in it (malloc'd, holders as hashes). */
 static enum tc_err rows_requests(struct tc_store *s, int64_t batch, struct tc_issue_request **out,
-                                 size_t *n)
+                                 size_t *n, uint8_t read_hash[32])
 {
     sqlite3_stmt *q;
     size_t cap = 0;
+    crypto_hash_sha256_state h;
     *out = NULL, *n = 0;
-    enum tc_err e = tc_store_prepare(s, "SELECT row FROM wf_rows WHERE batch = ? AND dropped = 0 "
-                                        "ORDER BY line", &q);
+    crypto_hash_sha256_init(&h);
+    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
+                                        "dropped = 0 ORDER BY line", &q);
     sqlite3_bind_int64(q, 1, batch);
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        hash_row(&h, q); /* the rows exactly as read, to compare with the approval */
         if (*n == cap) {
             struct tc_issue_request *g = realloc(*out, (cap = cap ? cap * 2 : 64) * sizeof *g);
             if (!g) {
@@ -202,12 +219,14 @@ static enum tc_err rows_requests(struct tc_store *s, int64_t batch, struct tc_is
             }
             *out = g;
         }
-        if (!row_decode((const char *)sqlite3_column_text(q, 0), &(*out)[*n]))
+        if (!row_decode((const char *)sqlite3_column_text(q, 1), &(*out)[*n]))
             e = TC_ERR_INCONSISTENT;
         else
             (*n)++;
     }
     sqlite3_finalize(q);
+    if (read_hash)
+        crypto_hash_sha256_final(&h, read_hash);
     return e;
 }
 
@@ -705,11 +724,19 @@ static enum tc_err approve_tx(struct tc_store *s, void *ctx)
             : exec_bind(s, "UPDATE wf_batches SET state = 'approved', approved_by = ?, "
                            "approved_at = ?, approved_hash = ?, decision = ? WHERE id = ?",
                         "iibti", a->by->id, (int64_t)a->now, a->hash, a->decision, a->batch);
-    return e != TC_OK ? e
-                      : event(s, a->now, a->reject ? "wf_reject" : "wf_approve", a->by,
-                              TC_ROLE_APPROVER, a->batch, "\"rows_sha256\":\"%s\"%s%s%s", hex,
-                              a->reject ? "" : ",\"decision\":\"", a->reject ? "" : a->decision,
-                              a->reject ? "" : "\"");
+    /* the decision reference is the approver's text: escaped as JSON, so that no quote in it
+     * can add a member to the event */
+    json_t *d = json_string(a->reject ? "" : a->decision);
+    char *quoted = d ? json_dumps(d, JSON_ENCODE_ANY) : NULL;
+    json_decref(d);
+    if (e == TC_OK && !quoted)
+        e = TC_ERR_NOMEM;
+    if (e == TC_OK)
+        e = event(s, a->now, a->reject ? "wf_reject" : "wf_approve", a->by, TC_ROLE_APPROVER,
+                  a->batch, "\"rows_sha256\":\"%s\"%s%s", hex,
+                  a->reject ? "" : ",\"decision\":", a->reject ? "" : quoted);
+    free(quoted);
+    return e;
 }
 
 /* What approval needs of the batch as it stands (issue: the 公示 over, no open objection). */
@@ -774,9 +801,7 @@ static char *revocation_row(const struct tc_wf_revocation *r, size_t line)
     json_t *o = json_pack("{s:I,s:I,s:s,s:i,s:b,s:s,s:i}", "line", (json_int_t)line, "id",
                           (json_int_t)r->id, "reason", r->reason, "day", r->day, "blacklist",
                           r->blacklist, "bl_reason", r->bl_reason, "until", r->until);
-    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(o);
-    return t;
+    return canonical(o);
 }
 
 static bool revocation_decode(const char *text, struct tc_wf_revocation *r)
@@ -886,9 +911,7 @@ static char *conversion_row(const struct tc_wf_conversion *c, size_t line)
     json_t *o = json_pack("{s:I,s:I,s:i,s:i,s:b}", "line", (json_int_t)line, "id",
                           (json_int_t)c->id, "at", c->at, "committee", (int)c->committee,
                           "reevaluation", c->reevaluation);
-    char *t = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(o);
-    return t;
+    return canonical(o);
 }
 
 static bool conversion_decode(const char *text, struct tc_wf_conversion *c)
@@ -966,9 +989,11 @@ static enum tc_err approval_genuine(struct tc_store *s, const struct tc_wf_batch
                                     size_t why_size)
 {
     sqlite3_stmt *q;
+    /* a signing after the approval spends it: the batch row set back to "approved" does not
+     * bring it back */
     enum tc_err e = tc_store_prepare(s, "SELECT seq, kind, detail FROM events WHERE kind IN "
-                                        "('wf_approve', 'wf_reject', 'wf_prepare') ORDER BY seq "
-                                        "DESC", &q);
+                                        "('wf_approve', 'wf_reject', 'wf_prepare', 'wf_sign') "
+                                        "ORDER BY seq DESC", &q);
     if (e != TC_OK)
         return e;
     int64_t seq = 0;
@@ -1094,6 +1119,56 @@ static enum tc_err gongshi_current(struct tc_store *s, const struct tc_wf_batch 
     return TC_OK;
 }
 
+/* Every objection the audit log recorded against the batch's current 公示 was resolved, as the
+ * log says too: an objection deleted from its table, or set resolved there, is still open here. */
+static enum tc_err objections_genuine(struct tc_store *s, const struct tc_wf_batch *b, char *why,
+                                      size_t why_size)
+{
+    int64_t since;
+    char kind[32];
+    json_t *o = NULL;
+    enum tc_err e = latest_event(s, b->id, "'wf_publicise'", &since, kind, &o);
+    json_decref(o);
+    sqlite3_stmt *q;
+    if (e != TC_OK ||
+        (e = tc_store_prepare(s, "SELECT kind, detail FROM events WHERE kind IN ('wf_objection', "
+                                 "'wf_objection_resolved') AND seq > ? ORDER BY seq", &q)) != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, since);
+    int64_t *open = NULL;
+    size_t n = 0, cap = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        json_error_t err;
+        json_t *d = json_loads((const char *)sqlite3_column_text(q, 1), 0, &err);
+        int64_t id = d ? json_integer_value(json_object_get(d, "objection")) : 0;
+        bool mine = d && json_integer_value(json_object_get(d, "batch")) == b->id;
+        json_decref(d);
+        if (!mine)
+            continue;
+        if (strcmp((const char *)sqlite3_column_text(q, 0), "wf_objection") == 0) {
+            int64_t *g = n < cap ? open : realloc(open, (cap = cap ? 2 * cap : 16) * sizeof *g);
+            if (!g) {
+                e = TC_ERR_NOMEM;
+                break;
+            }
+            open = g;
+            open[n++] = id;
+            continue;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (open[i] == id)
+                open[i] = open[--n];
+    }
+    sqlite3_finalize(q);
+    free(open);
+    if (e != TC_OK)
+        return e;
+    if (n)
+        return WHY("审计记录中有未处理的异议，不能签发 / the audit log holds an objection that was "
+                   "never resolved: nothing is signed");
+    return TC_OK;
+}
+
 /* The 公示 as the register logged it: its entry is this batch's, with the hash and first day the
  * batch row holds, and its period, counted again from that day, is over. */
 static enum tc_err gongshi_registered(struct tc_store *s, const struct tc_wf_batch *b,
@@ -1147,6 +1222,8 @@ static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
         e = gongshi_registered(s, b, now, why, why_size);
     if (e == TC_OK && publicised_kind(b->kind))
         e = gongshi_current(s, b, why, why_size);
+    if (e == TC_OK && publicised_kind(b->kind))
+        e = objections_genuine(s, b, why, why_size);
     return e;
 }
 
@@ -1160,6 +1237,8 @@ struct signing {
     struct tc_signer *key;     /* conversions */
     char *why;
     size_t why_size;
+    uint8_t approved[32];      /* the rows' hash the approval bound */
+    uint8_t read[32];          /* the hash of the rows this signing read and used */
 };
 
 /* In the issuance's own transaction: the batch is signed, or nothing is (a crash leaves it
@@ -1168,8 +1247,22 @@ static enum tc_err signed_hook(struct tc_store *s, int64_t issue_batch, void *ct
 {
     struct signing *g = ctx;
     g->issue_batch = issue_batch;
-    enum tc_err e = exec_bind(s, "UPDATE wf_batches SET state = 'signed', signed_by = ?, "
-                                 "signed_at = ?, issue_batch = nullif(?, 0) WHERE id = ? AND state = "
+    /* inside the transaction: the rows used are the rows approved, and the batch holds them
+     * still (nothing changed them between the checks and here) */
+    uint8_t now_hash[32];
+    size_t n_rows = 0;
+    enum tc_err e = rows_hash(s, g->batch, now_hash, &n_rows);
+    if (e == TC_OK && (sodium_memcmp(g->read, g->approved, 32) != 0 ||
+                       sodium_memcmp(now_hash, g->approved, 32) != 0)) {
+        snprintf(g->why, g->why_size, "签署时批次内容被改动，未签发 / the rows changed while "
+                                      "being signed: nothing is signed");
+        return TC_ERR_REFUSED;
+    }
+    if (e != TC_OK)
+        return e;
+    e = exec_bind(s, "UPDATE wf_batches SET state = 'signed', signed_by = ?, "
+                                 "signed_at = ?, issue_batch = nullif(?, 0) WHERE id = ? AND signed_at IS NULL AND "
+                                 "issue_batch IS NULL AND state = "
                                  "'approved'", "iiii", g->by->id, (int64_t)g->now,
                               issue_batch ? issue_batch : (int64_t)0, g->batch);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
@@ -1183,7 +1276,7 @@ static enum tc_err sign_issue(struct tc_store *s, struct signing *g, struct tc_s
                               const struct tc_trust_list *tl, struct tc_refusals *ref)
 {
     struct tc_issue_request *reqs = NULL;
-    enum tc_err e = rows_requests(s, g->batch, &reqs, &g->n);
+    enum tc_err e = rows_requests(s, g->batch, &reqs, &g->n, g->read);
     /* the rules again: a blacklist entry or a key revoked since approval stops it here */
     if (e == TC_OK)
         e = tc_issue_check(s, reqs, g->n, tl, tc_signer_pub(key), g->now, ref);
@@ -1202,18 +1295,22 @@ static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
 {
     struct signing *g = ctx;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT row FROM wf_rows WHERE batch = ? AND dropped = 0 "
-                                        "ORDER BY line", &q);
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
+                                        "dropped = 0 ORDER BY line", &q);
     sqlite3_bind_int64(q, 1, g->batch);
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        hash_row(&h, q);
         struct tc_wf_revocation r;
-        if (!revocation_decode((const char *)sqlite3_column_text(q, 0), &r))
+        if (!revocation_decode((const char *)sqlite3_column_text(q, 1), &r))
             e = TC_ERR_INCONSISTENT;
         else
             e = tc_revoke_in(s, r.id, r.reason, r.day, r.blacklist, r.bl_reason, r.until, g->now);
         g->n++;
     }
     sqlite3_finalize(q);
+    crypto_hash_sha256_final(&h, g->read);
     return e == TC_OK ? signed_hook(s, 0, g) : e;
 }
 
@@ -1221,13 +1318,16 @@ static enum tc_err convert_tx(struct tc_store *s, void *ctx)
 {
     struct signing *g = ctx;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT row FROM wf_rows WHERE batch = ? AND dropped = 0 "
-                                        "ORDER BY line", &q);
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
+                                        "dropped = 0 ORDER BY line", &q);
     sqlite3_bind_int64(q, 1, g->batch);
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        hash_row(&h, q);
         struct tc_wf_conversion c;
         uint64_t new_id = 0;
-        if (!conversion_decode((const char *)sqlite3_column_text(q, 0), &c))
+        if (!conversion_decode((const char *)sqlite3_column_text(q, 1), &c))
             e = TC_ERR_INCONSISTENT;
         else
             e = tc_conversion_in(s, c.id, c.at, c.reevaluation, g->decision, c.committee, g->key,
@@ -1235,6 +1335,7 @@ static enum tc_err convert_tx(struct tc_store *s, void *ctx)
         g->n++;
     }
     sqlite3_finalize(q);
+    crypto_hash_sha256_final(&h, g->read);
     return e == TC_OK ? signed_hook(s, 0, g) : e;
 }
 
@@ -1251,10 +1352,11 @@ enum tc_err tc_wf_sign(struct tc_store *s, const struct tc_account *by, int64_t 
 {
     struct tc_wf_batch b;
     enum tc_err e = may(s, by, TC_ROLE_CUSTODIAN, why, why_size);
-    struct signing g = {by, batch, now, 0, 0, NULL, key, why, why_size};
+    struct signing g = {by, batch, now, 0, 0, NULL, key, why, why_size, {0}, {0}};
     if (e == TC_OK && (e = tc_wf_get(s, batch, now, &b)) == TC_OK)
         e = signable(s, &b, by, now, why, why_size);
     g.decision = b.decision;
+    memcpy(g.approved, b.approved_hash, 32);
     if (e == TC_OK && strcmp(b.kind, "issue") == 0)
         e = sign_issue(s, &g, key, tl, ref);
     else if (e == TC_OK && strcmp(b.kind, "revoke") == 0)

@@ -269,6 +269,74 @@ enum tc_err tc_cosig_verify(const struct tc_note *note, const struct tc_cosigner
 enum tc_err tc_cosig_verify_note(const char *note, size_t len, const struct tc_cosigner *w,
                                  size_t n, size_t quorum, size_t *count);
 
+/* ---- the witnesses a reader or a publisher trusts (witnesses.c) ------------------------------ */
+
+/* A publisher asks them to co-sign each checkpoint and publishes only with a quorum of their
+ * lines; a verifier accepts a checkpoint only with a quorum of their lines. Both read the same
+ * file:
+ *
+ *     # the province's witnesses
+ *     witness <name> <verifier key> [<submission URL>]
+ *
+ * where the verifier key is the witness's (name+hex8+base64(type || key), as `titlecert-witness
+ * vkey` prints it) and <name> must be the key's name, so that the line says which witness it is
+ * without decoding the key. The URL (http:// or https://, the prefix the publisher appends
+ * "add-checkpoint" to) is the publisher's; readers ignore it. */
+#define TC_COSIGNERS_MAX (TC_REG_NOTE_SIGS - 1) /* a note holds the log's line and theirs */
+#define TC_COSIGNER_URL_MAX 512
+#define TC_COSIGNERS_FILE_MAX (64u << 10)
+struct tc_cosigner_set {
+    struct tc_cosigner w[TC_COSIGNERS_MAX];
+    char url[TC_COSIGNERS_MAX][TC_COSIGNER_URL_MAX + 1]; /* "" when none was given */
+    size_t n;
+    size_t quorum; /* how many must co-sign; 0 while none are required */
+};
+/* Adds a witness from its verifier key, with a submission URL or NULL. TC_ERR_CODE or
+ * TC_ERR_ALG for a key that is not a co-signature verifier key (tc_cosigner_parse), TC_ERR_LINK
+ * for a URL that is not http:// or https:// printable ASCII of at most TC_COSIGNER_URL_MAX
+ * bytes, TC_ERR_DUP_KEY for a witness whose name or public key is already in the set (two names
+ * for one key would count one witness twice), TC_ERR_SIZE_LIMIT past TC_COSIGNERS_MAX. */
+enum tc_err tc_cosigner_set_add(struct tc_cosigner_set *set, const char *vkey, const char *url);
+/* Parses a witnesses file (above) into an empty set: '#' comments and blank lines ignored,
+ * strict otherwise. TC_OK with at least one witness; else the error and *line (1-based): the
+ * errors of tc_cosigner_set_add, TC_ERR_TEXT for a line that is not UTF-8 or holds a control
+ * character, TC_ERR_TYPE for a line that is not a witness line, TC_ERR_INCONSISTENT for a name
+ * that is not its key's, TC_ERR_SIZE_LIMIT past TC_COSIGNERS_FILE_MAX bytes, TC_ERR_MISSING_KEY
+ * (line 0) for a file without witnesses. The quorum is left as it was. */
+enum tc_err tc_cosigner_set_parse(const char *text, size_t len, struct tc_cosigner_set *set,
+                                  size_t *line);
+/* Reads and parses a file (errors as above, and those of tc_file_read). */
+enum tc_err tc_cosigner_set_load(const char *path, struct tc_cosigner_set *set, size_t *line);
+
+/* A sentence for an error of tc_cosigner_set_add, _parse or _load (a line to fix). */
+const char *tc_cosigner_set_strerror(enum tc_err e);
+/* Sets the quorum a command line gave (0: none given). With witnesses it must be given, and be
+ * 1 to their number; without, none may be. NULL, else why not (a sentence naming the options
+ * --witness-quorum, --witness and --witnesses). */
+const char *tc_cosigner_set_quorum(struct tc_cosigner_set *set, long quorum);
+
+/* What a note's co-signatures are worth to a set: per witness of the set, TC_OK (counted),
+ * TC_ERR_NOT_FOUND (no line of it), TC_ERR_BAD_SIGNATURE (a line of its name and key id that
+ * does not verify) or TC_ERR_ROLLBACK (its latest co-signature is older than the one accepted
+ * before, min_time), and the latest timestamp of its lines. */
+struct tc_cosig_tally {
+    size_t count;
+    enum tc_err result[TC_COSIGNERS_MAX];
+    uint64_t time[TC_COSIGNERS_MAX];
+};
+/* Counts the witnesses of set whose co-signature verifies in a signed note (each once) and is
+ * not older than min_time[i] (NULL: no floor). TC_OK when at least set->quorum count;
+ * TC_ERR_BAD_SIGNATURE when a line of a witness of the set does not verify (a forged line is
+ * refused, not skipped, as signed-note says of a known key); TC_ERR_REFUSED below the quorum;
+ * the errors of tc_note_parse for a malformed note. The log's own signature is not checked here:
+ * it was, when the checkpoint was opened. */
+enum tc_err tc_cosigner_set_check(const struct tc_cosigner_set *set, const char *note,
+                                  size_t len, const uint64_t *min_time, struct tc_cosig_tally *t);
+/* One sentence on a tally: "2 of 3 witnesses co-signed (quorum 2): a.example/w ok; b.example/w
+ * no co-signature; ...". Its length (as snprintf). */
+size_t tc_cosig_tally_explain(const struct tc_cosigner_set *set, const struct tc_cosig_tally *t,
+                              char *out, size_t size);
+
 /* ---- tiles (tiles.c) -------------------------------------------------------------------------- */
 
 /* The path of a hash tile (level >= 0) or, with level -1, an entry bundle, for a tree of size n

@@ -15,6 +15,7 @@
 #include "issuer.h"
 #include "keys.h"
 #include "signer.h"
+#include "witness.h"
 
 #define PROG "titlecert-signer"
 
@@ -46,7 +47,13 @@ static const char serve_help[] =
     "  --window-max DURATION   the longest window a custodian may ask for (default 8h;\n"
     "                          60s, 30m, 8h)\n"
     "  --idle DURATION         locks after this long without signing (default 15m)\n"
-    "  --log FILE              append the request log there (default: standard error)\n\n"
+    "  --log FILE              append the request log there (default: standard error)\n"
+    "  --witnesses FILE        witnesses that co-sign each publication's checkpoint (C2SP\n"
+    "                          tlog-witness), one line 'witness NAME VERIFIER-KEY URL' each,\n"
+    "                          asked after the checkpoint is signed and before anything is\n"
+    "                          written\n"
+    "  --witness-quorum K      how many must co-sign; with fewer, publish is refused (nothing\n"
+    "                          written) and the answer names each witness and why\n\n"
     "Stops on SIGTERM or SIGINT, locking first. Exit status: 0 stopped, 2 could not start.\n";
 
 static volatile sig_atomic_t stop;
@@ -87,10 +94,15 @@ enum {
     O_WINDOW,
     O_IDLE,
     O_LOG,
+    O_WITNESSES,
+    O_QUORUM,
     O_HELP
 };
 
 static struct tc_pkcs11_key token;
+static struct tc_cosigner_set witnesses;
+static const char *witnesses_file;
+static long witness_quorum;
 
 static int option(struct tc_signer_config *c, int opt, const char *arg, const char **log)
 {
@@ -159,14 +171,37 @@ static int option(struct tc_signer_config *c, int opt, const char *arg, const ch
     case O_LOG:
         *log = arg;
         break;
+    case O_WITNESSES:
+        witnesses_file = arg;
+        break;
+    case O_QUORUM:
+        witness_quorum = strtol(arg, &end, 10);
+        if (*end || witness_quorum < 1 || witness_quorum > TC_COSIGNERS_MAX)
+            return tc_cli_usage_error(PROG, "serve", "--witness-quorum takes 1 to 15");
+        break;
     default:
         return tc_cli_usage_error(PROG, "serve", "unknown option");
     }
     return 0;
 }
 
+/* The witnesses file, read at start: a line that is wrong stops the start, naming it. */
+static int witnesses_read(struct tc_signer_config *c)
+{
+    char why[600];
+    if (!witnesses_file) {
+        if (witness_quorum)
+            return tc_cli_usage_error(PROG, "serve", "--witness-quorum goes with --witnesses FILE");
+        return 0;
+    }
+    if (tc_witness_publisher_load(witnesses_file, witness_quorum, &witnesses, why, sizeof why))
+        return tc_cli_usage_error(PROG, "serve", why);
+    c->witnesses = &witnesses;
+    return 0;
+}
+
 /* What serve needs, given together or not at all. */
-static int complete(const struct tc_signer_config *c)
+static int complete(struct tc_signer_config *c)
 {
     if (!c->db || !c->hash_key || !c->root || !c->trust || !c->publish_dir)
         return tc_cli_usage_error(PROG, "serve",
@@ -183,7 +218,7 @@ static int complete(const struct tc_signer_config *c)
         return tc_cli_usage_error(PROG, "serve",
                                   "give --publication-key, or "
                                   "--publication-label with a token");
-    return 0;
+    return witnesses_read(c);
 }
 
 static int options(int argc, char **argv, struct tc_signer_config *c, const char **log)
@@ -206,6 +241,8 @@ static int options(int argc, char **argv, struct tc_signer_config *c, const char
                                           {"window-max", required_argument, 0, O_WINDOW},
                                           {"idle", required_argument, 0, O_IDLE},
                                           {"log", required_argument, 0, O_LOG},
+                                          {"witnesses", required_argument, 0, O_WITNESSES},
+                                          {"witness-quorum", required_argument, 0, O_QUORUM},
                                           {"help", no_argument, 0, O_HELP},
                                           {0, 0, 0, 0}};
     const char *env = getenv("TITLECERT_SIGNER_SOCKET");
@@ -287,6 +324,7 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": cannot turn core dumps off\n");
         return TC_EXIT_USAGE;
     }
+    tc_signer_json_hygiene(); /* requests carry passwords and passphrases */
     return tc_cli_dispatch(PROG,
                            "Signs approved titlecert batches and publications; the only "
                            "process that opens the issuing keys.",

@@ -22,7 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define READ_TIMEOUT_MS 5000 /* a caller has this long to send its request */
+#define READ_TIMEOUT_MS 1000 /* a caller has this long, in all, to send its request */
+#define DRAIN_MS 200         /* a refused peer's bytes are read and dropped this long, in all */
 
 /* ---- the log: every request, never a secret ----------------------------------------------------
  */
@@ -218,10 +219,16 @@ static ssize_t read_request(int fd, char *buf, size_t cap)
 static void drain(int fd)
 {
     char sink[4096];
+    struct timespec t0, t;
     shutdown(fd, SHUT_WR);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (size_t total = 0; total < TC_SIGNER_REQUEST_MAX;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        long spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
         struct pollfd p = {fd, POLLIN, 0};
-        ssize_t r = poll(&p, 1, 200) > 0 ? recv(fd, sink, sizeof sink, 0) : 0;
+        if (spent >= DRAIN_MS || poll(&p, 1, (int)(DRAIN_MS - spent)) <= 0)
+            break; /* a deadline in all, not per byte: a trickling peer holds nothing up */
+        ssize_t r = recv(fd, sink, sizeof sink, 0);
         if (r <= 0)
             break;
         total += (size_t)r;
@@ -269,6 +276,7 @@ static void serve_one(const struct tc_signer_config *cfg, struct held *h, int fd
         answer = sv_refused(code, msg);
     } else {
         x.r = &r;
+        x.now = (uint64_t)time(NULL); /* after the request was read: the window is judged now */
         expire(cfg, h, x.now);
         answer = dispatch(&x);
         tc_signer_request_free(&r);

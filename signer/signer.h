@@ -82,6 +82,7 @@ void tc_signer_json_hygiene(void);
 #include <sys/types.h>
 
 struct tc_pkcs11_key;
+struct tc_cosigner_set;
 
 struct tc_signer_config {
     const char *socket_path;
@@ -98,6 +99,9 @@ struct tc_signer_config {
     int window_max;                    /* seconds a window may last */
     int idle;                          /* seconds without signing before it locks */
     FILE *log;                         /* NULL: stderr */
+    /* the witnesses that co-sign each publication's checkpoint (register.h; each with its URL,
+     * the quorum set), or NULL: publish refuses below their quorum (issuer.h, tc_cosigning) */
+    const struct tc_cosigner_set *witnesses;
 };
 /* Serves until *stop is set (by a signal) or the socket fails: 0, or 2 when it could not start
  * (said on the log). Locks and wipes everything before returning. */

@@ -6,6 +6,7 @@
  * never a signature.
  */
 #include "service.h"
+#include "witness.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -89,6 +90,7 @@ json_t *sv_publish(struct ctx *x)
         return no;
     struct held *h = x->h;
     uint64_t now = tc_store_clock(h->s, x->now);
+    struct tc_witness_reply replies[TC_COSIGNERS_MAX];
     struct tc_publish_opts o = {x->cfg->publish_dir,
                                 h->trust,
                                 h->trust_len,
@@ -97,21 +99,33 @@ json_t *sv_publish(struct ctx *x)
                                 x->cfg->origin,
                                 0,
                                 0,
-                                now};
+                                now,
+                                x->cfg->witnesses,
+                                replies};
     struct tc_publish_result r;
     memset(&r, 0, sizeof r);
+    memset(replies, 0, sizeof replies);
     enum tc_err e = tc_publish(h->s, &o, &r);
     if (e == TC_OK)
         e = tc_wf_published(h->s, now);
-    char outcome[TC_PATH_MAX + 160];
+    char outcome[TC_PATH_MAX + 160 + TC_COSIGNERS_MAX * 400];
     if (e != TC_OK) {
-        snprintf(outcome, sizeof outcome, "发布未成 / not published: %s: %s%s%s %s",
-                 r.failed[0] ? r.failed : "-", tc_strerror(e), r.err ? ": " : "",
-                 r.err ? strerror(r.err) : "",
-                 e == TC_ERR_INCONSISTENT ? tc_store_errmsg(h->s) : "");
+        bool witnessed = e == TC_ERR_REFUSED && x->cfg->witnesses;
+        int n = snprintf(outcome, sizeof outcome, "发布未成 / not published: %s: %s%s%s %s",
+                         r.failed[0] ? r.failed : "-", tc_strerror(e), r.err ? ": " : "",
+                         r.err ? strerror(r.err) : "",
+                         e == TC_ERR_INCONSISTENT || witnessed ? tc_store_errmsg(h->s) : "");
+        if (witnessed && n > 0 && (size_t)n + 2 < sizeof outcome) { /* each witness and why */
+            memcpy(outcome + n, ": ", 3);
+            tc_witness_explain(x->cfg->witnesses, replies, "; ", outcome + n + 2,
+                               sizeof outcome - (size_t)n - 2);
+        }
         sv_record(x, "publication", outcome);
         tc_export_free(&r.x);
-        return sv_refused(e == TC_ERR_INCONSISTENT ? "inconsistent" : "publish", outcome);
+        return sv_refused(e == TC_ERR_INCONSISTENT ? "inconsistent"
+                          : witnessed              ? "witnesses"
+                                                   : "publish",
+                          outcome);
     }
     h->last_use = x->now;
     snprintf(outcome, sizeof outcome,
@@ -125,6 +139,13 @@ json_t *sv_publish(struct ctx *x)
                           (json_int_t)r.x.len, "files", (json_int_t)r.files);
     if (r.x.delta)
         json_object_set_new(a, "delta_from", json_integer((json_int_t)r.x.delta_from));
+    if (x->cfg->witnesses) { /* who co-signed the checkpoint published */
+        json_t *by = json_array();
+        for (size_t i = 0; by && i < x->cfg->witnesses->n; i++)
+            if (replies[i].result == TC_OK)
+                json_array_append_new(by, json_string(x->cfg->witnesses->w[i].name));
+        json_object_set_new(a, "cosigned_by", by);
+    }
     tc_export_free(&r.x);
     return a;
 }

@@ -2,11 +2,12 @@
 # deploy_nginx.sh - the nginx example of docs/deploy runs as written: the site file, changed only in
 # its ports (127.0.0.1, free ones), certificate paths (a self-signed pair made here) and cache
 # directory, is checked by 'nginx -t' and then served by a real nginx in a temporary prefix in
-# front of a test verifier; a certificate is verified through it over TLS.
-# usage: deploy_nginx.sh KEYS ISSUER VERIFIER DATA_DIR SITE_CONF
+# front of a test verifier; a certificate is verified through it over TLS. The console's site
+# (CONSOLE_SITE_CONF), with its certificate paths changed, is checked by 'nginx -t'.
+# usage: deploy_nginx.sh KEYS ISSUER VERIFIER DATA_DIR SITE_CONF [CONSOLE_SITE_CONF]
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") data=$(realpath "$4")
-site=$(realpath "$5")
+site=$(realpath "$5") console_site=${6:+$(realpath "$6")}
 here=$(dirname "$(realpath "$0")")
 . "$here/tap.sh"
 . "$here/gs_fixture.sh"
@@ -103,6 +104,12 @@ truth "no cache status on API answers" bash -c "! grep -qi 'X-Cache-Status: HIT'
 check "/healthz from the local machine" 0 curl -sf "${R[@]}" "https://$H:$p443/healthz"
 check "a POST to the page is refused" 0 curl -s -o /dev/null -w '%{http_code}' "${R[@]}" --data x "https://$H:$p443/"
 has "403 for POST /" out.txt "^403"
+if [ -n "$console_site" ]; then
+  sed -e "s|/etc/ssl/titlecert-console/|$work/tls/|" "$console_site" > site.conf
+  check "nginx -t accepts the console's site (TLS, HSTS, the intranet only)" 0 \
+    "$nginx" -t -p "$work" -e "$work/logs/test-error.log" -c "$work/nginx.conf"
+  truth "the console's site sets HSTS" grep -q 'Strict-Transport-Security' site.conf
+fi
 # the refused POST above is logged as an error by design; anything else is not expected
 grep -E '\[(error|crit|alert|emerg)\]' logs/error.log | grep -v 'access forbidden by rule' > ngx-errors.txt
 truth "nginx logged no other error" test ! -s ngx-errors.txt

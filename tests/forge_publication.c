@@ -12,6 +12,9 @@
  *   forge_publication redate ROOT.pub KEY IN OUT VERSION ISSUED_AT [TRUST_LIST]
  *       IN signed again with KEY as bundle VERSION issued at ISSUED_AT (Unix seconds), embedding
  *       TRUST_LIST's bytes when given (e.g. the list that revokes KEY, dated before it)
+ *   forge_publication renote ROOT.pub KEY IN OUT VERSION NOTE
+ *       IN signed again with KEY as bundle VERSION whose register checkpoint is the file NOTE (the
+ *       same checkpoint with a witness's line forged, dropped, or from an earlier co-signing)
  * Exit 0 when the file was written, 2 otherwise.
  */
 #include <sodium.h>
@@ -177,17 +180,51 @@ static int forge_redate(const uint8_t root[32], struct tc_signer *key, char **ar
     return rc;
 }
 
+/* IN with another checkpoint note (its co-signature lines are not covered by the log's
+ * signature, only by the bundle's, which KEY makes) */
+static int forge_renote(const uint8_t root[32], struct tc_signer *key, char **argv)
+{
+    size_t len, note_len = 0;
+    uint8_t *raw, *note = slurp(argv[3], TC_REG_NOTE_MAX, &note_len), *out = NULL;
+    struct tc_bundle *b = load(root, argv[0], &raw, &len);
+    char *text = note ? calloc(1, note_len + 1) : NULL;
+    if (!b || !text) {
+        tc_bundle_free(b), free(raw), free(note), free(text);
+        return 2;
+    }
+    memcpy(text, note, note_len);
+    struct tc_bundle_content c = {
+        .version = strtoull(argv[2], NULL, 10), .issued_at = b->issued_at,
+        .trust = b->trust_raw, .trust_len = b->trust_raw_len,
+        .revoked = b->revoked, .n_revoked = b->n_revoked, .superseded = b->superseded,
+        .n_superseded = b->n_superseded, .units = b->units, .n_units = b->n_units,
+        .names = b->names ? b->names : "", .profile_json = b->profile_json,
+        .titles_raw = b->titles_raw, .titles_raw_len = b->titles_raw_len,
+        .audit_seq = b->audit_seq, .province = b->province, .note = text, .index = b->index,
+        .n_index = b->n_index, .proofs = b->proofs, .n_proofs = b->n_proofs};
+    memcpy(c.audit_head, b->audit_head, 32);
+    size_t out_len = 0;
+    int rc = tc_bundle_write(key, &c, &out, &out_len, NULL) == TC_OK &&
+                     tc_file_write(argv[1], out, out_len, 0644, TC_FILE_REPLACE) == TC_OK
+                 ? 0
+                 : 2;
+    free(out), free(text), free(note), free(raw);
+    tc_bundle_free(b);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct tc_pubkey root;
     if (sodium_init() < 0 || argc < 7 || tc_keys_pub_read(argv[2], &root) != TC_OK) {
-        fprintf(stderr, "usage: forge_publication bundle|delta|redate ROOT.pub KEY ...\n");
+        fprintf(stderr, "usage: forge_publication bundle|delta|redate|renote ROOT.pub KEY ...\n");
         return 2;
     }
     struct tc_signer *key = signer(argv[3]);
     int rc = !key                           ? 2
              : strcmp(argv[1], "bundle") == 0 ? forge_bundle(root.pk, key, argv + 4)
              : strcmp(argv[1], "redate") == 0 ? forge_redate(root.pk, key, argv + 4, argc - 4)
+             : strcmp(argv[1], "renote") == 0 && argc >= 8 ? forge_renote(root.pk, key, argv + 4)
                                               : forge_delta(root.pk, key, argv + 4, argc - 4);
     tc_signer_close(key);
     return rc;

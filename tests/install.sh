@@ -37,7 +37,10 @@ for f in bin/titlecert-keys bin/titlecert-issuer bin/titlecert-verifier bin/titl
          share/titlecert/calendar/README.md share/titlecert/data/divisions_5prov.csv \
          share/titlecert/data/README.md share/titlecert/samples/gs-results.csv \
          lib/systemd/system/titlecert-verifier.service share/doc/titlecert/deploy/nginx-titlecert.conf \
-         share/doc/titlecert/LICENSE; do
+         share/doc/titlecert/LICENSE bin/titlecert-console share/man/man1/titlecert-console.1 \
+         lib/systemd/system/titlecert-console.service share/titlecert/console/index.html \
+         share/titlecert/console/console.js share/titlecert/console/console.css \
+         share/doc/titlecert/deploy/nginx-titlecert-console.conf; do
   truth "installed: $f" test -s "$stage/$f"
 done
 truth "nothing is installed outside the prefix" \
@@ -128,6 +131,9 @@ if command -v systemd-analyze >/dev/null; then
   # MANPATH: the unit's Documentation= names the man page, installed under this prefix
   check "systemd-analyze verify accepts the installed unit" 0 env MANPATH="$prefix/share/man:" \
     systemd-analyze verify "$prefix/lib/systemd/system/titlecert-verifier.service"
+  sed 's/^/# /' err.txt | head -10
+  check "and the console's" 0 env MANPATH="$prefix/share/man:" \
+    systemd-analyze verify "$prefix/lib/systemd/system/titlecert-console.service"
   sed 's/^/# /' err.txt | head -10
 else
   echo "ok $((n += 1)) - systemd-analyze verify # SKIP systemd is not installed here"

@@ -97,7 +97,7 @@ fi
 # an older schema: refused by every command, upgraded only by migrate, after a backup
 cp gs.db old.db
 # schema 2, as the previous release wrote it (before the C6 columns)
-sqlite3 old.db "ALTER TABLE certificates DROP COLUMN commit_unit; ALTER TABLE certificates DROP COLUMN commitment_end; ALTER TABLE certificates DROP COLUMN achievement_cert; ALTER TABLE certificates DROP COLUMN reg_leaf; DROP TABLE register; DROP TABLE checkpoints; DROP TABLE seals; DROP TABLE objections; DROP TABLE wf_rows; DROP TABLE wf_batches; DROP TABLE role_changes; DROP TABLE account_roles; DROP TABLE accounts; DROP TABLE calendar; PRAGMA user_version = 2" >/dev/null
+sqlite3 old.db "ALTER TABLE certificates DROP COLUMN commit_unit; ALTER TABLE certificates DROP COLUMN commitment_end; ALTER TABLE certificates DROP COLUMN achievement_cert; ALTER TABLE certificates DROP COLUMN reg_leaf; DROP TABLE register; DROP TABLE checkpoints; DROP TABLE seals; DROP TABLE objections; DROP TABLE wf_rows; DROP TABLE wf_batches; DROP TABLE role_changes; DROP TABLE account_roles; DROP TABLE sessions; DROP TABLE accounts; DROP TABLE calendar; PRAGMA user_version = 2" >/dev/null
 check "show refuses a store of an older schema" 2 "$issuer" show --db old.db "$first"
 has "and says to migrate, which backs up first" err.txt "older than this program's: run 'titlecert-issuer migrate --db FILE'"
 check "so does a writing command, which does not upgrade it silently" 2 "$issuer" revoke --db old.db \

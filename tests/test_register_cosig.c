@@ -373,6 +373,112 @@ static void test_quorum(void)
        "a malformed note is an error, not a count");
 }
 
+/* The witnesses file publishers and readers share (witnesses.c): what it accepts, what it
+ * refuses and on which line. */
+static void test_set_file(void)
+{
+    struct witness a, b;
+    witness_make(&a, "a.example/w", 21);
+    witness_make(&b, "b.example/w", 22);
+    char va[TC_COSIG_VKEY_MAX], vb[TC_COSIG_VKEY_MAX], text[2048];
+    tc_cosigner_vkey(&a.c, va, sizeof va);
+    tc_cosigner_vkey(&b.c, vb, sizeof vb);
+    struct tc_cosigner_set set;
+    size_t line;
+    memset(&set, 0, sizeof set);
+    int n = snprintf(text, sizeof text, "# witnesses\n\nwitness a.example/w %s http://127.0.0.1:1/\n"
+                                        "  witness\tb.example/w %s  \n", va, vb);
+    IS(tc_cosigner_set_parse(text, (size_t)n, &set, &line), TC_OK, "a witnesses file parses");
+    OK(set.n == 2 && strcmp(set.url[0], "http://127.0.0.1:1/") == 0 && set.url[1][0] == '\0' &&
+           set.w[1].key_id == b.c.key_id && set.quorum == 0,
+       "two witnesses, the first with its URL, the second without; no quorum set");
+    /* each text: pre, a's verifier key, post (the key is left out for the last three) */
+    static const struct {
+        const char *what, *pre, *post;
+        enum tc_err want;
+        size_t line;
+    } bad[] = {
+        {"a name that is not the key's", "witness b.example/w ", "\n", TC_ERR_INCONSISTENT, 1},
+        {"one witness twice", "witness a.example/w ", "\nwitness a.example/w @\n", TC_ERR_DUP_KEY,
+         2},
+        {"a URL that is not http(s)", "#\nwitness a.example/w ", " ftp://x/\n", TC_ERR_LINK, 2},
+        {"a fifth word", "witness a.example/w ", " http://x/ y\n", TC_ERR_TYPE, 1},
+        {"a line that is not a witness line", "log a.example/w ", "\n", TC_ERR_TYPE, 1},
+        {"a control character", "witness a.example/w ", "\r\n", TC_ERR_TEXT, 1},
+        {"a log's key (type 0x01)",
+         "witness a.example/w "
+         "a.example/w+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+         NULL, TC_ERR_ALG, 1},
+        {"no witness at all", "# none yet\n\n", NULL, TC_ERR_MISSING_KEY, 0},
+        {"an empty file", "", NULL, TC_ERR_MISSING_KEY, 0},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&set, 0, sizeof set);
+        n = snprintf(text, sizeof text, "%s%s", bad[i].pre, bad[i].post ? va : "");
+        for (const char *p = bad[i].post; p && *p && n > 0 && (size_t)n < sizeof text; p++)
+            n += *p == '@' ? snprintf(text + n, sizeof text - (size_t)n, "%s", va)
+                           : snprintf(text + n, sizeof text - (size_t)n, "%c", *p);
+        enum tc_err e = tc_cosigner_set_parse(text, (size_t)n, &set, &line);
+        IS(e, bad[i].want, "refused: %s", bad[i].what);
+        OK(line == bad[i].line, "on line %zu (%zu)", bad[i].line, line);
+    }
+    memset(&set, 0, sizeof set);
+    IS(tc_cosigner_set_add(&set, va, NULL), TC_OK, "--witness adds a witness");
+    IS(tc_cosigner_set_add(&set, va, NULL), TC_ERR_DUP_KEY, "not twice");
+    struct witness a2;
+    witness_make(&a2, "a2.example/w", 21); /* the same key under another name */
+    tc_cosigner_vkey(&a2.c, vb, sizeof vb);
+    IS(tc_cosigner_set_add(&set, vb, NULL), TC_ERR_DUP_KEY,
+       "nor its key under another name (one witness would count twice)");
+}
+
+/* A note's co-signatures counted against a set: quorum, forged lines, times older than
+ * accepted. */
+static void test_set_check(void)
+{
+    struct witness a, b, c;
+    witness_make(&a, "a.example/w", 21);
+    witness_make(&b, "b.example/w", 22);
+    witness_make(&c, "c.example/w", 23);
+    struct tc_cosigner_set set;
+    memset(&set, 0, sizeof set);
+    char vk[TC_COSIG_VKEY_MAX], la[TC_COSIG_LINE_MAX], lb[TC_COSIG_LINE_MAX], lines[2048];
+    char note[TC_REG_NOTE_MAX], why[1024];
+    const struct witness *all[3] = {&a, &b, &c};
+    for (int i = 0; i < 3; i++) {
+        tc_cosigner_vkey(&all[i]->c, vk, sizeof vk);
+        tc_cosigner_set_add(&set, vk, NULL);
+    }
+    cosign(&a, 100, spec_body, strlen(spec_body), la);
+    cosign(&b, 200, spec_body, strlen(spec_body), lb);
+    snprintf(lines, sizeof lines, "%s%s", la, lb);
+    size_t n = note_of(note, sizeof note, spec_body, lines, NULL);
+    struct tc_cosig_tally t;
+    set.quorum = 2;
+    IS(tc_cosigner_set_check(&set, note, n, NULL, &t), TC_OK, "two of three: quorum 2 met");
+    OK(t.count == 2 && t.time[0] == 100 && t.time[1] == 200 && t.result[2] == TC_ERR_NOT_FOUND,
+       "with each witness's time, the third without a line");
+    set.quorum = 3;
+    IS(tc_cosigner_set_check(&set, note, n, NULL, &t), TC_ERR_REFUSED, "quorum 3 is not met");
+    tc_cosig_tally_explain(&set, &t, why, sizeof why);
+    OK(strstr(why, "2 of 3 witnesses co-signed (quorum 3)") &&
+           strstr(why, "c.example/w no co-signature"),
+       "the explanation names who did not co-sign: %s", why);
+    uint64_t floor[TC_COSIGNERS_MAX] = {100, 201, 0};
+    set.quorum = 2;
+    IS(tc_cosigner_set_check(&set, note, n, floor, &t), TC_ERR_REFUSED,
+       "a co-signature older than the one accepted from its witness does not count");
+    OK(t.count == 1 && t.result[1] == TC_ERR_ROLLBACK, "(b's 200 < 201; a's 100 = 100 counts)");
+    /* b's line with a flipped signature bit: a forged line of a listed witness */
+    size_t k = strlen(lb) - 6;
+    lb[k] = lb[k] == 'A' ? 'B' : 'A';
+    snprintf(lines, sizeof lines, "%s%s", la, lb);
+    n = note_of(note, sizeof note, spec_body, lines, NULL);
+    set.quorum = 1;
+    IS(tc_cosigner_set_check(&set, note, n, NULL, &t), TC_ERR_BAD_SIGNATURE,
+       "a forged line of a witness of the set refuses the note, with the quorum met by another");
+}
+
 /* Signature lines tc_note_parse refuses (the layout cosig.c and tc_note_open share). */
 static void test_malformed_lines(void)
 {
@@ -450,5 +556,7 @@ int main(void)
     test_altered();
     test_quorum();
     test_malformed_lines();
+    test_set_file();
+    test_set_check();
     return tap_done();
 }

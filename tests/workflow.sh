@@ -243,6 +243,8 @@ export TITLECERT_DEMO_CLOCK=-14
 check "a second batch is prepared" 0 "$issuer" batch prepare second.csv --title 第二批 "${PREP[@]}" \
   $(as frank) "${D[@]}"
 "$issuer" batch publicise 2 --out pubdir $(as frank) "${D[@]}" >/dev/null 2>&1
+check "an objection against batch 2 is recorded" 0 "$issuer" batch objection 2 --line 2 \
+  --objector 李五 --contact 13900000001 --received "$start" --text 资格存疑 $(as frank) "${D[@]}"
 unset TITLECERT_DEMO_CLOCK
 check "the signer is unlocked again" 0 unlock carol
 check "a batch not approved is refused by the signer" 1 "$issuer" batch sign 2 "${S[@]}" $(as carol)
@@ -250,6 +252,7 @@ has "naming why" err.txt "only approved work is signed"
 h2=$("$issuer" batch status 2 "${D[@]}" 2>/dev/null | sed -n 's/^  rows hash: //p')
 sq() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()' gs.db "$1"; }
 hex2blob() { echo "X'$1'"; }
+sq "DELETE FROM objections WHERE batch=2" # the objection leaves the table, not the audit log
 sq "UPDATE wf_batches SET state='approved', approved_by=(SELECT id FROM accounts WHERE name='bob'), approved_at=1, approved_hash=$(hex2blob "$h2"), decision='伪造' WHERE id=2"
 check "an approval written into the table, not the audit chain, is refused" 1 "$issuer" batch sign 2 \
   "${S[@]}" $(as carol)
@@ -269,6 +272,9 @@ check "a 公示 moved in the table is refused against its register entry" 1 "$is
   "${S[@]}" $(as carol)
 has "the 公示 is not the one the register logged" err.txt "not the one the register logged"
 sq "UPDATE wf_batches SET gongshi_from=gongshi_from+20, gongshi_to=gongshi_to+20 WHERE id=2"
+check "an objection deleted from its table, never resolved in the audit log, is refused" 1 \
+  "$issuer" batch sign 2 "${S[@]}" $(as carol)
+has "naming it" err.txt "never resolved"
 n_before=$(python3 -c 'import sqlite3; print(sqlite3.connect("gs.db").execute("SELECT count(*) FROM certificates").fetchone()[0])')
 truth "none of the refused requests issued anything" [ "$n_before" = 3 ]
 

@@ -2,8 +2,10 @@
  * lifecycle.c - the bundle a verifier serves, from its first load to each reload, download and
  * delta (see service.h). One install step serves them all: the new bundle must verify by this
  * verifier's clock, be newer than the one in use and be admitted by the state (versions, trust
- * list, issued_at, register consistency); the state is written before the bundle is put in use;
- * anything else is refused and the old bundle kept.
+ * list, issued_at, register consistency) and, with witnesses configured, its checkpoint must
+ * carry their quorum of co-signatures, none older than the one accepted from its witness; the
+ * state is written before the bundle is put in use; anything else is refused and the old bundle
+ * kept.
  *
  * Following a publication, the bundle file is the cache of what was installed, and only this
  * file writes it: a download or a delta's result is written there once it has verified and the
@@ -96,10 +98,36 @@ static const char *unverified(enum tc_err e)
     return tc_strerror(e);
 }
 
+/* The witnesses, when there are: b's checkpoint needs their quorum of co-signatures that verify
+ * and are not older than those accepted from the same witnesses (the state). TC_ERR_REFUSED
+ * (or TC_ERR_BAD_SIGNATURE for a forged line) and why; t receives the count. */
+static enum tc_err witnessed(struct tc_lifecycle *l, const struct tc_bundle *b,
+                             struct tc_cosig_tally *t, char *why, size_t size)
+{
+    const struct tc_cosigner_set *w = l->cfg.witnesses;
+    uint64_t floor[TC_COSIGNERS_MAX];
+    memset(t, 0, sizeof *t);
+    if (!w || !w->n)
+        return TC_OK;
+    tc_state_cosig_floor(&l->st, w, floor);
+    enum tc_err e = tc_cosigner_set_check(w, b->note, b->note_len, floor, t);
+    if (e == TC_OK)
+        return TC_OK;
+    int n = snprintf(why, size, "its register checkpoint (%llu entries) lacks the witnesses' "
+                     "quorum: ", (unsigned long long)b->checkpoint.size);
+    if (n > 0 && (size_t)n < size)
+        tc_cosig_tally_explain(w, t, why + n, size - (size_t)n);
+    l->stats.witness_refused++;
+    return e == TC_ERR_BAD_SIGNATURE ? e : TC_ERR_REFUSED;
+}
+
 /* Rollback protection, before anything is written: b must not be older than what was accepted
  * (also before a restart), in version, trust list or issued_at, and its register must follow the
- * one accepted. Caller holds l->install or is opening. TC_ERR_ROLLBACK and why. */
-static enum tc_err check(struct tc_lifecycle *l, const struct tc_bundle *b, char *why, size_t size)
+ * one accepted and be co-signed by the witnesses' quorum. Caller holds l->install or is opening.
+ * TC_ERR_ROLLBACK (TC_ERR_REFUSED, TC_ERR_BAD_SIGNATURE: the witnesses) and why; t receives
+ * the co-signatures counted. */
+static enum tc_err check(struct tc_lifecycle *l, const struct tc_bundle *b,
+                         struct tc_cosig_tally *tally, char *why, size_t size)
 {
     const char *no = tc_state_admits(&l->st, b, l->cfg.min_trust_list);
     if (no) {
@@ -126,14 +154,17 @@ static enum tc_err check(struct tc_lifecycle *l, const struct tc_bundle *b, char
         l->stats.register_refused++;
         return TC_ERR_ROLLBACK;
     }
-    return TC_OK;
+    return witnessed(l, b, tally, why, size);
 }
 
 /* The state moves on to b (checked) and is written before b is used. TC_ERR_IO and why. */
-static enum tc_err commit(struct tc_lifecycle *l, const struct tc_bundle *b, char *why, size_t size)
+static enum tc_err commit(struct tc_lifecycle *l, const struct tc_bundle *b,
+                          const struct tc_cosig_tally *t, char *why, size_t size)
 {
     struct tc_state next = l->st;
     tc_state_advance(&next, b);
+    if (l->cfg.witnesses)
+        tc_state_cosig_advance(&next, l->cfg.witnesses, t);
     int err = 0;
     if (memcmp(&next, &l->st, sizeof next) != 0 &&
         tc_state_save(l->cfg.state_dir, b->tl->root_kid, b->profile.code, &next, &err) != TC_OK) {
@@ -184,17 +215,18 @@ static enum tc_err install(struct tc_lifecycle *l, enum tc_err had, struct tc_bu
     }
     enum tc_err e = TC_OK;
     struct tc_held *h = NULL, *old = NULL;
+    struct tc_cosig_tally t;
     pthread_mutex_lock(&l->install);
     if (b->version <= l->cur->b->version) { /* cur changes only under install */
         snprintf(why, size, "not newer than the one in use");
         e = TC_ERR_ROLLBACK;
-    } else if ((e = check(l, b, why, size)) == TC_OK) {
+    } else if ((e = check(l, b, &t, why, size)) == TC_OK) {
         if (bytes)
             write_cache(l, bytes, len);
         if (!(h = calloc(1, sizeof *h))) {
             snprintf(why, size, "%s", tc_strerror(TC_ERR_NOMEM));
             e = TC_ERR_NOMEM;
-        } else if ((e = commit(l, b, why, size)) != TC_OK) {
+        } else if ((e = commit(l, b, &t, why, size)) != TC_OK) {
             free(h);
         } else {
             h->b = b, h->refs = 1;
@@ -248,7 +280,7 @@ enum tc_err tc_lifecycle_reload(struct tc_lifecycle *l)
 {
     struct tc_bundle *b = NULL;
     struct stat st;
-    char why[512];
+    char why[1024];
     uint8_t *buf = NULL;
     size_t len = 0;
     enum tc_err e = read_file(l, &buf, &len, &st);
@@ -267,7 +299,7 @@ enum tc_err tc_lifecycle_reload(struct tc_lifecycle *l)
 enum tc_err tc_lifecycle_install(struct tc_lifecycle *l, const uint8_t *bundle, size_t len)
 {
     struct tc_bundle *b = NULL;
-    char why[512];
+    char why[1024];
     enum tc_err e = parse(l, bundle, len, &b);
     uint64_t have = tc_lifecycle_version(l), version = b ? b->version : 0;
     e = install(l, e, b, bundle, len, why, sizeof why);
@@ -279,7 +311,7 @@ enum tc_err tc_lifecycle_apply_delta(struct tc_lifecycle *l, const uint8_t *d, s
 {
     struct tc_held *cur;
     struct tc_bundle *b = NULL;
-    char why[512];
+    char why[1024];
     const struct tc_bundle *in_use = tc_lifecycle_take(l, &cur);
     uint8_t *bytes = NULL;
     size_t bytes_len = 0;
@@ -327,7 +359,8 @@ static enum tc_err first_bundle(struct tc_lifecycle *l, const uint8_t *given, si
     uint8_t *buf = NULL;
     size_t len = given_len;
     int err = 0;
-    char no[512];
+    char no[1024];
+    struct tc_cosig_tally t;
     const char *what = given ? "the downloaded status bundle" : "the status bundle";
     enum tc_err e = given ? TC_OK : read_file(l, &buf, &len, &l->seen);
     if (e != TC_OK || (e = parse(l, given ? given : buf, len, &b)) != TC_OK) {
@@ -337,12 +370,12 @@ static enum tc_err first_bundle(struct tc_lifecycle *l, const uint8_t *given, si
         snprintf(why, size, "the state in %s (%s): %s", l->cfg.state_dir,
                  e == TC_ERR_IO ? strerror(err) : "not a titlecert-verifier state file",
                  tc_strerror(e));
-    } else if ((e = check(l, b, no, sizeof no)) != TC_OK) {
+    } else if ((e = check(l, b, &t, no, sizeof no)) != TC_OK) {
         snprintf(why, size, "%s: %s (state in %s): %s", what, no, l->cfg.state_dir, tc_strerror(e));
     } else {
         if (given)
             write_cache(l, given, given_len);
-        if ((e = commit(l, b, no, sizeof no)) != TC_OK)
+        if ((e = commit(l, b, &t, no, sizeof no)) != TC_OK)
             snprintf(why, size, "%s", no);
     }
     free(buf);

@@ -33,7 +33,13 @@ static const char verify_help[] =
     "  --at YYYY-MM-DD         the day to check (default: today, Beijing time)\n"
     "  --max-age SECONDS       how old the bundle may be (default: its profile's, 7 days);\n"
     "                          an older one is stale: a warning and exit 1\n"
-    "  --stale-ok              verify with a stale bundle anyway (the verdict notes it)\n\n"
+    "  --stale-ok              verify with a stale bundle anyway (the verdict notes it)\n"
+    "  --witness NAME+HEX+KEY  a witness whose co-signature counts (repeatable; its verifier\n"
+    "                          key as titlecert-witness vkey prints it)\n"
+    "  --witnesses FILE        witnesses from a file, lines 'witness NAME KEY [URL]'\n"
+    "  --witness-quorum K      how many of them must have co-signed the bundle's register\n"
+    "                          checkpoint; with fewer (or a forged line) the bundle is refused\n"
+    "                          (exit 2)\n\n"
     "Verdicts: valid, not_valid_here, superseded, revoked, invalid.\n"
     "Exit status: 0 valid, 1 any other verdict, 2 usage or I/O error.\n";
 
@@ -88,6 +94,45 @@ static void warn_stale(const struct tc_bundle *b, uint64_t limit, bool stale_ok)
             stale_ok ? " (--stale-ok)" : "; the verdict is not relied on (exit 1)");
 }
 
+/* --witness, --witnesses and --witness-quorum, shared by verify and serve */
+static struct tc_cosigner_set witness_set;
+static long witness_quorum;
+
+/* One of the witness options; 0, else the exit status after saying why. */
+static int witness_arg(const char *cmd, int c, const char *arg)
+{
+    char msg[400], *end;
+    size_t line = 0;
+    enum tc_err e = TC_OK;
+    if (c == 'W') {
+        e = tc_cosigner_set_add(&witness_set, arg, NULL);
+    } else if (c == 'F') {
+        e = tc_cosigner_set_load(arg, &witness_set, &line);
+    } else {
+        witness_quorum = strtol(arg, &end, 10);
+        if (*end || !*arg || witness_quorum < 1 || witness_quorum > TC_COSIGNERS_MAX)
+            return tc_cli_usage_error(PROG, cmd, "--witness-quorum takes 1 to 15");
+        return 0;
+    }
+    if (e == TC_OK)
+        return 0;
+    if (c == 'W')
+        snprintf(msg, sizeof msg, "--witness %s: %s", arg, tc_cosigner_set_strerror(e));
+    else if (line)
+        snprintf(msg, sizeof msg, "--witnesses %s, line %zu: %s", arg, line,
+                 tc_cosigner_set_strerror(e));
+    else
+        snprintf(msg, sizeof msg, "--witnesses %s: %s", arg, tc_cosigner_set_strerror(e));
+    return tc_cli_usage_error(PROG, cmd, msg);
+}
+
+/* The quorum, once all options are read; 0, else the exit status. */
+static int witness_done(const char *cmd)
+{
+    const char *no = tc_cosigner_set_quorum(&witness_set, witness_quorum);
+    return no ? tc_cli_usage_error(PROG, cmd, no) : 0;
+}
+
 /* "SECONDS" of --max-age: at least 1 */
 static bool seconds_arg(const char *arg, uint64_t *out)
 {
@@ -112,8 +157,11 @@ static int verify_options(int argc, char **argv, struct verify_args *a)
         {"image", required_argument, 0, 'i'}, {"bundle", required_argument, 0, 'b'},
         {"unit", required_argument, 0, 'u'},  {"at", required_argument, 0, 'a'},
         {"max-age", required_argument, 0, 'm'}, {"stale-ok", no_argument, 0, 'S'},
+        {"witness", required_argument, 0, 'W'}, {"witnesses", required_argument, 0, 'F'},
+        {"witness-quorum", required_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *msg;
+    int rc;
     int c;
     memset(a, 0, sizeof *a);
     a->at = tc_beijing_day((uint64_t)time(NULL));
@@ -138,6 +186,12 @@ static int verify_options(int argc, char **argv, struct verify_args *a)
                 return tc_cli_usage_error(PROG, "verify", "--max-age takes seconds, at least 1");
             break;
         case 'S': a->stale_ok = true; break;
+        case 'W':
+        case 'F':
+        case 'Q':
+            if ((rc = witness_arg("verify", c, optarg)) != 0)
+                return rc;
+            break;
         case 'h': fputs(verify_help, stdout); return -1;
         default: return tc_cli_usage_error(PROG, "verify", "unknown option");
         }
@@ -148,10 +202,29 @@ static int verify_options(int argc, char **argv, struct verify_args *a)
     if (a->unit && !a->bundle)
         return tc_cli_usage_error(PROG, "verify",
                                   "--unit needs --bundle (the unit directory is in it)");
+    if ((rc = witness_done("verify")) != 0)
+        return rc;
+    if (witness_set.n && !a->bundle)
+        return tc_cli_usage_error(PROG, "verify", "the witnesses need --bundle (its checkpoint "
+                                                  "carries their co-signatures)");
     if ((a->image != NULL) == (optind < argc) || argc - optind > 1)
         return tc_cli_usage_error(PROG, "verify", "give one PAYLOAD, LINK or '-', or --image FILE");
     a->payload = argc > optind ? argv[optind] : NULL;
     return 0;
+}
+
+/* The bundle's checkpoint co-signed by the quorum of the witnesses given; 0, else the exit
+ * status after saying why. */
+static int witnessed(const char *src, const struct tc_bundle *b)
+{
+    struct tc_cosig_tally t;
+    char why[1024];
+    if (tc_cosigner_set_check(&witness_set, b->note, b->note_len, NULL, &t) == TC_OK)
+        return 0;
+    tc_cosig_tally_explain(&witness_set, &t, why, sizeof why);
+    fprintf(stderr, PROG ": %s: refused: its register checkpoint lacks the witnesses' quorum: %s\n",
+            src, why);
+    return TC_EXIT_USAGE;
 }
 
 /* The bundle (or trust list) named, checked against the root; 0, else the exit status after
@@ -163,6 +236,7 @@ static int verify_trust(const struct verify_args *a, struct tc_trust_list **tl,
     uint8_t *list = NULL;
     size_t list_len;
     const char *src = a->bundle ? a->bundle : a->trust, *code, *msg;
+    int rc;
     enum tc_err e = tc_keys_pub_read(a->root, &rpub);
     if (e != TC_OK)
         return tc_cli_fail(PROG, a->root, e);
@@ -176,6 +250,8 @@ static int verify_trust(const struct verify_args *a, struct tc_trust_list **tl,
     free(list);
     if (e != TC_OK)
         return tc_cli_fail(PROG, src, e);
+    if (witness_set.n && (rc = witnessed(src, *b)) != 0)
+        return rc;
     if (a->unit && (code = tc_unit_code_check(*b, a->unit, &msg)) != NULL) {
         fprintf(stderr, PROG ": --unit %s: %s (%s)\n", a->unit, msg, code);
         return TC_EXIT_USAGE;
@@ -235,6 +311,7 @@ static const char serve_help[] =
     "                        [--listen 127.0.0.1:8080] [--web DIR]\n"
     "                        [--state DIR] [--min-trust-list N] [--max-age SECONDS] [--stale-ok]\n"
     "                        [--register DIR] [--threads N] [--access-log FILE] [limits]\n"
+    "                        [(--witness NAME+HEX+KEY ... | --witnesses FILE) --witness-quorum K]\n"
     "Serves the JSON API and the public verification page:\n"
     "  POST /api/v1/verify        {\"payload\": \"TC1:...\", \"unit\": \"USCC\", \"at\": \"YYYY-MM-DD\"}\n"
     "  POST /api/v1/verify-image  a PNG or JPEG holding the QR code (?unit=&at= optional)\n"
@@ -267,6 +344,12 @@ static const char serve_help[] =
     "bundle carries proofs from recent checkpoints; --register DIR (the publication directory\n"
     "titlecert-issuer publish writes) lets the verifier compute one from the tiles, and serve\n"
     "inclusion proofs.\n"
+    "With witnesses (--witness, repeatable, or --witnesses FILE, and --witness-quorum K), every\n"
+    "bundle's register checkpoint (a file, a download, a delta's result, the cache at start)\n"
+    "must carry valid co-signatures (C2SP tlog-cosignature) from K distinct witnesses, none\n"
+    "older than the one accepted from the same witness (kept in the state); else it is refused,\n"
+    "said on the log and counted in titlecert_witness_refused_total, and the bundle in use kept.\n"
+    "A fresh verifier with witnesses does not start on an unwitnessed bundle.\n"
     "Listens on 127.0.0.1 unless told otherwise.\n"
     "Limits (defaults in brackets):\n"
     "  --connection-limit N     connections in all [1024]\n"
@@ -353,6 +436,9 @@ static int serve_arg(int c, const char *arg, struct tc_service_config *cfg, cons
                                       "--trusted-proxy takes an IPv4 or IPv6 address");
         cfg->trusted_proxy = arg;
         break;
+    case 'W':
+    case 'F':
+    case 'Q': return witness_arg("serve", c, arg);
     case 10:
         cfg->poll_interval = strtod(arg, &end);
         if (*end || !(cfg->poll_interval >= 0.2 && cfg->poll_interval <= 3600))
@@ -389,7 +475,8 @@ static int serve_options(int argc, char **argv, struct tc_service_config *cfg, c
         {"image-threads", required_argument, 0, 5},    {"image-queue", required_argument, 0, 6},
         {"image-memory", required_argument, 0, 7},     {"image-timeout", required_argument, 0, 8},
         {"source", required_argument, 0, 9},           {"poll", required_argument, 0, 10},
-        {0, 0, 0, 0}};
+        {"witness", required_argument, 0, 'W'},       {"witnesses", required_argument, 0, 'F'},
+        {"witness-quorum", required_argument, 0, 'Q'}, {0, 0, 0, 0}};
     static char state_buf[4096], cache[4200];
     memset(cfg, 0, sizeof *cfg);
     cfg->addr.sin_family = AF_INET;
@@ -412,6 +499,9 @@ static int serve_options(int argc, char **argv, struct tc_service_config *cfg, c
     if (!*root || !cfg->bundle_path == !cfg->source_url)
         return tc_cli_usage_error(PROG, "serve",
                                   "--root and one of --bundle FILE or --source URL are required");
+    if ((rc = witness_done("serve")) != 0)
+        return rc;
+    cfg->witnesses = witness_set.n ? &witness_set : NULL;
     if (!cfg->state_dir && !(cfg->state_dir = tc_state_default_dir(state_buf, sizeof state_buf)))
         return tc_cli_usage_error(PROG, "serve", "no state directory: give --state DIR");
     if (cfg->source_url) { /* the bundle in use is cached beside the state */
@@ -460,6 +550,9 @@ static int cmd_serve(int argc, char **argv)
         fprintf(stderr, PROG ": serving bundle version %llu on http://%s:%u/ (state in %s)\n",
                 (unsigned long long)tc_service_bundle_version(svc), addr,
                 ntohs(cfg.addr.sin_port), cfg.state_dir);
+        if (cfg.witnesses)
+            fprintf(stderr, PROG ": every register checkpoint needs co-signatures of %zu of the "
+                            "%zu witnesses given\n", cfg.witnesses->quorum, cfg.witnesses->n);
         tc_service_run(svc);
         tc_service_stop(svc);
         fprintf(stderr, PROG ": stopped\n");

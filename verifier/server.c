@@ -38,7 +38,7 @@
 enum {
     M_REQUESTS, M_ERRORS, M_DURATION, M_VERSION, M_AGE, M_RELOADS, M_ROLLBACKS,
     M_POLLS, M_UNCHANGED, M_FETCHES, M_FAILURES, M_OLDER, M_BYTES, M_DELTAS, /* --source only */
-    M_REG_REFUSED, M_REG_SIZE, M_STALE, M_STALE_REFUSALS, M_COUNT
+    M_REG_REFUSED, M_REG_SIZE, M_STALE, M_STALE_REFUSALS, M_WIT_REFUSED, M_COUNT
 };
 enum { COUNTER, GAUGE, HISTOGRAM };
 static const char *const verdict_names[] = {"valid", "not_valid_here", "superseded", "revoked",
@@ -84,6 +84,9 @@ static const struct {
     [M_STALE] = ONE(GAUGE, "titlecert_bundle_stale", "1 while the bundle is past its maximum age."),
     [M_STALE_REFUSALS] = ONE(COUNTER, "titlecert_stale_refusals_total",
                              "Verifications refused (503) for stale status."),
+    [M_WIT_REFUSED] = ONE(COUNTER, "titlecert_witness_refused_total",
+                          "Bundles refused: their register checkpoint lacks the quorum of valid "
+                          "co-signatures from the configured witnesses."),
 #undef ONE
 };
 
@@ -683,6 +686,7 @@ static void collect(void *ctx)
         tc_metric_set_total(s->m[M_DELTAS], 0, ls->deltas);
     }
     tc_metric_set_total(s->m[M_REG_REFUSED], 0, ls->register_refused);
+    tc_metric_set_total(s->m[M_WIT_REFUSED], 0, ls->witness_refused);
     tc_metric_set(s->m[M_REG_SIZE], (int64_t)b->checkpoint.size);
     tc_metric_set(s->m[M_STALE], stale(s, b, time(NULL)) ? 1 : 0);
     tc_lifecycle_release(s->bundles, h);
@@ -1010,7 +1014,7 @@ enum tc_err tc_service_start(struct tc_service **out, const struct tc_service_co
     struct tc_lifecycle_config lc = {
         .bundle_path = cfg->bundle_path, .state_dir = cfg->state_dir,
         .register_dir = cfg->register_dir, .min_trust_list = cfg->min_trust_list,
-        .log = cfg->log, .log_ctx = cfg->log_ctx,
+        .log = cfg->log, .log_ctx = cfg->log_ctx, .witnesses = cfg->witnesses,
     };
     memcpy(lc.root_pk, cfg->root_pk, TC_PK_BYTES);
     enum tc_err e;

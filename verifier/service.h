@@ -101,6 +101,7 @@ enum tc_err tc_image_pool_submit(struct tc_image_pool *p, struct tc_image_job *j
 void tc_image_pool_stop(struct tc_image_pool *p);
 
 /* ---- what this verifier has accepted, across restarts (state.c) ----------------------------- */
+#define TC_STATE_COSIGS 32 /* witnesses whose latest co-signature time is kept */
 struct tc_state {
     uint64_t bundle_version;     /* the highest bundle version accepted */
     uint64_t trust_list_version; /* the highest trust-list version seen in an accepted bundle */
@@ -109,6 +110,15 @@ struct tc_state {
     char origin[TC_REG_ORIGIN_MAX + 1];
     uint64_t register_size;
     uint8_t register_root[TC_REG_HASH];
+    /* the latest co-signature accepted from each witness (its name and key id): a checkpoint's
+     * co-signature older than it does not count (times never go back). Written only once there
+     * is one, so that a verifier without witnesses writes the file it always wrote. */
+    struct tc_state_cosig {
+        char name[TC_REG_ORIGIN_MAX + 1];
+        uint32_t key_id;
+        uint64_t time;
+    } cosig[TC_STATE_COSIGS];
+    size_t n_cosig;
 };
 /* The default state directory: $STATE_DIRECTORY (systemd), else /var/lib/titlecert-verifier for
  * root, else $XDG_STATE_HOME or ~/.local/state, /titlecert-verifier. NULL when none applies. */
@@ -135,6 +145,13 @@ const char *tc_state_admits_register(const struct tc_state *st, const struct tc_
                                      const struct tc_reg_source *tiles, char *why, size_t size);
 /* st updated to what b brings (versions, issued_at and checkpoint). */
 void tc_state_advance(struct tc_state *st, const struct tc_bundle *b);
+/* The time accepted from each witness of set (0: none yet), for tc_cosigner_set_check. */
+void tc_state_cosig_floor(const struct tc_state *st, const struct tc_cosigner_set *set,
+                          uint64_t floor[TC_COSIGNERS_MAX]);
+/* st updated to the co-signatures t counted (their times; a witness new to st is added while
+ * there is room). */
+void tc_state_cosig_advance(struct tc_state *st, const struct tc_cosigner_set *set,
+                            const struct tc_cosig_tally *t);
 
 /* ---- the bundle in use (lifecycle.c) --------------------------------------------------------- */
 /* The bundle in use is reference counted. A reload (SIGHUP, the file changing), a download or a
@@ -158,6 +175,11 @@ struct tc_lifecycle_config {
     uint64_t min_trust_list;    /* refuse bundles embedding an older trust list */
     tc_service_log *log;        /* reloads and refusals; may be NULL */
     void *log_ctx;
+    /* the witnesses whose co-signatures a checkpoint needs, with the quorum (register.h): a
+     * bundle (a file, a download, a delta's result, the cache) whose checkpoint has fewer than
+     * the quorum of valid co-signatures, not older than those accepted, is refused. NULL or
+     * none: no co-signature is required (as before witnesses). */
+    const struct tc_cosigner_set *witnesses;
 };
 struct tc_lifecycle_stats {
     atomic_ulong reloads_ok, reloads_refused;
@@ -165,6 +187,7 @@ struct tc_lifecycle_stats {
                                     * not follow) */
     atomic_ulong register_refused; /* of which: the register checkpoint did not follow (A3) */
     atomic_ulong deltas;           /* updates made by a delta */
+    atomic_ulong witness_refused;  /* bundles whose checkpoint lacked the witnesses' quorum */
 };
 struct tc_lifecycle;
 struct tc_held; /* a reference to a bundle, from tc_lifecycle_take */
@@ -263,6 +286,7 @@ struct tc_service_config {
     FILE *access_log;         /* NULL: none (the caller opens and closes it) */
     tc_service_log *log;      /* what the service has to say; may be NULL */
     void *log_ctx;
+    const struct tc_cosigner_set *witnesses; /* as in tc_lifecycle_config; NULL: none */
 };
 
 /* The checks a person can act on, made before the service starts: the page files are readable

@@ -11,6 +11,11 @@
  * line existed have none and read as 0; a file written with it is still read by a program that
  * does not know it (the line comes last and is the only optional one).
  *
+ * With witnesses, it keeps the latest co-signature time accepted from each of them ("cosigned
+ * <name>+<key id> <time>" lines after bundle_issued_at): a checkpoint's co-signature older than
+ * that does not count. A verifier without witnesses writes none, so its file is the one it always
+ * wrote; a file with them is refused by a release before witnesses (it would forget them).
+ *
  * The file is a few lines of text, written to a temporary name, fsync'd, renamed over the old
  * one and the directory fsync'd: a crash leaves the old state or the new, never a torn one.
  */
@@ -78,6 +83,30 @@ int tc_state_make_dir(const char *dir)
     return 0;
 }
 
+/* The optional "cosigned <name>+<key id> <time>" lines that end a state file: false for anything
+ * else after bundle_issued_at. */
+static bool read_cosigs(FILE *f, struct tc_state *st)
+{
+    char name[TC_REG_ORIGIN_MAX + 16];
+    unsigned long long t;
+    int c;
+    while ((c = fgetc(f)) != EOF) {
+        ungetc(c, f);
+        struct tc_state_cosig *k = &st->cosig[st->n_cosig];
+        char *plus;
+        if (st->n_cosig == TC_STATE_COSIGS ||
+            fscanf(f, "cosigned %140s %llu", name, &t) != 2 || fgetc(f) != '\n' ||
+            !(plus = strrchr(name, '+')) || (size_t)(plus - name) > TC_REG_ORIGIN_MAX ||
+            strlen(plus + 1) != 8 || sscanf(plus + 1, "%8" SCNx32, &k->key_id) != 1)
+            return false;
+        memcpy(k->name, name, (size_t)(plus - name));
+        k->name[plus - name] = '\0';
+        k->time = t;
+        st->n_cosig++;
+    }
+    return true;
+}
+
 /* The lines after the magic: the versions, then (state 2) the checkpoint and the optional
  * bundle_issued_at; nothing may follow. false when the file is not a state file. */
 static bool read_lines(FILE *f, bool v1, struct tc_state *st)
@@ -109,7 +138,7 @@ static bool read_lines(FILE *f, bool v1, struct tc_state *st)
     if (fscanf(f, "bundle_issued_at %llu\n", &ia) != 1)
         return false;
     st->bundle_issued_at = ia;
-    return fgetc(f) == EOF;
+    return read_cosigs(f, st);
 }
 
 enum tc_err tc_state_load(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
@@ -149,13 +178,16 @@ enum tc_err tc_state_save(const char *dir, const uint8_t root_kid[TC_KID_BYTES],
     if (*err)
         return TC_ERR_IO;
     state_path(path, sizeof path, dir, root_kid, province);
-    char text[512], root[TC_REG_HASH * 2 + 1];
+    char text[512 + TC_STATE_COSIGS * (TC_REG_ORIGIN_MAX + 40)], root[TC_REG_HASH * 2 + 1];
     sodium_bin2hex(root, sizeof root, st->register_root, TC_REG_HASH);
     int n = snprintf(text, sizeof text, STATE_MAGIC "\nbundle_version %" PRIu64
                      "\ntrust_list_version %" PRIu64 "\nregister_origin %s\nregister_size %" PRIu64
                      "\nregister_root %s\nbundle_issued_at %" PRIu64 "\n", st->bundle_version,
                      st->trust_list_version, st->origin[0] ? st->origin : "-", st->register_size,
                      root, st->bundle_issued_at);
+    for (size_t i = 0; i < st->n_cosig && n > 0 && (size_t)n < sizeof text; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "cosigned %s+%08" PRIx32 " %" PRIu64 "\n",
+                      st->cosig[i].name, st->cosig[i].key_id, st->cosig[i].time);
     enum tc_err e = tc_file_write(path, text, (size_t)n, 0600, TC_FILE_REPLACE);
     *err = e == TC_OK ? 0 : errno;
     return e;
@@ -242,4 +274,40 @@ void tc_state_advance(struct tc_state *st, const struct tc_bundle *b)
     snprintf(st->origin, sizeof st->origin, "%s", b->checkpoint.origin);
     st->register_size = b->checkpoint.size;
     memcpy(st->register_root, b->checkpoint.root, TC_REG_HASH);
+}
+
+/* The entry of st for witness w, or NULL. */
+static const struct tc_state_cosig *cosig_of(const struct tc_state *st, const struct tc_cosigner *w)
+{
+    for (size_t i = 0; i < st->n_cosig; i++)
+        if (st->cosig[i].key_id == w->key_id && strcmp(st->cosig[i].name, w->name) == 0)
+            return &st->cosig[i];
+    return NULL;
+}
+
+void tc_state_cosig_floor(const struct tc_state *st, const struct tc_cosigner_set *set,
+                          uint64_t floor[TC_COSIGNERS_MAX])
+{
+    for (size_t i = 0; i < TC_COSIGNERS_MAX; i++) {
+        const struct tc_state_cosig *k = i < set->n ? cosig_of(st, &set->w[i]) : NULL;
+        floor[i] = k ? k->time : 0;
+    }
+}
+
+void tc_state_cosig_advance(struct tc_state *st, const struct tc_cosigner_set *set,
+                            const struct tc_cosig_tally *t)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        if (t->result[i] != TC_OK)
+            continue;
+        struct tc_state_cosig *k = (struct tc_state_cosig *)cosig_of(st, &set->w[i]);
+        if (!k && st->n_cosig < TC_STATE_COSIGS) {
+            k = &st->cosig[st->n_cosig++];
+            memset(k, 0, sizeof *k);
+            snprintf(k->name, sizeof k->name, "%s", set->w[i].name);
+            k->key_id = set->w[i].key_id;
+        }
+        if (k && t->time[i] > k->time)
+            k->time = t->time[i];
+    }
 }

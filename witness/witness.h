@@ -175,6 +175,64 @@ enum tc_witness_status tc_witness_decide(const struct tc_witness_submission *sub
                                          struct tc_witness_state *next,
                                          struct tc_witness_verdict *v);
 
+/* ---- the publisher's side (client.c) ------------------------------------------------------- */
+
+/* A publisher (titlecert-issuer publish, titlecert-signer) asks each witness of a set
+ * (register.h: struct tc_cosigner_set, each with its submission URL) to co-sign a checkpoint the
+ * log signed: POST <URL>add-checkpoint with "old <size>", the consistency proof from that size
+ * and the signed checkpoint. A 409 names the size the witness holds: the request is made once
+ * more from there. Every request is bounded (TC_WITNESS_CONNECT_MS to connect,
+ * TC_WITNESS_REQUEST_MS in all, an answer of at most TC_WITNESS_ANSWER_MAX bytes, no redirect),
+ * and the witnesses are asked in parallel, so a publication waits at most about twice
+ * TC_WITNESS_REQUEST_MS however many witnesses there are. Nothing is written: the caller keeps
+ * the sizes and appends the lines. */
+#define TC_WITNESS_CONNECT_MS 2000L
+#define TC_WITNESS_REQUEST_MS 5000L
+#define TC_WITNESS_ANSWER_MAX 4096
+
+struct tc_witness_ask {
+    const char *note; /* the checkpoint, signed by the log (a C2SP signed note) */
+    size_t note_len;
+    uint64_t size;                    /* its size */
+    const struct tc_reg_source *tree; /* the log's hashes (read by one thread at a time) */
+    long request_ms;                  /* 0: TC_WITNESS_REQUEST_MS */
+};
+/* What one witness did. */
+struct tc_witness_reply {
+    /* in: the size the witness co-signed last, as the publisher knows it (0: none known);
+     * out: the size it holds now as far as its answers say (the checkpoint's when it co-signed) */
+    uint64_t old;
+    /* TC_OK: line is its co-signature, verified with its key over the checkpoint; else
+     * TC_ERR_IO (unreachable, too slow), TC_ERR_REFUSED (it refused: status and why say how),
+     * TC_ERR_BAD_SIGNATURE (it answered 200 with no line of its key that verifies),
+     * TC_ERR_INCONSISTENT (it holds a larger tree than the checkpoint's) */
+    enum tc_err result;
+    char line[TC_COSIG_LINE_MAX];
+    size_t line_len;
+    uint64_t time;    /* the co-signature's timestamp */
+    long status;      /* the last HTTP status (0: none) */
+    unsigned asked;   /* requests made (1 or 2) */
+    double seconds;   /* how long it took, all requests */
+    char why[320];    /* on failure, a sentence for the operator */
+};
+/* Asks every witness of set that has a URL, in parallel; reply[i] is set->w[i]'s (the caller
+ * sets each reply[i].old first). Returns how many co-signed. */
+size_t tc_witness_collect(const struct tc_cosigner_set *set, const struct tc_witness_ask *a,
+                          struct tc_witness_reply *reply);
+/* The checkpoint with the co-signature lines of the replies that have one appended, into out
+ * (of cap bytes, NUL-terminated); *len its length. TC_ERR_BUFFER when it does not fit. */
+enum tc_err tc_witness_cosigned_note(const char *note, size_t note_len,
+                                     const struct tc_witness_reply *reply, size_t n, char *out,
+                                     size_t cap, size_t *len);
+/* A publisher's witnesses: the file at path, each witness with its URL, and the quorum given
+ * (1 to their number). NULL, else why not, in why (naming the file and line). */
+const char *tc_witness_publisher_load(const char *path, long quorum, struct tc_cosigner_set *set,
+                                      char *why, size_t size);
+/* What each witness of set did, one "<name>: co-signed (0.01 s)" or "<name>: not co-signed:
+ * <why>" per witness, separated by sep, into out (truncated to size); its length. */
+size_t tc_witness_explain(const struct tc_cosigner_set *set, const struct tc_witness_reply *reply,
+                          const char *sep, char *out, size_t size);
+
 /* ---- the service (service.c) ----------------------------------------------------------------- */
 
 struct tc_signer;

@@ -36,8 +36,17 @@ enum {
     O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
     O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_PDF,
-    O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_STAMP, O_WORKFLOW, O_DEMO, O_HELP
+    O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_STAMP, O_WORKFLOW, O_DEMO, O_WITNESSES,
+    O_QUORUM, O_HELP
 };
+
+/* --witness-quorum K: how many witnesses must co-sign, 1 to TC_COSIGNERS_MAX */
+static bool quorum_arg(const char *arg, long *k)
+{
+    char *end;
+    *k = strtol(arg, &end, 10);
+    return !*end && *k >= 1 && *k <= TC_COSIGNERS_MAX;
+}
 
 int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
 {
@@ -61,6 +70,8 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
         {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
         {"kid", required_argument, 0, O_KID},        {"status-stamp", no_argument, 0, O_STAMP},
         {"workflow", no_argument, 0, O_WORKFLOW},    {"demo", no_argument, 0, O_DEMO},
+        {"witnesses", required_argument, 0, O_WITNESSES},
+        {"witness-quorum", required_argument, 0, O_QUORUM},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
@@ -120,6 +131,11 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
             o->batch = strtoll(optarg, &end, 10);
             if (*end || o->batch < 1)
                 return cli_usage(cmd, "--batch takes a batch number (import prints it)");
+            break;
+        case O_WITNESSES: o->witnesses = optarg; break;
+        case O_QUORUM:
+            if (!quorum_arg(optarg, &o->witness_quorum))
+                return cli_usage(cmd, "--witness-quorum takes how many must co-sign, 1 to 15");
             break;
         case O_HELP: fputs(help, stdout); return -1;
         default: return cli_usage(cmd, "unknown option");

@@ -25,6 +25,8 @@ struct opts {
     bool strict_uscc, blacklist, dry_run, quiet, qr, read_only, reevaluation, pdf, force;
     bool workflow, demo;
     bool status_stamp;
+    const char *witnesses; /* publish: the witnesses file */
+    long witness_quorum;   /* publish: how many must co-sign (0: not given) */
 };
 
 /* "titlecert-issuer: what: why" (errno's sentence for an I/O error); returns EXIT_USAGE. */

@@ -21,6 +21,7 @@
 #include "flow.h"
 #include "signer.h"
 #include "titlecert_config.h"
+#include "witness.h"
 
 static const char *rule_of(enum tc_err e)
 {
@@ -1114,6 +1115,7 @@ static int cmd_seal(int argc, char **argv)
 static const char publish_help[] =
     "Usage: " PROG " publish --db FILE --hash-key HASH.key --key PUBLICATION.key --root ROOT.pub\n"
     "                        --trust-list FILE --out DIR [--batch B [--days N]] [--origin O]\n"
+    "                        [--witnesses FILE --witness-quorum K]\n"
     "Writes the province's static publication into DIR, for any web server, mirror or CDN to\n"
     "serve (rule A3, 公示 and 全程记录):\n"
     "  DIR/gongshi-B.html, .csv, .json  with --batch: the 公示 of batch B, review-passed and\n"
@@ -1126,11 +1128,33 @@ static const char publish_help[] =
     "                                   version, SHA-256 and size, and the checkpoint; last\n"
     "  --days N     announcement period in working days (default 5)\n"
     "  --origin O   the register's name, fixed by the first export\n"
+    "  --witnesses FILE      witnesses that co-sign the checkpoint (C2SP tlog-witness), one line\n"
+    "                        'witness NAME VERIFIER-KEY URL' each; the checkpoint is sent to each\n"
+    "                        (URL/add-checkpoint, with the consistency proof from the size it\n"
+    "                        co-signed last) after it is signed and before anything is written,\n"
+    "                        and their verified lines are part of the checkpoint published\n"
+    "  --witness-quorum K    how many of them must co-sign; with fewer, nothing is published\n"
+    "                        and the refusal names each witness and why (exit 1)\n"
     "Existing full tiles are kept; each file is written to a temporary name and renamed.\n";
+
+/* What each witness did, one line each (nothing without witnesses). */
+static void publish_witnesses(const struct tc_cosigner_set *set, const struct tc_witness_reply *r,
+                              FILE *to)
+{
+    char text[TC_COSIGNERS_MAX * 400];
+    if (!set->n)
+        return;
+    tc_witness_explain(set, r, "\n  ", text, sizeof text);
+    fprintf(to, "witnesses (quorum %zu):\n  %s\n", set->quorum, text);
+}
 
 static int publish_failed(struct tc_store *s, const struct opts *o, enum tc_err e,
                           const struct tc_publish_result *r)
 {
+    if (e == TC_ERR_REFUSED && strcmp(r->failed, "the status bundle") == 0) {
+        fprintf(stderr, PROG ": publish: refused: %s\n", tc_store_errmsg(s));
+        return EXIT_REFUSED;
+    }
     if (e == TC_ERR_NOT_FOUND && o->batch && strncmp(r->failed, "the 公示", 9) == 0)
         fprintf(stderr, PROG ": publish: batch %lld has no certificates\n", o->batch);
     else if (strcmp(r->failed, "the status bundle") == 0)
@@ -1151,14 +1175,26 @@ static int cmd_publish(int argc, char **argv)
         return cli_usage("publish", "--key and --out are required");
     if (o.days && !o.batch)
         return cli_usage("publish", "--days goes with --batch");
+    static struct tc_cosigner_set set;
+    struct tc_witness_reply replies[TC_COSIGNERS_MAX];
+    char why[600];
+    memset(replies, 0, sizeof replies);
+    if (o.witnesses && tc_witness_publisher_load(o.witnesses, o.witness_quorum, &set, why,
+                                                 sizeof why))
+        return cli_usage("publish", why);
+    if (!o.witnesses && o.witness_quorum)
+        return cli_usage("publish", "--witness-quorum goes with --witnesses FILE");
     struct publication pub;
     struct tc_publish_result r;
     memset(&r, 0, sizeof r);
     if ((rc = publication_open(&o, "publish", &pub)) == 0) {
-        struct tc_publish_opts po = {o.out, pub.list, pub.list_len, pub.tl, pub.sk, o.origin,
-                                     o.batch, o.days ? (int)o.days : 5, (uint64_t)time(NULL)};
+        struct tc_publish_opts po = {o.out,    pub.list, pub.list_len, pub.tl,
+                                     pub.sk,   o.origin, o.batch,      o.days ? (int)o.days : 5,
+                                     (uint64_t)time(NULL), &set, replies};
         enum tc_err e = tc_publish(pub.s, &po, &r);
         rc = e != TC_OK ? publish_failed(pub.s, &o, e, &r) : 0;
+        if (e == TC_OK || e == TC_ERR_REFUSED)
+            publish_witnesses(&set, replies, e == TC_OK ? stdout : stderr);
     }
     publication_close(&pub);
     if (rc == 0) {

@@ -33,6 +33,7 @@
 
 struct opts {
     const char *root, *trust, *dir, *bundle, *kid;
+    struct tc_cosigner_set *witnesses; /* NULL: no co-signature is required */
     uint64_t since;
     bool json;
     int argc;
@@ -57,6 +58,46 @@ static int usage_error(const char *cmd, const char *msg)
     return tc_cli_usage_error(PROG, cmd, msg);
 }
 
+/* --witness VKEY or --witnesses FILE into set; 0, else the exit status after saying why. */
+static int witness_arg(const char *cmd, int c, const char *arg, struct tc_cosigner_set *set)
+{
+    char msg[400];
+    size_t line = 0;
+    enum tc_err e = c == 'W' ? tc_cosigner_set_add(set, arg, NULL)
+                             : tc_cosigner_set_load(arg, set, &line);
+    if (e == TC_OK)
+        return 0;
+    if (line)
+        snprintf(msg, sizeof msg, "--witnesses %s, line %zu: %s", arg, line,
+                 tc_cosigner_set_strerror(e));
+    else
+        snprintf(msg, sizeof msg, "%s %s: %s", c == 'W' ? "--witness" : "--witnesses", arg,
+                 tc_cosigner_set_strerror(e));
+    return usage_error(cmd, msg);
+}
+
+/* A checkpoint's co-signatures against the witnesses given: true when none are required or
+ * their quorum co-signed (said on standard output as 'witnesses: ...'), else false after saying
+ * why on standard error. */
+static bool witnessed(const struct opts *o, const char *cmd, const char *what, const char *note,
+                      size_t len)
+{
+    struct tc_cosig_tally t;
+    char why[1024];
+    if (!o->witnesses)
+        return true;
+    enum tc_err e = tc_cosigner_set_check(o->witnesses, note, len, NULL, &t);
+    tc_cosig_tally_explain(o->witnesses, &t, why, sizeof why);
+    if (e == TC_OK) {
+        if (!o->json)
+            printf("witnesses: %s\n", why);
+        return true;
+    }
+    fprintf(stderr, PROG ": %s: %s: refused: the witnesses' quorum is not met: %s\n", cmd, what,
+            why);
+    return false;
+}
+
 static int parse(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
 {
     static const struct option table[] = {
@@ -64,10 +105,15 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, struc
         {"dir", required_argument, 0, 'd'},    {"bundle", required_argument, 0, 'b'},
         {"kid", required_argument, 0, 'k'},    {"since", required_argument, 0, 's'},
         {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
+        {"witness", required_argument, 0, 'W'}, {"witnesses", required_argument, 0, 'F'},
+        {"witness-quorum", required_argument, 0, 'Q'},
         {0, 0, 0, 0}};
+    static struct tc_cosigner_set set;
+    long quorum = 0;
     memset(o, 0, sizeof *o);
+    memset(&set, 0, sizeof set);
     optind = 1;
-    int c;
+    int c, rc;
     char *end;
     while ((c = getopt_long(argc, argv, "", table, NULL)) != -1) {
         switch (c) {
@@ -83,10 +129,24 @@ static int parse(int argc, char **argv, const char *cmd, const char *help, struc
                 return usage_error(cmd, "--since takes a register entry number");
             break;
         case 'j': o->json = true; break;
+        case 'W':
+        case 'F':
+            if ((rc = witness_arg(cmd, c, optarg, &set)) != 0)
+                return rc;
+            break;
+        case 'Q':
+            quorum = strtol(optarg, &end, 10);
+            if (*end || !*optarg || quorum < 1 || quorum > TC_COSIGNERS_MAX)
+                return usage_error(cmd, "--witness-quorum takes 1 to 15");
+            break;
         case 'h': fputs(help, stdout); return -1;
         default: return usage_error(cmd, "unknown option");
         }
     }
+    const char *no = tc_cosigner_set_quorum(&set, quorum);
+    if (no)
+        return usage_error(cmd, no);
+    o->witnesses = set.n ? &set : NULL;
     o->argc = argc - optind;
     o->argv = argv + optind;
     if (!o->root)
@@ -169,6 +229,8 @@ static int setup(const struct opts *o, const char *cmd, const char *checkpoint_p
                     : "not a signed checkpoint (C2SP tlog-checkpoint in a signed note)");
         return EXIT_FAILED;
     }
+    if (!witnessed(o, cmd, path, x->note, x->note_len))
+        return EXIT_FAILED;
     if ((e = tc_tile_reader_open(o->dir, x->cp.size, &x->tiles)) != TC_OK)
         return tc_cli_fail(PROG, o->dir, e);
     return 0;
@@ -246,10 +308,14 @@ static void print_proof(const uint8_t (*proof)[TC_REG_HASH], size_t len)
 
 static const char verify_help[] =
     "Usage: " PROG " verify --root ROOT.pub --dir DIR [--trust-list FILE] [CHECKPOINT]\n"
+    "                          [(--witness V ... | --witnesses FILE) --witness-quorum K]\n"
     "Verifies the register's checkpoint (DIR/checkpoint, or the file given) against the trust\n"
     "list the root signed (--trust-list, else the one in DIR/bundle.cbor): a C2SP signed note by\n"
     "a key endorsed for register checkpoints. Then recomputes its root twice, from the hash\n"
-    "tiles and from every entry, so that no published file differs from what was signed.\n";
+    "tiles and from every entry, so that no published file differs from what was signed.\n"
+    "With --witness NAME+HEX+KEY (repeatable) or --witnesses FILE (lines 'witness NAME KEY\n"
+    "[URL]') and --witness-quorum K, the checkpoint must also carry valid co-signatures (C2SP\n"
+    "tlog-cosignature) from K of those witnesses, and a forged line of one of them fails.\n";
 
 static int cmd_verify(int argc, char **argv)
 {
@@ -421,13 +487,18 @@ static int cmd_consistency(int argc, char **argv)
 
 static const char audit_help[] =
     "Usage: " PROG " audit --root ROOT.pub --dir DIR [--bundle FILE]\n"
+    "                         [(--witness V ... | --witnesses FILE) --witness-quorum K]\n"
     "Checks a status bundle (default DIR/bundle.cbor) against the register up to the bundle's\n"
     "checkpoint: every certificate in its index has its issue entry there with the same hash,\n"
     "every issued certificate is in the index, and its revocations and supersessions are exactly\n"
     "the register's. Without --bundle, also every DIR/delta-N.cbor (signed by a publication key,\n"
     "its entries and checkpoint the register's, and the one that leads to the bundle naming its\n"
     "hash and signature) and DIR/head (naming the bundle, its checkpoint and an existing delta).\n"
-    "Names what differs. Exit 1 when anything does.\n";
+    "Names what differs. Exit 1 when anything does.\n"
+    "With --witness NAME+HEX+KEY (repeatable) or --witnesses FILE (lines 'witness NAME KEY\n"
+    "[URL]') and --witness-quorum K, DIR/checkpoint and the bundle's checkpoint must also carry\n"
+    "valid co-signatures (C2SP tlog-cosignature) from K of those witnesses, and a forged line of\n"
+    "one of them fails.\n";
 
 static void print_line(void *ctx, const char *line)
 {
@@ -589,8 +660,14 @@ static int cmd_audit(int argc, char **argv)
         ctx_free(&x);
         return rc;
     }
-    /* the bundle's own checkpoint is the one audited: its signature was checked when it loaded */
+    /* the bundle's own checkpoint is the one audited: its signature was checked when it loaded,
+     * its co-signatures are checked here (o.bundle may be another file than DIR/checkpoint) */
     const struct tc_bundle *b = x.bundle;
+    if (strcmp(b->note, x.note) != 0 &&
+        !witnessed(&o, "audit", o.bundle ? o.bundle : "bundle.cbor", b->note, b->note_len)) {
+        ctx_free(&x);
+        return EXIT_FAILED;
+    }
     memcpy(&x.cp, &b->checkpoint, sizeof x.cp);
     tc_tile_reader_close(x.tiles);
     x.tiles = NULL;
@@ -625,11 +702,15 @@ static int cmd_audit(int argc, char **argv)
 
 static const char monitor_help[] =
     "Usage: " PROG " monitor --root ROOT.pub --dir DIR --kid HEX [--since N] [--json]\n"
+    "                           [(--witness V ... | --witnesses FILE) --witness-quorum K]\n"
     "Lists every certificate the register records as issued under key id HEX (16 hex digits, as\n"
     "titlecert-keys show prints it), from entry N on (default 0), with the day it was recorded\n"
     "and its hash, and every revocation or supersession of those certificates. An HR department\n"
     "compares it with its own records: an entry it did not make means its key is used by\n"
-    "someone else. Ends with the entry to continue from (--since) next time.\n";
+    "someone else. Ends with the entry to continue from (--since) next time.\n"
+    "With --witness NAME+HEX+KEY (repeatable) or --witnesses FILE (lines 'witness NAME KEY\n"
+    "[URL]') and --witness-quorum K, DIR/checkpoint must also carry valid co-signatures (C2SP\n"
+    "tlog-cosignature) from K of those witnesses, and a forged line of one of them fails.\n";
 
 static int id_cmp(const void *a, const void *b)
 {
