@@ -297,8 +297,8 @@ print(hdr)
 for k, name in ((0, "GET /healthz"), (3, "GET /api/work"), (6, f"GET /api/batches/{page} ({batch} rows)")):
     line(name + ", req/s", [r[k] for r in p2], "{:10.1f}")
     line(name + ", CPU us/req", [r[k + 1] for r in p2], "{:10.1f}")
-line("work list / healthz, req/s", [r[3] / r[0] for r in p2], "{:10.4f}")
-line("batch page / healthz, req/s", [r[6] / r[0] for r in p2], "{:10.4f}")
+line("work list / healthz, req/s", [r[3] / r[0] for r in p2], "{:10.3g}")
+line("batch page / healthz, req/s", [r[6] / r[0] for r in p2], "{:10.3g}")
 bad = sum(r[2] + r[5] + r[8] for r in p2)
 if bad:
     print(f"  non-2xx answers and socket errors: {bad:.0f}")
