@@ -637,6 +637,10 @@ enum tc_err tc_wf_published(struct tc_store *s, uint64_t now);
 /* Every batch, oldest first, as tc_wf_get reads it. */
 enum tc_err tc_wf_list(struct tc_store *s, uint64_t now,
                        void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx);
+/* The batches not published yet, oldest first, as tc_wf_get reads it: the only ones anybody
+ * still acts on (work lists), without hashing the rows of every batch ever signed. */
+enum tc_err tc_wf_pending(struct tc_store *s, uint64_t now,
+                          void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx);
 /* A batch's rows in line order: canonical JSON (an issue row holds the name, the ID number's
  * mask and the holder's keyed hash, never the number), dropped when an objection was upheld. */
 enum tc_err tc_wf_rows(struct tc_store *s, int64_t batch,

@@ -396,18 +396,27 @@ static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
                                "zeroblob(32))", "ttii", p->title, p->source, p->by->id,
                             (int64_t)p->now)) == TC_OK)
         p->batch = sqlite3_last_insert_rowid(tc_store_db(s));
+    /* one statement for all the rows, not one compiled and freed for each */
+    sqlite3_stmt *ins = NULL;
+    if (e == TC_OK)
+        e = tc_store_prepare(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", &ins);
     for (size_t i = 0; e == TC_OK && i < p->n; i++) {
         uint8_t h[32];
         char *row = NULL;
         if ((e = tc_issue_holder(s, &p->reqs[i], h)) == TC_OK &&
             !(row = row_encode(&p->reqs[i], h)))
             e = TC_ERR_NOMEM;
-        if (e == TC_OK)
-            e = exec_bind(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", "iit",
-                          p->batch, (int64_t)p->reqs[i].line, row);
+        if (e == TC_OK) {
+            sqlite3_bind_int64(ins, 1, p->batch);
+            sqlite3_bind_int64(ins, 2, (int64_t)p->reqs[i].line);
+            sqlite3_bind_text(ins, 3, row, -1, SQLITE_STATIC);
+            e = tc_store_step_done(s, ins);
+            sqlite3_clear_bindings(ins); /* row is freed next */
+        }
         free(row);
         sodium_memzero(h, sizeof h);
     }
+    sqlite3_finalize(ins);
     uint8_t sum[32];
     size_t n;
     char hex[65];
@@ -1411,11 +1420,11 @@ enum tc_err tc_wf_published(struct tc_store *s, uint64_t now)
 
 /* ---- lists ----------------------------------------------------------------------------------- */
 
-enum tc_err tc_wf_list(struct tc_store *s, uint64_t now,
-                       void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx)
+static enum tc_err list_where(struct tc_store *s, const char *sql, uint64_t now,
+                              void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT id FROM wf_batches ORDER BY id", &q);
+    enum tc_err e = tc_store_prepare(s, sql, &q);
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         struct tc_wf_batch b;
         if ((e = tc_wf_get(s, sqlite3_column_int64(q, 0), now, &b)) == TC_OK)
@@ -1423,6 +1432,21 @@ enum tc_err tc_wf_list(struct tc_store *s, uint64_t now,
     }
     sqlite3_finalize(q);
     return e;
+}
+
+enum tc_err tc_wf_list(struct tc_store *s, uint64_t now,
+                       void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx)
+{
+    return list_where(s, "SELECT id FROM wf_batches ORDER BY id", now, fn, ctx);
+}
+
+/* Each batch read costs a hash of its rows: a published batch (no step left, no objection open:
+ * objections are taken during the 公示 and approval needs them all resolved) is not read. */
+enum tc_err tc_wf_pending(struct tc_store *s, uint64_t now,
+                          void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx)
+{
+    return list_where(s, "SELECT id FROM wf_batches WHERE state <> 'published' ORDER BY id", now,
+                      fn, ctx);
 }
 
 enum tc_err tc_wf_rows(struct tc_store *s, int64_t batch,

@@ -1085,6 +1085,19 @@ static void test_life_approval(void)
             "life: a batch is approved once");
 }
 
+struct seen {
+    int64_t id;
+    bool found;
+    int64_t n;
+};
+
+static void seen_one(void *ctx, const struct tc_wf_batch *b)
+{
+    struct seen *s = ctx;
+    s->n++;
+    s->found = s->found || b->id == s->id;
+}
+
 /* Signed once, the certificates verify, then published. */
 static void test_life_signing(void)
 {
@@ -1107,6 +1120,12 @@ static void test_life_signing(void)
            number("SELECT count(*) FROM wf_batches WHERE state = 'published'", 0) == 1 &&
            strcmp(get(mx_publicised, t).state, "publicised") == 0,
        "life: the batch is published, and no batch that was not signed");
+    struct seen all = {life, false, 0}, pending = {life, false, 0};
+    tc_wf_list(W, t + 3600, seen_one, &all);
+    tc_wf_pending(W, t + 3600, seen_one, &pending);
+    ok(all.found && !pending.found && all.n == number("SELECT count(*) FROM wf_batches", 0) &&
+           pending.n == all.n - 1,
+       "life: the work lists' reading (tc_wf_pending) leaves the published batch out, and only it");
     refused(sign(CUSTODIAN, life, t + 7200, &n), "only approved work",
             "life: a published batch is not signed again");
     refused(reject(APPROVER, life, t + 7200), "cannot be sent back",
