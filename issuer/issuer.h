@@ -395,6 +395,12 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
  * is disabled or locked. Audited. */
 enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *code,
                              const char *password, size_t len, uint64_t now, const char **why);
+/* Recovery on the host, by an admin for another account (a lost password or authenticator):
+ * its password, TOTP seed, failures and sessions are cleared and a new one-time enrolment code
+ * is made (code); the person enrols again, then sets up TOTP at their next sign-in. Its roles
+ * stay. An audit event names both accounts. */
+enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, const char *name,
+                             uint64_t now, char code[TC_ENROL_CODE_LEN + 1], const char **why);
 /* Two factors: the password first (a failure counted as above, a success not yet: the failures
  * are cleared and the sign-in audited only by tc_account_signed_in, after the second factor). */
 enum tc_err tc_account_password(struct tc_store *s, const char *name, const char *password,

@@ -118,7 +118,12 @@ for a in wang:王录入:clerk li:李审核:approver zhang:张保管:custodian; d
   run $issuer account confirm $c $(as admin2) "${D[@]}"
   run $issuer account enrol "$name" --code-file "$out/accounts/$name.code" --password-file "$out/accounts/$name.pw" "${D[@]}"
 done
-say "wang 王录入 (clerk), li 李审核 (approver), zhang 张保管 (custodian); passwords in $out/accounts/"
+for a in admin1 admin2 wang li zhang; do # each person's TOTP seed, for the console's sign-in
+  grab $issuer account totp "$a" --password-file "$out/accounts/$a.pw" "${D[@]}" |
+    sed -n 's/^TOTP seed of [^:]*: //p' > "$out/accounts/$a.totp"
+  chmod 600 "$out/accounts/$a.totp"
+done
+say "wang 王录入 (clerk), li 李审核 (approver), zhang 张保管 (custodian); passwords and TOTP seeds in $out/accounts/"
 
 # titlecert-signer runs from here on: it dates each 公示 from the day it first sees it in the
 # register, by the demo store's clock (the file $out/clock, days from today; --demo) and never
@@ -235,8 +240,11 @@ build/console/titlecert-console serve --db "$out/gs.db" --hash-key "$out/keys/st
   --base-url "$base" 2>>"$log" &
 cpid=$!
 say "verification page     $base/"
-say "HR console            http://$clisten/   (accounts: wang, li, zhang, admin1, admin2;"
-say "                      passwords in $out/accounts/NAME.pw, the TOTP seed at first sign-in)"
+say "HR console            http://$clisten/   DEMO-ONLY accounts (password, TOTP seed):"
+for a in wang li zhang admin1 admin2; do
+  say "                      $(printf '%-7s %-24s %s' "$a" "$(cat "$out/accounts/$a.pw")" "$(cat "$out/accounts/$a.totp")")"
+done
+say "                      a code for a seed: python3 tests/totp.py SEED (or an authenticator app)"
 say "Ctrl-C stops them all (this script's PID: $$)"
 echo
 $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen" \

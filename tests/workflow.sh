@@ -88,6 +88,30 @@ truth "no account is left not enrolled" bash -c '! grep -q "not enrolled" out.tx
 check "an enrolment code works once" 1 "$issuer" account enrol alice --code-file alice.code \
   --password-file alice.pw "${D[@]}"
 
+# ---- recovery on the host, and a person's TOTP seed -------------------------------------------------
+check "a person sees their TOTP seed on the host, with their password" 0 "$issuer" account totp frank \
+  --password-file frank.pw "${D[@]}"
+seed=$(sed -n 's/^TOTP seed of frank.*: //p' out.txt)
+truth "a base32 seed of 160 bits" bash -c "[[ '$seed' =~ ^[A-Z2-7]{32}\$ ]]"
+check "asked again before it is confirmed, the same seed (the app it went into keeps working)" 0 \
+  "$issuer" account totp frank --password-file frank.pw "${D[@]}"
+has "the same one" out.txt "$seed"
+check "not with another's password" 1 "$issuer" account totp frank --password-file alice.pw "${D[@]}"
+check "an admin does not reset their own account" 1 "$issuer" account reset admin1 $(as admin1) \
+  "${D[@]}"
+check "a clerk resets nobody" 1 "$issuer" account reset frank $(as alice) "${D[@]}"
+check "another admin resets frank (lost phone)" 0 "$issuer" account reset frank $(as admin1) "${D[@]}"
+sed -n 's/^new TOTP seed.*: //p; s/^enrolment code.*: //p' out.txt | tail -1 > frank.code
+has "a new enrolment code is printed" out.txt "enrolment code"
+check "his old password no longer works" 1 "$issuer" account totp frank --password-file frank.pw \
+  "${D[@]}"
+check "he enrols again with the new code" 0 "$issuer" account enrol frank --code-file frank.code \
+  --password-file frank.pw "${D[@]}"
+check "and gets a new TOTP seed" 0 "$issuer" account totp frank --password-file frank.pw "${D[@]}"
+truth "not the old one" bash -c "! grep -q '$seed' out.txt"
+python3 -c 'import sqlite3; print(sqlite3.connect("gs.db").execute("SELECT detail FROM events WHERE kind = \"account_reset\"").fetchone()[0])' > ev.txt
+has "the reset is an audit event naming both" ev.txt '"account":"frank","by":"admin1"'
+
 # ---- the unit directory and the records, once there is an admin --------------------------------
 check "units import without an account is refused once the store has an admin" 1 "$issuer" units \
   import "${D[@]}" "$data/samples/gs-units.csv"
