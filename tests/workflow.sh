@@ -24,8 +24,11 @@ P=(--passphrase-env PW)
 today=$(TZ=Asia/Shanghai date +%F)
 from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
 "$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
-"$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}" >/dev/null
-"$keys" issuer-create --out pub --name 甘肃省职称证书发布 --kdf interactive "${P[@]}" >/dev/null
+# the issuing and publication keys have their own passphrase, the custodians' (the store's is
+# known to everyone who runs the workflow's commands)
+export KPW='the custodians passphrase for the key files'
+"$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive --passphrase-env KPW >/dev/null
+"$keys" issuer-create --out pub --name 甘肃省职称证书发布 --kdf interactive --passphrase-env KPW >/dev/null
 "$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
 "$keys" endorse --root root.key --issuer ws.pub --from "$from" --to "$to" --region 62 \
   --tracks basic,province --out ws.end "${P[@]}" >/dev/null
@@ -33,6 +36,7 @@ from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
   --tracks status,register --out pub.end "${P[@]}" >/dev/null
 "$keys" trust-list --root root.key --version 1 --out trust.list ws.end pub.end "${P[@]}" >/dev/null
 printf '%s\n' "$PW" > keys.pass && chmod 600 keys.pass
+printf '%s\n' "$KPW" > keyfiles.pass && chmod 600 keyfiles.pass
 D=(--db gs.db --hash-key store.key "${P[@]}")
 T=(--root root.pub --trust-list trust.list)
 sock=$work/signer.sock
@@ -148,7 +152,8 @@ start_signer() { # start_signer [serve options...]: waits for its socket
   return 1
 }
 stop_signer() { kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=; }
-unlock() { "$issuer" signer unlock "${S[@]}" $(as "$1") --passphrase-file "${2:-keys.pass}" --minutes 30; }
+unlock() { "$issuer" signer unlock "${S[@]}" $(as "$1") --passphrase-file "${2:-keys.pass}" \
+  --key-passphrase-file keyfiles.pass --minutes 30; }
 
 check "the signer refuses a store not set up for the workflow" 2 "$signer" serve "${S[@]}" \
   --db /dev/null --hash-key store.key --key ws.key --publication-key pub.key "${T[@]}" \
@@ -214,6 +219,9 @@ has "naming why" err.txt "the signer is locked"
 echo 'not the passphrase' > wrong.pass && chmod 600 wrong.pass
 check "unlock with a wrong key passphrase is refused" 1 unlock carol wrong.pass
 check "unlock by a non-custodian is refused" 1 unlock bob
+check "the store's passphrase alone does not open key files that have their own" 1 "$issuer" \
+  signer unlock "${S[@]}" $(as carol) --passphrase-file keys.pass --minutes 30
+has "naming the key file" err.txt "ws.key"
 check "the custodian unlocks it" 0 unlock carol
 has "for the window asked" out.txt '"seconds":1800'
 check "an approver cannot have a batch signed" 1 "$issuer" batch sign 1 "${S[@]}" $(as bob)

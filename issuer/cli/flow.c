@@ -57,6 +57,7 @@ static const struct {
     {"roles", S(roles)},
     {"code-file", S(code_file)},
     {"pin-file", S(pin_file)},
+    {"key-passphrase-file", S(key_passphrase_file)},
     {"line", S(line)},
     {"replace", S(replace)},
     {"minutes", S(minutes)},
@@ -466,14 +467,17 @@ int cmd_calendar(int argc, char **argv)
 static const char signer_help[] =
     "Usage: " PROG " signer status [--socket PATH]\n"
     "       " PROG " signer unlock --as CUSTODIAN --minutes M [--passphrase-file F]\n"
-    "                               [--pin-file F] [--password-file F] [--socket PATH]\n"
+    "                               [--key-passphrase-file F] [--pin-file F]\n"
+    "                               [--password-file F] [--socket PATH]\n"
     "       " PROG " signer lock [--socket PATH]\n"
     "       " PROG " signer publish --as CUSTODIAN [--password-file F] [--socket PATH]\n"
     "Talks to titlecert-signer on its Unix socket (default $TITLECERT_SIGNER_SOCKET or\n"
     "/run/titlecert/signer.sock).\n"
     "  status    locked or unlocked, by whom and until when\n"
     "  unlock    a key custodian opens the keys for M minutes (at most the signer's\n"
-    "            --window-max): the keys' passphrase (and a token's PIN) and their password\n"
+    "            --window-max): the store's passphrase (--passphrase-file), the key files' own\n"
+    "            when they have one (--key-passphrase-file; else the store's opens them), a\n"
+    "            token's PIN, and their password\n"
     "  lock      locks it at once (anyone may)\n"
     "  publish   signs and writes the publication: bundle, register, checkpoint, head\n"
     "Batches are signed with 'batch sign', 'revocation sign', 'conversion sign'.\n";
@@ -579,6 +583,8 @@ static int signer_unlock(struct flow *f)
     json_t *o = json_object();
     json_object_set_new(o, "minutes", json_integer(m));
     if (!add_secret(o, "passphrase", f->o.pfile, "Passphrase of the signer's keys: ") ||
+        (f->key_passphrase_file && !add_secret(o, "key_passphrase", f->key_passphrase_file,
+                                               "Passphrase of the key files: ")) ||
         (f->pin_file && !add_secret(o, "pin", f->pin_file, "Token PIN: "))) {
         json_decref(o);
         return EXIT_USAGE;

@@ -14,7 +14,7 @@ struct flow {
     struct opts o;
     const char *as, *password_file, *title, *issuer_pub, *objector, *contact, *received, *text;
     const char *outcome, *rows_hash, *socket, *name, *roles, *code_file, *pin_file, *line;
-    const char *replace, *minutes, *committee;
+    const char *replace, *minutes, *committee, *key_passphrase_file;
     bool upheld, dismissed, rows, objections, reevaluation, workflow, demo;
     int argc; /* the arguments left after the options */
     char **argv;
