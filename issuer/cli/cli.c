@@ -48,32 +48,34 @@ static bool quorum_arg(const char *arg, long *k)
     return !*end && *k >= 1 && *k <= TC_COSIGNERS_MAX;
 }
 
+/* the store commands' options, parsed by cli_options */
+static const struct option table[] = {
+    {"db", required_argument, 0, O_DB},          {"hash-key", required_argument, 0, O_HASH},
+    {"key", required_argument, 0, O_KEY},        {"root", required_argument, 0, O_ROOT},
+    {"trust-list", required_argument, 0, O_TRUST}, {"out-dir", required_argument, 0, O_OUTDIR},
+    {"base-url", required_argument, 0, O_BASE},  {"passphrase-env", required_argument, 0, O_PENV},
+    {"passphrase-file", required_argument, 0, O_PFILE}, {"out", required_argument, 0, O_OUT},
+    {"profile", required_argument, 0, O_PROFILE}, {"reason", required_argument, 0, O_REASON},
+    {"date", required_argument, 0, O_DATE},      {"until", required_argument, 0, O_UNTIL},
+    {"blacklist-reason", required_argument, 0, O_BLREASON},
+    {"decision", required_argument, 0, O_DECISION}, {"at", required_argument, 0, O_AT},
+    {"claims", required_argument, 0, O_CLAIMS},  {"committee", required_argument, 0, O_COMMITTEE},
+    {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
+    {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
+    {"qr", no_argument, 0, O_QR},                {"batch", required_argument, 0, O_BATCH},
+    {"reevaluation", no_argument, 0, O_REEVAL}, {"origin", required_argument, 0, O_ORIGIN},
+    {"days", required_argument, 0, O_DAYS},       {"pdf", no_argument, 0, O_PDF},
+    {"threads", required_argument, 0, O_THREADS}, {"force", no_argument, 0, O_FORCE},
+    {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
+    {"kid", required_argument, 0, O_KID},        {"status-stamp", no_argument, 0, O_STAMP},
+    {"workflow", no_argument, 0, O_WORKFLOW},    {"demo", no_argument, 0, O_DEMO},
+    {"witnesses", required_argument, 0, O_WITNESSES},
+    {"witness-quorum", required_argument, 0, O_QUORUM},
+    {"as", required_argument, 0, O_AS},          {"password-file", required_argument, 0, O_PWFILE},
+    {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
+
 int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
 {
-    static const struct option table[] = {
-        {"db", required_argument, 0, O_DB},          {"hash-key", required_argument, 0, O_HASH},
-        {"key", required_argument, 0, O_KEY},        {"root", required_argument, 0, O_ROOT},
-        {"trust-list", required_argument, 0, O_TRUST}, {"out-dir", required_argument, 0, O_OUTDIR},
-        {"base-url", required_argument, 0, O_BASE},  {"passphrase-env", required_argument, 0, O_PENV},
-        {"passphrase-file", required_argument, 0, O_PFILE}, {"out", required_argument, 0, O_OUT},
-        {"profile", required_argument, 0, O_PROFILE}, {"reason", required_argument, 0, O_REASON},
-        {"date", required_argument, 0, O_DATE},      {"until", required_argument, 0, O_UNTIL},
-        {"blacklist-reason", required_argument, 0, O_BLREASON},
-        {"decision", required_argument, 0, O_DECISION}, {"at", required_argument, 0, O_AT},
-        {"claims", required_argument, 0, O_CLAIMS},  {"committee", required_argument, 0, O_COMMITTEE},
-        {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
-        {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
-        {"qr", no_argument, 0, O_QR},                {"batch", required_argument, 0, O_BATCH},
-        {"reevaluation", no_argument, 0, O_REEVAL}, {"origin", required_argument, 0, O_ORIGIN},
-        {"days", required_argument, 0, O_DAYS},       {"pdf", no_argument, 0, O_PDF},
-        {"threads", required_argument, 0, O_THREADS}, {"force", no_argument, 0, O_FORCE},
-        {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
-        {"kid", required_argument, 0, O_KID},        {"status-stamp", no_argument, 0, O_STAMP},
-        {"workflow", no_argument, 0, O_WORKFLOW},    {"demo", no_argument, 0, O_DEMO},
-        {"witnesses", required_argument, 0, O_WITNESSES},
-        {"witness-quorum", required_argument, 0, O_QUORUM},
-        {"as", required_argument, 0, O_AS},          {"password-file", required_argument, 0, O_PWFILE},
-        {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
     char *end;
