@@ -9,7 +9,8 @@
 #   approver, bound to the rows shown; titlecert-signer unlocked by the custodian, signing the
 #   batch, a conversion (C1) and a revocation (A2) each proposed and approved first; publication
 #   (bundle, register, checkpoint) by the signer; the e-certificates; the register checked by
-#   anyone (a certificate signed outside it refused); verification offline.
+#   anyone (a witness co-signs a publication first; a certificate signed outside it refused);
+#   verification offline.
 # Then it serves the verification page on TITLECERT_LISTEN (default 127.0.0.1:8080) and the HR
 # console on TITLECERT_CONSOLE_LISTEN (default: the next port, 127.0.0.1:8081), the signer behind
 # it, until Ctrl-C (TITLECERT_DEMO_NO_SERVE=1 stops before). The terminal gets a short account; every command's
@@ -23,15 +24,19 @@ if [[ ! "$listen" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || [ "$port" -lt
   echo "demo: TITLECERT_LISTEN=$listen is not IPV4-ADDRESS:PORT (e.g. 127.0.0.1:8080)" >&2; exit 2
 fi
 clisten=${TITLECERT_CONSOLE_LISTEN:-$host:$((port + 1))}
-chost=${clisten%:*} cport=${clisten##*:}
-if [[ ! "$clisten" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || [ "$cport" -lt 1 ] || [ "$cport" -gt 65535 ]; then
-  echo "demo: TITLECERT_CONSOLE_LISTEN=$clisten is not IPV4-ADDRESS:PORT (e.g. 127.0.0.1:8081)" >&2; exit 2
-fi
-# a busy port is reported now, before the build
-for a in "$listen" "$clisten"; do
-  if [ "${TITLECERT_DEMO_NO_SERVE:-}" != 1 ] && (exec 3<>"/dev/tcp/${a%:*}/${a##*:}") 2>/dev/null; then
+wlisten=${TITLECERT_WITNESS_LISTEN:-$host:$((port + 2))}
+for a in TITLECERT_CONSOLE_LISTEN=$clisten TITLECERT_WITNESS_LISTEN=$wlisten; do
+  v=${a#*=} vp=${a##*:}
+  if [[ ! "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || [ "$vp" -lt 1 ] || [ "$vp" -gt 65535 ]; then
+    echo "demo: $a is not IPV4-ADDRESS:PORT (e.g. 127.0.0.1:8081)" >&2; exit 2
+  fi
+done
+# a busy port is reported now, before the build (the witness's is used even without serving)
+for a in "$listen" "$clisten" "$wlisten"; do
+  if { [ "${TITLECERT_DEMO_NO_SERVE:-}" != 1 ] || [ "$a" = "$wlisten" ]; } &&
+     (exec 3<>"/dev/tcp/${a%:*}/${a##*:}") 2>/dev/null; then
     echo "demo: $a is already in use; stop what listens there or choose other addresses," >&2
-    echo "      e.g. TITLECERT_LISTEN=127.0.0.1:9080 TITLECERT_CONSOLE_LISTEN=127.0.0.1:9081 bash scripts/demo.sh" >&2
+    echo "      e.g. TITLECERT_LISTEN=127.0.0.1:9080 (the console and the witness take the next two ports)" >&2
     exit 2
   fi
 done
@@ -61,8 +66,8 @@ rm -rf "$out"
 mkdir -p "$out/keys" "$out/accounts" "$out/certs"
 log=$out/demo.log
 : > "$log"
-spid= cpid=
-trap 'for p in $spid $cpid; do kill "$p" 2>/dev/null; done; true' EXIT
+spid= cpid= wpid=
+trap 'for p in $spid $cpid $wpid; do kill "$p" 2>/dev/null; done; true' EXIT
 step() { printf '\n%s\n' "$*"; printf '\n== %s\n' "$*" >> "$log"; }
 say() { printf '  %s\n' "$*"; }
 run() { echo "\$ $*" >> "$log"; "$@" >> "$log" 2>&1 || { echo "demo: failed: $*" >&2; tail -20 "$log" >&2; exit 2; }; }
@@ -133,10 +138,11 @@ S=(--socket "$sock")
 printf '%s\n' "$TITLECERT_DEMO_PASSPHRASE" > "$out/keys/passphrase" && chmod 600 "$out/keys/passphrase"
 export TITLECERT_DEMO_CLOCK=@$PWD/$out/clock
 echo 0 > "$out/clock"
+W=() # the witnesses the signer asks to co-sign each checkpoint (from step 7 on)
 start_signer() {
   $signer serve "${S[@]}" --db "$out/gs.db" --hash-key "$out/keys/store.key" --key "$out/keys/gs-ws.key" \
     --publication-key "$out/keys/gs-status.key" "${T[@]}" --publish-dir "$out/pub" --log "$out/signer.log" \
-    --state "$out/signer.state" --demo 2>>"$log" &
+    --state "$out/signer.state" --demo "${W[@]}" 2>>"$log" &
   spid=$!
   for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 }
@@ -199,11 +205,33 @@ run $issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --ba
 run $issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" "$converted"
 say "$out/certs/<id>.pdf (the seal is the demo's illustration, marked 示例)"
 
-step "7. the public register, checked by anyone from the published files (A3)"
+step "7. the public register, co-signed by a witness and checked by anyone from the published files (A3)"
+# a witness: another department's promise that it co-signs only checkpoints that extend the
+# last one it co-signed (C2SP tlog-witness), so that no one can show two histories
+witness=build/witness/titlecert-witness
+run $keys issuer-create --out "$out/keys/witness" --name witness.demo/gs-audit --kdf interactive "${P[@]}"
+origin=$(head -1 "$out/pub/checkpoint")
+echo "log $origin $($register vkey --root "$out/keys/root.pub" --dir "$out/pub" 2>>"$log" | head -1)" > "$out/witness.conf"
+mkdir -p "$out/witness-state"
+$witness serve --listen "$wlisten" --config "$out/witness.conf" --state "$out/witness-state" \
+  --key "$out/keys/witness.key" "${P[@]}" 2>>"$log" &
+wpid=$!
+for _ in $(seq 100); do curl -sf -o /dev/null "http://$wlisten/healthz" 2>/dev/null && break; sleep 0.1; done
+echo "witness witness.demo/gs-audit $($witness vkey --pub "$out/keys/witness.pub" 2>>"$log") http://$wlisten/" \
+  > "$out/witnesses.conf"
+W=(--witnesses "$out/witnesses.conf" --witness-quorum 1)
+[ -z "$spid" ] || stop_signer
+start_signer # the signer asks the witness from now on
+run $issuer signer unlock "${S[@]}" $(as zhang) --passphrase-file "$out/keys/passphrase" --minutes 30
+run $issuer signer publish "${S[@]}" $(as zhang)
+run $issuer signer lock "${S[@]}"
+cp "$out/pub/bundle.cbor" "$out/gs.bundle"
+say "a witness on http://$wlisten co-signed the checkpoint ($(grep -c '^— ' "$out/pub/checkpoint") signatures):"
+sed 's/^/    /' "$out/pub/checkpoint" | cut -c1-96
 R=(--root "$out/keys/root.pub" --dir "$out/pub")
-run $register verify "${R[@]}"
+run $register verify "${R[@]}" --witnesses "$out/witnesses.conf" --witness-quorum 1
 run $register audit "${R[@]}"
-say "the bundle's every status is the register's, and the checkpoint is signed"
+say "the bundle's every status is the register's, and the checkpoint is signed and co-signed"
 run $issuer sign --key "$out/keys/gs-ws.key" --claims data/samples/gs-basic.json --out-dir "$out/outside" \
   --base-url "$base" "${P[@]}"
 $verifier verify --root "$out/keys/root.pub" --bundle "$out/gs.bundle" "$(cat "$out/outside/260001234.txt")" \
@@ -245,10 +273,11 @@ for a in wang li zhang admin1 admin2; do
   say "                      $(printf '%-7s %-24s %s' "$a" "$(cat "$out/accounts/$a.pw")" "$(cat "$out/accounts/$a.totp")")"
 done
 say "                      a code for a seed: python3 tests/totp.py SEED (or an authenticator app)"
+say "witness               http://$wlisten/ (co-signs each publication the console makes)"
 say "Ctrl-C stops them all (this script's PID: $$)"
 echo
 $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen" \
   --state "$out/state" --register "$out/pub" &
 vpid=$!
-trap 'for p in $spid $cpid $vpid; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; exit 0' INT TERM
+trap 'for p in $spid $cpid $vpid $wpid; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; exit 0' INT TERM
 wait "$vpid"
