@@ -102,6 +102,10 @@ void tc_idno_mask_display(char out[TC_IDNO_LEN + 1], const char *mask);
 /* Strict UTF-8 (no overlong forms, surrogates or values above U+10FFFF) without C0/C1 controls,
  * DEL, bidirectional overrides/isolates, or the BOM. */
 bool tc_text_safe(const uint8_t *s, size_t len);
+/* Splits a configuration line into words separated by spaces or tabs: the first `most` into
+ * w[i * size] (a word too long for its size as ""), their count in *n. False for a word that is
+ * not tc_text_safe. */
+bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size, size_t *n);
 /* tc_text_safe and no Unicode default-ignorable code point (zero-width spaces and joiners, soft
  * hyphen, variation selectors, tags ...): what holder names and specialties must be, so that two
  * names that look the same are the same bytes. */

@@ -329,3 +329,27 @@ void tc_month_format(char out[8], int32_t month)
     put_digits(out + 5, (int)(month % 12) + 1, 2);
     out[7] = '\0';
 }
+
+bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < len;) {
+        if (s[i] == ' ' || s[i] == '\t') {
+            i++;
+            continue;
+        }
+        size_t start = i;
+        while (i < len && s[i] != ' ' && s[i] != '\t')
+            i++;
+        size_t k = i - start;
+        if (!tc_text_safe((const uint8_t *)s + start, k))
+            return false;
+        if (*n < most) {
+            k = k < size ? k : 0;
+            memcpy(w + *n * size, s + start, k);
+            w[*n * size + k] = '\0';
+        }
+        (*n)++;
+    }
+    return true;
+}

@@ -89,6 +89,8 @@ void cs_signer(struct tc_http_req *r, void *ctx)
         json_object_set(req, "minutes", json_object_get(b, "minutes"));
         if (json_object_get(b, "pin"))
             json_object_set(req, "pin", json_object_get(b, "pin"));
+        if (json_object_get(b, "key_passphrase"))
+            json_object_set(req, "key_passphrase", json_object_get(b, "key_passphrase"));
     }
     cs_signer_call(c, r, &w, req, "signer");
     json_decref(b);

@@ -356,8 +356,12 @@ static void act(struct console *c, struct tc_http_req *r, int64_t id, const char
     if (i == 0 && (e = tc_wf_publicise(c->s, &w.a, id, c->cfg.publish_dir, w.now, &err, why,
                                        sizeof why)) != TC_OK)
         refused(r, e, why[0] ? why : err ? strerror(err) : "", NULL);
-    else if (i == 0)
+    else if (i == 0) { /* the signer scans the register now: it dates the 公示 from today */
+        char *reply = NULL;
+        tc_signer_call(c->cfg.signer_socket, "{\"op\":\"status\"}", 2000, &reply);
+        free(reply);
         show(c, r, &w, id);
+    }
     else if (i == 1)
         objection(c, r, &w, b, id);
     else if (i == 2 || i == 3)
@@ -560,7 +564,7 @@ void cs_work(struct tc_http_req *r, void *ctx)
         return;
     struct work k = {&w.a, json_array()};
     if (w.a.roles & (TC_ROLE_CLERK | TC_ROLE_APPROVER | TC_ROLE_CUSTODIAN))
-        tc_wf_list(c->s, w.now, work_one, &k);
+        tc_wf_pending(c->s, w.now, work_one, &k); /* a published batch asks nothing of anyone */
     if (w.a.roles & TC_ROLE_ADMIN)
         tc_role_changes_pending(c->s, change_one, &k);
     tc_http_reply_json(r, 200, json_pack("{s:o}", "work", k.items));

@@ -166,6 +166,11 @@ static int64_t count_admins(struct tc_store *s)
     return n;
 }
 
+int64_t tc_account_admins(struct tc_store *s)
+{
+    return count_admins(s);
+}
+
 struct add {
     const char *name, *display, *password;
     unsigned roles;
@@ -657,6 +662,63 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     e = tc_store_tx(s, enrol_tx, &x);
     sodium_memzero(x.pw, sizeof x.pw);
     *why = NULL;
+    return e;
+}
+
+struct reset {
+    const struct tc_account *by;
+    int64_t id;
+    const char *name;
+    uint64_t now;
+    char code[TC_ENROL_CODE_LEN + 1];
+};
+
+static enum tc_err reset_tx(struct tc_store *s, void *ctx)
+{
+    struct reset *x = ctx;
+    uint8_t code_hash[32];
+    enrol_code(x->code, code_hash);
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s,
+                                     "UPDATE accounts SET pw_hash = NULL, enrol_hash = ?, "
+                                     "totp_secret = NULL, totp_on = 0, totp_step = 0, "
+                                     "failures = 0, locked_until = 0 WHERE id = ?",
+                                     &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_blob(q, 1, code_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, x->id);
+    e = tc_store_step_done(s, q);
+    sqlite3_finalize(q);
+    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
+        e = TC_ERR_INCONSISTENT;
+    if (e == TC_OK)
+        e = tc_session_end_account(s, x->id);
+    return e != TC_OK ? e
+                      : event(s, x->now, "account_reset", "{\"account\":\"%s\",\"by\":\"%s\"}",
+                              x->name, x->by->name);
+}
+
+enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, const char *name,
+                             uint64_t now, char code[TC_ENROL_CODE_LEN + 1], const char **why)
+{
+    struct tc_account a, me;
+    *why = NULL;
+    if (tc_account_by_id(s, by->id, &me) != TC_OK ||
+        (*why = not_admin(&me, "只有系统管理员可以重置账号 / only an admin resets an account")))
+        return *why ? TC_ERR_REFUSED : TC_ERR_NOT_FOUND;
+    enum tc_err e = tc_account_find(s, name, &a);
+    if (e != TC_OK)
+        return *why = "没有这个账号 / no such account", e;
+    if (a.id == me.id)
+        return *why = "系统管理员不能重置自己的账号：请另一名系统管理员重置 / an admin does not "
+                      "reset their own account: another admin does",
+               TC_ERR_REFUSED;
+    struct reset x = {&me, a.id, a.name, now, ""};
+    e = tc_store_tx(s, reset_tx, &x);
+    if (e == TC_OK)
+        memcpy(code, x.code, sizeof x.code);
+    sodium_memzero(x.code, sizeof x.code);
     return e;
 }
 

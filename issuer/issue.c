@@ -829,6 +829,8 @@ enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *re
         goto out;
     if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
         goto out;
+    if (hook && hook->reg_start)
+        *hook->reg_start = tc_store_register_size(s);
     int64_t batch = 0;
     if ((e = tc_store_prepare(s, "INSERT INTO batches(source, rows, at) VALUES(?,?,?)",
                               &batch_q)) == TC_OK) {

@@ -124,6 +124,16 @@ enum tc_err tc_units_import(struct tc_store *s, const char *path, bool strict_us
 /* Employment periods, annual assessments and continuing-education hours (docs/CSV.md). */
 enum tc_err tc_records_import(struct tc_store *s, const char *kind, const char *path,
                               struct tc_refusals *ref, size_t *imported);
+struct tc_account;
+/* The same, by an account: in a store set up for the workflow with an admin, the unit directory
+ * takes an admin and the records a clerk (by NULL is refused there, with the store's message);
+ * the audit event names the account. */
+enum tc_err tc_units_import_as(struct tc_store *s, const struct tc_account *by, const char *path,
+                               bool strict_uscc, struct tc_refusals *ref, size_t *imported,
+                               size_t *warnings);
+enum tc_err tc_records_import_as(struct tc_store *s, const struct tc_account *by,
+                                 const char *kind, const char *path, struct tc_refusals *ref,
+                                 size_t *imported);
 
 /* A unit as the directory knows it on a day. */
 struct tc_unit {
@@ -182,6 +192,7 @@ enum tc_err tc_issue_holder(struct tc_store *s, const struct tc_issue_request *q
 struct tc_commit_hook {
     enum tc_err (*fn)(struct tc_store *s, int64_t issue_batch, void *ctx);
     void *ctx;
+    uint64_t *reg_start; /* may be NULL: receives the register's size when the transaction began */
 };
 enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *reqs, size_t n,
                                  struct tc_signer *issuer, uint64_t now, const char *source,
@@ -420,6 +431,12 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
  * is disabled or locked. Audited. */
 enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *code,
                              const char *password, size_t len, uint64_t now, const char **why);
+/* Recovery on the host, by an admin for another account (a lost password or authenticator):
+ * its password, TOTP seed, failures and sessions are cleared and a new one-time enrolment code
+ * is made (code); the person enrols again, then sets up TOTP at their next sign-in. Its roles
+ * stay. An audit event names both accounts. */
+enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, const char *name,
+                             uint64_t now, char code[TC_ENROL_CODE_LEN + 1], const char **why);
 /* Two factors: the password first (a failure counted as above, a success not yet: the failures
  * are cleared and the sign-in audited only by tc_account_signed_in, after the second factor). */
 enum tc_err tc_account_password(struct tc_store *s, const char *name, const char *password,
@@ -431,6 +448,8 @@ enum tc_err tc_account_signed_in(struct tc_store *s, const struct tc_account *a,
 enum tc_err tc_account_failed(struct tc_store *s, const struct tc_account *a, const char *how,
                               uint64_t now);
 enum tc_err tc_account_by_id(struct tc_store *s, int64_t id, struct tc_account *a);
+/* How many accounts ever held the admin role (disabled ones too); -1 on error. */
+int64_t tc_account_admins(struct tc_store *s);
 /* Role changes: one admin proposes, another confirms (never their own roles). */
 enum tc_err tc_role_change_propose(struct tc_store *s, const struct tc_account *by,
                                    const char *name, unsigned roles, uint64_t now, int64_t *id,
@@ -625,12 +644,45 @@ enum tc_err tc_wf_propose_conversions(struct tc_store *s, const struct tc_accoun
 enum tc_err tc_wf_sign(struct tc_store *s, const struct tc_account *by, int64_t batch,
                        struct tc_signer *key, const struct tc_trust_list *tl, uint64_t now,
                        struct tc_refusals *ref, size_t *signed_n, char *why, size_t why_size);
+/* ---- what the signer checks against its own record (workflow.c; signer/) ---- */
+/* The audit chain's head as the database holds it (0 and zeros for an empty chain). */
+enum tc_err tc_audit_head(struct tc_store *s, int64_t *seq, uint8_t mac[32]);
+/* Whether the chain still holds event seq with this MAC, and the MAC is the chain's. */
+bool tc_audit_holds(struct tc_store *s, int64_t seq, const uint8_t mac[32]);
+/* The 公示 entries of the register from index `from` on: fn(ctx, idx) for each; *next receives
+ * the size scanned to. Needs no key. */
+enum tc_err tc_register_publications(struct tc_store *s, uint64_t from,
+                                     void (*fn)(void *ctx, uint64_t idx), void *ctx,
+                                     uint64_t *next);
+struct tc_range {
+    uint64_t from, to; /* [from, to) */
+};
+/* Every register entry in [from, to) is one the signer appended itself (in own) or one the audit
+ * chain vouches for with a genuine event: a 公示 (wf_publicise, its batch and hash) or the unit
+ * directory (units_import, its digest). TC_ERR_REFUSED naming the first that is neither. */
+enum tc_err tc_register_vouch(struct tc_store *s, uint64_t from, uint64_t to,
+                              const struct tc_range *own, size_t n_own, char *why, size_t why_size);
+/* The register's size as the database holds it. */
+uint64_t tc_register_size_now(struct tc_store *s);
+/* The entries [from, r->to) a signing appended, as its genuine wf_sign audit event says: for a
+ * signer that stopped between the signing's commit and its own record of it. */
+bool tc_wf_signed_range(struct tc_store *s, uint64_t from, struct tc_range *r);
+/* tc_wf_sign, saying which register entries it appended: [*reg_from, *reg_to). */
+enum tc_err tc_wf_sign_range(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                             struct tc_signer *key, const struct tc_trust_list *tl, uint64_t now,
+                             struct tc_refusals *ref, size_t *signed_n, uint64_t *reg_from,
+                             uint64_t *reg_to, char *why, size_t why_size);
+
 /* After a publication: the signed batches are published. */
 enum tc_err tc_wf_published(struct tc_store *s, uint64_t now);
 
 /* Every batch, oldest first, as tc_wf_get reads it. */
 enum tc_err tc_wf_list(struct tc_store *s, uint64_t now,
                        void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx);
+/* The batches not published yet, oldest first, as tc_wf_get reads it: the only ones anybody
+ * still acts on (work lists), without hashing the rows of every batch ever signed. */
+enum tc_err tc_wf_pending(struct tc_store *s, uint64_t now,
+                          void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx);
 /* A batch's rows in line order: canonical JSON (an issue row holds the name, the ID number's
  * mask and the holder's keyed hash, never the number), dropped when an objection was upheld. */
 enum tc_err tc_wf_rows(struct tc_store *s, int64_t batch,

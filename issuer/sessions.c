@@ -88,11 +88,18 @@ enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_
     int64_t step = 0;
     if (!key || !oath_ok())
         return TC_ERR_ARG;
-    if (seed_of(s, account, seed, &on, &step) == TC_OK && on) {
-        sodium_memzero(seed, sizeof seed);
-        return TC_ERR_EXISTS; /* a factor in use is replaced only by a reset on the host */
+    bool pending = false;
+    if (seed_of(s, account, seed, &on, &step) == TC_OK) {
+        if (on) {
+            sodium_memzero(seed, sizeof seed);
+            return TC_ERR_EXISTS; /* a factor in use is replaced only by a reset on the host */
+        }
+        /* begun and not yet confirmed (shown at the last sign-in, or by 'account totp' on the
+         * host): the same seed again, so the app it went into keeps working */
+        pending = true;
+    } else {
+        randombytes_buf(seed, sizeof seed);
     }
-    randombytes_buf(seed, sizeof seed);
     randombytes_buf(sealed, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
     account_ad(ad, account);
     crypto_aead_xchacha20poly1305_ietf_encrypt(
@@ -104,8 +111,9 @@ enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_
                             len < TC_TOTP_B32_MAX
                         ? TC_OK
                         : TC_ERR_INTERNAL;
-    if (e == TC_OK) {
+    if (e == TC_OK)
         memcpy(b32, out, len + 1);
+    if (e == TC_OK && !pending) {
         sqlite3_stmt *q;
         if ((e = tc_store_prepare(s,
                                   "UPDATE accounts SET totp_secret = ?, totp_on = 0, "

@@ -396,18 +396,27 @@ static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
                                "zeroblob(32))", "ttii", p->title, p->source, p->by->id,
                             (int64_t)p->now)) == TC_OK)
         p->batch = sqlite3_last_insert_rowid(tc_store_db(s));
+    /* one statement for all the rows, not one compiled and freed for each */
+    sqlite3_stmt *ins = NULL;
+    if (e == TC_OK)
+        e = tc_store_prepare(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", &ins);
     for (size_t i = 0; e == TC_OK && i < p->n; i++) {
         uint8_t h[32];
         char *row = NULL;
         if ((e = tc_issue_holder(s, &p->reqs[i], h)) == TC_OK &&
             !(row = row_encode(&p->reqs[i], h)))
             e = TC_ERR_NOMEM;
-        if (e == TC_OK)
-            e = exec_bind(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", "iit",
-                          p->batch, (int64_t)p->reqs[i].line, row);
+        if (e == TC_OK) {
+            sqlite3_bind_int64(ins, 1, p->batch);
+            sqlite3_bind_int64(ins, 2, (int64_t)p->reqs[i].line);
+            sqlite3_bind_text(ins, 3, row, -1, SQLITE_STATIC);
+            e = tc_store_step_done(s, ins);
+            sqlite3_clear_bindings(ins); /* row is freed next */
+        }
         free(row);
         sodium_memzero(h, sizeof h);
     }
+    sqlite3_finalize(ins);
     uint8_t sum[32];
     size_t n;
     char hex[65];
@@ -881,6 +890,12 @@ enum tc_err tc_wf_propose_revocations(struct tc_store *s, const struct tc_accoun
         else if (strcmp(row.status, "revoked") == 0)
             e = WHY("证书 %llu 已撤销 / certificate %llu is already revoked",
                     (unsigned long long)v[i].id, (unsigned long long)v[i].id);
+        else if (v[i].day > tc_beijing_day(now)) { /* a date ahead would leave it valid till then */
+            char d[11];
+            tc_day_format(d, v[i].day);
+            e = WHY("证书 %llu：撤销日期 %s 晚于今天 / certificate %llu: the revocation date %s is "
+                    "after today", (unsigned long long)v[i].id, d, (unsigned long long)v[i].id, d);
+        }
     }
     if (e == TC_OK && n == 0)
         e = WHY("没有要撤销的证书 / no certificate to revoke");
@@ -1230,6 +1245,7 @@ struct signing {
     size_t why_size;
     uint8_t approved[32];      /* the rows' hash the approval bound */
     uint8_t read[32];          /* the hash of the rows this signing read and used */
+    uint64_t reg_from, reg_to; /* the register entries the signing appended */
 };
 
 /* In the issuance's own transaction: the batch is signed, or nothing is (a crash leaves it
@@ -1251,6 +1267,7 @@ static enum tc_err signed_hook(struct tc_store *s, int64_t issue_batch, void *ct
     }
     if (e != TC_OK)
         return e;
+    g->reg_to = tc_store_register_size(s);
     e = exec_bind(s, "UPDATE wf_batches SET state = 'signed', signed_by = ?, "
                                  "signed_at = ?, issue_batch = nullif(?, 0) WHERE id = ? AND signed_at IS NULL AND "
                                  "issue_batch IS NULL AND state = "
@@ -1260,7 +1277,9 @@ static enum tc_err signed_hook(struct tc_store *s, int64_t issue_batch, void *ct
         e = TC_ERR_INCONSISTENT;
     return e != TC_OK ? e
                       : event(s, g->now, "wf_sign", g->by, TC_ROLE_CUSTODIAN, g->batch,
-                              "\"certificates\":%zu", g->n);
+                              "\"certificates\":%zu,\"register_from\":%llu,\"register_to\":%llu",
+                              g->n, (unsigned long long)g->reg_from,
+                              (unsigned long long)g->reg_to);
 }
 
 static enum tc_err sign_issue(struct tc_store *s, struct signing *g, struct tc_signer *key,
@@ -1271,7 +1290,7 @@ static enum tc_err sign_issue(struct tc_store *s, struct signing *g, struct tc_s
     /* the rules again: a blacklist entry or a key revoked since approval stops it here */
     if (e == TC_OK)
         e = tc_issue_check(s, reqs, g->n, tl, tc_signer_pub(key), g->now, ref);
-    struct tc_commit_hook hook = {signed_hook, g};
+    struct tc_commit_hook hook = {signed_hook, g, &g->reg_from};
     char source[64];
     snprintf(source, sizeof source, "workflow batch %lld", (long long)g->batch);
     if (e == TC_OK)
@@ -1285,6 +1304,7 @@ static enum tc_err sign_issue(struct tc_store *s, struct signing *g, struct tc_s
 static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
 {
     struct signing *g = ctx;
+    g->reg_from = tc_store_register_size(s);
     sqlite3_stmt *q;
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
@@ -1308,6 +1328,7 @@ static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
 static enum tc_err convert_tx(struct tc_store *s, void *ctx)
 {
     struct signing *g = ctx;
+    g->reg_from = tc_store_register_size(s);
     sqlite3_stmt *q;
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
@@ -1341,9 +1362,18 @@ enum tc_err tc_wf_sign(struct tc_store *s, const struct tc_account *by, int64_t 
                        struct tc_signer *key, const struct tc_trust_list *tl, uint64_t now,
                        struct tc_refusals *ref, size_t *signed_n, char *why, size_t why_size)
 {
+    uint64_t from, to;
+    return tc_wf_sign_range(s, by, batch, key, tl, now, ref, signed_n, &from, &to, why, why_size);
+}
+
+enum tc_err tc_wf_sign_range(struct tc_store *s, const struct tc_account *by, int64_t batch,
+                             struct tc_signer *key, const struct tc_trust_list *tl, uint64_t now,
+                             struct tc_refusals *ref, size_t *signed_n, uint64_t *reg_from,
+                             uint64_t *reg_to, char *why, size_t why_size)
+{
     struct tc_wf_batch b;
     enum tc_err e = may(s, by, TC_ROLE_CUSTODIAN, why, why_size);
-    struct signing g = {by, batch, now, 0, 0, NULL, key, why, why_size, {0}, {0}};
+    struct signing g = {by, batch, now, 0, 0, NULL, key, why, why_size, {0}, {0}, 0, 0};
     if (e == TC_OK && (e = tc_wf_get(s, batch, now, &b)) == TC_OK)
         e = signable(s, &b, by, now, why, why_size);
     g.decision = b.decision;
@@ -1362,6 +1392,8 @@ enum tc_err tc_wf_sign(struct tc_store *s, const struct tc_account *by, int64_t 
                  ref->total, ref->total);
     if (signed_n)
         *signed_n = e == TC_OK ? g.n : 0;
+    *reg_from = e == TC_OK ? g.reg_from : 0;
+    *reg_to = e == TC_OK ? g.reg_to : 0;
     return e;
 }
 
@@ -1388,11 +1420,11 @@ enum tc_err tc_wf_published(struct tc_store *s, uint64_t now)
 
 /* ---- lists ----------------------------------------------------------------------------------- */
 
-enum tc_err tc_wf_list(struct tc_store *s, uint64_t now,
-                       void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx)
+static enum tc_err list_where(struct tc_store *s, const char *sql, uint64_t now,
+                              void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT id FROM wf_batches ORDER BY id", &q);
+    enum tc_err e = tc_store_prepare(s, sql, &q);
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         struct tc_wf_batch b;
         if ((e = tc_wf_get(s, sqlite3_column_int64(q, 0), now, &b)) == TC_OK)
@@ -1400,6 +1432,21 @@ enum tc_err tc_wf_list(struct tc_store *s, uint64_t now,
     }
     sqlite3_finalize(q);
     return e;
+}
+
+enum tc_err tc_wf_list(struct tc_store *s, uint64_t now,
+                       void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx)
+{
+    return list_where(s, "SELECT id FROM wf_batches ORDER BY id", now, fn, ctx);
+}
+
+/* Each batch read costs a hash of its rows: a published batch (no step left, no objection open:
+ * objections are taken during the 公示 and approval needs them all resolved) is not read. */
+enum tc_err tc_wf_pending(struct tc_store *s, uint64_t now,
+                          void (*fn)(void *ctx, const struct tc_wf_batch *b), void *ctx)
+{
+    return list_where(s, "SELECT id FROM wf_batches WHERE state <> 'published' ORDER BY id", now,
+                      fn, ctx);
 }
 
 enum tc_err tc_wf_rows(struct tc_store *s, int64_t batch,
@@ -1446,4 +1493,175 @@ enum tc_err tc_wf_objections(struct tc_store *s, int64_t batch,
     }
     sqlite3_finalize(q);
     return TC_OK;
+}
+
+/* ---- what the signer checks against its own record (signer/) --------------------------------- */
+
+enum tc_err tc_audit_head(struct tc_store *s, int64_t *seq, uint8_t mac[32])
+{
+    sqlite3_stmt *q;
+    *seq = 0;
+    memset(mac, 0, 32);
+    enum tc_err e = tc_store_prepare(s, "SELECT seq, mac FROM events ORDER BY seq DESC LIMIT 1", &q);
+    if (e != TC_OK)
+        return e;
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 1) == 32) {
+        *seq = sqlite3_column_int64(q, 0);
+        memcpy(mac, sqlite3_column_blob(q, 1), 32);
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
+}
+
+bool tc_audit_holds(struct tc_store *s, int64_t seq, const uint8_t mac[32])
+{
+    sqlite3_stmt *q;
+    bool held = false;
+    if (seq == 0)
+        return true; /* an empty chain is in every chain */
+    if (tc_store_prepare(s, "SELECT mac FROM events WHERE seq = ?", &q) != TC_OK)
+        return false;
+    sqlite3_bind_int64(q, 1, seq);
+    held = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32 &&
+           sodium_memcmp(sqlite3_column_blob(q, 0), mac, 32) == 0;
+    sqlite3_finalize(q);
+    return held && tc_store_event_genuine(s, seq) == TC_OK;
+}
+
+enum tc_err tc_register_publications(struct tc_store *s, uint64_t from,
+                                     void (*fn)(void *ctx, uint64_t idx), void *ctx,
+                                     uint64_t *next)
+{
+    sqlite3_stmt *q;
+    *next = from;
+    enum tc_err e = tc_store_prepare(s, "SELECT idx, leaf FROM register WHERE idx >= ? ORDER BY "
+                                        "idx", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, (int64_t)from);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        struct tc_reg_leaf l;
+        uint64_t idx = (uint64_t)sqlite3_column_int64(q, 0);
+        if (tc_reg_leaf_decode(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
+                               &l) == TC_OK &&
+            l.kind == TC_REG_PUBLICATION)
+            fn(ctx, idx);
+        *next = idx + 1;
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
+}
+
+/* A genuine event of kind whose detail's `key` is the hex of hash (and, with batch, whose "batch"
+ * is it). */
+/* How many genuine audit events of KIND name HASH under KEY (and BATCH when >= 0): each vouches
+ * for one register entry, so a copied entry is not vouched for by its original's event. */
+static int64_t vouched(struct tc_store *s, const char *kind, const char *key, const uint8_t hash[32],
+                       int64_t batch)
+{
+    sqlite3_stmt *q;
+    char hex[65];
+    int64_t found = 0;
+    sodium_bin2hex(hex, sizeof hex, hash, 32);
+    if (tc_store_prepare(s, "SELECT seq, detail FROM events WHERE kind = ? ORDER BY seq DESC",
+                         &q) != TC_OK)
+        return 0;
+    sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        json_error_t err;
+        json_t *d = json_loads((const char *)sqlite3_column_text(q, 1), 0, &err);
+        found += d && member_is(d, key, hex) &&
+                 (batch < 0 || json_integer_value(json_object_get(d, "batch")) == batch) &&
+                 tc_store_event_genuine(s, sqlite3_column_int64(q, 0)) == TC_OK;
+        json_decref(d);
+    }
+    sqlite3_finalize(q);
+    return found;
+}
+
+/* How many entries up to IDX hold the same bytes as entry IDX (the first copy counts as one). */
+static int64_t copies(struct tc_store *s, uint64_t idx)
+{
+    sqlite3_stmt *q;
+    int64_t n = INT64_MAX;
+    if (tc_store_prepare(s, "SELECT count(*) FROM register WHERE idx <= ?1 AND hash = (SELECT hash "
+                            "FROM register WHERE idx = ?1)", &q) == TC_OK) {
+        sqlite3_bind_int64(q, 1, (int64_t)idx);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    return n;
+}
+
+static bool owned(uint64_t idx, const struct tc_range *own, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (idx >= own[i].from && idx < own[i].to)
+            return true;
+    return false;
+}
+
+enum tc_err tc_register_vouch(struct tc_store *s, uint64_t from, uint64_t to,
+                              const struct tc_range *own, size_t n_own, char *why, size_t why_size)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT idx, leaf FROM register WHERE idx >= ? AND idx < ? "
+                                        "ORDER BY idx", &q);
+    if (e != TC_OK)
+        return e;
+    sqlite3_bind_int64(q, 1, (int64_t)from);
+    sqlite3_bind_int64(q, 2, (int64_t)to);
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
+        struct tc_reg_leaf l;
+        uint64_t idx = (uint64_t)sqlite3_column_int64(q, 0);
+        bool ok = tc_reg_leaf_decode(sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1),
+                                     &l) == TC_OK;
+        if (ok && !owned(idx, own, n_own)) /* not the signer's own: the audit chain vouches */
+            ok = (l.kind == TC_REG_PUBLICATION &&
+                  vouched(s, "wf_publicise", "gongshi_sha256", l.hash, (int64_t)l.id) >=
+                      copies(s, idx)) ||
+                 (l.kind == TC_REG_DATA && l.id == TC_REG_DATA_UNITS &&
+                  vouched(s, "units_import", "digest", l.hash, -1) >= copies(s, idx));
+        if (!ok)
+            e = WHY("登记簿第 %llu 条既非签名服务所写，也无审计记录为证，不予发布 / register entry "
+                    "%llu was neither written by the signer nor vouched for by the audit log: "
+                    "nothing is published", (unsigned long long)idx, (unsigned long long)idx);
+    }
+    sqlite3_finalize(q);
+    return e;
+}
+
+bool tc_wf_signed_range(struct tc_store *s, uint64_t from, struct tc_range *r)
+{
+    sqlite3_stmt *q;
+    bool found = false;
+    if (tc_store_prepare(s, "SELECT seq, detail FROM events WHERE kind = 'wf_sign' ORDER BY seq "
+                            "DESC", &q) != TC_OK)
+        return false;
+    while (!found && sqlite3_step(q) == SQLITE_ROW) {
+        json_error_t err;
+        json_t *d = json_loads((const char *)sqlite3_column_text(q, 1), 0, &err);
+        json_t *a = json_object_get(d, "register_from"), *z = json_object_get(d, "register_to");
+        found = json_is_integer(a) && json_is_integer(z) && json_integer_value(a) >= 0 &&
+                (uint64_t)json_integer_value(a) == from &&
+                json_integer_value(z) >= json_integer_value(a) &&
+                tc_store_event_genuine(s, sqlite3_column_int64(q, 0)) == TC_OK;
+        if (found)
+            *r = (struct tc_range){from, (uint64_t)json_integer_value(z)};
+        json_decref(d);
+    }
+    sqlite3_finalize(q);
+    return found;
+}
+
+uint64_t tc_register_size_now(struct tc_store *s)
+{
+    sqlite3_stmt *q;
+    uint64_t n = 0;
+    if (tc_store_prepare(s, "SELECT coalesce(max(idx) + 1, 0) FROM register", &q) == TC_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        n = (uint64_t)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
 }

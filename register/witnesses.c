@@ -51,38 +51,12 @@ enum tc_err tc_cosigner_set_add(struct tc_cosigner_set *set, const char *vkey, c
     return TC_OK;
 }
 
-/* Splits a line into words separated by spaces or tabs: the first five into w (one too long for
- * its buffer as ""), their count in *n. False for a word that is not safe text. */
-static bool words(const char *s, size_t len, char w[5][WORD_MAX], size_t *n)
-{
-    *n = 0;
-    for (size_t i = 0; i < len;) {
-        if (s[i] == ' ' || s[i] == '\t') {
-            i++;
-            continue;
-        }
-        size_t start = i;
-        while (i < len && s[i] != ' ' && s[i] != '\t')
-            i++;
-        size_t k = i - start;
-        if (!tc_text_safe((const uint8_t *)s + start, k))
-            return false;
-        if (*n < 5) {
-            k = k < WORD_MAX ? k : 0;
-            memcpy(w[*n], s + start, k);
-            w[*n][k] = '\0';
-        }
-        (*n)++;
-    }
-    return true;
-}
-
 /* One line, without its newline. */
 static enum tc_err set_line(struct tc_cosigner_set *set, const char *s, size_t len)
 {
     char w[5][WORD_MAX];
     size_t n;
-    if (!words(s, len, w, &n))
+    if (!tc_text_words(s, len, &w[0][0], 5, WORD_MAX, &n))
         return TC_ERR_TEXT;
     if (n == 0 || w[0][0] == '#')
         return TC_OK;

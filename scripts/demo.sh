@@ -9,9 +9,11 @@
 #   approver, bound to the rows shown; titlecert-signer unlocked by the custodian, signing the
 #   batch, a conversion (C1) and a revocation (A2) each proposed and approved first; publication
 #   (bundle, register, checkpoint) by the signer; the e-certificates; the register checked by
-#   anyone (a certificate signed outside it refused); verification offline.
-# Then it serves the verification page on TITLECERT_LISTEN (default 127.0.0.1:8080) until Ctrl-C
-# (TITLECERT_DEMO_NO_SERVE=1 stops before). The terminal gets a short account; every command's
+#   anyone (a witness co-signs a publication first; a certificate signed outside it refused);
+#   verification offline.
+# Then it serves the verification page on TITLECERT_LISTEN (default 127.0.0.1:8080) and the HR
+# console on TITLECERT_CONSOLE_LISTEN (default: the next port, 127.0.0.1:8081), the signer behind
+# it, until Ctrl-C (TITLECERT_DEMO_NO_SERVE=1 stops before). The terminal gets a short account; every command's
 # own output goes to demo-out/demo.log. TITLECERT_DEMO_QR=1 also draws a QR code on the terminal.
 # The passphrase comes from TITLECERT_DEMO_PASSPHRASE (default below): demo keys only.
 set -euo pipefail
@@ -21,12 +23,23 @@ host=${listen%:*} port=${listen##*:}
 if [[ ! "$listen" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
   echo "demo: TITLECERT_LISTEN=$listen is not IPV4-ADDRESS:PORT (e.g. 127.0.0.1:8080)" >&2; exit 2
 fi
-# a busy port is reported now, before the build
-if [ "${TITLECERT_DEMO_NO_SERVE:-}" != 1 ] && (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
-  echo "demo: $listen is already in use; stop what listens there or choose another address," >&2
-  echo "      e.g. TITLECERT_LISTEN=127.0.0.1:8081 bash scripts/demo.sh" >&2
-  exit 2
-fi
+clisten=${TITLECERT_CONSOLE_LISTEN:-$host:$((port + 1))}
+wlisten=${TITLECERT_WITNESS_LISTEN:-$host:$((port + 2))}
+for a in TITLECERT_CONSOLE_LISTEN=$clisten TITLECERT_WITNESS_LISTEN=$wlisten; do
+  v=${a#*=} vp=${a##*:}
+  if [[ ! "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || [ "$vp" -lt 1 ] || [ "$vp" -gt 65535 ]; then
+    echo "demo: $a is not IPV4-ADDRESS:PORT (e.g. 127.0.0.1:8081)" >&2; exit 2
+  fi
+done
+# a busy port is reported now, before the build (the witness's is used even without serving)
+for a in "$listen" "$clisten" "$wlisten"; do
+  if { [ "${TITLECERT_DEMO_NO_SERVE:-}" != 1 ] || [ "$a" = "$wlisten" ]; } &&
+     (exec 3<>"/dev/tcp/${a%:*}/${a##*:}") 2>/dev/null; then
+    echo "demo: $a is already in use; stop what listens there or choose other addresses," >&2
+    echo "      e.g. TITLECERT_LISTEN=127.0.0.1:9080 (the console and the witness take the next two ports)" >&2
+    exit 2
+  fi
+done
 scripts/deps.sh build
 [ -f build/build.ninja ] || { mkdir -p build && meson setup build >build/setup.log 2>&1; } ||
   { cat build/setup.log >&2; exit 2; }
@@ -53,8 +66,8 @@ rm -rf "$out"
 mkdir -p "$out/keys" "$out/accounts" "$out/certs"
 log=$out/demo.log
 : > "$log"
-spid=
-trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; true' EXIT
+spid= cpid= wpid=
+trap 'for p in $spid $cpid $wpid; do kill "$p" 2>/dev/null; done; true' EXIT
 step() { printf '\n%s\n' "$*"; printf '\n== %s\n' "$*" >> "$log"; }
 say() { printf '  %s\n' "$*"; }
 run() { echo "\$ $*" >> "$log"; "$@" >> "$log" 2>&1 || { echo "demo: failed: $*" >&2; tail -20 "$log" >&2; exit 2; }; }
@@ -110,19 +123,43 @@ for a in wang:王录入:clerk li:李审核:approver zhang:张保管:custodian; d
   run $issuer account confirm $c $(as admin2) "${D[@]}"
   run $issuer account enrol "$name" --code-file "$out/accounts/$name.code" --password-file "$out/accounts/$name.pw" "${D[@]}"
 done
-say "wang 王录入 (clerk), li 李审核 (approver), zhang 张保管 (custodian); passwords in $out/accounts/"
+for a in admin1 admin2 wang li zhang; do # each person's TOTP seed, for the console's sign-in
+  grab $issuer account totp "$a" --password-file "$out/accounts/$a.pw" "${D[@]}" |
+    sed -n 's/^TOTP seed of [^:]*: //p' > "$out/accounts/$a.totp"
+  chmod 600 "$out/accounts/$a.totp"
+done
+say "wang 王录入 (clerk), li 李审核 (approver), zhang 张保管 (custodian); passwords and TOTP seeds in $out/accounts/"
+
+# titlecert-signer runs from here on: it dates each 公示 from the day it first sees it in the
+# register, by the demo store's clock (the file $out/clock, days from today; --demo) and never
+# by a date the store alone holds
+sock=$PWD/$out/signer.sock
+S=(--socket "$sock")
+printf '%s\n' "$TITLECERT_DEMO_PASSPHRASE" > "$out/keys/passphrase" && chmod 600 "$out/keys/passphrase"
+export TITLECERT_DEMO_CLOCK=@$PWD/$out/clock
+echo 0 > "$out/clock"
+W=() # the witnesses the signer asks to co-sign each checkpoint (from step 7 on)
+start_signer() {
+  $signer serve "${S[@]}" --db "$out/gs.db" --hash-key "$out/keys/store.key" --key "$out/keys/gs-ws.key" \
+    --publication-key "$out/keys/gs-status.key" "${T[@]}" --publish-dir "$out/pub" --log "$out/signer.log" \
+    --state "$out/signer.state" --demo "${W[@]}" 2>>"$log" &
+  spid=$!
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+}
+stop_signer() { run $issuer signer lock "${S[@]}"; kill "$spid" && wait "$spid" 2>/dev/null || true; spid=; }
+start_signer
 
 step "4. the committee's results: prepared, publicised (公示), an objection upheld, approved"
 PREP=(--issuer-pub "$out/keys/gs-ws.pub" "${T[@]}")
-export TITLECERT_DEMO_CLOCK=-21 # three weeks ago: the results arrive and are publicised
+echo -21 > "$out/clock" # three weeks ago: the results arrive and are publicised
 run $issuer batch prepare data/samples/gs-results.csv --title 2026年甘肃省卫生系列高级职称评审结果 "${PREP[@]}" $(as wang) "${D[@]}"
 say "wang prepared batch 1: 4 persons, every rule checked"
-grab $issuer batch publicise 1 --out "$out/pub" $(as wang) "${D[@]}" | head -1 | sed 's/^/  /'
+grab $issuer batch publicise 1 --out "$out/pub" "${S[@]}" $(as wang) "${D[@]}" | head -1 | sed 's/^/  /'
 received=$(date -d "$today -21 days" +%F)
 run $issuer batch objection 1 --line 5 --objector 张三 --contact 0931-0000000（示例） --received "$received" \
   --text "李四的业绩材料与事实不符（示例）" $(as wang) "${D[@]}"
 say "an objection against line 5 (李四) received $received, recorded by wang"
-export TITLECERT_DEMO_CLOCK=-13 # the 公示 is over
+echo -13 > "$out/clock" # the 公示 is over
 run $issuer batch resolve 1 --upheld --outcome "经核查材料不实，取消其通过资格（示例）" $(as li) "${D[@]}"
 say "li upheld it: 李四 leaves the batch, whose rows hash changes"
 hash=$($issuer batch status 1 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
@@ -130,17 +167,6 @@ run $issuer batch approve 1 --decision 甘人社职〔2026〕88号 --rows-hash "
 say "li approved the 3 persons shown (rows hash ${hash:0:16}…), decision 甘人社职〔2026〕88号"
 
 step "5. titlecert-signer: unlocked by the custodian, it signs what was approved and publishes"
-sock=$PWD/$out/signer.sock
-S=(--socket "$sock")
-printf '%s\n' "$TITLECERT_DEMO_PASSPHRASE" > "$out/keys/passphrase" && chmod 600 "$out/keys/passphrase"
-start_signer() { # the signer reads the demo store's clock from its own environment
-  $signer serve "${S[@]}" --db "$out/gs.db" --hash-key "$out/keys/store.key" --key "$out/keys/gs-ws.key" \
-    --publication-key "$out/keys/gs-status.key" "${T[@]}" --publish-dir "$out/pub" --log "$out/signer.log" 2>>"$log" &
-  spid=$!
-  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-}
-stop_signer() { run $issuer signer lock "${S[@]}"; kill "$spid" && wait "$spid" 2>/dev/null || true; spid=; }
-start_signer
 if $issuer batch sign 1 "${S[@]}" $(as zhang) >>"$log" 2>&1; then echo "demo: a locked signer signed" >&2; exit 2; fi
 say "locked, it refuses; zhang unlocks it for 30 minutes with the keys' passphrase and her password"
 run $issuer signer unlock "${S[@]}" $(as zhang) --passphrase-file "$out/keys/passphrase" --minutes 30
@@ -157,14 +183,11 @@ run $issuer revocation approve 2 --decision 甘人社职〔2026〕90号 --rows-h
 run $issuer revocation sign 2 "${S[@]}" $(as zhang)
 say "$third revoked for fraud (A2): proposed by wang, approved by li, signed by the signer"
 run $issuer conversion propose "$first" --committee 100 --title 基层职称换发 $(as wang) "${D[@]}"
-grab $issuer conversion publicise 3 --out "$out/pub" $(as wang) "${D[@]}" | head -1 |
+grab $issuer conversion publicise 3 --out "$out/pub" "${S[@]}" $(as wang) "${D[@]}" | head -1 |
   sed 's/^公示 of batch 3/  公示 of the conversion of '"$first"'/'
-stop_signer
-unset TITLECERT_DEMO_CLOCK # today: the conversion's 公示 is over
+echo 0 > "$out/clock" # today: the conversion's 公示 is over
 h=$($issuer conversion status 3 "${D[@]}" 2>>"$log" | sed -n 's/^  rows hash: //p')
 run $issuer conversion approve 3 --decision 甘职改〔2026〕8号 --rows-hash "$h" $(as li) "${D[@]}"
-start_signer
-run $issuer signer unlock "${S[@]}" $(as zhang) --passphrase-file "$out/keys/passphrase" --minutes 30
 run $issuer conversion sign 3 "${S[@]}" $(as zhang)
 converted=$($issuer show --db "$out/gs.db" "$first" 2>>"$log" | sed -n 's/.*新证书 \([0-9]*\).*/\1/p' | head -1)
 say "$first converted to the province-wide $converted (C1): proposed, publicised, approved, signed"
@@ -182,11 +205,33 @@ run $issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --ba
 run $issuer render --db "$out/gs.db" --pdf "${T[@]}" --out-dir "$out/certs" --base-url "$base" "$converted"
 say "$out/certs/<id>.pdf (the seal is the demo's illustration, marked 示例)"
 
-step "7. the public register, checked by anyone from the published files (A3)"
+step "7. the public register, co-signed by a witness and checked by anyone from the published files (A3)"
+# a witness: another department's promise that it co-signs only checkpoints that extend the
+# last one it co-signed (C2SP tlog-witness), so that no one can show two histories
+witness=build/witness/titlecert-witness
+run $keys issuer-create --out "$out/keys/witness" --name witness.demo/gs-audit --kdf interactive "${P[@]}"
+origin=$(head -1 "$out/pub/checkpoint")
+echo "log $origin $($register vkey --root "$out/keys/root.pub" --dir "$out/pub" 2>>"$log" | head -1)" > "$out/witness.conf"
+mkdir -p "$out/witness-state"
+$witness serve --listen "$wlisten" --config "$out/witness.conf" --state "$out/witness-state" \
+  --key "$out/keys/witness.key" "${P[@]}" 2>>"$log" &
+wpid=$!
+for _ in $(seq 100); do curl -sf -o /dev/null "http://$wlisten/healthz" 2>/dev/null && break; sleep 0.1; done
+echo "witness witness.demo/gs-audit $($witness vkey --pub "$out/keys/witness.pub" 2>>"$log") http://$wlisten/" \
+  > "$out/witnesses.conf"
+W=(--witnesses "$out/witnesses.conf" --witness-quorum 1)
+[ -z "$spid" ] || stop_signer
+start_signer # the signer asks the witness from now on
+run $issuer signer unlock "${S[@]}" $(as zhang) --passphrase-file "$out/keys/passphrase" --minutes 30
+run $issuer signer publish "${S[@]}" $(as zhang)
+run $issuer signer lock "${S[@]}"
+cp "$out/pub/bundle.cbor" "$out/gs.bundle"
+say "a witness on http://$wlisten co-signed the checkpoint ($(grep -c '^— ' "$out/pub/checkpoint") signatures):"
+sed 's/^/    /' "$out/pub/checkpoint" | cut -c1-96
 R=(--root "$out/keys/root.pub" --dir "$out/pub")
-run $register verify "${R[@]}"
+run $register verify "${R[@]}" --witnesses "$out/witnesses.conf" --witness-quorum 1
 run $register audit "${R[@]}"
-say "the bundle's every status is the register's, and the checkpoint is signed"
+say "the bundle's every status is the register's, and the checkpoint is signed and co-signed"
 run $issuer sign --key "$out/keys/gs-ws.key" --claims data/samples/gs-basic.json --out-dir "$out/outside" \
   --base-url "$base" "${P[@]}"
 $verifier verify --root "$out/keys/root.pub" --bundle "$out/gs.bundle" "$(cat "$out/outside/260001234.txt")" \
@@ -213,7 +258,26 @@ say "signer's log          $out/signer.log     everything else: $log"
 say "try at the page       $second (basic-level: valid at 12620102438000123H, not at 12620000438000456W)"
 say "                      $third (revoked), $first (superseded by $converted)"
 [ "${TITLECERT_DEMO_NO_SERVE:-}" = 1 ] && exit 0
-say "verification page     $base/   (Ctrl-C stops it)"
+# the HR console beside the page, the signer (locked) behind it: sign in as wang, li or zhang
+# with the password in demo-out/accounts/NAME.pw; the first sign-in shows the TOTP seed to add
+# to an authenticator app
+start_signer
+build/console/titlecert-console serve --db "$out/gs.db" --hash-key "$out/keys/store.key" \
+  --passphrase-file "$out/keys/passphrase" "${T[@]}" --issuer-pub "$out/keys/gs-ws.pub" \
+  --publish-dir "$out/pub" --signer-socket "$sock" --web "$PWD/console/web" --listen "$clisten" \
+  --base-url "$base" 2>>"$log" &
+cpid=$!
+say "verification page     $base/"
+say "HR console            http://$clisten/   DEMO-ONLY accounts (password, TOTP seed):"
+for a in wang li zhang admin1 admin2; do
+  say "                      $(printf '%-7s %-24s %s' "$a" "$(cat "$out/accounts/$a.pw")" "$(cat "$out/accounts/$a.totp")")"
+done
+say "                      a code for a seed: python3 tests/totp.py SEED (or an authenticator app)"
+say "witness               http://$wlisten/ (co-signs each publication the console makes)"
+say "Ctrl-C stops them all (this script's PID: $$)"
 echo
-exec $verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen" \
-  --state "$out/state" --register "$out/pub"
+$verifier serve --bundle "$out/gs.bundle" --root "$out/keys/root.pub" --listen "$listen" \
+  --state "$out/state" --register "$out/pub" &
+vpid=$!
+trap 'for p in $spid $cpid $vpid $wpid; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; exit 0' INT TERM
+wait "$vpid"

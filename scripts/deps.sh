@@ -28,8 +28,8 @@ libcairo2-dev      build  the e-certificate PDF (cairo PDF surface: vectors, fon
 libpango1.0-dev    build  text layout and font fallback for the e-certificate
 librsvg2-dev       build  SVG seal images on the e-certificate
 libp11-kit-dev     build  the standard PKCS#11 header (pkcs11.h) for the token backend; not linked
-liboath-dev        build  TOTP (RFC 6238) for the HR console's second factor
-libzip-dev         build  the HR console's e-certificate downloads, one zip per employer
+liboath-dev        build  TOTP (RFC 6238), the second factor of the HR console
+libzip-dev         build  e-certificate downloads from the HR console, one zip per employer
 fonts-arphic-uming build  the e-certificate typeface (AR PL UMing, a Ming face; TrueType subsets small)
 zbar-tools         test   zbarimg reads the QR codes the issuer writes
 poppler-utils      test   pdftotext, pdffonts, pdfinfo, pdftoppm check the e-certificates

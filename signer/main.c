@@ -48,6 +48,12 @@ static const char serve_help[] =
     "                          60s, 30m, 8h)\n"
     "  --idle DURATION         locks after this long without signing (default 15m)\n"
     "  --log FILE              append the request log there (default: standard error)\n"
+    "  --state FILE            the signer's own record of the store (0600, its user's): the\n"
+    "                          audit chain's head it last saw, the register entries it wrote,\n"
+    "                          when it first saw each 公示 (its period runs from then); made at\n"
+    "                          the first unlock, trusting the store as it is then\n"
+    "  --demo                  follow a demo store's clock (TITLECERT_DEMO_CLOCK); never for a\n"
+    "                          real store: without it the signer judges by its own clock\n"
     "  --witnesses FILE        witnesses that co-sign each publication's checkpoint (C2SP\n"
     "                          tlog-witness), one line 'witness NAME VERIFIER-KEY URL' each,\n"
     "                          asked after the checkpoint is signed and before anything is\n"
@@ -96,6 +102,8 @@ enum {
     O_LOG,
     O_WITNESSES,
     O_QUORUM,
+    O_STATE,
+    O_DEMO,
     O_HELP
 };
 
@@ -171,6 +179,12 @@ static int option(struct tc_signer_config *c, int opt, const char *arg, const ch
     case O_LOG:
         *log = arg;
         break;
+    case O_STATE:
+        c->state_path = arg;
+        break;
+    case O_DEMO:
+        c->demo = true;
+        break;
     case O_WITNESSES:
         witnesses_file = arg;
         break;
@@ -203,10 +217,10 @@ static int witnesses_read(struct tc_signer_config *c)
 /* What serve needs, given together or not at all. */
 static int complete(struct tc_signer_config *c)
 {
-    if (!c->db || !c->hash_key || !c->root || !c->trust || !c->publish_dir)
+    if (!c->db || !c->hash_key || !c->root || !c->trust || !c->publish_dir || !c->state_path)
         return tc_cli_usage_error(PROG, "serve",
-                                  "--db, --hash-key, --root, --trust-list and "
-                                  "--publish-dir are required");
+                                  "--db, --hash-key, --root, --trust-list, --publish-dir and "
+                                  "--state are required");
     if ((c->issuer_key != NULL) == (c->token != NULL))
         return tc_cli_usage_error(PROG, "serve",
                                   "give --key, or --pkcs11-module with --token "
@@ -243,6 +257,8 @@ static int options(int argc, char **argv, struct tc_signer_config *c, const char
                                           {"log", required_argument, 0, O_LOG},
                                           {"witnesses", required_argument, 0, O_WITNESSES},
                                           {"witness-quorum", required_argument, 0, O_QUORUM},
+                                          {"state", required_argument, 0, O_STATE},
+                                          {"demo", no_argument, 0, O_DEMO},
                                           {"help", no_argument, 0, O_HELP},
                                           {0, 0, 0, 0}};
     const char *env = getenv("TITLECERT_SIGNER_SOCKET");

@@ -64,7 +64,8 @@ static bool takes(const char *members, const char *key)
         return strchr(members, 'a') != NULL;
     if (strcmp(key, "batch") == 0)
         return strchr(members, 'b') != NULL;
-    if (strcmp(key, "passphrase") == 0 || strcmp(key, "pin") == 0)
+    if (strcmp(key, "passphrase") == 0 || strcmp(key, "pin") == 0 ||
+        strcmp(key, "key_passphrase") == 0)
         return strchr(members, 'k') != NULL;
     if (strcmp(key, "minutes") == 0)
         return strchr(members, 'm') != NULL;
@@ -110,6 +111,10 @@ static enum tc_err members(json_t *o, const char *m, struct tc_signer_request *r
             REFUSE("bad_passphrase", "须给出密钥口令 / the keys' passphrase is required");
         if (p && !secret(p, &r->pin, &r->pin_len))
             REFUSE("bad_pin", "PIN 须为非空文本 / a PIN is non-empty text");
+        json_t *kp = json_object_get(o, "key_passphrase");
+        if (kp && !secret(kp, &r->key_passphrase, &r->key_passphrase_len))
+            REFUSE("bad_passphrase", "密钥文件口令须为非空文本 / the key files' passphrase is "
+                                     "non-empty text");
         json_t *mi = json_object_get(o, "minutes");
         if (!json_is_integer(mi) || json_integer_value(mi) < 1 ||
             json_integer_value(mi) > TC_SIGNER_WINDOW_MAX)
@@ -160,7 +165,8 @@ void tc_signer_request_free(struct tc_signer_request *r)
     sodium_free(r->password);
     sodium_free(r->passphrase);
     sodium_free(r->pin);
-    r->password = r->passphrase = r->pin = NULL;
+    sodium_free(r->key_passphrase);
+    r->password = r->passphrase = r->pin = r->key_passphrase = NULL;
 }
 
 /* ---- the client ------------------------------------------------------------------------------ */

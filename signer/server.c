@@ -245,11 +245,12 @@ static bool peer_allowed(const struct tc_signer_config *cfg, uid_t uid)
     return false;
 }
 
-static void serve_one(const struct tc_signer_config *cfg, struct held *h, int fd)
+static void serve_one(const struct tc_signer_config *cfg, struct held *h, struct sv_state *st,
+                      int fd)
 {
     struct ucred peer;
     socklen_t pl = sizeof peer;
-    struct ctx x = {cfg, h, NULL, "", {0}, (uint64_t)time(NULL)};
+    struct ctx x = {cfg, h, st, NULL, "", {0}, (uint64_t)time(NULL)};
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &pl) != 0) {
         sv_log(cfg, "a caller whose credentials cannot be read: refused");
         return;
@@ -278,6 +279,7 @@ static void serve_one(const struct tc_signer_config *cfg, struct held *h, int fd
         x.r = &r;
         x.now = (uint64_t)time(NULL); /* after the request was read: the window is judged now */
         expire(cfg, h, x.now);
+        sv_scan(cfg, st, h->s, x.now); /* a 公示 just published is seen before anything else */
         answer = dispatch(&x);
         tc_signer_request_free(&r);
     }
@@ -327,12 +329,21 @@ int tc_signer_serve(const struct tc_signer_config *cfg, volatile sig_atomic_t *s
     if (fd < 0)
         return 2;
     struct held h;
+    struct sv_state st;
+    char why[300] = "";
     memset(&h, 0, sizeof h);
+    if (sv_state_load(cfg->state_path, &st, why, sizeof why) != TC_OK) {
+        sv_log(cfg, "%s", why);
+        close(fd);
+        unlink(cfg->socket_path);
+        return 2;
+    }
     sv_log(cfg, "listening on %s (mode %04o), locked", cfg->socket_path, cfg->socket_mode);
     while (!*stop) {
         struct pollfd p = {fd, POLLIN, 0};
         int rc = poll(&p, 1, 1000);
         expire(cfg, &h, (uint64_t)time(NULL));
+        sv_scan(cfg, &st, h.s, (uint64_t)time(NULL));
         if (rc < 0 && errno != EINTR)
             break;
         if (rc <= 0)
@@ -340,10 +351,11 @@ int tc_signer_serve(const struct tc_signer_config *cfg, volatile sig_atomic_t *s
         int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
         if (c < 0)
             continue;
-        serve_one(cfg, &h, c);
+        serve_one(cfg, &h, &st, c);
         close(c);
     }
     sv_drop(cfg, &h, "签名服务停止 / the signer stopped");
+    sv_state_free(&st);
     close(fd);
     unlink(cfg->socket_path);
     sv_log(cfg, "stopped");

@@ -15,7 +15,8 @@
  * The protocol: one request per connection, one JSON object on one line (at most
  * TC_SIGNER_REQUEST_MAX bytes), answered by one JSON object on one line:
  *   {"op":"status"}
- *   {"op":"unlock","account":A,"password":P,"passphrase":K,"minutes":M}   (+ "pin" for a token)
+ *   {"op":"unlock","account":A,"password":P,"passphrase":K,"minutes":M}   (+ "pin" for a token,
+ *                                        "key_passphrase" for key files with their own)
  *   {"op":"lock"}
  *   {"op":"sign-batch","account":A,"password":P,"batch":N}
  *   {"op":"sign-revocation","account":A,"password":P,"batch":N}
@@ -54,6 +55,11 @@ struct tc_signer_request {
     char account[TC_SIGNER_ACCOUNT_MAX];
     char *password, *passphrase, *pin; /* NULL when not given */
     size_t password_len, passphrase_len, pin_len;
+    /* unlock: the key files' own passphrase, when it is not the store's (the store's passphrase
+     * is known to everyone who runs the workflow's commands; the keys' can be the custodians'
+     * alone); NULL: the key files take passphrase too */
+    char *key_passphrase;
+    size_t key_passphrase_len;
     int64_t batch;
     int minutes;
 };
@@ -99,6 +105,8 @@ struct tc_signer_config {
     int window_max;                    /* seconds a window may last */
     int idle;                          /* seconds without signing before it locks */
     FILE *log;                         /* NULL: stderr */
+    const char *state_path;            /* the signer's own record of the store (state.c) */
+    bool demo;                         /* a demo: a demo store's clock is followed */
     /* the witnesses that co-sign each publication's checkpoint (register.h; each with its URL,
      * the quorum set), or NULL: publish refuses below their quorum (issuer.h, tc_cosigning) */
     const struct tc_cosigner_set *witnesses;

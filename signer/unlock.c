@@ -19,8 +19,10 @@ static enum tc_err open_key(const struct tc_signer_config *cfg, const struct tc_
                             size_t why_size)
 {
     if (file) {
-        enum tc_err e =
-            tc_keys_signer_open(out, file, r->passphrase, r->passphrase_len, TC_KEY_ISSUER);
+        bool own = r->key_passphrase != NULL; /* the key files' own, or the store's */
+        enum tc_err e = tc_keys_signer_open(out, file, own ? r->key_passphrase : r->passphrase,
+                                            own ? r->key_passphrase_len : r->passphrase_len,
+                                            TC_KEY_ISSUER);
         if (e != TC_OK)
             snprintf(why, why_size, "%s：%s / %s: %s", file,
                      e == TC_ERR_PASSPHRASE ? "密钥口令不对" : "打不开", file, tc_strerror(e));
@@ -96,7 +98,7 @@ json_t *sv_unlock(struct ctx *x)
                           "lock it first");
     }
     json_t *no = open_store(x);
-    if (!no && !(no = sv_custodian(x)))
+    if (!no && !(no = sv_custodian(x)) && !(no = sv_anchor(x)))
         no = open_keys(x);
     if (no) {
         sv_drop(x->cfg, h, "解锁未成 / the unlock failed");

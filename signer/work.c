@@ -35,7 +35,36 @@ static json_t *ready(struct ctx *x)
         sv_record(x, NULL, m);
         return sv_refused("locked", m);
     }
-    return sv_custodian(x);
+    json_t *no = sv_custodian(x);
+    return no ? no : sv_anchor(x);
+}
+
+/* The 公示's period counted from the later of the day its entry names and the day the signer
+ * first saw it in the register (its own record): no other clock can date a 公示 back. */
+static json_t *seen_long_enough(struct ctx *x, const struct tc_wf_batch *b, uint64_t now)
+{
+    uint64_t at = 0;
+    char why[300] = "", a[11], z[11];
+    if (b->gongshi_idx < 0 || !sv_state_seen_at(x->st, (uint64_t)b->gongshi_idx, &at)) {
+        const char *m = "签名服务尚未在登记簿中见到此公示 / the signer has not seen this 公示 in the "
+                        "register";
+        sv_record(x, "batch", m);
+        return sv_refused("refused", m);
+    }
+    int32_t first = tc_beijing_day(at), last = 0;
+    if (first < b->gongshi_from)
+        first = b->gongshi_from;
+    if (tc_store_period(x->h->s, first, tc_store_profile(x->h->s)->gongshi_working_days, &last,
+                        why, sizeof why) == TC_OK &&
+        tc_beijing_day(now) > last)
+        return NULL;
+    tc_day_format(a, first), tc_day_format(z, last);
+    if (!why[0])
+        snprintf(why, sizeof why, "公示期自签名服务见到之日（%s）起计算，至 %s 才结束 / counted from "
+                                  "the day the signer saw it (%s), the 公示 period runs to %s",
+                 a, z, a, z);
+    sv_record(x, "batch", why);
+    return sv_refused("refused", why);
 }
 
 json_t *sv_sign(struct ctx *x)
@@ -47,9 +76,11 @@ json_t *sv_sign(struct ctx *x)
     bool revocation = x->r->op == TC_SIGNER_SIGN_REVOCATION;
     char object[48], why[512] = "";
     snprintf(object, sizeof object, "batch %lld", (long long)x->r->batch);
-    uint64_t now = tc_store_clock(h->s, x->now);
+    uint64_t now = sv_clock(x->cfg, h->s, x->now);
     struct tc_wf_batch b;
     enum tc_err e = tc_wf_get(h->s, x->r->batch, now, &b);
+    if (e == TC_OK && strcmp(b.kind, "revoke") != 0 && (no = seen_long_enough(x, &b, now)))
+        return no;
     bool revoke_kind = e == TC_OK && strcmp(b.kind, "revoke") == 0;
     if (e == TC_OK && revocation != revoke_kind) {
         snprintf(why, sizeof why, "%s",
@@ -60,8 +91,22 @@ json_t *sv_sign(struct ctx *x)
     }
     struct tc_refusals ref = {0};
     size_t n = 0;
+    uint64_t from = 0, to = 0;
+    if (e == TC_OK) { /* where it begins, kept before it commits: a stop between the commit and
+                         * the record below is recovered from the signing's audit event */
+        x->st->pending = tc_register_size_now(h->s), x->st->has_pending = true;
+        if (sv_state_save(x->cfg->state_path, x->st) != TC_OK) {
+            const char *m = "签名服务的记录无法写入 / the signer's record cannot be written";
+            sv_record(x, object, m);
+            return sv_refused("state", m);
+        }
+        e = tc_wf_sign_range(h->s, &x->by, x->r->batch, h->issuer, h->tl, now, &ref, &n, &from,
+                             &to, why, sizeof why);
+        x->st->has_pending = false;
+    }
     if (e == TC_OK)
-        e = tc_wf_sign(h->s, &x->by, x->r->batch, h->issuer, h->tl, now, &ref, &n, why, sizeof why);
+        sv_state_own(x->st, from, to); /* the entries it wrote itself, for the next publication */
+    sv_anchor_update(x); /* saves the state, the pending mark cleared */
     if (e == TC_OK) {
         h->last_use = x->now;
         char outcome[96];
@@ -89,7 +134,15 @@ json_t *sv_publish(struct ctx *x)
     if (no)
         return no;
     struct held *h = x->h;
-    uint64_t now = tc_store_clock(h->s, x->now);
+    uint64_t now = sv_clock(x->cfg, h->s, x->now);
+    char vwhy[400] = "";
+    uint64_t from = x->st->published > x->st->base ? x->st->published : x->st->base;
+    /* what this publication adds: only entries the signer wrote, or the audit chain vouches for */
+    if (tc_register_vouch(h->s, from, tc_register_size_now(h->s), x->st->own, x->st->n_own, vwhy,
+                          sizeof vwhy) != TC_OK) {
+        sv_record(x, "publication", vwhy);
+        return sv_refused("unvouched", vwhy);
+    }
     struct tc_witness_reply replies[TC_COSIGNERS_MAX];
     struct tc_publish_opts o = {x->cfg->publish_dir,
                                 h->trust,
@@ -128,6 +181,8 @@ json_t *sv_publish(struct ctx *x)
                           outcome);
     }
     h->last_use = x->now;
+    x->st->published = r.x.register_size;
+    sv_anchor_update(x);
     snprintf(outcome, sizeof outcome,
              "状态包第 %llu 版，登记簿 %llu 条 / bundle version %llu, "
              "register of %llu",

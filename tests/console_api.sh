@@ -62,7 +62,7 @@ export TITLECERT_DEMO_CLOCK=@$work/clock
 mkdir -p pub
 "$signer" serve --socket "$work/s.sock" --db gs.db --hash-key store.key --key ws.key \
   --publication-key pub.key --root root.pub --trust-list trust.list --publish-dir pub \
-  --log signer.log 2>>signer.log &
+  --log signer.log --state signer.state --demo 2>>signer.log &
 pids+=($!)
 port=$((20000 + RANDOM % 20000))
 C=(serve --db gs.db --hash-key store.key --root root.pub --trust-list trust.list --issuer-pub ws.pub

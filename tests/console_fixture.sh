@@ -75,7 +75,7 @@ start_services() {
   local life=$1 port; shift
   sock=$PWD/signer.sock
   timeout "$life" "$signer" serve --socket "$sock" --db gs.db --hash-key store.key --key ws.key \
-    --publication-key pub.key "${T[@]}" --publish-dir pub --log signer.log >/dev/null 2>>signer.log &
+    --publication-key pub.key "${T[@]}" --publish-dir pub --log signer.log --state signer.state --demo >/dev/null 2>>signer.log &
   cf_pids+=($!)
   for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
   [ -S "$sock" ] || return 1

@@ -40,7 +40,8 @@ for f in bin/titlecert-keys bin/titlecert-issuer bin/titlecert-verifier bin/titl
          share/doc/titlecert/LICENSE bin/titlecert-console share/man/man1/titlecert-console.1 \
          lib/systemd/system/titlecert-console.service share/titlecert/console/index.html \
          share/titlecert/console/console.js share/titlecert/console/console.css \
-         share/doc/titlecert/deploy/nginx-titlecert-console.conf; do
+         share/doc/titlecert/deploy/nginx-titlecert-console.conf \
+         lib/systemd/system/titlecert-signer.service; do
   truth "installed: $f" test -s "$stage/$f"
 done
 truth "nothing is installed outside the prefix" \
@@ -81,7 +82,7 @@ check "a workflow store too" 0 "$B/titlecert-issuer" init --db wf.db --profile G
   "${P[@]}" --workflow
 check "the installed signer starts on it and stops on SIGTERM" 0 bash -c "
   '$B/titlecert-signer' serve --socket '$work/s.sock' --db wf.db --hash-key store.key --key ws.key \
-    --publication-key ws.key --root root.pub --trust-list trust.list --publish-dir wfpub 2>signer.log &
+    --publication-key ws.key --root root.pub --trust-list trust.list --publish-dir wfpub --state wf.state 2>signer.log &
   pid=\$!; for i in \$(seq 100); do [ -S '$work/s.sock' ] && break; sleep 0.05; done
   '$B/titlecert-issuer' signer status --socket '$work/s.sock' | grep -q locked && kill \$pid && wait \$pid"
 check "units and records from the installed samples" 0 bash -c "
@@ -134,6 +135,9 @@ if command -v systemd-analyze >/dev/null; then
   sed 's/^/# /' err.txt | head -10
   check "and the console's" 0 env MANPATH="$prefix/share/man:" \
     systemd-analyze verify "$prefix/lib/systemd/system/titlecert-console.service"
+  sed 's/^/# /' err.txt | head -10
+  check "and the signer's" 0 env MANPATH="$prefix/share/man:" \
+    systemd-analyze verify "$prefix/lib/systemd/system/titlecert-signer.service"
   sed 's/^/# /' err.txt | head -10
 else
   echo "ok $((n += 1)) - systemd-analyze verify # SKIP systemd is not installed here"

@@ -51,14 +51,17 @@ PREP=(--issuer-pub iss.pub "${T[@]}")
 "$issuer" units import "${D[@]}" "$data/samples/gs-units.csv" >/dev/null 2>&1
 for k in employment assessments ce; do "$issuer" records import "${D[@]}" $k "$data/samples/gs-$k.csv" >/dev/null 2>&1; done
 wf_accounts
-b=$(wf_approved "$data/samples/gs-results.csv" 2026年第一批)
-truth "a batch is prepared, publicised and approved" [ -n "$b" ]
 sock=$work/s.sock
 S=(--socket "$sock")
+export WF_CLOCK=$work/clock WF_SOCKET=$sock TITLECERT_DEMO_CLOCK=@$work/clock
+echo 0 > "$WF_CLOCK"
 "$signer" serve "${S[@]}" --db gs.db --hash-key store.key --pkcs11-module "$module" --token "$TOK" \
-  --key-label iss-2026 --publication-label pub-2026 "${T[@]}" --publish-dir pubdir 2>signer.log &
+  --key-label iss-2026 --publication-label pub-2026 "${T[@]}" --publish-dir pubdir \
+  --state signer.state --demo 2>signer.log &
 spid=$!
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+b=$(wf_approved "$data/samples/gs-results.csv" 2026年第一批)
+truth "a batch is prepared, publicised (the signer sees it) and approved" [ -n "$b" ]
 printf '%s\n' "$PW" > pass.txt; printf '%s\n' "$PIN" > pin.txt; printf 'wrong-pin\n' > bad.pin
 chmod 600 pass.txt pin.txt bad.pin
 U=(signer unlock "${S[@]}" $(wf_as carol) --passphrase-file pass.txt --minutes 10)

@@ -1085,6 +1085,19 @@ static void test_life_approval(void)
             "life: a batch is approved once");
 }
 
+struct seen {
+    int64_t id;
+    bool found;
+    int64_t n;
+};
+
+static void seen_one(void *ctx, const struct tc_wf_batch *b)
+{
+    struct seen *s = ctx;
+    s->n++;
+    s->found = s->found || b->id == s->id;
+}
+
 /* Signed once, the certificates verify, then published. */
 static void test_life_signing(void)
 {
@@ -1107,6 +1120,12 @@ static void test_life_signing(void)
            number("SELECT count(*) FROM wf_batches WHERE state = 'published'", 0) == 1 &&
            strcmp(get(mx_publicised, t).state, "publicised") == 0,
        "life: the batch is published, and no batch that was not signed");
+    struct seen all = {life, false, 0}, pending = {life, false, 0};
+    tc_wf_list(W, t + 3600, seen_one, &all);
+    tc_wf_pending(W, t + 3600, seen_one, &pending);
+    ok(all.found && !pending.found && all.n == number("SELECT count(*) FROM wf_batches", 0) &&
+           pending.n == all.n - 1,
+       "life: the work lists' reading (tc_wf_pending) leaves the published batch out, and only it");
     refused(sign(CUSTODIAN, life, t + 7200, &n), "only approved work",
             "life: a published batch is not signed again");
     refused(reject(APPROVER, life, t + 7200), "cannot be sent back",
@@ -1488,10 +1507,30 @@ static bool records(const char *kind, const char *header, int y0, int y1)
     snprintf(file, sizeof file, "%s.csv", kind);
     write_file(file, text);
     struct tc_refusals ref = {0};
-    enum tc_err e = tc_records_import(W, kind, path_in(file), &ref, &imported);
+    enum tc_err e = tc_records_import_as(W, as(CLERK), kind, path_in(file), &ref, &imported);
     dump(&ref);
     tc_refusals_free(&ref);
     return e == TC_OK && imported == (size_t)(y1 - y0 + 1);
+}
+
+/* A workflow store with an admin: the records are a clerk's to import, the unit directory an
+ * admin's; nobody else's, and not the host's any more */
+static void test_import_roles(void)
+{
+    struct tc_refusals ref = {0};
+    size_t n = 0, w = 0;
+    ok(tc_records_import(W, "ce", data_path("samples/gs-ce.csv"), &ref, &n) == TC_ERR_REFUSED,
+       "records: the host alone is refused once the store has an admin");
+    ok(tc_records_import_as(W, as(APPROVER), "ce", data_path("samples/gs-ce.csv"), &ref, &n) ==
+           TC_ERR_REFUSED,
+       "records: an approver is refused");
+    ok(tc_units_import_as(W, as(CLERK), data_path("samples/gs-units.csv"), false, &ref, &n, &w) ==
+           TC_ERR_REFUSED,
+       "units: a clerk is refused (the directory decides where basic-level titles are valid)");
+    ok(tc_units_import_as(W, as(ADMIN1), data_path("samples/gs-units.csv"), false, &ref, &n, &w) ==
+           TC_OK,
+       "units: an admin imports them");
+    tc_refusals_free(&ref);
 }
 
 static void test_conversions(void)
@@ -1709,6 +1748,7 @@ int main(void)
         test_reject();
         test_sign_refusals();
         test_revocations();
+        test_import_roles();
         test_conversions();
         test_calendar();
         test_demo_clock();

@@ -6,7 +6,8 @@
 # published; the certificates verify with the ordinary verifier. Then what must not happen:
 # one person issuing, revoking or publishing alone; the signer signing when locked, after its
 # window, for a non-custodian, for a peer of another uid, for a forged request, for unapproved or
-# tampered batches; a SIGKILL during signing leaving a half-signed batch. Prints TAP.
+# tampered batches; a 公示 dated back before the signer saw it, an audit log cut short, a register
+# entry nobody vouches for; a SIGKILL during signing leaving a half-signed batch. Prints TAP.
 # usage: workflow.sh KEYS ISSUER VERIFIER SIGNER REGISTER DATA_DIR
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") signer=$(realpath "$4")
@@ -15,7 +16,7 @@ here=$(dirname "$(realpath "$0")")
 . "$here/tap.sh"
 work=$(mktemp -d)
 spid=
-cleanup() { [ -n "$spid" ] && kill -9 "$spid" 2>/dev/null; rm -rf "$work"; }
+cleanup() { [ -n "$spid" ] && kill -9 "$spid" 2>/dev/null; [ -n "${TC_KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work" || exit 2
 export PW='workflow test passphrase'
@@ -23,8 +24,11 @@ P=(--passphrase-env PW)
 today=$(TZ=Asia/Shanghai date +%F)
 from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
 "$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
-"$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}" >/dev/null
-"$keys" issuer-create --out pub --name 甘肃省职称证书发布 --kdf interactive "${P[@]}" >/dev/null
+# the issuing and publication keys have their own passphrase, the custodians' (the store's is
+# known to everyone who runs the workflow's commands)
+export KPW='the custodians passphrase for the key files'
+"$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive --passphrase-env KPW >/dev/null
+"$keys" issuer-create --out pub --name 甘肃省职称证书发布 --kdf interactive --passphrase-env KPW >/dev/null
 "$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
 "$keys" endorse --root root.key --issuer ws.pub --from "$from" --to "$to" --region 62 \
   --tracks basic,province --out ws.end "${P[@]}" >/dev/null
@@ -32,10 +36,14 @@ from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
   --tracks status,register --out pub.end "${P[@]}" >/dev/null
 "$keys" trust-list --root root.key --version 1 --out trust.list ws.end pub.end "${P[@]}" >/dev/null
 printf '%s\n' "$PW" > keys.pass && chmod 600 keys.pass
+printf '%s\n' "$KPW" > keyfiles.pass && chmod 600 keyfiles.pass
 D=(--db gs.db --hash-key store.key "${P[@]}")
 T=(--root root.pub --trust-list trust.list)
 sock=$work/signer.sock
 S=(--socket "$sock")
+# the demo clock: a file the commands and the signer (--demo) read each time, in days from today
+export TITLECERT_DEMO_CLOCK=@$work/clock
+echo 0 > clock
 
 check "init --demo: a workflow store for demonstrations" 0 "$issuer" init --db gs.db \
   --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" --demo
@@ -84,6 +92,44 @@ truth "no account is left not enrolled" bash -c '! grep -q "not enrolled" out.tx
 check "an enrolment code works once" 1 "$issuer" account enrol alice --code-file alice.code \
   --password-file alice.pw "${D[@]}"
 
+# ---- recovery on the host, and a person's TOTP seed -------------------------------------------------
+check "a person sees their TOTP seed on the host, with their password" 0 "$issuer" account totp frank \
+  --password-file frank.pw "${D[@]}"
+seed=$(sed -n 's/^TOTP seed of frank.*: //p' out.txt)
+truth "a base32 seed of 160 bits" bash -c "[[ '$seed' =~ ^[A-Z2-7]{32}\$ ]]"
+check "asked again before it is confirmed, the same seed (the app it went into keeps working)" 0 \
+  "$issuer" account totp frank --password-file frank.pw "${D[@]}"
+has "the same one" out.txt "$seed"
+check "not with another's password" 1 "$issuer" account totp frank --password-file alice.pw "${D[@]}"
+check "an admin does not reset their own account" 1 "$issuer" account reset admin1 $(as admin1) \
+  "${D[@]}"
+check "a clerk resets nobody" 1 "$issuer" account reset frank $(as alice) "${D[@]}"
+check "another admin resets frank (lost phone)" 0 "$issuer" account reset frank $(as admin1) "${D[@]}"
+sed -n 's/^new TOTP seed.*: //p; s/^enrolment code.*: //p' out.txt | tail -1 > frank.code
+has "a new enrolment code is printed" out.txt "enrolment code"
+check "his old password no longer works" 1 "$issuer" account totp frank --password-file frank.pw \
+  "${D[@]}"
+check "he enrols again with the new code" 0 "$issuer" account enrol frank --code-file frank.code \
+  --password-file frank.pw "${D[@]}"
+check "and gets a new TOTP seed" 0 "$issuer" account totp frank --password-file frank.pw "${D[@]}"
+truth "not the old one" bash -c "! grep -q '$seed' out.txt"
+python3 -c 'import sqlite3; print(sqlite3.connect("gs.db").execute("SELECT detail FROM events WHERE kind = \"account_reset\"").fetchone()[0])' > ev.txt
+has "the reset is an audit event naming both" ev.txt '"account":"frank","by":"admin1"'
+
+# ---- the unit directory and the records, once there is an admin --------------------------------
+check "units import without an account is refused once the store has an admin" 1 "$issuer" units \
+  import "${D[@]}" "$data/samples/gs-units.csv"
+has "saying who imports it" err.txt "an admin imports the unit directory"
+check "a clerk may not change the unit directory" 1 "$issuer" units import "${D[@]}" $(as alice) \
+  "$data/samples/gs-units.csv"
+check "an admin imports it" 0 "$issuer" units import "${D[@]}" $(as admin1) "$data/samples/gs-units.csv"
+check "records import without an account is refused" 1 "$issuer" records import "${D[@]}" ce \
+  "$data/samples/gs-ce.csv"
+has "saying who imports them" err.txt "a clerk imports the records"
+check "a clerk imports them" 0 "$issuer" records import "${D[@]}" $(as alice) ce "$data/samples/gs-ce.csv"
+python3 -c 'import sqlite3; print(sqlite3.connect("gs.db").execute("SELECT detail FROM events WHERE kind = \"units_import\" ORDER BY seq DESC LIMIT 1").fetchone()[0])' > ev.txt
+has "the audit event names the admin" ev.txt '"account":"admin1"'
+
 # ---- one person alone does nothing --------------------------------------------------------------
 check "import is refused in a workflow store (exit 1)" 1 "$issuer" import "${D[@]}" --key ws.key \
   "${T[@]}" "$data/samples/gs-results.csv"
@@ -96,6 +142,27 @@ check "bundle export is refused" 1 "$issuer" bundle export "${D[@]}" --key pub.k
   --out b.cbor
 truth "no certificate and no publication exist" bash -c '[ ! -e pubdir ] && [ ! -e b.cbor ]'
 
+# ---- the signer, running from the first 公示: it dates each from when it sees it ---------------------------------------------------------------------------------
+start_signer() { # start_signer [serve options...]: waits for its socket
+  rm -f "$sock"
+  "$signer" serve "${S[@]}" --db gs.db --hash-key store.key --key ws.key --publication-key pub.key \
+    "${T[@]}" --publish-dir pubdir --log signer.log --state signer.state --demo "$@" 2>>signer.log &
+  spid=$!
+  for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
+  return 1
+}
+stop_signer() { kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=; }
+unlock() { "$issuer" signer unlock "${S[@]}" $(as "$1") --passphrase-file "${2:-keys.pass}" \
+  --key-passphrase-file keyfiles.pass --minutes 30; }
+
+check "the signer refuses a store not set up for the workflow" 2 "$signer" serve "${S[@]}" \
+  --db /dev/null --hash-key store.key --key ws.key --publication-key pub.key "${T[@]}" \
+  --publish-dir pubdir --state x.state
+check "and starts without --state on none" 2 "$signer" serve "${S[@]}" --db gs.db \
+  --hash-key store.key --key ws.key --publication-key pub.key "${T[@]}" --publish-dir pubdir
+has "naming it" err.txt "state"
+truth "the signer starts" start_signer
+
 # ---- a batch's life ---------------------------------------------------------------------------
 PREP=(--issuer-pub ws.pub "${T[@]}")
 printf 'name,id_number\n王五,123\n' > bad.csv
@@ -106,13 +173,14 @@ check "an approver cannot prepare" 1 "$issuer" batch prepare "$data/samples/gs-r
 check "a wrong password is refused" 1 "$issuer" batch prepare "$data/samples/gs-results.csv" \
   --title 第一批 "${PREP[@]}" --as alice --password-file bob.pw "${D[@]}"
 has "in one answer for account and password" err.txt "wrong account or password"
-export TITLECERT_DEMO_CLOCK=-14 # the demo's 公示 began two weeks ago
+echo -14 > clock # the demo's 公示 began two weeks ago
 check "a clerk prepares the results: batch 1, a draft" 0 "$issuer" batch prepare \
   "$data/samples/gs-results.csv" --title 2026年卫生系列高级职称评审结果 "${PREP[@]}" $(as alice) "${D[@]}"
 has "it says what comes next" out.txt "batch 1 prepared: 4 rows"
 check "approval before the 公示 is refused" 1 "$issuer" batch approve 1 --decision 甘人社〔2026〕1号 \
   --rows-hash "$(printf '0%.0s' {1..64})" $(as bob) "${D[@]}"
-check "the clerk publicises it" 0 "$issuer" batch publicise 1 --out pubdir $(as alice) "${D[@]}"
+check "the clerk publicises it" 0 "$issuer" batch publicise 1 --out pubdir "${S[@]}" $(as alice) \
+  "${D[@]}"
 start=$(TZ=Asia/Shanghai date -d "$today -14 days" +%F)
 has "the period is printed, from the demo clock's today" out.txt "公示 of batch 1: $start"
 truth "the 公示 files are written" test -s pubdir/gongshi-1.html -a -s pubdir/gongshi-1.json
@@ -122,7 +190,7 @@ check "an objection received before the 公示 is refused" 1 "$issuer" batch obj
 check "an objection within the period is recorded" 0 "$issuer" batch objection 1 --line 5 \
   --objector 张三 --contact 13900000000 --received "$start" --text 李四的业绩材料与事实不符 \
   $(as alice) "${D[@]}"
-unset TITLECERT_DEMO_CLOCK
+echo 0 > clock
 hash0=$("$issuer" batch status 1 "${D[@]}" 2>/dev/null | sed -n 's/^  rows hash: //p')
 check "approval with an objection open is refused" 1 "$issuer" batch approve 1 \
   --decision 甘人社〔2026〕1号 --rows-hash "$hash0" $(as bob) "${D[@]}"
@@ -142,22 +210,7 @@ truth "the rows hash changed when the row left" [ -n "$hash1" -a "$hash1" != "$h
 check "the approver approves what they were shown" 0 "$issuer" batch approve 1 \
   --decision 甘人社〔2026〕1号 --rows-hash "$hash1" $(as bob) "${D[@]}"
 
-# ---- the signer ---------------------------------------------------------------------------------
-start_signer() { # start_signer [serve options...]: waits for its socket
-  rm -f "$sock"
-  "$signer" serve "${S[@]}" --db gs.db --hash-key store.key --key ws.key --publication-key pub.key \
-    "${T[@]}" --publish-dir pubdir --log signer.log "$@" 2>>signer.log &
-  spid=$!
-  for _ in $(seq 100); do [ -S "$sock" ] && return 0; sleep 0.05; done
-  return 1
-}
-stop_signer() { kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=; }
-unlock() { "$issuer" signer unlock "${S[@]}" $(as "$1") --passphrase-file "${2:-keys.pass}" --minutes 30; }
-
-check "the signer refuses a store not set up for the workflow" 2 "$signer" serve "${S[@]}" \
-  --db /dev/null --hash-key store.key --key ws.key --publication-key pub.key "${T[@]}" \
-  --publish-dir pubdir
-truth "the signer starts" start_signer
+# ---- the signer's checks, on the batch the workflow approved -----------------------------------
 truth "its socket is the owner's only (0600)" [ "$(stat -c %a "$sock")" = 600 ]
 check "status: locked" 0 "$issuer" signer status "${S[@]}"
 has "it says so" out.txt '"state":"locked"'
@@ -166,6 +219,9 @@ has "naming why" err.txt "the signer is locked"
 echo 'not the passphrase' > wrong.pass && chmod 600 wrong.pass
 check "unlock with a wrong key passphrase is refused" 1 unlock carol wrong.pass
 check "unlock by a non-custodian is refused" 1 unlock bob
+check "the store's passphrase alone does not open key files that have their own" 1 "$issuer" \
+  signer unlock "${S[@]}" $(as carol) --passphrase-file keys.pass --minutes 30
+has "naming the key file" err.txt "ws.key"
 check "the custodian unlocks it" 0 unlock carol
 has "for the window asked" out.txt '"seconds":1800'
 check "an approver cannot have a batch signed" 1 "$issuer" batch sign 1 "${S[@]}" $(as bob)
@@ -239,18 +295,31 @@ check "the signer still answers after all of them" 0 "$issuer" signer status "${
 
 # ---- unapproved and tampered batches ------------------------------------------------------------
 python3 "$here/gen_results.py" 5 100 12620102438000123H > second.csv
-export TITLECERT_DEMO_CLOCK=-14
+echo -14 > clock
 check "a second batch is prepared" 0 "$issuer" batch prepare second.csv --title 第二批 "${PREP[@]}" \
   $(as frank) "${D[@]}"
-"$issuer" batch publicise 2 --out pubdir $(as frank) "${D[@]}" >/dev/null 2>&1
+"$issuer" batch publicise 2 --out pubdir "${S[@]}" $(as frank) "${D[@]}" >/dev/null 2>&1
 check "an objection against batch 2 is recorded" 0 "$issuer" batch objection 2 --line 2 \
   --objector 李五 --contact 13900000001 --received "$start" --text 资格存疑 $(as frank) "${D[@]}"
-unset TITLECERT_DEMO_CLOCK
+echo 0 > clock
 check "the signer is unlocked again" 0 unlock carol
 check "a batch not approved is refused by the signer" 1 "$issuer" batch sign 2 "${S[@]}" $(as carol)
 has "naming why" err.txt "only approved work is signed"
 h2=$("$issuer" batch status 2 "${D[@]}" 2>/dev/null | sed -n 's/^  rows hash: //p')
 sq() { python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()' gs.db "$1"; }
+# sqx SQL: as someone who can write the database file does it, the append-only triggers dropped
+# for the statement and put back
+sqx() {
+  python3 - gs.db "$1" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+t = c.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+for name, _ in t: c.execute(f"DROP TRIGGER {name}")
+c.execute(sys.argv[2])
+for _, sql in t: c.execute(sql)
+c.commit()
+PY
+}
 hex2blob() { echo "X'$1'"; }
 sq "DELETE FROM objections WHERE batch=2" # the objection leaves the table, not the audit log
 sq "UPDATE wf_batches SET state='approved', approved_by=(SELECT id FROM accounts WHERE name='bob'), approved_at=1, approved_hash=$(hex2blob "$h2"), decision='伪造' WHERE id=2"
@@ -295,6 +364,10 @@ truth "and said why on its log" [ $? = 0 ]
 
 # ---- revocations ------------------------------------------------------------------------------------
 first=$(ls certs/*.txt | head -1 | xargs -n1 basename | cut -d. -f1)
+check "a revocation dated after today is refused (it would leave the certificate valid till then)" \
+  1 "$issuer" revocation propose "$first" --reason fraud --date "$(date -d "$today +1 day" +%F)" \
+  --title 撤销 $(as alice) "${D[@]}"
+has "naming the date" err.txt "is after today"
 check "a clerk proposes a revocation" 0 "$issuer" revocation propose "$first" --reason fraud \
   --blacklist --title 撤销 $(as alice) "${D[@]}"
 rb=$(sed -n 's/^revocation batch \([0-9]*\) proposed.*/\1/p' out.txt)
@@ -307,13 +380,43 @@ check "the signer signs the revocation" 0 "$issuer" revocation sign "$rb" "${S[@
 "$issuer" show "${D[@]}" "$first" > show.txt 2>&1
 has "the certificate is revoked" show.txt "已撤销（fraud"
 
+# ---- a 公示 the signer did not see: dated from the day it first did -------------------------------
+stop_signer
+echo -14 > clock # publicised "two weeks ago" while the signer was not running
+python3 "$here/gen_results.py" 3 800000 12620102438000123H > late.csv
+"$issuer" batch prepare late.csv --title 补发 "${PREP[@]}" $(as alice) "${D[@]}" >prep.txt 2>&1
+bb=$(sed -n 's/^batch \([0-9]*\) prepared.*/\1/p' prep.txt)
+check "a 公示 with no signer to see it" 0 "$issuer" batch publicise "$bb" --out pubdir "${S[@]}" \
+  $(as alice) "${D[@]}"
+has "publicise says the signer was not reached and what that means" err.txt "first sees it"
+echo 0 > clock
+start_signer; unlock carol >/dev/null 2>&1
+hb=$("$issuer" batch status "$bb" "${D[@]}" 2>/dev/null | sed -n 's/^  rows hash: //p')
+check "it is approved (the store's dates say its period is over)" 0 "$issuer" batch approve "$bb" \
+  --decision 甘人社〔2026〕5号 --rows-hash "$hb" $(as bob) "${D[@]}"
+check "the signer refuses it: its period runs from the day the signer first saw it" 1 \
+  "$issuer" batch sign "$bb" "${S[@]}" $(as carol)
+has "saying from when" err.txt "counted from the day the signer saw it ($today)"
+truth "the signer's record is its own (0600)" [ "$(stat -c %a signer.state)" = 600 ]
+grep -q "^seen " signer.state
+truth "and holds the 公示 entries it saw" [ $? = 0 ]
+cp signer.state good.state
+stop_signer
+printf 'titlecert-signer state 1\nbase -1\n' > signer.state
+check "a damaged record stops the signer at start" 2 "$signer" serve "${S[@]}" --db gs.db \
+  --hash-key store.key --key ws.key --publication-key pub.key "${T[@]}" --publish-dir pubdir \
+  --state signer.state
+has "naming the file" err.txt "signer.state: 不是签名服务的记录文件"
+cp good.state signer.state
+start_signer; unlock carol >/dev/null 2>&1
+
 # ---- a SIGKILL during signing --------------------------------------------------------------------
 python3 "$here/gen_results.py" 3000 500000 12620102438000123H > big.csv
-export TITLECERT_DEMO_CLOCK=-14
+echo -14 > clock
 "$issuer" batch prepare big.csv --title 大批 "${PREP[@]}" $(as alice) "${D[@]}" >prep.txt 2>&1
 kb=$(sed -n 's/^batch \([0-9]*\) prepared.*/\1/p' prep.txt)
-"$issuer" batch publicise "$kb" --out pubdir $(as alice) "${D[@]}" >/dev/null 2>&1
-unset TITLECERT_DEMO_CLOCK
+"$issuer" batch publicise "$kb" --out pubdir "${S[@]}" $(as alice) "${D[@]}" >/dev/null 2>&1
+echo 0 > clock
 hk=$("$issuer" batch status "$kb" "${D[@]}" 2>/dev/null | sed -n 's/^  rows hash: //p')
 "$issuer" batch approve "$kb" --decision 甘人社〔2026〕3号 --rows-hash "$hk" $(as bob) "${D[@]}" >/dev/null 2>&1
 count() { python3 -c 'import sqlite3,sys; print(sqlite3.connect("gs.db").execute(sys.argv[1]).fetchone()[0])' "$1"; }
@@ -344,5 +447,45 @@ if [ "$(count "SELECT state FROM wf_batches WHERE id=$kb")" = approved ]; then
 fi
 truth "it holds all 3000 certificates once" [ "$(count "SELECT count(*) FROM certificates")" = $((before + 3000)) ]
 check "the audit chain is intact after the crashes" 0 "$issuer" audit verify "${D[@]}"
+
+# ---- the register and the audit log, edited under the signer ---------------------------------------
+[ -z "$spid" ] && start_signer
+unlock carol >/dev/null 2>&1
+last=$(count "SELECT max(idx) FROM register")
+sq "INSERT INTO register(idx, leaf, hash) SELECT $last + 1, leaf, hash FROM register WHERE idx = $last"
+check "an entry written into the register's table is not published" 1 "$issuer" signer publish \
+  "${S[@]}" $(as carol)
+has "naming it" err.txt "register entry $((last + 1)) was neither written by the signer nor vouched"
+sqx "DELETE FROM register WHERE idx = $last + 1"
+seen_idx=$(awk '/^seen /{i=$2} END{print i}' signer.state)
+sq "INSERT INTO register(idx, leaf, hash) SELECT $last + 1, leaf, hash FROM register WHERE idx = $seen_idx"
+check "nor a copy of a 公示's entry: its audit event vouches for one entry, not two" 1 \
+  "$issuer" signer publish "${S[@]}" $(as carol)
+has "naming it" err.txt "register entry $((last + 1)) was neither"
+sqx "DELETE FROM register WHERE idx = $last + 1"
+# a stop between a signing's commit and the signer's record of it, as a SIGKILL can make it
+stop_signer
+cp signer.state full.state
+own_from=$(awk '/^own /{a=$2} END{print a}' signer.state)
+grep -v "^own $own_from " full.state > signer.state
+start_signer; unlock carol >/dev/null 2>&1
+check "entries the signer has no record of writing are not published" 1 "$issuer" signer publish \
+  "${S[@]}" $(as carol)
+has "the first of them named" err.txt "register entry $own_from was neither"
+stop_signer
+{ cat signer.state; echo "pending $own_from"; } > p.state && mv p.state signer.state
+start_signer; unlock carol >/dev/null 2>&1
+check "with the signing marked pending, its genuine audit event says what it appended" 0 \
+  "$issuer" signer publish "${S[@]}" $(as carol)
+has "the signer says it recovered them" signer.log "a signing stopped before its record"
+grep -q "^own $own_from " signer.state
+truth "and records them as its own" [ $? = 0 ]
+seq_cut=$(count "SELECT max(seq) FROM events")
+sqx "DELETE FROM events WHERE seq > $seq_cut - 3"
+check "the audit log's last events cut: the chain that is left is intact" 0 "$issuer" audit verify \
+  "${D[@]}"
+check "but the signer refuses: it no longer holds the event it last recorded" 1 "$issuer" signer \
+  publish "${S[@]}" $(as carol)
+has "saying so" err.txt "the audit log no longer holds the event the signer last recorded"
 stop_signer
 finish

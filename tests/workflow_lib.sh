@@ -22,14 +22,18 @@ wf_accounts() {
 }
 
 # wf_approved CSV TITLE: prepared by alice and publicised two weeks ago on the demo clock,
-# approved by bob today; prints the batch number (empty on failure)
+# approved by bob today; prints the batch number (empty on failure). The demo clock is the file
+# $WF_CLOCK (TITLECERT_DEMO_CLOCK=@$WF_CLOCK for the commands and the signer), and the signer
+# runs on $WF_SOCKET (started with --demo): it dates a 公示 from when it first sees it.
 wf_approved() {
   local b h
-  b=$(TITLECERT_DEMO_CLOCK=-14 "$issuer" batch prepare "$1" --title "$2" "${PREP[@]}" $(wf_as alice) \
-    "${D[@]}" 2>/dev/null | sed -n 's/^batch \([0-9]*\) prepared.*/\1/p')
+  echo -14 > "$WF_CLOCK"
+  b=$("$issuer" batch prepare "$1" --title "$2" "${PREP[@]}" $(wf_as alice) "${D[@]}" 2>/dev/null |
+    sed -n 's/^batch \([0-9]*\) prepared.*/\1/p')
   [ -n "$b" ] || return 1
-  TITLECERT_DEMO_CLOCK=-14 "$issuer" batch publicise "$b" --out "${WF_OUT:-pubdir}" $(wf_as alice) \
+  "$issuer" batch publicise "$b" --out "${WF_OUT:-pubdir}" --socket "$WF_SOCKET" $(wf_as alice) \
     "${D[@]}" >/dev/null 2>&1 || return 1
+  echo 0 > "$WF_CLOCK"
   h=$("$issuer" batch status "$b" "${D[@]}" 2>/dev/null | sed -n 's/^  rows hash: //p')
   "$issuer" batch approve "$b" --decision "甘人社〔2026〕${b}号" --rows-hash "$h" $(wf_as bob) \
     "${D[@]}" >/dev/null 2>&1 || return 1

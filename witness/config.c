@@ -14,33 +14,6 @@
 
 #define TOKEN_MAX 256 /* bytes of one word of a line: a verifier key is at most 183 */
 
-/* Splits a line into words separated by spaces or tabs: the first three into w (one too long
- * for its buffer as ""), their count in *n. False for a word that is not safe text (tc_text_safe:
- * UTF-8 without control characters). */
-static bool words(const char *s, size_t len, char w[3][TOKEN_MAX], size_t *n)
-{
-    *n = 0;
-    for (size_t i = 0; i < len;) {
-        if (s[i] == ' ' || s[i] == '\t') {
-            i++;
-            continue;
-        }
-        size_t start = i;
-        while (i < len && s[i] != ' ' && s[i] != '\t')
-            i++;
-        size_t k = i - start;
-        if (!tc_text_safe((const uint8_t *)s + start, k))
-            return false;
-        if (*n < 3) {
-            k = k < TOKEN_MAX ? k : 0;
-            memcpy(w[*n], s + start, k);
-            w[*n][k] = '\0';
-        }
-        (*n)++;
-    }
-    return true;
-}
-
 /* Adds a key to the log of that origin, or a new log. */
 static enum tc_err add_key(struct tc_witness_config *cfg, const char *origin, const char *vkey)
 {
@@ -81,7 +54,7 @@ static enum tc_err config_line(struct tc_witness_config *cfg, const char *s, siz
 {
     char w[3][TOKEN_MAX];
     size_t n;
-    if (!words(s, len, w, &n))
+    if (!tc_text_words(s, len, &w[0][0], 3, TOKEN_MAX, &n))
         return TC_ERR_TEXT;
     if (n == 0 || w[0][0] == '#')
         return TC_OK;

@@ -108,7 +108,7 @@ const T = {
       state: '状态', locked: '已锁定', unlocked: '已解锁', unreachable: '无法连接签名服务', custodian: '解锁人',
       until: '窗口结束', left: '剩余', mins: s => `${Math.floor(s / 60)} 分 ${s % 60} 秒`, backend: '密钥存放',
       backends: { file: '加密的密钥文件', pkcs11: '硬件令牌（PKCS#11）' },
-      unlock: '解锁', passphrase: '密钥口令', pin: '令牌 PIN（密钥在硬件令牌上时）', password: '您的账号口令',
+      unlock: '解锁', passphrase: '密钥口令', keyPassphrase: '密钥文件口令（密钥文件另设口令时）', pin: '令牌 PIN（密钥在硬件令牌上时）', password: '您的账号口令',
       minutes: '解锁时长（分钟）', minutesHint: '最长 8 小时（以签名服务的设定为准）；空闲 15 分钟自动锁定。',
       unlockSubmit: '解锁', unlockedMsg: u => `已解锁，至 ${u}。`, lock: '立即锁定', lockedMsg: '签名服务已锁定。',
       publish: '发布', publishSubmit: '发布',
@@ -232,7 +232,7 @@ const T = {
       state: 'State', locked: 'locked', unlocked: 'unlocked', unreachable: 'the signer cannot be reached', custodian: 'Unlocked by',
       until: 'Window ends', left: 'Left', mins: s => `${Math.floor(s / 60)} min ${s % 60} s`, backend: 'Keys held in',
       backends: { file: 'encrypted key files', pkcs11: 'a hardware token (PKCS#11)' },
-      unlock: 'Unlock', passphrase: "The keys' passphrase", pin: "The token's PIN (keys on a hardware token)", password: 'Your account password',
+      unlock: 'Unlock', passphrase: "The keys' passphrase", keyPassphrase: "The key files' passphrase (when they have their own)", pin: "The token's PIN (keys on a hardware token)", password: 'Your account password',
       minutes: 'Window (minutes)', minutesHint: 'At most 8 hours (or the signer\'s setting); it locks itself after 15 idle minutes.',
       unlockSubmit: 'Unlock', unlockedMsg: u => `Unlocked until ${u}.`, lock: 'Lock now', lockedMsg: 'The signer is locked.',
       publish: 'Publication', publishSubmit: 'Publish',
@@ -1075,6 +1075,7 @@ async function screenSigner(_, seq) {
   if (has('custodian') && s.state === 'locked') {
     parts.push(card('unlock', S('unlock'), form('unlock-form', [
       field(S('passphrase'), input('unlock-passphrase', { name: 'passphrase', type: 'password', autocomplete: 'off', required: true })),
+      field(S('keyPassphrase'), input('unlock-key-passphrase', { name: 'key_passphrase', type: 'password', autocomplete: 'off' })),
       field(S('pin'), input('unlock-pin', { name: 'pin', type: 'password', autocomplete: 'off', inputmode: 'numeric' })),
       field(S('password'), input('unlock-password', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
       field(S('minutes'), input('unlock-minutes', { name: 'minutes', type: 'number', min: 1, max: 480, value: '60', required: true }), S('minutesHint')),
@@ -1083,6 +1084,8 @@ async function screenSigner(_, seq) {
                      password: f.querySelector('#unlock-password').value, minutes: Math.max(1, Math.min(480, Number(val(f, 'minutes')) || 60)) };
       const pin = f.querySelector('#unlock-pin').value;
       if (pin) body.pin = pin;
+      const kp = f.querySelector('#unlock-key-passphrase').value;
+      if (kp) body.key_passphrase = kp;
       const r = await api('POST', '/api/signer', body);
       done(() => S('unlockedMsg', beijing(r.until)));
     }, [], 'wide')));

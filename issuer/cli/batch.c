@@ -204,6 +204,7 @@ static int batch_publicise(struct flow *f, struct tc_store *s, uint64_t now, int
     tc_wf_get(s, batch, now, &b);
     char a[11], z[11];
     tc_day_format(a, b.gongshi_from), tc_day_format(z, b.gongshi_to);
+    flow_signer_sees(f);
     printf("公示 of batch %lld: %s 至 %s，%d 个工作日 / %s to %s, %d working days\n"
            "  %s/gongshi-%lld.html, .csv, .json\n",
            (long long)batch, a, z, tc_store_profile(s)->gongshi_working_days, a, z,

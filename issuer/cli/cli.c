@@ -37,7 +37,7 @@ enum {
     O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
     O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_PDF,
     O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_STAMP, O_WORKFLOW, O_DEMO, O_WITNESSES,
-    O_QUORUM, O_HELP
+    O_QUORUM, O_AS, O_PWFILE, O_HELP
 };
 
 /* --witness-quorum K: how many witnesses must co-sign, 1 to TC_COSIGNERS_MAX */
@@ -48,31 +48,34 @@ static bool quorum_arg(const char *arg, long *k)
     return !*end && *k >= 1 && *k <= TC_COSIGNERS_MAX;
 }
 
+/* the store commands' options, parsed by cli_options */
+static const struct option table[] = {
+    {"db", required_argument, 0, O_DB},          {"hash-key", required_argument, 0, O_HASH},
+    {"key", required_argument, 0, O_KEY},        {"root", required_argument, 0, O_ROOT},
+    {"trust-list", required_argument, 0, O_TRUST}, {"out-dir", required_argument, 0, O_OUTDIR},
+    {"base-url", required_argument, 0, O_BASE},  {"passphrase-env", required_argument, 0, O_PENV},
+    {"passphrase-file", required_argument, 0, O_PFILE}, {"out", required_argument, 0, O_OUT},
+    {"profile", required_argument, 0, O_PROFILE}, {"reason", required_argument, 0, O_REASON},
+    {"date", required_argument, 0, O_DATE},      {"until", required_argument, 0, O_UNTIL},
+    {"blacklist-reason", required_argument, 0, O_BLREASON},
+    {"decision", required_argument, 0, O_DECISION}, {"at", required_argument, 0, O_AT},
+    {"claims", required_argument, 0, O_CLAIMS},  {"committee", required_argument, 0, O_COMMITTEE},
+    {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
+    {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
+    {"qr", no_argument, 0, O_QR},                {"batch", required_argument, 0, O_BATCH},
+    {"reevaluation", no_argument, 0, O_REEVAL}, {"origin", required_argument, 0, O_ORIGIN},
+    {"days", required_argument, 0, O_DAYS},       {"pdf", no_argument, 0, O_PDF},
+    {"threads", required_argument, 0, O_THREADS}, {"force", no_argument, 0, O_FORCE},
+    {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
+    {"kid", required_argument, 0, O_KID},        {"status-stamp", no_argument, 0, O_STAMP},
+    {"workflow", no_argument, 0, O_WORKFLOW},    {"demo", no_argument, 0, O_DEMO},
+    {"witnesses", required_argument, 0, O_WITNESSES},
+    {"witness-quorum", required_argument, 0, O_QUORUM},
+    {"as", required_argument, 0, O_AS},          {"password-file", required_argument, 0, O_PWFILE},
+    {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
+
 int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
 {
-    static const struct option table[] = {
-        {"db", required_argument, 0, O_DB},          {"hash-key", required_argument, 0, O_HASH},
-        {"key", required_argument, 0, O_KEY},        {"root", required_argument, 0, O_ROOT},
-        {"trust-list", required_argument, 0, O_TRUST}, {"out-dir", required_argument, 0, O_OUTDIR},
-        {"base-url", required_argument, 0, O_BASE},  {"passphrase-env", required_argument, 0, O_PENV},
-        {"passphrase-file", required_argument, 0, O_PFILE}, {"out", required_argument, 0, O_OUT},
-        {"profile", required_argument, 0, O_PROFILE}, {"reason", required_argument, 0, O_REASON},
-        {"date", required_argument, 0, O_DATE},      {"until", required_argument, 0, O_UNTIL},
-        {"blacklist-reason", required_argument, 0, O_BLREASON},
-        {"decision", required_argument, 0, O_DECISION}, {"at", required_argument, 0, O_AT},
-        {"claims", required_argument, 0, O_CLAIMS},  {"committee", required_argument, 0, O_COMMITTEE},
-        {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
-        {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
-        {"qr", no_argument, 0, O_QR},                {"batch", required_argument, 0, O_BATCH},
-        {"reevaluation", no_argument, 0, O_REEVAL}, {"origin", required_argument, 0, O_ORIGIN},
-        {"days", required_argument, 0, O_DAYS},       {"pdf", no_argument, 0, O_PDF},
-        {"threads", required_argument, 0, O_THREADS}, {"force", no_argument, 0, O_FORCE},
-        {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
-        {"kid", required_argument, 0, O_KID},        {"status-stamp", no_argument, 0, O_STAMP},
-        {"workflow", no_argument, 0, O_WORKFLOW},    {"demo", no_argument, 0, O_DEMO},
-        {"witnesses", required_argument, 0, O_WITNESSES},
-        {"witness-quorum", required_argument, 0, O_QUORUM},
-        {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
     char *end;
@@ -133,6 +136,8 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
                 return cli_usage(cmd, "--batch takes a batch number (import prints it)");
             break;
         case O_WITNESSES: o->witnesses = optarg; break;
+        case O_AS: o->as = optarg; break;
+        case O_PWFILE: o->password_file = optarg; break;
         case O_QUORUM:
             if (!quorum_arg(optarg, &o->witness_quorum))
                 return cli_usage(cmd, "--witness-quorum takes how many must co-sign, 1 to 15");

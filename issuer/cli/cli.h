@@ -27,6 +27,7 @@ struct opts {
     bool status_stamp;
     const char *witnesses; /* publish: the witnesses file */
     long witness_quorum;   /* publish: how many must co-sign (0: not given) */
+    const char *as, *password_file; /* units and records import in a workflow store */
 };
 
 /* "titlecert-issuer: what: why" (errno's sentence for an I/O error); returns EXIT_USAGE. */

@@ -57,6 +57,7 @@ static const struct {
     {"roles", S(roles)},
     {"code-file", S(code_file)},
     {"pin-file", S(pin_file)},
+    {"key-passphrase-file", S(key_passphrase_file)},
     {"line", S(line)},
     {"replace", S(replace)},
     {"minutes", S(minutes)},
@@ -161,6 +162,8 @@ static const char account_help[] =
     "       " PROG " account roles NAME --roles LIST --as ADMIN --db ...\n"
     "       " PROG " account confirm CHANGE --as ADMIN --db ...\n"
     "       " PROG " account disable NAME --as ADMIN --db ...\n"
+    "       " PROG " account reset NAME --as ADMIN --db ...\n"
+    "       " PROG " account totp NAME [--password-file F] --db ...\n"
     "Accounts of a store set up for the workflow (ISSUANCE.md \"Roles\"). Roles: clerk (录入员),\n"
     "approver (审核员), custodian (密钥保管员), auditor (审计员), admin (系统管理员); an admin or\n"
     "an auditor holds no other role, and nobody is both clerk and approver.\n"
@@ -170,6 +173,11 @@ static const char account_help[] =
     "  enrol      the person sets their own password with the code (12 characters or more)\n"
     "  roles      proposes new roles for NAME (pending until 'confirm' by another admin)\n"
     "  disable    the account can no longer sign in; its history stays\n"
+    "  reset      recovery on the host (a lost password or authenticator): another admin clears\n"
+    "             NAME's password, TOTP seed and sessions and gets a new enrolment code; the\n"
+    "             roles stay\n"
+    "  totp       the person, with their password, sees their TOTP seed for an authenticator\n"
+    "             app (text and otpauth:// link); the console's first sign-in shows the same one\n"
     "Every change is an audit event. --db FILE --hash-key HASH.key and the passphrase options\n"
     "open the store; --as NAME acts as that account, its password from --password-file or a\n"
     "prompt.\n";
@@ -249,6 +257,55 @@ static int account_enrol(struct flow *f, struct tc_store *s, uint64_t now)
     return e == TC_OK ? 0 : e == TC_ERR_ARG ? EXIT_USAGE : EXIT_REFUSED;
 }
 
+static int account_reset(struct flow *f, struct tc_store *s, uint64_t now)
+{
+    if (f->argc != 1)
+        return cli_usage("account reset", "give the NAME of the account to reset");
+    struct tc_account by;
+    if (!flow_acting(f, s, now, &by))
+        return EXIT_REFUSED;
+    char code[TC_ENROL_CODE_LEN + 1];
+    const char *why = NULL;
+    enum tc_err e = tc_account_reset(s, &by, f->argv[0], now, code, &why);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": account reset: %s\n", why ? why : tc_strerror(e));
+        return e == TC_ERR_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
+    }
+    printf("account %s reset: password, TOTP and sessions cleared\n"
+           "enrolment code (shown once; the person sets a password with 'account enrol', then a\n"
+           "new TOTP seed at their next sign-in): %s\n",
+           f->argv[0], code);
+    sodium_memzero(code, sizeof code);
+    return 0;
+}
+
+/* The person's own TOTP seed, shown on the host after their password */
+static int account_totp(struct flow *f, struct tc_store *s)
+{
+    if (f->argc != 1)
+        return cli_usage("account totp", "give the account's NAME");
+    struct tc_account a;
+    f->as = f->argv[0];
+    if (!flow_acting(f, s, (uint64_t)time(NULL), &a))
+        return EXIT_REFUSED;
+    char b32[TC_TOTP_B32_MAX];
+    enum tc_err e = tc_totp_begin(s, a.id, b32);
+    if (e == TC_ERR_EXISTS) {
+        fprintf(stderr, PROG ": account totp: 此账号的动态口令已启用；丢失时请另一名系统管理员重置"
+                        "（account reset） / %s already uses its authenticator; if it is lost, "
+                        "another admin resets the account ('account reset')\n",
+                a.name);
+        return EXIT_REFUSED;
+    }
+    if (e != TC_OK)
+        return cli_fail("account totp", e);
+    printf("TOTP seed of %s: %s\n  otpauth://totp/titlecert:%s?secret=%s&issuer=titlecert\n"
+           "  (into an authenticator app; the first code accepted at sign-in turns it on)\n",
+           a.name, b32, a.name, b32);
+    sodium_memzero(b32, sizeof b32);
+    return 0;
+}
+
 /* roles, confirm, disable: an admin's changes */
 static int account_change(struct flow *f, struct tc_store *s, uint64_t now, const char *verb)
 {
@@ -282,15 +339,17 @@ int cmd_account(int argc, char **argv)
 {
     struct flow f;
     if (argc < 2)
-        return cli_usage("account", "give a subcommand: add, enrol, list, roles, confirm, disable");
+        return cli_usage("account", "give a subcommand: add, enrol, list, roles, confirm, disable, "
+                                    "reset, totp");
     int rc = flow_options(argc - 1, argv + 1, "account", account_help, &f);
     if (rc)
         return rc < 0 ? 0 : rc;
     const char *verb = argv[1];
     if (strcmp(verb, "add") && strcmp(verb, "enrol") && strcmp(verb, "list") &&
-        strcmp(verb, "roles") && strcmp(verb, "confirm") && strcmp(verb, "disable"))
+        strcmp(verb, "roles") && strcmp(verb, "confirm") && strcmp(verb, "disable") &&
+        strcmp(verb, "reset") && strcmp(verb, "totp"))
         return cli_usage("account", "the subcommands are add, enrol, list, roles, confirm, "
-                                    "disable");
+                                    "disable, reset, totp");
     struct tc_store *s = flow_store(&f);
     if (!s)
         return EXIT_USAGE;
@@ -305,6 +364,10 @@ int cmd_account(int argc, char **argv)
         rc = account_add(&f, s, now);
     else if (strcmp(verb, "enrol") == 0)
         rc = account_enrol(&f, s, now);
+    else if (strcmp(verb, "reset") == 0)
+        rc = account_reset(&f, s, now);
+    else if (strcmp(verb, "totp") == 0)
+        rc = account_totp(&f, s);
     else
         rc = account_change(&f, s, now, verb);
     tc_store_close(s);
@@ -404,14 +467,17 @@ int cmd_calendar(int argc, char **argv)
 static const char signer_help[] =
     "Usage: " PROG " signer status [--socket PATH]\n"
     "       " PROG " signer unlock --as CUSTODIAN --minutes M [--passphrase-file F]\n"
-    "                               [--pin-file F] [--password-file F] [--socket PATH]\n"
+    "                               [--key-passphrase-file F] [--pin-file F]\n"
+    "                               [--password-file F] [--socket PATH]\n"
     "       " PROG " signer lock [--socket PATH]\n"
     "       " PROG " signer publish --as CUSTODIAN [--password-file F] [--socket PATH]\n"
     "Talks to titlecert-signer on its Unix socket (default $TITLECERT_SIGNER_SOCKET or\n"
     "/run/titlecert/signer.sock).\n"
     "  status    locked or unlocked, by whom and until when\n"
     "  unlock    a key custodian opens the keys for M minutes (at most the signer's\n"
-    "            --window-max): the keys' passphrase (and a token's PIN) and their password\n"
+    "            --window-max): the store's passphrase (--passphrase-file), the key files' own\n"
+    "            when they have one (--key-passphrase-file; else the store's opens them), a\n"
+    "            token's PIN, and their password\n"
     "  lock      locks it at once (anyone may)\n"
     "  publish   signs and writes the publication: bundle, register, checkpoint, head\n"
     "Batches are signed with 'batch sign', 'revocation sign', 'conversion sign'.\n";
@@ -497,6 +563,17 @@ int flow_signer(struct flow *f, const char *op, json_t *extra, bool as_account)
     return rc;
 }
 
+void flow_signer_sees(struct flow *f)
+{
+    const char *env = getenv("TITLECERT_SIGNER_SOCKET");
+    const char *path = f->socket ? f->socket : env && *env ? env : "/run/titlecert/signer.sock";
+    char *reply = NULL;
+    if (tc_signer_call(path, "{\"op\":\"status\"}", 2000, &reply) != TC_OK)
+        fprintf(stderr, PROG ": note: titlecert-signer (%s) was not reached: the 公示's period runs "
+                         "from the day it first sees it in the register\n", path);
+    free(reply);
+}
+
 static int signer_unlock(struct flow *f)
 {
     char *end;
@@ -506,6 +583,8 @@ static int signer_unlock(struct flow *f)
     json_t *o = json_object();
     json_object_set_new(o, "minutes", json_integer(m));
     if (!add_secret(o, "passphrase", f->o.pfile, "Passphrase of the signer's keys: ") ||
+        (f->key_passphrase_file && !add_secret(o, "key_passphrase", f->key_passphrase_file,
+                                               "Passphrase of the key files: ")) ||
         (f->pin_file && !add_secret(o, "pin", f->pin_file, "Token PIN: "))) {
         json_decref(o);
         return EXIT_USAGE;

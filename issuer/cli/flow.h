@@ -14,7 +14,7 @@ struct flow {
     struct opts o;
     const char *as, *password_file, *title, *issuer_pub, *objector, *contact, *received, *text;
     const char *outcome, *rows_hash, *socket, *name, *roles, *code_file, *pin_file, *line;
-    const char *replace, *minutes, *committee;
+    const char *replace, *minutes, *committee, *key_passphrase_file;
     bool upheld, dismissed, rows, objections, reevaluation, workflow, demo;
     int argc; /* the arguments left after the options */
     char **argv;
@@ -32,6 +32,10 @@ bool flow_number(const char *s, int64_t *n);
  * in extra (a JSON object, may be NULL) as --as with its password; prints the answer. 0, or
  * EXIT_REFUSED when the signer refused, EXIT_USAGE when it could not be reached. */
 int flow_signer(struct flow *f, const char *op, json_t *extra, bool as_account);
+
+/* Asks the signer for its status, so that it scans the register now: a 公示 just written is
+ * seen (and its period dated) at once. Says so when the signer is not reached. */
+void flow_signer_sees(struct flow *f);
 
 int cmd_account(int argc, char **argv);
 int cmd_calendar(int argc, char **argv);

@@ -443,19 +443,22 @@ static int cmd_init(int argc, char **argv)
 /* ---- units and records --------------------------------------------------------------------- */
 
 static const char units_help[] =
-    "Usage: " PROG " units import --db FILE --hash-key HASH.key [--strict-uscc] UNITS.csv\n"
+    "Usage: " PROG " units import --db FILE --hash-key HASH.key [--strict-uscc] [--as ADMIN] UNITS.csv\n"
     "Imports basic-level unit directory entries (docs/CSV.md): uscc, name, division, tier,\n"
     "basic_level (optional: yes/no), valid_from, valid_to (optional). All or nothing: every bad\n"
     "line is listed and nothing is written. A USCC failing its GB 32100 check character is kept\n"
-    "with a warning (early pilot codes do fail it) unless --strict-uscc.\n";
+    "with a warning (early pilot codes do fail it) unless --strict-uscc. In a store set up for the\n"
+    "workflow, once it has an admin, an admin imports it: --as ADMIN, the password from\n"
+    "--password-file or a prompt (the directory decides where basic-level titles are valid).\n";
 
 static const char records_help[] =
-    "Usage: " PROG " records import --db FILE --hash-key HASH.key (employment|assessments|ce) FILE.csv\n"
+    "Usage: " PROG " records import --db FILE --hash-key HASH.key [--as CLERK] (employment|assessments|ce) FILE.csv\n"
     "Imports the records behind the conversion path (docs/CSV.md):\n"
     "  employment   id_number,name,unit,from,to      periods at a unit (to empty: still there)\n"
     "  assessments  id_number,name,year,result       annual assessment: 优秀/合格/基本合格/不合格\n"
     "  ce           id_number,name,year,hours        continuing-education hours (C2)\n"
-    "All or nothing; ID numbers are hashed, never stored.\n";
+    "All or nothing; ID numbers are hashed, never stored. In a store set up for the workflow,\n"
+    "once it has an admin, a clerk imports them: --as CLERK (--password-file or a prompt).\n";
 
 /* units import and records import: the same all-or-nothing import, its refusals by line */
 static int import_records(struct opts *o, const char *kind, const char *file)
@@ -465,13 +468,25 @@ static int import_records(struct opts *o, const char *kind, const char *file)
         return EXIT_USAGE;
     struct tc_refusals ref = {0};
     size_t n = 0, warnings = 0;
-    enum tc_err e = kind ? tc_records_import(s, kind, file, &ref, &n)
-                         : tc_units_import(s, file, o->strict_uscc, &ref, &n, &warnings);
+    struct tc_account a, *by = NULL;
+    if (o->as) { /* in a workflow store: the account that imports, with its password */
+        struct flow f = {.o = *o, .as = o->as, .password_file = o->password_file};
+        if (!flow_acting(&f, s, (uint64_t)time(NULL), &a)) {
+            tc_store_close(s);
+            return EXIT_REFUSED;
+        }
+        by = &a;
+    }
+    enum tc_err e = kind ? tc_records_import_as(s, by, kind, file, &ref, &n)
+                         : tc_units_import_as(s, by, file, o->strict_uscc, &ref, &n, &warnings);
     cli_print_refusals(&ref, file);
     if (e == TC_OK && kind)
         printf("imported %zu %s records\n", n, kind);
     else if (e == TC_OK)
         printf("imported %zu units (%zu warnings)\n", n, warnings);
+    else if (e == TC_ERR_REFUSED && *tc_store_errmsg(s))
+        fprintf(stderr, PROG ": %s: %s; 未导入任何记录 / nothing imported\n", file,
+                tc_store_errmsg(s));
     else if (e == TC_ERR_REFUSED)
         fprintf(stderr, PROG ": %s: 未导入任何记录 / nothing imported\n", file);
     else

@@ -22,7 +22,10 @@ static void same(const struct tc_signer_request *a, const struct tc_signer_reque
         a->passphrase_len != b->passphrase_len || a->pin_len != b->pin_len ||
         (a->password && memcmp(a->password, b->password, a->password_len) != 0) ||
         (a->passphrase && memcmp(a->passphrase, b->passphrase, a->passphrase_len) != 0) ||
-        (a->pin && memcmp(a->pin, b->pin, a->pin_len) != 0))
+        (a->pin && memcmp(a->pin, b->pin, a->pin_len) != 0) ||
+        a->key_passphrase_len != b->key_passphrase_len ||
+        (a->key_passphrase &&
+         memcmp(a->key_passphrase, b->key_passphrase, a->key_passphrase_len) != 0))
         abort();
 }
 
@@ -38,6 +41,9 @@ static char *again(const struct tc_signer_request *r)
         json_object_set_new(o, "passphrase", json_stringn(r->passphrase, r->passphrase_len));
     if (r->pin)
         json_object_set_new(o, "pin", json_stringn(r->pin, r->pin_len));
+    if (r->key_passphrase)
+        json_object_set_new(o, "key_passphrase",
+                            json_stringn(r->key_passphrase, r->key_passphrase_len));
     if (r->batch)
         json_object_set_new(o, "batch", json_integer(r->batch));
     if (r->minutes)
@@ -61,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tc_signer_request r, back;
     const char *code, *msg;
     if (tc_signer_request_parse(in, size, &r, &code, &msg) != TC_OK) {
-        if (!code || !msg || r.password || r.passphrase || r.pin)
+        if (!code || !msg || r.password || r.passphrase || r.pin || r.key_passphrase)
             abort();
         free(in);
         return 0;
