@@ -10,10 +10,13 @@
 #     idempotent, so nginx retries it on the next replica); it restarts and rejoins with the
 #     current bundle, never an older one;
 #  3. an older bundle is published (a rollback): every replica refuses it, keeps serving, and
-#     says so in its log and /metrics.
-# Prints TAP. usage: cluster.sh KEYS ISSUER VERIFIER DATA_DIR
+#     says so in its log and /metrics;
+#  4. a witness (titlecert-witness) co-signs every publication (quorum 1) and the replicas require
+#     it: a publication without its co-signature is refused by all three, the current one kept.
+# Prints TAP. usage: cluster.sh KEYS ISSUER VERIFIER DATA_DIR WITNESS
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") data=$(realpath "$4")
+witness=$(realpath "$5")
 here=$(dirname "$(realpath "$0")")
 . "$here/tap.sh"
 . "$here/gs_fixture.sh"
@@ -34,16 +37,36 @@ trap cleanup EXIT
 cd "$work" || exit 2
 gs_fixture
 "$issuer" publish "${D[@]}" --key ws.key "${T[@]}" --out pub --batch 1 >/dev/null
-cp pub/bundle.cbor old.bundle && cp pub/head old.head
 
 free_port() { local p; while :; do p=$((20000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }; done; }
-# four distinct free ports: three replicas and nginx
+# five distinct free ports: three replicas, nginx and the witness
 ports=()
-while [ ${#ports[@]} -lt 4 ]; do
+while [ ${#ports[@]} -lt 5 ]; do
   p=$(free_port)
   case " ${ports[*]} " in *" $p "*) ;; *) ports+=("$p") ;; esac
 done
-np=${ports[3]}
+np=${ports[3]} wp=${ports[4]}
+# the witness, told the register's origin and verifier key (name+key id+base64 of 0x01 and the
+# Ed25519 key, as signed notes name keys)
+origin=$(head -1 pub/checkpoint)
+wspk=$("$keys" show ws.pub | sed -n 's/^ *public key: *//p')
+logkey=$(python3 -c 'import base64, hashlib, sys
+n, pk = sys.argv[1], bytes.fromhex(sys.argv[2])
+kid = hashlib.sha256(n.encode() + b"\n\x01" + pk).digest()[:4].hex()
+print(n + "+" + kid + "+" + base64.b64encode(b"\x01" + pk).decode())' "$origin" "$wspk")
+echo "log $origin $logkey" > logs.conf
+"$keys" issuer-create --out wit --name witness.test/cluster --kdf interactive "${P[@]}" >/dev/null
+mkdir wit.state
+"$witness" serve --listen "127.0.0.1:$wp" --config logs.conf --state wit.state --key wit.key \
+  "${P[@]}" 2>wit.err &
+pids[3]=$!
+for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$wp/healthz" && break; sleep 0.1; done
+echo "witness witness.test/cluster $("$witness" vkey --pub wit.pub) http://127.0.0.1:$wp/" > witnesses.conf
+W=(--witnesses witnesses.conf --witness-quorum 1)
+check "4: the witness co-signs the publication the replicas start from" 0 "$issuer" publish "${D[@]}" \
+  --key ws.key "${T[@]}" --out pub "${W[@]}"
+truth "4: its checkpoint carries the witness's co-signature" grep -q "^— witness.test/cluster " pub/checkpoint
+cp pub/bundle.cbor old.bundle && cp pub/head old.head
 mkdir -p tmp logs
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
@@ -92,7 +115,7 @@ check "nginx serves the publication" 0 curl -sf -o /dev/null "$N/pub/head"
 
 start_replica() { # start_replica K
   "$verifier" serve --source "$N/pub" --poll 0.5 --root root.pub --listen 127.0.0.1:${ports[$1]} \
-    --state "state$1" --trusted-proxy 127.0.0.1 --access-log /dev/null 2>>"replica$1.log" &
+    --state "state$1" --trusted-proxy 127.0.0.1 --access-log /dev/null "${W[@]}" 2>>"replica$1.log" &
   pids[$1]=$!
   for _ in $(seq 1 100); do
     curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:${ports[$1]}/healthz" && return 0
@@ -123,7 +146,7 @@ verdict_at() { curl -s --max-time 2 -H 'Content-Type: application/json' --data @
   "http://127.0.0.1:${ports[$1]}/api/v1/verify" | sed -n 's/.*"verdict": *"\([a-z_]*\)".*/\1/p' | head -1; }
 truth "before: replica 0 says ${ids[2]} is valid" [ "$(verdict_at 0)" = valid ]
 "$issuer" revoke "${D[@]}" --reason fraud "${ids[2]}" >/dev/null
-"$issuer" publish "${D[@]}" --key ws.key "${T[@]}" --out pub >/dev/null
+"$issuer" publish "${D[@]}" --key ws.key "${T[@]}" --out pub "${W[@]}" >/dev/null
 t0=$(date +%s.%N)
 seen=(0 0 0) last=""
 for _ in $(seq 1 100); do
@@ -180,6 +203,24 @@ for k in 0 1 2; do
   has "and in /metrics" "metrics$k.txt" "^titlecert_source_older_refused_total [1-9]"
 done
 truth "replica 0 still answers revoked" [ "$(verdict_at 0)" = revoked ]
+
+# 4. a publication the witness did not co-sign: refused by every replica, which requires it
+"$issuer" revoke "${D[@]}" --reason error "${ids[0]}" >/dev/null
+check "4: a publication without the witnesses (the publisher alone)" 0 "$issuer" publish "${D[@]}" \
+  --key ws.key "${T[@]}" --out pub
+t0=$(date +%s.%N)
+for _ in $(seq 1 50); do
+  nref=0; for k in 0 1 2; do grep -q "lacks the witnesses' quorum" "replica$k.log" && nref=$((nref + 1)); done
+  [ $nref = 3 ] && break
+  sleep 0.1
+done
+truth "4: all three replicas refuse it, lacking the witness's co-signature ($(printf %.2f "$(sub "$(date +%s.%N)" "$t0")") s)" \
+  [ "$nref" = 3 ]
+for k in 0 1 2; do
+  truth "4: replica $k keeps serving version $v3" [ "$(version $k)" = "$v3" ]
+done
+curl -s "http://127.0.0.1:${ports[0]}/metrics" > metrics-w.txt
+has "4: and counts it" metrics-w.txt "^titlecert_witness_refused_total [1-9]"
 
 touch stop
 for p in "${load[@]}"; do wait "$p" 2>/dev/null; done
