@@ -106,6 +106,13 @@ bool tc_text_safe(const uint8_t *s, size_t len);
  * w[i * size] (a word too long for its size as ""), their count in *n. False for a word that is
  * not tc_text_safe. */
 bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size, size_t *n);
+/* Calls fn with each line of a configuration text (without its newline; a last line need not
+ * have one), counting them in *line, until fn returns other than TC_OK: that error, *line the
+ * line's number. A line holding a NUL is TC_ERR_TEXT (it would end the words early and hide
+ * what follows it). */
+enum tc_err tc_text_lines(const char *text, size_t len,
+                          enum tc_err (*fn)(void *ctx, const char *s, size_t len), void *ctx,
+                          size_t *line);
 /* tc_text_safe and no Unicode default-ignorable code point (zero-width spaces and joiners, soft
  * hyphen, variation selectors, tags ...): what holder names and specialties must be, so that two
  * names that look the same are the same bytes. */
