@@ -176,6 +176,9 @@ enum tc_err tc_file_write(const char *path, const void *buf, size_t len, unsigne
 enum tc_err tc_file_sync_dir(const char *dir);
 /* syncfs(2) of the file system holding dir: one sync for a batch of TC_FILE_NOSYNC files. */
 enum tc_err tc_file_sync_fs(const char *dir);
+/* Reads fd into buf until its end or until cap bytes are read (EINTR retried), the count in
+ * *got: *got == cap when the end may not have been reached. TC_ERR_IO with errno on failure. */
+enum tc_err tc_fd_read(int fd, void *buf, size_t cap, size_t *got);
 /* Reads a whole regular file of at most max bytes into a malloc'd buffer, with a NUL after the
  * last byte (not counted in *len). TC_ERR_NOT_FOUND, TC_ERR_SIZE_LIMIT, TC_ERR_IO (errno kept;
  * also a file that grew while read). */
