@@ -207,6 +207,9 @@ struct tc_cli_command {
 /* Initialises libsodium, then runs the command named by argv[1] or prints usage (--help). */
 int tc_cli_dispatch(const char *prog, const char *about, const struct tc_cli_command *cmds,
                     size_t n, int argc, char **argv);
+/* tc_proc_harden for a program's main(): TC_EXIT_OK, or TC_EXIT_USAGE after
+ * "who: cannot turn core dumps off" on stderr. */
+int tc_cli_harden(const char *who);
 /* "prog: what: why" on stderr; returns TC_EXIT_USAGE. */
 int tc_cli_fail(const char *prog, const char *what, enum tc_err e);
 /* "prog cmd: msg" and a --help hint on stderr; returns TC_EXIT_USAGE. */

@@ -1243,10 +1243,8 @@ static const struct tc_cli_command commands[] = {
 int main(int argc, char **argv)
 {
     /* 17.10: this program opens secret keys and passphrases: no core dump may hold them */
-    if (tc_proc_harden() != TC_OK) {
-        fprintf(stderr, "%s: cannot turn core dumps off\n", argv[0]);
+    if (tc_cli_harden(argv[0]))
         return TC_EXIT_USAGE;
-    }
     tc_signer_json_hygiene(); /* passwords pass through JSON on their way to the signer */
     return tc_cli_dispatch(PROG, "Issues titlecert electronic title certificates.", commands,
                            sizeof commands / sizeof commands[0], argc, argv);
