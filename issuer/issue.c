@@ -1373,19 +1373,15 @@ enum tc_err tc_basic_status(struct tc_store *s, uint64_t id, int32_t day, struct
 enum tc_err tc_issue_request_from_json(const char *text, size_t len, struct tc_issue_request *q,
                                        const char **field, int *line)
 {
+    json_t *j;
     memset(q, 0, sizeof *q);
-    *field = NULL, *line = 0;
-    if (len > TC_CLAIMS_JSON_MAX)
-        return TC_ERR_SIZE_LIMIT;
-    json_error_t jerr;
-    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!j) {
-        *line = jerr.line;
-        return TC_ERR_TEXT;
-    }
+    *field = NULL;
+    enum tc_err e = tc_claims_json_load(text, len, &j, line);
+    if (e != TC_OK)
+        return e;
     const char *idno = json_string_value(json_object_get(j, "id_number"));
     const char *approval = json_string_value(json_object_get(j, "approval"));
-    enum tc_err e = tc_claims_from_json(j, &q->claims, field);
+    e = tc_claims_from_json(j, &q->claims, field);
     if (e == TC_OK && (!idno || strlen(idno) != TC_IDNO_LEN))
         e = TC_ERR_CODE, *field = "id_number";
     if (e == TC_OK && (!approval || !*approval || strlen(approval) > TC_APPROVAL_MAX))
