@@ -1297,9 +1297,11 @@ static enum tc_err sign_issue(struct tc_store *s, struct signing *g, struct tc_s
     return e;
 }
 
-static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
+/* The batch's rows not dropped, in order: each hashed into g->read, counted in g->n and carried
+ * out by row (its text) until one fails; then the signing is recorded (signed_hook). */
+static enum tc_err rows_tx(struct tc_store *s, struct signing *g,
+                           enum tc_err (*row)(struct tc_store *, struct signing *, const char *))
 {
-    struct signing *g = ctx;
     g->reg_from = tc_store_register_size(s);
     sqlite3_stmt *q;
     crypto_hash_sha256_state h;
@@ -1309,11 +1311,7 @@ static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
     sqlite3_bind_int64(q, 1, g->batch);
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         hash_row(&h, q);
-        struct tc_wf_revocation r;
-        if (!revocation_decode((const char *)sqlite3_column_text(q, 1), &r))
-            e = TC_ERR_INCONSISTENT;
-        else
-            e = tc_revoke_in(s, r.id, r.reason, r.day, r.blacklist, r.bl_reason, r.until, g->now);
+        e = row(s, g, (const char *)sqlite3_column_text(q, 1));
         g->n++;
     }
     sqlite3_finalize(q);
@@ -1321,30 +1319,32 @@ static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
     return e == TC_OK ? signed_hook(s, 0, g) : e;
 }
 
+static enum tc_err revoke_row(struct tc_store *s, struct signing *g, const char *text)
+{
+    struct tc_wf_revocation r;
+    if (!revocation_decode(text, &r))
+        return TC_ERR_INCONSISTENT;
+    return tc_revoke_in(s, r.id, r.reason, r.day, r.blacklist, r.bl_reason, r.until, g->now);
+}
+
+static enum tc_err convert_row(struct tc_store *s, struct signing *g, const char *text)
+{
+    struct tc_wf_conversion c;
+    uint64_t new_id = 0;
+    if (!conversion_decode(text, &c))
+        return TC_ERR_INCONSISTENT;
+    return tc_conversion_in(s, c.id, c.at, c.reevaluation, g->decision, c.committee, g->key,
+                            g->now, &new_id, g->why, g->why_size);
+}
+
+static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
+{
+    return rows_tx(s, ctx, revoke_row);
+}
+
 static enum tc_err convert_tx(struct tc_store *s, void *ctx)
 {
-    struct signing *g = ctx;
-    g->reg_from = tc_store_register_size(s);
-    sqlite3_stmt *q;
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
-    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
-                                        "dropped = 0 ORDER BY line", &q);
-    sqlite3_bind_int64(q, 1, g->batch);
-    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
-        hash_row(&h, q);
-        struct tc_wf_conversion c;
-        uint64_t new_id = 0;
-        if (!conversion_decode((const char *)sqlite3_column_text(q, 1), &c))
-            e = TC_ERR_INCONSISTENT;
-        else
-            e = tc_conversion_in(s, c.id, c.at, c.reevaluation, g->decision, c.committee, g->key,
-                                 g->now, &new_id, g->why, g->why_size);
-        g->n++;
-    }
-    sqlite3_finalize(q);
-    crypto_hash_sha256_final(&h, g->read);
-    return e == TC_OK ? signed_hook(s, 0, g) : e;
+    return rows_tx(s, ctx, convert_row);
 }
 
 /* A1 for conversions: the key may sign province-wide titles. */
