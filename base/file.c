@@ -38,28 +38,27 @@ static void dir_of(const char *path, char *out, size_t size)
     }
 }
 
-enum tc_err tc_file_sync_dir(const char *dir)
+/* fsync or syncfs (op) of the directory dir; errno kept. */
+static enum tc_err sync_of_dir(const char *dir, int (*op)(int))
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return TC_ERR_IO;
-    int rc = fsync(fd);
+    int rc = op(fd);
     int saved = errno;
     close(fd);
     errno = saved;
     return rc == 0 ? TC_OK : TC_ERR_IO;
 }
 
+enum tc_err tc_file_sync_dir(const char *dir)
+{
+    return sync_of_dir(dir, fsync);
+}
+
 enum tc_err tc_file_sync_fs(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return TC_ERR_IO;
-    int rc = syncfs(fd);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc == 0 ? TC_OK : TC_ERR_IO;
+    return sync_of_dir(dir, syncfs);
 }
 
 enum tc_err tc_file_begin(struct tc_file *f, const char *path, unsigned mode, unsigned flags)
