@@ -106,6 +106,13 @@ bool tc_text_safe(const uint8_t *s, size_t len);
  * w[i * size] (a word too long for its size as ""), their count in *n. False for a word that is
  * not tc_text_safe. */
 bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size, size_t *n);
+/* Calls fn with each line of a configuration text (without its newline; a last line need not
+ * have one), counting them in *line, until fn returns other than TC_OK: that error, *line the
+ * line's number. A line holding a NUL is TC_ERR_TEXT (it would end the words early and hide
+ * what follows it). */
+enum tc_err tc_text_lines(const char *text, size_t len,
+                          enum tc_err (*fn)(void *ctx, const char *s, size_t len), void *ctx,
+                          size_t *line);
 /* tc_text_safe and no Unicode default-ignorable code point (zero-width spaces and joiners, soft
  * hyphen, variation selectors, tags ...): what holder names and specialties must be, so that two
  * names that look the same are the same bytes. */
@@ -169,6 +176,9 @@ enum tc_err tc_file_write(const char *path, const void *buf, size_t len, unsigne
 enum tc_err tc_file_sync_dir(const char *dir);
 /* syncfs(2) of the file system holding dir: one sync for a batch of TC_FILE_NOSYNC files. */
 enum tc_err tc_file_sync_fs(const char *dir);
+/* Reads fd into buf until its end or until cap bytes are read (EINTR retried), the count in
+ * *got: *got == cap when the end may not have been reached. TC_ERR_IO with errno on failure. */
+enum tc_err tc_fd_read(int fd, void *buf, size_t cap, size_t *got);
 /* Reads a whole regular file of at most max bytes into a malloc'd buffer, with a NUL after the
  * last byte (not counted in *len). TC_ERR_NOT_FOUND, TC_ERR_SIZE_LIMIT, TC_ERR_IO (errno kept;
  * also a file that grew while read). */
@@ -197,6 +207,9 @@ struct tc_cli_command {
 /* Initialises libsodium, then runs the command named by argv[1] or prints usage (--help). */
 int tc_cli_dispatch(const char *prog, const char *about, const struct tc_cli_command *cmds,
                     size_t n, int argc, char **argv);
+/* tc_proc_harden for a program's main(): TC_EXIT_OK, or TC_EXIT_USAGE after
+ * "who: cannot turn core dumps off" on stderr. */
+int tc_cli_harden(const char *who);
 /* "prog: what: why" on stderr; returns TC_EXIT_USAGE. */
 int tc_cli_fail(const char *prog, const char *what, enum tc_err e);
 /* "prog cmd: msg" and a --help hint on stderr; returns TC_EXIT_USAGE. */

@@ -21,6 +21,14 @@ int tc_cli_fail(const char *prog, const char *what, enum tc_err e)
     return TC_EXIT_USAGE;
 }
 
+int tc_cli_harden(const char *who)
+{
+    if (tc_proc_harden() == TC_OK)
+        return TC_EXIT_OK;
+    fprintf(stderr, "%s: cannot turn core dumps off\n", who);
+    return TC_EXIT_USAGE;
+}
+
 int tc_cli_usage_error(const char *prog, const char *cmd, const char *msg)
 {
     fprintf(stderr, "%s %s: %s\nTry '%s %s --help'.\n", prog, cmd, msg, prog, cmd);

@@ -353,3 +353,20 @@ bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size,
     }
     return true;
 }
+
+enum tc_err tc_text_lines(const char *text, size_t len,
+                          enum tc_err (*fn)(void *ctx, const char *s, size_t len), void *ctx,
+                          size_t *line)
+{
+    enum tc_err e = TC_OK;
+    const char *p = text, *end = text + len;
+    *line = 0;
+    while (p < end && e == TC_OK) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl : end;
+        ++*line;
+        e = memchr(p, '\0', (size_t)(stop - p)) ? TC_ERR_TEXT : fn(ctx, p, (size_t)(stop - p));
+        p = nl ? nl + 1 : end;
+    }
+    return e;
+}

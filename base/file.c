@@ -38,28 +38,27 @@ static void dir_of(const char *path, char *out, size_t size)
     }
 }
 
-enum tc_err tc_file_sync_dir(const char *dir)
+/* fsync or syncfs (op) of the directory dir; errno kept. */
+static enum tc_err sync_of_dir(const char *dir, int (*op)(int))
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return TC_ERR_IO;
-    int rc = fsync(fd);
+    int rc = op(fd);
     int saved = errno;
     close(fd);
     errno = saved;
     return rc == 0 ? TC_OK : TC_ERR_IO;
 }
 
+enum tc_err tc_file_sync_dir(const char *dir)
+{
+    return sync_of_dir(dir, fsync);
+}
+
 enum tc_err tc_file_sync_fs(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return TC_ERR_IO;
-    int rc = syncfs(fd);
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc == 0 ? TC_OK : TC_ERR_IO;
+    return sync_of_dir(dir, syncfs);
 }
 
 enum tc_err tc_file_begin(struct tc_file *f, const char *path, unsigned mode, unsigned flags)
@@ -158,6 +157,23 @@ enum tc_err tc_file_write(const char *path, const void *buf, size_t len, unsigne
     return tc_file_commit(&f);
 }
 
+enum tc_err tc_fd_read(int fd, void *buf, size_t cap, size_t *got)
+{
+    uint8_t *p = buf;
+    *got = 0;
+    while (*got < cap) {
+        ssize_t r = read(fd, p + *got, cap - *got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return TC_ERR_IO;
+        if (r == 0)
+            break;
+        *got += (size_t)r;
+    }
+    return TC_OK;
+}
+
 enum tc_err tc_file_read(const char *path, size_t max, uint8_t **buf, size_t *len)
 {
     *buf = NULL;
@@ -178,25 +194,17 @@ enum tc_err tc_file_read(const char *path, size_t max, uint8_t **buf, size_t *le
         e = TC_ERR_SIZE_LIMIT;
         goto out;
     }
-    size_t want = (size_t)st.st_size, got = 0;
+    size_t want = (size_t)st.st_size, got;
     if (!(p = malloc(want + 2))) {
         e = TC_ERR_NOMEM;
         goto out;
     }
     /* read to the end, not to the size stat gave: one byte more means the file grew meanwhile */
-    for (;;) {
-        ssize_t r = read(fd, p + got, want + 1 - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            goto out;
-        if (r == 0)
-            break;
-        got += (size_t)r;
-        if (got > want) {
-            errno = EAGAIN;
-            goto out;
-        }
+    if (tc_fd_read(fd, p, want + 1, &got) != TC_OK)
+        goto out;
+    if (got > want) {
+        errno = EAGAIN;
+        goto out;
     }
     p[got] = '\0'; /* text files can be used as strings */
     *buf = p, *len = got, p = NULL;

@@ -241,6 +241,10 @@ struct json_t *tc_claims_to_json(const struct tc_claims *c);
  * names the offending member. */
 enum tc_err tc_claims_from_json(struct json_t *o, struct tc_claims *c, const char **field);
 #define TC_CLAIMS_JSON_MAX (64u << 10)
+/* The JSON text of a claims document (at most TC_CLAIMS_JSON_MAX bytes, duplicate keys refused)
+ * as a new reference in *o; TC_ERR_SIZE_LIMIT, or TC_ERR_TEXT with *line the line where it stops
+ * being JSON (0 otherwise). */
+enum tc_err tc_claims_json_load(const char *text, size_t len, struct json_t **o, int *line);
 /* Claims from JSON text (at most TC_CLAIMS_JSON_MAX bytes, duplicate keys refused), stamped with
  * now when they carry no "issued_at", and checked. On failure *field names the claim, or is NULL
  * for text that is not JSON and *line the line where it stops being JSON. */

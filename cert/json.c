@@ -246,19 +246,28 @@ enum tc_err tc_claims_from_json(json_t *o, struct tc_claims *c, const char **fie
     return tc_claims_check(c, field);
 }
 
-enum tc_err tc_claims_parse_json(const char *text, size_t len, uint64_t now, struct tc_claims *c,
-                                 const char **field, int *line)
+enum tc_err tc_claims_json_load(const char *text, size_t len, json_t **o, int *line)
 {
-    *field = NULL, *line = 0;
+    *o = NULL, *line = 0;
     if (len > TC_CLAIMS_JSON_MAX)
         return TC_ERR_SIZE_LIMIT;
     json_error_t jerr;
-    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!j) {
+    if (!(*o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr))) {
         *line = jerr.line;
         return TC_ERR_TEXT;
     }
-    enum tc_err e = tc_claims_from_json(j, c, field);
+    return TC_OK;
+}
+
+enum tc_err tc_claims_parse_json(const char *text, size_t len, uint64_t now, struct tc_claims *c,
+                                 const char **field, int *line)
+{
+    json_t *j;
+    *field = NULL;
+    enum tc_err e = tc_claims_json_load(text, len, &j, line);
+    if (e != TC_OK)
+        return e;
+    e = tc_claims_from_json(j, c, field);
     json_decref(j);
     if (e == TC_OK && c->issued_at == 0) {
         c->issued_at = now;

@@ -192,14 +192,21 @@ static void second_factor(struct console *c, struct tc_http_req *r, json_t *b, s
                   : "请输入动态验证码 / enter the TOTP code from your app");
 }
 
+/* A request made before there is a session (signing in, enrolling): w with no one in it and the
+ * times, and the body, or NULL after answering 400. */
+static json_t *before_session(struct console *c, struct tc_http_req *r, struct who *w)
+{
+    memset(w, 0, sizeof *w);
+    w->real = (uint64_t)time(NULL);
+    w->now = tc_store_clock(c->s, w->real);
+    return cs_body(r);
+}
+
 void cs_login(struct tc_http_req *r, void *ctx)
 {
     struct console *c = ctx;
     struct who w;
-    memset(&w, 0, sizeof w);
-    w.real = (uint64_t)time(NULL);
-    w.now = tc_store_clock(c->s, w.real);
-    json_t *b = cs_body(r);
+    json_t *b = before_session(c, r, &w);
     if (!b)
         return;
     const char *name = cs_text(b, "account", TC_ACCOUNT_NAME_MAX - 1);
@@ -261,10 +268,7 @@ void cs_enrol(struct tc_http_req *r, void *ctx)
 {
     struct console *c = ctx;
     struct who w;
-    memset(&w, 0, sizeof w);
-    w.real = (uint64_t)time(NULL);
-    w.now = tc_store_clock(c->s, w.real);
-    json_t *b = cs_body(r);
+    json_t *b = before_session(c, r, &w);
     if (!b)
         return;
     const char *name = cs_text(b, "account", TC_ACCOUNT_NAME_MAX - 1);

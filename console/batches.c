@@ -371,15 +371,22 @@ static void act(struct console *c, struct tc_http_req *r, int64_t id, const char
     json_decref(b);
 }
 
+/* The batch id and the action after it in the path, or false after answering 404. */
+static bool batch_path(struct tc_http_req *r, int64_t *id, const char **action)
+{
+    if (cs_id_action(tc_http_param(r), id, action))
+        return true;
+    cs_error(r, 404, "not_found", "没有这个批次 / no such batch");
+    return false;
+}
+
 void cs_batch(struct tc_http_req *r, void *ctx)
 {
     struct console *c = ctx;
     int64_t id;
     const char *action;
-    if (!cs_id_action(tc_http_param(r), &id, &action)) {
-        cs_error(r, 404, "not_found", "没有这个批次 / no such batch");
+    if (!batch_path(r, &id, &action))
         return;
-    }
     if (tc_http_method(r) == TC_HTTP_POST) {
         act(c, r, id, action, false);
         return;
@@ -475,10 +482,8 @@ void cs_revocation(struct tc_http_req *r, void *ctx)
     struct console *c = ctx;
     int64_t id;
     const char *action;
-    if (!cs_id_action(tc_http_param(r), &id, &action)) {
-        cs_error(r, 404, "not_found", "没有这个批次 / no such batch");
+    if (!batch_path(r, &id, &action))
         return;
-    }
     act(c, r, id, action, true);
 }
 

@@ -221,10 +221,8 @@ static const struct tc_cli_command commands[] = {
 
 int main(int argc, char **argv)
 {
-    if (tc_proc_harden() != TC_OK) { /* it holds the store's hash key and passes passwords on */
-        fprintf(stderr, PROG ": cannot turn core dumps off\n");
+    if (tc_cli_harden(PROG)) /* it holds the store's hash key and passes passwords on */
         return TC_EXIT_USAGE;
-    }
     tc_signer_json_hygiene();
     return tc_cli_dispatch(PROG, "The HR console of titlecert.", commands,
                            sizeof commands / sizeof commands[0], argc, argv);

@@ -130,15 +130,10 @@ enum tc_err tc_calendar_admin_load(struct tc_store *s, const struct tc_account *
     sqlite3_stmt *ev = NULL;
     if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
         return e;
-    if ((e = put_year(s, y.year, json, len, now)) == TC_OK &&
-        (e = tc_store_event(s, &ev, (int64_t)now, "calendar_load", 0, detail)) == TC_OK)
-        e = tc_store_exec(s, "COMMIT");
+    if ((e = put_year(s, y.year, json, len, now)) == TC_OK)
+        e = tc_store_event(s, &ev, (int64_t)now, "calendar_load", 0, detail);
     sqlite3_finalize(ev);
-    if (e != TC_OK) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
-    }
-    return e;
+    return tc_store_end(s, e);
 }
 
 enum tc_err tc_store_calendar_years(struct tc_store *s, int *years, size_t max, size_t *n)

@@ -92,13 +92,7 @@ static enum tc_err commit_with_event(struct tc_store *s, enum tc_err e, const ch
     if (e == TC_OK)
         e = tc_store_event(s, &ev, (int64_t)time(NULL), kind, 0, detail);
     sqlite3_finalize(ev);
-    if (e == TC_OK)
-        e = tc_store_exec(s, "COMMIT");
-    if (e != TC_OK) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
-    }
-    return e;
+    return tc_store_end(s, e);
 }
 
 /* ---- units --------------------------------------------------------------------------------- */

@@ -446,15 +446,10 @@ static enum tc_err log_leaf(struct tc_store *s, const struct tc_reg_leaf *l, siz
     char detail[96];
     snprintf(detail, sizeof detail, "{\"batch\":%llu,\"persons\":%zu}", (unsigned long long)l->id,
              persons);
-    if ((e = tc_store_register(s, l, NULL)) == TC_OK &&
-        (e = tc_store_event(s, &ev, (int64_t)now, "gongshi", 0, detail)) == TC_OK)
-        e = tc_store_exec(s, "COMMIT");
+    if ((e = tc_store_register(s, l, NULL)) == TC_OK)
+        e = tc_store_event(s, &ev, (int64_t)now, "gongshi", 0, detail);
     sqlite3_finalize(ev);
-    if (e != TC_OK) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
-    }
-    return e;
+    return tc_store_end(s, e);
 }
 
 static enum tc_err write_files(const char *dir, const struct announcement *a, uint8_t sum[32],

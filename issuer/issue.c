@@ -868,12 +868,7 @@ enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *re
     }
     if (e == TC_OK && hook) /* what the caller records in the same transaction */
         e = hook->fn(s, batch, hook->ctx);
-    if (e == TC_OK)
-        e = tc_store_exec(s, "COMMIT");
-    if (e != TC_OK) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
-    }
+    e = tc_store_end(s, e);
 out:
     sqlite3_finalize(batch_q);
     stmts_free(&st);
@@ -979,13 +974,7 @@ enum tc_err tc_revoke(struct tc_store *s, uint64_t id, const char *reason, int32
     enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
     if (e != TC_OK)
         return e;
-    if ((e = tc_revoke_in(s, id, reason, day, blacklist, bl_reason, until, now)) == TC_OK)
-        e = tc_store_exec(s, "COMMIT");
-    if (e != TC_OK) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
-    }
-    return e;
+    return tc_store_end(s, tc_revoke_in(s, id, reason, day, blacklist, bl_reason, until, now));
 }
 
 /* Loads and decodes a stored certificate's claims and its holder. */
@@ -1314,14 +1303,10 @@ static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, c
         leaf.kind = TC_REG_SUPERSEDE, leaf.id = id, leaf.other = c.id, leaf.day = at;
         e = tc_store_register(s, &leaf, NULL);
     }
-    if (e == TC_OK && own_tx)
-        e = tc_store_exec(s, "COMMIT");
-    if (e != TC_OK && own_tx) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
-    } else if (e == TC_OK) {
+    if (own_tx)
+        e = tc_store_end(s, e);
+    if (e == TC_OK)
         *new_id = c.id;
-    }
 out:
     sqlite3_finalize(up);
     sqlite3_finalize(ev);
@@ -1373,19 +1358,15 @@ enum tc_err tc_basic_status(struct tc_store *s, uint64_t id, int32_t day, struct
 enum tc_err tc_issue_request_from_json(const char *text, size_t len, struct tc_issue_request *q,
                                        const char **field, int *line)
 {
+    json_t *j;
     memset(q, 0, sizeof *q);
-    *field = NULL, *line = 0;
-    if (len > TC_CLAIMS_JSON_MAX)
-        return TC_ERR_SIZE_LIMIT;
-    json_error_t jerr;
-    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!j) {
-        *line = jerr.line;
-        return TC_ERR_TEXT;
-    }
+    *field = NULL;
+    enum tc_err e = tc_claims_json_load(text, len, &j, line);
+    if (e != TC_OK)
+        return e;
     const char *idno = json_string_value(json_object_get(j, "id_number"));
     const char *approval = json_string_value(json_object_get(j, "approval"));
-    enum tc_err e = tc_claims_from_json(j, &q->claims, field);
+    e = tc_claims_from_json(j, &q->claims, field);
     if (e == TC_OK && (!idno || strlen(idno) != TC_IDNO_LEN))
         e = TC_ERR_CODE, *field = "id_number";
     if (e == TC_OK && (!approval || !*approval || strlen(approval) > TC_APPROVAL_MAX))

@@ -14,6 +14,9 @@ enum tc_err tc_store_meta_set(struct tc_store *s, const char *key, const void *v
  * caller finalizes. */
 enum tc_err tc_store_event(struct tc_store *s, sqlite3_stmt **cache, int64_t at, const char *kind,
                            uint64_t cert, const char *detail);
+/* Ends the caller's transaction: COMMIT when e is TC_OK, else (or when the commit fails)
+ * ROLLBACK and the chain head reloaded; the outcome. */
+enum tc_err tc_store_end(struct tc_store *s, enum tc_err e);
 /* Runs fn inside a transaction (BEGIN IMMEDIATE) with its audit events; rolls back and reloads
  * the chain head on any failure. */
 enum tc_err tc_store_tx(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),

@@ -772,7 +772,12 @@ enum tc_err tc_store_tx(struct tc_store *s, enum tc_err (*fn)(struct tc_store *,
     enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
     if (e != TC_OK)
         return e;
-    if ((e = fn(s, ctx)) == TC_OK)
+    return tc_store_end(s, fn(s, ctx));
+}
+
+enum tc_err tc_store_end(struct tc_store *s, enum tc_err e)
+{
+    if (e == TC_OK)
         e = tc_store_exec(s, "COMMIT");
     if (e != TC_OK) {
         tc_store_exec(s, "ROLLBACK");
@@ -1067,12 +1072,7 @@ enum tc_err tc_seal_set(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], con
     snprintf(detail, sizeof detail, "{\"kid\":\"%s\",\"%s_sha256\":\"%s\"}", hex, svg ? "svg" : "png", hh);
     if (e == TC_OK)
         e = tc_store_event(s, &ev, (int64_t)now, "seal_set", 0, detail);
-    if (e == TC_OK)
-        e = tc_store_exec(s, "COMMIT");
-    if (e != TC_OK) {
-        tc_store_exec(s, "ROLLBACK");
-        tc_store_reload_head(s);
-    }
+    e = tc_store_end(s, e);
     sqlite3_finalize(q);
     sqlite3_finalize(ev);
     return e;

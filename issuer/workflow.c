@@ -987,49 +987,6 @@ enum tc_err tc_wf_propose_conversions(struct tc_store *s, const struct tc_accoun
 
 /* ---- signing (the signer's) ----------------------------------------------------------------- */
 
-/* The approval as the audit chain has it, not as the batch's row says: the batch's last approval
- * event names the approver, the rows' hash and the decision the row holds, no rejection or new
- * rows came after it, and its MAC is the chain's (a row or an event put in the table by someone
- * without the hash key does not pass). */
-static enum tc_err approval_genuine(struct tc_store *s, const struct tc_wf_batch *b, char *why,
-                                    size_t why_size)
-{
-    sqlite3_stmt *q;
-    /* a signing after the approval spends it: the batch row set back to "approved" does not
-     * bring it back */
-    enum tc_err e = tc_store_prepare(s, "SELECT seq, kind, detail FROM events WHERE kind IN "
-                                        "('wf_approve', 'wf_reject', 'wf_prepare', 'wf_sign') "
-                                        "ORDER BY seq DESC", &q);
-    if (e != TC_OK)
-        return e;
-    int64_t seq = 0;
-    bool match = false;
-    char hex[65];
-    sodium_bin2hex(hex, sizeof hex, b->approved_hash, 32);
-    while (!seq && sqlite3_step(q) == SQLITE_ROW) {
-        json_error_t err;
-        json_t *o = json_loads((const char *)sqlite3_column_text(q, 2), 0, &err);
-        if (o && json_integer_value(json_object_get(o, "batch")) == b->id) {
-            seq = sqlite3_column_int64(q, 0);
-            const char *acct = json_string_value(json_object_get(o, "account"));
-            const char *rows = json_string_value(json_object_get(o, "rows_sha256"));
-            const char *dec = json_string_value(json_object_get(o, "decision"));
-            match = strcmp((const char *)sqlite3_column_text(q, 1), "wf_approve") == 0 && acct &&
-                    rows && dec && strcmp(acct, b->approved_by_name) == 0 &&
-                    strcmp(rows, hex) == 0 && strcmp(dec, b->decision) == 0;
-        }
-        json_decref(o);
-    }
-    sqlite3_finalize(q);
-    if (!match)
-        return WHY("批准与审计记录不符，不能签发 / the approval is not the one the audit log "
-                   "recorded: nothing is signed");
-    if (tc_store_event_genuine(s, seq) != TC_OK)
-        return WHY("批准的审计记录未通过校验，不能签发 / the approval's audit event fails its "
-                   "check: nothing is signed");
-    return TC_OK;
-}
-
 /* The batch's latest audit event of one of `kinds` (an SQL list of quoted kinds): its sequence
  * number (0 when there is none), kind and detail (json_decref it). Events are read newest first
  * and the reading stops at the batch's, so this costs what happened since. */
@@ -1065,6 +1022,47 @@ static bool member_is(json_t *o, const char *key, const char *value)
     return v && strcmp(v, value) == 0;
 }
 
+/* Refuses a batch's audit event that does not say what the batch's row says (match false:
+ * `differs`) or whose MAC is not the chain's (`forged`). */
+static enum tc_err event_verdict(struct tc_store *s, bool match, int64_t seq, const char *differs,
+                                 const char *forged, char *why, size_t why_size)
+{
+    if (!match)
+        return WHY("%s", differs);
+    if (tc_store_event_genuine(s, seq) != TC_OK)
+        return WHY("%s", forged);
+    return TC_OK;
+}
+
+/* The approval as the audit chain has it, not as the batch's row says: the batch's last approval
+ * event names the approver, the rows' hash and the decision the row holds, no rejection or new
+ * rows came after it, and its MAC is the chain's (a row or an event put in the table by someone
+ * without the hash key does not pass). */
+static enum tc_err approval_genuine(struct tc_store *s, const struct tc_wf_batch *b, char *why,
+                                    size_t why_size)
+{
+    int64_t seq;
+    char kind[32], hex[65];
+    json_t *o = NULL;
+    /* a signing after the approval spends it: the batch row set back to "approved" does not
+     * bring it back */
+    enum tc_err e = latest_event(s, b->id, "'wf_approve', 'wf_reject', 'wf_prepare', 'wf_sign'",
+                                 &seq, kind, &o);
+    if (e != TC_OK)
+        return e;
+    sodium_bin2hex(hex, sizeof hex, b->approved_hash, 32);
+    bool match = o && strcmp(kind, "wf_approve") == 0 &&
+                 member_is(o, "account", b->approved_by_name) &&
+                 member_is(o, "rows_sha256", hex) && member_is(o, "decision", b->decision);
+    json_decref(o);
+    return event_verdict(s, match, seq,
+                         "批准与审计记录不符，不能签发 / the approval is not the one the audit log "
+                         "recorded: nothing is signed",
+                         "批准的审计记录未通过校验，不能签发 / the approval's audit event fails its "
+                         "check: nothing is signed",
+                         why, why_size);
+}
+
 /* The rows are the ones prepared, by the account the batch row names: the batch's last new rows
  * or proposal in the audit log is a genuine event of that account with the hash of every row,
  * dropped or not (an upheld objection drops a row; nothing changes one). A row changed in the
@@ -1088,13 +1086,12 @@ static enum tc_err prepared_genuine(struct tc_store *s, const struct tc_wf_batch
     bool match = o && member_is(o, "account", b->prepared_by_name) &&
                  member_is(o, "rows_sha256", hex);
     json_decref(o);
-    if (!match)
-        return WHY("批次内容或录入人与审计记录不符，不能签发 / the rows or their preparer are not "
-                   "the ones the audit log recorded as prepared: nothing is signed");
-    if (tc_store_event_genuine(s, seq) != TC_OK)
-        return WHY("录入的审计记录未通过校验，不能签发 / the audit event of the rows' preparation "
-                   "fails its check: nothing is signed");
-    return TC_OK;
+    return event_verdict(s, match, seq,
+                         "批次内容或录入人与审计记录不符，不能签发 / the rows or their preparer are "
+                         "not the ones the audit log recorded as prepared: nothing is signed",
+                         "录入的审计记录未通过校验，不能签发 / the audit event of the rows' "
+                         "preparation fails its check: nothing is signed",
+                         why, why_size);
 }
 
 /* The 公示 the batch row names is the batch's current one: the last 公示, rejection or new rows
@@ -1116,13 +1113,12 @@ static enum tc_err gongshi_current(struct tc_store *s, const struct tc_wf_batch 
     bool match = o && strcmp(kind, "wf_publicise") == 0 && member_is(o, "from", from) &&
                  member_is(o, "to", to) && member_is(o, "gongshi_sha256", hex);
     json_decref(o);
-    if (!match)
-        return WHY("公示不是审计记录中此批次现行的公示，不能签发 / the 公示 is not the batch's "
-                   "current one in the audit log: nothing is signed");
-    if (tc_store_event_genuine(s, seq) != TC_OK)
-        return WHY("公示的审计记录未通过校验，不能签发 / the 公示's audit event fails its check: "
-                   "nothing is signed");
-    return TC_OK;
+    return event_verdict(s, match, seq,
+                         "公示不是审计记录中此批次现行的公示，不能签发 / the 公示 is not the "
+                         "batch's current one in the audit log: nothing is signed",
+                         "公示的审计记录未通过校验，不能签发 / the 公示's audit event fails its "
+                         "check: nothing is signed",
+                         why, why_size);
 }
 
 /* Every objection the audit log recorded against the batch's current 公示 was resolved, as the
@@ -1301,9 +1297,11 @@ static enum tc_err sign_issue(struct tc_store *s, struct signing *g, struct tc_s
     return e;
 }
 
-static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
+/* The batch's rows not dropped, in order: each hashed into g->read, counted in g->n and carried
+ * out by row (its text) until one fails; then the signing is recorded (signed_hook). */
+static enum tc_err rows_tx(struct tc_store *s, struct signing *g,
+                           enum tc_err (*row)(struct tc_store *, struct signing *, const char *))
 {
-    struct signing *g = ctx;
     g->reg_from = tc_store_register_size(s);
     sqlite3_stmt *q;
     crypto_hash_sha256_state h;
@@ -1313,11 +1311,7 @@ static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
     sqlite3_bind_int64(q, 1, g->batch);
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         hash_row(&h, q);
-        struct tc_wf_revocation r;
-        if (!revocation_decode((const char *)sqlite3_column_text(q, 1), &r))
-            e = TC_ERR_INCONSISTENT;
-        else
-            e = tc_revoke_in(s, r.id, r.reason, r.day, r.blacklist, r.bl_reason, r.until, g->now);
+        e = row(s, g, (const char *)sqlite3_column_text(q, 1));
         g->n++;
     }
     sqlite3_finalize(q);
@@ -1325,30 +1319,32 @@ static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
     return e == TC_OK ? signed_hook(s, 0, g) : e;
 }
 
+static enum tc_err revoke_row(struct tc_store *s, struct signing *g, const char *text)
+{
+    struct tc_wf_revocation r;
+    if (!revocation_decode(text, &r))
+        return TC_ERR_INCONSISTENT;
+    return tc_revoke_in(s, r.id, r.reason, r.day, r.blacklist, r.bl_reason, r.until, g->now);
+}
+
+static enum tc_err convert_row(struct tc_store *s, struct signing *g, const char *text)
+{
+    struct tc_wf_conversion c;
+    uint64_t new_id = 0;
+    if (!conversion_decode(text, &c))
+        return TC_ERR_INCONSISTENT;
+    return tc_conversion_in(s, c.id, c.at, c.reevaluation, g->decision, c.committee, g->key,
+                            g->now, &new_id, g->why, g->why_size);
+}
+
+static enum tc_err revoke_tx(struct tc_store *s, void *ctx)
+{
+    return rows_tx(s, ctx, revoke_row);
+}
+
 static enum tc_err convert_tx(struct tc_store *s, void *ctx)
 {
-    struct signing *g = ctx;
-    g->reg_from = tc_store_register_size(s);
-    sqlite3_stmt *q;
-    crypto_hash_sha256_state h;
-    crypto_hash_sha256_init(&h);
-    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
-                                        "dropped = 0 ORDER BY line", &q);
-    sqlite3_bind_int64(q, 1, g->batch);
-    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
-        hash_row(&h, q);
-        struct tc_wf_conversion c;
-        uint64_t new_id = 0;
-        if (!conversion_decode((const char *)sqlite3_column_text(q, 1), &c))
-            e = TC_ERR_INCONSISTENT;
-        else
-            e = tc_conversion_in(s, c.id, c.at, c.reevaluation, g->decision, c.committee, g->key,
-                                 g->now, &new_id, g->why, g->why_size);
-        g->n++;
-    }
-    sqlite3_finalize(q);
-    crypto_hash_sha256_final(&h, g->read);
-    return e == TC_OK ? signed_hook(s, 0, g) : e;
+    return rows_tx(s, ctx, convert_row);
 }
 
 /* A1 for conversions: the key may sign province-wide titles. */

@@ -363,6 +363,15 @@ const char *tc_keys_pkcs11_rv_name(unsigned long rv);
  * Truncated to cap bytes, always terminated. */
 void tc_keys_pkcs11_why(char *out, size_t cap, enum tc_err e, const struct tc_pkcs11_diag *diag);
 
+/* The key with the user PIN a program's options name (pin.c): from the environment variable
+ * pin_env when set, else the file pin_file, else a no-echo prompt "User PIN for token LABEL: "
+ * (where->token must be set); then tc_keys_pkcs11_open, and the PIN wiped. On failure why (cap
+ * bytes) says what failed for the program's error line: "PIN: ..." or "token LABEL: ..." (the
+ * latter as tc_keys_pkcs11_why). Needs the secret-key library for the passphrase. */
+enum tc_err tc_keys_pkcs11_open_pin(struct tc_signer **out, const struct tc_pkcs11_key *where,
+                                    const char *pin_env, const char *pin_file, char *why,
+                                    size_t cap);
+
 /* The public key from a token's CKA_EC_POINT for an Ed25519 key: the DER OCTET STRING holding
  * the 32-byte point (PKCS#11 3.0; SoftHSM2 writes 04 20 ...), or the 32 bytes themselves (some
  * modules). TC_ERR_KEYFILE for anything else: another length, a long-form or indefinite length,

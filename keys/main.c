@@ -860,10 +860,8 @@ static const struct tc_cli_command commands[] = {
 int main(int argc, char **argv)
 {
     /* 17.10: this program opens secret keys and passphrases: no core dump may hold them */
-    if (tc_proc_harden() != TC_OK) {
-        fprintf(stderr, "%s: cannot turn core dumps off\n", argv[0]);
+    if (tc_cli_harden(argv[0]))
         return TC_EXIT_USAGE;
-    }
     static const char about[] =
         "The titlecert key hierarchy: a root key endorses issuer keys; a signed trust list\n"
         "publishes the endorsements and revocations verifiers accept.";

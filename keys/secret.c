@@ -171,20 +171,12 @@ static enum tc_err read_keyfile(const char *path, uint8_t *buf, size_t cap, size
         e = TC_ERR_PERMS;
         goto out;
     }
-    size_t got = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + got, cap - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            goto out;
-        if (r == 0)
-            break;
-        got += (size_t)r;
-        if (got == cap) {
-            e = TC_ERR_SIZE_LIMIT;
-            goto out;
-        }
+    size_t got;
+    if (tc_fd_read(fd, buf, cap, &got) != TC_OK)
+        goto out;
+    if (got == cap) {
+        e = TC_ERR_SIZE_LIMIT;
+        goto out;
     }
     if (got < HDR_FIXED || memcmp(buf, MAGIC, 4) != 0 || buf[4] != FILE_VERSION ||
         buf[6] != KDF_ARGON2ID13 || buf[5] < TC_KEY_ROOT || buf[5] > TC_KEY_HASH ||
@@ -369,16 +361,8 @@ static enum tc_err read_pass_file(char *buf, size_t cap, size_t *len, const char
         e = TC_ERR_PERMS;
     }
     size_t n = 0;
-    while (e == TC_OK && n + 1 < cap) {
-        ssize_t r = read(fd, buf + n, cap - 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            e = TC_ERR_IO;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
+    if (e == TC_OK)
+        e = tc_fd_read(fd, buf, cap - 1, &n);
     close(fd);
     if (e != TC_OK)
         return e;

@@ -310,24 +310,14 @@ static enum tc_err get_tile(struct tc_tile_reader *r, int level, uint64_t index,
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? TC_ERR_NOT_FOUND : TC_ERR_IO;
-    size_t len = 0;
-    for (;;) {
-        ssize_t k = read(fd, c->data + len, BUNDLE_MAX - len);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            close(fd);
-            return TC_ERR_IO;
-        }
-        if (k == 0)
-            break;
-        len += (size_t)k;
-        if (len > max || len == BUNDLE_MAX) {
-            close(fd);
-            return TC_ERR_SIZE_LIMIT;
-        }
-    }
+    /* one byte over the tile's most is enough to refuse it */
+    size_t len, cap = max < BUNDLE_MAX ? max + 1 : BUNDLE_MAX;
+    enum tc_err e = tc_fd_read(fd, c->data, cap, &len);
     close(fd);
+    if (e != TC_OK)
+        return e;
+    if (len == cap)
+        return TC_ERR_SIZE_LIMIT;
     if (level >= 0 && len != max)
         return TC_ERR_TYPE;
     c->level = level, c->index = index, c->width = w, c->len = len;

@@ -52,8 +52,9 @@ enum tc_err tc_cosigner_set_add(struct tc_cosigner_set *set, const char *vkey, c
 }
 
 /* One line, without its newline. */
-static enum tc_err set_line(struct tc_cosigner_set *set, const char *s, size_t len)
+static enum tc_err set_line(void *ctx, const char *s, size_t len)
 {
+    struct tc_cosigner_set *set = ctx;
     char w[5][WORD_MAX];
     size_t n;
     if (!tc_text_words(s, len, &w[0][0], 5, WORD_MAX, &n))
@@ -77,17 +78,7 @@ enum tc_err tc_cosigner_set_parse(const char *text, size_t len, struct tc_cosign
     *line = 0;
     if (len > TC_COSIGNERS_FILE_MAX)
         return TC_ERR_SIZE_LIMIT;
-    enum tc_err e = TC_OK;
-    const char *p = text, *end = text + len;
-    while (p < end && e == TC_OK) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *stop = nl ? nl : end;
-        ++*line;
-        /* a NUL would end the words early and hide what follows it */
-        e = memchr(p, '\0', (size_t)(stop - p)) ? TC_ERR_TEXT
-                                                : set_line(set, p, (size_t)(stop - p));
-        p = nl ? nl + 1 : end;
-    }
+    enum tc_err e = tc_text_lines(text, len, set_line, set, line);
     if (e == TC_OK && set->n == 0)
         e = TC_ERR_MISSING_KEY, *line = 0;
     return e;

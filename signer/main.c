@@ -336,10 +336,8 @@ static const struct tc_cli_command commands[] = {
 int main(int argc, char **argv)
 {
     /* the keys are opened here: no core dump, no ptrace may reach them */
-    if (tc_proc_harden() != TC_OK) {
-        fprintf(stderr, PROG ": cannot turn core dumps off\n");
+    if (tc_cli_harden(PROG))
         return TC_EXIT_USAGE;
-    }
     tc_signer_json_hygiene(); /* requests carry passwords and passphrases */
     return tc_cli_dispatch(PROG,
                            "Signs approved titlecert batches and publications; the only "

@@ -50,8 +50,9 @@ static enum tc_err add_key(struct tc_witness_config *cfg, const char *origin, co
 }
 
 /* One line (without its newline) */
-static enum tc_err config_line(struct tc_witness_config *cfg, const char *s, size_t len)
+static enum tc_err config_line(void *ctx, const char *s, size_t len)
 {
+    struct tc_witness_config *cfg = ctx;
     char w[3][TOKEN_MAX];
     size_t n;
     if (!tc_text_words(s, len, &w[0][0], 3, TOKEN_MAX, &n))
@@ -70,17 +71,7 @@ enum tc_err tc_witness_config_parse(const char *text, size_t len, struct tc_witn
     *line = 0;
     if (len > TC_WITNESS_CONFIG_MAX)
         return TC_ERR_SIZE_LIMIT;
-    enum tc_err e = TC_OK;
-    const char *p = text, *end = text + len;
-    while (p < end && e == TC_OK) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *stop = nl ? nl : end;
-        ++*line;
-        /* a NUL would end the words early and hide what follows it */
-        e = memchr(p, '\0', (size_t)(stop - p)) ? TC_ERR_TEXT
-                                                : config_line(cfg, p, (size_t)(stop - p));
-        p = nl ? nl + 1 : end;
-    }
+    enum tc_err e = tc_text_lines(text, len, config_line, cfg, line);
     if (e == TC_OK && cfg->n == 0)
         e = TC_ERR_MISSING_KEY, *line = 0;
     if (e != TC_OK)

@@ -184,23 +184,10 @@ static struct tc_signer *token_signer(const struct opts *o)
                                   .key_label = o->key_label,
                                   .kind = TC_KEY_ISSUER,
                                   .name = o->name ? o->name : o->key_label};
-    char prompt[TC_PKCS11_TOKEN_LABEL_MAX + 32], *pin = NULL, why[TC_PKCS11_DETAIL_MAX + 64];
-    const char *pwhy;
-    size_t len = 0;
-    snprintf(prompt, sizeof prompt, "User PIN for token %s: ", o->token);
-    enum tc_err e = tc_keys_passphrase(&pin, &len, o->pin_env, o->pin_file, prompt, false, &pwhy);
-    if (e != TC_OK) {
-        fprintf(stderr, PROG ": PIN: %s\n", *pwhy ? pwhy : tc_strerror(e));
-        return NULL;
-    }
-    struct tc_signer *s = NULL;
-    struct tc_pkcs11_diag diag;
-    e = tc_keys_pkcs11_open(&s, &diag, &where, pin, len);
-    tc_keys_passphrase_free(pin, len);
-    if (e != TC_OK) {
-        tc_keys_pkcs11_why(why, sizeof why, e, &diag);
-        fprintf(stderr, PROG ": token %s: %s\n", o->token, why);
-    }
+    struct tc_signer *s;
+    char why[TC_PKCS11_TOKEN_LABEL_MAX + TC_PKCS11_DETAIL_MAX + 80];
+    if (tc_keys_pkcs11_open_pin(&s, &where, o->pin_env, o->pin_file, why, sizeof why) != TC_OK)
+        fprintf(stderr, PROG ": %s\n", why);
     return s;
 }
 

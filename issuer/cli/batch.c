@@ -379,10 +379,20 @@ static bool ids_of(const struct flow *f, uint64_t *ids)
     return f->argc > 0;
 }
 
-static int proposed(struct tc_store *s, enum tc_err e, const char *why, int64_t batch,
-                    const char *what)
+/* Proposes f->argc revocations r, or conversions c (the other NULL), as the acting account. */
+static int propose(struct flow *f, struct tc_store *s, uint64_t now,
+                   const struct tc_wf_revocation *r, const struct tc_wf_conversion *c)
 {
-    (void)s;
+    struct tc_account by;
+    char why[512] = "";
+    int64_t batch = 0;
+    const char *what = r ? "revocation" : "conversion";
+    if (!flow_acting(f, s, now, &by))
+        return EXIT_REFUSED;
+    enum tc_err e = r ? tc_wf_propose_revocations(s, &by, r, (size_t)f->argc, f->title, now,
+                                                  &batch, why, sizeof why)
+                      : tc_wf_propose_conversions(s, &by, c, (size_t)f->argc, f->title, now,
+                                                  &batch, why, sizeof why);
     if (e != TC_OK)
         return step_failed(what, e, why);
     printf("%s batch %lld proposed, a draft; an approver approves it (--rows-hash from "
@@ -415,16 +425,7 @@ static int revocation_own(struct flow *f, struct tc_store *s, uint64_t now, cons
         snprintf(v[i].reason, sizeof v[i].reason, "%s", f->o.reason);
         snprintf(v[i].bl_reason, sizeof v[i].bl_reason, "%s", f->o.bl_reason ? f->o.bl_reason : "");
     }
-    struct tc_account by;
-    char why[512] = "";
-    int64_t batch = 0;
-    if (!flow_acting(f, s, now, &by)) {
-        rc = EXIT_REFUSED;
-        goto out;
-    }
-    enum tc_err e = tc_wf_propose_revocations(s, &by, v, (size_t)f->argc, f->title, now, &batch,
-                                              why, sizeof why);
-    rc = proposed(s, e, why, batch, "revocation");
+    rc = propose(f, s, now, v, NULL);
 out:
     free(ids), free(v);
     return rc;
@@ -458,16 +459,7 @@ static int conversion_own(struct flow *f, struct tc_store *s, uint64_t now, cons
     }
     for (int i = 0; i < f->argc; i++)
         v[i] = (struct tc_wf_conversion){ids[i], at, (uint16_t)committee, f->reevaluation};
-    struct tc_account by;
-    char why[512] = "";
-    int64_t batch = 0;
-    if (!flow_acting(f, s, now, &by)) {
-        rc = EXIT_REFUSED;
-        goto out;
-    }
-    enum tc_err e = tc_wf_propose_conversions(s, &by, v, (size_t)f->argc, f->title, now, &batch,
-                                              why, sizeof why);
-    rc = proposed(s, e, why, batch, "conversion");
+    rc = propose(f, s, now, NULL, v);
 out:
     free(ids), free(v);
     return rc;

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,42 @@ static const struct option table[] = {
     {"as", required_argument, 0, O_AS},          {"password-file", required_argument, 0, O_PWFILE},
     {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
 
+/* The options that give a word (a path, a text) or set a flag: where each goes in struct opts. */
+#define AT(field) offsetof(struct opts, field)
+static const struct {
+    int opt;
+    size_t at;
+} words[] = {{O_DB, AT(db)},           {O_HASH, AT(hash_key)},       {O_KEY, AT(key)},
+             {O_ROOT, AT(root)},       {O_TRUST, AT(trust)},         {O_OUTDIR, AT(out_dir)},
+             {O_BASE, AT(base)},       {O_PENV, AT(penv)},           {O_PFILE, AT(pfile)},
+             {O_OUT, AT(out)},         {O_PROFILE, AT(profile)},     {O_REASON, AT(reason)},
+             {O_DATE, AT(date)},       {O_UNTIL, AT(until)},         {O_BLREASON, AT(bl_reason)},
+             {O_DECISION, AT(decision)}, {O_AT, AT(at)},             {O_CLAIMS, AT(claims)},
+             {O_ORIGIN, AT(origin)},   {O_ORGANISER, AT(organiser)}, {O_IMAGE, AT(image)},
+             {O_KID, AT(kid)},         {O_WITNESSES, AT(witnesses)}, {O_AS, AT(as)},
+             {O_PWFILE, AT(password_file)}},
+  flags[] = {{O_STRICT, AT(strict_uscc)}, {O_BLACKLIST, AT(blacklist)}, {O_DRY, AT(dry_run)},
+             {O_QUIET, AT(quiet)},        {O_QR, AT(qr)},               {O_REEVAL, AT(reevaluation)},
+             {O_PDF, AT(pdf)},            {O_FORCE, AT(force)},         {O_STAMP, AT(status_stamp)},
+             {O_WORKFLOW, AT(workflow)}};
+#undef AT
+
+/* A word or flag option c into o; false for another option. */
+static bool word_or_flag(struct opts *o, int c, const char *arg)
+{
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (words[i].opt == c) {
+            *(const char **)(void *)((char *)o + words[i].at) = arg;
+            return true;
+        }
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (flags[i].opt == c) {
+            *(bool *)(void *)((char *)o + flags[i].at) = true;
+            return true;
+        }
+    return false;
+}
+
 int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -81,45 +118,15 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
     char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", table, NULL)) != -1) {
+        if (word_or_flag(o, c, optarg))
+            continue;
         switch (c) {
-        case O_DB: o->db = optarg; break;
-        case O_HASH: o->hash_key = optarg; break;
-        case O_KEY: o->key = optarg; break;
-        case O_ROOT: o->root = optarg; break;
-        case O_TRUST: o->trust = optarg; break;
-        case O_OUTDIR: o->out_dir = optarg; break;
-        case O_BASE: o->base = optarg; break;
-        case O_PENV: o->penv = optarg; break;
-        case O_PFILE: o->pfile = optarg; break;
-        case O_OUT: o->out = optarg; break;
-        case O_PROFILE: o->profile = optarg; break;
-        case O_REASON: o->reason = optarg; break;
-        case O_DATE: o->date = optarg; break;
-        case O_UNTIL: o->until = optarg; break;
-        case O_BLREASON: o->bl_reason = optarg; break;
-        case O_DECISION: o->decision = optarg; break;
-        case O_AT: o->at = optarg; break;
-        case O_CLAIMS: o->claims = optarg; break;
         case O_COMMITTEE:
             o->committee = strtol(optarg, &end, 10);
             if (*end || o->committee < 1 || o->committee > 65535)
                 return cli_usage(cmd, "--committee takes a number 1..65535");
             break;
-        case O_STRICT: o->strict_uscc = true; break;
-        case O_BLACKLIST: o->blacklist = true; break;
-        case O_DRY: o->dry_run = true; break;
-        case O_QUIET: o->quiet = true; break;
-        case O_QR: o->qr = true; break;
-        case O_REEVAL: o->reevaluation = true; break;
-        case O_ORIGIN: o->origin = optarg; break;
-        case O_PDF: o->pdf = true; break;
-        case O_FORCE: o->force = true; break;
-        case O_STAMP: o->status_stamp = true; break;
-        case O_WORKFLOW: o->workflow = true; break;
         case O_DEMO: o->demo = o->workflow = true; break;
-        case O_ORGANISER: o->organiser = optarg; break;
-        case O_IMAGE: o->image = optarg; break;
-        case O_KID: o->kid = optarg; break;
         case O_THREADS:
             o->threads = strtol(optarg, &end, 10);
             if (*end || o->threads < 1 || o->threads > 16)
@@ -135,9 +142,6 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
             if (*end || o->batch < 1)
                 return cli_usage(cmd, "--batch takes a batch number (import prints it)");
             break;
-        case O_WITNESSES: o->witnesses = optarg; break;
-        case O_AS: o->as = optarg; break;
-        case O_PWFILE: o->password_file = optarg; break;
         case O_QUORUM:
             if (!quorum_arg(optarg, &o->witness_quorum))
                 return cli_usage(cmd, "--witness-quorum takes how many must co-sign, 1 to 15");
