@@ -130,7 +130,10 @@ sleep 1.5
 truth "an older bundle is refused and version 2 kept" sh -c "curl -s --max-time 2 $U/healthz | grep -q '\"bundle_version\":2'"
 "$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out v3.bundle >/dev/null
 cp v3.bundle bad.bundle
-printf '\x00' | dd of=bad.bundle bs=1 seek=100 conv=notrunc 2>/dev/null
+# one bit of byte 100 flipped (writing a 0 there changed nothing when the byte was already 0)
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[100] ^= 1; open(sys.argv[1], "wb").write(b)' bad.bundle
+truth "the damaged bundle differs from the one exported" bash -c '! cmp -s v3.bundle bad.bundle'
+
 cp bad.bundle live.tmp && mv live.tmp live.bundle   # bad signature: refused
 sleep 1.5
 truth "a bundle that does not verify is refused and version 2 kept" sh -c "curl -s --max-time 2 $U/healthz | grep -q '\"bundle_version\":2'"
