@@ -318,10 +318,12 @@ enum tc_err tc_regstate_writer_add(struct tc_regstate_writer *w, uint64_t i,
         w->n_starts++;
     }
     size_t n = record_encode(i, l, rec);
-    if (grow((void **)&w->buf, &w->cap, w->len + n, 1) != TC_OK)
-        return TC_ERR_NOMEM;
-    memcpy(w->buf + w->len, rec, n);
-    w->len += n;
+    if (n) { /* an entry that changes no status keeps no record */
+        if (grow((void **)&w->buf, &w->cap, w->len + n, 1) != TC_OK)
+            return TC_ERR_NOMEM;
+        memcpy(w->buf + w->len, rec, n);
+        w->len += n;
+    }
     w->next++;
     return TC_OK;
 }
@@ -387,7 +389,8 @@ enum tc_err tc_regstate_writer_flush(struct tc_store *s, struct tc_regstate_writ
         size_t len = k == 0 ? head_len : 0;
         if (len)
             memcpy(chunk, head, len);
-        memcpy(chunk + len, w->buf + begin, end - begin);
+        if (end > begin) /* w->buf is NULL while no entry kept a record */
+            memcpy(chunk + len, w->buf + begin, end - begin);
         len += end - begin;
         uint64_t covered = w->next - c * CHUNK < CHUNK ? w->next - c * CHUNK : CHUNK;
         e = chunk_put(s, q, c, covered, chunk, len);
