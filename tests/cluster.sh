@@ -113,7 +113,11 @@ N=http://127.0.0.1:$np
 for _ in $(seq 1 50); do curl -sf -o /dev/null "$N/pub/head" && break; sleep 0.1; done
 check "nginx serves the publication" 0 curl -sf -o /dev/null "$N/pub/head"
 
-start_replica() { # start_replica K
+start_replica() { # start_replica K: its port (named in nginx's upstream) free first
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/${ports[$1]}") 2>/dev/null || break
+    sleep 0.1 # something else holds it for the moment (a test beside this one)
+  done
   "$verifier" serve --source "$N/pub" --poll 0.5 --root root.pub --listen 127.0.0.1:${ports[$1]} \
     --state "state$1" --trusted-proxy 127.0.0.1 --access-log /dev/null "${W[@]}" 2>>"replica$1.log" &
   pids[$1]=$!
