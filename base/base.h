@@ -102,6 +102,9 @@ void tc_idno_mask_display(char out[TC_IDNO_LEN + 1], const char *mask);
 /* Strict UTF-8 (no overlong forms, surrogates or values above U+10FFFF) without C0/C1 controls,
  * DEL, bidirectional overrides/isolates, or the BOM. */
 bool tc_text_safe(const uint8_t *s, size_t len);
+/* Room for at least `need` elements of `size` bytes in *v (capacity *cap, doubled from 16 as
+ * needed; *v realloc'd): TC_ERR_NOMEM when it cannot be had, *v and *cap then unchanged. */
+enum tc_err tc_reserve(void **v, size_t *cap, size_t need, size_t size);
 /* Splits a configuration line into words separated by spaces or tabs: the first `most` into
  * w[i * size] (a word too long for its size as ""), their count in *n. False for a word that is
  * not tc_text_safe. */

@@ -4,6 +4,9 @@
  * One table keeps the code, its symbolic name and its sentence together so that adding a code
  * without a message is impossible to miss in review.
  */
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "base.h"
 
 struct err_row {
@@ -78,4 +81,23 @@ const char *tc_errname(enum tc_err err)
 {
     const struct err_row *r = find(err);
     return r ? r->name : "TC_ERR_UNKNOWN";
+}
+
+enum tc_err tc_reserve(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return TC_OK;
+    size_t c = *cap ? *cap : 16;
+    while (c < need) {
+        if (c > SIZE_MAX / 2)
+            return TC_ERR_NOMEM;
+        c *= 2;
+    }
+    if (size && c > SIZE_MAX / size)
+        return TC_ERR_NOMEM;
+    void *g = realloc(*v, c * size);
+    if (!g)
+        return TC_ERR_NOMEM;
+    *v = g, *cap = c;
+    return TC_OK;
 }

@@ -291,20 +291,6 @@ void tc_regstate_writer_free(struct tc_regstate_writer *w)
     memset(w, 0, sizeof *w);
 }
 
-static enum tc_err grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return TC_OK;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *g = realloc(*v, c * size);
-    if (!g)
-        return TC_ERR_NOMEM;
-    *v = g, *cap = c;
-    return TC_OK;
-}
-
 enum tc_err tc_regstate_writer_add(struct tc_regstate_writer *w, uint64_t i,
                                    const struct tc_reg_leaf *l)
 {
@@ -312,14 +298,14 @@ enum tc_err tc_regstate_writer_add(struct tc_regstate_writer *w, uint64_t i,
     if (i != w->next)
         return TC_ERR_INTERNAL;
     if (i % CHUNK == 0 && i != w->from) { /* a new chunk's records start here */
-        if (grow((void **)&w->starts, &w->cap_starts, w->n_starts, sizeof *w->starts) != TC_OK)
+        if (tc_reserve((void **)&w->starts, &w->cap_starts, w->n_starts, sizeof *w->starts) != TC_OK)
             return TC_ERR_NOMEM;
         w->starts[w->n_starts - 1] = w->len;
         w->n_starts++;
     }
     size_t n = record_encode(i, l, rec);
     if (n) { /* an entry that changes no status keeps no record */
-        if (grow((void **)&w->buf, &w->cap, w->len + n, 1) != TC_OK)
+        if (tc_reserve((void **)&w->buf, &w->cap, w->len + n, 1) != TC_OK)
             return TC_ERR_NOMEM;
         memcpy(w->buf + w->len, rec, n);
         w->len += n;

@@ -34,18 +34,6 @@ void sv_state_free(struct sv_state *st)
     memset(st, 0, sizeof *st);
 }
 
-static bool grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return true;
-    size_t c = *cap ? 2 * *cap : 16;
-    void *g = realloc(*v, c * size);
-    if (!g)
-        return false;
-    *v = g, *cap = c;
-    return true;
-}
-
 bool sv_state_own(struct sv_state *st, uint64_t from, uint64_t to)
 {
     if (from >= to)
@@ -54,7 +42,7 @@ bool sv_state_own(struct sv_state *st, uint64_t from, uint64_t to)
         st->own[st->n_own - 1].to = to;
         return true;
     }
-    if (!grow((void **)&st->own, &st->cap_own, st->n_own, sizeof *st->own))
+    if (tc_reserve((void **)&st->own, &st->cap_own, st->n_own + 1, sizeof *st->own) != TC_OK)
         return false;
     st->own[st->n_own++] = (struct tc_range){from, to};
     return true;
@@ -82,7 +70,7 @@ bool sv_state_seen(struct sv_state *st, uint64_t idx, uint64_t at)
         return true; /* the first sighting counts */
     if (st->n_seen && st->seen[st->n_seen - 1].idx > idx)
         return false; /* out of register order: not a record this file keeps */
-    if (!grow((void **)&st->seen, &st->cap_seen, st->n_seen, sizeof *st->seen))
+    if (tc_reserve((void **)&st->seen, &st->cap_seen, st->n_seen + 1, sizeof *st->seen) != TC_OK)
         return false;
     st->seen[st->n_seen++] = (struct sv_seen){idx, at};
     return true;
