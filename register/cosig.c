@@ -93,6 +93,10 @@ enum tc_err tc_cosigner_parse(struct tc_cosigner *c, const char *vkey)
     uint8_t k[VKEY_KEY_MAX];
     size_t klen;
     const char *end;
+    /* only base64's alphabet: libsodium's decoder reads some bytes above 0x7f as digits */
+    static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+    if (p2[1 + strspn(p2 + 1, b64chars)] != '\0')
+        return TC_ERR_CODE;
     if (sodium_base642bin(k, sizeof k, p2 + 1, strlen(p2 + 1), NULL, &klen, &end,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         *end || klen < 1)
