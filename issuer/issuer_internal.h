@@ -9,6 +9,22 @@
 enum tc_err tc_store_exec(struct tc_store *s, const char *sql);
 enum tc_err tc_store_prepare(struct tc_store *s, const char *sql, sqlite3_stmt **st);
 enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st);
+/* A statement prepared with its parameters bound, so that a query is one call and not a prepare
+ * and a bind per value. types has one letter a parameter, ?1 first, and names what the arguments
+ * after it are; they are read with va_arg, which does not convert, so each must have exactly the
+ * type named (cast a uint64_t, an int or a bool to int64_t, a length to size_t):
+ *   'i'  int64_t                  an integer
+ *   't'  const char *             text up to its NUL; a NULL pointer binds SQL NULL
+ *   'h'  const uint8_t *          a 32-byte blob (a hash, a MAC); NULL binds SQL NULL
+ *   'b'  const void *, size_t     a blob of that many bytes; a NULL pointer binds SQL NULL
+ * Values are bound SQLITE_STATIC, not copied (secrets are not left in SQLite's memory): they must
+ * outlive the statement's last step. A type string that does not fit the statement (another
+ * letter, more or fewer letters than it has parameters) is TC_ERR_INTERNAL with a message.
+ * tc_store_query: *st for the caller to step and finalize (NULL when it fails);
+ * tc_store_run: steps the statement to its end (as tc_store_step_done) and finalizes it. */
+enum tc_err tc_store_query(struct tc_store *s, sqlite3_stmt **st, const char *sql,
+                           const char *types, ...);
+enum tc_err tc_store_run(struct tc_store *s, const char *sql, const char *types, ...);
 enum tc_err tc_store_meta_set(struct tc_store *s, const char *key, const void *val, size_t len);
 /* Appends an audit event inside the caller's transaction; *cache holds a prepared statement the
  * caller finalizes. */

@@ -53,13 +53,12 @@ static enum tc_err seed_of(struct tc_store *s, int64_t account, uint8_t seed[SEE
     sqlite3_stmt *q;
     if (!key)
         return TC_ERR_ARG;
-    enum tc_err e = tc_store_prepare(s,
-                                     "SELECT totp_secret, totp_on, totp_step FROM accounts "
-                                     "WHERE id = ?",
-                                     &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT totp_secret, totp_on, totp_step FROM accounts "
+                                   "WHERE id = ?",
+                                   "i", account);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, account);
     e = TC_ERR_NOT_FOUND;
     if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == SEALED_BYTES) {
         const uint8_t *b = sqlite3_column_blob(q, 0);
@@ -113,18 +112,11 @@ enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_
                         : TC_ERR_INTERNAL;
     if (e == TC_OK)
         memcpy(b32, out, len + 1);
-    if (e == TC_OK && !pending) {
-        sqlite3_stmt *q;
-        if ((e = tc_store_prepare(s,
-                                  "UPDATE accounts SET totp_secret = ?, totp_on = 0, "
-                                  "totp_step = 0 WHERE id = ?",
-                                  &q)) == TC_OK) {
-            sqlite3_bind_blob(q, 1, sealed, sizeof sealed, SQLITE_STATIC);
-            sqlite3_bind_int64(q, 2, account);
-            e = tc_store_step_done(s, q);
-            sqlite3_finalize(q);
-        }
-    }
+    if (e == TC_OK && !pending)
+        e = tc_store_run(s,
+                         "UPDATE accounts SET totp_secret = ?, totp_on = 0, "
+                         "totp_step = 0 WHERE id = ?",
+                         "bi", sealed, sizeof sealed, account);
     if (out)
         sodium_memzero(out, len), free(out);
     sodium_memzero(seed, sizeof seed);
@@ -150,18 +142,11 @@ enum tc_err tc_totp_check(struct tc_store *s, int64_t account, const char *code,
     int64_t step = (int64_t)(now / OATH_TOTP_DEFAULT_TIME_STEP_SIZE) + pos;
     if (rc < 0 || step <= last) /* a code is good once: a replayed one is refused */
         return TC_OK;
-    sqlite3_stmt *q;
-    if ((e = tc_store_prepare(s,
-                              "UPDATE accounts SET totp_on = 1, totp_step = ? WHERE id = ? AND "
-                              "totp_step < ?",
-                              &q)) != TC_OK)
-        return e;
-    sqlite3_bind_int64(q, 1, step);
-    sqlite3_bind_int64(q, 2, account);
-    sqlite3_bind_int64(q, 3, step);
-    e = tc_store_step_done(s, q);
+    e = tc_store_run(s,
+                     "UPDATE accounts SET totp_on = 1, totp_step = ? WHERE id = ? AND "
+                     "totp_step < ?",
+                     "iii", step, account, step);
     *ok = e == TC_OK && sqlite3_changes(tc_store_db(s)) == 1;
-    sqlite3_finalize(q);
     return e;
 }
 
@@ -189,6 +174,17 @@ static void id_hash(uint8_t h[32], const uint8_t id[32])
     crypto_generichash(h, 32, id, 32, (const uint8_t *)"tc-session-id", 13);
 }
 
+/* The hash a session is kept under, from the id the browser holds; false for a malformed id. */
+static bool hex_id_hash(const char *id_hex, uint8_t h[32])
+{
+    uint8_t id[32];
+    if (!hex_id(id_hex, id))
+        return false;
+    id_hash(h, id);
+    sodium_memzero(id, sizeof id);
+    return true;
+}
+
 enum tc_err tc_session_create(struct tc_store *s, int64_t account, const char *client, uint64_t now,
                               char id_hex[65], char csrf[65])
 {
@@ -199,42 +195,28 @@ enum tc_err tc_session_create(struct tc_store *s, int64_t account, const char *c
     sodium_bin2hex(id_hex, 65, id, 32);
     sodium_bin2hex(csrf, 65, token, 32);
     sodium_memzero(id, sizeof id);
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s,
-                                     "INSERT INTO sessions(id_hash, account, csrf, created_at, "
-                                     "seen_at, reauth_at, client) VALUES(?, ?, ?, ?, ?, ?, ?)",
-                                     &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_blob(q, 1, h, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, account);
-    sqlite3_bind_text(q, 3, csrf, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 4, (int64_t)now);
-    sqlite3_bind_int64(q, 5, (int64_t)now);
-    sqlite3_bind_int64(q, 6, (int64_t)now); /* signing in is the first authentication */
-    sqlite3_bind_text(q, 7, client ? client : "", -1, SQLITE_STATIC);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
-    return e;
+    /* signing in is the first authentication: made, seen and re-authenticated now */
+    return tc_store_run(s,
+                        "INSERT INTO sessions(id_hash, account, csrf, created_at, "
+                        "seen_at, reauth_at, client) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                        "hitiiit", h, account, csrf, (int64_t)now, (int64_t)now, (int64_t)now,
+                        client ? client : "");
 }
 
 enum tc_err tc_session_get(struct tc_store *s, const char *id_hex, uint64_t now, uint64_t idle,
                            uint64_t max, struct tc_session *out)
 {
-    uint8_t id[32], h[32];
+    uint8_t h[32];
     memset(out, 0, sizeof *out);
-    if (!hex_id(id_hex, id))
+    if (!hex_id_hash(id_hex, h))
         return TC_ERR_NOT_FOUND;
-    id_hash(h, id);
-    sodium_memzero(id, sizeof id);
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s,
-                                     "SELECT account, csrf, created_at, seen_at, reauth_at "
-                                     "FROM sessions WHERE id_hash = ?",
-                                     &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT account, csrf, created_at, seen_at, reauth_at "
+                                   "FROM sessions WHERE id_hash = ?",
+                                   "h", h);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_blob(q, 1, h, 32, SQLITE_STATIC);
     e = TC_ERR_NOT_FOUND;
     if (sqlite3_step(q) == SQLITE_ROW) {
         out->account = sqlite3_column_int64(q, 0);
@@ -249,53 +231,30 @@ enum tc_err tc_session_get(struct tc_store *s, const char *id_hex, uint64_t now,
         tc_session_end(s, id_hex); /* timed out: gone, as if it never was */
         return TC_ERR_NOT_FOUND;
     }
-    if (e == TC_OK && (e = tc_store_prepare(s, "UPDATE sessions SET seen_at = ? WHERE id_hash = ?",
-                                            &q)) == TC_OK) {
-        sqlite3_bind_int64(q, 1, (int64_t)now);
-        sqlite3_bind_blob(q, 2, h, 32, SQLITE_STATIC);
-        e = tc_store_step_done(s, q);
-        sqlite3_finalize(q);
-    }
-    return e;
-}
-
-static enum tc_err by_id(struct tc_store *s, const char *sql, const char *id_hex, int64_t value)
-{
-    uint8_t id[32], h[32];
-    if (!hex_id(id_hex, id))
-        return TC_ERR_NOT_FOUND;
-    id_hash(h, id);
-    sodium_memzero(id, sizeof id);
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, sql, &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_blob(q, 1, h, 32, SQLITE_STATIC);
-    if (sqlite3_bind_parameter_count(q) > 1)
-        sqlite3_bind_int64(q, 2, value);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
+    if (e == TC_OK)
+        e = tc_store_run(s, "UPDATE sessions SET seen_at = ? WHERE id_hash = ?", "ih", (int64_t)now,
+                         h);
     return e;
 }
 
 enum tc_err tc_session_reauth(struct tc_store *s, const char *id_hex, uint64_t now)
 {
-    return by_id(s, "UPDATE sessions SET reauth_at = ?2 WHERE id_hash = ?1", id_hex, (int64_t)now);
+    uint8_t h[32];
+    if (!hex_id_hash(id_hex, h))
+        return TC_ERR_NOT_FOUND;
+    return tc_store_run(s, "UPDATE sessions SET reauth_at = ?2 WHERE id_hash = ?1", "hi", h,
+                        (int64_t)now);
 }
 
 enum tc_err tc_session_end(struct tc_store *s, const char *id_hex)
 {
-    return by_id(s, "DELETE FROM sessions WHERE id_hash = ?1", id_hex, 0);
+    uint8_t h[32];
+    if (!hex_id_hash(id_hex, h))
+        return TC_ERR_NOT_FOUND;
+    return tc_store_run(s, "DELETE FROM sessions WHERE id_hash = ?1", "h", h);
 }
 
 enum tc_err tc_session_end_account(struct tc_store *s, int64_t account)
 {
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "DELETE FROM sessions WHERE account = ?", &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_int64(q, 1, account);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
-    return e;
+    return tc_store_run(s, "DELETE FROM sessions WHERE account = ?", "i", account);
 }

@@ -246,6 +246,77 @@ enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st)
     return rc == SQLITE_DONE ? TC_OK : db_error(s);
 }
 
+static enum tc_err bind_values(struct tc_store *s, sqlite3_stmt *st, const char *types, va_list ap)
+{
+    int n = (int)strlen(types);
+    if (n != sqlite3_bind_parameter_count(st)) {
+        tc_store_set_msg(s, "%d values for %d parameters: %s", n, sqlite3_bind_parameter_count(st),
+                         sqlite3_sql(st));
+        return TC_ERR_INTERNAL;
+    }
+    for (int i = 0; i < n; i++) {
+        int rc;
+        const void *p;
+        switch (types[i]) {
+        case 'i':
+            rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+            break;
+        case 't':
+            rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_STATIC);
+            break;
+        case 'h':
+            rc = sqlite3_bind_blob(st, i + 1, va_arg(ap, const uint8_t *), 32, SQLITE_STATIC);
+            break;
+        case 'b':
+            p = va_arg(ap, const void *);
+            rc = sqlite3_bind_blob64(st, i + 1, p, (sqlite3_uint64)va_arg(ap, size_t),
+                                     SQLITE_STATIC);
+            break;
+        default:
+            tc_store_set_msg(s, "no binding '%c': %s", types[i], sqlite3_sql(st));
+            return TC_ERR_INTERNAL;
+        }
+        if (rc != SQLITE_OK)
+            return db_error(s);
+    }
+    return TC_OK;
+}
+
+static enum tc_err query_va(struct tc_store *s, sqlite3_stmt **st, const char *sql,
+                            const char *types, va_list ap)
+{
+    enum tc_err e = tc_store_prepare(s, sql, st);
+    if (e == TC_OK && (e = bind_values(s, *st, types, ap)) != TC_OK) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+    }
+    return e;
+}
+
+enum tc_err tc_store_query(struct tc_store *s, sqlite3_stmt **st, const char *sql,
+                           const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    enum tc_err e = query_va(s, st, sql, types, ap);
+    va_end(ap);
+    return e;
+}
+
+enum tc_err tc_store_run(struct tc_store *s, const char *sql, const char *types, ...)
+{
+    sqlite3_stmt *st;
+    va_list ap;
+    va_start(ap, types);
+    enum tc_err e = query_va(s, &st, sql, types, ap);
+    va_end(ap);
+    if (e == TC_OK) {
+        e = tc_store_step_done(s, st);
+        sqlite3_finalize(st);
+    }
+    return e;
+}
+
 static int schema_version(struct tc_store *s)
 {
     sqlite3_stmt *st;
