@@ -114,9 +114,8 @@ static unsigned roles_of(struct tc_store *s, int64_t id)
 {
     sqlite3_stmt *q;
     unsigned roles = 0;
-    if (tc_store_prepare(s, "SELECT role FROM account_roles WHERE account = ?", &q) != TC_OK)
+    if (tc_store_query(s, &q, "SELECT role FROM account_roles WHERE account = ?", "i", id) != TC_OK)
         return 0;
-    sqlite3_bind_int64(q, 1, id);
     while (sqlite3_step(q) == SQLITE_ROW) {
         unsigned r = 0;
         tc_roles_parse((const char *)sqlite3_column_text(q, 0), &r);
@@ -130,13 +129,12 @@ enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_acco
 {
     sqlite3_stmt *q;
     memset(a, 0, sizeof *a);
-    enum tc_err e = tc_store_prepare(s,
-                                     "SELECT id, name, display, disabled, pw_hash IS NOT NULL, "
-                                     "locked_until FROM accounts WHERE name = ?",
-                                     &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT id, name, display, disabled, pw_hash IS NOT NULL, "
+                                   "locked_until FROM accounts WHERE name = ?",
+                                   "t", name);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
     e = TC_ERR_NOT_FOUND;
     if (sqlite3_step(q) == SQLITE_ROW) {
         a->id = sqlite3_column_int64(q, 0);
@@ -184,12 +182,7 @@ struct add {
 static enum tc_err set_roles(struct tc_store *s, int64_t id, unsigned roles, uint64_t now)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "DELETE FROM account_roles WHERE account = ?", &q);
-    if (e == TC_OK) {
-        sqlite3_bind_int64(q, 1, id);
-        e = tc_store_step_done(s, q);
-        sqlite3_finalize(q);
-    }
+    enum tc_err e = tc_store_run(s, "DELETE FROM account_roles WHERE account = ?", "i", id);
     if (e != TC_OK ||
         (e = tc_store_prepare(s,
                               "INSERT INTO account_roles(account, role, granted_at) VALUES(?, "
@@ -230,21 +223,12 @@ static enum tc_err add_tx(struct tc_store *s, void *ctx)
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return TC_ERR_NOMEM;
     enrol_code(x->code, code_hash);
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s,
-                                     "INSERT INTO accounts(name, display, pw_hash, enrol_hash, "
-                                     "created_at) VALUES(?, ?, ?, ?, ?)",
-                                     &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_text(q, 1, x->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, x->display, -1, SQLITE_STATIC);
-    if (x->password)
-        sqlite3_bind_text(q, 3, pw, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 4, code_hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 5, (int64_t)x->now);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
+    /* without a password, pw_hash is NULL: the person sets one with the enrolment code */
+    enum tc_err e = tc_store_run(s,
+                                 "INSERT INTO accounts(name, display, pw_hash, enrol_hash, "
+                                 "created_at) VALUES(?, ?, ?, ?, ?)",
+                                 "tttbi", x->name, x->display, x->password ? pw : NULL, code_hash,
+                                 sizeof code_hash, (int64_t)x->now);
     sodium_memzero(pw, sizeof pw);
     x->id = sqlite3_last_insert_rowid(tc_store_db(s));
     tc_roles_format(x->roles, roles, sizeof roles);
@@ -316,19 +300,10 @@ static enum tc_err propose(struct tc_store *s, const struct tc_account *by, cons
     if (tc_account_find(s, name, &a) != TC_OK)
         return *why = "没有这个账号 / no such account", TC_ERR_NOT_FOUND;
     tc_roles_format(roles, list, sizeof list);
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s,
-                                     "INSERT INTO role_changes(account, roles, proposed_by, "
-                                     "proposed_at, state) VALUES(?, ?, ?, ?, 'pending')",
-                                     &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_int64(q, 1, a.id);
-    sqlite3_bind_text(q, 2, list, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, by->id);
-    sqlite3_bind_int64(q, 4, (int64_t)now);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
+    enum tc_err e = tc_store_run(s,
+                                 "INSERT INTO role_changes(account, roles, proposed_by, "
+                                 "proposed_at, state) VALUES(?, ?, ?, ?, 'pending')",
+                                 "itii", a.id, list, by->id, (int64_t)now);
     int64_t cid = sqlite3_last_insert_rowid(tc_store_db(s));
     if (id)
         *id = cid;
@@ -366,14 +341,13 @@ static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
 {
     struct change *c = ctx;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s,
-                                     "SELECT r.account, r.roles, r.proposed_by, a.name FROM "
-                                     "role_changes r JOIN accounts a ON a.id = r.account "
-                                     "WHERE r.id = ? AND r.state = 'pending'",
-                                     &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT r.account, r.roles, r.proposed_by, a.name FROM "
+                                   "role_changes r JOIN accounts a ON a.id = r.account "
+                                   "WHERE r.id = ? AND r.state = 'pending'",
+                                   "i", c->id);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, c->id);
     if (sqlite3_step(q) != SQLITE_ROW) {
         sqlite3_finalize(q);
         return *c->why = "没有待确认的这项变更 / no such pending change", TC_ERR_NOT_FOUND;
@@ -390,17 +364,11 @@ static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
     if (account == c->by->id)
         return *c->why = "不能确认自己的角色 / an admin does not confirm their own roles",
                TC_ERR_REFUSED;
-    if ((e = set_roles(s, account, roles, c->now)) != TC_OK ||
-        (e = tc_store_prepare(s,
-                              "UPDATE role_changes SET state = 'confirmed', confirmed_by = ?, "
-                              "confirmed_at = ? WHERE id = ?",
-                              &q)) != TC_OK)
-        return e;
-    sqlite3_bind_int64(q, 1, c->by->id);
-    sqlite3_bind_int64(q, 2, (int64_t)c->now);
-    sqlite3_bind_int64(q, 3, c->id);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
+    if ((e = set_roles(s, account, roles, c->now)) == TC_OK)
+        e = tc_store_run(s,
+                         "UPDATE role_changes SET state = 'confirmed', confirmed_by = ?, "
+                         "confirmed_at = ? WHERE id = ?",
+                         "iii", c->by->id, (int64_t)c->now, c->id);
     return e != TC_OK ? e
                       : event(s, c->now, "role_change_confirmed",
                               "{\"change\":%lld,\"account\":"
@@ -431,23 +399,17 @@ struct auth {
 static enum tc_err auth_tx(struct tc_store *s, void *ctx)
 {
     struct auth *x = ctx;
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s,
-                                     x->ok ? "UPDATE accounts SET failures = 0 WHERE id = ?"
-                                           /* a lock that ran out starts the count again */
-                                           : "UPDATE accounts SET failures = CASE WHEN "
-                                             "failures >= ?2 THEN 1 ELSE failures + 1 END, "
-                                             "locked_until = CASE WHEN failures + 1 >= ?2 AND "
-                                             "failures < ?2 THEN ?3 ELSE locked_until END "
-                                             "WHERE id = ?1",
-                                     &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_int64(q, 1, x->id);
-    sqlite3_bind_int(q, 2, TC_LOGIN_FAILURES_MAX);
-    sqlite3_bind_int64(q, 3, (int64_t)(x->now + TC_LOGIN_LOCK_SECONDS));
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
+    enum tc_err e =
+        x->ok ? tc_store_run(s, "UPDATE accounts SET failures = 0 WHERE id = ?", "i", x->id)
+              /* a lock that ran out starts the count again */
+              : tc_store_run(s,
+                             "UPDATE accounts SET failures = CASE WHEN "
+                             "failures >= ?2 THEN 1 ELSE failures + 1 END, "
+                             "locked_until = CASE WHEN failures + 1 >= ?2 AND "
+                             "failures < ?2 THEN ?3 ELSE locked_until END "
+                             "WHERE id = ?1",
+                             "iii", x->id, (int64_t)TC_LOGIN_FAILURES_MAX,
+                             (int64_t)(x->now + TC_LOGIN_LOCK_SECONDS));
     return e != TC_OK ? e
                       : event(s, x->now, x->ok ? "sign_in" : "sign_in_failed",
                               "{\"account\":\"%s\",\"how\":\"%s\"}", x->name, x->how);
@@ -472,9 +434,9 @@ static enum tc_err password_ok(struct tc_store *s, const char *name, const char 
                TC_ERR_REFUSED;
     sqlite3_stmt *q;
     char hash[crypto_pwhash_STRBYTES] = "";
-    if ((e = tc_store_prepare(s, "SELECT pw_hash FROM accounts WHERE id = ?", &q)) != TC_OK)
+    if ((e = tc_store_query(s, &q, "SELECT pw_hash FROM accounts WHERE id = ?", "i", a->id)) !=
+        TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, a->id);
     if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
         snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(q, 0));
     sqlite3_finalize(q);
@@ -516,13 +478,8 @@ struct disable {
 static enum tc_err disable_tx(struct tc_store *s, void *ctx)
 {
     struct disable *d = ctx;
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "UPDATE accounts SET disabled = 1 WHERE name = ?", &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_text(q, 1, d->name, -1, SQLITE_STATIC);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
+    enum tc_err e =
+        tc_store_run(s, "UPDATE accounts SET disabled = 1 WHERE name = ?", "t", d->name);
     return e != TC_OK ? e
                       : event(s, d->now, "account_disable", "{\"account\":\"%s\",\"by\":\"%s\"}",
                               d->name, d->by->name);
@@ -608,17 +565,10 @@ struct enrol {
 static enum tc_err enrol_tx(struct tc_store *s, void *ctx)
 {
     struct enrol *x = ctx;
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s,
-                                     "UPDATE accounts SET pw_hash = ?, enrol_hash = NULL, "
-                                     "failures = 0 WHERE id = ? AND pw_hash IS NULL",
-                                     &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_text(q, 1, x->pw, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, x->id);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
+    enum tc_err e = tc_store_run(s,
+                                 "UPDATE accounts SET pw_hash = ?, enrol_hash = NULL, "
+                                 "failures = 0 WHERE id = ? AND pw_hash IS NULL",
+                                 "ti", x->pw, x->id);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT;
     return e != TC_OK ? e : event(s, x->now, "account_enrol", "{\"account\":\"%s\"}", x->name);
@@ -640,9 +590,9 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
         return *why = "口令为 12 至 1024 个字符 / a password has 12 to 1024 characters", TC_ERR_ARG;
     sqlite3_stmt *q;
     uint8_t stored[32] = {0}, given[32];
-    if ((e = tc_store_prepare(s, "SELECT enrol_hash FROM accounts WHERE id = ?", &q)) != TC_OK)
+    if ((e = tc_store_query(s, &q, "SELECT enrol_hash FROM accounts WHERE id = ?", "i", a.id)) !=
+        TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, a.id);
     bool have = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32;
     if (have)
         memcpy(stored, sqlite3_column_blob(q, 0), 32);
@@ -678,18 +628,11 @@ static enum tc_err reset_tx(struct tc_store *s, void *ctx)
     struct reset *x = ctx;
     uint8_t code_hash[32];
     enrol_code(x->code, code_hash);
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s,
-                                     "UPDATE accounts SET pw_hash = NULL, enrol_hash = ?, "
-                                     "totp_secret = NULL, totp_on = 0, totp_step = 0, "
-                                     "failures = 0, locked_until = 0 WHERE id = ?",
-                                     &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_blob(q, 1, code_hash, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, x->id);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
+    enum tc_err e = tc_store_run(s,
+                                 "UPDATE accounts SET pw_hash = NULL, enrol_hash = ?, "
+                                 "totp_secret = NULL, totp_on = 0, totp_step = 0, "
+                                 "failures = 0, locked_until = 0 WHERE id = ?",
+                                 "hi", code_hash, x->id);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT;
     if (e == TC_OK)
@@ -761,10 +704,9 @@ enum tc_err tc_account_by_id(struct tc_store *s, int64_t id, struct tc_account *
 {
     sqlite3_stmt *q;
     char name[TC_ACCOUNT_NAME_MAX] = "";
-    enum tc_err e = tc_store_prepare(s, "SELECT name FROM accounts WHERE id = ?", &q);
+    enum tc_err e = tc_store_query(s, &q, "SELECT name FROM accounts WHERE id = ?", "i", id);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, id);
     if (sqlite3_step(q) == SQLITE_ROW)
         snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(q, 0));
     sqlite3_finalize(q);
