@@ -494,11 +494,12 @@ static enum tc_err check_achievement(struct tc_store *s, const struct tc_issue_r
         return TC_OK;
     }
     sqlite3_stmt *st;
-    enum tc_err e = tc_store_prepare(s, "SELECT c.track, c.status, h.id_hash FROM certificates c "
-                                        "JOIN holders h ON h.id = c.holder WHERE c.id = ?", &st);
+    enum tc_err e = tc_store_query(s, &st,
+                                   "SELECT c.track, c.status, h.id_hash FROM certificates c "
+                                   "JOIN holders h ON h.id = c.holder WHERE c.id = ?",
+                                   "i", (int64_t)q->achievement);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(st, 1, (int64_t)q->achievement);
     if (sqlite3_step(st) != SQLITE_ROW)
         tc_refusals_add(ref, q->line, "C5", "basic_title_achievement", "库中没有证书 %llu / no "
                         "certificate %llu in the store", (unsigned long long)q->achievement,
@@ -761,31 +762,17 @@ static enum tc_err prepare_stmts(struct tc_store *s, struct stmts *st)
 /* C5: records the basic-level title a certificate's application counted as an achievement */
 static enum tc_err store_achievement(struct tc_store *s, uint64_t id, uint64_t basic)
 {
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "UPDATE certificates SET achievement_cert = ? WHERE id = ?", &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_int64(q, 1, (int64_t)basic);
-    sqlite3_bind_int64(q, 2, (int64_t)id);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
-    return e;
+    return tc_store_run(s, "UPDATE certificates SET achievement_cert = ? WHERE id = ?", "ii",
+                        (int64_t)basic, (int64_t)id);
 }
 
 /* C6: records the service commitment of a certificate, in the issuing transaction */
 static enum tc_err store_commitment(struct tc_store *s, uint64_t id, const char *unit, int32_t end)
 {
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "UPDATE certificates SET commit_unit = ?, commitment_end = ? "
-                                        "WHERE id = ?", &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_text(q, 1, unit, -1, SQLITE_STATIC);
-    sqlite3_bind_int(q, 2, end);
-    sqlite3_bind_int64(q, 3, (int64_t)id);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
-    return e;
+    return tc_store_run(s,
+                        "UPDATE certificates SET commit_unit = ?, commitment_end = ? "
+                        "WHERE id = ?",
+                        "tii", unit, (int64_t)end, (int64_t)id);
 }
 
 enum tc_err tc_issue_holder(struct tc_store *s, const struct tc_issue_request *q, uint8_t out[32])
@@ -823,7 +810,6 @@ enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *re
                                  const struct tc_commit_hook *hook)
 {
     struct stmts st;
-    sqlite3_stmt *batch_q = NULL;
     enum tc_err e = prepare_stmts(s, &st);
     if (e != TC_OK)
         goto out;
@@ -832,14 +818,9 @@ enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *re
     if (hook && hook->reg_start)
         *hook->reg_start = tc_store_register_size(s);
     int64_t batch = 0;
-    if ((e = tc_store_prepare(s, "INSERT INTO batches(source, rows, at) VALUES(?,?,?)",
-                              &batch_q)) == TC_OK) {
-        sqlite3_bind_text(batch_q, 1, source, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(batch_q, 2, (int64_t)n);
-        sqlite3_bind_int64(batch_q, 3, (int64_t)now);
-        e = tc_store_step_done(s, batch_q);
+    if ((e = tc_store_run(s, "INSERT INTO batches(source, rows, at) VALUES(?,?,?)", "tii", source,
+                          (int64_t)n, (int64_t)now)) == TC_OK)
         batch = sqlite3_last_insert_rowid(tc_store_db(s));
-    }
     uint64_t next = 0;
     if (e == TC_OK)
         e = next_id_base(&st, now, &next);
@@ -870,7 +851,6 @@ enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *re
         e = hook->fn(s, batch, hook->ctx);
     e = tc_store_end(s, e);
 out:
-    sqlite3_finalize(batch_q);
     stmts_free(&st);
     return e;
 }
@@ -880,13 +860,13 @@ out:
 enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT status, successor, predecessor, reason, "
-                                        "status_day, payload, commitment_end, achievement_cert "
-                                        "FROM certificates WHERE id = ?",
-                                     &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT status, successor, predecessor, reason, "
+                                   "status_day, payload, commitment_end, achievement_cert "
+                                   "FROM certificates WHERE id = ?",
+                                   "i", (int64_t)id);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, (int64_t)id);
     e = TC_ERR_NOT_FOUND;
     if (sqlite3_step(q) == SQLITE_ROW) {
         memset(row, 0, sizeof *row);
@@ -928,25 +908,17 @@ enum tc_err tc_revoke_in(struct tc_store *s, uint64_t id, const char *reason, in
         return e;
     if (strcmp(row.status, "revoked") == 0)
         return TC_ERR_EXISTS;
-    sqlite3_stmt *up = NULL, *bl = NULL, *ev = NULL;
-    if ((e = tc_store_prepare(s, "UPDATE certificates SET status = 'revoked', reason = ?, "
-                                 "status_day = ? WHERE id = ?",
-                              &up)) == TC_OK) {
-        sqlite3_bind_text(up, 1, reason, -1, SQLITE_STATIC);
-        sqlite3_bind_int(up, 2, day);
-        sqlite3_bind_int64(up, 3, (int64_t)id);
-        e = tc_store_step_done(s, up);
-    }
-    if (e == TC_OK && blacklist &&
-        (e = tc_store_prepare(s, "INSERT INTO blacklist(holder, reason, from_day, to_day) SELECT "
-                                 "holder, ?, ?, ? FROM certificates WHERE id = ?",
-                              &bl)) == TC_OK) {
-        sqlite3_bind_text(bl, 1, bl_reason && *bl_reason ? bl_reason : reason, -1, SQLITE_STATIC);
-        sqlite3_bind_int(bl, 2, day);
-        sqlite3_bind_int(bl, 3, until ? until : INT32_MAX);
-        sqlite3_bind_int64(bl, 4, (int64_t)id);
-        e = tc_store_step_done(s, bl);
-    }
+    sqlite3_stmt *ev = NULL;
+    e = tc_store_run(s,
+                     "UPDATE certificates SET status = 'revoked', reason = ?, "
+                     "status_day = ? WHERE id = ?",
+                     "tii", reason, (int64_t)day, (int64_t)id);
+    if (e == TC_OK && blacklist)
+        e = tc_store_run(s,
+                         "INSERT INTO blacklist(holder, reason, from_day, to_day) SELECT "
+                         "holder, ?, ?, ? FROM certificates WHERE id = ?",
+                         "tiii", bl_reason && *bl_reason ? bl_reason : reason, (int64_t)day,
+                         (int64_t)(until ? until : INT32_MAX), (int64_t)id);
     char detail[128], d[11];
     tc_day_format(d, day);
     snprintf(detail, sizeof detail, "{\"reason\":\"%s\",\"day\":\"%s\",\"blacklist\":%s}", reason,
@@ -960,8 +932,6 @@ enum tc_err tc_revoke_in(struct tc_store *s, uint64_t id, const char *reason, in
         snprintf(leaf.reason, sizeof leaf.reason, "%s", reason);
         e = tc_store_register(s, &leaf, NULL);
     }
-    sqlite3_finalize(up);
-    sqlite3_finalize(bl);
     sqlite3_finalize(ev);
     return e;
 }
@@ -989,9 +959,9 @@ static enum tc_err load_claims(struct tc_store *s, uint64_t id, struct tc_claims
         return e;
     *c = cert.claims;
     sqlite3_stmt *q;
-    if ((e = tc_store_prepare(s, "SELECT holder FROM certificates WHERE id = ?", &q)) != TC_OK)
+    if ((e = tc_store_query(s, &q, "SELECT holder FROM certificates WHERE id = ?", "i",
+                            (int64_t)id)) != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, (int64_t)id);
     *holder = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     sqlite3_finalize(q);
     return TC_OK;
@@ -1259,13 +1229,13 @@ static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, c
     successor_claims(&old, id, at, committee, method, &c);
     c.issued_at = now;
     struct stmts st;
-    sqlite3_stmt *up = NULL, *ev = NULL, *hq = NULL;
+    sqlite3_stmt *ev = NULL, *hq = NULL;
     if ((e = prepare_stmts(s, &st)) != TC_OK)
         goto out;
     uint8_t hash[32];
-    if ((e = tc_store_prepare(s, "SELECT id_hash FROM holders WHERE id = ?", &hq)) != TC_OK)
+    if ((e = tc_store_query(s, &hq, "SELECT id_hash FROM holders WHERE id = ?", "i", holder)) !=
+        TC_OK)
         goto out;
-    sqlite3_bind_int64(hq, 1, holder);
     if (sqlite3_step(hq) != SQLITE_ROW || sqlite3_column_bytes(hq, 0) != 32) {
         e = TC_ERR_STORE;
         goto out;
@@ -1283,16 +1253,12 @@ static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, c
                       "valid", id, now,
                       method == TC_METHOD_REEVALUATION ? "reevaluate_issue" : "convert_issue");
     if (e == TC_OK &&
-        (e = tc_store_prepare(s, "UPDATE certificates SET status = 'superseded', successor = ?, "
-                                 "status_day = ? WHERE id = ? AND status = 'valid'",
-                              &up)) == TC_OK) {
-        sqlite3_bind_int64(up, 1, (int64_t)c.id);
-        sqlite3_bind_int(up, 2, at);
-        sqlite3_bind_int64(up, 3, (int64_t)id);
-        e = tc_store_step_done(s, up);
-        if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
-            e = TC_ERR_STORE;
-    }
+        (e = tc_store_run(s,
+                          "UPDATE certificates SET status = 'superseded', successor = ?, "
+                          "status_day = ? WHERE id = ? AND status = 'valid'",
+                          "iii", (int64_t)c.id, (int64_t)at, (int64_t)id)) == TC_OK &&
+        sqlite3_changes(tc_store_db(s)) != 1)
+        e = TC_ERR_STORE;
     char detail[128];
     snprintf(detail, sizeof detail, "{\"successor\":%llu}", (unsigned long long)c.id);
     if (e == TC_OK)
@@ -1308,7 +1274,6 @@ static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, c
     if (e == TC_OK)
         *new_id = c.id;
 out:
-    sqlite3_finalize(up);
     sqlite3_finalize(ev);
     sqlite3_finalize(hq);
     stmts_free(&st);
@@ -1327,12 +1292,11 @@ enum tc_err tc_basic_status(struct tc_store *s, uint64_t id, int32_t day, struct
         return e;
     /* the employment periods covering the day, each judged by the directory on that day */
     sqlite3_stmt *q;
-    if ((e = tc_store_prepare(s, "SELECT unit, from_day FROM employment WHERE holder = ? AND "
-                                 "from_day <= ? AND to_day >= ? ORDER BY from_day DESC", &q)) != TC_OK)
+    if ((e = tc_store_query(s, &q,
+                            "SELECT unit, from_day FROM employment WHERE holder = ? AND "
+                            "from_day <= ? AND to_day >= ? ORDER BY from_day DESC",
+                            "iii", holder, (int64_t)day, (int64_t)day)) != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, holder);
-    sqlite3_bind_int(q, 2, day);
-    sqlite3_bind_int(q, 3, day);
     out->state = TC_C5_UNKNOWN;
     while (sqlite3_step(q) == SQLITE_ROW) {
         const char *unit = (const char *)sqlite3_column_text(q, 0);
