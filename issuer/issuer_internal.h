@@ -21,10 +21,12 @@ enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st);
  * outlive the statement's last step. A type string that does not fit the statement (another
  * letter, more or fewer letters than it has parameters) is TC_ERR_INTERNAL with a message.
  * tc_store_query: *st for the caller to step and finalize (NULL when it fails);
- * tc_store_run: steps the statement to its end (as tc_store_step_done) and finalizes it. */
+ * tc_store_run: steps the statement to its end (as tc_store_step_done) and finalizes it;
+ * tc_store_bind: binds new values to a statement prepared once and run again after a reset. */
 enum tc_err tc_store_query(struct tc_store *s, sqlite3_stmt **st, const char *sql,
                            const char *types, ...);
 enum tc_err tc_store_run(struct tc_store *s, const char *sql, const char *types, ...);
+enum tc_err tc_store_bind(struct tc_store *s, sqlite3_stmt *st, const char *types, ...);
 enum tc_err tc_store_meta_set(struct tc_store *s, const char *key, const void *val, size_t len);
 /* Appends an audit event inside the caller's transaction; *cache holds a prepared statement the
  * caller finalizes. */

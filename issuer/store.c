@@ -282,6 +282,15 @@ static enum tc_err bind_values(struct tc_store *s, sqlite3_stmt *st, const char 
     return TC_OK;
 }
 
+enum tc_err tc_store_bind(struct tc_store *s, sqlite3_stmt *st, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    enum tc_err e = bind_values(s, st, types, ap);
+    va_end(ap);
+    return e;
+}
+
 static enum tc_err query_va(struct tc_store *s, sqlite3_stmt **st, const char *sql,
                             const char *types, va_list ap)
 {
@@ -462,10 +471,9 @@ enum tc_err tc_store_meta_get(struct tc_store *s, const char *key, void **val, s
 static enum tc_err meta_get(struct tc_store *s, const char *key, void **val, size_t *len)
 {
     sqlite3_stmt *st;
-    enum tc_err e = tc_store_prepare(s, "SELECT value FROM meta WHERE key = ?", &st);
+    enum tc_err e = tc_store_query(s, &st, "SELECT value FROM meta WHERE key = ?", "t", key);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     e = TC_ERR_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         int n = sqlite3_column_bytes(st, 0);
@@ -485,15 +493,8 @@ static enum tc_err meta_get(struct tc_store *s, const char *key, void **val, siz
 
 enum tc_err tc_store_meta_set(struct tc_store *s, const char *key, const void *val, size_t len)
 {
-    sqlite3_stmt *st;
-    enum tc_err e = tc_store_prepare(s, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, val, (int)len, SQLITE_STATIC);
-    e = tc_store_step_done(s, st);
-    sqlite3_finalize(st);
-    return e;
+    return tc_store_run(s, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", "tb", key, val,
+                        len);
 }
 
 enum tc_err tc_store_init(const char *path, const char *profile_json, size_t len,
@@ -776,14 +777,9 @@ enum tc_err tc_store_event(struct tc_store *s, sqlite3_stmt **cache, int64_t at,
     uint8_t mac[32];
     int64_t seq = s->last_seq + 1;
     event_mac(mac, s->keys->audit, s->head, seq, at, kind, cert, detail);
-    sqlite3_stmt *st = *cache;
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, at);
-    sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (int64_t)cert);
-    sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 6, mac, 32, SQLITE_STATIC);
-    if ((e = tc_store_step_done(s, st)) != TC_OK)
+    if ((e = tc_store_bind(s, *cache, "iitith", seq, at, kind, (int64_t)cert, detail, mac)) !=
+            TC_OK ||
+        (e = tc_store_step_done(s, *cache)) != TC_OK)
         return e;
     s->last_seq = seq;
     memcpy(s->head, mac, 32);
@@ -880,12 +876,12 @@ enum tc_err tc_audit_verify_from(struct tc_store *s, int64_t from, uint64_t limi
     if (!s->keys || from < 1)
         return TC_ERR_ARG;
     sqlite3_stmt *st;
-    enum tc_err e = tc_store_prepare(s, "SELECT seq, at, kind, cert, detail, mac FROM events "
-                                        "WHERE seq >= ? ORDER BY seq LIMIT ?", &st);
+    enum tc_err e = tc_store_query(s, &st,
+                                   "SELECT seq, at, kind, cert, detail, mac FROM events "
+                                   "WHERE seq >= ? ORDER BY seq LIMIT ?",
+                                   "ii", from, limit ? (int64_t)limit : -1);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(st, 1, from);
-    sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
     uint8_t mac[32];
     memcpy(out->mac, prev, 32);
     int64_t expect = from;
@@ -931,10 +927,9 @@ enum tc_err tc_store_event_mac(struct tc_store *s, int64_t seq, uint8_t mac[32])
         return TC_OK;
     }
     sqlite3_stmt *st;
-    enum tc_err e = tc_store_prepare(s, "SELECT mac FROM events WHERE seq = ?", &st);
+    enum tc_err e = tc_store_query(s, &st, "SELECT mac FROM events WHERE seq = ?", "i", seq);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(st, 1, seq);
     e = TC_ERR_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
         memcpy(mac, sqlite3_column_blob(st, 0), 32);
@@ -962,12 +957,12 @@ enum tc_err tc_store_event_genuine(struct tc_store *s, int64_t seq)
     if (!s->keys || seq < 1)
         return TC_ERR_ARG;
     sqlite3_stmt *st;
-    enum tc_err e = tc_store_prepare(s, "SELECT seq, at, kind, cert, detail, mac FROM events "
-                                        "WHERE seq IN (?, ?) ORDER BY seq", &st);
+    enum tc_err e = tc_store_query(s, &st,
+                                   "SELECT seq, at, kind, cert, detail, mac FROM events "
+                                   "WHERE seq IN (?, ?) ORDER BY seq",
+                                   "ii", seq - 1, seq);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(st, 1, seq - 1);
-    sqlite3_bind_int64(st, 2, seq);
     uint8_t prev[32] = {0}, mac[32];
     e = TC_ERR_INCONSISTENT;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -991,10 +986,10 @@ enum tc_err tc_store_event_genuine(struct tc_store *s, int64_t seq)
 enum tc_err tc_store_leaf_at(struct tc_store *s, uint64_t idx, struct tc_reg_leaf *l)
 {
     sqlite3_stmt *st;
-    enum tc_err e = tc_store_prepare(s, "SELECT leaf FROM register WHERE idx = ?", &st);
+    enum tc_err e =
+        tc_store_query(s, &st, "SELECT leaf FROM register WHERE idx = ?", "i", (int64_t)idx);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(st, 1, (int64_t)idx);
     e = TC_ERR_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW)
         e = tc_reg_leaf_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), l);
@@ -1027,10 +1022,9 @@ static enum tc_err reg_insert(struct tc_store *s, const struct tc_reg_leaf *l, u
         (e = tc_store_prepare(s, "INSERT INTO register(idx, leaf, hash) VALUES(?, ?, ?)",
                               &s->reg_add)) != TC_OK)
         return e;
-    sqlite3_bind_int64(s->reg_add, 1, (int64_t)s->reg_size);
-    sqlite3_bind_blob(s->reg_add, 2, buf, (int)len, SQLITE_STATIC); /* stepped before return */
-    sqlite3_bind_blob(s->reg_add, 3, h, TC_REG_HASH, SQLITE_STATIC);
-    if ((e = tc_store_step_done(s, s->reg_add)) != TC_OK)
+    /* buf and h are bound in place: the statement is stepped before they go */
+    if ((e = tc_store_bind(s, s->reg_add, "ibh", (int64_t)s->reg_size, buf, len, h)) != TC_OK ||
+        (e = tc_store_step_done(s, s->reg_add)) != TC_OK)
         return e;
     if (idx)
         *idx = s->reg_size;
@@ -1074,11 +1068,9 @@ static enum tc_err register_backfill(struct tc_store *s)
         l.day = tc_beijing_day((uint64_t)sqlite3_column_int64(q, 3));
         l.other = (uint64_t)sqlite3_column_int64(q, 4);
         uint64_t idx;
-        if ((e = reg_insert(s, &l, &idx)) == TC_OK) {
-            sqlite3_bind_int64(up, 1, (int64_t)idx);
-            sqlite3_bind_int64(up, 2, (int64_t)l.id);
+        if ((e = reg_insert(s, &l, &idx)) == TC_OK &&
+            (e = tc_store_bind(s, up, "ii", (int64_t)idx, (int64_t)l.id)) == TC_OK)
             e = tc_store_step_done(s, up);
-        }
     }
     sqlite3_finalize(q);
     sqlite3_finalize(up);
@@ -1123,18 +1115,14 @@ enum tc_err tc_seal_set(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], con
     }
     if ((e = tc_pdf_seal_check(image, len, &svg, why, why_size)) != TC_OK)
         return e;
-    sqlite3_stmt *q = NULL, *ev = NULL;
+    sqlite3_stmt *ev = NULL;
     if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)
         return e;
-    if ((e = tc_store_prepare(s, "INSERT OR REPLACE INTO seals(kid, organiser, image, svg, at) "
-                                 "VALUES(?, ?, ?, ?, ?)", &q)) == TC_OK) {
-        sqlite3_bind_blob(q, 1, kid, TC_KID_BYTES, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, organiser, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(q, 3, image, (int)len, SQLITE_STATIC);
-        sqlite3_bind_int(q, 4, svg);
-        sqlite3_bind_int64(q, 5, (int64_t)now);
-        e = tc_store_step_done(s, q);
-    }
+    e = tc_store_run(s,
+                     "INSERT OR REPLACE INTO seals(kid, organiser, image, svg, at) "
+                     "VALUES(?, ?, ?, ?, ?)",
+                     "btbii", kid, (size_t)TC_KID_BYTES, organiser, image, len, (int64_t)svg,
+                     (int64_t)now);
     char hex[TC_KID_BYTES * 2 + 1], hh[65], detail[200];
     uint8_t h[32];
     sodium_bin2hex(hex, sizeof hex, kid, TC_KID_BYTES);
@@ -1144,7 +1132,6 @@ enum tc_err tc_seal_set(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], con
     if (e == TC_OK)
         e = tc_store_event(s, &ev, (int64_t)now, "seal_set", 0, detail);
     e = tc_store_end(s, e);
-    sqlite3_finalize(q);
     sqlite3_finalize(ev);
     return e;
 }
@@ -1154,10 +1141,10 @@ enum tc_err tc_seal_get(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], cha
 {
     sqlite3_stmt *q;
     *image = NULL, *len = 0;
-    enum tc_err e = tc_store_prepare(s, "SELECT organiser, image, svg FROM seals WHERE kid = ?", &q);
+    enum tc_err e = tc_store_query(s, &q, "SELECT organiser, image, svg FROM seals WHERE kid = ?",
+                                   "b", kid, (size_t)TC_KID_BYTES);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_blob(q, 1, kid, TC_KID_BYTES, SQLITE_STATIC);
     e = TC_ERR_NOT_FOUND;
     if (sqlite3_step(q) == SQLITE_ROW) {
         snprintf(organiser, organiser_size, "%s", (const char *)sqlite3_column_text(q, 0));
@@ -1213,10 +1200,10 @@ void tc_refusals_free(struct tc_refusals *r)
 enum tc_err tc_cert_batch_of(struct tc_store *s, uint64_t id, int64_t *batch)
 {
     sqlite3_stmt *st;
-    enum tc_err e = tc_store_prepare(s, "SELECT coalesce(batch, 0) FROM certificates WHERE id = ?", &st);
+    enum tc_err e = tc_store_query(
+        s, &st, "SELECT coalesce(batch, 0) FROM certificates WHERE id = ?", "i", (int64_t)id);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(st, 1, (int64_t)id);
     e = TC_ERR_NOT_FOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         *batch = sqlite3_column_int64(st, 0);
@@ -1230,10 +1217,10 @@ enum tc_err tc_batch_certs(struct tc_store *s, int64_t batch, uint64_t **ids, si
 {
     sqlite3_stmt *st;
     *ids = NULL, *n = 0;
-    enum tc_err e = tc_store_prepare(s, "SELECT id FROM certificates WHERE batch = ? ORDER BY id", &st);
+    enum tc_err e = tc_store_query(
+        s, &st, "SELECT id FROM certificates WHERE batch = ? ORDER BY id", "i", batch);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(st, 1, batch);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1266,11 +1253,12 @@ enum tc_err tc_cert_events(struct tc_store *s, uint64_t id,
                            void *ctx)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT seq, datetime(at, 'unixepoch', '+8 hours'), kind, "
-                                        "detail FROM events WHERE cert = ? ORDER BY seq", &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT seq, datetime(at, 'unixepoch', '+8 hours'), kind, "
+                                   "detail FROM events WHERE cert = ? ORDER BY seq",
+                                   "i", (int64_t)id);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, (int64_t)id);
     while (sqlite3_step(q) == SQLITE_ROW)
         fn(ctx, sqlite3_column_int64(q, 0), (const char *)sqlite3_column_text(q, 1),
            (const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 3));
