@@ -176,13 +176,13 @@ static enum tc_err rows_hash_of(struct tc_store *s, int64_t batch, bool all, uin
     sqlite3_stmt *q;
     crypto_hash_sha256_state h;
     *n = 0;
-    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
-                                        "(dropped = 0 OR ?) ORDER BY line", &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT line, row FROM wf_rows WHERE batch = ? AND "
+                                   "(dropped = 0 OR ?) ORDER BY line",
+                                   "ii", batch, (int64_t)all);
     if (e != TC_OK)
         return e;
     crypto_hash_sha256_init(&h);
-    sqlite3_bind_int64(q, 1, batch);
-    sqlite3_bind_int(q, 2, all);
     while (sqlite3_step(q) == SQLITE_ROW) {
         hash_row(&h, q);
         (*n)++;
@@ -206,9 +206,10 @@ static enum tc_err rows_requests(struct tc_store *s, int64_t batch, struct tc_is
     crypto_hash_sha256_state h;
     *out = NULL, *n = 0;
     crypto_hash_sha256_init(&h);
-    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
-                                        "dropped = 0 ORDER BY line", &q);
-    sqlite3_bind_int64(q, 1, batch);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT line, row FROM wf_rows WHERE batch = ? AND "
+                                   "dropped = 0 ORDER BY line",
+                                   "i", batch);
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         hash_row(&h, q); /* the rows exactly as read, to compare with the approval */
         if (*n == cap) {
@@ -236,9 +237,8 @@ static int64_t open_objections(struct tc_store *s, int64_t batch)
 {
     sqlite3_stmt *q;
     int64_t n = -1;
-    if (tc_store_prepare(s, "SELECT count(*) FROM objections WHERE batch = ? AND state = 'open'",
-                         &q) == TC_OK) {
-        sqlite3_bind_int64(q, 1, batch);
+    if (tc_store_query(s, &q, "SELECT count(*) FROM objections WHERE batch = ? AND state = 'open'",
+                       "i", batch) == TC_OK) {
         if (sqlite3_step(q) == SQLITE_ROW)
             n = sqlite3_column_int64(q, 0);
     }
@@ -256,17 +256,18 @@ enum tc_err tc_wf_get(struct tc_store *s, int64_t id, uint64_t now, struct tc_wf
 {
     sqlite3_stmt *q;
     memset(b, 0, sizeof *b);
-    enum tc_err e = tc_store_prepare(
-        s, "SELECT w.kind, w.state, w.title, w.source, w.prepared_by, p.name, w.rows_hash, "
-           "coalesce(w.gongshi_from, 0), coalesce(w.gongshi_to, 0), coalesce(w.approved_by, 0), "
-           "coalesce(a.name, ''), coalesce(w.decision, ''), w.approved_hash, "
-           "coalesce(w.issue_batch, 0), coalesce(w.signed_at, 0), coalesce(w.published_at, 0), "
-           "coalesce(w.signed_by, 0), w.gongshi_sha256, coalesce(w.gongshi_idx, -1) "
-           "FROM wf_batches w JOIN accounts p ON p.id = w.prepared_by "
-           "LEFT JOIN accounts a ON a.id = w.approved_by WHERE w.id = ?", &q);
+    enum tc_err e = tc_store_query(
+        s, &q,
+        "SELECT w.kind, w.state, w.title, w.source, w.prepared_by, p.name, w.rows_hash, "
+        "coalesce(w.gongshi_from, 0), coalesce(w.gongshi_to, 0), coalesce(w.approved_by, 0), "
+        "coalesce(a.name, ''), coalesce(w.decision, ''), w.approved_hash, "
+        "coalesce(w.issue_batch, 0), coalesce(w.signed_at, 0), coalesce(w.published_at, 0), "
+        "coalesce(w.signed_by, 0), w.gongshi_sha256, coalesce(w.gongshi_idx, -1) "
+        "FROM wf_batches w JOIN accounts p ON p.id = w.prepared_by "
+        "LEFT JOIN accounts a ON a.id = w.approved_by WHERE w.id = ?",
+        "i", id);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, id);
     if (sqlite3_step(q) != SQLITE_ROW) {
         sqlite3_finalize(q);
         return TC_ERR_NOT_FOUND;
@@ -330,28 +331,6 @@ static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind,
     return e;
 }
 
-static enum tc_err exec_bind(struct tc_store *s, const char *sql, const char *types, ...)
-{
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, sql, &q);
-    if (e != TC_OK)
-        return e;
-    va_list ap;
-    va_start(ap, types);
-    for (int i = 0; types[i]; i++) {
-        switch (types[i]) {
-        case 'i': sqlite3_bind_int64(q, i + 1, va_arg(ap, int64_t)); break;
-        case 't': sqlite3_bind_text(q, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT); break;
-        case 'b': sqlite3_bind_blob(q, i + 1, va_arg(ap, const uint8_t *), 32, SQLITE_TRANSIENT); break;
-        default: sqlite3_bind_null(q, i + 1); (void)va_arg(ap, int64_t); break;
-        }
-    }
-    va_end(ap);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
-    return e;
-}
-
 /* The account acting must hold the role and the store must run the workflow. */
 static enum tc_err may(struct tc_store *s, const struct tc_account *a, unsigned role, char *why,
                        size_t why_size)
@@ -385,16 +364,19 @@ static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
     struct prepare *p = ctx;
     enum tc_err e = TC_OK;
     if (p->batch) /* new rows: the old ones go, and objections to them lapse with their 公示 */
-        e = exec_bind(s, "DELETE FROM wf_rows WHERE batch = ?", "i", p->batch) != TC_OK
+        e = tc_store_run(s, "DELETE FROM wf_rows WHERE batch = ?", "i", p->batch) != TC_OK
                 ? TC_ERR_STORE
-                : exec_bind(s, "UPDATE objections SET state = 'lapsed', resolved_at = ?, outcome = "
+                : tc_store_run(s,
+                               "UPDATE objections SET state = 'lapsed', resolved_at = ?, outcome = "
                                "'批次内容已替换，异议随原公示失效 / the rows were replaced: the "
                                "objection lapsed with their 公示' WHERE batch = ? AND state = "
-                               "'open'", "ii", (int64_t)p->now, p->batch);
-    else if ((e = exec_bind(s, "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
+                               "'open'",
+                               "ii", (int64_t)p->now, p->batch);
+    else if ((e = tc_store_run(s,
+                               "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
                                "prepared_at, rows_hash) VALUES('issue', 'draft', ?, ?, ?, ?, "
-                               "zeroblob(32))", "ttii", p->title, p->source, p->by->id,
-                            (int64_t)p->now)) == TC_OK)
+                               "zeroblob(32))",
+                               "ttii", p->title, p->source, p->by->id, (int64_t)p->now)) == TC_OK)
         p->batch = sqlite3_last_insert_rowid(tc_store_db(s));
     /* one statement for all the rows, not one compiled and freed for each */
     sqlite3_stmt *ins = NULL;
@@ -406,10 +388,8 @@ static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
         if ((e = tc_issue_holder(s, &p->reqs[i], h)) == TC_OK &&
             !(row = row_encode(&p->reqs[i], h)))
             e = TC_ERR_NOMEM;
-        if (e == TC_OK) {
-            sqlite3_bind_int64(ins, 1, p->batch);
-            sqlite3_bind_int64(ins, 2, (int64_t)p->reqs[i].line);
-            sqlite3_bind_text(ins, 3, row, -1, SQLITE_STATIC);
+        if (e == TC_OK &&
+            (e = tc_store_bind(s, ins, "iit", p->batch, (int64_t)p->reqs[i].line, row)) == TC_OK) {
             e = tc_store_step_done(s, ins);
             sqlite3_clear_bindings(ins); /* row is freed next */
         }
@@ -423,12 +403,14 @@ static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
     if (e == TC_OK && (e = rows_hash(s, p->batch, sum, &n)) == TC_OK &&
         /* new rows in a batch are the rows of the clerk who put them in: the preparer, whom
          * approval and signing keep apart from the approver and the custodian, is that clerk */
-        (e = exec_bind(s, "UPDATE wf_batches SET rows_hash = ?, state = 'draft', gongshi_from = "
+        (e = tc_store_run(s,
+                          "UPDATE wf_batches SET rows_hash = ?, state = 'draft', gongshi_from = "
                           "NULL, gongshi_to = NULL, gongshi_sha256 = NULL, gongshi_idx = NULL, "
                           "approved_by = NULL, "
                           "approved_hash = NULL, approved_at = NULL, decision = NULL, title = ?, "
-                          "source = ?, prepared_by = ?, prepared_at = ? WHERE id = ?", "bttiii",
-                       sum, p->title, p->source, p->by->id, (int64_t)p->now, p->batch)) == TC_OK) {
+                          "source = ?, prepared_by = ?, prepared_at = ? WHERE id = ?",
+                          "httiii", sum, p->title, p->source, p->by->id, (int64_t)p->now,
+                          p->batch)) == TC_OK) {
         sodium_bin2hex(hex, sizeof hex, sum, 32);
         e = event(s, p->now, "wf_prepare", p->by, TC_ROLE_CLERK, p->batch,
                   "\"rows\":%zu,\"rows_sha256\":\"%s\"", n, hex);
@@ -491,18 +473,20 @@ static enum tc_err publicise_tx(struct tc_store *s, void *ctx)
     char from[11], to[11], hex[65];
     tc_day_format(from, p->from), tc_day_format(to, p->to);
     sodium_bin2hex(hex, sizeof hex, p->sum, 32);
-    enum tc_err e = exec_bind(s, "UPDATE wf_batches SET state = 'publicised', gongshi_from = ?, "
-                                 "gongshi_to = ?, gongshi_sha256 = ?, publicised_by = ? WHERE "
-                                 "id = ? AND state = 'draft'", "iibii", (int64_t)p->from,
-                              (int64_t)p->to, p->sum, p->by->id, p->batch);
+    enum tc_err e =
+        tc_store_run(s,
+                     "UPDATE wf_batches SET state = 'publicised', gongshi_from = ?, "
+                     "gongshi_to = ?, gongshi_sha256 = ?, publicised_by = ? WHERE "
+                     "id = ? AND state = 'draft'",
+                     "iihii", (int64_t)p->from, (int64_t)p->to, p->sum, p->by->id, p->batch);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT; /* changed meanwhile */
     uint64_t idx = 0;
     if (e == TC_OK) /* A3: the 公示 is dated by its register entry: it starts the day it is logged */
         e = tc_store_register(s, &l, &idx);
     if (e == TC_OK)
-        e = exec_bind(s, "UPDATE wf_batches SET gongshi_idx = ? WHERE id = ?", "ii", (int64_t)idx,
-                      p->batch);
+        e = tc_store_run(s, "UPDATE wf_batches SET gongshi_idx = ? WHERE id = ?", "ii",
+                         (int64_t)idx, p->batch);
     if (e == TC_OK)
         e = event(s, p->now, "wf_publicise", p->by, TC_ROLE_CLERK, p->batch,
                   "\"persons\":%zu,\"from\":\"%s\",\"to\":\"%s\",\"gongshi_sha256\":\"%s\"", p->n,
@@ -520,11 +504,12 @@ static enum tc_err gongshi_rows(struct tc_store *s, const struct tc_wf_batch *b,
     sqlite3_stmt *q;
     size_t cap = 0;
     *claims = NULL, *lines = NULL, *n = 0;
-    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
-                                        "dropped = 0 ORDER BY line", &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT line, row FROM wf_rows WHERE batch = ? AND "
+                                   "dropped = 0 ORDER BY line",
+                                   "i", b->id);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, b->id);
     bool conversion = strcmp(b->kind, "convert") == 0;
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         if (*n == cap) {
@@ -601,11 +586,12 @@ struct objection {
 static enum tc_err object_tx(struct tc_store *s, void *ctx)
 {
     struct objection *o = ctx;
-    enum tc_err e = exec_bind(s, "INSERT INTO objections(batch, line, objector, contact, received, "
+    enum tc_err e = tc_store_run(s,
+                                 "INSERT INTO objections(batch, line, objector, contact, received, "
                                  "text, recorded_by, recorded_at, state) VALUES(?, ?, ?, ?, ?, ?, "
-                                 "?, ?, 'open')", "iittitii", o->batch, (int64_t)o->line,
-                              o->objector, o->contact, (int64_t)o->received, o->text, o->by->id,
-                              (int64_t)o->now);
+                                 "?, ?, 'open')",
+                                 "iittitii", o->batch, (int64_t)o->line, o->objector, o->contact,
+                                 (int64_t)o->received, o->text, o->by->id, (int64_t)o->now);
     /* the objection's text, its author and contact stay in the store: the audit names none */
     o->id = sqlite3_last_insert_rowid(tc_store_db(s));
     return e != TC_OK ? e
@@ -617,10 +603,8 @@ static bool line_in(struct tc_store *s, int64_t batch, size_t line)
 {
     sqlite3_stmt *q;
     bool in = false;
-    if (tc_store_prepare(s, "SELECT 1 FROM wf_rows WHERE batch = ? AND line = ? AND dropped = 0",
-                         &q) == TC_OK) {
-        sqlite3_bind_int64(q, 1, batch);
-        sqlite3_bind_int64(q, 2, (int64_t)line);
+    if (tc_store_query(s, &q, "SELECT 1 FROM wf_rows WHERE batch = ? AND line = ? AND dropped = 0",
+                       "ii", batch, (int64_t)line) == TC_OK) {
         in = sqlite3_step(q) == SQLITE_ROW;
     }
     sqlite3_finalize(q);
@@ -662,16 +646,17 @@ enum tc_err tc_wf_object(struct tc_store *s, const struct tc_account *by, int64_
 static enum tc_err resolve_tx(struct tc_store *s, void *ctx)
 {
     struct objection *o = ctx;
-    enum tc_err e = exec_bind(s, "UPDATE objections SET state = ?, resolved_by = ?, resolved_at "
-                                 "= ?, outcome = ? WHERE id = ? AND state = 'open'", "tiiti",
-                              o->upheld ? "upheld" : "dismissed", o->by->id, (int64_t)o->now,
-                              o->outcome, o->id);
+    enum tc_err e = tc_store_run(s,
+                                 "UPDATE objections SET state = ?, resolved_by = ?, resolved_at "
+                                 "= ?, outcome = ? WHERE id = ? AND state = 'open'",
+                                 "tiiti", o->upheld ? "upheld" : "dismissed", o->by->id,
+                                 (int64_t)o->now, o->outcome, o->id);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT;
     /* upheld: the row leaves the batch, which changes its hash */
     if (e == TC_OK && o->upheld)
-        e = exec_bind(s, "UPDATE wf_rows SET dropped = 1 WHERE batch = ? AND line = ?", "ii",
-                      o->batch, (int64_t)o->line);
+        e = tc_store_run(s, "UPDATE wf_rows SET dropped = 1 WHERE batch = ? AND line = ?", "ii",
+                         o->batch, (int64_t)o->line);
     return e != TC_OK ? e
                       : event(s, o->now, "wf_objection_resolved", o->by, TC_ROLE_APPROVER,
                               o->batch, "\"objection\":%lld,\"line\":%zu,\"outcome\":\"%s\"",
@@ -687,9 +672,10 @@ enum tc_err tc_wf_resolve(struct tc_store *s, const struct tc_account *by, int64
     struct objection o = {by, 0, objection, 0, NULL, NULL, NULL, outcome, 0, upheld, now};
     if (e == TC_OK && !field_ok(outcome, sizeof ((struct tc_wf_objection *)0)->outcome - 1))
         e = WHY("须写明处理结果 / the outcome is written down");
-    if (e == TC_OK && (e = tc_store_prepare(s, "SELECT batch, line FROM objections WHERE id = ? "
-                                               "AND state = 'open'", &q)) == TC_OK) {
-        sqlite3_bind_int64(q, 1, objection);
+    if (e == TC_OK && (e = tc_store_query(s, &q,
+                                          "SELECT batch, line FROM objections WHERE id = ? "
+                                          "AND state = 'open'",
+                                          "i", objection)) == TC_OK) {
         if (sqlite3_step(q) == SQLITE_ROW)
             o.batch = sqlite3_column_int64(q, 0), o.line = (size_t)sqlite3_column_int64(q, 1);
         else
@@ -717,13 +703,17 @@ static enum tc_err approve_tx(struct tc_store *s, void *ctx)
     sodium_bin2hex(hex, sizeof hex, a->hash, 32);
     enum tc_err e =
         a->reject
-            ? exec_bind(s, "UPDATE wf_batches SET state = 'draft', gongshi_from = NULL, "
-                           "gongshi_to = NULL, gongshi_sha256 = NULL, gongshi_idx = NULL, approved_by = NULL, "
+            ? tc_store_run(s,
+                           "UPDATE wf_batches SET state = 'draft', gongshi_from = NULL, "
+                           "gongshi_to = NULL, gongshi_sha256 = NULL, gongshi_idx = NULL, "
+                           "approved_by = NULL, "
                            "approved_hash = NULL, approved_at = NULL, decision = NULL WHERE "
-                           "id = ?", "i", a->batch)
-            : exec_bind(s, "UPDATE wf_batches SET state = 'approved', approved_by = ?, "
+                           "id = ?",
+                           "i", a->batch)
+            : tc_store_run(s,
+                           "UPDATE wf_batches SET state = 'approved', approved_by = ?, "
                            "approved_at = ?, approved_hash = ?, decision = ? WHERE id = ?",
-                        "iibti", a->by->id, (int64_t)a->now, a->hash, a->decision, a->batch);
+                           "iihti", a->by->id, (int64_t)a->now, a->hash, a->decision, a->batch);
     /* the decision reference is the approver's text: escaped as JSON, so that no quote in it
      * can add a member to the event */
     json_t *d = json_string(a->reject ? "" : a->decision);
@@ -834,20 +824,21 @@ struct propose {
 static enum tc_err propose_tx(struct tc_store *s, void *ctx)
 {
     struct propose *p = ctx;
-    enum tc_err e = exec_bind(s, "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
+    enum tc_err e = tc_store_run(s,
+                                 "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
                                  "prepared_at, rows_hash) VALUES(?, 'draft', ?, 'propose', ?, ?, "
-                                 "zeroblob(32))", "ttii", p->kind, p->title, p->by->id,
-                              (int64_t)p->now);
+                                 "zeroblob(32))",
+                                 "ttii", p->kind, p->title, p->by->id, (int64_t)p->now);
     p->batch = sqlite3_last_insert_rowid(tc_store_db(s));
     for (size_t i = 0; e == TC_OK && i < p->n; i++)
-        e = exec_bind(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", "iit", p->batch,
-                      (int64_t)(i + 1), p->rows[i]);
+        e = tc_store_run(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", "iit",
+                         p->batch, (int64_t)(i + 1), p->rows[i]);
     uint8_t sum[32];
     size_t n;
     char hex[65];
     if (e == TC_OK && (e = rows_hash(s, p->batch, sum, &n)) == TC_OK &&
-        (e = exec_bind(s, "UPDATE wf_batches SET rows_hash = ? WHERE id = ?", "bi", sum,
-                       p->batch)) == TC_OK) {
+        (e = tc_store_run(s, "UPDATE wf_batches SET rows_hash = ? WHERE id = ?", "hi", sum,
+                          p->batch)) == TC_OK) {
         sodium_bin2hex(hex, sizeof hex, sum, 32);
         e = event(s, p->now, strcmp(p->kind, "revoke") == 0 ? "wf_revocation_proposed"
                                                             : "wf_conversion_proposed",
@@ -1133,10 +1124,11 @@ static enum tc_err objections_genuine(struct tc_store *s, const struct tc_wf_bat
     json_decref(o);
     sqlite3_stmt *q;
     if (e != TC_OK ||
-        (e = tc_store_prepare(s, "SELECT kind, detail FROM events WHERE kind IN ('wf_objection', "
-                                 "'wf_objection_resolved') AND seq > ? ORDER BY seq", &q)) != TC_OK)
+        (e = tc_store_query(s, &q,
+                            "SELECT kind, detail FROM events WHERE kind IN ('wf_objection', "
+                            "'wf_objection_resolved') AND seq > ? ORDER BY seq",
+                            "i", since)) != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, since);
     int64_t *open = NULL;
     size_t n = 0, cap = 0;
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -1264,11 +1256,13 @@ static enum tc_err signed_hook(struct tc_store *s, int64_t issue_batch, void *ct
     if (e != TC_OK)
         return e;
     g->reg_to = tc_store_register_size(s);
-    e = exec_bind(s, "UPDATE wf_batches SET state = 'signed', signed_by = ?, "
-                                 "signed_at = ?, issue_batch = nullif(?, 0) WHERE id = ? AND signed_at IS NULL AND "
-                                 "issue_batch IS NULL AND state = "
-                                 "'approved'", "iiii", g->by->id, (int64_t)g->now,
-                              issue_batch ? issue_batch : (int64_t)0, g->batch);
+    e = tc_store_run(
+        s,
+        "UPDATE wf_batches SET state = 'signed', signed_by = ?, "
+        "signed_at = ?, issue_batch = nullif(?, 0) WHERE id = ? AND signed_at IS NULL AND "
+        "issue_batch IS NULL AND state = "
+        "'approved'",
+        "iiii", g->by->id, (int64_t)g->now, issue_batch ? issue_batch : (int64_t)0, g->batch);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT;
     return e != TC_OK ? e
@@ -1306,9 +1300,10 @@ static enum tc_err rows_tx(struct tc_store *s, struct signing *g,
     sqlite3_stmt *q;
     crypto_hash_sha256_state h;
     crypto_hash_sha256_init(&h);
-    enum tc_err e = tc_store_prepare(s, "SELECT line, row FROM wf_rows WHERE batch = ? AND "
-                                        "dropped = 0 ORDER BY line", &q);
-    sqlite3_bind_int64(q, 1, g->batch);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT line, row FROM wf_rows WHERE batch = ? AND "
+                                   "dropped = 0 ORDER BY line",
+                                   "i", g->batch);
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         hash_row(&h, q);
         e = row(s, g, (const char *)sqlite3_column_text(q, 1));
@@ -1400,8 +1395,10 @@ struct published {
 static enum tc_err published_tx(struct tc_store *s, void *ctx)
 {
     struct published *p = ctx;
-    enum tc_err e = exec_bind(s, "UPDATE wf_batches SET state = 'published', published_at = ? "
-                                 "WHERE state = 'signed'", "i", (int64_t)p->now);
+    enum tc_err e = tc_store_run(s,
+                                 "UPDATE wf_batches SET state = 'published', published_at = ? "
+                                 "WHERE state = 'signed'",
+                                 "i", (int64_t)p->now);
     int n = sqlite3_changes(tc_store_db(s));
     return e != TC_OK || n == 0 ? e
                                 : event(s, p->now, "wf_published", NULL, 0, 0, "\"batches\":%d",
@@ -1450,11 +1447,12 @@ enum tc_err tc_wf_rows(struct tc_store *s, int64_t batch,
                        void *ctx)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT line, dropped, row FROM wf_rows WHERE batch = ? "
-                                        "ORDER BY line", &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT line, dropped, row FROM wf_rows WHERE batch = ? "
+                                   "ORDER BY line",
+                                   "i", batch);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, batch);
     while (sqlite3_step(q) == SQLITE_ROW)
         fn(ctx, (size_t)sqlite3_column_int64(q, 0), sqlite3_column_int(q, 1) != 0,
            (const char *)sqlite3_column_text(q, 2));
@@ -1466,14 +1464,15 @@ enum tc_err tc_wf_objections(struct tc_store *s, int64_t batch,
                              void (*fn)(void *ctx, const struct tc_wf_objection *o), void *ctx)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(
-        s, "SELECT o.id, o.line, o.objector, o.contact, o.received, o.text, o.state, "
-           "coalesce(o.outcome, ''), r.name, coalesce(v.name, '') FROM objections o JOIN "
-           "accounts r ON r.id = o.recorded_by LEFT JOIN accounts v ON v.id = o.resolved_by "
-           "WHERE o.batch = ? ORDER BY o.id", &q);
+    enum tc_err e = tc_store_query(
+        s, &q,
+        "SELECT o.id, o.line, o.objector, o.contact, o.received, o.text, o.state, "
+        "coalesce(o.outcome, ''), r.name, coalesce(v.name, '') FROM objections o JOIN "
+        "accounts r ON r.id = o.recorded_by LEFT JOIN accounts v ON v.id = o.resolved_by "
+        "WHERE o.batch = ? ORDER BY o.id",
+        "i", batch);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, batch);
     while (sqlite3_step(q) == SQLITE_ROW) {
         struct tc_wf_objection o;
         memset(&o, 0, sizeof o);
@@ -1515,9 +1514,8 @@ bool tc_audit_holds(struct tc_store *s, int64_t seq, const uint8_t mac[32])
     bool held = false;
     if (seq == 0)
         return true; /* an empty chain is in every chain */
-    if (tc_store_prepare(s, "SELECT mac FROM events WHERE seq = ?", &q) != TC_OK)
+    if (tc_store_query(s, &q, "SELECT mac FROM events WHERE seq = ?", "i", seq) != TC_OK)
         return false;
-    sqlite3_bind_int64(q, 1, seq);
     held = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32 &&
            sodium_memcmp(sqlite3_column_blob(q, 0), mac, 32) == 0;
     sqlite3_finalize(q);
@@ -1530,11 +1528,12 @@ enum tc_err tc_register_publications(struct tc_store *s, uint64_t from,
 {
     sqlite3_stmt *q;
     *next = from;
-    enum tc_err e = tc_store_prepare(s, "SELECT idx, leaf FROM register WHERE idx >= ? ORDER BY "
-                                        "idx", &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT idx, leaf FROM register WHERE idx >= ? ORDER BY "
+                                   "idx",
+                                   "i", (int64_t)from);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, (int64_t)from);
     while (sqlite3_step(q) == SQLITE_ROW) {
         struct tc_reg_leaf l;
         uint64_t idx = (uint64_t)sqlite3_column_int64(q, 0);
@@ -1559,10 +1558,9 @@ static int64_t vouched(struct tc_store *s, const char *kind, const char *key, co
     char hex[65];
     int64_t found = 0;
     sodium_bin2hex(hex, sizeof hex, hash, 32);
-    if (tc_store_prepare(s, "SELECT seq, detail FROM events WHERE kind = ? ORDER BY seq DESC",
-                         &q) != TC_OK)
+    if (tc_store_query(s, &q, "SELECT seq, detail FROM events WHERE kind = ? ORDER BY seq DESC",
+                       "t", kind) != TC_OK)
         return 0;
-    sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
     while (sqlite3_step(q) == SQLITE_ROW) {
         json_error_t err;
         json_t *d = json_loads((const char *)sqlite3_column_text(q, 1), 0, &err);
@@ -1580,9 +1578,10 @@ static int64_t copies(struct tc_store *s, uint64_t idx)
 {
     sqlite3_stmt *q;
     int64_t n = INT64_MAX;
-    if (tc_store_prepare(s, "SELECT count(*) FROM register WHERE idx <= ?1 AND hash = (SELECT hash "
-                            "FROM register WHERE idx = ?1)", &q) == TC_OK) {
-        sqlite3_bind_int64(q, 1, (int64_t)idx);
+    if (tc_store_query(s, &q,
+                       "SELECT count(*) FROM register WHERE idx <= ?1 AND hash = (SELECT hash "
+                       "FROM register WHERE idx = ?1)",
+                       "i", (int64_t)idx) == TC_OK) {
         if (sqlite3_step(q) == SQLITE_ROW)
             n = sqlite3_column_int64(q, 0);
     }
@@ -1602,12 +1601,12 @@ enum tc_err tc_register_vouch(struct tc_store *s, uint64_t from, uint64_t to,
                               const struct tc_range *own, size_t n_own, char *why, size_t why_size)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT idx, leaf FROM register WHERE idx >= ? AND idx < ? "
-                                        "ORDER BY idx", &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT idx, leaf FROM register WHERE idx >= ? AND idx < ? "
+                                   "ORDER BY idx",
+                                   "ii", (int64_t)from, (int64_t)to);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, (int64_t)from);
-    sqlite3_bind_int64(q, 2, (int64_t)to);
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         struct tc_reg_leaf l;
         uint64_t idx = (uint64_t)sqlite3_column_int64(q, 0);
