@@ -71,17 +71,10 @@ enum tc_err tc_store_working_days(struct tc_store *s, int32_t from, int32_t to, 
 static enum tc_err put_year(struct tc_store *s, int year, const char *json, size_t len,
                             uint64_t now)
 {
-    sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "INSERT OR REPLACE INTO calendar(year, json, loaded_at) "
-                                        "VALUES(?, ?, ?)", &q);
-    if (e != TC_OK)
-        return e;
-    sqlite3_bind_int(q, 1, year);
-    sqlite3_bind_text(q, 2, json, (int)len, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, (int64_t)now);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
-    return e;
+    return tc_store_run(s,
+                        "INSERT OR REPLACE INTO calendar(year, json, loaded_at) "
+                        "VALUES(?, ?, ?)",
+                        "isi", (int64_t)year, json, len, (int64_t)now);
 }
 
 enum tc_err tc_store_calendar_shipped(struct tc_store *s, uint64_t now)

@@ -15,6 +15,7 @@ enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st);
  * type named (cast a uint64_t, an int or a bool to int64_t, a length to size_t):
  *   'i'  int64_t                  an integer
  *   't'  const char *             text up to its NUL; a NULL pointer binds SQL NULL
+ *   's'  const char *, size_t     text of that many bytes (no NUL needed); NULL binds SQL NULL
  *   'h'  const uint8_t *          a 32-byte blob (a hash, a MAC); NULL binds SQL NULL
  *   'b'  const void *, size_t     a blob of that many bytes; a NULL pointer binds SQL NULL
  * Values are bound SQLITE_STATIC, not copied (secrets are not left in SQLite's memory): they must

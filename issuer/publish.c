@@ -34,11 +34,12 @@ void tc_export_free(struct tc_export *x)
 enum tc_err tc_register_tree(struct tc_store *s, uint64_t n, struct tc_reg_tree *t)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT idx, leaf, hash FROM register WHERE idx < ? "
-                                        "ORDER BY idx", &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT idx, leaf, hash FROM register WHERE idx < ? "
+                                   "ORDER BY idx",
+                                   "i", n > INT64_MAX ? INT64_MAX : (int64_t)n);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, n > INT64_MAX ? INT64_MAX : (int64_t)n);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         uint8_t h[TC_REG_HASH];
@@ -151,17 +152,10 @@ enum tc_err tc_register_sign(struct tc_store *s, uint64_t n, const uint8_t root[
     *len = tc_note_format(body, blen, origin, tc_signer_pub(key)->pk, sig, out, size);
     if (!*len)
         return TC_ERR_BUFFER;
-    sqlite3_stmt *q;
-    if ((e = tc_store_prepare(s, "INSERT OR IGNORE INTO checkpoints(size, root, at, note) "
-                                 "VALUES(?, ?, ?, ?)", &q)) != TC_OK)
-        return e;
-    sqlite3_bind_int64(q, 1, (int64_t)c.size);
-    sqlite3_bind_blob(q, 2, c.root, TC_REG_HASH, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, (int64_t)now);
-    sqlite3_bind_text(q, 4, out, (int)*len, SQLITE_STATIC);
-    e = tc_store_step_done(s, q);
-    sqlite3_finalize(q);
-    return e;
+    return tc_store_run(s,
+                        "INSERT OR IGNORE INTO checkpoints(size, root, at, note) "
+                        "VALUES(?, ?, ?, ?)",
+                        "ihis", (int64_t)c.size, c.root, (int64_t)now, out, *len);
 }
 
 enum tc_err tc_register_proofs(struct tc_store *s, const struct tc_reg_source *src, uint64_t n,
@@ -172,12 +166,12 @@ enum tc_err tc_register_proofs(struct tc_store *s, const struct tc_reg_source *s
     uint8_t roots[TC_BUNDLE_PROOFS][TC_REG_HASH];
     size_t k = 0;
     *out = NULL, *len = 0;
-    enum tc_err e = tc_store_prepare(s, "SELECT size, root FROM checkpoints WHERE size > 0 AND "
-                                        "size < ? ORDER BY size DESC LIMIT ?", &q);
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT size, root FROM checkpoints WHERE size > 0 AND "
+                                   "size < ? ORDER BY size DESC LIMIT ?",
+                                   "ii", (int64_t)n, (int64_t)TC_BUNDLE_PROOFS);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, (int64_t)n);
-    sqlite3_bind_int(q, 2, TC_BUNDLE_PROOFS);
     while (k < TC_BUNDLE_PROOFS && sqlite3_step(q) == SQLITE_ROW) {
         if (sqlite3_column_bytes(q, 1) != TC_REG_HASH)
             continue; /* its proof could not be checked: left out */
@@ -264,8 +258,8 @@ static uint64_t dir_size(struct tc_store *s, const char *dir)
     if (tc_file_read(path, TC_REG_NOTE_MAX, &note, &len) == TC_OK &&
         tc_note_parse((const char *)note, len, &parsed) == TC_OK &&
         tc_checkpoint_parse(parsed.text, parsed.text_len, &c) == TC_OK &&
-        tc_store_prepare(s, "SELECT root FROM checkpoints WHERE size = ?", &q) == TC_OK) {
-        sqlite3_bind_int64(q, 1, (int64_t)c.size);
+        tc_store_query(s, &q, "SELECT root FROM checkpoints WHERE size = ?", "i",
+                       (int64_t)c.size) == TC_OK) {
         if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == TC_REG_HASH &&
             memcmp(sqlite3_column_blob(q, 0), c.root, TC_REG_HASH) == 0)
             size = c.size;
@@ -321,10 +315,9 @@ enum tc_err tc_register_tiles(struct tc_store *s, const char *dir, const char *c
     const struct tc_reg_edge *edge = x ? x->edge : NULL;
     struct leaves l;
     memset(&l, 0, sizeof l);
-    if ((e = tc_store_prepare(s, "SELECT idx, leaf FROM register WHERE idx >= ? ORDER BY idx",
-                              &l.q)) != TC_OK)
+    if ((e = tc_store_query(s, &l.q, "SELECT idx, leaf FROM register WHERE idx >= ? ORDER BY idx",
+                            "i", (int64_t)0)) != TC_OK)
         return e;
-    sqlite3_bind_int64(l.q, 1, 0);
     /* the usual case: dir holds the previous checkpoint, whose tiles the edge begins at */
     if (edge && edge->n == c.size && dir_size(s, dir) == edge->from) {
         l.edge = edge;

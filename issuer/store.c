@@ -264,6 +264,11 @@ static enum tc_err bind_values(struct tc_store *s, sqlite3_stmt *st, const char 
         case 't':
             rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_STATIC);
             break;
+        case 's':
+            p = va_arg(ap, const char *);
+            rc = sqlite3_bind_text64(st, i + 1, p, (sqlite3_uint64)va_arg(ap, size_t),
+                                     SQLITE_STATIC, SQLITE_UTF8);
+            break;
         case 'h':
             rc = sqlite3_bind_blob(st, i + 1, va_arg(ap, const uint8_t *), 32, SQLITE_STATIC);
             break;
