@@ -255,11 +255,10 @@ static enum tc_err read_since(struct export *x)
     uint8_t old[TC_REG_TILE_WIDTH * TC_REG_HASH];
     bool open = false;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(x->s,
-                                     "SELECT idx, leaf, hash FROM register WHERE idx >= ? "
-                                     "ORDER BY idx",
-                                     &q);
-    sqlite3_bind_int64(q, 1, (int64_t)first);
+    enum tc_err e = tc_store_query(x->s, &q,
+                                   "SELECT idx, leaf, hash FROM register WHERE idx >= ? "
+                                   "ORDER BY idx",
+                                   "i", (int64_t)first);
     int rc = SQLITE_DONE;
     while (e == TC_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         uint8_t h[TC_REG_HASH];

@@ -321,10 +321,10 @@ static enum tc_err chunk_head(struct tc_store *s, uint64_t from, uint8_t **p, si
     if (from % CHUNK == 0)
         return TC_OK;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT records FROM register_status WHERE chunk = ?", &q);
+    enum tc_err e = tc_store_query(s, &q, "SELECT records FROM register_status WHERE chunk = ?",
+                                   "i", (int64_t)(from / CHUNK));
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, (int64_t)(from / CHUNK));
     e = TC_ERR_INCONSISTENT; /* tc_regstate_status_load read it in this transaction */
     if (sqlite3_step(q) == SQLITE_ROW) {
         *len = (size_t)sqlite3_column_bytes(q, 0);
@@ -347,9 +347,10 @@ static enum tc_err chunk_put(struct tc_store *s, sqlite3_stmt *q, uint64_t c, ui
     enum tc_err e = chunk_mac(s, c, covered, rec ? rec : (const uint8_t *)"", len, mac);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, (int64_t)c);
-    sqlite3_bind_blob(q, 2, rec ? rec : (const uint8_t *)"", (int)len, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 3, mac, 32, SQLITE_STATIC);
+    /* an empty chunk is an empty blob, not NULL */
+    if ((e = tc_store_bind(s, q, "ibh", (int64_t)c, rec ? rec : (const uint8_t *)"", len, mac)) !=
+        TC_OK)
+        return e;
     return tc_store_step_done(s, q);
 }
 
@@ -397,21 +398,18 @@ enum tc_err tc_regstate_rows(struct tc_store *s, unsigned level, uint64_t first,
                              uint8_t *out)
 {
     sqlite3_stmt *q;
-    enum tc_err e = level == 0
-                        ? tc_store_prepare(s,
-                                           "SELECT idx, hash FROM register WHERE idx >= ?1 "
-                                           "AND idx < ?2 ORDER BY idx",
-                                           &q)
-                        : tc_store_prepare(s,
-                                           "SELECT idx, hash FROM register_nodes WHERE "
-                                           "level = ?3 AND idx >= ?1 AND idx < ?2 ORDER BY idx",
-                                           &q);
+    enum tc_err e =
+        level == 0
+            ? tc_store_query(s, &q,
+                             "SELECT idx, hash FROM register WHERE idx >= ?1 "
+                             "AND idx < ?2 ORDER BY idx",
+                             "ii", (int64_t)first, (int64_t)(first + count))
+            : tc_store_query(s, &q,
+                             "SELECT idx, hash FROM register_nodes WHERE "
+                             "level = ?3 AND idx >= ?1 AND idx < ?2 ORDER BY idx",
+                             "iii", (int64_t)first, (int64_t)(first + count), (int64_t)level);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_int64(q, 1, (int64_t)first);
-    sqlite3_bind_int64(q, 2, (int64_t)(first + count));
-    if (level)
-        sqlite3_bind_int(q, 3, (int)level);
     size_t k = 0;
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         if ((uint64_t)sqlite3_column_int64(q, 0) != first + k ||
@@ -465,10 +463,8 @@ static uint64_t level_count(unsigned t, uint64_t n)
 static enum tc_err node_put(struct tc_store *s, sqlite3_stmt *q, unsigned t, uint64_t idx,
                             const uint8_t *h)
 {
-    sqlite3_bind_int(q, 1, (int)(t * TC_REG_TILE_HEIGHT));
-    sqlite3_bind_int64(q, 2, (int64_t)idx);
-    sqlite3_bind_blob(q, 3, h, TC_REG_HASH, SQLITE_STATIC);
-    return tc_store_step_done(s, q);
+    enum tc_err e = tc_store_bind(s, q, "iih", (int64_t)(t * TC_REG_TILE_HEIGHT), (int64_t)idx, h);
+    return e != TC_OK ? e : tc_store_step_done(s, q);
 }
 
 enum tc_err tc_regstate_nodes_append(struct tc_store *s, const struct tc_reg_edge *e)
@@ -577,8 +573,10 @@ static enum tc_err recheck_block(struct tc_store *s, const struct tc_reg_edge *e
 {
     uint8_t h[TC_REG_TILE_WIDTH * TC_REG_HASH], got[TC_REG_HASH], want[TC_REG_HASH];
     sqlite3_reset(q);
-    sqlite3_bind_int64(q, 1, (int64_t)(b * TC_REG_TILE_WIDTH));
-    sqlite3_bind_int64(q, 2, (int64_t)((b + 1) * TC_REG_TILE_WIDTH));
+    enum tc_err err = tc_store_bind(s, q, "ii", (int64_t)(b * TC_REG_TILE_WIDTH),
+                                    (int64_t)((b + 1) * TC_REG_TILE_WIDTH));
+    if (err != TC_OK)
+        return err;
     for (unsigned k = 0; k < TC_REG_TILE_WIDTH; k++) {
         uint64_t i = b * TC_REG_TILE_WIDTH + k;
         struct tc_reg_leaf l;
@@ -600,7 +598,7 @@ static enum tc_err recheck_block(struct tc_store *s, const struct tc_reg_edge *e
         }
     }
     tc_reg_hash_run(h, TC_REG_TILE_WIDTH, got);
-    enum tc_err err = kept(s, e, 1, b, want);
+    err = kept(s, e, 1, b, want);
     if (err == TC_OK && memcmp(got, want, TC_REG_HASH) != 0) {
         tc_store_set_msg(s,
                          "登记簿条目与保存的树哈希不符 / register entries %llu..%llu do not give "
