@@ -180,9 +180,8 @@ static void read_decisions(struct tc_store *s, int64_t batch, bool workflow,
                                  "ORDER BY d"
                                : "SELECT DISTINCT approval FROM certificates WHERE batch = ? "
                                  "AND approval IS NOT NULL ORDER BY approval";
-    if (tc_store_prepare(s, sql, &q) != TC_OK)
+    if (tc_store_query(s, &q, sql, "i", batch) != TC_OK)
         return;
-    sqlite3_bind_int64(q, 1, batch);
     while (sqlite3_step(q) == SQLITE_ROW) {
         const char *d = (const char *)sqlite3_column_text(q, 0);
         if (!d || !*d || strlen(d) > TC_APPROVAL_MAX)
@@ -436,9 +435,9 @@ static enum tc_err log_leaf(struct tc_store *s, const struct tc_reg_leaf *l, siz
     bool logged = false;
     enum tc_err e;
     if ((e = tc_reg_leaf_encode(l, enc, &enc_len)) != TC_OK ||
-        (e = tc_store_prepare(s, "SELECT 1 FROM register WHERE leaf = ?", &q)) != TC_OK)
+        (e = tc_store_query(s, &q, "SELECT 1 FROM register WHERE leaf = ?", "b", enc, enc_len)) !=
+            TC_OK)
         return e;
-    sqlite3_bind_blob(q, 1, enc, (int)enc_len, SQLITE_STATIC);
     logged = sqlite3_step(q) == SQLITE_ROW;
     sqlite3_finalize(q);
     if (logged || (e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)

@@ -24,14 +24,12 @@ enum tc_err tc_cert_search(struct tc_store *s, const char *q, size_t max,
         return TC_ERR_ARG;
     bool by_id = digits(q);
     enum tc_err e =
-        tc_store_prepare(s,
-                         by_id ? "SELECT id, status, payload FROM certificates WHERE id = ?"
-                               : "SELECT id, status, payload FROM certificates ORDER BY id",
-                         &st);
+        by_id ? tc_store_query(s, &st, "SELECT id, status, payload FROM certificates WHERE id = ?",
+                               "i", (int64_t)strtoll(q, NULL, 10))
+              : tc_store_query(s, &st, "SELECT id, status, payload FROM certificates ORDER BY id",
+                               "");
     if (e != TC_OK)
         return e;
-    if (by_id)
-        sqlite3_bind_int64(st, 1, strtoll(q, NULL, 10));
     while (*found < max && sqlite3_step(st) == SQLITE_ROW) {
         struct tc_cert cert;
         if (tc_cert_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &cert,
@@ -67,19 +65,15 @@ enum tc_err tc_audit_list(struct tc_store *s, const struct tc_audit_filter *f,
         }
         snprintf(account + n, sizeof account - n, "\"%%");
     }
-    enum tc_err e = tc_store_prepare(
-        s,
+    enum tc_err e = tc_store_query(
+        s, &st,
         "SELECT seq, at, kind, cert, detail FROM events WHERE (?1 = '' OR kind = ?1) AND "
         "(?2 = '' OR detail LIKE ?2 ESCAPE '\\') AND at >= ?3 AND at < ?4 ORDER BY seq DESC LIMIT "
         "?5",
-        &st);
+        "ttiii", f->action ? f->action : "", account, (int64_t)f->from,
+        f->to ? (int64_t)f->to : INT64_MAX, f->max ? (int64_t)f->max : 1000);
     if (e != TC_OK)
         return e;
-    sqlite3_bind_text(st, 1, f->action ? f->action : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (int64_t)f->from);
-    sqlite3_bind_int64(st, 4, f->to ? (int64_t)f->to : INT64_MAX);
-    sqlite3_bind_int64(st, 5, f->max ? (int64_t)f->max : 1000);
     while (sqlite3_step(st) == SQLITE_ROW) {
         struct tc_audit_row r;
         r.seq = sqlite3_column_int64(st, 0);
