@@ -767,6 +767,19 @@ static void event_mac(uint8_t out[32], const uint8_t key[32], const uint8_t prev
     crypto_generichash_final(&h, out, 32);
 }
 
+/* The events as event_row_mac reads them: seq, at, kind, cert, detail, mac. */
+#define EVENT_ROWS "SELECT seq, at, kind, cert, detail, mac FROM events "
+
+/* The MAC an event row of EVENT_ROWS should carry after prev (a NULL kind or detail as ""). */
+static void event_row_mac(const struct tc_store *s, sqlite3_stmt *st, const uint8_t prev[32],
+                          uint8_t out[32])
+{
+    const char *kind = (const char *)sqlite3_column_text(st, 2);
+    const char *detail = (const char *)sqlite3_column_text(st, 4);
+    event_mac(out, s->keys->audit, prev, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+              kind ? kind : "", (uint64_t)sqlite3_column_int64(st, 3), detail ? detail : "");
+}
+
 /* Appends an event; the caller holds the transaction. On rollback the caller must reload the
  * head (tc_store_reload_head). */
 enum tc_err tc_store_event(struct tc_store *s, sqlite3_stmt **cache, int64_t at, const char *kind,
@@ -881,10 +894,8 @@ enum tc_err tc_audit_verify_from(struct tc_store *s, int64_t from, uint64_t limi
     if (!s->keys || from < 1)
         return TC_ERR_ARG;
     sqlite3_stmt *st;
-    enum tc_err e = tc_store_query(s, &st,
-                                   "SELECT seq, at, kind, cert, detail, mac FROM events "
-                                   "WHERE seq >= ? ORDER BY seq LIMIT ?",
-                                   "ii", from, limit ? (int64_t)limit : -1);
+    enum tc_err e = tc_store_query(s, &st, EVENT_ROWS "WHERE seq >= ? ORDER BY seq LIMIT ?", "ii",
+                                   from, limit ? (int64_t)limit : -1);
     if (e != TC_OK)
         return e;
     uint8_t mac[32];
@@ -893,10 +904,7 @@ enum tc_err tc_audit_verify_from(struct tc_store *s, int64_t from, uint64_t limi
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0);
-        const char *kind = (const char *)sqlite3_column_text(st, 2);
-        const char *detail = (const char *)sqlite3_column_text(st, 4);
-        event_mac(mac, s->keys->audit, out->mac, seq, sqlite3_column_int64(st, 1),
-                  kind ? kind : "", (uint64_t)sqlite3_column_int64(st, 3), detail ? detail : "");
+        event_row_mac(s, st, out->mac, mac);
         out->count++;
         if (seq != expect || sqlite3_column_bytes(st, 5) != 32 ||
             sodium_memcmp(mac, sqlite3_column_blob(st, 5), 32) != 0) {
@@ -962,10 +970,8 @@ enum tc_err tc_store_event_genuine(struct tc_store *s, int64_t seq)
     if (!s->keys || seq < 1)
         return TC_ERR_ARG;
     sqlite3_stmt *st;
-    enum tc_err e = tc_store_query(s, &st,
-                                   "SELECT seq, at, kind, cert, detail, mac FROM events "
-                                   "WHERE seq IN (?, ?) ORDER BY seq",
-                                   "ii", seq - 1, seq);
+    enum tc_err e =
+        tc_store_query(s, &st, EVENT_ROWS "WHERE seq IN (?, ?) ORDER BY seq", "ii", seq - 1, seq);
     if (e != TC_OK)
         return e;
     uint8_t prev[32] = {0}, mac[32];
@@ -977,10 +983,7 @@ enum tc_err tc_store_event_genuine(struct tc_store *s, int64_t seq)
             memcpy(prev, sqlite3_column_blob(st, 5), 32);
             continue;
         }
-        const char *kind = (const char *)sqlite3_column_text(st, 2);
-        const char *detail = (const char *)sqlite3_column_text(st, 4);
-        event_mac(mac, s->keys->audit, prev, seq, sqlite3_column_int64(st, 1), kind ? kind : "",
-                  (uint64_t)sqlite3_column_int64(st, 3), detail ? detail : "");
+        event_row_mac(s, st, prev, mac); /* the row of seq: seq - 1's was the one before */
         if (sodium_memcmp(mac, sqlite3_column_blob(st, 5), 32) == 0)
             e = TC_OK;
     }
