@@ -190,12 +190,9 @@ static enum tc_err set_roles(struct tc_store *s, int64_t id, unsigned roles, uin
                               &q)) != TC_OK)
         return e;
     for (unsigned i = 0; e == TC_OK && i < N_ROLES; i++)
-        if (roles & (1u << i)) {
-            sqlite3_bind_int64(q, 1, id);
-            sqlite3_bind_text(q, 2, role_names[i], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(q, 3, (int64_t)now);
+        if (roles & (1u << i) &&
+            (e = tc_store_bind(s, q, "iti", id, role_names[i], (int64_t)now)) == TC_OK)
             e = tc_store_step_done(s, q);
-        }
     sqlite3_finalize(q);
     return e;
 }

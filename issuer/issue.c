@@ -685,40 +685,30 @@ static enum tc_err store_one(struct tc_store *s, struct stmts *st, const struct 
                              const char *status, uint64_t predecessor, uint64_t now,
                              const char *kind)
 {
-    enum tc_err e;
-    sqlite3_bind_blob(st->holder_find, 1, hash, 32, SQLITE_STATIC);
+    enum tc_err e = tc_store_bind(s, st->holder_find, "h", hash);
+    if (e != TC_OK)
+        return e;
     int64_t holder =
         sqlite3_step(st->holder_find) == SQLITE_ROW ? sqlite3_column_int64(st->holder_find, 0) : 0;
     sqlite3_reset(st->holder_find);
     if (!holder) {
-        sqlite3_bind_blob(st->holder_add, 1, hash, 32, SQLITE_STATIC);
-        sqlite3_bind_text(st->holder_add, 2, c->id_mask, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st->holder_add, 3, c->name, -1, SQLITE_STATIC);
-        if ((e = tc_store_step_done(s, st->holder_add)) != TC_OK)
+        if ((e = tc_store_bind(s, st->holder_add, "htt", hash, c->id_mask, c->name)) != TC_OK ||
+            (e = tc_store_step_done(s, st->holder_add)) != TC_OK)
             return e;
         holder = sqlite3_last_insert_rowid(tc_store_db(s));
     }
     sqlite3_stmt *q = st->cert_add;
-    sqlite3_bind_int64(q, 1, (int64_t)c->id);
-    sqlite3_bind_int64(q, 2, holder);
-    sqlite3_bind_int(q, 3, c->track);
-    sqlite3_bind_int(q, 4, c->level);
-    sqlite3_bind_int(q, 5, c->series);
-    sqlite3_bind_int(q, 6, c->eval_year);
-    sqlite3_bind_int(q, 7, c->obtained_day);
-    sqlite3_bind_text(q, 8, status, -1, SQLITE_STATIC);
-    if (predecessor)
-        sqlite3_bind_int64(q, 9, (int64_t)predecessor);
-    else
+    if ((e = tc_store_bind(s, q, "iiiiiiititibbii", (int64_t)c->id, holder, (int64_t)c->track,
+                           (int64_t)c->level, (int64_t)c->series, (int64_t)c->eval_year,
+                           (int64_t)c->obtained_day, status, (int64_t)predecessor, approval, batch,
+                           msg, len, kid, (size_t)TC_KID_BYTES, (int64_t)c->issued_at,
+                           (int64_t)tc_store_register_size(s))) != TC_OK)
+        return e;
+    /* no predecessor, no batch: NULL, not 0 */
+    if (!predecessor)
         sqlite3_bind_null(q, 9);
-    sqlite3_bind_text(q, 10, approval, -1, SQLITE_STATIC);
-    if (batch)
-        sqlite3_bind_int64(q, 11, batch);
-    else
+    if (!batch)
         sqlite3_bind_null(q, 11);
-    sqlite3_bind_blob(q, 12, msg, (int)len, SQLITE_STATIC);
-    sqlite3_bind_blob(q, 13, kid, TC_KID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 14, (int64_t)c->issued_at);
     /* A3: the issue leaf of the register, in this transaction: hash of the signed bytes, key id,
      * the day it was recorded (the store's clock, not the issued_at the signer wrote) */
     struct tc_reg_leaf leaf;
@@ -729,7 +719,6 @@ static enum tc_err store_one(struct tc_store *s, struct stmts *st, const struct 
     memcpy(leaf.kid, kid, 8);
     leaf.day = tc_beijing_day(now);
     leaf.other = (uint64_t)(batch > 0 ? batch : 0);
-    sqlite3_bind_int64(q, 15, (int64_t)tc_store_register_size(s));
     if ((e = tc_store_step_done(s, q)) != TC_OK || (e = tc_store_register(s, &leaf, NULL)) != TC_OK)
         return e;
     /* A3: the event names the certificate and fingerprints what was signed, nothing personal */
@@ -1073,10 +1062,9 @@ enum tc_err tc_convert_check(struct tc_store *s, uint64_t id, int32_t at, struct
                               &yr)) != TC_OK)
         goto out;
     char missing_a[160] = "", failed_a[160] = "", short_ce[160] = "";
-    for (int y = y0; y < y_at; y++) { /* complete years only */
-        sqlite3_bind_int64(yr, 1, holder);
-        sqlite3_bind_int(yr, 2, y);
-        if (sqlite3_step(yr) == SQLITE_ROW) {
+    for (int y = y0; e == TC_OK && y < y_at; y++) { /* complete years only */
+        if ((e = tc_store_bind(s, yr, "ii", holder, (int64_t)y)) == TC_OK &&
+            sqlite3_step(yr) == SQLITE_ROW) {
             char buf[32];
             if (c.conv.flags & TC_CONV_NEEDS_ASSESSMENTS) {
                 if (sqlite3_column_type(yr, 0) == SQLITE_NULL) {
