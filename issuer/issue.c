@@ -974,13 +974,14 @@ static enum tc_err count_basic_months(struct tc_store *s, int64_t holder, const 
         return TC_ERR_NOMEM;
     int32_t start;
     tc_day_index(&start, c.tenure_month / 12, c.tenure_month % 12 + 1, 1);
-    if ((e = tc_store_prepare(s, "SELECT unit, from_day, to_day FROM employment WHERE holder = ?",
-                              &emp)) != TC_OK ||
-        (e = tc_store_prepare(s, "SELECT division, tier, basic_flag, valid_from, valid_to FROM "
-                                 "units WHERE uscc = ? AND valid_from <= ? AND valid_to >= ?",
+    if ((e = tc_store_query(s, &emp,
+                            "SELECT unit, from_day, to_day FROM employment WHERE holder = ?", "i",
+                            holder)) != TC_OK ||
+        (e = tc_store_prepare(s,
+                              "SELECT division, tier, basic_flag, valid_from, valid_to FROM "
+                              "units WHERE uscc = ? AND valid_from <= ? AND valid_to >= ?",
                               &units)) != TC_OK)
         goto out;
-    sqlite3_bind_int64(emp, 1, holder);
     while (sqlite3_step(emp) == SQLITE_ROW) {
         int32_t a = sqlite3_column_int(emp, 1), b = sqlite3_column_int(emp, 2);
         if (a < start)
