@@ -18,8 +18,8 @@ enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st);
  *   's'  const char *, size_t     text of that many bytes (no NUL needed); NULL binds SQL NULL
  *   'h'  const uint8_t *          a 32-byte blob (a hash, a MAC); NULL binds SQL NULL
  *   'b'  const void *, size_t     a blob of that many bytes; a NULL pointer binds SQL NULL
- * Values are bound SQLITE_STATIC, not copied (secrets are not left in SQLite's memory): they must
- * outlive the statement's last step. A type string that does not fit the statement (another
+ * Values are bound SQLITE_STATIC, not copied, as the issuer's statements always bound them: they
+ * must outlive the statement's last step. A type string that does not fit the statement (another
  * letter, more or fewer letters than it has parameters) is TC_ERR_INTERNAL with a message.
  * tc_store_query: *st for the caller to step and finalize (NULL when it fails);
  * tc_store_run: steps the statement to its end (as tc_store_step_done) and finalizes it;

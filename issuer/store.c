@@ -246,6 +246,9 @@ enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st)
     return rc == SQLITE_DONE ? TC_OK : db_error(s);
 }
 
+/* The binding of tc_store_query, tc_store_run and tc_store_bind (the letters: issuer_internal.h).
+ * The type string is checked against the statement before any value is read: a letter too many
+ * would read an argument that is not there, one too few would leave a parameter NULL. */
 static enum tc_err bind_values(struct tc_store *s, sqlite3_stmt *st, const char *types, va_list ap)
 {
     int n = (int)strlen(types);
