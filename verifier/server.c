@@ -905,10 +905,9 @@ const char *tc_service_preflight(const struct tc_service_config *cfg, char *why,
     return NULL;
 }
 
+/* The image pool's defaults (the listener's are the HTTP layer's: 0 leaves them to it) */
 static void defaults(struct tc_service_config *c)
 {
-    if (!c->per_ip_limit)
-        c->per_ip_limit = 64;
     if (!c->image_threads)
         c->image_threads = 2;
     if (!c->image_queue)
