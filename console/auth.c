@@ -192,41 +192,55 @@ static void second_factor(struct console *c, struct tc_http_req *r, json_t *b, s
                   : "请输入动态验证码 / enter the TOTP code from your app");
 }
 
-/* A request made before there is a session (signing in, enrolling): w with no one in it and the
- * times, and the body, or NULL after answering 400. */
-static json_t *before_session(struct console *c, struct tc_http_req *r, struct who *w)
+/* The first factor of a request made before there is a session: whether the account the body b
+ * names and its password (pw, pw_len bytes; NULL when absent) are right, with w->a the account;
+ * false once the refusal is answered (or, for want of the account, with no answer). */
+typedef bool first_factor(struct console *c, struct tc_http_req *r, json_t *b, const char *pw,
+                          size_t pw_len, struct who *w);
+
+/* Signing in and enrolling: w with no one in it and the times, the body, its password judged by
+ * `first` and wiped as soon as it is, then the second factor. */
+static void before_session(struct tc_http_req *r, struct console *c, first_factor *first)
 {
-    memset(w, 0, sizeof *w);
-    w->real = (uint64_t)time(NULL);
-    w->now = tc_store_clock(c->s, w->real);
-    return cs_body(r);
+    struct who w;
+    memset(&w, 0, sizeof w);
+    w.real = (uint64_t)time(NULL);
+    w.now = tc_store_clock(c->s, w.real);
+    json_t *b = cs_body(r);
+    if (!b)
+        return;
+    json_t *pv = json_object_get(b, "password");
+    const char *pw = json_string_value(pv);
+    size_t pw_len = json_string_length(pv);
+    bool right = first(c, r, b, pw, pw_len, &w);
+    if (pw)
+        sodium_memzero((char *)pw, pw_len);
+    if (right)
+        second_factor(c, r, b, &w);
+    json_decref(b);
+}
+
+/* Signing in: the account's password */
+static bool password_right(struct console *c, struct tc_http_req *r, json_t *b, const char *pw,
+                           size_t pw_len, struct who *w)
+{
+    const char *name = cs_text(b, "account", TC_ACCOUNT_NAME_MAX - 1);
+    const char *why = NULL;
+    enum tc_err e = name && pw && pw_len <= 1024
+                        ? tc_account_password(c->s, name, pw, pw_len, "console", w->real, &w->a,
+                                              &why)
+                        : TC_ERR_PASSPHRASE;
+    if (e == TC_OK)
+        return true;
+    tc_metric_add(c->logins, 1, 1);
+    cs_error(r, e == TC_ERR_REFUSED ? 403 : 401, e == TC_ERR_REFUSED ? "locked" : "wrong",
+             why ? why : "账号或口令不对 / wrong account or password");
+    return false;
 }
 
 void cs_login(struct tc_http_req *r, void *ctx)
 {
-    struct console *c = ctx;
-    struct who w;
-    json_t *b = before_session(c, r, &w);
-    if (!b)
-        return;
-    const char *name = cs_text(b, "account", TC_ACCOUNT_NAME_MAX - 1);
-    json_t *pv = json_object_get(b, "password");
-    const char *pw = json_string_value(pv);
-    const char *why = NULL;
-    enum tc_err e = name && pw && json_string_length(pv) <= 1024
-                        ? tc_account_password(c->s, name, pw, json_string_length(pv), "console",
-                                              w.real, &w.a, &why)
-                        : TC_ERR_PASSPHRASE;
-    if (pw)
-        sodium_memzero((char *)pw, json_string_length(pv));
-    if (e == TC_OK)
-        second_factor(c, r, b, &w);
-    else {
-        tc_metric_add(c->logins, 1, 1);
-        cs_error(r, e == TC_ERR_REFUSED ? 403 : 401, e == TC_ERR_REFUSED ? "locked" : "wrong",
-                 why ? why : "账号或口令不对 / wrong account or password");
-    }
-    json_decref(b);
+    before_session(r, ctx, password_right);
 }
 
 void cs_logout(struct tc_http_req *r, void *ctx)
@@ -262,30 +276,27 @@ void cs_me(struct tc_http_req *r, void *ctx)
                                  "idle_seconds", (json_int_t)c->cfg.idle));
 }
 
-/* The first sign-in of an account added by an admin: its enrolment code and a new password,
- * then a TOTP seed to add to the app; signing in follows. */
-void cs_enrol(struct tc_http_req *r, void *ctx)
+/* The first sign-in of an account added by an admin: its enrolment code and a new password set,
+ * then (no code yet) a TOTP seed to add to the app; signing in follows. */
+static bool enrolled(struct console *c, struct tc_http_req *r, json_t *b, const char *pw,
+                     size_t pw_len, struct who *w)
 {
-    struct console *c = ctx;
-    struct who w;
-    json_t *b = before_session(c, r, &w);
-    if (!b)
-        return;
     const char *name = cs_text(b, "account", TC_ACCOUNT_NAME_MAX - 1);
     const char *code = cs_text(b, "code", TC_ENROL_CODE_LEN);
-    json_t *pv = json_object_get(b, "password");
-    const char *pw = json_string_value(pv);
     const char *why = NULL;
-    enum tc_err e = name && code && pw ? tc_account_enrol(c->s, name, code, pw,
-                                                          json_string_length(pv), w.real, &why)
-                                       : TC_ERR_ARG;
-    if (pw)
-        sodium_memzero((char *)pw, json_string_length(pv));
-    if (e != TC_OK)
+    enum tc_err e = name && code && pw
+                        ? tc_account_enrol(c->s, name, code, pw, pw_len, w->real, &why)
+                        : TC_ERR_ARG;
+    if (e != TC_OK) {
         cs_error(r, e == TC_ERR_ARG ? 400 : 403, "enrol_refused",
                  why ? why
                      : "须给出账号、登记码和新口令 / the account, its code and a new password");
-    else if (tc_account_find(c->s, name, &w.a) == TC_OK)
-        second_factor(c, r, b, &w); /* no code yet: the seed to add */
-    json_decref(b);
+        return false;
+    }
+    return tc_account_find(c->s, name, &w->a) == TC_OK;
+}
+
+void cs_enrol(struct tc_http_req *r, void *ctx)
+{
+    before_session(r, ctx, enrolled);
 }

@@ -326,8 +326,17 @@ static void sign(struct console *c, struct tc_http_req *r, const struct who *w, 
     cs_signer_call(c, r, w, req, what);
 }
 
-static void act(struct console *c, struct tc_http_req *r, int64_t id, const char *action,
-                bool revocation)
+/* The batch id and the action after it in the path, or false after answering 404. */
+static bool batch_path(struct tc_http_req *r, int64_t *id, const char **action)
+{
+    if (cs_id_action(tc_http_param(r), id, action))
+        return true;
+    cs_error(r, 404, "not_found", "没有这个批次 / no such batch");
+    return false;
+}
+
+/* POST /api/batches/{id}/{action} and /api/revocations/{id}/{action} */
+static void act(struct console *c, struct tc_http_req *r, bool revocation)
 {
     static const struct {
         const char *name;
@@ -337,6 +346,10 @@ static void act(struct console *c, struct tc_http_req *r, int64_t id, const char
         {"approve", TC_ROLE_APPROVER, CS_REAUTH}, {"reject", TC_ROLE_APPROVER, CS_WRITE},
         {"sign", TC_ROLE_CUSTODIAN, CS_REAUTH},
     };
+    int64_t id;
+    const char *action;
+    if (!batch_path(r, &id, &action))
+        return;
     size_t i = 0;
     while (i < 5 && strcmp(action, acts[i].name) != 0)
         i++;
@@ -371,26 +384,17 @@ static void act(struct console *c, struct tc_http_req *r, int64_t id, const char
     json_decref(b);
 }
 
-/* The batch id and the action after it in the path, or false after answering 404. */
-static bool batch_path(struct tc_http_req *r, int64_t *id, const char **action)
-{
-    if (cs_id_action(tc_http_param(r), id, action))
-        return true;
-    cs_error(r, 404, "not_found", "没有这个批次 / no such batch");
-    return false;
-}
-
 void cs_batch(struct tc_http_req *r, void *ctx)
 {
     struct console *c = ctx;
+    if (tc_http_method(r) == TC_HTTP_POST) {
+        act(c, r, false);
+        return;
+    }
     int64_t id;
     const char *action;
     if (!batch_path(r, &id, &action))
         return;
-    if (tc_http_method(r) == TC_HTTP_POST) {
-        act(c, r, id, action, false);
-        return;
-    }
     struct who w;
     bool zip = strcmp(action, "ecerts.zip") == 0;
     if (*action && !zip) {
@@ -479,12 +483,7 @@ void cs_revocations(struct tc_http_req *r, void *ctx)
 
 void cs_revocation(struct tc_http_req *r, void *ctx)
 {
-    struct console *c = ctx;
-    int64_t id;
-    const char *action;
-    if (!batch_path(r, &id, &action))
-        return;
-    act(c, r, id, action, true);
+    act(ctx, r, true);
 }
 
 /* ---- the signer ------------------------------------------------------------------------------ */

@@ -12,16 +12,13 @@
 #include "issuer.h"
 #include "keys.h"
 
-enum { WEB_INDEX, WEB_JS, WEB_CSS, WEB_COUNT };
-
 struct console {
     struct tc_console_config cfg;
     struct tc_store *s;
     pthread_mutex_t lock; /* one request at a time touches the store */
     struct tc_trust_list *tl;
     struct tc_pubkey issuer;
-    uint8_t *web[WEB_COUNT];
-    size_t web_len[WEB_COUNT];
+    struct tc_http_pages *web; /* the front end, read at start */
     struct tc_http *http;
     struct tc_metrics *metrics;
     struct tc_metric *errors, *logins;

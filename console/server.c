@@ -13,13 +13,8 @@
 
 #include "internal.h"
 
-static const struct {
-    const char *name, *type;
-} web_files[WEB_COUNT] = {
-    {"index.html", "text/html; charset=utf-8"},
-    {"console.js", "text/javascript; charset=utf-8"},
-    {"console.css", "text/css; charset=utf-8"},
-};
+/* The front end, read once at start and served by the HTTP layer (the page first) */
+static const char *const web_files[] = {"index.html", "console.js", "console.css"};
 
 /* ---- replies and bodies -------------------------------------------------------------------- */
 
@@ -50,28 +45,7 @@ void cs_audit(struct console *c, struct tc_http_req *r, const struct who *w, con
     tc_audit_note(c->s, w ? w->now : (uint64_t)time(NULL), &n);
 }
 
-/* ---- the page ------------------------------------------------------------------------------ */
-
-static void page(struct tc_http_req *r, void *ctx, int i)
-{
-    struct console *c = ctx;
-    tc_http_reply_page(r, web_files[i].type, c->web[i], c->web_len[i]);
-}
-
-static void page_index(struct tc_http_req *r, void *ctx)
-{
-    page(r, ctx, WEB_INDEX);
-}
-
-static void page_js(struct tc_http_req *r, void *ctx)
-{
-    page(r, ctx, WEB_JS);
-}
-
-static void page_css(struct tc_http_req *r, void *ctx)
-{
-    page(r, ctx, WEB_CSS);
-}
+/* ---- health -------------------------------------------------------------------------------- */
 
 static void healthz(struct tc_http_req *r, void *ctx)
 {
@@ -109,9 +83,9 @@ LOCKED(cs_audit_view)
 #define G TC_HTTP_GET
 #define P TC_HTTP_POST
 static const struct tc_http_route routes[] = {
-    {G, "/", page_index, "page", 0, 0, NULL},
-    {G, "/console.js", page_js, "page", 0, 0, NULL},
-    {G, "/console.css", page_css, "page", 0, 0, NULL},
+    {G, "/", tc_http_serve_page, "page", 0, 0, NULL},
+    {G, "/console.js", tc_http_serve_page, "page", 0, 0, NULL},
+    {G, "/console.css", tc_http_serve_page, "page", 0, 0, NULL},
     {G, "/healthz", healthz, NULL, 0, 0, NULL},
     {G, "/metrics", tc_http_serve_metrics, NULL, 0, 0, NULL},
     {P, "/api/login", cs_login_locked, NULL, 0, 0, NULL},
@@ -146,13 +120,12 @@ static int fail(const char *what, const char *why)
 
 static int load_web(struct console *c)
 {
-    for (int i = 0; i < WEB_COUNT; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", c->cfg.web_dir, web_files[i].name);
-        enum tc_err e = tc_file_read(path, 4u << 20, &c->web[i], &c->web_len[i]);
-        if (e != TC_OK)
-            return fail(path, e == TC_ERR_IO ? strerror(errno) : tc_strerror(e));
-    }
+    char path[4096];
+    enum tc_err e = tc_http_pages_read(&c->web, c->cfg.web_dir, web_files,
+                                       sizeof web_files / sizeof web_files[0], 4u << 20, path,
+                                       sizeof path);
+    if (e != TC_OK)
+        return fail(path, e == TC_ERR_IO ? strerror(errno) : tc_strerror(e));
     return 0;
 }
 
@@ -193,7 +166,7 @@ static int listen_on(struct console *c)
     }
     h.routes = routes, h.n_routes = sizeof routes / sizeof routes[0], h.ctx = c;
     h.trusted_proxy = c->cfg.trusted_proxy, h.access_log = c->cfg.access_log;
-    h.metrics = c->metrics, h.errors = c->errors, h.hsts = c->cfg.hsts;
+    h.metrics = c->metrics, h.errors = c->errors, h.pages = c->web, h.hsts = c->cfg.hsts;
     h.body_memory = 2 * (uint64_t)TC_CONSOLE_UPLOAD_MAX;
     h.page_csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                  "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -210,8 +183,7 @@ static void close_all(struct console *c)
 {
     tc_http_stop(c->http);
     tc_metrics_free(c->metrics);
-    for (int i = 0; i < WEB_COUNT; i++)
-        free(c->web[i]);
+    tc_http_pages_free(c->web);
     tc_trust_list_free(c->tl);
     tc_store_close(c->s);
     pthread_mutex_destroy(&c->lock);

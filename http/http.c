@@ -196,6 +196,18 @@ void tc_http_serve_metrics(struct tc_http_req *r, void *ctx)
     free(text);
 }
 
+void tc_http_serve_page(struct tc_http_req *r, void *ctx)
+{
+    (void)ctx;
+    const char *type;
+    const void *body;
+    size_t len;
+    if (tc_http_pages_file(r->h->cfg.pages, r->route->pattern, &type, &body, &len))
+        tc_http_reply_page(r, type, body, len);
+    else
+        tc_http_reply_error(r, 404, "not_found", "no such path");
+}
+
 /* ---- request accessors --------------------------------------------------------------------- */
 
 unsigned tc_http_method(const struct tc_http_req *r)

@@ -2,9 +2,9 @@
  * http.h - the HTTP layer every titlecert service shares (the public verifier, the HR console):
  * libmicrohttpd started with an explicit address and limits, a route table, per-address limits
  * that believe the trusted proxy and no one else, an access log that names routes (never the
- * requested path, a payload, a unit or an address), the security headers, JSON replies and errors,
- * Prometheus metrics, suspension for work done on other threads, and the signal loop that reloads
- * and stops a service.
+ * requested path, a payload, a unit or an address), the security headers, a service's page
+ * served from memory, JSON replies and errors, Prometheus metrics, suspension for work done on
+ * other threads, and the signal loop that reloads and stops a service.
  *
  * A handler is a thin adapter: it reads the request through the accessors below, calls its
  * service, and answers with one tc_http_reply* call (or suspends). The layer answers on the
@@ -64,6 +64,25 @@ void tc_metric_set(struct tc_metric *g, int64_t value);
 void tc_metric_observe(struct tc_metric *h, double seconds);
 /* The text format, malloc'd in *out (the caller frees it). */
 enum tc_err tc_metrics_render(struct tc_metrics *m, char **out, size_t *len);
+
+/* ---- a page (page.c) ---------------------------------------------------------------------- */
+/* A service's page: its files (the HTML first, then its script, its style...) read once at start
+ * from a directory, kept in memory and served with the page headers by tc_http_serve_page. A
+ * file's Content-Type follows the end of its name: .html, .js or .css (UTF-8 text). */
+struct tc_http_pages;
+
+/* Reads names[0..n-1] (kept by reference: static strings) from dir, each of at most max bytes.
+ * path (size bytes; may be NULL) receives the file read last: on failure, the one that failed,
+ * with errno as tc_file_read left it (TC_ERR_IO). TC_ERR_ARG: a name of no known type. */
+enum tc_err tc_http_pages_read(struct tc_http_pages **out, const char *dir,
+                               const char *const *names, size_t n, size_t max, char *path,
+                               size_t size);
+/* NULL is ignored. */
+void tc_http_pages_free(struct tc_http_pages *p);
+/* The file a route's pattern names ("/app.js": app.js), else the first, the page itself ("/",
+ * "/v"): its Content-Type and bytes. false when p is NULL or empty. */
+bool tc_http_pages_file(const struct tc_http_pages *p, const char *pattern, const char **type,
+                        const void **body, size_t *len);
 
 /* ---- routes ------------------------------------------------------------------------------- */
 struct tc_http;     /* a running server */
@@ -126,6 +145,7 @@ struct tc_http_config {
     FILE *access_log;
     struct tc_metrics *metrics; /* served by tc_http_serve_metrics; the caller frees it */
     struct tc_metric *errors;   /* a counter: requests answered 4xx/5xx or never completed */
+    const struct tc_http_pages *pages; /* served by tc_http_serve_page; the caller frees them */
     /* security headers: every answer has X-Content-Type-Options: nosniff, Referrer-Policy:
      * no-referrer and Cache-Control: no-store (pages: no-cache); pages add this CSP (NULL:
      * TC_HTTP_PAGE_CSP), Permissions-Policy (NULL: none) and X-Frame-Options: DENY. hsts: the
@@ -210,6 +230,9 @@ void tc_http_reply_error(struct tc_http_req *r, unsigned status, const char *cod
                          const char *message);
 /* The handler for GET /metrics: runs the collect hook and answers with cfg.metrics. */
 void tc_http_serve_metrics(struct tc_http_req *r, void *ctx);
+/* The handler of a page's routes: answers with the file of cfg.pages that the route's pattern
+ * names (tc_http_pages_file), 404 not_found when there is none. */
+void tc_http_serve_page(struct tc_http_req *r, void *ctx);
 
 /* No answer now: the connection waits (its idle timeout does not run) until tc_http_resume(r),
  * which any thread may call once; the route's handler is then called again for the same request

@@ -90,15 +90,9 @@ static const struct {
 #undef ONE
 };
 
-/* The page: index.html, app.js and style.css, read once at start */
-enum { WEB_INDEX, WEB_JS, WEB_CSS, WEB_COUNT };
-static const struct {
-    const char *name, *type;
-} web_files[WEB_COUNT] = {
-    {"index.html", "text/html; charset=utf-8"},
-    {"app.js", "text/javascript; charset=utf-8"},
-    {"style.css", "text/css; charset=utf-8"},
-};
+/* The page, read once at start and served by the HTTP layer (the page itself first) */
+static const char *const web_files[] = {"index.html", "app.js", "style.css"};
+#define WEB_COUNT (sizeof web_files / sizeof web_files[0])
 
 #define PAGE_CSP                                                                                   \
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "        \
@@ -117,8 +111,7 @@ struct tc_service {
     struct tc_metrics *metrics;
     struct tc_metric *m[M_COUNT];
     struct tc_http *http;
-    char *web[WEB_COUNT];
-    size_t web_len[WEB_COUNT];
+    struct tc_http_pages *page;
     /* the thread following the publication: woken to poll now (SIGHUP) or to stop */
     pthread_t poller;
     bool polling;
@@ -692,27 +685,6 @@ static void collect(void *ctx)
     tc_lifecycle_release(s->bundles, h);
 }
 
-static void web_file(struct tc_http_req *r, void *ctx, int i)
-{
-    struct tc_service *s = ctx;
-    tc_http_reply_page(r, web_files[i].type, s->web[i], s->web_len[i]);
-}
-
-static void page_index(struct tc_http_req *r, void *ctx)
-{
-    web_file(r, ctx, WEB_INDEX);
-}
-
-static void page_js(struct tc_http_req *r, void *ctx)
-{
-    web_file(r, ctx, WEB_JS);
-}
-
-static void page_css(struct tc_http_req *r, void *ctx)
-{
-    web_file(r, ctx, WEB_CSS);
-}
-
 static void no_page(struct tc_http_req *r, void *ctx)
 {
     (void)ctx;
@@ -737,12 +709,13 @@ static const struct tc_http_route routes[] = {
     {TC_HTTP_GET, "/api/v1/register/proof/{id}", proof, NULL, 0, 0, NULL},
     {TC_HTTP_GET, "/healthz", healthz, NULL, 0, 0, NULL},
     {TC_HTTP_GET, "/metrics", tc_http_serve_metrics, NULL, 0, 0, NULL},
-    {TC_HTTP_GET, "/", page_index, PAGE, 0, 0, NULL},
-    {TC_HTTP_GET, "/v", page_index, PAGE, 0, 0, NULL}, /* a QR link opens /v#TC1:... */
-    {TC_HTTP_GET, "/V", page_index, PAGE, 0, 0, NULL}, /* QR alphanumeric mode is upper case */
-    {TC_HTTP_GET, "/index.html", page_index, PAGE, 0, 0, NULL},
-    {TC_HTTP_GET, "/app.js", page_js, NULL, 0, 0, NULL},
-    {TC_HTTP_GET, "/style.css", page_css, NULL, 0, 0, NULL},
+    {TC_HTTP_GET, "/", tc_http_serve_page, PAGE, 0, 0, NULL},
+    {TC_HTTP_GET, "/v", tc_http_serve_page, PAGE, 0, 0, NULL}, /* a QR link opens /v#TC1:... */
+    /* QR alphanumeric mode is upper case */
+    {TC_HTTP_GET, "/V", tc_http_serve_page, PAGE, 0, 0, NULL},
+    {TC_HTTP_GET, "/index.html", tc_http_serve_page, PAGE, 0, 0, NULL},
+    {TC_HTTP_GET, "/app.js", tc_http_serve_page, NULL, 0, 0, NULL},
+    {TC_HTTP_GET, "/style.css", tc_http_serve_page, NULL, 0, 0, NULL},
     {TC_HTTP_GET, "/favicon.ico", no_page, NULL, 0, 0, NULL},
     {TC_HTTP_GET, "/api/{path}", no_api, "/api/(unknown)", 0, 0, NULL},
     {TC_HTTP_GET, "{path}", no_page, "(unknown)", 0, 0, NULL},
@@ -903,7 +876,7 @@ const char *tc_service_preflight(const struct tc_service_config *cfg, char *why,
 {
     for (size_t i = 0; i < WEB_COUNT; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", cfg->web_dir, web_files[i].name);
+        snprintf(path, sizeof path, "%s/%s", cfg->web_dir, web_files[i]);
         if (access(path, R_OK) != 0) {
             snprintf(why, size,
                      "the page file %s: %s\n  (install titlecert with 'meson install', or give "
@@ -932,10 +905,9 @@ const char *tc_service_preflight(const struct tc_service_config *cfg, char *why,
     return NULL;
 }
 
+/* The image pool's defaults (the listener's are the HTTP layer's: 0 leaves them to it) */
 static void defaults(struct tc_service_config *c)
 {
-    if (!c->per_ip_limit)
-        c->per_ip_limit = 64;
     if (!c->image_threads)
         c->image_threads = 2;
     if (!c->image_queue)
@@ -967,17 +939,12 @@ static enum tc_err register_metrics(struct tc_service *s)
     return e;
 }
 
+/* A page file missing or unreadable once preflight found it is "not found" all the same */
 static enum tc_err read_page(struct tc_service *s)
 {
-    for (int i = 0; i < WEB_COUNT; i++) {
-        char path[4096];
-        uint8_t *buf = NULL;
-        snprintf(path, sizeof path, "%s/%s", s->cfg.web_dir, web_files[i].name);
-        if (tc_file_read(path, 1u << 20, &buf, &s->web_len[i]) != TC_OK)
-            return TC_ERR_NOT_FOUND;
-        s->web[i] = (char *)buf;
-    }
-    return TC_OK;
+    enum tc_err e =
+        tc_http_pages_read(&s->page, s->cfg.web_dir, web_files, WEB_COUNT, 1u << 20, NULL, 0);
+    return e == TC_OK ? TC_OK : TC_ERR_NOT_FOUND;
 }
 
 static enum tc_err listen_http(struct tc_service *s, char *why, size_t size)
@@ -989,8 +956,9 @@ static enum tc_err listen_http(struct tc_service *s, char *why, size_t size)
         .per_address_limit = c->per_ip_limit, .timeout = c->timeout,
         .trusted_proxy = c->trusted_proxy, .body_max = TC_VERIFY_BODY_MAX,
         .body_memory = c->image_memory, .access_log = c->access_log, .metrics = s->metrics,
-        .errors = s->m[M_ERRORS], .page_csp = PAGE_CSP, .page_permissions = "camera=(self)",
-        .tick = tick, .reload = reload, .log = c->log, .log_ctx = c->log_ctx,
+        .errors = s->m[M_ERRORS], .pages = s->page, .page_csp = PAGE_CSP,
+        .page_permissions = "camera=(self)", .tick = tick, .reload = reload, .log = c->log,
+        .log_ctx = c->log_ctx,
     };
     const char *what;
     enum tc_err e = tc_http_start(&s->http, &h, &what);
@@ -1065,7 +1033,6 @@ void tc_service_stop(struct tc_service *s)
     tc_lifecycle_close(s->bundles);
     tc_source_free(s->source);
     tc_metrics_free(s->metrics);
-    for (int i = 0; i < WEB_COUNT; i++)
-        free(s->web[i]);
+    tc_http_pages_free(s->page);
     free(s);
 }

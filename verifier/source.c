@@ -249,6 +249,34 @@ static bool get_head(struct tc_source *s, bool force, struct tc_head *head, char
     return ok;
 }
 
+/* url, a file the head names (the bundle or a delta): exactly `bytes` long with this SHA-256,
+ * which the head gives. NULL with *data (malloc'd) when had; else why not, with *transfer true
+ * when the transfer itself failed (too slow, stopped, cut) rather than the host answering with
+ * something other than the file named (an error status, a longer or another file). */
+static const char *get_named(struct tc_source *s, const char *url, uint64_t bytes,
+                             const uint8_t sha256[32], uint8_t **data, bool *transfer)
+{
+    struct buf b = {0};
+    b.max = (size_t)bytes;
+    long status;
+    uint8_t h[32];
+    CURLcode rc = get(s, url, NULL, NULL, &b, &status, limit_ms(bytes));
+    const char *why = NULL;
+    *transfer = rc != CURLE_OK && !b.over;
+    if (rc != CURLE_OK)
+        why = failure(s, rc);
+    else if (status != 200)
+        why = "HTTP error";
+    else if (b.len != bytes ||
+             (crypto_hash_sha256(h, b.p, b.len), sodium_memcmp(h, sha256, 32) != 0))
+        why = "its size or SHA-256 is not the head's";
+    if (why)
+        free(b.p);
+    else
+        *data = b.p;
+    return why;
+}
+
 /* The delta the head names from the version in use, its size and SHA-256 checked: a few hundred
  * bytes instead of the bundle. TC_SOURCE_DELTA when had; TC_SOURCE_BUNDLE when the host answers
  * without it (missing, or not what the head names: the full bundle is fetched then);
@@ -258,27 +286,20 @@ static enum tc_source_result get_delta(struct tc_source *s, const struct tc_head
                                        uint8_t **delta, size_t *delta_len, char *msg, size_t size)
 {
     char url[1100];
-    struct buf db = {0};
-    db.max = (size_t)head->delta_bytes;
-    uint8_t dh[32];
-    long status;
+    bool transfer;
     snprintf(url, sizeof url, "%s/delta-%" PRIu64 ".cbor", s->url, head->delta_from);
-    CURLcode rc = get(s, url, NULL, NULL, &db, &status, limit_ms(head->delta_bytes));
-    if (rc != CURLE_OK && !db.over) {
-        free(db.p);
+    const char *why = get_named(s, url, head->delta_bytes, head->delta_sha256, delta, &transfer);
+    if (why && transfer) {
         s->stats.failures++;
-        snprintf(msg, size, "%s: %s (fetched again at the next poll)", url, failure(s, rc));
+        snprintf(msg, size, "%s: %s (fetched again at the next poll)", url, why);
         return TC_SOURCE_FAILED;
     }
-    if (rc != CURLE_OK || status != 200 || db.len != head->delta_bytes ||
-        (crypto_hash_sha256(dh, db.p, db.len), sodium_memcmp(dh, head->delta_sha256, 32) != 0)) {
-        free(db.p);
+    if (why)
         return TC_SOURCE_BUNDLE;
-    }
-    s->stats.bytes += db.len;
-    *delta = db.p, *delta_len = db.len;
+    *delta_len = (size_t)head->delta_bytes;
+    s->stats.bytes += *delta_len;
     snprintf(msg, size, "fetched the delta %" PRIu64 " -> %" PRIu64 " (%zu bytes) from %s",
-             head->delta_from, head->version, db.len, s->url);
+             head->delta_from, head->version, *delta_len, s->url);
     return TC_SOURCE_DELTA;
 }
 
@@ -288,27 +309,19 @@ static enum tc_source_result get_bundle(struct tc_source *s, const struct tc_hea
                                         uint8_t **data, size_t *data_len, char *msg, size_t size)
 {
     char url[1100];
-    struct buf body = {0};
-    body.max = (size_t)head->bytes;
-    long status;
-    uint8_t h[32];
+    bool transfer;
     snprintf(url, sizeof url, "%s/bundle.cbor", s->url);
-    CURLcode rc = get(s, url, NULL, NULL, &body, &status, limit_ms(head->bytes));
-    if (rc != CURLE_OK || status != 200 || body.len != head->bytes ||
-        (crypto_hash_sha256(h, body.p, body.len), sodium_memcmp(h, head->sha256, 32) != 0)) {
+    const char *why = get_named(s, url, head->bytes, head->sha256, data, &transfer);
+    if (why) {
         s->stats.failures++;
         snprintf(msg, size, "%s: %s (the head names version %" PRIu64 ", %" PRIu64 " bytes; a "
-                 "publication in progress is fetched again at the next poll)", url,
-                 rc != CURLE_OK ? failure(s, rc)
-                 : status != 200 ? "HTTP error"
-                                 : "its size or SHA-256 is not the head's",
+                 "publication in progress is fetched again at the next poll)", url, why,
                  head->version, head->bytes);
-        free(body.p);
         return TC_SOURCE_FAILED;
     }
+    *data_len = (size_t)head->bytes;
     s->stats.fetched++;
-    s->stats.bytes += body.len;
-    *data = body.p, *data_len = body.len;
+    s->stats.bytes += *data_len;
     snprintf(msg, size, "fetched bundle version %" PRIu64 " (%" PRIu64 " bytes) from %s",
              head->version, head->bytes, s->url);
     return TC_SOURCE_BUNDLE;
