@@ -105,6 +105,12 @@ bool tc_text_safe(const uint8_t *s, size_t len);
 /* Room for at least `need` elements of `size` bytes in *v (capacity *cap, doubled from 16 as
  * needed; *v realloc'd): TC_ERR_NOMEM when it cannot be had, *v and *cap then unchanged. */
 enum tc_err tc_reserve(void **v, size_t *cap, size_t need, size_t size);
+/* Appends one element of `size` bytes to *v (*n elements, capacity *cap, grown by tc_reserve) and
+ * returns it, counted in *n but not cleared; NULL when out of memory, nothing then changed. */
+void *tc_push(void **v, size_t *n, size_t *cap, size_t size);
+/* The first element of v (n elements of `size` bytes, sorted by a leading uint64_t id) whose id
+ * is `id`; NULL when none is. */
+const void *tc_find_id(const void *v, size_t n, size_t size, uint64_t id);
 /* Splits a configuration line into words separated by spaces or tabs: the first `most` into
  * w[i * size] (a word too long for its size as ""), their count in *n. False for a word that is
  * not tc_text_safe. */
@@ -116,6 +122,9 @@ bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size,
 enum tc_err tc_text_lines(const char *text, size_t len,
                           enum tc_err (*fn)(void *ctx, const char *s, size_t len), void *ctx,
                           size_t *line);
+/* The next line of [*p, end) without its newline, in *s and *n, *p moved past it; false (nothing
+ * moved) when no newline is left: a record format whose every line ends in one. */
+bool tc_line_next(const char **p, const char *end, const char **s, size_t *n);
 /* tc_text_safe and no Unicode default-ignorable code point (zero-width spaces and joiners, soft
  * hyphen, variation selectors, tags ...): what holder names and specialties must be, so that two
  * names that look the same are the same bytes. */

@@ -370,3 +370,12 @@ enum tc_err tc_text_lines(const char *text, size_t len,
     }
     return e;
 }
+
+bool tc_line_next(const char **p, const char *end, const char **s, size_t *n)
+{
+    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+    if (!nl)
+        return false;
+    *s = *p, *n = (size_t)(nl - *p), *p = nl + 1;
+    return true;
+}

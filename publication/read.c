@@ -591,44 +591,25 @@ const struct tc_bundle_unit *tc_bundle_unit_latest(const struct tc_bundle *b, co
     return u && strcmp(u->uscc, uscc) == 0 ? u : NULL;
 }
 
-/* The element of a sorted array whose leading uint64_t id is `id`, or NULL: the index, the
- * revoked and the superseded lists all start with the certificate id. */
+/* The index, the revoked and the superseded lists all start with the certificate id, sorted:
+ * tc_find_id's layout. */
 _Static_assert(offsetof(struct tc_bundle_revoked, id) == 0, "id first");
 _Static_assert(offsetof(struct tc_bundle_superseded, id) == 0, "id first");
 _Static_assert(offsetof(struct tc_bundle_registered, id) == 0, "id first");
 
-static const void *find_id(const void *base, size_t n, size_t size, uint64_t id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        uint64_t at;
-        memcpy(&at, (const uint8_t *)base + mid * size, sizeof at);
-        if (at < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == n)
-        return NULL;
-    uint64_t at;
-    memcpy(&at, (const uint8_t *)base + lo * size, sizeof at);
-    return at == id ? (const uint8_t *)base + lo * size : NULL;
-}
-
 const struct tc_bundle_revoked *tc_bundle_revoked(const struct tc_bundle *b, uint64_t id)
 {
-    return find_id(b->revoked, b->n_revoked, sizeof *b->revoked, id);
+    return tc_find_id(b->revoked, b->n_revoked, sizeof *b->revoked, id);
 }
 
 const struct tc_bundle_registered *tc_bundle_registered(const struct tc_bundle *b, uint64_t id)
 {
-    return find_id(b->index, b->n_index, sizeof *b->index, id);
+    return tc_find_id(b->index, b->n_index, sizeof *b->index, id);
 }
 
 const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *b, uint64_t id)
 {
-    return find_id(b->superseded, b->n_superseded, sizeof *b->superseded, id);
+    return tc_find_id(b->superseded, b->n_superseded, sizeof *b->superseded, id);
 }
 
 /* ---- deltas ----------------------------------------------------------------------------------- */

@@ -87,17 +87,6 @@ size_t tc_checkpoint_format(const struct tc_checkpoint *c, char *out, size_t siz
     return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
-/* the next line of [p, end) without its newline; false when there is no newline */
-static bool line(const char **p, const char *end, const char **s, size_t *n)
-{
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    if (!nl)
-        return false;
-    *s = *p, *n = (size_t)(nl - *p);
-    *p = nl + 1;
-    return true;
-}
-
 enum tc_err tc_checkpoint_parse(const char *body, size_t len, struct tc_checkpoint *c)
 {
     memset(c, 0, sizeof *c);
@@ -106,11 +95,11 @@ enum tc_err tc_checkpoint_parse(const char *body, size_t len, struct tc_checkpoi
     if (len > TC_REG_NOTE_MAX)
         return TC_ERR_SIZE_LIMIT;
     /* origin: non-empty, no spaces or plus signs (the C2SP checkpoint spec's SHOULD, kept) */
-    if (!line(&p, end, &s, &n) || !tc_note_name_ok(s, n))
+    if (!tc_line_next(&p, end, &s, &n) || !tc_note_name_ok(s, n))
         return TC_ERR_TYPE;
     memcpy(c->origin, s, n);
     /* size: decimal, no leading zeros, no sign */
-    if (!line(&p, end, &s, &n) || n == 0 || n > 19 || (s[0] == '0' && n > 1))
+    if (!tc_line_next(&p, end, &s, &n) || n == 0 || n > 19 || (s[0] == '0' && n > 1))
         return TC_ERR_TYPE;
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
@@ -122,14 +111,14 @@ enum tc_err tc_checkpoint_parse(const char *body, size_t len, struct tc_checkpoi
     /* root: standard base64 of 32 bytes, padded */
     size_t got;
     const char *stop;
-    if (!line(&p, end, &s, &n) || n != 44 ||
+    if (!tc_line_next(&p, end, &s, &n) || n != 44 ||
         sodium_base642bin(c->root, TC_REG_HASH, s, n, NULL, &got, &stop,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         got != TC_REG_HASH || stop != s + n)
         return TC_ERR_TYPE;
     /* extension lines: non-empty, each ending in a newline */
     while (p < end) {
-        if (!line(&p, end, &s, &n) || n == 0)
+        if (!tc_line_next(&p, end, &s, &n) || n == 0)
             return TC_ERR_TYPE;
     }
     return TC_OK;
@@ -221,7 +210,7 @@ enum tc_err tc_note_parse(const char *note, size_t len, struct tc_note *out)
             return TC_ERR_SIZE_LIMIT;
         struct tc_note_sig *sig = &out->sig[out->n_sigs];
         const char *start = p;
-        enum tc_err e = line(&p, end, &s, &n) ? sig_line(s, n, sig) : TC_ERR_TYPE;
+        enum tc_err e = tc_line_next(&p, end, &s, &n) ? sig_line(s, n, sig) : TC_ERR_TYPE;
         if (e != TC_OK)
             return e;
         sig->line = start, sig->line_len = (size_t)(p - start);

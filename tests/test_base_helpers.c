@@ -1,0 +1,63 @@
+/*
+ * test_base_helpers.c - the small shared helpers of base/: tc_push (growth by one element),
+ * tc_find_id (search of an id-sorted array, the first of equal ids) and tc_line_next (the lines
+ * of a record format, each ending in a newline).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+
+struct rec {
+    uint64_t id;
+    uint32_t v;
+};
+
+static void test_push(void)
+{
+    struct rec *v = NULL;
+    size_t n = 0, cap = 0;
+    bool all = true;
+    for (uint32_t i = 0; i < 1000; i++) {
+        struct rec *r = tc_push((void **)&v, &n, &cap, sizeof *v);
+        all &= r == &v[i] && n == i + 1 && cap >= n;
+        if (r)
+            r->id = 2 * i, r->v = i;
+    }
+    ok(all && n == 1000, "tc_push appends 1000 elements, each where the array holds it");
+    bool kept = true;
+    for (size_t i = 0; i < n; i++)
+        kept &= v[i].id == 2 * i && v[i].v == i;
+    ok(kept, "the elements survive the growth");
+
+    /* tc_find_id: present, absent between, below and above, the first of equal ids */
+    ok(tc_find_id(v, n, sizeof *v, 0) == &v[0], "id 0 is the first element");
+    ok(tc_find_id(v, n, sizeof *v, 1998) == &v[999], "the last id is the last element");
+    ok(tc_find_id(v, n, sizeof *v, 777) == NULL, "an id between two is absent");
+    ok(tc_find_id(v, n, sizeof *v, 5000) == NULL, "an id above all is absent");
+    ok(tc_find_id(v, 0, sizeof *v, 0) == NULL, "nothing is found in an empty array");
+    v[11].id = v[12].id = v[13].id = v[10].id;
+    ok(tc_find_id(v, n, sizeof *v, v[10].id) == &v[10], "of equal ids, the first");
+    free(v);
+}
+
+static void test_line_next(void)
+{
+    const char text[] = "one\n\nthree\nno newline";
+    const char *p = text, *end = text + strlen(text), *s;
+    size_t n;
+    ok(tc_line_next(&p, end, &s, &n) && n == 3 && memcmp(s, "one", 3) == 0, "a first line");
+    ok(tc_line_next(&p, end, &s, &n) && n == 0 && s == text + 4, "an empty line");
+    ok(tc_line_next(&p, end, &s, &n) && n == 5 && memcmp(s, "three", 5) == 0, "a third line");
+    const char *before = p;
+    ok(!tc_line_next(&p, end, &s, &n) && p == before, "no line without its newline, p kept");
+    p = end;
+    ok(!tc_line_next(&p, end, &s, &n), "none at the end");
+}
+
+int main(void)
+{
+    test_push();
+    test_line_next();
+    return tap_done();
+}
