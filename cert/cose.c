@@ -59,29 +59,28 @@ static size_t write_protected(uint8_t out[PROTECTED_MAX], const struct tc_alg_in
     return w.overflow ? 0 : w.len;
 }
 
+/* The Sig_structure ["Signature1", protected, aad, payload]: 32 bytes of heads at the most. */
+static void write_sig_structure(struct tc_cw *w, const uint8_t *prot, size_t plen,
+                                const uint8_t *aad, size_t alen, const uint8_t *payload,
+                                size_t paylen)
+{
+    tc_cw_array(w, 4);
+    tc_cw_text(w, "Signature1");
+    tc_cw_bytes(w, prot, plen);
+    tc_cw_bytes(w, aad, alen);
+    tc_cw_bytes(w, payload, paylen);
+}
+
 /* Builds the Sig_structure in a malloc'd buffer (payloads can be up to a trust list's size). */
 static enum tc_err sig_structure(uint8_t **out, size_t *outlen, const uint8_t *prot, size_t plen,
                                  const uint8_t *aad, size_t alen, const uint8_t *payload,
                                  size_t paylen)
 {
-    size_t cap = 32 + plen + alen + paylen;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return TC_ERR_NOMEM;
     struct tc_cw w;
-    tc_cw_init(&w, buf, cap);
-    tc_cw_array(&w, 4);
-    tc_cw_text(&w, "Signature1");
-    tc_cw_bytes(&w, prot, plen);
-    tc_cw_bytes(&w, aad, alen);
-    tc_cw_bytes(&w, payload, paylen);
-    if (w.overflow) {
-        free(buf);
-        return TC_ERR_INTERNAL;
-    }
-    *out = buf;
-    *outlen = w.len;
-    return TC_OK;
+    if (tc_cw_alloc(&w, 32 + plen + alen + paylen) != TC_OK)
+        return TC_ERR_NOMEM;
+    write_sig_structure(&w, prot, plen, aad, alen, payload, paylen);
+    return tc_cw_take(&w, out, outlen);
 }
 
 static size_t aad_len(const char *aad)
@@ -98,11 +97,7 @@ static enum tc_err check_sig(const uint8_t *prot, size_t plen, const uint8_t *aa
     struct tc_cw w;
     if (32 + plen + alen + paylen <= sizeof local) {
         tc_cw_init(&w, local, sizeof local);
-        tc_cw_array(&w, 4);
-        tc_cw_text(&w, "Signature1");
-        tc_cw_bytes(&w, prot, plen);
-        tc_cw_bytes(&w, aad, alen);
-        tc_cw_bytes(&w, payload, paylen);
+        write_sig_structure(&w, prot, plen, aad, alen, payload, paylen);
         if (w.overflow)
             return TC_ERR_INTERNAL;
         return crypto_sign_verify_detached(sig, local, w.len, pk) == 0 ? TC_OK

@@ -449,11 +449,9 @@ static enum tc_err trust_payload_write(uint8_t **out, size_t *len, uint64_t vers
     size_t cap = 64 + n_rev * (TC_REASON_MAX + 48);
     for (size_t i = 0; i < n_end; i++)
         cap += end_lens[i] + 9;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return TC_ERR_NOMEM;
     struct tc_cw w;
-    tc_cw_init(&w, buf, cap);
+    if (tc_cw_alloc(&w, cap) != TC_OK)
+        return TC_ERR_NOMEM;
     tc_cw_map(&w, 5);
     tc_cw_uint(&w, 0), tc_cw_uint(&w, TYPE_TRUST_LIST);
     tc_cw_uint(&w, 1), tc_cw_uint(&w, version);
@@ -464,13 +462,7 @@ static enum tc_err trust_payload_write(uint8_t **out, size_t *len, uint64_t vers
     tc_cw_uint(&w, 4), tc_cw_array(&w, n_rev);
     for (size_t i = 0; i < n_rev; i++)
         revocation_write(&w, &rev[i], false);
-    if (w.overflow) {
-        free(buf);
-        return TC_ERR_INTERNAL;
-    }
-    *out = buf;
-    *len = w.len;
-    return TC_OK;
+    return tc_cw_take(&w, out, len);
 }
 
 enum tc_err tc_trust_list_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
