@@ -13,6 +13,7 @@
 #include <cbor.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -560,22 +561,31 @@ out:
     return e;
 }
 
+/* The first of n elements of `size` bytes whose key id (at byte `off` of each) is kid, or NULL:
+ * endorsements and revocations are both found by the key they are about. */
+static const void *find_kid(const void *v, size_t n, size_t size, size_t off,
+                            const uint8_t kid[TC_KID_BYTES])
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = (const uint8_t *)v + i * size;
+        if (memcmp(p + off, kid, TC_KID_BYTES) == 0)
+            return p;
+    }
+    return NULL;
+}
+
 const struct tc_endorsement *tc_trust_find(const struct tc_trust_list *tl,
                                            const uint8_t kid[TC_KID_BYTES])
 {
-    for (size_t i = 0; i < tl->n_endorsements; i++)
-        if (memcmp(tl->endorsements[i].kid, kid, TC_KID_BYTES) == 0)
-            return &tl->endorsements[i];
-    return NULL;
+    return find_kid(tl->endorsements, tl->n_endorsements, sizeof *tl->endorsements,
+                    offsetof(struct tc_endorsement, kid), kid);
 }
 
 const struct tc_revocation *tc_trust_find_revocation(const struct tc_trust_list *tl,
                                                      const uint8_t kid[TC_KID_BYTES])
 {
-    for (size_t i = 0; i < tl->n_revocations; i++)
-        if (memcmp(tl->revocations[i].kid, kid, TC_KID_BYTES) == 0)
-            return &tl->revocations[i];
-    return NULL;
+    return find_kid(tl->revocations, tl->n_revocations, sizeof *tl->revocations,
+                    offsetof(struct tc_revocation, kid), kid);
 }
 
 static int region_digits(uint32_t region)
