@@ -72,11 +72,12 @@ static int unit_cmp(const char *uscc, int32_t from, const struct tc_bundle_unit 
     return c ? c : (from > u->from) - (from < u->from);
 }
 
-/* A list's head: its length (no more than the input has bytes) and an array that long. */
-static enum tc_err read_list(struct rd *r, size_t elem, void **v, size_t *n)
+/* A list's head: its length (no more than `most`, which the input's size bounds where nothing
+ * else does) and an array that long. */
+static enum tc_err read_list(struct rd *r, uint64_t most, size_t elem, void **v, size_t *n)
 {
     const struct tc_tok *x = next(r, TC_TOK_ARRAY);
-    if (!x || x->value > r->budget)
+    if (!x || x->value > most)
         return TC_ERR_TYPE;
     *n = (size_t)x->value;
     return (*v = calloc(*n ? *n : 1, elem)) ? TC_OK : TC_ERR_NOMEM;
@@ -86,7 +87,8 @@ static enum tc_err read_list(struct rd *r, size_t elem, void **v, size_t *n)
 static enum tc_err read_revoked(struct rd *r, struct tc_bundle *b)
 {
     int64_t v;
-    enum tc_err e = read_list(r, sizeof *b->revoked, (void **)&b->revoked, &b->n_revoked);
+    enum tc_err e =
+        read_list(r, r->budget, sizeof *b->revoked, (void **)&b->revoked, &b->n_revoked);
     if (e != TC_OK)
         return e;
     for (size_t i = 0; i < b->n_revoked; i++) {
@@ -109,7 +111,8 @@ static enum tc_err read_revoked(struct rd *r, struct tc_bundle *b)
 static enum tc_err read_superseded(struct rd *r, struct tc_bundle *b)
 {
     int64_t v;
-    enum tc_err e = read_list(r, sizeof *b->superseded, (void **)&b->superseded, &b->n_superseded);
+    enum tc_err e = read_list(r, r->budget, sizeof *b->superseded, (void **)&b->superseded,
+                              &b->n_superseded);
     if (e != TC_OK)
         return e;
     for (size_t i = 0; i < b->n_superseded; i++) {
@@ -134,14 +137,11 @@ static enum tc_err read_superseded(struct rd *r, struct tc_bundle *b)
 /* 6: [[uscc, division, township, tier, flag, from, to, name]], sorted by USCC, then from */
 static enum tc_err read_units(struct rd *r, struct tc_bundle *b)
 {
-    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
-    if (!x || x->value > r->budget)
-        return TC_ERR_TYPE;
-    b->n_units = (size_t)x->value;
-    b->units = calloc(b->n_units ? b->n_units : 1, sizeof *b->units);
+    enum tc_err e = read_list(r, r->budget, sizeof *b->units, (void **)&b->units, &b->n_units);
+    if (e != TC_OK)
+        return e;
     size_t names_cap = 1024, names_len = 0;
-    b->names = malloc(names_cap);
-    if (!b->units || !b->names)
+    if (!(b->names = malloc(names_cap)))
         return TC_ERR_NOMEM;
     for (size_t i = 0; i < b->n_units; i++) {
         struct tc_bundle_unit *u = &b->units[i];
@@ -164,13 +164,8 @@ static enum tc_err read_units(struct rd *r, struct tc_bundle *b)
         u->division = (uint32_t)f[0], u->township = (uint32_t)f[1];
         u->tier = (uint8_t)f[2], u->flag = (int8_t)f[3];
         u->from = (int32_t)f[4], u->to = (int32_t)f[5];
-        if (names_len + name->len + 1 > names_cap) {
-            names_cap = (names_cap + name->len + 1) * 2;
-            char *grown = realloc(b->names, names_cap);
-            if (!grown)
-                return TC_ERR_NOMEM;
-            b->names = grown;
-        }
+        if (tc_reserve((void **)&b->names, &names_cap, names_len + name->len + 1, 1) != TC_OK)
+            return TC_ERR_NOMEM;
         u->name_off = (uint32_t)names_len;
         memcpy(b->names + names_len, name->p, name->len);
         names_len += name->len;
@@ -184,7 +179,7 @@ static enum tc_err read_units(struct rd *r, struct tc_bundle *b)
 /* 12: [[id, leaf, h'16']], ascending ids */
 static enum tc_err read_index(struct rd *r, struct tc_bundle *b)
 {
-    enum tc_err e = read_list(r, sizeof *b->index, (void **)&b->index, &b->n_index);
+    enum tc_err e = read_list(r, r->budget, sizeof *b->index, (void **)&b->index, &b->n_index);
     if (e != TC_OK)
         return e;
     for (size_t i = 0; i < b->n_index; i++) {
@@ -208,13 +203,10 @@ static enum tc_err read_index(struct rd *r, struct tc_bundle *b)
 /* 13: [[size, [hash...]]], ascending sizes */
 static enum tc_err read_proofs(struct rd *r, struct tc_bundle *b)
 {
-    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
-    if (!x || x->value > TC_BUNDLE_MAX_PROOFS)
-        return TC_ERR_TYPE;
-    b->n_proofs = (size_t)x->value;
-    b->proofs = calloc(b->n_proofs ? b->n_proofs : 1, sizeof *b->proofs);
-    if (!b->proofs)
-        return TC_ERR_NOMEM;
+    enum tc_err e = read_list(r, TC_BUNDLE_MAX_PROOFS, sizeof *b->proofs, (void **)&b->proofs,
+                              &b->n_proofs);
+    if (e != TC_OK)
+        return e;
     for (size_t i = 0; i < b->n_proofs; i++) {
         struct tc_bundle_proof *p = &b->proofs[i];
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
@@ -663,14 +655,12 @@ static enum tc_err read_frontier(struct rd *r, struct tc_delta *d)
 
 static enum tc_err read_leaves(struct rd *r, struct tc_delta *d)
 {
-    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
-    if (!x || x->value > r->budget)
-        return TC_ERR_TYPE;
-    d->n_leaves = (size_t)x->value;
-    d->leaf = calloc(d->n_leaves ? d->n_leaves : 1, sizeof *d->leaf);
-    d->leaf_len = calloc(d->n_leaves ? d->n_leaves : 1, sizeof *d->leaf_len);
-    if (!d->leaf || !d->leaf_len)
+    enum tc_err e = read_list(r, r->budget, sizeof *d->leaf, (void **)&d->leaf, &d->n_leaves);
+    if (e != TC_OK)
+        return e;
+    if (!(d->leaf_len = calloc(d->n_leaves ? d->n_leaves : 1, sizeof *d->leaf_len)))
         return TC_ERR_NOMEM;
+    const struct tc_tok *x;
     for (size_t i = 0; i < d->n_leaves; i++) {
         if (!(x = next(r, TC_TOK_BYTES)) || x->len > TC_REG_LEAF_MAX)
             return TC_ERR_TYPE;
