@@ -115,6 +115,12 @@ const void *tc_find_id(const void *v, size_t n, size_t size, uint64_t id);
  * w[i * size] (a word too long for its size as ""), their count in *n. False for a word that is
  * not tc_text_safe. */
 bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size, size_t *n);
+/* A configuration line "KEYWORD WORD..." of min to max words, split by tc_text_words into w (max
+ * words of size bytes), their count in *n; *n is 0 for a blank or comment ("#...") line, which
+ * the caller skips. TC_ERR_TEXT as tc_text_words refuses; TC_ERR_TYPE for another keyword or
+ * another count of words. */
+enum tc_err tc_text_directive(const char *s, size_t len, const char *keyword, size_t min,
+                              size_t max, char *w, size_t size, size_t *n);
 /* Calls fn with each line of a configuration text (without its newline; a last line need not
  * have one), counting them in *line, until fn returns other than TC_OK: that error, *line the
  * line's number. A line holding a NUL is TC_ERR_TEXT (it would end the words early and hide

@@ -354,6 +354,18 @@ bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size,
     return true;
 }
 
+enum tc_err tc_text_directive(const char *s, size_t len, const char *keyword, size_t min,
+                              size_t max, char *w, size_t size, size_t *n)
+{
+    if (!tc_text_words(s, len, w, max, size, n))
+        return TC_ERR_TEXT;
+    if (*n == 0 || w[0] == '#') {
+        *n = 0;
+        return TC_OK;
+    }
+    return *n < min || *n > max || strcmp(w, keyword) != 0 ? TC_ERR_TYPE : TC_OK;
+}
+
 enum tc_err tc_text_lines(const char *text, size_t len,
                           enum tc_err (*fn)(void *ctx, const char *s, size_t len), void *ctx,
                           size_t *line)

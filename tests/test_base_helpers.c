@@ -1,7 +1,7 @@
 /*
  * test_base_helpers.c - the small shared helpers of base/: tc_push (growth by one element),
  * tc_find_id (search of an id-sorted array, the first of equal ids) and tc_line_next (the lines
- * of a record format, each ending in a newline).
+ * of a record format, each ending in a newline) and tc_text_directive (a configuration line).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +55,38 @@ static void test_line_next(void)
     ok(!tc_line_next(&p, end, &s, &n), "none at the end");
 }
 
+static void test_directive(void)
+{
+    char w[3][8];
+    size_t n;
+    const char *s;
+    s = "  key a b";
+    ok(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n) == TC_OK && n == 3 &&
+           strcmp(w[1], "a") == 0 && strcmp(w[2], "b") == 0,
+       "a line of its keyword and words");
+    s = "\t# a comment";
+    ok(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n) == TC_OK && n == 0,
+       "a comment is skipped");
+    ok(tc_text_directive("", 0, "key", 2, 3, &w[0][0], 8, &n) == TC_OK && n == 0,
+       "a blank line is skipped");
+    s = "other a b";
+    is_err(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n), TC_ERR_TYPE,
+           "another keyword");
+    s = "key";
+    is_err(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n), TC_ERR_TYPE,
+           "too few words");
+    s = "key a b c";
+    is_err(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n), TC_ERR_TYPE,
+           "too many words");
+    s = "key a\x7f";
+    is_err(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n), TC_ERR_TEXT,
+           "a control character");
+}
+
 int main(void)
 {
     test_push();
     test_line_next();
+    test_directive();
     return tap_done();
 }
