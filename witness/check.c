@@ -25,26 +25,16 @@ static enum tc_witness_status refuse(struct tc_witness_verdict *v, enum tc_witne
 
 #define MALFORMED(v, why) refuse(v, TC_WITNESS_MALFORMED, "malformed", why)
 
-/* The next line of [*p, end) without its newline; false when there is none. */
-static bool next_line(const char **p, const char *end, const char **s, size_t *n)
-{
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    if (!nl)
-        return false;
-    *s = *p, *n = (size_t)(nl - *p), *p = nl + 1;
-    return true;
-}
-
 /* "old N", the proof lines and the empty line; sub->note is what follows. NULL, else why not. */
 static const char *framing(const char *body, size_t len, struct tc_witness_submission *sub)
 {
     const char *p = body, *end = body + len, *s;
     size_t n;
-    if (!next_line(&p, end, &s, &n) || n < 5 || memcmp(s, "old ", 4) != 0 ||
+    if (!tc_line_next(&p, end, &s, &n) || n < 5 || memcmp(s, "old ", 4) != 0 ||
         !tc_witness_decimal(s + 4, n - 4, TC_COSIG_TIME_MAX, &sub->old_size))
         return "the body must start with the line \"old <size>\" (decimal, no leading zero)";
     for (;;) {
-        if (!next_line(&p, end, &s, &n))
+        if (!tc_line_next(&p, end, &s, &n))
             return "the proof lines must end with an empty line before the checkpoint";
         if (n == 0)
             break;
