@@ -131,6 +131,10 @@ enum tc_err tc_text_lines(const char *text, size_t len,
 /* The next line of [*p, end) without its newline, in *s and *n, *p moved past it; false (nothing
  * moved) when no newline is left: a record format whose every line ends in one. */
 bool tc_line_next(const char **p, const char *end, const char **s, size_t *n);
+/* Decodes all of s[0..n), standard padded base64 (RFC 4648 section 4), into out (room for cap
+ * bytes), the count in *len. False for a byte outside base64's alphabet (libsodium's decoder
+ * alone reads some bytes above 0x7f as digits), bad padding, or more than cap bytes. */
+bool tc_base64_decode(uint8_t *out, size_t cap, const char *s, size_t n, size_t *len);
 /* tc_text_safe and no Unicode default-ignorable code point (zero-width spaces and joiners, soft
  * hyphen, variation selectors, tags ...): what holder names and specialties must be, so that two
  * names that look the same are the same bytes. */

@@ -66,10 +66,8 @@ enum tc_err tc_note_vkey_parse(const char *vkey, char *name, size_t name_size, u
         return TC_ERR_CODE;
     uint8_t k[33];
     size_t klen;
-    const char *end;
-    if (sodium_base642bin(k, sizeof k, p2 + 1, strlen(p2 + 1), NULL, &klen, &end,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        *end || klen != 33 || k[0] != 0x01)
+    if (!tc_base64_decode(k, sizeof k, p2 + 1, strlen(p2 + 1), &klen) || klen != 33 ||
+        k[0] != 0x01)
         return TC_ERR_CODE;
     memcpy(name, vkey, (size_t)(p1 - vkey));
     name[p1 - vkey] = '\0';
@@ -110,11 +108,8 @@ enum tc_err tc_checkpoint_parse(const char *body, size_t len, struct tc_checkpoi
         return TC_ERR_RANGE;
     /* root: standard base64 of 32 bytes, padded */
     size_t got;
-    const char *stop;
     if (!tc_line_next(&p, end, &s, &n) || n != 44 ||
-        sodium_base642bin(c->root, TC_REG_HASH, s, n, NULL, &got, &stop,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        got != TC_REG_HASH || stop != s + n)
+        !tc_base64_decode(c->root, TC_REG_HASH, s, n, &got) || got != TC_REG_HASH)
         return TC_ERR_TYPE;
     /* extension lines: non-empty, each ending in a newline */
     while (p < end) {
@@ -174,12 +169,10 @@ static enum tc_err sig_line(const char *s, size_t n, struct tc_note_sig *sig)
     const char *nm = s + 4, *sp = memchr(nm, ' ', n - 4);
     if (!sp || !tc_note_name_ok(nm, (size_t)(sp - nm)))
         return TC_ERR_TYPE;
-    const char *b = sp + 1, *stop;
-    size_t blen = (size_t)(s + n - b), got;
+    const char *b = sp + 1;
+    size_t got;
     uint8_t blob[4 + TC_NOTE_SIG_MAX];
-    if (sodium_base642bin(blob, sizeof blob, b, blen, NULL, &got, &stop,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        stop != b + blen || got < 5)
+    if (!tc_base64_decode(blob, sizeof blob, b, (size_t)(s + n - b), &got) || got < 5)
         return TC_ERR_TYPE;
     sig->name = nm, sig->name_len = (size_t)(sp - nm);
     sig->key_id =

@@ -1,7 +1,8 @@
 /*
  * test_base_helpers.c - the small shared helpers of base/: tc_push (growth by one element),
  * tc_find_id (search of an id-sorted array, the first of equal ids) and tc_line_next (the lines
- * of a record format, each ending in a newline) and tc_text_directive (a configuration line).
+ * of a record format, each ending in a newline), tc_text_directive (a configuration line) and
+ * tc_base64_decode (base64's alphabet only).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -83,8 +84,26 @@ static void test_directive(void)
            "a control character");
 }
 
+static void test_base64(void)
+{
+    uint8_t out[8];
+    size_t len;
+    ok(tc_base64_decode(out, sizeof out, "AQID", 4, &len) && len == 3 && out[0] == 1 &&
+           out[2] == 3,
+       "base64 of 3 bytes");
+    ok(tc_base64_decode(out, sizeof out, "AQ==", 4, &len) && len == 1 && out[0] == 1,
+       "padded base64");
+    ok(!tc_base64_decode(out, sizeof out, "AQ=", 3, &len), "short padding is refused");
+    ok(!tc_base64_decode(out, sizeof out, "A\xc1ID", 4, &len),
+       "a byte above 0x7f is not a digit (libsodium's decoder alone takes it)");
+    ok(!tc_base64_decode(out, sizeof out, "AQ\0D", 4, &len), "a NUL is not a digit");
+    ok(!tc_base64_decode(out, sizeof out, "AQ-D", 4, &len), "base64url's alphabet is not ours");
+    ok(!tc_base64_decode(out, 2, "AQID", 4, &len), "more bytes than the room");
+}
+
 int main(void)
 {
+    test_base64();
     test_push();
     test_line_next();
     test_directive();
