@@ -81,6 +81,18 @@ static enum tc_err expect_type(const cbor_item_t *v, uint64_t type)
     return t == type ? TC_OK : TC_ERR_TYPE;
 }
 
+/* Loads a signed object's payload: a map of keys below nkeys (those in `required` present) whose
+ * key 0 is `type`, its values in v. The caller decrefs *root; on failure it is NULL already. */
+static enum tc_err load_object(const uint8_t *p, size_t n, size_t nkeys, uint32_t required,
+                               uint64_t type, cbor_item_t **root, cbor_item_t *v[MAX_KEYS])
+{
+    enum tc_err e = tc_cbor_load(p, n, root);
+    if (e == TC_OK && ((e = collect(*root, nkeys, required, v)) != TC_OK ||
+                       (e = expect_type(v[0], type)) != TC_OK))
+        cbor_decref(root);
+    return e;
+}
+
 static enum tc_err get_day(const cbor_item_t *v, int32_t *day)
 {
     int64_t d;
@@ -93,6 +105,12 @@ static enum tc_err get_day(const cbor_item_t *v, int32_t *day)
 static bool buf_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
     return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* What w wrote again from the parsed object is the input p: one encoding per object. */
+static enum tc_err canonical(const struct tc_cw *w, const uint8_t *p, size_t n)
+{
+    return w->overflow || !buf_equal(w->buf, w->len, p, n) ? TC_ERR_NONCANONICAL : TC_OK;
 }
 
 /* ---- public-key files -------------------------------------------------------------------- */
@@ -281,16 +299,14 @@ static enum tc_err read_authz(const cbor_item_t *v, struct tc_authz *a)
 /* Parses the payload of an endorsement (already signature-checked or not, as the caller needs). */
 static enum tc_err endorsement_payload(const uint8_t *p, size_t n, struct tc_endorsement *out)
 {
-    cbor_item_t *root = NULL, *v[MAX_KEYS];
-    enum tc_err e = tc_cbor_load(p, n, &root);
+    cbor_item_t *root, *v[MAX_KEYS];
+    enum tc_err e = load_object(p, n, 8, 0xFF, TYPE_ENDORSEMENT, &root, v);
     if (e != TC_OK)
         return e;
     struct tc_endorsement d;
     memset(&d, 0, sizeof d);
     uint8_t again[TC_ENDORSEMENT_MAX_BYTES];
     struct tc_cw w;
-    if ((e = collect(root, 8, 0xFF, v)) != TC_OK || (e = expect_type(v[0], TYPE_ENDORSEMENT)) != TC_OK)
-        goto out;
     if ((e = tc_cbor_get_bytes(v[1], d.pk, TC_PK_BYTES, true, NULL)) != TC_OK ||
         (e = tc_cbor_get_bytes(v[2], d.kid, TC_KID_BYTES, true, NULL)) != TC_OK ||
         (e = tc_cbor_get_text(v[3], d.name, TC_KEY_NAME_MAX)) != TC_OK ||
@@ -302,11 +318,8 @@ static enum tc_err endorsement_payload(const uint8_t *p, size_t n, struct tc_end
         goto out;
     tc_cw_init(&w, again, sizeof again);
     endorsement_write(&w, &d);
-    if (w.overflow || !buf_equal(again, w.len, p, n)) {
-        e = TC_ERR_NONCANONICAL;
-        goto out;
-    }
-    *out = d;
+    if ((e = canonical(&w, p, n)) == TC_OK)
+        *out = d;
 out:
     cbor_decref(&root);
     return e;
@@ -387,15 +400,13 @@ enum tc_err tc_keys_revocation_parse(const uint8_t *in, size_t len,
         root_signed(in, len, TC_REVOCATION_MAX_BYTES, TC_AAD_REVOCATION, root_pk, &p, &n, kid);
     if (e != TC_OK)
         return e;
-    cbor_item_t *root = NULL, *v[MAX_KEYS];
-    if ((e = tc_cbor_load(p, n, &root)) != TC_OK)
+    cbor_item_t *root, *v[MAX_KEYS];
+    if ((e = load_object(p, n, 5, 0x1F, TYPE_REVOCATION, &root, v)) != TC_OK)
         return e;
     struct tc_revocation r;
     memset(&r, 0, sizeof r);
     uint8_t again[TC_REVOCATION_MAX_BYTES];
     struct tc_cw w;
-    if ((e = collect(root, 5, 0x1F, v)) != TC_OK || (e = expect_type(v[0], TYPE_REVOCATION)) != TC_OK)
-        goto out;
     if ((e = tc_cbor_get_bytes(v[1], r.kid, TC_KID_BYTES, true, NULL)) != TC_OK ||
         (e = get_day(v[2], &r.day)) != TC_OK ||
         (e = tc_cbor_get_text(v[3], r.reason, TC_REASON_MAX)) != TC_OK ||
@@ -404,11 +415,8 @@ enum tc_err tc_keys_revocation_parse(const uint8_t *in, size_t len,
         goto out;
     tc_cw_init(&w, again, sizeof again);
     revocation_write(&w, &r, true);
-    if (w.overflow || !buf_equal(again, w.len, p, n)) {
-        e = TC_ERR_NONCANONICAL;
-        goto out;
-    }
-    *out = r;
+    if ((e = canonical(&w, p, n)) == TC_OK)
+        *out = r;
 out:
     cbor_decref(&root);
     return e;
@@ -486,9 +494,7 @@ enum tc_err tc_trust_list_parse(const uint8_t *in, size_t len, const uint8_t roo
     if (!tl)
         return TC_ERR_NOMEM;
     memcpy(tl->root_kid, kid, TC_KID_BYTES);
-    if ((e = tc_cbor_load(p, n, &root)) != TC_OK)
-        goto out;
-    if ((e = collect(root, 5, 0x1F, v)) != TC_OK || (e = expect_type(v[0], TYPE_TRUST_LIST)) != TC_OK)
+    if ((e = load_object(p, n, 5, 0x1F, TYPE_TRUST_LIST, &root, v)) != TC_OK)
         goto out;
     if ((e = tc_cbor_get_uint(v[1], UINT64_MAX, &tl->version)) != TC_OK ||
         (e = tc_cbor_get_uint(v[2], UINT64_MAX, &tl->issued_at)) != TC_OK)
