@@ -33,6 +33,14 @@ static const struct tc_tok *next(struct rd *r, uint8_t kind)
     return &r->cur;
 }
 
+static bool rd_uint(struct rd *r, uint64_t *v)
+{
+    const struct tc_tok *t = next(r, TC_TOK_UINT);
+    if (t)
+        *v = t->value;
+    return t != NULL;
+}
+
 static bool rd_int(struct rd *r, int64_t *v)
 {
     if (!tc_tok_next(&r->tr, &r->cur))
@@ -93,11 +101,9 @@ static enum tc_err read_revoked(struct rd *r, struct tc_bundle *b)
         return e;
     for (size_t i = 0; i < b->n_revoked; i++) {
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-        if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        b->revoked[i].id = t->value;
-        if (!rd_int(r, &v) || !(t = next(r, TC_TOK_TEXT)) ||
-            t->len >= sizeof b->revoked[i].reason || !tc_text_safe(t->p, t->len))
+        if (!a || a->value != 3 || !rd_uint(r, &b->revoked[i].id) || !rd_int(r, &v) ||
+            !(t = next(r, TC_TOK_TEXT)) || t->len >= sizeof b->revoked[i].reason ||
+            !tc_text_safe(t->p, t->len))
             return TC_ERR_TYPE;
         b->revoked[i].day = (int32_t)v;
         memcpy(b->revoked[i].reason, t->p, t->len);
@@ -116,16 +122,9 @@ static enum tc_err read_superseded(struct rd *r, struct tc_bundle *b)
     if (e != TC_OK)
         return e;
     for (size_t i = 0; i < b->n_superseded; i++) {
-        const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-        uint64_t id;
-        if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        id = t->value;
-        if (!(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        b->superseded[i].id = id;
-        b->superseded[i].successor = t->value;
-        if (!rd_int(r, &v))
+        const struct tc_tok *a = next(r, TC_TOK_ARRAY);
+        if (!a || a->value != 3 || !rd_uint(r, &b->superseded[i].id) ||
+            !rd_uint(r, &b->superseded[i].successor) || !rd_int(r, &v))
             return TC_ERR_TYPE;
         b->superseded[i].day = (int32_t)v;
         if (i && b->superseded[i].id <= b->superseded[i - 1].id)
@@ -185,13 +184,8 @@ static enum tc_err read_index(struct rd *r, struct tc_bundle *b)
     for (size_t i = 0; i < b->n_index; i++) {
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
         struct tc_bundle_registered *en = &b->index[i];
-        if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        en->id = t->value;
-        if (!(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        en->leaf = t->value;
-        if (!(t = next(r, TC_TOK_BYTES)) || t->len != TC_BUNDLE_INDEX_HASH)
+        if (!a || a->value != 3 || !rd_uint(r, &en->id) || !rd_uint(r, &en->leaf) ||
+            !(t = next(r, TC_TOK_BYTES)) || t->len != TC_BUNDLE_INDEX_HASH)
             return TC_ERR_TYPE;
         memcpy(en->hash, t->p, TC_BUNDLE_INDEX_HASH);
         if (i && en->id <= b->index[i - 1].id)
@@ -210,10 +204,8 @@ static enum tc_err read_proofs(struct rd *r, struct tc_bundle *b)
     for (size_t i = 0; i < b->n_proofs; i++) {
         struct tc_bundle_proof *p = &b->proofs[i];
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-        if (!a || a->value != 2 || !(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        p->size = t->value;
-        if (!(t = next(r, TC_TOK_ARRAY)) || t->value > TC_REG_PROOF_MAX)
+        if (!a || a->value != 2 || !rd_uint(r, &p->size) || !(t = next(r, TC_TOK_ARRAY)) ||
+            t->value > TC_REG_PROOF_MAX)
             return TC_ERR_TYPE;
         p->len = (size_t)t->value;
         for (size_t k = 0; k < p->len; k++) {
@@ -247,10 +239,8 @@ static enum tc_err read_titles(struct rd *r)
 static enum tc_err read_audit_head(struct rd *r, struct tc_bundle *b)
 {
     const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-    if (!a || a->value != 2 || !(t = next(r, TC_TOK_UINT)))
-        return TC_ERR_TYPE;
-    b->audit_seq = t->value;
-    if (!(t = next(r, TC_TOK_BYTES)) || t->len != 32)
+    if (!a || a->value != 2 || !rd_uint(r, &b->audit_seq) || !(t = next(r, TC_TOK_BYTES)) ||
+        t->len != 32)
         return TC_ERR_TYPE;
     memcpy(b->audit_head, t->p, 32);
     return TC_OK;
@@ -275,10 +265,7 @@ static enum tc_err read_member(struct rd *r, uint64_t key, struct tc_bundle *b, 
         return (x = next(r, TC_TOK_UINT)) && x->value == BUNDLE_TYPE ? TC_OK : TC_ERR_TYPE;
     case 1:
     case 2:
-        if (!(x = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        *(key == 1 ? &b->version : &b->issued_at) = x->value;
-        return TC_OK;
+        return rd_uint(r, key == 1 ? &b->version : &b->issued_at) ? TC_OK : TC_ERR_TYPE;
     case 3:
         if (!(x = next(r, TC_TOK_BYTES)))
             return TC_ERR_TYPE;
@@ -687,10 +674,9 @@ static enum tc_err read_delta_member(struct rd *r, uint64_t key, struct tc_delta
     case 1:
     case 3:
     case 4:
-        if (!(x = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        *(key == 1 ? &d->from_version : key == 3 ? &d->version : &d->issued_at) = x->value;
-        return TC_OK;
+        return rd_uint(r, key == 1 ? &d->from_version : key == 3 ? &d->version : &d->issued_at)
+                   ? TC_OK
+                   : TC_ERR_TYPE;
     case 2:
         return read_fixed(r, d->from_sha256, 32);
     case 5:
