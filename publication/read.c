@@ -246,6 +246,16 @@ static enum tc_err read_audit_head(struct rd *r, struct tc_bundle *b)
     return TC_OK;
 }
 
+/* The register checkpoint's signed note, a member of both bundle (11) and delta (5), in place */
+static enum tc_err read_note(struct rd *r, const char **note, size_t *len)
+{
+    const struct tc_tok *x = next(r, TC_TOK_TEXT);
+    if (!x || x->len > TC_REG_NOTE_MAX)
+        return TC_ERR_TYPE;
+    *note = (const char *)x->p, *len = x->len;
+    return TC_OK;
+}
+
 /* Members read in place (pointers into the payload), kept by the caller after the read. */
 struct spans {
     const uint8_t *trust, *titles;
@@ -294,10 +304,7 @@ static enum tc_err read_member(struct rd *r, uint64_t key, struct tc_bundle *b, 
         b->province = (uint32_t)x->value;
         return TC_OK;
     case 11:
-        if (!(x = next(r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
-            return TC_ERR_TYPE;
-        sp->note = (const char *)x->p, sp->note_len = x->len;
-        return TC_OK;
+        return read_note(r, &sp->note, &sp->note_len);
     case 12:
         return read_index(r, b);
     default: /* 13 */
@@ -680,10 +687,7 @@ static enum tc_err read_delta_member(struct rd *r, uint64_t key, struct tc_delta
     case 2:
         return read_fixed(r, d->from_sha256, 32);
     case 5:
-        if (!(x = next(r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
-            return TC_ERR_TYPE;
-        d->note = (const char *)x->p, d->note_len = x->len;
-        return TC_OK;
+        return read_note(r, &d->note, &d->note_len);
     case 6:
         return read_frontier(r, d);
     case 7:
