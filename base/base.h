@@ -108,8 +108,8 @@ enum tc_err tc_reserve(void **v, size_t *cap, size_t need, size_t size);
 /* Appends one element of `size` bytes to *v (*n elements, capacity *cap, grown by tc_reserve) and
  * returns it, counted in *n but not cleared; NULL when out of memory, nothing then changed. */
 void *tc_push(void **v, size_t *n, size_t *cap, size_t size);
-/* The first element of v (n elements of `size` bytes, sorted by a leading uint64_t id) whose id
- * is `id`; NULL when none is. */
+/* An element of v (n elements of `size` bytes, sorted by a leading uint64_t id) whose id is `id`,
+ * NULL when none is: where several have it, the one the halving meets first, as bsearch(3). */
 const void *tc_find_id(const void *v, size_t n, size_t size, uint64_t id);
 /* Splits a configuration line into words separated by spaces or tabs: the first `most` into
  * w[i * size] (a word too long for its size as ""), their count in *n. False for a word that is

@@ -119,14 +119,12 @@ const void *tc_find_id(const void *v, size_t n, size_t size, uint64_t id)
         size_t mid = lo + (hi - lo) / 2;
         uint64_t at;
         memcpy(&at, p + mid * size, sizeof at); /* the element may be any struct: no alignment */
+        if (at == id)
+            return p + mid * size;
         if (at < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == n)
-        return NULL;
-    uint64_t at;
-    memcpy(&at, p + lo * size, sizeof at);
-    return at == id ? p + lo * size : NULL;
+    return NULL;
 }

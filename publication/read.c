@@ -577,8 +577,8 @@ const struct tc_bundle_unit *tc_bundle_unit_latest(const struct tc_bundle *b, co
     return u && strcmp(u->uscc, uscc) == 0 ? u : NULL;
 }
 
-/* The index, the revoked and the superseded lists all start with the certificate id, sorted:
- * tc_find_id's layout. */
+/* The index, the revoked and the superseded lists all start with the certificate id, ascending
+ * (each id once: the readers refuse any other order): tc_find_id's layout. */
 _Static_assert(offsetof(struct tc_bundle_revoked, id) == 0, "id first");
 _Static_assert(offsetof(struct tc_bundle_superseded, id) == 0, "id first");
 _Static_assert(offsetof(struct tc_bundle_registered, id) == 0, "id first");
