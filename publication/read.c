@@ -33,6 +33,21 @@ static const struct tc_tok *next(struct rd *r, uint8_t kind)
     return &r->cur;
 }
 
+/* Starts r on a payload in canonical mode, `budget` bounding its lists, and reads the head of its
+ * map, which must have `members` members. */
+static enum tc_err rd_open(struct rd *r, const uint8_t *payload, size_t len, size_t budget,
+                           uint64_t members)
+{
+    memset(r, 0, sizeof *r);
+    r->budget = budget;
+    enum tc_err e = tc_tok_reader_init(&r->tr, payload, len);
+    if (e != TC_OK)
+        return e;
+    r->tr.canonical = true;
+    const struct tc_tok *x = next(r, TC_TOK_MAP);
+    return x && x->value == members ? TC_OK : TC_ERR_TYPE;
+}
+
 static bool rd_uint(struct rd *r, uint64_t *v)
 {
     const struct tc_tok *t = next(r, TC_TOK_UINT);
@@ -312,13 +327,12 @@ static enum tc_err read_member(struct rd *r, uint64_t key, struct tc_bundle *b, 
     }
 }
 
-/* Reads the members at the cursor; TC_ERR_TYPE/RANGE/NONCANONICAL on any deviation. */
+/* Reads the members after the map's head (rd_open); TC_ERR_TYPE/RANGE/NONCANONICAL on any
+ * deviation. */
 static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, struct spans *sp)
 {
-    const struct tc_tok *x = next(r, TC_TOK_MAP);
+    const struct tc_tok *x;
     enum tc_err e;
-    if (!x || x->value != BUNDLE_MEMBERS)
-        return TC_ERR_TYPE;
     for (uint64_t key = 0; key < BUNDLE_MEMBERS; key++) {
         if (!(x = next(r, TC_TOK_UINT)) || x->value != key)
             return TC_ERR_MISSING_KEY;
@@ -335,14 +349,10 @@ static enum tc_err read_head(const uint8_t *payload, size_t len, struct tc_bundl
                              const uint8_t **trust, size_t *trust_len)
 {
     struct rd r;
-    memset(&r, 0, sizeof r);
-    enum tc_err e = tc_tok_reader_init(&r.tr, payload, len);
+    const struct tc_tok *x;
+    enum tc_err e = rd_open(&r, payload, len, 0, BUNDLE_MEMBERS);
     if (e != TC_OK)
         return e;
-    r.tr.canonical = true;
-    const struct tc_tok *x = next(&r, TC_TOK_MAP);
-    if (!x || x->value != BUNDLE_MEMBERS)
-        return TC_ERR_TYPE;
     for (uint64_t key = 0; key <= 3; key++) {
         if (!(x = next(&r, TC_TOK_UINT)) || x->value != key)
             return TC_ERR_MISSING_KEY;
@@ -495,15 +505,11 @@ enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root
         goto out;
     /* then the lists, of authenticated bytes */
     struct rd r;
-    memset(&r, 0, sizeof r);
-    r.budget = payload_len;
-    if ((e = tc_tok_reader_init(&r.tr, payload, payload_len)) != TC_OK)
-        goto out;
-    r.tr.canonical = true;
     struct spans sp;
     memset(&sp, 0, sizeof sp);
     const char *why;
-    if ((e = read_lists(&r, b, &sp)) != TC_OK ||
+    if ((e = rd_open(&r, payload, payload_len, payload_len, BUNDLE_MEMBERS)) != TC_OK ||
+        (e = read_lists(&r, b, &sp)) != TC_OK ||
         (e = check_register(b, sp.note, sp.note_len, now)) != TC_OK ||
         (e = tc_profile_parse(&b->profile, sp.profile, sp.profile_len, &why)) != TC_OK)
         goto out;
@@ -536,14 +542,10 @@ enum tc_err tc_bundle_fuzz_lists(const uint8_t *payload, size_t len)
     if (!b)
         return TC_ERR_NOMEM;
     struct rd r;
-    memset(&r, 0, sizeof r);
-    r.budget = len;
     struct spans sp;
-    enum tc_err e = tc_tok_reader_init(&r.tr, payload, len);
-    if (e == TC_OK) {
-        r.tr.canonical = true;
+    enum tc_err e = rd_open(&r, payload, len, len, BUNDLE_MEMBERS);
+    if (e == TC_OK)
         e = read_lists(&r, b, &sp);
-    }
     tc_bundle_free(b);
     return e;
 }
@@ -706,15 +708,10 @@ static enum tc_err read_delta_member(struct rd *r, uint64_t key, struct tc_delta
 static enum tc_err read_delta(const uint8_t *payload, size_t len, struct tc_delta *d)
 {
     struct rd r;
-    memset(&r, 0, sizeof r);
-    r.budget = len;
-    enum tc_err e = tc_tok_reader_init(&r.tr, payload, len);
+    const struct tc_tok *x;
+    enum tc_err e = rd_open(&r, payload, len, len, DELTA_MEMBERS);
     if (e != TC_OK)
         return e;
-    r.tr.canonical = true;
-    const struct tc_tok *x = next(&r, TC_TOK_MAP);
-    if (!x || x->value != DELTA_MEMBERS)
-        return TC_ERR_TYPE;
     for (uint64_t key = 0; key < DELTA_MEMBERS; key++) {
         if (!(x = next(&r, TC_TOK_UINT)) || x->value != key)
             return TC_ERR_MISSING_KEY;
