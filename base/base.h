@@ -105,10 +105,22 @@ bool tc_text_safe(const uint8_t *s, size_t len);
 /* Room for at least `need` elements of `size` bytes in *v (capacity *cap, doubled from 16 as
  * needed; *v realloc'd): TC_ERR_NOMEM when it cannot be had, *v and *cap then unchanged. */
 enum tc_err tc_reserve(void **v, size_t *cap, size_t need, size_t size);
+/* Appends one element of `size` bytes to *v (*n elements, capacity *cap, grown by tc_reserve) and
+ * returns it, counted in *n but not cleared; NULL when out of memory, nothing then changed. */
+void *tc_push(void **v, size_t *n, size_t *cap, size_t size);
+/* An element of v (n elements of `size` bytes, sorted by a leading uint64_t id) whose id is `id`,
+ * NULL when none is: where several have it, the one the halving meets first, as bsearch(3). */
+const void *tc_find_id(const void *v, size_t n, size_t size, uint64_t id);
 /* Splits a configuration line into words separated by spaces or tabs: the first `most` into
  * w[i * size] (a word too long for its size as ""), their count in *n. False for a word that is
  * not tc_text_safe. */
 bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size, size_t *n);
+/* A configuration line "KEYWORD WORD..." of min to max words, split by tc_text_words into w (max
+ * words of size bytes), their count in *n; *n is 0 for a blank or comment ("#...") line, which
+ * the caller skips. TC_ERR_TEXT as tc_text_words refuses; TC_ERR_TYPE for another keyword or
+ * another count of words. */
+enum tc_err tc_text_directive(const char *s, size_t len, const char *keyword, size_t min,
+                              size_t max, char *w, size_t size, size_t *n);
 /* Calls fn with each line of a configuration text (without its newline; a last line need not
  * have one), counting them in *line, until fn returns other than TC_OK: that error, *line the
  * line's number. A line holding a NUL is TC_ERR_TEXT (it would end the words early and hide
@@ -116,6 +128,13 @@ bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size,
 enum tc_err tc_text_lines(const char *text, size_t len,
                           enum tc_err (*fn)(void *ctx, const char *s, size_t len), void *ctx,
                           size_t *line);
+/* The next line of [*p, end) without its newline, in *s and *n, *p moved past it; false (nothing
+ * moved) when no newline is left: a record format whose every line ends in one. */
+bool tc_line_next(const char **p, const char *end, const char **s, size_t *n);
+/* Decodes all of s[0..n), standard padded base64 (RFC 4648 section 4), into out (room for cap
+ * bytes), the count in *len. False for a byte outside base64's alphabet (libsodium's decoder
+ * alone reads some bytes above 0x7f as digits), bad padding, or more than cap bytes. */
+bool tc_base64_decode(uint8_t *out, size_t cap, const char *s, size_t n, size_t *len);
 /* tc_text_safe and no Unicode default-ignorable code point (zero-width spaces and joiners, soft
  * hyphen, variation selectors, tags ...): what holder names and specialties must be, so that two
  * names that look the same are the same bytes. */

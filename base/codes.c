@@ -1,11 +1,13 @@
 /*
- * codes.c - identifiers, text safety, regions and the calendar.
+ * codes.c - identifiers, text safety (and the reading of configuration and record lines, and of
+ * base64), regions and the calendar.
  *
  * The check-character routines follow the standards' own definitions (GB 32100-2015 for the
  * Unified Social Credit Code, GB 11643-1999 / ISO 7064 MOD 11-2 for the resident ID number); the
  * vectors in data/check_vectors.csv exercise them. Dates use a proleptic Gregorian day count so
  * that no time zone or libc locale can change a certificate's meaning.
  */
+#include <sodium.h>
 #include <string.h>
 
 #include "base.h"
@@ -354,6 +356,18 @@ bool tc_text_words(const char *s, size_t len, char *w, size_t most, size_t size,
     return true;
 }
 
+enum tc_err tc_text_directive(const char *s, size_t len, const char *keyword, size_t min,
+                              size_t max, char *w, size_t size, size_t *n)
+{
+    if (!tc_text_words(s, len, w, max, size, n))
+        return TC_ERR_TEXT;
+    if (*n == 0 || w[0] == '#') {
+        *n = 0;
+        return TC_OK;
+    }
+    return *n < min || *n > max || strcmp(w, keyword) != 0 ? TC_ERR_TYPE : TC_OK;
+}
+
 enum tc_err tc_text_lines(const char *text, size_t len,
                           enum tc_err (*fn)(void *ctx, const char *s, size_t len), void *ctx,
                           size_t *line)
@@ -369,4 +383,26 @@ enum tc_err tc_text_lines(const char *text, size_t len,
         p = nl ? nl + 1 : end;
     }
     return e;
+}
+
+bool tc_line_next(const char **p, const char *end, const char **s, size_t *n)
+{
+    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+    if (!nl)
+        return false;
+    *s = *p, *n = (size_t)(nl - *p), *p = nl + 1;
+    return true;
+}
+
+bool tc_base64_decode(uint8_t *out, size_t cap, const char *s, size_t n, size_t *len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+    const char *end;
+    for (size_t i = 0; i < n; i++)
+        if (!s[i] || !strchr(alphabet, s[i]))
+            return false;
+    return sodium_base642bin(out, cap, s, n, NULL, len, &end,
+                             sodium_base64_VARIANT_ORIGINAL) == 0 &&
+           end == s + n;
 }

@@ -1,11 +1,13 @@
 /*
- * err.c - names and messages for enum tc_err.
+ * err.c - names and messages for enum tc_err, and the growth and search of the dynamic arrays
+ * the modules keep (tc_reserve, tc_push, tc_find_id).
  *
  * One table keeps the code, its symbolic name and its sentence together so that adding a code
  * without a message is impossible to miss in review.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base.h"
 
@@ -100,4 +102,29 @@ enum tc_err tc_reserve(void **v, size_t *cap, size_t need, size_t size)
         return TC_ERR_NOMEM;
     *v = g, *cap = c;
     return TC_OK;
+}
+
+void *tc_push(void **v, size_t *n, size_t *cap, size_t size)
+{
+    if (tc_reserve(v, cap, *n + 1, size) != TC_OK)
+        return NULL;
+    return (uint8_t *)*v + (*n)++ * size;
+}
+
+const void *tc_find_id(const void *v, size_t n, size_t size, uint64_t id)
+{
+    const uint8_t *p = v;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t at;
+        memcpy(&at, p + mid * size, sizeof at); /* the element may be any struct: no alignment */
+        if (at == id)
+            return p + mid * size;
+        if (at < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }

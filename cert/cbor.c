@@ -19,6 +19,7 @@
  * tag 18 among them, which is why tc_cbor_peel_tag exists.
  */
 #include <cbor.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cert.h"
@@ -29,6 +30,26 @@ void tc_cw_init(struct tc_cw *w, uint8_t *buf, size_t cap)
     w->cap = cap;
     w->len = 0;
     w->overflow = false;
+}
+
+enum tc_err tc_cw_alloc(struct tc_cw *w, size_t cap)
+{
+    uint8_t *buf = malloc(cap);
+    if (!buf)
+        return TC_ERR_NOMEM;
+    tc_cw_init(w, buf, cap);
+    return TC_OK;
+}
+
+enum tc_err tc_cw_take(struct tc_cw *w, uint8_t **out, size_t *len)
+{
+    if (w->overflow) {
+        free(w->buf);
+        return TC_ERR_INTERNAL;
+    }
+    *out = w->buf;
+    *len = w->len;
+    return TC_OK;
 }
 
 static void advance(struct tc_cw *w, size_t n)

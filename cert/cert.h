@@ -264,6 +264,12 @@ struct tc_cw {
     bool overflow;
 };
 void tc_cw_init(struct tc_cw *w, uint8_t *buf, size_t cap);
+/* A writer over a malloc'd buffer of cap bytes, which the caller frees (w->buf) or takes with
+ * tc_cw_take: TC_ERR_NOMEM when there is none. */
+enum tc_err tc_cw_alloc(struct tc_cw *w, size_t cap);
+/* Hands the malloc'd buffer of w over in *out and *len; when w overflowed, frees it instead and
+ * returns TC_ERR_INTERNAL (the caller sized it wrong). */
+enum tc_err tc_cw_take(struct tc_cw *w, uint8_t **out, size_t *len);
 void tc_cw_uint(struct tc_cw *w, uint64_t v);
 void tc_cw_int(struct tc_cw *w, int64_t v);
 void tc_cw_bytes(struct tc_cw *w, const uint8_t *p, size_t n);

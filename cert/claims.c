@@ -267,6 +267,23 @@ static enum tc_err rd_uint(struct rd *r, uint64_t max, uint64_t *v)
     return TC_OK;
 }
 
+/* rd_uint into an 8- or 16-bit field, bounded by its width (0 when the read fails) */
+static enum tc_err rd_u8(struct rd *r, uint8_t *v)
+{
+    uint64_t u = 0;
+    enum tc_err e = rd_uint(r, 0xFF, &u);
+    *v = (uint8_t)u;
+    return e;
+}
+
+static enum tc_err rd_u16(struct rd *r, uint16_t *v)
+{
+    uint64_t u = 0;
+    enum tc_err e = rd_uint(r, 0xFFFF, &u);
+    *v = (uint16_t)u;
+    return e;
+}
+
 static enum tc_err rd_int32(struct rd *r, int32_t *v)
 {
     const struct tc_tok *t = next(r);
@@ -380,32 +397,21 @@ static enum tc_err read_entry(int key, struct rd *r, struct tc_claims *c)
             mask_unpack(c->id_mask, (uint32_t)u);
         return e;
     case K_SERIES:
-        e = rd_uint(r, 0xFFFF, &u);
-        c->series = (uint16_t)u;
-        return e;
+        return rd_u16(r, &c->series);
     case K_SPECIALTY:
         return rd_text(r, c->specialty, TC_SPECIALTY_MAX);
     case K_LEVEL:
-        e = rd_uint(r, 0xFF, &u);
-        c->level = (uint8_t)u;
-        return e;
+        return rd_u8(r, &c->level);
     case K_VARIANT:
         /* Absent means 0; an explicit 0 is not the canonical form. */
-        e = rd_uint(r, 0xFF, &u);
-        c->title_variant = (uint8_t)u;
-        return e == TC_OK && u == 0 ? TC_ERR_NONCANONICAL : e;
+        e = rd_u8(r, &c->title_variant);
+        return e == TC_OK && c->title_variant == 0 ? TC_ERR_NONCANONICAL : e;
     case K_TRACK:
-        e = rd_uint(r, 0xFF, &u);
-        c->track = (uint8_t)u;
-        return e;
+        return rd_u8(r, &c->track);
     case K_METHOD:
-        e = rd_uint(r, 0xFF, &u);
-        c->method = (uint8_t)u;
-        return e;
+        return rd_u8(r, &c->method);
     case K_EVAL_YEAR:
-        e = rd_uint(r, 0xFFFF, &u);
-        c->eval_year = (uint16_t)u;
-        return e;
+        return rd_u16(r, &c->eval_year);
     case K_OBTAINED:
         return rd_int32(r, &c->obtained_day);
     case K_TENURE:
@@ -419,9 +425,7 @@ static enum tc_err read_entry(int key, struct rd *r, struct tc_claims *c)
     case K_CONV:
         return read_conv(r, &c->conv);
     case K_COMMITTEE:
-        e = rd_uint(r, 0xFFFF, &u);
-        c->committee = (uint16_t)u;
-        return e;
+        return rd_u16(r, &c->committee);
     case K_ISSUED_AT:
         e = rd_uint(r, 0xFFFFFFFF, &c->issued_at);
         return e;

@@ -59,29 +59,28 @@ static size_t write_protected(uint8_t out[PROTECTED_MAX], const struct tc_alg_in
     return w.overflow ? 0 : w.len;
 }
 
+/* The Sig_structure ["Signature1", protected, aad, payload]: 32 bytes of heads at the most. */
+static void write_sig_structure(struct tc_cw *w, const uint8_t *prot, size_t plen,
+                                const uint8_t *aad, size_t alen, const uint8_t *payload,
+                                size_t paylen)
+{
+    tc_cw_array(w, 4);
+    tc_cw_text(w, "Signature1");
+    tc_cw_bytes(w, prot, plen);
+    tc_cw_bytes(w, aad, alen);
+    tc_cw_bytes(w, payload, paylen);
+}
+
 /* Builds the Sig_structure in a malloc'd buffer (payloads can be up to a trust list's size). */
 static enum tc_err sig_structure(uint8_t **out, size_t *outlen, const uint8_t *prot, size_t plen,
                                  const uint8_t *aad, size_t alen, const uint8_t *payload,
                                  size_t paylen)
 {
-    size_t cap = 32 + plen + alen + paylen;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return TC_ERR_NOMEM;
     struct tc_cw w;
-    tc_cw_init(&w, buf, cap);
-    tc_cw_array(&w, 4);
-    tc_cw_text(&w, "Signature1");
-    tc_cw_bytes(&w, prot, plen);
-    tc_cw_bytes(&w, aad, alen);
-    tc_cw_bytes(&w, payload, paylen);
-    if (w.overflow) {
-        free(buf);
-        return TC_ERR_INTERNAL;
-    }
-    *out = buf;
-    *outlen = w.len;
-    return TC_OK;
+    if (tc_cw_alloc(&w, 32 + plen + alen + paylen) != TC_OK)
+        return TC_ERR_NOMEM;
+    write_sig_structure(&w, prot, plen, aad, alen, payload, paylen);
+    return tc_cw_take(&w, out, outlen);
 }
 
 static size_t aad_len(const char *aad)
@@ -98,11 +97,7 @@ static enum tc_err check_sig(const uint8_t *prot, size_t plen, const uint8_t *aa
     struct tc_cw w;
     if (32 + plen + alen + paylen <= sizeof local) {
         tc_cw_init(&w, local, sizeof local);
-        tc_cw_array(&w, 4);
-        tc_cw_text(&w, "Signature1");
-        tc_cw_bytes(&w, prot, plen);
-        tc_cw_bytes(&w, aad, alen);
-        tc_cw_bytes(&w, payload, paylen);
+        write_sig_structure(&w, prot, plen, aad, alen, payload, paylen);
         if (w.overflow)
             return TC_ERR_INTERNAL;
         return crypto_sign_verify_detached(sig, local, w.len, pk) == 0 ? TC_OK
@@ -151,10 +146,16 @@ enum tc_err tc_cose_sign1_build(uint8_t *out, size_t cap, size_t *outlen, const 
     return TC_OK;
 }
 
-/* Splits a loaded COSE_Sign1 array into its parts; pointers refer into libcbor's item. */
-static enum tc_err split(const cbor_item_t *arr, const uint8_t **prot, size_t *plen,
-                         const cbor_item_t **unprot, const uint8_t **payload, size_t *paylen,
-                         uint8_t sig[TC_SIG_BYTES])
+/* A COSE_Sign1 loaded with libcbor and split into its parts, which point into arr. */
+struct sign1 {
+    cbor_item_t *arr;
+    const uint8_t *prot, *pay;
+    size_t plen, paylen;
+    const cbor_item_t *unprot;
+};
+
+/* Splits a loaded COSE_Sign1 array into its parts. */
+static enum tc_err split(const cbor_item_t *arr, struct sign1 *s, uint8_t sig[TC_SIG_BYTES])
 {
     if (!cbor_isa_array(arr) || !cbor_array_is_definite(arr))
         return TC_ERR_TYPE;
@@ -167,12 +168,23 @@ static enum tc_err split(const cbor_item_t *arr, const uint8_t **prot, size_t *p
     enum tc_err e = tc_cbor_get_bytes(a[3], sig, TC_SIG_BYTES, true, NULL);
     if (e != TC_OK)
         return e == TC_ERR_RANGE ? TC_ERR_BAD_SIGNATURE : e;
-    *prot = cbor_bytestring_handle(a[0]);
-    *plen = cbor_bytestring_length(a[0]);
-    *unprot = a[1];
-    *payload = cbor_bytestring_handle(a[2]);
-    *paylen = cbor_bytestring_length(a[2]);
+    s->prot = cbor_bytestring_handle(a[0]);
+    s->plen = cbor_bytestring_length(a[0]);
+    s->unprot = a[1];
+    s->pay = cbor_bytestring_handle(a[2]);
+    s->paylen = cbor_bytestring_length(a[2]);
     return TC_OK;
+}
+
+/* Loads msg with libcbor and splits it; the caller decrefs s->arr (on failure it is released
+ * already). */
+static enum tc_err load_split(const uint8_t *msg, size_t len, struct sign1 *s,
+                              uint8_t sig[TC_SIG_BYTES])
+{
+    enum tc_err e = tc_cbor_load(msg, len, &s->arr);
+    if (e == TC_OK && (e = split(s->arr, s, sig)) != TC_OK)
+        cbor_decref(&s->arr);
+    return e;
 }
 
 /* Reads the protected header map: alg must be EdDSA, no critical parameters, no duplicates. */
@@ -226,33 +238,28 @@ enum tc_err tc_cose_sign1_verify(const uint8_t *msg, size_t len, const uint8_t *
     uint64_t tag;
     if (tc_cbor_peel_tag(&p, &n, &tag) && tag != COSE_TAG_SIGN1)
         return TC_ERR_TAG;
-    cbor_item_t *arr = NULL;
-    enum tc_err e = tc_cbor_load(p, n, &arr);
+    struct sign1 s;
+    uint8_t sig[TC_SIG_BYTES];
+    enum tc_err e = load_split(p, n, &s, sig);
     if (e != TC_OK)
         return e;
-    const uint8_t *prot, *pay;
-    size_t plen, paylen;
-    const cbor_item_t *unprot;
-    uint8_t sig[TC_SIG_BYTES];
-    if ((e = split(arr, &prot, &plen, &unprot, &pay, &paylen, sig)) != TC_OK)
+    if ((e = check_protected_generic(s.prot, s.plen)) != TC_OK)
         goto out;
-    if ((e = check_protected_generic(prot, plen)) != TC_OK)
-        goto out;
-    if ((e = check_sig(prot, plen, external_aad, aad_len, pay, paylen, sig, pk)) != TC_OK)
+    if ((e = check_sig(s.prot, s.plen, external_aad, aad_len, s.pay, s.paylen, sig, pk)) != TC_OK)
         goto out;
     /* libcbor holds its own copy of byte strings; hand the caller one that outlives the tree. */
     if (payload) {
-        *payload = malloc(paylen ? paylen : 1);
+        *payload = malloc(s.paylen ? s.paylen : 1);
         if (!*payload) {
             e = TC_ERR_NOMEM;
             goto out;
         }
-        if (paylen)
-            memcpy(*payload, pay, paylen);
-        *payload_len = paylen;
+        if (s.paylen)
+            memcpy(*payload, s.pay, s.paylen);
+        *payload_len = s.paylen;
     }
 out:
-    cbor_decref(&arr);
+    cbor_decref(&s.arr);
     return e;
 }
 
@@ -301,19 +308,15 @@ enum tc_err tc_cose_sign1_parse(const uint8_t *msg, size_t len, uint8_t kid[TC_K
     if (fast_split(msg, len, kid, protected_hdr, protected_len, payload, payload_len, sig))
         return TC_OK;
     /* Not the exact profile layout: load it with libcbor to say precisely what is wrong. */
-    cbor_item_t *arr = NULL;
-    enum tc_err e = tc_cbor_load(msg, len, &arr);
+    struct sign1 s;
+    enum tc_err e = load_split(msg, len, &s, sig);
     if (e != TC_OK)
         return e;
-    const uint8_t *prot, *pay;
-    size_t plen, paylen;
-    const cbor_item_t *unprot;
-    if ((e = split(arr, &prot, &plen, &unprot, &pay, &paylen, sig)) != TC_OK)
-        goto out;
-    if (plen != PROTECTED_LEN || prot[0] != 0xa2 || prot[1] != 0x01 || prot[3] != 0x04 ||
+    const uint8_t *prot = s.prot;
+    if (s.plen != PROTECTED_LEN || prot[0] != 0xa2 || prot[1] != 0x01 || prot[3] != 0x04 ||
         prot[4] != 0x40 + TC_KID_BYTES) {
         /* Not our exact header: say whether the algorithm is the problem. */
-        e = check_protected_generic(prot, plen);
+        e = check_protected_generic(prot, s.plen);
         if (e == TC_OK)
             e = TC_ERR_HEADER;
         goto out;
@@ -322,7 +325,7 @@ enum tc_err tc_cose_sign1_parse(const uint8_t *msg, size_t len, uint8_t kid[TC_K
         e = TC_ERR_ALG;
         goto out;
     }
-    if (cbor_map_size(unprot) != 0) {
+    if (cbor_map_size(s.unprot) != 0) {
         e = TC_ERR_HEADER;
         goto out;
     }
@@ -339,20 +342,20 @@ enum tc_err tc_cose_sign1_parse(const uint8_t *msg, size_t len, uint8_t kid[TC_K
         tc_cw_bytes(&w, prot_again, again);
         tc_cw_map(&w, 0);
         size_t off = w.len;
-        size_t hl = cbor_encode_bytestring_start(paylen, payhead, sizeof payhead);
-        if (w.overflow || hl == 0 || len != off + hl + paylen + 2 + TC_SIG_BYTES ||
+        size_t hl = cbor_encode_bytestring_start(s.paylen, payhead, sizeof payhead);
+        if (w.overflow || hl == 0 || len != off + hl + s.paylen + 2 + TC_SIG_BYTES ||
             memcmp(msg, head, off) != 0 || memcmp(msg + off, payhead, hl) != 0 ||
-            msg[off + hl + paylen] != 0x58 || msg[off + hl + paylen + 1] != TC_SIG_BYTES) {
+            msg[off + hl + s.paylen] != 0x58 || msg[off + hl + s.paylen + 1] != TC_SIG_BYTES) {
             e = TC_ERR_NONCANONICAL;
             goto out;
         }
         *protected_hdr = msg + off - 1 - PROTECTED_LEN; /* before the empty map */
         *protected_len = PROTECTED_LEN;
         *payload = msg + off + hl;
-        *payload_len = paylen;
+        *payload_len = s.paylen;
     }
 out:
-    cbor_decref(&arr);
+    cbor_decref(&s.arr);
     return e;
 }
 

@@ -97,19 +97,6 @@ static enum tc_err commit_with_event(struct tc_store *s, enum tc_err e, const ch
 
 /* ---- units --------------------------------------------------------------------------------- */
 
-/* Grows *v (n elements of size bytes, capacity *cap) by one; NULL when out of memory. */
-static void *grow(void **v, size_t *n, size_t *cap, size_t size)
-{
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        void *g = realloc(*v, c * size);
-        if (!g)
-            return NULL;
-        *v = g, *cap = c;
-    }
-    return (uint8_t *)*v + (*n)++ * size;
-}
-
 /* 6: the unit directory, by USCC then valid_from, with a buffer of their names */
 enum tc_err tc_store_units(struct tc_store *s, struct tc_bundle_unit **units, size_t *n,
                            char **names)
@@ -123,13 +110,8 @@ enum tc_err tc_store_units(struct tc_store *s, struct tc_bundle_unit **units, si
     while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(q, 7);
         size_t nl = strlen(name) + 1;
-        struct tc_bundle_unit *u = grow((void **)units, n, &cap, sizeof *u);
-        if (u && names_len + nl > names_cap) {
-            char *g = realloc(*names, (names_len + nl) * 2);
-            if (g)
-                *names = g, names_cap = (names_len + nl) * 2;
-        }
-        if (!u || names_len + nl > names_cap) {
+        struct tc_bundle_unit *u = tc_push((void **)units, n, &cap, sizeof *u);
+        if (!u || tc_reserve((void **)names, &names_cap, names_len + nl, 1) != TC_OK) {
             e = TC_ERR_NOMEM;
             break;
         }

@@ -73,35 +73,6 @@ static bool meta_sum(struct tc_store *s, const char *key, uint8_t out[32])
     return ok;
 }
 
-static const struct tc_bundle_revoked *find_revoked(const struct tc_reg_status *st, uint64_t id)
-{
-    for (size_t lo = 0, hi = st->n_revoked; lo < hi;) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (st->revoked[mid].id == id)
-            return &st->revoked[mid];
-        if (st->revoked[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-static const struct tc_bundle_superseded *find_superseded(const struct tc_reg_status *st,
-                                                          uint64_t id)
-{
-    for (size_t lo = 0, hi = st->n_superseded; lo < hi;) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (st->superseded[mid].id == id)
-            return &st->superseded[mid];
-        if (st->superseded[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
 /* One row of the certificates table against the register's status. */
 static enum tc_err check_row(struct export *x, sqlite3_stmt *q, size_t *k)
 {
@@ -119,8 +90,11 @@ static enum tc_err check_row(struct export *x, sqlite3_stmt *q, size_t *k)
         return refuse(x, "certificate %llu: its row is not what the register issued (a row "
                       "inserted or changed outside the issuer)", (unsigned long long)id);
     (*k)++;
-    const struct tc_bundle_revoked *rv = find_revoked(st, id);
-    const struct tc_bundle_superseded *sp = find_superseded(st, id);
+    /* sorted by id, each id once (tc_reg_status_finish found no twice-revoked or -superseded) */
+    const struct tc_bundle_revoked *rv =
+        tc_find_id(st->revoked, st->n_revoked, sizeof *st->revoked, id);
+    const struct tc_bundle_superseded *sp =
+        tc_find_id(st->superseded, st->n_superseded, sizeof *st->superseded, id);
     bool revoked = strcmp(status, "revoked") == 0, superseded = strcmp(status, "superseded") == 0;
     if (revoked != (rv != NULL) || (superseded && (!sp || rv)) ||
         (!revoked && !superseded && (rv || sp)))

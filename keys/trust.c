@@ -13,6 +13,7 @@
 #include <cbor.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,18 @@ static enum tc_err expect_type(const cbor_item_t *v, uint64_t type)
     return t == type ? TC_OK : TC_ERR_TYPE;
 }
 
+/* Loads a signed object's payload: a map of keys below nkeys (those in `required` present) whose
+ * key 0 is `type`, its values in v. The caller decrefs *root; on failure it is NULL already. */
+static enum tc_err load_object(const uint8_t *p, size_t n, size_t nkeys, uint32_t required,
+                               uint64_t type, cbor_item_t **root, cbor_item_t *v[MAX_KEYS])
+{
+    enum tc_err e = tc_cbor_load(p, n, root);
+    if (e == TC_OK && ((e = collect(*root, nkeys, required, v)) != TC_OK ||
+                       (e = expect_type(v[0], type)) != TC_OK))
+        cbor_decref(root);
+    return e;
+}
+
 static enum tc_err get_day(const cbor_item_t *v, int32_t *day)
 {
     int64_t d;
@@ -92,6 +105,12 @@ static enum tc_err get_day(const cbor_item_t *v, int32_t *day)
 static bool buf_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
     return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* What w wrote again from the parsed object is the input p: one encoding per object. */
+static enum tc_err canonical(const struct tc_cw *w, const uint8_t *p, size_t n)
+{
+    return w->overflow || !buf_equal(w->buf, w->len, p, n) ? TC_ERR_NONCANONICAL : TC_OK;
 }
 
 /* ---- public-key files -------------------------------------------------------------------- */
@@ -280,16 +299,14 @@ static enum tc_err read_authz(const cbor_item_t *v, struct tc_authz *a)
 /* Parses the payload of an endorsement (already signature-checked or not, as the caller needs). */
 static enum tc_err endorsement_payload(const uint8_t *p, size_t n, struct tc_endorsement *out)
 {
-    cbor_item_t *root = NULL, *v[MAX_KEYS];
-    enum tc_err e = tc_cbor_load(p, n, &root);
+    cbor_item_t *root, *v[MAX_KEYS];
+    enum tc_err e = load_object(p, n, 8, 0xFF, TYPE_ENDORSEMENT, &root, v);
     if (e != TC_OK)
         return e;
     struct tc_endorsement d;
     memset(&d, 0, sizeof d);
     uint8_t again[TC_ENDORSEMENT_MAX_BYTES];
     struct tc_cw w;
-    if ((e = collect(root, 8, 0xFF, v)) != TC_OK || (e = expect_type(v[0], TYPE_ENDORSEMENT)) != TC_OK)
-        goto out;
     if ((e = tc_cbor_get_bytes(v[1], d.pk, TC_PK_BYTES, true, NULL)) != TC_OK ||
         (e = tc_cbor_get_bytes(v[2], d.kid, TC_KID_BYTES, true, NULL)) != TC_OK ||
         (e = tc_cbor_get_text(v[3], d.name, TC_KEY_NAME_MAX)) != TC_OK ||
@@ -301,11 +318,8 @@ static enum tc_err endorsement_payload(const uint8_t *p, size_t n, struct tc_end
         goto out;
     tc_cw_init(&w, again, sizeof again);
     endorsement_write(&w, &d);
-    if (w.overflow || !buf_equal(again, w.len, p, n)) {
-        e = TC_ERR_NONCANONICAL;
-        goto out;
-    }
-    *out = d;
+    if ((e = canonical(&w, p, n)) == TC_OK)
+        *out = d;
 out:
     cbor_decref(&root);
     return e;
@@ -386,15 +400,13 @@ enum tc_err tc_keys_revocation_parse(const uint8_t *in, size_t len,
         root_signed(in, len, TC_REVOCATION_MAX_BYTES, TC_AAD_REVOCATION, root_pk, &p, &n, kid);
     if (e != TC_OK)
         return e;
-    cbor_item_t *root = NULL, *v[MAX_KEYS];
-    if ((e = tc_cbor_load(p, n, &root)) != TC_OK)
+    cbor_item_t *root, *v[MAX_KEYS];
+    if ((e = load_object(p, n, 5, 0x1F, TYPE_REVOCATION, &root, v)) != TC_OK)
         return e;
     struct tc_revocation r;
     memset(&r, 0, sizeof r);
     uint8_t again[TC_REVOCATION_MAX_BYTES];
     struct tc_cw w;
-    if ((e = collect(root, 5, 0x1F, v)) != TC_OK || (e = expect_type(v[0], TYPE_REVOCATION)) != TC_OK)
-        goto out;
     if ((e = tc_cbor_get_bytes(v[1], r.kid, TC_KID_BYTES, true, NULL)) != TC_OK ||
         (e = get_day(v[2], &r.day)) != TC_OK ||
         (e = tc_cbor_get_text(v[3], r.reason, TC_REASON_MAX)) != TC_OK ||
@@ -403,11 +415,8 @@ enum tc_err tc_keys_revocation_parse(const uint8_t *in, size_t len,
         goto out;
     tc_cw_init(&w, again, sizeof again);
     revocation_write(&w, &r, true);
-    if (w.overflow || !buf_equal(again, w.len, p, n)) {
-        e = TC_ERR_NONCANONICAL;
-        goto out;
-    }
-    *out = r;
+    if ((e = canonical(&w, p, n)) == TC_OK)
+        *out = r;
 out:
     cbor_decref(&root);
     return e;
@@ -449,11 +458,9 @@ static enum tc_err trust_payload_write(uint8_t **out, size_t *len, uint64_t vers
     size_t cap = 64 + n_rev * (TC_REASON_MAX + 48);
     for (size_t i = 0; i < n_end; i++)
         cap += end_lens[i] + 9;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return TC_ERR_NOMEM;
     struct tc_cw w;
-    tc_cw_init(&w, buf, cap);
+    if (tc_cw_alloc(&w, cap) != TC_OK)
+        return TC_ERR_NOMEM;
     tc_cw_map(&w, 5);
     tc_cw_uint(&w, 0), tc_cw_uint(&w, TYPE_TRUST_LIST);
     tc_cw_uint(&w, 1), tc_cw_uint(&w, version);
@@ -464,13 +471,7 @@ static enum tc_err trust_payload_write(uint8_t **out, size_t *len, uint64_t vers
     tc_cw_uint(&w, 4), tc_cw_array(&w, n_rev);
     for (size_t i = 0; i < n_rev; i++)
         revocation_write(&w, &rev[i], false);
-    if (w.overflow) {
-        free(buf);
-        return TC_ERR_INTERNAL;
-    }
-    *out = buf;
-    *len = w.len;
-    return TC_OK;
+    return tc_cw_take(&w, out, len);
 }
 
 enum tc_err tc_trust_list_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
@@ -493,9 +494,7 @@ enum tc_err tc_trust_list_parse(const uint8_t *in, size_t len, const uint8_t roo
     if (!tl)
         return TC_ERR_NOMEM;
     memcpy(tl->root_kid, kid, TC_KID_BYTES);
-    if ((e = tc_cbor_load(p, n, &root)) != TC_OK)
-        goto out;
-    if ((e = collect(root, 5, 0x1F, v)) != TC_OK || (e = expect_type(v[0], TYPE_TRUST_LIST)) != TC_OK)
+    if ((e = load_object(p, n, 5, 0x1F, TYPE_TRUST_LIST, &root, v)) != TC_OK)
         goto out;
     if ((e = tc_cbor_get_uint(v[1], UINT64_MAX, &tl->version)) != TC_OK ||
         (e = tc_cbor_get_uint(v[2], UINT64_MAX, &tl->issued_at)) != TC_OK)
@@ -568,22 +567,31 @@ out:
     return e;
 }
 
+/* The first of n elements of `size` bytes whose key id (at byte `off` of each) is kid, or NULL:
+ * endorsements and revocations are both found by the key they are about. */
+static const void *find_kid(const void *v, size_t n, size_t size, size_t off,
+                            const uint8_t kid[TC_KID_BYTES])
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = (const uint8_t *)v + i * size;
+        if (memcmp(p + off, kid, TC_KID_BYTES) == 0)
+            return p;
+    }
+    return NULL;
+}
+
 const struct tc_endorsement *tc_trust_find(const struct tc_trust_list *tl,
                                            const uint8_t kid[TC_KID_BYTES])
 {
-    for (size_t i = 0; i < tl->n_endorsements; i++)
-        if (memcmp(tl->endorsements[i].kid, kid, TC_KID_BYTES) == 0)
-            return &tl->endorsements[i];
-    return NULL;
+    return find_kid(tl->endorsements, tl->n_endorsements, sizeof *tl->endorsements,
+                    offsetof(struct tc_endorsement, kid), kid);
 }
 
 const struct tc_revocation *tc_trust_find_revocation(const struct tc_trust_list *tl,
                                                      const uint8_t kid[TC_KID_BYTES])
 {
-    for (size_t i = 0; i < tl->n_revocations; i++)
-        if (memcmp(tl->revocations[i].kid, kid, TC_KID_BYTES) == 0)
-            return &tl->revocations[i];
-    return NULL;
+    return find_kid(tl->revocations, tl->n_revocations, sizeof *tl->revocations,
+                    offsetof(struct tc_revocation, kid), kid);
 }
 
 static int region_digits(uint32_t region)

@@ -188,8 +188,11 @@ static enum tc_err check_year(const struct tc_calendar_year *y, char *why, size_
 /* Taking the JSON apart                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Every member of o is one of keys (the names are not repeated in messages: they are input). */
-static bool only(json_t *o, const char *const *keys, size_t n)
+/* Every member of o is one of keys; else TC_ERR_UNKNOWN_KEY, the refusal naming the object `at`
+ * ("" for the file's, "source", "holidays[2]") and the members it may have (the member found is
+ * not repeated in the message: it is input). */
+static enum tc_err only(json_t *o, const char *const *keys, size_t n, const char *at, char *why,
+                        size_t size)
 {
     const char *k;
     json_t *v;
@@ -198,10 +201,16 @@ static bool only(json_t *o, const char *const *keys, size_t n)
         size_t i = 0;
         while (i < n && strcmp(k, keys[i]) != 0)
             i++;
-        if (i == n)
-            return false;
+        if (i == n) {
+            char list[128] = "";
+            for (i = 0; i < n; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                         keys[i]);
+            return fail(why, size, TC_ERR_UNKNOWN_KEY, "%s%sa member other than %s", at,
+                        *at ? ": " : "", list);
+        }
     }
-    return true;
+    return TC_OK;
 }
 
 /* A string member copied into dst (optional ones may be absent: dst is then ""). The copy is
@@ -246,82 +255,89 @@ static enum tc_err parse_source(struct tc_calendar_year *y, json_t *s, char *why
     if (!json_is_object(s))
         return fail(why, size, s ? TC_ERR_TYPE : TC_ERR_MISSING_KEY, "source: %s",
                     s ? "not an object" : "missing");
-    if (!only(s, keys, 4))
-        return fail(why, size, TC_ERR_UNKNOWN_KEY,
-                    "source: a member other than title, number, published, url");
-    if ((e = text_member(s, "title", true, y->title, sizeof y->title, "source.", why, size)) ||
+    if ((e = only(s, keys, 4, "source", why, size)) ||
+        (e = text_member(s, "title", true, y->title, sizeof y->title, "source.", why, size)) ||
         (e = text_member(s, "number", true, y->number, sizeof y->number, "source.", why, size)) ||
         (e = day_member(s, "published", &y->published, "source.", why, size)))
         return e;
     return text_member(s, "url", true, y->url, sizeof y->url, "source.", why, size);
 }
 
-static enum tc_err parse_holidays(struct tc_calendar_year *y, json_t *a, char *why, size_t size)
+/* One of the year's arrays of objects (holidays, workdays): its name, its most elements, the
+ * members of an element, and what takes element i apart (path "holidays[2]." for messages). */
+struct array_form {
+    const char *name;
+    size_t max;
+    const char *const *keys;
+    size_t n_keys;
+    enum tc_err (*element)(struct tc_calendar_year *y, size_t i, json_t *o, const char *path,
+                           char *why, size_t size);
+};
+
+static enum tc_err parse_array(struct tc_calendar_year *y, json_t *a, const struct array_form *f,
+                               char *why, size_t size)
 {
-    static const char *const keys[] = {"name", "from", "to", "text"};
-    char path[32];
+    char at[32], path[40];
     size_t i;
-    json_t *h;
+    json_t *o;
     enum tc_err e;
     if (!json_is_array(a))
-        return fail(why, size, a ? TC_ERR_TYPE : TC_ERR_MISSING_KEY, "holidays: %s",
+        return fail(why, size, a ? TC_ERR_TYPE : TC_ERR_MISSING_KEY, "%s: %s", f->name,
                     a ? "not an array" : "missing");
-    if (json_array_size(a) > TC_CALENDAR_MAX_HOLIDAYS)
-        return fail(why, size, TC_ERR_RANGE, "holidays: more than %d", TC_CALENDAR_MAX_HOLIDAYS);
-    json_array_foreach(a, i, h)
+    if (json_array_size(a) > f->max)
+        return fail(why, size, TC_ERR_RANGE, "%s: more than %zu", f->name, f->max);
+    json_array_foreach(a, i, o)
     {
-        struct tc_calendar_holiday *d = &y->holidays[i];
-        snprintf(path, sizeof path, "holidays[%zu].", i);
-        if (!json_is_object(h))
-            return fail(why, size, TC_ERR_TYPE, "holidays[%zu]: not an object", i);
-        if (!only(h, keys, 4))
-            return fail(why, size, TC_ERR_UNKNOWN_KEY,
-                        "holidays[%zu]: a member other than name, from, to, text", i);
-        if ((e = text_member(h, "name", true, d->name, sizeof d->name, path, why, size)) ||
-            (e = day_member(h, "from", &d->from, path, why, size)) ||
-            (e = day_member(h, "to", &d->to, path, why, size)) ||
-            (e = text_member(h, "text", false, d->text, sizeof d->text, path, why, size)))
+        snprintf(at, sizeof at, "%s[%zu]", f->name, i);
+        snprintf(path, sizeof path, "%s.", at);
+        if (!json_is_object(o))
+            return fail(why, size, TC_ERR_TYPE, "%s: not an object", at);
+        if ((e = only(o, f->keys, f->n_keys, at, why, size)) ||
+            (e = f->element(y, i, o, path, why, size)))
             return e;
-        y->nholidays = i + 1;
     }
     return TC_OK;
 }
 
-static enum tc_err parse_workdays(struct tc_calendar_year *y, json_t *a, char *why, size_t size)
+static enum tc_err holiday(struct tc_calendar_year *y, size_t i, json_t *h, const char *path,
+                           char *why, size_t size)
 {
-    static const char *const keys[] = {"day", "for"};
-    char path[32], name[TC_CALENDAR_NAME_MAX];
-    size_t i;
-    json_t *w;
+    struct tc_calendar_holiday *d = &y->holidays[i];
     enum tc_err e;
-    if (!json_is_array(a))
-        return fail(why, size, a ? TC_ERR_TYPE : TC_ERR_MISSING_KEY, "workdays: %s",
-                    a ? "not an array" : "missing");
-    if (json_array_size(a) > TC_CALENDAR_MAX_WORKDAYS)
-        return fail(why, size, TC_ERR_RANGE, "workdays: more than %d", TC_CALENDAR_MAX_WORKDAYS);
-    json_array_foreach(a, i, w)
-    {
-        struct tc_calendar_workday *d = &y->workdays[i];
-        snprintf(path, sizeof path, "workdays[%zu].", i);
-        if (!json_is_object(w))
-            return fail(why, size, TC_ERR_TYPE, "workdays[%zu]: not an object", i);
-        if (!only(w, keys, 2))
-            return fail(why, size, TC_ERR_UNKNOWN_KEY,
-                        "workdays[%zu]: a member other than day, for", i);
-        if ((e = day_member(w, "day", &d->day, path, why, size)) ||
-            (e = text_member(w, "for", true, name, sizeof name, path, why, size)))
-            return e;
-        size_t k = 0;
-        while (k < y->nholidays && strcmp(y->holidays[k].name, name) != 0)
-            k++;
-        if (k == y->nholidays)
-            return fail(why, size, TC_ERR_INCONSISTENT,
-                        "workdays[%zu].for: names no holiday of the file", i);
-        d->holiday = (uint8_t)k;
-        y->nworkdays = i + 1;
-    }
+    if ((e = text_member(h, "name", true, d->name, sizeof d->name, path, why, size)) ||
+        (e = day_member(h, "from", &d->from, path, why, size)) ||
+        (e = day_member(h, "to", &d->to, path, why, size)) ||
+        (e = text_member(h, "text", false, d->text, sizeof d->text, path, why, size)))
+        return e;
+    y->nholidays = i + 1;
     return TC_OK;
 }
+
+static enum tc_err workday(struct tc_calendar_year *y, size_t i, json_t *w, const char *path,
+                           char *why, size_t size)
+{
+    struct tc_calendar_workday *d = &y->workdays[i];
+    char name[TC_CALENDAR_NAME_MAX];
+    enum tc_err e;
+    if ((e = day_member(w, "day", &d->day, path, why, size)) ||
+        (e = text_member(w, "for", true, name, sizeof name, path, why, size)))
+        return e;
+    size_t k = 0;
+    while (k < y->nholidays && strcmp(y->holidays[k].name, name) != 0)
+        k++;
+    if (k == y->nholidays)
+        return fail(why, size, TC_ERR_INCONSISTENT, "%sfor: names no holiday of the file", path);
+    d->holiday = (uint8_t)k;
+    y->nworkdays = i + 1;
+    return TC_OK;
+}
+
+static const char *const holiday_keys[] = {"name", "from", "to", "text"};
+static const char *const workday_keys[] = {"day", "for"};
+static const struct array_form holidays = {"holidays", TC_CALENDAR_MAX_HOLIDAYS, holiday_keys, 4,
+                                           holiday};
+static const struct array_form workdays = {"workdays", TC_CALENDAR_MAX_WORKDAYS, workday_keys, 2,
+                                           workday};
 
 /* jansson's refusal as one of ours: a repeated key and bytes after the object have their own */
 static enum tc_err json_refusal(const json_error_t *jerr, char *why, size_t size)
@@ -356,11 +372,8 @@ enum tc_err tc_calendar_year_parse(struct tc_calendar_year *y, const char *json,
         e = fail(why, why_size, TC_ERR_TYPE, "not a JSON object");
         goto out;
     }
-    if (!only(o, keys, 4)) {
-        e = fail(why, why_size, TC_ERR_UNKNOWN_KEY,
-                 "a member other than year, source, holidays, workdays");
+    if ((e = only(o, keys, 4, "", why, why_size)) != TC_OK)
         goto out;
-    }
     v = json_object_get(o, "year");
     if (!json_is_integer(v)) {
         e = fail(why, why_size, v ? TC_ERR_TYPE : TC_ERR_MISSING_KEY, "year: %s",
@@ -377,9 +390,9 @@ enum tc_err tc_calendar_year_parse(struct tc_calendar_year *y, const char *json,
     /* each part checked before the next is read: workdays name holidays already checked */
     if ((e = parse_source(y, json_object_get(o, "source"), why, why_size)) == TC_OK &&
         (e = check_source(y, why, why_size)) == TC_OK &&
-        (e = parse_holidays(y, json_object_get(o, "holidays"), why, why_size)) == TC_OK &&
+        (e = parse_array(y, json_object_get(o, "holidays"), &holidays, why, why_size)) == TC_OK &&
         (e = check_holidays(y, why, why_size)) == TC_OK &&
-        (e = parse_workdays(y, json_object_get(o, "workdays"), why, why_size)) == TC_OK)
+        (e = parse_array(y, json_object_get(o, "workdays"), &workdays, why, why_size)) == TC_OK)
         e = check_workdays(y, why, why_size);
 out:
     json_decref(o);

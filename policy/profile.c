@@ -86,6 +86,18 @@ static bool opt_text(json_t *o, const char *key, char *dst, size_t size, const c
     return true;
 }
 
+/* An optional {"zh": ..., "en": ...} member (the operator, its contact): when present, both are
+ * strings that opt_text takes; absent, zh and en are left as they are. */
+static bool opt_pair(json_t *o, const char *key, char *zh, size_t zh_size, char *en,
+                     size_t en_size)
+{
+    json_t *v = json_object_get(o, key);
+    return !v || (json_is_string(json_object_get(v, "zh")) &&
+                  json_is_string(json_object_get(v, "en")) &&
+                  opt_text(v, "zh", zh, zh_size, NULL, false) &&
+                  opt_text(v, "en", en, en_size, NULL, false));
+}
+
 /* An integer member in [lo, hi]; absent gives def when def >= lo, else it is missing. */
 static bool int_in(json_t *o, const char *key, long long lo, long long hi, long long def,
                    long long *out)
@@ -122,17 +134,11 @@ static enum tc_err parse_identity(struct tc_profile *p, json_t *o, const char **
         BAD("name");
     if (!opt_text(o, "name_en", p->name_en, sizeof p->name_en, p->code, false))
         BAD("name_en");
-    json_t *op = json_object_get(o, "operator");
-    if (op && (!json_is_string(json_object_get(op, "zh")) ||
-               !json_is_string(json_object_get(op, "en")) ||
-               !opt_text(op, "zh", p->operator_zh, sizeof p->operator_zh, NULL, false) ||
-               !opt_text(op, "en", p->operator_en, sizeof p->operator_en, NULL, false)))
+    if (!opt_pair(o, "operator", p->operator_zh, sizeof p->operator_zh, p->operator_en,
+                  sizeof p->operator_en))
         BAD("operator");
-    json_t *ct = json_object_get(o, "contact");
-    if (ct && (!json_is_string(json_object_get(ct, "zh")) ||
-               !json_is_string(json_object_get(ct, "en")) ||
-               !opt_text(ct, "zh", p->contact_zh, sizeof p->contact_zh, NULL, false) ||
-               !opt_text(ct, "en", p->contact_en, sizeof p->contact_en, NULL, false)))
+    if (!opt_pair(o, "contact", p->contact_zh, sizeof p->contact_zh, p->contact_en,
+                  sizeof p->contact_en))
         BAD("contact");
     /* A4: the e-certificate's own wording and font, when the province names them */
     if (!opt_text(o, "certificate_title", p->certificate_title, sizeof p->certificate_title, NULL,

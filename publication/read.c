@@ -33,6 +33,29 @@ static const struct tc_tok *next(struct rd *r, uint8_t kind)
     return &r->cur;
 }
 
+/* Starts r on a payload in canonical mode, `budget` bounding its lists, and reads the head of its
+ * map, which must have `members` members. */
+static enum tc_err rd_open(struct rd *r, const uint8_t *payload, size_t len, size_t budget,
+                           uint64_t members)
+{
+    memset(r, 0, sizeof *r);
+    r->budget = budget;
+    enum tc_err e = tc_tok_reader_init(&r->tr, payload, len);
+    if (e != TC_OK)
+        return e;
+    r->tr.canonical = true;
+    const struct tc_tok *x = next(r, TC_TOK_MAP);
+    return x && x->value == members ? TC_OK : TC_ERR_TYPE;
+}
+
+static bool rd_uint(struct rd *r, uint64_t *v)
+{
+    const struct tc_tok *t = next(r, TC_TOK_UINT);
+    if (t)
+        *v = t->value;
+    return t != NULL;
+}
+
 static bool rd_int(struct rd *r, int64_t *v)
 {
     if (!tc_tok_next(&r->tr, &r->cur))
@@ -72,11 +95,12 @@ static int unit_cmp(const char *uscc, int32_t from, const struct tc_bundle_unit 
     return c ? c : (from > u->from) - (from < u->from);
 }
 
-/* A list's head: its length (no more than the input has bytes) and an array that long. */
-static enum tc_err read_list(struct rd *r, size_t elem, void **v, size_t *n)
+/* A list's head: its length (no more than `most`, which the input's size bounds where nothing
+ * else does) and an array that long. */
+static enum tc_err read_list(struct rd *r, uint64_t most, size_t elem, void **v, size_t *n)
 {
     const struct tc_tok *x = next(r, TC_TOK_ARRAY);
-    if (!x || x->value > r->budget)
+    if (!x || x->value > most)
         return TC_ERR_TYPE;
     *n = (size_t)x->value;
     return (*v = calloc(*n ? *n : 1, elem)) ? TC_OK : TC_ERR_NOMEM;
@@ -86,16 +110,15 @@ static enum tc_err read_list(struct rd *r, size_t elem, void **v, size_t *n)
 static enum tc_err read_revoked(struct rd *r, struct tc_bundle *b)
 {
     int64_t v;
-    enum tc_err e = read_list(r, sizeof *b->revoked, (void **)&b->revoked, &b->n_revoked);
+    enum tc_err e =
+        read_list(r, r->budget, sizeof *b->revoked, (void **)&b->revoked, &b->n_revoked);
     if (e != TC_OK)
         return e;
     for (size_t i = 0; i < b->n_revoked; i++) {
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-        if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        b->revoked[i].id = t->value;
-        if (!rd_int(r, &v) || !(t = next(r, TC_TOK_TEXT)) ||
-            t->len >= sizeof b->revoked[i].reason || !tc_text_safe(t->p, t->len))
+        if (!a || a->value != 3 || !rd_uint(r, &b->revoked[i].id) || !rd_int(r, &v) ||
+            !(t = next(r, TC_TOK_TEXT)) || t->len >= sizeof b->revoked[i].reason ||
+            !tc_text_safe(t->p, t->len))
             return TC_ERR_TYPE;
         b->revoked[i].day = (int32_t)v;
         memcpy(b->revoked[i].reason, t->p, t->len);
@@ -109,20 +132,14 @@ static enum tc_err read_revoked(struct rd *r, struct tc_bundle *b)
 static enum tc_err read_superseded(struct rd *r, struct tc_bundle *b)
 {
     int64_t v;
-    enum tc_err e = read_list(r, sizeof *b->superseded, (void **)&b->superseded, &b->n_superseded);
+    enum tc_err e = read_list(r, r->budget, sizeof *b->superseded, (void **)&b->superseded,
+                              &b->n_superseded);
     if (e != TC_OK)
         return e;
     for (size_t i = 0; i < b->n_superseded; i++) {
-        const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-        uint64_t id;
-        if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        id = t->value;
-        if (!(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        b->superseded[i].id = id;
-        b->superseded[i].successor = t->value;
-        if (!rd_int(r, &v))
+        const struct tc_tok *a = next(r, TC_TOK_ARRAY);
+        if (!a || a->value != 3 || !rd_uint(r, &b->superseded[i].id) ||
+            !rd_uint(r, &b->superseded[i].successor) || !rd_int(r, &v))
             return TC_ERR_TYPE;
         b->superseded[i].day = (int32_t)v;
         if (i && b->superseded[i].id <= b->superseded[i - 1].id)
@@ -134,14 +151,11 @@ static enum tc_err read_superseded(struct rd *r, struct tc_bundle *b)
 /* 6: [[uscc, division, township, tier, flag, from, to, name]], sorted by USCC, then from */
 static enum tc_err read_units(struct rd *r, struct tc_bundle *b)
 {
-    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
-    if (!x || x->value > r->budget)
-        return TC_ERR_TYPE;
-    b->n_units = (size_t)x->value;
-    b->units = calloc(b->n_units ? b->n_units : 1, sizeof *b->units);
+    enum tc_err e = read_list(r, r->budget, sizeof *b->units, (void **)&b->units, &b->n_units);
+    if (e != TC_OK)
+        return e;
     size_t names_cap = 1024, names_len = 0;
-    b->names = malloc(names_cap);
-    if (!b->units || !b->names)
+    if (!(b->names = malloc(names_cap)))
         return TC_ERR_NOMEM;
     for (size_t i = 0; i < b->n_units; i++) {
         struct tc_bundle_unit *u = &b->units[i];
@@ -164,13 +178,8 @@ static enum tc_err read_units(struct rd *r, struct tc_bundle *b)
         u->division = (uint32_t)f[0], u->township = (uint32_t)f[1];
         u->tier = (uint8_t)f[2], u->flag = (int8_t)f[3];
         u->from = (int32_t)f[4], u->to = (int32_t)f[5];
-        if (names_len + name->len + 1 > names_cap) {
-            names_cap = (names_cap + name->len + 1) * 2;
-            char *grown = realloc(b->names, names_cap);
-            if (!grown)
-                return TC_ERR_NOMEM;
-            b->names = grown;
-        }
+        if (tc_reserve((void **)&b->names, &names_cap, names_len + name->len + 1, 1) != TC_OK)
+            return TC_ERR_NOMEM;
         u->name_off = (uint32_t)names_len;
         memcpy(b->names + names_len, name->p, name->len);
         names_len += name->len;
@@ -184,19 +193,14 @@ static enum tc_err read_units(struct rd *r, struct tc_bundle *b)
 /* 12: [[id, leaf, h'16']], ascending ids */
 static enum tc_err read_index(struct rd *r, struct tc_bundle *b)
 {
-    enum tc_err e = read_list(r, sizeof *b->index, (void **)&b->index, &b->n_index);
+    enum tc_err e = read_list(r, r->budget, sizeof *b->index, (void **)&b->index, &b->n_index);
     if (e != TC_OK)
         return e;
     for (size_t i = 0; i < b->n_index; i++) {
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
         struct tc_bundle_registered *en = &b->index[i];
-        if (!a || a->value != 3 || !(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        en->id = t->value;
-        if (!(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        en->leaf = t->value;
-        if (!(t = next(r, TC_TOK_BYTES)) || t->len != TC_BUNDLE_INDEX_HASH)
+        if (!a || a->value != 3 || !rd_uint(r, &en->id) || !rd_uint(r, &en->leaf) ||
+            !(t = next(r, TC_TOK_BYTES)) || t->len != TC_BUNDLE_INDEX_HASH)
             return TC_ERR_TYPE;
         memcpy(en->hash, t->p, TC_BUNDLE_INDEX_HASH);
         if (i && en->id <= b->index[i - 1].id)
@@ -208,20 +212,15 @@ static enum tc_err read_index(struct rd *r, struct tc_bundle *b)
 /* 13: [[size, [hash...]]], ascending sizes */
 static enum tc_err read_proofs(struct rd *r, struct tc_bundle *b)
 {
-    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
-    if (!x || x->value > TC_BUNDLE_MAX_PROOFS)
-        return TC_ERR_TYPE;
-    b->n_proofs = (size_t)x->value;
-    b->proofs = calloc(b->n_proofs ? b->n_proofs : 1, sizeof *b->proofs);
-    if (!b->proofs)
-        return TC_ERR_NOMEM;
+    enum tc_err e = read_list(r, TC_BUNDLE_MAX_PROOFS, sizeof *b->proofs, (void **)&b->proofs,
+                              &b->n_proofs);
+    if (e != TC_OK)
+        return e;
     for (size_t i = 0; i < b->n_proofs; i++) {
         struct tc_bundle_proof *p = &b->proofs[i];
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-        if (!a || a->value != 2 || !(t = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        p->size = t->value;
-        if (!(t = next(r, TC_TOK_ARRAY)) || t->value > TC_REG_PROOF_MAX)
+        if (!a || a->value != 2 || !rd_uint(r, &p->size) || !(t = next(r, TC_TOK_ARRAY)) ||
+            t->value > TC_REG_PROOF_MAX)
             return TC_ERR_TYPE;
         p->len = (size_t)t->value;
         for (size_t k = 0; k < p->len; k++) {
@@ -255,12 +254,20 @@ static enum tc_err read_titles(struct rd *r)
 static enum tc_err read_audit_head(struct rd *r, struct tc_bundle *b)
 {
     const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-    if (!a || a->value != 2 || !(t = next(r, TC_TOK_UINT)))
-        return TC_ERR_TYPE;
-    b->audit_seq = t->value;
-    if (!(t = next(r, TC_TOK_BYTES)) || t->len != 32)
+    if (!a || a->value != 2 || !rd_uint(r, &b->audit_seq) || !(t = next(r, TC_TOK_BYTES)) ||
+        t->len != 32)
         return TC_ERR_TYPE;
     memcpy(b->audit_head, t->p, 32);
+    return TC_OK;
+}
+
+/* The register checkpoint's signed note, a member of both bundle (11) and delta (5), in place */
+static enum tc_err read_note(struct rd *r, const char **note, size_t *len)
+{
+    const struct tc_tok *x = next(r, TC_TOK_TEXT);
+    if (!x || x->len > TC_REG_NOTE_MAX)
+        return TC_ERR_TYPE;
+    *note = (const char *)x->p, *len = x->len;
     return TC_OK;
 }
 
@@ -283,10 +290,7 @@ static enum tc_err read_member(struct rd *r, uint64_t key, struct tc_bundle *b, 
         return (x = next(r, TC_TOK_UINT)) && x->value == BUNDLE_TYPE ? TC_OK : TC_ERR_TYPE;
     case 1:
     case 2:
-        if (!(x = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        *(key == 1 ? &b->version : &b->issued_at) = x->value;
-        return TC_OK;
+        return rd_uint(r, key == 1 ? &b->version : &b->issued_at) ? TC_OK : TC_ERR_TYPE;
     case 3:
         if (!(x = next(r, TC_TOK_BYTES)))
             return TC_ERR_TYPE;
@@ -315,10 +319,7 @@ static enum tc_err read_member(struct rd *r, uint64_t key, struct tc_bundle *b, 
         b->province = (uint32_t)x->value;
         return TC_OK;
     case 11:
-        if (!(x = next(r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
-            return TC_ERR_TYPE;
-        sp->note = (const char *)x->p, sp->note_len = x->len;
-        return TC_OK;
+        return read_note(r, &sp->note, &sp->note_len);
     case 12:
         return read_index(r, b);
     default: /* 13 */
@@ -326,13 +327,12 @@ static enum tc_err read_member(struct rd *r, uint64_t key, struct tc_bundle *b, 
     }
 }
 
-/* Reads the members at the cursor; TC_ERR_TYPE/RANGE/NONCANONICAL on any deviation. */
+/* Reads the members after the map's head (rd_open); TC_ERR_TYPE/RANGE/NONCANONICAL on any
+ * deviation. */
 static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, struct spans *sp)
 {
-    const struct tc_tok *x = next(r, TC_TOK_MAP);
+    const struct tc_tok *x;
     enum tc_err e;
-    if (!x || x->value != BUNDLE_MEMBERS)
-        return TC_ERR_TYPE;
     for (uint64_t key = 0; key < BUNDLE_MEMBERS; key++) {
         if (!(x = next(r, TC_TOK_UINT)) || x->value != key)
             return TC_ERR_MISSING_KEY;
@@ -349,14 +349,10 @@ static enum tc_err read_head(const uint8_t *payload, size_t len, struct tc_bundl
                              const uint8_t **trust, size_t *trust_len)
 {
     struct rd r;
-    memset(&r, 0, sizeof r);
-    enum tc_err e = tc_tok_reader_init(&r.tr, payload, len);
+    const struct tc_tok *x;
+    enum tc_err e = rd_open(&r, payload, len, 0, BUNDLE_MEMBERS);
     if (e != TC_OK)
         return e;
-    r.tr.canonical = true;
-    const struct tc_tok *x = next(&r, TC_TOK_MAP);
-    if (!x || x->value != BUNDLE_MEMBERS)
-        return TC_ERR_TYPE;
     for (uint64_t key = 0; key <= 3; key++) {
         if (!(x = next(&r, TC_TOK_UINT)) || x->value != key)
             return TC_ERR_MISSING_KEY;
@@ -509,15 +505,11 @@ enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root
         goto out;
     /* then the lists, of authenticated bytes */
     struct rd r;
-    memset(&r, 0, sizeof r);
-    r.budget = payload_len;
-    if ((e = tc_tok_reader_init(&r.tr, payload, payload_len)) != TC_OK)
-        goto out;
-    r.tr.canonical = true;
     struct spans sp;
     memset(&sp, 0, sizeof sp);
     const char *why;
-    if ((e = read_lists(&r, b, &sp)) != TC_OK ||
+    if ((e = rd_open(&r, payload, payload_len, payload_len, BUNDLE_MEMBERS)) != TC_OK ||
+        (e = read_lists(&r, b, &sp)) != TC_OK ||
         (e = check_register(b, sp.note, sp.note_len, now)) != TC_OK ||
         (e = tc_profile_parse(&b->profile, sp.profile, sp.profile_len, &why)) != TC_OK)
         goto out;
@@ -550,14 +542,10 @@ enum tc_err tc_bundle_fuzz_lists(const uint8_t *payload, size_t len)
     if (!b)
         return TC_ERR_NOMEM;
     struct rd r;
-    memset(&r, 0, sizeof r);
-    r.budget = len;
     struct spans sp;
-    enum tc_err e = tc_tok_reader_init(&r.tr, payload, len);
-    if (e == TC_OK) {
-        r.tr.canonical = true;
+    enum tc_err e = rd_open(&r, payload, len, len, BUNDLE_MEMBERS);
+    if (e == TC_OK)
         e = read_lists(&r, b, &sp);
-    }
     tc_bundle_free(b);
     return e;
 }
@@ -591,44 +579,25 @@ const struct tc_bundle_unit *tc_bundle_unit_latest(const struct tc_bundle *b, co
     return u && strcmp(u->uscc, uscc) == 0 ? u : NULL;
 }
 
-/* The element of a sorted array whose leading uint64_t id is `id`, or NULL: the index, the
- * revoked and the superseded lists all start with the certificate id. */
+/* The index, the revoked and the superseded lists all start with the certificate id, ascending
+ * (each id once: the readers refuse any other order): tc_find_id's layout. */
 _Static_assert(offsetof(struct tc_bundle_revoked, id) == 0, "id first");
 _Static_assert(offsetof(struct tc_bundle_superseded, id) == 0, "id first");
 _Static_assert(offsetof(struct tc_bundle_registered, id) == 0, "id first");
 
-static const void *find_id(const void *base, size_t n, size_t size, uint64_t id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        uint64_t at;
-        memcpy(&at, (const uint8_t *)base + mid * size, sizeof at);
-        if (at < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == n)
-        return NULL;
-    uint64_t at;
-    memcpy(&at, (const uint8_t *)base + lo * size, sizeof at);
-    return at == id ? (const uint8_t *)base + lo * size : NULL;
-}
-
 const struct tc_bundle_revoked *tc_bundle_revoked(const struct tc_bundle *b, uint64_t id)
 {
-    return find_id(b->revoked, b->n_revoked, sizeof *b->revoked, id);
+    return tc_find_id(b->revoked, b->n_revoked, sizeof *b->revoked, id);
 }
 
 const struct tc_bundle_registered *tc_bundle_registered(const struct tc_bundle *b, uint64_t id)
 {
-    return find_id(b->index, b->n_index, sizeof *b->index, id);
+    return tc_find_id(b->index, b->n_index, sizeof *b->index, id);
 }
 
 const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *b, uint64_t id)
 {
-    return find_id(b->superseded, b->n_superseded, sizeof *b->superseded, id);
+    return tc_find_id(b->superseded, b->n_superseded, sizeof *b->superseded, id);
 }
 
 /* ---- deltas ----------------------------------------------------------------------------------- */
@@ -682,14 +651,12 @@ static enum tc_err read_frontier(struct rd *r, struct tc_delta *d)
 
 static enum tc_err read_leaves(struct rd *r, struct tc_delta *d)
 {
-    const struct tc_tok *x = next(r, TC_TOK_ARRAY);
-    if (!x || x->value > r->budget)
-        return TC_ERR_TYPE;
-    d->n_leaves = (size_t)x->value;
-    d->leaf = calloc(d->n_leaves ? d->n_leaves : 1, sizeof *d->leaf);
-    d->leaf_len = calloc(d->n_leaves ? d->n_leaves : 1, sizeof *d->leaf_len);
-    if (!d->leaf || !d->leaf_len)
+    enum tc_err e = read_list(r, r->budget, sizeof *d->leaf, (void **)&d->leaf, &d->n_leaves);
+    if (e != TC_OK)
+        return e;
+    if (!(d->leaf_len = calloc(d->n_leaves ? d->n_leaves : 1, sizeof *d->leaf_len)))
         return TC_ERR_NOMEM;
+    const struct tc_tok *x;
     for (size_t i = 0; i < d->n_leaves; i++) {
         if (!(x = next(r, TC_TOK_BYTES)) || x->len > TC_REG_LEAF_MAX)
             return TC_ERR_TYPE;
@@ -716,17 +683,13 @@ static enum tc_err read_delta_member(struct rd *r, uint64_t key, struct tc_delta
     case 1:
     case 3:
     case 4:
-        if (!(x = next(r, TC_TOK_UINT)))
-            return TC_ERR_TYPE;
-        *(key == 1 ? &d->from_version : key == 3 ? &d->version : &d->issued_at) = x->value;
-        return TC_OK;
+        return rd_uint(r, key == 1 ? &d->from_version : key == 3 ? &d->version : &d->issued_at)
+                   ? TC_OK
+                   : TC_ERR_TYPE;
     case 2:
         return read_fixed(r, d->from_sha256, 32);
     case 5:
-        if (!(x = next(r, TC_TOK_TEXT)) || x->len > TC_REG_NOTE_MAX)
-            return TC_ERR_TYPE;
-        d->note = (const char *)x->p, d->note_len = x->len;
-        return TC_OK;
+        return read_note(r, &d->note, &d->note_len);
     case 6:
         return read_frontier(r, d);
     case 7:
@@ -745,15 +708,10 @@ static enum tc_err read_delta_member(struct rd *r, uint64_t key, struct tc_delta
 static enum tc_err read_delta(const uint8_t *payload, size_t len, struct tc_delta *d)
 {
     struct rd r;
-    memset(&r, 0, sizeof r);
-    r.budget = len;
-    enum tc_err e = tc_tok_reader_init(&r.tr, payload, len);
+    const struct tc_tok *x;
+    enum tc_err e = rd_open(&r, payload, len, len, DELTA_MEMBERS);
     if (e != TC_OK)
         return e;
-    r.tr.canonical = true;
-    const struct tc_tok *x = next(&r, TC_TOK_MAP);
-    if (!x || x->value != DELTA_MEMBERS)
-        return TC_ERR_TYPE;
     for (uint64_t key = 0; key < DELTA_MEMBERS; key++) {
         if (!(x = next(&r, TC_TOK_UINT)) || x->value != key)
             return TC_ERR_MISSING_KEY;

@@ -26,25 +26,13 @@ void tc_reg_status_free(struct tc_reg_status *st)
     memset(st, 0, sizeof *st);
 }
 
-static void *grow(void **v, size_t *n, size_t *cap, size_t size)
-{
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 256;
-        void *g = realloc(*v, c * size);
-        if (!g)
-            return NULL;
-        *v = g, *cap = c;
-    }
-    return (uint8_t *)*v + (*n)++ * size;
-}
-
 enum tc_err tc_reg_status_add(struct tc_reg_status *st, uint64_t entry,
                               const struct tc_reg_leaf *l)
 {
     switch (l->kind) {
     case TC_REG_ISSUE: {
         struct tc_bundle_registered *r =
-            grow((void **)&st->index, &st->n_index, &st->cap[0], sizeof *r);
+            tc_push((void **)&st->index, &st->n_index, &st->cap[0], sizeof *r);
         if (!r)
             return TC_ERR_NOMEM;
         r->id = l->id, r->leaf = entry;
@@ -53,7 +41,7 @@ enum tc_err tc_reg_status_add(struct tc_reg_status *st, uint64_t entry,
     }
     case TC_REG_REVOKE: {
         struct tc_bundle_revoked *r =
-            grow((void **)&st->revoked, &st->n_revoked, &st->cap[1], sizeof *r);
+            tc_push((void **)&st->revoked, &st->n_revoked, &st->cap[1], sizeof *r);
         if (!r)
             return TC_ERR_NOMEM;
         memset(r, 0, sizeof *r);
@@ -63,7 +51,7 @@ enum tc_err tc_reg_status_add(struct tc_reg_status *st, uint64_t entry,
     }
     case TC_REG_SUPERSEDE: {
         struct tc_bundle_superseded *r =
-            grow((void **)&st->superseded, &st->n_superseded, &st->cap[2], sizeof *r);
+            tc_push((void **)&st->superseded, &st->n_superseded, &st->cap[2], sizeof *r);
         if (!r)
             return TC_ERR_NOMEM;
         r->id = l->id, r->successor = l->other, r->day = l->day;
@@ -139,9 +127,8 @@ static void say(const struct tc_reg_report *rep, size_t *bad, const char *fmt, .
 static const struct tc_bundle_registered *in_index(const struct tc_reg_status *st,
                                                    const struct tc_bundle *base, uint64_t id)
 {
-    struct tc_bundle_registered key = {.id = id};
     const struct tc_bundle_registered *r =
-        st->n_index ? bsearch(&key, st->index, st->n_index, sizeof key, cmp_id) : NULL;
+        tc_find_id(st->index, st->n_index, sizeof *st->index, id);
     return r ? r : base ? tc_bundle_registered(base, id) : NULL;
 }
 
@@ -195,6 +182,20 @@ static void compare_index(const struct tc_reg_status *st, const struct tc_bundle
                 "from the bundle's index", st->index[i].id, st->index[i].leaf);
 }
 
+/* Says each element of the bundle's list (bn elements) whose id the register's (sn, sorted by
+ * id, the same layout of `size` bytes) does not hold: a `what` the register never made. */
+static void not_held(const void *bv, size_t bn, const void *sv, size_t sn, size_t size,
+                     const char *what, const struct tc_reg_report *rep, size_t *bad)
+{
+    for (size_t i = 0; i < bn; i++) {
+        uint64_t id;
+        memcpy(&id, (const uint8_t *)bv + i * size, sizeof id);
+        if (!tc_find_id(sv, sn, size, id))
+            say(rep, bad, "certificate %" PRIu64 ": the bundle lists a %s the register does not "
+                "hold", id, what);
+    }
+}
+
 static void compare_revoked(const struct tc_reg_status *st, const struct tc_bundle *b,
                             const struct tc_reg_report *rep, size_t *bad)
 {
@@ -209,14 +210,8 @@ static void compare_revoked(const struct tc_reg_status *st, const struct tc_bund
             say(rep, bad, "certificate %" PRIu64 ": the bundle's revocation differs from the "
                 "register's (day or reason)", e->id);
     }
-    struct tc_bundle_revoked key;
-    for (size_t i = 0; i < b->n_revoked; i++) {
-        key.id = b->revoked[i].id;
-        if (!st->n_revoked ||
-            !bsearch(&key, st->revoked, st->n_revoked, sizeof key, cmp_id))
-            say(rep, bad, "certificate %" PRIu64 ": the bundle lists a revocation the register "
-                "does not hold", key.id);
-    }
+    not_held(b->revoked, b->n_revoked, st->revoked, st->n_revoked, sizeof *st->revoked,
+             "revocation", rep, bad);
 }
 
 static void compare_superseded(const struct tc_reg_status *st, const struct tc_bundle *b,
@@ -229,14 +224,8 @@ static void compare_superseded(const struct tc_reg_status *st, const struct tc_b
             say(rep, bad, "certificate %" PRIu64 ": the bundle's supersession differs from the "
                 "register's", e->id);
     }
-    struct tc_bundle_superseded key;
-    for (size_t i = 0; i < b->n_superseded; i++) {
-        key.id = b->superseded[i].id;
-        if (!st->n_superseded ||
-            !bsearch(&key, st->superseded, st->n_superseded, sizeof key, cmp_id))
-            say(rep, bad, "certificate %" PRIu64 ": the bundle lists a supersession the register "
-                "does not hold", key.id);
-    }
+    not_held(b->superseded, b->n_superseded, st->superseded, st->n_superseded,
+             sizeof *st->superseded, "supersession", rep, bad);
 }
 
 size_t tc_reg_status_compare(const struct tc_reg_status *st, const struct tc_bundle *b,

@@ -13,49 +13,58 @@
 #define BUNDLE_TYPE 4
 #define DELTA_TYPE 7
 
-static void write_revoked(struct tc_cw *w, const struct tc_bundle_revoked *v, size_t n)
+/* A list of records, each an array of `arity` members that one() writes: n elements of `size`
+ * bytes from v. The bundle's and the delta's lists are all of this form. */
+static void write_list(struct tc_cw *w, const void *v, size_t n, size_t size, size_t arity,
+                       void (*one)(struct tc_cw *w, const void *rec))
 {
     tc_cw_array(w, n);
     for (size_t i = 0; i < n; i++) {
-        tc_cw_array(w, 3);
-        tc_cw_uint(w, v[i].id);
-        tc_cw_int(w, v[i].day);
-        tc_cw_text(w, v[i].reason);
+        tc_cw_array(w, arity);
+        one(w, (const uint8_t *)v + i * size);
     }
 }
 
-static void write_superseded(struct tc_cw *w, const struct tc_bundle_superseded *v, size_t n)
+/* 4: [id, day, reason] */
+static void write_revoked(struct tc_cw *w, const void *rec)
 {
-    tc_cw_array(w, n);
-    for (size_t i = 0; i < n; i++) {
-        tc_cw_array(w, 3);
-        tc_cw_uint(w, v[i].id);
-        tc_cw_uint(w, v[i].successor);
-        tc_cw_int(w, v[i].day);
-    }
+    const struct tc_bundle_revoked *r = rec;
+    tc_cw_uint(w, r->id);
+    tc_cw_int(w, r->day);
+    tc_cw_text(w, r->reason);
 }
 
-static void write_index(struct tc_cw *w, const struct tc_bundle_registered *v, size_t n)
+/* 5: [id, successor, day] */
+static void write_superseded(struct tc_cw *w, const void *rec)
 {
-    tc_cw_array(w, n);
-    for (size_t i = 0; i < n; i++) {
-        tc_cw_array(w, 3);
-        tc_cw_uint(w, v[i].id);
-        tc_cw_uint(w, v[i].leaf);
-        tc_cw_bytes(w, v[i].hash, TC_BUNDLE_INDEX_HASH);
-    }
+    const struct tc_bundle_superseded *s = rec;
+    tc_cw_uint(w, s->id);
+    tc_cw_uint(w, s->successor);
+    tc_cw_int(w, s->day);
+}
+
+/* 12: [id, leaf, hash] */
+static void write_registered(struct tc_cw *w, const void *rec)
+{
+    const struct tc_bundle_registered *r = rec;
+    tc_cw_uint(w, r->id);
+    tc_cw_uint(w, r->leaf);
+    tc_cw_bytes(w, r->hash, TC_BUNDLE_INDEX_HASH);
+}
+
+/* 13 (a delta's 8): [size, [hash...]] */
+static void write_proof(struct tc_cw *w, const void *rec)
+{
+    const struct tc_bundle_proof *p = rec;
+    tc_cw_uint(w, p->size);
+    tc_cw_array(w, p->len);
+    for (size_t k = 0; k < p->len; k++)
+        tc_cw_bytes(w, p->hashes[k], TC_REG_HASH);
 }
 
 static void write_proofs(struct tc_cw *w, const struct tc_bundle_proof *v, size_t n)
 {
-    tc_cw_array(w, n);
-    for (size_t i = 0; i < n; i++) {
-        tc_cw_array(w, 2);
-        tc_cw_uint(w, v[i].size);
-        tc_cw_array(w, v[i].len);
-        for (size_t k = 0; k < v[i].len; k++)
-            tc_cw_bytes(w, v[i].hashes[k], TC_REG_HASH);
-    }
+    write_list(w, v, n, sizeof *v, 2, write_proof);
 }
 
 /* 6: [[uscc, division, township, tier, flag, from, to, name]] */
@@ -86,35 +95,35 @@ enum tc_err tc_bundle_units_digest(const struct tc_bundle_unit *u, size_t n, con
     size_t cap = 64 + n * 64;
     for (size_t i = 0; i < n; i++)
         cap += strlen(names + u[i].name_off) + 9;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return TC_ERR_NOMEM;
     struct tc_cw w;
-    tc_cw_init(&w, buf, cap);
+    if (tc_cw_alloc(&w, cap) != TC_OK)
+        return TC_ERR_NOMEM;
     enum tc_err e = write_units(&w, u, n, names);
     if (e == TC_OK && w.overflow)
         e = TC_ERR_INTERNAL;
     if (e == TC_OK)
-        crypto_hash_sha256(out, buf, w.len);
-    free(buf);
+        crypto_hash_sha256(out, w.buf, w.len);
+    free(w.buf);
     return e;
 }
 
 /* 8: the title table [[series, code, name, level, variant, title]] (policy/'s, compiled in) */
+static void write_title(struct tc_cw *w, const void *rec)
+{
+    const struct tc_title *t = rec;
+    tc_cw_uint(w, t->series);
+    tc_cw_text(w, t->series_code);
+    tc_cw_text(w, t->series_name);
+    tc_cw_uint(w, t->level);
+    tc_cw_uint(w, t->variant);
+    tc_cw_text(w, t->title);
+}
+
 static void write_titles(struct tc_cw *w)
 {
-    size_t titles;
-    const struct tc_title *tt = tc_title_table(&titles);
-    tc_cw_array(w, titles);
-    for (size_t i = 0; i < titles; i++) {
-        tc_cw_array(w, 6);
-        tc_cw_uint(w, tt[i].series);
-        tc_cw_text(w, tt[i].series_code);
-        tc_cw_text(w, tt[i].series_name);
-        tc_cw_uint(w, tt[i].level);
-        tc_cw_uint(w, tt[i].variant);
-        tc_cw_text(w, tt[i].title);
-    }
+    size_t n;
+    const struct tc_title *tt = tc_title_table(&n);
+    write_list(w, tt, n, sizeof *tt, 6, write_title);
 }
 
 static void write_audit(struct tc_cw *w, uint64_t seq, const uint8_t head[32])
@@ -153,8 +162,10 @@ static enum tc_err encode_bundle(const struct tc_bundle_content *c, struct tc_cw
     tc_cw_uint(w, 3), tc_cw_bytes(w, c->trust, c->trust_len);
     if (!w->overflow)
         crypto_hash_sha256_update(&st, w->buf + mark, w->len - mark);
-    tc_cw_uint(w, 4), write_revoked(w, c->revoked, c->n_revoked);
-    tc_cw_uint(w, 5), write_superseded(w, c->superseded, c->n_superseded);
+    tc_cw_uint(w, 4);
+    write_list(w, c->revoked, c->n_revoked, sizeof *c->revoked, 3, write_revoked);
+    tc_cw_uint(w, 5);
+    write_list(w, c->superseded, c->n_superseded, sizeof *c->superseded, 3, write_superseded);
     mark = w->len;
     tc_cw_uint(w, 6);
     enum tc_err e = write_units(w, c->units, c->n_units, c->names);
@@ -175,7 +186,8 @@ static enum tc_err encode_bundle(const struct tc_bundle_content *c, struct tc_cw
         crypto_hash_sha256_update(&st, w->buf + mark, w->len - mark);
     crypto_hash_sha256_final(&st, static_sum);
     tc_cw_uint(w, 11), tc_cw_text(w, c->note);
-    tc_cw_uint(w, 12), write_index(w, c->index, c->n_index);
+    tc_cw_uint(w, 12);
+    write_list(w, c->index, c->n_index, sizeof *c->index, 3, write_registered);
     tc_cw_uint(w, 13), write_proofs(w, c->proofs, c->n_proofs);
     return w->overflow ? TC_ERR_INTERNAL : TC_OK;
 }
@@ -206,44 +218,40 @@ static enum tc_err envelope(const struct tc_cw *w, const char *aad, size_t limit
     return e;
 }
 
+/* The bundle of c signed with sign(), malloc'd; static_sum as encode_bundle's. */
+static enum tc_err bundle_signed(const struct tc_bundle_content *c,
+                                 const uint8_t kid[TC_KID_BYTES], tc_sign_fn sign, void *ctx,
+                                 uint8_t **out, size_t *len, uint8_t static_sum[32])
+{
+    *out = NULL, *len = 0;
+    struct tc_cw w;
+    if (tc_cw_alloc(&w, bundle_cap(c)) != TC_OK)
+        return TC_ERR_NOMEM;
+    enum tc_err e = encode_bundle(c, &w, static_sum);
+    if (e == TC_OK)
+        e = envelope(&w, TC_AAD_BUNDLE, TC_BUNDLE_MAX_BYTES, kid, sign, ctx, out, len);
+    free(w.buf);
+    return e;
+}
+
 enum tc_err tc_bundle_encode_signed(const struct tc_bundle_content *c,
                                     const uint8_t kid[TC_KID_BYTES], tc_sign_fn sign, void *ctx,
                                     uint8_t **out, size_t *len)
 {
     uint8_t sum[32];
-    *out = NULL, *len = 0;
-    size_t cap = bundle_cap(c);
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return TC_ERR_NOMEM;
-    struct tc_cw w;
-    tc_cw_init(&w, buf, cap);
-    enum tc_err e = encode_bundle(c, &w, sum);
-    if (e == TC_OK)
-        e = envelope(&w, TC_AAD_BUNDLE, TC_BUNDLE_MAX_BYTES, kid, sign, ctx, out, len);
-    free(buf);
-    return e;
+    return bundle_signed(c, kid, sign, ctx, out, len, sum);
 }
 
 enum tc_err tc_bundle_write(struct tc_signer *key, const struct tc_bundle_content *c,
                             uint8_t **out, size_t *len, uint8_t static_sha256[32])
 {
+    uint8_t sum[32];
     *out = NULL, *len = 0;
     if (tc_signer_alg(key) != TC_ALG_ED25519)
         return TC_ERR_ALG; /* the bundle's profile is EdDSA, as certificates' */
-    size_t cap = bundle_cap(c);
-    uint8_t *buf = malloc(cap), sum[32];
-    if (!buf)
-        return TC_ERR_NOMEM;
-    struct tc_cw w;
-    tc_cw_init(&w, buf, cap);
-    enum tc_err e = encode_bundle(c, &w, sum);
-    if (e == TC_OK)
-        e = envelope(&w, TC_AAD_BUNDLE, TC_BUNDLE_MAX_BYTES, tc_signer_pub(key)->kid, sign_cb, key,
-                     out, len);
+    enum tc_err e = bundle_signed(c, tc_signer_pub(key)->kid, sign_cb, key, out, len, sum);
     if (e == TC_OK && static_sha256)
         memcpy(static_sha256, sum, 32);
-    free(buf);
     return e;
 }
 
@@ -253,11 +261,9 @@ enum tc_err tc_delta_write(struct tc_signer *key, const struct tc_delta_content 
     *out = NULL, *len = 0;
     size_t cap = 8192 + strlen(c->note) + c->n_leaves * (TC_REG_LEAF_MAX + 4) +
                  proofs_bytes(c->n_proofs);
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return TC_ERR_NOMEM;
     struct tc_cw w;
-    tc_cw_init(&w, buf, cap);
+    if (tc_cw_alloc(&w, cap) != TC_OK)
+        return TC_ERR_NOMEM;
     tc_cw_map(&w, 12);
     tc_cw_uint(&w, 0), tc_cw_uint(&w, DELTA_TYPE);
     tc_cw_uint(&w, 1), tc_cw_uint(&w, c->from_version);
@@ -278,6 +284,6 @@ enum tc_err tc_delta_write(struct tc_signer *key, const struct tc_delta_content 
     enum tc_err e = w.overflow ? TC_ERR_INTERNAL
                                : envelope(&w, TC_AAD_DELTA, TC_DELTA_MAX_BYTES,
                                           tc_signer_pub(key)->kid, sign_cb, key, out, len);
-    free(buf);
+    free(w.buf);
     return e;
 }

@@ -92,14 +92,7 @@ enum tc_err tc_cosigner_parse(struct tc_cosigner *c, const char *vkey)
     name[p1 - vkey] = '\0';
     uint8_t k[VKEY_KEY_MAX];
     size_t klen;
-    const char *end;
-    /* only base64's alphabet: libsodium's decoder reads some bytes above 0x7f as digits */
-    static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
-    if (p2[1 + strspn(p2 + 1, b64chars)] != '\0')
-        return TC_ERR_CODE;
-    if (sodium_base642bin(k, sizeof k, p2 + 1, strlen(p2 + 1), NULL, &klen, &end,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        *end || klen < 1)
+    if (!tc_base64_decode(k, sizeof k, p2 + 1, strlen(p2 + 1), &klen) || klen < 1)
         return TC_ERR_CODE;
     const struct tc_cosig_type *t = tc_cosig_type_of(k[0]);
     if (!t)

@@ -32,10 +32,18 @@ static bool reason_ok(const char *r)
     return true;
 }
 
+/* A data entry logs the unit directory's digest or the profile's: no other. */
+static bool data_id_ok(const struct tc_reg_leaf *l)
+{
+    return l->kind != TC_REG_DATA || l->id == TC_REG_DATA_UNITS || l->id == TC_REG_DATA_PROFILE;
+}
+
 enum tc_err tc_reg_leaf_encode(const struct tc_reg_leaf *l, uint8_t *out, size_t *len)
 {
     struct tc_cw w;
     tc_cw_init(&w, out, TC_REG_LEAF_MAX);
+    if (!data_id_ok(l))
+        return TC_ERR_RANGE;
     switch (l->kind) {
     case TC_REG_ISSUE:
         tc_cw_array(&w, 6), tc_cw_uint(&w, l->kind), tc_cw_uint(&w, l->id);
@@ -52,10 +60,7 @@ enum tc_err tc_reg_leaf_encode(const struct tc_reg_leaf *l, uint8_t *out, size_t
         tc_cw_array(&w, 4), tc_cw_uint(&w, l->kind), tc_cw_uint(&w, l->id);
         tc_cw_int(&w, l->day), tc_cw_text(&w, l->reason);
         break;
-    case TC_REG_DATA:
-        if (l->id != TC_REG_DATA_UNITS && l->id != TC_REG_DATA_PROFILE)
-            return TC_ERR_RANGE;
-        __attribute__((fallthrough)); /* the same shape */
+    case TC_REG_DATA: /* the same shape */
     case TC_REG_TRUST:
     case TC_REG_PUBLICATION:
         tc_cw_array(&w, 4), tc_cw_uint(&w, l->kind), tc_cw_uint(&w, l->id);
@@ -120,6 +125,8 @@ enum tc_err tc_reg_leaf_decode(const uint8_t *in, size_t len, struct tc_reg_leaf
     if (!want(&r, TC_TOK_UINT))
         return TC_ERR_TYPE;
     l->id = r.t.value;
+    if (!data_id_ok(l))
+        return TC_ERR_RANGE;
     bool ok;
     switch (l->kind) {
     case TC_REG_ISSUE:
@@ -140,10 +147,7 @@ enum tc_err tc_reg_leaf_decode(const uint8_t *in, size_t len, struct tc_reg_leaf
             ok = reason_ok(l->reason);
         }
         break;
-    case TC_REG_DATA:
-        if (l->id != TC_REG_DATA_UNITS && l->id != TC_REG_DATA_PROFILE)
-            return TC_ERR_RANGE;
-        __attribute__((fallthrough)); /* the same shape */
+    case TC_REG_DATA: /* the same shape */
     case TC_REG_TRUST:
     case TC_REG_PUBLICATION:
         ok = items == 4 && rd_bytes(&r, l->hash, TC_REG_HASH) && rd_day(&r, &l->day);

@@ -66,10 +66,8 @@ enum tc_err tc_note_vkey_parse(const char *vkey, char *name, size_t name_size, u
         return TC_ERR_CODE;
     uint8_t k[33];
     size_t klen;
-    const char *end;
-    if (sodium_base642bin(k, sizeof k, p2 + 1, strlen(p2 + 1), NULL, &klen, &end,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        *end || klen != 33 || k[0] != 0x01)
+    if (!tc_base64_decode(k, sizeof k, p2 + 1, strlen(p2 + 1), &klen) || klen != 33 ||
+        k[0] != 0x01)
         return TC_ERR_CODE;
     memcpy(name, vkey, (size_t)(p1 - vkey));
     name[p1 - vkey] = '\0';
@@ -87,17 +85,6 @@ size_t tc_checkpoint_format(const struct tc_checkpoint *c, char *out, size_t siz
     return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
-/* the next line of [p, end) without its newline; false when there is no newline */
-static bool line(const char **p, const char *end, const char **s, size_t *n)
-{
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    if (!nl)
-        return false;
-    *s = *p, *n = (size_t)(nl - *p);
-    *p = nl + 1;
-    return true;
-}
-
 enum tc_err tc_checkpoint_parse(const char *body, size_t len, struct tc_checkpoint *c)
 {
     memset(c, 0, sizeof *c);
@@ -106,11 +93,11 @@ enum tc_err tc_checkpoint_parse(const char *body, size_t len, struct tc_checkpoi
     if (len > TC_REG_NOTE_MAX)
         return TC_ERR_SIZE_LIMIT;
     /* origin: non-empty, no spaces or plus signs (the C2SP checkpoint spec's SHOULD, kept) */
-    if (!line(&p, end, &s, &n) || !tc_note_name_ok(s, n))
+    if (!tc_line_next(&p, end, &s, &n) || !tc_note_name_ok(s, n))
         return TC_ERR_TYPE;
     memcpy(c->origin, s, n);
     /* size: decimal, no leading zeros, no sign */
-    if (!line(&p, end, &s, &n) || n == 0 || n > 19 || (s[0] == '0' && n > 1))
+    if (!tc_line_next(&p, end, &s, &n) || n == 0 || n > 19 || (s[0] == '0' && n > 1))
         return TC_ERR_TYPE;
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
@@ -121,15 +108,12 @@ enum tc_err tc_checkpoint_parse(const char *body, size_t len, struct tc_checkpoi
         return TC_ERR_RANGE;
     /* root: standard base64 of 32 bytes, padded */
     size_t got;
-    const char *stop;
-    if (!line(&p, end, &s, &n) || n != 44 ||
-        sodium_base642bin(c->root, TC_REG_HASH, s, n, NULL, &got, &stop,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        got != TC_REG_HASH || stop != s + n)
+    if (!tc_line_next(&p, end, &s, &n) || n != 44 ||
+        !tc_base64_decode(c->root, TC_REG_HASH, s, n, &got) || got != TC_REG_HASH)
         return TC_ERR_TYPE;
     /* extension lines: non-empty, each ending in a newline */
     while (p < end) {
-        if (!line(&p, end, &s, &n) || n == 0)
+        if (!tc_line_next(&p, end, &s, &n) || n == 0)
             return TC_ERR_TYPE;
     }
     return TC_OK;
@@ -185,12 +169,10 @@ static enum tc_err sig_line(const char *s, size_t n, struct tc_note_sig *sig)
     const char *nm = s + 4, *sp = memchr(nm, ' ', n - 4);
     if (!sp || !tc_note_name_ok(nm, (size_t)(sp - nm)))
         return TC_ERR_TYPE;
-    const char *b = sp + 1, *stop;
-    size_t blen = (size_t)(s + n - b), got;
+    const char *b = sp + 1;
+    size_t got;
     uint8_t blob[4 + TC_NOTE_SIG_MAX];
-    if (sodium_base642bin(blob, sizeof blob, b, blen, NULL, &got, &stop,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        stop != b + blen || got < 5)
+    if (!tc_base64_decode(blob, sizeof blob, b, (size_t)(s + n - b), &got) || got < 5)
         return TC_ERR_TYPE;
     sig->name = nm, sig->name_len = (size_t)(sp - nm);
     sig->key_id =
@@ -221,7 +203,7 @@ enum tc_err tc_note_parse(const char *note, size_t len, struct tc_note *out)
             return TC_ERR_SIZE_LIMIT;
         struct tc_note_sig *sig = &out->sig[out->n_sigs];
         const char *start = p;
-        enum tc_err e = line(&p, end, &s, &n) ? sig_line(s, n, sig) : TC_ERR_TYPE;
+        enum tc_err e = tc_line_next(&p, end, &s, &n) ? sig_line(s, n, sig) : TC_ERR_TYPE;
         if (e != TC_OK)
             return e;
         sig->line = start, sig->line_len = (size_t)(p - start);

@@ -137,28 +137,39 @@ enum tc_err tc_reg_prove_consistency(const struct tc_reg_source *s, uint64_t m, 
     return subproof(s, m, 0, n, true, proof, len);
 }
 
+/* The walk up a proof of RFC 9162 (2.1.3.2 and 2.1.4.2) from node fn of a tree whose last node is
+ * sn, with proof[i..len): sr takes every sibling, fr (NULL for an inclusion proof) only those on
+ * its left. False when the proof does not end at the root. */
+static bool walk(uint64_t fn, uint64_t sn, const uint8_t (*proof)[TC_REG_HASH], size_t i,
+                 size_t len, uint8_t *fr, uint8_t sr[TC_REG_HASH])
+{
+    for (; i < len; i++) {
+        if (sn == 0)
+            return false;
+        if ((fn & 1) || fn == sn) {
+            if (fr)
+                tc_reg_node_hash(fr, proof[i], fr);
+            tc_reg_node_hash(sr, proof[i], sr);
+            while (!(fn & 1) && fn != 0)
+                fn >>= 1, sn >>= 1;
+        } else {
+            tc_reg_node_hash(sr, sr, proof[i]);
+        }
+        fn >>= 1, sn >>= 1;
+    }
+    return sn == 0;
+}
+
 bool tc_reg_verify_inclusion(uint64_t index, uint64_t n, const uint8_t leaf_hash[TC_REG_HASH],
                              const uint8_t (*proof)[TC_REG_HASH], size_t len,
                              const uint8_t root[TC_REG_HASH])
 {
     if (index >= n || len > TC_REG_PROOF_MAX)
         return false;
-    uint64_t fn = index, sn = n - 1;
     uint8_t r[TC_REG_HASH];
     memcpy(r, leaf_hash, TC_REG_HASH);
-    for (size_t i = 0; i < len; i++) {
-        if (sn == 0)
-            return false;
-        if ((fn & 1) || fn == sn) {
-            tc_reg_node_hash(r, proof[i], r);
-            while (!(fn & 1) && fn != 0)
-                fn >>= 1, sn >>= 1;
-        } else {
-            tc_reg_node_hash(r, r, proof[i]);
-        }
-        fn >>= 1, sn >>= 1;
-    }
-    return sn == 0 && sodium_memcmp(r, root, TC_REG_HASH) == 0;
+    return walk(index, n - 1, proof, 0, len, NULL, r) &&
+           sodium_memcmp(r, root, TC_REG_HASH) == 0;
 }
 
 bool tc_reg_verify_consistency(uint64_t m, uint64_t n, const uint8_t root_m[TC_REG_HASH],
@@ -184,20 +195,7 @@ bool tc_reg_verify_consistency(uint64_t m, uint64_t n, const uint8_t root_m[TC_R
     uint8_t fr[TC_REG_HASH], sr[TC_REG_HASH];
     memcpy(fr, first, TC_REG_HASH);
     memcpy(sr, first, TC_REG_HASH);
-    for (; i < len; i++) {
-        if (sn == 0)
-            return false;
-        if ((fn & 1) || fn == sn) {
-            tc_reg_node_hash(fr, proof[i], fr);
-            tc_reg_node_hash(sr, proof[i], sr);
-            while (!(fn & 1) && fn != 0)
-                fn >>= 1, sn >>= 1;
-        } else {
-            tc_reg_node_hash(sr, sr, proof[i]);
-        }
-        fn >>= 1, sn >>= 1;
-    }
-    return sn == 0 && sodium_memcmp(fr, root_m, TC_REG_HASH) == 0 &&
+    return walk(fn, sn, proof, i, len, fr, sr) && sodium_memcmp(fr, root_m, TC_REG_HASH) == 0 &&
            sodium_memcmp(sr, root_n, TC_REG_HASH) == 0;
 }
 

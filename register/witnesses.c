@@ -55,16 +55,13 @@ enum tc_err tc_cosigner_set_add(struct tc_cosigner_set *set, const char *vkey, c
 static enum tc_err set_line(void *ctx, const char *s, size_t len)
 {
     struct tc_cosigner_set *set = ctx;
-    char w[5][WORD_MAX];
+    char w[4][WORD_MAX];
     size_t n;
-    if (!tc_text_words(s, len, &w[0][0], 5, WORD_MAX, &n))
-        return TC_ERR_TEXT;
-    if (n == 0 || w[0][0] == '#')
-        return TC_OK;
-    if ((n != 3 && n != 4) || strcmp(w[0], "witness") != 0)
-        return TC_ERR_TYPE;
+    enum tc_err e = tc_text_directive(s, len, "witness", 3, 4, &w[0][0], WORD_MAX, &n);
+    if (e != TC_OK || n == 0)
+        return e;
     size_t before = set->n;
-    enum tc_err e = tc_cosigner_set_add(set, w[2], n == 4 ? w[3] : NULL);
+    e = tc_cosigner_set_add(set, w[2], n == 4 ? w[3] : NULL);
     if (e == TC_OK && strcmp(set->w[before].name, w[1]) != 0) {
         set->n = before; /* the name on the line is not the key's: which one was meant? */
         e = TC_ERR_INCONSISTENT;

@@ -16,6 +16,7 @@
  * does not write, numbers without sign or leading zero, each list in register order).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -48,20 +49,13 @@ bool sv_state_own(struct sv_state *st, uint64_t from, uint64_t to)
     return true;
 }
 
-/* seen is kept in register order (the scan goes forward): a search, not a walk */
+/* seen is kept in register order (the scan goes forward), each entry once: a search, not a
+ * walk, by its leading idx */
+_Static_assert(offsetof(struct sv_seen, idx) == 0, "idx first");
+
 static const struct sv_seen *find_seen(const struct sv_state *st, uint64_t idx)
 {
-    size_t lo = 0, hi = st->n_seen;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (st->seen[mid].idx == idx)
-            return &st->seen[mid];
-        if (st->seen[mid].idx < idx)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    return tc_find_id(st->seen, st->n_seen, sizeof *st->seen, idx);
 }
 
 bool sv_state_seen(struct sv_state *st, uint64_t idx, uint64_t at)

@@ -25,37 +25,24 @@ static enum tc_witness_status refuse(struct tc_witness_verdict *v, enum tc_witne
 
 #define MALFORMED(v, why) refuse(v, TC_WITNESS_MALFORMED, "malformed", why)
 
-/* The next line of [*p, end) without its newline; false when there is none. */
-static bool next_line(const char **p, const char *end, const char **s, size_t *n)
-{
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    if (!nl)
-        return false;
-    *s = *p, *n = (size_t)(nl - *p), *p = nl + 1;
-    return true;
-}
-
 /* "old N", the proof lines and the empty line; sub->note is what follows. NULL, else why not. */
 static const char *framing(const char *body, size_t len, struct tc_witness_submission *sub)
 {
     const char *p = body, *end = body + len, *s;
     size_t n;
-    if (!next_line(&p, end, &s, &n) || n < 5 || memcmp(s, "old ", 4) != 0 ||
+    if (!tc_line_next(&p, end, &s, &n) || n < 5 || memcmp(s, "old ", 4) != 0 ||
         !tc_witness_decimal(s + 4, n - 4, TC_COSIG_TIME_MAX, &sub->old_size))
         return "the body must start with the line \"old <size>\" (decimal, no leading zero)";
     for (;;) {
-        if (!next_line(&p, end, &s, &n))
+        if (!tc_line_next(&p, end, &s, &n))
             return "the proof lines must end with an empty line before the checkpoint";
         if (n == 0)
             break;
         size_t got;
-        const char *stop;
         if (sub->proof_len == TC_WITNESS_PROOF_MAX)
             return "more than 63 consistency proof lines";
-        if (n != 44 ||
-            sodium_base642bin(sub->proof[sub->proof_len], TC_REG_HASH, s, n, NULL, &got, &stop,
-                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
-            got != TC_REG_HASH || stop != s + n)
+        if (n != 44 || !tc_base64_decode(sub->proof[sub->proof_len], TC_REG_HASH, s, n, &got) ||
+            got != TC_REG_HASH)
             return "a consistency proof line is not the base64 of a 32-byte hash";
         sub->proof_len++;
     }

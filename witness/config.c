@@ -55,13 +55,8 @@ static enum tc_err config_line(void *ctx, const char *s, size_t len)
     struct tc_witness_config *cfg = ctx;
     char w[3][TOKEN_MAX];
     size_t n;
-    if (!tc_text_words(s, len, &w[0][0], 3, TOKEN_MAX, &n))
-        return TC_ERR_TEXT;
-    if (n == 0 || w[0][0] == '#')
-        return TC_OK;
-    if (n != 3 || strcmp(w[0], "log") != 0)
-        return TC_ERR_TYPE;
-    return add_key(cfg, w[1], w[2]);
+    enum tc_err e = tc_text_directive(s, len, "log", 3, 3, &w[0][0], TOKEN_MAX, &n);
+    return e != TC_OK || n == 0 ? e : add_key(cfg, w[1], w[2]);
 }
 
 enum tc_err tc_witness_config_parse(const char *text, size_t len, struct tc_witness_config *cfg,

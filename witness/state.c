@@ -60,16 +60,6 @@ size_t tc_witness_state_format(const struct tc_witness_state *s, char *out, size
     return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
-/* The next line of [*p, end) without its newline; false when there is none. */
-static bool next_line(const char **p, const char *end, const char **s, size_t *n)
-{
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    if (!nl)
-        return false;
-    *s = *p, *n = (size_t)(nl - *p), *p = nl + 1;
-    return true;
-}
-
 /* The checkpoint a note's text holds, if the text is exactly its canonical form: origin, size
  * and root lines and nothing else. */
 static enum tc_err canonical_checkpoint(const struct tc_note *n, struct tc_checkpoint *c)
@@ -92,10 +82,10 @@ enum tc_err tc_witness_state_parse(const char *text, size_t len, const char *ori
     static const char magic[] = TC_WITNESS_STATE_MAGIC;
     if (len > TC_WITNESS_STATE_MAX)
         return TC_ERR_SIZE_LIMIT;
-    if (!next_line(&p, end, &l, &n) || n != sizeof magic - 1 || memcmp(l, magic, n) != 0 ||
-        !next_line(&p, end, &l, &n) || n < 5 || memcmp(l, "time ", 5) != 0 ||
-        !tc_witness_decimal(l + 5, n - 5, TC_COSIG_TIME_MAX, &t) || !next_line(&p, end, &l, &n) ||
-        n != 0)
+    if (!tc_line_next(&p, end, &l, &n) || n != sizeof magic - 1 || memcmp(l, magic, n) != 0 ||
+        !tc_line_next(&p, end, &l, &n) || n < 5 || memcmp(l, "time ", 5) != 0 ||
+        !tc_witness_decimal(l + 5, n - 5, TC_COSIG_TIME_MAX, &t) ||
+        !tc_line_next(&p, end, &l, &n) || n != 0)
         return TC_ERR_TYPE;
     struct tc_note note;
     struct tc_checkpoint c;

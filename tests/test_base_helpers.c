@@ -1,0 +1,112 @@
+/*
+ * test_base_helpers.c - the small shared helpers of base/: tc_push (growth by one element),
+ * tc_find_id (search of an id-sorted array), tc_line_next (the lines of a record format, each
+ * ending in a newline), tc_text_directive (a configuration line) and tc_base64_decode (base64's
+ * alphabet only).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+
+struct rec {
+    uint64_t id;
+    uint32_t v;
+};
+
+static void test_push(void)
+{
+    struct rec *v = NULL;
+    size_t n = 0, cap = 0;
+    bool all = true;
+    for (uint32_t i = 0; i < 1000; i++) {
+        struct rec *r = tc_push((void **)&v, &n, &cap, sizeof *v);
+        all &= r == &v[i] && n == i + 1 && cap >= n;
+        if (r)
+            r->id = 2 * i, r->v = i;
+    }
+    ok(all && n == 1000, "tc_push appends 1000 elements, each where the array holds it");
+    bool kept = true;
+    for (size_t i = 0; i < n; i++)
+        kept &= v[i].id == 2 * i && v[i].v == i;
+    ok(kept, "the elements survive the growth");
+
+    /* tc_find_id: present, absent between, below and above, the first of equal ids */
+    ok(tc_find_id(v, n, sizeof *v, 0) == &v[0], "id 0 is the first element");
+    ok(tc_find_id(v, n, sizeof *v, 1998) == &v[999], "the last id is the last element");
+    ok(tc_find_id(v, n, sizeof *v, 777) == NULL, "an id between two is absent");
+    ok(tc_find_id(v, n, sizeof *v, 5000) == NULL, "an id above all is absent");
+    ok(tc_find_id(v, 0, sizeof *v, 0) == NULL, "nothing is found in an empty array");
+    v[11].id = v[12].id = v[13].id = v[10].id;
+    const struct rec *eq = tc_find_id(v, n, sizeof *v, v[10].id);
+    ok(eq >= &v[10] && eq <= &v[13], "of equal ids, one of them");
+    free(v);
+}
+
+static void test_line_next(void)
+{
+    const char text[] = "one\n\nthree\nno newline";
+    const char *p = text, *end = text + strlen(text), *s;
+    size_t n;
+    ok(tc_line_next(&p, end, &s, &n) && n == 3 && memcmp(s, "one", 3) == 0, "a first line");
+    ok(tc_line_next(&p, end, &s, &n) && n == 0 && s == text + 4, "an empty line");
+    ok(tc_line_next(&p, end, &s, &n) && n == 5 && memcmp(s, "three", 5) == 0, "a third line");
+    const char *before = p;
+    ok(!tc_line_next(&p, end, &s, &n) && p == before, "no line without its newline, p kept");
+    p = end;
+    ok(!tc_line_next(&p, end, &s, &n), "none at the end");
+}
+
+static void test_directive(void)
+{
+    char w[3][8];
+    size_t n;
+    const char *s;
+    s = "  key a b";
+    ok(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n) == TC_OK && n == 3 &&
+           strcmp(w[1], "a") == 0 && strcmp(w[2], "b") == 0,
+       "a line of its keyword and words");
+    s = "\t# a comment";
+    ok(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n) == TC_OK && n == 0,
+       "a comment is skipped");
+    ok(tc_text_directive("", 0, "key", 2, 3, &w[0][0], 8, &n) == TC_OK && n == 0,
+       "a blank line is skipped");
+    s = "other a b";
+    is_err(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n), TC_ERR_TYPE,
+           "another keyword");
+    s = "key";
+    is_err(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n), TC_ERR_TYPE,
+           "too few words");
+    s = "key a b c";
+    is_err(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n), TC_ERR_TYPE,
+           "too many words");
+    s = "key a\x7f";
+    is_err(tc_text_directive(s, strlen(s), "key", 2, 3, &w[0][0], 8, &n), TC_ERR_TEXT,
+           "a control character");
+}
+
+static void test_base64(void)
+{
+    uint8_t out[8];
+    size_t len;
+    ok(tc_base64_decode(out, sizeof out, "AQID", 4, &len) && len == 3 && out[0] == 1 &&
+           out[2] == 3,
+       "base64 of 3 bytes");
+    ok(tc_base64_decode(out, sizeof out, "AQ==", 4, &len) && len == 1 && out[0] == 1,
+       "padded base64");
+    ok(!tc_base64_decode(out, sizeof out, "AQ=", 3, &len), "short padding is refused");
+    ok(!tc_base64_decode(out, sizeof out, "A\xc1ID", 4, &len),
+       "a byte above 0x7f is not a digit (libsodium's decoder alone takes it)");
+    ok(!tc_base64_decode(out, sizeof out, "AQ\0D", 4, &len), "a NUL is not a digit");
+    ok(!tc_base64_decode(out, sizeof out, "AQ-D", 4, &len), "base64url's alphabet is not ours");
+    ok(!tc_base64_decode(out, 2, "AQID", 4, &len), "more bytes than the room");
+}
+
+int main(void)
+{
+    test_base64();
+    test_push();
+    test_line_next();
+    test_directive();
+    return tap_done();
+}
