@@ -72,9 +72,17 @@ static bool seconds(const char *s, uint64_t *out)
     return true;
 }
 
-static int option(struct tc_console_config *c, int opt, const char *arg, const char **pfile,
-                  const char **log)
+/* serve's options: the console's configuration and the files serve opens itself */
+struct serve_args {
+    struct tc_console_config c;
+    const char *pfile, *log;
+};
+
+/* One option into sa (a struct serve_args); 0, else the exit status after saying why. */
+static int option(void *sa, int opt, const char *arg, const char *cmd)
 {
+    struct serve_args *a = sa;
+    struct tc_console_config *c = &a->c;
     switch (opt) {
     case O_DB:
         c->db = arg;
@@ -104,7 +112,7 @@ static int option(struct tc_console_config *c, int opt, const char *arg, const c
         c->web_dir = arg;
         break;
     case O_PFILE:
-        *pfile = arg;
+        a->pfile = arg;
         break;
     case O_PROXY:
         c->trusted_proxy = arg;
@@ -113,11 +121,11 @@ static int option(struct tc_console_config *c, int opt, const char *arg, const c
         c->hsts = arg;
         break;
     case O_LOG:
-        *log = arg;
+        a->log = arg;
         break;
     case O_BASE:
         if (tc_base_url_check(arg) != TC_OK)
-            return tc_cli_usage_error(PROG, "serve", "--base-url is http(s)://host[:port][/path]");
+            return tc_cli_usage_error(PROG, cmd, "--base-url is http(s)://host[:port][/path]");
         c->base_url = arg;
         break;
     case O_LISTEN: {
@@ -125,28 +133,23 @@ static int option(struct tc_console_config *c, int opt, const char *arg, const c
         const char *colon = strrchr(arg, ':');
         long port = colon ? strtol(colon + 1, NULL, 10) : 0;
         if (!colon || (size_t)(colon - arg) >= sizeof host || port < 1 || port > 65535)
-            return tc_cli_usage_error(PROG, "serve", "--listen takes IPV4-ADDRESS:PORT");
+            return tc_cli_usage_error(PROG, cmd, "--listen takes IPV4-ADDRESS:PORT");
         snprintf(host, sizeof host, "%.*s", (int)(colon - arg), arg);
         c->addr.sin_family = AF_INET;
         c->addr.sin_port = htons((uint16_t)port);
         if (inet_pton(AF_INET, host, &c->addr.sin_addr) != 1)
-            return tc_cli_usage_error(PROG, "serve", "--listen takes IPV4-ADDRESS:PORT");
+            return tc_cli_usage_error(PROG, cmd, "--listen takes IPV4-ADDRESS:PORT");
         break;
     }
-    case O_IDLE:
-    case O_MAX:
-    case O_REAUTH:
+    default: /* O_IDLE, O_MAX, O_REAUTH */
         if (!seconds(arg, opt == O_IDLE ? &c->idle : opt == O_MAX ? &c->max : &c->reauth))
-            return tc_cli_usage_error(PROG, "serve", "a number of seconds, 1 to 604800");
+            return tc_cli_usage_error(PROG, cmd, "a number of seconds, 1 to 604800");
         break;
-    default:
-        return tc_cli_usage_error(PROG, "serve", "unknown option");
     }
     return 0;
 }
 
-static int options(int argc, char **argv, struct tc_console_config *c, const char **pfile,
-                   const char **log)
+static int options(int argc, char **argv, struct serve_args *a)
 {
     static const struct option table[] = {{"db", 1, 0, O_DB},
                                           {"hash-key", 1, 0, O_HASH},
@@ -169,20 +172,14 @@ static int options(int argc, char **argv, struct tc_console_config *c, const cha
                                           {0, 0, 0, 0}};
     const char *sock = getenv("TITLECERT_SIGNER_SOCKET"),
                *web = getenv("TITLECERT_CONSOLE_WEB_DIR");
-    memset(c, 0, sizeof *c);
+    struct tc_console_config *c = &a->c;
+    memset(a, 0, sizeof *a);
     c->signer_socket = sock && *sock ? sock : "/run/titlecert/signer.sock";
     c->web_dir = web && *web ? web : TITLECERT_DATADIR "/console";
     c->base_url = "http://127.0.0.1:8080";
-    int opt, rc;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", table, NULL)) != -1) {
-        if (opt == O_HELP) {
-            fputs(serve_help, stdout);
-            return -1;
-        }
-        if ((rc = option(c, opt, optarg, pfile, log)) != 0)
-            return rc;
-    }
+    int rc = tc_cli_getopt(PROG, "serve", serve_help, table, argc, argv, a, option);
+    if (rc)
+        return rc;
     if (!c->db || !c->hash_key || !c->root || !c->trust || !c->issuer_pub || !c->publish_dir)
         return tc_cli_usage_error(PROG, "serve",
                                   "--db, --hash-key, --root, --trust-list, "
@@ -192,31 +189,32 @@ static int options(int argc, char **argv, struct tc_console_config *c, const cha
 
 static int cmd_serve(int argc, char **argv)
 {
-    struct tc_console_config c;
-    const char *pfile = NULL, *log = NULL, *why = NULL;
-    int rc = options(argc, argv, &c, &pfile, &log);
+    struct serve_args a;
+    struct tc_console_config *c = &a.c;
+    const char *why = NULL;
+    int rc = options(argc, argv, &a);
     if (rc)
         return rc < 0 ? 0 : rc;
     char *pass = NULL;
     size_t len = 0;
-    if (tc_keys_passphrase(&pass, &len, NULL, pfile, "Passphrase of the store's hash key: ", false,
+    if (tc_keys_passphrase(&pass, &len, NULL, a.pfile, "Passphrase of the store's hash key: ", false,
                            &why) != TC_OK) {
         fprintf(stderr, PROG ": passphrase: %s\n", why && *why ? why : "none given");
         return TC_EXIT_USAGE;
     }
-    if (log && !(c.access_log = fopen(log, "a"))) {
+    if (a.log && !(c->access_log = fopen(a.log, "a"))) {
         tc_keys_passphrase_free(pass, len);
-        return tc_cli_fail(PROG, log, TC_ERR_IO);
+        return tc_cli_fail(PROG, a.log, TC_ERR_IO);
     }
-    rc = tc_console_serve(&c, pass, len);
+    rc = tc_console_serve(c, pass, len);
     tc_keys_passphrase_free(pass, len);
-    if (c.access_log)
-        fclose(c.access_log);
+    if (c->access_log)
+        fclose(c->access_log);
     return rc;
 }
 
 static const struct tc_cli_command commands[] = {
-    {"serve", cmd_serve, "serve the HR console (the department's web application)"},
+    {"serve", cmd_serve, "serve the HR console (the department's web application)", NULL, NULL},
 };
 
 int main(int argc, char **argv)
@@ -224,6 +222,8 @@ int main(int argc, char **argv)
     if (tc_cli_harden(PROG)) /* it holds the store's hash key and passes passwords on */
         return TC_EXIT_USAGE;
     tc_signer_json_hygiene();
-    return tc_cli_dispatch(PROG, "The HR console of titlecert.", commands,
-                           sizeof commands / sizeof commands[0], argc, argv);
+    static const struct tc_cli_program program = {
+        PROG, "The HR console of titlecert.", commands, sizeof commands / sizeof commands[0],
+        NULL, NULL};
+    return tc_cli_dispatch(&program, argc, argv);
 }

@@ -847,14 +847,17 @@ static int cmd_token_pub(int argc, char **argv)
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 static const struct tc_cli_command commands[] = {
-    {"root-create", cmd_root_create, "create the root key (provincial HR department)"},
-    {"issuer-create", cmd_issuer_create, "create an issuer key (committee or HR office)"},
-    {"hash-key-create", cmd_hash_create, "create the secret for keyed hashing of ID numbers"},
-    {"endorse", cmd_endorse, "endorse an issuer key for a term and scope (A1)"},
-    {"revoke", cmd_revoke, "revoke an issuer key from a date (A2)"},
-    {"trust-list", cmd_trust_list, "sign a trust list of endorsements and revocations"},
-    {"show", cmd_show, "describe (and verify) any of these files"},
-    {"token-pub", cmd_token_pub, "export the public key of an Ed25519 key on a PKCS#11 token"},
+    {"root-create", cmd_root_create, "create the root key (provincial HR department)", NULL, NULL},
+    {"issuer-create", cmd_issuer_create, "create an issuer key (committee or HR office)",
+     NULL, NULL},
+    {"hash-key-create", cmd_hash_create, "create the secret for keyed hashing of ID numbers",
+     NULL, NULL},
+    {"endorse", cmd_endorse, "endorse an issuer key for a term and scope (A1)", NULL, NULL},
+    {"revoke", cmd_revoke, "revoke an issuer key from a date (A2)", NULL, NULL},
+    {"trust-list", cmd_trust_list, "sign a trust list of endorsements and revocations", NULL, NULL},
+    {"show", cmd_show, "describe (and verify) any of these files", NULL, NULL},
+    {"token-pub", cmd_token_pub, "export the public key of an Ed25519 key on a PKCS#11 token",
+     NULL, NULL},
 };
 
 int main(int argc, char **argv)
@@ -865,5 +868,7 @@ int main(int argc, char **argv)
     static const char about[] =
         "The titlecert key hierarchy: a root key endorses issuer keys; a signed trust list\n"
         "publishes the endorsements and revocations verifiers accept.";
-    return tc_cli_dispatch(PROG, about, commands, sizeof commands / sizeof commands[0], argc, argv);
+    static const struct tc_cli_program program = {
+        PROG, about, commands, sizeof commands / sizeof commands[0], NULL, NULL};
+    return tc_cli_dispatch(&program, argc, argv);
 }

@@ -111,9 +111,12 @@ static struct tc_pkcs11_key token;
 static struct tc_cosigner_set witnesses;
 static const char *witnesses_file;
 static long witness_quorum;
+static const char *log_path; /* --log */
 
-static int option(struct tc_signer_config *c, int opt, const char *arg, const char **log)
+/* One option into c (a struct tc_signer_config); 0, else the exit status after saying why. */
+static int option(void *config, int opt, const char *arg, const char *cmd)
 {
+    struct tc_signer_config *c = config;
     char *end;
     switch (opt) {
     case O_SOCKET:
@@ -122,12 +125,12 @@ static int option(struct tc_signer_config *c, int opt, const char *arg, const ch
     case O_MODE:
         c->socket_mode = (unsigned)strtoul(arg, &end, 8);
         if (*end || (c->socket_mode != 0600 && c->socket_mode != 0660))
-            return tc_cli_usage_error(PROG, "serve", "--socket-mode is 0600 or 0660");
+            return tc_cli_usage_error(PROG, cmd, "--socket-mode is 0600 or 0660");
         break;
     case O_ALLOW: {
         unsigned long u = strtoul(arg, &end, 10);
         if (*end || !*arg || u >= 0xffffffffUL || c->n_allow == TC_SIGNER_ALLOW_MAX)
-            return tc_cli_usage_error(PROG, "serve", "--allow-uid takes a uid, at most 8 times");
+            return tc_cli_usage_error(PROG, cmd, "--allow-uid takes a uid, at most 8 times");
         c->allow[c->n_allow++] = (uid_t)u;
         break;
     }
@@ -170,14 +173,14 @@ static int option(struct tc_signer_config *c, int opt, const char *arg, const ch
         break;
     case O_WINDOW:
         if (!(c->window_max = duration(arg, 24 * 3600)))
-            return tc_cli_usage_error(PROG, "serve", "--window-max takes 1s..24h (60s, 30m, 8h)");
+            return tc_cli_usage_error(PROG, cmd, "--window-max takes 1s..24h (60s, 30m, 8h)");
         break;
     case O_IDLE:
         if (!(c->idle = duration(arg, 24 * 3600)))
-            return tc_cli_usage_error(PROG, "serve", "--idle takes 1s..24h (60s, 15m)");
+            return tc_cli_usage_error(PROG, cmd, "--idle takes 1s..24h (60s, 15m)");
         break;
     case O_LOG:
-        *log = arg;
+        log_path = arg;
         break;
     case O_STATE:
         c->state_path = arg;
@@ -188,13 +191,11 @@ static int option(struct tc_signer_config *c, int opt, const char *arg, const ch
     case O_WITNESSES:
         witnesses_file = arg;
         break;
-    case O_QUORUM:
+    default: /* O_QUORUM */
         witness_quorum = strtol(arg, &end, 10);
         if (*end || witness_quorum < 1 || witness_quorum > TC_COSIGNERS_MAX)
-            return tc_cli_usage_error(PROG, "serve", "--witness-quorum takes 1 to 15");
+            return tc_cli_usage_error(PROG, cmd, "--witness-quorum takes 1 to 15");
         break;
-    default:
-        return tc_cli_usage_error(PROG, "serve", "unknown option");
     }
     return 0;
 }
@@ -235,7 +236,7 @@ static int complete(struct tc_signer_config *c)
     return witnesses_read(c);
 }
 
-static int options(int argc, char **argv, struct tc_signer_config *c, const char **log)
+static int options(int argc, char **argv, struct tc_signer_config *c)
 {
     static const struct option table[] = {{"socket", required_argument, 0, O_SOCKET},
                                           {"socket-mode", required_argument, 0, O_MODE},
@@ -265,16 +266,9 @@ static int options(int argc, char **argv, struct tc_signer_config *c, const char
     memset(c, 0, sizeof *c);
     c->socket_path = env && *env ? env : "/run/titlecert/signer.sock";
     c->socket_mode = 0600, c->window_max = TC_SIGNER_WINDOW_MAX * 60, c->idle = TC_SIGNER_IDLE;
-    int opt, rc;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", table, NULL)) != -1) {
-        if (opt == O_HELP) {
-            fputs(serve_help, stdout);
-            return -1;
-        }
-        if ((rc = option(c, opt, optarg, log)) != 0)
-            return rc;
-    }
+    int rc = tc_cli_getopt(PROG, "serve", serve_help, table, argc, argv, c, option);
+    if (rc)
+        return rc;
     if (optind < argc)
         return tc_cli_usage_error(PROG, "serve", "unexpected argument");
     return complete(c);
@@ -307,16 +301,15 @@ static int check_store(const struct tc_signer_config *c)
 static int cmd_serve(int argc, char **argv)
 {
     struct tc_signer_config c;
-    const char *log = NULL;
-    int rc = options(argc, argv, &c, &log);
+    int rc = options(argc, argv, &c);
     if (rc)
         return rc < 0 ? 0 : rc;
     if ((rc = check_store(&c)) != 0)
         return rc;
-    if (log) {
-        int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (log_path) {
+        int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0 || !(c.log = fdopen(fd, "a")))
-            return tc_cli_fail(PROG, log, TC_ERR_IO);
+            return tc_cli_fail(PROG, log_path, TC_ERR_IO);
     }
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
@@ -330,7 +323,8 @@ static int cmd_serve(int argc, char **argv)
 }
 
 static const struct tc_cli_command commands[] = {
-    {"serve", cmd_serve, "run the signer on its Unix socket, locked until a custodian unlocks it"},
+    {"serve", cmd_serve, "run the signer on its Unix socket, locked until a custodian unlocks it",
+     NULL, NULL},
 };
 
 int main(int argc, char **argv)
@@ -339,8 +333,10 @@ int main(int argc, char **argv)
     if (tc_cli_harden(PROG))
         return TC_EXIT_USAGE;
     tc_signer_json_hygiene(); /* requests carry passwords and passphrases */
-    return tc_cli_dispatch(PROG,
-                           "Signs approved titlecert batches and publications; the only "
-                           "process that opens the issuing keys.",
-                           commands, sizeof commands / sizeof commands[0], argc, argv);
+    static const struct tc_cli_program program = {
+        PROG,
+        "Signs approved titlecert batches and publications; the only process that opens the "
+        "issuing keys.",
+        commands, sizeof commands / sizeof commands[0], NULL, NULL};
+    return tc_cli_dispatch(&program, argc, argv);
 }

@@ -111,45 +111,51 @@ static bool word_or_flag(struct opts *o, int c, const char *arg)
     return false;
 }
 
-int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
+/* One store command option into o; 0, else the exit status after saying why. */
+static int set(void *opts, int c, const char *arg, const char *cmd)
+{
+    struct opts *o = opts;
+    char *end;
+    if (word_or_flag(o, c, arg))
+        return 0;
+    switch (c) {
+    case O_COMMITTEE:
+        o->committee = strtol(arg, &end, 10);
+        if (*end || o->committee < 1 || o->committee > 65535)
+            return cli_usage(cmd, "--committee takes a number 1..65535");
+        break;
+    case O_DEMO: o->demo = o->workflow = true; break;
+    case O_THREADS:
+        o->threads = strtol(arg, &end, 10);
+        if (*end || o->threads < 1 || o->threads > 16)
+            return cli_usage(cmd, "--threads takes 1..16");
+        break;
+    case O_DAYS:
+        o->days = strtol(arg, &end, 10);
+        if (*end || o->days < 1 || o->days > 60)
+            return cli_usage(cmd, "--days takes a number of working days 1..60");
+        break;
+    case O_BATCH:
+        o->batch = strtoll(arg, &end, 10);
+        if (*end || o->batch < 1)
+            return cli_usage(cmd, "--batch takes a batch number (import prints it)");
+        break;
+    default: /* O_QUORUM */
+        if (!quorum_arg(arg, &o->witness_quorum))
+            return cli_usage(cmd, "--witness-quorum takes how many must co-sign, 1 to 15");
+        break;
+    }
+    return 0;
+}
+
+/* The store commands' options into *o: 0, TC_CLI_HELP after printing help, or a usage status. */
+static int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
 {
     memset(o, 0, sizeof *o);
-    int c;
-    char *end;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", table, NULL)) != -1) {
-        if (word_or_flag(o, c, optarg))
-            continue;
-        switch (c) {
-        case O_COMMITTEE:
-            o->committee = strtol(optarg, &end, 10);
-            if (*end || o->committee < 1 || o->committee > 65535)
-                return cli_usage(cmd, "--committee takes a number 1..65535");
-            break;
-        case O_DEMO: o->demo = o->workflow = true; break;
-        case O_THREADS:
-            o->threads = strtol(optarg, &end, 10);
-            if (*end || o->threads < 1 || o->threads > 16)
-                return cli_usage(cmd, "--threads takes 1..16");
-            break;
-        case O_DAYS:
-            o->days = strtol(optarg, &end, 10);
-            if (*end || o->days < 1 || o->days > 60)
-                return cli_usage(cmd, "--days takes a number of working days 1..60");
-            break;
-        case O_BATCH:
-            o->batch = strtoll(optarg, &end, 10);
-            if (*end || o->batch < 1)
-                return cli_usage(cmd, "--batch takes a batch number (import prints it)");
-            break;
-        case O_QUORUM:
-            if (!quorum_arg(optarg, &o->witness_quorum))
-                return cli_usage(cmd, "--witness-quorum takes how many must co-sign, 1 to 15");
-            break;
-        case O_HELP: fputs(help, stdout); return -1;
-        default: return cli_usage(cmd, "unknown option");
-        }
-    }
+    int rc = tc_cli_getopt(PROG, cmd, help, table, argc, argv, o, set);
+    if (rc)
+        return rc;
+    o->argc = argc - optind, o->argv = argv + optind;
     if (!o->db)
         return cli_usage(cmd, "--db is required");
     if (o->base && tc_base_url_check(o->base) != TC_OK)
@@ -160,8 +166,8 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
 
 /* "units import ...", "records import ...": checks the verb, handles --help, parses the options.
  * Returns -1 when help was printed, a usage status, or 0 with *o filled. */
-int cli_verb(int argc, char **argv, const char *group, const char *name, const char *help,
-             struct opts *o)
+static int cli_verb(int argc, char **argv, const char *group, const char *name, const char *help,
+                    struct opts *o)
 {
     char cmd[64];
     snprintf(cmd, sizeof cmd, "%s %s", group, name);
@@ -175,6 +181,17 @@ int cli_verb(int argc, char **argv, const char *group, const char *name, const c
         return cli_usage(group, msg);
     }
     return cli_options(argc - 1, argv + 1, cmd, help, o);
+}
+
+int cli_parse(int argc, char **argv, const struct tc_cli_command *cmd, void *opts)
+{
+    /* the commands that name their one verb first: "units import", "audit verify" */
+    static const char *const verbs[][2] = {
+        {"units", "import"}, {"records", "import"}, {"audit", "verify"}, {"bundle", "export"}};
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(cmd->name, verbs[i][0]) == 0)
+            return cli_verb(argc, argv, cmd->name, verbs[i][1], cmd->help, opts);
+    return cli_options(argc, argv, cmd->name, cmd->help, opts);
 }
 
 /* The passphrase of key file path, from the options' environment variable, file or a prompt

@@ -76,6 +76,18 @@ static const struct {
 #undef B
 #define N_OPTS (sizeof table / sizeof table[0])
 
+/* One option, c its index in table plus 1000, into f (a struct flow). */
+static int set(void *f, int c, const char *arg, const char *cmd)
+{
+    char *field = (char *)f + table[c - 1000].off;
+    (void)cmd;
+    if (table[c - 1000].kind == 's')
+        *(const char **)(void *)field = arg;
+    else
+        *(bool *)(void *)field = true;
+    return 0;
+}
+
 int flow_options(int argc, char **argv, const char *cmd, const char *help, struct flow *f)
 {
     static struct option longs[N_OPTS + 2];
@@ -85,23 +97,9 @@ int flow_options(int argc, char **argv, const char *cmd, const char *help, struc
                             0, (int)(1000 + i)};
     longs[N_OPTS] = (struct option){"help", no_argument, 0, 'h'};
     memset(f, 0, sizeof *f);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(help, stdout);
-            return -1;
-        }
-        if (c < 1000 || c >= 1000 + (int)N_OPTS)
-            return cli_usage(cmd, "unknown option");
-        char *field = (char *)f + table[c - 1000].off;
-        if (table[c - 1000].kind == 's')
-            *(const char **)field = optarg;
-        else
-            *(bool *)field = true;
-    }
+    int rc = tc_cli_getopt(PROG, cmd, help, longs, argc, argv, f, set);
     f->argc = argc - optind, f->argv = argv + optind;
-    return 0;
+    return rc;
 }
 
 bool flow_number(const char *s, int64_t *n)
