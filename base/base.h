@@ -225,10 +225,16 @@ struct tc_cli_program {
 };
 /* Initialises libsodium, then runs the command named by argv[1] or prints usage (--help). */
 int tc_cli_dispatch(const struct tc_cli_program *p, int argc, char **argv);
+/* The getopt_long val of an option whose value is stored as it is, at the offset of field in
+ * the options structure: a word (required_argument) as a const char *, a flag (no_argument) as
+ * a bool set true. */
+#define TC_CLI_STORE 0x10000
+#define TC_CLI_AT(type, field) (TC_CLI_STORE + (int)offsetof(type, field))
 /* One command's options by getopt_long over table (optind starts again at 1): the option named
  * "help" prints help and returns TC_CLI_HELP; one not in table is the usage error "unknown
- * option"; any other goes to set(opts, its val, its argument, cmd), which returns 0 or the exit
- * status of a usage error it said. optind is left at the first operand. */
+ * option"; one whose val is TC_CLI_AT(...) is stored there; any other goes to set(opts, its val,
+ * its argument, cmd), which returns 0 or the exit status of a usage error it said (set may be
+ * NULL when there is none). optind is left at the first operand. */
 struct option;
 int tc_cli_getopt(const char *prog, const char *cmd, const char *help, const struct option *table,
                   int argc, char **argv, void *opts,

@@ -98,8 +98,14 @@ int tc_cli_getopt(const char *prog, const char *cmd, const char *help, const str
             fputs(help, stdout);
             return TC_CLI_HELP;
         }
-        if ((rc = set(opts, c, optarg, cmd)) != 0)
-            return rc;
+        if (c < TC_CLI_STORE) {
+            if ((rc = set(opts, c, optarg, cmd)) != 0)
+                return rc;
+        } else if (table[at].has_arg == no_argument) {
+            *(bool *)(void *)((char *)opts + (c - TC_CLI_STORE)) = true;
+        } else {
+            *(const char **)(void *)((char *)opts + (c - TC_CLI_STORE)) = optarg;
+        }
     }
     return 0;
 }

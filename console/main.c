@@ -40,27 +40,8 @@ static const char serve_help[] =
     "  --base-url URL          the public verification page the e-certificates' QR codes\n"
     "                          link to (default http://127.0.0.1:8080)\n";
 
-enum {
-    O_DB = 1000,
-    O_HASH,
-    O_ROOT,
-    O_TRUST,
-    O_ISSUER,
-    O_DIR,
-    O_LISTEN,
-    O_ORIGIN,
-    O_SOCKET,
-    O_WEB,
-    O_PFILE,
-    O_IDLE,
-    O_MAX,
-    O_REAUTH,
-    O_PROXY,
-    O_HSTS,
-    O_LOG,
-    O_BASE,
-    O_HELP
-};
+/* The options whose value is checked (codes for option); the others are stored as they are */
+enum { O_LISTEN = 1000, O_IDLE, O_MAX, O_REAUTH, O_BASE, O_HELP };
 
 static bool seconds(const char *s, uint64_t *out)
 {
@@ -78,51 +59,12 @@ struct serve_args {
     const char *pfile, *log;
 };
 
-/* One option into sa (a struct serve_args); 0, else the exit status after saying why. */
+/* One option whose value is checked into sa (a struct serve_args); 0, else the exit status
+ * after saying why. */
 static int option(void *sa, int opt, const char *arg, const char *cmd)
 {
-    struct serve_args *a = sa;
-    struct tc_console_config *c = &a->c;
+    struct tc_console_config *c = &((struct serve_args *)sa)->c;
     switch (opt) {
-    case O_DB:
-        c->db = arg;
-        break;
-    case O_HASH:
-        c->hash_key = arg;
-        break;
-    case O_ROOT:
-        c->root = arg;
-        break;
-    case O_TRUST:
-        c->trust = arg;
-        break;
-    case O_ISSUER:
-        c->issuer_pub = arg;
-        break;
-    case O_DIR:
-        c->publish_dir = arg;
-        break;
-    case O_ORIGIN:
-        c->origin = arg;
-        break;
-    case O_SOCKET:
-        c->signer_socket = arg;
-        break;
-    case O_WEB:
-        c->web_dir = arg;
-        break;
-    case O_PFILE:
-        a->pfile = arg;
-        break;
-    case O_PROXY:
-        c->trusted_proxy = arg;
-        break;
-    case O_HSTS:
-        c->hsts = arg;
-        break;
-    case O_LOG:
-        a->log = arg;
-        break;
     case O_BASE:
         if (tc_base_url_check(arg) != TC_OK)
             return tc_cli_usage_error(PROG, cmd, "--base-url is http(s)://host[:port][/path]");
@@ -151,25 +93,27 @@ static int option(void *sa, int opt, const char *arg, const char *cmd)
 
 static int options(int argc, char **argv, struct serve_args *a)
 {
-    static const struct option table[] = {{"db", 1, 0, O_DB},
-                                          {"hash-key", 1, 0, O_HASH},
-                                          {"root", 1, 0, O_ROOT},
-                                          {"trust-list", 1, 0, O_TRUST},
-                                          {"issuer-pub", 1, 0, O_ISSUER},
-                                          {"publish-dir", 1, 0, O_DIR},
+#define AT(field) TC_CLI_AT(struct serve_args, field)
+    static const struct option table[] = {{"db", 1, 0, AT(c.db)},
+                                          {"hash-key", 1, 0, AT(c.hash_key)},
+                                          {"root", 1, 0, AT(c.root)},
+                                          {"trust-list", 1, 0, AT(c.trust)},
+                                          {"issuer-pub", 1, 0, AT(c.issuer_pub)},
+                                          {"publish-dir", 1, 0, AT(c.publish_dir)},
                                           {"listen", 1, 0, O_LISTEN},
-                                          {"origin", 1, 0, O_ORIGIN},
-                                          {"signer-socket", 1, 0, O_SOCKET},
-                                          {"web", 1, 0, O_WEB},
-                                          {"passphrase-file", 1, 0, O_PFILE},
+                                          {"origin", 1, 0, AT(c.origin)},
+                                          {"signer-socket", 1, 0, AT(c.signer_socket)},
+                                          {"web", 1, 0, AT(c.web_dir)},
+                                          {"passphrase-file", 1, 0, AT(pfile)},
                                           {"idle", 1, 0, O_IDLE},
                                           {"session-max", 1, 0, O_MAX},
                                           {"reauth", 1, 0, O_REAUTH},
-                                          {"trusted-proxy", 1, 0, O_PROXY},
-                                          {"hsts", 1, 0, O_HSTS},
-                                          {"access-log", 1, 0, O_LOG}, {"base-url", 1, 0, O_BASE},
+                                          {"trusted-proxy", 1, 0, AT(c.trusted_proxy)},
+                                          {"hsts", 1, 0, AT(c.hsts)},
+                                          {"access-log", 1, 0, AT(log)}, {"base-url", 1, 0, O_BASE},
                                           {"help", 0, 0, O_HELP},
                                           {0, 0, 0, 0}};
+#undef AT
     const char *sock = getenv("TITLECERT_SIGNER_SOCKET"),
                *web = getenv("TITLECERT_CONSOLE_WEB_DIR");
     struct tc_console_config *c = &a->c;

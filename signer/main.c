@@ -81,29 +81,19 @@ static int duration(const char *s, int max)
     return (int)(v * unit);
 }
 
+/* The options whose value is checked or kept outside the configuration (codes for option); the
+ * others are stored in it as they are */
 enum {
-    O_SOCKET = 1000,
-    O_MODE,
+    O_MODE = 1000,
     O_ALLOW,
-    O_DB,
-    O_HASH,
-    O_KEY,
     O_MODULE,
     O_TOKEN,
     O_LABEL,
-    O_PUBKEY,
-    O_PUBLABEL,
-    O_ROOT,
-    O_TRUST,
-    O_DIR,
-    O_ORIGIN,
     O_WINDOW,
     O_IDLE,
     O_LOG,
     O_WITNESSES,
     O_QUORUM,
-    O_STATE,
-    O_DEMO,
     O_HELP
 };
 
@@ -113,15 +103,13 @@ static const char *witnesses_file;
 static long witness_quorum;
 static const char *log_path; /* --log */
 
-/* One option into c (a struct tc_signer_config); 0, else the exit status after saying why. */
+/* One option whose value is checked, or kept outside c, into c (a struct tc_signer_config) or
+ * the statics above; 0, else the exit status after saying why. */
 static int option(void *config, int opt, const char *arg, const char *cmd)
 {
     struct tc_signer_config *c = config;
     char *end;
     switch (opt) {
-    case O_SOCKET:
-        c->socket_path = arg;
-        break;
     case O_MODE:
         c->socket_mode = (unsigned)strtoul(arg, &end, 8);
         if (*end || (c->socket_mode != 0600 && c->socket_mode != 0660))
@@ -134,15 +122,6 @@ static int option(void *config, int opt, const char *arg, const char *cmd)
         c->allow[c->n_allow++] = (uid_t)u;
         break;
     }
-    case O_DB:
-        c->db = arg;
-        break;
-    case O_HASH:
-        c->hash_key = arg;
-        break;
-    case O_KEY:
-        c->issuer_key = arg;
-        break;
     case O_MODULE:
         token.module = arg;
         c->token = &token;
@@ -152,24 +131,6 @@ static int option(void *config, int opt, const char *arg, const char *cmd)
         break;
     case O_LABEL:
         token.key_label = arg;
-        break;
-    case O_PUBKEY:
-        c->publication_key = arg;
-        break;
-    case O_PUBLABEL:
-        c->publication_label = arg;
-        break;
-    case O_ROOT:
-        c->root = arg;
-        break;
-    case O_TRUST:
-        c->trust = arg;
-        break;
-    case O_DIR:
-        c->publish_dir = arg;
-        break;
-    case O_ORIGIN:
-        c->origin = arg;
         break;
     case O_WINDOW:
         if (!(c->window_max = duration(arg, 24 * 3600)))
@@ -181,12 +142,6 @@ static int option(void *config, int opt, const char *arg, const char *cmd)
         break;
     case O_LOG:
         log_path = arg;
-        break;
-    case O_STATE:
-        c->state_path = arg;
-        break;
-    case O_DEMO:
-        c->demo = true;
         break;
     case O_WITNESSES:
         witnesses_file = arg;
@@ -238,30 +193,33 @@ static int complete(struct tc_signer_config *c)
 
 static int options(int argc, char **argv, struct tc_signer_config *c)
 {
-    static const struct option table[] = {{"socket", required_argument, 0, O_SOCKET},
-                                          {"socket-mode", required_argument, 0, O_MODE},
-                                          {"allow-uid", required_argument, 0, O_ALLOW},
-                                          {"db", required_argument, 0, O_DB},
-                                          {"hash-key", required_argument, 0, O_HASH},
-                                          {"key", required_argument, 0, O_KEY},
-                                          {"pkcs11-module", required_argument, 0, O_MODULE},
-                                          {"token", required_argument, 0, O_TOKEN},
-                                          {"key-label", required_argument, 0, O_LABEL},
-                                          {"publication-key", required_argument, 0, O_PUBKEY},
-                                          {"publication-label", required_argument, 0, O_PUBLABEL},
-                                          {"root", required_argument, 0, O_ROOT},
-                                          {"trust-list", required_argument, 0, O_TRUST},
-                                          {"publish-dir", required_argument, 0, O_DIR},
-                                          {"origin", required_argument, 0, O_ORIGIN},
-                                          {"window-max", required_argument, 0, O_WINDOW},
-                                          {"idle", required_argument, 0, O_IDLE},
-                                          {"log", required_argument, 0, O_LOG},
-                                          {"witnesses", required_argument, 0, O_WITNESSES},
-                                          {"witness-quorum", required_argument, 0, O_QUORUM},
-                                          {"state", required_argument, 0, O_STATE},
-                                          {"demo", no_argument, 0, O_DEMO},
-                                          {"help", no_argument, 0, O_HELP},
-                                          {0, 0, 0, 0}};
+#define AT(field) TC_CLI_AT(struct tc_signer_config, field)
+    static const struct option table[] = {
+        {"socket", required_argument, 0, AT(socket_path)},
+        {"socket-mode", required_argument, 0, O_MODE},
+        {"allow-uid", required_argument, 0, O_ALLOW},
+        {"db", required_argument, 0, AT(db)},
+        {"hash-key", required_argument, 0, AT(hash_key)},
+        {"key", required_argument, 0, AT(issuer_key)},
+        {"pkcs11-module", required_argument, 0, O_MODULE},
+        {"token", required_argument, 0, O_TOKEN},
+        {"key-label", required_argument, 0, O_LABEL},
+        {"publication-key", required_argument, 0, AT(publication_key)},
+        {"publication-label", required_argument, 0, AT(publication_label)},
+        {"root", required_argument, 0, AT(root)},
+        {"trust-list", required_argument, 0, AT(trust)},
+        {"publish-dir", required_argument, 0, AT(publish_dir)},
+        {"origin", required_argument, 0, AT(origin)},
+        {"window-max", required_argument, 0, O_WINDOW},
+        {"idle", required_argument, 0, O_IDLE},
+        {"log", required_argument, 0, O_LOG},
+        {"witnesses", required_argument, 0, O_WITNESSES},
+        {"witness-quorum", required_argument, 0, O_QUORUM},
+        {"state", required_argument, 0, AT(state_path)},
+        {"demo", no_argument, 0, AT(demo)},
+        {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0}};
+#undef AT
     const char *env = getenv("TITLECERT_SIGNER_SOCKET");
     memset(c, 0, sizeof *c);
     c->socket_path = env && *env ? env : "/run/titlecert/signer.sock";

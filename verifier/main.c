@@ -155,10 +155,6 @@ static int verify_arg(void *args, int c, const char *arg, const char *cmd)
     struct verify_args *a = args;
     const char *msg;
     switch (c) {
-    case 'r': a->root = arg; break;
-    case 't': a->trust = arg; break;
-    case 'i': a->image = arg; break;
-    case 'b': a->bundle = arg; break;
     case 'u': /* the same checks as the HTTP API's */
         if (tc_unit_normalise(arg, a->uscc, &msg))
             return tc_cli_usage_error(PROG, cmd, "--unit takes an 18-character unified "
@@ -173,7 +169,6 @@ static int verify_arg(void *args, int c, const char *arg, const char *cmd)
         if (!seconds_arg(arg, &a->max_age))
             return tc_cli_usage_error(PROG, cmd, "--max-age takes seconds, at least 1");
         break;
-    case 'S': a->stale_ok = true; break;
     default: return witness_arg(cmd, c, arg); /* 'W', 'F', 'Q' */
     }
     return 0;
@@ -182,14 +177,16 @@ static int verify_arg(void *args, int c, const char *arg, const char *cmd)
 /* verify's options into a; 0 to go on, TC_CLI_HELP after --help, else the exit status */
 static int verify_options(int argc, char **argv, struct verify_args *a)
 {
+#define AT(field) TC_CLI_AT(struct verify_args, field)
     static const struct option opts[] = {
-        {"root", required_argument, 0, 'r'},  {"trust-list", required_argument, 0, 't'},
-        {"image", required_argument, 0, 'i'}, {"bundle", required_argument, 0, 'b'},
+        {"root", required_argument, 0, AT(root)},   {"trust-list", required_argument, 0, AT(trust)},
+        {"image", required_argument, 0, AT(image)}, {"bundle", required_argument, 0, AT(bundle)},
         {"unit", required_argument, 0, 'u'},  {"at", required_argument, 0, 'a'},
-        {"max-age", required_argument, 0, 'm'}, {"stale-ok", no_argument, 0, 'S'},
+        {"max-age", required_argument, 0, 'm'}, {"stale-ok", no_argument, 0, AT(stale_ok)},
         {"witness", required_argument, 0, 'W'}, {"witnesses", required_argument, 0, 'F'},
         {"witness-quorum", required_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+#undef AT
     memset(a, 0, sizeof *a);
     a->at = tc_beijing_day((uint64_t)time(NULL));
     int rc = tc_cli_getopt(PROG, "verify", verify_help, opts, argc, argv, a, verify_arg);
@@ -394,22 +391,13 @@ static int limit_arg(int c, const char *arg, struct tc_service_config *cfg)
 /* One of serve's options into sa (a struct serve_args); 0, else the exit status. */
 static int serve_arg(void *sa, int c, const char *arg, const char *cmd)
 {
-    struct serve_args *a = sa;
-    struct tc_service_config *cfg = &a->cfg;
+    struct tc_service_config *cfg = &((struct serve_args *)sa)->cfg;
     unsigned char bin[sizeof(struct in6_addr)];
     char *end;
     const char *bad;
     if (c >= 1 && c <= 8 && c != 4)
         return limit_arg(c, arg, cfg);
     switch (c) {
-    case 'b': cfg->bundle_path = arg; break;
-    case 'r': a->root = arg; break;
-    case 'w': cfg->web_dir = arg; break;
-    case 'a': a->log_path = arg; break;
-    case 's': cfg->state_dir = arg; break;
-    case 'S': cfg->stale_ok = true; break;
-    case 'R': cfg->register_dir = arg; break;
-    case 9: cfg->source_url = arg; break;
     case 'l':
         if ((bad = tc_cli_listen(arg, &cfg->addr, "--listen takes ADDRESS:PORT, e.g. "
                                                   "127.0.0.1:8080")) != NULL)
@@ -448,20 +436,25 @@ static int serve_arg(void *sa, int c, const char *arg, const char *cmd)
 /* serve's options into a; 0 to go on, TC_CLI_HELP after --help, else the exit status */
 static int serve_options(int argc, char **argv, struct serve_args *a)
 {
+#define AT(field) TC_CLI_AT(struct serve_args, field)
     static const struct option opts[] = {
-        {"bundle", required_argument, 0, 'b'},  {"root", required_argument, 0, 'r'},
-        {"listen", required_argument, 0, 'l'},  {"web", required_argument, 0, 'w'},
+        {"bundle", required_argument, 0, AT(cfg.bundle_path)},
+        {"root", required_argument, 0, AT(root)},
+        {"listen", required_argument, 0, 'l'},  {"web", required_argument, 0, AT(cfg.web_dir)},
         {"max-age", required_argument, 0, 'm'}, {"threads", required_argument, 0, 't'},
-        {"access-log", required_argument, 0, 'a'}, {"help", no_argument, 0, 'h'},
-        {"state", required_argument, 0, 's'},   {"min-trust-list", required_argument, 0, 'M'},
-        {"stale-ok", no_argument, 0, 'S'},     {"register", required_argument, 0, 'R'},
+        {"access-log", required_argument, 0, AT(log_path)}, {"help", no_argument, 0, 'h'},
+        {"state", required_argument, 0, AT(cfg.state_dir)},
+        {"min-trust-list", required_argument, 0, 'M'},
+        {"stale-ok", no_argument, 0, AT(cfg.stale_ok)},
+        {"register", required_argument, 0, AT(cfg.register_dir)},
         {"connection-limit", required_argument, 0, 1}, {"per-address-limit", required_argument, 0, 2},
         {"idle-timeout", required_argument, 0, 3},     {"trusted-proxy", required_argument, 0, 4},
         {"image-threads", required_argument, 0, 5},    {"image-queue", required_argument, 0, 6},
         {"image-memory", required_argument, 0, 7},     {"image-timeout", required_argument, 0, 8},
-        {"source", required_argument, 0, 9},           {"poll", required_argument, 0, 10},
+        {"source", required_argument, 0, AT(cfg.source_url)}, {"poll", required_argument, 0, 10},
         {"witness", required_argument, 0, 'W'},       {"witnesses", required_argument, 0, 'F'},
         {"witness-quorum", required_argument, 0, 'Q'}, {0, 0, 0, 0}};
+#undef AT
     static char state_buf[4096], cache[4200];
     struct tc_service_config *cfg = &a->cfg;
     memset(a, 0, sizeof *a);

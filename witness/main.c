@@ -37,55 +37,47 @@ static int usage(const char *cmd, const char *msg)
     return tc_cli_usage_error(PROG, cmd, msg);
 }
 
-/* One option into o; 0, else the exit status after saying why. */
+/* A numbered option (1..4) into o; 0, else the exit status after saying why. */
 static int set(void *opts, int c, const char *arg, const char *cmd)
 {
-    static const char *const numbers[] = {"", "--threads", "--connection-limit",
-                                          "--per-address-limit", "--idle-timeout"};
+    static const char *const names[] = {"", "--threads", "--connection-limit",
+                                         "--per-address-limit", "--idle-timeout"};
     static const long max[] = {0, 64, 100000, 100000, 3600};
     struct opts *o = opts;
-    int *number[] = {NULL, &o->threads, &o->connection_limit, &o->per_address_limit, &o->timeout};
-    const char **word[128] = {0};
-    word['c'] = &o->config, word['s'] = &o->state, word['k'] = &o->key, word['e'] = &o->penv;
-    word['f'] = &o->pfile, word['p'] = &o->pub, word['n'] = &o->name, word['l'] = &o->listen;
-    word['a'] = &o->access_log, word['m'] = &o->module, word['T'] = &o->token;
-    word['L'] = &o->key_label, word['E'] = &o->pin_env, word['F'] = &o->pin_file;
-    word['P'] = &o->proxy;
+    int *dest[] = {NULL, &o->threads, &o->connection_limit, &o->per_address_limit, &o->timeout};
     long v;
-    if (c < 1 || c > 4) {
-        *word[c] = arg;
-        return 0;
-    }
-    int rc = tc_cli_number(PROG, cmd, numbers[c], arg, max[c], &v);
+    int rc = tc_cli_number(PROG, cmd, names[c], arg, max[c], &v);
     if (rc == 0)
-        *number[c] = (int)v;
+        *dest[c] = (int)v;
     return rc;
 }
 
 /* Every command's options into o; 0 to go on, TC_CLI_HELP after --help, else the exit status. */
 static int parse(int argc, char **argv, const struct tc_cli_command *cmd, void *opts)
 {
-    static const struct option table[] = {{"config", required_argument, 0, 'c'},
-                                          {"state", required_argument, 0, 's'},
-                                          {"key", required_argument, 0, 'k'},
-                                          {"passphrase-env", required_argument, 0, 'e'},
-                                          {"passphrase-file", required_argument, 0, 'f'},
-                                          {"pub", required_argument, 0, 'p'},
-                                          {"name", required_argument, 0, 'n'},
-                                          {"listen", required_argument, 0, 'l'},
-                                          {"access-log", required_argument, 0, 'a'},
-                                          {"pkcs11-module", required_argument, 0, 'm'},
-                                          {"token", required_argument, 0, 'T'},
-                                          {"key-label", required_argument, 0, 'L'},
-                                          {"pin-env", required_argument, 0, 'E'},
-                                          {"pin-file", required_argument, 0, 'F'},
-                                          {"trusted-proxy", required_argument, 0, 'P'},
+#define AT(field) TC_CLI_AT(struct opts, field)
+    static const struct option table[] = {{"config", required_argument, 0, AT(config)},
+                                          {"state", required_argument, 0, AT(state)},
+                                          {"key", required_argument, 0, AT(key)},
+                                          {"passphrase-env", required_argument, 0, AT(penv)},
+                                          {"passphrase-file", required_argument, 0, AT(pfile)},
+                                          {"pub", required_argument, 0, AT(pub)},
+                                          {"name", required_argument, 0, AT(name)},
+                                          {"listen", required_argument, 0, AT(listen)},
+                                          {"access-log", required_argument, 0, AT(access_log)},
+                                          {"pkcs11-module", required_argument, 0, AT(module)},
+                                          {"token", required_argument, 0, AT(token)},
+                                          {"key-label", required_argument, 0, AT(key_label)},
+                                          {"pin-env", required_argument, 0, AT(pin_env)},
+                                          {"pin-file", required_argument, 0, AT(pin_file)},
+                                          {"trusted-proxy", required_argument, 0, AT(proxy)},
                                           {"threads", required_argument, 0, 1},
                                           {"connection-limit", required_argument, 0, 2},
                                           {"per-address-limit", required_argument, 0, 3},
                                           {"idle-timeout", required_argument, 0, 4},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
+#undef AT
     memset(opts, 0, sizeof(struct opts));
     int rc = tc_cli_getopt(PROG, cmd->name, cmd->help, table, argc, argv, opts, set);
     if (rc == 0 && optind < argc)

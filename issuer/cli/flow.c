@@ -76,28 +76,16 @@ static const struct {
 #undef B
 #define N_OPTS (sizeof table / sizeof table[0])
 
-/* One option, c its index in table plus 1000, into f (a struct flow). */
-static int set(void *f, int c, const char *arg, const char *cmd)
-{
-    char *field = (char *)f + table[c - 1000].off;
-    (void)cmd;
-    if (table[c - 1000].kind == 's')
-        *(const char **)(void *)field = arg;
-    else
-        *(bool *)(void *)field = true;
-    return 0;
-}
-
 int flow_options(int argc, char **argv, const char *cmd, const char *help, struct flow *f)
 {
     static struct option longs[N_OPTS + 2];
-    for (size_t i = 0; i < N_OPTS; i++)
+    for (size_t i = 0; i < N_OPTS; i++) /* each stored where table says */
         longs[i] =
             (struct option){table[i].name, table[i].kind == 's' ? required_argument : no_argument,
-                            0, (int)(1000 + i)};
+                            0, TC_CLI_STORE + (int)table[i].off};
     longs[N_OPTS] = (struct option){"help", no_argument, 0, 'h'};
     memset(f, 0, sizeof *f);
-    int rc = tc_cli_getopt(PROG, cmd, help, longs, argc, argv, f, set);
+    int rc = tc_cli_getopt(PROG, cmd, help, longs, argc, argv, f, NULL);
     f->argc = argc - optind, f->argv = argv + optind;
     return rc;
 }

@@ -84,37 +84,25 @@ struct sign_opts {
     bool show_qr;
 };
 
-/* One of sign's options into o (a struct sign_opts). */
-static int sign_set(void *opts, int c, const char *arg, const char *cmd)
-{
-    struct sign_opts *o = opts;
-    const char **dest[128] = {0};
-    (void)cmd;
-    dest['k'] = &o->key, dest['c'] = &o->claims, dest['o'] = &o->dir, dest['b'] = &o->base;
-    dest['r'] = &o->root, dest['t'] = &o->trust, dest['e'] = &o->penv, dest['f'] = &o->pfile;
-    dest['m'] = &o->module, dest['T'] = &o->token, dest['L'] = &o->key_label;
-    dest['E'] = &o->pin_env, dest['F'] = &o->pin_file;
-    if (c == 'q')
-        o->show_qr = true;
-    else
-        *dest[c] = arg;
-    return 0;
-}
-
 static int sign_options(int argc, char **argv, struct sign_opts *o)
 {
+#define AT(field) TC_CLI_AT(struct sign_opts, field)
     static const struct option opts[] = {
-        {"key", required_argument, 0, 'k'},        {"claims", required_argument, 0, 'c'},
-        {"out-dir", required_argument, 0, 'o'},    {"base-url", required_argument, 0, 'b'},
-        {"root", required_argument, 0, 'r'},       {"trust-list", required_argument, 0, 't'},
-        {"qr", no_argument, 0, 'q'},               {"passphrase-env", required_argument, 0, 'e'},
-        {"passphrase-file", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
-        {"pkcs11-module", required_argument, 0, 'm'}, {"token", required_argument, 0, 'T'},
-        {"key-label", required_argument, 0, 'L'}, {"pin-env", required_argument, 0, 'E'},
-        {"pin-file", required_argument, 0, 'F'}, {0, 0, 0, 0}};
+        {"key", required_argument, 0, AT(key)},     {"claims", required_argument, 0, AT(claims)},
+        {"out-dir", required_argument, 0, AT(dir)}, {"base-url", required_argument, 0, AT(base)},
+        {"root", required_argument, 0, AT(root)},   {"trust-list", required_argument, 0, AT(trust)},
+        {"qr", no_argument, 0, AT(show_qr)},
+        {"passphrase-env", required_argument, 0, AT(penv)},
+        {"passphrase-file", required_argument, 0, AT(pfile)}, {"help", no_argument, 0, 'h'},
+        {"pkcs11-module", required_argument, 0, AT(module)},
+        {"token", required_argument, 0, AT(token)},
+        {"key-label", required_argument, 0, AT(key_label)},
+        {"pin-env", required_argument, 0, AT(pin_env)},
+        {"pin-file", required_argument, 0, AT(pin_file)}, {0, 0, 0, 0}};
+#undef AT
     memset(o, 0, sizeof *o);
     o->show_qr = isatty(STDOUT_FILENO);
-    int rc = tc_cli_getopt(PROG, "sign", sign_help, opts, argc, argv, o, sign_set);
+    int rc = tc_cli_getopt(PROG, "sign", sign_help, opts, argc, argv, o, NULL);
     if (rc)
         return rc;
     if (!o->claims || !o->dir || !o->base)

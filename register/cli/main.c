@@ -102,24 +102,18 @@ static bool witnessed(const struct opts *o, const char *cmd, const char *what, c
 static struct tc_cosigner_set witness_set;
 static long witness_quorum;
 
-/* One option into o; 0, else the exit status after saying why. */
+/* One option whose value is checked into o; 0, else the exit status after saying why. */
 static int set(void *opts, int c, const char *arg, const char *cmd)
 {
     struct opts *o = opts;
     char *end;
     switch (c) {
-    case 'r': o->root = arg; break;
-    case 't': o->trust = arg; break;
-    case 'd': o->dir = arg; break;
-    case 'b': o->bundle = arg; break;
-    case 'k': o->kid = arg; break;
     case 's':
         errno = 0;
         o->since = strtoull(arg, &end, 10);
         if (*end || !*arg || errno || arg[0] == '-')
             return usage_error(cmd, "--since takes a register entry number");
         break;
-    case 'j': o->json = true; break;
     case 'Q':
         witness_quorum = strtol(arg, &end, 10);
         if (*end || !*arg || witness_quorum < 1 || witness_quorum > TC_COSIGNERS_MAX)
@@ -133,14 +127,16 @@ static int set(void *opts, int c, const char *arg, const char *cmd)
 /* Every command's options; 0 to run it, TC_CLI_HELP after --help, else the exit status. */
 static int parse(int argc, char **argv, const struct tc_cli_command *cmd, void *opts)
 {
+#define AT(field) TC_CLI_AT(struct opts, field)
     static const struct option table[] = {
-        {"root", required_argument, 0, 'r'},   {"trust-list", required_argument, 0, 't'},
-        {"dir", required_argument, 0, 'd'},    {"bundle", required_argument, 0, 'b'},
-        {"kid", required_argument, 0, 'k'},    {"since", required_argument, 0, 's'},
-        {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
+        {"root", required_argument, 0, AT(root)}, {"trust-list", required_argument, 0, AT(trust)},
+        {"dir", required_argument, 0, AT(dir)},   {"bundle", required_argument, 0, AT(bundle)},
+        {"kid", required_argument, 0, AT(kid)},   {"since", required_argument, 0, 's'},
+        {"json", no_argument, 0, AT(json)},       {"help", no_argument, 0, 'h'},
         {"witness", required_argument, 0, 'W'}, {"witnesses", required_argument, 0, 'F'},
         {"witness-quorum", required_argument, 0, 'Q'},
         {0, 0, 0, 0}};
+#undef AT
     struct opts *o = opts;
     memset(o, 0, sizeof *o);
     memset(&witness_set, 0, sizeof witness_set);
