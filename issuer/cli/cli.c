@@ -189,6 +189,13 @@ static bool key_kind(const char *path, enum tc_key_kind want)
     return true;
 }
 
+/* The passphrase of --hash-key, once it is known to be a hash key; NULL after saying why. */
+static char *hash_key_passphrase(const struct opts *o, size_t *len)
+{
+    return key_kind(o->hash_key, TC_KEY_HASH) ? passphrase(o->hash_key, o->penv, o->pfile, len)
+                                              : NULL;
+}
+
 struct tc_signer *cli_signer(const char *path, const char *penv, const char *pfile,
                              enum tc_key_kind want)
 {
@@ -220,9 +227,7 @@ struct tc_store *cli_open_store(const struct opts *o, bool need_keys)
         return s;
     }
     size_t len = 0;
-    char *pass = key_kind(o->hash_key, TC_KEY_HASH) ? passphrase(o->hash_key, o->penv, o->pfile,
-                                                                  &len)
-                                                     : NULL;
+    char *pass = hash_key_passphrase(o, &len);
     if (!pass)
         return NULL;
     const char *which;
@@ -414,9 +419,7 @@ int cli_render(struct tc_store *s, const uint64_t *ids, size_t n, const struct o
 struct tc_store_keys *cli_store_keys(const struct opts *o)
 {
     size_t len = 0;
-    char *pass = key_kind(o->hash_key, TC_KEY_HASH) ? passphrase(o->hash_key, o->penv, o->pfile,
-                                                                  &len)
-                                                     : NULL;
+    char *pass = hash_key_passphrase(o, &len);
     if (!pass)
         return NULL;
     struct tc_secret *hk = NULL;

@@ -230,7 +230,6 @@ static const char render_help[] =
 static int cmd_render(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     if (!o->out_dir || !o->base)
         return cli_usage("render", "--out-dir and --base-url are required");
     if (o->pdf && (!o->root || !o->trust))
@@ -263,7 +262,7 @@ static int cmd_render(void *opts)
                 return cli_usage("render", "certificate ids are numbers");
             }
     }
-    rc = ids ? cli_render(s, ids, n, o, o->batch, false) : cli_fail("render", TC_ERR_NOMEM);
+    int rc = ids ? cli_render(s, ids, n, o, o->batch, false) : cli_fail("render", TC_ERR_NOMEM);
     free(ids);
     tc_store_close(s);
     return rc;
@@ -573,7 +572,6 @@ static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_is
 static int cmd_import(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     if (o->argc != 1)
         return cli_usage("import", "give one RESULTS.csv");
     if (!o->key || (o->out_dir && !o->base))
@@ -592,6 +590,7 @@ static int cmd_import(void *opts)
     /* one pass: the rows that read are checked against the rules, so the file's refusals, of
      * fields and of rules, are listed together */
     enum tc_err e = tc_issue_read_csv(s, file, &reqs, &n, &ref);
+    int rc;
     if (e != TC_OK || n == 0) {
         tc_refusals_sort(&ref);
         cli_print_refusals(&ref, file);
@@ -622,7 +621,6 @@ static const char issue_help[] =
 static int cmd_issue(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     if (!o->key || !o->claims || !o->out_dir || !o->base)
         return cli_usage("issue", "--key, --claims, --out-dir and --base-url are required");
     size_t len;
@@ -639,6 +637,7 @@ static int cmd_issue(void *opts)
         return json_refused(o->claims, e, field, line);
     struct tc_store *s = cli_open_store(o, true);
     struct tc_refusals ref = {0};
+    int rc;
     if (s && !cli_single_operator(s, "issue", PROG " batch prepare"))
         rc = EXIT_REFUSED;
     else
@@ -839,7 +838,6 @@ static int print_qr(const struct tc_cert_row *row, const char *base)
 static int cmd_show(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     uint64_t id;
     if (o->argc != 1 || !cli_parse_id(o->argv[0], &id))
         return cli_usage("show", "give one certificate id");
@@ -909,7 +907,7 @@ static int cmd_show(void *opts)
     sodium_bin2hex(kid, sizeof kid, cert.kid, TC_KID_BYTES);
     printf("用人单位  %s\n评委会    %u，签发密钥 %s\n历史\n", c->employer, c->committee, kid);
     tc_cert_events(s, id, print_event, NULL);
-    rc = o->qr ? print_qr(&row, o->base) : 0;
+    int rc = o->qr ? print_qr(&row, o->base) : 0;
     tc_store_close(s);
     return rc;
 }
@@ -922,7 +920,6 @@ static const char audit_help[] =
 static int cmd_audit(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     o->read_only = true; /* a check reads: it works on a read-only copy of the store */
     struct tc_store *s = cli_open_store(o, true);
     if (!s)
@@ -930,6 +927,7 @@ static int cmd_audit(void *opts)
     uint64_t count, bad;
     uint8_t head[32];
     char hex[65];
+    int rc = 0;
     enum tc_err e = tc_audit_verify(s, &count, &bad, head);
     if (e != TC_OK) {
         rc = cli_fail("audit", e);
@@ -1009,14 +1007,14 @@ static int export_refused(struct tc_store *s, const char *what, enum tc_err e)
 static int cmd_bundle(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     if (!o->key || !o->out)
         return cli_usage("bundle export", "--key and --out are required");
     struct publication pub;
     struct tc_export x;
     memset(&x, 0, sizeof x);
     enum tc_err e;
-    if ((rc = publication_open(o, "bundle export", &pub)) != 0) {
+    int rc = publication_open(o, "bundle export", &pub);
+    if (rc != 0) {
         ;
     } else if ((e = tc_bundle_export(pub.s, pub.list, pub.list_len, pub.tl, pub.sk, o->origin,
                                      (uint64_t)time(NULL), &x)) != TC_OK) {
@@ -1043,7 +1041,6 @@ static const char seal_help[] =
 static int cmd_seal(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     uint8_t kid[TC_KID_BYTES];
     size_t got = 0;
     if (!o->kid || strlen(o->kid) != 16 ||
@@ -1057,7 +1054,7 @@ static int cmd_seal(void *opts)
     if (e != TC_OK)
         return cli_fail(o->image, e);
     struct tc_store *s = cli_open_store(o, true);
-    rc = EXIT_USAGE;
+    int rc = EXIT_USAGE;
     if (s) {
         char why[256] = "";
         e = tc_seal_set(s, kid, o->organiser, img, len, (uint64_t)time(NULL), why, sizeof why);
@@ -1129,7 +1126,6 @@ static int publish_failed(struct tc_store *s, const struct opts *o, enum tc_err 
 static int cmd_publish(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     if (!o->key || !o->out)
         return cli_usage("publish", "--key and --out are required");
     if (o->days && !o->batch)
@@ -1146,7 +1142,8 @@ static int cmd_publish(void *opts)
     struct publication pub;
     struct tc_publish_result r;
     memset(&r, 0, sizeof r);
-    if ((rc = publication_open(o, "publish", &pub)) == 0) {
+    int rc = publication_open(o, "publish", &pub);
+    if (rc == 0) {
         struct tc_publish_opts po = {o->out,    pub.list, pub.list_len, pub.tl,
                                      pub.sk,   o->origin, o->batch,      o->days ? (int)o->days : 5,
                                      (uint64_t)time(NULL), &set, replies};

@@ -332,9 +332,9 @@ static const char verify_help[] =
 static int cmd_verify(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     struct ctx x;
-    if ((rc = setup(o, "verify", o->argc ? o->argv[0] : NULL, &x)) != 0)
+    int rc = setup(o, "verify", o->argc ? o->argv[0] : NULL, &x);
+    if (rc != 0)
         return rc;
     char kid[TC_KID_BYTES * 2 + 1];
     sodium_bin2hex(kid, sizeof kid, x.key->kid, TC_KID_BYTES);
@@ -360,9 +360,9 @@ static const char vkey_help[] =
 static int cmd_vkey(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     struct ctx x;
-    if ((rc = setup(o, "vkey", NULL, &x)) == 0) {
+    int rc = setup(o, "vkey", NULL, &x);
+    if (rc == 0) {
         char vk[256];
         tc_note_vkey(vk, sizeof vk, x.cp.origin, x.key->pk);
         printf("%s\n", vk);
@@ -382,7 +382,6 @@ static const char prove_help[] =
 static int cmd_prove(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     if (o->argc != 1)
         return usage_error("prove", "give one certificate id");
     char *end;
@@ -392,7 +391,8 @@ static int cmd_prove(void *opts)
     if (o->trust)
         return usage_error("prove", "prove reads the index from DIR/bundle.cbor (no --trust-list)");
     struct ctx x;
-    if ((rc = setup(o, "prove", NULL, &x)) != 0)
+    int rc = setup(o, "prove", NULL, &x);
+    if (rc != 0)
         return rc;
     rc = EXIT_FAILED;
     const struct tc_bundle_registered *reg = tc_bundle_registered(x.bundle, id);
@@ -444,11 +444,11 @@ static const char consistency_help[] =
 static int cmd_consistency(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     if (o->argc != 2)
         return usage_error("consistency", "give two checkpoint files, OLD and NEW");
     struct ctx x, y;
-    if ((rc = setup(o, "consistency", o->argv[1], &y)) != 0)
+    int rc = setup(o, "consistency", o->argv[1], &y);
+    if (rc != 0)
         return rc;
     if ((rc = setup(o, "consistency", o->argv[0], &x)) != 0) {
         ctx_free(&y);
@@ -647,11 +647,11 @@ static size_t audit_head(struct ctx *x, const char *dir, const uint8_t bundle_su
 static int cmd_audit(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     if (o->trust)
         return usage_error("audit", "audit reads the trust list from the bundle (no --trust-list)");
     struct ctx x;
-    if ((rc = setup(o, "audit", NULL, &x)) != 0)
+    int rc = setup(o, "audit", NULL, &x);
+    if (rc != 0)
         return rc;
     /* the bundle's own checkpoint is the one audited: its signature was checked when it loaded,
      * its co-signatures are checked here (o->bundle may be another file than DIR/checkpoint) */
@@ -714,14 +714,14 @@ static int id_cmp(const void *a, const void *b)
 static int cmd_monitor(void *opts)
 {
     struct opts *o = opts;
-    int rc = 0;
     uint8_t kid[8];
     size_t got = 0;
     if (!o->kid || strlen(o->kid) != 16 ||
         sodium_hex2bin(kid, sizeof kid, o->kid, 16, NULL, &got, NULL) != 0 || got != 8)
         return usage_error("monitor", "--kid takes a key id of 16 hex digits");
     struct ctx x;
-    if ((rc = setup(o, "monitor", NULL, &x)) != 0)
+    int rc = setup(o, "monitor", NULL, &x);
+    if (rc != 0)
         return rc;
     rc = EXIT_FAILED;
     if (!tiles_match(&x, "monitor") || !entries_match(&x, "monitor"))
