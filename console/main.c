@@ -91,8 +91,11 @@ static int option(void *sa, int opt, const char *arg, const char *cmd)
     return 0;
 }
 
-static int options(int argc, char **argv, struct serve_args *a)
+/* serve's options into a struct serve_args: 0, TC_CLI_HELP after --help, else the exit status
+ * of a usage error. */
+static int options(int argc, char **argv, const struct tc_cli_command *cmd, void *args)
 {
+    struct serve_args *a = args;
 #define AT(field) TC_CLI_AT(struct serve_args, field)
     static const struct option table[] = {{"db", 1, 0, AT(c.db)},
                                           {"hash-key", 1, 0, AT(c.hash_key)},
@@ -121,7 +124,7 @@ static int options(int argc, char **argv, struct serve_args *a)
     c->signer_socket = sock && *sock ? sock : "/run/titlecert/signer.sock";
     c->web_dir = web && *web ? web : TITLECERT_DATADIR "/console";
     c->base_url = "http://127.0.0.1:8080";
-    int rc = tc_cli_getopt(PROG, "serve", serve_help, table, argc, argv, a, option);
+    int rc = tc_cli_getopt(PROG, cmd->name, cmd->help, table, argc, argv, a, option);
     if (rc)
         return rc;
     if (!c->db || !c->hash_key || !c->root || !c->trust || !c->issuer_pub || !c->publish_dir)
@@ -131,26 +134,23 @@ static int options(int argc, char **argv, struct serve_args *a)
     return 0;
 }
 
-static int cmd_serve(int argc, char **argv)
+static int cmd_serve(void *args)
 {
-    struct serve_args a;
-    struct tc_console_config *c = &a.c;
+    struct serve_args *a = args;
+    struct tc_console_config *c = &a->c;
     const char *why = NULL;
-    int rc = options(argc, argv, &a);
-    if (rc)
-        return rc < 0 ? 0 : rc;
     char *pass = NULL;
     size_t len = 0;
-    if (tc_keys_passphrase(&pass, &len, NULL, a.pfile, "Passphrase of the store's hash key: ", false,
-                           &why) != TC_OK) {
+    if (tc_keys_passphrase(&pass, &len, NULL, a->pfile, "Passphrase of the store's hash key: ",
+                           false, &why) != TC_OK) {
         fprintf(stderr, PROG ": passphrase: %s\n", why && *why ? why : "none given");
         return TC_EXIT_USAGE;
     }
-    if (a.log && !(c->access_log = fopen(a.log, "a"))) {
+    if (a->log && !(c->access_log = fopen(a->log, "a"))) {
         tc_keys_passphrase_free(pass, len);
-        return tc_cli_fail(PROG, a.log, TC_ERR_IO);
+        return tc_cli_fail(PROG, a->log, TC_ERR_IO);
     }
-    rc = tc_console_serve(c, pass, len);
+    int rc = tc_console_serve(c, pass, len);
     tc_keys_passphrase_free(pass, len);
     if (c->access_log)
         fclose(c->access_log);
@@ -158,7 +158,8 @@ static int cmd_serve(int argc, char **argv)
 }
 
 static const struct tc_cli_command commands[] = {
-    {"serve", cmd_serve, "serve the HR console (the department's web application)", NULL, NULL},
+    {"serve", NULL, "serve the HR console (the department's web application)", serve_help,
+     cmd_serve},
 };
 
 int main(int argc, char **argv)
@@ -166,8 +167,9 @@ int main(int argc, char **argv)
     if (tc_cli_harden(PROG)) /* it holds the store's hash key and passes passwords on */
         return TC_EXIT_USAGE;
     tc_signer_json_hygiene();
+    static struct serve_args args;
     static const struct tc_cli_program program = {
         PROG, "The HR console of titlecert.", commands, sizeof commands / sizeof commands[0],
-        NULL, NULL};
+        options, &args};
     return tc_cli_dispatch(&program, argc, argv);
 }

@@ -191,8 +191,11 @@ static int complete(struct tc_signer_config *c)
     return witnesses_read(c);
 }
 
-static int options(int argc, char **argv, struct tc_signer_config *c)
+/* serve's options into c (a struct tc_signer_config): 0, TC_CLI_HELP after --help, else the exit
+ * status of a usage error. */
+static int options(int argc, char **argv, const struct tc_cli_command *cmd, void *config)
 {
+    struct tc_signer_config *c = config;
 #define AT(field) TC_CLI_AT(struct tc_signer_config, field)
     static const struct option table[] = {
         {"socket", required_argument, 0, AT(socket_path)},
@@ -224,7 +227,7 @@ static int options(int argc, char **argv, struct tc_signer_config *c)
     memset(c, 0, sizeof *c);
     c->socket_path = env && *env ? env : "/run/titlecert/signer.sock";
     c->socket_mode = 0600, c->window_max = TC_SIGNER_WINDOW_MAX * 60, c->idle = TC_SIGNER_IDLE;
-    int rc = tc_cli_getopt(PROG, "serve", serve_help, table, argc, argv, c, option);
+    int rc = tc_cli_getopt(PROG, cmd->name, cmd->help, table, argc, argv, c, option);
     if (rc)
         return rc;
     if (optind < argc)
@@ -256,17 +259,15 @@ static int check_store(const struct tc_signer_config *c)
     return 0;
 }
 
-static int cmd_serve(int argc, char **argv)
+static int cmd_serve(void *config)
 {
-    struct tc_signer_config c;
-    int rc = options(argc, argv, &c);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if ((rc = check_store(&c)) != 0)
+    struct tc_signer_config *c = config;
+    int rc = check_store(c);
+    if (rc != 0)
         return rc;
     if (log_path) {
         int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0 || !(c.log = fdopen(fd, "a")))
+        if (fd < 0 || !(c->log = fdopen(fd, "a")))
             return tc_cli_fail(PROG, log_path, TC_ERR_IO);
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -274,15 +275,15 @@ static int cmd_serve(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    rc = tc_signer_serve(&c, &stop);
-    if (c.log)
-        fclose(c.log);
+    rc = tc_signer_serve(c, &stop);
+    if (c->log)
+        fclose(c->log);
     return rc;
 }
 
 static const struct tc_cli_command commands[] = {
-    {"serve", cmd_serve, "run the signer on its Unix socket, locked until a custodian unlocks it",
-     NULL, NULL},
+    {"serve", NULL, "run the signer on its Unix socket, locked until a custodian unlocks it",
+     serve_help, cmd_serve},
 };
 
 int main(int argc, char **argv)
@@ -291,10 +292,11 @@ int main(int argc, char **argv)
     if (tc_cli_harden(PROG))
         return TC_EXIT_USAGE;
     tc_signer_json_hygiene(); /* requests carry passwords and passphrases */
+    static struct tc_signer_config config;
     static const struct tc_cli_program program = {
         PROG,
         "Signs approved titlecert batches and publications; the only process that opens the "
         "issuing keys.",
-        commands, sizeof commands / sizeof commands[0], NULL, NULL};
+        commands, sizeof commands / sizeof commands[0], options, &config};
     return tc_cli_dispatch(&program, argc, argv);
 }
