@@ -254,7 +254,9 @@ static int cmd_serve(void *opts)
     cfg.addr.sin_family = AF_INET;
     cfg.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     cfg.addr.sin_port = htons(8090);
-    const char *bad = o->listen ? tc_cli_listen(o->listen, &cfg.addr, "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8090") : NULL;
+    const char *bad = o->listen ? tc_cli_listen(o->listen, &cfg.addr,
+                                                "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8090")
+                                : NULL;
     if (bad)
         return usage("serve", bad);
     /* before any thread (a token's module may start some): signals reach only the service */
@@ -304,8 +306,8 @@ static int cmd_vkey(void *opts)
     const struct tc_pubkey *k = o->pub ? &pub : &info.pub;
     struct tc_cosigner self;
     char vkey[TC_COSIG_VKEY_MAX];
-    if (tc_cosigner_init(&self, o->name ? o->name : k->name, TC_COSIG_ED25519, k->pk, TC_PK_BYTES) !=
-        TC_OK)
+    if (tc_cosigner_init(&self, o->name ? o->name : k->name, TC_COSIG_ED25519, k->pk,
+                         TC_PK_BYTES) != TC_OK)
         return usage("vkey", "the key name has a space or a plus sign: give --name NAME");
     tc_cosigner_vkey(&self, vkey, sizeof vkey);
     printf("%s\n", vkey);

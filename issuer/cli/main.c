@@ -387,7 +387,8 @@ static int cmd_init(void *opts)
     enum tc_err e = TC_ERR_ARG;
     if (keys)
         e = tc_store_init_mode(o->db, profile, len, keys,
-                               (o->workflow ? TC_STORE_WORKFLOW : 0) | (o->demo ? TC_STORE_DEMO : 0),
+                               (o->workflow ? TC_STORE_WORKFLOW : 0) |
+                                   (o->demo ? TC_STORE_DEMO : 0),
                                &why);
     if (e == TC_OK) {
         struct tc_profile p;
