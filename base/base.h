@@ -221,14 +221,51 @@ enum tc_err tc_proc_harden(void);
 #define TC_EXIT_NOT_VALID 1 /* a verification failed or a rule refused */
 #define TC_EXIT_USAGE 2     /* usage or I/O error */
 
+/* What a parser returns when it printed a command's --help: the command exits 0. */
+#define TC_CLI_HELP (-1)
+
+/* A command: fn reads its own argv, or, in a program with a parser, run acts on the options the
+ * parser read (the parser prints help for --help and says what is wrong with the options). */
 struct tc_cli_command {
     const char *name;
     int (*fn)(int argc, char **argv); /* argv[0] is the command name */
     const char *description;
+    const char *help;       /* with run: what --help prints */
+    int (*run)(void *opts); /* or the command on the options read into the program's opts */
+};
+/* A program: its commands and, for those with run, the parser they share. parse reads argv
+ * (argv[0] the command) into opts: 0, TC_CLI_HELP, or the exit status of a usage error. */
+struct tc_cli_program {
+    const char *prog, *about;
+    const struct tc_cli_command *cmds;
+    size_t n;
+    int (*parse)(int argc, char **argv, const struct tc_cli_command *cmd, void *opts);
+    void *opts;
 };
 /* Initialises libsodium, then runs the command named by argv[1] or prints usage (--help). */
-int tc_cli_dispatch(const char *prog, const char *about, const struct tc_cli_command *cmds,
-                    size_t n, int argc, char **argv);
+int tc_cli_dispatch(const struct tc_cli_program *p, int argc, char **argv);
+/* The getopt_long val of an option whose value is stored as it is, at the offset of field in
+ * the options structure: a word (required_argument) as a const char *, a flag (no_argument) as
+ * a bool set true. */
+#define TC_CLI_STORE 0x10000
+#define TC_CLI_AT(type, field) (TC_CLI_STORE + (int)offsetof(type, field))
+/* One command's options by getopt_long over table (optind starts again at 1): the option named
+ * "help" prints help and returns TC_CLI_HELP; one not in table is the usage error "unknown
+ * option"; one whose val is TC_CLI_AT(...) is stored there; any other goes to set(opts, its val,
+ * its argument, cmd), which returns 0 or the exit status of a usage error it said (set may be
+ * NULL when there is none). optind is left at the first operand. */
+struct option;
+int tc_cli_getopt(const char *prog, const char *cmd, const char *help, const struct option *table,
+                  int argc, char **argv, void *opts,
+                  int (*set)(void *opts, int opt, const char *arg, const char *cmd));
+/* A whole number from 1 to max for option name (with its dashes) into *v; else the usage error
+ * "NAME takes a number from 1 to MAX" and its exit status. */
+int tc_cli_number(const char *prog, const char *cmd, const char *name, const char *arg, long max,
+                  long *v);
+/* --listen ADDRESS:PORT (IPv4) into addr (family, address, port); NULL, else what is wrong:
+ * bad_form for a malformed one, or that the address is not IPv4. */
+struct sockaddr_in;
+const char *tc_cli_listen(const char *arg, struct sockaddr_in *addr, const char *bad_form);
 /* tc_proc_harden for a program's main(): TC_EXIT_OK, or TC_EXIT_USAGE after
  * "who: cannot turn core dumps off" on stderr. */
 int tc_cli_harden(const char *who);

@@ -40,27 +40,8 @@ static const char serve_help[] =
     "  --base-url URL          the public verification page the e-certificates' QR codes\n"
     "                          link to (default http://127.0.0.1:8080)\n";
 
-enum {
-    O_DB = 1000,
-    O_HASH,
-    O_ROOT,
-    O_TRUST,
-    O_ISSUER,
-    O_DIR,
-    O_LISTEN,
-    O_ORIGIN,
-    O_SOCKET,
-    O_WEB,
-    O_PFILE,
-    O_IDLE,
-    O_MAX,
-    O_REAUTH,
-    O_PROXY,
-    O_HSTS,
-    O_LOG,
-    O_BASE,
-    O_HELP
-};
+/* The options whose value is checked (codes for option); the others are stored as they are */
+enum { O_LISTEN = 1000, O_IDLE, O_MAX, O_REAUTH, O_BASE, O_HELP };
 
 static bool seconds(const char *s, uint64_t *out)
 {
@@ -72,52 +53,21 @@ static bool seconds(const char *s, uint64_t *out)
     return true;
 }
 
-static int option(struct tc_console_config *c, int opt, const char *arg, const char **pfile,
-                  const char **log)
+/* serve's options: the console's configuration and the files serve opens itself */
+struct serve_args {
+    struct tc_console_config c;
+    const char *pfile, *log;
+};
+
+/* One option whose value is checked into sa (a struct serve_args); 0, else the exit status
+ * after saying why. */
+static int option(void *sa, int opt, const char *arg, const char *cmd)
 {
+    struct tc_console_config *c = &((struct serve_args *)sa)->c;
     switch (opt) {
-    case O_DB:
-        c->db = arg;
-        break;
-    case O_HASH:
-        c->hash_key = arg;
-        break;
-    case O_ROOT:
-        c->root = arg;
-        break;
-    case O_TRUST:
-        c->trust = arg;
-        break;
-    case O_ISSUER:
-        c->issuer_pub = arg;
-        break;
-    case O_DIR:
-        c->publish_dir = arg;
-        break;
-    case O_ORIGIN:
-        c->origin = arg;
-        break;
-    case O_SOCKET:
-        c->signer_socket = arg;
-        break;
-    case O_WEB:
-        c->web_dir = arg;
-        break;
-    case O_PFILE:
-        *pfile = arg;
-        break;
-    case O_PROXY:
-        c->trusted_proxy = arg;
-        break;
-    case O_HSTS:
-        c->hsts = arg;
-        break;
-    case O_LOG:
-        *log = arg;
-        break;
     case O_BASE:
         if (tc_base_url_check(arg) != TC_OK)
-            return tc_cli_usage_error(PROG, "serve", "--base-url is http(s)://host[:port][/path]");
+            return tc_cli_usage_error(PROG, cmd, "--base-url is http(s)://host[:port][/path]");
         c->base_url = arg;
         break;
     case O_LISTEN: {
@@ -125,64 +75,58 @@ static int option(struct tc_console_config *c, int opt, const char *arg, const c
         const char *colon = strrchr(arg, ':');
         long port = colon ? strtol(colon + 1, NULL, 10) : 0;
         if (!colon || (size_t)(colon - arg) >= sizeof host || port < 1 || port > 65535)
-            return tc_cli_usage_error(PROG, "serve", "--listen takes IPV4-ADDRESS:PORT");
+            return tc_cli_usage_error(PROG, cmd, "--listen takes IPV4-ADDRESS:PORT");
         snprintf(host, sizeof host, "%.*s", (int)(colon - arg), arg);
         c->addr.sin_family = AF_INET;
         c->addr.sin_port = htons((uint16_t)port);
         if (inet_pton(AF_INET, host, &c->addr.sin_addr) != 1)
-            return tc_cli_usage_error(PROG, "serve", "--listen takes IPV4-ADDRESS:PORT");
+            return tc_cli_usage_error(PROG, cmd, "--listen takes IPV4-ADDRESS:PORT");
         break;
     }
-    case O_IDLE:
-    case O_MAX:
-    case O_REAUTH:
+    default: /* O_IDLE, O_MAX, O_REAUTH */
         if (!seconds(arg, opt == O_IDLE ? &c->idle : opt == O_MAX ? &c->max : &c->reauth))
-            return tc_cli_usage_error(PROG, "serve", "a number of seconds, 1 to 604800");
+            return tc_cli_usage_error(PROG, cmd, "a number of seconds, 1 to 604800");
         break;
-    default:
-        return tc_cli_usage_error(PROG, "serve", "unknown option");
     }
     return 0;
 }
 
-static int options(int argc, char **argv, struct tc_console_config *c, const char **pfile,
-                   const char **log)
+/* serve's options into a struct serve_args: 0, TC_CLI_HELP after --help, else the exit status
+ * of a usage error. */
+static int options(int argc, char **argv, const struct tc_cli_command *cmd, void *args)
 {
-    static const struct option table[] = {{"db", 1, 0, O_DB},
-                                          {"hash-key", 1, 0, O_HASH},
-                                          {"root", 1, 0, O_ROOT},
-                                          {"trust-list", 1, 0, O_TRUST},
-                                          {"issuer-pub", 1, 0, O_ISSUER},
-                                          {"publish-dir", 1, 0, O_DIR},
+    struct serve_args *a = args;
+#define AT(field) TC_CLI_AT(struct serve_args, field)
+    static const struct option table[] = {{"db", 1, 0, AT(c.db)},
+                                          {"hash-key", 1, 0, AT(c.hash_key)},
+                                          {"root", 1, 0, AT(c.root)},
+                                          {"trust-list", 1, 0, AT(c.trust)},
+                                          {"issuer-pub", 1, 0, AT(c.issuer_pub)},
+                                          {"publish-dir", 1, 0, AT(c.publish_dir)},
                                           {"listen", 1, 0, O_LISTEN},
-                                          {"origin", 1, 0, O_ORIGIN},
-                                          {"signer-socket", 1, 0, O_SOCKET},
-                                          {"web", 1, 0, O_WEB},
-                                          {"passphrase-file", 1, 0, O_PFILE},
+                                          {"origin", 1, 0, AT(c.origin)},
+                                          {"signer-socket", 1, 0, AT(c.signer_socket)},
+                                          {"web", 1, 0, AT(c.web_dir)},
+                                          {"passphrase-file", 1, 0, AT(pfile)},
                                           {"idle", 1, 0, O_IDLE},
                                           {"session-max", 1, 0, O_MAX},
                                           {"reauth", 1, 0, O_REAUTH},
-                                          {"trusted-proxy", 1, 0, O_PROXY},
-                                          {"hsts", 1, 0, O_HSTS},
-                                          {"access-log", 1, 0, O_LOG}, {"base-url", 1, 0, O_BASE},
+                                          {"trusted-proxy", 1, 0, AT(c.trusted_proxy)},
+                                          {"hsts", 1, 0, AT(c.hsts)},
+                                          {"access-log", 1, 0, AT(log)}, {"base-url", 1, 0, O_BASE},
                                           {"help", 0, 0, O_HELP},
                                           {0, 0, 0, 0}};
+#undef AT
     const char *sock = getenv("TITLECERT_SIGNER_SOCKET"),
                *web = getenv("TITLECERT_CONSOLE_WEB_DIR");
-    memset(c, 0, sizeof *c);
+    struct tc_console_config *c = &a->c;
+    memset(a, 0, sizeof *a);
     c->signer_socket = sock && *sock ? sock : "/run/titlecert/signer.sock";
     c->web_dir = web && *web ? web : TITLECERT_DATADIR "/console";
     c->base_url = "http://127.0.0.1:8080";
-    int opt, rc;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", table, NULL)) != -1) {
-        if (opt == O_HELP) {
-            fputs(serve_help, stdout);
-            return -1;
-        }
-        if ((rc = option(c, opt, optarg, pfile, log)) != 0)
-            return rc;
-    }
+    int rc = tc_cli_getopt(PROG, cmd->name, cmd->help, table, argc, argv, a, option);
+    if (rc)
+        return rc;
     if (!c->db || !c->hash_key || !c->root || !c->trust || !c->issuer_pub || !c->publish_dir)
         return tc_cli_usage_error(PROG, "serve",
                                   "--db, --hash-key, --root, --trust-list, "
@@ -190,33 +134,32 @@ static int options(int argc, char **argv, struct tc_console_config *c, const cha
     return 0;
 }
 
-static int cmd_serve(int argc, char **argv)
+static int cmd_serve(void *args)
 {
-    struct tc_console_config c;
-    const char *pfile = NULL, *log = NULL, *why = NULL;
-    int rc = options(argc, argv, &c, &pfile, &log);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    struct serve_args *a = args;
+    struct tc_console_config *c = &a->c;
+    const char *why = NULL;
     char *pass = NULL;
     size_t len = 0;
-    if (tc_keys_passphrase(&pass, &len, NULL, pfile, "Passphrase of the store's hash key: ", false,
-                           &why) != TC_OK) {
+    if (tc_keys_passphrase(&pass, &len, NULL, a->pfile, "Passphrase of the store's hash key: ",
+                           false, &why) != TC_OK) {
         fprintf(stderr, PROG ": passphrase: %s\n", why && *why ? why : "none given");
         return TC_EXIT_USAGE;
     }
-    if (log && !(c.access_log = fopen(log, "a"))) {
+    if (a->log && !(c->access_log = fopen(a->log, "a"))) {
         tc_keys_passphrase_free(pass, len);
-        return tc_cli_fail(PROG, log, TC_ERR_IO);
+        return tc_cli_fail(PROG, a->log, TC_ERR_IO);
     }
-    rc = tc_console_serve(&c, pass, len);
+    int rc = tc_console_serve(c, pass, len);
     tc_keys_passphrase_free(pass, len);
-    if (c.access_log)
-        fclose(c.access_log);
+    if (c->access_log)
+        fclose(c->access_log);
     return rc;
 }
 
 static const struct tc_cli_command commands[] = {
-    {"serve", cmd_serve, "serve the HR console (the department's web application)"},
+    {"serve", NULL, "serve the HR console (the department's web application)", serve_help,
+     cmd_serve},
 };
 
 int main(int argc, char **argv)
@@ -224,6 +167,9 @@ int main(int argc, char **argv)
     if (tc_cli_harden(PROG)) /* it holds the store's hash key and passes passwords on */
         return TC_EXIT_USAGE;
     tc_signer_json_hygiene();
-    return tc_cli_dispatch(PROG, "The HR console of titlecert.", commands,
-                           sizeof commands / sizeof commands[0], argc, argv);
+    static struct serve_args args;
+    static const struct tc_cli_program program = {
+        PROG, "The HR console of titlecert.", commands, sizeof commands / sizeof commands[0],
+        options, &args};
+    return tc_cli_dispatch(&program, argc, argv);
 }

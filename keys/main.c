@@ -1,9 +1,10 @@
 /*
  * main.c - titlecert-keys: the root ceremony and issuer-key administration (rule A1).
  *
- * A table of subcommands, each parsing its own options with getopt_long and printing its own
- * --help. Exit status: 0 success, 1 a verification failed (show --root on a bad file), 2 usage or
- * I/O error. Errors read "titlecert-keys: <what>: <why>" and never contain a secret.
+ * A table of subcommands, each with its own table of options, which tc_cli_getopt reads (and
+ * prints the command's --help). Exit status: 0 success, 1 a verification failed (show --root on
+ * a bad file), 2 usage or I/O error. Errors read "titlecert-keys: <what>: <why>" and never
+ * contain a secret.
  */
 #include <getopt.h>
 #include <sodium.h>
@@ -102,6 +103,75 @@ static int write_or_fail(const char *path, const uint8_t *buf, size_t len)
     return 0;
 }
 
+/* ---- options ----------------------------------------------------------------------------- */
+
+/* The options of every command; each command's table names those it takes, most of them stored
+ * here as they are (AT), the others checked by check. */
+struct kopts {
+    const char *out, *name, *root, *issuer, *from, *to, *region, *kid, *date, *reason;
+    struct pass_opts po; /* the passphrase of the key the command opens */
+    enum tc_kdf_level kdf;
+    struct tc_endorsement en; /* endorse: its scope from --tracks, --series, --levels */
+    unsigned long long version, issued_at;
+};
+#define AT(field) TC_CLI_AT(struct kopts, field)
+
+static bool parse_tracks(const char *s, uint8_t *tracks);
+static bool parse_levels(const char *s, uint8_t *levels);
+static bool parse_series(const char *s, struct tc_authz *a);
+
+/* One option whose value is checked ('k' --kdf, 't' --tracks, 's' --series, 'l' --levels,
+ * 'v' --version, 'I' --issued-at) into o; 0, else the exit status after saying why. */
+static int check(void *opts, int c, const char *arg, const char *cmd)
+{
+    struct kopts *o = opts;
+    char *end;
+    switch (c) {
+    case 'k':
+        if (!parse_kdf(arg, &o->kdf))
+            return usage_error(cmd, "--kdf takes interactive, moderate or sensitive");
+        break;
+    case 't':
+        if (!parse_tracks(arg, &o->en.authz.tracks))
+            return usage_error(cmd, "--tracks takes basic, province, status and/or "
+                                    "register, comma-separated");
+        break;
+    case 's':
+        if (!parse_series(arg, &o->en.authz))
+            return usage_error(cmd, "--series takes all or known series codes, no repeats");
+        break;
+    case 'l':
+        if (!parse_levels(arg, &o->en.authz.levels))
+            return usage_error(cmd, "--levels takes levels 1..5, e.g. 1-5 or 2,3");
+        break;
+    case 'v':
+        o->version = strtoull(arg, &end, 10);
+        if (*arg == '\0' || *end || o->version == 0)
+            return usage_error(cmd, "--version takes a positive integer");
+        break;
+    default: /* 'I' */
+        o->issued_at = strtoull(arg, &end, 10);
+        if (*arg == '\0' || *end || o->issued_at == 0)
+            return usage_error(cmd, "--issued-at takes seconds since 1970");
+        break;
+    }
+    return 0;
+}
+
+/* A command's options (table) into o, the defaults first: 0, TC_CLI_HELP after its help, else
+ * the exit status of a usage error. */
+static int options(int argc, char **argv, const char *cmd, const char *help,
+                   const struct option *table, struct kopts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->kdf = TC_KDF_MODERATE;
+    o->en.authz.tracks =
+        (uint8_t)(TC_AUTHZ_TRACK(TC_TRACK_BASIC) | TC_AUTHZ_TRACK(TC_TRACK_PROVINCE));
+    o->en.authz.levels = 0x3E;
+    o->issued_at = (unsigned long long)time(NULL);
+    return tc_cli_getopt(PROG, cmd, help, table, argc, argv, o, check);
+}
+
 /* ---- create ------------------------------------------------------------------------------ */
 
 static const char create_help[] =
@@ -117,41 +187,29 @@ static const char create_help[] =
 static int cmd_create(int argc, char **argv, const char *cmd, enum tc_key_kind kind)
 {
     static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},        {"name", required_argument, 0, 'n'},
-        {"kdf", required_argument, 0, 'k'},        {"passphrase-env", required_argument, 0, 'e'},
-        {"passphrase-file", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
+        {"out", required_argument, 0, AT(out)}, {"name", required_argument, 0, AT(name)},
+        {"kdf", required_argument, 0, 'k'},
+        {"passphrase-env", required_argument, 0, AT(po.env)},
+        {"passphrase-file", required_argument, 0, AT(po.file)}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    const char *out = NULL, *name = NULL;
-    enum tc_kdf_level kdf = TC_KDF_MODERATE;
-    struct pass_opts po = {0};
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'n': name = optarg; break;
-        case 'k':
-            if (!parse_kdf(optarg, &kdf))
-                return usage_error(cmd, "--kdf takes interactive, moderate or sensitive");
-            break;
-        case 'e': po.env = optarg; break;
-        case 'f': po.file = optarg; break;
-        case 'h':
-            printf(create_help, cmd, kind == TC_KEY_ISSUER ? "an issuer" : kind == TC_KEY_ROOT ? "a root" : "a hash",
-                   kind == TC_KEY_HASH ? "" : " and PREFIX.pub (public)");
-            return 0;
-        default: return usage_error(cmd, "unknown option");
-        }
-    }
-    if (!out || !name)
+    char help[sizeof create_help + 64];
+    snprintf(help, sizeof help, create_help, cmd,
+             kind == TC_KEY_ISSUER ? "an issuer" : kind == TC_KEY_ROOT ? "a root" : "a hash",
+             kind == TC_KEY_HASH ? "" : " and PREFIX.pub (public)");
+    struct kopts o;
+    int rc = options(argc, argv, cmd, help, opts, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.out || !o.name)
         return usage_error(cmd, "--out and --name are required");
     if (optind != argc)
         return usage_error(cmd, "unexpected argument");
     char key_path[4096], pub_path[4096];
-    if ((size_t)snprintf(key_path, sizeof key_path, "%s.key", out) >= sizeof key_path ||
-        (size_t)snprintf(pub_path, sizeof pub_path, "%s.pub", out) >= sizeof pub_path)
+    if ((size_t)snprintf(key_path, sizeof key_path, "%s.key", o.out) >= sizeof key_path ||
+        (size_t)snprintf(pub_path, sizeof pub_path, "%s.pub", o.out) >= sizeof pub_path)
         return usage_error(cmd, "--out is too long");
     size_t len;
-    char *pass = get_pass(&po, "New passphrase: ", true, &len);
+    char *pass = get_pass(&o.po, "New passphrase: ", true, &len);
     if (!pass)
         return EXIT_USAGE;
     if (len < TC_PASSPHRASE_MIN) {
@@ -160,7 +218,7 @@ static int cmd_create(int argc, char **argv, const char *cmd, enum tc_key_kind k
         return EXIT_USAGE;
     }
     struct tc_pubkey pub;
-    enum tc_err e = tc_keys_secret_create(key_path, kind, name, kdf, pass, len, &pub);
+    enum tc_err e = tc_keys_secret_create(key_path, kind, o.name, o.kdf, pass, len, &pub);
     tc_keys_passphrase_free(pass, len);
     if (e != TC_OK)
         return fail(key_path, e);
@@ -288,87 +346,58 @@ static const char endorse_help[] =
 static int cmd_endorse(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"root", required_argument, 0, 'r'},   {"issuer", required_argument, 0, 'i'},
-        {"from", required_argument, 0, 'a'},   {"to", required_argument, 0, 'b'},
-        {"region", required_argument, 0, 'g'}, {"tracks", required_argument, 0, 't'},
-        {"series", required_argument, 0, 's'}, {"levels", required_argument, 0, 'l'},
-        {"out", required_argument, 0, 'o'},    {"passphrase-env", required_argument, 0, 'e'},
-        {"passphrase-file", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
+        {"root", required_argument, 0, AT(root)},   {"issuer", required_argument, 0, AT(issuer)},
+        {"from", required_argument, 0, AT(from)},   {"to", required_argument, 0, AT(to)},
+        {"region", required_argument, 0, AT(region)}, {"tracks", required_argument, 0, 't'},
+        {"series", required_argument, 0, 's'},      {"levels", required_argument, 0, 'l'},
+        {"out", required_argument, 0, AT(out)},
+        {"passphrase-env", required_argument, 0, AT(po.env)},
+        {"passphrase-file", required_argument, 0, AT(po.file)}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    const char *root = NULL, *issuer = NULL, *from = NULL, *to = NULL, *out = NULL, *region = NULL;
-    struct tc_endorsement en;
-    memset(&en, 0, sizeof en);
-    en.authz.tracks = (uint8_t)(TC_AUTHZ_TRACK(TC_TRACK_BASIC) | TC_AUTHZ_TRACK(TC_TRACK_PROVINCE));
-    en.authz.levels = 0x3E;
-    struct pass_opts po = {0};
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r': root = optarg; break;
-        case 'i': issuer = optarg; break;
-        case 'a': from = optarg; break;
-        case 'b': to = optarg; break;
-        case 'g': region = optarg; break;
-        case 't':
-            if (!parse_tracks(optarg, &en.authz.tracks))
-                return usage_error("endorse", "--tracks takes basic, province, status and/or "
-                                              "register, comma-separated");
-            break;
-        case 's':
-            if (!parse_series(optarg, &en.authz))
-                return usage_error("endorse", "--series takes all or known series codes, no repeats");
-            break;
-        case 'l':
-            if (!parse_levels(optarg, &en.authz.levels))
-                return usage_error("endorse", "--levels takes levels 1..5, e.g. 1-5 or 2,3");
-            break;
-        case 'o': out = optarg; break;
-        case 'e': po.env = optarg; break;
-        case 'f': po.file = optarg; break;
-        case 'h': fputs(endorse_help, stdout); return 0;
-        default: return usage_error("endorse", "unknown option");
-        }
-    }
-    if (!root || !issuer || !from || !to || !out || !region)
+    struct kopts o;
+    int rc = options(argc, argv, "endorse", endorse_help, opts, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.root || !o.issuer || !o.from || !o.to || !o.out || !o.region)
         return usage_error("endorse", "--root, --issuer, --from, --to, --region and --out are required");
-    if (!tc_day_parse(&en.not_before, from) || !tc_day_parse(&en.not_after, to))
+    if (!tc_day_parse(&o.en.not_before, o.from) || !tc_day_parse(&o.en.not_after, o.to))
         return usage_error("endorse", "--from and --to take dates YYYY-MM-DD");
-    if (!(en.authz.region = tc_region_parse(region)))
+    if (!(o.en.authz.region = tc_region_parse(o.region)))
         return usage_error("endorse", "--region takes a 2, 4 or 6 digit division code prefix");
     struct tc_pubkey pub;
-    enum tc_err e = tc_keys_pub_read(issuer, &pub);
+    enum tc_err e = tc_keys_pub_read(o.issuer, &pub);
     if (e != TC_OK)
-        return fail(issuer, e);
+        return fail(o.issuer, e);
     if (pub.kind != TC_KEY_ISSUER) {
-        fprintf(stderr, PROG ": %s: not an issuer public key\n", issuer);
+        fprintf(stderr, PROG ": %s: not an issuer public key\n", o.issuer);
         return EXIT_USAGE;
     }
-    memcpy(en.pk, pub.pk, TC_PK_BYTES);
-    memcpy(en.kid, pub.kid, TC_KID_BYTES);
-    memcpy(en.name, pub.name, sizeof en.name);
-    en.endorsed_at = (uint64_t)time(NULL);
-    if ((e = tc_keys_endorsement_check(&en)) != TC_OK) {
+    memcpy(o.en.pk, pub.pk, TC_PK_BYTES);
+    memcpy(o.en.kid, pub.kid, TC_KID_BYTES);
+    memcpy(o.en.name, pub.name, sizeof o.en.name);
+    o.en.endorsed_at = (uint64_t)time(NULL);
+    if ((e = tc_keys_endorsement_check(&o.en)) != TC_OK) {
         if (e == TC_ERR_ENDORSEMENT)
             fprintf(stderr, PROG ": endorse: the term is longer than 3 years (rule A1)\n");
         else
             fprintf(stderr, PROG ": endorse: %s\n", tc_strerror(e));
         return EXIT_USAGE;
     }
-    struct tc_signer *rk = open_signer(root, &po, TC_KEY_ROOT);
+    struct tc_signer *rk = open_signer(o.root, &o.po, TC_KEY_ROOT);
     if (!rk)
         return EXIT_USAGE;
     uint8_t *buf = NULL;
     size_t len = 0;
-    e = tc_keys_endorse(&buf, &len, &en, rk);
+    e = tc_keys_endorse(&buf, &len, &o.en, rk);
     tc_signer_close(rk);
     if (e != TC_OK)
         return fail("endorse", e);
-    int rc = write_or_fail(out, buf, len);
+    rc = write_or_fail(o.out, buf, len);
     free(buf);
     if (rc == 0) {
         char kid[TC_KID_BYTES * 2 + 1];
-        hex(kid, en.kid, TC_KID_BYTES);
-        printf("endorsed %s (%s) from %s to %s: %s\n", kid, en.name, from, to, out);
+        hex(kid, o.en.kid, TC_KID_BYTES);
+        printf("endorsed %s (%s) from %s to %s: %s\n", kid, o.en.name, o.from, o.to, o.out);
     }
     return rc;
 }
@@ -387,44 +416,33 @@ static const char revoke_help[] =
 static int cmd_revoke(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"root", required_argument, 0, 'r'},   {"kid", required_argument, 0, 'k'},
-        {"date", required_argument, 0, 'd'},   {"reason", required_argument, 0, 'w'},
-        {"out", required_argument, 0, 'o'},    {"passphrase-env", required_argument, 0, 'e'},
-        {"passphrase-file", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
+        {"root", required_argument, 0, AT(root)},   {"kid", required_argument, 0, AT(kid)},
+        {"date", required_argument, 0, AT(date)},   {"reason", required_argument, 0, AT(reason)},
+        {"out", required_argument, 0, AT(out)},
+        {"passphrase-env", required_argument, 0, AT(po.env)},
+        {"passphrase-file", required_argument, 0, AT(po.file)}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    const char *root = NULL, *kid = NULL, *date = NULL, *reason = NULL, *out = NULL;
-    struct pass_opts po = {0};
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r': root = optarg; break;
-        case 'k': kid = optarg; break;
-        case 'd': date = optarg; break;
-        case 'w': reason = optarg; break;
-        case 'o': out = optarg; break;
-        case 'e': po.env = optarg; break;
-        case 'f': po.file = optarg; break;
-        case 'h': fputs(revoke_help, stdout); return 0;
-        default: return usage_error("revoke", "unknown option");
-        }
-    }
-    if (!root || !kid || !date || !reason || !out)
+    struct kopts o;
+    int rc = options(argc, argv, "revoke", revoke_help, opts, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.root || !o.kid || !o.date || !o.reason || !o.out)
         return usage_error("revoke", "--root, --kid, --date, --reason and --out are required");
     struct tc_revocation r;
     memset(&r, 0, sizeof r);
     size_t bin_len = 0;
-    if (strlen(kid) != TC_KID_BYTES * 2 ||
-        sodium_hex2bin(r.kid, sizeof r.kid, kid, strlen(kid), NULL, &bin_len, NULL) != 0 ||
+    if (strlen(o.kid) != TC_KID_BYTES * 2 ||
+        sodium_hex2bin(r.kid, sizeof r.kid, o.kid, strlen(o.kid), NULL, &bin_len, NULL) != 0 ||
         bin_len != TC_KID_BYTES)
         return usage_error("revoke", "--kid takes 16 hex digits");
-    if (!tc_day_parse(&r.day, date))
+    if (!tc_day_parse(&r.day, o.date))
         return usage_error("revoke", "--date takes a date YYYY-MM-DD");
-    if (strlen(reason) == 0 || strlen(reason) > TC_REASON_MAX ||
-        !tc_text_safe((const uint8_t *)reason, strlen(reason)))
+    if (strlen(o.reason) == 0 || strlen(o.reason) > TC_REASON_MAX ||
+        !tc_text_safe((const uint8_t *)o.reason, strlen(o.reason)))
         return usage_error("revoke", "--reason must be 1..240 bytes of printable UTF-8");
-    memcpy(r.reason, reason, strlen(reason) + 1);
+    memcpy(r.reason, o.reason, strlen(o.reason) + 1);
     r.revoked_at = (uint64_t)time(NULL);
-    struct tc_signer *rk = open_signer(root, &po, TC_KEY_ROOT);
+    struct tc_signer *rk = open_signer(o.root, &o.po, TC_KEY_ROOT);
     if (!rk)
         return EXIT_USAGE;
     uint8_t *buf = NULL;
@@ -433,10 +451,10 @@ static int cmd_revoke(int argc, char **argv)
     tc_signer_close(rk);
     if (e != TC_OK)
         return fail("revoke", e);
-    int rc = write_or_fail(out, buf, len);
+    rc = write_or_fail(o.out, buf, len);
     free(buf);
     if (rc == 0)
-        printf("revoked %s from %s: %s\n", kid, date, out);
+        printf("revoked %s from %s: %s\n", o.kid, o.date, o.out);
     return rc;
 }
 
@@ -509,49 +527,29 @@ static int read_members(char **paths, size_t n, const uint8_t root_pk[TC_PK_BYTE
 static int cmd_trust_list(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"root", required_argument, 0, 'r'},      {"version", required_argument, 0, 'v'},
-        {"issued-at", required_argument, 0, 't'}, {"out", required_argument, 0, 'o'},
-        {"passphrase-env", required_argument, 0, 'e'}, {"passphrase-file", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
-    const char *root = NULL, *out = NULL;
-    unsigned long long version = 0, issued_at = (unsigned long long)time(NULL);
-    struct pass_opts po = {0};
-    char *end;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r': root = optarg; break;
-        case 'v':
-            version = strtoull(optarg, &end, 10);
-            if (*optarg == '\0' || *end || version == 0)
-                return usage_error("trust-list", "--version takes a positive integer");
-            break;
-        case 't':
-            issued_at = strtoull(optarg, &end, 10);
-            if (*optarg == '\0' || *end || issued_at == 0)
-                return usage_error("trust-list", "--issued-at takes seconds since 1970");
-            break;
-        case 'o': out = optarg; break;
-        case 'e': po.env = optarg; break;
-        case 'f': po.file = optarg; break;
-        case 'h': fputs(trust_help, stdout); return 0;
-        default: return usage_error("trust-list", "unknown option");
-        }
-    }
-    if (!root || !out || version == 0)
+        {"root", required_argument, 0, AT(root)},   {"version", required_argument, 0, 'v'},
+        {"issued-at", required_argument, 0, 'I'},   {"out", required_argument, 0, AT(out)},
+        {"passphrase-env", required_argument, 0, AT(po.env)},
+        {"passphrase-file", required_argument, 0, AT(po.file)}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    struct kopts o;
+    int rc = options(argc, argv, "trust-list", trust_help, opts, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (!o.root || !o.out || o.version == 0)
         return usage_error("trust-list", "--root, --version and --out are required");
     struct tc_keyfile_info info;
-    enum tc_err e = tc_keys_secret_info(root, &info);
+    enum tc_err e = tc_keys_secret_info(o.root, &info);
     if (e != TC_OK)
-        return fail(root, e);
+        return fail(o.root, e);
     struct members m;
     struct tc_signer *rk = NULL;
     uint8_t *list = NULL;
     size_t list_len = 0;
-    int rc = read_members(argv + optind, (size_t)(argc - optind), info.pub.pk, &m);
-    if (rc == 0 && !(rk = open_signer(root, &po, TC_KEY_ROOT)))
+    rc = read_members(argv + optind, (size_t)(argc - optind), info.pub.pk, &m);
+    if (rc == 0 && !(rk = open_signer(o.root, &o.po, TC_KEY_ROOT)))
         rc = EXIT_USAGE;
-    if (rc == 0 && (e = tc_keys_trust_list_build(&list, &list_len, version, issued_at, m.ends,
+    if (rc == 0 && (e = tc_keys_trust_list_build(&list, &list_len, o.version, o.issued_at, m.ends,
                                                  m.end_lens, m.ne, m.revs, m.nr, rk)) != TC_OK) {
         if (e == TC_ERR_TRUST_LIST)
             fprintf(stderr, PROG ": trust-list: a key is endorsed or revoked twice\n");
@@ -559,9 +557,9 @@ static int cmd_trust_list(int argc, char **argv)
             fail("trust-list", e);
         rc = EXIT_USAGE;
     }
-    if (rc == 0 && (rc = write_or_fail(out, list, list_len)) == 0)
-        printf("trust list version %llu: %zu endorsements, %zu revocations: %s\n", version, m.ne,
-               m.nr, out);
+    if (rc == 0 && (rc = write_or_fail(o.out, list, list_len)) == 0)
+        printf("trust list version %llu: %zu endorsements, %zu revocations: %s\n", o.version, m.ne,
+               m.nr, o.out);
     tc_signer_close(rk);
     members_free(&m);
     free(list);
@@ -614,16 +612,12 @@ static const char show_help[] =
 static int cmd_show(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"root", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *root = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r': root = optarg; break;
-        case 'h': fputs(show_help, stdout); return 0;
-        default: return usage_error("show", "unknown option");
-        }
-    }
+        {"root", required_argument, 0, AT(root)}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    struct kopts o;
+    int rc = options(argc, argv, "show", show_help, opts, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
     if (optind + 1 != argc)
         return usage_error("show", "give exactly one FILE");
     const char *path = argv[optind];
@@ -649,7 +643,6 @@ static int cmd_show(int argc, char **argv)
                info.memlimit >> 20);
         return 0;
     }
-    int rc = 0;
     struct tc_pubkey pub;
     if (tc_keys_pub_decode(buf, len, &pub) == TC_OK) {
         hex(kid, pub.kid, TC_KID_BYTES);
@@ -659,15 +652,15 @@ static int cmd_show(int argc, char **argv)
                kid, pub.name, pk);
         goto out;
     }
-    if (!root) {
+    if (!o.root) {
         fprintf(stderr, PROG ": %s: signed file; give --root ROOT.pub to verify and show it\n",
                 path);
         rc = EXIT_USAGE;
         goto out;
     }
     struct tc_pubkey rpub;
-    if ((e = tc_keys_pub_read(root, &rpub)) != TC_OK) {
-        rc = fail(root, e);
+    if ((e = tc_keys_pub_read(o.root, &rpub)) != TC_OK) {
+        rc = fail(o.root, e);
         goto out;
     }
     struct tc_endorsement en;
@@ -735,6 +728,7 @@ struct token_opts {
     uint8_t id[TC_PKCS11_ID_MAX];
     const char *out;
     struct pass_opts pin;
+    bool slot; /* --slot was given */
 };
 
 static bool parse_slot(const char *s, unsigned long *slot)
@@ -757,48 +751,54 @@ static bool parse_key_id(const char *s, struct token_opts *o)
     return true;
 }
 
-/* 0, -1 after printing help, or a usage status. */
+/* One of token-pub's options whose value is checked ('s' --slot, 'i' --key-id, 'K' --kind) into
+ * o (a struct token_opts); 0, else the exit status after saying why. */
+static int token_check(void *opts, int c, const char *arg, const char *cmd)
+{
+    struct token_opts *o = opts;
+    switch (c) {
+    case 's':
+        if (!(o->slot = parse_slot(arg, &o->where.slot)))
+            return usage_error(cmd, "--slot takes a slot id (a number)");
+        break;
+    case 'i':
+        if (!parse_key_id(arg, o))
+            return usage_error(cmd, "--key-id takes 1..64 bytes in hex");
+        break;
+    default: /* 'K' */
+        if (strcmp(arg, "issuer") && strcmp(arg, "root"))
+            return usage_error(cmd, "--kind takes issuer or root");
+        o->where.kind = *arg == 'i' ? TC_KEY_ISSUER : TC_KEY_ROOT;
+        break;
+    }
+    return 0;
+}
+
+/* 0, TC_CLI_HELP after printing help, or a usage status. */
 static int token_options(int argc, char **argv, struct token_opts *o)
 {
+#define TAT(field) TC_CLI_AT(struct token_opts, field)
     static const struct option opts[] = {
-        {"module", required_argument, 0, 'm'}, {"token", required_argument, 0, 't'},
-        {"slot", required_argument, 0, 's'},   {"key", required_argument, 0, 'k'},
-        {"key-id", required_argument, 0, 'i'}, {"name", required_argument, 0, 'n'},
-        {"kind", required_argument, 0, 'K'},   {"out", required_argument, 0, 'o'},
-        {"pin-env", required_argument, 0, 'e'}, {"pin-file", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    bool slot = false;
-    int c;
+        {"module", required_argument, 0, TAT(where.module)},
+        {"token", required_argument, 0, TAT(where.token)},
+        {"slot", required_argument, 0, 's'},
+        {"key", required_argument, 0, TAT(where.key_label)},
+        {"key-id", required_argument, 0, 'i'},
+        {"name", required_argument, 0, TAT(where.name)},
+        {"kind", required_argument, 0, 'K'},
+        {"out", required_argument, 0, TAT(out)},
+        {"pin-env", required_argument, 0, TAT(pin.env)},
+        {"pin-file", required_argument, 0, TAT(pin.file)},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+#undef TAT
     memset(o, 0, sizeof *o);
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': o->where.module = optarg; break;
-        case 't': o->where.token = optarg; break;
-        case 's':
-            if (!(slot = parse_slot(optarg, &o->where.slot)))
-                return usage_error("token-pub", "--slot takes a slot id (a number)");
-            break;
-        case 'k': o->where.key_label = optarg; break;
-        case 'i':
-            if (!parse_key_id(optarg, o))
-                return usage_error("token-pub", "--key-id takes 1..64 bytes in hex");
-            break;
-        case 'n': o->where.name = optarg; break;
-        case 'K':
-            if (strcmp(optarg, "issuer") && strcmp(optarg, "root"))
-                return usage_error("token-pub", "--kind takes issuer or root");
-            o->where.kind = *optarg == 'i' ? TC_KEY_ISSUER : TC_KEY_ROOT;
-            break;
-        case 'o': o->out = optarg; break;
-        case 'e': o->pin.env = optarg; break;
-        case 'f': o->pin.file = optarg; break;
-        case 'h': fputs(token_pub_help, stdout); return -1;
-        default: return usage_error("token-pub", "unknown option");
-        }
-    }
+    int rc = tc_cli_getopt(PROG, "token-pub", token_pub_help, opts, argc, argv, o, token_check);
+    if (rc)
+        return rc;
     if (!o->where.module || !o->where.name || !o->where.kind || !o->out)
         return usage_error("token-pub", "--module, --name, --kind and --out are required");
-    if ((o->where.token != NULL) == slot)
+    if ((o->where.token != NULL) == o->slot)
         return usage_error("token-pub", "give --token or --slot");
     if (!o->where.key_label && !o->where.id_len)
         return usage_error("token-pub", "give --key or --key-id");
@@ -847,14 +847,17 @@ static int cmd_token_pub(int argc, char **argv)
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 static const struct tc_cli_command commands[] = {
-    {"root-create", cmd_root_create, "create the root key (provincial HR department)"},
-    {"issuer-create", cmd_issuer_create, "create an issuer key (committee or HR office)"},
-    {"hash-key-create", cmd_hash_create, "create the secret for keyed hashing of ID numbers"},
-    {"endorse", cmd_endorse, "endorse an issuer key for a term and scope (A1)"},
-    {"revoke", cmd_revoke, "revoke an issuer key from a date (A2)"},
-    {"trust-list", cmd_trust_list, "sign a trust list of endorsements and revocations"},
-    {"show", cmd_show, "describe (and verify) any of these files"},
-    {"token-pub", cmd_token_pub, "export the public key of an Ed25519 key on a PKCS#11 token"},
+    {"root-create", cmd_root_create, "create the root key (provincial HR department)", NULL, NULL},
+    {"issuer-create", cmd_issuer_create, "create an issuer key (committee or HR office)",
+     NULL, NULL},
+    {"hash-key-create", cmd_hash_create, "create the secret for keyed hashing of ID numbers",
+     NULL, NULL},
+    {"endorse", cmd_endorse, "endorse an issuer key for a term and scope (A1)", NULL, NULL},
+    {"revoke", cmd_revoke, "revoke an issuer key from a date (A2)", NULL, NULL},
+    {"trust-list", cmd_trust_list, "sign a trust list of endorsements and revocations", NULL, NULL},
+    {"show", cmd_show, "describe (and verify) any of these files", NULL, NULL},
+    {"token-pub", cmd_token_pub, "export the public key of an Ed25519 key on a PKCS#11 token",
+     NULL, NULL},
 };
 
 int main(int argc, char **argv)
@@ -865,5 +868,7 @@ int main(int argc, char **argv)
     static const char about[] =
         "The titlecert key hierarchy: a root key endorses issuer keys; a signed trust list\n"
         "publishes the endorsements and revocations verifiers accept.";
-    return tc_cli_dispatch(PROG, about, commands, sizeof commands / sizeof commands[0], argc, argv);
+    static const struct tc_cli_program program = {
+        PROG, about, commands, sizeof commands / sizeof commands[0], NULL, NULL};
+    return tc_cli_dispatch(&program, argc, argv);
 }

@@ -81,29 +81,19 @@ static int duration(const char *s, int max)
     return (int)(v * unit);
 }
 
+/* The options whose value is checked or kept outside the configuration (codes for option); the
+ * others are stored in it as they are */
 enum {
-    O_SOCKET = 1000,
-    O_MODE,
+    O_MODE = 1000,
     O_ALLOW,
-    O_DB,
-    O_HASH,
-    O_KEY,
     O_MODULE,
     O_TOKEN,
     O_LABEL,
-    O_PUBKEY,
-    O_PUBLABEL,
-    O_ROOT,
-    O_TRUST,
-    O_DIR,
-    O_ORIGIN,
     O_WINDOW,
     O_IDLE,
     O_LOG,
     O_WITNESSES,
     O_QUORUM,
-    O_STATE,
-    O_DEMO,
     O_HELP
 };
 
@@ -111,35 +101,27 @@ static struct tc_pkcs11_key token;
 static struct tc_cosigner_set witnesses;
 static const char *witnesses_file;
 static long witness_quorum;
+static const char *log_path; /* --log */
 
-static int option(struct tc_signer_config *c, int opt, const char *arg, const char **log)
+/* One option whose value is checked, or kept outside c, into c (a struct tc_signer_config) or
+ * the statics above; 0, else the exit status after saying why. */
+static int option(void *config, int opt, const char *arg, const char *cmd)
 {
+    struct tc_signer_config *c = config;
     char *end;
     switch (opt) {
-    case O_SOCKET:
-        c->socket_path = arg;
-        break;
     case O_MODE:
         c->socket_mode = (unsigned)strtoul(arg, &end, 8);
         if (*end || (c->socket_mode != 0600 && c->socket_mode != 0660))
-            return tc_cli_usage_error(PROG, "serve", "--socket-mode is 0600 or 0660");
+            return tc_cli_usage_error(PROG, cmd, "--socket-mode is 0600 or 0660");
         break;
     case O_ALLOW: {
         unsigned long u = strtoul(arg, &end, 10);
         if (*end || !*arg || u >= 0xffffffffUL || c->n_allow == TC_SIGNER_ALLOW_MAX)
-            return tc_cli_usage_error(PROG, "serve", "--allow-uid takes a uid, at most 8 times");
+            return tc_cli_usage_error(PROG, cmd, "--allow-uid takes a uid, at most 8 times");
         c->allow[c->n_allow++] = (uid_t)u;
         break;
     }
-    case O_DB:
-        c->db = arg;
-        break;
-    case O_HASH:
-        c->hash_key = arg;
-        break;
-    case O_KEY:
-        c->issuer_key = arg;
-        break;
     case O_MODULE:
         token.module = arg;
         c->token = &token;
@@ -150,51 +132,25 @@ static int option(struct tc_signer_config *c, int opt, const char *arg, const ch
     case O_LABEL:
         token.key_label = arg;
         break;
-    case O_PUBKEY:
-        c->publication_key = arg;
-        break;
-    case O_PUBLABEL:
-        c->publication_label = arg;
-        break;
-    case O_ROOT:
-        c->root = arg;
-        break;
-    case O_TRUST:
-        c->trust = arg;
-        break;
-    case O_DIR:
-        c->publish_dir = arg;
-        break;
-    case O_ORIGIN:
-        c->origin = arg;
-        break;
     case O_WINDOW:
         if (!(c->window_max = duration(arg, 24 * 3600)))
-            return tc_cli_usage_error(PROG, "serve", "--window-max takes 1s..24h (60s, 30m, 8h)");
+            return tc_cli_usage_error(PROG, cmd, "--window-max takes 1s..24h (60s, 30m, 8h)");
         break;
     case O_IDLE:
         if (!(c->idle = duration(arg, 24 * 3600)))
-            return tc_cli_usage_error(PROG, "serve", "--idle takes 1s..24h (60s, 15m)");
+            return tc_cli_usage_error(PROG, cmd, "--idle takes 1s..24h (60s, 15m)");
         break;
     case O_LOG:
-        *log = arg;
-        break;
-    case O_STATE:
-        c->state_path = arg;
-        break;
-    case O_DEMO:
-        c->demo = true;
+        log_path = arg;
         break;
     case O_WITNESSES:
         witnesses_file = arg;
         break;
-    case O_QUORUM:
+    default: /* O_QUORUM */
         witness_quorum = strtol(arg, &end, 10);
         if (*end || witness_quorum < 1 || witness_quorum > TC_COSIGNERS_MAX)
-            return tc_cli_usage_error(PROG, "serve", "--witness-quorum takes 1 to 15");
+            return tc_cli_usage_error(PROG, cmd, "--witness-quorum takes 1 to 15");
         break;
-    default:
-        return tc_cli_usage_error(PROG, "serve", "unknown option");
     }
     return 0;
 }
@@ -235,46 +191,45 @@ static int complete(struct tc_signer_config *c)
     return witnesses_read(c);
 }
 
-static int options(int argc, char **argv, struct tc_signer_config *c, const char **log)
+/* serve's options into c (a struct tc_signer_config): 0, TC_CLI_HELP after --help, else the exit
+ * status of a usage error. */
+static int options(int argc, char **argv, const struct tc_cli_command *cmd, void *config)
 {
-    static const struct option table[] = {{"socket", required_argument, 0, O_SOCKET},
-                                          {"socket-mode", required_argument, 0, O_MODE},
-                                          {"allow-uid", required_argument, 0, O_ALLOW},
-                                          {"db", required_argument, 0, O_DB},
-                                          {"hash-key", required_argument, 0, O_HASH},
-                                          {"key", required_argument, 0, O_KEY},
-                                          {"pkcs11-module", required_argument, 0, O_MODULE},
-                                          {"token", required_argument, 0, O_TOKEN},
-                                          {"key-label", required_argument, 0, O_LABEL},
-                                          {"publication-key", required_argument, 0, O_PUBKEY},
-                                          {"publication-label", required_argument, 0, O_PUBLABEL},
-                                          {"root", required_argument, 0, O_ROOT},
-                                          {"trust-list", required_argument, 0, O_TRUST},
-                                          {"publish-dir", required_argument, 0, O_DIR},
-                                          {"origin", required_argument, 0, O_ORIGIN},
-                                          {"window-max", required_argument, 0, O_WINDOW},
-                                          {"idle", required_argument, 0, O_IDLE},
-                                          {"log", required_argument, 0, O_LOG},
-                                          {"witnesses", required_argument, 0, O_WITNESSES},
-                                          {"witness-quorum", required_argument, 0, O_QUORUM},
-                                          {"state", required_argument, 0, O_STATE},
-                                          {"demo", no_argument, 0, O_DEMO},
-                                          {"help", no_argument, 0, O_HELP},
-                                          {0, 0, 0, 0}};
+    struct tc_signer_config *c = config;
+#define AT(field) TC_CLI_AT(struct tc_signer_config, field)
+    static const struct option table[] = {
+        {"socket", required_argument, 0, AT(socket_path)},
+        {"socket-mode", required_argument, 0, O_MODE},
+        {"allow-uid", required_argument, 0, O_ALLOW},
+        {"db", required_argument, 0, AT(db)},
+        {"hash-key", required_argument, 0, AT(hash_key)},
+        {"key", required_argument, 0, AT(issuer_key)},
+        {"pkcs11-module", required_argument, 0, O_MODULE},
+        {"token", required_argument, 0, O_TOKEN},
+        {"key-label", required_argument, 0, O_LABEL},
+        {"publication-key", required_argument, 0, AT(publication_key)},
+        {"publication-label", required_argument, 0, AT(publication_label)},
+        {"root", required_argument, 0, AT(root)},
+        {"trust-list", required_argument, 0, AT(trust)},
+        {"publish-dir", required_argument, 0, AT(publish_dir)},
+        {"origin", required_argument, 0, AT(origin)},
+        {"window-max", required_argument, 0, O_WINDOW},
+        {"idle", required_argument, 0, O_IDLE},
+        {"log", required_argument, 0, O_LOG},
+        {"witnesses", required_argument, 0, O_WITNESSES},
+        {"witness-quorum", required_argument, 0, O_QUORUM},
+        {"state", required_argument, 0, AT(state_path)},
+        {"demo", no_argument, 0, AT(demo)},
+        {"help", no_argument, 0, O_HELP},
+        {0, 0, 0, 0}};
+#undef AT
     const char *env = getenv("TITLECERT_SIGNER_SOCKET");
     memset(c, 0, sizeof *c);
     c->socket_path = env && *env ? env : "/run/titlecert/signer.sock";
     c->socket_mode = 0600, c->window_max = TC_SIGNER_WINDOW_MAX * 60, c->idle = TC_SIGNER_IDLE;
-    int opt, rc;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", table, NULL)) != -1) {
-        if (opt == O_HELP) {
-            fputs(serve_help, stdout);
-            return -1;
-        }
-        if ((rc = option(c, opt, optarg, log)) != 0)
-            return rc;
-    }
+    int rc = tc_cli_getopt(PROG, cmd->name, cmd->help, table, argc, argv, c, option);
+    if (rc)
+        return rc;
     if (optind < argc)
         return tc_cli_usage_error(PROG, "serve", "unexpected argument");
     return complete(c);
@@ -304,33 +259,31 @@ static int check_store(const struct tc_signer_config *c)
     return 0;
 }
 
-static int cmd_serve(int argc, char **argv)
+static int cmd_serve(void *config)
 {
-    struct tc_signer_config c;
-    const char *log = NULL;
-    int rc = options(argc, argv, &c, &log);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if ((rc = check_store(&c)) != 0)
+    struct tc_signer_config *c = config;
+    int rc = check_store(c);
+    if (rc != 0)
         return rc;
-    if (log) {
-        int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-        if (fd < 0 || !(c.log = fdopen(fd, "a")))
-            return tc_cli_fail(PROG, log, TC_ERR_IO);
+    if (log_path) {
+        int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0 || !(c->log = fdopen(fd, "a")))
+            return tc_cli_fail(PROG, log_path, TC_ERR_IO);
     }
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    rc = tc_signer_serve(&c, &stop);
-    if (c.log)
-        fclose(c.log);
+    rc = tc_signer_serve(c, &stop);
+    if (c->log)
+        fclose(c->log);
     return rc;
 }
 
 static const struct tc_cli_command commands[] = {
-    {"serve", cmd_serve, "run the signer on its Unix socket, locked until a custodian unlocks it"},
+    {"serve", NULL, "run the signer on its Unix socket, locked until a custodian unlocks it",
+     serve_help, cmd_serve},
 };
 
 int main(int argc, char **argv)
@@ -339,8 +292,11 @@ int main(int argc, char **argv)
     if (tc_cli_harden(PROG))
         return TC_EXIT_USAGE;
     tc_signer_json_hygiene(); /* requests carry passwords and passphrases */
-    return tc_cli_dispatch(PROG,
-                           "Signs approved titlecert batches and publications; the only "
-                           "process that opens the issuing keys.",
-                           commands, sizeof commands / sizeof commands[0], argc, argv);
+    static struct tc_signer_config config;
+    static const struct tc_cli_program program = {
+        PROG,
+        "Signs approved titlecert batches and publications; the only process that opens the "
+        "issuing keys.",
+        commands, sizeof commands / sizeof commands[0], options, &config};
+    return tc_cli_dispatch(&program, argc, argv);
 }

@@ -149,53 +149,49 @@ struct verify_args {
     bool stale_ok;
 };
 
-/* verify's options into a; 0 to go on, -1 after --help, else the exit status */
+/* One of verify's options into a (a struct verify_args); 0, else the exit status. */
+static int verify_arg(void *args, int c, const char *arg, const char *cmd)
+{
+    struct verify_args *a = args;
+    const char *msg;
+    switch (c) {
+    case 'u': /* the same checks as the HTTP API's */
+        if (tc_unit_normalise(arg, a->uscc, &msg))
+            return tc_cli_usage_error(PROG, cmd, "--unit takes an 18-character unified "
+                                                 "social credit code");
+        a->unit = a->uscc;
+        break;
+    case 'a':
+        if (tc_day_input(arg, &a->at, &msg))
+            return tc_cli_usage_error(PROG, cmd, "--at takes a date YYYY-MM-DD");
+        break;
+    case 'm':
+        if (!seconds_arg(arg, &a->max_age))
+            return tc_cli_usage_error(PROG, cmd, "--max-age takes seconds, at least 1");
+        break;
+    default: return witness_arg(cmd, c, arg); /* 'W', 'F', 'Q' */
+    }
+    return 0;
+}
+
+/* verify's options into a; 0 to go on, TC_CLI_HELP after --help, else the exit status */
 static int verify_options(int argc, char **argv, struct verify_args *a)
 {
+#define AT(field) TC_CLI_AT(struct verify_args, field)
     static const struct option opts[] = {
-        {"root", required_argument, 0, 'r'},  {"trust-list", required_argument, 0, 't'},
-        {"image", required_argument, 0, 'i'}, {"bundle", required_argument, 0, 'b'},
+        {"root", required_argument, 0, AT(root)},   {"trust-list", required_argument, 0, AT(trust)},
+        {"image", required_argument, 0, AT(image)}, {"bundle", required_argument, 0, AT(bundle)},
         {"unit", required_argument, 0, 'u'},  {"at", required_argument, 0, 'a'},
-        {"max-age", required_argument, 0, 'm'}, {"stale-ok", no_argument, 0, 'S'},
+        {"max-age", required_argument, 0, 'm'}, {"stale-ok", no_argument, 0, AT(stale_ok)},
         {"witness", required_argument, 0, 'W'}, {"witnesses", required_argument, 0, 'F'},
         {"witness-quorum", required_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
-    const char *msg;
-    int rc;
-    int c;
+#undef AT
     memset(a, 0, sizeof *a);
     a->at = tc_beijing_day((uint64_t)time(NULL));
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'r': a->root = optarg; break;
-        case 't': a->trust = optarg; break;
-        case 'i': a->image = optarg; break;
-        case 'b': a->bundle = optarg; break;
-        case 'u': /* the same checks as the HTTP API's */
-            if (tc_unit_normalise(optarg, a->uscc, &msg))
-                return tc_cli_usage_error(PROG, "verify", "--unit takes an 18-character unified "
-                                                          "social credit code");
-            a->unit = a->uscc;
-            break;
-        case 'a':
-            if (tc_day_input(optarg, &a->at, &msg))
-                return tc_cli_usage_error(PROG, "verify", "--at takes a date YYYY-MM-DD");
-            break;
-        case 'm':
-            if (!seconds_arg(optarg, &a->max_age))
-                return tc_cli_usage_error(PROG, "verify", "--max-age takes seconds, at least 1");
-            break;
-        case 'S': a->stale_ok = true; break;
-        case 'W':
-        case 'F':
-        case 'Q':
-            if ((rc = witness_arg("verify", c, optarg)) != 0)
-                return rc;
-            break;
-        case 'h': fputs(verify_help, stdout); return -1;
-        default: return tc_cli_usage_error(PROG, "verify", "unknown option");
-        }
-    }
+    int rc = tc_cli_getopt(PROG, "verify", verify_help, opts, argc, argv, a, verify_arg);
+    if (rc)
+        return rc;
     if (!a->root || (!a->trust == !a->bundle))
         return tc_cli_usage_error(PROG, "verify",
                                   "--root and one of --bundle or --trust-list are required");
@@ -363,21 +359,11 @@ static const char serve_help[] =
     "  --image-timeout MS       time limit per image [2000]\n"
     "The page is read from --web DIR, else $TITLECERT_WEB_DIR, else " TITLECERT_DATADIR "/web.\n";
 
-/* --listen ADDRESS:PORT (IPv4) into addr; NULL, else what is wrong with it */
-static const char *listen_arg(const char *arg, struct sockaddr_in *addr)
-{
-    char host[64], *end;
-    const char *colon = strrchr(arg, ':');
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || *end || port < 1 || port > 65535 || (size_t)(colon - arg) >= sizeof host)
-        return "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080";
-    memcpy(host, arg, (size_t)(colon - arg));
-    host[colon - arg] = '\0';
-    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1)
-        return "--listen takes an IPv4 address";
-    addr->sin_port = htons((uint16_t)port);
-    return NULL;
-}
+/* serve's options: the service's configuration and what serve opens itself */
+struct serve_args {
+    struct tc_service_config cfg;
+    const char *root, *log_path;
+};
 
 /* The numbered limits (getopt values 1..8 but 4) into cfg; 0, else the exit status. */
 static int limit_arg(int c, const char *arg, struct tc_service_config *cfg)
@@ -386,13 +372,10 @@ static int limit_arg(int c, const char *arg, struct tc_service_config *cfg)
                                         "--idle-timeout", "", "--image-threads",
                                         "--image-queue", "--image-memory", "--image-timeout"};
     static const long max[] = {0, 100000, 100000, 3600, 0, 64, 10000, 65536, 60000};
-    char *end;
-    long v = strtol(arg, &end, 10);
-    if (*end || !*arg || v < 1 || v > max[c]) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "%s takes a number from 1 to %ld", names[c], max[c]);
-        return tc_cli_usage_error(PROG, "serve", msg);
-    }
+    long v;
+    int rc = tc_cli_number(PROG, "serve", names[c], arg, max[c], &v);
+    if (rc)
+        return rc;
     switch (c) {
     case 1: cfg->connection_limit = (int)v; break;
     case 2: cfg->per_ip_limit = (int)v; break;
@@ -405,98 +388,86 @@ static int limit_arg(int c, const char *arg, struct tc_service_config *cfg)
     return 0;
 }
 
-/* The options that take no numbered limit; 0, else the exit status. */
-static int serve_arg(int c, const char *arg, struct tc_service_config *cfg, const char **root,
-                     const char **log_path)
+/* One of serve's options into sa (a struct serve_args); 0, else the exit status. */
+static int serve_arg(void *sa, int c, const char *arg, const char *cmd)
 {
+    struct tc_service_config *cfg = &((struct serve_args *)sa)->cfg;
     unsigned char bin[sizeof(struct in6_addr)];
     char *end;
     const char *bad;
+    if (c >= 1 && c <= 8 && c != 4)
+        return limit_arg(c, arg, cfg);
     switch (c) {
-    case 'b': cfg->bundle_path = arg; break;
-    case 'r': *root = arg; break;
-    case 'w': cfg->web_dir = arg; break;
-    case 'a': *log_path = arg; break;
-    case 's': cfg->state_dir = arg; break;
-    case 'S': cfg->stale_ok = true; break;
-    case 'R': cfg->register_dir = arg; break;
-    case 9: cfg->source_url = arg; break;
     case 'l':
-        if ((bad = listen_arg(arg, &cfg->addr)) != NULL)
-            return tc_cli_usage_error(PROG, "serve", bad);
+        if ((bad = tc_cli_listen(arg, &cfg->addr, "--listen takes ADDRESS:PORT, e.g. "
+                                                  "127.0.0.1:8080")) != NULL)
+            return tc_cli_usage_error(PROG, cmd, bad);
         break;
     case 'm':
         if (!seconds_arg(arg, &cfg->max_age))
-            return tc_cli_usage_error(PROG, "serve", "--max-age takes seconds, at least 1 "
+            return tc_cli_usage_error(PROG, cmd, "--max-age takes seconds, at least 1 "
                                       "(--stale-ok serves stale status with a warning)");
         break;
     case 4:
         if (inet_pton(AF_INET, arg, bin) != 1 && inet_pton(AF_INET6, arg, bin) != 1)
-            return tc_cli_usage_error(PROG, "serve",
-                                      "--trusted-proxy takes an IPv4 or IPv6 address");
+            return tc_cli_usage_error(PROG, cmd, "--trusted-proxy takes an IPv4 or IPv6 address");
         cfg->trusted_proxy = arg;
         break;
-    case 'W':
-    case 'F':
-    case 'Q': return witness_arg("serve", c, arg);
     case 10:
         cfg->poll_interval = strtod(arg, &end);
         if (*end || !(cfg->poll_interval >= 0.2 && cfg->poll_interval <= 3600))
-            return tc_cli_usage_error(PROG, "serve", "--poll takes seconds between 0.2 and 3600");
+            return tc_cli_usage_error(PROG, cmd, "--poll takes seconds between 0.2 and 3600");
         break;
     case 'M':
         cfg->min_trust_list = strtoull(arg, &end, 10);
         if (*end || !*arg)
-            return tc_cli_usage_error(PROG, "serve", "--min-trust-list takes a trust-list version");
+            return tc_cli_usage_error(PROG, cmd, "--min-trust-list takes a trust-list version");
         break;
     case 't':
         cfg->threads = (int)strtol(arg, &end, 10);
         if (*end || cfg->threads < 1 || cfg->threads > 64)
-            return tc_cli_usage_error(PROG, "serve", "--threads takes 1..64");
+            return tc_cli_usage_error(PROG, cmd, "--threads takes 1..64");
         break;
-    default: return tc_cli_usage_error(PROG, "serve", "unknown option");
+    default: return witness_arg(cmd, c, arg); /* 'W', 'F', 'Q' */
     }
     return 0;
 }
 
-/* serve's options into cfg; 0 to go on, -1 after --help, else the exit status */
-static int serve_options(int argc, char **argv, struct tc_service_config *cfg, const char **root,
-                         const char **log_path)
+/* serve's options into a; 0 to go on, TC_CLI_HELP after --help, else the exit status */
+static int serve_options(int argc, char **argv, struct serve_args *a)
 {
+#define AT(field) TC_CLI_AT(struct serve_args, field)
     static const struct option opts[] = {
-        {"bundle", required_argument, 0, 'b'},  {"root", required_argument, 0, 'r'},
-        {"listen", required_argument, 0, 'l'},  {"web", required_argument, 0, 'w'},
+        {"bundle", required_argument, 0, AT(cfg.bundle_path)},
+        {"root", required_argument, 0, AT(root)},
+        {"listen", required_argument, 0, 'l'},  {"web", required_argument, 0, AT(cfg.web_dir)},
         {"max-age", required_argument, 0, 'm'}, {"threads", required_argument, 0, 't'},
-        {"access-log", required_argument, 0, 'a'}, {"help", no_argument, 0, 'h'},
-        {"state", required_argument, 0, 's'},   {"min-trust-list", required_argument, 0, 'M'},
-        {"stale-ok", no_argument, 0, 'S'},     {"register", required_argument, 0, 'R'},
+        {"access-log", required_argument, 0, AT(log_path)}, {"help", no_argument, 0, 'h'},
+        {"state", required_argument, 0, AT(cfg.state_dir)},
+        {"min-trust-list", required_argument, 0, 'M'},
+        {"stale-ok", no_argument, 0, AT(cfg.stale_ok)},
+        {"register", required_argument, 0, AT(cfg.register_dir)},
         {"connection-limit", required_argument, 0, 1}, {"per-address-limit", required_argument, 0, 2},
         {"idle-timeout", required_argument, 0, 3},     {"trusted-proxy", required_argument, 0, 4},
         {"image-threads", required_argument, 0, 5},    {"image-queue", required_argument, 0, 6},
         {"image-memory", required_argument, 0, 7},     {"image-timeout", required_argument, 0, 8},
-        {"source", required_argument, 0, 9},           {"poll", required_argument, 0, 10},
+        {"source", required_argument, 0, AT(cfg.source_url)}, {"poll", required_argument, 0, 10},
         {"witness", required_argument, 0, 'W'},       {"witnesses", required_argument, 0, 'F'},
         {"witness-quorum", required_argument, 0, 'Q'}, {0, 0, 0, 0}};
+#undef AT
     static char state_buf[4096], cache[4200];
-    memset(cfg, 0, sizeof *cfg);
+    struct tc_service_config *cfg = &a->cfg;
+    memset(a, 0, sizeof *a);
     cfg->addr.sin_family = AF_INET;
     cfg->addr.sin_port = htons(8080);
     cfg->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     cfg->poll_interval = 2;
     const char *web_env = getenv("TITLECERT_WEB_DIR");
     cfg->web_dir = web_env && *web_env ? web_env : TITLECERT_DATADIR "/web";
-    int c, rc = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(serve_help, stdout);
-            return -1;
-        }
-        rc = c >= 1 && c <= 8 && c != 4 ? limit_arg(c, optarg, cfg)
-                                         : serve_arg(c, optarg, cfg, root, log_path);
-    }
+    int rc = tc_cli_getopt(PROG, "serve", serve_help, opts, argc, argv, a, serve_arg);
     if (rc)
         return rc;
-    if (!*root || !cfg->bundle_path == !cfg->source_url)
+    if (!a->root || !cfg->bundle_path == !cfg->source_url)
         return tc_cli_usage_error(PROG, "serve",
                                   "--root and one of --bundle FILE or --source URL are required");
     if ((rc = witness_done("serve")) != 0)
@@ -520,55 +491,58 @@ static void say(void *ctx, const char *msg)
 
 static int cmd_serve(int argc, char **argv)
 {
-    struct tc_service_config cfg;
+    struct serve_args a;
+    struct tc_service_config *cfg = &a.cfg;
     struct tc_service *svc = NULL;
     struct tc_pubkey rpub;
-    const char *root = NULL, *log_path = NULL;
     char why[2048];
-    int rc = serve_options(argc, argv, &cfg, &root, &log_path);
+    int rc = serve_options(argc, argv, &a);
     if (rc)
         return rc < 0 ? 0 : rc;
-    enum tc_err e = tc_keys_pub_read(root, &rpub);
+    enum tc_err e = tc_keys_pub_read(a.root, &rpub);
     if (e != TC_OK)
-        return tc_cli_fail(PROG, root, e);
-    memcpy(cfg.root_pk, rpub.pk, TC_PK_BYTES);
-    if (tc_service_preflight(&cfg, why, sizeof why)) {
+        return tc_cli_fail(PROG, a.root, e);
+    memcpy(cfg->root_pk, rpub.pk, TC_PK_BYTES);
+    if (tc_service_preflight(cfg, why, sizeof why)) {
         fprintf(stderr, PROG ": serve: %s\n", why);
         return TC_EXIT_USAGE;
     }
-    if (log_path && !(cfg.access_log = fopen(log_path, "a")))
-        return tc_cli_fail(PROG, log_path, TC_ERR_IO);
-    cfg.log = say;
-    if (cfg.source_url && !tc_source_url_ok(cfg.source_url)) {
+    if (a.log_path && !(cfg->access_log = fopen(a.log_path, "a")))
+        return tc_cli_fail(PROG, a.log_path, TC_ERR_IO);
+    cfg->log = say;
+    if (cfg->source_url && !tc_source_url_ok(cfg->source_url)) {
         rc = tc_cli_usage_error(PROG, "serve", "--source takes an http:// or https:// URL");
-    } else if (tc_service_start(&svc, &cfg, why, sizeof why) != TC_OK) {
+    } else if (tc_service_start(&svc, cfg, why, sizeof why) != TC_OK) {
         fprintf(stderr, PROG ": serve: %s\n", why);
         rc = TC_EXIT_USAGE;
     } else {
         char addr[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &cfg.addr.sin_addr, addr, sizeof addr);
+        inet_ntop(AF_INET, &cfg->addr.sin_addr, addr, sizeof addr);
         fprintf(stderr, PROG ": serving bundle version %llu on http://%s:%u/ (state in %s)\n",
                 (unsigned long long)tc_service_bundle_version(svc), addr,
-                ntohs(cfg.addr.sin_port), cfg.state_dir);
-        if (cfg.witnesses)
+                ntohs(cfg->addr.sin_port), cfg->state_dir);
+        if (cfg->witnesses)
             fprintf(stderr, PROG ": every register checkpoint needs co-signatures of %zu of the "
-                            "%zu witnesses given\n", cfg.witnesses->quorum, cfg.witnesses->n);
+                            "%zu witnesses given\n", cfg->witnesses->quorum, cfg->witnesses->n);
         tc_service_run(svc);
         tc_service_stop(svc);
         fprintf(stderr, PROG ": stopped\n");
     }
-    if (cfg.access_log)
-        fclose(cfg.access_log);
+    if (cfg->access_log)
+        fclose(cfg->access_log);
     return rc;
 }
 
 static const struct tc_cli_command commands[] = {
-    {"verify", cmd_verify, "verify a payload, link or QR image offline; print the verdict as JSON"},
-    {"serve", cmd_serve, "serve the JSON API and the public verification page"},
+    {"verify", cmd_verify, "verify a payload, link or QR image offline; print the verdict as JSON",
+     NULL, NULL},
+    {"serve", cmd_serve, "serve the JSON API and the public verification page", NULL, NULL},
 };
 
 int main(int argc, char **argv)
 {
-    return tc_cli_dispatch(PROG, "Verifies titlecert electronic title certificates.", commands,
-                           sizeof commands / sizeof commands[0], argc, argv);
+    static const struct tc_cli_program program = {
+        PROG, "Verifies titlecert electronic title certificates.", commands,
+        sizeof commands / sizeof commands[0], NULL, NULL};
+    return tc_cli_dispatch(&program, argc, argv);
 }

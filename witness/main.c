@@ -37,88 +37,52 @@ static int usage(const char *cmd, const char *msg)
     return tc_cli_usage_error(PROG, cmd, msg);
 }
 
-/* The numbered options (1..4) into o; 0, else the exit status. */
-static int number_arg(const char *cmd, int c, const char *arg, struct opts *o)
+/* A numbered option (1..4) into o; 0, else the exit status after saying why. */
+static int set(void *opts, int c, const char *arg, const char *cmd)
 {
     static const char *const names[] = {"", "--threads", "--connection-limit",
-                                        "--per-address-limit", "--idle-timeout"};
+                                         "--per-address-limit", "--idle-timeout"};
     static const long max[] = {0, 64, 100000, 100000, 3600};
+    struct opts *o = opts;
     int *dest[] = {NULL, &o->threads, &o->connection_limit, &o->per_address_limit, &o->timeout};
-    char *end;
-    long v = strtol(arg, &end, 10);
-    if (*end || !*arg || v < 1 || v > max[c]) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "%s takes a number from 1 to %ld", names[c], max[c]);
-        return usage(cmd, msg);
-    }
-    *dest[c] = (int)v;
-    return 0;
-}
-
-/* Every command's options into o; 0 to go on, -1 after --help, else the exit status. */
-static int parse(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
-{
-    static const struct option opts[] = {{"config", required_argument, 0, 'c'},
-                                         {"state", required_argument, 0, 's'},
-                                         {"key", required_argument, 0, 'k'},
-                                         {"passphrase-env", required_argument, 0, 'e'},
-                                         {"passphrase-file", required_argument, 0, 'f'},
-                                         {"pub", required_argument, 0, 'p'},
-                                         {"name", required_argument, 0, 'n'},
-                                         {"listen", required_argument, 0, 'l'},
-                                         {"access-log", required_argument, 0, 'a'},
-                                         {"pkcs11-module", required_argument, 0, 'm'},
-                                         {"token", required_argument, 0, 'T'},
-                                         {"key-label", required_argument, 0, 'L'},
-                                         {"pin-env", required_argument, 0, 'E'},
-                                         {"pin-file", required_argument, 0, 'F'},
-                                         {"trusted-proxy", required_argument, 0, 'P'},
-                                         {"threads", required_argument, 0, 1},
-                                         {"connection-limit", required_argument, 0, 2},
-                                         {"per-address-limit", required_argument, 0, 3},
-                                         {"idle-timeout", required_argument, 0, 4},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    memset(o, 0, sizeof *o);
-    const char **dest[128] = {0};
-    dest['c'] = &o->config, dest['s'] = &o->state, dest['k'] = &o->key, dest['e'] = &o->penv;
-    dest['f'] = &o->pfile, dest['p'] = &o->pub, dest['n'] = &o->name, dest['l'] = &o->listen;
-    dest['a'] = &o->access_log, dest['m'] = &o->module, dest['T'] = &o->token;
-    dest['L'] = &o->key_label, dest['E'] = &o->pin_env, dest['F'] = &o->pin_file;
-    dest['P'] = &o->proxy;
-    int c, rc = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(help, stdout);
-            return -1;
-        }
-        if (c >= 1 && c <= 4)
-            rc = number_arg(cmd, c, optarg, o);
-        else if (c > 0 && c < 128 && dest[c])
-            *dest[c] = optarg;
-        else
-            rc = usage(cmd, "unknown option");
-    }
-    if (rc == 0 && optind < argc)
-        rc = usage(cmd, "no arguments are taken besides the options");
+    long v;
+    int rc = tc_cli_number(PROG, cmd, names[c], arg, max[c], &v);
+    if (rc == 0)
+        *dest[c] = (int)v;
     return rc;
 }
 
-/* --listen ADDRESS:PORT (IPv4) into addr; NULL, else what is wrong with it */
-static const char *listen_arg(const char *arg, struct sockaddr_in *addr)
+/* Every command's options into o; 0 to go on, TC_CLI_HELP after --help, else the exit status. */
+static int parse(int argc, char **argv, const struct tc_cli_command *cmd, void *opts)
 {
-    char host[64], *end;
-    const char *colon = strrchr(arg, ':');
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || *end || port < 1 || port > 65535 || (size_t)(colon - arg) >= sizeof host)
-        return "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8090";
-    memcpy(host, arg, (size_t)(colon - arg));
-    host[colon - arg] = '\0';
-    addr->sin_family = AF_INET;
-    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1)
-        return "--listen takes an IPv4 address";
-    addr->sin_port = htons((uint16_t)port);
-    return NULL;
+#define AT(field) TC_CLI_AT(struct opts, field)
+    static const struct option table[] = {{"config", required_argument, 0, AT(config)},
+                                          {"state", required_argument, 0, AT(state)},
+                                          {"key", required_argument, 0, AT(key)},
+                                          {"passphrase-env", required_argument, 0, AT(penv)},
+                                          {"passphrase-file", required_argument, 0, AT(pfile)},
+                                          {"pub", required_argument, 0, AT(pub)},
+                                          {"name", required_argument, 0, AT(name)},
+                                          {"listen", required_argument, 0, AT(listen)},
+                                          {"access-log", required_argument, 0, AT(access_log)},
+                                          {"pkcs11-module", required_argument, 0, AT(module)},
+                                          {"token", required_argument, 0, AT(token)},
+                                          {"key-label", required_argument, 0, AT(key_label)},
+                                          {"pin-env", required_argument, 0, AT(pin_env)},
+                                          {"pin-file", required_argument, 0, AT(pin_file)},
+                                          {"trusted-proxy", required_argument, 0, AT(proxy)},
+                                          {"threads", required_argument, 0, 1},
+                                          {"connection-limit", required_argument, 0, 2},
+                                          {"per-address-limit", required_argument, 0, 3},
+                                          {"idle-timeout", required_argument, 0, 4},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
+#undef AT
+    memset(opts, 0, sizeof(struct opts));
+    int rc = tc_cli_getopt(PROG, cmd->name, cmd->help, table, argc, argv, opts, set);
+    if (rc == 0 && optind < argc)
+        rc = usage(cmd->name, "no arguments are taken besides the options");
+    return rc;
 }
 
 /* The configuration named by --config; false after saying why. */
@@ -272,44 +236,46 @@ static int serve_with(const struct opts *o, struct tc_witness_service_config *cf
     return rc;
 }
 
-static int cmd_serve(int argc, char **argv)
+static int cmd_serve(void *opts)
 {
-    struct opts o;
+    struct opts *o = opts;
     struct tc_witness_config logs = {0};
     struct tc_signer *signer = NULL;
-    int rc = parse(argc, argv, "serve", serve_help, &o);
-    if (rc || (rc = serve_check(&o)) != 0)
-        return rc < 0 ? 0 : rc;
-    struct tc_witness_service_config cfg = {.state_dir = o.state,
-                                            .threads = o.threads,
-                                            .connection_limit = o.connection_limit,
-                                            .per_address_limit = o.per_address_limit,
-                                            .timeout = o.timeout,
-                                            .trusted_proxy = o.proxy,
+    int rc = serve_check(o);
+    if (rc)
+        return rc;
+    struct tc_witness_service_config cfg = {.state_dir = o->state,
+                                            .threads = o->threads,
+                                            .connection_limit = o->connection_limit,
+                                            .per_address_limit = o->per_address_limit,
+                                            .timeout = o->timeout,
+                                            .trusted_proxy = o->proxy,
                                             .log = log_stderr};
     cfg.addr.sin_family = AF_INET;
     cfg.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     cfg.addr.sin_port = htons(8090);
-    const char *bad = o.listen ? listen_arg(o.listen, &cfg.addr) : NULL;
+    const char *bad = o->listen ? tc_cli_listen(o->listen, &cfg.addr,
+                                                "--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8090")
+                                : NULL;
     if (bad)
         return usage("serve", bad);
     /* before any thread (a token's module may start some): signals reach only the service */
     tc_http_block_signals();
     if (tc_proc_harden() != TC_OK)
         return tc_cli_fail(PROG, "core dumps off", TC_ERR_IO);
-    if (!load_config(o.config, &logs))
+    if (!load_config(o->config, &logs))
         return TC_EXIT_USAGE;
     /* the state directory, if it is not there yet (systemd's StateDirectory= makes it) */
-    if (mkdir(o.state, 0700) != 0 && errno != EEXIST) {
+    if (mkdir(o->state, 0700) != 0 && errno != EEXIST) {
         tc_witness_config_free(&logs);
-        return tc_cli_fail(PROG, o.state, TC_ERR_IO);
+        return tc_cli_fail(PROG, o->state, TC_ERR_IO);
     }
-    signer = o.module ? token_signer(&o) : file_signer(&o);
+    signer = o->module ? token_signer(o) : file_signer(o);
     if (signer) {
         cfg.logs = &logs;
         cfg.signer = signer;
-        cfg.name = o.name ? o.name : tc_signer_pub(signer)->name;
-        rc = serve_with(&o, &cfg);
+        cfg.name = o->name ? o->name : tc_signer_pub(signer)->name;
+        rc = serve_with(o, &cfg);
     } else {
         rc = TC_EXIT_USAGE;
     }
@@ -327,24 +293,21 @@ static const char vkey_help[] =
     "No passphrase is asked: the public half is read. For a key on a token, export the public\n"
     "half first (titlecert-keys token-pub). NAME is the same as serve's --name.\n";
 
-static int cmd_vkey(int argc, char **argv)
+static int cmd_vkey(void *opts)
 {
-    struct opts o;
-    int rc = parse(argc, argv, "vkey", vkey_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if ((o.pub != NULL) == (o.key != NULL))
+    struct opts *o = opts;
+    if ((o->pub != NULL) == (o->key != NULL))
         return usage("vkey", "give --pub or --key");
     struct tc_pubkey pub;
     struct tc_keyfile_info info;
-    enum tc_err e = o.pub ? tc_keys_pub_read(o.pub, &pub) : tc_keys_secret_info(o.key, &info);
+    enum tc_err e = o->pub ? tc_keys_pub_read(o->pub, &pub) : tc_keys_secret_info(o->key, &info);
     if (e != TC_OK)
-        return tc_cli_fail(PROG, o.pub ? o.pub : o.key, e);
-    const struct tc_pubkey *k = o.pub ? &pub : &info.pub;
+        return tc_cli_fail(PROG, o->pub ? o->pub : o->key, e);
+    const struct tc_pubkey *k = o->pub ? &pub : &info.pub;
     struct tc_cosigner self;
     char vkey[TC_COSIG_VKEY_MAX];
-    if (tc_cosigner_init(&self, o.name ? o.name : k->name, TC_COSIG_ED25519, k->pk, TC_PK_BYTES) !=
-        TC_OK)
+    if (tc_cosigner_init(&self, o->name ? o->name : k->name, TC_COSIG_ED25519, k->pk,
+                         TC_PK_BYTES) != TC_OK)
         return usage("vkey", "the key name has a space or a plus sign: give --name NAME");
     tc_cosigner_vkey(&self, vkey, sizeof vkey);
     printf("%s\n", vkey);
@@ -359,20 +322,18 @@ static const char status_help[] =
     "root (base64) and the time of the co-signature (UTC), or \"none\". Reads the state files\n"
     "only (it may run beside the service). Exit status 1 when a state file does not read.\n";
 
-static int cmd_status(int argc, char **argv)
+static int cmd_status(void *opts)
 {
-    struct opts o;
+    struct opts *o = opts;
     struct tc_witness_config logs;
-    int rc = parse(argc, argv, "status", status_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (!o.config || !o.state)
+    int rc = 0;
+    if (!o->config || !o->state)
         return usage("status", "--config and --state are required");
-    if (!load_config(o.config, &logs))
+    if (!load_config(o->config, &logs))
         return TC_EXIT_USAGE;
     struct tc_witness_state *st = malloc(sizeof *st);
     for (size_t i = 0; st && i < logs.n; i++) {
-        enum tc_err e = tc_witness_state_load(o.state, logs.log[i].origin, st);
+        enum tc_err e = tc_witness_state_load(o->state, logs.log[i].origin, st);
         char root[64], when[32] = "none";
         sodium_bin2base64(root, sizeof root, st->root, TC_REG_HASH, sodium_base64_VARIANT_ORIGINAL);
         if (e != TC_OK) {
@@ -397,15 +358,18 @@ static int cmd_status(int argc, char **argv)
 }
 
 static const struct tc_cli_command commands[] = {
-    {"serve", cmd_serve, "co-sign the configured logs' checkpoints (C2SP tlog-witness)"},
-    {"vkey", cmd_vkey, "print the witness's verifier key for the logs' users"},
-    {"status", cmd_status, "print the checkpoint last co-signed for each log"},
+    {"serve", NULL, "co-sign the configured logs' checkpoints (C2SP tlog-witness)", serve_help,
+     cmd_serve},
+    {"vkey", NULL, "print the witness's verifier key for the logs' users", vkey_help, cmd_vkey},
+    {"status", NULL, "print the checkpoint last co-signed for each log", status_help, cmd_status},
 };
 
 int main(int argc, char **argv)
 {
-    return tc_cli_dispatch(PROG,
-                           "Witnesses transparency logs: co-signs checkpoints that extend "
-                           "the last one it co-signed.",
-                           commands, sizeof commands / sizeof commands[0], argc, argv);
+    static struct opts opts;
+    static const struct tc_cli_program program = {
+        PROG,
+        "Witnesses transparency logs: co-signs checkpoints that extend the last one it co-signed.",
+        commands, sizeof commands / sizeof commands[0], parse, &opts};
+    return tc_cli_dispatch(&program, argc, argv);
 }

@@ -33,13 +33,9 @@ bool cli_parse_id(const char *s, uint64_t *id)
     return true;
 }
 
-enum {
-    O_DB = 1000, O_HASH, O_KEY, O_ROOT, O_TRUST, O_OUTDIR, O_BASE, O_PENV, O_PFILE, O_OUT,
-    O_PROFILE, O_REASON, O_DATE, O_UNTIL, O_BLREASON, O_DECISION, O_AT, O_CLAIMS, O_COMMITTEE,
-    O_STRICT, O_BLACKLIST, O_DRY, O_QUIET, O_QR, O_BATCH, O_REEVAL, O_ORIGIN, O_DAYS, O_PDF,
-    O_THREADS, O_FORCE, O_ORGANISER, O_IMAGE, O_KID, O_STAMP, O_WORKFLOW, O_DEMO, O_WITNESSES,
-    O_QUORUM, O_AS, O_PWFILE, O_HELP
-};
+/* The store commands' options whose value is checked (codes for set); the others are stored as
+ * they are (AT). */
+enum { O_COMMITTEE = 1000, O_BATCH, O_DAYS, O_THREADS, O_DEMO, O_QUORUM, O_HELP };
 
 /* --witness-quorum K: how many witnesses must co-sign, 1 to TC_COSIGNERS_MAX */
 static bool quorum_arg(const char *arg, long *k)
@@ -50,106 +46,79 @@ static bool quorum_arg(const char *arg, long *k)
 }
 
 /* the store commands' options, parsed by cli_options */
+#define AT(field) TC_CLI_AT(struct opts, field)
 static const struct option table[] = {
-    {"db", required_argument, 0, O_DB},          {"hash-key", required_argument, 0, O_HASH},
-    {"key", required_argument, 0, O_KEY},        {"root", required_argument, 0, O_ROOT},
-    {"trust-list", required_argument, 0, O_TRUST}, {"out-dir", required_argument, 0, O_OUTDIR},
-    {"base-url", required_argument, 0, O_BASE},  {"passphrase-env", required_argument, 0, O_PENV},
-    {"passphrase-file", required_argument, 0, O_PFILE}, {"out", required_argument, 0, O_OUT},
-    {"profile", required_argument, 0, O_PROFILE}, {"reason", required_argument, 0, O_REASON},
-    {"date", required_argument, 0, O_DATE},      {"until", required_argument, 0, O_UNTIL},
-    {"blacklist-reason", required_argument, 0, O_BLREASON},
-    {"decision", required_argument, 0, O_DECISION}, {"at", required_argument, 0, O_AT},
-    {"claims", required_argument, 0, O_CLAIMS},  {"committee", required_argument, 0, O_COMMITTEE},
-    {"strict-uscc", no_argument, 0, O_STRICT},   {"blacklist", no_argument, 0, O_BLACKLIST},
-    {"dry-run", no_argument, 0, O_DRY},          {"quiet", no_argument, 0, O_QUIET},
-    {"qr", no_argument, 0, O_QR},                {"batch", required_argument, 0, O_BATCH},
-    {"reevaluation", no_argument, 0, O_REEVAL}, {"origin", required_argument, 0, O_ORIGIN},
-    {"days", required_argument, 0, O_DAYS},       {"pdf", no_argument, 0, O_PDF},
-    {"threads", required_argument, 0, O_THREADS}, {"force", no_argument, 0, O_FORCE},
-    {"organiser", required_argument, 0, O_ORGANISER}, {"image", required_argument, 0, O_IMAGE},
-    {"kid", required_argument, 0, O_KID},        {"status-stamp", no_argument, 0, O_STAMP},
-    {"workflow", no_argument, 0, O_WORKFLOW},    {"demo", no_argument, 0, O_DEMO},
-    {"witnesses", required_argument, 0, O_WITNESSES},
-    {"witness-quorum", required_argument, 0, O_QUORUM},
-    {"as", required_argument, 0, O_AS},          {"password-file", required_argument, 0, O_PWFILE},
-    {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
-
-/* The options that give a word (a path, a text) or set a flag: where each goes in struct opts. */
-#define AT(field) offsetof(struct opts, field)
-static const struct {
-    int opt;
-    size_t at;
-} words[] = {{O_DB, AT(db)},           {O_HASH, AT(hash_key)},       {O_KEY, AT(key)},
-             {O_ROOT, AT(root)},       {O_TRUST, AT(trust)},         {O_OUTDIR, AT(out_dir)},
-             {O_BASE, AT(base)},       {O_PENV, AT(penv)},           {O_PFILE, AT(pfile)},
-             {O_OUT, AT(out)},         {O_PROFILE, AT(profile)},     {O_REASON, AT(reason)},
-             {O_DATE, AT(date)},       {O_UNTIL, AT(until)},         {O_BLREASON, AT(bl_reason)},
-             {O_DECISION, AT(decision)}, {O_AT, AT(at)},             {O_CLAIMS, AT(claims)},
-             {O_ORIGIN, AT(origin)},   {O_ORGANISER, AT(organiser)}, {O_IMAGE, AT(image)},
-             {O_KID, AT(kid)},         {O_WITNESSES, AT(witnesses)}, {O_AS, AT(as)},
-             {O_PWFILE, AT(password_file)}},
-  flags[] = {{O_STRICT, AT(strict_uscc)}, {O_BLACKLIST, AT(blacklist)}, {O_DRY, AT(dry_run)},
-             {O_QUIET, AT(quiet)},        {O_QR, AT(qr)},               {O_REEVAL, AT(reevaluation)},
-             {O_PDF, AT(pdf)},            {O_FORCE, AT(force)},         {O_STAMP, AT(status_stamp)},
-             {O_WORKFLOW, AT(workflow)}};
+    {"db", required_argument, 0, AT(db)},         {"hash-key", required_argument, 0, AT(hash_key)},
+    {"key", required_argument, 0, AT(key)},       {"root", required_argument, 0, AT(root)},
+    {"trust-list", required_argument, 0, AT(trust)}, {"out-dir", required_argument, 0, AT(out_dir)},
+    {"base-url", required_argument, 0, AT(base)},
+    {"passphrase-env", required_argument, 0, AT(penv)},
+    {"passphrase-file", required_argument, 0, AT(pfile)}, {"out", required_argument, 0, AT(out)},
+    {"profile", required_argument, 0, AT(profile)}, {"reason", required_argument, 0, AT(reason)},
+    {"date", required_argument, 0, AT(date)},     {"until", required_argument, 0, AT(until)},
+    {"blacklist-reason", required_argument, 0, AT(bl_reason)},
+    {"decision", required_argument, 0, AT(decision)}, {"at", required_argument, 0, AT(at)},
+    {"claims", required_argument, 0, AT(claims)}, {"committee", required_argument, 0, O_COMMITTEE},
+    {"strict-uscc", no_argument, 0, AT(strict_uscc)}, {"blacklist", no_argument, 0, AT(blacklist)},
+    {"dry-run", no_argument, 0, AT(dry_run)},     {"quiet", no_argument, 0, AT(quiet)},
+    {"qr", no_argument, 0, AT(qr)},               {"batch", required_argument, 0, O_BATCH},
+    {"reevaluation", no_argument, 0, AT(reevaluation)},
+    {"origin", required_argument, 0, AT(origin)}, {"days", required_argument, 0, O_DAYS},
+    {"pdf", no_argument, 0, AT(pdf)},             {"threads", required_argument, 0, O_THREADS},
+    {"force", no_argument, 0, AT(force)},
+    {"organiser", required_argument, 0, AT(organiser)}, {"image", required_argument, 0, AT(image)},
+    {"kid", required_argument, 0, AT(kid)},
+    {"status-stamp", no_argument, 0, AT(status_stamp)}, {"workflow", no_argument, 0, AT(workflow)},
+    {"demo", no_argument, 0, O_DEMO},
+    {"witnesses", required_argument, 0, AT(witnesses)},
+    {"witness-quorum", required_argument, 0, O_QUORUM}, {"as", required_argument, 0, AT(as)},
+    {"password-file", required_argument, 0, AT(password_file)}, {"help", no_argument, 0, O_HELP},
+    {0, 0, 0, 0}};
 #undef AT
 
-/* A word or flag option c into o; false for another option. */
-static bool word_or_flag(struct opts *o, int c, const char *arg)
+/* One store command option into o; 0, else the exit status after saying why. */
+static int set(void *opts, int c, const char *arg, const char *cmd)
 {
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (words[i].opt == c) {
-            *(const char **)(void *)((char *)o + words[i].at) = arg;
-            return true;
-        }
-    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
-        if (flags[i].opt == c) {
-            *(bool *)(void *)((char *)o + flags[i].at) = true;
-            return true;
-        }
-    return false;
+    struct opts *o = opts;
+    char *end;
+    switch (c) {
+    case O_COMMITTEE:
+        o->committee = strtol(arg, &end, 10);
+        if (*end || o->committee < 1 || o->committee > 65535)
+            return cli_usage(cmd, "--committee takes a number 1..65535");
+        break;
+    case O_DEMO: o->demo = o->workflow = true; break;
+    case O_THREADS:
+        o->threads = strtol(arg, &end, 10);
+        if (*end || o->threads < 1 || o->threads > 16)
+            return cli_usage(cmd, "--threads takes 1..16");
+        break;
+    case O_DAYS:
+        o->days = strtol(arg, &end, 10);
+        if (*end || o->days < 1 || o->days > 60)
+            return cli_usage(cmd, "--days takes a number of working days 1..60");
+        break;
+    case O_BATCH:
+        o->batch = strtoll(arg, &end, 10);
+        if (*end || o->batch < 1)
+            return cli_usage(cmd, "--batch takes a batch number (import prints it)");
+        break;
+    default: /* O_QUORUM */
+        if (!quorum_arg(arg, &o->witness_quorum))
+            return cli_usage(cmd, "--witness-quorum takes how many must co-sign, 1 to 15");
+        break;
+    }
+    return 0;
 }
 
-int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
+/* The store commands' options into *o: 0, TC_CLI_HELP after printing help, or a usage status. */
+static int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
 {
     memset(o, 0, sizeof *o);
-    int c;
-    char *end;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", table, NULL)) != -1) {
-        if (word_or_flag(o, c, optarg))
-            continue;
-        switch (c) {
-        case O_COMMITTEE:
-            o->committee = strtol(optarg, &end, 10);
-            if (*end || o->committee < 1 || o->committee > 65535)
-                return cli_usage(cmd, "--committee takes a number 1..65535");
-            break;
-        case O_DEMO: o->demo = o->workflow = true; break;
-        case O_THREADS:
-            o->threads = strtol(optarg, &end, 10);
-            if (*end || o->threads < 1 || o->threads > 16)
-                return cli_usage(cmd, "--threads takes 1..16");
-            break;
-        case O_DAYS:
-            o->days = strtol(optarg, &end, 10);
-            if (*end || o->days < 1 || o->days > 60)
-                return cli_usage(cmd, "--days takes a number of working days 1..60");
-            break;
-        case O_BATCH:
-            o->batch = strtoll(optarg, &end, 10);
-            if (*end || o->batch < 1)
-                return cli_usage(cmd, "--batch takes a batch number (import prints it)");
-            break;
-        case O_QUORUM:
-            if (!quorum_arg(optarg, &o->witness_quorum))
-                return cli_usage(cmd, "--witness-quorum takes how many must co-sign, 1 to 15");
-            break;
-        case O_HELP: fputs(help, stdout); return -1;
-        default: return cli_usage(cmd, "unknown option");
-        }
-    }
+    int rc = tc_cli_getopt(PROG, cmd, help, table, argc, argv, o, set);
+    if (rc)
+        return rc;
+    o->argc = argc - optind, o->argv = argv + optind;
     if (!o->db)
         return cli_usage(cmd, "--db is required");
     if (o->base && tc_base_url_check(o->base) != TC_OK)
@@ -160,8 +129,8 @@ int cli_options(int argc, char **argv, const char *cmd, const char *help, struct
 
 /* "units import ...", "records import ...": checks the verb, handles --help, parses the options.
  * Returns -1 when help was printed, a usage status, or 0 with *o filled. */
-int cli_verb(int argc, char **argv, const char *group, const char *name, const char *help,
-             struct opts *o)
+static int cli_verb(int argc, char **argv, const char *group, const char *name, const char *help,
+                    struct opts *o)
 {
     char cmd[64];
     snprintf(cmd, sizeof cmd, "%s %s", group, name);
@@ -175,6 +144,17 @@ int cli_verb(int argc, char **argv, const char *group, const char *name, const c
         return cli_usage(group, msg);
     }
     return cli_options(argc - 1, argv + 1, cmd, help, o);
+}
+
+int cli_parse(int argc, char **argv, const struct tc_cli_command *cmd, void *opts)
+{
+    /* the commands that name their one verb first: "units import", "audit verify" */
+    static const char *const verbs[][2] = {
+        {"units", "import"}, {"records", "import"}, {"audit", "verify"}, {"bundle", "export"}};
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(cmd->name, verbs[i][0]) == 0)
+            return cli_verb(argc, argv, cmd->name, verbs[i][1], cmd->help, opts);
+    return cli_options(argc, argv, cmd->name, cmd->help, opts);
 }
 
 /* The passphrase of key file path, from the options' environment variable, file or a prompt
@@ -209,6 +189,13 @@ static bool key_kind(const char *path, enum tc_key_kind want)
     return true;
 }
 
+/* The passphrase of --hash-key, once it is known to be a hash key; NULL after saying why. */
+static char *hash_key_passphrase(const struct opts *o, size_t *len)
+{
+    return key_kind(o->hash_key, TC_KEY_HASH) ? passphrase(o->hash_key, o->penv, o->pfile, len)
+                                              : NULL;
+}
+
 struct tc_signer *cli_signer(const char *path, const char *penv, const char *pfile,
                              enum tc_key_kind want)
 {
@@ -240,9 +227,7 @@ struct tc_store *cli_open_store(const struct opts *o, bool need_keys)
         return s;
     }
     size_t len = 0;
-    char *pass = key_kind(o->hash_key, TC_KEY_HASH) ? passphrase(o->hash_key, o->penv, o->pfile,
-                                                                  &len)
-                                                     : NULL;
+    char *pass = hash_key_passphrase(o, &len);
     if (!pass)
         return NULL;
     const char *which;
@@ -434,9 +419,7 @@ int cli_render(struct tc_store *s, const uint64_t *ids, size_t n, const struct o
 struct tc_store_keys *cli_store_keys(const struct opts *o)
 {
     size_t len = 0;
-    char *pass = key_kind(o->hash_key, TC_KEY_HASH) ? passphrase(o->hash_key, o->penv, o->pfile,
-                                                                  &len)
-                                                     : NULL;
+    char *pass = hash_key_passphrase(o, &len);
     if (!pass)
         return NULL;
     struct tc_secret *hk = NULL;

@@ -28,17 +28,17 @@ struct opts {
     const char *witnesses; /* publish: the witnesses file */
     long witness_quorum;   /* publish: how many must co-sign (0: not given) */
     const char *as, *password_file; /* units and records import in a workflow store */
+    int argc; /* the operands after the options (and after the verb of "units import") */
+    char **argv;
 };
 
 /* "titlecert-issuer: what: why" (errno's sentence for an I/O error); returns EXIT_USAGE. */
 int cli_fail(const char *what, enum tc_err e);
 /* "titlecert-issuer cmd: msg" and a --help hint; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *msg);
-/* Parses the store commands' options into *o: 0, -1 after printing help, or a usage status. */
-int cli_options(int argc, char **argv, const char *cmd, const char *help, struct opts *o);
-/* "units import ...": checks the verb argv[1] is name, then parses the options as above. */
-int cli_verb(int argc, char **argv, const char *group, const char *name, const char *help,
-             struct opts *o);
+/* The program's parser (struct tc_cli_program): a store command's options into opts, a struct
+ * opts, after its verb for those that take one ("units import", "audit verify"). */
+int cli_parse(int argc, char **argv, const struct tc_cli_command *cmd, void *opts);
 /* A certificate id: digits, not 0. */
 bool cli_parse_id(const char *s, uint64_t *id);
 

@@ -79,29 +79,15 @@ static const struct {
 int flow_options(int argc, char **argv, const char *cmd, const char *help, struct flow *f)
 {
     static struct option longs[N_OPTS + 2];
-    for (size_t i = 0; i < N_OPTS; i++)
+    for (size_t i = 0; i < N_OPTS; i++) /* each stored where table says */
         longs[i] =
             (struct option){table[i].name, table[i].kind == 's' ? required_argument : no_argument,
-                            0, (int)(1000 + i)};
+                            0, TC_CLI_STORE + (int)table[i].off};
     longs[N_OPTS] = (struct option){"help", no_argument, 0, 'h'};
     memset(f, 0, sizeof *f);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(help, stdout);
-            return -1;
-        }
-        if (c < 1000 || c >= 1000 + (int)N_OPTS)
-            return cli_usage(cmd, "unknown option");
-        char *field = (char *)f + table[c - 1000].off;
-        if (table[c - 1000].kind == 's')
-            *(const char **)field = optarg;
-        else
-            *(bool *)field = true;
-    }
+    int rc = tc_cli_getopt(PROG, cmd, help, longs, argc, argv, f, NULL);
     f->argc = argc - optind, f->argv = argv + optind;
-    return 0;
+    return rc;
 }
 
 bool flow_number(const char *s, int64_t *n)

@@ -86,35 +86,25 @@ struct sign_opts {
 
 static int sign_options(int argc, char **argv, struct sign_opts *o)
 {
+#define AT(field) TC_CLI_AT(struct sign_opts, field)
     static const struct option opts[] = {
-        {"key", required_argument, 0, 'k'},        {"claims", required_argument, 0, 'c'},
-        {"out-dir", required_argument, 0, 'o'},    {"base-url", required_argument, 0, 'b'},
-        {"root", required_argument, 0, 'r'},       {"trust-list", required_argument, 0, 't'},
-        {"qr", no_argument, 0, 'q'},               {"passphrase-env", required_argument, 0, 'e'},
-        {"passphrase-file", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
-        {"pkcs11-module", required_argument, 0, 'm'}, {"token", required_argument, 0, 'T'},
-        {"key-label", required_argument, 0, 'L'}, {"pin-env", required_argument, 0, 'E'},
-        {"pin-file", required_argument, 0, 'F'}, {0, 0, 0, 0}};
+        {"key", required_argument, 0, AT(key)},     {"claims", required_argument, 0, AT(claims)},
+        {"out-dir", required_argument, 0, AT(dir)}, {"base-url", required_argument, 0, AT(base)},
+        {"root", required_argument, 0, AT(root)},   {"trust-list", required_argument, 0, AT(trust)},
+        {"qr", no_argument, 0, AT(show_qr)},
+        {"passphrase-env", required_argument, 0, AT(penv)},
+        {"passphrase-file", required_argument, 0, AT(pfile)}, {"help", no_argument, 0, 'h'},
+        {"pkcs11-module", required_argument, 0, AT(module)},
+        {"token", required_argument, 0, AT(token)},
+        {"key-label", required_argument, 0, AT(key_label)},
+        {"pin-env", required_argument, 0, AT(pin_env)},
+        {"pin-file", required_argument, 0, AT(pin_file)}, {0, 0, 0, 0}};
+#undef AT
     memset(o, 0, sizeof *o);
     o->show_qr = isatty(STDOUT_FILENO);
-    const char **dest[128] = {0};
-    dest['k'] = &o->key, dest['c'] = &o->claims, dest['o'] = &o->dir, dest['b'] = &o->base;
-    dest['r'] = &o->root, dest['t'] = &o->trust, dest['e'] = &o->penv, dest['f'] = &o->pfile;
-    dest['m'] = &o->module, dest['T'] = &o->token, dest['L'] = &o->key_label;
-    dest['E'] = &o->pin_env, dest['F'] = &o->pin_file;
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(sign_help, stdout);
-            return -1;
-        }
-        if (c == 'q')
-            o->show_qr = true;
-        else if (c > 0 && c < 128 && dest[c])
-            *dest[c] = optarg;
-        else
-            return cli_usage("sign", "unknown option");
-    }
+    int rc = tc_cli_getopt(PROG, "sign", sign_help, opts, argc, argv, o, NULL);
+    if (rc)
+        return rc;
     if (!o->claims || !o->dir || !o->base)
         return cli_usage("sign", "--claims, --out-dir and --base-url are required");
     if ((o->key != NULL) == (o->module != NULL))
@@ -237,45 +227,42 @@ static const char render_help[] =
     "               已换发 SUPERSEDED (and the successor) stamped across the page; without it\n"
     "               they are refused, naming them, and nothing is rendered\n";
 
-static int cmd_render(int argc, char **argv)
+static int cmd_render(void *opts)
 {
-    struct opts o;
-    int rc = cli_options(argc, argv, "render", render_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (!o.out_dir || !o.base)
+    struct opts *o = opts;
+    if (!o->out_dir || !o->base)
         return cli_usage("render", "--out-dir and --base-url are required");
-    if (o.pdf && (!o.root || !o.trust))
+    if (o->pdf && (!o->root || !o->trust))
         return cli_usage("render", "--pdf needs --root and --trust-list (the committee's name "
                                      "and the signature are checked before a certificate is rendered)");
-    if (!o.batch == !(optind < argc))
+    if (!o->batch == !(o->argc > 0))
         return cli_usage("render", "give --batch B or certificate ids, not both");
     struct tc_store *s = NULL;
-    enum tc_err e = tc_store_open_ro(&s, o.db, NULL);
+    enum tc_err e = tc_store_open_ro(&s, o->db, NULL);
     if (e != TC_OK)
-        return cli_fail(o.db, e);
+        return cli_fail(o->db, e);
     uint64_t *ids = NULL;
     size_t n = 0;
-    if (o.batch) {
-        if ((e = tc_batch_certs(s, o.batch, &ids, &n)) != TC_OK) {
+    if (o->batch) {
+        if ((e = tc_batch_certs(s, o->batch, &ids, &n)) != TC_OK) {
             if (e == TC_ERR_NOT_FOUND)
-                fprintf(stderr, PROG ": render: no batch %lld in %s\n", o.batch, o.db);
+                fprintf(stderr, PROG ": render: no batch %lld in %s\n", o->batch, o->db);
             else
                 cli_fail("render", e);
             tc_store_close(s);
             return EXIT_USAGE;
         }
     } else {
-        n = (size_t)(argc - optind);
+        n = (size_t)o->argc;
         ids = calloc(n, sizeof *ids);
         for (size_t i = 0; ids && i < n; i++)
-            if (!cli_parse_id(argv[optind + (int)i], &ids[i])) {
+            if (!cli_parse_id(o->argv[i], &ids[i])) {
                 free(ids);
                 tc_store_close(s);
                 return cli_usage("render", "certificate ids are numbers");
             }
     }
-    rc = ids ? cli_render(s, ids, n, &o, o.batch, false) : cli_fail("render", TC_ERR_NOMEM);
+    int rc = ids ? cli_render(s, ids, n, o, o->batch, false) : cli_fail("render", TC_ERR_NOMEM);
     free(ids);
     tc_store_close(s);
     return rc;
@@ -309,27 +296,24 @@ static int enable_workflow(const struct opts *o)
     return e == TC_OK || e == TC_ERR_EXISTS ? 0 : EXIT_USAGE;
 }
 
-static int cmd_migrate(int argc, char **argv)
+static int cmd_migrate(void *opts)
 {
-    struct opts o;
-    int rc = cli_options(argc, argv, "migrate", migrate_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    struct opts *o = opts;
     char backup[4096];
     int from, to;
     char why[300];
-    enum tc_err e = tc_store_migrate(o.db, backup, sizeof backup, &from, &to, why, sizeof why);
+    enum tc_err e = tc_store_migrate(o->db, backup, sizeof backup, &from, &to, why, sizeof why);
     if (e != TC_OK && why[0]) {
-        fprintf(stderr, PROG ": %s: %s\n", o.db, why);
+        fprintf(stderr, PROG ": %s: %s\n", o->db, why);
         return EXIT_USAGE;
     }
     if (e != TC_OK)
-        return cli_fail(o.db, e);
+        return cli_fail(o->db, e);
     if (!backup[0])
-        printf("%s: schema %d is current; nothing to do\n", o.db, from);
+        printf("%s: schema %d is current; nothing to do\n", o->db, from);
     else
-        printf("%s: backed up to %s\n%s: schema %d -> %d\n", o.db, backup, o.db, from, to);
-    return o.workflow ? enable_workflow(&o) : 0;
+        printf("%s: backed up to %s\n%s: schema %d -> %d\n", o->db, backup, o->db, from, to);
+    return o->workflow ? enable_workflow(o) : 0;
 }
 
 static const char init_help[] =
@@ -389,38 +373,36 @@ static void print_calendar_years(const char *db)
     printf("\n");
 }
 
-static int cmd_init(int argc, char **argv)
+static int cmd_init(void *opts)
 {
-    struct opts o;
-    int rc = cli_options(argc, argv, "init", init_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (!o.profile || !o.hash_key)
+    struct opts *o = opts;
+    if (!o->profile || !o->hash_key)
         return cli_usage("init", "--profile and --hash-key are required");
     size_t len;
-    char *profile = read_profile(o.profile, &len);
+    char *profile = read_profile(o->profile, &len);
     if (!profile)
         return EXIT_USAGE;
-    struct tc_store_keys *keys = cli_store_keys(&o);
+    struct tc_store_keys *keys = cli_store_keys(o);
     const char *why = NULL;
     enum tc_err e = TC_ERR_ARG;
     if (keys)
-        e = tc_store_init_mode(o.db, profile, len, keys,
-                               (o.workflow ? TC_STORE_WORKFLOW : 0) | (o.demo ? TC_STORE_DEMO : 0),
+        e = tc_store_init_mode(o->db, profile, len, keys,
+                               (o->workflow ? TC_STORE_WORKFLOW : 0) |
+                                   (o->demo ? TC_STORE_DEMO : 0),
                                &why);
     if (e == TC_OK) {
         struct tc_profile p;
         tc_profile_parse(&p, profile, len, &why);
-        printf("store %s created for %s (%s), profile version %d%s\n", o.db, p.name, p.code,
-               p.version, o.demo       ? "; a DEMO workflow store (演示库)"
-                          : o.workflow ? "; issuance through the workflow (公示, approval, signer)"
+        printf("store %s created for %s (%s), profile version %d%s\n", o->db, p.name, p.code,
+               p.version, o->demo       ? "; a DEMO workflow store (演示库)"
+                          : o->workflow ? "; issuance through the workflow (公示, approval, signer)"
                                        : "");
-        print_calendar_years(o.db);
+        print_calendar_years(o->db);
     } else if (keys) {
         if (why && e != TC_ERR_EXISTS)
-            fprintf(stderr, PROG ": %s: profile: %s: %s\n", o.profile, why, tc_strerror(e));
+            fprintf(stderr, PROG ": %s: profile: %s: %s\n", o->profile, why, tc_strerror(e));
         else
-            cli_fail(o.db, e);
+            cli_fail(o->db, e);
     }
     free(profile);
     tc_store_keys_free(keys);
@@ -483,29 +465,23 @@ static int import_records(struct opts *o, const char *kind, const char *file)
     return e == TC_OK ? 0 : e == TC_ERR_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
 }
 
-static int cmd_units(int argc, char **argv)
+static int cmd_units(void *opts)
 {
-    struct opts o;
-    int rc = cli_verb(argc, argv, "units", "import", units_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (optind + 1 != argc - 1)
+    struct opts *o = opts;
+    if (o->argc != 1)
         return cli_usage("units import", "give one UNITS.csv");
-    return import_records(&o, NULL, argv[1 + optind]);
+    return import_records(o, NULL, o->argv[0]);
 }
 
-static int cmd_records(int argc, char **argv)
+static int cmd_records(void *opts)
 {
-    struct opts o;
-    int rc = cli_verb(argc, argv, "records", "import", records_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (optind + 2 != argc - 1)
+    struct opts *o = opts;
+    if (o->argc != 2)
         return cli_usage("records import", "give a kind (employment, assessments, ce) and a file");
-    const char *kind = argv[1 + optind], *file = argv[2 + optind];
+    const char *kind = o->argv[0], *file = o->argv[1];
     if (strcmp(kind, "employment") && strcmp(kind, "assessments") && strcmp(kind, "ce"))
         return cli_usage("records import", "the kind is employment, assessments or ce");
-    return import_records(&o, kind, file);
+    return import_records(o, kind, file);
 }
 
 /* ---- issue and import ---------------------------------------------------------------------- */
@@ -594,18 +570,15 @@ static int issue_requests(const struct opts *o, struct tc_store *s, struct tc_is
     return rc;
 }
 
-static int cmd_import(int argc, char **argv)
+static int cmd_import(void *opts)
 {
-    struct opts o;
-    int rc = cli_options(argc, argv, "import", import_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (optind + 1 != argc)
+    struct opts *o = opts;
+    if (o->argc != 1)
         return cli_usage("import", "give one RESULTS.csv");
-    if (!o.key || (o.out_dir && !o.base))
+    if (!o->key || (o->out_dir && !o->base))
         return cli_usage("import", "--key is required, and --out-dir needs --base-url");
-    const char *file = argv[optind];
-    struct tc_store *s = cli_open_store(&o, true);
+    const char *file = o->argv[0];
+    struct tc_store *s = cli_open_store(o, true);
     if (!s)
         return EXIT_USAGE;
     if (!cli_single_operator(s, "import", PROG " batch prepare")) {
@@ -618,6 +591,7 @@ static int cmd_import(int argc, char **argv)
     /* one pass: the rows that read are checked against the rules, so the file's refusals, of
      * fields and of rules, are listed together */
     enum tc_err e = tc_issue_read_csv(s, file, &reqs, &n, &ref);
+    int rc;
     if (e != TC_OK || n == 0) {
         tc_refusals_sort(&ref);
         cli_print_refusals(&ref, file);
@@ -629,7 +603,7 @@ static int cmd_import(int argc, char **argv)
             fprintf(stderr, PROG ": %s: no rows\n", file);
         rc = e == TC_OK && ref.total ? EXIT_REFUSED : EXIT_USAGE;
     } else {
-        rc = issue_requests(&o, s, reqs, n, file, false, &ref);
+        rc = issue_requests(o, s, reqs, n, file, false, &ref);
     }
     if (reqs)
         sodium_memzero(reqs, n * sizeof *reqs);
@@ -645,16 +619,13 @@ static const char issue_help[] =
     "Issues one certificate from claims in JSON (as for 'sign', with \"id_number\" and an\n"
     "\"approval\" reference) under the same rules as 'import'; writes payload, link, PNG, SVG.\n";
 
-static int cmd_issue(int argc, char **argv)
+static int cmd_issue(void *opts)
 {
-    struct opts o;
-    int rc = cli_options(argc, argv, "issue", issue_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (!o.key || !o.claims || !o.out_dir || !o.base)
+    struct opts *o = opts;
+    if (!o->key || !o->claims || !o->out_dir || !o->base)
         return cli_usage("issue", "--key, --claims, --out-dir and --base-url are required");
     size_t len;
-    char *json = read_json(o.claims, &len);
+    char *json = read_json(o->claims, &len);
     if (!json)
         return EXIT_USAGE;
     struct tc_issue_request q;
@@ -664,13 +635,14 @@ static int cmd_issue(int argc, char **argv)
     sodium_memzero(json, len);
     free(json);
     if (e != TC_OK)
-        return json_refused(o.claims, e, field, line);
-    struct tc_store *s = cli_open_store(&o, true);
+        return json_refused(o->claims, e, field, line);
+    struct tc_store *s = cli_open_store(o, true);
     struct tc_refusals ref = {0};
+    int rc;
     if (s && !cli_single_operator(s, "issue", PROG " batch prepare"))
         rc = EXIT_REFUSED;
     else
-        rc = s ? issue_requests(&o, s, &q, 1, o.claims, isatty(STDOUT_FILENO), &ref) : EXIT_USAGE;
+        rc = s ? issue_requests(o, s, &q, 1, o->claims, isatty(STDOUT_FILENO), &ref) : EXIT_USAGE;
     tc_refusals_free(&ref);
     sodium_memzero(&q, sizeof q);
     tc_store_close(s);
@@ -685,42 +657,39 @@ static const char revoke_help[] =
     "Revokes a certificate from DATE (default today; rule A2). The record stays. --blacklist adds\n"
     "the holder to the integrity blacklist: no new certificate until --until (default: open).\n";
 
-static int cmd_revoke(int argc, char **argv)
+static int cmd_revoke(void *opts)
 {
-    struct opts o;
-    int rc = cli_options(argc, argv, "revoke", revoke_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    struct opts *o = opts;
     uint64_t id;
-    if (optind + 1 != argc || !cli_parse_id(argv[optind], &id))
+    if (o->argc != 1 || !cli_parse_id(o->argv[0], &id))
         return cli_usage("revoke", "give one certificate id");
-    if (!o.reason || (strcmp(o.reason, "fraud") && strcmp(o.reason, "error") &&
-                      strcmp(o.reason, "other")))
+    if (!o->reason || (strcmp(o->reason, "fraud") && strcmp(o->reason, "error") &&
+                      strcmp(o->reason, "other")))
         return cli_usage("revoke", "--reason is fraud, error or other");
     int32_t day = tc_beijing_day((uint64_t)time(NULL)), until = 0;
-    if (o.date && !tc_day_parse(&day, o.date))
+    if (o->date && !tc_day_parse(&day, o->date))
         return cli_usage("revoke", "--date takes YYYY-MM-DD");
-    if (o.until && !tc_day_parse(&until, o.until))
+    if (o->until && !tc_day_parse(&until, o->until))
         return cli_usage("revoke", "--until takes YYYY-MM-DD");
-    if (o.bl_reason && (strlen(o.bl_reason) > TC_REASON_MAX ||
-                        !tc_text_safe((const uint8_t *)o.bl_reason, strlen(o.bl_reason))))
+    if (o->bl_reason && (strlen(o->bl_reason) > TC_REASON_MAX ||
+                        !tc_text_safe((const uint8_t *)o->bl_reason, strlen(o->bl_reason))))
         return cli_usage("revoke", "--blacklist-reason must be printable text of at most 240 bytes");
-    struct tc_store *s = cli_open_store(&o, true);
+    struct tc_store *s = cli_open_store(o, true);
     if (!s)
         return EXIT_USAGE;
     if (!cli_single_operator(s, "revoke", PROG " revocation propose")) {
         tc_store_close(s);
         return EXIT_REFUSED;
     }
-    enum tc_err e = tc_revoke(s, id, o.reason, day, o.blacklist, o.bl_reason, until,
+    enum tc_err e = tc_revoke(s, id, o->reason, day, o->blacklist, o->bl_reason, until,
                               (uint64_t)time(NULL));
     if (e == TC_OK)
-        printf("certificate %llu revoked (%s)%s\n", (unsigned long long)id, o.reason,
-               o.blacklist ? "; holder blacklisted" : "");
+        printf("certificate %llu revoked (%s)%s\n", (unsigned long long)id, o->reason,
+               o->blacklist ? "; holder blacklisted" : "");
     else if (e == TC_ERR_EXISTS)
         fprintf(stderr, PROG ": certificate %llu is already revoked\n", (unsigned long long)id);
     else if (e == TC_ERR_NOT_FOUND)
-        fprintf(stderr, PROG ": no certificate %llu in %s\n", (unsigned long long)id, o.db);
+        fprintf(stderr, PROG ": no certificate %llu in %s\n", (unsigned long long)id, o->db);
     else
         fprintf(stderr, PROG ": revoke: %s %s\n", tc_strerror(e), tc_store_errmsg(s));
     tc_store_close(s);
@@ -753,27 +722,25 @@ static void print_c5(struct tc_store *s, uint64_t id, const struct tc_profile *p
            pr->basic_title_achievement ? "，基层职称可作为一项量化业绩（GS §3(二)）" : "");
 }
 
-static int cmd_convert(int argc, char **argv)
+static int cmd_convert(void *opts)
 {
-    struct opts o;
-    int rc = cli_options(argc, argv, "convert", convert_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    struct opts *o = opts;
+    int rc = 0;
     uint64_t id;
-    if (optind + 1 != argc || !cli_parse_id(argv[optind], &id))
+    if (o->argc != 1 || !cli_parse_id(o->argv[0], &id))
         return cli_usage("convert", "give one certificate id");
     int32_t at = tc_beijing_day((uint64_t)time(NULL));
-    if (o.at && !tc_day_parse(&at, o.at))
+    if (o->at && !tc_day_parse(&at, o->at))
         return cli_usage("convert", "--at takes YYYY-MM-DD");
-    if (o.decision && (!o.key || !o.committee))
+    if (o->decision && (!o->key || !o->committee))
         return cli_usage("convert", "--decision needs --key and --committee");
-    struct tc_store *s = cli_open_store(&o, true);
+    struct tc_store *s = cli_open_store(o, true);
     if (!s)
         return EXIT_USAGE;
     struct tc_eligibility el;
     enum tc_err e = tc_convert_check(s, id, at, &el);
     struct tc_c5 c5 = {0};
-    if (e == TC_OK && o.reevaluation)
+    if (e == TC_OK && o->reevaluation)
         e = tc_basic_status(s, id, at, &c5);
     if (e != TC_OK) {
         rc = e == TC_ERR_NOT_FOUND ? (fprintf(stderr, PROG ": no certificate %llu\n",
@@ -787,7 +754,7 @@ static int cmd_convert(int argc, char **argv)
     for (size_t i = 0; i < el.n_shortfalls; i++)
         printf("  不满足: %s\n", el.shortfalls[i]);
     print_c5(s, id, tc_store_profile(s)); /* C5: the holder may have left basic level */
-    if (o.reevaluation) {
+    if (o->reevaluation) {
         if (c5.state != TC_C5_LEFT) {
             printf("not eligible for re-evaluation (转评, C5): the employment records do not show "
                    "the holder at a unit outside basic level\n");
@@ -803,14 +770,14 @@ static int cmd_convert(int argc, char **argv)
         printf("eligible for conversion to a province-wide title of the same level (C1)\n");
     }
     rc = 0;
-    if (!o.decision)
+    if (!o->decision)
         goto out;
     if (!cli_single_operator(s, "convert", PROG " conversion propose")) {
         rc = EXIT_REFUSED;
         goto out;
     }
-    struct tc_trust_list *tl = cli_trust(&o, NULL, NULL);
-    struct tc_signer *sk = tl ? cli_signer(o.key, o.penv, o.pfile, TC_KEY_ISSUER) : NULL;
+    struct tc_trust_list *tl = cli_trust(o, NULL, NULL);
+    struct tc_signer *sk = tl ? cli_signer(o->key, o->penv, o->pfile, TC_KEY_ISSUER) : NULL;
     uint64_t new_id = 0;
     rc = EXIT_USAGE;
     if (sk) {
@@ -819,16 +786,16 @@ static int cmd_convert(int argc, char **argv)
             fprintf(stderr, PROG ": convert: refused (rule A1): the key may not sign "
                             "province-wide titles\n");
             rc = EXIT_REFUSED;
-        } else if ((e = (o.reevaluation ? tc_reevaluate_commit : tc_convert_commit)(
-                        s, id, at, o.decision, (uint16_t)o.committee, sk, (uint64_t)time(NULL),
+        } else if ((e = (o->reevaluation ? tc_reevaluate_commit : tc_convert_commit)(
+                        s, id, at, o->decision, (uint16_t)o->committee, sk, (uint64_t)time(NULL),
                         &new_id)) != TC_OK) {
             fprintf(stderr, PROG ": convert: %s %s\n", tc_strerror(e), tc_store_errmsg(s));
         } else {
             printf("issued province-wide certificate %llu; %llu is superseded\n",
                    (unsigned long long)new_id, (unsigned long long)id);
             rc = 0;
-            if (o.out_dir && o.base)
-                rc = cli_render(s, &new_id, 1, &o, 0, false);
+            if (o->out_dir && o->base)
+                rc = cli_render(s, &new_id, 1, o, 0, false);
         }
     }
     tc_signer_close(sk);
@@ -869,25 +836,22 @@ static int print_qr(const struct tc_cert_row *row, const char *base)
     return 0;
 }
 
-static int cmd_show(int argc, char **argv)
+static int cmd_show(void *opts)
 {
-    struct opts o;
-    int rc = cli_options(argc, argv, "show", show_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    struct opts *o = opts;
     uint64_t id;
-    if (optind + 1 != argc || !cli_parse_id(argv[optind], &id))
+    if (o->argc != 1 || !cli_parse_id(o->argv[0], &id))
         return cli_usage("show", "give one certificate id");
     struct tc_store *s = NULL;
-    enum tc_err e = tc_store_open_ro(&s, o.db, NULL); /* reading only: a read-only copy works */
+    enum tc_err e = tc_store_open_ro(&s, o->db, NULL); /* reading only: a read-only copy works */
     if (e != TC_OK)
-        return cli_fail(o.db, e);
+        return cli_fail(o->db, e);
     struct tc_cert_row row;
     struct tc_cert cert;
     if ((e = tc_cert_get(s, id, &row)) != TC_OK ||
         (e = tc_cert_decode(row.payload, row.payload_len, &cert, NULL)) != TC_OK) {
         if (e == TC_ERR_NOT_FOUND)
-            fprintf(stderr, PROG ": no certificate %llu in %s\n", (unsigned long long)id, o.db);
+            fprintf(stderr, PROG ": no certificate %llu in %s\n", (unsigned long long)id, o->db);
         else
             cli_fail("show", e);
         tc_store_close(s);
@@ -944,7 +908,7 @@ static int cmd_show(int argc, char **argv)
     sodium_bin2hex(kid, sizeof kid, cert.kid, TC_KID_BYTES);
     printf("用人单位  %s\n评委会    %u，签发密钥 %s\n历史\n", c->employer, c->committee, kid);
     tc_cert_events(s, id, print_event, NULL);
-    rc = o.qr ? print_qr(&row, o.base) : 0;
+    int rc = o->qr ? print_qr(&row, o->base) : 0;
     tc_store_close(s);
     return rc;
 }
@@ -954,19 +918,17 @@ static const char audit_help[] =
     "Checks the append-only audit chain (A3): every event's MAC and sequence. Exit 1 when an\n"
     "event was edited, deleted or inserted.\n";
 
-static int cmd_audit(int argc, char **argv)
+static int cmd_audit(void *opts)
 {
-    struct opts o;
-    int rc = cli_verb(argc, argv, "audit", "verify", audit_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    o.read_only = true; /* a check reads: it works on a read-only copy of the store */
-    struct tc_store *s = cli_open_store(&o, true);
+    struct opts *o = opts;
+    o->read_only = true; /* a check reads: it works on a read-only copy of the store */
+    struct tc_store *s = cli_open_store(o, true);
     if (!s)
         return EXIT_USAGE;
     uint64_t count, bad;
     uint8_t head[32];
     char hex[65];
+    int rc = 0;
     enum tc_err e = tc_audit_verify(s, &count, &bad, head);
     if (e != TC_OK) {
         rc = cli_fail("audit", e);
@@ -1043,28 +1005,26 @@ static int export_refused(struct tc_store *s, const char *what, enum tc_err e)
     return EXIT_USAGE;
 }
 
-static int cmd_bundle(int argc, char **argv)
+static int cmd_bundle(void *opts)
 {
-    struct opts o;
-    int rc = cli_verb(argc, argv, "bundle", "export", bundle_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (!o.key || !o.out)
+    struct opts *o = opts;
+    if (!o->key || !o->out)
         return cli_usage("bundle export", "--key and --out are required");
     struct publication pub;
     struct tc_export x;
     memset(&x, 0, sizeof x);
     enum tc_err e;
-    if ((rc = publication_open(&o, "bundle export", &pub)) != 0) {
+    int rc = publication_open(o, "bundle export", &pub);
+    if (rc != 0) {
         ;
-    } else if ((e = tc_bundle_export(pub.s, pub.list, pub.list_len, pub.tl, pub.sk, o.origin,
+    } else if ((e = tc_bundle_export(pub.s, pub.list, pub.list_len, pub.tl, pub.sk, o->origin,
                                      (uint64_t)time(NULL), &x)) != TC_OK) {
         rc = export_refused(pub.s, "bundle export", e);
-    } else if ((e = tc_file_write(o.out, x.bundle, x.len, 0644, TC_FILE_REPLACE)) != TC_OK) {
-        rc = cli_fail(o.out, e);
+    } else if ((e = tc_file_write(o->out, x.bundle, x.len, 0644, TC_FILE_REPLACE)) != TC_OK) {
+        rc = cli_fail(o->out, e);
     } else {
         printf("status bundle version %llu: %zu bytes, register of %llu entries: %s\n",
-               (unsigned long long)x.version, x.len, (unsigned long long)x.register_size, o.out);
+               (unsigned long long)x.version, x.len, (unsigned long long)x.register_size, o->out);
         rc = 0;
     }
     tc_export_free(&x);
@@ -1079,33 +1039,30 @@ static const char seal_help[] =
     "bear over its name: a PNG with transparency (64 to 4096 pixels a side) or an SVG, at most\n"
     "1 MiB. The image comes from the organiser; setting it is an audited event.\n";
 
-static int cmd_seal(int argc, char **argv)
+static int cmd_seal(void *opts)
 {
-    struct opts o;
-    int rc = cli_options(argc, argv, "seal", seal_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    struct opts *o = opts;
     uint8_t kid[TC_KID_BYTES];
     size_t got = 0;
-    if (!o.kid || strlen(o.kid) != 16 ||
-        sodium_hex2bin(kid, sizeof kid, o.kid, 16, NULL, &got, NULL) != 0 || got != TC_KID_BYTES)
+    if (!o->kid || strlen(o->kid) != 16 ||
+        sodium_hex2bin(kid, sizeof kid, o->kid, 16, NULL, &got, NULL) != 0 || got != TC_KID_BYTES)
         return cli_usage("seal", "--kid takes an issuer key id of 16 hex digits");
-    if (!o.organiser || !o.image)
+    if (!o->organiser || !o->image)
         return cli_usage("seal", "--organiser and --image are required");
     uint8_t *img = NULL;
     size_t len = 0;
-    enum tc_err e = tc_file_read(o.image, TC_PDF_SEAL_MAX, &img, &len);
+    enum tc_err e = tc_file_read(o->image, TC_PDF_SEAL_MAX, &img, &len);
     if (e != TC_OK)
-        return cli_fail(o.image, e);
-    struct tc_store *s = cli_open_store(&o, true);
-    rc = EXIT_USAGE;
+        return cli_fail(o->image, e);
+    struct tc_store *s = cli_open_store(o, true);
+    int rc = EXIT_USAGE;
     if (s) {
         char why[256] = "";
-        e = tc_seal_set(s, kid, o.organiser, img, len, (uint64_t)time(NULL), why, sizeof why);
+        e = tc_seal_set(s, kid, o->organiser, img, len, (uint64_t)time(NULL), why, sizeof why);
         if (e != TC_OK)
-            fprintf(stderr, PROG ": seal: %s: %s\n", o.image, why[0] ? why : tc_store_errmsg(s));
+            fprintf(stderr, PROG ": seal: %s: %s\n", o->image, why[0] ? why : tc_store_errmsg(s));
         else {
-            printf("seal of %s set for issuer key %s (%zu bytes)\n", o.organiser, o.kid, len);
+            printf("seal of %s set for issuer key %s (%zu bytes)\n", o->organiser, o->kid, len);
             rc = 0;
         }
         tc_store_close(s);
@@ -1167,49 +1124,47 @@ static int publish_failed(struct tc_store *s, const struct opts *o, enum tc_err 
     return EXIT_USAGE;
 }
 
-static int cmd_publish(int argc, char **argv)
+static int cmd_publish(void *opts)
 {
-    struct opts o;
-    int rc = cli_options(argc, argv, "publish", publish_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (!o.key || !o.out)
+    struct opts *o = opts;
+    if (!o->key || !o->out)
         return cli_usage("publish", "--key and --out are required");
-    if (o.days && !o.batch)
+    if (o->days && !o->batch)
         return cli_usage("publish", "--days goes with --batch");
     static struct tc_cosigner_set set;
     struct tc_witness_reply replies[TC_COSIGNERS_MAX];
     char why[600];
     memset(replies, 0, sizeof replies);
-    if (o.witnesses && tc_witness_publisher_load(o.witnesses, o.witness_quorum, &set, why,
+    if (o->witnesses && tc_witness_publisher_load(o->witnesses, o->witness_quorum, &set, why,
                                                  sizeof why))
         return cli_usage("publish", why);
-    if (!o.witnesses && o.witness_quorum)
+    if (!o->witnesses && o->witness_quorum)
         return cli_usage("publish", "--witness-quorum goes with --witnesses FILE");
     struct publication pub;
     struct tc_publish_result r;
     memset(&r, 0, sizeof r);
-    if ((rc = publication_open(&o, "publish", &pub)) == 0) {
-        struct tc_publish_opts po = {o.out,    pub.list, pub.list_len, pub.tl,
-                                     pub.sk,   o.origin, o.batch,      o.days ? (int)o.days : 5,
+    int rc = publication_open(o, "publish", &pub);
+    if (rc == 0) {
+        struct tc_publish_opts po = {o->out,    pub.list, pub.list_len, pub.tl,
+                                     pub.sk,   o->origin, o->batch,      o->days ? (int)o->days : 5,
                                      (uint64_t)time(NULL), &set, replies};
         enum tc_err e = tc_publish(pub.s, &po, &r);
-        rc = e != TC_OK ? publish_failed(pub.s, &o, e, &r) : 0;
+        rc = e != TC_OK ? publish_failed(pub.s, o, e, &r) : 0;
         if (e == TC_OK || e == TC_ERR_REFUSED)
             publish_witnesses(&set, replies, e == TC_OK ? stdout : stderr);
     }
     publication_close(&pub);
     if (rc == 0) {
-        if (o.batch)
+        if (o->batch)
             printf("公示 of batch %lld (%d working days): %s/gongshi-%lld.html, .csv, .json\n",
-                   o.batch, o.days ? (int)o.days : 5, o.out, o.batch);
+                   o->batch, o->days ? (int)o->days : 5, o->out, o->batch);
         printf("register: %llu entries, %llu files written: %s/tile, %s/checkpoint\n",
-               (unsigned long long)r.x.register_size, (unsigned long long)r.files, o.out, o.out);
+               (unsigned long long)r.x.register_size, (unsigned long long)r.files, o->out, o->out);
         printf("status bundle version %llu: %zu bytes: %s/bundle.cbor\n",
-               (unsigned long long)r.x.version, r.x.len, o.out);
+               (unsigned long long)r.x.version, r.x.len, o->out);
         if (r.x.delta)
             printf("delta from version %llu: %zu bytes: %s/delta-%llu.cbor\n",
-                   (unsigned long long)r.x.delta_from, r.x.delta_len, o.out,
+                   (unsigned long long)r.x.delta_from, r.x.delta_len, o->out,
                    (unsigned long long)r.x.delta_from);
     }
     tc_export_free(&r.x);
@@ -1217,27 +1172,42 @@ static int cmd_publish(int argc, char **argv)
 }
 
 static const struct tc_cli_command commands[] = {
-    {"init", cmd_init, "create a store for a province profile"},
-    {"units", cmd_units, "units import: the basic-level unit directory (S2)"},
-    {"records", cmd_records, "records import: employment, assessments, continuing education"},
-    {"issue", cmd_issue, "issue one certificate from JSON under the rules"},
-    {"import", cmd_import, "issue a committee's results CSV, all or nothing"},
-    {"convert", cmd_convert, "check or perform a basic-level -> province-wide conversion (C1)"},
-    {"revoke", cmd_revoke, "revoke a certificate, optionally blacklist its holder (A2)"},
-    {"show", cmd_show, "a certificate in readable Chinese, with status and history"},
-    {"audit", cmd_audit, "audit verify: check the append-only event chain (A3)"},
-    {"bundle", cmd_bundle, "bundle export: the signed status bundle for verifiers"},
-    {"publish", cmd_publish, "the static publication: 公示, register tiles, checkpoint, bundle (A3)"},
-    {"seal", cmd_seal, "set the organiser's seal an issuer key's e-certificates bear (A4)"},
-    {"render", cmd_render, "write the files (payload, link, QR PNG/SVG, --pdf e-certificate) again"},
-    {"migrate", cmd_migrate, "upgrade an older store's schema, after a backup"},
-    {"sign", cmd_sign, "sign one certificate from JSON without a store (payload, link, PNG, SVG)"},
-    {"account", cmd_account, "workflow: accounts and roles (add, enrol, list, roles, confirm, disable)"},
-    {"batch", cmd_batch, "workflow: results prepared, publicised (公示), objections, approved, signed"},
-    {"revocation", cmd_revocation, "workflow: revocations proposed, approved, signed (A2)"},
-    {"conversion", cmd_conversion, "workflow: conversions proposed, approved, signed (C1, C5)"},
-    {"signer", cmd_signer, "workflow: titlecert-signer's status, unlock, lock, publish"},
-    {"calendar", cmd_calendar, "workflow: the working-day calendar (show, period, load)"},
+    {"init", NULL, "create a store for a province profile", init_help, cmd_init},
+    {"units", NULL, "units import: the basic-level unit directory (S2)", units_help, cmd_units},
+    {"records", NULL, "records import: employment, assessments, continuing education",
+     records_help, cmd_records},
+    {"issue", NULL, "issue one certificate from JSON under the rules", issue_help, cmd_issue},
+    {"import", NULL, "issue a committee's results CSV, all or nothing", import_help, cmd_import},
+    {"convert", NULL, "check or perform a basic-level -> province-wide conversion (C1)",
+     convert_help, cmd_convert},
+    {"revoke", NULL, "revoke a certificate, optionally blacklist its holder (A2)",
+     revoke_help, cmd_revoke},
+    {"show", NULL, "a certificate in readable Chinese, with status and history",
+     show_help, cmd_show},
+    {"audit", NULL, "audit verify: check the append-only event chain (A3)", audit_help, cmd_audit},
+    {"bundle", NULL, "bundle export: the signed status bundle for verifiers",
+     bundle_help, cmd_bundle},
+    {"publish", NULL, "the static publication: 公示, register tiles, checkpoint, bundle (A3)",
+     publish_help, cmd_publish},
+    {"seal", NULL, "set the organiser's seal an issuer key's e-certificates bear (A4)",
+     seal_help, cmd_seal},
+    {"render", NULL, "write the files (payload, link, QR PNG/SVG, --pdf e-certificate) again",
+     render_help, cmd_render},
+    {"migrate", NULL, "upgrade an older store's schema, after a backup", migrate_help, cmd_migrate},
+    {"sign", cmd_sign,
+     "sign one certificate from JSON without a store (payload, link, PNG, SVG)", NULL, NULL},
+    {"account", cmd_account,
+     "workflow: accounts and roles (add, enrol, list, roles, confirm, disable)", NULL, NULL},
+    {"batch", cmd_batch,
+     "workflow: results prepared, publicised (公示), objections, approved, signed", NULL, NULL},
+    {"revocation", cmd_revocation,
+     "workflow: revocations proposed, approved, signed (A2)", NULL, NULL},
+    {"conversion", cmd_conversion,
+     "workflow: conversions proposed, approved, signed (C1, C5)", NULL, NULL},
+    {"signer", cmd_signer,
+     "workflow: titlecert-signer's status, unlock, lock, publish", NULL, NULL},
+    {"calendar", cmd_calendar,
+     "workflow: the working-day calendar (show, period, load)", NULL, NULL},
 };
 
 int main(int argc, char **argv)
@@ -1246,6 +1216,9 @@ int main(int argc, char **argv)
     if (tc_cli_harden(argv[0]))
         return TC_EXIT_USAGE;
     tc_signer_json_hygiene(); /* passwords pass through JSON on their way to the signer */
-    return tc_cli_dispatch(PROG, "Issues titlecert electronic title certificates.", commands,
-                           sizeof commands / sizeof commands[0], argc, argv);
+    static struct opts opts;
+    static const struct tc_cli_program program = {
+        PROG, "Issues titlecert electronic title certificates.", commands,
+        sizeof commands / sizeof commands[0], cli_parse, &opts};
+    return tc_cli_dispatch(&program, argc, argv);
 }

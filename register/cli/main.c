@@ -98,61 +98,62 @@ static bool witnessed(const struct opts *o, const char *cmd, const char *what, c
     return false;
 }
 
-static int parse(int argc, char **argv, const char *cmd, const char *help, struct opts *o)
+/* The witness set the options build (static: o->witnesses points into it) and its quorum. */
+static struct tc_cosigner_set witness_set;
+static long witness_quorum;
+
+/* One option whose value is checked into o; 0, else the exit status after saying why. */
+static int set(void *opts, int c, const char *arg, const char *cmd)
 {
+    struct opts *o = opts;
+    char *end;
+    switch (c) {
+    case 's':
+        errno = 0;
+        o->since = strtoull(arg, &end, 10);
+        if (*end || !*arg || errno || arg[0] == '-')
+            return usage_error(cmd, "--since takes a register entry number");
+        break;
+    case 'Q':
+        witness_quorum = strtol(arg, &end, 10);
+        if (*end || !*arg || witness_quorum < 1 || witness_quorum > TC_COSIGNERS_MAX)
+            return usage_error(cmd, "--witness-quorum takes 1 to 15");
+        break;
+    default: return witness_arg(cmd, c, arg, &witness_set); /* 'W' or 'F' */
+    }
+    return 0;
+}
+
+/* Every command's options; 0 to run it, TC_CLI_HELP after --help, else the exit status. */
+static int parse(int argc, char **argv, const struct tc_cli_command *cmd, void *opts)
+{
+#define AT(field) TC_CLI_AT(struct opts, field)
     static const struct option table[] = {
-        {"root", required_argument, 0, 'r'},   {"trust-list", required_argument, 0, 't'},
-        {"dir", required_argument, 0, 'd'},    {"bundle", required_argument, 0, 'b'},
-        {"kid", required_argument, 0, 'k'},    {"since", required_argument, 0, 's'},
-        {"json", no_argument, 0, 'j'},         {"help", no_argument, 0, 'h'},
+        {"root", required_argument, 0, AT(root)}, {"trust-list", required_argument, 0, AT(trust)},
+        {"dir", required_argument, 0, AT(dir)},   {"bundle", required_argument, 0, AT(bundle)},
+        {"kid", required_argument, 0, AT(kid)},   {"since", required_argument, 0, 's'},
+        {"json", no_argument, 0, AT(json)},       {"help", no_argument, 0, 'h'},
         {"witness", required_argument, 0, 'W'}, {"witnesses", required_argument, 0, 'F'},
         {"witness-quorum", required_argument, 0, 'Q'},
         {0, 0, 0, 0}};
-    static struct tc_cosigner_set set;
-    long quorum = 0;
+#undef AT
+    struct opts *o = opts;
     memset(o, 0, sizeof *o);
-    memset(&set, 0, sizeof set);
-    optind = 1;
-    int c, rc;
-    char *end;
-    while ((c = getopt_long(argc, argv, "", table, NULL)) != -1) {
-        switch (c) {
-        case 'r': o->root = optarg; break;
-        case 't': o->trust = optarg; break;
-        case 'd': o->dir = optarg; break;
-        case 'b': o->bundle = optarg; break;
-        case 'k': o->kid = optarg; break;
-        case 's':
-            errno = 0;
-            o->since = strtoull(optarg, &end, 10);
-            if (*end || !*optarg || errno || optarg[0] == '-')
-                return usage_error(cmd, "--since takes a register entry number");
-            break;
-        case 'j': o->json = true; break;
-        case 'W':
-        case 'F':
-            if ((rc = witness_arg(cmd, c, optarg, &set)) != 0)
-                return rc;
-            break;
-        case 'Q':
-            quorum = strtol(optarg, &end, 10);
-            if (*end || !*optarg || quorum < 1 || quorum > TC_COSIGNERS_MAX)
-                return usage_error(cmd, "--witness-quorum takes 1 to 15");
-            break;
-        case 'h': fputs(help, stdout); return -1;
-        default: return usage_error(cmd, "unknown option");
-        }
-    }
-    const char *no = tc_cosigner_set_quorum(&set, quorum);
+    memset(&witness_set, 0, sizeof witness_set);
+    witness_quorum = 0;
+    int rc = tc_cli_getopt(PROG, cmd->name, cmd->help, table, argc, argv, o, set);
+    if (rc)
+        return rc;
+    const char *no = tc_cosigner_set_quorum(&witness_set, witness_quorum);
     if (no)
-        return usage_error(cmd, no);
-    o->witnesses = set.n ? &set : NULL;
+        return usage_error(cmd->name, no);
+    o->witnesses = witness_set.n ? &witness_set : NULL;
     o->argc = argc - optind;
     o->argv = argv + optind;
     if (!o->root)
-        return usage_error(cmd, "--root ROOT.pub is required");
+        return usage_error(cmd->name, "--root ROOT.pub is required");
     if (!o->dir)
-        return usage_error(cmd, "--dir DIR (the publication directory) is required");
+        return usage_error(cmd->name, "--dir DIR (the publication directory) is required");
     return 0;
 }
 
@@ -162,6 +163,7 @@ static void ctx_free(struct ctx *x)
     tc_bundle_free(x->bundle);
     free(x->note);
     tc_tile_reader_close(x->tiles);
+    memset(x, 0, sizeof *x); /* closed: a second ctx_free does nothing */
 }
 
 static enum tc_err read_text(const char *path, char **out, size_t *len)
@@ -182,7 +184,8 @@ static enum tc_err read_text(const char *path, char **out, size_t *len)
 
 /* The root, the trust list (--trust-list, else the one DIR/bundle.cbor carries), the checkpoint
  * (DIR/checkpoint, or checkpoint_path) verified with it, and a tile reader for its size. */
-static int setup(const struct opts *o, const char *cmd, const char *checkpoint_path, struct ctx *x)
+static int open_ctx(const struct opts *o, const char *cmd, const char *checkpoint_path,
+                    struct ctx *x)
 {
     memset(x, 0, sizeof *x);
     char path[4096];
@@ -234,6 +237,15 @@ static int setup(const struct opts *o, const char *cmd, const char *checkpoint_p
     if ((e = tc_tile_reader_open(o->dir, x->cp.size, &x->tiles)) != TC_OK)
         return tc_cli_fail(PROG, o->dir, e);
     return 0;
+}
+
+/* open_ctx, and on failure what it opened closed: 0, else the exit status after saying why. */
+static int setup(const struct opts *o, const char *cmd, const char *checkpoint_path, struct ctx *x)
+{
+    int rc = open_ctx(o, cmd, checkpoint_path, x);
+    if (rc)
+        ctx_free(x);
+    return rc;
 }
 
 /* the tiles give the checkpoint's root */
@@ -317,17 +329,13 @@ static const char verify_help[] =
     "[URL]') and --witness-quorum K, the checkpoint must also carry valid co-signatures (C2SP\n"
     "tlog-cosignature) from K of those witnesses, and a forged line of one of them fails.\n";
 
-static int cmd_verify(int argc, char **argv)
+static int cmd_verify(void *opts)
 {
-    struct opts o;
-    int rc = parse(argc, argv, "verify", verify_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    struct opts *o = opts;
     struct ctx x;
-    if ((rc = setup(&o, "verify", o.argc ? o.argv[0] : NULL, &x)) != 0) {
-        ctx_free(&x);
+    int rc = setup(o, "verify", o->argc ? o->argv[0] : NULL, &x);
+    if (rc != 0)
         return rc;
-    }
     char kid[TC_KID_BYTES * 2 + 1];
     sodium_bin2hex(kid, sizeof kid, x.key->kid, TC_KID_BYTES);
     printf("checkpoint: %s, %" PRIu64 " entries, signed by %s (key %s)\n", x.cp.origin, x.cp.size,
@@ -336,7 +344,7 @@ static int cmd_verify(int argc, char **argv)
     rc = tiles_match(&x, "verify") && entries_match(&x, "verify") ? 0 : EXIT_FAILED;
     if (!rc)
         printf("tiles: the hash tiles and the %" PRIu64 " entries give this root (%s)\n", x.cp.size,
-               o.dir);
+               o->dir);
     ctx_free(&x);
     return rc;
 }
@@ -349,14 +357,12 @@ static const char vkey_help[] =
     "(name+hash+base64), the form other transparency tools (Go's golang.org/x/mod/sumdb/note,\n"
     "witnesses) take. The name is the register's origin, from DIR/checkpoint.\n";
 
-static int cmd_vkey(int argc, char **argv)
+static int cmd_vkey(void *opts)
 {
-    struct opts o;
-    int rc = parse(argc, argv, "vkey", vkey_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    struct opts *o = opts;
     struct ctx x;
-    if ((rc = setup(&o, "vkey", NULL, &x)) == 0) {
+    int rc = setup(o, "vkey", NULL, &x);
+    if (rc == 0) {
         char vk[256];
         tc_note_vkey(vk, sizeof vk, x.cp.origin, x.key->pk);
         printf("%s\n", vk);
@@ -373,25 +379,21 @@ static const char prove_help[] =
     "itself is read from the tiles), computes its RFC 9162 inclusion proof in DIR/checkpoint and\n"
     "verifies it. Prints the entry, the certificate hash it records and the proof.\n";
 
-static int cmd_prove(int argc, char **argv)
+static int cmd_prove(void *opts)
 {
-    struct opts o;
-    int rc = parse(argc, argv, "prove", prove_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (o.argc != 1)
+    struct opts *o = opts;
+    if (o->argc != 1)
         return usage_error("prove", "give one certificate id");
     char *end;
-    uint64_t id = strtoull(o.argv[0], &end, 10);
-    if (*end || !*o.argv[0])
+    uint64_t id = strtoull(o->argv[0], &end, 10);
+    if (*end || !*o->argv[0])
         return usage_error("prove", "the id is a certificate number");
-    if (o.trust)
+    if (o->trust)
         return usage_error("prove", "prove reads the index from DIR/bundle.cbor (no --trust-list)");
     struct ctx x;
-    if ((rc = setup(&o, "prove", NULL, &x)) != 0) {
-        ctx_free(&x);
+    int rc = setup(o, "prove", NULL, &x);
+    if (rc != 0)
         return rc;
-    }
     rc = EXIT_FAILED;
     const struct tc_bundle_registered *reg = tc_bundle_registered(x.bundle, id);
     const uint8_t *leaf;
@@ -439,21 +441,16 @@ static const char consistency_help[] =
     "consistency proof computed from the tiles in DIR, which must reach NEW's size): the\n"
     "register was only appended to between them. A failure means a rewritten register.\n";
 
-static int cmd_consistency(int argc, char **argv)
+static int cmd_consistency(void *opts)
 {
-    struct opts o;
-    int rc = parse(argc, argv, "consistency", consistency_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (o.argc != 2)
+    struct opts *o = opts;
+    if (o->argc != 2)
         return usage_error("consistency", "give two checkpoint files, OLD and NEW");
     struct ctx x, y;
-    if ((rc = setup(&o, "consistency", o.argv[1], &y)) != 0) {
-        ctx_free(&y);
+    int rc = setup(o, "consistency", o->argv[1], &y);
+    if (rc != 0)
         return rc;
-    }
-    if ((rc = setup(&o, "consistency", o.argv[0], &x)) != 0) {
-        ctx_free(&x);
+    if ((rc = setup(o, "consistency", o->argv[0], &x)) != 0) {
         ctx_free(&y);
         return rc;
     }
@@ -647,24 +644,20 @@ static size_t audit_head(struct ctx *x, const char *dir, const uint8_t bundle_su
     return bad;
 }
 
-static int cmd_audit(int argc, char **argv)
+static int cmd_audit(void *opts)
 {
-    struct opts o;
-    int rc = parse(argc, argv, "audit", audit_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (o.trust)
+    struct opts *o = opts;
+    if (o->trust)
         return usage_error("audit", "audit reads the trust list from the bundle (no --trust-list)");
     struct ctx x;
-    if ((rc = setup(&o, "audit", NULL, &x)) != 0) {
-        ctx_free(&x);
+    int rc = setup(o, "audit", NULL, &x);
+    if (rc != 0)
         return rc;
-    }
     /* the bundle's own checkpoint is the one audited: its signature was checked when it loaded,
-     * its co-signatures are checked here (o.bundle may be another file than DIR/checkpoint) */
+     * its co-signatures are checked here (o->bundle may be another file than DIR/checkpoint) */
     const struct tc_bundle *b = x.bundle;
     if (strcmp(b->note, x.note) != 0 &&
-        !witnessed(&o, "audit", o.bundle ? o.bundle : "bundle.cbor", b->note, b->note_len)) {
+        !witnessed(o, "audit", o->bundle ? o->bundle : "bundle.cbor", b->note, b->note_len)) {
         ctx_free(&x);
         return EXIT_FAILED;
     }
@@ -675,13 +668,13 @@ static int cmd_audit(int argc, char **argv)
     struct tc_reg_status st;
     tc_reg_status_init(&st);
     struct tc_reg_report rep = {print_line, NULL, 0};
-    if (tc_tile_reader_open(o.dir, x.cp.size, &x.tiles) == TC_OK && tiles_match(&x, "audit") &&
+    if (tc_tile_reader_open(o->dir, x.cp.size, &x.tiles) == TC_OK && tiles_match(&x, "audit") &&
         entries_match(&x, "audit") && register_status(&x, &st)) {
         size_t bad = tc_reg_status_finish(&st, NULL, &rep), deltas = 0;
         bad += tc_reg_status_compare(&st, b, &rep);
-        if (!o.bundle) /* a publication directory: its deltas and head too */
-            bad += audit_deltas(&x, o.dir, b->file_sha256, &deltas) +
-                   audit_head(&x, o.dir, b->file_sha256, x.bundle_len);
+        if (!o->bundle) /* a publication directory: its deltas and head too */
+            bad += audit_deltas(&x, o->dir, b->file_sha256, &deltas) +
+                   audit_head(&x, o->dir, b->file_sha256, x.bundle_len);
         if (bad) {
             printf("audit FAILED: %zu difference(s) between bundle version %" PRIu64 " and the "
                    "register of %" PRIu64 " entries\n", bad, b->version, x.cp.size);
@@ -718,33 +711,29 @@ static int id_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmd_monitor(int argc, char **argv)
+static int cmd_monitor(void *opts)
 {
-    struct opts o;
-    int rc = parse(argc, argv, "monitor", monitor_help, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    struct opts *o = opts;
     uint8_t kid[8];
     size_t got = 0;
-    if (!o.kid || strlen(o.kid) != 16 ||
-        sodium_hex2bin(kid, sizeof kid, o.kid, 16, NULL, &got, NULL) != 0 || got != 8)
+    if (!o->kid || strlen(o->kid) != 16 ||
+        sodium_hex2bin(kid, sizeof kid, o->kid, 16, NULL, &got, NULL) != 0 || got != 8)
         return usage_error("monitor", "--kid takes a key id of 16 hex digits");
     struct ctx x;
-    if ((rc = setup(&o, "monitor", NULL, &x)) != 0) {
-        ctx_free(&x);
+    int rc = setup(o, "monitor", NULL, &x);
+    if (rc != 0)
         return rc;
-    }
     rc = EXIT_FAILED;
     if (!tiles_match(&x, "monitor") || !entries_match(&x, "monitor"))
         goto out;
     uint64_t *mine = NULL, issued = 0, events = 0;
     size_t nmine = 0, cap = 0;
-    if (!o.json)
-        printf("register %s, %" PRIu64 " entries; key %s\n", x.cp.origin, x.cp.size, o.kid);
+    if (!o->json)
+        printf("register %s, %" PRIu64 " entries; key %s\n", x.cp.origin, x.cp.size, o->kid);
     /* pass 1: the certificates issued under the key (those before --since too: their later
      * revocations and supersessions are listed) */
     for (int pass = 1; pass <= 2; pass++) {
-        for (uint64_t i = pass == 1 ? 0 : o.since; i < x.cp.size; i++) {
+        for (uint64_t i = pass == 1 ? 0 : o->since; i < x.cp.size; i++) {
             const uint8_t *leaf;
             size_t len;
             struct tc_reg_leaf l;
@@ -780,14 +769,14 @@ static int cmd_monitor(int argc, char **argv)
             if (l.kind == TC_REG_ISSUE) {
                 issued++;
                 sodium_bin2hex(hex, sizeof hex, l.hash, 32);
-                if (o.json)
+                if (o->json)
                     printf("{\"entry\":%" PRIu64 ",\"event\":\"issue\",\"certificate\":%" PRIu64
                            ",\"day\":\"%s\",\"batch\":%" PRIu64 ",\"sha256\":\"%s\"}\n", i, l.id, d,
                            l.other, hex);
                 else
                     printf("  entry %-8" PRIu64 " %s  issue      certificate %" PRIu64 "  batch %" PRIu64
                            "  sha256 %.16s\n", i, d, l.id, l.other, hex);
-            } else if (o.json) {
+            } else if (o->json) {
                 printf("{\"entry\":%" PRIu64 ",\"event\":\"%s\",\"certificate\":%" PRIu64
                        ",\"day\":\"%s\"}\n", i, tc_reg_kind_name(l.kind), l.id, d);
             } else {
@@ -800,9 +789,9 @@ static int cmd_monitor(int argc, char **argv)
                 qsort(mine, nmine, sizeof *mine, id_cmp);
     }
     free(mine);
-    if (!o.json)
+    if (!o->json)
         printf("%" PRIu64 " certificates issued under key %s (%" PRIu64 " events) from entry %" PRIu64
-               "; next time: --since %" PRIu64 "\n", issued, o.kid, events, o.since, x.cp.size);
+               "; next time: --since %" PRIu64 "\n", issued, o->kid, events, o->since, x.cp.size);
     rc = 0;
 out:
     ctx_free(&x);
@@ -810,19 +799,24 @@ out:
 }
 
 static const struct tc_cli_command commands[] = {
-    {"verify", cmd_verify, "verify the checkpoint and that the tiles give its root"},
-    {"vkey", cmd_vkey, "print the register key as a signed-note verifier key"},
-    {"prove", cmd_prove, "a certificate's register entry and inclusion proof"},
-    {"consistency", cmd_consistency, "prove a newer checkpoint extends an older one"},
-    {"audit", cmd_audit, "check a status bundle against the register"},
-    {"monitor", cmd_monitor, "every entry under a key id, for the key's holder to compare"},
+    {"verify", NULL, "verify the checkpoint and that the tiles give its root", verify_help,
+     cmd_verify},
+    {"vkey", NULL, "print the register key as a signed-note verifier key", vkey_help, cmd_vkey},
+    {"prove", NULL, "a certificate's register entry and inclusion proof", prove_help, cmd_prove},
+    {"consistency", NULL, "prove a newer checkpoint extends an older one", consistency_help,
+     cmd_consistency},
+    {"audit", NULL, "check a status bundle against the register", audit_help, cmd_audit},
+    {"monitor", NULL, "every entry under a key id, for the key's holder to compare", monitor_help,
+     cmd_monitor},
 };
 
 int main(int argc, char **argv)
 {
+    static struct opts opts;
+    static const struct tc_cli_program program = {
+        PROG, "Checks a titlecert public register (公示, 全程记录) from its static publication.",
+        commands, sizeof commands / sizeof commands[0], parse, &opts};
     if (sodium_init() < 0)
         return EXIT_USAGE;
-    return tc_cli_dispatch(PROG, "Checks a titlecert public register (公示, 全程记录) from its static "
-                                 "publication.", commands, sizeof commands / sizeof commands[0],
-                           argc, argv);
+    return tc_cli_dispatch(&program, argc, argv);
 }
