@@ -79,8 +79,9 @@ enum tc_err tc_http_pages_read(struct tc_http_pages **out, const char *dir,
                                size_t size);
 /* NULL is ignored. */
 void tc_http_pages_free(struct tc_http_pages *p);
-/* The file a route's pattern names ("/app.js": app.js), else the first, the page itself ("/",
- * "/v"): its Content-Type and bytes. false when p is NULL or empty. */
+/* The file a route's pattern names ("/app.js": app.js); for a pattern whose last segment names
+ * no file (no dot: "/", "/v"), the first, the page itself: its Content-Type and bytes. false
+ * when p is NULL or empty, or the pattern names a file p does not hold ("/app.mjs"). */
 bool tc_http_pages_file(const struct tc_http_pages *p, const char *pattern, const char **type,
                         const void **body, size_t *len);
 

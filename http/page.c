@@ -85,10 +85,16 @@ bool tc_http_pages_file(const struct tc_http_pages *p, const char *pattern, cons
         return false;
     const char *slash = strrchr(pattern, '/');
     const char *name = slash ? slash + 1 : pattern;
-    const struct page_file *f = &p->f[0]; /* the page itself: "/", "/v" */
-    for (size_t i = 1; i < p->n; i++)
+    const struct page_file *f = NULL;
+    for (size_t i = 0; i < p->n && !f; i++)
         if (strcmp(p->f[i].name, name) == 0)
             f = &p->f[i];
+    /* a path that names no file ("/", "/v") is the page itself; one that names a file the
+     * service does not have ("/app.mjs") is not served the page in its place */
+    if (!f && !strchr(name, '.'))
+        f = &p->f[0];
+    if (!f)
+        return false;
     *type = f->type, *body = f->body, *len = f->len;
     return true;
 }

@@ -301,14 +301,14 @@ static enum tc_err propose(struct tc_store *s, const struct tc_account *by, cons
                                  "INSERT INTO role_changes(account, roles, proposed_by, "
                                  "proposed_at, state) VALUES(?, ?, ?, ?, 'pending')",
                                  "itii", a.id, list, by->id, (int64_t)now);
+    if (e != TC_OK)
+        return e; /* *id untouched: no change was recorded */
     int64_t cid = sqlite3_last_insert_rowid(tc_store_db(s));
     if (id)
         *id = cid;
-    return e != TC_OK ? e
-                      : event(s, now, "role_change_proposed",
-                              "{\"change\":%lld,\"account\":"
-                              "\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}",
-                              (long long)cid, name, list, by->name);
+    return event(s, now, "role_change_proposed",
+                 "{\"change\":%lld,\"account\":\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}",
+                 (long long)cid, name, list, by->name);
 }
 
 struct proposal {

@@ -413,6 +413,55 @@ static void signal_loop(void)
     tc_http_stop(h);
 }
 
+/* A service's page files: which file a route's pattern gets, and 404 for a file it lacks. */
+static void pages(void)
+{
+    char dir[] = "/tmp/tc_http_pages_XXXXXX", path[600];
+    if (!mkdtemp(dir))
+        return;
+    static const char *const names[] = {"index.html", "app.js", "style.css"};
+    static const char *const bodies[] = {"<p>page</p>", "let a = 1;", "p{}"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "w");
+        if (f)
+            fputs(bodies[i], f), fclose(f);
+    }
+    struct tc_http_pages *p = NULL;
+    ok(tc_http_pages_read(&p, dir, names, 3, 1024, path, sizeof path) == TC_OK, "pages read");
+    const char *type;
+    const void *file;
+    size_t len;
+    ok(p && tc_http_pages_file(p, "/app.js", &type, &file, &len) &&
+           !strcmp(type, "text/javascript; charset=utf-8") && len == 10 && !memcmp(file, "let", 3),
+       "/app.js: the script, as JavaScript (%s)", p ? type : "-");
+    ok(p && tc_http_pages_file(p, "/", &type, &file, &len) && len == 11 &&
+           !memcmp(file, "<p>", 3) && !strcmp(type, "text/html; charset=utf-8"),
+       "/: the page itself");
+    ok(p && tc_http_pages_file(p, "/v", &type, &file, &len) && !memcmp(file, "<p>", 3),
+       "/v (a path naming no file): the page itself");
+    ok(p && tc_http_pages_file(p, "/index.html", &type, &file, &len) && !memcmp(file, "<p>", 3),
+       "/index.html: the page");
+    ok(p && !tc_http_pages_file(p, "/app.mjs", &type, &file, &len),
+       "/app.mjs, a file the service does not have: none (404), not the page in its place");
+    tc_http_pages_free(p);
+    static const char *const odd[] = {"index.html", "logo.png"};
+    snprintf(path, sizeof path, "%s/logo.png", dir);
+    FILE *f = fopen(path, "w");
+    if (f)
+        fputs("x", f), fclose(f);
+    p = NULL;
+    ok(tc_http_pages_read(&p, dir, odd, 2, 1024, path, sizeof path) == TC_ERR_ARG && !p,
+       "a file of no known type is refused");
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/logo.png", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     tc_http_block_signals(); /* before any thread */
@@ -454,6 +503,7 @@ int main(void)
         tc_http_stop(h);
     }
     per_address();
+    pages();
     signal_loop();
     fclose(log);
     tc_metrics_free(metrics);
