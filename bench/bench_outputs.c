@@ -53,19 +53,34 @@ static void make_link(char link[TC_LINK_MAX + 1], char text[TC_TEXT_MAX + 1])
         abort();
 }
 
+/* A new certificate's link, text and images, as a batch makes them. */
+struct made {
+    char link[TC_LINK_MAX + 1], text[TC_TEXT_MAX + 1];
+    struct tc_qr qr;
+    uint8_t *png, *svg;
+    size_t png_len, svg_len;
+};
+
+static void make(struct made *m)
+{
+    make_link(m->link, m->text);
+    if (tc_qr_encode(&m->qr, m->link, TC_QR_M) != TC_OK ||
+        tc_qr_png(&m->qr, 4, &m->png, &m->png_len) || tc_qr_svg(&m->qr, &m->svg, &m->svg_len))
+        abort();
+}
+
+static void unmake(struct made *m)
+{
+    free(m->png), free(m->svg);
+    tc_qr_free(&m->qr);
+}
+
 static void images(size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        char link[TC_LINK_MAX + 1], text[TC_TEXT_MAX + 1];
-        make_link(link, text);
-        struct tc_qr qr;
-        uint8_t *png, *svg;
-        size_t png_len, svg_len;
-        if (tc_qr_encode(&qr, link, TC_QR_M) != TC_OK || tc_qr_png(&qr, 4, &png, &png_len) ||
-            tc_qr_svg(&qr, &svg, &svg_len))
-            abort();
-        free(png), free(svg);
-        tc_qr_free(&qr);
+        struct made m;
+        make(&m);
+        unmake(&m);
     }
 }
 
@@ -128,15 +143,10 @@ int main(int argc, char **argv)
         return 2;
     }
     /* one real certificate's four files, whose bytes every certificate of the files part writes */
-    char link[TC_LINK_MAX + 1], text[TC_TEXT_MAX + 1];
-    make_link(link, text);
-    struct tc_qr qr;
-    uint8_t *png, *svg;
-    size_t png_len, svg_len;
-    if (tc_qr_encode(&qr, link, TC_QR_M) != TC_OK || tc_qr_png(&qr, 4, &png, &png_len) ||
-        tc_qr_svg(&qr, &svg, &svg_len))
-        return 1;
-    struct sample s = {{text, link, png, svg}, {strlen(text), strlen(link), png_len, svg_len}};
+    struct made one;
+    make(&one);
+    struct sample s = {{one.text, one.link, one.png, one.svg},
+                       {strlen(one.text), strlen(one.link), one.png_len, one.svg_len}};
     double f[MAX_ROUNDS], im[MAX_ROUNDS], sum[MAX_ROUNDS];
     for (size_t r = 0; r < rounds; r++) {
         for (int half = 0; half < 2; half++) {
@@ -157,15 +167,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "  round %zu: files %.1f us, images %.1f us a certificate (CPU)\n", r + 1,
                 f[r], im[r]);
     }
-    printf("titlecert output files benchmark: %zu certificates a round, %zu rounds alternating\n"
-           "(QR version %d, files of %zu + %zu + %zu + %zu bytes), CPU microseconds a certificate\n",
-           n, rounds, qr.version, s.len[0], s.len[1], s.len[2], s.len[3]);
+    printf(
+        "titlecert output files benchmark: %zu certificates a round, %zu rounds alternating\n"
+        "(QR version %d, files of %zu + %zu + %zu + %zu bytes), CPU microseconds a certificate\n",
+        n, rounds, one.qr.version, s.len[0], s.len[1], s.len[2], s.len[3]);
     printf("  %-40s %8s / %8s / %8s\n", "", "min", "median", "max");
     line("files (4 written, renamed, one sync)", f, rounds);
     line("images (QR encode, PNG, SVG in memory)", im, rounds);
     line("both, one thread", sum, rounds);
-    tc_qr_free(&qr);
-    free(png), free(svg);
+    unmake(&one);
     /* removed only now: ext4 makes new files slow beside inodes freed a moment ago, which would
      * charge one round's clean-up to the next */
     for (size_t r = 0; r < rounds; r++) {
