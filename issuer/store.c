@@ -575,6 +575,8 @@ enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size,
 {
     *from = *to = SCHEMA_VERSION;
     backup[0] = '\0';
+    if (why && why_size)
+        why[0] = '\0'; /* every early return says nothing more than its code */
     if (access(path, F_OK) != 0)
         return TC_ERR_NOT_FOUND;
     struct tc_store s;

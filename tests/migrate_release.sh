@@ -31,6 +31,10 @@ bak=$(ls gs.db.schema5-*.bak 2>/dev/null | head -1)
 truth "after a backup of the old store, the owner's only" [ -n "$bak" -a "$(stat -c %a "$bak" 2>/dev/null)" = 600 ]
 check "migrating again has nothing to do" 0 "$issuer" migrate --db gs.db
 has "it says so" out.txt "schema 8 is current"
+check "migrate of a store that is not there fails" 2 "$issuer" migrate --db nothere.db
+truth "saying only that it is not found (no stray bytes)" \
+  [ "$(cat err.txt)" = "titlecert-issuer: nothere.db: not found" ]
+truth "and creates nothing" [ ! -e nothere.db ]
 check "its audit chain, 0.1.0's events and the migration's, is intact" 0 "$issuer" audit verify "${D[@]}"
 check "certificate 260000001 is there, valid" 0 "$issuer" show "${D[@]}" 260000001
 has "valid" out.txt "状态      有效"
