@@ -168,7 +168,7 @@ say "li approved the 3 persons shown (rows hash ${hash:0:16}…), decision 甘�
 
 step "5. titlecert-signer: unlocked by the custodian, it signs what was approved and publishes"
 if $issuer batch sign 1 "${S[@]}" $(as zhang) >>"$log" 2>&1; then echo "demo: a locked signer signed" >&2; exit 2; fi
-say "locked, it refuses; zhang unlocks it for 30 minutes with the keys' passphrase and her password"
+say "locked, it refuses; zhang unlocks it for 30 minutes with the store's passphrase and her password"
 run $issuer signer unlock "${S[@]}" $(as zhang) --passphrase-file "$out/keys/passphrase" --minutes 30
 run $issuer batch sign 1 "${S[@]}" $(as zhang)
 ib=$($issuer batch status 1 "${D[@]}" 2>>"$log" | sed -n 's/.*issue batch \([0-9]*\).*/\1/p')

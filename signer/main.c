@@ -26,7 +26,7 @@ static const char serve_help[] =
     "         --root ROOT.pub --trust-list FILE --publish-dir DIR [options]\n"
     "The only process that opens the keys that issue certificates and sign publications\n"
     "(ISSUANCE.md). It starts locked, holding no secret; a key custodian unlocks it for a\n"
-    "window with the keys' passphrase (and the token's PIN) and their own password\n"
+    "window with the store's passphrase (and the token's PIN) and their own password\n"
     "('titlecert-issuer signer unlock'). Unlocked, it signs only batches that were approved,\n"
     "after checking the approval again from the store, and publishes. It returns no signature\n"
     "and no key; every request is on its log and, unlocked, in the store's audit chain.\n\n"

@@ -108,7 +108,7 @@ static enum tc_err members(json_t *o, const char *m, struct tc_signer_request *r
     if (strchr(m, 'k')) {
         json_t *k = json_object_get(o, "passphrase"), *p = json_object_get(o, "pin");
         if (!secret(k, &r->passphrase, &r->passphrase_len))
-            REFUSE("bad_passphrase", "须给出密钥口令 / the keys' passphrase is required");
+            REFUSE("bad_passphrase", "须给出业务库口令 / the store's passphrase is required");
         if (p && !secret(p, &r->pin, &r->pin_len))
             REFUSE("bad_pin", "PIN 须为非空文本 / a PIN is non-empty text");
         json_t *kp = json_object_get(o, "key_passphrase");

@@ -1,5 +1,5 @@
 /*
- * unlock.c - the custodian opens the signer for a window: the keys' passphrase opens the store's
+ * unlock.c - the custodian opens the signer for a window: the store's passphrase opens the store's
  * hash key (so the store and its audit chain), the account's password proves the custodian, then
  * the trust list is read again and the issuing and publication keys are opened (from their files
  * with the passphrase, or from the token with the PIN). Anything that fails closes what was
@@ -25,7 +25,7 @@ static enum tc_err open_key(const struct tc_signer_config *cfg, const struct tc_
                                             TC_KEY_ISSUER);
         if (e != TC_OK)
             snprintf(why, why_size, "%s：%s / %s: %s", file,
-                     e == TC_ERR_PASSPHRASE ? "密钥口令不对" : "打不开", file, tc_strerror(e));
+                     e == TC_ERR_PASSPHRASE ? "口令不对" : "打不开", file, tc_strerror(e));
         return e;
     }
     struct tc_pkcs11_key where = *cfg->token;
@@ -50,8 +50,8 @@ static json_t *open_store(struct ctx *x)
     if (e == TC_OK)
         return NULL;
     x->h->s = NULL;
-    const char *m = e == TC_ERR_PASSPHRASE ? "密钥口令不对 / wrong passphrase for the keys"
-                                           : "打不开库或其散列密钥 / cannot open the store or its "
+    const char *m = e == TC_ERR_PASSPHRASE ? "业务库口令不对 / wrong passphrase for the store"
+                                           : "打不开业务库或其哈希密钥 / cannot open the store or its "
                                              "hash key";
     sv_record(x, which, e == TC_ERR_PASSPHRASE ? m : tc_strerror(e));
     return sv_refused(e == TC_ERR_PASSPHRASE ? "bad_passphrase" : "store", m);

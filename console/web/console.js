@@ -104,11 +104,11 @@ const T = {
       caption: n => `找到 ${n} 张证书`,
     },
     signer: {
-      title: '签名服务', about: '签名服务是唯一持有签发密钥和发布密钥的程序；本系统不接触任何密钥。解锁须由密钥保管员输入密钥口令（或令牌 PIN）、本人口令和动态验证码。',
+      title: '签名服务', about: '签名服务是唯一持有签发密钥和发布密钥的程序；本系统不接触任何密钥。解锁须由密钥保管员输入业务库口令（密钥在硬件令牌上时另加令牌 PIN）、本人口令和动态验证码。',
       state: '状态', locked: '已锁定', unlocked: '已解锁', unreachable: '无法连接签名服务', custodian: '解锁人',
       until: '窗口结束', left: '剩余', mins: s => `${Math.floor(s / 60)} 分 ${s % 60} 秒`, backend: '密钥存放',
       backends: { file: '加密的密钥文件', pkcs11: '硬件令牌（PKCS#11）' },
-      unlock: '解锁', passphrase: '密钥口令', keyPassphrase: '密钥文件口令（密钥文件另设口令时）', pin: '令牌 PIN（密钥在硬件令牌上时）', password: '您的账号口令',
+      unlock: '解锁', passphrase: '业务库口令', passphraseHint: '业务库哈希密钥（HASH.key）的口令；签发密钥和发布密钥的文件未另设口令时，也用它打开。', keyPassphrase: '密钥文件口令（仅当密钥文件另设口令时填写）', pin: '令牌 PIN（仅当密钥在硬件令牌上时填写）', password: '您的账号口令',
       minutes: '解锁时长（分钟）', minutesHint: '最长 8 小时（以签名服务的设定为准）；空闲 15 分钟自动锁定。',
       unlockSubmit: '解锁', unlockedMsg: u => `已解锁，至 ${u}。`, lock: '立即锁定', lockedMsg: '签名服务已锁定。',
       publish: '发布', publishSubmit: '发布',
@@ -228,11 +228,11 @@ const T = {
       caption: n => `${n} certificate${n === 1 ? '' : 's'} found`,
     },
     signer: {
-      title: 'Signer', about: 'The signer is the only program that holds the issuing and publication keys; this console touches no key. A key custodian unlocks it with the keys\' passphrase (or the token\'s PIN), their own password and a TOTP code.',
+      title: 'Signer', about: 'The signer is the only program that holds the issuing and publication keys; this console touches no key. A key custodian unlocks it with the store\'s passphrase (and the token\'s PIN when the keys are on a token), their own password and a TOTP code.',
       state: 'State', locked: 'locked', unlocked: 'unlocked', unreachable: 'the signer cannot be reached', custodian: 'Unlocked by',
       until: 'Window ends', left: 'Left', mins: s => `${Math.floor(s / 60)} min ${s % 60} s`, backend: 'Keys held in',
       backends: { file: 'encrypted key files', pkcs11: 'a hardware token (PKCS#11)' },
-      unlock: 'Unlock', passphrase: "The keys' passphrase", keyPassphrase: "The key files' passphrase (when they have their own)", pin: "The token's PIN (keys on a hardware token)", password: 'Your account password',
+      unlock: 'Unlock', passphrase: "The store's passphrase", passphraseHint: "The passphrase of the store's hash key (HASH.key); it also opens the issuing and publication key files unless they have their own.", keyPassphrase: "The key files' own passphrase (only if they have one)", pin: "The token's PIN (only if the keys are on a hardware token)", password: 'Your account password',
       minutes: 'Window (minutes)', minutesHint: 'At most 8 hours (or the signer\'s setting); it locks itself after 15 idle minutes.',
       unlockSubmit: 'Unlock', unlockedMsg: u => `Unlocked until ${u}.`, lock: 'Lock now', lockedMsg: 'The signer is locked.',
       publish: 'Publication', publishSubmit: 'Publish',
@@ -1074,7 +1074,7 @@ async function screenSigner(_, seq) {
     s.state === 'unlocked' ? h('form', { id: 'lock-form' }, h('p', { class: 'error', role: 'alert' }), h('div', { class: 'row' }, lock)) : null)];
   if (has('custodian') && s.state === 'locked') {
     parts.push(card('unlock', S('unlock'), form('unlock-form', [
-      field(S('passphrase'), input('unlock-passphrase', { name: 'passphrase', type: 'password', autocomplete: 'off', required: true })),
+      field(S('passphrase'), input('unlock-passphrase', { name: 'passphrase', type: 'password', autocomplete: 'off', required: true }), S('passphraseHint')),
       field(S('keyPassphrase'), input('unlock-key-passphrase', { name: 'key_passphrase', type: 'password', autocomplete: 'off' })),
       field(S('pin'), input('unlock-pin', { name: 'pin', type: 'password', autocomplete: 'off', inputmode: 'numeric' })),
       field(S('password'), input('unlock-password', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
