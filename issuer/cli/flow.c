@@ -90,6 +90,32 @@ int flow_options(int argc, char **argv, const char *cmd, const char *help, struc
     return rc;
 }
 
+/* What account, calendar and signer open with: argv[1] is the verb, one of verbs (NULL-ended),
+ * and the options after it go into *f. -1 to go on with argv[1]; else the exit status, after the
+ * help or after saying what is wrong. The verb is judged after the options, so a bad option is
+ * reported before a bad verb, and both messages name the same subcommands from one list. */
+static int subcommand(int argc, char **argv, const char *cmd, const char *help,
+                      const char *const *verbs, struct flow *f)
+{
+    char list[128] = "", msg[160];
+    for (size_t i = 0; verbs[i]; i++) {
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", verbs[i]);
+    }
+    if (argc < 2) {
+        snprintf(msg, sizeof msg, "give a subcommand: %s", list);
+        return cli_usage(cmd, msg);
+    }
+    int rc = flow_options(argc - 1, argv + 1, cmd, help, f);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    for (size_t i = 0; verbs[i]; i++)
+        if (strcmp(argv[1], verbs[i]) == 0)
+            return -1;
+    snprintf(msg, sizeof msg, "the subcommands are %s", list);
+    return cli_usage(cmd, msg);
+}
+
 bool flow_number(const char *s, int64_t *n)
 {
     uint64_t v;
@@ -323,19 +349,13 @@ static int account_change(struct flow *f, struct tc_store *s, uint64_t now, cons
 
 int cmd_account(int argc, char **argv)
 {
+    static const char *const verbs[] = {"add",     "enrol", "list", "roles", "confirm",
+                                        "disable", "reset", "totp", NULL};
     struct flow f;
-    if (argc < 2)
-        return cli_usage("account", "give a subcommand: add, enrol, list, roles, confirm, disable, "
-                                    "reset, totp");
-    int rc = flow_options(argc - 1, argv + 1, "account", account_help, &f);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    int rc = subcommand(argc, argv, "account", account_help, verbs, &f);
+    if (rc >= 0)
+        return rc;
     const char *verb = argv[1];
-    if (strcmp(verb, "add") && strcmp(verb, "enrol") && strcmp(verb, "list") &&
-        strcmp(verb, "roles") && strcmp(verb, "confirm") && strcmp(verb, "disable") &&
-        strcmp(verb, "reset") && strcmp(verb, "totp"))
-        return cli_usage("account", "the subcommands are add, enrol, list, roles, confirm, "
-                                    "disable, reset, totp");
     struct tc_store *s = flow_store(&f);
     if (!s)
         return EXIT_USAGE;
@@ -420,15 +440,12 @@ static int calendar_load(struct flow *f, struct tc_store *s, uint64_t now)
 
 int cmd_calendar(int argc, char **argv)
 {
+    static const char *const verbs[] = {"show", "period", "load", NULL};
     struct flow f;
-    if (argc < 2)
-        return cli_usage("calendar", "give a subcommand: show, period, load");
-    int rc = flow_options(argc - 1, argv + 1, "calendar", calendar_help, &f);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    int rc = subcommand(argc, argv, "calendar", calendar_help, verbs, &f);
+    if (rc >= 0)
+        return rc;
     const char *verb = argv[1];
-    if (strcmp(verb, "show") && strcmp(verb, "period") && strcmp(verb, "load"))
-        return cli_usage("calendar", "the subcommands are show, period, load");
     struct tc_store *s = flow_store(&f);
     if (!s)
         return EXIT_USAGE;
@@ -580,18 +597,14 @@ static int signer_unlock(struct flow *f)
 
 int cmd_signer(int argc, char **argv)
 {
+    static const char *const verbs[] = {"status", "unlock", "lock", "publish", NULL};
     struct flow f;
-    if (argc < 2)
-        return cli_usage("signer", "give a subcommand: status, unlock, lock, publish");
-    int rc = flow_options(argc - 1, argv + 1, "signer", signer_help, &f);
-    if (rc)
-        return rc < 0 ? 0 : rc;
+    int rc = subcommand(argc, argv, "signer", signer_help, verbs, &f);
+    if (rc >= 0)
+        return rc;
     const char *verb = argv[1];
-    if (strcmp(verb, "status") == 0 || strcmp(verb, "lock") == 0)
-        return flow_signer(&f, verb, NULL, false);
     if (strcmp(verb, "unlock") == 0)
         return signer_unlock(&f);
-    if (strcmp(verb, "publish") == 0)
-        return flow_signer(&f, "publish", NULL, true);
-    return cli_usage("signer", "the subcommands are status, unlock, lock, publish");
+    /* status and lock are anyone's; publish is a custodian's, who proves it with their password */
+    return flow_signer(&f, verb, NULL, strcmp(verb, "publish") == 0);
 }
