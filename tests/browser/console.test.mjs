@@ -9,15 +9,16 @@
 // unlocked by the custodian, signing and publication; the public page then verifies one of the
 // certificates. Also: a CSRF attempt from another origin, the session cookie's attributes, a
 // revocation, certificate search, the calendar, the audit view and its CSV, a 401 back to
-// sign-in. Every screen is checked with axe-core and photographed at 1366 and 390 px in Chinese
-// (the main ones in English too, with no Chinese left but the data).
+// sign-in. Both languages have every text (the same keys). Every screen is checked with axe-core
+// and photographed at 1366 and 390 px in Chinese (the main ones in English too, with no Chinese
+// left but the data).
 import assert from 'node:assert/strict';
 import { test as nodeTest, before, after } from 'node:test';
 import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { ARGS } from './lib.mjs';
+import { ARGS, languageGaps } from './lib.mjs';
 
 const U = process.env.TC_CONSOLE_URL;
 const SHOTS = process.env.SHOTS;
@@ -313,6 +314,16 @@ test('the sign-in page, and admin1 enrols with the code the host printed: passwo
   assert.match(await page.textContent('#who'), /系统管理员/);
 });
 
+test('every text of the console is there in Chinese and in English (the same keys, lists and functions)', async () => {
+  const page = await open('nobody');
+  await page.goto(U + '/');
+  await page.waitForSelector('#signin-form');
+  assert.deepEqual(await languageGaps(page), []);
+  await page.context().close();
+  delete pages.nobody;
+  current = pages.admin1;
+});
+
 test('the session cookie: __Host-, Secure, HttpOnly, SameSite=Strict, Path=/, out of reach of scripts', async () => {
   const page = pages.admin1;
   // (not cookies(U): Playwright leaves Secure cookies out for an http: address, Chromium does not)
@@ -513,7 +524,7 @@ test('approval: the rows hash shown, the decision reference asked, and a TOTP co
   await screen(page, 'batch-approved');
 });
 
-test('the custodian unlocks the signer: the keys\' passphrase, their password and a TOTP code; the window\'s end shown', async () => {
+test('the custodian unlocks the signer: the store\'s passphrase, their password and a TOTP code; the window\'s end shown', async () => {
   const page = pages[custodian];
   await go(page, '#/work');
   await page.waitForSelector(`#work-list [data-action=sign][data-batch="${batchId}"]`);

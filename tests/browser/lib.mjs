@@ -136,6 +136,35 @@ export async function chineseLeft(allowed) {
 // axe-core (pinned in package-lock.json) runs in the page through the DevTools protocol, which
 // the page's CSP does not govern; the page itself loads nothing new
 const axeSource = readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+// Where the page's two text tables (the global T: T.zh and T.en) differ in shape: a key one has
+// and the other lacks, a text in one that is a function of arguments (or a list, or a table) in
+// the other, a list of steps of another length. [] when every text the page can show is there in both.
+export async function languageGaps(page) {
+  return page.evaluate(() => {
+    const gaps = [];
+    // a text may be a function of no argument in one language (to mark data within it) and a
+    // string in the other; a function of arguments must take as many in both
+    const kind = v => Array.isArray(v) ? 'list' : v === null ? 'null'
+      : typeof v === 'function' ? (v.length ? `function of ${v.length}` : 'text')
+      : typeof v === 'string' ? 'text' : typeof v;
+    const walk = (a, b, path) => {
+      for (const k of Object.keys(a)) {
+        if (!(k in b)) { gaps.push(`${path}.${k}: only in one language`); continue; }
+        const ka = kind(a[k]), kb = kind(b[k]);
+        if (ka !== kb) gaps.push(`${path}.${k}: ${ka} in one, ${kb} in the other`);
+        else if (ka === 'list' && a[k].length !== b[k].length) gaps.push(`${path}.${k}: ${a[k].length} and ${b[k].length} items`);
+        else if (ka === 'object' || ka === 'list') walk(a[k], b[k], `${path}.${k}`);
+      }
+    };
+    // eslint-disable-next-line no-undef
+    const table = typeof T === 'object' ? T : null;
+    if (!table || !table.zh || !table.en) return ['no text table T with zh and en on this page'];
+    walk(table.zh, table.en, 'zh→en');
+    walk(table.en, table.zh, 'en→zh');
+    return gaps;
+  });
+}
+
 export async function axeViolations(all = true) {
   await ctx.page.evaluate(axeSource);
   const res = await ctx.page.evaluate(() => axe.run(document, { resultTypes: ['violations'] }));

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { U, SHOTS, ctx, test, setup, onReady, settled, pickUnit, axeViolations, provincial, county } from './lib.mjs';
+import { U, SHOTS, ctx, test, setup, onReady, settled, pickUnit, axeViolations, languageGaps, provincial, county } from './lib.mjs';
 
 const basic = process.env.TC_BASIC_LINK_PATH;   // "/v#TC1:..." of a basic-level title (临夏)
 const png = process.env.TC_BASIC_PNG;
@@ -53,6 +53,11 @@ test('a non-basic-level unit in the employer field: 不适用 at that unit (S1)'
   assert.doesNotMatch(await page.textContent('#why'), /\((S|A|C)\d\)/, 'no rule codes in the people\'s text');
   assert.match(await page.textContent('#codes'), /unit_not_basic_level.*S1/, 'they are in the technical details');
   await page.screenshot({ path: `${SHOTS}/2-not-valid-here.png`, fullPage: true });
+});
+
+test('every text of the page is there in Chinese and in English (the same keys, lists and functions)', async () => {
+  // on the page as it is: the next test reloads the certificate's link it shows
+  assert.deepEqual(await languageGaps(page), []);
 });
 
 test('the employer is remembered on the device', async () => {
