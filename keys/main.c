@@ -75,8 +75,8 @@ static struct tc_signer *open_signer(const char *path, const struct pass_opts *p
         return NULL;
     }
     if (info.kind != want) {
-        fprintf(stderr, PROG ": %s: is a %s key, not a %s key\n", path,
-                tc_key_kind_name(info.kind), tc_key_kind_name((uint8_t)want));
+        fprintf(stderr, PROG ": %s: is a %s key, not a %s key\n", path, tc_key_kind_name(info.kind),
+                tc_key_kind_name((uint8_t)want));
         return NULL;
     }
     char prompt[256];
@@ -186,15 +186,18 @@ static const char create_help[] =
 
 static int cmd_create(int argc, char **argv, const char *cmd, enum tc_key_kind kind)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, AT(out)}, {"name", required_argument, 0, AT(name)},
-        {"kdf", required_argument, 0, 'k'},
-        {"passphrase-env", required_argument, 0, AT(po.env)},
-        {"passphrase-file", required_argument, 0, AT(po.file)}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"out", required_argument, 0, AT(out)},
+                                         {"name", required_argument, 0, AT(name)},
+                                         {"kdf", required_argument, 0, 'k'},
+                                         {"passphrase-env", required_argument, 0, AT(po.env)},
+                                         {"passphrase-file", required_argument, 0, AT(po.file)},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     char help[sizeof create_help + 64];
     snprintf(help, sizeof help, create_help, cmd,
-             kind == TC_KEY_ISSUER ? "an issuer" : kind == TC_KEY_ROOT ? "a root" : "a hash",
+             kind == TC_KEY_ISSUER ? "an issuer"
+             : kind == TC_KEY_ROOT ? "a root"
+                                   : "a hash",
              kind == TC_KEY_HASH ? "" : " and PREFIX.pub (public)");
     struct kopts o;
     int rc = options(argc, argv, cmd, help, opts, &o);
@@ -345,21 +348,26 @@ static const char endorse_help[] =
 
 static int cmd_endorse(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"root", required_argument, 0, AT(root)},   {"issuer", required_argument, 0, AT(issuer)},
-        {"from", required_argument, 0, AT(from)},   {"to", required_argument, 0, AT(to)},
-        {"region", required_argument, 0, AT(region)}, {"tracks", required_argument, 0, 't'},
-        {"series", required_argument, 0, 's'},      {"levels", required_argument, 0, 'l'},
-        {"out", required_argument, 0, AT(out)},
-        {"passphrase-env", required_argument, 0, AT(po.env)},
-        {"passphrase-file", required_argument, 0, AT(po.file)}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"root", required_argument, 0, AT(root)},
+                                         {"issuer", required_argument, 0, AT(issuer)},
+                                         {"from", required_argument, 0, AT(from)},
+                                         {"to", required_argument, 0, AT(to)},
+                                         {"region", required_argument, 0, AT(region)},
+                                         {"tracks", required_argument, 0, 't'},
+                                         {"series", required_argument, 0, 's'},
+                                         {"levels", required_argument, 0, 'l'},
+                                         {"out", required_argument, 0, AT(out)},
+                                         {"passphrase-env", required_argument, 0, AT(po.env)},
+                                         {"passphrase-file", required_argument, 0, AT(po.file)},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     struct kopts o;
     int rc = options(argc, argv, "endorse", endorse_help, opts, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
     if (!o.root || !o.issuer || !o.from || !o.to || !o.out || !o.region)
-        return usage_error("endorse", "--root, --issuer, --from, --to, --region and --out are required");
+        return usage_error("endorse",
+                           "--root, --issuer, --from, --to, --region and --out are required");
     if (!tc_day_parse(&o.en.not_before, o.from) || !tc_day_parse(&o.en.not_after, o.to))
         return usage_error("endorse", "--from and --to take dates YYYY-MM-DD");
     if (!(o.en.authz.region = tc_region_parse(o.region)))
@@ -415,13 +423,15 @@ static const char revoke_help[] =
 
 static int cmd_revoke(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"root", required_argument, 0, AT(root)},   {"kid", required_argument, 0, AT(kid)},
-        {"date", required_argument, 0, AT(date)},   {"reason", required_argument, 0, AT(reason)},
-        {"out", required_argument, 0, AT(out)},
-        {"passphrase-env", required_argument, 0, AT(po.env)},
-        {"passphrase-file", required_argument, 0, AT(po.file)}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"root", required_argument, 0, AT(root)},
+                                         {"kid", required_argument, 0, AT(kid)},
+                                         {"date", required_argument, 0, AT(date)},
+                                         {"reason", required_argument, 0, AT(reason)},
+                                         {"out", required_argument, 0, AT(out)},
+                                         {"passphrase-env", required_argument, 0, AT(po.env)},
+                                         {"passphrase-file", required_argument, 0, AT(po.file)},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     struct kopts o;
     int rc = options(argc, argv, "revoke", revoke_help, opts, &o);
     if (rc)
@@ -526,12 +536,14 @@ static int read_members(char **paths, size_t n, const uint8_t root_pk[TC_PK_BYTE
 
 static int cmd_trust_list(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"root", required_argument, 0, AT(root)},   {"version", required_argument, 0, 'v'},
-        {"issued-at", required_argument, 0, 'I'},   {"out", required_argument, 0, AT(out)},
-        {"passphrase-env", required_argument, 0, AT(po.env)},
-        {"passphrase-file", required_argument, 0, AT(po.file)}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"root", required_argument, 0, AT(root)},
+                                         {"version", required_argument, 0, 'v'},
+                                         {"issued-at", required_argument, 0, 'I'},
+                                         {"out", required_argument, 0, AT(out)},
+                                         {"passphrase-env", required_argument, 0, AT(po.env)},
+                                         {"passphrase-file", required_argument, 0, AT(po.file)},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     struct kopts o;
     int rc = options(argc, argv, "trust-list", trust_help, opts, &o);
     if (rc)
@@ -599,7 +611,8 @@ static void print_endorsement(const struct tc_endorsement *en, const char *inden
     hex(kid, en->kid, TC_KID_BYTES);
     tc_day_format(d1, en->not_before);
     tc_day_format(d2, en->not_after);
-    printf("%sissuer key %s: %s\n%s  term:       %s .. %s\n", indent, kid, en->name, indent, d1, d2);
+    printf("%sissuer key %s: %s\n%s  term:       %s .. %s\n", indent, kid, en->name, indent, d1,
+           d2);
     print_authz(&en->authz);
 }
 
@@ -612,8 +625,7 @@ static const char show_help[] =
 static int cmd_show(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"root", required_argument, 0, AT(root)}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"root", required_argument, 0, AT(root)}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     struct kopts o;
     int rc = options(argc, argv, "show", show_help, opts, &o);
     if (rc)
@@ -674,7 +686,8 @@ static int cmd_show(int argc, char **argv)
         char d[11];
         hex(kid, rv.kid, TC_KID_BYTES);
         tc_day_format(d, rv.day);
-        printf("revocation (signature verified)\n  key id:     %s\n  from:       %s\n  reason:     %s\n",
+        printf("revocation (signature verified)\n  key id:     %s\n  from:       %s\n  reason:     "
+               "%s\n",
                kid, d, rv.reason);
     } else if ((e3 = tc_trust_list_parse(buf, len, rpub.pk, &tl)) == TC_OK) {
         printf("trust list version %llu, issued at %llu (signature verified)\n",
@@ -689,10 +702,10 @@ static int cmd_show(int argc, char **argv)
         }
         tc_trust_list_free(tl);
     } else {
-        enum tc_err worst = e1 == TC_ERR_BAD_SIGNATURE || e2 == TC_ERR_BAD_SIGNATURE ||
-                                    e3 == TC_ERR_BAD_SIGNATURE
-                                ? TC_ERR_BAD_SIGNATURE
-                                : e3;
+        enum tc_err worst =
+            e1 == TC_ERR_BAD_SIGNATURE || e2 == TC_ERR_BAD_SIGNATURE || e3 == TC_ERR_BAD_SIGNATURE
+                ? TC_ERR_BAD_SIGNATURE
+                : e3;
         fprintf(stderr, PROG ": %s: %s\n", path, tc_strerror(worst));
         rc = worst == TC_ERR_BAD_SIGNATURE || worst == TC_ERR_UNKNOWN_KEY_ID ? EXIT_VERIFY
                                                                              : EXIT_USAGE;
@@ -778,19 +791,18 @@ static int token_check(void *opts, int c, const char *arg, const char *cmd)
 static int token_options(int argc, char **argv, struct token_opts *o)
 {
 #define TAT(field) TC_CLI_AT(struct token_opts, field)
-    static const struct option opts[] = {
-        {"module", required_argument, 0, TAT(where.module)},
-        {"token", required_argument, 0, TAT(where.token)},
-        {"slot", required_argument, 0, 's'},
-        {"key", required_argument, 0, TAT(where.key_label)},
-        {"key-id", required_argument, 0, 'i'},
-        {"name", required_argument, 0, TAT(where.name)},
-        {"kind", required_argument, 0, 'K'},
-        {"out", required_argument, 0, TAT(out)},
-        {"pin-env", required_argument, 0, TAT(pin.env)},
-        {"pin-file", required_argument, 0, TAT(pin.file)},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"module", required_argument, 0, TAT(where.module)},
+                                         {"token", required_argument, 0, TAT(where.token)},
+                                         {"slot", required_argument, 0, 's'},
+                                         {"key", required_argument, 0, TAT(where.key_label)},
+                                         {"key-id", required_argument, 0, 'i'},
+                                         {"name", required_argument, 0, TAT(where.name)},
+                                         {"kind", required_argument, 0, 'K'},
+                                         {"out", required_argument, 0, TAT(out)},
+                                         {"pin-env", required_argument, 0, TAT(pin.env)},
+                                         {"pin-file", required_argument, 0, TAT(pin.file)},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
 #undef TAT
     memset(o, 0, sizeof *o);
     int rc = tc_cli_getopt(PROG, "token-pub", token_pub_help, opts, argc, argv, o, token_check);
@@ -848,16 +860,16 @@ static int cmd_token_pub(int argc, char **argv)
 
 static const struct tc_cli_command commands[] = {
     {"root-create", cmd_root_create, "create the root key (provincial HR department)", NULL, NULL},
-    {"issuer-create", cmd_issuer_create, "create an issuer key (committee or HR office)",
-     NULL, NULL},
-    {"hash-key-create", cmd_hash_create, "create the secret for keyed hashing of ID numbers",
-     NULL, NULL},
+    {"issuer-create", cmd_issuer_create, "create an issuer key (committee or HR office)", NULL,
+     NULL},
+    {"hash-key-create", cmd_hash_create, "create the secret for keyed hashing of ID numbers", NULL,
+     NULL},
     {"endorse", cmd_endorse, "endorse an issuer key for a term and scope (A1)", NULL, NULL},
     {"revoke", cmd_revoke, "revoke an issuer key from a date (A2)", NULL, NULL},
     {"trust-list", cmd_trust_list, "sign a trust list of endorsements and revocations", NULL, NULL},
     {"show", cmd_show, "describe (and verify) any of these files", NULL, NULL},
-    {"token-pub", cmd_token_pub, "export the public key of an Ed25519 key on a PKCS#11 token",
-     NULL, NULL},
+    {"token-pub", cmd_token_pub, "export the public key of an Ed25519 key on a PKCS#11 token", NULL,
+     NULL},
 };
 
 int main(int argc, char **argv)
