@@ -1,10 +1,10 @@
 /*
  * main.c - titlecert-keys: the root ceremony and issuer-key administration (rule A1).
  *
- * A table of subcommands, each with its own table of options, which tc_cli_getopt reads (and
- * prints the command's --help). Exit status: 0 success, 1 a verification failed (show --root on
- * a bad file), 2 usage or I/O error. Errors read "titlecert-keys: <what>: <why>" and never
- * contain a secret.
+ * A table of subcommands with their help; one parser reads a command's own table of options
+ * through tc_cli_getopt (which prints the help) before the command runs. Exit status: 0 success,
+ * 1 a verification failed (show --root on a bad file), 2 usage or I/O error. Errors read
+ * "titlecert-keys: <what>: <why>" and never contain a secret.
  */
 #include <getopt.h>
 #include <sodium.h>
@@ -109,110 +109,72 @@ static int write_or_fail(const char *path, const uint8_t *buf, size_t len)
  * here as they are (AT), the others checked by check. */
 struct kopts {
     const char *out, *name, *root, *issuer, *from, *to, *region, *kid, *date, *reason;
-    struct pass_opts po; /* the passphrase of the key the command opens */
+    struct pass_opts po; /* the passphrase (token-pub: the PIN) of the key the command opens */
     enum tc_kdf_level kdf;
     struct tc_endorsement en; /* endorse: its scope from --tracks, --series, --levels */
     unsigned long long version, issued_at;
+    struct tc_pkcs11_key where; /* token-pub: the key on a token */
+    uint8_t id[TC_PKCS11_ID_MAX];
+    bool slot;   /* token-pub: --slot was given */
+    char **args; /* the operands after the options */
+    int nargs;
 };
 #define AT(field) TC_CLI_AT(struct kopts, field)
 
-static bool parse_tracks(const char *s, uint8_t *tracks);
-static bool parse_levels(const char *s, uint8_t *levels);
-static bool parse_series(const char *s, struct tc_authz *a);
-
-/* One option whose value is checked ('k' --kdf, 't' --tracks, 's' --series, 'l' --levels,
- * 'v' --version, 'I' --issued-at) into o; 0, else the exit status after saying why. */
-static int check(void *opts, int c, const char *arg, const char *cmd)
-{
-    struct kopts *o = opts;
-    char *end;
-    switch (c) {
-    case 'k':
-        if (!parse_kdf(arg, &o->kdf))
-            return usage_error(cmd, "--kdf takes interactive, moderate or sensitive");
-        break;
-    case 't':
-        if (!parse_tracks(arg, &o->en.authz.tracks))
-            return usage_error(cmd, "--tracks takes basic, province, status and/or "
-                                    "register, comma-separated");
-        break;
-    case 's':
-        if (!parse_series(arg, &o->en.authz))
-            return usage_error(cmd, "--series takes all or known series codes, no repeats");
-        break;
-    case 'l':
-        if (!parse_levels(arg, &o->en.authz.levels))
-            return usage_error(cmd, "--levels takes levels 1..5, e.g. 1-5 or 2,3");
-        break;
-    case 'v':
-        o->version = strtoull(arg, &end, 10);
-        if (*arg == '\0' || *end || o->version == 0)
-            return usage_error(cmd, "--version takes a positive integer");
-        break;
-    default: /* 'I' */
-        o->issued_at = strtoull(arg, &end, 10);
-        if (*arg == '\0' || *end || o->issued_at == 0)
-            return usage_error(cmd, "--issued-at takes seconds since 1970");
-        break;
-    }
-    return 0;
-}
-
-/* A command's options (table) into o, the defaults first: 0, TC_CLI_HELP after its help, else
- * the exit status of a usage error. */
-static int options(int argc, char **argv, const char *cmd, const char *help,
-                   const struct option *table, struct kopts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->kdf = TC_KDF_MODERATE;
-    o->en.authz.tracks =
-        (uint8_t)(TC_AUTHZ_TRACK(TC_TRACK_BASIC) | TC_AUTHZ_TRACK(TC_TRACK_PROVINCE));
-    o->en.authz.levels = 0x3E;
-    o->issued_at = (unsigned long long)time(NULL);
-    return tc_cli_getopt(PROG, cmd, help, table, argc, argv, o, check);
-}
+/* The options whose values check reads before they are stored. */
+enum {
+    OPT_KDF = 1,
+    OPT_TRACKS,
+    OPT_SERIES,
+    OPT_LEVELS,
+    OPT_VERSION,
+    OPT_ISSUED_AT,
+    OPT_SLOT,
+    OPT_KEY_ID,
+    OPT_KIND
+};
 
 /* ---- create ------------------------------------------------------------------------------ */
 
-static const char create_help[] =
-    "Usage: " PROG " %s --out PREFIX --name NAME [options]\n"
-    "Creates %s key: PREFIX.key (secret, encrypted, mode 0600)%s.\n\n"
-    "  --out PREFIX            where to write (existing files are never replaced)\n"
-    "  --name NAME             who holds the key, e.g. 甘肃省人力资源和社会保障厅\n"
-    "  --kdf LEVEL             Argon2id cost: interactive, moderate (default), sensitive\n"
-    "  --passphrase-env VAR    read the passphrase from environment variable VAR\n"
-    "  --passphrase-file FILE  read it from the first line of FILE (mode 0600)\n"
-    "                          (default: ask twice on the terminal, without echo)\n";
+/* The help of the command that creates a key of the kind what names ("a root"); pub says what
+ * it writes besides the secret-key file. */
+#define CREATE_HELP(cmd, what, pub)                                                                \
+    "Usage: " PROG " " cmd " --out PREFIX --name NAME [options]\n"                                 \
+    "Creates " what " key: PREFIX.key (secret, encrypted, mode 0600)" pub ".\n\n"                  \
+    "  --out PREFIX            where to write (existing files are never replaced)\n"               \
+    "  --name NAME             who holds the key, e.g. 甘肃省人力资源和社会保障厅\n"  \
+    "  --kdf LEVEL             Argon2id cost: interactive, moderate (default), sensitive\n"        \
+    "  --passphrase-env VAR    read the passphrase from environment variable VAR\n"                \
+    "  --passphrase-file FILE  read it from the first line of FILE (mode 0600)\n"                  \
+    "                          (default: ask twice on the terminal, without echo)\n"
 
-static int cmd_create(int argc, char **argv, const char *cmd, enum tc_key_kind kind)
+static const char root_create_help[] =
+    CREATE_HELP("root-create", "a root", " and PREFIX.pub (public)");
+static const char issuer_create_help[] =
+    CREATE_HELP("issuer-create", "an issuer", " and PREFIX.pub (public)");
+static const char hash_create_help[] = CREATE_HELP("hash-key-create", "a hash", "");
+
+static const struct option create_options[] = {
+    {"out", required_argument, 0, AT(out)},
+    {"name", required_argument, 0, AT(name)},
+    {"kdf", required_argument, 0, OPT_KDF},
+    {"passphrase-env", required_argument, 0, AT(po.env)},
+    {"passphrase-file", required_argument, 0, AT(po.file)},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0}};
+
+static int create(const struct kopts *o, const char *cmd, enum tc_key_kind kind)
 {
-    static const struct option opts[] = {{"out", required_argument, 0, AT(out)},
-                                         {"name", required_argument, 0, AT(name)},
-                                         {"kdf", required_argument, 0, 'k'},
-                                         {"passphrase-env", required_argument, 0, AT(po.env)},
-                                         {"passphrase-file", required_argument, 0, AT(po.file)},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    char help[sizeof create_help + 64];
-    snprintf(help, sizeof help, create_help, cmd,
-             kind == TC_KEY_ISSUER ? "an issuer"
-             : kind == TC_KEY_ROOT ? "a root"
-                                   : "a hash",
-             kind == TC_KEY_HASH ? "" : " and PREFIX.pub (public)");
-    struct kopts o;
-    int rc = options(argc, argv, cmd, help, opts, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (!o.out || !o.name)
+    if (!o->out || !o->name)
         return usage_error(cmd, "--out and --name are required");
-    if (optind != argc)
+    if (o->nargs != 0)
         return usage_error(cmd, "unexpected argument");
     char key_path[4096], pub_path[4096];
-    if ((size_t)snprintf(key_path, sizeof key_path, "%s.key", o.out) >= sizeof key_path ||
-        (size_t)snprintf(pub_path, sizeof pub_path, "%s.pub", o.out) >= sizeof pub_path)
+    if ((size_t)snprintf(key_path, sizeof key_path, "%s.key", o->out) >= sizeof key_path ||
+        (size_t)snprintf(pub_path, sizeof pub_path, "%s.pub", o->out) >= sizeof pub_path)
         return usage_error(cmd, "--out is too long");
     size_t len;
-    char *pass = get_pass(&o.po, "New passphrase: ", true, &len);
+    char *pass = get_pass(&o->po, "New passphrase: ", true, &len);
     if (!pass)
         return EXIT_USAGE;
     if (len < TC_PASSPHRASE_MIN) {
@@ -221,7 +183,7 @@ static int cmd_create(int argc, char **argv, const char *cmd, enum tc_key_kind k
         return EXIT_USAGE;
     }
     struct tc_pubkey pub;
-    enum tc_err e = tc_keys_secret_create(key_path, kind, o.name, o.kdf, pass, len, &pub);
+    enum tc_err e = tc_keys_secret_create(key_path, kind, o->name, o->kdf, pass, len, &pub);
     tc_keys_passphrase_free(pass, len);
     if (e != TC_OK)
         return fail(key_path, e);
@@ -238,19 +200,19 @@ static int cmd_create(int argc, char **argv, const char *cmd, enum tc_key_kind k
     return 0;
 }
 
-static int cmd_root_create(int argc, char **argv)
+static int cmd_root_create(void *opts)
 {
-    return cmd_create(argc, argv, "root-create", TC_KEY_ROOT);
+    return create(opts, "root-create", TC_KEY_ROOT);
 }
 
-static int cmd_issuer_create(int argc, char **argv)
+static int cmd_issuer_create(void *opts)
 {
-    return cmd_create(argc, argv, "issuer-create", TC_KEY_ISSUER);
+    return create(opts, "issuer-create", TC_KEY_ISSUER);
 }
 
-static int cmd_hash_create(int argc, char **argv)
+static int cmd_hash_create(void *opts)
 {
-    return cmd_create(argc, argv, "hash-key-create", TC_KEY_HASH);
+    return create(opts, "hash-key-create", TC_KEY_HASH);
 }
 
 /* ---- endorse ----------------------------------------------------------------------------- */
@@ -346,66 +308,65 @@ static const char endorse_help[] =
     "  --out FILE              the signed endorsement\n"
     "  --passphrase-env VAR, --passphrase-file FILE   for the root key\n";
 
-static int cmd_endorse(int argc, char **argv)
+static const struct option endorse_options[] = {
+    {"root", required_argument, 0, AT(root)},
+    {"issuer", required_argument, 0, AT(issuer)},
+    {"from", required_argument, 0, AT(from)},
+    {"to", required_argument, 0, AT(to)},
+    {"region", required_argument, 0, AT(region)},
+    {"tracks", required_argument, 0, OPT_TRACKS},
+    {"series", required_argument, 0, OPT_SERIES},
+    {"levels", required_argument, 0, OPT_LEVELS},
+    {"out", required_argument, 0, AT(out)},
+    {"passphrase-env", required_argument, 0, AT(po.env)},
+    {"passphrase-file", required_argument, 0, AT(po.file)},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0}};
+
+static int cmd_endorse(void *opts)
 {
-    static const struct option opts[] = {{"root", required_argument, 0, AT(root)},
-                                         {"issuer", required_argument, 0, AT(issuer)},
-                                         {"from", required_argument, 0, AT(from)},
-                                         {"to", required_argument, 0, AT(to)},
-                                         {"region", required_argument, 0, AT(region)},
-                                         {"tracks", required_argument, 0, 't'},
-                                         {"series", required_argument, 0, 's'},
-                                         {"levels", required_argument, 0, 'l'},
-                                         {"out", required_argument, 0, AT(out)},
-                                         {"passphrase-env", required_argument, 0, AT(po.env)},
-                                         {"passphrase-file", required_argument, 0, AT(po.file)},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    struct kopts o;
-    int rc = options(argc, argv, "endorse", endorse_help, opts, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (!o.root || !o.issuer || !o.from || !o.to || !o.out || !o.region)
+    struct kopts *o = opts;
+    if (!o->root || !o->issuer || !o->from || !o->to || !o->out || !o->region)
         return usage_error("endorse",
                            "--root, --issuer, --from, --to, --region and --out are required");
-    if (!tc_day_parse(&o.en.not_before, o.from) || !tc_day_parse(&o.en.not_after, o.to))
+    if (!tc_day_parse(&o->en.not_before, o->from) || !tc_day_parse(&o->en.not_after, o->to))
         return usage_error("endorse", "--from and --to take dates YYYY-MM-DD");
-    if (!(o.en.authz.region = tc_region_parse(o.region)))
+    if (!(o->en.authz.region = tc_region_parse(o->region)))
         return usage_error("endorse", "--region takes a 2, 4 or 6 digit division code prefix");
     struct tc_pubkey pub;
-    enum tc_err e = tc_keys_pub_read(o.issuer, &pub);
+    enum tc_err e = tc_keys_pub_read(o->issuer, &pub);
     if (e != TC_OK)
-        return fail(o.issuer, e);
+        return fail(o->issuer, e);
     if (pub.kind != TC_KEY_ISSUER) {
-        fprintf(stderr, PROG ": %s: not an issuer public key\n", o.issuer);
+        fprintf(stderr, PROG ": %s: not an issuer public key\n", o->issuer);
         return EXIT_USAGE;
     }
-    memcpy(o.en.pk, pub.pk, TC_PK_BYTES);
-    memcpy(o.en.kid, pub.kid, TC_KID_BYTES);
-    memcpy(o.en.name, pub.name, sizeof o.en.name);
-    o.en.endorsed_at = (uint64_t)time(NULL);
-    if ((e = tc_keys_endorsement_check(&o.en)) != TC_OK) {
+    memcpy(o->en.pk, pub.pk, TC_PK_BYTES);
+    memcpy(o->en.kid, pub.kid, TC_KID_BYTES);
+    memcpy(o->en.name, pub.name, sizeof o->en.name);
+    o->en.endorsed_at = (uint64_t)time(NULL);
+    if ((e = tc_keys_endorsement_check(&o->en)) != TC_OK) {
         if (e == TC_ERR_ENDORSEMENT)
             fprintf(stderr, PROG ": endorse: the term is longer than 3 years (rule A1)\n");
         else
             fprintf(stderr, PROG ": endorse: %s\n", tc_strerror(e));
         return EXIT_USAGE;
     }
-    struct tc_signer *rk = open_signer(o.root, &o.po, TC_KEY_ROOT);
+    struct tc_signer *rk = open_signer(o->root, &o->po, TC_KEY_ROOT);
     if (!rk)
         return EXIT_USAGE;
     uint8_t *buf = NULL;
     size_t len = 0;
-    e = tc_keys_endorse(&buf, &len, &o.en, rk);
+    e = tc_keys_endorse(&buf, &len, &o->en, rk);
     tc_signer_close(rk);
     if (e != TC_OK)
         return fail("endorse", e);
-    rc = write_or_fail(o.out, buf, len);
+    int rc = write_or_fail(o->out, buf, len);
     free(buf);
     if (rc == 0) {
         char kid[TC_KID_BYTES * 2 + 1];
-        hex(kid, o.en.kid, TC_KID_BYTES);
-        printf("endorsed %s (%s) from %s to %s: %s\n", kid, o.en.name, o.from, o.to, o.out);
+        hex(kid, o->en.kid, TC_KID_BYTES);
+        printf("endorsed %s (%s) from %s to %s: %s\n", kid, o->en.name, o->from, o->to, o->out);
     }
     return rc;
 }
@@ -421,38 +382,37 @@ static const char revoke_help[] =
     "  --out FILE              the signed revocation, for trust-list\n"
     "  --passphrase-env VAR, --passphrase-file FILE   for the root key\n";
 
-static int cmd_revoke(int argc, char **argv)
+static const struct option revoke_options[] = {
+    {"root", required_argument, 0, AT(root)},
+    {"kid", required_argument, 0, AT(kid)},
+    {"date", required_argument, 0, AT(date)},
+    {"reason", required_argument, 0, AT(reason)},
+    {"out", required_argument, 0, AT(out)},
+    {"passphrase-env", required_argument, 0, AT(po.env)},
+    {"passphrase-file", required_argument, 0, AT(po.file)},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0}};
+
+static int cmd_revoke(void *opts)
 {
-    static const struct option opts[] = {{"root", required_argument, 0, AT(root)},
-                                         {"kid", required_argument, 0, AT(kid)},
-                                         {"date", required_argument, 0, AT(date)},
-                                         {"reason", required_argument, 0, AT(reason)},
-                                         {"out", required_argument, 0, AT(out)},
-                                         {"passphrase-env", required_argument, 0, AT(po.env)},
-                                         {"passphrase-file", required_argument, 0, AT(po.file)},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    struct kopts o;
-    int rc = options(argc, argv, "revoke", revoke_help, opts, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (!o.root || !o.kid || !o.date || !o.reason || !o.out)
+    struct kopts *o = opts;
+    if (!o->root || !o->kid || !o->date || !o->reason || !o->out)
         return usage_error("revoke", "--root, --kid, --date, --reason and --out are required");
     struct tc_revocation r;
     memset(&r, 0, sizeof r);
     size_t bin_len = 0;
-    if (strlen(o.kid) != TC_KID_BYTES * 2 ||
-        sodium_hex2bin(r.kid, sizeof r.kid, o.kid, strlen(o.kid), NULL, &bin_len, NULL) != 0 ||
+    if (strlen(o->kid) != TC_KID_BYTES * 2 ||
+        sodium_hex2bin(r.kid, sizeof r.kid, o->kid, strlen(o->kid), NULL, &bin_len, NULL) != 0 ||
         bin_len != TC_KID_BYTES)
         return usage_error("revoke", "--kid takes 16 hex digits");
-    if (!tc_day_parse(&r.day, o.date))
+    if (!tc_day_parse(&r.day, o->date))
         return usage_error("revoke", "--date takes a date YYYY-MM-DD");
-    if (strlen(o.reason) == 0 || strlen(o.reason) > TC_REASON_MAX ||
-        !tc_text_safe((const uint8_t *)o.reason, strlen(o.reason)))
+    if (strlen(o->reason) == 0 || strlen(o->reason) > TC_REASON_MAX ||
+        !tc_text_safe((const uint8_t *)o->reason, strlen(o->reason)))
         return usage_error("revoke", "--reason must be 1..240 bytes of printable UTF-8");
-    memcpy(r.reason, o.reason, strlen(o.reason) + 1);
+    memcpy(r.reason, o->reason, strlen(o->reason) + 1);
     r.revoked_at = (uint64_t)time(NULL);
-    struct tc_signer *rk = open_signer(o.root, &o.po, TC_KEY_ROOT);
+    struct tc_signer *rk = open_signer(o->root, &o->po, TC_KEY_ROOT);
     if (!rk)
         return EXIT_USAGE;
     uint8_t *buf = NULL;
@@ -461,10 +421,10 @@ static int cmd_revoke(int argc, char **argv)
     tc_signer_close(rk);
     if (e != TC_OK)
         return fail("revoke", e);
-    rc = write_or_fail(o.out, buf, len);
+    int rc = write_or_fail(o->out, buf, len);
     free(buf);
     if (rc == 0)
-        printf("revoked %s from %s: %s\n", o.kid, o.date, o.out);
+        printf("revoked %s from %s: %s\n", o->kid, o->date, o->out);
     return rc;
 }
 
@@ -534,34 +494,33 @@ static int read_members(char **paths, size_t n, const uint8_t root_pk[TC_PK_BYTE
     return 0;
 }
 
-static int cmd_trust_list(int argc, char **argv)
+static const struct option trust_options[] = {
+    {"root", required_argument, 0, AT(root)},
+    {"version", required_argument, 0, OPT_VERSION},
+    {"issued-at", required_argument, 0, OPT_ISSUED_AT},
+    {"out", required_argument, 0, AT(out)},
+    {"passphrase-env", required_argument, 0, AT(po.env)},
+    {"passphrase-file", required_argument, 0, AT(po.file)},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0}};
+
+static int cmd_trust_list(void *opts)
 {
-    static const struct option opts[] = {{"root", required_argument, 0, AT(root)},
-                                         {"version", required_argument, 0, 'v'},
-                                         {"issued-at", required_argument, 0, 'I'},
-                                         {"out", required_argument, 0, AT(out)},
-                                         {"passphrase-env", required_argument, 0, AT(po.env)},
-                                         {"passphrase-file", required_argument, 0, AT(po.file)},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    struct kopts o;
-    int rc = options(argc, argv, "trust-list", trust_help, opts, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (!o.root || !o.out || o.version == 0)
+    struct kopts *o = opts;
+    if (!o->root || !o->out || o->version == 0)
         return usage_error("trust-list", "--root, --version and --out are required");
     struct tc_keyfile_info info;
-    enum tc_err e = tc_keys_secret_info(o.root, &info);
+    enum tc_err e = tc_keys_secret_info(o->root, &info);
     if (e != TC_OK)
-        return fail(o.root, e);
+        return fail(o->root, e);
     struct members m;
     struct tc_signer *rk = NULL;
     uint8_t *list = NULL;
     size_t list_len = 0;
-    rc = read_members(argv + optind, (size_t)(argc - optind), info.pub.pk, &m);
-    if (rc == 0 && !(rk = open_signer(o.root, &o.po, TC_KEY_ROOT)))
+    int rc = read_members(o->args, (size_t)o->nargs, info.pub.pk, &m);
+    if (rc == 0 && !(rk = open_signer(o->root, &o->po, TC_KEY_ROOT)))
         rc = EXIT_USAGE;
-    if (rc == 0 && (e = tc_keys_trust_list_build(&list, &list_len, o.version, o.issued_at, m.ends,
+    if (rc == 0 && (e = tc_keys_trust_list_build(&list, &list_len, o->version, o->issued_at, m.ends,
                                                  m.end_lens, m.ne, m.revs, m.nr, rk)) != TC_OK) {
         if (e == TC_ERR_TRUST_LIST)
             fprintf(stderr, PROG ": trust-list: a key is endorsed or revoked twice\n");
@@ -569,9 +528,9 @@ static int cmd_trust_list(int argc, char **argv)
             fail("trust-list", e);
         rc = EXIT_USAGE;
     }
-    if (rc == 0 && (rc = write_or_fail(o.out, list, list_len)) == 0)
-        printf("trust list version %llu: %zu endorsements, %zu revocations: %s\n", o.version, m.ne,
-               m.nr, o.out);
+    if (rc == 0 && (rc = write_or_fail(o->out, list, list_len)) == 0)
+        printf("trust list version %llu: %zu endorsements, %zu revocations: %s\n", o->version, m.ne,
+               m.nr, o->out);
     tc_signer_close(rk);
     members_free(&m);
     free(list);
@@ -622,17 +581,16 @@ static const char show_help[] =
     "are verified against --root; without it their contents are not shown. Exit status 1 when a\n"
     "signature does not verify.\n";
 
-static int cmd_show(int argc, char **argv)
+static const struct option show_options[] = {
+    {"root", required_argument, 0, AT(root)}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+
+static int cmd_show(void *opts)
 {
-    static const struct option opts[] = {
-        {"root", required_argument, 0, AT(root)}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    struct kopts o;
-    int rc = options(argc, argv, "show", show_help, opts, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    if (optind + 1 != argc)
+    struct kopts *o = opts;
+    if (o->nargs != 1)
         return usage_error("show", "give exactly one FILE");
-    const char *path = argv[optind];
+    const char *path = o->args[0];
+    int rc = 0;
     char kid[TC_KID_BYTES * 2 + 1];
 
     uint8_t *buf;
@@ -664,15 +622,15 @@ static int cmd_show(int argc, char **argv)
                kid, pub.name, pk);
         goto out;
     }
-    if (!o.root) {
+    if (!o->root) {
         fprintf(stderr, PROG ": %s: signed file; give --root ROOT.pub to verify and show it\n",
                 path);
         rc = EXIT_USAGE;
         goto out;
     }
     struct tc_pubkey rpub;
-    if ((e = tc_keys_pub_read(o.root, &rpub)) != TC_OK) {
-        rc = fail(o.root, e);
+    if ((e = tc_keys_pub_read(o->root, &rpub)) != TC_OK) {
+        rc = fail(o->root, e);
         goto out;
     }
     struct tc_endorsement en;
@@ -736,14 +694,6 @@ static const char token_pub_help[] =
     "  --pin-file FILE         read it from the first line of FILE (mode 0600)\n"
     "                          (default: ask on the terminal, without echo)\n";
 
-struct token_opts {
-    struct tc_pkcs11_key where;
-    uint8_t id[TC_PKCS11_ID_MAX];
-    const char *out;
-    struct pass_opts pin;
-    bool slot; /* --slot was given */
-};
-
 static bool parse_slot(const char *s, unsigned long *slot)
 {
     char *end;
@@ -753,7 +703,7 @@ static bool parse_slot(const char *s, unsigned long *slot)
     return *end == '\0';
 }
 
-static bool parse_key_id(const char *s, struct token_opts *o)
+static bool parse_key_id(const char *s, struct kopts *o)
 {
     size_t n = strlen(s), bin = 0;
     if (n == 0 || n % 2 || n > TC_PKCS11_ID_MAX * 2 ||
@@ -764,80 +714,44 @@ static bool parse_key_id(const char *s, struct token_opts *o)
     return true;
 }
 
-/* One of token-pub's options whose value is checked ('s' --slot, 'i' --key-id, 'K' --kind) into
- * o (a struct token_opts); 0, else the exit status after saying why. */
-static int token_check(void *opts, int c, const char *arg, const char *cmd)
-{
-    struct token_opts *o = opts;
-    switch (c) {
-    case 's':
-        if (!(o->slot = parse_slot(arg, &o->where.slot)))
-            return usage_error(cmd, "--slot takes a slot id (a number)");
-        break;
-    case 'i':
-        if (!parse_key_id(arg, o))
-            return usage_error(cmd, "--key-id takes 1..64 bytes in hex");
-        break;
-    default: /* 'K' */
-        if (strcmp(arg, "issuer") && strcmp(arg, "root"))
-            return usage_error(cmd, "--kind takes issuer or root");
-        o->where.kind = *arg == 'i' ? TC_KEY_ISSUER : TC_KEY_ROOT;
-        break;
-    }
-    return 0;
-}
+static const struct option token_pub_options[] = {
+    {"module", required_argument, 0, AT(where.module)},
+    {"token", required_argument, 0, AT(where.token)},
+    {"slot", required_argument, 0, OPT_SLOT},
+    {"key", required_argument, 0, AT(where.key_label)},
+    {"key-id", required_argument, 0, OPT_KEY_ID},
+    {"name", required_argument, 0, AT(where.name)},
+    {"kind", required_argument, 0, OPT_KIND},
+    {"out", required_argument, 0, AT(out)},
+    {"pin-env", required_argument, 0, AT(po.env)},
+    {"pin-file", required_argument, 0, AT(po.file)},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0}};
 
-/* 0, TC_CLI_HELP after printing help, or a usage status. */
-static int token_options(int argc, char **argv, struct token_opts *o)
+static int cmd_token_pub(void *opts)
 {
-#define TAT(field) TC_CLI_AT(struct token_opts, field)
-    static const struct option opts[] = {{"module", required_argument, 0, TAT(where.module)},
-                                         {"token", required_argument, 0, TAT(where.token)},
-                                         {"slot", required_argument, 0, 's'},
-                                         {"key", required_argument, 0, TAT(where.key_label)},
-                                         {"key-id", required_argument, 0, 'i'},
-                                         {"name", required_argument, 0, TAT(where.name)},
-                                         {"kind", required_argument, 0, 'K'},
-                                         {"out", required_argument, 0, TAT(out)},
-                                         {"pin-env", required_argument, 0, TAT(pin.env)},
-                                         {"pin-file", required_argument, 0, TAT(pin.file)},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-#undef TAT
-    memset(o, 0, sizeof *o);
-    int rc = tc_cli_getopt(PROG, "token-pub", token_pub_help, opts, argc, argv, o, token_check);
-    if (rc)
-        return rc;
+    struct kopts *o = opts;
     if (!o->where.module || !o->where.name || !o->where.kind || !o->out)
         return usage_error("token-pub", "--module, --name, --kind and --out are required");
     if ((o->where.token != NULL) == o->slot)
         return usage_error("token-pub", "give --token or --slot");
     if (!o->where.key_label && !o->where.id_len)
         return usage_error("token-pub", "give --key or --key-id");
-    if (optind != argc)
+    if (o->nargs != 0)
         return usage_error("token-pub", "unexpected argument");
-    return 0;
-}
-
-static int cmd_token_pub(int argc, char **argv)
-{
-    struct token_opts o;
-    int rc = token_options(argc, argv, &o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
     char what[TC_PKCS11_TOKEN_LABEL_MAX + 32], prompt[TC_PKCS11_TOKEN_LABEL_MAX + 64];
-    if (o.where.token)
-        snprintf(what, sizeof what, "token %s", o.where.token);
+    if (o->where.token)
+        snprintf(what, sizeof what, "token %s", o->where.token);
     else
-        snprintf(what, sizeof what, "token in slot %lu", o.where.slot);
+        snprintf(what, sizeof what, "token in slot %lu", o->where.slot);
     snprintf(prompt, sizeof prompt, "User PIN for %s: ", what);
     size_t len;
-    char *pin = get_pass(&o.pin, prompt, false, &len);
+    char *pin = get_pass(&o->po, prompt, false, &len);
     if (!pin)
         return EXIT_USAGE;
     struct tc_signer *s = NULL;
     struct tc_pkcs11_diag diag;
-    enum tc_err e = tc_keys_pkcs11_open(&s, &diag, &o.where, pin, len);
+    enum tc_err e = tc_keys_pkcs11_open(&s, &diag, &o->where, pin, len);
     tc_keys_passphrase_free(pin, len);
     if (e != TC_OK) {
         char why[TC_PKCS11_DETAIL_MAX + 64];
@@ -847,29 +761,115 @@ static int cmd_token_pub(int argc, char **argv)
     }
     struct tc_pubkey pub = *tc_signer_pub(s);
     tc_signer_close(s);
-    if ((e = tc_keys_pub_write(o.out, &pub)) != TC_OK)
-        return fail(o.out, e);
+    if ((e = tc_keys_pub_write(o->out, &pub)) != TC_OK)
+        return fail(o->out, e);
     char kid[TC_KID_BYTES * 2 + 1];
     hex(kid, pub.kid, TC_KID_BYTES);
     printf("%s key %s on %s (Ed25519, self-test signature verified)\n  public: %s\n",
-           tc_key_kind_name(pub.kind), kid, what, o.out);
+           tc_key_kind_name(pub.kind), kid, what, o->out);
     return 0;
 }
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
+/* One option whose value is checked (OPT_*) into o; 0, else the exit status after saying why. */
+static int check(void *opts, int c, const char *arg, const char *cmd)
+{
+    struct kopts *o = opts;
+    char *end;
+    switch (c) {
+    case OPT_KDF:
+        if (!parse_kdf(arg, &o->kdf))
+            return usage_error(cmd, "--kdf takes interactive, moderate or sensitive");
+        break;
+    case OPT_TRACKS:
+        if (!parse_tracks(arg, &o->en.authz.tracks))
+            return usage_error(cmd, "--tracks takes basic, province, status and/or "
+                                    "register, comma-separated");
+        break;
+    case OPT_SERIES:
+        if (!parse_series(arg, &o->en.authz))
+            return usage_error(cmd, "--series takes all or known series codes, no repeats");
+        break;
+    case OPT_LEVELS:
+        if (!parse_levels(arg, &o->en.authz.levels))
+            return usage_error(cmd, "--levels takes levels 1..5, e.g. 1-5 or 2,3");
+        break;
+    case OPT_VERSION:
+        o->version = strtoull(arg, &end, 10);
+        if (*arg == '\0' || *end || o->version == 0)
+            return usage_error(cmd, "--version takes a positive integer");
+        break;
+    case OPT_ISSUED_AT:
+        o->issued_at = strtoull(arg, &end, 10);
+        if (*arg == '\0' || *end || o->issued_at == 0)
+            return usage_error(cmd, "--issued-at takes seconds since 1970");
+        break;
+    case OPT_SLOT:
+        if (!(o->slot = parse_slot(arg, &o->where.slot)))
+            return usage_error(cmd, "--slot takes a slot id (a number)");
+        break;
+    case OPT_KEY_ID:
+        if (!parse_key_id(arg, o))
+            return usage_error(cmd, "--key-id takes 1..64 bytes in hex");
+        break;
+    default: /* OPT_KIND */
+        if (strcmp(arg, "issuer") && strcmp(arg, "root"))
+            return usage_error(cmd, "--kind takes issuer or root");
+        o->where.kind = *arg == 'i' ? TC_KEY_ISSUER : TC_KEY_ROOT;
+        break;
+    }
+    return 0;
+}
+
+/* The command's options from its table into o, the defaults first, and the operands after them
+ * in o->args: 0, TC_CLI_HELP after its help, else the exit status of a usage error. */
+static int parse(int argc, char **argv, const struct tc_cli_command *cmd, void *opts)
+{
+    /* a table for each command, not one for all: getopt_long takes any unambiguous prefix of an
+     * option's name, and which prefixes are unambiguous depends on the options there are */
+    static const struct {
+        const char *cmd;
+        const struct option *table;
+    } tables[] = {{"root-create", create_options},
+                  {"issuer-create", create_options},
+                  {"hash-key-create", create_options},
+                  {"endorse", endorse_options},
+                  {"revoke", revoke_options},
+                  {"trust-list", trust_options},
+                  {"show", show_options},
+                  {"token-pub", token_pub_options}};
+    const struct option *table = NULL;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        if (strcmp(cmd->name, tables[i].cmd) == 0)
+            table = tables[i].table;
+    struct kopts *o = opts;
+    memset(o, 0, sizeof *o);
+    o->kdf = TC_KDF_MODERATE;
+    o->en.authz.tracks =
+        (uint8_t)(TC_AUTHZ_TRACK(TC_TRACK_BASIC) | TC_AUTHZ_TRACK(TC_TRACK_PROVINCE));
+    o->en.authz.levels = 0x3E;
+    o->issued_at = (unsigned long long)time(NULL);
+    int rc = tc_cli_getopt(PROG, cmd->name, cmd->help, table, argc, argv, o, check);
+    o->args = argv + optind;
+    o->nargs = argc - optind;
+    return rc;
+}
+
 static const struct tc_cli_command commands[] = {
-    {"root-create", cmd_root_create, "create the root key (provincial HR department)", NULL, NULL},
-    {"issuer-create", cmd_issuer_create, "create an issuer key (committee or HR office)", NULL,
-     NULL},
-    {"hash-key-create", cmd_hash_create, "create the secret for keyed hashing of ID numbers", NULL,
-     NULL},
-    {"endorse", cmd_endorse, "endorse an issuer key for a term and scope (A1)", NULL, NULL},
-    {"revoke", cmd_revoke, "revoke an issuer key from a date (A2)", NULL, NULL},
-    {"trust-list", cmd_trust_list, "sign a trust list of endorsements and revocations", NULL, NULL},
-    {"show", cmd_show, "describe (and verify) any of these files", NULL, NULL},
-    {"token-pub", cmd_token_pub, "export the public key of an Ed25519 key on a PKCS#11 token", NULL,
-     NULL},
+    {"root-create", NULL, "create the root key (provincial HR department)", root_create_help,
+     cmd_root_create},
+    {"issuer-create", NULL, "create an issuer key (committee or HR office)", issuer_create_help,
+     cmd_issuer_create},
+    {"hash-key-create", NULL, "create the secret for keyed hashing of ID numbers", hash_create_help,
+     cmd_hash_create},
+    {"endorse", NULL, "endorse an issuer key for a term and scope (A1)", endorse_help, cmd_endorse},
+    {"revoke", NULL, "revoke an issuer key from a date (A2)", revoke_help, cmd_revoke},
+    {"trust-list", NULL, "sign a trust list of endorsements and revocations", trust_help,
+     cmd_trust_list},
+    {"show", NULL, "describe (and verify) any of these files", show_help, cmd_show},
+    {"token-pub", NULL, "export the public key of an Ed25519 key on a PKCS#11 token",
+     token_pub_help, cmd_token_pub},
 };
 
 int main(int argc, char **argv)
@@ -880,7 +880,8 @@ int main(int argc, char **argv)
     static const char about[] =
         "The titlecert key hierarchy: a root key endorses issuer keys; a signed trust list\n"
         "publishes the endorsements and revocations verifiers accept.";
+    static struct kopts opts;
     static const struct tc_cli_program program = {
-        PROG, about, commands, sizeof commands / sizeof commands[0], NULL, NULL};
+        PROG, about, commands, sizeof commands / sizeof commands[0], parse, &opts};
     return tc_cli_dispatch(&program, argc, argv);
 }
