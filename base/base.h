@@ -131,6 +131,10 @@ enum tc_err tc_text_lines(const char *text, size_t len,
 /* The next line of [*p, end) without its newline, in *s and *n, *p moved past it; false (nothing
  * moved) when no newline is left: a record format whose every line ends in one. */
 bool tc_line_next(const char **p, const char *end, const char **s, size_t *n);
+/* s, a whole decimal number, into *v: digits only (leading zeros allowed), 0 to UINT64_MAX.
+ * False, *v untouched, for an empty string, a sign, a space, any other character, or a value past
+ * UINT64_MAX: what strtoull(3) would take as 0, skip, negate or clamp. */
+bool tc_parse_u64(const char *s, uint64_t *v);
 /* Decodes all of s[0..n), standard padded base64 (RFC 4648 section 4), into out (room for cap
  * bytes), the count in *len. False for a byte outside base64's alphabet (libsodium's decoder
  * alone reads some bytes above 0x7f as digits), bad padding, or more than cap bytes. */

@@ -385,6 +385,21 @@ enum tc_err tc_text_lines(const char *text, size_t len,
     return e;
 }
 
+bool tc_parse_u64(const char *s, uint64_t *v)
+{
+    uint64_t x = 0;
+    if (!s || !*s)
+        return false;
+    for (; *s; s++) {
+        unsigned d = (unsigned)(unsigned char)*s - '0';
+        if (d > 9 || x > (UINT64_MAX - d) / 10)
+            return false;
+        x = x * 10 + d;
+    }
+    *v = x;
+    return true;
+}
+
 bool tc_line_next(const char **p, const char *end, const char **s, size_t *n)
 {
     const char *nl = memchr(*p, '\n', (size_t)(end - *p));

@@ -45,9 +45,8 @@ enum { O_LISTEN = 1000, O_IDLE, O_MAX, O_REAUTH, O_BASE, O_HELP };
 
 static bool seconds(const char *s, uint64_t *out)
 {
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || !*s || v < 1 || v > 7 * 86400)
+    uint64_t v;
+    if (!tc_parse_u64(s, &v) || v < 1 || v > 7 * 86400)
         return false;
     *out = v;
     return true;

@@ -210,12 +210,11 @@ static void read_title(struct row *w, const char *const *f, struct tc_issue_requ
         c->title_variant = (uint8_t)int_cell(w, "title_variant", f[C_VARIANT], 0, 9, "0..9",
                                              "0..9");
     if (*f[C_ACHIEVE]) { /* C5, GS §3(二): a basic-level title counted as one achievement */
-        char *end;
-        unsigned long long v = strtoull(f[C_ACHIEVE], &end, 10);
-        if (*end || v == 0 || f[C_ACHIEVE][0] == '-')
+        uint64_t v = 0;
+        if (!tc_parse_u64(f[C_ACHIEVE], &v) || v == 0)
             bad_cell(w, "basic_title_achievement", f[C_ACHIEVE], "不是证书编号",
                      "is not a certificate number");
-        q->achievement = (uint64_t)v;
+        q->achievement = v;
     }
 }
 

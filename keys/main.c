@@ -112,7 +112,7 @@ struct kopts {
     struct pass_opts po; /* the passphrase (token-pub: the PIN) of the key the command opens */
     enum tc_kdf_level kdf;
     struct tc_endorsement en; /* endorse: its scope from --tracks, --series, --levels */
-    unsigned long long version, issued_at;
+    uint64_t version, issued_at;
     struct tc_pkcs11_key where; /* token-pub: the key on a token */
     uint8_t id[TC_PKCS11_ID_MAX];
     bool slot;   /* token-pub: --slot was given */
@@ -529,8 +529,8 @@ static int cmd_trust_list(void *opts)
         rc = EXIT_USAGE;
     }
     if (rc == 0 && (rc = write_or_fail(o->out, list, list_len)) == 0)
-        printf("trust list version %llu: %zu endorsements, %zu revocations: %s\n", o->version, m.ne,
-               m.nr, o->out);
+        printf("trust list version %llu: %zu endorsements, %zu revocations: %s\n",
+               (unsigned long long)o->version, m.ne, m.nr, o->out);
     tc_signer_close(rk);
     members_free(&m);
     free(list);
@@ -776,7 +776,6 @@ static int cmd_token_pub(void *opts)
 static int check(void *opts, int c, const char *arg, const char *cmd)
 {
     struct kopts *o = opts;
-    char *end;
     switch (c) {
     case OPT_KDF:
         if (!parse_kdf(arg, &o->kdf))
@@ -796,13 +795,11 @@ static int check(void *opts, int c, const char *arg, const char *cmd)
             return usage_error(cmd, "--levels takes levels 1..5, e.g. 1-5 or 2,3");
         break;
     case OPT_VERSION:
-        o->version = strtoull(arg, &end, 10);
-        if (*arg == '\0' || *end || o->version == 0)
+        if (!tc_parse_u64(arg, &o->version) || o->version == 0)
             return usage_error(cmd, "--version takes a positive integer");
         break;
     case OPT_ISSUED_AT:
-        o->issued_at = strtoull(arg, &end, 10);
-        if (*arg == '\0' || *end || o->issued_at == 0)
+        if (!tc_parse_u64(arg, &o->issued_at) || o->issued_at == 0)
             return usage_error(cmd, "--issued-at takes seconds since 1970");
         break;
     case OPT_SLOT:
@@ -849,7 +846,7 @@ static int parse(int argc, char **argv, const struct tc_cli_command *cmd, void *
     o->en.authz.tracks =
         (uint8_t)(TC_AUTHZ_TRACK(TC_TRACK_BASIC) | TC_AUTHZ_TRACK(TC_TRACK_PROVINCE));
     o->en.authz.levels = 0x3E;
-    o->issued_at = (unsigned long long)time(NULL);
+    o->issued_at = (uint64_t)time(NULL);
     int rc = tc_cli_getopt(PROG, cmd->name, cmd->help, table, argc, argv, o, check);
     o->args = argv + optind;
     o->nargs = argc - optind;

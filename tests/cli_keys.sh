@@ -34,6 +34,12 @@ check "revoke (A2)" 0 "$keys" revoke --root root.key --kid "$kid" --date 2027-06
 check "trust-list" 0 "$keys" trust-list --root root.key --version 1 --out trust.list iss.end iss.rev "${Q[@]}"
 check "show the trust list verified" 0 "$keys" show trust.list --root root.pub
 has "it lists the revocation" out.txt "revoked key $kid from 2027-06-01"
+for v in 18446744073709551616 -1 +2 " 2" 0x10; do
+  check "trust-list --version '$v' is a usage error, not a version strtoull would clamp or negate" 2 \
+    "$keys" trust-list --root root.key --version "$v" --out never.list iss.end "${Q[@]}"
+  has "  saying what --version takes" err.txt "takes a positive integer"
+done
+truth "and no list was written" [ ! -e never.list ]
 
 cp trust.list forged.list
 # one bit of byte 70 flipped (a 0 written there would change nothing where the byte is 0)

@@ -225,6 +225,10 @@ check "--min-trust-list 2: a fresh replica refuses a bundle embedding trust list
   "$verifier" serve --bundle tl1-newer.bundle --root root.pub --listen 127.0.0.1:$rport \
   --state state3 --min-trust-list 2
 has "naming the floor" err.txt "older than --min-trust-list"
+check "--min-trust-list -1 is a usage error (not the highest version, which would refuse every list)" 2 \
+  "$verifier" serve --bundle tl1-newer.bundle --root root.pub --listen 127.0.0.1:$rport \
+  --state state4 --min-trust-list -1
+has "saying what it takes" err.txt "takes a trust-list version"
 
 # Stale status fails closed
 "$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out fresh.bundle >/dev/null

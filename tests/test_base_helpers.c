@@ -1,9 +1,11 @@
 /*
  * test_base_helpers.c - the small shared helpers of base/: tc_push (growth by one element),
  * tc_find_id (search of an id-sorted array), tc_line_next (the lines of a record format, each
- * ending in a newline), tc_text_directive (a configuration line) and tc_base64_decode (base64's
- * alphabet only).
+ * ending in a newline), tc_text_directive (a configuration line), tc_base64_decode (base64's
+ * alphabet only) and tc_parse_u64 (a whole decimal number, nothing strtoull would bend).
  */
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,11 +104,92 @@ static void test_base64(void)
     ok(!tc_base64_decode(out, 2, "AQID", 4, &len), "more bytes than the room");
 }
 
+/* tc_parse_u64 against a reference written from its definition (digits only, the value in 128
+ * bits compared with UINT64_MAX), on chosen edges and on random strings of digits, signs,
+ * spaces and letters. */
+static bool reference_u64(const char *s, uint64_t *v)
+{
+    unsigned __int128 x = 0;
+    if (!*s)
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        x = x * 10 + (unsigned)(*p - '0');
+        if (x > UINT64_MAX)
+            return false;
+    }
+    *v = (uint64_t)x;
+    return true;
+}
+
+static void test_parse_u64(void)
+{
+    static const struct {
+        const char *s;
+        bool ok;
+        uint64_t v;
+    } edge[] = {
+        {"0", true, 0},
+        {"007", true, 7},
+        {"18446744073709551615", true, UINT64_MAX},
+        {"018446744073709551615", true, UINT64_MAX},
+        {"18446744073709551616", false, 0},
+        {"99999999999999999999", false, 0},
+        {"184467440737095516150", false, 0},
+        {"", false, 0},
+        {"-1", false, 0},
+        {"+1", false, 0},
+        {" 1", false, 0},
+        {"1 ", false, 0},
+        {"1\n", false, 0},
+        {"0x10", false, 0},
+        {"1e3", false, 0},
+        {"\xd9\xa1", false, 0}, /* ARABIC-INDIC DIGIT ONE */
+    };
+    bool all = true;
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        uint64_t v = 42;
+        bool got = tc_parse_u64(edge[i].s, &v);
+        if (got != edge[i].ok || v != (edge[i].ok ? edge[i].v : 42)) {
+            printf("# tc_parse_u64(\"%s\"): %d, %llu\n", edge[i].s, got, (unsigned long long)v);
+            all = false;
+        }
+    }
+    ok(all, "tc_parse_u64: 0 and UINT64_MAX taken, one past it, signs, spaces, hex and other "
+            "digits refused, the value untouched on refusal");
+    uint64_t v = 42;
+    ok(!tc_parse_u64(NULL, &v) && v == 42, "tc_parse_u64: NULL is refused");
+
+    static const char alphabet[] = "0123456789999999+- x";
+    char s[24];
+    size_t differ = 0, taken = 0;
+    for (int n = 0; n < 200000; n++) {
+        size_t len = randombytes_uniform(sizeof s - 1);
+        for (size_t k = 0; k < len; k++)
+            s[k] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
+        s[len] = '\0';
+        uint64_t a = 1, b = 1;
+        bool ra = tc_parse_u64(s, &a), rb = reference_u64(s, &b);
+        taken += ra;
+        if (ra != rb || a != b) {
+            if (differ++ < 5)
+                printf("# \"%s\": %d %llu, reference %d %llu\n", s, ra, (unsigned long long)a, rb,
+                     (unsigned long long)b);
+        }
+    }
+    ok(differ == 0 && taken > 1000, "tc_parse_u64 agrees with the reference on 200,000 random "
+                                    "strings (%zu of them numbers)", taken);
+}
+
 int main(void)
 {
+    if (sodium_init() < 0)
+        return 1;
     test_base64();
     test_push();
     test_line_next();
     test_directive();
+    test_parse_u64();
     return tap_done();
 }

@@ -136,9 +136,7 @@ static int witness_done(const char *cmd)
 /* "SECONDS" of --max-age: at least 1 */
 static bool seconds_arg(const char *arg, uint64_t *out)
 {
-    char *end;
-    *out = strtoull(arg, &end, 10);
-    return !*end && *arg && *out > 0;
+    return tc_parse_u64(arg, out) && *out > 0;
 }
 
 struct verify_args {
@@ -419,8 +417,7 @@ static int serve_arg(void *sa, int c, const char *arg, const char *cmd)
             return tc_cli_usage_error(PROG, cmd, "--poll takes seconds between 0.2 and 3600");
         break;
     case 'M':
-        cfg->min_trust_list = strtoull(arg, &end, 10);
-        if (*end || !*arg)
+        if (!tc_parse_u64(arg, &cfg->min_trust_list))
             return tc_cli_usage_error(PROG, cmd, "--min-trust-list takes a trust-list version");
         break;
     case 't':

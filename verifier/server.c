@@ -578,10 +578,8 @@ static void proof(struct tc_http_req *r, void *ctx)
 {
     struct tc_service *s = ctx;
     const char *rest = tc_http_param(r);
-    char *end;
-    errno = 0;
-    unsigned long long id = strtoull(rest, &end, 10);
-    if (!*rest || *end || errno || rest[0] == '-' || rest[0] == '+' || strlen(rest) > 19) {
+    uint64_t id;
+    if (strlen(rest) > 19 || !tc_parse_u64(rest, &id)) {
         tc_http_reply_error(r, 400, "bad_id", "the id is a certificate number (digits)");
         return;
     }

@@ -167,10 +167,16 @@ static void cosigned(struct job *j, const struct answer *ans)
 static bool conflict(struct job *j, const struct answer *ans, uint64_t sent)
 {
     struct tc_witness_reply *r = j->r;
-    char *end;
-    uint64_t held = strtoull(ans->p, &end, 10);
-    bool number = ans->len > 0 && ans->p[0] >= '0' && ans->p[0] <= '9' &&
-                  (*end == '\0' || strcmp(end, "\n") == 0);
+    /* the size in decimal, with or without a newline; nothing else */
+    char num[24];
+    uint64_t held = 0;
+    size_t n = ans->len && ans->p[ans->len - 1] == '\n' ? ans->len - 1 : ans->len;
+    bool number = n < sizeof num && !memchr(ans->p, '\0', n);
+    if (number) {
+        memcpy(num, ans->p, n);
+        num[n] = '\0';
+        number = tc_parse_u64(num, &held);
+    }
     r->result = TC_ERR_REFUSED;
     if (!number) {
         snprintf(r->why, sizeof r->why, "409 without the size it holds");

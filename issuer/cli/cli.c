@@ -25,9 +25,8 @@ int cli_usage(const char *cmd, const char *msg)
 
 bool cli_parse_id(const char *s, uint64_t *id)
 {
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || v == 0 || *s == '-' || *s == '+')
+    uint64_t v;
+    if (!tc_parse_u64(s, &v) || v == 0)
         return false;
     *id = v;
     return true;

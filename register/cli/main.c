@@ -109,9 +109,7 @@ static int set(void *opts, int c, const char *arg, const char *cmd)
     char *end;
     switch (c) {
     case 's':
-        errno = 0;
-        o->since = strtoull(arg, &end, 10);
-        if (*end || !*arg || errno || arg[0] == '-')
+        if (!tc_parse_u64(arg, &o->since))
             return usage_error(cmd, "--since takes a register entry number");
         break;
     case 'Q':
@@ -384,9 +382,8 @@ static int cmd_prove(void *opts)
     struct opts *o = opts;
     if (o->argc != 1)
         return usage_error("prove", "give one certificate id");
-    char *end;
-    uint64_t id = strtoull(o->argv[0], &end, 10);
-    if (*end || !*o->argv[0])
+    uint64_t id;
+    if (!tc_parse_u64(o->argv[0], &id))
         return usage_error("prove", "the id is a certificate number");
     if (o->trust)
         return usage_error("prove", "prove reads the index from DIR/bundle.cbor (no --trust-list)");
