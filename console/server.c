@@ -47,12 +47,6 @@ void cs_audit(struct console *c, struct tc_http_req *r, const struct who *w, con
 
 /* ---- health -------------------------------------------------------------------------------- */
 
-static void healthz(struct tc_http_req *r, void *ctx)
-{
-    (void)ctx;
-    tc_http_reply(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
-}
-
 /* Every API handler, with the store's lock held. */
 #define LOCKED(fn)                                                                                 \
     static void fn##_locked(struct tc_http_req *r, void *ctx)                                      \
@@ -86,7 +80,7 @@ static const struct tc_http_route routes[] = {
     {G, "/", tc_http_serve_page, "page", 0, 0, NULL},
     {G, "/console.js", tc_http_serve_page, "page", 0, 0, NULL},
     {G, "/console.css", tc_http_serve_page, "page", 0, 0, NULL},
-    {G, "/healthz", healthz, NULL, 0, 0, NULL},
+    {G, "/healthz", tc_http_serve_alive, NULL, 0, 0, NULL},
     {G, "/metrics", tc_http_serve_metrics, NULL, 0, 0, NULL},
     {P, "/api/login", cs_login_locked, NULL, 0, 0, NULL},
     {P, "/api/logout", cs_logout_locked, NULL, 0, 0, NULL},

@@ -196,6 +196,12 @@ void tc_http_serve_metrics(struct tc_http_req *r, void *ctx)
     free(text);
 }
 
+void tc_http_serve_alive(struct tc_http_req *r, void *ctx)
+{
+    (void)ctx;
+    tc_http_reply(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
+}
+
 void tc_http_serve_page(struct tc_http_req *r, void *ctx)
 {
     (void)ctx;

@@ -231,6 +231,8 @@ void tc_http_reply_error(struct tc_http_req *r, unsigned status, const char *cod
                          const char *message);
 /* The handler for GET /metrics: runs the collect hook and answers with cfg.metrics. */
 void tc_http_serve_metrics(struct tc_http_req *r, void *ctx);
+/* The handler for GET /healthz of a service whose health is that it answers: 200 "ok\n". */
+void tc_http_serve_alive(struct tc_http_req *r, void *ctx);
 /* The handler of a page's routes: answers with the file of cfg.pages that the route's pattern
  * names (tc_http_pages_file), 404 not_found when there is none. */
 void tc_http_serve_page(struct tc_http_req *r, void *ctx);

@@ -116,6 +116,7 @@ static const struct tc_http_route routes[] = {
     {TC_HTTP_GET, "/slow", slow, NULL, 0, 0, NULL},
     {TC_HTTP_POST, "/upload", echo, NULL, 64, TC_HTTP_BUDGET, "uploads are busy"},
     {TC_HTTP_GET, "/metrics", tc_http_serve_metrics, NULL, 0, 0, NULL},
+    {TC_HTTP_GET, "/healthz", tc_http_serve_alive, NULL, 0, 0, NULL},
 };
 
 /* ---- a raw client --------------------------------------------------------------------------- */
@@ -204,6 +205,10 @@ static void routing_and_headers(uint16_t port)
     ok(!header("Content-Security-Policy") && !header("X-Frame-Options") &&
            !header("Strict-Transport-Security"),
        "an API answer has no page headers, and no HSTS unless configured");
+    get(port, "/healthz", NULL);
+    ok(status == 200 && body_is("ok\n") &&
+           !strcmp(header("Content-Type"), "text/plain; charset=utf-8"),
+       "GET /healthz of a service alive when it answers: 200 \"ok\" (%d)", status);
     get(port, "/page", NULL);
     ok(status == 200 && !strcmp(header("Content-Security-Policy"), TC_HTTP_PAGE_CSP) &&
            !strcmp(header("X-Frame-Options"), "DENY") &&

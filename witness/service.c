@@ -227,16 +227,10 @@ static void add_checkpoint(struct tc_http_req *r, void *ctx)
     }
 }
 
-static void healthz(struct tc_http_req *r, void *ctx)
-{
-    (void)ctx;
-    tc_http_reply(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
-}
-
 static const struct tc_http_route routes[] = {
     {TC_HTTP_POST, "/add-checkpoint", add_checkpoint, "add-checkpoint", TC_WITNESS_BODY_MAX, 0,
      NULL},
-    {TC_HTTP_GET, "/healthz", healthz, "healthz", 0, 0, NULL},
+    {TC_HTTP_GET, "/healthz", tc_http_serve_alive, "healthz", 0, 0, NULL},
     {TC_HTTP_GET, "/metrics", tc_http_serve_metrics, "metrics", 0, 0, NULL},
 };
 
