@@ -98,9 +98,21 @@ void cs_signer(struct tc_http_req *r, void *ctx)
 
 /* ---- accounts -------------------------------------------------------------------------------- */
 
+struct listing {
+    struct tc_store *s;
+    json_t *users;
+};
+
+/* An account, and while its code's second half waits, the admin who holds the first (who may not
+ * give the second). */
 static void account_one(void *ctx, const struct tc_account *a)
 {
-    json_array_append_new(ctx, cs_account_json(a));
+    struct listing *l = ctx;
+    json_t *j = cs_account_json(a);
+    struct tc_account first;
+    if (a->awaiting_half && tc_account_by_id(l->s, a->half_by, &first) == TC_OK)
+        json_object_set_new(j, "first_half_by", json_string(first.name));
+    json_array_append_new(l->users, j);
 }
 
 static void change_one(void *ctx, const struct tc_role_change *ch)
@@ -130,8 +142,9 @@ static void add_user(struct console *c, struct tc_http_req *r, const struct who 
         tc_account_add(c->s, name, display, roles, NULL, &w->a, w->now, code, NULL, &why);
     if (e != TC_OK)
         cs_error(r, e == TC_ERR_EXISTS ? 409 : 422, "refused", why ? why : tc_strerror(e));
-    else
-        tc_http_reply_json(r, 201, json_pack("{s:s,s:s}", "name", name, "enrolment_code", code));
+    else /* the first half: the admin who confirms the roles gives the second */
+        tc_http_reply_json(r, 201, json_pack("{s:s,s:s}", "name", name, "enrolment_first_half",
+                                             code));
     sodium_memzero(code, sizeof code);
 }
 
@@ -149,15 +162,38 @@ void cs_users(struct tc_http_req *r, void *ctx)
     if (post)
         add_user(c, r, &w, b);
     else {
-        json_t *users = json_array(), *changes = json_array();
-        tc_account_list(c->s, account_one, users);
+        json_t *changes = json_array();
+        struct listing l = {c->s, json_array()};
+        tc_account_list(c->s, account_one, &l);
         tc_role_changes_pending(c->s, change_one, changes);
-        tc_http_reply_json(r, 200, json_pack("{s:o,s:o}", "users", users, "pending", changes));
+        tc_http_reply_json(r, 200, json_pack("{s:o,s:o}", "users", l.users, "pending", changes));
     }
     json_decref(b);
 }
 
-/* /api/users/{name}/roles (propose) and /api/users/{name}/disable */
+/* The second half of name's enrolment code, from the admin w, into the reply j (nothing when none
+ * waits or w holds the first); false with the error answered when `must` and it cannot be
+ * given. */
+static bool give_half(struct console *c, struct tc_http_req *r, const struct who *w,
+                      const char *name, bool must, json_t *j)
+{
+    struct tc_account a;
+    if (!must && (tc_account_find(c->s, name, &a) != TC_OK || !a.awaiting_half ||
+                  a.half_by == w->a.id || a.id == w->a.id))
+        return true;
+    char half[TC_ENROL_HALF_LEN + 1];
+    const char *why = NULL;
+    enum tc_err e = tc_account_enrol_half(c->s, &w->a, name, w->now, half, &why);
+    if (e == TC_OK)
+        json_object_set_new(j, "enrolment_second_half", json_string(half));
+    else if (must)
+        cs_error(r, e == TC_ERR_NOT_FOUND ? 409 : 422, "refused", why ? why : tc_strerror(e));
+    sodium_memzero(half, sizeof half);
+    return e == TC_OK || !must;
+}
+
+/* /api/users/{name}/roles (propose), /api/users/{name}/disable and /api/users/{name}/half (the
+ * second half of its enrolment code) */
 void cs_user(struct tc_http_req *r, void *ctx)
 {
     struct console *c = ctx;
@@ -166,12 +202,22 @@ void cs_user(struct tc_http_req *r, void *ctx)
     const char *p = tc_http_param(r), *slash = strchr(p, '/');
     json_t *b = NULL;
     if (!slash || (size_t)(slash - p) >= sizeof name ||
-        (strcmp(slash, "/roles") != 0 && strcmp(slash, "/disable") != 0)) {
+        (strcmp(slash, "/roles") != 0 && strcmp(slash, "/disable") != 0 &&
+         strcmp(slash, "/half") != 0)) {
         cs_error(r, 404, "not_found", "没有这个操作 / no such action");
         return;
     }
     snprintf(name, sizeof name, "%.*s", (int)(slash - p), p);
     if (!(b = cs_body(r)) || !cs_allowed(c, r, TC_ROLE_ADMIN, CS_REAUTH, b, &w)) {
+        json_decref(b);
+        return;
+    }
+    if (strcmp(slash, "/half") == 0) {
+        json_t *j = json_pack("{s:s}", "name", name);
+        if (give_half(c, r, &w, name, true, j))
+            tc_http_reply_json(r, 200, j);
+        else
+            json_decref(j);
         json_decref(b);
         return;
     }
@@ -195,6 +241,18 @@ void cs_user(struct tc_http_req *r, void *ctx)
     json_decref(b);
 }
 
+struct change_of {
+    int64_t id;
+    char account[TC_ACCOUNT_NAME_MAX];
+};
+
+static void find_change(void *ctx, const struct tc_role_change *ch)
+{
+    struct change_of *x = ctx;
+    if (ch->id == x->id)
+        snprintf(x->account, sizeof x->account, "%s", ch->account);
+}
+
 void cs_changes(struct tc_http_req *r, void *ctx)
 {
     struct console *c = ctx;
@@ -211,11 +269,16 @@ void cs_changes(struct tc_http_req *r, void *ctx)
         json_decref(b);
         return;
     }
+    struct change_of of = {id, ""};
+    tc_role_changes_pending(c->s, find_change, &of);
     enum tc_err e = tc_role_change_confirm(c->s, &w.a, id, w.now, &why);
-    if (e != TC_OK)
+    if (e != TC_OK) {
         cs_error(r, 422, "refused", why ? why : tc_strerror(e));
-    else
-        tc_http_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
+    } else { /* the admin who confirms a new account's roles gives its code's second half */
+        json_t *j = json_pack("{s:b,s:s}", "ok", 1, "account", of.account);
+        give_half(c, r, &w, of.account, false, j);
+        tc_http_reply_json(r, 200, j);
+    }
     json_decref(b);
 }
 

@@ -131,7 +131,8 @@ enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_acco
     memset(a, 0, sizeof *a);
     enum tc_err e = tc_store_query(s, &q,
                                    "SELECT id, name, display, disabled, pw_hash IS NOT NULL, "
-                                   "locked_until FROM accounts WHERE name = ?",
+                                   "locked_until, coalesce(enrol_half_by, 0) FROM accounts "
+                                   "WHERE name = ?",
                                    "t", name);
     if (e != TC_OK)
         return e;
@@ -143,6 +144,8 @@ enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_acco
         a->disabled = sqlite3_column_int(q, 3) != 0;
         a->has_password = sqlite3_column_int(q, 4) != 0;
         a->locked_until = (uint64_t)sqlite3_column_int64(q, 5);
+        a->half_by = sqlite3_column_int64(q, 6);
+        a->awaiting_half = a->half_by != 0 && !a->has_password;
         e = TC_OK;
     }
     sqlite3_finalize(q);
@@ -200,14 +203,27 @@ static enum tc_err set_roles(struct tc_store *s, int64_t id, unsigned roles, uin
 static enum tc_err propose(struct tc_store *s, const struct tc_account *by, const char *name,
                            unsigned roles, uint64_t now, int64_t *id, const char **why);
 
-/* An enrolment code: 20 characters a person can read aloud, shown once, kept as a hash. */
-static void enrol_code(char out[TC_ENROL_CODE_LEN + 1], uint8_t hash[32])
+/* An enrolment code, or half of one: n characters a person can read aloud, shown once, kept as a
+ * hash. The host's code is whole, hash H(code); an admin's is made in two halves by two admins,
+ * H(first) when added or reset, H(H(first) || second) once the second is given. */
+static void enrol_code(char *out, size_t n, uint8_t hash[32])
 {
     static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    for (size_t i = 0; i < TC_ENROL_CODE_LEN; i++)
+    for (size_t i = 0; i < n; i++)
         out[i] = alphabet[randombytes_uniform(sizeof alphabet - 1)];
-    out[TC_ENROL_CODE_LEN] = '\0';
-    crypto_generichash(hash, 32, (const uint8_t *)out, TC_ENROL_CODE_LEN, NULL, 0);
+    out[n] = '\0';
+    crypto_generichash(hash, 32, (const uint8_t *)out, n, NULL, 0);
+}
+
+/* The hash a whole code has once its second half follows the first (whose hash is first). */
+static void enrol_joined(uint8_t out[32], const uint8_t first[32], const char *second)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    crypto_generichash_update(&st, first, 32);
+    crypto_generichash_update(&st, (const uint8_t *)second, TC_ENROL_HALF_LEN);
+    crypto_generichash_final(&st, out, 32);
+    sodium_memzero(&st, sizeof st);
 }
 
 static enum tc_err add_tx(struct tc_store *s, void *ctx)
@@ -219,13 +235,14 @@ static enum tc_err add_tx(struct tc_store *s, void *ctx)
         crypto_pwhash_str(pw, x->password, strlen(x->password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return TC_ERR_NOMEM;
-    enrol_code(x->code, code_hash);
+    /* an admin's account: the first half, the second from another admin */
+    enrol_code(x->code, x->by ? TC_ENROL_HALF_LEN : TC_ENROL_CODE_LEN, code_hash);
     /* without a password, pw_hash is NULL: the person sets one with the enrolment code */
     enum tc_err e = tc_store_run(s,
                                  "INSERT INTO accounts(name, display, pw_hash, enrol_hash, "
-                                 "created_at) VALUES(?, ?, ?, ?, ?)",
-                                 "tttbi", x->name, x->display, x->password ? pw : NULL, code_hash,
-                                 sizeof code_hash, (int64_t)x->now);
+                                 "created_at, enrol_half_by) VALUES(?, ?, ?, ?, ?, nullif(?, 0))",
+                                 "tttbii", x->name, x->display, x->password ? pw : NULL, code_hash,
+                                 sizeof code_hash, (int64_t)x->now, x->by ? x->by->id : 0);
     sodium_memzero(pw, sizeof pw);
     x->id = sqlite3_last_insert_rowid(tc_store_db(s));
     tc_roles_format(x->roles, roles, sizeof roles);
@@ -266,6 +283,10 @@ enum tc_err tc_account_add(struct tc_store *s, const char *name, const char *dis
                TC_ERR_REFUSED;
     if (by && (*why = not_admin(by, "只有系统管理员可以添加账号 / only an admin adds accounts")))
         return TC_ERR_REFUSED;
+    if (by && password)
+        return *why = "系统管理员添加的账号由本人用登记码设置口令 / the person sets the password of "
+                      "an account an admin adds, with its enrolment code",
+               TC_ERR_REFUSED;
     struct add x = {name, display, password, roles, by, now, {0}, 0, why};
     enum tc_err e = tc_store_tx(s, add_tx, &x);
     if (e == TC_OK) {
@@ -564,7 +585,8 @@ static enum tc_err enrol_tx(struct tc_store *s, void *ctx)
     struct enrol *x = ctx;
     enum tc_err e = tc_store_run(s,
                                  "UPDATE accounts SET pw_hash = ?, enrol_hash = NULL, "
-                                 "failures = 0 WHERE id = ? AND pw_hash IS NULL",
+                                 "enrol_half_by = NULL, failures = 0 WHERE id = ? AND pw_hash "
+                                 "IS NULL",
                                  "ti", x->pw, x->id);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT;
@@ -594,9 +616,27 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     if (have)
         memcpy(stored, sqlite3_column_blob(q, 0), 32);
     sqlite3_finalize(q);
-    crypto_generichash(given, 32, (const uint8_t *)code, code ? strlen(code) : 0, NULL, 0);
-    bool ok =
-        have && code && strlen(code) == TC_ENROL_CODE_LEN && sodium_memcmp(stored, given, 32) == 0;
+    /* the code as typed, without the spaces or hyphens a person puts between its halves */
+    char whole[TC_ENROL_CODE_LEN + 1];
+    size_t n = 0;
+    bool fits = code != NULL;
+    for (const char *c = code; fits && *c; c++)
+        if (*c != ' ' && *c != '-' && *c != '\t')
+            fits = n < TC_ENROL_CODE_LEN ? (whole[n++] = *c, true) : false;
+    whole[n] = '\0';
+    bool ok = false;
+    if (have && fits && n == TC_ENROL_CODE_LEN) {
+        uint8_t first[32];
+        /* the host's whole code, or an admin's two halves (the first only, before the second is
+         * given, matches neither) */
+        crypto_generichash(given, 32, (const uint8_t *)whole, n, NULL, 0);
+        ok = sodium_memcmp(stored, given, 32) == 0;
+        crypto_generichash(first, 32, (const uint8_t *)whole, TC_ENROL_HALF_LEN, NULL, 0);
+        enrol_joined(given, first, whole + TC_ENROL_HALF_LEN);
+        ok |= !a.awaiting_half && sodium_memcmp(stored, given, 32) == 0;
+        sodium_memzero(first, sizeof first);
+    }
+    sodium_memzero(whole, sizeof whole);
     if (!ok) { /* a wrong code counts as a failed sign-in */
         struct auth x = {name, a.id, false, now, "enrol"};
         tc_store_tx(s, auth_tx, &x);
@@ -624,12 +664,12 @@ static enum tc_err reset_tx(struct tc_store *s, void *ctx)
 {
     struct reset *x = ctx;
     uint8_t code_hash[32];
-    enrol_code(x->code, code_hash);
+    enrol_code(x->code, TC_ENROL_HALF_LEN, code_hash);
     enum tc_err e = tc_store_run(s,
                                  "UPDATE accounts SET pw_hash = NULL, enrol_hash = ?, "
-                                 "totp_secret = NULL, totp_on = 0, totp_step = 0, "
-                                 "failures = 0, locked_until = 0 WHERE id = ?",
-                                 "hi", code_hash, x->id);
+                                 "enrol_half_by = ?, totp_secret = NULL, totp_on = 0, "
+                                 "totp_step = 0, failures = 0, locked_until = 0 WHERE id = ?",
+                                 "hii", code_hash, x->by->id, x->id);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT;
     if (e == TC_OK)
@@ -658,6 +698,75 @@ enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, co
     e = tc_store_tx(s, reset_tx, &x);
     if (e == TC_OK)
         memcpy(code, x.code, sizeof x.code);
+    sodium_memzero(x.code, sizeof x.code);
+    return e;
+}
+
+struct half {
+    const struct tc_account *by;
+    int64_t id;
+    const char *name;
+    uint64_t now;
+    char code[TC_ENROL_HALF_LEN + 1];
+};
+
+static enum tc_err half_tx(struct tc_store *s, void *ctx)
+{
+    struct half *x = ctx;
+    sqlite3_stmt *q;
+    uint8_t first[32], joined[32];
+    enum tc_err e = tc_store_query(s, &q,
+                                   "SELECT enrol_hash FROM accounts WHERE id = ? AND pw_hash IS "
+                                   "NULL AND enrol_half_by IS NOT NULL",
+                                   "i", x->id);
+    if (e != TC_OK)
+        return e;
+    bool have = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32;
+    if (have)
+        memcpy(first, sqlite3_column_blob(q, 0), 32);
+    sqlite3_finalize(q);
+    if (!have)
+        return TC_ERR_INCONSISTENT;
+    uint8_t unused[32];
+    enrol_code(x->code, TC_ENROL_HALF_LEN, unused);
+    enrol_joined(joined, first, x->code);
+    e = tc_store_run(s,
+                     "UPDATE accounts SET enrol_hash = ?, enrol_half_by = NULL WHERE id = ? AND "
+                     "pw_hash IS NULL AND enrol_half_by IS NOT NULL",
+                     "hi", joined, x->id);
+    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
+        e = TC_ERR_INCONSISTENT;
+    return e != TC_OK ? e
+                      : event(s, x->now, "account_enrol_half",
+                              "{\"account\":\"%s\",\"by\":\"%s\"}", x->name, x->by->name);
+}
+
+enum tc_err tc_account_enrol_half(struct tc_store *s, const struct tc_account *by,
+                                  const char *name, uint64_t now,
+                                  char half[TC_ENROL_HALF_LEN + 1], const char **why)
+{
+    struct tc_account a, me;
+    *why = NULL;
+    half[0] = '\0';
+    if (tc_account_by_id(s, by->id, &me) != TC_OK ||
+        (*why = not_admin(&me, "只有系统管理员可以给出登记码 / only an admin gives an enrolment "
+                               "code")))
+        return *why ? TC_ERR_REFUSED : TC_ERR_NOT_FOUND;
+    enum tc_err e = tc_account_find(s, name, &a);
+    if (e != TC_OK)
+        return *why = "没有这个账号 / no such account", e;
+    if (!a.awaiting_half)
+        return *why = "这个账号没有等待后半部分的登记码 / this account has no enrolment code "
+                      "waiting for its second half",
+               TC_ERR_NOT_FOUND;
+    if (a.half_by == me.id || a.id == me.id)
+        return *why = "登记码的两半须由两名系统管理员分别给出：前半部分已由您给出 / two admins give "
+                      "the two halves of an enrolment code: you gave the first",
+               TC_ERR_REFUSED;
+    struct half x = {&me, a.id, a.name, now, ""};
+    e = tc_store_tx(s, half_tx, &x);
+    if (e == TC_OK)
+        memcpy(half, x.code, sizeof x.code);
     sodium_memzero(x.code, sizeof x.code);
     return e;
 }

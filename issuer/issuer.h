@@ -389,6 +389,7 @@ enum tc_err tc_bundle_export_witnessed(struct tc_store *s, const uint8_t *trust_
 #define TC_ACCOUNT_DISPLAY_MAX 96
 #define TC_PASSWORD_MIN 12
 #define TC_ENROL_CODE_LEN 20
+#define TC_ENROL_HALF_LEN 10 /* an admin-made code: one half from each of two admins */
 #define TC_LOGIN_FAILURES_MAX 5
 #define TC_LOGIN_LOCK_SECONDS (15 * 60)
 
@@ -399,6 +400,10 @@ struct tc_account {
     unsigned roles; /* TC_ROLE_* */
     bool disabled, has_password;
     uint64_t locked_until;
+    /* an admin added or reset it and its code's second half is not yet given (by another admin
+     * than half_by, the one who holds the first: tc_account_enrol_half) */
+    bool awaiting_half;
+    int64_t half_by;
 };
 /* "clerk" ... "admin" (or in Chinese) for one role bit; "?" for anything else. */
 const char *tc_role_name(unsigned role, bool zh);
@@ -413,7 +418,10 @@ const char *tc_roles_check(unsigned roles);
  * TC_PASSWORD_MIN characters; NULL: set at the first sign-in with the enrolment code). by is the
  * admin adding it, whose roles for it then wait for a second admin (tc_role_change_confirm); by
  * NULL is the host's bootstrap, allowed only for the first two admins. code receives the one-time
- * enrolment code (kept hashed). TC_ERR_REFUSED with *why (zh / en) for a rule. Audited. */
+ * enrolment code (kept hashed): the host's whole code (TC_ENROL_CODE_LEN characters); an admin's
+ * only its first half (TC_ENROL_HALF_LEN), the second coming from another admin
+ * (tc_account_enrol_half), and an admin sets no password, so that no admin alone can enrol the
+ * account as someone else. TC_ERR_REFUSED with *why (zh / en) for a rule. Audited. */
 enum tc_err tc_account_add(struct tc_store *s, const char *name, const char *display,
                            unsigned roles, const char *password, const struct tc_account *by,
                            uint64_t now, char code[TC_ENROL_CODE_LEN + 1], int64_t *id,
@@ -426,17 +434,27 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
                             size_t len, const char *how, uint64_t now, struct tc_account *a,
                             const char **why);
 /* The person sets their own password with the one-time enrolment code tc_account_add printed
- * (an account added without one). A wrong code counts as a failed sign-in; TC_ERR_PASSPHRASE
+ * (an account added without one): the whole code, or the two halves one after the other (spaces
+ * and hyphens between are ignored). A wrong code counts as a failed sign-in; TC_ERR_PASSPHRASE
  * for a wrong account or code (one answer), TC_ERR_REFUSED for an account that has a password,
  * is disabled or locked. Audited. */
 enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *code,
                              const char *password, size_t len, uint64_t now, const char **why);
 /* Recovery on the host, by an admin for another account (a lost password or authenticator):
  * its password, TOTP seed, failures and sessions are cleared and a new one-time enrolment code
- * is made (code); the person enrols again, then sets up TOTP at their next sign-in. Its roles
- * stay. An audit event names both accounts. */
+ * is made, of which code receives the first half; another admin gives the second
+ * (tc_account_enrol_half); the person enrols again, then sets up TOTP at their next sign-in. Its
+ * roles stay. An audit event names both accounts. */
 enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, const char *name,
                              uint64_t now, char code[TC_ENROL_CODE_LEN + 1], const char **why);
+/* The second half of the enrolment code of an account an admin added or reset, into half: by is
+ * an admin other than the one who was shown the first half, and not the account itself. Each
+ * admin hands their half to the person, who enters both (tc_account_enrol). TC_ERR_REFUSED with
+ * *why for a rule, TC_ERR_NOT_FOUND for an account with no code waiting for its second half.
+ * Audited. */
+enum tc_err tc_account_enrol_half(struct tc_store *s, const struct tc_account *by,
+                                  const char *name, uint64_t now,
+                                  char half[TC_ENROL_HALF_LEN + 1], const char **why);
 /* Two factors: the password first (a failure counted as above, a success not yet: the failures
  * are cleared and the sign-in audited only by tc_account_signed_in, after the second factor). */
 enum tc_err tc_account_password(struct tc_store *s, const char *name, const char *password,

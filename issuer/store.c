@@ -174,6 +174,11 @@ static const char *const migrations[] = {
      "  BEGIN SELECT RAISE(ABORT, 'the register is append-only'); END;"
      "CREATE TABLE register_status(chunk INTEGER PRIMARY KEY, records BLOB NOT NULL,"
      "  mac BLOB NOT NULL);"),
+    /* 9: enrolment in two halves (ISSUANCE.md, accounts): the admin who adds or resets an account
+     * is shown the first half of its code and another admin gives the second, so that no admin
+     * alone can enrol an account as someone else; enrol_half_by names the first half's admin
+     * while the second is not yet given (enrol_hash then holds the first half's hash). */
+    ("ALTER TABLE accounts ADD COLUMN enrol_half_by INTEGER REFERENCES accounts;"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -120,7 +120,9 @@ for a in wang:王录入:clerk li:李审核:approver zhang:张保管:custodian; d
     sed -n 's/^enrolment code.*: //p' > "$out/accounts/$name.code"
   chmod 600 "$out/accounts/$name.code"
   c=$((c + 1))
-  run $issuer account confirm $c $(as admin2) "${D[@]}"
+  # admin2, confirming the roles, is shown the code's second half: the person enters both
+  half=$(grab $issuer account confirm $c $(as admin2) "${D[@]}" | sed -n 's/^enrolment code.*: //p')
+  printf '%s %s\n' "$(cat "$out/accounts/$name.code")" "$half" > "$out/accounts/$name.code"
   run $issuer account enrol "$name" --code-file "$out/accounts/$name.code" --password-file "$out/accounts/$name.pw" "${D[@]}"
 done
 for a in admin1 admin2 wang li zhang; do # each person's TOTP seed, for the console's sign-in

@@ -170,6 +170,9 @@ def roles_matrix(clerk, approver, custodian, auditor, admin):
          {'clerk': 403, 'approver': 403, 'custodian': 403, 'auditor': 403}),
         ('POST', '/api/calendar', {}, {'clerk': 403, 'approver': 403, 'custodian': 403,
                                        'auditor': 403}),
+        # an enrolled account has no code waiting for its second half: nothing to give
+        ('POST', '/api/users/clerk1/half', {}, {'clerk': 403, 'approver': 403, 'custodian': 403,
+                                                'auditor': 403, 'admin': 409}),
         ('POST', '/api/revocations', {'ids': [1], 'reason': 'error', 'title': 't'},
          {'approver': 403, 'custodian': 403, 'auditor': 403, 'admin': 403}),
         ('POST', '/api/batches/1/approve', {'decision': 'x', 'rows_hash': '0' * 64},

@@ -49,7 +49,10 @@ for a in clerk1:clerk approver1:approver custodian1:custodian auditor1:auditor v
   "$issuer" account add "$name" --name "人员$name" --roles "${a##*:}" --as admin1 --password-file admin1.pw \
     "${D[@]}" 2>>setup.log | sed -n 's/^enrolment code.*: //p' > "$name.code"
   chmod 600 "$name.code"; c=$((c + 1))
-  "$issuer" account confirm $c --as admin2 --password-file admin2.pw "${D[@]}" >>setup.log 2>&1
+  # admin2, confirming the roles, is shown the code's second half: the person enters both
+  half=$("$issuer" account confirm $c --as admin2 --password-file admin2.pw "${D[@]}" 2>>setup.log |
+    sed -n 's/^enrolment code.*: //p')
+  printf '%s %s\n' "$(cat "$name.code")" "$half" > "$name.code"
   "$issuer" account enrol "$name" --code-file "$name.code" --password-file "$name.pw" "${D[@]}" >>setup.log 2>&1
   printf '%s "%s": {"password": "%s"}\n' "$sep" "$name" "$(head -1 "$name.pw")" >> accounts.json; sep=,
 done

@@ -184,7 +184,7 @@ enum who {
 static const struct staff {
     const char *name, *display;
     unsigned roles;
-    bool enrols; /* added without a password: the person sets it with the enrolment code */
+    bool enrols; /* left to enrol in test_enrol (the others enrol as they are added) */
 } staff[N_WHO] = {
     [ADMIN1] = {"admin1", "管理员甲", TC_ROLE_ADMIN, false},
     [ADMIN2] = {"admin2", "管理员乙", TC_ROLE_ADMIN, false},
@@ -569,29 +569,47 @@ static int64_t pending_for(const char *account)
     return p.id;
 }
 
-/* Every other account: added by admin1, without a role until admin2 confirms. */
+/* Every other account: added by admin1, without a role until admin2 confirms; admin1 is shown
+ * the first half of its enrolment code, admin2 the second, and the person enters both. */
 static void test_staff(void)
 {
     const char *w = NULL;
-    char code[TC_ENROL_CODE_LEN + 1];
+    char code[TC_ENROL_CODE_LEN + 1], half[TC_ENROL_HALF_LEN + 1];
     for (int i = ADMIN3; i < N_WHO; i++) {
         uint64_t now = at("2025-12-02", 9) + (uint64_t)i * 60;
-        enum tc_err e =
-            tc_account_add(W, staff[i].name, staff[i].display, staff[i].roles,
-                           staff[i].enrols ? NULL : PASSWORD, as(ADMIN1), now, codes[i], NULL, &w);
+        enum tc_err e = tc_account_add(W, staff[i].name, staff[i].display, staff[i].roles, NULL,
+                                       as(ADMIN1), now, codes[i], NULL, &w);
         unsigned before = as((enum who)i)->roles;
+        bool first = strlen(codes[i]) == TC_ENROL_HALF_LEN && as((enum who)i)->awaiting_half;
+        /* admin1 may not give the second half of a code whose first it holds */
+        enum tc_err own = tc_account_enrol_half(W, as(ADMIN1), staff[i].name, now + 10, half, &w);
         int64_t change = pending_for(staff[i].name);
         enum tc_err c = tc_role_change_confirm(W, as(ADMIN2), change, now + 30, &w);
+        enum tc_err h = tc_account_enrol_half(W, as(ADMIN2), staff[i].name, now + 40, half, &w);
+        enum tc_err again = tc_account_enrol_half(W, as(ADMIN3 == i ? ADMIN2 : ADMIN3),
+                                                  staff[i].name, now + 50, code, &w);
+        strcat(codes[i], half); /* the person types the two halves one after the other */
+        enum tc_err en = staff[i].enrols ? TC_OK
+                                         : tc_account_enrol(W, staff[i].name, codes[i], PASSWORD,
+                                                            strlen(PASSWORD), now + 60, &w);
         char roles[96];
         tc_roles_format(staff[i].roles, roles, sizeof roles);
         ok(e == TC_OK && before == 0 && change > 0 && c == TC_OK &&
                as((enum who)i)->roles == staff[i].roles,
            "accounts: %s is added by admin1 with no role until admin2 confirms %s", staff[i].name,
            roles);
+        ok(first && own == TC_ERR_REFUSED && h == TC_OK && strlen(half) == TC_ENROL_HALF_LEN &&
+               again == TC_ERR_NOT_FOUND && en == TC_OK,
+           "accounts: admin1 holds the first half of %s's code and may not give the second; "
+           "admin2 gives it once, and the two halves enrol (%s %s %s %s)",
+           staff[i].name, tc_errname(own), tc_errname(h), tc_errname(again), tc_errname(en));
     }
-    is_err(tc_account_add(W, "sneaky", "无权添加", TC_ROLE_CLERK, PASSWORD, as(CLERK), 0, code,
-                          NULL, &w),
+    is_err(tc_account_add(W, "sneaky", "无权添加", TC_ROLE_CLERK, NULL, as(CLERK), 0, code, NULL,
+                          &w),
            TC_ERR_REFUSED, "accounts: only an admin adds accounts");
+    is_err(tc_account_add(W, "preset", "设好口令", TC_ROLE_CLERK, PASSWORD, as(ADMIN1), 0, code,
+                          NULL, &w),
+           TC_ERR_REFUSED, "accounts: an admin sets no password for the account it adds");
 }
 
 /* Which roles one account may hold, and the same refusal when an admin asks for them. */
@@ -633,7 +651,7 @@ static void test_role_sets(void)
         char code[TC_ENROL_CODE_LEN + 1], name[32];
         int64_t id = 0;
         snprintf(name, sizeof name, "mixed%zu", i);
-        enum tc_err added = tc_account_add(W, name, "兼任", sets[i].roles, PASSWORD, as(ADMIN1),
+        enum tc_err added = tc_account_add(W, name, "兼任", sets[i].roles, NULL, as(ADMIN1),
                                            at("2025-12-03", 9), code, NULL, &w);
         enum tc_err proposed = tc_role_change_propose(W, as(ADMIN1), staff[CLERK2].name,
                                                       sets[i].roles, at("2025-12-03", 9), &id, &w);
@@ -805,8 +823,8 @@ static enum tc_err admin_disable(const struct tc_account *by, const char **w)
 static enum tc_err admin_add(const struct tc_account *by, const char **w)
 {
     char code[TC_ENROL_CODE_LEN + 1];
-    return tc_account_add(W, "newcomer", "新同事", TC_ROLE_CLERK, PASSWORD, by,
-                          at("2025-12-08", 10), code, NULL, w);
+    return tc_account_add(W, "newcomer", "新同事", TC_ROLE_CLERK, NULL, by, at("2025-12-08", 10),
+                          code, NULL, w);
 }
 
 static enum tc_err admin_calendar(const struct tc_account *by, const char **w)

@@ -69,16 +69,36 @@ check "nobody is clerk and approver" 1 "$issuer" account add x1 --name 某 --rol
 check "an admin holds no other role" 1 "$issuer" account add x2 --name 某 --roles admin,clerk \
   $(as admin1) "${D[@]}"
 codes=()
-add() { # add NAME ROLES: added by admin1, enrolled with the code it printed
+add() { # add NAME ROLES: added by admin1, which is shown the first half of the code
   "$issuer" account add "$1" --name "人员$1" --roles "$2" $(as admin1) "${D[@]}" >add.txt 2>/dev/null
   sed -n 's/^enrolment code.*: //p' add.txt > "$1.code"; chmod 600 "$1.code"
 }
-add alice clerk; add bob approver; add carol custodian; add erin approver,custodian; add frank clerk
+add alice clerk
+has "admin1 is shown only the first half of alice's code" add.txt "^enrolment code, first half"
+truth "of 10 characters" bash -c "[[ \"\$(cat alice.code)\" =~ ^[A-Z2-9]{10}\$ ]]"
+add bob approver; add carol custodian; add erin approver,custodian; add frank clerk
+printf '%sAAAAAAAAAA\n' "$(cat alice.code)" > guess.code; chmod 600 guess.code
+check "the first half with a guessed second does not enrol alice (S: no admin alone enrols)" 1 \
+  "$issuer" account enrol alice --code-file guess.code --password-file alice.pw "${D[@]}"
+check "nor may admin1 give the second half itself" 1 "$issuer" account half alice $(as admin1) \
+  "${D[@]}"
+has "saying two admins give the halves" err.txt "two admins give the two halves"
 check "account list shows the roles waiting for a second admin" 0 "$issuer" account list "${D[@]}"
 has "five changes wait" out.txt "change 5: frank -> clerk"
 check "the admin who proposed a change cannot confirm it" 1 "$issuer" account confirm 1 \
   $(as admin1) "${D[@]}"
-for c in 1 2 3 4 5; do "$issuer" account confirm $c $(as admin2) "${D[@]}" >/dev/null 2>&1; done
+check "a second admin confirms alice's roles" 0 "$issuer" account confirm 1 $(as admin2) "${D[@]}"
+has "and is shown the second half of her code" out.txt "^enrolment code of alice, second half"
+half() { # half NAME: the second half just printed, after the first in NAME.code
+  printf '%s %s\n' "$(cat "$1.code")" "$(sed -n 's/^enrolment code.*: //p' out.txt)" > "$1.code"
+}
+half alice
+truth "alice's code is now both halves" bash -c "[[ \"\$(cat alice.code)\" =~ ^[A-Z2-9]{10}\ [A-Z2-9]{10}\$ ]]"
+check "the second half is given once" 2 "$issuer" account half alice $(as admin2) "${D[@]}"
+c=1
+for a in bob carol erin frank; do
+  c=$((c + 1)); "$issuer" account confirm $c $(as admin2) "${D[@]}" >out.txt 2>/dev/null; half $a
+done
 check "a second admin confirms them" 0 "$issuer" account list "${D[@]}"
 has "alice is a clerk now" out.txt "^alice .* clerk .*not enrolled"
 echo WRONGCODEWRONGCODE12 > bad.code && chmod 600 bad.code
@@ -106,7 +126,13 @@ check "an admin does not reset their own account" 1 "$issuer" account reset admi
 check "a clerk resets nobody" 1 "$issuer" account reset frank $(as alice) "${D[@]}"
 check "another admin resets frank (lost phone)" 0 "$issuer" account reset frank $(as admin1) "${D[@]}"
 sed -n 's/^new TOTP seed.*: //p; s/^enrolment code.*: //p' out.txt | tail -1 > frank.code
-has "a new enrolment code is printed" out.txt "enrolment code"
+has "the first half of a new enrolment code is printed" out.txt "enrolment code, first half"
+check "the first half alone does not enrol him" 1 "$issuer" account enrol frank \
+  --code-file frank.code --password-file frank.pw "${D[@]}"
+check "the admin who reset him cannot give the second half" 1 "$issuer" account half frank \
+  $(as admin1) "${D[@]}"
+check "another admin gives it" 0 "$issuer" account half frank $(as admin2) "${D[@]}"
+half frank
 check "his old password no longer works" 1 "$issuer" account totp frank --password-file frank.pw \
   "${D[@]}"
 check "he enrols again with the new code" 0 "$issuer" account enrol frank --code-file frank.code \

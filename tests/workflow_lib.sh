@@ -15,7 +15,10 @@ wf_accounts() {
       2>/dev/null | sed -n 's/^enrolment code.*: //p' > "${a%%:*}.code"
     chmod 600 "${a%%:*}.code"
     c=$((c + 1))
-    "$issuer" account confirm $c $(wf_as admin2) "${D[@]}" >/dev/null 2>&1
+    # admin2, confirming the roles, is shown the code's second half: the person enters both
+    half=$("$issuer" account confirm $c $(wf_as admin2) "${D[@]}" 2>/dev/null |
+      sed -n 's/^enrolment code.*: //p')
+    printf '%s %s\n' "$(cat "${a%%:*}.code")" "$half" > "${a%%:*}.code"
     "$issuer" account enrol "${a%%:*}" --code-file "${a%%:*}.code" --password-file "${a%%:*}.pw" \
       "${D[@]}" >/dev/null 2>&1
   done

@@ -34,7 +34,7 @@ const T = {
       title: '登录', account: '账号', password: '口令', totp: '动态验证码',
       totpHint: '验证器应用显示的 6 位数字。首次登录、尚未设置动态验证码时请留空。', submit: '登录',
       toEnrol: '首次使用：用登记码设置口令', enrolTitle: '首次使用：设置口令', code: '登记码',
-      codeHint: '系统管理员交给您的一次性登记码。', newPw: '新口令', newPwHint: '至少 12 个字符。',
+      codeHint: '系统管理员交给您的一次性登记码。由两位系统管理员各给出一半时，先输入前半部分，再输入后半部分。', newPw: '新口令', newPwHint: '至少 12 个字符。',
       newPw2: '再次输入新口令', mismatch: '两次输入的口令不一致。', short: '口令至少 12 个字符。',
       enrolSubmit: '设置口令', back: '返回登录', intro: '本系统供人力资源和社会保障部门办理职称评审结果的公示、审批、签发和撤销。每个账号都用口令和动态验证码登录。',
       offerTitle: '设置动态验证码',
@@ -121,8 +121,11 @@ const T = {
       pending: '待确认的角色变更', pendingNone: '没有待确认的变更。', change: '编号', account: '账号', newRoles: '新角色',
       by: '提出人', confirm: '确认', own: '须另一位系统管理员确认', confirmed: '已确认角色变更。',
       add: '添加账号', addName: '账号名', addNameHint: '字母、数字、点或横线，登录时使用。', addDisplay: '姓名',
-      addRoles: '角色', addSubmit: '添加', code: n => `账号 ${n} 的登记码（只显示这一次）`,
-      codeNote: '请当面或通过安全渠道交给本人：本人首次使用时用它设置口令和动态验证码。角色在另一位系统管理员确认后生效。',
+      addRoles: '角色', addSubmit: '添加', codeFirst: n => `账号 ${n} 的登记码前半部分（只显示这一次）`,
+      codeSecond: n => `账号 ${n} 的登记码后半部分（只显示这一次）`,
+      codeNoteFirst: '请当面或通过安全渠道交给本人。后半部分由确认其角色的另一位系统管理员给出，本人首次使用时依次输入两部分，设置口令和动态验证码。任何一位系统管理员都不能独自替他人登记。角色在另一位系统管理员确认后生效。',
+      codeNoteSecond: '请当面或通过安全渠道交给本人。本人首次使用时先输入添加账号的系统管理员给出的前半部分，再输入这一部分。',
+      awaitingHalf: '等待登记码后半部分', giveHalf: '给出登记码后半部分', halfGiven: n => `已给出账号 ${n} 的登记码后半部分。`,
       rules: '系统管理员和审计员不兼任其他角色；同一人不能既是录入员又是审核员。',
     },
     calendar: {
@@ -158,7 +161,7 @@ const T = {
       title: 'Sign in', account: 'Account', password: 'Password', totp: 'TOTP code',
       totpHint: 'The 6 digits your authenticator app shows. Leave it empty at your first sign-in, before you have set one up.', submit: 'Sign in',
       toEnrol: 'First time here: set your password with your enrolment code', enrolTitle: 'First time here: set your password', code: 'Enrolment code',
-      codeHint: 'The one-time code your administrator gave you.', newPw: 'New password', newPwHint: 'At least 12 characters.',
+      codeHint: 'The one-time code your administrators gave you. When two of them gave you a half each, type the first half, then the second.', newPw: 'New password', newPwHint: 'At least 12 characters.',
       newPw2: 'New password again', mismatch: 'The two passwords differ.', short: 'A password has at least 12 characters.',
       enrolSubmit: 'Set password', back: 'Back to sign-in', intro: 'The HR department publicises, approves, signs and revokes title certificates here. Every account signs in with a password and a TOTP code.',
       offerTitle: 'Set up your TOTP code',
@@ -245,8 +248,11 @@ const T = {
       pending: 'Role changes to confirm', pendingNone: 'No change is waiting.', change: 'No.', account: 'Account', newRoles: 'New roles',
       by: 'Proposed by', confirm: 'Confirm', own: 'another administrator confirms it', confirmed: 'The role change is confirmed.',
       add: 'Add an account', addName: 'Account name', addNameHint: 'Letters, digits, dots or hyphens; used to sign in.', addDisplay: "Person's name",
-      addRoles: 'Roles', addSubmit: 'Add', code: n => `Enrolment code of ${n} (shown this once)`,
-      codeNote: 'Hand it to the person in person or over a safe channel: they set their password and TOTP code with it. The roles take effect once another administrator confirms them.',
+      addRoles: 'Roles', addSubmit: 'Add', codeFirst: n => `First half of the enrolment code of ${n} (shown this once)`,
+      codeSecond: n => `Second half of the enrolment code of ${n} (shown this once)`,
+      codeNoteFirst: 'Hand it to the person in person or over a safe channel. The administrator who confirms the roles gives the second half; at first use the person types both, then sets a password and a TOTP code. No administrator alone can enrol someone else. The roles take effect once another administrator confirms them.',
+      codeNoteSecond: 'Hand it to the person in person or over a safe channel. At first use they type the first half, from the administrator who added the account, then this one.',
+      awaitingHalf: 'waiting for the second half', giveHalf: 'Give the second half of the code', halfGiven: n => `The second half of the code of ${n} is given.`,
       rules: 'An administrator or an auditor holds no other role; nobody is both clerk and approver.',
     },
     calendar: {
@@ -566,12 +572,25 @@ function paint(seq, title, ...kids) {
   title = heading.textContent;
   const said = flash ? (typeof flash.text === 'function' ? flash.text() : flash.text) : '';
   const note = flash ? h('p', { id: 'flash', class: `flash ${flash.kind || 'ok'}`, tabindex: '-1' }, said) : null;
-  $('#view').replaceChildren(...[heading, note, kids].flat(Infinity).filter(k => k !== null && k !== undefined && k !== false));
+  $('#view').replaceChildren(...[heading, note, codeOnce(), kids].flat(Infinity).filter(k => k !== null && k !== undefined && k !== false));
   document.title = `${title} - ${t('app')}`;
   if (note) { if (state.focus !== 'none') { announce(said); note.focus(); } }
   else if (state.focus !== 'none') heading.focus();
   state.focus = 'none';
   return true;
+}
+
+// a half of an enrolment code an action just gave, shown on the screen it was given on until the
+// next screen
+function codeOnce() {
+  const e = state.enrolment;
+  if (!e) return null;
+  const U = (k, ...a) => t(`users.${k}`, ...a);
+  const second = e.half === 'second';
+  return h('div', { class: 'code-once', id: 'enrolment' },
+    h('p', { class: 'label' }, U(second ? 'codeSecond' : 'codeFirst', e.name)),
+    h('p', { class: 'secret' }, h('code', { id: 'enrolment-code' }, e.code)),
+    h('p', { class: 'note' }, U(second ? 'codeNoteSecond' : 'codeNoteFirst')));
 }
 
 // after an action: say what happened and draw the screen again
@@ -706,7 +725,9 @@ async function screenWork(_, seq) {
 async function confirmChange(button, id) {
   button.disabled = true;
   try {
-    await api('POST', `/api/changes/${id}/confirm`, {});
+    const x = await api('POST', `/api/changes/${id}/confirm`, {});
+    // confirming a new account's roles gives the second half of its enrolment code
+    if (x.enrolment_second_half) state.enrolment = { name: x.account, code: x.enrolment_second_half, half: 'second' };
     done(() => t('work.confirmed'));
   } catch (e) {
     button.disabled = false;
@@ -1117,17 +1138,26 @@ async function screenUsers(_, seq) {
       done(() => U('proposed'));
     });
     const d = h('details', { class: 'inline' }, h('summary', {}, U('changeRoles')), change);
+    // the second half of a code another admin holds the first of (after an add or a reset)
+    const half = u.awaiting_half && u.first_half_by !== me ? h('button', { type: 'button', id: `half-${u.name}`, onclick: async ev => {
+      ev.target.disabled = true;
+      try {
+        const x = await api('POST', `/api/users/${encodeURIComponent(u.name)}/half`, {});
+        state.enrolment = { name: u.name, code: x.enrolment_second_half, half: 'second' };
+        done(() => U('halfGiven', u.name));
+      } catch (e) { ev.target.disabled = false; if (e.status !== 401) done(e.message, 'bad'); }
+    } }, U('giveHalf')) : null;
     const off = h('button', { type: 'button', class: 'danger', id: `disable-${u.name}`, onclick: async ev => {
       if (!window.confirm(U('disableConfirm', u.name))) return;
       ev.target.disabled = true;
       try { await api('POST', `/api/users/${encodeURIComponent(u.name)}/disable`, {}); done(() => U('disabledMsg', u.name)); }
       catch (e) { ev.target.disabled = false; if (e.status !== 401) done(e.message, 'bad'); }
     } }, U('disable'));
-    return h('div', { class: 'actions' }, d, off);
+    return h('div', { class: 'actions' }, d, half, off);
   };
   const users = table('users-table', U('list'), [
     [U('name'), u => u.name], [U('display'), u => zh(u.display)], [U('roles'), u => roleNames(u.roles)],
-    [U('enrolled'), u => u.enrolled ? t('yes') : t('no')], [U('state'), u => u.disabled ? U('disabled') : U('active')],
+    [U('enrolled'), u => u.enrolled ? t('yes') : u.awaiting_half ? U('awaitingHalf') : t('no')], [U('state'), u => u.disabled ? U('disabled') : U('active')],
     [U('actions'), actions]], r.users, u => ({ 'data-user': u.name }), true);
   const pending = r.pending.length ? table('pending-table', U('pending'), [
     [U('change'), c => String(c.id)], [U('account'), c => c.account], [U('newRoles'), c => roleNames(c.roles)], [U('by'), c => c.proposed_by],
@@ -1136,10 +1166,7 @@ async function screenUsers(_, seq) {
     r.pending, c => ({ 'data-change': c.id }), true) : h('p', {}, U('pendingNone'));
   const parts = [card('pending', U('pending'), pending)];
   if (admin) {
-    const shown = state.enrolment ? h('div', { class: 'code-once', id: 'enrolment' },
-      h('p', { class: 'label' }, U('code', state.enrolment.name)), h('p', { class: 'secret' }, h('code', { id: 'enrolment-code' }, state.enrolment.code)),
-      h('p', { class: 'note' }, U('codeNote'))) : null;
-    parts.unshift(card('add-user', U('add'), shown, h('p', { class: 'note' }, U('rules')), form('add-user-form', [
+    parts.unshift(card('add-user', U('add'), h('p', { class: 'note' }, U('rules')), form('add-user-form', [
       field(U('addName'), input('user-name', { name: 'name', required: true, maxlength: 31, pattern: '[A-Za-z0-9._-]+', autocomplete: 'off' }), U('addNameHint')),
       field(U('addDisplay'), input('user-display', { name: 'display', required: true, maxlength: 60, autocomplete: 'off' })),
       roleBoxes('user'),
@@ -1147,7 +1174,7 @@ async function screenUsers(_, seq) {
       const roles = rolesOf(f);
       if (!roles) return fail(f, f.querySelector('input[name=role]'), t('err.required', U('roles')));
       const x = await api('POST', '/api/users', { name: val(f, 'name'), display: val(f, 'display'), roles });
-      state.enrolment = { name: x.name, code: x.enrolment_code };
+      state.enrolment = { name: x.name, code: x.enrolment_first_half, half: 'first' };
       done(() => U('proposed'));
     }, [], 'wide')));
   }

@@ -173,21 +173,28 @@ static const char account_help[] =
     "       " PROG " account list --db ...\n"
     "       " PROG " account roles NAME --roles LIST --as ADMIN --db ...\n"
     "       " PROG " account confirm CHANGE --as ADMIN --db ...\n"
+    "       " PROG " account half NAME --as ADMIN --db ...\n"
     "       " PROG " account disable NAME --as ADMIN --db ...\n"
     "       " PROG " account reset NAME --as ADMIN --db ...\n"
     "       " PROG " account totp NAME [--password-file F] --db ...\n"
     "Accounts of a store set up for the workflow (ISSUANCE.md \"Roles\"). Roles: clerk (录入员),\n"
     "approver (审核员), custodian (密钥保管员), auditor (审计员), admin (系统管理员); an admin or\n"
     "an auditor holds no other role, and nobody is both clerk and approver.\n"
-    "  add        without --as: the host's bootstrap, only for the first two admins; with --as\n"
-    "             ADMIN the roles wait for a second admin's 'confirm'. Prints a one-time\n"
-    "             enrolment code; with --password-file the password is set at once instead\n"
-    "  enrol      the person sets their own password with the code (12 characters or more)\n"
+    "  add        without --as: the host's bootstrap, only for the first two admins, printing\n"
+    "             a one-time enrolment code (with --password-file the password is set at once\n"
+    "             instead); with --as ADMIN the roles wait for a second admin's 'confirm', and\n"
+    "             ADMIN is shown only the first half of the code: the admin who confirms the\n"
+    "             roles is shown the second, so no admin alone can enrol the account as someone\n"
+    "             else. Each hands their half to the person\n"
+    "  enrol      the person sets their own password with the code, both halves one after the\n"
+    "             other (12 characters or more)\n"
     "  roles      proposes new roles for NAME (pending until 'confirm' by another admin)\n"
+    "  half       another admin than the first half's gives the second half of NAME's code (after\n"
+    "             'reset', or when the roles were confirmed before)\n"
     "  disable    the account can no longer sign in; its history stays\n"
     "  reset      recovery on the host (a lost password or authenticator): another admin clears\n"
-    "             NAME's password, TOTP seed and sessions and gets a new enrolment code; the\n"
-    "             roles stay\n"
+    "             NAME's password, TOTP seed and sessions and gets the first half of a new\n"
+    "             enrolment code ('half' by a third admin gives the second); the roles stay\n"
     "  totp       the person, with their password, sees their TOTP seed for an authenticator\n"
     "             app (text and otpauth:// link); the console's first sign-in shows the same one\n"
     "Every change is an audit event. --db FILE --hash-key HASH.key and the passphrase options\n"
@@ -242,7 +249,11 @@ static int account_add(struct flow *f, struct tc_store *s, uint64_t now)
     }
     printf("account %s added (%s)%s\n", f->argv[0], f->roles,
            f->as ? "; its roles wait for a second admin's 'account confirm'" : "");
-    if (!pw)
+    if (!pw && f->as)
+        printf("enrolment code, first half (shown once; the admin who confirms the roles is shown "
+               "the second, and the person enters both with 'account enrol'): %s\n",
+               code);
+    else if (!pw)
         printf("enrolment code (shown once; the person sets a password with 'account enrol'): "
                "%s\n",
                code);
@@ -283,10 +294,11 @@ static int account_reset(struct flow *f, struct tc_store *s, uint64_t now)
         fprintf(stderr, PROG ": account reset: %s\n", why ? why : tc_strerror(e));
         return e == TC_ERR_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
     }
-    printf("account %s reset: password, TOTP and sessions cleared\n"
-           "enrolment code (shown once; the person sets a password with 'account enrol', then a\n"
-           "new TOTP seed at their next sign-in): %s\n",
-           f->argv[0], code);
+    printf("account %s reset: password, TOTP and sessions cleared. Another admin gives the second\n"
+           "half of its new enrolment code ('account half %s'); the person enters both halves with\n"
+           "'account enrol', then sets up a new TOTP seed at their next sign-in.\n"
+           "enrolment code, first half (shown once): %s\n",
+           f->argv[0], f->argv[0], code);
     sodium_memzero(code, sizeof code);
     return 0;
 }
@@ -318,7 +330,42 @@ static int account_totp(struct flow *f, struct tc_store *s)
     return 0;
 }
 
-/* roles, confirm, disable: an admin's changes */
+/* The second half of NAME's enrolment code, given by `by` and printed; quiet (0) when `when_due`
+ * and the account awaits no half from this admin. */
+static int give_half(struct tc_store *s, const struct tc_account *by, const char *name,
+                     uint64_t now, bool when_due)
+{
+    struct tc_account a;
+    if (when_due && (tc_account_find(s, name, &a) != TC_OK || !a.awaiting_half ||
+                     a.half_by == by->id || a.id == by->id))
+        return 0;
+    char half[TC_ENROL_HALF_LEN + 1];
+    const char *why = NULL;
+    enum tc_err e = tc_account_enrol_half(s, by, name, now, half, &why);
+    if (e != TC_OK) {
+        fprintf(stderr, PROG ": account half: %s\n", why ? why : tc_strerror(e));
+        return e == TC_ERR_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
+    }
+    printf("enrolment code of %s, second half (shown once; give it to the person, who enters the "
+           "first half and then this one with 'account enrol'): %s\n",
+           name, half);
+    sodium_memzero(half, sizeof half);
+    return 0;
+}
+
+struct change_of {
+    int64_t id;
+    char account[TC_ACCOUNT_NAME_MAX];
+};
+
+static void find_change(void *ctx, const struct tc_role_change *c)
+{
+    struct change_of *x = ctx;
+    if (c->id == x->id)
+        snprintf(x->account, sizeof x->account, "%s", c->account);
+}
+
+/* roles, confirm, disable, half: an admin's changes */
 static int account_change(struct flow *f, struct tc_store *s, uint64_t now, const char *verb)
 {
     unsigned roles = 0;
@@ -331,6 +378,11 @@ static int account_change(struct flow *f, struct tc_store *s, uint64_t now, cons
     struct tc_account by;
     if (!flow_acting(f, s, now, &by))
         return EXIT_REFUSED;
+    if (strcmp(verb, "half") == 0)
+        return give_half(s, &by, f->argv[0], now, false);
+    struct change_of of = {change, ""};
+    if (is_confirm)
+        tc_role_changes_pending(s, find_change, &of);
     const char *why = NULL;
     enum tc_err e = is_roles     ? tc_role_change_propose(s, &by, f->argv[0], roles, now, &id, &why)
                     : is_confirm ? tc_role_change_confirm(s, &by, change, now, &why)
@@ -344,12 +396,13 @@ static int account_change(struct flow *f, struct tc_store *s, uint64_t now, cons
                (long long)id, f->argv[0], f->roles, (long long)id);
     else
         printf("%s %s\n", is_confirm ? "confirmed change" : "disabled account", f->argv[0]);
-    return 0;
+    /* the admin who confirms a new account's roles gives its code's second half */
+    return is_confirm && of.account[0] ? give_half(s, &by, of.account, now, true) : 0;
 }
 
 int cmd_account(int argc, char **argv)
 {
-    static const char *const verbs[] = {"add",     "enrol", "list", "roles", "confirm",
+    static const char *const verbs[] = {"add",     "enrol", "list", "roles", "confirm", "half",
                                         "disable", "reset", "totp", NULL};
     struct flow f;
     int rc = subcommand(argc, argv, "account", account_help, verbs, &f);

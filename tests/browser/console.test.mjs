@@ -339,7 +339,7 @@ test('the session cookie: __Host-, Secure, HttpOnly, SameSite=Strict, Path=/, ou
   assert.equal(await page.evaluate(() => document.cookie), '');
 });
 
-test('admin1 adds a clerk, an approver, a custodian and an auditor: each enrolment code is shown once, the roles wait for a second admin', async () => {
+test('admin1 adds a clerk, an approver, a custodian and an auditor: the first half of each enrolment code is shown once, the roles wait for a second admin', async () => {
   const page = pages.admin1;
   await go(page, '#/users');
   await screen(page, 'users-empty');
@@ -349,8 +349,9 @@ test('admin1 adds a clerk, an approver, a custodian and an auditor: each enrolme
     await page.fill('#user-display', p.display);
     await page.check(`#user-role-${p.role}`);
     await withReauth(page, 'admin1', () => page.click('#add-user-form-submit'), `#enrolment:has-text("${name}")`);
-    assert.match(await page.textContent('#enrolment'), new RegExp(name));
+    assert.match(await page.textContent('#enrolment'), new RegExp(`账号 ${name} 的登记码前半部分`));
     p.code = (await page.textContent('#enrolment-code')).trim();
+    assert.match(p.code, /^[A-Z2-9]{10}$/, 'admin1 is shown half a code: no admin alone enrols anyone');
     if (name === clerk) await screen(page, 'user-added', { en: true });
   }
   // shown once: drawn again, the page has no code
@@ -362,7 +363,7 @@ test('admin1 adds a clerk, an approver, a custodian and an auditor: each enrolme
   await screen(page, 'users-pending');
 });
 
-test('admin2 (password set on the host) signs in: the first sign-in offers the TOTP seed; admin2 confirms the four role changes from the work list', async () => {
+test('admin2 (password set on the host) signs in: the first sign-in offers the TOTP seed; admin2 confirms the four role changes from the work list and is shown the second half of each code', async () => {
   const page = await open('admin2');
   await page.goto(U + '/');
   await page.fill('#signin-account', 'admin2');
@@ -375,7 +376,16 @@ test('admin2 (password set on the host) signs in: the first sign-in offers the T
     const b = page.locator('#work-list [data-action=confirm] button').first();
     await withReauth(page, 'admin2', () => b.click(), '#flash');
     assert.match(await page.textContent('#flash'), /已确认角色变更/);
+    const label = await page.textContent('#enrolment .label');
+    const name = [clerk, approver, custodian, auditor].find(n => label.includes(`账号 ${n} 的登记码后半部分`));
+    assert.ok(name, `the second half names its account: ${label}`);
+    const half = (await page.textContent('#enrolment-code')).trim();
+    assert.match(half, /^[A-Z2-9]{10}$/);
+    assert.notEqual(half, people[name].code);
+    if (i === 0) await screen(page, 'second-half', { en: true });
+    people[name].code += ' ' + half; // the person types the halves one after the other
   }
+  for (const n of [clerk, approver, custodian, auditor]) assert.match(people[n].code, /^[A-Z2-9]{10} [A-Z2-9]{10}$/, n);
   assert.match(await page.textContent('#work-empty'), /没有等待您处理的事项/);
 });
 
