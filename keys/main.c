@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "keys.h"
 
@@ -173,6 +175,9 @@ static int create(const struct kopts *o, const char *cmd, enum tc_key_kind kind)
     if ((size_t)snprintf(key_path, sizeof key_path, "%s.key", o->out) >= sizeof key_path ||
         (size_t)snprintf(pub_path, sizeof pub_path, "%s.pub", o->out) >= sizeof pub_path)
         return usage_error(cmd, "--out is too long");
+    /* both files are new: a .pub in the way would fail after the .key was written */
+    if (kind != TC_KEY_HASH && access(pub_path, F_OK) == 0)
+        return fail(pub_path, TC_ERR_EXISTS);
     size_t len;
     char *pass = get_pass(&o->po, "New passphrase: ", true, &len);
     if (!pass)
@@ -329,6 +334,10 @@ static int cmd_endorse(void *opts)
     if (!o->root || !o->issuer || !o->from || !o->to || !o->out || !o->region)
         return usage_error("endorse",
                            "--root, --issuer, --from, --to, --region and --out are required");
+    /* an unquoted list ("--tracks basic status") would otherwise be signed cut short */
+    if (o->nargs != 0)
+        return usage_error("endorse", "unexpected argument (quote a value with spaces, or join a "
+                                      "list with commas)");
     if (!tc_day_parse(&o->en.not_before, o->from) || !tc_day_parse(&o->en.not_after, o->to))
         return usage_error("endorse", "--from and --to take dates YYYY-MM-DD");
     if (!(o->en.authz.region = tc_region_parse(o->region)))
@@ -398,6 +407,9 @@ static int cmd_revoke(void *opts)
     struct kopts *o = opts;
     if (!o->root || !o->kid || !o->date || !o->reason || !o->out)
         return usage_error("revoke", "--root, --kid, --date, --reason and --out are required");
+    /* an unquoted reason ("--reason key compromised") would otherwise be signed as its first word */
+    if (o->nargs != 0)
+        return usage_error("revoke", "unexpected argument (quote a reason with spaces)");
     struct tc_revocation r;
     memset(&r, 0, sizeof r);
     size_t bin_len = 0;
@@ -696,11 +708,11 @@ static const char token_pub_help[] =
 
 static bool parse_slot(const char *s, unsigned long *slot)
 {
-    char *end;
-    if (*s < '0' || *s > '9')
+    uint64_t v; /* a CK_SLOT_ID, no wider than unsigned long */
+    if (!tc_parse_u64(s, &v) || v > ULONG_MAX)
         return false;
-    *slot = strtoul(s, &end, 10);
-    return *end == '\0';
+    *slot = (unsigned long)v;
+    return true;
 }
 
 static bool parse_key_id(const char *s, struct kopts *o)

@@ -116,8 +116,8 @@ static int option(void *config, int opt, const char *arg, const char *cmd)
             return tc_cli_usage_error(PROG, cmd, "--socket-mode is 0600 or 0660");
         break;
     case O_ALLOW: {
-        unsigned long u = strtoul(arg, &end, 10);
-        if (*end || !*arg || u >= 0xffffffffUL || c->n_allow == TC_SIGNER_ALLOW_MAX)
+        uint64_t u; /* a uid; (uid_t)-1 is no one */
+        if (!tc_parse_u64(arg, &u) || u >= 0xffffffffULL || c->n_allow == TC_SIGNER_ALLOW_MAX)
             return tc_cli_usage_error(PROG, cmd, "--allow-uid takes a uid, at most 8 times");
         c->allow[c->n_allow++] = (uid_t)u;
         break;

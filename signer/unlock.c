@@ -23,9 +23,19 @@ static enum tc_err open_key(const struct tc_signer_config *cfg, const struct tc_
         enum tc_err e = tc_keys_signer_open(out, file, own ? r->key_passphrase : r->passphrase,
                                             own ? r->key_passphrase_len : r->passphrase_len,
                                             TC_KEY_ISSUER);
-        if (e != TC_OK)
-            snprintf(why, why_size, "%s：%s / %s: %s", file,
-                     e == TC_ERR_PASSPHRASE ? "口令不对" : "打不开", file, tc_strerror(e));
+        /* which passphrase was tried: with none of their own given, the store's (right, it
+         * opened the store) does not open key files that have their own */
+        if (e == TC_ERR_PASSPHRASE && !own)
+            snprintf(why, why_size,
+                     "%s：业务库口令打不开这个密钥文件，它另设了口令：请填写密钥文件口令 / %s: the "
+                     "store's passphrase does not open this key file, which has its own: give the "
+                     "key files' passphrase",
+                     file, file);
+        else if (e == TC_ERR_PASSPHRASE)
+            snprintf(why, why_size, "%s：密钥文件口令不对 / %s: wrong passphrase for the key file",
+                     file, file);
+        else if (e != TC_OK)
+            snprintf(why, why_size, "%s：打不开 / %s: %s", file, file, tc_strerror(e));
         return e;
     }
     struct tc_pkcs11_key where = *cfg->token;

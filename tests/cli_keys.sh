@@ -40,6 +40,12 @@ for v in 18446744073709551616 -1 +2 " 2" 0x10; do
   has "  saying what --version takes" err.txt "takes a positive integer"
 done
 truth "and no list was written" [ ! -e never.list ]
+check "an unquoted reason is refused, not signed as its first word" 2 "$keys" revoke --root root.key \
+  --kid "$kid" --date 2027-06-01 --reason key compromised --out cut.rev "${Q[@]}"
+truth "and nothing is written" [ ! -e cut.rev ]
+touch taken.pub
+check "a create whose .pub is in the way fails" 2 "$keys" issuer-create --out taken --name x "${P[@]}"
+truth "before its .key is written" [ ! -e taken.key ]
 
 cp trust.list forged.list
 # one bit of byte 70 flipped (a 0 written there would change nothing where the byte is 0)

@@ -181,6 +181,12 @@ stop_signer() { kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; spid=; }
 unlock() { "$issuer" signer unlock "${S[@]}" $(as "$1") --passphrase-file "${2:-keys.pass}" \
   --key-passphrase-file keyfiles.pass --minutes 30; }
 
+for u in -18446744073709551615 +1 " 1" 4294967295 18446744073709551617; do
+  check "--allow-uid '$u' is a usage error, not a uid strtoul would negate or clamp" 2 \
+    "$signer" serve "${S[@]}" --allow-uid "$u" --db gs.db --hash-key store.key --key ws.key \
+    --publication-key pub.key "${T[@]}" --publish-dir pubdir --state x.state
+  has "  saying what it takes" err.txt "allow-uid takes a uid"
+done
 check "the signer refuses a store not set up for the workflow" 2 "$signer" serve "${S[@]}" \
   --db /dev/null --hash-key store.key --key ws.key --publication-key pub.key "${T[@]}" \
   --publish-dir pubdir --state x.state
@@ -248,6 +254,12 @@ check "unlock by a non-custodian is refused" 1 unlock bob
 check "the store's passphrase alone does not open key files that have their own" 1 "$issuer" \
   signer unlock "${S[@]}" $(as carol) --passphrase-file keys.pass --minutes 30
 has "naming the key file" err.txt "ws.key"
+has "and that the key files' own passphrase is wanted" err.txt "give the key files' passphrase"
+check "a wrong key files' passphrase is refused" 1 "$issuer" signer unlock "${S[@]}" $(as carol) \
+  --passphrase-file keys.pass --key-passphrase-file wrong.pass --minutes 30
+has "naming it as the key file's" err.txt "wrong passphrase for the key file"
+check "the store's subcommands' help is asked for before a subcommand" 0 "$issuer" account --help
+has "and shown" out.txt "account half NAME"
 check "the custodian unlocks it" 0 unlock carol
 has "for the window asked" out.txt '"seconds":1800'
 check "an approver cannot have a batch signed" 1 "$issuer" batch sign 1 "${S[@]}" $(as bob)

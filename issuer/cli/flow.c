@@ -106,6 +106,10 @@ static int subcommand(int argc, char **argv, const char *cmd, const char *help,
         snprintf(msg, sizeof msg, "give a subcommand: %s", list);
         return cli_usage(cmd, msg);
     }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help, stdout); /* the command's own help, before any subcommand */
+        return 0;
+    }
     int rc = flow_options(argc - 1, argv + 1, cmd, help, f);
     if (rc)
         return rc < 0 ? 0 : rc;
@@ -638,7 +642,7 @@ static int signer_unlock(struct flow *f)
         return cli_usage("signer unlock", "--minutes takes 1..480");
     json_t *o = json_object();
     json_object_set_new(o, "minutes", json_integer(m));
-    if (!add_secret(o, "passphrase", f->o.pfile, "Passphrase of the signer's keys: ") ||
+    if (!add_secret(o, "passphrase", f->o.pfile, "Passphrase of the store (its hash key): ") ||
         (f->key_passphrase_file && !add_secret(o, "key_passphrase", f->key_passphrase_file,
                                                "Passphrase of the key files: ")) ||
         (f->pin_file && !add_secret(o, "pin", f->pin_file, "Token PIN: "))) {
