@@ -171,25 +171,19 @@ void cs_users(struct tc_http_req *r, void *ctx)
     json_decref(b);
 }
 
-/* The second half of name's enrolment code, from the admin w, into the reply j (nothing when none
- * waits or w holds the first); false with the error answered when `must` and it cannot be
- * given. */
-static bool give_half(struct console *c, struct tc_http_req *r, const struct who *w,
-                      const char *name, bool must, json_t *j)
+/* The second half of name's enrolment code, from the admin w, answered (or why not). */
+static void give_half(struct console *c, struct tc_http_req *r, const struct who *w,
+                      const char *name)
 {
-    struct tc_account a;
-    if (!must && (tc_account_find(c->s, name, &a) != TC_OK || !a.awaiting_half ||
-                  a.half_by == w->a.id || a.id == w->a.id))
-        return true;
     char half[TC_ENROL_HALF_LEN + 1];
     const char *why = NULL;
     enum tc_err e = tc_account_enrol_half(c->s, &w->a, name, w->now, half, &why);
     if (e == TC_OK)
-        json_object_set_new(j, "enrolment_second_half", json_string(half));
-    else if (must)
+        tc_http_reply_json(r, 200, json_pack("{s:s,s:s}", "name", name, "enrolment_second_half",
+                                             half));
+    else
         cs_error(r, e == TC_ERR_NOT_FOUND ? 409 : 422, "refused", why ? why : tc_strerror(e));
     sodium_memzero(half, sizeof half);
-    return e == TC_OK || !must;
 }
 
 /* /api/users/{name}/roles (propose), /api/users/{name}/disable and /api/users/{name}/half (the
@@ -213,11 +207,7 @@ void cs_user(struct tc_http_req *r, void *ctx)
         return;
     }
     if (strcmp(slash, "/half") == 0) {
-        json_t *j = json_pack("{s:s}", "name", name);
-        if (give_half(c, r, &w, name, true, j))
-            tc_http_reply_json(r, 200, j);
-        else
-            json_decref(j);
+        give_half(c, r, &w, name);
         json_decref(b);
         return;
     }
@@ -241,18 +231,6 @@ void cs_user(struct tc_http_req *r, void *ctx)
     json_decref(b);
 }
 
-struct change_of {
-    int64_t id;
-    char account[TC_ACCOUNT_NAME_MAX];
-};
-
-static void find_change(void *ctx, const struct tc_role_change *ch)
-{
-    struct change_of *x = ctx;
-    if (ch->id == x->id)
-        snprintf(x->account, sizeof x->account, "%s", ch->account);
-}
-
 void cs_changes(struct tc_http_req *r, void *ctx)
 {
     struct console *c = ctx;
@@ -269,16 +247,17 @@ void cs_changes(struct tc_http_req *r, void *ctx)
         json_decref(b);
         return;
     }
-    struct change_of of = {id, ""};
-    tc_role_changes_pending(c->s, find_change, &of);
-    enum tc_err e = tc_role_change_confirm(c->s, &w.a, id, w.now, &why);
+    char account[TC_ACCOUNT_NAME_MAX], half[TC_ENROL_HALF_LEN + 1];
+    enum tc_err e = tc_role_change_confirm_enrol(c->s, &w.a, id, w.now, account, half, &why);
     if (e != TC_OK) {
         cs_error(r, 422, "refused", why ? why : tc_strerror(e));
-    } else { /* the admin who confirms a new account's roles gives its code's second half */
-        json_t *j = json_pack("{s:b,s:s}", "ok", 1, "account", of.account);
-        give_half(c, r, &w, of.account, false, j);
+    } else { /* for a new account, the second half of its code: this admin hands it over */
+        json_t *j = json_pack("{s:b,s:s}", "ok", 1, "account", account);
+        if (half[0])
+            json_object_set_new(j, "enrolment_second_half", json_string(half));
         tc_http_reply_json(r, 200, j);
     }
+    sodium_memzero(half, sizeof half);
     json_decref(b);
 }
 

@@ -394,6 +394,33 @@ static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
                               (long long)c->id, name, list, c->by->name);
 }
 
+enum tc_err tc_role_change_confirm_enrol(struct tc_store *s, const struct tc_account *by,
+                                         int64_t change, uint64_t now,
+                                         char account[TC_ACCOUNT_NAME_MAX],
+                                         char half[TC_ENROL_HALF_LEN + 1], const char **why)
+{
+    sqlite3_stmt *q;
+    struct tc_account a;
+    account[0] = half[0] = '\0';
+    if (tc_store_query(s, &q,
+                       "SELECT a.name FROM role_changes c JOIN accounts a ON a.id = c.account "
+                       "WHERE c.id = ?",
+                       "i", change) == TC_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            snprintf(account, TC_ACCOUNT_NAME_MAX, "%s", (const char *)sqlite3_column_text(q, 0));
+        sqlite3_finalize(q);
+    }
+    enum tc_err e = tc_role_change_confirm(s, by, change, now, why);
+    /* the admin who confirms a new account's roles gives its code's second half, unless it
+     * holds the first (a later change proposed by another admin) */
+    if (e == TC_OK && account[0] && tc_account_find(s, account, &a) == TC_OK &&
+        a.awaiting_half && a.half_by != by->id && a.id != by->id) {
+        const char *ignored = NULL;
+        tc_account_enrol_half(s, by, account, now, half, &ignored);
+    }
+    return e;
+}
+
 enum tc_err tc_role_change_confirm(struct tc_store *s, const struct tc_account *by, int64_t change,
                                    uint64_t now, const char **why)
 {
@@ -652,7 +679,8 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     return e;
 }
 
-struct reset {
+/* An admin's act on another account that makes (half) an enrolment code: a reset, a second half */
+struct coded {
     const struct tc_account *by;
     int64_t id;
     const char *name;
@@ -662,7 +690,7 @@ struct reset {
 
 static enum tc_err reset_tx(struct tc_store *s, void *ctx)
 {
-    struct reset *x = ctx;
+    struct coded *x = ctx;
     uint8_t code_hash[32];
     enrol_code(x->code, TC_ENROL_HALF_LEN, code_hash);
     enum tc_err e = tc_store_run(s,
@@ -694,7 +722,7 @@ enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, co
         return *why = "系统管理员不能重置自己的账号：请另一名系统管理员重置 / an admin does not "
                       "reset their own account: another admin does",
                TC_ERR_REFUSED;
-    struct reset x = {&me, a.id, a.name, now, ""};
+    struct coded x = {&me, a.id, a.name, now, ""};
     e = tc_store_tx(s, reset_tx, &x);
     if (e == TC_OK)
         memcpy(code, x.code, sizeof x.code);
@@ -702,17 +730,9 @@ enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, co
     return e;
 }
 
-struct half {
-    const struct tc_account *by;
-    int64_t id;
-    const char *name;
-    uint64_t now;
-    char code[TC_ENROL_HALF_LEN + 1];
-};
-
 static enum tc_err half_tx(struct tc_store *s, void *ctx)
 {
-    struct half *x = ctx;
+    struct coded *x = ctx;
     sqlite3_stmt *q;
     uint8_t first[32], joined[32];
     enum tc_err e = tc_store_query(s, &q,
@@ -763,10 +783,10 @@ enum tc_err tc_account_enrol_half(struct tc_store *s, const struct tc_account *b
         return *why = "登记码的两半须由两名系统管理员分别给出：前半部分已由您给出 / two admins give "
                       "the two halves of an enrolment code: you gave the first",
                TC_ERR_REFUSED;
-    struct half x = {&me, a.id, a.name, now, ""};
+    struct coded x = {&me, a.id, a.name, now, ""};
     e = tc_store_tx(s, half_tx, &x);
     if (e == TC_OK)
-        memcpy(half, x.code, sizeof x.code);
+        memcpy(half, x.code, TC_ENROL_HALF_LEN + 1);
     sodium_memzero(x.code, sizeof x.code);
     return e;
 }

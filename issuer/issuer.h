@@ -474,6 +474,13 @@ enum tc_err tc_role_change_propose(struct tc_store *s, const struct tc_account *
                                    const char **why);
 enum tc_err tc_role_change_confirm(struct tc_store *s, const struct tc_account *by, int64_t change,
                                    uint64_t now, const char **why);
+/* tc_role_change_confirm, then, for an account whose enrolment code waits for its second half
+ * that `by` may give (it does not hold the first), that half (tc_account_enrol_half) in half, ""
+ * when none; account receives the change's account name. */
+enum tc_err tc_role_change_confirm_enrol(struct tc_store *s, const struct tc_account *by,
+                                         int64_t change, uint64_t now,
+                                         char account[TC_ACCOUNT_NAME_MAX],
+                                         char half[TC_ENROL_HALF_LEN + 1], const char **why);
 /* The role changes waiting for a second admin. */
 struct tc_role_change {
     int64_t id;

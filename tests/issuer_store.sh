@@ -105,7 +105,7 @@ check "so does a writing command, which does not upgrade it silently" 2 "$issuer
 has "the schema is still 2" <(sqlite3 old.db "PRAGMA user_version") "^2$"
 check "migrate upgrades it" 0 "$issuer" migrate --db old.db
 has "naming the backup and the versions" out.txt "backed up to old.db.schema2-.*\.bak"
-has "schema 2 -> 8" out.txt "schema 2 -> 8"
+has "schema 2 -> 9" out.txt "schema 2 -> 9"
 truth "schema 6 logs the profile and the unit directory it held (A3): a data entry each" \
   [ "$(sqlite3 old.db "SELECT count(*) FROM register WHERE substr(leaf, 1, 2) = x'8406'")" = 2 ]
 truth "schema 7 gives it the working-day years shipped (2026 among them)" \

@@ -334,15 +334,17 @@ static int account_totp(struct flow *f, struct tc_store *s)
     return 0;
 }
 
-/* The second half of NAME's enrolment code, given by `by` and printed; quiet (0) when `when_due`
- * and the account awaits no half from this admin. */
-static int give_half(struct tc_store *s, const struct tc_account *by, const char *name,
-                     uint64_t now, bool when_due)
+static void print_half(const char *name, const char *half)
 {
-    struct tc_account a;
-    if (when_due && (tc_account_find(s, name, &a) != TC_OK || !a.awaiting_half ||
-                     a.half_by == by->id || a.id == by->id))
-        return 0;
+    printf("enrolment code of %s, second half (shown once; give it to the person, who enters the "
+           "first half and then this one with 'account enrol'): %s\n",
+           name, half);
+}
+
+/* The second half of NAME's enrolment code, given by `by` and printed. */
+static int give_half(struct tc_store *s, const struct tc_account *by, const char *name,
+                     uint64_t now)
+{
     char half[TC_ENROL_HALF_LEN + 1];
     const char *why = NULL;
     enum tc_err e = tc_account_enrol_half(s, by, name, now, half, &why);
@@ -350,23 +352,9 @@ static int give_half(struct tc_store *s, const struct tc_account *by, const char
         fprintf(stderr, PROG ": account half: %s\n", why ? why : tc_strerror(e));
         return e == TC_ERR_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
     }
-    printf("enrolment code of %s, second half (shown once; give it to the person, who enters the "
-           "first half and then this one with 'account enrol'): %s\n",
-           name, half);
+    print_half(name, half);
     sodium_memzero(half, sizeof half);
     return 0;
-}
-
-struct change_of {
-    int64_t id;
-    char account[TC_ACCOUNT_NAME_MAX];
-};
-
-static void find_change(void *ctx, const struct tc_role_change *c)
-{
-    struct change_of *x = ctx;
-    if (c->id == x->id)
-        snprintf(x->account, sizeof x->account, "%s", c->account);
 }
 
 /* roles, confirm, disable, half: an admin's changes */
@@ -383,14 +371,13 @@ static int account_change(struct flow *f, struct tc_store *s, uint64_t now, cons
     if (!flow_acting(f, s, now, &by))
         return EXIT_REFUSED;
     if (strcmp(verb, "half") == 0)
-        return give_half(s, &by, f->argv[0], now, false);
-    struct change_of of = {change, ""};
-    if (is_confirm)
-        tc_role_changes_pending(s, find_change, &of);
+        return give_half(s, &by, f->argv[0], now);
+    char account[TC_ACCOUNT_NAME_MAX], half[TC_ENROL_HALF_LEN + 1] = "";
     const char *why = NULL;
-    enum tc_err e = is_roles     ? tc_role_change_propose(s, &by, f->argv[0], roles, now, &id, &why)
-                    : is_confirm ? tc_role_change_confirm(s, &by, change, now, &why)
-                                 : tc_account_disable(s, &by, f->argv[0], now, &why);
+    enum tc_err e = is_roles ? tc_role_change_propose(s, &by, f->argv[0], roles, now, &id, &why)
+                    : is_confirm
+                        ? tc_role_change_confirm_enrol(s, &by, change, now, account, half, &why)
+                        : tc_account_disable(s, &by, f->argv[0], now, &why);
     if (e != TC_OK) {
         fprintf(stderr, PROG ": account %s: %s\n", verb, why ? why : tc_strerror(e));
         return e == TC_ERR_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
@@ -400,8 +387,10 @@ static int account_change(struct flow *f, struct tc_store *s, uint64_t now, cons
                (long long)id, f->argv[0], f->roles, (long long)id);
     else
         printf("%s %s\n", is_confirm ? "confirmed change" : "disabled account", f->argv[0]);
-    /* the admin who confirms a new account's roles gives its code's second half */
-    return is_confirm && of.account[0] ? give_half(s, &by, of.account, now, true) : 0;
+    if (half[0]) /* the admin who confirms a new account's roles gives its code's second half */
+        print_half(account, half);
+    sodium_memzero(half, sizeof half);
+    return 0;
 }
 
 int cmd_account(int argc, char **argv)
