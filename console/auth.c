@@ -283,7 +283,8 @@ static bool enrolled(struct console *c, struct tc_http_req *r, json_t *b, const 
                      size_t pw_len, struct who *w)
 {
     const char *name = cs_text(b, "account", TC_ACCOUNT_NAME_MAX - 1);
-    const char *code = cs_text(b, "code", TC_ENROL_CODE_LEN);
+    /* the two halves may come apart, with spaces or hyphens (the library drops them) */
+    const char *code = cs_text(b, "code", TC_ENROL_CODE_LEN + 8);
     const char *why = NULL;
     enum tc_err e = name && code && pw
                         ? tc_account_enrol(c->s, name, code, pw, pw_len, w->real, &why)

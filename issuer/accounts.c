@@ -244,6 +244,7 @@ static enum tc_err add_tx(struct tc_store *s, void *ctx)
                                  "tttbii", x->name, x->display, x->password ? pw : NULL, code_hash,
                                  sizeof code_hash, (int64_t)x->now, x->by ? x->by->id : 0);
     sodium_memzero(pw, sizeof pw);
+    sodium_memzero(code_hash, sizeof code_hash);
     x->id = sqlite3_last_insert_rowid(tc_store_db(s));
     tc_roles_format(x->roles, roles, sizeof roles);
     if (e == TC_OK && !x->by) /* the bootstrap: the host makes the first two admins */
@@ -605,6 +606,7 @@ struct enrol {
     const char *name;
     char pw[crypto_pwhash_STRBYTES];
     uint64_t now;
+    uint8_t checked[32]; /* the code's hash the code was checked against */
 };
 
 static enum tc_err enrol_tx(struct tc_store *s, void *ctx)
@@ -613,8 +615,9 @@ static enum tc_err enrol_tx(struct tc_store *s, void *ctx)
     enum tc_err e = tc_store_run(s,
                                  "UPDATE accounts SET pw_hash = ?, enrol_hash = NULL, "
                                  "enrol_half_by = NULL, failures = 0 WHERE id = ? AND pw_hash "
-                                 "IS NULL",
-                                 "ti", x->pw, x->id);
+                                 "IS NULL AND enrol_half_by IS NULL AND enrol_hash = ?",
+                                 "tih", x->pw, x->id, x->checked);
+    /* a reset or a half given since the check changed the code: this one no longer holds */
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT;
     return e != TC_OK ? e : event(s, x->now, "account_enrol", "{\"account\":\"%s\"}", x->name);
@@ -664,18 +667,24 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
         sodium_memzero(first, sizeof first);
     }
     sodium_memzero(whole, sizeof whole);
+    sodium_memzero(given, sizeof given);
     if (!ok) { /* a wrong code counts as a failed sign-in */
+        sodium_memzero(stored, sizeof stored);
         struct auth x = {name, a.id, false, now, "enrol"};
         tc_store_tx(s, auth_tx, &x);
         return TC_ERR_PASSPHRASE;
     }
-    struct enrol x = {a.id, name, "", now};
+    struct enrol x = {a.id, name, "", now, {0}};
+    memcpy(x.checked, stored, 32);
+    sodium_memzero(stored, sizeof stored);
     if (crypto_pwhash_str(x.pw, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return TC_ERR_NOMEM;
     e = tc_store_tx(s, enrol_tx, &x);
-    sodium_memzero(x.pw, sizeof x.pw);
-    *why = NULL;
+    sodium_memzero(&x, sizeof x);
+    *why = e == TC_ERR_INCONSISTENT ? "登记码已失效（账号刚被重置）/ the enrolment code no longer "
+                                      "holds (the account was just reset)"
+                                    : NULL;
     return e;
 }
 
@@ -698,6 +707,7 @@ static enum tc_err reset_tx(struct tc_store *s, void *ctx)
                                  "enrol_half_by = ?, totp_secret = NULL, totp_on = 0, "
                                  "totp_step = 0, failures = 0, locked_until = 0 WHERE id = ?",
                                  "hii", code_hash, x->by->id, x->id);
+    sodium_memzero(code_hash, sizeof code_hash);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT;
     if (e == TC_OK)
@@ -707,27 +717,71 @@ static enum tc_err reset_tx(struct tc_store *s, void *ctx)
                               x->name, x->by->name);
 }
 
+/* Enrolled, enabled admins other than the accounts a and b. */
+static int64_t other_admins(struct tc_store *s, int64_t a, int64_t b)
+{
+    sqlite3_stmt *q;
+    int64_t n = -1;
+    if (tc_store_query(s, &q,
+                       "SELECT count(*) FROM accounts c JOIN account_roles r ON r.account = c.id "
+                       "AND r.role = 'admin' WHERE c.disabled = 0 AND c.pw_hash IS NOT NULL AND "
+                       "c.id != ? AND c.id != ?",
+                       "ii", a, b) == TC_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    return n;
+}
+
+/* An admin's act on the account `name`: `by` an admin as the store has it now (into *me) and the
+ * account (into *a); else the refusal, *why set. */
+static enum tc_err admin_and_account(struct tc_store *s, const struct tc_account *by,
+                                     const char *name, const char *only_admins,
+                                     struct tc_account *me, struct tc_account *a, const char **why)
+{
+    *why = NULL;
+    if (tc_account_by_id(s, by->id, me) != TC_OK || (*why = not_admin(me, only_admins)))
+        return *why ? TC_ERR_REFUSED : TC_ERR_NOT_FOUND;
+    enum tc_err e = tc_account_find(s, name, a);
+    if (e != TC_OK)
+        *why = "没有这个账号 / no such account";
+    return e;
+}
+
+/* Runs fn (reset_tx, half_tx) for me on a; the code it made into out (n bytes with its NUL). */
+static enum tc_err run_coded(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),
+                         const struct tc_account *me, const struct tc_account *a, uint64_t now,
+                         char *out, size_t n)
+{
+    struct coded x = {me, a->id, a->name, now, ""};
+    enum tc_err e = tc_store_tx(s, fn, &x);
+    if (e == TC_OK)
+        memcpy(out, x.code, n);
+    sodium_memzero(x.code, sizeof x.code);
+    return e;
+}
+
 enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, const char *name,
                              uint64_t now, char code[TC_ENROL_CODE_LEN + 1], const char **why)
 {
     struct tc_account a, me;
-    *why = NULL;
-    if (tc_account_by_id(s, by->id, &me) != TC_OK ||
-        (*why = not_admin(&me, "只有系统管理员可以重置账号 / only an admin resets an account")))
-        return *why ? TC_ERR_REFUSED : TC_ERR_NOT_FOUND;
-    enum tc_err e = tc_account_find(s, name, &a);
+    enum tc_err e = admin_and_account(
+        s, by, name, "只有系统管理员可以重置账号 / only an admin resets an account", &me, &a, why);
     if (e != TC_OK)
-        return *why = "没有这个账号 / no such account", e;
+        return e;
     if (a.id == me.id)
         return *why = "系统管理员不能重置自己的账号：请另一名系统管理员重置 / an admin does not "
                       "reset their own account: another admin does",
                TC_ERR_REFUSED;
-    struct coded x = {&me, a.id, a.name, now, ""};
-    e = tc_store_tx(s, reset_tx, &x);
-    if (e == TC_OK)
-        memcpy(code, x.code, sizeof x.code);
-    sodium_memzero(x.code, sizeof x.code);
-    return e;
+    /* the second half needs an admin who is neither this one nor the account: without one the
+     * account could never enrol again (and, an admin's, no role change be confirmed) */
+    if (other_admins(s, me.id, a.id) < 1)
+        return *why = "重置后须由另一名已登记的系统管理员给出登记码后半部分，目前没有：请先增设一名"
+                      "系统管理员 / after a reset another enrolled admin gives the second half of "
+                      "the code, and there is none: add an admin first",
+               TC_ERR_REFUSED;
+    return run_coded(s, reset_tx, &me, &a, now, code, TC_ENROL_HALF_LEN + 1);
 }
 
 static enum tc_err half_tx(struct tc_store *s, void *ctx)
@@ -735,25 +789,31 @@ static enum tc_err half_tx(struct tc_store *s, void *ctx)
     struct coded *x = ctx;
     sqlite3_stmt *q;
     uint8_t first[32], joined[32];
+    /* the first half's holder read here, in the transaction: a reset by the same admin between
+     * the caller's check and now would otherwise give it both halves */
     enum tc_err e = tc_store_query(s, &q,
-                                   "SELECT enrol_hash FROM accounts WHERE id = ? AND pw_hash IS "
-                                   "NULL AND enrol_half_by IS NOT NULL",
+                                   "SELECT enrol_hash, enrol_half_by FROM accounts WHERE id = ? "
+                                   "AND pw_hash IS NULL AND enrol_half_by IS NOT NULL",
                                    "i", x->id);
     if (e != TC_OK)
         return e;
     bool have = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32;
+    int64_t holder = have ? sqlite3_column_int64(q, 1) : 0;
     if (have)
         memcpy(first, sqlite3_column_blob(q, 0), 32);
     sqlite3_finalize(q);
-    if (!have)
+    if (!have || holder == x->by->id)
         return TC_ERR_INCONSISTENT;
     uint8_t unused[32];
     enrol_code(x->code, TC_ENROL_HALF_LEN, unused);
     enrol_joined(joined, first, x->code);
     e = tc_store_run(s,
                      "UPDATE accounts SET enrol_hash = ?, enrol_half_by = NULL WHERE id = ? AND "
-                     "pw_hash IS NULL AND enrol_half_by IS NOT NULL",
-                     "hi", joined, x->id);
+                     "pw_hash IS NULL AND enrol_half_by = ?",
+                     "hii", joined, x->id, holder);
+    sodium_memzero(first, sizeof first);
+    sodium_memzero(joined, sizeof joined);
+    sodium_memzero(unused, sizeof unused);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT;
     return e != TC_OK ? e
@@ -766,15 +826,12 @@ enum tc_err tc_account_enrol_half(struct tc_store *s, const struct tc_account *b
                                   char half[TC_ENROL_HALF_LEN + 1], const char **why)
 {
     struct tc_account a, me;
-    *why = NULL;
     half[0] = '\0';
-    if (tc_account_by_id(s, by->id, &me) != TC_OK ||
-        (*why = not_admin(&me, "只有系统管理员可以给出登记码 / only an admin gives an enrolment "
-                               "code")))
-        return *why ? TC_ERR_REFUSED : TC_ERR_NOT_FOUND;
-    enum tc_err e = tc_account_find(s, name, &a);
+    enum tc_err e = admin_and_account(
+        s, by, name, "只有系统管理员可以给出登记码 / only an admin gives an enrolment code", &me, &a,
+        why);
     if (e != TC_OK)
-        return *why = "没有这个账号 / no such account", e;
+        return e;
     if (!a.awaiting_half)
         return *why = "这个账号没有等待后半部分的登记码 / this account has no enrolment code "
                       "waiting for its second half",
@@ -783,12 +840,7 @@ enum tc_err tc_account_enrol_half(struct tc_store *s, const struct tc_account *b
         return *why = "登记码的两半须由两名系统管理员分别给出：前半部分已由您给出 / two admins give "
                       "the two halves of an enrolment code: you gave the first",
                TC_ERR_REFUSED;
-    struct coded x = {&me, a.id, a.name, now, ""};
-    e = tc_store_tx(s, half_tx, &x);
-    if (e == TC_OK)
-        memcpy(half, x.code, TC_ENROL_HALF_LEN + 1);
-    sodium_memzero(x.code, sizeof x.code);
-    return e;
+    return run_coded(s, half_tx, &me, &a, now, half, TC_ENROL_HALF_LEN + 1);
 }
 
 enum tc_err tc_role_changes_pending(struct tc_store *s,

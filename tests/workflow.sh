@@ -123,6 +123,9 @@ has "the same one" out.txt "$seed"
 check "not with another's password" 1 "$issuer" account totp frank --password-file alice.pw "${D[@]}"
 check "an admin does not reset their own account" 1 "$issuer" account reset admin1 $(as admin1) \
   "${D[@]}"
+check "nor the other of two admins: no third could give the second half, and admin2 would be locked out" \
+  1 "$issuer" account reset admin2 $(as admin1) "${D[@]}"
+has "saying to add an admin first" err.txt "add an admin first"
 check "a clerk resets nobody" 1 "$issuer" account reset frank $(as alice) "${D[@]}"
 check "another admin resets frank (lost phone)" 0 "$issuer" account reset frank $(as admin1) "${D[@]}"
 sed -n 's/^new TOTP seed.*: //p; s/^enrolment code.*: //p' out.txt | tail -1 > frank.code

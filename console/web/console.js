@@ -617,7 +617,7 @@ function screenSignIn() {
       if (pw.length < 12) return fail(f, f.querySelector('#enrol-password'), t('signin.short'));
       if (pw !== pw2) return fail(f, f.querySelector('#enrol-password2'), t('signin.mismatch'));
       const account = val(f, 'account');
-      const code = val(f, 'code').replace(/\s+/g, '').toUpperCase();
+      const code = val(f, 'code').replace(/[\s-]+/g, '').toUpperCase();
       const r = await api('POST', '/api/enrol', { account, code, password: pw }, { signingIn: true });
       offered(account, pw, r);
     }, [h('button', { type: 'button', class: 'secondary', id: 'to-signin', onclick: () => mode('signin') }, t('signin.back'))]);
