@@ -75,13 +75,13 @@ kill "$server"; wait "$server" 2>/dev/null; server=""
 
 # per-address limits, with and without a trusted proxy. A slow upload (curl --limit-rate) holds
 # one request in progress for a few seconds.
-head -c 6000 /dev/zero > slow.bin
+head -c 6000 /dev/zero > slow.bin # 12 s at 500 B/s (under the 8 KiB body limit): longer than any wait below
 STATE=state3 start_server --per-address-limit 1 --trusted-proxy 127.0.0.1
-curl -s --max-time 10 -o /dev/null --limit-rate 2000 -H 'X-Real-IP: 192.0.2.7' -X POST \
+curl -s --max-time 30 -o /dev/null --limit-rate 500 -H 'X-Real-IP: 192.0.2.7' -X POST \
   --data-binary @slow.bin "$U/api/v1/verify" & slow=$!
-# the slow upload is in progress once a second request for its address is refused: up to 5 s on a
+# the slow upload is in progress once a second request for its address is refused: up to 10 s on a
 # busy machine (a fixed wait let the probe run before curl had connected)
-busy_for() { for _ in $(seq 1 50); do c=$(code "$@" "$U/healthz"); [ "$c" != 200 ] && return 0; sleep 0.1; done; }
+busy_for() { for _ in $(seq 1 100); do c=$(code "$@" "$U/healthz"); [ "$c" != 200 ] && return 0; sleep 0.1; done; }
 busy_for -H 'X-Real-IP: 192.0.2.7'
 truth "--trusted-proxy: a second request for the same client address is 429" \
   [ "$(code -H 'X-Real-IP: 192.0.2.7' "$U/healthz")" = 429 -a "$(python3 -c "import json; print(json.load(open('out.json'))['error'])")" = too_many_requests ]
@@ -92,7 +92,7 @@ truth "--trusted-proxy: X-Forwarded-For's last entry counts when X-Real-IP is ab
 kill $slow 2>/dev/null; wait $slow 2>/dev/null
 kill "$server"; wait "$server" 2>/dev/null; server=""
 STATE=state4 start_server --per-address-limit 1
-curl -s --max-time 10 -o /dev/null --limit-rate 2000 -X POST --data-binary @slow.bin "$U/api/v1/verify" & slow=$!
+curl -s --max-time 30 -o /dev/null --limit-rate 500 -X POST --data-binary @slow.bin "$U/api/v1/verify" & slow=$!
 busy_for # a request with no header is refused: the slow one holds the address
 # (here the second connection from the address is already refused by the connection limit)
 got=$(code -H 'X-Real-IP: 192.0.2.9' "$U/healthz")
