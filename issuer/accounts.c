@@ -401,7 +401,6 @@ enum tc_err tc_role_change_confirm_enrol(struct tc_store *s, const struct tc_acc
                                          char half[TC_ENROL_HALF_LEN + 1], const char **why)
 {
     sqlite3_stmt *q;
-    struct tc_account a;
     account[0] = half[0] = '\0';
     if (tc_store_query(s, &q,
                        "SELECT a.name FROM role_changes c JOIN accounts a ON a.id = c.account "
@@ -412,13 +411,11 @@ enum tc_err tc_role_change_confirm_enrol(struct tc_store *s, const struct tc_acc
         sqlite3_finalize(q);
     }
     enum tc_err e = tc_role_change_confirm(s, by, change, now, why);
-    /* the admin who confirms a new account's roles gives its code's second half, unless it
-     * holds the first (a later change proposed by another admin) */
-    if (e == TC_OK && account[0] && tc_account_find(s, account, &a) == TC_OK &&
-        a.awaiting_half && a.half_by != by->id && a.id != by->id) {
-        const char *ignored = NULL;
+    /* the admin who confirms a new account's roles gives its code's second half; where none
+     * waits, or this admin holds the first, tc_account_enrol_half refuses and half stays "" */
+    const char *ignored = NULL;
+    if (e == TC_OK && account[0])
         tc_account_enrol_half(s, by, account, now, half, &ignored);
-    }
     return e;
 }
 
@@ -751,8 +748,8 @@ static enum tc_err admin_and_account(struct tc_store *s, const struct tc_account
 
 /* Runs fn (reset_tx, half_tx) for me on a; the code it made into out (n bytes with its NUL). */
 static enum tc_err run_coded(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),
-                         const struct tc_account *me, const struct tc_account *a, uint64_t now,
-                         char *out, size_t n)
+                              const struct tc_account *me, const struct tc_account *a, uint64_t now,
+                              char *out, size_t n)
 {
     struct coded x = {me, a->id, a->name, now, ""};
     enum tc_err e = tc_store_tx(s, fn, &x);
