@@ -284,6 +284,8 @@ test('the sign-in page, and admin1 enrols with the code the host printed: passwo
   await page.waitForSelector('#signin-form');
   await screen(page, 'signin', { en: true });
   await page.click('#to-enrol');
+  await page.waitForSelector('#enrol-form');
+  await screen(page, 'enrol-empty', { en: true }); // (the code's hint: two halves from two admins)
   await page.fill('#enrol-account', 'admin1');
   await page.fill('#enrol-code', process.env.TC_ADMIN1_CODE);
   await page.fill('#enrol-password', 'too-short');
@@ -542,7 +544,7 @@ test('the custodian unlocks the signer: the store\'s passphrase, their password 
   await screen(page, 'work-custodian');
   await go(page, '#/signer');
   assert.match(await page.textContent('#signer-state'), /已锁定/);
-  await screen(page, 'signer-locked');
+  await screen(page, 'signer-locked', { en: true });
   await page.fill('#unlock-passphrase', PASSPHRASE);
   await page.fill('#unlock-password', people[custodian].password);
   await page.fill('#unlock-minutes', '30');
