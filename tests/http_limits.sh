@@ -73,12 +73,23 @@ truth "and the others are answered (422: no QR code in the grey image)" grep -q 
 curl -s --max-time 2 -o metrics.txt "$U/metrics"
 kill "$server"; wait "$server" 2>/dev/null; server=""
 
-# per-address limits, with and without a trusted proxy. A slow upload (curl --limit-rate) holds
-# one request in progress for a few seconds.
-head -c 6000 /dev/zero > slow.bin # 12 s at 500 B/s (under the 8 KiB body limit): longer than any wait below
+# per-address limits, with and without a trusted proxy. A request whose body stops after 100 of
+# its 6,000 bytes holds one request in progress until it is killed (the idle timeout is 15 s): a
+# client of its own, as curl --limit-rate may send a small body at once and end early.
+slow_upload() { # slow_upload [HEADER]
+  python3 - "$U" "${1:-}" <<'PY' &
+import socket, sys, time, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+s = socket.create_connection((u.hostname, u.port))
+extra = sys.argv[2] + "\r\n" if sys.argv[2] else ""
+s.sendall(("POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           "Content-Length: 6000\r\n" + extra + "\r\n").encode() + b" " * 100)
+time.sleep(14)
+PY
+  slow=$!
+}
 STATE=state3 start_server --per-address-limit 1 --trusted-proxy 127.0.0.1
-curl -s --max-time 30 -o /dev/null --limit-rate 500 -H 'X-Real-IP: 192.0.2.7' -X POST \
-  --data-binary @slow.bin "$U/api/v1/verify" & slow=$!
+slow_upload 'X-Real-IP: 192.0.2.7'
 # the slow upload is in progress once a second request for its address is refused: up to 10 s on a
 # busy machine (a fixed wait let the probe run before curl had connected)
 busy_for() { for _ in $(seq 1 100); do c=$(code "$@" "$U/healthz"); [ "$c" != 200 ] && return 0; sleep 0.1; done; }
@@ -92,7 +103,7 @@ truth "--trusted-proxy: X-Forwarded-For's last entry counts when X-Real-IP is ab
 kill $slow 2>/dev/null; wait $slow 2>/dev/null
 kill "$server"; wait "$server" 2>/dev/null; server=""
 STATE=state4 start_server --per-address-limit 1
-curl -s --max-time 30 -o /dev/null --limit-rate 500 -X POST --data-binary @slow.bin "$U/api/v1/verify" & slow=$!
+slow_upload
 busy_for # a request with no header is refused: the slow one holds the address
 # (here the second connection from the address is already refused by the connection limit)
 got=$(code -H 'X-Real-IP: 192.0.2.9' "$U/healthz")
