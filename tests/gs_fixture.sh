@@ -40,11 +40,14 @@ start_server() {
   server=""
   for try in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 20000))
+    # a port another test's server holds would answer /healthz for this one
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
     "$verifier" serve --bundle "${BUNDLE:-live.bundle}" --root root.pub --listen 127.0.0.1:$port \
       --state "${STATE:-state}" --access-log access.log "$@" 2>server.err &
     server=$!
     for _ in $(seq 1 50); do
-      curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && { U="http://127.0.0.1:$port"; return 0; }
+      curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/healthz" && kill -0 "$server" 2>/dev/null &&
+        { U="http://127.0.0.1:$port"; return 0; }
       kill -0 "$server" 2>/dev/null || break
       sleep 0.1
     done

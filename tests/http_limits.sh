@@ -36,7 +36,21 @@ t=$(curl -s --max-time 10 -o out.json -w '%{http_code} %{size_upload} %{time_tot
 truth "a 20 MiB upload is answered 413 at once, before its body is sent ($t)" \
   [ "${t%% *}" = 413 -a "$(echo "$t" | awk '{print $2 < 1048576}')" = 1 ]
 
-# 4 hostile images uploading at once, while health and verify are timed
+# the slowest of 20 /healthz and 20 /api/v1/verify: first on their own, then while 4 hostile images
+# upload. The bound is 100 ms, or 3 times the slowest answer on their own when the machine is so
+# busy (other tests, sanitizers) that that is more: a stall would be seconds either way.
+probe_worst() {
+  local worst=0 a b x
+  for _ in $(seq 1 20); do
+    a=$(curl -s --max-time 5 -o /dev/null -w '%{time_total}' "$U/healthz")
+    b=$(curl -s --max-time 5 -o /dev/null -w '%{time_total}' -X POST -d "$P" "$U/api/v1/verify")
+    for x in $a $b; do [ "$(ms "$x")" -gt "$worst" ] && worst=$(ms "$x"); done
+    sleep 0.02
+  done
+  echo "$worst"
+}
+alone=$(probe_worst)
+bound=$((alone * 3 > 100 ? alone * 3 : 100))
 uploads=()
 for i in 1 2 3 4; do
   f=scans.jpg; [ $((i % 2)) = 0 ] && f=big.png
@@ -44,18 +58,12 @@ for i in 1 2 3 4; do
   uploads+=($!)
 done
 sleep 0.05
-worst=0
-for _ in $(seq 1 20); do
-  a=$(curl -s --max-time 5 -o /dev/null -w '%{time_total}' "$U/healthz")
-  b=$(curl -s --max-time 5 -o /dev/null -w '%{time_total}' -X POST -d "$P" "$U/api/v1/verify")
-  for x in $a $b; do [ "$(ms "$x")" -gt "$worst" ] && worst=$(ms "$x"); done
-  sleep 0.02
-done
+worst=$(probe_worst)
 wait "${uploads[@]}"
-echo "# slowest /healthz or /api/v1/verify while hostile images uploaded: $worst ms"
+echo "# slowest /healthz or /api/v1/verify: $alone ms on their own, $worst ms while hostile images uploaded"
 echo "# hostile uploads answered: $(sort hostile.txt | uniq -c | tr '\n' ' ')"
-truth "while 4 hostile images upload, /healthz and /api/v1/verify answer within 100 ms (slowest $worst ms)" \
-  [ "$worst" -le 100 ]
+truth "while 4 hostile images upload, /healthz and /api/v1/verify answer within $bound ms (slowest $worst ms; $alone ms without the uploads)" \
+  [ "$worst" -le "$bound" ]
 truth "every hostile upload was answered (none hung)" [ "$(wc -l < hostile.txt)" = 12 ]
 kill "$server"; wait "$server" 2>/dev/null; server=""
 
@@ -73,27 +81,49 @@ truth "and the others are answered (422: no QR code in the grey image)" grep -q 
 curl -s --max-time 2 -o metrics.txt "$U/metrics"
 kill "$server"; wait "$server" 2>/dev/null; server=""
 
-# per-address limits, with and without a trusted proxy. A request whose body stops after 100 of
-# its 6,000 bytes holds one request in progress until it is killed (the idle timeout is 15 s): a
-# client of its own, as curl --limit-rate may send a small body at once and end early.
+# per-address limits, with and without a trusted proxy. slow_upload holds one request in progress:
+# a client of its own sends the headers and 100 of 6,000 body bytes, then waits (the idle timeout
+# is 15 s), and says so in slow.err if the server closes the connection first.
 slow_upload() { # slow_upload [HEADER]
-  python3 - "$U" "${1:-}" <<'PY' &
-import socket, sys, time, urllib.parse
+  python3 - "$U" "${1:-}" 2>>slow.err <<'PY' &
+import select, socket, sys, time, urllib.parse
 u = urllib.parse.urlparse(sys.argv[1])
 s = socket.create_connection((u.hostname, u.port))
 extra = sys.argv[2] + "\r\n" if sys.argv[2] else ""
 s.sendall(("POST /api/v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
            "Content-Length: 6000\r\n" + extra + "\r\n").encode() + b" " * 100)
-time.sleep(14)
+end = time.monotonic() + 14
+while time.monotonic() < end:
+    if select.select([s], [], [], end - time.monotonic())[0]:
+        try:
+            got = s.recv(200)
+        except OSError as e:
+            got = str(e).encode()
+        print("slow upload: the server ended it: %r" % got[:60], file=sys.stderr)
+        sys.exit(3)
 PY
   slow=$!
 }
+# held [HEADER]: a slow upload is in progress once a probe from its address (with HEADER) is
+# refused. A connection can be closed at once, e.g. while the connection limit still counts a probe
+# that has just ended, and then holds nothing: each of up to 4 uploads is given 3 s.
+held() {
+  local attempt c
+  for attempt in 1 2 3 4; do
+    slow_upload "${1:-}"
+    for _ in $(seq 1 30); do
+      kill -0 "$slow" 2>/dev/null || break
+      c=$(code ${1:+-H "$1"} "$U/healthz")
+      [ "$c" != 200 ] && { echo "# a slow upload holds its address (attempt $attempt; a probe got $c)"; return 0; }
+      sleep 0.1
+    done
+    kill "$slow" 2>/dev/null; wait "$slow" 2>/dev/null
+  done
+  echo "# no slow upload held its address in 4 attempts:"; sed 's/^/#   /' slow.err
+  return 1
+}
 STATE=state3 start_server --per-address-limit 1 --trusted-proxy 127.0.0.1
-slow_upload 'X-Real-IP: 192.0.2.7'
-# the slow upload is in progress once a second request for its address is refused: up to 10 s on a
-# busy machine (a fixed wait let the probe run before curl had connected)
-busy_for() { for _ in $(seq 1 100); do c=$(code "$@" "$U/healthz"); [ "$c" != 200 ] && return 0; sleep 0.1; done; }
-busy_for -H 'X-Real-IP: 192.0.2.7'
+truth "--trusted-proxy: a slow upload from 192.0.2.7 is in progress" held 'X-Real-IP: 192.0.2.7'
 truth "--trusted-proxy: a second request for the same client address is 429" \
   [ "$(code -H 'X-Real-IP: 192.0.2.7' "$U/healthz")" = 429 -a "$(python3 -c "import json; print(json.load(open('out.json'))['error'])")" = too_many_requests ]
 truth "--trusted-proxy: another client behind the same proxy is served" \
@@ -103,9 +133,9 @@ truth "--trusted-proxy: X-Forwarded-For's last entry counts when X-Real-IP is ab
 kill $slow 2>/dev/null; wait $slow 2>/dev/null
 kill "$server"; wait "$server" 2>/dev/null; server=""
 STATE=state4 start_server --per-address-limit 1
-slow_upload
-busy_for # a request with no header is refused: the slow one holds the address
-# (here the second connection from the address is already refused by the connection limit)
+# a request with no header is refused: the slow one holds the address (here a second connection
+# from the address is already refused by the connection limit)
+truth "without --trusted-proxy: a slow upload is in progress" held
 got=$(code -H 'X-Real-IP: 192.0.2.9' "$U/healthz")
 truth "without --trusted-proxy a client's X-Real-IP is not believed: still the same address, refused ($got)" \
   [ "$got" = 429 -o "$got" = 000 ]
