@@ -105,7 +105,7 @@ PY
   slow=$!
 }
 # held [HEADER]: a slow upload is in progress once a probe from its address (with HEADER) is
-# refused. A connection can be closed at once, e.g. while the connection limit still counts a probe
+# refused: 429, or with no trusted proxy no connection at all (000). A connection can be closed at once, e.g. while the connection limit still counts a probe
 # that has just ended, and then holds nothing: each of up to 4 uploads is given 3 s.
 held() {
   local attempt c
@@ -114,7 +114,7 @@ held() {
     for _ in $(seq 1 30); do
       kill -0 "$slow" 2>/dev/null || break
       c=$(code ${1:+-H "$1"} "$U/healthz")
-      [ "$c" != 200 ] && { echo "# a slow upload holds its address (attempt $attempt; a probe got $c)"; return 0; }
+      [ "$c" = 429 -o "$c" = 000 ] && { echo "# a slow upload holds its address (attempt $attempt; a probe got $c)"; return 0; }
       sleep 0.1
     done
     kill "$slow" 2>/dev/null; wait "$slow" 2>/dev/null
