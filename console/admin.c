@@ -236,10 +236,10 @@ void cs_changes(struct tc_http_req *r, void *ctx)
     struct console *c = ctx;
     struct who w;
     const char *p = tc_http_param(r), *why = NULL;
-    char *end;
-    long long id = strtoll(p, &end, 10);
+    const char *action;
+    int64_t id;
     json_t *b = NULL;
-    if (id < 1 || strcmp(end, "/confirm") != 0) {
+    if (!cs_id_action(p, &id, &action) || strcmp(action, "confirm") != 0) {
         cs_error(r, 404, "not_found", "没有这个操作 / no such action");
         return;
     }

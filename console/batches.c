@@ -94,11 +94,16 @@ static bool upload_file(struct tc_http_req *r, char path[64])
 static void upload(struct console *c, struct tc_http_req *r, const struct who *w)
 {
     const char *title = tc_http_query(r, "title"), *rep = tc_http_query(r, "replace");
-    int64_t replace = rep ? strtoll(rep, NULL, 10) : 0;
+    uint64_t replace = 0;
     char path[64], why[512] = "";
     if (!title || !*title || strlen(title) > 120 ||
-        !tc_text_safe((const uint8_t *)title, strlen(title)) || replace < 0) {
+        !tc_text_safe((const uint8_t *)title, strlen(title))) {
         cs_error(r, 400, "bad_request", "须给出批次名称（title）/ a title is required");
+        return;
+    }
+    if (rep && (!tc_parse_u64(rep, &replace) || replace > INT64_MAX)) {
+        cs_error(r, 400, "bad_request",
+                 "replace 须为被替换批次的编号 / replace takes the number of the batch it replaces");
         return;
     }
     if (!upload_file(r, path)) {
@@ -107,7 +112,7 @@ static void upload(struct console *c, struct tc_http_req *r, const struct who *w
     }
     struct tc_refusals ref = {0};
     int64_t batch = 0;
-    enum tc_err e = tc_wf_prepare(c->s, &w->a, path, title, replace, c->tl, &c->issuer, w->now,
+    enum tc_err e = tc_wf_prepare(c->s, &w->a, path, title, (int64_t)replace, c->tl, &c->issuer, w->now,
                                   &batch, &ref, why, sizeof why);
     unlink(path);
     struct tc_wf_batch b;

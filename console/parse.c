@@ -21,12 +21,17 @@ const char *cs_text(json_t *o, const char *key, size_t max)
 
 bool cs_id_action(const char *p, int64_t *id, const char **action)
 {
-    char *end;
-    long long v = strtoll(p, &end, 10);
-    if (end == p || v < 1 || (*end && *end != '/'))
+    size_t n = strcspn(p, "/");
+    char digits[21];
+    uint64_t v;
+    if (n == 0 || n >= sizeof digits)
         return false;
-    *id = v;
-    *action = *end ? end + 1 : "";
+    memcpy(digits, p, n);
+    digits[n] = '\0';
+    if (!tc_parse_u64(digits, &v) || v < 1 || v > INT64_MAX)
+        return false;
+    *id = (int64_t)v;
+    *action = p[n] ? p + n + 1 : "";
     return true;
 }
 

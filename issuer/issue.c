@@ -152,18 +152,17 @@ static void text_cell(struct row *w, const char *field, const char *zh, const ch
         memcpy(out, cell, strlen(cell) + 1);
 }
 
-/* a whole number in [lo, hi], or refused with the sentence given */
+/* a whole number in [lo, hi] (0 <= lo), digits only, or refused with the sentence given */
 static long int_cell(struct row *w, const char *field, const char *cell, long lo, long hi,
                      const char *zh, const char *en)
 {
-    char *end;
-    long v = strtol(cell, &end, 10);
-    if (*end || !*cell || v < lo || v > hi) {
+    uint64_t v;
+    if (!tc_parse_u64(cell, &v) || v < (uint64_t)lo || v > (uint64_t)hi) {
         const char *s = shown(w, cell);
         bad(w, field, "“%s”不是%s / '%s' is not %s", s, zh, s, en);
         return lo;
     }
-    return v;
+    return (long)v;
 }
 
 /* S3: the scope columns, when any is given (otherwise the profile's default applies) */

@@ -22,10 +22,11 @@ enum tc_err tc_cert_search(struct tc_store *s, const char *q, size_t max,
     *found = 0;
     if (!q || !*q || strlen(q) > 64 || !tc_text_safe((const uint8_t *)q, strlen(q)))
         return TC_ERR_ARG;
-    bool by_id = digits(q);
+    uint64_t id = 0;
+    bool by_id = digits(q) && tc_parse_u64(q, &id) && id <= INT64_MAX;
     enum tc_err e =
         by_id ? tc_store_query(s, &st, "SELECT id, status, payload FROM certificates WHERE id = ?",
-                               "i", (int64_t)strtoll(q, NULL, 10))
+                               "i", (int64_t)id)
               : tc_store_query(s, &st, "SELECT id, status, payload FROM certificates ORDER BY id",
                                "");
     if (e != TC_OK)

@@ -134,6 +134,10 @@ def main():
        'SameSite=Strict' in sc and 'Path=/' in sc and 'Domain' not in sc,
        'the session cookie is __Host-, Secure, HttpOnly, SameSite=Strict, Path=/', sc)
     roles_matrix(clerk, approver, custodian, auditor, admin)
+    for path in ('+1', '%201', '-1', '1x', '0'):
+        st, j, _ = admin.req('POST', '/api/changes/%s/confirm' % path, {})
+        ok(st == 404, 'POST /api/changes/%s/confirm: no such change (404)' % path,
+           '%d %s' % (st, j))
     csrf_checks(clerk)
     fixation()
     lockout()
@@ -256,6 +260,11 @@ def uploads(clerk):
     head = s.recv(4096).decode(errors='replace')
     s.close()
     ok(head.startswith('HTTP/1.1 413'), 'upload: over 64 MiB is refused unread (413)', head)
+    for bad in ('-1', '+1', '%201', 'x', '99999999999999999999'):
+        st, j, _ = clerk.req('POST', '/api/batches?title=r&replace=' + bad, raw=b'name\n',
+                             ctype=ctype)
+        ok(st == 400 and 'replace' in json.dumps(j),
+           'upload: replace=%s is refused naming replace (400)' % bad, '%d %s' % (st, j))
     formula = open(os.path.join(WORK, 'formula.csv'), 'rb').read()
     st, j, _ = clerk.req('POST', '/api/batches?title=formula', raw=formula, ctype=ctype)
     ok(st == 422, 'upload: a formula cell is refused', j)
@@ -291,6 +300,11 @@ def batch_life(clerk, approver, custodian):
         f.write('0\n')
     st, j, _ = approver.req('GET', '/api/batches/%d' % b)
     ok(st == 200 and 'rows_detail' in j, 'the approver reads the rows', j)
+    for path in ('+%d' % b, '%%20%d' % b, '0%d' % b, '%dx' % b, '-%d' % b):
+        st2, j2, _ = approver.req('GET', '/api/batches/' + path)
+        want = 200 if path == '0%d' % b else 404
+        ok(st2 == want, 'batch path id %r is %s' % (path, 'read (digits)' if want == 200 else
+                                                      'no such batch (404)'), '%d %s' % (st2, j2))
     old_hash = j['rows_hash']
     st, j, _ = approver.req('POST', '/api/objections/%d/resolve' % obj,
                             {'upheld': True, 'outcome': '取消'})

@@ -413,6 +413,40 @@ static void test_values(void)
 
 /* ---- one pass -------------------------------------------------------------------------------- */
 
+/* A number cell is digits only: a sign, or a space kept inside quotes, is refused naming the cell,
+ * where strtol would have read it; leading zeros are a number, and spaces around an unquoted cell
+ * are libcsv's to trim, as for every cell. */
+static void test_number_cells(void)
+{
+#define H "name,id_number,series,specialty,level,track,method,eval_year,obtained,tenure_start," \
+          "employer,committee,approval\n"
+#define ROW(year, committee)                                                                     \
+    "王芳,620102198503121534,WS-YL,内科学,中级,basic,review," year ",2026-10-20,2026-11,"         \
+    "12620102438000123H," committee ",甘卫高评〔2026〕3号\n"
+    write_file("numbers.csv", H ROW("+2026", "101") ROW("2026", "\" 101\"") ROW("\"2026 \"", "101")
+                                  ROW("2026", "-1") ROW("02026", "0101") ROW(" 2026", "101 "));
+    struct tc_issue_request *q = NULL;
+    struct tc_refusals r = {0};
+    size_t n = 0;
+    is_err(tc_issue_read_csv(store, path_in("numbers.csv"), &q, &n, &r), TC_OK,
+           "number cells: the file reads");
+    ok(count(&r, 2, "", "eval_year", "'+2026' is not a year") == 1, "line 2: '+2026' is refused");
+    ok(count(&r, 3, "", "committee", "' 101'") == 1, "line 3: ' 101' is refused");
+    ok(count(&r, 4, "", "eval_year", "'2026 '") == 1, "line 4: '2026 ' is refused");
+    ok(count(&r, 5, "", "committee", "'-1'") == 1, "line 5: '-1' is refused");
+    ok(n == 2 && q[0].claims.eval_year == 2026 && q[0].claims.committee == 101 &&
+           count(&r, 6, NULL, NULL, NULL) == 0,
+       "line 6: '02026' and '0101' are 2026 and 101");
+    ok(n == 2 && q[1].claims.eval_year == 2026 && q[1].claims.committee == 101 &&
+           count(&r, 7, NULL, NULL, NULL) == 0,
+       "line 7: ' 2026' and '101 ' unquoted are trimmed and read");
+    dump(&r);
+    tc_refusals_free(&r);
+    free(q);
+#undef ROW
+#undef H
+}
+
 static void test_one_pass(void)
 {
     write_file("units.csv", "uscc,name,division,tier,basic_level,valid_from,valid_to\n"
@@ -564,6 +598,7 @@ int main(void)
         test_headers();
         test_values();
         test_one_pass();
+        test_number_cells();
         test_size();
     }
     tc_store_close(store);
