@@ -23,9 +23,9 @@ json_t *cs_account_json(const struct tc_account *a)
     for (unsigned bit = 1; bit <= TC_ROLE_ADMIN; bit <<= 1)
         if (a->roles & bit)
             json_array_append_new(roles, json_string(tc_role_name(bit, false)));
-    return json_pack("{s:s,s:s,s:o,s:b,s:b,s:b}", "name", a->name, "display", a->display, "roles",
-                     roles, "disabled", a->disabled, "enrolled", a->has_password,
-                     "awaiting_half", a->awaiting_half);
+    return json_pack("{s:s,s:s,s:o,s:b,s:b,s:b,s:b}", "name", a->name, "display", a->display,
+                     "roles", roles, "disabled", a->disabled, "enrolled", a->has_password,
+                     "awaiting_half", a->awaiting_half, "code_withdrawn", a->code_withdrawn);
 }
 
 /* ---- what a request may do ------------------------------------------------------------------ */

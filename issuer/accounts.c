@@ -131,7 +131,8 @@ enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_acco
     memset(a, 0, sizeof *a);
     enum tc_err e = tc_store_query(s, &q,
                                    "SELECT id, name, display, disabled, pw_hash IS NOT NULL, "
-                                   "locked_until, coalesce(enrol_half_by, 0) FROM accounts "
+                                   "locked_until, coalesce(enrol_half_by, 0), enrol_hash IS NULL "
+                                   "FROM accounts "
                                    "WHERE name = ?",
                                    "t", name);
     if (e != TC_OK)
@@ -146,6 +147,7 @@ enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_acco
         a->locked_until = (uint64_t)sqlite3_column_int64(q, 5);
         a->half_by = sqlite3_column_int64(q, 6);
         a->awaiting_half = a->half_by != 0 && !a->has_password;
+        a->code_withdrawn = !a->has_password && sqlite3_column_int(q, 7) != 0;
         e = TC_OK;
     }
     sqlite3_finalize(q);
@@ -631,6 +633,11 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     if (a.disabled || a.has_password || a.locked_until > now)
         return *why = a.has_password ? "账号已设置口令 / the account already has a password"
                                      : "账号已停用或锁定 / the account is disabled or locked",
+               TC_ERR_REFUSED;
+    if (a.code_withdrawn)
+        return *why = "此账号的登记码已作废（升级前由一名管理员单独生成）：请管理员重置账号 / the "
+                      "account's enrolment code was withdrawn (made by one admin alone before the "
+                      "upgrade): an admin resets the account",
                TC_ERR_REFUSED;
     if (len < TC_PASSWORD_MIN || len > 1024)
         return *why = "口令为 12 至 1024 个字符 / a password has 12 to 1024 characters", TC_ERR_ARG;

@@ -404,6 +404,9 @@ struct tc_account {
      * than half_by, the one who holds the first: tc_account_enrol_half) */
     bool awaiting_half;
     int64_t half_by;
+    /* no password and no code: a whole code an admin made before codes came in halves, withdrawn
+     * by migration 10; only a reset (two halves) lets it enrol */
+    bool code_withdrawn;
 };
 /* "clerk" ... "admin" (or in Chinese) for one role bit; "?" for anything else. */
 const char *tc_role_name(unsigned role, bool zh);

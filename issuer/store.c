@@ -179,6 +179,15 @@ static const char *const migrations[] = {
      * alone can enrol an account as someone else; enrol_half_by names the first half's admin
      * while the second is not yet given (enrol_hash then holds the first half's hash). */
     ("ALTER TABLE accounts ADD COLUMN enrol_half_by INTEGER REFERENCES accounts;"),
+    /* 10: a whole code an admin made before 9 would still let that admin alone enrol the account
+     * as someone else: withdrawn, so that only a reset (in two halves) enrols it. The host's own
+     * codes (the bootstrap of the first two admins, "by":"(host)" in the account's last
+     * account_add or account_reset event) stay. */
+    ("UPDATE accounts SET enrol_hash = NULL WHERE pw_hash IS NULL AND enrol_half_by IS NULL AND"
+     "  enrol_hash IS NOT NULL AND coalesce((SELECT json_extract(e.detail, '$.by') FROM events e"
+     "    WHERE e.kind IN ('account_add', 'account_reset') AND json_valid(e.detail) AND"
+     "    json_extract(e.detail, '$.account') = accounts.name ORDER BY e.seq DESC LIMIT 1), '')"
+     "  != '(host)';"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

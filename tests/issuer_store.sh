@@ -5,7 +5,8 @@
 #    names the command that writes them; `render` does, from the store;
 #  - read-only commands (show, audit verify, render) work on a store on read-only media;
 #  - an older schema is upgraded only by `migrate`, after a backup, never by another command;
-#  - the store and its WAL are the owner's only (0600) whatever the umask (17.8; they were 0644).
+#  - the store and its WAL are the owner's only (0600) whatever the umask (17.8; they were 0644);
+#  - schema 10 withdraws a whole enrolment code an admin made before codes came in halves.
 # The full and the read-only file systems are small tmpfs mounts (root, or a user namespace);
 # where neither can be had those parts say SKIP. Prints TAP.
 # usage: issuer_store.sh KEYS ISSUER VERIFIER DATA_DIR
@@ -105,7 +106,7 @@ check "so does a writing command, which does not upgrade it silently" 2 "$issuer
 has "the schema is still 2" <(sqlite3 old.db "PRAGMA user_version") "^2$"
 check "migrate upgrades it" 0 "$issuer" migrate --db old.db
 has "naming the backup and the versions" out.txt "backed up to old.db.schema2-.*\.bak"
-has "schema 2 -> 9" out.txt "schema 2 -> 9"
+has "schema 2 -> 10" out.txt "schema 2 -> 10"
 truth "schema 6 logs the profile and the unit directory it held (A3): a data entry each" \
   [ "$(sqlite3 old.db "SELECT count(*) FROM register WHERE substr(leaf, 1, 2) = x'8406'")" = 2 ]
 truth "schema 7 gives it the working-day years shipped (2026 among them)" \
@@ -120,4 +121,42 @@ truth "and holds the 4 certificates" [ "$(sqlite3 "$bak" "SELECT count(*) FROM c
 check "after migrate, show works" 0 "$issuer" show --db old.db "$first"
 check "migrate again: nothing to do" 0 "$issuer" migrate --db old.db
 has "says so" out.txt "is current; nothing to do"
+# schema 10: a whole enrolment code an admin made before codes came in halves (schema 9) would let
+# that admin alone enrol the account as someone else; migrate withdraws it, and the host's own
+# bootstrap codes stay
+A=(--db acc.db --hash-key store.key "${P[@]}")
+"$issuer" init --db acc.db --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" --demo >/dev/null 2>&1
+for a in admin1 admin2 olduser; do printf 'password-of-%s-1\n' $a > $a.pw; chmod 600 $a.pw; done
+"$issuer" account add admin1 --name 管理员甲 --roles admin --password-file admin1.pw "${A[@]}" >/dev/null 2>&1
+"$issuer" account add admin2 --name 管理员乙 --roles admin "${A[@]}" >add.txt 2>/dev/null
+sed -n 's/^enrolment code.*: //p' add.txt > admin2.code; chmod 600 admin2.code
+"$issuer" account add olduser --name 旧人员 --roles clerk --as admin1 --password-file admin1.pw "${A[@]}" >/dev/null 2>&1
+python3 - <<'PY'
+import hashlib, sqlite3
+c = sqlite3.connect("acc.db")
+c.execute("UPDATE accounts SET enrol_hash = ?, enrol_half_by = NULL WHERE name = 'olduser'",
+          (hashlib.blake2b(b"ABCDEFGHJKLMNPQRSTUV", digest_size=32).digest(),))
+c.execute("PRAGMA user_version = 9")
+c.commit()
+PY
+echo ABCDEFGHJKLMNPQRSTUV > olduser.code; chmod 600 olduser.code
+truth "a schema 9 store where admin1 made olduser's code whole, and the host admin2's" \
+  [ "$(sqlite3 acc.db "SELECT group_concat(name) FROM accounts WHERE pw_hash IS NULL AND enrol_hash IS NOT NULL AND enrol_half_by IS NULL ORDER BY name")" = admin2,olduser ]
+check "migrate upgrades it" 0 "$issuer" migrate --db acc.db
+has "schema 9 -> 10" out.txt "schema 9 -> 10"
+truth "olduser's code is withdrawn, admin2's (the host's) kept" \
+  [ "$(sqlite3 acc.db "SELECT group_concat(name) FROM accounts WHERE pw_hash IS NULL AND enrol_hash IS NOT NULL")" = admin2 ]
+check "the whole code admin1 made no longer enrols olduser" 1 "$issuer" account enrol olduser \
+  --code-file olduser.code --password-file olduser.pw "${A[@]}"
+has "saying it was withdrawn and to reset the account" err.txt "withdrawn.*an admin resets the account"
+check "account list" 0 "$issuer" account list "${A[@]}"
+has "says the code was withdrawn" out.txt "olduser.*code withdrawn: reset it"
+check "the host's code still enrols admin2" 0 "$issuer" account enrol admin2 --code-file admin2.code \
+  --password-file admin2.pw "${A[@]}"
+check "admin1 resets olduser" 0 "$issuer" account reset olduser --as admin1 --password-file admin1.pw "${A[@]}"
+sed -n 's/^enrolment code.*: //p' out.txt > olduser.code
+check "admin2 gives the second half" 0 "$issuer" account half olduser --as admin2 --password-file admin2.pw "${A[@]}"
+printf '%s %s\n' "$(cat olduser.code)" "$(sed -n 's/^enrolment code.*: //p' out.txt)" > olduser.code
+check "and olduser enrols with the two halves" 0 "$issuer" account enrol olduser \
+  --code-file olduser.code --password-file olduser.pw "${A[@]}"
 finish

@@ -125,7 +125,7 @@ const T = {
       codeSecond: n => `账号 ${n} 的登记码后半部分（只显示这一次）`,
       codeNoteFirst: '请当面或通过安全渠道交给本人。后半部分由确认其角色的另一位系统管理员给出，本人首次使用时依次输入两部分，设置口令和动态验证码。任何一位系统管理员都不能独自替他人登记。角色在另一位系统管理员确认后生效。',
       codeNoteSecond: '请当面或通过安全渠道交给本人。本人首次使用时先输入添加账号的系统管理员给出的前半部分，再输入这一部分。',
-      awaitingHalf: '等待登记码后半部分', giveHalf: '给出登记码后半部分', halfGiven: n => `已给出账号 ${n} 的登记码后半部分。`,
+      awaitingHalf: '等待登记码后半部分', codeWithdrawn: '登记码已作废，请重置', giveHalf: '给出登记码后半部分', halfGiven: n => `已给出账号 ${n} 的登记码后半部分。`,
       rules: '系统管理员和审计员不兼任其他角色；同一人不能既是录入员又是审核员。',
     },
     calendar: {
@@ -252,7 +252,7 @@ const T = {
       codeSecond: n => `Second half of the enrolment code of ${n} (shown this once)`,
       codeNoteFirst: 'Hand it to the person in person or over a safe channel. The administrator who confirms the roles gives the second half; at first use the person types both, then sets a password and a TOTP code. No administrator alone can enrol someone else. The roles take effect once another administrator confirms them.',
       codeNoteSecond: 'Hand it to the person in person or over a safe channel. At first use they type the first half, from the administrator who added the account, then this one.',
-      awaitingHalf: 'waiting for the second half', giveHalf: 'Give the second half of the code', halfGiven: n => `The second half of the code of ${n} is given.`,
+      awaitingHalf: 'waiting for the second half', codeWithdrawn: 'code withdrawn: reset it', giveHalf: 'Give the second half of the code', halfGiven: n => `The second half of the code of ${n} is given.`,
       rules: 'An administrator or an auditor holds no other role; nobody is both clerk and approver.',
     },
     calendar: {
@@ -1157,7 +1157,7 @@ async function screenUsers(_, seq) {
   };
   const users = table('users-table', U('list'), [
     [U('name'), u => u.name], [U('display'), u => zh(u.display)], [U('roles'), u => roleNames(u.roles)],
-    [U('enrolled'), u => u.enrolled ? t('yes') : u.awaiting_half ? U('awaitingHalf') : t('no')], [U('state'), u => u.disabled ? U('disabled') : U('active')],
+    [U('enrolled'), u => u.enrolled ? t('yes') : u.awaiting_half ? U('awaitingHalf') : u.code_withdrawn ? U('codeWithdrawn') : t('no')], [U('state'), u => u.disabled ? U('disabled') : U('active')],
     [U('actions'), actions]], r.users, u => ({ 'data-user': u.name }), true);
   const pending = r.pending.length ? table('pending-table', U('pending'), [
     [U('change'), c => String(c.id)], [U('account'), c => c.account], [U('newRoles'), c => roleNames(c.roles)], [U('by'), c => c.proposed_by],
