@@ -67,7 +67,9 @@ mkdir -p pub
   --publication-key pub.key --root root.pub --trust-list trust.list --publish-dir pub \
   --log signer.log --state signer.state --demo 2>>signer.log &
 pids+=($!)
-port=$((20000 + RANDOM % 20000))
+# two free ports side by side (another test's server on either would answer for these)
+while port=$((20000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null ||
+  (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null; do :; done
 C=(serve --db gs.db --hash-key store.key --root root.pub --trust-list trust.list --issuer-pub ws.pub
    --publish-dir pub --passphrase-file pass.txt --signer-socket "$work/s.sock" --web "$here/../console/web")
 "$console" "${C[@]}" --listen "127.0.0.1:$port" 2>console.log &

@@ -103,11 +103,13 @@ check "and man renders its page" 0 man -l "$prefix/share/man/man1/titlecert-regi
 port=""
 for _ in 1 2 3 4 5; do
   p=$((20000 + RANDOM % 20000))
+  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue # another server's: it would answer
   "$B/titlecert-verifier" serve --bundle gs.bundle --root root.pub --listen 127.0.0.1:$p --state state \
     2>serve.err &
   server=$!
   for _ in $(seq 1 50); do
-    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/healthz" && { port=$p; break 2; }
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/healthz" && kill -0 "$server" 2>/dev/null &&
+      { port=$p; break 2; }
     kill -0 "$server" 2>/dev/null || break
     sleep 0.1
   done
