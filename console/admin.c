@@ -186,8 +186,24 @@ static void give_half(struct console *c, struct tc_http_req *r, const struct who
     sodium_memzero(half, sizeof half);
 }
 
-/* /api/users/{name}/roles (propose), /api/users/{name}/disable and /api/users/{name}/half (the
- * second half of its enrolment code) */
+/* A reset of name by the admin w: its password, TOTP and sessions gone, the first half of its new
+ * code answered (another admin gives the second), or why not. */
+static void reset_account(struct console *c, struct tc_http_req *r, const struct who *w,
+                          const char *name)
+{
+    char half[TC_ENROL_CODE_LEN + 1];
+    const char *why = NULL;
+    enum tc_err e = tc_account_reset(c->s, &w->a, name, w->now, half, &why);
+    if (e == TC_OK)
+        tc_http_reply_json(r, 200, json_pack("{s:s,s:s}", "name", name, "enrolment_first_half",
+                                             half));
+    else
+        cs_error(r, e == TC_ERR_NOT_FOUND ? 404 : 422, "refused", why ? why : tc_strerror(e));
+    sodium_memzero(half, sizeof half);
+}
+
+/* /api/users/{name}/roles (propose), /api/users/{name}/disable, /api/users/{name}/reset and
+ * /api/users/{name}/half (the second half of its enrolment code) */
 void cs_user(struct tc_http_req *r, void *ctx)
 {
     struct console *c = ctx;
@@ -197,7 +213,7 @@ void cs_user(struct tc_http_req *r, void *ctx)
     json_t *b = NULL;
     if (!slash || (size_t)(slash - p) >= sizeof name ||
         (strcmp(slash, "/roles") != 0 && strcmp(slash, "/disable") != 0 &&
-         strcmp(slash, "/half") != 0)) {
+         strcmp(slash, "/half") != 0 && strcmp(slash, "/reset") != 0)) {
         cs_error(r, 404, "not_found", "没有这个操作 / no such action");
         return;
     }
@@ -206,8 +222,11 @@ void cs_user(struct tc_http_req *r, void *ctx)
         json_decref(b);
         return;
     }
-    if (strcmp(slash, "/half") == 0) {
-        give_half(c, r, &w, name);
+    if (strcmp(slash, "/half") == 0 || strcmp(slash, "/reset") == 0) {
+        if (strcmp(slash, "/half") == 0)
+            give_half(c, r, &w, name);
+        else
+            reset_account(c, r, &w, name);
         json_decref(b);
         return;
     }

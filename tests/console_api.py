@@ -141,6 +141,7 @@ def main():
     csrf_checks(clerk)
     fixation()
     lockout()
+    resets(admin)
     uploads(clerk)
     batch_life(clerk, approver, custodian)
     audit_rows(auditor)
@@ -177,6 +178,8 @@ def roles_matrix(clerk, approver, custodian, auditor, admin):
         # an enrolled account has no code waiting for its second half: nothing to give
         ('POST', '/api/users/clerk1/half', {}, {'clerk': 403, 'approver': 403, 'custodian': 403,
                                                 'auditor': 403, 'admin': 409}),
+        ('POST', '/api/users/clerk1/reset', {}, {'clerk': 403, 'approver': 403, 'custodian': 403,
+                                                 'auditor': 403}),
         ('POST', '/api/revocations', {'ids': [1], 'reason': 'error', 'title': 't'},
          {'approver': 403, 'custodian': 403, 'auditor': 403, 'admin': 403}),
         ('POST', '/api/batches/1/approve', {'decision': 'x', 'rows_hash': '0' * 64},
@@ -223,6 +226,27 @@ def fixation():
                                             'totp': code(a['seed'], 1)})
     ok(st == 200 and c.cookie and c.cookie != planted,
        'session fixation: an id set before sign-in is not the one after', c.cookie)
+
+
+def resets(admin):
+    """An admin resets a locked account: its password stops working, and the admin is shown the
+    first half of a new code only (another admin gives the second)."""
+    st, j, _ = admin.req('POST', '/api/users/victim1/reset', {})
+    ok(st == 200 and j and j.get('name') == 'victim1' and
+       len(j.get('enrolment_first_half', '')) == 10 and 'enrolment_code' not in j,
+       'admin1 resets victim1 (locked): the first half of a new code, 10 characters', j)
+    st, j = Client().login('victim1')
+    ok(st == 401, 'its old password no longer signs in', '%d %s' % (st, j))
+    st, j, _ = admin.req('GET', '/api/users')
+    v = [u for u in (j or {}).get('users', []) if u['name'] == 'victim1']
+    ok(v and v[0]['awaiting_half'] and v[0]['first_half_by'] == 'admin1' and
+       not v[0]['enrolled'], 'the list says victim1 waits for the second half, held by admin1', v)
+    st, j, _ = admin.req('POST', '/api/users/victim1/half', {})
+    ok(st == 422, 'admin1 may not give the second half of the code it reset', '%d %s' % (st, j))
+    st, j, _ = admin.req('POST', '/api/users/admin1/reset', {})
+    ok(st == 422, 'an admin does not reset their own account', '%d %s' % (st, j))
+    st, j, _ = admin.req('POST', '/api/users/nobody/reset', {})
+    ok(st == 404, 'a reset of no such account: 404', '%d %s' % (st, j))
 
 
 def lockout():

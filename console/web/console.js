@@ -117,6 +117,7 @@ const T = {
       title: '账号与角色', list: '全部账号', name: '账号', display: '姓名', roles: '角色', enrolled: '已设置口令',
       state: '状态', actions: '操作', disabled: '已停用', active: '正常', changeRoles: '更改角色', disable: '停用',
       disableConfirm: n => `确定停用账号 ${n}？停用后立即退出登录，历史记录保留。`, disabledMsg: n => `已停用账号 ${n}。`,
+      reset: '重置', resetConfirm: n => `确定重置账号 ${n}？其口令和动态口令即时作废并退出登录；本人须凭新登记码重新登记，登记码前半部分给您，后半部分由另一位系统管理员给出。`, resetDone: n => `已重置账号 ${n}：请把登记码前半部分交给本人，并请另一位系统管理员给出后半部分。`,
       rolesOf: n => `${n} 的新角色`, rolesSubmit: '提出变更', proposed: '已提出角色变更，等待另一位系统管理员确认。',
       pending: '待确认的角色变更', pendingNone: '没有待确认的变更。', change: '编号', account: '账号', newRoles: '新角色',
       by: '提出人', confirm: '确认', own: '须另一位系统管理员确认', confirmed: '已确认角色变更。',
@@ -124,7 +125,8 @@ const T = {
       addRoles: '角色', addSubmit: '添加', codeFirst: n => `账号 ${n} 的登记码前半部分（只显示这一次）`,
       codeSecond: n => `账号 ${n} 的登记码后半部分（只显示这一次）`,
       codeNoteFirst: '请当面或通过安全渠道交给本人。后半部分由确认其角色的另一位系统管理员给出，本人首次使用时依次输入两部分，设置口令和动态验证码。任何一位系统管理员都不能独自替他人登记。角色在另一位系统管理员确认后生效。',
-      codeNoteSecond: '请当面或通过安全渠道交给本人。本人首次使用时先输入添加账号的系统管理员给出的前半部分，再输入这一部分。',
+      codeNoteSecond: '请当面或通过安全渠道交给本人。本人登记时先输入添加或重置账号的系统管理员给出的前半部分，再输入这一部分。',
+      codeNoteReset: '请当面或通过安全渠道交给本人。后半部分由另一位系统管理员在本页“全部账号”中给出；本人依次输入两部分，重新设置口令和动态验证码。原有角色不变。',
       awaitingHalf: '等待登记码后半部分', codeWithdrawn: '登记码已作废，请重置', giveHalf: '给出登记码后半部分', halfGiven: n => `已给出账号 ${n} 的登记码后半部分。`,
       rules: '系统管理员和审计员不兼任其他角色；同一人不能既是录入员又是审核员。',
     },
@@ -244,6 +246,7 @@ const T = {
       title: 'Accounts and roles', list: 'All accounts', name: 'Account', display: 'Name', roles: 'Roles', enrolled: 'Password set',
       state: 'State', actions: 'Actions', disabled: 'disabled', active: 'active', changeRoles: 'Change roles', disable: 'Disable',
       disableConfirm: n => `Disable account ${n}? It is signed out at once; its history stays.`, disabledMsg: n => `Account ${n} is disabled.`,
+      reset: 'Reset', resetConfirm: n => `Reset account ${n}? Its password and TOTP stop working and it is signed out at once; the person enrols again with a new code, whose first half you are given and whose second half another admin gives.`, resetDone: n => `Account ${n} is reset: hand the first half of the code to the person, and ask another admin for the second half.`,
       rolesOf: n => `New roles of ${n}`, rolesSubmit: 'Propose the change', proposed: 'The role change is proposed; another administrator confirms it.',
       pending: 'Role changes to confirm', pendingNone: 'No change is waiting.', change: 'No.', account: 'Account', newRoles: 'New roles',
       by: 'Proposed by', confirm: 'Confirm', own: 'another administrator confirms it', confirmed: 'The role change is confirmed.',
@@ -251,7 +254,8 @@ const T = {
       addRoles: 'Roles', addSubmit: 'Add', codeFirst: n => `First half of the enrolment code of ${n} (shown this once)`,
       codeSecond: n => `Second half of the enrolment code of ${n} (shown this once)`,
       codeNoteFirst: 'Hand it to the person in person or over a safe channel. The administrator who confirms the roles gives the second half; at first use the person types both, then sets a password and a TOTP code. No administrator alone can enrol someone else. The roles take effect once another administrator confirms them.',
-      codeNoteSecond: 'Hand it to the person in person or over a safe channel. At first use they type the first half, from the administrator who added the account, then this one.',
+      codeNoteSecond: 'Hand it to the person in person or over a safe channel. To enrol they type the first half, from the administrator who added or reset the account, then this one.',
+      codeNoteReset: 'Hand it to the person in person or over a safe channel. Another administrator gives the second half, under "All accounts" on this page; the person types both halves, then sets a new password and TOTP code. The roles stay as they were.',
       awaitingHalf: 'waiting for the second half', codeWithdrawn: 'code withdrawn: reset it', giveHalf: 'Give the second half of the code', halfGiven: n => `The second half of the code of ${n} is given.`,
       rules: 'An administrator or an auditor holds no other role; nobody is both clerk and approver.',
     },
@@ -590,7 +594,7 @@ function codeOnce() {
   return h('div', { class: 'code-once', id: 'enrolment' },
     h('p', { class: 'label' }, U(second ? 'codeSecond' : 'codeFirst', e.name)),
     h('p', { class: 'secret' }, h('code', { id: 'enrolment-code' }, e.code)),
-    h('p', { class: 'note' }, U(second ? 'codeNoteSecond' : 'codeNoteFirst')));
+    h('p', { class: 'note' }, U(second ? 'codeNoteSecond' : e.reset ? 'codeNoteReset' : 'codeNoteFirst')));
 }
 
 // after an action: say what happened and draw the screen again
@@ -1153,7 +1157,17 @@ async function screenUsers(_, seq) {
       try { await api('POST', `/api/users/${encodeURIComponent(u.name)}/disable`, {}); done(() => U('disabledMsg', u.name)); }
       catch (e) { ev.target.disabled = false; if (e.status !== 401) done(e.message, 'bad'); }
     } }, U('disable'));
-    return h('div', { class: 'actions' }, d, half, off);
+    // a reset (a lost phone, a forgotten password, a withdrawn code): the first half of a new code
+    const reset = h('button', { type: 'button', class: 'secondary', id: `reset-${u.name}`, onclick: async ev => {
+      if (!window.confirm(U('resetConfirm', u.name))) return;
+      ev.target.disabled = true;
+      try {
+        const x = await api('POST', `/api/users/${encodeURIComponent(u.name)}/reset`, {});
+        state.enrolment = { name: u.name, code: x.enrolment_first_half, half: 'first', reset: true };
+        done(() => U('resetDone', u.name));
+      } catch (e) { ev.target.disabled = false; if (e.status !== 401) done(e.message, 'bad'); }
+    } }, U('reset'));
+    return h('div', { class: 'actions' }, d, half, reset, off);
   };
   const users = table('users-table', U('list'), [
     [U('name'), u => u.name], [U('display'), u => zh(u.display)], [U('roles'), u => roleNames(u.roles)],

@@ -721,6 +721,29 @@ test('roles change only when a second admin confirms; a disabled account is sign
   assert.match(await au.textContent('#signin-message'), /请先登录/);
 });
 
+test('admin1 resets the approver (a lost phone): asked first, signed out at once, admin1 shown the first half of a new code and admin2 the second', async () => {
+  const a1 = pages.admin1, a2 = pages.admin2;
+  await go(a1, '#/users');
+  let asked = '';
+  a1.once('dialog', d => { asked = d.message(); d.accept(); });
+  await withReauth(a1, 'admin1', () => a1.click(`#reset-${approver}`), `#enrolment:has-text("${approver}")`);
+  assert.match(asked, new RegExp(`确定重置账号 ${approver}`));
+  assert.match(await a1.textContent('#flash'), new RegExp(`已重置账号 ${approver}`));
+  assert.match(await a1.textContent('#enrolment'), new RegExp(`账号 ${approver} 的登记码前半部分`));
+  const first = (await a1.textContent('#enrolment-code')).trim();
+  assert.match(first, /^[A-Z2-9]{10}$/);
+  assert.match(await a1.textContent(`#users-table tr[data-user="${approver}"]`), /等待登记码后半部分/);
+  await screen(a1, 'user-reset', { en: true });
+  const ap = pages[approver];
+  await ap.click('#nav a[href="#/work"]');
+  await ap.waitForSelector('#signin-form');
+  await go(a2, '#/users');
+  await withReauth(a2, 'admin2', () => a2.click(`#half-${approver}`), `#enrolment:has-text("${approver}")`);
+  const second = (await a2.textContent('#enrolment-code')).trim();
+  assert.match(second, /^[A-Z2-9]{10}$/);
+  assert.notEqual(second, first);
+});
+
 test('signing out ends the session', async () => {
   const page = pages[clerk];
   await page.click('#signout');
