@@ -171,34 +171,25 @@ void cs_users(struct tc_http_req *r, void *ctx)
     json_decref(b);
 }
 
-/* The second half of name's enrolment code, from the admin w, answered (or why not). */
-static void give_half(struct console *c, struct tc_http_req *r, const struct who *w,
-                      const char *name)
-{
-    char half[TC_ENROL_HALF_LEN + 1];
-    const char *why = NULL;
-    enum tc_err e = tc_account_enrol_half(c->s, &w->a, name, w->now, half, &why);
-    if (e == TC_OK)
-        tc_http_reply_json(r, 200, json_pack("{s:s,s:s}", "name", name, "enrolment_second_half",
-                                             half));
-    else
-        cs_error(r, e == TC_ERR_NOT_FOUND ? 409 : 422, "refused", why ? why : tc_strerror(e));
-    sodium_memzero(half, sizeof half);
-}
-
-/* A reset of name by the admin w: its password, TOTP and sessions gone, the first half of its new
- * code answered (another admin gives the second), or why not. */
-static void reset_account(struct console *c, struct tc_http_req *r, const struct who *w,
-                          const char *name)
+/* A half of name's enrolment code the admin w makes, answered (or why not): the first
+ * of a new code by a reset (tc_account_reset: its password, TOTP and sessions gone, 404 for no
+ * such account), or the second of the code another admin holds the first of
+ * (tc_account_enrol_half: 409 when no code waits for one). */
+static void code_half(struct console *c, struct tc_http_req *r, const struct who *w,
+                      const char *name, bool reset)
 {
     char half[TC_ENROL_CODE_LEN + 1];
     const char *why = NULL;
-    enum tc_err e = tc_account_reset(c->s, &w->a, name, w->now, half, &why);
+    enum tc_err e = (reset ? tc_account_reset : tc_account_enrol_half)(c->s, &w->a, name, w->now,
+                                                                        half, &why);
     if (e == TC_OK)
-        tc_http_reply_json(r, 200, json_pack("{s:s,s:s}", "name", name, "enrolment_first_half",
-                                             half));
+        tc_http_reply_json(r, 200,
+                           json_pack("{s:s,s:s}", "name", name,
+                                     reset ? "enrolment_first_half" : "enrolment_second_half",
+                                     half));
     else
-        cs_error(r, e == TC_ERR_NOT_FOUND ? 404 : 422, "refused", why ? why : tc_strerror(e));
+        cs_error(r, e != TC_ERR_NOT_FOUND ? 422 : reset ? 404 : 409, "refused",
+                 why ? why : tc_strerror(e));
     sodium_memzero(half, sizeof half);
 }
 
@@ -223,10 +214,7 @@ void cs_user(struct tc_http_req *r, void *ctx)
         return;
     }
     if (strcmp(slash, "/half") == 0 || strcmp(slash, "/reset") == 0) {
-        if (strcmp(slash, "/half") == 0)
-            give_half(c, r, &w, name);
-        else
-            reset_account(c, r, &w, name);
+        code_half(c, r, &w, name, strcmp(slash, "/reset") == 0);
         json_decref(b);
         return;
     }
