@@ -446,7 +446,7 @@ static const char trust_help[] =
     "Usage: " PROG " trust-list --root ROOT.key --version N --out FILE [FILE...]\n"
     "Signs a trust list holding the given endorsements and revocations (each checked against the\n"
     "root key). Verifiers refuse a list whose version is not higher than the one they hold.\n\n"
-    "  --version N             the list's version, a positive integer\n"
+    "  --version N             the list's version, a positive integer up to 4294967295\n"
     "  --issued-at SECONDS     issue time (default: now)\n"
     "  --out FILE              the signed trust list\n"
     "  --passphrase-env VAR, --passphrase-file FILE   for the root key\n";
@@ -807,8 +807,10 @@ static int check(void *opts, int c, const char *arg, const char *cmd)
             return usage_error(cmd, "--levels takes levels 1..5, e.g. 1-5 or 2,3");
         break;
     case OPT_VERSION:
-        if (!tc_parse_u64(arg, &o->version) || o->version == 0)
-            return usage_error(cmd, "--version takes a positive integer");
+        /* a version counts lists (1, 2, 3 ...): one near 2^64, a slip of the keyboard, would
+         * leave no version for any later list */
+        if (!tc_parse_u64(arg, &o->version) || o->version == 0 || o->version > UINT32_MAX)
+            return usage_error(cmd, "--version takes a positive integer up to 4294967295");
         break;
     case OPT_ISSUED_AT:
         if (!tc_parse_u64(arg, &o->issued_at) || o->issued_at == 0)

@@ -32,9 +32,11 @@ check "a wrong passphrase is refused" 2 env TC_PW=not-the-passphrase "$keys" rev
 has "with a clear message" err.txt "wrong passphrase"
 check "revoke (A2)" 0 "$keys" revoke --root root.key --kid "$kid" --date 2027-06-01 --reason 密钥泄露 --out iss.rev "${Q[@]}"
 check "trust-list" 0 "$keys" trust-list --root root.key --version 1 --out trust.list iss.end iss.rev "${Q[@]}"
+check "trust-list --version 4294967295, the highest, is taken" 0 "$keys" trust-list --root root.key \
+  --version 4294967295 --out high.list iss.end "${Q[@]}"
 check "show the trust list verified" 0 "$keys" show trust.list --root root.pub
 has "it lists the revocation" out.txt "revoked key $kid from 2027-06-01"
-for v in 18446744073709551616 -1 +2 " 2" 0x10; do
+for v in 18446744073709551616 18446744073709551615 4294967296 -1 +2 " 2" 0x10; do
   check "trust-list --version '$v' is a usage error, not a version strtoull would clamp or negate" 2 \
     "$keys" trust-list --root root.key --version "$v" --out never.list iss.end "${Q[@]}"
   has "  saying what --version takes" err.txt "takes a positive integer"
