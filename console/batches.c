@@ -112,8 +112,8 @@ static void upload(struct console *c, struct tc_http_req *r, const struct who *w
     }
     struct tc_refusals ref = {0};
     int64_t batch = 0;
-    enum tc_err e = tc_wf_prepare(c->s, &w->a, path, title, (int64_t)replace, c->tl, &c->issuer, w->now,
-                                  &batch, &ref, why, sizeof why);
+    enum tc_err e = tc_wf_prepare(c->s, &w->a, path, title, (int64_t)replace, c->tl, &c->issuer,
+                                  w->now, &batch, &ref, why, sizeof why);
     unlink(path);
     struct tc_wf_batch b;
     if (e == TC_OK && tc_wf_get(c->s, batch, w->now, &b) == TC_OK)

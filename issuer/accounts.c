@@ -692,25 +692,43 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     return e;
 }
 
-/* An admin's act on another account that makes (half) an enrolment code: a reset, a second half */
+/* An act on an account that makes (half) an enrolment code: a reset (by an admin, or by the host
+ * when no admin can), a second half */
 struct coded {
-    const struct tc_account *by;
+    const struct tc_account *by; /* NULL: the host */
     int64_t id;
     const char *name;
     uint64_t now;
     char code[TC_ENROL_CODE_LEN + 1];
+    const char *why;
 };
+
+static int64_t other_admins(struct tc_store *s, int64_t a, int64_t b);
 
 static enum tc_err reset_tx(struct tc_store *s, void *ctx)
 {
     struct coded *x = ctx;
+    /* counted here, in the transaction that writes: two resets at once cannot both find the
+     * admin the other takes away. An admin's reset needs another enrolled admin to give the
+     * second half; the host's, that no two admins can (its code is whole, as the bootstrap's) */
+    int64_t others = other_admins(s, x->by ? x->by->id : x->id, x->id);
+    if (x->by && others < 1)
+        return x->why = "重置后须由另一名已登记的系统管理员给出登记码后半部分，目前没有：请先增设"
+                        "一名系统管理员 / after a reset another enrolled admin gives the second "
+                        "half of the code, and there is none: add an admin first",
+               TC_ERR_REFUSED;
+    if (!x->by && others >= 2)
+        return x->why = "已有两名其他已登记的系统管理员：请由其中一名重置，另一名给出登记码后半部分"
+                        " / two other enrolled admins are there: one of them resets the account, "
+                        "the other gives the second half of the code",
+               TC_ERR_REFUSED;
     uint8_t code_hash[32];
-    enrol_code(x->code, TC_ENROL_HALF_LEN, code_hash);
+    enrol_code(x->code, x->by ? TC_ENROL_HALF_LEN : TC_ENROL_CODE_LEN, code_hash);
     enum tc_err e = tc_store_run(s,
                                  "UPDATE accounts SET pw_hash = NULL, enrol_hash = ?, "
-                                 "enrol_half_by = ?, totp_secret = NULL, totp_on = 0, "
+                                 "enrol_half_by = nullif(?, 0), totp_secret = NULL, totp_on = 0, "
                                  "totp_step = 0, failures = 0, locked_until = 0 WHERE id = ?",
-                                 "hii", code_hash, x->by->id, x->id);
+                                 "hii", code_hash, x->by ? x->by->id : 0, x->id);
     sodium_memzero(code_hash, sizeof code_hash);
     if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
         e = TC_ERR_INCONSISTENT;
@@ -718,7 +736,7 @@ static enum tc_err reset_tx(struct tc_store *s, void *ctx)
         e = tc_session_end_account(s, x->id);
     return e != TC_OK ? e
                       : event(s, x->now, "account_reset", "{\"account\":\"%s\",\"by\":\"%s\"}",
-                              x->name, x->by->name);
+                              x->name, x->by ? x->by->name : "(host)");
 }
 
 /* Enrolled, enabled admins other than the accounts a and b. */
@@ -753,15 +771,18 @@ static enum tc_err admin_and_account(struct tc_store *s, const struct tc_account
     return e;
 }
 
-/* Runs fn (reset_tx, half_tx) for me on a; the code it made into out (n bytes with its NUL). */
+/* Runs fn (reset_tx, half_tx) for me (NULL: the host) on a; the code it made into out (n bytes
+ * with its NUL), or its refusal in *why. */
 static enum tc_err run_coded(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),
                               const struct tc_account *me, const struct tc_account *a, uint64_t now,
-                              char *out, size_t n)
+                              char *out, size_t n, const char **why)
 {
-    struct coded x = {me, a->id, a->name, now, ""};
+    struct coded x = {me, a->id, a->name, now, "", NULL};
     enum tc_err e = tc_store_tx(s, fn, &x);
     if (e == TC_OK)
         memcpy(out, x.code, n);
+    else if (x.why)
+        *why = x.why;
     sodium_memzero(x.code, sizeof x.code);
     return e;
 }
@@ -770,22 +791,25 @@ enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, co
                              uint64_t now, char code[TC_ENROL_CODE_LEN + 1], const char **why)
 {
     struct tc_account a, me;
-    enum tc_err e = admin_and_account(
-        s, by, name, "只有系统管理员可以重置账号 / only an admin resets an account", &me, &a, why);
+    enum tc_err e;
+    *why = NULL;
+    if (!by) { /* the host: a whole code, only where no two admins can reset (reset_tx) */
+        if ((e = tc_account_find(s, name, &a)) != TC_OK)
+            *why = "没有这个账号 / no such account";
+        return e != TC_OK ? e
+                          : run_coded(s, reset_tx, NULL, &a, now, code, TC_ENROL_CODE_LEN + 1, why);
+    }
+    e = admin_and_account(s, by, name, "只有系统管理员可以重置账号 / only an admin resets an account",
+                          &me, &a, why);
     if (e != TC_OK)
         return e;
     if (a.id == me.id)
         return *why = "系统管理员不能重置自己的账号：请另一名系统管理员重置 / an admin does not "
                       "reset their own account: another admin does",
                TC_ERR_REFUSED;
-    /* the second half needs an admin who is neither this one nor the account: without one the
-     * account could never enrol again (and, an admin's, no role change be confirmed) */
-    if (other_admins(s, me.id, a.id) < 1)
-        return *why = "重置后须由另一名已登记的系统管理员给出登记码后半部分，目前没有：请先增设一名"
-                      "系统管理员 / after a reset another enrolled admin gives the second half of "
-                      "the code, and there is none: add an admin first",
-               TC_ERR_REFUSED;
-    return run_coded(s, reset_tx, &me, &a, now, code, TC_ENROL_HALF_LEN + 1);
+    /* the second half needs an admin who is neither this one nor the account (reset_tx): without
+     * one the account could never enrol again (and, an admin's, no role change be confirmed) */
+    return run_coded(s, reset_tx, &me, &a, now, code, TC_ENROL_HALF_LEN + 1, why);
 }
 
 static enum tc_err half_tx(struct tc_store *s, void *ctx)
@@ -844,7 +868,7 @@ enum tc_err tc_account_enrol_half(struct tc_store *s, const struct tc_account *b
         return *why = "登记码的两半须由两名系统管理员分别给出：前半部分已由您给出 / two admins give "
                       "the two halves of an enrolment code: you gave the first",
                TC_ERR_REFUSED;
-    return run_coded(s, half_tx, &me, &a, now, half, TC_ENROL_HALF_LEN + 1);
+    return run_coded(s, half_tx, &me, &a, now, half, TC_ENROL_HALF_LEN + 1, why);
 }
 
 enum tc_err tc_role_changes_pending(struct tc_store *s,

@@ -60,7 +60,8 @@ enum tc_err tc_store_open_ro(struct tc_store **out, const char *path, const stru
 /* Upgrades an older store's schema after a backup (SQLite's online backup API) to
  * "<path>.schema<N>-<time>.bak" (0600), named in backup. *from and *to are the versions; nothing
  * is done (backup empty) when the schema is current. On failure why (may be NULL) says what
- * SQLite or the backup said. */
+ * SQLite or the backup said; on success, what the upgrade did that someone must act on (the
+ * accounts whose enrolment codes schema 10 withdrew), or "". */
 enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size, int *from, int *to,
                              char *why, size_t why_size);
 /* Opens a store with its hash-key file (hash_key), decrypted with pass: the two subkeys are
@@ -443,11 +444,14 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
  * is disabled or locked. Audited. */
 enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *code,
                              const char *password, size_t len, uint64_t now, const char **why);
-/* Recovery on the host, by an admin for another account (a lost password or authenticator):
- * its password, TOTP seed, failures and sessions are cleared and a new one-time enrolment code
- * is made, of which code receives the first half; another admin gives the second
- * (tc_account_enrol_half); the person enrols again, then sets up TOTP at their next sign-in. Its
- * roles stay. An audit event names both accounts. */
+/* Recovery, by an admin for another account (a lost password or authenticator): its password,
+ * TOTP seed, failures and sessions are cleared and a new one-time enrolment code is made, of
+ * which code receives the first half; another enrolled admin gives the second
+ * (tc_account_enrol_half), so one must be there; the person enrols again, then sets up TOTP at
+ * their next sign-in. Its roles stay. by NULL is the host, allowed only where no admin can do it
+ * (fewer than two enrolled admins besides the account, e.g. an admin whose code migration 10
+ * withdrew in a store of two): code receives a whole code, as at the bootstrap. An audit event
+ * names both. */
 enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, const char *name,
                              uint64_t now, char code[TC_ENROL_CODE_LEN + 1], const char **why);
 /* The second half of the enrolment code of an account an admin added or reset, into half: by is

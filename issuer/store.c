@@ -179,15 +179,8 @@ static const char *const migrations[] = {
      * alone can enrol an account as someone else; enrol_half_by names the first half's admin
      * while the second is not yet given (enrol_hash then holds the first half's hash). */
     ("ALTER TABLE accounts ADD COLUMN enrol_half_by INTEGER REFERENCES accounts;"),
-    /* 10: a whole code an admin made before 9 would still let that admin alone enrol the account
-     * as someone else: withdrawn, so that only a reset (in two halves) enrols it. The host's own
-     * codes (the bootstrap of the first two admins, "by":"(host)" in the account's last
-     * account_add or account_reset event) stay. */
-    ("UPDATE accounts SET enrol_hash = NULL WHERE pw_hash IS NULL AND enrol_half_by IS NULL AND"
-     "  enrol_hash IS NOT NULL AND coalesce((SELECT json_extract(e.detail, '$.by') FROM events e"
-     "    WHERE e.kind IN ('account_add', 'account_reset') AND json_valid(e.detail) AND"
-     "    json_extract(e.detail, '$.account') = accounts.name ORDER BY e.seq DESC LIMIT 1), '')"
-     "  != '(host)';"),
+    /* 10: whole codes admins made before 9 withdrawn (withdraw_codes) */
+    (""),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -203,6 +196,7 @@ struct tc_store {
     sqlite3_stmt *unit_find; /* prepared once: issuance looks a unit up per certificate */
     sqlite3_stmt *reg_add;
     char msg[512];
+    char notice[512]; /* what a migration did that its operator should know */
 };
 
 static enum tc_err db_error(struct tc_store *s)
@@ -386,6 +380,58 @@ static enum tc_err register_backfill(struct tc_store *s);
 static enum tc_err data_backfill(struct tc_store *s);
 static void load_reg_size(struct tc_store *s);
 
+/* Migration 10: a whole enrolment code an admin made before codes came in halves (9) would still
+ * let that admin alone enrol the account as someone else: withdrawn, so that only a reset enrols
+ * it. Kept: codes whose account's last code event is the host's (its bootstrap, or a host reset)
+ * or a second half given (two halves already). The accounts are named in s->notice. */
+static enum tc_err withdraw_codes(struct tc_store *s)
+{
+    static const char pick[] =
+        "SELECT name FROM accounts WHERE pw_hash IS NULL AND enrol_half_by IS NULL AND"
+        "  enrol_hash IS NOT NULL AND coalesce((SELECT CASE e.kind WHEN 'account_enrol_half'"
+        "    THEN '(halves)' ELSE json_extract(e.detail, '$.by') END FROM events e"
+        "    WHERE e.kind IN ('account_add', 'account_reset', 'account_enrol_half') AND"
+        "    json_valid(e.detail) AND json_extract(e.detail, '$.account') = accounts.name"
+        "    ORDER BY e.seq DESC LIMIT 1), '') NOT IN ('(host)', '(halves)') ORDER BY name";
+    sqlite3_stmt *q, *w;
+    if (sqlite3_prepare_v2(s->db, pick, -1, &q, NULL) != SQLITE_OK)
+        return db_error(s);
+    if (sqlite3_prepare_v2(s->db, "UPDATE accounts SET enrol_hash = NULL WHERE name = ?", -1, &w,
+                           NULL) != SQLITE_OK) {
+        sqlite3_finalize(q);
+        return db_error(s);
+    }
+    enum tc_err e = TC_OK;
+    size_t n = 0, at = 0;
+    int rc;
+    while (e == TC_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        sqlite3_bind_text(w, 1, name, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(w) != SQLITE_DONE)
+            e = db_error(s);
+        sqlite3_reset(w);
+        if (e == TC_OK && at < sizeof s->notice - 1) {
+            int k = snprintf(s->notice + at, sizeof s->notice - at, "%s%s", n ? ", " : "", name);
+            at += k > 0 ? (size_t)k : 0;
+        }
+        n++;
+    }
+    if (e == TC_OK && rc != SQLITE_DONE)
+        e = db_error(s);
+    sqlite3_finalize(q);
+    sqlite3_finalize(w);
+    if (e == TC_OK && n) {
+        char names[sizeof s->notice];
+        snprintf(names, sizeof names, "%s", s->notice);
+        snprintf(s->notice, sizeof s->notice,
+                 "登记码已作废（升级前由一名管理员单独生成）/ enrolment codes withdrawn (made by one "
+                 "admin alone before the upgrade): %zu: %.200s%s; reset each ('account reset NAME "
+                 "--as ADMIN', or without --as on the host where no two admins can)",
+                 n, names, at >= 200 ? "..." : "");
+    }
+    return e;
+}
+
 static enum tc_err migrate(struct tc_store *s)
 {
     int version = schema_version(s);
@@ -408,6 +454,8 @@ static enum tc_err migrate(struct tc_store *s)
             e = data_backfill(s);
         else if (v == 6) /* the working-day years shipped with this release */
             e = tc_store_calendar_shipped(s, (uint64_t)time(NULL));
+        else if (v == 9)
+            e = withdraw_codes(s);
         if (e != TC_OK) {
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return e;
@@ -647,7 +695,7 @@ enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size,
         *to = schema_version(&s);
 out:
     if (why)
-        snprintf(why, why_size, "%s", e != TC_OK ? s.msg : "");
+        snprintf(why, why_size, "%s", e != TC_OK ? s.msg : s.notice);
     sqlite3_close(s.db);
     return e;
 }

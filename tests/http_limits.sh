@@ -23,7 +23,7 @@ gs_fixture
 "$hostile" bomb big.png 4000 4000    # 16 Mpx: allowed, and the most expensive allowed
 head -c $((20 << 20)) /dev/zero > 20m.bin
 P="{\"payload\":\"$(cat "certs/${ids[1]}.txt")\"}"
-ms() { awk -v t="$1" 'BEGIN { printf "%d", t * 1000 }'; }
+ms() { awk -v t="$1" 'BEGIN { printf "%d", t * 1000 + 0.999 }'; } # rounded up
 
 start_server
 truth "the server starts" [ -n "$server" ]
@@ -36,20 +36,20 @@ t=$(curl -s --max-time 10 -o out.json -w '%{http_code} %{size_upload} %{time_tot
 truth "a 20 MiB upload is answered 413 at once, before its body is sent ($t)" \
   [ "${t%% *}" = 413 -a "$(echo "$t" | awk '{print $2 < 1048576}')" = 1 ]
 
-# the slowest of 20 /healthz and 20 /api/v1/verify: first on their own, then while 4 hostile images
-# upload. The bound is 100 ms, or 3 times the slowest answer on their own when the machine is so
-# busy (other tests, sanitizers) that that is more: a stall would be seconds either way.
-probe_worst() {
-  local worst=0 a b x
+# 20 /healthz and 20 /api/v1/verify, their times in ms sorted: first on their own, then while 4
+# hostile images upload. The bound is 100 ms, or 3 times the second slowest answer on their own
+# (one outlier does not set it) when the machine is so busy (other tests, sanitizers) that that is
+# more: a stall would be seconds either way.
+probe_times() {
+  local a b
   for _ in $(seq 1 20); do
     a=$(curl -s --max-time 5 -o /dev/null -w '%{time_total}' "$U/healthz")
     b=$(curl -s --max-time 5 -o /dev/null -w '%{time_total}' -X POST -d "$P" "$U/api/v1/verify")
-    for x in $a $b; do [ "$(ms "$x")" -gt "$worst" ] && worst=$(ms "$x"); done
+    ms "$a"; echo; ms "$b"; echo
     sleep 0.02
-  done
-  echo "$worst"
+  done | sort -n
 }
-alone=$(probe_worst)
+alone=$(probe_times | tail -2 | head -1)
 bound=$((alone * 3 > 100 ? alone * 3 : 100))
 uploads=()
 for i in 1 2 3 4; do
@@ -58,11 +58,11 @@ for i in 1 2 3 4; do
   uploads+=($!)
 done
 sleep 0.05
-worst=$(probe_worst)
+worst=$(probe_times | tail -1)
 wait "${uploads[@]}"
-echo "# slowest /healthz or /api/v1/verify: $alone ms on their own, $worst ms while hostile images uploaded"
+echo "# /healthz and /api/v1/verify: second slowest $alone ms on their own, slowest $worst ms while hostile images uploaded"
 echo "# hostile uploads answered: $(sort hostile.txt | uniq -c | tr '\n' ' ')"
-truth "while 4 hostile images upload, /healthz and /api/v1/verify answer within $bound ms (slowest $worst ms; $alone ms without the uploads)" \
+truth "while 4 hostile images upload, /healthz and /api/v1/verify answer within $bound ms (slowest $worst ms; second slowest $alone ms without the uploads)" \
   [ "$worst" -le "$bound" ]
 truth "every hostile upload was answered (none hung)" [ "$(wc -l < hostile.txt)" = 12 ]
 kill "$server"; wait "$server" 2>/dev/null; server=""
@@ -112,6 +112,7 @@ held() {
   for attempt in 1 2 3 4; do
     slow_upload "${1:-}"
     for _ in $(seq 1 30); do
+      kill -0 "$server" 2>/dev/null || { echo "# the server is gone"; return 1; }
       kill -0 "$slow" 2>/dev/null || break
       c=$(code ${1:+-H "$1"} "$U/healthz")
       [ "$c" = 429 -o "$c" = 000 ] && { echo "# a slow upload holds its address (attempt $attempt; a probe got $c)"; return 0; }
@@ -139,6 +140,7 @@ truth "without --trusted-proxy: a slow upload is in progress" held
 got=$(code -H 'X-Real-IP: 192.0.2.9' "$U/healthz")
 truth "without --trusted-proxy a client's X-Real-IP is not believed: still the same address, refused ($got)" \
   [ "$got" = 429 -o "$got" = 000 ]
+truth "and the server still runs (a refused connection was a refusal, not a crash)" kill -0 "$server"
 kill $slow 2>/dev/null; wait $slow 2>/dev/null
 kill "$server"; wait "$server" 2>/dev/null; server=""
 check "--per-address-limit 0 is refused with the range" 2 "$verifier" serve --bundle live.bundle --root root.pub \

@@ -122,41 +122,89 @@ check "after migrate, show works" 0 "$issuer" show --db old.db "$first"
 check "migrate again: nothing to do" 0 "$issuer" migrate --db old.db
 has "says so" out.txt "is current; nothing to do"
 # schema 10: a whole enrolment code an admin made before codes came in halves (schema 9) would let
-# that admin alone enrol the account as someone else; migrate withdraws it, and the host's own
-# bootstrap codes stay
-A=(--db acc.db --hash-key store.key "${P[@]}")
-"$issuer" init --db acc.db --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" --demo >/dev/null 2>&1
-for a in admin1 admin2 olduser; do printf 'password-of-%s-1\n' $a > $a.pw; chmod 600 $a.pw; done
-"$issuer" account add admin1 --name 管理员甲 --roles admin --password-file admin1.pw "${A[@]}" >/dev/null 2>&1
-"$issuer" account add admin2 --name 管理员乙 --roles admin "${A[@]}" >add.txt 2>/dev/null
-sed -n 's/^enrolment code.*: //p' add.txt > admin2.code; chmod 600 admin2.code
-"$issuer" account add olduser --name 旧人员 --roles clerk --as admin1 --password-file admin1.pw "${A[@]}" >/dev/null 2>&1
-python3 - <<'PY'
-import hashlib, sqlite3
-c = sqlite3.connect("acc.db")
-c.execute("UPDATE accounts SET enrol_hash = ?, enrol_half_by = NULL WHERE name = 'olduser'",
-          (hashlib.blake2b(b"ABCDEFGHJKLMNPQRSTUV", digest_size=32).digest(),))
+# that admin alone enrol the account as someone else; migrate withdraws it and names the accounts.
+# Kept: the host's bootstrap codes, and codes whose second half was given (two halves already).
+for a in admin1 admin2 admin3 olduser halved; do printf 'password-of-%s-1\n' $a > $a.pw; chmod 600 $a.pw; done
+newstore() { # newstore DB: a demo store whose host bootstrap made admin1 (with a password)
+  "$issuer" init --db "$1" --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" --demo >/dev/null 2>&1
+  "$issuer" account add admin1 --name 管理员甲 --roles admin --password-file admin1.pw --db "$1" \
+    --hash-key store.key "${P[@]}" >/dev/null 2>&1
+}
+code_of() { sed -n 's/^enrolment code.*: //p' out.txt > "$1.code"; chmod 600 "$1.code"; }
+two_halves() { printf '%s %s\n' "$(cat "$1.code")" "$(sed -n 's/^enrolment code.*: //p' out.txt)" > "$1.code"; }
+whole() { # whole DB NAME: NAME's code made whole as before schema 9 (ABCDEFGHJKLMNPQRSTUV), at schema 9
+  python3 - "$1" "$2" <<'PY'
+import hashlib, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE accounts SET enrol_hash = ?, enrol_half_by = NULL WHERE name = ?",
+          (hashlib.blake2b(b"ABCDEFGHJKLMNPQRSTUV", digest_size=32).digest(), sys.argv[2]))
 c.execute("PRAGMA user_version = 9")
 c.commit()
 PY
-echo ABCDEFGHJKLMNPQRSTUV > olduser.code; chmod 600 olduser.code
-truth "a schema 9 store where admin1 made olduser's code whole, and the host admin2's" \
-  [ "$(sqlite3 acc.db "SELECT group_concat(name) FROM accounts WHERE pw_hash IS NULL AND enrol_hash IS NOT NULL AND enrol_half_by IS NULL ORDER BY name")" = admin2,olduser ]
+  echo ABCDEFGHJKLMNPQRSTUV > "$2.code"; chmod 600 "$2.code"
+}
+# store A: admin2 by the host with a code; olduser added by admin1 (its code made whole); halved
+# added by admin1, its second half given by admin2
+A=(--db acc.db --hash-key store.key "${P[@]}")
+newstore acc.db
+"$issuer" account add admin2 --name 管理员乙 --roles admin "${A[@]}" >out.txt 2>/dev/null; code_of admin2
+"$issuer" account add olduser --name 旧人员 --roles clerk --as admin1 --password-file admin1.pw "${A[@]}" >/dev/null 2>&1
+"$issuer" account add halved --name 两半 --roles clerk --as admin1 --password-file admin1.pw "${A[@]}" >out.txt 2>/dev/null
+code_of halved
+"$issuer" account enrol admin2 --code-file admin2.code --password-file admin2.pw "${A[@]}" >/dev/null 2>&1
+"$issuer" account half halved --as admin2 --password-file admin2.pw "${A[@]}" >out.txt 2>/dev/null; two_halves halved
+whole acc.db olduser
+truth "a schema 9 store: olduser's code whole (made by admin1), halved's two halves given" \
+  [ "$(sqlite3 acc.db "SELECT group_concat(name) FROM (SELECT name FROM accounts WHERE pw_hash IS NULL AND enrol_hash IS NOT NULL AND enrol_half_by IS NULL ORDER BY name)")" = halved,olduser ]
 check "migrate upgrades it" 0 "$issuer" migrate --db acc.db
 has "schema 9 -> 10" out.txt "schema 9 -> 10"
-truth "olduser's code is withdrawn, admin2's (the host's) kept" \
-  [ "$(sqlite3 acc.db "SELECT group_concat(name) FROM accounts WHERE pw_hash IS NULL AND enrol_hash IS NOT NULL")" = admin2 ]
+has "naming the one account whose code it withdrew" out.txt "enrolment codes withdrawn.*: 1: olduser;"
+truth "olduser's code is withdrawn, halved's kept" \
+  [ "$(sqlite3 acc.db "SELECT group_concat(name) FROM accounts WHERE pw_hash IS NULL AND enrol_hash IS NOT NULL")" = halved ]
 check "the whole code admin1 made no longer enrols olduser" 1 "$issuer" account enrol olduser \
   --code-file olduser.code --password-file olduser.pw "${A[@]}"
 has "saying it was withdrawn and to reset the account" err.txt "withdrawn.*an admin resets the account"
 check "account list" 0 "$issuer" account list "${A[@]}"
 has "says the code was withdrawn" out.txt "olduser.*code withdrawn: reset it"
-check "the host's code still enrols admin2" 0 "$issuer" account enrol admin2 --code-file admin2.code \
-  --password-file admin2.pw "${A[@]}"
+check "halved enrols with its two halves (given before the upgrade)" 0 "$issuer" account enrol halved \
+  --code-file halved.code --password-file halved.pw "${A[@]}"
+check "the host may not reset olduser: two enrolled admins can" 1 "$issuer" account reset olduser "${A[@]}"
+has "saying so" err.txt "two other enrolled admins"
 check "admin1 resets olduser" 0 "$issuer" account reset olduser --as admin1 --password-file admin1.pw "${A[@]}"
-sed -n 's/^enrolment code.*: //p' out.txt > olduser.code
+code_of olduser
 check "admin2 gives the second half" 0 "$issuer" account half olduser --as admin2 --password-file admin2.pw "${A[@]}"
-printf '%s %s\n' "$(cat olduser.code)" "$(sed -n 's/^enrolment code.*: //p' out.txt)" > olduser.code
+two_halves olduser
 check "and olduser enrols with the two halves" 0 "$issuer" account enrol olduser \
   --code-file olduser.code --password-file olduser.pw "${A[@]}"
+# store B: the host's bootstrap code of admin2, not yet used, stays
+B=(--db accb.db --hash-key store.key "${P[@]}")
+newstore accb.db
+"$issuer" account add admin2 --name 管理员乙 --roles admin "${B[@]}" >out.txt 2>/dev/null; code_of admin2
+sqlite3 accb.db "PRAGMA user_version = 9"
+check "migrate (store B)" 0 "$issuer" migrate --db accb.db
+truth "withdrawing nothing" bash -c "! grep -q withdrawn out.txt"
+check "the host's code still enrols admin2" 0 "$issuer" account enrol admin2 --code-file admin2.code \
+  --password-file admin2.pw "${B[@]}"
+# store C: admin1 reset admin2 while a third admin was there (a whole code, before schema 9), and
+# the third is gone: after the upgrade no two admins can reset admin2, so the host does
+C=(--db accc.db --hash-key store.key "${P[@]}")
+newstore accc.db
+"$issuer" account add admin2 --name 管理员乙 --roles admin --password-file admin2.pw "${C[@]}" >/dev/null 2>&1
+"$issuer" account add admin3 --name 管理员丙 --roles admin --as admin1 --password-file admin1.pw "${C[@]}" >out.txt 2>/dev/null
+code_of admin3
+"$issuer" account confirm 1 --as admin2 --password-file admin2.pw "${C[@]}" >out.txt 2>/dev/null; two_halves admin3
+"$issuer" account enrol admin3 --code-file admin3.code --password-file admin3.pw "${C[@]}" >/dev/null 2>&1
+"$issuer" account reset admin2 --as admin1 --password-file admin1.pw "${C[@]}" >/dev/null 2>&1
+"$issuer" account disable admin3 --as admin1 --password-file admin1.pw "${C[@]}" >/dev/null 2>&1
+whole accc.db admin2
+check "migrate (store C)" 0 "$issuer" migrate --db accc.db
+has "withdrawing admin2's code" out.txt "withdrawn.*: 1: admin2;"
+check "admin1 cannot reset admin2: no other admin could give the second half" 1 "$issuer" account \
+  reset admin2 --as admin1 --password-file admin1.pw "${C[@]}"
+check "the host can: only one other admin is enrolled" 0 "$issuer" account reset admin2 "${C[@]}"
+has "printing a whole code" out.txt "^enrolment code (shown once): [A-Z2-9]\{20\}$"
+code_of admin2
+check "with which admin2 enrols" 0 "$issuer" account enrol admin2 --code-file admin2.code \
+  --password-file admin2.pw "${C[@]}"
+check "audit verify: the chain holds across the upgrade and the host's reset" 0 "$issuer" audit verify "${C[@]}"
 finish

@@ -127,7 +127,7 @@ const T = {
       codeNoteFirst: '请当面或通过安全渠道交给本人。后半部分由确认其角色的另一位系统管理员给出，本人首次使用时依次输入两部分，设置口令和动态验证码。任何一位系统管理员都不能独自替他人登记。角色在另一位系统管理员确认后生效。',
       codeNoteSecond: '请当面或通过安全渠道交给本人。本人登记时先输入添加或重置账号的系统管理员给出的前半部分，再输入这一部分。',
       codeNoteReset: '请当面或通过安全渠道交给本人。后半部分由另一位系统管理员在本页“全部账号”中给出；本人依次输入两部分，重新设置口令和动态验证码。原有角色不变。',
-      awaitingHalf: '等待登记码后半部分', codeWithdrawn: '登记码已作废，请重置', giveHalf: '给出登记码后半部分', halfGiven: n => `已给出账号 ${n} 的登记码后半部分。`,
+      awaitingHalf: '等待登记码后半部分', codeWithdrawn: '登记码已作废，须由系统管理员重置', giveHalf: '给出登记码后半部分', halfGiven: n => `已给出账号 ${n} 的登记码后半部分。`,
       rules: '系统管理员和审计员不兼任其他角色；同一人不能既是录入员又是审核员。',
     },
     calendar: {
@@ -256,7 +256,7 @@ const T = {
       codeNoteFirst: 'Hand it to the person in person or over a safe channel. The administrator who confirms the roles gives the second half; at first use the person types both, then sets a password and a TOTP code. No administrator alone can enrol someone else. The roles take effect once another administrator confirms them.',
       codeNoteSecond: 'Hand it to the person in person or over a safe channel. To enrol they type the first half, from the administrator who added or reset the account, then this one.',
       codeNoteReset: 'Hand it to the person in person or over a safe channel. Another administrator gives the second half, under "All accounts" on this page; the person types both halves, then sets a new password and TOTP code. The roles stay as they were.',
-      awaitingHalf: 'waiting for the second half', codeWithdrawn: 'code withdrawn: reset it', giveHalf: 'Give the second half of the code', halfGiven: n => `The second half of the code of ${n} is given.`,
+      awaitingHalf: 'waiting for the second half', codeWithdrawn: 'code withdrawn: an admin resets it', giveHalf: 'Give the second half of the code', halfGiven: n => `The second half of the code of ${n} is given.`,
       rules: 'An administrator or an auditor holds no other role; nobody is both clerk and approver.',
     },
     calendar: {

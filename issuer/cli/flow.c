@@ -179,7 +179,7 @@ static const char account_help[] =
     "       " PROG " account confirm CHANGE --as ADMIN --db ...\n"
     "       " PROG " account half NAME --as ADMIN --db ...\n"
     "       " PROG " account disable NAME --as ADMIN --db ...\n"
-    "       " PROG " account reset NAME --as ADMIN --db ...\n"
+    "       " PROG " account reset NAME [--as ADMIN] --db ...\n"
     "       " PROG " account totp NAME [--password-file F] --db ...\n"
     "Accounts of a store set up for the workflow (ISSUANCE.md \"Roles\"). Roles: clerk (录入员),\n"
     "approver (审核员), custodian (密钥保管员), auditor (审计员), admin (系统管理员); an admin or\n"
@@ -196,9 +196,11 @@ static const char account_help[] =
     "  half       another admin than the first half's gives the second half of NAME's code (after\n"
     "             'reset', or when the roles were confirmed before)\n"
     "  disable    the account can no longer sign in; its history stays\n"
-    "  reset      recovery on the host (a lost password or authenticator): another admin clears\n"
-    "             NAME's password, TOTP seed and sessions and gets the first half of a new\n"
-    "             enrolment code ('half' by a third admin gives the second); the roles stay\n"
+    "  reset      recovery (a lost password or authenticator): another admin clears NAME's\n"
+    "             password, TOTP seed and sessions and gets the first half of a new enrolment\n"
+    "             code ('half' by a third admin gives the second); the roles stay. Without --as,\n"
+    "             the host, with a whole code: only where fewer than two enrolled admins besides\n"
+    "             NAME could (an admin whose code 'migrate' withdrew, in a store of two)\n"
     "  totp       the person, with their password, sees their TOTP seed for an authenticator\n"
     "             app (text and otpauth:// link); the console's first sign-in shows the same one\n"
     "Every change is an audit event. --db FILE --hash-key HASH.key and the passphrase options\n"
@@ -289,21 +291,28 @@ static int account_reset(struct flow *f, struct tc_store *s, uint64_t now)
 {
     if (f->argc != 1)
         return cli_usage("account reset", "give the NAME of the account to reset");
+    /* without --as, the host: only where no two admins could (tc_account_reset) */
     struct tc_account by;
-    if (!flow_acting(f, s, now, &by))
+    if (f->as && !flow_acting(f, s, now, &by))
         return EXIT_REFUSED;
     char code[TC_ENROL_CODE_LEN + 1];
     const char *why = NULL;
-    enum tc_err e = tc_account_reset(s, &by, f->argv[0], now, code, &why);
+    enum tc_err e = tc_account_reset(s, f->as ? &by : NULL, f->argv[0], now, code, &why);
     if (e != TC_OK) {
         fprintf(stderr, PROG ": account reset: %s\n", why ? why : tc_strerror(e));
         return e == TC_ERR_REFUSED ? EXIT_REFUSED : EXIT_USAGE;
     }
-    printf("account %s reset: password, TOTP and sessions cleared. Another admin gives the second\n"
-           "half of its new enrolment code ('account half %s'); the person enters both halves with\n"
-           "'account enrol', then sets up a new TOTP seed at their next sign-in.\n"
-           "enrolment code, first half (shown once): %s\n",
-           f->argv[0], f->argv[0], code);
+    if (!f->as)
+        printf("account %s reset by the host: password, TOTP and sessions cleared; the person\n"
+               "enters this code with 'account enrol', then sets up a new TOTP seed.\n"
+               "enrolment code (shown once): %s\n",
+               f->argv[0], code);
+    else
+        printf("account %s reset: password, TOTP and sessions cleared. Another admin gives the "
+               "second\nhalf of its new enrolment code ('account half %s'); the person enters both "
+               "halves with\n'account enrol', then sets up a new TOTP seed at their next sign-in.\n"
+               "enrolment code, first half (shown once): %s\n",
+               f->argv[0], f->argv[0], code);
     sodium_memzero(code, sizeof code);
     return 0;
 }

@@ -301,7 +301,7 @@ static int cmd_migrate(void *opts)
     struct opts *o = opts;
     char backup[4096];
     int from, to;
-    char why[300] = "";
+    char why[600] = "";
     enum tc_err e = tc_store_migrate(o->db, backup, sizeof backup, &from, &to, why, sizeof why);
     if (e != TC_OK && why[0]) {
         fprintf(stderr, PROG ": %s: %s\n", o->db, why);
@@ -313,6 +313,8 @@ static int cmd_migrate(void *opts)
         printf("%s: schema %d is current; nothing to do\n", o->db, from);
     else
         printf("%s: backed up to %s\n%s: schema %d -> %d\n", o->db, backup, o->db, from, to);
+    if (why[0]) /* what the upgrade did that needs someone: codes withdrawn (schema 10) */
+        printf("%s: %s\n", o->db, why);
     return o->workflow ? enable_workflow(o) : 0;
 }
 
