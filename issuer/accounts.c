@@ -705,13 +705,36 @@ struct coded {
 
 static int64_t other_admins(struct tc_store *s, int64_t a, int64_t b);
 
+/* An admin account with neither a password nor a code: its code withdrawn by migration 10 */
+static bool withdrawn_admin(struct tc_store *s, int64_t id)
+{
+    sqlite3_stmt *q;
+    bool yes = false;
+    if (tc_store_query(s, &q,
+                       "SELECT 1 FROM accounts a JOIN account_roles r ON r.account = a.id AND "
+                       "r.role = 'admin' WHERE a.id = ? AND a.pw_hash IS NULL AND a.enrol_hash IS "
+                       "NULL",
+                       "i", id) == TC_OK) {
+        yes = sqlite3_step(q) == SQLITE_ROW;
+        sqlite3_finalize(q);
+    }
+    return yes;
+}
+
 static enum tc_err reset_tx(struct tc_store *s, void *ctx)
 {
     struct coded *x = ctx;
     /* counted here, in the transaction that writes: two resets at once cannot both find the
      * admin the other takes away. An admin's reset needs another enrolled admin to give the
-     * second half; the host's, that no two admins can (its code is whole, as the bootstrap's) */
+     * second half. The host's (a whole code, as at the bootstrap) is only for an admin whose code
+     * migration 10 withdrew, where no two admins could reset it: otherwise an admin who disabled
+     * the other could have the host hand out whole codes, which disabling never reopens */
     int64_t others = other_admins(s, x->by ? x->by->id : x->id, x->id);
+    if (!x->by && !withdrawn_admin(s, x->id))
+        return x->why = "主机只能重置登记码已作废的系统管理员账号；其他账号由两名系统管理员重置 / the "
+                        "host resets only an admin account whose enrolment code was withdrawn; two "
+                        "admins reset any other",
+               TC_ERR_REFUSED;
     if (x->by && others < 1)
         return x->why = "重置后须由另一名已登记的系统管理员给出登记码后半部分，目前没有：请先增设"
                         "一名系统管理员 / after a reset another enrolled admin gives the second "

@@ -168,8 +168,8 @@ check "account list" 0 "$issuer" account list "${A[@]}"
 has "says the code was withdrawn" out.txt "olduser.*code withdrawn: reset it"
 check "halved enrols with its two halves (given before the upgrade)" 0 "$issuer" account enrol halved \
   --code-file halved.code --password-file halved.pw "${A[@]}"
-check "the host may not reset olduser: two enrolled admins can" 1 "$issuer" account reset olduser "${A[@]}"
-has "saying so" err.txt "two other enrolled admins"
+check "the host may not reset olduser (a clerk: two admins reset it)" 1 "$issuer" account reset olduser "${A[@]}"
+has "saying so" err.txt "the host resets only an admin account whose enrolment code was withdrawn"
 check "admin1 resets olduser" 0 "$issuer" account reset olduser --as admin1 --password-file admin1.pw "${A[@]}"
 code_of olduser
 check "admin2 gives the second half" 0 "$issuer" account half olduser --as admin2 --password-file admin2.pw "${A[@]}"
@@ -201,7 +201,10 @@ check "migrate (store C)" 0 "$issuer" migrate --db accc.db
 has "withdrawing admin2's code" out.txt "withdrawn.*: 1: admin2;"
 check "admin1 cannot reset admin2: no other admin could give the second half" 1 "$issuer" account \
   reset admin2 --as admin1 --password-file admin1.pw "${C[@]}"
-check "the host can: only one other admin is enrolled" 0 "$issuer" account reset admin2 "${C[@]}"
+check "nor may the host reset admin3, whom admin1 disabled (disabling reopens no bootstrap)" 1 \
+  "$issuer" account reset admin3 "${C[@]}"
+check "the host can reset admin2: an admin whose code was withdrawn, one other admin enrolled" 0 \
+  "$issuer" account reset admin2 "${C[@]}"
 has "printing a whole code" out.txt "^enrolment code (shown once): [A-Z2-9]\{20\}$"
 code_of admin2
 check "with which admin2 enrols" 0 "$issuer" account enrol admin2 --code-file admin2.code \
