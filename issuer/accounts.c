@@ -635,9 +635,9 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
                                      : "账号已停用或锁定 / the account is disabled or locked",
                TC_ERR_REFUSED;
     if (a.code_withdrawn)
-        return *why = "此账号的登记码已作废（升级前由一名管理员单独生成）：请管理员重置账号 / the "
+        return *why = "此账号的登记码已作废（升级前由一名管理员单独生成）：须重置账号后再登记 / the "
                       "account's enrolment code was withdrawn (made by one admin alone before the "
-                      "upgrade): an admin resets the account",
+                      "upgrade): it enrols after a reset",
                TC_ERR_REFUSED;
     if (len < TC_PASSWORD_MIN || len > 1024)
         return *why = "口令为 12 至 1024 个字符 / a password has 12 to 1024 characters", TC_ERR_ARG;
@@ -705,20 +705,23 @@ struct coded {
 
 static int64_t other_admins(struct tc_store *s, int64_t a, int64_t b);
 
-/* An admin account with neither a password nor a code: its code withdrawn by migration 10 */
-static bool withdrawn_admin(struct tc_store *s, int64_t id)
+/* An admin account with neither a password nor a code, which migration 10 marked as one no two
+ * admins could reset: the mark is taken (once) */
+static bool host_may_reset(struct tc_store *s, int64_t id)
 {
     sqlite3_stmt *q;
     bool yes = false;
     if (tc_store_query(s, &q,
                        "SELECT 1 FROM accounts a JOIN account_roles r ON r.account = a.id AND "
-                       "r.role = 'admin' WHERE a.id = ? AND a.pw_hash IS NULL AND a.enrol_hash IS "
-                       "NULL",
+                       "r.role = 'admin' JOIN meta m ON m.key = 'host_reset:' || a.id WHERE "
+                       "a.id = ? AND a.pw_hash IS NULL AND a.enrol_hash IS NULL",
                        "i", id) == TC_OK) {
         yes = sqlite3_step(q) == SQLITE_ROW;
         sqlite3_finalize(q);
     }
-    return yes;
+    char key[40];
+    snprintf(key, sizeof key, "host_reset:%lld", (long long)id);
+    return yes && tc_store_run(s, "DELETE FROM meta WHERE key = ?", "t", key) == TC_OK;
 }
 
 static enum tc_err reset_tx(struct tc_store *s, void *ctx)
@@ -727,23 +730,18 @@ static enum tc_err reset_tx(struct tc_store *s, void *ctx)
     /* counted here, in the transaction that writes: two resets at once cannot both find the
      * admin the other takes away. An admin's reset needs another enrolled admin to give the
      * second half. The host's (a whole code, as at the bootstrap) is only for an admin whose code
-     * migration 10 withdrew, where no two admins could reset it: otherwise an admin who disabled
-     * the other could have the host hand out whole codes, which disabling never reopens */
-    int64_t others = other_admins(s, x->by ? x->by->id : x->id, x->id);
-    if (!x->by && !withdrawn_admin(s, x->id))
-        return x->why = "主机只能重置登记码已作废的系统管理员账号；其他账号由两名系统管理员重置 / the "
-                        "host resets only an admin account whose enrolment code was withdrawn; two "
-                        "admins reset any other",
-               TC_ERR_REFUSED;
-    if (x->by && others < 1)
+     * migration 10 withdrew where, at the migration, no two admins could reset it (withdraw_codes
+     * marked it), and once: disabling an admin afterwards opens nothing */
+    if (x->by && other_admins(s, x->by->id, x->id) < 1)
         return x->why = "重置后须由另一名已登记的系统管理员给出登记码后半部分，目前没有：请先增设"
                         "一名系统管理员 / after a reset another enrolled admin gives the second "
                         "half of the code, and there is none: add an admin first",
                TC_ERR_REFUSED;
-    if (!x->by && others >= 2)
-        return x->why = "已有两名其他已登记的系统管理员：请由其中一名重置，另一名给出登记码后半部分"
-                        " / two other enrolled admins are there: one of them resets the account, "
-                        "the other gives the second half of the code",
+    if (!x->by && !host_may_reset(s, x->id))
+        return x->why = "主机只能重置升级时登记码被作废、且当时没有两名系统管理员可以重置的系统管理员"
+                        "账号；其他账号由两名系统管理员重置 / the host resets only an admin account "
+                        "whose code the upgrade withdrew when no two admins could reset it; two "
+                        "admins reset any other",
                TC_ERR_REFUSED;
     uint8_t code_hash[32];
     enrol_code(x->code, x->by ? TC_ENROL_HALF_LEN : TC_ENROL_CODE_LEN, code_hash);

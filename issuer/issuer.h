@@ -448,10 +448,10 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
  * TOTP seed, failures and sessions are cleared and a new one-time enrolment code is made, of
  * which code receives the first half; another enrolled admin gives the second
  * (tc_account_enrol_half), so one must be there; the person enrols again, then sets up TOTP at
- * their next sign-in. Its roles stay. by NULL is the host, only for an admin account whose code
- * migration 10 withdrew and only where no two admins could reset it (fewer than two enrolled
- * admins besides it): code receives a whole code, as at the bootstrap. An audit event names
- * both. */
+ * their next sign-in. Its roles stay. by NULL is the host, once, only for an admin account whose
+ * code migration 10 withdrew when no two admins could reset it (fewer than two other admins
+ * enabled and enrolled then; the migration marks it): code receives a whole code, as at the
+ * bootstrap. An audit event names both. */
 enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, const char *name,
                              uint64_t now, char code[TC_ENROL_CODE_LEN + 1], const char **why);
 /* The second half of the enrolment code of an account an admin added or reset, into half: by is

@@ -196,7 +196,7 @@ struct tc_store {
     sqlite3_stmt *unit_find; /* prepared once: issuance looks a unit up per certificate */
     sqlite3_stmt *reg_add;
     char msg[512];
-    char notice[512]; /* what a migration did that its operator should know */
+    char notice[768]; /* what a migration did that its operator should know */
 };
 
 static enum tc_err db_error(struct tc_store *s)
@@ -382,8 +382,11 @@ static void load_reg_size(struct tc_store *s);
 
 /* Migration 10: a whole enrolment code an admin made before codes came in halves (9) would still
  * let that admin alone enrol the account as someone else: withdrawn, so that only a reset enrols
- * it. Kept: codes whose account's last code event is the host's (its bootstrap, or a host reset)
- * or a second half given (two halves already). The accounts are named in s->notice. */
+ * it. Kept: codes whose account's last code event is the host's (its bootstrap) or a second half
+ * given (two halves already). An admin account withdrawn where fewer than two other admins are
+ * enabled and enrolled could be reset by no two admins: the host may reset it once (meta
+ * "host_reset:ID", tc_account_reset), judged now, so that disabling an admin later opens
+ * nothing. The accounts are named in s->notice. */
 static enum tc_err withdraw_codes(struct tc_store *s)
 {
     static const char pick[] =
@@ -402,6 +405,7 @@ static enum tc_err withdraw_codes(struct tc_store *s)
         return db_error(s);
     }
     enum tc_err e = TC_OK;
+    char names[208] = ""; /* under 200 bytes of names, then ", ..." if more */
     size_t n = 0, at = 0;
     int rc;
     while (e == TC_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -410,9 +414,12 @@ static enum tc_err withdraw_codes(struct tc_store *s)
         if (sqlite3_step(w) != SQLITE_DONE)
             e = db_error(s);
         sqlite3_reset(w);
-        if (e == TC_OK && at < sizeof s->notice - 1) {
-            int k = snprintf(s->notice + at, sizeof s->notice - at, "%s%s", n ? ", " : "", name);
-            at += k > 0 ? (size_t)k : 0;
+        size_t len = strlen(name) + (n ? 2 : 0);
+        if (e == TC_OK && at + len < 200)
+            at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", n ? ", " : "", name);
+        else if (e == TC_OK && at < 200) {
+            snprintf(names + at, sizeof names - at, ", ...");
+            at = 200;
         }
         n++;
     }
@@ -420,15 +427,21 @@ static enum tc_err withdraw_codes(struct tc_store *s)
         e = db_error(s);
     sqlite3_finalize(q);
     sqlite3_finalize(w);
-    if (e == TC_OK && n) {
-        char names[sizeof s->notice];
-        snprintf(names, sizeof names, "%s", s->notice);
+    static const char host[] =
+        "INSERT INTO meta(key, value) SELECT 'host_reset:' || a.id, '1' FROM accounts a JOIN"
+        "  account_roles r ON r.account = a.id AND r.role = 'admin' WHERE a.pw_hash IS NULL AND"
+        "  a.enrol_hash IS NULL AND (SELECT count(*) FROM accounts c JOIN account_roles k ON"
+        "  k.account = c.id AND k.role = 'admin' WHERE c.disabled = 0 AND c.pw_hash IS NOT NULL"
+        "  AND c.id != a.id) < 2";
+    if (e == TC_OK && n && sqlite3_exec(s->db, host, NULL, NULL, NULL) != SQLITE_OK)
+        e = db_error(s);
+    if (e == TC_OK && n)
         snprintf(s->notice, sizeof s->notice,
-                 "登记码已作废（升级前由一名管理员单独生成）/ enrolment codes withdrawn (made by one "
-                 "admin alone before the upgrade): %zu: %.200s%s; reset each ('account reset NAME "
-                 "--as ADMIN', or without --as on the host where no two admins can)",
-                 n, names, at >= 200 ? "..." : "");
-    }
+                 "登记码已作废（升级前由一名管理员单独生成），须重置 / enrolment codes withdrawn "
+                 "(made by one admin alone before the upgrade), to be reset: %zu: %s ('account "
+                 "reset NAME --as ADMIN', another admin 'account half'; an admin account no two "
+                 "admins can reset: 'account reset NAME' on the host, now)",
+                 n, names);
     return e;
 }
 

@@ -158,18 +158,18 @@ truth "a schema 9 store: olduser's code whole (made by admin1), halved's two hal
   [ "$(sqlite3 acc.db "SELECT group_concat(name) FROM (SELECT name FROM accounts WHERE pw_hash IS NULL AND enrol_hash IS NOT NULL AND enrol_half_by IS NULL ORDER BY name)")" = halved,olduser ]
 check "migrate upgrades it" 0 "$issuer" migrate --db acc.db
 has "schema 9 -> 10" out.txt "schema 9 -> 10"
-has "naming the one account whose code it withdrew" out.txt "enrolment codes withdrawn.*: 1: olduser;"
+has "naming the one account whose code it withdrew" out.txt "enrolment codes withdrawn.*to be reset: 1: olduser ("
 truth "olduser's code is withdrawn, halved's kept" \
   [ "$(sqlite3 acc.db "SELECT group_concat(name) FROM accounts WHERE pw_hash IS NULL AND enrol_hash IS NOT NULL")" = halved ]
 check "the whole code admin1 made no longer enrols olduser" 1 "$issuer" account enrol olduser \
   --code-file olduser.code --password-file olduser.pw "${A[@]}"
-has "saying it was withdrawn and to reset the account" err.txt "withdrawn.*an admin resets the account"
+has "saying it was withdrawn and enrols after a reset" err.txt "withdrawn.*it enrols after a reset"
 check "account list" 0 "$issuer" account list "${A[@]}"
 has "says the code was withdrawn" out.txt "olduser.*code withdrawn: reset it"
 check "halved enrols with its two halves (given before the upgrade)" 0 "$issuer" account enrol halved \
   --code-file halved.code --password-file halved.pw "${A[@]}"
 check "the host may not reset olduser (a clerk: two admins reset it)" 1 "$issuer" account reset olduser "${A[@]}"
-has "saying so" err.txt "the host resets only an admin account whose enrolment code was withdrawn"
+has "saying so" err.txt "the host resets only an admin account whose code the upgrade withdrew"
 check "admin1 resets olduser" 0 "$issuer" account reset olduser --as admin1 --password-file admin1.pw "${A[@]}"
 code_of olduser
 check "admin2 gives the second half" 0 "$issuer" account half olduser --as admin2 --password-file admin2.pw "${A[@]}"
@@ -185,29 +185,42 @@ check "migrate (store B)" 0 "$issuer" migrate --db accb.db
 truth "withdrawing nothing" bash -c "! grep -q withdrawn out.txt"
 check "the host's code still enrols admin2" 0 "$issuer" account enrol admin2 --code-file admin2.code \
   --password-file admin2.pw "${B[@]}"
-# store C: admin1 reset admin2 while a third admin was there (a whole code, before schema 9), and
-# the third is gone: after the upgrade no two admins can reset admin2, so the host does
+# stores C and D: admin1 reset admin2 while a third admin, admin3, was there (a whole code, before
+# schema 9). In C admin3 was disabled before the upgrade: no two admins can reset admin2, so the
+# host may, once. In D admin3 is disabled after it: that opens nothing for the host
+upgraded() { # upgraded DB: the store above, at schema 9
+  local X=(--db "$1" --hash-key store.key "${P[@]}")
+  newstore "$1"
+  "$issuer" account add admin2 --name 管理员乙 --roles admin --password-file admin2.pw "${X[@]}" >/dev/null 2>&1
+  "$issuer" account add admin3 --name 管理员丙 --roles admin --as admin1 --password-file admin1.pw "${X[@]}" >out.txt 2>/dev/null
+  code_of admin3
+  "$issuer" account confirm 1 --as admin2 --password-file admin2.pw "${X[@]}" >out.txt 2>/dev/null; two_halves admin3
+  "$issuer" account enrol admin3 --code-file admin3.code --password-file admin3.pw "${X[@]}" >/dev/null 2>&1
+  "$issuer" account reset admin2 --as admin1 --password-file admin1.pw "${X[@]}" >/dev/null 2>&1
+}
 C=(--db accc.db --hash-key store.key "${P[@]}")
-newstore accc.db
-"$issuer" account add admin2 --name 管理员乙 --roles admin --password-file admin2.pw "${C[@]}" >/dev/null 2>&1
-"$issuer" account add admin3 --name 管理员丙 --roles admin --as admin1 --password-file admin1.pw "${C[@]}" >out.txt 2>/dev/null
-code_of admin3
-"$issuer" account confirm 1 --as admin2 --password-file admin2.pw "${C[@]}" >out.txt 2>/dev/null; two_halves admin3
-"$issuer" account enrol admin3 --code-file admin3.code --password-file admin3.pw "${C[@]}" >/dev/null 2>&1
-"$issuer" account reset admin2 --as admin1 --password-file admin1.pw "${C[@]}" >/dev/null 2>&1
+upgraded accc.db
 "$issuer" account disable admin3 --as admin1 --password-file admin1.pw "${C[@]}" >/dev/null 2>&1
 whole accc.db admin2
 check "migrate (store C)" 0 "$issuer" migrate --db accc.db
-has "withdrawing admin2's code" out.txt "withdrawn.*: 1: admin2;"
+has "withdrawing admin2's code" out.txt "to be reset: 1: admin2 ("
 check "admin1 cannot reset admin2: no other admin could give the second half" 1 "$issuer" account \
   reset admin2 --as admin1 --password-file admin1.pw "${C[@]}"
-check "nor may the host reset admin3, whom admin1 disabled (disabling reopens no bootstrap)" 1 \
-  "$issuer" account reset admin3 "${C[@]}"
-check "the host can reset admin2: an admin whose code was withdrawn, one other admin enrolled" 0 \
+check "nor may the host reset admin3, whom admin1 disabled" 1 "$issuer" account reset admin3 "${C[@]}"
+check "the host can reset admin2: withdrawn when only one other admin was enrolled" 0 \
   "$issuer" account reset admin2 "${C[@]}"
 has "printing a whole code" out.txt "^enrolment code (shown once): [A-Z2-9]\{20\}$"
 code_of admin2
-check "with which admin2 enrols" 0 "$issuer" account enrol admin2 --code-file admin2.code \
+check "once: a second host reset of admin2 is refused" 1 "$issuer" account reset admin2 "${C[@]}"
+check "admin2 enrols with the host's code" 0 "$issuer" account enrol admin2 --code-file admin2.code \
   --password-file admin2.pw "${C[@]}"
 check "audit verify: the chain holds across the upgrade and the host's reset" 0 "$issuer" audit verify "${C[@]}"
+D=(--db accd.db --hash-key store.key "${P[@]}")
+upgraded accd.db
+whole accd.db admin2
+check "migrate (store D)" 0 "$issuer" migrate --db accd.db
+check "the host may not reset admin2: admin1 and admin3 can" 1 "$issuer" account reset admin2 "${D[@]}"
+check "admin1 disables admin3" 0 "$issuer" account disable admin3 --as admin1 --password-file admin1.pw "${D[@]}"
+check "which does not let the host reset admin2 (one admin alone takes no second admin)" 1 \
+  "$issuer" account reset admin2 "${D[@]}"
 finish

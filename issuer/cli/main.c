@@ -301,7 +301,7 @@ static int cmd_migrate(void *opts)
     struct opts *o = opts;
     char backup[4096];
     int from, to;
-    char why[600] = "";
+    char why[800] = "";
     enum tc_err e = tc_store_migrate(o->db, backup, sizeof backup, &from, &to, why, sizeof why);
     if (e != TC_OK && why[0]) {
         fprintf(stderr, PROG ": %s: %s\n", o->db, why);
