@@ -45,6 +45,9 @@ S=(--socket "$sock")
 export TITLECERT_DEMO_CLOCK=@$work/clock
 echo 0 > clock
 
+check "account list without --db is a usage error" 2 "$issuer" account list
+has "naming the command whose --help tells the store's options" err.txt "titlecert-issuer account: --db is required"
+has "and pointing at that help" err.txt "Try 'titlecert-issuer account --help'"
 check "init --demo: a workflow store for demonstrations" 0 "$issuer" init --db gs.db \
   --profile "$data/profiles/GS.json" --hash-key store.key "${P[@]}" --demo
 has "init names the working-day years it holds" out.txt "working-day calendar: 2025 2026"

@@ -85,6 +85,7 @@ int flow_options(int argc, char **argv, const char *cmd, const char *help, struc
                             0, TC_CLI_STORE + (int)table[i].off};
     longs[N_OPTS] = (struct option){"help", no_argument, 0, 'h'};
     memset(f, 0, sizeof *f);
+    f->cmd = cmd;
     int rc = tc_cli_getopt(PROG, cmd, help, longs, argc, argv, f, NULL);
     f->argc = argc - optind, f->argv = argv + optind;
     return rc;
@@ -120,6 +121,21 @@ static int subcommand(int argc, char **argv, const char *cmd, const char *help,
     return cli_usage(cmd, msg);
 }
 
+/* subcommand(), then the store open in *s and its clock in *now: -1 to go on with argv[1] (the
+ * caller closes *s), else the exit status */
+static int store_subcommand(int argc, char **argv, const char *cmd, const char *help,
+                            const char *const *verbs, struct flow *f, struct tc_store **s,
+                            uint64_t *now)
+{
+    int rc = subcommand(argc, argv, cmd, help, verbs, f);
+    if (rc >= 0)
+        return rc;
+    if (!(*s = flow_store(f)))
+        return EXIT_USAGE;
+    *now = tc_store_clock(*s, (uint64_t)time(NULL));
+    return -1;
+}
+
 bool flow_number(const char *s, int64_t *n)
 {
     uint64_t v;
@@ -132,7 +148,7 @@ bool flow_number(const char *s, int64_t *n)
 struct tc_store *flow_store(struct flow *f)
 {
     if (!f->o.db) {
-        cli_usage("workflow", "--db is required");
+        cli_usage(f->cmd, "--db is required"); /* its --help names the store's options */
         return NULL;
     }
     return cli_open_store(&f->o, true);
@@ -408,14 +424,12 @@ int cmd_account(int argc, char **argv)
     static const char *const verbs[] = {"add",     "enrol", "list", "roles", "confirm", "half",
                                         "disable", "reset", "totp", NULL};
     struct flow f;
-    int rc = subcommand(argc, argv, "account", account_help, verbs, &f);
+    struct tc_store *s;
+    uint64_t now;
+    int rc = store_subcommand(argc, argv, "account", account_help, verbs, &f, &s, &now);
     if (rc >= 0)
         return rc;
     const char *verb = argv[1];
-    struct tc_store *s = flow_store(&f);
-    if (!s)
-        return EXIT_USAGE;
-    uint64_t now = tc_store_clock(s, (uint64_t)time(NULL));
     bool first = true;
     if (strcmp(verb, "list") == 0)
         rc = tc_account_list(s, print_account, NULL) == TC_OK &&
@@ -498,14 +512,12 @@ int cmd_calendar(int argc, char **argv)
 {
     static const char *const verbs[] = {"show", "period", "load", NULL};
     struct flow f;
-    int rc = subcommand(argc, argv, "calendar", calendar_help, verbs, &f);
+    struct tc_store *s;
+    uint64_t now;
+    int rc = store_subcommand(argc, argv, "calendar", calendar_help, verbs, &f, &s, &now);
     if (rc >= 0)
         return rc;
     const char *verb = argv[1];
-    struct tc_store *s = flow_store(&f);
-    if (!s)
-        return EXIT_USAGE;
-    uint64_t now = tc_store_clock(s, (uint64_t)time(NULL));
     if (strcmp(verb, "show") == 0) {
         int years[64];
         size_t n = 0;

@@ -16,7 +16,8 @@ struct flow {
     const char *outcome, *rows_hash, *socket, *name, *roles, *code_file, *pin_file, *line;
     const char *replace, *minutes, *committee, *key_passphrase_file;
     bool upheld, dismissed, rows, objections, reevaluation, workflow, demo;
-    int argc; /* the arguments left after the options */
+    const char *cmd; /* the command, for messages */
+    int argc;        /* the arguments left after the options */
     char **argv;
 };
 
