@@ -703,7 +703,22 @@ struct coded {
     const char *why;
 };
 
-static int64_t other_admins(struct tc_store *s, int64_t a, int64_t b);
+/* Enrolled, enabled admins other than the accounts a and b. */
+static int64_t other_admins(struct tc_store *s, int64_t a, int64_t b)
+{
+    sqlite3_stmt *q;
+    int64_t n = -1;
+    if (tc_store_query(s, &q,
+                       "SELECT count(*) FROM accounts c JOIN account_roles r ON r.account = c.id "
+                       "AND r.role = 'admin' WHERE c.disabled = 0 AND c.pw_hash IS NOT NULL AND "
+                       "c.id != ? AND c.id != ?",
+                       "ii", a, b) == TC_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            n = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    return n;
+}
 
 /* An admin account with neither a password nor a code, which migration 10 marked as one no two
  * admins could reset: the mark is taken (once) */
@@ -758,23 +773,6 @@ static enum tc_err reset_tx(struct tc_store *s, void *ctx)
     return e != TC_OK ? e
                       : event(s, x->now, "account_reset", "{\"account\":\"%s\",\"by\":\"%s\"}",
                               x->name, x->by ? x->by->name : "(host)");
-}
-
-/* Enrolled, enabled admins other than the accounts a and b. */
-static int64_t other_admins(struct tc_store *s, int64_t a, int64_t b)
-{
-    sqlite3_stmt *q;
-    int64_t n = -1;
-    if (tc_store_query(s, &q,
-                       "SELECT count(*) FROM accounts c JOIN account_roles r ON r.account = c.id "
-                       "AND r.role = 'admin' WHERE c.disabled = 0 AND c.pw_hash IS NOT NULL AND "
-                       "c.id != ? AND c.id != ?",
-                       "ii", a, b) == TC_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            n = sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-    }
-    return n;
 }
 
 /* An admin's act on the account `name`: `by` an admin as the store has it now (into *me) and the

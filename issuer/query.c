@@ -9,11 +9,6 @@
 #include "issuer.h"
 #include "issuer_internal.h"
 
-static bool digits(const char *q)
-{
-    return *q && strspn(q, "0123456789") == strlen(q);
-}
-
 enum tc_err tc_cert_search(struct tc_store *s, const char *q, size_t max,
                            void (*fn)(void *ctx, const struct tc_cert_hit *h), void *ctx,
                            size_t *found)
@@ -23,7 +18,7 @@ enum tc_err tc_cert_search(struct tc_store *s, const char *q, size_t max,
     if (!q || !*q || strlen(q) > 64 || !tc_text_safe((const uint8_t *)q, strlen(q)))
         return TC_ERR_ARG;
     uint64_t id = 0;
-    bool by_id = digits(q) && tc_parse_u64(q, &id) && id <= INT64_MAX;
+    bool by_id = tc_parse_u64(q, &id) && id <= INT64_MAX; /* digits only */
     enum tc_err e =
         by_id ? tc_store_query(s, &st, "SELECT id, status, payload FROM certificates WHERE id = ?",
                                "i", (int64_t)id)
