@@ -178,6 +178,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bundle_gen: export: %s %s\n", tc_strerror(e), tc_store_errmsg(s));
         return 1;
     }
+    char failed[700];
+    if ((e = tc_export_write_chunks(&x, dir, failed, sizeof failed)) != TC_OK) {
+        fprintf(stderr, "bundle_gen: %s: %s\n", failed, tc_strerror(e));
+        return 1;
+    }
     snprintf(path, sizeof path, "%s/big.bundle", dir);
     f = fopen(path, "wb");
     if (!f || fwrite(x.bundle, 1, x.len, f) != x.len)

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "export.h"
 #include "issuer.h"
@@ -246,6 +247,101 @@ static enum tc_err write_delta(struct export *x, const struct tc_export *out, ui
     return tc_delta_write(x->key, &d, delta, delta_len);
 }
 
+/* ---- the index's chunk files (publication.h: a bundle of version 2) -------------------------- */
+
+/* The store keeps, under the state MAC, each complete chunk's SHA-256 with its first and last
+ * id: "TCIC", 1, the count (8), then per chunk sha (32), first (8), last (8); the MAC last. */
+#define CHUNKS_MAGIC "TCIC"
+#define CHUNK_REC (32 + 8 + 8)
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* How many leading chunks of the index the kept list names, with the same first and last ids
+ * (an index that changed under a chunk stops there) and a file in dir: their hashes in *known
+ * (malloc'd). A list whose MAC fails is refused, as the other kept state is. */
+static enum tc_err known_chunks(struct export *x, const char *dir, uint8_t (**known)[32],
+                                size_t *n)
+{
+    *known = NULL, *n = 0;
+    void *val = NULL;
+    size_t len = 0;
+    enum tc_err e = dir ? tc_store_meta_get(x->s, "index_chunks", &val, &len) : TC_ERR_NOT_FOUND;
+    if (e == TC_ERR_NOT_FOUND)
+        return TC_OK;
+    if (e != TC_OK)
+        return e;
+    const uint8_t *p = val;
+    uint8_t mac[32];
+    uint64_t count = len >= 13 ? get_u64(p + 5) : 0;
+    const void *parts[] = {p};
+    size_t lens[] = {len - 32};
+    if (len < 13 + 32 || memcmp(p, CHUNKS_MAGIC, 4) != 0 || p[4] != 1 ||
+        count > TC_BUNDLE_MAX_CHUNKS || len != 13 + count * CHUNK_REC + 32 ||
+        tc_store_state_mac(x->s, parts, lens, 1, mac) != TC_OK ||
+        sodium_memcmp(mac, p + len - 32, 32) != 0) {
+        free(val);
+        return refuse(x, "上次发布保存的索引分块清单被改动（校验码不符）/ the list of index chunks "
+                         "the last publication kept was altered (its MAC does not hold)");
+    }
+    const struct tc_reg_status *st = &x->rst.st;
+    if ((*known = calloc(count ? count : 1, 32)) == NULL) {
+        free(val);
+        return TC_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < count && (k + 1) * TC_INDEX_CHUNK <= st->n_index; k++) {
+        const uint8_t *rec = p + 13 + k * CHUNK_REC;
+        char name[TC_CHUNK_NAME_MAX], path[4096];
+        struct stat sb;
+        tc_chunk_name(rec, name);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if (get_u64(rec + 32) != st->index[k * TC_INDEX_CHUNK].id ||
+            get_u64(rec + 40) != st->index[(k + 1) * TC_INDEX_CHUNK - 1].id ||
+            stat(path, &sb) != 0)
+            break;
+        memcpy((*known)[k], rec, 32);
+        *n = k + 1;
+    }
+    free(val);
+    return TC_OK;
+}
+
+/* Keeps the list of the bundle's chunks for the next export, under the state MAC. */
+static enum tc_err keep_chunks(struct export *x, const struct tc_index_chunks *ch)
+{
+    size_t len = 13 + ch->n * CHUNK_REC + 32;
+    uint8_t *p = malloc(len);
+    if (!p)
+        return TC_ERR_NOMEM;
+    memcpy(p, CHUNKS_MAGIC, 4);
+    p[4] = 1;
+    put_u64(p + 5, ch->n);
+    for (size_t k = 0; k < ch->n; k++) {
+        uint8_t *rec = p + 13 + k * CHUNK_REC;
+        memcpy(rec, ch->sha[k], 32);
+        put_u64(rec + 32, x->rst.st.index[k * TC_INDEX_CHUNK].id);
+        put_u64(rec + 40, x->rst.st.index[(k + 1) * TC_INDEX_CHUNK - 1].id);
+    }
+    const void *parts[] = {p};
+    size_t lens[] = {len - 32};
+    enum tc_err e = tc_store_state_mac(x->s, parts, lens, 1, p + len - 32);
+    if (e == TC_OK)
+        e = tc_store_meta_set(x->s, "index_chunks", p, len);
+    free(p);
+    return e;
+}
+
 /* Records what the next export compares with, and the export event. */
 static enum tc_err record(struct export *x, size_t bytes)
 {
@@ -310,11 +406,14 @@ static bool key_may_publish(const struct tc_trust_list *tl, struct tc_signer *ke
 }
 
 /* Checks, then writes the bundle and its delta, inside the open transaction. */
-static enum tc_err build(struct export *x, const uint8_t *trust, size_t trust_len,
-                         const struct tc_trust_list *tl, const char *origin, struct tc_export *out)
+static enum tc_err build(struct export *x, const struct tc_export_opts *o, struct tc_export *out)
 {
-    enum tc_err e = sign_register(x, trust, trust_len, tl, origin);
-    if (e != TC_OK)
+    const uint8_t *trust = o->trust;
+    size_t trust_len = o->trust_len;
+    uint8_t(*known)[32] = NULL;
+    size_t n_known = 0;
+    enum tc_err e = sign_register(x, trust, trust_len, o->tl, o->origin);
+    if (e != TC_OK || (e = known_chunks(x, o->chunk_dir, &known, &n_known)) != TC_OK)
         return e;
     struct tc_bundle_content c = {
         .version = x->version, .issued_at = x->now, .trust = trust, .trust_len = trust_len,
@@ -323,9 +422,12 @@ static enum tc_err build(struct export *x, const uint8_t *trust, size_t trust_le
         .units = x->units, .n_units = x->n_units, .names = x->names ? x->names : "",
         .profile_json = tc_store_profile_json(x->s), .audit_seq = (uint64_t)x->audit_seq,
         .province = tc_store_profile(x->s)->province, .note = x->note, .index = x->rst.st.index,
-        .n_index = x->rst.st.n_index, .proofs = x->proofs, .n_proofs = x->n_proofs};
+        .n_index = x->rst.st.n_index, .chunk_known = (const uint8_t(*)[32])known,
+        .n_chunk_known = n_known, .proofs = x->proofs, .n_proofs = x->n_proofs};
     memcpy(c.audit_head, x->audit_head, 32);
-    if ((e = tc_bundle_write(x->key, &c, &out->bundle, &out->len, x->static_sum)) != TC_OK)
+    e = tc_bundle_write(x->key, &c, &out->bundle, &out->len, x->static_sum, &out->chunks);
+    free(known);
+    if (e != TC_OK || (e = keep_chunks(x, &out->chunks)) != TC_OK)
         return e;
     crypto_hash_sha256(x->bundle_sum, out->bundle, out->len);
     memcpy(out->sha256, x->bundle_sum, 32);
@@ -347,7 +449,7 @@ enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opt
     tc_reg_edge_init(&x.edge);
     tc_reg_status_init(&x.rst.st);
     enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
-    if (e == TC_OK && (e = build(&x, o->trust, o->trust_len, o->tl, o->origin, out)) == TC_OK)
+    if (e == TC_OK && (e = build(&x, o, out)) == TC_OK)
         e = tc_store_exec(s, "COMMIT");
     if (e == TC_OK && !(out->checkpoint = strdup(x.note)))
         e = TC_ERR_NOMEM; /* committed: the next export is one version higher, nothing lost */
@@ -377,7 +479,7 @@ enum tc_err tc_bundle_export_witnessed(struct tc_store *s, const uint8_t *trust_
                                        struct tc_signer *key, const char *origin, uint64_t now,
                                        const struct tc_cosigning *w, struct tc_export *out)
 {
-    struct tc_export_opts o = {trust_list, trust_len, tl, key, origin, now, false, w};
+    struct tc_export_opts o = {trust_list, trust_len, tl, key, origin, now, false, w, NULL};
     return tc_bundle_export_with(s, &o, out);
 }
 

@@ -338,6 +338,9 @@ struct tc_export {
     /* the register's right edge from the previous checkpoint to this one, what the tiles that
      * change are written from (tc_register_publish); malloc'd, or NULL */
     struct tc_reg_edge *edge;
+    /* the index's chunk files the bundle names that were not known to be in chunk_dir: written
+     * (tc_export_write_chunks) before the bundle */
+    struct tc_index_chunks chunks;
 };
 enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size_t trust_len,
                              const struct tc_trust_list *tl, struct tc_signer *key,
@@ -358,9 +361,16 @@ struct tc_export_opts {
     uint64_t now;
     bool full_check;
     const struct tc_cosigning *cosign; /* the witnesses to co-sign the checkpoint, or NULL */
+    /* where the chunk files of earlier publications are: a complete chunk the store's MACed state
+     * names and whose file is there is neither encoded nor hashed again (NULL: every chunk is) */
+    const char *chunk_dir;
 };
 enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opts *o,
                                   struct tc_export *out);
+/* Writes out's new chunk files into dir (named by tc_chunk_name, each whole, synced). On failure
+ * *failed names the file. */
+enum tc_err tc_export_write_chunks(const struct tc_export *out, const char *dir, char *failed,
+                                   size_t size);
 void tc_export_free(struct tc_export *x);
 /* The witnesses an export asks to co-sign its checkpoint (cosign.c, C2SP tlog-witness): after
  * the checkpoint is signed and before the bundle is, so that the bundle, its delta, the head and

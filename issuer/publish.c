@@ -25,6 +25,7 @@ void tc_export_free(struct tc_export *x)
     free(x->bundle);
     free(x->checkpoint);
     free(x->delta);
+    tc_index_chunks_free(&x->chunks);
     if (x->edge)
         tc_reg_edge_free(x->edge);
     free(x->edge);
@@ -405,12 +406,34 @@ static enum tc_err publish_gongshi(struct tc_store *s, const struct tc_publish_o
     return e;
 }
 
-/* The status bundle and its delta from the previous one. */
+enum tc_err tc_export_write_chunks(const struct tc_export *out, const char *dir, char *failed,
+                                   size_t size)
+{
+    const struct tc_index_chunks *ch = &out->chunks;
+    for (size_t k = ch->first_new; k < ch->n; k++) {
+        char name[TC_CHUNK_NAME_MAX];
+        tc_chunk_name(ch->sha[k], name);
+        snprintf(failed, size, "%s/%s", dir, name);
+        size_t i = k - ch->first_new;
+        enum tc_err e = tc_file_write(failed, ch->bytes[i], ch->len[i], 0644, TC_FILE_REPLACE);
+        if (e != TC_OK)
+            return e;
+    }
+    failed[0] = '\0';
+    return TC_OK;
+}
+
+/* The status bundle (after the index's new chunk files) and its delta from the previous one. */
 static enum tc_err publish_bundle(const struct tc_publish_opts *o, struct tc_publish_result *r)
 {
     char name[64];
     snprintf(name, sizeof name, "delta-%llu.cbor", (unsigned long long)r->x.delta_from);
-    enum tc_err e = put(r, o->dir, "bundle.cbor", r->x.bundle, r->x.len);
+    enum tc_err e = tc_export_write_chunks(&r->x, o->dir, r->failed, sizeof r->failed);
+    if (e != TC_OK) {
+        r->err = errno;
+        return e;
+    }
+    e = put(r, o->dir, "bundle.cbor", r->x.bundle, r->x.len);
     if (e == TC_OK && r->x.delta)
         e = put(r, o->dir, name, r->x.delta, r->x.delta_len);
     return e;
@@ -433,7 +456,7 @@ static enum tc_err publish(struct tc_store *s, const struct tc_publish_opts *o, 
      * anything is written */
     struct tc_cosigning w = {o->witnesses, o->witness_replies};
     struct tc_export_opts xo = {o->trust, o->trust_len, o->tl, o->key, o->origin, o->now, full,
-                                o->witnesses && o->witnesses->n ? &w : NULL};
+                                o->witnesses && o->witnesses->n ? &w : NULL, o->dir};
     if ((e = tc_bundle_export_with(s, &xo, &r->x)) != TC_OK) {
         snprintf(r->failed, sizeof r->failed, "the status bundle");
         return e;

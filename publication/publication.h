@@ -12,8 +12,15 @@
  *   division, township, tier, basic_flag, from, to, name]], 7 the profile (JSON text), 8 title
  *   table [[series, code, series name, level, variant, title]], 9 audit head [seq, mac], 10
  *   province, 11 the register checkpoint (a C2SP signed note), 12 index of registered
- *   certificates [[id, leaf, h'first 16 bytes of SHA-256 of the certificate']], 13 consistency
- *   proofs to the checkpoint from earlier published sizes [[size, [hash...]]].
+ *   certificates, 13 consistency proofs to the checkpoint from earlier published sizes
+ *   [[size, [hash...]]].
+ * The index entries are [id, leaf, h'first 16 bytes of SHA-256 of the certificate'], ascending.
+ * Version 2 (type 8, AAD TC_AAD_BUNDLE) writes member 12 as [[h'SHA-256 of a chunk file'...],
+ * [entry...]]: the complete chunks of TC_INDEX_CHUNK entries are files of their own, each a CBOR
+ * array of its entries, and only the rest is in the bundle. Ids are issued in ascending order and
+ * never leave the index, so a chunk once complete never changes: a publication writes and hashes
+ * only what is new, and a replica fetches only the chunks it lacks. Version 1 (type 4, AAD
+ * TC_AAD_BUNDLE_V1: the whole index in member 12) is still read.
  * It is signed by a key the embedded trust list endorses for status publication; its checkpoint
  * by a key endorsed for register checkpoints.
  *
@@ -45,7 +52,8 @@
 #include "keys.h"
 #include "register.h"
 
-#define TC_AAD_BUNDLE "titlecert/status-bundle/v1"
+#define TC_AAD_BUNDLE "titlecert/status-bundle/v2"
+#define TC_AAD_BUNDLE_V1 "titlecert/status-bundle/v1" /* read, no longer written */
 #define TC_AAD_DELTA "titlecert/status-delta/v2"
 #define TC_BUNDLE_MAX_BYTES (128u << 20)
 #define TC_DELTA_MAX_BYTES (16u << 20)
@@ -54,6 +62,12 @@
 #define TC_BUNDLE_PROOFS 8      /* written: proofs from the last 8 published sizes */
 #define TC_BUNDLE_MAX_PROOFS 16 /* read */
 #define TC_BUNDLE_REASON_MAX 16 /* bytes of a revocation reason code */
+/* The index in chunk files (v2): every complete run of TC_INDEX_CHUNK entries is a file named by
+ * its SHA-256 (tc_chunk_name), the rest is in the bundle. */
+#define TC_INDEX_CHUNK 65536u
+#define TC_INDEX_CHUNK_MAX_BYTES (TC_INDEX_CHUNK * 40u) /* 37 bytes an entry at most, encoded */
+#define TC_BUNDLE_MAX_CHUNKS 256u /* 16.7 million certificates */
+#define TC_CHUNK_NAME_MAX 80
 
 struct tc_bundle_unit {
     char uscc[TC_USCC_LEN + 1];
@@ -108,8 +122,10 @@ struct tc_bundle {
     char *note; /* the signed note, NUL-terminated */
     size_t note_len;
     const struct tc_endorsement *register_key;
-    struct tc_bundle_registered *index; /* sorted by id */
+    struct tc_bundle_registered *index; /* sorted by id: the chunks' entries, then the rest */
     size_t n_index;
+    uint8_t (*chunk_sha)[32]; /* SHA-256 of each chunk file (v2), verified against its bytes */
+    size_t n_chunks;
     struct tc_bundle_proof *proofs; /* ascending sizes, all below checkpoint.size */
     size_t n_proofs;
     uint8_t file_sha256[32]; /* of the bundle file */
@@ -133,6 +149,29 @@ enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root
                                uint64_t now, struct tc_bundle **out);
 enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
                             struct tc_bundle **out);
+/* Where a reader finds the index's chunk files: get() gives the file named by sha256
+ * (malloc'd; at most TC_INDEX_CHUNK_MAX_BYTES), TC_ERR_NOT_FOUND when it has none. The reader
+ * checks each file's hash against the one the verified bundle names before reading it. */
+struct tc_chunk_source {
+    enum tc_err (*get)(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len);
+    void *ctx;
+};
+/* tc_bundle_parse_at with the chunks from src (NULL: a bundle that names a chunk is refused with
+ * TC_ERR_NOT_FOUND). */
+enum tc_err tc_bundle_parse_from(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                                 uint64_t now, const struct tc_chunk_source *src,
+                                 struct tc_bundle **out);
+/* The bundle file at path, with its chunk files from the same directory (tc_bundle_parse_from);
+ * *len its size. TC_ERR_NOT_FOUND also when a chunk file is missing. */
+enum tc_err tc_bundle_read_file(const char *path, const uint8_t root_pk[TC_PK_BYTES], uint64_t now,
+                                struct tc_bundle **out, size_t *len);
+/* A chunk file's entries into v (room for TC_INDEX_CHUNK): the CBOR array of exactly that many,
+ * canonical, ascending ids, nothing after it. Its hash is the caller's to check. */
+enum tc_err tc_index_chunk_read(const uint8_t *in, size_t len, struct tc_bundle_registered *v);
+/* "index-<64 hex digits>.cbor": a chunk file's name. */
+void tc_chunk_name(const uint8_t sha256[32], char out[TC_CHUNK_NAME_MAX]);
+/* A tc_chunk_source.get reading the files of the directory ctx (a NUL-terminated path). */
+enum tc_err tc_chunk_dir_get(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len);
 void tc_bundle_free(struct tc_bundle *b);
 /* The directory entry for uscc valid on day, or NULL; the latest entry for uscc (any day). */
 const struct tc_bundle_unit *tc_bundle_unit_at(const struct tc_bundle *b, const char *uscc,
@@ -180,10 +219,13 @@ void tc_delta_close(struct tc_delta *d);
  *  - the bundle assembled from from and the additions, under the signature the delta carries,
  *    has the file hash the delta names and verifies as any bundle.
  * TC_ERR_INCONSISTENT when any of that does not hold. The caller still checks the result
- * against its state (versions, register consistency). */
+ * against its state (versions, register consistency). chunks (may be NULL) receives the index's
+ * chunk files the result names and from does not, for the caller to keep beside the bundle. */
+struct tc_index_chunks;
 enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
                                   const uint8_t root_pk[TC_PK_BYTES], uint64_t now,
-                                  struct tc_bundle **out, uint8_t **bytes, size_t *bytes_len);
+                                  struct tc_bundle **out, uint8_t **bytes, size_t *bytes_len,
+                                  struct tc_index_chunks *chunks);
 
 /* ---- what the register says (status.c) ------------------------------------------------------ */
 
@@ -245,15 +287,34 @@ struct tc_bundle_content {
     const char *note;
     const struct tc_bundle_registered *index;
     size_t n_index;
+    /* SHA-256 of the first n_chunk_known complete chunks of index, as a verified bundle or the
+     * store's MACed state names them: not encoded nor hashed again. NULL: none. */
+    const uint8_t (*chunk_known)[32];
+    size_t n_chunk_known;
     const struct tc_bundle_proof *proofs;
     size_t n_proofs;
 };
+/* The index's chunk files a writer made: the hashes of all complete chunks (n), and the bytes of
+ * those from `first_new` on (the ones not known), which the caller writes as files named by
+ * tc_chunk_name before the bundle that names them. */
+struct tc_index_chunks {
+    size_t n, first_new;
+    uint8_t (*sha)[32];
+    uint8_t **bytes; /* [n - first_new] */
+    size_t *len;
+};
+void tc_index_chunks_free(struct tc_index_chunks *ch);
+/* Chunk k of an index (entries k * TC_INDEX_CHUNK on, which must exist) as its file: the CBOR
+ * array of its entries (malloc'd). */
+enum tc_err tc_index_chunk_encode(const struct tc_bundle_registered *index, size_t k,
+                                  uint8_t **out, size_t *len);
 /* Encodes and signs a bundle with key (out malloc'd). static_sha256 (may be NULL) receives the
  * SHA-256 of the members that do not come from the register (trust list, units, profile, title
  * table, province): equal between two bundles exactly when a delta can stand for the second.
  * TC_ERR_SIZE_LIMIT over TC_BUNDLE_MAX_BYTES. */
 enum tc_err tc_bundle_write(struct tc_signer *key, const struct tc_bundle_content *c,
-                            uint8_t **out, size_t *len, uint8_t static_sha256[32]);
+                            uint8_t **out, size_t *len, uint8_t static_sha256[32],
+                            struct tc_index_chunks *chunks);
 
 /* SHA-256 of a unit directory as the bundle encodes it (member 6): what the register logs
  * (TC_REG_DATA_UNITS) when the directory changes, and what publication checks it against. */
@@ -264,7 +325,7 @@ enum tc_err tc_bundle_units_digest(const struct tc_bundle_unit *u, size_t n, con
  * publisher made): kid names the signing key. */
 enum tc_err tc_bundle_encode_signed(const struct tc_bundle_content *c,
                                     const uint8_t kid[TC_KID_BYTES], tc_sign_fn sign, void *ctx,
-                                    uint8_t **out, size_t *len);
+                                    uint8_t **out, size_t *len, struct tc_index_chunks *chunks);
 
 /* A delta from the previous bundle to this one: the register entries added since (leaf bytes),
  * the frontier of the register the previous bundle holds, the new checkpoint, proofs and audit

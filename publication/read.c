@@ -9,13 +9,15 @@
  * certificates. A bundle describing a million certificates costs only its compact arrays.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "publication.h"
 
-#define BUNDLE_TYPE 4
+#define BUNDLE_TYPE_V1 4 /* the whole index in member 12 */
+#define BUNDLE_TYPE 8    /* version 2: the index's complete chunks in files of their own */
 #define BUNDLE_MEMBERS 14
 
 /* Reads the payload head by head (tc_tok_next): a bundle of a million entries never becomes a
@@ -24,6 +26,8 @@ struct rd {
     struct tc_tok_reader tr;
     struct tc_tok cur;
     size_t budget; /* a bound on list lengths: no list has more entries than the input has bytes */
+    uint64_t type; /* the bundle's, once member 0 is read */
+    const struct tc_chunk_source *src; /* the index's chunk files */
 };
 
 static const struct tc_tok *next(struct rd *r, uint8_t kind)
@@ -82,6 +86,7 @@ void tc_bundle_free(struct tc_bundle *b)
     free(b->names);
     free(b->note);
     free(b->index);
+    free(b->chunk_sha);
     free(b->proofs);
     free(b->trust_raw);
     free(b->profile_json);
@@ -190,23 +195,117 @@ static enum tc_err read_units(struct rd *r, struct tc_bundle *b)
     return TC_OK;
 }
 
-/* 12: [[id, leaf, h'16']], ascending ids */
-static enum tc_err read_index(struct rd *r, struct tc_bundle *b)
+/* n index entries [id, leaf, h'16'] into v, ascending ids */
+static enum tc_err read_entries(struct rd *r, struct tc_bundle_registered *v, size_t n)
 {
-    enum tc_err e = read_list(r, r->budget, sizeof *b->index, (void **)&b->index, &b->n_index);
-    if (e != TC_OK)
-        return e;
-    for (size_t i = 0; i < b->n_index; i++) {
+    for (size_t i = 0; i < n; i++) {
         const struct tc_tok *a = next(r, TC_TOK_ARRAY), *t;
-        struct tc_bundle_registered *en = &b->index[i];
+        struct tc_bundle_registered *en = &v[i];
         if (!a || a->value != 3 || !rd_uint(r, &en->id) || !rd_uint(r, &en->leaf) ||
             !(t = next(r, TC_TOK_BYTES)) || t->len != TC_BUNDLE_INDEX_HASH)
             return TC_ERR_TYPE;
         memcpy(en->hash, t->p, TC_BUNDLE_INDEX_HASH);
-        if (i && en->id <= b->index[i - 1].id)
+        if (i && en->id <= v[i - 1].id)
             return TC_ERR_NONCANONICAL;
     }
     return TC_OK;
+}
+
+/* 12 of version 1: [[id, leaf, h'16']], ascending ids */
+static enum tc_err read_index_v1(struct rd *r, struct tc_bundle *b)
+{
+    enum tc_err e = read_list(r, r->budget, sizeof *b->index, (void **)&b->index, &b->n_index);
+    return e == TC_OK ? read_entries(r, b->index, b->n_index) : e;
+}
+
+/* A chunk file's array of entries, canonical, nothing after it: exactly `want` entries into v, or
+ * (want 0, for the fuzz target) as many as it says up to TC_INDEX_CHUNK into a new *grown. */
+static enum tc_err read_chunk(const uint8_t *in, size_t len, size_t want,
+                              struct tc_bundle_registered *v, struct tc_bundle_registered **grown)
+{
+    struct rd r;
+    memset(&r, 0, sizeof r);
+    if (len > TC_INDEX_CHUNK_MAX_BYTES)
+        return TC_ERR_SIZE_LIMIT;
+    enum tc_err e = tc_tok_reader_init(&r.tr, in, len);
+    if (e != TC_OK)
+        return e;
+    r.tr.canonical = true;
+    const struct tc_tok *x = next(&r, TC_TOK_ARRAY);
+    if (!x || (want ? x->value != want : x->value > TC_INDEX_CHUNK || x->value > len))
+        return TC_ERR_TYPE;
+    if (!want && !(v = *grown = calloc(x->value ? (size_t)x->value : 1, sizeof *v)))
+        return TC_ERR_NOMEM;
+    if ((e = read_entries(&r, v, (size_t)x->value)) != TC_OK)
+        return e;
+    struct tc_tok extra;
+    return tc_tok_next(&r.tr, &extra) ? TC_ERR_TRAILING : TC_OK;
+}
+
+enum tc_err tc_index_chunk_read(const uint8_t *in, size_t len, struct tc_bundle_registered *v)
+{
+    return read_chunk(in, len, TC_INDEX_CHUNK, v, NULL);
+}
+
+/* The chunk reader on any number of entries, for the fuzz target only (its prototype is in
+ * tests/fuzz/fuzz_chunk.c): a real chunk has exactly TC_INDEX_CHUNK. */
+enum tc_err tc_index_chunk_fuzz(const uint8_t *in, size_t len);
+enum tc_err tc_index_chunk_fuzz(const uint8_t *in, size_t len)
+{
+    struct tc_bundle_registered *v = NULL;
+    enum tc_err e = read_chunk(in, len, 0, NULL, &v);
+    free(v);
+    return e;
+}
+
+/* The chunk file named by sha from src, its hash checked before it is read, into v. */
+static enum tc_err load_chunk(const struct tc_chunk_source *src, const uint8_t sha[32],
+                              struct tc_bundle_registered *v)
+{
+    uint8_t *p = NULL, h[32];
+    size_t len = 0;
+    if (!src)
+        return TC_ERR_NOT_FOUND;
+    enum tc_err e = src->get(src->ctx, sha, &p, &len);
+    if (e == TC_OK && len > TC_INDEX_CHUNK_MAX_BYTES)
+        e = TC_ERR_SIZE_LIMIT;
+    if (e == TC_OK) {
+        crypto_hash_sha256(h, p, len);
+        e = sodium_memcmp(h, sha, 32) == 0 ? tc_index_chunk_read(p, len, v) : TC_ERR_INCONSISTENT;
+    }
+    free(p);
+    return e;
+}
+
+/* 12 of version 2: [[h'SHA-256 of a chunk file'...], [entry...]]: the chunks' entries, then the
+ * rest (fewer than a chunk), ascending ids across them all */
+static enum tc_err read_index_v2(struct rd *r, struct tc_bundle *b)
+{
+    const struct tc_tok *x = next(r, TC_TOK_ARRAY), *t;
+    if (!x || x->value != 2 || !(x = next(r, TC_TOK_ARRAY)) || x->value > TC_BUNDLE_MAX_CHUNKS)
+        return TC_ERR_TYPE;
+    size_t n = (size_t)x->value;
+    if (!(b->chunk_sha = calloc(n ? n : 1, sizeof *b->chunk_sha)))
+        return TC_ERR_NOMEM;
+    b->n_chunks = n;
+    for (size_t k = 0; k < n; k++) {
+        if (!(t = next(r, TC_TOK_BYTES)) || t->len != 32)
+            return TC_ERR_TYPE;
+        memcpy(b->chunk_sha[k], t->p, 32);
+    }
+    if (!(x = next(r, TC_TOK_ARRAY)) || x->value >= TC_INDEX_CHUNK || x->value > r->budget)
+        return TC_ERR_TYPE;
+    size_t done = n * TC_INDEX_CHUNK;
+    b->n_index = done + (size_t)x->value;
+    if (!(b->index = calloc(b->n_index ? b->n_index : 1, sizeof *b->index)))
+        return TC_ERR_NOMEM;
+    enum tc_err e = read_entries(r, b->index + done, b->n_index - done);
+    for (size_t k = 0; e == TC_OK && k < n; k++)
+        e = load_chunk(r->src, b->chunk_sha[k], b->index + k * TC_INDEX_CHUNK);
+    for (size_t k = 1; e == TC_OK && k <= n && k * TC_INDEX_CHUNK < b->n_index; k++)
+        if (b->index[k * TC_INDEX_CHUNK].id <= b->index[k * TC_INDEX_CHUNK - 1].id)
+            e = TC_ERR_NONCANONICAL; /* one chunk to the next, the last to the rest */
+    return e;
 }
 
 /* 13: [[size, [hash...]]], ascending sizes */
@@ -287,7 +386,10 @@ static enum tc_err read_member(struct rd *r, uint64_t key, struct tc_bundle *b, 
     enum tc_err e;
     switch (key) {
     case 0:
-        return (x = next(r, TC_TOK_UINT)) && x->value == BUNDLE_TYPE ? TC_OK : TC_ERR_TYPE;
+        if (!(x = next(r, TC_TOK_UINT)) || (x->value != BUNDLE_TYPE && x->value != BUNDLE_TYPE_V1))
+            return TC_ERR_TYPE;
+        r->type = x->value;
+        return TC_OK;
     case 1:
     case 2:
         return rd_uint(r, key == 1 ? &b->version : &b->issued_at) ? TC_OK : TC_ERR_TYPE;
@@ -321,7 +423,7 @@ static enum tc_err read_member(struct rd *r, uint64_t key, struct tc_bundle *b, 
     case 11:
         return read_note(r, &sp->note, &sp->note_len);
     case 12:
-        return read_index(r, b);
+        return r->type == BUNDLE_TYPE ? read_index_v2(r, b) : read_index_v1(r, b);
     default: /* 13 */
         return read_proofs(r, b);
     }
@@ -346,7 +448,7 @@ static enum tc_err read_lists(struct rd *r, struct tc_bundle *b, struct spans *s
 /* The members before the lists: type, version, issued_at and the embedded trust list. Nothing
  * is allocated: this runs on bytes whose signature is not checked yet. */
 static enum tc_err read_head(const uint8_t *payload, size_t len, struct tc_bundle *b,
-                             const uint8_t **trust, size_t *trust_len)
+                             const uint8_t **trust, size_t *trust_len, uint64_t *type)
 {
     struct rd r;
     const struct tc_tok *x;
@@ -361,9 +463,12 @@ static enum tc_err read_head(const uint8_t *payload, size_t len, struct tc_bundl
                 return TC_ERR_TYPE;
             *trust = x->p, *trust_len = x->len;
         } else {
-            if (!(x = next(&r, TC_TOK_UINT)) || (key == 0 && x->value != BUNDLE_TYPE))
+            if (!(x = next(&r, TC_TOK_UINT)) ||
+                (key == 0 && x->value != BUNDLE_TYPE && x->value != BUNDLE_TYPE_V1))
                 return TC_ERR_TYPE;
-            if (key)
+            if (key == 0)
+                *type = x->value;
+            else
                 *(key == 1 ? &b->version : &b->issued_at) = x->value;
         }
     }
@@ -479,10 +584,12 @@ static enum tc_err keep(struct tc_bundle *b, const struct spans *sp, const uint8
     return TC_OK;
 }
 
-enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
-                               uint64_t now, struct tc_bundle **out)
+enum tc_err tc_bundle_parse_from(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                                 uint64_t now, const struct tc_chunk_source *src,
+                                 struct tc_bundle **out)
 {
     *out = NULL;
+    uint64_t type = 0;
     if (len > TC_BUNDLE_MAX_BYTES)
         return TC_ERR_SIZE_LIMIT;
     const uint8_t *prot, *payload, *trust = NULL;
@@ -497,10 +604,11 @@ enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root
         goto out;
     /* trust first: the root's list, the signer in it, the signature over the raw bytes */
     const struct tc_endorsement *en;
-    if ((e = read_head(payload, payload_len, b, &trust, &trust_len)) != TC_OK ||
+    if ((e = read_head(payload, payload_len, b, &trust, &trust_len, &type)) != TC_OK ||
         (e = tc_trust_list_parse(trust, trust_len, root_pk, &b->tl)) != TC_OK ||
         (e = check_signer(b->tl, b->signer, b->issued_at, now, &en)) != TC_OK ||
-        (e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_BUNDLE, sig,
+        (e = tc_cose_sign1_check(prot, prot_len, payload, payload_len,
+                                 type == BUNDLE_TYPE ? TC_AAD_BUNDLE : TC_AAD_BUNDLE_V1, sig,
                                  en->pk)) != TC_OK)
         goto out;
     /* then the lists, of authenticated bytes */
@@ -508,8 +616,9 @@ enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root
     struct spans sp;
     memset(&sp, 0, sizeof sp);
     const char *why;
-    if ((e = rd_open(&r, payload, payload_len, payload_len, BUNDLE_MEMBERS)) != TC_OK ||
-        (e = read_lists(&r, b, &sp)) != TC_OK ||
+    e = rd_open(&r, payload, payload_len, payload_len, BUNDLE_MEMBERS);
+    r.src = src;
+    if (e != TC_OK || (e = read_lists(&r, b, &sp)) != TC_OK ||
         (e = check_register(b, sp.note, sp.note_len, now)) != TC_OK ||
         (e = tc_profile_parse(&b->profile, sp.profile, sp.profile_len, &why)) != TC_OK)
         goto out;
@@ -526,10 +635,51 @@ out:
     return e;
 }
 
+enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                               uint64_t now, struct tc_bundle **out)
+{
+    return tc_bundle_parse_from(in, len, root_pk, now, NULL, out);
+}
+
 enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
                             struct tc_bundle **out)
 {
     return tc_bundle_parse_at(in, len, root_pk, 0, out);
+}
+
+void tc_chunk_name(const uint8_t sha256[32], char out[TC_CHUNK_NAME_MAX])
+{
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, sha256, 32);
+    snprintf(out, TC_CHUNK_NAME_MAX, "index-%s.cbor", hex);
+}
+
+enum tc_err tc_chunk_dir_get(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len)
+{
+    char name[TC_CHUNK_NAME_MAX], path[4096];
+    tc_chunk_name(sha256, name);
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", (const char *)ctx, name) >= sizeof path)
+        return TC_ERR_ARG;
+    return tc_file_read(path, TC_INDEX_CHUNK_MAX_BYTES, bytes, len);
+}
+
+enum tc_err tc_bundle_read_file(const char *path, const uint8_t root_pk[TC_PK_BYTES], uint64_t now,
+                                struct tc_bundle **out, size_t *len)
+{
+    char dir[4096];
+    uint8_t *buf = NULL;
+    *out = NULL, *len = 0;
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return TC_ERR_ARG;
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    struct tc_chunk_source src = {tc_chunk_dir_get, slash ? dir : "."};
+    enum tc_err e = tc_file_read(path, TC_BUNDLE_MAX_BYTES, &buf, len);
+    if (e == TC_OK)
+        e = tc_bundle_parse_from(buf, *len, root_pk, now, &src, out);
+    free(buf);
+    return e;
 }
 
 /* The list reader on a payload as if it were authenticated, for the fuzz target only (its
@@ -822,7 +972,8 @@ static enum tc_err carried_sig(void *ctx, const uint8_t *msg, size_t len, uint8_
  * the entries' additions, the delta's version, time, checkpoint, proofs and audit head, under the
  * signature the delta carries. */
 static enum tc_err assemble(const struct tc_bundle *from, const struct tc_delta *d,
-                            const struct tc_reg_status *st, uint8_t **out, size_t *len)
+                            const struct tc_reg_status *st, uint8_t **out, size_t *len,
+                            struct tc_index_chunks *chunks)
 {
     struct tc_bundle_content c = {
         .version = d->version, .issued_at = d->issued_at, .trust = from->trust_raw,
@@ -830,7 +981,8 @@ static enum tc_err assemble(const struct tc_bundle *from, const struct tc_delta 
         .names = from->names ? from->names : "", .profile_json = from->profile_json,
         .titles_raw = from->titles_raw, .titles_raw_len = from->titles_raw_len,
         .audit_seq = d->more.audit_seq, .province = from->province, .proofs = d->more.proofs,
-        .n_proofs = d->more.n_proofs};
+        .n_proofs = d->more.n_proofs, .chunk_known = (const uint8_t(*)[32])from->chunk_sha,
+        .n_chunk_known = from->n_chunks};
     memcpy(c.audit_head, d->more.audit_head, 32);
     char *note = dup_bytes(d->note, d->note_len);
     void *ix = NULL, *rv = NULL, *sp = NULL;
@@ -843,17 +995,47 @@ static enum tc_err assemble(const struct tc_bundle *from, const struct tc_delta 
         (e = merge(from->superseded, from->n_superseded, st->superseded, st->n_superseded,
                    sizeof *st->superseded, &sp, &c.n_superseded)) == TC_OK) {
         c.note = note, c.index = ix, c.revoked = rv, c.superseded = sp;
-        e = tc_bundle_encode_signed(&c, d->kid, carried_sig, (void *)d->bundle_sig, out, len);
+        e = tc_bundle_encode_signed(&c, d->kid, carried_sig, (void *)d->bundle_sig, out, len,
+                                    chunks);
     }
     free(note), free(ix), free(rv), free(sp);
     return e;
 }
 
+/* The chunk files of a delta's result: those from's verified bundle names, encoded again from its
+ * entries, and the ones the result adds, as the writer made them. */
+struct assembled {
+    const struct tc_bundle *from;
+    const struct tc_index_chunks *made;
+};
+
+static enum tc_err assembled_get(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len)
+{
+    const struct assembled *a = ctx;
+    for (size_t k = a->made->first_new; k < a->made->n; k++)
+        if (memcmp(a->made->sha[k], sha256, 32) == 0) {
+            size_t i = k - a->made->first_new;
+            if (!(*bytes = malloc(a->made->len[i])))
+                return TC_ERR_NOMEM;
+            memcpy(*bytes, a->made->bytes[i], *len = a->made->len[i]);
+            return TC_OK;
+        }
+    for (size_t k = 0; k < a->from->n_chunks; k++)
+        if (memcmp(a->from->chunk_sha[k], sha256, 32) == 0)
+            return tc_index_chunk_encode(a->from->index, k, bytes, len);
+    return TC_ERR_NOT_FOUND;
+}
+
 enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
                                   const uint8_t root_pk[TC_PK_BYTES], uint64_t now,
-                                  struct tc_bundle **out, uint8_t **bytes, size_t *bytes_len)
+                                  struct tc_bundle **out, uint8_t **bytes, size_t *bytes_len,
+                                  struct tc_index_chunks *chunks)
 {
     *out = NULL, *bytes = NULL, *bytes_len = 0;
+    struct tc_index_chunks own, *ch = chunks ? chunks : &own;
+    memset(ch, 0, sizeof *ch);
+    struct assembled a = {from, ch};
+    struct tc_chunk_source src = {assembled_get, &a};
     struct tc_delta d;
     uint8_t sum[32];
     struct tc_reg_status st;
@@ -863,17 +1045,19 @@ enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *i
     if (e != TC_OK)
         return e;
     if ((e = check_entries(from, &d, &st)) == TC_OK &&
-        (e = assemble(from, &d, &st, bytes, bytes_len)) == TC_OK) {
+        (e = assemble(from, &d, &st, bytes, bytes_len, ch)) == TC_OK) {
         /* the result must be the very bundle the delta names, and verify as any bundle does */
         crypto_hash_sha256(sum, *bytes, *bytes_len);
         e = memcmp(sum, d.to_sha256, 32) == 0
-                ? tc_bundle_parse_at(*bytes, *bytes_len, root_pk, now, out)
+                ? tc_bundle_parse_from(*bytes, *bytes_len, root_pk, now, &src, out)
                 : TC_ERR_INCONSISTENT;
     }
     if (e != TC_OK) {
         free(*bytes);
         *bytes = NULL, *bytes_len = 0;
     }
+    if (e != TC_OK || !chunks)
+        tc_index_chunks_free(ch);
     tc_reg_status_free(&st);
     tc_delta_close(&d);
     return e;

@@ -10,7 +10,7 @@
 
 #include "publication.h"
 
-#define BUNDLE_TYPE 4
+#define BUNDLE_TYPE 8 /* version 2: the index in chunk files (4 was version 1) */
 #define DELTA_TYPE 7
 
 /* A list of records, each an array of `arity` members that one() writes: n elements of `size`
@@ -144,12 +144,76 @@ static size_t bundle_cap(const struct tc_bundle_content *c)
         names += strlen(c->names + c->units[i].name_off) + 9;
     return 4096 + c->trust_len + strlen(c->profile_json) + strlen(c->note) + c->titles_raw_len +
            c->n_revoked * (TC_BUNDLE_REASON_MAX + 32) + c->n_superseded * 32 +
-           c->n_units * 64 + names + titles * 200 + c->n_index * (24 + TC_BUNDLE_INDEX_HASH) +
-           proofs_bytes(c->n_proofs);
+           c->n_units * 64 + names + titles * 200 +
+           (c->n_index % TC_INDEX_CHUNK) * (24 + TC_BUNDLE_INDEX_HASH) +
+           (c->n_index / TC_INDEX_CHUNK) * 40 + proofs_bytes(c->n_proofs);
+}
+
+void tc_index_chunks_free(struct tc_index_chunks *ch)
+{
+    if (!ch)
+        return;
+    for (size_t i = 0; ch->bytes && i + ch->first_new < ch->n; i++)
+        free(ch->bytes[i]);
+    free(ch->bytes);
+    free(ch->len);
+    free(ch->sha);
+    memset(ch, 0, sizeof *ch);
+}
+
+enum tc_err tc_index_chunk_encode(const struct tc_bundle_registered *index, size_t k,
+                                  uint8_t **out, size_t *len)
+{
+    struct tc_cw w;
+    if (tc_cw_alloc(&w, TC_INDEX_CHUNK_MAX_BYTES) != TC_OK)
+        return TC_ERR_NOMEM;
+    write_list(&w, index + k * TC_INDEX_CHUNK, TC_INDEX_CHUNK, sizeof *index, 3, write_registered);
+    return tc_cw_take(&w, out, len);
+}
+
+/* The index's complete chunks: the known ones' hashes as given, the others encoded and hashed. */
+static enum tc_err make_chunks(const struct tc_bundle_content *c, struct tc_index_chunks *ch)
+{
+    size_t n = c->n_index / TC_INDEX_CHUNK, known = c->chunk_known ? c->n_chunk_known : 0;
+    memset(ch, 0, sizeof *ch);
+    if (n > TC_BUNDLE_MAX_CHUNKS)
+        return TC_ERR_SIZE_LIMIT;
+    ch->n = n, ch->first_new = known < n ? known : n;
+    size_t fresh = n - ch->first_new;
+    if (!(ch->sha = calloc(n ? n : 1, sizeof *ch->sha)) ||
+        !(ch->bytes = calloc(fresh ? fresh : 1, sizeof *ch->bytes)) ||
+        !(ch->len = calloc(fresh ? fresh : 1, sizeof *ch->len)))
+        return TC_ERR_NOMEM;
+    for (size_t k = 0; k < ch->first_new; k++)
+        memcpy(ch->sha[k], c->chunk_known[k], 32);
+    for (size_t k = ch->first_new; k < n; k++) {
+        size_t i = k - ch->first_new;
+        enum tc_err e = tc_index_chunk_encode(c->index, k, &ch->bytes[i], &ch->len[i]);
+        if (e != TC_OK)
+            return e;
+        crypto_hash_sha256(ch->sha[k], ch->bytes[i], ch->len[i]);
+    }
+    return TC_OK;
+}
+
+/* 12 (version 2): [[chunk hashes], [the entries after the last complete chunk]] */
+static void write_index(struct tc_cw *w, const struct tc_bundle_content *c,
+                        const struct tc_index_chunks *ch)
+{
+    size_t done = ch->n * TC_INDEX_CHUNK;
+    tc_cw_array(w, 2);
+    tc_cw_array(w, ch->n);
+    for (size_t k = 0; k < ch->n; k++)
+        tc_cw_bytes(w, ch->sha[k], 32);
+    if (c->n_index > done)
+        write_list(w, c->index + done, c->n_index - done, sizeof *c->index, 3, write_registered);
+    else
+        tc_cw_array(w, 0);
 }
 
 /* The payload; *static_sum the SHA-256 of the members not from the register (3, 6, 7, 8, 10). */
-static enum tc_err encode_bundle(const struct tc_bundle_content *c, struct tc_cw *w,
+static enum tc_err encode_bundle(const struct tc_bundle_content *c,
+                                 const struct tc_index_chunks *ch, struct tc_cw *w,
                                  uint8_t static_sum[32])
 {
     crypto_hash_sha256_state st;
@@ -186,8 +250,7 @@ static enum tc_err encode_bundle(const struct tc_bundle_content *c, struct tc_cw
         crypto_hash_sha256_update(&st, w->buf + mark, w->len - mark);
     crypto_hash_sha256_final(&st, static_sum);
     tc_cw_uint(w, 11), tc_cw_text(w, c->note);
-    tc_cw_uint(w, 12);
-    write_list(w, c->index, c->n_index, sizeof *c->index, 3, write_registered);
+    tc_cw_uint(w, 12), write_index(w, c, ch);
     tc_cw_uint(w, 13), write_proofs(w, c->proofs, c->n_proofs);
     return w->overflow ? TC_ERR_INTERNAL : TC_OK;
 }
@@ -218,38 +281,48 @@ static enum tc_err envelope(const struct tc_cw *w, const char *aad, size_t limit
     return e;
 }
 
-/* The bundle of c signed with sign(), malloc'd; static_sum as encode_bundle's. */
+/* The bundle of c signed with sign(), malloc'd; static_sum as encode_bundle's; the chunk files
+ * in *chunks (freed here when NULL or on failure). */
 static enum tc_err bundle_signed(const struct tc_bundle_content *c,
                                  const uint8_t kid[TC_KID_BYTES], tc_sign_fn sign, void *ctx,
-                                 uint8_t **out, size_t *len, uint8_t static_sum[32])
+                                 uint8_t **out, size_t *len, uint8_t static_sum[32],
+                                 struct tc_index_chunks *chunks)
 {
     *out = NULL, *len = 0;
-    struct tc_cw w;
-    if (tc_cw_alloc(&w, bundle_cap(c)) != TC_OK)
-        return TC_ERR_NOMEM;
-    enum tc_err e = encode_bundle(c, &w, static_sum);
+    struct tc_index_chunks own, *ch = chunks ? chunks : &own;
+    struct tc_cw w = {0};
+    enum tc_err e = make_chunks(c, ch);
+    if (e == TC_OK && tc_cw_alloc(&w, bundle_cap(c)) != TC_OK)
+        e = TC_ERR_NOMEM;
+    if (e == TC_OK)
+        e = encode_bundle(c, ch, &w, static_sum);
     if (e == TC_OK)
         e = envelope(&w, TC_AAD_BUNDLE, TC_BUNDLE_MAX_BYTES, kid, sign, ctx, out, len);
     free(w.buf);
+    if (e != TC_OK || !chunks)
+        tc_index_chunks_free(ch);
     return e;
 }
 
 enum tc_err tc_bundle_encode_signed(const struct tc_bundle_content *c,
                                     const uint8_t kid[TC_KID_BYTES], tc_sign_fn sign, void *ctx,
-                                    uint8_t **out, size_t *len)
+                                    uint8_t **out, size_t *len, struct tc_index_chunks *chunks)
 {
     uint8_t sum[32];
-    return bundle_signed(c, kid, sign, ctx, out, len, sum);
+    return bundle_signed(c, kid, sign, ctx, out, len, sum, chunks);
 }
 
 enum tc_err tc_bundle_write(struct tc_signer *key, const struct tc_bundle_content *c,
-                            uint8_t **out, size_t *len, uint8_t static_sha256[32])
+                            uint8_t **out, size_t *len, uint8_t static_sha256[32],
+                            struct tc_index_chunks *chunks)
 {
     uint8_t sum[32];
     *out = NULL, *len = 0;
+    if (chunks)
+        memset(chunks, 0, sizeof *chunks);
     if (tc_signer_alg(key) != TC_ALG_ED25519)
         return TC_ERR_ALG; /* the bundle's profile is EdDSA, as certificates' */
-    enum tc_err e = bundle_signed(c, tc_signer_pub(key)->kid, sign_cb, key, out, len, sum);
+    enum tc_err e = bundle_signed(c, tc_signer_pub(key)->kid, sign_cb, key, out, len, sum, chunks);
     if (e == TC_OK && static_sha256)
         memcpy(static_sha256, sum, 32);
     return e;

@@ -3,7 +3,8 @@
 
 Serves the files under ROOT (GET only, no ETag, so every poll reads the head). While the file
 CONTROL exists it is a slow or hostile host: every file but a head is sent as its headers and then
-one byte every DRIP_MS milliseconds, and each such transfer is noted in LOG ("drip PATH"). PORT 0
+one byte every DRIP_MS milliseconds, and each such transfer is noted in LOG ("drip PATH"); every
+file served whole is noted there as "get PATH". PORT 0
 lets the system choose; the port listened on is written to PORTFILE (atomically).
 
 usage: drip_server.py ROOT PORT PORTFILE CONTROL LOG [DRIP_MS]
@@ -34,6 +35,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if not os.path.exists(CONTROL) or os.path.basename(rel) == "head":
             self.wfile.write(body)
+            with open(LOG, "a") as log:
+                log.write("get %s\n" % self.path)
             return
         with open(LOG, "a") as log:
             log.write("drip %s\n" % self.path)

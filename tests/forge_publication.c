@@ -87,7 +87,7 @@ static int forge_bundle(const uint8_t root[32], struct tc_signer *key, char **ar
     memcpy(c.audit_head, b->audit_head, 32);
     uint8_t *out = NULL;
     size_t out_len = 0;
-    int rc = tc_bundle_write(key, &c, &out, &out_len, NULL) == TC_OK &&
+    int rc = tc_bundle_write(key, &c, &out, &out_len, NULL, NULL) == TC_OK &&
                      tc_file_write(argv[1], out, out_len, 0644, TC_FILE_REPLACE) == TC_OK
                  ? 0
                  : 2;
@@ -171,7 +171,7 @@ static int forge_redate(const uint8_t root[32], struct tc_signer *key, char **ar
         .n_index = b->n_index, .proofs = b->proofs, .n_proofs = b->n_proofs};
     memcpy(c.audit_head, b->audit_head, 32);
     size_t out_len = 0;
-    int rc = tc_bundle_write(key, &c, &out, &out_len, NULL) == TC_OK &&
+    int rc = tc_bundle_write(key, &c, &out, &out_len, NULL, NULL) == TC_OK &&
                      tc_file_write(argv[1], out, out_len, 0644, TC_FILE_REPLACE) == TC_OK
                  ? 0
                  : 2;
@@ -204,7 +204,7 @@ static int forge_renote(const uint8_t root[32], struct tc_signer *key, char **ar
         .n_index = b->n_index, .proofs = b->proofs, .n_proofs = b->n_proofs};
     memcpy(c.audit_head, b->audit_head, 32);
     size_t out_len = 0;
-    int rc = tc_bundle_write(key, &c, &out, &out_len, NULL) == TC_OK &&
+    int rc = tc_bundle_write(key, &c, &out, &out_len, NULL, NULL) == TC_OK &&
                      tc_file_write(argv[1], out, out_len, 0644, TC_FILE_REPLACE) == TC_OK
                  ? 0
                  : 2;

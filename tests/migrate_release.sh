@@ -16,6 +16,7 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$here/data/release-0.1.0/." "$work/"
 cd "$work" || exit 2
 chmod 600 store.key ws.key
+cp -r pub pub-0.1.0 # what 0.1.0 published: a status bundle of version 1
 export PW='release 0.1.0 fixture passphrase'
 P=(--passphrase-env PW)
 D=(--db gs.db --hash-key store.key "${P[@]}")
@@ -53,6 +54,11 @@ check "a certificate 0.1.0 issued verifies with this release's bundle" 0 "$verif
 check "the one 0.1.0 revoked is revoked" 1 "$verifier" verify --root root.pub --bundle pub/bundle.cbor \
   "$(cat certs/260000002.txt)"
 has "revoked" out.txt '"verdict": *"revoked"'
+check "this release still reads the bundle 0.1.0 published (version 1, the whole index in it)" 0 \
+  "$verifier" verify --root root.pub --bundle pub-0.1.0/bundle.cbor "$(cat certs/260000001.txt)"
+has "and finds the certificate in its index, valid" out.txt '"verdict": *"valid"'
+check "titlecert-register audit reads that publication too" 0 "$register" audit --root root.pub \
+  --dir pub-0.1.0
 check "migrate --workflow turns it into a workflow store" 0 "$issuer" migrate "${D[@]}" --workflow
 has "and says what comes next" out.txt "account add NAME --roles admin"
 check "from then on import is refused" 1 "$issuer" import "${D[@]}" --key ws.key "${T[@]}" \

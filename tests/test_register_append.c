@@ -155,6 +155,9 @@ static bool same_tiles(const char *a, const char *b, char *why, size_t size)
 
 /* ---- a publication checked against the rebuild --------------------------------------------------- */
 
+/* The index's chunks the last publication named, and how many of them it wrote. */
+static size_t last_chunks, last_chunks_written;
+
 static enum tc_err publish(struct tc_store *s, const char *pub, bool full)
 {
     struct tc_publish_opts o = {.dir = pub, .trust = keys.list, .trust_len = keys.list_len,
@@ -164,6 +167,7 @@ static enum tc_err publish(struct tc_store *s, const char *pub, bool full)
     enum tc_err e = full ? tc_publish_full(s, &o, &r) : tc_publish(s, &o, &r);
     if (e != TC_OK)
         printf("# publish: %s: %s %s\n", r.failed, tc_strerror(e), tc_store_errmsg(s));
+    last_chunks = r.x.chunks.n, last_chunks_written = r.x.chunks.n - r.x.chunks.first_new;
     tc_export_free(&r.x);
     return e;
 }
@@ -212,8 +216,8 @@ static bool bundle_is(const char *pub, const struct rebuild *r)
     struct tc_reg_source src = tc_reg_tree_source((struct tc_reg_tree *)&r->tree);
     snprintf(path, sizeof path, "%s/bundle.cbor", pub);
     tc_reg_status_init(&st);
-    bool ok = tc_file_read(path, TC_BUNDLE_MAX_BYTES, &buf, &len) == TC_OK &&
-              tc_bundle_parse(buf, len, tc_signer_pub(keys.root)->pk, &b) == TC_OK;
+    /* with its index's chunk files from the same directory */
+    bool ok = tc_bundle_read_file(path, tc_signer_pub(keys.root)->pk, 0, &b, &len) == TC_OK;
     for (size_t i = 0; ok && i < b->n_proofs; i++) {
         uint8_t proof[TC_REG_PROOF_MAX][TC_REG_HASH];
         size_t n = 0;
@@ -274,23 +278,82 @@ static void path_in(char *out, size_t size, const char *name)
     snprintf(out, size, "%s/%s", dir, name);
 }
 
-/* What a step appends: often a few hundred, sometimes none or one, once across 65,536. */
+/* What a step appends: often a few hundred, sometimes none or one, once across 65,536 (entries,
+ * where the level-2 tiles begin, and certificates, where the index's first chunk file does). */
 static size_t batch_size(int step)
 {
     uint64_t r = next_random();
     if (step == 10)
-        return 66000;
+        return 70000;
     return r % 10 == 0 ? 0 : r % 10 == 1 ? 1 : (size_t)(1 + r % 700);
+}
+
+/* ---- a replica that follows the publication by its deltas ---------------------------------------- */
+
+struct replica {
+    struct tc_bundle *b; /* what it holds */
+    int deltas, chunks;  /* deltas applied, chunk files they made */
+};
+
+/* The replica follows pub one publication on: by the delta the head names when it applies to
+ * what it holds, else by the bundle. It must then hold the very bundle published, byte for
+ * byte, and every chunk file a delta made must be the published one. */
+static bool follow(struct replica *rp, const char *pub)
+{
+    char path[700], name[64];
+    uint8_t *head = NULL, *d = NULL, *bytes = NULL, *want = NULL;
+    size_t head_len = 0, d_len = 0, bytes_len = 0, want_len = 0;
+    struct tc_head h;
+    struct tc_bundle *next = NULL;
+    struct tc_index_chunks ch;
+    memset(&ch, 0, sizeof ch);
+    snprintf(path, sizeof path, "%s/head", pub);
+    bool ok = tc_file_read(path, TC_HEAD_MAX_BYTES, &head, &head_len) == TC_OK &&
+              tc_head_parse((const char *)head, head_len, &h) == TC_OK;
+    snprintf(path, sizeof path, "%s/bundle.cbor", pub);
+    ok = ok && tc_file_read(path, TC_BUNDLE_MAX_BYTES, &want, &want_len) == TC_OK;
+    if (ok && rp->b && h.has_delta && h.delta_from == rp->b->version) {
+        snprintf(name, sizeof name, "delta-%llu.cbor", (unsigned long long)h.delta_from);
+        snprintf(path, sizeof path, "%s/%s", pub, name);
+        ok = tc_file_read(path, TC_DELTA_MAX_BYTES, &d, &d_len) == TC_OK &&
+             tc_bundle_apply_delta(rp->b, d, d_len, tc_signer_pub(keys.root)->pk, 0, &next,
+                                   &bytes, &bytes_len, &ch) == TC_OK &&
+             bytes_len == want_len && !memcmp(bytes, want, want_len);
+        for (size_t k = ch.first_new; ok && k < ch.n; k++) {
+            uint8_t *f = NULL;
+            size_t flen = 0;
+            ok = tc_chunk_dir_get((void *)pub, ch.sha[k], &f, &flen) == TC_OK &&
+                 flen == ch.len[k - ch.first_new] && !memcmp(f, ch.bytes[k - ch.first_new], flen);
+            free(f);
+            rp->chunks++;
+        }
+        rp->deltas += ok;
+    } else if (ok) {
+        ok = tc_bundle_read_file(path, tc_signer_pub(keys.root)->pk, 0, &next, &bytes_len) ==
+             TC_OK;
+    }
+    if (ok) {
+        tc_bundle_free(rp->b);
+        rp->b = next;
+        next = NULL;
+    }
+    tc_bundle_free(next);
+    tc_index_chunks_free(&ch);
+    free(head), free(d), free(bytes), free(want);
+    return ok;
 }
 
 static void test_publications(struct tc_store *s)
 {
+    struct replica rp = {0};
+    bool across = false;
     char pub[600], ref[600], pub2[600], ref2[600], what[64];
     path_in(pub, sizeof pub, "pub"), path_in(ref, sizeof ref, "ref");
     path_in(pub2, sizeof pub2, "pub2"), path_in(ref2, sizeof ref2, "ref2");
     IS(reg_gen_append(s, 300), TC_OK, "300 entries generated");
     IS(publish(s, pub, false), TC_OK, "the first publication (every entry read)");
     check_against(s, pub, ref, "first");
+    OK(follow(&rp, pub), "first: a replica takes the bundle");
     for (int step = 1; step <= 20; step++) {
         size_t k = batch_size(step);
         snprintf(what, sizeof what, "step %d, %zu new", step, k);
@@ -309,10 +372,87 @@ static void test_publications(struct tc_store *s)
             check_against(s, pub2, ref2, what);
             continue;
         } else {
+            size_t had = rp.b ? rp.b->n_chunks : 0;
             IS(publish(s, pub, false), TC_OK, "%s: published", what);
+            OK(last_chunks_written == last_chunks - had,
+               "%s: only the index's new chunk files written (%zu of %zu)", what,
+               last_chunks_written, last_chunks);
+            across = across || (had == 0 && last_chunks > 0);
         }
         check_against(s, pub, ref, what);
+        OK(follow(&rp, pub), "%s: a replica that follows by deltas holds the very bundle "
+           "published, and the chunk files the delta made are the published ones", what);
     }
+    OK(across && rp.deltas >= 10 && rp.chunks >= 1,
+       "the replica applied %d deltas, one across the index's first chunk (%d chunk files made)",
+       rp.deltas, rp.chunks);
+    tc_bundle_free(rp.b);
+}
+
+/* ---- the index's chunk files ---------------------------------------------------------------------- */
+
+static bool same_chunk(const char *a, const char *b)
+{
+    uint8_t *x = NULL, *y = NULL;
+    size_t xl = 0, yl = 0;
+    bool same = tc_file_read(a, TC_INDEX_CHUNK_MAX_BYTES, &x, &xl) == TC_OK &&
+                tc_file_read(b, TC_INDEX_CHUNK_MAX_BYTES, &y, &yl) == TC_OK && xl == yl &&
+                !memcmp(x, y, xl);
+    free(x), free(y);
+    return same;
+}
+
+static void test_chunks(struct tc_store *s)
+{
+    char pub[600], path[800], moved[900], name[TC_CHUNK_NAME_MAX];
+    struct tc_bundle *b = NULL;
+    size_t len = 0;
+    path_in(pub, sizeof pub, "pub");
+    snprintf(path, sizeof path, "%s/bundle.cbor", pub);
+    const uint8_t *rpk = tc_signer_pub(keys.root)->pk;
+    IS(tc_bundle_read_file(path, rpk, 0, &b, &len), TC_OK, "chunks: the bundle reads with them");
+    if (!b || !b->n_chunks) {
+        OK(false, "chunks: the bundle names a chunk file");
+        tc_bundle_free(b);
+        return;
+    }
+    OK(len < (size_t)b->n_index * 4,
+       "chunks: the bundle of %zu certificates is %zu bytes (%zu in its chunk files)", b->n_index,
+       len, (size_t)b->n_chunks * TC_INDEX_CHUNK);
+    tc_chunk_name(b->chunk_sha[0], name);
+    char chunk[820];
+    snprintf(chunk, sizeof chunk, "%s/%s", pub, name);
+    snprintf(moved, sizeof moved, "%s.moved", chunk);
+    struct tc_bundle *x = NULL;
+    OK(rename(chunk, moved) == 0, "chunks: the first chunk file moved away");
+    IS(tc_bundle_read_file(path, rpk, 0, &x, &len), TC_ERR_NOT_FOUND,
+       "chunks: a bundle whose chunk file is missing is refused");
+    uint8_t *bytes = NULL;
+    size_t blen = 0;
+    if (tc_file_read(moved, TC_INDEX_CHUNK_MAX_BYTES, &bytes, &blen) == TC_OK && blen > 40) {
+        bytes[blen - 1] ^= 1; /* the last entry's hash */
+        tc_file_write(chunk, bytes, blen, 0644, TC_FILE_REPLACE);
+    }
+    tc_bundle_free(x), x = NULL;
+    IS(tc_bundle_read_file(path, rpk, 0, &x, &len), TC_ERR_INCONSISTENT,
+       "chunks: one whose chunk file was altered (one bit) is refused");
+    tc_bundle_free(x), x = NULL;
+    free(bytes);
+    OK(unlink(chunk) == 0, "chunks: the altered file removed");
+    IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
+    IS(publish(s, pub, false), TC_OK, "chunks: published with the chunk file gone");
+    OK(last_chunks_written == 1, "chunks: the missing chunk file is written again (%zu written)",
+       last_chunks_written);
+    IS(tc_bundle_read_file(path, rpk, 0, &x, &len), TC_OK, "chunks: the bundle reads again");
+    OK(same_chunk(chunk, moved), "chunks: the file written again is the first one, byte for byte");
+    tc_bundle_free(x), x = NULL;
+    IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
+    IS(publish(s, pub, false), TC_OK, "chunks: published again");
+    OK(last_chunks == b->n_chunks && last_chunks_written == 0,
+       "chunks: a publication that completes no chunk writes no chunk file (%zu of %zu)",
+       last_chunks_written, last_chunks);
+    unlink(moved);
+    tc_bundle_free(b);
 }
 
 /* ---- what publications keep, tampered with -------------------------------------------------------- */
@@ -403,6 +543,8 @@ static void test_tampering(struct tc_store *s)
         {"the last checkpoint's recorded root", "UPDATE checkpoints SET root = zeroblob(32) WHERE "
          "size = (SELECT max(size) FROM checkpoints)", "is not of the checkpoint", 1},
         {"an old entry rewritten with its hash", NULL, "do not give the tree's hash kept", round},
+        {"the kept list of the index's chunks altered", "UPDATE meta SET value = "
+         "zeroblob(length(value)) WHERE key = 'index_chunks'", "list of index chunks", 1},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         char name[32], pub[600];
@@ -498,6 +640,7 @@ int main(void)
         test_publications(s);
         test_state_replayed(s);
         test_tampering(s);
+        test_chunks(s);
     }
     tc_store_close(s);
     reg_gen_keys_free(&keys);

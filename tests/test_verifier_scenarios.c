@@ -654,7 +654,7 @@ static void deltas(void)
     uint8_t *bytes = NULL;
     size_t bytes_len = 0;
     is_err(b1 && x2.delta ? tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_signer_pub(root)->pk,
-                                                  now + 1, &b2, &bytes, &bytes_len)
+                                                  now + 1, &b2, &bytes, &bytes_len, NULL)
                           : TC_ERR_INTERNAL,
            TC_OK, "the delta applies to v1");
     ok(bytes && bytes_len == x2.len && memcmp(bytes, x2.bundle, x2.len) == 0,
@@ -668,14 +668,14 @@ static void deltas(void)
        "and gives what the full v2 says: the revocation, the index, the checkpoint, its file hash");
     struct tc_bundle *again = NULL;
     is_err(b2 && x2.delta ? tc_bundle_apply_delta(b2, x2.delta, x2.delta_len, tc_signer_pub(root)->pk,
-                                                  now + 1, &again, &bytes, &bytes_len)
+                                                  now + 1, &again, &bytes, &bytes_len, NULL)
                           : TC_ERR_INTERNAL,
            TC_ERR_INCONSISTENT, "it does not apply to another version (v2)");
     tc_bundle_free(again), again = NULL;
     if (x2.delta) {
         x2.delta[x2.delta_len - 1] ^= 1;
         is_err(tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_signer_pub(root)->pk, now + 1,
-                                     &again, &bytes, &bytes_len),
+                                     &again, &bytes, &bytes_len, NULL),
                TC_ERR_BAD_SIGNATURE, "an altered delta is refused");
         x2.delta[x2.delta_len - 1] ^= 1;
     }
@@ -736,7 +736,7 @@ static enum tc_err forged_bundle(const struct tc_bundle *b, struct tc_signer *ke
         .province = b->province, .note = b->note, .index = ix, .n_index = n_ix,
         .proofs = b->proofs, .n_proofs = b->n_proofs};
     memcpy(c.audit_head, b->audit_head, 32);
-    enum tc_err e = tc_bundle_write(key, &c, out, len, NULL);
+    enum tc_err e = tc_bundle_write(key, &c, out, len, NULL, NULL);
     free(ix), free(rv);
     return e;
 }
@@ -821,23 +821,23 @@ static void malicious_deltas(struct tc_store *s, const struct tc_bundle *b1,
     ok(forged_bundle(full, gs, revoked_id, 0, &fb, &fbl) == TC_OK &&
            forged_delta(s, b1, x2, fb, fbl, false, &fd, &fdl) == TC_OK,
        "17.1: the publication key signs a v2 without the revocation, and a delta to it");
-    is_err(fd ? tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl) : TC_OK,
+    is_err(fd ? tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl, NULL) : TC_OK,
            TC_ERR_INCONSISTENT, "17.1: a replica refuses the delta that drops a revocation");
     ok(!out && !bytes, "and keeps nothing of it");
     free(fb), free(fd), fb = NULL, fd = NULL;
     ok(forged_bundle(full, gs, 0, 269999999, &fb, &fbl) == TC_OK &&
            forged_delta(s, b1, x2, fb, fbl, false, &fd, &fdl) == TC_OK,
        "17.1: and a v2 whose index lists a certificate the register never issued, and a delta");
-    is_err(fd ? tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl) : TC_OK,
+    is_err(fd ? tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl, NULL) : TC_OK,
            TC_ERR_INCONSISTENT, "17.1: a replica refuses the delta that adds to the index");
     free(fb), free(fd), fd = NULL;
     ok(forged_delta(s, b1, x2, x2->bundle, x2->len, true, &fd, &fdl) == TC_OK,
        "17.1: a delta to the genuine v2 without its last register entry");
-    is_err(fd ? tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl) : TC_OK,
+    is_err(fd ? tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl, NULL) : TC_OK,
            TC_ERR_INCONSISTENT, "17.1: is refused: its entries do not give the checkpoint's root");
     free(fd), fd = NULL;
     ok(forged_delta(s, b1, x2, x2->bundle, x2->len, false, &fd, &fdl) == TC_OK &&
-           tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl) == TC_OK,
+           tc_bundle_apply_delta(b1, fd, fdl, rpk, now + 1, &out, &bytes, &bl, NULL) == TC_OK,
        "(the check can fail: the same delta made honestly applies)");
     free(fd), free(bytes);
     tc_bundle_free(out);
@@ -874,7 +874,7 @@ static void backdated_bundle(void)
             .names = genuine->names ? genuine->names : "", .profile_json = genuine->profile_json,
             .province = genuine->province, .note = genuine->note, .index = genuine->index,
             .n_index = genuine->n_index};
-        made = tc_bundle_write(cq, &c, &forged, &fl, NULL) == TC_OK;
+        made = tc_bundle_write(cq, &c, &forged, &fl, NULL, NULL) == TC_OK;
     }
     ok(made, "17.4: a revoked publication key signs a bundle dated before its revocation");
     is_err(made ? tc_bundle_parse_at(forged, fl, tc_signer_pub(root)->pk, now, &bb) : TC_OK,

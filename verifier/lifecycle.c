@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ struct tc_lifecycle {
     struct stat seen;   /* of the bundle file, for change detection */
     struct tc_state st; /* accepted so far */
     struct tc_lifecycle_stats stats;
+    char dir[4096];     /* bundle_path's directory: the index's chunk files */
 };
 
 const struct tc_bundle *tc_lifecycle_take(struct tc_lifecycle *l, struct tc_held **ref)
@@ -244,6 +246,39 @@ static enum tc_err install(struct tc_lifecycle *l, enum tc_err had, struct tc_bu
     return e;
 }
 
+/* Keeps a chunk file beside the bundle (a download or a delta's result): its name is its hash, so
+ * a file already there is the same. A failure is said: the chunk is fetched again when needed. */
+static void keep_chunk(struct tc_lifecycle *l, const uint8_t sha256[32], const uint8_t *bytes,
+                       size_t len)
+{
+    char name[TC_CHUNK_NAME_MAX], path[4200];
+    tc_chunk_name(sha256, name);
+    snprintf(path, sizeof path, "%s/%s", l->dir, name);
+    int err = tc_state_make_dir(l->dir);
+    if (!err && tc_file_write(path, bytes, len, 0600, TC_FILE_REPLACE) != TC_OK)
+        err = errno ? errno : EIO;
+    if (err)
+        tc_service_say(l->cfg.log, l->cfg.log_ctx, "the index chunk %s could not be kept (%s)",
+                       path, strerror(err));
+}
+
+/* The chunk source of this verifier's bundles: the files beside the bundle, else (following a
+ * publication) the source's, kept once their hash is the one asked for. */
+static enum tc_err chunk_get(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len)
+{
+    struct tc_lifecycle *l = ctx;
+    uint8_t h[32];
+    enum tc_err e = tc_chunk_dir_get(l->dir, sha256, bytes, len);
+    if (e != TC_ERR_NOT_FOUND || !l->cfg.fetch.get)
+        return e;
+    if ((e = l->cfg.fetch.get(l->cfg.fetch.ctx, sha256, bytes, len)) != TC_OK)
+        return e;
+    crypto_hash_sha256(h, *bytes, *len);
+    if (sodium_memcmp(h, sha256, 32) == 0)
+        keep_chunk(l, sha256, *bytes, *len);
+    return TC_OK; /* the reader checks the hash again, and refuses what differs */
+}
+
 /* Reads the bundle file into *buf; *st is what the file was before it was read (a file that
  * changes while it is read is read again at the next poll). */
 static enum tc_err read_file(struct tc_lifecycle *l, uint8_t **buf, size_t *len, struct stat *st)
@@ -258,7 +293,8 @@ static enum tc_err read_file(struct tc_lifecycle *l, uint8_t **buf, size_t *len,
 static enum tc_err parse(struct tc_lifecycle *l, const uint8_t *in, size_t len,
                          struct tc_bundle **out)
 {
-    return tc_bundle_parse_at(in, len, l->cfg.root_pk, (uint64_t)time(NULL), out);
+    struct tc_chunk_source src = {chunk_get, l};
+    return tc_bundle_parse_from(in, len, l->cfg.root_pk, (uint64_t)time(NULL), &src, out);
 }
 
 /* Logs what an install did; counts it as a reload. */
@@ -315,10 +351,15 @@ enum tc_err tc_lifecycle_apply_delta(struct tc_lifecycle *l, const uint8_t *d, s
     const struct tc_bundle *in_use = tc_lifecycle_take(l, &cur);
     uint8_t *bytes = NULL;
     size_t bytes_len = 0;
+    struct tc_index_chunks ch;
     enum tc_err e = tc_bundle_apply_delta(in_use, d, len, l->cfg.root_pk, (uint64_t)time(NULL), &b,
-                                          &bytes, &bytes_len);
+                                          &bytes, &bytes_len, &ch);
     uint64_t have = in_use->version, version = b ? b->version : 0;
     tc_lifecycle_release(l, cur);
+    /* the chunks the result adds, beside the cache before the bundle that names them */
+    for (size_t k = ch.first_new; e == TC_OK && k < ch.n; k++)
+        keep_chunk(l, ch.sha[k], ch.bytes[k - ch.first_new], ch.len[k - ch.first_new]);
+    tc_index_chunks_free(&ch);
     /* the full bundle's bytes go to the cache: it holds the bundle in use, not the last one
      * downloaded whole */
     if ((e = install(l, e, b, bytes, bytes_len, why, sizeof why)) == TC_OK) {
@@ -397,6 +438,12 @@ enum tc_err tc_lifecycle_open(struct tc_lifecycle **out, const struct tc_lifecyc
         return TC_ERR_NOMEM;
     }
     l->cfg = *cfg;
+    snprintf(l->dir, sizeof l->dir, "%s", cfg->bundle_path);
+    char *slash = strrchr(l->dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(l->dir, sizeof l->dir, ".");
     pthread_mutex_init(&l->lock, NULL);
     pthread_mutex_init(&l->install, NULL);
     struct tc_bundle *b = NULL;

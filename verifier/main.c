@@ -234,14 +234,14 @@ static int verify_trust(const struct verify_args *a, struct tc_trust_list **tl,
     enum tc_err e = tc_keys_pub_read(a->root, &rpub);
     if (e != TC_OK)
         return tc_cli_fail(PROG, a->root, e);
-    if ((e = tc_file_read(src, a->bundle ? TC_BUNDLE_MAX_BYTES : TC_TRUST_LIST_MAX_BYTES, &list,
-                          &list_len)) != TC_OK)
-        return tc_cli_fail(PROG, src, e);
     /* a bundle by this machine's clock: a publication key revoked by now signs nothing, whatever
-     * day its bundle claims */
-    e = a->bundle ? tc_bundle_parse_at(list, list_len, rpub.pk, (uint64_t)time(NULL), b)
-                  : tc_trust_list_parse(list, list_len, rpub.pk, tl);
-    free(list);
+     * day its bundle claims; its index's chunk files beside it */
+    if (a->bundle) {
+        e = tc_bundle_read_file(src, rpub.pk, (uint64_t)time(NULL), b, &list_len);
+    } else if ((e = tc_file_read(src, TC_TRUST_LIST_MAX_BYTES, &list, &list_len)) == TC_OK) {
+        e = tc_trust_list_parse(list, list_len, rpub.pk, tl);
+        free(list);
+    }
     if (e != TC_OK)
         return tc_cli_fail(PROG, src, e);
     if (witness_set.n && (rc = witnessed(src, *b)) != 0)

@@ -180,6 +180,10 @@ struct tc_lifecycle_config {
      * the quorum of valid co-signatures, not older than those accepted, is refused. NULL or
      * none: no co-signature is required (as before witnesses). */
     const struct tc_cosigner_set *witnesses;
+    /* the index's chunk files (publication.h) are read beside bundle_path; when one is not
+     * there, following a publication, fetch.get has it (tc_source_chunk), and once its hash is
+     * the one the verified bundle names it is kept there. get NULL: nothing is fetched. */
+    struct tc_chunk_source fetch;
 };
 struct tc_lifecycle_stats {
     atomic_ulong reloads_ok, reloads_refused;
@@ -216,6 +220,9 @@ enum tc_err tc_lifecycle_apply_delta(struct tc_lifecycle *l, const uint8_t *d, s
 const struct tc_lifecycle_stats *tc_lifecycle_stats(const struct tc_lifecycle *l);
 
 /* ---- following a publication over HTTP (source.c, libcurl) ---------------------------------- */
+/* A tc_chunk_source.get over the source ctx: URL/index-<hex>.cbor, at most
+ * TC_INDEX_CHUNK_MAX_BYTES, its SHA-256 the one named. */
+enum tc_err tc_source_chunk(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len);
 /* Every transfer is bounded: a connection within TC_SOURCE_CONNECT_MS, at least
  * TC_SOURCE_LOW_SPEED bytes a second over any TC_SOURCE_LOW_SPEED_S seconds, and in all
  * TC_SOURCE_BASE_MS plus the time the named size takes at TC_SOURCE_MIN_RATE bytes a second. A

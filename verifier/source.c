@@ -277,6 +277,32 @@ static const char *get_named(struct tc_source *s, const char *url, uint64_t byte
     return why;
 }
 
+enum tc_err tc_source_chunk(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len)
+{
+    struct tc_source *s = ctx;
+    char url[1200], name[TC_CHUNK_NAME_MAX];
+    tc_chunk_name(sha256, name);
+    snprintf(url, sizeof url, "%s/%s", s->url, name);
+    struct buf b = {0};
+    b.max = TC_INDEX_CHUNK_MAX_BYTES;
+    long status;
+    uint8_t h[32];
+    CURLcode rc = get(s, url, NULL, NULL, &b, &status, limit_ms(TC_INDEX_CHUNK_MAX_BYTES));
+    enum tc_err e = TC_OK;
+    if (rc != CURLE_OK || status != 200)
+        e = b.over ? TC_ERR_SIZE_LIMIT : TC_ERR_NOT_FOUND;
+    else if (crypto_hash_sha256(h, b.p, b.len), sodium_memcmp(h, sha256, 32) != 0)
+        e = TC_ERR_INCONSISTENT;
+    if (e != TC_OK) {
+        s->stats.failures++;
+        free(b.p);
+        return e;
+    }
+    s->stats.bytes += b.len;
+    *bytes = b.p, *len = b.len;
+    return TC_OK;
+}
+
 /* The delta the head names from the version in use, its size and SHA-256 checked: a few hundred
  * bytes instead of the bundle. TC_SOURCE_DELTA when had; TC_SOURCE_BUNDLE when the host answers
  * without it (missing, or not what the head names: the full bundle is fetched then);

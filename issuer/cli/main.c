@@ -1007,9 +1007,22 @@ static int export_refused(struct tc_store *s, const char *what, enum tc_err e)
     return EXIT_USAGE;
 }
 
+/* The export's chunk files into the directory of the bundle file out. */
+static enum tc_err write_chunks(const struct tc_export *x, const char *out, char *failed,
+                                size_t size)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", out);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    return tc_export_write_chunks(x, slash ? dir : ".", failed, size);
+}
+
 static int cmd_bundle(void *opts)
 {
     struct opts *o = opts;
+    char failed[4200] = "";
     if (!o->key || !o->out)
         return cli_usage("bundle export", "--key and --out are required");
     struct publication pub;
@@ -1022,11 +1035,16 @@ static int cmd_bundle(void *opts)
     } else if ((e = tc_bundle_export(pub.s, pub.list, pub.list_len, pub.tl, pub.sk, o->origin,
                                      (uint64_t)time(NULL), &x)) != TC_OK) {
         rc = export_refused(pub.s, "bundle export", e);
+    } else if ((e = write_chunks(&x, o->out, failed, sizeof failed)) != TC_OK) {
+        rc = cli_fail(failed, e);
     } else if ((e = tc_file_write(o->out, x.bundle, x.len, 0644, TC_FILE_REPLACE)) != TC_OK) {
         rc = cli_fail(o->out, e);
     } else {
         printf("status bundle version %llu: %zu bytes, register of %llu entries: %s\n",
                (unsigned long long)x.version, x.len, (unsigned long long)x.register_size, o->out);
+        if (x.chunks.n)
+            printf("its index in %zu chunk files beside it (%zu written)\n", x.chunks.n,
+                   x.chunks.n - x.chunks.first_new);
         rc = 0;
     }
     tc_export_free(&x);
@@ -1084,6 +1102,9 @@ static const char publish_help[] =
     "                                   the announcement period; the JSON's hash is logged\n"
     "  DIR/tile/...                     the register in the C2SP tlog-tiles layout\n"
     "  DIR/bundle.cbor                  the signed status bundle (as 'bundle export')\n"
+    "  DIR/index-SHA256.cbor            its index's complete chunks of 65,536 certificates,\n"
+    "                                   each written once, when it is complete (kept: every\n"
+    "                                   later bundle names them too)\n"
     "  DIR/checkpoint                   the register's signed checkpoint\n"
     "  DIR/head                         what replicas poll (serve --source): the bundle's\n"
     "                                   version, SHA-256 and size, and the checkpoint; last\n"
@@ -1164,6 +1185,10 @@ static int cmd_publish(void *opts)
                (unsigned long long)r.x.register_size, (unsigned long long)r.files, o->out, o->out);
         printf("status bundle version %llu: %zu bytes: %s/bundle.cbor\n",
                (unsigned long long)r.x.version, r.x.len, o->out);
+        if (r.x.chunks.n)
+            printf("its index: %zu chunk files of 65,536 certificates, %zu written now: "
+                   "%s/index-*.cbor\n",
+                   r.x.chunks.n, r.x.chunks.n - r.x.chunks.first_new, o->out);
         if (r.x.delta)
             printf("delta from version %llu: %zu bytes: %s/delta-%llu.cbor\n",
                    (unsigned long long)r.x.delta_from, r.x.delta_len, o->out,

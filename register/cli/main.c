@@ -203,13 +203,7 @@ static int open_ctx(const struct opts *o, const char *cmd, const char *checkpoin
         snprintf(path, sizeof path, "%s", o->bundle ? o->bundle : "");
         if (!o->bundle)
             snprintf(path, sizeof path, "%s/bundle.cbor", o->dir);
-        uint8_t *buf;
-        size_t len;
-        if ((e = tc_file_read(path, TC_BUNDLE_MAX_BYTES, &buf, &len)) == TC_OK) {
-            e = tc_bundle_parse(buf, len, x->root.pk, &x->bundle);
-            x->bundle_len = len;
-            free(buf);
-        }
+        e = tc_bundle_read_file(path, x->root.pk, 0, &x->bundle, &x->bundle_len);
         if (e != TC_OK) {
             fprintf(stderr, PROG ": %s: %s: %s (the trust list is read from the bundle; or give "
                             "--trust-list FILE)\n", cmd, path, tc_strerror(e));

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# publication_chunks.sh - the status bundle's index in chunk files (version 2, docs/FORMAT.md),
+# end to end with the real programs: a GS store of more than 65,536 certificates is published,
+# and the first 65,536 entries of its index go to a chunk file beside a bundle that stays small;
+# `verify --bundle` and `titlecert-register audit` read the chunk from the bundle's directory; a
+# verifier following the publication over HTTP fetches the chunk once, keeps it beside its cache,
+# verifies a certificate in it and, after a revocation, takes the delta without fetching the
+# chunk again, and a restart with the publication down serves from the cache and the kept chunk;
+# a chunk file missing or altered is refused; a publication that completes no chunk writes
+# none, and one into a directory that lacks the chunk writes it again. Prints TAP.
+# usage: publication_chunks.sh KEYS ISSUER VERIFIER REGISTER DATA_DIR
+set -u
+keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") register=$(realpath "$4")
+data=$(realpath "$5")
+here=$(dirname "$(realpath "$0")")
+. "$here/tap.sh"
+. "$here/gs_fixture.sh"
+work=$(mktemp -d)
+src="" rep=""
+cleanup() {
+  for p in $rep $src; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null; rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work" || exit 2
+gs_fixture
+# 65,600 more people, so that the index passes 65,536 certificates
+python3 "$here/gen_results.py" 65600 1000000 12620102438000123H > big.csv
+check "65,600 more certificates imported" 0 "$issuer" import "${D[@]}" --key ws.key "${T[@]}" big.csv
+publish() { "$issuer" publish "${D[@]}" --key ws.key "${T[@]}" --out "${1:-pub}" >out.txt 2>err.txt; }
+truth "the store publishes" publish
+chunks() { ls "$1" | grep -cE '^index-[0-9a-f]{64}\.cbor$'; }
+truth "the publication holds one chunk file of the index (index-<sha256>.cbor)" [ "$(chunks pub)" = 1 ]
+chunk=$(ls pub | grep -E '^index-[0-9a-f]{64}\.cbor$')
+truth "the chunk file's name is its SHA-256" \
+  [ "index-$(sha256sum "pub/$chunk" | cut -c1-64).cbor" = "$chunk" ]
+size=$(stat -c %s pub/bundle.cbor)
+truth "the bundle of 65,600+ certificates is small: $size bytes, the index's first 65,536 entries in the chunk" \
+  [ "$size" -lt 100000 ]
+# ids[1]: a certificate of the sample batch, issued first, so in the first chunk
+check "verify --bundle reads the chunk beside the bundle: a certificate in it is valid" 0 \
+  "$verifier" verify --root root.pub --bundle pub/bundle.cbor "$(cat "certs/${ids[1]}.txt")"
+has "valid" out.txt '"verdict": *"valid"'
+check "titlecert-register audit reads it too: the publication is what the register says" 0 \
+  "$register" audit --root root.pub --dir pub
+
+# the publication over HTTP, and a verifier following it
+rm -f port.txt
+python3 "$here/drip_server.py" "$work" 0 port.txt "$work/drip.on" "$work/drip.log" 2>>source.err &
+src=$!
+for _ in $(seq 1 50); do [ -s port.txt ] && break; sleep 0.1; done
+S=http://127.0.0.1:$(cat port.txt 2>/dev/null)/pub
+truth "the publication is served" curl -sf -o /dev/null --max-time 2 "$S/head"
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }
+  done
+}
+# serve LOG SERVE-OPTIONS...: a verifier on a free port ($R); 0 once it answers /healthz
+serve() {
+  local out=$1 try; shift
+  for try in 1 2 3 4 5; do
+    rport=$(free_port) R=http://127.0.0.1:$rport
+    "$verifier" serve "$@" --root root.pub --listen 127.0.0.1:$rport 2>>"$out" &
+    rep=$!
+    for _ in $(seq 1 300); do
+      curl -sf -o /dev/null --max-time 1 "$R/healthz" && return 0
+      kill -0 "$rep" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$rep" 2>/dev/null; wait "$rep" 2>/dev/null; rep=""
+    grep -q "cannot listen on 127.0.0.1:$rport:" "$out" || return 1
+  done
+  return 1
+}
+stop() { [ -n "$rep" ] && { kill -TERM "$rep" 2>/dev/null; wait "$rep" 2>/dev/null; }; rep=""; }
+version() { curl -s --max-time 2 "$R/healthz" | sed -n 's/.*"bundle_version":\([0-9]*\).*/\1/p'; }
+verdict() {
+  curl -s --max-time 5 -H 'Content-Type: application/json' \
+    --data "{\"payload\": \"$(cat "certs/$1.txt")\"}" "$R/api/v1/verify" |
+    sed -n 's/.*"verdict": *"\([a-z_]*\)".*/\1/p'
+}
+wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
+  local end=$(( $(date +%s) + $1 )); shift
+  until "$@"; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.1; done
+}
+is_version() { [ "$(version)" = "$1" ]; }
+fetched() { grep -c "^get /pub/$chunk" drip.log 2>/dev/null; }
+
+truth "a verifier follows the publication over HTTP" serve rep.log --source "$S" --poll 0.3 --state st
+truth "it fetched the chunk file once" [ "$(fetched)" = 1 ]
+truth "and keeps it beside its cache, the same bytes" cmp -s "pub/$chunk" "st/$chunk"
+truth "a certificate in the chunk is valid there" [ "$(verdict "${ids[1]}")" = valid ]
+v1=$(version)
+"$issuer" revoke "${D[@]}" --reason fraud "${ids[1]}" >/dev/null
+truth "a revocation published" publish
+truth "which completes no chunk, and writes none" [ "$(chunks pub)" = 1 ]
+v2=$(sed -n 's/^version //p' pub/head)
+truth "the verifier takes it (version $v1 -> $v2)" wait_for 15 is_version "$v2"
+has "by the delta" rep.log "bundle updated by a delta: version $v1 -> $v2"
+truth "without fetching the chunk again" [ "$(fetched)" = 1 ]
+truth "the certificate in the chunk is now revoked there" [ "$(verdict "${ids[1]}")" = revoked ]
+stop
+kill "$src" 2>/dev/null; wait "$src" 2>/dev/null; src=""
+truth "restarted with the publication down, it serves from its cache and the kept chunk" \
+  serve rep2.log --source "$S" --poll 0.3 --state st
+truth "at version $v2" is_version "$v2"
+truth "with the certificate in the chunk revoked" [ "$(verdict "${ids[1]}")" = revoked ]
+truth "and one of the sample batch outside the chunk's first entries still valid" \
+  [ "$(verdict "${ids[2]}")" = valid ]
+stop
+
+# the chunk file missing or altered
+mv "pub/$chunk" chunk.keep
+check "verify --bundle refuses a bundle whose chunk file is missing" 2 \
+  "$verifier" verify --root root.pub --bundle pub/bundle.cbor "$(cat "certs/${ids[2]}.txt")"
+has "naming what is missing" err.txt "not found"
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 1; open(sys.argv[2], "wb").write(b)' \
+  chunk.keep "pub/$chunk"
+check "and one whose chunk file was altered (one bit)" 2 \
+  "$verifier" verify --root root.pub --bundle pub/bundle.cbor "$(cat "certs/${ids[2]}.txt")"
+check "titlecert-register audit refuses it too" 2 "$register" audit --root root.pub --dir pub
+rm -f "pub/$chunk"
+"$issuer" revoke "${D[@]}" --reason fraud "${ids[2]}" >/dev/null
+truth "a publication into the directory that lacks the chunk" publish
+truth "writes it again, the same bytes" cmp -s chunk.keep "pub/$chunk"
+truth "into a new directory too" publish pub2
+truth "which holds the chunk, the same bytes" cmp -s chunk.keep "pub2/$chunk"
+check "and reads" 0 "$register" audit --root root.pub --dir pub2
+finish
