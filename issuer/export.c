@@ -249,96 +249,68 @@ static enum tc_err write_delta(struct export *x, const struct tc_export *out, ui
 
 /* ---- the index's chunk files (publication.h: a bundle of version 2) -------------------------- */
 
-/* The store keeps, under the state MAC, each complete chunk's SHA-256 with its first and last
- * id: "TCIC", 1, the count (8), then per chunk sha (32), first (8), last (8); the MAC last. */
-#define CHUNKS_MAGIC "TCIC"
-#define CHUNK_REC (32 + 8 + 8)
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
-/* How many leading chunks of the index the kept list names, with the same first and last ids
- * (an index that changed under a chunk stops there) and a file in dir: their hashes in *known
- * (malloc'd). A list whose MAC fails is refused, as the other kept state is. */
+/* How many leading chunks of the index the kept list names and may be used again, their hashes
+ * in *known (malloc'd): only a list kept with the last checkpoint this store signed (which the
+ * export has just verified against the register: a list from another store with the same hash
+ * key, or put back from an earlier publication, is not used), only while each chunk's first and
+ * last ids are still the index's (an index that changed under a chunk stops there), and only
+ * where its file is in dir with the size it was written with. A full check uses none: every
+ * chunk is encoded, hashed and written again. A list whose MAC fails is refused. */
 static enum tc_err known_chunks(struct export *x, const char *dir, uint8_t (**known)[32],
                                 size_t *n)
 {
     *known = NULL, *n = 0;
-    void *val = NULL;
-    size_t len = 0;
-    enum tc_err e = dir ? tc_store_meta_get(x->s, "index_chunks", &val, &len) : TC_ERR_NOT_FOUND;
-    if (e == TC_ERR_NOT_FOUND)
-        return TC_OK;
-    if (e != TC_OK)
-        return e;
-    const uint8_t *p = val;
-    uint8_t mac[32];
-    uint64_t count = len >= 13 ? get_u64(p + 5) : 0;
-    const void *parts[] = {p};
-    size_t lens[] = {len - 32};
-    if (len < 13 + 32 || memcmp(p, CHUNKS_MAGIC, 4) != 0 || p[4] != 1 ||
-        count > TC_BUNDLE_MAX_CHUNKS || len != 13 + count * CHUNK_REC + 32 ||
-        tc_store_state_mac(x->s, parts, lens, 1, mac) != TC_OK ||
-        sodium_memcmp(mac, p + len - 32, 32) != 0) {
-        free(val);
-        return refuse(x, "上次发布保存的索引分块清单被改动（校验码不符）/ the list of index chunks "
-                         "the last publication kept was altered (its MAC does not hold)");
-    }
+    struct tc_regstate_chunk *kept = NULL;
+    size_t count = 0;
+    uint64_t size = 0;
+    uint8_t root[32];
+    enum tc_err e = dir ? tc_regstate_chunks_load(x->s, &size, root, &kept, &count) : TC_OK;
+    if (e == TC_ERR_INCONSISTENT)
+        return refuse(x, "%s", tc_store_errmsg(x->s));
+    if (e == TC_OK && !(*known = calloc(count ? count : 1, 32)))
+        e = TC_ERR_NOMEM;
+    if (x->full || !x->has_last || size != x->last_size ||
+        sodium_memcmp(root, x->last_root, 32) != 0)
+        count = 0;
     const struct tc_reg_status *st = &x->rst.st;
-    if ((*known = calloc(count ? count : 1, 32)) == NULL) {
-        free(val);
-        return TC_ERR_NOMEM;
-    }
-    for (size_t k = 0; k < count && (k + 1) * TC_INDEX_CHUNK <= st->n_index; k++) {
-        const uint8_t *rec = p + 13 + k * CHUNK_REC;
+    for (size_t k = 0; e == TC_OK && k < count && (k + 1) * TC_INDEX_CHUNK <= st->n_index; k++) {
         char name[TC_CHUNK_NAME_MAX], path[4096];
         struct stat sb;
-        tc_chunk_name(rec, name);
+        tc_chunk_name(kept[k].sha, name);
         snprintf(path, sizeof path, "%s/%s", dir, name);
-        if (get_u64(rec + 32) != st->index[k * TC_INDEX_CHUNK].id ||
-            get_u64(rec + 40) != st->index[(k + 1) * TC_INDEX_CHUNK - 1].id ||
-            stat(path, &sb) != 0)
+        if (kept[k].first != st->index[k * TC_INDEX_CHUNK].id ||
+            kept[k].last != st->index[(k + 1) * TC_INDEX_CHUNK - 1].id ||
+            stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != kept[k].bytes)
             break;
-        memcpy((*known)[k], rec, 32);
+        memcpy((*known)[k], kept[k].sha, 32);
         *n = k + 1;
     }
-    free(val);
-    return TC_OK;
+    free(kept);
+    return e;
 }
 
-/* Keeps the list of the bundle's chunks for the next export, under the state MAC. */
+/* Keeps the list of the bundle's chunks for the next export, bound to this export's checkpoint;
+ * known: the kept list (sizes of the chunks reused). */
 static enum tc_err keep_chunks(struct export *x, const struct tc_index_chunks *ch)
 {
-    size_t len = 13 + ch->n * CHUNK_REC + 32;
-    uint8_t *p = malloc(len);
-    if (!p)
-        return TC_ERR_NOMEM;
-    memcpy(p, CHUNKS_MAGIC, 4);
-    p[4] = 1;
-    put_u64(p + 5, ch->n);
-    for (size_t k = 0; k < ch->n; k++) {
-        uint8_t *rec = p + 13 + k * CHUNK_REC;
-        memcpy(rec, ch->sha[k], 32);
-        put_u64(rec + 32, x->rst.st.index[k * TC_INDEX_CHUNK].id);
-        put_u64(rec + 40, x->rst.st.index[(k + 1) * TC_INDEX_CHUNK - 1].id);
+    struct tc_regstate_chunk *kept = calloc(ch->n ? ch->n : 1, sizeof *kept), *old = NULL;
+    size_t n_old = 0;
+    uint64_t size;
+    uint8_t root[32];
+    enum tc_err e = kept ? TC_OK : TC_ERR_NOMEM;
+    if (e == TC_OK && ch->first_new && (e = tc_regstate_chunks_load(x->s, &size, root, &old,
+                                                                    &n_old)) == TC_OK &&
+        n_old < ch->first_new)
+        e = TC_ERR_INTERNAL; /* reused chunks come from the kept list */
+    for (size_t k = 0; e == TC_OK && k < ch->n; k++) {
+        memcpy(kept[k].sha, ch->sha[k], 32);
+        kept[k].first = x->rst.st.index[k * TC_INDEX_CHUNK].id;
+        kept[k].last = x->rst.st.index[(k + 1) * TC_INDEX_CHUNK - 1].id;
+        kept[k].bytes = k < ch->first_new ? old[k].bytes : ch->len[k - ch->first_new];
     }
-    const void *parts[] = {p};
-    size_t lens[] = {len - 32};
-    enum tc_err e = tc_store_state_mac(x->s, parts, lens, 1, p + len - 32);
     if (e == TC_OK)
-        e = tc_store_meta_set(x->s, "index_chunks", p, len);
-    free(p);
+        e = tc_regstate_chunks_save(x->s, x->n, x->root, kept, ch->n);
+    free(kept), free(old);
     return e;
 }
 

@@ -147,6 +147,18 @@ struct tc_regstate_status {
 enum tc_err tc_regstate_status_load(struct tc_store *s, uint64_t size,
                                     struct tc_regstate_status *out);
 void tc_regstate_status_free(struct tc_regstate_status *out);
+/* The status bundle's index chunks an export named (publication.h), under the same MAC and
+ * bound to the checkpoint (size, root) that export signed: each chunk's SHA-256, first and last
+ * id and file size. None kept: *n 0. TC_ERR_INCONSISTENT (the store's message says so) when the
+ * MAC does not hold. */
+struct tc_regstate_chunk {
+    uint8_t sha[32];
+    uint64_t first, last, bytes;
+};
+enum tc_err tc_regstate_chunks_load(struct tc_store *s, uint64_t *size, uint8_t root[32],
+                                    struct tc_regstate_chunk **out, size_t *n);
+enum tc_err tc_regstate_chunks_save(struct tc_store *s, uint64_t size, const uint8_t root[32],
+                                    const struct tc_regstate_chunk *c, size_t n);
 /* Collects the records of entries from..., in order, and writes them into their chunks (the one
  * holding `from` completed, the next ones new). */
 struct tc_regstate_writer {

@@ -13,7 +13,9 @@
  *     under a MAC keyed by the store's hash key and bound to its chunk number and the entries it
  *     covers, so an edited, dropped or replayed chunk is refused;
  *   - the state (a meta row under the same MAC): the size and root of the last checkpoint, the
- *     last audit event checked and its MAC, and where the rolling re-check goes on.
+ *     last audit event checked and its MAC, and where the rolling re-check goes on;
+ *   - the status bundle's index chunks (another meta row under the MAC): each complete chunk's
+ *     SHA-256 with its first and last id, so that the next export need not hash it again.
  * The hashes are not MACed: every one a publication uses is checked against a signed root (the
  * edge against the last checkpoint, proofs against theirs), and the rolling re-check compares
  * the others with the entries and their parents.
@@ -203,6 +205,81 @@ static size_t record_decode(const uint8_t *p, size_t len, struct tc_reg_leaf *l,
         return 0;
     memcpy(l->reason, p + 16, r);
     return need + r;
+}
+
+/* ---- the status bundle's index chunks -------------------------------------------------------- */
+
+/* "TCIC", 2, the checkpoint's size (8) and root (32), the count (8), then per chunk sha (32),
+ * first (8), last (8), bytes (8); the MAC last. */
+#define CHUNKS_MAGIC "TCIC"
+#define CHUNKS_HEAD (4 + 1 + 8 + 32 + 8)
+#define CHUNK_REC (32 + 8 + 8 + 8)
+
+enum tc_err tc_regstate_chunks_load(struct tc_store *s, uint64_t *size, uint8_t root[32],
+                                    struct tc_regstate_chunk **out, size_t *n)
+{
+    *out = NULL, *n = 0, *size = 0;
+    void *val = NULL;
+    size_t len = 0;
+    enum tc_err e = tc_store_meta_get(s, "index_chunks", &val, &len);
+    if (e == TC_ERR_NOT_FOUND)
+        return TC_OK;
+    if (e != TC_OK)
+        return e;
+    const uint8_t *p = val;
+    uint8_t mac[32];
+    uint64_t count = len >= CHUNKS_HEAD ? get64(p + CHUNKS_HEAD - 8) : 0;
+    const void *parts[] = {p};
+    size_t lens[] = {len >= 32 ? len - 32 : 0};
+    if (len < CHUNKS_HEAD + 32 || memcmp(p, CHUNKS_MAGIC, 4) != 0 || p[4] != 2 ||
+        count > TC_BUNDLE_MAX_CHUNKS || len != CHUNKS_HEAD + count * CHUNK_REC + 32 ||
+        tc_store_state_mac(s, parts, lens, 1, mac) != TC_OK ||
+        sodium_memcmp(mac, p + len - 32, 32) != 0) {
+        tc_store_set_msg(s, "上次发布保存的索引分块清单被改动（校验码不符）/ the list of index "
+                            "chunks the last publication kept was altered (its MAC does not "
+                            "hold)");
+        e = TC_ERR_INCONSISTENT;
+    } else if (!(*out = calloc(count ? count : 1, sizeof **out))) {
+        e = TC_ERR_NOMEM;
+    } else {
+        *size = get64(p + 5);
+        memcpy(root, p + 13, 32);
+        for (size_t k = 0; k < count; k++) {
+            const uint8_t *rec = p + CHUNKS_HEAD + k * CHUNK_REC;
+            memcpy((*out)[k].sha, rec, 32);
+            (*out)[k].first = get64(rec + 32), (*out)[k].last = get64(rec + 40);
+            (*out)[k].bytes = get64(rec + 48);
+        }
+        *n = (size_t)count;
+    }
+    free(val);
+    return e;
+}
+
+enum tc_err tc_regstate_chunks_save(struct tc_store *s, uint64_t size, const uint8_t root[32],
+                                    const struct tc_regstate_chunk *c, size_t n)
+{
+    size_t len = CHUNKS_HEAD + n * CHUNK_REC + 32;
+    uint8_t *p = malloc(len);
+    if (!p)
+        return TC_ERR_NOMEM;
+    memcpy(p, CHUNKS_MAGIC, 4);
+    p[4] = 2;
+    put64(p + 5, size);
+    memcpy(p + 13, root, 32);
+    put64(p + CHUNKS_HEAD - 8, n);
+    for (size_t k = 0; k < n; k++) {
+        uint8_t *rec = p + CHUNKS_HEAD + k * CHUNK_REC;
+        memcpy(rec, c[k].sha, 32);
+        put64(rec + 32, c[k].first), put64(rec + 40, c[k].last), put64(rec + 48, c[k].bytes);
+    }
+    const void *parts[] = {p};
+    size_t lens[] = {len - 32};
+    enum tc_err e = tc_store_state_mac(s, parts, lens, 1, p + len - 32);
+    if (e == TC_OK)
+        e = tc_store_meta_set(s, "index_chunks", p, len);
+    free(p);
+    return e;
 }
 
 /* Folds a chunk's records into the status and the data digests. */

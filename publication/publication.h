@@ -18,8 +18,9 @@
  * Version 2 (type 8, AAD TC_AAD_BUNDLE) writes member 12 as [[h'SHA-256 of a chunk file'...],
  * [entry...]]: the complete chunks of TC_INDEX_CHUNK entries are files of their own, each a CBOR
  * array of its entries, and only the rest is in the bundle. Ids are issued in ascending order and
- * never leave the index, so a chunk once complete never changes: a publication writes and hashes
- * only what is new, and a replica fetches only the chunks it lacks. Version 1 (type 4, AAD
+ * never leave the index, so a chunk once complete does not change (an id out of order makes its
+ * chunk and the later ones new): a publication writes and hashes only what is new, and a replica
+ * fetches only the chunks it lacks. Version 1 (type 4, AAD
  * TC_AAD_BUNDLE_V1: the whole index in member 12) is still read.
  * It is signed by a key the embedded trust list endorses for status publication; its checkpoint
  * by a key endorsed for register checkpoints.
@@ -155,19 +156,25 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
 struct tc_chunk_source {
     enum tc_err (*get)(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len);
     void *ctx;
+    char failed[TC_CHUNK_NAME_MAX]; /* set by the reader: the chunk it could not take, or "" */
 };
 /* tc_bundle_parse_at with the chunks from src (NULL: a bundle that names a chunk is refused with
- * TC_ERR_NOT_FOUND). */
+ * TC_ERR_NOT_FOUND). A chunk src does not have is TC_ERR_NOT_FOUND (or get's error), one whose
+ * hash differs TC_ERR_INCONSISTENT; src->failed then names it. */
 enum tc_err tc_bundle_parse_from(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
-                                 uint64_t now, const struct tc_chunk_source *src,
+                                 uint64_t now, struct tc_chunk_source *src,
                                  struct tc_bundle **out);
 /* The bundle file at path, with its chunk files from the same directory (tc_bundle_parse_from);
- * *len its size. TC_ERR_NOT_FOUND also when a chunk file is missing. */
+ * *len its size. When a chunk file is missing (TC_ERR_NOT_FOUND) or not the one the bundle names
+ * (TC_ERR_INCONSISTENT), failed (may be NULL) receives its path, else "". */
 enum tc_err tc_bundle_read_file(const char *path, const uint8_t root_pk[TC_PK_BYTES], uint64_t now,
-                                struct tc_bundle **out, size_t *len);
+                                struct tc_bundle **out, size_t *len, char *failed, size_t size);
 /* A chunk file's entries into v (room for TC_INDEX_CHUNK): the CBOR array of exactly that many,
  * canonical, ascending ids, nothing after it. Its hash is the caller's to check. */
 enum tc_err tc_index_chunk_read(const uint8_t *in, size_t len, struct tc_bundle_registered *v);
+/* What went wrong with a chunk file tc_bundle_read_file names, for people: missing, or not the
+ * file the bundle names. */
+const char *tc_chunk_why(enum tc_err e);
 /* "index-<64 hex digits>.cbor": a chunk file's name. */
 void tc_chunk_name(const uint8_t sha256[32], char out[TC_CHUNK_NAME_MAX]);
 /* A tc_chunk_source.get reading the files of the directory ctx (a NUL-terminated path). */

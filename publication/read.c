@@ -27,7 +27,7 @@ struct rd {
     struct tc_tok cur;
     size_t budget; /* a bound on list lengths: no list has more entries than the input has bytes */
     uint64_t type; /* the bundle's, once member 0 is read */
-    const struct tc_chunk_source *src; /* the index's chunk files */
+    struct tc_chunk_source *src; /* the index's chunk files */
 };
 
 static const struct tc_tok *next(struct rd *r, uint8_t kind)
@@ -259,7 +259,7 @@ enum tc_err tc_index_chunk_fuzz(const uint8_t *in, size_t len)
 }
 
 /* The chunk file named by sha from src, its hash checked before it is read, into v. */
-static enum tc_err load_chunk(const struct tc_chunk_source *src, const uint8_t sha[32],
+static enum tc_err load_chunk(struct tc_chunk_source *src, const uint8_t sha[32],
                               struct tc_bundle_registered *v)
 {
     uint8_t *p = NULL, h[32];
@@ -273,6 +273,8 @@ static enum tc_err load_chunk(const struct tc_chunk_source *src, const uint8_t s
         crypto_hash_sha256(h, p, len);
         e = sodium_memcmp(h, sha, 32) == 0 ? tc_index_chunk_read(p, len, v) : TC_ERR_INCONSISTENT;
     }
+    if (e != TC_OK)
+        tc_chunk_name(sha, src->failed);
     free(p);
     return e;
 }
@@ -585,10 +587,12 @@ static enum tc_err keep(struct tc_bundle *b, const struct spans *sp, const uint8
 }
 
 enum tc_err tc_bundle_parse_from(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
-                                 uint64_t now, const struct tc_chunk_source *src,
+                                 uint64_t now, struct tc_chunk_source *src,
                                  struct tc_bundle **out)
 {
     *out = NULL;
+    if (src)
+        src->failed[0] = '\0';
     uint64_t type = 0;
     if (len > TC_BUNDLE_MAX_BYTES)
         return TC_ERR_SIZE_LIMIT;
@@ -647,6 +651,15 @@ enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk
     return tc_bundle_parse_at(in, len, root_pk, 0, out);
 }
 
+const char *tc_chunk_why(enum tc_err e)
+{
+    return e == TC_ERR_NOT_FOUND
+               ? "状态包索引的分块文件缺失 / a chunk file of the status bundle's index is missing "
+                 "(it belongs beside the bundle)"
+               : "状态包索引的分块文件与状态包所记哈希不符（被改动或损坏）/ a chunk file of the "
+                 "status bundle's index is not the one the bundle names (altered or damaged)";
+}
+
 void tc_chunk_name(const uint8_t sha256[32], char out[TC_CHUNK_NAME_MAX])
 {
     char hex[65];
@@ -664,20 +677,24 @@ enum tc_err tc_chunk_dir_get(void *ctx, const uint8_t sha256[32], uint8_t **byte
 }
 
 enum tc_err tc_bundle_read_file(const char *path, const uint8_t root_pk[TC_PK_BYTES], uint64_t now,
-                                struct tc_bundle **out, size_t *len)
+                                struct tc_bundle **out, size_t *len, char *failed, size_t size)
 {
     char dir[4096];
     uint8_t *buf = NULL;
     *out = NULL, *len = 0;
+    if (failed && size)
+        failed[0] = '\0';
     if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
         return TC_ERR_ARG;
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    struct tc_chunk_source src = {tc_chunk_dir_get, slash ? dir : "."};
+    struct tc_chunk_source src = {tc_chunk_dir_get, slash ? dir : (char *)".", ""};
     enum tc_err e = tc_file_read(path, TC_BUNDLE_MAX_BYTES, &buf, len);
     if (e == TC_OK)
         e = tc_bundle_parse_from(buf, *len, root_pk, now, &src, out);
+    if (e != TC_OK && src.failed[0] && failed && size)
+        snprintf(failed, size, "%s/%s", slash ? dir : ".", src.failed);
     free(buf);
     return e;
 }
@@ -981,9 +998,15 @@ static enum tc_err assemble(const struct tc_bundle *from, const struct tc_delta 
         .names = from->names ? from->names : "", .profile_json = from->profile_json,
         .titles_raw = from->titles_raw, .titles_raw_len = from->titles_raw_len,
         .audit_seq = d->more.audit_seq, .province = from->province, .proofs = d->more.proofs,
-        .n_proofs = d->more.n_proofs, .chunk_known = (const uint8_t(*)[32])from->chunk_sha,
-        .n_chunk_known = from->n_chunks};
+        .n_proofs = d->more.n_proofs, .chunk_known = (const uint8_t(*)[32])from->chunk_sha};
     memcpy(c.audit_head, d->more.audit_head, 32);
+    /* from's chunks stand as they are up to the first that an added id sorts into (ids are
+     * issued in ascending order, but one issued out of order rewrites the chunks from its
+     * place on, as the publisher does) */
+    while (c.n_chunk_known < from->n_chunks &&
+           (!st->n_index ||
+            from->index[(c.n_chunk_known + 1) * TC_INDEX_CHUNK - 1].id < st->index[0].id))
+        c.n_chunk_known++;
     char *note = dup_bytes(d->note, d->note_len);
     void *ix = NULL, *rv = NULL, *sp = NULL;
     enum tc_err e = note ? TC_OK : TC_ERR_NOMEM;
@@ -1035,7 +1058,7 @@ enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *i
     struct tc_index_chunks own, *ch = chunks ? chunks : &own;
     memset(ch, 0, sizeof *ch);
     struct assembled a = {from, ch};
-    struct tc_chunk_source src = {assembled_get, &a};
+    struct tc_chunk_source src = {assembled_get, &a, ""};
     struct tc_delta d;
     uint8_t sum[32];
     struct tc_reg_status st;

@@ -168,7 +168,11 @@ enum tc_err tc_index_chunk_encode(const struct tc_bundle_registered *index, size
     if (tc_cw_alloc(&w, TC_INDEX_CHUNK_MAX_BYTES) != TC_OK)
         return TC_ERR_NOMEM;
     write_list(&w, index + k * TC_INDEX_CHUNK, TC_INDEX_CHUNK, sizeof *index, 3, write_registered);
-    return tc_cw_take(&w, out, len);
+    enum tc_err e = tc_cw_take(&w, out, len);
+    uint8_t *fit = e == TC_OK ? realloc(*out, *len) : NULL; /* held until written: no slack */
+    if (fit)
+        *out = fit;
+    return e;
 }
 
 /* The index's complete chunks: the known ones' hashes as given, the others encoded and hashed. */

@@ -49,7 +49,23 @@ rm -f port.txt
 python3 "$here/drip_server.py" "$work" 0 port.txt "$work/drip.on" "$work/drip.log" 2>>source.err &
 src=$!
 for _ in $(seq 1 50); do [ -s port.txt ] && break; sleep 0.1; done
-S=http://127.0.0.1:$(cat port.txt 2>/dev/null)/pub
+S=http://127.0.0.1:$(cat port.txt 2>/dev/null)/mirror
+# the publication reaches the web server's directory as a mirror sync would, one file at a time:
+# mirror [EXCEPT-PATTERN...]: every file of pub but those matching a pattern, the head last
+mirror() {
+  mkdir -p mirror/tile
+  cp -r pub/tile/. mirror/tile/
+  local f p skip
+  for f in pub/*; do
+    [ -f "$f" ] && [ "$(basename "$f")" != head ] || continue
+    skip=""
+    for p in "$@"; do case "$(basename "$f")" in $p) skip=1 ;; esac; done
+    [ -n "$skip" ] && continue
+    cp "$f" mirror/.tmp && mv mirror/.tmp "mirror/$(basename "$f")"
+  done
+  cp pub/head mirror/.tmp && mv mirror/.tmp mirror/head
+}
+mirror
 truth "the publication is served" curl -sf -o /dev/null --max-time 2 "$S/head"
 free_port() {
   local p
@@ -87,7 +103,7 @@ wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
   until "$@"; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.1; done
 }
 is_version() { [ "$(version)" = "$1" ]; }
-fetched() { grep -c "^get /pub/$chunk" drip.log 2>/dev/null; }
+fetched() { grep -c "^get /mirror/$chunk" drip.log 2>/dev/null; }
 
 truth "a verifier follows the publication over HTTP" serve rep.log --source "$S" --poll 0.3 --state st
 truth "it fetched the chunk file once" [ "$(fetched)" = 1 ]
@@ -97,12 +113,36 @@ v1=$(version)
 "$issuer" revoke "${D[@]}" --reason fraud "${ids[1]}" >/dev/null
 truth "a revocation published" publish
 truth "which completes no chunk, and writes none" [ "$(chunks pub)" = 1 ]
+mirror
 v2=$(sed -n 's/^version //p' pub/head)
 truth "the verifier takes it (version $v1 -> $v2)" wait_for 15 is_version "$v2"
 has "by the delta" rep.log "bundle updated by a delta: version $v1 -> $v2"
 truth "without fetching the chunk again" [ "$(fetched)" = 1 ]
 truth "the certificate in the chunk is now revoked there" [ "$(verdict "${ids[1]}")" = revoked ]
+# a chunk nowhere to be had for a while (files reach a mirror in any order): the replica's own
+# copy damaged, the source's not there yet, and no delta to take
+flip() { python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 1; open(sys.argv[2], "wb").write(b)' "$1" "$2"; }
+flip "st/$chunk" st/damaged && mv st/damaged "st/$chunk"
+rm -f "mirror/$chunk" mirror/delta-*.cbor
+"$issuer" revoke "${D[@]}" --reason fraud "${ids[3]}" >/dev/null
+truth "another revocation published" publish
+mirror 'index-*' 'delta-*'
+v3=$(sed -n 's/^version //p' pub/head)
+sleep 2
+truth "while the chunk is nowhere to be had, the replica stays at version $v2" is_version "$v2"
+has "saying which chunk and that it is tried again" rep.log "index chunk .*$chunk: not found (tried again later)"
+cp "pub/$chunk" "mirror/$chunk"
+truth "once the mirror has it, the replica takes version $v3" wait_for 15 is_version "$v3"
+truth "and its damaged copy was replaced by the mirror's" cmp -s "pub/$chunk" "st/$chunk"
 stop
+flip "st/$chunk" st/damaged && mv st/damaged "st/$chunk"
+truth "restarted with its kept chunk damaged and the publication up, it starts" \
+  serve rep3.log --source "$S" --poll 0.3 --state st
+truth "at version $v3, the chunk fetched again" is_version "$v3"
+truth "the same bytes as the source's" cmp -s "pub/$chunk" "st/$chunk"
+truth "the certificate in the chunk is revoked there" [ "$(verdict "${ids[1]}")" = revoked ]
+stop
+v2=$v3
 kill "$src" 2>/dev/null; wait "$src" 2>/dev/null; src=""
 truth "restarted with the publication down, it serves from its cache and the kept chunk" \
   serve rep2.log --source "$S" --poll 0.3 --state st
@@ -116,12 +156,30 @@ stop
 mv "pub/$chunk" chunk.keep
 check "verify --bundle refuses a bundle whose chunk file is missing" 2 \
   "$verifier" verify --root root.pub --bundle pub/bundle.cbor "$(cat "certs/${ids[2]}.txt")"
-has "naming what is missing" err.txt "not found"
-python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 1; open(sys.argv[2], "wb").write(b)' \
-  chunk.keep "pub/$chunk"
+has "naming the chunk file, and that it is missing" err.txt "pub/$chunk: .*a chunk file of the status bundle's index is missing"
+flip chunk.keep "pub/$chunk"
 check "and one whose chunk file was altered (one bit)" 2 \
   "$verifier" verify --root root.pub --bundle pub/bundle.cbor "$(cat "certs/${ids[2]}.txt")"
+has "naming it, and that it is not the one the bundle names" err.txt "pub/$chunk: .*is not the one the bundle names"
 check "titlecert-register audit refuses it too" 2 "$register" audit --root root.pub --dir pub
+has "naming it" err.txt "pub/$chunk: .*is not the one the bundle names"
+# a verifier serving the publication's files: a newer bundle whose chunk is not there yet is
+# taken once the chunk arrives
+mkdir -p files
+cp pub/bundle.cbor chunk.keep files/ && mv files/chunk.keep "files/$chunk"
+truth "a verifier serves a bundle file with its chunk beside it" serve files.log --bundle files/bundle.cbor --state stf
+vf=$(version)
+rm -f "files/$chunk"
+mkdir -p newer
+check "a newer bundle exported" 0 "$issuer" bundle export "${D[@]}" --key ws.key "${T[@]}" --out newer/bundle.cbor
+has "saying its index's chunk is beside it" out.txt "its index in 1 chunk files beside it"
+cp newer/bundle.cbor files/bundle.cbor.tmp && mv files/bundle.cbor.tmp files/bundle.cbor
+sleep 2
+truth "the newer bundle, its chunk not there yet, is refused for now (still version $vf)" is_version "$vf"
+has "saying the chunk was not found and is tried again" files.log "index chunk .*$chunk: not found (tried again later)"
+cp chunk.keep "files/$chunk"
+truth "once the chunk is there, the newer bundle is taken within seconds" wait_for 15 sh -c "[ \"\$(curl -s --max-time 2 $R/healthz | sed -n 's/.*\"bundle_version\":\([0-9]*\).*/\1/p')\" -gt $vf ]"
+stop
 rm -f "pub/$chunk"
 "$issuer" revoke "${D[@]}" --reason fraud "${ids[2]}" >/dev/null
 truth "a publication into the directory that lacks the chunk" publish

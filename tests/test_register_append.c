@@ -217,7 +217,7 @@ static bool bundle_is(const char *pub, const struct rebuild *r)
     snprintf(path, sizeof path, "%s/bundle.cbor", pub);
     tc_reg_status_init(&st);
     /* with its index's chunk files from the same directory */
-    bool ok = tc_bundle_read_file(path, tc_signer_pub(keys.root)->pk, 0, &b, &len) == TC_OK;
+    bool ok = tc_bundle_read_file(path, tc_signer_pub(keys.root)->pk, 0, &b, &len, NULL, 0) == TC_OK;
     for (size_t i = 0; ok && i < b->n_proofs; i++) {
         uint8_t proof[TC_REG_PROOF_MAX][TC_REG_HASH];
         size_t n = 0;
@@ -329,8 +329,8 @@ static bool follow(struct replica *rp, const char *pub)
         }
         rp->deltas += ok;
     } else if (ok) {
-        ok = tc_bundle_read_file(path, tc_signer_pub(keys.root)->pk, 0, &next, &bytes_len) ==
-             TC_OK;
+        ok = tc_bundle_read_file(path, tc_signer_pub(keys.root)->pk, 0, &next, &bytes_len, NULL,
+                                 0) == TC_OK;
     }
     if (ok) {
         tc_bundle_free(rp->b);
@@ -391,6 +391,8 @@ static void test_publications(struct tc_store *s)
 
 /* ---- the index's chunk files ---------------------------------------------------------------------- */
 
+static bool sql(struct tc_store *s, const char *text);
+
 static bool same_chunk(const char *a, const char *b)
 {
     uint8_t *x = NULL, *y = NULL;
@@ -410,7 +412,7 @@ static void test_chunks(struct tc_store *s)
     path_in(pub, sizeof pub, "pub");
     snprintf(path, sizeof path, "%s/bundle.cbor", pub);
     const uint8_t *rpk = tc_signer_pub(keys.root)->pk;
-    IS(tc_bundle_read_file(path, rpk, 0, &b, &len), TC_OK, "chunks: the bundle reads with them");
+    IS(tc_bundle_read_file(path, rpk, 0, &b, &len, NULL, 0), TC_OK, "chunks: the bundle reads with them");
     if (!b || !b->n_chunks) {
         OK(false, "chunks: the bundle names a chunk file");
         tc_bundle_free(b);
@@ -425,7 +427,7 @@ static void test_chunks(struct tc_store *s)
     snprintf(moved, sizeof moved, "%s.moved", chunk);
     struct tc_bundle *x = NULL;
     OK(rename(chunk, moved) == 0, "chunks: the first chunk file moved away");
-    IS(tc_bundle_read_file(path, rpk, 0, &x, &len), TC_ERR_NOT_FOUND,
+    IS(tc_bundle_read_file(path, rpk, 0, &x, &len, NULL, 0), TC_ERR_NOT_FOUND,
        "chunks: a bundle whose chunk file is missing is refused");
     uint8_t *bytes = NULL;
     size_t blen = 0;
@@ -434,7 +436,7 @@ static void test_chunks(struct tc_store *s)
         tc_file_write(chunk, bytes, blen, 0644, TC_FILE_REPLACE);
     }
     tc_bundle_free(x), x = NULL;
-    IS(tc_bundle_read_file(path, rpk, 0, &x, &len), TC_ERR_INCONSISTENT,
+    IS(tc_bundle_read_file(path, rpk, 0, &x, &len, NULL, 0), TC_ERR_INCONSISTENT,
        "chunks: one whose chunk file was altered (one bit) is refused");
     tc_bundle_free(x), x = NULL;
     free(bytes);
@@ -443,7 +445,7 @@ static void test_chunks(struct tc_store *s)
     IS(publish(s, pub, false), TC_OK, "chunks: published with the chunk file gone");
     OK(last_chunks_written == 1, "chunks: the missing chunk file is written again (%zu written)",
        last_chunks_written);
-    IS(tc_bundle_read_file(path, rpk, 0, &x, &len), TC_OK, "chunks: the bundle reads again");
+    IS(tc_bundle_read_file(path, rpk, 0, &x, &len, NULL, 0), TC_OK, "chunks: the bundle reads again");
     OK(same_chunk(chunk, moved), "chunks: the file written again is the first one, byte for byte");
     tc_bundle_free(x), x = NULL;
     IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
@@ -451,6 +453,37 @@ static void test_chunks(struct tc_store *s)
     OK(last_chunks == b->n_chunks && last_chunks_written == 0,
        "chunks: a publication that completes no chunk writes no chunk file (%zu of %zu)",
        last_chunks_written, last_chunks);
+    /* a chunk file cut short in the directory: written again */
+    OK(truncate(chunk, 1000) == 0, "chunks: the chunk file cut short");
+    IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
+    IS(publish(s, pub, false), TC_OK, "chunks: published");
+    OK(last_chunks_written == 1 && same_chunk(chunk, moved),
+       "chunks: a chunk file of another size than it was written with is written again");
+    /* one altered in place, same size: a full check writes every chunk again */
+    if (tc_file_read(moved, TC_INDEX_CHUNK_MAX_BYTES, &bytes, &blen) == TC_OK && blen > 40) {
+        bytes[blen - 1] ^= 1;
+        tc_file_write(chunk, bytes, blen, 0644, TC_FILE_REPLACE);
+    }
+    free(bytes), bytes = NULL;
+    IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
+    IS(publish(s, pub, true), TC_OK, "chunks: a publication that checks in full");
+    OK(last_chunks_written == last_chunks && same_chunk(chunk, moved),
+       "chunks: writes every chunk file again, so one altered in place is mended (%zu of %zu)",
+       last_chunks_written, last_chunks);
+    /* the list kept by an earlier publication put back: not used */
+    OK(sql(s, "CREATE TABLE saved_chunks AS SELECT value FROM meta WHERE key = 'index_chunks'"),
+       "chunks: the kept list saved");
+    IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
+    IS(publish(s, pub, false), TC_OK, "chunks: published");
+    OK(last_chunks_written == 0, "chunks: (the list kept then is used: nothing written)");
+    OK(sql(s, "UPDATE meta SET value = (SELECT value FROM saved_chunks) WHERE key = "
+              "'index_chunks'; DROP TABLE saved_chunks"),
+       "chunks: the earlier list put back (its MAC holds)");
+    IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
+    IS(publish(s, pub, false), TC_OK, "chunks: published");
+    OK(last_chunks_written == last_chunks,
+       "chunks: a list kept with another checkpoint than the last signed is not used: every "
+       "chunk encoded and hashed again (%zu of %zu)", last_chunks_written, last_chunks);
     unlink(moved);
     tc_bundle_free(b);
 }
@@ -543,8 +576,10 @@ static void test_tampering(struct tc_store *s)
         {"the last checkpoint's recorded root", "UPDATE checkpoints SET root = zeroblob(32) WHERE "
          "size = (SELECT max(size) FROM checkpoints)", "is not of the checkpoint", 1},
         {"an old entry rewritten with its hash", NULL, "do not give the tree's hash kept", round},
-        {"the kept list of the index's chunks altered", "UPDATE meta SET value = "
-         "zeroblob(length(value)) WHERE key = 'index_chunks'", "list of index chunks", 1},
+        {"one bit of a hash in the kept list of the index's chunks", "UPDATE meta SET value = "
+         "CAST(substr(value, 1, 59) || CASE WHEN substr(value, 60, 1) = x'00' THEN x'01' ELSE "
+         "x'00' END || substr(value, 61) AS BLOB) WHERE key = 'index_chunks'",
+         "list of index chunks", 1},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         char name[32], pub[600];

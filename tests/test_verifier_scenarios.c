@@ -843,6 +843,127 @@ static void malicious_deltas(struct tc_store *s, const struct tc_bundle *b1,
     tc_bundle_free(out);
 }
 
+/* ---- the index in chunk files (issue 22) ----------------------------------------------------- */
+
+/* A chunk source over chunk files a writer made, in memory; `swap` serves chunk 0's bytes under
+ * chunk 1's name (a hostile mirror), `only` serves no more than that many chunks. */
+struct mem_chunks {
+    const struct tc_index_chunks *ch;
+    bool swap;
+    size_t only;
+};
+
+static enum tc_err mem_chunk_get(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len)
+{
+    const struct mem_chunks *m = ctx;
+    for (size_t k = m->ch->first_new; k < m->ch->n && k < m->only; k++)
+        if (!memcmp(m->ch->sha[k], sha256, 32)) {
+            size_t i = (m->swap && k == 1 ? 0 : k) - m->ch->first_new;
+            if (!(*bytes = malloc(m->ch->len[i])))
+                return TC_ERR_NOMEM;
+            memcpy(*bytes, m->ch->bytes[i], *len = m->ch->len[i]);
+            return TC_OK;
+        }
+    return TC_ERR_NOT_FOUND;
+}
+
+/* A bundle like b with index ix (n entries), its first `known` chunks named by the hashes given
+ * (as a publisher reusing kept hashes names them), signed with key; the chunk files it made. */
+static enum tc_err chunked_bundle(const struct tc_bundle *b, struct tc_signer *key,
+                                  const struct tc_bundle_registered *ix, size_t n,
+                                  const uint8_t (*known)[32], size_t n_known, uint8_t **out,
+                                  size_t *len, struct tc_index_chunks *ch)
+{
+    struct tc_bundle_content c = {
+        .version = b->version + 1, .issued_at = b->issued_at, .trust = b->trust_raw,
+        .trust_len = b->trust_raw_len, .units = b->units, .n_units = b->n_units,
+        .names = b->names ? b->names : "", .profile_json = b->profile_json,
+        .titles_raw = b->titles_raw, .titles_raw_len = b->titles_raw_len,
+        .province = b->province, .note = b->note, .index = ix, .n_index = n,
+        .chunk_known = known, .n_chunk_known = n_known};
+    return tc_bundle_write(key, &c, out, len, NULL, ch);
+}
+
+/* Two chunks and a rest, read back through a chunk source; a chunk missing, served with other
+ * bytes, named out of order or twice, or a rest that does not follow the last chunk: refused. */
+static void index_chunks(void)
+{
+    struct tc_store *s = province_as("SX", "SX-chunks", "uscc,name,division,valid_from,tier\n");
+    uint8_t *b = NULL, *out = NULL;
+    size_t len = 0, olen = 0, n = 2 * TC_INDEX_CHUNK + 7;
+    uint64_t version;
+    struct tc_bundle *genuine = NULL, *got = NULL;
+    struct tc_index_chunks ch, ch2;
+    memset(&ch, 0, sizeof ch), memset(&ch2, 0, sizeof ch2);
+    struct tc_bundle_registered *ix = calloc(n, sizeof *ix);
+    const uint8_t *rpk = tc_signer_pub(root)->pk;
+    bool made = s && ix && export_bytes(s, trust, trust_len, tl, gs, now, &b, &len, &version) == TC_OK &&
+                tc_bundle_parse(b, len, rpk, &genuine) == TC_OK;
+    for (size_t i = 0; made && i < n; i++) {
+        ix[i].id = 300000000 + 3 * i, ix[i].leaf = 0;
+        memcpy(ix[i].hash, &ix[i].id, sizeof ix[i].id);
+    }
+    made = made && chunked_bundle(genuine, gs, ix, n, NULL, 0, &out, &olen, &ch) == TC_OK;
+    ok(made && ch.n == 2 && ch.first_new == 0 && olen < 16384,
+       "chunks: an index of %zu entries is written as 2 chunk files and a bundle of %zu bytes", n,
+       olen);
+    if (!made || ch.n != 2)
+        goto done;
+    struct mem_chunks m = {&ch, false, 2};
+    struct tc_chunk_source src = {mem_chunk_get, &m, ""};
+    is_err(tc_bundle_parse_from(out, olen, rpk, now, &src, &got), TC_OK,
+           "chunks: the bundle reads with its chunk files");
+    ok(got && got->n_index == n && got->n_chunks == 2 && !memcmp(got->index, ix, n * sizeof *ix),
+       "chunks: the index read is the one written, entry for entry");
+    const struct tc_bundle_registered *r = got ? tc_bundle_registered(got, ix[70000].id) : NULL;
+    ok(r && r->id == ix[70000].id, "chunks: an entry of the second chunk is found by its id");
+    tc_bundle_free(got), got = NULL;
+    char name[TC_CHUNK_NAME_MAX];
+    tc_chunk_name(ch.sha[1], name);
+    m.only = 1;
+    is_err(tc_bundle_parse_from(out, olen, rpk, now, &src, &got), TC_ERR_NOT_FOUND,
+           "chunks: a bundle whose second chunk the source lacks is refused");
+    ok(!got && !strcmp(src.failed, name), "chunks: naming that chunk (%s)", src.failed);
+    m.only = 2, m.swap = true;
+    is_err(tc_bundle_parse_from(out, olen, rpk, now, &src, &got), TC_ERR_INCONSISTENT,
+           "chunks: one whose source serves the first chunk's bytes under the second's name");
+    m.swap = false;
+    free(out), out = NULL;
+    /* a publisher's kept hashes, misused: the same chunks named out of order, or one twice */
+    const uint8_t swapped[2][32], twice[2][32];
+    memcpy((void *)swapped[0], ch.sha[1], 32), memcpy((void *)swapped[1], ch.sha[0], 32);
+    memcpy((void *)twice[0], ch.sha[0], 32), memcpy((void *)twice[1], ch.sha[0], 32);
+    ok(chunked_bundle(genuine, gs, ix, n, swapped, 2, &out, &olen, &ch2) == TC_OK,
+       "chunks: a bundle naming the two chunks in the wrong order is signed");
+    is_err(out ? tc_bundle_parse_from(out, olen, rpk, now, &src, &got) : TC_ERR_INTERNAL,
+           TC_ERR_NONCANONICAL, "chunks: and refused: ids must ascend from chunk to chunk");
+    tc_index_chunks_free(&ch2), free(out), out = NULL;
+    ok(chunked_bundle(genuine, gs, ix, n, twice, 2, &out, &olen, &ch2) == TC_OK,
+       "chunks: one naming the first chunk twice is signed");
+    is_err(out ? tc_bundle_parse_from(out, olen, rpk, now, &src, &got) : TC_ERR_INTERNAL,
+           TC_ERR_NONCANONICAL, "chunks: and refused");
+    tc_index_chunks_free(&ch2), free(out), out = NULL;
+    /* the rest inline, ascending itself, but below the last chunk's last id */
+    for (size_t i = 2 * TC_INDEX_CHUNK; i < n; i++)
+        ix[i].id = 100000000 + i;
+    ok(chunked_bundle(genuine, gs, ix, n, (const uint8_t(*)[32])ch.sha, 2, &out, &olen, &ch2) ==
+           TC_OK,
+       "chunks: one whose inline rest sorts before its chunks is signed");
+    is_err(out ? tc_bundle_parse_from(out, olen, rpk, now, &src, &got) : TC_ERR_INTERNAL,
+           TC_ERR_NONCANONICAL, "chunks: and refused: the rest must follow the last chunk");
+    ok(ch2.n == 2 && ch2.first_new == 2,
+       "(the publisher's kept hashes were taken as given: no chunk encoded again)");
+    tc_index_chunks_free(&ch2);
+    is_err(tc_bundle_parse(b, len, rpk, &got), TC_OK,
+           "(the check can fail: the genuine bundle, no chunk, reads without a source)");
+done:
+    tc_bundle_free(got);
+    tc_bundle_free(genuine);
+    tc_index_chunks_free(&ch);
+    free(ix), free(b), free(out);
+    tc_store_close(s);
+}
+
 /* 17.4: a revoked publication key dates its bundle before its revocation and embeds the trust
  * list that revokes it: refused from the revocation day of the verifier's own clock (this failed
  * on the release before: the revocation was judged by the date the bundle claims). */
@@ -937,6 +1058,7 @@ int main(void)
     bundle_tampering();
     deltas();
     backdated_bundle();
+    index_chunks();
     ok(json_checked > 20 && json_differ == 0,
        "every verdict written by the JSON writer is the bytes of jansson's dump of its tree (%zu "
        "verdicts, %zu differ)", json_checked, json_differ);

@@ -45,6 +45,7 @@ struct tc_lifecycle {
     struct tc_state st; /* accepted so far */
     struct tc_lifecycle_stats stats;
     char dir[4096];     /* bundle_path's directory: the index's chunk files */
+    time_t retry_at;    /* a bundle file refused for a missing chunk is read again from then */
 };
 
 const struct tc_bundle *tc_lifecycle_take(struct tc_lifecycle *l, struct tc_held **ref)
@@ -262,21 +263,31 @@ static void keep_chunk(struct tc_lifecycle *l, const uint8_t sha256[32], const u
                        path, strerror(err));
 }
 
-/* The chunk source of this verifier's bundles: the files beside the bundle, else (following a
- * publication) the source's, kept once their hash is the one asked for. */
+/* The chunk source of this verifier's bundles: the file beside the bundle when its hash is the
+ * one asked for, else (following a publication) the source's, kept once its hash is right. A
+ * chunk that cannot be had that way is TC_ERR_NOT_FOUND: tried again later, never a verdict. */
 static enum tc_err chunk_get(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len)
 {
     struct tc_lifecycle *l = ctx;
     uint8_t h[32];
     enum tc_err e = tc_chunk_dir_get(l->dir, sha256, bytes, len);
-    if (e != TC_ERR_NOT_FOUND || !l->cfg.fetch.get)
+    if (e == TC_OK) {
+        crypto_hash_sha256(h, *bytes, *len);
+        if (sodium_memcmp(h, sha256, 32) == 0 || !l->cfg.fetch.get)
+            return TC_OK; /* a damaged file without a source: the reader refuses it */
+        free(*bytes), *bytes = NULL, *len = 0; /* damaged: fetched again and replaced */
+    } else if (e != TC_ERR_NOT_FOUND || !l->cfg.fetch.get) {
         return e;
-    if ((e = l->cfg.fetch.get(l->cfg.fetch.ctx, sha256, bytes, len)) != TC_OK)
-        return e;
+    }
+    if (l->cfg.fetch.get(l->cfg.fetch.ctx, sha256, bytes, len) != TC_OK)
+        return TC_ERR_NOT_FOUND;
     crypto_hash_sha256(h, *bytes, *len);
-    if (sodium_memcmp(h, sha256, 32) == 0)
-        keep_chunk(l, sha256, *bytes, *len);
-    return TC_OK; /* the reader checks the hash again, and refuses what differs */
+    if (sodium_memcmp(h, sha256, 32) != 0) {
+        free(*bytes), *bytes = NULL, *len = 0;
+        return TC_ERR_NOT_FOUND;
+    }
+    keep_chunk(l, sha256, *bytes, *len);
+    return TC_OK;
 }
 
 /* Reads the bundle file into *buf; *st is what the file was before it was read (a file that
@@ -293,8 +304,14 @@ static enum tc_err read_file(struct tc_lifecycle *l, uint8_t **buf, size_t *len,
 static enum tc_err parse(struct tc_lifecycle *l, const uint8_t *in, size_t len,
                          struct tc_bundle **out)
 {
-    struct tc_chunk_source src = {chunk_get, l};
-    return tc_bundle_parse_from(in, len, l->cfg.root_pk, (uint64_t)time(NULL), &src, out);
+    struct tc_chunk_source src = {chunk_get, l, ""};
+    enum tc_err e = tc_bundle_parse_from(in, len, l->cfg.root_pk, (uint64_t)time(NULL), &src, out);
+    if (e != TC_OK && src.failed[0])
+        tc_service_say(l->cfg.log, l->cfg.log_ctx, "the index chunk %s/%s: %s", l->dir,
+                       src.failed,
+                       e == TC_ERR_NOT_FOUND ? "not found (tried again later)"
+                                             : "not the one the bundle names (altered or damaged)");
+    return e;
 }
 
 /* Logs what an install did; counts it as a reload. */
@@ -324,7 +341,9 @@ enum tc_err tc_lifecycle_reload(struct tc_lifecycle *l)
         e = parse(l, buf, len, &b);
     free(buf);
     pthread_mutex_lock(&l->lock);
-    l->seen = st; /* a bad file is not retried until it changes again */
+    l->seen = st; /* a bad file is not retried until it changes again, */
+    /* but one that names a chunk not there yet (files may arrive in any order) is, in 5 s */
+    l->retry_at = e == TC_ERR_NOT_FOUND && st.st_size ? time(NULL) + 5 : 0;
     pthread_mutex_unlock(&l->lock);
     uint64_t have = tc_lifecycle_version(l), version = b ? b->version : 0;
     e = install(l, e, b, NULL, 0, why, sizeof why);
@@ -385,7 +404,7 @@ void tc_lifecycle_poll_file(struct tc_lifecycle *l)
     pthread_mutex_lock(&l->lock);
     bool changed = st.st_mtim.tv_sec != l->seen.st_mtim.tv_sec ||
                    st.st_mtim.tv_nsec != l->seen.st_mtim.tv_nsec || st.st_size != l->seen.st_size ||
-                   st.st_ino != l->seen.st_ino;
+                   st.st_ino != l->seen.st_ino || (l->retry_at && time(NULL) >= l->retry_at);
     pthread_mutex_unlock(&l->lock);
     if (changed)
         tc_lifecycle_reload(l);

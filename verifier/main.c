@@ -236,8 +236,14 @@ static int verify_trust(const struct verify_args *a, struct tc_trust_list **tl,
         return tc_cli_fail(PROG, a->root, e);
     /* a bundle by this machine's clock: a publication key revoked by now signs nothing, whatever
      * day its bundle claims; its index's chunk files beside it */
+    char chunk[4400];
     if (a->bundle) {
-        e = tc_bundle_read_file(src, rpub.pk, (uint64_t)time(NULL), b, &list_len);
+        e = tc_bundle_read_file(src, rpub.pk, (uint64_t)time(NULL), b, &list_len, chunk,
+                                sizeof chunk);
+        if (e != TC_OK && chunk[0]) {
+            fprintf(stderr, PROG ": %s: %s: %s\n", src, chunk, tc_chunk_why(e));
+            return TC_EXIT_USAGE;
+        }
     } else if ((e = tc_file_read(src, TC_TRUST_LIST_MAX_BYTES, &list, &list_len)) == TC_OK) {
         e = tc_trust_list_parse(list, list_len, rpub.pk, tl);
         free(list);

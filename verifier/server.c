@@ -737,9 +737,11 @@ static void follow(struct tc_service *s, bool force)
         e = tc_lifecycle_apply_delta(s->bundles, data, len);
     else if (r == TC_SOURCE_BUNDLE)
         e = tc_lifecycle_install(s->bundles, data, len);
-    /* a delta that did not apply, or a download refused here for want of memory or disk, is
+    /* a delta that did not apply, or a download refused here for want of memory or disk or of
+     * an index chunk the source did not have (yet: files may reach a mirror in any order), is
      * fetched whole at the next poll; a bundle that does not verify waits for a new head */
-    if ((r == TC_SOURCE_DELTA && e != TC_OK) || e == TC_ERR_IO || e == TC_ERR_NOMEM)
+    if ((r == TC_SOURCE_DELTA && e != TC_OK) || e == TC_ERR_IO || e == TC_ERR_NOMEM ||
+        e == TC_ERR_NOT_FOUND)
         tc_source_no_delta(s->source);
     free(data);
 }
@@ -846,7 +848,7 @@ static enum tc_err first_bundle(struct tc_service *s, const struct tc_lifecycle_
         return e;
     }
     struct tc_lifecycle_config with_fetch = *lc;
-    with_fetch.fetch = (struct tc_chunk_source){tc_source_chunk, s->source};
+    with_fetch.fetch = (struct tc_chunk_source){tc_source_chunk, s->source, ""};
     lc = &with_fetch;
     *poll_now = true;
     if (access(lc->bundle_path, F_OK) != 0) {

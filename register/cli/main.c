@@ -203,7 +203,13 @@ static int open_ctx(const struct opts *o, const char *cmd, const char *checkpoin
         snprintf(path, sizeof path, "%s", o->bundle ? o->bundle : "");
         if (!o->bundle)
             snprintf(path, sizeof path, "%s/bundle.cbor", o->dir);
-        e = tc_bundle_read_file(path, x->root.pk, 0, &x->bundle, &x->bundle_len);
+        char chunk[4400];
+        e = tc_bundle_read_file(path, x->root.pk, 0, &x->bundle, &x->bundle_len, chunk,
+                                sizeof chunk);
+        if (e != TC_OK && chunk[0]) {
+            fprintf(stderr, PROG ": %s: %s: %s: %s\n", cmd, path, chunk, tc_chunk_why(e));
+            return TC_EXIT_USAGE;
+        }
         if (e != TC_OK) {
             fprintf(stderr, PROG ": %s: %s: %s (the trust list is read from the bundle; or give "
                             "--trust-list FILE)\n", cmd, path, tc_strerror(e));
