@@ -3,8 +3,10 @@
 # tests/data/release-0.1.0/make.sh) upgraded by this one: refused until 'migrate', which backs it
 # up first; after it every certificate, revocation, audit event and register entry is there, the
 # audit chain is intact, the shipped working-day years are in it, a new publication is consistent
-# with the one 0.1.0 published (titlecert-register audit), and 'migrate --workflow' turns it, one
-# way, into a store that issues only through the workflow. Prints TAP.
+# with the one 0.1.0 published (titlecert-register audit), a replica holding 0.1.0's bundle
+# (version 1) takes the new one (version 2) by its delta, this release still reads 0.1.0's
+# bundle, and 'migrate --workflow' turns it, one way, into a store that issues only through the
+# workflow. Prints TAP.
 # usage: migrate_release.sh KEYS ISSUER VERIFIER REGISTER DATA_DIR
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") register=$(realpath "$4")
@@ -12,7 +14,8 @@ data=$(realpath "$5")
 here=$(dirname "$(realpath "$0")")
 . "$here/tap.sh"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+src="" rep=""
+trap 'for p in $rep $src; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"' EXIT
 cp -r "$here/data/release-0.1.0/." "$work/"
 cd "$work" || exit 2
 chmod 600 store.key ws.key
@@ -45,7 +48,35 @@ count() { python3 -c 'import sqlite3,sys; print(sqlite3.connect("gs.db").execute
 truth "no certificate and no event was lost" [ "$(count 'SELECT count(*) FROM certificates')" = 4 -a "$(count 'SELECT count(*) FROM events WHERE seq <= 10')" = 10 ]
 truth "the register grew by the unit directory's and profile's entries only" [ "$(count 'SELECT count(*) FROM register')" = 8 ]
 truth "the shipped working-day years came with the migration" [ "$(count 'SELECT count(*) FROM calendar')" -ge 2 ]
+# a replica that holds what 0.1.0 published (version 1) follows it over HTTP
+mkdir -p www && cp -r pub-0.1.0 www/pub
+python3 "$here/drip_server.py" "$work/www" 0 port.txt "$work/drip.on" "$work/drip.log" 2>/dev/null &
+src=$!
+for _ in $(seq 1 50); do [ -s port.txt ] && break; sleep 0.1; done
+for try in 1 2 3 4 5; do
+  rport=$((20000 + RANDOM % 20000)) R=http://127.0.0.1:$rport
+  (exec 3<>"/dev/tcp/127.0.0.1/$rport") 2>/dev/null && continue
+  "$verifier" serve --source "http://127.0.0.1:$(cat port.txt)/pub" --poll 0.3 --state st \
+    --root root.pub --listen 127.0.0.1:$rport 2>>rep.log &
+  rep=$!
+  for _ in $(seq 1 100); do
+    curl -sf -o /dev/null --max-time 1 "$R/healthz" && break
+    kill -0 "$rep" 2>/dev/null || break
+    sleep 0.1
+  done
+  curl -sf -o /dev/null --max-time 1 "$R/healthz" && break
+  kill -9 "$rep" 2>/dev/null; wait "$rep" 2>/dev/null; rep=""
+done
+version() { curl -s --max-time 2 "$R/healthz" | sed -n 's/.*"bundle_version":\([0-9]*\).*/\1/p'; }
+truth "a replica follows what 0.1.0 published: its bundle, version 1" [ "$(version)" = 1 ]
 check "the single-operator store publishes as before" 0 "$issuer" publish "${D[@]}" --key ws.key "${T[@]}" --out pub
+has "with a delta from 0.1.0's bundle" out.txt "delta from version 1"
+cp -r pub/. www/pub/ && cp pub/head www/pub/head.tmp && mv www/pub/head.tmp www/pub/head
+delta_taken() { grep -q "bundle updated by a delta: version 1 -> 2" rep.log; }
+for _ in $(seq 1 150); do delta_taken && break; sleep 0.1; done
+truth "the replica takes this release's first bundle (version 2, the index in the new layout) by that delta" delta_taken
+truth "and serves version 2" [ "$(version)" = 2 ]
+kill "$rep" "$src" 2>/dev/null; wait "$rep" "$src" 2>/dev/null; rep="" src=""
 check "the new publication is consistent with what 0.1.0 published" 0 "$register" audit --root root.pub --dir pub
 check "render writes the certificates again from the store" 0 "$issuer" render "${D[@]}" --out-dir certs \
   --base-url http://127.0.0.1:8080 260000001 260000002
