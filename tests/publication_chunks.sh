@@ -15,6 +15,7 @@ data=$(realpath "$5")
 here=$(dirname "$(realpath "$0")")
 . "$here/tap.sh"
 . "$here/gs_fixture.sh"
+. "$here/replica_fixture.sh"
 work=$(mktemp -d)
 src="" rep=""
 cleanup() {
@@ -67,42 +68,7 @@ mirror() {
 }
 mirror
 truth "the publication is served" curl -sf -o /dev/null --max-time 2 "$S/head"
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }
-  done
-}
-# serve LOG SERVE-OPTIONS...: a verifier on a free port ($R); 0 once it answers /healthz
-serve() {
-  local out=$1 try; shift
-  for try in 1 2 3 4 5; do
-    rport=$(free_port) R=http://127.0.0.1:$rport
-    "$verifier" serve "$@" --root root.pub --listen 127.0.0.1:$rport 2>>"$out" &
-    rep=$!
-    for _ in $(seq 1 300); do
-      curl -sf -o /dev/null --max-time 1 "$R/healthz" && return 0
-      kill -0 "$rep" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$rep" 2>/dev/null; wait "$rep" 2>/dev/null; rep=""
-    grep -q "cannot listen on 127.0.0.1:$rport:" "$out" || return 1
-  done
-  return 1
-}
 stop() { [ -n "$rep" ] && { kill -TERM "$rep" 2>/dev/null; wait "$rep" 2>/dev/null; }; rep=""; }
-version() { curl -s --max-time 2 "$R/healthz" | sed -n 's/.*"bundle_version":\([0-9]*\).*/\1/p'; }
-verdict() {
-  curl -s --max-time 5 -H 'Content-Type: application/json' \
-    --data "{\"payload\": \"$(cat "certs/$1.txt")\"}" "$R/api/v1/verify" |
-    sed -n 's/.*"verdict": *"\([a-z_]*\)".*/\1/p'
-}
-wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
-  local end=$(( $(date +%s) + $1 )); shift
-  until "$@"; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.1; done
-}
-is_version() { [ "$(version)" = "$1" ]; }
 fetched() { grep -c "^get /mirror/$chunk" drip.log 2>/dev/null; }
 
 truth "a verifier follows the publication over HTTP" serve rep.log --source "$S" --poll 0.3 --state st

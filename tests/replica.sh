@@ -25,6 +25,7 @@ forge=$(realpath "$5")
 here=$(dirname "$(realpath "$0")")
 . "$here/tap.sh"
 . "$here/gs_fixture.sh"
+. "$here/replica_fixture.sh"
 work=$(mktemp -d)
 src="" rep=""
 cleanup() {
@@ -52,31 +53,6 @@ stop_source() { [ -n "$src" ] && { kill "$src" 2>/dev/null; wait "$src" 2>/dev/n
 start_source
 truth "the publication is served" curl -sf -o /dev/null --max-time 2 "$S/head"
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo $p; return; }
-  done
-}
-# serve LOG SERVE-OPTIONS...: a verifier on a free port ($R), its standard error appended to LOG;
-# 0 once it answers /healthz. Another port when the one tried was taken meanwhile.
-serve() {
-  local out=$1 try; shift
-  for try in 1 2 3 4 5; do
-    rport=$(free_port) R=http://127.0.0.1:$rport
-    "$verifier" serve "$@" --root root.pub --listen 127.0.0.1:$rport 2>>"$out" &
-    rep=$!
-    for _ in $(seq 1 100); do
-      curl -sf -o /dev/null --max-time 1 "$R/healthz" && return 0
-      kill -0 "$rep" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -9 "$rep" 2>/dev/null; wait "$rep" 2>/dev/null; rep=""
-    grep -q "cannot listen on 127.0.0.1:$rport:" "$out" || return 1
-  done
-  return 1
-}
 # start_replica STATE: a replica following the publication, its standard error in STATE.log
 # (`log`), its access log in STATE.access
 start_replica() {
@@ -109,17 +85,6 @@ stop_replica() {
   status=$? rep=""
   [ "$status" = 0 ]
 }
-version() { curl -s --max-time 2 "$R/healthz" | sed -n 's/.*"bundle_version":\([0-9]*\).*/\1/p'; }
-verdict() {
-  curl -s --max-time 2 -H 'Content-Type: application/json' \
-    --data "{\"payload\": \"$(cat "certs/$1.txt")\"}" "$R/api/v1/verify" |
-    sed -n 's/.*"verdict": *"\([a-z_]*\)".*/\1/p'
-}
-wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
-  local end=$(( $(date +%s) + $1 )); shift
-  until "$@"; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.1; done
-}
-is_version() { [ "$(version)" = "$1" ]; }
 # write_head FILE VERSION: a head naming FILE as bundle VERSION (no delta), as a host can write
 write_head() {
   { printf 'titlecert-head 1\nversion %s\nsha256 %s\nbytes %s\n\n' "$2" \
