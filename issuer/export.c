@@ -249,13 +249,26 @@ static enum tc_err write_delta(struct export *x, const struct tc_export *out, ui
 
 /* ---- the index's chunk files (publication.h: a bundle of version 2) -------------------------- */
 
+/* Whether the file at path has SHA-256 sha. */
+static bool file_hash_is(const char *path, const uint8_t sha[32])
+{
+    uint8_t *p = NULL, h[32];
+    size_t len = 0;
+    bool same = tc_file_read(path, TC_INDEX_CHUNK_MAX_BYTES, &p, &len) == TC_OK &&
+                (crypto_hash_sha256(h, p, len), sodium_memcmp(h, sha, 32) == 0);
+    free(p);
+    return same;
+}
+
 /* How many leading chunks of the index the kept list names and may be used again, their hashes
  * in *known (malloc'd): only a list kept with the last checkpoint this store signed (which the
  * export has just verified against the register: a list from another store with the same hash
  * key, or put back from an earlier publication, is not used), only while each chunk's first and
  * last ids are still the index's (an index that changed under a chunk stops there), and only
- * where its file is in dir with the size it was written with. A full check uses none: every
- * chunk is encoded, hashed and written again. A list whose MAC fails is refused. */
+ * where its file is in dir with the size it was written with; one of them in turn (the version
+ * modulo their number) is read and hashed again, so that a file altered in place is written again
+ * within as many publications as there are chunks. A full check uses none: every chunk is
+ * encoded, hashed and written again. A list whose MAC fails is refused. */
 static enum tc_err known_chunks(struct export *x, const char *dir, uint8_t (**known)[32],
                                 size_t *n)
 {
@@ -280,7 +293,8 @@ static enum tc_err known_chunks(struct export *x, const char *dir, uint8_t (**kn
         snprintf(path, sizeof path, "%s/%s", dir, name);
         if (kept[k].first != st->index[k * TC_INDEX_CHUNK].id ||
             kept[k].last != st->index[(k + 1) * TC_INDEX_CHUNK - 1].id ||
-            stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != kept[k].bytes)
+            stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size != kept[k].bytes ||
+            (k == x->version % count && !file_hash_is(path, kept[k].sha)))
             break;
         memcpy((*known)[k], kept[k].sha, 32);
         *n = k + 1;

@@ -94,15 +94,21 @@ rm -f "mirror/$chunk" mirror/delta-*.cbor
 truth "another revocation published" publish
 mirror 'index-*' 'delta-*'
 v3=$(sed -n 's/^version //p' pub/head)
-sleep 2
+gets() { grep -c "^get /mirror/bundle.cbor" drip.log; }
+g0=$(gets)
+sleep 3
+g1=$(gets)
 truth "while the chunk is nowhere to be had, the replica stays at version $v2" is_version "$v2"
-has "saying which chunk and that it is tried again" rep.log "index chunk .*$chunk: not found (tried again later)"
+truth "fetching the bundle again later and later, not at every poll ($((g1 - g0)) times in 3 s, polls every 0.3 s)" \
+  [ $((g1 - g0)) -ge 1 -a $((g1 - g0)) -le 4 ]
+has "saying which chunk, once, and that it is tried again" rep.log "index chunk $chunk: neither in the cache nor at the source yet (tried again later)"
+truth "(said once, not at every retry)" [ "$(grep -c "index chunk $chunk" rep.log)" = 1 ]
 cp "pub/$chunk" "mirror/$chunk"
 truth "once the mirror has it, the replica takes version $v3" wait_for 15 is_version "$v3"
 truth "and its damaged copy was replaced by the mirror's" cmp -s "pub/$chunk" "st/$chunk"
 stop
-flip "st/$chunk" st/damaged && mv st/damaged "st/$chunk"
-truth "restarted with its kept chunk damaged and the publication up, it starts" \
+head -c 3000000 /dev/zero >> "st/$chunk"
+truth "restarted with its kept chunk grown past the limit and the publication up, it starts" \
   serve rep3.log --source "$S" --poll 0.3 --state st
 truth "at version $v3, the chunk fetched again" is_version "$v3"
 truth "the same bytes as the source's" cmp -s "pub/$chunk" "st/$chunk"
@@ -142,7 +148,7 @@ has "saying its index's chunk is beside it" out.txt "its index in 1 chunk files 
 cp newer/bundle.cbor files/bundle.cbor.tmp && mv files/bundle.cbor.tmp files/bundle.cbor
 sleep 2
 truth "the newer bundle, its chunk not there yet, is refused for now (still version $vf)" is_version "$vf"
-has "saying the chunk was not found and is tried again" files.log "index chunk .*$chunk: not found (tried again later)"
+has "saying the chunk was not found and is tried again" files.log "index chunk $chunk: not found beside the bundle (tried again later)"
 cp chunk.keep "files/$chunk"
 truth "once the chunk is there, the newer bundle is taken within seconds" wait_for 15 sh -c "[ \"\$(curl -s --max-time 2 $R/healthz | sed -n 's/.*\"bundle_version\":\([0-9]*\).*/\1/p')\" -gt $vf ]"
 stop

@@ -470,6 +470,17 @@ static void test_chunks(struct tc_store *s)
     OK(last_chunks_written == last_chunks && same_chunk(chunk, moved),
        "chunks: writes every chunk file again, so one altered in place is mended (%zu of %zu)",
        last_chunks_written, last_chunks);
+    /* altered in place again: each publication hashes one reused chunk in turn (here the only) */
+    if (tc_file_read(moved, TC_INDEX_CHUNK_MAX_BYTES, &bytes, &blen) == TC_OK && blen > 40) {
+        bytes[blen - 2] ^= 1;
+        tc_file_write(chunk, bytes, blen, 0644, TC_FILE_REPLACE);
+    }
+    free(bytes), bytes = NULL;
+    IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
+    IS(publish(s, pub, false), TC_OK, "chunks: published (not a full check)");
+    OK(last_chunks_written == 1 && same_chunk(chunk, moved),
+       "chunks: the chunk whose turn it was to be hashed again is found altered and written "
+       "again (%zu of %zu)", last_chunks_written, last_chunks);
     /* the list kept by an earlier publication put back: not used */
     OK(sql(s, "CREATE TABLE saved_chunks AS SELECT value FROM meta WHERE key = 'index_chunks'"),
        "chunks: the kept list saved");

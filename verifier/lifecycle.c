@@ -45,7 +45,9 @@ struct tc_lifecycle {
     struct tc_state st; /* accepted so far */
     struct tc_lifecycle_stats stats;
     char dir[4096];     /* bundle_path's directory: the index's chunk files */
-    time_t retry_at;    /* a bundle file refused for a missing chunk is read again from then */
+    time_t retry_at;    /* a bundle file refused for a chunk is read again from then, */
+    unsigned retries;   /* after 5 s doubled for each refusal in a row (at most 5 min) */
+    char said_chunk[TC_CHUNK_NAME_MAX]; /* the chunk last said to be missing: said once */
 };
 
 const struct tc_bundle *tc_lifecycle_take(struct tc_lifecycle *l, struct tc_held **ref)
@@ -276,9 +278,9 @@ static enum tc_err chunk_get(void *ctx, const uint8_t sha256[32], uint8_t **byte
         if (sodium_memcmp(h, sha256, 32) == 0 || !l->cfg.fetch.get)
             return TC_OK; /* a damaged file without a source: the reader refuses it */
         free(*bytes), *bytes = NULL, *len = 0; /* damaged: fetched again and replaced */
-    } else if (e != TC_ERR_NOT_FOUND || !l->cfg.fetch.get) {
+    } else if (e == TC_ERR_NOMEM || !l->cfg.fetch.get) {
         return e;
-    }
+    } /* missing, too large, unreadable: fetched again */
     if (l->cfg.fetch.get(l->cfg.fetch.ctx, sha256, bytes, len) != TC_OK)
         return TC_ERR_NOT_FOUND;
     crypto_hash_sha256(h, *bytes, *len);
@@ -306,11 +308,14 @@ static enum tc_err parse(struct tc_lifecycle *l, const uint8_t *in, size_t len,
 {
     struct tc_chunk_source src = {chunk_get, l, ""};
     enum tc_err e = tc_bundle_parse_from(in, len, l->cfg.root_pk, (uint64_t)time(NULL), &src, out);
-    if (e != TC_OK && src.failed[0])
-        tc_service_say(l->cfg.log, l->cfg.log_ctx, "the index chunk %s/%s: %s", l->dir,
-                       src.failed,
-                       e == TC_ERR_NOT_FOUND ? "not found (tried again later)"
-                                             : "not the one the bundle names (altered or damaged)");
+    /* said once for each chunk in a row, not at every retry */
+    if (e != TC_OK && src.failed[0] && strcmp(src.failed, l->said_chunk) != 0)
+        tc_service_say(
+            l->cfg.log, l->cfg.log_ctx, "the index chunk %s: %s", src.failed,
+            e != TC_ERR_NOT_FOUND ? "not the one the bundle names (altered or damaged)"
+            : l->cfg.fetch.get    ? "neither in the cache nor at the source yet (tried again later)"
+                                  : "not found beside the bundle (tried again later)");
+    snprintf(l->said_chunk, sizeof l->said_chunk, "%s", e != TC_OK ? src.failed : "");
     return e;
 }
 
@@ -343,7 +348,12 @@ enum tc_err tc_lifecycle_reload(struct tc_lifecycle *l)
     pthread_mutex_lock(&l->lock);
     l->seen = st; /* a bad file is not retried until it changes again, */
     /* but one that names a chunk not there yet (files may arrive in any order) is, in 5 s */
-    l->retry_at = e == TC_ERR_NOT_FOUND && st.st_size ? time(NULL) + 5 : 0;
+    if (l->said_chunk[0] && st.st_size) {
+        l->retry_at = time(NULL) + (time_t)(5u << l->retries);
+        l->retries += l->retries < 6; /* 5 s, 10 s, ... 5 min */
+    } else {
+        l->retry_at = 0, l->retries = 0;
+    }
     pthread_mutex_unlock(&l->lock);
     uint64_t have = tc_lifecycle_version(l), version = b ? b->version : 0;
     e = install(l, e, b, NULL, 0, why, sizeof why);

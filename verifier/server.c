@@ -737,12 +737,16 @@ static void follow(struct tc_service *s, bool force)
         e = tc_lifecycle_apply_delta(s->bundles, data, len);
     else if (r == TC_SOURCE_BUNDLE)
         e = tc_lifecycle_install(s->bundles, data, len);
-    /* a delta that did not apply, or a download refused here for want of memory or disk or of
-     * an index chunk the source did not have (yet: files may reach a mirror in any order), is
-     * fetched whole at the next poll; a bundle that does not verify waits for a new head */
-    if ((r == TC_SOURCE_DELTA && e != TC_OK) || e == TC_ERR_IO || e == TC_ERR_NOMEM ||
-        e == TC_ERR_NOT_FOUND)
+    /* a delta that did not apply, or a download refused here for want of memory or disk, is
+     * fetched whole at the next poll; one that lacked an index chunk the source did not have
+     * (yet: files reach a mirror in any order) later and later; a bundle that does not verify
+     * waits for a new head */
+    if (r == TC_SOURCE_BUNDLE && e == TC_ERR_NOT_FOUND)
+        tc_source_retry_later(s->source);
+    else if ((r == TC_SOURCE_DELTA && e != TC_OK) || e == TC_ERR_IO || e == TC_ERR_NOMEM)
         tc_source_no_delta(s->source);
+    else if (e == TC_OK && r != TC_SOURCE_UNCHANGED)
+        tc_source_installed(s->source);
     free(data);
 }
 

@@ -262,6 +262,12 @@ enum tc_source_result tc_source_poll(struct tc_source *s, uint64_t have, bool fo
 /* The next poll fetches the full bundle, even for a head already seen (after a delta or a
  * download failed to install). */
 void tc_source_no_delta(struct tc_source *s);
+/* A bundle that could not be installed for want of an index chunk the source did not have (yet):
+ * the same head is fetched again, not at once but after the poll interval doubled for each such
+ * failure in a row (at most 64 ×, and at most 60 s unless the interval is longer);
+ * tc_source_installed ends the run. */
+void tc_source_retry_later(struct tc_source *s);
+void tc_source_installed(struct tc_source *s);
 /* Ends the transfer in progress and every later one (TC_SOURCE_FAILED); any thread may call it,
  * e.g. to stop the thread that polls. */
 void tc_source_abort(struct tc_source *s);

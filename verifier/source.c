@@ -33,6 +33,7 @@ struct tc_source {
     double interval, next;
     struct tc_source_stats stats;
     bool no_delta;
+    unsigned missed; /* bundles in a row that lacked a chunk */
     atomic_bool stop;
 };
 
@@ -54,6 +55,28 @@ void tc_source_no_delta(struct tc_source *s)
     s->no_delta = true;
     s->etag[0] = '\0';
     s->next = 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void tc_source_retry_later(struct tc_source *s)
+{
+    s->etag[0] = '\0'; /* the same head is not "unchanged" */
+    if (s->missed < 6)
+        s->missed++;
+    double wait = s->interval * (double)(1u << s->missed);
+    double most = s->interval > 60 ? s->interval : 60;
+    s->next = now_s() + (wait < most ? wait : most);
+}
+
+void tc_source_installed(struct tc_source *s)
+{
+    s->missed = 0;
 }
 
 const struct tc_source_stats *tc_source_stats(const struct tc_source *s)
@@ -109,12 +132,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx)
     return k;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 bool tc_source_url_ok(const char *url)
 {
