@@ -200,6 +200,8 @@ enum tc_err tc_file_write(const char *path, const void *buf, size_t len, unsigne
                           unsigned flags);
 /* fsync of a directory (after renames made with TC_FILE_NOSYNC). */
 enum tc_err tc_file_sync_dir(const char *dir);
+/* The directory part of path into out: "." when it has none, "/" for a file in the root. */
+void tc_path_dir(const char *path, char *out, size_t size);
 /* syncfs(2) of the file system holding dir: one sync for a batch of TC_FILE_NOSYNC files. */
 enum tc_err tc_file_sync_fs(const char *dir);
 /* Reads fd into buf until its end or until cap bytes are read (EINTR retried), the count in

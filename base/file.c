@@ -21,8 +21,7 @@
 
 #include "base.h"
 
-/* The directory part of path ("." when there is none) into out. */
-static void dir_of(const char *path, char *out, size_t size)
+void tc_path_dir(const char *path, char *out, size_t size)
 {
     const char *slash = strrchr(path, '/');
     if (!slash) {
@@ -134,7 +133,7 @@ enum tc_err tc_file_commit(struct tc_file *f)
     f->tmp[0] = '\0';
     if (sync) {
         char dir[PATH_MAX];
-        dir_of(f->path, dir, sizeof dir);
+        tc_path_dir(f->path, dir, sizeof dir);
         return tc_file_sync_dir(dir);
     }
     return TC_OK;

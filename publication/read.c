@@ -684,17 +684,13 @@ enum tc_err tc_bundle_read_file(const char *path, const uint8_t root_pk[TC_PK_BY
     *out = NULL, *len = 0;
     if (failed && size)
         failed[0] = '\0';
-    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
-        return TC_ERR_ARG;
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    struct tc_chunk_source src = {tc_chunk_dir_get, slash ? dir : (char *)".", ""};
+    tc_path_dir(path, dir, sizeof dir);
+    struct tc_chunk_source src = {tc_chunk_dir_get, dir, ""};
     enum tc_err e = tc_file_read(path, TC_BUNDLE_MAX_BYTES, &buf, len);
     if (e == TC_OK)
         e = tc_bundle_parse_from(buf, *len, root_pk, now, &src, out);
     if (e != TC_OK && src.failed[0] && failed && size)
-        snprintf(failed, size, "%s/%s", slash ? dir : ".", src.failed);
+        snprintf(failed, size, "%s/%s", dir, src.failed);
     free(buf);
     return e;
 }

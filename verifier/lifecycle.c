@@ -467,12 +467,7 @@ enum tc_err tc_lifecycle_open(struct tc_lifecycle **out, const struct tc_lifecyc
         return TC_ERR_NOMEM;
     }
     l->cfg = *cfg;
-    snprintf(l->dir, sizeof l->dir, "%s", cfg->bundle_path);
-    char *slash = strrchr(l->dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(l->dir, sizeof l->dir, ".");
+    tc_path_dir(cfg->bundle_path, l->dir, sizeof l->dir);
     pthread_mutex_init(&l->lock, NULL);
     pthread_mutex_init(&l->install, NULL);
     struct tc_bundle *b = NULL;

@@ -1012,11 +1012,8 @@ static enum tc_err write_chunks(const struct tc_export *x, const char *out, char
                                 size_t size)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", out);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    return tc_export_write_chunks(x, slash ? dir : ".", failed, size);
+    tc_path_dir(out, dir, sizeof dir);
+    return tc_export_write_chunks(x, dir, failed, size);
 }
 
 static int cmd_bundle(void *opts)
