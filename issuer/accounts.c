@@ -158,15 +158,8 @@ enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_acco
 
 static int64_t count_admins(struct tc_store *s)
 {
-    sqlite3_stmt *q;
-    int64_t n = -1;
     /* every admin there ever was, disabled too: disabling one does not reopen the bootstrap */
-    if (tc_store_prepare(s, "SELECT count(*) FROM account_roles WHERE role = 'admin'", &q) ==
-            TC_OK &&
-        sqlite3_step(q) == SQLITE_ROW)
-        n = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return n;
+    return tc_store_int(s, -1, "SELECT count(*) FROM account_roles WHERE role = 'admin'", "");
 }
 
 int64_t tc_account_admins(struct tc_store *s)
@@ -706,34 +699,22 @@ struct coded {
 /* Enrolled, enabled admins other than the accounts a and b. */
 static int64_t other_admins(struct tc_store *s, int64_t a, int64_t b)
 {
-    sqlite3_stmt *q;
-    int64_t n = -1;
-    if (tc_store_query(s, &q,
-                       "SELECT count(*) FROM accounts c JOIN account_roles r ON r.account = c.id "
-                       "AND r.role = 'admin' WHERE c.disabled = 0 AND c.pw_hash IS NOT NULL AND "
-                       "c.id != ? AND c.id != ?",
-                       "ii", a, b) == TC_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            n = sqlite3_column_int64(q, 0);
-        sqlite3_finalize(q);
-    }
-    return n;
+    return tc_store_int(s, -1,
+                        "SELECT count(*) FROM accounts c JOIN account_roles r ON r.account = c.id "
+                        "AND r.role = 'admin' WHERE c.disabled = 0 AND c.pw_hash IS NOT NULL AND "
+                        "c.id != ? AND c.id != ?",
+                        "ii", a, b);
 }
 
 /* An admin account with neither a password nor a code, which migration 10 marked as one no two
  * admins could reset: the mark is taken (once) */
 static bool host_may_reset(struct tc_store *s, int64_t id)
 {
-    sqlite3_stmt *q;
-    bool yes = false;
-    if (tc_store_query(s, &q,
-                       "SELECT 1 FROM accounts a JOIN account_roles r ON r.account = a.id AND "
-                       "r.role = 'admin' JOIN meta m ON m.key = 'host_reset:' || a.id WHERE "
-                       "a.id = ? AND a.pw_hash IS NULL AND a.enrol_hash IS NULL",
-                       "i", id) == TC_OK) {
-        yes = sqlite3_step(q) == SQLITE_ROW;
-        sqlite3_finalize(q);
-    }
+    bool yes = tc_store_int(s, 0,
+                            "SELECT 1 FROM accounts a JOIN account_roles r ON r.account = a.id AND "
+                            "r.role = 'admin' JOIN meta m ON m.key = 'host_reset:' || a.id WHERE "
+                            "a.id = ? AND a.pw_hash IS NULL AND a.enrol_hash IS NULL",
+                            "i", id) == 1;
     char key[40];
     snprintf(key, sizeof key, "host_reset:%lld", (long long)id);
     return yes && tc_store_run(s, "DELETE FROM meta WHERE key = ?", "t", key) == TC_OK;

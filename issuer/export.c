@@ -191,11 +191,7 @@ static enum tc_err check_rows_since(struct export *x)
         sqlite3_reset(q);
     }
     sqlite3_finalize(q);
-    int64_t rows = -1;
-    if (e == TC_OK && (e = tc_store_prepare(x->s, "SELECT count(*) FROM certificates", &q)) == TC_OK) {
-        rows = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
-        sqlite3_finalize(q);
-    }
+    int64_t rows = e == TC_OK ? tc_store_int(x->s, -1, "SELECT count(*) FROM certificates", "") : -1;
     uint64_t last;
     bool end;
     /* rows inserted or removed: every row is looked at, to name one */

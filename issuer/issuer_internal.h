@@ -23,10 +23,13 @@ enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st);
  * letter, more or fewer letters than it has parameters) is TC_ERR_INTERNAL with a message.
  * tc_store_query: *st for the caller to step and finalize (NULL when it fails);
  * tc_store_run: steps the statement to its end (as tc_store_step_done) and finalizes it;
- * tc_store_bind: binds new values to a statement prepared once and run again after a reset. */
+ * tc_store_bind: binds new values to a statement prepared once and run again after a reset;
+ * tc_store_int: the first column of the first row as an integer (a count, a flag, a maximum), or
+ *   dflt when there is no row or the query fails. */
 enum tc_err tc_store_query(struct tc_store *s, sqlite3_stmt **st, const char *sql,
                            const char *types, ...);
 enum tc_err tc_store_run(struct tc_store *s, const char *sql, const char *types, ...);
+int64_t tc_store_int(struct tc_store *s, int64_t dflt, const char *sql, const char *types, ...);
 enum tc_err tc_store_bind(struct tc_store *s, sqlite3_stmt *st, const char *types, ...);
 enum tc_err tc_store_meta_set(struct tc_store *s, const char *key, const void *val, size_t len);
 /* Appends an audit event inside the caller's transaction; *cache holds a prepared statement the

@@ -342,6 +342,22 @@ enum tc_err tc_store_run(struct tc_store *s, const char *sql, const char *types,
     return e;
 }
 
+int64_t tc_store_int(struct tc_store *s, int64_t dflt, const char *sql, const char *types, ...)
+{
+    sqlite3_stmt *st;
+    int64_t v = dflt;
+    va_list ap;
+    va_start(ap, types);
+    enum tc_err e = query_va(s, &st, sql, types, ap);
+    va_end(ap);
+    if (e == TC_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
 static int schema_version(struct tc_store *s)
 {
     sqlite3_stmt *st;

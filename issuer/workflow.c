@@ -235,15 +235,8 @@ static enum tc_err rows_requests(struct tc_store *s, int64_t batch, struct tc_is
 
 static int64_t open_objections(struct tc_store *s, int64_t batch)
 {
-    sqlite3_stmt *q;
-    int64_t n = -1;
-    if (tc_store_query(s, &q, "SELECT count(*) FROM objections WHERE batch = ? AND state = 'open'",
-                       "i", batch) == TC_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            n = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_finalize(q);
-    return n;
+    return tc_store_int(s, -1, "SELECT count(*) FROM objections WHERE batch = ? AND state = 'open'",
+                        "i", batch);
 }
 
 static void text_col(sqlite3_stmt *q, int col, char *dst, size_t size)
@@ -601,14 +594,8 @@ static enum tc_err object_tx(struct tc_store *s, void *ctx)
 
 static bool line_in(struct tc_store *s, int64_t batch, size_t line)
 {
-    sqlite3_stmt *q;
-    bool in = false;
-    if (tc_store_query(s, &q, "SELECT 1 FROM wf_rows WHERE batch = ? AND line = ? AND dropped = 0",
-                       "ii", batch, (int64_t)line) == TC_OK) {
-        in = sqlite3_step(q) == SQLITE_ROW;
-    }
-    sqlite3_finalize(q);
-    return in;
+    return tc_store_int(s, 0, "SELECT 1 FROM wf_rows WHERE batch = ? AND line = ? AND dropped = 0",
+                        "ii", batch, (int64_t)line) == 1;
 }
 
 /* A text a person typed: not empty, at most max bytes, printable (tc_text_safe). */
@@ -1547,8 +1534,6 @@ enum tc_err tc_register_publications(struct tc_store *s, uint64_t from,
     return TC_OK;
 }
 
-/* A genuine event of kind whose detail's `key` is the hex of hash (and, with batch, whose "batch"
- * is it). */
 /* How many genuine audit events of KIND name HASH under KEY (and BATCH when >= 0): each vouches
  * for one register entry, so a copied entry is not vouched for by its original's event. */
 static int64_t vouched(struct tc_store *s, const char *kind, const char *key, const uint8_t hash[32],
@@ -1576,17 +1561,10 @@ static int64_t vouched(struct tc_store *s, const char *kind, const char *key, co
 /* How many entries up to IDX hold the same bytes as entry IDX (the first copy counts as one). */
 static int64_t copies(struct tc_store *s, uint64_t idx)
 {
-    sqlite3_stmt *q;
-    int64_t n = INT64_MAX;
-    if (tc_store_query(s, &q,
-                       "SELECT count(*) FROM register WHERE idx <= ?1 AND hash = (SELECT hash "
-                       "FROM register WHERE idx = ?1)",
-                       "i", (int64_t)idx) == TC_OK) {
-        if (sqlite3_step(q) == SQLITE_ROW)
-            n = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_finalize(q);
-    return n;
+    return tc_store_int(s, INT64_MAX,
+                        "SELECT count(*) FROM register WHERE idx <= ?1 AND hash = (SELECT hash "
+                        "FROM register WHERE idx = ?1)",
+                        "i", (int64_t)idx);
 }
 
 static bool owned(uint64_t idx, const struct tc_range *own, size_t n)
@@ -1652,11 +1630,5 @@ bool tc_wf_signed_range(struct tc_store *s, uint64_t from, struct tc_range *r)
 
 uint64_t tc_register_size_now(struct tc_store *s)
 {
-    sqlite3_stmt *q;
-    uint64_t n = 0;
-    if (tc_store_prepare(s, "SELECT coalesce(max(idx) + 1, 0) FROM register", &q) == TC_OK &&
-        sqlite3_step(q) == SQLITE_ROW)
-        n = (uint64_t)sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return n;
+    return (uint64_t)tc_store_int(s, 0, "SELECT coalesce(max(idx) + 1, 0) FROM register", "");
 }
