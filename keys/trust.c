@@ -326,9 +326,15 @@ out:
 }
 
 /* Parses a root-signed object: profile COSE_Sign1 by the key whose id is tc_kid(root_pk). */
+/* A COSE_Sign1 of the root key: its payload (inside in) and the key id it names. */
+struct root_payload {
+    const uint8_t *p;
+    size_t n;
+    uint8_t kid[TC_KID_BYTES];
+};
+
 static enum tc_err root_signed(const uint8_t *in, size_t len, size_t max, const char *aad,
-                               const uint8_t root_pk[TC_PK_BYTES], const uint8_t **payload,
-                               size_t *payload_len, uint8_t kid[TC_KID_BYTES])
+                               const uint8_t root_pk[TC_PK_BYTES], struct root_payload *out)
 {
     if (len > max)
         return TC_ERR_SIZE_LIMIT;
@@ -336,29 +342,27 @@ static enum tc_err root_signed(const uint8_t *in, size_t len, size_t max, const 
     size_t prot_len;
     uint8_t sig[TC_SIG_BYTES], root_kid[TC_KID_BYTES];
     enum tc_err e =
-        tc_cose_sign1_parse(in, len, kid, &prot, &prot_len, payload, payload_len, sig);
+        tc_cose_sign1_parse(in, len, out->kid, &prot, &prot_len, &out->p, &out->n, sig);
     if (e != TC_OK)
         return e;
     tc_kid(root_kid, root_pk);
-    if (memcmp(root_kid, kid, TC_KID_BYTES) != 0)
+    if (memcmp(root_kid, out->kid, TC_KID_BYTES) != 0)
         return TC_ERR_UNKNOWN_KEY_ID;
-    return tc_cose_sign1_check(prot, prot_len, *payload, *payload_len, aad, sig, root_pk);
+    return tc_cose_sign1_check(prot, prot_len, out->p, out->n, aad, sig, root_pk);
 }
 
 enum tc_err tc_keys_endorsement_parse(const uint8_t *in, size_t len,
                                       const uint8_t root_pk[TC_PK_BYTES],
                                       struct tc_endorsement *out)
 {
-    const uint8_t *p;
-    size_t n;
-    uint8_t kid[TC_KID_BYTES];
-    enum tc_err e = root_signed(in, len, TC_ENDORSEMENT_MAX_BYTES, TC_AAD_ENDORSEMENT, root_pk, &p,
-                                &n, kid);
+    struct root_payload sp;
+    enum tc_err e =
+        root_signed(in, len, TC_ENDORSEMENT_MAX_BYTES, TC_AAD_ENDORSEMENT, root_pk, &sp);
     if (e != TC_OK)
         return e;
-    if ((e = endorsement_payload(p, n, out)) != TC_OK)
+    if ((e = endorsement_payload(sp.p, sp.n, out)) != TC_OK)
         return e;
-    memcpy(out->root_kid, kid, TC_KID_BYTES);
+    memcpy(out->root_kid, sp.kid, TC_KID_BYTES);
     return TC_OK;
 }
 
@@ -393,15 +397,12 @@ static void revocation_write(struct tc_cw *w, const struct tc_revocation *r, boo
 enum tc_err tc_keys_revocation_parse(const uint8_t *in, size_t len,
                                      const uint8_t root_pk[TC_PK_BYTES], struct tc_revocation *out)
 {
-    const uint8_t *p;
-    size_t n;
-    uint8_t kid[TC_KID_BYTES];
-    enum tc_err e =
-        root_signed(in, len, TC_REVOCATION_MAX_BYTES, TC_AAD_REVOCATION, root_pk, &p, &n, kid);
+    struct root_payload sp;
+    enum tc_err e = root_signed(in, len, TC_REVOCATION_MAX_BYTES, TC_AAD_REVOCATION, root_pk, &sp);
     if (e != TC_OK)
         return e;
     cbor_item_t *root, *v[MAX_KEYS];
-    if ((e = load_object(p, n, 5, 0x1F, TYPE_REVOCATION, &root, v)) != TC_OK)
+    if ((e = load_object(sp.p, sp.n, 5, 0x1F, TYPE_REVOCATION, &root, v)) != TC_OK)
         return e;
     struct tc_revocation r;
     memset(&r, 0, sizeof r);
@@ -415,7 +416,7 @@ enum tc_err tc_keys_revocation_parse(const uint8_t *in, size_t len,
         goto out;
     tc_cw_init(&w, again, sizeof again);
     revocation_write(&w, &r, true);
-    if ((e = canonical(&w, p, n)) == TC_OK)
+    if ((e = canonical(&w, sp.p, sp.n)) == TC_OK)
         *out = r;
 out:
     cbor_decref(&root);
@@ -478,11 +479,8 @@ enum tc_err tc_trust_list_parse(const uint8_t *in, size_t len, const uint8_t roo
                                 struct tc_trust_list **out)
 {
     *out = NULL;
-    const uint8_t *p;
-    size_t n;
-    uint8_t kid[TC_KID_BYTES];
-    enum tc_err e =
-        root_signed(in, len, TC_TRUST_LIST_MAX_BYTES, TC_AAD_TRUST_LIST, root_pk, &p, &n, kid);
+    struct root_payload sp;
+    enum tc_err e = root_signed(in, len, TC_TRUST_LIST_MAX_BYTES, TC_AAD_TRUST_LIST, root_pk, &sp);
     if (e != TC_OK)
         return e;
     cbor_item_t *root = NULL, *v[MAX_KEYS];
@@ -493,8 +491,8 @@ enum tc_err tc_trust_list_parse(const uint8_t *in, size_t len, const uint8_t roo
     size_t again_len = 0;
     if (!tl)
         return TC_ERR_NOMEM;
-    memcpy(tl->root_kid, kid, TC_KID_BYTES);
-    if ((e = load_object(p, n, 5, 0x1F, TYPE_TRUST_LIST, &root, v)) != TC_OK)
+    memcpy(tl->root_kid, sp.kid, TC_KID_BYTES);
+    if ((e = load_object(sp.p, sp.n, 5, 0x1F, TYPE_TRUST_LIST, &root, v)) != TC_OK)
         goto out;
     if ((e = tc_cbor_get_uint(v[1], UINT64_MAX, &tl->version)) != TC_OK ||
         (e = tc_cbor_get_uint(v[2], UINT64_MAX, &tl->issued_at)) != TC_OK)
@@ -551,7 +549,7 @@ enum tc_err tc_trust_list_parse(const uint8_t *in, size_t len, const uint8_t roo
     if ((e = trust_payload_write(&again, &again_len, tl->version, tl->issued_at, end_bytes,
                                  end_lens, ne, tl->revocations, nr)) != TC_OK)
         goto out;
-    if (!buf_equal(again, again_len, p, n)) {
+    if (!buf_equal(again, again_len, sp.p, sp.n)) {
         e = TC_ERR_NONCANONICAL;
         goto out;
     }
