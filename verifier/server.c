@@ -696,28 +696,32 @@ static void no_api(struct tc_http_req *r, void *ctx)
 }
 
 #define PAGE "/ (page)"
+/* a GET route with the defaults: logged by its pattern, cfg.body_max, no budget */
+#define GET(pattern, handler) {TC_HTTP_GET, pattern, handler, NULL, 0, 0, NULL}
 static const struct tc_http_route routes[] = {
     {TC_HTTP_POST, "/api/v1/verify", verify_json, NULL, TC_VERIFY_BODY_MAX, 0, NULL},
     {TC_HTTP_POST, "/api/v1/verify-image", verify_image, NULL, TC_IMAGE_MAX_BYTES, TC_HTTP_BUDGET,
      IMAGES_BUSY},
-    {TC_HTTP_GET, "/api/v1/units", units, NULL, 0, 0, NULL},
-    {TC_HTTP_GET, "/api/v1/units/{uscc}", units, NULL, 0, 0, NULL},
-    {TC_HTTP_GET, "/api/v1/service", service, NULL, 0, 0, NULL},
-    {TC_HTTP_GET, "/api/v1/register/checkpoint", checkpoint, NULL, 0, 0, NULL},
-    {TC_HTTP_GET, "/api/v1/register/proof/{id}", proof, NULL, 0, 0, NULL},
-    {TC_HTTP_GET, "/healthz", healthz, NULL, 0, 0, NULL},
-    {TC_HTTP_GET, "/metrics", tc_http_serve_metrics, NULL, 0, 0, NULL},
+    GET("/api/v1/units", units),
+    GET("/api/v1/units/{uscc}", units),
+    GET("/api/v1/service", service),
+    GET("/api/v1/register/checkpoint", checkpoint),
+    GET("/api/v1/register/proof/{id}", proof),
+    GET("/healthz", healthz),
+    GET("/metrics", tc_http_serve_metrics),
     {TC_HTTP_GET, "/", tc_http_serve_page, PAGE, 0, 0, NULL},
     {TC_HTTP_GET, "/v", tc_http_serve_page, PAGE, 0, 0, NULL}, /* a QR link opens /v#TC1:... */
     /* QR alphanumeric mode is upper case */
     {TC_HTTP_GET, "/V", tc_http_serve_page, PAGE, 0, 0, NULL},
     {TC_HTTP_GET, "/index.html", tc_http_serve_page, PAGE, 0, 0, NULL},
-    {TC_HTTP_GET, "/app.js", tc_http_serve_page, NULL, 0, 0, NULL},
-    {TC_HTTP_GET, "/style.css", tc_http_serve_page, NULL, 0, 0, NULL},
-    {TC_HTTP_GET, "/favicon.ico", no_page, NULL, 0, 0, NULL},
+    GET("/app.js", tc_http_serve_page),
+    GET("/style.css", tc_http_serve_page),
+    GET("/favicon.ico", no_page),
     {TC_HTTP_GET, "/api/{path}", no_api, "/api/(unknown)", 0, 0, NULL},
     {TC_HTTP_GET, "{path}", no_page, "(unknown)", 0, 0, NULL},
 };
+#undef GET
+#undef PAGE
 
 /* ---- following the publication, reloading ---------------------------------------------------- */
 
