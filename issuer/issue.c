@@ -1269,11 +1269,11 @@ out:
 
 enum tc_err tc_basic_status(struct tc_store *s, uint64_t id, int32_t day, struct tc_c5 *out)
 {
+    memset(out, 0, sizeof *out);
     const struct tc_profile *p = tc_store_profile(s);
     struct tc_claims c;
-    struct tc_cert_row row;
+    struct tc_cert_row row; /* the certificate's row: its claims are what is judged */
     int64_t holder;
-    memset(out, 0, sizeof *out);
     enum tc_err e = load_claims(s, id, &c, &row, &holder);
     if (e != TC_OK || c.track != TC_TRACK_BASIC)
         return e;

@@ -657,8 +657,8 @@ enum tc_err tc_wf_reject(struct tc_store *s, const struct tc_account *by, int64_
 /* clerk: a revocation batch (draft until approved) */
 struct tc_wf_revocation {
     uint64_t id;
+    int32_t day;         /* revoked from this day */
     char reason[16];     /* fraud, error, other */
-    int32_t day;
     bool blacklist;
     char bl_reason[TC_REASON_MAX + 1];
     int32_t until;       /* 0: open */

@@ -53,8 +53,8 @@ static enum tc_err add_key(struct tc_witness_config *cfg, const char *origin, co
 static enum tc_err config_line(void *ctx, const char *s, size_t len)
 {
     struct tc_witness_config *cfg = ctx;
-    char w[3][TOKEN_MAX];
-    size_t n;
+    size_t n;                /* words on the line: 0 for a blank line or a comment */
+    char w[3][TOKEN_MAX];    /* "log", the key's name, its base64 */
     enum tc_err e = tc_text_directive(s, len, "log", 3, 3, &w[0][0], TOKEN_MAX, &n);
     return e != TC_OK || n == 0 ? e : add_key(cfg, w[1], w[2]);
 }

@@ -379,16 +379,6 @@ enum tc_err tc_witness_service_start(struct tc_witness_service **out,
     return TC_OK;
 }
 
-uint16_t tc_witness_service_port(const struct tc_witness_service *s)
-{
-    return tc_http_port(s->http);
-}
-
-void tc_witness_service_run(struct tc_witness_service *s)
-{
-    tc_http_run(s->http);
-}
-
 void tc_witness_service_stop(struct tc_witness_service *s)
 {
     if (!s)
@@ -401,4 +391,14 @@ void tc_witness_service_stop(struct tc_witness_service *s)
     if (s->lock_fd >= 0)
         close(s->lock_fd);
     free(s);
+}
+
+void tc_witness_service_run(struct tc_witness_service *s)
+{
+    tc_http_run(s->http);
+}
+
+uint16_t tc_witness_service_port(const struct tc_witness_service *s)
+{
+    return tc_http_port(s->http);
 }

@@ -431,11 +431,6 @@ out:
     return rc;
 }
 
-int cmd_revocation(int argc, char **argv)
-{
-    return group(argc, argv, "revocation", "revoke", revocation_help, revocation_own);
-}
-
 static int conversion_own(struct flow *f, struct tc_store *s, uint64_t now, const char *verb,
                           int64_t n)
 {
@@ -463,6 +458,11 @@ static int conversion_own(struct flow *f, struct tc_store *s, uint64_t now, cons
 out:
     free(ids), free(v);
     return rc;
+}
+
+int cmd_revocation(int argc, char **argv)
+{
+    return group(argc, argv, "revocation", "revoke", revocation_help, revocation_own);
 }
 
 int cmd_conversion(int argc, char **argv)

@@ -121,8 +121,8 @@ static int subcommand(int argc, char **argv, const char *cmd, const char *help,
     return cli_usage(cmd, msg);
 }
 
-/* subcommand(), then the store open in *s and its clock in *now: -1 to go on with argv[1] (the
- * caller closes *s), else the exit status */
+/* subcommand(), then the store open in *s and its clock in *now (when now is not NULL): -1 to go
+ * on with argv[1] (the caller closes *s), else the exit status */
 static int store_subcommand(int argc, char **argv, const char *cmd, const char *help,
                             const char *const *verbs, struct flow *f, struct tc_store **s,
                             uint64_t *now)
@@ -132,7 +132,8 @@ static int store_subcommand(int argc, char **argv, const char *cmd, const char *
         return rc;
     if (!(*s = flow_store(f)))
         return EXIT_USAGE;
-    *now = tc_store_clock(*s, (uint64_t)time(NULL));
+    if (now)
+        *now = tc_store_clock(*s, (uint64_t)time(NULL));
     return -1;
 }
 
@@ -513,8 +514,7 @@ int cmd_calendar(int argc, char **argv)
     static const char *const verbs[] = {"show", "period", "load", NULL};
     struct flow f;
     struct tc_store *s;
-    uint64_t now;
-    int rc = store_subcommand(argc, argv, "calendar", calendar_help, verbs, &f, &s, &now);
+    int rc = store_subcommand(argc, argv, "calendar", calendar_help, verbs, &f, &s, NULL);
     if (rc >= 0)
         return rc;
     const char *verb = argv[1];
@@ -527,7 +527,7 @@ int cmd_calendar(int argc, char **argv)
             printf(" %d", years[i]);
         printf("%s\n", n ? "" : " none");
     } else {
-        rc = strcmp(verb, "period") == 0 ? calendar_period(&f, s) : calendar_load(&f, s, now);
+        rc = strcmp(verb, "period") == 0 ? calendar_period(&f, s) : calendar_load(&f, s, tc_store_clock(s, (uint64_t)time(NULL)));
     }
     tc_store_close(s);
     return rc;
