@@ -197,9 +197,16 @@ static enum tc_err prepare(struct gen *g)
 
 enum tc_err reg_gen_append(struct tc_store *s, size_t n)
 {
+    return reg_gen_append_from(s, n, 0);
+}
+
+enum tc_err reg_gen_append_from(struct tc_store *s, size_t n, uint64_t first_id)
+{
     struct gen g = {.s = s};
     g.now = (int64_t)time(NULL), g.day = tc_beijing_day((uint64_t)g.now);
     enum tc_err e = prepare(&g);
+    if (first_id)
+        g.next_id = first_id;
     uint64_t target = tc_store_register_size(s) + n, issued = 0;
     while (e == TC_OK && tc_store_register_size(s) < target) {
         if ((e = tc_store_exec(s, "BEGIN IMMEDIATE")) != TC_OK)

@@ -33,5 +33,8 @@ void reg_gen_keys_free(struct reg_gen_keys *k);
 enum tc_err reg_gen_store(const struct reg_gen_keys *k, const char *path, struct tc_store **s);
 /* Appends n register entries (certificates, revocations, supersessions). */
 enum tc_err reg_gen_append(struct tc_store *s, size_t n);
+/* The same, its certificates numbered from first_id (0: after the highest), which may be below
+ * ids already issued: an id out of order, as a migrated or merged store may hold. */
+enum tc_err reg_gen_append_from(struct tc_store *s, size_t n, uint64_t first_id);
 
 #endif

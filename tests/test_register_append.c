@@ -343,6 +343,39 @@ static bool follow(struct replica *rp, const char *pub)
     return ok;
 }
 
+static struct tc_store *copy_store(struct tc_store *s, const char *name);
+
+/* An id below every id issued sorts into the first chunk: that chunk and every one after it
+ * change, so neither the issuer nor a replica may use their earlier hashes of them again. On
+ * copies of the store and its publication, so that what the later tests find is unchanged. */
+static void test_out_of_order(struct tc_store *s, struct replica *rp, const char *pub,
+                              const char *ref)
+{
+    char pub3[600], ref3[600], cmd[2600];
+    path_in(pub3, sizeof pub3, "pub-ooo"), path_in(ref3, sizeof ref3, "ref-ooo");
+    /* the rebuild's directory too: both hold the partial tiles of earlier publications */
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s' && cp -a '%s' '%s'", pub, pub3, ref, ref3);
+    struct tc_store *c = system(cmd) == 0 ? copy_store(s, "ooo.db") : NULL;
+    int deltas = rp->deltas, chunks = rp->chunks;
+    size_t had = rp->b ? rp->b->n_chunks : 0;
+    IS(c ? reg_gen_append_from(c, 1, 1000) : TC_ERR_IO, TC_OK,
+       "out of order: certificate 1000 issued after 262000001 and on");
+    IS(c ? publish(c, pub3, false) : TC_ERR_IO, TC_OK, "out of order: published");
+    size_t n_chunks = last_chunks;
+    OK(had > 0 && n_chunks == had && last_chunks_written == n_chunks,
+       "out of order: every chunk file written again (%zu of %zu)", last_chunks_written, n_chunks);
+    if (c)
+        check_against(c, pub3, ref3, "out of order");
+    bool followed = follow(rp, pub3);
+    OK(followed && rp->deltas == deltas + 1 && rp->chunks == chunks + (int)n_chunks,
+       "out of order: the replica takes it by its delta, holds the very bundle published and "
+       "makes every chunk file again (%d), the published ones", rp->chunks - chunks);
+    const struct tc_bundle_registered *r = rp->b ? tc_bundle_registered(rp->b, 1000) : NULL;
+    OK(r && r->id == 1000 && rp->b->index[0].id == 1000,
+       "out of order: certificate 1000 is the first entry of the replica's index");
+    tc_store_close(c);
+}
+
 static void test_publications(struct tc_store *s)
 {
     struct replica rp = {0};
@@ -386,6 +419,7 @@ static void test_publications(struct tc_store *s)
     OK(across && rp.deltas >= 10 && rp.chunks >= 1,
        "the replica applied %d deltas, one across the index's first chunk (%d chunk files made)",
        rp.deltas, rp.chunks);
+    test_out_of_order(s, &rp, pub, ref);
     tc_bundle_free(rp.b);
 }
 
