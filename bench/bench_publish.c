@@ -18,6 +18,10 @@
  * The files go to DIR (default a new directory under /tmp; the disk's syncs are part of a
  * publication) and are removed at the end.
  *
+ * After each publication a replica held in memory (the bundle read after the first one, with
+ * its chunk files) takes the new bundle by its delta (tc_bundle_apply_delta: what a verifier
+ * following the publication does at each poll), timed apart and reported the same way.
+ *
  * The harness builds against trees from before incremental publication too (the before/after
  * table of docs/DECISIONS.md "Re-publishing and batch outputs" was made so): it uses only
  * tc_publish and the store's library.
@@ -34,6 +38,7 @@
 #include <unistd.h>
 
 #include "../tests/reg_gen.h"
+#include "publication.h"
 
 #define MAX_ROUNDS 50
 #define NWORK 3
@@ -52,13 +57,43 @@ struct work {
     char db[600], pub[600];
     double wall[MAX_ROUNDS], cpu[MAX_ROUNDS];
     uint64_t files[MAX_ROUNDS];
+    struct tc_bundle *replica;            /* what a replica holds: the last bundle */
+    double rwall[MAX_ROUNDS], rcpu[MAX_ROUNDS]; /* its delta applied */
 };
 
 static struct reg_gen_keys keys;
 static uint64_t clock_now;
 
-/* One publication of w into its directory; wall and CPU seconds. */
-static int publish(struct work *w, double *wall, double *cpu, uint64_t *files)
+/* The replica takes the publication's delta; wall and CPU seconds. */
+static int replica_apply(struct work *w, const struct tc_export *x, double *wall, double *cpu)
+{
+    struct tc_bundle *next = NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (!x->delta) {
+        fprintf(stderr, "bench_publish: %s: the publication wrote no delta\n", w->name);
+        return -1;
+    }
+    double c0 = now_s(CLOCK_PROCESS_CPUTIME_ID), t0 = now_s(CLOCK_MONOTONIC);
+    enum tc_err e = tc_bundle_apply_delta(w->replica, x->delta, x->delta_len,
+                                          tc_signer_pub(keys.root)->pk, clock_now, &next, &bytes,
+                                          &len, NULL);
+    *wall = now_s(CLOCK_MONOTONIC) - t0, *cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    free(bytes);
+    if (e != TC_OK) {
+        fprintf(stderr, "bench_publish: %s: the delta does not apply: %s\n", w->name,
+                tc_strerror(e));
+        return -1;
+    }
+    tc_bundle_free(w->replica);
+    w->replica = next;
+    return 0;
+}
+
+/* One publication of w into its directory; wall and CPU seconds. With rw (and w's replica),
+ * the replica then takes its delta (rw, rc: its wall and CPU seconds). */
+static int publish(struct work *w, double *wall, double *cpu, uint64_t *files, double *rw,
+                   double *rc)
 {
     struct tc_publish_opts o = {.dir = w->pub, .trust = keys.list, .trust_len = keys.list_len,
                                 .tl = keys.tl, .key = keys.pub_key, .days = 5,
@@ -71,8 +106,11 @@ static int publish(struct work *w, double *wall, double *cpu, uint64_t *files)
     if (e != TC_OK)
         fprintf(stderr, "bench_publish: %s: publish: %s: %s %s\n", w->name, r.failed,
                 tc_strerror(e), tc_store_errmsg(w->s));
+    int ok = e == TC_OK ? 0 : -1;
+    if (ok == 0 && rw)
+        ok = replica_apply(w, &r.x, rw, rc);
     tc_export_free(&r.x);
-    return e == TC_OK ? 0 : -1;
+    return ok;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -124,7 +162,12 @@ static int setup(struct work *w, const char *dir, size_t add)
         return -1;
     double t1 = now_s(CLOCK_MONOTONIC), wall, cpu;
     uint64_t files;
-    if (publish(w, &wall, &cpu, &files) != 0)
+    char path[700];
+    snprintf(path, sizeof path, "%s/bundle.cbor", w->pub);
+    size_t len;
+    if (publish(w, &wall, &cpu, &files, NULL, NULL) != 0 ||
+        tc_bundle_read_file(path, tc_signer_pub(keys.root)->pk, clock_now, &w->replica, &len,
+                            NULL, 0) != TC_OK)
         return -1;
     fprintf(stderr, "  %-28s generated in %.1f s; first publication (every file) %.2f s, %llu "
                     "files\n", w->name, t1 - t0, wall, (unsigned long long)files);
@@ -178,7 +221,8 @@ int main(int argc, char **argv)
             if (reg_gen_append(x->s, add) != TC_OK)
                 rc = -1;
             else
-                rc = publish(x, &x->wall[r], &x->cpu[r], &x->files[r]);
+                rc = publish(x, &x->wall[r], &x->cpu[r], &x->files[r], &x->rwall[r],
+                             &x->rcpu[r]);
         }
         if (rc == 0)
             fprintf(stderr, "  round %zu: %.3f s | %.3f s | %.3f s\n", r + 1, w[0].wall[r],
@@ -202,6 +246,13 @@ int main(int argc, char **argv)
             printf("  %-44s%10llu\n", "  register files written (last round)",
                    (unsigned long long)w[k].files[rounds - 1]);
         }
+        for (int k = 0; k < NWORK; k++) {
+            char name[128];
+            snprintf(name, sizeof name, "replica, %.30s, wall s", w[k].name);
+            line3(name, w[k].rwall, rounds, 3);
+            snprintf(name, sizeof name, "replica, %.30s, CPU s", w[k].name);
+            line3(name, w[k].rcpu, rounds, 3);
+        }
         printf("  ratio to the same round's baseline (min / median / max):\n");
         for (int k = 1; k < NWORK; k++) {
             double rw[MAX_ROUNDS], rcpu[MAX_ROUNDS];
@@ -213,9 +264,17 @@ int main(int argc, char **argv)
             snprintf(name, sizeof name, "%zu, by CPU time", w[k].size);
             line3(name, rcpu, rounds, 2);
         }
+        for (int k = 1; k < NWORK; k++) {
+            double rw[MAX_ROUNDS];
+            char name[128];
+            for (size_t r = 0; r < rounds; r++)
+                rw[r] = w[k].rwall[r] / w[0].rwall[r];
+            snprintf(name, sizeof name, "replica's delta, %zu, by wall time", w[k].size);
+            line3(name, rw, rounds, 2);
+        }
     }
     for (int k = 0; k < NWORK; k++)
-        tc_store_close(w[k].s);
+        tc_store_close(w[k].s), tc_bundle_free(w[k].replica);
     reg_gen_keys_free(&keys);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
