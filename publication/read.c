@@ -266,6 +266,11 @@ static enum tc_err load_chunk(struct tc_chunk_source *src, const uint8_t sha[32]
     size_t len = 0;
     if (!src)
         return TC_ERR_NOT_FOUND;
+    const struct tc_bundle_registered *known = src->entries ? src->entries(src->ctx, sha) : NULL;
+    if (known) {
+        memcpy(v, known, TC_INDEX_CHUNK * sizeof *v);
+        return TC_OK;
+    }
     enum tc_err e = src->get(src->ctx, sha, &p, &len);
     if (e == TC_OK && len > TC_INDEX_CHUNK_MAX_BYTES)
         e = TC_ERR_SIZE_LIMIT;
@@ -685,7 +690,7 @@ enum tc_err tc_bundle_read_file(const char *path, const uint8_t root_pk[TC_PK_BY
     if (failed && size)
         failed[0] = '\0';
     tc_path_dir(path, dir, sizeof dir);
-    struct tc_chunk_source src = {tc_chunk_dir_get, dir, ""};
+    struct tc_chunk_source src = {tc_chunk_dir_get, dir, "", NULL};
     enum tc_err e = tc_file_read(path, TC_BUNDLE_MAX_BYTES, &buf, len);
     if (e == TC_OK)
         e = tc_bundle_parse_from(buf, *len, root_pk, now, &src, out);
@@ -1021,8 +1026,9 @@ static enum tc_err assemble(const struct tc_bundle *from, const struct tc_delta 
     return e;
 }
 
-/* The chunk files of a delta's result: those from's verified bundle names, encoded again from its
- * entries, and the ones the result adds, as the writer made them. */
+/* The chunks of a delta's result: those from's verified bundle names, by the entries it read
+ * from them (the same hash, the same entries), and the ones the result adds, as the writer made
+ * them (read and hashed as any chunk file). */
 struct assembled {
     const struct tc_bundle *from;
     const struct tc_index_chunks *made;
@@ -1039,10 +1045,16 @@ static enum tc_err assembled_get(void *ctx, const uint8_t sha256[32], uint8_t **
             memcpy(*bytes, a->made->bytes[i], *len = a->made->len[i]);
             return TC_OK;
         }
-    for (size_t k = 0; k < a->from->n_chunks; k++)
-        if (memcmp(a->from->chunk_sha[k], sha256, 32) == 0)
-            return tc_index_chunk_encode(a->from->index, k, bytes, len);
     return TC_ERR_NOT_FOUND;
+}
+
+static const struct tc_bundle_registered *assembled_entries(void *ctx, const uint8_t sha256[32])
+{
+    const struct tc_bundle *from = ((const struct assembled *)ctx)->from;
+    for (size_t k = 0; k < from->n_chunks; k++)
+        if (memcmp(from->chunk_sha[k], sha256, 32) == 0)
+            return from->index + k * TC_INDEX_CHUNK;
+    return NULL;
 }
 
 enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
@@ -1054,7 +1066,7 @@ enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *i
     struct tc_index_chunks own, *ch = chunks ? chunks : &own;
     memset(ch, 0, sizeof *ch);
     struct assembled a = {from, ch};
-    struct tc_chunk_source src = {assembled_get, &a, ""};
+    struct tc_chunk_source src = {assembled_get, &a, "", assembled_entries};
     struct tc_delta d;
     uint8_t sum[32];
     struct tc_reg_status st;

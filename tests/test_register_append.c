@@ -319,6 +319,17 @@ static bool follow(struct replica *rp, const char *pub)
              tc_bundle_apply_delta(rp->b, d, d_len, tc_signer_pub(keys.root)->pk, 0, &next,
                                    &bytes, &bytes_len, &ch) == TC_OK &&
              bytes_len == want_len && !memcmp(bytes, want, want_len);
+        /* the entries of the chunks it names as from does were taken from from, not read
+         * again: they must be the ones the published chunk files hold */
+        struct tc_bundle *files = NULL;
+        size_t blen = 0;
+        char bpath[700];
+        snprintf(bpath, sizeof bpath, "%s/bundle.cbor", pub);
+        ok = ok && tc_bundle_read_file(bpath, tc_signer_pub(keys.root)->pk, 0, &files, &blen, NULL,
+                                       0) == TC_OK &&
+             files->n_index == next->n_index &&
+             !memcmp(files->index, next->index, next->n_index * sizeof *next->index);
+        tc_bundle_free(files);
         for (size_t k = ch.first_new; ok && k < ch.n; k++) {
             uint8_t *f = NULL;
             size_t flen = 0;
@@ -413,7 +424,7 @@ static void test_publications(struct tc_store *s)
             across = across || (had == 0 && last_chunks > 0);
         }
         check_against(s, pub, ref, what);
-        OK(follow(&rp, pub), "%s: a replica that follows by deltas holds the very bundle "
+        OK(follow(&rp, pub), "%s: a replica that follows by deltas holds the very bundle (its index, entry for entry, the one the files give) "
            "published, and the chunk files the delta made are the published ones", what);
     }
     OK(across && rp.deltas >= 10 && rp.chunks >= 1,
