@@ -17,7 +17,9 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -523,6 +525,18 @@ static void completed(void *cls, struct MHD_Connection *c, void **state,
 }
 
 /* ---- the daemon ---------------------------------------------------------------------------- */
+
+void tc_http_say(void (*log)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)
+{
+    if (!log)
+        return;
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log(ctx, msg);
+}
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_log(void *cls, const char *fmt, va_list ap)

@@ -163,6 +163,10 @@ struct tc_http_config {
     void (*log)(void *ctx, const char *msg);
     void *log_ctx;
 };
+/* Formats a message (printf, at most 1,199 bytes) and hands it to log(ctx, msg), the way every
+ * service here reports: nothing when log is NULL. */
+void tc_http_say(void (*log)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define TC_HTTP_BODY_MAX (16u << 10)
 /* Retry-After (seconds) on 429 too_many_requests and 503 busy: the per-address limit counts

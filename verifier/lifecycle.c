@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "http.h"
 #include "service.h"
 
 struct tc_held {
@@ -196,7 +197,7 @@ static void write_cache(struct tc_lifecycle *l, const uint8_t *bytes, size_t len
         err = errno ? errno : EIO;
     struct stat st;
     if (err) {
-        tc_service_say(l->cfg.log, l->cfg.log_ctx,
+        tc_http_say(l->cfg.log, l->cfg.log_ctx,
                        "the cache %s could not be written (%s): a restart while the publication "
                        "is unreachable would find an older bundle there",
                        l->cfg.bundle_path, strerror(err));
@@ -261,7 +262,7 @@ static void keep_chunk(struct tc_lifecycle *l, const uint8_t sha256[32], const u
     if (!err && tc_file_write(path, bytes, len, 0600, TC_FILE_REPLACE) != TC_OK)
         err = errno ? errno : EIO;
     if (err)
-        tc_service_say(l->cfg.log, l->cfg.log_ctx, "the index chunk %s could not be kept (%s)",
+        tc_http_say(l->cfg.log, l->cfg.log_ctx, "the index chunk %s could not be kept (%s)",
                        path, strerror(err));
 }
 
@@ -310,7 +311,7 @@ static enum tc_err parse(struct tc_lifecycle *l, const uint8_t *in, size_t len,
     enum tc_err e = tc_bundle_parse_from(in, len, l->cfg.root_pk, (uint64_t)time(NULL), &src, out);
     /* said once for each chunk in a row, not at every retry */
     if (e != TC_OK && src.failed[0] && strcmp(src.failed, l->said_chunk) != 0)
-        tc_service_say(
+        tc_http_say(
             l->cfg.log, l->cfg.log_ctx, "the index chunk %s: %s", src.failed,
             e != TC_ERR_NOT_FOUND ? "not the one the bundle names (altered or damaged)"
             : l->cfg.fetch.get    ? "neither in the cache nor at the source yet (tried again later)"
@@ -325,11 +326,11 @@ static void said(struct tc_lifecycle *l, enum tc_err e, const char *what, uint64
 {
     if (e == TC_OK) {
         l->stats.reloads_ok++;
-        tc_service_say(l->cfg.log, l->cfg.log_ctx, "%s: version %llu", what,
+        tc_http_say(l->cfg.log, l->cfg.log_ctx, "%s: version %llu", what,
                        (unsigned long long)version);
     } else {
         l->stats.reloads_refused++;
-        tc_service_say(l->cfg.log, l->cfg.log_ctx, "bundle refused, keeping version %llu: %s",
+        tc_http_say(l->cfg.log, l->cfg.log_ctx, "bundle refused, keeping version %llu: %s",
                        (unsigned long long)have, why);
     }
 }
@@ -394,11 +395,11 @@ enum tc_err tc_lifecycle_apply_delta(struct tc_lifecycle *l, const uint8_t *d, s
     if ((e = install(l, e, b, bytes, bytes_len, why, sizeof why)) == TC_OK) {
         l->stats.reloads_ok++;
         l->stats.deltas++;
-        tc_service_say(l->cfg.log, l->cfg.log_ctx,
+        tc_http_say(l->cfg.log, l->cfg.log_ctx,
                        "bundle updated by a delta: version %llu -> %llu (%zu bytes)",
                        (unsigned long long)have, (unsigned long long)version, len);
     } else {
-        tc_service_say(l->cfg.log, l->cfg.log_ctx,
+        tc_http_say(l->cfg.log, l->cfg.log_ctx,
                        "delta refused, keeping version %llu: %s (the full bundle is fetched)",
                        (unsigned long long)have, why);
     }

@@ -19,7 +19,6 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,18 +118,6 @@ struct tc_service {
     pthread_cond_t poll_cond;
     bool poll_now, poll_stop;
 };
-
-void tc_service_say(tc_service_log *log, void *ctx, const char *fmt, ...)
-{
-    if (!log)
-        return;
-    char msg[1200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    log(ctx, msg);
-}
 
 /* "2026-12-01T09:30:00Z": the one time format of the API and the access log */
 #define ISO_UTC_LEN 21
@@ -253,7 +240,7 @@ static bool same_as_tree(struct tc_service *s, const struct tc_verdict *v,
     char *ref = reply_by_tree(v, b, echo, when, &n);
     bool same = ref && n == len && memcmp(ref, reply, len) == 0;
     if (!same)
-        tc_service_say(s->cfg.log, s->cfg.log_ctx, "verdict JSON differs from the tree's:\n  "
+        tc_http_say(s->cfg.log, s->cfg.log_ctx, "verdict JSON differs from the tree's:\n  "
                        "writer %.*s\n  tree   %s", (int)len, reply, ref ? ref : "(none)");
     free(ref);
     return same;
@@ -735,7 +722,7 @@ static void follow(struct tc_service *s, bool force)
     enum tc_source_result r = tc_source_poll(s->source, tc_lifecycle_version(s->bundles), force,
                                              msg, sizeof msg, &data, &len);
     if (r != TC_SOURCE_UNCHANGED)
-        tc_service_say(s->cfg.log, s->cfg.log_ctx, "source: %s", msg);
+        tc_http_say(s->cfg.log, s->cfg.log_ctx, "source: %s", msg);
     enum tc_err e = TC_OK;
     if (r == TC_SOURCE_DELTA)
         e = tc_lifecycle_apply_delta(s->bundles, data, len);
@@ -862,12 +849,12 @@ static enum tc_err first_bundle(struct tc_service *s, const struct tc_lifecycle_
     if (access(lc->bundle_path, F_OK) != 0) {
         snprintf(cached, sizeof cached, "no bundle is cached in %s", s->cfg.state_dir);
     } else if (tc_lifecycle_open(&s->bundles, lc, NULL, 0, cached, sizeof cached) == TC_OK) {
-        tc_service_say(s->cfg.log, s->cfg.log_ctx,
+        tc_http_say(s->cfg.log, s->cfg.log_ctx,
                        "serve: the cached bundle, version %llu, verified; polling %s",
                        (unsigned long long)tc_lifecycle_version(s->bundles), s->cfg.source_url);
         return TC_OK;
     } else {
-        tc_service_say(s->cfg.log, s->cfg.log_ctx, "serve: the cache is not used: %s", cached);
+        tc_http_say(s->cfg.log, s->cfg.log_ctx, "serve: the cache is not used: %s", cached);
     }
     *poll_now = false;
     if (tc_source_poll(s->source, 0, true, msg, sizeof msg, &data, &len) != TC_SOURCE_BUNDLE) {
@@ -875,7 +862,7 @@ static enum tc_err first_bundle(struct tc_service *s, const struct tc_lifecycle_
                  s->cfg.source_url, msg, cached);
         return TC_ERR_NOT_FOUND;
     }
-    tc_service_say(s->cfg.log, s->cfg.log_ctx, "serve: %s", msg);
+    tc_http_say(s->cfg.log, s->cfg.log_ctx, "serve: %s", msg);
     e = tc_lifecycle_open(&s->bundles, lc, data, len, why, size);
     free(data);
     return e;

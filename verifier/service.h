@@ -21,10 +21,8 @@
 
 #include "verifier.h"
 
+/* What the service has to say, a message a call (tc_http_say formats one). */
 typedef void tc_service_log(void *ctx, const char *msg);
-/* Formats a message (printf) and hands it to log(ctx, msg); nothing when log is NULL. */
-void tc_service_say(tc_service_log *log, void *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* ---- what a client asks (request.c) ---------------------------------------------------------- */
 /* The body of POST /api/v1/verify: {"payload": "...", "unit": "USCC", "at": "YYYY-MM-DD"}, unit

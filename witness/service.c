@@ -19,7 +19,6 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,18 +61,7 @@ struct work {
     struct tc_witness_state next;
 };
 
-__attribute__((format(printf, 2, 3))) static void say(const struct tc_witness_service *s,
-                                                      const char *fmt, ...)
-{
-    if (!s->cfg.log)
-        return;
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    s->cfg.log(s->cfg.log_ctx, msg);
-}
+#define say(s, ...) tc_http_say((s)->cfg.log, (s)->cfg.log_ctx, __VA_ARGS__)
 
 static size_t result_of(enum tc_witness_status st)
 {
