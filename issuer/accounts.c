@@ -129,31 +129,25 @@ enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_acco
 {
     sqlite3_stmt *q;
     memset(a, 0, sizeof *a);
-    enum tc_err e = tc_store_query(s, &q,
-                                   "SELECT id, name, display, disabled, pw_hash IS NOT NULL, "
-                                   "locked_until, coalesce(enrol_half_by, 0), enrol_hash IS NULL "
-                                   "FROM accounts "
-                                   "WHERE name = ?",
-                                   "t", name);
+    enum tc_err e = tc_store_row(s, &q,
+                                 "SELECT id, name, display, disabled, pw_hash IS NOT NULL, "
+                                 "locked_until, coalesce(enrol_half_by, 0), enrol_hash IS NULL "
+                                 "FROM accounts WHERE name = ?",
+                                 "t", name);
     if (e != TC_OK)
         return e;
-    e = TC_ERR_NOT_FOUND;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        a->id = sqlite3_column_int64(q, 0);
-        snprintf(a->name, sizeof a->name, "%s", (const char *)sqlite3_column_text(q, 1));
-        snprintf(a->display, sizeof a->display, "%s", (const char *)sqlite3_column_text(q, 2));
-        a->disabled = sqlite3_column_int(q, 3) != 0;
-        a->has_password = sqlite3_column_int(q, 4) != 0;
-        a->locked_until = (uint64_t)sqlite3_column_int64(q, 5);
-        a->half_by = sqlite3_column_int64(q, 6);
-        a->awaiting_half = a->half_by != 0 && !a->has_password;
-        a->code_withdrawn = !a->has_password && sqlite3_column_int(q, 7) != 0;
-        e = TC_OK;
-    }
+    a->id = sqlite3_column_int64(q, 0);
+    snprintf(a->name, sizeof a->name, "%s", (const char *)sqlite3_column_text(q, 1));
+    snprintf(a->display, sizeof a->display, "%s", (const char *)sqlite3_column_text(q, 2));
+    a->disabled = sqlite3_column_int(q, 3) != 0;
+    a->has_password = sqlite3_column_int(q, 4) != 0;
+    a->locked_until = (uint64_t)sqlite3_column_int64(q, 5);
+    a->half_by = sqlite3_column_int64(q, 6);
+    a->awaiting_half = a->half_by != 0 && !a->has_password;
+    a->code_withdrawn = !a->has_password && sqlite3_column_int(q, 7) != 0;
     sqlite3_finalize(q);
-    if (e == TC_OK)
-        a->roles = roles_of(s, a->id);
-    return e;
+    a->roles = roles_of(s, a->id);
+    return TC_OK;
 }
 
 static int64_t count_admins(struct tc_store *s)

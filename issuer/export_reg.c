@@ -31,23 +31,21 @@
 static enum tc_err last_checkpoint(struct export *x)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(x->s,
-                                     "SELECT size, root, datetime(at, 'unixepoch', "
-                                     "'+8 hours') FROM checkpoints ORDER BY size DESC LIMIT 1",
-                                     &q);
+    enum tc_err e = tc_store_row(x->s, &q,
+                                 "SELECT size, root, datetime(at, 'unixepoch', '+8 hours') FROM "
+                                 "checkpoints ORDER BY size DESC LIMIT 1",
+                                 "");
     if (e != TC_OK)
-        return e;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        if (sqlite3_column_bytes(q, 1) != TC_REG_HASH) {
-            sqlite3_finalize(q);
-            return tc_export_refuse(x, "证书库中上一个检查点的根哈希已损坏 / the last checkpoint's "
-                                       "root in the store is damaged");
-        }
-        x->has_last = true;
-        x->last_size = (uint64_t)sqlite3_column_int64(q, 0);
-        memcpy(x->last_root, sqlite3_column_blob(q, 1), TC_REG_HASH);
-        snprintf(x->last_when, sizeof x->last_when, "%s", (const char *)sqlite3_column_text(q, 2));
+        return e == TC_ERR_NOT_FOUND ? TC_OK : e; /* none yet */
+    if (sqlite3_column_bytes(q, 1) != TC_REG_HASH) {
+        sqlite3_finalize(q);
+        return tc_export_refuse(x, "证书库中上一个检查点的根哈希已损坏 / the last checkpoint's "
+                                   "root in the store is damaged");
     }
+    x->has_last = true;
+    x->last_size = (uint64_t)sqlite3_column_int64(q, 0);
+    memcpy(x->last_root, sqlite3_column_blob(q, 1), TC_REG_HASH);
+    snprintf(x->last_when, sizeof x->last_when, "%s", (const char *)sqlite3_column_text(q, 2));
     sqlite3_finalize(q);
     return TC_OK;
 }

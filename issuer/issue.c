@@ -847,33 +847,29 @@ out:
 enum tc_err tc_cert_get(struct tc_store *s, uint64_t id, struct tc_cert_row *row)
 {
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_query(s, &q,
-                                   "SELECT status, successor, predecessor, reason, "
-                                   "status_day, payload, commitment_end, achievement_cert "
-                                   "FROM certificates WHERE id = ?",
-                                   "i", (int64_t)id);
+    enum tc_err e = tc_store_row(s, &q,
+                                 "SELECT status, successor, predecessor, reason, "
+                                 "status_day, payload, commitment_end, achievement_cert "
+                                 "FROM certificates WHERE id = ?",
+                                 "i", (int64_t)id);
     if (e != TC_OK)
         return e;
-    e = TC_ERR_NOT_FOUND;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        memset(row, 0, sizeof *row);
-        row->id = id;
-        snprintf(row->status, sizeof row->status, "%s", (const char *)sqlite3_column_text(q, 0));
-        row->successor = (uint64_t)sqlite3_column_int64(q, 1);
-        row->predecessor = (uint64_t)sqlite3_column_int64(q, 2);
-        if (sqlite3_column_text(q, 3))
-            snprintf(row->reason, sizeof row->reason, "%s", (const char *)sqlite3_column_text(q, 3));
-        row->status_day = sqlite3_column_int(q, 4);
-        row->commitment_end = sqlite3_column_int(q, 6);
-        row->achievement = (uint64_t)sqlite3_column_int64(q, 7);
-        int n = sqlite3_column_bytes(q, 5);
-        if (n > 0 && (size_t)n <= sizeof row->payload) {
-            memcpy(row->payload, sqlite3_column_blob(q, 5), (size_t)n);
-            row->payload_len = (size_t)n;
-            e = TC_OK;
-        } else {
-            e = TC_ERR_STORE;
-        }
+    memset(row, 0, sizeof *row);
+    row->id = id;
+    snprintf(row->status, sizeof row->status, "%s", (const char *)sqlite3_column_text(q, 0));
+    row->successor = (uint64_t)sqlite3_column_int64(q, 1);
+    row->predecessor = (uint64_t)sqlite3_column_int64(q, 2);
+    if (sqlite3_column_text(q, 3))
+        snprintf(row->reason, sizeof row->reason, "%s", (const char *)sqlite3_column_text(q, 3));
+    row->status_day = sqlite3_column_int(q, 4);
+    row->commitment_end = sqlite3_column_int(q, 6);
+    row->achievement = (uint64_t)sqlite3_column_int64(q, 7);
+    int n = sqlite3_column_bytes(q, 5);
+    if (n > 0 && (size_t)n <= sizeof row->payload) {
+        memcpy(row->payload, sqlite3_column_blob(q, 5), (size_t)n);
+        row->payload_len = (size_t)n;
+    } else {
+        e = TC_ERR_STORE; /* a row without its payload */
     }
     sqlite3_finalize(q);
     return e;

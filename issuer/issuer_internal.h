@@ -25,11 +25,15 @@ enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st);
  * tc_store_run: steps the statement to its end (as tc_store_step_done) and finalizes it;
  * tc_store_bind: binds new values to a statement prepared once and run again after a reset;
  * tc_store_int: the first column of the first row as an integer (a count, a flag, a maximum), or
- *   dflt when there is no row or the query fails. */
+ *   dflt when there is no row or the query fails;
+ * tc_store_row: a query of one row, stepped to it: TC_OK with *st on the row for the caller to
+ *   read and finalize, TC_ERR_NOT_FOUND when there is none (*st NULL), else the error. */
 enum tc_err tc_store_query(struct tc_store *s, sqlite3_stmt **st, const char *sql,
                            const char *types, ...);
 enum tc_err tc_store_run(struct tc_store *s, const char *sql, const char *types, ...);
 int64_t tc_store_int(struct tc_store *s, int64_t dflt, const char *sql, const char *types, ...);
+enum tc_err tc_store_row(struct tc_store *s, sqlite3_stmt **st, const char *sql, const char *types,
+                         ...);
 enum tc_err tc_store_bind(struct tc_store *s, sqlite3_stmt *st, const char *types, ...);
 enum tc_err tc_store_meta_set(struct tc_store *s, const char *key, const void *val, size_t len);
 /* Appends an audit event inside the caller's transaction; *cache holds a prepared statement the

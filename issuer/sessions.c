@@ -53,14 +53,12 @@ static enum tc_err seed_of(struct tc_store *s, int64_t account, uint8_t seed[SEE
     sqlite3_stmt *q;
     if (!key)
         return TC_ERR_ARG;
-    enum tc_err e = tc_store_query(s, &q,
-                                   "SELECT totp_secret, totp_on, totp_step FROM accounts "
-                                   "WHERE id = ?",
-                                   "i", account);
+    enum tc_err e = tc_store_row(
+        s, &q, "SELECT totp_secret, totp_on, totp_step FROM accounts WHERE id = ?", "i", account);
     if (e != TC_OK)
         return e;
-    e = TC_ERR_NOT_FOUND;
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == SEALED_BYTES) {
+    e = TC_ERR_NOT_FOUND; /* no secret sealed yet */
+    if (sqlite3_column_bytes(q, 0) == SEALED_BYTES) {
         const uint8_t *b = sqlite3_column_blob(q, 0);
         uint8_t ad[16];
         unsigned long long n = 0;
@@ -211,30 +209,24 @@ enum tc_err tc_session_get(struct tc_store *s, const char *id_hex, uint64_t now,
     if (!hex_id_hash(id_hex, h))
         return TC_ERR_NOT_FOUND;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_query(s, &q,
-                                   "SELECT account, csrf, created_at, seen_at, reauth_at "
-                                   "FROM sessions WHERE id_hash = ?",
-                                   "h", h);
+    enum tc_err e = tc_store_row(s, &q,
+                                 "SELECT account, csrf, created_at, seen_at, reauth_at "
+                                 "FROM sessions WHERE id_hash = ?",
+                                 "h", h);
     if (e != TC_OK)
         return e;
-    e = TC_ERR_NOT_FOUND;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        out->account = sqlite3_column_int64(q, 0);
-        snprintf(out->csrf, sizeof out->csrf, "%s", (const char *)sqlite3_column_text(q, 1));
-        out->created_at = (uint64_t)sqlite3_column_int64(q, 2);
-        out->seen_at = (uint64_t)sqlite3_column_int64(q, 3);
-        out->reauth_at = (uint64_t)sqlite3_column_int64(q, 4);
-        e = TC_OK;
-    }
+    out->account = sqlite3_column_int64(q, 0);
+    snprintf(out->csrf, sizeof out->csrf, "%s", (const char *)sqlite3_column_text(q, 1));
+    out->created_at = (uint64_t)sqlite3_column_int64(q, 2);
+    out->seen_at = (uint64_t)sqlite3_column_int64(q, 3);
+    out->reauth_at = (uint64_t)sqlite3_column_int64(q, 4);
     sqlite3_finalize(q);
-    if (e == TC_OK && (now >= out->seen_at + idle || now >= out->created_at + max)) {
+    if (now >= out->seen_at + idle || now >= out->created_at + max) {
         tc_session_end(s, id_hex); /* timed out: gone, as if it never was */
         return TC_ERR_NOT_FOUND;
     }
-    if (e == TC_OK)
-        e = tc_store_run(s, "UPDATE sessions SET seen_at = ? WHERE id_hash = ?", "ih", (int64_t)now,
-                         h);
-    return e;
+    return tc_store_run(s, "UPDATE sessions SET seen_at = ? WHERE id_hash = ?", "ih",
+                        (int64_t)now, h);
 }
 
 enum tc_err tc_session_reauth(struct tc_store *s, const char *id_hex, uint64_t now)

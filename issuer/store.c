@@ -358,6 +358,24 @@ int64_t tc_store_int(struct tc_store *s, int64_t dflt, const char *sql, const ch
     return v;
 }
 
+enum tc_err tc_store_row(struct tc_store *s, sqlite3_stmt **st, const char *sql, const char *types,
+                         ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    enum tc_err e = query_va(s, st, sql, types, ap);
+    va_end(ap);
+    if (e != TC_OK)
+        return e;
+    int rc = sqlite3_step(*st);
+    if (rc == SQLITE_ROW)
+        return TC_OK;
+    e = rc == SQLITE_DONE ? TC_ERR_NOT_FOUND : db_error(s);
+    sqlite3_finalize(*st);
+    *st = NULL;
+    return e;
+}
+
 static int schema_version(struct tc_store *s)
 {
     sqlite3_stmt *st;
@@ -1245,26 +1263,19 @@ enum tc_err tc_seal_get(struct tc_store *s, const uint8_t kid[TC_KID_BYTES], cha
 {
     sqlite3_stmt *q;
     *image = NULL, *len = 0;
-    enum tc_err e = tc_store_query(s, &q, "SELECT organiser, image, svg FROM seals WHERE kid = ?",
-                                   "b", kid, (size_t)TC_KID_BYTES);
+    enum tc_err e = tc_store_row(s, &q, "SELECT organiser, image, svg FROM seals WHERE kid = ?",
+                                 "b", kid, (size_t)TC_KID_BYTES);
     if (e != TC_OK)
         return e;
-    e = TC_ERR_NOT_FOUND;
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        snprintf(organiser, organiser_size, "%s", (const char *)sqlite3_column_text(q, 0));
-        int n = sqlite3_column_bytes(q, 1);
-        *image = malloc(n > 0 ? (size_t)n : 1);
-        if (*image) {
-            memcpy(*image, sqlite3_column_blob(q, 1), (size_t)n);
-            *len = (size_t)n;
-            *svg = sqlite3_column_int(q, 2) != 0;
-            e = TC_OK;
-        } else {
-            e = TC_ERR_NOMEM;
-        }
+    snprintf(organiser, organiser_size, "%s", (const char *)sqlite3_column_text(q, 0));
+    int n = sqlite3_column_bytes(q, 1);
+    if ((*image = malloc(n > 0 ? (size_t)n : 1)) != NULL) {
+        memcpy(*image, sqlite3_column_blob(q, 1), (size_t)n);
+        *len = (size_t)n;
+        *svg = sqlite3_column_int(q, 2) != 0;
     }
     sqlite3_finalize(q);
-    return e;
+    return *image ? TC_OK : TC_ERR_NOMEM;
 }
 
 /* ---- refusals ------------------------------------------------------------------------------ */
