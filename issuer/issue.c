@@ -1115,10 +1115,10 @@ enum tc_err tc_reevaluate_commit(struct tc_store *s, uint64_t id, int32_t at, co
                                  uint16_t committee, struct tc_signer *issuer, uint64_t now,
                                  uint64_t *new_id)
 {
-    if (workflow_only(s))
-        return TC_ERR_REFUSED;
     struct tc_c5 st;
     struct tc_cert_row row;
+    if (workflow_only(s))
+        return TC_ERR_REFUSED;
     enum tc_err e = tc_basic_status(s, id, at, &st);
     if (e != TC_OK)
         return e;
