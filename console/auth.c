@@ -170,7 +170,10 @@ static void second_factor(struct console *c, struct tc_http_req *r, json_t *b, s
     bool on = false, ok = false;
     char b32[TC_TOTP_B32_MAX];
     const char *code = cs_text(b, "totp", 6);
-    tc_totp_state(c->s, w->a.id, &on);
+    if (tc_totp_state(c->s, w->a.id, &on) != TC_OK) { /* never read as "no factor yet" */
+        cs_error(r, 500, "store", "无法读取动态验证码设置 / the TOTP setting could not be read");
+        return;
+    }
     if (!on && !code) { /* the first sign-in: a seed to add to the app, then a code from it */
         if (tc_totp_begin(c->s, w->a.id, b32) != TC_OK) {
             cs_error(r, 500, "store", "无法生成动态验证码 / no TOTP seed could be made");

@@ -86,7 +86,8 @@ enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_
     if (!key || !oath_ok())
         return TC_ERR_ARG;
     bool pending = false;
-    if (seed_of(s, account, seed, &on, &step) == TC_OK) {
+    enum tc_err e = seed_of(s, account, seed, &on, &step);
+    if (e == TC_OK) {
         if (on) {
             sodium_memzero(seed, sizeof seed);
             return TC_ERR_EXISTS; /* a factor in use is replaced only by a reset on the host */
@@ -94,8 +95,13 @@ enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_
         /* begun and not yet confirmed (shown at the last sign-in, or by 'account totp' on the
          * host): the same seed again, so the app it went into keeps working */
         pending = true;
-    } else {
+    } else if (e == TC_ERR_NOT_FOUND) {
         randombytes_buf(seed, sizeof seed);
+    } else {
+        /* a sealed secret that does not open, or the store failing: the factor is left as it
+         * is, never replaced by a new one (that would let a password alone enrol an app) */
+        sodium_memzero(seed, sizeof seed);
+        return e;
     }
     randombytes_buf(sealed, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
     account_ad(ad, account);
@@ -104,17 +110,20 @@ enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_
         sizeof ad, NULL, sealed, key);
     char *out = NULL;
     size_t len = 0;
-    enum tc_err e = oath_base32_encode((const char *)seed, sizeof seed, &out, &len) == OATH_OK &&
-                            len < TC_TOTP_B32_MAX
-                        ? TC_OK
-                        : TC_ERR_INTERNAL;
+    e = oath_base32_encode((const char *)seed, sizeof seed, &out, &len) == OATH_OK &&
+                len < TC_TOTP_B32_MAX
+            ? TC_OK
+            : TC_ERR_INTERNAL;
     if (e == TC_OK)
         memcpy(b32, out, len + 1);
-    if (e == TC_OK && !pending)
-        e = tc_store_run(s,
-                         "UPDATE accounts SET totp_secret = ?, totp_on = 0, "
-                         "totp_step = 0 WHERE id = ?",
-                         "bi", sealed, sizeof sealed, account);
+    /* only over a factor that is off: one marked on without a secret stays as it is */
+    if (e == TC_OK && !pending &&
+        (e = tc_store_run(s,
+                          "UPDATE accounts SET totp_secret = ?, totp_on = 0, "
+                          "totp_step = 0 WHERE id = ? AND totp_on = 0",
+                          "bi", sealed, sizeof sealed, account)) == TC_OK &&
+        sqlite3_changes(tc_store_db(s)) != 1)
+        e = TC_ERR_EXISTS;
     if (out)
         sodium_memzero(out, len), free(out);
     sodium_memzero(seed, sizeof seed);

@@ -84,6 +84,18 @@ python3 "$here/console_api.py" "http://127.0.0.1:$port" "http://127.0.0.1:$((por
   "$work" "$work/clock" | tee tap.txt | grep -v '^1\.\.'
 status=${PIPESTATUS[0]}
 n=$(grep -c '^\(not \)\?ok ' tap.txt)
+# a second factor marked on whose secret is gone from the store's file: the password alone is
+# not offered a new seed (that would let it enrol an app of its own), and the factor stays on
+python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1], timeout=20); d.execute("UPDATE accounts SET totp_secret = NULL, totp_on = 1 WHERE name = ?", ("clerk1",)); d.commit()' gs.db
+code=$(curl -s -o login.json -w '%{http_code}' --max-time 20 -H 'Content-Type: application/json' \
+  -d "{\"account\": \"clerk1\", \"password\": \"$(head -1 clerk1.pw)\"}" "http://127.0.0.1:$port/api/login")
+still=$(python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1], timeout=20); print(d.execute("SELECT totp_on, totp_secret IS NULL FROM accounts WHERE name = ?", ("clerk1",)).fetchone())' gs.db)
+n=$((n + 1))
+if [ "$code" = 500 ] && ! grep -q totp_enrol login.json && [ "$still" = "(1, 1)" ]; then
+  echo "ok $n - a factor marked on without its secret: the password alone gets no new seed (HTTP $code), the factor stays on"
+else
+  echo "not ok $n - a factor marked on without its secret: HTTP $code, $(head -c 200 login.json), store $still"; status=1
+fi
 # the console signs nothing: no file or token signing code, no Ed25519 signing import
 n=$((n + 1))
 if nm "$console" | grep -qE 'tc_keys_signer_open|tc_keys_pkcs11_open|file_sign' ||

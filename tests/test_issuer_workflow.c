@@ -1741,6 +1741,41 @@ static void test_demo_clock(void)
     tc_store_close(plain);
 }
 
+/* The second factor (ISSUANCE.md, login: password and TOTP) is never replaced because it could
+ * not be read: a sealed secret that does not open, or one marked on without its secret, is left
+ * as it is, and reads as an error rather than as "no factor yet" (which would offer a new seed to
+ * whoever holds the password). */
+static void test_totp_kept(void)
+{
+    int64_t id = as(AUDITOR)->id;
+    char b32[TC_TOTP_B32_MAX], again[TC_TOTP_B32_MAX];
+    bool on = true;
+    is_err(tc_totp_begin(W, id, b32), TC_OK, "totp: a seed is offered at the first sign-in");
+    ok(tc_totp_state(W, id, &on) == TC_OK && !on, "totp: off until a code from it is accepted");
+    ok(edit("UPDATE accounts SET totp_on = 1 WHERE id = ?1", id, NULL, 0),
+       "totp: (its first code accepted: on)");
+    is_err(tc_totp_begin(W, id, again), TC_ERR_EXISTS, "totp: a factor that is on is not offered again");
+    ok(edit("UPDATE accounts SET totp_secret = zeroblob(length(totp_secret)) WHERE id = ?1", id,
+            NULL, 0),
+       "totp: its sealed secret altered in the store's file");
+    is_err(tc_totp_state(W, id, &on), TC_ERR_INCONSISTENT,
+           "totp: its state then reads as an error, not as 'no factor yet' (the console answers 500)");
+    is_err(tc_totp_begin(W, id, again), TC_ERR_INCONSISTENT,
+           "totp: and no new seed replaces the factor");
+    ok(number("SELECT totp_on FROM accounts WHERE id = ?1", id) == 1 &&
+           number("SELECT totp_secret = zeroblob(length(totp_secret)) FROM accounts WHERE id = ?1",
+                  id) == 1,
+       "totp: the factor is still on, its secret as it was");
+    ok(edit("UPDATE accounts SET totp_secret = NULL WHERE id = ?1", id, NULL, 0),
+       "totp: its secret removed from the store's file, the factor still marked on");
+    is_err(tc_totp_begin(W, id, again), TC_ERR_EXISTS,
+           "totp: a factor marked on without its secret is not replaced by a new seed either");
+    ok(number("SELECT totp_on FROM accounts WHERE id = ?1", id) == 1 &&
+           number("SELECT totp_secret IS NULL FROM accounts WHERE id = ?1", id) == 1,
+       "totp: still on, no secret written");
+    edit("UPDATE accounts SET totp_on = 0 WHERE id = ?1", id, NULL, 0); /* as it was */
+}
+
 int main(void)
 {
     if (sodium_init() < 0 || !scratch_init())
@@ -1753,6 +1788,7 @@ int main(void)
         test_role_sets();
         test_role_changes();
         test_lockout();
+        test_totp_kept();
         test_enrol();
         test_disabled();
         test_matrix();
