@@ -191,7 +191,11 @@ static enum tc_err check_rows_since(struct export *x)
         sqlite3_reset(q);
     }
     sqlite3_finalize(q);
-    int64_t rows = e == TC_OK ? tc_store_int(x->s, -1, "SELECT count(*) FROM certificates", "") : -1;
+    int64_t rows = -1;
+    if (e == TC_OK && (e = tc_store_row(x->s, &q, "SELECT count(*) FROM certificates", "")) == TC_OK) {
+        rows = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
     uint64_t last;
     bool end;
     /* rows inserted or removed: every row is looked at, to name one */
