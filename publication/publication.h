@@ -157,10 +157,6 @@ struct tc_chunk_source {
     enum tc_err (*get)(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len);
     void *ctx;
     char failed[TC_CHUNK_NAME_MAX]; /* set by the reader: the chunk it could not take, or "" */
-    /* optional: the TC_INDEX_CHUNK entries a bundle already verified read from the chunk file
-     * with this hash, or NULL; the reader copies them instead of getting, hashing and decoding
-     * that file again (a delta's result names the chunks of the bundle it applies to) */
-    const struct tc_bundle_registered *(*entries)(void *ctx, const uint8_t sha256[32]);
 };
 /* tc_bundle_parse_at with the chunks from src (NULL: a bundle that names a chunk is refused with
  * TC_ERR_NOT_FOUND). A chunk src does not have is TC_ERR_NOT_FOUND (or get's error), one whose

@@ -28,6 +28,9 @@ struct rd {
     size_t budget; /* a bound on list lengths: no list has more entries than the input has bytes */
     uint64_t type; /* the bundle's, once member 0 is read */
     struct tc_chunk_source *src; /* the index's chunk files */
+    /* a delta's result only: the bundle it applies to, verified, whose chunks' entries stand for
+     * the chunks of the result with the same hash (read from bytes with that hash) */
+    const struct tc_bundle *from;
 };
 
 static const struct tc_tok *next(struct rd *r, uint8_t kind)
@@ -258,19 +261,20 @@ enum tc_err tc_index_chunk_fuzz(const uint8_t *in, size_t len)
     return e;
 }
 
-/* The chunk file named by sha from src, its hash checked before it is read, into v. */
-static enum tc_err load_chunk(struct tc_chunk_source *src, const uint8_t sha[32],
-                              struct tc_bundle_registered *v)
+/* The chunk named by sha into v: the entries from read from the chunk with that hash when it has
+ * one, else the file from src, its hash checked before it is read. */
+static enum tc_err load_chunk(struct tc_chunk_source *src, const struct tc_bundle *from,
+                              const uint8_t sha[32], struct tc_bundle_registered *v)
 {
     uint8_t *p = NULL, h[32];
     size_t len = 0;
+    for (size_t k = 0; from && k < from->n_chunks; k++)
+        if (memcmp(from->chunk_sha[k], sha, 32) == 0) {
+            memcpy(v, from->index + k * TC_INDEX_CHUNK, TC_INDEX_CHUNK * sizeof *v);
+            return TC_OK;
+        }
     if (!src)
         return TC_ERR_NOT_FOUND;
-    const struct tc_bundle_registered *known = src->entries ? src->entries(src->ctx, sha) : NULL;
-    if (known) {
-        memcpy(v, known, TC_INDEX_CHUNK * sizeof *v);
-        return TC_OK;
-    }
     enum tc_err e = src->get(src->ctx, sha, &p, &len);
     if (e == TC_OK && len > TC_INDEX_CHUNK_MAX_BYTES)
         e = TC_ERR_SIZE_LIMIT;
@@ -308,7 +312,7 @@ static enum tc_err read_index_v2(struct rd *r, struct tc_bundle *b)
         return TC_ERR_NOMEM;
     enum tc_err e = read_entries(r, b->index + done, b->n_index - done);
     for (size_t k = 0; e == TC_OK && k < n; k++)
-        e = load_chunk(r->src, b->chunk_sha[k], b->index + k * TC_INDEX_CHUNK);
+        e = load_chunk(r->src, r->from, b->chunk_sha[k], b->index + k * TC_INDEX_CHUNK);
     for (size_t k = 1; e == TC_OK && k <= n && k * TC_INDEX_CHUNK < b->n_index; k++)
         if (b->index[k * TC_INDEX_CHUNK].id <= b->index[k * TC_INDEX_CHUNK - 1].id)
             e = TC_ERR_NONCANONICAL; /* one chunk to the next, the last to the rest */
@@ -591,9 +595,9 @@ static enum tc_err keep(struct tc_bundle *b, const struct spans *sp, const uint8
     return TC_OK;
 }
 
-enum tc_err tc_bundle_parse_from(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
-                                 uint64_t now, struct tc_chunk_source *src,
-                                 struct tc_bundle **out)
+static enum tc_err parse_bundle(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                                uint64_t now, struct tc_chunk_source *src,
+                                const struct tc_bundle *from, struct tc_bundle **out)
 {
     *out = NULL;
     if (src)
@@ -626,7 +630,7 @@ enum tc_err tc_bundle_parse_from(const uint8_t *in, size_t len, const uint8_t ro
     memset(&sp, 0, sizeof sp);
     const char *why;
     e = rd_open(&r, payload, payload_len, payload_len, BUNDLE_MEMBERS);
-    r.src = src;
+    r.src = src, r.from = from;
     if (e != TC_OK || (e = read_lists(&r, b, &sp)) != TC_OK ||
         (e = check_register(b, sp.note, sp.note_len, now)) != TC_OK ||
         (e = tc_profile_parse(&b->profile, sp.profile, sp.profile_len, &why)) != TC_OK)
@@ -642,6 +646,13 @@ enum tc_err tc_bundle_parse_from(const uint8_t *in, size_t len, const uint8_t ro
 out:
     tc_bundle_free(b);
     return e;
+}
+
+enum tc_err tc_bundle_parse_from(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
+                                 uint64_t now, struct tc_chunk_source *src,
+                                 struct tc_bundle **out)
+{
+    return parse_bundle(in, len, root_pk, now, src, NULL, out);
 }
 
 enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
@@ -690,7 +701,7 @@ enum tc_err tc_bundle_read_file(const char *path, const uint8_t root_pk[TC_PK_BY
     if (failed && size)
         failed[0] = '\0';
     tc_path_dir(path, dir, sizeof dir);
-    struct tc_chunk_source src = {tc_chunk_dir_get, dir, "", NULL};
+    struct tc_chunk_source src = {tc_chunk_dir_get, dir, ""};
     enum tc_err e = tc_file_read(path, TC_BUNDLE_MAX_BYTES, &buf, len);
     if (e == TC_OK)
         e = tc_bundle_parse_from(buf, *len, root_pk, now, &src, out);
@@ -1026,35 +1037,20 @@ static enum tc_err assemble(const struct tc_bundle *from, const struct tc_delta 
     return e;
 }
 
-/* The chunks of a delta's result: those from's verified bundle names, by the entries it read
- * from them (the same hash, the same entries), and the ones the result adds, as the writer made
- * them (read and hashed as any chunk file). */
-struct assembled {
-    const struct tc_bundle *from;
-    const struct tc_index_chunks *made;
-};
-
-static enum tc_err assembled_get(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len)
+/* The chunk files a delta's result adds, as the writer made them (read and hashed as any chunk
+ * file). Those it shares with the bundle it applies to are that bundle's (parse_bundle's from). */
+static enum tc_err made_get(void *ctx, const uint8_t sha256[32], uint8_t **bytes, size_t *len)
 {
-    const struct assembled *a = ctx;
-    for (size_t k = a->made->first_new; k < a->made->n; k++)
-        if (memcmp(a->made->sha[k], sha256, 32) == 0) {
-            size_t i = k - a->made->first_new;
-            if (!(*bytes = malloc(a->made->len[i])))
+    const struct tc_index_chunks *made = ctx;
+    for (size_t k = made->first_new; k < made->n; k++)
+        if (memcmp(made->sha[k], sha256, 32) == 0) {
+            size_t i = k - made->first_new;
+            if (!(*bytes = malloc(made->len[i])))
                 return TC_ERR_NOMEM;
-            memcpy(*bytes, a->made->bytes[i], *len = a->made->len[i]);
+            memcpy(*bytes, made->bytes[i], *len = made->len[i]);
             return TC_OK;
         }
     return TC_ERR_NOT_FOUND;
-}
-
-static const struct tc_bundle_registered *assembled_entries(void *ctx, const uint8_t sha256[32])
-{
-    const struct tc_bundle *from = ((const struct assembled *)ctx)->from;
-    for (size_t k = 0; k < from->n_chunks; k++)
-        if (memcmp(from->chunk_sha[k], sha256, 32) == 0)
-            return from->index + k * TC_INDEX_CHUNK;
-    return NULL;
 }
 
 enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *in, size_t len,
@@ -1065,8 +1061,7 @@ enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *i
     *out = NULL, *bytes = NULL, *bytes_len = 0;
     struct tc_index_chunks own, *ch = chunks ? chunks : &own;
     memset(ch, 0, sizeof *ch);
-    struct assembled a = {from, ch};
-    struct tc_chunk_source src = {assembled_get, &a, "", assembled_entries};
+    struct tc_chunk_source src = {made_get, ch, ""};
     struct tc_delta d;
     uint8_t sum[32];
     struct tc_reg_status st;
@@ -1080,7 +1075,7 @@ enum tc_err tc_bundle_apply_delta(const struct tc_bundle *from, const uint8_t *i
         /* the result must be the very bundle the delta names, and verify as any bundle does */
         crypto_hash_sha256(sum, *bytes, *bytes_len);
         e = memcmp(sum, d.to_sha256, 32) == 0
-                ? tc_bundle_parse_from(*bytes, *bytes_len, root_pk, now, &src, out)
+                ? parse_bundle(*bytes, *bytes_len, root_pk, now, &src, from, out)
                 : TC_ERR_INCONSISTENT;
     }
     if (e != TC_OK) {

@@ -910,7 +910,7 @@ static void index_chunks(void)
     if (!made || ch.n != 2)
         goto done;
     struct mem_chunks m = {&ch, false, 2};
-    struct tc_chunk_source src = {mem_chunk_get, &m, "", NULL};
+    struct tc_chunk_source src = {mem_chunk_get, &m, ""};
     is_err(tc_bundle_parse_from(out, olen, rpk, now, &src, &got), TC_OK,
            "chunks: the bundle reads with its chunk files");
     ok(got && got->n_index == n && got->n_chunks == 2 && !memcmp(got->index, ix, n * sizeof *ix),

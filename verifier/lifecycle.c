@@ -307,7 +307,7 @@ static enum tc_err read_file(struct tc_lifecycle *l, uint8_t **buf, size_t *len,
 static enum tc_err parse(struct tc_lifecycle *l, const uint8_t *in, size_t len,
                          struct tc_bundle **out)
 {
-    struct tc_chunk_source src = {chunk_get, l, "", NULL};
+    struct tc_chunk_source src = {chunk_get, l, ""};
     enum tc_err e = tc_bundle_parse_from(in, len, l->cfg.root_pk, (uint64_t)time(NULL), &src, out);
     /* said once for each chunk in a row, not at every retry */
     if (e != TC_OK && src.failed[0] && strcmp(src.failed, l->said_chunk) != 0)

@@ -843,7 +843,7 @@ static enum tc_err first_bundle(struct tc_service *s, const struct tc_lifecycle_
         return e;
     }
     struct tc_lifecycle_config with_fetch = *lc;
-    with_fetch.fetch = (struct tc_chunk_source){tc_source_chunk, s->source, "", NULL};
+    with_fetch.fetch = (struct tc_chunk_source){tc_source_chunk, s->source, ""};
     lc = &with_fetch;
     *poll_now = true;
     if (access(lc->bundle_path, F_OK) != 0) {
