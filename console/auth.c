@@ -76,6 +76,12 @@ static bool reauthenticated(struct console *c, struct tc_http_req *r, json_t *bo
         return true;
     const char *code = body ? cs_text(body, "totp", 6) : NULL;
     bool ok = false;
+    if (code && w->a.locked_until > w->real) { /* no guessing past the lock, as at sign-in */
+        cs_error(r, 403, "locked",
+                 "连续输错，账号已锁定 15 分钟 / too many wrong codes: the account is locked for 15 "
+                 "minutes");
+        return false;
+    }
     if (code && tc_totp_check(c->s, w->a.id, code, w->real, &ok) == TC_OK && ok) {
         tc_session_reauth(c->s, w->sid, w->real);
         return true;

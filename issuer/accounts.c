@@ -434,13 +434,18 @@ struct auth {
     bool ok;
     uint64_t now;
     const char *how;
+    bool every_factor; /* ok: the password and, when the account has one on, its TOTP code */
 };
 
 static enum tc_err auth_tx(struct tc_store *s, void *ctx)
 {
     struct auth *x = ctx;
+    /* failures (of passwords and of TOTP codes alike) are cleared only by a sign-in that gave
+     * every factor the account has: a password alone at the signer or the CLI does not reset
+     * the count a TOTP guesser at the console runs up */
     enum tc_err e =
-        x->ok ? tc_store_run(s, "UPDATE accounts SET failures = 0 WHERE id = ?", "i", x->id)
+        x->ok ? tc_store_run(s, "UPDATE accounts SET failures = 0 WHERE id = ? AND (? OR totp_on = 0)",
+                             "ii", x->id, (int64_t)x->every_factor)
               /* a lock that ran out starts the count again */
               : tc_store_run(s,
                              "UPDATE accounts SET failures = CASE WHEN "
@@ -482,7 +487,7 @@ static enum tc_err password_ok(struct tc_store *s, const char *name, const char 
     sqlite3_finalize(q);
     if (hash[0] && crypto_pwhash_str_verify(hash, password, len) == 0)
         return TC_OK;
-    struct auth x = {name, a->id, false, now, how};
+    struct auth x = {name, a->id, false, now, how, false};
     if ((e = tc_store_tx(s, auth_tx, &x)) != TC_OK)
         return e;
     return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
@@ -498,7 +503,7 @@ enum tc_err tc_account_password(struct tc_store *s, const char *name, const char
 enum tc_err tc_account_signed_in(struct tc_store *s, const struct tc_account *a, const char *how,
                                  uint64_t now)
 {
-    struct auth x = {a->name, a->id, true, now, how};
+    struct auth x = {a->name, a->id, true, now, how, true};
     return tc_store_tx(s, auth_tx, &x);
 }
 
@@ -506,7 +511,8 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
                             const char *how, uint64_t now, struct tc_account *a, const char **why)
 {
     enum tc_err e = password_ok(s, name, password, len, how, now, a, why);
-    return e == TC_OK ? tc_account_signed_in(s, a, how, now) : e;
+    struct auth x = {name, a->id, true, now, how, false}; /* the password alone */
+    return e == TC_OK ? tc_store_tx(s, auth_tx, &x) : e;
 }
 
 struct disable {
@@ -669,7 +675,7 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     sodium_memzero(given, sizeof given);
     if (!ok) { /* a wrong code counts as a failed sign-in */
         sodium_memzero(stored, sizeof stored);
-        struct auth x = {name, a.id, false, now, "enrol"};
+        struct auth x = {name, a.id, false, now, "enrol", false};
         tc_store_tx(s, auth_tx, &x);
         return TC_ERR_PASSPHRASE;
     }
@@ -904,7 +910,7 @@ enum tc_err tc_role_changes_pending(struct tc_store *s,
 enum tc_err tc_account_failed(struct tc_store *s, const struct tc_account *a, const char *how,
                               uint64_t now)
 {
-    struct auth x = {a->name, a->id, false, now, how};
+    struct auth x = {a->name, a->id, false, now, how, false};
     return tc_store_tx(s, auth_tx, &x);
 }
 

@@ -57,8 +57,11 @@ static enum tc_err seed_of(struct tc_store *s, int64_t account, uint8_t seed[SEE
         s, &q, "SELECT totp_secret, totp_on, totp_step FROM accounts WHERE id = ?", "i", account);
     if (e != TC_OK)
         return e;
-    e = TC_ERR_NOT_FOUND; /* no secret sealed yet */
-    if (sqlite3_column_bytes(q, 0) == SEALED_BYTES) {
+    /* none yet only when no secret is there and the factor is off: one marked on without its
+     * secret, or a secret of another size, is a store that was changed */
+    int bytes = sqlite3_column_bytes(q, 0);
+    e = bytes == 0 && sqlite3_column_int(q, 1) == 0 ? TC_ERR_NOT_FOUND : TC_ERR_INCONSISTENT;
+    if (bytes == SEALED_BYTES) {
         const uint8_t *b = sqlite3_column_blob(q, 0);
         uint8_t ad[16];
         unsigned long long n = 0;

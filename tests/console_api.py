@@ -146,6 +146,7 @@ def main():
     batch_life(clerk, approver, custodian)
     audit_rows(auditor)
     timeouts()
+    reauth_lockout()
     print('1..%d' % n)
     return 1 if failed else 0
 
@@ -392,6 +393,21 @@ def timeouts():
         time.sleep(4.5)
         st, _, _ = c.req('GET', '/api/me')
     ok(st == 401, 'a session older than --session-max is gone, however busy')
+
+
+def reauth_lockout():
+    # SHORT asks for the TOTP code again after 1 s (--reauth 1): five wrong codes lock the
+    # account, and no code is tried while it is locked, as at sign-in (a session is no way
+    # around the lock). Last: approver1 stays locked.
+    c = signed_in('approver1', 1, SHORT)
+    time.sleep(1.5)
+    errs = []
+    for i in range(6):
+        st, j, _ = c.req('POST', '/api/batches/1/approve',
+                         {'totp': '%06d' % (i + 1), 'decision': 'x', 'rows_hash': '00'})
+        errs.append(j.get('error') if j else st)
+    ok(errs[:5] == ['reauth_failed'] * 5 and errs[5] == 'locked',
+       're-authentication: five wrong codes lock the account, the sixth is not tried', errs)
 
 
 if __name__ == '__main__':

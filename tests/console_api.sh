@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # console_api.sh - titlecert-console's API tested from outside (console_api.py): a demo workflow
 # store with keys and accounts made on the host, titlecert-signer, and two consoles on the store
-# (one with short session limits for the timeout checks), all on 127.0.0.1 and stopped at the
+# (one with short session and re-authentication limits for the timeout and lockout checks), all on 127.0.0.1 and stopped at the
 # end. Also: the console links no code that signs. Prints TAP (the Python part's, then its own).
 # usage: console_api.sh KEYS ISSUER SIGNER CONSOLE DATA_DIR
 set -u
@@ -74,7 +74,7 @@ C=(serve --db gs.db --hash-key store.key --root root.pub --trust-list trust.list
    --publish-dir pub --passphrase-file pass.txt --signer-socket "$work/s.sock" --web "$here/../console/web")
 "$console" "${C[@]}" --listen "127.0.0.1:$port" 2>console.log &
 pids+=($!)
-"$console" "${C[@]}" --listen "127.0.0.1:$((port + 1))" --idle 6 --session-max 12 2>console2.log &
+"$console" "${C[@]}" --listen "127.0.0.1:$((port + 1))" --idle 6 --session-max 12 --reauth 1 2>console2.log &
 pids+=($!)
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && curl -sf "http://127.0.0.1:$((port + 1))/healthz" >/dev/null 2>&1 && break

@@ -1768,12 +1768,37 @@ static void test_totp_kept(void)
        "totp: the factor is still on, its secret as it was");
     ok(edit("UPDATE accounts SET totp_secret = NULL WHERE id = ?1", id, NULL, 0),
        "totp: its secret removed from the store's file, the factor still marked on");
-    is_err(tc_totp_begin(W, id, again), TC_ERR_EXISTS,
-           "totp: a factor marked on without its secret is not replaced by a new seed either");
+    is_err(tc_totp_state(W, id, &on), TC_ERR_INCONSISTENT,
+           "totp: a factor marked on without its secret reads as an error too");
+    is_err(tc_totp_begin(W, id, again), TC_ERR_INCONSISTENT,
+           "totp: and is not replaced by a new seed either");
     ok(number("SELECT totp_on FROM accounts WHERE id = ?1", id) == 1 &&
            number("SELECT totp_secret IS NULL FROM accounts WHERE id = ?1", id) == 1,
        "totp: still on, no secret written");
-    edit("UPDATE accounts SET totp_on = 0 WHERE id = ?1", id, NULL, 0); /* as it was */
+    /* a password alone (the signer, the CLI) does not clear the failures that TOTP codes ran
+     * up at the console: a guesser cannot reset the count between tries */
+    const char *said = NULL;
+    struct tc_account a;
+    uint64_t t = at("2025-12-09", 10);
+    ok(edit("UPDATE accounts SET totp_secret = NULL, totp_on = 0 WHERE id = ?1", id, NULL, 0) &&
+           tc_totp_begin(W, id, b32) == TC_OK &&
+           edit("UPDATE accounts SET totp_on = 1 WHERE id = ?1", id, NULL, 0),
+       "totp: a factor set up again, on");
+    for (int i = 0; i < 4; i++)
+        tc_account_failed(W, as(AUDITOR), "console-totp", t);
+    is_err(tc_account_auth(W, staff[AUDITOR].name, PASSWORD, strlen(PASSWORD), "signer", t, &a,
+                           &said),
+           TC_OK, "totp: after four wrong codes at the console, the password alone opens the signer");
+    ok(number("SELECT failures FROM accounts WHERE id = ?1", id) == 4,
+       "totp: and leaves the four failures counted (%lld)",
+       (long long)number("SELECT failures FROM accounts WHERE id = ?1", id));
+    tc_account_failed(W, as(AUDITOR), "console-totp", t);
+    is_err(tc_account_auth(W, staff[AUDITOR].name, PASSWORD, strlen(PASSWORD), "signer", t, &a,
+                           &said),
+           TC_ERR_REFUSED, "totp: so the fifth wrong code locks the account, for the password too");
+    edit("UPDATE accounts SET totp_on = 0, totp_secret = NULL, failures = 0, locked_until = 0 "
+         "WHERE id = ?1",
+         id, NULL, 0); /* as it was */
 }
 
 int main(void)
