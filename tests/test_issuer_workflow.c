@@ -1755,26 +1755,29 @@ static void test_totp_kept(void)
     ok(edit("UPDATE accounts SET totp_on = 1 WHERE id = ?1", id, NULL, 0),
        "totp: (its first code accepted: on)");
     is_err(tc_totp_begin(W, id, again), TC_ERR_EXISTS, "totp: a factor that is on is not offered again");
-    ok(edit("UPDATE accounts SET totp_secret = zeroblob(length(totp_secret)) WHERE id = ?1", id,
-            NULL, 0),
-       "totp: its sealed secret altered in the store's file");
-    is_err(tc_totp_state(W, id, &on), TC_ERR_INCONSISTENT,
-           "totp: its state then reads as an error, not as 'no factor yet' (the console answers 500)");
-    is_err(tc_totp_begin(W, id, again), TC_ERR_INCONSISTENT,
-           "totp: and no new seed replaces the factor");
-    ok(number("SELECT totp_on FROM accounts WHERE id = ?1", id) == 1 &&
-           number("SELECT totp_secret = zeroblob(length(totp_secret)) FROM accounts WHERE id = ?1",
-                  id) == 1,
-       "totp: the factor is still on, its secret as it was");
-    ok(edit("UPDATE accounts SET totp_secret = NULL WHERE id = ?1", id, NULL, 0),
-       "totp: its secret removed from the store's file, the factor still marked on");
-    is_err(tc_totp_state(W, id, &on), TC_ERR_INCONSISTENT,
-           "totp: a factor marked on without its secret reads as an error too");
-    is_err(tc_totp_begin(W, id, again), TC_ERR_INCONSISTENT,
-           "totp: and is not replaced by a new seed either");
-    ok(number("SELECT totp_on FROM accounts WHERE id = ?1", id) == 1 &&
-           number("SELECT totp_secret IS NULL FROM accounts WHERE id = ?1", id) == 1,
-       "totp: still on, no secret written");
+    static const struct {
+        const char *edit, *left, *what;
+    } edits[] = {
+        {"UPDATE accounts SET totp_secret = zeroblob(length(totp_secret)) WHERE id = ?1",
+         "totp_secret = zeroblob(length(totp_secret))", "its sealed secret altered"},
+        {"UPDATE accounts SET totp_secret = NULL WHERE id = ?1", "totp_secret IS NULL",
+         "its secret removed"},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        char left[200];
+        snprintf(left, sizeof left,
+                 "SELECT count(*) FROM accounts WHERE id = ?1 AND totp_on = 1 AND %s",
+                 edits[i].left);
+        ok(edit(edits[i].edit, id, NULL, 0), "totp: %s in the store's file, the factor on",
+           edits[i].what);
+        is_err(tc_totp_state(W, id, &on), TC_ERR_INCONSISTENT,
+               "totp: %s: the state reads as an error, not as 'no factor yet' (the console "
+               "answers 500)", edits[i].what);
+        is_err(tc_totp_begin(W, id, again), TC_ERR_INCONSISTENT,
+               "totp: %s: no new seed replaces the factor", edits[i].what);
+        ok(number(left, id) == 1, "totp: %s: the factor is still on, its secret as the edit left it",
+           edits[i].what);
+    }
     /* a password alone (the signer, the CLI) does not clear the failures that TOTP codes ran
      * up at the console: a guesser cannot reset the count between tries */
     const char *said = NULL;
