@@ -345,6 +345,8 @@ function announce(text) { const l = $('#live'); l.textContent = ''; setTimeout((
 
 class ApiError extends Error {
   constructor(status, code, message, data) { super(message); this.status = status; this.code = code; this.data = data; }
+  // the server's message in the language shown now (it sends "中文 / English")
+  said() { return this.data && this.data.message ? say(this.data.message) : this.message; }
 }
 
 // A request to the console's API. JSON bodies, or a string sent as it is (a calendar file).
@@ -598,7 +600,11 @@ function codeOnce() {
 }
 
 // after an action: say what happened and draw the screen again
-function done(text, kind = 'ok') { state.flash = { text, kind }; state.focus = 'flash'; route(false); }
+// text: a string, a function giving one in the language shown, or an error (an ApiError said likewise)
+function done(text, kind = 'ok') {
+  if (text instanceof Error) text = (e => () => (e instanceof ApiError ? e.said() : e.message))(text);
+  state.flash = { text, kind }; state.focus = 'flash'; route(false);
+}
 
 // ---- sign-in and enrolment ------------------------------------------------------------------------
 
@@ -735,7 +741,7 @@ async function confirmChange(button, id) {
     done(() => t('work.confirmed'));
   } catch (e) {
     button.disabled = false;
-    if (e.status !== 401) done(e.message, 'bad');
+    if (e.status !== 401) done(e, 'bad');
   }
 }
 
@@ -1149,13 +1155,13 @@ async function screenUsers(_, seq) {
         const x = await api('POST', `/api/users/${encodeURIComponent(u.name)}/half`, {});
         state.enrolment = { name: u.name, code: x.enrolment_second_half, half: 'second' };
         done(() => U('halfGiven', u.name));
-      } catch (e) { ev.target.disabled = false; if (e.status !== 401) done(e.message, 'bad'); }
+      } catch (e) { ev.target.disabled = false; if (e.status !== 401) done(e, 'bad'); }
     } }, U('giveHalf')) : null;
     const off = h('button', { type: 'button', class: 'danger', id: `disable-${u.name}`, onclick: async ev => {
       if (!window.confirm(U('disableConfirm', u.name))) return;
       ev.target.disabled = true;
       try { await api('POST', `/api/users/${encodeURIComponent(u.name)}/disable`, {}); done(() => U('disabledMsg', u.name)); }
-      catch (e) { ev.target.disabled = false; if (e.status !== 401) done(e.message, 'bad'); }
+      catch (e) { ev.target.disabled = false; if (e.status !== 401) done(e, 'bad'); }
     } }, U('disable'));
     // a reset (a lost phone, a forgotten password, a withdrawn code): the first half of a new code
     const reset = h('button', { type: 'button', class: 'secondary', id: `reset-${u.name}`, onclick: async ev => {
@@ -1165,7 +1171,7 @@ async function screenUsers(_, seq) {
         const x = await api('POST', `/api/users/${encodeURIComponent(u.name)}/reset`, {});
         state.enrolment = { name: u.name, code: x.enrolment_first_half, half: 'first', reset: true };
         done(() => U('resetDone', u.name));
-      } catch (e) { ev.target.disabled = false; if (e.status !== 401) done(e.message, 'bad'); }
+      } catch (e) { ev.target.disabled = false; if (e.status !== 401) done(e, 'bad'); }
     } }, U('reset'));
     return h('div', { class: 'actions' }, d, half, reset, off);
   };

@@ -744,6 +744,27 @@ test('admin1 resets the approver (a lost phone): asked first, signed out at once
   assert.notEqual(second, first);
 });
 
+test('five wrong codes when an action asks for one again lock the account: the sixth is not tried, and the screen says so', async () => {
+  const a2 = pages.admin2;
+  await go(a2, '#/users');
+  await reauthLapsed(a2);
+  a2.on('dialog', d => d.accept());
+  await press(a2, `#reset-${clerk}`);
+  const said = [];
+  for (let i = 0; i < 6; i++) {
+    await a2.waitForSelector('#reauth[open]');
+    await a2.fill('#reauth-code', String(100000 + i));
+    const [res] = await Promise.all([
+      a2.waitForResponse(r => r.url().endsWith(`/api/users/${clerk}/reset`) && r.request().method() === 'POST'),
+      a2.click('#reauth-ok'),
+    ]);
+    said.push(`${res.status()} ${(await res.json()).error}`);
+  }
+  assert.deepEqual(said, [...Array(5).fill('403 reauth_failed'), '403 locked']);
+  await flash(a2, /账号已锁定 15 分钟/);
+  await screen(a2, 'reauth-locked', { en: true });
+});
+
 test('signing out ends the session', async () => {
   const page = pages[clerk];
   await page.click('#signout');
