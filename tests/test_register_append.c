@@ -468,6 +468,19 @@ static bool same_chunk(const char *a, const char *b)
     return same;
 }
 
+/* The chunk file at `to`: the good copy at `from` with one bit of its back-th last byte flipped,
+ * the same size. */
+static void alter_in_place(const char *from, const char *to, size_t back)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (tc_file_read(from, TC_INDEX_CHUNK_MAX_BYTES, &bytes, &len) == TC_OK && len > 40) {
+        bytes[len - back] ^= 1;
+        tc_file_write(to, bytes, len, 0644, TC_FILE_REPLACE);
+    }
+    free(bytes);
+}
+
 static void test_chunks(struct tc_store *s)
 {
     char pub[600], path[800], moved[900], name[TC_CHUNK_NAME_MAX];
@@ -493,17 +506,11 @@ static void test_chunks(struct tc_store *s)
     OK(rename(chunk, moved) == 0, "chunks: the first chunk file moved away");
     IS(tc_bundle_read_file(path, rpk, 0, &x, &len, NULL, 0), TC_ERR_NOT_FOUND,
        "chunks: a bundle whose chunk file is missing is refused");
-    uint8_t *bytes = NULL;
-    size_t blen = 0;
-    if (tc_file_read(moved, TC_INDEX_CHUNK_MAX_BYTES, &bytes, &blen) == TC_OK && blen > 40) {
-        bytes[blen - 1] ^= 1; /* the last entry's hash */
-        tc_file_write(chunk, bytes, blen, 0644, TC_FILE_REPLACE);
-    }
+    alter_in_place(moved, chunk, 1); /* the last entry's hash */
     tc_bundle_free(x), x = NULL;
     IS(tc_bundle_read_file(path, rpk, 0, &x, &len, NULL, 0), TC_ERR_INCONSISTENT,
        "chunks: one whose chunk file was altered (one bit) is refused");
     tc_bundle_free(x), x = NULL;
-    free(bytes);
     OK(unlink(chunk) == 0, "chunks: the altered file removed");
     IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
     IS(publish(s, pub, false), TC_OK, "chunks: published with the chunk file gone");
@@ -524,22 +531,14 @@ static void test_chunks(struct tc_store *s)
     OK(last_chunks_written == 1 && same_chunk(chunk, moved),
        "chunks: a chunk file of another size than it was written with is written again");
     /* one altered in place, same size: a full check writes every chunk again */
-    if (tc_file_read(moved, TC_INDEX_CHUNK_MAX_BYTES, &bytes, &blen) == TC_OK && blen > 40) {
-        bytes[blen - 1] ^= 1;
-        tc_file_write(chunk, bytes, blen, 0644, TC_FILE_REPLACE);
-    }
-    free(bytes), bytes = NULL;
+    alter_in_place(moved, chunk, 1);
     IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
     IS(publish(s, pub, true), TC_OK, "chunks: a publication that checks in full");
     OK(last_chunks_written == last_chunks && same_chunk(chunk, moved),
        "chunks: writes every chunk file again, so one altered in place is mended (%zu of %zu)",
        last_chunks_written, last_chunks);
     /* altered in place again: each publication hashes one reused chunk in turn (here the only) */
-    if (tc_file_read(moved, TC_INDEX_CHUNK_MAX_BYTES, &bytes, &blen) == TC_OK && blen > 40) {
-        bytes[blen - 2] ^= 1;
-        tc_file_write(chunk, bytes, blen, 0644, TC_FILE_REPLACE);
-    }
-    free(bytes), bytes = NULL;
+    alter_in_place(moved, chunk, 2);
     IS(reg_gen_append(s, 10), TC_OK, "chunks: 10 more entries");
     IS(publish(s, pub, false), TC_OK, "chunks: published (not a full check)");
     OK(last_chunks_written == 1 && same_chunk(chunk, moved),
