@@ -1061,7 +1061,11 @@ static enum tc_err prepared_genuine(struct tc_store *s, const struct tc_wf_batch
     if (e != TC_OK)
         return e;
     sodium_bin2hex(hex, sizeof hex, all, 32);
-    bool match = o && member_is(o, "account", b->prepared_by_name) &&
+    /* the kind the rows were prepared as: a kind changed in the table would skip the 公示 */
+    const char *as = strcmp(kind, "wf_prepare") == 0               ? "issue"
+                     : strcmp(kind, "wf_revocation_proposed") == 0 ? "revoke"
+                                                                   : "convert";
+    bool match = o && strcmp(as, b->kind) == 0 && member_is(o, "account", b->prepared_by_name) &&
                  member_is(o, "rows_sha256", hex);
     json_decref(o);
     return event_verdict(s, match, seq,
@@ -1216,6 +1220,7 @@ struct signing {
     int64_t issue_batch;
     const char *decision;      /* conversions: the approval's */
     struct tc_signer *key;     /* conversions */
+    const struct tc_trust_list *tl; /* conversions: the predecessors' signatures checked */
     char *why;
     size_t why_size;
     uint8_t approved[32];      /* the rows' hash the approval bound */
@@ -1309,12 +1314,40 @@ static enum tc_err revoke_row(struct tc_store *s, struct signing *g, const char 
     return tc_revoke_in(s, r.id, r.reason, r.day, r.blacklist, r.bl_reason, r.until, g->now);
 }
 
+/* C1/C5: the certificate a conversion replaces is the one its committee signed: its stored
+ * bytes name its id and carry a signature by a key the trust list endorses. The successor copies
+ * its claims (name, series, level), and neither the approval nor the 公示 covers those bytes, so
+ * a payload replaced in the table after approval would otherwise be signed anew as a
+ * province-wide title. */
+static enum tc_err predecessor_genuine(struct tc_store *s, const struct tc_trust_list *tl,
+                                       uint64_t id, char *why, size_t why_size)
+{
+    struct tc_cert_row row;
+    struct tc_cert cert;
+    const struct tc_endorsement *en = NULL;
+    enum tc_err e = tc_cert_get(s, id, &row);
+    if (e != TC_OK)
+        return e;
+    if (tc_cert_decode(row.payload, row.payload_len, &cert, NULL) == TC_OK &&
+        cert.claims.id == id && (en = tc_trust_find(tl, cert.kid)) != NULL &&
+        tc_cert_verify_sig(&cert, en->pk) == TC_OK)
+        return TC_OK;
+    return WHY("证书 %llu 的存储内容不是签发时签名的证书，不能换发 / certificate %llu as stored "
+               "is not the one its committee signed: it is not converted",
+               (unsigned long long)id, (unsigned long long)id);
+}
+
 static enum tc_err convert_row(struct tc_store *s, struct signing *g, const char *text)
 {
     struct tc_wf_conversion c;
     uint64_t new_id = 0;
     if (!conversion_decode(text, &c))
         return TC_ERR_INCONSISTENT;
+    char *why = g->why;
+    size_t why_size = g->why_size;
+    enum tc_err e = predecessor_genuine(s, g->tl, c.id, why, why_size);
+    if (e != TC_OK)
+        return e;
     return tc_conversion_in(s, c.id, c.at, c.reevaluation, g->decision, c.committee, g->key,
                             g->now, &new_id, g->why, g->why_size);
 }
@@ -1351,7 +1384,7 @@ enum tc_err tc_wf_sign_range(struct tc_store *s, const struct tc_account *by, in
 {
     struct tc_wf_batch b;
     enum tc_err e = may(s, by, TC_ROLE_CUSTODIAN, why, why_size);
-    struct signing g = {by, batch, now, 0, 0, NULL, key, why, why_size, {0}, {0}, 0, 0};
+    struct signing g = {by, batch, now, 0, 0, NULL, key, tl, why, why_size, {0}, {0}, 0, 0};
     if (e == TC_OK && (e = tc_wf_get(s, batch, now, &b)) == TC_OK)
         e = signable(s, &b, by, now, why, why_size);
     g.decision = b.decision;
@@ -1360,6 +1393,9 @@ enum tc_err tc_wf_sign_range(struct tc_store *s, const struct tc_account *by, in
         e = sign_issue(s, &g, key, tl, ref);
     else if (e == TC_OK && strcmp(b.kind, "revoke") == 0)
         e = tc_store_tx(s, revoke_tx, &g);
+    else if (e == TC_OK && strcmp(b.kind, "convert") != 0)
+        e = WHY("批次类型“%s”未知，不能签发 / the batch's kind '%s' is none this issuer knows: "
+                "nothing is signed", b.kind, b.kind);
     else if (e == TC_OK && !province_key(tl, key))
         e = WHY("此密钥未获授权签发全省统一职称（A1）/ the key is not endorsed for province-wide "
                 "titles (A1)");

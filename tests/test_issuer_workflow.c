@@ -1551,6 +1551,79 @@ static void test_import_roles(void)
     tc_refusals_free(&ref);
 }
 
+/* Sets certificate id's stored bytes, behind the library's back. */
+static bool set_payload(uint64_t id, const uint8_t *p, size_t len)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(tc_store_db(W), "UPDATE certificates SET payload = ?1 WHERE id = ?2", -1,
+                           &q, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_blob(q, 1, p, (int)len, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, (int64_t)id);
+    bool done = sqlite3_step(q) == SQLITE_DONE && sqlite3_changes(tc_store_db(W)) == 1;
+    sqlite3_finalize(q);
+    return done;
+}
+
+/* An approved conversion of certificate id, changed in the store's file before it is signed:
+ * each change is refused, and undone. */
+static void tampered_after_approval(int64_t cv, uint64_t id, uint64_t now)
+{
+    /* C1: the successor copies the predecessor's claims, which neither the approval nor the 公示
+     * covers. The host replaces them: its own claims (another name, a higher level) under a key
+     * the trust list does not endorse; the genuine bytes with a signature bit flipped; another
+     * certificate's genuine bytes */
+    static struct tc_cert_row orig, other;
+    struct tc_cert oc;
+    uint8_t claims[TC_CERT_MAX_BYTES], *forged = NULL;
+    size_t claims_len = 0, forged_len = 0, n = 0;
+    ok(tc_cert_get(W, id, &orig) == TC_OK && tc_cert_get(W, cert_of(MA), &other) == TC_OK &&
+           tc_cert_decode(orig.payload, orig.payload_len, &oc, NULL) == TC_OK,
+       "conversion: the predecessor's and another certificate's stored bytes are read");
+    snprintf(oc.claims.name, sizeof oc.claims.name, "%s", "冒名者");
+    oc.claims.level = TC_LEVEL_ZHENGGAO;
+    ok(tc_claims_encode(&oc.claims, claims, sizeof claims, &claims_len) == TC_OK &&
+           tc_signer_cose_sign1_alloc(root, NULL, claims, claims_len, &forged, &forged_len) ==
+               TC_OK,
+       "conversion: forged claims (another name, 正高级) signed by a key not endorsed for them");
+    static uint8_t flipped[TC_CERT_MAX_BYTES];
+    memcpy(flipped, orig.payload, orig.payload_len);
+    flipped[orig.payload_len - 1] ^= 1; /* the signature is the message's last bytes */
+    const struct {
+        const char *what;
+        const uint8_t *p;
+        size_t len;
+    } swaps[] = {
+        {"forged claims under another key", forged, forged_len},
+        {"its genuine bytes with one signature bit flipped", flipped, orig.payload_len},
+        {"another certificate's genuine bytes", other.payload, other.payload_len},
+    };
+    for (size_t i = 0; i < sizeof swaps / sizeof *swaps; i++) {
+        ok(set_payload(id, swaps[i].p, swaps[i].len), "conversion: after approval, the host "
+           "puts %s in the predecessor's row", swaps[i].what);
+        refused(sign(CUSTODIAN, cv, now, &n), "is not the one its committee signed",
+                "conversion: %s in the predecessor's row: not signed", swaps[i].what);
+    }
+    free(forged);
+    ok(set_payload(id, orig.payload, orig.payload_len) && strcmp(get(cv, now).state, "approved") == 0,
+       "conversion: the genuine bytes are put back; nothing was signed");
+    /* the batch's kind: another would skip or change the checks (a conversion made a
+     * revocation, or a kind the schema's CHECK forbids, written with the CHECK ignored) */
+    static const char *const kinds[] = {"x", "revoke", "issue"};
+    sqlite3_exec(tc_store_db(W), "PRAGMA ignore_check_constraints = ON", NULL, NULL, NULL);
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "UPDATE wf_batches SET kind = '%s' WHERE id = ?1", kinds[i]);
+        ok(edit(sql, cv, NULL, 0), "conversion: after approval, its kind is set to '%s'",
+           kinds[i]);
+        refused(sign(CUSTODIAN, cv, now, &n), "nothing is signed",
+                "conversion: made '%s' in the table, it is not signed", kinds[i]);
+    }
+    ok(edit("UPDATE wf_batches SET kind = 'convert' WHERE id = ?1", cv, NULL, 0),
+       "conversion: its kind is put back");
+    sqlite3_exec(tc_store_db(W), "PRAGMA ignore_check_constraints = OFF", NULL, NULL, NULL);
+}
+
 static void test_conversions(void)
 {
     uint64_t now = at("2026-03-10", 11), wang = cert_of(WANG);
@@ -1583,6 +1656,7 @@ static void test_conversions(void)
             "conversion: approval on the 公示's last day is refused");
     uint64_t later = at("2026-03-17", 9);
     is_err(approve(APPROVER, cv, later), TC_OK, "conversion: approved by an approver");
+    tampered_after_approval(cv, wang, later + 300);
     size_t n = 0;
     is_err(sign(CUSTODIAN, cv, later + 600, &n), TC_OK, "conversion: signed by the custodian");
     static struct tc_cert_row old, successor;
