@@ -356,7 +356,17 @@ static enum tc_err sign_register(struct export *x, const uint8_t *trust, size_t 
     char org[TC_REG_ORIGIN_MAX + 1];
     uint64_t last = 0;
     enum tc_err e;
-    x->version = meta_u64(x->s, "bundle_version", &last) == TC_OK ? last + 1 : 1;
+    bool had = meta_u64(x->s, "bundle_version", &last) == TC_OK;
+    if (had && last == UINT64_MAX)
+        return refuse(x, "证书库记载的状态包版本已到上限，被改动 / the store's bundle version is "
+                         "at its limit (it was altered): no next version");
+    x->version = had ? last + 1 : 1;
+    if (x->anchor && (x->anchor->version == UINT64_MAX || x->version != x->anchor->version + 1))
+        return refuse(x, "证书库记载的状态包版本与签名服务上次发布的不符 / the store says the "
+                         "last bundle was version %llu, the signer last published version %llu: "
+                         "the store was altered or restored",
+                      (unsigned long long)(had ? last : 0),
+                      (unsigned long long)x->anchor->version);
     if (meta_u64(x->s, "bundle_register_size", &x->prev_size) != TC_OK)
         x->prev_size = UINT64_MAX; /* no previous export: no delta */
     if ((e = tc_register_log_trust(x->s, trust, trust_len, tl->version,
@@ -431,6 +441,7 @@ enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opt
     struct export x;
     memset(&x, 0, sizeof x);
     x.s = s, x.key = o->key, x.now = o->now, x.full = o->full_check, x.cosign = o->cosign;
+    x.anchor = o->anchor;
     tc_reg_tree_init(&x.tree);
     tc_reg_edge_init(&x.edge);
     tc_reg_status_init(&x.rst.st);
@@ -444,6 +455,7 @@ enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opt
         out->register_size = x.n;
         out->delta_from = out->delta ? x.version - 1 : 0;
         out->full_check = x.full;
+        memcpy(out->root, x.root, 32);
         /* the edge goes with the export: publish writes the tiles that changed from it */
         if ((out->edge = malloc(sizeof *out->edge)) != NULL) {
             *out->edge = x.edge;
@@ -465,7 +477,7 @@ enum tc_err tc_bundle_export_witnessed(struct tc_store *s, const uint8_t *trust_
                                        struct tc_signer *key, const char *origin, uint64_t now,
                                        const struct tc_cosigning *w, struct tc_export *out)
 {
-    struct tc_export_opts o = {trust_list, trust_len, tl, key, origin, now, false, w, NULL};
+    struct tc_export_opts o = {trust_list, trust_len, tl, key, origin, now, false, w, NULL, NULL};
     return tc_bundle_export_with(s, &o, out);
 }
 

@@ -52,6 +52,7 @@ struct export {
     size_t n_proofs;
     char why[512];
     const struct tc_cosigning *cosign; /* the witnesses asked, or NULL */
+    const struct tc_publish_anchor *anchor; /* what the signer last published, or NULL */
 };
 
 /* Sets why and the store's message; TC_ERR_INCONSISTENT. */

@@ -372,10 +372,29 @@ static enum tc_err choose(struct export *x)
     return TC_OK;
 }
 
+/* The store's last checkpoint is the one the signer last published (its own record): a
+ * checkpoints table emptied or rewritten together with the register is not taken for the truth,
+ * nor is a store put back from an older copy. */
+static enum tc_err anchored(struct export *x)
+{
+    const struct tc_publish_anchor *a = x->anchor;
+    if (!a || (x->has_last && x->last_size == a->size &&
+               sodium_memcmp(x->last_root, a->root, TC_REG_HASH) == 0))
+        return TC_OK;
+    return tc_export_refuse(x,
+                            "证书库中最后的检查点不是签名服务上次发布的检查点（%llu 条），证书库被"
+                            "改动或回退 / the store's last checkpoint (%llu entries) is not the "
+                            "one the signer last published (%llu entries, its own record): the "
+                            "store was altered or restored from an older copy",
+                            (unsigned long long)a->size,
+                            (unsigned long long)(x->has_last ? x->last_size : 0),
+                            (unsigned long long)a->size);
+}
+
 enum tc_err tc_export_register(struct export *x)
 {
     enum tc_err e;
-    if ((e = last_checkpoint(x)) != TC_OK || (e = choose(x)) != TC_OK)
+    if ((e = last_checkpoint(x)) != TC_OK || (e = anchored(x)) != TC_OK || (e = choose(x)) != TC_OK)
         return e;
     if (x->full) {
         tc_regstate_writer_init(&x->w, 0);

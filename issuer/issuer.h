@@ -335,6 +335,7 @@ struct tc_export {
     uint64_t delta_from;
     uint8_t sha256[32];       /* the bundle's */
     bool full_check;          /* the whole register and audit chain were read and checked */
+    uint8_t root[32];         /* the register's root at register_size, as the checkpoint signs */
     /* the register's right edge from the previous checkpoint to this one, what the tiles that
      * change are written from (tc_register_publish); malloc'd, or NULL */
     struct tc_reg_edge *edge;
@@ -352,6 +353,14 @@ enum tc_err tc_bundle_export(struct tc_store *s, const uint8_t *trust_list, size
  * batch outputs": what is checked each time and what is not). full_check reads and checks
  * everything again, as a first export. */
 struct tc_cosigning;
+/* What the signer last published, kept in its own record out of the store's reach (A3): the
+ * next publication must start from exactly that checkpoint (the store's last one, of that size
+ * and root) and take the next bundle version. Without it the store's own checkpoints table and
+ * version are trusted, and whoever can write the store's file can delete them. */
+struct tc_publish_anchor {
+    uint64_t size, version;
+    uint8_t root[32];
+};
 struct tc_export_opts {
     const uint8_t *trust; /* the trust list's bytes, and parsed */
     size_t trust_len;
@@ -364,6 +373,7 @@ struct tc_export_opts {
     /* where the chunk files of earlier publications are: a complete chunk the store's MACed state
      * names and whose file is there is neither encoded nor hashed again (NULL: every chunk is) */
     const char *chunk_dir;
+    const struct tc_publish_anchor *anchor; /* NULL: none (the CLI, a signer's first) */
 };
 enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opts *o,
                                   struct tc_export *out);
@@ -879,6 +889,7 @@ struct tc_publish_opts {
      * TC_ERR_REFUSED below their quorum); NULL or an empty set: none are asked */
     const struct tc_cosigner_set *witnesses;
     struct tc_witness_reply *witness_replies; /* NULL, or witnesses->n: what each did */
+    const struct tc_publish_anchor *anchor;   /* NULL, or what the signer last published */
 };
 struct tc_publish_result {
     struct tc_export x;

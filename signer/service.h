@@ -30,7 +30,8 @@ struct sv_seen {
     uint64_t idx, at; /* a 公示's register entry, and when the signer first saw it */
 };
 struct sv_state {
-    bool has_base, has_pending;
+    bool has_base, has_pending, has_checkpoint;
+    struct tc_publish_anchor checkpoint; /* what the signer last published */
     uint64_t base, scanned, published, pending;
     int64_t audit_seq;
     uint8_t audit_mac[32];

@@ -9,6 +9,9 @@
  *                  runs from then, whatever day its entry names
  *   scanned N      how far the register was scanned for 公示 entries
  *   published N    the register's size at the signer's last publication
+ *   checkpoint N V R  the checkpoint of that publication (size N, root R in hex) and its bundle
+ *                  version V: the next publication must start from it (A3); absent in a record
+ *                  from before it was kept, then taken from the store once
  *   pending N      a signing began at register size N and its end is not yet recorded: after a
  *                  stop between its commit and this file, its genuine audit event says what it
  *                  appended (only that signing's, found by N)
@@ -101,7 +104,7 @@ static bool num(const char **p, uint64_t *v, bool last)
 static bool line(struct sv_state *st, const char *l)
 {
     static const char *const words[] = {"base", "scanned", "published", "pending", "own",
-                                        "seen", "audit"};
+                                        "seen", "checkpoint", "audit"};
     size_t w = 0, k;
     for (; w < sizeof words / sizeof *words; w++)
         if (strncmp(l, words[w], k = strlen(words[w])) == 0 && l[k] == ' ')
@@ -122,6 +125,11 @@ static bool line(struct sv_state *st, const char *l)
     case 5: /* in register order, each once */
         return num(&p, &a, false) && num(&p, &b, true) &&
                (st->n_seen == 0 || st->seen[st->n_seen - 1].idx < a) && sv_state_seen(st, a, b);
+    case 6: /* once */
+        return !st->has_checkpoint && num(&p, &st->checkpoint.size, false) &&
+               num(&p, &st->checkpoint.version, false) && strlen(p) == 64 &&
+               sodium_hex2bin(st->checkpoint.root, 32, p, 64, NULL, &got, NULL) == 0 &&
+               got == 32 && (st->has_checkpoint = true);
     default:
         return num(&p, &a, false) && a <= INT64_MAX && strlen(p) == 64 &&
                sodium_hex2bin(st->audit_mac, 32, p, 64, NULL, &got, NULL) == 0 && got == 32 &&
@@ -197,6 +205,12 @@ enum tc_err sv_state_text(const struct sv_state *st, char **text, size_t *len)
             (unsigned long long)st->published);
     if (st->has_pending)
         fprintf(f, "pending %llu\n", (unsigned long long)st->pending);
+    if (st->has_checkpoint) {
+        char root[65];
+        sodium_bin2hex(root, sizeof root, st->checkpoint.root, 32);
+        fprintf(f, "checkpoint %llu %llu %s\n", (unsigned long long)st->checkpoint.size,
+                (unsigned long long)st->checkpoint.version, root);
+    }
     for (size_t i = 0; i < st->n_own; i++)
         fprintf(f, "own %llu %llu\n", (unsigned long long)st->own[i].from,
                 (unsigned long long)st->own[i].to);

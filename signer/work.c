@@ -154,7 +154,8 @@ json_t *sv_publish(struct ctx *x)
                                 0,
                                 now,
                                 x->cfg->witnesses,
-                                replies};
+                                replies,
+                                x->st->has_checkpoint ? &x->st->checkpoint : NULL};
     struct tc_publish_result r;
     memset(&r, 0, sizeof r);
     memset(replies, 0, sizeof replies);
@@ -182,6 +183,9 @@ json_t *sv_publish(struct ctx *x)
     }
     h->last_use = x->now;
     x->st->published = r.x.register_size;
+    x->st->checkpoint = (struct tc_publish_anchor){r.x.register_size, r.x.version, {0}};
+    memcpy(x->st->checkpoint.root, r.x.root, 32);
+    x->st->has_checkpoint = true;
     sv_anchor_update(x);
     snprintf(outcome, sizeof outcome,
              "状态包第 %llu 版，登记簿 %llu 条 / bundle version %llu, "

@@ -734,6 +734,95 @@ static void test_state_replayed(struct tc_store *s)
     tc_store_close(c);
 }
 
+/* A publication that starts from what the signer last published (a): refused unless the store's
+ * last checkpoint and bundle version are that; *a becomes this one's. */
+static enum tc_err publish_anchored(struct tc_store *c, const char *pub,
+                                    struct tc_publish_anchor *a, bool use)
+{
+    struct tc_publish_opts o = {.dir = pub, .trust = keys.list, .trust_len = keys.list_len,
+                                .tl = keys.tl, .key = keys.pub_key, .days = 5,
+                                .now = ++clock_now, .anchor = use ? a : NULL};
+    struct tc_publish_result r;
+    enum tc_err e = tc_publish(c, &o, &r);
+    if (e == TC_OK)
+        a->size = r.x.register_size, a->version = r.x.version, memcpy(a->root, r.x.root, 32);
+    else
+        printf("# publish: %s %s\n", tc_strerror(e), tc_store_errmsg(c));
+    tc_export_free(&r.x);
+    return e;
+}
+
+struct unanchored {
+    const char *name, *sql, *says;
+    bool rewrite;     /* entry 777 rewritten with its hash first */
+    bool without_too; /* refused without the signer's record as well */
+};
+
+/* A3: someone who can write the store's file but holds no key rewrites history and removes what
+ * would show it (the checkpoints table, the kept state), or moves the bundle version: the
+ * signer's own record of what it last published refuses the store. Without that record (the
+ * CLI) the rewrite is published after a full check against nothing: what the record stops. */
+static void test_anchor(struct tc_store *s)
+{
+    char pub[600];
+    struct tc_publish_anchor a;
+    path_in(pub, sizeof pub, "anchor.pub");
+    struct tc_store *c = copy_store(s, "anchor.db");
+    OK(c != NULL, "anchor: a copy of the store");
+    if (!c)
+        return;
+    IS(publish_anchored(c, pub, &a, false), TC_OK, "anchor: published (the signer's first: none)");
+    IS(reg_gen_append(c, 50), TC_OK, "anchor: 50 more entries");
+    IS(publish_anchored(c, pub, &a, true), TC_OK, "anchor: published from its own last one");
+    OK(a.size == tc_store_register_size(c) && a.version >= 2, "anchor: it names size %llu, "
+       "version %llu", (unsigned long long)a.size, (unsigned long long)a.version);
+    IS(reg_gen_append(c, 20), TC_OK, "anchor: 20 more entries");
+    const struct unanchored t[] = {
+        {"entry 777 rewritten, the checkpoints, kept state and hashes removed",
+         "DELETE FROM checkpoints; DELETE FROM meta WHERE key IN ('register_state', "
+         "'index_chunks'); DROP TRIGGER register_nodes_no_delete; DELETE FROM register_nodes",
+         "not the one the signer last published", true, false},
+        {"the checkpoints removed", "DELETE FROM checkpoints",
+         "not the one the signer last published", false, false},
+        {"the last checkpoint removed", "DELETE FROM checkpoints WHERE size = (SELECT max(size) "
+         "FROM checkpoints)", "not the one the signer last published", false, false},
+        {"the bundle version moved on", "UPDATE meta SET value = CAST(value + 5 AS TEXT) WHERE "
+         "key = 'bundle_version'", "the signer last published version", false, false},
+        {"the bundle version set to its limit", "UPDATE meta SET value = '18446744073709551615' "
+         "WHERE key = 'bundle_version'", "at its limit", false, true},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        for (int use = 1; use >= 0; use--) {
+            char name[40], p2[600];
+            snprintf(name, sizeof name, "anchor%zu%d.db", i, use);
+            path_in(p2, sizeof p2, name);
+            strcat(p2, ".pub");
+            struct tc_store *d = copy_store(c, name);
+            struct tc_publish_anchor b = a;
+            bool done = d && (!t[i].rewrite || rewrite_entry(d, 777)) && sql(d, t[i].sql);
+            OK(done, "anchor: %s, on a copy", t[i].name);
+            enum tc_err e = done ? publish_anchored(d, p2, &b, use) : TC_ERR_INTERNAL;
+            if (use || t[i].without_too)
+                OK(e == TC_ERR_INCONSISTENT && strstr(tc_store_errmsg(d), t[i].says),
+                   "anchor: %s: refused %s the signer's record, saying so (%s)", t[i].name,
+                   use ? "with" : "without", t[i].says);
+            else
+                OK(e == TC_OK, "anchor: %s: without the signer's record, published (what the "
+                   "record stops)", t[i].name);
+            tc_store_close(d);
+        }
+    }
+    /* the store put back from a copy made before the last publication */
+    struct tc_store *old = copy_store(c, "anchor_old.db");
+    IS(publish_anchored(c, pub, &a, true), TC_OK, "anchor: the next publication");
+    struct tc_publish_anchor b = a;
+    enum tc_err e = old ? publish_anchored(old, pub, &b, true) : TC_ERR_INTERNAL;
+    OK(e == TC_ERR_INCONSISTENT && strstr(tc_store_errmsg(old), "the signer last published"),
+       "anchor: a store put back from before the last publication is refused");
+    tc_store_close(old);
+    tc_store_close(c);
+}
+
 int main(void)
 {
     if (sodium_init() < 0 || !mkdtemp(dir) || reg_gen_keys(&keys, dir) != TC_OK) {
@@ -748,6 +837,7 @@ int main(void)
     if (s) {
         test_publications(s);
         test_state_replayed(s);
+        test_anchor(s);
         test_tampering(s);
         test_chunks(s);
     }

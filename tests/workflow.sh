@@ -524,6 +524,24 @@ check "with the signing marked pending, its genuine audit event says what it app
 has "the signer says it recovered them" signer.log "a signing stopped before its record"
 grep -q "^own $own_from " signer.state
 truth "and records them as its own" [ $? = 0 ]
+# what the signer last published anchors the next publication (A3): without the store's
+# checkpoints, a rewritten register would be checked against nothing
+grep -q "^checkpoint [0-9]* [0-9]* [0-9a-f]\{64\}$" signer.state
+truth "the signer's record keeps the checkpoint it last published, with its version" [ $? = 0 ]
+sq "CREATE TABLE saved_checkpoints AS SELECT * FROM checkpoints"
+sq "DELETE FROM checkpoints"
+check "the store's checkpoints deleted: the signer refuses to publish" 1 "$issuer" signer publish \
+  "${S[@]}" $(as carol)
+has "saying it is not the one it last published" err.txt "not the one the signer last published"
+sq "INSERT INTO checkpoints SELECT * FROM saved_checkpoints"
+sq "DROP TABLE saved_checkpoints"
+version=$(count "SELECT CAST(value AS TEXT) FROM meta WHERE key = 'bundle_version'")
+sq "UPDATE meta SET value = '18446744073709551614' WHERE key = 'bundle_version'"
+check "the bundle version moved in the store: refused" 1 "$issuer" signer publish "${S[@]}" \
+  $(as carol)
+has "naming both versions" err.txt "the signer last published version $version"
+sq "UPDATE meta SET value = CAST('$version' AS BLOB) WHERE key = 'bundle_version'"
+check "both put back, the signer publishes again" 0 "$issuer" signer publish "${S[@]}" $(as carol)
 seq_cut=$(count "SELECT max(seq) FROM events")
 sqx "DELETE FROM events WHERE seq > $seq_cut - 3"
 check "the audit log's last events cut: the chain that is left is intact" 0 "$issuer" audit verify \
