@@ -33,6 +33,7 @@
 #define STATE_BYTES (4 + 1 + 8 + 32 + 8 + 32 + 8 + 8 + 8)
 #define CHUNK TC_REGSTATE_CHUNK
 #define RECORD_MAX (1 + 2 + 8 + 8 + 4 + 1 + 32)
+#define ISSUE_RECORD (1 + 2 + 8 + TC_BUNDLE_INDEX_HASH) /* kind, offset, id, hash */
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -177,7 +178,7 @@ static size_t record_decode(const uint8_t *p, size_t len, struct tc_reg_leaf *l,
     if (len < 3)
         return 0;
     l->kind = p[0], *off = (unsigned)(p[1] | p[2] << 8);
-    size_t need = l->kind == TC_REG_ISSUE       ? 3 + 8 + TC_BUNDLE_INDEX_HASH
+    size_t need = l->kind == TC_REG_ISSUE       ? ISSUE_RECORD
                   : l->kind == TC_REG_REVOKE    ? 3 + 8 + 4 + 1
                   : l->kind == TC_REG_SUPERSEDE ? 3 + 8 + 8 + 4
                   : l->kind == TC_REG_DATA      ? 3 + 1 + 32
@@ -287,9 +288,24 @@ static enum tc_err chunk_fold(uint64_t chunk, const uint8_t *p, size_t len, uint
                               struct tc_regstate_status *out)
 {
     long last = -1;
+    struct tc_reg_status *st = &out->st;
+    /* room for a record an entry at most: an issue record is then written in place */
+    if (tc_reserve((void **)&st->index, &st->cap[0], st->n_index + covered, sizeof *st->index) !=
+        TC_OK)
+        return TC_ERR_NOMEM;
     for (size_t off = 0; off < len;) {
         struct tc_reg_leaf l;
         unsigned at;
+        if (p[off] == TC_REG_ISSUE && len - off >= ISSUE_RECORD) { /* most records */
+            at = (unsigned)(p[off + 1] | p[off + 2] << 8);
+            if ((long)at <= last || at >= covered)
+                return TC_ERR_INCONSISTENT;
+            struct tc_bundle_registered *r = &st->index[st->n_index++];
+            r->id = get64(p + off + 3), r->leaf = chunk * CHUNK + at;
+            memcpy(r->hash, p + off + 11, TC_BUNDLE_INDEX_HASH);
+            last = (long)at, off += ISSUE_RECORD;
+            continue;
+        }
         size_t k = record_decode(p + off, len - off, &l, &at);
         if (k == 0 || (long)at <= last || at >= covered)
             return TC_ERR_INCONSISTENT;

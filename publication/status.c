@@ -124,12 +124,30 @@ static void say(const struct tc_reg_report *rep, size_t *bad, const char *fmt, .
         rep->fn(rep->ctx, line);
 }
 
+/* The entry of st's index (sorted) for id, else base's, else NULL. *at: where the search starts
+ * and is left (the first entry not below id): ids asked in increasing order are found by
+ * doubling steps from the last one, about log(gap) reads each instead of log(size), most of them
+ * in memory just read. An id below the last one asked starts again from 0. */
 static const struct tc_bundle_registered *in_index(const struct tc_reg_status *st,
-                                                   const struct tc_bundle *base, uint64_t id)
+                                                   const struct tc_bundle *base, uint64_t id,
+                                                   size_t *at)
 {
-    const struct tc_bundle_registered *r =
-        tc_find_id(st->index, st->n_index, sizeof *st->index, id);
-    return r ? r : base ? tc_bundle_registered(base, id) : NULL;
+    size_t n = st->n_index, lo = *at < n ? *at : n, hi, step = 1;
+    if (lo > 0 && st->index[lo - 1].id >= id)
+        lo = 0;
+    for (hi = lo; hi < n && st->index[hi].id < id; step *= 2) /* every entry below hi: < id */
+        lo = hi + 1, hi = step < n - hi ? hi + step : n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (st->index[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *at = lo;
+    if (lo < n && st->index[lo].id == id)
+        return &st->index[lo];
+    return base ? tc_bundle_registered(base, id) : NULL;
 }
 
 size_t tc_reg_status_finish(struct tc_reg_status *st, const struct tc_bundle *base,
@@ -144,17 +162,19 @@ size_t tc_reg_status_finish(struct tc_reg_status *st, const struct tc_bundle *ba
             (base && tc_bundle_registered(base, st->index[i].id)))
             say(rep, &bad, "certificate %" PRIu64 ": issued twice in the register (entry %" PRIu64
                 ")", st->index[i].id, st->index[i].leaf);
+    size_t at = 0;
     for (size_t i = 0; i < st->n_revoked; i++) {
         uint64_t id = st->revoked[i].id;
-        if (!in_index(st, base, id))
+        if (!in_index(st, base, id, &at))
             say(rep, &bad, "a revocation of certificate %" PRIu64 ", which the register never "
                 "issued", id);
         else if ((i && st->revoked[i - 1].id == id) || (base && tc_bundle_revoked(base, id)))
             say(rep, &bad, "certificate %" PRIu64 ": revoked twice in the register", id);
     }
+    at = 0;
     for (size_t i = 0; i < st->n_superseded; i++) {
         uint64_t id = st->superseded[i].id;
-        if (!in_index(st, base, id))
+        if (!in_index(st, base, id, &at))
             say(rep, &bad, "a supersession of certificate %" PRIu64 ", which the register never "
                 "issued", id);
         else if ((i && st->superseded[i - 1].id == id) || (base && tc_bundle_superseded(base, id)))
@@ -167,8 +187,9 @@ size_t tc_reg_status_finish(struct tc_reg_status *st, const struct tc_bundle *ba
 static void compare_index(const struct tc_reg_status *st, const struct tc_bundle *b,
                           const struct tc_reg_report *rep, size_t *bad)
 {
+    size_t at = 0;
     for (size_t i = 0; i < b->n_index; i++) {
-        const struct tc_bundle_registered *r = &b->index[i], *e = in_index(st, NULL, r->id);
+        const struct tc_bundle_registered *r = &b->index[i], *e = in_index(st, NULL, r->id, &at);
         if (!e)
             say(rep, bad, "certificate %" PRIu64 ": in the bundle's index, but the register "
                 "never issued it", r->id);
