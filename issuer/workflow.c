@@ -1176,6 +1176,43 @@ static enum tc_err gongshi_registered(struct tc_store *s, const struct tc_wf_bat
     return TC_OK;
 }
 
+/* The roles account `name` was last given, as the audit chain has them: the host's first two
+ * admins (account_add by "(host)") and every confirmed change (role_change_confirmed, which
+ * takes two admins). The account_roles table is what the programs read to let someone act; a
+ * role written into it, or an account inserted with one, by someone without the hash key is not
+ * in the chain, so the signing does not count it. A grant that is not genuine is refused too. */
+static enum tc_err role_granted(struct tc_store *s, const char *name, unsigned role,
+                                const char *what, char *why, size_t why_size)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s,
+                                     "SELECT seq, kind, detail FROM events WHERE kind IN "
+                                     "('account_add', 'role_change_confirmed') ORDER BY seq DESC",
+                                     &q);
+    int64_t seq = 0;
+    unsigned roles = 0;
+    while (e == TC_OK && !seq && sqlite3_step(q) == SQLITE_ROW) {
+        json_t *o = json_loads((const char *)sqlite3_column_text(q, 2), 0, NULL);
+        bool host = strcmp((const char *)sqlite3_column_text(q, 1), "account_add") == 0;
+        /* an admin's account_add only proposes: its roles wait for the confirmation */
+        if (o && member_is(o, "account", name) && (!host || member_is(o, "by", "(host)")) &&
+            tc_roles_parse(json_string_value(json_object_get(o, "roles")), &roles))
+            seq = sqlite3_column_int64(q, 0);
+        json_decref(o);
+    }
+    sqlite3_finalize(q);
+    if (e != TC_OK)
+        return e;
+    if (!seq || !(roles & role))
+        return WHY("审计记录从未授予账号 %s %s角色，不能签发 / the audit log never gave %s the %s "
+                   "role (the table alone says so): nothing is signed",
+                   name, what, name, what);
+    return event_verdict(s, true, seq, "",
+                         "授予角色的审计记录未通过校验，不能签发 / the audit event that gave the "
+                         "role fails its check: nothing is signed",
+                         why, why_size);
+}
+
 /* Everything approval needed, checked again from the store at the moment of signing, and that
  * the custodian is a third person. */
 static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
@@ -1201,6 +1238,10 @@ static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
     if (b->open_objections)
         return WHY("尚有异议未处理 / objections are still open");
     enum tc_err e = approval_genuine(s, b, why, why_size);
+    if (e == TC_OK)
+        e = role_granted(s, b->approved_by_name, TC_ROLE_APPROVER, "approver", why, why_size);
+    if (e == TC_OK)
+        e = role_granted(s, by->name, TC_ROLE_CUSTODIAN, "custodian", why, why_size);
     if (e == TC_OK)
         e = prepared_genuine(s, b, why, why_size);
     if (e == TC_OK && publicised_kind(b->kind))

@@ -1622,6 +1622,23 @@ static void tampered_after_approval(int64_t cv, uint64_t id, uint64_t now)
     ok(edit("UPDATE wf_batches SET kind = 'convert' WHERE id = ?1", cv, NULL, 0),
        "conversion: its kind is put back");
     sqlite3_exec(tc_store_db(W), "PRAGMA ignore_check_constraints = OFF", NULL, NULL, NULL);
+    /* roles as the audit chain gave them, not as the table says: the approver's role taken away
+     * by two admins and written back into the table; a clerk made custodian in the table alone */
+    ok(change_roles(APPROVER, TC_ROLE_CLERK, now) &&
+           edit("UPDATE account_roles SET role = 'approver' WHERE account = ?1", as(APPROVER)->id,
+                NULL, 0) && as(APPROVER)->roles == TC_ROLE_APPROVER,
+       "conversion: the approver made a clerk by two admins, then approver again in the table");
+    refused(sign(CUSTODIAN, cv, now, &n), "the approver role (the table alone says so)",
+            "conversion: an approver by the table only: not signed");
+    ok(change_roles(APPROVER, TC_ROLE_APPROVER, now + 120),
+       "conversion: two admins make the approver an approver again");
+    ok(edit("INSERT INTO account_roles(account, role, granted_at) VALUES(?1, 'custodian', 0)",
+            as(CLERK2)->id, NULL, 0) && (as(CLERK2)->roles & TC_ROLE_CUSTODIAN),
+       "conversion: a second clerk made custodian in the table");
+    refused(sign(CLERK2, cv, now, &n), "custodian role",
+            "conversion: a custodian by the table only does not sign");
+    ok(edit("DELETE FROM account_roles WHERE account = ?1 AND role = 'custodian'", as(CLERK2)->id,
+            NULL, 0), "conversion: the table's custodian role removed");
 }
 
 static void test_conversions(void)
