@@ -1347,11 +1347,32 @@ static enum tc_err rows_tx(struct tc_store *s, struct signing *g,
     return e == TC_OK ? signed_hook(s, 0, g) : e;
 }
 
+/* A3: what the audit chain says happened to certificate id, not its row's status: a revocation or
+ * supersession already logged (each is logged with its register entry, in one transaction) is
+ * refused, so a row set back to 'valid' in the table does not get a revoked certificate
+ * converted, or revoked again, into a register that then holds both. */
+static enum tc_err still_in_force(struct tc_store *s, uint64_t id, char *why, size_t why_size)
+{
+    /* -1 when the count fails: refused as well */
+    if (tc_store_int(s, -1,
+                     "SELECT count(*) FROM events WHERE cert = ? AND kind IN ('revoke', "
+                     "'supersede')",
+                     "i", (int64_t)id) != 0)
+        return WHY("审计记录显示证书 %llu 已被撤销或换发，不能再签 / the audit log has "
+                   "certificate %llu revoked or superseded already (whatever its row says): "
+                   "nothing is signed",
+                   (unsigned long long)id, (unsigned long long)id);
+    return TC_OK;
+}
+
 static enum tc_err revoke_row(struct tc_store *s, struct signing *g, const char *text)
 {
     struct tc_wf_revocation r;
     if (!revocation_decode(text, &r))
         return TC_ERR_INCONSISTENT;
+    enum tc_err e = still_in_force(s, r.id, g->why, g->why_size);
+    if (e != TC_OK)
+        return e;
     return tc_revoke_in(s, r.id, r.reason, r.day, r.blacklist, r.bl_reason, r.until, g->now);
 }
 
@@ -1387,6 +1408,8 @@ static enum tc_err convert_row(struct tc_store *s, struct signing *g, const char
     char *why = g->why;
     size_t why_size = g->why_size;
     enum tc_err e = predecessor_genuine(s, g->tl, c.id, why, why_size);
+    if (e == TC_OK)
+        e = still_in_force(s, c.id, why, why_size);
     if (e != TC_OK)
         return e;
     return tc_conversion_in(s, c.id, c.at, c.reevaluation, g->decision, c.committee, g->key,

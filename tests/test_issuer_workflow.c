@@ -1689,6 +1689,23 @@ static void test_conversions(void)
        "conversion: the successor verifies: province-wide, the same level, naming the old one");
     refused(propose_conversion(CLERK, wang, 100, later + 1800, &again), "superseded",
             "conversion: a certificate is converted once");
+    /* A3: its row set back to 'valid' in the store's file, a second conversion is proposed,
+     * publicised and approved; the audit log has it superseded, so it is not signed (the
+     * register would hold it superseded twice, and so revoked ones converted) */
+    ok(edit("UPDATE certificates SET status = 'valid', successor = NULL WHERE id = ?1",
+            (int64_t)wang, NULL, 0),
+       "conversion: the superseded certificate's row set back to 'valid' in the table");
+    uint64_t t2 = at("2026-03-18", 9);
+    is_err(propose_conversion(CLERK, wang, 100, t2, &again), TC_OK,
+           "conversion: by the table, it may be converted again: proposed");
+    is_err(publicise(CLERK, again, t2 + 300), TC_OK, "conversion: publicised again");
+    uint64_t t3 = at("2026-03-25", 9); /* 18 (1), 19, 20, 23, 24 (5) */
+    is_err(approve(APPROVER, again, t3), TC_OK, "conversion: approved again");
+    refused(sign(CUSTODIAN, again, t3 + 600, &n), "revoked or superseded already",
+            "conversion: the audit log has it superseded: not signed a second time");
+    ok(edit("UPDATE certificates SET status = 'superseded', successor = ?3 WHERE id = ?1",
+            (int64_t)wang, NULL, (int64_t)old.successor),
+       "conversion: its row put back");
 }
 
 /* ---- 8. the 公示 period on the working-day calendar ----------------------------------------- */
