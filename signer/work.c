@@ -162,6 +162,17 @@ json_t *sv_publish(struct ctx *x)
     enum tc_err e = tc_publish(h->s, &o, &r);
     if (e == TC_OK)
         e = tc_wf_published(h->s, now);
+    if (r.x.checkpoint) {
+        /* the export committed its checkpoint and version: they are what the next publication
+         * starts from, even when writing a file or marking the batches failed afterwards (the
+         * next one writes the files again); else the signer would refuse every publication
+         * after it, and the way out, trusting the store again, is what an attacker wants */
+        x->st->published = r.x.register_size;
+        x->st->checkpoint = (struct tc_publish_anchor){r.x.register_size, r.x.version, {0}};
+        memcpy(x->st->checkpoint.root, r.x.root, 32);
+        x->st->has_checkpoint = true;
+        sv_anchor_update(x);
+    }
     char outcome[TC_PATH_MAX + 160 + TC_COSIGNERS_MAX * 400];
     if (e != TC_OK) {
         bool witnessed = e == TC_ERR_REFUSED && x->cfg->witnesses;
@@ -182,11 +193,6 @@ json_t *sv_publish(struct ctx *x)
                           outcome);
     }
     h->last_use = x->now;
-    x->st->published = r.x.register_size;
-    x->st->checkpoint = (struct tc_publish_anchor){r.x.register_size, r.x.version, {0}};
-    memcpy(x->st->checkpoint.root, r.x.root, 32);
-    x->st->has_checkpoint = true;
-    sv_anchor_update(x);
     snprintf(outcome, sizeof outcome,
              "状态包第 %llu 版，登记簿 %llu 条 / bundle version %llu, "
              "register of %llu",

@@ -542,6 +542,14 @@ check "the bundle version moved in the store: refused" 1 "$issuer" signer publis
 has "naming both versions" err.txt "the signer last published version $version"
 sq "UPDATE meta SET value = CAST('$version' AS BLOB) WHERE key = 'bundle_version'"
 check "both put back, the signer publishes again" 0 "$issuer" signer publish "${S[@]}" $(as carol)
+# a publication that fails after its export committed (its last file cannot be written): the
+# signer records the checkpoint committed, so the next one goes on from it
+mv pubdir/head pubdir/head.saved && mkdir -p pubdir/head/in-the-way
+check "the head cannot be written: the publication fails after the export committed" 1 \
+  "$issuer" signer publish "${S[@]}" $(as carol)
+rm -rf pubdir/head && mv pubdir/head.saved pubdir/head
+check "the next publication goes on from the checkpoint that export committed" 0 "$issuer" \
+  signer publish "${S[@]}" $(as carol)
 seq_cut=$(count "SELECT max(seq) FROM events")
 sqx "DELETE FROM events WHERE seq > $seq_cut - 3"
 check "the audit log's last events cut: the chain that is left is intact" 0 "$issuer" audit verify \
