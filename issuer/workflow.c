@@ -1376,11 +1376,13 @@ static enum tc_err revoke_row(struct tc_store *s, struct signing *g, const char 
     return tc_revoke_in(s, r.id, r.reason, r.day, r.blacklist, r.bl_reason, r.until, g->now);
 }
 
-/* C1/C5: the certificate a conversion replaces is the one its committee signed: its stored
- * bytes name its id and carry a signature by a key the trust list endorses. The successor copies
- * its claims (name, series, level), and neither the approval nor the 公示 covers those bytes, so
- * a payload replaced in the table after approval would otherwise be signed anew as a
- * province-wide title. */
+/* C1/C5: the certificate a conversion replaces is the one this register issued: its stored
+ * bytes name its id, carry a signature by a key the trust list endorses, and hash to the issue
+ * entry the register holds for it (A3: the register is append-only and what publications are
+ * checked against; a genuine payload of the same id from a staging copy or another issuer is not
+ * this one). The successor copies its claims (name, series, level), and neither the approval nor
+ * the 公示 covers those bytes, so a payload replaced in the table after approval would otherwise
+ * be signed anew as a province-wide title. */
 static enum tc_err predecessor_genuine(struct tc_store *s, const struct tc_trust_list *tl,
                                        uint64_t id, char *why, size_t why_size)
 {
@@ -1390,9 +1392,16 @@ static enum tc_err predecessor_genuine(struct tc_store *s, const struct tc_trust
     enum tc_err e = tc_cert_get(s, id, &row);
     if (e != TC_OK)
         return e;
+    struct tc_reg_leaf l;
+    uint8_t h[32];
+    int64_t at = tc_store_int(s, -1, "SELECT reg_leaf FROM certificates WHERE id = ?", "i",
+                              (int64_t)id);
+    crypto_hash_sha256(h, row.payload, row.payload_len);
     if (tc_cert_decode(row.payload, row.payload_len, &cert, NULL) == TC_OK &&
         cert.claims.id == id && (en = tc_trust_find(tl, cert.kid)) != NULL &&
-        tc_cert_verify_sig(&cert, en->pk) == TC_OK)
+        tc_cert_verify_sig(&cert, en->pk) == TC_OK && at >= 0 &&
+        tc_store_leaf_at(s, (uint64_t)at, &l) == TC_OK && l.kind == TC_REG_ISSUE && l.id == id &&
+        sodium_memcmp(l.hash, h, 32) == 0)
         return TC_OK;
     return WHY("证书 %llu 的存储内容不是签发时签名的证书，不能换发 / certificate %llu as stored "
                "is not the one its committee signed: it is not converted",

@@ -1586,6 +1586,13 @@ static void tampered_after_approval(int64_t cv, uint64_t id, uint64_t now)
            tc_signer_cose_sign1_alloc(root, NULL, claims, claims_len, &forged, &forged_len) ==
                TC_OK,
        "conversion: forged claims (another name, 正高级) signed by a key not endorsed for them");
+    /* the same forged claims signed by the committee's own key: a genuine certificate of that
+     * id, as a staging copy or another issuer under the same trust list could make, but not the
+     * one the register issued */
+    static uint8_t genuine[TC_CERT_MAX_BYTES];
+    size_t genuine_len = 0;
+    ok(tc_keys_sign_cert(genuine, sizeof genuine, &genuine_len, &oc.claims, issuer) == TC_OK,
+       "conversion: the forged claims signed by the committee's own key");
     static uint8_t flipped[TC_CERT_MAX_BYTES];
     memcpy(flipped, orig.payload, orig.payload_len);
     flipped[orig.payload_len - 1] ^= 1; /* the signature is the message's last bytes */
@@ -1595,6 +1602,7 @@ static void tampered_after_approval(int64_t cv, uint64_t id, uint64_t now)
         size_t len;
     } swaps[] = {
         {"forged claims under another key", forged, forged_len},
+        {"a genuine certificate of its id the register did not issue", genuine, genuine_len},
         {"its genuine bytes with one signature bit flipped", flipped, orig.payload_len},
         {"another certificate's genuine bytes", other.payload, other.payload_len},
     };
