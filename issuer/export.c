@@ -128,20 +128,6 @@ static enum tc_err check_data(struct export *x)
     return e;
 }
 
-/* The position of the index's first entry at or after id. */
-static size_t index_at(const struct tc_reg_status *st, uint64_t id)
-{
-    size_t lo = 0, hi = st->n_index;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (st->index[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 #define ROW_SQL "SELECT id, status, payload, coalesce(status_day, 0), coalesce(reason, '') FROM " \
                 "certificates "
 
@@ -153,7 +139,7 @@ static enum tc_err check_rows(struct export *x, uint64_t from, int64_t limit, ui
     sqlite3_stmt *q;
     enum tc_err e = tc_store_prepare(x->s, ROW_SQL "WHERE id >= ? ORDER BY id LIMIT ?", &q);
     const struct tc_reg_status *st = &x->rst.st;
-    size_t k = index_at(st, from);
+    size_t k = tc_reg_status_at(st, from);
     int64_t rows = 0;
     sqlite3_bind_int64(q, 1, (int64_t)from);
     sqlite3_bind_int64(q, 2, limit);
@@ -180,7 +166,7 @@ static enum tc_err check_rows_since(struct export *x)
     for (size_t i = 0; e == TC_OK && i < x->n_named; i++) {
         uint64_t id = x->named[i];
         const struct tc_reg_status *st = &x->rst.st;
-        size_t k = index_at(st, id);
+        size_t k = tc_reg_status_at(st, id);
         sqlite3_bind_int64(q, 1, (int64_t)id);
         if (sqlite3_step(q) == SQLITE_ROW)
             e = check_row(x, q, &k);

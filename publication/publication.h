@@ -255,6 +255,9 @@ struct tc_reg_report {
     size_t max;
 };
 void tc_reg_status_init(struct tc_reg_status *st);
+/* The position of the first entry of st's index (sorted: tc_reg_status_finish) whose id is not
+ * below id; n_index if none. */
+size_t tc_reg_status_at(const struct tc_reg_status *st, uint64_t id);
 void tc_reg_status_free(struct tc_reg_status *st);
 /* Folds register entry number `entry` in: an issue adds to the index, a revocation or a
  * supersession to its list; trust and 公示 entries change nothing. Entries in register order. */

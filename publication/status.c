@@ -124,6 +124,25 @@ static void say(const struct tc_reg_report *rep, size_t *bad, const char *fmt, .
         rep->fn(rep->ctx, line);
 }
 
+/* The first position in [lo, hi) of index (sorted by id) whose id is not below id; hi if none. */
+static size_t lower_bound(const struct tc_bundle_registered *index, size_t lo, size_t hi,
+                          uint64_t id)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (index[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t tc_reg_status_at(const struct tc_reg_status *st, uint64_t id)
+{
+    return lower_bound(st->index, 0, st->n_index, id);
+}
+
 /* The entry of st's index (sorted) for id, else base's, else NULL. *at: where the search starts
  * and is left (the first entry not below id): ids asked in increasing order are found by
  * doubling steps from the last one, about log(gap) reads each instead of log(size), most of them
@@ -137,14 +156,7 @@ static const struct tc_bundle_registered *in_index(const struct tc_reg_status *s
         lo = 0;
     for (hi = lo; hi < n && st->index[hi].id < id; step *= 2) /* every entry below hi: < id */
         lo = hi + 1, hi = step < n - hi ? hi + step : n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (st->index[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *at = lo;
+    *at = lo = lower_bound(st->index, lo, hi, id);
     if (lo < n && st->index[lo].id == id)
         return &st->index[lo];
     return base ? tc_bundle_registered(base, id) : NULL;
