@@ -379,6 +379,15 @@ static enum tc_err sign_register(struct export *x, const uint8_t *trust, size_t 
     return e == TC_OK ? tc_export_keep(x) : e;
 }
 
+/* What the publication adds is vouched for, seen from inside its transaction. */
+static enum tc_err vouch_in(struct export *x, const struct tc_publish_vouch *v)
+{
+    char why[400] = "";
+    enum tc_err e = tc_register_vouch(x->s, v->from, tc_register_size_now(x->s), v->own, v->n_own,
+                                      why, sizeof why);
+    return e == TC_ERR_REFUSED ? refuse(x, "%s", why) : e;
+}
+
 static bool key_may_publish(const struct tc_trust_list *tl, struct tc_signer *key, int32_t today)
 {
     const struct tc_endorsement *en = tc_trust_find(tl, tc_signer_pub(key)->kid);
@@ -432,6 +441,8 @@ enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opt
     tc_reg_edge_init(&x.edge);
     tc_reg_status_init(&x.rst.st);
     enum tc_err e = tc_store_exec(s, "BEGIN IMMEDIATE");
+    if (e == TC_OK && o->vouch)
+        e = vouch_in(&x, o->vouch);
     if (e == TC_OK && (e = build(&x, o, out)) == TC_OK)
         e = tc_store_exec(s, "COMMIT");
     if (e == TC_OK && !(out->checkpoint = strdup(x.note)))
@@ -463,7 +474,8 @@ enum tc_err tc_bundle_export_witnessed(struct tc_store *s, const uint8_t *trust_
                                        struct tc_signer *key, const char *origin, uint64_t now,
                                        const struct tc_cosigning *w, struct tc_export *out)
 {
-    struct tc_export_opts o = {trust_list, trust_len, tl, key, origin, now, false, w, NULL, NULL};
+    struct tc_export_opts o = {trust_list, trust_len, tl, key, origin, now, false, w, NULL, NULL,
+                               NULL};
     return tc_bundle_export_with(s, &o, out);
 }
 

@@ -361,6 +361,7 @@ struct tc_publish_anchor {
     uint64_t size, version;
     uint8_t root[32];
 };
+struct tc_publish_vouch; /* below, with tc_register_vouch */
 struct tc_export_opts {
     const uint8_t *trust; /* the trust list's bytes, and parsed */
     size_t trust_len;
@@ -374,6 +375,7 @@ struct tc_export_opts {
      * names and whose file is there is neither encoded nor hashed again (NULL: every chunk is) */
     const char *chunk_dir;
     const struct tc_publish_anchor *anchor; /* NULL: none (the CLI, a signer's first) */
+    const struct tc_publish_vouch *vouch;   /* NULL: what is added is not checked so */
 };
 enum tc_err tc_bundle_export_with(struct tc_store *s, const struct tc_export_opts *o,
                                   struct tc_export *out);
@@ -714,6 +716,14 @@ struct tc_range {
  * directory (units_import, its digest). TC_ERR_REFUSED naming the first that is neither. */
 enum tc_err tc_register_vouch(struct tc_store *s, uint64_t from, uint64_t to,
                               const struct tc_range *own, size_t n_own, char *why, size_t why_size);
+/* The same inside the export's transaction (tc_export_opts.vouch): the entries from `from` to the
+ * register's end as the transaction sees it, so that none is added or changed between a check
+ * made before and the export that publishes it. */
+struct tc_publish_vouch {
+    uint64_t from;
+    const struct tc_range *own;
+    size_t n_own;
+};
 /* The register's size as the database holds it. */
 uint64_t tc_register_size_now(struct tc_store *s);
 /* The entries [from, r->to) a signing appended, as its genuine wf_sign audit event says: for a
@@ -890,6 +900,7 @@ struct tc_publish_opts {
     const struct tc_cosigner_set *witnesses;
     struct tc_witness_reply *witness_replies; /* NULL, or witnesses->n: what each did */
     const struct tc_publish_anchor *anchor;   /* NULL, or what the signer last published */
+    const struct tc_publish_vouch *vouch;     /* NULL, or what the signer vouches for */
 };
 struct tc_publish_result {
     struct tc_export x;

@@ -456,7 +456,7 @@ static enum tc_err publish(struct tc_store *s, const struct tc_publish_opts *o, 
      * anything is written */
     struct tc_cosigning w = {o->witnesses, o->witness_replies};
     struct tc_export_opts xo = {o->trust, o->trust_len, o->tl, o->key, o->origin, o->now, full,
-                                o->witnesses && o->witnesses->n ? &w : NULL, o->dir, o->anchor};
+                                o->witnesses && o->witnesses->n ? &w : NULL, o->dir, o->anchor, o->vouch};
     if ((e = tc_bundle_export_with(s, &xo, &r->x)) != TC_OK) {
         snprintf(r->failed, sizeof r->failed, "the status bundle");
         return e;

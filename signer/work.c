@@ -144,6 +144,8 @@ json_t *sv_publish(struct ctx *x)
         return sv_refused("unvouched", vwhy);
     }
     struct tc_witness_reply replies[TC_COSIGNERS_MAX];
+    /* again inside the export's transaction: nothing added or changed since the check above */
+    struct tc_publish_vouch v = {from, x->st->own, x->st->n_own};
     struct tc_publish_opts o = {x->cfg->publish_dir,
                                 h->trust,
                                 h->trust_len,
@@ -155,7 +157,8 @@ json_t *sv_publish(struct ctx *x)
                                 now,
                                 x->cfg->witnesses,
                                 replies,
-                                x->st->has_checkpoint ? &x->st->checkpoint : NULL};
+                                x->st->has_checkpoint ? &x->st->checkpoint : NULL,
+                                &v};
     struct tc_publish_result r;
     memset(&r, 0, sizeof r);
     memset(replies, 0, sizeof replies);

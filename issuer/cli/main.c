@@ -1167,7 +1167,7 @@ static int cmd_publish(void *opts)
     if (rc == 0) {
         struct tc_publish_opts po = {o->out,    pub.list, pub.list_len, pub.tl,
                                      pub.sk,   o->origin, o->batch,      o->days ? (int)o->days : 5,
-                                     (uint64_t)time(NULL), &set, replies, NULL};
+                                     (uint64_t)time(NULL), &set, replies, NULL, NULL};
         enum tc_err e = tc_publish(pub.s, &po, &r);
         rc = e != TC_OK ? publish_failed(pub.s, o, e, &r) : 0;
         if (e == TC_OK || e == TC_ERR_REFUSED)
