@@ -155,14 +155,20 @@ static bool same_tiles(const char *a, const char *b, char *why, size_t size)
 
 /* ---- a publication checked against the rebuild --------------------------------------------------- */
 
+/* What every publication here takes: the directory, the keys, the next second. */
+static struct tc_publish_opts opts_for(const char *pub)
+{
+    return (struct tc_publish_opts){.dir = pub, .trust = keys.list, .trust_len = keys.list_len,
+                                    .tl = keys.tl, .key = keys.pub_key, .days = 5,
+                                    .now = ++clock_now};
+}
+
 /* The index's chunks the last publication named, and how many of them it wrote. */
 static size_t last_chunks, last_chunks_written;
 
 static enum tc_err publish(struct tc_store *s, const char *pub, bool full)
 {
-    struct tc_publish_opts o = {.dir = pub, .trust = keys.list, .trust_len = keys.list_len,
-                                .tl = keys.tl, .key = keys.pub_key, .days = 5,
-                                .now = ++clock_now};
+    struct tc_publish_opts o = opts_for(pub);
     struct tc_publish_result r;
     enum tc_err e = full ? tc_publish_full(s, &o, &r) : tc_publish(s, &o, &r);
     if (e != TC_OK)
@@ -175,9 +181,7 @@ static enum tc_err publish(struct tc_store *s, const char *pub, bool full)
 /* The same, saying whether the export read and checked everything (*full). */
 static enum tc_err publish_full_flag(struct tc_store *s, const char *pub, bool *full)
 {
-    struct tc_publish_opts o = {.dir = pub, .trust = keys.list, .trust_len = keys.list_len,
-                                .tl = keys.tl, .key = keys.pub_key, .days = 5,
-                                .now = ++clock_now};
+    struct tc_publish_opts o = opts_for(pub);
     struct tc_publish_result r;
     enum tc_err e = tc_publish(s, &o, &r);
     if (e != TC_OK)
@@ -739,9 +743,8 @@ static void test_state_replayed(struct tc_store *s)
 static enum tc_err publish_anchored(struct tc_store *c, const char *pub,
                                     struct tc_publish_anchor *a, bool use)
 {
-    struct tc_publish_opts o = {.dir = pub, .trust = keys.list, .trust_len = keys.list_len,
-                                .tl = keys.tl, .key = keys.pub_key, .days = 5,
-                                .now = ++clock_now, .anchor = use ? a : NULL};
+    struct tc_publish_opts o = opts_for(pub);
+    o.anchor = use ? a : NULL;
     struct tc_publish_result r;
     enum tc_err e = tc_publish(c, &o, &r);
     if (e == TC_OK)
@@ -829,9 +832,8 @@ static enum tc_err publish_vouched(struct tc_store *c, const char *pub, uint64_t
                                    const struct tc_range *own, size_t n_own)
 {
     struct tc_publish_vouch v = {from, own, n_own};
-    struct tc_publish_opts o = {.dir = pub, .trust = keys.list, .trust_len = keys.list_len,
-                                .tl = keys.tl, .key = keys.pub_key, .days = 5,
-                                .now = ++clock_now, .vouch = &v};
+    struct tc_publish_opts o = opts_for(pub);
+    o.vouch = &v;
     struct tc_publish_result r;
     enum tc_err e = tc_publish(c, &o, &r);
     tc_export_free(&r.x);
