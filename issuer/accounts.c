@@ -110,20 +110,95 @@ static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind, con
     return e;
 }
 
-static unsigned roles_of(struct tc_store *s, int64_t id)
+static enum tc_err roles_of(struct tc_store *s, int64_t id, unsigned *roles)
 {
     sqlite3_stmt *q;
-    unsigned roles = 0;
-    if (tc_store_query(s, &q, "SELECT role FROM account_roles WHERE account = ?", "i", id) != TC_OK)
-        return 0;
-    while (sqlite3_step(q) == SQLITE_ROW) {
+    *roles = 0;
+    enum tc_err e =
+        tc_store_query(s, &q, "SELECT role FROM account_roles WHERE account = ?", "i", id);
+    if (e != TC_OK)
+        return e;
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         unsigned r = 0;
         tc_roles_parse((const char *)sqlite3_column_text(q, 0), &r);
-        roles |= r;
+        *roles |= r;
     }
     sqlite3_finalize(q);
-    return roles;
+    return rc == SQLITE_DONE ? TC_OK : TC_ERR_STORE;
 }
+
+/* ---- the seal over each account's record (schema 11) ---------------------------------------- */
+
+/* What the seal covers: every column that signing in, a lock, an enrolment or the second factor
+ * reads, and (as extra) the roles. The MAC's key is derived from the hash key, which whoever can
+ * write the store's file does not hold: a password hash, a factor set off, a lock lifted or a role
+ * written in by hand is refused. A record put back whole from an earlier copy is not (the seal
+ * has no counter): signing checks roles against the audit chain for that (workflow.c). */
+static const char SEALED_ROW[] =
+    "SELECT id, name, display, pw_hash, enrol_hash, enrol_half_by, totp_secret, totp_on, "
+    "totp_step, disabled, failures, locked_until, created_at, seal FROM accounts WHERE id = ?";
+#define SEALED_COLUMNS 13
+
+static enum tc_err seal_of(struct tc_store *s, int64_t id, uint8_t mac[32], bool *matches)
+{
+    unsigned roles;
+    sqlite3_stmt *q;
+    *matches = false;
+    enum tc_err e = roles_of(s, id, &roles);
+    if (e != TC_OK || (e = tc_store_row(s, &q, SEALED_ROW, "i", id)) != TC_OK)
+        return e;
+    e = tc_store_seal_row(s, "account", q, SEALED_COLUMNS, roles, mac);
+    *matches = e == TC_OK && sqlite3_column_bytes(q, SEALED_COLUMNS) == 32 &&
+               sodium_memcmp(sqlite3_column_blob(q, SEALED_COLUMNS), mac, 32) == 0;
+    sqlite3_finalize(q);
+    return e;
+}
+
+enum tc_err tc_account_sealed(struct tc_store *s, int64_t id)
+{
+    uint8_t mac[32];
+    bool matches;
+    if (!tc_store_secrets_key(s)) /* without the hash key nothing acts: reading only */
+        return TC_OK;
+    enum tc_err e = seal_of(s, id, mac, &matches);
+    return e != TC_OK ? e : matches ? TC_OK : TC_ERR_INCONSISTENT;
+}
+
+enum tc_err tc_account_reseal(struct tc_store *s, int64_t id)
+{
+    uint8_t mac[32];
+    bool matches;
+    enum tc_err e = seal_of(s, id, mac, &matches);
+    return e != TC_OK ? e
+                      : tc_store_run(s, "UPDATE accounts SET seal = ? WHERE id = ?", "hi", mac, id);
+}
+
+struct sealed {
+    int64_t id;
+    enum tc_err (*fn)(struct tc_store *, void *);
+    void *ctx;
+};
+
+static enum tc_err sealed_run(struct tc_store *s, void *ctx)
+{
+    struct sealed *x = ctx;
+    enum tc_err e = tc_account_sealed(s, x->id);
+    if (e == TC_OK)
+        e = x->fn(s, x->ctx);
+    return e == TC_OK ? tc_account_reseal(s, x->id) : e;
+}
+
+enum tc_err tc_account_sealed_tx(struct tc_store *s, int64_t id,
+                                 enum tc_err (*fn)(struct tc_store *, void *), void *ctx)
+{
+    struct sealed x = {id, fn, ctx};
+    return tc_store_tx(s, sealed_run, &x);
+}
+
+const char TC_ACCOUNT_SEAL_BROKEN[] =
+    "账号记录与其封印不符：存储文件在 titlecert 之外被改动过，请联系系统管理员 / the account's "
+    "record does not match its seal: the store's file was changed outside titlecert";
 
 enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_account *a)
 {
@@ -146,8 +221,12 @@ enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_acco
     a->awaiting_half = a->half_by != 0 && !a->has_password;
     a->code_withdrawn = !a->has_password && sqlite3_column_int(q, 7) != 0;
     sqlite3_finalize(q);
-    a->roles = roles_of(s, a->id);
-    return TC_OK;
+    if ((e = roles_of(s, a->id, &a->roles)) != TC_OK)
+        return e;
+    /* what the record says counts only under its seal */
+    e = tc_account_sealed(s, a->id);
+    a->altered = e == TC_ERR_INCONSISTENT;
+    return e;
 }
 
 static int64_t count_admins(struct tc_store *s)
@@ -249,7 +328,9 @@ static enum tc_err add_tx(struct tc_store *s, void *ctx)
     tc_roles_format(x->roles, roles, sizeof roles);
     if (e == TC_OK && !x->by) /* the bootstrap: the host makes the first two admins */
         e = set_roles(s, x->id, x->roles, x->now);
-    else if (e == TC_OK) /* anyone else: roles wait for a second admin */
+    if (e == TC_OK) /* sealed as made */
+        e = tc_account_reseal(s, x->id);
+    if (e == TC_OK && x->by) /* anyone else: roles wait for a second admin */
         e = propose(s, x->by, x->name, x->roles, x->now, NULL, x->why);
     if (e == TC_OK)
         e = event(s, x->now, "account_add", "{\"account\":\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}",
@@ -380,7 +461,9 @@ static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
     if (account == c->by->id)
         return *c->why = "不能确认自己的角色 / an admin does not confirm their own roles",
                TC_ERR_REFUSED;
-    if ((e = set_roles(s, account, roles, c->now)) == TC_OK)
+    if ((e = tc_account_sealed(s, account)) == TC_OK &&
+        (e = set_roles(s, account, roles, c->now)) == TC_OK &&
+        (e = tc_account_reseal(s, account)) == TC_OK)
         e = tc_store_run(s,
                          "UPDATE role_changes SET state = 'confirmed', confirmed_by = ?, "
                          "confirmed_at = ? WHERE id = ?",
@@ -469,6 +552,8 @@ static enum tc_err password_ok(struct tc_store *s, const char *name, const char 
     enum tc_err e = tc_account_find(s, name, a);
     if (e == TC_ERR_NOT_FOUND)
         return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
+    if (e == TC_ERR_INCONSISTENT)
+        *why = TC_ACCOUNT_SEAL_BROKEN;
     if (e != TC_OK)
         return e;
     if (a->disabled)
@@ -488,7 +573,7 @@ static enum tc_err password_ok(struct tc_store *s, const char *name, const char 
     if (hash[0] && crypto_pwhash_str_verify(hash, password, len) == 0)
         return TC_OK;
     struct auth x = {name, a->id, false, now, how, false};
-    if ((e = tc_store_tx(s, auth_tx, &x)) != TC_OK)
+    if ((e = tc_account_sealed_tx(s, a->id, auth_tx, &x)) != TC_OK)
         return e;
     return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
 }
@@ -504,7 +589,7 @@ enum tc_err tc_account_signed_in(struct tc_store *s, const struct tc_account *a,
                                  uint64_t now)
 {
     struct auth x = {a->name, a->id, true, now, how, true};
-    return tc_store_tx(s, auth_tx, &x);
+    return tc_account_sealed_tx(s, a->id, auth_tx, &x);
 }
 
 enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *password, size_t len,
@@ -512,7 +597,7 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
 {
     enum tc_err e = password_ok(s, name, password, len, how, now, a, why);
     struct auth x = {name, a->id, true, now, how, false}; /* the password alone */
-    return e == TC_OK ? tc_store_tx(s, auth_tx, &x) : e;
+    return e == TC_OK ? tc_account_sealed_tx(s, a->id, auth_tx, &x) : e;
 }
 
 struct disable {
@@ -544,7 +629,7 @@ enum tc_err tc_account_disable(struct tc_store *s, const struct tc_account *by, 
         return *why = "不能停用自己的账号 / an admin does not disable their own account",
                TC_ERR_REFUSED;
     struct disable d = {by, name, now};
-    return tc_store_tx(s, disable_tx, &d);
+    return tc_account_sealed_tx(s, a.id, disable_tx, &d);
 }
 
 enum tc_err tc_account_list(struct tc_store *s, void (*fn)(void *ctx, const struct tc_account *a),
@@ -556,7 +641,8 @@ enum tc_err tc_account_list(struct tc_store *s, void (*fn)(void *ctx, const stru
         return e;
     while (sqlite3_step(q) == SQLITE_ROW) {
         struct tc_account a;
-        if (tc_account_find(s, (const char *)sqlite3_column_text(q, 0), &a) == TC_OK)
+        enum tc_err found = tc_account_find(s, (const char *)sqlite3_column_text(q, 0), &a);
+        if (found == TC_OK || a.altered) /* an altered one shown as such, for admins to see */
             fn(ctx, &a);
     }
     sqlite3_finalize(q);
@@ -629,6 +715,8 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     struct tc_account a;
     *why = "账号或登记码不对 / wrong account or enrolment code";
     enum tc_err e = tc_account_find(s, name, &a);
+    if (e == TC_ERR_INCONSISTENT)
+        *why = TC_ACCOUNT_SEAL_BROKEN;
     if (e != TC_OK)
         return e == TC_ERR_NOT_FOUND ? TC_ERR_PASSPHRASE : e;
     if (a.disabled || a.has_password || a.locked_until > now)
@@ -676,7 +764,7 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     if (!ok) { /* a wrong code counts as a failed sign-in */
         sodium_memzero(stored, sizeof stored);
         struct auth x = {name, a.id, false, now, "enrol", false};
-        tc_store_tx(s, auth_tx, &x);
+        tc_account_sealed_tx(s, a.id, auth_tx, &x);
         return TC_ERR_PASSPHRASE;
     }
     struct enrol x = {a.id, name, "", now, {0}};
@@ -685,7 +773,7 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     if (crypto_pwhash_str(x.pw, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return TC_ERR_NOMEM;
-    e = tc_store_tx(s, enrol_tx, &x);
+    e = tc_account_sealed_tx(s, a.id, enrol_tx, &x);
     sodium_memzero(&x, sizeof x);
     *why = e == TC_ERR_INCONSISTENT ? "登记码已失效（账号刚被重置）/ the enrolment code no longer "
                                       "holds (the account was just reset)"
@@ -786,7 +874,7 @@ static enum tc_err run_coded(struct tc_store *s, enum tc_err (*fn)(struct tc_sto
                               char *out, size_t n, const char **why)
 {
     struct coded x = {me, a->id, a->name, now, "", NULL};
-    enum tc_err e = tc_store_tx(s, fn, &x);
+    enum tc_err e = tc_account_sealed_tx(s, a->id, fn, &x);
     if (e == TC_OK)
         memcpy(out, x.code, n);
     else if (x.why)
@@ -911,7 +999,7 @@ enum tc_err tc_account_failed(struct tc_store *s, const struct tc_account *a, co
                               uint64_t now)
 {
     struct auth x = {a->name, a->id, false, now, how, false};
-    return tc_store_tx(s, auth_tx, &x);
+    return tc_account_sealed_tx(s, a->id, auth_tx, &x);
 }
 
 enum tc_err tc_account_by_id(struct tc_store *s, int64_t id, struct tc_account *a)

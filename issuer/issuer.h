@@ -38,6 +38,10 @@ struct tc_store;
 struct tc_store_keys;
 enum tc_err tc_store_keys_derive(struct tc_store_keys **out, const struct tc_secret *hash_key);
 void tc_store_keys_free(struct tc_store_keys *k);
+/* The same from the hash-key file (hash_key), decrypted with pass; the key itself is closed at
+ * once. Errors as tc_keys_secret_open; TC_ERR_ARG for a key that is not a hash key. */
+enum tc_err tc_store_keys_load(struct tc_store_keys **out, const char *hash_key, const char *pass,
+                               size_t pass_len);
 
 /* Creates a store for profile_json (validated) at path; refuses an existing file. The hash keys
  * are bound to the store: opening it for writing with another hash key fails. */
@@ -59,11 +63,13 @@ enum tc_err tc_store_open(struct tc_store **out, const char *path, const struct 
 enum tc_err tc_store_open_ro(struct tc_store **out, const char *path, const struct tc_store_keys *keys);
 /* Upgrades an older store's schema after a backup (SQLite's online backup API) to
  * "<path>.schema<N>-<time>.bak" (0600), named in backup. *from and *to are the versions; nothing
- * is done (backup empty) when the schema is current. On failure why (may be NULL) says what
- * SQLite or the backup said; on success, what the upgrade did that someone must act on (the
- * accounts whose enrolment codes schema 10 withdrew), or "". */
-enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size, int *from, int *to,
-                             char *why, size_t why_size);
+ * is done (backup empty) when the schema is current. keys (the store's, or NULL) are needed to
+ * upgrade a store with accounts to schema 11, which seals each account's record as it stands
+ * (TC_ERR_ARG without them; TC_ERR_PASSPHRASE for keys of another store). On failure why (may be
+ * NULL) says what SQLite, the backup or the upgrade said; on success, what the upgrade did that
+ * someone must act on (the accounts whose enrolment codes schema 10 withdrew), or "". */
+enum tc_err tc_store_migrate(const char *path, const struct tc_store_keys *keys, char *backup,
+                             size_t backup_size, int *from, int *to, char *why, size_t why_size);
 /* Opens a store with its hash-key file (hash_key), decrypted with pass: the two subkeys are
  * derived and kept in sodium_malloc'd memory until tc_store_close, the hash key itself is closed
  * at once. On failure *which is the file the error is about: hash_key (errors as
@@ -430,7 +436,14 @@ struct tc_account {
     /* no password and no code: a whole code an admin made before codes came in halves, withdrawn
      * by migration 10; only a reset (two halves) lets it enrol */
     bool code_withdrawn;
+    /* the record does not match its seal (written outside titlecert): tc_account_find refuses
+     * it, tc_account_list shows it so */
+    bool altered;
 };
+/* Each account's record (credentials, lock, roles) is sealed with the store's key (schema 11):
+ * tc_account_find and everything that signs in refuse a record that does not match its seal
+ * (TC_ERR_INCONSISTENT), and this is what they say (zh / en). */
+extern const char TC_ACCOUNT_SEAL_BROKEN[];
 /* "clerk" ... "admin" (or in Chinese) for one role bit; "?" for anything else. */
 const char *tc_role_name(unsigned role, bool zh);
 /* "clerk,custodian" -> bits; false for an unknown name or none. */

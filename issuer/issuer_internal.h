@@ -68,6 +68,21 @@ enum tc_err tc_store_event_mac(struct tc_store *s, int64_t seq, uint8_t mac[32])
  * audit key for what publications keep between them (regstate.c). TC_ERR_ARG without keys. */
 enum tc_err tc_store_state_mac(const struct tc_store *s, const void *const *parts,
                                const size_t *lens, size_t n, uint8_t out[32]);
+/* A MAC (keyed BLAKE2b-256, a key derived from the store's audit key) over columns 0 to n - 1 of
+ * q's current row, each with its type, and extra, under domain ("account", "session"): the seal
+ * of a record (accounts.c, sessions.c). TC_ERR_ARG without keys. */
+enum tc_err tc_store_seal_row(const struct tc_store *s, const char *domain, sqlite3_stmt *q,
+                              int n, uint64_t extra, uint8_t out[32]);
+/* An account's record (credentials, lock, roles) sealed anew: only inside a transaction that
+ * first found it sealed (tc_account_sealed), or that made it. */
+enum tc_err tc_account_reseal(struct tc_store *s, int64_t id);
+/* TC_OK when the account's record matches its seal (or the store has no keys to tell),
+ * TC_ERR_INCONSISTENT when it does not (written outside titlecert), TC_ERR_NOT_FOUND. */
+enum tc_err tc_account_sealed(struct tc_store *s, int64_t id);
+/* fn(s, ctx) in a transaction that first finds account id's record sealed, and seals it anew
+ * after fn: every change to an account's record or roles goes through it (or reseals itself). */
+enum tc_err tc_account_sealed_tx(struct tc_store *s, int64_t id,
+                                 enum tc_err (*fn)(struct tc_store *, void *), void *ctx);
 /* The register leaf at idx, decoded. */
 struct tc_reg_leaf;
 enum tc_err tc_store_leaf_at(struct tc_store *s, uint64_t idx, struct tc_reg_leaf *l);

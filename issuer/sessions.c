@@ -53,7 +53,11 @@ static enum tc_err seed_of(struct tc_store *s, int64_t account, uint8_t seed[SEE
     sqlite3_stmt *q;
     if (!key)
         return TC_ERR_ARG;
-    enum tc_err e = tc_store_row(
+    /* the factor as the account's sealed record has it: one set off by hand is not "none yet" */
+    enum tc_err e = tc_account_sealed(s, account);
+    if (e != TC_OK)
+        return e;
+    e = tc_store_row(
         s, &q, "SELECT totp_secret, totp_on, totp_step FROM accounts WHERE id = ?", "i", account);
     if (e != TC_OK)
         return e;
@@ -77,6 +81,36 @@ static enum tc_err seed_of(struct tc_store *s, int64_t account, uint8_t seed[SEE
         *step = sqlite3_column_int64(q, 2);
     }
     sqlite3_finalize(q);
+    return e;
+}
+
+/* A change to the factor, in the account's sealed record (tc_account_sealed_tx). */
+struct factor_set {
+    int64_t account;
+    const uint8_t *sealed; /* a new seed, sealed */
+    int64_t step;          /* the step of a code accepted */
+    bool done;
+};
+
+static enum tc_err seed_set_tx(struct tc_store *s, void *ctx)
+{
+    struct factor_set *x = ctx;
+    /* only over a factor that is off: one marked on without a secret stays as it is */
+    enum tc_err e = tc_store_run(s,
+                                 "UPDATE accounts SET totp_secret = ?, totp_on = 0, "
+                                 "totp_step = 0 WHERE id = ? AND totp_on = 0",
+                                 "bi", x->sealed, (size_t)SEALED_BYTES, x->account);
+    return e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1 ? TC_ERR_EXISTS : e;
+}
+
+static enum tc_err step_set_tx(struct tc_store *s, void *ctx)
+{
+    struct factor_set *x = ctx;
+    enum tc_err e = tc_store_run(s,
+                                 "UPDATE accounts SET totp_on = 1, totp_step = ? WHERE id = ? AND "
+                                 "totp_step < ?",
+                                 "iii", x->step, x->account, x->step);
+    x->done = e == TC_OK && sqlite3_changes(tc_store_db(s)) == 1;
     return e;
 }
 
@@ -119,14 +153,9 @@ enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_
             : TC_ERR_INTERNAL;
     if (e == TC_OK)
         memcpy(b32, out, len + 1);
-    /* only over a factor that is off: one marked on without a secret stays as it is */
-    if (e == TC_OK && !pending &&
-        (e = tc_store_run(s,
-                          "UPDATE accounts SET totp_secret = ?, totp_on = 0, "
-                          "totp_step = 0 WHERE id = ? AND totp_on = 0",
-                          "bi", sealed, sizeof sealed, account)) == TC_OK &&
-        sqlite3_changes(tc_store_db(s)) != 1)
-        e = TC_ERR_EXISTS;
+    struct factor_set x = {account, sealed, 0, false};
+    if (e == TC_OK && !pending)
+        e = tc_account_sealed_tx(s, account, seed_set_tx, &x);
     if (out)
         sodium_memzero(out, len), free(out);
     sodium_memzero(seed, sizeof seed);
@@ -152,11 +181,9 @@ enum tc_err tc_totp_check(struct tc_store *s, int64_t account, const char *code,
     int64_t step = (int64_t)(now / OATH_TOTP_DEFAULT_TIME_STEP_SIZE) + pos;
     if (rc < 0 || step <= last) /* a code is good once: a replayed one is refused */
         return TC_OK;
-    e = tc_store_run(s,
-                     "UPDATE accounts SET totp_on = 1, totp_step = ? WHERE id = ? AND "
-                     "totp_step < ?",
-                     "iii", step, account, step);
-    *ok = e == TC_OK && sqlite3_changes(tc_store_db(s)) == 1;
+    struct factor_set x = {account, NULL, step, false};
+    e = tc_account_sealed_tx(s, account, step_set_tx, &x);
+    *ok = e == TC_OK && x.done;
     return e;
 }
 
@@ -195,6 +222,68 @@ static bool hex_id_hash(const char *id_hex, uint8_t h[32])
     return true;
 }
 
+/* A session's row under a MAC with the store's key (schema 11): the account it acts for, its
+ * CSRF token, when it was made and last re-authenticated. Whoever can write the store's file can
+ * neither point a session of their own at another account, nor make one, nor move its times; the
+ * last time it was seen (the idle limit) is not covered. */
+static const char SESSION_ROW[] = "SELECT id_hash, account, csrf, created_at, reauth_at, client, "
+                                  "mac, seen_at FROM sessions WHERE id_hash = ?";
+#define SESSION_COLUMNS 6
+
+/* The row of h into *q (stepped) when it matches its MAC; else TC_ERR_INCONSISTENT (the row is
+ * gone: deleted here) or TC_ERR_NOT_FOUND. */
+static enum tc_err session_row(struct tc_store *s, const uint8_t h[32], sqlite3_stmt **q)
+{
+    uint8_t mac[32];
+    enum tc_err e = tc_store_row(s, q, SESSION_ROW, "h", h);
+    if (e != TC_OK || (e = tc_store_seal_row(s, "session", *q, SESSION_COLUMNS, 0, mac)) != TC_OK)
+        goto out;
+    if (sqlite3_column_bytes(*q, SESSION_COLUMNS) == 32 &&
+        sodium_memcmp(sqlite3_column_blob(*q, SESSION_COLUMNS), mac, 32) == 0)
+        return TC_OK;
+    e = TC_ERR_INCONSISTENT;
+out:
+    sqlite3_finalize(*q);
+    *q = NULL;
+    if (e == TC_ERR_INCONSISTENT)
+        tc_store_run(s, "DELETE FROM sessions WHERE id_hash = ?1", "h", h);
+    return e;
+}
+
+struct session_write {
+    const uint8_t *h;
+    int64_t account;
+    const char *csrf, *client;
+    uint64_t now;
+};
+
+/* the row of x->h sealed as it now stands */
+static enum tc_err session_seal(struct tc_store *s, const uint8_t h[32])
+{
+    sqlite3_stmt *q;
+    uint8_t mac[32];
+    enum tc_err e = tc_store_row(s, &q, SESSION_ROW, "h", h);
+    if (e != TC_OK)
+        return e;
+    e = tc_store_seal_row(s, "session", q, SESSION_COLUMNS, 0, mac);
+    sqlite3_finalize(q);
+    return e != TC_OK ? e
+                      : tc_store_run(s, "UPDATE sessions SET mac = ?1 WHERE id_hash = ?2", "hh",
+                                     mac, h);
+}
+
+static enum tc_err create_tx(struct tc_store *s, void *ctx)
+{
+    struct session_write *x = ctx;
+    /* signing in is the first authentication: made, seen and re-authenticated now */
+    enum tc_err e = tc_store_run(s,
+                                 "INSERT INTO sessions(id_hash, account, csrf, created_at, "
+                                 "seen_at, reauth_at, client) VALUES(?, ?, ?, ?, ?, ?, ?)",
+                                 "hitiiit", x->h, x->account, x->csrf, (int64_t)x->now,
+                                 (int64_t)x->now, (int64_t)x->now, x->client);
+    return e != TC_OK ? e : session_seal(s, x->h);
+}
+
 enum tc_err tc_session_create(struct tc_store *s, int64_t account, const char *client, uint64_t now,
                               char id_hex[65], char csrf[65])
 {
@@ -205,12 +294,8 @@ enum tc_err tc_session_create(struct tc_store *s, int64_t account, const char *c
     sodium_bin2hex(id_hex, 65, id, 32);
     sodium_bin2hex(csrf, 65, token, 32);
     sodium_memzero(id, sizeof id);
-    /* signing in is the first authentication: made, seen and re-authenticated now */
-    return tc_store_run(s,
-                        "INSERT INTO sessions(id_hash, account, csrf, created_at, "
-                        "seen_at, reauth_at, client) VALUES(?, ?, ?, ?, ?, ?, ?)",
-                        "hitiiit", h, account, csrf, (int64_t)now, (int64_t)now, (int64_t)now,
-                        client ? client : "");
+    struct session_write x = {h, account, csrf, client ? client : "", now};
+    return tc_store_tx(s, create_tx, &x);
 }
 
 enum tc_err tc_session_get(struct tc_store *s, const char *id_hex, uint64_t now, uint64_t idle,
@@ -221,17 +306,14 @@ enum tc_err tc_session_get(struct tc_store *s, const char *id_hex, uint64_t now,
     if (!hex_id_hash(id_hex, h))
         return TC_ERR_NOT_FOUND;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_row(s, &q,
-                                 "SELECT account, csrf, created_at, seen_at, reauth_at "
-                                 "FROM sessions WHERE id_hash = ?",
-                                 "h", h);
+    enum tc_err e = session_row(s, h, &q);
     if (e != TC_OK)
         return e;
-    out->account = sqlite3_column_int64(q, 0);
-    snprintf(out->csrf, sizeof out->csrf, "%s", (const char *)sqlite3_column_text(q, 1));
-    out->created_at = (uint64_t)sqlite3_column_int64(q, 2);
-    out->seen_at = (uint64_t)sqlite3_column_int64(q, 3);
+    out->account = sqlite3_column_int64(q, 1);
+    snprintf(out->csrf, sizeof out->csrf, "%s", (const char *)sqlite3_column_text(q, 2));
+    out->created_at = (uint64_t)sqlite3_column_int64(q, 3);
     out->reauth_at = (uint64_t)sqlite3_column_int64(q, 4);
+    out->seen_at = (uint64_t)sqlite3_column_int64(q, SESSION_COLUMNS + 1);
     sqlite3_finalize(q);
     if (now >= out->seen_at + idle || now >= out->created_at + max) {
         tc_session_end(s, id_hex); /* timed out: gone, as if it never was */
@@ -241,13 +323,26 @@ enum tc_err tc_session_get(struct tc_store *s, const char *id_hex, uint64_t now,
                         (int64_t)now, h);
 }
 
+static enum tc_err reauth_tx(struct tc_store *s, void *ctx)
+{
+    struct session_write *x = ctx;
+    sqlite3_stmt *q;
+    enum tc_err e = session_row(s, x->h, &q); /* re-authenticated as it was made */
+    if (e != TC_OK)
+        return e;
+    sqlite3_finalize(q);
+    e = tc_store_run(s, "UPDATE sessions SET reauth_at = ?2 WHERE id_hash = ?1", "hi", x->h,
+                     (int64_t)x->now);
+    return e != TC_OK ? e : session_seal(s, x->h);
+}
+
 enum tc_err tc_session_reauth(struct tc_store *s, const char *id_hex, uint64_t now)
 {
     uint8_t h[32];
     if (!hex_id_hash(id_hex, h))
         return TC_ERR_NOT_FOUND;
-    return tc_store_run(s, "UPDATE sessions SET reauth_at = ?2 WHERE id_hash = ?1", "hi", h,
-                        (int64_t)now);
+    struct session_write x = {h, 0, NULL, NULL, now};
+    return tc_store_tx(s, reauth_tx, &x);
 }
 
 enum tc_err tc_session_end(struct tc_store *s, const char *id_hex)

@@ -30,6 +30,7 @@ struct tc_store_keys {
     uint8_t check[32]; /* binds keys to a store: BLAKE2b(holder key, "titlecert store check") */
     uint8_t secrets[32]; /* encrypts secrets kept in the store (TOTP seeds) */
     uint8_t state[32]; /* MACs what a publication keeps: BLAKE2b(audit key, "... register state") */
+    uint8_t seal[32]; /* seals account records and sessions: BLAKE2b(audit key, "... record seal") */
 };
 
 enum tc_err tc_store_keys_derive(struct tc_store_keys **out, const struct tc_secret *hash_key)
@@ -46,9 +47,11 @@ enum tc_err tc_store_keys_derive(struct tc_store_keys **out, const struct tc_sec
         sodium_free(k);
         return TC_ERR_INTERNAL;
     }
-    static const char check[] = "titlecert store check", state[] = "titlecert register state";
+    static const char check[] = "titlecert store check", state[] = "titlecert register state",
+                      seal[] = "titlecert record seal";
     crypto_generichash(k->check, 32, (const uint8_t *)check, sizeof check - 1, k->holder, 32);
     crypto_generichash(k->state, 32, (const uint8_t *)state, sizeof state - 1, k->audit, 32);
+    crypto_generichash(k->seal, 32, (const uint8_t *)seal, sizeof seal - 1, k->audit, 32);
     sodium_mprotect_readonly(k);
     *out = k;
     return TC_OK;
@@ -181,6 +184,14 @@ static const char *const migrations[] = {
     ("ALTER TABLE accounts ADD COLUMN enrol_half_by INTEGER REFERENCES accounts;"),
     /* 10: whole codes admins made before 9 withdrawn (withdraw_codes) */
     (""),
+    /* 11: each account's record under a seal (a MAC with the store's key: accounts.c), so that
+     * a password hash, a second factor, a lock or a role written into the file by hand is
+     * refused rather than signed in with; every account is sealed as it stands now
+     * (seal_accounts), which needs the hash key. Sessions likewise (sessions.c): those of
+     * before are ended, as they have no MAC. */
+    ("ALTER TABLE accounts ADD COLUMN seal BLOB;"
+     "DELETE FROM sessions;"
+     "ALTER TABLE sessions ADD COLUMN mac BLOB;"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -411,6 +422,7 @@ static enum tc_err check_schema(struct tc_store *s, bool create)
 }
 
 static enum tc_err register_backfill(struct tc_store *s);
+static enum tc_err seal_accounts(struct tc_store *s);
 static enum tc_err data_backfill(struct tc_store *s);
 static void load_reg_size(struct tc_store *s);
 
@@ -503,6 +515,8 @@ static enum tc_err migrate(struct tc_store *s)
             e = tc_store_calendar_shipped(s, (uint64_t)time(NULL));
         else if (v == 9)
             e = withdraw_codes(s);
+        else if (v == 10)
+            e = seal_accounts(s);
         if (e != TC_OK) {
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return e;
@@ -511,6 +525,31 @@ static enum tc_err migrate(struct tc_store *s)
             return db_error(s);
     }
     return TC_OK;
+}
+
+static const char SEALS_NEED_KEY[] =
+    "升级到第 11 版要用存储的散列密钥为每个账号的记录加封：请加 --hash-key / the upgrade to "
+    "schema 11 seals each account's record with the store's hash key: give --hash-key";
+
+/* Migration 11: every account sealed as it stands. The upgrade, run by the operator with the
+ * store's hash key, is where each record is taken as genuine, as the host's bootstrap is; after
+ * it a record without its seal, or with one that does not match, is refused. A store with
+ * accounts is upgraded only with the key. */
+static enum tc_err seal_accounts(struct tc_store *s)
+{
+    int64_t n = tc_store_int(s, -1, "SELECT count(*) FROM accounts", "");
+    if (n <= 0)
+        return n == 0 ? TC_OK : db_error(s);
+    if (!s->keys) {
+        snprintf(s->msg, sizeof s->msg, "%s", SEALS_NEED_KEY);
+        return TC_ERR_ARG;
+    }
+    sqlite3_stmt *q;
+    enum tc_err e = tc_store_prepare(s, "SELECT id FROM accounts ORDER BY id", &q);
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW)
+        e = tc_account_reseal(s, sqlite3_column_int64(q, 0));
+    sqlite3_finalize(q);
+    return e;
 }
 
 /* The store holds names, masked ID numbers and employment records: owner only, whatever the
@@ -679,8 +718,26 @@ enum tc_err tc_store_workflow_enable(struct tc_store *s, uint64_t now)
     return tc_store_tx(s, workflow_on, &now);
 }
 
-enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size, int *from, int *to,
-                             char *why, size_t why_size)
+/* keys are the store's (its key_check): then the store holds them */
+static enum tc_err keys_match(struct tc_store *s, const struct tc_store_keys *keys)
+{
+    void *check = NULL;
+    size_t clen = 0;
+    enum tc_err e = meta_get(s, "key_check", &check, &clen);
+    if (e != TC_OK)
+        return e;
+    bool same = clen == 32 && sodium_memcmp(check, keys->check, 32) == 0;
+    free(check);
+    if (!same) {
+        snprintf(s->msg, sizeof s->msg, "this hash key is not the store's");
+        return TC_ERR_PASSPHRASE;
+    }
+    s->keys = keys;
+    return TC_OK;
+}
+
+enum tc_err tc_store_migrate(const char *path, const struct tc_store_keys *keys, char *backup,
+                             size_t backup_size, int *from, int *to, char *why, size_t why_size)
 {
     *from = *to = SCHEMA_VERSION;
     backup[0] = '\0';
@@ -706,6 +763,14 @@ enum tc_err tc_store_migrate(const char *path, char *backup, size_t backup_size,
     }
     if (*from == SCHEMA_VERSION)
         goto out; /* nothing to do */
+    if (keys && (e = keys_match(&s, keys)) != TC_OK)
+        goto out;
+    /* refused before any step: not left half way, at 10 */
+    if (*from < 11 && !keys && tc_store_int(&s, 0, "SELECT count(*) FROM accounts", "") > 0) {
+        snprintf(s.msg, sizeof s.msg, "%s", SEALS_NEED_KEY);
+        e = TC_ERR_ARG;
+        goto out;
+    }
     /* the backup first, with SQLite's online backup API: a consistent copy, mode 0600 */
     char when[32];
     time_t t = time(NULL);
@@ -780,20 +845,8 @@ static enum tc_err store_open(struct tc_store **out, const char *path,
     s->profile_json = val;
     if ((e = tc_profile_parse(&s->profile, s->profile_json, len, &why)) != TC_OK)
         goto fail;
-    if (keys) {
-        void *check = NULL;
-        size_t clen = 0;
-        if ((e = meta_get(s, "key_check", &check, &clen)) != TC_OK)
-            goto fail;
-        bool same = clen == 32 && sodium_memcmp(check, keys->check, 32) == 0;
-        free(check);
-        if (!same) {
-            snprintf(s->msg, sizeof s->msg, "this hash key is not the store's");
-            e = TC_ERR_PASSPHRASE;
-            goto fail;
-        }
-        s->keys = keys;
-    }
+    if (keys && (e = keys_match(s, keys)) != TC_OK)
+        goto fail;
     /* the chain head */
     sqlite3_stmt *st;
     if ((e = tc_store_prepare(s, "SELECT seq, mac FROM events ORDER BY seq DESC LIMIT 1", &st)) !=
@@ -824,18 +877,26 @@ void tc_store_close(struct tc_store *s)
     free(s);
 }
 
+enum tc_err tc_store_keys_load(struct tc_store_keys **out, const char *hash_key, const char *pass,
+                               size_t pass_len)
+{
+    struct tc_secret *hk = NULL;
+    *out = NULL;
+    enum tc_err e = tc_keys_secret_open(&hk, hash_key, pass, pass_len);
+    if (e == TC_OK)
+        e = tc_store_keys_derive(out, hk);
+    tc_keys_secret_close(hk); /* only the derived subkeys stay */
+    return e;
+}
+
 enum tc_err tc_store_open_keyed(struct tc_store **out, const char *db, const char *hash_key,
                                 const char *pass, size_t pass_len, bool read_only,
                                 const char **which)
 {
     *out = NULL;
     *which = hash_key;
-    struct tc_secret *hk = NULL;
     struct tc_store_keys *keys = NULL;
-    enum tc_err e = tc_keys_secret_open(&hk, hash_key, pass, pass_len);
-    if (e == TC_OK)
-        e = tc_store_keys_derive(&keys, hk);
-    tc_keys_secret_close(hk); /* only the derived subkeys stay */
+    enum tc_err e = tc_store_keys_load(&keys, hash_key, pass, pass_len);
     if (e == TC_OK) {
         *which = db;
         e = read_only ? tc_store_open_ro(out, db, keys) : tc_store_open(out, db, keys);
@@ -860,23 +921,25 @@ enum tc_err tc_store_holder_hash(const struct tc_store *s, const char *idno, uin
 
 /* ---- audit chain --------------------------------------------------------------------------- */
 
+/* v into h as 8 bytes, least significant first */
+static void update_u64(crypto_generichash_state *h, uint64_t v)
+{
+    uint8_t num[8];
+    for (int i = 0; i < 8; i++)
+        num[i] = (uint8_t)(v >> (8 * i));
+    crypto_generichash_update(h, num, 8);
+}
+
 static void event_mac(uint8_t out[32], const uint8_t key[32], const uint8_t prev[32], int64_t seq,
                       int64_t at, const char *kind, uint64_t cert, const char *detail)
 {
     crypto_generichash_state h;
-    uint8_t num[8];
     crypto_generichash_init(&h, key, 32, 32);
     crypto_generichash_update(&h, prev, 32);
-    for (int i = 0; i < 8; i++)
-        num[i] = (uint8_t)((uint64_t)seq >> (8 * i));
-    crypto_generichash_update(&h, num, 8);
-    for (int i = 0; i < 8; i++)
-        num[i] = (uint8_t)((uint64_t)at >> (8 * i));
-    crypto_generichash_update(&h, num, 8);
+    update_u64(&h, (uint64_t)seq);
+    update_u64(&h, (uint64_t)at);
     crypto_generichash_update(&h, (const uint8_t *)kind, strlen(kind) + 1);
-    for (int i = 0; i < 8; i++)
-        num[i] = (uint8_t)(cert >> (8 * i));
-    crypto_generichash_update(&h, num, 8);
+    update_u64(&h, cert);
     crypto_generichash_update(&h, (const uint8_t *)detail, strlen(detail));
     crypto_generichash_final(&h, out, 32);
 }
@@ -1075,6 +1138,39 @@ enum tc_err tc_store_state_mac(const struct tc_store *s, const void *const *part
     crypto_generichash_init(&h, s->keys->state, 32, 32);
     for (size_t i = 0; i < n; i++)
         crypto_generichash_update(&h, parts[i], lens[i]);
+    crypto_generichash_final(&h, out, 32);
+    return TC_OK;
+}
+
+enum tc_err tc_store_seal_row(const struct tc_store *s, const char *domain, sqlite3_stmt *q, int n,
+                              uint64_t extra, uint8_t out[32])
+{
+    if (!s->keys)
+        return TC_ERR_ARG;
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, s->keys->seal, 32, 32);
+    crypto_generichash_update(&h, (const uint8_t *)domain, strlen(domain) + 1);
+    /* each column as its type, then its length and bytes, or its integer: a NULL, an empty
+     * text, a 0 and a blob cannot be taken for one another, nor two columns' bytes moved */
+    for (int i = 0; i < n; i++) {
+        int type = sqlite3_column_type(q, i);
+        uint8_t t = (uint8_t)type;
+        crypto_generichash_update(&h, &t, 1);
+        if (type == SQLITE_INTEGER) {
+            update_u64(&h, (uint64_t)sqlite3_column_int64(q, i));
+        } else if (type == SQLITE_TEXT || type == SQLITE_BLOB) {
+            const uint8_t *b = type == SQLITE_TEXT ? sqlite3_column_text(q, i)
+                                                   : sqlite3_column_blob(q, i);
+            int len = sqlite3_column_bytes(q, i);
+            update_u64(&h, (uint64_t)len);
+            if (len > 0)
+                crypto_generichash_update(&h, b, (size_t)len);
+        } else if (type == SQLITE_FLOAT) {
+            double d = sqlite3_column_double(q, i);
+            crypto_generichash_update(&h, (const uint8_t *)&d, sizeof d);
+        }
+    }
+    update_u64(&h, extra);
     crypto_generichash_final(&h, out, 32);
     return TC_OK;
 }

@@ -333,10 +333,10 @@ static enum tc_err may(struct tc_store *s, const struct tc_account *a, unsigned 
         return WHY("这个证书库未启用审批流程 / this store does not run the workflow");
     /* the account as the store has it now, not the caller's copy: disabled or stripped of the
      * role since it signed in, it acts no more */
-    if (a && tc_account_find(s, a->name, &now) == TC_OK && now.id == a->id)
-        a = &now;
-    else
-        a = NULL;
+    enum tc_err found = a ? tc_account_find(s, a->name, &now) : TC_ERR_NOT_FOUND;
+    if (found == TC_ERR_INCONSISTENT)
+        return WHY("%s", TC_ACCOUNT_SEAL_BROKEN);
+    a = found == TC_OK && now.id == a->id ? &now : NULL;
     if (!a || a->disabled || !(a->roles & role))
         return WHY("须由%s操作 / this takes the %s role", tc_role_name(role, true),
                    tc_role_name(role, false));
@@ -1230,8 +1230,11 @@ static enum tc_err signable(struct tc_store *s, const struct tc_wf_batch *b,
     if (by->id == b->prepared_by || by->id == b->approved_by)
         return WHY("签发人须不同于录入人和审核人 / the custodian who signs is neither the one "
                    "who prepared nor the one who approved");
-    if (tc_account_find(s, b->approved_by_name, &approver) != TC_OK || approver.disabled ||
-        !(approver.roles & TC_ROLE_APPROVER))
+    enum tc_err found = tc_account_find(s, b->approved_by_name, &approver);
+    if (found == TC_ERR_INCONSISTENT)
+        return WHY("批准人的账号记录与其封印不符：存储文件被改动过 / the approver's account record "
+                   "does not match its seal: the store's file was changed");
+    if (found != TC_OK || approver.disabled || !(approver.roles & TC_ROLE_APPROVER))
         return WHY("批准人已不再担任审核员 / the approver no longer holds the approver role");
     if (publicised_kind(b->kind) && tc_beijing_day(now) <= b->gongshi_to)
         return WHY("公示期尚未结束 / the 公示 period has not ended");

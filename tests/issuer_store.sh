@@ -106,7 +106,7 @@ check "so does a writing command, which does not upgrade it silently" 2 "$issuer
 has "the schema is still 2" <(sqlite3 old.db "PRAGMA user_version") "^2$"
 check "migrate upgrades it" 0 "$issuer" migrate --db old.db
 has "naming the backup and the versions" out.txt "backed up to old.db.schema2-.*\.bak"
-has "schema 2 -> 10" out.txt "schema 2 -> 10"
+has "schema 2 -> 11" out.txt "schema 2 -> 11"
 truth "schema 6 logs the profile and the unit directory it held (A3): a data entry each" \
   [ "$(sqlite3 old.db "SELECT count(*) FROM register WHERE substr(leaf, 1, 2) = x'8406'")" = 2 ]
 truth "schema 7 gives it the working-day years shipped (2026 among them)" \
@@ -132,15 +132,18 @@ newstore() { # newstore DB: a demo store whose host bootstrap made admin1 (with 
 }
 code_of() { sed -n 's/^enrolment code.*: //p' out.txt > "$1.code"; chmod 600 "$1.code"; }
 two_halves() { printf '%s %s\n' "$(cat "$1.code")" "$(sed -n 's/^enrolment code.*: //p' out.txt)" > "$1.code"; }
+at9() { # at9 DB: the store at schema 9, before records were sealed (schema 11)
+  sqlite3 "$1" "ALTER TABLE accounts DROP COLUMN seal; ALTER TABLE sessions DROP COLUMN mac; PRAGMA user_version = 9"
+}
 whole() { # whole DB NAME: NAME's code made whole as before schema 9 (ABCDEFGHJKLMNPQRSTUV), at schema 9
   python3 - "$1" "$2" <<'PY'
 import hashlib, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 c.execute("UPDATE accounts SET enrol_hash = ?, enrol_half_by = NULL WHERE name = ?",
           (hashlib.blake2b(b"ABCDEFGHJKLMNPQRSTUV", digest_size=32).digest(), sys.argv[2]))
-c.execute("PRAGMA user_version = 9")
 c.commit()
 PY
+  at9 "$1"
   echo ABCDEFGHJKLMNPQRSTUV > "$2.code"; chmod 600 "$2.code"
 }
 # store A: admin2 by the host with a code; olduser added by admin1 (its code made whole); halved
@@ -156,8 +159,17 @@ code_of halved
 whole acc.db olduser
 truth "a schema 9 store: olduser's code whole (made by admin1), halved's two halves given" \
   [ "$(sqlite3 acc.db "SELECT group_concat(name) FROM (SELECT name FROM accounts WHERE pw_hash IS NULL AND enrol_hash IS NOT NULL AND enrol_half_by IS NULL ORDER BY name)")" = halved,olduser ]
-check "migrate upgrades it" 0 "$issuer" migrate --db acc.db
-has "schema 9 -> 10" out.txt "schema 9 -> 10"
+# schema 11 seals each account's record with the store's key: a store with accounts is upgraded
+# only with it, and only with its own
+check "migrate without the hash key: refused (a store with accounts)" 2 "$issuer" migrate --db acc.db
+has "saying the upgrade seals the accounts with it" err.txt "seals each account's record with the store's hash key: give --hash-key"
+has "the schema is still 9" <(sqlite3 acc.db "PRAGMA user_version") "^9$"
+"$keys" hash-key-create --out other --name other --kdf interactive "${P[@]}" >/dev/null 2>&1
+check "migrate with another store's hash key: refused" 2 "$issuer" migrate --db acc.db --hash-key other.key "${P[@]}"
+has "the schema is still 9, after that too" <(sqlite3 acc.db "PRAGMA user_version") "^9$"
+check "migrate upgrades it" 0 "$issuer" migrate --db acc.db --hash-key store.key "${P[@]}"
+has "schema 9 -> 11" out.txt "schema 9 -> 11"
+truth "every account's record sealed" [ "$(sqlite3 acc.db "SELECT count(*) FROM accounts WHERE length(seal) = 32")" = "$(sqlite3 acc.db "SELECT count(*) FROM accounts")" ]
 has "naming the one account whose code it withdrew" out.txt "enrolment codes withdrawn.*to be reset: 1: olduser ("
 truth "olduser's code is withdrawn, halved's kept" \
   [ "$(sqlite3 acc.db "SELECT group_concat(name) FROM accounts WHERE pw_hash IS NULL AND enrol_hash IS NOT NULL")" = halved ]
@@ -180,8 +192,8 @@ check "and olduser enrols with the two halves" 0 "$issuer" account enrol olduser
 B=(--db accb.db --hash-key store.key "${P[@]}")
 newstore accb.db
 "$issuer" account add admin2 --name 管理员乙 --roles admin "${B[@]}" >out.txt 2>/dev/null; code_of admin2
-sqlite3 accb.db "PRAGMA user_version = 9"
-check "migrate (store B)" 0 "$issuer" migrate --db accb.db
+at9 accb.db
+check "migrate (store B)" 0 "$issuer" migrate --db accb.db --hash-key store.key "${P[@]}"
 truth "withdrawing nothing" bash -c "! grep -q withdrawn out.txt"
 check "the host's code still enrols admin2" 0 "$issuer" account enrol admin2 --code-file admin2.code \
   --password-file admin2.pw "${B[@]}"
@@ -202,7 +214,7 @@ C=(--db accc.db --hash-key store.key "${P[@]}")
 upgraded accc.db
 "$issuer" account disable admin3 --as admin1 --password-file admin1.pw "${C[@]}" >/dev/null 2>&1
 whole accc.db admin2
-check "migrate (store C)" 0 "$issuer" migrate --db accc.db
+check "migrate (store C)" 0 "$issuer" migrate --db accc.db --hash-key store.key "${P[@]}"
 has "withdrawing admin2's code" out.txt "to be reset: 1: admin2 ("
 sed 's/^/# /' out.txt
 check "admin1 cannot reset admin2: no other admin could give the second half" 1 "$issuer" account \
@@ -219,7 +231,7 @@ check "audit verify: the chain holds across the upgrade and the host's reset" 0 
 D=(--db accd.db --hash-key store.key "${P[@]}")
 upgraded accd.db
 whole accd.db admin2
-check "migrate (store D)" 0 "$issuer" migrate --db accd.db
+check "migrate (store D)" 0 "$issuer" migrate --db accd.db --hash-key store.key "${P[@]}"
 check "the host may not reset admin2: admin1 and admin3 can" 1 "$issuer" account reset admin2 "${D[@]}"
 check "admin1 disables admin3" 0 "$issuer" account disable admin3 --as admin1 --password-file admin1.pw "${D[@]}"
 check "which does not let the host reset admin2 (one admin alone takes no second admin)" 1 \

@@ -30,11 +30,11 @@ truth "the fixture is release 0.1.0's: schema 5, 4 certificates, 10 events, 6 re
 check "a command other than migrate refuses the older store" 2 "$issuer" show "${D[@]}" 260000001
 has "and says to migrate" err.txt "migrate"
 check "migrate upgrades it" 0 "$issuer" migrate --db gs.db
-has "from schema 5 to this release's" out.txt "schema 5 -> 10"
+has "from schema 5 to this release's" out.txt "schema 5 -> 11"
 bak=$(ls gs.db.schema5-*.bak 2>/dev/null | head -1)
 truth "after a backup of the old store, the owner's only" [ -n "$bak" -a "$(stat -c %a "$bak" 2>/dev/null)" = 600 ]
 check "migrating again has nothing to do" 0 "$issuer" migrate --db gs.db
-has "it says so" out.txt "schema 10 is current"
+has "it says so" out.txt "schema 11 is current"
 check "migrate of a store that is not there fails" 2 "$issuer" migrate --db nothere.db
 truth "saying only that it is not found (no stray bytes)" \
   [ "$(cat err.txt)" = "titlecert-issuer: nothere.db: not found" ]

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "issuer.h"
+#include "issuer_internal.h"
 #include "keys.h"
 #include "scratch.h"
 #include "tap.h"
@@ -85,6 +86,22 @@ static const char *day_text(int32_t d)
     return buf[slot];
 }
 
+/* One 32-byte blob from the store (?1 is arg) into out; false without one. */
+static bool blob(const char *sql, int64_t arg, uint8_t out[32])
+{
+    sqlite3_stmt *q;
+    bool got = false;
+    if (sqlite3_prepare_v2(tc_store_db(W), sql, -1, &q, NULL) != SQLITE_OK)
+        return false;
+    sqlite3_bind_int64(q, 1, arg);
+    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_bytes(q, 0) == 32) {
+        memcpy(out, sqlite3_column_blob(q, 0), 32);
+        got = true;
+    }
+    sqlite3_finalize(q);
+    return got;
+}
+
 /* One number from the store (?1 is arg). */
 static int64_t number(const char *sql, int64_t arg)
 {
@@ -128,6 +145,14 @@ static bool edit(const char *sql, int64_t batch, const uint8_t *blob, int64_t nu
     bool done = sqlite3_step(q) == SQLITE_DONE && sqlite3_changes(tc_store_db(W)) > 0;
     sqlite3_finalize(q);
     return done;
+}
+
+/* An edit of account id's record, then the record sealed again as titlecert itself would: a
+ * state the library can reach (a factor turned on by its first code), set up without the steps,
+ * or what an attacker who held the store's key could make. */
+static bool edit_sealed(const char *sql, int64_t id)
+{
+    return edit(sql, id, NULL, 0) && tc_account_reseal(W, id) == TC_OK;
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -1631,22 +1656,37 @@ static void tampered_after_approval(int64_t cv, uint64_t id, uint64_t now)
        "conversion: its kind is put back");
     sqlite3_exec(tc_store_db(W), "PRAGMA ignore_check_constraints = OFF", NULL, NULL, NULL);
     /* roles as the audit chain gave them, not as the table says: the approver's role taken away
-     * by two admins and written back into the table; a clerk made custodian in the table alone */
-    ok(change_roles(APPROVER, TC_ROLE_CLERK, now) &&
-           edit("UPDATE account_roles SET role = 'approver' WHERE account = ?1", as(APPROVER)->id,
-                NULL, 0) && as(APPROVER)->roles == TC_ROLE_APPROVER,
+     * by two admins and written back into the table; a clerk made custodian in the table alone.
+     * Each breaks the account's seal; put back with the seal of a record that held the role (a
+     * copy from before the change), or sealed by whatever holds the key, the audit chain still
+     * refuses it */
+    int64_t approver = as(APPROVER)->id, clerk2 = as(CLERK2)->id;
+    uint8_t seal[32] = {0};
+    ok(blob("SELECT seal FROM accounts WHERE id = ?1", approver, seal) &&
+           change_roles(APPROVER, TC_ROLE_CLERK, now) &&
+           edit("UPDATE account_roles SET role = 'approver' WHERE account = ?1", approver, NULL,
+                0),
        "conversion: the approver made a clerk by two admins, then approver again in the table");
+    refused(sign(CUSTODIAN, cv, now, &n), "does not match its seal",
+            "conversion: an approver by the table only: the record's seal refuses it");
+    ok(edit("UPDATE accounts SET seal = ?2 WHERE id = ?1", approver, seal, 0) &&
+           tc_account_sealed(W, approver) == TC_OK && as(APPROVER)->roles == TC_ROLE_APPROVER,
+       "conversion: the seal of the record from when it held the role put back: it matches");
     refused(sign(CUSTODIAN, cv, now, &n), "the approver role (the table alone says so)",
             "conversion: an approver by the table only: not signed");
     ok(change_roles(APPROVER, TC_ROLE_APPROVER, now + 120),
        "conversion: two admins make the approver an approver again");
     ok(edit("INSERT INTO account_roles(account, role, granted_at) VALUES(?1, 'custodian', 0)",
-            as(CLERK2)->id, NULL, 0) && (as(CLERK2)->roles & TC_ROLE_CUSTODIAN),
-       "conversion: a second clerk made custodian in the table");
+            clerk2, NULL, 0) && tc_account_sealed(W, clerk2) == TC_ERR_INCONSISTENT,
+       "conversion: a second clerk made custodian in the table: the record's seal fails");
+    refused(sign(CLERK2, cv, now, &n), "does not match its seal",
+            "conversion: a custodian by the table only does not sign (the seal)");
+    ok(tc_account_reseal(W, clerk2) == TC_OK && (as(CLERK2)->roles & TC_ROLE_CUSTODIAN),
+       "conversion: the record sealed again with the role (as a holder of the key could)");
     refused(sign(CLERK2, cv, now, &n), "custodian role",
             "conversion: a custodian by the table only does not sign");
-    ok(edit("DELETE FROM account_roles WHERE account = ?1 AND role = 'custodian'", as(CLERK2)->id,
-            NULL, 0), "conversion: the table's custodian role removed");
+    ok(edit_sealed("DELETE FROM account_roles WHERE account = ?1 AND role = 'custodian'", clerk2),
+       "conversion: the table's custodian role removed");
 }
 
 static void test_conversions(void)
@@ -1868,7 +1908,7 @@ static void test_totp_kept(void)
     bool on = true;
     is_err(tc_totp_begin(W, id, b32), TC_OK, "totp: a seed is offered at the first sign-in");
     ok(tc_totp_state(W, id, &on) == TC_OK && !on, "totp: off until a code from it is accepted");
-    ok(edit("UPDATE accounts SET totp_on = 1 WHERE id = ?1", id, NULL, 0),
+    ok(edit_sealed("UPDATE accounts SET totp_on = 1 WHERE id = ?1", id),
        "totp: (its first code accepted: on)");
     is_err(tc_totp_begin(W, id, again), TC_ERR_EXISTS, "totp: a factor that is on is not offered again");
     static const struct {
@@ -1879,29 +1919,42 @@ static void test_totp_kept(void)
         {"UPDATE accounts SET totp_secret = NULL WHERE id = ?1", "totp_secret IS NULL",
          "its secret removed"},
     };
-    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+    /* each edit twice: as it is (the record's seal no longer matches), then sealed again (as if
+     * the key were held: the factor's own checks are what is left) */
+    sqlite3_exec(tc_store_db(W), "CREATE TEMP TABLE kept AS SELECT * FROM accounts", NULL, NULL,
+                 NULL);
+    for (size_t i = 0; i < 2 * sizeof edits / sizeof edits[0]; i++) {
         char left[200];
+        size_t k = i / 2;
+        const char *how = i % 2 ? "sealed again" : "its seal left";
         snprintf(left, sizeof left,
                  "SELECT count(*) FROM accounts WHERE id = ?1 AND totp_on = 1 AND %s",
-                 edits[i].left);
-        ok(edit(edits[i].edit, id, NULL, 0), "totp: %s in the store's file, the factor on",
-           edits[i].what);
+                 edits[k].left);
+        ok(i % 2 ? edit_sealed(edits[k].edit, id) : edit(edits[k].edit, id, NULL, 0),
+           "totp: %s in the store's file (%s), the factor on", edits[k].what, how);
         is_err(tc_totp_state(W, id, &on), TC_ERR_INCONSISTENT,
-               "totp: %s: the state reads as an error, not as 'no factor yet' (the console "
-               "answers 500)", edits[i].what);
+               "totp: %s (%s): the state reads as an error, not as 'no factor yet' (the console "
+               "answers 500)", edits[k].what, how);
         is_err(tc_totp_begin(W, id, again), TC_ERR_INCONSISTENT,
-               "totp: %s: no new seed replaces the factor", edits[i].what);
-        ok(number(left, id) == 1, "totp: %s: the factor is still on, its secret as the edit left it",
-           edits[i].what);
+               "totp: %s (%s): no new seed replaces the factor", edits[k].what, how);
+        ok(number(left, id) == 1,
+           "totp: %s (%s): the factor is still on, its secret as the edit left it", edits[k].what,
+           how);
+        ok(edit("UPDATE accounts SET (totp_secret, totp_on, seal) = (SELECT totp_secret, totp_on, "
+                "seal FROM kept WHERE kept.id = ?1) WHERE id = ?1",
+                id, NULL, 0) &&
+               tc_totp_state(W, id, &on) == TC_OK && on,
+           "totp: the record put back as it was, the factor reads on again");
     }
+    sqlite3_exec(tc_store_db(W), "DROP TABLE temp.kept", NULL, NULL, NULL);
     /* a password alone (the signer, the CLI) does not clear the failures that TOTP codes ran
      * up at the console: a guesser cannot reset the count between tries */
     const char *said = NULL;
     struct tc_account a;
     uint64_t t = at("2025-12-09", 10);
-    ok(edit("UPDATE accounts SET totp_secret = NULL, totp_on = 0 WHERE id = ?1", id, NULL, 0) &&
+    ok(edit_sealed("UPDATE accounts SET totp_secret = NULL, totp_on = 0 WHERE id = ?1", id) &&
            tc_totp_begin(W, id, b32) == TC_OK &&
-           edit("UPDATE accounts SET totp_on = 1 WHERE id = ?1", id, NULL, 0),
+           edit_sealed("UPDATE accounts SET totp_on = 1 WHERE id = ?1", id),
        "totp: a factor set up again, on");
     for (int i = 0; i < 4; i++)
         tc_account_failed(W, as(AUDITOR), "console-totp", t);
@@ -1915,9 +1968,144 @@ static void test_totp_kept(void)
     is_err(tc_account_auth(W, staff[AUDITOR].name, PASSWORD, strlen(PASSWORD), "signer", t, &a,
                            &said),
            TC_ERR_REFUSED, "totp: so the fifth wrong code locks the account, for the password too");
-    edit("UPDATE accounts SET totp_on = 0, totp_secret = NULL, failures = 0, locked_until = 0 "
+    edit_sealed("UPDATE accounts SET totp_on = 0, totp_secret = NULL, failures = 0, "
+                "locked_until = 0 WHERE id = ?1",
+                id); /* as it was */
+}
+
+struct listed {
+    const char *name;
+    bool seen, altered;
+};
+
+static void listed_one(void *ctx, const struct tc_account *a)
+{
+    struct listed *l = ctx;
+    if (strcmp(a->name, l->name) == 0)
+        l->seen = true, l->altered = a->altered;
+}
+
+/* Each account's record and each session under a seal with the store's key (schema 11): whoever
+ * can write the store's file but holds no key cannot sign in as an approver by writing a password
+ * hash of their own into its record, setting its second factor off, lifting its lock, copying
+ * another account's record over it, giving it a role; nor act as another account through a
+ * session of their own. */
+static void test_sealed_records(void)
+{
+    static const char other[] = "a password of the attacker's own";
+    int64_t id = as(APPROVER)->id, clerk = as(CLERK)->id;
+    char hash[crypto_pwhash_STRBYTES];
+    const char *said = NULL;
+    struct tc_account a;
+    uint64_t t = at("2025-12-10", 10);
+    if (!ok(crypto_pwhash_str(hash, other, strlen(other), crypto_pwhash_OPSLIMIT_MIN,
+                              crypto_pwhash_MEMLIMIT_MIN) == 0,
+            "seal: a password hash made outside titlecert"))
+        return;
+    is_err(tc_account_auth(W, staff[APPROVER].name, PASSWORD, strlen(PASSWORD), "signer", t, &a,
+                           &said),
+           TC_OK, "seal: the approver signs in with the password");
+    char b32[TC_TOTP_B32_MAX];
+    bool on = false;
+    ok(tc_totp_begin(W, id, b32) == TC_OK &&
+           edit_sealed("UPDATE accounts SET totp_on = 1 WHERE id = ?1", id) &&
+           tc_totp_state(W, id, &on) == TC_OK && on,
+       "seal: the approver has a second factor, on");
+    sqlite3_exec(tc_store_db(W),
+                 "CREATE TEMP TABLE kept AS SELECT * FROM accounts;"
+                 "CREATE TEMP TABLE kept_roles AS SELECT * FROM account_roles",
+                 NULL, NULL, NULL);
+    char pw_edit[400];
+    snprintf(pw_edit, sizeof pw_edit, "UPDATE accounts SET pw_hash = '%s' WHERE id = ?1", hash);
+    const struct {
+        const char *edit, *what;
+    } edits[] = {
+        {pw_edit, "a password hash written in"},
+        {"UPDATE accounts SET totp_on = 0, totp_secret = NULL, totp_step = 0 WHERE id = ?1",
+         "the second factor set off"},
+        {"UPDATE accounts SET failures = 5, locked_until = 0 WHERE id = ?1", "a lock lifted"},
+        {"UPDATE accounts SET (pw_hash, seal) = (SELECT pw_hash, seal FROM accounts WHERE id = ?3) "
          "WHERE id = ?1",
-         id, NULL, 0); /* as it was */
+         "the clerk's password hash and seal copied over it"},
+        {"UPDATE accounts SET name = name || '.x' WHERE id = ?3", "the clerk renamed"},
+        {"INSERT INTO account_roles(account, role, granted_at) VALUES(?1, 'custodian', 0)",
+         "a role written in"},
+        {"UPDATE accounts SET seal = NULL WHERE id = ?1", "its seal removed"},
+        {"UPDATE accounts SET seal = zeroblob(32) WHERE id = ?1", "its seal zeroed"},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        bool clerk_side = strstr(edits[i].what, "renamed") != NULL;
+        int64_t whose = clerk_side ? clerk : id;
+        const char *name = clerk_side ? "clerk.x" : staff[APPROVER].name;
+        ok(edit(edits[i].edit, id, NULL, clerk), "seal: %s", edits[i].what);
+        said = NULL;
+        is_err(tc_account_auth(W, name, clerk_side ? PASSWORD : other,
+                               strlen(clerk_side ? PASSWORD : other), "signer", t, &a, &said),
+               TC_ERR_INCONSISTENT, "seal: %s: signing in is refused", edits[i].what);
+        ok(said && strstr(said, "does not match its seal"), "seal: %s: and says why (%s)",
+           edits[i].what, said ? said : "nothing");
+        is_err(tc_account_sealed(W, whose), TC_ERR_INCONSISTENT,
+               "seal: %s: the record does not match its seal", edits[i].what);
+        struct listed l = {name, false, false};
+        ok(tc_account_list(W, listed_one, &l) == TC_OK && l.seen && l.altered,
+           "seal: %s: the list of accounts shows it altered", edits[i].what);
+        ok(edit("DELETE FROM account_roles WHERE account IN (?1, ?3)", id, NULL, clerk) &&
+               edit("INSERT INTO account_roles SELECT * FROM kept_roles WHERE account IN (?1, ?3)",
+                    id, NULL, clerk) &&
+               edit("UPDATE accounts SET (name, pw_hash, totp_secret, totp_on, totp_step, failures, "
+                    "locked_until, seal) = (SELECT name, pw_hash, totp_secret, totp_on, totp_step, "
+                    "failures, locked_until, seal FROM kept WHERE kept.id = accounts.id) WHERE id "
+                    "IN (?1, ?3)",
+                    id, NULL, clerk) &&
+               tc_account_auth(W, staff[APPROVER].name, PASSWORD, strlen(PASSWORD), "signer", t,
+                               &a, &said) == TC_OK,
+           "seal: %s: the record put back as it was, the approver signs in again", edits[i].what);
+    }
+    sqlite3_exec(tc_store_db(W), "DROP TABLE temp.kept; DROP TABLE temp.kept_roles", NULL, NULL,
+                 NULL);
+    edit_sealed("UPDATE accounts SET totp_on = 0, totp_secret = NULL WHERE id = ?1", id);
+
+    /* sessions: one of the clerk's own pointed at the approver, one made by hand, one whose
+     * times were moved */
+    char sid[65], csrf[65];
+    struct tc_session got;
+    uint64_t idle = 1800, max = 8 * 3600;
+    ok(tc_session_create(W, clerk, "127.0.0.1", t, sid, csrf) == TC_OK &&
+           tc_session_get(W, sid, t + 1, idle, max, &got) == TC_OK && got.account == clerk,
+       "session: the clerk's session reads as the clerk's");
+    ok(tc_session_reauth(W, sid, t + 2) == TC_OK &&
+           tc_session_get(W, sid, t + 3, idle, max, &got) == TC_OK && got.reauth_at == t + 2,
+       "session: re-authenticated, it reads so");
+    ok(edit("UPDATE sessions SET account = ?1 WHERE account = ?3", id, NULL, clerk),
+       "session: the clerk's session pointed at the approver in the store's file");
+    is_err(tc_session_get(W, sid, t + 4, idle, max, &got), TC_ERR_INCONSISTENT,
+           "session: it is refused, not taken as the approver's");
+    ok(number("SELECT count(*) FROM sessions WHERE account IN (?1, 0)", id) == 0,
+       "session: and it is gone");
+    uint8_t made[32], h[32];
+    char made_hex[65];
+    randombytes_buf(made, sizeof made);
+    sodium_bin2hex(made_hex, sizeof made_hex, made, sizeof made);
+    crypto_generichash(h, 32, made, 32, (const uint8_t *)"tc-session-id", 13);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(tc_store_db(W),
+                       "INSERT INTO sessions(id_hash, account, csrf, created_at, seen_at, "
+                       "reauth_at, client, mac) VALUES(?1, ?2, 'x', ?3, ?3, ?3, '', zeroblob(32))",
+                       -1, &q, NULL);
+    sqlite3_bind_blob(q, 1, h, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, id);
+    sqlite3_bind_int64(q, 3, (int64_t)t);
+    ok(sqlite3_step(q) == SQLITE_DONE, "session: one for the approver made by hand in the file");
+    sqlite3_finalize(q);
+    is_err(tc_session_get(W, made_hex, t + 1, idle, max, &got), TC_ERR_INCONSISTENT,
+           "session: the session made by hand is refused");
+    ok(tc_session_create(W, clerk, "127.0.0.1", t, sid, csrf) == TC_OK &&
+           edit("UPDATE sessions SET created_at = created_at + 86400 WHERE account = ?1", clerk,
+                NULL, 0),
+       "session: a new one of the clerk's, its start moved a day on (past its 8 hours)");
+    is_err(tc_session_get(W, sid, t + 9 * 3600, 9 * 3600, max, &got), TC_ERR_INCONSISTENT,
+           "session: the session whose time was moved is refused");
+    tc_session_end_account(W, clerk);
 }
 
 int main(void)
@@ -1933,6 +2121,7 @@ int main(void)
         test_role_changes();
         test_lockout();
         test_totp_kept();
+        test_sealed_records();
         test_enrol();
         test_disabled();
         test_matrix();

@@ -421,13 +421,9 @@ struct tc_store_keys *cli_store_keys(const struct opts *o)
     char *pass = hash_key_passphrase(o, &len);
     if (!pass)
         return NULL;
-    struct tc_secret *hk = NULL;
     struct tc_store_keys *keys = NULL;
-    enum tc_err e = tc_keys_secret_open(&hk, o->hash_key, pass, len);
+    enum tc_err e = tc_store_keys_load(&keys, o->hash_key, pass, len);
     tc_keys_passphrase_free(pass, len);
-    if (e == TC_OK)
-        e = tc_store_keys_derive(&keys, hk);
-    tc_keys_secret_close(hk);
     if (e != TC_OK)
         cli_fail(o->hash_key, e);
     return keys;

@@ -46,6 +46,7 @@ bool cli_parse_id(const char *s, uint64_t *id);
  * --passphrase-file or a prompt) when given, which need_keys requires; read-only with
  * o->read_only. NULL after saying why. Closed with tc_store_close. */
 struct tc_store *cli_open_store(const struct opts *o, bool need_keys);
+
 /* For a demo store, says on standard error that it is one and what its clock reads. */
 void cli_demo_banner(struct tc_store *s);
 /* The subkeys of --hash-key (for a store not created yet); NULL after saying why. */

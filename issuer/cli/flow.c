@@ -230,7 +230,8 @@ static void print_account(void *ctx, const struct tc_account *a)
     char roles[96];
     tc_roles_format(a->roles, roles, sizeof roles);
     printf("%-16s %-16s %-28s %s%s\n", a->name, a->display, roles[0] ? roles : "(pending)",
-           a->disabled         ? "disabled"
+           a->altered          ? "RECORD ALTERED: does not match its seal (restore a backup)"
+           : a->disabled       ? "disabled"
            : a->has_password   ? "active"
            : a->code_withdrawn ? "not enrolled, code withdrawn: reset it"
                                : "not enrolled",

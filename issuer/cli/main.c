@@ -269,11 +269,16 @@ static int cmd_render(void *opts)
 }
 
 static const char migrate_help[] =
-    "Usage: " PROG " migrate --db FILE [--workflow --hash-key HASH.key]\n"
+    "Usage: " PROG " migrate --db FILE [--hash-key HASH.key] [--workflow]\n"
     "Upgrades a store written by an older titlecert-issuer to this program's schema. It first\n"
     "copies the store with SQLite's online backup API to FILE.schema<N>-<time>.bak (mode 0600),\n"
     "then upgrades it in one transaction per step. Other commands refuse an older store rather\n"
     "than upgrade it silently.\n"
+    "  --hash-key   the store's hash key: needed by a store with accounts on its way to schema\n"
+    "               11, which seals each account's record (password hash, second factor, lock,\n"
+    "               roles) as it stands, so that one written into the file later is refused.\n"
+    "               Check the accounts ('account list') before, and upgrade from a copy you\n"
+    "               trust. Needed by --workflow too.\n"
     "  --workflow   then sets the store to issue through the workflow (公示, approval, the\n"
     "               signer; see 'init --workflow') from now on, keeping its certificates,\n"
     "               register and audit chain. One way: nothing turns it back.\n";
@@ -302,7 +307,12 @@ static int cmd_migrate(void *opts)
     char backup[4096];
     int from, to;
     char why[800] = "";
-    enum tc_err e = tc_store_migrate(o->db, backup, sizeof backup, &from, &to, why, sizeof why);
+    struct tc_store_keys *keys = o->hash_key ? cli_store_keys(o) : NULL;
+    if (o->hash_key && !keys)
+        return EXIT_USAGE;
+    enum tc_err e =
+        tc_store_migrate(o->db, keys, backup, sizeof backup, &from, &to, why, sizeof why);
+    tc_store_keys_free(keys);
     if (e != TC_OK && why[0]) {
         fprintf(stderr, PROG ": %s: %s\n", o->db, why);
         return EXIT_USAGE;
