@@ -23,9 +23,10 @@ json_t *cs_account_json(const struct tc_account *a)
     for (unsigned bit = 1; bit <= TC_ROLE_ADMIN; bit <<= 1)
         if (a->roles & bit)
             json_array_append_new(roles, json_string(tc_role_name(bit, false)));
-    return json_pack("{s:s,s:s,s:o,s:b,s:b,s:b,s:b}", "name", a->name, "display", a->display,
+    return json_pack("{s:s,s:s,s:o,s:b,s:b,s:b,s:b,s:b}", "name", a->name, "display", a->display,
                      "roles", roles, "disabled", a->disabled, "enrolled", a->has_password,
-                     "awaiting_half", a->awaiting_half, "code_withdrawn", a->code_withdrawn);
+                     "awaiting_half", a->awaiting_half, "code_withdrawn", a->code_withdrawn,
+                     "altered", a->altered);
 }
 
 /* ---- what a request may do ------------------------------------------------------------------ */
@@ -243,7 +244,9 @@ static bool password_right(struct console *c, struct tc_http_req *r, json_t *b, 
     if (e == TC_OK)
         return true;
     tc_metric_add(c->logins, 1, 1);
-    cs_error(r, e == TC_ERR_REFUSED ? 403 : 401, e == TC_ERR_REFUSED ? "locked" : "wrong",
+    /* a record that does not match its seal is the store's fault, not the person's */
+    cs_error(r, e == TC_ERR_REFUSED ? 403 : e == TC_ERR_INCONSISTENT ? 500 : 401,
+             e == TC_ERR_REFUSED ? "locked" : e == TC_ERR_INCONSISTENT ? "altered" : "wrong",
              why ? why : "账号或口令不对 / wrong account or password");
     return false;
 }

@@ -115,7 +115,7 @@ const T = {
     },
     users: {
       title: '账号与角色', list: '全部账号', name: '账号', display: '姓名', roles: '角色', enrolled: '已设置口令',
-      state: '状态', actions: '操作', disabled: '已停用', active: '正常', changeRoles: '更改角色', disable: '停用',
+      state: '状态', actions: '操作', disabled: '已停用', active: '正常', altered: '记录被改动，与封印不符：须从备份恢复', changeRoles: '更改角色', disable: '停用',
       disableConfirm: n => `确定停用账号 ${n}？停用后立即退出登录，历史记录保留。`, disabledMsg: n => `已停用账号 ${n}。`,
       reset: '重置', resetConfirm: n => `确定重置账号 ${n}？其口令和动态口令即时作废并退出登录；本人须凭新登记码重新登记，登记码前半部分给您，后半部分由另一位系统管理员给出。`, resetDone: n => `已重置账号 ${n}：请把登记码前半部分交给本人，并请另一位系统管理员给出后半部分。`,
       rolesOf: n => `${n} 的新角色`, rolesSubmit: '提出变更', proposed: '已提出角色变更，等待另一位系统管理员确认。',
@@ -244,7 +244,7 @@ const T = {
     },
     users: {
       title: 'Accounts and roles', list: 'All accounts', name: 'Account', display: 'Name', roles: 'Roles', enrolled: 'Password set',
-      state: 'State', actions: 'Actions', disabled: 'disabled', active: 'active', changeRoles: 'Change roles', disable: 'Disable',
+      state: 'State', actions: 'Actions', disabled: 'disabled', active: 'active', altered: 'record altered, does not match its seal: restore a backup', changeRoles: 'Change roles', disable: 'Disable',
       disableConfirm: n => `Disable account ${n}? It is signed out at once; its history stays.`, disabledMsg: n => `Account ${n} is disabled.`,
       reset: 'Reset', resetConfirm: n => `Reset account ${n}? Its password and TOTP stop working and it is signed out at once; the person enrols again with a new code, whose first half you are given and whose second half another admin gives.`, resetDone: n => `Account ${n} is reset: hand the first half of the code to the person, and ask another admin for the second half.`,
       rolesOf: n => `New roles of ${n}`, rolesSubmit: 'Propose the change', proposed: 'The role change is proposed; another administrator confirms it.',
@@ -1140,7 +1140,7 @@ async function screenUsers(_, seq) {
   const me = state.me.account.name, admin = has('admin');
   const U = (k, ...a) => t(`users.${k}`, ...a);
   const actions = u => {
-    if (!admin || u.name === me || u.disabled) return '–';
+    if (!admin || u.name === me || u.disabled || u.altered) return '–'; // an altered record acts no more: a backup mends it
     const change = form(`roles-${u.name}`, [roleBoxes(`roles-${u.name}`, u.roles)], U('rolesSubmit'), async f => {
       const roles = rolesOf(f);
       if (!roles) return fail(f, f.querySelector('input'), t('err.required', U('roles')));
@@ -1177,7 +1177,7 @@ async function screenUsers(_, seq) {
   };
   const users = table('users-table', U('list'), [
     [U('name'), u => u.name], [U('display'), u => zh(u.display)], [U('roles'), u => roleNames(u.roles)],
-    [U('enrolled'), u => u.enrolled ? t('yes') : u.awaiting_half ? U('awaitingHalf') : u.code_withdrawn ? U('codeWithdrawn') : t('no')], [U('state'), u => u.disabled ? U('disabled') : U('active')],
+    [U('enrolled'), u => u.enrolled ? t('yes') : u.awaiting_half ? U('awaitingHalf') : u.code_withdrawn ? U('codeWithdrawn') : t('no')], [U('state'), u => u.altered ? h('span', { class: 'chip bad' }, U('altered')) : u.disabled ? U('disabled') : U('active')],
     [U('actions'), actions]], r.users, u => ({ 'data-user': u.name }), true);
   const pending = r.pending.length ? table('pending-table', U('pending'), [
     [U('change'), c => String(c.id)], [U('account'), c => c.account], [U('newRoles'), c => roleNames(c.roles)], [U('by'), c => c.proposed_by],

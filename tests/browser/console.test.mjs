@@ -765,6 +765,26 @@ test('five wrong codes when an action asks for one again lock the account: the s
   await screen(a2, 'reauth-locked', { en: true });
 });
 
+test('an account record changed in the store\'s file, outside the console: the users list shows it altered, and it no longer signs in', async () => {
+  // the disabled auditor's password hash replaced with sqlite: its seal (schema 11) no longer matches
+  execFileSync('python3', ['-c', `import sqlite3, sys
+d = sqlite3.connect(sys.argv[1], timeout=20)
+d.execute("UPDATE accounts SET pw_hash = 'replaced', disabled = 0 WHERE name = ?", (sys.argv[2],))
+d.commit()`, `${process.env.TC_WORK}/gs.db`, auditor]);
+  const a1 = pages.admin1;
+  await go(a1, '#/users');
+  const row = a1.locator(`#users-table tr[data-user="${auditor}"]`);
+  assert.match(await row.textContent(), /记录被改动，与封印不符：须从备份恢复/);
+  assert.equal(await row.locator('button').count(), 0, 'no action is offered on an altered record');
+  await screen(a1, 'user-altered', { en: true });
+  const said = await a1.evaluate(async name => {
+    const r = await fetch('/api/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ account: name, password: 'replaced' }) });
+    return `${r.status} ${(await r.json()).error}`;
+  }, auditor);
+  assert.equal(said, '500 altered');
+});
+
 test('signing out ends the session', async () => {
   const page = pages[clerk];
   await page.click('#signout');
