@@ -317,14 +317,15 @@ static enum tc_err add_tx(struct tc_store *s, void *ctx)
     /* an admin's account: the first half, the second from another admin */
     enrol_code(x->code, x->by ? TC_ENROL_HALF_LEN : TC_ENROL_CODE_LEN, code_hash);
     /* without a password, pw_hash is NULL: the person sets one with the enrolment code */
-    enum tc_err e = tc_store_run(s,
-                                 "INSERT INTO accounts(name, display, pw_hash, enrol_hash, "
-                                 "created_at, enrol_half_by) VALUES(?, ?, ?, ?, ?, nullif(?, 0))",
-                                 "tttbii", x->name, x->display, x->password ? pw : NULL, code_hash,
-                                 sizeof code_hash, (int64_t)x->now, x->by ? x->by->id : 0);
+    enum tc_err e = tc_store_insert(s, &x->id,
+                                    "INSERT INTO accounts(name, display, pw_hash, enrol_hash, "
+                                    "created_at, enrol_half_by) VALUES(?, ?, ?, ?, ?, "
+                                    "nullif(?, 0))",
+                                    "tttbii", x->name, x->display, x->password ? pw : NULL,
+                                    code_hash, sizeof code_hash, (int64_t)x->now,
+                                    x->by ? x->by->id : 0);
     sodium_memzero(pw, sizeof pw);
     sodium_memzero(code_hash, sizeof code_hash);
-    x->id = sqlite3_last_insert_rowid(tc_store_db(s));
     tc_roles_format(x->roles, roles, sizeof roles);
     if (e == TC_OK && !x->by) /* the bootstrap: the host makes the first two admins */
         e = set_roles(s, x->id, x->roles, x->now);
@@ -397,13 +398,13 @@ static enum tc_err propose(struct tc_store *s, const struct tc_account *by, cons
     if (tc_account_find(s, name, &a) != TC_OK)
         return *why = "没有这个账号 / no such account", TC_ERR_NOT_FOUND;
     tc_roles_format(roles, list, sizeof list);
-    enum tc_err e = tc_store_run(s,
-                                 "INSERT INTO role_changes(account, roles, proposed_by, "
-                                 "proposed_at, state) VALUES(?, ?, ?, ?, 'pending')",
-                                 "itii", a.id, list, by->id, (int64_t)now);
+    int64_t cid = 0;
+    enum tc_err e = tc_store_insert(s, &cid,
+                                    "INSERT INTO role_changes(account, roles, proposed_by, "
+                                    "proposed_at, state) VALUES(?, ?, ?, ?, 'pending')",
+                                    "itii", a.id, list, by->id, (int64_t)now);
     if (e != TC_OK)
         return e; /* *id untouched: no change was recorded */
-    int64_t cid = sqlite3_last_insert_rowid(tc_store_db(s));
     if (id)
         *id = cid;
     return event(s, now, "role_change_proposed",
@@ -698,14 +699,12 @@ struct enrol {
 static enum tc_err enrol_tx(struct tc_store *s, void *ctx)
 {
     struct enrol *x = ctx;
-    enum tc_err e = tc_store_run(s,
-                                 "UPDATE accounts SET pw_hash = ?, enrol_hash = NULL, "
-                                 "enrol_half_by = NULL, failures = 0 WHERE id = ? AND pw_hash "
-                                 "IS NULL AND enrol_half_by IS NULL AND enrol_hash = ?",
-                                 "tih", x->pw, x->id, x->checked);
     /* a reset or a half given since the check changed the code: this one no longer holds */
-    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
-        e = TC_ERR_INCONSISTENT;
+    enum tc_err e = tc_store_run_one(s, TC_ERR_INCONSISTENT,
+                                     "UPDATE accounts SET pw_hash = ?, enrol_hash = NULL, "
+                                     "enrol_half_by = NULL, failures = 0 WHERE id = ? AND pw_hash "
+                                     "IS NULL AND enrol_half_by IS NULL AND enrol_hash = ?",
+                                     "tih", x->pw, x->id, x->checked);
     return e != TC_OK ? e : event(s, x->now, "account_enrol", "{\"account\":\"%s\"}", x->name);
 }
 
@@ -837,14 +836,13 @@ static enum tc_err reset_tx(struct tc_store *s, void *ctx)
                TC_ERR_REFUSED;
     uint8_t code_hash[32];
     enrol_code(x->code, x->by ? TC_ENROL_HALF_LEN : TC_ENROL_CODE_LEN, code_hash);
-    enum tc_err e = tc_store_run(s,
-                                 "UPDATE accounts SET pw_hash = NULL, enrol_hash = ?, "
-                                 "enrol_half_by = nullif(?, 0), totp_secret = NULL, totp_on = 0, "
-                                 "totp_step = 0, failures = 0, locked_until = 0 WHERE id = ?",
-                                 "hii", code_hash, x->by ? x->by->id : 0, x->id);
+    enum tc_err e = tc_store_run_one(s, TC_ERR_INCONSISTENT,
+                                     "UPDATE accounts SET pw_hash = NULL, enrol_hash = ?, "
+                                     "enrol_half_by = nullif(?, 0), totp_secret = NULL, "
+                                     "totp_on = 0, totp_step = 0, failures = 0, locked_until = 0 "
+                                     "WHERE id = ?",
+                                     "hii", code_hash, x->by ? x->by->id : 0, x->id);
     sodium_memzero(code_hash, sizeof code_hash);
-    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
-        e = TC_ERR_INCONSISTENT;
     if (e == TC_OK)
         e = tc_session_end_account(s, x->id);
     return e != TC_OK ? e
@@ -931,15 +929,13 @@ static enum tc_err half_tx(struct tc_store *s, void *ctx)
     uint8_t unused[32];
     enrol_code(x->code, TC_ENROL_HALF_LEN, unused);
     enrol_joined(joined, first, x->code);
-    e = tc_store_run(s,
-                     "UPDATE accounts SET enrol_hash = ?, enrol_half_by = NULL WHERE id = ? AND "
-                     "pw_hash IS NULL AND enrol_half_by = ?",
-                     "hii", joined, x->id, holder);
+    e = tc_store_run_one(s, TC_ERR_INCONSISTENT,
+                         "UPDATE accounts SET enrol_hash = ?, enrol_half_by = NULL WHERE id = ? "
+                         "AND pw_hash IS NULL AND enrol_half_by = ?",
+                         "hii", joined, x->id, holder);
     sodium_memzero(first, sizeof first);
     sodium_memzero(joined, sizeof joined);
     sodium_memzero(unused, sizeof unused);
-    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
-        e = TC_ERR_INCONSISTENT;
     return e != TC_OK ? e
                       : event(s, x->now, "account_enrol_half",
                               "{\"account\":\"%s\",\"by\":\"%s\"}", x->name, x->by->name);

@@ -464,17 +464,8 @@ enum tc_err tc_holder_id(struct tc_store *s, const uint8_t hash[32], const char 
     sqlite3_finalize(st);
     if (*id || !create)
         return TC_OK;
-    if ((e = tc_store_prepare(s, "INSERT INTO holders(id_hash, id_mask, name) VALUES(?,?,?)",
-                              &st)) != TC_OK)
-        return e;
-    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, mask, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-    e = tc_store_step_done(s, st);
-    sqlite3_finalize(st);
-    if (e == TC_OK)
-        *id = sqlite3_last_insert_rowid(tc_store_db(s));
-    return e;
+    return tc_store_insert(s, id, "INSERT INTO holders(id_hash, id_mask, name) VALUES(?,?,?)",
+                           "htt", hash, mask, name);
 }
 
 /* ---- records ------------------------------------------------------------------------------- */

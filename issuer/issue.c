@@ -805,9 +805,8 @@ enum tc_err tc_issue_commit_with(struct tc_store *s, struct tc_issue_request *re
     if (hook && hook->reg_start)
         *hook->reg_start = tc_store_register_size(s);
     int64_t batch = 0;
-    if ((e = tc_store_run(s, "INSERT INTO batches(source, rows, at) VALUES(?,?,?)", "tii", source,
-                          (int64_t)n, (int64_t)now)) == TC_OK)
-        batch = sqlite3_last_insert_rowid(tc_store_db(s));
+    e = tc_store_insert(s, &batch, "INSERT INTO batches(source, rows, at) VALUES(?,?,?)", "tii",
+                        source, (int64_t)n, (int64_t)now);
     uint64_t next = 0;
     if (e == TC_OK)
         e = next_id_base(&st, now, &next);
@@ -1235,13 +1234,11 @@ static enum tc_err supersede_with(struct tc_store *s, uint64_t id, int32_t at, c
         e = store_one(s, &st, &c, hash, msg, len, tc_signer_pub(issuer)->kid, decision, 0,
                       "valid", id, now,
                       method == TC_METHOD_REEVALUATION ? "reevaluate_issue" : "convert_issue");
-    if (e == TC_OK &&
-        (e = tc_store_run(s,
-                          "UPDATE certificates SET status = 'superseded', successor = ?, "
-                          "status_day = ? WHERE id = ? AND status = 'valid'",
-                          "iii", (int64_t)c.id, (int64_t)at, (int64_t)id)) == TC_OK &&
-        sqlite3_changes(tc_store_db(s)) != 1)
-        e = TC_ERR_STORE;
+    if (e == TC_OK)
+        e = tc_store_run_one(s, TC_ERR_STORE,
+                             "UPDATE certificates SET status = 'superseded', successor = ?, "
+                             "status_day = ? WHERE id = ? AND status = 'valid'",
+                             "iii", (int64_t)c.id, (int64_t)at, (int64_t)id);
     char detail[128];
     snprintf(detail, sizeof detail, "{\"successor\":%llu}", (unsigned long long)c.id);
     if (e == TC_OK)

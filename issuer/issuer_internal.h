@@ -23,6 +23,9 @@ enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st);
  * letter, more or fewer letters than it has parameters) is TC_ERR_INTERNAL with a message.
  * tc_store_query: *st for the caller to step and finalize (NULL when it fails);
  * tc_store_run: steps the statement to its end (as tc_store_step_done) and finalizes it;
+ * tc_store_insert: the same for an INSERT of one row, its rowid into *rowid (untouched on failure);
+ * tc_store_run_one: the same for a statement that must change exactly one row: none (the caller's
+ *   word for "not as it was": changed meanwhile, already done) when it changed another number;
  * tc_store_bind: binds new values to a statement prepared once and run again after a reset;
  * tc_store_int: the first column of the first row as an integer (a count, a flag, a maximum), or
  *   dflt when there is no row or the query fails;
@@ -31,6 +34,10 @@ enum tc_err tc_store_step_done(struct tc_store *s, sqlite3_stmt *st);
 enum tc_err tc_store_query(struct tc_store *s, sqlite3_stmt **st, const char *sql,
                            const char *types, ...);
 enum tc_err tc_store_run(struct tc_store *s, const char *sql, const char *types, ...);
+enum tc_err tc_store_insert(struct tc_store *s, int64_t *rowid, const char *sql,
+                            const char *types, ...);
+enum tc_err tc_store_run_one(struct tc_store *s, enum tc_err none, const char *sql,
+                             const char *types, ...);
 int64_t tc_store_int(struct tc_store *s, int64_t dflt, const char *sql, const char *types, ...);
 enum tc_err tc_store_row(struct tc_store *s, sqlite3_stmt **st, const char *sql, const char *types,
                          ...);

@@ -96,22 +96,21 @@ static enum tc_err seed_set_tx(struct tc_store *s, void *ctx)
 {
     struct factor_set *x = ctx;
     /* only over a factor that is off: one marked on without a secret stays as it is */
-    enum tc_err e = tc_store_run(s,
-                                 "UPDATE accounts SET totp_secret = ?, totp_on = 0, "
-                                 "totp_step = 0 WHERE id = ? AND totp_on = 0",
-                                 "bi", x->sealed, (size_t)SEALED_BYTES, x->account);
-    return e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1 ? TC_ERR_EXISTS : e;
+    return tc_store_run_one(s, TC_ERR_EXISTS,
+                            "UPDATE accounts SET totp_secret = ?, totp_on = 0, totp_step = 0 "
+                            "WHERE id = ? AND totp_on = 0",
+                            "bi", x->sealed, (size_t)SEALED_BYTES, x->account);
 }
 
 static enum tc_err step_set_tx(struct tc_store *s, void *ctx)
 {
     struct factor_set *x = ctx;
-    enum tc_err e = tc_store_run(s,
-                                 "UPDATE accounts SET totp_on = 1, totp_step = ? WHERE id = ? AND "
-                                 "totp_step < ?",
-                                 "iii", x->step, x->account, x->step);
-    x->done = e == TC_OK && sqlite3_changes(tc_store_db(s)) == 1;
-    return e;
+    enum tc_err e = tc_store_run_one(s, TC_ERR_EXISTS,
+                                     "UPDATE accounts SET totp_on = 1, totp_step = ? WHERE id = ? "
+                                     "AND totp_step < ?",
+                                     "iii", x->step, x->account, x->step);
+    x->done = e == TC_OK;
+    return e == TC_ERR_EXISTS ? TC_OK : e; /* a replayed code: not accepted, nothing changed */
 }
 
 enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_B32_MAX])

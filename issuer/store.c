@@ -339,18 +339,46 @@ enum tc_err tc_store_query(struct tc_store *s, sqlite3_stmt **st, const char *sq
     return e;
 }
 
-enum tc_err tc_store_run(struct tc_store *s, const char *sql, const char *types, ...)
+static enum tc_err run_va(struct tc_store *s, const char *sql, const char *types, va_list ap)
 {
     sqlite3_stmt *st;
-    va_list ap;
-    va_start(ap, types);
     enum tc_err e = query_va(s, &st, sql, types, ap);
-    va_end(ap);
     if (e == TC_OK) {
         e = tc_store_step_done(s, st);
         sqlite3_finalize(st);
     }
     return e;
+}
+
+enum tc_err tc_store_run(struct tc_store *s, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    enum tc_err e = run_va(s, sql, types, ap);
+    va_end(ap);
+    return e;
+}
+
+enum tc_err tc_store_insert(struct tc_store *s, int64_t *rowid, const char *sql,
+                            const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    enum tc_err e = run_va(s, sql, types, ap);
+    va_end(ap);
+    if (e == TC_OK)
+        *rowid = sqlite3_last_insert_rowid(s->db);
+    return e;
+}
+
+enum tc_err tc_store_run_one(struct tc_store *s, enum tc_err none, const char *sql,
+                             const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    enum tc_err e = run_va(s, sql, types, ap);
+    va_end(ap);
+    return e == TC_OK && sqlite3_changes(s->db) != 1 ? none : e;
 }
 
 int64_t tc_store_int(struct tc_store *s, int64_t dflt, const char *sql, const char *types, ...)

@@ -365,12 +365,12 @@ static enum tc_err prepare_tx(struct tc_store *s, void *ctx)
                                "objection lapsed with their 公示' WHERE batch = ? AND state = "
                                "'open'",
                                "ii", (int64_t)p->now, p->batch);
-    else if ((e = tc_store_run(s,
-                               "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
-                               "prepared_at, rows_hash) VALUES('issue', 'draft', ?, ?, ?, ?, "
-                               "zeroblob(32))",
-                               "ttii", p->title, p->source, p->by->id, (int64_t)p->now)) == TC_OK)
-        p->batch = sqlite3_last_insert_rowid(tc_store_db(s));
+    else
+        e = tc_store_insert(s, &p->batch,
+                            "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
+                            "prepared_at, rows_hash) VALUES('issue', 'draft', ?, ?, ?, ?, "
+                            "zeroblob(32))",
+                            "ttii", p->title, p->source, p->by->id, (int64_t)p->now);
     /* one statement for all the rows, not one compiled and freed for each */
     sqlite3_stmt *ins = NULL;
     if (e == TC_OK)
@@ -466,14 +466,12 @@ static enum tc_err publicise_tx(struct tc_store *s, void *ctx)
     char from[11], to[11], hex[65];
     tc_day_format(from, p->from), tc_day_format(to, p->to);
     sodium_bin2hex(hex, sizeof hex, p->sum, 32);
-    enum tc_err e =
-        tc_store_run(s,
-                     "UPDATE wf_batches SET state = 'publicised', gongshi_from = ?, "
-                     "gongshi_to = ?, gongshi_sha256 = ?, publicised_by = ? WHERE "
-                     "id = ? AND state = 'draft'",
-                     "iihii", (int64_t)p->from, (int64_t)p->to, p->sum, p->by->id, p->batch);
-    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
-        e = TC_ERR_INCONSISTENT; /* changed meanwhile */
+    enum tc_err e = tc_store_run_one(s, TC_ERR_INCONSISTENT, /* changed meanwhile */
+                                     "UPDATE wf_batches SET state = 'publicised', gongshi_from = "
+                                     "?, gongshi_to = ?, gongshi_sha256 = ?, publicised_by = ? "
+                                     "WHERE id = ? AND state = 'draft'",
+                                     "iihii", (int64_t)p->from, (int64_t)p->to, p->sum, p->by->id,
+                                     p->batch);
     uint64_t idx = 0;
     if (e == TC_OK) /* A3: the 公示 is dated by its register entry: it starts the day it is logged */
         e = tc_store_register(s, &l, &idx);
@@ -579,14 +577,14 @@ struct objection {
 static enum tc_err object_tx(struct tc_store *s, void *ctx)
 {
     struct objection *o = ctx;
-    enum tc_err e = tc_store_run(s,
-                                 "INSERT INTO objections(batch, line, objector, contact, received, "
-                                 "text, recorded_by, recorded_at, state) VALUES(?, ?, ?, ?, ?, ?, "
-                                 "?, ?, 'open')",
-                                 "iittitii", o->batch, (int64_t)o->line, o->objector, o->contact,
-                                 (int64_t)o->received, o->text, o->by->id, (int64_t)o->now);
     /* the objection's text, its author and contact stay in the store: the audit names none */
-    o->id = sqlite3_last_insert_rowid(tc_store_db(s));
+    enum tc_err e = tc_store_insert(s, &o->id,
+                                    "INSERT INTO objections(batch, line, objector, contact, "
+                                    "received, text, recorded_by, recorded_at, state) VALUES(?, "
+                                    "?, ?, ?, ?, ?, ?, ?, 'open')",
+                                    "iittitii", o->batch, (int64_t)o->line, o->objector,
+                                    o->contact, (int64_t)o->received, o->text, o->by->id,
+                                    (int64_t)o->now);
     return e != TC_OK ? e
                       : event(s, o->now, "wf_objection", o->by, TC_ROLE_CLERK, o->batch,
                               "\"objection\":%lld,\"line\":%zu", (long long)o->id, o->line);
@@ -633,13 +631,11 @@ enum tc_err tc_wf_object(struct tc_store *s, const struct tc_account *by, int64_
 static enum tc_err resolve_tx(struct tc_store *s, void *ctx)
 {
     struct objection *o = ctx;
-    enum tc_err e = tc_store_run(s,
-                                 "UPDATE objections SET state = ?, resolved_by = ?, resolved_at "
-                                 "= ?, outcome = ? WHERE id = ? AND state = 'open'",
-                                 "tiiti", o->upheld ? "upheld" : "dismissed", o->by->id,
-                                 (int64_t)o->now, o->outcome, o->id);
-    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
-        e = TC_ERR_INCONSISTENT;
+    enum tc_err e = tc_store_run_one(s, TC_ERR_INCONSISTENT,
+                                     "UPDATE objections SET state = ?, resolved_by = ?, "
+                                     "resolved_at = ?, outcome = ? WHERE id = ? AND state = 'open'",
+                                     "tiiti", o->upheld ? "upheld" : "dismissed", o->by->id,
+                                     (int64_t)o->now, o->outcome, o->id);
     /* upheld: the row leaves the batch, which changes its hash */
     if (e == TC_OK && o->upheld)
         e = tc_store_run(s, "UPDATE wf_rows SET dropped = 1 WHERE batch = ? AND line = ?", "ii",
@@ -811,12 +807,11 @@ struct propose {
 static enum tc_err propose_tx(struct tc_store *s, void *ctx)
 {
     struct propose *p = ctx;
-    enum tc_err e = tc_store_run(s,
-                                 "INSERT INTO wf_batches(kind, state, title, source, prepared_by, "
-                                 "prepared_at, rows_hash) VALUES(?, 'draft', ?, 'propose', ?, ?, "
-                                 "zeroblob(32))",
-                                 "ttii", p->kind, p->title, p->by->id, (int64_t)p->now);
-    p->batch = sqlite3_last_insert_rowid(tc_store_db(s));
+    enum tc_err e = tc_store_insert(s, &p->batch,
+                                    "INSERT INTO wf_batches(kind, state, title, source, "
+                                    "prepared_by, prepared_at, rows_hash) VALUES(?, 'draft', ?, "
+                                    "'propose', ?, ?, zeroblob(32))",
+                                    "ttii", p->kind, p->title, p->by->id, (int64_t)p->now);
     for (size_t i = 0; e == TC_OK && i < p->n; i++)
         e = tc_store_run(s, "INSERT INTO wf_rows(batch, line, row) VALUES(?, ?, ?)", "iit",
                          p->batch, (int64_t)(i + 1), p->rows[i]);
@@ -1292,15 +1287,12 @@ static enum tc_err signed_hook(struct tc_store *s, int64_t issue_batch, void *ct
     if (e != TC_OK)
         return e;
     g->reg_to = tc_store_register_size(s);
-    e = tc_store_run(
-        s,
-        "UPDATE wf_batches SET state = 'signed', signed_by = ?, "
-        "signed_at = ?, issue_batch = nullif(?, 0) WHERE id = ? AND signed_at IS NULL AND "
-        "issue_batch IS NULL AND state = "
-        "'approved'",
-        "iiii", g->by->id, (int64_t)g->now, issue_batch ? issue_batch : (int64_t)0, g->batch);
-    if (e == TC_OK && sqlite3_changes(tc_store_db(s)) != 1)
-        e = TC_ERR_INCONSISTENT;
+    e = tc_store_run_one(s, TC_ERR_INCONSISTENT,
+                         "UPDATE wf_batches SET state = 'signed', signed_by = ?, signed_at = ?, "
+                         "issue_batch = nullif(?, 0) WHERE id = ? AND signed_at IS NULL AND "
+                         "issue_batch IS NULL AND state = 'approved'",
+                         "iiii", g->by->id, (int64_t)g->now,
+                         issue_batch ? issue_batch : (int64_t)0, g->batch);
     return e != TC_OK ? e
                       : event(s, g->now, "wf_sign", g->by, TC_ROLE_CUSTODIAN, g->batch,
                               "\"certificates\":%zu,\"register_from\":%llu,\"register_to\":%llu",
