@@ -110,48 +110,60 @@ static enum tc_err event(struct tc_store *s, uint64_t now, const char *kind, con
     return e;
 }
 
-static enum tc_err roles_of(struct tc_store *s, int64_t id, unsigned *roles)
-{
-    sqlite3_stmt *q;
-    *roles = 0;
-    enum tc_err e =
-        tc_store_query(s, &q, "SELECT role FROM account_roles WHERE account = ?", "i", id);
-    if (e != TC_OK)
-        return e;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        unsigned r = 0;
-        tc_roles_parse((const char *)sqlite3_column_text(q, 0), &r);
-        *roles |= r;
-    }
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? TC_OK : TC_ERR_STORE;
-}
-
 /* ---- the seal over each account's record (schema 11) ---------------------------------------- */
 
 /* What the seal covers: every column that signing in, a lock, an enrolment or the second factor
- * reads, and (as extra) the roles. The MAC's key is derived from the hash key, which whoever can
- * write the store's file does not hold: a password hash, a factor set off, a lock lifted or a role
- * written in by hand is refused. A record put back whole from an earlier copy is not (the seal
- * has no counter): signing checks roles against the audit chain for that (workflow.c). */
-static const char SEALED_ROW[] =
-    "SELECT id, name, display, pw_hash, enrol_hash, enrol_half_by, totp_secret, totp_on, "
-    "totp_step, disabled, failures, locked_until, created_at, seal FROM accounts WHERE id = ?";
-#define SEALED_COLUMNS 13
+ * reads (columns 0 to 12), and (as extra) the roles (column 14). The MAC's key is derived from the
+ * hash key, which whoever can write the store's file does not hold: a password hash, a factor set
+ * off, a lock lifted or a role written in by hand is refused. A record put back whole from an
+ * earlier copy is not (the seal has no counter): signing checks roles against the audit chain for
+ * that (workflow.c). One statement reads it all: what is checked is what is used, not a second
+ * read that a write between the two could change. */
+#define ACCOUNT_ROW                                                                               \
+    "SELECT id, name, display, pw_hash, enrol_hash, enrol_half_by, totp_secret, totp_on, "        \
+    "totp_step, disabled, failures, locked_until, created_at, seal, (SELECT group_concat(role) " \
+    "FROM account_roles WHERE account = accounts.id) FROM accounts WHERE "
+enum { A_ID, A_NAME, A_DISPLAY, A_PW, A_ENROL, A_HALF_BY, A_TOTP, A_TOTP_ON, A_TOTP_STEP,
+       A_DISABLED, A_FAILURES, A_LOCKED, A_CREATED, A_SEAL, A_ROLES };
+#define SEALED_COLUMNS A_SEAL
+
+/* The record of the account named name (or, name NULL, of id), stepped to its row in *q for the
+ * caller to read and finalize; *sealed whether it matches its seal (true without the hash key:
+ * then nothing acts, it is read only), *roles its roles, mac (may be NULL) the seal it should
+ * carry. TC_ERR_NOT_FOUND without one. */
+static enum tc_err account_row(struct tc_store *s, const char *name, int64_t id, sqlite3_stmt **q,
+                               bool *sealed, unsigned *roles, uint8_t mac[32])
+{
+    uint8_t m[32];
+    enum tc_err e = name ? tc_store_row(s, q, ACCOUNT_ROW "name = ?", "t", name)
+                         : tc_store_row(s, q, ACCOUNT_ROW "id = ?", "i", id);
+    if (e != TC_OK)
+        return e;
+    const char *list = (const char *)sqlite3_column_text(*q, A_ROLES);
+    bool parsed = tc_roles_parse(list, roles) || !list; /* no role yet: 0 */
+    if (!tc_store_secrets_key(s)) {
+        *sealed = true;
+        return TC_OK;
+    }
+    if ((e = tc_store_seal_row(s, "account", *q, SEALED_COLUMNS, *roles, m)) != TC_OK) {
+        sqlite3_finalize(*q);
+        *q = NULL;
+        return e;
+    }
+    *sealed = parsed && sqlite3_column_bytes(*q, A_SEAL) == 32 &&
+              sodium_memcmp(sqlite3_column_blob(*q, A_SEAL), m, 32) == 0;
+    if (mac)
+        memcpy(mac, m, 32);
+    return TC_OK;
+}
 
 static enum tc_err seal_of(struct tc_store *s, int64_t id, uint8_t mac[32], bool *matches)
 {
-    unsigned roles;
     sqlite3_stmt *q;
-    *matches = false;
-    enum tc_err e = roles_of(s, id, &roles);
-    if (e != TC_OK || (e = tc_store_row(s, &q, SEALED_ROW, "i", id)) != TC_OK)
-        return e;
-    e = tc_store_seal_row(s, "account", q, SEALED_COLUMNS, roles, mac);
-    *matches = e == TC_OK && sqlite3_column_bytes(q, SEALED_COLUMNS) == 32 &&
-               sodium_memcmp(sqlite3_column_blob(q, SEALED_COLUMNS), mac, 32) == 0;
-    sqlite3_finalize(q);
+    unsigned roles;
+    enum tc_err e = account_row(s, NULL, id, &q, matches, &roles, mac);
+    if (e == TC_OK)
+        sqlite3_finalize(q);
     return e;
 }
 
@@ -159,8 +171,6 @@ enum tc_err tc_account_sealed(struct tc_store *s, int64_t id)
 {
     uint8_t mac[32];
     bool matches;
-    if (!tc_store_secrets_key(s)) /* without the hash key nothing acts: reading only */
-        return TC_OK;
     enum tc_err e = seal_of(s, id, mac, &matches);
     return e != TC_OK ? e : matches ? TC_OK : TC_ERR_INCONSISTENT;
 }
@@ -174,8 +184,42 @@ enum tc_err tc_account_reseal(struct tc_store *s, int64_t id)
                       : tc_store_run(s, "UPDATE accounts SET seal = ? WHERE id = ?", "hi", mac, id);
 }
 
+_Static_assert(TC_ACCT_PW == 1u << A_PW && TC_ACCT_LOCKED == 1u << A_LOCKED &&
+                   TC_ACCT_TOTP == 1u << A_TOTP && TC_ACCT_ROLES == 1u << A_ROLES,
+               "TC_ACCT_* are the columns of ACCOUNT_ROW");
+
+/* Each sealed column of the record as a short digest of its type and value, and the roles. */
+struct snapshot {
+    uint8_t col[SEALED_COLUMNS][16];
+    unsigned roles;
+};
+
+static enum tc_err snapshot(struct tc_store *s, int64_t id, struct snapshot *x, bool *sealed)
+{
+    sqlite3_stmt *q;
+    enum tc_err e = account_row(s, NULL, id, &q, sealed, &x->roles, NULL);
+    if (e != TC_OK)
+        return e;
+    for (int i = 0; i < SEALED_COLUMNS; i++) {
+        uint8_t t = (uint8_t)sqlite3_column_type(q, i);
+        int64_t v = sqlite3_column_int64(q, i);
+        const void *b = sqlite3_column_blob(q, i);
+        crypto_generichash_state h;
+        crypto_generichash_init(&h, NULL, 0, 16);
+        crypto_generichash_update(&h, &t, 1);
+        if (t == SQLITE_INTEGER)
+            crypto_generichash_update(&h, (const uint8_t *)&v, sizeof v);
+        else if (b)
+            crypto_generichash_update(&h, b, (size_t)sqlite3_column_bytes(q, i));
+        crypto_generichash_final(&h, x->col[i], 16);
+    }
+    sqlite3_finalize(q);
+    return TC_OK;
+}
+
 struct sealed {
     int64_t id;
+    unsigned writes;
     enum tc_err (*fn)(struct tc_store *, void *);
     void *ctx;
 };
@@ -183,16 +227,29 @@ struct sealed {
 static enum tc_err sealed_run(struct tc_store *s, void *ctx)
 {
     struct sealed *x = ctx;
-    enum tc_err e = tc_account_sealed(s, x->id);
+    struct snapshot before, after;
+    bool sealed;
+    enum tc_err e = snapshot(s, x->id, &before, &sealed);
+    if (e == TC_OK && !sealed)
+        e = TC_ERR_INCONSISTENT;
     if (e == TC_OK)
         e = x->fn(s, x->ctx);
-    return e == TC_OK ? tc_account_reseal(s, x->id) : e;
+    if (e != TC_OK || (e = snapshot(s, x->id, &after, &sealed)) != TC_OK)
+        return e;
+    /* what titlecert did not write is as it was: no column the file's schema makes change with
+     * another (generated, defaulted, rewritten) gets sealed */
+    for (int i = 0; i < SEALED_COLUMNS; i++)
+        if (!(x->writes & (1u << i)) && memcmp(before.col[i], after.col[i], 16) != 0)
+            return TC_ERR_INCONSISTENT;
+    if (!(x->writes & TC_ACCT_ROLES) && before.roles != after.roles)
+        return TC_ERR_INCONSISTENT;
+    return tc_account_reseal(s, x->id);
 }
 
-enum tc_err tc_account_sealed_tx(struct tc_store *s, int64_t id,
+enum tc_err tc_account_sealed_tx(struct tc_store *s, int64_t id, unsigned writes,
                                  enum tc_err (*fn)(struct tc_store *, void *), void *ctx)
 {
-    struct sealed x = {id, fn, ctx};
+    struct sealed x = {id, writes, fn, ctx};
     return tc_store_tx(s, sealed_run, &x);
 }
 
@@ -200,33 +257,58 @@ const char TC_ACCOUNT_SEAL_BROKEN[] =
     "账号记录与其封印不符：存储文件在 titlecert 之外被改动过，请联系系统管理员 / the account's "
     "record does not match its seal: the store's file was changed outside titlecert";
 
-enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_account *a)
+/* The account (by name, or by id when name is NULL) as its sealed record has it, and (pw may be
+ * NULL) its password hash ("" for none) from the same row: TC_ERR_INCONSISTENT, a->altered set,
+ * when the record does not match its seal. */
+static enum tc_err account_get(struct tc_store *s, const char *name, int64_t id,
+                               struct tc_account *a, char pw[crypto_pwhash_STRBYTES])
 {
     sqlite3_stmt *q;
+    bool sealed;
     memset(a, 0, sizeof *a);
-    enum tc_err e = tc_store_row(s, &q,
-                                 "SELECT id, name, display, disabled, pw_hash IS NOT NULL, "
-                                 "locked_until, coalesce(enrol_half_by, 0), enrol_hash IS NULL "
-                                 "FROM accounts WHERE name = ?",
-                                 "t", name);
+    enum tc_err e = account_row(s, name, id, &q, &sealed, &a->roles, NULL);
     if (e != TC_OK)
         return e;
-    a->id = sqlite3_column_int64(q, 0);
-    snprintf(a->name, sizeof a->name, "%s", (const char *)sqlite3_column_text(q, 1));
-    snprintf(a->display, sizeof a->display, "%s", (const char *)sqlite3_column_text(q, 2));
-    a->disabled = sqlite3_column_int(q, 3) != 0;
-    a->has_password = sqlite3_column_int(q, 4) != 0;
-    a->locked_until = (uint64_t)sqlite3_column_int64(q, 5);
-    a->half_by = sqlite3_column_int64(q, 6);
+    a->id = sqlite3_column_int64(q, A_ID);
+    snprintf(a->name, sizeof a->name, "%s", (const char *)sqlite3_column_text(q, A_NAME));
+    snprintf(a->display, sizeof a->display, "%s", (const char *)sqlite3_column_text(q, A_DISPLAY));
+    a->disabled = sqlite3_column_int(q, A_DISABLED) != 0;
+    a->has_password = sqlite3_column_type(q, A_PW) != SQLITE_NULL;
+    a->locked_until = (uint64_t)sqlite3_column_int64(q, A_LOCKED);
+    a->half_by = sqlite3_column_int64(q, A_HALF_BY);
     a->awaiting_half = a->half_by != 0 && !a->has_password;
-    a->code_withdrawn = !a->has_password && sqlite3_column_int(q, 7) != 0;
+    a->code_withdrawn = !a->has_password && sqlite3_column_type(q, A_ENROL) == SQLITE_NULL;
+    if (pw)
+        snprintf(pw, crypto_pwhash_STRBYTES, "%s",
+                 a->has_password ? (const char *)sqlite3_column_text(q, A_PW) : "");
     sqlite3_finalize(q);
-    if ((e = roles_of(s, a->id, &a->roles)) != TC_OK)
-        return e;
     /* what the record says counts only under its seal */
-    e = tc_account_sealed(s, a->id);
-    a->altered = e == TC_ERR_INCONSISTENT;
-    return e;
+    a->altered = !sealed;
+    return sealed ? TC_OK : TC_ERR_INCONSISTENT;
+}
+
+enum tc_err tc_account_find(struct tc_store *s, const char *name, struct tc_account *a)
+{
+    return account_get(s, name, 0, a, NULL);
+}
+
+enum tc_err tc_account_factor(struct tc_store *s, int64_t id, uint8_t *secret, size_t cap,
+                              size_t *len, bool *on, int64_t *step)
+{
+    sqlite3_stmt *q;
+    bool sealed;
+    unsigned roles;
+    enum tc_err e = account_row(s, NULL, id, &q, &sealed, &roles, NULL);
+    if (e != TC_OK)
+        return e;
+    int n = sqlite3_column_bytes(q, A_TOTP);
+    *len = (size_t)n;
+    if ((size_t)n <= cap && n > 0)
+        memcpy(secret, sqlite3_column_blob(q, A_TOTP), (size_t)n);
+    *on = sqlite3_column_int(q, A_TOTP_ON) != 0;
+    *step = sqlite3_column_int64(q, A_TOTP_STEP);
+    sqlite3_finalize(q);
+    return sealed ? TC_OK : TC_ERR_INCONSISTENT;
 }
 
 static int64_t count_admins(struct tc_store *s)
@@ -317,25 +399,32 @@ static enum tc_err add_tx(struct tc_store *s, void *ctx)
     /* an admin's account: the first half, the second from another admin */
     enrol_code(x->code, x->by ? TC_ENROL_HALF_LEN : TC_ENROL_CODE_LEN, code_hash);
     /* without a password, pw_hash is NULL: the person sets one with the enrolment code */
+    /* every column given: none takes a default the file's schema may have been given */
     enum tc_err e = tc_store_insert(s, &x->id,
                                     "INSERT INTO accounts(name, display, pw_hash, enrol_hash, "
-                                    "created_at, enrol_half_by) VALUES(?, ?, ?, ?, ?, "
-                                    "nullif(?, 0))",
+                                    "created_at, enrol_half_by, totp_secret, totp_on, totp_step, "
+                                    "disabled, failures, locked_until) VALUES(?, ?, ?, ?, ?, "
+                                    "nullif(?, 0), NULL, 0, 0, 0, 0, 0)",
                                     "tttbii", x->name, x->display, x->password ? pw : NULL,
                                     code_hash, sizeof code_hash, (int64_t)x->now,
                                     x->by ? x->by->id : 0);
     sodium_memzero(pw, sizeof pw);
     sodium_memzero(code_hash, sizeof code_hash);
     tc_roles_format(x->roles, roles, sizeof roles);
-    if (e == TC_OK && !x->by) /* the bootstrap: the host makes the first two admins */
-        e = set_roles(s, x->id, x->roles, x->now);
+    /* nothing left waiting for the new id (roles or sessions written in for the next id before
+     * it was made) is sealed with it: the bootstrap's roles, or none until a second admin */
+    if (e == TC_OK)
+        e = set_roles(s, x->id, x->by ? 0 : x->roles, x->now);
+    if (e == TC_OK)
+        e = tc_session_end_account(s, x->id);
     if (e == TC_OK) /* sealed as made */
         e = tc_account_reseal(s, x->id);
     if (e == TC_OK && x->by) /* anyone else: roles wait for a second admin */
         e = propose(s, x->by, x->name, x->roles, x->now, NULL, x->why);
     if (e == TC_OK)
-        e = event(s, x->now, "account_add", "{\"account\":\"%s\",\"roles\":\"%s\",\"by\":\"%s\"}",
-                  x->name, roles, x->by ? x->by->name : "(host)");
+        e = event(s, x->now, "account_add",
+                  "{\"account\":\"%s\",\"roles\":\"%s\",\"by\":\"%s\",\"sealed\":1}", x->name,
+                  roles, x->by ? x->by->name : "(host)");
     return e;
 }
 
@@ -435,13 +524,54 @@ enum tc_err tc_role_change_propose(struct tc_store *s, const struct tc_account *
     return tc_store_tx(s, propose_tx, &p);
 }
 
+struct new_roles {
+    int64_t id;
+    unsigned roles;
+    uint64_t now;
+};
+
+static enum tc_err new_roles_run(struct tc_store *s, void *ctx)
+{
+    struct new_roles *r = ctx;
+    return set_roles(s, r->id, r->roles, r->now);
+}
+
+/* The account's roles set, inside the caller's transaction, as tc_account_sealed_tx does: the
+ * record found sealed, nothing but its roles changed, sealed anew. */
+static enum tc_err roles_sealed(struct tc_store *s, int64_t id, unsigned roles, uint64_t now)
+{
+    struct new_roles r = {id, roles, now};
+    struct sealed x = {id, TC_ACCT_ROLES, new_roles_run, &r};
+    return sealed_run(s, &x);
+}
+
+/* The last role_change_proposed event for change id names this account, these roles and this
+ * proposer, and is genuine (its MAC in the chain). */
+static bool proposal_genuine(struct tc_store *s, int64_t id, const char *account, const char *roles,
+                             const char *by)
+{
+    int64_t seq = tc_store_int(s, 0,
+                               "SELECT seq FROM events WHERE kind = 'role_change_proposed' AND "
+                               "json_valid(detail) AND json_extract(detail, '$.change') = ?1 "
+                               "ORDER BY seq DESC LIMIT 1",
+                               "i", id);
+    return seq > 0 &&
+           tc_store_int(s, 0,
+                        "SELECT 1 FROM events WHERE seq = ?1 AND json_extract(detail, '$.account') "
+                        "= ?2 AND json_extract(detail, '$.roles') = ?3 AND "
+                        "json_extract(detail, '$.by') = ?4",
+                        "ittt", seq, account, roles, by) == 1 &&
+           tc_store_event_genuine(s, seq) == TC_OK;
+}
+
 static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
 {
     struct change *c = ctx;
     sqlite3_stmt *q;
     enum tc_err e = tc_store_query(s, &q,
-                                   "SELECT r.account, r.roles, r.proposed_by, a.name FROM "
-                                   "role_changes r JOIN accounts a ON a.id = r.account "
+                                   "SELECT r.account, r.roles, r.proposed_by, a.name, p.name FROM "
+                                   "role_changes r JOIN accounts a ON a.id = r.account JOIN "
+                                   "accounts p ON p.id = r.proposed_by "
                                    "WHERE r.id = ? AND r.state = 'pending'",
                                    "i", c->id);
     if (e != TC_OK)
@@ -452,19 +582,29 @@ static enum tc_err confirm_tx(struct tc_store *s, void *ctx)
     }
     int64_t account = sqlite3_column_int64(q, 0), proposer = sqlite3_column_int64(q, 2);
     unsigned roles = 0;
-    char name[TC_ACCOUNT_NAME_MAX], list[96];
-    tc_roles_parse((const char *)sqlite3_column_text(q, 1), &roles);
+    char name[TC_ACCOUNT_NAME_MAX], list[96], by[TC_ACCOUNT_NAME_MAX];
+    bool parsed = tc_roles_parse((const char *)sqlite3_column_text(q, 1), &roles);
     snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(q, 3));
     snprintf(list, sizeof list, "%s", (const char *)sqlite3_column_text(q, 1));
+    snprintf(by, sizeof by, "%s", (const char *)sqlite3_column_text(q, 4));
     sqlite3_finalize(q);
-    if (proposer == c->by->id)
+    if (proposer == c->by->id || strcmp(by, c->by->name) == 0)
         return *c->why = "须由另一名系统管理员确认 / a second admin confirms", TC_ERR_REFUSED;
+    if (!parsed || tc_roles_check(roles))
+        return *c->why = tc_roles_check(roles) ? tc_roles_check(roles)
+                                               : "角色不明 / unknown roles",
+               TC_ERR_REFUSED;
+    /* the change as an admin proposed it: the row against its genuine audit event (a change
+     * written into role_changes, "by" another admin, would otherwise be confirmed in good faith,
+     * or by the admin who wrote it) */
+    if (!proposal_genuine(s, c->id, name, list, by))
+        return *c->why = "这项角色变更在审计日志中没有真实的提议，存储被改动过 / this role change "
+                         "has no genuine proposal in the audit log: the store was changed",
+               TC_ERR_REFUSED;
     if (account == c->by->id)
         return *c->why = "不能确认自己的角色 / an admin does not confirm their own roles",
                TC_ERR_REFUSED;
-    if ((e = tc_account_sealed(s, account)) == TC_OK &&
-        (e = set_roles(s, account, roles, c->now)) == TC_OK &&
-        (e = tc_account_reseal(s, account)) == TC_OK)
+    if ((e = roles_sealed(s, account, roles, c->now)) == TC_OK)
         e = tc_store_run(s,
                          "UPDATE role_changes SET state = 'confirmed', confirmed_by = ?, "
                          "confirmed_at = ? WHERE id = ?",
@@ -521,6 +661,9 @@ struct auth {
     bool every_factor; /* ok: the password and, when the account has one on, its TOTP code */
 };
 
+/* what counting a sign-in writes */
+#define AUTH_WRITES (TC_ACCT_FAILURES | TC_ACCT_LOCKED)
+
 static enum tc_err auth_tx(struct tc_store *s, void *ctx)
 {
     struct auth *x = ctx;
@@ -549,8 +692,10 @@ static enum tc_err password_ok(struct tc_store *s, const char *name, const char 
                                size_t len, const char *how, uint64_t now, struct tc_account *a,
                                const char **why)
 {
+    char hash[crypto_pwhash_STRBYTES] = "";
     *why = NULL;
-    enum tc_err e = tc_account_find(s, name, a);
+    /* the hash from the row whose seal was checked, not from a second read */
+    enum tc_err e = account_get(s, name, 0, a, hash);
     if (e == TC_ERR_NOT_FOUND)
         return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
     if (e == TC_ERR_INCONSISTENT)
@@ -563,18 +708,10 @@ static enum tc_err password_ok(struct tc_store *s, const char *name, const char 
         return *why = "连续输错口令，账号已锁定 15 分钟 / too many wrong passwords: the account is "
                       "locked for 15 minutes",
                TC_ERR_REFUSED;
-    sqlite3_stmt *q;
-    char hash[crypto_pwhash_STRBYTES] = "";
-    if ((e = tc_store_query(s, &q, "SELECT pw_hash FROM accounts WHERE id = ?", "i", a->id)) !=
-        TC_OK)
-        return e;
-    if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-        snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
     if (hash[0] && crypto_pwhash_str_verify(hash, password, len) == 0)
         return TC_OK;
     struct auth x = {name, a->id, false, now, how, false};
-    if ((e = tc_account_sealed_tx(s, a->id, auth_tx, &x)) != TC_OK)
+    if ((e = tc_account_sealed_tx(s, a->id, AUTH_WRITES, auth_tx, &x)) != TC_OK)
         return e;
     return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
 }
@@ -590,7 +727,7 @@ enum tc_err tc_account_signed_in(struct tc_store *s, const struct tc_account *a,
                                  uint64_t now)
 {
     struct auth x = {a->name, a->id, true, now, how, true};
-    return tc_account_sealed_tx(s, a->id, auth_tx, &x);
+    return tc_account_sealed_tx(s, a->id, AUTH_WRITES, auth_tx, &x);
 }
 
 enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *password, size_t len,
@@ -598,7 +735,7 @@ enum tc_err tc_account_auth(struct tc_store *s, const char *name, const char *pa
 {
     enum tc_err e = password_ok(s, name, password, len, how, now, a, why);
     struct auth x = {name, a->id, true, now, how, false}; /* the password alone */
-    return e == TC_OK ? tc_account_sealed_tx(s, a->id, auth_tx, &x) : e;
+    return e == TC_OK ? tc_account_sealed_tx(s, a->id, AUTH_WRITES, auth_tx, &x) : e;
 }
 
 struct disable {
@@ -630,7 +767,7 @@ enum tc_err tc_account_disable(struct tc_store *s, const struct tc_account *by, 
         return *why = "不能停用自己的账号 / an admin does not disable their own account",
                TC_ERR_REFUSED;
     struct disable d = {by, name, now};
-    return tc_account_sealed_tx(s, a.id, disable_tx, &d);
+    return tc_account_sealed_tx(s, a.id, TC_ACCT_DISABLED, disable_tx, &d);
 }
 
 enum tc_err tc_account_list(struct tc_store *s, void (*fn)(void *ctx, const struct tc_account *a),
@@ -763,7 +900,7 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     if (!ok) { /* a wrong code counts as a failed sign-in */
         sodium_memzero(stored, sizeof stored);
         struct auth x = {name, a.id, false, now, "enrol", false};
-        tc_account_sealed_tx(s, a.id, auth_tx, &x);
+        tc_account_sealed_tx(s, a.id, AUTH_WRITES, auth_tx, &x);
         return TC_ERR_PASSPHRASE;
     }
     struct enrol x = {a.id, name, "", now, {0}};
@@ -772,7 +909,8 @@ enum tc_err tc_account_enrol(struct tc_store *s, const char *name, const char *c
     if (crypto_pwhash_str(x.pw, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return TC_ERR_NOMEM;
-    e = tc_account_sealed_tx(s, a.id, enrol_tx, &x);
+    e = tc_account_sealed_tx(s, a.id, TC_ACCT_PW | TC_ACCT_ENROL | TC_ACCT_HALF_BY | TC_ACCT_FAILURES,
+                             enrol_tx, &x);
     sodium_memzero(&x, sizeof x);
     *why = e == TC_ERR_INCONSISTENT ? "登记码已失效（账号刚被重置）/ the enrolment code no longer "
                                       "holds (the account was just reset)"
@@ -867,12 +1005,19 @@ static enum tc_err admin_and_account(struct tc_store *s, const struct tc_account
 
 /* Runs fn (reset_tx, half_tx) for me (NULL: the host) on a; the code it made into out (n bytes
  * with its NUL), or its refusal in *why. */
+/* a reset writes the credentials anew, a second half the code alone */
+#define RESET_WRITES                                                                              \
+    (TC_ACCT_PW | TC_ACCT_ENROL | TC_ACCT_HALF_BY | TC_ACCT_TOTP | TC_ACCT_TOTP_ON |             \
+     TC_ACCT_TOTP_STEP | TC_ACCT_FAILURES | TC_ACCT_LOCKED)
+#define HALF_WRITES (TC_ACCT_ENROL | TC_ACCT_HALF_BY)
+
 static enum tc_err run_coded(struct tc_store *s, enum tc_err (*fn)(struct tc_store *, void *),
-                              const struct tc_account *me, const struct tc_account *a, uint64_t now,
-                              char *out, size_t n, const char **why)
+                              unsigned writes, const struct tc_account *me,
+                              const struct tc_account *a, uint64_t now, char *out, size_t n,
+                              const char **why)
 {
     struct coded x = {me, a->id, a->name, now, "", NULL};
-    enum tc_err e = tc_account_sealed_tx(s, a->id, fn, &x);
+    enum tc_err e = tc_account_sealed_tx(s, a->id, writes, fn, &x);
     if (e == TC_OK)
         memcpy(out, x.code, n);
     else if (x.why)
@@ -891,7 +1036,7 @@ enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, co
         if ((e = tc_account_find(s, name, &a)) != TC_OK)
             *why = "没有这个账号 / no such account";
         return e != TC_OK ? e
-                          : run_coded(s, reset_tx, NULL, &a, now, code, TC_ENROL_CODE_LEN + 1, why);
+                          : run_coded(s, reset_tx, RESET_WRITES, NULL, &a, now, code, TC_ENROL_CODE_LEN + 1, why);
     }
     e = admin_and_account(s, by, name, "只有系统管理员可以重置账号 / only an admin resets an account",
                           &me, &a, why);
@@ -903,7 +1048,7 @@ enum tc_err tc_account_reset(struct tc_store *s, const struct tc_account *by, co
                TC_ERR_REFUSED;
     /* the second half needs an admin who is neither this one nor the account (reset_tx): without
      * one the account could never enrol again (and, an admin's, no role change be confirmed) */
-    return run_coded(s, reset_tx, &me, &a, now, code, TC_ENROL_HALF_LEN + 1, why);
+    return run_coded(s, reset_tx, RESET_WRITES, &me, &a, now, code, TC_ENROL_HALF_LEN + 1, why);
 }
 
 static enum tc_err half_tx(struct tc_store *s, void *ctx)
@@ -960,7 +1105,7 @@ enum tc_err tc_account_enrol_half(struct tc_store *s, const struct tc_account *b
         return *why = "登记码的两半须由两名系统管理员分别给出：前半部分已由您给出 / two admins give "
                       "the two halves of an enrolment code: you gave the first",
                TC_ERR_REFUSED;
-    return run_coded(s, half_tx, &me, &a, now, half, TC_ENROL_HALF_LEN + 1, why);
+    return run_coded(s, half_tx, HALF_WRITES, &me, &a, now, half, TC_ENROL_HALF_LEN + 1, why);
 }
 
 enum tc_err tc_role_changes_pending(struct tc_store *s,
@@ -995,18 +1140,10 @@ enum tc_err tc_account_failed(struct tc_store *s, const struct tc_account *a, co
                               uint64_t now)
 {
     struct auth x = {a->name, a->id, false, now, how, false};
-    return tc_account_sealed_tx(s, a->id, auth_tx, &x);
+    return tc_account_sealed_tx(s, a->id, AUTH_WRITES, auth_tx, &x);
 }
 
 enum tc_err tc_account_by_id(struct tc_store *s, int64_t id, struct tc_account *a)
 {
-    sqlite3_stmt *q;
-    char name[TC_ACCOUNT_NAME_MAX] = "";
-    enum tc_err e = tc_store_query(s, &q, "SELECT name FROM accounts WHERE id = ?", "i", id);
-    if (e != TC_OK)
-        return e;
-    if (sqlite3_step(q) == SQLITE_ROW)
-        snprintf(name, sizeof name, "%s", (const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
-    return name[0] ? tc_account_find(s, name, a) : TC_ERR_NOT_FOUND;
+    return account_get(s, NULL, id, a, NULL);
 }

@@ -65,11 +65,14 @@ enum tc_err tc_store_open_ro(struct tc_store **out, const char *path, const stru
  * "<path>.schema<N>-<time>.bak" (0600), named in backup. *from and *to are the versions; nothing
  * is done (backup empty) when the schema is current. keys (the store's, or NULL) are needed to
  * upgrade a store with accounts to schema 11, which seals each account's record as it stands
- * (TC_ERR_ARG without them; TC_ERR_PASSPHRASE for keys of another store). On failure why (may be
+ * (TC_ERR_ARG without them; TC_ERR_PASSPHRASE for keys of another store), over an audit chain
+ * that holds, and once: a store whose records were sealed before (its version set back by hand)
+ * is refused (TC_ERR_INCONSISTENT) unless reseal. On failure why (may be
  * NULL) says what SQLite, the backup or the upgrade said; on success, what the upgrade did that
  * someone must act on (the accounts whose enrolment codes schema 10 withdrew), or "". */
-enum tc_err tc_store_migrate(const char *path, const struct tc_store_keys *keys, char *backup,
-                             size_t backup_size, int *from, int *to, char *why, size_t why_size);
+enum tc_err tc_store_migrate(const char *path, const struct tc_store_keys *keys, bool reseal,
+                             char *backup, size_t backup_size, int *from, int *to, char *why,
+                             size_t why_size);
 /* Opens a store with its hash-key file (hash_key), decrypted with pass: the two subkeys are
  * derived and kept in sodium_malloc'd memory until tc_store_close, the hash key itself is closed
  * at once. On failure *which is the file the error is about: hash_key (errors as

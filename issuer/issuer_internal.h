@@ -86,9 +86,27 @@ enum tc_err tc_account_reseal(struct tc_store *s, int64_t id);
 /* TC_OK when the account's record matches its seal (or the store has no keys to tell),
  * TC_ERR_INCONSISTENT when it does not (written outside titlecert), TC_ERR_NOT_FOUND. */
 enum tc_err tc_account_sealed(struct tc_store *s, int64_t id);
-/* fn(s, ctx) in a transaction that first finds account id's record sealed, and seals it anew
- * after fn: every change to an account's record or roles goes through it (or reseals itself). */
-enum tc_err tc_account_sealed_tx(struct tc_store *s, int64_t id,
+/* Account id's second factor from its record, read with the check of its seal
+ * (TC_ERR_INCONSISTENT when it does not match): the sealed secret into secret (when it fits cap;
+ * *len its size, 0 for none), whether it is on, the last step accepted. */
+enum tc_err tc_account_factor(struct tc_store *s, int64_t id, uint8_t *secret, size_t cap,
+                              size_t *len, bool *on, int64_t *step);
+/* The parts of an account's record a change may write (tc_account_sealed_tx). */
+#define TC_ACCT_PW (1u << 3)
+#define TC_ACCT_ENROL (1u << 4)
+#define TC_ACCT_HALF_BY (1u << 5)
+#define TC_ACCT_TOTP (1u << 6)
+#define TC_ACCT_TOTP_ON (1u << 7)
+#define TC_ACCT_TOTP_STEP (1u << 8)
+#define TC_ACCT_DISABLED (1u << 9)
+#define TC_ACCT_FAILURES (1u << 10)
+#define TC_ACCT_LOCKED (1u << 11)
+#define TC_ACCT_ROLES (1u << 14)
+/* fn(s, ctx) in a transaction that first finds account id's record sealed, then finds that fn
+ * changed nothing of it but the parts in writes (TC_ACCT_*), and seals it anew: every change to
+ * an account's record or roles goes through it. Anything else that changed (a column the file's
+ * schema computes from another, say) is TC_ERR_INCONSISTENT, nothing written. */
+enum tc_err tc_account_sealed_tx(struct tc_store *s, int64_t id, unsigned writes,
                                  enum tc_err (*fn)(struct tc_store *, void *), void *ctx);
 /* The register leaf at idx, decoded. */
 struct tc_reg_leaf;

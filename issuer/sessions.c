@@ -50,23 +50,21 @@ static enum tc_err seed_of(struct tc_store *s, int64_t account, uint8_t seed[SEE
                            int64_t *step)
 {
     const uint8_t *key = tc_store_secrets_key(s);
-    sqlite3_stmt *q;
     if (!key)
         return TC_ERR_ARG;
-    /* the factor as the account's sealed record has it: one set off by hand is not "none yet" */
-    enum tc_err e = tc_account_sealed(s, account);
-    if (e != TC_OK)
-        return e;
-    e = tc_store_row(
-        s, &q, "SELECT totp_secret, totp_on, totp_step FROM accounts WHERE id = ?", "i", account);
+    uint8_t b[SEALED_BYTES];
+    size_t bytes = 0;
+    bool marked = false;
+    int64_t last = 0;
+    /* the factor as the account's sealed record has it, read with its seal's check: one set off
+     * by hand is not "none yet" */
+    enum tc_err e = tc_account_factor(s, account, b, sizeof b, &bytes, &marked, &last);
     if (e != TC_OK)
         return e;
     /* none yet only when no secret is there and the factor is off: one marked on without its
      * secret, or a secret of another size, is a store that was changed */
-    int bytes = sqlite3_column_bytes(q, 0);
-    e = bytes == 0 && sqlite3_column_int(q, 1) == 0 ? TC_ERR_NOT_FOUND : TC_ERR_INCONSISTENT;
+    e = bytes == 0 && !marked ? TC_ERR_NOT_FOUND : TC_ERR_INCONSISTENT;
     if (bytes == SEALED_BYTES) {
-        const uint8_t *b = sqlite3_column_blob(q, 0);
         uint8_t ad[16];
         unsigned long long n = 0;
         account_ad(ad, account);
@@ -77,10 +75,10 @@ static enum tc_err seed_of(struct tc_store *s, int64_t account, uint8_t seed[SEE
                     n == SEED_BYTES
                 ? TC_OK
                 : TC_ERR_INCONSISTENT;
-        *on = sqlite3_column_int(q, 1) != 0;
-        *step = sqlite3_column_int64(q, 2);
+        *on = marked;
+        *step = last;
     }
-    sqlite3_finalize(q);
+    sodium_memzero(b, sizeof b);
     return e;
 }
 
@@ -154,7 +152,8 @@ enum tc_err tc_totp_begin(struct tc_store *s, int64_t account, char b32[TC_TOTP_
         memcpy(b32, out, len + 1);
     struct factor_set x = {account, sealed, 0, false};
     if (e == TC_OK && !pending)
-        e = tc_account_sealed_tx(s, account, seed_set_tx, &x);
+        e = tc_account_sealed_tx(s, account, TC_ACCT_TOTP | TC_ACCT_TOTP_ON | TC_ACCT_TOTP_STEP,
+                                 seed_set_tx, &x);
     if (out)
         sodium_memzero(out, len), free(out);
     sodium_memzero(seed, sizeof seed);
@@ -181,7 +180,7 @@ enum tc_err tc_totp_check(struct tc_store *s, int64_t account, const char *code,
     if (rc < 0 || step <= last) /* a code is good once: a replayed one is refused */
         return TC_OK;
     struct factor_set x = {account, NULL, step, false};
-    e = tc_account_sealed_tx(s, account, step_set_tx, &x);
+    e = tc_account_sealed_tx(s, account, TC_ACCT_TOTP_ON | TC_ACCT_TOTP_STEP, step_set_tx, &x);
     *ok = e == TC_OK && x.done;
     return e;
 }
@@ -222,12 +221,16 @@ static bool hex_id_hash(const char *id_hex, uint8_t h[32])
 }
 
 /* A session's row under a MAC with the store's key (schema 11): the account it acts for, its
- * CSRF token, when it was made and last re-authenticated. Whoever can write the store's file can
- * neither point a session of their own at another account, nor make one, nor move its times; the
- * last time it was seen (the idle limit) is not covered. */
-static const char SESSION_ROW[] = "SELECT id_hash, account, csrf, created_at, reauth_at, client, "
-                                  "mac, seen_at FROM sessions WHERE id_hash = ?";
-#define SESSION_COLUMNS 6
+ * CSRF token, when it was made and last re-authenticated, and the account as it was when the
+ * session was made (its name, when it was made, its password hash). Whoever can write the store's
+ * file can neither point a session of their own at another account, nor make one, nor move its
+ * times, nor keep one across a reset or a new password, nor hand one to an account made later
+ * with the id of one deleted; the last time it was seen (the idle limit) is not covered. */
+static const char SESSION_ROW[] =
+    "SELECT s.id_hash, s.account, s.csrf, s.created_at, s.reauth_at, s.client, a.name, "
+    "a.created_at, a.pw_hash, s.mac, s.seen_at FROM sessions s LEFT JOIN accounts a ON a.id = "
+    "s.account WHERE s.id_hash = ?";
+#define SESSION_COLUMNS 9
 
 /* The row of h into *q (stepped) when it matches its MAC; else TC_ERR_INCONSISTENT (the row is
  * gone: deleted here) or TC_ERR_NOT_FOUND. */

@@ -207,7 +207,8 @@ struct tc_store {
     sqlite3_stmt *unit_find; /* prepared once: issuance looks a unit up per certificate */
     sqlite3_stmt *reg_add;
     char msg[512];
-    char notice[768]; /* what a migration did that its operator should know */
+    char notice[1536]; /* what a migration did that its operator should know */
+    bool reseal; /* tc_store_migrate: accounts sealed before may be sealed again as they stand */
 };
 
 static enum tc_err db_error(struct tc_store *s)
@@ -559,24 +560,86 @@ static const char SEALS_NEED_KEY[] =
     "升级到第 11 版要用存储的散列密钥为每个账号的记录加封：请加 --hash-key / the upgrade to "
     "schema 11 seals each account's record with the store's hash key: give --hash-key";
 
+/* The accounts may be sealed as they stand: over an audit chain that holds, and (unless
+ * s->reseal) never sealed before. */
+static enum tc_err seal_allowed(struct tc_store *s)
+{
+    uint64_t count = 0, bad = 0;
+    /* a store made sealed (tc_store_init), sealed by an upgrade, or with an account added sealed */
+    int64_t before = tc_store_int(s, 0,
+                                  "SELECT seq FROM events WHERE kind = 'records_sealed' OR (kind = "
+                                  "'account_add' AND json_valid(detail) AND "
+                                  "json_extract(detail, '$.sealed') = 1) ORDER BY seq LIMIT 1",
+                                  "");
+    if (before > 0 && !s->reseal) {
+        snprintf(s->msg, sizeof s->msg,
+                 "账号记录已在第 %lld 号审计事件加封过：存储的版本被人为调低，请从备份恢复 / the "
+                 "accounts were sealed before (audit event %lld): the store's schema version was "
+                 "set back by hand; restore a backup (or, only once every account's record and "
+                 "roles are checked, --reseal-accounts)",
+                 (long long)before, (long long)before);
+        return TC_ERR_INCONSISTENT;
+    }
+    if (tc_audit_verify(s, &count, &bad, NULL) != TC_OK || bad) {
+        snprintf(s->msg, sizeof s->msg,
+                 "审计日志不完整，账号记录不予加封 / the audit chain does not hold: the accounts "
+                 "are not sealed over it ('audit verify' says where)");
+        return TC_ERR_INCONSISTENT;
+    }
+    return TC_OK;
+}
+
 /* Migration 11: every account sealed as it stands. The upgrade, run by the operator with the
  * store's hash key, is where each record is taken as genuine, as the host's bootstrap is; after
  * it a record without its seal, or with one that does not match, is refused. A store with
- * accounts is upgraded only with the key. */
+ * accounts is upgraded only with the key, over an audit chain that holds, and once: the sealing
+ * is an audit event, and a store whose version was set back by hand (its seal columns dropped,
+ * to have edited records sealed again) is refused. The accounts sealed are named in s->notice
+ * with their roles, for the operator to check. */
 static enum tc_err seal_accounts(struct tc_store *s)
 {
     int64_t n = tc_store_int(s, -1, "SELECT count(*) FROM accounts", "");
-    if (n <= 0)
-        return n == 0 ? TC_OK : db_error(s);
+    if (n < 0)
+        return db_error(s);
+    if (!s->keys && n == 0) /* nothing to seal; with the key the sealing is recorded all the same */
+        return TC_OK;
     if (!s->keys) {
         snprintf(s->msg, sizeof s->msg, "%s", SEALS_NEED_KEY);
         return TC_ERR_ARG;
     }
+    enum tc_err e = seal_allowed(s);
+    if (e != TC_OK)
+        return e;
     sqlite3_stmt *q;
-    enum tc_err e = tc_store_prepare(s, "SELECT id FROM accounts ORDER BY id", &q);
-    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW)
+    char names[400] = "";
+    size_t at = 0;
+    e = tc_store_prepare(s,
+                                     "SELECT id, name, coalesce((SELECT group_concat(role) FROM "
+                                     "account_roles WHERE account = accounts.id), '-') FROM "
+                                     "accounts ORDER BY id",
+                                     &q);
+    while (e == TC_OK && sqlite3_step(q) == SQLITE_ROW) {
         e = tc_account_reseal(s, sqlite3_column_int64(q, 0));
+        if (at < sizeof names - 1)
+            at += (size_t)snprintf(names + at, sizeof names - at, "%s%s (%s)", at ? ", " : "",
+                                   (const char *)sqlite3_column_text(q, 1),
+                                   (const char *)sqlite3_column_text(q, 2));
+    }
     sqlite3_finalize(q);
+    if (at >= sizeof names - 1)
+        memcpy(names + sizeof names - 5, "...", 4);
+    char detail[64];
+    snprintf(detail, sizeof detail, "{\"accounts\":%lld}", (long long)n);
+    sqlite3_stmt *ev = NULL;
+    tc_store_reload_head(s);
+    if (e == TC_OK)
+        e = tc_store_event(s, &ev, (int64_t)time(NULL), "records_sealed", 0, detail);
+    sqlite3_finalize(ev);
+    size_t had = strlen(s->notice);
+    snprintf(s->notice + had, sizeof s->notice - had,
+             "%s已为 %lld 个账号的记录按现状加封 / %lld account records sealed as they stand: %s "
+             "(check them: 'account list', 'audit verify')",
+             had ? "; " : "", (long long)n, (long long)n, names);
     return e;
 }
 
@@ -605,6 +668,19 @@ static enum tc_err private_files(const char *path, bool create)
     return TC_OK;
 }
 
+/* Whoever can write the store's file can also write triggers into it, and a trigger runs inside
+ * the statement that fires it: one that rewrote a session's account or an account's password hash
+ * just as titlecert writes the row would have it sealed by titlecert. On titlecert's own
+ * connection no trigger runs (its own are guards for other tools: the register and the audit log
+ * are append-only by MAC and chain, not by trigger), the schema cannot be written through
+ * PRAGMAs, and functions in the schema do nothing with side effects. */
+static void harden(sqlite3 *db)
+{
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+}
+
 static enum tc_err open_db(struct tc_store *s, const char *path, int flags)
 {
     if (!(flags & SQLITE_OPEN_READONLY)) {
@@ -615,6 +691,7 @@ static enum tc_err open_db(struct tc_store *s, const char *path, int flags)
     if (sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
         return s->db ? db_error(s) : TC_ERR_NOMEM;
     sqlite3_busy_timeout(s->db, 5000);
+    harden(s->db);
     if (flags & SQLITE_OPEN_READONLY) {
         /* a WAL store on read-only media has no -shm to map: then read it as immutable */
         if (schema_version(s) < 0) {
@@ -627,10 +704,14 @@ static enum tc_err open_db(struct tc_store *s, const char *path, int flags)
             sqlite3_free(uri);
             if (rc != SQLITE_OK)
                 return s->db ? db_error(s) : TC_ERR_NOMEM;
+            harden(s->db);
         }
         return check_schema(s, false);
     }
-    if (tc_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+    /* no foreign-key actions either: a table rebuilt in the file with ON DELETE ... SET DEFAULT
+     * would otherwise rewrite a record inside titlecert's transaction (titlecert's own writes keep
+     * the references, and declares no action) */
+    if (tc_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=OFF; "
                          "PRAGMA synchronous=FULL") != TC_OK)
         return TC_ERR_STORE;
     enum tc_err e = check_schema(s, flags & SQLITE_OPEN_CREATE);
@@ -701,9 +782,11 @@ enum tc_err tc_store_init_mode(const char *path, const char *profile_json, size_
         return TC_ERR_EXISTS;
     struct tc_store s;
     memset(&s, 0, sizeof s);
+    sqlite3_stmt *ev = NULL;
     if ((e = open_db(&s, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) == TC_OK &&
         (e = tc_store_exec(&s, "BEGIN IMMEDIATE")) == TC_OK) {
         uint8_t h[32];
+        s.keys = keys;
         crypto_hash_sha256(h, (const uint8_t *)profile_json, len);
         load_reg_size(&s);
         if ((e = tc_store_meta_set(&s, "profile", profile_json, len)) == TC_OK &&
@@ -712,12 +795,16 @@ enum tc_err tc_store_init_mode(const char *path, const char *profile_json, size_
              (e = tc_store_meta_set(&s, "workflow", "1", 1)) == TC_OK) &&
             (!(mode & TC_STORE_DEMO) || (e = tc_store_meta_set(&s, "demo", "1", 1)) == TC_OK) &&
             (e = tc_store_log_data(&s, TC_REG_DATA_PROFILE, h,
-                                   tc_beijing_day((uint64_t)time(NULL)))) == TC_OK)
+                                   tc_beijing_day((uint64_t)time(NULL)))) == TC_OK &&
+            /* made with sealed records: an upgrade never seals its accounts as they stand */
+            (e = tc_store_event(&s, &ev, (int64_t)time(NULL), "records_sealed", 0,
+                                "{\"accounts\":0}")) == TC_OK)
             e = tc_store_exec(&s, "COMMIT");
         else
             tc_store_exec(&s, "ROLLBACK");
         sqlite3_finalize(s.reg_add);
     }
+    sqlite3_finalize(ev);
     if (e != TC_OK && why)
         *why = "could not create the store";
     sqlite3_close(s.db);
@@ -764,8 +851,9 @@ static enum tc_err keys_match(struct tc_store *s, const struct tc_store_keys *ke
     return TC_OK;
 }
 
-enum tc_err tc_store_migrate(const char *path, const struct tc_store_keys *keys, char *backup,
-                             size_t backup_size, int *from, int *to, char *why, size_t why_size)
+enum tc_err tc_store_migrate(const char *path, const struct tc_store_keys *keys, bool reseal,
+                             char *backup, size_t backup_size, int *from, int *to, char *why,
+                             size_t why_size)
 {
     *from = *to = SCHEMA_VERSION;
     backup[0] = '\0';
@@ -775,12 +863,14 @@ enum tc_err tc_store_migrate(const char *path, const struct tc_store_keys *keys,
         return TC_ERR_NOT_FOUND;
     struct tc_store s;
     memset(&s, 0, sizeof s);
+    s.reseal = reseal;
     enum tc_err e = TC_OK;
     if (sqlite3_open_v2(path, &s.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
         e = s.db ? db_error(&s) : TC_ERR_NOMEM;
         goto out;
     }
     sqlite3_busy_timeout(s.db, 5000);
+    harden(s.db);
     if ((*from = schema_version(&s)) < 0) {
         e = db_error(&s);
         goto out;
@@ -799,6 +889,8 @@ enum tc_err tc_store_migrate(const char *path, const struct tc_store_keys *keys,
         e = TC_ERR_ARG;
         goto out;
     }
+    if (*from < 11 && keys && *from >= 1 && (e = seal_allowed(&s)) != TC_OK)
+        goto out;
     /* the backup first, with SQLite's online backup API: a consistent copy, mode 0600 */
     char when[32];
     time_t t = time(NULL);
@@ -829,7 +921,7 @@ enum tc_err tc_store_migrate(const char *path, const struct tc_store_keys *keys,
         goto out;
     }
     sqlite3_close(dst);
-    if ((e = tc_store_exec(&s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+    if ((e = tc_store_exec(&s, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=OFF; "
                                "PRAGMA synchronous=FULL")) == TC_OK &&
         (e = migrate(&s)) == TC_OK)
         *to = schema_version(&s);

@@ -167,7 +167,11 @@ has "the schema is still 9" <(sqlite3 acc.db "PRAGMA user_version") "^9$"
 "$keys" hash-key-create --out other --name other --kdf interactive "${P[@]}" >/dev/null 2>&1
 check "migrate with another store's hash key: refused" 2 "$issuer" migrate --db acc.db --hash-key other.key "${P[@]}"
 has "the schema is still 9, after that too" <(sqlite3 acc.db "PRAGMA user_version") "^9$"
-check "migrate upgrades it" 0 "$issuer" migrate --db acc.db --hash-key store.key "${P[@]}"
+# these stores were made sealed and their version set back by hand: exactly what someone who wants
+# edited records sealed would do, so migrate refuses them unless told the records were checked
+check "migrate with its key: refused, its records were sealed before" 2 "$issuer" migrate --db acc.db --hash-key store.key "${P[@]}"
+has "saying the version was set back by hand" err.txt "sealed before (audit event [0-9]*): the store's schema version was set back by hand"
+check "migrate upgrades it" 0 "$issuer" migrate --db acc.db --hash-key store.key --reseal-accounts "${P[@]}"
 has "schema 9 -> 11" out.txt "schema 9 -> 11"
 truth "every account's record sealed" [ "$(sqlite3 acc.db "SELECT count(*) FROM accounts WHERE length(seal) = 32")" = "$(sqlite3 acc.db "SELECT count(*) FROM accounts")" ]
 has "naming the one account whose code it withdrew" out.txt "enrolment codes withdrawn.*to be reset: 1: olduser ("
@@ -193,7 +197,7 @@ B=(--db accb.db --hash-key store.key "${P[@]}")
 newstore accb.db
 "$issuer" account add admin2 --name 管理员乙 --roles admin "${B[@]}" >out.txt 2>/dev/null; code_of admin2
 at9 accb.db
-check "migrate (store B)" 0 "$issuer" migrate --db accb.db --hash-key store.key "${P[@]}"
+check "migrate (store B)" 0 "$issuer" migrate --db accb.db --hash-key store.key --reseal-accounts "${P[@]}"
 truth "withdrawing nothing" bash -c "! grep -q withdrawn out.txt"
 check "the host's code still enrols admin2" 0 "$issuer" account enrol admin2 --code-file admin2.code \
   --password-file admin2.pw "${B[@]}"
@@ -214,7 +218,7 @@ C=(--db accc.db --hash-key store.key "${P[@]}")
 upgraded accc.db
 "$issuer" account disable admin3 --as admin1 --password-file admin1.pw "${C[@]}" >/dev/null 2>&1
 whole accc.db admin2
-check "migrate (store C)" 0 "$issuer" migrate --db accc.db --hash-key store.key "${P[@]}"
+check "migrate (store C)" 0 "$issuer" migrate --db accc.db --hash-key store.key --reseal-accounts "${P[@]}"
 has "withdrawing admin2's code" out.txt "to be reset: 1: admin2 ("
 sed 's/^/# /' out.txt
 check "admin1 cannot reset admin2: no other admin could give the second half" 1 "$issuer" account \
@@ -231,7 +235,7 @@ check "audit verify: the chain holds across the upgrade and the host's reset" 0 
 D=(--db accd.db --hash-key store.key "${P[@]}")
 upgraded accd.db
 whole accd.db admin2
-check "migrate (store D)" 0 "$issuer" migrate --db accd.db --hash-key store.key "${P[@]}"
+check "migrate (store D)" 0 "$issuer" migrate --db accd.db --hash-key store.key --reseal-accounts "${P[@]}"
 check "the host may not reset admin2: admin1 and admin3 can" 1 "$issuer" account reset admin2 "${D[@]}"
 check "admin1 disables admin3" 0 "$issuer" account disable admin3 --as admin1 --password-file admin1.pw "${D[@]}"
 check "which does not let the host reset admin2 (one admin alone takes no second admin)" 1 \

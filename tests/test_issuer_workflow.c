@@ -2108,6 +2108,213 @@ static void test_sealed_records(void)
     tc_session_end_account(W, clerk);
 }
 
+/* ---- someone who can write the store's file, with a connection of their own ---------------- */
+
+static sqlite3 *X; /* the insider's own connection to the store's file (as the sqlite3 shell) */
+
+static bool x_exec(const char *sql)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(X, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        printf("# insider's SQL failed: %s\n", err ? err : "?");
+    sqlite3_free(err);
+    return rc == SQLITE_OK;
+}
+
+/* a write of the insider's landing as titlecert starts to read an account's record */
+static const char *race_sql;
+static int race_armed;
+static int race_cb(unsigned type, void *ctx, void *p, void *x)
+{
+    (void)ctx, (void)p;
+    if (type == SQLITE_TRACE_STMT && race_armed &&
+        strncmp(x, "SELECT id, name, display, pw_hash", 33) == 0) {
+        race_armed = 0;
+        x_exec(race_sql);
+    }
+    return 0;
+}
+
+/* Each of these made titlecert seal, sign in or confirm what the insider wrote (a review of the
+ * sealed records found them): a trigger rewriting a session or a record inside titlecert's own
+ * write, a role change written into the table "by" another admin, roles planted for the next
+ * account id, a write between the check of a record and its use, the schema version set back to
+ * have everything sealed again, a session kept across a reset. */
+static void test_insider(void)
+{
+    static const char other[] = "a password of the attacker's own";
+    char hash[crypto_pwhash_STRBYTES], sql[2048], sid[65], csrf[65];
+    const char *w = NULL;
+    struct tc_account a;
+    struct tc_session got;
+    uint64_t t = at("2026-03-09", 9);
+    if (crypto_pwhash_str(hash, other, strlen(other), crypto_pwhash_OPSLIMIT_MIN,
+                          crypto_pwhash_MEMLIMIT_MIN) != 0 ||
+        !ok(sqlite3_open_v2(path_in("workflow.db"), &X, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK,
+            "insider: opens the store's file with sqlite3 (no key)"))
+        return;
+    sqlite3_busy_timeout(X, 5000);
+    int64_t clerk = as(CLERK)->id, approver = as(APPROVER)->id;
+
+    /* a trigger that points the clerk's new session at the approver as titlecert writes it */
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER r1 AFTER INSERT ON sessions BEGIN UPDATE sessions SET account = %lld "
+             "WHERE id_hash = NEW.id_hash; END;",
+             (long long)approver);
+    ok(x_exec(sql) && tc_session_create(W, clerk, "127.0.0.1", t, sid, csrf) == TC_OK,
+       "insider: a trigger on sessions written in, then the clerk signs in");
+    x_exec("DROP TRIGGER r1");
+    ok(tc_session_get(W, sid, t + 60, 900, 8 * 3600, &got) == TC_OK && got.account == clerk,
+       "insider: the trigger did not run in titlecert's write: the session is the clerk's");
+    tc_session_end_account(W, clerk);
+
+    /* a trigger that writes the insider's password hash into the approver's record, set off by
+     * titlecert counting a wrong password */
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER r2 AFTER UPDATE OF failures ON accounts WHEN NEW.id = %lld BEGIN "
+             "UPDATE accounts SET pw_hash = '%s', totp_secret = NULL, totp_on = 0 WHERE id = "
+             "NEW.id; END;",
+             (long long)approver, hash);
+    ok(x_exec(sql), "insider: a trigger on the approver's failure count written in");
+    is_err(tc_account_password(W, staff[APPROVER].name, "wrong wrong wrong", 17, "console", t, &a,
+                               &w),
+           TC_ERR_PASSPHRASE, "insider: a wrong password typed for the approver is counted");
+    x_exec("DROP TRIGGER r2");
+    is_err(tc_account_auth(W, staff[APPROVER].name, other, strlen(other), "console", t + 5, &a, &w),
+           TC_ERR_PASSPHRASE, "insider: the insider's password does not open the approver");
+    is_err(tc_account_sealed(W, approver), TC_OK, "insider: and the approver's record is intact");
+
+    /* a role change written into the table "by admin2", confirmed by admin1, who wrote it */
+    int64_t clerk2 = as(CLERK2)->id;
+    unsigned before = as(CLERK2)->roles;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO role_changes(account, roles, proposed_by, proposed_at, state) "
+             "VALUES(%lld, 'clerk,custodian', %lld, %llu, 'pending')",
+             (long long)clerk2, (long long)as(ADMIN2)->id, (unsigned long long)t);
+    ok(x_exec(sql), "insider: a pending change 'by admin2' written into role_changes");
+    int64_t cid = sqlite3_last_insert_rowid(X);
+    w = NULL;
+    is_err(tc_role_change_confirm(W, as(ADMIN1), cid, t + 60, &w), TC_ERR_REFUSED,
+           "insider: admin1 cannot confirm it (%s)", w ? w : "");
+    ok(w && strstr(w, "no genuine proposal"), "insider: it has no genuine proposal in the audit log");
+    snprintf(sql, sizeof sql, "UPDATE role_changes SET proposed_by = %lld WHERE id = %lld",
+             (long long)as(ADMIN1)->id, (long long)cid);
+    w = NULL;
+    ok(x_exec(sql) && tc_role_change_confirm(W, as(ADMIN2), cid, t + 60, &w) == TC_ERR_REFUSED &&
+           as(CLERK2)->roles == before,
+       "insider: nor admin2, in good faith, with it 'by admin1': clerk2's roles are unchanged");
+    snprintf(sql, sizeof sql, "DELETE FROM role_changes WHERE id = %lld", (long long)cid);
+    x_exec(sql);
+
+    /* roles planted for the next account id */
+    char code[TC_ENROL_CODE_LEN + 1];
+    int64_t nid = 0;
+    struct tc_account nb;
+    ok(x_exec("INSERT INTO account_roles(account, role, granted_at) VALUES((SELECT max(id) + 1 "
+              "FROM accounts), 'admin', 0)"),
+       "insider: an admin role planted for the next account id");
+    ok(tc_account_add(W, "newbie", "新人", TC_ROLE_CLERK, NULL, as(ADMIN1), t, code, &nid, &w) ==
+               TC_OK &&
+           tc_account_find(W, "newbie", &nb) == TC_OK && nb.roles == 0,
+       "insider: the account admin1 adds next has no role until a second admin confirms");
+
+    /* the insider's password hash written as titlecert starts to read the auditor's record */
+    int64_t aud = as(AUDITOR)->id;
+    char put[600], back[600];
+    snprintf(put, sizeof put, "UPDATE accounts SET pw_hash = '%s' WHERE id = %lld", hash,
+             (long long)aud);
+    snprintf(back, sizeof back,
+             "UPDATE accounts SET pw_hash = (SELECT pw_hash FROM kept_pw) WHERE id = %lld",
+             (long long)aud);
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE kept_pw AS SELECT pw_hash FROM accounts WHERE id = %lld", (long long)aud);
+    x_exec(sql);
+    race_sql = put, race_armed = 1;
+    sqlite3_trace_v2(tc_store_db(W), SQLITE_TRACE_STMT, race_cb, NULL);
+    enum tc_err e = tc_account_auth(W, staff[AUDITOR].name, other, strlen(other), "signer", t, &a,
+                                    &w);
+    sqlite3_trace_v2(tc_store_db(W), 0, NULL, NULL);
+    ok(race_armed == 0 && e == TC_ERR_INCONSISTENT,
+       "insider: a password hash written as the record is read is seen by its seal's check (%s)",
+       tc_errname(e));
+    ok(x_exec(back) && x_exec("DROP TABLE kept_pw") && tc_account_sealed(W, aud) == TC_OK,
+       "insider: the auditor's record put back");
+
+    /* a session of the auditor's kept, the account reset, the session put back */
+    ok(tc_session_create(W, aud, "127.0.0.1", t, sid, csrf) == TC_OK &&
+           x_exec("CREATE TABLE kept_s AS SELECT * FROM sessions"),
+       "insider: the auditor signs in; the insider copies the session's row");
+    ok(tc_account_reset(W, as(ADMIN1), staff[AUDITOR].name, t + 10, code, &w) == TC_OK &&
+           number("SELECT count(*) FROM sessions WHERE account = ?1", aud) == 0,
+       "insider: admin1 resets the auditor: the session is gone");
+    ok(x_exec("INSERT INTO sessions SELECT * FROM kept_s; DROP TABLE kept_s"),
+       "insider: the copied session put back");
+    is_err(tc_session_get(W, sid, t + 20, 900, 8 * 3600, &got), TC_ERR_INCONSISTENT,
+           "insider: a session kept across its account's reset is refused");
+
+    sqlite3_close(X);
+
+    /* the schema version set back, the seal columns dropped: migrate does not seal again */
+    char copy[512], bak[512], msg[1600];
+    int from = 0, to = 0;
+    snprintf(copy, sizeof copy, "VACUUM INTO '%s'", path_in("insider.db"));
+    sqlite3_exec(tc_store_db(W), copy, NULL, NULL, NULL);
+    sqlite3_open_v2(path_in("insider.db"), &X, SQLITE_OPEN_READWRITE, NULL);
+    snprintf(sql, sizeof sql,
+             "UPDATE accounts SET pw_hash = '%s', totp_secret = NULL, totp_on = 0 WHERE id = "
+             "%lld; INSERT INTO account_roles VALUES(%lld, 'approver', 0);"
+             "ALTER TABLE accounts DROP COLUMN seal; ALTER TABLE sessions DROP COLUMN mac;"
+             "PRAGMA user_version = 10;",
+             hash, (long long)as(CUSTODIAN)->id, (long long)clerk);
+    ok(x_exec(sql), "insider: on a copy, records edited, seal columns dropped, schema set to 10");
+    sqlite3_close(X);
+    e = tc_store_migrate(path_in("insider.db"), keys, false, bak, sizeof bak, &from, &to, msg,
+                         sizeof msg);
+    ok(e == TC_ERR_INCONSISTENT && strstr(msg, "sealed before"),
+       "insider: migrate refuses to seal it again (%s: %s)", tc_errname(e), msg);
+
+    sqlite3_open_v2(path_in("workflow.db"), &X, SQLITE_OPEN_READWRITE, NULL);
+    sqlite3_busy_timeout(X, 5000);
+    /* the accounts table rebuilt in the file with the password hash a column computed from the
+     * failure count: the approver's own until titlecert counts the next failure, then the
+     * insider's */
+    int64_t fails = 0;
+    sqlite3_stmt *fq;
+    sqlite3_prepare_v2(X, "SELECT failures FROM accounts WHERE id = ?", -1, &fq, NULL);
+    sqlite3_bind_int64(fq, 1, approver);
+    if (sqlite3_step(fq) == SQLITE_ROW)
+        fails = sqlite3_column_int64(fq, 0);
+    sqlite3_finalize(fq);
+    snprintf(sql, sizeof sql,
+             "PRAGMA foreign_keys = OFF; BEGIN;"
+             "CREATE TABLE acc2(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, display TEXT NOT "
+             "NULL, real_pw TEXT, pw_hash TEXT GENERATED ALWAYS AS (CASE WHEN id = %lld AND "
+             "failures = %lld THEN '%s' ELSE real_pw END) VIRTUAL, enrol_hash BLOB, totp_secret "
+             "BLOB, disabled INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, "
+             "locked_until INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, totp_on "
+             "INTEGER NOT NULL DEFAULT 0, totp_step INTEGER NOT NULL DEFAULT 0, enrol_half_by "
+             "INTEGER, seal BLOB);"
+             "INSERT INTO acc2(id, name, display, real_pw, enrol_hash, totp_secret, disabled, "
+             "failures, locked_until, created_at, totp_on, totp_step, enrol_half_by, seal) SELECT "
+             "id, name, display, pw_hash, enrol_hash, totp_secret, disabled, failures, "
+             "locked_until, created_at, totp_on, totp_step, enrol_half_by, seal FROM accounts;"
+             "DROP TABLE accounts; ALTER TABLE acc2 RENAME TO accounts; COMMIT;",
+             (long long)approver, (long long)fails + 1, hash);
+    ok(x_exec(sql) && tc_account_sealed(W, approver) == TC_OK,
+       "insider: accounts rebuilt with the password hash computed from the failure count (the "
+       "approver's record still matches its seal)");
+    e = tc_account_password(W, staff[APPROVER].name, "wrong wrong wrong", 17, "console", t + 30,
+                            &a, &w);
+    ok(e == TC_ERR_INCONSISTENT,
+       "insider: titlecert counting a wrong password finds the hash changed with it, and seals "
+       "nothing (%s)", tc_errname(e));
+    e = tc_account_auth(W, staff[APPROVER].name, other, strlen(other), "console", t + 40, &a, &w);
+    ok(e != TC_OK, "insider: the insider's password does not open the approver (%s)",
+       tc_errname(e));
+    sqlite3_close(X);
+}
+
 int main(void)
 {
     if (sodium_init() < 0 || !scratch_init())
@@ -2139,6 +2346,7 @@ int main(void)
         test_conversions();
         test_calendar();
         test_demo_clock();
+        test_insider();
         uint64_t count = 0, bad = 0;
         uint8_t head[32];
         enum tc_err e = tc_audit_verify(W, &count, &bad, head);

@@ -68,7 +68,7 @@ static const struct option table[] = {
     {"organiser", required_argument, 0, AT(organiser)}, {"image", required_argument, 0, AT(image)},
     {"kid", required_argument, 0, AT(kid)},
     {"status-stamp", no_argument, 0, AT(status_stamp)}, {"workflow", no_argument, 0, AT(workflow)},
-    {"demo", no_argument, 0, O_DEMO},
+    {"demo", no_argument, 0, O_DEMO},     {"reseal-accounts", no_argument, 0, AT(reseal)},
     {"witnesses", required_argument, 0, AT(witnesses)},
     {"witness-quorum", required_argument, 0, O_QUORUM}, {"as", required_argument, 0, AT(as)},
     {"password-file", required_argument, 0, AT(password_file)}, {"help", no_argument, 0, O_HELP},

@@ -24,6 +24,7 @@ struct opts {
     long long batch;
     bool strict_uscc, blacklist, dry_run, quiet, qr, read_only, reevaluation, pdf, force;
     bool workflow, demo;
+    bool reseal; /* migrate --reseal-accounts */
     bool status_stamp;
     const char *witnesses; /* publish: the witnesses file */
     long witness_quorum;   /* publish: how many must co-sign (0: not given) */

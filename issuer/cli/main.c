@@ -269,7 +269,7 @@ static int cmd_render(void *opts)
 }
 
 static const char migrate_help[] =
-    "Usage: " PROG " migrate --db FILE [--hash-key HASH.key] [--workflow]\n"
+    "Usage: " PROG " migrate --db FILE [--hash-key HASH.key [--reseal-accounts]] [--workflow]\n"
     "Upgrades a store written by an older titlecert-issuer to this program's schema. It first\n"
     "copies the store with SQLite's online backup API to FILE.schema<N>-<time>.bak (mode 0600),\n"
     "then upgrades it in one transaction per step. Other commands refuse an older store rather\n"
@@ -278,7 +278,10 @@ static const char migrate_help[] =
     "               11, which seals each account's record (password hash, second factor, lock,\n"
     "               roles) as it stands, so that one written into the file later is refused.\n"
     "               Check the accounts ('account list') before, and upgrade from a copy you\n"
-    "               trust. Needed by --workflow too.\n"
+    "               trust. Needed by --workflow too. A store whose records were sealed before\n"
+    "               (its version set back by hand) is refused: restore a backup.\n"
+    "  --reseal-accounts  seal them again all the same, as they stand: only once every\n"
+    "               account's password, second factor and roles are checked.\n"
     "  --workflow   then sets the store to issue through the workflow (公示, approval, the\n"
     "               signer; see 'init --workflow') from now on, keeping its certificates,\n"
     "               register and audit chain. One way: nothing turns it back.\n";
@@ -306,12 +309,12 @@ static int cmd_migrate(void *opts)
     struct opts *o = opts;
     char backup[4096];
     int from, to;
-    char why[800] = "";
+    char why[1600] = "";
     struct tc_store_keys *keys = o->hash_key ? cli_store_keys(o) : NULL;
     if (o->hash_key && !keys)
         return EXIT_USAGE;
     enum tc_err e =
-        tc_store_migrate(o->db, keys, backup, sizeof backup, &from, &to, why, sizeof why);
+        tc_store_migrate(o->db, keys, o->reseal, backup, sizeof backup, &from, &to, why, sizeof why);
     tc_store_keys_free(keys);
     if (e != TC_OK && why[0]) {
         fprintf(stderr, PROG ": %s: %s\n", o->db, why);
