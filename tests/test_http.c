@@ -434,12 +434,15 @@ static void pages(void)
     }
     struct tc_http_pages *p = NULL;
     ok(tc_http_pages_read(&p, dir, names, 3, 1024, path, sizeof path) == TC_OK, "pages read");
-    const char *type;
-    const void *file;
-    size_t len;
-    ok(p && tc_http_pages_file(p, "/app.js", &type, &file, &len) &&
-           !strcmp(type, "text/javascript; charset=utf-8") && len == 10 && !memcmp(file, "let", 3),
-       "/app.js: the script, as JavaScript (%s)", p ? type : "-");
+    const char *type = NULL;
+    const void *file = NULL;
+    size_t len = 0;
+    /* found before ok() is called: the order in which its arguments are evaluated is unspecified,
+     * and `type` is one of them */
+    bool found = p && tc_http_pages_file(p, "/app.js", &type, &file, &len);
+    ok(found && !strcmp(type, "text/javascript; charset=utf-8") && len == 10 &&
+           !memcmp(file, "let", 3),
+       "/app.js: the script, as JavaScript (%s)", type ? type : "-");
     ok(p && tc_http_pages_file(p, "/", &type, &file, &len) && len == 11 &&
            !memcmp(file, "<p>", 3) && !strcmp(type, "text/html; charset=utf-8"),
        "/: the page itself");
