@@ -264,7 +264,7 @@ static void test_status(void)
     } cases[] = {{TC_PDF_REVOKED, "revoked"}, {TC_PDF_SUPERSEDED, "superseded"}};
     struct tc_pdf_report rep;
     struct tc_claims c;
-    char why[640], bad[256];
+    char why[640] = "", bad[256] = "";
     for (size_t i = 0; i < 2; i++) {
         fx_basic(&c);
         page_status.status = cases[i].status;
@@ -399,7 +399,7 @@ static void test_replay(void)
 
 int main(void)
 {
-    char path[1024], why[640], bad[256];
+    char path[1024] = "", why[640] = "", bad[256] = "";
     if (!mkdtemp(dir))
         return 2;
     snprintf(path, sizeof path, "%s/profiles/GS.json", getenv("TC_DATA_DIR"));
