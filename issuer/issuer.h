@@ -614,7 +614,8 @@ enum tc_err tc_session_end_account(struct tc_store *s, int64_t account);
 bool tc_store_workflow(struct tc_store *s);
 bool tc_store_demo(struct tc_store *s);
 /* now, or for a demo store the demo clock's time: TITLECERT_DEMO_CLOCK is a number of days
- * (-400..400), or "@FILE", a file holding that number, read on every call */
+ * (-400..400), or "@FILE", a file holding that number, read on every call; they count from
+ * TITLECERT_DEMO_TODAY (YYYY-MM-DD, Beijing time) when that is set, else from today */
 uint64_t tc_store_clock(struct tc_store *s, uint64_t now);
 /* The last day of a period of n working days whose first candidate day is `first` (it counts when
  * it is a working day), by the store's working-day calendar; TC_ERR_RANGE with why naming the

@@ -45,12 +45,29 @@ bool tc_store_demo(struct tc_store *s)
     return meta_flag(s, "demo");
 }
 
+/* TITLECERT_DEMO_TODAY: the day a demo store takes for today (Beijing time), at the time of day
+ * it is; a way to run a demonstration inside the years the working-day calendar holds. The
+ * offset in seconds to add to now; 0 when unset or not a date from 2000 to 2099. */
+static int64_t demo_today(uint64_t now)
+{
+    const char *d = getenv("TITLECERT_DEMO_TODAY");
+    int32_t day, lo, hi;
+    if (!d || !tc_day_parse(&day, d) || !tc_day_index(&lo, 2000, 1, 1) ||
+        !tc_day_index(&hi, 2099, 12, 31) || day < lo || day > hi)
+        return 0;
+    return ((int64_t)day - tc_beijing_day(now)) * 86400;
+}
+
 uint64_t tc_store_clock(struct tc_store *s, uint64_t now)
 {
-    /* a demo store runs on a clock set back or forward by TITLECERT_DEMO_CLOCK days, so that a
-     * 公示 period can be shown passing; a real store never honours it */
+    /* a demo store runs on a clock set back or forward by TITLECERT_DEMO_CLOCK days (from
+     * TITLECERT_DEMO_TODAY when that is set), so that a 公示 period can be shown passing; a real
+     * store never honours either */
+    if (!tc_store_demo(s))
+        return now;
+    now = (uint64_t)((int64_t)now + demo_today(now));
     const char *shift = getenv("TITLECERT_DEMO_CLOCK");
-    if (!shift || !*shift || !tc_store_demo(s))
+    if (!shift || !*shift)
         return now;
     char buf[16] = "";
     if (*shift == '@') { /* "@FILE": the days in a file, read each time, so that a running

@@ -134,6 +134,9 @@ json_t *sv_publish(struct ctx *x)
     if (no)
         return no;
     struct held *h = x->h;
+    /* the publication is dated by the real clock, a demo store's too: it is what the world and
+     * the witnesses read and count its age by; the batches it publishes are marked by the
+     * store's clock, as the rest of their life is */
     uint64_t now = sv_clock(x->cfg, h->s, x->now);
     char vwhy[400] = "";
     uint64_t from = x->st->published > x->st->base ? x->st->published : x->st->base;
@@ -154,7 +157,7 @@ json_t *sv_publish(struct ctx *x)
                                 x->cfg->origin,
                                 0,
                                 0,
-                                now,
+                                x->now,
                                 x->cfg->witnesses,
                                 replies,
                                 x->st->has_checkpoint ? &x->st->checkpoint : NULL,

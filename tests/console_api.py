@@ -5,6 +5,7 @@ accounts (with their passwords and TOTP seeds in ACCOUNTS.json), the signer and 
 Prints TAP.
 usage: console_api.py BASE_URL SHORT_URL ACCOUNTS.json WORK_DIR CLOCK_FILE
 (SHORT_URL: a second console on the same store with short session limits)"""
+import datetime
 import http.client
 import json
 import os
@@ -315,7 +316,9 @@ def batch_life(clerk, approver, custodian):
     b = j['id']
     st, j, _ = clerk.req('POST', '/api/batches/%d/publicise' % b, {})
     ok(st == 200 and j.get('state') == 'publicised', 'the clerk publicises them', j)
-    day = time.strftime('%Y-%m-%d', time.gmtime(time.time() + 8 * 3600 - 14 * 86400))
+    # two weeks before the demo store's today (TITLECERT_DEMO_TODAY, tests/demo_today.sh)
+    day = (datetime.date.fromisoformat(os.environ['TITLECERT_DEMO_TODAY'])
+           - datetime.timedelta(days=14)).isoformat()
     st, j, _ = clerk.req('POST', '/api/batches/%d/objections' % b,
                          {'line': 5, 'objector': '张三', 'contact': '0931-0000000',
                           'received': day, 'text': '材料不实'})

@@ -15,8 +15,7 @@ trap cleanup EXIT
 cd "$work" || exit 2
 export PW='console api test passphrase'
 P=(--passphrase-env PW)
-today=$(TZ=Asia/Shanghai date +%F)
-from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
+. "$here/demo_today.sh" # today, from and to
 {
   "$keys" root-create --out root --name root --kdf interactive "${P[@]}"
   "$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}"

@@ -15,8 +15,7 @@ P=(--passphrase-env PW)
 
 console_fixture() {
   local today from to
-  today=$(TZ=Asia/Shanghai date +%F)
-  from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
+  . "$here/demo_today.sh" # today, from and to
   "$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null &&
   "$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}" >/dev/null &&
   "$keys" issuer-create --out pub --name 甘肃省职称证书发布 --kdf interactive "${P[@]}" >/dev/null &&

@@ -34,8 +34,7 @@ for k in iss pub; do
   "$keys" token-pub --module "$module" --token "$TOK" --kind issuer --name "token-$k" --key "$k-2026" \
     --out $k.pub --pin-env PIN >/dev/null 2>&1
 done
-today=$(TZ=Asia/Shanghai date +%F)
-from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
+. "$here/demo_today.sh" # today, from and to
 "$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
 "$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
 "$keys" endorse --root root.key --issuer iss.pub --from "$from" --to "$to" --region 62 \

@@ -1878,6 +1878,27 @@ static void test_demo_clock(void)
        "demo: TITLECERT_DEMO_CLOCK=@FILE follows the file as it changes, and moves no other store");
     remove(path_in("clock"));
     ok(tc_store_clock(demo, t) == t, "demo: without the file the demo store's clock is the time");
+    /* TITLECERT_DEMO_TODAY: the day counted from, at the same time of day */
+    int32_t d1 = 0;
+    setenv("TITLECERT_DEMO_TODAY", "2026-03-01", 1);
+    unsetenv("TITLECERT_DEMO_CLOCK");
+    uint64_t moved = demo ? tc_store_clock(demo, t) : 0;
+    ok(tc_day_parse(&d1, "2026-03-01") && tc_beijing_day(moved) == d1 && moved % 86400 == t % 86400 &&
+           tc_store_clock(plain, t) == t && tc_store_clock(W, t) == t,
+       "demo: TITLECERT_DEMO_TODAY=2026-03-01 makes that day the demo store's today, at the same "
+       "time of day, and moves no other store");
+    setenv("TITLECERT_DEMO_CLOCK", "-14", 1);
+    ok(demo && tc_store_clock(demo, t) == moved - 14 * 86400,
+       "demo: TITLECERT_DEMO_CLOCK counts its days from TITLECERT_DEMO_TODAY");
+    static const char *const bad_days[] = {"2026-13-01", "1999-12-31", "2100-01-01", "20260301",
+                                           "2026-03-01x", ""};
+    for (size_t i = 0; demo && i < sizeof bad_days / sizeof bad_days[0]; i++) {
+        setenv("TITLECERT_DEMO_TODAY", bad_days[i], 1);
+        ok(tc_store_clock(demo, t) == t - 14 * 86400,
+           "demo: TITLECERT_DEMO_TODAY=\"%s\" is not a day from 2000 to 2099: today counts",
+           bad_days[i]);
+    }
+    unsetenv("TITLECERT_DEMO_TODAY");
     unsetenv("TITLECERT_DEMO_CLOCK");
     struct tc_refusals ref = {0};
     int64_t b = 0;

@@ -21,8 +21,7 @@ trap cleanup EXIT
 cd "$work" || exit 2
 export PW='workflow test passphrase'
 P=(--passphrase-env PW)
-today=$(TZ=Asia/Shanghai date +%F)
-from=$(date -d "$today -60 days" +%F) to=$(date -d "$today +2 years" +%F)
+. "$here/demo_today.sh" # today, from and to
 "$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
 # the issuing and publication keys have their own passphrase, the custodians' (the store's is
 # known to everyone who runs the workflow's commands)
