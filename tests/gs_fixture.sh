@@ -3,13 +3,16 @@
 # status bundle as v1.bundle and live.bundle, and a verifier serving it on a free 127.0.0.1 port.
 # Needs: keys, issuer, verifier, data set; cwd the work directory. Sets: ids (sorted certificate
 # ids), D and T (issuer options), server (pid) and U (base URL). The committee key ws is endorsed
-# from today, or from GS_ENDORSE_FROM (YYYY-MM-DD) when set.
+# from today, or from GS_ENDORSE_FROM (YYYY-MM-DD) when set, for two years. The store's working-day
+# calendar holds the years ahead that data/calendar lacks (calendar_ahead.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/calendar_ahead.sh"
 gs_fixture() {
   export PW='fixture test passphrase'
   P=(--passphrase-env PW)
   local today until
   today=$(TZ=Asia/Shanghai date +%F)
-  until=$(date -d "$today +2 years" +%F)
+  until=$(date -d "${GS_ENDORSE_FROM:-$today} +2 years" +%F)
+  calendar_ahead "$PWD/calendar" || return 1
   "$keys" root-create --out root --name root --kdf interactive "${P[@]}" >/dev/null
   "$keys" issuer-create --out ws --name 甘肃省卫生系列高级职称评审委员会 --kdf interactive "${P[@]}" >/dev/null
   "$keys" hash-key-create --out store --name store --kdf interactive "${P[@]}" >/dev/null
