@@ -38,8 +38,8 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work" || exit 2
-# the committee key from 30 days back: the workflow store's batch is prepared on its demo clock
-# two weeks ago (part 7)
+# the committee key from 60 days before the workflow tests' fixed day (demo_today.sh): the
+# workflow store's batch is prepared on its demo clock two weeks before that day (part 7)
 . "$here/demo_today.sh" # the workflow part below runs on its day
 GS_ENDORSE_FROM=$from gs_fixture
 ORIGIN=titlecert.invalid/register/GS
