@@ -301,6 +301,10 @@ struct tc_bundle_content {
      * store's MACed state names them: not encoded nor hashed again. NULL: none. */
     const uint8_t (*chunk_known)[32];
     size_t n_chunk_known;
+    /* index[0] is entry index_from of the n_index (0: index holds them all). Entries before it are
+     * in known chunks only, which the writer never reads, so a delta's result need not copy them:
+     * a multiple of TC_INDEX_CHUNK, at most n_chunk_known chunks (else TC_ERR_INTERNAL). */
+    size_t index_from;
     const struct tc_bundle_proof *proofs;
     size_t n_proofs;
 };

@@ -786,25 +786,26 @@ const struct tc_bundle_superseded *tc_bundle_superseded(const struct tc_bundle *
 static enum tc_err merge(const void *old, size_t n, const void *add, size_t m, size_t size,
                          void **out, size_t *outn)
 {
+    const uint8_t *o = old, *d = add;
     uint8_t *r = malloc((n + m ? n + m : 1) * size);
     if (!r)
         return TC_ERR_NOMEM;
     size_t i = 0, j = 0, k = 0;
-    while (i < n || j < m) {
-        uint64_t a = UINT64_MAX, b = UINT64_MAX;
-        if (i < n)
-            memcpy(&a, (const uint8_t *)old + i * size, sizeof a);
-        if (j < m)
-            memcpy(&b, (const uint8_t *)add + j * size, sizeof b);
-        if (i < n && j < m && a == b) {
+    while (i < n && j < m) {
+        uint64_t a, b;
+        memcpy(&a, o + i * size, sizeof a);
+        memcpy(&b, d + j * size, sizeof b);
+        if (a == b) {
             free(r);
             return TC_ERR_INCONSISTENT;
         }
-        if (j >= m || (i < n && a < b))
-            memcpy(r + k++ * size, (const uint8_t *)old + i++ * size, size);
-        else
-            memcpy(r + k++ * size, (const uint8_t *)add + j++ * size, size);
+        memcpy(r + k++ * size, a < b ? o + i++ * size : d + j++ * size, size);
     }
+    /* what is left of one side goes in one copy */
+    if (i < n)
+        memcpy(r + k * size, o + i * size, (n - i) * size), k += n - i;
+    else if (j < m)
+        memcpy(r + k * size, d + j * size, (m - j) * size), k += m - j;
     *out = r, *outn = k;
     return TC_OK;
 }
@@ -1019,17 +1020,21 @@ static enum tc_err assemble(const struct tc_bundle *from, const struct tc_delta 
            (!st->n_index ||
             from->index[(c.n_chunk_known + 1) * TC_INDEX_CHUNK - 1].id < st->index[0].id))
         c.n_chunk_known++;
+    /* the writer reads no entry of a known chunk: only the entries after them are merged */
+    c.index_from = c.n_chunk_known * TC_INDEX_CHUNK;
     char *note = dup_bytes(d->note, d->note_len);
     void *ix = NULL, *rv = NULL, *sp = NULL;
+    size_t n_tail = 0;
     enum tc_err e = note ? TC_OK : TC_ERR_NOMEM;
     if (e == TC_OK &&
-        (e = merge(from->index, from->n_index, st->index, st->n_index, sizeof *st->index, &ix,
-                   &c.n_index)) == TC_OK &&
+        (e = merge(from->index + c.index_from, from->n_index - c.index_from, st->index,
+                   st->n_index, sizeof *st->index, &ix, &n_tail)) == TC_OK &&
         (e = merge(from->revoked, from->n_revoked, st->revoked, st->n_revoked,
                    sizeof *st->revoked, &rv, &c.n_revoked)) == TC_OK &&
         (e = merge(from->superseded, from->n_superseded, st->superseded, st->n_superseded,
                    sizeof *st->superseded, &sp, &c.n_superseded)) == TC_OK) {
-        c.note = note, c.index = ix, c.revoked = rv, c.superseded = sp;
+        c.note = note, c.index = ix, c.n_index = c.index_from + n_tail;
+        c.revoked = rv, c.superseded = sp;
         e = tc_bundle_encode_signed(&c, d->kid, carried_sig, (void *)d->bundle_sig, out, len,
                                     chunks);
     }

@@ -179,9 +179,12 @@ enum tc_err tc_index_chunk_encode(const struct tc_bundle_registered *index, size
 static enum tc_err make_chunks(const struct tc_bundle_content *c, struct tc_index_chunks *ch)
 {
     size_t n = c->n_index / TC_INDEX_CHUNK, known = c->chunk_known ? c->n_chunk_known : 0;
+    size_t skipped = c->index_from / TC_INDEX_CHUNK; /* chunks of which index holds nothing */
     memset(ch, 0, sizeof *ch);
     if (n > TC_BUNDLE_MAX_CHUNKS)
         return TC_ERR_SIZE_LIMIT;
+    if (c->index_from % TC_INDEX_CHUNK || skipped > known || skipped > n)
+        return TC_ERR_INTERNAL; /* an entry the bundle needs would not be there */
     ch->n = n, ch->first_new = known < n ? known : n;
     size_t fresh = n - ch->first_new;
     if (!(ch->sha = calloc(n ? n : 1, sizeof *ch->sha)) ||
@@ -192,7 +195,7 @@ static enum tc_err make_chunks(const struct tc_bundle_content *c, struct tc_inde
         memcpy(ch->sha[k], c->chunk_known[k], 32);
     for (size_t k = ch->first_new; k < n; k++) {
         size_t i = k - ch->first_new;
-        enum tc_err e = tc_index_chunk_encode(c->index, k, &ch->bytes[i], &ch->len[i]);
+        enum tc_err e = tc_index_chunk_encode(c->index, k - skipped, &ch->bytes[i], &ch->len[i]);
         if (e != TC_OK)
             return e;
         crypto_hash_sha256(ch->sha[k], ch->bytes[i], ch->len[i]);
@@ -210,7 +213,8 @@ static void write_index(struct tc_cw *w, const struct tc_bundle_content *c,
     for (size_t k = 0; k < ch->n; k++)
         tc_cw_bytes(w, ch->sha[k], 32);
     if (c->n_index > done)
-        write_list(w, c->index + done, c->n_index - done, sizeof *c->index, 3, write_registered);
+        write_list(w, c->index + (done - c->index_from), c->n_index - done, sizeof *c->index, 3,
+                   write_registered);
     else
         tc_cw_array(w, 0);
 }

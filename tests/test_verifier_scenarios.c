@@ -867,12 +867,13 @@ static enum tc_err mem_chunk_get(void *ctx, const uint8_t sha256[32], uint8_t **
     return TC_ERR_NOT_FOUND;
 }
 
-/* A bundle like b with index ix (n entries), its first `known` chunks named by the hashes given
- * (as a publisher reusing kept hashes names them), signed with key; the chunk files it made. */
-static enum tc_err chunked_bundle(const struct tc_bundle *b, struct tc_signer *key,
-                                  const struct tc_bundle_registered *ix, size_t n,
-                                  const uint8_t (*known)[32], size_t n_known, uint8_t **out,
-                                  size_t *len, struct tc_index_chunks *ch)
+/* A bundle like b with index ix (n entries, ix[0] being entry `from` of them), its first `known`
+ * chunks named by the hashes given (as a publisher reusing kept hashes names them), signed with
+ * key; the chunk files it made. */
+static enum tc_err chunked_bundle_from(const struct tc_bundle *b, struct tc_signer *key,
+                                       const struct tc_bundle_registered *ix, size_t n,
+                                       size_t from, const uint8_t (*known)[32], size_t n_known,
+                                       uint8_t **out, size_t *len, struct tc_index_chunks *ch)
 {
     struct tc_bundle_content c = {
         .version = b->version + 1, .issued_at = b->issued_at, .trust = b->trust_raw,
@@ -880,8 +881,41 @@ static enum tc_err chunked_bundle(const struct tc_bundle *b, struct tc_signer *k
         .names = b->names ? b->names : "", .profile_json = b->profile_json,
         .titles_raw = b->titles_raw, .titles_raw_len = b->titles_raw_len,
         .province = b->province, .note = b->note, .index = ix, .n_index = n,
-        .chunk_known = known, .n_chunk_known = n_known};
+        .chunk_known = known, .n_chunk_known = n_known, .index_from = from};
     return tc_bundle_write(key, &c, out, len, NULL, ch);
+}
+
+static enum tc_err chunked_bundle(const struct tc_bundle *b, struct tc_signer *key,
+                                  const struct tc_bundle_registered *ix, size_t n,
+                                  const uint8_t (*known)[32], size_t n_known, uint8_t **out,
+                                  size_t *len, struct tc_index_chunks *ch)
+{
+    return chunked_bundle_from(b, key, ix, n, 0, known, n_known, out, len, ch);
+}
+
+/* What a delta's result hands the writer: only the entries after the chunks it names as known.
+ * The bundle is the same to the byte; entries it would need and was not handed: refused. */
+static void index_from(const struct tc_bundle *genuine, const struct tc_bundle_registered *ix,
+                       size_t n, const struct tc_index_chunks *ch, const uint8_t *whole,
+                       size_t whole_len)
+{
+    uint8_t *part = NULL;
+    size_t plen = 0;
+    struct tc_index_chunks ch3;
+    const uint8_t(*known)[32] = (const uint8_t(*)[32])ch->sha;
+    enum tc_err e = chunked_bundle_from(genuine, gs, ix + TC_INDEX_CHUNK, n, TC_INDEX_CHUNK,
+                                        known, 1, &part, &plen, &ch3);
+    ok(e == TC_OK && plen == whole_len && !memcmp(part, whole, whole_len) && ch3.n == 2 &&
+           ch3.first_new == 1 && !memcmp(ch3.sha[1], ch->sha[1], 32),
+       "chunks: written from the entries after its one known chunk, the bundle and its new chunk "
+       "are the same to the byte");
+    free(part), part = NULL, tc_index_chunks_free(&ch3);
+    is_err(chunked_bundle_from(genuine, gs, ix + 2 * TC_INDEX_CHUNK, n, 2 * TC_INDEX_CHUNK, known,
+                               1, &part, &plen, &ch3),
+           TC_ERR_INTERNAL, "chunks: handed no entries of a chunk it must encode: refused");
+    is_err(chunked_bundle_from(genuine, gs, ix + 100, n, 100, known, 1, &part, &plen, &ch3),
+           TC_ERR_INTERNAL, "chunks: handed entries from inside a chunk: refused");
+    free(part);
 }
 
 /* Two chunks and a rest, read back through a chunk source; a chunk missing, served with other
@@ -918,6 +952,7 @@ static void index_chunks(void)
     const struct tc_bundle_registered *r = got ? tc_bundle_registered(got, ix[70000].id) : NULL;
     ok(r && r->id == ix[70000].id, "chunks: an entry of the second chunk is found by its id");
     tc_bundle_free(got), got = NULL;
+    index_from(genuine, ix, n, &ch, out, olen);
     char name[TC_CHUNK_NAME_MAX];
     tc_chunk_name(ch.sha[1], name);
     m.only = 1;
