@@ -52,6 +52,8 @@ enum tc_err {
     TC_ERR_TRUST_LIST = 307,     /* a trust list is older than the one held, or inconsistent */
     TC_ERR_ROLLBACK = 308,       /* a bundle is not newer than the one in use, or older than (or its
                                   * register not consistent with) what was accepted before */
+    TC_ERR_FUTURE = 309,         /* signed data dated further ahead of this clock than the skew
+                                  * allowed (TC_CLOCK_SKEW_SECONDS) */
 
     TC_ERR_IO = 400,          /* read/write failed; errno is preserved */
     TC_ERR_PERMS = 401,       /* a secret-key file is readable by group or others */
@@ -165,6 +167,10 @@ int32_t tc_day_add_years(int32_t day, int years);
 /* The calendar day, in Beijing time (UTC+8), of a Unix time: certificates, terms and revocations
  * are dated the way the documents behind them are. */
 int32_t tc_beijing_day(uint64_t unix_time);
+/* How far what a machine signed may be dated ahead of a reader's clock before it is refused: a
+ * certificate (issued_in_future) or a status bundle or delta (TC_ERR_FUTURE). Clocks of signing
+ * machines and verifiers drift by seconds to minutes, never by ten. */
+#define TC_CLOCK_SKEW_SECONDS 600u
 /* Month index year*12 + month - 1; "YYYY-MM" parse and format (out needs 8 bytes). */
 int32_t tc_month_index(int year, int month);
 bool tc_month_parse(int32_t *month, const char *s);

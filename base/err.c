@@ -48,6 +48,7 @@ static const struct err_row rows[] = {
     {TC_ERR_ENDORSEMENT, "TC_ERR_ENDORSEMENT", "invalid endorsement"},
     {TC_ERR_TRUST_LIST, "TC_ERR_TRUST_LIST", "trust list rejected"},
     {TC_ERR_ROLLBACK, "TC_ERR_ROLLBACK", "not newer than, or not consistent with, what was accepted before (a rollback)"},
+    {TC_ERR_FUTURE, "TC_ERR_FUTURE", "dated more than 10 minutes ahead of this machine's clock (one of the two clocks is wrong)"},
     {TC_ERR_IO, "TC_ERR_IO", "input/output error"},
     {TC_ERR_PERMS, "TC_ERR_PERMS", "secret-key file is accessible by group or others (chmod 600)"},
     {TC_ERR_EXISTS, "TC_ERR_EXISTS", "file exists; refusing to overwrite"},

@@ -145,7 +145,9 @@ struct tc_bundle {
  * lists must be well formed and sorted; the checkpoint signed by a register key. A key the list
  * revokes is refused from its revocation day counted by the later of the bundle's own day and
  * `now`, the reader's clock (seconds; 0 for offline tools that judge a bundle by its own date):
- * a revoked key cannot date a bundle back to before its revocation. */
+ * a revoked key cannot date a bundle back to before its revocation. With a clock, a bundle dated
+ * more than TC_CLOCK_SKEW_SECONDS ahead of it is TC_ERR_FUTURE (it would outlast the maximum age
+ * by as much). */
 enum tc_err tc_bundle_parse_at(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
                                uint64_t now, struct tc_bundle **out);
 enum tc_err tc_bundle_parse(const uint8_t *in, size_t len, const uint8_t root_pk[TC_PK_BYTES],
@@ -196,7 +198,7 @@ enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note,
                                const struct tc_endorsement **key);
 
 /* A delta, opened: its signature checked (by a key tl endorses for status publication, as for a
- * bundle, with `now` the reader's clock), its checkpoint opened with a register key of tl, its
+ * bundle, with `now` the reader's clock: TC_ERR_FUTURE as there), its checkpoint opened with a register key of tl, its
  * members read (leaves point into the delta's bytes, which must outlive it). The frontier's size
  * is the checkpoint's size less the entries it carries. */
 struct tc_delta {

@@ -496,6 +496,14 @@ static bool revoked_for(const struct tc_trust_list *tl, const uint8_t kid[TC_KID
     return rv && (day >= rv->day || (now && tc_beijing_day(now) >= rv->day));
 }
 
+/* A bundle or delta dated ahead of the reader's clock (now; 0: no clock, as an auditor reads
+ * history) would stay fresh past the maximum age by as much: a freeze made longer. Checked once
+ * its signature holds, so a forgery is refused as one. */
+static enum tc_err dated_ahead(uint64_t issued_at, uint64_t now)
+{
+    return now && issued_at > now + TC_CLOCK_SKEW_SECONDS ? TC_ERR_FUTURE : TC_OK;
+}
+
 /* The signer must be endorsed for status publication, in term when it signed, and not revoked. */
 static enum tc_err check_signer(const struct tc_trust_list *tl, const uint8_t kid[TC_KID_BYTES],
                                 uint64_t issued_at, uint64_t now,
@@ -622,7 +630,8 @@ static enum tc_err parse_bundle(const uint8_t *in, size_t len, const uint8_t roo
         (e = check_signer(b->tl, b->signer, b->issued_at, now, &en)) != TC_OK ||
         (e = tc_cose_sign1_check(prot, prot_len, payload, payload_len,
                                  type == BUNDLE_TYPE ? TC_AAD_BUNDLE : TC_AAD_BUNDLE_V1, sig,
-                                 en->pk)) != TC_OK)
+                                 en->pk)) != TC_OK ||
+        (e = dated_ahead(b->issued_at, now)) != TC_OK)
         goto out;
     /* then the lists, of authenticated bytes */
     struct rd r;
@@ -942,6 +951,7 @@ enum tc_err tc_delta_open(const uint8_t *in, size_t len, const struct tc_trust_l
     if ((e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_DELTA, sig,
                                  en->pk)) != TC_OK ||
         (e = read_delta(payload, payload_len, d)) != TC_OK ||
+        (e = dated_ahead(d->issued_at, now)) != TC_OK ||
         (e = check_signer(tl, d->kid, d->issued_at, now, &en)) != TC_OK ||
         (e = open_checkpoint(tl, d->note, d->note_len, tc_beijing_day(d->issued_at), now,
                              &d->checkpoint, &en)) != TC_OK) {

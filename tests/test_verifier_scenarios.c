@@ -620,6 +620,36 @@ static void bundle_before_parse(const uint8_t *bundle, size_t len)
 
 /* Deltas (serve --source): a revocation published as a delta applies to the bundle it names and
  * to no other; an altered delta is refused. */
+/* A2: x (dated now + 1) read by a verifier whose clock is behind: within the skew allowed it
+ * holds; beyond it the bundle and the delta are refused (they would stay fresh past the maximum
+ * age by as much), and nothing is applied. */
+static void future_dated(const struct tc_bundle *b1, const struct tc_export *x)
+{
+    const uint8_t *rpk = tc_signer_pub(root)->pk;
+    uint64_t behind = now + 1 - TC_CLOCK_SKEW_SECONDS; /* the bundle is just within the skew */
+    struct tc_bundle *got = NULL;
+    uint8_t *bytes = NULL;
+    size_t bl = 0;
+    is_err(tc_bundle_parse_at(x->bundle, x->len, rpk, behind - 1, &got), TC_ERR_FUTURE,
+           "A2: a bundle dated more than %u s ahead of the verifier's clock is refused",
+           TC_CLOCK_SKEW_SECONDS);
+    ok(!got, "and nothing is returned");
+    is_err(tc_bundle_apply_delta(b1, x->delta, x->delta_len, rpk, behind - 1, &got, &bytes, &bl,
+                                 NULL),
+           TC_ERR_FUTURE, "A2: so is a delta dated so");
+    ok(!got && !bytes, "and nothing is applied");
+    is_err(tc_bundle_parse_at(x->bundle, x->len, rpk, behind, &got), TC_OK,
+           "(the check can fail: %u s ahead, the skew allowed, the bundle is taken)",
+           TC_CLOCK_SKEW_SECONDS);
+    tc_bundle_free(got), got = NULL;
+    is_err(tc_bundle_apply_delta(b1, x->delta, x->delta_len, rpk, behind, &got, &bytes, &bl, NULL),
+           TC_OK, "(and the delta applies)");
+    tc_bundle_free(got), got = NULL, free(bytes), bytes = NULL;
+    is_err(tc_bundle_parse_at(x->bundle, x->len, rpk, 0, &got), TC_OK,
+           "(an auditor with no clock reads it by its own date)");
+    tc_bundle_free(got);
+}
+
 static void deltas(void)
 {
     char units[1024];
@@ -677,7 +707,12 @@ static void deltas(void)
         is_err(tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_signer_pub(root)->pk, now + 1,
                                      &again, &bytes, &bytes_len, NULL),
                TC_ERR_BAD_SIGNATURE, "an altered delta is refused");
+        is_err(tc_bundle_apply_delta(b1, x2.delta, x2.delta_len, tc_signer_pub(root)->pk,
+                                     now - TC_CLOCK_SKEW_SECONDS, &again, &bytes, &bytes_len, NULL),
+               TC_ERR_BAD_SIGNATURE,
+               "an altered delta dated ahead of the reader's clock is refused as altered");
         x2.delta[x2.delta_len - 1] ^= 1;
+        future_dated(b1, &x2);
     }
     /* a unit directory change: no delta, the bundle is fetched */
     tc_bundle_free(again), again = NULL;

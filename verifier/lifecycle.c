@@ -101,6 +101,10 @@ static const char *unverified(enum tc_err e)
         return "its signing key is not endorsed for status publication, out of its term, or "
                "revoked (a revocation counts from this verifier's clock, not from the day the "
                "bundle claims)";
+    if (e == TC_ERR_FUTURE)
+        return "it is dated more than 10 minutes ahead of this verifier's clock: one of the two "
+               "clocks is wrong (check time synchronisation on both); taken, it would stay "
+               "fresh past the maximum age by as much";
     return tc_strerror(e);
 }
 

@@ -77,11 +77,6 @@ struct tc_verdict {
 
 const char *tc_verdict_name(enum tc_verdict_kind k);
 
-/* How far a certificate's own issued_at may lie ahead of the verifier's clock before it is
- * invalid (issued_in_future): clocks of signing machines and verifiers drift by seconds to
- * minutes, never by ten. */
-#define TC_CLOCK_SKEW_SECONDS 600u
-
 /* Verifies payload bytes (already taken out of text or link form) against a trust list, at
  * time now (seconds since the epoch). Never fails: every outcome is a verdict. bytes must
  * outlive v. */
