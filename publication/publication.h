@@ -198,9 +198,9 @@ enum tc_err tc_checkpoint_open(const struct tc_trust_list *tl, const char *note,
                                const struct tc_endorsement **key);
 
 /* A delta, opened: its signature checked (by a key tl endorses for status publication, as for a
- * bundle, with `now` the reader's clock: TC_ERR_FUTURE as there), its checkpoint opened with a register key of tl, its
- * members read (leaves point into the delta's bytes, which must outlive it). The frontier's size
- * is the checkpoint's size less the entries it carries. */
+ * bundle, with `now` the reader's clock: TC_ERR_FUTURE as there), its checkpoint opened with a
+ * register key of tl, its members read (leaves point into the delta's bytes, which must outlive
+ * it). The frontier's size is the checkpoint's size less the entries it carries. */
 struct tc_delta {
     uint8_t kid[TC_KID_BYTES];
     uint64_t from_version, version, issued_at;
