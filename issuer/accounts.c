@@ -11,7 +11,6 @@
  * Every change and every sign-in, failed or not, is an audit event naming the account.
  */
 #include <jansson.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -692,32 +691,6 @@ static enum tc_err auth_tx(struct tc_store *s, void *ctx)
                               "{\"account\":\"%s\",\"how\":\"%s\"}", x->name, x->how);
 }
 
-/* What a password is checked against when there is no hash to check it against (no such account,
- * or one not enrolled yet): the hash of a random password with the parameters every account's has,
- * made once. A wrong name then costs the Argon2 a wrong password costs, and how long a refusal
- * takes does not tell which names are accounts. "" if it could not be made. */
-static char decoy[crypto_pwhash_STRBYTES];
-static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
-
-static void decoy_make(void)
-{
-    char pw[33];
-    uint8_t r[16];
-    randombytes_buf(r, sizeof r);
-    sodium_bin2hex(pw, sizeof pw, r, sizeof r);
-    if (crypto_pwhash_str(decoy, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        decoy[0] = '\0';
-    sodium_memzero(pw, sizeof pw), sodium_memzero(r, sizeof r);
-}
-
-static void decoy_check(const char *password, size_t len)
-{
-    pthread_once(&decoy_once, decoy_make);
-    volatile int ignored = decoy[0] ? crypto_pwhash_str_verify(decoy, password, len) : 0;
-    (void)ignored; /* its answer means nothing: only its cost counts */
-}
-
 /* The password alone: a failure is counted (and audited), a success changes nothing yet. */
 static enum tc_err password_ok(struct tc_store *s, const char *name, const char *password,
                                size_t len, const char *how, uint64_t now, struct tc_account *a,
@@ -727,10 +700,8 @@ static enum tc_err password_ok(struct tc_store *s, const char *name, const char 
     *why = NULL;
     /* the hash from the row whose seal was checked, not from a second read */
     enum tc_err e = account_get(s, name, 0, a, hash);
-    if (e == TC_ERR_NOT_FOUND) {
-        decoy_check(password, len);
+    if (e == TC_ERR_NOT_FOUND)
         return *why = "账号或口令不对 / wrong account or password", TC_ERR_PASSPHRASE;
-    }
     if (e == TC_ERR_INCONSISTENT)
         *why = TC_ACCOUNT_SEAL_BROKEN;
     if (e != TC_OK)
@@ -743,8 +714,6 @@ static enum tc_err password_ok(struct tc_store *s, const char *name, const char 
                TC_ERR_REFUSED;
     if (hash[0] && crypto_pwhash_str_verify(hash, password, len) == 0)
         return TC_OK;
-    if (!hash[0]) /* not enrolled yet: as long as a wrong password on an enrolled account */
-        decoy_check(password, len);
     struct auth x = {name, a->id, false, now, how, false};
     if ((e = tc_account_sealed_tx(s, a->id, AUTH_WRITES, auth_tx, &x)) != TC_OK)
         return e;
