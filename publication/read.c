@@ -951,8 +951,8 @@ enum tc_err tc_delta_open(const uint8_t *in, size_t len, const struct tc_trust_l
     if ((e = tc_cose_sign1_check(prot, prot_len, payload, payload_len, TC_AAD_DELTA, sig,
                                  en->pk)) != TC_OK ||
         (e = read_delta(payload, payload_len, d)) != TC_OK ||
-        (e = dated_ahead(d->issued_at, now)) != TC_OK ||
         (e = check_signer(tl, d->kid, d->issued_at, now, &en)) != TC_OK ||
+        (e = dated_ahead(d->issued_at, now)) != TC_OK ||
         (e = open_checkpoint(tl, d->note, d->note_len, tc_beijing_day(d->issued_at), now,
                              &d->checkpoint, &en)) != TC_OK) {
         tc_delta_close(d);

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """drip_server.py - the publication's static web server for tests/replica.sh, on 127.0.0.1.
 
-Serves the files under ROOT (GET only, no ETag, so every poll reads the head). While the file
+Serves the files under ROOT (GET only, no ETag, so every poll reads the head; while a file
+etag.on exists beside CONTROL, with an ETag of its size and time, and 304 to If-None-Match, as a
+static server or CDN answers). While the file
 CONTROL exists it is a slow or hostile host: every file but a head is sent as its headers and then
 one byte every DRIP_MS milliseconds, and each such transfer is noted in LOG ("drip PATH"); every
 file served whole is noted there as "get PATH". PORT 0
@@ -30,8 +32,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         with open(full, "rb") as f:
             body = f.read()
+        etag = None
+        if os.path.exists(os.path.join(os.path.dirname(CONTROL), "etag.on")):
+            st = os.stat(full)
+            etag = '"%x-%x"' % (st.st_size, st.st_mtime_ns)
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
+        if etag:
+            self.send_header("ETag", etag)
         self.end_headers()
         if not os.path.exists(CONTROL) or os.path.basename(rel) == "head":
             self.wfile.write(body)

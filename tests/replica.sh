@@ -11,6 +11,9 @@
 #  time only moves forward: a bundle with a higher version but issued before the accepted one is
 #        refused across a restart (before: accepted); a state file from the release before, without
 #        the issued_at line, still loads;
+#  A2: a bundle dated an hour ahead of the verifier's clock is refused by `verify --bundle`, by a
+#        replica following the publication and by one serving a file, which both try it again
+#        later (before: accepted, fresh an hour past the maximum age);
 #  17.7: while a download drips one byte at a time the access log is still written, the transfer
 #        is abandoned at the low-speed limit, and SIGTERM ends the process within 2 s, flushing
 #        the access log (before: the signal loop sat in libcurl for up to 2 minutes);
@@ -147,6 +150,37 @@ has "saying that time only moves forward" err.txt "issued before the one this ve
 mkdir -p st-old && sed '/^bundle_issued_at /d' st/*.state > "st-old/$(basename st/*.state)"
 truth "a state file from the release before (no issued_at) still loads" \
   serve st.log --bundle early.bundle --state st-old
+stop_replica
+
+# A2: a bundle dated an hour ahead of this clock (signed while the publisher's clock ran ahead)
+# would stay fresh an hour past the maximum age: refused, and tried again (the same bytes are good
+# once the clocks agree), not left until the next publication
+"$forge" redate root.pub ws.key good.bundle ahead.bundle $((v2 + 1)) $(( $(date +%s) + 3600 )) \
+  2>forge.err
+truth "(a bundle of version $((v2 + 1)) dated an hour ahead, signed with the publication key)" \
+  [ -s ahead.bundle ]
+check "A2: titlecert-verifier verify refuses a bundle dated an hour ahead" 2 \
+  "$verifier" verify --root root.pub --bundle ahead.bundle "$(cat "certs/${ids[1]}.txt")"
+has "A2: saying so" err.txt "dated more than 10 minutes ahead of this machine's clock"
+touch etag.on # the host answers a head it already sent with 304, as a CDN does
+truth "a replica follows the publication" start_replica s8
+truth "version $v2" is_version "$v2"
+cp ahead.bundle pub/bundle.cbor && write_head ahead.bundle $((v2 + 1))
+truth "A2: the replica refuses it" \
+  wait_for 10 grep -q "bundle refused, keeping version $v2: it is dated more than 10 minutes ahead" "$log"
+truth "A2: and fetches it again later, not only at the next head" \
+  wait_for 10 sh -c '[ "$(grep -c "it is dated more than 10 minutes ahead" "$1")" -ge 2 ]' _ "$log"
+truth "A2: keeping version $v2" is_version "$v2"
+stop_replica
+rm -f etag.on
+cp good.bundle pub/bundle.cbor && cp good.head pub/head
+cp good.bundle file.bundle
+truth "a verifier serves version $v2 from a file" serve st9.log --bundle file.bundle --state st9
+cp ahead.bundle file.bundle
+truth "A2: the bundle file dated ahead is refused" \
+  wait_for 10 grep -q "bundle refused, keeping version $v2: it is dated more than 10 minutes ahead" st9.log
+truth "A2: and read again later although the file did not change" \
+  wait_for 12 sh -c '[ "$(grep -c "it is dated more than 10 minutes ahead" "$1")" -ge 2 ]' _ st9.log
 stop_replica
 
 # 17.7: the publication drips: one byte every 300 ms

@@ -352,8 +352,9 @@ enum tc_err tc_lifecycle_reload(struct tc_lifecycle *l)
     free(buf);
     pthread_mutex_lock(&l->lock);
     l->seen = st; /* a bad file is not retried until it changes again, */
-    /* but one that names a chunk not there yet (files may arrive in any order) is, in 5 s */
-    if (l->said_chunk[0] && st.st_size) {
+    /* but one that names a chunk not there yet (files may arrive in any order), or is dated ahead
+     * of this clock (the same bytes are good once the clocks agree), is, in 5 s */
+    if ((l->said_chunk[0] || e == TC_ERR_FUTURE) && st.st_size) {
         l->retry_at = time(NULL) + (time_t)(5u << l->retries);
         l->retries += l->retries < 6; /* 5 s, 10 s, ... 5 min */
     } else {
