@@ -618,8 +618,6 @@ static void bundle_before_parse(const uint8_t *bundle, size_t len)
     free(msg);
 }
 
-/* Deltas (serve --source): a revocation published as a delta applies to the bundle it names and
- * to no other; an altered delta is refused. */
 /* A2: x (dated now + 1) read by a verifier whose clock is behind: within the skew allowed it
  * holds; beyond it the bundle and the delta are refused (they would stay fresh past the maximum
  * age by as much), and nothing is applied. */
@@ -650,6 +648,8 @@ static void future_dated(const struct tc_bundle *b1, const struct tc_export *x)
     tc_bundle_free(got);
 }
 
+/* Deltas (serve --source): a revocation published as a delta applies to the bundle it names and
+ * to no other; an altered delta is refused. */
 static void deltas(void)
 {
     char units[1024];
