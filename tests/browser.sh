@@ -19,10 +19,11 @@ bail() { { echo "not ok 1 - $1"; [ -n "${2:-}" ] && sed 's/^/# /' "$2" | tail -4
 command -v node >/dev/null || bail "node is missing (scripts/deps.sh test installs Debian's nodejs)"
 npmlog=$(realpath -m "$shots/../browser-npm.log")
 mkdir -p "$(dirname "$npmlog")"
-if [ ! -d "$here/browser/node_modules/playwright-core" ]; then
-  (cd "$here/browser" && npm ci --no-audit --no-fund) >"$npmlog" 2>&1 ||
-    bail "npm ci for playwright-core (tests/browser/package-lock.json) failed; its log:" "$npmlog"
-fi
+# one npm ci at a time under a lock on the folder (browser tests run side by side), none once
+# playwright-core is in place
+(cd "$here/browser" && flock . sh -c '[ -f node_modules/playwright-core/package.json ] ||
+  npm ci --no-audit --no-fund') >"$npmlog" 2>&1 ||
+  bail "npm ci for playwright-core (tests/browser/package-lock.json) failed; its log:" "$npmlog"
 # engine mismatch: say which playwright-core wants which node, instead of a bare test failure
 engine=$(cd "$here/browser" && node -e '
   const p = require("./node_modules/playwright-core/package.json");
@@ -73,7 +74,7 @@ chmod +x revoke_and_reload.sh
 export TC_URL="$U" TC_STALE_URL="$STALE_U" SHOTS="$shots" TC_BASIC_PNG="$work/certs/${ids[1]}.png"
 export TC_CERTS="$work/certs" TC_IDS="${ids[*]}" TC_OUTSIDE="$work/outside" TC_WORK="$work"
 export TC_BASIC_LINK_PATH="/v#$(cat "certs/${ids[1]}.txt")" TC_OLD_LINK_PATH="/v#$(cat "certs/${ids[0]}.txt")" TC_REVOKE_AND_RELOAD="$work/revoke_and_reload.sh"
-timeout 150 node --test --test-reporter=tap "$here/browser/$file" > node.tap 2>&1
+timeout 200 node --test --test-reporter=tap "$here/browser/$file" > node.tap 2>&1
 status=$?
 cp node.tap "$(dirname "$npmlog")/browser-$name-node.tap" 2>/dev/null
 # re-emit the top-level results as plain TAP, each failure followed by its whole diagnostic

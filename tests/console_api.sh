@@ -66,19 +66,27 @@ mkdir -p pub
   --publication-key pub.key --root root.pub --trust-list trust.list --publish-dir pub \
   --log signer.log --state signer.state --demo 2>>signer.log &
 pids+=($!)
-# two free ports side by side (another test's server on either would answer for these)
-while port=$((20000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null ||
-  (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null; do :; done
 C=(serve --db gs.db --hash-key store.key --root root.pub --trust-list trust.list --issuer-pub ws.pub
    --publish-dir pub --passphrase-file pass.txt --signer-socket "$work/s.sock" --web "$here/../console/web")
-"$console" "${C[@]}" --listen "127.0.0.1:$port" 2>console.log &
-pids+=($!)
-"$console" "${C[@]}" --listen "127.0.0.1:$((port + 1))" --idle 6 --session-max 12 --reauth 1 2>console2.log &
-pids+=($!)
-for _ in $(seq 100); do
-  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && curl -sf "http://127.0.0.1:$((port + 1))/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
+# two consoles on free ports side by side (another test's server on either would answer for
+# these); other ports when one was taken between the probe and the bind (tests run side by side)
+for try in 1 2 3 4 5; do
+  while port=$((20000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null ||
+    (exec 3<>"/dev/tcp/127.0.0.1/$((port + 1))") 2>/dev/null; do :; done
+  "$console" "${C[@]}" --listen "127.0.0.1:$port" 2>console.log &
+  c1=$!
+  "$console" "${C[@]}" --listen "127.0.0.1:$((port + 1))" --idle 6 --session-max 12 --reauth 1 2>console2.log &
+  c2=$!
+  for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && curl -sf "http://127.0.0.1:$((port + 1))/healthz" >/dev/null 2>&1 && break
+    kill -0 $c1 2>/dev/null && kill -0 $c2 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 $c1 2>/dev/null && kill -0 $c2 2>/dev/null && break
+  kill $c1 $c2 2>/dev/null; wait $c1 $c2 2>/dev/null
+  grep -q listen console.log console2.log || break
 done
+pids+=($c1 $c2)
 python3 "$here/console_api.py" "http://127.0.0.1:$port" "http://127.0.0.1:$((port + 1))" accounts.json \
   "$work" "$work/clock" | tee tap.txt | grep -v '^1\.\.'
 status=${PIPESTATUS[0]}

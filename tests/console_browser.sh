@@ -18,23 +18,25 @@ bail() { { echo "not ok 1 - $1"; [ -n "${2:-}" ] && sed 's/^/# /' "$2" | tail -4
 command -v node >/dev/null || bail "node is missing (scripts/deps.sh test installs Debian's nodejs)"
 mkdir -p "$shots"
 npmlog=$(realpath -m "$shots/../browser-npm.log")
-if [ ! -d "$here/browser/node_modules/playwright-core" ]; then
-  (cd "$here/browser" && npm ci --no-audit --no-fund) >"$npmlog" 2>&1 ||
-    bail "npm ci for playwright-core (tests/browser/package-lock.json) failed; its log:" "$npmlog"
-fi
+# one npm ci at a time under a lock on the folder (browser tests run side by side), none once
+# playwright-core is in place
+(cd "$here/browser" && flock . sh -c '[ -f node_modules/playwright-core/package.json ] ||
+  npm ci --no-audit --no-fund') >"$npmlog" 2>&1 ||
+  bail "npm ci for playwright-core (tests/browser/package-lock.json) failed; its log:" "$npmlog"
 work=$(mktemp -d)
 cleanup() { stop_services; rm -rf "$work"; }
 trap cleanup EXIT
 cd "$work" || exit 2
 console_fixture || bail "the store could not be set up"
-# the walk takes about two minutes: the services stop by themselves after four
-start_services 240 --reauth 20 || bail "the signer or the console did not start" console.err
+# the walk takes about two minutes, more beside other tests: the services stop by themselves
+# after 280 s
+start_services 280 --reauth 20 || bail "the signer or the console did not start" console.err
 # another origin of the same site (127.0.0.1, another port) for the CSRF attempt: a page served
 # by a plain web server (a page Playwright makes up has no address, and Chromium's local network
 # access rules would stop its requests before the console sees them)
 mkdir -p other && echo '<!doctype html><title>another origin</title><p>another origin</p>' > other/index.html
 other_port=$(cf_port) || bail "no free port"
-timeout 240 python3 -m http.server --bind 127.0.0.1 --directory other "$other_port" >/dev/null 2>&1 &
+timeout 280 python3 -m http.server --bind 127.0.0.1 --directory other "$other_port" >/dev/null 2>&1 &
 cf_pids+=($!)
 cf_wait_http "http://127.0.0.1:$other_port/" $! || bail "the other origin's web server did not start"
 # after publication: the public page serving it, and the certificates' files from the store
@@ -53,7 +55,7 @@ chmod +x published.sh
 export TC_CONSOLE_URL="$CONSOLE_URL" TC_OTHER_ORIGIN="http://127.0.0.1:$other_port" TC_WORK="$work" SHOTS="$shots" TC_TOTP_PY="$here/totp.py"
 export TC_RESULTS="$data/samples/gs-results.csv" TC_CALENDAR_FILE="$data/calendar/2026.json"
 export TC_PUBLISHED="$work/published.sh" TC_ADMIN1_CODE="$(cat admin1.code)" TC_KEYS_PASSPHRASE="$PW"
-timeout 200 node --test --test-reporter=tap "$here/browser/console.test.mjs" > node.tap 2>&1
+timeout 250 node --test --test-reporter=tap "$here/browser/console.test.mjs" > node.tap 2>&1
 status=$?
 cp node.tap "$shots/../browser-console-node.tap" 2>/dev/null
 # the top-level results as plain TAP, each failure with its whole diagnostic (as browser.sh)

@@ -6,7 +6,7 @@
 # them at once. The store's clock follows the file $work/clock (TITLECERT_DEMO_CLOCK=@FILE): write
 # -14 into it for the 公示, 0 for today, without restarting anything.
 # Needs: keys, issuer, signer, console, verifier (programs), data (data/), src (the source tree),
-# cwd the work directory. Ports are taken from TC_TEST_PORTS (default 18700-18799).
+# cwd the work directory. Ports are taken from TC_TEST_PORTS (default 20000-39999).
 # Sets: D, T (issuer options), sock, CONSOLE_URL; writes keys.pass and admin2.pw (mode 0600),
 # admin1.code (admin1's enrolment code).
 cf_pids=()
@@ -49,7 +49,7 @@ console_fixture() {
 
 # cf_port: a free port of TC_TEST_PORTS
 cf_port() {
-  local range=${TC_TEST_PORTS:-18700-18799} lo hi p try
+  local range=${TC_TEST_PORTS:-20000-39999} lo hi p try
   lo=${range%-*} hi=${range#*-}
   for try in $(seq 1 30); do
     p=$((lo + RANDOM % (hi - lo + 1)))
@@ -68,10 +68,27 @@ cf_wait_http() {
   return 1
 }
 
+# cf_listen ERR LIFETIME PROGRAM ARGS...: PROGRAM ARGS --listen 127.0.0.1:PORT under `timeout`,
+# its stderr in ERR, on a free port; another port when the chosen one was taken between the
+# probe and the bind (tests run side by side). Sets cf_pid and cf_url.
+cf_listen() {
+  local err=$1 life=$2 port try; shift 2
+  for try in 1 2 3 4 5; do
+    port=$(cf_port) || return 1
+    timeout "$life" "$@" --listen "127.0.0.1:$port" >/dev/null 2>"$err" &
+    cf_pid=$!
+    cf_url=http://127.0.0.1:$port
+    cf_wait_http "$cf_url/healthz" $cf_pid && return 0
+    kill $cf_pid 2>/dev/null; wait $cf_pid 2>/dev/null
+    grep -q "listen" "$err" || return 1
+  done
+  return 1
+}
+
 # start_services LIFETIME [CONSOLE-OPTIONS...]: the signer and the console, each stopping by
 # itself after LIFETIME seconds
 start_services() {
-  local life=$1 port; shift
+  local life=$1; shift
   sock=$PWD/signer.sock
   timeout "$life" "$signer" serve --socket "$sock" --db gs.db --hash-key store.key --key ws.key \
     --publication-key pub.key "${T[@]}" --publish-dir pub --log signer.log --state signer.state --demo >/dev/null 2>>signer.log &
@@ -79,27 +96,21 @@ start_services() {
   for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
   [ -S "$sock" ] || return 1
   mkdir -p pub
-  port=$(cf_port) || return 1
-  timeout "$life" "$console" serve --db gs.db --hash-key store.key --passphrase-file keys.pass \
-    "${T[@]}" --issuer-pub ws.pub --publish-dir pub --signer-socket "$sock" \
-    --web "$src/console/web" --listen 127.0.0.1:$port --access-log console-access.log "$@" \
-    >/dev/null 2>console.err &
-  cf_pids+=($!)
-  CONSOLE_URL=http://127.0.0.1:$port
-  cf_wait_http "$CONSOLE_URL/healthz" $!
+  cf_listen console.err "$life" "$console" serve --db gs.db --hash-key store.key \
+    --passphrase-file keys.pass "${T[@]}" --issuer-pub ws.pub --publish-dir pub \
+    --signer-socket "$sock" --web "$src/console/web" --access-log console-access.log "$@" ||
+    return 1
+  cf_pids+=($cf_pid)
+  CONSOLE_URL=$cf_url
 }
 
 # start_verifier LIFETIME: the public page serving the publication (pub/bundle.cbor, reloaded
 # when it changes); prints its URL
 start_verifier() {
-  local port
-  port=$(cf_port) || return 1
-  timeout "$1" "$verifier" serve --bundle pub/bundle.cbor --root root.pub \
-    --listen 127.0.0.1:$port --state verifier-state --access-log verifier-access.log \
-    >/dev/null 2>verifier.err &
-  cf_pids+=($!)
-  echo $! >> verifier.pid
-  cf_wait_http "http://127.0.0.1:$port/healthz" $! && echo "http://127.0.0.1:$port"
+  cf_listen verifier.err "$1" "$verifier" serve --bundle pub/bundle.cbor --root root.pub \
+    --state verifier-state --access-log verifier-access.log || return 1
+  echo $cf_pid >> verifier.pid
+  echo "$cf_url"
 }
 
 stop_services() {
