@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs every titlecert test twice: a gcc build with -Werror, then a clang build with
 # AddressSanitizer + UndefinedBehaviorSanitizer that also runs each libFuzzer target for a bounded
-# time (TITLECERT_FUZZ_SECONDS, default 30). External vectors are read from ../shared/vectors
+# time (TITLECERT_FUZZ_SECONDS, default 20). External vectors are read from ../shared/vectors
 # beside the clone; tests that need them report SKIP where it is absent.
 # Ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh fuzz
-fuzz_seconds=${TITLECERT_FUZZ_SECONDS:-30}
+fuzz_seconds=${TITLECERT_FUZZ_SECONDS:-20}
 status=0
 logs=()
 
