@@ -17,6 +17,9 @@ struct err_row {
     const char *msg;
 };
 
+/* TC_ERR_FUTURE's text names the allowed skew in words */
+_Static_assert(TC_CLOCK_SKEW_SECONDS == 600, "TC_ERR_FUTURE's text says 10 minutes");
+
 static const struct err_row rows[] = {
     {TC_OK, "TC_OK", "success"},
     {TC_ERR_ARG, "TC_ERR_ARG", "invalid argument"},

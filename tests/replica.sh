@@ -171,8 +171,20 @@ truth "A2: the replica refuses it" \
 truth "A2: and fetches it again later, not only at the next head" \
   wait_for 10 sh -c '[ "$(grep -c "it is dated more than 10 minutes ahead" "$1")" -ge 2 ]' _ "$log"
 truth "A2: keeping version $v2" is_version "$v2"
+# a delta to it bears the same date as its whole bundle: refused too, and the delta is asked for
+# again later instead of the whole bundle at once (which would be refused the same way)
+"$forge" delta root.pub ws.key pub good.bundle ahead.bundle "pub/delta-$v2.cbor" 2>>forge.err
+write_head ahead.bundle $((v2 + 1))
+sed -i "5i delta $v2 $(sha256sum "pub/delta-$v2.cbor" | cut -c1-64) $(stat -c %s "pub/delta-$v2.cbor")" pub/head
+: > "$log"
+truth "A2: a delta dated ahead is refused" \
+  wait_for 10 grep -q "delta refused, keeping version $v2: it is dated more than 10 minutes ahead" "$log"
+truth "A2: and fetched again later" \
+  wait_for 10 sh -c '[ "$(grep -c "fetched the delta $1 -> " "$2")" -ge 2 ]' _ "$v2" "$log"
+has_not "A2: not the whole bundle in its place" "$log" "fetched bundle version $((v2 + 1))"
+truth "A2: keeping version $v2" is_version "$v2"
 stop_replica
-rm -f etag.on
+rm -f etag.on "pub/delta-$v2.cbor"
 cp good.bundle pub/bundle.cbor && cp good.head pub/head
 cp good.bundle file.bundle
 truth "a verifier serves version $v2 from a file" serve st9.log --bundle file.bundle --state st9

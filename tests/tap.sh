@@ -16,6 +16,12 @@ has() { # has DESCRIPTION FILE PATTERN
   if grep -q -- "$3" "$2"; then echo "ok $n - $1"; else
     { echo "not ok $n - $1 (no '$3')"; awk '{ print "# " $0 }' "$2" | head -20; } | both; failed=$((failed + 1)); fi
 }
+has_not() { # has_not DESCRIPTION FILE PATTERN
+  n=$((n + 1))
+  if ! grep -q -- "$3" "$2"; then echo "ok $n - $1"; else
+    { echo "not ok $n - $1 ('$3' is there)"; grep -- "$3" "$2" | awk '{ print "# " $0 }' | head -5; } | both
+    failed=$((failed + 1)); fi
+}
 truth() { # truth DESCRIPTION COMMAND... (ok when the command succeeds)
   local desc=$1; shift
   n=$((n + 1))

@@ -95,6 +95,8 @@ static void when(char out[24], uint64_t t)
 }
 
 /* Why a bundle did not verify, in words an operator can act on */
+_Static_assert(TC_CLOCK_SKEW_SECONDS == 600, "unverified() says 10 minutes");
+
 static const char *unverified(enum tc_err e)
 {
     if (e == TC_ERR_NOT_AUTHORISED)
@@ -355,8 +357,9 @@ enum tc_err tc_lifecycle_reload(struct tc_lifecycle *l)
     /* but one that names a chunk not there yet (files may arrive in any order), or is dated ahead
      * of this clock (the same bytes are good once the clocks agree), is, in 5 s */
     if ((l->said_chunk[0] || e == TC_ERR_FUTURE) && st.st_size) {
-        l->retry_at = time(NULL) + (time_t)(5u << l->retries);
-        l->retries += l->retries < 6; /* 5 s, 10 s, ... 5 min */
+        time_t wait = (time_t)5 << l->retries;
+        l->retry_at = time(NULL) + (wait < 300 ? wait : 300);
+        l->retries += l->retries < 6; /* 5 s, 10 s, ... 160 s, then 5 min */
     } else {
         l->retry_at = 0, l->retries = 0;
     }
@@ -404,9 +407,9 @@ enum tc_err tc_lifecycle_apply_delta(struct tc_lifecycle *l, const uint8_t *d, s
                        "bundle updated by a delta: version %llu -> %llu (%zu bytes)",
                        (unsigned long long)have, (unsigned long long)version, len);
     } else {
-        tc_http_say(l->cfg.log, l->cfg.log_ctx,
-                       "delta refused, keeping version %llu: %s (the full bundle is fetched)",
-                       (unsigned long long)have, why);
+        tc_http_say(l->cfg.log, l->cfg.log_ctx, "delta refused, keeping version %llu: %s (%s)",
+                       (unsigned long long)have, why,
+                       e == TC_ERR_FUTURE ? "asked for again later" : "the full bundle is fetched");
     }
     free(bytes);
     return e;

@@ -731,8 +731,9 @@ static void follow(struct tc_service *s, bool force)
     /* a delta that did not apply, or a download refused here for want of memory or disk, is
      * fetched whole at the next poll; one that lacked an index chunk the source did not have
      * (yet: files reach a mirror in any order), or was dated ahead of this clock (good once the
-     * clocks agree), later and later; a bundle that does not verify waits for a new head */
-    if (r == TC_SOURCE_BUNDLE && (e == TC_ERR_NOT_FOUND || e == TC_ERR_FUTURE))
+     * clocks agree), later and later: a delta dated ahead too, as its whole bundle bears the same
+     * date; a bundle that does not verify waits for a new head */
+    if ((r == TC_SOURCE_BUNDLE && e == TC_ERR_NOT_FOUND) || e == TC_ERR_FUTURE)
         tc_source_retry_later(s->source);
     else if ((r == TC_SOURCE_DELTA && e != TC_OK) || e == TC_ERR_IO || e == TC_ERR_NOMEM)
         tc_source_no_delta(s->source);
