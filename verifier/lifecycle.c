@@ -94,9 +94,9 @@ static void when(char out[24], uint64_t t)
         snprintf(out, 24, "-");
 }
 
-/* Why a bundle did not verify, in words an operator can act on */
 _Static_assert(TC_CLOCK_SKEW_SECONDS == 600, "unverified() says 10 minutes");
 
+/* Why a bundle did not verify, in words an operator can act on */
 static const char *unverified(enum tc_err e)
 {
     if (e == TC_ERR_NOT_AUTHORISED)
