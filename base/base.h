@@ -226,6 +226,11 @@ enum tc_err tc_file_read(const char *path, size_t max, uint8_t **buf, size_t *le
  * opens a secret key or a passphrase, called before it does. */
 enum tc_err tc_proc_harden(void);
 
+/* How many processors this process may run on (its CPU affinity, as taskset, a cgroup's cpuset
+ * or systemd's CPUAffinity= set it; the online processors where that cannot be read), between 1
+ * and most: the default number of threads of a batch the user waits for. */
+int tc_cpus_usable(int most);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Command-line programs                                                                       */
 /* ------------------------------------------------------------------------------------------ */

@@ -7,10 +7,14 @@
  * The mode is set with fchmod, so the umask cannot widen it. Files that can always be made again
  * from the store (QR images written in batches) may skip the fsyncs: the rename still keeps them
  * whole, and the caller syncs the directory once per batch (tc_file_sync_dir).
+ *
+ * Two settings of the process live here too: its hardening (tc_proc_harden) and how many
+ * processors it may use (tc_cpus_usable).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,4 +226,12 @@ enum tc_err tc_proc_harden(void)
     if (setrlimit(RLIMIT_CORE, &none) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         return TC_ERR_INTERNAL;
     return TC_OK;
+}
+
+int tc_cpus_usable(int most)
+{
+    cpu_set_t set;
+    long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                         : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > most ? most : (int)n;
 }

@@ -261,7 +261,8 @@ struct tc_cert_files {
 enum tc_err tc_cert_files_write(const char *dir, const char *base, uint64_t id, const uint8_t *msg,
                                 size_t len, struct tc_cert_files *out);
 /* The files of certificates in the store, DIR/<id>.{txt,link,png,svg}, made on `threads`
- * worker threads (default 2) in groups of up to 4,096 certificates: each file is written to a
+ * worker threads (0: one for each processor the process may use, tc_cpus_usable, at most 16;
+ * r->threads says how many ran) in groups of up to 4,096 certificates: each file is written to a
  * temporary name beside its own, the file system is synced once per group before the files are
  * renamed into place, and the directory once at the end, so a file under its final name is
  * always whole, even after a crash. A certificate whose four files are already there, complete
@@ -277,6 +278,7 @@ struct tc_render_opts {
 };
 struct tc_render_result {
     size_t done, kept;
+    int threads;
     uint64_t failed_id;
     int err;
     struct tc_cert_files files; /* what failed */
@@ -842,8 +844,8 @@ enum tc_err tc_pdf_write(struct tc_pdf_engine *g, const struct tc_pdf_cert *in, 
 enum tc_err tc_pdf_seal_check(const uint8_t *img, size_t len, bool *svg, char *why, size_t why_size);
 /* true for a file that starts as a PDF and ends with %%EOF (a finished write) */
 bool tc_pdf_complete(const char *path);
-/* The e-certificates of certificates in the store, DIR/<id>.pdf, on `threads` threads (default
- * 2). Each certificate's signature is checked against the trust list, whose endorsement names
+/* The e-certificates of certificates in the store, DIR/<id>.pdf, on `threads` threads (0: one
+ * for each processor the process may use, at most 16; res->threads says how many ran). Each certificate's signature is checked against the trust list, whose endorsement names
  * the committee; its key must have a seal (tc_seal_set). Complete files are kept unless force;
  * progress() (may be NULL) is called from the caller's thread about five times a second.
  * A revoked or superseded certificate is refused (TC_ERR_REFUSED before anything is written;
@@ -860,6 +862,7 @@ struct tc_pdf_batch_opts {
 };
 struct tc_pdf_batch_result {
     size_t written, kept;
+    int threads;
     double seconds;
     uint64_t failed_id;
     char why[640];

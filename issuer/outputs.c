@@ -381,9 +381,12 @@ enum tc_err tc_render_files(struct tc_store *s, const uint64_t *ids, size_t n,
     struct run r;
     memset(&r, 0, sizeof r);
     r.dir = o->dir, r.base = o->base;
-    int threads = o->threads > 0 ? o->threads : 2;
+    int threads = o->threads > 0 ? o->threads : tc_cpus_usable(TC_RENDER_THREADS_MAX);
     if (threads > TC_RENDER_THREADS_MAX)
         threads = TC_RENDER_THREADS_MAX;
+    if ((size_t)threads > n) /* no more workers than certificates */
+        threads = n ? (int)n : 1;
+    res->threads = threads;
     size_t group = n < TC_RENDER_GROUP ? n : TC_RENDER_GROUP;
     enum tc_err e = make_dir(o->dir, &res->files);
     if (e == TC_OK && !(r.items = malloc((group ? group : 1) * sizeof *r.items)))

@@ -77,4 +77,14 @@ rm -f "out/${ids[2]}.png.tmp$$"
 check "rendered for another verification address" 0 "$issuer" render "${D[@]}" --out-dir out --base-url https://verify.example.cn --batch "$batch"
 has "every file is written again" out.txt "(3 written, 0 already complete kept)"
 truth "with the new address" grep -q '^https://verify.example.cn/' "out/${ids[2]}.link"
+# the default number of threads: a thread for each processor the process may use (its affinity,
+# as taskset or systemd's CPUAffinity= set it), never more than there are certificates
+usable=$(nproc) want=$(( $(nproc) < 3 ? $(nproc) : 3 ))
+check "rendered with no --threads" 0 "$issuer" render "${D[@]}" "${R[@]}" --batch "$batch"
+has "on a thread for each usable processor, at most one a certificate ($usable usable)" out.txt \
+  "already complete kept) on $want thread"
+check "rendered with one processor allowed (taskset -c 0)" 0 taskset -c 0 "$issuer" render "${D[@]}" "${R[@]}" --batch "$batch"
+has "on one thread" out.txt "already complete kept) on 1 thread$"
+check "rendered with --threads 2" 0 taskset -c 0 "$issuer" render "${D[@]}" "${R[@]}" --threads 2 --batch "$batch"
+has "--threads still decides" out.txt "already complete kept) on 2 threads$"
 finish

@@ -340,7 +340,7 @@ static int render_pdfs(struct tc_store *s, const uint64_t *ids, size_t n, const 
     struct tc_trust_list *tl = cli_trust(o, NULL, NULL);
     if (!tl)
         return EXIT_USAGE;
-    struct tc_pdf_batch_opts po = {o->out_dir, o->base, o->threads ? (int)o->threads : 2, o->force,
+    struct tc_pdf_batch_opts po = {o->out_dir, o->base, (int)o->threads, o->force,
                                    pdf_progress, NULL, o->status_stamp};
     struct tc_pdf_batch_result res;
     enum tc_err e = tc_pdf_batch(s, ids, n, tl, &po, &res);
@@ -357,9 +357,11 @@ static int render_pdfs(struct tc_store *s, const uint64_t *ids, size_t n, const 
         return e == TC_ERR_NOT_FOUND || e == TC_ERR_RANGE || e == TC_ERR_REFUSED ? EXIT_REFUSED
                                                                                   : EXIT_USAGE;
     }
-    printf("  e-certificates: %s/<id>.pdf, %zu written%s%zu already complete kept (%.1f s, %.1f/s)\n",
-           o->out_dir, res.written, res.kept ? ", " : ", ", res.kept, res.seconds,
-           res.seconds > 0 ? (double)res.written / res.seconds : 0.0);
+    printf("  e-certificates: %s/<id>.pdf, %zu written, %zu already complete kept (%.1f s, %.1f/s, "
+           "%d thread%s)\n",
+           o->out_dir, res.written, res.kept, res.seconds,
+           res.seconds > 0 ? (double)res.written / res.seconds : 0.0, res.threads,
+           res.threads == 1 ? "" : "s");
     return 0;
 }
 
@@ -389,8 +391,7 @@ int cli_render(struct tc_store *s, const uint64_t *ids, size_t n, const struct o
                int64_t batch, bool show_qr)
 {
     struct cli_progress pr = {isatty(STDERR_FILENO) && n > 1000, 0, "writing files"};
-    struct tc_render_opts ro = {o->out_dir, o->base, o->threads ? (int)o->threads : 2,
-                                cli_progress, &pr};
+    struct tc_render_opts ro = {o->out_dir, o->base, (int)o->threads, cli_progress, &pr};
     struct tc_render_result r;
     enum tc_err e = tc_render_files(s, ids, n, &ro, &r);
     if (e == TC_OK) {
@@ -398,7 +399,8 @@ int cli_render(struct tc_store *s, const uint64_t *ids, size_t n, const struct o
             print_one(s, ids[0], o, show_qr);
         else if (n > 1)
             printf("  files: %s/<id>.{txt,link,png,svg} for %zu certificates (%zu written, %zu "
-                   "already complete kept)\n", o->out_dir, n, n - r.kept, r.kept);
+                   "already complete kept) on %d thread%s\n",
+                   o->out_dir, n, n - r.kept, r.kept, r.threads, r.threads == 1 ? "" : "s");
         return o->pdf ? render_pdfs(s, ids, n, o, batch) : 0;
     }
     cli_fail(r.files.failed, e);
