@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cert.h"
+#include "qr_internal.h"
 
 #define QUIET 4
 
@@ -76,7 +77,7 @@ enum tc_err tc_qr_encode(struct tc_qr *qr, const char *link, enum tc_qr_ecc ecc)
         rc = QRinput_append(in, QR_MODE_NUM, (int)strlen(digits), (const unsigned char *)digits);
     if (rc != 0)
         goto out;
-    QRcode *code = QRcode_encodeInput(in);
+    QRcode *code = tc_qr_encode_input(in);
     if (!code)
         goto out;
     qr->version = code->version;
