@@ -210,7 +210,7 @@ static int cmd_sign(int argc, char **argv)
 
 static const char render_help[] =
     "Usage: " PROG " render --db FILE --out-dir DIR --base-url URL (--batch B | CERT_ID...)\n"
-    "                       [--pdf --root ROOT.pub --trust-list FILE [--threads N] [--force]\n"
+    "                       [--threads N] [--pdf --root ROOT.pub --trust-list FILE [--force]\n"
     "                        [--status-stamp]]\n"
     "Writes the output files of certificates already issued, from the store: DIR/<id>.txt\n"
     "(payload), .link, .png and .svg (the QR code). For a batch whose files could not be written\n"
@@ -504,14 +504,16 @@ static int cmd_records(void *opts)
 
 static const char import_help[] =
     "Usage: " PROG " import --db FILE --hash-key HASH.key --key ISSUER.key --root ROOT.pub\n"
-    "                       --trust-list FILE [--out-dir DIR --base-url URL] [--dry-run] RESULTS.csv\n"
+    "                       --trust-list FILE [--out-dir DIR --base-url URL [--threads N]]\n"
+    "                       [--dry-run] RESULTS.csv\n"
     "Issues a committee's results (docs/CSV.md; UTF-8, as Excel's \"CSV UTF-8\" saves it). The\n"
     "whole file is checked first: every field, then every row that reads against the rules (T1,\n"
     "C4, S2/S3, D1, D2, A1, A2 blacklist) and the store; every refusal is listed in line order\n"
     "with its field or rule, and nothing is issued unless there is none. Then all certificates\n"
     "are signed and stored in one transaction. --out-dir writes each certificate's payload,\n"
-    "link, PNG and SVG; with --pdf also its e-certificate (as 'render --pdf': --threads, a seal\n"
-    "for the key).\n";
+    "link, PNG and SVG, on --threads N threads (default: one for each processor this process\n"
+    "may use, at most 16); with --pdf also its e-certificate (as 'render --pdf': a seal for the\n"
+    "key).\n";
 
 /* "N refusals on M lines; nothing issued" */
 static void print_refused(const struct tc_refusals *ref, const char *source)
