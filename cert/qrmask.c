@@ -176,19 +176,25 @@ static int score_finder_like(const int *run, int n)
 
 /* N1 and N3 of one row or column (its bits past width are 0). N1, 3 + (L - 5) for a run of
  * L >= 5, is the number of 5-module windows of one colour plus 2 for each run that has one. N3
- * needs a dark run of 3f: with f = 1 the modules 1011101, with f >= 2 six dark in a row; a line
- * with neither (most) has no N3 and its runs are not listed. */
+ * needs runs of f, f, 3f, f, f: with f = 1 the modules 010111010 (the line's ends count as
+ * light), with f >= 2 both 00 then six dark and six dark then 00; a line with neither (most) has
+ * no N3 and its runs are not listed. */
 static inline __attribute__((always_inline)) int score_line(const struct line *l, int width)
 {
     struct line s1 = shr(l, 1), s2 = shr(l, 2), s3 = shr(l, 3), s4 = shr(l, 4), s5 = shr(l, 5),
-                s6 = shr(l, 6), valid = first(width - 1);
+                s6 = shr(l, 6), s7 = shr(l, 7), valid = first(width - 1);
     int score = 0;
-    bool finder_like = false;
-    uint64_t carry = 0;
+    uint64_t carry = 0, one = 0, open = 0, close = 0;
     for (int k = 0; k < WORDS; k++) {
-        finder_like |= (l->w[k] & ~s1.w[k] & s2.w[k] & s3.w[k] & s4.w[k] & ~s5.w[k] & s6.w[k]) ||
-                       (l->w[k] & s1.w[k] & s2.w[k] & s3.w[k] & s4.w[k] & s5.w[k]);
+        uint64_t before = l->w[k] << 1 | (k ? l->w[k - 1] >> 63 : 0); /* module i - 1 */
+        uint64_t six = s2.w[k] & s3.w[k] & s4.w[k] & s5.w[k] & s6.w[k] & s7.w[k];
+        one |= ~before & l->w[k] & ~s1.w[k] & s2.w[k] & s3.w[k] & s4.w[k] & ~s5.w[k] & s6.w[k] &
+               ~s7.w[k];
+        open |= ~l->w[k] & ~s1.w[k] & six;                                   /* 00111111 */
+        close |= l->w[k] & s1.w[k] & s2.w[k] & s3.w[k] & s4.w[k] & s5.w[k] & /* 11111100 */
+                 ~s6.w[k] & ~s7.w[k];
     }
+    bool finder_like = one || (open && close);
     /* windows of 5 alike: 4 "same as the next" in a row */
     struct line same, w5;
     for (int k = 0; k < WORDS; k++)
