@@ -1,6 +1,6 @@
 /*
  * qrmask.c - the choice of a QR symbol's mask pattern (ISO/IEC 18004 §7.8): libqrencode's
- * choice, made in a fraction of its time (a version-10 link's symbol in 190 µs instead of 500).
+ * choice, made in a third of its time (a version-10 link's symbol in 165 µs instead of 490).
  *
  * libqrencode places the data, then applies each of the 8 mask patterns and scores the result a
  * module at a time: runs of 5 or more alike in a row or column (N1: 3, and 1 for each module
