@@ -27,10 +27,11 @@
 #include "http.h"
 
 #define ADDR_SLOTS 4096 /* counters of requests in progress, by client address hash */
-/* libmicrohttpd's default, and what the bare benchmark server uses: the pool holds a request's
- * headers and read buffer (bodies come to the handlers in pieces), and libmicrohttpd zeroes all of
- * it after every request on a kept-alive connection, so 64 KiB cost a 64 KiB memset a request */
-#define CONNECTION_MEMORY (32u << 10)
+/* The pool holds a request's line and headers and the read buffer (bodies come to the handlers
+ * in pieces). 64 KiB accepts about 32 KB of headers, what the shipped nginx configuration passes
+ * on (4 buffers of 8k); libmicrohttpd's default 32 KiB answered 431 above about 16 KB, though it
+ * zeroes half as much after every kept-alive request (docs/DECISIONS.md "The connection pool"). */
+#define CONNECTION_MEMORY (64u << 10)
 #define DEFAULT_BUSY "the server is busy: try again shortly"
 
 struct tc_http {

@@ -3,8 +3,9 @@
 # in its own bounded pool, so while hostile images upload, /healthz and /api/v1/verify answer
 # within 100 ms; a progressive JPEG with its AC scan repeated thousands of times is refused at
 # the scan limit, a PNG declaring too many pixels at its header, an oversized body with 413
-# before it is read; a full image queue is 503 busy; per-address limits count the client the
-# trusted proxy names, and no one else's header. Prints TAP.
+# before it is read; 24 KB of headers are read, 40 KB refused (431); a full image queue is 503
+# busy; per-address limits count the client the trusted proxy names, and no one else's header.
+# Prints TAP.
 # usage: http_limits.sh KEYS ISSUER VERIFIER DATA_DIR HOSTILE_IMAGES
 set -u
 keys=$(realpath "$1") issuer=$(realpath "$2") verifier=$(realpath "$3") data=$(realpath "$4")
@@ -32,6 +33,14 @@ truth "a progressive JPEG with its AC scan repeated 2000 times is refused (413, 
   [ "$(code -X POST --data-binary @scans.jpg "$U/api/v1/verify-image")" = 413 ]
 truth "a PNG declaring 24 Mpx is refused at its header (413)" \
   [ "$(code -X POST --data-binary @bomb.png "$U/api/v1/verify-image")" = 413 ]
+# headers as large as the shipped nginx configuration passes on (4 buffers of 8k): cookies set
+# for the parent domain by other sites under it must not turn a verification away
+cookie="Cookie: other=$(head -c 24000 /dev/zero | tr '\0' a)"
+truth "a request with 24 KB of headers is answered (the connection pool holds them)" \
+  [ "$(code -H "$cookie" -X POST -d "$P" "$U/api/v1/verify")" = 200 ]
+cookie="Cookie: other=$(head -c 40000 /dev/zero | tr '\0' a)"
+truth "one with 40 KB of headers is refused, 431" \
+  [ "$(code -H "$cookie" -X POST -d "$P" "$U/api/v1/verify")" = 431 ]
 t=$(curl -s --max-time 10 -o out.json -w '%{http_code} %{size_upload} %{time_total}' -X POST --data-binary @20m.bin "$U/api/v1/verify-image")
 truth "a 20 MiB upload is answered 413 at once, before its body is sent ($t)" \
   [ "${t%% *}" = 413 -a "$(echo "$t" | awk '{print $2 < 1048576}')" = 1 ]
