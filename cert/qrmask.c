@@ -7,15 +7,21 @@
  * more), 2x2 blocks alike (N2: 3 each), a dark 1:1:3:1:1 run pattern with 4 light modules on one
  * side (N3: 40), and the dark share's distance from half (N4: 10 for each 5 %). That is most of
  * what a certificate's images cost (docs/DECISIONS.md "The QR code's mask chosen on bit sets").
- * Here libqrencode makes the symbol with mask 0 (QRcode_encodeMask: in its shared library since
- * 3.2, though its header does not declare it), the data modules are unmasked, and the 8
- * candidates are scored on rows and columns held as bit sets, where a run is found a word at a
- * time and a 2x2 block is a popcount. The score is libqrencode's to the integer, its rounding of
- * the dark share and its reading of the N3 rule included, and the first of equal scores wins as
- * there, so the symbol is the one QRcode_encodeInput makes, to the byte: tests/test_cert_qr.c
- * compares the two on every version and level.
+ * Here libqrencode makes the symbol with mask 0 (QRcode_encodeMask), the data modules are
+ * unmasked, and the 8 candidates are scored on rows and columns held as bit sets, where a run is
+ * found a word at a time and a 2x2 block is a popcount. The score is libqrencode's to the integer,
+ * its rounding of the dark share and its reading of the N3 rule included, and the first of equal
+ * scores wins as there, so the symbol is the one QRcode_encodeInput makes, to the byte:
+ * tests/test_cert_qr.c compares the two on every version and level.
+ *
+ * QRcode_encodeMask is not in libqrencode's header, and only a build of libqrencode with its
+ * tests exports it (Debian's does). So it is looked up when first needed, not linked: a library
+ * without it (or one whose fixed-mask symbol no longer matches its own choice on a known input,
+ * checked then) leaves every symbol to QRcode_encodeInput, and no program fails to load.
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,11 +72,6 @@ int tc_qr_mask_of(const QRcode *code)
                 return m;
     return -1;
 }
-
-#ifdef TC_HAVE_QR_ENCODE_MASK
-/* exported by libqrencode (Debian's symbols file lists it from 3.2.0), declared only in its
- * internal header; meson checks that it links before defining TC_HAVE_QR_ENCODE_MASK */
-QRcode *QRcode_encodeMask(QRinput *input, int mask);
 
 #define WORDS 3   /* 177 modules a side at the most (version 40) */
 #define PERIOD 12 /* every mask pattern repeats after 12 modules across and down */
@@ -274,7 +275,7 @@ __attribute__((target_clones("popcnt", "default")))
 #endif
 #endif
 static int
-score(const struct symbol *sy, const struct line *rows, const struct line *cols)
+mask_score(const struct symbol *sy, const struct line *rows, const struct line *cols)
 {
     int w = sy->width, dark = 0, s;
     for (int i = 0; i < w; i++)
@@ -287,9 +288,14 @@ score(const struct symbol *sy, const struct line *rows, const struct line *cols)
     return s;
 }
 
-QRcode *tc_qr_encode_input(QRinput *in)
+/* libqrencode's symbol with a given mask, when it exports one */
+typedef QRcode *encode_mask_fn(QRinput *input, int mask);
+static encode_mask_fn *encode_mask;
+static pthread_once_t looked_up = PTHREAD_ONCE_INIT;
+
+static QRcode *fast(QRinput *in)
 {
-    QRcode *code = QRcode_encodeMask(in, 0);
+    QRcode *code = encode_mask(in, 0);
     struct symbol *sy = code ? calloc(1, sizeof *sy) : NULL;
     struct line *rows = sy ? malloc(2 * 177 * sizeof *rows) : NULL;
     if (!rows) {
@@ -319,7 +325,7 @@ QRcode *tc_qr_encode_input(QRinput *in)
         }
     for (int m = 0; m < 8; m++) {
         candidate(sy, p, m, format_word(level, m), rows, cols);
-        int s = score(sy, rows, cols);
+        int s = mask_score(sy, rows, cols);
         if (m == 0 || s < best_score)
             best = m, best_score = s;
     }
@@ -343,9 +349,48 @@ QRcode *tc_qr_encode_input(QRinput *in)
     free(sy);
     return code;
 }
-#else
+
+/* A known input at two levels, each made both ways: the same bytes, or the fast way is not used. */
+static bool agrees(void)
+{
+    static const char digits[] = "31415926535897932384626433832795028841971693993751058209749445"
+                                 "92307816406286208998628034825342117067982148086513282306647093";
+    bool same = true;
+    for (int level = QR_ECLEVEL_M; level <= QR_ECLEVEL_H && same; level += 2) {
+        QRinput *in[2] = {QRinput_new2(0, (QRecLevel)level), QRinput_new2(0, (QRecLevel)level)};
+        QRcode *code[2] = {NULL, NULL};
+        for (int k = 0; k < 2; k++)
+            if (in[k] &&
+                QRinput_append(in[k], QR_MODE_AN, 20,
+                               (const unsigned char *)"HTTPS://EXAMPLE.CN/V") == 0 &&
+                QRinput_append(in[k], QR_MODE_8, 5, (const unsigned char *)"#TC1:") == 0 &&
+                QRinput_append(in[k], QR_MODE_NUM, (int)strlen(digits),
+                               (const unsigned char *)digits) == 0)
+                code[k] = k ? fast(in[k]) : QRcode_encodeInput(in[k]);
+        same = code[0] && code[1] && code[0]->width == code[1]->width &&
+               memcmp(code[0]->data, code[1]->data,
+                      (size_t)code[0]->width * (size_t)code[0]->width) == 0;
+        for (int k = 0; k < 2; k++)
+            QRcode_free(code[k]), QRinput_free(in[k]);
+    }
+    return same;
+}
+
+static void look_up(void)
+{
+    void *sym = dlsym(RTLD_DEFAULT, "QRcode_encodeMask");
+    memcpy(&encode_mask, &sym, sizeof sym); /* POSIX: a function's address from dlsym */
+    if (encode_mask && !agrees())
+        encode_mask = NULL;
+}
+
+bool tc_qr_mask_fast(void)
+{
+    pthread_once(&looked_up, look_up);
+    return encode_mask != NULL;
+}
+
 QRcode *tc_qr_encode_input(QRinput *in)
 {
-    return QRcode_encodeInput(in);
+    return tc_qr_mask_fast() ? fast(in) : QRcode_encodeInput(in);
 }
-#endif
