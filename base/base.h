@@ -227,9 +227,13 @@ enum tc_err tc_file_read(const char *path, size_t max, uint8_t **buf, size_t *le
 enum tc_err tc_proc_harden(void);
 
 /* How many processors this process may run on (its CPU affinity, as taskset, a cgroup's cpuset
- * or systemd's CPUAffinity= set it; the online processors where that cannot be read), between 1
+ * or systemd's CPUAffinity= set it; the online processors where that cannot be read), no more
+ * than its cgroups' CPU quota allows (cpu.max: systemd's CPUQuota=, docker's --cpus), between 1
  * and most: the default number of threads of a batch the user waits for. */
 int tc_cpus_usable(int most);
+/* The processors a cgroup v2 cpu.max line allows ("QUOTA PERIOD", rounded up); 0 for "max
+ * PERIOD" (no quota) or a line that does not read. */
+long tc_cpus_of_quota(const char *cpu_max);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Command-line programs                                                                       */

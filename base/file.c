@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,10 +229,54 @@ enum tc_err tc_proc_harden(void)
     return TC_OK;
 }
 
+long tc_cpus_of_quota(const char *cpu_max)
+{
+    long long quota, period;
+    char end;
+    if (sscanf(cpu_max, "%lld %lld%c", &quota, &period, &end) < 2 || quota <= 0 || period <= 0)
+        return 0; /* "max PERIOD": no quota */
+    return (long)((quota + period - 1) / period);
+}
+
+/* The CPU quota of the process's cgroup and those above it (cgroup v2 cpu.max, "QUOTA PERIOD"
+ * or "max PERIOD": systemd's CPUQuota=, docker's --cpus), in processors rounded up, the least
+ * of them; 0 where there is none or none can be read. */
+static long cgroup_cpus(void)
+{
+    char line[1024], path[1200];
+    long least = 0;
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strncmp(line, "0::/", 4) == 0;
+    if (f)
+        fclose(f);
+    if (!found)
+        return 0;
+    line[strcspn(line, "\n")] = '\0';
+    for (char *end = line + strlen(line);; end = strrchr(line + 3, '/')) {
+        *end = '\0'; /* this cgroup, then its parents */
+        snprintf(path, sizeof path, "/sys/fs/cgroup%s/cpu.max", line + 3);
+        char text[64] = "";
+        FILE *q = fopen(path, "re");
+        long n = q && fgets(text, sizeof text, q) ? tc_cpus_of_quota(text) : 0;
+        if (n > 0 && (least == 0 || n < least))
+            least = n;
+        if (q)
+            fclose(q);
+        if (end == line + 3)
+            break;
+    }
+    return least;
+}
+
 int tc_cpus_usable(int most)
 {
     cpu_set_t set;
     long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
                                                          : sysconf(_SC_NPROCESSORS_ONLN);
+    long quota = cgroup_cpus();
+    if (quota > 0 && quota < n)
+        n = quota;
     return n < 1 ? 1 : n > most ? most : (int)n;
 }

@@ -262,12 +262,12 @@ enum tc_err tc_cert_files_write(const char *dir, const char *base, uint64_t id, 
                                 size_t len, struct tc_cert_files *out);
 /* The files of certificates in the store, DIR/<id>.{txt,link,png,svg}, made on `threads`
  * worker threads (0: one for each processor the process may use, tc_cpus_usable, at most 16;
- * r->threads says how many ran) in groups of up to 4,096 certificates: each file is written to a
- * temporary name beside its own, the file system is synced once per group before the files are
- * renamed into place, and the directory once at the end, so a file under its final name is
- * always whole, even after a crash. A certificate whose four files are already there, complete
- * and for the same link, is kept: an interrupted run is resumed by running it again. Stops at the
- * first failure: r->done certificates are written or kept (r->kept of them kept), r->failed_id
+ * r->threads says how many ran at the most) in groups of up to 4,096 certificates: each file is
+ * written to a temporary name beside its own, the file system is synced once per group before
+ * the files are renamed into place, and the directory once at the end, so a file under its final
+ * name is always whole, even after a crash. A certificate whose four files are already there,
+ * complete and for the same link, is kept: an interrupted run is resumed by running it again.
+ * Stops at the first failure: r->done certificates are written or kept (r->kept of them kept), r->failed_id
  * and r->files.failed say what failed, r->err (and errno) the system's reason for an I/O error.
  * progress (may be NULL) is called from the caller's thread after each group. */
 struct tc_render_opts {
@@ -845,8 +845,10 @@ enum tc_err tc_pdf_seal_check(const uint8_t *img, size_t len, bool *svg, char *w
 /* true for a file that starts as a PDF and ends with %%EOF (a finished write) */
 bool tc_pdf_complete(const char *path);
 /* The e-certificates of certificates in the store, DIR/<id>.pdf, on `threads` threads (0: one
- * for each processor the process may use, at most 16; res->threads says how many ran). Each certificate's signature is checked against the trust list, whose endorsement names
- * the committee; its key must have a seal (tc_seal_set). Complete files are kept unless force;
+ * for each processor the process may use, at most 16; res->threads says how many started, 0
+ * when every file was complete). Each certificate's signature is checked against the trust
+ * list, whose endorsement names the committee; its key must have a seal (tc_seal_set). Complete
+ * files are kept unless force;
  * progress() (may be NULL) is called from the caller's thread about five times a second.
  * A revoked or superseded certificate is refused (TC_ERR_REFUSED before anything is written;
  * res->why names the first, its status and day, and how many more there are) unless

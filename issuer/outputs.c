@@ -223,6 +223,7 @@ struct run {
     int err_no;
     uint64_t failed_id;
     struct tc_cert_files files; /* what failed */
+    int most_started;           /* the most workers one phase started (0: this thread alone) */
 };
 
 static bool stopped(struct run *r)
@@ -279,6 +280,8 @@ static enum tc_err phase(struct run *r, int threads)
     atomic_store(&r->next, 0);
     while (started < threads && pthread_create(&th[started], NULL, worker, r) == 0)
         started++;
+    if (started > r->most_started)
+        r->most_started = started;
     if (!started)
         worker(r);
     for (int i = 0; i < started; i++)
@@ -386,7 +389,6 @@ enum tc_err tc_render_files(struct tc_store *s, const uint64_t *ids, size_t n,
         threads = TC_RENDER_THREADS_MAX;
     if ((size_t)threads > n) /* no more workers than certificates */
         threads = n ? (int)n : 1;
-    res->threads = threads;
     size_t group = n < TC_RENDER_GROUP ? n : TC_RENDER_GROUP;
     enum tc_err e = make_dir(o->dir, &res->files);
     if (e == TC_OK && !(r.items = malloc((group ? group : 1) * sizeof *r.items)))
@@ -401,6 +403,7 @@ enum tc_err tc_render_files(struct tc_store *s, const uint64_t *ids, size_t n,
     }
     pthread_mutex_destroy(&r.lock);
     free(r.items);
+    res->threads = r.most_started ? r.most_started : 1; /* 1: this thread, when none started */
     if (e != TC_OK && r.err != TC_OK) {
         res->failed_id = r.failed_id, res->files = r.files, res->err = r.err_no;
     } else if (e == TC_OK && n && tc_file_sync_dir(o->dir) != TC_OK) {

@@ -62,9 +62,18 @@ static void *worker(void *arg)
     struct run *r = arg;
     struct tc_pdf_engine *g = tc_pdf_engine_new();
     char path[4096], tmp[4200], why[4700];
+    if (!g) { /* the batch stops, saying so, instead of waiting for jobs no one takes */
+        pthread_mutex_lock(&r->lock);
+        if (r->err == TC_OK) {
+            r->err = TC_ERR_NOMEM;
+            snprintf(r->why, sizeof r->why, "no memory for a PDF engine (fewer --threads?)");
+        }
+        pthread_mutex_unlock(&r->lock);
+        return NULL;
+    }
     for (;;) {
         size_t i = atomic_fetch_add(&r->next, 1);
-        if (i >= r->n || !g)
+        if (i >= r->n)
             break;
         pthread_mutex_lock(&r->lock);
         bool stop = r->err != TC_OK;
@@ -297,12 +306,12 @@ static enum tc_err render_jobs(struct run *r, const struct tc_pdf_batch_opts *o,
         threads = TC_PDF_THREADS_MAX;
     if ((size_t)threads > r->n) /* no more engines than certificates */
         threads = r->n ? (int)r->n : 1;
-    res->threads = threads;
     int started = 0;
     double t0 = seconds(), last = 0;
     for (; started < threads; started++)
         if (pthread_create(&th[started], NULL, worker, r) != 0)
             break;
+    res->threads = started;
     if (!started)
         e = TC_ERR_NOMEM;
     while (started && atomic_load(&r->done) < r->n) {
@@ -328,8 +337,11 @@ static enum tc_err render_jobs(struct run *r, const struct tc_pdf_batch_opts *o,
     if (r->err != TC_OK) {
         e = r->err;
         res->failed_id = r->failed_id;
-        snprintf(res->why, sizeof res->why, "certificate %llu: %.600s",
-                 (unsigned long long)r->failed_id, r->why);
+        if (r->failed_id)
+            snprintf(res->why, sizeof res->why, "certificate %llu: %.600s",
+                     (unsigned long long)r->failed_id, r->why);
+        else
+            snprintf(res->why, sizeof res->why, "%.600s", r->why);
     }
     return e;
 }

@@ -2,8 +2,10 @@
  * test_base_helpers.c - the small shared helpers of base/: tc_push (growth by one element),
  * tc_find_id (search of an id-sorted array), tc_line_next (the lines of a record format, each
  * ending in a newline), tc_text_directive (a configuration line), tc_base64_decode (base64's
- * alphabet only) and tc_parse_u64 (a whole decimal number, nothing strtoull would bend).
+ * alphabet only), tc_parse_u64 (a whole decimal number, nothing strtoull would bend), and
+ * tc_cpus_usable with the cgroup CPU quota it reads (tc_cpus_of_quota).
  */
+#include <sched.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +184,27 @@ static void test_parse_u64(void)
                                     "strings (%zu of them numbers)", taken);
 }
 
+/* A batch's default threads: never more than the quota, the affinity or the cap. */
+static void test_cpus(void)
+{
+    ok(tc_cpus_of_quota("max 100000\n") == 0, "cpu.max 'max 100000': no quota");
+    ok(tc_cpus_of_quota("200000 100000\n") == 2, "'200000 100000' (CPUQuota=200%%): 2");
+    ok(tc_cpus_of_quota("150000 100000") == 2, "'150000 100000': 1.5, rounded up to 2");
+    ok(tc_cpus_of_quota("50000 100000") == 1, "'50000 100000': half a processor is 1");
+    ok(tc_cpus_of_quota("") == 0 && tc_cpus_of_quota("garbage") == 0 &&
+           tc_cpus_of_quota("-1 100000") == 0 && tc_cpus_of_quota("100000 0") == 0,
+       "a line that does not read, or a quota or period of 0 or less: no quota");
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int usable = tc_cpus_usable(1024), allowed = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        allowed = CPU_COUNT(&set);
+    ok(usable >= 1 && usable <= allowed,
+       "tc_cpus_usable: %d, at least 1 and no more than the affinity allows (%d)", usable,
+       allowed);
+    ok(tc_cpus_usable(1) == 1, "and no more than the cap");
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -191,5 +214,6 @@ int main(void)
     test_line_next();
     test_directive();
     test_parse_u64();
+    test_cpus();
     return tap_done();
 }

@@ -357,11 +357,15 @@ static int render_pdfs(struct tc_store *s, const uint64_t *ids, size_t n, const 
         return e == TC_ERR_NOT_FOUND || e == TC_ERR_RANGE || e == TC_ERR_REFUSED ? EXIT_REFUSED
                                                                                   : EXIT_USAGE;
     }
-    printf("  e-certificates: %s/<id>.pdf, %zu written, %zu already complete kept (%.1f s, %.1f/s, "
-           "%d thread%s)\n",
-           o->out_dir, res.written, res.kept, res.seconds,
-           res.seconds > 0 ? (double)res.written / res.seconds : 0.0, res.threads,
-           res.threads == 1 ? "" : "s");
+    if (res.threads) /* none ran when every file was already complete */
+        printf("  e-certificates: %s/<id>.pdf, %zu written, %zu already complete kept (%.1f s, "
+               "%.1f/s, %d thread%s)\n",
+               o->out_dir, res.written, res.kept, res.seconds,
+               res.seconds > 0 ? (double)res.written / res.seconds : 0.0, res.threads,
+               res.threads == 1 ? "" : "s");
+    else
+        printf("  e-certificates: %s/<id>.pdf, 0 written, %zu already complete kept\n",
+               o->out_dir, res.kept);
     return 0;
 }
 
