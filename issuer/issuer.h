@@ -267,9 +267,9 @@ enum tc_err tc_cert_files_write(const char *dir, const char *base, uint64_t id, 
  * the files are renamed into place, and the directory once at the end, so a file under its final
  * name is always whole, even after a crash. A certificate whose four files are already there,
  * complete and for the same link, is kept: an interrupted run is resumed by running it again.
- * Stops at the first failure: r->done certificates are written or kept (r->kept of them kept), r->failed_id
- * and r->files.failed say what failed, r->err (and errno) the system's reason for an I/O error.
- * progress (may be NULL) is called from the caller's thread after each group. */
+ * Stops at the first failure: r->done certificates are written or kept (r->kept of them kept),
+ * r->failed_id and r->files.failed say what failed, r->err (and errno) the system's reason for
+ * an I/O error. progress (may be NULL) is called from the caller's thread after each group. */
 struct tc_render_opts {
     const char *dir, *base;
     int threads;

@@ -292,4 +292,10 @@ bool tc_csv_idno(const char *cell, char *why, size_t why_size);
 enum tc_err tc_holder_id(struct tc_store *s, const uint8_t hash[32], const char *mask,
                          const char *name, bool create, int64_t *id);
 
+/* ---- batch threads (outputs.c; used by pdfbatch.c too) ---- */
+#define TC_BATCH_THREADS_MAX 16 /* as --threads allows */
+/* The workers a batch of n items starts: `asked` (0: one for each processor the process may
+ * use, tc_cpus_usable), at most TC_BATCH_THREADS_MAX and no more than the items, at least 1. */
+int tc_batch_threads(int asked, size_t n);
+
 #endif

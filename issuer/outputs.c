@@ -25,9 +25,9 @@
 #include <unistd.h>
 
 #include "issuer.h"
+#include "issuer_internal.h"
 
 #define TC_RENDER_GROUP 4096
-#define TC_RENDER_THREADS_MAX 16
 
 static const char *const ext[4] = {"txt", "link", "png", "svg"};
 
@@ -272,10 +272,18 @@ static void *worker(void *arg)
     return NULL;
 }
 
+int tc_batch_threads(int asked, size_t n)
+{
+    int threads = asked > 0 ? asked : tc_cpus_usable(TC_BATCH_THREADS_MAX);
+    if (threads > TC_BATCH_THREADS_MAX)
+        threads = TC_BATCH_THREADS_MAX;
+    return (size_t)threads > n ? (n ? (int)n : 1) : threads;
+}
+
 /* One phase over the group's items on `threads` workers (this thread alone if none start). */
 static enum tc_err phase(struct run *r, int threads)
 {
-    pthread_t th[TC_RENDER_THREADS_MAX];
+    pthread_t th[TC_BATCH_THREADS_MAX];
     int started = 0;
     atomic_store(&r->next, 0);
     while (started < threads && pthread_create(&th[started], NULL, worker, r) == 0)
@@ -384,11 +392,7 @@ enum tc_err tc_render_files(struct tc_store *s, const uint64_t *ids, size_t n,
     struct run r;
     memset(&r, 0, sizeof r);
     r.dir = o->dir, r.base = o->base;
-    int threads = o->threads > 0 ? o->threads : tc_cpus_usable(TC_RENDER_THREADS_MAX);
-    if (threads > TC_RENDER_THREADS_MAX)
-        threads = TC_RENDER_THREADS_MAX;
-    if ((size_t)threads > n) /* no more workers than certificates */
-        threads = n ? (int)n : 1;
+    int threads = tc_batch_threads(o->threads, n);
     size_t group = n < TC_RENDER_GROUP ? n : TC_RENDER_GROUP;
     enum tc_err e = make_dir(o->dir, &res->files);
     if (e == TC_OK && !(r.items = malloc((group ? group : 1) * sizeof *r.items)))

@@ -24,8 +24,6 @@
 #include "issuer.h"
 #include "issuer_internal.h"
 
-#define TC_PDF_THREADS_MAX 16 /* as --threads allows */
-
 struct seal {
     uint8_t kid[TC_KID_BYTES];
     char organiser[192];
@@ -300,12 +298,8 @@ static enum tc_err render_jobs(struct run *r, const struct tc_pdf_batch_opts *o,
     enum tc_err e = TC_OK;
     clean_temporaries(o->dir);
     pthread_mutex_init(&r->lock, NULL);
-    int threads = o->threads > 0 ? o->threads : tc_cpus_usable(TC_PDF_THREADS_MAX);
-    pthread_t th[TC_PDF_THREADS_MAX];
-    if (threads > TC_PDF_THREADS_MAX)
-        threads = TC_PDF_THREADS_MAX;
-    if ((size_t)threads > r->n) /* no more engines than certificates */
-        threads = r->n ? (int)r->n : 1;
+    int threads = tc_batch_threads(o->threads, r->n); /* no more engines than certificates */
+    pthread_t th[TC_BATCH_THREADS_MAX];
     int started = 0;
     double t0 = seconds(), last = 0;
     for (; started < threads; started++)
