@@ -826,8 +826,12 @@ struct tc_pdf_report {
 struct tc_pdf_engine;
 struct tc_pdf_engine *tc_pdf_engine_new(void);
 void tc_pdf_engine_free(struct tc_pdf_engine *g);
+/* Input bytes of PDF streams the engine handed out as it compressed them for an earlier page,
+ * rather than compressing them again (the seal's: docs/DECISIONS.md, "The seal compressed once
+ * per engine"). */
+uint64_t tc_pdf_engine_reused(const struct tc_pdf_engine *g);
 /* The zlib level of the e-certificate's streams. cairo compresses at zlib's default (6) and has
- * no setting; pdf.c supplies zlib's deflateInit_, which starts streams at TC_PDF_DEFLATE_LEVEL
+ * no setting; pdfdeflate.c supplies zlib's deflateInit_, which starts streams at TC_PDF_DEFLATE_LEVEL
  * inside tc_pdf_write and as zlib would elsewhere (docs/DECISIONS.md: the level and why).
  * tc_pdf_deflate_level() sets another level (0..9, -1: zlib's default) for the PDF streams cairo
  * starts on the calling thread, inside tc_pdf_write or not (a benchmark drawing its own PDFs);

@@ -298,4 +298,17 @@ enum tc_err tc_holder_id(struct tc_store *s, const uint8_t hash[32], const char 
  * use, tc_cpus_usable), at most TC_BATCH_THREADS_MAX and no more than the items, at least 1. */
 int tc_batch_threads(int asked, size_t n);
 
+/* ---- cairo's zlib streams (pdfdeflate.c; used by pdf.c) ---- */
+/* An engine's memo: the streams it compressed, kept to hand out again for the same input (the
+ * seal's, on every page). */
+struct tc_deflate_memo;
+struct tc_deflate_memo *tc_deflate_memo_new(void);
+void tc_deflate_memo_free(struct tc_deflate_memo *m);
+/* Input bytes whose compression was handed out again rather than done again. */
+uint64_t tc_deflate_memo_reused(const struct tc_deflate_memo *m);
+/* From begin to end (one tc_pdf_write on this thread), streams started through deflateInit()
+ * are at the PDF level and, with m, gathered and compressed once per content. */
+void tc_pdf_streams_begin(struct tc_deflate_memo *m);
+void tc_pdf_streams_end(void);
+
 #endif

@@ -27,6 +27,7 @@
 #include <zlib.h>
 
 #include "issuer.h"
+#include "issuer_internal.h"
 #include "titlecert_config.h"
 
 #define PAGE_W 595.28
@@ -222,35 +223,6 @@ static void iso_time(char out[32], uint64_t t)
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/*
- * cairo compresses every stream of a PDF with zlib's deflateInit(), so at zlib's default level
- * (6), and has no setting for it. This file supplies deflateInit_ (what that macro calls): an
- * executable's definition comes before libz's in the dynamic linker's lookup, so cairo's calls
- * land here. Inside tc_pdf_write a stream starts at TC_PDF_DEFLATE_LEVEL, or at the level the
- * thread set with tc_pdf_deflate_level; anywhere else exactly as zlib's own deflateInit_ starts
- * it (the same deflateInit2_ call, with the caller's level) unless the thread set a level. The
- * tests check both, byte for byte; docs/DECISIONS.md says why this way and this level.
- */
-static _Thread_local int thread_level = TC_PDF_DEFLATE_AUTO; /* what the thread asked for */
-static _Thread_local int pdf_level = TC_PDF_DEFLATE_AUTO;    /* what applies now */
-
-int tc_pdf_deflate_level(int level)
-{
-    int was = thread_level;
-    thread_level = level >= -1 && level <= 9 ? level : TC_PDF_DEFLATE_AUTO;
-    pdf_level = thread_level;
-    return was;
-}
-
-int deflateInit_(z_streamp strm, int level, const char *version, int stream_size)
-{
-    if (pdf_level != TC_PDF_DEFLATE_AUTO)
-        level = pdf_level;
-    /* zlib's deflateInit_: the largest window, memLevel 8 (DEF_MEM_LEVEL), default strategy */
-    return deflateInit2_(strm, level, Z_DEFLATED, MAX_WBITS, 8, Z_DEFAULT_STRATEGY, version,
-                         stream_size);
-}
-
 /* a seal recorded as SEAL_SIDE pt of cairo operations, with a copy of its image to know it by */
 struct recorded_seal {
     uint8_t *img;
@@ -265,7 +237,8 @@ struct tc_pdf_engine {
     PangoFontMap *fm;
     PangoContext *pc;
     struct recorded_seal seals[SEALS_KEPT];
-    unsigned next_seal; /* the one replaced next, round robin */
+    unsigned next_seal;           /* the one replaced next, round robin */
+    struct tc_deflate_memo *memo; /* streams compressed once (pdfdeflate.c) */
 };
 
 static bool record_svg_seal(cairo_t *cr, const uint8_t *img, size_t len)
@@ -442,6 +415,10 @@ struct tc_pdf_engine *tc_pdf_engine_new(void)
     struct tc_pdf_engine *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
+    if (!(g->memo = tc_deflate_memo_new())) {
+        free(g);
+        return NULL;
+    }
     g->fm = pango_cairo_font_map_new();
     g->pc = pango_font_map_create_context(g->fm);
     return g;
@@ -455,7 +432,13 @@ void tc_pdf_engine_free(struct tc_pdf_engine *g)
     g_object_unref(g->fm);
     for (int i = 0; i < SEALS_KEPT; i++)
         forget_seal(&g->seals[i]);
+    tc_deflate_memo_free(g->memo);
     free(g);
+}
+
+uint64_t tc_pdf_engine_reused(const struct tc_pdf_engine *g)
+{
+    return g ? tc_deflate_memo_reused(g->memo) : 0;
 }
 
 /* The document's metadata: title and number, the organiser, what it certifies. */
@@ -851,7 +834,7 @@ enum tc_err tc_pdf_write(struct tc_pdf_engine *g, const struct tc_pdf_cert *in, 
         rep->n = 0;
     struct tc_qr qr = {0};
     cairo_surface_t *surf = NULL;
-    pdf_level = thread_level == TC_PDF_DEFLATE_AUTO ? TC_PDF_DEFLATE_LEVEL : thread_level;
+    tc_pdf_streams_begin(g->memo);
     enum tc_err e = tc_qr_encode(&qr, in->link, TC_QR_M);
     if (e != TC_OK) {
         snprintf(why, why_size, "the QR code: %s", tc_strerror(e));
@@ -894,7 +877,7 @@ enum tc_err tc_pdf_write(struct tc_pdf_engine *g, const struct tc_pdf_cert *in, 
     }
 out:
     cairo_surface_destroy(surf);
-    pdf_level = thread_level;
+    tc_pdf_streams_end();
     tc_qr_free(&qr);
     tc_pdf_engine_free(own);
     return e;

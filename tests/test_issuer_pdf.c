@@ -24,6 +24,7 @@
 
 #include "fixtures.h"
 #include "issuer.h"
+#include "issuer_internal.h"
 #include "tap.h"
 
 #define OK(c, ...) tap_ok((c) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
@@ -120,6 +121,8 @@ struct bytes {
 
 static bool append(struct bytes *b, const void *data, size_t n)
 {
+    if (!n)
+        return true;
     if (b->cap - b->len < n) {
         size_t cap = (b->len + n) * 2;
         uint8_t *p = realloc(b->p, cap);
@@ -240,6 +243,133 @@ static bool streams_at(const char *path, int level, int *n)
     return same;
 }
 
+/* One stream through pdfdeflate.c as cairo drives one inside tc_pdf_write: deflateInit(), the
+ * input in pieces of `chunk` at Z_NO_FLUSH, then Z_FINISH into an output buffer of `room` bytes
+ * at a time. *early counts output handed out before Z_FINISH (a gathered stream has none). */
+static bool through(struct tc_deflate_memo *m, const struct bytes *in, size_t chunk, size_t room,
+                    struct bytes *out, size_t *early, uLong *adler, uLong *total_in)
+{
+    uint8_t buf[4096];
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    out->len = 0, *early = 0;
+    tc_pdf_streams_begin(m);
+    bool ok = deflateInit(&z, Z_DEFAULT_COMPRESSION) == Z_OK;
+    for (size_t off = 0; ok && off < in->len; off += chunk) {
+        size_t n = in->len - off < chunk ? in->len - off : chunk;
+        z.next_in = in->p + off, z.avail_in = (uInt)n;
+        z.next_out = buf, z.avail_out = (uInt)room;
+        ok = deflate(&z, Z_NO_FLUSH) == Z_OK && z.avail_in == 0;
+        *early += room - z.avail_out;
+        ok = ok && append(out, buf, room - z.avail_out);
+    }
+    int st = Z_OK;
+    while (ok && st == Z_OK) {
+        z.next_out = buf, z.avail_out = (uInt)room;
+        st = deflate(&z, Z_FINISH);
+        ok = (st == Z_OK || st == Z_STREAM_END) && append(out, buf, room - z.avail_out);
+    }
+    *adler = z.adler, *total_in = z.total_in;
+    ok = ok && st == Z_STREAM_END && z.total_out == out->len;
+    deflateEnd(&z);
+    tc_pdf_streams_end();
+    return ok;
+}
+
+/* pdfdeflate.c: inside tc_pdf_write a stream is compressed when whole, and an engine hands out
+ * again what it compressed for the same input (the seal's, every page). Its output must be
+ * zlib's at the PDF level, byte for byte, whether compressed or handed out, and nothing may be
+ * handed out for input that differs in one byte. */
+static void test_memo(void)
+{
+    struct tc_deflate_memo *m = tc_deflate_memo_new();
+    struct bytes a = {0}, b = {0}, want = {0}, got = {0}, small = {0};
+    char line[96];
+    for (int i = 0; i < 6000; i++) { /* about 100 KB, compressible like a PDF's streams */
+        int n = snprintf(line, sizeof line, "%d.%03d %d.%03d l\n", i * 7 % 595, i % 1000,
+                         i * 13 % 842, (i * 31) % 1000);
+        append(&a, line, (size_t)n);
+    }
+    append(&b, a.p, a.len);
+    b.p[b.len - 2] ^= 1; /* the same length, one bit apart, near the end */
+    size_t early;
+    uLong adler, total_in;
+    bool ok = through(m, &a, 16384, 1000, &got, &early, &adler, &total_in) &&
+              deflate_at(&a, TC_PDF_DEFLATE_LEVEL, &want);
+    OK(ok && got.len == want.len && !memcmp(got.p, want.p, got.len),
+       "a gathered stream of %zu bytes is zlib's at level %d, byte for byte (%zu bytes)", a.len,
+       TC_PDF_DEFLATE_LEVEL, got.len);
+    OK(early == 0, "and nothing is written before Z_FINISH");
+    OK(adler == adler32(adler32(0, NULL, 0), a.p, (uInt)a.len) && total_in == a.len,
+       "adler32 and total_in as zlib's");
+    IS(tc_deflate_memo_reused(m), 0, "the first time, nothing is handed out again");
+    ok = through(m, &a, 4096, 333, &got, &early, &adler, &total_in);
+    OK(ok && got.len == want.len && !memcmp(got.p, want.p, got.len),
+       "the same input again, in other pieces into other room: the same bytes");
+    OK(tc_deflate_memo_reused(m) == a.len, "handed out from the memo (%llu bytes reused)",
+       (unsigned long long)tc_deflate_memo_reused(m));
+    OK(adler == adler32(adler32(0, NULL, 0), a.p, (uInt)a.len), "with its adler32");
+    ok = through(m, &b, 16384, 4096, &got, &early, &adler, &total_in) &&
+         deflate_at(&b, TC_PDF_DEFLATE_LEVEL, &want);
+    OK(ok && got.len == want.len && !memcmp(got.p, want.p, got.len) &&
+           tc_deflate_memo_reused(m) == a.len,
+       "input of the same length one bit apart is compressed, not handed out");
+    /* a small stream is not kept: compressing it costs less than looking it up */
+    append(&small, a.p, 2000);
+    uint64_t was = tc_deflate_memo_reused(m);
+    ok = through(m, &small, 512, 100, &got, &early, &adler, &total_in) &&
+         through(m, &small, 512, 100, &got, &early, &adler, &total_in) &&
+         deflate_at(&small, TC_PDF_DEFLATE_LEVEL, &want);
+    OK(ok && got.len == want.len && !memcmp(got.p, want.p, got.len) &&
+           tc_deflate_memo_reused(m) == was,
+       "a 2,000-byte stream twice: zlib's bytes, compressed each time");
+    /* an empty stream */
+    struct bytes none = {0};
+    ok = through(m, &none, 1, 64, &got, &early, &adler, &total_in) &&
+         deflate_at(&none, TC_PDF_DEFLATE_LEVEL, &want);
+    OK(ok && got.len == want.len && !memcmp(got.p, want.p, got.len), "an empty stream: zlib's");
+    /* what has been handed out stays while streams never seen again come and go */
+    for (int k = 0; k < 30; k++) {
+        struct bytes c = {0};
+        append(&c, a.p, 40000);
+        snprintf((char *)c.p, 16, "%015d", k);
+        through(m, &c, 16384, 4096, &got, &early, &adler, &total_in);
+        free(c.p);
+    }
+    was = tc_deflate_memo_reused(m);
+    ok = through(m, &a, 16384, 4096, &got, &early, &adler, &total_in);
+    OK(ok && tc_deflate_memo_reused(m) == was + a.len,
+       "after 30 streams of 40 KB seen once, the one reused before is still handed out");
+    /* a flush that needs output before the input is whole is refused, not mis-served */
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    uint8_t buf[256];
+    tc_pdf_streams_begin(m);
+    ok = deflateInit(&z, Z_DEFAULT_COMPRESSION) == Z_OK;
+    z.next_in = a.p, z.avail_in = 100, z.next_out = buf, z.avail_out = sizeof buf;
+    IS(ok ? deflate(&z, Z_SYNC_FLUSH) : -100, Z_STREAM_ERROR,
+       "Z_SYNC_FLUSH on a gathered stream: Z_STREAM_ERROR");
+    deflateEnd(&z);
+    tc_pdf_streams_end();
+    /* outside tc_pdf_write nothing is gathered: zlib writes output before Z_FINISH */
+    memset(&z, 0, sizeof z);
+    ok = deflateInit(&z, 1) == Z_OK;
+    size_t produced = 0;
+    for (size_t off = 0; ok && off < a.len; off += 16384) {
+        z.next_in = a.p + off, z.avail_in = (uInt)(a.len - off < 16384 ? a.len - off : 16384);
+        while (ok && z.avail_in) {
+            z.next_out = buf, z.avail_out = sizeof buf;
+            ok = deflate(&z, Z_NO_FLUSH) == Z_OK;
+            produced += sizeof buf - z.avail_out;
+        }
+    }
+    deflateEnd(&z);
+    OK(ok && produced > 0, "a stream started outside tc_pdf_write is zlib's own (%zu bytes "
+                           "out before Z_FINISH)", produced);
+    tc_deflate_memo_free(m);
+    free(a.p), free(b.p), free(want.p), free(got.p), free(small.p);
+}
+
 /* The QR link of a signed certificate, as long as those issued (the short one above is not). */
 static void real_link(const struct tc_claims *c, char link[TC_LINK_MAX + 1])
 {
@@ -298,6 +428,17 @@ static void test_compression(void)
     bool at = streams_at(path, TC_PDF_DEFLATE_LEVEL, &n);
     OK(at && n >= 5, "its %d streams are deflated at zlib level %d, byte for byte", n,
        TC_PDF_DEFLATE_LEVEL);
+    /* the engine has this seal's streams compressed from the page before: handed out again,
+     * they must still be zlib's bytes */
+    uint64_t before = tc_pdf_engine_reused(engine);
+    IS(render_to(path, &c, "甘肃省卫生系列高级职称评审委员会", "http://127.0.0.1:8080/v#TC1:1",
+                 seal, seal_len, true, NULL, why, sizeof why),
+       TC_OK, "the page again, by the same engine");
+    at = streams_at(path, TC_PDF_DEFLATE_LEVEL, &n);
+    OK(tc_pdf_engine_reused(engine) - before >= 16384 && at && n >= 5,
+       "%llu bytes of its streams handed out as compressed before; all %d still zlib's at level "
+       "%d, byte for byte",
+       (unsigned long long)(tc_pdf_engine_reused(engine) - before), n, TC_PDF_DEFLATE_LEVEL);
     OK(!streams_at(path, 6, &m), "not at zlib's default level 6, which cairo asks for");
     /* deflateInit() below goes through pdf.c's deflateInit_ like cairo's calls do: after a PDF
      * is written, a stream started elsewhere must be exactly zlib's at the caller's level */
@@ -382,13 +523,17 @@ static void test_replay(void)
         engine = kept;
         ok = ok &&
              render_to(b, &c, cm, link, seal, seal_len, true, NULL, why, sizeof why) == TC_OK &&
-             render_to(b, &c, cm, link, png.p, png.len, false, NULL, why, sizeof why) == TC_OK &&
-             render_to(b, &c, cm, link, img, len, !i, NULL, why, sizeof why) == TC_OK;
+             render_to(b, &c, cm, link, png.p, png.len, false, NULL, why, sizeof why) == TC_OK;
+        uint64_t was = tc_pdf_engine_reused(kept);
+        ok = ok && render_to(b, &c, cm, link, img, len, !i, NULL, why, sizeof why) == TC_OK;
+        /* and its streams handed out compressed from before (pdfdeflate.c), so the comparison
+         * covers them too */
+        ok = ok && tc_pdf_engine_reused(kept) > was;
         ok = ok && read_all(a, &x) && read_all(b, &y) && x.len == y.len && !memcmp(x.p, y.p, x.len);
         OK(ok,
-           "a %s seal replayed by an engine that has drawn others writes the same bytes as a "
-           "fresh engine",
-           i ? "PNG" : "SVG");
+           "%s seal replayed by an engine that has drawn others, its streams compressed before, "
+           "writes the same bytes as a fresh engine",
+           i ? "a PNG" : "an SVG");
         tc_pdf_engine_free(fresh);
         fresh = tc_pdf_engine_new();
     }
@@ -528,6 +673,7 @@ int main(void)
        TC_ERR_TYPE, "bytes that are no image are refused");
 
     test_compression();
+    test_memo();
     test_png_seals();
     test_replay();
     tc_pdf_engine_free(engine);
