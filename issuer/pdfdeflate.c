@@ -32,18 +32,18 @@
 #include "issuer.h"
 #include "issuer_internal.h"
 
-#define MEMO_KEPT 12                  /* streams an engine keeps compressed */
-#define MEMO_BYTES (32u << 20)        /* and at most this much of them, input and output */
-#define MEMO_MIN (16u << 10)          /* smaller ones cost less to compress than to look up */
-#define GATHER_MAX (256u << 20)       /* a stream's input, held until it is finished */
-#define OPEN_MAX 8                    /* streams a thread gathers at once (cairo: one or two) */
+#define MEMO_KEPT 12            /* streams an engine keeps compressed */
+#define MEMO_BYTES (16u << 20)  /* and at most this much of them, input and output */
+#define MEMO_MIN (16u << 10)    /* smaller ones cost less to compress than to look up */
+#define GATHER_MAX (256u << 20) /* a stream's input, held until it is finished */
+#define OPEN_MAX 8              /* streams a thread gathers at once (cairo: one or two) */
 
 struct memo_entry {
     uint8_t *in, *out; /* NULL: free */
     size_t in_len, out_len;
     uLong adler;
     int level;
-    uint64_t used;   /* the memo's clock when last handed out */
+    uint64_t used; /* the memo's clock when last handed out */
     uint64_t hits;
 };
 
@@ -59,8 +59,8 @@ struct gathered {
     int level;
     uint8_t *in;
     size_t len, cap;
-    bool finishing;         /* the output is known; it is being handed out */
-    const uint8_t *out;     /* a memo entry's, or own_out */
+    bool finishing;     /* the output is known; it is being handed out */
+    const uint8_t *out; /* a memo entry's, or own_out */
     uint8_t *own_out;
     size_t out_len, pos;
 };
@@ -246,8 +246,13 @@ static bool keep(struct tc_deflate_memo *m, struct gathered *s, uint8_t *out, si
             return false;
         drop_entry(m, victim);
     }
-    *slot = (struct memo_entry){.in = s->in, .out = out, .in_len = s->len, .out_len = out_len,
-                                .adler = adler, .level = s->level, .used = ++m->clock};
+    *slot = (struct memo_entry){.in = s->in,
+                                .out = out,
+                                .in_len = s->len,
+                                .out_len = out_len,
+                                .adler = adler,
+                                .level = s->level,
+                                .used = ++m->clock};
     m->bytes += bytes;
     s->in = NULL, s->len = s->cap = 0;
     return true;
@@ -315,7 +320,9 @@ int deflate(z_streamp strm, int flush)
     if (flush != Z_NO_FLUSH && flush != Z_FINISH)
         return Z_STREAM_ERROR;
     if (s->finishing) /* as zlib answers once a stream is finishing */
-        return flush != Z_FINISH ? Z_STREAM_ERROR : strm->avail_in ? Z_BUF_ERROR : hand_out(s, strm);
+        return flush != Z_FINISH ? Z_STREAM_ERROR
+               : strm->avail_in  ? Z_BUF_ERROR
+                                 : hand_out(s, strm);
     if (strm->avail_in) {
         if (!strm->next_in)
             return Z_STREAM_ERROR;

@@ -188,8 +188,8 @@ static bool contains(const struct bytes *b, const char *s)
     return memmem(b->p, b->len, s, strlen(s)) != NULL;
 }
 
-/* zlib's deflate of in at level, as deflateInit2_ (called directly, so never through pdf.c's
- * deflateInit_) writes it */
+/* zlib's deflate of in at level, as deflateInit2_ (called directly, so never through
+ * pdfdeflate.c's deflateInit_) writes it */
 static bool deflate_at(const struct bytes *in, int level, struct bytes *out)
 {
     z_stream z;
@@ -364,8 +364,10 @@ static void test_memo(void)
         }
     }
     deflateEnd(&z);
-    OK(ok && produced > 0, "a stream started outside tc_pdf_write is zlib's own (%zu bytes "
-                           "out before Z_FINISH)", produced);
+    OK(ok && produced > 0,
+       "a stream started outside tc_pdf_write is zlib's own (%zu bytes "
+       "out before Z_FINISH)",
+       produced);
     tc_deflate_memo_free(m);
     free(a.p), free(b.p), free(want.p), free(got.p), free(small.p);
 }
@@ -404,8 +406,8 @@ static void test_status(void)
            "a %s basic-level certificate renders (%s)", cases[i].what, why);
         const struct tc_pdf_box *st = box(&rep, "stamp"), *qr = box(&rep, "qr");
         OK(inside(&rep, bad, sizeof bad) && box(&rep, "status"),
-           "%s: every text inside its box, the status line under the heading (%s)",
-           cases[i].what, bad);
+           "%s: every text inside its box, the status line under the heading (%s)", cases[i].what,
+           bad);
         OK(st && st->x >= 0 && st->y >= 0 && st->x + st->w <= 595.28 && st->y + st->h <= 841.89,
            "%s: the stamp lies across the page, inside it", cases[i].what);
         OK(st && qr && st->y + st->h < qr->y, "%s: clear of the QR code", cases[i].what);
@@ -440,8 +442,8 @@ static void test_compression(void)
        "%d, byte for byte",
        (unsigned long long)(tc_pdf_engine_reused(engine) - before), n, TC_PDF_DEFLATE_LEVEL);
     OK(!streams_at(path, 6, &m), "not at zlib's default level 6, which cairo asks for");
-    /* deflateInit() below goes through pdf.c's deflateInit_ like cairo's calls do: after a PDF
-     * is written, a stream started elsewhere must be exactly zlib's at the caller's level */
+    /* deflateInit() below goes through pdfdeflate.c's deflateInit_ like cairo's calls do: after a
+     * PDF is written, a stream started elsewhere must be exactly zlib's at the caller's level */
     struct bytes text = {0}, want = {0}, got = {0};
     read_all(path, &text);
     z_stream z;
