@@ -140,16 +140,10 @@ static void mem_put(struct mem *m, const void *p, size_t n)
 {
     if (m->failed)
         return;
-    if (m->len + n > m->cap) {
-        size_t cap = m->cap ? m->cap : 4096;
-        while (cap < m->len + n)
-            cap *= 2;
-        uint8_t *g = realloc(m->buf, cap);
-        if (!g) {
-            m->failed = true;
-            return;
-        }
-        m->buf = g, m->cap = cap;
+    size_t need = m->len + n < 4096 ? 4096 : m->len + n; /* 4 KiB, then doubled */
+    if (tc_reserve((void **)&m->buf, &m->cap, need, 1) != TC_OK) {
+        m->failed = true;
+        return;
     }
     memcpy(m->buf + m->len, p, n);
     m->len += n;

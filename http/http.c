@@ -420,15 +420,9 @@ static enum MHD_Result take_body(struct tc_http *h, struct tc_http_req *r, const
         r->too_big = true;
         return MHD_NO;
     }
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(r->body, cap);
-        if (!grown)
-            return MHD_NO;
-        r->body = grown, r->cap = cap;
-    }
+    size_t need = r->len + n + 1 < 4096 ? 4096 : r->len + n + 1; /* 4 KiB, then doubled */
+    if (tc_reserve((void **)&r->body, &r->cap, need, 1) != TC_OK)
+        return MHD_NO;
     memcpy(r->body + r->len, data, n);
     r->len += n;
     r->body[r->len] = '\0';

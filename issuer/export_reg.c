@@ -73,14 +73,10 @@ static enum tc_err keep_leaf(struct export *x, const uint8_t *leaf, size_t len)
 /* A certificate a new entry names: its row is checked (export.c). */
 static enum tc_err name(struct export *x, uint64_t id)
 {
-    if (x->n_named == x->cap_named) {
-        size_t c = x->cap_named ? x->cap_named * 2 : 256;
-        uint64_t *g = realloc(x->named, c * sizeof *g);
-        if (!g)
-            return TC_ERR_NOMEM;
-        x->named = g, x->cap_named = c;
-    }
-    x->named[x->n_named++] = id;
+    uint64_t *slot = tc_push((void **)&x->named, &x->n_named, &x->cap_named, sizeof *x->named);
+    if (!slot)
+        return TC_ERR_NOMEM;
+    *slot = id;
     return TC_OK;
 }
 

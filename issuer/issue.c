@@ -261,14 +261,8 @@ static void req_row(void *ctx, size_t line, const char *const *f)
     struct row w = {r->ref, line, true, "", ""};
     read_title(&w, f, &q);
     read_award(&w, f, &q);
-    if (w.ok && r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 1024;
-        struct tc_issue_request *v = realloc(r->v, cap * sizeof *v);
-        if (!v)
-            bad(&w, "", "内存不足 / out of memory");
-        else
-            r->v = v, r->cap = cap;
-    }
+    if (w.ok && tc_reserve((void **)&r->v, &r->cap, r->n + 1, sizeof *r->v) != TC_OK)
+        bad(&w, "", "内存不足 / out of memory");
     if (w.ok)
         r->v[r->n++] = q;
     sodium_memzero(&q, sizeof q);

@@ -183,15 +183,9 @@ static bool take(struct gathered *s, const uint8_t *p, size_t n)
 {
     if (n > GATHER_MAX - s->len)
         return false;
-    if (s->len + n > s->cap) {
-        size_t cap = s->cap ? s->cap : 64u << 10;
-        while (cap < s->len + n)
-            cap *= 2;
-        uint8_t *q = realloc(s->in, cap);
-        if (!q)
-            return false;
-        s->in = q, s->cap = cap;
-    }
+    size_t need = s->len + n < 64u << 10 ? 64u << 10 : s->len + n; /* 64 KiB, then doubled */
+    if (tc_reserve((void **)&s->in, &s->cap, need, 1) != TC_OK)
+        return false;
     memcpy(s->in + s->len, p, n);
     s->len += n;
     return true;
