@@ -3,21 +3,26 @@
  * through zlib's deflateInit() and deflate() and has no setting for either. An executable's
  * definitions come before libz's in the dynamic linker's lookup, so cairo's calls land here
  * (docs/DECISIONS.md: "The e-certificate's cost" for the level, "The seal compressed once per
- * engine" for the rest):
+ * engine" for the rest), and so do libz's own calls from compress() and any other library's:
  *
  * - deflateInit_ starts a stream inside tc_pdf_write at TC_PDF_DEFLATE_LEVEL, or at the level
  *   the thread set with tc_pdf_deflate_level; anywhere else exactly as zlib's own deflateInit_
  *   starts it (the same deflateInit2_ call, with the caller's level) unless the thread set one.
- * - Inside tc_pdf_write a stream's input is gathered and compressed in one call when cairo
- *   finishes it. When the engine compressed the same bytes at the same level before (the seal's
- *   image, mask and outlines, on every page) the output kept from then is handed out instead:
- *   deflate's output is a function of the input, the level and the zlib build, so the bytes are
- *   the same (tests/test_issuer_pdf.c re-compresses every stream and compares).
+ * - A stream started so inside tc_pdf_write is gathered: its input is held, and compressed in
+ *   one call when it is finished. When the engine compressed the same bytes at the same level
+ *   before (the seal's image, mask and outlines, on every page) the output kept from then is
+ *   handed out instead: zlib's output for one input, level and build is always the same, so the
+ *   bytes are the first compression's (tests/test_issuer_pdf.c re-compresses every stream and
+ *   compares).
+ * - A gathered stream that cannot go on so (more than GATHER_MAX bytes, memory short, a flush
+ *   other than Z_FINISH, a change of parameters, dictionary or bits) spills: what it holds goes
+ *   to zlib through the caller's output room, and the stream is zlib's own from then on. So a
+ *   deflate() here never fails where zlib's would not: cairo repeats a call until its input is
+ *   taken, whatever it returns.
  * - Every other stream, and every deflate() outside tc_pdf_write, is zlib's own, untouched.
  *
- * A gathered stream takes Z_NO_FLUSH and Z_FINISH, all cairo asks for; a partial flush would
- * need output before the input is whole, and is refused with Z_STREAM_ERROR. deflateParams and
- * deflateSetDictionary are not seen here: nothing inside tc_pdf_write calls them.
+ * While gathering, adler and msg are not kept up to date (they are at the end) and
+ * deflatePending() does not count what is held; nothing that draws a page reads them.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -35,14 +40,14 @@
 #define MEMO_KEPT 12            /* streams an engine keeps compressed */
 #define MEMO_BYTES (16u << 20)  /* and at most this much of them, input and output */
 #define MEMO_MIN (16u << 10)    /* smaller ones cost less to compress than to look up */
-#define GATHER_MAX (256u << 20) /* a stream's input, held until it is finished */
+#define GATHER_MAX (8u << 20)   /* larger streams could not be kept: they spill to zlib */
 #define OPEN_MAX 8              /* streams a thread gathers at once (cairo: one or two) */
 
 struct memo_entry {
     uint8_t *in, *out; /* NULL: free */
     size_t in_len, out_len;
     uLong adler;
-    int level;
+    int level, data_type;
     uint64_t used; /* the memo's clock when last handed out */
     uint64_t hits;
 };
@@ -55,10 +60,13 @@ struct tc_deflate_memo {
 };
 
 struct gathered {
-    z_streamp strm; /* NULL: the slot is free */
+    z_streamp strm;               /* NULL: the slot is free */
+    struct tc_deflate_memo *memo; /* where it is looked up and kept; NULL after the page */
     int level;
     uint8_t *in;
     size_t len, cap;
+    bool spilling;      /* in[spilled..len) goes to zlib, then the stream is zlib's own */
+    size_t spilled;
     bool finishing;     /* the output is known; it is being handed out */
     const uint8_t *out; /* a memo entry's, or own_out */
     uint8_t *own_out;
@@ -70,24 +78,36 @@ static _Thread_local int pdf_level = TC_PDF_DEFLATE_AUTO;    /* what applies now
 static _Thread_local struct tc_deflate_memo *cur_memo;       /* inside tc_pdf_write */
 static _Thread_local struct gathered open_streams[OPEN_MAX];
 
-typedef int (*deflate_fn)(z_streamp, int);
-typedef int (*deflate_end_fn)(z_streamp);
-typedef int (*deflate_reset_fn)(z_streamp);
-static deflate_fn zlib_deflate;
-static deflate_end_fn zlib_deflate_end;
-static deflate_reset_fn zlib_deflate_reset;
+static int (*zlib_deflate)(z_streamp, int);
+static int (*zlib_deflate_end)(z_streamp);
+static int (*zlib_deflate_reset)(z_streamp);
+static int (*zlib_set_dictionary)(z_streamp, const Bytef *, uInt);
+static int (*zlib_params)(z_streamp, int, int);
+static int (*zlib_prime)(z_streamp, int, int);
+static int (*zlib_tune)(z_streamp, int, int, int, int);
+static int (*zlib_copy)(z_streamp, z_streamp);
 static pthread_once_t found = PTHREAD_ONCE_INIT;
+
+static void *next_symbol(const char *name)
+{
+    void *f = dlsym(RTLD_NEXT, name);
+    if (!f) { /* cannot happen while this file's callers link libz: nothing could compress */
+        fprintf(stderr, "titlecert: zlib's %s not found after the executable's\n", name);
+        abort();
+    }
+    return f;
+}
 
 static void find_zlib(void)
 {
-    zlib_deflate = (deflate_fn)dlsym(RTLD_NEXT, "deflate");
-    zlib_deflate_end = (deflate_end_fn)dlsym(RTLD_NEXT, "deflateEnd");
-    zlib_deflate_reset = (deflate_reset_fn)dlsym(RTLD_NEXT, "deflateReset");
-    if (!zlib_deflate || !zlib_deflate_end || !zlib_deflate_reset) {
-        /* cannot happen while this file's callers link libz; nothing could compress anything */
-        fputs("titlecert: zlib's deflate not found after the executable's\n", stderr);
-        abort();
-    }
+    *(void **)&zlib_deflate = next_symbol("deflate");
+    *(void **)&zlib_deflate_end = next_symbol("deflateEnd");
+    *(void **)&zlib_deflate_reset = next_symbol("deflateReset");
+    *(void **)&zlib_set_dictionary = next_symbol("deflateSetDictionary");
+    *(void **)&zlib_params = next_symbol("deflateParams");
+    *(void **)&zlib_prime = next_symbol("deflatePrime");
+    *(void **)&zlib_tune = next_symbol("deflateTune");
+    *(void **)&zlib_copy = next_symbol("deflateCopy");
 }
 
 int tc_pdf_deflate_level(int level)
@@ -140,10 +160,25 @@ void tc_pdf_streams_end(void)
 {
     pdf_level = thread_level;
     cur_memo = NULL;
-    /* cairo ends its streams before the surface is gone; a slot left is a stream never ended */
-    for (int i = 0; i < OPEN_MAX; i++)
-        if (open_streams[i].strm)
-            release(&open_streams[i]);
+    /* cairo ends its streams before the surface is gone. One started here by anything else and
+     * still open goes on gathering, but is no longer kept; one still handing out a memo entry's
+     * bytes takes a copy, since the engine (and its memo) may be freed next. */
+    for (int i = 0; i < OPEN_MAX; i++) {
+        struct gathered *s = &open_streams[i];
+        if (!s->strm)
+            continue;
+        s->memo = NULL;
+        if (s->finishing && !s->own_out) {
+            size_t n = s->out_len - s->pos;
+            uint8_t *copy = malloc(n ? n : 1);
+            if (!copy) { /* nothing sound is left to hand out: end it as zlib would a failure */
+                release(s);
+                continue;
+            }
+            memcpy(copy, s->out + s->pos, n);
+            s->own_out = copy, s->out = copy, s->out_len = n, s->pos = 0;
+        }
+    }
 }
 
 static struct gathered *find(z_streamp strm)
@@ -156,9 +191,18 @@ static struct gathered *find(z_streamp strm)
     return NULL;
 }
 
+static struct gathered *free_slot(void)
+{
+    for (int i = 0; i < OPEN_MAX; i++)
+        if (!open_streams[i].strm)
+            return &open_streams[i];
+    return NULL;
+}
+
 int deflateInit_(z_streamp strm, int level, const char *version, int stream_size)
 {
-    if (pdf_level != TC_PDF_DEFLATE_AUTO)
+    bool valid = level >= -1 && level <= 9; /* zlib refuses the others: so must this */
+    if (pdf_level != TC_PDF_DEFLATE_AUTO && valid)
         level = pdf_level;
     /* zlib's deflateInit_: the largest window, memLevel 8 (DEF_MEM_LEVEL), default strategy */
     int r = deflateInit2_(strm, level, Z_DEFLATED, MAX_WBITS, 8, Z_DEFAULT_STRATEGY, version,
@@ -169,11 +213,11 @@ int deflateInit_(z_streamp strm, int level, const char *version, int stream_size
     struct gathered *s = find(strm); /* a z_stream used again without deflateEnd */
     if (s)
         release(s);
-    for (int i = 0; !s && i < OPEN_MAX; i++)
-        if (!open_streams[i].strm)
-            s = &open_streams[i];
+    else
+        s = free_slot();
     if (s) { /* otherwise more streams are open than cairo ever has: this one is zlib's */
         s->strm = strm;
+        s->memo = cur_memo;
         s->level = level;
     }
     return r;
@@ -209,9 +253,10 @@ static bool handed_out(const struct memo_entry *e)
     return false;
 }
 
-/* keeps s's input and out, which the memo then owns; false when it does not keep them */
-static bool keep(struct tc_deflate_memo *m, struct gathered *s, uint8_t *out, size_t out_len,
-                 uLong adler)
+/* Keeps s's input and out, which the memo then owns (both cut to their length); false when it
+ * does not keep them. */
+static bool keep(struct tc_deflate_memo *m, struct gathered *s, uint8_t **out, size_t out_len,
+                 z_streamp strm)
 {
     size_t bytes = s->len + out_len;
     if (!m || s->len < MEMO_MIN || bytes > MEMO_BYTES / 2)
@@ -240,48 +285,52 @@ static bool keep(struct tc_deflate_memo *m, struct gathered *s, uint8_t *out, si
             return false;
         drop_entry(m, victim);
     }
+    uint8_t *in = realloc(s->in, s->len), *o = realloc(*out, out_len ? out_len : 1);
+    if (in)
+        s->in = in, s->cap = s->len;
+    if (o)
+        *out = o;
     *slot = (struct memo_entry){.in = s->in,
-                                .out = out,
+                                .out = *out,
                                 .in_len = s->len,
                                 .out_len = out_len,
-                                .adler = adler,
+                                .adler = strm->adler,
                                 .level = s->level,
+                                .data_type = strm->data_type,
                                 .used = ++m->clock};
     m->bytes += bytes;
     s->in = NULL, s->len = s->cap = 0;
     return true;
 }
 
-/* the whole input known: find or make its output */
+/* The whole input known: its output found or made. Z_MEM_ERROR when it could not be made. */
 static int finish(struct gathered *s, z_streamp strm)
 {
-    struct memo_entry *e = lookup(cur_memo, s);
+    struct memo_entry *e = lookup(s->memo, s);
     if (e) {
-        e->used = ++cur_memo->clock;
+        e->used = ++s->memo->clock;
         e->hits++;
-        cur_memo->reused += e->in_len;
-        strm->adler = e->adler;
+        s->memo->reused += e->in_len;
+        strm->adler = e->adler, strm->data_type = e->data_type;
         s->out = e->out, s->out_len = e->out_len;
     } else {
         uLong bound = deflateBound(strm, (uLong)s->len);
         uint8_t *out = malloc(bound ? bound : 1);
         if (!out)
             return Z_MEM_ERROR;
-        z_stream keep_fields = *strm; /* the caller's buffers and counts, put back below */
+        z_stream caller = *strm; /* the caller's buffers and counts, put back below */
         strm->next_in = s->in ? s->in : (Bytef *)"", strm->avail_in = (uInt)s->len;
         strm->next_out = out, strm->avail_out = (uInt)bound;
         int r = zlib_deflate(strm, Z_FINISH);
         size_t out_len = bound - strm->avail_out;
-        uLong adler = strm->adler;
-        strm->next_in = keep_fields.next_in, strm->avail_in = keep_fields.avail_in;
-        strm->next_out = keep_fields.next_out, strm->avail_out = keep_fields.avail_out;
-        strm->total_in = keep_fields.total_in, strm->total_out = keep_fields.total_out;
-        if (r != Z_STREAM_END) {
+        strm->next_in = caller.next_in, strm->avail_in = caller.avail_in;
+        strm->next_out = caller.next_out, strm->avail_out = caller.avail_out;
+        strm->total_in = caller.total_in, strm->total_out = caller.total_out;
+        if (r != Z_STREAM_END) { /* with deflateBound's room zlib always ends */
             free(out);
-            return r == Z_OK ? Z_BUF_ERROR : r;
+            return Z_MEM_ERROR;
         }
-        strm->adler = adler;
-        if (!keep(cur_memo, s, out, out_len, adler))
+        if (!keep(s->memo, s, &out, out_len, strm))
             s->own_out = out;
         s->out = out, s->out_len = out_len;
     }
@@ -305,42 +354,71 @@ static int hand_out(struct gathered *s, z_streamp strm)
     return n ? Z_OK : Z_BUF_ERROR;
 }
 
+/* What s holds goes to zlib at Z_NO_FLUSH, through the caller's output room (the caller's own
+ * input waits); once it all has, the stream is zlib's own. Z_OK while some is left (the room ran
+ * out: the caller writes and calls again), else zlib's answer to the caller's own call when
+ * `flush` is not -1, else Z_OK. */
+static int spill(struct gathered *s, z_streamp strm, int flush)
+{
+    s->spilling = true;
+    if (s->spilled < s->len) {
+        const Bytef *next_in = strm->next_in;
+        uInt avail_in = strm->avail_in;
+        uLong total_in = strm->total_in; /* counted when it was gathered */
+        strm->next_in = s->in + s->spilled, strm->avail_in = (uInt)(s->len - s->spilled);
+        int r = zlib_deflate(strm, Z_NO_FLUSH);
+        s->spilled = s->len - strm->avail_in;
+        strm->next_in = (Bytef *)next_in, strm->avail_in = avail_in, strm->total_in = total_in;
+        if (r != Z_OK && r != Z_BUF_ERROR)
+            return r;
+        if (s->spilled < s->len)
+            return Z_OK;
+    }
+    release(s);
+    return flush == -1 ? Z_OK : zlib_deflate(strm, flush);
+}
+
 int deflate(z_streamp strm, int flush)
 {
     pthread_once(&found, find_zlib);
     struct gathered *s = find(strm);
     if (!s)
         return zlib_deflate(strm, flush);
-    if (flush != Z_NO_FLUSH && flush != Z_FINISH)
+    /* zlib's own checks first, in its order */
+    if (flush > Z_BLOCK || flush < 0 || !strm->next_out || (strm->avail_in && !strm->next_in))
         return Z_STREAM_ERROR;
+    if (s->spilling)
+        return spill(s, strm, flush);
     if (s->finishing) /* as zlib answers once a stream is finishing */
         return flush != Z_FINISH ? Z_STREAM_ERROR
                : strm->avail_in  ? Z_BUF_ERROR
                                  : hand_out(s, strm);
+    if (strm->avail_out == 0)
+        return Z_BUF_ERROR;
+    if (flush != Z_NO_FLUSH && flush != Z_FINISH) /* output needed before the input is whole */
+        return spill(s, strm, flush);
     if (strm->avail_in) {
-        if (!strm->next_in)
-            return Z_STREAM_ERROR;
         if (!take(s, strm->next_in, strm->avail_in))
-            return Z_MEM_ERROR;
+            return spill(s, strm, flush);
         strm->next_in += strm->avail_in, strm->total_in += strm->avail_in, strm->avail_in = 0;
     } else if (flush == Z_NO_FLUSH) {
         return Z_BUF_ERROR;
     }
     if (flush == Z_NO_FLUSH)
         return Z_OK;
-    int r = finish(s, strm);
-    return r == Z_OK ? hand_out(s, strm) : r;
+    if (finish(s, strm) != Z_OK)
+        return spill(s, strm, flush);
+    return hand_out(s, strm);
 }
 
 int deflateReset(z_streamp strm)
 {
     pthread_once(&found, find_zlib);
     struct gathered *s = find(strm);
-    if (s) {
-        z_streamp p = strm;
-        int level = s->level;
+    if (s) { /* gathered afresh: what was held is dropped, as zlib drops it */
+        struct gathered keep_slot = {.strm = strm, .memo = s->memo, .level = s->level};
         release(s);
-        s->strm = p, s->level = level;
+        *s = keep_slot;
     }
     return zlib_deflate_reset(strm);
 }
@@ -349,7 +427,96 @@ int deflateEnd(z_streamp strm)
 {
     pthread_once(&found, find_zlib);
     struct gathered *s = find(strm);
+    bool early = s && (s->finishing ? s->pos < s->out_len : s->len > s->spilled);
     if (s)
         release(s);
-    return zlib_deflate_end(strm);
+    int r = zlib_deflate_end(strm);
+    /* zlib's answer for a stream freed before its output was all taken */
+    return early && r == Z_OK ? Z_DATA_ERROR : r;
+}
+
+/* Before a call that changes what the stream's bytes would be (a dictionary, other parameters,
+ * bits primed): a gathered stream is given to zlib first (spill, through the caller's output
+ * room). Z_OK when the stream is zlib's own now, Z_BUF_ERROR when the room ran out first (as
+ * zlib answers deflateParams then), Z_STREAM_ERROR for a stream already finishing. */
+static int to_zlib(z_streamp strm)
+{
+    pthread_once(&found, find_zlib);
+    struct gathered *s = find(strm);
+    if (!s)
+        return Z_OK;
+    if (s->finishing)
+        return Z_STREAM_ERROR;
+    if (s->len == s->spilled) {
+        release(s);
+        return Z_OK;
+    }
+    if (!strm->next_out)
+        return Z_STREAM_ERROR;
+    if (!strm->avail_out)
+        return Z_BUF_ERROR;
+    int r = spill(s, strm, -1);
+    return r == Z_OK && !find(strm) ? Z_OK : r == Z_OK ? Z_BUF_ERROR : r;
+}
+
+int deflateSetDictionary(z_streamp strm, const Bytef *dictionary, uInt dict_length)
+{
+    pthread_once(&found, find_zlib);
+    struct gathered *s = find(strm);
+    if (s && (s->len || s->finishing))
+        return Z_STREAM_ERROR; /* zlib's answer once input has been given */
+    int r = to_zlib(strm);
+    return r == Z_OK ? zlib_set_dictionary(strm, dictionary, dict_length) : r;
+}
+
+int deflateParams(z_streamp strm, int level, int strategy)
+{
+    int r = to_zlib(strm);
+    return r == Z_OK ? zlib_params(strm, level, strategy) : r;
+}
+
+int deflatePrime(z_streamp strm, int bits, int value)
+{
+    int r = to_zlib(strm);
+    return r == Z_OK ? zlib_prime(strm, bits, value) : r;
+}
+
+int deflateTune(z_streamp strm, int good_length, int max_lazy, int nice_length, int max_chain)
+{
+    int r = to_zlib(strm);
+    return r == Z_OK ? zlib_tune(strm, good_length, max_lazy, nice_length, max_chain) : r;
+}
+
+/* A copy of a gathered stream is gathered too, holding a copy of the same input or output. */
+int deflateCopy(z_streamp dest, z_streamp source)
+{
+    pthread_once(&found, find_zlib);
+    int r = zlib_copy(dest, source);
+    struct gathered *s = find(source), *d = find(dest); /* dest used again without deflateEnd */
+    if (r != Z_OK || !s) {
+        if (r == Z_OK && d)
+            release(d);
+        return r;
+    }
+    if (d)
+        release(d);
+    else
+        d = free_slot();
+    struct gathered c = *s;
+    c.strm = dest, c.in = NULL, c.cap = 0, c.own_out = NULL;
+    bool ok = d && (!s->len || (c.in = malloc(s->len)) != NULL);
+    if (ok && s->len)
+        memcpy(c.in, s->in, s->len), c.cap = s->len;
+    if (ok && s->finishing) {
+        ok = (c.own_out = malloc(s->out_len ? s->out_len : 1)) != NULL;
+        if (ok)
+            memcpy(c.own_out, s->out, s->out_len), c.out = c.own_out;
+    }
+    if (!ok) {
+        free(c.in), free(c.own_out);
+        zlib_deflate_end(dest);
+        return Z_MEM_ERROR;
+    }
+    *d = c;
+    return Z_OK;
 }

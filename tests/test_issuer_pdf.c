@@ -243,6 +243,47 @@ static bool streams_at(const char *path, int level, int *n)
     return same;
 }
 
+/* deflate(z, flush) as cairo calls it: again until the input is taken (at Z_FINISH until the
+ * stream ends; at another flush until output room is left over), collecting the output `room`
+ * bytes at a time. False on an error, or after 10^6 calls: a stream that never takes its input
+ * would spin cairo forever. */
+static bool pump(z_stream *z, int flush, size_t room, struct bytes *out)
+{
+    uint8_t buf[4096];
+    for (long calls = 0; calls < 1000000; calls++) {
+        z->next_out = buf, z->avail_out = (uInt)room;
+        int r = deflate(z, flush);
+        if (r != Z_OK && r != Z_BUF_ERROR && r != Z_STREAM_END)
+            return false;
+        append(out, buf, room - z->avail_out);
+        if (z->avail_in == 0 && (flush == Z_FINISH ? r == Z_STREAM_END
+                                 : flush == Z_NO_FLUSH ? true
+                                                       : z->avail_out != 0))
+            return true;
+    }
+    return false;
+}
+
+/* zlib's inflate of a whole stream; false when it is not one (or needs a dictionary) */
+static bool unz(const struct bytes *in, struct bytes *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    uint8_t chunk[65536];
+    out->len = 0;
+    if (inflateInit(&z) != Z_OK)
+        return false;
+    z.next_in = in->p, z.avail_in = (uInt)in->len;
+    int st;
+    do {
+        z.next_out = chunk, z.avail_out = sizeof chunk;
+        st = inflate(&z, Z_NO_FLUSH);
+        append(out, chunk, sizeof chunk - z.avail_out);
+    } while (st == Z_OK);
+    inflateEnd(&z);
+    return st == Z_STREAM_END;
+}
+
 /* One stream through pdfdeflate.c as cairo drives one inside tc_pdf_write: deflateInit(), the
  * input in pieces of `chunk` at Z_NO_FLUSH, then Z_FINISH into an output buffer of `room` bytes
  * at a time. *early counts output handed out before Z_FINISH (a gathered stream has none). */
@@ -340,17 +381,88 @@ static void test_memo(void)
     ok = through(m, &a, 16384, 4096, &got, &early, &adler, &total_in);
     OK(ok && tc_deflate_memo_reused(m) == was + a.len,
        "after 30 streams of 40 KB seen once, the one reused before is still handed out");
-    /* a flush that needs output before the input is whole is refused, not mis-served */
+    /* what a gathered stream cannot do as such it hands to zlib (spills), never failing where
+     * zlib would not: cairo calls again until its input is taken, whatever deflate() says */
+    struct bytes big = {0}, out = {0}, plain = {0};
+    while (big.len <= (9u << 20)) { /* past the 8 MiB gathered at the most */
+        snprintf(line, sizeof line, "%zu ", big.len);
+        append(&big, a.p, 4000);
+        append(&big, line, strlen(line));
+    }
     z_stream z;
-    memset(&z, 0, sizeof z);
-    uint8_t buf[256];
     tc_pdf_streams_begin(m);
+    memset(&z, 0, sizeof z);
     ok = deflateInit(&z, Z_DEFAULT_COMPRESSION) == Z_OK;
-    z.next_in = a.p, z.avail_in = 100, z.next_out = buf, z.avail_out = sizeof buf;
-    IS(ok ? deflate(&z, Z_SYNC_FLUSH) : -100, Z_STREAM_ERROR,
-       "Z_SYNC_FLUSH on a gathered stream: Z_STREAM_ERROR");
-    deflateEnd(&z);
+    for (size_t off = 0; ok && off < big.len; off += 16384) {
+        z.next_in = big.p + off, z.avail_in = (uInt)(big.len - off < 16384 ? big.len - off : 16384);
+        ok = pump(&z, Z_NO_FLUSH, 4096, &out);
+    }
+    ok = ok && pump(&z, Z_FINISH, 4096, &out);
+    IS(ok ? deflateEnd(&z) : -100, Z_OK, "a stream of %zu bytes spills to zlib and ends", big.len);
+    OK(ok && unz(&out, &plain) && plain.len == big.len && !memcmp(plain.p, big.p, big.len),
+       "its %zu bytes inflate to the input", out.len);
+    /* a flush before the input is whole */
+    memset(&z, 0, sizeof z);
+    out.len = 0;
+    ok = deflateInit(&z, Z_DEFAULT_COMPRESSION) == Z_OK;
+    z.next_in = a.p, z.avail_in = 30000;
+    ok = ok && pump(&z, Z_NO_FLUSH, 100, &out) && out.len == 0 && pump(&z, Z_SYNC_FLUSH, 100, &out);
+    size_t flushed = out.len;
+    z.next_in = a.p + 30000, z.avail_in = (uInt)(a.len - 30000);
+    ok = ok && flushed > 0 && pump(&z, Z_FINISH, 100, &out) && deflateEnd(&z) == Z_OK;
+    OK(ok && unz(&out, &plain) && plain.len == a.len && !memcmp(plain.p, a.p, a.len),
+       "Z_SYNC_FLUSH after 30,000 gathered bytes: %zu bytes out at once, the whole inflates to "
+       "the input",
+       flushed);
+    /* new parameters halfway, a copy halfway */
+    memset(&z, 0, sizeof z);
+    out.len = 0;
+    ok = deflateInit(&z, Z_DEFAULT_COMPRESSION) == Z_OK;
+    z.next_in = a.p, z.avail_in = 30000;
+    ok = ok && pump(&z, Z_NO_FLUSH, 100, &out);
+    uint8_t buf[256];
+    int r = Z_BUF_ERROR;
+    for (int k = 0; ok && r == Z_BUF_ERROR && k < 100000; k++) {
+        z.next_out = buf, z.avail_out = sizeof buf;
+        r = deflateParams(&z, 9, Z_FILTERED);
+        append(&out, buf, sizeof buf - z.avail_out);
+    }
+    z_stream copy;
+    struct bytes out2 = {0};
+    ok = ok && r == Z_OK && deflateCopy(&copy, &z) == Z_OK;
+    append(&out2, out.p, out.len);
+    z.next_in = a.p + 30000, z.avail_in = (uInt)(a.len - 30000);
+    copy.next_in = a.p + 30000, copy.avail_in = (uInt)(a.len - 30000);
+    ok = ok && pump(&z, Z_FINISH, 100, &out) && pump(&copy, Z_FINISH, 333, &out2) &&
+         deflateEnd(&z) == Z_OK && deflateEnd(&copy) == Z_OK;
+    OK(ok && unz(&out, &plain) && plain.len == a.len && !memcmp(plain.p, a.p, a.len),
+       "deflateParams after 30,000 gathered bytes: the whole inflates to the input");
+    OK(ok && unz(&out2, &plain) && plain.len == a.len && !memcmp(plain.p, a.p, a.len),
+       "and a deflateCopy made then, finished on its own, too");
+    /* a dictionary: what is compressed with one is never handed out for a stream without */
+    memset(&z, 0, sizeof z);
+    out.len = 0;
+    ok = deflateInit(&z, Z_DEFAULT_COMPRESSION) == Z_OK &&
+         deflateSetDictionary(&z, a.p, 4000) == Z_OK;
+    z.next_in = a.p, z.avail_in = (uInt)a.len;
+    ok = ok && pump(&z, Z_FINISH, 4096, &out) && deflateEnd(&z) == Z_OK;
+    OK(ok && !unz(&out, &plain), "a stream with a dictionary: %zu bytes that need it", out.len);
+    ok = through(m, &a, 16384, 1000, &got, &early, &adler, &total_in);
+    OK(ok && unz(&got, &plain) && plain.len == a.len && !memcmp(plain.p, a.p, a.len),
+       "the same input without: bytes that inflate without it");
+    /* zlib's answers where zlib would give them */
+    memset(&z, 0, sizeof z);
+    ok = deflateInit(&z, Z_DEFAULT_COMPRESSION) == Z_OK;
+    z.next_in = a.p, z.avail_in = 100, z.next_out = buf, z.avail_out = 0;
+    IS(ok ? deflate(&z, Z_NO_FLUSH) : -100, Z_BUF_ERROR, "no output room: Z_BUF_ERROR");
+    IS(z.avail_in, 100, "and no input taken");
+    z.avail_out = sizeof buf;
+    IS(deflate(&z, Z_NO_FLUSH), Z_OK, "with room, the input is taken");
+    IS(deflateEnd(&z), Z_DATA_ERROR, "deflateEnd before the end: Z_DATA_ERROR");
+    memset(&z, 0, sizeof z);
+    IS(deflateInit(&z, 42), Z_STREAM_ERROR, "deflateInit at level 42: Z_STREAM_ERROR");
     tc_pdf_streams_end();
+    free(big.p), free(out.p), free(out2.p), free(plain.p);
     /* outside tc_pdf_write nothing is gathered: zlib writes output before Z_FINISH */
     memset(&z, 0, sizeof z);
     ok = deflateInit(&z, 1) == Z_OK;
