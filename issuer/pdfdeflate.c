@@ -37,11 +37,11 @@
 #include "issuer.h"
 #include "issuer_internal.h"
 
-#define MEMO_KEPT 12            /* streams an engine keeps compressed */
-#define MEMO_BYTES (16u << 20)  /* and at most this much of them, input and output */
-#define MEMO_MIN (16u << 10)    /* smaller ones cost less to compress than to look up */
-#define GATHER_MAX (8u << 20)   /* larger streams could not be kept: they spill to zlib */
-#define OPEN_MAX 8              /* streams a thread gathers at once (cairo: one or two) */
+#define MEMO_KEPT 12           /* streams an engine keeps compressed */
+#define MEMO_BYTES (16u << 20) /* and at most this much of them, input and output */
+#define MEMO_MIN (16u << 10)   /* smaller ones cost less to compress than to look up */
+#define GATHER_MAX (8u << 20)  /* larger streams could not be kept: they spill to zlib */
+#define OPEN_MAX 8             /* streams a thread gathers at once (cairo: one or two) */
 
 struct memo_entry {
     uint8_t *in, *out; /* NULL: free */
@@ -65,7 +65,7 @@ struct gathered {
     int level;
     uint8_t *in;
     size_t len, cap;
-    bool spilling;      /* in[spilled..len) goes to zlib, then the stream is zlib's own */
+    bool spilling; /* in[spilled..len) goes to zlib, then the stream is zlib's own */
     size_t spilled;
     bool finishing;     /* the output is known; it is being handed out */
     const uint8_t *out; /* a memo entry's, or own_out */
