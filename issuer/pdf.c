@@ -43,6 +43,8 @@ struct ctx {
     cairo_t *cr;
     PangoContext *pc;
     const char *font;
+    PangoLayout *layout;      /* the page's text boxes, one after another (text_box) */
+    PangoFontDescription *fd; /* x->font, parsed once a page */
     struct tc_pdf_report *rep;
     char *why;
     size_t why_size;
@@ -67,8 +69,9 @@ static void note(struct ctx *x, const char *field, double bx, double by, double 
 static double text_box(struct ctx *x, const char *field, const char *text, double bx, double by,
                        double bw, double bh, double size, PangoAlignment align, bool draw)
 {
-    PangoLayout *l = pango_layout_new(x->pc);
-    PangoFontDescription *fd = pango_font_description_from_string(x->font);
+    /* one layout and font description a page, every property text_box uses set again here */
+    PangoLayout *l = x->layout;
+    PangoFontDescription *fd = x->fd;
     /* one weight: a synthesised bold would be embedded as a second, outline font (and the
      * certificate typeface has none); emphasis is by size and colour */
     pango_font_description_set_weight(fd, PANGO_WEIGHT_NORMAL);
@@ -92,8 +95,6 @@ static double text_box(struct ctx *x, const char *field, const char *text, doubl
                      "\"%s\"",
                      field, bw, bh, MIN_PT, text);
             x->failed = true;
-            pango_font_description_free(fd);
-            g_object_unref(l);
             return -1;
         }
         s -= 0.5;
@@ -107,8 +108,6 @@ static double text_box(struct ctx *x, const char *field, const char *text, doubl
     note(x, field, bx, by, bw, bh, bx + (double)ink.x / PANGO_SCALE,
          by + (double)ink.y / PANGO_SCALE, (double)ink.width / PANGO_SCALE,
          (double)ink.height / PANGO_SCALE, s, pango_layout_get_line_count(l));
-    pango_font_description_free(fd);
-    g_object_unref(l);
     return used;
 }
 
@@ -862,7 +861,11 @@ enum tc_err tc_pdf_write(struct tc_pdf_engine *g, const struct tc_pdf_cert *in, 
              : p->certificate_font[0] ? p->certificate_font
                                       : "AR PL UMing CN, Noto Serif CJK SC, serif";
     x.rep = rep, x.why = why, x.why_size = why_size;
+    x.layout = pango_layout_new(x.pc);
+    x.fd = pango_font_description_from_string(x.font);
     bool drawn = draw_page(&x, in, &qr, doc_title, id);
+    pango_font_description_free(x.fd);
+    g_object_unref(x.layout);
     cairo_show_page(x.cr);
     cairo_destroy(x.cr);
     cairo_surface_finish(surf);
