@@ -22,7 +22,11 @@
  * - Every other stream, and every deflate() outside tc_pdf_write, is zlib's own, untouched.
  *
  * While gathering, adler and msg are not kept up to date (they are at the end) and
- * deflatePending() does not count what is held; nothing that draws a page reads them.
+ * deflatePending() does not count what is held; a call that could not progress here answers
+ * Z_BUF_ERROR where zlib, writing its header, would answer Z_OK (a first call with no input),
+ * and deflateTune, deflateParams and deflatePrime on a gathered stream need output room, as
+ * deflateParams does in zlib; a deflateCopy with every slot in use is Z_MEM_ERROR. Nothing that
+ * draws a page depends on any of these.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -40,7 +44,7 @@
 #define MEMO_KEPT 12           /* streams an engine keeps compressed */
 #define MEMO_BYTES (16u << 20) /* and at most this much of them, input and output */
 #define MEMO_MIN (16u << 10)   /* smaller ones cost less to compress than to look up */
-#define GATHER_MAX (8u << 20)  /* larger streams could not be kept: they spill to zlib */
+#define GATHER_MAX (4u << 20)  /* larger streams could not be kept: they spill to zlib */
 #define OPEN_MAX 8             /* streams a thread gathers at once (cairo: one or two) */
 
 struct memo_entry {
@@ -61,6 +65,7 @@ struct tc_deflate_memo {
 
 struct gathered {
     z_streamp strm;               /* NULL: the slot is free */
+    const void *state;            /* strm->state when it was started: another is a new stream */
     struct tc_deflate_memo *memo; /* where it is looked up and kept; NULL after the page */
     int level;
     uint8_t *in;
@@ -167,17 +172,16 @@ void tc_pdf_streams_end(void)
         struct gathered *s = &open_streams[i];
         if (!s->strm)
             continue;
-        s->memo = NULL;
-        if (s->finishing && !s->own_out) {
-            size_t n = s->out_len - s->pos;
-            uint8_t *copy = malloc(n ? n : 1);
-            if (!copy) { /* nothing sound is left to hand out: end it as zlib would a failure */
-                release(s);
-                continue;
+        if (s->finishing && !s->own_out) /* the memo entry's output becomes the stream's */
+            for (int k = 0; s->memo && k < MEMO_KEPT; k++) {
+                struct memo_entry *e = &s->memo->e[k];
+                if (e->out != s->out)
+                    continue;
+                s->own_out = e->out; /* counted out of the memo by drop_entry, not freed */
+                e->out = NULL;
+                drop_entry(s->memo, e);
             }
-            memcpy(copy, s->out + s->pos, n);
-            s->own_out = copy, s->out = copy, s->out_len = n, s->pos = 0;
-        }
+        s->memo = NULL;
     }
 }
 
@@ -185,9 +189,15 @@ static struct gathered *find(z_streamp strm)
 {
     if (!strm)
         return NULL;
-    for (int i = 0; i < OPEN_MAX; i++)
-        if (open_streams[i].strm == strm)
-            return &open_streams[i];
+    for (int i = 0; i < OPEN_MAX; i++) {
+        struct gathered *s = &open_streams[i];
+        if (s->strm != strm)
+            continue;
+        if (s->state == strm->state)
+            return s;
+        release(s); /* the z_stream started again (deflateInit2_) without deflateEnd */
+        return NULL;
+    }
     return NULL;
 }
 
@@ -217,6 +227,7 @@ int deflateInit_(z_streamp strm, int level, const char *version, int stream_size
         s = free_slot();
     if (s) { /* otherwise more streams are open than cairo ever has: this one is zlib's */
         s->strm = strm;
+        s->state = strm->state;
         s->memo = cur_memo;
         s->level = level;
     }
@@ -326,8 +337,11 @@ static int finish(struct gathered *s, z_streamp strm)
         strm->next_in = caller.next_in, strm->avail_in = caller.avail_in;
         strm->next_out = caller.next_out, strm->avail_out = caller.avail_out;
         strm->total_in = caller.total_in, strm->total_out = caller.total_out;
-        if (r != Z_STREAM_END) { /* with deflateBound's room zlib always ends */
+        if (r != Z_STREAM_END) { /* with deflateBound's room zlib always ends; if not, the
+                                  * stream starts again, to be spilled */
             free(out);
+            zlib_deflate_reset(strm);
+            strm->total_in = caller.total_in, strm->total_out = caller.total_out;
             return Z_MEM_ERROR;
         }
         if (!keep(s->memo, s, &out, out_len, strm))
@@ -375,7 +389,8 @@ static int spill(struct gathered *s, z_streamp strm, int flush)
             return Z_OK;
     }
     release(s);
-    return flush == -1 ? Z_OK : zlib_deflate(strm, flush);
+    /* with no room left, the caller's call goes to zlib next time (cairo writes, calls again) */
+    return flush == -1 || !strm->avail_out ? Z_OK : zlib_deflate(strm, flush);
 }
 
 int deflate(z_streamp strm, int flush)
@@ -388,7 +403,7 @@ int deflate(z_streamp strm, int flush)
     if (flush > Z_BLOCK || flush < 0 || !strm->next_out || (strm->avail_in && !strm->next_in))
         return Z_STREAM_ERROR;
     if (s->spilling)
-        return spill(s, strm, flush);
+        return strm->avail_out ? spill(s, strm, flush) : Z_BUF_ERROR;
     if (s->finishing) /* as zlib answers once a stream is finishing */
         return flush != Z_FINISH ? Z_STREAM_ERROR
                : strm->avail_in  ? Z_BUF_ERROR
@@ -503,7 +518,7 @@ int deflateCopy(z_streamp dest, z_streamp source)
     else
         d = free_slot();
     struct gathered c = *s;
-    c.strm = dest, c.in = NULL, c.cap = 0, c.own_out = NULL;
+    c.strm = dest, c.state = dest->state, c.in = NULL, c.cap = 0, c.own_out = NULL;
     bool ok = d && (!s->len || (c.in = malloc(s->len)) != NULL);
     if (ok && s->len)
         memcpy(c.in, s->in, s->len), c.cap = s->len;

@@ -462,6 +462,23 @@ static void test_memo(void)
     memset(&z, 0, sizeof z);
     IS(deflateInit(&z, 42), Z_STREAM_ERROR, "deflateInit at level 42: Z_STREAM_ERROR");
     tc_pdf_streams_end();
+    /* a stream still handing out a memo's bytes when the page ends and its engine is freed */
+    struct tc_deflate_memo *m2 = tc_deflate_memo_new();
+    ok = m2 && through(m2, &a, 16384, 4096, &got, &early, &adler, &total_in);
+    tc_pdf_streams_begin(m2);
+    memset(&z, 0, sizeof z);
+    out.len = 0;
+    ok = ok && deflateInit(&z, Z_DEFAULT_COMPRESSION) == Z_OK;
+    z.next_in = a.p, z.avail_in = (uInt)a.len;
+    ok = ok && pump(&z, Z_NO_FLUSH, 100, &out);
+    z.next_out = buf, z.avail_out = 100;
+    ok = ok && deflate(&z, Z_FINISH) == Z_OK && append(&out, buf, 100);
+    ok = ok && tc_deflate_memo_reused(m2) == a.len;
+    tc_pdf_streams_end();
+    tc_deflate_memo_free(m2);
+    ok = ok && pump(&z, Z_FINISH, 100, &out) && deflateEnd(&z) == Z_OK;
+    OK(ok && out.len == got.len && !memcmp(out.p, got.p, got.len),
+       "a stream handing out a memo's bytes goes on after its page and its engine are gone");
     free(big.p), free(out.p), free(out2.p), free(plain.p);
     /* outside tc_pdf_write nothing is gathered: zlib writes output before Z_FINISH */
     memset(&z, 0, sizeof z);
