@@ -831,8 +831,9 @@ void tc_pdf_engine_free(struct tc_pdf_engine *g);
  * per engine"). */
 uint64_t tc_pdf_engine_reused(const struct tc_pdf_engine *g);
 /* The zlib level of the e-certificate's streams. cairo compresses at zlib's default (6) and has
- * no setting; pdfdeflate.c supplies zlib's deflateInit_, which starts streams at TC_PDF_DEFLATE_LEVEL
- * inside tc_pdf_write and as zlib would elsewhere (docs/DECISIONS.md: the level and why).
+ * no setting; pdfdeflate.c supplies zlib's deflateInit_, which starts streams at
+ * TC_PDF_DEFLATE_LEVEL inside tc_pdf_write and as zlib would elsewhere (docs/DECISIONS.md: the
+ * level and why).
  * tc_pdf_deflate_level() sets another level (0..9, -1: zlib's default) for the PDF streams cairo
  * starts on the calling thread, inside tc_pdf_write or not (a benchmark drawing its own PDFs);
  * TC_PDF_DEFLATE_AUTO returns to the above. Returns the thread's previous setting. */
@@ -852,8 +853,8 @@ bool tc_pdf_complete(const char *path);
  * for each processor the process may use, at most 16; res->threads says how many started, 0
  * when every file was complete). Each certificate's signature is checked against the trust
  * list, whose endorsement names the committee; its key must have a seal (tc_seal_set). Complete
- * files are kept unless force;
- * progress() (may be NULL) is called from the caller's thread about five times a second.
+ * files are kept unless force; progress() (may be NULL) is called from the caller's thread about
+ * five times a second.
  * A revoked or superseded certificate is refused (TC_ERR_REFUSED before anything is written;
  * res->why names the first, its status and day, and how many more there are) unless
  * status_stamp: then its page carries its status (tc_pdf_cert.status), and it is rendered even
